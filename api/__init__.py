@@ -1,0 +1,1 @@
+"""Tandem's edges: the command line today; HTTP and WebSocket later."""

@@ -1,0 +1,1 @@
+"""The cooperative's domain: jobs, couriers, shifts, decisions and the event log (to come)."""

@@ -1,0 +1,1 @@
+"""Tandem's planning core: pure arrays and dataclasses in, plans out (no web, no database, no clock)."""

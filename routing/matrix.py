@@ -1,0 +1,485 @@
+"""Snapping points to the streets, riding-time matrices, and the path between two points.
+
+Everything here works on a :class:`RoutableGraph`: the part of a city that one vehicle profile
+can use, cut down to its largest strongly connected component so that every point snapped to it
+can reach, and be reached from, every other.
+
+Matrices run scipy's Dijkstra (C code, one pass per origin) on a *contracted* copy of the graph:
+OSM ways are split at every shape node, so most nodes (95 % in the Andorra extract) only pass
+the way along. The chains of such nodes between junctions are summed into single arcs, keeping
+the query's own points as junctions, which makes the graph many times smaller before Dijkstra
+runs. Answers are exact: the same sums along the same arcs (``tests/routing/test_matrix.py``
+checks them against networkx). ``benchmarks/bench_matrix.py`` measures the gain.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
+from pyproj import Transformer
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import ConvexHull, cKDTree
+
+from routing.network import BikeNetwork
+from routing.profiles import Movement, VehicleProfile, arc_movement, arc_time_s, get_profile
+
+#: A point farther than this from a usable street is refused (metres).
+DEFAULT_MAX_SNAP_M = 300.0
+#: csgraph reads a stored zero as "no arc", and arrival order must put a parent strictly
+#: before its child: zero-length arcs (two map nodes at one spot) take this many seconds.
+_MIN_ARC_S = 1e-6
+
+
+class PointOffNetworkError(ValueError):
+    """A point is not on (or near enough to) a street the vehicle can use."""
+
+    def __init__(
+        self, index: int, lon: float, lat: float, *, distance_m: float | None, max_distance_m: float, profile: str
+    ) -> None:
+        self.index, self.lon, self.lat = index, lon, lat
+        self.distance_m, self.max_distance_m, self.profile = distance_m, max_distance_m, profile
+        if distance_m is None:
+            reason = "is not a valid longitude/latitude"
+        else:
+            reason = (
+                f"is {distance_m:,.0f} m from the nearest street a {profile} can use "
+                f"(at most {max_distance_m:,.0f} m allowed)"
+            )
+        super().__init__(f"point #{index} (lat {lat:.6f}, lon {lon:.6f}) {reason}")
+
+
+@dataclass(frozen=True, eq=False)
+class RoutableGraph:
+    """The streets one profile can use, as a local CSR graph over a subset of the city's nodes.
+
+    ``nodes[i]`` is the city node of local node ``i``; ``arcs[j]`` the city arc of local arc
+    ``j``. Local arcs are sorted by tail, so ``indptr`` indexes them.
+    """
+
+    network: BikeNetwork
+    profile: VehicleProfile
+    nodes: NDArray[np.int64]
+    arcs: NDArray[np.int64]
+    indptr: NDArray[np.int64]
+    tail: NDArray[np.int64]
+    head: NDArray[np.int64]
+    movement: NDArray[np.uint8]  #: per local arc
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.nodes.shape[0])
+
+    @property
+    def n_arcs(self) -> int:
+        return int(self.arcs.shape[0])
+
+    @property
+    def length_m(self) -> NDArray[np.float64]:
+        return self.network.length_m[self.arcs]
+
+    def arc_time_s(self, load_kg: float) -> NDArray[np.float64]:
+        """Seconds per local arc with ``load_kg`` on board (memoised per load)."""
+        key = f"time:{float(load_kg)!r}"
+        cached = self._cache.get(key)
+        if cached is None:
+            full = np.full(self.network.n_arcs, Movement.FORBIDDEN, dtype=np.uint8)
+            full[self.arcs] = self.movement
+            cached = arc_time_s(self.network, self.profile, load_kg, full)[self.arcs]
+            if len(self._cache) > 64:  # loads vary per route leg; keep memory bounded
+                self._cache.clear()
+            self._cache[key] = cached
+        return cached
+
+    def area_km2(self) -> float:
+        """Area of the convex hull of the usable nodes."""
+        if self.n_nodes < 3:
+            return 0.0
+        pts = np.column_stack([self.network.x[self.nodes], self.network.y[self.nodes]])
+        return float(ConvexHull(pts).volume) / 1e6
+
+    def total_length_km(self) -> float:
+        return float(self.length_m.sum()) / 1000.0
+
+
+def routable_graph(network: BikeNetwork, profile: VehicleProfile | str) -> RoutableGraph:
+    """The largest strongly connected part of ``network`` that ``profile`` may use (memoised)."""
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    key = f"graph:{prof!r}"
+    cached = network._views.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    movement = arc_movement(network, prof)
+    usable = movement != Movement.FORBIDDEN
+    n = network.n_nodes
+    tail_all, head_all = network.tail, network.head
+    adjacency = sp.csr_matrix(
+        (np.ones(int(usable.sum()), dtype=np.int8), (tail_all[usable], head_all[usable])), shape=(n, n)
+    )
+    _, labels = connected_components(adjacency, directed=True, connection="strong")
+    sizes = np.bincount(labels)
+    # Isolated nodes are their own components; take the biggest one that has arcs.
+    biggest = int(np.argmax(sizes))
+    in_component = labels == biggest
+    arcs = np.flatnonzero(usable & in_component[tail_all] & in_component[head_all])
+    nodes = np.flatnonzero(in_component)
+    if arcs.shape[0] == 0:
+        raise ValueError(f"{network.name}: no street in this map is usable by a {prof.name}")
+    local = np.full(n, -1, dtype=np.int64)
+    local[nodes] = np.arange(nodes.shape[0])
+    tail = local[tail_all[arcs]]
+    indptr = np.zeros(nodes.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=nodes.shape[0]), out=indptr[1:])
+    graph = RoutableGraph(
+        network=network,
+        profile=prof,
+        nodes=nodes,
+        arcs=arcs,
+        indptr=indptr,
+        tail=tail,
+        head=local[head_all[arcs]],
+        movement=movement[arcs],
+    )
+    network._views[key] = graph
+    return graph
+
+
+# --------------------------------------------------------------------------------------------
+# Snapping
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Points snapped to a routable graph: the local node of each and how far it was moved."""
+
+    node: NDArray[np.int64]
+    distance_m: NDArray[np.float64]
+
+
+def _kdtree(graph: RoutableGraph) -> cKDTree:
+    tree = graph._cache.get("kdtree")
+    if tree is None:
+        tree = cKDTree(np.column_stack([graph.network.x[graph.nodes], graph.network.y[graph.nodes]]))
+        graph._cache["kdtree"] = tree
+    return tree
+
+
+def _project(
+    graph: RoutableGraph, lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    transformer = graph._cache.get("transformer")
+    if transformer is None:
+        transformer = Transformer.from_crs("EPSG:4326", graph.network.crs, always_xy=True)
+        graph._cache["transformer"] = transformer
+    x, y = transformer.transform(lon, lat)
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def snap(graph: RoutableGraph, lonlat: ArrayLike, *, max_distance_m: float = DEFAULT_MAX_SNAP_M) -> Snapped:
+    """Snap ``(lon, lat)`` points to the nearest node of ``graph`` (KD-tree on projected x/y).
+
+    Raises :class:`PointOffNetworkError` naming the first point that is not a valid coordinate
+    or lies farther than ``max_distance_m`` from every usable street.
+    """
+    pts = np.asarray(lonlat, dtype=np.float64).reshape(-1, 2)
+    lon, lat = pts[:, 0], pts[:, 1]
+    bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise PointOffNetworkError(
+            i, float(lon[i]), float(lat[i]), distance_m=None, max_distance_m=max_distance_m, profile=graph.profile.name
+        )
+    x, y = _project(graph, lon, lat)
+    distance, idx = _kdtree(graph).query(np.column_stack([x, y]))
+    too_far = ~(distance <= max_distance_m)
+    if too_far.any():
+        i = int(np.flatnonzero(too_far)[0])
+        raise PointOffNetworkError(
+            i,
+            float(lon[i]),
+            float(lat[i]),
+            distance_m=float(distance[i]),
+            max_distance_m=max_distance_m,
+            profile=graph.profile.name,
+        )
+    return Snapped(node=np.asarray(idx, dtype=np.int64), distance_m=np.asarray(distance, dtype=np.float64))
+
+
+# --------------------------------------------------------------------------------------------
+# Chain contraction
+# --------------------------------------------------------------------------------------------
+
+
+def _pass_through(graph: RoutableGraph) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+    """Which nodes only pass a way along, and for each arc into such a node, the arc out of it.
+
+    A node passes along when it has exactly two distinct neighbours ``a`` and ``b`` and every
+    arc in from ``a`` has exactly one matching arc out to ``b`` (and the same from ``b``): a
+    shape point in the middle of a street, one-way or two-way. Memoised per graph.
+    """
+    cached = graph._cache.get("pass_through")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    n, tail, head, indptr = graph.n_nodes, graph.tail, graph.head, graph.indptr
+    out_deg = np.diff(indptr)
+    in_order = np.argsort(head, kind="stable")
+    in_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(head, minlength=n), out=in_ptr[1:])
+    in_deg = np.diff(in_ptr)
+    next_arc = np.full(graph.n_arcs, -1, dtype=np.int64)
+    passing = np.zeros(n, dtype=bool)
+
+    one = np.flatnonzero((out_deg == 1) & (in_deg == 1))
+    o, i = indptr[one], in_order[in_ptr[one]]
+    ok = head[o] != tail[i]
+    passing[one[ok]] = True
+    next_arc[i[ok]] = o[ok]
+
+    two = np.flatnonzero((out_deg == 2) & (in_deg == 2))
+    o1, o2 = indptr[two], indptr[two] + 1
+    i1, i2 = in_order[in_ptr[two]], in_order[in_ptr[two] + 1]
+    h1, h2, t1, t2 = head[o1], head[o2], tail[i1], tail[i2]
+    ok = (h1 != h2) & (np.minimum(h1, h2) == np.minimum(t1, t2)) & (np.maximum(h1, h2) == np.maximum(t1, t2))
+    passing[two[ok]] = True
+    # The arc in from t continues on the arc out to the other neighbour.
+    next_arc[i1[ok]] = np.where(h1[ok] != t1[ok], o1[ok], o2[ok])
+    next_arc[i2[ok]] = np.where(h1[ok] != t2[ok], o1[ok], o2[ok])
+    graph._cache["pass_through"] = (passing, next_arc)
+    return passing, next_arc
+
+
+@dataclass(frozen=True)
+class _Contracted:
+    keep: NDArray[np.int64]  #: local nodes kept, sorted
+    matrix: sp.csr_matrix  #: seconds between kept nodes (indices into ``keep``)
+    length: sp.csr_matrix  #: metres of the same arcs
+
+
+def _contract(graph: RoutableGraph, terminals: NDArray[np.int64], load_kg: float) -> _Contracted:
+    """Sum every chain of pass-through nodes into one arc; ``terminals`` stay as nodes."""
+    passing, next_arc = _pass_through(graph)
+    kept_mask = ~passing
+    kept_mask[terminals] = True
+    keep = np.flatnonzero(kept_mask)
+    time_arc, len_arc = graph.arc_time_s(load_kg), graph.length_m
+
+    start = np.flatnonzero(kept_mask[graph.tail])
+    seconds, metres = time_arc[start].copy(), len_arc[start].copy()
+    end_node = graph.head[start].copy()
+    active = np.flatnonzero(~kept_mask[end_node])
+    current = start[active]
+    for _ in range(graph.n_arcs):  # a chain never has more arcs than the graph
+        if active.shape[0] == 0:
+            break
+        current = next_arc[current]
+        seconds[active] += time_arc[current]
+        metres[active] += len_arc[current]
+        end_node[active] = graph.head[current]
+        still = ~kept_mask[end_node[active]]
+        active, current = active[still], current[still]
+
+    local = np.full(graph.n_nodes, -1, dtype=np.int64)
+    local[keep] = np.arange(keep.shape[0])
+    t, h = local[graph.tail[start]], local[end_node]
+    # Parallel arcs: keep the fastest (csr_matrix would add them up).
+    order = np.lexsort((seconds, h, t))
+    t, h, seconds, metres = t[order], h[order], seconds[order], metres[order]
+    first = np.ones(t.shape[0], dtype=bool)
+    first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+    t, h, seconds, metres = t[first], h[first], seconds[first], metres[first]
+    m = keep.shape[0]
+    seconds = np.maximum(seconds, _MIN_ARC_S)
+    matrix = sp.csr_matrix((seconds, (t, h)), shape=(m, m))
+    length = sp.csr_matrix((metres, (t, h)), shape=(m, m))
+    return _Contracted(keep=keep, matrix=matrix, length=length)
+
+
+def _parent_arc_metres(pred: NDArray[np.int64], contracted: _Contracted) -> NDArray[np.float64]:
+    """Metres of the arc from each node's tree parent to the node (0 at roots)."""
+    by_head = contracted.length.tocsc()
+    in_ptr, in_tail, in_len = by_head.indptr, by_head.indices, by_head.data
+    in_deg = np.diff(in_ptr)
+    metres = np.zeros(pred.shape, dtype=np.float64)
+    for c in range(int(in_deg.max(initial=0))):
+        has = c < in_deg
+        slot = np.where(has, in_ptr[:-1] + c, 0)
+        tail_c = np.where(has, in_tail[slot], -2)
+        metres = np.where(pred == tail_c[None, :], in_len[slot][None, :], metres)
+    return metres
+
+
+def _tree_metres(times: NDArray[np.float64], pred: NDArray[np.int64], contracted: _Contracted) -> NDArray[np.float64]:
+    """Metres from each source to every node along its fastest-path tree.
+
+    Nodes are visited in order of arrival time, so a parent (strictly earlier: every arc takes
+    at least ``_MIN_ARC_S``) is always done before its children; each step handles one node
+    of every source's tree at once.
+    """
+    k, m = pred.shape
+    parent_metres = _parent_arc_metres(pred, contracted)
+    order = np.argsort(times, axis=1, kind="stable")
+    base = (np.arange(k, dtype=np.int64) * m)[:, None]
+    parent = np.take_along_axis(pred, order, axis=1)
+    # Flat indices, one row per arrival rank, so each step reads contiguous memory. Roots and
+    # unreachable nodes point at themselves and add nothing.
+    node_flat = np.ascontiguousarray((order + base).T)
+    parent_flat = np.ascontiguousarray(np.where(parent >= 0, parent + base, order + base).T)
+    step_metres = np.ascontiguousarray(np.take_along_axis(parent_metres, order, axis=1).T)
+    metres = np.zeros(k * m, dtype=np.float64)
+    for r in range(1, m):  # rank 0 is each source itself
+        metres[node_flat[r]] = metres[parent_flat[r]] + step_metres[r]
+    metres = metres.reshape(k, m)
+    metres[~np.isfinite(times)] = np.inf
+    return metres
+
+
+def node_matrix(
+    graph: RoutableGraph,
+    origins: NDArray[np.int64],
+    destinations: NDArray[np.int64],
+    *,
+    load_kg: float = 0.0,
+    with_distance: bool = True,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """Seconds (and metres along the fastest path) between local nodes of ``graph``."""
+    origins = np.asarray(origins, dtype=np.int64)
+    destinations = np.asarray(destinations, dtype=np.int64)
+    terminals = np.unique(np.concatenate([origins, destinations]))
+    contracted = _contract(graph, terminals, load_kg)
+    src = np.searchsorted(contracted.keep, origins)
+    dst = np.searchsorted(contracted.keep, destinations)
+    unique_src, inverse = np.unique(src, return_inverse=True)
+    if with_distance:
+        times, pred = dijkstra(contracted.matrix, directed=True, indices=unique_src, return_predecessors=True)
+        metres = _tree_metres(times, pred.astype(np.int64), contracted)[:, dst][inverse]
+    else:
+        times = dijkstra(contracted.matrix, directed=True, indices=unique_src)
+        metres = None
+    seconds = times[:, dst][inverse]
+    return seconds, metres
+
+
+@dataclass(frozen=True)
+class TravelMatrix:
+    """Riding seconds and metres between snapped points, for one profile and one load."""
+
+    seconds: NDArray[np.float64]
+    metres: NDArray[np.float64] | None
+    profile: str
+    load_kg: float
+    origins: Snapped
+    destinations: Snapped
+
+
+def travel_matrix(
+    graph: RoutableGraph,
+    origins: ArrayLike,
+    destinations: ArrayLike | None = None,
+    *,
+    load_kg: float = 0.0,
+    with_distance: bool = True,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> TravelMatrix:
+    """Time (and distance) matrix between ``(lon, lat)`` points; square when no destinations.
+
+    The times are those of the fastest path for ``graph.profile`` carrying ``load_kg``; the
+    metres are along that same path. Handling time at stops is not included.
+    """
+    snapped_o = snap(graph, origins, max_distance_m=max_snap_m)
+    snapped_d = snapped_o if destinations is None else snap(graph, destinations, max_distance_m=max_snap_m)
+    seconds, metres = node_matrix(graph, snapped_o.node, snapped_d.node, load_kg=load_kg, with_distance=with_distance)
+    return TravelMatrix(
+        seconds=seconds,
+        metres=metres,
+        profile=graph.profile.name,
+        load_kg=float(load_kg),
+        origins=snapped_o,
+        destinations=snapped_d,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# One path, for the map
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Path:
+    """The fastest path between two snapped points: local arcs in order, with totals."""
+
+    arcs: NDArray[np.int64]
+    nodes: NDArray[np.int64]
+    seconds: float
+    metres: float
+
+
+def fastest_path(graph: RoutableGraph, origin: int, destination: int, *, load_kg: float = 0.0) -> Path:
+    """The fastest path between two local nodes (Dijkstra on the uncontracted graph)."""
+    times = graph.arc_time_s(load_kg)
+    dist, pred = dijkstra(seconds_matrix(graph, times), directed=True, indices=origin, return_predecessors=True)
+    if not math.isfinite(dist[destination]):
+        raise ValueError("no path between these points")  # cannot happen inside one SCC
+    nodes = [destination]
+    while nodes[-1] != origin:
+        nodes.append(int(pred[nodes[-1]]))
+    node_path = np.array(nodes[::-1], dtype=np.int64)
+    arcs = _arcs_between(graph, times, node_path)
+    return Path(arcs=arcs, nodes=node_path, seconds=float(times[arcs].sum()), metres=float(graph.length_m[arcs].sum()))
+
+
+def seconds_matrix(graph: RoutableGraph, times: NDArray[np.float64]) -> sp.csr_matrix:
+    """The graph as a CSR of seconds; of parallel arcs (csr_matrix would add them) the fastest."""
+    order = np.lexsort((times, graph.head, graph.tail))
+    t, h, w = graph.tail[order], graph.head[order], times[order]
+    first = np.ones(t.shape[0], dtype=bool)
+    first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+    return sp.csr_matrix((np.maximum(w[first], _MIN_ARC_S), (t[first], h[first])), shape=(graph.n_nodes, graph.n_nodes))
+
+
+def _arcs_between(graph: RoutableGraph, times: NDArray[np.float64], nodes: NDArray[np.int64]) -> NDArray[np.int64]:
+    arcs = np.empty(max(0, nodes.shape[0] - 1), dtype=np.int64)
+    for k in range(arcs.shape[0]):
+        lo, hi = graph.indptr[nodes[k]], graph.indptr[nodes[k] + 1]
+        candidates = lo + np.flatnonzero(graph.head[lo:hi] == nodes[k + 1])
+        arcs[k] = candidates[np.argmin(times[candidates])]
+    return arcs
+
+
+def path_geojson(
+    graph: RoutableGraph,
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    *,
+    load_kg: float = 0.0,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> dict[str, Any]:
+    """The fastest path between two ``(lon, lat)`` points as a GeoJSON Feature (for the map).
+
+    Properties give the seconds and metres of the path and the metres walked (pushing the
+    bike), so a person can see why a leg takes the time it takes.
+    """
+    snapped = snap(graph, [origin, destination], max_distance_m=max_snap_m)
+    path = fastest_path(graph, int(snapped.node[0]), int(snapped.node[1]), load_kg=load_kg)
+    city_nodes = graph.nodes[path.nodes]
+    coordinates = [[float(graph.network.lon[n]), float(graph.network.lat[n])] for n in city_nodes]
+    if len(coordinates) == 1:
+        coordinates.append(coordinates[0])  # a LineString needs two positions
+    walked = graph.length_m[path.arcs][graph.movement[path.arcs] != Movement.RIDE].sum()
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": coordinates},
+        "properties": {
+            "profile": graph.profile.name,
+            "load_kg": float(load_kg),
+            "seconds": round(path.seconds, 1),
+            "metres": round(path.metres, 1),
+            "metres_walked": round(float(walked), 1),
+            "snap_metres": [round(float(d), 1) for d in snapped.distance_m],
+        },
+    }
