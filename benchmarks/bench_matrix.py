@@ -89,8 +89,11 @@ def main() -> None:
     plain = seconds_matrix(graph, times)
     reference = nx.DiGraph()
     reference.add_nodes_from(range(graph.n_nodes))
-    coo = plain.tocoo()
-    reference.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True))
+    # networkx gets the true times (zero for the rare zero-length segments, which csgraph cannot
+    # store and routing.matrix counts as 1 microsecond); of parallel arcs, the fastest.
+    for tail, head, seconds in zip(graph.tail.tolist(), graph.head.tolist(), times.tolist(), strict=True):
+        if not reference.has_edge(tail, head) or reference[tail][head]["weight"] > seconds:
+            reference.add_edge(tail, head, weight=seconds)
 
     rng = np.random.default_rng(args.seed)
     rows = []
@@ -109,7 +112,7 @@ def main() -> None:
         nx_s = time.perf_counter() - start
         diff_nx = float(np.abs(ours - nx_matrix).max())
         diff_plain = float(np.abs(ours - plain_matrix).max())
-        assert diff_nx < 1e-6 and diff_plain < 1e-6, (diff_nx, diff_plain)
+        assert diff_nx < 1e-3 and diff_plain < 1e-3, (diff_nx, diff_plain)  # a millisecond
         assert metres is not None and np.isfinite(metres).all()
         rows.append(
             {

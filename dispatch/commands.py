@@ -1,0 +1,223 @@
+"""What people do, as events: a client requests, a dispatcher decides, a courier rides.
+
+Each function validates its input, builds the event and appends it through the store, which
+checks it against the current state in the same transaction. Nothing is written when any check
+fails. The planner's proposals come in through :func:`propose`; only a dispatcher's
+:func:`accept`, :func:`override` or :func:`reassign` binds a job to a courier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from dispatch.errors import InvalidInput
+from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
+from dispatch.model import JobRequest
+from dispatch.projections import JobView
+from dispatch.store import Store
+
+E = EventType
+
+
+def _reason(reason: str, *, required: bool) -> str:
+    if not isinstance(reason, str) or (required and not reason.strip()):
+        raise InvalidInput("reason", "say why, in a few words")
+    if len(reason) > 500:
+        raise InvalidInput("reason", "must be at most 500 characters")
+    return reason.strip()
+
+
+def _append(
+    store: Store, coop_id: str, at: datetime, actor: Actor, kind: EventType, *, payload: dict[str, Any], **options: Any
+) -> Event:
+    return store.append(NewEvent(cooperative_id=coop_id, at=at, actor=actor, type=kind, payload=payload), **options)
+
+
+def request_job(
+    store: Store,
+    coop_id: str,
+    client_id: str,
+    request: JobRequest,
+    *,
+    at: datetime,
+    idempotency_key: str | None = None,
+    actor: Actor | None = None,
+) -> JobView:
+    """Record a client's request; a retry with the same idempotency key returns the same job."""
+    body = request.to_json()
+    request_hash = hashlib.sha256(json.dumps([client_id, body], sort_keys=True).encode()).hexdigest()
+    event = _append(
+        store,
+        coop_id,
+        at,
+        actor or Actor(ActorKind.CLIENT, client_id),
+        E.JOB_REQUESTED,
+        payload={"job_id": str(uuid.uuid4()), "client_id": client_id, "request": body},
+        idempotency_key=idempotency_key,
+        request_hash=request_hash if idempotency_key else None,
+    )
+    return store.job(coop_id, str(event.payload["job_id"]))
+
+
+def cancel_job(store: Store, coop_id: str, job_id: str, *, by: Actor, at: datetime, reason: str = "") -> Event:
+    return _append(
+        store, coop_id, at, by, E.JOB_CANCELLED, payload={"job_id": job_id, "reason": _reason(reason, required=False)}
+    )
+
+
+def propose(
+    store: Store, coop_id: str, job_id: str, courier_id: str, *, at: datetime, explanation: dict[str, Any] | None = None
+) -> Event:
+    """The planner's suggestion; it binds nobody."""
+    return _append(
+        store,
+        coop_id,
+        at,
+        Actor.system(),
+        E.PROPOSAL_MADE,
+        payload={"job_id": job_id, "courier_id": courier_id, "explanation": explanation or {}},
+    )
+
+
+def accept(
+    store: Store, coop_id: str, job_id: str, *, dispatcher_id: str, at: datetime, expected_seq: int | None = None
+) -> Event:
+    return _append(
+        store,
+        coop_id,
+        at,
+        Actor(ActorKind.DISPATCHER, dispatcher_id),
+        E.PROPOSAL_ACCEPTED,
+        payload={"job_id": job_id},
+        expected_seq=expected_seq,
+    )
+
+
+def override(
+    store: Store,
+    coop_id: str,
+    job_id: str,
+    courier_id: str,
+    *,
+    dispatcher_id: str,
+    at: datetime,
+    reason: str = "",
+    expected_seq: int | None = None,
+) -> Event:
+    return _append(
+        store,
+        coop_id,
+        at,
+        Actor(ActorKind.DISPATCHER, dispatcher_id),
+        E.JOB_OVERRIDDEN,
+        payload={"job_id": job_id, "courier_id": courier_id, "reason": _reason(reason, required=False)},
+        expected_seq=expected_seq,
+    )
+
+
+def reassign(
+    store: Store,
+    coop_id: str,
+    job_id: str,
+    courier_id: str,
+    *,
+    dispatcher_id: str,
+    at: datetime,
+    reason: str = "",
+    expected_seq: int | None = None,
+) -> Event:
+    return _append(
+        store,
+        coop_id,
+        at,
+        Actor(ActorKind.DISPATCHER, dispatcher_id),
+        E.JOB_REASSIGNED,
+        payload={"job_id": job_id, "courier_id": courier_id, "reason": _reason(reason, required=False)},
+        expected_seq=expected_seq,
+    )
+
+
+def unassign(
+    store: Store,
+    coop_id: str,
+    job_id: str,
+    *,
+    dispatcher_id: str,
+    at: datetime,
+    reason: str = "",
+    expected_seq: int | None = None,
+) -> Event:
+    return _append(
+        store,
+        coop_id,
+        at,
+        Actor(ActorKind.DISPATCHER, dispatcher_id),
+        E.JOB_UNASSIGNED,
+        payload={"job_id": job_id, "reason": _reason(reason, required=False)},
+        expected_seq=expected_seq,
+    )
+
+
+def _courier_act(store: Store, coop_id: str, courier_id: str, kind: EventType, at: datetime, **payload: Any) -> Event:
+    return _append(
+        store, coop_id, at, Actor(ActorKind.COURIER, courier_id), kind, payload={"courier_id": courier_id, **payload}
+    )
+
+
+def acknowledge(store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime) -> Event:
+    return _courier_act(store, coop_id, courier_id, E.COURIER_ACKNOWLEDGED, at, job_id=job_id)
+
+
+def decline(store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime, reason: str) -> Event:
+    """A courier says no, with a reason. It carries no penalty and changes no figure about them."""
+    return _courier_act(
+        store, coop_id, courier_id, E.COURIER_DECLINED, at, job_id=job_id, reason=_reason(reason, required=True)
+    )
+
+
+def pick_up(store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime) -> Event:
+    return _courier_act(store, coop_id, courier_id, E.PICKED_UP, at, job_id=job_id)
+
+
+def deliver(store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime, carried_m: float = 0.0) -> Event:
+    """``carried_m``: metres ridden with the parcels (the route's leg), for the kg x km ledger."""
+    if not (isinstance(carried_m, int | float) and 0 <= carried_m < 1e6):
+        raise InvalidInput("carried_m", "must be a distance in metres, 0 or more")
+    return _courier_act(store, coop_id, courier_id, E.DELIVERED, at, job_id=job_id, carried_m=float(carried_m))
+
+
+def fail(store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime, reason: str) -> Event:
+    return _courier_act(
+        store, coop_id, courier_id, E.DELIVERY_FAILED, at, job_id=job_id, reason=_reason(reason, required=True)
+    )
+
+
+def start_shift(
+    store: Store, coop_id: str, courier_id: str, *, at: datetime, planned_end: datetime | None = None
+) -> Event:
+    if planned_end is not None and planned_end <= at:
+        raise InvalidInput("planned_end", "a shift must end after it starts")
+    return _courier_act(
+        store,
+        coop_id,
+        courier_id,
+        E.SHIFT_STARTED,
+        at,
+        planned_end=None if planned_end is None else planned_end.isoformat(),
+    )
+
+
+def pause_shift(store: Store, coop_id: str, courier_id: str, *, at: datetime) -> Event:
+    return _courier_act(store, coop_id, courier_id, E.SHIFT_PAUSED, at)
+
+
+def resume_shift(store: Store, coop_id: str, courier_id: str, *, at: datetime) -> Event:
+    return _courier_act(store, coop_id, courier_id, E.SHIFT_RESUMED, at)
+
+
+def end_shift(store: Store, coop_id: str, courier_id: str, *, at: datetime) -> Event:
+    return _courier_act(store, coop_id, courier_id, E.SHIFT_ENDED, at)

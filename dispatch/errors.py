@@ -1,0 +1,65 @@
+"""Typed domain errors. The API maps each to a 4xx with its ``code`` and the human sentence."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every refusal the domain makes; ``code`` is machine-readable and stable."""
+
+    code = "domain_error"
+
+
+class InvalidInput(DomainError, ValueError):
+    """A value is malformed or contradicts another (nothing was written)."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field, self.reason = field, reason
+        super().__init__(f"{field}: {reason}")
+
+
+class NotFound(DomainError, LookupError):
+    """No such row in this cooperative (rows of other cooperatives are never visible)."""
+
+    code = "not_found"
+
+    def __init__(self, kind: str, ident: object) -> None:
+        self.kind, self.ident = kind, ident
+        super().__init__(f"no {kind} {ident} in this cooperative")
+
+
+class IllegalTransition(DomainError):
+    """An act that the job's current state does not allow."""
+
+    code = "illegal_transition"
+
+    def __init__(self, job_id: object, state: str, act: str) -> None:
+        self.job_id, self.state, self.act = job_id, state, act
+        super().__init__(f"job {job_id} is {state}: cannot {act.replace('_', ' ')} it")
+
+
+class IdempotencyConflict(DomainError):
+    """An idempotency key was reused for a different request."""
+
+    code = "idempotency_conflict"
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"idempotency key {key!r} was already used for a different request")
+
+
+class Conflict(DomainError):
+    """Someone else acted on the job since the caller last looked (never a silent overwrite)."""
+
+    code = "conflict"
+
+    def __init__(self, job_id: object, expected_seq: int, actual_seq: int, last_act: str, by: str) -> None:
+        self.job_id, self.expected_seq, self.actual_seq, self.last_act, self.by = (
+            job_id,
+            expected_seq,
+            actual_seq,
+            last_act,
+            by,
+        )
+        super().__init__(f"job {job_id} changed since you looked: {last_act} by {by}")

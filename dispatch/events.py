@@ -1,0 +1,130 @@
+"""Events: immutable facts, the source of truth. Current state is a fold of them.
+
+Every event has an id, its cooperative, a timestamp, an actor (who), a type, a payload and a
+per-cooperative sequence number given by the store when the event is appended.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from dispatch.errors import InvalidInput
+from dispatch.lifecycle import Act
+
+
+class EventType(StrEnum):
+    JOB_REQUESTED = "JobRequested"
+    JOB_CANCELLED = "JobCancelled"
+    PROPOSAL_MADE = "ProposalMade"
+    PROPOSAL_ACCEPTED = "ProposalAccepted"
+    JOB_OVERRIDDEN = "JobOverridden"
+    JOB_REASSIGNED = "JobReassigned"
+    JOB_UNASSIGNED = "JobUnassigned"
+    COURIER_ACKNOWLEDGED = "CourierAcknowledged"
+    COURIER_DECLINED = "CourierDeclined"
+    PICKED_UP = "PickedUp"
+    DELIVERED = "Delivered"
+    DELIVERY_FAILED = "DeliveryFailed"
+    SHIFT_STARTED = "ShiftStarted"
+    SHIFT_PAUSED = "ShiftPaused"
+    SHIFT_RESUMED = "ShiftResumed"
+    SHIFT_ENDED = "ShiftEnded"
+    COURIER_POSITION_SHARED = "CourierPositionShared"
+
+
+class ActorKind(StrEnum):
+    DISPATCHER = "dispatcher"
+    COURIER = "courier"
+    CLIENT = "client"
+    SYSTEM = "system"  #: the planner, the clock, an import
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    id: str | None = None  #: the dispatcher's, courier's or client's id; None for the system
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(ActorKind.SYSTEM)
+
+
+#: The lifecycle act each job event performs (JobRequested creates the job).
+JOB_ACTS: dict[EventType, Act] = {
+    EventType.JOB_CANCELLED: Act.CANCEL,
+    EventType.PROPOSAL_MADE: Act.PROPOSE,
+    EventType.PROPOSAL_ACCEPTED: Act.ACCEPT,
+    EventType.JOB_OVERRIDDEN: Act.OVERRIDE,
+    EventType.JOB_REASSIGNED: Act.REASSIGN,
+    EventType.JOB_UNASSIGNED: Act.UNASSIGN,
+    EventType.COURIER_ACKNOWLEDGED: Act.ACKNOWLEDGE,
+    EventType.COURIER_DECLINED: Act.DECLINE,
+    EventType.PICKED_UP: Act.PICK_UP,
+    EventType.DELIVERED: Act.DELIVER,
+    EventType.DELIVERY_FAILED: Act.FAIL,
+}
+
+#: Payload keys each type must carry (more may follow; unknown types are refused).
+REQUIRED: dict[EventType, frozenset[str]] = {
+    EventType.JOB_REQUESTED: frozenset({"job_id", "client_id", "request"}),
+    EventType.JOB_CANCELLED: frozenset({"job_id"}),
+    EventType.PROPOSAL_MADE: frozenset({"job_id", "courier_id"}),
+    EventType.PROPOSAL_ACCEPTED: frozenset({"job_id"}),
+    EventType.JOB_OVERRIDDEN: frozenset({"job_id", "courier_id"}),
+    EventType.JOB_REASSIGNED: frozenset({"job_id", "courier_id"}),
+    EventType.JOB_UNASSIGNED: frozenset({"job_id"}),
+    EventType.COURIER_ACKNOWLEDGED: frozenset({"job_id"}),
+    EventType.COURIER_DECLINED: frozenset({"job_id", "reason"}),
+    EventType.PICKED_UP: frozenset({"job_id"}),
+    EventType.DELIVERED: frozenset({"job_id"}),
+    EventType.DELIVERY_FAILED: frozenset({"job_id", "reason"}),
+    EventType.SHIFT_STARTED: frozenset({"courier_id"}),
+    EventType.SHIFT_PAUSED: frozenset({"courier_id"}),
+    EventType.SHIFT_RESUMED: frozenset({"courier_id"}),
+    EventType.SHIFT_ENDED: frozenset({"courier_id"}),
+    EventType.COURIER_POSITION_SHARED: frozenset({"courier_id", "lon", "lat", "job_id"}),
+}
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event before the store numbers it."""
+
+    cooperative_id: str
+    at: datetime
+    actor: Actor
+    type: EventType
+    payload: dict[str, Any]
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise InvalidInput("at", "an event time needs a time zone")
+        if not isinstance(self.type, EventType):
+            raise InvalidInput("type", f"unknown event type {self.type!r}")
+        missing = REQUIRED[self.type] - self.payload.keys()
+        if missing:
+            raise InvalidInput("payload", f"{self.type.value} needs {', '.join(sorted(missing))}")
+
+
+@dataclass(frozen=True)
+class Event:
+    """A stored event: a :class:`NewEvent` with its per-cooperative sequence number."""
+
+    seq: int
+    id: str
+    cooperative_id: str
+    at: datetime
+    actor: Actor
+    type: EventType
+    payload: dict[str, Any]
+
+    @property
+    def job_id(self) -> str | None:
+        job = self.payload.get("job_id")
+        return None if job is None else str(job)

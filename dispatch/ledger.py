@@ -1,0 +1,40 @@
+"""The fairness ledger: per courier per day, the real work done, visible to every member.
+
+Shift minutes (on shift, pauses excluded), the planned shift length, worked minutes (time with
+at least one acknowledged job in hand), kilogram-kilometres carried, and heavy jobs (at least the
+cooperative's threshold) with their kilograms. Figures of work, never of merit: nothing here
+ranks anyone, and lists come in the neutral rotation order (``dispatch.rotation``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class LedgerEntry:
+    courier_id: str
+    day: str  #: ISO date in the cooperative's time zone
+    shift_minutes: float = 0.0
+    planned_shift_minutes: float = 0.0
+    worked_minutes: float = 0.0
+    kg_km: float = 0.0
+    heavy_jobs: int = 0
+    heavy_kg: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def worked_share_of_shift(self) -> float | None:
+        """Worked time over shift time, the figure the planner's fairness term balances."""
+        basis = self.planned_shift_minutes or self.shift_minutes
+        return None if basis <= 0 else self.worked_minutes / basis
+
+
+def cooperative_view(entries: list[LedgerEntry], order: list[str]) -> list[LedgerEntry]:
+    """The day's ledger of every courier in ``order`` (the rotation); absent couriers show zeros."""
+    by_courier = {e.courier_id: e for e in entries}
+    day = entries[0].day if entries else ""
+    return [by_courier.get(c, LedgerEntry(courier_id=c, day=day)) for c in order]

@@ -1,0 +1,255 @@
+"""Current state as a fold of the event log: jobs, couriers' shifts, the ledger.
+
+:func:`apply` is the only code that turns an event into state. The store calls it inside the
+transaction that appends the event (on the few rows the event touches), and :func:`fold` calls
+it over the whole log; so the stored projection and the fold agree by construction, and a test
+checks that they do. ``apply`` also refuses events the state does not allow (an illegal
+transition, a shift paused twice), which makes the store refuse to append them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.events import JOB_ACTS, Event, EventType
+from dispatch.ledger import LedgerEntry
+from dispatch.lifecycle import Act, JobState, next_state
+from dispatch.model import JobRequest
+
+E = EventType
+
+
+@dataclass
+class JobView:
+    id: str
+    client_id: str
+    state: JobState
+    request: dict[str, Any]
+    weight_kg: float
+    requested_at: str
+    courier_id: str | None = None
+    proposal: dict[str, Any] | None = None
+    declines: list[dict[str, Any]] = field(default_factory=list)
+    picked_up_at: str | None = None
+    finished_at: str | None = None
+    last_seq: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["state"] = self.state.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JobView:
+        return cls(**{**data, "state": JobState(data["state"])})
+
+
+@dataclass
+class CourierStatus:
+    courier_id: str
+    on_shift: bool = False
+    paused: bool = False
+    counting_since: str | None = None  #: start of the current on-shift, unpaused stretch
+    planned_end: str | None = None
+    active_jobs: list[str] = field(default_factory=list)  #: acknowledged, not yet finished
+    active_since: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CourierStatus:
+        return cls(**data)
+
+
+@dataclass
+class Projection:
+    """All of a cooperative's current state, or the part of it one event touches."""
+
+    timezone: ZoneInfo
+    heavy_threshold_kg: float
+    jobs: dict[str, JobView] = field(default_factory=dict)
+    couriers: dict[str, CourierStatus] = field(default_factory=dict)
+    ledger: dict[tuple[str, str], LedgerEntry] = field(default_factory=dict)
+
+    def day(self, at: datetime) -> str:
+        return at.astimezone(self.timezone).date().isoformat()
+
+    def entry(self, courier_id: str, at: datetime) -> LedgerEntry:
+        key = (courier_id, self.day(at))
+        if key not in self.ledger:
+            self.ledger[key] = LedgerEntry(courier_id=courier_id, day=key[1])
+        return self.ledger[key]
+
+    def courier(self, courier_id: str) -> CourierStatus:
+        if courier_id not in self.couriers:
+            self.couriers[courier_id] = CourierStatus(courier_id=courier_id)
+        return self.couriers[courier_id]
+
+
+def _minutes(since: str, until: datetime) -> float:
+    return max(0.0, (until - datetime.fromisoformat(since)).total_seconds() / 60.0)
+
+
+def _start_work(p: Projection, courier_id: str, job_id: str, at: datetime) -> None:
+    status = p.courier(courier_id)
+    if job_id in status.active_jobs:
+        return
+    if not status.active_jobs and not status.paused:
+        status.active_since = at.isoformat()
+    status.active_jobs = sorted([*status.active_jobs, job_id])
+
+
+def _stop_work(p: Projection, courier_id: str | None, job_id: str, at: datetime) -> None:
+    if courier_id is None:
+        return
+    status = p.courier(courier_id)
+    if job_id not in status.active_jobs:
+        return
+    status.active_jobs = [j for j in status.active_jobs if j != job_id]
+    if not status.active_jobs:
+        _close_work(p, status, at)
+
+
+def _close_work(p: Projection, status: CourierStatus, at: datetime) -> None:
+    """Worked time counts while a courier has a job in hand and is not on a pause."""
+    if status.active_since is not None:
+        p.entry(status.courier_id, at).worked_minutes += _minutes(status.active_since, at)
+        status.active_since = None
+
+
+def _same_courier(job: JobView, event: Event) -> None:
+    """Acts of a courier on a job must come from the courier it is assigned to."""
+    claimed = event.payload.get("courier_id")
+    if claimed is not None and claimed != job.courier_id:
+        raise InvalidInput("courier_id", f"job {job.id} is not assigned to courier {claimed}")
+
+
+def _apply_job(p: Projection, event: Event) -> None:
+    job_id = str(event.payload["job_id"])
+    at, payload = event.at, event.payload
+    if event.type is E.JOB_REQUESTED:
+        if job_id in p.jobs:
+            raise InvalidInput("job_id", f"job {job_id} already exists")
+        request = JobRequest.from_json(payload["request"])
+        p.jobs[job_id] = JobView(
+            id=job_id,
+            client_id=str(payload["client_id"]),
+            state=JobState.REQUESTED,
+            request=payload["request"],
+            weight_kg=request.weight_kg,
+            requested_at=at.isoformat(),
+            last_seq=event.seq,
+        )
+        return
+    job = p.jobs.get(job_id)
+    if job is None:
+        raise NotFound("job", job_id)
+    act = JOB_ACTS[event.type]
+    new_state = next_state(job_id, job.state, act)
+    if act in (Act.ACKNOWLEDGE, Act.DECLINE, Act.PICK_UP, Act.DELIVER, Act.FAIL):
+        _same_courier(job, event)
+    if act is Act.PROPOSE:
+        job.proposal = {**payload, "seq": event.seq}
+    elif act is Act.ACCEPT:
+        assert job.proposal is not None  # the lifecycle only accepts proposed jobs
+        job.courier_id = str(job.proposal["courier_id"])
+    elif act in (Act.OVERRIDE, Act.REASSIGN):
+        if act is Act.REASSIGN and payload["courier_id"] == job.courier_id:
+            raise InvalidInput("courier_id", f"job {job_id} is already with courier {job.courier_id}")
+        _stop_work(p, job.courier_id, job_id, at)
+        job.courier_id = str(payload["courier_id"])
+    elif act in (Act.UNASSIGN, Act.CANCEL):
+        _stop_work(p, job.courier_id, job_id, at)
+        job.courier_id = None
+    elif act is Act.ACKNOWLEDGE:
+        assert job.courier_id is not None
+        _start_work(p, job.courier_id, job_id, at)
+    elif act is Act.DECLINE:
+        _stop_work(p, job.courier_id, job_id, at)
+        job.declines = [
+            *job.declines,
+            {"courier_id": job.courier_id, "reason": payload["reason"], "at": at.isoformat()},
+        ]
+        job.courier_id = None
+    elif act is Act.PICK_UP:
+        job.picked_up_at = at.isoformat()
+    elif act is Act.DELIVER:
+        assert job.courier_id is not None
+        entry = p.entry(job.courier_id, at)
+        entry.kg_km += job.weight_kg * float(payload.get("carried_m", 0.0)) / 1000.0
+        if job.weight_kg >= p.heavy_threshold_kg:
+            entry.heavy_jobs += 1
+            entry.heavy_kg += job.weight_kg
+        _stop_work(p, job.courier_id, job_id, at)
+    elif act is Act.FAIL:
+        _stop_work(p, job.courier_id, job_id, at)
+    if new_state in (JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED):
+        job.finished_at = at.isoformat()
+    job.state = new_state
+    job.last_seq = event.seq
+
+
+def _apply_shift(p: Projection, event: Event) -> None:
+    courier_id, at = str(event.payload["courier_id"]), event.at
+    status = p.courier(courier_id)
+    if event.type is E.SHIFT_STARTED:
+        if status.on_shift:
+            raise InvalidInput("shift", f"courier {courier_id} is already on shift")
+        status.on_shift, status.paused, status.counting_since = True, False, at.isoformat()
+        planned_end = event.payload.get("planned_end")
+        status.planned_end = planned_end
+        if planned_end is not None:
+            p.entry(courier_id, at).planned_shift_minutes += _minutes(
+                at.isoformat(), datetime.fromisoformat(planned_end)
+            )
+        return
+    if not status.on_shift:
+        raise InvalidInput("shift", f"courier {courier_id} is not on shift")
+    if event.type is E.SHIFT_RESUMED:
+        if not status.paused:
+            raise InvalidInput("shift", f"courier {courier_id} is not on a pause")
+        status.paused, status.counting_since = False, at.isoformat()
+        if status.active_jobs:
+            status.active_since = at.isoformat()
+        return
+    if event.type is E.SHIFT_PAUSED and status.paused:
+        raise InvalidInput("shift", f"courier {courier_id} is already on a pause")
+    if not status.paused and status.counting_since is not None:
+        p.entry(courier_id, at).shift_minutes += _minutes(status.counting_since, at)
+    status.counting_since = None
+    _close_work(p, status, at)
+    if event.type is E.SHIFT_PAUSED:
+        status.paused = True
+    else:  # ended
+        status.on_shift, status.paused, status.planned_end = False, False, None
+
+
+def apply(p: Projection, event: Event) -> None:
+    """Fold one event into the projection, or raise if the state does not allow it."""
+    if event.type is E.COURIER_POSITION_SHARED:
+        job = p.jobs.get(str(event.payload["job_id"]))
+        if (
+            job is None
+            or job.courier_id != event.payload["courier_id"]
+            or job.state not in (JobState.ACKNOWLEDGED, JobState.PICKED_UP)
+        ):
+            raise InvalidInput("position", "a position is shared only while the courier has that job in hand")
+        return
+    if event.type in (E.SHIFT_STARTED, E.SHIFT_PAUSED, E.SHIFT_RESUMED, E.SHIFT_ENDED):
+        _apply_shift(p, event)
+    else:
+        _apply_job(p, event)
+
+
+def fold(events: Iterable[Event], *, timezone: ZoneInfo, heavy_threshold_kg: float) -> Projection:
+    """The whole state from the log (events in sequence order)."""
+    projection = Projection(timezone=timezone, heavy_threshold_kg=heavy_threshold_kg)
+    for event in events:
+        apply(projection, event)
+    return projection

@@ -1,0 +1,50 @@
+"""Opening the database: a SQLite file by default, PostgreSQL when ``DATABASE_URL`` says so."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+from routing.network import data_dir
+
+
+def default_url() -> str:
+    """``DATABASE_URL`` if set, else a SQLite file in the data directory (zero set-up)."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    path = data_dir() / "tandem.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine with the settings durability needs on each backend.
+
+    SQLite: WAL journal, ``synchronous=FULL`` (a committed event survives a power cut, not only
+    a crash), foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` so that a writer takes
+    the write lock at the start of its transaction instead of failing half-way.
+    """
+    url = url or default_url()
+    if url.startswith("sqlite"):
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_settings(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" hook issue BEGIN
+            cursor = dbapi_connection.cursor()
+            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)

@@ -1,0 +1,530 @@
+"""The store: the append-only log, its projections, and the cooperative's people.
+
+Every method takes the cooperative's id and every query filters on it: a caller of one
+cooperative can neither read nor change another's rows (tests/dispatch/test_store.py).
+Appending an event, checking it against the current state and updating the projection happen
+in one transaction; either all of it is written or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from dispatch.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound
+from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
+from dispatch.ledger import LedgerEntry
+from dispatch.lifecycle import JobState
+from dispatch.model import Client, Cooperative, Courier, Member, Role, Vehicle, VehicleKind
+from dispatch.projections import CourierStatus, JobView, Projection, apply
+from dispatch.store.engine import make_engine
+from dispatch.store.schema import (
+    ClientRow,
+    CooperativeRow,
+    CourierRow,
+    CourierStatusRow,
+    EventRow,
+    JobRow,
+    LedgerRow,
+    MemberRow,
+)
+
+_LEDGER_FIELDS = ("shift_minutes", "planned_shift_minutes", "worked_minutes", "kg_km", "heavy_jobs", "heavy_kg")
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back without a zone; everything stored is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def hash_api_key(key: str) -> str:
+    """API keys are random 256-bit strings, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def hash_secret(secret: str) -> str:
+    """Passwords people choose need a slow, salted hash: scrypt (stdlib)."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt$16384$8$1${salt.hex()}${digest.hex()}"
+
+
+def verify_secret(secret: str, stored: str) -> bool:
+    _, n, r, p, salt, digest = stored.split("$")
+    candidate = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
+    return secrets.compare_digest(candidate.hex(), digest)
+
+
+def _json_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return json.loads(json.dumps(payload, allow_nan=False))  # type: ignore[no-any-return]
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("payload", f"must be plain JSON ({exc})") from None
+
+
+class Store:
+    """One database (SQLite or PostgreSQL) holding any number of cooperatives."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
+        engine = make_engine(url)
+        if migrate:
+            from dispatch.store.migrate import upgrade
+
+            upgrade(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ cooperatives and people
+
+    def create_cooperative(
+        self,
+        name: str,
+        *,
+        timezone: str = "Europe/Helsinki",
+        heavy_threshold_kg: float = 25.0,
+        fairness_weight: float = 0.5,
+    ) -> Cooperative:
+        coop = Cooperative(
+            id=str(uuid.uuid4()),
+            name=name,
+            timezone=timezone,
+            heavy_threshold_kg=heavy_threshold_kg,
+            fairness_weight=fairness_weight,
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(CooperativeRow).values(
+                    id=coop.id,
+                    name=coop.name,
+                    timezone=coop.timezone,
+                    heavy_threshold_kg=coop.heavy_threshold_kg,
+                    fairness_weight=coop.fairness_weight,
+                    settings={},
+                    last_seq=0,
+                    created_at=_now(),
+                )
+            )
+        return coop
+
+    def cooperative(self, coop_id: str) -> Cooperative:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(CooperativeRow.__table__).where(CooperativeRow.id == coop_id)).first()
+        if row is None:
+            raise NotFound("cooperative", coop_id)
+        return Cooperative(
+            id=row.id,
+            name=row.name,
+            timezone=row.timezone,
+            heavy_threshold_kg=row.heavy_threshold_kg,
+            fairness_weight=row.fairness_weight,
+            settings=row.settings,
+        )
+
+    def add_courier(self, coop_id: str, display_name: str, vehicle: Vehicle, *, contact: str = "") -> Courier:
+        courier = Courier(
+            id=str(uuid.uuid4()), cooperative_id=coop_id, display_name=display_name, vehicle=vehicle, contact=contact
+        )
+        self.cooperative(coop_id)
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(CourierRow).values(
+                    id=courier.id,
+                    cooperative_id=coop_id,
+                    display_name=display_name,
+                    contact=contact,
+                    vehicle_kind=vehicle.kind.value,
+                    payload_kg=vehicle.payload_kg,
+                    volume_l=vehicle.volume_l,
+                    max_length_cm=vehicle.max_length_cm,
+                    active=True,
+                    created_at=_now(),
+                )
+            )
+        return courier
+
+    def couriers(self, coop_id: str) -> list[Courier]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(CourierRow.__table__).where(CourierRow.cooperative_id == coop_id).order_by(CourierRow.id)
+            ).all()
+        return [_courier(r) for r in rows]
+
+    def courier(self, coop_id: str, courier_id: str) -> Courier:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(CourierRow.__table__).where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id)
+            ).first()
+        if row is None:
+            raise NotFound("courier", courier_id)
+        return _courier(row)
+
+    def add_client(self, coop_id: str, name: str, *, solidarity: bool = False) -> tuple[Client, str]:
+        """A client and its API key. The key is returned once and only its hash is kept."""
+        client = Client(id=str(uuid.uuid4()), cooperative_id=coop_id, name=name, solidarity=solidarity)
+        self.cooperative(coop_id)
+        key = "tdm_" + secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(ClientRow).values(
+                    id=client.id,
+                    cooperative_id=coop_id,
+                    name=name,
+                    solidarity=solidarity,
+                    api_key_hash=hash_api_key(key),
+                    api_key_prefix=key[:12],
+                    created_at=_now(),
+                    revoked_at=None,
+                )
+            )
+        return client, key
+
+    def client(self, coop_id: str, client_id: str) -> Client:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(ClientRow.__table__).where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id)
+            ).first()
+        if row is None:
+            raise NotFound("client", client_id)
+        return Client(id=row.id, cooperative_id=row.cooperative_id, name=row.name, solidarity=row.solidarity)
+
+    def client_by_api_key(self, key: str) -> Client | None:
+        """The client owning a (not revoked) API key; the key itself is never stored."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(ClientRow.__table__).where(
+                    ClientRow.api_key_hash == hash_api_key(key), ClientRow.revoked_at.is_(None)
+                )
+            ).first()
+        if row is None:
+            return None
+        return Client(id=row.id, cooperative_id=row.cooperative_id, name=row.name, solidarity=row.solidarity)
+
+    def add_member(self, coop_id: str, role: Role, display_name: str, login: str) -> tuple[Member, str]:
+        """A dispatcher or analyst and a generated password, returned once (only a hash is kept)."""
+        member = Member(id=str(uuid.uuid4()), cooperative_id=coop_id, role=role, display_name=display_name, login=login)
+        self.cooperative(coop_id)
+        secret = secrets.token_urlsafe(12)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(MemberRow).values(
+                        id=member.id,
+                        cooperative_id=coop_id,
+                        role=role.value,
+                        display_name=display_name,
+                        login=login,
+                        secret_hash=hash_secret(secret),
+                        created_at=_now(),
+                    )
+                )
+        except IntegrityError:
+            raise InvalidInput("login", f"{login!r} is already taken in this cooperative") from None
+        return member, secret
+
+    # ------------------------------------------------------------------ the log
+
+    def append(
+        self,
+        new: NewEvent,
+        *,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        expected_seq: int | None = None,
+    ) -> Event:
+        """Append one event, checked against and folded into the projection, in one transaction.
+
+        With an ``idempotency_key`` a repeated request returns the event it first produced
+        (``request_hash`` tells a genuine retry from a different request reusing the key).
+        With ``expected_seq`` the job must not have changed since the caller saw it.
+        """
+        if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
+            raise InvalidInput("idempotency_key", "must be 1 to 200 characters")
+        payload = _json_payload(new.payload)
+        try:
+            with self.engine.begin() as conn:
+                if idempotency_key is not None:
+                    earlier = self._by_key(conn, new.cooperative_id, idempotency_key, request_hash)
+                    if earlier is not None:
+                        return earlier
+                return self._append(
+                    conn,
+                    new,
+                    payload,
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                    expected_seq=expected_seq,
+                )
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            # Two identical requests raced; the other one won. Answer as a retry would be answered.
+            with self.engine.connect() as conn:
+                earlier = self._by_key(conn, new.cooperative_id, idempotency_key, request_hash)
+            if earlier is None:
+                raise
+            return earlier
+
+    def _by_key(self, conn: Connection, coop_id: str, key: str, request_hash: str | None) -> Event | None:
+        row = conn.execute(
+            select(EventRow.__table__).where(EventRow.cooperative_id == coop_id, EventRow.idempotency_key == key)
+        ).first()
+        if row is None:
+            return None
+        if row.request_hash != request_hash:
+            raise IdempotencyConflict(key)
+        return _event(row)
+
+    def _append(
+        self,
+        conn: Connection,
+        new: NewEvent,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None,
+        request_hash: str | None,
+        expected_seq: int | None,
+    ) -> Event:
+        coop_id = new.cooperative_id
+        # Taking the next number locks the cooperative's row (PostgreSQL) or the file (SQLite):
+        # appends of one cooperative are serialised, so the checks below see the latest state.
+        seq = conn.execute(
+            update(CooperativeRow)
+            .where(CooperativeRow.id == coop_id)
+            .values(last_seq=CooperativeRow.last_seq + 1)
+            .returning(CooperativeRow.last_seq)
+        ).scalar()
+        if seq is None:
+            raise NotFound("cooperative", coop_id)
+        coop = conn.execute(
+            select(CooperativeRow.timezone, CooperativeRow.heavy_threshold_kg).where(CooperativeRow.id == coop_id)
+        ).one()
+        event = Event(
+            seq=seq, id=new.id, cooperative_id=coop_id, at=_utc(new.at), actor=new.actor, type=new.type, payload=payload
+        )
+        projection = Projection(timezone=ZoneInfo(coop.timezone), heavy_threshold_kg=coop.heavy_threshold_kg)
+        self._check_references(conn, coop_id, event)
+        job_id = event.job_id
+        if job_id is not None:
+            row = conn.execute(
+                select(JobRow.view, JobRow.last_seq).where(JobRow.cooperative_id == coop_id, JobRow.id == job_id)
+            ).first()
+            if row is not None:
+                projection.jobs[job_id] = JobView.from_json(row.view)
+            if expected_seq is not None and row is not None and row.last_seq != expected_seq:
+                last = conn.execute(
+                    select(EventRow.type, EventRow.actor_kind, EventRow.actor_id).where(
+                        EventRow.cooperative_id == coop_id, EventRow.seq == row.last_seq
+                    )
+                ).one()
+                raise Conflict(job_id, expected_seq, row.last_seq, last.type, f"{last.actor_kind} {last.actor_id}")
+        couriers = {
+            str(c)
+            for c in (
+                payload.get("courier_id"),
+                projection.jobs[job_id].courier_id if job_id in projection.jobs else None,
+            )
+            if c
+        }
+        day = projection.day(event.at)
+        for courier_id in couriers:
+            status = conn.execute(
+                select(CourierStatusRow.view).where(
+                    CourierStatusRow.cooperative_id == coop_id, CourierStatusRow.courier_id == courier_id
+                )
+            ).scalar()
+            if status is not None:
+                projection.couriers[courier_id] = CourierStatus.from_json(status)
+            entry = conn.execute(
+                select(LedgerRow.__table__).where(
+                    LedgerRow.cooperative_id == coop_id, LedgerRow.courier_id == courier_id, LedgerRow.day == day
+                )
+            ).first()
+            if entry is not None:
+                projection.ledger[(courier_id, day)] = LedgerEntry(
+                    courier_id=courier_id, day=day, **{f: getattr(entry, f) for f in _LEDGER_FIELDS}
+                )
+        loaded_jobs, loaded_couriers, loaded_ledger = (
+            set(projection.jobs),
+            set(projection.couriers),
+            set(projection.ledger),
+        )
+        apply(projection, event)  # raises, and so rolls back, when the state does not allow the event
+
+        conn.execute(
+            insert(EventRow).values(
+                cooperative_id=coop_id,
+                seq=seq,
+                id=event.id,
+                at=event.at,
+                actor_kind=event.actor.kind.value,
+                actor_id=event.actor.id,
+                type=event.type.value,
+                payload=payload,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+            )
+        )
+        for jid, job in projection.jobs.items():
+            values = {
+                "client_id": job.client_id,
+                "state": job.state.value,
+                "courier_id": job.courier_id,
+                "view": job.to_json(),
+                "last_seq": job.last_seq,
+            }
+            if jid in loaded_jobs:
+                conn.execute(update(JobRow).where(JobRow.cooperative_id == coop_id, JobRow.id == jid).values(**values))
+            else:
+                conn.execute(insert(JobRow).values(id=jid, cooperative_id=coop_id, **values))
+        for cid, status_view in projection.couriers.items():
+            if cid in loaded_couriers:
+                conn.execute(
+                    update(CourierStatusRow)
+                    .where(CourierStatusRow.cooperative_id == coop_id, CourierStatusRow.courier_id == cid)
+                    .values(view=status_view.to_json())
+                )
+            else:
+                conn.execute(
+                    insert(CourierStatusRow).values(cooperative_id=coop_id, courier_id=cid, view=status_view.to_json())
+                )
+        for key, entry_view in projection.ledger.items():
+            values = {f: getattr(entry_view, f) for f in _LEDGER_FIELDS}
+            if key in loaded_ledger:
+                conn.execute(
+                    update(LedgerRow)
+                    .where(LedgerRow.cooperative_id == coop_id, LedgerRow.courier_id == key[0], LedgerRow.day == key[1])
+                    .values(**values)
+                )
+            else:
+                conn.execute(insert(LedgerRow).values(cooperative_id=coop_id, courier_id=key[0], day=key[1], **values))
+        return event
+
+    def _check_references(self, conn: Connection, coop_id: str, event: Event) -> None:
+        """Ids in a payload must name rows of the same cooperative."""
+        courier_id = event.payload.get("courier_id")
+        if (
+            courier_id is not None
+            and conn.execute(
+                select(CourierRow.id).where(CourierRow.cooperative_id == coop_id, CourierRow.id == str(courier_id))
+            ).first()
+            is None
+        ):
+            raise NotFound("courier", courier_id)
+        if (
+            event.type is EventType.JOB_REQUESTED
+            and conn.execute(
+                select(ClientRow.id).where(
+                    ClientRow.cooperative_id == coop_id, ClientRow.id == str(event.payload["client_id"])
+                )
+            ).first()
+            is None
+        ):
+            raise NotFound("client", event.payload["client_id"])
+        if event.actor.kind is ActorKind.COURIER and courier_id is not None and event.actor.id != courier_id:
+            raise InvalidInput("courier_id", "a courier acts only for themself")
+
+    def events(self, coop_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:
+        """The log of one cooperative in sequence order, after ``after_seq``."""
+        query = (
+            select(EventRow.__table__)
+            .where(EventRow.cooperative_id == coop_id, EventRow.seq > after_seq)
+            .order_by(EventRow.seq)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_event(row) for row in conn.execute(query)]
+
+    # ------------------------------------------------------------------ projections
+
+    def job(self, coop_id: str, job_id: str) -> JobView:
+        with self.engine.connect() as conn:
+            view = conn.execute(
+                select(JobRow.view).where(JobRow.cooperative_id == coop_id, JobRow.id == job_id)
+            ).scalar()
+        if view is None:
+            raise NotFound("job", job_id)
+        return JobView.from_json(view)
+
+    def jobs(self, coop_id: str, states: Iterable[JobState] | None = None) -> list[JobView]:
+        query = select(JobRow.view).where(JobRow.cooperative_id == coop_id).order_by(JobRow.last_seq)
+        if states is not None:
+            query = query.where(JobRow.state.in_([s.value for s in states]))
+        with self.engine.connect() as conn:
+            return [JobView.from_json(v) for v in conn.execute(query).scalars()]
+
+    def ledger(self, coop_id: str, day: str) -> list[LedgerEntry]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(LedgerRow.__table__).where(LedgerRow.cooperative_id == coop_id, LedgerRow.day == day)
+            ).all()
+        return [
+            LedgerEntry(courier_id=r.courier_id, day=r.day, **{f: getattr(r, f) for f in _LEDGER_FIELDS}) for r in rows
+        ]
+
+    def projection(self, coop_id: str) -> Projection:
+        """Every stored projection row of a cooperative (to compare with a fold of its log)."""
+        coop = self.cooperative(coop_id)
+        projection = Projection(timezone=ZoneInfo(coop.timezone), heavy_threshold_kg=coop.heavy_threshold_kg)
+        with self.engine.connect() as conn:
+            for view in conn.execute(select(JobRow.view).where(JobRow.cooperative_id == coop_id)).scalars():
+                job = JobView.from_json(view)
+                projection.jobs[job.id] = job
+            for view in conn.execute(
+                select(CourierStatusRow.view).where(CourierStatusRow.cooperative_id == coop_id)
+            ).scalars():
+                status = CourierStatus.from_json(view)
+                projection.couriers[status.courier_id] = status
+            for r in conn.execute(select(LedgerRow.__table__).where(LedgerRow.cooperative_id == coop_id)):
+                projection.ledger[(r.courier_id, r.day)] = LedgerEntry(
+                    courier_id=r.courier_id, day=r.day, **{f: getattr(r, f) for f in _LEDGER_FIELDS}
+                )
+        return projection
+
+
+def _courier(row: Any) -> Courier:
+    vehicle = Vehicle(
+        kind=VehicleKind(row.vehicle_kind),
+        payload_kg=row.payload_kg,
+        volume_l=row.volume_l,
+        max_length_cm=row.max_length_cm,
+    )
+    return Courier(
+        id=row.id,
+        cooperative_id=row.cooperative_id,
+        display_name=row.display_name,
+        vehicle=vehicle,
+        contact=row.contact,
+        active=row.active,
+    )
+
+
+def _event(row: Any) -> Event:
+    return Event(
+        seq=row.seq,
+        id=row.id,
+        cooperative_id=row.cooperative_id,
+        at=_utc(row.at),
+        actor=Actor(ActorKind(row.actor_kind), row.actor_id),
+        type=EventType(row.type),
+        payload=row.payload,
+    )

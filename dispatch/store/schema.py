@@ -1,0 +1,126 @@
+"""The tables. SQLAlchemy models live here and nowhere else (ARCHITECTURE.md section 7).
+
+Every row belongs to exactly one cooperative. No table has a column that rates, scores, ranks
+or measures the acceptance of a courier: tests/dispatch/test_schema.py walks every column.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID = String(36)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class CooperativeRow(Base):
+    __tablename__ = "cooperatives"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    heavy_threshold_kg: Mapped[float] = mapped_column(Float)
+    fairness_weight: Mapped[float] = mapped_column(Float)
+    settings: Mapped[dict[str, Any]]
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)  #: the event sequence counter
+    created_at: Mapped[datetime]
+
+
+class ClientRow(Base):
+    __tablename__ = "clients"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    solidarity: Mapped[bool] = mapped_column(Boolean, default=False)
+    api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)  #: SHA-256 of the key, never the key
+    api_key_prefix: Mapped[str] = mapped_column(String(16))  #: shown to humans to tell keys apart
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class CourierRow(Base):
+    __tablename__ = "couriers"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    contact: Mapped[str] = mapped_column(String(100), default="")
+    vehicle_kind: Mapped[str] = mapped_column(String(20))
+    payload_kg: Mapped[float] = mapped_column(Float)
+    volume_l: Mapped[float] = mapped_column(Float)
+    max_length_cm: Mapped[float] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class MemberRow(Base):
+    """Dispatchers and analysts."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("cooperative_id", "login"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    display_name: Mapped[str] = mapped_column(String(60))
+    login: Mapped[str] = mapped_column(String(60))
+    secret_hash: Mapped[str] = mapped_column(String(200))  #: scrypt, salted
+    created_at: Mapped[datetime]
+
+
+class EventRow(Base):
+    """The append-only log. Rows are inserted, never updated or deleted."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("cooperative_id", "idempotency_key"),)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, unique=True)
+    at: Mapped[datetime]
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class JobRow(Base):
+    """Projection: a job's current state (rebuilt from the log by dispatch.projections.fold)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_coop_state", "cooperative_id", "state"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"))
+    client_id: Mapped[str] = mapped_column(ID, index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    courier_id: Mapped[str | None] = mapped_column(ID, index=True)
+    view: Mapped[dict[str, Any]]
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+class CourierStatusRow(Base):
+    """Projection: whether a courier is on shift and which jobs they have in hand."""
+
+    __tablename__ = "courier_status"
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), primary_key=True)
+    courier_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    view: Mapped[dict[str, Any]]
+
+
+class LedgerRow(Base):
+    """Projection: the fairness ledger, per courier per day."""
+
+    __tablename__ = "ledger"
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), primary_key=True)
+    courier_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    shift_minutes: Mapped[float] = mapped_column(Float)
+    planned_shift_minutes: Mapped[float] = mapped_column(Float)
+    worked_minutes: Mapped[float] = mapped_column(Float)
+    kg_km: Mapped[float] = mapped_column(Float)
+    heavy_jobs: Mapped[int] = mapped_column(Integer)
+    heavy_kg: Mapped[float] = mapped_column(Float)
