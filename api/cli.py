@@ -11,6 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dispatch.errors import DomainError
+from dispatch.model import Role, Vehicle
+from dispatch.store import Store
 from routing.matrix import PointOffNetworkError, path_geojson, routable_graph
 from routing.network import HIGHWAY_VALUES, BikeNetwork, NetworkError, import_city, open_city
 from routing.profiles import PROFILES
@@ -18,6 +21,8 @@ from routing.profiles import PROFILES
 app = typer.Typer(help="Tandem: dispatch for bike and cargo-bike delivery cooperatives.", no_args_is_help=True)
 city_app = typer.Typer(help="Street networks: inspect the default city or import your own.", no_args_is_help=True)
 app.add_typer(city_app, name="city")
+admin_app = typer.Typer(help="Set up a cooperative: its couriers, clients, dispatchers.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 
 out = Console()
 err = Console(stderr=True)
@@ -129,6 +134,154 @@ def city_import(
     else:
         out.print(f"imported [bold]{name}[/]; use it with --city {name}")
         _print_summary(summary)
+
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database", help="SQLAlchemy URL; default: $DATABASE_URL or a SQLite file in the data directory."),
+]
+CoopOption = Annotated[str, typer.Option("--coop", help="The cooperative's id (from create-coop).")]
+NameOption = Annotated[str, typer.Option("--name", help="The name people see.")]
+
+
+def _store(database: str | None) -> Store:
+    try:
+        return Store.open(database)
+    except Exception as exc:  # a wrong URL or an unreachable server: say so, no traceback
+        raise _fail(f"cannot open the database ({exc})") from None
+
+
+def _report(as_json: bool, data: dict[str, Any], human: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        out.print(human)
+
+
+@admin_app.command("create-coop")
+def admin_create_coop(
+    name: Annotated[str, typer.Argument(help="The cooperative's name.")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone of the cooperative's days.")] = "Europe/Helsinki",
+    heavy_threshold_kg: Annotated[float, typer.Option(help="A job this heavy counts as heavy in the ledger.")] = 25.0,
+    fairness_weight: Annotated[float, typer.Option(help="0 = pure efficiency; the members decide.")] = 0.5,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a cooperative (a tenant) and print its id."""
+    store = _store(database)
+    try:
+        coop = store.create_cooperative(
+            name, timezone=timezone, heavy_threshold_kg=heavy_threshold_kg, fairness_weight=fairness_weight
+        )
+    except DomainError as exc:
+        raise _fail(str(exc)) from None
+    _report(
+        as_json,
+        {
+            "id": coop.id,
+            "name": coop.name,
+            "timezone": coop.timezone,
+            "heavy_threshold_kg": coop.heavy_threshold_kg,
+            "fairness_weight": coop.fairness_weight,
+        },
+        f"cooperative [bold]{coop.name}[/] created: id {coop.id}",
+    )
+
+
+@admin_app.command("add-courier")
+def admin_add_courier(
+    coop: CoopOption,
+    name: NameOption,
+    vehicle: Annotated[str, typer.Option(help="bike, cargo_bike, e_cargo_bike or trailer.")] = "bike",
+    payload_kg: Annotated[float | None, typer.Option(help="Default: the vehicle kind's.")] = None,
+    volume_l: Annotated[float | None, typer.Option(help="Default: the vehicle kind's.")] = None,
+    max_length_cm: Annotated[float | None, typer.Option(help="Default: the vehicle kind's.")] = None,
+    contact: Annotated[str, typer.Option(help="A phone number or other way to reach them.")] = "",
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a courier: a name, a vehicle, a contact. Nothing else is kept about them."""
+    store = _store(database)
+    try:
+        v = Vehicle.of_kind(vehicle, payload_kg=payload_kg, volume_l=volume_l, max_length_cm=max_length_cm)  # type: ignore[arg-type]
+        courier = store.add_courier(coop, name, v, contact=contact)
+    except DomainError as exc:
+        raise _fail(str(exc)) from None
+    _report(
+        as_json,
+        {
+            "id": courier.id,
+            "cooperative_id": coop,
+            "display_name": courier.display_name,
+            "vehicle": {
+                "kind": v.kind.value,
+                "payload_kg": v.payload_kg,
+                "volume_l": v.volume_l,
+                "max_length_cm": v.max_length_cm,
+            },
+        },
+        f"courier [bold]{courier.display_name}[/] ({v.kind.value}) added: id {courier.id}",
+    )
+
+
+@admin_app.command("add-client")
+def admin_add_client(
+    coop: CoopOption,
+    name: NameOption,
+    solidarity: Annotated[bool, typer.Option(help="Eligible for the solidarity tariff.")] = False,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a client and print its API key, once: only a hash of it is kept."""
+    store = _store(database)
+    try:
+        client, key = store.add_client(coop, name, solidarity=solidarity)
+    except DomainError as exc:
+        raise _fail(str(exc)) from None
+    _report(
+        as_json,
+        {"id": client.id, "cooperative_id": coop, "name": client.name, "solidarity": solidarity, "api_key": key},
+        f"client [bold]{client.name}[/] added: id {client.id}\nAPI key (shown once, keep it safe): {key}",
+    )
+
+
+def _add_member(role: Role, coop: str, name: str, login: str, database: str | None, as_json: bool) -> None:
+    store = _store(database)
+    try:
+        member, secret = store.add_member(coop, role, name, login)
+    except DomainError as exc:
+        raise _fail(str(exc)) from None
+    _report(
+        as_json,
+        {
+            "id": member.id,
+            "cooperative_id": coop,
+            "role": role.value,
+            "display_name": name,
+            "login": login,
+            "password": secret,
+        },
+        f"{role.value} [bold]{name}[/] added: login {login}\npassword (shown once): {secret}",
+    )
+
+
+LoginOption = Annotated[str, typer.Option("--login", help="The name they log in with.")]
+
+
+@admin_app.command("add-dispatcher")
+def admin_add_dispatcher(
+    coop: CoopOption, name: NameOption, login: LoginOption, database: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
+    """Add a dispatcher and print a generated password, once."""
+    _add_member(Role.DISPATCHER, coop, name, login, database, as_json)
+
+
+@admin_app.command("add-analyst")
+def admin_add_analyst(
+    coop: CoopOption, name: NameOption, login: LoginOption, database: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
+    """Add an analyst (replays and reports) and print a generated password, once."""
+    _add_member(Role.ANALYST, coop, name, login, database, as_json)
 
 
 #: Two landmarks of the default city: the central railway station and the Market Square.
