@@ -261,13 +261,16 @@ class _Contracted:
     length: sp.csr_matrix  #: metres of the same arcs
 
 
-def _contract(graph: RoutableGraph, terminals: NDArray[np.int64], load_kg: float) -> _Contracted:
+def _contract(
+    graph: RoutableGraph, terminals: NDArray[np.int64], load_kg: float, quantity: NDArray[np.float64] | None = None
+) -> _Contracted:
     """Sum every chain of pass-through nodes into one arc; ``terminals`` stay as nodes."""
     passing, next_arc = _pass_through(graph)
     kept_mask = ~passing
     kept_mask[terminals] = True
     keep = np.flatnonzero(kept_mask)
-    time_arc, len_arc = graph.arc_time_s(load_kg), graph.length_m
+    time_arc = graph.arc_time_s(load_kg)
+    len_arc = graph.length_m if quantity is None else quantity
 
     start = np.flatnonzero(kept_mask[graph.tail])
     seconds, metres = time_arc[start].copy(), len_arc[start].copy()
@@ -346,16 +349,21 @@ def node_matrix(
     *,
     load_kg: float = 0.0,
     with_distance: bool = True,
+    accumulate: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
-    """Seconds (and metres along the fastest path) between local nodes of ``graph``."""
+    """Seconds between local nodes of ``graph``, and metres along those fastest paths.
+
+    ``accumulate`` (one value per local arc) sums that quantity along the fastest paths instead
+    of metres: the riding and walking parts of a trip, for instance.
+    """
     origins = np.asarray(origins, dtype=np.int64)
     destinations = np.asarray(destinations, dtype=np.int64)
     terminals = np.unique(np.concatenate([origins, destinations]))
-    contracted = _contract(graph, terminals, load_kg)
+    contracted = _contract(graph, terminals, load_kg, accumulate)
     src = np.searchsorted(contracted.keep, origins)
     dst = np.searchsorted(contracted.keep, destinations)
     unique_src, inverse = np.unique(src, return_inverse=True)
-    if with_distance:
+    if with_distance or accumulate is not None:
         times, pred = dijkstra(contracted.matrix, directed=True, indices=unique_src, return_predecessors=True)
         metres = _tree_metres(times, pred.astype(np.int64), contracted)[:, dst][inverse]
     else:

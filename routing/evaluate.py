@@ -1,0 +1,134 @@
+"""Exact evaluation of a route under the speed model, with the real load after each stop.
+
+The solver works with one approximate speed per vehicle; every ETA a person sees comes from
+here, where each leg is timed with the load actually on board on that leg. Like VROOM's single
+evaluator, this is the one place that says what a route really takes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from routing.problem import Courier, Problem
+
+
+class StopKind(StrEnum):
+    PICKUP = "pickup"
+    DROPOFF = "dropoff"
+
+
+@dataclass(frozen=True)
+class RouteStop:
+    shipment: str
+    kind: StopKind
+
+
+@dataclass(frozen=True)
+class StopTiming:
+    shipment: str
+    kind: StopKind
+    place: int
+    arrival: float  #: seconds since the day's start
+    start: float  #: service starts (after waiting for the window to open)
+    departure: float
+    load_kg: float  #: on board when leaving the stop
+    volume_l: float
+    lateness_s: float  #: how far past the window's close the service starts
+    leg_s: float  #: riding/walking seconds from the previous stop, at the load carried on that leg
+    leg_m: float
+
+
+@dataclass(frozen=True)
+class RouteEvaluation:
+    courier: str
+    stops: tuple[StopTiming, ...]
+    start_time: float
+    end_time: float
+    travel_s: float
+    service_s: float
+    wait_s: float
+    metres: float
+    max_load_kg: float
+    max_volume_l: float
+    lateness_s: float
+    over_capacity: bool
+    after_shift_s: float  #: how far past the shift's end the route finishes
+
+    @property
+    def work_s(self) -> float:
+        """Riding and handling time: what the ledger will count as worked (waiting excluded)."""
+        return self.travel_s + self.service_s
+
+
+def evaluate_route(
+    problem: Problem, courier: Courier, stops: list[RouteStop] | tuple[RouteStop, ...]
+) -> RouteEvaluation:
+    """Time a courier's route stop by stop, leaving as early as the shift and ``now`` allow."""
+    travel = problem.travel[courier.profile]
+    load = sum(problem.shipment(s).weight_kg for s in courier.on_board)
+    volume = sum(problem.shipment(s).volume_l for s in courier.on_board)
+    time = float(max(courier.shift_start, problem.now))
+    start_time, place = time, courier.start
+    timings: list[StopTiming] = []
+    travel_s = service_s = wait_s = metres = lateness = 0.0
+    max_load, max_volume = load, volume
+    for stop in stops:
+        shipment = problem.shipment(stop.shipment)
+        target = shipment.pickup if stop.kind is StopKind.PICKUP else shipment.dropoff
+        window = shipment.pickup_window if stop.kind is StopKind.PICKUP else shipment.dropoff_window
+        service = shipment.pickup_service_s if stop.kind is StopKind.PICKUP else shipment.dropoff_service_s
+        leg = travel.leg_seconds(place, target, load)
+        leg_m = float(travel.metres[place, target])
+        arrival = time + leg
+        begin = max(arrival, float(window[0]))
+        late = max(0.0, begin - window[1])
+        if stop.kind is StopKind.PICKUP:
+            load += shipment.weight_kg
+            volume += shipment.volume_l
+        else:
+            load -= shipment.weight_kg
+            volume -= shipment.volume_l
+        max_load, max_volume = max(max_load, load), max(max_volume, volume)
+        time = begin + service
+        timings.append(
+            StopTiming(
+                shipment=shipment.id,
+                kind=stop.kind,
+                place=target,
+                arrival=arrival,
+                start=begin,
+                departure=time,
+                load_kg=round(load, 6),
+                volume_l=round(volume, 6),
+                lateness_s=late,
+                leg_s=leg,
+                leg_m=leg_m,
+            )
+        )
+        travel_s += leg
+        metres += leg_m
+        service_s += service
+        wait_s += begin - arrival
+        lateness += late
+        place = target
+    if courier.end is not None:
+        leg = travel.leg_seconds(place, courier.end, load)
+        travel_s += leg
+        metres += float(travel.metres[place, courier.end])
+        time += leg
+    return RouteEvaluation(
+        courier=courier.id,
+        stops=tuple(timings),
+        start_time=start_time,
+        end_time=time,
+        travel_s=travel_s,
+        service_s=service_s,
+        wait_s=wait_s,
+        metres=metres,
+        max_load_kg=max_load,
+        max_volume_l=max_volume,
+        lateness_s=lateness,
+        over_capacity=max_load > courier.payload_kg + 1e-9 or max_volume > courier.volume_l + 1e-9,
+        after_shift_s=max(0.0, time - courier.shift_end),
+    )

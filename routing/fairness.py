@@ -1,0 +1,58 @@
+"""How evenly work is shared: the metrics the cooperative watches and the planner balances.
+
+Worked time is compared *relative to each courier's shift* (a 4-hour shift is not a 8-hour
+one), including the time already worked today. Heavy loads are compared among the couriers
+who can carry them. These are figures of the day's work, never of a person's merit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def gini(values: Sequence[float]) -> float:
+    """Gini coefficient (0 = perfectly even, towards 1 = one person does everything)."""
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    if x.size == 0 or x.sum() <= 0:
+        return 0.0
+    if (x < 0).any():
+        raise ValueError("the Gini coefficient needs values of zero or more")
+    n = x.size
+    return float((2 * np.arange(1, n + 1) - n - 1).dot(x) / (n * x.sum()))
+
+
+def max_min_ratio(values: Sequence[float]) -> float:
+    """Largest over smallest (inf when someone has none while another has some; 1 when equal)."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.size == 0 or x.max() <= 0:
+        return 1.0
+    return float(x.max() / x.min()) if x.min() > 0 else float("inf")
+
+
+def jain(values: Sequence[float]) -> float:
+    """Jain's fairness index: 1 = even, 1/n = one person does everything."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.size == 0 or (x**2).sum() == 0:
+        return 1.0
+    return float(x.sum() ** 2 / (x.size * (x**2).sum()))
+
+
+def fair_share_targets(worked_s: Sequence[float], shift_s: Sequence[float], new_work_s: float) -> list[float]:
+    """Seconds of new work for each courier that would leave everyone at the same share of shift.
+
+    The day's total (already worked plus new) is shared in proportion to shift length; a courier
+    already above their share gets no target (0), and the rest is spread among the others.
+    """
+    worked = np.asarray(worked_s, dtype=np.float64)
+    shift = np.maximum(np.asarray(shift_s, dtype=np.float64), 1.0)
+    active = np.ones(worked.size, dtype=bool)
+    targets = np.zeros(worked.size)
+    for _ in range(worked.size + 1):  # drop couriers already past their share, then share again
+        share = (worked[active].sum() + new_work_s) / shift[active].sum()
+        targets = np.where(active, share * shift - worked, 0.0)
+        if (targets[active] >= 0).all():
+            break
+        active &= targets >= 0
+    return [max(0.0, float(t)) for t in targets]

@@ -1,0 +1,159 @@
+"""The planning input: couriers, shipments, locks and travel times, as dataclasses and arrays.
+
+Times are integer seconds since the start of the planning day; places are indices into the
+travel matrices (built by :func:`travel_times` from a city network, or by hand for tests and
+benchmarks). Nothing here knows about the database, the web or the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from routing.matrix import RoutableGraph, node_matrix
+from routing.profiles import Movement
+
+
+class ProblemError(ValueError):
+    """The planning input contradicts itself (an unknown courier in a lock, a bad index...)."""
+
+
+@dataclass(frozen=True)
+class TravelTimes:
+    """Door-to-door travel between the problem's places for one vehicle profile.
+
+    The speed model makes riding time depend on the load (ARCHITECTURE.md section 5); walking
+    (pushing the bike, carrying it on steps) does not. So a leg's time with ``load_kg`` on
+    board is ``ride_s * cruise(0) / cruise(load_kg) + walk_s`` along the path chosen empty.
+    """
+
+    ride_s: NDArray[np.float64]  #: riding seconds at cruise speed, empty
+    walk_s: NDArray[np.float64]  #: pushing and carrying seconds
+    metres: NDArray[np.float64]
+    cruise_kmh: float = 15.0
+    slowdown_per_25kg: float = 0.0
+    min_riding_kmh: float = 1.0
+
+    def speed_factor(self, load_kg: float) -> float:
+        """How much longer riding takes with ``load_kg`` on board (1.0 when empty)."""
+        slowed = max(self.min_riding_kmh, self.cruise_kmh * (1.0 - self.slowdown_per_25kg * load_kg / 25.0))
+        return self.cruise_kmh / slowed
+
+    def seconds(self, load_kg: float = 0.0) -> NDArray[np.float64]:
+        return np.asarray(self.ride_s * self.speed_factor(load_kg) + self.walk_s, dtype=np.float64)
+
+    def leg_seconds(self, a: int, b: int, load_kg: float) -> float:
+        return float(self.ride_s[a, b] * self.speed_factor(load_kg) + self.walk_s[a, b])
+
+
+@dataclass(frozen=True)
+class Courier:
+    """One courier on shift, as the planner needs them (no figure about the person)."""
+
+    id: str
+    profile: str  #: key into ``Problem.travel``
+    payload_kg: float
+    volume_l: float
+    max_length_cm: float
+    start: int  #: where they are now (a place index)
+    shift_start: int
+    shift_end: int
+    end: int | None = None  #: where the route must end; None: anywhere (the last drop-off)
+    on_board: tuple[str, ...] = ()  #: shipments already picked up: only their drop-off remains
+    worked_s_today: int = 0  #: fairness input: seconds already worked today
+    planned_shift_s: int | None = None  #: fairness input: today's planned shift length
+    heavy_kg_today: float = 0.0  #: fairness input: heavy kilograms already carried today
+
+
+@dataclass(frozen=True)
+class Shipment:
+    id: str
+    pickup: int
+    dropoff: int
+    pickup_window: tuple[int, int]
+    dropoff_window: tuple[int, int]
+    weight_kg: float
+    volume_l: float = 0.0
+    length_cm: float = 30.0
+    pickup_service_s: int = 0
+    dropoff_service_s: int = 0
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A person decided: ``shipment`` stays with ``courier``; the planner must not move it."""
+
+    shipment: str
+    courier: str
+    keep_order: bool = True  #: keep its position relative to the courier's other locked stops
+
+
+@dataclass(frozen=True)
+class Problem:
+    couriers: tuple[Courier, ...]
+    shipments: tuple[Shipment, ...]
+    travel: dict[str, TravelTimes]
+    locks: tuple[Lock, ...] = ()
+    now: int = 0  #: nothing can happen before this (seconds since the day's start)
+    fairness_weight: float = 0.0  #: 0 = pure efficiency
+    heavy_threshold_kg: float = 25.0
+    soft_windows: bool = False  #: allow lateness at ``lateness_cost_per_s`` instead of refusing
+    lateness_cost_per_s: float = 10.0
+    _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ids = [s.id for s in self.shipments]
+        if len(set(ids)) != len(ids):
+            raise ProblemError("shipment ids must be unique")
+        courier_ids = {c.id for c in self.couriers}
+        if len(courier_ids) != len(self.couriers):
+            raise ProblemError("courier ids must be unique")
+        known = set(ids)
+        for c in self.couriers:
+            if c.profile not in self.travel:
+                raise ProblemError(f"courier {c.id}: no travel times for profile {c.profile!r}")
+            if c.shift_end < c.shift_start:
+                raise ProblemError(f"courier {c.id}: shift ends before it starts")
+            for s in c.on_board:
+                if s not in known:
+                    raise ProblemError(f"courier {c.id}: unknown shipment {s} on board")
+        for lock in self.locks:
+            if lock.shipment not in known or lock.courier not in courier_ids:
+                raise ProblemError(f"lock {lock.shipment} -> {lock.courier} names an unknown shipment or courier")
+        n = {t.ride_s.shape for t in self.travel.values()}
+        if len(n) != 1:
+            raise ProblemError("every profile's travel matrices must cover the same places")
+        size = next(iter(n))[0]
+        for shipment in self.shipments:
+            if not (0 <= shipment.pickup < size and 0 <= shipment.dropoff < size):
+                raise ProblemError(f"shipment {shipment.id}: place index out of range")
+        self._index.update({s.id: i for i, s in enumerate(self.shipments)})
+
+    def shipment(self, shipment_id: str) -> Shipment:
+        return self.shipments[self._index[shipment_id]]
+
+    @property
+    def n_places(self) -> int:
+        return int(next(iter(self.travel.values())).ride_s.shape[0])
+
+
+def travel_times(graph: RoutableGraph, nodes: NDArray[np.int64]) -> TravelTimes:
+    """Travel between snapped ``nodes`` of a profile's graph, split into riding and walking.
+
+    Paths are the fastest ones empty; :class:`TravelTimes` rescales their riding part by load.
+    """
+    profile = graph.profile
+    seconds, metres = node_matrix(graph, nodes, nodes, load_kg=0.0)
+    walk_arc = np.where(graph.movement != Movement.RIDE, graph.arc_time_s(0.0), 0.0)
+    walk_s = node_matrix(graph, nodes, nodes, load_kg=0.0, accumulate=walk_arc)[1]
+    assert metres is not None and walk_s is not None
+    return TravelTimes(
+        ride_s=seconds - walk_s,
+        walk_s=walk_s,
+        metres=metres,
+        cruise_kmh=profile.cruise_kmh,
+        slowdown_per_25kg=profile.slowdown_per_25kg,
+        min_riding_kmh=profile.min_riding_kmh,
+    )

@@ -1,0 +1,430 @@
+"""The OR-Tools model: pickup-and-delivery with windows, loads, shifts, locks and fairness.
+
+The solver *proposes*. Jobs a person has decided (locks) and parcels already on board stay with
+their courier; everything else may move. The model works with one speed per courier (the
+speed at a typical load, ``PLANNING_LOAD_SHARE`` of the payload); the routes it returns are then
+timed exactly, load by load, by :mod:`routing.evaluate`, and the gap between the two is
+reported in ``Plan.solver["eta_error_s"]``.
+
+Objective, in centiseconds (``SCALE``) of riding: travel time, plus for a job left out a penalty far above
+any detour, plus the fairness terms when ``fairness_weight`` > 0: every second of work above a
+courier's fair share of the day (:func:`routing.fairness.fair_share_targets`, in proportion to
+shift length and counting what they already worked) costs ``fairness_weight`` seconds, and so
+does every ``HEAVY_KG_SECONDS``-th of a heavy kilogram above an even share among the couriers
+who can carry heavy loads. A soft upper bound per courier is the min-max ("lightest most-loaded
+courier first") form that Matl, Hartl & Vidal (2018) recommend over variance terms.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
+from routing.fairness import fair_share_targets, gini, max_min_ratio
+from routing.plan import Plan
+from routing.problem import Courier, Problem, Shipment
+
+#: The model times legs at this share of a courier's payload (the evaluator uses the real load).
+PLANNING_LOAD_SHARE = 0.3
+#: One heavy kilogram above an even share weighs like this many seconds of work above a fair share.
+HEAVY_KG_SECONDS = 30
+#: Objective units per second (OR-Tools works in integers).
+SCALE = 100
+UNSERVED_PENALTY = 10**12
+LOCKED_UNSERVED_PENALTY = 10**14
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    time_budget_s: float = 1.0
+    first_solution_only: bool = False
+    #: "parallel_insertion" or "local_insertion": insertion heuristics find first solutions on
+    #: tight windows where arc-based ones (PATH_CHEAPEST_ARC) find none.
+    first_solution: str = "parallel_insertion"
+    minimise_couriers: bool = False  #: a fixed cost per used courier (benchmarks: fewest vehicles first)
+    vehicle_fixed_cost: int = 10**9
+
+
+@dataclass
+class _Node:
+    place: int  #: -1: an open route's end, anywhere
+    shipment: str | None = None
+    kind: StopKind | None = None
+
+
+def _capable(courier: Courier, shipment: Shipment) -> bool:
+    return (
+        shipment.weight_kg <= courier.payload_kg
+        and shipment.volume_l <= courier.volume_l
+        and shipment.length_cm <= courier.max_length_cm
+    )
+
+
+def unservable_reason(problem: Problem, shipment: Shipment) -> str | None:
+    """Why no courier could ever serve ``shipment`` on its own, or None if someone might."""
+    couriers = problem.couriers
+    if not couriers:
+        return "no courier is on shift"
+    if not any(shipment.weight_kg <= c.payload_kg for c in couriers):
+        return f"no vehicle on shift can carry {shipment.weight_kg:g} kg"
+    if not any(shipment.volume_l <= c.volume_l for c in couriers):
+        return f"no vehicle on shift has room for {shipment.volume_l:g} L"
+    if not any(shipment.length_cm <= c.max_length_cm for c in couriers):
+        return f"no vehicle on shift takes a parcel {shipment.length_cm:g} cm long"
+    capable = [c for c in couriers if _capable(c, shipment)]
+    if not capable:
+        return "no single vehicle on shift can carry its weight, volume and length together"
+    if problem.soft_windows:
+        return None
+    reach, deliver, finish = [], [], []
+    for c in capable:
+        travel = problem.travel[c.profile]
+        arrive = max(c.shift_start, problem.now) + travel.leg_seconds(c.start, shipment.pickup, 0.0)
+        reach.append(arrive)
+        begin = max(arrive, shipment.pickup_window[0]) + shipment.pickup_service_s
+        drop = begin + travel.leg_seconds(shipment.pickup, shipment.dropoff, shipment.weight_kg)
+        deliver.append(drop)
+        finish.append(max(drop, shipment.dropoff_window[0]) + shipment.dropoff_service_s - c.shift_end)
+    if min(reach) > shipment.pickup_window[1]:
+        return "the pickup window closes before any courier can get there"
+    if min(deliver) > shipment.dropoff_window[1]:
+        return "the drop-off window closes before any courier can bring the parcel there"
+    if min(finish) > 0:
+        return "no courier's shift lasts long enough to do it"
+    return None
+
+
+class _Model:
+    """Builds the OR-Tools model of a Problem and reads its solution back."""
+
+    def __init__(self, problem: Problem, settings: SolverSettings, excluded: set[str]) -> None:
+        self.problem, self.settings = problem, settings
+        couriers = problem.couriers
+        self.locked = {lock.shipment: lock.courier for lock in problem.locks}
+        on_board = {s: c.id for c in couriers for s in c.on_board}
+        self.nodes: list[_Node] = []
+        starts, ends = [], []
+        for c in couriers:
+            starts.append(len(self.nodes))
+            self.nodes.append(_Node(c.start))
+            ends.append(len(self.nodes))
+            self.nodes.append(_Node(-1 if c.end is None else c.end))
+        self.pairs: dict[str, tuple[int | None, int]] = {}
+        for s in problem.shipments:
+            if s.id in excluded:
+                continue
+            pickup = None
+            if s.id not in on_board:
+                pickup = len(self.nodes)
+                self.nodes.append(_Node(s.pickup, s.id, StopKind.PICKUP))
+            self.nodes.append(_Node(s.dropoff, s.id, StopKind.DROPOFF))
+            self.pairs[s.id] = (pickup, len(self.nodes) - 1)
+        self.on_board = on_board
+        self.manager = pywrapcp.RoutingIndexManager(len(self.nodes), len(couriers), starts, ends)
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self._build()
+
+    # -- transits ----------------------------------------------------------------------------
+
+    def _time_matrix(self, courier: Courier) -> list[list[int]]:
+        """Node-to-node seconds for a courier (travel at the planning load + service at the tail)."""
+        travel = self.problem.travel[courier.profile]
+        seconds = travel.seconds(PLANNING_LOAD_SHARE * courier.payload_kg)
+        places = np.array([max(n.place, 0) for n in self.nodes])
+        matrix = seconds[np.ix_(places, places)]
+        open_end = np.array([n.place < 0 for n in self.nodes])
+        matrix[:, open_end] = 0.0
+        matrix[open_end, :] = 0.0
+        service = np.zeros(len(self.nodes))
+        for i, node in enumerate(self.nodes):
+            if node.shipment is not None:
+                s = self.problem.shipment(node.shipment)
+                service[i] = s.pickup_service_s if node.kind is StopKind.PICKUP else s.dropoff_service_s
+        # Node-numbered: RegisterTransitMatrix maps routing indices to nodes itself.
+        return np.rint(matrix + service[:, None]).astype(np.int64).tolist()  # type: ignore[no-any-return]
+
+    def _build(self) -> None:
+        p, routing, manager = self.problem, self.routing, self.manager
+        couriers = p.couriers
+        horizon = max([c.shift_end for c in couriers] + [s.dropoff_window[1] for s in p.shipments] + [p.now]) + 86_400
+        classes: dict[tuple[str, float], tuple[int, int]] = {}
+        transit: list[int] = []
+        for v, c in enumerate(couriers):
+            key = (c.profile, round(PLANNING_LOAD_SHARE * c.payload_kg, 1))
+            if key not in classes:
+                seconds = self._time_matrix(c)
+                cost = [[SCALE * x for x in row] for row in seconds]
+                classes[key] = (routing.RegisterTransitMatrix(seconds), routing.RegisterTransitMatrix(cost))
+            transit.append(classes[key][0])
+            routing.SetArcCostEvaluatorOfVehicle(classes[key][1], v)
+            if self.settings.minimise_couriers:
+                routing.SetFixedCostOfVehicle(self.settings.vehicle_fixed_cost, v)
+
+        routing.AddDimensionWithVehicleTransits(transit, horizon, horizon, False, "time")
+        self.time = routing.GetDimensionOrDie("time")
+        routing.AddDimensionWithVehicleTransits(transit, 0, horizon, True, "work")
+        work = routing.GetDimensionOrDie("work")
+        solver = routing.solver()
+
+        for v, c in enumerate(couriers):
+            self.time.CumulVar(routing.Start(v)).SetRange(max(c.shift_start, p.now), max(c.shift_end, p.now))
+            self.time.CumulVar(routing.End(v)).SetRange(0, max(c.shift_end, p.now))
+            routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.Start(v)))
+            routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.End(v)))
+
+        grams = [0] * len(self.nodes)
+        decilitres = [0] * len(self.nodes)
+        heavy = [0] * len(self.nodes)
+        for sid, (pickup, dropoff) in self.pairs.items():
+            s = p.shipment(sid)
+            g, dl = round(s.weight_kg * 1000), round(s.volume_l * 10)
+            if pickup is not None:
+                grams[pickup], decilitres[pickup] = g, dl
+                heavy[pickup] = round(s.weight_kg) if s.weight_kg >= p.heavy_threshold_kg else 0
+            grams[dropoff], decilitres[dropoff] = -g, -dl
+        onboard_g = {c.id: sum(round(p.shipment(s).weight_kg * 1000) for s in c.on_board) for c in couriers}
+        onboard_dl = {c.id: sum(round(p.shipment(s).volume_l * 10) for s in c.on_board) for c in couriers}
+        locked_g = {
+            c.id: onboard_g[c.id]
+            + sum(round(p.shipment(s).weight_kg * 1000) for s, who in self.locked.items() if who == c.id)
+            for c in couriers
+        }
+        for name, demand, capacity, start in (
+            ("kg", grams, [max(round(c.payload_kg * 1000), locked_g[c.id]) for c in couriers], onboard_g),
+            ("litres", decilitres, [max(round(c.volume_l * 10), onboard_dl[c.id]) for c in couriers], onboard_dl),
+        ):
+            index = routing.RegisterUnaryTransitVector(demand)
+            routing.AddDimensionWithVehicleCapacity(index, 0, capacity, False, name)
+            dim = routing.GetDimensionOrDie(name)
+            for v, c in enumerate(couriers):
+                dim.CumulVar(routing.Start(v)).SetValue(start[c.id])
+
+        for sid, (pickup, dropoff) in self.pairs.items():
+            s = p.shipment(sid)
+            d_index = manager.NodeToIndex(dropoff)
+            self._window(d_index, s.dropoff_window, horizon)
+            owner = self.locked.get(sid) or self.on_board.get(sid)
+            allowed = (
+                [i for i, c in enumerate(couriers) if c.id == owner]
+                if owner
+                else [i for i, c in enumerate(couriers) if _capable(c, s)]
+            )
+            if pickup is not None:
+                p_index = manager.NodeToIndex(pickup)
+                self._window(p_index, s.pickup_window, horizon)
+                routing.AddPickupAndDelivery(p_index, d_index)
+                solver.Add(routing.VehicleVar(p_index) == routing.VehicleVar(d_index))
+                solver.Add(self.time.CumulVar(p_index) <= self.time.CumulVar(d_index))
+                self._allow(allowed, p_index)
+                penalty = LOCKED_UNSERVED_PENALTY if owner else UNSERVED_PENALTY
+                routing.AddDisjunction([p_index, d_index], penalty, 2)
+            else:
+                routing.AddDisjunction([d_index], LOCKED_UNSERVED_PENALTY)
+            self._allow(allowed, d_index)
+
+        # Locks that keep their order: each locked pickup no later than the next one.
+        previous: dict[str, int] = {}
+        for lock in p.locks:
+            pair = self.pairs.get(lock.shipment)
+            if not lock.keep_order or pair is None or pair[0] is None:
+                continue
+            idx = manager.NodeToIndex(pair[0])
+            if lock.courier in previous:
+                solver.Add(self.time.CumulVar(previous[lock.courier]) <= self.time.CumulVar(idx))
+            previous[lock.courier] = idx
+
+        if p.fairness_weight > 0 and couriers:
+            self._fairness(work, heavy)
+
+    def _allow(self, vehicles: list[int], index: int) -> None:
+        """Only these couriers may visit ``index`` (-1: the stop may stay unperformed).
+
+        The SWIG wrapper of SetAllowedVehiclesForIndex rejects Python lists in OR-Tools 9.15,
+        so the vehicle variable's domain is restricted directly, which is what it does inside.
+        """
+        self.routing.VehicleVar(index).SetValues([-1, *vehicles])
+
+    def _window(self, index: int, window: tuple[int, int], horizon: int) -> None:
+        lo, hi = max(window[0], 0), max(window[1], 0)
+        if self.problem.soft_windows:
+            self.time.CumulVar(index).SetRange(lo, horizon)
+            self.time.SetCumulVarSoftUpperBound(index, hi, max(1, round(SCALE * self.problem.lateness_cost_per_s)))
+        else:
+            self.time.CumulVar(index).SetRange(lo, max(lo, hi))
+
+    def _fairness(self, work: Any, heavy: list[int]) -> None:
+        p, routing = self.problem, self.routing
+        couriers = p.couriers
+        new_work = 0.0
+        for sid in self.pairs:
+            s = p.shipment(sid)
+            travel = p.travel[couriers[0].profile]
+            new_work += travel.leg_seconds(s.pickup, s.dropoff, s.weight_kg) + s.pickup_service_s + s.dropoff_service_s
+        shifts = [c.planned_shift_s or max(1, c.shift_end - c.shift_start) for c in couriers]
+        targets = fair_share_targets([c.worked_s_today for c in couriers], shifts, new_work)
+        weight = max(1, round(SCALE * p.fairness_weight))
+        for v, target in enumerate(targets):
+            work.SetCumulVarSoftUpperBound(routing.End(v), round(target), weight)
+        heavy_total = sum(heavy)
+        if heavy_total <= 0:
+            return
+        index = routing.RegisterUnaryTransitVector(heavy)
+        routing.AddDimension(index, 0, 10**6, False, "heavy")
+        heavy_dim = routing.GetDimensionOrDie("heavy")
+        able = [v for v, c in enumerate(couriers) if c.payload_kg >= p.heavy_threshold_kg]
+        already = sum(couriers[v].heavy_kg_today for v in able)
+        share = (already + heavy_total) / max(1, len(able))
+        for v, c in enumerate(couriers):
+            heavy_dim.CumulVar(routing.Start(v)).SetValue(round(c.heavy_kg_today))
+            if v in able:
+                heavy_dim.SetCumulVarSoftUpperBound(routing.End(v), round(share), weight * HEAVY_KG_SECONDS)
+
+    # -- solving -----------------------------------------------------------------------------
+
+    def solve(self, initial: dict[str, list[RouteStop]] | None) -> tuple[Any, dict[str, Any]]:
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        strategy = {
+            "parallel_insertion": routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION,
+            "local_insertion": routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION,
+        }
+        params.first_solution_strategy = strategy[self.settings.first_solution]
+        if self.settings.first_solution_only:
+            params.solution_limit = 1
+        else:
+            params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+        params.time_limit.FromMilliseconds(max(1, round(self.settings.time_budget_s * 1000)))
+        started = time.perf_counter()
+        solution = None
+        warm = False
+        if initial:
+            routes = self._initial_routes(initial)
+            start = self.routing.ReadAssignmentFromRoutes(routes, True)
+            if start is not None:
+                warm = True
+                solution = self.routing.SolveFromAssignmentWithParameters(start, params)
+        if solution is None:
+            solution = self.routing.SolveWithParameters(params)
+        return solution, {
+            "seconds": round(time.perf_counter() - started, 3),
+            "warm_start": warm,
+            "status": int(self.routing.status()),
+        }
+
+    def _initial_routes(self, initial: dict[str, list[RouteStop]]) -> list[list[int]]:
+        routes = []
+        for c in self.problem.couriers:
+            route = []
+            for stop in initial.get(c.id, []):
+                pair = self.pairs.get(stop.shipment)
+                if pair is None:
+                    continue
+                node = pair[0] if stop.kind is StopKind.PICKUP else pair[1]
+                if node is not None:
+                    route.append(self.manager.NodeToIndex(node))
+            routes.append(route)
+        return routes
+
+    def routes(self, solution: Any) -> dict[str, list[RouteStop]]:
+        out: dict[str, list[RouteStop]] = {}
+        for v, c in enumerate(self.problem.couriers):
+            stops = []
+            index = solution.Value(self.routing.NextVar(self.routing.Start(v)))
+            while not self.routing.IsEnd(index):
+                node = self.nodes[self.manager.IndexToNode(index)]
+                assert node.shipment is not None and node.kind is not None
+                stops.append(RouteStop(node.shipment, node.kind))
+                index = solution.Value(self.routing.NextVar(index))
+            out[c.id] = stops
+        return out
+
+    def model_times(self, solution: Any) -> dict[tuple[str, StopKind], float]:
+        times = {}
+        for v in range(len(self.problem.couriers)):
+            index = solution.Value(self.routing.NextVar(self.routing.Start(v)))
+            while not self.routing.IsEnd(index):
+                node = self.nodes[self.manager.IndexToNode(index)]
+                assert node.shipment is not None and node.kind is not None
+                times[(node.shipment, node.kind)] = float(solution.Min(self.time.CumulVar(index)))
+                index = solution.Value(self.routing.NextVar(index))
+        return times
+
+
+def solve(
+    problem: Problem, settings: SolverSettings | None = None, *, initial: dict[str, list[RouteStop]] | None = None
+) -> Plan:
+    """Propose routes for ``problem`` within the time budget; never raises on infeasibility.
+
+    Jobs that cannot be served come back in ``Plan.unassigned`` with the reason.
+    """
+    settings = settings or SolverSettings()
+    started = time.perf_counter()
+    unassigned: dict[str, str] = {}
+    for s in problem.shipments:
+        if s.id in {x for c in problem.couriers for x in c.on_board}:
+            continue
+        reason = unservable_reason(problem, s)
+        if reason is not None and s.id not in {lock.shipment for lock in problem.locks}:
+            unassigned[s.id] = reason
+    if not problem.couriers:
+        return Plan(routes={}, unassigned=unassigned, metrics={}, solver={"seconds": 0.0})
+    model = _Model(problem, settings, excluded=set(unassigned))
+    solution, stats = model.solve(initial)
+    routes: dict[str, list[RouteStop]] = {c.id: [] for c in problem.couriers}
+    eta_error: list[float] = []
+    if solution is not None:
+        routes = model.routes(solution)
+        modelled = model.model_times(solution)
+    served = {stop.shipment for stops in routes.values() for stop in stops}
+    for sid in model.pairs:
+        if sid not in served:
+            unassigned[sid] = (
+                "no courier can fit it in with the other jobs (windows, loads or shift)"
+                if solution is not None
+                else "the solver found no plan within the time budget"
+            )
+    evaluations = {c.id: evaluate_route(problem, c, routes[c.id]) for c in problem.couriers}
+    if solution is not None:
+        for ev in evaluations.values():
+            for t in ev.stops:
+                eta_error.append(t.start - modelled[(t.shipment, t.kind)])
+    stats.update(
+        total_seconds=round(time.perf_counter() - started, 3),
+        objective=None if solution is None else solution.ObjectiveValue(),
+        eta_error_s={
+            "mean_abs": float(np.mean(np.abs(eta_error))) if eta_error else 0.0,
+            "max_abs": float(np.max(np.abs(eta_error))) if eta_error else 0.0,
+        },
+    )
+    return Plan(routes=evaluations, unassigned=unassigned, metrics=plan_metrics(problem, evaluations), solver=stats)
+
+
+def plan_metrics(problem: Problem, routes: dict[str, RouteEvaluation]) -> dict[str, float]:
+    """Efficiency and fairness figures of a plan (what bench_city and the console report)."""
+    couriers = problem.couriers
+    shares = []
+    for c in couriers:
+        shift = c.planned_shift_s or max(1, c.shift_end - c.shift_start)
+        shares.append((c.worked_s_today + routes[c.id].work_s) / shift)
+    heavy = []
+    for c in couriers:
+        if c.payload_kg >= problem.heavy_threshold_kg:
+            kg = sum(
+                problem.shipment(t.shipment).weight_kg
+                for t in routes[c.id].stops
+                if t.kind is StopKind.PICKUP and problem.shipment(t.shipment).weight_kg >= problem.heavy_threshold_kg
+            )
+            heavy.append(c.heavy_kg_today + kg)
+    return {
+        "travel_minutes": sum(r.travel_s for r in routes.values()) / 60,
+        "km": sum(r.metres for r in routes.values()) / 1000,
+        "lateness_minutes": sum(r.lateness_s for r in routes.values()) / 60,
+        "worked_share_gini": gini(shares),
+        "worked_share_max_min": max_min_ratio(shares),
+        "heavy_kg_gini": gini(heavy) if heavy else 0.0,
+        "couriers_used": float(sum(1 for r in routes.values() if r.stops)),
+    }
