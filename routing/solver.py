@@ -1,10 +1,12 @@
 """The OR-Tools model: pickup-and-delivery with windows, loads, shifts, locks and fairness.
 
 The solver *proposes*. Jobs a person has decided (locks) and parcels already on board stay with
-their courier; everything else may move. The model works with one speed per courier (the
-speed at a typical load, ``PLANNING_LOAD_SHARE`` of the payload); the routes it returns are then
-timed exactly, load by load, by :mod:`routing.evaluate`, and the gap between the two is
-reported in ``Plan.solver["eta_error_s"]``.
+their courier; everything else may move. The model works with one speed per courier: the speed
+with ``PLANNING_LOAD_SHARE`` of the payload on board. At the full payload (the default) every
+leg is timed no faster than it can really be ridden, so a route the model finds feasible is
+feasible under the exact speed model too (windows, shift end). The routes are then timed
+exactly, load by load, by :mod:`routing.evaluate`; those are the ETAs people see, and the gap
+to the model's times is reported in ``Plan.solver["eta_error_s"]``.
 
 Objective, in centiseconds (``SCALE``) of riding: travel time, plus for a job left out a penalty far above
 any detour, plus the fairness terms when ``fairness_weight`` > 0: every second of work above a
@@ -25,12 +27,14 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
+from routing.explain import explain
 from routing.fairness import fair_share_targets, gini, max_min_ratio
 from routing.plan import Plan
 from routing.problem import Courier, Problem, Shipment
 
 #: The model times legs at this share of a courier's payload (the evaluator uses the real load).
-PLANNING_LOAD_SHARE = 0.3
+#: 1.0 is conservative: the exact times can only be earlier, so hard windows hold.
+PLANNING_LOAD_SHARE = 1.0
 #: One heavy kilogram above an even share weighs like this many seconds of work above a fair share.
 HEAVY_KG_SECONDS = 30
 #: Objective units per second (OR-Tools works in integers).
@@ -47,6 +51,7 @@ class SolverSettings:
     #: tight windows where arc-based ones (PATH_CHEAPEST_ARC) find none.
     first_solution: str = "parallel_insertion"
     minimise_couriers: bool = False  #: a fixed cost per used courier (benchmarks: fewest vehicles first)
+    explain: bool = True  #: compute an explanation per job (benchmarks of the solver alone turn it off)
     vehicle_fixed_cost: int = 10**9
 
 
@@ -392,15 +397,24 @@ def solve(
         for ev in evaluations.values():
             for t in ev.stops:
                 eta_error.append(t.start - modelled[(t.shipment, t.kind)])
+    explained_at = time.perf_counter()
+    explanations = explain(problem, evaluations) if settings.explain else {}
     stats.update(
         total_seconds=round(time.perf_counter() - started, 3),
+        explain_seconds=round(time.perf_counter() - explained_at, 3),
         objective=None if solution is None else solution.ObjectiveValue(),
         eta_error_s={
             "mean_abs": float(np.mean(np.abs(eta_error))) if eta_error else 0.0,
             "max_abs": float(np.max(np.abs(eta_error))) if eta_error else 0.0,
         },
     )
-    return Plan(routes=evaluations, unassigned=unassigned, metrics=plan_metrics(problem, evaluations), solver=stats)
+    return Plan(
+        routes=evaluations,
+        unassigned=unassigned,
+        explanations=explanations,
+        metrics=plan_metrics(problem, evaluations),
+        solver=stats,
+    )
 
 
 def plan_metrics(problem: Problem, routes: dict[str, RouteEvaluation]) -> dict[str, float]:
