@@ -102,6 +102,7 @@ class Store:
         timezone: str = "Europe/Helsinki",
         heavy_threshold_kg: float = 25.0,
         fairness_weight: float = 0.5,
+        settings: dict[str, Any] | None = None,
     ) -> Cooperative:
         coop = Cooperative(
             id=str(uuid.uuid4()),
@@ -109,6 +110,7 @@ class Store:
             timezone=timezone,
             heavy_threshold_kg=heavy_threshold_kg,
             fairness_weight=fairness_weight,
+            settings=_json_payload(settings or {}),
         )
         with self.engine.begin() as conn:
             conn.execute(
@@ -118,7 +120,7 @@ class Store:
                     timezone=coop.timezone,
                     heavy_threshold_kg=coop.heavy_threshold_kg,
                     fairness_weight=coop.fairness_weight,
-                    settings={},
+                    settings=coop.settings,
                     last_seq=0,
                     created_at=_now(),
                 )

@@ -1,0 +1,243 @@
+"""A planning round: today's state -> a routing Problem -> a Plan -> ProposalMade events.
+
+Open jobs are free for the planner; jobs a dispatcher assigned are *locks* (they stay with their
+courier), parcels already picked up are *on board*. Only couriers on shift (and not on a pause)
+are planned for. The round appends a ProposalMade event for every open job whose proposed
+courier changed; it never assigns anything: that is a dispatcher's act.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from dispatch import commands
+from dispatch.events import Event
+from dispatch.lifecycle import OPEN_STATES, JobState
+from dispatch.model import Courier as CourierRecord
+from dispatch.model import JobRequest
+from dispatch.projections import JobView
+from dispatch.store import Store
+from routing.evaluate import RouteStop
+from routing.matrix import PointOffNetworkError, routable_graph, snap
+from routing.network import BikeNetwork
+from routing.plan import Plan
+from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes, travel_times
+from routing.profiles import PROFILES, handling_time_s
+from routing.solver import SolverSettings, solve
+
+#: A shift with no planned end is planned as lasting this long from now.
+DEFAULT_SHIFT = timedelta(hours=4)
+#: Cargo bikes may stop a little farther from a door than bikes (they are locked at the kerb).
+SNAP_M = {"bike": 300.0, "cargo_bike": 450.0, "e_cargo_bike": 450.0}
+
+
+@dataclass
+class PlanningContext:
+    """How the Problem's numbers map back to the cooperative's world."""
+
+    day_start: datetime
+    places: list[tuple[float, float]]
+    jobs: dict[str, JobView]
+    couriers: dict[str, CourierRecord]
+    skipped: dict[str, str] = field(default_factory=dict)  #: jobs left out of the round, and why
+
+    def at(self, seconds: float) -> datetime:
+        return self.day_start + timedelta(seconds=seconds)
+
+
+def _seconds(ctx_start: datetime, iso: str) -> int:
+    return max(0, round((datetime.fromisoformat(iso) - ctx_start).total_seconds()))
+
+
+def build_problem(
+    store: Store, coop_id: str, network: BikeNetwork, now: datetime, *, fairness_weight: float | None = None
+) -> tuple[Problem, PlanningContext]:
+    """Snapshot the cooperative's state as a routing Problem."""
+    coop = store.cooperative(coop_id)
+    tz = ZoneInfo(coop.timezone)
+    local = now.astimezone(tz)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    projection = store.projection(coop_id)
+    records = {c.id: c for c in store.couriers(coop_id)}
+    ledger = {e.courier_id: e for e in store.ledger(coop_id, local.date().isoformat())}
+    on_shift = [
+        cid
+        for cid, status in sorted(projection.couriers.items())
+        if status.on_shift and not status.paused and cid in records
+    ]
+    ctx = PlanningContext(day_start=day_start, places=[], jobs={}, couriers={c: records[c] for c in on_shift})
+
+    def place(lon: float, lat: float) -> int:
+        ctx.places.append((lon, lat))
+        return len(ctx.places) - 1
+
+    shipments: list[Shipment] = []
+    locks: list[Lock] = []
+    on_board: dict[str, list[str]] = {c: [] for c in on_shift}
+    last_dropoff: dict[str, tuple[float, float]] = {}
+    for job in sorted(projection.jobs.values(), key=lambda j: j.last_seq):
+        request = JobRequest.from_json(job.request)
+        if job.state in (JobState.DELIVERED, JobState.FAILED) and job.courier_id:
+            last_dropoff[job.courier_id] = (request.dropoff.lon, request.dropoff.lat)
+        if job.state not in OPEN_STATES | {JobState.ASSIGNED, JobState.ACKNOWLEDGED, JobState.PICKED_UP}:
+            continue
+        if job.state not in OPEN_STATES and job.courier_id not in ctx.couriers:
+            ctx.skipped[job.id] = "its courier is not on shift"
+            continue
+        bulky = any(p.bulky for p in request.parcels)
+        service = round(handling_time_s(request.weight_kg, len(request.parcels), bulky))
+        shipments.append(
+            Shipment(
+                id=job.id,
+                pickup=place(request.pickup.lon, request.pickup.lat),
+                dropoff=place(request.dropoff.lon, request.dropoff.lat),
+                pickup_window=(
+                    _seconds(day_start, request.pickup_window.start.isoformat()),
+                    _seconds(day_start, request.pickup_window.end.isoformat()),
+                ),
+                dropoff_window=(
+                    _seconds(day_start, request.dropoff_window.start.isoformat()),
+                    _seconds(day_start, request.dropoff_window.end.isoformat()),
+                ),
+                weight_kg=request.weight_kg,
+                volume_l=request.volume_l,
+                length_cm=request.longest_side_cm,
+                pickup_service_s=service,
+                dropoff_service_s=service,
+            )
+        )
+        ctx.jobs[job.id] = job
+        if job.state is JobState.PICKED_UP:
+            on_board[str(job.courier_id)].append(job.id)
+        elif job.state in (JobState.ASSIGNED, JobState.ACKNOWLEDGED):
+            locks.append(Lock(job.id, str(job.courier_id)))
+
+    now_s = round((local - day_start).total_seconds())
+    base = coop.settings.get("base")
+    couriers: list[Courier] = []
+    for cid in on_shift:
+        status, record, entry = projection.couriers[cid], records[cid], ledger.get(cid)
+        if cid in last_dropoff:
+            start = place(*last_dropoff[cid])
+        elif base:
+            start = place(float(base["lon"]), float(base["lat"]))
+        else:  # no known position: the middle of the day's pickups, or of the city
+            lon, lat = (
+                (np.mean([p[0] for p in ctx.places]), np.mean([p[1] for p in ctx.places]))
+                if ctx.places
+                else (float(np.median(network.lon)), float(np.median(network.lat)))
+            )
+            start = place(float(lon), float(lat))
+        shift_end = datetime.fromisoformat(status.planned_end) if status.planned_end else local + DEFAULT_SHIFT
+        couriers.append(
+            Courier(
+                id=cid,
+                profile=record.vehicle.kind.profile,
+                payload_kg=record.vehicle.payload_kg,
+                volume_l=record.vehicle.volume_l,
+                max_length_cm=record.vehicle.max_length_cm,
+                start=start,
+                shift_start=now_s,
+                shift_end=max(now_s, round((shift_end - day_start).total_seconds())),
+                on_board=tuple(on_board[cid]),
+                worked_s_today=round(60 * entry.worked_minutes) if entry else 0,
+                planned_shift_s=round(60 * entry.planned_shift_minutes)
+                if entry and entry.planned_shift_minutes
+                else None,
+                heavy_kg_today=entry.heavy_kg if entry else 0.0,
+            )
+        )
+
+    travel: dict[str, TravelTimes] = {}
+    lonlat = np.array(ctx.places, dtype=np.float64).reshape(-1, 2)
+    for profile in sorted({c.profile for c in couriers} or {"bike"}):
+        graph = routable_graph(network, PROFILES[profile])
+        nodes = np.empty(len(ctx.places), dtype=np.int64)
+        for i, point in enumerate(lonlat):
+            try:
+                nodes[i] = snap(graph, point, max_distance_m=SNAP_M.get(profile, 300.0)).node[0]
+            except PointOffNetworkError:
+                nodes[i] = snap(graph, point, max_distance_m=float("inf")).node[0]
+                _mark_unreachable(ctx, shipments, i, profile)
+        travel[profile] = travel_times(graph, nodes)
+
+    free = [s for s in shipments if s.id not in ctx.skipped]
+    problem = Problem(
+        couriers=tuple(couriers),
+        shipments=tuple(free),
+        travel=travel,
+        locks=tuple(lock for lock in locks if lock.shipment not in ctx.skipped),
+        now=now_s,
+        fairness_weight=coop.fairness_weight if fairness_weight is None else fairness_weight,
+        heavy_threshold_kg=coop.heavy_threshold_kg,
+    )
+    return problem, ctx
+
+
+def _mark_unreachable(ctx: PlanningContext, shipments: list[Shipment], place: int, profile: str) -> None:
+    for s in shipments:
+        if place in (s.pickup, s.dropoff) and s.id not in ctx.skipped:
+            which = "pickup" if place == s.pickup else "drop-off"
+            ctx.skipped[s.id] = f"the {which} is too far from any street a {profile.replace('_', ' ')} can use"
+
+
+@dataclass
+class RoundResult:
+    plan: Plan
+    problem: Problem
+    context: PlanningContext
+    proposals: list[Event]  #: ProposalMade events appended in this round
+    kept: list[str]  #: open jobs whose proposal did not change (no new event)
+    unassigned: dict[str, str]  #: open jobs with no proposal, and why
+
+
+def planning_round(
+    store: Store,
+    coop_id: str,
+    network: BikeNetwork,
+    now: datetime,
+    *,
+    budget_s: float = 1.0,
+    previous: Plan | None = None,
+    fairness_weight: float | None = None,
+) -> RoundResult:
+    """Plan the cooperative's open jobs and record what changed as ProposalMade events."""
+    problem, ctx = build_problem(store, coop_id, network, now, fairness_weight=fairness_weight)
+    initial = None
+    if previous is not None:
+        initial = {cid: [RouteStop(t.shipment, t.kind) for t in route.stops] for cid, route in previous.routes.items()}
+    plan = solve(problem, SolverSettings(time_budget_s=budget_s), initial=initial)
+    proposals: list[Event] = []
+    kept: list[str] = []
+    assignment = plan.assignment()
+    for job_id, job in ctx.jobs.items():
+        if job.state not in OPEN_STATES or job_id not in assignment:
+            continue
+        courier = assignment[job_id]
+        if job.proposal is not None and job.proposal.get("courier_id") == courier and job.state is JobState.PROPOSED:
+            kept.append(job_id)
+            continue
+        proposals.append(
+            commands.propose(
+                store, coop_id, job_id, courier, at=now, explanation=_explanation(plan, ctx, job_id, courier)
+            )
+        )
+    unassigned = {
+        j: r
+        for j, r in {**plan.unassigned, **ctx.skipped}.items()
+        if j in ctx.jobs and ctx.jobs[j].state in OPEN_STATES
+    }
+    return RoundResult(plan=plan, problem=problem, context=ctx, proposals=proposals, kept=kept, unassigned=unassigned)
+
+
+def _explanation(plan: Plan, ctx: PlanningContext, job_id: str, courier: str) -> dict[str, Any]:
+    data: dict[str, Any] = plan.explanations[job_id].to_json() if job_id in plan.explanations else {}
+    for t in plan.routes[courier].stops:
+        if t.shipment == job_id:
+            data[f"{t.kind.value}_eta"] = ctx.at(t.start).isoformat()
+    return data

@@ -1,0 +1,118 @@
+"""Planning rounds on the real Helsinki network through the store: proposals, locks, explanations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from dispatch import commands as do
+from dispatch.events import EventType
+from dispatch.lifecycle import JobState
+from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
+from dispatch.planning import planning_round
+from dispatch.store import Store
+from routing.network import BikeNetwork, load_network
+
+NOON = datetime.fromisoformat("2026-11-28T11:00:00+02:00")
+STATION = (24.9414, 60.1710)
+MARKET = (24.9525, 60.1675)
+ESPLANADI = (24.9470, 60.1675)
+KAMPPI = (24.9320, 60.1690)
+HAKANIEMI_EDGE = (24.9480, 60.1770)
+
+
+@pytest.fixture(scope="module")
+def helsinki(tmp_path_factory: pytest.TempPathFactory) -> BikeNetwork:
+    return load_network(None, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def job(
+    pickup: tuple[float, float],
+    dropoff: tuple[float, float],
+    kg: float,
+    *,
+    length_cm: float = 40,
+    start: datetime = NOON,
+    hours: float = 3,
+) -> JobRequest:
+    window = TimeWindow(start, start + timedelta(hours=hours))
+    return JobRequest(
+        pickup=Place(*pickup),
+        dropoff=Place(*dropoff),
+        pickup_window=window,
+        dropoff_window=window,
+        parcels=(Parcel(weight_kg=kg, volume_l=20, longest_side_cm=length_cm),),
+    )
+
+
+@pytest.fixture
+def coop(store: Store):
+    c = store.create_cooperative(
+        "Planning coop", fairness_weight=1.0, settings={"base": {"lon": STATION[0], "lat": STATION[1]}}
+    )
+    client, _ = store.add_client(c.id, "Shop")
+    return c.id, client.id
+
+
+def test_a_round_proposes_and_never_assigns(store: Store, coop, helsinki: BikeNetwork) -> None:
+    coop_id, client = coop
+    bike = store.add_courier(coop_id, "Aino", Vehicle.of_kind("bike")).id
+    cargo = store.add_courier(coop_id, "Mikko", Vehicle.of_kind("e_cargo_bike")).id
+    for courier in (bike, cargo):
+        do.start_shift(store, coop_id, courier, at=NOON - timedelta(minutes=30), planned_end=NOON + timedelta(hours=4))
+    light = do.request_job(store, coop_id, client, job(STATION, MARKET, 3), at=NOON).id
+    heavy = do.request_job(store, coop_id, client, job(KAMPPI, ESPLANADI, 60), at=NOON).id
+    long = do.request_job(store, coop_id, client, job(MARKET, KAMPPI, 8, length_cm=150), at=NOON).id
+    too_heavy = do.request_job(store, coop_id, client, job(MARKET, STATION, 400), at=NOON).id
+
+    result = planning_round(store, coop_id, helsinki, NOON, budget_s=1.0)
+    proposed = {e.payload["job_id"]: e.payload["courier_id"] for e in result.proposals}
+    assert proposed[heavy] == cargo and proposed[long] == cargo  # only the cargo bike takes 60 kg or 150 cm
+    assert light in proposed
+    assert result.unassigned == {too_heavy: "no vehicle on shift can carry 400 kg"}
+    # Proposals bind nobody.
+    assert all(
+        store.job(coop_id, j).state is JobState.PROPOSED and store.job(coop_id, j).courier_id is None for j in proposed
+    )
+    explanation = store.job(coop_id, heavy).proposal["explanation"]  # type: ignore[index]
+    assert explanation["courier"] == cargo and explanation["extra_minutes"] > 0
+    assert any("only 1 of 2 couriers" in r for r in explanation["reasons"])
+    assert datetime.fromisoformat(explanation["pickup_eta"]) >= NOON
+
+    # Nothing changed: a second round adds no event (stable proposals).
+    again = planning_round(store, coop_id, helsinki, NOON + timedelta(minutes=1), budget_s=0.5, previous=result.plan)
+    assert again.proposals == [] and sorted(again.kept) == sorted(proposed)
+
+    # A dispatcher decides otherwise: the planner then keeps that decision as a lock.
+    do.override(store, coop_id, light, cargo, dispatcher_id="d1", at=NOON + timedelta(minutes=2), reason="on his way")
+    third = planning_round(store, coop_id, helsinki, NOON + timedelta(minutes=3), budget_s=0.5, previous=again.plan)
+    assert third.plan.assignment()[light] == cargo
+    assert store.job(coop_id, light).state is JobState.ASSIGNED
+    assert light not in {e.payload["job_id"] for e in third.proposals}
+
+
+def test_heavy_parcel_goes_to_the_cargo_courier_with_the_lightest_heavy_history(
+    store: Store, coop, helsinki: BikeNetwork
+) -> None:
+    coop_id, client = coop
+    veteran = store.add_courier(coop_id, "Veera", Vehicle.of_kind("e_cargo_bike")).id
+    fresh = store.add_courier(coop_id, "Frans", Vehicle.of_kind("e_cargo_bike")).id
+    morning = NOON - timedelta(hours=3)
+    for courier in (veteran, fresh):
+        do.start_shift(store, coop_id, courier, at=morning, planned_end=NOON + timedelta(hours=3))
+    # This morning Veera already carried 120 kg of heavy parcels, ending back at the base.
+    earlier = do.request_job(store, coop_id, client, job(KAMPPI, STATION, 120, start=morning), at=morning).id
+    do.override(store, coop_id, earlier, veteran, dispatcher_id="d1", at=morning)
+    do.acknowledge(store, coop_id, earlier, courier_id=veteran, at=morning)
+    do.pick_up(store, coop_id, earlier, courier_id=veteran, at=morning + timedelta(minutes=10))
+    do.deliver(store, coop_id, earlier, courier_id=veteran, at=morning + timedelta(minutes=30), carried_m=1200)
+    parcel = do.request_job(store, coop_id, client, job(STATION, HAKANIEMI_EDGE, 60), at=NOON).id
+
+    result = planning_round(store, coop_id, helsinki, NOON, budget_s=1.0)
+    [event] = [e for e in result.proposals if e.payload["job_id"] == parcel]
+    assert event.type is EventType.PROPOSAL_MADE and event.payload["courier_id"] == fresh
+    reasons = " ".join(event.payload["explanation"]["reasons"])
+    assert "fewest heavy kilograms today (0 kg)" in reasons
+    alternatives = event.payload["explanation"]["alternatives"]
+    assert alternatives and alternatives[0]["courier"] == veteran
