@@ -107,6 +107,7 @@ def override(
     at: datetime,
     reason: str = "",
     expected_seq: int | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Event:
     return _append(
         store,
@@ -114,7 +115,12 @@ def override(
         at,
         Actor(ActorKind.DISPATCHER, dispatcher_id),
         E.JOB_OVERRIDDEN,
-        payload={"job_id": job_id, "courier_id": courier_id, "reason": _reason(reason, required=False)},
+        payload={
+            "job_id": job_id,
+            "courier_id": courier_id,
+            "reason": _reason(reason, required=False),
+            **(extra or {}),
+        },
         expected_seq=expected_seq,
     )
 
@@ -129,6 +135,7 @@ def reassign(
     at: datetime,
     reason: str = "",
     expected_seq: int | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Event:
     return _append(
         store,
@@ -136,7 +143,12 @@ def reassign(
         at,
         Actor(ActorKind.DISPATCHER, dispatcher_id),
         E.JOB_REASSIGNED,
-        payload={"job_id": job_id, "courier_id": courier_id, "reason": _reason(reason, required=False)},
+        payload={
+            "job_id": job_id,
+            "courier_id": courier_id,
+            "reason": _reason(reason, required=False),
+            **(extra or {}),
+        },
         expected_seq=expected_seq,
     )
 

@@ -63,3 +63,12 @@ class Conflict(DomainError):
             by,
         )
         super().__init__(f"job {job_id} changed since you looked: {last_act} by {by}")
+
+
+class PhysicalLimit(DomainError):
+    """A decision that breaks a hard physical limit (payload, volume, length) needs ``force``."""
+
+    code = "physical_limit"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{message}; to do it anyway, confirm with force and say why")

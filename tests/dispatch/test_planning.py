@@ -116,3 +116,45 @@ def test_heavy_parcel_goes_to_the_cargo_courier_with_the_lightest_heavy_history(
     assert "fewest heavy kilograms today (0 kg)" in reasons
     alternatives = event.payload["explanation"]["alternatives"]
     assert alternatives and alternatives[0]["courier"] == veteran
+
+
+def test_override_cost_is_stated_and_physical_limits_need_force(store: Store, coop, helsinki: BikeNetwork) -> None:
+    from dispatch.decisions import decide_override, override_cost
+    from dispatch.errors import InvalidInput, PhysicalLimit
+
+    coop_id, client = coop
+    bike = store.add_courier(coop_id, "Aino", Vehicle.of_kind("bike")).id
+    cargo = store.add_courier(coop_id, "Mikko", Vehicle.of_kind("e_cargo_bike")).id
+    for courier in (bike, cargo):
+        do.start_shift(store, coop_id, courier, at=NOON, planned_end=NOON + timedelta(hours=4))
+    light = do.request_job(store, coop_id, client, job(STATION, MARKET, 3), at=NOON).id
+    heavy = do.request_job(store, coop_id, client, job(KAMPPI, ESPLANADI, 60), at=NOON).id
+    planning_round(store, coop_id, helsinki, NOON, budget_s=0.5)
+
+    cost = override_cost(store, coop_id, helsinki, light, bike, NOON)
+    assert cost.extra_minutes is not None and cost.extra_minutes > 0 and cost.breaks == ()
+    assert "adds" in cost.summary and "min to Aino's route" in cost.summary
+
+    with pytest.raises(PhysicalLimit, match="60 kg is over the 25 kg payload"):
+        decide_override(store, coop_id, helsinki, heavy, bike, dispatcher_id="d1", now=NOON)
+    assert store.job(coop_id, heavy).state is JobState.PROPOSED  # nothing written
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        decide_override(store, coop_id, helsinki, heavy, bike, dispatcher_id="d1", now=NOON, force=True)
+    event, forced = decide_override(
+        store,
+        coop_id,
+        helsinki,
+        heavy,
+        bike,
+        dispatcher_id="d1",
+        now=NOON,
+        force=True,
+        reason="client brings a trolley",
+    )
+    assert event.type is EventType.JOB_OVERRIDDEN and event.payload["forced"] is True
+    assert event.payload["cost"]["breaks"] == list(forced.breaks)
+    assert store.job(coop_id, heavy).courier_id == bike
+
+    # A slower choice is never blocked: the cost is recorded with the decision.
+    event, _ = decide_override(store, coop_id, helsinki, heavy, cargo, dispatcher_id="d1", now=NOON)
+    assert event.type is EventType.JOB_REASSIGNED and event.payload["forced"] is False

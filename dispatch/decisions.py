@@ -1,0 +1,150 @@
+"""Dispatchers' decisions, with the cost of an override stated before it is made.
+
+An override is never blocked for being slower, later or less fair than the proposal: the
+dispatcher knows things the planner does not. It is only refused when it would break a hard
+physical limit of the vehicle (payload, volume, parcel length), and even then a dispatcher may
+force it with a reason; the cost report travels with the event, so the log says what was known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from dispatch import commands
+from dispatch.errors import InvalidInput, PhysicalLimit
+from dispatch.events import Event
+from dispatch.planning import build_problem
+from dispatch.store import Store
+from routing.evaluate import RouteEvaluation
+from routing.network import BikeNetwork
+from routing.problem import Lock, Problem
+from routing.solver import SolverSettings, solve
+
+#: Time the small re-plans of one courier's route may take.
+COST_BUDGET_S = 0.3
+
+
+@dataclass(frozen=True)
+class OverrideCost:
+    job_id: str
+    courier_id: str
+    extra_minutes: float | None  #: riding and handling added to the courier's route (None: not on shift)
+    proposed_extra_minutes: float | None  #: what the planner's proposal cost, for comparison
+    lateness_minutes: float  #: lateness the courier's route would pick up (windows treated as soft)
+    worked_share_after: float | None
+    cooperative_share: float | None
+    breaks: tuple[str, ...]  #: hard physical limits broken
+    summary: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["breaks"] = list(self.breaks)
+        return data
+
+
+def override_cost(
+    store: Store, coop_id: str, network: BikeNetwork, job_id: str, courier_id: str, now: datetime
+) -> OverrideCost:
+    """What giving ``job_id`` to ``courier_id`` would cost, against the proposal."""
+    job = store.job(coop_id, job_id)
+    record = store.courier(coop_id, courier_id)
+    problem, ctx = build_problem(store, coop_id, network, now)
+    if job_id not in ctx.jobs:
+        raise InvalidInput("job", f"job {job_id} is {job.state.value}: there is nothing to decide")
+    shipment = problem.shipment(job_id) if job_id in {s.id for s in problem.shipments} else None
+    vehicle = record.vehicle
+    breaks = []
+    if shipment is not None:
+        if shipment.weight_kg > vehicle.payload_kg:
+            breaks.append(
+                f"{shipment.weight_kg:g} kg is over the {vehicle.payload_kg:g} kg payload of "
+                f"{record.display_name}'s {vehicle.kind.value.replace('_', ' ')}"
+            )
+        if shipment.volume_l > vehicle.volume_l:
+            breaks.append(f"{shipment.volume_l:g} L is over the {vehicle.volume_l:g} L of the vehicle")
+        if shipment.length_cm > vehicle.max_length_cm:
+            breaks.append(
+                f"a {shipment.length_cm:g} cm parcel is longer than the {vehicle.max_length_cm:g} cm the vehicle takes"
+            )
+    proposed = (job.proposal or {}).get("explanation", {}).get("extra_minutes")
+    courier = next((c for c in problem.couriers if c.id == courier_id), None)
+    if courier is None or shipment is None:
+        return OverrideCost(
+            job_id,
+            courier_id,
+            None,
+            proposed,
+            0.0,
+            None,
+            None,
+            tuple(breaks),
+            f"{record.display_name} is not on shift: no route to compare",
+        )
+    committed = {lock.shipment for lock in problem.locks if lock.courier == courier_id} | set(courier.on_board)
+    base = _route(problem, courier_id, committed)
+    with_job = _route(problem, courier_id, committed | {job_id})
+    extra = (with_job.work_s - base.work_s) / 60.0
+    late = max(0.0, with_job.lateness_s - base.lateness_s) / 60.0
+    shift = courier.planned_shift_s or max(1, courier.shift_end - courier.shift_start)
+    share = (courier.worked_s_today + with_job.work_s) / shift
+    total_shift = sum(c.planned_shift_s or max(1, c.shift_end - c.shift_start) for c in problem.couriers)
+    coop_share = sum(c.worked_s_today for c in problem.couriers) / max(1, total_shift)
+    parts = [f"adds {extra:.1f} min to {record.display_name}'s route"]
+    if proposed is not None:
+        parts.append(f"the proposal added {proposed:.1f} min")
+    if late > 0:
+        parts.append(f"risks {late:.0f} min of lateness")
+    parts.extend(breaks)
+    return OverrideCost(job_id, courier_id, extra, proposed, late, share, coop_share, tuple(breaks), "; ".join(parts))
+
+
+def _route(problem: Problem, courier_id: str, shipments: set[str]) -> RouteEvaluation:
+    """The best route of one courier for exactly these shipments (windows soft, so lateness shows)."""
+    courier = next(c for c in problem.couriers if c.id == courier_id)
+    sub = Problem(
+        couriers=(courier,),
+        shipments=tuple(s for s in problem.shipments if s.id in shipments),
+        travel=problem.travel,
+        now=problem.now,
+        soft_windows=True,
+        locks=tuple(Lock(s, courier_id) for s in shipments if s not in courier.on_board),
+        heavy_threshold_kg=problem.heavy_threshold_kg,
+    )
+    return solve(sub, SolverSettings(time_budget_s=COST_BUDGET_S, explain=False)).routes[courier_id]
+
+
+def decide_override(
+    store: Store,
+    coop_id: str,
+    network: BikeNetwork,
+    job_id: str,
+    courier_id: str,
+    *,
+    dispatcher_id: str,
+    now: datetime,
+    reason: str = "",
+    force: bool = False,
+    expected_seq: int | None = None,
+) -> tuple[Event, OverrideCost]:
+    """Give a job to another courier than proposed (or reassign it), recording the cost."""
+    cost = override_cost(store, coop_id, network, job_id, courier_id, now)
+    if cost.breaks and not force:
+        raise PhysicalLimit("; ".join(cost.breaks))
+    if cost.breaks and not reason.strip():
+        raise InvalidInput("reason", "a forced decision needs a reason")
+    job = store.job(coop_id, job_id)
+    act = commands.reassign if job.courier_id is not None else commands.override
+    event = act(
+        store,
+        coop_id,
+        job_id,
+        courier_id,
+        dispatcher_id=dispatcher_id,
+        at=now,
+        reason=reason,
+        expected_seq=expected_seq,
+        extra={"cost": cost.to_json(), "forced": bool(cost.breaks)},
+    )
+    return event, cost
