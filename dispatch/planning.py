@@ -19,7 +19,7 @@ from dispatch import commands
 from dispatch.events import Event
 from dispatch.lifecycle import OPEN_STATES, JobState
 from dispatch.model import Courier as CourierRecord
-from dispatch.model import JobRequest
+from dispatch.model import JobRequest, Vehicle
 from dispatch.projections import JobView
 from dispatch.store import Store
 from routing.evaluate import RouteStop
@@ -50,27 +50,43 @@ class PlanningContext:
         return self.day_start + timedelta(seconds=seconds)
 
 
-def _seconds(ctx_start: datetime, iso: str) -> int:
-    return max(0, round((datetime.fromisoformat(iso) - ctx_start).total_seconds()))
+def _seconds(day_start: datetime, moment: datetime) -> int:
+    return max(0, round((moment - day_start).total_seconds()))
 
 
-def build_problem(
-    store: Store, coop_id: str, network: BikeNetwork, now: datetime, *, fairness_weight: float | None = None
+@dataclass(frozen=True)
+class JobToPlan:
+    id: str
+    request: JobRequest
+    courier_id: str | None = None  #: a person assigned it (a lock), or it is on board with them
+    on_board: bool = False
+
+
+@dataclass(frozen=True)
+class CourierToPlan:
+    id: str
+    vehicle: Vehicle
+    position: tuple[float, float]  #: (lon, lat) where the courier is now, or best known
+    shift_end: datetime
+    worked_s_today: int = 0
+    planned_shift_s: int | None = None
+    heavy_kg_today: float = 0.0
+
+
+def assemble_problem(
+    network: BikeNetwork,
+    jobs: list[JobToPlan],
+    couriers: list[CourierToPlan],
+    now: datetime,
+    *,
+    timezone: ZoneInfo,
+    fairness_weight: float,
+    heavy_threshold_kg: float,
 ) -> tuple[Problem, PlanningContext]:
-    """Snapshot the cooperative's state as a routing Problem."""
-    coop = store.cooperative(coop_id)
-    tz = ZoneInfo(coop.timezone)
-    local = now.astimezone(tz)
+    """Turn jobs and couriers in the cooperative's terms into a routing Problem (times from midnight)."""
+    local = now.astimezone(timezone)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    projection = store.projection(coop_id)
-    records = {c.id: c for c in store.couriers(coop_id)}
-    ledger = {e.courier_id: e for e in store.ledger(coop_id, local.date().isoformat())}
-    on_shift = [
-        cid
-        for cid, status in sorted(projection.couriers.items())
-        if status.on_shift and not status.paused and cid in records
-    ]
-    ctx = PlanningContext(day_start=day_start, places=[], jobs={}, couriers={c: records[c] for c in on_shift})
+    ctx = PlanningContext(day_start=day_start, places=[], jobs={}, couriers={})
 
     def place(lon: float, lat: float) -> int:
         ctx.places.append((lon, lat))
@@ -78,31 +94,25 @@ def build_problem(
 
     shipments: list[Shipment] = []
     locks: list[Lock] = []
-    on_board: dict[str, list[str]] = {c: [] for c in on_shift}
-    last_dropoff: dict[str, tuple[float, float]] = {}
-    for job in sorted(projection.jobs.values(), key=lambda j: j.last_seq):
-        request = JobRequest.from_json(job.request)
-        if job.state in (JobState.DELIVERED, JobState.FAILED) and job.courier_id:
-            last_dropoff[job.courier_id] = (request.dropoff.lon, request.dropoff.lat)
-        if job.state not in OPEN_STATES | {JobState.ASSIGNED, JobState.ACKNOWLEDGED, JobState.PICKED_UP}:
-            continue
-        if job.state not in OPEN_STATES and job.courier_id not in ctx.couriers:
+    on_board: dict[str, list[str]] = {c.id: [] for c in couriers}
+    for job in jobs:
+        request = job.request
+        if job.courier_id is not None and job.courier_id not in on_board:
             ctx.skipped[job.id] = "its courier is not on shift"
             continue
-        bulky = any(p.bulky for p in request.parcels)
-        service = round(handling_time_s(request.weight_kg, len(request.parcels), bulky))
+        service = round(handling_time_s(request.weight_kg, len(request.parcels), any(p.bulky for p in request.parcels)))
         shipments.append(
             Shipment(
                 id=job.id,
                 pickup=place(request.pickup.lon, request.pickup.lat),
                 dropoff=place(request.dropoff.lon, request.dropoff.lat),
                 pickup_window=(
-                    _seconds(day_start, request.pickup_window.start.isoformat()),
-                    _seconds(day_start, request.pickup_window.end.isoformat()),
+                    _seconds(day_start, request.pickup_window.start),
+                    _seconds(day_start, request.pickup_window.end),
                 ),
                 dropoff_window=(
-                    _seconds(day_start, request.dropoff_window.start.isoformat()),
-                    _seconds(day_start, request.dropoff_window.end.isoformat()),
+                    _seconds(day_start, request.dropoff_window.start),
+                    _seconds(day_start, request.dropoff_window.end),
                 ),
                 weight_kg=request.weight_kg,
                 volume_l=request.volume_l,
@@ -111,51 +121,34 @@ def build_problem(
                 dropoff_service_s=service,
             )
         )
-        ctx.jobs[job.id] = job
-        if job.state is JobState.PICKED_UP:
-            on_board[str(job.courier_id)].append(job.id)
-        elif job.state in (JobState.ASSIGNED, JobState.ACKNOWLEDGED):
-            locks.append(Lock(job.id, str(job.courier_id)))
+        if job.courier_id is not None and job.on_board:
+            on_board[job.courier_id].append(job.id)
+        elif job.courier_id is not None:
+            locks.append(Lock(job.id, job.courier_id))
 
     now_s = round((local - day_start).total_seconds())
-    base = coop.settings.get("base")
-    couriers: list[Courier] = []
-    for cid in on_shift:
-        status, record, entry = projection.couriers[cid], records[cid], ledger.get(cid)
-        if cid in last_dropoff:
-            start = place(*last_dropoff[cid])
-        elif base:
-            start = place(float(base["lon"]), float(base["lat"]))
-        else:  # no known position: the middle of the day's pickups, or of the city
-            lon, lat = (
-                (np.mean([p[0] for p in ctx.places]), np.mean([p[1] for p in ctx.places]))
-                if ctx.places
-                else (float(np.median(network.lon)), float(np.median(network.lat)))
-            )
-            start = place(float(lon), float(lat))
-        shift_end = datetime.fromisoformat(status.planned_end) if status.planned_end else local + DEFAULT_SHIFT
-        couriers.append(
+    planned: list[Courier] = []
+    for c in couriers:
+        planned.append(
             Courier(
-                id=cid,
-                profile=record.vehicle.kind.profile,
-                payload_kg=record.vehicle.payload_kg,
-                volume_l=record.vehicle.volume_l,
-                max_length_cm=record.vehicle.max_length_cm,
-                start=start,
+                id=c.id,
+                profile=c.vehicle.kind.profile,
+                payload_kg=c.vehicle.payload_kg,
+                volume_l=c.vehicle.volume_l,
+                max_length_cm=c.vehicle.max_length_cm,
+                start=place(*c.position),
                 shift_start=now_s,
-                shift_end=max(now_s, round((shift_end - day_start).total_seconds())),
-                on_board=tuple(on_board[cid]),
-                worked_s_today=round(60 * entry.worked_minutes) if entry else 0,
-                planned_shift_s=round(60 * entry.planned_shift_minutes)
-                if entry and entry.planned_shift_minutes
-                else None,
-                heavy_kg_today=entry.heavy_kg if entry else 0.0,
+                shift_end=max(now_s, round((c.shift_end - day_start).total_seconds())),
+                on_board=tuple(on_board[c.id]),
+                worked_s_today=c.worked_s_today,
+                planned_shift_s=c.planned_shift_s,
+                heavy_kg_today=c.heavy_kg_today,
             )
         )
 
     travel: dict[str, TravelTimes] = {}
     lonlat = np.array(ctx.places, dtype=np.float64).reshape(-1, 2)
-    for profile in sorted({c.profile for c in couriers} or {"bike"}):
+    for profile in sorted({c.profile for c in planned} or {"bike"}):
         graph = routable_graph(network, PROFILES[profile])
         nodes = np.empty(len(ctx.places), dtype=np.int64)
         for i, point in enumerate(lonlat):
@@ -166,16 +159,89 @@ def build_problem(
                 _mark_unreachable(ctx, shipments, i, profile)
         travel[profile] = travel_times(graph, nodes)
 
-    free = [s for s in shipments if s.id not in ctx.skipped]
     problem = Problem(
-        couriers=tuple(couriers),
-        shipments=tuple(free),
+        couriers=tuple(planned),
+        shipments=tuple(s for s in shipments if s.id not in ctx.skipped),
         travel=travel,
         locks=tuple(lock for lock in locks if lock.shipment not in ctx.skipped),
         now=now_s,
+        fairness_weight=fairness_weight,
+        heavy_threshold_kg=heavy_threshold_kg,
+    )
+    return problem, ctx
+
+
+def build_problem(
+    store: Store, coop_id: str, network: BikeNetwork, now: datetime, *, fairness_weight: float | None = None
+) -> tuple[Problem, PlanningContext]:
+    """Snapshot the cooperative's state as a routing Problem."""
+    coop = store.cooperative(coop_id)
+    tz = ZoneInfo(coop.timezone)
+    local = now.astimezone(tz)
+    projection = store.projection(coop_id)
+    records = {c.id: c for c in store.couriers(coop_id)}
+    ledger = {e.courier_id: e for e in store.ledger(coop_id, local.date().isoformat())}
+    on_shift = [
+        cid
+        for cid, status in sorted(projection.couriers.items())
+        if status.on_shift and not status.paused and cid in records
+    ]
+    live = OPEN_STATES | {JobState.ASSIGNED, JobState.ACKNOWLEDGED, JobState.PICKED_UP}
+    jobs: list[JobToPlan] = []
+    views: dict[str, JobView] = {}
+    last_dropoff: dict[str, tuple[float, float]] = {}
+    for job in sorted(projection.jobs.values(), key=lambda j: j.last_seq):
+        request = JobRequest.from_json(job.request)
+        if job.state in (JobState.DELIVERED, JobState.FAILED) and job.courier_id:
+            last_dropoff[job.courier_id] = (request.dropoff.lon, request.dropoff.lat)
+        if job.state in live:
+            views[job.id] = job
+            jobs.append(
+                JobToPlan(
+                    job.id,
+                    request,
+                    None if job.state in OPEN_STATES else job.courier_id,
+                    on_board=job.state is JobState.PICKED_UP,
+                )
+            )
+    base = coop.settings.get("base")
+    fallback = (
+        (float(base["lon"]), float(base["lat"]))
+        if base
+        else (
+            float(np.mean([j.request.pickup.lon for j in jobs])),
+            float(np.mean([j.request.pickup.lat for j in jobs])),
+        )
+        if jobs
+        else (float(np.median(network.lon)), float(np.median(network.lat)))
+    )
+    couriers = []
+    for cid in on_shift:
+        status, entry = projection.couriers[cid], ledger.get(cid)
+        couriers.append(
+            CourierToPlan(
+                id=cid,
+                vehicle=records[cid].vehicle,
+                position=last_dropoff.get(cid, fallback),
+                shift_end=datetime.fromisoformat(status.planned_end) if status.planned_end else local + DEFAULT_SHIFT,
+                worked_s_today=round(60 * entry.worked_minutes) if entry else 0,
+                planned_shift_s=round(60 * entry.planned_shift_minutes)
+                if entry and entry.planned_shift_minutes
+                else None,
+                heavy_kg_today=entry.heavy_kg if entry else 0.0,
+            )
+        )
+    problem, ctx = assemble_problem(
+        network,
+        jobs,
+        couriers,
+        now,
+        timezone=tz,
         fairness_weight=coop.fairness_weight if fairness_weight is None else fairness_weight,
         heavy_threshold_kg=coop.heavy_threshold_kg,
     )
+    ctx.jobs = {j: v for j, v in views.items() if j not in ctx.skipped or v.state in OPEN_STATES}
+    ctx.couriers = {c: records[c] for c in on_shift}
     return problem, ctx
 
 
