@@ -87,9 +87,9 @@ def override_cost(
     with_job = _route(problem, courier_id, committed | {job_id})
     extra = (with_job.work_s - base.work_s) / 60.0
     late = max(0.0, with_job.lateness_s - base.lateness_s) / 60.0
-    shift = courier.planned_shift_s or max(1, courier.shift_end - courier.shift_start)
+    shift = courier.shift_length_s
     share = (courier.worked_s_today + with_job.work_s) / shift
-    total_shift = sum(c.planned_shift_s or max(1, c.shift_end - c.shift_start) for c in problem.couriers)
+    total_shift = sum(c.shift_length_s for c in problem.couriers)
     coop_share = sum(c.worked_s_today for c in problem.couriers) / max(1, total_shift)
     parts = [f"adds {extra:.1f} min to {record.display_name}'s route"]
     if proposed is not None:

@@ -19,10 +19,6 @@ from routing.problem import Courier, Problem, Shipment
 CANDIDATES = 4
 
 
-def _shift_s(c: Courier) -> float:
-    return float(c.planned_shift_s or max(1, c.shift_end - c.shift_start))
-
-
 def _feasible(problem: Problem, route: RouteEvaluation) -> bool:
     late_ok = problem.soft_windows or route.lateness_s == 0
     return late_ok and route.after_shift_s == 0 and not route.over_capacity
@@ -78,7 +74,7 @@ def explain(
 ) -> dict[str, Explanation]:
     """An :class:`Explanation` for every shipment served in ``routes``."""
     couriers = {c.id: c for c in problem.couriers}
-    total_shift = sum(_shift_s(c) for c in problem.couriers) or 1.0
+    total_shift = sum(c.shift_length_s for c in problem.couriers) or 1.0
     coop_share = sum(c.worked_s_today + routes[c.id].work_s for c in problem.couriers) / total_shift
     locked = {lock.shipment for lock in problem.locks}
     on_board = {s for c in problem.couriers for s in c.on_board}
@@ -87,7 +83,7 @@ def explain(
     out: dict[str, Explanation] = {}
     for cid, route in routes.items():
         courier = couriers[cid]
-        share = (courier.worked_s_today + route.work_s) / _shift_s(courier)
+        share = (courier.worked_s_today + route.work_s) / courier.shift_length_s
         for timing in route.stops:
             if timing.kind is not StopKind.PICKUP and timing.shipment not in on_board:
                 continue

@@ -66,6 +66,11 @@ class Courier:
     planned_shift_s: int | None = None  #: fairness input: today's planned shift length
     heavy_kg_today: float = 0.0  #: fairness input: heavy kilograms already carried today
 
+    @property
+    def shift_length_s(self) -> int:
+        """Today's shift length, the basis of a fair share: the planned one, else what is left."""
+        return self.planned_shift_s or max(1, self.shift_end - self.shift_start)
+
 
 @dataclass(frozen=True)
 class Shipment:

@@ -61,6 +61,7 @@ class SolverSettings:
     #: plan within 0.5 % of the full search's (measured with bench_city's generator).
     neighbors_ratio: float | None = None
     min_neighbors: int = 10
+    ls_neighbors_ratio: float | None = None
     vehicle_fixed_cost: int = 10**9
 
 
@@ -279,7 +280,7 @@ class _Model:
             s = p.shipment(sid)
             travel = p.travel[couriers[0].profile]
             new_work += travel.leg_seconds(s.pickup, s.dropoff, s.weight_kg) + s.pickup_service_s + s.dropoff_service_s
-        shifts = [c.planned_shift_s or max(1, c.shift_end - c.shift_start) for c in couriers]
+        shifts = [c.shift_length_s for c in couriers]
         targets = fair_share_targets([c.worked_s_today for c in couriers], shifts, new_work)
         weight = max(1, round(SCALE * p.fairness_weight))
         for v, target in enumerate(targets):
@@ -311,6 +312,9 @@ class _Model:
         if ratio is None:
             ratio = 1.0 if len(self.nodes) < AUTO_NEIGHBOURS_FROM else 0.1
         params.global_cheapest_insertion_first_solution_parameters.neighbors_ratio = ratio
+        if self.settings.ls_neighbors_ratio is not None:
+            params.ls_operator_neighbors_ratio = self.settings.ls_neighbors_ratio
+            params.ls_operator_min_neighbors = self.settings.min_neighbors
         params.global_cheapest_insertion_first_solution_parameters.min_neighbors = self.settings.min_neighbors
         if self.settings.first_solution_only:
             params.solution_limit = 1
@@ -436,7 +440,7 @@ def plan_metrics(problem: Problem, routes: dict[str, RouteEvaluation]) -> dict[s
     couriers = problem.couriers
     shares = []
     for c in couriers:
-        shift = c.planned_shift_s or max(1, c.shift_end - c.shift_start)
+        shift = c.shift_length_s
         shares.append((c.worked_s_today + routes[c.id].work_s) / shift)
     heavy = []
     for c in couriers:
