@@ -20,7 +20,7 @@ courier first") form that Matl, Hartl & Vidal (2018) recommend over variance ter
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,9 @@ PLANNING_LOAD_SHARE = 1.0
 HEAVY_KG_SECONDS = 30
 #: Objective units per second (OR-Tools works in integers).
 SCALE = 100
+#: The balanced start caps a courier's work at this multiple of their fair share plus a margin.
+CAP_FACTOR = 1.2
+CAP_MARGIN_S = 20 * 60
 UNSERVED_PENALTY = 10**12
 #: Above this many stops the insertion heuristic only looks at near neighbours.
 AUTO_NEIGHBOURS_FROM = 200
@@ -62,6 +65,10 @@ class SolverSettings:
     neighbors_ratio: float | None = None
     min_neighbors: int = 10
     ls_neighbors_ratio: float | None = None
+    #: With fairness on, first build a plan under hard caps of each courier's work (fair share
+    #: plus a margin), then improve it with the soft fairness terms. Local search alone moves
+    #: work between couriers too slowly on large days (measured in benchmarks/bench_city.py).
+    balanced_start: bool = True
     vehicle_fixed_cost: int = 10**9
 
 
@@ -117,8 +124,10 @@ def unservable_reason(problem: Problem, shipment: Shipment) -> str | None:
 class _Model:
     """Builds the OR-Tools model of a Problem and reads its solution back."""
 
-    def __init__(self, problem: Problem, settings: SolverSettings, excluded: set[str]) -> None:
-        self.problem, self.settings = problem, settings
+    def __init__(
+        self, problem: Problem, settings: SolverSettings, excluded: set[str], *, cap_work: bool = False
+    ) -> None:
+        self.problem, self.settings, self.cap_work = problem, settings, cap_work
         couriers = problem.couriers
         self.locked = {lock.shipment: lock.courier for lock in problem.locks}
         on_board = {s: c.id for c in couriers for s in c.on_board}
@@ -285,6 +294,9 @@ class _Model:
         weight = max(1, round(SCALE * p.fairness_weight))
         for v, target in enumerate(targets):
             work.SetCumulVarSoftUpperBound(routing.End(v), round(target), weight)
+            if self.cap_work:
+                locked_floor = work.CumulVar(routing.End(v)).Min()
+                work.CumulVar(routing.End(v)).SetMax(max(locked_floor, round(CAP_FACTOR * target + CAP_MARGIN_S)))
         heavy_total = sum(heavy)
         if heavy_total <= 0:
             return
@@ -395,8 +407,25 @@ def solve(
             unassigned[s.id] = reason
     if not problem.couriers:
         return Plan(routes={}, unassigned=unassigned, metrics={}, solver={"seconds": 0.0})
-    model = _Model(problem, settings, excluded=set(unassigned))
+    balanced = None
+    if problem.fairness_weight > 0 and settings.balanced_start and not settings.first_solution_only and not initial:
+        capped = _Model(
+            problem,
+            replace(settings, first_solution_only=True, time_budget_s=settings.time_budget_s / 2),
+            excluded=set(unassigned),
+            cap_work=True,
+        )
+        first, _ = capped.solve(None)
+        if first is not None:
+            initial = capped.routes(first)
+            balanced = True
+    model = _Model(
+        problem,
+        replace(settings, time_budget_s=max(0.05, settings.time_budget_s - (time.perf_counter() - started))),
+        excluded=set(unassigned),
+    )
     solution, stats = model.solve(initial)
+    stats["balanced_start"] = bool(balanced)
     routes: dict[str, list[RouteStop]] = {c.id: [] for c in problem.couriers}
     eta_error: list[float] = []
     if solution is not None:
