@@ -12,7 +12,7 @@ import hashlib
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from dispatch.errors import InvalidInput
 from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
@@ -97,7 +97,8 @@ def accept(
     )
 
 
-def override(
+def _bind(
+    kind: EventType,
     store: Store,
     coop_id: str,
     job_id: str,
@@ -109,48 +110,31 @@ def override(
     expected_seq: int | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Event:
+    """A dispatcher binds a job to a courier; ``extra`` carries e.g. the override's cost report."""
+    payload = {"job_id": job_id, "courier_id": courier_id, "reason": _reason(reason, required=False), **(extra or {})}
     return _append(
-        store,
-        coop_id,
-        at,
-        Actor(ActorKind.DISPATCHER, dispatcher_id),
-        E.JOB_OVERRIDDEN,
-        payload={
-            "job_id": job_id,
-            "courier_id": courier_id,
-            "reason": _reason(reason, required=False),
-            **(extra or {}),
-        },
-        expected_seq=expected_seq,
+        store, coop_id, at, Actor(ActorKind.DISPATCHER, dispatcher_id), kind, payload=payload, expected_seq=expected_seq
     )
 
 
-def reassign(
-    store: Store,
-    coop_id: str,
-    job_id: str,
-    courier_id: str,
-    *,
-    dispatcher_id: str,
-    at: datetime,
-    reason: str = "",
-    expected_seq: int | None = None,
-    extra: dict[str, Any] | None = None,
-) -> Event:
-    return _append(
-        store,
-        coop_id,
-        at,
-        Actor(ActorKind.DISPATCHER, dispatcher_id),
-        E.JOB_REASSIGNED,
-        payload={
-            "job_id": job_id,
-            "courier_id": courier_id,
-            "reason": _reason(reason, required=False),
-            **(extra or {}),
-        },
-        expected_seq=expected_seq,
-    )
+class Decision(TypedDict, total=False):
+    """The keyword arguments of a dispatcher's binding decision."""
+
+    dispatcher_id: Required[str]
+    at: Required[datetime]
+    reason: str
+    expected_seq: int | None
+    extra: dict[str, Any] | None
+
+
+def override(store: Store, coop_id: str, job_id: str, courier_id: str, **decision: Unpack[Decision]) -> Event:
+    """Give an open job to a courier other than (or without) the proposal's."""
+    return _bind(E.JOB_OVERRIDDEN, store, coop_id, job_id, courier_id, **decision)
+
+
+def reassign(store: Store, coop_id: str, job_id: str, courier_id: str, **decision: Unpack[Decision]) -> Event:
+    """Move an assigned job to another courier."""
+    return _bind(E.JOB_REASSIGNED, store, coop_id, job_id, courier_id, **decision)
 
 
 def unassign(
