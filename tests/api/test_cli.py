@@ -81,3 +81,5 @@ def test_demo_shows_the_default_city_and_the_cost_of_a_load() -> None:
     assert result.exit_code == 0, result.output
     assert "Central railway station -> Market Square" in result.stdout
     assert "e_cargo_bike" in result.stdout and "80 kg" in result.stdout
+    text = " ".join(result.stdout.split())
+    assert "coffee-sacks -> frans" in text and "anvil not proposed: no vehicle on shift can carry 240 kg" in text
