@@ -78,7 +78,7 @@ def explain(
     coop_share = sum(c.worked_s_today + routes[c.id].work_s for c in problem.couriers) / total_shift
     locked = {lock.shipment for lock in problem.locks}
     on_board = {s for c in problem.couriers for s in c.on_board}
-    heavy_able = [c for c in problem.couriers if c.payload_kg >= problem.heavy_threshold_kg]
+    heavy_able = problem.heavy_able()
     plain_stops = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in routes.items()}
     out: dict[str, Explanation] = {}
     for cid, route in routes.items():
@@ -105,7 +105,7 @@ def explain(
                     f"only {len(capable)} of {len(problem.couriers)} couriers' vehicles take "
                     f"{s.weight_kg:g} kg, {s.volume_l:g} L, {s.length_cm:g} cm"
                 )
-            if s.weight_kg >= problem.heavy_threshold_kg and len(heavy_able) > 1:
+            if problem.is_heavy(s) and len(heavy_able) > 1:
                 fewest = min(c.heavy_kg_today for c in heavy_able)
                 if courier.heavy_kg_today <= fewest:
                     reasons.append(

@@ -136,6 +136,15 @@ class Problem:
                 raise ProblemError(f"shipment {shipment.id}: place index out of range")
         self._index.update({s.id: i for i, s in enumerate(self.shipments)})
 
+    def is_heavy(self, shipment: Shipment) -> bool:
+        return shipment.weight_kg >= self.heavy_threshold_kg
+
+    def heavy_able(self) -> list[Courier]:
+        """Couriers who can carry a heavy job: heavy loads are shared among them, not among all."""
+        heavy = [s.weight_kg for s in self.shipments if self.is_heavy(s)]
+        floor = min(heavy) if heavy else self.heavy_threshold_kg
+        return [c for c in self.couriers if c.payload_kg >= max(floor, self.heavy_threshold_kg)]
+
     def shipment(self, shipment_id: str) -> Shipment:
         return self.shipments[self._index[shipment_id]]
 

@@ -209,7 +209,7 @@ class _Model:
             g, dl = round(s.weight_kg * 1000), round(s.volume_l * 10)
             if pickup is not None:
                 grams[pickup], decilitres[pickup] = g, dl
-                heavy[pickup] = round(s.weight_kg) if s.weight_kg >= p.heavy_threshold_kg else 0
+                heavy[pickup] = round(s.weight_kg) if p.is_heavy(s) else 0
             grams[dropoff], decilitres[dropoff] = -g, -dl
         onboard_g = {c.id: sum(round(p.shipment(s).weight_kg * 1000) for s in c.on_board) for c in couriers}
         onboard_dl = {c.id: sum(round(p.shipment(s).volume_l * 10) for s in c.on_board) for c in couriers}
@@ -303,7 +303,8 @@ class _Model:
         index = routing.RegisterUnaryTransitVector(heavy)
         routing.AddDimension(index, 0, 10**6, False, "heavy")
         heavy_dim = routing.GetDimensionOrDie("heavy")
-        able = [v for v, c in enumerate(couriers) if c.payload_kg >= p.heavy_threshold_kg]
+        able_ids = {c.id for c in p.heavy_able()}
+        able = [v for v, c in enumerate(couriers) if c.id in able_ids]
         already = sum(couriers[v].heavy_kg_today for v in able)
         share = (already + heavy_total) / max(1, len(able))
         for v, c in enumerate(couriers):
@@ -472,14 +473,13 @@ def plan_metrics(problem: Problem, routes: dict[str, RouteEvaluation]) -> dict[s
         shift = c.shift_length_s
         shares.append((c.worked_s_today + routes[c.id].work_s) / shift)
     heavy = []
-    for c in couriers:
-        if c.payload_kg >= problem.heavy_threshold_kg:
-            kg = sum(
-                problem.shipment(t.shipment).weight_kg
-                for t in routes[c.id].stops
-                if t.kind is StopKind.PICKUP and problem.shipment(t.shipment).weight_kg >= problem.heavy_threshold_kg
-            )
-            heavy.append(c.heavy_kg_today + kg)
+    for c in problem.heavy_able():
+        kg = sum(
+            problem.shipment(t.shipment).weight_kg
+            for t in routes[c.id].stops
+            if t.kind is StopKind.PICKUP and problem.is_heavy(problem.shipment(t.shipment))
+        )
+        heavy.append(c.heavy_kg_today + kg)
     return {
         "travel_minutes": sum(r.travel_s for r in routes.values()) / 60,
         "km": sum(r.metres for r in routes.values()) / 1000,
