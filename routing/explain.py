@@ -12,61 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
+from routing.insertion import cheapest_insertion
 from routing.plan import Alternative, Explanation
-from routing.problem import Courier, Problem, Shipment
+from routing.problem import Problem, Shipment, capable
 
 #: How many other couriers are confirmed with the exact evaluator per job.
 CANDIDATES = 4
-
-
-def _feasible(problem: Problem, route: RouteEvaluation) -> bool:
-    late_ok = problem.soft_windows or route.lateness_s == 0
-    return late_ok and route.after_shift_s == 0 and not route.over_capacity
-
-
-def _insertion(
-    problem: Problem, courier: Courier, stops: list[RouteStop], shipment: Shipment, base: RouteEvaluation
-) -> float | None:
-    """Extra work minutes of the cheapest feasible insertion of ``shipment``, or None."""
-    if (
-        shipment.weight_kg > courier.payload_kg
-        or shipment.volume_l > courier.volume_l
-        or shipment.length_cm > courier.max_length_cm
-    ):
-        return None
-    seconds = problem.travel[courier.profile].seconds(0.0)
-    places = [courier.start] + [t.place for t in base.stops]
-    nxt = places[1:] + ([courier.end] if courier.end is not None else [None])
-    a, b = shipment.pickup, shipment.dropoff
-
-    def detour(x: int) -> np.ndarray:
-        return np.array(
-            [
-                seconds[p, x] + (seconds[x, q] - seconds[p, q] if q is not None else 0.0)
-                for p, q in zip(places, nxt, strict=True)
-            ]
-        )
-
-    ins_a, ins_b = detour(a), detour(b)
-    n = len(places)
-    delta = ins_a[:, None] + ins_b[None, :]
-    for i in range(n):  # pickup and drop-off one after the other
-        q = nxt[i]
-        delta[i, i] = (
-            seconds[places[i], a] + seconds[a, b] + (seconds[b, q] - seconds[places[i], q] if q is not None else 0.0)
-        )
-    delta[np.tril_indices(n, -1)] = np.inf
-    for flat in np.argsort(delta, axis=None)[:3]:
-        i, j = divmod(int(flat), n)
-        if not np.isfinite(delta[i, j]):
-            break
-        trial = list(stops)
-        trial.insert(j, RouteStop(shipment.id, StopKind.DROPOFF))
-        trial.insert(i, RouteStop(shipment.id, StopKind.PICKUP))
-        evaluation = evaluate_route(problem, courier, trial)
-        if _feasible(problem, evaluation):
-            return (evaluation.work_s - base.work_s) / 60.0
-    return None
 
 
 def explain(
@@ -95,14 +46,10 @@ def explain(
                 reasons.insert(0, "a dispatcher decided it (locked)")
             if s.id in on_board:
                 reasons.insert(0, "the parcel is already on board")
-            capable = [
-                c
-                for c in problem.couriers
-                if s.weight_kg <= c.payload_kg and s.volume_l <= c.volume_l and s.length_cm <= c.max_length_cm
-            ]
-            if len(capable) < len(problem.couriers):
+            able = [c for c in problem.couriers if capable(c, s)]
+            if len(able) < len(problem.couriers):
                 reasons.append(
-                    f"only {len(capable)} of {len(problem.couriers)} couriers' vehicles take "
+                    f"only {len(able)} of {len(problem.couriers)} couriers' vehicles take "
                     f"{s.weight_kg:g} kg, {s.volume_l:g} L, {s.length_cm:g} cm"
                 )
             if problem.is_heavy(s) and len(heavy_able) > 1:
@@ -156,7 +103,8 @@ def _alternatives(
     refused: list[Alternative] = []
     for k in np.argsort(seconds_to_pickup)[:CANDIDATES]:
         c = others[int(k)]
-        extra = _insertion(problem, c, stops[c.id], shipment, routes[c.id])
+        found_at = cheapest_insertion(problem, c, stops[c.id], shipment, routes[c.id])
+        extra = None if found_at is None else found_at[0]
         if extra is None:
             refused.append(Alternative(c.id, None, "cannot take it without breaking a window, its shift or its load"))
         else:

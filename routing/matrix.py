@@ -362,15 +362,28 @@ def node_matrix(
     contracted = _contract(graph, terminals, load_kg, accumulate)
     src = np.searchsorted(contracted.keep, origins)
     dst = np.searchsorted(contracted.keep, destinations)
+    if np.unique(dst).shape[0] * 4 < np.unique(src).shape[0]:
+        # Many origins, few destinations (times *to* a new place): search backwards from the
+        # destinations on the reversed graph, one Dijkstra per destination instead of per origin.
+        reverse = _Contracted(
+            keep=contracted.keep, matrix=contracted.matrix.T.tocsr(), length=contracted.length.T.tocsr()
+        )
+        seconds_t, metres_t = _search(reverse, dst, src, with_distance or accumulate is not None)
+        return seconds_t.T.copy(), None if metres_t is None else metres_t.T.copy()
+    return _search(contracted, src, dst, with_distance or accumulate is not None)
+
+
+def _search(
+    contracted: _Contracted, src: NDArray[np.int64], dst: NDArray[np.int64], along: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
     unique_src, inverse = np.unique(src, return_inverse=True)
-    if with_distance or accumulate is not None:
+    if along:
         times, pred = dijkstra(contracted.matrix, directed=True, indices=unique_src, return_predecessors=True)
         metres = _tree_metres(times, pred.astype(np.int64), contracted)[:, dst][inverse]
     else:
         times = dijkstra(contracted.matrix, directed=True, indices=unique_src)
         metres = None
-    seconds = times[:, dst][inverse]
-    return seconds, metres
+    return times[:, dst][inverse], metres
 
 
 @dataclass(frozen=True)

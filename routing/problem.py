@@ -35,6 +35,7 @@ class TravelTimes:
     cruise_kmh: float = 15.0
     slowdown_per_25kg: float = 0.0
     min_riding_kmh: float = 1.0
+    _by_load: dict[float, NDArray[np.float64]] = field(default_factory=dict, repr=False, compare=False)
 
     def speed_factor(self, load_kg: float) -> float:
         """How much longer riding takes with ``load_kg`` on board (1.0 when empty)."""
@@ -42,7 +43,14 @@ class TravelTimes:
         return self.cruise_kmh / slowed
 
     def seconds(self, load_kg: float = 0.0) -> NDArray[np.float64]:
-        return np.asarray(self.ride_s * self.speed_factor(load_kg) + self.walk_s, dtype=np.float64)
+        """The whole matrix at one load (memoised: insertion asks for it once per courier)."""
+        cached = self._by_load.get(load_kg)
+        if cached is None:
+            cached = np.asarray(self.ride_s * self.speed_factor(load_kg) + self.walk_s, dtype=np.float64)
+            if len(self._by_load) > 8:
+                self._by_load.clear()
+            self._by_load[load_kg] = cached
+        return cached
 
     def leg_seconds(self, a: int, b: int, load_kg: float) -> float:
         return float(self.ride_s[a, b] * self.speed_factor(load_kg) + self.walk_s[a, b])
@@ -171,3 +179,46 @@ def travel_times(graph: RoutableGraph, nodes: NDArray[np.int64]) -> TravelTimes:
         slowdown_per_25kg=profile.slowdown_per_25kg,
         min_riding_kmh=profile.min_riding_kmh,
     )
+
+
+def capable(courier: Courier, shipment: Shipment) -> bool:
+    """The vehicle takes the shipment's weight, volume and length (each on its own)."""
+    return (
+        shipment.weight_kg <= courier.payload_kg
+        and shipment.volume_l <= courier.volume_l
+        and shipment.length_cm <= courier.max_length_cm
+    )
+
+
+def unservable_reason(problem: Problem, shipment: Shipment) -> str | None:
+    """Why no courier could ever serve ``shipment`` on its own, or None if someone might."""
+    couriers = problem.couriers
+    if not couriers:
+        return "no courier is on shift"
+    if not any(shipment.weight_kg <= c.payload_kg for c in couriers):
+        return f"no vehicle on shift can carry {shipment.weight_kg:g} kg"
+    if not any(shipment.volume_l <= c.volume_l for c in couriers):
+        return f"no vehicle on shift has room for {shipment.volume_l:g} L"
+    if not any(shipment.length_cm <= c.max_length_cm for c in couriers):
+        return f"no vehicle on shift takes a parcel {shipment.length_cm:g} cm long"
+    able = [c for c in couriers if capable(c, shipment)]
+    if not able:
+        return "no single vehicle on shift can carry its weight, volume and length together"
+    if problem.soft_windows:
+        return None
+    reach, deliver, finish = [], [], []
+    for c in able:
+        travel = problem.travel[c.profile]
+        arrive = max(c.shift_start, problem.now) + travel.leg_seconds(c.start, shipment.pickup, 0.0)
+        reach.append(arrive)
+        begin = max(arrive, shipment.pickup_window[0]) + shipment.pickup_service_s
+        drop = begin + travel.leg_seconds(shipment.pickup, shipment.dropoff, shipment.weight_kg)
+        deliver.append(drop)
+        finish.append(max(drop, shipment.dropoff_window[0]) + shipment.dropoff_service_s - c.shift_end)
+    if min(reach) > shipment.pickup_window[1]:
+        return "the pickup window closes before any courier can get there"
+    if min(deliver) > shipment.dropoff_window[1]:
+        return "the drop-off window closes before any courier can bring the parcel there"
+    if min(finish) > 0:
+        return "no courier's shift lasts long enough to do it"
+    return None

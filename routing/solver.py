@@ -30,7 +30,7 @@ from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_rout
 from routing.explain import explain
 from routing.fairness import fair_share_targets, gini, max_min_ratio
 from routing.plan import Plan
-from routing.problem import Courier, Problem, Shipment
+from routing.problem import Courier, Problem, capable, unservable_reason
 
 #: The model times legs at this share of a courier's payload (the evaluator uses the real load).
 #: 1.0 is conservative: the exact times can only be earlier, so hard windows hold.
@@ -77,48 +77,6 @@ class _Node:
     place: int  #: -1: an open route's end, anywhere
     shipment: str | None = None
     kind: StopKind | None = None
-
-
-def _capable(courier: Courier, shipment: Shipment) -> bool:
-    return (
-        shipment.weight_kg <= courier.payload_kg
-        and shipment.volume_l <= courier.volume_l
-        and shipment.length_cm <= courier.max_length_cm
-    )
-
-
-def unservable_reason(problem: Problem, shipment: Shipment) -> str | None:
-    """Why no courier could ever serve ``shipment`` on its own, or None if someone might."""
-    couriers = problem.couriers
-    if not couriers:
-        return "no courier is on shift"
-    if not any(shipment.weight_kg <= c.payload_kg for c in couriers):
-        return f"no vehicle on shift can carry {shipment.weight_kg:g} kg"
-    if not any(shipment.volume_l <= c.volume_l for c in couriers):
-        return f"no vehicle on shift has room for {shipment.volume_l:g} L"
-    if not any(shipment.length_cm <= c.max_length_cm for c in couriers):
-        return f"no vehicle on shift takes a parcel {shipment.length_cm:g} cm long"
-    capable = [c for c in couriers if _capable(c, shipment)]
-    if not capable:
-        return "no single vehicle on shift can carry its weight, volume and length together"
-    if problem.soft_windows:
-        return None
-    reach, deliver, finish = [], [], []
-    for c in capable:
-        travel = problem.travel[c.profile]
-        arrive = max(c.shift_start, problem.now) + travel.leg_seconds(c.start, shipment.pickup, 0.0)
-        reach.append(arrive)
-        begin = max(arrive, shipment.pickup_window[0]) + shipment.pickup_service_s
-        drop = begin + travel.leg_seconds(shipment.pickup, shipment.dropoff, shipment.weight_kg)
-        deliver.append(drop)
-        finish.append(max(drop, shipment.dropoff_window[0]) + shipment.dropoff_service_s - c.shift_end)
-    if min(reach) > shipment.pickup_window[1]:
-        return "the pickup window closes before any courier can get there"
-    if min(deliver) > shipment.dropoff_window[1]:
-        return "the drop-off window closes before any courier can bring the parcel there"
-    if min(finish) > 0:
-        return "no courier's shift lasts long enough to do it"
-    return None
 
 
 class _Model:
@@ -236,7 +194,7 @@ class _Model:
             allowed = (
                 [i for i, c in enumerate(couriers) if c.id == owner]
                 if owner
-                else [i for i, c in enumerate(couriers) if _capable(c, s)]
+                else [i for i, c in enumerate(couriers) if capable(c, s)]
             )
             if pickup is not None:
                 p_index = manager.NodeToIndex(pickup)

@@ -209,3 +209,36 @@ def test_fairness_metrics() -> None:
     assert fair_share_targets([7200, 0, 0], [14400] * 3, 3600) == pytest.approx([0, 1800, 1800])
     # Shares follow shift length.
     assert fair_share_targets([0, 0], [3600, 3 * 3600], 4000) == pytest.approx([1000, 3000])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_insertion_keeps_hard_limits_and_moves_nothing_else(problem: Problem) -> None:
+    from routing.evaluate import RouteStop, evaluate_route
+    from routing.insertion import insert_shipment
+
+    plan = solve(problem, SolverSettings(time_budget_s=0.1, explain=False))
+    routes = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in plan.routes.items()}
+    for sid in list(plan.unassigned)[:2]:
+        result = insert_shipment(problem, routes, sid)
+        if result.courier is None:
+            assert result.reason
+            continue
+        courier = next(c for c in problem.couriers if c.id == result.courier)
+        before = routes[courier.id]
+        assert [s for s in result.stops if s.shipment != sid] == before  # the others keep their order
+        evaluation = evaluate_route(problem, courier, result.stops)
+        assert evaluation.lateness_s == 0 and evaluation.after_shift_s == 0 and not evaluation.over_capacity
+        kinds = [s.kind for s in result.stops if s.shipment == sid]
+        assert kinds == [StopKind.PICKUP, StopKind.DROPOFF]
+
+
+def test_insertion_into_an_empty_day() -> None:
+    from routing.insertion import insert_shipment
+
+    problem = _one_courier_problem()
+    result = insert_shipment(problem, {"c": []}, "s")
+    assert result.courier == "c" and [s.kind for s in result.stops] == [StopKind.PICKUP, StopKind.DROPOFF]
+    assert result.extra_minutes > 0
+    heavy = _one_courier_problem(weight_kg=240.0)
+    assert insert_shipment(heavy, {"c": []}, "s").reason == "no vehicle on shift can carry 240 kg"

@@ -1,0 +1,94 @@
+"""Proposing a new job by insertion into the current plan: fast, and leaving the rest in place.
+
+A full re-optimisation of a large day takes seconds; a client's new job needs a proposal at
+once. The cheapest feasible insertion into each courier's current route is ranked with the
+travel-time matrix and confirmed with the exact evaluator, and nothing else moves, so no
+unrelated proposal changes. A background re-plan may later improve on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
+from routing.problem import Courier, Problem, Shipment, capable, unservable_reason
+
+#: Candidate positions confirmed with the exact evaluator per courier.
+POSITIONS_CHECKED = 3
+
+
+def feasible(problem: Problem, route: RouteEvaluation) -> bool:
+    """The route keeps every hard limit under the exact speed model."""
+    late_ok = problem.soft_windows or route.lateness_s == 0
+    return late_ok and route.after_shift_s == 0 and not route.over_capacity
+
+
+def cheapest_insertion(
+    problem: Problem, courier: Courier, stops: list[RouteStop], shipment: Shipment, base: RouteEvaluation
+) -> tuple[float, list[RouteStop]] | None:
+    """Extra work minutes and the new stops of the cheapest feasible insertion, or None."""
+    if not capable(courier, shipment):
+        return None
+    seconds = problem.travel[courier.profile].seconds(0.0)
+    places = np.array([courier.start] + [t.place for t in base.stops])
+    following = np.append(places[1:], -1 if courier.end is None else courier.end)
+    has_next = following >= 0
+    nxt = np.where(has_next, following, 0)
+    a, b = shipment.pickup, shipment.dropoff
+
+    def detour(x: int) -> np.ndarray:
+        return np.asarray(seconds[places, x] + np.where(has_next, seconds[x, nxt] - seconds[places, nxt], 0.0))
+
+    n = places.shape[0]
+    delta = detour(a)[:, None] + detour(b)[None, :]
+    together = seconds[places, a] + seconds[a, b] + np.where(has_next, seconds[b, nxt] - seconds[places, nxt], 0.0)
+    delta[np.arange(n), np.arange(n)] = together  # pickup and drop-off one after the other
+    delta[np.tril_indices(n, -1)] = np.inf
+    for flat in np.argsort(delta, axis=None)[:POSITIONS_CHECKED]:
+        i, j = divmod(int(flat), n)
+        if not np.isfinite(delta[i, j]):
+            break
+        trial = list(stops)
+        trial.insert(j, RouteStop(shipment.id, StopKind.DROPOFF))
+        trial.insert(i, RouteStop(shipment.id, StopKind.PICKUP))
+        evaluation = evaluate_route(problem, courier, trial)
+        if feasible(problem, evaluation):
+            return (evaluation.work_s - base.work_s) / 60.0, trial
+    return None
+
+
+@dataclass(frozen=True)
+class Insertion:
+    shipment: str
+    courier: str | None  #: None: no courier can take it without breaking a limit
+    stops: tuple[RouteStop, ...] = ()  #: the chosen courier's new route
+    extra_minutes: float = 0.0
+    reason: str = ""
+
+
+def insert_shipment(
+    problem: Problem,
+    routes: dict[str, list[RouteStop]],
+    shipment_id: str,
+    evaluations: dict[str, RouteEvaluation] | None = None,
+) -> Insertion:
+    """The courier whose route absorbs ``shipment_id`` at the least extra work, all else unchanged.
+
+    ``evaluations`` (the exact timing of ``routes``) may be passed in when the caller keeps it.
+    """
+    shipment = problem.shipment(shipment_id)
+    reason = unservable_reason(problem, shipment)
+    if reason is not None:
+        return Insertion(shipment_id, None, reason=reason)
+    best: Insertion | None = None
+    for courier in problem.couriers:
+        stops = routes.get(courier.id, [])
+        base = evaluations[courier.id] if evaluations else evaluate_route(problem, courier, stops)
+        found = cheapest_insertion(problem, courier, stops, shipment, base)
+        if found is not None and (best is None or found[0] < best.extra_minutes):
+            best = Insertion(shipment_id, courier.id, tuple(found[1]), found[0])
+    return best or Insertion(
+        shipment_id, None, reason="no courier can fit it into their current route (windows, loads or shift)"
+    )
