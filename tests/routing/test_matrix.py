@@ -221,3 +221,18 @@ def test_every_routable_arc_is_usable(helsinki: BikeNetwork) -> None:
         graph = routable_graph(helsinki, name)
         assert (graph.movement != Movement.FORBIDDEN).all()
         assert np.isfinite(graph.arc_time_s(0.0)).all()
+
+
+def test_few_to_many_and_many_to_few_agree_with_the_full_matrix(helsinki: BikeNetwork) -> None:
+    graph = routable_graph(helsinki, "cargo_bike")
+    nodes = _sample(graph, 60, seed=21)
+    full, metres = node_matrix(graph, nodes, nodes, load_kg=30.0)
+    assert metres is not None
+    few = nodes[:3]
+    out_s, out_m = node_matrix(graph, few, nodes, load_kg=30.0)  # uncontracted, pointer jumping
+    in_s, in_m = node_matrix(graph, nodes, few, load_kg=30.0)  # searched backwards
+    assert out_m is not None and in_m is not None
+    np.testing.assert_allclose(out_s, full[:3], rtol=1e-9, atol=1e-5)
+    np.testing.assert_allclose(in_s, full[:, :3], rtol=1e-9, atol=1e-5)
+    np.testing.assert_allclose(out_m, metres[:3], rtol=1e-9, atol=1e-5)
+    np.testing.assert_allclose(in_m, metres[:, :3], rtol=1e-9, atol=1e-5)
