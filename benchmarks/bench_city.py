@@ -42,6 +42,11 @@ DAY_START = 10 * 3600  # the day planned is 10:00-18:00
 
 
 def make_day(n_jobs: int, n_couriers: int, rng: np.random.Generator) -> Problem:
+    return make_day_with_places(n_jobs, n_couriers, rng)[0]
+
+
+def make_day_with_places(n_jobs: int, n_couriers: int, rng: np.random.Generator) -> tuple[Problem, np.ndarray]:
+    """The day, and the city node of each place (jobs' pickups and drop-offs, then couriers)."""
     network = load_network(None)
     cargo_graph = routable_graph(network, "e_cargo_bike")
     # Places on the cargo network (every vehicle can reach them), as city nodes.
@@ -95,7 +100,7 @@ def make_day(n_jobs: int, n_couriers: int, rng: np.random.Generator) -> Problem:
                 heavy_kg_today=float(rng.choice([0, 0, 40, 120])) if kind != "bike" else 0.0,
             )
         )
-    return Problem(couriers=tuple(couriers), shipments=tuple(shipments), travel=travel, now=DAY_START)
+    return Problem(couriers=tuple(couriers), shipments=tuple(shipments), travel=travel, now=DAY_START), city_nodes
 
 
 def run(n_jobs: int, n_couriers: int, seed: int) -> dict[str, Any]:
