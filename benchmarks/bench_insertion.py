@@ -43,7 +43,7 @@ RESULTS = Path(__file__).parent / "results" / "insertion.json"
 def new_place_rows(places: np.ndarray, known: np.ndarray) -> dict[str, tuple[np.ndarray, ...]]:
     """Riding, walking and metres from and to two new places, for each vehicle profile."""
     network = load_network(None)
-    rows = {}
+    rows: dict[str, tuple[np.ndarray, ...]] = {}
     for profile in ("bike", "cargo_bike", "e_cargo_bike"):
         graph = routable_graph(network, profile)
         local = np.full(network.n_nodes, -1)
