@@ -17,6 +17,10 @@ from routing.problem import Courier, Problem, Shipment, capable, unservable_reas
 
 #: Candidate positions confirmed with the exact evaluator per courier.
 POSITIONS_CHECKED = 3
+#: Couriers whose matrix estimate exceeds the best confirmed insertion by this much are skipped
+#: (loads make real detours a little longer than the empty-speed estimate, hence the margin).
+PRUNE_FACTOR = 1.15
+PRUNE_SLACK_MIN = 1.0
 
 
 def feasible(problem: Problem, route: RouteEvaluation) -> bool:
@@ -25,10 +29,8 @@ def feasible(problem: Problem, route: RouteEvaluation) -> bool:
     return late_ok and route.after_shift_s == 0 and not route.over_capacity
 
 
-def cheapest_insertion(
-    problem: Problem, courier: Courier, stops: list[RouteStop], shipment: Shipment, base: RouteEvaluation
-) -> tuple[float, list[RouteStop]] | None:
-    """Extra work minutes and the new stops of the cheapest feasible insertion, or None."""
+def _deltas(problem: Problem, courier: Courier, shipment: Shipment, base: RouteEvaluation) -> np.ndarray | None:
+    """Extra travel seconds (empty speeds) of every pickup/drop-off position pair; inf where invalid."""
     if not capable(courier, shipment):
         return None
     seconds = problem.travel[courier.profile].seconds(0.0)
@@ -46,6 +48,19 @@ def cheapest_insertion(
     together = seconds[places, a] + seconds[a, b] + np.where(has_next, seconds[b, nxt] - seconds[places, nxt], 0.0)
     delta[np.arange(n), np.arange(n)] = together  # pickup and drop-off one after the other
     delta[np.tril_indices(n, -1)] = np.inf
+    return np.asarray(delta, dtype=np.float64)
+
+
+def _confirm(
+    problem: Problem,
+    courier: Courier,
+    stops: list[RouteStop],
+    shipment: Shipment,
+    base: RouteEvaluation,
+    delta: np.ndarray,
+) -> tuple[float, list[RouteStop]] | None:
+    """The best of the matrix's cheapest positions that keeps every limit under the exact model."""
+    n = delta.shape[0]
     for flat in np.argsort(delta, axis=None)[:POSITIONS_CHECKED]:
         i, j = divmod(int(flat), n)
         if not np.isfinite(delta[i, j]):
@@ -57,6 +72,14 @@ def cheapest_insertion(
         if feasible(problem, evaluation):
             return (evaluation.work_s - base.work_s) / 60.0, trial
     return None
+
+
+def cheapest_insertion(
+    problem: Problem, courier: Courier, stops: list[RouteStop], shipment: Shipment, base: RouteEvaluation
+) -> tuple[float, list[RouteStop]] | None:
+    """Extra work minutes and the new stops of the cheapest feasible insertion, or None."""
+    delta = _deltas(problem, courier, shipment, base)
+    return None if delta is None else _confirm(problem, courier, stops, shipment, base, delta)
 
 
 @dataclass(frozen=True)
@@ -82,11 +105,22 @@ def insert_shipment(
     reason = unservable_reason(problem, shipment)
     if reason is not None:
         return Insertion(shipment_id, None, reason=reason)
-    best: Insertion | None = None
+    # Rank couriers by the matrix estimate, confirm the most promising with the exact evaluator,
+    # and stop once the estimate of the next is clearly above the best confirmed insertion.
+    service_min = (shipment.pickup_service_s + shipment.dropoff_service_s) / 60.0
+    ranked = []
     for courier in problem.couriers:
         stops = routes.get(courier.id, [])
         base = evaluations[courier.id] if evaluations else evaluate_route(problem, courier, stops)
-        found = cheapest_insertion(problem, courier, stops, shipment, base)
+        delta = _deltas(problem, courier, shipment, base)
+        if delta is not None and np.isfinite(delta).any():
+            ranked.append((float(delta.min()) / 60.0 + service_min, courier, stops, base, delta))
+    ranked.sort(key=lambda r: r[0])
+    best: Insertion | None = None
+    for estimate, courier, stops, base, delta in ranked:
+        if best is not None and estimate > PRUNE_FACTOR * best.extra_minutes + PRUNE_SLACK_MIN:
+            break
+        found = _confirm(problem, courier, stops, shipment, base, delta)
         if found is not None and (best is None or found[0] < best.extra_minutes):
             best = Insertion(shipment_id, courier.id, tuple(found[1]), found[0])
     return best or Insertion(

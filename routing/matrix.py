@@ -305,21 +305,32 @@ def _contract(
     return _Contracted(keep=keep, matrix=matrix, length=length)
 
 
-def _uncontracted(graph: RoutableGraph, load_kg: float, quantity: NDArray[np.float64] | None) -> _Contracted:
-    """The graph as it is, in the contracted form (for queries from or to a few places)."""
-    times = graph.arc_time_s(load_kg)
+def _uncontracted(
+    graph: RoutableGraph, load_kg: float, quantity: NDArray[np.float64] | None, *, reverse: bool = False
+) -> _Contracted:
+    """The graph as it is, in the contracted form (for queries from or to a few places).
+
+    The seconds matrix (and its reverse) is memoised per load; only the summed quantity changes.
+    """
+    key = f"uncontracted:{float(load_kg)!r}"
+    cached = graph._cache.get(key)
+    if cached is None:
+        times = graph.arc_time_s(load_kg)
+        order = np.lexsort((times, graph.head, graph.tail))
+        t, h = graph.tail[order], graph.head[order]
+        first = np.ones(t.shape[0], dtype=bool)
+        first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+        n = graph.n_nodes
+        matrix = sp.csr_matrix((np.maximum(times[order][first], _MIN_ARC_S), (t[first], h[first])), shape=(n, n))
+        picked = order[first]  # csr keeps (tail, head) order, so data[i] belongs to arc picked[i]
+        by_head = np.lexsort((t[first], h[first]))  # the same arcs in the reverse matrix's order
+        cached = (matrix, matrix.T.tocsr(), picked, picked[by_head])
+        graph._cache[key] = cached
+    matrix, reverse_matrix, picked, picked_reverse = cached
     values = graph.length_m if quantity is None else quantity
-    order = np.lexsort((times, graph.head, graph.tail))
-    t, h = graph.tail[order], graph.head[order]
-    first = np.ones(t.shape[0], dtype=bool)
-    first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
-    t, h, w, q = t[first], h[first], times[order][first], values[order][first]
-    n = graph.n_nodes
-    return _Contracted(
-        keep=np.arange(n, dtype=np.int64),
-        matrix=sp.csr_matrix((np.maximum(w, _MIN_ARC_S), (t, h)), shape=(n, n)),
-        length=sp.csr_matrix((q, (t, h)), shape=(n, n)),
-    )
+    chosen, arcs = (reverse_matrix, picked_reverse) if reverse else (matrix, picked)
+    length = sp.csr_matrix((values[arcs], chosen.indices, chosen.indptr), shape=chosen.shape)
+    return _Contracted(keep=np.arange(graph.n_nodes, dtype=np.int64), matrix=chosen, length=length)
 
 
 def _parent_arc_metres(pred: NDArray[np.int64], contracted: _Contracted) -> NDArray[np.float64]:
@@ -398,10 +409,16 @@ def node_matrix(
     origins = np.asarray(origins, dtype=np.int64)
     destinations = np.asarray(destinations, dtype=np.int64)
     terminals = np.unique(np.concatenate([origins, destinations]))
-    if min(np.unique(origins).shape[0], np.unique(destinations).shape[0]) <= FEW:
-        contracted = _uncontracted(graph, load_kg, accumulate)  # a few searches need no contraction
-    else:
-        contracted = _contract(graph, terminals, load_kg, accumulate)
+    along = with_distance or accumulate is not None
+    if np.unique(destinations).shape[0] <= FEW < np.unique(origins).shape[0]:
+        # A few searches need no contraction; to a few places, search backwards from them.
+        seconds_t, metres_t = _search(
+            _uncontracted(graph, load_kg, accumulate, reverse=True), destinations, origins, along
+        )
+        return seconds_t.T.copy(), None if metres_t is None else metres_t.T.copy()
+    if np.unique(origins).shape[0] <= FEW:
+        return _search(_uncontracted(graph, load_kg, accumulate), origins, destinations, along)
+    contracted = _contract(graph, terminals, load_kg, accumulate)
     src = np.searchsorted(contracted.keep, origins)
     dst = np.searchsorted(contracted.keep, destinations)
     if np.unique(dst).shape[0] * 4 < np.unique(src).shape[0]:
