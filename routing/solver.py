@@ -39,6 +39,13 @@ PLANNING_LOAD_SHARE = 1.0
 HEAVY_KG_SECONDS = 30
 #: Objective units per second (OR-Tools works in integers).
 SCALE = 100
+#: Why there is no plan at all, by OR-Tools' routing status.
+NO_PLAN = {
+    3: "no plan satisfies the locked decisions and the vehicles' limits",
+    4: "the solver found no plan within the time budget",
+    5: "the solver refused its settings (an invalid model or search parameter)",
+    6: "no plan satisfies the locked decisions and the vehicles' limits",
+}
 #: The balanced start caps a courier's work at this multiple of their fair share plus a margin.
 CAP_FACTOR = 1.2
 CAP_MARGIN_S = 20 * 60
@@ -396,7 +403,7 @@ def solve(
             unassigned[sid] = (
                 "no courier can fit it in with the other jobs (windows, loads or shift)"
                 if solution is not None
-                else "the solver found no plan within the time budget"
+                else NO_PLAN.get(stats["status"], f"the solver stopped without a plan (status {stats['status']})")
             )
     evaluations = {c.id: evaluate_route(problem, c, routes[c.id]) for c in problem.couriers}
     if solution is not None:
