@@ -178,9 +178,13 @@ class _Model:
             grams[dropoff], decilitres[dropoff] = -g, -dl
         onboard_g = {c.id: sum(round(p.shipment(s).weight_kg * 1000) for s in c.on_board) for c in couriers}
         onboard_dl = {c.id: sum(round(p.shipment(s).volume_l * 10) for s in c.on_board) for c in couriers}
+        # A person may have forced a job over a vehicle's payload: the model must still hold what
+        # is on board, and the heaviest single locked job, but never more than the payload otherwise.
         locked_g = {
-            c.id: onboard_g[c.id]
-            + sum(round(p.shipment(s).weight_kg * 1000) for s, who in self.locked.items() if who == c.id)
+            c.id: max(
+                [onboard_g[c.id]]
+                + [round(p.shipment(s).weight_kg * 1000) for s, who in self.locked.items() if who == c.id]
+            )
             for c in couriers
         }
         for name, demand, capacity, start in (
