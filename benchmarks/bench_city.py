@@ -10,7 +10,7 @@ Gini and max/min of worked time over shift, heavy-kg Gini among cargo couriers, 
 and churn: after one more job arrives, the share of earlier jobs whose proposed courier changes
 in a warm-started 1 s re-plan.
 
-    python benchmarks/bench_city.py [--sizes 50x10,200x30,500x60] [--seed N]
+    python -m benchmarks.bench_city [--sizes 50x10,200x30,500x60] [--seed N]
 
 Prints a table and writes benchmarks/results/city.json.
 """
@@ -18,9 +18,6 @@ Prints a table and writes benchmarks/results/city.json.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -30,6 +27,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import results_io
 from routing.evaluate import RouteStop
 from routing.matrix import routable_graph
 from routing.network import load_network
@@ -180,21 +178,12 @@ def main() -> None:
     for r in rows:
         table.add_row(*(str(r[key]) for key, _ in columns))
     console.print(table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "seed": args.seed,
-                "rows": rows,
-                "machine": {
-                    "platform": platform.platform(),
-                    "cpus": os.cpu_count(),
-                    "python": platform.python_version(),
-                },
-            },
-            indent=2,
-        )
-        + "\n"
+    results_io.write(
+        RESULTS,
+        {
+            "seed": args.seed,
+            "rows": rows,
+        },
     )
     console.print(f"written to {RESULTS}")
 

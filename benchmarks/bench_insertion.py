@@ -20,9 +20,6 @@ Prints a table and writes benchmarks/results/insertion.json.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -30,6 +27,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import results_io
 from benchmarks.bench_city import make_day_with_places
 from routing.evaluate import RouteEvaluation, RouteStop, evaluate_route
 from routing.insertion import insert_shipment
@@ -124,27 +122,18 @@ def main() -> None:
         }
         table.add_row(name, *(f"{summary[name][k]:.1f}" for k in ("median", "p95", "max")))
     console.print(table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "jobs": args.jobs,
-                "couriers": args.couriers,
-                "arrivals": args.arrivals,
-                "seed": args.seed,
-                "matrices_s": round(matrices_s, 1),
-                "day_by_insertion_s": round(build_s, 1),
-                "unplanned": unplanned,
-                "ms": summary,
-                "machine": {
-                    "platform": platform.platform(),
-                    "cpus": os.cpu_count(),
-                    "python": platform.python_version(),
-                },
-            },
-            indent=2,
-        )
-        + "\n"
+    results_io.write(
+        RESULTS,
+        {
+            "jobs": args.jobs,
+            "couriers": args.couriers,
+            "arrivals": args.arrivals,
+            "seed": args.seed,
+            "matrices_s": round(matrices_s, 1),
+            "day_by_insertion_s": round(build_s, 1),
+            "unplanned": unplanned,
+            "ms": summary,
+        },
     )
     console.print(f"written to {RESULTS}")
 

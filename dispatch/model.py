@@ -1,8 +1,8 @@
 """The cooperative's nouns: who rides, what is carried, where and when.
 
 Plain frozen dataclasses that validate themselves, so that a bad value is refused before
-anything is written. There is deliberately **no** rating, score, acceptance rate or speed
-figure of a courier anywhere in this module (tests/dispatch/test_schema.py checks it).
+anything is written. There is deliberately **nothing** here that grades a courier: no mark, no
+acceptance figure, no speed figure (tests/dispatch/test_schema.py checks every field name).
 """
 
 from __future__ import annotations
