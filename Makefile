@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test bench bench-lilim clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,16 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-## bench: the matrix benchmark on the default city and on ../shared/data/osm/andorra.osm.pbf
+## bench: matrices (Helsinki and ../shared/data/osm/andorra.osm.pbf), planning, insertion (~10 min)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_matrix.py
 	$(BIN)/python benchmarks/bench_matrix.py --city ../shared/data/osm/andorra.osm.pbf
+	$(BIN)/python -m benchmarks.bench_city
+	$(BIN)/python -m benchmarks.bench_insertion
+
+## bench-lilim: Li & Lim against VROOM and PyVRP, 1 s and 10 s budgets (~22 min)
+bench-lilim: $(STAMP)
+	$(BIN)/python benchmarks/bench_lilim.py --budgets 1,10 --solvers tandem,vroom,pyvrp
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
