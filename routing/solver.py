@@ -39,10 +39,6 @@ PLANNING_LOAD_SHARE = 1.0
 HEAVY_KG_SECONDS = 30
 #: Objective units per second (OR-Tools works in integers).
 SCALE = 100
-#: With ``minimise_couriers``: share of the budget for the first solve, then for each attempt
-#: to do without one more courier (of the time left).
-FIRST_SHARE = 0.3
-ELIMINATION_SHARE = 0.25
 #: Why there is no plan at all, by OR-Tools' routing status.
 NO_PLAN = {
     3: "no plan satisfies the locked decisions and the vehicles' limits",
@@ -371,62 +367,6 @@ def solve(
     Jobs that cannot be served come back in ``Plan.unassigned`` with the reason.
     """
     settings = settings or SolverSettings()
-    if not settings.minimise_couriers or settings.first_solution_only or len(problem.couriers) < 2:
-        return _solve_once(problem, settings, initial)
-    return _eliminate_routes(problem, settings, initial)
-
-
-def _eliminate_routes(problem: Problem, settings: SolverSettings, initial: dict[str, list[RouteStop]] | None) -> Plan:
-    """Fewest couriers first: solve, then repeatedly try to do without the smallest route.
-
-    Guided local search alone rarely empties a route (each move that shortens one is paid for
-    by the others), so the courier with the fewest stops is taken out and the rest re-solved
-    from the current routes; the result is kept when it still serves every job it served.
-    Measured on Li & Lim hard instances by benchmarks/bench_lilim.py.
-    """
-    started = time.perf_counter()
-    deadline = started + settings.time_budget_s
-    plan = _solve_once(problem, replace(settings, time_budget_s=settings.time_budget_s * FIRST_SHARE), initial)
-    couriers = list(problem.couriers)
-    while True:
-        left = deadline - time.perf_counter()
-        used = [c for c in couriers if plan.routes[c.id].stops]
-        if left < 0.1 or len(used) < 2:
-            break
-        smallest = min(used, key=lambda c: len(plan.routes[c.id].stops))
-        fewer = [c for c in couriers if c.id != smallest.id]
-        trial_problem = replace(problem, couriers=tuple(fewer), _index={})
-        start_from = {c.id: [RouteStop(t.shipment, t.kind) for t in plan.routes[c.id].stops] for c in fewer}
-        trial = _solve_once(
-            trial_problem, replace(settings, time_budget_s=min(left, max(0.2, left * ELIMINATION_SHARE))), start_from
-        )
-        if len(trial.unassigned) > len(plan.unassigned):
-            break
-        couriers = fewer
-        plan = trial
-    left = deadline - time.perf_counter()
-    if left > 0.1 and len(couriers) < len(problem.couriers):
-        final_problem = replace(problem, couriers=tuple(couriers), _index={})
-        start_from = {c.id: [RouteStop(t.shipment, t.kind) for t in plan.routes[c.id].stops] for c in couriers}
-        better = _solve_once(final_problem, replace(settings, time_budget_s=left), start_from)
-        if len(better.unassigned) <= len(plan.unassigned):
-            plan = better
-    # Couriers taken out ride nothing: give them their empty route back.
-    routes = {c.id: plan.routes.get(c.id) or evaluate_route(problem, c, []) for c in problem.couriers}
-    return Plan(
-        routes=routes,
-        unassigned=plan.unassigned,
-        explanations=plan.explanations,
-        metrics=plan_metrics(problem, routes),
-        solver={
-            **plan.solver,
-            "total_seconds": round(time.perf_counter() - started, 3),
-            "couriers_eliminated": len(problem.couriers) - len(couriers),
-        },
-    )
-
-
-def _solve_once(problem: Problem, settings: SolverSettings, initial: dict[str, list[RouteStop]] | None) -> Plan:
     started = time.perf_counter()
     unassigned: dict[str, str] = {}
     for s in problem.shipments:
