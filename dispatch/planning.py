@@ -23,7 +23,7 @@ from dispatch.model import JobRequest, Vehicle
 from dispatch.projections import JobView
 from dispatch.store import Store
 from routing.evaluate import RouteStop
-from routing.matrix import PointOffNetworkError, routable_graph, snap
+from routing.matrix import routable_graph, snap
 from routing.network import BikeNetwork
 from routing.plan import Plan
 from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes, travel_times
@@ -150,14 +150,12 @@ def assemble_problem(
     lonlat = np.array(ctx.places, dtype=np.float64).reshape(-1, 2)
     for profile in sorted({c.profile for c in planned} or {"bike"}):
         graph = routable_graph(network, PROFILES[profile])
-        nodes = np.empty(len(ctx.places), dtype=np.int64)
-        for i, point in enumerate(lonlat):
-            try:
-                nodes[i] = snap(graph, point, max_distance_m=SNAP_M.get(profile, 300.0)).node[0]
-            except PointOffNetworkError:
-                nodes[i] = snap(graph, point, max_distance_m=float("inf")).node[0]
-                _mark_unreachable(ctx, shipments, i, profile)
-        travel[profile] = travel_times(graph, nodes)
+        # One KD-tree query for every place; places too far from this vehicle's streets still get
+        # their nearest node (the matrix needs one) and their jobs are left out with the reason.
+        snapped = snap(graph, lonlat, max_distance_m=float("inf"))
+        for too_far in np.flatnonzero(snapped.distance_m > SNAP_M.get(profile, 300.0)).tolist():
+            _mark_unreachable(ctx, shipments, too_far, profile)
+        travel[profile] = travel_times(graph, snapped.node)
 
     problem = Problem(
         couriers=tuple(planned),
