@@ -31,7 +31,7 @@ from benchmarks import results_io
 from benchmarks.bench_city import make_day_with_places
 from routing.evaluate import RouteEvaluation, RouteStop, evaluate_route
 from routing.insertion import insert_shipment
-from routing.matrix import node_matrix, routable_graph
+from routing.matrix import node_sums, routable_graph
 from routing.network import load_network
 from routing.profiles import Movement
 
@@ -48,11 +48,9 @@ def new_place_rows(places: np.ndarray, known: np.ndarray) -> dict[str, tuple[np.
         local[graph.nodes] = np.arange(graph.n_nodes)
         new, everyone = local[places], local[known]
         walk_arc = np.where(graph.movement != Movement.RIDE, graph.arc_time_s(0.0), 0.0)
-        out_s, out_m = node_matrix(graph, new, everyone)
-        _, out_w = node_matrix(graph, new, everyone, accumulate=walk_arc)
-        in_s, in_m = node_matrix(graph, everyone, new)
-        _, in_w = node_matrix(graph, everyone, new, accumulate=walk_arc)
-        assert out_m is not None and out_w is not None and in_m is not None and in_w is not None
+        both = np.vstack([graph.length_m, walk_arc])  # metres and walking seconds, one search each way
+        out_s, (out_m, out_w) = node_sums(graph, new, everyone, quantities=both)
+        in_s, (in_m, in_w) = node_sums(graph, everyone, new, quantities=both)
         rows[profile] = (out_s, out_m, out_w, in_s, in_m, in_w)
     return rows
 

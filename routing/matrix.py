@@ -260,11 +260,22 @@ def _pass_through(graph: RoutableGraph) -> tuple[NDArray[np.bool_], NDArray[np.i
 class _Contracted:
     keep: NDArray[np.int64]  #: local nodes kept, sorted
     matrix: sp.csr_matrix  #: seconds between kept nodes (indices into ``keep``)
-    length: sp.csr_matrix  #: metres of the same arcs
+    lengths: tuple[sp.csr_matrix, ...]  #: the summed quantities (metres, ...) of the same arcs
+
+    def reversed(self) -> _Contracted:
+        return _Contracted(
+            keep=self.keep, matrix=self.matrix.T.tocsr(), lengths=tuple(q.T.tocsr() for q in self.lengths)
+        )
+
+
+def _quantities(graph: RoutableGraph, accumulate: NDArray[np.float64] | None) -> NDArray[np.float64]:
+    """The per-arc quantities to sum along paths, one row each (metres by default)."""
+    values = graph.length_m if accumulate is None else np.asarray(accumulate, dtype=np.float64)
+    return values.reshape(-1, graph.n_arcs)
 
 
 def _contract(
-    graph: RoutableGraph, terminals: NDArray[np.int64], load_kg: float, quantity: NDArray[np.float64] | None = None
+    graph: RoutableGraph, terminals: NDArray[np.int64], load_kg: float, quantities: NDArray[np.float64]
 ) -> _Contracted:
     """Sum every chain of pass-through nodes into one arc; ``terminals`` stay as nodes."""
     passing, next_arc = _pass_through(graph)
@@ -272,10 +283,9 @@ def _contract(
     kept_mask[terminals] = True
     keep = np.flatnonzero(kept_mask)
     time_arc = graph.arc_time_s(load_kg)
-    len_arc = graph.length_m if quantity is None else quantity
 
     start = np.flatnonzero(kept_mask[graph.tail])
-    seconds, metres = time_arc[start].copy(), len_arc[start].copy()
+    seconds, sums = time_arc[start].copy(), quantities[:, start].copy()
     end_node = graph.head[start].copy()
     active = np.flatnonzero(~kept_mask[end_node])
     current = start[active]
@@ -284,7 +294,7 @@ def _contract(
             break
         current = next_arc[current]
         seconds[active] += time_arc[current]
-        metres[active] += len_arc[current]
+        sums[:, active] += quantities[:, current]
         end_node[active] = graph.head[current]
         still = ~kept_mask[end_node[active]]
         active, current = active[still], current[still]
@@ -294,19 +304,19 @@ def _contract(
     t, h = local[graph.tail[start]], local[end_node]
     # Parallel arcs: keep the fastest (csr_matrix would add them up).
     order = np.lexsort((seconds, h, t))
-    t, h, seconds, metres = t[order], h[order], seconds[order], metres[order]
+    t, h, seconds, sums = t[order], h[order], seconds[order], sums[:, order]
     first = np.ones(t.shape[0], dtype=bool)
     first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
-    t, h, seconds, metres = t[first], h[first], seconds[first], metres[first]
+    t, h, seconds, sums = t[first], h[first], seconds[first], sums[:, first]
     m = keep.shape[0]
     seconds = np.maximum(seconds, _MIN_ARC_S)
     matrix = sp.csr_matrix((seconds, (t, h)), shape=(m, m))
-    length = sp.csr_matrix((metres, (t, h)), shape=(m, m))
-    return _Contracted(keep=keep, matrix=matrix, length=length)
+    lengths = tuple(sp.csr_matrix((row, (t, h)), shape=(m, m)) for row in sums)
+    return _Contracted(keep=keep, matrix=matrix, lengths=lengths)
 
 
 def _uncontracted(
-    graph: RoutableGraph, load_kg: float, quantity: NDArray[np.float64] | None, *, reverse: bool = False
+    graph: RoutableGraph, load_kg: float, quantities: NDArray[np.float64], *, reverse: bool = False
 ) -> _Contracted:
     """The graph as it is, in the contracted form (for queries from or to a few places).
 
@@ -327,15 +337,14 @@ def _uncontracted(
         cached = (matrix, matrix.T.tocsr(), picked, picked[by_head])
         graph._cache[key] = cached
     matrix, reverse_matrix, picked, picked_reverse = cached
-    values = graph.length_m if quantity is None else quantity
     chosen, arcs = (reverse_matrix, picked_reverse) if reverse else (matrix, picked)
-    length = sp.csr_matrix((values[arcs], chosen.indices, chosen.indptr), shape=chosen.shape)
-    return _Contracted(keep=np.arange(graph.n_nodes, dtype=np.int64), matrix=chosen, length=length)
+    lengths = tuple(sp.csr_matrix((row[arcs], chosen.indices, chosen.indptr), shape=chosen.shape) for row in quantities)
+    return _Contracted(keep=np.arange(graph.n_nodes, dtype=np.int64), matrix=chosen, lengths=lengths)
 
 
-def _parent_arc_metres(pred: NDArray[np.int64], contracted: _Contracted) -> NDArray[np.float64]:
-    """Metres of the arc from each node's tree parent to the node (0 at roots)."""
-    by_head = contracted.length.tocsc()
+def _parent_arc_metres(pred: NDArray[np.int64], length: sp.csr_matrix) -> NDArray[np.float64]:
+    """Metres (or another quantity) of the arc from each node's tree parent to it (0 at roots)."""
+    by_head = length.tocsc()
     in_ptr, in_tail, in_len = by_head.indptr, by_head.indices, by_head.data
     in_deg = np.diff(in_ptr)
     metres = np.zeros(pred.shape, dtype=np.float64)
@@ -347,17 +356,19 @@ def _parent_arc_metres(pred: NDArray[np.int64], contracted: _Contracted) -> NDAr
     return metres
 
 
-def _tree_metres(times: NDArray[np.float64], pred: NDArray[np.int64], contracted: _Contracted) -> NDArray[np.float64]:
-    """Metres from each source to every node along its fastest-path tree.
+def _tree_metres(
+    times: NDArray[np.float64], pred: NDArray[np.int64], contracted: _Contracted
+) -> list[NDArray[np.float64]]:
+    """Each summed quantity from each source to every node along its fastest-path tree.
 
     Nodes are visited in order of arrival time, so a parent (strictly earlier: every arc takes
     at least ``_MIN_ARC_S``) is always done before its children; each step handles one node
-    of every source's tree at once.
+    of every source's tree at once. The order is worked out once for all quantities.
     """
     k, m = pred.shape
-    parent_metres = _parent_arc_metres(pred, contracted)
+    parents = [_parent_arc_metres(pred, length) for length in contracted.lengths]
     if k <= FEW:
-        return _jump_metres(times, pred, parent_metres)
+        return [_jump_metres(times, pred, p) for p in parents]
     order = np.argsort(times, axis=1, kind="stable")
     base = (np.arange(k, dtype=np.int64) * m)[:, None]
     parent = np.take_along_axis(pred, order, axis=1)
@@ -365,13 +376,16 @@ def _tree_metres(times: NDArray[np.float64], pred: NDArray[np.int64], contracted
     # unreachable nodes point at themselves and add nothing.
     node_flat = np.ascontiguousarray((order + base).T)
     parent_flat = np.ascontiguousarray(np.where(parent >= 0, parent + base, order + base).T)
-    step_metres = np.ascontiguousarray(np.take_along_axis(parent_metres, order, axis=1).T)
-    metres = np.zeros(k * m, dtype=np.float64)
-    for r in range(1, m):  # rank 0 is each source itself
-        metres[node_flat[r]] = metres[parent_flat[r]] + step_metres[r]
-    metres = metres.reshape(k, m)
-    metres[~np.isfinite(times)] = np.inf
-    return metres
+    results = []
+    for parent_metres in parents:
+        step_metres = np.ascontiguousarray(np.take_along_axis(parent_metres, order, axis=1).T)
+        metres = np.zeros(k * m, dtype=np.float64)
+        for r in range(1, m):  # rank 0 is each source itself
+            metres[node_flat[r]] = metres[parent_flat[r]] + step_metres[r]
+        metres = metres.reshape(k, m)
+        metres[~np.isfinite(times)] = np.inf
+        results.append(metres)
+    return results
 
 
 def _jump_metres(
@@ -404,45 +418,55 @@ def node_matrix(
     """Seconds between local nodes of ``graph``, and metres along those fastest paths.
 
     ``accumulate`` (one value per local arc) sums that quantity along the fastest paths instead
-    of metres: the riding and walking parts of a trip, for instance.
+    of metres; :func:`node_sums` sums several in one search.
     """
+    if not (with_distance or accumulate is not None):
+        seconds, _ = node_sums(graph, origins, destinations, load_kg=load_kg, quantities=None)
+        return seconds, None
+    seconds, sums = node_sums(graph, origins, destinations, load_kg=load_kg, quantities=_quantities(graph, accumulate))
+    return seconds, sums[0]
+
+
+def node_sums(
+    graph: RoutableGraph,
+    origins: NDArray[np.int64],
+    destinations: NDArray[np.int64],
+    *,
+    load_kg: float = 0.0,
+    quantities: NDArray[np.float64] | None,
+) -> tuple[NDArray[np.float64], list[NDArray[np.float64]]]:
+    """Seconds between local nodes, and each row of ``quantities`` (per local arc) summed along
+    those fastest paths, all from one search (no quantities: seconds only)."""
     origins = np.asarray(origins, dtype=np.int64)
     destinations = np.asarray(destinations, dtype=np.int64)
-    terminals = np.unique(np.concatenate([origins, destinations]))
-    along = with_distance or accumulate is not None
+    rows = np.zeros((0, graph.n_arcs)) if quantities is None else quantities.reshape(-1, graph.n_arcs)
     if np.unique(destinations).shape[0] <= FEW < np.unique(origins).shape[0]:
         # A few searches need no contraction; to a few places, search backwards from them.
-        seconds_t, metres_t = _search(
-            _uncontracted(graph, load_kg, accumulate, reverse=True), destinations, origins, along
-        )
-        return seconds_t.T.copy(), None if metres_t is None else metres_t.T.copy()
+        seconds_t, sums_t = _search(_uncontracted(graph, load_kg, rows, reverse=True), destinations, origins)
+        return seconds_t.T.copy(), [x.T.copy() for x in sums_t]
     if np.unique(origins).shape[0] <= FEW:
-        return _search(_uncontracted(graph, load_kg, accumulate), origins, destinations, along)
-    contracted = _contract(graph, terminals, load_kg, accumulate)
+        return _search(_uncontracted(graph, load_kg, rows), origins, destinations)
+    contracted = _contract(graph, np.unique(np.concatenate([origins, destinations])), load_kg, rows)
     src = np.searchsorted(contracted.keep, origins)
     dst = np.searchsorted(contracted.keep, destinations)
     if np.unique(dst).shape[0] * 4 < np.unique(src).shape[0]:
         # Many origins, few destinations (times *to* a new place): search backwards from the
         # destinations on the reversed graph, one Dijkstra per destination instead of per origin.
-        reverse = _Contracted(
-            keep=contracted.keep, matrix=contracted.matrix.T.tocsr(), length=contracted.length.T.tocsr()
-        )
-        seconds_t, metres_t = _search(reverse, dst, src, with_distance or accumulate is not None)
-        return seconds_t.T.copy(), None if metres_t is None else metres_t.T.copy()
-    return _search(contracted, src, dst, with_distance or accumulate is not None)
+        seconds_t, sums_t = _search(contracted.reversed(), dst, src)
+        return seconds_t.T.copy(), [x.T.copy() for x in sums_t]
+    return _search(contracted, src, dst)
 
 
 def _search(
-    contracted: _Contracted, src: NDArray[np.int64], dst: NDArray[np.int64], along: bool
-) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    contracted: _Contracted, src: NDArray[np.int64], dst: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], list[NDArray[np.float64]]]:
     unique_src, inverse = np.unique(src, return_inverse=True)
-    if along:
-        times, pred = dijkstra(contracted.matrix, directed=True, indices=unique_src, return_predecessors=True)
-        metres = _tree_metres(times, pred.astype(np.int64), contracted)[:, dst][inverse]
-    else:
+    if not contracted.lengths:
         times = dijkstra(contracted.matrix, directed=True, indices=unique_src)
-        metres = None
-    return times[:, dst][inverse], metres
+        return times[:, dst][inverse], []
+    times, pred = dijkstra(contracted.matrix, directed=True, indices=unique_src, return_predecessors=True)
+    sums = [x[:, dst][inverse] for x in _tree_metres(times, pred.astype(np.int64), contracted)]
+    return times[:, dst][inverse], sums
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from routing.matrix import RoutableGraph, node_matrix
+from routing.matrix import RoutableGraph, node_sums
 from routing.profiles import Movement
 
 
@@ -167,10 +167,11 @@ def travel_times(graph: RoutableGraph, nodes: NDArray[np.int64]) -> TravelTimes:
     Paths are the fastest ones empty; :class:`TravelTimes` rescales their riding part by load.
     """
     profile = graph.profile
-    seconds, metres = node_matrix(graph, nodes, nodes, load_kg=0.0)
     walk_arc = np.where(graph.movement != Movement.RIDE, graph.arc_time_s(0.0), 0.0)
-    walk_s = node_matrix(graph, nodes, nodes, load_kg=0.0, accumulate=walk_arc)[1]
-    assert metres is not None and walk_s is not None
+    # One search sums both the metres and the walking seconds along each fastest path.
+    seconds, (metres, walk_s) = node_sums(
+        graph, nodes, nodes, load_kg=0.0, quantities=np.vstack([graph.length_m, walk_arc])
+    )
     return TravelTimes(
         ride_s=seconds - walk_s,
         walk_s=walk_s,
