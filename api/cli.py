@@ -473,8 +473,17 @@ def demo(city: CityOption = None) -> None:
     demo_data = Path(__file__).resolve().parents[1] / "data"
     if (demo_data / "demo_jobs.json").is_file():
         out.print("\nA planning round on the demo day (data/demo_jobs.json, data/demo_couriers.json):")
-        plan(jobs_file=demo_data / "demo_jobs.json", couriers_file=demo_data / "demo_couriers.json", city=city,
-             fairness=1.0, budget=1.0, now=None, timezone="Europe/Helsinki", heavy_threshold_kg=25.0, as_json=False)
+        plan(
+            jobs_file=demo_data / "demo_jobs.json",
+            couriers_file=demo_data / "demo_couriers.json",
+            city=city,
+            fairness=1.0,
+            budget=1.0,
+            now=None,
+            timezone="Europe/Helsinki",
+            heavy_threshold_kg=25.0,
+            as_json=False,
+        )
 
 
 if __name__ == "__main__":

@@ -64,15 +64,29 @@ def request_job(
 
 
 def cancel_job(store: Store, coop_id: str, job_id: str, *, by: Actor, at: datetime, reason: str = "") -> Event:
+    previous, expected_seq = _previous(store, coop_id, job_id, None)
     return _append(
-        store, coop_id, at, by, E.JOB_CANCELLED, payload={"job_id": job_id, "reason": _reason(reason, required=False)}
+        store,
+        coop_id,
+        at,
+        by,
+        E.JOB_CANCELLED,
+        payload={"job_id": job_id, "reason": _reason(reason, required=False), **previous},
+        expected_seq=expected_seq,
     )
 
 
 def propose(
-    store: Store, coop_id: str, job_id: str, courier_id: str, *, at: datetime, explanation: dict[str, Any] | None = None
+    store: Store,
+    coop_id: str,
+    job_id: str,
+    courier_id: str,
+    *,
+    at: datetime,
+    explanation: dict[str, Any] | None = None,
+    expected_seq: int | None = None,
 ) -> Event:
-    """The planner's suggestion; it binds nobody."""
+    """The planner's suggestion; it binds nobody. ``expected_seq``: the job as the round saw it."""
     return _append(
         store,
         coop_id,
@@ -80,21 +94,37 @@ def propose(
         Actor.system(),
         E.PROPOSAL_MADE,
         payload={"job_id": job_id, "courier_id": courier_id, "explanation": explanation or {}},
+        expected_seq=expected_seq,
     )
 
 
 def accept(
     store: Store, coop_id: str, job_id: str, *, dispatcher_id: str, at: datetime, expected_seq: int | None = None
 ) -> Event:
+    """Bind the job to the courier of its proposal; the event names that courier.
+
+    The proposal is read first, so the append is guarded by the job's sequence number: if a new
+    proposal (or another dispatcher) got there in between, the dispatcher gets a Conflict rather
+    than accepting something they did not see.
+    """
+    job = store.job(coop_id, job_id)
+    courier = (job.proposal or {}).get("courier_id")
     return _append(
         store,
         coop_id,
         at,
         Actor(ActorKind.DISPATCHER, dispatcher_id),
         E.PROPOSAL_ACCEPTED,
-        payload={"job_id": job_id},
-        expected_seq=expected_seq,
+        payload={"job_id": job_id, **({"courier_id": courier} if courier else {})},
+        expected_seq=job.last_seq if expected_seq is None else expected_seq,
     )
+
+
+def _previous(store: Store, coop_id: str, job_id: str, expected_seq: int | None) -> tuple[dict[str, Any], int]:
+    """The courier a job is taken from, for the log (so that courier's socket hears of it)."""
+    job = store.job(coop_id, job_id)
+    extra = {"previous_courier_id": job.courier_id} if job.courier_id else {}
+    return extra, job.last_seq if expected_seq is None else expected_seq
 
 
 def _bind(
@@ -111,7 +141,14 @@ def _bind(
     extra: dict[str, Any] | None = None,
 ) -> Event:
     """A dispatcher binds a job to a courier; ``extra`` carries e.g. the override's cost report."""
-    payload = {"job_id": job_id, "courier_id": courier_id, "reason": _reason(reason, required=False), **(extra or {})}
+    previous, expected_seq = _previous(store, coop_id, job_id, expected_seq)
+    payload = {
+        "job_id": job_id,
+        "courier_id": courier_id,
+        "reason": _reason(reason, required=False),
+        **previous,
+        **(extra or {}),
+    }
     return _append(
         store, coop_id, at, Actor(ActorKind.DISPATCHER, dispatcher_id), kind, payload=payload, expected_seq=expected_seq
     )
@@ -147,53 +184,88 @@ def unassign(
     reason: str = "",
     expected_seq: int | None = None,
 ) -> Event:
+    previous, expected_seq = _previous(store, coop_id, job_id, expected_seq)
     return _append(
         store,
         coop_id,
         at,
         Actor(ActorKind.DISPATCHER, dispatcher_id),
         E.JOB_UNASSIGNED,
-        payload={"job_id": job_id, "reason": _reason(reason, required=False)},
+        payload={"job_id": job_id, "reason": _reason(reason, required=False), **previous},
         expected_seq=expected_seq,
     )
 
 
-def _courier_act(store: Store, coop_id: str, courier_id: str, kind: EventType, at: datetime, **payload: Any) -> Event:
+def _courier_act(
+    store: Store, coop_id: str, courier_id: str, kind: EventType, at: datetime, key: str | None, **payload: Any
+) -> Event:
+    """``key``: the id of the courier's message, so that a phone resending it changes nothing."""
+    body = {"courier_id": courier_id, **payload}
     return _append(
-        store, coop_id, at, Actor(ActorKind.COURIER, courier_id), kind, payload={"courier_id": courier_id, **payload}
+        store,
+        coop_id,
+        at,
+        Actor(ActorKind.COURIER, courier_id),
+        kind,
+        payload=body,
+        idempotency_key=None if key is None else f"courier:{courier_id}:{key}",
+        request_hash=None
+        if key is None
+        else hashlib.sha256(json.dumps([kind.value, payload], sort_keys=True, default=str).encode()).hexdigest(),
     )
 
 
-def acknowledge(store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime) -> Event:
-    return _courier_act(store, coop_id, courier_id, E.COURIER_ACKNOWLEDGED, at, job_id=job_id)
+def acknowledge(
+    store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime, key: str | None = None
+) -> Event:
+    return _courier_act(store, coop_id, courier_id, E.COURIER_ACKNOWLEDGED, at, key, job_id=job_id)
 
 
-def decline(store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime, reason: str) -> Event:
+def decline(
+    store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime, reason: str, key: str | None = None
+) -> Event:
     """A courier says no, with a reason. It carries no penalty and changes no figure about them."""
     return _courier_act(
-        store, coop_id, courier_id, E.COURIER_DECLINED, at, job_id=job_id, reason=_reason(reason, required=True)
+        store, coop_id, courier_id, E.COURIER_DECLINED, at, key, job_id=job_id, reason=_reason(reason, required=True)
     )
 
 
-def pick_up(store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime) -> Event:
-    return _courier_act(store, coop_id, courier_id, E.PICKED_UP, at, job_id=job_id)
+def pick_up(store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime, key: str | None = None) -> Event:
+    return _courier_act(store, coop_id, courier_id, E.PICKED_UP, at, key, job_id=job_id)
 
 
-def deliver(store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime, carried_m: float = 0.0) -> Event:
+def deliver(
+    store: Store,
+    coop_id: str,
+    job_id: str,
+    *,
+    courier_id: str,
+    at: datetime,
+    carried_m: float = 0.0,
+    key: str | None = None,
+) -> Event:
     """``carried_m``: metres ridden with the parcels (the route's leg), for the kg x km ledger."""
-    if not (isinstance(carried_m, int | float) and 0 <= carried_m < 1e6):
+    if isinstance(carried_m, bool) or not (isinstance(carried_m, int | float) and 0 <= carried_m < 1e6):
         raise InvalidInput("carried_m", "must be a distance in metres, 0 or more")
-    return _courier_act(store, coop_id, courier_id, E.DELIVERED, at, job_id=job_id, carried_m=float(carried_m))
+    return _courier_act(store, coop_id, courier_id, E.DELIVERED, at, key, job_id=job_id, carried_m=float(carried_m))
 
 
-def fail(store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime, reason: str) -> Event:
+def fail(
+    store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime, reason: str, key: str | None = None
+) -> Event:
     return _courier_act(
-        store, coop_id, courier_id, E.DELIVERY_FAILED, at, job_id=job_id, reason=_reason(reason, required=True)
+        store, coop_id, courier_id, E.DELIVERY_FAILED, at, key, job_id=job_id, reason=_reason(reason, required=True)
     )
 
 
 def start_shift(
-    store: Store, coop_id: str, courier_id: str, *, at: datetime, planned_end: datetime | None = None
+    store: Store,
+    coop_id: str,
+    courier_id: str,
+    *,
+    at: datetime,
+    planned_end: datetime | None = None,
+    key: str | None = None,
 ) -> Event:
     if planned_end is not None and planned_end <= at:
         raise InvalidInput("planned_end", "a shift must end after it starts")
@@ -203,17 +275,30 @@ def start_shift(
         courier_id,
         E.SHIFT_STARTED,
         at,
+        key,
         planned_end=None if planned_end is None else planned_end.isoformat(),
     )
 
 
-def pause_shift(store: Store, coop_id: str, courier_id: str, *, at: datetime) -> Event:
-    return _courier_act(store, coop_id, courier_id, E.SHIFT_PAUSED, at)
+def pause_shift(store: Store, coop_id: str, courier_id: str, *, at: datetime, key: str | None = None) -> Event:
+    return _courier_act(store, coop_id, courier_id, E.SHIFT_PAUSED, at, key)
 
 
-def resume_shift(store: Store, coop_id: str, courier_id: str, *, at: datetime) -> Event:
-    return _courier_act(store, coop_id, courier_id, E.SHIFT_RESUMED, at)
+def resume_shift(store: Store, coop_id: str, courier_id: str, *, at: datetime, key: str | None = None) -> Event:
+    return _courier_act(store, coop_id, courier_id, E.SHIFT_RESUMED, at, key)
 
 
-def end_shift(store: Store, coop_id: str, courier_id: str, *, at: datetime) -> Event:
-    return _courier_act(store, coop_id, courier_id, E.SHIFT_ENDED, at)
+def end_shift(store: Store, coop_id: str, courier_id: str, *, at: datetime, key: str | None = None) -> Event:
+    return _courier_act(store, coop_id, courier_id, E.SHIFT_ENDED, at, key)
+
+
+def share_position(
+    store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime, lon: float, lat: float
+) -> Event:
+    """Only while the courier has the job in hand (the projection refuses it otherwise)."""
+    for name, value, bound in (("lon", lon, 180), ("lat", lat, 90)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not -bound <= value <= bound:
+            raise InvalidInput(name, f"must be a number between -{bound} and {bound}")
+    return _courier_act(
+        store, coop_id, courier_id, E.COURIER_POSITION_SHARED, at, None, job_id=job_id, lon=float(lon), lat=float(lat)
+    )

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from dispatch import commands
+from dispatch.errors import Conflict, IllegalTransition
 from dispatch.events import Event
 from dispatch.lifecycle import OPEN_STATES, JobState
 from dispatch.model import Courier as CourierRecord
@@ -257,6 +258,7 @@ class RoundResult:
     context: PlanningContext
     proposals: list[Event]  #: ProposalMade events appended in this round
     kept: list[str]  #: open jobs whose proposal did not change (no new event)
+    stale: list[str]  #: jobs a person decided on while the round ran (no proposal made)
     unassigned: dict[str, str]  #: open jobs with no proposal, and why
 
 
@@ -278,6 +280,7 @@ def planning_round(
     plan = solve(problem, SolverSettings(time_budget_s=budget_s), initial=initial)
     proposals: list[Event] = []
     kept: list[str] = []
+    stale: list[str] = []
     assignment = plan.assignment()
     for job_id, job in ctx.jobs.items():
         if job.state not in OPEN_STATES or job_id not in assignment:
@@ -286,17 +289,28 @@ def planning_round(
         if job.proposal is not None and job.proposal.get("courier_id") == courier and job.state is JobState.PROPOSED:
             kept.append(job_id)
             continue
-        proposals.append(
-            commands.propose(
-                store, coop_id, job_id, courier, at=now, explanation=_explanation(plan, ctx, job_id, courier)
+        try:
+            proposals.append(
+                commands.propose(
+                    store,
+                    coop_id,
+                    job_id,
+                    courier,
+                    at=now,
+                    explanation=_explanation(plan, ctx, job_id, courier),
+                    expected_seq=job.last_seq,
+                )
             )
-        )
+        except (Conflict, IllegalTransition):
+            stale.append(job_id)  # a person acted on it while the round ran: their act stands
     unassigned = {
         j: r
         for j, r in {**plan.unassigned, **ctx.skipped}.items()
         if j in ctx.jobs and ctx.jobs[j].state in OPEN_STATES
     }
-    return RoundResult(plan=plan, problem=problem, context=ctx, proposals=proposals, kept=kept, unassigned=unassigned)
+    return RoundResult(
+        plan=plan, problem=problem, context=ctx, proposals=proposals, kept=kept, stale=stale, unassigned=unassigned
+    )
 
 
 def _explanation(plan: Plan, ctx: PlanningContext, job_id: str, courier: str) -> dict[str, Any]:

@@ -158,6 +158,9 @@ def _apply_job(p: Projection, event: Event) -> None:
         job.proposal = {**payload, "seq": event.seq}
     elif act is Act.ACCEPT:
         assert job.proposal is not None  # the lifecycle only accepts proposed jobs
+        named = payload.get("courier_id")
+        if named is not None and named != job.proposal["courier_id"]:
+            raise InvalidInput("courier_id", f"job {job_id} is proposed to another courier than {named}")
         job.courier_id = str(job.proposal["courier_id"])
     elif act in (Act.OVERRIDE, Act.REASSIGN):
         if act is Act.REASSIGN and payload["courier_id"] == job.courier_id:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from routing.construct import construct
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
 from routing.explain import explain
 from routing.fairness import fair_share_targets, gini, max_min_ratio
@@ -77,6 +78,15 @@ class SolverSettings:
     #: work between couriers too slowly on large days (measured in benchmarks/bench_city.py).
     balanced_start: bool = True
     vehicle_fixed_cost: int = 10**9
+    #: Who builds the first plan: "pyvrp" (routing/construct.py: PyVRP on an approximation of the
+    #: model, then OR-Tools improves it under the full model) or "ortools" (its own insertion
+    #: heuristic). PyVRP finds far better plans of tight pickup-and-delivery days than OR-Tools'
+    #: own search (Li & Lim, benchmarks/README.md); if its plan does not hold under the full
+    #: model, OR-Tools falls back to its own first solution.
+    constructor: str = "pyvrp"
+    #: Share of the time budget the constructor gets; OR-Tools has the rest (measured on Li & Lim).
+    constructor_share: float = 0.8
+    seed: int = 1  #: PyVRP's random seed (OR-Tools' routing search has none)
 
 
 @dataclass
@@ -378,7 +388,28 @@ def solve(
     if not problem.couriers:
         return Plan(routes={}, unassigned=unassigned, metrics={}, solver={"seconds": 0.0})
     balanced = None
-    if problem.fairness_weight > 0 and settings.balanced_start and not settings.first_solution_only and not initial:
+    fair_start = problem.fairness_weight > 0 and settings.balanced_start
+    constructed: dict[str, Any] | None = None
+    if settings.constructor == "pyvrp" and not settings.first_solution_only and not initial and not fair_start:
+        built = construct(
+            problem,
+            time_budget_s=settings.constructor_share * settings.time_budget_s,
+            excluded=set(unassigned),
+            vehicle_fixed_cost_s=settings.vehicle_fixed_cost // SCALE if settings.minimise_couriers else 0,
+            planning_load_share=PLANNING_LOAD_SHARE,
+            seed=settings.seed,
+        )
+        initial = built.routes
+        constructed = {
+            "name": "pyvrp",
+            "result": built.reason,
+            "seconds": round(built.seconds, 3),
+            "left_out": built.left_out,
+            **built.stats,
+        }
+    elif settings.constructor not in ("pyvrp", "ortools"):
+        raise ValueError(f"unknown constructor {settings.constructor!r}")
+    if fair_start and not settings.first_solution_only and not initial:
         capped = _Model(
             problem,
             replace(settings, first_solution_only=True, time_budget_s=settings.time_budget_s / 2),
@@ -396,6 +427,7 @@ def solve(
     )
     solution, stats = model.solve(initial)
     stats["balanced_start"] = bool(balanced)
+    stats["constructor"] = constructed or {"name": "ortools"}
     routes: dict[str, list[RouteStop]] = {c.id: [] for c in problem.couriers}
     eta_error: list[float] = []
     if solution is not None:

@@ -444,6 +444,20 @@ class Store:
         if event.actor.kind is ActorKind.COURIER and courier_id is not None and event.actor.id != courier_id:
             raise InvalidInput("courier_id", "a courier acts only for themself")
 
+    def cooperative_last_seq(self, coop_id: str) -> int:
+        """The sequence number of the cooperative's latest event (0 before the first)."""
+        with self.engine.connect() as conn:
+            seq = conn.execute(select(CooperativeRow.last_seq).where(CooperativeRow.id == coop_id)).scalar()
+        if seq is None:
+            raise NotFound("cooperative", coop_id)
+        return int(seq)
+
+    def find_job(self, job_id: str) -> tuple[str, JobView] | None:
+        """A job by its id alone (ids are UUIDs, unique across cooperatives): for tracking links."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(JobRow.cooperative_id, JobRow.view).where(JobRow.id == job_id)).first()
+        return None if row is None else (row.cooperative_id, JobView.from_json(row.view))
+
     def events(self, coop_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:
         """The log of one cooperative in sequence order, after ``after_seq``."""
         query = (

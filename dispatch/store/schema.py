@@ -55,6 +55,8 @@ class CourierRow(Base):
     max_length_cm: Mapped[float] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    login: Mapped[str | None] = mapped_column(String(60))  #: set when the courier gets a phone login
+    secret_hash: Mapped[str | None] = mapped_column(String(200))  #: scrypt, salted
 
 
 class MemberRow(Base):
@@ -124,3 +126,65 @@ class LedgerRow(Base):
     kg_km: Mapped[float] = mapped_column(Float)
     heavy_jobs: Mapped[int] = mapped_column(Integer)
     heavy_kg: Mapped[float] = mapped_column(Float)
+
+
+class SessionRow(Base):
+    """A login token of a dispatcher, analyst or courier. Only its SHA-256 is kept; revocable."""
+
+    __tablename__ = "sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[str] = mapped_column(ID, index=True)  #: the member's or courier's id
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class WebhookRow(Base):
+    """A URL a client wants events POSTed to; the secret signs them (it must be readable to sign)."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class WebhookDeliveryRow(Base):
+    """One event owed to one webhook, with every attempt made to deliver it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_seq"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id"), index=True)
+    event_seq: Mapped[int] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(40))
+    body: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20))  #: pending, delivered, gave_up
+    attempts: Mapped[dict[str, Any]]  #: {"log": [{at, status_code, error, seconds}]}
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]  #: a worker holds it until then (several API workers)
+
+
+class WebhookCursorRow(Base):
+    """How far each cooperative's log has been turned into webhook deliveries."""
+
+    __tablename__ = "webhook_cursors"
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+class InstanceSecretRow(Base):
+    """Secrets of this installation shared by every API worker (e.g. the tracking-link key)."""
+
+    __tablename__ = "instance_secrets"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

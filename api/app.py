@@ -1,0 +1,79 @@
+"""The FastAPI application: built by a factory so tests and ``tandem serve`` build the same app.
+
+The lifespan opens the store (migrating it), loads the city, starts the event hub (and Redis
+when configured), the planner's worker process and the webhook sender, and stops them in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from api import clients, console, couriers, errors, sessions
+from api import webhooks as webhook_sender
+from api.bus import Hub, LocalBus, RedisBus
+from api.planner import Planner
+from api.services import Services, instance_secret
+from api.settings import Settings
+from dispatch.store import Store
+from routing.network import open_city
+
+API_VERSION = "1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await asyncio.to_thread(Store.open, settings.database_url)
+        network = await asyncio.to_thread(open_city, settings.city)
+        bus: LocalBus = RedisBus(settings.redis_url) if settings.redis_url else LocalBus()
+        await bus.start()
+        hub = Hub(store, bus, poll_s=settings.feed_poll_s)
+
+        async def after_round(coop_id: str) -> None:
+            await bus.publish(coop_id)
+
+        planner = Planner(
+            settings.database_url,
+            settings.city,
+            budget_s=settings.planning_budget_s,
+            debounce_s=settings.plan_debounce_s,
+            on_round=after_round,
+        )
+        app.state.services = Services(
+            settings=settings,
+            store=store,
+            network=network,
+            bus=bus,
+            hub=hub,
+            planner=planner,
+            tracking_key=await asyncio.to_thread(instance_secret, store, "tracking"),
+        )
+        stop = asyncio.Event()
+        sender = asyncio.create_task(webhook_sender.run(store, poll_s=settings.webhook_poll_s, stop=stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await sender
+            await planner.stop()
+            await hub.stop()
+            await bus.stop()
+            store.close()
+
+    app = FastAPI(
+        title="Tandem",
+        version=API_VERSION,
+        summary="Dispatch for bike and cargo-bike delivery cooperatives: the algorithm proposes, a person decides.",
+        license_info={"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (sessions, clients, console, couriers):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,333 @@
+"""The clients' API: quotes, deliveries, tracking links and webhooks.
+
+Validation happens before anything is written: a malformed body, a point the cooperative's
+bikes cannot reach, a parcel no vehicle of the cooperative can carry, or a window already past
+gets a 422 with a machine-readable ``code``, and leaves no trace. An accepted request is stored
+with its idempotency key, so a client retrying after a lost answer gets the same delivery.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from api.auth import Client
+from api.errors import ApiError
+from api.services import Services, services
+from dispatch import commands
+from dispatch.errors import InvalidInput
+from dispatch.events import Actor, ActorKind, Event
+from dispatch.lifecycle import JobState
+from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Urgency
+from dispatch.pricing import Quote, Tariff, quote
+from dispatch.projections import JobView
+from dispatch.store import Store
+from dispatch.store import webhooks as hooks
+from routing.matrix import fastest_path, routable_graph, snap
+from routing.profiles import PROFILES
+
+router = APIRouter(prefix="/v1", tags=["clients"])
+Svc = Annotated[Services, Depends(services)]
+
+#: How far from a street a pickup or drop-off may be for a bike to serve it.
+MAX_SNAP_M = 300.0
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlaceIn(Strict):
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    address: str = Field(default="", max_length=200)
+
+
+class WindowIn(Strict):
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class ParcelIn(Strict):
+    weight_kg: float = Field(gt=0, le=1000, allow_inf_nan=False)
+    volume_l: float = Field(default=0.0, ge=0, le=10_000, allow_inf_nan=False)
+    longest_side_cm: float = Field(default=30.0, gt=0, le=1000, allow_inf_nan=False)
+    bulky: bool = False
+    fragile: bool = False
+    cold: bool = False
+
+
+class DeliveryIn(Strict):
+    pickup: PlaceIn
+    dropoff: PlaceIn
+    pickup_window: WindowIn
+    dropoff_window: WindowIn
+    parcels: list[ParcelIn] = Field(min_length=1, max_length=50)
+    contact: str = Field(default="", max_length=100)
+    notes: str = Field(default="", max_length=500)
+    urgency: Literal["standard", "express"] = "standard"
+
+    def to_request(self) -> JobRequest:
+        return JobRequest(
+            pickup=Place(**self.pickup.model_dump()),
+            dropoff=Place(**self.dropoff.model_dump()),
+            pickup_window=TimeWindow(self.pickup_window.start, self.pickup_window.end),
+            dropoff_window=TimeWindow(self.dropoff_window.start, self.dropoff_window.end),
+            parcels=tuple(Parcel(**p.model_dump()) for p in self.parcels),
+            contact=self.contact,
+            notes=self.notes,
+            urgency=Urgency(self.urgency),
+        )
+
+
+class WebhookIn(Strict):
+    url: str = Field(max_length=2000)
+
+
+class CancelIn(Strict):
+    reason: str = Field(default="", max_length=500)
+
+
+def _refuse(code: str, field: str, message: str) -> ApiError:
+    return ApiError(422, code, message, field=field)
+
+
+def check_request(svc: Services, coop_id: str, request: JobRequest, now: datetime) -> float:
+    """Refuse what the cooperative cannot do; return the bike distance in metres (for the quote)."""
+    for name, window in (("pickup_window", request.pickup_window), ("dropoff_window", request.dropoff_window)):
+        if window.end <= now:
+            raise _refuse("window_in_past", name, f"{name} closed at {window.end.isoformat()}, before now")
+    vehicles = [c.vehicle for c in svc.store.couriers(coop_id) if c.active]
+    if not vehicles:
+        raise _refuse("no_vehicle", "parcels", "the cooperative has no courier with a vehicle yet")
+    checks = (
+        ("weight", request.weight_kg, "payload_kg", "kg"),
+        ("volume", request.volume_l, "volume_l", "L"),
+        ("length", request.longest_side_cm, "max_length_cm", "cm"),
+    )
+    for what, need, attr, unit in checks:
+        best = max(getattr(v, attr) for v in vehicles)
+        if need > best:
+            raise _refuse(
+                "no_vehicle_can_carry",
+                "parcels",
+                f"no vehicle of the cooperative can carry a {what} of {need:g} {unit} "
+                f"(the largest takes {best:g} {unit})",
+            )
+    capable = [
+        v.kind.profile
+        for v in vehicles
+        if v.payload_kg >= request.weight_kg
+        and v.volume_l >= request.volume_l
+        and v.max_length_cm >= request.longest_side_cm
+    ]
+    points = np.array([[request.pickup.lon, request.pickup.lat], [request.dropoff.lon, request.dropoff.lat]])
+    lon_min, lat_min, lon_max, lat_max = svc.network.bounds()
+    for i, name in enumerate(("pickup", "dropoff")):
+        lon, lat = points[i]
+        if not (lon_min <= lon <= lon_max and lat_min <= lat <= lat_max):
+            raise _refuse(
+                "outside_service_area",
+                name,
+                f"the {name} ({lon:.5f}, {lat:.5f}) is outside the area the cooperative serves "
+                f"({lon_min:.4f}..{lon_max:.4f} E, {lat_min:.4f}..{lat_max:.4f} N)",
+            )
+    metres = None
+    for profile in sorted(set(capable)):
+        graph = routable_graph(svc.network, PROFILES[profile])
+        snapped = snap(graph, points, max_distance_m=float("inf"))
+        if float(snapped.distance_m.max()) > MAX_SNAP_M:
+            continue
+        path = fastest_path(graph, int(snapped.node[0]), int(snapped.node[1]), load_kg=request.weight_kg)
+        metres = path.metres if metres is None else min(metres, path.metres)
+    if metres is None:
+        raise _refuse(
+            "unreachable",
+            "pickup",
+            f"the pickup or drop-off is more than {MAX_SNAP_M:g} m from any street the vehicles able to carry "
+            "these parcels can use",
+        )
+    return metres
+
+
+def tariff_of(store: Store, coop_id: str) -> Tariff:
+    data = store.cooperative(coop_id).settings.get("tariff")
+    return Tariff.from_json(data) if data else Tariff()
+
+
+def _quote(svc: Services, coop_id: str, client_id: str, request: JobRequest, now: datetime) -> tuple[Quote, float]:
+    metres = check_request(svc, coop_id, request, now)
+    client = svc.store.client(coop_id, client_id)
+    return (
+        quote(
+            tariff_of(svc.store, coop_id),
+            distance_m=metres,
+            weight_kg=request.weight_kg,
+            urgency=request.urgency,
+            solidarity=client.solidarity,
+        ),
+        metres,
+    )
+
+
+def _tracking_url(svc: Services, request: Request, job_id: str) -> str:
+    base = svc.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    return f"{base}/v1/track/{svc.tracking_token(job_id)}"
+
+
+def _eta(job: JobView) -> str | None:
+    if job.state in (JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED):
+        return None
+    eta = (job.proposal or {}).get("explanation", {}).get("dropoff_eta")
+    return None if eta is None else str(eta)
+
+
+def delivery_json(svc: Services, request: Request, job: JobView) -> dict[str, Any]:
+    """What a client sees of a job: never which courier, nor anything about them."""
+    return {
+        "id": job.id,
+        "status": job.state.value,
+        "requested_at": job.requested_at,
+        "picked_up_at": job.picked_up_at,
+        "finished_at": job.finished_at,
+        "eta": _eta(job),
+        "request": job.request,
+        "tracking_url": _tracking_url(svc, request, job.id),
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.post("/quotes")
+async def create_quote(body: DeliveryIn, who: Client, svc: Svc) -> dict[str, Any]:
+    """The price of a delivery before asking for it (nothing is stored)."""
+    request = body.to_request()
+    q, metres = await svc.run(_quote, svc, who.cooperative_id, who.subject_id, request, _now())
+    return {"quote": q.to_json(), "distance_m": round(metres, 1)}
+
+
+@router.post("/deliveries", status_code=201)
+async def create_delivery(
+    body: DeliveryIn,
+    who: Client,
+    svc: Svc,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
+    """Ask for a delivery. Send an ``Idempotency-Key`` header to retry safely."""
+    job_request = body.to_request()
+    now = _now()
+
+    def create() -> tuple[JobView, Quote, list[Event]]:
+        q, _ = _quote(svc, who.cooperative_id, who.subject_id, job_request, now)
+        job = commands.request_job(
+            svc.store, who.cooperative_id, who.subject_id, job_request, at=now, idempotency_key=idempotency_key
+        )
+        # A retry with the same key returns the job as first requested (at an earlier time).
+        fresh = datetime.fromisoformat(job.requested_at) == now
+        return job, q, svc.store.events(who.cooperative_id, after_seq=job.last_seq - 1, limit=1) if fresh else []
+
+    job, q, events = await svc.run(create)
+    if events:
+        await svc.appended(who.cooperative_id, events)
+    else:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return {**delivery_json(svc, request, job), "quote": q.to_json()}
+
+
+@router.get("/deliveries/{delivery_id}")
+async def get_delivery(delivery_id: str, who: Client, svc: Svc, request: Request) -> dict[str, Any]:
+    job = await svc.run(svc.store.job, who.cooperative_id, delivery_id)
+    if job.client_id != who.subject_id:
+        raise ApiError(404, "not_found", f"no delivery {delivery_id}")
+    return delivery_json(svc, request, job)
+
+
+@router.get("/deliveries")
+async def list_deliveries(
+    who: Client,
+    svc: Svc,
+    request: Request,
+    status: Annotated[JobState | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    jobs = await svc.run(svc.store.jobs, who.cooperative_id, None if status is None else [status])
+    mine = [j for j in jobs if j.client_id == who.subject_id][-limit:]
+    return {"deliveries": [delivery_json(svc, request, j) for j in reversed(mine)]}
+
+
+@router.post("/deliveries/{delivery_id}/cancel")
+async def cancel_delivery(
+    delivery_id: str, who: Client, svc: Svc, request: Request, body: CancelIn | None = None
+) -> dict[str, Any]:
+    job = await svc.run(svc.store.job, who.cooperative_id, delivery_id)
+    if job.client_id != who.subject_id:
+        raise ApiError(404, "not_found", f"no delivery {delivery_id}")
+    event = await svc.run(
+        commands.cancel_job,
+        svc.store,
+        who.cooperative_id,
+        delivery_id,
+        by=Actor(ActorKind.CLIENT, who.subject_id),
+        at=_now(),
+        reason=body.reason if body else "",
+    )
+    await svc.appended(who.cooperative_id, [event])
+    return delivery_json(svc, request, await svc.run(svc.store.job, who.cooperative_id, delivery_id))
+
+
+@router.get("/track/{token}")
+async def track(token: str, svc: Svc) -> dict[str, Any]:
+    """Public: status and ETA only (whoever holds the link, e.g. the recipient)."""
+    job_id = svc.job_for_tracking(token)
+    found = None if job_id is None else await svc.run(svc.store.find_job, job_id)
+    if found is None:
+        raise ApiError(404, "not_found", "unknown tracking link")
+    job = found[1]
+    return {"status": job.state.value, "eta": _eta(job), "finished_at": job.finished_at}
+
+
+@router.post("/webhooks", status_code=201)
+async def register_webhook(body: WebhookIn, who: Client, svc: Svc) -> dict[str, Any]:
+    """Events are POSTed with ``Tandem-Signature: t=<unix>,v1=<HMAC-SHA256 of "t.body">``."""
+    hook, secret = await svc.run(
+        hooks.register,
+        svc.store,
+        who.cooperative_id,
+        who.subject_id,
+        body.url,
+        allow_http=svc.settings.webhook_allow_http,
+    )
+    return {**hook.to_json(), "secret": secret, "events": sorted(set(hooks.CLIENT_EVENTS.values()))}
+
+
+@router.get("/webhooks")
+async def list_webhooks(who: Client, svc: Svc) -> dict[str, Any]:
+    found = await svc.run(hooks.webhooks_of, svc.store, who.cooperative_id, who.subject_id)
+    return {"webhooks": [h.to_json() for h in found]}
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=204)
+async def delete_webhook(webhook_id: str, who: Client, svc: Svc) -> Response:
+    await svc.run(hooks.revoke, svc.store, who.cooperative_id, who.subject_id, webhook_id)
+    return Response(status_code=204)
+
+
+@router.get("/webhooks/deliveries")
+async def webhook_deliveries(
+    who: Client, svc: Svc, webhook_id: Annotated[str | None, Query(max_length=36)] = None
+) -> dict[str, Any]:
+    """Every event sent to this client's URLs and each attempt (status code, error, time)."""
+    rows = await svc.run(hooks.deliveries_of, svc.store, who.cooperative_id, who.subject_id, webhook_id=webhook_id)
+    return {"deliveries": rows}
+
+
+__all__ = ["InvalidInput", "router"]

@@ -1,0 +1,301 @@
+"""The dispatchers' API: the open queue, proposals and their reasons, decisions, the live log.
+
+Every decision may carry the job's ``expected_seq`` (the last seq the console saw for it): if
+another dispatcher acted first, the answer is a 409 that says who did what, never a silent
+overwrite. Couriers are always listed in the neutral rotation order (dispatch.rotation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Response, WebSocket
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import Analyst, Dispatcher, Member
+from api.errors import ApiError
+from api.services import Services, services
+from api.sockets import event_json, hello, send, serve
+from dispatch import commands
+from dispatch.decisions import decide_override, override_cost
+from dispatch.errors import DomainError, InvalidInput
+from dispatch.events import Event
+from dispatch.ledger import cooperative_view
+from dispatch.lifecycle import ACTIVE_STATES, FINAL_STATES, OPEN_STATES, JobState, allowed_acts
+from dispatch.projections import JobView
+from dispatch.rotation import rotation
+from dispatch.store.access import Principal, set_courier_login
+
+router = APIRouter(prefix="/v1", tags=["dispatchers"])
+Svc = Annotated[Services, Depends(services)]
+
+STATE_SETS = {"open": OPEN_STATES, "active": ACTIVE_STATES, "done": FINAL_STATES}
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["accept", "override", "reassign", "unassign"]
+    courier_id: str | None = Field(default=None, max_length=36)
+    reason: str = Field(default="", max_length=500)
+    force: bool = False
+    expected_seq: int | None = Field(default=None, ge=0)
+
+
+class AcceptAllIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    jobs: list[Annotated[str, Field(max_length=36)]] = Field(min_length=1, max_length=500)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _today(svc: Services, coop_id: str) -> date:
+    return _now().astimezone(ZoneInfo(svc.store.cooperative(coop_id).timezone)).date()
+
+
+def job_json(job: JobView) -> dict[str, Any]:
+    return {**job.to_json(), "allowed": [a.value for a in allowed_acts(job.state)]}
+
+
+def couriers_json(svc: Services, coop_id: str, round_number: int = 0) -> list[dict[str, Any]]:
+    """Every courier with their shift state, in today's neutral rotation (never by a figure)."""
+    records = {c.id: c for c in svc.store.couriers(coop_id)}
+    status = svc.store.projection(coop_id).couriers
+    order = rotation(records, _today(svc, coop_id), round_number)
+    out = []
+    for cid in order:
+        c, s = records[cid], status.get(cid)
+        out.append(
+            {
+                "id": cid,
+                "display_name": c.display_name,
+                "vehicle": {
+                    "kind": c.vehicle.kind.value,
+                    "payload_kg": c.vehicle.payload_kg,
+                    "volume_l": c.vehicle.volume_l,
+                    "max_length_cm": c.vehicle.max_length_cm,
+                },
+                "active": c.active,
+                "on_shift": bool(s and s.on_shift),
+                "paused": bool(s and s.paused),
+                "planned_end": s.planned_end if s else None,
+                "jobs_in_hand": s.active_jobs if s else [],
+            }
+        )
+    return out
+
+
+def ledger_json(svc: Services, coop_id: str, day: date | None) -> dict[str, Any]:
+    day = day or _today(svc, coop_id)
+    ids = [c.id for c in svc.store.couriers(coop_id)]
+    entries = cooperative_view(svc.store.ledger(coop_id, day.isoformat()), rotation(ids, day))
+    coop = svc.store.cooperative(coop_id)
+    rows = []
+    for e in entries:
+        row = e.to_json()
+        row["day"] = day.isoformat()
+        row["worked_share_of_shift"] = e.worked_share_of_shift
+        rows.append(row)
+    return {
+        "day": day.isoformat(),
+        "fairness_weight": coop.fairness_weight,
+        "heavy_threshold_kg": coop.heavy_threshold_kg,
+        "couriers": rows,
+    }
+
+
+@router.get("/console/state")
+async def console_state(who: Dispatcher, svc: Svc, round_number: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    """Everything the console needs to draw itself, and the seq to resume the socket from."""
+
+    def gather() -> dict[str, Any]:
+        coop = svc.store.cooperative(who.cooperative_id)
+        last_seq = svc.store.cooperative_last_seq(who.cooperative_id)
+        jobs = svc.store.jobs(who.cooperative_id, OPEN_STATES | ACTIVE_STATES)
+        return {
+            "cooperative": {"id": coop.id, "name": coop.name, "fairness_weight": coop.fairness_weight},
+            "me": {"id": who.subject_id, "display_name": who.display_name},
+            "last_seq": last_seq,
+            "jobs": [job_json(j) for j in jobs],
+            "couriers": couriers_json(svc, who.cooperative_id, round_number),
+            "ledger": ledger_json(svc, who.cooperative_id, None),
+            "plan": svc.planner.latest.get(who.cooperative_id),
+        }
+
+    return await svc.run(gather)  # type: ignore[no-any-return]
+
+
+@router.get("/jobs")
+async def list_jobs(
+    who: Analyst, svc: Svc, state: Annotated[Literal["open", "active", "done", "all"], Query()] = "open"
+) -> dict[str, Any]:
+    states = None if state == "all" else STATE_SETS[state]
+    jobs = await svc.run(svc.store.jobs, who.cooperative_id, states)
+    return {"jobs": [job_json(j) for j in jobs]}
+
+
+@router.get("/jobs/{job_id}")
+async def get_job(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
+    return job_json(await svc.run(svc.store.job, who.cooperative_id, job_id))
+
+
+@router.get("/couriers")
+async def list_couriers(who: Member, svc: Svc, round_number: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    return {"couriers": await svc.run(couriers_json, svc, who.cooperative_id, round_number)}
+
+
+@router.get("/ledger")
+async def ledger(who: Member, svc: Svc, day: Annotated[date | None, Query()] = None) -> dict[str, Any]:
+    """The same fairness ledger for every member: dispatchers, analysts and couriers."""
+    return await svc.run(ledger_json, svc, who.cooperative_id, day)  # type: ignore[no-any-return]
+
+
+@router.get("/plan")
+async def latest_plan(who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """The routes of the latest planning round made by this worker (ETAs from the exact evaluator)."""
+    plan = svc.planner.latest.get(who.cooperative_id)
+    if plan is None:
+        raise ApiError(404, "no_plan_yet", "no planning round has finished here yet; ask for one")
+    return plan
+
+
+@router.get("/jobs/{job_id}/override-cost")
+async def job_override_cost(
+    job_id: str, who: Dispatcher, svc: Svc, courier_id: Annotated[str, Query(max_length=36)]
+) -> dict[str, Any]:
+    """What giving this job to that courier would cost, before deciding."""
+    cost = await svc.run(override_cost, svc.store, who.cooperative_id, svc.network, job_id, courier_id, _now())
+    return cost.to_json()  # type: ignore[no-any-return]
+
+
+def _decide(svc: Services, who: Principal, job_id: str, body: DecisionIn) -> tuple[Event, dict[str, Any] | None]:
+    coop, me, now = who.cooperative_id, who.subject_id, _now()
+    if body.action == "accept":
+        return commands.accept(svc.store, coop, job_id, dispatcher_id=me, at=now, expected_seq=body.expected_seq), None
+    if body.action == "unassign":
+        event = commands.unassign(
+            svc.store, coop, job_id, dispatcher_id=me, at=now, reason=body.reason, expected_seq=body.expected_seq
+        )
+        return event, None
+    if body.courier_id is None:
+        raise InvalidInput("courier_id", f"{body.action} needs the courier to give the job to")
+    job = svc.store.job(coop, job_id)
+    if body.action == "override" and job.state not in OPEN_STATES:
+        raise InvalidInput("action", f"job {job_id} is {job.state.value}: use reassign to move it")
+    if body.action == "reassign" and job.state not in (JobState.ASSIGNED, JobState.ACKNOWLEDGED):
+        raise InvalidInput("action", f"job {job_id} is {job.state.value}: use override to give an open job")
+    event, cost = decide_override(
+        svc.store,
+        coop,
+        svc.network,
+        job_id,
+        body.courier_id,
+        dispatcher_id=me,
+        now=now,
+        reason=body.reason,
+        force=body.force,
+        expected_seq=body.expected_seq,
+    )
+    return event, cost.to_json()
+
+
+@router.post("/jobs/{job_id}/decisions")
+async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """accept | override | reassign | unassign, by a person; recorded with who, when and why."""
+    event, cost = await svc.run(_decide, svc, who, job_id, body)
+    await svc.appended(who.cooperative_id, [event])
+    job = await svc.run(svc.store.job, who.cooperative_id, job_id)
+    return {"event": event_json(event), "job": job_json(job), "cost": cost}
+
+
+@router.post("/decisions/accept-all")
+async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """Accept the proposals of the listed jobs; each one stands or fails on its own."""
+
+    def run() -> tuple[list[dict[str, Any]], list[Event]]:
+        results, events = [], []
+        for job_id in dict.fromkeys(body.jobs):
+            try:
+                event = commands.accept(svc.store, who.cooperative_id, job_id, dispatcher_id=who.subject_id, at=_now())
+            except DomainError as exc:
+                results.append({"job_id": job_id, "ok": False, "code": exc.code, "message": str(exc)})
+                continue
+            events.append(event)
+            results.append({"job_id": job_id, "ok": True, "seq": event.seq})
+        return results, events
+
+    results, events = await svc.run(run)
+    if events:
+        await svc.appended(who.cooperative_id, events)
+    return {"results": results, "accepted": sum(r["ok"] for r in results)}
+
+
+@router.post("/planning/rounds", status_code=202)
+async def ask_for_round(
+    who: Dispatcher, svc: Svc, response: Response, wait: Annotated[bool, Query()] = False
+) -> dict[str, Any]:
+    """Ask the planner for fresh proposals now; ``wait=true`` answers when the round is done."""
+    done = svc.planner.request(who.cooperative_id)
+    if wait:
+        await asyncio.wait_for(done.wait(), timeout=svc.settings.planning_budget_s * 10 + 60)
+        response.status_code = 200
+        return {"done": True, "plan": svc.planner.latest.get(who.cooperative_id)}
+    return {"done": False}
+
+
+@router.get("/events")
+async def events(
+    who: Analyst,
+    svc: Svc,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> dict[str, Any]:
+    """The cooperative's log, page by page (the audit trail of every human decision)."""
+    page = await svc.run(svc.store.events, who.cooperative_id, after_seq=after_seq, limit=limit)
+    return {"events": [event_json(e) for e in page]}
+
+
+class CourierLoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    login: str = Field(min_length=1, max_length=60)
+
+
+@router.post("/couriers/{courier_id}/login", status_code=201)
+async def give_courier_login(courier_id: str, body: CourierLoginIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """Give a courier a login for the phone page; the password is shown once."""
+    password = await svc.run(set_courier_login, svc.store, who.cooperative_id, courier_id, body.login)
+    return {"courier_id": courier_id, "login": body.login, "password": password}
+
+
+@router.websocket("/console/ws")
+async def console_socket(ws: WebSocket) -> None:
+    """Every event of the cooperative with its seq; resume with the last seq seen."""
+    svc: Services = ws.app.state.services
+    greeted = await hello(ws, svc, frozenset({"dispatcher"}))
+    if greeted is None:
+        return
+    who, last_seq = greeted
+    await send(
+        ws,
+        {"type": "welcome", "last_seq": await svc.run(svc.store.cooperative_last_seq, who.cooperative_id)},
+    )
+
+    async def render(event: Event) -> dict[str, Any] | None:
+        return {"type": "event", "seq": event.seq, "id": event.id, "data": event_json(event)}
+
+    async def handle(message: dict[str, Any]) -> None:
+        await send(
+            ws,
+            {
+                "type": "error",
+                "id": message.get("id"),
+                "code": "bad_message",
+                "message": "the console socket only streams; decide through POST /v1/jobs/{id}/decisions",
+            },
+        )
+
+    await serve(ws, svc, who, last_seq, render, handle)

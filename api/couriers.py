@@ -1,0 +1,169 @@
+"""The couriers' socket: assignments in, acts out; a resend of any message is harmless.
+
+A courier sees their own shift events and every event that gives them a job or takes one from
+them (never the planner's proposals: a proposal is not an assignment). Acts carry the client's
+message ``id``; it becomes the event's idempotency key, so a phone that resends after a dead zone
+gets the same answer and the log records the act once. Declining carries no penalty: it is an
+event with a reason, and nothing about the courier is counted from it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, WebSocket
+
+from api.auth import CourierUser
+from api.services import REPLAN_ON, Services, services
+from api.sockets import event_json, hello, send, serve
+from dispatch import commands
+from dispatch.errors import DomainError, InvalidInput
+from dispatch.events import Event, EventType
+from dispatch.lifecycle import ACTIVE_STATES
+from dispatch.store.access import Principal
+
+router = APIRouter(prefix="/v1/courier", tags=["couriers"])
+Svc = Annotated[Services, Depends(services)]
+E = EventType
+
+ASSIGNING = frozenset({E.PROPOSAL_ACCEPTED, E.JOB_OVERRIDDEN, E.JOB_REASSIGNED})
+HIDDEN = frozenset({E.PROPOSAL_MADE, E.COURIER_POSITION_SHARED})
+ACTS = (
+    "acknowledge",
+    "decline",
+    "picked_up",
+    "delivered",
+    "failed",
+    "shift_start",
+    "shift_pause",
+    "shift_resume",
+    "shift_end",
+    "position",
+)
+
+
+def concerns(event: Event, courier_id: str) -> bool:
+    if event.type in HIDDEN:
+        return False
+    return courier_id in (event.payload.get("courier_id"), event.payload.get("previous_courier_id"))
+
+
+def job_for_courier(svc: Services, coop_id: str, job_id: str) -> dict[str, Any]:
+    """The job as its courier needs it: where, when, what, and the ETAs the planner computed."""
+    job = svc.store.job(coop_id, job_id)
+    explanation = (job.proposal or {}).get("explanation", {})
+    return {
+        "id": job.id,
+        "state": job.state.value,
+        "courier_id": job.courier_id,
+        "pickup": job.request["pickup"],
+        "dropoff": job.request["dropoff"],
+        "pickup_window": job.request["pickup_window"],
+        "dropoff_window": job.request["dropoff_window"],
+        "parcels": job.request["parcels"],
+        "contact": job.request.get("contact", ""),
+        "notes": job.request.get("notes", ""),
+        "pickup_eta": explanation.get("pickup_eta"),
+        "dropoff_eta": explanation.get("dropoff_eta"),
+    }
+
+
+def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any]) -> Event:
+    store, coop, me, now = svc.store, who.cooperative_id, who.subject_id, datetime.now(UTC)
+    job_id = data.get("job_id")
+    if kind not in ("shift_start", "shift_pause", "shift_resume", "shift_end") and not isinstance(job_id, str):
+        raise InvalidInput("job_id", "this act needs the job's id")
+    assert job_id is None or isinstance(job_id, str)
+    if kind == "acknowledge":
+        return commands.acknowledge(store, coop, str(job_id), courier_id=me, at=now, key=key)
+    if kind == "decline":
+        return commands.decline(
+            store, coop, str(job_id), courier_id=me, at=now, reason=str(data.get("reason", "")), key=key
+        )
+    if kind == "picked_up":
+        return commands.pick_up(store, coop, str(job_id), courier_id=me, at=now, key=key)
+    if kind == "delivered":
+        carried = data.get("carried_m", 0.0)
+        return commands.deliver(store, coop, str(job_id), courier_id=me, at=now, carried_m=carried, key=key)
+    if kind == "failed":
+        return commands.fail(
+            store, coop, str(job_id), courier_id=me, at=now, reason=str(data.get("reason", "")), key=key
+        )
+    if kind == "shift_start":
+        end = data.get("planned_end")
+        try:
+            planned_end = None if end is None else datetime.fromisoformat(str(end))
+        except ValueError:
+            raise InvalidInput("planned_end", "an ISO 8601 date-time with a time zone") from None
+        if planned_end is not None and planned_end.tzinfo is None:
+            raise InvalidInput("planned_end", "needs a time zone")
+        return commands.start_shift(store, coop, me, at=now, planned_end=planned_end, key=key)
+    if kind == "shift_pause":
+        return commands.pause_shift(store, coop, me, at=now, key=key)
+    if kind == "shift_resume":
+        return commands.resume_shift(store, coop, me, at=now, key=key)
+    if kind == "shift_end":
+        return commands.end_shift(store, coop, me, at=now, key=key)
+    lon, lat = data.get("lon"), data.get("lat")
+    if not isinstance(lon, int | float) or not isinstance(lat, int | float):
+        raise InvalidInput("position", "lon and lat are numbers")
+    return commands.share_position(store, coop, str(job_id), courier_id=me, at=now, lon=lon, lat=lat)
+
+
+@router.websocket("/ws")
+async def courier_socket(ws: WebSocket) -> None:
+    svc: Services = ws.app.state.services
+    greeted = await hello(ws, svc, frozenset({"courier"}))
+    if greeted is None:
+        return
+    who, last_seq = greeted
+    me = who.subject_id
+    courier = await svc.run(svc.store.courier, who.cooperative_id, me)
+    await send(
+        ws,
+        {
+            "type": "welcome",
+            "courier": {"id": me, "display_name": courier.display_name, "vehicle": courier.vehicle.kind.value},
+            "last_seq": await svc.run(svc.store.cooperative_last_seq, who.cooperative_id),
+        },
+    )
+
+    async def render(event: Event) -> dict[str, Any] | None:
+        if not concerns(event, me):
+            return None
+        data = event_json(event)
+        if event.job_id is not None and (event.type in ASSIGNING and event.payload.get("courier_id") == me):
+            data["job"] = await svc.run(job_for_courier, svc, who.cooperative_id, event.job_id)
+        return {"type": "event", "seq": event.seq, "id": event.id, "data": data}
+
+    async def handle(message: dict[str, Any]) -> None:
+        kind, key, data = message["type"], message.get("id"), message.get("data", {})
+        if kind not in ACTS:
+            await send(ws, {"type": "error", "id": key, "code": "bad_message", "message": f"unknown type {kind!r}"})
+            return
+        if not isinstance(key, str) or not 1 <= len(key) <= 100:
+            await send(ws, {"type": "error", "id": None, "code": "bad_message", "message": "an act needs an 'id'"})
+            return
+        if not isinstance(data, dict):
+            await send(ws, {"type": "error", "id": key, "code": "bad_message", "message": "'data' is an object"})
+            return
+        try:
+            event = await svc.run(_act, svc, who, kind, key, data)
+        except DomainError as exc:
+            await send(ws, {"type": "error", "id": key, "code": exc.code, "message": str(exc)})
+            return
+        await send(ws, {"type": "result", "id": key, "seq": event.seq})
+        await svc.bus.publish(who.cooperative_id)
+        if svc.settings.auto_plan and event.type in REPLAN_ON:
+            svc.planner.request(who.cooperative_id)
+
+    await serve(ws, svc, who, last_seq, render, handle)
+
+
+@router.get("/jobs")
+async def my_jobs(who: CourierUser, svc: Svc) -> dict[str, Any]:
+    """The courier's jobs in hand (for a page that starts without a socket yet)."""
+    jobs = await svc.run(svc.store.jobs, who.cooperative_id, ACTIVE_STATES)
+    mine = [j for j in jobs if j.courier_id == who.subject_id]
+    return {"jobs": [await svc.run(job_for_courier, svc, who.cooperative_id, j.id) for j in mine]}

@@ -1,0 +1,156 @@
+"""Planning rounds off the event loop: a worker process, a time budget, one round per cooperative.
+
+The API never waits for the solver. A trigger (a new request, a decline, a shift change, a
+dispatcher asking) schedules a round after a short debounce; a round for a cooperative that is
+already planning is folded into one more round afterwards. The round runs in a separate process
+(OR-Tools holds the GIL while it searches), appends its ProposalMade events to the store itself,
+and the API then wakes the sockets. The worker keeps each cooperative's last plan to warm-start
+the next round (stable proposals) and hands back the routes for the console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+from typing import Any
+
+log = logging.getLogger("tandem.planner")
+
+# ------------------------------------------------------------------ inside the worker process
+
+_state: dict[str, Any] = {}
+
+
+def _init(database_url: str | None, city: str) -> None:
+    from dispatch.store import Store
+    from routing.network import open_city
+
+    _state["store"] = Store.open(database_url, migrate=False)
+    _state["network"] = open_city(city)
+    _state["plans"] = {}
+
+
+def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
+    from dispatch.planning import planning_round
+
+    store, network, plans = _state["store"], _state["network"], _state["plans"]
+    result = planning_round(
+        store, coop_id, network, datetime.fromisoformat(now_iso), budget_s=budget_s, previous=plans.get(coop_id)
+    )
+    plans[coop_id] = result.plan
+    ctx = result.context
+    routes = {
+        courier_id: [
+            {
+                "job_id": stop.shipment,
+                "kind": stop.kind.value,
+                "eta": ctx.at(stop.start).isoformat(),
+                "load_kg_after": round(stop.load_kg, 2),
+            }
+            for stop in route.stops
+        ]
+        for courier_id, route in result.plan.routes.items()
+    }
+    return {
+        "planned_at": now_iso,
+        "proposals": [e.seq for e in result.proposals],
+        "kept": result.kept,
+        "stale": result.stale,
+        "unassigned": result.unassigned,
+        "routes": routes,
+        "metrics": result.plan.metrics,
+    }
+
+
+# ------------------------------------------------------------------ in the API worker
+
+
+class Planner:
+    """Schedules rounds and keeps the latest outcome per cooperative (for the console's routes)."""
+
+    def __init__(
+        self,
+        database_url: str | None,
+        city: str,
+        *,
+        budget_s: float,
+        debounce_s: float,
+        on_round: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self.database_url, self.city, self.budget_s, self.debounce_s = database_url, city, budget_s, debounce_s
+        self.on_round = on_round
+        self.latest: dict[str, dict[str, Any]] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
+        self._done: dict[str, asyncio.Event] = {}
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),  # no forked copy of the event loop
+                initializer=_init,
+                initargs=(self.database_url, self.city),
+            )
+        return self._pool
+
+    def request(self, coop_id: str) -> asyncio.Event:
+        """Ask for a round soon; the returned event is set when a round that saw this request ends."""
+        done = self._done.setdefault(coop_id, asyncio.Event())
+        if coop_id in self._running:
+            self._again.add(coop_id)
+        else:
+            self._running[coop_id] = asyncio.create_task(self._loop(coop_id))
+        return done
+
+    async def _loop(self, coop_id: str) -> None:
+        try:
+            while True:
+                await asyncio.sleep(self.debounce_s)
+                self._again.discard(coop_id)
+                done = self._done.pop(coop_id, asyncio.Event())
+                await self._one(coop_id)
+                done.set()
+                if coop_id not in self._again:
+                    return
+        finally:
+            self._running.pop(coop_id, None)
+
+    async def _one(self, coop_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        now = datetime.now(UTC).isoformat()
+        try:
+            outcome = await loop.run_in_executor(self._executor(), _round, coop_id, self.budget_s, now)
+        except BrokenProcessPool:
+            log.error("the planner process died; starting a new one for the next round")
+            self._pool = None
+            return
+        except Exception:
+            log.exception("planning round of %s failed; the API goes on, proposals wait for the next round", coop_id)
+            return
+        self.latest[coop_id] = outcome
+        await self.on_round(coop_id)
+
+    async def warm_up(self) -> None:
+        """Start the worker process and load the city now, not at the first request."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor(), _noop)
+
+    async def stop(self) -> None:
+        for task in list(self._running.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _noop() -> None:
+    return None

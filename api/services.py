@@ -1,0 +1,87 @@
+"""What every route of one API worker shares: the store, the city, the bus, the planner."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from api.bus import Hub, LocalBus
+from api.planner import Planner
+from api.settings import Settings
+from dispatch.events import Event, EventType
+from dispatch.store import Store
+from dispatch.store.schema import InstanceSecretRow
+from routing.network import BikeNetwork
+
+E = EventType
+#: Events after which the open jobs deserve a new round of proposals.
+REPLAN_ON = frozenset(
+    {
+        E.JOB_REQUESTED,
+        E.JOB_CANCELLED,
+        E.COURIER_DECLINED,
+        E.JOB_UNASSIGNED,
+        E.SHIFT_STARTED,
+        E.SHIFT_PAUSED,
+        E.SHIFT_RESUMED,
+        E.SHIFT_ENDED,
+    }
+)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    network: BikeNetwork
+    bus: LocalBus
+    hub: Hub
+    planner: Planner
+    tracking_key: bytes
+
+    async def appended(self, coop_id: str, events: list[Event]) -> None:
+        """Tell sockets (here and on other workers) and, when it matters, ask for proposals."""
+        await self.bus.publish(coop_id)
+        if self.settings.auto_plan and any(e.type in REPLAN_ON for e in events):
+            self.planner.request(coop_id)
+
+    def tracking_token(self, job_id: str) -> str:
+        sig = hmac.new(self.tracking_key, job_id.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{job_id}.{sig}"
+
+    def job_for_tracking(self, token: str) -> str | None:
+        job_id, _, sig = token.partition(".")
+        expected = self.tracking_token(job_id).partition(".")[2]
+        return job_id if sig and hmac.compare_digest(sig, expected) else None
+
+    async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Database work happens in a thread, so one slow query never stalls the sockets."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def instance_secret(store: Store, name: str) -> bytes:
+    """A random secret made once per installation and shared by every worker through the database."""
+    with store.engine.connect() as conn:
+        value = conn.execute(select(InstanceSecretRow.value).where(InstanceSecretRow.name == name)).scalar()
+    if value is None:
+        try:
+            with store.engine.begin() as conn:
+                conn.execute(insert(InstanceSecretRow).values(name=name, value=secrets.token_hex(32)))
+        except IntegrityError:
+            pass  # another worker made it first
+        with store.engine.connect() as conn:
+            value = conn.execute(select(InstanceSecretRow.value).where(InstanceSecretRow.name == name)).scalar()
+    assert value is not None
+    return bytes.fromhex(value)

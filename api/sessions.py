@@ -1,0 +1,68 @@
+"""Logging in and out (dispatchers, analysts, couriers) and the service's health."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import Member
+from api.services import Services, services
+from dispatch.store.access import log_in, revoke_token
+
+router = APIRouter(tags=["sessions"])
+Svc = Annotated[Services, Depends(services)]
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cooperative_id: str = Field(min_length=1, max_length=36)
+    login: str = Field(min_length=1, max_length=60)
+    password: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/v1/auth/login")
+async def login(body: LoginIn, svc: Svc) -> dict[str, Any]:
+    token, who, expires = await svc.run(
+        log_in,
+        svc.store,
+        body.cooperative_id,
+        body.login,
+        body.password,
+        ttl=timedelta(seconds=svc.settings.token_ttl_s),
+    )
+    return {
+        "token": token,
+        "role": who.role,
+        "id": who.subject_id,
+        "display_name": who.display_name,
+        "cooperative_id": who.cooperative_id,
+        "expires_at": expires.isoformat(),
+    }
+
+
+@router.post("/v1/auth/logout", status_code=204)
+async def logout(who: Member, svc: Svc, authorization: Annotated[str, Header()]) -> Response:
+    await svc.run(revoke_token, svc.store, authorization.partition(" ")[2].strip())
+    return Response(status_code=204)
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(svc: Svc) -> dict[str, Any]:
+    """The database answers (a worker that cannot reach it should get no traffic)."""
+    from sqlalchemy import text
+
+    def ping() -> None:
+        with svc.store.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    await svc.run(ping)
+    return {"status": "ready", "city": svc.network.name}

@@ -1,0 +1,178 @@
+"""Who may act: logins of dispatchers, analysts and couriers, their session tokens, client keys.
+
+Passwords are kept as salted scrypt hashes and tokens as SHA-256 hashes: a copy of the
+database lets no one log in. Sessions live in the database (not in a worker's memory) so that
+every API worker sees a revocation at once and a restart logs nobody out.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+
+from dispatch.errors import DomainError, InvalidInput, NotFound
+from dispatch.store.repository import Store, _now, _utc, hash_api_key, hash_secret, verify_secret
+from dispatch.store.schema import ClientRow, CourierRow, MemberRow, SessionRow
+
+#: A dispatcher's or courier's day, with margin; a token then has to be renewed by logging in.
+DEFAULT_TOKEN_TTL = timedelta(hours=12)
+
+
+class LoginFailed(DomainError):
+    """Wrong cooperative, login or password: the answer never says which."""
+
+    code = "login_failed"
+
+    def __init__(self) -> None:
+        super().__init__("unknown login or wrong password")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a role in one cooperative and the id of the person or client."""
+
+    role: str  #: client, dispatcher, analyst or courier
+    cooperative_id: str
+    subject_id: str
+    display_name: str
+
+
+def _login_taken(store: Store, coop_id: str, login: str, *, except_courier: str | None = None) -> bool:
+    with store.engine.connect() as conn:
+        member = conn.execute(
+            select(MemberRow.id).where(MemberRow.cooperative_id == coop_id, MemberRow.login == login)
+        ).first()
+        courier = conn.execute(
+            select(CourierRow.id).where(
+                CourierRow.cooperative_id == coop_id, CourierRow.login == login, CourierRow.id != (except_courier or "")
+            )
+        ).first()
+    return member is not None or courier is not None
+
+
+def set_courier_login(store: Store, coop_id: str, courier_id: str, login: str) -> str:
+    """Give a courier a login for the phone page; returns a generated password, once."""
+    store.courier(coop_id, courier_id)
+    if not isinstance(login, str) or not 1 <= len(login.strip()) <= 60:
+        raise InvalidInput("login", "must be 1 to 60 characters")
+    if _login_taken(store, coop_id, login, except_courier=courier_id):
+        raise InvalidInput("login", f"{login!r} is already taken in this cooperative")
+    secret = secrets.token_urlsafe(12)
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(CourierRow)
+            .where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id)
+            .values(login=login, secret_hash=hash_secret(secret))
+        )
+    return secret
+
+
+def log_in(
+    store: Store, coop_id: str, login: str, password: str, *, ttl: timedelta = DEFAULT_TOKEN_TTL
+) -> tuple[str, Principal, datetime]:
+    """Check a login and open a session: (token, who, expiry). The token is returned once."""
+    with store.engine.connect() as conn:
+        member = conn.execute(
+            select(MemberRow.__table__).where(MemberRow.cooperative_id == coop_id, MemberRow.login == login)
+        ).first()
+        courier = conn.execute(
+            select(CourierRow.__table__).where(
+                CourierRow.cooperative_id == coop_id, CourierRow.login == login, CourierRow.active.is_(True)
+            )
+        ).first()
+    if member is not None and verify_secret(password, member.secret_hash):
+        who = Principal(member.role, coop_id, member.id, member.display_name)
+    elif courier is not None and courier.secret_hash and verify_secret(password, courier.secret_hash):
+        who = Principal("courier", coop_id, courier.id, courier.display_name)
+    else:
+        raise LoginFailed
+    token = "tds_" + secrets.token_urlsafe(32)
+    now = _now()
+    expires = now + ttl
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(SessionRow).values(
+                token_hash=hash_api_key(token),
+                cooperative_id=coop_id,
+                role=who.role,
+                subject_id=who.subject_id,
+                created_at=now,
+                expires_at=expires,
+                revoked_at=None,
+            )
+        )
+    return token, who, expires
+
+
+def principal_for_token(store: Store, token: str, *, now: datetime | None = None) -> Principal | None:
+    """The person behind a session token, or None when unknown, expired or revoked."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(SessionRow.__table__).where(SessionRow.token_hash == hash_api_key(token))).first()
+        if row is None or row.revoked_at is not None or _utc(row.expires_at) <= (now or _now()):
+            return None
+        table = CourierRow if row.role == "courier" else MemberRow
+        name = conn.execute(
+            select(table.display_name).where(table.cooperative_id == row.cooperative_id, table.id == row.subject_id)
+        ).scalar()
+    if name is None:
+        return None
+    return Principal(row.role, row.cooperative_id, row.subject_id, name)
+
+
+def principal_for_api_key(store: Store, key: str) -> Principal | None:
+    client = store.client_by_api_key(key)
+    if client is None:
+        return None
+    return Principal("client", client.cooperative_id, client.id, client.name)
+
+
+def revoke_token(store: Store, token: str) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(SessionRow)
+            .where(SessionRow.token_hash == hash_api_key(token), SessionRow.revoked_at.is_(None))
+            .values(revoked_at=_now())
+        )
+
+
+def revoke_sessions_of(store: Store, coop_id: str, subject_id: str) -> int:
+    """Log a person out everywhere (a lost phone, a member who leaves)."""
+    with store.engine.begin() as conn:
+        result = conn.execute(
+            update(SessionRow)
+            .where(
+                SessionRow.cooperative_id == coop_id,
+                SessionRow.subject_id == subject_id,
+                SessionRow.revoked_at.is_(None),
+            )
+            .values(revoked_at=_now())
+        )
+    return int(result.rowcount or 0)
+
+
+def revoke_client_key(store: Store, coop_id: str, client_id: str) -> None:
+    with store.engine.begin() as conn:
+        result = conn.execute(
+            update(ClientRow)
+            .where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id, ClientRow.revoked_at.is_(None))
+            .values(revoked_at=_now())
+        )
+    if not result.rowcount:
+        raise NotFound("client", client_id)
+
+
+def rotate_client_key(store: Store, coop_id: str, client_id: str) -> str:
+    """A new key for a client (the old one stops working at once); returned once."""
+    key = "tdm_" + secrets.token_urlsafe(32)
+    with store.engine.begin() as conn:
+        result = conn.execute(
+            update(ClientRow)
+            .where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id)
+            .values(api_key_hash=hash_api_key(key), api_key_prefix=key[:12], revoked_at=None)
+        )
+    if not result.rowcount:
+        raise NotFound("client", client_id)
+    return key

@@ -1,0 +1,304 @@
+"""A fast constructor: PyVRP's iterated local search on an approximation of the planning model.
+
+OR-Tools' guided local search improves a plan well under Tandem's full model (load-dependent
+times, locks, fairness) but is weak at *finding* the few-vehicle, short plans of tight
+pickup-and-delivery problems: on Li & Lim it stalls after half a second, one or more vehicles
+above the best known (benchmarks/README.md). PyVRP 0.14 solves pickup-and-delivery natively and
+reaches the best-known vehicle count on most of those instances within seconds. So the planner
+can spend part of its budget here and hand the routes to OR-Tools as a warm start
+(``solve(..., initial=...)``), which then checks them under the full model and improves them.
+
+The translation is an *approximation* that errs on the safe side where it must:
+
+- travel times are the solver's, at ``PLANNING_LOAD_SHARE`` of each courier's payload (one PyVRP
+  profile per travel class), rounded like the solver rounds them; cost is travel time too;
+- weight and volume are PyVRP load dimensions (grams, decilitres), with the solver's capacities
+  (a person may have forced a locked job over the payload);
+- "this vehicle cannot take this parcel" (too long) and "this job belongs to that courier"
+  (a lock, a parcel on board) have no direct PyVRP form, so each becomes an extra load
+  dimension in which only the allowed vehicles have room (see :func:`_dimensions`);
+- a parcel on board is a PyVRP *client* with a delivery amount: it is on the vehicle from the
+  start, exactly like the load the courier already carries;
+- an open route end ("anywhere") is a depot at a dummy location that every place reaches in
+  zero time;
+- soft windows are made hard: what PyVRP cannot fit in is left out, and OR-Tools inserts it
+  (late, at the lateness cost) afterwards; fairness is not modelled here at all.
+
+What cannot be approximated safely, the constructor refuses (it returns ``None`` with the
+reason), and the solver builds its own first solution as before: locks that must keep their
+order (PyVRP has no precedence between different jobs) and problems that would need more load
+dimensions than ``MAX_DIMENSIONS``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from routing.evaluate import RouteStop, StopKind
+from routing.problem import Courier, Problem
+
+#: Above this many load dimensions (2 + length classes + couriers owning locked or on-board
+#: jobs) PyVRP's search slows down more than the warm start is worth; the solver goes alone.
+MAX_DIMENSIONS = 12
+
+
+@dataclass(frozen=True)
+class Construction:
+    """PyVRP's routes (``None``: skipped or no feasible plan) and why, for ``Plan.solver``."""
+
+    routes: dict[str, list[RouteStop]] | None
+    reason: str  #: "ok" or why there are no routes
+    seconds: float
+    left_out: int = 0  #: jobs PyVRP could not fit in (OR-Tools may still place them)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def construct(
+    problem: Problem,
+    *,
+    time_budget_s: float,
+    excluded: Collection[str] = (),
+    vehicle_fixed_cost_s: int = 0,
+    planning_load_share: float = 1.0,
+    seed: int = 1,
+) -> Construction:
+    """Solve an approximation of ``problem`` with PyVRP for ``time_budget_s``; never raises.
+
+    ``excluded`` jobs (known unservable) are left out; ``vehicle_fixed_cost_s`` is the cost of
+    using a courier in seconds of travel (the solver's ``minimise_couriers``).
+    """
+    started = time.perf_counter()
+    reason = _unrepresentable(problem)
+    if reason is not None:
+        return Construction(None, reason, 0.0)
+    try:
+        from pyvrp import solve as pyvrp_solve
+        from pyvrp.stop import MaxRuntime
+    except ImportError:  # pragma: no cover - pyvrp is a main dependency
+        return Construction(None, "pyvrp is not installed", 0.0)
+    translation = _Translation(problem, excluded, vehicle_fixed_cost_s, planning_load_share)
+    if translation.skip is not None:
+        return Construction(None, translation.skip, time.perf_counter() - started)
+    if not translation.jobs:
+        return Construction({c.id: [] for c in problem.couriers}, "ok", time.perf_counter() - started)
+    data = translation.data()
+    remaining = max(0.01, time_budget_s - (time.perf_counter() - started))
+    result = pyvrp_solve(data, stop=MaxRuntime(remaining), seed=seed, collect_stats=False, display=False)
+    best = result.best
+    seconds = time.perf_counter() - started
+    stats = {"iterations": result.num_iterations, "cost": int(best.distance_cost() + best.fixed_vehicle_cost())}
+    routes = translation.routes(best)
+    if not any(routes.values()):
+        return Construction(None, "PyVRP found no feasible route", seconds, stats=stats)
+    placed = {stop.shipment for stops in routes.values() for stop in stops}
+    left_out = len(translation.jobs) - len(placed)
+    return Construction(routes, "ok", seconds, left_out=left_out, stats=stats)
+
+
+def _unrepresentable(problem: Problem) -> str | None:
+    """Why PyVRP cannot take this problem even approximately, or None."""
+    ordered: dict[str, int] = {}
+    on_board = {s for c in problem.couriers for s in c.on_board}
+    for lock in problem.locks:
+        if lock.keep_order and lock.shipment not in on_board:
+            ordered[lock.courier] = ordered.get(lock.courier, 0) + 1
+    if any(n > 1 for n in ordered.values()):
+        return "locked jobs must keep their order, which PyVRP cannot express"
+    return None
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One thing to do in PyVRP: a pickup-delivery pair, or the drop-off of a parcel on board."""
+
+    shipment: str
+    on_board: bool
+
+
+class _Translation:
+    """Problem -> ProblemData, and PyVRP routes -> courier routes."""
+
+    def __init__(self, problem: Problem, excluded: Collection[str], fixed_cost: int, load_share: float) -> None:
+        self.problem, self.fixed_cost, self.load_share = problem, fixed_cost, load_share
+        self.skip: str | None = None
+        on_board = {s: c.id for c in problem.couriers for s in c.on_board}
+        locked = {lock.shipment: lock.courier for lock in problem.locks}
+        self.owner = {**locked, **on_board}
+        self.jobs = [_Job(s.id, s.id in on_board) for s in problem.shipments if s.id not in excluded]
+        self.dims = self._dimensions()
+        if len(self.dims) > MAX_DIMENSIONS:
+            self.skip = f"{len(self.dims)} load dimensions needed (locks, vehicle classes), above {MAX_DIMENSIONS}"
+
+    # -- load dimensions ---------------------------------------------------------------------
+
+    def _dimensions(self) -> list[tuple[list[int], list[int]]]:
+        """Per dimension: each job's amount and each courier's capacity.
+
+        Weight and volume come first. Then, for each vehicle length limit ``m`` that some parcel
+        exceeds, a dimension in which parcels longer than ``m`` weigh 1 and vehicles whose limit
+        is at most ``m`` have no room: a vehicle can take a parcel exactly when the parcel fits
+        its length. Then, per courier owning locked or on-board jobs, a dimension in which those
+        jobs weigh 1 and only that courier has room.
+        """
+        p, couriers = self.problem, self.problem.couriers
+        shipments = [p.shipment(j.shipment) for j in self.jobs]
+        room = len(self.jobs) + 1
+        grams = [round(s.weight_kg * 1000) for s in shipments]
+        decilitres = [round(s.volume_l * 10) for s in shipments]
+        heaviest_own = {
+            c.id: max(
+                [sum(round(p.shipment(s).weight_kg * 1000) for s in c.on_board)]
+                + [g for g, j in zip(grams, self.jobs, strict=True) if self.owner.get(j.shipment) == c.id]
+            )
+            for c in couriers
+        }
+        on_board_dl = {c.id: sum(round(p.shipment(s).volume_l * 10) for s in c.on_board) for c in couriers}
+        dims = [
+            (grams, [max(round(c.payload_kg * 1000), heaviest_own[c.id]) for c in couriers]),
+            (decilitres, [max(round(c.volume_l * 10), on_board_dl[c.id]) for c in couriers]),
+        ]
+        longest = max((s.length_cm for s in shipments), default=0.0)
+        for limit in sorted({c.max_length_cm for c in couriers if c.max_length_cm < longest}):
+            amounts = [int(s.length_cm > limit) for s in shipments]
+            dims.append((amounts, [0 if c.max_length_cm <= limit else room for c in couriers]))
+        for c in couriers:
+            own = [int(self.owner.get(j.shipment) == c.id) for j in self.jobs]
+            if any(own):
+                dims.append((own, [room if other.id == c.id else 0 for other in couriers]))
+        return dims
+
+    # -- ProblemData -------------------------------------------------------------------------
+
+    def data(self) -> Any:
+        from pyvrp import Client, Depot, Location, ProblemData, VehicleType
+        from pyvrp import Shipment as PyvrpShipment
+
+        p, couriers = self.problem, self.problem.couriers
+        places = sorted(
+            {c.start for c in couriers}
+            | {c.end for c in couriers if c.end is not None}
+            | {x for j in self.jobs for x in (p.shipment(j.shipment).pickup, p.shipment(j.shipment).dropoff)}
+        )
+        loc = {place: i for i, place in enumerate(places)}
+        anywhere = len(places)  # the dummy location of open route ends
+        n = anywhere + 1
+
+        # One profile per travel class (profile, planning load), as the solver's transit classes.
+        profiles: dict[tuple[str, float], int] = {}
+        matrices: list[NDArray[np.int64]] = []
+        courier_profile = []
+        for c in couriers:
+            key = (c.profile, round(self.load_share * c.payload_kg, 1))
+            if key not in profiles:
+                seconds = p.travel[c.profile].seconds(self.load_share * c.payload_kg)
+                matrix = np.zeros((n, n), dtype=np.int64)
+                matrix[:anywhere, :anywhere] = np.rint(seconds[np.ix_(places, places)])
+                profiles[key] = len(matrices)
+                matrices.append(matrix)
+            courier_profile.append(profiles[key])
+
+        depot_places = sorted({c.start for c in couriers} | {c.end for c in couriers if c.end is not None})
+        depot = {place: i for i, place in enumerate(depot_places)}
+        depots = [Depot(location=loc[place]) for place in depot_places]
+        open_end = len(depots)
+        depots.append(Depot(location=anywhere))
+
+        # Couriers alike in every respect PyVRP sees share a vehicle type (fewer symmetric choices).
+        self.types: list[list[Courier]] = []
+        types: list[Any] = []
+        signatures: dict[tuple[Any, ...], int] = {}
+        for v, c in enumerate(couriers):
+            start = max(c.shift_start, p.now)
+            capacity = [dim[1][v] for dim in self.dims]
+            signature = (courier_profile[v], c.start, c.end, start, c.shift_end, tuple(capacity))
+            if signature in signatures:
+                t = signatures[signature]
+                self.types[t].append(c)
+                types[t] = types[t].replace(num_available=len(self.types[t]))
+                continue
+            signatures[signature] = len(self.types)
+            self.types.append([c])
+            types.append(
+                VehicleType(
+                    num_available=1,
+                    capacity=capacity,
+                    start_depot=depot[c.start],
+                    end_depot=open_end if c.end is None else depot[c.end],
+                    fixed_cost=self.fixed_cost,
+                    tw_early=start,
+                    tw_late=max(c.shift_end, p.now),
+                    unit_distance_cost=1,
+                    profile=courier_profile[v],
+                )
+            )
+
+        clients, shipments = [], []
+        self.client_jobs: list[str] = []
+        self.shipment_jobs: list[str] = []
+        for i, job in enumerate(self.jobs):
+            s = p.shipment(job.shipment)
+            amount = [dim[0][i] for dim in self.dims]
+            lo_d, hi_d = max(s.dropoff_window[0], 0), max(s.dropoff_window[0], s.dropoff_window[1], 0)
+            if job.on_board:
+                clients.append(
+                    Client(
+                        location=loc[s.dropoff],
+                        delivery=amount,
+                        service_duration=s.dropoff_service_s,
+                        tw_early=lo_d,
+                        tw_late=hi_d,
+                    )
+                )
+                self.client_jobs.append(job.shipment)
+                continue
+            lo_p, hi_p = max(s.pickup_window[0], 0), max(s.pickup_window[0], s.pickup_window[1], 0)
+            shipments.append(
+                PyvrpShipment(
+                    pickup_location=loc[s.pickup],
+                    delivery_location=loc[s.dropoff],
+                    pickup_tw_early=lo_p,
+                    pickup_tw_late=hi_p,
+                    pickup_service_duration=s.pickup_service_s,
+                    delivery_tw_early=lo_d,
+                    delivery_tw_late=hi_d,
+                    delivery_service_duration=s.dropoff_service_s,
+                    amount=amount,
+                )
+            )
+            self.shipment_jobs.append(job.shipment)
+        matrices_any: list[Any] = list(matrices)  # PyVRP's stubs type matrices as np.ndarray[int]
+        return ProblemData(
+            locations=[Location(x=0.0, y=0.0) for _ in range(n)],
+            clients=clients,
+            depots=depots,
+            vehicle_types=types,
+            distance_matrices=matrices_any,
+            duration_matrices=matrices_any,
+            shipments=shipments,
+        )
+
+    # -- back to couriers --------------------------------------------------------------------
+
+    def routes(self, solution: Any) -> dict[str, list[RouteStop]]:
+        out: dict[str, list[RouteStop]] = {c.id: [] for c in self.problem.couriers}
+        free = [list(group) for group in self.types]
+        for route in solution.routes():
+            courier = free[route.vehicle_type()].pop(0)
+            if not route.is_feasible():
+                continue  # its jobs stay out: OR-Tools inserts them
+            stops = []
+            for activity in route:
+                if activity.is_pickup():
+                    stops.append(RouteStop(self.shipment_jobs[activity.idx], StopKind.PICKUP))
+                elif activity.is_delivery():
+                    stops.append(RouteStop(self.shipment_jobs[activity.idx], StopKind.DROPOFF))
+                elif activity.is_client():
+                    stops.append(RouteStop(self.client_jobs[activity.idx], StopKind.DROPOFF))
+            out[courier.id] = stops
+        return out
