@@ -54,12 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             planner=planner,
             tracking_key=await asyncio.to_thread(instance_secret, store, "tracking"),
         )
+        warming = asyncio.create_task(planner.warm_up())  # load the solver and city before the first round
         stop = asyncio.Event()
         sender = asyncio.create_task(webhook_sender.run(store, poll_s=settings.webhook_poll_s, stop=stop))
         try:
             yield
         finally:
             stop.set()
+            warming.cancel()
             await sender
             await planner.stop()
             await hub.stop()

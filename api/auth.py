@@ -19,7 +19,7 @@ from dispatch.store.access import Principal, principal_for_api_key, principal_fo
 
 
 def store_of(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    return request.app.state.services.store  # type: ignore[no-any-return]
 
 
 async def identify(store: Store, credential: str) -> Principal | None:

@@ -488,3 +488,39 @@ def demo(city: CityOption = None) -> None:
 
 if __name__ == "__main__":
     app()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    city: CityOption = None,
+    database: DatabaseOption = None,
+    redis: Annotated[
+        str | None, typer.Option("--redis", help="Redis URL to share events between workers (default: $REDIS_URL).")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the API (and, later, the console) on one worker process.
+
+    Run several on different ports with the same --database (PostgreSQL) and --redis to share
+    the load: any worker's event reaches sockets held by any other.
+    """
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if city is not None:
+        overrides["city"] = city
+    if database is not None:
+        overrides["database_url"] = database
+    if redis is not None:
+        overrides["redis_url"] = redis
+    try:
+        settings = Settings(**overrides)
+        open_city(settings.city)
+    except (NetworkError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, ws_max_size=1 << 20)

@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Every knob has a default that runs the whole thing on one machine with zero set-up."""
 
-    model_config = SettingsConfigDict(env_prefix="TANDEM_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TANDEM_", extra="ignore", populate_by_name=True)
 
     #: SQLite file in the data directory when unset; ``postgresql+psycopg://...`` for PostgreSQL.
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "TANDEM_DATABASE_URL"))

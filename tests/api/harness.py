@@ -1,0 +1,211 @@
+"""A real Tandem server in a subprocess, real sockets, a real webhook receiver: for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from dispatch.model import Role, Vehicle
+from dispatch.store import Store
+from dispatch.store.access import set_courier_login
+
+TANDEM = str(Path(sys.executable).parent / "tandem")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """``tandem serve`` on a free port; start, kill -9, start again on the same port."""
+
+    def __init__(self, database_url: str, *, redis_url: str | None = None, **settings: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        self.env.update(
+            DATABASE_URL=database_url,
+            TANDEM_WEBHOOK_ALLOW_HTTP="1",
+            TANDEM_WEBHOOK_POLL_S="0.2",
+            TANDEM_PLAN_DEBOUNCE_S="0.1",
+            **{f"TANDEM_{k.upper()}": v for k, v in settings.items()},
+        )
+        if redis_url:
+            self.env["REDIS_URL"] = redis_url
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"tandem-test-server-{self.port}.log"
+
+    def start(self, timeout_s: float = 90.0) -> Server:
+        handle = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [TANDEM, "serve", "--port", str(self.port), "--log-level", "warning"],
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server not ready after {timeout_s} s: {self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (the API worker and its planner process)."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class World:
+    """One cooperative with two couriers (a bike and a cargo bike), a client and a dispatcher."""
+
+    coop_id: str
+    client_key: str
+    dispatcher_login: str
+    dispatcher_password: str
+    couriers: dict[str, tuple[str, str, str]]  #: name -> (id, login, password)
+    other_coop: dict[str, Any] = field(default_factory=dict)
+
+
+def make_world(database_url: str, name: str = "Pyörä Osuuskunta") -> World:
+    store = Store.open(database_url)
+    try:
+        coop = store.create_cooperative(name, fairness_weight=0.5)
+        couriers = {}
+        for display, kind in (("Aino", "bike"), ("Veera", "cargo_bike")):
+            c = store.add_courier(coop.id, display, Vehicle.of_kind(kind))
+            login = f"{display.lower()}-{coop.id[:6]}"
+            couriers[display] = (c.id, login, set_courier_login(store, coop.id, c.id, login))
+        _, key = store.add_client(coop.id, "Kukkakauppa")
+        _, password = store.add_member(coop.id, Role.DISPATCHER, "Dispatcher", f"desk-{coop.id[:6]}")
+    finally:
+        store.close()
+    return World(coop.id, key, f"desk-{coop.id[:6]}", password, couriers)
+
+
+def login(base_url: str, coop_id: str, user: str, password: str) -> str:
+    r = httpx.post(f"{base_url}/v1/auth/login", json={"cooperative_id": coop_id, "login": user, "password": password})
+    assert r.status_code == 200, r.text
+    return str(r.json()["token"])
+
+
+def delivery_body(minutes_from_now: int = 0, weight_kg: float = 4.0) -> dict[str, Any]:
+    """Central Helsinki: railway square to the market square, windows over the next hours."""
+    now = datetime.now(UTC) + timedelta(minutes=minutes_from_now)
+    return {
+        "pickup": {"lon": 24.9414, "lat": 60.1710, "address": "Rautatientori"},
+        "dropoff": {"lon": 24.9525, "lat": 60.1675, "address": "Kauppatori"},
+        "pickup_window": {"start": now.isoformat(), "end": (now + timedelta(hours=2)).isoformat()},
+        "dropoff_window": {"start": now.isoformat(), "end": (now + timedelta(hours=3)).isoformat()},
+        "parcels": [{"weight_kg": weight_kg, "volume_l": 10, "longest_side_cm": 40}],
+    }
+
+
+class Receiver:
+    """A local HTTP server standing in for a client's webhook endpoint."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                outer.received.append(({k: v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def types(self) -> list[str]:
+        return [json.loads(body)["type"] for _, body in self.received]
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+class Socket:
+    """A socket client that keeps every message it receives and remembers the last seq."""
+
+    def __init__(self, conn: ClientConnection) -> None:
+        self.conn = conn
+        self.messages: list[dict[str, Any]] = []
+        self.last_seq = 0
+
+    @classmethod
+    async def open(cls, url: str, token: str, last_seq: int = 0) -> Socket:
+        conn = await connect(url, open_timeout=10)
+        await conn.send(json.dumps({"type": "hello", "token": token, "last_seq": last_seq}))
+        sock = cls(conn)
+        sock.last_seq = last_seq
+        welcome = await sock.next()
+        assert welcome["type"] == "welcome", welcome
+        return sock
+
+    async def next(self, timeout_s: float = 30.0) -> dict[str, Any]:
+        message = json.loads(await asyncio.wait_for(self.conn.recv(), timeout=timeout_s))
+        self.messages.append(message)
+        if message.get("type") == "event":
+            assert message["seq"] > self.last_seq, f"seq went back: {message['seq']} after {self.last_seq}"
+            self.last_seq = message["seq"]
+        return message  # type: ignore[no-any-return]
+
+    async def until(self, predicate: Any, timeout_s: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching message; got {self.messages[-5:]}")
+            message = await self.next(remaining)
+            if predicate(message):
+                return message
+
+    async def act(self, kind: str, msg_id: str, **data: Any) -> dict[str, Any]:
+        await self.conn.send(json.dumps({"type": kind, "id": msg_id, "data": data}))
+        return await self.until(lambda m: m.get("id") == msg_id and m["type"] in ("result", "error"))
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
+def event_type(message: dict[str, Any]) -> str | None:
+    return message["data"]["type"] if message.get("type") == "event" else None
