@@ -184,9 +184,12 @@ def _decide(svc: Services, who: Principal, job_id: str, body: DecisionIn) -> tup
     if body.courier_id is None:
         raise InvalidInput("courier_id", f"{body.action} needs the courier to give the job to")
     job = svc.store.job(coop, job_id)
-    if body.action == "override" and job.state not in OPEN_STATES:
+    # When the job changed since the dispatcher looked, the store answers with a Conflict naming
+    # who did what: that says more than a complaint about the state it is in now.
+    current = body.expected_seq is None or body.expected_seq == job.last_seq
+    if current and body.action == "override" and job.state not in OPEN_STATES:
         raise InvalidInput("action", f"job {job_id} is {job.state.value}: use reassign to move it")
-    if body.action == "reassign" and job.state not in (JobState.ASSIGNED, JobState.ACKNOWLEDGED):
+    if current and body.action == "reassign" and job.state not in (JobState.ASSIGNED, JobState.ACKNOWLEDGED):
         raise InvalidInput("action", f"job {job_id} is {job.state.value}: use override to give an open job")
     event, cost = decide_override(
         svc.store,

@@ -145,7 +145,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                outer.received.append(({k: v for k, v in self.headers.items()}, body))
+                outer.received.append((dict(self.headers.items()), body))
                 self.send_response(204)
                 self.end_headers()
 

@@ -57,7 +57,12 @@ async def full_flow(client_url: str, courier_ws: str, console_ws: str, world: Wo
 
     decided = await api.post(
         f"/v1/jobs/{job_id}/decisions",
-        json={"action": "override", "courier_id": other, "reason": "she knows the client", "expected_seq": proposal["seq"]},
+        json={
+            "action": "override",
+            "courier_id": other,
+            "reason": "she knows the client",
+            "expected_seq": proposal["seq"],
+        },
         headers=desk_h,
     )
     assert decided.status_code == 200, decided.text
