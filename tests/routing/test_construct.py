@@ -1,0 +1,188 @@
+"""The PyVRP constructor: its routes keep every hard limit, and the solver keeps working without it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+
+from routing.construct import construct
+from routing.evaluate import RouteStop, StopKind, evaluate_route
+from routing.problem import Courier, Lock, Problem, Shipment
+from routing.solver import SolverSettings, solve
+from tests.routing.test_solver import check_plan, euclidean, problems
+
+
+def check_routes(problem: Problem, routes: dict[str, list[RouteStop]]) -> None:
+    """Precedence, one courier per job, owners, lengths, capacity, windows and shifts of raw routes."""
+    owner = {lock.shipment: lock.courier for lock in problem.locks}
+    owner |= {s: c.id for c in problem.couriers for s in c.on_board}
+    seen: dict[str, str] = {}
+    for courier in problem.couriers:
+        stops = routes[courier.id]
+        picked: set[str] = set()
+        for stop in stops:
+            s = problem.shipment(stop.shipment)
+            assert owner.get(s.id, courier.id) == courier.id, "a locked or on-board job on another courier"
+            if s.id not in owner:
+                assert s.length_cm <= courier.max_length_cm, "a parcel too long for the vehicle"
+            if stop.kind is StopKind.PICKUP:
+                assert s.id not in seen, "a job served twice or split"
+                assert s.id not in courier.on_board, "an on-board parcel picked up again"
+                picked.add(s.id)
+            else:
+                assert s.id in picked or s.id in courier.on_board, "drop-off before pickup"
+            seen.setdefault(s.id, courier.id)
+        assert picked <= {t.shipment for t in stops if t.kind is StopKind.DROPOFF}, "picked up, never dropped"
+        ev = evaluate_route(problem, courier, stops)
+        # The model rounds each leg to whole seconds; the exact times can differ by that much.
+        assert ev.lateness_s <= len(stops), "a hard window was missed"
+        assert ev.after_shift_s <= len(stops) + 1, "the route ends after the shift"
+        assert not ev.over_capacity or any(s in owner for s in (t.shipment for t in stops))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_constructed_routes_keep_hard_limits_and_are_accepted_by_the_full_model(problem: Problem) -> None:
+    problem = replace(problem, fairness_weight=0.0)
+    built = construct(problem, time_budget_s=0.1)
+    if built.routes is None:
+        assert built.reason != "ok"
+        return
+    check_routes(problem, built.routes)
+    plan = solve(problem, SolverSettings(time_budget_s=0.2, explain=False))
+    assert plan.solver["constructor"]["name"] == "pyvrp"
+    if plan.solver["constructor"]["result"] == "ok":
+        # Locks with keep_order are refused above, so nothing in the full model can reject the routes.
+        assert plan.solver["warm_start"], "OR-Tools rejected PyVRP's routes"
+    check_plan(problem, plan)
+
+
+def _line(n: int) -> dict[str, object]:
+    """Places 0..n-1 one kilometre apart along a line, and bike/cargo travel times between them."""
+    points = np.array([[1000.0 * i, 0.0] for i in range(n)])
+    return {"bike": euclidean(points, 15.0, 0.05), "cargo": euclidean(points, 13.0, 0.04)}
+
+
+def _courier(cid: str, start: int, *, cargo: bool = False, **kw: object) -> Courier:
+    args: dict[str, object] = {
+        "id": cid,
+        "profile": "cargo" if cargo else "bike",
+        "payload_kg": 150.0 if cargo else 25.0,
+        "volume_l": 400.0 if cargo else 60.0,
+        "max_length_cm": 160.0 if cargo else 60.0,
+        "start": start,
+        "shift_start": 0,
+        "shift_end": 6 * 3600,
+    } | kw
+    return Courier(**args)  # type: ignore[arg-type]
+
+
+def _job(sid: str, pickup: int, dropoff: int, **kw: object) -> Shipment:
+    args: dict[str, object] = {
+        "id": sid,
+        "pickup": pickup,
+        "dropoff": dropoff,
+        "pickup_window": (0, 6 * 3600),
+        "dropoff_window": (0, 6 * 3600),
+        "weight_kg": 2.0,
+    } | kw
+    return Shipment(**args)  # type: ignore[arg-type]
+
+
+def test_a_long_parcel_goes_to_the_vehicle_that_takes_it_and_on_board_parcels_stay() -> None:
+    travel = _line(8)
+    bike = _courier("bike", 0, on_board=("home",))
+    cargo = _courier("cargo", 7, cargo=True, end=7)
+    problem = Problem(
+        couriers=(bike, cargo),
+        shipments=(
+            _job("long", 1, 2, length_cm=150.0),  # next to the bike, too long for it
+            _job("home", 3, 3),  # already on the bike: only its drop-off remains
+            _job("heavy", 6, 5, weight_kg=60.0),
+        ),
+        travel=travel,  # type: ignore[arg-type]
+    )
+    built = construct(problem, time_budget_s=0.2)
+    assert built.reason == "ok" and built.routes is not None and built.left_out == 0
+    check_routes(problem, built.routes)
+    assert {s.shipment for s in built.routes["cargo"]} == {"long", "heavy"}
+    assert built.routes["bike"] == [RouteStop("home", StopKind.DROPOFF)]
+    plan = solve(problem, SolverSettings(time_budget_s=0.3, explain=False))
+    assert plan.solver["warm_start"] and not plan.unassigned
+
+
+def test_a_lock_binds_the_job_to_its_courier_in_the_constructor() -> None:
+    travel = _line(6)
+    near, far = _courier("near", 0), _courier("far", 5)
+    problem = Problem(
+        couriers=(near, far),
+        shipments=(_job("a", 0, 1), _job("b", 1, 0)),
+        travel=travel,  # type: ignore[arg-type]
+        locks=(Lock("a", "far"),),
+    )
+    built = construct(problem, time_budget_s=0.2)
+    assert built.routes is not None
+    assert {s.shipment for s in built.routes["far"]} >= {"a"}
+    check_routes(problem, built.routes)
+
+
+def test_locks_that_keep_their_order_skip_the_constructor_and_still_get_a_plan() -> None:
+    travel = _line(6)
+    courier = _courier("c", 0)
+    problem = Problem(
+        couriers=(courier,),
+        shipments=(_job("first", 4, 5), _job("second", 1, 2)),
+        travel=travel,  # type: ignore[arg-type]
+        locks=(Lock("first", "c"), Lock("second", "c")),
+    )
+    built = construct(problem, time_budget_s=0.2)
+    assert built.routes is None and "order" in built.reason
+    plan = solve(problem, SolverSettings(time_budget_s=0.3, explain=False))
+    assert plan.solver["constructor"]["result"] == built.reason and not plan.solver["warm_start"]
+    assert not plan.unassigned
+    pickups = [t.shipment for t in plan.routes["c"].stops if t.kind is StopKind.PICKUP]
+    assert pickups == ["first", "second"], "the locked order was not kept"
+    check_plan(problem, plan)
+
+
+def test_a_warm_start_the_full_model_rejects_falls_back_to_the_own_first_solution() -> None:
+    travel = _line(6)
+    problem = Problem(
+        couriers=(_courier("c", 0),),
+        shipments=(_job("a", 1, 2), _job("b", 3, 4, pickup_window=(0, 1800))),
+        travel=travel,  # type: ignore[arg-type]
+    )
+    # A drop-off before its pickup: no assignment of the full model holds.
+    bad = {"c": [RouteStop("a", StopKind.DROPOFF), RouteStop("a", StopKind.PICKUP), RouteStop("b", StopKind.PICKUP)]}
+    plan = solve(problem, SolverSettings(time_budget_s=0.3, explain=False), initial=bad)
+    assert not plan.solver["warm_start"] and not plan.unassigned
+    check_plan(problem, plan)
+
+
+def test_jobs_that_cannot_all_fit_leave_feasible_routes_for_the_solver() -> None:
+    travel = _line(6)
+    # Two jobs in the same tight window at opposite ends: one courier can do only one of them.
+    problem = Problem(
+        couriers=(_courier("c", 2),),
+        shipments=(
+            _job("west", 0, 1, pickup_window=(0, 700), dropoff_window=(0, 1200)),
+            _job("east", 5, 4, pickup_window=(0, 900), dropoff_window=(0, 1400)),
+        ),
+        travel=travel,  # type: ignore[arg-type]
+    )
+    built = construct(problem, time_budget_s=0.2)
+    if built.routes is not None:
+        check_routes(problem, built.routes)
+        assert built.left_out >= 1
+    plan = solve(problem, SolverSettings(time_budget_s=0.3, explain=False))
+    assert len(plan.unassigned) == 1
+    check_plan(problem, plan)
+
+
+def test_the_ortools_constructor_is_still_there() -> None:
+    travel = _line(4)
+    problem = Problem(couriers=(_courier("c", 0),), shipments=(_job("a", 1, 2),), travel=travel)  # type: ignore[arg-type]
+    plan = solve(problem, SolverSettings(time_budget_s=0.2, constructor="ortools", explain=False))
+    assert plan.solver["constructor"] == {"name": "ortools"} and not plan.unassigned
