@@ -27,7 +27,7 @@ from dispatch.pricing import Quote, Tariff, quote
 from dispatch.projections import JobView
 from dispatch.store import Store
 from dispatch.store import webhooks as hooks
-from routing.matrix import fastest_path, routable_graph, snap
+from routing.matrix import routable_graph, snap, street_distance_m
 from routing.profiles import PROFILES
 
 router = APIRouter(prefix="/v1", tags=["clients"])
@@ -142,8 +142,8 @@ def check_request(svc: Services, coop_id: str, request: JobRequest, now: datetim
         snapped = snap(graph, points, max_distance_m=float("inf"))
         if float(snapped.distance_m.max()) > MAX_SNAP_M:
             continue
-        path = fastest_path(graph, int(snapped.node[0]), int(snapped.node[1]), load_kg=request.weight_kg)
-        metres = path.metres if metres is None else min(metres, path.metres)
+        metres = street_distance_m(graph, int(snapped.node[0]), int(snapped.node[1]))
+        break  # one vehicle kind that can do it is enough to accept; the price is its distance
     if metres is None:
         raise _refuse(
             "unreachable",

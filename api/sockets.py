@@ -100,7 +100,9 @@ async def stream(
     coop = who.cooperative_id
     sub = await svc.hub.subscribe(coop)
     try:
-        sent = last_seq
+        # A seq beyond the log (a phone that saw a database since restored from a backup)
+        # resumes from the log's end rather than waiting for numbers that will be reused.
+        sent = min(last_seq, await svc.run(svc.store.cooperative_last_seq, coop))
         while True:
             page = await svc.run(svc.store.events, coop, after_seq=sent, limit=BACKLOG_PAGE)
             for event in page:

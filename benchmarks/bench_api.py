@@ -1,0 +1,269 @@
+"""The API under load: delivery creations per second, and event broadcast to many courier sockets.
+
+A real ``tandem serve`` process (one worker) on this machine, driven by httpx and websockets
+clients from this process (so the two share the machine's cores: an honest lower bound).
+
+1. **Creations**: ``--requests`` POST /v1/deliveries from ``--concurrency`` concurrent clients,
+   on SQLite and, when ``DATABASE_URL`` names PostgreSQL, on PostgreSQL: rate, p50, p99.
+2. **Broadcast**: ``--sockets`` courier sockets (200 and 1000) all held by one courier's
+   sessions, so that every socket must receive every event of that courier (the worst case of
+   fan-out); a control socket pauses and resumes the shift; latency from the act being sent to
+   each socket receiving the event, p50 and p99 over every (event, socket) pair.
+3. **During planning**: creations again while planning rounds over ``--open-jobs`` open jobs run
+   back to back in the planner process; p99 against the p99 without planning.
+
+    python -m benchmarks.bench_api                # SQLite, then PostgreSQL if DATABASE_URL is set
+    python -m benchmarks.bench_api --quick        # fewer requests and sockets, for a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import insert
+from websockets.asyncio.client import connect
+
+from benchmarks import results_io
+from dispatch import commands
+from dispatch.store import Store
+from dispatch.store.repository import hash_api_key
+from dispatch.store.schema import SessionRow
+from tests.api.harness import Server, delivery_body, login, make_world
+
+RESULTS = Path(__file__).parent / "results" / "api.json"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def creations(base: str, key: str, n: int, concurrency: int) -> dict[str, float]:
+    latencies: list[float] = []
+    bodies = iter(range(n))
+    run = uuid.uuid4().hex[:8]
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+
+        async def worker() -> None:
+            for i in bodies:
+                body = delivery_body(weight_kg=1 + i % 20)
+                started = time.perf_counter()
+                r = await client.post(
+                    "/v1/deliveries",
+                    json=body,
+                    headers={"Authorization": f"Bearer {key}", "Idempotency-Key": f"{run}-{i}"},
+                )
+                latencies.append(time.perf_counter() - started)
+                assert r.status_code == 201, r.text
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {
+        "requests": n,
+        "concurrency": concurrency,
+        "per_s": round(n / elapsed, 1),
+        "p50_ms": round(1000 * pct(latencies, 50), 1),
+        "p99_ms": round(1000 * pct(latencies, 99), 1),
+    }
+
+
+def sessions_for(url: str, coop_id: str, courier_id: str, n: int) -> list[str]:
+    """Session tokens written straight into the store (n logins would only measure scrypt)."""
+    store = Store.open(url)
+    tokens = ["tds_" + secrets.token_urlsafe(32) for _ in range(n)]
+    now = datetime.now(UTC)
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(SessionRow),
+            [
+                {
+                    "token_hash": hash_api_key(t),
+                    "cooperative_id": coop_id,
+                    "role": "courier",
+                    "subject_id": courier_id,
+                    "created_at": now,
+                    "expires_at": now + timedelta(hours=2),
+                    "revoked_at": None,
+                }
+                for t in tokens
+            ],
+        )
+    store.close()
+    return tokens
+
+
+async def broadcast(ws_url: str, tokens: list[str], control_token: str, rounds: int) -> dict[str, float]:
+    received: dict[int, list[float]] = {}
+    ready = 0
+
+    async def listen(token: str) -> None:
+        nonlocal ready
+        async with connect(f"{ws_url}/v1/courier/ws", open_timeout=60, max_queue=None) as ws:
+            await ws.send(json.dumps({"type": "hello", "token": token, "last_seq": 10**9}))
+            json.loads(await ws.recv())
+            ready += 1
+            while True:
+                message = json.loads(await ws.recv())
+                if message.get("type") == "event":
+                    received.setdefault(message["seq"], []).append(time.perf_counter())
+
+    listeners = [asyncio.create_task(listen(t)) for t in tokens]
+    while ready < len(tokens):
+        await asyncio.sleep(0.1)
+        for task in listeners:
+            if task.done() and task.exception():
+                raise task.exception()  # type: ignore[misc]
+    latencies: list[float] = []
+    async with connect(f"{ws_url}/v1/courier/ws", open_timeout=60) as control:
+        await control.send(json.dumps({"type": "hello", "token": control_token, "last_seq": 10**9}))
+        await control.recv()
+        for i in range(rounds):
+            kind = "shift_pause" if i % 2 == 0 else "shift_resume"
+            sent = time.perf_counter()
+            await control.send(json.dumps({"type": kind, "id": f"{kind}-{i}-{uuid.uuid4().hex[:6]}"}))
+            seq = None
+            while seq is None:
+                message = json.loads(await control.recv())
+                if message.get("type") == "result":
+                    seq = message["seq"]
+                elif message.get("type") == "error":
+                    raise RuntimeError(message)
+            deadline = time.monotonic() + 30
+            while len(received.get(seq, [])) < len(tokens) and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            got = received.get(seq, [])
+            if len(got) < len(tokens):
+                raise RuntimeError(f"only {len(got)} of {len(tokens)} sockets got event {seq}")
+            latencies.extend(t - sent for t in got)
+            await asyncio.sleep(0.2)
+    for task in listeners:
+        task.cancel()
+    await asyncio.gather(*listeners, return_exceptions=True)
+    return {
+        "sockets": len(tokens),
+        "events": rounds,
+        "p50_ms": round(1000 * pct(latencies, 50), 1),
+        "p99_ms": round(1000 * pct(latencies, 99), 1),
+    }
+
+
+async def during_planning(server: Server, world: Any, n: int, concurrency: int, open_jobs: int) -> dict[str, Any]:
+    """Creations while the planner works (a round starts after every few requests)."""
+    desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+    async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+        stop = asyncio.Event()
+        rounds = 0
+
+        async def keep_planning() -> None:
+            nonlocal rounds
+            while not stop.is_set():
+                r = await client.post("/v1/planning/rounds?wait=true", headers={"Authorization": f"Bearer {desk}"})
+                assert r.status_code == 200, r.text
+                rounds += 1
+
+        planner = asyncio.create_task(keep_planning())
+        await asyncio.sleep(1.0)
+        result = await creations(server.url, world.client_key, n, concurrency)
+        stop.set()
+        await planner
+    return {**result, "open_jobs_at_start": open_jobs, "planning_rounds_completed": rounds}
+
+
+def run_backend(label: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    world = make_world(url)
+    out: dict[str, Any] = {"backend": label}
+    server = Server(url, auto_plan="0", planning_budget_s=str(args.budget)).start()
+    try:
+        asyncio.run(creations(server.url, world.client_key, 50, args.concurrency))  # warm up
+        out["creations"] = asyncio.run(creations(server.url, world.client_key, args.requests, args.concurrency))
+        print(f"{label}: creations {out['creations']}")
+        if label == "sqlite":
+            store = Store.open(url)
+            now = datetime.now(UTC)
+            for cid, _, _ in world.couriers.values():
+                commands.start_shift(store, world.coop_id, cid, at=now)
+            more = Store.open(url)
+            for i in range(8):  # a fleet for the planner: 10 couriers in all
+                from dispatch.model import Vehicle
+
+                c = more.add_courier(world.coop_id, f"Rider {i}", Vehicle.of_kind("bike" if i % 2 else "cargo_bike"))
+                commands.start_shift(more, world.coop_id, c.id, at=now)
+            more.close()
+            open_jobs = len(store.jobs(world.coop_id))
+            store.close()
+            out["during_planning"] = asyncio.run(
+                during_planning(server, world, args.requests // 2, args.concurrency, open_jobs)
+            )
+            print(f"{label}: creations during planning {out['during_planning']}")
+            aino = world.couriers["Aino"][0]
+            out["broadcast"] = []
+            for n in args.sockets:
+                tokens = sessions_for(url, world.coop_id, aino, n + 1)
+                result = asyncio.run(broadcast(server.ws_url, tokens[:n], tokens[n], args.rounds))
+                out["broadcast"].append(result)
+                print(f"{label}: broadcast {result}")
+    finally:
+        server.stop()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--sockets", default="200,1000")
+    parser.add_argument("--rounds", type=int, default=20, help="broadcast events per socket count")
+    parser.add_argument("--budget", type=float, default=2.0, help="planning budget (s) during the planning run")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.requests, args.rounds, args.sockets = 300, 5, "50"
+    args.sockets = [int(s) for s in str(args.sockets).split(",")]
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        runs.append(run_backend("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args))
+    pg = os.environ.get("DATABASE_URL", "")
+    if pg.startswith("postgresql"):
+        runs.append(run_backend("postgresql", pg, args))
+    print()
+    print(f"{'backend':<11} {'creations/s':>12} {'p50 ms':>8} {'p99 ms':>8}")
+    for r in runs:
+        c = r["creations"]
+        print(f"{r['backend']:<11} {c['per_s']:>12} {c['p50_ms']:>8} {c['p99_ms']:>8}")
+    s = runs[0]
+    if "during_planning" in s:
+        d = s["during_planning"]
+        print(
+            f"sqlite during planning: {d['per_s']}/s p50 {d['p50_ms']} ms p99 {d['p99_ms']} ms "
+            f"({d['planning_rounds_completed']} rounds)"
+        )
+    for b in s.get("broadcast", []):
+        print(
+            f"broadcast to {b['sockets']} sockets: p50 {b['p50_ms']} ms, p99 {b['p99_ms']} ms over {b['events']} events"
+        )
+    results_io.write(
+        RESULTS,
+        {
+            "benchmark": "api",
+            "settings": dict(vars(args)),
+            "runs": runs,
+            "targets": {"creations_per_s": 300, "creation_p99_ms": 100, "broadcast_1000_p99_ms": 250},
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
