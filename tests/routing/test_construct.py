@@ -51,6 +51,8 @@ def test_constructed_routes_keep_hard_limits_and_are_accepted_by_the_full_model(
         assert built.reason != "ok"
         return
     check_routes(problem, built.routes)
+    if built.stats:  # PyVRP ran: it started from VROOM's plan (a failure there is swallowed, so check)
+        assert built.stats["vroom_start"], "VROOM's start could not be translated"
     plan = solve(problem, SolverSettings(time_budget_s=0.2, explain=False))
     assert plan.solver["constructor"]["name"] == "pyvrp"
     if plan.solver["constructor"]["result"] == "ok":
@@ -106,6 +108,7 @@ def test_a_long_parcel_goes_to_the_vehicle_that_takes_it_and_on_board_parcels_st
     )
     built = construct(problem, time_budget_s=0.2)
     assert built.reason == "ok" and built.routes is not None and built.left_out == 0
+    assert built.stats["vroom_start"]
     check_routes(problem, built.routes)
     assert {s.shipment for s in built.routes["cargo"]} == {"long", "heavy"}
     assert built.routes["bike"] == [RouteStop("home", StopKind.DROPOFF)]
