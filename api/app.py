@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from api import clients, console, couriers, errors, sessions
+from api import clients, console, couriers, errors, sessions, static
 from api import webhooks as webhook_sender
 from api.bus import Hub, LocalBus, RedisBus
 from api.planner import Planner
@@ -78,4 +78,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (sessions, clients, console, couriers):
         app.include_router(module.router)
+    static.mount(app)
     return app

@@ -8,6 +8,7 @@ overwrite. Couriers are always listed in the neutral rotation order (dispatch.ro
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -21,13 +22,15 @@ from api.services import Services, services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
 from dispatch.decisions import decide_override, override_cost
-from dispatch.errors import DomainError, InvalidInput
+from dispatch.errors import Conflict, DomainError, InvalidInput
 from dispatch.events import Event
 from dispatch.ledger import cooperative_view
 from dispatch.lifecycle import ACTIVE_STATES, FINAL_STATES, OPEN_STATES, JobState, allowed_acts
 from dispatch.projections import JobView
 from dispatch.rotation import rotation
-from dispatch.store.access import Principal, set_courier_login
+from dispatch.store.access import Principal, display_name_of, set_courier_login
+from routing.matrix import PointOffNetworkError, path_geojson, routable_graph
+from routing.network import BikeNetwork
 
 router = APIRouter(prefix="/v1", tags=["dispatchers"])
 Svc = Annotated[Services, Depends(services)]
@@ -124,9 +127,43 @@ async def console_state(who: Dispatcher, svc: Svc, round_number: Annotated[int, 
             "couriers": couriers_json(svc, who.cooperative_id, round_number),
             "ledger": ledger_json(svc, who.cooperative_id, None),
             "plan": svc.planner.latest.get(who.cooperative_id),
+            "map": {"tile_url": svc.settings.tile_url, "bounds": list(svc.network.bounds())},
+            "heavy_threshold_kg": coop.heavy_threshold_kg,
         }
 
     return await svc.run(gather)  # type: ignore[no-any-return]
+
+
+def streets_geojson(network: BikeNetwork) -> dict[str, Any]:
+    """The streets a bike may use, one LineString per segment (both directions drawn once)."""
+    graph = routable_graph(network, "bike")
+    tail, head = graph.nodes[graph.tail], graph.nodes[graph.head]
+    once = tail < head
+    lon, lat = network.lon, network.lat
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [
+                    [round(float(lon[a]), 6), round(float(lat[a]), 6)],
+                    [round(float(lon[b]), 6), round(float(lat[b]), 6)],
+                ],
+            },
+            "properties": {},
+        }
+        for a, b in zip(tail[once].tolist(), head[once].tolist(), strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.get("/city/streets")
+async def city_streets(who: Member, svc: Svc) -> Response:
+    """The city's streets as GeoJSON, for maps without a tile server (computed once per worker)."""
+    cached = svc.cache.get("streets")
+    if cached is None:
+        cached = svc.cache["streets"] = json.dumps(await svc.run(streets_geojson, svc.network), separators=(",", ":"))
+    return Response(cached, media_type="application/geo+json", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/jobs")
@@ -141,6 +178,30 @@ async def list_jobs(
 @router.get("/jobs/{job_id}")
 async def get_job(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
     return job_json(await svc.run(svc.store.job, who.cooperative_id, job_id))
+
+
+@router.get("/jobs/{job_id}/path")
+async def job_path(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
+    """The street path from pickup to drop-off for the vehicle that has (or is proposed) the job."""
+
+    def compute() -> dict[str, Any]:
+        job = svc.store.job(who.cooperative_id, job_id)
+        courier_id = job.courier_id or (job.proposal or {}).get("courier_id")
+        profile = "bike"
+        if courier_id:
+            profile = svc.store.courier(who.cooperative_id, str(courier_id)).vehicle.kind.profile
+        request = job.request
+        try:
+            return path_geojson(
+                routable_graph(svc.network, profile),
+                (request["pickup"]["lon"], request["pickup"]["lat"]),
+                (request["dropoff"]["lon"], request["dropoff"]["lat"]),
+                load_kg=job.weight_kg,
+            )
+        except PointOffNetworkError as exc:
+            raise InvalidInput("job", str(exc)) from None
+
+    return await svc.run(compute)  # type: ignore[no-any-return]
 
 
 @router.get("/couriers")
@@ -209,7 +270,20 @@ def _decide(svc: Services, who: Principal, job_id: str, body: DecisionIn) -> tup
 @router.post("/jobs/{job_id}/decisions")
 async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """accept | override | reassign | unassign, by a person; recorded with who, when and why."""
-    event, cost = await svc.run(_decide, svc, who, job_id, body)
+    try:
+        event, cost = await svc.run(_decide, svc, who, job_id, body)
+    except Conflict as exc:
+        kind, _, actor_id = exc.by.partition(" ")
+        name = await svc.run(display_name_of, svc.store, who.cooperative_id, kind, actor_id)
+        raise ApiError(
+            409,
+            exc.code,
+            f"{name or exc.by} already acted on this job ({exc.last_act}); look again before deciding",
+            last_act=exc.last_act,
+            by=exc.by,
+            by_name=name,
+            current_seq=exc.actual_seq,
+        ) from None
     await svc.appended(who.cooperative_id, [event])
     job = await svc.run(svc.store.job, who.cooperative_id, job_id)
     return {"event": event_json(event), "job": job_json(job), "cost": cost}

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -46,6 +46,7 @@ class Services:
     hub: Hub
     planner: Planner
     tracking_key: bytes
+    cache: dict[str, Any] = field(default_factory=dict)  #: per-worker answers that never change
 
     async def appended(self, coop_id: str, events: list[Event]) -> None:
         """Tell sockets (here and on other workers) and, when it matters, ask for proposals."""

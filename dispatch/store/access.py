@@ -176,3 +176,16 @@ def rotate_client_key(store: Store, coop_id: str, client_id: str) -> str:
     if not result.rowcount:
         raise NotFound("client", client_id)
     return key
+
+
+def display_name_of(store: Store, coop_id: str, kind: str, subject_id: str) -> str | None:
+    """The name a person goes by (for "Sam already accepted this job"), or None."""
+    if kind == "courier":
+        query = select(CourierRow.display_name).where(CourierRow.cooperative_id == coop_id, CourierRow.id == subject_id)
+    elif kind in ("dispatcher", "analyst"):
+        query = select(MemberRow.display_name).where(MemberRow.cooperative_id == coop_id, MemberRow.id == subject_id)
+    else:
+        return None
+    with store.engine.connect() as conn:
+        name = conn.execute(query).scalar()
+    return None if name is None else str(name)

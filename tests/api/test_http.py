@@ -19,7 +19,13 @@ from dispatch.model import Role
 from dispatch.store import Store
 from tests.api.harness import World, delivery_body, make_world
 
-PUBLIC = {("POST", "/v1/auth/login"), ("GET", "/v1/track/{token}"), ("GET", "/healthz"), ("GET", "/readyz")}
+PUBLIC = {
+    ("GET", "/"),
+    ("POST", "/v1/auth/login"),
+    ("GET", "/v1/track/{token}"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+}
 ROLES = ("client", "dispatcher", "analyst", "courier")
 
 

@@ -1,0 +1,31 @@
+"""The console's static files and the map library, served by the API itself (no CDN, no build).
+
+The map library is MapLibre GL JS as shipped inside the ``maplibre`` Python wheel, so installing
+Tandem with pip brings it; nothing is fetched from the network when a page loads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console_web"
+
+
+def maplibre_dir() -> Path:
+    import maplibre
+
+    return Path(maplibre.__file__).parent / "srcjs"
+
+
+def mount(app: FastAPI) -> None:
+    app.mount("/vendor/maplibre", StaticFiles(directory=maplibre_dir()), name="maplibre")
+    if CONSOLE_DIR.is_dir():
+        app.mount("/console", StaticFiles(directory=CONSOLE_DIR, html=True), name="console")
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/console/")

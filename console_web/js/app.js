@@ -1,0 +1,441 @@
+// The dispatcher's console. A person decides; the page shows the proposal, its reasons and what
+// an override costs, and lists couriers in the API's neutral rotation, never sorted by a figure.
+import { Api, ApiError, LiveSocket } from "./api.js";
+import { setLanguage, t, translatePage, language } from "./i18n.js";
+import { JobMap } from "./map.js";
+
+const OPEN = new Set(["requested", "proposed", "declined", "unassigned"]);
+const ACTIVE = new Set(["assigned", "acknowledged", "picked_up"]);
+const COURIER_EVENTS = new Set(["ShiftStarted", "ShiftPaused", "ShiftResumed", "ShiftEnded", "CourierAcknowledged",
+  "PickedUp", "Delivered", "DeliveryFailed", "CourierDeclined", "ProposalAccepted", "JobOverridden", "JobReassigned",
+  "JobUnassigned", "JobCancelled"]);
+const LANE_HOURS = 4;
+const $ = (sel) => document.querySelector(sel);
+
+const S = {
+  api: null, socket: null, coop: null, jobs: new Map(), couriers: [], ledger: null, plan: null,
+  selected: null, filter: "", heavy: 25, map: null, dialog: null,
+};
+// Measured by benchmarks/bench_console.py: event received on the socket -> shown on screen.
+window.__tandem = { shown: [], ready: false };
+
+function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+function hhmm(iso) {
+  return iso ? new Date(iso).toLocaleTimeString(language(), { hour: "2-digit", minute: "2-digit" }) : "–";
+}
+function courierName(id) { return S.couriers.find((c) => c.id === id)?.display_name || "?"; }
+function toast(text) {
+  const el = $("#toast");
+  el.textContent = text; el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.hidden = true; }, 5000);
+}
+function weightOf(job) { return job.request.parcels.reduce((sum, p) => sum + p.weight_kg, 0); }
+function visibleOpenJobs() {
+  const needle = S.filter.trim().toLowerCase();
+  return [...S.jobs.values()]
+    .filter((j) => OPEN.has(j.state))
+    .filter((j) => !needle || [j.id, j.request.pickup.address, j.request.dropoff.address].join(" ").toLowerCase().includes(needle))
+    .sort((a, b) => a.requested_at.localeCompare(b.requested_at));
+}
+
+// ------------------------------------------------------------------ rendering
+
+function flags(job) {
+  const out = [];
+  const weight = weightOf(job);
+  out.push(`<span class="flag${weight >= S.heavy ? " heavy" : ""}">${weight.toFixed(weight < 10 ? 1 : 0)} kg${weight >= S.heavy ? " ⚠" : ""}</span>`);
+  if (job.request.parcels.some((p) => p.bulky)) out.push('<span class="flag bulky">bulky</span>');
+  const longest = Math.max(...job.request.parcels.map((p) => p.longest_side_cm));
+  if (longest >= 100) out.push(`<span class="flag long">${longest} cm</span>`);
+  return out.join("");
+}
+
+function jobRow(job) {
+  const r = job.request;
+  const p = job.proposal;
+  const why = p?.explanation || {};
+  const proposal = p
+    ? `<div class="proposal"><strong>${t("proposal")}:</strong> ${esc(courierName(p.courier_id))} · ${t("eta_pickup", { t: hhmm(why.pickup_eta) })} · ${t("eta_dropoff", { t: hhmm(why.dropoff_eta) })}
+       ${why.extra_minutes != null ? ` · ${t("extra", { m: why.extra_minutes, name: esc(courierName(p.courier_id)) })}` : ""}</div>
+       <div class="why">${(why.reasons || []).map(esc).join(" · ")}</div>`
+    : `<div class="why">${t("no_proposal")}</div>`;
+  const declines = (job.declines || []).map((d) => `<div class="declines">${esc(courierName(d.courier_id))} ${t("declined", { reason: esc(d.reason) })}</div>`).join("");
+  return `<li class="job" role="option" tabindex="-1" draggable="true" data-job-id="${job.id}" data-state="${job.state}" data-seq="${job.last_seq}"
+      aria-selected="${job.id === S.selected}">
+    <span class="state">${t(`state_${job.state}`)}</span>
+    <div class="where">${esc(r.pickup.address || r.pickup.lat.toFixed(4) + ", " + r.pickup.lon.toFixed(4))} → ${esc(r.dropoff.address || r.dropoff.lat.toFixed(4) + ", " + r.dropoff.lon.toFixed(4))}</div>
+    <div class="meta">${hhmm(r.pickup_window.start)}–${hhmm(r.pickup_window.end)} → ${hhmm(r.dropoff_window.start)}–${hhmm(r.dropoff_window.end)} ${flags(job)}</div>
+    ${proposal}${declines}
+    <div class="actions">
+      ${job.state === "proposed" ? `<button type="button" class="primary" data-act="accept">${t("accept")}</button>` : ""}
+      <button type="button" data-act="override">${t("override")}</button>
+    </div>
+  </li>`;
+}
+
+function renderQueue() {
+  const jobs = visibleOpenJobs();
+  $("#open-count").textContent = `(${jobs.length})`;
+  $("#jobs").innerHTML = jobs.map(jobRow).join("");
+}
+
+function renderLanes() {
+  const start = Date.now();
+  const span = LANE_HOURS * 3600e3;
+  $("#timeline-axis").innerHTML = Array.from({ length: LANE_HOURS + 1 }, (_, h) =>
+    `<span style="left:${(100 * h) / LANE_HOURS}%">${hhmm(new Date(start + h * 3600e3).toISOString())}</span>`).join("");
+  const routes = S.plan?.routes || {};
+  const lanes = S.couriers.map((c) => {
+    const stops = routes[c.id] || [];
+    const maxLoad = Math.max(0, ...stops.map((s) => s.load_kg_after));
+    const track = stops.map((s) => {
+      const left = Math.min(98, Math.max(0, (100 * (new Date(s.eta) - start)) / span));
+      return `<span class="stop ${s.kind}" style="left:${left}%" title="${esc(s.kind)} ${hhmm(s.eta)}">${s.kind === "pickup" ? "↑" : "↓"}${hhmm(s.eta)}</span>`;
+    }).join("");
+    const mine = [...S.jobs.values()].filter((j) => j.courier_id === c.id && (ACTIVE.has(j.state) || j.state === "delivered"));
+    const chips = mine.map((j) => `<span class="chip ${j.state}" draggable="${ACTIVE.has(j.state)}" data-job-id="${j.id}" title="${esc(j.request.dropoff.address)}">${esc(j.request.dropoff.address || j.id.slice(0, 6))} · ${t(`state_${j.state}`)}</span>`).join("");
+    const declines = [...S.jobs.values()].flatMap((j) => (j.declines || []).filter((d) => d.courier_id === c.id).map((d) => d.reason));
+    const status = c.on_shift ? (c.paused ? t("paused") : t("on_shift")) : t("off_shift");
+    return `<div class="lane" data-courier-id="${c.id}" aria-label="${esc(c.display_name)}">
+      <div class="who"><strong>${esc(c.display_name)}</strong>${esc(c.vehicle.kind.replace(/_/g, " "))} · ${status}
+        ${c.planned_end ? ` · ${t("shift_end", { t: hhmm(c.planned_end) })}` : ""}
+        <div class="load" title="${t("load", { kg: maxLoad.toFixed(0), cap: c.vehicle.payload_kg })}"><div style="width:${Math.min(100, (100 * maxLoad) / c.vehicle.payload_kg)}%"></div></div>
+        ${declines.map((reason) => `<div class="declines">${t("declined", { reason: esc(reason) })}</div>`).join("")}
+      </div>
+      <div class="track">${track}<div class="chips">${chips}</div></div>
+    </div>`;
+  });
+  $("#lanes").innerHTML = lanes.join("");
+}
+
+function renderFairness() {
+  if (!S.ledger) return;
+  $("#fairness-weight").textContent = t("fairness_weight", { w: S.ledger.fairness_weight });
+  $("#fairness tbody").innerHTML = S.ledger.couriers.map((row) => {
+    const shift = row.planned_shift_minutes || row.shift_minutes;
+    const share = shift > 0 ? Math.min(100, (100 * row.worked_minutes) / shift) : 0;
+    return `<tr data-courier-id="${row.courier_id}">
+      <td>${esc(courierName(row.courier_id))}</td>
+      <td class="bar-cell"><span class="worked">${row.worked_minutes.toFixed(1)}</span> min<div class="meter"><div style="width:${share}%"></div></div></td>
+      <td>${shift.toFixed(0)} min</td>
+      <td class="heavy">${row.heavy_kg.toFixed(0)}</td></tr>`;
+  }).join("");
+}
+
+function renderMap() {
+  if (!S.map) return;
+  const jobs = [...S.jobs.values()].filter((j) => OPEN.has(j.state) || ACTIVE.has(j.state));
+  S.map.setJobs(jobs, S.selected);
+  const colours = ["#0b5cad", "#8a4b00", "#17663a", "#6f42c1", "#a3151c", "#0a7d8c"];
+  const lines = Object.entries(S.plan?.routes || {}).map(([cid, stops], i) => {
+    const coordinates = stops.map((s) => {
+      const job = S.jobs.get(s.job_id);
+      return job ? [job.request[s.kind].lon, job.request[s.kind].lat] : null;
+    }).filter(Boolean);
+    return coordinates.length > 1
+      ? { type: "Feature", geometry: { type: "LineString", coordinates }, properties: { courier_id: cid, colour: colours[i % colours.length] } }
+      : null;
+  }).filter(Boolean);
+  S.map.setRoutes(lines);
+}
+
+let frame = null;
+const pendingShown = [];
+function render(seq, receivedAt, type) {
+  if (seq != null) pendingShown.push({ seq, receivedAt, type });
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = null;
+    renderQueue(); renderLanes(); renderFairness(); renderMap();
+    const done = pendingShown.splice(0);
+    // after this frame is painted
+    requestAnimationFrame(() => {
+      const now = performance.now();
+      for (const p of done) window.__tandem.shown.push({ seq: p.seq, type: p.type, ms: now - p.receivedAt });
+    });
+  });
+}
+
+// ------------------------------------------------------------------ data
+
+async function refreshJob(id) {
+  const job = await S.api.get(`/v1/jobs/${id}`);
+  const known = S.jobs.get(id);
+  if (!known || known.last_seq <= job.last_seq) S.jobs.set(id, job);
+}
+let peopleTimer = null;
+let peoplePromise = null;
+function refreshPeople() {
+  // A burst of shift events makes one fetch.
+  if (!peoplePromise) {
+    peoplePromise = new Promise((resolve) => {
+      peopleTimer = setTimeout(async () => {
+        peoplePromise = null;
+        try {
+          const [couriers, ledger] = await Promise.all([S.api.get("/v1/couriers"), S.api.get("/v1/ledger")]);
+          S.couriers = couriers.couriers; S.ledger = ledger;
+        } finally { resolve(); }
+      }, 150);
+    });
+  }
+  return peoplePromise;
+}
+let planPromise = null;
+function refreshPlan() {
+  if (!planPromise) {
+    planPromise = new Promise((resolve) => setTimeout(async () => {
+      planPromise = null;
+      try { S.plan = await S.api.get("/v1/plan"); } catch (e) { if (!(e instanceof ApiError)) throw e; } finally { resolve(); }
+    }, 250));
+  }
+  return planPromise;
+}
+
+async function onEvent(message, receivedAt) {
+  const event = message.data;
+  const work = [];
+  if (event.payload.job_id) work.push(refreshJob(event.payload.job_id));
+  if (event.type === "ProposalMade") work.push(refreshPlan());
+  if (COURIER_EVENTS.has(event.type)) work.push(refreshPeople());
+  try { await Promise.all(work); } catch (e) { console.error(e); }
+  render(message.seq, receivedAt, event.type);
+}
+
+// ------------------------------------------------------------------ decisions
+
+function conflictText(error) {
+  return t("conflict", { who: error.body.by_name || error.body.by || "?", act: error.body.last_act || "" });
+}
+
+async function decide(jobId, body) {
+  const job = S.jobs.get(jobId);
+  try {
+    await S.api.post(`/v1/jobs/${jobId}/decisions`, { ...body, expected_seq: job?.last_seq });
+    await refreshJob(jobId);
+    render();
+    return true;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 409 && e.body.code === "conflict") {
+      toast(conflictText(e));
+      await refreshJob(jobId); render();
+      return false;
+    }
+    throw e;
+  }
+}
+
+async function accept(jobId) {
+  try { await decide(jobId, { action: "accept" }); } catch (e) { toast(e.message); }
+}
+
+async function unassign(jobId) {
+  try { await decide(jobId, { action: "unassign" }); } catch (e) { toast(e.message); }
+}
+
+async function acceptAllVisible() {
+  const ids = visibleOpenJobs().filter((j) => j.state === "proposed").map((j) => j.id);
+  if (!ids.length) { toast(t("nothing_visible")); return; }
+  const result = await S.api.post("/v1/decisions/accept-all", { jobs: ids });
+  await Promise.all(ids.map(refreshJob));
+  render();
+  toast(t("accepted_n", { n: result.accepted }));
+}
+
+async function showCost(jobId, courierId) {
+  const cost = $("#decide-cost");
+  cost.textContent = t("cost_loading");
+  try {
+    const report = await S.api.get(`/v1/jobs/${jobId}/override-cost?courier_id=${encodeURIComponent(courierId)}`);
+    if ($("#decide-courier").value !== courierId) return;
+    cost.textContent = report.summary;
+    $("#decide-force-row").hidden = !(report.breaks || []).length;
+  } catch (e) { cost.textContent = e.message; }
+}
+
+function openDecide(jobId, courierId) {
+  const job = S.jobs.get(jobId);
+  if (!job) return;
+  const moving = ACTIVE.has(job.state);
+  S.dialog = { jobId, action: moving ? "reassign" : "override" };
+  $("#decide-title").textContent = moving ? t("reassign_title") : t("override_title");
+  $("#decide-job").textContent = `${job.request.pickup.address} → ${job.request.dropoff.address}`;
+  const options = S.couriers.filter((c) => c.id !== job.courier_id);
+  $("#decide-courier").innerHTML = options.map((c) => `<option value="${c.id}">${esc(c.display_name)} (${esc(c.vehicle.kind.replace(/_/g, " "))})</option>`).join("");
+  const preset = courierId && options.some((c) => c.id === courierId) ? courierId : options.find((c) => c.id !== job.proposal?.courier_id)?.id;
+  if (preset) $("#decide-courier").value = preset;
+  $("#decide-reason").value = "";
+  $("#decide-force").checked = false;
+  $("#decide-force-row").hidden = true;
+  $("#decide-error").textContent = "";
+  $("#decide-dialog").showModal();
+  showCost(jobId, $("#decide-courier").value);
+}
+
+async function confirmDecide(event) {
+  event.preventDefault();
+  const { jobId, action } = S.dialog;
+  try {
+    const ok = await decide(jobId, {
+      action, courier_id: $("#decide-courier").value, reason: $("#decide-reason").value,
+      force: $("#decide-force").checked,
+    });
+    $("#decide-dialog").close();
+    if (ok) refreshPeople().then(() => render());
+  } catch (e) {
+    $("#decide-error").textContent = e.message;
+    if (e instanceof ApiError && e.body.code === "physical_limit") $("#decide-force-row").hidden = false;
+  }
+}
+
+// ------------------------------------------------------------------ selection, keys, drag
+
+async function select(jobId, { focusMap = true } = {}) {
+  S.selected = jobId;
+  render();
+  requestAnimationFrame(() => {
+    const row = document.querySelector(`.job[data-job-id="${jobId}"]`);
+    row?.scrollIntoView({ block: "nearest" });
+    row?.focus({ preventScroll: true });
+  });
+  const job = S.jobs.get(jobId);
+  if (S.map && job) {
+    if (focusMap) S.map.focus(job);
+    try { S.map.setPath(await S.api.get(`/v1/jobs/${jobId}/path`)); } catch { S.map.setPath(null); }
+  }
+}
+
+function moveSelection(step) {
+  const jobs = visibleOpenJobs();
+  if (!jobs.length) return;
+  const i = jobs.findIndex((j) => j.id === S.selected);
+  const next = jobs[Math.max(0, Math.min(jobs.length - 1, i < 0 ? 0 : i + step))];
+  select(next.id);
+}
+
+function onKey(e) {
+  if (e.target.closest("input, select, textarea, dialog")) return;
+  if (e.key === "j" || e.key === "ArrowDown") { moveSelection(1); e.preventDefault(); }
+  else if (e.key === "k" || e.key === "ArrowUp") { moveSelection(-1); e.preventDefault(); }
+  else if (e.key === "A" && e.shiftKey) { acceptAllVisible(); }
+  else if (e.key === "a" && S.selected) { accept(S.selected); }
+  else if (e.key === "o" && S.selected) { openDecide(S.selected); }
+  else if (e.key === "u" && S.selected) { unassign(S.selected); }
+  else if (e.key === "/") { $("#filter").focus(); e.preventDefault(); }
+  else if (e.key === "?") { $("#help-dialog").showModal(); }
+}
+
+function wire() {
+  $("#jobs").addEventListener("click", (e) => {
+    const row = e.target.closest(".job");
+    if (!row) return;
+    const act = e.target.closest("button")?.dataset.act;
+    if (act === "accept") accept(row.dataset.jobId);
+    else if (act === "override") openDecide(row.dataset.jobId);
+    else select(row.dataset.jobId);
+  });
+  $("#lanes").addEventListener("click", (e) => {
+    const chip = e.target.closest(".chip");
+    if (chip) select(chip.dataset.jobId);
+  });
+  document.addEventListener("dragstart", (e) => {
+    const item = e.target.closest?.("[data-job-id]");
+    if (item) e.dataTransfer.setData("text/plain", item.dataset.jobId);
+  });
+  $("#lanes").addEventListener("dragover", (e) => {
+    const lane = e.target.closest(".lane");
+    if (!lane) return;
+    e.preventDefault();
+    document.querySelectorAll(".lane.drop-target").forEach((l) => l.classList.remove("drop-target"));
+    lane.classList.add("drop-target");
+  });
+  $("#lanes").addEventListener("drop", (e) => {
+    const lane = e.target.closest(".lane");
+    document.querySelectorAll(".lane.drop-target").forEach((l) => l.classList.remove("drop-target"));
+    const jobId = e.dataTransfer.getData("text/plain");
+    if (lane && jobId) { e.preventDefault(); openDecide(jobId, lane.dataset.courierId); }
+  });
+  $("#filter").addEventListener("input", (e) => { S.filter = e.target.value; render(); });
+  $("#accept-all").addEventListener("click", acceptAllVisible);
+  $("#plan-now").addEventListener("click", async () => { await S.api.post("/v1/planning/rounds"); toast(t("planning_asked")); });
+  $("#decide-form").addEventListener("submit", confirmDecide);
+  $("#decide-cancel").addEventListener("click", () => $("#decide-dialog").close());
+  $("#decide-courier").addEventListener("change", (e) => showCost(S.dialog.jobId, e.target.value));
+  $("#help-button").addEventListener("click", () => $("#help-dialog").showModal());
+  $("#logout").addEventListener("click", async () => {
+    try { await S.api.post("/v1/auth/logout"); } catch { /* already gone */ }
+    sessionStorage.removeItem("tandem.session");
+    location.reload();
+  });
+  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); render(); setConnection(S.connection); });
+  document.addEventListener("keydown", onKey);
+}
+
+function setConnection(state) {
+  S.connection = state;
+  const el = $("#connection");
+  el.dataset.state = state;
+  el.textContent = t(state);
+}
+
+// ------------------------------------------------------------------ start
+
+async function start(session) {
+  S.api = new Api(session.token);
+  const state = await S.api.get("/v1/console/state");
+  S.coop = state.cooperative;
+  S.heavy = state.heavy_threshold_kg;
+  S.couriers = state.couriers;
+  S.ledger = state.ledger;
+  S.plan = state.plan;
+  S.jobs = new Map(state.jobs.map((j) => [j.id, j]));
+  $("#coop-name").textContent = S.coop.name;
+  $("#login").hidden = true;
+  $("#app").hidden = false;
+  $("#logout").hidden = false;
+  try {
+    S.map = new JobMap($("#map"), { tileUrl: state.map.tile_url, bounds: state.map.bounds, onSelect: (id) => select(id, { focusMap: false }) });
+    if (!state.map.tile_url) S.api.get("/v1/city/streets").then((g) => S.map.setStreets(g));
+  } catch (e) {
+    S.map = null;
+    $("#map-note").textContent = t("map_unavailable");
+    $("#map-note").hidden = false;
+  }
+  render();
+  setConnection("reconnecting");
+  S.socket = new LiveSocket({
+    path: "/v1/console/ws", token: session.token, lastSeq: state.last_seq,
+    onEvent: (message, at) => onEvent(message, at), onState: setConnection,
+  });
+  window.__tandem.ready = true;
+}
+
+async function login(e) {
+  e.preventDefault();
+  const form = new FormData(e.target);
+  try {
+    const answer = await new Api(null).post("/v1/auth/login", Object.fromEntries(form.entries()));
+    if (answer.role !== "dispatcher") throw new Error(t("login_failed"));
+    const session = { token: answer.token, cooperative_id: answer.cooperative_id };
+    sessionStorage.setItem("tandem.session", JSON.stringify(session));
+    await start(session);
+  } catch (err) {
+    $("#login-error").textContent = err instanceof ApiError && err.status === 401 ? t("login_failed") : err.message;
+  }
+}
+
+function main() {
+  $("#lang").value = language();
+  setLanguage(language());
+  translatePage();
+  setConnection("offline");
+  wire();
+  $("#login").addEventListener("submit", login);
+  const saved = sessionStorage.getItem("tandem.session");
+  if (saved) start(JSON.parse(saved)).catch(() => { sessionStorage.removeItem("tandem.session"); $("#login").hidden = false; });
+  else $("#login").hidden = false;
+}
+
+main();

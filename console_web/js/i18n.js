@@ -1,0 +1,78 @@
+// Interface text in English and French. Reasons written by the planner stay as the server wrote them.
+const TEXT = {
+  en: {
+    language: "Language", shortcuts: "Shortcuts", log_out: "Log out", log_in_title: "Dispatcher log-in",
+    cooperative_id: "Cooperative id", login: "Login", password: "Password", log_in: "Log in",
+    open_jobs: "Open jobs", filter: "Filter by address or id", accept_all_visible: "Accept all visible",
+    plan_now: "Ask for proposals", couriers_day: "Couriers' day",
+    rotation_note: "(today's rotation: a neutral order, never a ranking)", fairness: "Fairness: the same view couriers see",
+    courier: "Courier", worked: "Worked", shift: "Shift", heavy_kg: "Heavy kg carried",
+    give_to: "Give to", reason: "Reason (optional unless forced)", force: "Do it anyway (breaks a physical limit)",
+    cancel: "Cancel", confirm: "Confirm", close: "Close",
+    key_next: "next job", key_prev: "previous job", key_accept: "accept the proposal", key_override: "give to another courier",
+    key_unassign: "take back (unassign)", key_accept_all: "accept all visible proposals", key_filter: "filter the list",
+    live: "live", reconnecting: "reconnecting…", offline: "offline",
+    accept: "Accept", override: "Override", reassign: "Reassign", unassign: "Unassign",
+    proposal: "Proposal", no_proposal: "No proposal yet", eta_pickup: "pickup ~{t}", eta_dropoff: "drop-off ~{t}",
+    extra: "+{m} min for {name}", override_title: "Give the job to another courier", reassign_title: "Move the job to another courier",
+    cost_loading: "Working out what it costs…", on_shift: "on shift", paused: "on a pause", off_shift: "off shift",
+    shift_end: "until {t}", declined: "declined: {reason}", fairness_weight: "Fairness weight set by the members: {w}",
+    conflict: "{who} already acted on this job ({act}). The list shows it as it is now.",
+    accepted_n: "{n} proposals accepted", nothing_visible: "No proposal to accept in the visible list",
+    map_unavailable: "The map needs WebGL, which this browser does not offer; everything else works.",
+    state_requested: "requested", state_proposed: "proposed", state_declined: "declined", state_unassigned: "unassigned",
+    state_assigned: "assigned", state_acknowledged: "acknowledged", state_picked_up: "picked up", state_delivered: "delivered",
+    state_failed: "failed", state_cancelled: "cancelled", load: "load {kg} / {cap} kg", done: "done",
+    planning_asked: "Planning round asked", login_failed: "Unknown login or wrong password",
+  },
+  fr: {
+    language: "Langue", shortcuts: "Raccourcis", log_out: "Se déconnecter", log_in_title: "Connexion dispatch",
+    cooperative_id: "Identifiant de la coopérative", login: "Identifiant", password: "Mot de passe", log_in: "Se connecter",
+    open_jobs: "Courses ouvertes", filter: "Filtrer par adresse ou identifiant", accept_all_visible: "Tout accepter (visibles)",
+    plan_now: "Demander des propositions", couriers_day: "Journée des coursier·es",
+    rotation_note: "(rotation du jour : un ordre neutre, jamais un classement)", fairness: "Équité : la même vue que les coursier·es",
+    courier: "Coursier·e", worked: "Travaillé", shift: "Service", heavy_kg: "Kg lourds portés",
+    give_to: "Confier à", reason: "Raison (facultative sauf si forcé)", force: "Le faire quand même (dépasse une limite physique)",
+    cancel: "Annuler", confirm: "Confirmer", close: "Fermer",
+    key_next: "course suivante", key_prev: "course précédente", key_accept: "accepter la proposition", key_override: "confier à quelqu'un d'autre",
+    key_unassign: "reprendre (désassigner)", key_accept_all: "accepter toutes les propositions visibles", key_filter: "filtrer la liste",
+    live: "en direct", reconnecting: "reconnexion…", offline: "hors ligne",
+    accept: "Accepter", override: "Confier à…", reassign: "Réassigner", unassign: "Reprendre",
+    proposal: "Proposition", no_proposal: "Pas encore de proposition", eta_pickup: "retrait ~{t}", eta_dropoff: "livraison ~{t}",
+    extra: "+{m} min pour {name}", override_title: "Confier la course à quelqu'un d'autre", reassign_title: "Déplacer la course",
+    cost_loading: "Calcul du coût…", on_shift: "en service", paused: "en pause", off_shift: "hors service",
+    shift_end: "jusqu'à {t}", declined: "a refusé : {reason}", fairness_weight: "Poids de l'équité fixé par les membres : {w}",
+    conflict: "{who} a déjà agi sur cette course ({act}). La liste la montre telle qu'elle est.",
+    accepted_n: "{n} propositions acceptées", nothing_visible: "Aucune proposition à accepter dans la liste visible",
+    map_unavailable: "La carte demande WebGL, absent de ce navigateur ; tout le reste fonctionne.",
+    state_requested: "demandée", state_proposed: "proposée", state_declined: "refusée", state_unassigned: "reprise",
+    state_assigned: "assignée", state_acknowledged: "confirmée", state_picked_up: "retirée", state_delivered: "livrée",
+    state_failed: "échec", state_cancelled: "annulée", load: "charge {kg} / {cap} kg", done: "terminée",
+    planning_asked: "Tour de planification demandé", login_failed: "Identifiant inconnu ou mot de passe erroné",
+  },
+};
+
+let lang = localStorage.getItem("tandem.lang") || (navigator.language || "en").slice(0, 2);
+if (!TEXT[lang]) lang = "en";
+
+export function t(key, vars = {}) {
+  const text = TEXT[lang][key] ?? TEXT.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+}
+
+export function language() { return lang; }
+
+export function setLanguage(next) {
+  lang = TEXT[next] ? next : "en";
+  localStorage.setItem("tandem.lang", lang);
+  document.documentElement.lang = lang;
+  translatePage();
+}
+
+export function translatePage() {
+  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
+    el.setAttribute("aria-label", t(el.dataset.i18nPlaceholder));
+  });
+}
