@@ -315,6 +315,16 @@ def planning_round(
 
 def _explanation(plan: Plan, ctx: PlanningContext, job_id: str, courier: str) -> dict[str, Any]:
     data: dict[str, Any] = plan.explanations[job_id].to_json() if job_id in plan.explanations else {}
+    # The planner knows couriers by id; a dispatcher reads names.
+    names = {cid: record.display_name for cid, record in ctx.couriers.items()}
+    reasons = []
+    for reason in data.get("reasons", []):
+        text = str(reason)
+        for cid, name in names.items():
+            text = text.replace(cid, name)
+        reasons.append(text)
+    if reasons:
+        data["reasons"] = reasons
     for t in plan.routes[courier].stops:
         if t.shipment == job_id:
             data[f"{t.kind.value}_eta"] = ctx.at(t.start).isoformat()

@@ -23,7 +23,7 @@ function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 function hhmm(iso) {
-  return iso ? new Date(iso).toLocaleTimeString(language(), { hour: "2-digit", minute: "2-digit" }) : "–";
+  return iso ? new Date(iso).toLocaleTimeString(language(), { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }) : "–";
 }
 function courierName(id) { return S.couriers.find((c) => c.id === id)?.display_name || "?"; }
 function toast(text) {
@@ -89,7 +89,14 @@ function renderLanes() {
     `<span style="left:${(100 * h) / LANE_HOURS}%">${hhmm(new Date(start + h * 3600e3).toISOString())}</span>`).join("");
   const routes = S.plan?.routes || {};
   const lanes = S.couriers.map((c) => {
-    const stops = routes[c.id] || [];
+    // Only stops of jobs still proposed to, or still in the hands of, this courier: a plan ages
+    // as people decide, and the lane must not show a job where it no longer is.
+    const stops = (routes[c.id] || []).filter((s) => {
+      const job = S.jobs.get(s.job_id);
+      if (!job) return false;
+      if (ACTIVE.has(job.state)) return job.courier_id === c.id;
+      return OPEN.has(job.state) && job.proposal?.courier_id === c.id;
+    });
     const maxLoad = Math.max(0, ...stops.map((s) => s.load_kg_after));
     const track = stops.map((s) => {
       const left = Math.min(98, Math.max(0, (100 * (new Date(s.eta) - start)) / span));

@@ -101,12 +101,12 @@ class World:
     other_coop: dict[str, Any] = field(default_factory=dict)
 
 
-def make_world(database_url: str, name: str = "Pyörä Osuuskunta") -> World:
+def make_world(database_url: str, name: str = "Pyörä Osuuskunta", riders: tuple[tuple[str, str], ...] = ()) -> World:
     store = Store.open(database_url)
     try:
         coop = store.create_cooperative(name, fairness_weight=0.5)
         couriers = {}
-        for display, kind in (("Aino", "bike"), ("Veera", "cargo_bike")):
+        for display, kind in (("Aino", "bike"), ("Veera", "cargo_bike"), *riders):
             c = store.add_courier(coop.id, display, Vehicle.of_kind(kind))
             login = f"{display.lower()}-{coop.id[:6]}"
             couriers[display] = (c.id, login, set_courier_login(store, coop.id, c.id, login))

@@ -1,0 +1,53 @@
+"""Debian's Chromium driven by Playwright's Python package: launched by path, never downloaded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("TANDEM_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+@contextmanager
+def browser(viewport: tuple[int, int] = (1400, 900)) -> Iterator[Page]:
+    required = os.environ.get("TANDEM_REQUIRE_BROWSER") == "1"
+    path = chromium_path()
+    if path is None:
+        if required:
+            pytest.fail("TANDEM_REQUIRE_BROWSER=1 but no Chromium: apt-get install chromium chromium-driver")
+        pytest.skip("browser tests skipped: install Debian's chromium (the CI script does)")
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=path,
+            headless=True,
+            args=["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
+        )
+        context = b.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            b.close()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

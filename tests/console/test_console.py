@@ -1,0 +1,149 @@
+"""The dispatcher's console in a real browser against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.harness import Server, Socket, World, delivery_body, event_type, login, make_world
+from tests.console.browser import browser, shot
+
+RIDERS = (("Ilmari", "cargo_bike"),)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Server, World]]:
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world = make_world(url, riders=RIDERS)
+    server = Server(url, planning_budget_s="0.5").start()
+    try:
+        yield server, world
+    finally:
+        server.stop()
+
+
+def log_in(page: Any, server: Server, world: World) -> None:
+    page.goto(f"{server.url}/console/")
+    page.fill("input[name=cooperative_id]", world.coop_id)
+    page.fill("input[name=login]", world.dispatcher_login)
+    page.fill("input[name=password]", world.dispatcher_password)
+    page.click("#login button[type=submit]")
+    page.wait_for_function("window.__tandem && window.__tandem.ready")
+    page.wait_for_selector("#connection[data-state=live]")
+
+
+class Couriers:
+    """The test couriers' sockets, run on an event loop in a thread beside the browser."""
+
+    def __init__(self, server: Server, world: World) -> None:
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.server, self.world = server, world
+        self.sockets: dict[str, Socket] = {}
+
+    def run(self, coro: Any, timeout: float = 60) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def connect_all(self) -> None:
+        async def go() -> None:
+            for name, (cid, user, password) in self.world.couriers.items():
+                token = login(self.server.url, self.world.coop_id, user, password)
+                sock = await Socket.open(f"{self.server.ws_url}/v1/courier/ws", token)
+                assert (await sock.act("shift_start", f"start-{name}"))["type"] == "result"
+                self.sockets[cid] = sock
+
+        self.run(go())
+
+    def close(self) -> None:
+        async def go() -> None:
+            for s in self.sockets.values():
+                await s.close()
+
+        self.run(go())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def test_a_delivery_from_request_to_done_on_the_console(served: tuple[Server, World]) -> None:
+    server, world = served
+    couriers = Couriers(server, world)
+    couriers.connect_all()
+    try:
+        with browser() as page:
+            log_in(page, server, world)
+            shot(page, "01-logged-in")
+            body = delivery_body(weight_kg=30.0)  # heavy: only the cargo bikes can take it
+            body["parcels"][0]["volume_l"] = 40
+            r = httpx.post(
+                f"{server.url}/v1/deliveries", json=body, headers={"Authorization": f"Bearer {world.client_key}"}
+            )
+            assert r.status_code == 201, r.text
+            job = r.json()["id"]
+            row = f".job[data-job-id='{job}'][data-state='proposed']"
+            page.wait_for_selector(row, timeout=60_000)  # no reload: it came over the socket
+            shot(page, "02-proposal-appears")
+            proposed_name = page.inner_text(f"{row} .proposal").split(":", 1)[1].split("·")[0].strip()
+            cargo = {n: world.couriers[n][0] for n in ("Veera", "Ilmari")}
+            assert proposed_name in cargo
+            other_name = next(n for n in cargo if n != proposed_name)
+            other = cargo[other_name]
+
+            page.click(f"{row} button[data-act=override]")
+            page.select_option("#decide-courier", other)
+            page.wait_for_function(
+                "(() => { const t = document.querySelector('#decide-cost').textContent; return t.includes('min'); })()"
+            )
+            assert other_name in page.inner_text("#decide-cost")  # the cost is shown before confirming
+            shot(page, "03-override-cost")
+            page.fill("#decide-reason", "Ilmari knows the back door")
+            page.click("#decide-confirm")
+
+            sock = couriers.sockets[other]
+            got = couriers.run(sock.until(lambda m: event_type(m) == "JobOverridden"))
+            assert got["data"]["job"]["id"] == job
+            page.wait_for_selector(f".lane[data-courier-id='{other}'] .chip[data-job-id='{job}']")
+            heavy_before = page.inner_text(f"#fairness tr[data-courier-id='{other}'] .heavy")
+            shot(page, "04-overridden")
+            for step in ("acknowledge", "picked_up", "delivered"):
+                assert couriers.run(sock.act(step, f"{step}-x", job_id=job))["type"] == "result"
+            page.wait_for_selector(f".lane[data-courier-id='{other}'] .chip.delivered[data-job-id='{job}']")
+            heavy_cell = f"#fairness tr[data-courier-id='{other}'] .heavy"
+            page.wait_for_function(f"document.querySelector(\"{heavy_cell}\").textContent.trim() === '30'")
+            assert heavy_before.strip() == "0"
+            assert page.locator(f".job[data-job-id='{job}']").count() == 0  # out of the open queue
+            shot(page, "05-done-and-fairness-moved")
+    finally:
+        couriers.close()
+
+
+def test_lanes_keep_the_rotation_and_offer_no_sort(served: tuple[Server, World]) -> None:
+    server, world = served
+    desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+    order = [
+        c["id"]
+        for c in httpx.get(f"{server.url}/v1/couriers", headers={"Authorization": f"Bearer {desk}"}).json()["couriers"]
+    ]
+    with browser() as page:
+        log_in(page, server, world)
+        lanes = page.eval_on_selector_all(".lane", "els => els.map(e => e.dataset.courierId)")
+        assert lanes == order
+        fairness = page.eval_on_selector_all("#fairness tbody tr", "els => els.map(e => e.dataset.courierId)")
+        assert fairness == order
+        # nothing to sort by: no sortable headers, no control in the lanes or the fairness panel
+        assert page.locator("[aria-sort]").count() == 0
+        for panel in ("#lanes-panel", "#fairness-panel"):
+            assert page.locator(f"{panel} button, {panel} select, {panel} input").count() == 0
+        text = page.inner_text("body").lower()
+        assert not re.search(r"\b(score|rating|rank|fastest|acceptance rate)\b", text.replace("never a ranking", ""))
+        page.reload()
+        page.wait_for_function("window.__tandem && window.__tandem.ready")
+        assert page.eval_on_selector_all(".lane", "els => els.map(e => e.dataset.courierId)") == order
+        page.select_option("#lang", "fr")
+        assert "Courses ouvertes" in page.inner_text("#queue-title")
+        shot(page, "06-lanes-in-french")
