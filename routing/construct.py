@@ -25,8 +25,13 @@ The translation is an *approximation* that errs on the safe side where it must:
   3 of 8 lr2/lrc2 instances at 1 s, measured); when PyVRP's best plan still has routes that
   break a limit (some jobs cannot all fit), only its feasible routes are handed on and OR-Tools
   inserts the other jobs itself;
-- soft windows are made hard, which only makes PyVRP's routes stricter than needed; fairness
-  is not modelled here at all (OR-Tools adds it while improving).
+- soft windows are made hard, which only makes PyVRP's routes stricter than needed;
+- fairness (``fairness_weight`` > 0) is PyVRP's overtime: past each courier's fair share of the
+  new work (:func:`routing.fairness.work_targets`) every second costs the weight, the form of
+  the solver's soft bound on worked time (heavy loads are left to OR-Tools). On bench_city's
+  days at 5 s this gave less riding at a Gini within the target than OR-Tools' capped
+  balanced start (200 jobs / 30 couriers: 958 against 1056 riding minutes, Gini 0.055
+  against 0.173).
 
 What cannot be approximated safely, the constructor refuses (it returns ``None`` with the
 reason), and the solver builds its own first solution as before: locks that must keep their
@@ -40,12 +45,14 @@ import time
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from routing.evaluate import RouteStop, StopKind
+from routing.fairness import work_targets
 from routing.problem import Courier, Problem
 
 try:
@@ -55,6 +62,12 @@ try:
 except ImportError:  # pragma: no cover - pyvroom is a main dependency; without it PyVRP starts alone
     vroom = None
 
+#: Share of the constructor's budget VROOM may take for PyVRP's start. Its timeout does not
+#: stop its construction heuristics, so VROOM only runs when its expected time fits:
+VROOM_SHARE = 0.25
+#: ... about this many seconds x jobs^2 x couriers, at level 0 on one core (measured: Li & Lim's
+#: 50 jobs and 25 vehicles 0.02-0.1 s; bench_city's 50/10 0.09 s, 200/30 2.5 s, 500/60 22 s).
+VROOM_S_PER_JOB2_COURIER = 2e-6
 #: Above this many load dimensions (2 + length classes + couriers owning locked or on-board
 #: jobs) PyVRP's search slows down more than the warm start is worth; the solver goes alone.
 MAX_DIMENSIONS = 12
@@ -80,6 +93,7 @@ def construct(
     planning_load_share: float = 1.0,
     seed: int = 1,
     use_vroom: bool = True,
+    balance: bool = True,
 ) -> Construction:
     """Solve an approximation of ``problem`` with PyVRP for ``time_budget_s``; never raises.
 
@@ -97,16 +111,18 @@ def construct(
         from pyvrp.stop import MaxRuntime
     except ImportError:  # pragma: no cover - pyvrp is a main dependency
         return Construction(None, "pyvrp is not installed", 0.0)
-    translation = _Translation(problem, excluded, vehicle_fixed_cost_s, planning_load_share)
+    translation = _Translation(problem, excluded, vehicle_fixed_cost_s, planning_load_share, balance)
     if translation.skip is not None:
         return Construction(None, translation.skip, time.perf_counter() - started)
     if not translation.jobs:
         return Construction({c.id: [] for c in problem.couriers}, "ok", time.perf_counter() - started)
     data = translation.data()
     initial, vroom_s = None, time.perf_counter()
-    if use_vroom and vroom is not None:
+    vroom_budget = VROOM_SHARE * time_budget_s
+    expected = VROOM_S_PER_JOB2_COURIER * len(translation.jobs) ** 2 * len(problem.couriers)
+    if use_vroom and vroom is not None and expected <= vroom_budget:
         try:
-            initial = translation.vroom_start(data)
+            initial = translation.vroom_start(data, vroom_budget)
         except Exception:  # a failed seed only means that PyVRP starts on its own
             initial = None
     vroom_s = time.perf_counter() - vroom_s
@@ -157,8 +173,11 @@ class _Job:
 class _Translation:
     """Problem -> ProblemData, and PyVRP routes -> courier routes."""
 
-    def __init__(self, problem: Problem, excluded: Collection[str], fixed_cost: int, load_share: float) -> None:
+    def __init__(
+        self, problem: Problem, excluded: Collection[str], fixed_cost: int, load_share: float, balance: bool
+    ) -> None:
         self.problem, self.fixed_cost, self.load_share = problem, fixed_cost, load_share
+        self.balance = balance and problem.fairness_weight > 0
         self.skip: str | None = None
         on_board = {s: c.id for c in problem.couriers for s in c.on_board}
         locked = {lock.shipment: lock.courier for lock in problem.locks}
@@ -249,6 +268,10 @@ class _Translation:
         depots.append(Depot(location=anywhere))
 
         # Couriers alike in every respect PyVRP sees share a vehicle type (fewer symmetric choices).
+        # Fairness: a soft bound on each courier's route duration at their fair share of the new
+        # work (PyVRP's overtime), like the solver's soft bound on worked time. It counts waiting
+        # too, which the solver's does not: an approximation the solver corrects afterwards.
+        targets = work_targets(p, [j.shipment for j in self.jobs]) if self.balance else []
         self.types: list[list[Courier]] = []
         self.type_of: list[int] = []  #: each courier's vehicle type
         types: list[Any] = []
@@ -256,7 +279,8 @@ class _Translation:
         for v, c in enumerate(couriers):
             start = max(c.shift_start, p.now)
             capacity = [dim[1][v] for dim in self.dims]
-            signature = (courier_profile[v], c.start, c.end, start, c.shift_end, tuple(capacity))
+            target = round(targets[v]) if targets else None
+            signature = (courier_profile[v], c.start, c.end, start, c.shift_end, tuple(capacity), target)
             self.type_of.append(signatures.get(signature, len(self.types)))
             if signature in signatures:
                 t = signatures[signature]
@@ -265,19 +289,18 @@ class _Translation:
                 continue
             signatures[signature] = len(self.types)
             self.types.append([c])
-            types.append(
-                VehicleType(
-                    num_available=1,
-                    capacity=capacity,
-                    start_depot=depot[c.start],
-                    end_depot=open_end if c.end is None else depot[c.end],
-                    fixed_cost=self.fixed_cost,
-                    tw_early=start,
-                    tw_late=max(c.shift_end, p.now),
-                    unit_distance_cost=1,
-                    profile=courier_profile[v],
-                )
+            vehicle_type = VehicleType(
+                num_available=1,
+                capacity=capacity,
+                start_depot=depot[c.start],
+                end_depot=open_end if c.end is None else depot[c.end],
+                fixed_cost=self.fixed_cost,
+                tw_early=start,
+                tw_late=max(c.shift_end, p.now),
+                unit_distance_cost=1,
+                profile=courier_profile[v],
             )
+            types.append(self._overtime(vehicle_type, target, max(c.shift_end, p.now) - start))
 
         clients, shipments = [], []
         self.client_jobs: list[str] = []
@@ -324,9 +347,16 @@ class _Translation:
             shipments=shipments,
         )
 
+    def _overtime(self, vehicle_type: Any, target: int | None, shift_s: int) -> Any:
+        """``vehicle_type`` with every second past ``target`` costing the fairness weight."""
+        if target is None:
+            return vehicle_type
+        weight = max(1, round(self.problem.fairness_weight))  # PyVRP costs are integers
+        return vehicle_type.replace(shift_duration=target, max_overtime=max(0, shift_s), unit_overtime_cost=weight)
+
     # -- a quick first plan from VROOM -----------------------------------------------------------
 
-    def vroom_start(self, data: Any) -> Any:
+    def vroom_start(self, data: Any, timeout_s: float) -> Any:
         """VROOM's plan at exploration level 0 as a PyVRP ``Solution`` (None if VROOM fails).
 
         PyVRP starts from a random solution repaired by local search; on tight windows that
@@ -397,7 +427,8 @@ class _Translation:
             problem.add_job(jobs)
         if shipments:
             problem.add_job(shipments)
-        frame = problem.solve(exploration_level=0, nb_threads=1).routes
+        timeout = timedelta(seconds=timeout_s)
+        frame = problem.solve(exploration_level=0, nb_threads=1, timeout=timeout).routes
         activities: dict[int, list[Any]] = {}
         for vehicle, kind, ident in zip(frame["vehicle_id"], frame["type"], frame["id"], strict=True):
             if kind == "pickup":

@@ -7,9 +7,13 @@ who can carry them. These are figures of the day's work, never of a person's mer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from routing.problem import Problem
 
 
 def gini(values: Sequence[float]) -> float:
@@ -56,3 +60,22 @@ def fair_share_targets(worked_s: Sequence[float], shift_s: Sequence[float], new_
             break
         active &= targets >= 0
     return [max(0.0, float(t)) for t in targets]
+
+
+def work_targets(problem: Problem, shipment_ids: Iterable[str]) -> list[float]:
+    """Each courier's fair share of the new work in ``shipment_ids``, in seconds (courier order).
+
+    The new work is estimated as each job's own ride (pickup to drop-off, with its weight, on the
+    first courier's profile) plus its handling; the rides between jobs depend on the plan and
+    are not known here. The solver and the constructor both balance towards these targets.
+    """
+    couriers = problem.couriers
+    if not couriers:
+        return []
+    travel = problem.travel[couriers[0].profile]
+    new_work = 0.0
+    for sid in shipment_ids:
+        s = problem.shipment(sid)
+        new_work += travel.leg_seconds(s.pickup, s.dropoff, s.weight_kg) + s.pickup_service_s + s.dropoff_service_s
+    shifts = [c.shift_length_s for c in couriers]
+    return fair_share_targets([c.worked_s_today for c in couriers], shifts, new_work)

@@ -189,3 +189,20 @@ def test_the_ortools_constructor_is_still_there() -> None:
     problem = Problem(couriers=(_courier("c", 0),), shipments=(_job("a", 1, 2),), travel=travel)  # type: ignore[arg-type]
     plan = solve(problem, SolverSettings(time_budget_s=0.2, constructor="ortools", explain=False))
     assert plan.solver["constructor"] == {"name": "ortools"} and not plan.unassigned
+
+
+def test_with_fairness_the_constructor_shares_the_work() -> None:
+    travel = _line(4)
+    couriers = (_courier("a", 0, end=0, shift_end=8 * 3600), _courier("b", 0, end=0, shift_end=8 * 3600))
+    # Long handling at places a kilometre apart: the work, not the riding, is what there is to share.
+    jobs = tuple(
+        _job(f"j{i}", p, d, pickup_service_s=1800, dropoff_service_s=1800)
+        for i, (p, d) in enumerate([(1, 2), (2, 3), (3, 2), (2, 1)])
+    )
+    problem = Problem(couriers=couriers, shipments=jobs, travel=travel)  # type: ignore[arg-type]
+    alone = construct(problem, time_budget_s=0.3)
+    assert alone.routes is not None and sorted(len(r) for r in alone.routes.values()) == [0, 8], "riding only"
+    fair = construct(replace(problem, fairness_weight=1.0), time_budget_s=0.3)
+    assert fair.routes is not None
+    check_routes(problem, fair.routes)
+    assert sorted(len(r) for r in fair.routes.values()) == [4, 4], "the fair share was not balanced"
