@@ -67,7 +67,7 @@ def job_json(job: JobView) -> dict[str, Any]:
 def couriers_json(svc: Services, coop_id: str, round_number: int = 0) -> list[dict[str, Any]]:
     """Every courier with their shift state, in today's neutral rotation (never by a figure)."""
     records = {c.id: c for c in svc.store.couriers(coop_id)}
-    status = svc.store.projection(coop_id).couriers
+    status = svc.store.courier_statuses(coop_id)
     order = rotation(records, _today(svc, coop_id), round_number)
     out = []
     for cid in order:

@@ -6,9 +6,10 @@ import { JobMap } from "./map.js";
 
 const OPEN = new Set(["requested", "proposed", "declined", "unassigned"]);
 const ACTIVE = new Set(["assigned", "acknowledged", "picked_up"]);
+// Events that change a courier's shift state, jobs in hand or ledger (an assignment does not:
+// work counts from the courier's acknowledgement).
 const COURIER_EVENTS = new Set(["ShiftStarted", "ShiftPaused", "ShiftResumed", "ShiftEnded", "CourierAcknowledged",
-  "PickedUp", "Delivered", "DeliveryFailed", "CourierDeclined", "ProposalAccepted", "JobOverridden", "JobReassigned",
-  "JobUnassigned", "JobCancelled"]);
+  "Delivered", "DeliveryFailed", "CourierDeclined", "JobUnassigned", "JobReassigned", "JobCancelled"]);
 const LANE_HOURS = 4;
 const $ = (sel) => document.querySelector(sel);
 
@@ -22,8 +23,15 @@ window.__tandem = { shown: [], ready: false };
 function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
+// One formatter per language: toLocaleTimeString builds a new one on every call, which cost
+// 150 ms per redraw of 200 jobs in bench_console.py.
+const clocks = new Map();
 function hhmm(iso) {
-  return iso ? new Date(iso).toLocaleTimeString(language(), { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }) : "–";
+  if (!iso) return "–";
+  if (!clocks.has(language())) {
+    clocks.set(language(), new Intl.DateTimeFormat(language(), { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }));
+  }
+  return clocks.get(language()).format(new Date(iso));
 }
 function courierName(id) { return S.couriers.find((c) => c.id === id)?.display_name || "?"; }
 function toast(text) {
@@ -42,6 +50,32 @@ function visibleOpenJobs() {
 }
 
 // ------------------------------------------------------------------ rendering
+
+// Replace only the rows whose markup changed, and keep the order: on a busy day one event
+// changes one row, and rebuilding hundreds of rows would make the page lag behind the socket.
+function patch(container, items, cache) {
+  const seen = new Set();
+  let previous = null;
+  for (const { key, html } of items) {
+    seen.add(key);
+    let entry = cache.get(key);
+    if (!entry || entry.html !== html) {
+      const template = document.createElement("template");
+      template.innerHTML = html.trim();
+      const el = template.content.firstElementChild;
+      if (entry) entry.el.replaceWith(el);
+      entry = { html, el };
+      cache.set(key, entry);
+    }
+    const expected = previous ? previous.nextElementSibling : container.firstElementChild;
+    if (expected !== entry.el) container.insertBefore(entry.el, expected);
+    previous = entry.el;
+  }
+  for (const [key, entry] of cache) {
+    if (!seen.has(key)) { entry.el.remove(); cache.delete(key); }
+  }
+}
+const rows = { jobs: new Map(), lanes: new Map(), fairness: new Map() };
 
 function flags(job) {
   const out = [];
@@ -79,16 +113,20 @@ function jobRow(job) {
 function renderQueue() {
   const jobs = visibleOpenJobs();
   $("#open-count").textContent = `(${jobs.length})`;
-  $("#jobs").innerHTML = jobs.map(jobRow).join("");
+  patch($("#jobs"), jobs.map((j) => ({ key: j.id, html: jobRow(j) })), rows.jobs);
 }
 
 function renderLanes() {
-  const start = Date.now();
+  const start = Math.floor(Date.now() / 300e3) * 300e3;  // steady for five minutes: lanes redraw only on change
   const span = LANE_HOURS * 3600e3;
   $("#timeline-axis").innerHTML = Array.from({ length: LANE_HOURS + 1 }, (_, h) =>
     `<span style="left:${(100 * h) / LANE_HOURS}%">${hhmm(new Date(start + h * 3600e3).toISOString())}</span>`).join("");
   const routes = S.plan?.routes || {};
-  const lanes = S.couriers.map((c) => {
+  const lanes = S.couriers.map((c) => ({ key: c.id, html: laneHtml(c, routes, start, span) }));
+  patch($("#lanes"), lanes, rows.lanes);
+}
+
+function laneHtml(c, routes, start, span) {
     // Only stops of jobs still proposed to, or still in the hands of, this courier: a plan ages
     // as people decide, and the lane must not show a job where it no longer is.
     const stops = (routes[c.id] || []).filter((s) => {
@@ -114,14 +152,15 @@ function renderLanes() {
       </div>
       <div class="track">${track}<div class="chips">${chips}</div></div>
     </div>`;
-  });
-  $("#lanes").innerHTML = lanes.join("");
 }
 
 function renderFairness() {
   if (!S.ledger) return;
   $("#fairness-weight").textContent = t("fairness_weight", { w: S.ledger.fairness_weight });
-  $("#fairness tbody").innerHTML = S.ledger.couriers.map((row) => {
+  patch($("#fairness tbody"), S.ledger.couriers.map((row) => ({ key: row.courier_id, html: fairnessRow(row) })), rows.fairness);
+}
+
+function fairnessRow(row) {
     const shift = row.planned_shift_minutes || row.shift_minutes;
     const share = shift > 0 ? Math.min(100, (100 * row.worked_minutes) / shift) : 0;
     return `<tr data-courier-id="${row.courier_id}">
@@ -129,13 +168,19 @@ function renderFairness() {
       <td class="bar-cell"><span class="worked">${row.worked_minutes.toFixed(1)}</span> min<div class="meter"><div style="width:${share}%"></div></div></td>
       <td>${shift.toFixed(0)} min</td>
       <td class="heavy">${row.heavy_kg.toFixed(0)}</td></tr>`;
-  }).join("");
 }
 
+// The map redraws at most once a second and only when what it shows changed: drawing it is the
+// costliest thing on the page (measured in benchmarks/bench_console.py), the lists come first.
+let mapTimer = null;
+let mapDrawn = "";
 function renderMap() {
-  if (!S.map) return;
+  if (!S.map || mapTimer) return;
+  mapTimer = setTimeout(() => { mapTimer = null; drawMap(); }, 1000);
+}
+
+function drawMap() {
   const jobs = [...S.jobs.values()].filter((j) => OPEN.has(j.state) || ACTIVE.has(j.state));
-  S.map.setJobs(jobs, S.selected);
   const colours = ["#0b5cad", "#8a4b00", "#17663a", "#6f42c1", "#a3151c", "#0a7d8c"];
   const lines = Object.entries(S.plan?.routes || {}).map(([cid, stops], i) => {
     const coordinates = stops.map((s) => {
@@ -146,22 +191,30 @@ function renderMap() {
       ? { type: "Feature", geometry: { type: "LineString", coordinates }, properties: { courier_id: cid, colour: colours[i % colours.length] } }
       : null;
   }).filter(Boolean);
+  const key = JSON.stringify([jobs.map((j) => [j.id, j.state]), S.selected, lines.map((l) => l.geometry.coordinates)]);
+  if (key === mapDrawn) return;
+  mapDrawn = key;
+  S.map.setJobs(jobs, S.selected);
   S.map.setRoutes(lines);
 }
 
 let frame = null;
 const pendingShown = [];
-function render(seq, receivedAt, type) {
-  if (seq != null) pendingShown.push({ seq, receivedAt, type });
+function render(seq, receivedAt, type, fetchMs) {
+  if (seq != null) pendingShown.push({ seq, receivedAt, type, fetchMs });
   if (frame) return;
   frame = requestAnimationFrame(() => {
     frame = null;
+    const drawStart = performance.now();
     renderQueue(); renderLanes(); renderFairness(); renderMap();
+    const drawMs = performance.now() - drawStart;
     const done = pendingShown.splice(0);
     // after this frame is painted
     requestAnimationFrame(() => {
       const now = performance.now();
-      for (const p of done) window.__tandem.shown.push({ seq: p.seq, type: p.type, ms: now - p.receivedAt });
+      for (const p of done) {
+        window.__tandem.shown.push({ seq: p.seq, type: p.type, ms: now - p.receivedAt, fetchMs: p.fetchMs, drawMs });
+      }
     });
   });
 }
@@ -173,22 +226,19 @@ async function refreshJob(id) {
   const known = S.jobs.get(id);
   if (!known || known.last_seq <= job.last_seq) S.jobs.set(id, job);
 }
-let peopleTimer = null;
-let peoplePromise = null;
+let peopleRun = null;
+let peopleAgain = false;
 function refreshPeople() {
-  // A burst of shift events makes one fetch.
-  if (!peoplePromise) {
-    peoplePromise = new Promise((resolve) => {
-      peopleTimer = setTimeout(async () => {
-        peoplePromise = null;
-        try {
-          const [couriers, ledger] = await Promise.all([S.api.get("/v1/couriers"), S.api.get("/v1/ledger")]);
-          S.couriers = couriers.couriers; S.ledger = ledger;
-        } finally { resolve(); }
-      }, 150);
-    });
-  }
-  return peoplePromise;
+  // One fetch at a time; events arriving meanwhile make exactly one more.
+  if (peopleRun) { peopleAgain = true; return peopleRun; }
+  peopleRun = (async () => {
+    do {
+      peopleAgain = false;
+      const [couriers, ledger] = await Promise.all([S.api.get("/v1/couriers"), S.api.get("/v1/ledger")]);
+      S.couriers = couriers.couriers; S.ledger = ledger;
+    } while (peopleAgain);
+  })().finally(() => { peopleRun = null; });
+  return peopleRun;
 }
 let planPromise = null;
 function refreshPlan() {
@@ -208,7 +258,7 @@ async function onEvent(message, receivedAt) {
   if (event.type === "ProposalMade") work.push(refreshPlan());
   if (COURIER_EVENTS.has(event.type)) work.push(refreshPeople());
   try { await Promise.all(work); } catch (e) { console.error(e); }
-  render(message.seq, receivedAt, event.type);
+  render(message.seq, receivedAt, event.type, performance.now() - receivedAt);
 }
 
 // ------------------------------------------------------------------ decisions
@@ -403,6 +453,7 @@ async function start(session) {
   $("#app").hidden = false;
   $("#logout").hidden = false;
   try {
+    if (new URLSearchParams(location.search).has("nomap")) throw new Error("map switched off");
     S.map = new JobMap($("#map"), { tileUrl: state.map.tile_url, bounds: state.map.bounds, onSelect: (id) => select(id, { focusMap: false }) });
     if (!state.map.tile_url) S.api.get("/v1/city/streets").then((g) => S.map.setStreets(g));
   } catch (e) {

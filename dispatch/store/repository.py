@@ -497,6 +497,14 @@ class Store:
             LedgerEntry(courier_id=r.courier_id, day=r.day, **{f: getattr(r, f) for f in _LEDGER_FIELDS}) for r in rows
         ]
 
+    def courier_statuses(self, coop_id: str) -> dict[str, CourierStatus]:
+        """Each courier's shift state and jobs in hand (without loading every job)."""
+        with self.engine.connect() as conn:
+            views = conn.execute(
+                select(CourierStatusRow.view).where(CourierStatusRow.cooperative_id == coop_id)
+            ).scalars()
+            return {s.courier_id: s for s in (CourierStatus.from_json(v) for v in views)}
+
     def projection(self, coop_id: str) -> Projection:
         """Every stored projection row of a cooperative (to compare with a fold of its log)."""
         coop = self.cooperative(coop_id)
