@@ -288,6 +288,29 @@ def admin_add_analyst(
     _add_member(Role.ANALYST, coop, name, login, database, as_json)
 
 
+@admin_app.command("courier-login")
+def admin_courier_login(
+    coop: CoopOption,
+    courier: Annotated[str, typer.Option("--courier", help="The courier's id (add-courier prints it).")],
+    login: LoginOption,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Give a courier a login for the phone page at /courier/ and print a password, once."""
+    from dispatch.store.access import set_courier_login
+
+    store = _store(database)
+    try:
+        secret = set_courier_login(store, coop, courier, login)
+    except DomainError as exc:
+        raise _fail(str(exc)) from None
+    _report(
+        as_json,
+        {"courier_id": courier, "cooperative_id": coop, "login": login, "password": secret},
+        f"courier login [bold]{login}[/] set\npassword (shown once): {secret}",
+    )
+
+
 def _read_json_list(path: Path, what: str) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text())

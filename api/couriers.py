@@ -9,19 +9,22 @@ event with a reason, and nothing about the courier is counted from it.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, WebSocket
+from fastapi import APIRouter, Depends, Response, WebSocket
 
 from api.auth import CourierUser
 from api.services import REPLAN_ON, Services, services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
-from dispatch.errors import DomainError, InvalidInput
+from dispatch.errors import DomainError, InvalidInput, NotFound
 from dispatch.events import Event, EventType
 from dispatch.lifecycle import ACTIVE_STATES
+from dispatch.projections import JobView
 from dispatch.store.access import Principal
+from routing.matrix import path_geojson, routable_graph
 
 router = APIRouter(prefix="/v1/courier", tags=["couriers"])
 Svc = Annotated[Services, Depends(services)]
@@ -161,9 +164,92 @@ async def courier_socket(ws: WebSocket) -> None:
     await serve(ws, svc, who, last_seq, render, handle)
 
 
+def _own_job(svc: Services, who: Principal, job_id: str) -> JobView:
+    job = svc.store.job(who.cooperative_id, job_id)
+    if job.courier_id != who.subject_id:
+        raise NotFound("job", job_id)  # another courier's job is none of this courier's business
+    return job
+
+
+@router.get("/jobs/{job_id}/path")
+async def my_job_path(job_id: str, who: CourierUser, svc: Svc) -> dict[str, Any]:
+    """The street path of one of my jobs, for my vehicle and the job's load (the next leg's map)."""
+
+    def compute() -> dict[str, Any]:
+        job = _own_job(svc, who, job_id)
+        profile = svc.store.courier(who.cooperative_id, who.subject_id).vehicle.kind.profile
+        request = job.request
+        return path_geojson(
+            routable_graph(svc.network, profile),
+            (request["pickup"]["lon"], request["pickup"]["lat"]),
+            (request["dropoff"]["lon"], request["dropoff"]["lat"]),
+            load_kg=job.weight_kg,
+        )
+
+    return await svc.run(compute)  # type: ignore[no-any-return]
+
+
+@router.get("/me/export")
+async def export_my_data(who: CourierUser, svc: Svc) -> Response:
+    """Everything Tandem holds about me: my record, every event that concerns me, my ledger."""
+
+    def gather() -> dict[str, Any]:
+        courier = svc.store.courier(who.cooperative_id, who.subject_id)
+        events: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            page = svc.store.events(who.cooperative_id, after_seq=after, limit=1000)
+            events.extend(event_json(e) for e in page if who.subject_id in _people(e))
+            if len(page) < 1000:
+                break
+            after = page[-1].seq
+        return {
+            "exported_at": datetime.now(UTC).isoformat(),
+            "courier": {
+                "id": courier.id,
+                "display_name": courier.display_name,
+                "contact": courier.contact,
+                "vehicle": courier.vehicle.kind.value,
+                "payload_kg": courier.vehicle.payload_kg,
+                "volume_l": courier.vehicle.volume_l,
+                "max_length_cm": courier.vehicle.max_length_cm,
+            },
+            "events": events,
+            "ledger": [e.to_json() for e in svc.store.ledger_of(who.cooperative_id, who.subject_id)],
+        }
+
+    data = await svc.run(gather)
+    return Response(
+        json.dumps(data, indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="tandem-my-data.json"'},
+    )
+
+
+def _people(event: Event) -> set[str]:
+    return {str(event.payload.get(k)) for k in ("courier_id", "previous_courier_id") if event.payload.get(k)} | (
+        {str(event.actor.id)} if event.actor.id else set()
+    )
+
+
 @router.get("/jobs")
 async def my_jobs(who: CourierUser, svc: Svc) -> dict[str, Any]:
     """The courier's jobs in hand (for a page that starts without a socket yet)."""
-    jobs = await svc.run(svc.store.jobs, who.cooperative_id, ACTIVE_STATES)
-    mine = [j for j in jobs if j.courier_id == who.subject_id]
-    return {"jobs": [await svc.run(job_for_courier, svc, who.cooperative_id, j.id) for j in mine]}
+
+    def gather() -> dict[str, Any]:
+        # The seq first: a socket opened with it then brings every change made after this read.
+        last_seq = svc.store.cooperative_last_seq(who.cooperative_id)
+        jobs = svc.store.jobs(who.cooperative_id, ACTIVE_STATES)
+        mine = [job_for_courier(svc, who.cooperative_id, j.id) for j in jobs if j.courier_id == who.subject_id]
+        status = svc.store.courier_statuses(who.cooperative_id).get(who.subject_id)
+        return {
+            "last_seq": last_seq,
+            "jobs": mine,
+            "shift": {
+                "on_shift": bool(status and status.on_shift),
+                "paused": bool(status and status.paused),
+                "planned_end": status.planned_end if status else None,
+            },
+        }
+
+    return await svc.run(gather)  # type: ignore[no-any-return]

@@ -29,3 +29,8 @@ def mount(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
         return RedirectResponse("/console/")
+
+    @app.get("/courier", include_in_schema=False)
+    async def courier_page() -> RedirectResponse:
+        """The couriers' phone page shares the console's scripts, so it lives beside them."""
+        return RedirectResponse("/console/courier/")

@@ -30,27 +30,43 @@ export class Api {
 // A socket that says hello with the last seq it saw and reconnects with back-off: the server
 // then sends every later event once, so nothing is lost and, with the seq check, nothing repeats.
 export class LiveSocket {
-  constructor({ path, token, lastSeq, onEvent, onState }) {
-    Object.assign(this, { path, token, lastSeq, onEvent, onState });
+  constructor({ path, token, lastSeq, onEvent, onState, onMessage = () => {} }) {
+    Object.assign(this, { path, token, lastSeq, onEvent, onState, onMessage });
     this.delay = 500;
     this.closed = false;
+    this.live = false;
     this.open();
   }
 
+  // Send when the server has welcomed us; false means "not now" (the caller keeps it queued).
+  send(message) {
+    if (!this.live || this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(message));
+    return true;
+  }
+
+  // The phone lost the network: stop trying until it is back (then resume from lastSeq).
+  pause() { this.paused = true; this.live = false; this.ws?.close(); this.onState("offline"); }
+
+  resume() { if (!this.paused) return; this.paused = false; this.delay = 500; this.open(); }
+
   open() {
+    if (this.paused || this.closed) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${location.host}${this.path}`);
     this.ws = ws;
     ws.onopen = () => ws.send(JSON.stringify({ type: "hello", token: this.token, last_seq: this.lastSeq }));
     ws.onmessage = (message) => {
       const data = JSON.parse(message.data);
-      if (data.type === "welcome") { this.delay = 500; this.onState("live"); return; }
-      if (data.type !== "event" || data.seq <= this.lastSeq) return;
+      if (data.type === "welcome") { this.delay = 500; this.live = true; this.onState("live"); this.onMessage(data); return; }
+      if (data.type !== "event") { this.onMessage(data); return; }
+      if (data.seq <= this.lastSeq) return;
       this.lastSeq = data.seq;
       this.onEvent(data, performance.now());
     };
     ws.onclose = () => {
-      if (this.closed) return;
+      this.live = false;
+      if (this.closed || this.paused || ws !== this.ws) return;
       this.onState("reconnecting");
       setTimeout(() => this.open(), this.delay);
       this.delay = Math.min(this.delay * 2, 10000);

@@ -505,6 +505,18 @@ class Store:
             ).scalars()
             return {s.courier_id: s for s in (CourierStatus.from_json(v) for v in views)}
 
+    def ledger_of(self, coop_id: str, courier_id: str) -> list[LedgerEntry]:
+        """One courier's ledger over every day (for the export of their own data)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(LedgerRow.__table__)
+                .where(LedgerRow.cooperative_id == coop_id, LedgerRow.courier_id == courier_id)
+                .order_by(LedgerRow.day)
+            ).all()
+        return [
+            LedgerEntry(courier_id=r.courier_id, day=r.day, **{f: getattr(r, f) for f in _LEDGER_FIELDS}) for r in rows
+        ]
+
     def projection(self, coop_id: str) -> Projection:
         """Every stored projection row of a cooperative (to compare with a fold of its log)."""
         coop = self.cooperative(coop_id)

@@ -1,0 +1,330 @@
+// The courier's phone page. Acts are queued on the phone and sent once the socket is back; each
+// carries an id, so a resend after a dead zone is recorded once. No score, no ranking: the only
+// figures shown are the cooperative's ledger of work, the same for everyone.
+import { Api, ApiError, LiveSocket } from "../js/api.js";
+import { language, setLanguage, t, translatePage } from "../js/i18n.js";
+import { JobMap } from "../js/map.js";
+
+const $ = (sel) => document.querySelector(sel);
+const KEY = { session: "tandem.courier.session", seq: "tandem.courier.seq", outbox: "tandem.courier.outbox" };
+const DECLINE_REASONS = ["r_heavy", "r_bike", "r_far", "r_personal"];
+const FAIL_REASONS = ["r_nobody", "r_address", "r_damaged"];
+const AFTER = { acknowledge: "acknowledged", picked_up: "picked_up", delivered: "delivered", failed: "failed", decline: "declined" };
+
+const S = {
+  api: null, socket: null, me: null, jobs: new Map(), shift: { on_shift: false, paused: false },
+  outbox: JSON.parse(localStorage.getItem(KEY.outbox) || "[]"), sentNow: new Set(), couriers: [], map: null,
+  heavy: 25, watch: null, lastPosition: 0,
+};
+window.__tandem = { ready: false };
+
+function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+const clocks = new Map();
+function hhmm(iso) {
+  if (!iso) return "–";
+  if (!clocks.has(language())) clocks.set(language(), new Intl.DateTimeFormat(language(), { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }));
+  return clocks.get(language()).format(new Date(iso));
+}
+function toast(text) {
+  const el = $("#toast"); el.textContent = text; el.hidden = false;
+  clearTimeout(toast.timer); toast.timer = setTimeout(() => { el.hidden = true; }, 5000);
+}
+function newId() {
+  return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+}
+function saveOutbox() { localStorage.setItem(KEY.outbox, JSON.stringify(S.outbox)); }
+
+// ------------------------------------------------------------------ acts: queue, send, confirm
+
+function act(type, data = {}) {
+  S.outbox.push({ id: newId(), type, data });
+  saveOutbox();
+  flush();
+  render();
+}
+
+function flush() {
+  for (const item of S.outbox) {
+    if (S.sentNow.has(item.id)) continue;
+    if (!S.socket?.send({ type: item.type, id: item.id, data: item.data })) return;
+    S.sentNow.add(item.id);
+  }
+}
+
+function settle(message) {
+  const i = S.outbox.findIndex((item) => item.id === message.id);
+  if (i < 0) return;
+  const [item] = S.outbox.splice(i, 1);
+  saveOutbox();
+  if (message.type === "error") {
+    toast(message.message);
+    refresh();  // the server's view wins
+  } else if (item.data.job_id && AFTER[item.type]) {
+    const job = S.jobs.get(item.data.job_id);
+    if (job) job.state = AFTER[item.type];
+  }
+  render();
+}
+
+// ------------------------------------------------------------------ what the socket brings
+
+function onEvent(message) {
+  localStorage.setItem(KEY.seq, String(message.seq));
+  const e = message.data;
+  const p = e.payload;
+  if (["ProposalAccepted", "JobOverridden", "JobReassigned"].includes(e.type) && p.courier_id === S.me.id && e.job) {
+    S.jobs.set(e.job.id, e.job);
+  } else if (["JobReassigned", "JobUnassigned", "JobCancelled"].includes(e.type) && p.previous_courier_id === S.me.id) {
+    S.jobs.delete(p.job_id);
+    toast(t("taken_back"));
+  } else if (p.job_id && S.jobs.has(p.job_id)) {
+    const next = { CourierAcknowledged: "acknowledged", PickedUp: "picked_up", Delivered: "delivered", DeliveryFailed: "failed", CourierDeclined: "declined" }[e.type];
+    if (next) S.jobs.get(p.job_id).state = next;
+  }
+  if (e.type === "ShiftStarted") S.shift = { on_shift: true, paused: false };
+  if (e.type === "ShiftPaused") S.shift.paused = true;
+  if (e.type === "ShiftResumed") S.shift.paused = false;
+  if (e.type === "ShiftEnded") S.shift = { on_shift: false, paused: false };
+  if (["Delivered", "DeliveryFailed", "CourierAcknowledged", "ShiftStarted", "ShiftPaused", "ShiftResumed", "ShiftEnded"].includes(e.type)) refreshLedger();
+  render();
+}
+
+// ------------------------------------------------------------------ drawing
+
+function pendingFor(jobId) { return S.outbox.filter((item) => item.data.job_id === jobId); }
+
+function jobCard(job) {
+  const pending = pendingFor(job.id);
+  const state = pending.length ? AFTER[pending[pending.length - 1].type] : job.state;
+  const label = pending.length ? t("state_local", { s: t(`state_${state}`) }) : t(`state_${state}`);
+  const parcels = job.parcels.map((p) => {
+    const flags = [
+      p.weight_kg >= S.heavy ? `<span class="flag heavy">${t("heavy")} ${p.weight_kg} kg</span>` : `<span class="flag">${p.weight_kg} kg</span>`,
+      p.volume_l ? `<span class="flag">${p.volume_l} L</span>` : "",
+      p.bulky ? `<span class="flag bulky">${t("bulky")}</span>` : "",
+      p.longest_side_cm >= 100 ? `<span class="flag long">${t("long")} ${p.longest_side_cm} cm</span>` : "",
+    ];
+    return `<div>${flags.join("")}</div>`;
+  }).join("");
+  let acts = "";
+  if (state === "assigned") {
+    acts = `<button class="big primary" data-act="acknowledge">${t("acknowledge")}</button><button class="big" data-act="decline">${t("decline")}</button>`;
+  } else if (state === "acknowledged") {
+    acts = `<button class="big primary" data-act="picked_up">${t("picked_up")}</button><button class="big" data-act="failed">${t("could_not")}</button>`;
+  } else if (state === "picked_up") {
+    acts = `<button class="big primary" data-act="delivered">${t("delivered")}</button><button class="big" data-act="failed">${t("could_not")}</button>`;
+  }
+  return `<li class="job" data-job-id="${job.id}" data-state="${state}" data-pending="${pending.length}">
+    <div class="state">${label}</div>
+    <div><span class="note">${t("pickup")} ${hhmm(job.pickup_eta)} · ${t("window", { a: hhmm(job.pickup_window.start), b: hhmm(job.pickup_window.end) })}</span>
+      <div class="place">${esc(job.pickup.address || `${job.pickup.lat.toFixed(4)}, ${job.pickup.lon.toFixed(4)}`)}</div></div>
+    <div><span class="note">${t("dropoff")} ${hhmm(job.dropoff_eta)} · ${t("window", { a: hhmm(job.dropoff_window.start), b: hhmm(job.dropoff_window.end) })}</span>
+      <div class="place">${esc(job.dropoff.address || `${job.dropoff.lat.toFixed(4)}, ${job.dropoff.lon.toFixed(4)}`)}</div></div>
+    <div class="note">${t("parcels")}: ${parcels}</div>
+    ${job.notes ? `<div class="note">${esc(job.notes)}</div>` : ""}
+    <div class="acts">${acts}</div>
+  </li>`;
+}
+
+function visibleJobs() {
+  return [...S.jobs.values()].filter((j) => !["declined", "delivered", "failed"].includes(j.state) || pendingFor(j.id).length);
+}
+
+function activeJob() {
+  return visibleJobs().find((j) => ["acknowledged", "picked_up"].includes(j.state));
+}
+
+function render() {
+  const jobs = visibleJobs();
+  $("#jobs").innerHTML = jobs.length ? jobs.map(jobCard).join("") : `<li class="note">${t("no_jobs")}</li>`;
+  const { on_shift: on, paused } = S.shift;
+  $("#shift-start").hidden = on;
+  $("#shift-pause").hidden = !on || paused;
+  $("#shift-resume").hidden = !on || !paused;
+  $("#shift-end").hidden = !on;
+  $("#outbox").textContent = S.outbox.length ? t("waiting_to_send", { n: S.outbox.length }) : "";
+  const active = activeJob();
+  $("#share").disabled = !active;
+  $("#share-note").textContent = active ? "" : t("position_needs_job");
+  if (!active && $("#share").checked) { $("#share").checked = false; stopSharing(); }
+  showLeg(active || jobs[0]);
+}
+
+let legShown = null;
+async function showLeg(job) {
+  if (!job || job.id === legShown || !S.socket?.live) { $("#leg").hidden = !job; return; }
+  legShown = job.id;
+  $("#leg").hidden = false;
+  try {
+    const path = await S.api.get(`/v1/courier/jobs/${job.id}/path`);
+    const coords = path.geometry.coordinates;
+    const lons = coords.map((c) => c[0]), lats = coords.map((c) => c[1]);
+    const bounds = [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
+    if (!S.map) S.map = new JobMap($("#map"), { tileUrl: "", bounds, onSelect: () => {} });
+    S.map.setPath(path);
+    S.map.setJobs([{ id: job.id, request: { pickup: job.pickup, dropoff: job.dropoff } }], job.id);
+    S.map.map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]], { padding: 30, duration: 0 });
+  } catch (e) {
+    $("#map-note").textContent = e instanceof ApiError ? e.message : t("map_unavailable");
+    $("#map-note").hidden = false;
+  }
+}
+
+function renderLedger(ledger) {
+  const names = new Map(S.couriers.map((c) => [c.id, c.display_name]));
+  $("#ledger tbody").innerHTML = ledger.couriers.map((row) => {
+    const shift = row.planned_shift_minutes || row.shift_minutes;
+    return `<tr data-courier-id="${row.courier_id}"><td>${esc(names.get(row.courier_id) || "?")}</td>
+      <td>${row.worked_minutes.toFixed(1)} min</td><td>${shift.toFixed(0)} min</td><td>${row.heavy_kg.toFixed(0)}</td></tr>`;
+  }).join("");
+}
+
+async function refreshLedger() {
+  try {
+    const [couriers, ledger] = await Promise.all([S.api.get("/v1/couriers"), S.api.get("/v1/ledger")]);
+    S.couriers = couriers.couriers;
+    S.heavy = ledger.heavy_threshold_kg;
+    renderLedger(ledger);
+  } catch { /* offline: the table stays as it was */ }
+}
+
+async function refresh() {
+  const mine = await S.api.get("/v1/courier/jobs");
+  S.jobs = new Map(mine.jobs.map((j) => [j.id, j]));
+  S.shift = mine.shift;
+  render();
+  return mine.last_seq;
+}
+
+// ------------------------------------------------------------------ reasons, position, data
+
+function askReason(kind, jobId) {
+  const reasons = kind === "decline" ? DECLINE_REASONS : FAIL_REASONS;
+  $("#reason-title").textContent = kind === "decline" ? t("decline_title") : t("fail_title");
+  $("#reason-choices").innerHTML = reasons.map((r, i) =>
+    `<label><input type="radio" name="reason" value="${esc(t(r))}" ${i === 0 ? "checked" : ""}> ${esc(t(r))}</label>`).join("");
+  $("#reason-other").value = "";
+  S.reasonFor = { kind, jobId };
+  $("#reason-dialog").showModal();
+}
+
+function sendReason(e) {
+  e.preventDefault();
+  const other = $("#reason-other").value.trim();
+  const picked = document.querySelector("#reason-choices input:checked")?.value;
+  const reason = other || picked;
+  if (!reason) return;
+  const { kind, jobId } = S.reasonFor;
+  $("#reason-dialog").close();
+  act(kind === "decline" ? "decline" : "failed", { job_id: jobId, reason });
+}
+
+function stopSharing() {
+  if (S.watch != null) navigator.geolocation.clearWatch(S.watch);
+  S.watch = null;
+}
+
+function startSharing() {
+  if (!navigator.geolocation) return;
+  S.watch = navigator.geolocation.watchPosition((pos) => {
+    const job = activeJob();
+    if (!job || !$("#share").checked) { stopSharing(); return; }
+    if (Date.now() - S.lastPosition < 30000) return;
+    S.lastPosition = Date.now();
+    // Positions are not queued: an old position is of no use to anyone.
+    S.socket?.send({ type: "position", id: newId(), data: { job_id: job.id, lon: pos.coords.longitude, lat: pos.coords.latitude } });
+  }, () => { $("#share").checked = false; stopSharing(); }, { enableHighAccuracy: false, maximumAge: 15000 });
+}
+
+async function exportData() {
+  const data = await S.api.get("/v1/courier/me/export");
+  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+  const a = document.createElement("a");
+  a.href = url; a.download = "tandem-my-data.json"; a.click();
+  URL.revokeObjectURL(url);
+  $("#my-days").innerHTML = data.ledger.map((d) => `<li>${esc(d.day)}: ${d.worked_minutes.toFixed(0)} min, ${d.heavy_kg.toFixed(0)} kg</li>`).join("");
+}
+
+// ------------------------------------------------------------------ start
+
+function setConnection(state) {
+  $("#connection").dataset.state = state;
+  $("#connection").textContent = t(state);
+  if (state === "live") { S.sentNow.clear(); flush(); render(); }
+}
+
+async function start(session) {
+  S.api = new Api(session.token);
+  S.me = { id: session.courier_id, name: session.display_name };
+  $("#me").textContent = session.display_name;
+  const fromServer = await refresh();
+  const stored = Number(localStorage.getItem(KEY.seq) || 0);
+  // A phone that was here before resumes from what it last saw; a new one from this read.
+  const lastSeq = stored > 0 ? Math.min(stored, fromServer) : fromServer;
+  if (!stored) localStorage.setItem(KEY.seq, String(fromServer));
+  $("#login").hidden = true;
+  $("#app").hidden = false;
+  refreshLedger();
+  S.socket = new LiveSocket({
+    path: "/v1/courier/ws", token: session.token, lastSeq,
+    onEvent, onState: setConnection, onMessage: (m) => { if (m.type === "result" || m.type === "error") settle(m); },
+  });
+  if (!navigator.onLine) S.socket.pause();
+  window.__tandem.ready = true;
+}
+
+async function login(e) {
+  e.preventDefault();
+  try {
+    const answer = await new Api(null).post("/v1/auth/login", Object.fromEntries(new FormData(e.target).entries()));
+    if (answer.role !== "courier") throw new Error(t("login_failed"));
+    const session = { token: answer.token, courier_id: answer.id, display_name: answer.display_name };
+    localStorage.setItem(KEY.session, JSON.stringify(session));
+    localStorage.removeItem(KEY.seq);
+    await start(session);
+  } catch (err) {
+    $("#login-error").textContent = err instanceof ApiError && err.status === 401 ? t("login_failed") : err.message;
+  }
+}
+
+function wire() {
+  $("#login").addEventListener("submit", login);
+  $("#shift-start").addEventListener("click", () => act("shift_start"));
+  $("#shift-pause").addEventListener("click", () => act("shift_pause"));
+  $("#shift-resume").addEventListener("click", () => act("shift_resume"));
+  $("#shift-end").addEventListener("click", () => act("shift_end"));
+  $("#jobs").addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-act]");
+    if (!button) return;
+    const jobId = button.closest(".job").dataset.jobId;
+    const kind = button.dataset.act;
+    if (kind === "decline" || kind === "failed") askReason(kind, jobId);
+    else act(kind, { job_id: jobId });
+  });
+  $("#reason-form").addEventListener("submit", sendReason);
+  $("#reason-cancel").addEventListener("click", () => $("#reason-dialog").close());
+  $("#share").addEventListener("change", (e) => (e.target.checked ? startSharing() : stopSharing()));
+  $("#export").addEventListener("click", () => exportData().catch((err) => toast(err.message)));
+  $("#logout").addEventListener("click", async () => {
+    try { await S.api.post("/v1/auth/logout"); } catch { /* offline or gone */ }
+    localStorage.removeItem(KEY.session); localStorage.removeItem(KEY.seq);
+    location.reload();
+  });
+  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); render(); });
+  window.addEventListener("offline", () => S.socket?.pause());
+  window.addEventListener("online", () => S.socket?.resume());
+}
+
+function main() {
+  $("#lang").value = language();
+  setLanguage(language());
+  translatePage();
+  wire();
+  const saved = localStorage.getItem(KEY.session);
+  if (saved) start(JSON.parse(saved)).catch(() => { localStorage.removeItem(KEY.session); $("#login").hidden = false; });
+  else $("#login").hidden = false;
+}
+
+main();

@@ -1,0 +1,176 @@
+"""The courier's phone page in a real browser (phone-sized), against a real server."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.webhooks import verify
+from dispatch.events import EventType
+from dispatch.store import Store
+from tests.api.harness import Receiver, Server, World, delivery_body, login, make_world
+from tests.console.browser import browser, shot
+
+PHONE = (390, 844)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Server, World, str]]:
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world = make_world(url)
+    server = Server(url, auto_plan="0").start()
+    try:
+        yield server, world, url
+    finally:
+        server.stop()
+
+
+def courier_log_in(page: Any, server: Server, world: World, name: str = "Aino") -> None:
+    _, user, password = world.couriers[name]
+    page.goto(f"{server.url}/courier")
+    page.fill("input[name=cooperative_id]", world.coop_id)
+    page.fill("input[name=login]", user)
+    page.fill("input[name=password]", password)
+    page.click("#login button[type=submit]")
+    page.wait_for_function("window.__tandem && window.__tandem.ready")
+    page.wait_for_selector("#connection[data-state=live]")
+
+
+def give(server: Server, world: World, courier: str, desk: str, weight_kg: float = 4.0) -> str:
+    key = {"Authorization": f"Bearer {world.client_key}"}
+    r = httpx.post(f"{server.url}/v1/deliveries", json=delivery_body(weight_kg=weight_kg), headers=key, timeout=30)
+    assert r.status_code == 201, r.text
+    job = str(r.json()["id"])
+    d = httpx.post(
+        f"{server.url}/v1/jobs/{job}/decisions",
+        json={"action": "override", "courier_id": courier, "reason": "test"},
+        headers={"Authorization": f"Bearer {desk}"},
+        timeout=30,
+    )
+    assert d.status_code == 200, d.text
+    return job
+
+
+def acts_of(url: str, coop_id: str, job: str) -> list[str]:
+    store = Store.open(url)
+    try:
+        return [e.type.value for e in store.events(coop_id) if e.payload.get("job_id") == job]
+    finally:
+        store.close()
+
+
+def test_a_courier_works_offline_and_every_act_lands_once_in_order(served: tuple[Server, World, str]) -> None:
+    server, world, url = served
+    aino = world.couriers["Aino"][0]
+    receiver = Receiver()
+    try:
+        key = {"Authorization": f"Bearer {world.client_key}"}
+        hook = httpx.post(f"{server.url}/v1/webhooks", json={"url": receiver.url}, headers=key).json()
+        desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+        with browser(PHONE) as page:
+            courier_log_in(page, server, world)
+            shot(page, "courier-01-logged-in")
+            page.click("#shift-start")
+            page.wait_for_selector("#shift-pause:visible")
+            shot(page, "courier-02-on-shift")
+
+            job = give(server, world, aino, desk)
+            card = f".job[data-job-id='{job}']"
+            page.wait_for_selector(f"{card}[data-state=assigned]")
+            shot(page, "courier-03-job-arrives")
+            page.click(f"{card} button[data-act=acknowledge]")
+            page.wait_for_selector(f"{card}[data-state=acknowledged][data-pending='0']")
+
+            page.context.set_offline(True)
+            page.wait_for_selector("#connection[data-state=offline]")
+            page.click(f"{card} button[data-act=picked_up]")
+            page.click(f"{card} button[data-act=delivered]")
+            assert "2" in page.inner_text("#outbox")
+            shot(page, "courier-04-offline-two-acts-queued")
+            assert acts_of(url, world.coop_id, job)[-1] == EventType.COURIER_ACKNOWLEDGED.value
+
+            page.context.set_offline(False)
+            page.wait_for_selector("#connection[data-state=live]")
+            page.wait_for_function("document.querySelector('#outbox').textContent === ''")
+            shot(page, "courier-05-back-online-sent")
+            # a reload of the page sends nothing again and shows nothing twice
+            page.reload()
+            page.wait_for_selector("#connection[data-state=live]")
+            assert page.locator(card).count() == 0  # delivered jobs leave the list
+
+        acts = acts_of(url, world.coop_id, job)
+        assert acts == [
+            "JobRequested",
+            "JobOverridden",
+            "CourierAcknowledged",
+            "PickedUp",
+            "Delivered",
+        ], acts
+        for _ in range(100):
+            if any(json.loads(b)["type"] == "delivery.delivered" for _, b in receiver.received):
+                break
+            import time
+
+            time.sleep(0.1)
+        delivered = [(h, b) for h, b in receiver.received if json.loads(b)["type"] == "delivery.delivered"]
+        assert len(delivered) == 1 and verify(hook["secret"], delivered[0][0]["Tandem-Signature"], delivered[0][1])
+    finally:
+        receiver.close()
+
+
+def test_a_decline_reaches_the_console_and_changes_no_figure(served: tuple[Server, World, str]) -> None:
+    server, world, _ = served
+    aino = world.couriers["Aino"][0]
+    desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+    auth = {"Authorization": f"Bearer {desk}"}
+    with browser(PHONE) as page:
+        courier_log_in(page, server, world)
+        page.click("#shift-start")
+        page.wait_for_selector("#shift-pause:visible")
+        ledger_before = httpx.get(f"{server.url}/v1/ledger", headers=auth).json()
+        job = give(server, world, aino, desk)
+        card = f".job[data-job-id='{job}']"
+        page.wait_for_selector(f"{card}[data-state=assigned]")
+        assert "no penalty" in page.inner_text("main").lower()
+        page.click(f"{card} button[data-act=decline]")
+        page.fill("#reason-other", "my chain broke")
+        shot(page, "courier-06-decline-with-reason")
+        page.click("#reason-send")
+        page.wait_for_selector(card, state="detached")
+
+        console = page.context.new_page()
+        console.set_viewport_size({"width": 1400, "height": 900})
+        console.goto(f"{server.url}/console/")
+        console.fill("input[name=cooperative_id]", world.coop_id)
+        console.fill("input[name=login]", world.dispatcher_login)
+        console.fill("input[name=password]", world.dispatcher_password)
+        console.click("#login button[type=submit]")
+        row = console.wait_for_selector(f".job[data-job-id='{job}'][data-state=declined]")
+        assert row is not None and "my chain broke" in row.inner_text()
+        shot(console, "courier-07-decline-on-console")
+    ledger_after = httpx.get(f"{server.url}/v1/ledger", headers=auth).json()
+    before = next(r for r in ledger_before["couriers"] if r["courier_id"] == aino)
+    after = next(r for r in ledger_after["couriers"] if r["courier_id"] == aino)
+    assert {k: v for k, v in after.items() if k != "shift_minutes"} == {
+        k: v for k, v in before.items() if k != "shift_minutes"
+    }
+
+
+def test_the_page_shows_no_score_of_anyone(served: tuple[Server, World, str]) -> None:
+    server, world, _ = served
+    with browser(PHONE) as page:
+        courier_log_in(page, server, world)
+        page.select_option("#lang", "fr")
+        for lang in ("fr", "en"):
+            page.select_option("#lang", lang)
+            text = page.inner_text("body").lower()
+            html = page.content().lower()
+            assert not re.search(r"\b(score|rating|ranking|rank|classement|note|vitesse|speed|km/h)\b", text), text
+            assert not re.search(r"score|rating|ranking", html)
+        shot(page, "courier-08-no-score")
