@@ -135,6 +135,29 @@ def delivery_body(minutes_from_now: int = 0, weight_kg: float = 4.0) -> dict[str
     }
 
 
+def create_delivery(base: str, world: World, weight_kg: float = 4.0) -> str:
+    """A client asks for a delivery; returns its id."""
+    r = httpx.post(
+        f"{base}/v1/deliveries",
+        json=delivery_body(weight_kg=weight_kg),
+        headers={"Authorization": f"Bearer {world.client_key}"},
+        timeout=30,
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def override(base: str, token: str, job_id: str, courier_id: str) -> None:
+    """A dispatcher gives a job to a courier."""
+    r = httpx.post(
+        f"{base}/v1/jobs/{job_id}/decisions",
+        json={"action": "override", "courier_id": courier_id, "reason": "test"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+
+
 class Receiver:
     """A local HTTP server standing in for a client's webhook endpoint."""
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import httpx
 import pytest
 
 from dispatch.events import Event, EventType
 from dispatch.store import Store
-from tests.api.harness import Receiver, Server, Socket, World, delivery_body, event_type, login, make_world
+from tests.api.harness import (
+    Receiver,
+    Server,
+    Socket,
+    create_delivery,
+    event_type,
+    login,
+    make_world,
+    override,
+)
 from tests.api.test_end_to_end import full_flow
 
 
@@ -22,27 +30,6 @@ def _for_courier(events: list[Event], courier_id: str) -> list[int]:
         if e.type not in (EventType.PROPOSAL_MADE, EventType.COURIER_POSITION_SHARED)
         and courier_id in (e.payload.get("courier_id"), e.payload.get("previous_courier_id"))
     ]
-
-
-def _override(base: str, token: str, job_id: str, courier_id: str) -> None:
-    r = httpx.post(
-        f"{base}/v1/jobs/{job_id}/decisions",
-        json={"action": "override", "courier_id": courier_id, "reason": "test"},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    )
-    assert r.status_code == 200, r.text
-
-
-def _create(base: str, world: World) -> str:
-    r = httpx.post(
-        f"{base}/v1/deliveries",
-        json=delivery_body(),
-        headers={"Authorization": f"Bearer {world.client_key}"},
-        timeout=30,
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
 
 
 def test_after_kill_9_a_courier_resumes_with_exactly_the_events_missed(tmp_path: Path) -> None:
@@ -58,13 +45,13 @@ def test_after_kill_9_a_courier_resumes_with_exactly_the_events_missed(tmp_path:
             sock = await Socket.open(f"{server.ws_url}/v1/courier/ws", token)
             console = await Socket.open(f"{server.ws_url}/v1/console/ws", desk)
             assert (await sock.act("shift_start", "s1"))["type"] == "result"
-            job = await asyncio.to_thread(_create, server.url, world)
-            await asyncio.to_thread(_override, server.url, desk, job, aino)
+            job = await asyncio.to_thread(create_delivery, server.url, world)
+            await asyncio.to_thread(override, server.url, desk, job, aino)
             await sock.until(lambda m: event_type(m) == "JobOverridden")
             await console.until(lambda m: event_type(m) == "JobOverridden")
             # one more decision, and the server dies at once: the socket may or may not have it
-            second = await asyncio.to_thread(_create, server.url, world)
-            await asyncio.to_thread(_override, server.url, desk, second, aino)
+            second = await asyncio.to_thread(create_delivery, server.url, world)
+            await asyncio.to_thread(override, server.url, desk, second, aino)
             server.kill()
             for s in (sock, console):
                 try:
@@ -77,9 +64,9 @@ def test_after_kill_9_a_courier_resumes_with_exactly_the_events_missed(tmp_path:
         courier_seq, console_seq = asyncio.run(before_the_crash())
         server.start()
         desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
-        missed_jobs = [_create(server.url, world) for _ in range(2)]
+        missed_jobs = [create_delivery(server.url, world) for _ in range(2)]
         for job in missed_jobs:
-            _override(server.url, desk, job, aino)
+            override(server.url, desk, job, aino)
 
         async def after_restart() -> tuple[list[int], list[int]]:
             token = login(server.url, world.coop_id, login_name, password)

@@ -14,7 +14,7 @@ import pytest
 from api.webhooks import verify
 from dispatch.events import EventType
 from dispatch.store import Store
-from tests.api.harness import Receiver, Server, World, delivery_body, login, make_world
+from tests.api.harness import Receiver, Server, World, create_delivery, login, make_world, override
 from tests.console.browser import browser, shot
 
 PHONE = (390, 844)
@@ -42,18 +42,9 @@ def courier_log_in(page: Any, server: Server, world: World, name: str = "Aino") 
     page.wait_for_selector("#connection[data-state=live]")
 
 
-def give(server: Server, world: World, courier: str, desk: str, weight_kg: float = 4.0) -> str:
-    key = {"Authorization": f"Bearer {world.client_key}"}
-    r = httpx.post(f"{server.url}/v1/deliveries", json=delivery_body(weight_kg=weight_kg), headers=key, timeout=30)
-    assert r.status_code == 201, r.text
-    job = str(r.json()["id"])
-    d = httpx.post(
-        f"{server.url}/v1/jobs/{job}/decisions",
-        json={"action": "override", "courier_id": courier, "reason": "test"},
-        headers={"Authorization": f"Bearer {desk}"},
-        timeout=30,
-    )
-    assert d.status_code == 200, d.text
+def give(server: Server, world: World, courier: str, desk: str) -> str:
+    job = create_delivery(server.url, world)
+    override(server.url, desk, job, courier)
     return job
 
 
