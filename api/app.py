@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
@@ -18,10 +20,23 @@ from api.bus import Hub, LocalBus, RedisBus
 from api.planner import Planner
 from api.services import Services, instance_secret
 from api.settings import Settings
-from dispatch.store import Store
+from dispatch.store import Store, positions
 from routing.network import open_city
 
 API_VERSION = "1"
+log = logging.getLogger("tandem")
+
+
+async def _purge_positions(store: Store, settings: Settings, stop: asyncio.Event) -> None:
+    """Delete shared positions past the retention, at start and then every ten minutes."""
+    retention = timedelta(hours=settings.position_retention_h)
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(positions.purge, store, now=datetime.now(UTC), retention=retention)
+        except Exception:
+            log.exception("purging old positions failed; trying again later")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=600)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         warming = asyncio.create_task(planner.warm_up())  # load the solver and city before the first round
         stop = asyncio.Event()
+        purger = asyncio.create_task(_purge_positions(store, settings, stop))
         sender = asyncio.create_task(webhook_sender.run(store, poll_s=settings.webhook_poll_s, stop=stop))
         try:
             yield
@@ -63,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop.set()
             warming.cancel()
             await sender
+            await purger
             await planner.stop()
             await hub.stop()
             await bus.stop()

@@ -28,6 +28,7 @@ from dispatch.ledger import cooperative_view
 from dispatch.lifecycle import ACTIVE_STATES, FINAL_STATES, OPEN_STATES, JobState, allowed_acts
 from dispatch.projections import JobView
 from dispatch.rotation import rotation
+from dispatch.store import positions
 from dispatch.store.access import Principal, display_name_of, set_courier_login
 from routing.matrix import PointOffNetworkError, path_geojson, routable_graph
 from routing.network import BikeNetwork
@@ -213,6 +214,19 @@ async def list_couriers(who: Member, svc: Svc, round_number: Annotated[int, Quer
 async def ledger(who: Member, svc: Svc, day: Annotated[date | None, Query()] = None) -> dict[str, Any]:
     """The same fairness ledger for every member: dispatchers, analysts and couriers."""
     return await svc.run(ledger_json, svc, who.cooperative_id, day)  # type: ignore[no-any-return]
+
+
+@router.get("/positions")
+async def courier_positions(who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """Each courier's last shared position (only ever shared with a job in hand; kept 24 h)."""
+    found = await svc.run(positions.latest, svc.store, who.cooperative_id)
+    return {
+        "retention_hours": svc.settings.position_retention_h,
+        "positions": [
+            {"courier_id": p.courier_id, "job_id": p.job_id, "lon": p.lon, "lat": p.lat, "at": p.at.isoformat()}
+            for p in found
+        ],
+    }
 
 
 @router.get("/plan")

@@ -23,6 +23,7 @@ from dispatch.errors import DomainError, InvalidInput, NotFound
 from dispatch.events import Event, EventType
 from dispatch.lifecycle import ACTIVE_STATES
 from dispatch.projections import JobView
+from dispatch.store import positions
 from dispatch.store.access import Principal
 from routing.matrix import path_geojson, routable_graph
 
@@ -108,10 +109,7 @@ def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any
         return commands.resume_shift(store, coop, me, at=now, key=key)
     if kind == "shift_end":
         return commands.end_shift(store, coop, me, at=now, key=key)
-    lon, lat = data.get("lon"), data.get("lat")
-    if not isinstance(lon, int | float) or not isinstance(lat, int | float):
-        raise InvalidInput("position", "lon and lat are numbers")
-    return commands.share_position(store, coop, str(job_id), courier_id=me, at=now, lon=lon, lat=lat)
+    raise InvalidInput("type", f"unknown act {kind!r}")
 
 
 @router.websocket("/ws")
@@ -150,6 +148,23 @@ async def courier_socket(ws: WebSocket) -> None:
             return
         if not isinstance(data, dict):
             await send(ws, {"type": "error", "id": key, "code": "bad_message", "message": "'data' is an object"})
+            return
+        if kind == "position":
+            try:
+                await svc.run(
+                    positions.record,
+                    svc.store,
+                    who.cooperative_id,
+                    me,
+                    str(data.get("job_id")),
+                    data.get("lon"),
+                    data.get("lat"),
+                    datetime.now(UTC),
+                )
+            except DomainError as exc:
+                await send(ws, {"type": "error", "id": key, "code": exc.code, "message": str(exc)})
+                return
+            await send(ws, {"type": "result", "id": key, "seq": None})
             return
         try:
             event = await svc.run(_act, svc, who, kind, key, data)
@@ -216,6 +231,10 @@ async def export_my_data(who: CourierUser, svc: Svc) -> Response:
             },
             "events": events,
             "ledger": [e.to_json() for e in svc.store.ledger_of(who.cooperative_id, who.subject_id)],
+            "positions": [
+                {"job_id": p.job_id, "lon": p.lon, "lat": p.lat, "at": p.at.isoformat()}
+                for p in positions.of_courier(svc.store, who.cooperative_id, who.subject_id)
+            ],
         }
 
     data = await svc.run(gather)
@@ -242,9 +261,14 @@ async def my_jobs(who: CourierUser, svc: Svc) -> dict[str, Any]:
         jobs = svc.store.jobs(who.cooperative_id, ACTIVE_STATES)
         mine = [job_for_courier(svc, who.cooperative_id, j.id) for j in jobs if j.courier_id == who.subject_id]
         status = svc.store.courier_statuses(who.cooperative_id).get(who.subject_id)
+        mine_ids = {j["id"] for j in mine}
+        plan = (svc.planner.latest.get(who.cooperative_id) or {}).get("routes", {}).get(who.subject_id, [])
         return {
             "last_seq": last_seq,
             "jobs": mine,
+            #: my stops in the order of the latest plan, with the ETAs it computed
+            "route": [stop for stop in plan if stop["job_id"] in mine_ids],
+            "position_retention_hours": svc.settings.position_retention_h,
             "shift": {
                 "on_shift": bool(status and status.on_shift),
                 "paused": bool(status and status.paused),

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     webhook_poll_s: float = Field(default=0.5, gt=0, le=60)
     #: A raster tile URL template ({z}/{x}/{y}) for the console's map; empty: Tandem draws the streets.
     tile_url: str = ""
+    #: Shared courier positions are deleted after this many hours.
+    position_retention_h: float = Field(default=24.0, gt=0, le=24 * 30)
     token_ttl_s: int = Field(default=12 * 3600, gt=0)
     #: Poll the log this often even without a wake-up (a lost pub/sub message delays, never loses).
     feed_poll_s: float = Field(default=2.0, gt=0, le=60)

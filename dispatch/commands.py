@@ -290,15 +290,3 @@ def resume_shift(store: Store, coop_id: str, courier_id: str, *, at: datetime, k
 
 def end_shift(store: Store, coop_id: str, courier_id: str, *, at: datetime, key: str | None = None) -> Event:
     return _courier_act(store, coop_id, courier_id, E.SHIFT_ENDED, at, key)
-
-
-def share_position(
-    store: Store, coop_id: str, job_id: str, *, courier_id: str, at: datetime, lon: float, lat: float
-) -> Event:
-    """Only while the courier has the job in hand (the projection refuses it otherwise)."""
-    for name, value, bound in (("lon", lon, 180), ("lat", lat, 90)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not -bound <= value <= bound:
-            raise InvalidInput(name, f"must be a number between -{bound} and {bound}")
-    return _courier_act(
-        store, coop_id, courier_id, E.COURIER_POSITION_SHARED, at, None, job_id=job_id, lon=float(lon), lat=float(lat)
-    )

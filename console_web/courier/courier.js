@@ -14,7 +14,7 @@ const AFTER = { acknowledge: "acknowledged", picked_up: "picked_up", delivered: 
 const S = {
   api: null, socket: null, me: null, jobs: new Map(), shift: { on_shift: false, paused: false },
   outbox: JSON.parse(localStorage.getItem(KEY.outbox) || "[]"), sentNow: new Set(), couriers: [], map: null,
-  heavy: 25, watch: null, lastPosition: 0,
+  heavy: 25, watch: null, lastPosition: 0, route: [], retentionHours: 24,
 };
 window.__tandem = { ready: false };
 
@@ -76,6 +76,7 @@ function onEvent(message) {
   const p = e.payload;
   if (["ProposalAccepted", "JobOverridden", "JobReassigned"].includes(e.type) && p.courier_id === S.me.id && e.job) {
     S.jobs.set(e.job.id, e.job);
+    S.api.get("/v1/courier/jobs").then((mine) => { S.route = mine.route; render(); }).catch(() => {});
   } else if (["JobReassigned", "JobUnassigned", "JobCancelled"].includes(e.type) && p.previous_courier_id === S.me.id) {
     S.jobs.delete(p.job_id);
     toast(t("taken_back"));
@@ -129,7 +130,22 @@ function jobCard(job) {
 }
 
 function visibleJobs() {
-  return [...S.jobs.values()].filter((j) => !["declined", "delivered", "failed"].includes(j.state) || pendingFor(j.id).length);
+  // In the order of my route when the planner has one; jobs it does not know yet come last.
+  const order = new Map();
+  S.route.forEach((stop, i) => { if (!order.has(stop.job_id)) order.set(stop.job_id, i); });
+  return [...S.jobs.values()]
+    .filter((j) => !["declined", "delivered", "failed"].includes(j.state) || pendingFor(j.id).length)
+    .sort((a, b) => (order.get(a.id) ?? 1e9) - (order.get(b.id) ?? 1e9));
+}
+
+function renderRoute() {
+  const stops = S.route.filter((s) => S.jobs.has(s.job_id) && ["assigned", "acknowledged", "picked_up"].includes(S.jobs.get(s.job_id).state));
+  $("#route-section").hidden = !stops.length;
+  $("#route").innerHTML = stops.map((s) => {
+    const job = S.jobs.get(s.job_id);
+    const place = job[s.kind].address || `${job[s.kind].lat.toFixed(4)}, ${job[s.kind].lon.toFixed(4)}`;
+    return `<li>${esc(t("route_stop", { kind: t(s.kind), t: hhmm(s.eta), place }))}</li>`;
+  }).join("");
 }
 
 function activeJob() {
@@ -137,6 +153,8 @@ function activeJob() {
 }
 
 function render() {
+  renderRoute();
+  $("#position-note").textContent = t("position_note", { h: S.retentionHours });
   const jobs = visibleJobs();
   $("#jobs").innerHTML = jobs.length ? jobs.map(jobCard).join("") : `<li class="note">${t("no_jobs")}</li>`;
   const { on_shift: on, paused } = S.shift;
@@ -194,6 +212,8 @@ async function refresh() {
   const mine = await S.api.get("/v1/courier/jobs");
   S.jobs = new Map(mine.jobs.map((j) => [j.id, j]));
   S.shift = mine.shift;
+  S.route = mine.route;
+  S.retentionHours = mine.position_retention_hours;
   render();
   return mine.last_seq;
 }

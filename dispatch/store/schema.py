@@ -188,3 +188,17 @@ class InstanceSecretRow(Base):
     __tablename__ = "instance_secrets"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class CourierPositionRow(Base):
+    """A position a courier chose to share while a job was in hand; deleted after the retention."""
+
+    __tablename__ = "courier_positions"
+    __table_args__ = (Index("ix_courier_positions_at", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    courier_id: Mapped[str] = mapped_column(ID, index=True)
+    job_id: Mapped[str] = mapped_column(ID)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime]

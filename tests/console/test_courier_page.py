@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,21 @@ def test_a_courier_works_offline_and_every_act_lands_once_in_order(served: tuple
             card = f".job[data-job-id='{job}']"
             page.wait_for_selector(f"{card}[data-state=assigned]")
             shot(page, "courier-03-job-arrives")
+            assert page.is_disabled("#share")  # no job in hand yet: nothing can be shared
             page.click(f"{card} button[data-act=acknowledge]")
             page.wait_for_selector(f"{card}[data-state=acknowledged][data-pending='0']")
+            page.context.grant_permissions(["geolocation"])
+            page.context.set_geolocation({"latitude": 60.1712, "longitude": 24.9421})
+            page.check("#share")
+            shared: list[dict[str, Any]] = []
+            for _ in range(50):
+                shared = httpx.get(f"{server.url}/v1/positions", headers={"Authorization": f"Bearer {desk}"}).json()[
+                    "positions"
+                ]
+                if shared:
+                    break
+                time.sleep(0.1)
+            assert [(p["courier_id"], p["job_id"], p["lat"]) for p in shared] == [(aino, job, 60.1712)]
 
             page.context.set_offline(True)
             page.wait_for_selector("#connection[data-state=offline]")
@@ -106,8 +120,6 @@ def test_a_courier_works_offline_and_every_act_lands_once_in_order(served: tuple
         for _ in range(100):
             if any(json.loads(b)["type"] == "delivery.delivered" for _, b in receiver.received):
                 break
-            import time
-
             time.sleep(0.1)
         delivered = [(h, b) for h, b in receiver.received if json.loads(b)["type"] == "delivery.delivered"]
         assert len(delivered) == 1 and verify(hook["secret"], delivered[0][0]["Tandem-Signature"], delivered[0][1])
