@@ -23,8 +23,8 @@ The translation is an *approximation* that errs on the safe side where it must:
   zero time;
 - every job is *required* in PyVRP (optional jobs with a large prize cost PyVRP a vehicle on
   3 of 8 lr2/lrc2 instances at 1 s, measured); when PyVRP's best plan still has routes that
-  break a limit (some jobs cannot all fit), only its feasible routes are handed on and OR-Tools
-  inserts the other jobs itself;
+  break a limit (some jobs cannot all fit, or the budget ran out), jobs are taken out of them
+  until they hold, and OR-Tools inserts those itself;
 - soft windows are made hard, which only makes PyVRP's routes stricter than needed;
 - fairness (``fairness_weight`` > 0) is PyVRP's overtime: past each courier's fair share of the
   new work (:func:`routing.fairness.work_targets`) every second costs the weight, the form of
@@ -142,7 +142,7 @@ def construct(
         "vroom_start": initial is not None,
         "vroom_seconds": round(vroom_s, 3),
     }
-    routes = translation.routes(best)
+    routes = translation.routes(best, data)
     if not any(routes.values()):
         return Construction(None, "PyVRP found no feasible route", seconds, stats=stats)
     placed = {stop.shipment for stops in routes.values() for stop in stops}
@@ -442,15 +442,17 @@ class _Translation:
 
     # -- back to couriers --------------------------------------------------------------------
 
-    def routes(self, solution: Any) -> dict[str, list[RouteStop]]:
+    def routes(self, solution: Any, data: Any) -> dict[str, list[RouteStop]]:
+        """Each courier's stops; a route that breaks a limit is first repaired by :meth:`_repair`."""
         out: dict[str, list[RouteStop]] = {c.id: [] for c in self.problem.couriers}
         free = [list(group) for group in self.types]
         for route in solution.routes():
             courier = free[route.vehicle_type()].pop(0)
+            activities = [a for a in route if not a.is_depot()]
             if not route.is_feasible():
-                continue  # its jobs stay out: OR-Tools inserts them
+                activities = self._repair(data, activities, route.vehicle_type())
             stops = []
-            for activity in route:
+            for activity in activities:
                 if activity.is_pickup():
                     stops.append(RouteStop(self.shipment_jobs[activity.idx], StopKind.PICKUP))
                 elif activity.is_delivery():
@@ -459,3 +461,32 @@ class _Translation:
                     stops.append(RouteStop(self.client_jobs[activity.idx], StopKind.DROPOFF))
             out[courier.id] = stops
         return out
+
+    @staticmethod
+    def _repair(data: Any, activities: list[Any], vehicle_type: int) -> list[Any]:
+        """Take jobs out of an infeasible route, greediest first, until what is left holds.
+
+        PyVRP's best plan can still break a limit when its budget runs out (on bench_city's 500
+        jobs and 60 couriers, routes holding 78 jobs at 1 and 5 s). Dropping such a route whole
+        leaves all its jobs to OR-Tools, which on large days has too little time to insert them;
+        taking out only the jobs whose removal most reduces the time warp and excess load keeps
+        the rest of PyVRP's work. Each trial is PyVRP's own evaluation of the shorter route.
+        """
+        from pyvrp import Activity, Route
+
+        acts = [Activity(a.type, a.idx) for a in activities]
+
+        def job(a: Any) -> tuple[bool, int]:
+            return (a.is_client(), a.idx)
+
+        def badness(trial: list[Any]) -> tuple[int, int]:
+            """Feasible first, then the smaller violation (seconds late plus units over capacity)."""
+            if not trial:
+                return (0, 0)
+            r = Route(data, trial, vehicle_type)
+            return (0 if r.is_feasible() else 1, r.time_warp() + sum(r.excess_load()))
+
+        while acts and not Route(data, acts, vehicle_type).is_feasible():
+            jobs = list(dict.fromkeys(job(a) for a in acts))
+            acts = min(([a for a in acts if job(a) != j] for j in jobs), key=badness)
+        return acts

@@ -176,9 +176,10 @@ def test_jobs_that_cannot_all_fit_leave_feasible_routes_for_the_solver() -> None
         travel=travel,  # type: ignore[arg-type]
     )
     built = construct(problem, time_budget_s=0.2)
-    if built.routes is not None:
-        check_routes(problem, built.routes)
-        assert built.left_out >= 1
+    # Both jobs are required in PyVRP, so its plan breaks a window; the repair keeps one of them.
+    assert built.routes is not None and built.left_out == 1
+    assert len({s.shipment for s in built.routes["c"]}) == 1
+    check_routes(problem, built.routes)
     plan = solve(problem, SolverSettings(time_budget_s=0.3, explain=False))
     assert len(plan.unassigned) == 1
     check_plan(problem, plan)
@@ -206,3 +207,32 @@ def test_with_fairness_the_constructor_shares_the_work() -> None:
     assert fair.routes is not None
     check_routes(problem, fair.routes)
     assert sorted(len(r) for r in fair.routes.values()) == [4, 4], "the fair share was not balanced"
+
+
+def test_an_infeasible_route_is_repaired_job_by_job() -> None:
+    from pyvrp import Activity, ActivityType, Route
+
+    from routing.construct import _Translation
+
+    travel = _line(6)
+    problem = Problem(
+        couriers=(_courier("c", 2),),
+        shipments=(
+            _job("west", 0, 1, pickup_window=(0, 700), dropoff_window=(0, 1200)),
+            _job("mid", 2, 3, pickup_window=(0, 900), dropoff_window=(0, 1400)),
+            _job("east", 5, 4, pickup_window=(0, 900), dropoff_window=(0, 1400)),
+        ),
+        travel=travel,  # type: ignore[arg-type]
+    )
+    translation = _Translation(problem, (), 0, 1.0, False)
+    data = translation.data()
+    pickup, delivery = ActivityType.PICKUP, ActivityType.DELIVERY
+    # mid, then west, then east: one of them has to go for the windows to hold.
+    order = [Activity(pickup, 1), Activity(delivery, 1), Activity(pickup, 0), Activity(delivery, 0)]
+    order += [Activity(pickup, 2), Activity(delivery, 2)]
+    assert not Route(data, order, 0).is_feasible()
+    kept = translation._repair(data, order, 0)
+    assert Route(data, kept, 0).is_feasible()
+    assert len(kept) == 4, "more was taken out than needed"
+    left = {a.idx for a in kept}
+    assert [(a.type, a.idx) for a in kept] == [(a.type, a.idx) for a in order if a.idx in left], "order changed"
