@@ -463,7 +463,7 @@ DEMO_TO = (24.9525, 60.1675)
 
 
 @app.command()
-def demo(city: CityOption = None) -> None:
+def tour(city: CityOption = None) -> None:
     """Show what Tandem knows of a city and how load changes a cargo bike's riding time."""
     try:
         network = open_city(city)
@@ -547,3 +547,218 @@ def serve(
     except (NetworkError, ValueError) as exc:
         raise _fail(str(exc)) from None
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, ws_max_size=1 << 20)
+
+
+PolicyOption = Annotated[
+    str, typer.Option("--policy", help="accept-proposals, as-happened (re-applies recorded decisions)")
+]
+
+
+def _policies(policy: str, fairness: str | None, override_rate: float, budget: float, extra: str) -> list[Any]:
+    from dispatch.simulation import Policy
+
+    if policy not in ("accept-proposals", "as-happened"):
+        raise _fail(f"unknown policy {policy!r}: accept-proposals or as-happened")
+    if not 0 <= override_rate <= 1:
+        raise _fail("--override-rate is a share between 0 and 1")
+    if not 0 < budget <= 30:
+        raise _fail("--budget is a number of seconds between 0 and 30")
+    weights: list[float | None] = [None]
+    if fairness:
+        try:
+            weights = [float(w) for w in fairness.split(",")]
+        except ValueError:
+            raise _fail(f"--fairness takes numbers separated by commas, not {fairness!r}") from None
+        if any(not 0 <= w <= 100 for w in weights if w is not None):
+            raise _fail("--fairness weights are between 0 and 100")
+    extras = tuple(k for k in extra.split(",") if k) if extra else ()
+    for kind in extras:
+        if kind not in ("bike", "cargo_bike", "e_cargo_bike", "trailer"):
+            raise _fail(f"--extra-couriers: unknown vehicle {kind!r}")
+    return [
+        Policy(name=policy, override_rate=override_rate, fairness_weight=w, budget_s=budget, extra_couriers=extras)
+        for w in weights
+    ]
+
+
+def _write_outputs(results: list[Any], report: Path | None, metrics: Path | None, city: str | None) -> None:
+    from dispatch.report import export_metrics, html_report
+
+    if report is not None:
+        report.write_text(html_report(results, network=open_city(city)), encoding="utf-8")
+        out.print(f"report: {report}")
+    if metrics is not None:
+        try:
+            for path in export_metrics(results, metrics):
+                out.print(f"metrics: {path}")
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+
+
+def _summary_table(results: list[Any]) -> None:
+    """One row per figure, one column per replay (replays side by side)."""
+    from dispatch.replay import compare
+
+    rows = compare(results)
+    table = Table("figure", *[f"{r['day']}\n{r['policy']}" for r in rows])
+    for key in rows[0]:
+        if key in ("day", "policy"):
+            continue
+        table.add_row(key, *[f"{r[key]:.4g}" if isinstance(r[key], float) else str(r[key]) for r in rows])
+    out.print(table)
+
+
+@app.command()
+def replay(
+    day: Annotated[Path, typer.Argument(help="A day as .json (with its couriers) or .csv (with --fleet).")],
+    policy: PolicyOption = "accept-proposals",
+    fairness: Annotated[str | None, typer.Option(help="Fairness weight(s), e.g. 0,0.5,1 to compare.")] = None,
+    override_rate: Annotated[float, typer.Option(help="With accept-proposals: share given to another courier.")] = 0.0,
+    extra_couriers: Annotated[str, typer.Option(help="What if: more vehicles, e.g. cargo_bike,bike.")] = "",
+    budget: Annotated[float, typer.Option(help="Planning budget per round, seconds.")] = 0.3,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated people.")] = 1,
+    fleet: Annotated[Path | None, typer.Option(help="The couriers of a CSV day (JSON).")] = None,
+    city: CityOption = None,
+    report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
+    metrics: Annotated[Path | None, typer.Option(help="Write the figures as .csv or .parquet.")] = None,
+) -> None:
+    """Replay a historical day through the planner under a policy, and report how it went."""
+    from dispatch.days import read_day
+    from dispatch.replay import replay as run_replay
+
+    policies = _policies(policy, fairness, override_rate, budget, extra_couriers)
+    try:
+        the_day = read_day(day, fleet=fleet)
+        network = open_city(city)
+    except (DomainError, NetworkError) as exc:
+        raise _fail(str(exc)) from None
+    results = [run_replay(the_day, p, network, seed=seed) for p in policies]
+    _summary_table(results)
+    _write_outputs(results, report, metrics, city)
+
+
+@app.command()
+def sweep(
+    days: Annotated[Path, typer.Argument(help="A folder of day files (.json, or .csv with --fleet).")],
+    policy: PolicyOption = "accept-proposals",
+    fairness: Annotated[str | None, typer.Option(help="Fairness weights to sweep, e.g. 0,0.5,1.")] = None,
+    override_rate: Annotated[float, typer.Option(help="With accept-proposals: share given to another courier.")] = 0.0,
+    extra_couriers: Annotated[str, typer.Option(help="What if: more vehicles, e.g. cargo_bike.")] = "",
+    budget: Annotated[float, typer.Option(help="Planning budget per round, seconds.")] = 0.3,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated people.")] = 1,
+    fleet: Annotated[Path | None, typer.Option(help="The couriers of CSV days (JSON).")] = None,
+    city: CityOption = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="A Dask scheduler address; default: a local cluster on this machine.")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Local cluster: worker processes.", min=1, max=64)] = 2,
+    report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
+    metrics: Annotated[Path | None, typer.Option(help="Write the figures as .csv or .parquet.")] = None,
+) -> None:
+    """Replay many days under several settings on Dask (a local cluster or an existing one)."""
+    from distributed import Client, LocalCluster, as_completed
+    from rich.progress import Progress
+
+    from dispatch.replay import replay_file
+
+    if not days.is_dir():
+        raise _fail(f"{days}: not a folder of days")
+    files = sorted(p for p in days.iterdir() if p.suffix.lower() in (".json", ".csv"))
+    if not files:
+        raise _fail(f"{days}: no .json or .csv day in it")
+    policies = _policies(policy, fairness, override_rate, budget, extra_couriers)
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout=10)  # type: ignore[no-untyped-call]
+        else:
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = Client(cluster)  # type: ignore[no-untyped-call]
+    except OSError as exc:
+        raise _fail(f"cannot reach the Dask scheduler ({exc})") from None
+    results = []
+    try:
+        futures = [
+            client.submit(replay_file, str(f), str(fleet) if fleet else None, p, city, seed, pure=False)
+            for f in files
+            for p in policies
+        ]
+        with Progress(console=err) as progress:
+            task = progress.add_task("replaying", total=len(futures))
+            for future in as_completed(futures):  # type: ignore[no-untyped-call]
+                try:
+                    results.append(future.result())
+                except DomainError as exc:
+                    raise _fail(str(exc)) from None
+                progress.advance(task)
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+        if cluster is not None:
+            cluster.close()
+    results.sort(key=lambda r: (r.day, r.policy))
+    _summary_table(results)
+    _write_outputs(results, report, metrics, city)
+
+
+@app.command("generate-day")
+def generate_day_command(
+    out_file: Annotated[Path, typer.Argument(help="Where to write the day (.json, or .csv plus a -fleet.json).")],
+    requests: Annotated[int, typer.Option(help="How many requests.", min=1, max=5000)] = 40,
+    hours: Annotated[float, typer.Option(help="Length of the day in hours.", min=0.5, max=16)] = 3.0,
+    start: Annotated[str, typer.Option(help="Start, ISO 8601 with a zone.")] = "2026-11-28T10:00:00+02:00",
+    seed: Annotated[int, typer.Option(help="Seed.")] = 1,
+    city: CityOption = None,
+) -> None:
+    """Write a plausible day of requests on a city's streets (for demos, tests and what-ifs)."""
+    import csv
+
+    from dispatch.days import CSV_COLUMNS, day_json, generate_day
+
+    try:
+        begin = datetime.fromisoformat(start)
+        if begin.tzinfo is None:
+            raise ValueError("needs a time zone")
+        network = open_city(city)
+    except (ValueError, NetworkError) as exc:
+        raise _fail(f"--start/--city: {exc}") from None
+    graph = routable_graph(network, "bike")
+    points = [(float(network.lon[n]), float(network.lat[n])) for n in graph.nodes.tolist()]
+    day = generate_day(points, start=begin, hours=hours, requests=requests, seed=seed)
+    data = day_json(day)
+    data["timezone"] = "Europe/Helsinki" if network.name == "helsinki" else data["timezone"]
+    if out_file.suffix.lower() == ".json":
+        out_file.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    elif out_file.suffix.lower() == ".csv":
+        fleet = out_file.with_name(f"{out_file.stem}-fleet.json")
+        fleet.write_text(json.dumps({"timezone": data["timezone"], "couriers": data["couriers"]}, indent=1) + "\n")
+        with out_file.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            for r in data["requests"]:
+                parcel = r["parcels"][0]
+                writer.writerow(
+                    {
+                        "id": r["id"],
+                        "request_time": r["request_time"],
+                        "pickup_lon": r["pickup"]["lon"],
+                        "pickup_lat": r["pickup"]["lat"],
+                        "pickup_address": r["pickup"]["address"],
+                        "dropoff_lon": r["dropoff"]["lon"],
+                        "dropoff_lat": r["dropoff"]["lat"],
+                        "dropoff_address": r["dropoff"]["address"],
+                        "pickup_start": r["pickup_window"]["start"],
+                        "pickup_end": r["pickup_window"]["end"],
+                        "dropoff_start": r["dropoff_window"]["start"],
+                        "dropoff_end": r["dropoff_window"]["end"],
+                        "weight_kg": parcel["weight_kg"],
+                        "volume_l": parcel["volume_l"],
+                        "longest_side_cm": parcel["longest_side_cm"],
+                        "bulky": parcel["bulky"],
+                    }
+                )
+        out.print(f"fleet: {fleet}")
+    else:
+        raise _fail(f"{out_file}: write a .json or .csv day")
+    out.print(f"day: {out_file} ({requests} requests, {len(day.couriers)} couriers)")

@@ -98,11 +98,19 @@ def ledger_json(svc: Services, coop_id: str, day: date | None) -> dict[str, Any]
     ids = [c.id for c in svc.store.couriers(coop_id)]
     entries = cooperative_view(svc.store.ledger(coop_id, day.isoformat()), rotation(ids, day))
     coop = svc.store.cooperative(coop_id)
+    statuses = svc.store.courier_statuses(coop_id) if day == _today(svc, coop_id) else {}
+    now = _now()
     rows = []
     for e in entries:
         row = e.to_json()
         row["day"] = day.isoformat()
-        row["worked_share_of_shift"] = e.worked_share_of_shift
+        # The ledger closes a stretch of work when the courier's hands are empty; today's view
+        # adds the stretch still open, so a courier riding all day does not show zero.
+        status = statuses.get(e.courier_id)
+        if status is not None and status.active_since:
+            row["worked_minutes"] += max(0.0, (now - datetime.fromisoformat(status.active_since)).total_seconds() / 60)
+        shift = row["planned_shift_minutes"] or row["shift_minutes"]
+        row["worked_share_of_shift"] = row["worked_minutes"] / shift if shift else None
         rows.append(row)
     return {
         "day": day.isoformat(),

@@ -77,7 +77,7 @@ def test_bad_input_gets_a_clear_message_and_exit_code_2(args: list[str], message
 
 
 def test_demo_shows_the_default_city_and_the_cost_of_a_load() -> None:
-    result = runner.invoke(app, ["demo"])
+    result = runner.invoke(app, ["tour"])
     assert result.exit_code == 0, result.output
     assert "Central railway station -> Market Square" in result.stdout
     assert "e_cargo_bike" in result.stdout and "80 kg" in result.stdout

@@ -1,0 +1,326 @@
+"""A simulated day on the real code paths: a simulated clock, clients, couriers and a dispatcher.
+
+Everything that happens goes through :mod:`dispatch.commands` and :func:`dispatch.planning.planning_round`
+into a real store, exactly as through the API; only the clock and the people are simulated.
+The simulated dispatcher follows a *policy* (accept every proposal, accept with a share of
+overrides, or re-apply what a person decided on the recorded day); simulated couriers
+acknowledge, ride their route at the pace of the speed model (the planner's exact ETAs) with
+seeded noise, and report pickups and deliveries. Same seed, same day, same result.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from dispatch import commands
+from dispatch.days import Day, DayRequest
+from dispatch.decisions import decide_override
+from dispatch.errors import DomainError
+from dispatch.lifecycle import JobState
+from dispatch.model import Vehicle
+from dispatch.planning import RoundResult, planning_round
+from dispatch.store import Store
+from routing.evaluate import StopKind
+from routing.network import BikeNetwork
+from routing.plan import Plan
+
+DISPATCHER = "simulated-dispatcher"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How the simulated dispatcher decides, and the planner's knobs for the day."""
+
+    name: str = "accept-proposals"  #: accept-proposals | as-happened
+    override_rate: float = 0.0  #: with accept-proposals: share of proposals given to another courier
+    fairness_weight: float | None = None  #: None: the cooperative's (0.5)
+    budget_s: float = 0.3  #: planning time budget per round
+    plan_every: timedelta = timedelta(minutes=5)  #: how often the planner runs while jobs are open
+    decision_delay: timedelta = timedelta(seconds=45)  #: a person reads the proposal, then decides
+    extra_couriers: tuple[str, ...] = ()  #: what-if: more vehicles (kinds) for the whole day
+    noise: float = 0.10  #: spread of riding times around the planner's ETAs (log-normal sigma)
+
+    def label(self) -> str:
+        parts = [self.name]
+        if self.override_rate:
+            parts.append(f"override {self.override_rate:g}")
+        if self.fairness_weight is not None:
+            parts.append(f"fairness {self.fairness_weight:g}")
+        if self.extra_couriers:
+            parts.append("+" + "+".join(self.extra_couriers))
+        return ", ".join(parts)
+
+
+@dataclass
+class Leg:
+    """A stop as it was ridden: for km, riding minutes and the minutes heavy loads cost."""
+
+    courier: str
+    job: str
+    kind: str
+    metres: float
+    seconds: float
+    seconds_empty: float  #: the same leg without the load on board
+    load_kg: float
+
+
+@dataclass
+class SimulationRecord:
+    """What a simulated day leaves besides the store's log: ridden legs and planning rounds."""
+
+    legs: list[Leg] = field(default_factory=list)
+    rounds: int = 0
+    planning_seconds: list[float] = field(default_factory=list)
+    job_ids: dict[str, str] = field(default_factory=dict)  #: day request id -> job id
+    courier_ids: dict[str, str] = field(default_factory=dict)  #: fleet id -> courier id
+
+
+class Simulation:
+    """Runs one day against a store; actions are (time, order, callable) in a heap."""
+
+    def __init__(
+        self, store: Store, coop_id: str, client_id: str, network: BikeNetwork, day: Day, policy: Policy, seed: int
+    ) -> None:
+        self.store, self.coop, self.client, self.network, self.day, self.policy = (
+            store,
+            coop_id,
+            client_id,
+            network,
+            day,
+            policy,
+        )
+        self.rng = random.Random(seed)
+        self.queue: list[tuple[datetime, int, Callable[[datetime], None]]] = []
+        self.counter = itertools.count()
+        self.record = SimulationRecord()
+        self.previous: Plan | None = None
+        self.next_round: datetime | None = None
+        self.happened: dict[str, DayRequest] = {}
+        self.riding: dict[str, str] = {}  #: courier -> the job whose stop they are riding to
+
+    # ------------------------------------------------------------------ the clock
+
+    def at(self, when: datetime, action: Callable[[datetime], None]) -> None:
+        heapq.heappush(self.queue, (when, next(self.counter), action))
+
+    def run(self, until: datetime) -> SimulationRecord:
+        while self.queue:
+            when, _, action = heapq.heappop(self.queue)
+            if when > until:
+                break
+            action(when)
+        return self.record
+
+    # ------------------------------------------------------------------ the day's people
+
+    def setup(self) -> None:
+        for member in self.day.couriers:
+            courier = self.store.add_courier(self.coop, member.name, Vehicle.of_kind(member.vehicle))
+            self.record.courier_ids[member.id] = courier.id
+            self.at(member.shift_start, self._shift(courier.id, member.shift_end))
+        for i, kind in enumerate(self.policy.extra_couriers):
+            member = self.day.couriers[0]
+            courier = self.store.add_courier(self.coop, f"Extra {i + 1}", Vehicle.of_kind(kind))
+            self.record.courier_ids[f"extra-{i + 1}"] = courier.id
+            self.at(
+                min(c.shift_start for c in self.day.couriers),
+                self._shift(courier.id, max(c.shift_end for c in self.day.couriers) or member.shift_end),
+            )
+        for item in self.day.requests:
+            self.at(item.request_time, self._request(item))
+
+    def _shift(self, courier_id: str, end: datetime) -> Callable[[datetime], None]:
+        def start(now: datetime) -> None:
+            commands.start_shift(self.store, self.coop, courier_id, at=now, planned_end=end)
+            self.at(end, lambda t: self._end_shift(courier_id, t))
+
+        return start
+
+    def _end_shift(self, courier_id: str, now: datetime) -> None:
+        status = self.store.courier_statuses(self.coop).get(courier_id)
+        if status is None or not status.on_shift:
+            return
+        if status.active_jobs:  # nobody drops a parcel at the end of a shift: finish first
+            self.at(now + timedelta(minutes=5), lambda t: self._end_shift(courier_id, t))
+            return
+        commands.end_shift(self.store, self.coop, courier_id, at=now)
+
+    def _request(self, item: DayRequest) -> Callable[[datetime], None]:
+        def ask(now: datetime) -> None:
+            job = commands.request_job(
+                self.store, self.coop, self.client, item.request, at=now, idempotency_key=f"day:{item.id}"
+            )
+            self.record.job_ids[item.id] = job.id
+            self.happened[job.id] = item
+            self._plan_soon(now)
+
+        return ask
+
+    # ------------------------------------------------------------------ planner and dispatcher
+
+    def _plan_soon(self, now: datetime) -> None:
+        if self.next_round is None or self.next_round < now:
+            self.next_round = now + timedelta(seconds=5)
+            self.at(self.next_round, self._plan)
+
+    def _plan(self, now: datetime) -> None:
+        import time
+
+        started = time.perf_counter()
+        result = planning_round(
+            self.store,
+            self.coop,
+            self.network,
+            now,
+            budget_s=self.policy.budget_s,
+            previous=self.previous,
+            fairness_weight=self.policy.fairness_weight,
+        )
+        self.record.planning_seconds.append(time.perf_counter() - started)
+        self.record.rounds += 1
+        self.previous = result.plan
+        self._schedule_rides(result, now)
+        for event in result.proposals:
+            self.at(now + self.policy.decision_delay, self._decide(str(event.payload["job_id"]), event.seq))
+        open_jobs = [
+            j
+            for j in self.store.jobs(self.coop)
+            if j.state not in (JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED)
+        ]
+        if open_jobs:
+            self.next_round = now + self.policy.plan_every
+            self.at(self.next_round, self._plan)
+        else:
+            self.next_round = None
+
+    def _decide(self, job_id: str, seen_seq: int) -> Callable[[datetime], None]:
+        def decide(now: datetime) -> None:
+            job = self.store.job(self.coop, job_id)
+            if job.state is not JobState.PROPOSED or job.last_seq != seen_seq or job.proposal is None:
+                return  # a newer proposal came: the dispatcher decides on that one
+            target = self._choice(job_id, str(job.proposal["courier_id"]))
+            try:
+                if target == job.proposal["courier_id"]:
+                    commands.accept(
+                        self.store, self.coop, job_id, dispatcher_id=DISPATCHER, at=now, expected_seq=seen_seq
+                    )
+                else:
+                    decide_override(
+                        self.store,
+                        self.coop,
+                        self.network,
+                        job_id,
+                        target,
+                        dispatcher_id=DISPATCHER,
+                        now=now,
+                        reason=self.policy.name,
+                        expected_seq=seen_seq,
+                    )
+            except DomainError:
+                commands.accept(self.store, self.coop, job_id, dispatcher_id=DISPATCHER, at=now)
+            self.at(now + timedelta(seconds=30), self._acknowledge(job_id))
+            self._plan_soon(now)  # the next round times the new assignment in its courier's route
+
+        return decide
+
+    def _choice(self, job_id: str, proposed: str) -> str:
+        if self.policy.name == "as-happened":
+            recorded = self.happened[job_id].happened.courier
+            return self.record.courier_ids.get(recorded or "", proposed)
+        if self.policy.override_rate and self.rng.random() < self.policy.override_rate:
+            on_shift = [c for c, s in self.store.courier_statuses(self.coop).items() if s.on_shift and c != proposed]
+            if on_shift:
+                return self.rng.choice(sorted(on_shift))
+        return proposed
+
+    # ------------------------------------------------------------------ couriers
+
+    def _acknowledge(self, job_id: str) -> Callable[[datetime], None]:
+        def ack(now: datetime) -> None:
+            job = self.store.job(self.coop, job_id)
+            if job.state is JobState.ASSIGNED and job.courier_id:
+                commands.acknowledge(self.store, self.coop, job_id, courier_id=job.courier_id, at=now)
+
+        return ack
+
+    def _schedule_rides(self, result: RoundResult, now: datetime) -> None:
+        """A courier who is not already riding to a stop sets off for the next one in the plan.
+
+        The stop is reached at the plan's ETA, stretched by seeded noise, and that timing holds:
+        later rounds do not re-time a leg already under way (each round plans from "now", so
+        re-timing would make a courier who is riding never arrive).
+        """
+        problem, ctx = result.problem, result.context
+        couriers = {c.id: c for c in problem.couriers}
+        for courier_id, route in result.plan.routes.items():
+            if courier_id in self.riding:
+                continue
+            travel = problem.travel[couriers[courier_id].profile]
+            place = couriers[courier_id].start
+            for stop in route.stops:
+                job = ctx.jobs.get(stop.shipment)
+                empty = travel.leg_seconds(place, stop.place, 0.0)
+                # the load on the way *to* this stop: before the pickup or the drop-off is made
+                weight = problem.shipment(stop.shipment).weight_kg
+                carried = stop.load_kg - weight if stop.kind is StopKind.PICKUP else stop.load_kg + weight
+                place = stop.place
+                if job is None or job.courier_id != courier_id:
+                    continue  # a proposal, not yet decided: the courier does not ride for it
+                wanted = JobState.PICKED_UP if stop.kind is StopKind.PICKUP else JobState.DELIVERED
+                eta = ctx.at(stop.start)
+                late = max(0.0, (eta - now).total_seconds()) * (math.exp(self.rng.gauss(0, self.policy.noise)) - 1)
+                leg = Leg(courier_id, stop.shipment, stop.kind.value, stop.leg_m, stop.leg_s, empty, max(0.0, carried))
+                self._set_off(courier_id, stop.shipment, wanted, max(now, eta + timedelta(seconds=late)), leg)
+                break
+        for held in self.store.jobs(self.coop, (JobState.ASSIGNED, JobState.ACKNOWLEDGED, JobState.PICKED_UP)):
+            if held.courier_id is None or held.courier_id in self.riding:
+                continue
+            # In hand but out of the plan (e.g. the shift's planned end has passed): a courier
+            # finishes what they carry; the next step comes about ten minutes later.
+            wanted = JobState.DELIVERED if held.state is JobState.PICKED_UP else JobState.PICKED_UP
+            kind = "dropoff" if wanted is JobState.DELIVERED else "pickup"
+            leg = Leg(held.courier_id, held.id, kind, 0.0, 600.0, 600.0, 0.0)
+            self._set_off(held.courier_id, held.id, wanted, now + timedelta(minutes=10), leg)
+
+    def _set_off(self, courier_id: str, job_id: str, wanted: JobState, when: datetime, leg: Leg) -> None:
+        self.riding[courier_id] = job_id
+        self.at(when, self._ride(job_id, courier_id, wanted, leg))
+
+    def _ride(self, job_id: str, courier_id: str, wanted: JobState, leg: Leg) -> Callable[[datetime], None]:
+        def arrive(now: datetime) -> None:
+            self.riding.pop(courier_id, None)
+            self._plan_soon(now)  # whatever happens here, the courier needs a next stop
+            job = self.store.job(self.coop, job_id)
+            if job.courier_id != courier_id:
+                return
+            try:
+                if job.state is JobState.ASSIGNED:
+                    commands.acknowledge(self.store, self.coop, job_id, courier_id=courier_id, at=now)
+                    job = self.store.job(self.coop, job_id)
+                if wanted is JobState.PICKED_UP and job.state is JobState.ACKNOWLEDGED:
+                    commands.pick_up(self.store, self.coop, job_id, courier_id=courier_id, at=now)
+                elif wanted is JobState.DELIVERED and job.state is JobState.PICKED_UP:
+                    commands.deliver(self.store, self.coop, job_id, courier_id=courier_id, at=now, carried_m=leg.metres)
+                else:
+                    return
+            except DomainError:
+                return
+            self.record.legs.append(leg)
+
+        return arrive
+
+
+def run_day(store: Store, network: BikeNetwork, day: Day, policy: Policy, *, seed: int) -> tuple[str, SimulationRecord]:
+    """Simulate ``day`` in a new cooperative of ``store``; returns its id and the record."""
+    coop = store.create_cooperative(f"replay {day.name}", timezone=day.timezone)
+    client, _ = store.add_client(coop.id, "replayed clients")
+    sim = Simulation(store, coop.id, client.id, network, day, policy, seed)
+    sim.setup()
+    record = sim.run(until=day.end() + timedelta(hours=3))
+    return coop.id, record
