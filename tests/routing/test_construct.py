@@ -236,3 +236,14 @@ def test_an_infeasible_route_is_repaired_job_by_job() -> None:
     assert len(kept) == 4, "more was taken out than needed"
     left = {a.idx for a in kept}
     assert [(a.type, a.idx) for a in kept] == [(a.type, a.idx) for a in order if a.idx in left], "order changed"
+
+
+def test_a_short_budget_on_many_jobs_starts_pyvrp_from_an_empty_plan() -> None:
+    travel = _line(12)
+    couriers = tuple(_courier(f"c{i}", i % 12, cargo=True) for i in range(4))
+    jobs = tuple(_job(f"j{i}", i % 12, (i * 5 + 3) % 12) for i in range(40))
+    problem = Problem(couriers=couriers, shipments=jobs, travel=travel)  # type: ignore[arg-type]
+    built = construct(problem, time_budget_s=0.2, use_vroom=False)
+    assert built.stats["start"] == "empty" and built.routes is not None
+    check_routes(problem, built.routes)
+    assert built.left_out == 0
