@@ -762,3 +762,49 @@ def generate_day_command(
     else:
         raise _fail(f"{out_file}: write a .json or .csv day")
     out.print(f"day: {out_file} ({requests} requests, {len(day.couriers)} couriers)")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="TCP port of the demo server.", min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    speed: Annotated[float, typer.Option(help="How much faster than real time the day runs.", min=1, max=600)] = 10.0,
+    requests: Annotated[int, typer.Option(help="Requests in the demo day.", min=1, max=2000)] = 40,
+    seed: Annotated[int, typer.Option(help="Seed of the demo day.")] = 1,
+    auto_accept: Annotated[
+        float | None, typer.Option(help="Let a simulated dispatcher accept proposals every N seconds.")
+    ] = None,
+    exit_after: Annotated[float | None, typer.Option(help="Stop after N seconds (default: at Ctrl-C).")] = None,
+) -> None:
+    """A living day on the default city: the server, the console, simulated clients and couriers."""
+    from api.demo import run_demo
+
+    def say(people: dict[str, Any], base: str) -> None:
+        out.print(f"\n[bold]{people['name']}[/] is open for business at {base}\n")
+        out.print(f"  Dispatcher console: {base}/console/")
+        out.print(f"    cooperative id: {people['coop']}")
+        out.print(f"    login: {people['dispatcher']['login']}    password: {people['dispatcher']['password']}")
+        first = people["couriers"][0]
+        out.print(f"  Courier page:       {base}/courier")
+        others = len(people["couriers"]) - 1
+        out.print(f"    login: {first['login']}    password: {first['password']}   (and {others} more riding)")
+        out.print(f"  Client API key:     {people['clients'][0]['key']}")
+        out.print(
+            "\nSimulated clients send requests and simulated couriers ride them; "
+            + ("a simulated dispatcher accepts proposals." if auto_accept else "you decide in the console.")
+            + " Ctrl-C stops.\n"
+        )
+
+    try:
+        run_demo(
+            host=host,
+            port=port,
+            speed=speed,
+            requests=requests,
+            seed=seed,
+            auto_accept=auto_accept,
+            exit_after=exit_after,
+            say=say,
+        )
+    except RuntimeError as exc:
+        raise _fail(str(exc)) from None

@@ -18,6 +18,7 @@ from api.planner import Planner
 from api.settings import Settings
 from dispatch.events import Event, EventType
 from dispatch.store import Store
+from dispatch.store.engine import reading
 from dispatch.store.schema import InstanceSecretRow
 from routing.network import BikeNetwork
 
@@ -74,7 +75,7 @@ def services(request: Request) -> Services:
 
 def instance_secret(store: Store, name: str) -> bytes:
     """A random secret made once per installation and shared by every worker through the database."""
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         value = conn.execute(select(InstanceSecretRow.value).where(InstanceSecretRow.name == name)).scalar()
     if value is None:
         try:
@@ -82,7 +83,7 @@ def instance_secret(store: Store, name: str) -> bytes:
                 conn.execute(insert(InstanceSecretRow).values(name=name, value=secrets.token_hex(32)))
         except IntegrityError:
             pass  # another worker made it first
-        with store.engine.connect() as conn:
+        with reading(store.engine) as conn:
             value = conn.execute(select(InstanceSecretRow.value).where(InstanceSecretRow.name == name)).scalar()
     assert value is not None
     return bytes.fromhex(value)

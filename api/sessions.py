@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import Member
 from api.services import Services, services
 from dispatch.store.access import log_in, revoke_token
+from dispatch.store.engine import reading
 
 router = APIRouter(tags=["sessions"])
 Svc = Annotated[Services, Depends(services)]
@@ -61,7 +62,7 @@ async def readyz(svc: Svc) -> dict[str, Any]:
     from sqlalchemy import text
 
     def ping() -> None:
-        with svc.store.engine.connect() as conn:
+        with reading(svc.store.engine) as conn:
             conn.execute(text("SELECT 1"))
 
     await svc.run(ping)

@@ -6,6 +6,7 @@ Tandem with pip brings it; nothing is fetched from the network when a page loads
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -16,9 +17,11 @@ CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console_web"
 
 
 def maplibre_dir() -> Path:
-    import maplibre
-
-    return Path(maplibre.__file__).parent / "srcjs"
+    """Found without importing the package (its import pulls in notebook bindings we do not use)."""
+    spec = importlib.util.find_spec("maplibre")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the maplibre package is missing: pip install maplibre")
+    return Path(next(iter(spec.submodule_search_locations))) / "srcjs"
 
 
 def mount(app: FastAPI) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 
 from dispatch.errors import DomainError, InvalidInput, NotFound
+from dispatch.store.engine import reading
 from dispatch.store.repository import Store, _now, _utc, hash_api_key, hash_secret, verify_secret
 from dispatch.store.schema import ClientRow, CourierRow, MemberRow, SessionRow
 
@@ -41,7 +42,7 @@ class Principal:
 
 
 def _login_taken(store: Store, coop_id: str, login: str, *, except_courier: str | None = None) -> bool:
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         member = conn.execute(
             select(MemberRow.id).where(MemberRow.cooperative_id == coop_id, MemberRow.login == login)
         ).first()
@@ -74,7 +75,7 @@ def log_in(
     store: Store, coop_id: str, login: str, password: str, *, ttl: timedelta = DEFAULT_TOKEN_TTL
 ) -> tuple[str, Principal, datetime]:
     """Check a login and open a session: (token, who, expiry). The token is returned once."""
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         member = conn.execute(
             select(MemberRow.__table__).where(MemberRow.cooperative_id == coop_id, MemberRow.login == login)
         ).first()
@@ -109,7 +110,7 @@ def log_in(
 
 def principal_for_token(store: Store, token: str, *, now: datetime | None = None) -> Principal | None:
     """The person behind a session token, or None when unknown, expired or revoked."""
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         row = conn.execute(select(SessionRow.__table__).where(SessionRow.token_hash == hash_api_key(token))).first()
         if row is None or row.revoked_at is not None or _utc(row.expires_at) <= (now or _now()):
             return None
@@ -186,6 +187,6 @@ def display_name_of(store: Store, coop_id: str, kind: str, subject_id: str) -> s
         query = select(MemberRow.display_name).where(MemberRow.cooperative_id == coop_id, MemberRow.id == subject_id)
     else:
         return None
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         name = conn.execute(query).scalar()
     return None if name is None else str(name)

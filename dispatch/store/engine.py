@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 from routing.network import data_dir
 
@@ -43,8 +43,16 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(connection: Any) -> None:
+            # Readers (see :func:`reading`) begin deferred: in WAL mode they never wait for a
+            # writer. Writers begin IMMEDIATE, taking the write lock up front.
+            deferred = connection.get_execution_options().get("tandem_read", False)
+            connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only: on SQLite it never takes the write lock."""
+    return engine.connect().execution_options(tandem_read=True)

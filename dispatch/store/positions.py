@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, select
 
 from dispatch.errors import InvalidInput
 from dispatch.lifecycle import JobState
+from dispatch.store.engine import reading
 from dispatch.store.repository import Store, _utc
 from dispatch.store.schema import CourierPositionRow
 
@@ -51,7 +52,7 @@ def record(store: Store, coop_id: str, courier_id: str, job_id: str, lon: float,
 
 def latest(store: Store, coop_id: str) -> list[Position]:
     """Each courier's last shared position (what a dispatcher's map shows)."""
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         last = (
             select(CourierPositionRow.courier_id, func.max(CourierPositionRow.id).label("id"))
             .where(CourierPositionRow.cooperative_id == coop_id)
@@ -63,7 +64,7 @@ def latest(store: Store, coop_id: str) -> list[Position]:
 
 
 def of_courier(store: Store, coop_id: str, courier_id: str) -> list[Position]:
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         rows = conn.execute(
             select(CourierPositionRow.__table__)
             .where(CourierPositionRow.cooperative_id == coop_id, CourierPositionRow.courier_id == courier_id)

@@ -26,7 +26,7 @@ from dispatch.ledger import LedgerEntry
 from dispatch.lifecycle import JobState
 from dispatch.model import Client, Cooperative, Courier, Member, Role, Vehicle, VehicleKind
 from dispatch.projections import CourierStatus, JobView, Projection, apply
-from dispatch.store.engine import make_engine
+from dispatch.store.engine import make_engine, reading
 from dispatch.store.schema import (
     ClientRow,
     CooperativeRow,
@@ -128,7 +128,7 @@ class Store:
         return coop
 
     def cooperative(self, coop_id: str) -> Cooperative:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(select(CooperativeRow.__table__).where(CooperativeRow.id == coop_id)).first()
         if row is None:
             raise NotFound("cooperative", coop_id)
@@ -164,14 +164,14 @@ class Store:
         return courier
 
     def couriers(self, coop_id: str) -> list[Courier]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(CourierRow.__table__).where(CourierRow.cooperative_id == coop_id).order_by(CourierRow.id)
             ).all()
         return [_courier(r) for r in rows]
 
     def courier(self, coop_id: str, courier_id: str) -> Courier:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 select(CourierRow.__table__).where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id)
             ).first()
@@ -200,7 +200,7 @@ class Store:
         return client, key
 
     def client(self, coop_id: str, client_id: str) -> Client:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 select(ClientRow.__table__).where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id)
             ).first()
@@ -210,7 +210,7 @@ class Store:
 
     def client_by_api_key(self, key: str) -> Client | None:
         """The client owning a (not revoked) API key; the key itself is never stored."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 select(ClientRow.__table__).where(
                     ClientRow.api_key_hash == hash_api_key(key), ClientRow.revoked_at.is_(None)
@@ -279,7 +279,7 @@ class Store:
             if idempotency_key is None:
                 raise
             # Two identical requests raced; the other one won. Answer as a retry would be answered.
-            with self.engine.connect() as conn:
+            with reading(self.engine) as conn:
                 earlier = self._by_key(conn, new.cooperative_id, idempotency_key, request_hash)
             if earlier is None:
                 raise
@@ -446,7 +446,7 @@ class Store:
 
     def cooperative_last_seq(self, coop_id: str) -> int:
         """The sequence number of the cooperative's latest event (0 before the first)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             seq = conn.execute(select(CooperativeRow.last_seq).where(CooperativeRow.id == coop_id)).scalar()
         if seq is None:
             raise NotFound("cooperative", coop_id)
@@ -454,7 +454,7 @@ class Store:
 
     def find_job(self, job_id: str) -> tuple[str, JobView] | None:
         """A job by its id alone (ids are UUIDs, unique across cooperatives): for tracking links."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(select(JobRow.cooperative_id, JobRow.view).where(JobRow.id == job_id)).first()
         return None if row is None else (row.cooperative_id, JobView.from_json(row.view))
 
@@ -467,13 +467,13 @@ class Store:
         )
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [_event(row) for row in conn.execute(query)]
 
     # ------------------------------------------------------------------ projections
 
     def job(self, coop_id: str, job_id: str) -> JobView:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             view = conn.execute(
                 select(JobRow.view).where(JobRow.cooperative_id == coop_id, JobRow.id == job_id)
             ).scalar()
@@ -485,11 +485,11 @@ class Store:
         query = select(JobRow.view).where(JobRow.cooperative_id == coop_id).order_by(JobRow.last_seq)
         if states is not None:
             query = query.where(JobRow.state.in_([s.value for s in states]))
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [JobView.from_json(v) for v in conn.execute(query).scalars()]
 
     def ledger(self, coop_id: str, day: str) -> list[LedgerEntry]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(LedgerRow.__table__).where(LedgerRow.cooperative_id == coop_id, LedgerRow.day == day)
             ).all()
@@ -499,7 +499,7 @@ class Store:
 
     def courier_statuses(self, coop_id: str) -> dict[str, CourierStatus]:
         """Each courier's shift state and jobs in hand (without loading every job)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             views = conn.execute(
                 select(CourierStatusRow.view).where(CourierStatusRow.cooperative_id == coop_id)
             ).scalars()
@@ -507,7 +507,7 @@ class Store:
 
     def ledger_of(self, coop_id: str, courier_id: str) -> list[LedgerEntry]:
         """One courier's ledger over every day (for the export of their own data)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(LedgerRow.__table__)
                 .where(LedgerRow.cooperative_id == coop_id, LedgerRow.courier_id == courier_id)
@@ -521,7 +521,7 @@ class Store:
         """Every stored projection row of a cooperative (to compare with a fold of its log)."""
         coop = self.cooperative(coop_id)
         projection = Projection(timezone=ZoneInfo(coop.timezone), heavy_threshold_kg=coop.heavy_threshold_kg)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             for view in conn.execute(select(JobRow.view).where(JobRow.cooperative_id == coop_id)).scalars():
                 job = JobView.from_json(view)
                 projection.jobs[job.id] = job

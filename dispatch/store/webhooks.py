@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.events import Event, EventType
+from dispatch.store.engine import reading
 from dispatch.store.repository import Store, _now, _utc
 from dispatch.store.schema import CooperativeRow, WebhookCursorRow, WebhookDeliveryRow, WebhookRow
 
@@ -122,7 +123,7 @@ def register(store: Store, coop_id: str, client_id: str, url: str, *, allow_http
 
 
 def webhooks_of(store: Store, coop_id: str, client_id: str) -> list[Webhook]:
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         rows = conn.execute(
             select(WebhookRow.__table__)
             .where(
@@ -161,7 +162,7 @@ def _body(event: Event, kind: str, job_id: str) -> dict[str, Any]:
 
 def enqueue_from_log(store: Store, coop_id: str, *, batch: int = 500) -> int:
     """Turn the log's new client-facing events into deliveries; returns how many were queued."""
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         cursor = conn.execute(
             select(WebhookCursorRow.last_seq).where(WebhookCursorRow.cooperative_id == coop_id)
         ).scalar()
@@ -220,7 +221,7 @@ def enqueue_from_log(store: Store, coop_id: str, *, batch: int = 500) -> int:
 
 
 def cooperatives_with_webhooks(store: Store) -> list[str]:
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         return list(conn.execute(select(WebhookCursorRow.cooperative_id)).scalars())
 
 
@@ -229,7 +230,7 @@ def claim_due(
 ) -> list[Delivery]:
     """Take due deliveries for this worker (each row held by one worker at a time)."""
     now = now or _now()
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         candidates = (
             conn.execute(
                 select(WebhookDeliveryRow.id)
@@ -316,7 +317,7 @@ def deliveries_of(
     )
     if webhook_id is not None:
         query = query.where(WebhookDeliveryRow.webhook_id == webhook_id)
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         rows = conn.execute(query).all()
     return [
         {

@@ -21,6 +21,7 @@ from tests.api.harness import World, delivery_body, make_world
 
 PUBLIC = {
     ("GET", "/"),
+    ("GET", "/courier"),
     ("POST", "/v1/auth/login"),
     ("GET", "/v1/track/{token}"),
     ("GET", "/healthz"),

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 
 from routing.construct import construct
 from routing.evaluate import RouteStop, StopKind, evaluate_route
-from routing.problem import Courier, Lock, Problem, Shipment
+from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes
 from routing.solver import SolverSettings, solve
 from tests.routing.test_solver import check_plan, euclidean, problems
 
@@ -61,7 +61,7 @@ def test_constructed_routes_keep_hard_limits_and_are_accepted_by_the_full_model(
     check_plan(problem, plan)
 
 
-def _line(n: int) -> dict[str, object]:
+def _line(n: int) -> dict[str, TravelTimes]:
     """Places 0..n-1 one kilometre apart along a line, and bike/cargo travel times between them."""
     points = np.array([[1000.0 * i, 0.0] for i in range(n)])
     return {"bike": euclidean(points, 15.0, 0.05), "cargo": euclidean(points, 13.0, 0.04)}
@@ -104,7 +104,7 @@ def test_a_long_parcel_goes_to_the_vehicle_that_takes_it_and_on_board_parcels_st
             _job("home", 3, 3),  # already on the bike: only its drop-off remains
             _job("heavy", 6, 5, weight_kg=60.0),
         ),
-        travel=travel,  # type: ignore[arg-type]
+        travel=travel,
     )
     built = construct(problem, time_budget_s=0.2)
     assert built.reason == "ok" and built.routes is not None and built.left_out == 0
@@ -122,7 +122,7 @@ def test_a_lock_binds_the_job_to_its_courier_in_the_constructor() -> None:
     problem = Problem(
         couriers=(near, far),
         shipments=(_job("a", 0, 1), _job("b", 1, 0)),
-        travel=travel,  # type: ignore[arg-type]
+        travel=travel,
         locks=(Lock("a", "far"),),
     )
     built = construct(problem, time_budget_s=0.2)
@@ -137,7 +137,7 @@ def test_locks_that_keep_their_order_skip_the_constructor_and_still_get_a_plan()
     problem = Problem(
         couriers=(courier,),
         shipments=(_job("first", 4, 5), _job("second", 1, 2)),
-        travel=travel,  # type: ignore[arg-type]
+        travel=travel,
         locks=(Lock("first", "c"), Lock("second", "c")),
     )
     built = construct(problem, time_budget_s=0.2)
@@ -155,7 +155,7 @@ def test_a_warm_start_the_full_model_rejects_falls_back_to_the_own_first_solutio
     problem = Problem(
         couriers=(_courier("c", 0),),
         shipments=(_job("a", 1, 2), _job("b", 3, 4, pickup_window=(0, 1800))),
-        travel=travel,  # type: ignore[arg-type]
+        travel=travel,
     )
     # A drop-off before its pickup: no assignment of the full model holds.
     bad = {"c": [RouteStop("a", StopKind.DROPOFF), RouteStop("a", StopKind.PICKUP), RouteStop("b", StopKind.PICKUP)]}
@@ -173,7 +173,7 @@ def test_jobs_that_cannot_all_fit_leave_feasible_routes_for_the_solver() -> None
             _job("west", 0, 1, pickup_window=(0, 700), dropoff_window=(0, 1200)),
             _job("east", 5, 4, pickup_window=(0, 900), dropoff_window=(0, 1400)),
         ),
-        travel=travel,  # type: ignore[arg-type]
+        travel=travel,
     )
     built = construct(problem, time_budget_s=0.2)
     # Both jobs are required in PyVRP, so its plan breaks a window; the repair keeps one of them.
@@ -187,7 +187,7 @@ def test_jobs_that_cannot_all_fit_leave_feasible_routes_for_the_solver() -> None
 
 def test_the_ortools_constructor_is_still_there() -> None:
     travel = _line(4)
-    problem = Problem(couriers=(_courier("c", 0),), shipments=(_job("a", 1, 2),), travel=travel)  # type: ignore[arg-type]
+    problem = Problem(couriers=(_courier("c", 0),), shipments=(_job("a", 1, 2),), travel=travel)
     plan = solve(problem, SolverSettings(time_budget_s=0.2, constructor="ortools", explain=False))
     assert plan.solver["constructor"] == {"name": "ortools"} and not plan.unassigned
 
@@ -200,7 +200,7 @@ def test_with_fairness_the_constructor_shares_the_work() -> None:
         _job(f"j{i}", p, d, pickup_service_s=1800, dropoff_service_s=1800)
         for i, (p, d) in enumerate([(1, 2), (2, 3), (3, 2), (2, 1)])
     )
-    problem = Problem(couriers=couriers, shipments=jobs, travel=travel)  # type: ignore[arg-type]
+    problem = Problem(couriers=couriers, shipments=jobs, travel=travel)
     alone = construct(problem, time_budget_s=0.3)
     assert alone.routes is not None and sorted(len(r) for r in alone.routes.values()) == [0, 8], "riding only"
     fair = construct(replace(problem, fairness_weight=1.0), time_budget_s=0.3)
@@ -222,7 +222,7 @@ def test_an_infeasible_route_is_repaired_job_by_job() -> None:
             _job("mid", 2, 3, pickup_window=(0, 900), dropoff_window=(0, 1400)),
             _job("east", 5, 4, pickup_window=(0, 900), dropoff_window=(0, 1400)),
         ),
-        travel=travel,  # type: ignore[arg-type]
+        travel=travel,
     )
     translation = _Translation(problem, (), 0, 1.0, False)
     data = translation.data()
@@ -242,8 +242,19 @@ def test_a_short_budget_on_many_jobs_starts_pyvrp_from_an_empty_plan() -> None:
     travel = _line(12)
     couriers = tuple(_courier(f"c{i}", i % 12, cargo=True) for i in range(4))
     jobs = tuple(_job(f"j{i}", i % 12, (i * 5 + 3) % 12) for i in range(40))
-    problem = Problem(couriers=couriers, shipments=jobs, travel=travel)  # type: ignore[arg-type]
+    problem = Problem(couriers=couriers, shipments=jobs, travel=travel)
     built = construct(problem, time_budget_s=0.2, use_vroom=False)
     assert built.stats["start"] == "empty" and built.routes is not None
     check_routes(problem, built.routes)
     assert built.left_out == 0
+
+
+def test_places_that_do_not_reach_each_other_do_not_break_the_constructor() -> None:
+    travel = _line(6)
+    bike = travel["bike"]
+    ride = bike.ride_s.copy()
+    ride[4, 5] = ride[5, 4] = np.inf  # e.g. a one-way street cut off by works
+    travel["bike"] = replace(bike, ride_s=ride, _by_load={})
+    problem = Problem(couriers=(_courier("c", 0),), shipments=(_job("a", 1, 2),), travel=travel)
+    built = construct(problem, time_budget_s=0.2)
+    assert built.reason == "ok" and built.routes is not None and built.left_out == 0
