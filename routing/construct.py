@@ -76,6 +76,8 @@ VROOM_S_PER_JOB2_COURIER = 2e-6
 #: 4.3 s. At 200-400 jobs with 4 s the random start ends 6-12 % cheaper, so it stays there.
 RANDOM_START_S_PER_JOB = 3.5e-3
 RANDOM_START_SHARE = 0.4
+#: Seconds for a leg between places that do not reach each other (longer than any shift).
+UNREACHABLE_S = 10**7
 #: Above this many load dimensions (2 + length classes + couriers owning locked or on-board
 #: jobs) PyVRP's search slows down more than the warm start is worth; the solver goes alone.
 MAX_DIMENSIONS = 12
@@ -114,11 +116,36 @@ def construct(
     if reason is not None:
         return Construction(None, reason, 0.0)
     try:
-        from pyvrp import solve as pyvrp_solve
-        from pyvrp.exceptions import PenaltyBoundWarning
-        from pyvrp.stop import MaxRuntime
+        import pyvrp  # noqa: F401
     except ImportError:  # pragma: no cover - pyvrp is a main dependency
         return Construction(None, "pyvrp is not installed", 0.0)
+    try:
+        return _construct(
+            problem, time_budget_s, excluded, vehicle_fixed_cost_s, planning_load_share, seed, use_vroom, balance
+        )
+    except Exception as exc:  # the planner must plan without the constructor rather than fail
+        return Construction(
+            None, f"the constructor failed ({type(exc).__name__}: {exc})", time.perf_counter() - started
+        )
+
+
+def _construct(
+    problem: Problem,
+    time_budget_s: float,
+    excluded: Collection[str],
+    vehicle_fixed_cost_s: int,
+    planning_load_share: float,
+    seed: int,
+    use_vroom: bool,
+    balance: bool,
+) -> Construction:
+    """:func:`construct` without its guards: translate, pick PyVRP's start, solve, read back."""
+    from pyvrp import Solution
+    from pyvrp import solve as pyvrp_solve
+    from pyvrp.exceptions import PenaltyBoundWarning
+    from pyvrp.stop import MaxRuntime
+
+    started = time.perf_counter()
     translation = _Translation(problem, excluded, vehicle_fixed_cost_s, planning_load_share, balance)
     if translation.skip is not None:
         return Construction(None, translation.skip, time.perf_counter() - started)
@@ -136,13 +163,11 @@ def construct(
     vroom_s = time.perf_counter() - vroom_s
     start = "vroom" if initial is not None else "random"
     if initial is None and RANDOM_START_S_PER_JOB * len(translation.jobs) > RANDOM_START_SHARE * time_budget_s:
-        from pyvrp import Solution
-
         initial, start = Solution(data, []), "empty"
     remaining = max(0.01, time_budget_s - (time.perf_counter() - started))
     with warnings.catch_warnings():
         # PyVRP warns when its penalties hit their bound, i.e. when not every job fits: an
-        # expected outcome here (the feasible routes are kept, OR-Tools does the rest).
+        # expected outcome here (its routes are repaired, OR-Tools places the rest).
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         result = pyvrp_solve(
             data, stop=MaxRuntime(remaining), seed=seed, collect_stats=False, display=False, initial_solution=initial
@@ -269,7 +294,9 @@ class _Translation:
             if key not in profiles:
                 seconds = p.travel[c.profile].seconds(self.load_share * c.payload_kg)
                 matrix = np.zeros((n, n), dtype=np.int64)
-                matrix[:anywhere, :anywhere] = np.rint(seconds[np.ix_(places, places)])
+                # An unreachable place (inf) becomes a leg no plan can use within a day.
+                legs = np.nan_to_num(seconds[np.ix_(places, places)], nan=UNREACHABLE_S, posinf=UNREACHABLE_S)
+                matrix[:anywhere, :anywhere] = np.rint(np.minimum(legs, UNREACHABLE_S))
                 profiles[key] = len(matrices)
                 matrices.append(matrix)
             courier_profile.append(profiles[key])
