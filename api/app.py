@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
-from api import clients, console, couriers, errors, sessions, static
+from api import analysts, clients, console, couriers, errors, sessions, static
 from api import webhooks as webhook_sender
 from api.bus import Hub, LocalBus, RedisBus
 from api.planner import Planner
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (sessions, clients, console, couriers):
+    for module in (sessions, clients, console, couriers, analysts):
         app.include_router(module.router)
     static.mount(app)
     return app

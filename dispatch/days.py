@@ -170,19 +170,11 @@ def read_day(path: Path, *, fleet: Path | None = None) -> Day:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InvalidInput("file", f"{path}: not JSON ({exc})") from None
-        if not isinstance(data, dict):
-            raise InvalidInput("file", f"{path}: a day is a JSON object with couriers and requests")
-        timezone = str(data.get("timezone", "Europe/Helsinki"))
-        check_timezone(timezone)
-        given = _read_fleet(fleet) if fleet else data.get("couriers")
-        couriers = _fleet(given.get("couriers") if isinstance(given, dict) else given, "couriers")
-        items = data.get("requests")
-        if not isinstance(items, list):
-            raise InvalidInput("requests", "a list of requests")
-        if len(items) > MAX_REQUESTS:
-            raise InvalidInput("requests", f"at most {MAX_REQUESTS} requests per day")
-        requests = tuple(_request(r if isinstance(r, dict) else {}, f"requests[{i}]") for i, r in enumerate(items))
-        return Day(path.stem, timezone, couriers, requests)
+        if fleet is not None:
+            given = _read_fleet(fleet)
+            if isinstance(data, dict):
+                data = {**data, "couriers": given.get("couriers") if isinstance(given, dict) else given}
+        return day_from_json(data, path.stem)
     if path.suffix.lower() == ".csv":
         if fleet is None:
             raise InvalidInput("fleet", "a CSV day needs its fleet: --fleet couriers.json")
@@ -234,6 +226,23 @@ def read_day(path: Path, *, fleet: Path | None = None) -> Day:
         members = fleet_data.get("couriers") if isinstance(fleet_data, dict) else fleet_data
         return Day(path.stem, tz, _fleet(members, "fleet"), tuple(parsed))
     raise InvalidInput("file", f"{path}: a day is a .json or .csv file")
+
+
+def day_from_json(data: Any, name: str = "day") -> Day:
+    """A day from its JSON form (a file's content or an API body), validated like a request."""
+    if not isinstance(data, dict):
+        raise InvalidInput("day", "a day is a JSON object with couriers and requests")
+    timezone = str(data.get("timezone", "Europe/Helsinki"))
+    check_timezone(timezone)
+    given = data.get("couriers")
+    couriers = _fleet(given.get("couriers") if isinstance(given, dict) else given, "couriers")
+    items = data.get("requests")
+    if not isinstance(items, list):
+        raise InvalidInput("requests", "a list of requests")
+    if len(items) > MAX_REQUESTS:
+        raise InvalidInput("requests", f"at most {MAX_REQUESTS} requests per day")
+    requests = tuple(_request(r if isinstance(r, dict) else {}, f"requests[{i}]") for i, r in enumerate(items))
+    return Day(name, timezone, couriers, requests)
 
 
 def _read_fleet(path: Path) -> Any:

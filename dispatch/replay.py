@@ -61,6 +61,14 @@ def replay_file(day_path: str, fleet: str | None, policy: Policy, city: str | No
     return replay(day, policy, open_city(city), seed=seed)
 
 
+def replay_json(day: dict[str, Any], policy: Policy, city: str | None, seed: int) -> ReplayResult:
+    """One replay of a day given as JSON (an analyst's upload), for a worker process."""
+    from dispatch.days import day_from_json
+    from routing.network import open_city
+
+    return replay(day_from_json(day, str(day.get("name", "uploaded"))), policy, open_city(city), seed=seed)
+
+
 def measure(store: Store, coop: str, day: Day, policy: Policy, record: SimulationRecord, seed: int) -> ReplayResult:
     events = store.events(coop)
     jobs = {j.id: j for j in store.jobs(coop)}

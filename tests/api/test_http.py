@@ -81,7 +81,14 @@ def test_every_route_admits_exactly_its_roles(
 ) -> None:
     client, world, headers, _ = setup
     job = client.post("/v1/deliveries", json=delivery_body(), headers=headers["client"]).json()["id"]
-    ids = {"job_id": job, "delivery_id": job, "courier_id": world.couriers["Aino"][0], "webhook_id": "x", "token": "x"}
+    ids = {
+        "job_id": job,
+        "delivery_id": job,
+        "courier_id": world.couriers["Aino"][0],
+        "webhook_id": "x",
+        "token": "x",
+        "run_id": "x",
+    }
     checked = 0
     # logging out revokes the caller's token: walk that route last
     for route in sorted(http_routes(client.app), key=lambda r: r.path == "/v1/auth/logout"):
@@ -241,3 +248,31 @@ def test_logout_revokes_the_token(setup: tuple[TestClient, World, dict[str, dict
     assert client.get("/v1/couriers", headers=headers["analyst"]).status_code == 401
     wrong = client.post("/v1/auth/login", json={"cooperative_id": "x", "login": "numbers", "password": "nope"})
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "login_failed"
+
+
+def test_an_analyst_replays_a_day_and_reads_its_report(
+    setup: tuple[TestClient, World, dict[str, dict[str, str]], Store],
+) -> None:
+    import time
+
+    from dispatch.days import day_json, read_day
+
+    client, _, headers, _ = setup
+    day = read_day(Path(__file__).resolve().parents[2] / "data" / "demo_day.json")
+    small = day_json(type(day)(day.name, day.timezone, day.couriers, day.requests[:3]))
+    bad = client.post("/v1/replays", json={"day": {"couriers": []}}, headers=headers["analyst"])
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "couriers"
+    started = client.post("/v1/replays", json={"day": small, "budget_s": 0.2}, headers=headers["analyst"])
+    assert started.status_code == 202, started.text
+    run = started.json()["id"]
+    assert client.get(f"/v1/replays/{run}", headers=headers["courier"]).status_code == 403
+    status: dict[str, Any] = {}
+    for _ in range(240):
+        status = client.get(f"/v1/replays/{run}", headers=headers["analyst"]).json()
+        if status["status"] != "running":
+            break
+        time.sleep(0.5)
+    assert status["status"] == "done", status
+    assert status["results"][0]["summary"]["delivered"] == 3
+    report = client.get(f"/v1/replays/{run}/report", headers=headers["analyst"])
+    assert report.status_code == 200 and report.text.count("<img") == 4

@@ -1,0 +1,115 @@
+"""Analysts' endpoints: run a replay of a day on this worker and fetch its figures and report.
+
+Replays run in a separate process (they plan for minutes of CPU); the API answers meanwhile.
+Results are kept in this worker's memory for the session (``tandem replay``/``sweep`` write
+files for anything that must last).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import Analyst
+from api.errors import ApiError
+from api.services import Services, services
+from dispatch.days import day_from_json
+from dispatch.replay import ReplayResult, replay_json
+from dispatch.report import html_report
+from dispatch.simulation import Policy
+from dispatch.store.access import Principal
+
+router = APIRouter(prefix="/v1", tags=["analysts"])
+Svc = Annotated[Services, Depends(services)]
+MAX_KEPT = 50
+
+
+class ReplayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    day: dict[str, Any]  #: the JSON form of a day (see dispatch/days.py)
+    policy: Literal["accept-proposals", "as-happened"] = "accept-proposals"
+    fairness: list[Annotated[float, Field(ge=0, le=100)]] = Field(
+        default_factory=lambda: [0.5], min_length=1, max_length=5
+    )
+    override_rate: float = Field(default=0.0, ge=0, le=1)
+    budget_s: float = Field(default=0.3, gt=0, le=10)
+    seed: int = 1
+
+
+class _Run:
+    def __init__(self, coop: str, who: str) -> None:
+        self.coop, self.who = coop, who
+        self.status = "running"
+        self.results: list[ReplayResult] = []
+        self.error: str | None = None
+
+
+_runs: dict[str, _Run] = {}
+_pool: ProcessPoolExecutor | None = None
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool  # noqa: PLW0603  (one pool per API worker, made on first use)
+    if _pool is None:
+        import multiprocessing
+
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return _pool
+
+
+def _run_of(run_id: str, who: Principal) -> _Run:
+    run = _runs.get(run_id)
+    if run is None or run.coop != who.cooperative_id:
+        raise ApiError(404, "not_found", f"no replay {run_id} here (replays live on the worker that ran them)")
+    return run
+
+
+@router.post("/replays", status_code=202)
+async def start_replay(body: ReplayIn, who: Analyst, svc: Svc) -> dict[str, Any]:
+    """Replay a day under a policy (one run per fairness weight); poll for the outcome."""
+    day_from_json(body.day)  # refuse a bad day now, with its field, not later in the worker
+    run_id = str(uuid.uuid4())
+    run = _runs[run_id] = _Run(who.cooperative_id, who.subject_id)
+    while len(_runs) > MAX_KEPT:
+        _runs.pop(next(iter(_runs)))
+
+    async def go() -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            for weight in body.fairness:
+                policy = Policy(body.policy, body.override_rate, weight, body.budget_s)
+                run.results.append(
+                    await loop.run_in_executor(_executor(), replay_json, body.day, policy, svc.settings.city, body.seed)
+                )
+            run.status = "done"
+        except Exception as exc:  # a failed replay is reported, never a crashed worker
+            run.status, run.error = "failed", str(exc)
+
+    asyncio.get_running_loop().create_task(go())
+    return {"id": run_id, "status": run.status}
+
+
+@router.get("/replays/{run_id}")
+async def replay_status(run_id: str, who: Analyst) -> dict[str, Any]:
+    run = _run_of(run_id, who)
+    return {
+        "id": run_id,
+        "status": run.status,
+        "error": run.error,
+        "results": [{"policy": r.policy, "summary": r.summary, "couriers": r.couriers} for r in run.results],
+    }
+
+
+@router.get("/replays/{run_id}/report", response_class=HTMLResponse)
+async def replay_report(run_id: str, who: Analyst, svc: Svc) -> Response:
+    run = _run_of(run_id, who)
+    if run.status != "done":
+        raise ApiError(409, "not_ready", f"the replay is {run.status}")
+    page = await svc.run(html_report, run.results, network=svc.network, title="Tandem replay")
+    return HTMLResponse(page)

@@ -1,0 +1,65 @@
+"""`tandem demo`: one command, and a living day is on the console within seconds."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.api.harness import TANDEM, free_port, login
+
+
+def test_the_demo_day_lives(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["TANDEM_DATA_DIR"] = str(tmp_path)
+    process = subprocess.Popen(
+        [
+            TANDEM,
+            "demo",
+            "--port",
+            str(port),
+            "--speed",
+            "120",
+            "--requests",
+            "5",
+            "--auto-accept",
+            "1",
+            "--exit-after",
+            "60",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines: list[str] = []
+        assert process.stdout is not None
+        while not any("Ctrl-C" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        text = "".join(lines)
+        base = f"http://127.0.0.1:{port}"
+        assert f"{base}/console/" in text and f"{base}/courier" in text
+        coop = re.search(r"cooperative id: (\S+)", text)
+        desk = re.search(r"login: (dispatch)\s+password: (\S+)", text)
+        assert coop and desk
+        token = login(base, coop.group(1), desk.group(1), desk.group(2))
+        auth = {"Authorization": f"Bearer {token}"}
+        seen: set[str] = set()
+        deadline = time.monotonic() + 55
+        while time.monotonic() < deadline and "Delivered" not in seen:
+            events = httpx.get(f"{base}/v1/events", headers=auth, timeout=10).json()["events"]
+            seen = {e["type"] for e in events}
+            time.sleep(1)
+        assert {"ShiftStarted", "JobRequested", "ProposalMade", "ProposalAccepted", "CourierAcknowledged"} <= seen, seen
+        assert "Delivered" in seen, seen
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
