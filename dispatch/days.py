@@ -59,9 +59,13 @@ class FleetMember:
 
 @dataclass(frozen=True)
 class Happened:
+    """What people did on the recorded day (all optional; ``courier`` is the one who carried it)."""
+
     courier: str | None = None
     picked_up_at: datetime | None = None
     delivered_at: datetime | None = None
+    decided_at: datetime | None = None  #: when a dispatcher gave the job to ``courier``
+    acknowledged_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -149,12 +153,10 @@ def _request(data: dict[str, Any], where: str) -> DayRequest:
         request=request,
         happened=Happened(
             courier=str(happened["courier"]) if happened.get("courier") else None,
-            picked_up_at=_time(happened["picked_up_at"], f"{where}.happened.picked_up_at")
-            if happened.get("picked_up_at")
-            else None,
-            delivered_at=_time(happened["delivered_at"], f"{where}.happened.delivered_at")
-            if happened.get("delivered_at")
-            else None,
+            **{
+                key: _time(happened[key], f"{where}.happened.{key}") if happened.get(key) else None
+                for key in ("picked_up_at", "delivered_at", "decided_at", "acknowledged_at")
+            },
         ),
     )
 
@@ -275,8 +277,10 @@ def day_json(day: Day) -> dict[str, Any]:
                     {
                         "happened": {
                             "courier": r.happened.courier,
-                            "picked_up_at": r.happened.picked_up_at.isoformat() if r.happened.picked_up_at else None,
-                            "delivered_at": r.happened.delivered_at.isoformat() if r.happened.delivered_at else None,
+                            **{
+                                key: getattr(r.happened, key).isoformat() if getattr(r.happened, key) else None
+                                for key in ("picked_up_at", "delivered_at", "decided_at", "acknowledged_at")
+                            },
                         }
                     }
                     if r.happened.courier

@@ -271,13 +271,17 @@ def planning_round(
     budget_s: float = 1.0,
     previous: Plan | None = None,
     fairness_weight: float | None = None,
+    settings: SolverSettings | None = None,
 ) -> RoundResult:
-    """Plan the cooperative's open jobs and record what changed as ProposalMade events."""
+    """Plan the cooperative's open jobs and record what changed as ProposalMade events.
+
+    ``settings`` replaces the default search (``budget_s``), e.g. for repeatable replays.
+    """
     problem, ctx = build_problem(store, coop_id, network, now, fairness_weight=fairness_weight)
     initial = None
     if previous is not None:
         initial = {cid: [RouteStop(t.shipment, t.kind) for t in route.stops] for cid, route in previous.routes.items()}
-    plan = solve(problem, SolverSettings(time_budget_s=budget_s), initial=initial)
+    plan = solve(problem, settings or SolverSettings(time_budget_s=budget_s), initial=initial)
     proposals: list[Event] = []
     kept: list[str] = []
     stale: list[str] = []

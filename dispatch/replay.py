@@ -169,20 +169,25 @@ def day_from_log(store: Store, coop_id: str, *, name: str = "from-log") -> Day:
     requests: dict[str, dict[str, Any]] = {}
     for e in store.events(coop_id):
         p = e.payload
-        if e.type is E.SHIFT_STARTED:
-            shifts.setdefault(str(p["courier_id"]), [e.at, e.at])
-        elif e.type is E.SHIFT_ENDED and str(p["courier_id"]) in shifts:
-            shifts[str(p["courier_id"])][1] = e.at
+        courier = str(p["courier_id"]) if p.get("courier_id") else None
+        if courier in shifts:  # a shift lasts at least as long as its courier worked
+            shifts[courier][1] = max(shifts[courier][1], e.at)
+        if e.type is E.SHIFT_STARTED and courier:
+            shifts.setdefault(courier, [e.at, e.at])
         elif e.type is E.JOB_REQUESTED:
             requests[str(p["job_id"])] = {"time": e.at, "request": p["request"], "courier": None}
-        elif e.type in (E.PROPOSAL_ACCEPTED, E.JOB_OVERRIDDEN, E.JOB_REASSIGNED) and e.job_id in requests:
-            requests[e.job_id]["courier"] = p.get("courier_id")
-        elif e.type is E.PICKED_UP and e.job_id in requests:
-            requests[e.job_id]["picked"] = e.at
-        elif e.type is E.DELIVERED and e.job_id in requests:
-            requests[e.job_id]["delivered"] = e.at
+        elif e.job_id not in requests:
+            continue
+        elif e.type in (E.PROPOSAL_ACCEPTED, E.JOB_OVERRIDDEN, E.JOB_REASSIGNED):
+            requests[e.job_id].update(courier=courier, decided_at=e.at)
+        elif e.type is E.COURIER_ACKNOWLEDGED:
+            requests[e.job_id]["acknowledged_at"] = e.at
+        elif e.type is E.PICKED_UP:
+            requests[e.job_id]["picked_up_at"] = e.at
+        elif e.type is E.DELIVERED:
+            requests[e.job_id]["delivered_at"] = e.at
     fleet = tuple(
-        FleetMember(cid, couriers[cid].display_name, couriers[cid].vehicle.kind, start, max(end, start))
+        FleetMember(cid, couriers[cid].display_name, couriers[cid].vehicle.kind, start, end)
         for cid, (start, end) in shifts.items()
         if cid in couriers
     )
@@ -191,7 +196,13 @@ def day_from_log(store: Store, coop_id: str, *, name: str = "from-log") -> Day:
             id=job_id,
             request_time=r["time"],
             request=JobRequest.from_json(r["request"]),
-            happened=Happened(r["courier"], r.get("picked"), r.get("delivered")),
+            happened=Happened(
+                r["courier"],
+                r.get("picked_up_at"),
+                r.get("delivered_at"),
+                r.get("decided_at"),
+                r.get("acknowledged_at"),
+            ),
         )
         for job_id, r in requests.items()
     )

@@ -14,6 +14,7 @@ import heapq
 import itertools
 import math
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from dispatch.store import Store
 from routing.evaluate import StopKind
 from routing.network import BikeNetwork
 from routing.plan import Plan
+from routing.solver import SolverSettings
 
 DISPATCHER = "simulated-dispatcher"
 
@@ -45,6 +47,9 @@ class Policy:
     decision_delay: timedelta = timedelta(seconds=45)  #: a person reads the proposal, then decides
     extra_couriers: tuple[str, ...] = ()  #: what-if: more vehicles (kinds) for the whole day
     noise: float = 0.10  #: spread of riding times around the planner's ETAs (log-normal sigma)
+    #: Plans by construction only (no time-limited search), so the same seed gives the same day
+    #: to the last second; off: the planner searches for ``budget_s`` and may differ run to run.
+    repeatable: bool = True
 
     def label(self) -> str:
         parts = [self.name]
@@ -102,6 +107,8 @@ class Simulation:
         self.previous: Plan | None = None
         self.next_round: datetime | None = None
         self.happened: dict[str, DayRequest] = {}
+        self.made = 0
+        self.scripted: set[str] = set()  #: as-happened jobs that follow their recorded times
         self.riding: dict[str, str] = {}  #: courier -> the job whose stop they are riding to
 
     # ------------------------------------------------------------------ the clock
@@ -119,14 +126,23 @@ class Simulation:
 
     # ------------------------------------------------------------------ the day's people
 
+    def _id(self, name: str) -> str:
+        """Ids in a fixed order (the planner lists couriers by id), unique to this cooperative."""
+        self.made += 1
+        return f"r{self.made:03d}-" + uuid.uuid5(uuid.NAMESPACE_URL, f"{self.coop}:{name}").hex[:28]
+
     def setup(self) -> None:
         for member in self.day.couriers:
-            courier = self.store.add_courier(self.coop, member.name, Vehicle.of_kind(member.vehicle))
+            courier = self.store.add_courier(
+                self.coop, member.name, Vehicle.of_kind(member.vehicle), courier_id=self._id(f"courier:{member.id}")
+            )
             self.record.courier_ids[member.id] = courier.id
             self.at(member.shift_start, self._shift(courier.id, member.shift_end))
         for i, kind in enumerate(self.policy.extra_couriers):
             member = self.day.couriers[0]
-            courier = self.store.add_courier(self.coop, f"Extra {i + 1}", Vehicle.of_kind(kind))
+            courier = self.store.add_courier(
+                self.coop, f"Extra {i + 1}", Vehicle.of_kind(kind), courier_id=self._id(f"extra:{i}")
+            )
             self.record.courier_ids[f"extra-{i + 1}"] = courier.id
             self.at(
                 min(c.shift_start for c in self.day.couriers),
@@ -159,6 +175,9 @@ class Simulation:
             self.record.job_ids[item.id] = job.id
             self.happened[job.id] = item
             self._plan_soon(now)
+            if self.policy.name == "as-happened" and item.happened.courier and item.happened.decided_at:
+                self.scripted.add(job.id)
+                self.at(max(now, item.happened.decided_at), self._as_happened(job.id, item))
 
         return ask
 
@@ -179,8 +198,12 @@ class Simulation:
             self.network,
             now,
             budget_s=self.policy.budget_s,
-            previous=self.previous,
+            # A construction-only search keeps a warm start as it is (new jobs would stay out).
+            previous=None if self.policy.repeatable else self.previous,
             fairness_weight=self.policy.fairness_weight,
+            settings=SolverSettings(time_budget_s=self.policy.budget_s, first_solution_only=True)
+            if self.policy.repeatable
+            else None,
         )
         self.record.planning_seconds.append(time.perf_counter() - started)
         self.record.rounds += 1
@@ -201,6 +224,8 @@ class Simulation:
 
     def _decide(self, job_id: str, seen_seq: int) -> Callable[[datetime], None]:
         def decide(now: datetime) -> None:
+            if job_id in self.scripted:
+                return  # as happened: the recorded decision comes at its recorded time
             job = self.store.job(self.coop, job_id)
             if job.state is not JobState.PROPOSED or job.last_seq != seen_seq or job.proposal is None:
                 return  # a newer proposal came: the dispatcher decides on that one
@@ -228,6 +253,56 @@ class Simulation:
             self._plan_soon(now)  # the next round times the new assignment in its courier's route
 
         return decide
+
+    def _as_happened(self, job_id: str, item: DayRequest) -> Callable[[datetime], None]:
+        """A recorded decision, at its recorded time, then the courier's recorded acts."""
+        happened = item.happened
+
+        def decide(now: datetime) -> None:
+            target = self.record.courier_ids.get(happened.courier or "")
+            job = self.store.job(self.coop, job_id)
+            if target is None or job.state not in (
+                JobState.REQUESTED,
+                JobState.PROPOSED,
+                JobState.DECLINED,
+                JobState.UNASSIGNED,
+            ):
+                return
+            if job.proposal is not None and job.proposal["courier_id"] == target and job.state is JobState.PROPOSED:
+                commands.accept(self.store, self.coop, job_id, dispatcher_id=DISPATCHER, at=now)
+            else:
+                commands.override(
+                    self.store, self.coop, job_id, target, dispatcher_id=DISPATCHER, at=now, reason="as happened"
+                )
+            steps = (
+                (happened.acknowledged_at or now + timedelta(seconds=30), JobState.ACKNOWLEDGED),
+                (happened.picked_up_at, JobState.PICKED_UP),
+                (happened.delivered_at, JobState.DELIVERED),
+            )
+            for when, state in steps:
+                if when is not None:
+                    self.at(max(now, when), self._step(job_id, target, state))
+
+        return decide
+
+    def _step(self, job_id: str, courier_id: str, state: JobState) -> Callable[[datetime], None]:
+        def act(now: datetime) -> None:
+            job = self.store.job(self.coop, job_id)
+            if job.courier_id != courier_id:
+                return
+            try:
+                if state is JobState.ACKNOWLEDGED and job.state is JobState.ASSIGNED:
+                    commands.acknowledge(self.store, self.coop, job_id, courier_id=courier_id, at=now)
+                elif state is JobState.PICKED_UP and job.state is JobState.ACKNOWLEDGED:
+                    commands.pick_up(self.store, self.coop, job_id, courier_id=courier_id, at=now)
+                elif state is JobState.DELIVERED and job.state is JobState.PICKED_UP:
+                    commands.deliver(self.store, self.coop, job_id, courier_id=courier_id, at=now)
+                    self.record.legs.append(Leg(courier_id, job_id, "dropoff", 0.0, 0.0, 0.0, 0.0))
+            except DomainError:
+                return
+            self._plan_soon(now)
+
+        return act
 
     def _choice(self, job_id: str, proposed: str) -> str:
         if self.policy.name == "as-happened":
@@ -270,16 +345,20 @@ class Simulation:
                 weight = problem.shipment(stop.shipment).weight_kg
                 carried = stop.load_kg - weight if stop.kind is StopKind.PICKUP else stop.load_kg + weight
                 place = stop.place
-                if job is None or job.courier_id != courier_id:
-                    continue  # a proposal, not yet decided: the courier does not ride for it
+                if job is None or job.courier_id != courier_id or stop.shipment in self.scripted:
+                    continue  # a proposal, not yet decided, or a job that follows its recorded times
                 wanted = JobState.PICKED_UP if stop.kind is StopKind.PICKUP else JobState.DELIVERED
                 eta = ctx.at(stop.start)
                 late = max(0.0, (eta - now).total_seconds()) * (math.exp(self.rng.gauss(0, self.policy.noise)) - 1)
+                when = eta + timedelta(seconds=late)
+                recorded = self._recorded(stop.shipment, wanted)
+                if recorded is not None:
+                    when = recorded  # as it happened: the recorded time, not the model's
                 leg = Leg(courier_id, stop.shipment, stop.kind.value, stop.leg_m, stop.leg_s, empty, max(0.0, carried))
-                self._set_off(courier_id, stop.shipment, wanted, max(now, eta + timedelta(seconds=late)), leg)
+                self._set_off(courier_id, stop.shipment, wanted, max(now, when), leg)
                 break
         for held in self.store.jobs(self.coop, (JobState.ASSIGNED, JobState.ACKNOWLEDGED, JobState.PICKED_UP)):
-            if held.courier_id is None or held.courier_id in self.riding:
+            if held.courier_id is None or held.courier_id in self.riding or held.id in self.scripted:
                 continue
             # In hand but out of the plan (e.g. the shift's planned end has passed): a courier
             # finishes what they carry; the next step comes about ten minutes later.
@@ -287,6 +366,12 @@ class Simulation:
             kind = "dropoff" if wanted is JobState.DELIVERED else "pickup"
             leg = Leg(held.courier_id, held.id, kind, 0.0, 600.0, 600.0, 0.0)
             self._set_off(held.courier_id, held.id, wanted, now + timedelta(minutes=10), leg)
+
+    def _recorded(self, job_id: str, wanted: JobState) -> datetime | None:
+        if self.policy.name != "as-happened" or job_id not in self.happened:
+            return None
+        happened = self.happened[job_id].happened
+        return happened.picked_up_at if wanted is JobState.PICKED_UP else happened.delivered_at
 
     def _set_off(self, courier_id: str, job_id: str, wanted: JobState, when: datetime, leg: Leg) -> None:
         self.riding[courier_id] = job_id

@@ -141,9 +141,16 @@ class Store:
             settings=row.settings,
         )
 
-    def add_courier(self, coop_id: str, display_name: str, vehicle: Vehicle, *, contact: str = "") -> Courier:
+    def add_courier(
+        self, coop_id: str, display_name: str, vehicle: Vehicle, *, contact: str = "", courier_id: str | None = None
+    ) -> Courier:
+        """``courier_id``: for imports and replays that must name couriers the same way every time."""
         courier = Courier(
-            id=str(uuid.uuid4()), cooperative_id=coop_id, display_name=display_name, vehicle=vehicle, contact=contact
+            id=courier_id or str(uuid.uuid4()),
+            cooperative_id=coop_id,
+            display_name=display_name,
+            vehicle=vehicle,
+            contact=contact,
         )
         self.cooperative(coop_id)
         with self.engine.begin() as conn:

@@ -140,3 +140,34 @@ def test_replay_and_sweep_from_the_command_line(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "cannot read" in " ".join(bad.stderr.split())
     bad = runner.invoke(app, ["replay", str(folder / "d0.json"), "--policy", "random"])
     assert bad.exit_code == 2 and "unknown policy" in bad.stderr
+
+
+def test_the_same_day_and_seed_replay_to_identical_figures(network: BikeNetwork) -> None:
+    day = small(read_day(DAY_JSON), 8)
+    a, b = (replay(day, Policy(budget_s=0.2), network, seed=11) for _ in range(2))
+    assert a.summary == b.summary and a.couriers == b.couriers and a.lateness_minutes == b.lateness_minutes
+    strip = [{k: v for k, v in j.items() if k != "job"} for j in a.jobs]
+    assert strip == [{k: v for k, v in j.items() if k != "job"} for j in b.jobs]
+    other = replay(day, Policy(budget_s=0.2), network, seed=12)
+    assert other.jobs != a.jobs  # the seed matters: riding times differ
+
+
+def test_the_report_plots_are_real_pictures(network: BikeNetwork) -> None:
+    """Each embedded PNG decodes, has a sensible size and is not a blank canvas."""
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    result = replay(small(read_day(DAY_JSON), 6), Policy(budget_s=0.2), network, seed=2)
+    page = html_report([result], network=network)
+    pngs = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(pngs) == 4
+    for data in pngs:
+        image = Image.open(io.BytesIO(base64.b64decode(data))).convert("L")
+        assert image.width >= 300 and image.height >= 150
+        histogram = image.histogram()  # 256 counts of grey levels
+        levels = [level for level, count in enumerate(histogram) if count]
+        assert max(levels) - min(levels) > 100  # ink on the page
+        assert len(levels) > 8  # more than a frame: bars, lines, labels
