@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dispatch.days import Day, DayRequest, FleetMember, Happened
 from dispatch.events import EventType
@@ -44,7 +45,8 @@ def replay(
 ) -> ReplayResult:
     """Simulate ``day`` under ``policy``; deterministic for a seed (the planner's budget aside)."""
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(database_url or f"sqlite:///{Path(tmp) / 'replay.db'}")
+        # A scratch database: nothing in it must survive a power cut, so no fsync per event.
+        store = Store.open(database_url or f"sqlite:///{Path(tmp) / 'replay.db'}", durable=database_url is not None)
         try:
             coop, record = run_day(store, network, day, policy, seed=seed)
             return measure(store, coop, day, policy, record, seed)
@@ -93,7 +95,8 @@ def measure(store: Store, coop: str, day: Day, policy: Policy, record: Simulatio
         lateness.append(round(late, 2))
         on_time += late == 0
     ledger: dict[str, dict[str, float]] = {}
-    for day_key in sorted({store.projection(coop).day(e.at) for e in events}):
+    tz = ZoneInfo(store.cooperative(coop).timezone)
+    for day_key in sorted({e.at.astimezone(tz).date().isoformat() for e in events}):
         for entry in store.ledger(coop, day_key):
             row = ledger.setdefault(entry.courier_id, {"worked": 0.0, "shift": 0.0, "heavy_kg": 0.0, "kg_km": 0.0})
             row["worked"] += entry.worked_minutes

@@ -21,7 +21,7 @@ def default_url() -> str:
     return f"sqlite:///{path}"
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+def make_engine(url: str | None = None, *, durable: bool = True, **kwargs: Any) -> Engine:
     """An engine with the settings durability needs on each backend.
 
     SQLite: WAL journal, ``synchronous=FULL`` (a committed event survives a power cut, not only
@@ -38,7 +38,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         def _sqlite_settings(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" hook issue BEGIN
             cursor = dbapi_connection.cursor()
-            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+            sync = "synchronous=FULL" if durable else "synchronous=OFF"
+            for pragma in ("journal_mode=WAL", sync, "foreign_keys=ON", "busy_timeout=30000"):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
 

@@ -82,8 +82,9 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
-        engine = make_engine(url)
+    def open(cls, url: str | None = None, *, migrate: bool = True, durable: bool = True) -> Store:
+        """``durable=False`` is for scratch databases (replays): SQLite then skips the fsyncs."""
+        engine = make_engine(url, durable=durable)
         if migrate:
             from dispatch.store.migrate import upgrade
 
