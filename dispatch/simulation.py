@@ -108,6 +108,8 @@ class Simulation:
         self.next_round: datetime | None = None
         self.happened: dict[str, DayRequest] = {}
         self.made = 0
+        #: courier -> (the time the route's ETAs count from, the stops still ahead)
+        self.routes: dict[str, tuple[datetime, list[tuple[datetime, str, JobState, Leg]]]] = {}
         self.scripted: set[str] = set()  #: as-happened jobs that follow their recorded times
         self.riding: dict[str, str] = {}  #: courier -> the job whose stop they are riding to
 
@@ -326,19 +328,20 @@ class Simulation:
         return ack
 
     def _schedule_rides(self, result: RoundResult, now: datetime) -> None:
-        """A courier who is not already riding to a stop sets off for the next one in the plan.
+        """Each courier's route from this round; one who is not riding sets off for its first stop.
 
-        The stop is reached at the plan's ETA, stretched by seeded noise, and that timing holds:
+        A stop is reached at the plan's ETA, stretched by seeded noise, and that timing holds:
         later rounds do not re-time a leg already under way (each round plans from "now", so
-        re-timing would make a courier who is riding never arrive).
+        re-timing would make a courier who is riding never arrive). After each stop the courier
+        goes on to the next one of the route they hold, so a round is needed only when a route
+        runs out or something new happens (a request, a decision).
         """
         problem, ctx = result.problem, result.context
         couriers = {c.id: c for c in problem.couriers}
         for courier_id, route in result.plan.routes.items():
-            if courier_id in self.riding:
-                continue
             travel = problem.travel[couriers[courier_id].profile]
             place = couriers[courier_id].start
+            ahead: list[tuple[datetime, str, JobState, Leg]] = []
             for stop in route.stops:
                 job = ctx.jobs.get(stop.shipment)
                 empty = travel.leg_seconds(place, stop.place, 0.0)
@@ -349,15 +352,11 @@ class Simulation:
                 if job is None or job.courier_id != courier_id or stop.shipment in self.scripted:
                     continue  # a proposal, not yet decided, or a job that follows its recorded times
                 wanted = JobState.PICKED_UP if stop.kind is StopKind.PICKUP else JobState.DELIVERED
-                eta = ctx.at(stop.start)
-                late = max(0.0, (eta - now).total_seconds()) * (math.exp(self.rng.gauss(0, self.policy.noise)) - 1)
-                when = eta + timedelta(seconds=late)
-                recorded = self._recorded(stop.shipment, wanted)
-                if recorded is not None:
-                    when = recorded  # as it happened: the recorded time, not the model's
                 leg = Leg(courier_id, stop.shipment, stop.kind.value, stop.leg_m, stop.leg_s, empty, max(0.0, carried))
-                self._set_off(courier_id, stop.shipment, wanted, max(now, when), leg)
-                break
+                ahead.append((ctx.at(stop.start), stop.shipment, wanted, leg))
+            self.routes[courier_id] = (now, ahead)
+            if courier_id not in self.riding:
+                self._next_stop(courier_id, now)
         for held in self.store.jobs(self.coop, (JobState.ASSIGNED, JobState.ACKNOWLEDGED, JobState.PICKED_UP)):
             if held.courier_id is None or held.courier_id in self.riding or held.id in self.scripted:
                 continue
@@ -374,6 +373,20 @@ class Simulation:
         happened = self.happened[job_id].happened
         return happened.picked_up_at if wanted is JobState.PICKED_UP else happened.delivered_at
 
+    def _next_stop(self, courier_id: str, now: datetime) -> bool:
+        """Set off for the next stop of the route the courier holds; False when there is none."""
+        planned_at, ahead = self.routes.get(courier_id, (now, []))
+        while ahead:
+            eta, job_id, wanted, leg = ahead.pop(0)
+            # The plan's time from its round to this stop, counted from now, with noise.
+            ride = max(0.0, (eta - planned_at).total_seconds())
+            self.routes[courier_id] = (eta, ahead)
+            when = now + timedelta(seconds=ride * math.exp(self.rng.gauss(0, self.policy.noise)))
+            recorded = self._recorded(job_id, wanted)
+            self._set_off(courier_id, job_id, wanted, max(now, recorded or when), leg)
+            return True
+        return False
+
     def _set_off(self, courier_id: str, job_id: str, wanted: JobState, when: datetime, leg: Leg) -> None:
         self.riding[courier_id] = job_id
         self.at(when, self._ride(job_id, courier_id, wanted, leg))
@@ -381,25 +394,31 @@ class Simulation:
     def _ride(self, job_id: str, courier_id: str, wanted: JobState, leg: Leg) -> Callable[[datetime], None]:
         def arrive(now: datetime) -> None:
             self.riding.pop(courier_id, None)
-            self._plan_soon(now)  # whatever happens here, the courier needs a next stop
-            job = self.store.job(self.coop, job_id)
-            if job.courier_id != courier_id:
-                return
             try:
-                if job.state is JobState.ASSIGNED:
-                    commands.acknowledge(self.store, self.coop, job_id, courier_id=courier_id, at=now)
-                    job = self.store.job(self.coop, job_id)
-                if wanted is JobState.PICKED_UP and job.state is JobState.ACKNOWLEDGED:
-                    commands.pick_up(self.store, self.coop, job_id, courier_id=courier_id, at=now)
-                elif wanted is JobState.DELIVERED and job.state is JobState.PICKED_UP:
-                    commands.deliver(self.store, self.coop, job_id, courier_id=courier_id, at=now, carried_m=leg.metres)
-                else:
-                    return
-            except DomainError:
-                return
-            self.record.legs.append(leg)
+                self._arrive(job_id, courier_id, wanted, leg, now)
+            finally:
+                if not self._next_stop(courier_id, now):
+                    self._plan_soon(now)  # the route ran out: the courier needs a new one
 
         return arrive
+
+    def _arrive(self, job_id: str, courier_id: str, wanted: JobState, leg: Leg, now: datetime) -> None:
+        job = self.store.job(self.coop, job_id)
+        if job.courier_id != courier_id:
+            return  # taken from this courier meanwhile
+        try:
+            if job.state is JobState.ASSIGNED:
+                commands.acknowledge(self.store, self.coop, job_id, courier_id=courier_id, at=now)
+                job = self.store.job(self.coop, job_id)
+            if wanted is JobState.PICKED_UP and job.state is JobState.ACKNOWLEDGED:
+                commands.pick_up(self.store, self.coop, job_id, courier_id=courier_id, at=now)
+            elif wanted is JobState.DELIVERED and job.state is JobState.PICKED_UP:
+                commands.deliver(self.store, self.coop, job_id, courier_id=courier_id, at=now, carried_m=leg.metres)
+            else:
+                return
+        except DomainError:
+            return
+        self.record.legs.append(leg)
 
 
 def run_day(store: Store, network: BikeNetwork, day: Day, policy: Policy, *, seed: int) -> tuple[str, SimulationRecord]:
