@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -71,12 +72,18 @@ def main() -> None:
             f"delivered {big.summary['delivered']:.0f}, rounds {big.summary['planning_rounds']:.0f}"
         )
 
+    if args.variants == 0:
+        results_io.write(RESULTS, out)
+        return
     days = [make_day(network, args.variant_jobs, 3.0, 8, seed=100 + i) for i in range(args.variants)]
     started = time.perf_counter()
     serial = [one(d, args.budget) for d in days]
     serial_s = time.perf_counter() - started
 
     from distributed import Client, LocalCluster
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"  # one core per worker: numeric libraries must not start more threads
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)  # type: ignore[no-untyped-call]
     client = Client(cluster)  # type: ignore[no-untyped-call]

@@ -204,7 +204,9 @@ class Simulation:
             previous=None if self.policy.repeatable else self.previous,
             fairness_weight=self.policy.fairness_weight,
             # No explanations: nobody reads them in a replay, and they cost a fifth of each round.
-            settings=SolverSettings(time_budget_s=self.policy.budget_s, first_solution_only=True, explain=False)
+            # The construction stops at its first plan; the generous limit only keeps a busy
+            # machine from cutting it short (which would make the day depend on the load).
+            settings=SolverSettings(time_budget_s=30.0, first_solution_only=True, explain=False)
             if self.policy.repeatable
             else SolverSettings(time_budget_s=self.policy.budget_s, explain=False),
         )
