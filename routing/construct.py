@@ -235,7 +235,8 @@ class _Translation:
         exceeds, a dimension in which parcels longer than ``m`` weigh 1 and vehicles whose limit
         is at most ``m`` have no room: a vehicle can take a parcel exactly when the parcel fits
         its length. Then, per courier owning locked or on-board jobs, a dimension in which those
-        jobs weigh 1 and only that courier has room.
+        jobs weigh 1 and only that courier has room; and per courier whose room was raised for
+        them, one that keeps other jobs too heavy or too bulky for that vehicle off it.
         """
         p, couriers = self.problem, self.problem.couriers
         shipments = [p.shipment(j.shipment) for j in self.jobs]
@@ -267,6 +268,18 @@ class _Translation:
             own = [int(self.owner.get(j.shipment) == c.id) for j in self.jobs]
             if any(own):
                 dims.append((own, [room if other.id == c.id else 0 for other in couriers]))
+        # Where a person's decision or what is on board raised a vehicle's room above its own
+        # limits, the raise is for those jobs only: no other job the vehicle could not carry on
+        # its own may use it (the solver allows a job only on capable vehicles).
+        for v, c in enumerate(couriers):
+            if dims[0][1][v] <= round(c.payload_kg * 1000) and dims[1][1][v] <= round(c.volume_l * 10):
+                continue
+            too_big = [
+                int(j.shipment not in self.owner and (s.weight_kg > c.payload_kg or s.volume_l > c.volume_l))
+                for s, j in zip(shipments, self.jobs, strict=True)
+            ]
+            if any(too_big):
+                dims.append((too_big, [0 if other.id == c.id else room for other in couriers]))
         return dims
 
     # -- ProblemData -------------------------------------------------------------------------
@@ -501,6 +514,24 @@ class _Translation:
                 elif activity.is_client():
                     stops.append(RouteStop(self.client_jobs[activity.idx], StopKind.DROPOFF))
             out[courier.id] = stops
+        # A parcel on board is on the vehicle whatever PyVRP planned: if its drop-off is missing
+        # (PyVRP left it out of an infeasible plan), the route's loads are wrong in the full model,
+        # so that courier only delivers what is on board, earliest closing window first, as far
+        # as the windows allow (what cannot be delivered in time stays on board, as in the solver).
+        from pyvrp import Activity, ActivityType, Route
+
+        for v, c in enumerate(self.problem.couriers):
+            served = {stop.shipment for stop in out[c.id]}
+            aboard = [sid for sid in c.on_board if sid in self.client_jobs]
+            if all(sid in served for sid in aboard):
+                continue
+            aboard.sort(key=lambda sid: self.problem.shipment(sid).dropoff_window[1])
+            kept: list[Any] = []
+            for sid in aboard:
+                trial = [*kept, Activity(ActivityType.CLIENT, self.client_jobs.index(sid))]
+                if Route(data, trial, self.type_of[v]).is_feasible():
+                    kept = trial
+            out[c.id] = [RouteStop(self.client_jobs[a.idx], StopKind.DROPOFF) for a in kept]
         return out
 
     @staticmethod
@@ -528,6 +559,8 @@ class _Translation:
             return (0 if r.is_feasible() else 1, r.time_warp() + sum(r.excess_load()))
 
         while acts and not Route(data, acts, vehicle_type).is_feasible():
-            jobs = list(dict.fromkeys(job(a) for a in acts))
+            # Parcels on board (clients) go last: they stay on the vehicle whether delivered or not.
+            everything = list(dict.fromkeys(job(a) for a in acts))
+            jobs = [j for j in everything if not j[0]] or everything
             acts = min(([a for a in acts if job(a) != j] for j in jobs), key=badness)
         return acts

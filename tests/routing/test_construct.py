@@ -42,7 +42,7 @@ def check_routes(problem: Problem, routes: dict[str, list[RouteStop]]) -> None:
         assert not ev.over_capacity or any(s in owner for s in (t.shipment for t in stops))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_constructed_routes_keep_hard_limits_and_are_accepted_by_the_full_model(problem: Problem) -> None:
     problem = replace(problem, fairness_weight=0.0)
@@ -53,11 +53,12 @@ def test_constructed_routes_keep_hard_limits_and_are_accepted_by_the_full_model(
     check_routes(problem, built.routes)
     if built.stats:  # PyVRP ran: it started from VROOM's plan (a failure there is swallowed, so check)
         assert built.stats["vroom_start"], "VROOM's start could not be translated"
+    # Locks with keep_order are refused above, so nothing in the full model may reject the routes.
+    plan = solve(problem, SolverSettings(time_budget_s=0.2, explain=False), initial=built.routes)
+    assert plan.solver["warm_start"], "OR-Tools rejected PyVRP's routes"
+    check_plan(problem, plan)
     plan = solve(problem, SolverSettings(time_budget_s=0.2, explain=False))
     assert plan.solver["constructor"]["name"] == "pyvrp"
-    if plan.solver["constructor"]["result"] == "ok":
-        # Locks with keep_order are refused above, so nothing in the full model can reject the routes.
-        assert plan.solver["warm_start"], "OR-Tools rejected PyVRP's routes"
     check_plan(problem, plan)
 
 
@@ -258,3 +259,20 @@ def test_places_that_do_not_reach_each_other_do_not_break_the_constructor() -> N
     problem = Problem(couriers=(_courier("c", 0),), shipments=(_job("a", 1, 2),), travel=travel)
     built = construct(problem, time_budget_s=0.2)
     assert built.reason == "ok" and built.routes is not None and built.left_out == 0
+
+
+def test_room_raised_for_an_on_board_parcel_is_not_lent_to_other_jobs() -> None:
+    travel = _line(8)
+    # A person loaded a 200 L parcel on a 60 L bike; a 150 L job next to it must still go by cargo.
+    bike = _courier("bike", 0, on_board=("big",))
+    cargo = _courier("cargo", 7, cargo=True)
+    problem = Problem(
+        couriers=(bike, cargo),
+        shipments=(_job("big", 1, 1, volume_l=200.0), _job("bulky", 2, 3, volume_l=150.0)),
+        travel=travel,
+    )
+    built = construct(problem, time_budget_s=0.2)
+    assert built.routes is not None and built.left_out == 0
+    assert [s.shipment for s in built.routes["bike"]] == ["big"]
+    plan = solve(problem, SolverSettings(time_budget_s=0.3, explain=False))
+    assert plan.solver["warm_start"] and not plan.unassigned
