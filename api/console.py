@@ -340,7 +340,10 @@ async def ask_for_round(
     """Ask the planner for fresh proposals now; ``wait=true`` answers when the round is done."""
     done = svc.planner.request(who.cooperative_id)
     if wait:
-        await asyncio.wait_for(done.wait(), timeout=svc.settings.planning_budget_s * 10 + 60)
+        try:
+            await asyncio.wait_for(done.wait(), timeout=svc.settings.planning_budget_s * 10 + 60)
+        except TimeoutError:
+            return {"done": False, "message": "the round is still running; its proposals will arrive on the socket"}
         response.status_code = 200
         return {"done": True, "plan": svc.planner.latest.get(who.cooperative_id)}
     return {"done": False}
