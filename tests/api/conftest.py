@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.dispatch.conftest import postgres_url
+from tests.dispatch.conftest import postgres_url, schema_url
 
 
 @pytest.fixture
@@ -19,15 +16,7 @@ def pg_url() -> Iterator[str]:
     base = postgres_url()
     if base is None:
         pytest.skip("PostgreSQL tests skipped: set DATABASE_URL=postgresql+psycopg://... to run them")
-    schema = f"tandem_api_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    yield from schema_url(base, "tandem_api")
 
 
 @pytest.fixture

@@ -29,12 +29,9 @@ def postgres_url() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def pg_schema_url() -> Iterator[str]:
-    base = postgres_url()
-    if base is None:
-        pytest.skip("PostgreSQL tests skipped: set DATABASE_URL=postgresql+psycopg://... to run them")
-    schema = f"tandem_test_{uuid.uuid4().hex[:10]}"
+def schema_url(base: str, prefix: str) -> Iterator[str]:
+    """A fresh schema of the database at ``base`` for the caller's lifetime, dropped afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -43,6 +40,14 @@ def pg_schema_url() -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str]:
+    base = postgres_url()
+    if base is None:
+        pytest.skip("PostgreSQL tests skipped: set DATABASE_URL=postgresql+psycopg://... to run them")
+    yield from schema_url(base, "tandem_test")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
