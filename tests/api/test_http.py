@@ -276,3 +276,11 @@ def test_an_analyst_replays_a_day_and_reads_its_report(
     assert status["results"][0]["summary"]["delivered"] == 3
     report = client.get(f"/v1/replays/{run}/report", headers=headers["analyst"])
     assert report.status_code == 200 and report.text.count("<img") == 4
+
+
+def test_answers_carry_security_headers(setup: tuple[TestClient, World, dict[str, dict[str, str]], Store]) -> None:
+    client, _, headers, _ = setup
+    for path, who in (("/healthz", None), ("/v1/deliveries", "client"), ("/console/", None), ("/v1/nowhere", None)):
+        r = client.get(path, headers=headers[who] if who else {})
+        assert r.headers["X-Content-Type-Options"] == "nosniff", path
+        assert r.headers["X-Frame-Options"] == "DENY" and r.headers["Referrer-Policy"] == "no-referrer", path
