@@ -189,6 +189,20 @@ async def get_job(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
     return job_json(await svc.run(svc.store.job, who.cooperative_id, job_id))
 
 
+def street_path(network: BikeNetwork, job: JobView, profile: str) -> dict[str, Any]:
+    """A job's street path from pickup to drop-off for a vehicle profile, at the job's load."""
+    request = job.request
+    try:
+        return path_geojson(
+            routable_graph(network, profile),
+            (request["pickup"]["lon"], request["pickup"]["lat"]),
+            (request["dropoff"]["lon"], request["dropoff"]["lat"]),
+            load_kg=job.weight_kg,
+        )
+    except PointOffNetworkError as exc:
+        raise InvalidInput("job", str(exc)) from None
+
+
 @router.get("/jobs/{job_id}/path")
 async def job_path(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
     """The street path from pickup to drop-off for the vehicle that has (or is proposed) the job."""
@@ -199,16 +213,7 @@ async def job_path(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
         profile = "bike"
         if courier_id:
             profile = svc.store.courier(who.cooperative_id, str(courier_id)).vehicle.kind.profile
-        request = job.request
-        try:
-            return path_geojson(
-                routable_graph(svc.network, profile),
-                (request["pickup"]["lon"], request["pickup"]["lat"]),
-                (request["dropoff"]["lon"], request["dropoff"]["lat"]),
-                load_kg=job.weight_kg,
-            )
-        except PointOffNetworkError as exc:
-            raise InvalidInput("job", str(exc)) from None
+        return street_path(svc.network, job, profile)
 
     return await svc.run(compute)  # type: ignore[no-any-return]
 

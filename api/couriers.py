@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response, WebSocket
 
 from api.auth import CourierUser
+from api.console import street_path
 from api.services import REPLAN_ON, Services, services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
@@ -25,7 +26,6 @@ from dispatch.lifecycle import ACTIVE_STATES
 from dispatch.projections import JobView
 from dispatch.store import positions
 from dispatch.store.access import Principal
-from routing.matrix import path_geojson, routable_graph
 
 router = APIRouter(prefix="/v1/courier", tags=["couriers"])
 Svc = Annotated[Services, Depends(services)]
@@ -193,13 +193,7 @@ async def my_job_path(job_id: str, who: CourierUser, svc: Svc) -> dict[str, Any]
     def compute() -> dict[str, Any]:
         job = _own_job(svc, who, job_id)
         profile = svc.store.courier(who.cooperative_id, who.subject_id).vehicle.kind.profile
-        request = job.request
-        return path_geojson(
-            routable_graph(svc.network, profile),
-            (request["pickup"]["lon"], request["pickup"]["lat"]),
-            (request["dropoff"]["lon"], request["dropoff"]["lat"]),
-            load_kg=job.weight_kg,
-        )
+        return street_path(svc.network, job, profile)
 
     return await svc.run(compute)  # type: ignore[no-any-return]
 

@@ -29,7 +29,7 @@ from dispatch.store import Store
 from routing.matrix import routable_graph
 from routing.network import open_city
 from tests.api.harness import Server, login, make_world
-from tests.console.browser import browser
+from tests.console.browser import browser, console_log_in
 
 RESULTS = Path(__file__).parent / "results" / "console.json"
 
@@ -111,13 +111,10 @@ def main() -> None:
                     errors: list[str] = []
                     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
                     page.on("pageerror", lambda e: errors.append(str(e)))
-                    page.goto(f"{server.url}/console/{'?nomap' if args.no_map else ''}")
-                    page.fill("input[name=cooperative_id]", world.coop_id)
-                    page.fill("input[name=login]", world.dispatcher_login)
-                    page.fill("input[name=password]", world.dispatcher_password)
-                    page.click("#login button[type=submit]")
-                    page.wait_for_function("window.__tandem && window.__tandem.ready")
-                    page.wait_for_selector("#connection[data-state=live]")
+                    query = "?nomap" if args.no_map else ""
+                    console_log_in(
+                        page, server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password, query
+                    )
                     shown_rows = page.locator(".job").count()
                     started = time.perf_counter()
                     events = 0

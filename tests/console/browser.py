@@ -51,3 +51,14 @@ def browser(viewport: tuple[int, int] = (1400, 900)) -> Iterator[Page]:
 def shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def console_log_in(page: Page, base_url: str, coop_id: str, login: str, password: str, query: str = "") -> None:
+    """Log a dispatcher into the console and wait until its socket is live."""
+    page.goto(f"{base_url}/console/{query}")
+    page.fill("input[name=cooperative_id]", coop_id)
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.click("#login button[type=submit]")
+    page.wait_for_function("window.__tandem && window.__tandem.ready")
+    page.wait_for_selector("#connection[data-state=live]")

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.api.harness import Server, Socket, World, delivery_body, event_type, login, make_world
-from tests.console.browser import browser, shot
+from tests.console.browser import browser, console_log_in, shot
 
 RIDERS = (("Ilmari", "cargo_bike"),)
 
@@ -30,13 +30,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Server, World]]:
 
 
 def log_in(page: Any, server: Server, world: World) -> None:
-    page.goto(f"{server.url}/console/")
-    page.fill("input[name=cooperative_id]", world.coop_id)
-    page.fill("input[name=login]", world.dispatcher_login)
-    page.fill("input[name=password]", world.dispatcher_password)
-    page.click("#login button[type=submit]")
-    page.wait_for_function("window.__tandem && window.__tandem.ready")
-    page.wait_for_selector("#connection[data-state=live]")
+    console_log_in(page, server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
 
 
 class Couriers:

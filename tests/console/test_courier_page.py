@@ -16,7 +16,7 @@ from api.webhooks import verify
 from dispatch.events import EventType
 from dispatch.store import Store
 from tests.api.harness import Receiver, Server, World, create_delivery, login, make_world, override
-from tests.console.browser import browser, shot
+from tests.console.browser import browser, console_log_in, shot
 
 PHONE = (390, 844)
 
@@ -149,11 +149,7 @@ def test_a_decline_reaches_the_console_and_changes_no_figure(served: tuple[Serve
 
         console = page.context.new_page()
         console.set_viewport_size({"width": 1400, "height": 900})
-        console.goto(f"{server.url}/console/")
-        console.fill("input[name=cooperative_id]", world.coop_id)
-        console.fill("input[name=login]", world.dispatcher_login)
-        console.fill("input[name=password]", world.dispatcher_password)
-        console.click("#login button[type=submit]")
+        console_log_in(console, server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
         row = console.wait_for_selector(f".job[data-job-id='{job}'][data-state=declined]")
         assert row is not None and "my chain broke" in row.inner_text()
         shot(console, "courier-07-decline-on-console")
