@@ -30,29 +30,33 @@ PUBLIC = {
 ROLES = ("client", "dispatcher", "analyst", "courier")
 
 
+def role_headers(client: TestClient, world: World, store: Store) -> dict[str, dict[str, str]]:
+    """Log one member of each role of ``world`` in (an analyst is added for the occasion)."""
+    analyst = f"numbers-{world.coop_id[:6]}"
+    _, analyst_password = store.add_member(world.coop_id, Role.ANALYST, "Analyst", analyst)
+
+    def token(user: str, password: str) -> str:
+        r = client.post("/v1/auth/login", json={"cooperative_id": world.coop_id, "login": user, "password": password})
+        assert r.status_code == 200, r.text
+        return str(r.json()["token"])
+
+    aino = world.couriers["Aino"]
+    return {
+        "client": {"Authorization": f"Bearer {world.client_key}"},
+        "dispatcher": {"Authorization": f"Bearer {token(world.dispatcher_login, world.dispatcher_password)}"},
+        "analyst": {"Authorization": f"Bearer {token(analyst, analyst_password)}"},
+        "courier": {"Authorization": f"Bearer {token(aino[1], aino[2])}"},
+    }
+
+
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[tuple[TestClient, World, dict[str, dict[str, str]], Store]]:
     url = f"sqlite:///{tmp_path / 'tandem.db'}"
     world = make_world(url)
     store = Store.open(url)
-    _, analyst_password = store.add_member(world.coop_id, Role.ANALYST, "Analyst", "numbers")
     app = create_app(Settings(database_url=url, redis_url=None, auto_plan=False, planning_budget_s=0.5))
     with TestClient(app) as client:
-
-        def token(user: str, password: str) -> str:
-            r = client.post(
-                "/v1/auth/login", json={"cooperative_id": world.coop_id, "login": user, "password": password}
-            )
-            assert r.status_code == 200, r.text
-            return str(r.json()["token"])
-
-        aino = world.couriers["Aino"]
-        headers = {
-            "client": {"Authorization": f"Bearer {world.client_key}"},
-            "dispatcher": {"Authorization": f"Bearer {token(world.dispatcher_login, world.dispatcher_password)}"},
-            "analyst": {"Authorization": f"Bearer {token('numbers', analyst_password)}"},
-            "courier": {"Authorization": f"Bearer {token(aino[1], aino[2])}"},
-        }
+        headers = role_headers(client, world, store)
         yield client, world, headers, store
     store.close()
 

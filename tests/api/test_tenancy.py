@@ -20,11 +20,10 @@ from sqlalchemy import select, text
 from api.app import create_app
 from api.settings import Settings
 from dispatch import commands
-from dispatch.model import Role
 from dispatch.store import Store
 from dispatch.store.schema import ClientRow
 from tests.api.harness import World, delivery_body, make_world
-from tests.api.test_http import ROLES, _roles, http_routes
+from tests.api.test_http import ROLES, _roles, http_routes, role_headers
 
 
 @dataclass
@@ -44,20 +43,8 @@ class Two:
 
 
 def _tenant(client: TestClient, store: Store, world: World) -> Tenant:
-    _, analyst_password = store.add_member(world.coop_id, Role.ANALYST, "Analyst", f"numbers-{world.coop_id[:6]}")
-
-    def token(user: str, password: str) -> str:
-        r = client.post("/v1/auth/login", json={"cooperative_id": world.coop_id, "login": user, "password": password})
-        assert r.status_code == 200, r.text
-        return str(r.json()["token"])
-
+    headers = role_headers(client, world, store)
     aino = world.couriers["Aino"]
-    headers = {
-        "client": {"Authorization": f"Bearer {world.client_key}"},
-        "dispatcher": {"Authorization": f"Bearer {token(world.dispatcher_login, world.dispatcher_password)}"},
-        "analyst": {"Authorization": f"Bearer {token(f'numbers-{world.coop_id[:6]}', analyst_password)}"},
-        "courier": {"Authorization": f"Bearer {token(aino[1], aino[2])}"},
-    }
     now = datetime.now(UTC)
     for cid, _, _ in world.couriers.values():
         commands.start_shift(store, world.coop_id, cid, at=now)
@@ -189,7 +176,11 @@ def test_tokens_expire(tmp_path: Path) -> None:
     with TestClient(create_app(Settings(database_url=url, redis_url=None, auto_plan=False, token_ttl_s=1))) as c:
         r = c.post(
             "/v1/auth/login",
-            json={"cooperative_id": world.coop_id, "login": world.dispatcher_login, "password": world.dispatcher_password},
+            json={
+                "cooperative_id": world.coop_id,
+                "login": world.dispatcher_login,
+                "password": world.dispatcher_password,
+            },
         )
         headers = {"Authorization": f"Bearer {r.json()['token']}"}
         assert c.get("/v1/couriers", headers=headers).status_code == 200
