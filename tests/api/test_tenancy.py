@@ -151,8 +151,8 @@ def test_sockets_of_a_see_nothing_of_b_and_cannot_act_on_it(two: Two) -> None:
         console.send_text(json.dumps({"type": "hello", "token": a_token, "last_seq": 0}))
         rider.send_text(json.dumps({"type": "hello", "token": courier_token, "last_seq": 0}))
         # B's courier is asked for B's job by A's courier: refused, and B's log does not move
-        for act in ("ack", "picked_up", "decline"):
-            rider.send_text(json.dumps({"type": act, "id": f"steal-{act}", "job_id": b.job, "reason": "x"}))
+        for act in ("acknowledge", "picked_up", "decline"):
+            rider.send_text(json.dumps({"type": act, "id": f"steal-{act}", "data": {"job_id": b.job, "reason": "x"}}))
         # something happens in B, then something in A: A's console must see A's event and no B event
         assert client.post("/v1/deliveries", json=delivery_body(), headers=b.headers["client"]).status_code == 201
         mine = client.post("/v1/deliveries", json=delivery_body(), headers=a.headers["client"]).json()["id"]
@@ -165,7 +165,7 @@ def test_sockets_of_a_see_nothing_of_b_and_cannot_act_on_it(two: Two) -> None:
     leaked = [s for s in _secrets_of(b) if any(s in m for m in seen)]
     assert not leaked, leaked
     refused = [m for m in answers if m.get("type") in ("result", "error")]
-    assert all(m["type"] == "error" for m in refused), refused
+    assert all(m["type"] == "error" and m["code"] == "not_found" for m in refused), refused
     assert not any(s in json.dumps(answers) for s in _secrets_of(b) if s != b.job)
     assert two.store.cooperative_last_seq(b.world.coop_id) == b_seq + 1  # only B's own new request
 
