@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Analyst
-from api.errors import ApiError
+from api.errors import ApiError, refusals, refusals_of_non_json, responses
 from api.services import Services, services
 from dispatch.days import day_from_json
 from dispatch.replay import ReplayResult, replay_json
@@ -25,7 +25,7 @@ from dispatch.report import html_report
 from dispatch.simulation import Policy
 from dispatch.store.access import Principal
 
-router = APIRouter(prefix="/v1", tags=["analysts"])
+router = APIRouter(prefix="/v1", tags=["analysts"], responses=refusals())
 Svc = Annotated[Services, Depends(services)]
 MAX_KEPT = 50
 
@@ -95,7 +95,7 @@ async def start_replay(body: ReplayIn, who: Analyst, svc: Svc) -> dict[str, Any]
     return {"id": run_id, "status": run.status}
 
 
-@router.get("/replays/{run_id}")
+@router.get("/replays/{run_id}", responses=responses(404))
 async def replay_status(run_id: str, who: Analyst) -> dict[str, Any]:
     run = _run_of(run_id, who)
     return {
@@ -106,7 +106,7 @@ async def replay_status(run_id: str, who: Analyst) -> dict[str, Any]:
     }
 
 
-@router.get("/replays/{run_id}/report", response_class=HTMLResponse)
+@router.get("/replays/{run_id}/report", response_class=HTMLResponse, responses=refusals_of_non_json(404, 409))
 async def replay_report(run_id: str, who: Analyst, svc: Svc) -> Response:
     run = _run_of(run_id, who)
     if run.status != "done":

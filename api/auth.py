@@ -1,21 +1,48 @@
 """Who may call what: clients by API key, dispatchers, analysts and couriers by login token.
 
 Every route declares the roles it admits with one of the dependencies below; the role-by-route
-test (tests/api/test_auth.py) finds them on the routes and checks 401/403/allowed for each.
+test (tests/api/test_http.py) finds them on the routes and checks 401/403/allowed for each.
 Credentials come as ``Authorization: Bearer ...`` (an API key ``tdm_...`` or a token
 ``tds_...``); clients may also send ``X-API-Key``. Sockets authenticate in their first message.
+
+The credentials are declared as OpenAPI security schemes (not as plain header parameters), and
+each operation's security requirement lists the roles it admits as its scopes, so that the
+published schema says who may call what and a generic client (or a fuzzer) knows which
+credential to send.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
 from dispatch.store import Store
 from dispatch.store.access import Principal, principal_for_api_key, principal_for_token
+
+#: The scopes of an operation's security requirement are the roles it admits (any one suffices).
+ROLES_NOTE = "The scopes of each operation's requirement are the roles it admits; any one of them suffices."
+api_key_bearer = HTTPBearer(
+    scheme_name="ApiKey",
+    bearerFormat="tdm_...",
+    description=f"A client's API key (`tdm_...`), given once by `tandem admin add-client`. {ROLES_NOTE}",
+    auto_error=False,
+)
+api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKeyHeader",
+    description=f"The client's API key in its own header, for clients that cannot set Authorization. {ROLES_NOTE}",
+    auto_error=False,
+)
+login_token = HTTPBearer(
+    scheme_name="LoginToken",
+    bearerFormat="tds_...",
+    description=f"A member's token (`tds_...`) from `POST /v1/auth/login`. {ROLES_NOTE}",
+    auto_error=False,
+)
 
 
 def store_of(request: Request) -> Store:
@@ -32,18 +59,24 @@ async def identify(store: Store, credential: str) -> Principal | None:
 
 
 class Require:
-    """A dependency admitting the given roles; ``roles`` is read by the role-by-route test."""
+    """A dependency admitting the given roles; ``roles`` is read by the role-by-route test.
+
+    This base declares the members' login token; :class:`RequireClient` declares the API key.
+    Both accept any credential in either place, so a wrong one gets a 403 that names the role
+    needed rather than a puzzling 401.
+    """
 
     def __init__(self, *roles: str) -> None:
         self.roles = frozenset(roles)
 
     async def __call__(
-        self,
-        request: Request,
-        authorization: Annotated[str | None, Header()] = None,
-        x_api_key: Annotated[str | None, Header()] = None,
+        self, request: Request, _token: Annotated[HTTPAuthorizationCredentials | None, Security(login_token)]
     ) -> Principal:
-        credential = x_api_key
+        return await self.check(request)
+
+    async def check(self, request: Request) -> Principal:
+        credential = request.headers.get("x-api-key")
+        authorization = request.headers.get("authorization")
         if authorization:
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() != "bearer" or not value.strip():
@@ -61,14 +94,31 @@ class Require:
         return who
 
 
-client_only = Require("client")
+class RequireClient(Require):
+    """Admits clients, who send their API key as a bearer credential or in ``X-API-Key``."""
+
+    async def __call__(  # type: ignore[override]
+        self,
+        request: Request,
+        _key: Annotated[HTTPAuthorizationCredentials | None, Security(api_key_bearer)],
+        _header: Annotated[str | None, Security(api_key_header)],
+    ) -> Principal:
+        return await self.check(request)
+
+
+def _admits(requirement: Require) -> Any:
+    """The dependency with its roles as the security requirement's scopes (read by OpenAPI)."""
+    return Security(requirement, scopes=sorted(requirement.roles))
+
+
+client_only = RequireClient("client")
 dispatcher_only = Require("dispatcher")
 analyst_or_dispatcher = Require("dispatcher", "analyst")
 courier_only = Require("courier")
 any_member = Require("dispatcher", "analyst", "courier")
 
-Client = Annotated[Principal, Depends(client_only)]
-Dispatcher = Annotated[Principal, Depends(dispatcher_only)]
-Analyst = Annotated[Principal, Depends(analyst_or_dispatcher)]
-CourierUser = Annotated[Principal, Depends(courier_only)]
-Member = Annotated[Principal, Depends(any_member)]
+Client = Annotated[Principal, _admits(client_only)]
+Dispatcher = Annotated[Principal, _admits(dispatcher_only)]
+Analyst = Annotated[Principal, _admits(analyst_or_dispatcher)]
+CourierUser = Annotated[Principal, _admits(courier_only)]
+Member = Annotated[Principal, _admits(any_member)]

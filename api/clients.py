@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.auth import Client
-from api.errors import ApiError
+from api.errors import ApiError, refusals, responses
 from api.services import Services, services
 from dispatch import commands
 from dispatch.errors import InvalidInput
@@ -204,7 +204,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@router.post("/quotes")
+@router.post("/quotes", responses=refusals())
 async def create_quote(body: DeliveryIn, who: Client, svc: Svc) -> dict[str, Any]:
     """The price of a delivery before asking for it (nothing is stored)."""
     request = body.to_request()
@@ -212,7 +212,7 @@ async def create_quote(body: DeliveryIn, who: Client, svc: Svc) -> dict[str, Any
     return {"quote": q.to_json(), "distance_m": round(metres, 1)}
 
 
-@router.post("/deliveries", status_code=201)
+@router.post("/deliveries", status_code=201, responses=refusals(409))
 async def create_delivery(
     body: DeliveryIn,
     who: Client,
@@ -243,7 +243,7 @@ async def create_delivery(
     return {**delivery_json(svc, request, job), "quote": q.to_json()}
 
 
-@router.get("/deliveries/{delivery_id}")
+@router.get("/deliveries/{delivery_id}", responses=refusals(404))
 async def get_delivery(delivery_id: str, who: Client, svc: Svc, request: Request) -> dict[str, Any]:
     job = await svc.run(svc.store.job, who.cooperative_id, delivery_id)
     if job.client_id != who.subject_id:
@@ -251,7 +251,7 @@ async def get_delivery(delivery_id: str, who: Client, svc: Svc, request: Request
     return delivery_json(svc, request, job)
 
 
-@router.get("/deliveries")
+@router.get("/deliveries", responses=refusals())
 async def list_deliveries(
     who: Client,
     svc: Svc,
@@ -264,7 +264,7 @@ async def list_deliveries(
     return {"deliveries": [delivery_json(svc, request, j) for j in reversed(mine)]}
 
 
-@router.post("/deliveries/{delivery_id}/cancel")
+@router.post("/deliveries/{delivery_id}/cancel", responses=refusals(404, 409))
 async def cancel_delivery(
     delivery_id: str, who: Client, svc: Svc, request: Request, body: CancelIn | None = None
 ) -> dict[str, Any]:
@@ -284,7 +284,7 @@ async def cancel_delivery(
     return delivery_json(svc, request, await svc.run(svc.store.job, who.cooperative_id, delivery_id))
 
 
-@router.get("/track/{token}")
+@router.get("/track/{token}", responses=responses(404, 413))
 async def track(token: str, svc: Svc) -> dict[str, Any]:
     """Public: status and ETA only (whoever holds the link, e.g. the recipient)."""
     job_id = svc.job_for_tracking(token)
@@ -295,7 +295,7 @@ async def track(token: str, svc: Svc) -> dict[str, Any]:
     return {"status": job.state.value, "eta": _eta(job), "finished_at": job.finished_at}
 
 
-@router.post("/webhooks", status_code=201)
+@router.post("/webhooks", status_code=201, responses=refusals())
 async def register_webhook(body: WebhookIn, who: Client, svc: Svc) -> dict[str, Any]:
     """Events are POSTed with ``Tandem-Signature: t=<unix>,v1=<HMAC-SHA256 of "t.body">``."""
     hook, secret = await svc.run(
@@ -309,19 +309,19 @@ async def register_webhook(body: WebhookIn, who: Client, svc: Svc) -> dict[str, 
     return {**hook.to_json(), "secret": secret, "events": sorted(set(hooks.CLIENT_EVENTS.values()))}
 
 
-@router.get("/webhooks")
+@router.get("/webhooks", responses=refusals())
 async def list_webhooks(who: Client, svc: Svc) -> dict[str, Any]:
     found = await svc.run(hooks.webhooks_of, svc.store, who.cooperative_id, who.subject_id)
     return {"webhooks": [h.to_json() for h in found]}
 
 
-@router.delete("/webhooks/{webhook_id}", status_code=204)
+@router.delete("/webhooks/{webhook_id}", status_code=204, responses=refusals(404))
 async def delete_webhook(webhook_id: str, who: Client, svc: Svc) -> Response:
     await svc.run(hooks.revoke, svc.store, who.cooperative_id, who.subject_id, webhook_id)
     return Response(status_code=204)
 
 
-@router.get("/webhooks/deliveries")
+@router.get("/webhooks/deliveries", responses=refusals(404))
 async def webhook_deliveries(
     who: Client, svc: Svc, webhook_id: Annotated[str | None, Query(max_length=36)] = None
 ) -> dict[str, Any]:

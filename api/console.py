@@ -14,10 +14,11 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Response, WebSocket
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Analyst, Dispatcher, Member
-from api.errors import ApiError
+from api.errors import ApiError, refusals, refusals_of_non_json, responses
 from api.services import Services, services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
@@ -33,7 +34,7 @@ from dispatch.store.access import Principal, display_name_of, set_courier_login
 from routing.matrix import PointOffNetworkError, path_geojson, routable_graph
 from routing.network import BikeNetwork
 
-router = APIRouter(prefix="/v1", tags=["dispatchers"])
+router = APIRouter(prefix="/v1", tags=["dispatchers"], responses=refusals())
 Svc = Annotated[Services, Depends(services)]
 
 STATE_SETS = {"open": OPEN_STATES, "active": ACTIVE_STATES, "done": FINAL_STATES}
@@ -166,13 +167,39 @@ def streets_geojson(network: BikeNetwork) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-@router.get("/city/streets")
+class GeoJSONResponse(JSONResponse):
+    """GeoJSON's own media type; a ``str`` is sent as it is (the streets are serialised once)."""
+
+    media_type = "application/geo+json"
+
+    def render(self, content: Any) -> bytes:
+        return content.encode() if isinstance(content, str) else super().render(content)
+
+
+GEOJSON_LINES = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"type": "object"}}},
+}
+
+
+@router.get(
+    "/city/streets",
+    response_class=GeoJSONResponse,
+    responses={
+        200: {
+            "description": "One LineString per street segment",
+            "content": {"application/geo+json": {"schema": GEOJSON_LINES}},
+        },
+        **refusals_of_non_json(),
+    },
+)
 async def city_streets(who: Member, svc: Svc) -> Response:
     """The city's streets as GeoJSON, for maps without a tile server (computed once per worker)."""
     cached = svc.cache.get("streets")
     if cached is None:
         cached = svc.cache["streets"] = json.dumps(await svc.run(streets_geojson, svc.network), separators=(",", ":"))
-    return Response(cached, media_type="application/geo+json", headers={"Cache-Control": "private, max-age=3600"})
+    return GeoJSONResponse(cached, headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/jobs")
@@ -184,7 +211,7 @@ async def list_jobs(
     return {"jobs": [job_json(j) for j in jobs]}
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", responses=responses(404))
 async def get_job(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
     return job_json(await svc.run(svc.store.job, who.cooperative_id, job_id))
 
@@ -203,7 +230,7 @@ def street_path(network: BikeNetwork, job: JobView, profile: str) -> dict[str, A
         raise InvalidInput("job", str(exc)) from None
 
 
-@router.get("/jobs/{job_id}/path")
+@router.get("/jobs/{job_id}/path", responses=responses(404))
 async def job_path(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
     """The street path from pickup to drop-off for the vehicle that has (or is proposed) the job."""
 
@@ -242,7 +269,7 @@ async def courier_positions(who: Dispatcher, svc: Svc) -> dict[str, Any]:
     }
 
 
-@router.get("/plan")
+@router.get("/plan", responses=responses(404))
 async def latest_plan(who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """The routes of the latest planning round made by this worker (ETAs from the exact evaluator)."""
     plan = svc.planner.latest.get(who.cooperative_id)
@@ -251,7 +278,7 @@ async def latest_plan(who: Dispatcher, svc: Svc) -> dict[str, Any]:
     return plan
 
 
-@router.get("/jobs/{job_id}/override-cost")
+@router.get("/jobs/{job_id}/override-cost", responses=responses(404, 409))
 async def job_override_cost(
     job_id: str, who: Dispatcher, svc: Svc, courier_id: Annotated[str, Query(max_length=36)]
 ) -> dict[str, Any]:
@@ -294,7 +321,7 @@ def _decide(svc: Services, who: Principal, job_id: str, body: DecisionIn) -> tup
     return event, cost.to_json()
 
 
-@router.post("/jobs/{job_id}/decisions")
+@router.post("/jobs/{job_id}/decisions", responses=responses(404, 409))
 async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """accept | override | reassign | unassign, by a person; recorded with who, when and why."""
     try:
@@ -338,7 +365,16 @@ async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc) -> dict[str, 
     return {"results": results, "accepted": sum(r["ok"] for r in results)}
 
 
-@router.post("/planning/rounds", status_code=202)
+@router.post(
+    "/planning/rounds",
+    status_code=202,
+    responses={
+        200: {
+            "description": "With wait=true: the round is done, or still running when the wait ran out",
+            "content": {"application/json": {"schema": {"type": "object", "required": ["done"]}}},
+        }
+    },
+)
 async def ask_for_round(
     who: Dispatcher, svc: Svc, response: Response, wait: Annotated[bool, Query()] = False
 ) -> dict[str, Any]:
@@ -371,7 +407,7 @@ class CourierLoginIn(BaseModel):
     login: str = Field(min_length=1, max_length=60)
 
 
-@router.post("/couriers/{courier_id}/login", status_code=201)
+@router.post("/couriers/{courier_id}/login", status_code=201, responses=responses(404, 409))
 async def give_courier_login(courier_id: str, body: CourierLoginIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """Give a courier a login for the phone page; the password is shown once."""
     password = await svc.run(set_courier_login, svc.store, who.cooperative_id, courier_id, body.login)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Response, WebSocket
 
 from api.auth import CourierUser
 from api.console import street_path
+from api.errors import refusals, responses
 from api.services import REPLAN_ON, Services, services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
@@ -27,7 +28,7 @@ from dispatch.projections import JobView
 from dispatch.store import positions
 from dispatch.store.access import Principal
 
-router = APIRouter(prefix="/v1/courier", tags=["couriers"])
+router = APIRouter(prefix="/v1/courier", tags=["couriers"], responses=refusals())
 Svc = Annotated[Services, Depends(services)]
 E = EventType
 
@@ -186,7 +187,7 @@ def _own_job(svc: Services, who: Principal, job_id: str) -> JobView:
     return job
 
 
-@router.get("/jobs/{job_id}/path")
+@router.get("/jobs/{job_id}/path", responses=responses(404))
 async def my_job_path(job_id: str, who: CourierUser, svc: Svc) -> dict[str, Any]:
     """The street path of one of my jobs, for my vehicle and the job's load (the next leg's map)."""
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dispatch.errors import (
     Conflict,
@@ -19,6 +23,8 @@ from dispatch.errors import (
     PhysicalLimit,
 )
 from dispatch.store.access import LoginFailed
+
+log = logging.getLogger("tandem")
 
 STATUS: dict[type[DomainError], int] = {
     InvalidInput: 422,
@@ -37,6 +43,58 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+
+
+class ErrorDetail(BaseModel):
+    """The one shape of every refusal; some codes add details (``problems``, ``last_act``, ``by``...)."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str = Field(description="Stable and machine-readable: branch on this, not on the message.")
+    message: str = Field(description="A sentence for people.")
+    field: str | None = Field(default=None, description="The input the refusal is about, when there is one.")
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+WHY = {
+    401: "No valid credential (none, unknown, revoked or expired).",
+    403: "The credential's role may not do this.",
+    404: "Nothing of that id in the caller's cooperative (another's is never visible).",
+    409: "The job's state or another person's act forbids it; nothing was written.",
+    413: "The body is larger than this route accepts.",
+    422: "The input is malformed or the cooperative cannot serve it; nothing was written.",
+    503: "Not ready: the database does not answer.",
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for the refusals a route can give, all with the error body.
+
+    Declaring 422 also replaces FastAPI's default validation schema, which is not what
+    Tandem answers (its handler below answers with :class:`ErrorOut`).
+    """
+    return {status: {"model": ErrorOut, "description": WHY[status]} for status in statuses}
+
+
+def refusals(*more: int) -> dict[int | str, dict[str, Any]]:
+    """What a route behind a login or an API key can refuse with, plus its own ``more``."""
+    return responses(401, 403, 413, 422, *more)
+
+
+def refusals_of_non_json(*more: int) -> dict[int | str, dict[str, Any]]:
+    """:func:`refusals` for a route whose success is not JSON (HTML, GeoJSON).
+
+    FastAPI documents a ``model`` response in the route's own media type, which would announce
+    HTML errors; these entries name the JSON error body explicitly instead (its schema is in the
+    components because every other route refers to it).
+    """
+    ref = {"$ref": "#/components/schemas/ErrorOut"}
+    return {
+        status: {"description": WHY[status], "content": {"application/json": {"schema": ref}}}
+        for status in (401, 403, 413, 422, *more)
+    }
 
 
 def body(code: str, message: str, **details: Any) -> dict[str, Any]:
@@ -74,11 +132,76 @@ def _validation(_request: Request, exc: Exception) -> JSONResponse:
 
 def _http(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # The framework's only 400 is a body it cannot decode (not UTF-8, broken multipart): to a
+        # caller that is malformed input like any other, so it gets the same 422 and code.
+        return JSONResponse(body("invalid_input", f"body: {exc.detail}", field="body"), status_code=422)
     code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
     return JSONResponse(body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 
 
+def _internal(request: Request, exc: Exception) -> JSONResponse:
+    """A bug still answers in the API's error shape (the traceback goes to the log, not the client)."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(body("internal_error", "something went wrong on our side; it has been logged"), 500)
+
+
+#: Bodies larger than this are refused with a 413 before they are read (a delivery is a few kB).
+MAX_BODY_BYTES = 1 << 20
+#: Routes that legitimately take more: a replayed day may hold up to 20,000 requests.
+LARGER_BODIES = {"/v1/replays": 32 << 20}
+
+
+class BodyLimit:
+    """Refuse request bodies above a size with a 413, whether announced or streamed.
+
+    A pure ASGI middleware: a ``Content-Length`` above the limit is refused at once, and a
+    chunked body is counted as it arrives, so a client can never make a worker buffer more than
+    the limit. Sockets are not affected (their frames are limited in api/sockets.py).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None) -> None:
+        self.app, self.max_bytes = app, max_bytes
+        self.larger = LARGER_BODIES if larger is None else larger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.larger.get(scope["path"], self.max_bytes)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, limit)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise StarletteHTTPException(413, f"the body is larger than {limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+    @staticmethod
+    async def _refuse(send: Send, limit: int) -> None:
+        payload = json.dumps(body("too_large", f"the body is larger than {limit} bytes")).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
 def install(app: FastAPI) -> None:
+    """Error handlers and the body limit: every refusal, including a too-large body, is an ErrorOut."""
+    app.add_middleware(BodyLimit)
+    app.add_exception_handler(Exception, _internal)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(ApiError, _api)
     app.add_exception_handler(RequestValidationError, _validation)

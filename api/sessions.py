@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Member
+from api.errors import ApiError, refusals, responses
 from api.services import Services, services
 from dispatch.store.access import log_in, revoke_token
 from dispatch.store.engine import reading
@@ -24,7 +25,7 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-@router.post("/v1/auth/login")
+@router.post("/v1/auth/login", responses=responses(401, 413, 422))
 async def login(body: LoginIn, svc: Svc) -> dict[str, Any]:
     token, who, expires = await svc.run(
         log_in,
@@ -44,9 +45,10 @@ async def login(body: LoginIn, svc: Svc) -> dict[str, Any]:
     }
 
 
-@router.post("/v1/auth/logout", status_code=204)
-async def logout(who: Member, svc: Svc, authorization: Annotated[str, Header()]) -> Response:
-    await svc.run(revoke_token, svc.store, authorization.partition(" ")[2].strip())
+@router.post("/v1/auth/logout", status_code=204, responses=refusals())
+async def logout(who: Member, svc: Svc, request: Request) -> Response:
+    """Revoke the token this request came with (``Member`` made sure it is one)."""
+    await svc.run(revoke_token, svc.store, request.headers.get("authorization", "").partition(" ")[2].strip())
     return Response(status_code=204)
 
 
@@ -56,7 +58,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=responses(503))
 async def readyz(svc: Svc) -> dict[str, Any]:
     """The database answers (a worker that cannot reach it should get no traffic)."""
     from sqlalchemy import text
@@ -65,5 +67,8 @@ async def readyz(svc: Svc) -> dict[str, Any]:
         with reading(svc.store.engine) as conn:
             conn.execute(text("SELECT 1"))
 
-    await svc.run(ping)
+    try:
+        await svc.run(ping)
+    except Exception as exc:  # any failure to answer means: send no traffic here
+        raise ApiError(503, "not_ready", f"the database does not answer ({type(exc).__name__})") from None
     return {"status": "ready", "city": svc.network.name}
