@@ -37,7 +37,22 @@ def _append(
     return store.append(NewEvent(cooperative_id=coop_id, at=at, actor=actor, type=kind, payload=payload), **options)
 
 
+class Submission(TypedDict, total=False):
+    """The keyword arguments of a client's request for a job."""
+
+    at: Required[datetime]
+    idempotency_key: str | None
+    actor: Actor | None
+
+
 def request_job(
+    store: Store, coop_id: str, client_id: str, request: JobRequest, **options: Unpack[Submission]
+) -> JobView:
+    """Record a client's request; a retry with the same idempotency key returns the same job."""
+    return submit_job(store, coop_id, client_id, request, **options)[0]
+
+
+def submit_job(
     store: Store,
     coop_id: str,
     client_id: str,
@@ -46,21 +61,28 @@ def request_job(
     at: datetime,
     idempotency_key: str | None = None,
     actor: Actor | None = None,
-) -> JobView:
-    """Record a client's request; a retry with the same idempotency key returns the same job."""
+) -> tuple[JobView, Event | None]:
+    """:func:`request_job`, also returning the new event (None for a retry of an earlier request).
+
+    The job comes from the append's own transaction, so the API can answer and announce the
+    event without reading either back; a retry reads the job, which may have moved on since.
+    """
     body = request.to_json()
     request_hash = hashlib.sha256(json.dumps([client_id, body], sort_keys=True).encode()).hexdigest()
-    event = _append(
-        store,
-        coop_id,
-        at,
-        actor or Actor(ActorKind.CLIENT, client_id),
-        E.JOB_REQUESTED,
-        payload={"job_id": str(uuid.uuid4()), "client_id": client_id, "request": body},
+    done = store.record(
+        NewEvent(
+            cooperative_id=coop_id,
+            at=at,
+            actor=actor or Actor(ActorKind.CLIENT, client_id),
+            type=E.JOB_REQUESTED,
+            payload={"job_id": str(uuid.uuid4()), "client_id": client_id, "request": body},
+        ),
         idempotency_key=idempotency_key,
         request_hash=request_hash if idempotency_key else None,
     )
-    return store.job(coop_id, str(event.payload["job_id"]))
+    if done.replayed or done.job is None:
+        return store.job(coop_id, str(done.event.payload["job_id"])), None
+    return done.job, done.event
 
 
 def cancel_job(store: Store, coop_id: str, job_id: str, *, by: Actor, at: datetime, reason: str = "") -> Event:

@@ -46,9 +46,13 @@ def make_engine(url: str | None = None, *, durable: bool = True, **kwargs: Any) 
         @event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
             # Readers (see :func:`reading`) begin deferred: in WAL mode they never wait for a
-            # writer. Writers begin IMMEDIATE, taking the write lock up front.
-            deferred = connection.get_execution_options().get("tandem_read", False)
-            connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+            # writer. Writers begin IMMEDIATE, taking the write lock up front. A single
+            # statement (see :func:`read_once`) needs no transaction: SQLite runs it on one
+            # snapshot by itself, and the BEGIN and ROLLBACK cost more than a small SELECT.
+            options = connection.get_execution_options()
+            if options.get("tandem_single", False):
+                return
+            connection.exec_driver_sql("BEGIN" if options.get("tandem_read", False) else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -57,3 +61,8 @@ def make_engine(url: str | None = None, *, durable: bool = True, **kwargs: Any) 
 def reading(engine: Engine) -> Connection:
     """A connection for reads only: on SQLite it never takes the write lock."""
     return engine.connect().execution_options(tandem_read=True)
+
+
+def read_once(engine: Engine) -> Connection:
+    """A connection for one read statement (a second one may see a later state than the first)."""
+    return engine.connect().execution_options(tandem_read=True, tandem_single=True)

@@ -13,12 +13,14 @@ import json
 import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import BindParameter
 
 from dispatch.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound
 from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
@@ -26,7 +28,8 @@ from dispatch.ledger import LedgerEntry
 from dispatch.lifecycle import JobState
 from dispatch.model import Client, Cooperative, Courier, Member, Role, Vehicle, VehicleKind
 from dispatch.projections import CourierStatus, JobView, Projection, apply
-from dispatch.store.engine import make_engine, reading
+from dispatch.store.commit import GroupCommit
+from dispatch.store.engine import make_engine, read_once, reading
 from dispatch.store.schema import (
     ClientRow,
     CooperativeRow,
@@ -39,6 +42,79 @@ from dispatch.store.schema import (
 )
 
 _LEDGER_FIELDS = ("shift_minutes", "planned_shift_minutes", "worked_minutes", "kg_km", "heavy_jobs", "heavy_kg")
+
+# Statements built once: building and hashing a statement for every execution cost more CPU
+# than SQLite took to run it. Parameters named ``b_*`` fill the WHERE clauses; the others, by
+# column name, the rows inserted and the columns set.
+_COOP: BindParameter[str] = bindparam("b_coop")
+_COURIER: BindParameter[str] = bindparam("b_courier")
+_BY_KEY = select(EventRow.__table__).where(
+    EventRow.cooperative_id == _COOP, EventRow.idempotency_key == bindparam("b_key")
+)
+_NEXT_SEQ = (
+    update(CooperativeRow)
+    .where(CooperativeRow.id == _COOP)
+    .values(last_seq=CooperativeRow.last_seq + 1)
+    .returning(CooperativeRow.last_seq, CooperativeRow.timezone, CooperativeRow.heavy_threshold_kg)
+)
+_COURIER_ID = select(CourierRow.id).where(CourierRow.cooperative_id == _COOP, CourierRow.id == _COURIER)
+_CLIENT_ID = select(ClientRow.id).where(ClientRow.cooperative_id == _COOP, ClientRow.id == bindparam("b_client"))
+_JOB_STATE = select(JobRow.view, JobRow.last_seq).where(JobRow.cooperative_id == _COOP, JobRow.id == bindparam("b_job"))
+_EVENT_ACTOR = select(EventRow.type, EventRow.actor_kind, EventRow.actor_id).where(
+    EventRow.cooperative_id == _COOP, EventRow.seq == bindparam("b_seq")
+)
+_STATUS = select(CourierStatusRow.view).where(
+    CourierStatusRow.cooperative_id == _COOP, CourierStatusRow.courier_id == _COURIER
+)
+_LEDGER_ROW = select(LedgerRow.__table__).where(
+    LedgerRow.cooperative_id == _COOP, LedgerRow.courier_id == _COURIER, LedgerRow.day == bindparam("b_day")
+)
+_COOPERATIVE = select(CooperativeRow.__table__).where(CooperativeRow.id == _COOP)
+_LAST_SEQ = select(CooperativeRow.last_seq).where(CooperativeRow.id == _COOP)
+_COURIERS = select(CourierRow.__table__).where(CourierRow.cooperative_id == _COOP).order_by(CourierRow.id)
+_COURIER_ROW = select(CourierRow.__table__).where(CourierRow.cooperative_id == _COOP, CourierRow.id == _COURIER)
+_CLIENT_ROW = select(ClientRow.__table__).where(
+    ClientRow.cooperative_id == _COOP, ClientRow.id == bindparam("b_client")
+)
+_CLIENT_BY_KEY = select(ClientRow.__table__).where(
+    ClientRow.api_key_hash == bindparam("b_hash"), ClientRow.revoked_at.is_(None)
+)
+_JOB_VIEW = select(JobRow.view).where(JobRow.cooperative_id == _COOP, JobRow.id == bindparam("b_job"))
+_FIND_JOB = select(JobRow.cooperative_id, JobRow.view).where(JobRow.id == bindparam("b_job"))
+_EVENTS = (
+    select(EventRow.__table__)
+    .where(EventRow.cooperative_id == _COOP, EventRow.seq > bindparam("b_seq"))
+    .order_by(EventRow.seq)
+)
+_EVENTS_LIMITED = _EVENTS.limit(bindparam("b_limit"))
+_INSERT_EVENT = insert(EventRow)
+_INSERT_JOB = insert(JobRow)
+_UPDATE_JOB = update(JobRow).where(JobRow.cooperative_id == _COOP, JobRow.id == bindparam("b_job"))
+_INSERT_STATUS = insert(CourierStatusRow)
+_UPDATE_STATUS = update(CourierStatusRow).where(
+    CourierStatusRow.cooperative_id == _COOP, CourierStatusRow.courier_id == _COURIER
+)
+_INSERT_LEDGER = insert(LedgerRow)
+_UPDATE_LEDGER = update(LedgerRow).where(
+    LedgerRow.cooperative_id == _COOP, LedgerRow.courier_id == _COURIER, LedgerRow.day == bindparam("b_day")
+)
+
+
+class AppendOptions(TypedDict, total=False):
+    """How an append guards against repeats and races (see :meth:`Store.append`)."""
+
+    idempotency_key: str | None
+    request_hash: str | None
+    expected_seq: int | None
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What an append did, as its transaction saw it: callers need not read it back."""
+
+    event: Event  #: the new event, or the earlier one an idempotency key named
+    job: JobView | None  #: the event's job after it (None for a replay, or an event without a job)
+    replayed: bool  #: the idempotency key named an earlier event; nothing was written
 
 
 def _utc(value: datetime) -> datetime:
@@ -80,6 +156,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._commits = GroupCommit(engine)
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True, durable: bool = True) -> Store:
@@ -129,8 +206,8 @@ class Store:
         return coop
 
     def cooperative(self, coop_id: str) -> Cooperative:
-        with reading(self.engine) as conn:
-            row = conn.execute(select(CooperativeRow.__table__).where(CooperativeRow.id == coop_id)).first()
+        with read_once(self.engine) as conn:
+            row = conn.execute(_COOPERATIVE, {"b_coop": coop_id}).first()
         if row is None:
             raise NotFound("cooperative", coop_id)
         return Cooperative(
@@ -172,17 +249,13 @@ class Store:
         return courier
 
     def couriers(self, coop_id: str) -> list[Courier]:
-        with reading(self.engine) as conn:
-            rows = conn.execute(
-                select(CourierRow.__table__).where(CourierRow.cooperative_id == coop_id).order_by(CourierRow.id)
-            ).all()
+        with read_once(self.engine) as conn:
+            rows = conn.execute(_COURIERS, {"b_coop": coop_id}).all()
         return [_courier(r) for r in rows]
 
     def courier(self, coop_id: str, courier_id: str) -> Courier:
-        with reading(self.engine) as conn:
-            row = conn.execute(
-                select(CourierRow.__table__).where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id)
-            ).first()
+        with read_once(self.engine) as conn:
+            row = conn.execute(_COURIER_ROW, {"b_coop": coop_id, "b_courier": courier_id}).first()
         if row is None:
             raise NotFound("courier", courier_id)
         return _courier(row)
@@ -208,22 +281,16 @@ class Store:
         return client, key
 
     def client(self, coop_id: str, client_id: str) -> Client:
-        with reading(self.engine) as conn:
-            row = conn.execute(
-                select(ClientRow.__table__).where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id)
-            ).first()
+        with read_once(self.engine) as conn:
+            row = conn.execute(_CLIENT_ROW, {"b_coop": coop_id, "b_client": client_id}).first()
         if row is None:
             raise NotFound("client", client_id)
         return Client(id=row.id, cooperative_id=row.cooperative_id, name=row.name, solidarity=row.solidarity)
 
     def client_by_api_key(self, key: str) -> Client | None:
         """The client owning a (not revoked) API key; the key itself is never stored."""
-        with reading(self.engine) as conn:
-            row = conn.execute(
-                select(ClientRow.__table__).where(
-                    ClientRow.api_key_hash == hash_api_key(key), ClientRow.revoked_at.is_(None)
-                )
-            ).first()
+        with read_once(self.engine) as conn:
+            row = conn.execute(_CLIENT_BY_KEY, {"b_hash": hash_api_key(key)}).first()
         if row is None:
             return None
         return Client(id=row.id, cooperative_id=row.cooperative_id, name=row.name, solidarity=row.solidarity)
@@ -252,51 +319,61 @@ class Store:
 
     # ------------------------------------------------------------------ the log
 
-    def append(
-        self,
-        new: NewEvent,
-        *,
-        idempotency_key: str | None = None,
-        request_hash: str | None = None,
-        expected_seq: int | None = None,
-    ) -> Event:
+    def append(self, new: NewEvent, **options: Unpack[AppendOptions]) -> Event:
         """Append one event, checked against and folded into the projection, in one transaction.
 
         With an ``idempotency_key`` a repeated request returns the event it first produced
         (``request_hash`` tells a genuine retry from a different request reusing the key).
         With ``expected_seq`` the job must not have changed since the caller saw it.
         """
+        return self.record(new, **options).event
+
+    def record(
+        self,
+        new: NewEvent,
+        *,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        expected_seq: int | None = None,
+    ) -> Appended:
+        """:meth:`append`, also returning the event's job as its transaction left it.
+
+        The append runs in a group commit (dispatch/store/commit.py): it returns only once the
+        event is durable, possibly in one transaction with other threads' appends.
+        """
         if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
             raise InvalidInput("idempotency_key", "must be 1 to 200 characters")
         payload = _json_payload(new.payload)
+        coop_id = new.cooperative_id
+
+        def work(conn: Connection) -> Appended:
+            if idempotency_key is not None:
+                earlier = self._by_key(conn, coop_id, idempotency_key, request_hash)
+                if earlier is not None:
+                    return Appended(earlier, None, replayed=True)
+            return self._append(
+                conn,
+                new,
+                payload,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+                expected_seq=expected_seq,
+            )
+
         try:
-            with self.engine.begin() as conn:
-                if idempotency_key is not None:
-                    earlier = self._by_key(conn, new.cooperative_id, idempotency_key, request_hash)
-                    if earlier is not None:
-                        return earlier
-                return self._append(
-                    conn,
-                    new,
-                    payload,
-                    idempotency_key=idempotency_key,
-                    request_hash=request_hash,
-                    expected_seq=expected_seq,
-                )
+            return self._commits.run(coop_id, work)
         except IntegrityError:
             if idempotency_key is None:
                 raise
             # Two identical requests raced; the other one won. Answer as a retry would be answered.
             with reading(self.engine) as conn:
-                earlier = self._by_key(conn, new.cooperative_id, idempotency_key, request_hash)
+                earlier = self._by_key(conn, coop_id, idempotency_key, request_hash)
             if earlier is None:
                 raise
-            return earlier
+            return Appended(earlier, None, replayed=True)
 
     def _by_key(self, conn: Connection, coop_id: str, key: str, request_hash: str | None) -> Event | None:
-        row = conn.execute(
-            select(EventRow.__table__).where(EventRow.cooperative_id == coop_id, EventRow.idempotency_key == key)
-        ).first()
+        row = conn.execute(_BY_KEY, {"b_coop": coop_id, "b_key": key}).first()
         if row is None:
             return None
         if row.request_hash != request_hash:
@@ -312,21 +389,14 @@ class Store:
         idempotency_key: str | None,
         request_hash: str | None,
         expected_seq: int | None,
-    ) -> Event:
+    ) -> Appended:
         coop_id = new.cooperative_id
         # Taking the next number locks the cooperative's row (PostgreSQL) or the file (SQLite):
         # appends of one cooperative are serialised, so the checks below see the latest state.
-        seq = conn.execute(
-            update(CooperativeRow)
-            .where(CooperativeRow.id == coop_id)
-            .values(last_seq=CooperativeRow.last_seq + 1)
-            .returning(CooperativeRow.last_seq)
-        ).scalar()
-        if seq is None:
+        coop = conn.execute(_NEXT_SEQ, {"b_coop": coop_id}).first()
+        if coop is None:
             raise NotFound("cooperative", coop_id)
-        coop = conn.execute(
-            select(CooperativeRow.timezone, CooperativeRow.heavy_threshold_kg).where(CooperativeRow.id == coop_id)
-        ).one()
+        seq = coop.last_seq
         event = Event(
             seq=seq, id=new.id, cooperative_id=coop_id, at=_utc(new.at), actor=new.actor, type=new.type, payload=payload
         )
@@ -334,17 +404,11 @@ class Store:
         self._check_references(conn, coop_id, event)
         job_id = event.job_id
         if job_id is not None:
-            row = conn.execute(
-                select(JobRow.view, JobRow.last_seq).where(JobRow.cooperative_id == coop_id, JobRow.id == job_id)
-            ).first()
+            row = conn.execute(_JOB_STATE, {"b_coop": coop_id, "b_job": job_id}).first()
             if row is not None:
                 projection.jobs[job_id] = JobView.from_json(row.view)
             if expected_seq is not None and row is not None and row.last_seq != expected_seq:
-                last = conn.execute(
-                    select(EventRow.type, EventRow.actor_kind, EventRow.actor_id).where(
-                        EventRow.cooperative_id == coop_id, EventRow.seq == row.last_seq
-                    )
-                ).one()
+                last = conn.execute(_EVENT_ACTOR, {"b_coop": coop_id, "b_seq": row.last_seq}).one()
                 raise Conflict(job_id, expected_seq, row.last_seq, last.type, f"{last.actor_kind} {last.actor_id}")
         couriers = {
             str(c)
@@ -356,18 +420,10 @@ class Store:
         }
         day = projection.day(event.at)
         for courier_id in couriers:
-            status = conn.execute(
-                select(CourierStatusRow.view).where(
-                    CourierStatusRow.cooperative_id == coop_id, CourierStatusRow.courier_id == courier_id
-                )
-            ).scalar()
+            status = conn.execute(_STATUS, {"b_coop": coop_id, "b_courier": courier_id}).scalar()
             if status is not None:
                 projection.couriers[courier_id] = CourierStatus.from_json(status)
-            entry = conn.execute(
-                select(LedgerRow.__table__).where(
-                    LedgerRow.cooperative_id == coop_id, LedgerRow.courier_id == courier_id, LedgerRow.day == day
-                )
-            ).first()
+            entry = conn.execute(_LEDGER_ROW, {"b_coop": coop_id, "b_courier": courier_id, "b_day": day}).first()
             if entry is not None:
                 projection.ledger[(courier_id, day)] = LedgerEntry(
                     courier_id=courier_id, day=day, **{f: getattr(entry, f) for f in _LEDGER_FIELDS}
@@ -380,72 +436,62 @@ class Store:
         apply(projection, event)  # raises, and so rolls back, when the state does not allow the event
 
         conn.execute(
-            insert(EventRow).values(
-                cooperative_id=coop_id,
-                seq=seq,
-                id=event.id,
-                at=event.at,
-                actor_kind=event.actor.kind.value,
-                actor_id=event.actor.id,
-                type=event.type.value,
-                payload=payload,
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
-            )
+            _INSERT_EVENT,
+            {
+                "cooperative_id": coop_id,
+                "seq": seq,
+                "id": event.id,
+                "at": event.at,
+                "actor_kind": event.actor.kind.value,
+                "actor_id": event.actor.id,
+                "type": event.type.value,
+                "payload": payload,
+                "idempotency_key": idempotency_key,
+                "request_hash": request_hash,
+            },
         )
+        views: dict[str, dict[str, Any]] = {}
         for jid, job in projection.jobs.items():
+            views[jid] = job.to_json()
             values = {
                 "client_id": job.client_id,
                 "state": job.state.value,
                 "courier_id": job.courier_id,
-                "view": job.to_json(),
+                "view": views[jid],
                 "last_seq": job.last_seq,
             }
             if jid in loaded_jobs:
-                conn.execute(update(JobRow).where(JobRow.cooperative_id == coop_id, JobRow.id == jid).values(**values))
+                conn.execute(_UPDATE_JOB, {"b_coop": coop_id, "b_job": jid, **values})
             else:
-                conn.execute(insert(JobRow).values(id=jid, cooperative_id=coop_id, **values))
+                conn.execute(_INSERT_JOB, {"id": jid, "cooperative_id": coop_id, **values})
         for cid, status_view in projection.couriers.items():
             if cid in loaded_couriers:
-                conn.execute(
-                    update(CourierStatusRow)
-                    .where(CourierStatusRow.cooperative_id == coop_id, CourierStatusRow.courier_id == cid)
-                    .values(view=status_view.to_json())
-                )
+                conn.execute(_UPDATE_STATUS, {"b_coop": coop_id, "b_courier": cid, "view": status_view.to_json()})
             else:
                 conn.execute(
-                    insert(CourierStatusRow).values(cooperative_id=coop_id, courier_id=cid, view=status_view.to_json())
+                    _INSERT_STATUS, {"cooperative_id": coop_id, "courier_id": cid, "view": status_view.to_json()}
                 )
         for key, entry_view in projection.ledger.items():
             values = {f: getattr(entry_view, f) for f in _LEDGER_FIELDS}
             if key in loaded_ledger:
-                conn.execute(
-                    update(LedgerRow)
-                    .where(LedgerRow.cooperative_id == coop_id, LedgerRow.courier_id == key[0], LedgerRow.day == key[1])
-                    .values(**values)
-                )
+                conn.execute(_UPDATE_LEDGER, {"b_coop": coop_id, "b_courier": key[0], "b_day": key[1], **values})
             else:
-                conn.execute(insert(LedgerRow).values(cooperative_id=coop_id, courier_id=key[0], day=key[1], **values))
-        return event
+                conn.execute(_INSERT_LEDGER, {"cooperative_id": coop_id, "courier_id": key[0], "day": key[1], **values})
+        # The job as a later read would return it (its stored JSON), without that read.
+        job_view = None if job_id not in views else JobView.from_json(json.loads(json.dumps(views[job_id])))
+        return Appended(event, job_view, replayed=False)
 
     def _check_references(self, conn: Connection, coop_id: str, event: Event) -> None:
         """Ids in a payload must name rows of the same cooperative."""
         courier_id = event.payload.get("courier_id")
         if (
             courier_id is not None
-            and conn.execute(
-                select(CourierRow.id).where(CourierRow.cooperative_id == coop_id, CourierRow.id == str(courier_id))
-            ).first()
-            is None
+            and conn.execute(_COURIER_ID, {"b_coop": coop_id, "b_courier": str(courier_id)}).first() is None
         ):
             raise NotFound("courier", courier_id)
         if (
             event.type is EventType.JOB_REQUESTED
-            and conn.execute(
-                select(ClientRow.id).where(
-                    ClientRow.cooperative_id == coop_id, ClientRow.id == str(event.payload["client_id"])
-                )
-            ).first()
+            and conn.execute(_CLIENT_ID, {"b_coop": coop_id, "b_client": str(event.payload["client_id"])}).first()
             is None
         ):
             raise NotFound("client", event.payload["client_id"])
@@ -454,37 +500,31 @@ class Store:
 
     def cooperative_last_seq(self, coop_id: str) -> int:
         """The sequence number of the cooperative's latest event (0 before the first)."""
-        with reading(self.engine) as conn:
-            seq = conn.execute(select(CooperativeRow.last_seq).where(CooperativeRow.id == coop_id)).scalar()
+        with read_once(self.engine) as conn:
+            seq = conn.execute(_LAST_SEQ, {"b_coop": coop_id}).scalar()
         if seq is None:
             raise NotFound("cooperative", coop_id)
         return int(seq)
 
     def find_job(self, job_id: str) -> tuple[str, JobView] | None:
         """A job by its id alone (ids are UUIDs, unique across cooperatives): for tracking links."""
-        with reading(self.engine) as conn:
-            row = conn.execute(select(JobRow.cooperative_id, JobRow.view).where(JobRow.id == job_id)).first()
+        with read_once(self.engine) as conn:
+            row = conn.execute(_FIND_JOB, {"b_job": job_id}).first()
         return None if row is None else (row.cooperative_id, JobView.from_json(row.view))
 
     def events(self, coop_id: str, *, after_seq: int = 0, limit: int | None = None) -> list[Event]:
         """The log of one cooperative in sequence order, after ``after_seq``."""
-        query = (
-            select(EventRow.__table__)
-            .where(EventRow.cooperative_id == coop_id, EventRow.seq > after_seq)
-            .order_by(EventRow.seq)
-        )
+        params: dict[str, Any] = {"b_coop": coop_id, "b_seq": after_seq}
         if limit is not None:
-            query = query.limit(limit)
-        with reading(self.engine) as conn:
-            return [_event(row) for row in conn.execute(query)]
+            params["b_limit"] = limit
+        with read_once(self.engine) as conn:
+            return [_event(row) for row in conn.execute(_EVENTS if limit is None else _EVENTS_LIMITED, params)]
 
     # ------------------------------------------------------------------ projections
 
     def job(self, coop_id: str, job_id: str) -> JobView:
-        with reading(self.engine) as conn:
-            view = conn.execute(
-                select(JobRow.view).where(JobRow.cooperative_id == coop_id, JobRow.id == job_id)
-            ).scalar()
+        with read_once(self.engine) as conn:
+            view = conn.execute(_JOB_VIEW, {"b_coop": coop_id, "b_job": job_id}).scalar()
         if view is None:
             raise NotFound("job", job_id)
         return JobView.from_json(view)

@@ -1,0 +1,128 @@
+"""Group commit: appends that arrive together share one write transaction and one flush.
+
+On SQLite every write transaction takes the database's single write lock; threads (and worker
+processes) that find it taken sleep in SQLite's busy handler, in steps of up to 100 ms, so under
+load most of an append's time was spent asleep, and each commit paid its own fsync. Here the
+first thread to arrive becomes the *leader*: it takes every append waiting at that moment, runs
+them one after another in one transaction (each inside a savepoint, so one refused append rolls
+back alone), commits once, and only then wakes the callers. A caller therefore hears of success
+only after its event is durable, and a failed commit fails every append of the batch, none of
+which was written. Sequence numbers stay gap-free: a refused append's savepoint rollback takes
+its number back with it.
+
+Leaders of different processes (several API workers, the planner) queue on an ``flock`` of a
+file next to a SQLite database, which the kernel hands over in turn, instead of polling SQLite's
+lock. On PostgreSQL a batch locks its cooperatives' rows in id order, so two batches never wait
+for each other in a cycle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows; SQLite's own lock still serialises
+    fcntl = None  # type: ignore[assignment]
+
+T = TypeVar("T")
+
+
+@dataclass(eq=False)
+class _Work(Generic[T]):
+    key: str  #: batches run their work sorted by this (the cooperative), stable within a key
+    fn: Callable[[Connection], T]
+    done: bool = False
+    result: T | None = None
+    error: BaseException | None = field(default=None, repr=False)
+
+    def outcome(self) -> T:
+        if self.error is not None:
+            raise self.error
+        return self.result  # type: ignore[return-value]
+
+
+def lock_path(engine: Engine) -> Path | None:
+    """The file whose ``flock`` orders the appends of every process on a SQLite file."""
+    if engine.dialect.name != "sqlite" or fcntl is None:
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return None
+    return Path(database).with_name(Path(database).name + ".append-lock")
+
+
+class GroupCommit:
+    """Runs write work for many threads in shared transactions; see the module docstring."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._cond = threading.Condition()
+        self._queue: list[_Work[Any]] = []
+        self._busy = False
+        self._lock_path = lock_path(engine)
+
+    def run(self, key: str, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in a write transaction, alone or with others; return once it is durable."""
+        item: _Work[T] = _Work(key, fn)
+        with self._cond:
+            self._queue.append(item)
+            while self._busy and not item.done:
+                self._cond.wait()
+            if item.done:
+                return item.outcome()
+            # The leader takes everything waiting, its own work included. A batch is bounded by
+            # the number of threads that append (the API's thread pool), so it needs no limit.
+            self._busy = True
+            batch, self._queue = self._queue, []
+        try:
+            self._commit(batch)
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+        return item.outcome()
+
+    def _commit(self, batch: list[_Work[Any]]) -> None:
+        try:
+            with self._between_processes(), self.engine.begin() as conn:
+                if len(batch) == 1:
+                    batch[0].result = batch[0].fn(conn)  # an error rolls the transaction back
+                else:
+                    for item in sorted(batch, key=lambda w: w.key):
+                        savepoint = conn.begin_nested()
+                        try:
+                            item.result = item.fn(conn)
+                        except Exception as exc:
+                            savepoint.rollback()
+                            item.error = exc
+                        else:
+                            savepoint.commit()
+        except BaseException as exc:
+            # The commit (or the only piece of work) failed: nothing of this batch was written.
+            for item in batch:
+                if item.error is None:
+                    item.error, item.result = exc, None
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            with self._cond:
+                for item in batch:
+                    item.done = True
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def _between_processes(self) -> Iterator[None]:
+        if self._lock_path is None:
+            yield
+            return
+        with open(self._lock_path, "a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+            yield
