@@ -39,6 +39,7 @@ T = TypeVar("T")
 class _Work(Generic[T]):
     key: str  #: batches run their work sorted by this (the cooperative), stable within a key
     fn: Callable[[Connection], T]
+    wake: threading.Event = field(default_factory=threading.Event)  #: done, or made the leader
     done: bool = False
     result: T | None = None
     error: BaseException | None = field(default=None, repr=False)
@@ -64,30 +65,33 @@ class GroupCommit:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._cond = threading.Condition()
+        self._mutex = threading.Lock()
         self._queue: list[_Work[Any]] = []
-        self._busy = False
+        self._busy = False  #: a leader is running a batch; the next one waits to be woken
         self._lock_path = lock_path(engine)
 
     def run(self, key: str, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in a write transaction, alone or with others; return once it is durable."""
         item: _Work[T] = _Work(key, fn)
-        with self._cond:
+        with self._mutex:
             self._queue.append(item)
-            while self._busy and not item.done:
-                self._cond.wait()
+            leader, self._busy = not self._busy, True
+        if not leader:
+            item.wake.wait()  # each waiter is woken alone: when its batch is done, or to lead
             if item.done:
                 return item.outcome()
+        try:
             # The leader takes everything waiting, its own work included. A batch is bounded by
             # the number of threads that append (the API's thread pool), so it needs no limit.
-            self._busy = True
-            batch, self._queue = self._queue, []
-        try:
+            with self._mutex:
+                batch, self._queue = self._queue, []
             self._commit(batch)
         finally:
-            with self._cond:
-                self._busy = False
-                self._cond.notify_all()
+            with self._mutex:
+                if self._queue:
+                    self._queue[0].wake.set()  # it leads the next batch (busy stays set)
+                else:
+                    self._busy = False
         return item.outcome()
 
     def _commit(self, batch: list[_Work[Any]]) -> None:
@@ -113,10 +117,9 @@ class GroupCommit:
             if not isinstance(exc, Exception):
                 raise
         finally:
-            with self._cond:
-                for item in batch:
-                    item.done = True
-                self._cond.notify_all()
+            for item in batch:
+                item.done = True
+                item.wake.set()
 
     @contextlib.contextmanager
     def _between_processes(self) -> Iterator[None]:

@@ -38,7 +38,7 @@ def _hold_the_writer(store: Store, coop_id: str) -> tuple[threading.Thread, thre
 
 
 def _queued(store: Store) -> int:
-    with store._commits._cond:
+    with store._commits._mutex:
         return len(store._commits._queue)
 
 
