@@ -111,6 +111,10 @@ class Problem:
     locks: tuple[Lock, ...] = ()
     now: int = 0  #: nothing can happen before this (seconds since the day's start)
     fairness_weight: float = 0.0  #: 0 = pure efficiency
+    #: With fairness on, the most riding that sharing the work may add to the efficient plan, as
+    #: a share of its riding (0.05: at most +5 %); None: no bound, the weight alone decides.
+    #: Applies when the planner builds a plan from scratch (see routing/solver.py).
+    fairness_riding_budget: float | None = None
     heavy_threshold_kg: float = 25.0
     soft_windows: bool = False  #: allow lateness at ``lateness_cost_per_s`` instead of refusing
     lateness_cost_per_s: float = 10.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -242,3 +243,111 @@ def test_insertion_into_an_empty_day() -> None:
     assert result.extra_minutes > 0
     heavy = _one_courier_problem(weight_kg=240.0)
     assert insert_shipment(heavy, {"c": []}, "s").reason == "no vehicle on shift can carry 240 kg"
+
+
+def _two_courier_day(points: np.ndarray, n_jobs: int, *, service_s: int, slowdown: float) -> Problem:
+    """Job i goes from point 2i to 2i+1; two bikes start at the points after the jobs' ones."""
+    travel = {"bike": euclidean(points, 15.0, slowdown)}
+    shipments = tuple(
+        Shipment(
+            f"s{i}",
+            pickup=2 * i,
+            dropoff=2 * i + 1,
+            pickup_window=(0, 4 * 3600),
+            dropoff_window=(0, 5 * 3600),
+            weight_kg=3.0,
+            pickup_service_s=service_s,
+            dropoff_service_s=service_s,
+        )
+        for i in range(n_jobs)
+    )
+    couriers = tuple(
+        Courier(
+            id=f"c{j}",
+            profile="bike",
+            payload_kg=25,
+            volume_l=60,
+            max_length_cm=60,
+            start=2 * n_jobs + j,
+            shift_start=0,
+            shift_end=6 * 3600,
+        )
+        for j in range(2)
+    )
+    return Problem(couriers=couriers, shipments=shipments, travel=travel)
+
+
+def _three_jobs_two_couriers() -> Problem:
+    points = np.array([[0.0, 0.0], [1000.0, 0.0], [2000.0, 0.0], [3000.0, 500.0], [500.0, 800.0], [2500.0, 900.0]])
+    points = np.vstack([points, [[0.0, 100.0], [3000.0, 100.0]]])
+    return _two_courier_day(points, 3, service_s=60, slowdown=0.05)
+
+
+def test_a_construction_only_search_from_a_warm_start_plans_the_new_jobs() -> None:
+    """Replays and first proposals warm-start from the last plan: a job that arrived since must be planned."""
+    from routing.evaluate import RouteStop
+
+    problem = _three_jobs_two_couriers()
+    earlier = replace(problem, shipments=problem.shipments[:2], _index={})
+    before = solve(earlier, SolverSettings(time_budget_s=0.3, explain=False))
+    assert not before.unassigned
+    initial = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in before.routes.items()}
+    plan = solve(problem, SolverSettings(time_budget_s=5, first_solution_only=True, explain=False), initial=initial)
+    assert plan.solver["warm_start"]
+    assert not plan.unassigned, plan.unassigned
+    check_plan(problem, plan)
+    # Only the new job was added: the jobs of the warm start keep their courier and their order.
+    for cid, stops in initial.items():
+        kept = [RouteStop(t.shipment, t.kind) for t in plan.routes[cid].stops if t.shipment != "s2"]
+        assert kept == stops
+
+
+def test_a_construction_only_search_from_a_warm_start_explains_a_job_that_does_not_fit() -> None:
+    from routing.evaluate import RouteStop
+
+    problem = _three_jobs_two_couriers()
+    late = replace(problem.shipments[2], pickup_window=(5 * 3600, 5 * 3600 + 600), dropoff_window=(0, 6 * 3600 + 60))
+    problem = replace(problem, shipments=(*problem.shipments[:2], late), _index={})
+    routes = {"c0": [RouteStop("s0", StopKind.PICKUP), RouteStop("s0", StopKind.DROPOFF)], "c1": []}
+    plan = solve(problem, SolverSettings(time_budget_s=5, first_solution_only=True, explain=False), initial=routes)
+    assert plan.solver["warm_start"] and plan.solver["seconds"] < 2
+    assert set(plan.unassigned) <= {"s2"} and "s1" in plan.assignment()
+    check_plan(problem, plan)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.sampled_from([0.0, 0.05, 0.3]))
+def test_a_riding_budget_bounds_the_riding_and_costs_no_job(problem: Problem, budget: float) -> None:
+    from routing.evaluate import RouteStop
+    from routing.solver import _model_riding_s
+
+    problem = replace(problem, fairness_weight=1.0, fairness_riding_budget=budget)
+    plan = solve(problem, SolverSettings(time_budget_s=0.2))
+    check_plan(problem, plan)
+    info = plan.solver["riding_budget"]
+    if info is None or info["cap_s"] is None:
+        return  # the constructor could not take the problem, or its plan left a job out
+    routes = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in plan.routes.items()}
+    assert _model_riding_s(problem, routes) <= info["cap_s"] <= info["efficient_riding_s"] * (1 + budget)
+    served = set(plan.assignment())
+    assert served | set(plan.unassigned) == {s.id for s in problem.shipments}
+
+
+def test_with_a_riding_budget_the_work_is_shared_only_as_far_as_it_allows() -> None:
+    """One courier is by the jobs, the other far away: sharing costs riding, the budget bounds it."""
+    points = np.array([[100.0 * i, 0.0] for i in range(8)] + [[0.0, 50.0], [0.0, 2000.0]])
+    problem = replace(_two_courier_day(points, 4, service_s=600, slowdown=0.0), fairness_weight=1.0)
+    free = solve(problem, SolverSettings(time_budget_s=0.5))
+    bounded = solve(replace(problem, fairness_riding_budget=0.0), SolverSettings(time_budget_s=0.5))
+    assert not free.unassigned and not bounded.unassigned
+    # Without a bound the far courier gets work (a long ride); with a zero budget nobody rides more.
+    assert free.routes["c1"].stops and not bounded.routes["c1"].stops
+    assert bounded.metrics["travel_minutes"] < free.metrics["travel_minutes"]
+    assert bounded.solver["riding_budget"]["why"] == "ok"
+    # The explanation of a job says the courier's share; nothing was moved, so no sharing reason.
+    assert all("moved from" not in " ".join(e.reasons) for e in bounded.explanations.values())
+    # A budget large enough lets the far courier share, and the moved jobs say where they came from.
+    shared = solve(replace(problem, fairness_riding_budget=10.0), SolverSettings(time_budget_s=0.5))
+    assert shared.routes["c1"].stops and not shared.unassigned
+    moved = [shared.explanations[t.shipment] for t in shared.routes["c1"].stops if t.kind is StopKind.PICKUP]
+    assert all(any(r.startswith("moved from c0's route to share the work") for r in e.reasons) for e in moved)
