@@ -26,8 +26,9 @@ under a hard cap on the plan's total riding: the efficient plan's riding plus th
 cap holds in the model's (conservative) riding times; the efficient plan is the warm start, so
 the cap is always feasible and never costs a job. A small budget does not buy much fairness
 (benchmarks/README.md: on bench_city's days no method tried reached a Gini of 0.10 within
-+5 % riding), but the bound is kept, and the cooperative chooses the trade-off. It applies to
-plans built from scratch; a re-plan from a warm start has no efficient plan to measure against.
++5 % riding), but the bound is kept, and the cooperative chooses the trade-off. A re-plan
+(a warm start) builds the efficient plan too, and keeps the previous plan as its start when that
+plan, with the new jobs inserted, fits under the cap (few proposals change then).
 """
 
 from __future__ import annotations
@@ -462,17 +463,18 @@ def solve(
     balanced = None
     fair_start = problem.fairness_weight > 0 and settings.balanced_start
     constructed: dict[str, Any] | None = None
-    # With a riding budget the constructor plans for riding alone: that plan is the reference
-    # the budget is measured against, and OR-Tools then shares the work under the cap.
+    # With a riding budget the constructor plans for riding alone, even for a re-plan: that plan
+    # is the reference the budget is measured against, and OR-Tools then shares the work under
+    # the cap, from the previous plan when it fits under the cap, else from the efficient one.
     budgeted = (
         problem.fairness_weight > 0
         and problem.fairness_riding_budget is not None
         and settings.constructor == "pyvrp"
         and not settings.first_solution_only
-        and not initial
     )
+    previous = initial
     efficient: dict[str, list[RouteStop]] | None = None
-    if settings.constructor == "pyvrp" and not settings.first_solution_only and not initial:
+    if settings.constructor == "pyvrp" and not settings.first_solution_only and (budgeted or not initial):
         built = construct(
             problem,
             time_budget_s=settings.constructor_share * settings.time_budget_s,
@@ -482,7 +484,7 @@ def solve(
             seed=settings.seed,
             balance=not budgeted,
         )
-        initial = built.routes
+        initial = initial or built.routes
         efficient = built.routes if budgeted else None
         constructed = {
             "name": "pyvrp",
@@ -505,6 +507,10 @@ def solve(
             initial = capped.routes(first)
             balanced = True
     budget = _riding_budget(problem, set(unassigned), efficient) if budgeted else None
+    if budget is not None and budget["cap_s"] is not None and previous:
+        kept = _previous_within(problem, settings, set(unassigned), previous, budget["cap_s"])
+        initial = kept or efficient
+        budget["start"] = "previous plan" if kept else "efficient plan"
     model = solution = None
     if budget is not None and budget.get("cap_s") is not None:
         model = _Model(
@@ -617,6 +623,28 @@ def _riding_budget(
     return out
 
 
+def _previous_within(
+    problem: Problem, settings: SolverSettings, excluded: set[str], previous: dict[str, list[RouteStop]], cap_s: int
+) -> dict[str, list[RouteStop]] | None:
+    """The previous plan with the new jobs inserted, if it serves every job within the riding cap.
+
+    A re-plan that keeps the previous plan changes few proposals (the dispatchers' churn); one
+    that restarts from the efficient plan may change many, so it does only when it must.
+    """
+    model = _Model(
+        problem, replace(settings, first_solution_only=True, time_budget_s=0.1 * settings.time_budget_s), excluded
+    )
+    solution, _ = model.solve(previous)
+    if solution is None:
+        return None
+    routes = model.routes(solution)
+    served = {stop.shipment for stops in routes.values() for stop in stops}
+    if any(sid not in served for sid in model.pairs):
+        return None
+    riding = _model_riding_s(problem, routes)
+    return routes if riding is not None and riding <= cap_s else None
+
+
 def _explain_sharing(
     problem: Problem,
     explanations: dict[str, Explanation],
@@ -624,11 +652,11 @@ def _explain_sharing(
     routes: dict[str, RouteEvaluation],
     budget: dict[str, Any],
 ) -> dict[str, Explanation]:
-    """Say so on every job that fairness moved away from the courier of the efficient plan.
+    """Say so on every job whose courier is not the one of the efficient plan.
 
     The plain explanation gives this courier's share of shift; a dispatcher also needs to know
-    that another courier would have ridden less, and that the whole plan's extra riding is
-    bounded by the cooperative's budget.
+    that the plan with the least riding gave the job to someone else (to share the work, or, in
+    a re-plan, because the previous plan did), and that the extra riding is bounded.
     """
     before = {stop.shipment: cid for cid, stops in efficient.items() for stop in stops}
     couriers = {c.id: c for c in problem.couriers}
@@ -640,9 +668,8 @@ def _explain_sharing(
         c = couriers[other]
         other_share = (c.worked_s_today + routes[other].work_s) / c.shift_length_s
         reason = (
-            f"moved from {other}'s route to share the work: {other} will have worked {other_share:.0%} "
-            f"of their shift; fairness may add at most {budget['budget']:.0%} riding to the most "
-            f"efficient plan found"
+            f"the plan with the least riding found gives it to {other} ({other_share:.0%} of their shift "
+            f"worked in this plan); sharing the work may add at most {budget['budget']:.0%} riding to that plan"
         )
         out[sid] = replace(ex, reasons=(*ex.reasons, reason))
     return out
