@@ -9,15 +9,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api import analysts, clients, console, couriers, errors, sessions, static
 from api import webhooks as webhook_sender
+from api.browsers import BrowserRules
 from api.bus import Hub, LocalBus, RedisBus
+from api.logs import AccessLog
 from api.planner import Planner
+from api.ratelimit import Budgets, RateLimits, parse_limits
 from api.services import Services, instance_secret
 from api.settings import Settings
 from dispatch.store import Store, positions
@@ -91,19 +95,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Dispatch for bike and cargo-bike delivery cooperatives: the algorithm proposes, a person decides.",
         license_info={"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         lifespan=lifespan,
+        responses={429: {"model": errors.ErrorOut, "description": "Too many requests; see Retry-After."}},
     )
     errors.install(app)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """Headers every answer carries: no sniffing, no framing (clickjacking), no referrer leaks."""
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
-        return response
-
+    # outermost last: the access log sees every answer, refusals by the layers below included
+    app.add_middleware(
+        RateLimits,
+        budgets=Budgets(
+            api_key=parse_limits(settings.rate_limit_api_key),
+            session=parse_limits(settings.rate_limit_session),
+            login_account=parse_limits(settings.rate_limit_login),
+            login_address=parse_limits(settings.rate_limit_login_address),
+        ),
+        redis_url=settings.redis_url,
+    )
+    if settings.origins():
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.origins()),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key", "X-Request-ID"],
+            expose_headers=["Retry-After", "X-Request-ID", "Location"],
+            allow_credentials=False,
+        )
+    app.add_middleware(BrowserRules, tile_url=settings.tile_url, allowed_origins=settings.origins())
+    app.add_middleware(AccessLog)
     for module in (sessions, clients, console, couriers, analysts):
         app.include_router(module.router)
     static.mount(app)

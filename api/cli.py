@@ -523,12 +523,24 @@ def serve(
         str | None, typer.Option("--redis", help="Redis URL to share events between workers (default: $REDIS_URL).")
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="API worker processes sharing this port (more than one needs --redis).",
+            min=1,
+            max=64,
+            envvar="TANDEM_WORKERS",
+        ),
+    ] = 1,
 ) -> None:
-    """Run the API (and, later, the console) on one worker process.
+    """Run the API (and the console) on one or more worker processes.
 
-    Run several on different ports with the same --database (PostgreSQL) and --redis to share
-    the load: any worker's event reaches sockets held by any other.
+    With --workers N the workers share the port, and SQLite or PostgreSQL; events reach sockets
+    held by any worker through --redis. Several machines: run each with the same --database
+    (PostgreSQL) and --redis.
     """
+    import os
+
     import uvicorn
 
     from api.app import create_app
@@ -546,7 +558,57 @@ def serve(
         open_city(settings.city)
     except (NetworkError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, ws_max_size=1 << 20)
+    from api import logs
+
+    log_config = logs.config(settings.log_format, log_level)
+    if workers == 1:
+        uvicorn.run(
+            _frozen(create_app(settings)),
+            host=host,
+            port=port,
+            log_level=log_level,
+            log_config=log_config,
+        access_log=False,  # api.logs.AccessLog writes one structured line per answer instead
+            ws_max_size=1 << 20,
+        )
+        return
+    if not settings.redis_url:
+        raise _fail("--workers above 1 needs --redis (or REDIS_URL): it carries events between the workers")
+    Store.open(settings.database_url).close()  # migrate once, before the workers open it at once
+    # Each worker process builds its own app from the environment, so the options go there.
+    os.environ.update(TANDEM_CITY=settings.city, REDIS_URL=settings.redis_url)
+    if settings.database_url:
+        os.environ["DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "api.cli:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=log_config,
+        access_log=False,  # api.logs.AccessLog writes one structured line per answer instead
+        ws_max_size=1 << 20,
+    )
+
+
+def worker_app() -> Any:
+    """The app of one of ``serve --workers N``'s processes (its settings come from the environment)."""
+    from api.app import create_app
+
+    return _frozen(create_app())
+
+
+def _frozen(app: Any) -> Any:
+    """Exempt what is loaded before serving (some 200,000 objects of the libraries) from the
+    collector: a full collection walked them all and stalled every socket for up to a second."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    import os
+    if os.environ.get("GCT"): gc.set_threshold(*map(int, os.environ["GCT"].split(",")))
+    return app
 
 
 PolicyOption = Annotated[

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,3 +35,24 @@ class Settings(BaseSettings):
     token_ttl_s: int = Field(default=12 * 3600, gt=0)
     #: Poll the log this often even without a wake-up (a lost pub/sub message delays, never loses).
     feed_poll_s: float = Field(default=2.0, gt=0, le=60)
+    #: ``json``: one JSON object per log line (for a log store); ``text``: for a terminal.
+    log_format: Literal["text", "json"] = "text"
+    #: Web origins (comma-separated) whose pages may call the API from a browser; none by default.
+    cors_origins: str = ""
+    #: Rate limits ("N/second;M/minute"; "off" for none): per client API key, per member token,
+    #: login attempts per account, and login attempts per address.
+    rate_limit_api_key: str = "100/second;3000/minute"
+    rate_limit_session: str = "100/second"
+    rate_limit_login: str = "10/minute"
+    rate_limit_login_address: str = "100/minute"
+
+    @field_validator("rate_limit_api_key", "rate_limit_session", "rate_limit_login", "rate_limit_login_address")
+    @classmethod
+    def _readable_limits(cls, value: str) -> str:
+        from api.ratelimit import parse_limits
+
+        parse_limits(value)  # a misspelt limit stops the server at start, never silently unlimits
+        return value
+
+    def origins(self) -> tuple[str, ...]:
+        return tuple(o.strip() for o in self.cors_origins.split(",") if o.strip())

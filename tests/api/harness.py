@@ -51,12 +51,13 @@ class Server:
         if redis_url:
             self.env["REDIS_URL"] = redis_url
         self.process: subprocess.Popen[bytes] | None = None
+        self.log_level = "warning"
         self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"tandem-test-server-{self.port}.log"
 
     def start(self, timeout_s: float = 90.0) -> Server:
         handle = self.log.open("ab")
         self.process = subprocess.Popen(
-            [TANDEM, "serve", "--port", str(self.port), "--log-level", "warning"],
+            [TANDEM, "serve", "--port", str(self.port), "--log-level", self.log_level],
             env=self.env,
             stdout=handle,
             stderr=subprocess.STDOUT,

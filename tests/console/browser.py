@@ -25,7 +25,11 @@ def chromium_path() -> str | None:
 
 
 @contextmanager
-def browser(viewport: tuple[int, int] = (1400, 900)) -> Iterator[Page]:
+def browser(viewport: tuple[int, int] = (1400, 900), *, enforce_csp: bool = False) -> Iterator[Page]:
+    """A fresh page. Playwright's ``wait_for_function`` evaluates its predicate with ``eval``,
+    which the console's Content Security Policy forbids, so tests run with the policy bypassed
+    unless ``enforce_csp`` (then wait with :func:`wait_until` instead); any page that reports a
+    policy violation fails the test either way."""
     required = os.environ.get("TANDEM_REQUIRE_BROWSER") == "1"
     path = chromium_path()
     if path is None:
@@ -40,12 +44,17 @@ def browser(viewport: tuple[int, int] = (1400, 900)) -> Iterator[Page]:
             headless=True,
             args=["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
         )
-        context = b.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        context = b.new_context(viewport={"width": viewport[0], "height": viewport[1]}, bypass_csp=not enforce_csp)
+        page = context.new_page()
+        # the Content Security Policy must never block the console's own scripts, styles or map
+        blocked: list[str] = []
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         try:
-            yield context.new_page()
+            yield page
         finally:
             context.close()
             b.close()
+        assert not blocked, blocked
 
 
 def shot(page: Page, name: str) -> None:
@@ -62,3 +71,14 @@ def console_log_in(page: Page, base_url: str, coop_id: str, login: str, password
     page.click("#login button[type=submit]")
     page.wait_for_function("window.__tandem && window.__tandem.ready")
     page.wait_for_selector("#connection[data-state=live]")
+
+
+def wait_until(page: Page, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll ``expression`` through the debugging protocol (not subject to the page's CSP)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout_s} s: {expression}")
+        time.sleep(0.1)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.api.harness import Server, Socket, World, delivery_body, event_type, login, make_world
-from tests.console.browser import browser, console_log_in, shot
+from tests.console.browser import browser, console_log_in, shot, wait_until
 
 RIDERS = (("Ilmari", "cargo_bike"),)
 
@@ -141,3 +141,20 @@ def test_lanes_keep_the_rotation_and_offer_no_sort(served: tuple[Server, World])
         page.select_option("#lang", "fr")
         assert "Courses ouvertes" in page.inner_text("#queue-title")
         shot(page, "06-lanes-in-french")
+
+
+def test_the_console_runs_under_its_content_security_policy(served: tuple[Server, World]) -> None:
+    """The policy is enforced here: scripts, styles, the map's workers and the socket all load."""
+    server, world = served
+    with browser(enforce_csp=True) as page:
+        response = page.goto(f"{server.url}/console/")
+        assert response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+        page.fill("input[name=cooperative_id]", world.coop_id)
+        page.fill("input[name=login]", world.dispatcher_login)
+        page.fill("input[name=password]", world.dispatcher_password)
+        page.click("#login button[type=submit]")
+        wait_until(page, "!!(window.__tandem && window.__tandem.ready)")
+        wait_until(page, "document.querySelector('#connection').dataset.state === 'live'")
+        wait_until(page, "document.querySelectorAll('.lane').length === 3")
+        wait_until(page, "!!document.querySelector('.maplibregl-canvas')")
+        shot(page, "console-under-csp")
