@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Response, WebSocket
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api.auth import Analyst, Dispatcher, Member
-from api.errors import ApiError, refusals, refusals_of_non_json, responses
+from api.errors import ApiError, Ident, Text, refusals, refusals_of_non_json, responses
 from api.services import Services, services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
@@ -38,20 +38,23 @@ router = APIRouter(prefix="/v1", tags=["dispatchers"], responses=refusals())
 Svc = Annotated[Services, Depends(services)]
 
 STATE_SETS = {"open": OPEN_STATES, "active": ACTIVE_STATES, "done": FINAL_STATES}
+#: Sequence numbers and counters stay within a signed 64-bit column (SQLite and PostgreSQL).
+MAX_SEQ = 2**62
+RoundNumber = Annotated[int, Query(ge=0, le=MAX_SEQ)]
 
 
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: Literal["accept", "override", "reassign", "unassign"]
-    courier_id: str | None = Field(default=None, max_length=36)
-    reason: str = Field(default="", max_length=500)
-    force: bool = False
-    expected_seq: int | None = Field(default=None, ge=0)
+    courier_id: Ident | None = Field(default=None, max_length=36)
+    reason: Text = Field(default="", max_length=500)
+    force: StrictBool = False
+    expected_seq: int | None = Field(default=None, ge=0, le=MAX_SEQ)
 
 
 class AcceptAllIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    jobs: list[Annotated[str, Field(max_length=36)]] = Field(min_length=1, max_length=500)
+    jobs: list[Annotated[Ident, Field(max_length=36)]] = Field(min_length=1, max_length=500)
 
 
 def _now() -> datetime:
@@ -122,7 +125,7 @@ def ledger_json(svc: Services, coop_id: str, day: date | None) -> dict[str, Any]
 
 
 @router.get("/console/state")
-async def console_state(who: Dispatcher, svc: Svc, round_number: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+async def console_state(who: Dispatcher, svc: Svc, round_number: RoundNumber = 0) -> dict[str, Any]:
     """Everything the console needs to draw itself, and the seq to resume the socket from."""
 
     def gather() -> dict[str, Any]:
@@ -246,7 +249,7 @@ async def job_path(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
 
 
 @router.get("/couriers")
-async def list_couriers(who: Member, svc: Svc, round_number: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+async def list_couriers(who: Member, svc: Svc, round_number: RoundNumber = 0) -> dict[str, Any]:
     return {"couriers": await svc.run(couriers_json, svc, who.cooperative_id, round_number)}
 
 
@@ -280,7 +283,7 @@ async def latest_plan(who: Dispatcher, svc: Svc) -> dict[str, Any]:
 
 @router.get("/jobs/{job_id}/override-cost", responses=responses(404, 409))
 async def job_override_cost(
-    job_id: str, who: Dispatcher, svc: Svc, courier_id: Annotated[str, Query(max_length=36)]
+    job_id: str, who: Dispatcher, svc: Svc, courier_id: Annotated[Ident, Query(max_length=36)]
 ) -> dict[str, Any]:
     """What giving this job to that courier would cost, before deciding."""
     cost = await svc.run(override_cost, svc.store, who.cooperative_id, svc.network, job_id, courier_id, _now())
@@ -394,7 +397,7 @@ async def ask_for_round(
 async def events(
     who: Analyst,
     svc: Svc,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> dict[str, Any]:
     """The cooperative's log, page by page (the audit trail of every human decision)."""
@@ -404,7 +407,7 @@ async def events(
 
 class CourierLoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    login: str = Field(min_length=1, max_length=60)
+    login: Ident = Field(min_length=1, max_length=60)
 
 
 @router.post("/couriers/{courier_id}/login", status_code=201, responses=responses(404, 409))

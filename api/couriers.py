@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Response, WebSocket
 
 from api.auth import CourierUser
 from api.console import street_path
-from api.errors import refusals, responses
+from api.errors import check_text, refusals, responses
 from api.services import REPLAN_ON, Services, services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
@@ -74,17 +74,26 @@ def job_for_courier(svc: Services, coop_id: str, job_id: str) -> dict[str, Any]:
     }
 
 
+def _job_id(data: dict[str, Any]) -> str:
+    """The job an act is about, checked before it reaches the database (which cannot store NUL)."""
+    job_id = data.get("job_id")
+    if not isinstance(job_id, str) or not 1 <= len(job_id) <= 100:
+        raise InvalidInput("job_id", "this act needs the job's id")
+    return check_text("job_id", job_id, identifier=True)
+
+
 def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any]) -> Event:
     store, coop, me, now = svc.store, who.cooperative_id, who.subject_id, datetime.now(UTC)
-    job_id = data.get("job_id")
-    if kind not in ("shift_start", "shift_pause", "shift_resume", "shift_end") and not isinstance(job_id, str):
-        raise InvalidInput("job_id", "this act needs the job's id")
-    assert job_id is None or isinstance(job_id, str)
+    job_id = None if kind.startswith("shift_") else _job_id(data)
+    reason = data.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > 500:
+        raise InvalidInput("reason", "a reason is text of at most 500 characters")
+    check_text("reason", reason)
     if kind == "acknowledge":
         return commands.acknowledge(store, coop, str(job_id), courier_id=me, at=now, key=key)
     if kind == "decline":
         return commands.decline(
-            store, coop, str(job_id), courier_id=me, at=now, reason=str(data.get("reason", "")), key=key
+            store, coop, str(job_id), courier_id=me, at=now, reason=reason, key=key
         )
     if kind == "picked_up":
         return commands.pick_up(store, coop, str(job_id), courier_id=me, at=now, key=key)
@@ -93,7 +102,7 @@ def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any
         return commands.deliver(store, coop, str(job_id), courier_id=me, at=now, carried_m=carried, key=key)
     if kind == "failed":
         return commands.fail(
-            store, coop, str(job_id), courier_id=me, at=now, reason=str(data.get("reason", "")), key=key
+            store, coop, str(job_id), courier_id=me, at=now, reason=reason, key=key
         )
     if kind == "shift_start":
         end = data.get("planned_end")
@@ -147,6 +156,11 @@ async def courier_socket(ws: WebSocket) -> None:
         if not isinstance(key, str) or not 1 <= len(key) <= 100:
             await send(ws, {"type": "error", "id": None, "code": "bad_message", "message": "an act needs an 'id'"})
             return
+        try:
+            check_text("id", key, identifier=True)  # it becomes an idempotency key in the database
+        except InvalidInput as exc:
+            await send(ws, {"type": "error", "id": None, "code": "bad_message", "message": str(exc)})
+            return
         if not isinstance(data, dict):
             await send(ws, {"type": "error", "id": key, "code": "bad_message", "message": "'data' is an object"})
             return
@@ -157,7 +171,7 @@ async def courier_socket(ws: WebSocket) -> None:
                     svc.store,
                     who.cooperative_id,
                     me,
-                    str(data.get("job_id")),
+                    _job_id(data),
                     data.get("lon"),
                     data.get("lat"),
                     datetime.now(UTC),

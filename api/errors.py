@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+import unicodedata
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,6 +37,48 @@ STATUS: dict[type[DomainError], int] = {
     PhysicalLimit: 409,
     LoginFailed: 401,
 }
+
+
+#: Characters that make text lie about itself: direction overrides and isolates (a reason that
+#: reads differently than it is stored), and invisible ones (two logins that look the same).
+DECEPTIVE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u2060\u180e\ufeff")
+
+
+def check_text(field: str, value: str, *, identifier: bool = False) -> str:
+    """Refuse control characters (NUL among them: PostgreSQL cannot store it), direction
+    overrides and invisible characters; an identifier also refuses every other format character
+    (joiners, soft hyphens), since two different ids must never look alike."""
+    for char in value:
+        category = unicodedata.category(char)
+        if category == "Cc" and (identifier or char not in "\n\t"):
+            raise InvalidInput(field, f"must not contain control characters (U+{ord(char):04X})")
+        if char in DECEPTIVE or (identifier and category == "Cf"):
+            raise InvalidInput(
+                field, f"must not contain invisible or direction-changing characters (U+{ord(char):04X})"
+            )
+        if category == "Cs":
+            raise InvalidInput(field, "must be valid Unicode (a lone surrogate)")
+    return value
+
+
+def _plain(value: str) -> str:
+    try:
+        return check_text("text", value)
+    except InvalidInput as exc:
+        raise ValueError(exc.reason) from None
+
+
+def _ident(value: str) -> str:
+    try:
+        return check_text("id", value, identifier=True)
+    except InvalidInput as exc:
+        raise ValueError(exc.reason) from None
+
+
+#: Free text people write (addresses, notes, reasons): any script, no deceptive characters.
+Text = Annotated[str, AfterValidator(_plain)]
+#: Ids, logins and URLs: nothing invisible at all.
+Ident = Annotated[str, AfterValidator(_ident)]
 
 
 class ApiError(Exception):
@@ -65,6 +109,7 @@ WHY = {
     409: "The job's state or another person's act forbids it; nothing was written.",
     413: "The body is larger than this route accepts.",
     422: "The input is malformed or the cooperative cannot serve it; nothing was written.",
+    429: "Too many requests from this credential or for this login; see Retry-After.",
     503: "Not ready: the database does not answer.",
 }
 
@@ -93,7 +138,7 @@ def refusals_of_non_json(*more: int) -> dict[int | str, dict[str, Any]]:
     ref = {"$ref": "#/components/schemas/ErrorOut"}
     return {
         status: {"description": WHY[status], "content": {"application/json": {"schema": ref}}}
-        for status in (401, 403, 413, 422, *more)
+        for status in (401, 403, 413, 422, 429, *more)
     }
 
 
@@ -138,6 +183,13 @@ def _http(_request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(body("invalid_input", f"body: {exc.detail}", field="body"), status_code=422)
     code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
     return JSONResponse(body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+
+def _data(_request: Request, exc: Exception) -> JSONResponse:
+    """The database refused a value (out of its range, a byte it cannot store): bad input, not a
+    bug of ours; the transaction was rolled back, so nothing was written."""
+    log.warning("the database refused a value: %s", str(exc).splitlines()[0][:300])
+    return JSONResponse(body("invalid_input", "a value is out of range or holds characters that cannot be stored"), 422)
 
 
 def _internal(request: Request, exc: Exception) -> JSONResponse:
@@ -202,6 +254,7 @@ def install(app: FastAPI) -> None:
     """Error handlers and the body limit: every refusal, including a too-large body, is an ErrorOut."""
     app.add_middleware(BodyLimit)
     app.add_exception_handler(Exception, _internal)
+    app.add_exception_handler(DataError, _data)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(ApiError, _api)
     app.add_exception_handler(RequestValidationError, _validation)

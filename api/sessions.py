@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Member
-from api.errors import ApiError, refusals, responses
+from api.errors import ApiError, Ident, refusals, responses
 from api.services import Services, services
 from dispatch.store.access import log_in, revoke_token
 from dispatch.store.engine import reading
@@ -20,9 +20,9 @@ Svc = Annotated[Services, Depends(services)]
 
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    cooperative_id: str = Field(min_length=1, max_length=36)
-    login: str = Field(min_length=1, max_length=60)
-    password: str = Field(min_length=1, max_length=200)
+    cooperative_id: Ident = Field(min_length=1, max_length=36)
+    login: Ident = Field(min_length=1, max_length=60)
+    password: str = Field(min_length=1, max_length=200)  #: compared as a hash, never stored
 
 
 @router.post("/v1/auth/login", responses=responses(401, 413, 422))

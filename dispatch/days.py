@@ -46,6 +46,8 @@ CSV_COLUMNS = (
     "happened_delivered_at",
 )
 MAX_REQUESTS = 20_000
+#: A day of 20,000 requests is a few MB; anything far larger is not a day (and would fill memory).
+MAX_FILE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -161,17 +163,53 @@ def _request(data: dict[str, Any], where: str) -> DayRequest:
     )
 
 
+def _read_text(path: Path, field: str) -> str:
+    """A file's text, refused with ``field`` when it cannot be read, is too large or is not UTF-8."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InvalidInput(field, f"{path}: larger than {MAX_FILE_BYTES >> 20} MB")
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(field, f"{path}: cannot read it ({exc})") from None
+
+
+def _parse_json(text: str, field: str, path: Path) -> Any:
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise InvalidInput(field, f"{path}: not JSON ({type(exc).__name__}: {exc})") from None
+
+
+def _csv_rows(text: str, path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV day, each with exactly the header's columns (a short or long row is refused)."""
+    reader = csv.reader(text.splitlines())
+    try:
+        header = next(reader, None)
+        if not header:
+            raise InvalidInput("file", f"{path}: empty (a CSV day starts with a header line)")
+        missing = set(CSV_COLUMNS[:16]) - set(header)
+        if missing:
+            raise InvalidInput("columns", f"missing {', '.join(sorted(missing))}")
+        rows: list[dict[str, str]] = []
+        for values in reader:
+            if len(rows) >= MAX_REQUESTS:
+                raise InvalidInput("requests", f"at most {MAX_REQUESTS} requests per day")
+            if len(values) != len(header):
+                where = f"line {reader.line_num}"
+                raise InvalidInput(where, f"{len(values)} fields where the header has {len(header)}")
+            rows.append(dict(zip(header, values, strict=True)))
+    except csv.Error as exc:
+        raise InvalidInput(f"line {reader.line_num}", f"not CSV ({exc})") from None
+    if not rows:
+        raise InvalidInput("requests", f"{path}: holds no request")
+    return rows
+
+
 def read_day(path: Path, *, fleet: Path | None = None) -> Day:
     """Read a day from a .json or .csv file (with its fleet from ``fleet`` for CSV)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput("file", f"{path}: cannot read it ({exc})") from None
+    text = _read_text(path, "file")
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput("file", f"{path}: not JSON ({exc})") from None
+        data = _parse_json(text, "file", path)
         if fleet is not None:
             given = _read_fleet(fleet)
             if isinstance(data, dict):
@@ -181,12 +219,7 @@ def read_day(path: Path, *, fleet: Path | None = None) -> Day:
         if fleet is None:
             raise InvalidInput("fleet", "a CSV day needs its fleet: --fleet couriers.json")
         fleet_data = _read_fleet(fleet)
-        rows = list(csv.DictReader(text.splitlines()))
-        if len(rows) > MAX_REQUESTS:
-            raise InvalidInput("requests", f"at most {MAX_REQUESTS} requests per day")
-        missing = set(CSV_COLUMNS[:16]) - set(rows[0].keys() if rows else CSV_COLUMNS)
-        if missing:
-            raise InvalidInput("columns", f"missing {', '.join(sorted(missing))}")
+        rows = _csv_rows(text, path)
         parsed: list[DayRequest] = []
         for line, row in enumerate(rows, start=2):
             where = f"line {line}"
@@ -239,8 +272,8 @@ def day_from_json(data: Any, name: str = "day") -> Day:
     given = data.get("couriers")
     couriers = _fleet(given.get("couriers") if isinstance(given, dict) else given, "couriers")
     items = data.get("requests")
-    if not isinstance(items, list):
-        raise InvalidInput("requests", "a list of requests")
+    if not isinstance(items, list) or not items:
+        raise InvalidInput("requests", "a non-empty list of requests (a day without any measures nothing)")
     if len(items) > MAX_REQUESTS:
         raise InvalidInput("requests", f"at most {MAX_REQUESTS} requests per day")
     requests = tuple(_request(r if isinstance(r, dict) else {}, f"requests[{i}]") for i, r in enumerate(items))
@@ -248,10 +281,7 @@ def day_from_json(data: Any, name: str = "day") -> Day:
 
 
 def _read_fleet(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InvalidInput("fleet", f"{path}: cannot read the fleet ({exc})") from None
+    return _parse_json(_read_text(path, "fleet"), "fleet", path)
 
 
 def day_json(day: Day) -> dict[str, Any]:

@@ -486,7 +486,10 @@ def read_osm_xml(path: Path) -> Segments:
             graph = ox.graph_from_xml(path, bidirectional=False, simplify=False, retain_all=True)
         except Exception as exc:  # osmnx raises several types on broken XML or empty graphs
             raise NetworkError(f"{path}: cannot read as an OSM XML file ({exc})") from exc
-    return _segments_from_osmnx(graph)
+    try:
+        return _segments_from_osmnx(graph)
+    except NetworkError as exc:  # say which file holds no streets (an XML file that is not OSM, say)
+        raise NetworkError(f"{path}: {exc}") from None
 
 
 def read_place(place: str) -> Segments:
