@@ -8,15 +8,15 @@ with its idempotency key, so a client retrying after a lost answer gets the same
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from api.auth import Client
-from api.errors import ApiError, refusals, responses
+from api.errors import ApiError, Ident, Text, refusals, responses
 from api.services import Services, services
 from dispatch import commands
 from dispatch.errors import InvalidInput
@@ -35,6 +35,8 @@ Svc = Annotated[Services, Depends(services)]
 
 #: How far from a street a pickup or drop-off may be for a bike to serve it.
 MAX_SNAP_M = 300.0
+#: How far ahead a delivery may be asked for (a window in year 9999 is a mistake, not a plan).
+MAX_AHEAD = timedelta(days=366)
 
 
 class Strict(BaseModel):
@@ -42,9 +44,10 @@ class Strict(BaseModel):
 
 
 class PlaceIn(Strict):
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    address: str = Field(default="", max_length=200)
+    # strict: a number is a JSON number (true is not 1 kg, "5" is not 5 degrees)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, strict=True)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, strict=True)
+    address: Text = Field(default="", max_length=200)
 
 
 class WindowIn(Strict):
@@ -53,12 +56,12 @@ class WindowIn(Strict):
 
 
 class ParcelIn(Strict):
-    weight_kg: float = Field(gt=0, le=1000, allow_inf_nan=False)
-    volume_l: float = Field(default=0.0, ge=0, le=10_000, allow_inf_nan=False)
-    longest_side_cm: float = Field(default=30.0, gt=0, le=1000, allow_inf_nan=False)
-    bulky: bool = False
-    fragile: bool = False
-    cold: bool = False
+    weight_kg: float = Field(gt=0, le=1000, allow_inf_nan=False, strict=True)
+    volume_l: float = Field(default=0.0, ge=0, le=10_000, allow_inf_nan=False, strict=True)
+    longest_side_cm: float = Field(default=30.0, gt=0, le=1000, allow_inf_nan=False, strict=True)
+    bulky: StrictBool = False
+    fragile: StrictBool = False
+    cold: StrictBool = False
 
 
 class DeliveryIn(Strict):
@@ -67,8 +70,8 @@ class DeliveryIn(Strict):
     pickup_window: WindowIn
     dropoff_window: WindowIn
     parcels: list[ParcelIn] = Field(min_length=1, max_length=50)
-    contact: str = Field(default="", max_length=100)
-    notes: str = Field(default="", max_length=500)
+    contact: Text = Field(default="", max_length=100)
+    notes: Text = Field(default="", max_length=500)
     urgency: Literal["standard", "express"] = "standard"
 
     def to_request(self) -> JobRequest:
@@ -85,11 +88,11 @@ class DeliveryIn(Strict):
 
 
 class WebhookIn(Strict):
-    url: str = Field(max_length=2000)
+    url: Ident = Field(max_length=2000)
 
 
 class CancelIn(Strict):
-    reason: str = Field(default="", max_length=500)
+    reason: Text = Field(default="", max_length=500)
 
 
 def _refuse(code: str, field: str, message: str) -> ApiError:
@@ -101,6 +104,8 @@ def check_request(svc: Services, coop_id: str, request: JobRequest, now: datetim
     for name, window in (("pickup_window", request.pickup_window), ("dropoff_window", request.dropoff_window)):
         if window.end <= now:
             raise _refuse("window_in_past", name, f"{name} closed at {window.end.isoformat()}, before now")
+        if window.end > now + MAX_AHEAD:
+            raise _refuse("window_too_far", name, f"{name} closes more than {MAX_AHEAD.days} days from now")
     vehicles = [c.vehicle for c in svc.store.couriers(coop_id) if c.active]
     if not vehicles:
         raise _refuse("no_vehicle", "parcels", "the cooperative has no courier with a vehicle yet")

@@ -49,7 +49,13 @@ async def send(ws: WebSocket, message: dict[str, Any]) -> None:
 
 async def receive(ws: WebSocket) -> dict[str, Any] | None:
     """The next JSON object from the socket; None after telling the client what was wrong."""
-    text = await ws.receive_text()
+    frame = await ws.receive()
+    if frame["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(frame.get("code", 1000), frame.get("reason"))
+    text = frame.get("text")
+    if text is None:  # a binary frame: the protocol is JSON text, and saying so keeps the socket
+        await send(ws, {"type": "error", "code": "bad_message", "message": "messages are JSON text frames"})
+        return None
     if len(text) > MAX_MESSAGE:
         await send(ws, {"type": "error", "code": "too_large", "message": f"messages are at most {MAX_MESSAGE} bytes"})
         return None
