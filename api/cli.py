@@ -875,3 +875,34 @@ def demo(
         )
     except RuntimeError as exc:
         raise _fail(str(exc)) from None
+
+
+@app.command("backup")
+def backup_command(
+    destination: Annotated[Path, typer.Argument(help="File to write the backup to.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Back the database up while the server runs (SQLite: online backup; PostgreSQL: pg_dump)."""
+    from dispatch.store.backup import backup
+
+    try:
+        written = backup(database, destination)
+    except DomainError as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"backup written to {written} ({written.stat().st_size:,} bytes)")
+
+
+@app.command("restore")
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="A backup written by `tandem backup`.")],
+    database: DatabaseOption = None,
+    replace: Annotated[bool, typer.Option(help="Overwrite a database that already holds cooperatives.")] = False,
+) -> None:
+    """Restore a backup into an empty database (stop the server first)."""
+    from dispatch.store.backup import restore
+
+    try:
+        restore(source, database, replace=replace)
+    except DomainError as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"restored {source}")

@@ -23,7 +23,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from dispatch.errors import InvalidInput
-from dispatch.store.engine import make_engine
+from dispatch.store.engine import default_url, make_engine
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -66,8 +66,9 @@ def _holds_a_cooperative(url: str) -> bool:
         engine.dispose()
 
 
-def backup(url: str, destination: Path) -> Path:
-    """Write a consistent copy of the database at ``url`` to ``destination``."""
+def backup(url: str | None, destination: Path) -> Path:
+    """Write a consistent copy of the database at ``url`` (default: Tandem's own) to ``destination``."""
+    url = url or default_url()
     destination.parent.mkdir(parents=True, exist_ok=True)
     source = _sqlite_path(url)
     if source is not None:
@@ -88,8 +89,9 @@ def backup(url: str, destination: Path) -> Path:
     return destination
 
 
-def restore(source: Path, url: str, *, replace: bool = False) -> None:
-    """Restore a backup made by :func:`backup` into the database at ``url``."""
+def restore(source: Path, url: str | None, *, replace: bool = False) -> None:
+    """Restore a backup made by :func:`backup` into the database at ``url`` (default: Tandem's own)."""
+    url = url or default_url()
     if not source.is_file():
         raise InvalidInput("backup", f"no backup file at {source}")
     if not replace and _holds_a_cooperative(url):

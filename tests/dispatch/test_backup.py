@@ -114,3 +114,23 @@ def test_a_file_that_is_no_backup_is_refused(tmp_path: Path) -> None:
         restore(tmp_path / "missing.db", f"sqlite:///{tmp_path / 'new.db'}")
     with pytest.raises(InvalidInput, match="no SQLite database"):
         backup(f"sqlite:///{tmp_path / 'absent.db'}", tmp_path / "b.db")
+
+
+def test_backup_and_restore_from_the_command_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    runner = CliRunner()
+    live, spare = f"sqlite:///{tmp_path / 'live.db'}", f"sqlite:///{tmp_path / 'spare.db'}"
+    store = Store.open(live)
+    coop = store.create_cooperative("Pyörä").id
+    store.close()
+    made = runner.invoke(app, ["backup", str(tmp_path / "b.db"), "--database", live])
+    assert made.exit_code == 0 and "backup written" in made.output, made.output
+    assert runner.invoke(app, ["restore", str(tmp_path / "b.db"), "--database", spare]).exit_code == 0
+    again = runner.invoke(app, ["restore", str(tmp_path / "b.db"), "--database", spare])
+    assert again.exit_code == 2 and "already holds" in again.output
+    store = Store.open(spare)
+    assert store.cooperative(coop).name == "Pyörä"
+    store.close()
