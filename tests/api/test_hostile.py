@@ -37,6 +37,7 @@ from dispatch.store.engine import reading
 from dispatch.store.schema import CourierRow
 from routing.network import NetworkError, cities_dir, default_city_file, import_city
 from tests.api.harness import World, delivery_body, make_world
+from tests.dispatch.conftest import postgres_url, schema_url
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 runner = CliRunner()
@@ -67,9 +68,21 @@ class Coop:
         )
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Both stores: PostgreSQL refuses what SQLite keeps (a NUL byte, a 64-bit overflow)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'tandem.db'}"
+        return
+    base = postgres_url()
+    if base is None:
+        pytest.skip("PostgreSQL cases skipped: set DATABASE_URL=postgresql+psycopg://... to run them")
+    yield from schema_url(base, "tandem_hostile")
+
+
 @pytest.fixture(scope="module")
-def coop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coop]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'tandem.db'}"
+def coop(database: str) -> Iterator[Coop]:
+    url = database
     world = make_world(url)
     store = Store.open(url)
     _, analyst_password = store.add_member(world.coop_id, Role.ANALYST, "Analyst", "numbers")
