@@ -4,11 +4,12 @@ On SQLite every write transaction takes the database's single write lock; thread
 processes) that find it taken sleep in SQLite's busy handler, in steps of up to 100 ms, so under
 load most of an append's time was spent asleep, and each commit paid its own fsync. Here the
 first thread to arrive becomes the *leader*: it takes every append waiting at that moment, runs
-them one after another in one transaction (each inside a savepoint, so one refused append rolls
-back alone), commits once, and only then wakes the callers. A caller therefore hears of success
-only after its event is durable, and a failed commit fails every append of the batch, none of
-which was written. Sequence numbers stay gap-free: a refused append's savepoint rollback takes
-its number back with it.
+them one after another in one transaction, commits once, and only then wakes the callers. A
+caller therefore hears of success only after its event is durable, and a failed commit fails
+every append of the batch, none of which was written. When one append is refused (an illegal
+act, a conflict), the transaction is rolled back and the others run again without it: sequence
+numbers stay gap-free, and each append is accepted or refused as if it had run alone after the
+ones before it.
 
 Leaders of different processes (several API workers, the planner) queue on an ``flock`` of a
 file next to a SQLite database, which the kernel hands over in turn, instead of polling SQLite's
@@ -95,31 +96,39 @@ class GroupCommit:
         return item.outcome()
 
     def _commit(self, batch: list[_Work[Any]]) -> None:
+        pending = sorted(batch, key=lambda w: w.key)
         try:
-            with self._between_processes(), self.engine.begin() as conn:
-                if len(batch) == 1:
-                    batch[0].result = batch[0].fn(conn)  # an error rolls the transaction back
-                else:
-                    for item in sorted(batch, key=lambda w: w.key):
-                        savepoint = conn.begin_nested()
-                        try:
-                            item.result = item.fn(conn)
-                        except Exception as exc:
-                            savepoint.rollback()
-                            item.error = exc
-                        else:
-                            savepoint.commit()
+            while pending:
+                refused = self._attempt(pending)
+                if refused is None:
+                    break
+                pending.remove(refused)  # the others run again, in a new transaction, without it
         except BaseException as exc:
-            # The commit (or the only piece of work) failed: nothing of this batch was written.
-            for item in batch:
-                if item.error is None:
-                    item.error, item.result = exc, None
+            # The commit failed (or the batch was interrupted): nothing of what was left was written.
+            for item in pending:
+                item.error, item.result = exc, None
             if not isinstance(exc, Exception):
                 raise
         finally:
             for item in batch:
                 item.done = True
                 item.wake.set()
+
+    def _attempt(self, pending: list[_Work[Any]]) -> _Work[Any] | None:
+        """Run ``pending`` in one transaction and commit it; or roll it all back at the first
+        refusal and return that piece of work (with its error). Refusals are rare, so this costs
+        less than a savepoint around every append."""
+        with self._between_processes(), self.engine.connect() as conn:
+            transaction = conn.begin()
+            for item in pending:
+                try:
+                    item.result = item.fn(conn)
+                except Exception as exc:
+                    transaction.rollback()
+                    item.error, item.result = exc, None
+                    return item
+            transaction.commit()
+        return None
 
     @contextlib.contextmanager
     def _between_processes(self) -> Iterator[None]:
