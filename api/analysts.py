@@ -28,6 +28,9 @@ from dispatch.store.access import Principal
 router = APIRouter(prefix="/v1", tags=["analysts"], responses=refusals())
 Svc = Annotated[Services, Depends(services)]
 MAX_KEPT = 50
+#: Replays one worker runs or queues at once: each is minutes of CPU, and an analyst's loop must
+#: not queue hours of work in front of everybody else's.
+MAX_RUNNING = 3
 
 
 class ReplayIn(BaseModel):
@@ -51,6 +54,7 @@ class _Run:
 
 
 _runs: dict[str, _Run] = {}
+_tasks: set[asyncio.Task[None]] = set()  #: a reference to each running replay, so none is collected
 _pool: ProcessPoolExecutor | None = None
 
 
@@ -70,10 +74,14 @@ def _run_of(run_id: str, who: Principal) -> _Run:
     return run
 
 
-@router.post("/replays", status_code=202)
+@router.post("/replays", status_code=202, responses=responses(429))
 async def start_replay(body: ReplayIn, who: Analyst, svc: Svc) -> dict[str, Any]:
     """Replay a day under a policy (one run per fairness weight); poll for the outcome."""
-    day_from_json(body.day)  # refuse a bad day now, with its field, not later in the worker
+    # Refuse a bad day now, with its field, not later in the worker; in a thread, since checking
+    # 20,000 requests takes a while and the event loop serves everybody's sockets meanwhile.
+    await svc.run(day_from_json, body.day)
+    if sum(r.status == "running" for r in _runs.values()) >= MAX_RUNNING:
+        raise ApiError(429, "busy", f"{MAX_RUNNING} replays are already running here; try again when one is done")
     run_id = str(uuid.uuid4())
     run = _runs[run_id] = _Run(who.cooperative_id, who.subject_id)
     while len(_runs) > MAX_KEPT:
@@ -91,7 +99,9 @@ async def start_replay(body: ReplayIn, who: Analyst, svc: Svc) -> dict[str, Any]
         except Exception as exc:  # a failed replay is reported, never a crashed worker
             run.status, run.error = "failed", str(exc)
 
-    asyncio.get_running_loop().create_task(go())
+    task = asyncio.get_running_loop().create_task(go())
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
     return {"id": run_id, "status": run.status}
 
 

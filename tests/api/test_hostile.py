@@ -10,8 +10,10 @@ last event seq, the number of deliveries, the webhooks, the couriers' logins, th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,7 +30,7 @@ from api import analysts
 from api.app import create_app
 from api.cli import app as cli_app
 from api.settings import Settings
-from dispatch.days import CSV_COLUMNS, MAX_FILE_BYTES, MAX_REQUESTS, read_day
+from dispatch.days import CSV_COLUMNS, MAX_FILE_BYTES, MAX_REQUESTS, day_json, read_day
 from dispatch.errors import InvalidInput
 from dispatch.model import Role
 from dispatch.store import Store
@@ -429,6 +431,22 @@ def test_a_resent_act_is_recorded_once_and_an_id_reused_for_another_act_is_refus
         reused = _answer(ws)
         assert reused["type"] == "error" and reused["code"] == "idempotency_conflict", reused
         assert coop.state() == after_first
+
+
+def test_an_analyst_cannot_queue_replays_without_end(coop: Coop) -> None:
+    day = read_day(DATA / "demo_day.json")
+    body = {"day": day_json(dataclasses.replace(day, requests=day.requests[:1])), "budget_s": 0.1}
+    started = [coop.client.post("/v1/replays", json=body, headers=coop.headers["analyst"]) for _ in range(analysts.MAX_RUNNING)]
+    assert [r.status_code for r in started] == [202] * analysts.MAX_RUNNING, [r.text for r in started]
+    before = coop.state()
+    refused = coop.client.post("/v1/replays", json=body, headers=coop.headers["analyst"])
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "busy", refused.text
+    assert coop.state() == before
+    deadline = time.monotonic() + 180
+    for run in (r.json()["id"] for r in started):  # leave nothing running for the next tests
+        while coop.client.get(f"/v1/replays/{run}", headers=coop.headers["analyst"]).json()["status"] == "running":
+            assert time.monotonic() < deadline, "the replays did not finish"
+            time.sleep(0.2)
 
 
 # --------------------------------------------------------------------------------------------
