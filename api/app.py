@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             budget_s=settings.planning_budget_s,
             debounce_s=settings.plan_debounce_s,
             on_round=after_round,
+            timeout_s=settings.planning_timeout_s,
         )
         app.state.services = Services(
             settings=settings,

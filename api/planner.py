@@ -82,8 +82,12 @@ class Planner:
         budget_s: float,
         debounce_s: float,
         on_round: Callable[[str], Awaitable[None]],
+        timeout_s: float = 60.0,
     ) -> None:
         self.database_url, self.city, self.budget_s, self.debounce_s = database_url, city, budget_s, debounce_s
+        #: A round taking this much longer than its budget is hung (a solver bug, a stopped
+        #: process): its process is killed and the next round gets a new one.
+        self.timeout_s = timeout_s
         self.on_round = on_round
         self.latest: dict[str, dict[str, Any]] = {}
         self._pool: ProcessPoolExecutor | None = None
@@ -127,16 +131,32 @@ class Planner:
         loop = asyncio.get_running_loop()
         now = datetime.now(UTC).isoformat()
         try:
-            outcome = await loop.run_in_executor(self._executor(), _round, coop_id, self.budget_s, now)
+            outcome = await asyncio.wait_for(
+                loop.run_in_executor(self._executor(), _round, coop_id, self.budget_s, now),
+                timeout=self.budget_s + self.timeout_s,
+            )
         except BrokenProcessPool:
             log.error("the planner process died; starting a new one for the next round")
             self._pool = None
+            return
+        except TimeoutError:
+            log.error("a planning round of %s hung; killing the planner process, a new one takes over", coop_id)
+            self._kill_pool()
             return
         except Exception:
             log.exception("planning round of %s failed; the API goes on, proposals wait for the next round", coop_id)
             return
         self.latest[coop_id] = outcome
         await self.on_round(coop_id)
+
+    def _kill_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # the executor has no public way to stop a busy worker; its processes are the way
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
 
     async def warm_up(self) -> None:
         """Start the worker process and load the city now, not at the first request."""

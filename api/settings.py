@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     #: Plan automatically after a request, a decline, a shift change (a person still decides).
     auto_plan: bool = True
     planning_budget_s: float = Field(default=1.0, gt=0, le=60)
+    #: A round running this long past its budget is hung: its process is killed and replaced.
+    planning_timeout_s: float = Field(default=60.0, gt=0, le=3600)
     #: Wait this long after a trigger so that a burst of requests makes one planning round.
     plan_debounce_s: float = Field(default=0.3, ge=0, le=30)
     #: Webhook URLs must be https, except when this is on (local development and tests).
