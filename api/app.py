@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
@@ -31,16 +31,25 @@ API_VERSION = "1"
 log = logging.getLogger("tandem")
 
 
-async def _purge_positions(store: Store, settings: Settings, stop: asyncio.Event) -> None:
-    """Delete shared positions past the retention, at start and then every ten minutes."""
-    retention = timedelta(hours=settings.position_retention_h)
+async def purge_positions_regularly(
+    store: Store,
+    retention: timedelta,
+    stop: asyncio.Event,
+    *,
+    every_s: float = 600.0,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> None:
+    """Delete shared positions past the retention, at start and then every ``every_s``.
+
+    The clock is a parameter so that a test can live a day in a second.
+    """
     while not stop.is_set():
         try:
-            await asyncio.to_thread(positions.purge, store, now=datetime.now(UTC), retention=retention)
+            await asyncio.to_thread(positions.purge, store, now=clock(), retention=retention)
         except Exception:
             log.exception("purging old positions failed; trying again later")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=600)
+            await asyncio.wait_for(stop.wait(), timeout=every_s)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,7 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         warming = asyncio.create_task(planner.warm_up())  # load the solver and city before the first round
         stop = asyncio.Event()
-        purger = asyncio.create_task(_purge_positions(store, settings, stop))
+        purger = asyncio.create_task(
+            purge_positions_regularly(store, timedelta(hours=settings.position_retention_h), stop)
+        )
         sender = asyncio.create_task(webhook_sender.run(store, poll_s=settings.webhook_poll_s, stop=stop))
         try:
             yield
