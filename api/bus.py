@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
 from dispatch.events import Event
@@ -23,6 +24,8 @@ log = logging.getLogger("tandem.bus")
 CHANNEL = "tandem:events"
 #: A socket that falls this far behind is closed; its client resumes from its last seq.
 QUEUE_LIMIT = 5000
+#: Rendered live messages kept for sockets that share them (one per event and person).
+RENDERED_KEPT = 4096
 
 Wake = Callable[[str], None]
 
@@ -127,7 +130,29 @@ class Hub:
     def __init__(self, store: Store, bus: LocalBus, *, poll_s: float = 2.0) -> None:
         self.store, self.bus, self.poll_s = store, bus, poll_s
         self._feeds: dict[str, _CoopFeed] = {}
+        self._rendered: OrderedDict[Hashable, asyncio.Future[str | None]] = OrderedDict()
         bus.listen(self.wake)
+
+    async def rendered(self, key: Hashable, render: Callable[[], Awaitable[str | None]]) -> str | None:
+        """A live event's message as sent, made once per ``key`` and shared by every socket that
+        asks with the same key (the sockets of one person, rendering with the same code).
+
+        Rendering and serialising an event for each of a thousand sockets cost more than sending
+        it; sockets that share a key would get the same text anyway. The first asker renders,
+        the others wait for it; only the latest few thousand are kept (a socket that lags
+        further renders for itself, with the same result).
+        """
+        made = self._rendered.get(key)
+        if made is None:
+            made = self._rendered[key] = asyncio.ensure_future(render())
+            while len(self._rendered) > RENDERED_KEPT:
+                self._rendered.popitem(last=False)
+        try:
+            return await asyncio.shield(made)
+        except Exception:
+            if self._rendered.get(key) is made:
+                del self._rendered[key]  # a failed render (e.g. the store was busy) is not kept
+            raise
 
     def wake(self, coop_id: str) -> None:
         feed = self._feeds.get(coop_id)
