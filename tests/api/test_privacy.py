@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app, purge_positions_regularly
@@ -14,7 +17,7 @@ from api.settings import Settings
 from dispatch import commands
 from dispatch.store import Store, positions
 from dispatch.store.access import display_name_of
-from tests.api.harness import delivery_body, make_world
+from tests.api.harness import World, delivery_body, make_world
 from tests.api.test_http import role_headers
 from tests.dispatch.conftest import a_request, at
 
@@ -53,7 +56,21 @@ def test_the_scheduled_purge_forgets_positions_after_the_retention(tmp_path: Pat
     store.close()
 
 
-def test_a_courier_exports_their_own_data_and_nobody_else_s(tmp_path: Path) -> None:
+@dataclass
+class Desk:
+    """A running app, both couriers on shift, every role logged in."""
+
+    client: TestClient
+    world: World
+    store: Store
+    headers: dict[str, dict[str, str]]
+    aino: str
+    veera: str
+    now: datetime
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
     url = f"sqlite:///{tmp_path / 'tandem.db'}"
     world = make_world(url)
     store = Store.open(url)
@@ -63,58 +80,54 @@ def test_a_courier_exports_their_own_data_and_nobody_else_s(tmp_path: Path) -> N
         now = datetime.now(UTC)
         for cid in (aino, veera):
             commands.start_shift(store, world.coop_id, cid, at=now)
-        jobs = {}
-        for cid in (aino, veera):
-            job = client.post("/v1/deliveries", json=delivery_body(), headers=headers["client"]).json()["id"]
-            decided = client.post(
-                f"/v1/jobs/{job}/decisions",
-                json={"action": "override", "courier_id": cid, "reason": "closest"},
-                headers=headers["dispatcher"],
-            )
-            assert decided.status_code == 200, decided.text
-            jobs[cid] = job
-        r = client.get("/v1/courier/me/export", headers=headers["courier"])
-        assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
-        data = r.json()
+        yield Desk(client, world, store, headers, aino, veera, now)
+    store.close()
+
+
+def test_a_courier_exports_their_own_data_and_nobody_else_s(desk: Desk) -> None:
+    client, headers, aino, veera = desk.client, desk.headers, desk.aino, desk.veera
+    jobs = {}
+    for cid in (aino, veera):
+        job = client.post("/v1/deliveries", json=delivery_body(), headers=headers["client"]).json()["id"]
+        decided = client.post(
+            f"/v1/jobs/{job}/decisions",
+            json={"action": "override", "courier_id": cid, "reason": "closest"},
+            headers=headers["dispatcher"],
+        )
+        assert decided.status_code == 200, decided.text
+        jobs[cid] = job
+    r = client.get("/v1/courier/me/export", headers=headers["courier"])
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    data = r.json()
     assert data["courier"]["id"] == aino
     mine = {e["payload"].get("job_id") for e in data["events"]}
     assert jobs[aino] in mine and jobs[veera] not in mine
     assert veera not in json.dumps(data)  # not one trace of a colleague
     assert {e["courier_id"] for e in data["ledger"]} <= {aino}
-    store.close()
 
 
-def test_every_human_decision_is_on_record_with_who_what_when_and_why(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = make_world(url)
-    store = Store.open(url)
-    aino, veera = world.couriers["Aino"][0], world.couriers["Veera"][0]
-    with TestClient(create_app(Settings(database_url=url, redis_url=None, auto_plan=False))) as client:
-        headers = role_headers(client, world, store)
-        now = datetime.now(UTC)
-        for cid in (aino, veera):
-            commands.start_shift(store, world.coop_id, cid, at=now)
-        job = client.post("/v1/deliveries", json=delivery_body(), headers=headers["client"]).json()["id"]
-        acts = [
-            {"action": "override", "courier_id": aino, "reason": "she is next door"},
-            {"action": "reassign", "courier_id": veera, "reason": "Aino's chain broke"},
-            {"action": "unassign", "reason": "the shop asked to wait"},
-        ]
-        for act in acts:
-            r = client.post(f"/v1/jobs/{job}/decisions", json=act, headers=headers["dispatcher"])
-            assert r.status_code == 200, r.text
-        log = client.get("/v1/events", headers=headers["analyst"]).json()["events"]
+def test_every_human_decision_is_on_record_with_who_what_when_and_why(desk: Desk) -> None:
+    client, headers, aino, veera = desk.client, desk.headers, desk.aino, desk.veera
+    job = client.post("/v1/deliveries", json=delivery_body(), headers=headers["client"]).json()["id"]
+    acts = [
+        {"action": "override", "courier_id": aino, "reason": "she is next door"},
+        {"action": "reassign", "courier_id": veera, "reason": "Aino's chain broke"},
+        {"action": "unassign", "reason": "the shop asked to wait"},
+    ]
+    for act in acts:
+        r = client.post(f"/v1/jobs/{job}/decisions", json=act, headers=headers["dispatcher"])
+        assert r.status_code == 200, r.text
+    log = client.get("/v1/events", headers=headers["analyst"]).json()["events"]
     decisions = [e for e in log if e["payload"].get("job_id") == job and e["actor"]["kind"] == "dispatcher"]
     assert [e["payload"]["reason"] for e in decisions] == [a["reason"] for a in acts]
     assert [e["type"] for e in decisions] == ["JobOverridden", "JobReassigned", "JobUnassigned"]
     who = {e["actor"]["id"] for e in decisions}
-    assert len(who) == 1 and display_name_of(store, world.coop_id, "dispatcher", who.pop()) == "Dispatcher"
+    assert len(who) == 1 and display_name_of(desk.store, desk.world.coop_id, "dispatcher", who.pop()) == "Dispatcher"
     for e in decisions:
-        assert now - timedelta(minutes=1) <= datetime.fromisoformat(e["at"]) <= datetime.now(UTC)
+        assert desk.now - timedelta(minutes=1) <= datetime.fromisoformat(e["at"]) <= datetime.now(UTC)
     # the record cannot be rewritten: no route changes or deletes an event
     for method in ("PUT", "PATCH", "DELETE"):
         assert client_route_absent(method, "/v1/events")
-    store.close()
 
 
 def client_route_absent(method: str, path: str) -> bool:
