@@ -30,10 +30,12 @@ _state: dict[str, Any] = {}
 def _init(database_url: str | None, city: str) -> None:
     from dispatch.store import Store
     from routing.network import open_city
+    from routing.travel_cache import TravelCache
 
     _state["store"] = Store.open(database_url, migrate=False)
     _state["network"] = open_city(city)
     _state["plans"] = {}
+    _state["travel"] = TravelCache()  # the places of one round are mostly those of the last
 
 
 def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
@@ -41,7 +43,13 @@ def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
 
     store, network, plans = _state["store"], _state["network"], _state["plans"]
     result = planning_round(
-        store, coop_id, network, datetime.fromisoformat(now_iso), budget_s=budget_s, previous=plans.get(coop_id)
+        store,
+        coop_id,
+        network,
+        datetime.fromisoformat(now_iso),
+        budget_s=budget_s,
+        previous=plans.get(coop_id),
+        travel_cache=_state["travel"],
     )
     plans[coop_id] = result.plan
     ctx = result.context

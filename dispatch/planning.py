@@ -30,6 +30,7 @@ from routing.plan import Plan
 from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes, travel_times
 from routing.profiles import PROFILES, handling_time_s
 from routing.solver import SolverSettings, solve
+from routing.travel_cache import TravelCache
 
 #: A shift with no planned end is planned as lasting this long from now.
 DEFAULT_SHIFT = timedelta(hours=4)
@@ -83,8 +84,12 @@ def assemble_problem(
     timezone: ZoneInfo,
     fairness_weight: float,
     heavy_threshold_kg: float,
+    travel_cache: TravelCache | None = None,
 ) -> tuple[Problem, PlanningContext]:
-    """Turn jobs and couriers in the cooperative's terms into a routing Problem (times from midnight)."""
+    """Turn jobs and couriers in the cooperative's terms into a routing Problem (times from midnight).
+
+    A ``travel_cache`` kept by the caller between rounds searches only the places it has not seen.
+    """
     local = now.astimezone(timezone)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     ctx = PlanningContext(day_start=day_start, places=[], jobs={}, couriers={})
@@ -156,7 +161,9 @@ def assemble_problem(
         snapped = snap(graph, lonlat, max_distance_m=float("inf"))
         for too_far in np.flatnonzero(snapped.distance_m > SNAP_M.get(profile, 300.0)).tolist():
             _mark_unreachable(ctx, shipments, too_far, profile)
-        travel[profile] = travel_times(graph, snapped.node)
+        travel[profile] = (
+            travel_cache.travel_times(graph, snapped.node) if travel_cache else travel_times(graph, snapped.node)
+        )
 
     problem = Problem(
         couriers=tuple(planned),
@@ -171,7 +178,13 @@ def assemble_problem(
 
 
 def build_problem(
-    store: Store, coop_id: str, network: BikeNetwork, now: datetime, *, fairness_weight: float | None = None
+    store: Store,
+    coop_id: str,
+    network: BikeNetwork,
+    now: datetime,
+    *,
+    fairness_weight: float | None = None,
+    travel_cache: TravelCache | None = None,
 ) -> tuple[Problem, PlanningContext]:
     """Snapshot the cooperative's state as a routing Problem."""
     coop = store.cooperative(coop_id)
@@ -238,6 +251,7 @@ def build_problem(
         timezone=tz,
         fairness_weight=coop.fairness_weight if fairness_weight is None else fairness_weight,
         heavy_threshold_kg=coop.heavy_threshold_kg,
+        travel_cache=travel_cache,
     )
     ctx.jobs = {j: v for j, v in views.items() if j not in ctx.skipped or v.state in OPEN_STATES}
     ctx.couriers = {c: records[c] for c in on_shift}
@@ -272,12 +286,15 @@ def planning_round(
     previous: Plan | None = None,
     fairness_weight: float | None = None,
     settings: SolverSettings | None = None,
+    travel_cache: TravelCache | None = None,
 ) -> RoundResult:
     """Plan the cooperative's open jobs and record what changed as ProposalMade events.
 
     ``settings`` replaces the default search (``budget_s``), e.g. for repeatable replays.
     """
-    problem, ctx = build_problem(store, coop_id, network, now, fairness_weight=fairness_weight)
+    problem, ctx = build_problem(
+        store, coop_id, network, now, fairness_weight=fairness_weight, travel_cache=travel_cache
+    )
     initial = None
     if previous is not None:
         initial = {cid: [RouteStop(t.shipment, t.kind) for t in route.stops] for cid, route in previous.routes.items()}

@@ -31,6 +31,7 @@ from routing.evaluate import StopKind
 from routing.network import BikeNetwork
 from routing.plan import Plan
 from routing.solver import SolverSettings
+from routing.travel_cache import TravelCache
 
 DISPATCHER = "simulated-dispatcher"
 
@@ -105,6 +106,7 @@ class Simulation:
         self.counter = itertools.count()
         self.record = SimulationRecord()
         self.previous: Plan | None = None
+        self.travel_cache = TravelCache()  # one per day: replaying it twice searches the same
         self.next_round: datetime | None = None
         self.happened: dict[str, DayRequest] = {}
         self.made = 0
@@ -209,6 +211,7 @@ class Simulation:
             settings=SolverSettings(time_budget_s=30.0, first_solution_only=True, explain=False)
             if self.policy.repeatable
             else SolverSettings(time_budget_s=self.policy.budget_s, explain=False),
+            travel_cache=self.travel_cache,
         )
         self.record.planning_seconds.append(time.perf_counter() - started)
         self.record.rounds += 1

@@ -1,0 +1,97 @@
+"""Travel between places kept from one planning round to the next.
+
+Consecutive rounds plan mostly the same places: the open jobs stay open for several rounds and
+couriers stand where they last delivered. Searching every pair again each round was half of a
+replay's time (``benchmarks/bench_replay.py``: 5.4 s of 12 s on a 60-job day). This cache keeps,
+per vehicle profile, a square table over every node it has seen; a round asks for its nodes,
+only the rows and columns of nodes never seen are searched (forwards from them and backwards to
+them, which the matrix module does with one Dijkstra per new node), and the round's matrices
+are sliced out of the table.
+
+The values are those of :func:`routing.problem.travel_times` for the same nodes (the same
+fastest paths; on exact ties of time the metres may come from another of the tied paths).
+The table is bounded: past ``max_nodes`` it starts again from the round's own nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from routing.matrix import RoutableGraph, node_sums
+from routing.problem import TravelTimes, travel_times
+from routing.profiles import Movement
+
+
+@dataclass
+class _Table:
+    nodes: NDArray[np.int64]
+    index: dict[int, int]
+    ride_s: NDArray[np.float64]
+    walk_s: NDArray[np.float64]
+    metres: NDArray[np.float64]
+
+
+@dataclass
+class TravelCache:
+    """One per planner (a replay, or the API's planner process); not shared between threads."""
+
+    max_nodes: int = 2500
+    _tables: dict[str, _Table] = field(default_factory=dict)
+    searched_nodes: int = 0  #: nodes whose rows had to be searched (for benchmarks and tests)
+
+    def travel_times(self, graph: RoutableGraph, nodes: NDArray[np.int64]) -> TravelTimes:
+        nodes = np.asarray(nodes, dtype=np.int64)
+        profile = graph.profile
+        table = self._tables.get(profile.name)
+        wanted = np.unique(nodes)
+        if table is None or table.nodes.shape[0] + wanted.shape[0] > self.max_nodes:
+            table = self._fresh(graph, wanted)
+        else:
+            new = np.array([n for n in wanted.tolist() if n not in table.index], dtype=np.int64)
+            if new.shape[0]:
+                table = self._grow(graph, table, new)
+        self._tables[profile.name] = table
+        at = np.array([table.index[n] for n in nodes.tolist()], dtype=np.int64)
+        pick = np.ix_(at, at)
+        return TravelTimes(
+            ride_s=table.ride_s[pick],
+            walk_s=table.walk_s[pick],
+            metres=table.metres[pick],
+            cruise_kmh=profile.cruise_kmh,
+            slowdown_per_25kg=profile.slowdown_per_25kg,
+            min_riding_kmh=profile.min_riding_kmh,
+        )
+
+    def _fresh(self, graph: RoutableGraph, nodes: NDArray[np.int64]) -> _Table:
+        self.searched_nodes += int(nodes.shape[0])
+        t = travel_times(graph, nodes)
+        return _Table(nodes, {n: i for i, n in enumerate(nodes.tolist())}, t.ride_s, t.walk_s, t.metres)
+
+    def _grow(self, graph: RoutableGraph, table: _Table, new: NDArray[np.int64]) -> _Table:
+        self.searched_nodes += int(new.shape[0])
+        every = np.concatenate([table.nodes, new])
+        walk_arc = np.where(graph.movement != Movement.RIDE, graph.arc_time_s(0.0), 0.0)
+        quantities = np.vstack([graph.length_m, walk_arc])
+        out_s, (out_m, out_w) = node_sums(graph, new, every, load_kg=0.0, quantities=quantities)
+        in_s, (in_m, in_w) = node_sums(graph, table.nodes, new, load_kg=0.0, quantities=quantities)
+        old, total = table.nodes.shape[0], every.shape[0]
+
+        def grown(
+            kept: NDArray[np.float64], rows: NDArray[np.float64], cols: NDArray[np.float64]
+        ) -> NDArray[np.float64]:
+            out = np.empty((total, total), dtype=np.float64)
+            out[:old, :old] = kept
+            out[old:, :] = rows  # from the new nodes to every node (the new ones included)
+            out[:old, old:] = cols  # from the known nodes to the new ones
+            return out
+
+        return _Table(
+            every,
+            {**table.index, **{n: old + i for i, n in enumerate(new.tolist())}},
+            grown(table.ride_s, out_s - out_w, in_s - in_w),
+            grown(table.walk_s, out_w, in_w),
+            grown(table.metres, out_m, in_m),
+        )
