@@ -358,12 +358,14 @@ def test_with_a_riding_budget_the_work_is_shared_only_as_far_as_it_allows() -> N
     )
 
 
-def test_a_re_plan_under_a_riding_budget_keeps_the_previous_plan_when_it_fits() -> None:
+@pytest.mark.parametrize("budget", [0.0, 0.2])
+def test_a_re_plan_under_a_riding_budget_keeps_the_previous_plan(budget: float) -> None:
+    """The new job is inserted into the previous plan; a zero budget may need the cap raised."""
     from routing.evaluate import RouteStop
 
     points = np.array([[300.0 * i, 0.0] for i in range(10)] + [[0.0, 50.0], [2000.0, 50.0]])
     problem = replace(_two_courier_day(points, 5, service_s=300, slowdown=0.0), fairness_weight=1.0)
-    problem = replace(problem, fairness_riding_budget=0.2)
+    problem = replace(problem, fairness_riding_budget=budget)
     earlier = replace(problem, shipments=problem.shipments[:4], _index={})
     before = solve(earlier, SolverSettings(time_budget_s=0.5))
     previous = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in before.routes.items()}
@@ -376,3 +378,5 @@ def test_a_re_plan_under_a_riding_budget_keeps_the_previous_plan_when_it_fits() 
 
     riding = _model_riding_s(problem, routes)
     assert riding is not None and riding <= info["cap_s"]
+    raised = info["cap_s"] - info.get("over_cap_s", 0)
+    assert raised == int(info["efficient_riding_s"] * (1 + budget))
