@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Analyst
-from api.errors import ApiError, refusals, refusals_of_non_json, responses
+from api.errors import ApiError, Out, answers, refusals, refusals_of_non_json, responses
 from api.services import Services, services
 from dispatch.days import day_from_json
 from dispatch.replay import ReplayResult, replay_json
@@ -43,6 +43,22 @@ class ReplayIn(BaseModel):
     override_rate: float = Field(default=0.0, ge=0, le=1)
     budget_s: float = Field(default=0.3, gt=0, le=10)
     seed: int = 1
+
+
+class ReplayStartedOut(Out):
+    id: str
+    status: Literal["running", "done", "failed"]
+
+
+class ReplayResultOut(Out):
+    policy: str
+    summary: dict[str, float]
+    couriers: list[dict[str, Any]]
+
+
+class ReplayOut(ReplayStartedOut):
+    error: str | None
+    results: list[ReplayResultOut] = Field(description="One per fairness weight, as each finishes.")
 
 
 class _Run:
@@ -74,7 +90,7 @@ def _run_of(run_id: str, who: Principal) -> _Run:
     return run
 
 
-@router.post("/replays", status_code=202, responses=responses(429))
+@router.post("/replays", status_code=202, **answers(ReplayStartedOut, 202, also=responses(429)))
 async def start_replay(body: ReplayIn, who: Analyst, svc: Svc) -> dict[str, Any]:
     """Replay a day under a policy (one run per fairness weight); poll for the outcome."""
     # Refuse a bad day now, with its field, not later in the worker; in a thread, since checking
@@ -105,7 +121,7 @@ async def start_replay(body: ReplayIn, who: Analyst, svc: Svc) -> dict[str, Any]
     return {"id": run_id, "status": run.status}
 
 
-@router.get("/replays/{run_id}", responses=responses(404))
+@router.get("/replays/{run_id}", **answers(ReplayOut, also=responses(404)))
 async def replay_status(run_id: str, who: Analyst) -> dict[str, Any]:
     run = _run_of(run_id, who)
     return {

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api.auth import Analyst, Dispatcher, Member
-from api.errors import ApiError, Ident, Text, refusals, refusals_of_non_json, responses
+from api.errors import ApiError, Ident, Out, Text, answers, refusals, refusals_of_non_json, responses
 from api.services import Services, services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
@@ -55,6 +55,149 @@ class DecisionIn(BaseModel):
 class AcceptAllIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     jobs: list[Annotated[Ident, Field(max_length=36)]] = Field(min_length=1, max_length=500)
+
+
+class ActorOut(Out):
+    kind: str
+    id: str | None
+
+
+class EventOut(Out):
+    seq: int
+    id: str
+    type: str
+    at: str
+    actor: ActorOut
+    payload: dict[str, Any]
+
+
+class EventsOut(Out):
+    events: list[EventOut]
+
+
+class JobOut(Out):
+    """A job as dispatchers see it (dispatch.projections.JobView, plus what may be done with it)."""
+
+    id: str
+    state: JobState
+    allowed: list[str] = Field(description="The acts the job's state allows now.")
+    last_seq: int = Field(description="Send it back as expected_seq with a decision.")
+    request: dict[str, Any]
+    weight_kg: float
+    client_id: str
+    courier_id: str | None
+    proposal: dict[str, Any] | None
+    declines: list[dict[str, Any]]
+    requested_at: str
+    picked_up_at: str | None
+    finished_at: str | None
+
+
+class JobsOut(Out):
+    jobs: list[JobOut]
+
+
+class VehicleOut(Out):
+    kind: str
+    payload_kg: float
+    volume_l: float
+    max_length_cm: float
+
+
+class CourierOut(Out):
+    id: str
+    display_name: str
+    vehicle: VehicleOut
+    active: bool
+    on_shift: bool
+    paused: bool
+    planned_end: str | None
+    jobs_in_hand: list[str]
+
+
+class CouriersOut(Out):
+    couriers: list[CourierOut] = Field(description="In the day's neutral rotation, never sorted by a figure.")
+
+
+class LedgerRowOut(Out):
+    courier_id: str
+    day: str
+    shift_minutes: float
+    planned_shift_minutes: float
+    worked_minutes: float
+    kg_km: float
+    heavy_jobs: int
+    heavy_kg: float
+    worked_share_of_shift: float | None
+
+
+class LedgerOut(Out):
+    day: str
+    fairness_weight: float
+    heavy_threshold_kg: float
+    couriers: list[LedgerRowOut]
+
+
+class PositionOut(Out):
+    courier_id: str
+    job_id: str
+    lon: float
+    lat: float
+    at: str
+
+
+class PositionsOut(Out):
+    retention_hours: float
+    positions: list[PositionOut]
+
+
+class DecisionOut(Out):
+    event: EventOut
+    job: JobOut
+    cost: dict[str, Any] | None = Field(description="What an override or reassignment costs against the proposal.")
+
+
+class AcceptedOut(Out):
+    job_id: str
+    ok: bool
+    seq: int | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+class AcceptAllOut(Out):
+    results: list[AcceptedOut]
+    accepted: int
+
+
+class CourierLoginOut(Out):
+    courier_id: str
+    login: str
+    password: str = Field(description="Shown once; Tandem keeps only its hash.")
+
+
+class RoundOut(Out):
+    done: bool
+    plan: dict[str, Any] | None = None
+    message: str | None = None
+
+
+class PathOut(Out):
+    type: Literal["Feature"]
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class ConsoleStateOut(Out):
+    cooperative: dict[str, Any]
+    me: dict[str, Any]
+    last_seq: int = Field(description="Resume the console's socket from this seq.")
+    jobs: list[JobOut]
+    couriers: list[CourierOut]
+    ledger: LedgerOut
+    plan: dict[str, Any] | None
+    map: dict[str, Any]
+    heavy_threshold_kg: float
 
 
 def _now() -> datetime:
@@ -124,7 +267,7 @@ def ledger_json(svc: Services, coop_id: str, day: date | None) -> dict[str, Any]
     }
 
 
-@router.get("/console/state")
+@router.get("/console/state", **answers(ConsoleStateOut))
 async def console_state(who: Dispatcher, svc: Svc, round_number: RoundNumber = 0) -> dict[str, Any]:
     """Everything the console needs to draw itself, and the seq to resume the socket from."""
 
@@ -205,7 +348,7 @@ async def city_streets(who: Member, svc: Svc) -> Response:
     return GeoJSONResponse(cached, headers={"Cache-Control": "private, max-age=3600"})
 
 
-@router.get("/jobs")
+@router.get("/jobs", **answers(JobsOut))
 async def list_jobs(
     who: Analyst, svc: Svc, state: Annotated[Literal["open", "active", "done", "all"], Query()] = "open"
 ) -> dict[str, Any]:
@@ -214,7 +357,7 @@ async def list_jobs(
     return {"jobs": [job_json(j) for j in jobs]}
 
 
-@router.get("/jobs/{job_id}", responses=responses(404))
+@router.get("/jobs/{job_id}", **answers(JobOut, also=responses(404)))
 async def get_job(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
     return job_json(await svc.run(svc.store.job, who.cooperative_id, job_id))
 
@@ -233,7 +376,7 @@ def street_path(network: BikeNetwork, job: JobView, profile: str) -> dict[str, A
         raise InvalidInput("job", str(exc)) from None
 
 
-@router.get("/jobs/{job_id}/path", responses=responses(404))
+@router.get("/jobs/{job_id}/path", **answers(PathOut, also=responses(404)))
 async def job_path(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
     """The street path from pickup to drop-off for the vehicle that has (or is proposed) the job."""
 
@@ -248,18 +391,18 @@ async def job_path(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
     return await svc.run(compute)  # type: ignore[no-any-return]
 
 
-@router.get("/couriers")
+@router.get("/couriers", **answers(CouriersOut))
 async def list_couriers(who: Member, svc: Svc, round_number: RoundNumber = 0) -> dict[str, Any]:
     return {"couriers": await svc.run(couriers_json, svc, who.cooperative_id, round_number)}
 
 
-@router.get("/ledger")
+@router.get("/ledger", **answers(LedgerOut))
 async def ledger(who: Member, svc: Svc, day: Annotated[date | None, Query()] = None) -> dict[str, Any]:
     """The same fairness ledger for every member: dispatchers, analysts and couriers."""
     return await svc.run(ledger_json, svc, who.cooperative_id, day)  # type: ignore[no-any-return]
 
 
-@router.get("/positions")
+@router.get("/positions", **answers(PositionsOut))
 async def courier_positions(who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """Each courier's last shared position (only ever shared with a job in hand; kept 24 h)."""
     found = await svc.run(positions.latest, svc.store, who.cooperative_id)
@@ -324,7 +467,7 @@ def _decide(svc: Services, who: Principal, job_id: str, body: DecisionIn) -> tup
     return event, cost.to_json()
 
 
-@router.post("/jobs/{job_id}/decisions", responses=responses(404, 409))
+@router.post("/jobs/{job_id}/decisions", **answers(DecisionOut, also=responses(404, 409)))
 async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """accept | override | reassign | unassign, by a person; recorded with who, when and why."""
     try:
@@ -346,7 +489,7 @@ async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc) -> di
     return {"event": event_json(event), "job": job_json(job), "cost": cost}
 
 
-@router.post("/decisions/accept-all")
+@router.post("/decisions/accept-all", **answers(AcceptAllOut))
 async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """Accept the proposals of the listed jobs; each one stands or fails on its own."""
 
@@ -371,12 +514,11 @@ async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc) -> dict[str, 
 @router.post(
     "/planning/rounds",
     status_code=202,
-    responses={
-        200: {
-            "description": "With wait=true: the round is done, or still running when the wait ran out",
-            "content": {"application/json": {"schema": {"type": "object", "required": ["done"]}}},
-        }
-    },
+    **answers(
+        RoundOut,
+        202,
+        also={200: {"model": RoundOut, "description": "With wait=true: the round is done, or the wait ran out"}},
+    ),
 )
 async def ask_for_round(
     who: Dispatcher, svc: Svc, response: Response, wait: Annotated[bool, Query()] = False
@@ -393,7 +535,7 @@ async def ask_for_round(
     return {"done": False}
 
 
-@router.get("/events")
+@router.get("/events", **answers(EventsOut))
 async def events(
     who: Analyst,
     svc: Svc,
@@ -410,7 +552,7 @@ class CourierLoginIn(BaseModel):
     login: Ident = Field(min_length=1, max_length=60)
 
 
-@router.post("/couriers/{courier_id}/login", status_code=201, responses=responses(404, 409))
+@router.post("/couriers/{courier_id}/login", status_code=201, **answers(CourierLoginOut, 201, also=responses(404)))
 async def give_courier_login(courier_id: str, body: CourierLoginIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """Give a courier a login for the phone page; the password is shown once."""
     password = await svc.run(set_courier_login, svc.store, who.cooperative_id, courier_id, body.login)

@@ -16,8 +16,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response, WebSocket
 
 from api.auth import CourierUser
-from api.console import street_path
-from api.errors import check_text, refusals, responses
+from api.console import PathOut, street_path
+from api.errors import Out, answers, check_text, refusals, responses
 from api.services import REPLAN_ON, Services, services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
@@ -46,6 +46,43 @@ ACTS = (
     "shift_end",
     "position",
 )
+
+
+class MyJobOut(Out):
+    id: str
+    state: str
+    courier_id: str | None
+    pickup: dict[str, Any]
+    dropoff: dict[str, Any]
+    pickup_window: dict[str, Any]
+    dropoff_window: dict[str, Any]
+    parcels: list[dict[str, Any]]
+    contact: str
+    notes: str
+    pickup_eta: str | None
+    dropoff_eta: str | None
+
+
+class ShiftOut(Out):
+    on_shift: bool
+    paused: bool
+    planned_end: str | None
+
+
+class MyJobsOut(Out):
+    last_seq: int
+    jobs: list[MyJobOut]
+    route: list[dict[str, Any]]
+    position_retention_hours: float
+    shift: ShiftOut
+
+
+class ExportOut(Out):
+    exported_at: str
+    courier: dict[str, Any]
+    events: list[dict[str, Any]]
+    ledger: list[dict[str, Any]]
+    positions: list[dict[str, Any]]
 
 
 def concerns(event: Event, courier_id: str) -> bool:
@@ -92,18 +129,14 @@ def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any
     if kind == "acknowledge":
         return commands.acknowledge(store, coop, str(job_id), courier_id=me, at=now, key=key)
     if kind == "decline":
-        return commands.decline(
-            store, coop, str(job_id), courier_id=me, at=now, reason=reason, key=key
-        )
+        return commands.decline(store, coop, str(job_id), courier_id=me, at=now, reason=reason, key=key)
     if kind == "picked_up":
         return commands.pick_up(store, coop, str(job_id), courier_id=me, at=now, key=key)
     if kind == "delivered":
         carried = data.get("carried_m", 0.0)
         return commands.deliver(store, coop, str(job_id), courier_id=me, at=now, carried_m=carried, key=key)
     if kind == "failed":
-        return commands.fail(
-            store, coop, str(job_id), courier_id=me, at=now, reason=reason, key=key
-        )
+        return commands.fail(store, coop, str(job_id), courier_id=me, at=now, reason=reason, key=key)
     if kind == "shift_start":
         end = data.get("planned_end")
         try:
@@ -201,7 +234,7 @@ def _own_job(svc: Services, who: Principal, job_id: str) -> JobView:
     return job
 
 
-@router.get("/jobs/{job_id}/path", responses=responses(404))
+@router.get("/jobs/{job_id}/path", **answers(PathOut, also=responses(404)))
 async def my_job_path(job_id: str, who: CourierUser, svc: Svc) -> dict[str, Any]:
     """The street path of one of my jobs, for my vehicle and the job's load (the next leg's map)."""
 
@@ -213,7 +246,7 @@ async def my_job_path(job_id: str, who: CourierUser, svc: Svc) -> dict[str, Any]
     return await svc.run(compute)  # type: ignore[no-any-return]
 
 
-@router.get("/me/export")
+@router.get("/me/export", **answers(ExportOut))
 async def export_my_data(who: CourierUser, svc: Svc) -> Response:
     """Everything Tandem holds about me: my record, every event that concerns me, my ledger."""
 
@@ -260,7 +293,7 @@ def _people(event: Event) -> set[str]:
     )
 
 
-@router.get("/jobs")
+@router.get("/jobs", **answers(MyJobsOut))
 async def my_jobs(who: CourierUser, svc: Svc) -> dict[str, Any]:
     """The courier's jobs in hand (for a page that starts without a socket yet)."""
 

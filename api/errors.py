@@ -123,6 +123,25 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorOut, "description": WHY[status]} for status in statuses}
 
 
+class Out(BaseModel):
+    """What an answer holds at least; it may hold more (a new field is not a breaking change)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def answers(
+    model: type[BaseModel], status: int = 200, also: dict[int | str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Route arguments that document the success answer as ``model`` (``also``: the route's refusals).
+
+    The route keeps its ``dict[str, Any]`` return type as the response model, so answers are
+    serialised as before (pydantic writes an infinite float as null, where plain JSON would fail)
+    and nothing is filtered; the published schema adds ``model`` beside it (OpenAPI 3.1 allows a
+    ``$ref`` with siblings), so that the schema fuzzer checks every answer's fields.
+    """
+    return {"responses": {status: {"model": model, "description": "OK"}, **(also or {})}}
+
+
 def refusals(*more: int) -> dict[int | str, dict[str, Any]]:
     """What a route behind a login or an API key can refuse with, plus its own ``more``."""
     return responses(401, 403, 413, 422, *more)

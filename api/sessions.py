@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Member
-from api.errors import ApiError, Ident, refusals, responses
+from api.errors import ApiError, Ident, Out, answers, refusals, responses
 from api.services import Services, services
 from dispatch.store.access import log_in, revoke_token
 from dispatch.store.engine import reading
@@ -25,7 +25,25 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=200)  #: compared as a hash, never stored
 
 
-@router.post("/v1/auth/login", responses=responses(401, 413, 422))
+class LoginOut(Out):
+    token: str
+    role: str
+    id: str
+    display_name: str
+    cooperative_id: str
+    expires_at: str
+
+
+class HealthOut(Out):
+    status: str
+
+
+class ReadyOut(Out):
+    status: str
+    city: str
+
+
+@router.post("/v1/auth/login", **answers(LoginOut, also=responses(401, 413, 422)))
 async def login(body: LoginIn, svc: Svc) -> dict[str, Any]:
     token, who, expires = await svc.run(
         log_in,
@@ -52,13 +70,13 @@ async def logout(who: Member, svc: Svc, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/healthz")
+@router.get("/healthz", **answers(HealthOut))
 async def healthz() -> dict[str, str]:
     """The process answers."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses=responses(503))
+@router.get("/readyz", **answers(ReadyOut, also=responses(503)))
 async def readyz(svc: Svc) -> dict[str, Any]:
     """The database answers (a worker that cannot reach it should get no traffic)."""
     from sqlalchemy import text

@@ -36,7 +36,7 @@ from api.settings import Settings
 from dispatch.model import Role
 from dispatch.store import Store
 from dispatch.store.access import log_in
-from tests.api.harness import Server, create_delivery, login, make_world
+from tests.api.harness import Server, create_delivery, delivery_body, login, make_world
 
 MAX_EXAMPLES = 12
 CHECKS = [
@@ -125,6 +125,70 @@ def test_every_operation_keeps_to_its_schema(case: schemathesis.Case[Any], api: 
     case.call_and_validate(base_url=api.server.url, headers=headers, checks=CHECKS, timeout=60)
 
 
+def _documented(api: Api, method: str, template: str, role: str | None, **kwargs: Any) -> httpx.Response:
+    """Call an operation and check its answer against the schema: status documented, body valid."""
+    path = template.format(**kwargs.pop("ids", {}))
+    headers = {"Authorization": f"Bearer {api.tokens[role]}"} if role else {}
+    r = httpx.request(
+        method, f"{api.server.url}{path}", headers={**headers, **kwargs.pop("headers", {})}, timeout=60, **kwargs
+    )
+    assert str(r.status_code) in OPENAPI["paths"][template][method.lower()]["responses"], (
+        method,
+        path,
+        r.status_code,
+        r.text,
+    )
+    SCHEMA[template][method].validate_response(r)
+    return r
+
+
+def test_the_happy_paths_answer_as_documented(api: Api) -> None:
+    """What random data rarely reaches (a real job, a retry, a decision) checked against the schema."""
+    courier = api.logins["courier"][0]
+    body = delivery_body()
+    created = _documented(api, "POST", "/v1/deliveries", "client", json=body, headers={"Idempotency-Key": "happy"})
+    assert created.status_code == 201
+    again = _documented(api, "POST", "/v1/deliveries", "client", json=body, headers={"Idempotency-Key": "happy"})
+    assert again.status_code == 200 and again.json()["id"] == created.json()["id"]
+    ids = {"job_id": created.json()["id"], "delivery_id": created.json()["id"]}
+    ids["token"] = created.json()["tracking_url"].rsplit("/", 1)[1]
+    _documented(api, "POST", "/v1/quotes", "client", json=body)
+    _documented(api, "GET", "/v1/deliveries/{delivery_id}", "client", ids=ids)
+    _documented(api, "GET", "/v1/track/{token}", None, ids=ids)
+    _documented(api, "GET", "/v1/jobs/{job_id}", "dispatcher", ids=ids)
+    _documented(api, "GET", "/v1/jobs/{job_id}/path", "analyst", ids=ids)
+    couriers = _documented(api, "GET", "/v1/couriers", "dispatcher").json()["couriers"]
+    ids["courier_id"] = next(c["id"] for c in couriers if c["display_name"] == "Aino")
+    _documented(
+        api, "GET", "/v1/jobs/{job_id}/override-cost", "dispatcher", ids=ids, params={"courier_id": ids["courier_id"]}
+    )
+    decided = _documented(
+        api,
+        "POST",
+        "/v1/jobs/{job_id}/decisions",
+        "dispatcher",
+        ids=ids,
+        json={"action": "override", "courier_id": ids["courier_id"], "reason": "test"},
+    )
+    assert decided.json()["job"]["courier_id"] == ids["courier_id"]
+    _documented(api, "GET", "/v1/courier/jobs", "courier")
+    _documented(api, "GET", "/v1/courier/jobs/{job_id}/path", "courier", ids=ids)
+    _documented(api, "GET", "/v1/courier/me/export", "courier")
+    _documented(api, "POST", "/v1/decisions/accept-all", "dispatcher", json={"jobs": [ids["job_id"], "nope"]})
+    _documented(api, "GET", "/v1/events", "analyst", params={"limit": 5})
+    _documented(api, "GET", "/v1/console/state", "dispatcher")
+    _documented(api, "POST", "/v1/planning/rounds", "dispatcher", params={"wait": "true"})
+    _documented(api, "GET", "/v1/plan", "dispatcher")
+    _documented(api, "POST", "/v1/couriers/{courier_id}/login", "dispatcher", ids=ids, json={"login": courier})
+    hook = _documented(api, "POST", "/v1/webhooks", "client", json={"url": "http://127.0.0.1:9/hook"})
+    _documented(api, "GET", "/v1/webhooks", "client")
+    _documented(api, "DELETE", "/v1/webhooks/{webhook_id}", "client", ids={"webhook_id": hook.json()["id"]})
+    _documented(
+        api, "POST", "/v1/deliveries/{delivery_id}/cancel", "client", ids=ids, json={"reason": "no longer needed"}
+    )
+    _documented(api, "GET", "/readyz", None)
+
+
 def test_the_schema_declares_who_may_call_what() -> None:
     """Every /v1 operation except logging in and tracking names its roles; the fuzzer relies on it."""
     public = {("post", "/v1/auth/login"), ("get", "/v1/track/{token}")}
@@ -136,5 +200,3 @@ def test_the_schema_declares_who_may_call_what() -> None:
             assert roles, f"{method.upper()} {path} declares no role"
             assert roles <= {"client", "dispatcher", "analyst", "courier"}, (path, roles)
             assert "401" in operation["responses"] and "403" in operation["responses"], path
-
-
