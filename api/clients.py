@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from api.auth import Client
-from api.errors import ApiError, Ident, Text, refusals, responses
+from api.errors import ApiError, Ident, Out, Text, answers, refusals, responses
 from api.services import Services, services
 from dispatch import commands
 from dispatch.errors import InvalidInput
@@ -93,6 +93,54 @@ class WebhookIn(Strict):
 
 class CancelIn(Strict):
     reason: Text = Field(default="", max_length=500)
+
+
+class QuoteOut(Out):
+    quote: dict[str, Any] = Field(description="The price, line by line.")
+    distance_m: float
+
+
+class DeliveryOut(Out):
+    """What a client sees of a delivery: never which courier, nor anything about them."""
+
+    id: str
+    status: JobState
+    requested_at: str
+    picked_up_at: str | None
+    finished_at: str | None
+    eta: str | None
+    request: dict[str, Any]
+    tracking_url: str
+    quote: dict[str, Any] | None = Field(default=None, description="On creation only.")
+
+
+class DeliveriesOut(Out):
+    deliveries: list[DeliveryOut]
+
+
+class TrackOut(Out):
+    status: JobState
+    eta: str | None
+    finished_at: str | None
+
+
+class WebhookOut(Out):
+    id: str
+    url: str
+    created_at: str
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret: str = Field(description="Shown once: the key of the signatures.")
+    events: list[str]
+
+
+class WebhooksOut(Out):
+    webhooks: list[WebhookOut]
+
+
+class WebhookDeliveriesOut(Out):
+    deliveries: list[dict[str, Any]]
 
 
 def _refuse(code: str, field: str, message: str) -> ApiError:
@@ -209,7 +257,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@router.post("/quotes", responses=refusals())
+@router.post("/quotes", **answers(QuoteOut, also=refusals()))
 async def create_quote(body: DeliveryIn, who: Client, svc: Svc) -> dict[str, Any]:
     """The price of a delivery before asking for it (nothing is stored)."""
     request = body.to_request()
@@ -217,7 +265,18 @@ async def create_quote(body: DeliveryIn, who: Client, svc: Svc) -> dict[str, Any
     return {"quote": q.to_json(), "distance_m": round(metres, 1)}
 
 
-@router.post("/deliveries", status_code=201, responses=refusals(409))
+@router.post(
+    "/deliveries",
+    status_code=201,
+    **answers(
+        DeliveryOut,
+        201,
+        also={
+            200: {"model": DeliveryOut, "description": "A retry with the same Idempotency-Key: the delivery as asked"},
+            **refusals(409),
+        },
+    ),
+)
 async def create_delivery(
     body: DeliveryIn,
     who: Client,
@@ -248,7 +307,7 @@ async def create_delivery(
     return {**delivery_json(svc, request, job), "quote": q.to_json()}
 
 
-@router.get("/deliveries/{delivery_id}", responses=refusals(404))
+@router.get("/deliveries/{delivery_id}", **answers(DeliveryOut, also=refusals(404)))
 async def get_delivery(delivery_id: str, who: Client, svc: Svc, request: Request) -> dict[str, Any]:
     job = await svc.run(svc.store.job, who.cooperative_id, delivery_id)
     if job.client_id != who.subject_id:
@@ -256,7 +315,7 @@ async def get_delivery(delivery_id: str, who: Client, svc: Svc, request: Request
     return delivery_json(svc, request, job)
 
 
-@router.get("/deliveries", responses=refusals())
+@router.get("/deliveries", **answers(DeliveriesOut, also=refusals()))
 async def list_deliveries(
     who: Client,
     svc: Svc,
@@ -269,7 +328,7 @@ async def list_deliveries(
     return {"deliveries": [delivery_json(svc, request, j) for j in reversed(mine)]}
 
 
-@router.post("/deliveries/{delivery_id}/cancel", responses=refusals(404, 409))
+@router.post("/deliveries/{delivery_id}/cancel", **answers(DeliveryOut, also=refusals(404, 409)))
 async def cancel_delivery(
     delivery_id: str, who: Client, svc: Svc, request: Request, body: CancelIn | None = None
 ) -> dict[str, Any]:
@@ -289,7 +348,7 @@ async def cancel_delivery(
     return delivery_json(svc, request, await svc.run(svc.store.job, who.cooperative_id, delivery_id))
 
 
-@router.get("/track/{token}", responses=responses(404, 413))
+@router.get("/track/{token}", **answers(TrackOut, also=responses(404, 413)))
 async def track(token: str, svc: Svc) -> dict[str, Any]:
     """Public: status and ETA only (whoever holds the link, e.g. the recipient)."""
     job_id = svc.job_for_tracking(token)
@@ -300,7 +359,7 @@ async def track(token: str, svc: Svc) -> dict[str, Any]:
     return {"status": job.state.value, "eta": _eta(job), "finished_at": job.finished_at}
 
 
-@router.post("/webhooks", status_code=201, responses=refusals())
+@router.post("/webhooks", status_code=201, **answers(WebhookCreatedOut, 201, also=refusals()))
 async def register_webhook(body: WebhookIn, who: Client, svc: Svc) -> dict[str, Any]:
     """Events are POSTed with ``Tandem-Signature: t=<unix>,v1=<HMAC-SHA256 of "t.body">``."""
     hook, secret = await svc.run(
@@ -314,7 +373,7 @@ async def register_webhook(body: WebhookIn, who: Client, svc: Svc) -> dict[str, 
     return {**hook.to_json(), "secret": secret, "events": sorted(set(hooks.CLIENT_EVENTS.values()))}
 
 
-@router.get("/webhooks", responses=refusals())
+@router.get("/webhooks", **answers(WebhooksOut, also=refusals()))
 async def list_webhooks(who: Client, svc: Svc) -> dict[str, Any]:
     found = await svc.run(hooks.webhooks_of, svc.store, who.cooperative_id, who.subject_id)
     return {"webhooks": [h.to_json() for h in found]}
@@ -326,7 +385,7 @@ async def delete_webhook(webhook_id: str, who: Client, svc: Svc) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/webhooks/deliveries", responses=refusals(404))
+@router.get("/webhooks/deliveries", **answers(WebhookDeliveriesOut, also=refusals(404)))
 async def webhook_deliveries(
     who: Client, svc: Svc, webhook_id: Annotated[str | None, Query(max_length=36)] = None
 ) -> dict[str, Any]:
