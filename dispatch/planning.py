@@ -23,7 +23,7 @@ from dispatch.model import Courier as CourierRecord
 from dispatch.model import JobRequest, Vehicle
 from dispatch.projections import JobView
 from dispatch.store import Store
-from routing.evaluate import RouteStop
+from routing.evaluate import RouteStop, StopKind
 from routing.matrix import routable_graph, snap
 from routing.network import BikeNetwork
 from routing.plan import Plan
@@ -265,6 +265,28 @@ def _mark_unreachable(ctx: PlanningContext, shipments: list[Shipment], place: in
             ctx.skipped[s.id] = f"the {which} is too far from any street a {profile.replace('_', ' ')} can use"
 
 
+def warm_start(problem: Problem, previous: Plan) -> dict[str, list[RouteStop]]:
+    """The last plan's routes as a start for this round, without what no longer applies: jobs
+    done or withdrawn since, pickups of parcels now on board, couriers gone off shift. A stop
+    the solver does not know would otherwise be read as a job of this round."""
+    known = {s.id for s in problem.shipments}
+    couriers = {c.id: c for c in problem.couriers}
+    locked = {lock.shipment: lock.courier for lock in problem.locks}
+
+    def still(cid: str, stop: RouteStop) -> bool:
+        return (
+            stop.shipment in known
+            and locked.get(stop.shipment, cid) == cid  # a person gave it to another courier since
+            and not (stop.kind is StopKind.PICKUP and stop.shipment in couriers[cid].on_board)
+        )
+
+    return {
+        cid: [RouteStop(t.shipment, t.kind) for t in route.stops if still(cid, RouteStop(t.shipment, t.kind))]
+        for cid, route in previous.routes.items()
+        if cid in couriers
+    }
+
+
 @dataclass
 class RoundResult:
     plan: Plan
@@ -297,7 +319,7 @@ def planning_round(
     )
     initial = None
     if previous is not None:
-        initial = {cid: [RouteStop(t.shipment, t.kind) for t in route.stops] for cid, route in previous.routes.items()}
+        initial = warm_start(problem, previous)
     plan = solve(problem, settings or SolverSettings(time_budget_s=budget_s), initial=initial)
     proposals: list[Event] = []
     kept: list[str] = []

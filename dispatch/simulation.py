@@ -202,7 +202,9 @@ class Simulation:
             self.network,
             now,
             budget_s=self.policy.budget_s,
-            # A construction-only search keeps a warm start as it is (new jobs would stay out).
+            # A repeatable replay builds each round's plan afresh: inserting the new jobs into the
+            # last plan is faster but measured worse (on time 0.96 against 1.00, 10 % more riding
+            # and work less evenly shared on a 60-job day), and the live planner searches further.
             previous=None if self.policy.repeatable else self.previous,
             fairness_weight=self.policy.fairness_weight,
             # No explanations: nobody reads them in a replay, and they cost a fifth of each round.

@@ -158,3 +158,44 @@ def test_override_cost_is_stated_and_physical_limits_need_force(store: Store, co
     # A slower choice is never blocked: the cost is recorded with the decision.
     event, _ = decide_override(store, coop_id, helsinki, heavy, cargo, dispatcher_id="d1", now=NOON)
     assert event.type is EventType.JOB_REASSIGNED and event.payload["forced"] is False
+
+
+def test_a_warm_start_drops_what_no_longer_applies(store: Store, coop, helsinki: BikeNetwork) -> None:
+    """Between two rounds a job is delivered, a parcel picked up and a job given to another
+    courier by a person; the next round starts from the last plan without any of those stops."""
+    from routing.evaluate import StopKind
+    from routing.solver import SolverSettings
+
+    coop_id, client = coop
+    aino = store.add_courier(coop_id, "Aino", Vehicle.of_kind("bike")).id
+    mikko = store.add_courier(coop_id, "Mikko", Vehicle.of_kind("cargo_bike")).id
+    for courier in (aino, mikko):
+        do.start_shift(store, coop_id, courier, at=NOON - timedelta(minutes=30), planned_end=NOON + timedelta(hours=4))
+    done, carried, moved = (
+        do.request_job(store, coop_id, client, job(STATION, MARKET, 3), at=NOON).id for _ in range(3)
+    )
+    first = planning_round(store, coop_id, helsinki, NOON, budget_s=1.0)
+    owner = {s.shipment: cid for cid, r in first.plan.routes.items() for s in r.stops}
+    at = NOON + timedelta(minutes=1)
+    for j in (done, carried):
+        do.override(store, coop_id, j, owner[j], dispatcher_id="d", at=at)
+        do.acknowledge(store, coop_id, j, courier_id=owner[j], at=at)
+        do.pick_up(store, coop_id, j, courier_id=owner[j], at=at)
+    do.deliver(store, coop_id, done, courier_id=owner[done], at=at)
+    other = mikko if owner[moved] == aino else aino
+    do.override(store, coop_id, moved, other, dispatcher_id="d", at=at)
+    new = do.request_job(store, coop_id, client, job(KAMPPI, ESPLANADI, 2), at=at).id
+
+    again = planning_round(
+        store,
+        coop_id,
+        helsinki,
+        at,
+        previous=first.plan,
+        settings=SolverSettings(time_budget_s=10.0, first_solution_only=True, explain=False),
+    )
+    stops = {(s.shipment, s.kind): cid for cid, r in again.plan.routes.items() for s in r.stops}
+    assert not any(j == done for j, _ in stops)
+    assert (carried, StopKind.PICKUP) not in stops and stops[(carried, StopKind.DROPOFF)] == owner[carried]
+    assert stops[(moved, StopKind.DROPOFF)] == other  # the person's choice stands
+    assert new in {str(e.payload["job_id"]) for e in again.proposals}
