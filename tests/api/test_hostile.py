@@ -10,6 +10,7 @@ last event seq, the number of deliveries, the webhooks, the couriers' logins, th
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import os
@@ -20,11 +21,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 from typer.testing import CliRunner
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from api import analysts
 from api.app import create_app
@@ -38,7 +42,7 @@ from dispatch.store import webhooks as hooks
 from dispatch.store.engine import reading
 from dispatch.store.schema import CourierRow
 from routing.network import NetworkError, cities_dir, default_city_file, import_city
-from tests.api.harness import World, delivery_body, make_world
+from tests.api.harness import Server, World, delivery_body, login, make_world
 from tests.dispatch.conftest import postgres_url, schema_url
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -416,6 +420,34 @@ def test_a_bad_hello_closes_the_socket_as_a_policy_violation(
                 assert message["type"] == "error" and message["code"], message
         assert closed.value.code == 1008, what
     assert coop.state() == before
+
+
+def test_a_frame_beyond_the_servers_limit_closes_the_socket_with_1009(tmp_path: Path) -> None:
+    """Through a real ``tandem serve``: the frame limit is the server's, before any of our code."""
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world = make_world(url)
+    server = Server(url, auto_plan="0").start()
+    store = Store.open(url)
+    try:
+        token = login(server.url, world.coop_id, *world.couriers["Aino"][1:])
+        before = store.cooperative_last_seq(world.coop_id)
+
+        async def scenario() -> int | None:
+            async with connect(f"{server.ws_url}/v1/courier/ws", max_size=None) as ws:
+                await ws.send(json.dumps({"type": "hello", "token": token}))
+                assert json.loads(await ws.recv())["type"] == "welcome"
+                await ws.send(json.dumps({"type": "decline", "id": "big", "data": {"reason": "x" * (20 << 20)}}))
+                with pytest.raises(ConnectionClosed) as closed:
+                    while True:
+                        await asyncio.wait_for(ws.recv(), timeout=30)
+                return None if closed.value.rcvd is None else closed.value.rcvd.code
+
+        assert asyncio.run(scenario()) == 1009  # message too big
+        assert store.cooperative_last_seq(world.coop_id) == before
+        assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200  # the worker lives on
+    finally:
+        store.close()
+        server.stop()
 
 
 def test_a_resent_act_is_recorded_once_and_an_id_reused_for_another_act_is_refused(coop: Coop) -> None:
