@@ -228,7 +228,9 @@ class BodyLimit:
 
     A pure ASGI middleware: a ``Content-Length`` above the limit is refused at once, and a
     chunked body is counted as it arrives, so a client can never make a worker buffer more than
-    the limit. Sockets are not affected (their frames are limited in api/sockets.py).
+    the limit. Sockets are not affected (their frames are limited in api/sockets.py). FastAPI's
+    own ``max_body_size`` refuses an announced length with a plain-text 413, which is not the
+    API's error shape; hence this.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None) -> None:

@@ -114,6 +114,8 @@ def admitted_role(operation: Any) -> str | None:
     derandomize=True,
     deadline=None,
     database=None,
+    # Health checks judge data generation, not the API: negative data filters much (filter_too_much)
+    # and every example is an HTTP round trip (too_slow); the examples stay bounded by max_examples.
     suppress_health_check=list(HealthCheck),
 )
 def test_every_operation_keeps_to_its_schema(case: schemathesis.Case[Any], api: Api) -> None:
