@@ -606,10 +606,21 @@ def insert_missing(
     the couriers who may take it, among those the model accepts (:func:`_route_holds`). A job
     that fits nowhere stays out, and the solver reports it unplanned.
     """
-    out = {c.id: list(routes.get(c.id, [])) for c in problem.couriers}
-    present = {stop.shipment for stops in out.values() for stop in stops}
     owner = {lock.shipment: lock.courier for lock in problem.locks}
     owner |= {x: c.id for c in problem.couriers for x in c.on_board}
+    known = {s.id for s in problem.shipments} - excluded
+    out: dict[str, list[RouteStop]] = {}
+    for c in problem.couriers:
+        # A warm start is an earlier plan: jobs done since are gone, a parcel picked up since
+        # has only its drop-off left, and a job a person has given to someone else moves.
+        out[c.id] = [
+            stop
+            for stop in routes.get(c.id, [])
+            if stop.shipment in known
+            and owner.get(stop.shipment, c.id) == c.id
+            and not (stop.kind is StopKind.PICKUP and stop.shipment in c.on_board)
+        ]
+    present = {stop.shipment for stops in out.values() for stop in stops}
     for s in problem.shipments:
         if s.id in present or s.id in excluded:
             continue

@@ -305,6 +305,23 @@ def test_a_construction_only_search_from_a_warm_start_plans_the_new_jobs() -> No
         assert kept == stops
 
 
+def test_a_warm_start_from_an_older_plan_drops_what_changed_since() -> None:
+    """A job delivered since is gone, one picked up since has only its drop-off left."""
+    from routing.evaluate import RouteStop
+
+    problem = _three_jobs_two_couriers()
+    before = solve(problem, SolverSettings(time_budget_s=0.3, explain=False))
+    initial = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in before.routes.items()}
+    gone = replace(problem, shipments=problem.shipments[1:], _index={})  # s0 delivered
+    holder = before.assignment()["s1"]  # s1 picked up
+    couriers = tuple(replace(c, on_board=("s1",)) if c.id == holder else c for c in problem.couriers)
+    picked = replace(problem, couriers=couriers)
+    for now in (gone, picked):
+        plan = solve(now, SolverSettings(time_budget_s=2, first_solution_only=True, explain=False), initial=initial)
+        assert plan.solver["warm_start"] and not plan.unassigned
+        check_plan(now, plan)
+
+
 def test_a_construction_only_search_from_a_warm_start_explains_a_job_that_does_not_fit() -> None:
     from routing.evaluate import RouteStop
 
