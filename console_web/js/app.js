@@ -170,13 +170,27 @@ function fairnessRow(row) {
       <td class="heavy">${row.heavy_kg.toFixed(0)}</td></tr>`;
 }
 
-// The map redraws at most once a second and only when what it shows changed: drawing it is the
-// costliest thing on the page (measured in benchmarks/bench_console.py), the lists come first.
+// The map redraws when the stream of events pauses (a second without one), at the latest five
+// seconds after the first change it has not shown, when the page is idle, and only when what it
+// shows changed. Drawing it is the costliest thing on the page (benchmarks/bench_console.py:
+// each redraw of 200 jobs holds the next frame back by a few hundred milliseconds without a
+// GPU), so on a busy lunchtime the lists, where people decide, never wait for it.
+const MAP_QUIET_MS = 1000;
+const MAP_LATEST_MS = 5000;
 let mapTimer = null;
+let mapDue = 0;
 let mapDrawn = "";
 function renderMap() {
-  if (!S.map || mapTimer) return;
-  mapTimer = setTimeout(() => { mapTimer = null; drawMap(); }, 1000);
+  if (!S.map) return;
+  const now = performance.now();
+  if (!mapDue) mapDue = now + MAP_LATEST_MS;
+  clearTimeout(mapTimer);
+  mapTimer = setTimeout(() => {
+    mapTimer = null;
+    mapDue = 0;
+    const idle = window.requestIdleCallback || ((f) => setTimeout(f, 0));
+    idle(() => drawMap(), { timeout: 500 });
+  }, Math.max(0, Math.min(MAP_QUIET_MS, mapDue - now)));
 }
 
 function drawMap() {
