@@ -568,7 +568,7 @@ def serve(
             port=port,
             log_level=log_level,
             log_config=log_config,
-        access_log=False,  # api.logs.AccessLog writes one structured line per answer instead
+            access_log=False,  # api.logs.AccessLog writes one structured line per answer instead
             ws_max_size=1 << 20,
         )
         return
