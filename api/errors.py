@@ -6,6 +6,7 @@ import json
 import logging
 import unicodedata
 from typing import Annotated, Any
+from urllib.parse import unquote_plus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -244,7 +245,7 @@ class BodyLimit:
         limit = self.larger.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await self._refuse(send, limit)
+            await _answer(send, 413, "too_large", f"the body is larger than {limit} bytes")
             return
         seen = 0
 
@@ -258,22 +259,44 @@ class BodyLimit:
 
         await self.app(scope, counted, send)
 
-    @staticmethod
-    async def _refuse(send: Send, limit: int) -> None:
-        payload = json.dumps(body("too_large", f"the body is larger than {limit} bytes")).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+
+async def _answer(send: Send, status: int, code: str, message: str) -> None:
+    """A refusal sent before the app sees the request, in the API's error shape."""
+    payload = json.dumps(body(code, message)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class PlainAddress:
+    """Refuse an API address whose path or query holds a control character (``%00`` and kin).
+
+    No id, date or filter of the API contains one; PostgreSQL cannot even store a NUL, where
+    SQLite would look it up and find nothing, so without this the same request would get a 422
+    from one store and a 404 from the other.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            query = unquote_plus(scope.get("query_string", b"").decode("latin-1"))
+            if any(unicodedata.category(c) == "Cc" for c in scope["path"] + query):
+                await _answer(send, 422, "invalid_input", "the address holds a control character")
+                return
+        await self.app(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
     """Error handlers and the body limit: every refusal, including a too-large body, is an ErrorOut."""
     app.add_middleware(BodyLimit)
+    app.add_middleware(PlainAddress)
     app.add_exception_handler(Exception, _internal)
     app.add_exception_handler(DataError, _data)
     app.add_exception_handler(DomainError, _domain)

@@ -265,6 +265,12 @@ REST: list[Rest] = [
     Rest("day 2026-13-45", "courier", "GET", "/v1/ledger?day=2026-13-45", 422, "invalid_input"),
     Rest("NUL in an override courier", "dispatcher", "GET", "/v1/jobs/{mine}/override-cost?courier_id=%00", 422, "invalid_input"),
     Rest("credential not a bearer", None, "GET", DELIVERIES, 401, "unauthenticated", headers={"Authorization": "Basic eDp5"}),
+    Rest("NUL in a job id", "dispatcher", "GET", "/v1/jobs/job%00", 422, "invalid_input"),
+    Rest("NUL in a delivery id", "client", "POST", "/v1/deliveries/%00/cancel", 422, "invalid_input", json=lambda: {}),
+    Rest("NUL in a tracking link", None, "GET", "/v1/track/x%00.y", 422, "invalid_input"),
+    Rest("NUL in a courier's job path", "courier", "GET", "/v1/courier/jobs/%00/path", 422, "invalid_input"),
+    Rest("escape in a webhook filter", "client", "GET", "/v1/webhooks/deliveries?webhook_id=%1b%5B2J", 422, "invalid_input"),
+    Rest("NUL in a replay id", "analyst", "GET", "/v1/replays/%00", 422, "invalid_input"),
     # days posted for a replay
     Rest("day without couriers", "analyst", "POST", "/v1/replays", 422, "invalid_input", json=lambda: {"day": {"requests": []}}),
     Rest("day without requests", "analyst", "POST", "/v1/replays", 422, "invalid_input", json=_day(requests=[])),
