@@ -348,7 +348,7 @@ async def cancel_delivery(
     return delivery_json(svc, request, await svc.run(svc.store.job, who.cooperative_id, delivery_id))
 
 
-@router.get("/track/{token}", **answers(TrackOut, also=responses(404, 413)))
+@router.get("/track/{token}", **answers(TrackOut, also=responses(404, 413, 422)))
 async def track(token: str, svc: Svc) -> dict[str, Any]:
     """Public: status and ETA only (whoever holds the link, e.g. the recipient)."""
     job_id = svc.job_for_tracking(token)
