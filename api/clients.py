@@ -27,8 +27,6 @@ from dispatch.pricing import Quote, Tariff, quote
 from dispatch.projections import JobView
 from dispatch.store import Store
 from dispatch.store import webhooks as hooks
-from routing.matrix import routable_graph, snap, street_distance_m
-from routing.profiles import PROFILES
 
 router = APIRouter(prefix="/v1", tags=["clients"])
 Svc = Annotated[Services, Depends(services)]
@@ -190,13 +188,11 @@ def check_request(svc: Services, coop_id: str, request: JobRequest, now: datetim
                 f"({lon_min:.4f}..{lon_max:.4f} E, {lat_min:.4f}..{lat_max:.4f} N)",
             )
     metres = None
+    pickup, dropoff = (request.pickup.lon, request.pickup.lat), (request.dropoff.lon, request.dropoff.lat)
     for profile in sorted(set(capable)):
-        graph = routable_graph(svc.network, PROFILES[profile])
-        snapped = snap(graph, points, max_distance_m=float("inf"))
-        if float(snapped.distance_m.max()) > MAX_SNAP_M:
-            continue
-        metres = street_distance_m(graph, int(snapped.node[0]), int(snapped.node[1]))
-        break  # one vehicle kind that can do it is enough to accept; the price is its distance
+        metres = svc.streets.metres(profile, pickup, dropoff, MAX_SNAP_M)
+        if metres is not None:
+            break  # one vehicle kind that can do it is enough to accept; the price is its distance
     if metres is None:
         raise _refuse(
             "unreachable",
@@ -291,12 +287,11 @@ async def create_delivery(
 
     def create() -> tuple[JobView, Quote, list[Event]]:
         q, _ = _quote(svc, who.cooperative_id, who.subject_id, job_request, now)
-        job = commands.request_job(
+        # A retry with the same key returns the job as first requested, and no new event.
+        job, event = commands.submit_job(
             svc.store, who.cooperative_id, who.subject_id, job_request, at=now, idempotency_key=idempotency_key
         )
-        # A retry with the same key returns the job as first requested (at an earlier time).
-        fresh = datetime.fromisoformat(job.requested_at) == now
-        return job, q, svc.store.events(who.cooperative_id, after_seq=job.last_seq - 1, limit=1) if fresh else []
+        return job, q, [] if event is None else [event]
 
     job, q, events = await svc.run(create)
     if events:
