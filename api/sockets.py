@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -45,6 +46,11 @@ def event_json(event: Event) -> dict[str, Any]:
 
 async def send(ws: WebSocket, message: dict[str, Any]) -> None:
     await ws.send_text(json.dumps(message, separators=(",", ":")))
+
+
+async def _text(render: Callable[[Event], Awaitable[dict[str, Any] | None]], event: Event) -> str | None:
+    message = await render(event)
+    return None if message is None else json.dumps(message, separators=(",", ":"))
 
 
 async def receive(ws: WebSocket) -> dict[str, Any] | None:
@@ -125,9 +131,9 @@ async def stream(
                 return
             if event.seq <= sent:
                 continue
-            message = await render(event)
-            if message is not None:
-                await send(ws, message)
+            text = await svc.hub.rendered((render.__code__, who, event.seq), functools.partial(_text, render, event))
+            if text is not None:
+                await ws.send_text(text)
             sent = event.seq
     finally:
         svc.hub.unsubscribe(sub)
