@@ -151,10 +151,41 @@ class PositionsOut(Out):
     positions: list[PositionOut]
 
 
+class StopOut(Out):
+    job_id: str
+    kind: str
+    eta: str
+    load_kg_after: float
+
+
+class PlanOut(Out):
+    """The latest planning round: proposals are events of the log; routes are per courier."""
+
+    planned_at: str
+    proposals: list[int] = Field(description="The seqs of the ProposalMade events of the round.")
+    kept: list[str]
+    stale: list[str]
+    unassigned: dict[str, str] = Field(description="Job id -> why nobody can take it.")
+    routes: dict[str, list[StopOut]]
+    metrics: dict[str, Any]
+
+
+class OverrideCostOut(Out):
+    job_id: str
+    courier_id: str
+    extra_minutes: float | None = Field(description="Riding and handling added (None: the courier is off shift).")
+    proposed_extra_minutes: float | None
+    lateness_minutes: float
+    worked_share_after: float | None
+    cooperative_share: float | None
+    breaks: list[str] = Field(description="Hard physical limits broken: confirming needs force and a reason.")
+    summary: str
+
+
 class DecisionOut(Out):
     event: EventOut
     job: JobOut
-    cost: dict[str, Any] | None = Field(description="What an override or reassignment costs against the proposal.")
+    cost: OverrideCostOut | None = Field(description="What an override or reassignment costs against the proposal.")
 
 
 class AcceptedOut(Out):
@@ -178,7 +209,7 @@ class CourierLoginOut(Out):
 
 class RoundOut(Out):
     done: bool
-    plan: dict[str, Any] | None = None
+    plan: PlanOut | None = None
     message: str | None = None
 
 
@@ -195,7 +226,7 @@ class ConsoleStateOut(Out):
     jobs: list[JobOut]
     couriers: list[CourierOut]
     ledger: LedgerOut
-    plan: dict[str, Any] | None
+    plan: PlanOut | None
     map: dict[str, Any]
     heavy_threshold_kg: float
 
@@ -415,7 +446,7 @@ async def courier_positions(who: Dispatcher, svc: Svc) -> dict[str, Any]:
     }
 
 
-@router.get("/plan", responses=responses(404))
+@router.get("/plan", **answers(PlanOut, also=responses(404)))
 async def latest_plan(who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """The routes of the latest planning round made by this worker (ETAs from the exact evaluator)."""
     plan = svc.planner.latest.get(who.cooperative_id)
@@ -424,7 +455,7 @@ async def latest_plan(who: Dispatcher, svc: Svc) -> dict[str, Any]:
     return plan
 
 
-@router.get("/jobs/{job_id}/override-cost", responses=responses(404, 409))
+@router.get("/jobs/{job_id}/override-cost", **answers(OverrideCostOut, also=responses(404, 409)))
 async def job_override_cost(
     job_id: str, who: Dispatcher, svc: Svc, courier_id: Annotated[Ident, Query(max_length=36)]
 ) -> dict[str, Any]:
