@@ -34,6 +34,7 @@ from api import analysts
 from api.app import create_app
 from api.cli import app as cli_app
 from api.settings import Settings
+from api.webhooks import sign, verify
 from dispatch.days import CSV_COLUMNS, MAX_FILE_BYTES, MAX_REQUESTS, day_json, read_day
 from dispatch.errors import InvalidInput
 from dispatch.model import Role
@@ -485,6 +486,27 @@ def test_an_analyst_cannot_queue_replays_without_end(coop: Coop) -> None:
         while coop.client.get(f"/v1/replays/{run}", headers=coop.headers["analyst"]).json()["status"] == "running":
             assert time.monotonic() < deadline, "the replays did not finish"
             time.sleep(0.2)
+
+
+# fmt: off
+SIGNATURES: list[tuple[str, Callable[[int], str]]] = [
+    ("empty", lambda t: ""),
+    ("no timestamp", lambda t: "v1=00"),
+    ("timestamp not a number", lambda t: "t=soon,v1=00"),
+    ("timestamp of 400 digits", lambda t: "t=1" + "0" * 400 + ",v1=00"),
+    ("MAC with non-ASCII characters", lambda t: f"t={t},v1=\u00e9\u00e9"),
+    ("MAC of another body", lambda t: sign("whsec_x", b"{}", t)),
+    ("an hour old", lambda t: sign("whsec_x", b"body", t - 3600)),
+    ("only separators", lambda t: ",,=,"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("what", "header"), SIGNATURES, ids=[s[0] for s in SIGNATURES])
+def test_a_forged_webhook_signature_fails_the_check_and_never_raises(what: str, header: Callable[[int], str]) -> None:
+    now = int(time.time())
+    assert verify("whsec_x", sign("whsec_x", b"body", now), b"body", now=now)  # the genuine one passes
+    assert verify("whsec_x", header(now), b"body", now=now) is False, what
 
 
 # --------------------------------------------------------------------------------------------
