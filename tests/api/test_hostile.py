@@ -574,6 +574,14 @@ def _write(path: Path, content: Any) -> None:
         path.write_text(content, encoding="utf-8")
 
 
+def _replay_refused(day: Path, fleet: Path | None) -> None:
+    """``tandem replay`` stops cleanly and writes neither its report nor its figures."""
+    report, metrics = day.with_name("report.html"), day.with_name("figures.csv")
+    args = ["replay", str(day), "--report", str(report), "--metrics", str(metrics)]
+    _refused_cleanly(args + (["--fleet", str(fleet)] if fleet else []))
+    assert not report.exists() and not metrics.exists()
+
+
 def _refused_cleanly(args: list[str]) -> str:
     """Run ``tandem`` and check it stopped with a one-line error and exit code 2, no traceback."""
     result = runner.invoke(cli_app, args)
@@ -593,7 +601,7 @@ def test_bad_day_files_are_refused_by_the_parser_and_by_tandem_replay(
     with pytest.raises(InvalidInput) as refused:
         read_day(path, fleet=fleet)
     assert refused.value.field == where, (what, str(refused.value))
-    _refused_cleanly(["replay", str(path), *(["--fleet", str(fleet)] if fleet else [])])
+    _replay_refused(path, fleet)
 
 
 @pytest.mark.parametrize("content", [b"\xff\xfe", b"{", b"[" * 50_000, b"5"], ids=["not UTF-8", "truncated", "nested", "a number"])
@@ -604,7 +612,7 @@ def test_a_fleet_that_is_not_a_fleet_is_refused(tmp_path: Path, content: bytes) 
     with pytest.raises(InvalidInput) as refused:
         read_day(day, fleet=fleet)
     assert refused.value.field == "fleet"
-    _refused_cleanly(["replay", str(day), "--fleet", str(fleet)])
+    _replay_refused(day, fleet)
 
 
 # --------------------------------------------------------------------------------------------
