@@ -19,13 +19,12 @@ from api.auth import Client
 from api.errors import ApiError, Ident, Out, Text, answers, refusals, responses
 from api.services import Services, services
 from dispatch import commands
-from dispatch.errors import InvalidInput
+from dispatch.errors import InvalidInput, NotFound
 from dispatch.events import Actor, ActorKind, Event
 from dispatch.lifecycle import JobState
-from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Urgency
+from dispatch.model import Cooperative, Courier, JobRequest, Parcel, Place, TimeWindow, Urgency
 from dispatch.pricing import Quote, Tariff, quote
 from dispatch.projections import JobView
-from dispatch.store import Store
 from dispatch.store import webhooks as hooks
 
 router = APIRouter(prefix="/v1", tags=["clients"])
@@ -145,14 +144,14 @@ def _refuse(code: str, field: str, message: str) -> ApiError:
     return ApiError(422, code, message, field=field)
 
 
-def check_request(svc: Services, coop_id: str, request: JobRequest, now: datetime) -> float:
+def check_request(svc: Services, couriers: list[Courier], request: JobRequest, now: datetime) -> float:
     """Refuse what the cooperative cannot do; return the bike distance in metres (for the quote)."""
     for name, window in (("pickup_window", request.pickup_window), ("dropoff_window", request.dropoff_window)):
         if window.end <= now:
             raise _refuse("window_in_past", name, f"{name} closed at {window.end.isoformat()}, before now")
         if window.end > now + MAX_AHEAD:
             raise _refuse("window_too_far", name, f"{name} closes more than {MAX_AHEAD.days} days from now")
-    vehicles = [c.vehicle for c in svc.store.couriers(coop_id) if c.active]
+    vehicles = [c.vehicle for c in couriers if c.active]
     if not vehicles:
         raise _refuse("no_vehicle", "parcels", "the cooperative has no courier with a vehicle yet")
     checks = (
@@ -203,21 +202,25 @@ def check_request(svc: Services, coop_id: str, request: JobRequest, now: datetim
     return metres
 
 
-def tariff_of(store: Store, coop_id: str) -> Tariff:
-    data = store.cooperative(coop_id).settings.get("tariff")
+def tariff_of(coop: Cooperative) -> Tariff:
+    data = coop.settings.get("tariff")
     return Tariff.from_json(data) if data else Tariff()
 
 
 def _quote(svc: Services, coop_id: str, client_id: str, request: JobRequest, now: datetime) -> tuple[Quote, float]:
-    metres = check_request(svc, coop_id, request, now)
-    client = svc.store.client(coop_id, client_id)
+    facts = svc.store.intake(coop_id, client_id)
+    metres = check_request(svc, facts.couriers, request, now)
+    if facts.client is None:
+        raise NotFound("client", client_id)
+    if facts.cooperative is None:
+        raise NotFound("cooperative", coop_id)
     return (
         quote(
-            tariff_of(svc.store, coop_id),
+            tariff_of(facts.cooperative),
             distance_m=metres,
             weight_kg=request.weight_kg,
             urgency=request.urgency,
-            solidarity=client.solidarity,
+            solidarity=facts.client.solidarity,
         ),
         metres,
     )

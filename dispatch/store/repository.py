@@ -100,6 +100,15 @@ _UPDATE_LEDGER = update(LedgerRow).where(
 )
 
 
+@dataclass(frozen=True)
+class Intake:
+    """A cooperative's couriers, one of its clients and its settings, read together (None: no such row)."""
+
+    couriers: list[Courier]
+    client: Client | None
+    cooperative: Cooperative | None
+
+
 class AppendOptions(TypedDict, total=False):
     """How an append guards against repeats and races (see :meth:`Store.append`)."""
 
@@ -210,14 +219,7 @@ class Store:
             row = conn.execute(_COOPERATIVE, {"b_coop": coop_id}).first()
         if row is None:
             raise NotFound("cooperative", coop_id)
-        return Cooperative(
-            id=row.id,
-            name=row.name,
-            timezone=row.timezone,
-            heavy_threshold_kg=row.heavy_threshold_kg,
-            fairness_weight=row.fairness_weight,
-            settings=row.settings,
-        )
+        return _cooperative(row)
 
     def add_courier(
         self, coop_id: str, display_name: str, vehicle: Vehicle, *, contact: str = "", courier_id: str | None = None
@@ -285,15 +287,23 @@ class Store:
             row = conn.execute(_CLIENT_ROW, {"b_coop": coop_id, "b_client": client_id}).first()
         if row is None:
             raise NotFound("client", client_id)
-        return Client(id=row.id, cooperative_id=row.cooperative_id, name=row.name, solidarity=row.solidarity)
+        return _client(row)
+
+    def intake(self, coop_id: str, client_id: str) -> Intake:
+        """What checking and pricing a client's request reads, on one connection instead of three."""
+        with reading(self.engine) as conn:
+            couriers = [_courier(r) for r in conn.execute(_COURIERS, {"b_coop": coop_id})]
+            client = conn.execute(_CLIENT_ROW, {"b_coop": coop_id, "b_client": client_id}).first()
+            coop = conn.execute(_COOPERATIVE, {"b_coop": coop_id}).first()
+        return Intake(
+            couriers, None if client is None else _client(client), None if coop is None else _cooperative(coop)
+        )
 
     def client_by_api_key(self, key: str) -> Client | None:
         """The client owning a (not revoked) API key; the key itself is never stored."""
         with read_once(self.engine) as conn:
             row = conn.execute(_CLIENT_BY_KEY, {"b_hash": hash_api_key(key)}).first()
-        if row is None:
-            return None
-        return Client(id=row.id, cooperative_id=row.cooperative_id, name=row.name, solidarity=row.solidarity)
+        return None if row is None else _client(row)
 
     def add_member(self, coop_id: str, role: Role, display_name: str, login: str) -> tuple[Member, str]:
         """A dispatcher or analyst and a generated password, returned once (only a hash is kept)."""
@@ -583,6 +593,21 @@ class Store:
                     courier_id=r.courier_id, day=r.day, **{f: getattr(r, f) for f in _LEDGER_FIELDS}
                 )
         return projection
+
+
+def _cooperative(row: Any) -> Cooperative:
+    return Cooperative(
+        id=row.id,
+        name=row.name,
+        timezone=row.timezone,
+        heavy_threshold_kg=row.heavy_threshold_kg,
+        fairness_weight=row.fairness_weight,
+        settings=row.settings,
+    )
+
+
+def _client(row: Any) -> Client:
+    return Client(id=row.id, cooperative_id=row.cooperative_id, name=row.name, solidarity=row.solidarity)
 
 
 def _courier(row: Any) -> Courier:
