@@ -595,15 +595,11 @@ class Store:
         return projection
 
 
+_COOPERATIVE_FIELDS = ("id", "name", "timezone", "heavy_threshold_kg", "fairness_weight", "settings")
+
+
 def _cooperative(row: Any) -> Cooperative:
-    return Cooperative(
-        id=row.id,
-        name=row.name,
-        timezone=row.timezone,
-        heavy_threshold_kg=row.heavy_threshold_kg,
-        fairness_weight=row.fairness_weight,
-        settings=row.settings,
-    )
+    return Cooperative(**{f: getattr(row, f) for f in _COOPERATIVE_FIELDS})
 
 
 def _client(row: Any) -> Client:
