@@ -113,7 +113,8 @@ class Problem:
     fairness_weight: float = 0.0  #: 0 = pure efficiency
     #: With fairness on, the most riding that sharing the work may add to the efficient plan, as
     #: a share of its riding (0.05: at most +5 %); None: no bound, the weight alone decides.
-    #: Applies when the planner builds a plan from scratch (see routing/solver.py).
+    #: Needs the PyVRP constructor (the default), which builds the efficient plan it is measured
+    #: against, for a re-plan too (see routing/solver.py).
     fairness_riding_budget: float | None = None
     heavy_threshold_kg: float = 25.0
     soft_windows: bool = False  #: allow lateness at ``lateness_cost_per_s`` instead of refusing
