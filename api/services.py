@@ -108,7 +108,9 @@ class Services:
         return await asyncio.to_thread(fn, *args, **kwargs)
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    """A route's Services. Async so that FastAPI calls it on the loop: a plain function
+    dependency is run in a worker thread, a thread hop per request for one attribute read."""
     return request.app.state.services  # type: ignore[no-any-return]
 
 
