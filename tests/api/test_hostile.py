@@ -24,6 +24,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 from typer.testing import CliRunner
@@ -33,6 +35,7 @@ from websockets.exceptions import ConnectionClosed
 from api import analysts
 from api.app import create_app
 from api.cli import app as cli_app
+from api.couriers import ACTS
 from api.settings import Settings
 from api.webhooks import sign, verify
 from dispatch.days import CSV_COLUMNS, MAX_FILE_BYTES, MAX_REQUESTS, day_json, read_day
@@ -470,6 +473,46 @@ def test_a_resent_act_is_recorded_once_and_an_id_reused_for_another_act_is_refus
         reused = _answer(ws)
         assert reused["type"] == "error" and reused["code"] == "idempotency_conflict", reused
         assert coop.state() == after_first
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=8,
+)
+ACT_DATA = st.fixed_dictionaries(
+    {},
+    optional={
+        key: JSON_VALUES | st.text(max_size=120)
+        for key in ("job_id", "reason", "lon", "lat", "planned_end", "carried_m")
+    },
+)
+FRAMES = st.one_of(
+    st.binary(max_size=100),
+    st.text(max_size=100),
+    st.fixed_dictionaries(
+        {"type": st.sampled_from([*ACTS, "hello", "event", "ping"]) | st.text(max_size=12)},
+        optional={"id": st.none() | st.integers() | st.text(max_size=120), "data": ACT_DATA | JSON_VALUES},
+    ),
+)
+
+
+@settings(max_examples=150, derandomize=True, database=None, deadline=None)
+@given(frame=FRAMES)
+def test_the_couriers_socket_answers_any_frame_and_stays_open(coop: Coop, frame: Any) -> None:
+    """Random frames (bytes, text, acts with any data): each gets an answer; none closes the socket.
+
+    Some random acts are valid (a shift started, say), so this asserts the protocol, not the state.
+    """
+    with coop.client.websocket_connect("/v1/courier/ws") as ws:
+        _greet(ws, coop, "courier")
+        _send(ws, frame)
+        answer = _answer(ws)
+        assert answer["type"] in ("error", "result", "pong"), answer
+        if answer["type"] == "error":
+            assert answer["code"] and answer["message"], answer
+        _send(ws, {"type": "ping", "id": "after"})
+        assert _answer(ws) == {"type": "pong", "id": "after"}
 
 
 def test_an_analyst_cannot_queue_replays_without_end(coop: Coop) -> None:
