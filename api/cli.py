@@ -168,14 +168,24 @@ def admin_create_coop(
     timezone: Annotated[str, typer.Option(help="IANA time zone of the cooperative's days.")] = "Europe/Helsinki",
     heavy_threshold_kg: Annotated[float, typer.Option(help="A job this heavy counts as heavy in the ledger.")] = 25.0,
     fairness_weight: Annotated[float, typer.Option(help="0 = pure efficiency; the members decide.")] = 0.5,
+    fairness_riding_budget: Annotated[
+        float | None,
+        typer.Option(help="At most this share of riding added to share the work (0.05: +5 %); unset: no bound."),
+    ] = None,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a cooperative (a tenant) and print its id."""
+    if fairness_riding_budget is not None and not 0 <= fairness_riding_budget <= 1:
+        raise _fail("--fairness-riding-budget must be between 0 and 1 (0.05: at most +5 % riding)")
     store = _store(database)
     try:
         coop = store.create_cooperative(
-            name, timezone=timezone, heavy_threshold_kg=heavy_threshold_kg, fairness_weight=fairness_weight
+            name,
+            timezone=timezone,
+            heavy_threshold_kg=heavy_threshold_kg,
+            fairness_weight=fairness_weight,
+            settings={} if fairness_riding_budget is None else {"fairness_riding_budget": fairness_riding_budget},
         )
     except DomainError as exc:
         raise _fail(str(exc)) from None

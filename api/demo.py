@@ -47,7 +47,7 @@ def set_up(url: str) -> dict[str, Any]:
             timezone=spec["timezone"],
             fairness_weight=spec["fairness_weight"],
             heavy_threshold_kg=spec["heavy_threshold_kg"],
-            settings={"tariff": spec["tariff"]},
+            settings={"tariff": spec["tariff"], "fairness_riding_budget": spec.get("fairness_riding_budget")},
         )
         _, desk_password = store.add_member(
             coop.id, Role.DISPATCHER, spec["dispatcher"]["name"], spec["dispatcher"]["login"]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from dispatch import commands
-from dispatch.errors import Conflict, IllegalTransition
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput
 from dispatch.events import Event
 from dispatch.lifecycle import OPEN_STATES, JobState
 from dispatch.model import Courier as CourierRecord
@@ -85,6 +85,7 @@ def assemble_problem(
     fairness_weight: float,
     heavy_threshold_kg: float,
     travel_cache: TravelCache | None = None,
+    fairness_riding_budget: float | None = None,
 ) -> tuple[Problem, PlanningContext]:
     """Turn jobs and couriers in the cooperative's terms into a routing Problem (times from midnight).
 
@@ -172,9 +173,21 @@ def assemble_problem(
         locks=tuple(lock for lock in locks if lock.shipment not in ctx.skipped),
         now=now_s,
         fairness_weight=fairness_weight,
+        fairness_riding_budget=fairness_riding_budget,
         heavy_threshold_kg=heavy_threshold_kg,
     )
     return problem, ctx
+
+
+def riding_budget(settings: dict[str, Any]) -> float | None:
+    """The members' bound on what sharing the work may add to the least riding (0.05: +5 %),
+    from the cooperative's settings; None (the weight alone decides) when they set none."""
+    value = settings.get("fairness_riding_budget")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InvalidInput("fairness_riding_budget", "must be a share between 0 and 1 (0.05: at most +5 % riding)")
+    return float(value)
 
 
 def build_problem(
@@ -252,6 +265,7 @@ def build_problem(
         fairness_weight=coop.fairness_weight if fairness_weight is None else fairness_weight,
         heavy_threshold_kg=coop.heavy_threshold_kg,
         travel_cache=travel_cache,
+        fairness_riding_budget=riding_budget(coop.settings),
     )
     ctx.jobs = {j: v for j, v in views.items() if j not in ctx.skipped or v.state in OPEN_STATES}
     ctx.couriers = {c: records[c] for c in on_shift}

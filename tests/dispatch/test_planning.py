@@ -199,3 +199,28 @@ def test_a_warm_start_drops_what_no_longer_applies(store: Store, coop, helsinki:
     assert (carried, StopKind.PICKUP) not in stops and stops[(carried, StopKind.DROPOFF)] == owner[carried]
     assert stops[(moved, StopKind.DROPOFF)] == other  # the person's choice stands
     assert new in {str(e.payload["job_id"]) for e in again.proposals}
+
+
+def test_the_members_riding_budget_bounds_what_fairness_may_add(store: Store, helsinki: BikeNetwork) -> None:
+    from dispatch.errors import InvalidInput
+
+    base = {"lon": STATION[0], "lat": STATION[1]}
+    coop_id = store.create_cooperative(
+        "Budgeted", fairness_weight=1.0, settings={"base": base, "fairness_riding_budget": 0.05}
+    ).id
+    client = store.add_client(coop_id, "Shop")[0].id
+    for name, kind in (("Aino", "bike"), ("Mikko", "e_cargo_bike"), ("Eero", "bike")):
+        courier = store.add_courier(coop_id, name, Vehicle.of_kind(kind)).id
+        do.start_shift(store, coop_id, courier, at=NOON - timedelta(minutes=30), planned_end=NOON + timedelta(hours=4))
+    for a, b in ((STATION, MARKET), (KAMPPI, ESPLANADI), (MARKET, KAMPPI), (ESPLANADI, STATION)) * 2:
+        do.request_job(store, coop_id, client, job(a, b, 4), at=NOON)
+    result = planning_round(store, coop_id, helsinki, NOON, budget_s=2.0)
+    assert result.problem.fairness_riding_budget == 0.05
+    budget = result.plan.solver["riding_budget"]
+    assert budget["budget"] == 0.05 and budget["cap_s"] is not None, budget
+    assert budget["cap_s"] <= 1.05 * budget["efficient_riding_s"] + 1  # the members' bound holds
+    assert not result.unassigned
+
+    wrong = store.create_cooperative("Wrong", settings={"base": base, "fairness_riding_budget": "lots"}).id
+    with pytest.raises(InvalidInput, match="fairness_riding_budget"):
+        planning_round(store, wrong, helsinki, NOON, budget_s=0.5)
