@@ -77,6 +77,10 @@ class Require:
     async def check(self, request: Request) -> Principal:
         credential = request.headers.get("x-api-key")
         authorization = request.headers.get("authorization")
+        if credential is not None and authorization is not None:
+            # Two credentials are ambiguous (which one acts?); refusing them means a valid one can
+            # never carry a forged or stale other one along unnoticed.
+            raise ApiError(401, "unauthenticated", "send one credential: Authorization or X-API-Key, not both")
         if authorization:
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() != "bearer" or not value.strip():

@@ -269,6 +269,7 @@ REST: list[Rest] = [
     Rest("day 2026-13-45", "courier", "GET", "/v1/ledger?day=2026-13-45", 422, "invalid_input"),
     Rest("NUL in an override courier", "dispatcher", "GET", "/v1/jobs/{mine}/override-cost?courier_id=%00", 422, "invalid_input"),
     Rest("credential not a bearer", None, "GET", DELIVERIES, 401, "unauthenticated", headers={"Authorization": "Basic eDp5"}),
+    Rest("a second, forged credential", "client", "GET", DELIVERIES, 401, "unauthenticated", headers={"X-API-Key": "tdm_forged"}),
     Rest("NUL in a job id", "dispatcher", "GET", "/v1/jobs/job%00", 422, "invalid_input"),
     Rest("NUL in a delivery id", "client", "POST", "/v1/deliveries/%00/cancel", 422, "invalid_input", json=lambda: {}),
     Rest("NUL in a tracking link", None, "GET", "/v1/track/x%00.y", 422, "invalid_input"),
