@@ -148,6 +148,14 @@ CoopOption = Annotated[str, typer.Option("--coop", help="The cooperative's id (f
 NameOption = Annotated[str, typer.Option("--name", help="The name people see.")]
 
 
+def check_text(field: str, value: str, *, identifier: bool = False) -> str:
+    """The API's rule for text (no control, invisible or direction-changing characters), for what
+    the admin commands write; imported when needed, since the API's modules load FastAPI."""
+    from api.errors import check_text as api_check_text
+
+    return api_check_text(field, value, identifier=identifier)
+
+
 def _store(database: str | None) -> Store:
     try:
         return Store.open(database)
@@ -180,6 +188,7 @@ def admin_create_coop(
         raise _fail("--fairness-riding-budget must be between 0 and 1 (0.05: at most +5 % riding)")
     store = _store(database)
     try:
+        check_text("name", name)
         coop = store.create_cooperative(
             name,
             timezone=timezone,
@@ -217,6 +226,8 @@ def admin_add_courier(
     """Add a courier: a name, a vehicle, a contact. Nothing else is kept about them."""
     store = _store(database)
     try:
+        check_text("name", name)
+        check_text("contact", contact)
         v = Vehicle.of_kind(vehicle, payload_kg=payload_kg, volume_l=volume_l, max_length_cm=max_length_cm)  # type: ignore[arg-type]
         courier = store.add_courier(coop, name, v, contact=contact)
     except DomainError as exc:
@@ -249,6 +260,7 @@ def admin_add_client(
     """Add a client and print its API key, once: only a hash of it is kept."""
     store = _store(database)
     try:
+        check_text("name", name)
         client, key = store.add_client(coop, name, solidarity=solidarity)
     except DomainError as exc:
         raise _fail(str(exc)) from None
@@ -262,6 +274,8 @@ def admin_add_client(
 def _add_member(role: Role, coop: str, name: str, login: str, database: str | None, as_json: bool) -> None:
     store = _store(database)
     try:
+        check_text("name", name)
+        check_text("login", login, identifier=True)
         member, secret = store.add_member(coop, role, name, login)
     except DomainError as exc:
         raise _fail(str(exc)) from None
@@ -311,6 +325,7 @@ def admin_courier_login(
 
     store = _store(database)
     try:
+        check_text("login", login, identifier=True)
         secret = set_courier_login(store, coop, courier, login)
     except DomainError as exc:
         raise _fail(str(exc)) from None
@@ -324,7 +339,7 @@ def admin_courier_login(
 def _read_json_list(path: Path, what: str) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # not UTF-8, not JSON, absurdly nested
         raise _fail(f"{path}: cannot read the {what} ({exc})") from None
     if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
         raise _fail(f"{path}: the {what} file must hold a JSON list of objects")
