@@ -26,7 +26,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.websockets import WebSocketDisconnect
 from typer.testing import CliRunner
 from websockets.asyncio.client import connect
@@ -44,7 +44,7 @@ from dispatch.model import Role
 from dispatch.store import Store
 from dispatch.store import webhooks as hooks
 from dispatch.store.engine import reading
-from dispatch.store.schema import CourierRow
+from dispatch.store.schema import ClientRow, CooperativeRow, CourierRow, MemberRow
 from routing.network import NetworkError, cities_dir, default_city_file, import_city
 from tests.api.harness import Server, World, delivery_body, login, make_world
 from tests.dispatch.conftest import postgres_url, schema_url
@@ -657,6 +657,52 @@ def test_a_fleet_that_is_not_a_fleet_is_refused(tmp_path: Path, content: bytes) 
         read_day(day, fleet=fleet)
     assert refused.value.field == "fleet"
     _replay_refused(day, fleet)
+
+
+# --------------------------------------------------------------------------------------------
+# The admin commands: names and logins people will see
+# --------------------------------------------------------------------------------------------
+
+# fmt: off
+ADMIN: list[tuple[str, Callable[[World], list[str]]]] = [
+    ("RTL override in a cooperative's name", lambda w: ["create-coop", "Velo\u202eelliL"]),
+    ("zero-width space in a courier's name", lambda w: ["add-courier", "--coop", w.coop_id, "--name", "Ai\u200bno"]),
+    ("RTL override in a courier's contact", lambda w: ["add-courier", "--coop", w.coop_id, "--name", "Lou", "--contact", "\u202e0401234567"]),
+    ("BOM in a client's name", lambda w: ["add-client", "--coop", w.coop_id, "--name", "\ufeffKukkakauppa"]),
+    ("RTL isolate in a dispatcher's name", lambda w: ["add-dispatcher", "--coop", w.coop_id, "--name", "Sam\u2067x", "--login", "sam"]),
+    ("joiner in a dispatcher's login", lambda w: ["add-dispatcher", "--coop", w.coop_id, "--name", "Sam", "--login", "s\u200dam"]),
+    ("escape sequence in an analyst's login", lambda w: ["add-analyst", "--coop", w.coop_id, "--name", "Ana", "--login", "ana\x1b[2J"]),
+    ("word joiner in a courier's login", lambda w: ["courier-login", "--coop", w.coop_id, "--courier", w.couriers["Aino"][0], "--login", "ai\u2060no"]),
+]
+# fmt: on
+
+
+def _people(url: str) -> tuple[Any, ...]:
+    """How many cooperatives, couriers, clients and members there are, and the couriers' logins."""
+    store = Store.open(url)
+    try:
+        with reading(store.engine) as conn:
+            counts = tuple(conn.execute(select(func.count()).select_from(row)).scalar() for row in (CooperativeRow, CourierRow, ClientRow, MemberRow))
+            return (*counts, tuple(sorted(conn.execute(select(CourierRow.id, CourierRow.login)).all())))
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("what", "args"), ADMIN, ids=[a[0] for a in ADMIN])
+def test_admin_commands_refuse_deceptive_names_and_logins(tmp_path: Path, what: str, args: Callable[[World], list[str]]) -> None:
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world = make_world(url)
+    before = _people(url)
+    output = _refused_cleanly(["admin", *args(world), "--database", url])
+    assert "U+" in output, output  # the message names the character
+    assert _people(url) == before, what
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe[", b"[" * 50_000, b"{"], ids=["not UTF-8", "nested", "truncated"])
+def test_tandem_plan_refuses_a_jobs_file_that_is_not_json(tmp_path: Path, content: bytes) -> None:
+    jobs = tmp_path / "jobs.json"
+    jobs.write_bytes(content)
+    _refused_cleanly(["plan", "--jobs", str(jobs), "--couriers", str(DATA / "demo_couriers.json")])
 
 
 # --------------------------------------------------------------------------------------------
