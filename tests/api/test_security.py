@@ -220,3 +220,22 @@ def test_a_real_server_answers_429_with_retry_after(served_with_limits: tuple[Se
     codes = [httpx.get(f"{server.url}/v1/deliveries", headers=mine) for _ in range(4)]
     assert [r.status_code for r in codes] == [200, 200, 200, 429]
     assert 1 <= int(codes[-1].headers["Retry-After"]) <= 60
+
+
+def test_readyz_says_not_ready_while_the_database_does_not_answer(world: tuple[str, World]) -> None:
+    from sqlalchemy import create_engine
+
+    url, _ = world
+    with _app(url) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/readyz").status_code == 200
+        store = client.app.state.services.store  # type: ignore[attr-defined]
+        working = store.engine
+        store.engine = create_engine("sqlite:////nonexistent-dir/tandem.db")  # the disk went away
+        try:
+            r = client.get("/readyz")
+            assert r.status_code == 503 and r.json()["error"]["code"] == "not_ready"
+            assert client.get("/healthz").status_code == 200  # the process itself still answers
+        finally:
+            store.engine = working
+        assert client.get("/readyz").status_code == 200
