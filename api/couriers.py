@@ -10,7 +10,7 @@ event with a reason, and nothing about the courier is counted from it.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, WebSocket
@@ -32,6 +32,8 @@ router = APIRouter(prefix="/v1/courier", tags=["couriers"], responses=refusals()
 Svc = Annotated[Services, Depends(services)]
 E = EventType
 
+#: The longest shift a courier may announce from the phone.
+MAX_SHIFT = timedelta(hours=24)
 ASSIGNING = frozenset({E.PROPOSAL_ACCEPTED, E.JOB_OVERRIDDEN, E.JOB_REASSIGNED})
 HIDDEN = frozenset({E.PROPOSAL_MADE, E.COURIER_POSITION_SHARED})
 ACTS = (
@@ -145,6 +147,9 @@ def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any
             raise InvalidInput("planned_end", "an ISO 8601 date-time with a time zone") from None
         if planned_end is not None and planned_end.tzinfo is None:
             raise InvalidInput("planned_end", "needs a time zone")
+        if planned_end is not None and planned_end > now + MAX_SHIFT:
+            # an end in year 9999 would stretch every planning horizon and the ledger's shift minutes
+            raise InvalidInput("planned_end", f"a shift ends within {MAX_SHIFT.total_seconds() / 3600:g} hours")
         return commands.start_shift(store, coop, me, at=now, planned_end=planned_end, key=key)
     if kind == "shift_pause":
         return commands.pause_shift(store, coop, me, at=now, key=key)

@@ -351,6 +351,8 @@ COURIER_FRAMES: list[Frame] = [
     Frame("carried_m as text", _act("delivered", "h17", job_id="mine", carried_m="far"), "invalid_input"),
     Frame("shift end not a time", _act("shift_start", "h18", planned_end="tonight"), "invalid_input"),
     Frame("shift ending before it starts", _act("shift_start", "h19", planned_end="2000-01-01T00:00:00+00:00"), "invalid_input"),
+    Frame("shift ending in year 9999", _act("shift_start", "h19b", planned_end="9999-12-31T23:00:00+00:00"), "invalid_input"),
+    Frame("shift end without a zone", _act("shift_start", "h19c", planned_end="2026-11-29T23:00:00"), "invalid_input"),
     Frame("pause while off shift", _act("shift_pause", "h20"), "invalid_input"),
 ]
 
