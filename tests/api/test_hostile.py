@@ -47,7 +47,7 @@ from dispatch.store.engine import reading
 from dispatch.store.schema import ClientRow, CooperativeRow, CourierRow, MemberRow
 from routing.network import NetworkError, cities_dir, default_city_file, import_city
 from tests.api.harness import Server, World, delivery_body, login, make_world
-from tests.dispatch.conftest import postgres_url, schema_url
+from tests.dispatch.conftest import fresh_url
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 runner = CliRunner()
@@ -81,13 +81,7 @@ class Coop:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Both stores: PostgreSQL refuses what SQLite keeps (a NUL byte, a 64-bit overflow)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'tandem.db'}"
-        return
-    base = postgres_url()
-    if base is None:
-        pytest.skip("PostgreSQL cases skipped: set DATABASE_URL=postgresql+psycopg://... to run them")
-    yield from schema_url(base, "tandem_hostile")
+    yield from fresh_url(request.param, tmp_path_factory.mktemp("hostile"), "tandem_hostile")
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,18 @@ def schema_url(base: str, prefix: str) -> Iterator[str]:
     admin.dispose()
 
 
+def fresh_url(kind: str, folder: Path, prefix: str) -> Iterator[str]:
+    """A fresh database of ``kind`` ("sqlite": a file in ``folder``; "postgresql": a schema of
+    its own, dropped afterwards, and a skip when no server is named)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'tandem.db'}"
+        return
+    base = postgres_url()
+    if base is None:
+        pytest.skip("PostgreSQL tests skipped: set DATABASE_URL=postgresql+psycopg://... to run them")
+    yield from schema_url(base, prefix)
+
+
 @pytest.fixture(scope="session")
 def pg_schema_url() -> Iterator[str]:
     base = postgres_url()

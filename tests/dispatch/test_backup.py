@@ -22,7 +22,7 @@ from dispatch.simulation import Policy, run_day
 from dispatch.store import Store
 from dispatch.store.backup import backup, restore
 from routing.network import BikeNetwork, open_city
-from tests.dispatch.conftest import postgres_url, schema_url
+from tests.dispatch.conftest import fresh_url
 from tests.dispatch.test_replay import DAY_JSON
 
 POLICY = Policy(budget_s=0.2)
@@ -35,13 +35,7 @@ def network() -> BikeNetwork:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tandem.db'}"
-        return
-    base = postgres_url()
-    if base is None:
-        pytest.skip("PostgreSQL tests skipped: set DATABASE_URL=postgresql+psycopg://... to run them")
-    yield from schema_url(base, "tandem_backup")
+    yield from fresh_url(request.param, tmp_path, "tandem_backup")
 
 
 def _lose_everything(url: str, tmp_path: Path) -> None:
