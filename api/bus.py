@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
@@ -24,8 +23,6 @@ log = logging.getLogger("tandem.bus")
 CHANNEL = "tandem:events"
 #: A socket that falls this far behind is closed; its client resumes from its last seq.
 QUEUE_LIMIT = 5000
-#: Rendered live messages kept for sockets that share them (one per event and person).
-RENDERED_KEPT = 4096
 
 Wake = Callable[[str], None]
 
@@ -99,68 +96,65 @@ class RedisBus(LocalBus):
             log.exception("redis publish failed")
 
 
+#: Turns an event into the text one group of sockets is sent, or None when they do not see it.
+Render = Callable[[Event], Awaitable[str | None]]
+
+
 @dataclass(eq=False)
 class Subscription:
-    """One socket's view of a cooperative's events, in sequence order."""
+    """One socket's live messages, ``(seq, text)`` in sequence order, only those it is sent."""
 
     coop_id: str
-    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    group: Hashable  #: sockets whose render gives the same text for every event (one person's)
+    render: Render
+    queue: asyncio.Queue[tuple[int, str]] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     overflowed: bool = False
 
-    def offer(self, event: Event) -> None:
+    def offer(self, seq: int, text: str) -> None:
         if self.overflowed:
             return
         try:
-            self.queue.put_nowait(event)
+            self.queue.put_nowait((seq, text))
         except asyncio.QueueFull:
             self.overflowed = True  # the socket closes; its client resumes from the last seq it saw
+
+    def fail(self) -> None:
+        """Close the socket (at its next message); its client resumes from the last seq it saw."""
+        self.overflowed = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait((0, ""))
 
 
 class _CoopFeed:
     def __init__(self, cursor: int) -> None:
         self.cursor = cursor
-        self.subscribers: set[Subscription] = set()
+        self.groups: dict[Hashable, set[Subscription]] = {}
         self.dirty = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
 
 class Hub:
-    """Reads each cooperative's new events once per worker and fans them out to its sockets."""
+    """Reads each cooperative's new events once per worker and fans them out to its sockets.
+
+    Sockets come in groups that would be sent the same text (the sockets of one person, on one
+    kind of socket): each event is rendered and serialised once per group, and only the sockets
+    that are sent something are woken. Rendering and serialising per socket, and waking every
+    socket for every event (a planning round appends a proposal per open job, which a courier's
+    sockets never see), cost far more than the sending.
+    """
 
     def __init__(self, store: Store, bus: LocalBus, *, poll_s: float = 2.0) -> None:
         self.store, self.bus, self.poll_s = store, bus, poll_s
         self._feeds: dict[str, _CoopFeed] = {}
-        self._rendered: OrderedDict[Hashable, asyncio.Future[str | None]] = OrderedDict()
         bus.listen(self.wake)
-
-    async def rendered(self, key: Hashable, render: Callable[[], Awaitable[str | None]]) -> str | None:
-        """A live event's message as sent, made once per ``key`` and shared by every socket that
-        asks with the same key (the sockets of one person, rendering with the same code).
-
-        Rendering and serialising an event for each of a thousand sockets cost more than sending
-        it; sockets that share a key would get the same text anyway. The first asker renders,
-        the others wait for it; only the latest few thousand are kept (a socket that lags
-        further renders for itself, with the same result).
-        """
-        made = self._rendered.get(key)
-        if made is None:
-            made = self._rendered[key] = asyncio.ensure_future(render())
-            while len(self._rendered) > RENDERED_KEPT:
-                self._rendered.popitem(last=False)
-        try:
-            return await asyncio.shield(made)
-        except Exception:
-            if self._rendered.get(key) is made:
-                del self._rendered[key]  # a failed render (e.g. the store was busy) is not kept
-            raise
 
     def wake(self, coop_id: str) -> None:
         feed = self._feeds.get(coop_id)
         if feed is not None:
             feed.dirty.set()
 
-    async def subscribe(self, coop_id: str) -> Subscription:
-        """Start collecting live events; read the backlog *after* this (then drop duplicates by seq)."""
+    async def subscribe(self, coop_id: str, group: Hashable, render: Render) -> Subscription:
+        """Start collecting live messages; read the backlog *after* this (then drop duplicates by seq)."""
         feed = self._feeds.get(coop_id)
         if feed is None:
             cursor = await asyncio.to_thread(_last_seq, self.store, coop_id)
@@ -168,16 +162,19 @@ class Hub:
             if feed is None:
                 feed = self._feeds[coop_id] = _CoopFeed(cursor)
                 feed.task = asyncio.create_task(self._run(coop_id, feed))
-        sub = Subscription(coop_id)
-        feed.subscribers.add(sub)
+        sub = Subscription(coop_id, group, render)
+        feed.groups.setdefault(group, set()).add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         feed = self._feeds.get(sub.coop_id)
         if feed is None:
             return
-        feed.subscribers.discard(sub)
-        if not feed.subscribers and feed.task is not None:
+        members = feed.groups.get(sub.group, set())
+        members.discard(sub)
+        if not members:
+            feed.groups.pop(sub.group, None)
+        if not feed.groups and feed.task is not None:
             feed.task.cancel()
             del self._feeds[sub.coop_id]
 
@@ -193,8 +190,16 @@ class Hub:
                 await asyncio.sleep(1)
                 continue
             for event in events:
-                for sub in list(feed.subscribers):
-                    sub.offer(event)
+                groups = [(key, list(members)) for key, members in feed.groups.items() if members]
+                texts = await asyncio.gather(*(m[0].render(event) for _, m in groups), return_exceptions=True)
+                for (key, members), text in zip(groups, texts, strict=True):
+                    if isinstance(text, BaseException):
+                        log.error("rendering event %s for %s failed: %r", event.seq, key, text)
+                        for sub in members:
+                            sub.fail()
+                    elif text is not None:
+                        for sub in members:
+                            sub.offer(event.seq, text)
             if events:
                 feed.cursor = events[-1].seq
                 if len(events) == 1000:

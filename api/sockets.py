@@ -110,7 +110,8 @@ async def stream(
 ) -> None:
     """Send the backlog after ``last_seq`` then live events; ``render`` returns None to skip one."""
     coop = who.cooperative_id
-    sub = await svc.hub.subscribe(coop)
+    # Sockets rendering with the same code for the same person are sent the same text: one group.
+    sub = await svc.hub.subscribe(coop, (render.__code__, who), functools.partial(_text, render))
     try:
         # A seq beyond the log (a phone that saw a database since restored from a backup)
         # resumes from the log's end rather than waiting for numbers that will be reused.
@@ -125,16 +126,14 @@ async def stream(
             if len(page) < BACKLOG_PAGE:
                 break
         while True:
-            event = await sub.queue.get()
+            seq, text = await sub.queue.get()
             if sub.overflowed:
                 await ws.close(TRY_AGAIN_LATER, f"too far behind: resume from seq {sent}")
                 return
-            if event.seq <= sent:
+            if seq <= sent:
                 continue
-            text = await svc.hub.rendered((render.__code__, who, event.seq), functools.partial(_text, render, event))
-            if text is not None:
-                await ws.send_text(text)
-            sent = event.seq
+            await ws.send_text(text)
+            sent = seq
     finally:
         svc.hub.unsubscribe(sub)
 
