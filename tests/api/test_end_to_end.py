@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -101,7 +102,13 @@ async def full_flow(client_url: str, courier_ws: str, console_ws: str, world: Wo
         assert verify(secret, headers["Tandem-Signature"], body)
         assert not verify("whsec_wrong", headers["Tandem-Signature"], body)
         assert json.loads(body)["data"]["delivery_id"] == job_id
-    log = (await api.get("/v1/webhooks/deliveries", headers=key)).json()["deliveries"]
+    # the receiver can answer before the sender has recorded the attempt: wait for the record
+    log: list[dict[str, Any]] = []
+    for _ in range(100):
+        log = (await api.get("/v1/webhooks/deliveries", headers=key)).json()["deliveries"]
+        if len(log) == 4 and {d["status"] for d in log} == {"delivered"}:
+            break
+        await asyncio.sleep(0.1)
     assert {d["status"] for d in log} == {"delivered"} and all(d["attempts"][-1]["status_code"] == 204 for d in log)
 
     for sock in [console, *couriers.values()]:
