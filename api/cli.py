@@ -641,6 +641,12 @@ def _frozen(app: Any) -> Any:
     return app
 
 
+# The options a replay and a sweep share.
+OverrideRateOption = Annotated[float, typer.Option(help="With accept-proposals: share given to another courier.")]
+ExtraCouriersOption = Annotated[str, typer.Option(help="What if: more vehicles, e.g. cargo_bike,bike.")]
+BudgetOption = Annotated[float, typer.Option(help="Planning budget per round, seconds.")]
+SeedOption = Annotated[int, typer.Option(help="Seed of the simulated people.")]
+FleetOption = Annotated[Path | None, typer.Option(help="The couriers of CSV days (JSON).")]
 PolicyOption = Annotated[
     str, typer.Option("--policy", help="accept-proposals, as-happened (re-applies recorded decisions)")
 ]
@@ -705,11 +711,11 @@ def replay(
     day: Annotated[Path, typer.Argument(help="A day as .json (with its couriers) or .csv (with --fleet).")],
     policy: PolicyOption = "accept-proposals",
     fairness: Annotated[str | None, typer.Option(help="Fairness weight(s), e.g. 0,0.5,1 to compare.")] = None,
-    override_rate: Annotated[float, typer.Option(help="With accept-proposals: share given to another courier.")] = 0.0,
-    extra_couriers: Annotated[str, typer.Option(help="What if: more vehicles, e.g. cargo_bike,bike.")] = "",
-    budget: Annotated[float, typer.Option(help="Planning budget per round, seconds.")] = 0.3,
-    seed: Annotated[int, typer.Option(help="Seed of the simulated people.")] = 1,
-    fleet: Annotated[Path | None, typer.Option(help="The couriers of a CSV day (JSON).")] = None,
+    override_rate: OverrideRateOption = 0.0,
+    extra_couriers: ExtraCouriersOption = "",
+    budget: BudgetOption = 0.3,
+    seed: SeedOption = 1,
+    fleet: FleetOption = None,
     city: CityOption = None,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     metrics: Annotated[Path | None, typer.Option(help="Write the figures as .csv or .parquet.")] = None,
@@ -734,11 +740,11 @@ def sweep(
     days: Annotated[Path, typer.Argument(help="A folder of day files (.json, or .csv with --fleet).")],
     policy: PolicyOption = "accept-proposals",
     fairness: Annotated[str | None, typer.Option(help="Fairness weights to sweep, e.g. 0,0.5,1.")] = None,
-    override_rate: Annotated[float, typer.Option(help="With accept-proposals: share given to another courier.")] = 0.0,
-    extra_couriers: Annotated[str, typer.Option(help="What if: more vehicles, e.g. cargo_bike.")] = "",
-    budget: Annotated[float, typer.Option(help="Planning budget per round, seconds.")] = 0.3,
-    seed: Annotated[int, typer.Option(help="Seed of the simulated people.")] = 1,
-    fleet: Annotated[Path | None, typer.Option(help="The couriers of CSV days (JSON).")] = None,
+    override_rate: OverrideRateOption = 0.0,
+    extra_couriers: ExtraCouriersOption = "",
+    budget: BudgetOption = 0.3,
+    seed: SeedOption = 1,
+    fleet: FleetOption = None,
     city: CityOption = None,
     scheduler: Annotated[
         str | None, typer.Option(help="A Dask scheduler address; default: a local cluster on this machine.")
