@@ -23,13 +23,13 @@ from dispatch.model import Courier as CourierRecord
 from dispatch.model import JobRequest, Vehicle
 from dispatch.projections import JobView
 from dispatch.store import Store
-from routing.evaluate import RouteStop, StopKind
+from routing.evaluate import RouteStop
 from routing.matrix import routable_graph, snap
 from routing.network import BikeNetwork
 from routing.plan import Plan
 from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes, travel_times
 from routing.profiles import PROFILES, handling_time_s
-from routing.solver import SolverSettings, solve
+from routing.solver import SolverSettings, solve, still_valid
 from routing.travel_cache import TravelCache
 
 #: A shift with no planned end is planned as lasting this long from now.
@@ -280,25 +280,11 @@ def _mark_unreachable(ctx: PlanningContext, shipments: list[Shipment], place: in
 
 
 def warm_start(problem: Problem, previous: Plan) -> dict[str, list[RouteStop]]:
-    """The last plan's routes as a start for this round, without what no longer applies: jobs
-    done or withdrawn since, pickups of parcels now on board, couriers gone off shift. A stop
-    the solver does not know would otherwise be read as a job of this round."""
-    known = {s.id for s in problem.shipments}
-    couriers = {c.id: c for c in problem.couriers}
-    locked = {lock.shipment: lock.courier for lock in problem.locks}
-
-    def still(cid: str, stop: RouteStop) -> bool:
-        return (
-            stop.shipment in known
-            and locked.get(stop.shipment, cid) == cid  # a person gave it to another courier since
-            and not (stop.kind is StopKind.PICKUP and stop.shipment in couriers[cid].on_board)
-        )
-
-    return {
-        cid: [RouteStop(t.shipment, t.kind) for t in route.stops if still(cid, RouteStop(t.shipment, t.kind))]
-        for cid, route in previous.routes.items()
-        if cid in couriers
-    }
+    """The last plan's routes as a start for this round, without what no longer applies (see
+    :func:`routing.solver.still_valid`): a stop the solver does not know would otherwise be read
+    as a job of this round."""
+    routes = {cid: [RouteStop(t.shipment, t.kind) for t in route.stops] for cid, route in previous.routes.items()}
+    return still_valid(problem, routes)
 
 
 @dataclass

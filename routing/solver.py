@@ -597,6 +597,32 @@ def _route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> 
 INSERTIONS_CHECKED = 5000
 
 
+def _owners(problem: Problem) -> dict[str, str]:
+    """Jobs only one courier may have: locked by a person, or already on board."""
+    owner = {lock.shipment: lock.courier for lock in problem.locks}
+    return owner | {x: c.id for c in problem.couriers for x in c.on_board}
+
+
+def still_valid(
+    problem: Problem, routes: dict[str, list[RouteStop]], excluded: set[str] | frozenset[str] = frozenset()
+) -> dict[str, list[RouteStop]]:
+    """An earlier plan's routes without what no longer applies, one list per courier on shift:
+    jobs done or withdrawn since are gone, a parcel picked up since has only its drop-off left,
+    and a job a person has given to someone else leaves this courier's route."""
+    owner = _owners(problem)
+    known = {s.id for s in problem.shipments} - excluded
+    return {
+        c.id: [
+            stop
+            for stop in routes.get(c.id, [])
+            if stop.shipment in known
+            and owner.get(stop.shipment, c.id) == c.id
+            and not (stop.kind is StopKind.PICKUP and stop.shipment in c.on_board)
+        ]
+        for c in problem.couriers
+    }
+
+
 def insert_missing(
     problem: Problem, routes: dict[str, list[RouteStop]], excluded: set[str]
 ) -> dict[str, list[RouteStop]]:
@@ -606,20 +632,8 @@ def insert_missing(
     the couriers who may take it, among those the model accepts (:func:`_route_holds`). A job
     that fits nowhere stays out, and the solver reports it unplanned.
     """
-    owner = {lock.shipment: lock.courier for lock in problem.locks}
-    owner |= {x: c.id for c in problem.couriers for x in c.on_board}
-    known = {s.id for s in problem.shipments} - excluded
-    out: dict[str, list[RouteStop]] = {}
-    for c in problem.couriers:
-        # A warm start is an earlier plan: jobs done since are gone, a parcel picked up since
-        # has only its drop-off left, and a job a person has given to someone else moves.
-        out[c.id] = [
-            stop
-            for stop in routes.get(c.id, [])
-            if stop.shipment in known
-            and owner.get(stop.shipment, c.id) == c.id
-            and not (stop.kind is StopKind.PICKUP and stop.shipment in c.on_board)
-        ]
+    owner = _owners(problem)
+    out = still_valid(problem, routes, excluded)
     present = {stop.shipment for stops in out.values() for stop in stops}
     for s in problem.shipments:
         if s.id in present or s.id in excluded:
