@@ -21,9 +21,10 @@ and shares worse: it only sees the most-loaded courier (benchmarks/README.md).
 
 The riding budget (``Problem.fairness_riding_budget``): fairness costs riding, and the weight
 alone does not say how much (+21 to +30 % on bench_city's days at weight 1). With a budget, the
-constructor plans for riding alone, and OR-Tools then shares the work with the fairness terms
-under a hard cap on the plan's total riding: the efficient plan's riding plus the budget. The
-cap holds in the model's (conservative) riding times; the efficient plan is the warm start, so
+constructor plans for riding alone; :mod:`routing.sharing` then hands jobs from the busiest
+couriers to others while the plan's total riding stays under a cap (the efficient plan's riding
+plus the budget), and OR-Tools polishes that plan with the fairness terms under the same cap.
+The cap holds in the model's (conservative) riding times; the efficient plan fits under it, so
 the cap is always feasible and never costs a job. A small budget does not buy much fairness
 (benchmarks/README.md: on bench_city's days no method tried reached a Gini of 0.10 within
 +5 % riding), but the bound is kept, and the cooperative chooses the trade-off. A re-plan
@@ -34,8 +35,6 @@ is raised to it for the round (``Plan.solver["riding_budget"]["over_cap_s"]``).
 
 from __future__ import annotations
 
-import itertools
-import math
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -49,12 +48,11 @@ from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_rout
 from routing.explain import explain
 from routing.fairness import gini, max_min_ratio, work_targets
 from routing.insertion import _deltas
+from routing.model_limits import PLANNING_LOAD_SHARE, UNSERVED_PENALTY, owners, plan_riding_s, route_holds
 from routing.plan import Explanation, Plan
 from routing.problem import Courier, Problem, capable, unservable_reason
+from routing.sharing import share_work
 
-#: The model times legs at this share of a courier's payload (the evaluator uses the real load).
-#: 1.0 is conservative: the exact times can only be earlier, so hard windows hold.
-PLANNING_LOAD_SHARE = 1.0
 #: One heavy kilogram above an even share weighs like this many seconds of work above a fair share.
 HEAVY_KG_SECONDS = 30
 #: Objective units per second (OR-Tools works in integers).
@@ -69,7 +67,6 @@ NO_PLAN = {
 #: The balanced start caps a courier's work at this multiple of their fair share plus a margin.
 CAP_FACTOR = 1.2
 CAP_MARGIN_S = 20 * 60
-UNSERVED_PENALTY = 10**12
 #: Above this many stops the insertion heuristic only looks at near neighbours.
 AUTO_NEIGHBOURS_FROM = 200
 LOCKED_UNSERVED_PENALTY = 10**14
@@ -110,6 +107,12 @@ class SolverSettings:
     #: VROOM start, 0.8 / 0.9 on 41 / 42 with it, mean gaps 0.71 % / 0.91 %: PyVRP's time is
     #: worth more than OR-Tools', but OR-Tools needs about 0.1-0.2 s to take over.
     constructor_share: float = 0.8
+    #: With a riding budget, the share of the time budget for sharing the work
+    #: (routing/sharing.py) after the constructor, taken from OR-Tools' part: under the cap
+    #: OR-Tools moves little work (benchmarks/README.md), and the constructor's time buys the
+    #: efficient plan the budget is measured against (2.75 s of PyVRP instead of 4 s rode 7 %
+    #: more on bench_city's 200 jobs / 30 couriers).
+    sharing_share: float = 0.15
     seed: int = 1  #: PyVRP's random seed (OR-Tools' routing search has none)
 
 
@@ -490,6 +493,16 @@ def solve(
     budget = _riding_budget(problem, set(unassigned), efficient) if budgeted else None
     if budget is not None and budget["cap_s"] is not None and previous:
         initial = _keep_previous(problem, set(unassigned), previous, budget) or efficient
+    if budget is not None and budget["cap_s"] is not None and initial is efficient and efficient is not None:
+        # A fresh plan (a re-plan keeps the previous plan, already shared, to keep churn low):
+        # share the work within the cap before OR-Tools polishes it under the same cap.
+        sharing = share_work(
+            problem,
+            efficient,
+            budget["cap_s"],
+            started + (settings.constructor_share + settings.sharing_share) * settings.time_budget_s,
+        )
+        initial, budget["sharing"] = sharing.routes, sharing.stats()
     model = solution = None
     if budget is not None and budget.get("cap_s") is not None:
         model = _Model(
@@ -554,53 +567,10 @@ def solve(
     )
 
 
-def _route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> bool:
-    """The route keeps every hard limit as the OR-Tools model times it, so the model accepts it.
-
-    Legs at the planning load rounded to whole seconds, service at the stop, waiting for a
-    window to open, the shift's end; weight and volume within the vehicle's room, raised, as in
-    the model, for what is on board or a person locked onto it.
-    """
-    seconds = problem.travel[courier.profile].seconds(PLANNING_LOAD_SHARE * courier.payload_kg)
-    owned = {lock.shipment for lock in problem.locks if lock.courier == courier.id}
-    load = sum(problem.shipment(x).weight_kg for x in courier.on_board)
-    volume = sum(problem.shipment(x).volume_l for x in courier.on_board)
-    max_kg = max([courier.payload_kg, load] + [problem.shipment(x).weight_kg for x in owned])
-    max_l = max(courier.volume_l, volume)
-    at = max(courier.shift_start, problem.now)
-    place = courier.start
-    for stop in stops:
-        s = problem.shipment(stop.shipment)
-        pickup = stop.kind is StopKind.PICKUP
-        target, window = (s.pickup, s.pickup_window) if pickup else (s.dropoff, s.dropoff_window)
-        leg = float(seconds[place, target])
-        if not math.isfinite(leg):
-            return False
-        at = max(at + round(leg), window[0])
-        if at > max(window) and not problem.soft_windows:
-            return False
-        at += s.pickup_service_s if pickup else s.dropoff_service_s
-        sign = 1 if pickup else -1
-        load, volume = load + sign * s.weight_kg, volume + sign * s.volume_l
-        if load > max_kg + 1e-9 or volume > max_l + 1e-9:
-            return False
-        place = target
-    if courier.end is not None:
-        leg = float(seconds[place, courier.end])
-        at += round(leg) if math.isfinite(leg) else UNSERVED_PENALTY
-    return at <= max(courier.shift_end, problem.now)
-
-
 #: Candidate insertions (courier and positions, cheapest on the matrix first) checked per job.
 #: Most fail at their first late stop, so a check is cheap; on bench_city's 500 jobs a job that
 #: fits nowhere near its cheapest positions needed about 3,000 (0.05 s).
 INSERTIONS_CHECKED = 5000
-
-
-def _owners(problem: Problem) -> dict[str, str]:
-    """Jobs only one courier may have: locked by a person, or already on board."""
-    owner = {lock.shipment: lock.courier for lock in problem.locks}
-    return owner | {x: c.id for c in problem.couriers for x in c.on_board}
 
 
 def still_valid(
@@ -609,7 +579,7 @@ def still_valid(
     """An earlier plan's routes without what no longer applies, one list per courier on shift:
     jobs done or withdrawn since are gone, a parcel picked up since has only its drop-off left,
     and a job a person has given to someone else leaves this courier's route."""
-    owner = _owners(problem)
+    owner = owners(problem)
     known = {s.id for s in problem.shipments} - excluded
     return {
         c.id: [
@@ -629,10 +599,10 @@ def insert_missing(
     """``routes`` with every job missing from them inserted where it adds the least riding.
 
     Nothing else moves: each job goes in at the cheapest positions (on the travel matrix) of
-    the couriers who may take it, among those the model accepts (:func:`_route_holds`). A job
+    the couriers who may take it, among those the model accepts (:func:`route_holds`). A job
     that fits nowhere stays out, and the solver reports it unplanned.
     """
-    owner = _owners(problem)
+    owner = owners(problem)
     out = still_valid(problem, routes, excluded)
     present = {stop.shipment for stops in out.values() for stop in stops}
     for s in problem.shipments:
@@ -655,31 +625,10 @@ def insert_missing(
             trial.insert(j, RouteStop(s.id, StopKind.DROPOFF))
             if i >= 0:
                 trial.insert(i, RouteStop(s.id, StopKind.PICKUP))
-            if _route_holds(problem, c, trial):
+            if route_holds(problem, c, trial):
                 out[c.id] = trial
                 break
     return out
-
-
-def _model_riding_s(problem: Problem, routes: dict[str, list[RouteStop]]) -> int | None:
-    """Riding seconds of ``routes`` as the model counts them (each leg at the planning load, rounded).
-
-    None if a leg joins places that do not reach each other (no cap can be measured then).
-    """
-    total = 0
-    for c in problem.couriers:
-        seconds = problem.travel[c.profile].seconds(PLANNING_LOAD_SHARE * c.payload_kg)
-        places = [c.start]
-        for stop in routes.get(c.id, []):
-            s = problem.shipment(stop.shipment)
-            places.append(s.pickup if stop.kind is StopKind.PICKUP else s.dropoff)
-        if c.end is not None:
-            places.append(c.end)
-        legs = [float(seconds[a, b]) for a, b in itertools.pairwise(places)]
-        if not all(math.isfinite(x) for x in legs):
-            return None
-        total += sum(round(x) for x in legs)
-    return total
 
 
 def _riding_budget(
@@ -701,7 +650,7 @@ def _riding_budget(
     if missing:
         out["why"] = f"the efficient plan left {len(missing)} job(s) out"
         return out
-    riding = _model_riding_s(problem, efficient)
+    riding = plan_riding_s(problem, efficient)
     if riding is None:
         out["why"] = "the efficient plan rides between places that do not reach each other"
         return out
@@ -723,7 +672,7 @@ def _keep_previous(
     """
     routes = insert_missing(problem, previous, excluded)
     served = {stop.shipment for stops in routes.values() for stop in stops}
-    riding = _model_riding_s(problem, routes)
+    riding = plan_riding_s(problem, routes)
     if riding is None or any(s.id not in served and s.id not in excluded for s in problem.shipments):
         budget["start"] = "efficient plan"
         return None

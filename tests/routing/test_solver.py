@@ -248,8 +248,8 @@ def test_insertion_into_an_empty_day() -> None:
     assert insert_shipment(heavy, {"c": []}, "s").reason == "no vehicle on shift can carry 240 kg"
 
 
-def _two_courier_day(points: np.ndarray, n_jobs: int, *, service_s: int, slowdown: float) -> Problem:
-    """Job i goes from point 2i to 2i+1; two bikes start at the points after the jobs' ones."""
+def _two_courier_day(points: np.ndarray, n_jobs: int, *, service_s: int, slowdown: float, couriers: int = 2) -> Problem:
+    """Job i goes from point 2i to 2i+1; two bikes (or ``couriers``) start at the points after the jobs' ones."""
     travel = {"bike": euclidean(points, 15.0, slowdown)}
     shipments = tuple(
         Shipment(
@@ -264,7 +264,7 @@ def _two_courier_day(points: np.ndarray, n_jobs: int, *, service_s: int, slowdow
         )
         for i in range(n_jobs)
     )
-    couriers = tuple(
+    bikes = tuple(
         Courier(
             id=f"c{j}",
             profile="bike",
@@ -275,9 +275,9 @@ def _two_courier_day(points: np.ndarray, n_jobs: int, *, service_s: int, slowdow
             shift_start=0,
             shift_end=6 * 3600,
         )
-        for j in range(2)
+        for j in range(couriers)
     )
-    return Problem(couriers=couriers, shipments=shipments, travel=travel)
+    return Problem(couriers=bikes, shipments=shipments, travel=travel)
 
 
 def _three_jobs_two_couriers() -> Problem:
@@ -339,7 +339,7 @@ def test_a_construction_only_search_from_a_warm_start_explains_a_job_that_does_n
 @given(problems(), st.sampled_from([0.0, 0.05, 0.3]))
 def test_a_riding_budget_bounds_the_riding_and_costs_no_job(problem: Problem, budget: float) -> None:
     from routing.evaluate import RouteStop
-    from routing.solver import _model_riding_s
+    from routing.model_limits import plan_riding_s
 
     problem = replace(problem, fairness_weight=1.0, fairness_riding_budget=budget)
     plan = solve(problem, SolverSettings(time_budget_s=0.2))
@@ -348,7 +348,7 @@ def test_a_riding_budget_bounds_the_riding_and_costs_no_job(problem: Problem, bu
     if info is None or info["cap_s"] is None:
         return  # the constructor could not take the problem, or its plan left a job out
     routes = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in plan.routes.items()}
-    assert _model_riding_s(problem, routes) <= info["cap_s"] <= info["efficient_riding_s"] * (1 + budget)
+    assert plan_riding_s(problem, routes) <= info["cap_s"] <= info["efficient_riding_s"] * (1 + budget)
     served = set(plan.assignment())
     assert served | set(plan.unassigned) == {s.id for s in problem.shipments}
 
@@ -391,9 +391,9 @@ def test_a_re_plan_under_a_riding_budget_keeps_the_previous_plan(budget: float) 
     info = plan.solver["riding_budget"]
     assert not plan.unassigned and info["why"] == "ok" and info["start"] == "previous plan"
     routes = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in plan.routes.items()}
-    from routing.solver import _model_riding_s
+    from routing.model_limits import plan_riding_s
 
-    riding = _model_riding_s(problem, routes)
+    riding = plan_riding_s(problem, routes)
     assert riding is not None and riding <= info["cap_s"]
     raised = info["cap_s"] - info.get("over_cap_s", 0)
     assert raised == int(info["efficient_riding_s"] * (1 + budget))
