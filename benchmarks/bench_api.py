@@ -4,7 +4,10 @@ A real ``tandem serve`` process (one worker) on this machine, driven by httpx an
 clients from this process (so the two share the machine's cores: an honest lower bound).
 
 1. **Creations**: ``--requests`` POST /v1/deliveries from ``--concurrency`` concurrent clients,
-   on SQLite and, when ``DATABASE_URL`` names PostgreSQL, on PostgreSQL: rate, p50, p99.
+   on SQLite and, when ``DATABASE_URL`` names PostgreSQL, on PostgreSQL: rate, p50, p99, and the
+   server's CPU time per creation (``cpu_ms``: the worker's user + system time over the run, from
+   /proc; unlike the rate it hardly moves when other work shares the machine, so it is the figure
+   to compare changes by on a busy machine).
 2. **Broadcast**: ``--sockets`` courier sockets (200 and 1000) all held by one courier's
    sessions, so that every socket must receive every event of that courier (the worst case of
    fan-out); a control socket pauses and resumes the shift; latency from the act being sent to
@@ -14,6 +17,7 @@ clients from this process (so the two share the machine's cores: an honest lower
 
     python -m benchmarks.bench_api                # SQLite, then PostgreSQL if DATABASE_URL is set
     python -m benchmarks.bench_api --quick        # fewer requests and sockets, for a smoke run
+    python -m benchmarks.bench_api --only-creations --no-save   # step 1 on SQLite alone, no file
 """
 
 from __future__ import annotations
@@ -43,6 +47,20 @@ from dispatch.store.schema import SessionRow
 from tests.api.harness import Server, delivery_body, login, make_world
 
 RESULTS = Path(__file__).parent / "results" / "api.json"
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (None without a pid or /proc)."""
+    if pid is None:
+        return None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Fields after the command name (which may hold spaces, hence the split at its ")"):
+    # utime and stime are the 14th and 15th fields of the line, in clock ticks.
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -92,9 +110,11 @@ class RawHttp:
         await self.writer.wait_closed()
 
 
-async def creations(base: str, key: str, n: int, concurrency: int, client: str = "raw") -> dict[str, Any]:
+async def creations(
+    base: str, key: str, n: int, concurrency: int, client: str = "raw", pid: int | None = None
+) -> dict[str, Any]:
     """``client``: "raw" (:class:`RawHttp`) or "httpx" (the numbers before the load generator
-    was made cheap; the server is the same)."""
+    was made cheap; the server is the same). ``pid``: the server process whose CPU time to read."""
     latencies: list[float] = []
     bodies = iter(range(n))
     run = uuid.uuid4().hex[:8]
@@ -119,9 +139,12 @@ async def creations(base: str, key: str, n: int, concurrency: int, client: str =
                 if raw is not None:
                     await raw.close()
 
+        cpu_before = cpu_seconds(pid)
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
+        cpu_after = cpu_seconds(pid)
+    cpu = None if cpu_before is None or cpu_after is None else round(1000 * (cpu_after - cpu_before) / n, 2)
     return {
         "requests": n,
         "concurrency": concurrency,
@@ -129,6 +152,7 @@ async def creations(base: str, key: str, n: int, concurrency: int, client: str =
         "per_s": round(n / elapsed, 1),
         "p50_ms": round(1000 * pct(latencies, 50), 1),
         "p99_ms": round(1000 * pct(latencies, 99), 1),
+        "cpu_ms": cpu,
     }
 
 
@@ -235,7 +259,7 @@ async def during_planning(
 
         planner = asyncio.create_task(keep_planning())
         await asyncio.sleep(1.0)
-        result = await creations(server.url, world.client_key, n, concurrency, load)
+        result = await creations(server.url, world.client_key, n, concurrency, load, server.pid)
         stop.set()
         await planner
     return {**result, "open_jobs_at_start": open_jobs, "planning_rounds_completed": rounds}
@@ -257,10 +281,10 @@ def run_backend(label: str, url: str, args: argparse.Namespace) -> dict[str, Any
     try:
         asyncio.run(creations(server.url, world.client_key, 50, args.concurrency, args.client))  # warm up
         out["creations"] = asyncio.run(
-            creations(server.url, world.client_key, args.requests, args.concurrency, args.client)
+            creations(server.url, world.client_key, args.requests, args.concurrency, args.client, server.pid)
         )
         print(f"{label}: creations {out['creations']}")
-        if label == "sqlite":
+        if label == "sqlite" and not args.only_creations:
             store = Store.open(url)
             now = datetime.now(UTC)
             for cid, _, _ in world.couriers.values():
@@ -302,6 +326,8 @@ def main() -> None:
     parser.add_argument(
         "--client", choices=("raw", "httpx"), default="raw", help="load generator (httpx costs ~2 ms CPU a request)"
     )
+    parser.add_argument("--only-creations", action="store_true", help="SQLite creations only (no planning, sockets)")
+    parser.add_argument("--no-save", action="store_true", help=f"print only; leave {RESULTS.name} as it is")
     args = parser.parse_args()
     if args.quick:
         args.requests, args.rounds, args.sockets = 300, 5, "50"
@@ -310,13 +336,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         runs.append(run_backend("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args))
     pg = os.environ.get("DATABASE_URL", "")
-    if pg.startswith("postgresql"):
+    if pg.startswith("postgresql") and not args.only_creations:
         runs.append(run_backend("postgresql", pg, args))
     print()
-    print(f"{'backend':<11} {'creations/s':>12} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'backend':<11} {'creations/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>8}")
     for r in runs:
         c = r["creations"]
-        print(f"{r['backend']:<11} {c['per_s']:>12} {c['p50_ms']:>8} {c['p99_ms']:>8}")
+        print(f"{r['backend']:<11} {c['per_s']:>12} {c['p50_ms']:>8} {c['p99_ms']:>8} {c['cpu_ms']!s:>8}")
     s = runs[0]
     if "during_planning" in s:
         d = s["during_planning"]
@@ -328,6 +354,8 @@ def main() -> None:
         print(
             f"broadcast to {b['sockets']} sockets: p50 {b['p50_ms']} ms, p99 {b['p99_ms']} ms over {b['events']} events"
         )
+    if args.no_save:
+        return
     results_io.write(
         RESULTS,
         {

@@ -75,6 +75,11 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError(f"server not ready after {timeout_s} s: {self.log.read_text()[-3000:]}")
 
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id while it runs (with one worker, the process that answers)."""
+        return self.process.pid if self.process is not None and self.process.poll() is None else None
+
     def kill(self) -> None:
         """SIGKILL the whole process group (the API worker and its planner process)."""
         if self.process is not None and self.process.poll() is None:
