@@ -20,8 +20,9 @@ from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
-from dispatch.store import Store
-from dispatch.store.access import Principal, principal_for_api_key, principal_for_token
+from api.services import Services
+from dispatch.store.access import Principal, principal_for_api_key, principal_for_token, revocations
+from dispatch.store.repository import hash_api_key
 
 #: The scopes of an operation's security requirement are the roles it admits (any one suffices).
 ROLES_NOTE = "The scopes of each operation's requirement are the roles it admits; any one of them suffices."
@@ -45,16 +46,30 @@ login_token = HTTPBearer(
 )
 
 
-def store_of(request: Request) -> Store:
-    return request.app.state.services.store  # type: ignore[no-any-return]
+def services_of(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
 
 
-async def identify(store: Store, credential: str) -> Principal | None:
-    """The principal behind an API key or a session token (None: unknown, revoked, expired)."""
+async def identify(svc: Services, credential: str) -> Principal | None:
+    """The principal behind an API key or a session token (None: unknown, revoked, expired).
+
+    API keys found lately are answered from ``svc.keys`` without a database read (see
+    :class:`dispatch.store.access.KnownKeys` for how long a revocation may take elsewhere);
+    session tokens are looked up every time, so that logging out takes effect in every worker
+    at once.
+    """
     if credential.startswith("tdm_"):
-        return await asyncio.to_thread(principal_for_api_key, store, credential)
+        digest = hash_api_key(credential)
+        known = svc.keys.get(digest)
+        if known is not None:
+            return known
+        seen = revocations()
+        who = await asyncio.to_thread(principal_for_api_key, svc.store, credential)
+        if who is not None:
+            svc.keys.put(digest, who, seen)
+        return who
     if credential.startswith("tds_"):
-        return await asyncio.to_thread(principal_for_token, store, credential)
+        return await asyncio.to_thread(principal_for_token, svc.store, credential)
     return None
 
 
@@ -88,7 +103,7 @@ class Require:
             credential = value.strip()
         if not credential:
             raise ApiError(401, "unauthenticated", "this needs an API key or a login token")
-        who = await identify(store_of(request), credential)
+        who = await identify(services_of(request), credential)
         if who is None:
             raise ApiError(401, "unauthenticated", "unknown, revoked or expired credential")
         if who.role not in self.roles:

@@ -19,6 +19,7 @@ from api.planner import Planner
 from api.settings import Settings
 from dispatch.events import Event, EventType
 from dispatch.store import Store
+from dispatch.store.access import KnownKeys
 from dispatch.store.engine import reading
 from dispatch.store.schema import InstanceSecretRow
 from routing.matrix import routable_graph, snap, street_distance_m
@@ -83,6 +84,7 @@ class Services:
     planner: Planner
     tracking_key: bytes
     cache: dict[str, Any] = field(default_factory=dict)  #: per-worker answers that never change
+    keys: KnownKeys = field(default_factory=KnownKeys)  #: clients' API keys looked up lately (api/auth.py)
     streets: StreetDistances = field(init=False)
 
     def __post_init__(self) -> None:

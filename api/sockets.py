@@ -87,9 +87,7 @@ async def hello(ws: WebSocket, svc: Services, roles: frozenset[str]) -> tuple[Pr
         return None
     token = (message or {}).get("token")
     last_seq = (message or {}).get("last_seq", 0)
-    who = (
-        await identify(svc.store, token) if message and message["type"] == "hello" and isinstance(token, str) else None
-    )
+    who = await identify(svc, token) if message and message["type"] == "hello" and isinstance(token, str) else None
     if who is None or who.role not in roles:
         await send(ws, {"type": "error", "code": "unauthenticated", "message": "unknown, expired or wrong-role token"})
         await ws.close(POLICY_VIOLATION, "unauthenticated")

@@ -8,6 +8,9 @@ every API worker sees a revocation at once and a restart logs nobody out.
 from __future__ import annotations
 
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +23,33 @@ from dispatch.store.schema import ClientRow, CourierRow, MemberRow, SessionRow
 
 #: A dispatcher's or courier's day, with margin; a token then has to be renewed by logging in.
 DEFAULT_TOKEN_TTL = timedelta(hours=12)
+
+
+class _Count:
+    """A count that threads move one at a time: two adding at once must move it twice, or a
+    cache entry noted between them would outlive the second revocation."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add_one(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+_revoked = _Count()
+
+
+def revocations() -> int:
+    """A count of the revocations and key rotations committed by this process so far.
+
+    A cache of credentials (:class:`KnownKeys`) notes it with each entry and drops entries made
+    before the count moved, so that a revocation takes effect at once in the process that
+    made it. The count moves after the commit: a lookup that read the old row noted the old
+    count.
+    """
+    return _revoked.value
 
 
 class LoginFailed(DomainError):
@@ -130,6 +160,50 @@ def principal_for_api_key(store: Store, key: str) -> Principal | None:
     return Principal("client", client.cooperative_id, client.id, client.name)
 
 
+#: How long a worker trusts an API key it has looked up without looking again: a revocation or
+#: rotation made in the same process takes effect at once, one made by another process (another
+#: worker, an administrator's script) within this many seconds.
+KEY_TRUST_S = 2.0
+
+
+class KnownKeys:
+    """The clients behind API keys looked up lately, so that a client's requests skip the lookup.
+
+    Clients send many requests with one key (a shop's integration), and looking the key up cost
+    a database read and a thread hop per request, more than a tenth of a delivery's creation.
+    Only keys found valid are kept (an unknown key is looked up every time, so a guesser cannot
+    fill the memory), at most ``size`` of them, each for ``trust_s`` seconds and only while
+    :func:`revocations` has not moved. Entries are keyed by the key's hash, never the key.
+    Meant for one event loop: it takes no lock.
+    """
+
+    def __init__(
+        self, *, trust_s: float = KEY_TRUST_S, size: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.trust_s, self.size, self.clock = trust_s, size, clock
+        self._entries: dict[str, tuple[Principal, int, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, digest: str) -> Principal | None:
+        """The principal behind a key's hash while it may be trusted, else None (look it up)."""
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        who, seen_revocations, until = entry
+        if seen_revocations != revocations() or self.clock() >= until:
+            del self._entries[digest]
+            return None
+        return who
+
+    def put(self, digest: str, who: Principal, seen_revocations: int) -> None:
+        """Remember a lookup; ``seen_revocations``: :func:`revocations` read *before* it began."""
+        if len(self._entries) >= self.size:
+            del self._entries[next(iter(self._entries))]  # the oldest entry
+        self._entries[digest] = (who, seen_revocations, self.clock() + self.trust_s)
+
+
 def revoke_token(store: Store, token: str) -> None:
     with store.engine.begin() as conn:
         conn.execute(
@@ -137,6 +211,7 @@ def revoke_token(store: Store, token: str) -> None:
             .where(SessionRow.token_hash == hash_api_key(token), SessionRow.revoked_at.is_(None))
             .values(revoked_at=_now())
         )
+    _revoked.add_one()
 
 
 def revoke_sessions_of(store: Store, coop_id: str, subject_id: str) -> int:
@@ -151,6 +226,7 @@ def revoke_sessions_of(store: Store, coop_id: str, subject_id: str) -> int:
             )
             .values(revoked_at=_now())
         )
+    _revoked.add_one()
     return int(result.rowcount or 0)
 
 
@@ -161,6 +237,7 @@ def revoke_client_key(store: Store, coop_id: str, client_id: str) -> None:
             .where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id, ClientRow.revoked_at.is_(None))
             .values(revoked_at=_now())
         )
+    _revoked.add_one()
     if not result.rowcount:
         raise NotFound("client", client_id)
 
@@ -174,6 +251,7 @@ def rotate_client_key(store: Store, coop_id: str, client_id: str) -> str:
             .where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id)
             .values(api_key_hash=hash_api_key(key), api_key_prefix=key[:12], revoked_at=None)
         )
+    _revoked.add_one()
     if not result.rowcount:
         raise NotFound("client", client_id)
     return key
