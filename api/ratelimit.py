@@ -95,10 +95,12 @@ class RateLimits:
             await self.app(scope, receive, send)
             return
         checks: list[tuple[list[RateLimitItem], str]] = []
-        credential = _credential(scope)
+        credential = _credential(scope) if self.budgets.api_key or self.budgets.session else None
         if credential is not None:
             kind = "api_key" if credential.startswith("tdm_") else "session"
-            checks.append((getattr(self.budgets, kind), f"{kind}:{_digest(credential)}"))
+            items: list[RateLimitItem] = getattr(self.budgets, kind)
+            if items:  # no budget (limits "off"): nothing to count, so no digest to make
+                checks.append((items, f"{kind}:{_digest(credential)}"))
         if scope["path"] == LOGIN_PATH and scope["method"] == "POST":
             receive, account = await self._peek_login(receive)
             client = scope.get("client")
