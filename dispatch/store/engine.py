@@ -64,7 +64,8 @@ def reading(engine: Engine) -> Connection:
 
 
 def read_once(engine: Engine) -> Connection:
-    """A connection for one read statement (a second one may see a later state than the first).
+    """A connection for one read statement, or for several that need not see one snapshot (a
+    second one may see a later state than the first).
 
     It runs outside a transaction: on PostgreSQL that spares the BEGIN and ROLLBACK round trips,
     on SQLite the two statements; a single statement sees one snapshot either way.
