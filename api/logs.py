@@ -94,16 +94,18 @@ class AccessLog:
         try:
             await self.app(scope, receive, tagged)
         finally:
-            log.info(
-                "%s %s %s",
-                scope["method"],
-                _path(scope["path"]),
-                status,
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": _path(scope["path"]),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            if log.isEnabledFor(logging.INFO):  # the line's fields cost more than asking
+                path = _path(scope["path"])
+                log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    path,
+                    status,
+                    extra={
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": path,
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
