@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
@@ -175,10 +174,9 @@ def check_request(svc: Services, couriers: list[Courier], request: JobRequest, n
         and v.volume_l >= request.volume_l
         and v.max_length_cm >= request.longest_side_cm
     ]
-    points = np.array([[request.pickup.lon, request.pickup.lat], [request.dropoff.lon, request.dropoff.lat]])
-    lon_min, lat_min, lon_max, lat_max = svc.network.bounds()
-    for i, name in enumerate(("pickup", "dropoff")):
-        lon, lat = points[i]
+    pickup, dropoff = (request.pickup.lon, request.pickup.lat), (request.dropoff.lon, request.dropoff.lat)
+    lon_min, lat_min, lon_max, lat_max = svc.streets.bounds
+    for name, (lon, lat) in (("pickup", pickup), ("dropoff", dropoff)):
         if not (lon_min <= lon <= lon_max and lat_min <= lat <= lat_max):
             raise _refuse(
                 "outside_service_area",
@@ -187,7 +185,6 @@ def check_request(svc: Services, couriers: list[Courier], request: JobRequest, n
                 f"({lon_min:.4f}..{lon_max:.4f} E, {lat_min:.4f}..{lat_max:.4f} N)",
             )
     metres = None
-    pickup, dropoff = (request.pickup.lon, request.pickup.lat), (request.dropoff.lon, request.dropoff.lat)
     for profile in sorted(set(capable)):
         metres = svc.streets.metres(profile, pickup, dropoff, MAX_SNAP_M)
         if metres is not None:

@@ -53,6 +53,8 @@ class StreetDistances:
 
     def __init__(self, network: BikeNetwork, *, points: int = 65_536, pairs: int = 65_536) -> None:
         self.network = network
+        #: (min lon, min lat, max lon, max lat) of the city: four passes over every node, once
+        self.bounds = network.bounds()
         self._snap = functools.lru_cache(maxsize=points)(self._snap_point)
         self._metres = functools.lru_cache(maxsize=pairs)(self._node_metres)
 
