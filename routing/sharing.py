@@ -38,6 +38,13 @@ from routing.problem import Problem, capable
 
 #: Cheapest positions (on the matrix) tried per receiving courier; the first that holds is taken.
 POSITIONS_TRIED = 3
+#: Receivers tried per job, among the couriers below the giver: the nearest ones (their start or
+#: a stop closest to the pickup), whose moves add the least riding, and the least loaded ones,
+#: whose moves take the most off the Gini. Trying every courier cost 60 insertions per job on
+#: bench_city's 500 jobs / 60 couriers, and the search ran out of time before its first move;
+#: on 200 jobs / 30 couriers the nearest 10 alone took a fifth less off the Gini than all.
+NEAREST_TRIED = 10
+LEAST_LOADED_TRIED = 5
 
 
 @dataclass
@@ -124,6 +131,22 @@ class _State:
             self.shares[cid] = self.share(cid, ev)
             self.version[cid] += 1
 
+    def receivers(self, place: int, below: float) -> list[str]:
+        """Couriers below the share ``below`` worth trying for a job picked up at ``place``: the
+        ``NEAREST_TRIED`` whose start or stops come closest to it (empty riding times of the
+        first courier's vehicle: a ranking, not a timing) and the ``LEAST_LOADED_TRIED`` lowest."""
+        ids = [cid for cid, share in self.shares.items() if share < below]
+        if len(ids) <= NEAREST_TRIED + LEAST_LOADED_TRIED:
+            return ids
+        seconds = self.problem.travel[self.problem.couriers[0].profile].seconds(0.0)
+        places = [[self.couriers[cid].start, *(t.place for t in self.evals[cid].stops)] for cid in ids]
+        flat = np.fromiter((p for group in places for p in group), dtype=np.int64)
+        offsets = np.cumsum([0] + [len(group) for group in places[:-1]])
+        closest = np.minimum.reduceat(seconds[flat, place], offsets)
+        near = [ids[i] for i in np.argsort(closest, kind="stable")[:NEAREST_TRIED]]
+        low = sorted(ids, key=lambda cid: self.shares[cid])[:LEAST_LOADED_TRIED]
+        return list(dict.fromkeys(near + low))
+
     def insertion(self, receiver: str, job: str) -> _Insertion | None:
         """The receiver's cheapest position for ``job`` that holds under the model, or None."""
         key = (receiver, job)
@@ -193,9 +216,10 @@ def _best_move(state: _State, giver: str, fixed: set[str], cap_s: int, deadline:
         shipment = problem.shipment(job)
         handling = shipment.pickup_service_s + shipment.dropoff_service_s
         saved = state.riding[giver] - rest_riding
-        for receiver, share in state.shares.items():
+        for receiver in state.receivers(shipment.pickup, top):
+            share = state.shares[receiver]
             other = state.couriers[receiver]
-            if receiver == giver or share >= top or not capable(other, shipment):
+            if not capable(other, shipment):
                 continue
             if max(giver_share, share + handling / other.shift_length_s) >= top:
                 continue
