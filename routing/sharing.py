@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
 from routing.fairness import gini
@@ -108,6 +109,8 @@ class _State:
         # and only two routes change per move: most of the next move's candidates are known.
         self.version = dict.fromkeys(self.stops, 0)
         self.insertions: dict[tuple[str, str], tuple[int, _Insertion | None]] = {}
+        self.ranking = problem.travel[problem.couriers[0].profile].seconds(0.0)
+        self._flat: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
 
     def share(self, cid: str, evaluation: RouteEvaluation) -> float:
         c = self.couriers[cid]
@@ -130,6 +133,7 @@ class _State:
             self.stops[cid], self.evals[cid], self.riding[cid] = stops, ev, riding
             self.shares[cid] = self.share(cid, ev)
             self.version[cid] += 1
+        self._flat = None
 
     def receivers(self, place: int, below: float) -> list[str]:
         """Couriers below the share ``below`` worth trying for a job picked up at ``place``: the
@@ -138,14 +142,23 @@ class _State:
         ids = [cid for cid, share in self.shares.items() if share < below]
         if len(ids) <= NEAREST_TRIED + LEAST_LOADED_TRIED:
             return ids
-        seconds = self.problem.travel[self.problem.couriers[0].profile].seconds(0.0)
-        places = [[self.couriers[cid].start, *(t.place for t in self.evals[cid].stops)] for cid in ids]
-        flat = np.fromiter((p for group in places for p in group), dtype=np.int64)
-        offsets = np.cumsum([0] + [len(group) for group in places[:-1]])
-        closest = np.minimum.reduceat(seconds[flat, place], offsets)
-        near = [ids[i] for i in np.argsort(closest, kind="stable")[:NEAREST_TRIED]]
+        flat, offsets = self._places()
+        closest = np.minimum.reduceat(self.ranking[flat, place], offsets)  # every courier, in order
+        rank = {cid: closest[k] for k, cid in enumerate(self.stops)}
+        order = sorted(ids, key=lambda cid: rank[cid])
+        near = order[:NEAREST_TRIED]
         low = sorted(ids, key=lambda cid: self.shares[cid])[:LEAST_LOADED_TRIED]
         return list(dict.fromkeys(near + low))
+
+    def _places(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Every courier's start and stops as one array, and where each courier's part begins
+        (rebuilt only after a move: ranking receivers asked for it once per job)."""
+        if self._flat is None:
+            groups = [[self.couriers[cid].start, *(t.place for t in self.evals[cid].stops)] for cid in self.stops]
+            flat = np.fromiter((p for group in groups for p in group), dtype=np.int64)
+            offsets = np.cumsum([0] + [len(group) for group in groups[:-1]]).astype(np.int64)
+            self._flat = (flat, offsets)
+        return self._flat
 
     def insertion(self, receiver: str, job: str) -> _Insertion | None:
         """The receiver's cheapest position for ``job`` that holds under the model, or None."""

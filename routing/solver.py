@@ -107,14 +107,15 @@ class SolverSettings:
     #: VROOM start, 0.8 / 0.9 on 41 / 42 with it, mean gaps 0.71 % / 0.91 %: PyVRP's time is
     #: worth more than OR-Tools', but OR-Tools needs about 0.1-0.2 s to take over.
     constructor_share: float = 0.8
-    #: With a riding budget, the share of the time budget for sharing the work
+    #: With a riding budget, the most of the time budget sharing the work may take
     #: (routing/sharing.py), half from the constructor's and half from OR-Tools' share: the
     #: efficient plan is what the budget is measured against, and sharing needs time on large
-    #: days. bench_city (Gini at +5 %, 50 / 200 / 500 jobs): 0.15 all from OR-Tools gave 0.32 /
-    #: 0.35 / 0.36 (sharing stopped by the time limit on 200 jobs, before its first move on
-    #: 500); 0.25 all from the constructor 0.25 / 0.39 / 0.29, with the efficient plans riding
-    #: 4-6 % more than those of a full constructor's share.
-    sharing_share: float = 0.2
+    #: days (it stops on its own when no move is left, and OR-Tools gets what it leaves). From
+    #: w0's 5 s plan with no time limit, sharing within +5 % took 0.1 s on bench_city's 50 jobs /
+    #: 10 couriers, 0.9 s on 200 / 30 and 2.0 s on 500 / 60 (Gini 0.37 to 0.25 there). With
+    #: 0.75 s (0.15 of 5 s) it stopped at the time limit on 200 jobs and before its first move on
+    #: 500; 0.25 all from the constructor left efficient plans riding 4-6 % more.
+    sharing_share: float = 0.3
     seed: int = 1  #: PyVRP's random seed (OR-Tools' routing search has none)
 
 
