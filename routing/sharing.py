@@ -26,6 +26,7 @@ the Gini of 200 jobs / 30 couriers from 0.44 to 0.35, where OR-Tools alone staye
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -171,11 +172,19 @@ class _State:
         return found
 
 
-def share_work(problem: Problem, routes: dict[str, list[RouteStop]], cap_s: int, deadline: float) -> Sharing:
+def share_work(
+    problem: Problem,
+    routes: dict[str, list[RouteStop]],
+    cap_s: int,
+    deadline: float,
+    movable: Collection[str] | None = None,
+) -> Sharing:
     """Move jobs from the busiest couriers to others while the plan's riding stays under ``cap_s``.
 
     ``deadline`` is a :func:`time.perf_counter` value; the search stops there with what it has.
-    Every route of the result holds under the model if every route given did.
+    Only ``movable`` jobs move, when given (a re-plan moves only the new jobs: every proposal a
+    dispatcher has already seen stays as it was). Every route of the result holds under the
+    model if every route given did.
     """
     started = time.perf_counter()
     state = _State(problem, routes)
@@ -184,6 +193,8 @@ def share_work(problem: Problem, routes: dict[str, list[RouteStop]], cap_s: int,
         out.stopped = "a route rides between places that do not reach each other"
     else:
         fixed = set(owners(problem))
+        if movable is not None:
+            fixed |= {s.id for s in problem.shipments} - set(movable)
         done: set[str] = set()  # couriers who have nothing more to give
         while True:
             if time.perf_counter() >= deadline:

@@ -497,14 +497,21 @@ def solve(
     budget = _riding_budget(problem, set(unassigned), efficient) if budgeted else None
     if budget is not None and budget["cap_s"] is not None and previous:
         initial = _keep_previous(problem, set(unassigned), previous, budget) or efficient
-    if budget is not None and budget["cap_s"] is not None and initial is efficient and efficient is not None:
-        # A fresh plan (a re-plan keeps the previous plan, already shared, to keep churn low):
-        # share the work within the cap before OR-Tools polishes it under the same cap.
+    if budget is not None and budget["cap_s"] is not None and initial is not None:
+        # Share the work within the cap before OR-Tools polishes the plan under the same cap: all
+        # of it in a fresh plan; in a re-plan that keeps the previous plan, only the new jobs,
+        # so that no proposal a dispatcher has seen changes (the churn) while new work still
+        # goes to whoever has the least of it, as far as the budget allows.
+        movable = None
+        if initial is not efficient and previous:
+            seen = {stop.shipment for stops in still_valid(problem, previous).values() for stop in stops}
+            movable = {s.id for s in problem.shipments} - seen
         sharing = share_work(
             problem,
-            efficient,
+            initial,
             budget["cap_s"],
             started + (settings.constructor_share + settings.sharing_share / 2) * settings.time_budget_s,
+            movable,
         )
         initial, budget["sharing"] = sharing.routes, sharing.stats()
     model = solution = None

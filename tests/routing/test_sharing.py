@@ -117,3 +117,28 @@ def test_a_budgeted_plan_reports_the_sharing_and_explains_moved_jobs() -> None:
     assert not plan.routes["c2"].stops
     moved = [plan.explanations[t.shipment] for t in plan.routes["c1"].stops if t.kind is StopKind.PICKUP]
     assert moved and all(any("least riding" in r for r in e.reasons) for e in moved)
+
+
+def test_share_work_moves_only_the_jobs_it_is_allowed_to() -> None:
+    problem = _street(6)
+    routes = _all_on_c0(problem)
+    riding = plan_riding_s(problem, routes)
+    assert riding is not None
+    everyone = share_work(problem, routes, int(riding * 1.5), time.perf_counter() + 5)
+    assert "s0" in {job for job, _, _ in everyone.moved}
+    out = share_work(problem, routes, int(riding * 1.5), time.perf_counter() + 5, movable={"s1"})
+    assert [job for job, _, _ in out.moved] == ["s1"]
+
+
+def test_a_re_plan_under_a_budget_shares_the_new_jobs_from_the_previous_plan() -> None:
+    """Sharing starts from the previous plan and may move only the new jobs (OR-Tools' polish
+    under the cap may still move others, as it did before sharing existed)."""
+    problem = replace(_street(8), fairness_weight=1.0, fairness_riding_budget=0.5)
+    earlier = replace(problem, shipments=problem.shipments[:6], _index={})
+    before = solve(earlier, SolverSettings(time_budget_s=1.0))
+    previous = _routes(before.routes)
+    plan = solve(problem, SolverSettings(time_budget_s=1.0), initial=previous)
+    check_plan(problem, plan)
+    info = plan.solver["riding_budget"]
+    assert info["start"] == "previous plan" and info["sharing"]["riding_after_s"] <= info["cap_s"]
+    assert {"s6", "s7"} <= set(plan.assignment()) and not plan.unassigned
