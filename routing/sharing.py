@@ -19,8 +19,8 @@ This module makes the moves a dispatcher would make, in the order the members as
   evaluator, as :func:`routing.solver.plan_metrics` reports them.
 
 Jobs a person decided (locks) and parcels already on board never move. It is a plain greedy
-local search, justified by bench_city (benchmarks/README.md: within the same +5 % it brought
-the Gini of 200 jobs / 30 couriers from 0.44 to 0.35, where OR-Tools alone stayed at 0.44).
+local search, justified by bench_city (README.md: within the same +5 % it brought
+the Gini of 200 jobs / 30 couriers from 0.42 to 0.32, where OR-Tools alone stayed at 0.44).
 """
 
 from __future__ import annotations
