@@ -585,17 +585,16 @@ def serve(
         raise _fail(str(exc)) from None
     from api import logs
 
-    log_config = logs.config(settings.log_format, log_level)
+    served: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "log_config": logs.config(settings.log_format, log_level),
+        "access_log": False,  # api.logs.AccessLog writes one structured line per answer instead
+        "ws_max_size": 1 << 20,
+    }
     if workers == 1:
-        uvicorn.run(
-            _frozen(create_app(settings)),
-            host=host,
-            port=port,
-            log_level=log_level,
-            log_config=log_config,
-            access_log=False,  # api.logs.AccessLog writes one structured line per answer instead
-            ws_max_size=1 << 20,
-        )
+        uvicorn.run(_frozen(create_app(settings)), **served)
         return
     if not settings.redis_url:
         raise _fail("--workers above 1 needs --redis (or REDIS_URL): it carries events between the workers")
@@ -604,17 +603,7 @@ def serve(
     os.environ.update(TANDEM_CITY=settings.city, REDIS_URL=settings.redis_url)
     if settings.database_url:
         os.environ["DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "api.cli:worker_app",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level=log_level,
-        log_config=log_config,
-        access_log=False,  # api.logs.AccessLog writes one structured line per answer instead
-        ws_max_size=1 << 20,
-    )
+    uvicorn.run("api.cli:worker_app", factory=True, workers=workers, **served)
 
 
 def worker_app() -> Any:

@@ -504,7 +504,7 @@ def solve(
         # goes to whoever has the least of it, as far as the budget allows.
         movable = None
         if initial is not efficient and previous:
-            seen = {stop.shipment for stops in still_valid(problem, previous).values() for stop in stops}
+            seen = {stop.shipment for stops in previous.values() for stop in stops}
             movable = {s.id for s in problem.shipments} - seen
         sharing = share_work(
             problem,
