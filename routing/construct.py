@@ -41,6 +41,7 @@ dimensions than ``MAX_DIMENSIONS``.
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from collections.abc import Collection
@@ -166,10 +167,7 @@ def _construct(
     vroom_budget = VROOM_SHARE * time_budget_s
     expected = VROOM_S_PER_JOB2_COURIER * len(translation.jobs) ** 2 * len(problem.couriers)
     if use_vroom and vroom is not None and expected <= vroom_budget:
-        try:
-            initial = translation.vroom_start(data, vroom_budget)
-        except Exception:  # a failed seed only means that PyVRP starts on its own
-            initial = None
+        initial = _guarded_vroom_start(translation, data, vroom_budget)
     vroom_s = time.perf_counter() - vroom_s
     start = "vroom" if initial is not None else "random"
     if initial is None and RANDOM_START_S_PER_JOB * len(translation.jobs) > RANDOM_START_SHARE * time_budget_s:
@@ -205,6 +203,31 @@ def _construct(
     placed = {stop.shipment for stops in routes.values() for stop in stops}
     left_out = len(translation.jobs) - len(placed)
     return Construction(routes, "ok", seconds, left_out=left_out, stats=stats)
+
+
+#: VROOM gets this long past its own timeout before the constructor goes on without its plan.
+VROOM_GRACE_S = 2.0
+
+
+def _guarded_vroom_start(translation: _Translation, data: Any, budget_s: float) -> Any:
+    """VROOM's plan as PyVRP's start, or None if VROOM fails or does not answer in time.
+
+    VROOM runs in a daemon thread: once, in a test suite's randomised problems, its solve call
+    waited forever (idle, inside the C++ library), and a planner must never hang on its seed.
+    A call that does not come back is left behind; PyVRP then starts on its own.
+    """
+    result: list[Any] = []
+
+    def run() -> None:
+        try:
+            result.append(translation.vroom_start(data, budget_s))
+        except Exception:  # a failed seed only means that PyVRP starts on its own
+            result.append(None)
+
+    worker = threading.Thread(target=run, name="vroom-start", daemon=True)
+    worker.start()
+    worker.join(budget_s + VROOM_GRACE_S)
+    return result[0] if result else None
 
 
 def _unrepresentable(problem: Problem) -> str | None:

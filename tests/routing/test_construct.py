@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from routing.construct import construct
@@ -276,3 +279,18 @@ def test_room_raised_for_an_on_board_parcel_is_not_lent_to_other_jobs() -> None:
     assert [s.shipment for s in built.routes["bike"]] == ["big"]
     plan = solve(problem, SolverSettings(time_budget_s=0.3, explain=False))
     assert plan.solver["warm_start"] and not plan.unassigned
+
+
+def test_a_vroom_start_that_never_answers_does_not_hang_the_constructor(monkeypatch: pytest.MonkeyPatch) -> None:
+    import routing.construct as construct_module
+
+    stuck = threading.Event()
+    monkeypatch.setattr(construct_module._Translation, "vroom_start", lambda self, data, timeout_s: stuck.wait())
+    monkeypatch.setattr(construct_module, "VROOM_GRACE_S", 0.2)
+    problem = Problem(couriers=(_courier("bike", 0),), shipments=(_job("a", 1, 2), _job("b", 3, 4)), travel=_line(6))
+    started = time.perf_counter()
+    built = construct(problem, time_budget_s=1.0)
+    stuck.set()
+    assert time.perf_counter() - started < 3.0
+    assert built.routes is not None and built.stats["start"] != "vroom"
+    assert {s.shipment for stops in built.routes.values() for s in stops} == {"a", "b"}
