@@ -198,8 +198,14 @@ def build_problem(
     *,
     fairness_weight: float | None = None,
     travel_cache: TravelCache | None = None,
+    riding_budget_share: float | str | None = "cooperative",
 ) -> tuple[Problem, PlanningContext]:
-    """Snapshot the cooperative's state as a routing Problem."""
+    """Snapshot the cooperative's state as a routing Problem.
+
+    ``fairness_weight`` and ``riding_budget_share`` replace the cooperative's settings for this
+    snapshot only (replays compare them on the same day); ``"cooperative"`` keeps the members'
+    riding budget, None plans with the weight alone.
+    """
     coop = store.cooperative(coop_id)
     tz = ZoneInfo(coop.timezone)
     local = now.astimezone(tz)
@@ -265,7 +271,9 @@ def build_problem(
         fairness_weight=coop.fairness_weight if fairness_weight is None else fairness_weight,
         heavy_threshold_kg=coop.heavy_threshold_kg,
         travel_cache=travel_cache,
-        fairness_riding_budget=riding_budget(coop.settings),
+        fairness_riding_budget=riding_budget(coop.settings)
+        if riding_budget_share == "cooperative"
+        else riding_budget({"fairness_riding_budget": riding_budget_share}),
     )
     ctx.jobs = {j: v for j, v in views.items() if j not in ctx.skipped or v.state in OPEN_STATES}
     ctx.couriers = {c: records[c] for c in on_shift}
@@ -309,13 +317,20 @@ def planning_round(
     fairness_weight: float | None = None,
     settings: SolverSettings | None = None,
     travel_cache: TravelCache | None = None,
+    riding_budget_share: float | str | None = "cooperative",
 ) -> RoundResult:
     """Plan the cooperative's open jobs and record what changed as ProposalMade events.
 
     ``settings`` replaces the default search (``budget_s``), e.g. for repeatable replays.
     """
     problem, ctx = build_problem(
-        store, coop_id, network, now, fairness_weight=fairness_weight, travel_cache=travel_cache
+        store,
+        coop_id,
+        network,
+        now,
+        fairness_weight=fairness_weight,
+        travel_cache=travel_cache,
+        riding_budget_share=riding_budget_share,
     )
     initial = None
     if previous is not None:

@@ -43,6 +43,9 @@ class Policy:
     name: str = "accept-proposals"  #: accept-proposals | as-happened
     override_rate: float = 0.0  #: with accept-proposals: share of proposals given to another courier
     fairness_weight: float | None = None  #: None: the cooperative's (0.5)
+    #: The members' riding budget for the day (0.05: sharing may add at most 5 % riding);
+    #: "cooperative": the replayed cooperative's own setting; None: the weight alone decides.
+    riding_budget: float | str | None = "cooperative"
     budget_s: float = 0.3  #: planning time budget per round
     plan_every: timedelta = timedelta(minutes=5)  #: how often the planner runs while jobs are open
     decision_delay: timedelta = timedelta(seconds=45)  #: a person reads the proposal, then decides
@@ -58,6 +61,9 @@ class Policy:
             parts.append(f"override {self.override_rate:g}")
         if self.fairness_weight is not None:
             parts.append(f"fairness {self.fairness_weight:g}")
+        if self.riding_budget != "cooperative":
+            budget = self.riding_budget
+            parts.append("no riding budget" if budget is None else f"riding budget {budget:+.0%}")
         if self.extra_couriers:
             parts.append("+" + "+".join(self.extra_couriers))
         return ", ".join(parts)
@@ -207,6 +213,7 @@ class Simulation:
             # and work less evenly shared on a 60-job day), and the live planner searches further.
             previous=None if self.policy.repeatable else self.previous,
             fairness_weight=self.policy.fairness_weight,
+            riding_budget_share=self.policy.riding_budget,
             # No explanations: nobody reads them in a replay, and they cost a fifth of each round.
             # The construction stops at its first plan; the generous limit only keeps a busy
             # machine from cutting it short (which would make the day depend on the load).
