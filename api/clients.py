@@ -8,12 +8,14 @@ with its idempotency key, so a client retrying after a lost answer gets the same
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
+from api import webhooks as sender
 from api.auth import Client
 from api.errors import ApiError, Ident, Out, Text, answers, refusals, responses
 from api.services import Services, services
@@ -26,6 +28,7 @@ from dispatch.pricing import Quote, Tariff, quote
 from dispatch.projections import JobView
 from dispatch.store import webhooks as hooks
 
+log = logging.getLogger("tandem.webhooks")
 router = APIRouter(prefix="/v1", tags=["clients"])
 Svc = Annotated[Services, Depends(services)]
 
@@ -318,9 +321,11 @@ async def list_deliveries(
     status: Annotated[JobState | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    jobs = await svc.run(svc.store.jobs, who.cooperative_id, None if status is None else [status])
-    mine = [j for j in jobs if j.client_id == who.subject_id][-limit:]
-    return {"deliveries": [delivery_json(svc, request, j) for j in reversed(mine)]}
+    # The latest changed first, read with a LIMIT: a page costs what it shows, not the whole log.
+    mine = await svc.run(
+        svc.store.jobs_of_client, who.cooperative_id, who.subject_id, None if status is None else [status], limit=limit
+    )
+    return {"deliveries": [delivery_json(svc, request, j) for j in mine]}
 
 
 @router.post("/deliveries/{delivery_id}/cancel", **answers(DeliveryOut, also=refusals(404, 409)))
@@ -356,7 +361,16 @@ async def track(token: str, svc: Svc) -> dict[str, Any]:
 
 @router.post("/webhooks", status_code=201, **answers(WebhookCreatedOut, 201, also=refusals()))
 async def register_webhook(body: WebhookIn, who: Client, svc: Svc) -> dict[str, Any]:
-    """Events are POSTed with ``Tandem-Signature: t=<unix>,v1=<HMAC-SHA256 of "t.body">``."""
+    """Events are POSTed with ``Tandem-Signature: t=<unix>,v1=<HMAC-SHA256 of "t.body">``.
+
+    A URL whose host is (or resolves to) an internal address is refused with a reason that says
+    no more than that: which internal names exist is the operator's business, in their log.
+    """
+    hooks.check_url(body.url, allow_http=svc.settings.webhook_allow_http)
+    refused = await svc.run(sender.registration_refusal, body.url)
+    if refused is not None:
+        log.warning("webhook registration by client %s refused: %s", who.subject_id, refused)
+        raise InvalidInput("url", sender.REFUSED)
     hook, secret = await svc.run(
         hooks.register,
         svc.store,
@@ -374,12 +388,6 @@ async def list_webhooks(who: Client, svc: Svc) -> dict[str, Any]:
     return {"webhooks": [h.to_json() for h in found]}
 
 
-@router.delete("/webhooks/{webhook_id}", status_code=204, responses=refusals(404))
-async def delete_webhook(webhook_id: str, who: Client, svc: Svc) -> Response:
-    await svc.run(hooks.revoke, svc.store, who.cooperative_id, who.subject_id, webhook_id)
-    return Response(status_code=204)
-
-
 @router.get("/webhooks/deliveries", **answers(WebhookDeliveriesOut, also=refusals(404)))
 async def webhook_deliveries(
     who: Client, svc: Svc, webhook_id: Annotated[str | None, Query(max_length=36)] = None
@@ -387,6 +395,14 @@ async def webhook_deliveries(
     """Every event sent to this client's URLs and each attempt (status code, error, time)."""
     rows = await svc.run(hooks.deliveries_of, svc.store, who.cooperative_id, who.subject_id, webhook_id=webhook_id)
     return {"deliveries": rows}
+
+
+# After /webhooks/deliveries: a path both patterns match takes its Allow header from the first
+# route, and OPTIONS /v1/webhooks/deliveries must say GET, not DELETE.
+@router.delete("/webhooks/{webhook_id}", status_code=204, responses=refusals(404))
+async def delete_webhook(webhook_id: str, who: Client, svc: Svc) -> Response:
+    await svc.run(hooks.revoke, svc.store, who.cooperative_id, who.subject_id, webhook_id)
+    return Response(status_code=204)
 
 
 __all__ = ["InvalidInput", "router"]

@@ -553,6 +553,22 @@ class Store:
         with reading(self.engine) as conn:
             return [JobView.from_json(v) for v in conn.execute(query).scalars()]
 
+    def jobs_of_client(
+        self, coop_id: str, client_id: str, states: Iterable[JobState] | None = None, *, limit: int
+    ) -> list[JobView]:
+        """A client's jobs, the latest changed first, at most ``limit``: read with a LIMIT, so a
+        small page of a cooperative with years of jobs reads a small page."""
+        query = (
+            select(JobRow.view)
+            .where(JobRow.cooperative_id == coop_id, JobRow.client_id == client_id)
+            .order_by(JobRow.last_seq.desc())
+            .limit(limit)
+        )
+        if states is not None:
+            query = query.where(JobRow.state.in_([s.value for s in states]))
+        with reading(self.engine) as conn:
+            return [JobView.from_json(v) for v in conn.execute(query).scalars()]
+
     def ledger(self, coop_id: str, day: str) -> list[LedgerEntry]:
         with reading(self.engine) as conn:
             rows = conn.execute(

@@ -3,13 +3,16 @@
 Deliveries are made *from the event log*: a cursor per cooperative turns each relevant event
 into one row per registered URL (unique per URL and event), so an event appended by any worker,
 even one that crashed right after, is delivered, and never twice to the same URL. Workers take
-due deliveries under a short lease, so several API workers share the sending without doubles.
+due deliveries under a lease, so several API workers share the sending without doubles: the
+lease is derived from the deadline of one attempt (:data:`ATTEMPT_DEADLINE_S`), so a slow
+receiver can never hold an attempt past its lease and see a second worker send the same event.
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +52,11 @@ STATUS_AFTER = {
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = timedelta(hours=1)
 MAX_WEBHOOKS_PER_CLIENT = 10
+#: One attempt, from resolving the host to the receiver's status line, ends within this or fails.
+ATTEMPT_DEADLINE_S = 10.0
+#: How long a worker holds a delivery it took: twice the attempt's deadline plus time to record
+#: the outcome, so the lease cannot run out while the attempt is still going.
+LEASE = timedelta(seconds=2 * ATTEMPT_DEADLINE_S + 15)
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,7 @@ class Webhook:
 class Delivery:
     id: str
     cooperative_id: str
+    client_id: str
     webhook_id: str
     url: str
     secret: str
@@ -226,25 +235,35 @@ def cooperatives_with_webhooks(store: Store) -> list[str]:
 
 
 def claim_due(
-    store: Store, *, now: datetime | None = None, lease: timedelta = timedelta(seconds=30), limit: int = 50
+    store: Store,
+    *,
+    now: datetime | None = None,
+    lease: timedelta = LEASE,
+    limit: int = 50,
+    skip_webhooks: Collection[str] = (),
 ) -> list[Delivery]:
-    """Take due deliveries for this worker (each row held by one worker at a time)."""
+    """Take due deliveries for this worker (each row held by one worker at a time).
+
+    ``skip_webhooks`` leaves alone the webhooks whose destination this worker already keeps busy:
+    taking them would let their lease run while they wait for a free slot.
+    """
+    if lease.total_seconds() <= ATTEMPT_DEADLINE_S:
+        raise ValueError("a lease must outlast the attempt it covers")
     now = now or _now()
-    with reading(store.engine) as conn:
-        candidates = (
-            conn.execute(
-                select(WebhookDeliveryRow.id)
-                .where(
-                    WebhookDeliveryRow.status == "pending",
-                    WebhookDeliveryRow.next_attempt_at <= now,
-                    or_(WebhookDeliveryRow.lease_until.is_(None), WebhookDeliveryRow.lease_until <= now),
-                )
-                .order_by(WebhookDeliveryRow.next_attempt_at)
-                .limit(limit)
-            )
-            .scalars()
-            .all()
+    query = (
+        select(WebhookDeliveryRow.id)
+        .where(
+            WebhookDeliveryRow.status == "pending",
+            WebhookDeliveryRow.next_attempt_at <= now,
+            or_(WebhookDeliveryRow.lease_until.is_(None), WebhookDeliveryRow.lease_until <= now),
         )
+        .order_by(WebhookDeliveryRow.next_attempt_at)
+        .limit(limit)
+    )
+    if skip_webhooks:
+        query = query.where(WebhookDeliveryRow.webhook_id.not_in(list(skip_webhooks)))
+    with reading(store.engine) as conn:
+        candidates = conn.execute(query).scalars().all()
     taken: list[Delivery] = []
     for delivery_id in candidates:
         with store.engine.begin() as conn:
@@ -260,7 +279,7 @@ def claim_due(
             if not won:
                 continue
             row = conn.execute(
-                select(WebhookDeliveryRow.__table__, WebhookRow.url, WebhookRow.secret)
+                select(WebhookDeliveryRow.__table__, WebhookRow.url, WebhookRow.secret, WebhookRow.client_id)
                 .join(WebhookRow, and_(WebhookRow.id == WebhookDeliveryRow.webhook_id))
                 .where(WebhookDeliveryRow.id == delivery_id)
             ).one()
@@ -268,6 +287,7 @@ def claim_due(
             Delivery(
                 id=row.id,
                 cooperative_id=row.cooperative_id,
+                client_id=row.client_id,
                 webhook_id=row.webhook_id,
                 url=row.url,
                 secret=row.secret,
@@ -278,6 +298,18 @@ def claim_due(
             )
         )
     return taken
+
+
+def release(store: Store, delivery_ids: Collection[str]) -> None:
+    """Give back deliveries taken but not attempted (their destination is busy here), due at once."""
+    if not delivery_ids:
+        return
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(WebhookDeliveryRow)
+            .where(WebhookDeliveryRow.id.in_(list(delivery_ids)), WebhookDeliveryRow.status == "pending")
+            .values(lease_until=None)
+        )
 
 
 def record_attempt(
@@ -304,6 +336,17 @@ def record_attempt(
     return status
 
 
+#: What a client may read about a failed attempt; the detail (which may map the operator's
+#: network) goes to the operator's log only.
+CLIENT_ERRORS = frozenset({"destination refused", "delivery failed"})
+
+
+def _for_client(attempt: dict[str, Any]) -> dict[str, Any]:
+    """An attempt as the client sees it; errors logged in detail before they were generic too."""
+    error = attempt.get("error")
+    return attempt if error is None or error in CLIENT_ERRORS else {**attempt, "error": "delivery failed"}
+
+
 def deliveries_of(
     store: Store, coop_id: str, client_id: str, *, webhook_id: str | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
@@ -326,7 +369,7 @@ def deliveries_of(
             "event_seq": r.event_seq,
             "type": r.event_type,
             "status": r.status,
-            "attempts": r.attempts["log"],
+            "attempts": [_for_client(a) for a in r.attempts["log"]],
             "next_attempt_at": None if r.status != "pending" else _utc(r.next_attempt_at).isoformat(),
             "body": r.body,
         }

@@ -1,0 +1,13 @@
+"""For the whole suite: webhooks may reach the loopback receivers the tests run.
+
+A webhook URL whose host is loopback, private or link-local is refused unless the operator
+allows its network (``TANDEM_WEBHOOK_ALLOW_NETWORKS``); the tests' receivers listen on
+127.0.0.1, so the suite allows loopback, and only loopback. Servers the tests start in a
+subprocess inherit it. Tests of the refusal itself remove it (``monkeypatch.delenv``).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TANDEM_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8,::1/128")
