@@ -792,29 +792,45 @@ def sweep(
 @app.command("generate-day")
 def generate_day_command(
     out_file: Annotated[Path, typer.Argument(help="Where to write the day (.json, or .csv plus a -fleet.json).")],
-    requests: Annotated[int, typer.Option(help="How many requests.", min=1, max=5000)] = 40,
-    hours: Annotated[float, typer.Option(help="Length of the day in hours.", min=0.5, max=16)] = 3.0,
-    start: Annotated[str, typer.Option(help="Start, ISO 8601 with a zone.")] = "2026-11-28T10:00:00+02:00",
+    requests: Annotated[int, typer.Option(help="How many requests.", min=1, max=5000)] = 120,
+    hours: Annotated[float, typer.Option(help="Length of the day in hours.", min=0.5, max=16)] = 8.0,
+    start: Annotated[
+        str, typer.Option(help="Start in the city's local time (ISO 8601; an offset is converted).")
+    ] = "2026-11-30T09:00",
+    couriers: Annotated[
+        int | None, typer.Option(help="Couriers (default: sized to the demand at ~70 % utilisation).", min=1, max=500)
+    ] = None,
+    heavy_share: Annotated[float, typer.Option(help="Share of heavy parcels (40-120 kg).", min=0, max=1)] = 0.08,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA zone of the city (default: looked up offline from its streets).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed.")] = 1,
     city: CityOption = None,
 ) -> None:
-    """Write a plausible day of requests on a city's streets (for demos, tests and what-ifs)."""
+    """Write a plausible day on a city's streets: a lunch peak, a real parcel mix, a fleet sized to it."""
     import csv
 
-    from dispatch.days import CSV_COLUMNS, day_json, generate_day
+    from dispatch.days import CSV_COLUMNS, day_json, generate_day, street_points
 
     try:
         begin = datetime.fromisoformat(start)
-        if begin.tzinfo is None:
-            raise ValueError("needs a time zone")
         network = open_city(city)
     except (ValueError, NetworkError) as exc:
         raise _fail(f"--start/--city: {exc}") from None
-    graph = routable_graph(network, "bike")
-    points = [(float(network.lon[n]), float(network.lat[n])) for n in graph.nodes.tolist()]
-    day = generate_day(points, start=begin, hours=hours, requests=requests, seed=seed)
+    try:
+        day = generate_day(
+            street_points(network),
+            start=begin,
+            hours=hours,
+            requests=requests,
+            couriers=couriers,
+            heavy_share=heavy_share,
+            seed=seed,
+            timezone=timezone,
+        )
+    except DomainError as exc:
+        raise _fail(str(exc)) from None
     data = day_json(day)
-    data["timezone"] = "Europe/Helsinki" if network.name == "helsinki" else data["timezone"]
     if out_file.suffix.lower() == ".json":
         out_file.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     elif out_file.suffix.lower() == ".csv":
@@ -848,7 +864,7 @@ def generate_day_command(
         out.print(f"fleet: {fleet}")
     else:
         raise _fail(f"{out_file}: write a .json or .csv day")
-    out.print(f"day: {out_file} ({requests} requests, {len(day.couriers)} couriers)")
+    out.print(f"day: {out_file} ({requests} requests, {len(day.couriers)} couriers, {day.timezone})")
 
 
 @app.command()

@@ -15,14 +15,19 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dispatch.errors import InvalidInput
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow, VehicleKind, check_timezone
+from routing.network import BikeNetwork
+from routing.profiles import PROFILES, handling_time_s
 
 CSV_COLUMNS = (
     "id",
@@ -322,37 +327,198 @@ def day_json(day: Day) -> dict[str, Any]:
     }
 
 
+#: Vehicles of a generated fleet, in the order couriers are added: six bikes in ten, two cargo and
+#: two e-cargo bikes, an e-cargo bike second so that even a fleet of two can carry 100-120 kg.
+FLEET_PATTERN = (
+    VehicleKind.BIKE,
+    VehicleKind.E_CARGO_BIKE,
+    VehicleKind.BIKE,
+    VehicleKind.CARGO_BIKE,
+    VehicleKind.BIKE,
+    VehicleKind.BIKE,
+    VehicleKind.E_CARGO_BIKE,
+    VehicleKind.BIKE,
+    VehicleKind.CARGO_BIKE,
+    VehicleKind.BIKE,
+)
+#: Shifts as (start, end) in fractions of the day, cycled over the bikes: whole days, mornings,
+#: afternoons and a lunch shift, so the day is covered and the peak has more hands.
+BIKE_SHIFTS = ((0.0, 1.0), (0.0, 0.625), (0.375, 1.0), (0.1875, 0.75), (0.0, 0.5), (0.5, 1.0))
+#: Cargo couriers mostly work the whole day (heavy parcels come all day); one in three is split.
+CARGO_SHIFTS = ((0.0, 1.0), (0.0, 1.0), (0.0, 0.625), (0.0, 1.0), (0.375, 1.0))
+NAMES = (
+    "Aino", "Eero", "Sanni", "Veera", "Mikko", "Lotta", "Onni", "Helmi", "Ilari", "Kerttu",
+    "Joel", "Iida", "Aleksi", "Noora", "Ville", "Emma", "Jussi", "Sofia", "Tuomas", "Elsa",
+    "Pauli", "Ronja", "Antti", "Venla", "Oskari", "Milla", "Leo", "Aada", "Niko", "Enni",
+)  # fmt: skip
+#: The lunch peak: requests come this much denser around 12:30 local time (sd 45 min, so most of
+#: the extra between 11:30 and 13:30) than the rest of the day.
+LUNCH_PEAK = 2.0
+LUNCH_MINUTE, LUNCH_SD_MIN = 12 * 60 + 30, 45.0
+#: The fleet is sized so that the expected work fills this share of the shifts' hours: enough
+#: slack for the peak and for waiting on pickup windows, without couriers idling all day.
+UTILISATION = 0.7
+#: Streets are longer than the straight line; couriers chain jobs across town between them.
+DETOUR, EMPTY_SHARE = 1.4, 1.0
+#: Worked time counts from the moment a courier holds a job (riding to it, waiting for its
+#: pickup window), not only riding and handling: about half as much again in replays of
+#: generated days (60 requests over 4 h on Helsinki: 650 riding minutes, ~1,000 worked).
+HELD = 1.5
+
+
+def street_points(network: BikeNetwork) -> list[tuple[float, float]]:
+    """(lon, lat) of the street nodes every vehicle can reach (so no job is a bike's alone)."""
+    from routing.matrix import routable_graph
+
+    nodes = routable_graph(network, "bike").nodes
+    for kind in ("cargo_bike", "e_cargo_bike"):
+        nodes = np.intersect1d(nodes, routable_graph(network, kind).nodes)
+    return [(float(network.lon[n]), float(network.lat[n])) for n in nodes.tolist()]
+
+
+def city_timezone(points: list[tuple[float, float]]) -> str | None:
+    """The IANA zone of the city the points lie in, offline (tzfpy); None when it cannot tell.
+
+    A day's times are local: shifts, the lunch peak and replays' day boundaries all need the
+    city's own zone, and an offset such as ``UTC+02:00`` is refused by replays.
+    """
+    try:
+        import tzfpy
+    except ImportError:  # pragma: no cover - a dependency; the caller then needs --timezone
+        return None
+    lons, lats = sorted(p[0] for p in points), sorted(p[1] for p in points)
+    name = tzfpy.get_tz(lons[len(lons) // 2], lats[len(lats) // 2])
+    try:
+        check_timezone(name)
+    except InvalidInput:
+        return None
+    return name
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle kilometres (the estimate of a fleet's size needs no street network)."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 12742.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _parcel(rng: random.Random, heavy: bool) -> Parcel:
+    """A parcel from a courier's usual mix, with a volume consistent with its weight.
+
+    Mostly light (documents, meals, small boxes); one in four 8-20 kg (groceries, cases of
+    drinks); heavy ones 40-120 kg (furniture, crates of produce) fill a cargo box, not a bag.
+    """
+    if heavy:
+        weight = rng.uniform(40, 120)
+        length = rng.uniform(60, 150)
+        return Parcel(round(weight, 1), round(weight * rng.uniform(1.2, 2.0), 1), round(length), length > 100)
+    if rng.random() < 0.75:
+        weight = rng.uniform(0.3, 8)
+        volume = max(1.0, weight * rng.uniform(1.5, 4.0))
+        return Parcel(round(weight, 1), round(volume, 1), round(rng.uniform(20, 50)))
+    weight = rng.uniform(8, 20)
+    return Parcel(round(weight, 1), round(weight * rng.uniform(1.5, 2.8), 1), round(rng.uniform(30, 60)))
+
+
+def _shifts(kinds: list[VehicleKind], start: datetime, hours: float) -> list[tuple[datetime, datetime]]:
+    """Each courier's shift, on quarter hours, from the patterns above (at least an hour long)."""
+    quarters = max(4, round(hours * 4))
+    bikes = cargo = 0
+    shifts = []
+    for kind in kinds:
+        if kind is VehicleKind.BIKE:
+            a, b = BIKE_SHIFTS[bikes % len(BIKE_SHIFTS)]
+            bikes += 1
+        else:
+            a, b = CARGO_SHIFTS[cargo % len(CARGO_SHIFTS)]
+            cargo += 1
+        first, last = round(a * quarters), round(b * quarters)
+        if last - first < 4:
+            first, last = max(0, min(first, quarters - 4)), max(last, min(quarters, first + 4))
+        shifts.append((start + timedelta(minutes=15 * first), start + timedelta(minutes=15 * last)))
+    return shifts
+
+
+def expected_work_hours(requests: list[JobRequest]) -> float:
+    """A rough estimate of the riding and handling a day's requests need, in courier-hours.
+
+    Each job: its ride from pickup to drop-off (straight line times a detour factor), an empty
+    ride from the previous job of about the same length, and handling at both ends, at a
+    typical cargo-and-bike speed, times :data:`HELD`. Good enough to size a fleet; the planner
+    does the real sums.
+    """
+    kmh = sum(PROFILES[k.profile].cruise_kmh for k in FLEET_PATTERN) / len(FLEET_PATTERN)
+    seconds = 0.0
+    for r in requests:
+        km = _km((r.pickup.lon, r.pickup.lat), (r.dropoff.lon, r.dropoff.lat)) * DETOUR
+        handling = handling_time_s(r.weight_kg, len(r.parcels), any(p.bulky for p in r.parcels))
+        seconds += km * (1 + EMPTY_SHARE) / kmh * 3600 + 2 * handling
+    return HELD * seconds / 3600
+
+
+def size_fleet(work_hours: float, start: datetime, hours: float) -> int:
+    """The fewest couriers whose shifts (the generator's patterns) hold the work at UTILISATION."""
+    n = 1
+    while n < 500:
+        shifts = _shifts([FLEET_PATTERN[i % len(FLEET_PATTERN)] for i in range(n)], start, hours)
+        if sum((b - a).total_seconds() for a, b in shifts) / 3600 * UTILISATION >= work_hours:
+            break
+        n += 1
+    return max(2, n)
+
+
+def _request_times(rng: random.Random, start: datetime, hours: float, n: int) -> list[datetime]:
+    """Request times over the day, denser at lunch (local time), none in the last hour."""
+    last = max(0.5, hours - 1.0) if hours > 1.5 else hours * 0.85
+    peak = 1 + LUNCH_PEAK
+    times: list[datetime] = []
+    while len(times) < n:
+        at = start + timedelta(seconds=rng.uniform(0, last * 3600))
+        minute = at.hour * 60 + at.minute
+        intensity = 1 + LUNCH_PEAK * math.exp(-0.5 * ((minute - LUNCH_MINUTE) / LUNCH_SD_MIN) ** 2)
+        if rng.random() * peak <= intensity:
+            times.append(at.replace(microsecond=0))
+    return sorted(times)
+
+
 def generate_day(
     points: list[tuple[float, float]],
     *,
     start: datetime,
-    hours: float = 4.0,
-    requests: int = 60,
-    fleet: tuple[tuple[str, str], ...] = (
-        ("Aino", "bike"),
-        ("Eero", "bike"),
-        ("Sanni", "bike"),
-        ("Veera", "cargo_bike"),
-        ("Mikko", "e_cargo_bike"),
-        ("Lotta", "cargo_bike"),
-    ),
+    hours: float = 8.0,
+    requests: int = 120,
+    fleet: tuple[tuple[str, str], ...] | None = None,
+    couriers: int | None = None,
     seed: int = 1,
     heavy_share: float = 0.08,
+    timezone: str | None = None,
 ) -> Day:
-    """A plausible day on a city's streets (``points`` are street nodes): for demos and tests."""
+    """A plausible day on a city's streets (``points`` are street nodes): for demos, tests, benchmarks.
+
+    Requests come denser at lunch, parcels are a real mix (exactly ``heavy_share`` of them heavy,
+    40-120 kg), and the fleet is sized to the demand (``couriers`` or ``fleet`` fix it) with mixed
+    vehicles and shifts of different lengths and starts that cover the day. Times are in the
+    city's zone (``timezone``, else looked up from the points); ``start`` is read in that zone.
+    """
+    zone_name = timezone or city_timezone(points)
+    if zone_name is None:
+        raise InvalidInput("timezone", "cannot tell the city's time zone: give it (e.g. --timezone Europe/Paris)")
+    zone = check_timezone(zone_name)
+    start = start.replace(tzinfo=zone) if start.tzinfo is None else start.astimezone(zone)
     rng = random.Random(seed)
-    couriers = tuple(
-        FleetMember(name.lower(), name, VehicleKind(kind), start, start + timedelta(hours=hours + 1))
-        for name, kind in fleet
-    )
+    end = start + timedelta(hours=hours)
+    times = _request_times(rng, start, hours, requests)
+    heavy = set(rng.sample(range(requests), round(heavy_share * requests)))
     items = []
-    for i in range(requests):
-        asked = (start + timedelta(seconds=rng.uniform(0, hours * 3600 * 0.85))).replace(microsecond=0)
-        heavy = rng.random() < heavy_share
-        weight = rng.uniform(40, 110) if heavy else rng.choice([1, 2, 3, 5, 8, 12, 18])
+    for i, asked in enumerate(times):
+        parcel = _parcel(rng, i in heavy)
         (plon, plat), (dlon, dlat) = rng.sample(points, 2)
-        ready = asked + timedelta(minutes=rng.choice([0, 5, 10]))
-        window = timedelta(minutes=rng.choice([45, 60, 90, 120]))
+        # Heavy parcels are booked ahead; the rest are wanted within the hour or two.
+        ready = asked + timedelta(minutes=rng.choice([30, 45, 60]) if i in heavy else rng.choice([0, 5, 10, 15]))
+        ready = min(ready, max(asked, end - timedelta(hours=1)))
+        total = timedelta(minutes=rng.choice([45, 60, 90, 120]) + rng.choice([30, 45, 60]))
+        total = max(timedelta(minutes=45), min(total, end - ready))
+        pickup_end = ready + min(timedelta(minutes=rng.choice([30, 45, 60, 90])), total - timedelta(minutes=30))
         items.append(
             DayRequest(
                 id=f"r{i + 1:03d}",
@@ -360,18 +526,23 @@ def generate_day(
                 request=JobRequest(
                     pickup=Place(round(plon, 6), round(plat, 6), f"stop {2 * i + 1}"),
                     dropoff=Place(round(dlon, 6), round(dlat, 6), f"stop {2 * i + 2}"),
-                    pickup_window=TimeWindow(ready, ready + window),
-                    dropoff_window=TimeWindow(ready, ready + window + timedelta(minutes=45)),
-                    parcels=(
-                        Parcel(
-                            weight_kg=round(weight, 1),
-                            volume_l=round(weight * 2.5, 1),
-                            longest_side_cm=120 if heavy and rng.random() < 0.3 else 50,
-                            bulky=heavy,
-                        ),
-                    ),
+                    pickup_window=TimeWindow(ready, pickup_end),
+                    dropoff_window=TimeWindow(ready, ready + total),
+                    parcels=(parcel,),
                 ),
             )
         )
-    items.sort(key=lambda r: r.request_time)
-    return Day("generated", str(start.tzinfo) if start.tzinfo else "UTC", couriers, tuple(items))
+    if fleet is not None:
+        members = [(name, VehicleKind(kind)) for name, kind in fleet]
+    else:
+        n = couriers or size_fleet(expected_work_hours([r.request for r in items]), start, hours)
+        members = [
+            (NAMES[i % len(NAMES)] + (f" {i // len(NAMES) + 1}" if i >= len(NAMES) else ""), FLEET_PATTERN[i % 10])
+            for i in range(n)
+        ]
+    shifts = _shifts([kind for _, kind in members], start, hours)
+    team = tuple(
+        FleetMember(name.lower().replace(" ", "-"), name, kind, a, b)
+        for (name, kind), (a, b) in zip(members, shifts, strict=True)
+    )
+    return Day("generated", zone_name, team, tuple(items))
