@@ -9,6 +9,7 @@ property of the plan), heavy loads, and how often people took the planner's prop
 from __future__ import annotations
 
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +39,15 @@ class ReplayResult:
     lateness_minutes: list[float]
     jobs: list[dict[str, Any]] = field(default_factory=list)  #: per job: courier, pickup, delivery (Gantt)
     legs: list[dict[str, Any]] = field(default_factory=list)  #: per ridden leg (map)
+    #: What the replay cost the machine (wall and CPU seconds, the planner's share): kept out of
+    #: ``summary`` so that the same seed gives the same summary on any machine.
+    timing: dict[str, float] = field(default_factory=dict)
+
+
+#: A courier who ended the day below this share of their shift was available for more work:
+#: minutes worked past a shift's end while such a courier could have carried the job were avoidable.
+AVAILABLE_BELOW_SHARE = 0.6
+Interval = tuple[datetime, datetime]
 
 
 def replay(
@@ -48,8 +58,12 @@ def replay(
         # A scratch database: nothing in it must survive a power cut, so no fsync per event.
         store = Store.open(database_url or f"sqlite:///{Path(tmp) / 'replay.db'}", durable=database_url is not None)
         try:
+            wall, cpu = time.perf_counter(), time.process_time()
             coop, record = run_day(store, network, day, policy, seed=seed)
-            return measure(store, coop, day, policy, record, seed)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            result = measure(store, coop, day, policy, record, seed)
+            result.timing.update(wall_s=round(wall, 2), cpu_s=round(cpu, 2))
+            return result
         finally:
             store.close()
 
@@ -69,6 +83,100 @@ def replay_json(day: dict[str, Any], policy: Policy, city: str | None, seed: int
     from routing.network import open_city
 
     return replay(day_from_json(day, str(day.get("name", "uploaded"))), policy, open_city(city), seed=seed)
+
+
+#: Events after which a courier no longer holds a job they had acknowledged.
+RELEASES = frozenset(
+    {
+        E.DELIVERED,
+        E.DELIVERY_FAILED,
+        E.COURIER_DECLINED,
+        E.JOB_OVERRIDDEN,
+        E.JOB_REASSIGNED,
+        E.JOB_UNASSIGNED,
+        E.JOB_CANCELLED,
+    }
+)
+
+
+def _union(intervals: list[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for a, b in sorted(intervals):
+        if b <= a:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _overlap(first: list[Interval], second: list[Interval]) -> list[Interval]:
+    return _union([(max(a, c), min(b, d)) for a, b in first for c, d in second if max(a, c) < min(b, d)])
+
+
+def _minutes(intervals: list[Interval]) -> float:
+    return sum((b - a).total_seconds() for a, b in _union(intervals)) / 60
+
+
+def _held(events: list[Any]) -> tuple[list[tuple[str, str, Interval]], set[str]]:
+    """(courier, job, period) for each time a courier held a job: acknowledged until released.
+
+    The ledger's worked minutes are the union of these periods (pauses aside, which replays do
+    not make); kept per job here so that work past a shift's end can be set against who else
+    could have carried that job. Also: the couriers still holding a job when the log ends.
+    """
+    holding: dict[str, tuple[str, datetime]] = {}
+    periods: list[tuple[str, str, Interval]] = []
+    for e in events:
+        if not e.job_id:
+            continue
+        if e.type is E.COURIER_ACKNOWLEDGED:
+            holding.setdefault(e.job_id, (str(e.payload.get("courier_id", "")), e.at))
+        elif e.type in RELEASES and e.job_id in holding:
+            courier, since = holding.pop(e.job_id)
+            periods.append((courier, e.job_id, (since, e.at)))
+    last = events[-1].at if events else datetime.min
+    periods.extend((courier, job, (since, last)) for job, (courier, since) in holding.items())
+    return periods, {courier for courier, _ in holding.values()}
+
+
+def _shifts(events: list[Any]) -> dict[str, Interval]:
+    """Each courier's shift: from its start to its planned end (else its actual end)."""
+    starts: dict[str, datetime] = {}
+    planned: dict[str, datetime | None] = {}
+    ended: dict[str, datetime] = {}
+    for e in events:
+        courier = str(e.payload.get("courier_id", ""))
+        if e.type is E.SHIFT_STARTED and courier not in starts:
+            starts[courier] = e.at
+            end = e.payload.get("planned_end")
+            planned[courier] = datetime.fromisoformat(str(end)) if end else None
+        elif e.type is E.SHIFT_ENDED:
+            ended[courier] = e.at
+    last = events[-1].at if events else datetime.min
+    return {c: (start, planned[c] or ended.get(c, last)) for c, start in starts.items()}
+
+
+def _past_shift(
+    held: list[tuple[str, str, Interval]],
+    shifts: dict[str, Interval],
+    able: dict[str, set[str]],
+    available: set[str],
+) -> dict[str, tuple[float, float]]:
+    """Per courier: minutes worked past their shift's planned end, and the part of them during
+    which another courier on shift who could carry the job ended the day below
+    :data:`AVAILABLE_BELOW_SHARE` of their shift (work that need not have run over)."""
+    over: dict[str, list[Interval]] = {}
+    avoidable: dict[str, list[Interval]] = {}
+    for courier, job, (since, until) in held:
+        if courier not in shifts or until <= shifts[courier][1]:
+            continue
+        late = [(max(since, shifts[courier][1]), until)]
+        over.setdefault(courier, []).extend(late)
+        others = [shifts[k] for k in sorted(able.get(job, set()) & available) if k != courier and k in shifts]
+        avoidable.setdefault(courier, []).extend(_overlap(late, _union(others)))
+    return {c: (_minutes(over[c]), _minutes(avoidable.get(c, []))) for c in over}
 
 
 def measure(store: Store, coop: str, day: Day, policy: Policy, record: SimulationRecord, seed: int) -> ReplayResult:
@@ -98,11 +206,39 @@ def measure(store: Store, coop: str, day: Day, policy: Policy, record: Simulatio
     tz = ZoneInfo(store.cooperative(coop).timezone)
     for day_key in sorted({e.at.astimezone(tz).date().isoformat() for e in events}):
         for entry in store.ledger(coop, day_key):
-            row = ledger.setdefault(entry.courier_id, {"worked": 0.0, "shift": 0.0, "heavy_kg": 0.0, "kg_km": 0.0})
+            row = ledger.setdefault(
+                entry.courier_id, {"worked": 0.0, "shift": 0.0, "heavy_kg": 0.0, "heavy_jobs": 0.0, "kg_km": 0.0}
+            )
             row["worked"] += entry.worked_minutes
             row["shift"] += entry.planned_shift_minutes or entry.shift_minutes
             row["heavy_kg"] += entry.heavy_kg
+            row["heavy_jobs"] += entry.heavy_jobs
             row["kg_km"] += entry.kg_km
+    requested_at = {str(e.job_id): e.at for e in events if e.type is E.JOB_REQUESTED and e.job_id}
+    to_dropoff = [(at - requested_at[job_id]).total_seconds() / 60 for job_id, at in delivered_at.items()]
+    fleet = {c.id: c.vehicle for c in store.couriers(coop)}
+    able: dict[str, set[str]] = {}
+    for job_id, job in jobs.items():
+        request = JobRequest.from_json(job.request)
+        able[job_id] = {
+            cid
+            for cid, v in fleet.items()
+            if v.payload_kg >= request.weight_kg
+            and v.volume_l >= request.volume_l
+            and v.max_length_cm >= request.longest_side_cm
+        }
+    held, still_held = _held(list(events))
+    for courier in still_held & set(ledger):
+        # The ledger adds a courier's worked time when their hands are empty again; one still
+        # holding a job when the log ends (a parcel never delivered) has worked all that time.
+        ledger[courier]["worked"] = max(ledger[courier]["worked"], _minutes([h[2] for h in held if h[0] == courier]))
+    shifts = _shifts(list(events))
+    available = {
+        cid for cid, row in ledger.items() if row["shift"] and row["worked"] / row["shift"] < AVAILABLE_BELOW_SHARE
+    }
+    past = _past_shift(held, shifts, able, available)
+    first = min((a for a, _ in shifts.values()), default=None)
+    last = max((b for _, b in shifts.values()), default=None)
     couriers: list[dict[str, Any]] = [
         {
             "courier": names[cid],
@@ -111,12 +247,21 @@ def measure(store: Store, coop: str, day: Day, policy: Policy, record: Simulatio
             "shift_min": round(row["shift"], 1),
             "worked_share": round(row["worked"] / row["shift"], 3) if row["shift"] else 0.0,
             "heavy_kg": round(row["heavy_kg"], 1),
+            "heavy_jobs": int(row["heavy_jobs"]),
             "kg_km": round(row["kg_km"], 1),
+            "past_shift_min": round(past.get(cid, (0.0, 0.0))[0], 1),
+            "past_shift_while_available_min": round(past.get(cid, (0.0, 0.0))[1], 1),
+            # on shift from the day's first shift start to its last shift end: the couriers among
+            # whom heavy parcels can go round evenly
+            "whole_day": cid in shifts and shifts[cid][0] <= first and shifts[cid][1] >= last
+            if first and last
+            else False,
         }
         for cid, row in sorted(ledger.items(), key=lambda kv: names[kv[0]])
     ]
     shares = [float(c["worked_share"]) for c in couriers if float(c["shift_min"]) > 0]
     cargo = [float(c["heavy_kg"]) for c in couriers if c["vehicle"] != VehicleKind.BIKE.value]
+    rotation = [int(c["heavy_jobs"]) for c in couriers if c["vehicle"] != VehicleKind.BIKE.value and c["whole_day"]]
     decided = sum(decisions.values())
     heavy = store.cooperative(coop).heavy_threshold_kg
     summary = {
@@ -138,6 +283,14 @@ def measure(store: Store, coop: str, day: Day, policy: Policy, record: Simulatio
         if decided
         else 0.0,
         "planning_rounds": float(record.rounds),
+        "request_to_dropoff_mean_min": round(sum(to_dropoff) / len(to_dropoff), 1) if to_dropoff else 0.0,
+        "worked_share_max": max(shares, default=0.0),
+        "worked_share_min": min(shares, default=0.0),
+        "past_shift_min": round(sum(float(c["past_shift_min"]) for c in couriers), 1),
+        "past_shift_while_available_min": round(sum(float(c["past_shift_while_available_min"]) for c in couriers), 1),
+        "heavy_jobs": float(sum(int(c["heavy_jobs"]) for c in couriers)),
+        # heavy parcels go round: the spread of their counts among cargo couriers on shift all day
+        "heavy_jobs_spread_whole_day_cargo": float(max(rotation) - min(rotation)) if rotation else 0.0,
     }
     rows = [
         {
@@ -161,7 +314,8 @@ def measure(store: Store, coop: str, day: Day, policy: Policy, record: Simulatio
         for leg in record.legs
         if leg.job in jobs
     ]
-    return ReplayResult(day.name, policy.label(), seed, summary, couriers, lateness, rows, legs)
+    timing = {"planning_s": round(sum(record.planning_seconds), 2)}
+    return ReplayResult(day.name, policy.label(), seed, summary, couriers, lateness, rows, legs, timing)
 
 
 def day_from_log(store: Store, coop_id: str, *, name: str = "from-log") -> Day:
