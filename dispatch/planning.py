@@ -131,7 +131,10 @@ def assemble_problem(
         if job.courier_id is not None and job.on_board:
             on_board[job.courier_id].append(job.id)
         elif job.courier_id is not None:
-            locks.append(Lock(job.id, job.courier_id))
+            # The courier is the decision; the order of a courier's jobs is nobody's (the log's
+            # order of acts is not a route), and keeping it made rounds with a few accepted jobs
+            # per courier plan almost nothing (issue 21).
+            locks.append(Lock(job.id, job.courier_id, keep_order=False))
 
     now_s = round((local - day_start).total_seconds())
     planned: list[Courier] = []

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from routing.evaluate import RouteStop, StopKind
-from routing.problem import Courier, Problem
+from routing.problem import Courier, Problem, Shipment
 
 #: The model times legs at this share of a courier's payload (the evaluator uses the real load).
 #: 1.0 is conservative: the exact times can only be earlier, so hard windows hold.
@@ -21,19 +23,59 @@ PLANNING_LOAD_SHARE = 1.0
 UNSERVED_PENALTY = 10**12
 
 
-def route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> bool:
-    """The route keeps every hard limit as the OR-Tools model times it, so the model accepts it.
+def owned_stops(problem: Problem, courier: Courier) -> list[RouteStop]:
+    """What a person gave this courier (locks) and what is on board, in one plain order.
 
-    Legs at the planning load rounded to whole seconds, service at the stop, waiting for a
-    window to open, the shift's end; weight and volume within the vehicle's room, raised, as in
-    the model, for what is on board or a person locked onto it.
+    The order is the earliest drop-off deadline first, each pickup just before its drop-off: a
+    route that does only this work. It defines how late the courier's owned work alone can run
+    (:func:`shift_limit`), the same way for the model and for every check outside it.
     """
+    locked = [lock.shipment for lock in problem.locks if lock.courier == courier.id]
+    jobs = sorted({*courier.on_board, *locked}, key=lambda x: (problem.shipment(x).dropoff_window[1], x))
+    # Locks that keep their order take the places of such locks in that order.
+    ordered = [lock.shipment for lock in problem.locks if lock.courier == courier.id and lock.keep_order]
+    ordered = [x for x in ordered if x not in courier.on_board]
+    slots = iter(ordered)
+    kept = set(ordered)
+    jobs = [next(slots) if x in kept else x for x in jobs]
+    stops: list[RouteStop] = []
+    for sid in jobs:
+        if sid not in courier.on_board:
+            stops.append(RouteStop(sid, StopKind.PICKUP))
+        stops.append(RouteStop(sid, StopKind.DROPOFF))
+    return stops
+
+
+def shift_limit(problem: Problem, courier: Courier) -> int:
+    """The latest a route may end: the shift's end, or later when the owned work alone runs later.
+
+    A person's decision (a lock) and a parcel on board stay with the courier whatever the clock
+    says: when time moved on (a restart, a long pause, a shift shortened) that work may no longer
+    fit the shift. It is then planned late or past the shift's end, reported as such, and never
+    a reason to leave the round without a plan (issue 21: such locks made every round propose
+    nothing). New work must still fit before the shift's end, or within what the owned work
+    already runs over.
+    """
+    end = max(courier.shift_end, problem.now)
+    own = owned_stops(problem, courier)
+    if not own:
+        return end
+    finish = route_finish(problem, courier, own)
+    return end if finish is None else max(end, finish)
+
+
+@dataclass(frozen=True)
+class _Visit:
+    shipment: Shipment
+    pickup: bool
+    begin: int  #: service starts, after waiting for the window to open
+    departure: int
+    place: int
+
+
+def _visits(problem: Problem, courier: Courier, stops: list[RouteStop]) -> Iterator[_Visit | None]:
+    """The route's stops as the model times them; None, and the end, at a leg that cannot be ridden."""
     seconds = problem.travel[courier.profile].seconds(PLANNING_LOAD_SHARE * courier.payload_kg)
-    owned = {lock.shipment for lock in problem.locks if lock.courier == courier.id}
-    load = sum(problem.shipment(x).weight_kg for x in courier.on_board)
-    volume = sum(problem.shipment(x).volume_l for x in courier.on_board)
-    max_kg = max([courier.payload_kg, load] + [problem.shipment(x).weight_kg for x in owned])
-    max_l = max(courier.volume_l, volume)
     at = max(courier.shift_start, problem.now)
     place = courier.start
     for stop in stops:
@@ -42,20 +84,71 @@ def route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> b
         target, window = (s.pickup, s.pickup_window) if pickup else (s.dropoff, s.dropoff_window)
         leg = float(seconds[place, target])
         if not math.isfinite(leg):
+            yield None
+            return
+        begin = max(at + round(leg), window[0])
+        at = begin + (s.pickup_service_s if pickup else s.dropoff_service_s)
+        place = target
+        yield _Visit(s, pickup, begin, at, place)
+
+
+def _to_end(problem: Problem, courier: Courier, place: int) -> float:
+    """Seconds from the last stop to the route's end place (0 for an open end; inf if unreachable)."""
+    if courier.end is None:
+        return 0.0
+    seconds = problem.travel[courier.profile].seconds(PLANNING_LOAD_SHARE * courier.payload_kg)
+    return float(seconds[place, courier.end])
+
+
+def route_finish(problem: Problem, courier: Courier, stops: list[RouteStop], *, to_end: bool = True) -> int | None:
+    """When the route ends as the model times it (windows only delay), None if a leg is impossible.
+
+    ``to_end=False``: when the last stop is done, before riding to the route's end place.
+    """
+    at, place = max(courier.shift_start, problem.now), courier.start
+    for visit in _visits(problem, courier, stops):
+        if visit is None:
+            return None
+        at, place = visit.departure, visit.place
+    if to_end:
+        leg = _to_end(problem, courier, place)
+        if not math.isfinite(leg):
+            return None
+        at += round(leg)
+    return at
+
+
+def route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> bool:
+    """The route keeps every hard limit as the OR-Tools model times it, so the model accepts it.
+
+    Legs at the planning load rounded to whole seconds, service at the stop, waiting for a
+    window to open, the shift's end (:func:`shift_limit`); weight and volume within the
+    vehicle's room, raised, as in the model, for what is on board or a person locked onto it.
+    The windows of owned work (locked, on board) are soft in the model, as here: it is done
+    late rather than dropped.
+    """
+    owned = {lock.shipment for lock in problem.locks if lock.courier == courier.id}
+    soft = owned | set(courier.on_board)
+    load = sum(problem.shipment(x).weight_kg for x in courier.on_board)
+    volume = sum(problem.shipment(x).volume_l for x in courier.on_board)
+    max_kg = max([courier.payload_kg, load] + [problem.shipment(x).weight_kg for x in owned])
+    max_l = max(courier.volume_l, volume)
+    at, place = max(courier.shift_start, problem.now), courier.start
+    for visit in _visits(problem, courier, stops):
+        if visit is None:
             return False
-        at = max(at + round(leg), window[0])
-        if at > max(window) and not problem.soft_windows:
+        s = visit.shipment
+        window = s.pickup_window if visit.pickup else s.dropoff_window
+        if visit.begin > max(window) and not problem.soft_windows and s.id not in soft:
             return False
-        at += s.pickup_service_s if pickup else s.dropoff_service_s
-        sign = 1 if pickup else -1
+        sign = 1 if visit.pickup else -1
         load, volume = load + sign * s.weight_kg, volume + sign * s.volume_l
         if load > max_kg + 1e-9 or volume > max_l + 1e-9:
             return False
-        place = target
-    if courier.end is not None:
-        leg = float(seconds[place, courier.end])
-        at += round(leg) if math.isfinite(leg) else UNSERVED_PENALTY
-    return at <= max(courier.shift_end, problem.now)
+        at, place = visit.departure, visit.place
+    leg = _to_end(problem, courier, place)
+    at += round(leg) if math.isfinite(leg) else UNSERVED_PENALTY
+    return at <= shift_limit(problem, courier)
 
 
 def owners(problem: Problem) -> dict[str, str]:

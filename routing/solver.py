@@ -43,12 +43,21 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from routing.construct import construct
+from routing.construct import Construction, construct
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
 from routing.explain import explain
 from routing.fairness import gini, max_min_ratio, work_targets
 from routing.insertion import _deltas
-from routing.model_limits import PLANNING_LOAD_SHARE, UNSERVED_PENALTY, owners, plan_riding_s, route_holds
+from routing.model_limits import (
+    PLANNING_LOAD_SHARE,
+    UNSERVED_PENALTY,
+    owned_stops,
+    owners,
+    plan_riding_s,
+    route_finish,
+    route_holds,
+    shift_limit,
+)
 from routing.plan import Explanation, Plan
 from routing.problem import Courier, Problem, capable, unservable_reason
 from routing.sharing import share_work
@@ -216,7 +225,7 @@ class _Model:
 
         for v, c in enumerate(couriers):
             self.time.CumulVar(routing.Start(v)).SetRange(max(c.shift_start, p.now), max(c.shift_end, p.now))
-            self.time.CumulVar(routing.End(v)).SetRange(0, max(c.shift_end, p.now))
+            self.time.CumulVar(routing.End(v)).SetRange(0, shift_limit(p, c))
             routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.Start(v)))
             routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.End(v)))
 
@@ -254,8 +263,9 @@ class _Model:
         for sid, (pickup, dropoff) in self.pairs.items():
             s = p.shipment(sid)
             d_index = manager.NodeToIndex(dropoff)
-            self._window(d_index, s.dropoff_window, horizon)
             owner = self.locked.get(sid) or self.on_board.get(sid)
+            # Owned work (a person's decision, a parcel on board) is done late rather than dropped.
+            self._window(d_index, s.dropoff_window, horizon, soft=owner is not None)
             allowed = (
                 [i for i, c in enumerate(couriers) if c.id == owner]
                 if owner
@@ -263,10 +273,9 @@ class _Model:
             )
             if pickup is not None:
                 p_index = manager.NodeToIndex(pickup)
-                self._window(p_index, s.pickup_window, horizon)
+                self._window(p_index, s.pickup_window, horizon, soft=owner is not None)
                 routing.AddPickupAndDelivery(p_index, d_index)
                 solver.Add(routing.VehicleVar(p_index) == routing.VehicleVar(d_index))
-                solver.Add(self.time.CumulVar(p_index) <= self.time.CumulVar(d_index))
                 self._allow(allowed, p_index)
                 penalty = LOCKED_UNSERVED_PENALTY if owner else UNSERVED_PENALTY
                 routing.AddDisjunction([p_index, d_index], penalty, 2)
@@ -304,9 +313,9 @@ class _Model:
         """
         self.routing.VehicleVar(index).SetValues([-1, *vehicles])
 
-    def _window(self, index: int, window: tuple[int, int], horizon: int) -> None:
+    def _window(self, index: int, window: tuple[int, int], horizon: int, *, soft: bool = False) -> None:
         lo, hi = max(window[0], 0), max(window[1], 0)
-        if self.problem.soft_windows:
+        if self.problem.soft_windows or soft:
             self.time.CumulVar(index).SetRange(lo, horizon)
             self.time.SetCumulVarSoftUpperBound(index, hi, max(1, round(SCALE * self.problem.lateness_cost_per_s)))
         else:
@@ -457,12 +466,11 @@ def solve(
     efficient: dict[str, list[RouteStop]] | None = None
     if settings.constructor == "pyvrp" and not settings.first_solution_only and (budgeted or not initial):
         share = settings.constructor_share - (settings.sharing_share / 2 if budgeted else 0.0)
-        built = construct(
+        built = _construct(
             problem,
             time_budget_s=max(0.0, share) * settings.time_budget_s,
             excluded=set(unassigned),
             vehicle_fixed_cost_s=settings.vehicle_fixed_cost // SCALE if settings.minimise_couriers else 0,
-            planning_load_share=PLANNING_LOAD_SHARE,
             seed=settings.seed,
             balance=not budgeted,
         )
@@ -488,12 +496,20 @@ def solve(
         if first is not None:
             initial = capped.routes(first)
             balanced = True
-    if settings.first_solution_only and initial:
-        # With a solution limit of one, OR-Tools returns the warm start itself, every job
-        # missing from it unperformed (issue 9: new jobs were left unplanned). Its own search
-        # does insert them, but moves the rest first (measured: 2 s and most routes changed on
-        # 50 jobs), so the missing jobs are inserted here, everything else left in place.
-        initial = insert_missing(problem, initial, set(unassigned))
+    if initial:
+        # Every start is completed here, each missing job inserted where it adds least riding
+        # and everything else left in place: with a solution limit of one, OR-Tools returns the
+        # start itself, every job missing from it unperformed (issue 9), and from a start that
+        # leaves many jobs out its search within a second inserted few of them (issue 21: 125 of
+        # 143 open jobs after 62 acceptances). A route of an earlier plan that no longer holds
+        # (time moved on) keeps its owned work and gives its other jobs back first, else the
+        # model would refuse the whole start.
+        initial = insert_missing(
+            problem,
+            _repair(problem, initial),
+            set(unassigned),
+            deadline=started + settings.constructor_share * settings.time_budget_s,
+        )
     budget = _riding_budget(problem, set(unassigned), efficient) if budgeted else None
     if budget is not None and budget["cap_s"] is not None and previous:
         initial = _keep_previous(problem, set(unassigned), previous, budget) or efficient
@@ -605,20 +621,28 @@ def still_valid(
 
 
 def insert_missing(
-    problem: Problem, routes: dict[str, list[RouteStop]], excluded: set[str]
+    problem: Problem,
+    routes: dict[str, list[RouteStop]],
+    excluded: set[str],
+    *,
+    deadline: float | None = None,
 ) -> dict[str, list[RouteStop]]:
     """``routes`` with every job missing from them inserted where it adds the least riding.
 
     Nothing else moves: each job goes in at the cheapest positions (on the travel matrix) of
     the couriers who may take it, among those the model accepts (:func:`route_holds`). A job
-    that fits nowhere stays out, and the solver reports it unplanned.
+    that fits nowhere stays out, and the solver reports it unplanned. Owned work (locked, on
+    board) goes in first, and all of it, past ``deadline`` (a ``time.perf_counter()`` instant)
+    too; other jobs left when the deadline passes stay out for OR-Tools' own search.
     """
     owner = owners(problem)
     out = still_valid(problem, routes, excluded)
     present = {stop.shipment for stops in out.values() for stop in stops}
-    for s in problem.shipments:
+    for s in sorted(problem.shipments, key=lambda x: x.id not in owner):
         if s.id in present or s.id in excluded:
             continue
+        if deadline is not None and s.id not in owner and time.perf_counter() > deadline:
+            break
         options: list[tuple[float, int, int, int]] = []
         for v, c in enumerate(problem.couriers):
             if owner.get(s.id, c.id) != c.id:
@@ -640,6 +664,96 @@ def insert_missing(
                 out[c.id] = trial
                 break
     return out
+
+
+def _repair(problem: Problem, routes: dict[str, list[RouteStop]]) -> dict[str, list[RouteStop]]:
+    """An earlier plan's routes, each made acceptable to the model again.
+
+    A route that no longer holds (time moved on, a shift was shortened, a job was locked onto
+    someone else) keeps its owned work in its order, or in the plain order of
+    :func:`routing.model_limits.owned_stops` if that order no longer holds, and gives its other
+    jobs back to be inserted again.
+    """
+    out = still_valid(problem, routes)
+    owner = owners(problem)
+    for c in problem.couriers:
+        stops = out[c.id]
+        if route_holds(problem, c, stops):
+            continue
+        own = [stop for stop in stops if owner.get(stop.shipment) == c.id]
+        out[c.id] = own if route_holds(problem, c, own) else owned_stops(problem, c)
+    return out
+
+
+def _construct(
+    problem: Problem,
+    *,
+    time_budget_s: float,
+    excluded: set[str],
+    vehicle_fixed_cost_s: int,
+    seed: int,
+    balance: bool,
+) -> Construction:
+    """PyVRP's first plan; with owned work, of the jobs still free, after each courier's own.
+
+    PyVRP has no form for "this job belongs to that courier": the constructor spends a load
+    dimension per courier owning work, and refuses past ``MAX_DIMENSIONS`` (12), which a
+    lunchtime with a dozen couriers holding accepted jobs passes. Then the first plan came from
+    OR-Tools' own insertion alone, which left most jobs out (issue 21). Here each courier first
+    does their owned work (:func:`routing.model_limits.owned_stops`), and PyVRP plans the free
+    jobs for couriers who start where and when that work ends, having worked it; OR-Tools then
+    interleaves both under the full model.
+    """
+    own = {c.id: owned_stops(problem, c) for c in problem.couriers}
+    if not any(own.values()):
+        return construct(
+            problem,
+            time_budget_s=time_budget_s,
+            excluded=excluded,
+            vehicle_fixed_cost_s=vehicle_fixed_cost_s,
+            planning_load_share=PLANNING_LOAD_SHARE,
+            seed=seed,
+            balance=balance,
+        )
+    couriers = []
+    for c in problem.couriers:
+        stops = own[c.id]
+        if not stops:
+            couriers.append(c)
+            continue
+        done = route_finish(problem, c, stops, to_end=False)
+        free_from = c.shift_end if done is None else max(done, problem.now)
+        last = problem.shipment(stops[-1].shipment)
+        couriers.append(
+            replace(
+                c,
+                start=last.dropoff,
+                shift_start=free_from,
+                shift_end=max(c.shift_end, free_from),
+                on_board=(),
+                worked_s_today=c.worked_s_today + round(evaluate_route(problem, c, stops).work_s),
+                planned_shift_s=c.shift_length_s,
+            )
+        )
+    owned = owners(problem)
+    free = replace(
+        problem,
+        couriers=tuple(couriers),
+        shipments=tuple(s for s in problem.shipments if s.id not in owned),
+        locks=(),
+        _index={},
+    )
+    built = construct(
+        free,
+        time_budget_s=time_budget_s,
+        excluded=excluded - set(owned),
+        vehicle_fixed_cost_s=vehicle_fixed_cost_s,
+        planning_load_share=PLANNING_LOAD_SHARE,
+        seed=seed,
+        balance=balance,
+    )
+    routes = {cid: [*stops, *(built.routes or {}).get(cid, [])] for cid, stops in own.items()}
+    return replace(built, routes=routes, stats={**built.stats, "after_owned_work": True})
 
 
 def _riding_budget(
