@@ -700,6 +700,10 @@ def replay(
     day: Annotated[Path, typer.Argument(help="A day as .json (with its couriers) or .csv (with --fleet).")],
     policy: PolicyOption = "accept-proposals",
     fairness: Annotated[str | None, typer.Option(help="Fairness weight(s), e.g. 0,0.5,1 to compare.")] = None,
+    riding_budget: Annotated[
+        str,
+        typer.Option(help="Riding sharing may add: a share (0.05 is +5 %), none, or cooperative (its setting)."),
+    ] = "cooperative",
     override_rate: OverrideRateOption = 0.0,
     extra_couriers: ExtraCouriersOption = "",
     budget: BudgetOption = 0.3,
@@ -710,10 +714,22 @@ def replay(
     metrics: Annotated[Path | None, typer.Option(help="Write the figures as .csv or .parquet.")] = None,
 ) -> None:
     """Replay a historical day through the planner under a policy, and report how it went."""
+    import dataclasses
+
     from dispatch.days import read_day
     from dispatch.replay import replay as run_replay
 
     policies = _policies(policy, fairness, override_rate, budget, extra_couriers)
+    if riding_budget != "cooperative":
+        try:
+            share = None if riding_budget == "none" else float(riding_budget)
+        except ValueError:
+            raise _fail(
+                f"--riding-budget is a share such as 0.05, none or cooperative, not {riding_budget!r}"
+            ) from None
+        if share is not None and not 0 <= share <= 10:
+            raise _fail("--riding-budget is a share between 0 and 10")
+        policies = [dataclasses.replace(p, riding_budget=share) for p in policies]
     try:
         the_day = read_day(day, fleet=fleet)
         network = open_city(city)

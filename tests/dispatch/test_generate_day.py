@@ -133,3 +133,15 @@ def test_the_same_seed_writes_the_same_file(tmp_path: Path) -> None:
     generate(csv_b, "--requests", "10", "--seed", "4")
     assert csv_a.read_bytes() == csv_b.read_bytes()
     assert read_day(csv_a, fleet=tmp_path / "a-fleet.json").timezone == "Europe/Helsinki"
+
+
+def test_replay_takes_a_riding_budget(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.json"
+    generate(path, "--requests", "4", "--hours", "1", "--city", str(TINY_TOWN))
+    metrics = tmp_path / "figures.csv"
+    options = ["--fairness", "1", "--riding-budget", "0.05", "--metrics", str(metrics)]
+    result = runner.invoke(app, ["replay", str(path), "--city", str(TINY_TOWN), *options])
+    assert result.exit_code == 0, result.output
+    assert "riding budget +5%" in metrics.read_text()
+    result = runner.invoke(app, ["replay", str(path), "--city", str(TINY_TOWN), "--riding-budget", "lots"])
+    assert result.exit_code == 2 and "--riding-budget" in result.output
