@@ -48,6 +48,10 @@ def config(fmt: str, level: str) -> dict[str, Any]:
             "uvicorn": {"level": level},
             "uvicorn.error": {"level": level},
             "uvicorn.access": {"level": "WARNING"},  # AccessLog below says more, in structure
+            # httpx and httpcore log every request URL, query string included, at INFO/DEBUG: a
+            # webhook URL may carry a client's token in its query
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
             "tandem.access": {"level": "INFO" if level in ("DEBUG", "INFO") else level},
         },
     }
