@@ -80,6 +80,21 @@ FIGURES = (
 )
 
 
+def code_state() -> dict[str, Any]:
+    """The commit measured, and whether the planner's code differed from it (a shared work tree)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10, check=False)
+        except OSError:
+            return ""
+        return done.stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "routing", "dispatch")
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted": changed.splitlines()}
+
+
 def make_day(network: BikeNetwork, *, seed: int, requests: int, couriers: int, hours: float) -> Day:
     day = generate_day(
         street_points(network), start=START, hours=hours, requests=requests, couriers=couriers, seed=seed
@@ -227,6 +242,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         # CPU and planner seconds depend on the machine's load; the other figures do not.
         "load_average_1min": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},
         "seconds": round(time.perf_counter() - started, 1),
+        "code": code_state(),
         "cities": suites,
     }
     if not args.no_save:
