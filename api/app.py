@@ -21,9 +21,10 @@ from api.browsers import BrowserRules
 from api.bus import Hub, LocalBus, RedisBus
 from api.logs import AccessLog
 from api.planner import Planner
-from api.ratelimit import Budgets, RateLimits, parse_limits
+from api.ratelimit import Budgets, Counters, RateLimits, parse_limits
 from api.services import Services, instance_secret
 from api.settings import Settings
+from api.sockets import SessionWatch
 from dispatch.store import Store, positions
 from routing.network import open_city
 
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             purge_positions_regularly(store, timedelta(hours=settings.position_retention_h), stop)
         )
         sender = asyncio.create_task(webhook_sender.run(store, poll_s=settings.webhook_poll_s, stop=stop))
+        app.state.sessions = SessionWatch(store, every_s=settings.session_check_s)
+        watcher = asyncio.create_task(app.state.sessions.run(stop))
         try:
             yield
         finally:
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             warming.cancel()
             await sender
             await purger
+            await watcher
             await planner.stop()
             await hub.stop()
             await bus.stop()
@@ -110,17 +114,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={429: {"model": errors.ErrorOut, "description": "Too many requests; see Retry-After."}},
     )
     errors.install(app)
-    # outermost last: the access log sees every answer, refusals by the layers below included
-    app.add_middleware(
-        RateLimits,
-        budgets=Budgets(
-            api_key=parse_limits(settings.rate_limit_api_key),
-            session=parse_limits(settings.rate_limit_session),
-            login_account=parse_limits(settings.rate_limit_login),
-            login_address=parse_limits(settings.rate_limit_login_address),
-        ),
-        redis_url=settings.redis_url,
+    budgets = Budgets(
+        api_key=parse_limits(settings.rate_limit_api_key),
+        session=parse_limits(settings.rate_limit_session),
+        login_account=parse_limits(settings.rate_limit_login),
+        login_address=parse_limits(settings.rate_limit_login_address),
+        position=parse_limits(settings.rate_limit_position),
     )
+    # the middleware and the couriers' socket (positions) count in the same windows
+    app.state.budgets, app.state.counters = budgets, Counters(settings.redis_url)
+    # outermost last: the access log sees every answer, refusals by the layers below included
+    app.add_middleware(RateLimits, budgets=budgets, counters=app.state.counters)
     if settings.origins():
         app.add_middleware(
             CORSMiddleware,

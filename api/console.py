@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Response, WebSocket
+from fastapi import APIRouter, Depends, Query, Request, Response, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -584,9 +584,16 @@ class CourierLoginIn(BaseModel):
 
 
 @router.post("/couriers/{courier_id}/login", status_code=201, **answers(CourierLoginOut, 201, also=responses(404)))
-async def give_courier_login(courier_id: str, body: CourierLoginIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
-    """Give a courier a login for the phone page; the password is shown once."""
+async def give_courier_login(
+    courier_id: str, body: CourierLoginIn, who: Dispatcher, svc: Svc, request: Request
+) -> dict[str, Any]:
+    """Give a courier a login for the phone page; the password is shown once.
+
+    A new password ends every session the courier had (a lost phone is out at once), and their
+    open sockets here are closed now rather than at the next check.
+    """
     password = await svc.run(set_courier_login, svc.store, who.cooperative_id, courier_id, body.login)
+    request.app.state.sessions.check_soon()
     return {"courier_id": courier_id, "login": body.login, "password": password}
 
 
@@ -597,7 +604,7 @@ async def console_socket(ws: WebSocket) -> None:
     greeted = await hello(ws, svc, frozenset({"dispatcher"}))
     if greeted is None:
         return
-    who, last_seq = greeted
+    who = greeted.who
     await send(
         ws,
         {"type": "welcome", "last_seq": await svc.run(svc.store.cooperative_last_seq, who.cooperative_id)},
@@ -617,4 +624,4 @@ async def console_socket(ws: WebSocket) -> None:
             },
         )
 
-    await serve(ws, svc, who, last_seq, render, handle)
+    await serve(ws, svc, greeted, render, handle)

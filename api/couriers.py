@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Response, WebSocket
 from api.auth import CourierUser
 from api.console import PathOut, street_path
 from api.errors import Out, answers, check_text, refusals, responses
+from api.ratelimit import Budgets, Counters
 from api.services import REPLAN_ON, Services, services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
@@ -166,8 +167,10 @@ async def courier_socket(ws: WebSocket) -> None:
     greeted = await hello(ws, svc, frozenset({"courier"}))
     if greeted is None:
         return
-    who, last_seq = greeted
+    who = greeted.who
     me = who.subject_id
+    counters: Counters = ws.app.state.counters
+    budgets: Budgets = ws.app.state.budgets
     courier = await svc.run(svc.store.courier, who.cooperative_id, me)
     await send(
         ws,
@@ -203,6 +206,14 @@ async def courier_socket(ws: WebSocket) -> None:
             await send(ws, {"type": "error", "id": key, "code": "bad_message", "message": "'data' is an object"})
             return
         if kind == "position":
+            spent = await counters.spend(budgets.position, f"position:{who.cooperative_id}:{me}")
+            if spent is not None:  # a phone in a loop: refused with the wait, nothing stored
+                item, wait = spent
+                why = f"too many positions: at most {item}; try again in {wait} s"
+                await send(
+                    ws, {"type": "error", "id": key, "code": "rate_limited", "message": why, "retry_after_s": wait}
+                )
+                return
             try:
                 await svc.run(
                     positions.record,
@@ -229,7 +240,7 @@ async def courier_socket(ws: WebSocket) -> None:
         if svc.settings.auto_plan and event.type in REPLAN_ON:
             svc.planner.request(who.cooperative_id)
 
-    await serve(ws, svc, who, last_seq, render, handle)
+    await serve(ws, svc, greeted, render, handle)
 
 
 def _own_job(svc: Services, who: Principal, job_id: str) -> JobView:

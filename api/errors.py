@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import unicodedata
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
@@ -222,16 +223,88 @@ def _internal(request: Request, exc: Exception) -> JSONResponse:
 MAX_BODY_BYTES = 1 << 20
 #: Routes that legitimately take more: a replayed day may hold up to 20,000 requests.
 LARGER_BODIES = {"/v1/replays": 32 << 20}
+#: The deepest nesting of arrays and objects any body or socket frame may have. The deepest the
+#: API reads is a replayed day (day -> requests -> request -> parcels -> parcel, five); deeper
+#: text only costs the parser stack and, near Python's recursion limit, crashes it.
+MAX_JSON_DEPTH = 32
+#: The most digits a JSON number may have (a 64-bit integer has 19): Python refuses to convert an
+#: integer of more than 4,300 digits, and converting one of fewer still costs quadratic time.
+MAX_NUMBER_DIGITS = 40
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_LONG_NUMBER = re.compile(rb"\d{%d}" % (MAX_NUMBER_DIGITS + 1))
+_NOT_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+class BadJson(ValueError):
+    """JSON text nested too deep or holding a number too long: refused before it is parsed."""
+
+
+def check_json_shape(raw: bytes) -> None:
+    """Raise :class:`BadJson` when ``raw`` nests deeper than :data:`MAX_JSON_DEPTH` or holds a
+    number longer than :data:`MAX_NUMBER_DIGITS` digits.
+
+    It runs on every body and frame, so the common case must cost next to nothing: counting the
+    brackets and searching for a long run of digits are single passes in C, and only when either
+    could be over the limit are the strings taken out (a ``[`` or a digit run inside a string is
+    text, not structure) and the depth counted. Text that is not JSON at all passes, for the
+    parser to refuse with its own message.
+    """
+    openers = raw.count(b"[") + raw.count(b"{")
+    if openers <= MAX_JSON_DEPTH and _LONG_NUMBER.search(raw) is None:
+        return
+    bare = _STRING.sub(b'""', raw)
+    if _LONG_NUMBER.search(bare) is not None:
+        raise BadJson(f"numbers have at most {MAX_NUMBER_DIGITS} digits")
+    if openers > MAX_JSON_DEPTH:
+        depth = deepest = 0
+        for bracket in bare.translate(None, _NOT_BRACKET):
+            depth += 1 if bracket in b"[{" else -1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    raise BadJson(f"arrays and objects nest at most {MAX_JSON_DEPTH} deep")
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """``json.loads`` that refuses deep nesting and long numbers with :class:`BadJson`, and
+    turns every other fault of the text (a recursion or conversion error included) into a
+    ``ValueError`` rather than letting it escape as a crash."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    check_json_shape(data)
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise BadJson(f"arrays and objects nest at most {MAX_JSON_DEPTH} deep") from None
+
+
+async def read_body(receive: Receive, limit: int) -> list[Message] | None:
+    """The messages of a whole request body, to hand on afterwards; None as soon as it grows past
+    ``limit`` bytes (the rest is never read)."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        size += len(message.get("body", b""))
+        if size > limit:
+            return None
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return messages
 
 
 class BodyLimit:
-    """Refuse request bodies above a size with a 413, whether announced or streamed.
+    """Refuse request bodies above a size with a 413, whether announced or streamed, and JSON
+    bodies nested too deep or holding too long a number with a 422.
 
     A pure ASGI middleware: a ``Content-Length`` above the limit is refused at once, and a
     chunked body is counted as it arrives, so a client can never make a worker buffer more than
-    the limit. Sockets are not affected (their frames are limited in api/sockets.py). FastAPI's
-    own ``max_body_size`` refuses an announced length with a plain-text 413, which is not the
-    API's error shape; hence this.
+    the limit. A body is read whole here (the app would read it whole anyway) and checked by
+    :func:`check_json_shape` before any route parses it, so that no parser ever meets a body
+    that can crash it; whatever its declared type, since every body the API takes is JSON
+    (and a type that says otherwise must not let one past the check). Sockets are not affected
+    (their frames are limited in api/sockets.py). FastAPI's own ``max_body_size`` refuses an announced length with a
+    plain-text 413, which is not the API's error shape; hence this.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None) -> None:
@@ -245,7 +318,10 @@ class BodyLimit:
         limit = self.larger.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _answer(send, 413, "too_large", f"the body is larger than {limit} bytes")
+            await refuse_early(send, 413, "too_large", f"the body is larger than {limit} bytes")
+            return
+        if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):  # every body the API takes is JSON
+            await self._json(scope, receive, send, limit)
             return
         seen = 0
 
@@ -259,15 +335,38 @@ class BodyLimit:
 
         await self.app(scope, counted, send)
 
+    async def _json(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Read a JSON body whole (up to ``limit``), check its shape, then hand it on."""
+        messages = await read_body(receive, limit)
+        if messages is None:
+            await refuse_early(send, 413, "too_large", f"the body is larger than {limit} bytes")
+            return
+        try:
+            check_json_shape(b"".join(m.get("body", b"") for m in messages))
+        except BadJson as exc:
+            await refuse_early(send, 422, "invalid_input", f"body: {exc}", field="body")
+            return
 
-async def _answer(send: Send, status: int, code: str, message: str) -> None:
-    """A refusal sent before the app sees the request, in the API's error shape."""
-    payload = json.dumps(body(code, message)).encode()
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def refuse_early(
+    send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]] | None = None, **details: Any
+) -> None:
+    """A refusal sent before the app sees the request (by a middleware), in the API's error shape."""
+    payload = json.dumps(body(code, message, **details)).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *(headers or []),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": payload})
@@ -288,7 +387,7 @@ class PlainAddress:
         if scope["type"] == "http" and scope["path"].startswith("/v1/"):
             query = unquote_plus(scope.get("query_string", b"").decode("latin-1"))
             if any(unicodedata.category(c) == "Cc" for c in scope["path"] + query):
-                await _answer(send, 422, "invalid_input", "the address holds a control character")
+                await refuse_early(send, 422, "invalid_input", "the address holds a control character")
                 return
         await self.app(scope, receive, send)
 

@@ -5,19 +5,22 @@ guesser cannot take the service from everybody else.
   that credential: a loop in a shop's integration slows that shop, not the cooperative's day;
 * every login attempt counts against the account it names (a guesser gets a handful of tries a
   minute, whatever address they come from) and against the address it comes from (one address
-  cannot walk through many accounts).
+  cannot walk through many accounts). A login body larger than any real one (4 kB) is refused
+  with a 413 before anything else: the account is read from every body the route accepts, so
+  padding a body cannot hide the account from its budget;
+* every position a courier shares counts against that courier (api/couriers.py asks
+  :class:`Counters` directly: a phone in a loop fills no table).
 
 Counters live in memory in one worker, or in Redis when ``REDIS_URL`` is set, so that several
 workers share one budget. The ``limits`` library keeps the windows; only hashes of credentials
 are used as keys, never the credentials. A refusal is a 429 with ``Retry-After`` and the usual
-error body; sockets are not limited here (they authenticate once, then the courier's acts are
-idempotent and bounded by the socket's own message rules).
+error body. Sockets are not limited by the middleware (they authenticate once, then the
+courier's acts are idempotent); their positions are, per courier, with an error message.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -28,11 +31,12 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import body
+from api.errors import BadJson, parse_json, read_body, refuse_early
 
 LOGIN_PATH = "/v1/auth/login"
-#: A login body is small; a larger one is not parsed here (the body limit refuses it later).
-_LOGIN_BODY_MAX = 4096
+#: A login body is small (its fields hold at most 296 characters, 1.8 kB even escaped); a larger
+#: one is refused unread, so that no login is ever checked without its account being counted.
+LOGIN_BODY_MAX = 4096
 
 
 def parse_limits(spec: str) -> list[RateLimitItem]:
@@ -49,6 +53,7 @@ class Budgets:
     session: list[RateLimitItem]
     login_account: list[RateLimitItem]
     login_address: list[RateLimitItem]
+    position: list[RateLimitItem]
 
 
 def _digest(*parts: str) -> str:
@@ -66,8 +71,8 @@ def _credential(scope: Scope) -> str | None:
 def _account(raw: bytes) -> str | None:
     """The account a login body names, or None when it is not a readable login body."""
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        data = parse_json(raw)
+    except (BadJson, ValueError, UnicodeDecodeError):  # the route refuses it before any check
         return None
     if not isinstance(data, dict):
         return None
@@ -77,18 +82,34 @@ def _account(raw: bytes) -> str | None:
     return _digest(coop, login.casefold())
 
 
-class RateLimits:
-    """ASGI middleware: count, and refuse with 429 once a budget is spent."""
+class Counters:
+    """The windows of every budget of one worker: in memory, or in Redis shared by all workers."""
 
-    def __init__(self, app: ASGIApp, budgets: Budgets, redis_url: str | None = None) -> None:
-        self.app = app
-        self.budgets = budgets
+    def __init__(self, redis_url: str | None = None) -> None:
         storage: Storage = (
             RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix="tandem-limits")
             if redis_url
             else MemoryStorage()
         )
         self.limiter = SlidingWindowCounterRateLimiter(storage)
+
+    async def spend(self, items: list[RateLimitItem], key: str) -> tuple[RateLimitItem, int] | None:
+        """Count one hit against each of ``items``; the first one spent and the seconds until it
+        has room again, or None when every one had room."""
+        for item in items:
+            if not await self.limiter.hit(item, key):
+                stats = await self.limiter.get_window_stats(item, key)
+                return item, max(1, math.ceil(stats.reset_time - time.time()))
+        return None
+
+
+class RateLimits:
+    """ASGI middleware: count, and refuse with 429 once a budget is spent."""
+
+    def __init__(self, app: ASGIApp, budgets: Budgets, counters: Counters) -> None:
+        self.app = app
+        self.budgets = budgets
+        self.counters = counters
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,52 +123,41 @@ class RateLimits:
             if items:  # no budget (limits "off"): nothing to count, so no digest to make
                 checks.append((items, f"{kind}:{_digest(credential)}"))
         if scope["path"] == LOGIN_PATH and scope["method"] == "POST":
-            receive, account = await self._peek_login(receive)
+            peeked = await self._peek_login(scope, receive)
+            if peeked is None:
+                await refuse_early(send, 413, "too_large", f"a login body is at most {LOGIN_BODY_MAX} bytes")
+                return
+            receive, account = peeked
             client = scope.get("client")
             checks.append((self.budgets.login_address, f"address:{_digest(client[0] if client else '?')}"))
             if account is not None:
                 checks.append((self.budgets.login_account, f"account:{account}"))
         for items, key in checks:
-            for item in items:
-                if not await self.limiter.hit(item, key):
-                    await self._refuse(send, item, key)
-                    return
+            spent = await self.counters.spend(items, key)
+            if spent is not None:
+                await self._refuse(send, *spent, key)
+                return
         await self.app(scope, receive, send)
 
-    async def _peek_login(self, receive: Receive) -> tuple[Receive, str | None]:
-        """Read a small login body to learn its account, then hand the same body on."""
-        messages: list[Message] = []
-        size = 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            size += len(message.get("body", b""))
-            if message["type"] != "http.request" or not message.get("more_body") or size > _LOGIN_BODY_MAX:
-                break
-        raw = b"".join(m.get("body", b"") for m in messages)
-        account = _account(raw) if size <= _LOGIN_BODY_MAX else None
+    async def _peek_login(self, scope: Scope, receive: Receive) -> tuple[Receive, str | None] | None:
+        """Read a login body to learn its account, then hand the same body on; None when it is
+        larger than any login body (announced or streamed), so that it is refused unread."""
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > LOGIN_BODY_MAX):
+            return None
+        messages = await read_body(receive, LOGIN_BODY_MAX)
+        if messages is None:
+            return None
+        account = _account(b"".join(m.get("body", b"") for m in messages))
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
 
         return replay, account
 
-    async def _refuse(self, send: Send, item: RateLimitItem, key: str) -> None:
-        stats = await self.limiter.get_window_stats(item, key)
-        wait = max(1, math.ceil(stats.reset_time - time.time()))
+    async def _refuse(self, send: Send, item: RateLimitItem, wait: int, key: str) -> None:
         what = "login attempts for this account" if key.startswith("account:") else "requests"
-        payload = json.dumps(
-            body("rate_limited", f"too many {what}: at most {item}; try again in {wait} s", retry_after_s=wait)
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"retry-after", str(wait).encode()),
-                ],
-            }
+        message = f"too many {what}: at most {item}; try again in {wait} s"
+        await refuse_early(
+            send, 429, "rate_limited", message, [(b"retry-after", str(wait).encode())], retry_after_s=wait
         )
-        await send({"type": "http.response.body", "body": payload})

@@ -65,8 +65,10 @@ async def login(body: LoginIn, svc: Svc) -> dict[str, Any]:
 
 @router.post("/v1/auth/logout", status_code=204, responses=refusals())
 async def logout(who: Member, svc: Svc, request: Request) -> Response:
-    """Revoke the token this request came with (``Member`` made sure it is one)."""
+    """Revoke the token this request came with (``Member`` made sure it is one); its sockets in
+    this worker close now, in the others at their next check (within a second)."""
     await svc.run(revoke_token, svc.store, request.headers.get("authorization", "").partition(" ")[2].strip())
+    request.app.state.sessions.check_soon()
     return Response(status_code=204)
 
 

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     #: Shared courier positions are deleted after this many hours.
     position_retention_h: float = Field(default=24.0, gt=0, le=24 * 30)
     token_ttl_s: int = Field(default=12 * 3600, gt=0)
+    #: Each worker re-checks the sessions behind its open sockets this often, so that a logout,
+    #: a password reset or an expiry made anywhere closes them within a second.
+    session_check_s: float = Field(default=0.5, gt=0, le=1)
     #: Poll the log this often even without a wake-up (a lost pub/sub message delays, never loses).
     feed_poll_s: float = Field(default=2.0, gt=0, le=60)
     #: ``json``: one JSON object per log line (for a log store); ``text``: for a terminal.
@@ -42,13 +45,20 @@ class Settings(BaseSettings):
     #: Web origins (comma-separated) whose pages may call the API from a browser; none by default.
     cors_origins: str = ""
     #: Rate limits ("N/second;M/minute"; "off" for none): per client API key, per member token,
-    #: login attempts per account, and login attempts per address.
+    #: login attempts per account, login attempts per address, and positions per courier.
     rate_limit_api_key: str = "100/second;3000/minute"
     rate_limit_session: str = "100/second"
     rate_limit_login: str = "10/minute"
     rate_limit_login_address: str = "100/minute"
+    rate_limit_position: str = "2/second;60/minute"
 
-    @field_validator("rate_limit_api_key", "rate_limit_session", "rate_limit_login", "rate_limit_login_address")
+    @field_validator(
+        "rate_limit_api_key",
+        "rate_limit_session",
+        "rate_limit_login",
+        "rate_limit_login_address",
+        "rate_limit_position",
+    )
     @classmethod
     def _readable_limits(cls, value: str) -> str:
         from api.ratelimit import parse_limits

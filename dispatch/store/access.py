@@ -10,11 +10,11 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 
 from dispatch.errors import DomainError, InvalidInput, NotFound
 from dispatch.store.engine import reading
@@ -85,7 +85,11 @@ def _login_taken(store: Store, coop_id: str, login: str, *, except_courier: str 
 
 
 def set_courier_login(store: Store, coop_id: str, courier_id: str, login: str) -> str:
-    """Give a courier a login for the phone page; returns a generated password, once."""
+    """Give a courier a login for the phone page; returns a generated password, once.
+
+    Giving a new password is how a dispatcher locks out a lost phone, so every session the
+    courier had is revoked with it (their open sockets close at the next check).
+    """
     store.courier(coop_id, courier_id)
     if not isinstance(login, str) or not 1 <= len(login.strip()) <= 60:
         raise InvalidInput("login", "must be 1 to 60 characters")
@@ -98,7 +102,22 @@ def set_courier_login(store: Store, coop_id: str, courier_id: str, login: str) -
             .where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id)
             .values(login=login, secret_hash=hash_secret(secret))
         )
+    revoke_sessions_of(store, coop_id, courier_id)
     return secret
+
+
+_dummy_hash: list[str] = []
+
+
+def _dummy_secret_hash() -> str:
+    """A hash of the same algorithm and cost as every password's, of a password nobody knows.
+
+    A login that names nobody is checked against it, so that it takes as long as a wrong
+    password for someone who exists: the time of an answer must not tell which logins exist.
+    """
+    if not _dummy_hash:
+        _dummy_hash.append(hash_secret(secrets.token_urlsafe(16)))
+    return _dummy_hash[0]
 
 
 def log_in(
@@ -114,11 +133,17 @@ def log_in(
                 CourierRow.cooperative_id == coop_id, CourierRow.login == login, CourierRow.active.is_(True)
             )
         ).first()
-    if member is not None and verify_secret(password, member.secret_hash):
+    # Exactly one slow hash check on every path, found or not (see _dummy_secret_hash).
+    who: Principal | None
+    if member is not None:
         who = Principal(member.role, coop_id, member.id, member.display_name)
-    elif courier is not None and courier.secret_hash and verify_secret(password, courier.secret_hash):
+        stored = member.secret_hash
+    elif courier is not None and courier.secret_hash:
         who = Principal("courier", coop_id, courier.id, courier.display_name)
+        stored = courier.secret_hash
     else:
+        who, stored = None, _dummy_secret_hash()
+    if not verify_secret(password, stored) or who is None:
         raise LoginFailed
     token = "tds_" + secrets.token_urlsafe(32)
     now = _now()
@@ -145,12 +170,37 @@ def principal_for_token(store: Store, token: str, *, now: datetime | None = None
         if row is None or row.revoked_at is not None or _utc(row.expires_at) <= (now or _now()):
             return None
         table = CourierRow if row.role == "courier" else MemberRow
-        name = conn.execute(
-            select(table.display_name).where(table.cooperative_id == row.cooperative_id, table.id == row.subject_id)
-        ).scalar()
+        query = select(table.display_name).where(table.cooperative_id == row.cooperative_id, table.id == row.subject_id)
+        if table is CourierRow:
+            query = query.where(CourierRow.active.is_(True))  # a courier who left is let in no more
+        name = conn.execute(query).scalar()
     if name is None:
         return None
     return Principal(row.role, row.cooperative_id, row.subject_id, name)
+
+
+def live_sessions(store: Store, token_hashes: Iterable[str], *, now: datetime | None = None) -> set[str]:
+    """Which of these token hashes still open a session (not revoked, not expired, and for a
+    courier, one still active): one read for all the sockets a worker holds, not one each."""
+    now = now or _now()
+    live: set[str] = set()
+    hashes = list(token_hashes)
+    courier = and_(
+        SessionRow.role == "courier",
+        CourierRow.cooperative_id == SessionRow.cooperative_id,
+        CourierRow.id == SessionRow.subject_id,
+    )
+    with reading(store.engine) as conn:
+        for start in range(0, len(hashes), 500):
+            rows = conn.execute(
+                select(SessionRow.token_hash, SessionRow.role, SessionRow.expires_at, CourierRow.active)
+                .outerjoin(CourierRow, courier)
+                .where(SessionRow.token_hash.in_(hashes[start : start + 500]), SessionRow.revoked_at.is_(None))
+            ).all()
+            live.update(
+                row.token_hash for row in rows if _utc(row.expires_at) > now and (row.role != "courier" or row.active)
+            )
+    return live
 
 
 def principal_for_api_key(store: Store, key: str) -> Principal | None:
