@@ -132,7 +132,7 @@ async def hello(ws: WebSocket, svc: Services, roles: frozenset[str]) -> Greeting
 class SessionWatch:
     """The sessions behind one worker's open sockets, re-checked together (see the module doc).
 
-    Measured on SQLite with 300 open sockets: one check reads 300 session rows in about 2 ms,
+    Measured on SQLite with 300 open sockets: one check reads 300 session rows in 2.5 ms,
     so at two checks a second the watch costs well under 1 % of a core, where a check per
     socket would cost a thread hop and a read each.
     """
