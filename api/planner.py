@@ -6,14 +6,26 @@ already planning is folded into one more round afterwards. The round runs in a s
 (OR-Tools holds the GIL while it searches), appends its ProposalMade events to the store itself,
 and the API then wakes the sockets. The worker keeps each cooperative's last plan to warm-start
 the next round (stable proposals) and hands back the routes for the console.
+
+The worker process dies with the API process that started it, however that one ends (a
+``kill -9``, the out-of-memory killer): on Linux the kernel sends it SIGKILL when its parent
+dies (``PR_SET_PDEATHSIG``), and everywhere a thread in it checks that its parent is still its
+parent and exits otherwise. A planner left behind would hold about 250 MB per restart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,9 +37,33 @@ log = logging.getLogger("tandem.planner")
 # ------------------------------------------------------------------ inside the worker process
 
 _state: dict[str, Any] = {}
+#: How often the worker looks whether its parent is still there (where the kernel cannot tell it).
+PARENT_CHECK_S = 0.5
+_PR_SET_PDEATHSIG = 1
 
 
-def _init(database_url: str | None, city: str) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """Make sure this worker ends when the API process ``parent_pid`` ends, however it ends."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed (errno %d); the parent watch remains", ctypes.get_errno())
+    if os.getppid() != parent_pid:  # the parent died before the kernel was told: no signal will come
+        os._exit(1)
+
+    def watch() -> None:
+        # The death signal fires when the *thread* that forked us ends, and exists on Linux only;
+        # a changed parent id is the portable, thread-independent sign that the parent is gone.
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _init(database_url: str | None, city: str, parent_pid: int | None = None) -> None:
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
     from dispatch.store import Store
     from routing.network import open_city
     from routing.travel_cache import TravelCache
@@ -109,7 +145,7 @@ class Planner:
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),  # no forked copy of the event loop
                 initializer=_init,
-                initargs=(self.database_url, self.city),
+                initargs=(self.database_url, self.city, os.getpid()),
             )
         return self._pool
 
@@ -148,14 +184,39 @@ class Planner:
             self._pool = None
             return
         except TimeoutError:
-            log.error("a planning round of %s hung; killing the planner process, a new one takes over", coop_id)
             self._kill_pool()
+            size = await self._size(coop_id)
+            log.error(
+                "a planning round of %s hung: %.0f s past its %.1f s budget (%s); killed the planner process, "
+                "a new one takes over",
+                coop_id,
+                self.timeout_s,
+                self.budget_s,
+                size,
+            )
             return
         except Exception:
             log.exception("planning round of %s failed; the API goes on, proposals wait for the next round", coop_id)
             return
         self.latest[coop_id] = outcome
         await self.on_round(coop_id)
+
+    async def _size(self, coop_id: str) -> str:
+        """The size of the round that was killed, read from the store (the worker cannot say)."""
+        from dispatch.store import Store
+
+        def read() -> str:
+            store = Store.open(self.database_url, migrate=False)
+            try:
+                size = store.planning_size(coop_id)
+            finally:
+                store.close()
+            return f"{size['open_jobs']} open jobs, {size['couriers_on_shift']} couriers on shift"
+
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(read), timeout=10)
+        except Exception as exc:  # a kill is logged whatever happens to the count
+            return f"size unknown: {type(exc).__name__}"
 
     def _kill_pool(self) -> None:
         pool, self._pool = self._pool, None

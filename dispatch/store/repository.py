@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
 
@@ -568,6 +568,19 @@ class Store:
             query = query.where(JobRow.state.in_([s.value for s in states]))
         with reading(self.engine) as conn:
             return [JobView.from_json(v) for v in conn.execute(query).scalars()]
+
+    def planning_size(self, coop_id: str) -> dict[str, int]:
+        """How big a planning round of this cooperative is: jobs not yet finished, couriers on
+        shift (what a watchdog logs when it has to kill a round, so that the kill says why)."""
+        finished = [JobState.DELIVERED.value, JobState.FAILED.value, JobState.CANCELLED.value]
+        with reading(self.engine) as conn:
+            open_jobs = conn.execute(
+                select(func.count())
+                .select_from(JobRow)
+                .where(JobRow.cooperative_id == coop_id, JobRow.state.not_in(finished))
+            ).scalar_one()
+        on_shift = sum(1 for s in self.courier_statuses(coop_id).values() if s.on_shift)
+        return {"open_jobs": int(open_jobs), "couriers_on_shift": on_shift}
 
     def ledger(self, coop_id: str, day: str) -> list[LedgerEntry]:
         with reading(self.engine) as conn:
