@@ -19,41 +19,7 @@ import httpx
 from dispatch import commands
 from dispatch.store import Store
 from tests.api.harness import Server, World, create_delivery, login, make_world
-
-
-def _children(parent: int) -> list[int]:
-    """The spawned children of ``parent`` that plan (not multiprocessing's resource tracker)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == parent and b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
-def _planner(server: Server, timeout_s: float = 60) -> int:
-    assert server.process is not None
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = _children(server.process.pid)
-        if found:
-            return found[0]
-        time.sleep(0.2)
-    raise AssertionError("no planner process")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        status = (Path("/proc") / str(pid) / "status").read_text()
-    except OSError:
-        return False
-    return "State:\tZ" not in status  # a zombie has died; only its exit status waits to be read
+from tests.api.test_planner_faults import _alive, _planner_pid
 
 
 def _on_shift(url: str) -> World:
@@ -71,7 +37,7 @@ def test_the_planner_dies_within_seconds_of_a_kill_9_of_its_api_process(tmp_path
     server = Server(f"sqlite:///{tmp_path / 'tandem.db'}", auto_plan="0").start()
     planner = None
     try:
-        planner = _planner(server)
+        planner = _planner_pid(server)
         assert server.process is not None
         os.kill(server.process.pid, signal.SIGKILL)  # the API process alone, not its group
         server.process.wait(timeout=10)
@@ -94,7 +60,7 @@ def test_a_hung_round_is_killed_and_logged_with_its_size(tmp_path: Path) -> None
         desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
         for _ in range(3):
             create_delivery(server.url, world)
-        planner = _planner(server)
+        planner = _planner_pid(server)
         os.kill(planner, signal.SIGSTOP)  # a solver that never returns
         answer = httpx.post(f"{server.url}/v1/planning/rounds", headers={"Authorization": f"Bearer {desk}"})
         assert answer.status_code == 202, answer.text
