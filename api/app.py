@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             warming.cancel()
             await sender
             await purger
+            app.state.sessions.check_soon()  # wake it to see the stop now, not at its next tick
             await watcher
             await planner.stop()
             await hub.stop()
