@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Required, TypedDict, Unpack
 
-from dispatch.errors import InvalidInput
+from dispatch.errors import IdempotencyConflict, InvalidInput
 from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
 from dispatch.model import JobRequest
 from dispatch.projections import JobView
@@ -69,20 +69,52 @@ def submit_job(
     """
     body = request.to_json()
     request_hash = hashlib.sha256(json.dumps([client_id, body], sort_keys=True).encode()).hexdigest()
-    done = store.record(
-        NewEvent(
-            cooperative_id=coop_id,
-            at=at,
-            actor=actor or Actor(ActorKind.CLIENT, client_id),
-            type=E.JOB_REQUESTED,
-            payload={"job_id": str(uuid.uuid4()), "client_id": client_id, "request": body},
-        ),
-        idempotency_key=idempotency_key,
-        request_hash=request_hash if idempotency_key else None,
-    )
+    if idempotency_key is not None:
+        earlier = _requested_before_scoping(store, coop_id, client_id, idempotency_key, request_hash)
+        if earlier is not None:
+            return store.job(coop_id, earlier), None
+    try:
+        done = store.record(
+            NewEvent(
+                cooperative_id=coop_id,
+                at=at,
+                actor=actor or Actor(ActorKind.CLIENT, client_id),
+                type=E.JOB_REQUESTED,
+                payload={"job_id": str(uuid.uuid4()), "client_id": client_id, "request": body},
+            ),
+            idempotency_key=None if idempotency_key is None else client_key(client_id, idempotency_key),
+            request_hash=request_hash if idempotency_key else None,
+        )
+    except IdempotencyConflict:
+        raise IdempotencyConflict(str(idempotency_key)) from None  # the key as the client sent it
     if done.replayed or done.job is None:
         return store.job(coop_id, str(done.event.payload["job_id"])), None
     return done.job, done.event
+
+
+def client_key(client_id: str, key: str) -> str:
+    """A client's idempotency key as stored: one client's keys never meet another's.
+
+    Hashed, so that a key of up to 200 characters still fits the column with the client's id.
+    """
+    return f"client:{client_id}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def _requested_before_scoping(store: Store, coop_id: str, client_id: str, key: str, request_hash: str) -> str | None:
+    """The job a key named when keys were stored as sent (before they were scoped per client).
+
+    A retry by the client that used the key still gets its job (or a 409 for another body); the
+    same key from another client is that client's own, new key.
+    """
+    found = store.keyed_event(coop_id, key)
+    if found is None:
+        return None
+    event, stored_hash = found
+    if event.type is not E.JOB_REQUESTED or event.payload.get("client_id") != client_id:
+        return None
+    if stored_hash != request_hash:
+        raise IdempotencyConflict(key)
+    return str(event.payload["job_id"])
 
 
 def cancel_job(store: Store, coop_id: str, job_id: str, *, by: Actor, at: datetime, reason: str = "") -> Event:

@@ -389,6 +389,12 @@ class Store:
                 raise
             return Appended(earlier, None, replayed=True)
 
+    def keyed_event(self, coop_id: str, key: str) -> tuple[Event, str | None] | None:
+        """The event stored under an idempotency key, with the hash of its request."""
+        with read_once(self.engine) as conn:
+            row = conn.execute(_BY_KEY, {"b_coop": coop_id, "b_key": key}).first()
+        return None if row is None else (_event(row), row.request_hash)
+
     def _by_key(self, conn: Connection, coop_id: str, key: str, request_hash: str | None) -> Event | None:
         row = conn.execute(_BY_KEY, {"b_coop": coop_id, "b_key": key}).first()
         if row is None:

@@ -9,10 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ID = String(36)
+#: Event sequence numbers, 64-bit: a cooperative's log may pass 2^31 events, and a client may ask
+#: for ``after_seq`` past it (an int4 column made that a database error). SQLite's INTEGER is
+#: 64-bit already, and stays INTEGER there.
+SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -27,7 +31,7 @@ class CooperativeRow(Base):
     heavy_threshold_kg: Mapped[float] = mapped_column(Float)
     fairness_weight: Mapped[float] = mapped_column(Float)
     settings: Mapped[dict[str, Any]]
-    last_seq: Mapped[int] = mapped_column(Integer, default=0)  #: the event sequence counter
+    last_seq: Mapped[int] = mapped_column(SEQ, default=0)  #: the event sequence counter
     created_at: Mapped[datetime]
 
 
@@ -79,7 +83,7 @@ class EventRow(Base):
     __tablename__ = "events"
     __table_args__ = (UniqueConstraint("cooperative_id", "idempotency_key"),)
     cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True)
     id: Mapped[str] = mapped_column(ID, unique=True)
     at: Mapped[datetime]
     actor_kind: Mapped[str] = mapped_column(String(20))
@@ -101,7 +105,7 @@ class JobRow(Base):
     state: Mapped[str] = mapped_column(String(20))
     courier_id: Mapped[str | None] = mapped_column(ID, index=True)
     view: Mapped[dict[str, Any]]
-    last_seq: Mapped[int] = mapped_column(Integer)
+    last_seq: Mapped[int] = mapped_column(SEQ)
 
 
 class CourierStatusRow(Base):
@@ -165,7 +169,7 @@ class WebhookDeliveryRow(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), index=True)
     webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id"), index=True)
-    event_seq: Mapped[int] = mapped_column(Integer)
+    event_seq: Mapped[int] = mapped_column(SEQ)
     event_type: Mapped[str] = mapped_column(String(40))
     body: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(20))  #: pending, delivered, gave_up
@@ -179,7 +183,7 @@ class WebhookCursorRow(Base):
 
     __tablename__ = "webhook_cursors"
     cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), primary_key=True)
-    last_seq: Mapped[int] = mapped_column(Integer)
+    last_seq: Mapped[int] = mapped_column(SEQ)
 
 
 class InstanceSecretRow(Base):
