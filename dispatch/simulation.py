@@ -51,9 +51,12 @@ class Policy:
     decision_delay: timedelta = timedelta(seconds=45)  #: a person reads the proposal, then decides
     extra_couriers: tuple[str, ...] = ()  #: what-if: more vehicles (kinds) for the whole day
     noise: float = 0.10  #: spread of riding times around the planner's ETAs (log-normal sigma)
-    #: Plans by construction only (no time-limited search), so the same seed gives the same day
-    #: to the last second; off: the planner searches for ``budget_s`` and may differ run to run.
+    #: The search is limited by ``iterations`` instead of the clock, so the same seed gives the
+    #: same day to the last second; off: the planner searches for ``budget_s`` and may differ
+    #: run to run.
     repeatable: bool = True
+    #: The work each repeatable round may do (routing.solver.SolverSettings.iterations).
+    iterations: int = 200
 
     def label(self) -> str:
         parts = [self.name]
@@ -211,13 +214,16 @@ class Simulation:
             # A repeatable replay builds each round's plan afresh: inserting the new jobs into the
             # last plan is faster but measured worse (on time 0.96 against 1.00, 10 % more riding
             # and work less evenly shared on a 60-job day), and the live planner searches further.
-            previous=None if self.policy.repeatable else self.previous,
+            # The live planner's path: each round starts from the previous plan, searches, and
+            # weighs fairness as the cooperative set it (issue 15: replays planned by
+            # construction only, which ignores the fairness weight).
+            previous=self.previous,
             fairness_weight=self.policy.fairness_weight,
             riding_budget_share=self.policy.riding_budget,
             # No explanations: nobody reads them in a replay, and they cost a fifth of each round.
-            # The construction stops at its first plan; the generous limit only keeps a busy
-            # machine from cutting it short (which would make the day depend on the load).
-            settings=SolverSettings(time_budget_s=30.0, first_solution_only=True, explain=False)
+            # Repeatable: the search is limited by work, not the clock, so the same seed gives
+            # the same day on any machine; the generous time limit is only a safety net.
+            settings=SolverSettings(time_budget_s=60.0, iterations=self.policy.iterations, explain=False)
             if self.policy.repeatable
             else SolverSettings(time_budget_s=self.policy.budget_s, explain=False),
             travel_cache=self.travel_cache,

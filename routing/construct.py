@@ -115,8 +115,13 @@ def construct(
     seed: int = 1,
     use_vroom: bool = True,
     balance: bool = True,
+    iterations: int | None = None,
 ) -> Construction:
     """Solve an approximation of ``problem`` with PyVRP for ``time_budget_s``; never raises.
+
+    ``iterations``: also stop after this many of PyVRP's iterations, and start without VROOM
+    (whose plan depends on its timeout): with a budget that never binds, the same seed then
+    gives the same plan on any machine under any load (repeatable replays).
 
     ``excluded`` jobs (known unservable) are left out; ``vehicle_fixed_cost_s`` is the cost of
     using a courier in seconds of travel (the solver's ``minimise_couriers``). With
@@ -132,7 +137,15 @@ def construct(
         return Construction(None, "pyvrp is not installed", 0.0)
     try:
         return _construct(
-            problem, time_budget_s, excluded, vehicle_fixed_cost_s, planning_load_share, seed, use_vroom, balance
+            problem,
+            time_budget_s,
+            excluded,
+            vehicle_fixed_cost_s,
+            planning_load_share,
+            seed,
+            use_vroom and iterations is None,
+            balance,
+            iterations,
         )
     except Exception as exc:  # the planner must plan without the constructor rather than fail
         return Construction(
@@ -149,12 +162,13 @@ def _construct(
     seed: int,
     use_vroom: bool,
     balance: bool,
+    iterations: int | None = None,
 ) -> Construction:
     """:func:`construct` without its guards: translate, pick PyVRP's start, solve, read back."""
     from pyvrp import IteratedLocalSearchParams, Solution, SolveParams
     from pyvrp import solve as pyvrp_solve
     from pyvrp.exceptions import PenaltyBoundWarning
-    from pyvrp.stop import MaxRuntime
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
     started = time.perf_counter()
     translation = _Translation(problem, excluded, vehicle_fixed_cost_s, planning_load_share, balance)
@@ -173,14 +187,19 @@ def _construct(
     if initial is None and RANDOM_START_S_PER_JOB * len(translation.jobs) > RANDOM_START_SHARE * time_budget_s:
         initial, start = Solution(data, []), "empty"
     remaining = max(0.01, time_budget_s - (time.perf_counter() - started))
+    stop: StoppingCriterion = MaxRuntime(remaining)
+    if iterations is not None:
+        stop = MultipleCriteria([MaxIterations(iterations), stop])
     with warnings.catch_warnings():
         # PyVRP warns when its penalties hit their bound, i.e. when not every job fits: an
         # expected outcome here (its routes are repaired, OR-Tools places the rest).
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         history = round(min(max(LAHC_HISTORY_PER_S * remaining, LAHC_HISTORY_BOUNDS[0]), LAHC_HISTORY_BOUNDS[1]))
+        if iterations is not None:  # by the work allowed, not the clock
+            history = LAHC_HISTORY_BOUNDS[0]
         result = pyvrp_solve(
             data,
-            stop=MaxRuntime(remaining),
+            stop=stop,
             seed=seed,
             collect_stats=False,
             display=False,

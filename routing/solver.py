@@ -35,6 +35,7 @@ is raised to it for the round (``Plan.solver["riding_budget"]["over_cap_s"]``).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -126,6 +127,13 @@ class SolverSettings:
     #: 500; 0.25 all from the constructor left efficient plans riding 4-6 % more.
     sharing_share: float = 0.3
     seed: int = 1  #: PyVRP's random seed (OR-Tools' routing search has none)
+    #: Limits by work instead of the clock, for replays that must give the same day on any
+    #: machine under any load: PyVRP stops after this many iterations (and starts without
+    #: VROOM, whose plan depends on its timeout), OR-Tools' search at its first local optimum,
+    #: and sharing and the completion of a start run to their end. ``time_budget_s`` is then
+    #: only a safety net, set it well above what the work takes. None: the live planner's
+    #: wall-clock budget.
+    iterations: int | None = None
 
 
 @dataclass
@@ -365,6 +373,11 @@ class _Model:
         params.global_cheapest_insertion_first_solution_parameters.min_neighbors = self.settings.min_neighbors
         if self.settings.first_solution_only:
             params.solution_limit = 1
+        elif self.settings.iterations is not None:
+            # Down to a local optimum and no further: it ends by itself, the same way every
+            # time. (Guided local search with a solution limit took 1.3 s a round on the demo
+            # day at fairness 0, finding few solutions it counted.)
+            params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
         else:
             params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         params.time_limit.FromMilliseconds(max(1, round(self.settings.time_budget_s * 1000)))
@@ -473,6 +486,7 @@ def solve(
             vehicle_fixed_cost_s=settings.vehicle_fixed_cost // SCALE if settings.minimise_couriers else 0,
             seed=settings.seed,
             balance=not budgeted,
+            iterations=settings.iterations,
         )
         initial = initial or built.routes
         efficient = built.routes if budgeted else None
@@ -508,7 +522,9 @@ def solve(
             problem,
             _repair(problem, initial),
             set(unassigned),
-            deadline=started + settings.constructor_share * settings.time_budget_s,
+            deadline=None
+            if settings.iterations is not None
+            else started + settings.constructor_share * settings.time_budget_s,
         )
     budget = _riding_budget(problem, set(unassigned), efficient) if budgeted else None
     if budget is not None and budget["cap_s"] is not None and previous:
@@ -526,7 +542,9 @@ def solve(
             problem,
             initial,
             budget["cap_s"],
-            started + (settings.constructor_share + settings.sharing_share / 2) * settings.time_budget_s,
+            math.inf
+            if settings.iterations is not None
+            else started + (settings.constructor_share + settings.sharing_share / 2) * settings.time_budget_s,
             movable,
         )
         initial, budget["sharing"] = sharing.routes, sharing.stats()
@@ -693,6 +711,7 @@ def _construct(
     vehicle_fixed_cost_s: int,
     seed: int,
     balance: bool,
+    iterations: int | None,
 ) -> Construction:
     """PyVRP's first plan; with owned work, of the jobs still free, after each courier's own.
 
@@ -714,6 +733,7 @@ def _construct(
             planning_load_share=PLANNING_LOAD_SHARE,
             seed=seed,
             balance=balance,
+            iterations=iterations,
         )
     couriers = []
     for c in problem.couriers:
@@ -751,6 +771,7 @@ def _construct(
         planning_load_share=PLANNING_LOAD_SHARE,
         seed=seed,
         balance=balance,
+        iterations=iterations,
     )
     routes = {cid: [*stops, *(built.routes or {}).get(cid, [])] for cid, stops in own.items()}
     return replace(built, routes=routes, stats={**built.stats, "after_owned_work": True})
