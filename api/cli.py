@@ -820,6 +820,9 @@ def generate_day_command(
     timezone: Annotated[
         str | None, typer.Option(help="IANA zone of the city (default: looked up offline from its streets).")
     ] = None,
+    area_km: Annotated[
+        float, typer.Option(help="Places within this radius of the map's busiest streets (0: the whole map).", min=0)
+    ] = 1.5,
     seed: Annotated[int, typer.Option(help="Seed.")] = 1,
     city: CityOption = None,
 ) -> None:
@@ -843,6 +846,7 @@ def generate_day_command(
             heavy_share=heavy_share,
             seed=seed,
             timezone=timezone,
+            area_km=area_km or None,
         )
     except DomainError as exc:
         raise _fail(str(exc)) from None

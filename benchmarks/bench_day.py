@@ -129,16 +129,15 @@ def run_city(
     rows: list[dict[str, Any]] = []
     for i in range(days):
         day = make_day(network, seed=seed0 + i, requests=requests, couriers=couriers, hours=hours)
-        results: dict[str, dict[str, Any]] = {}
-        off: ReplayResult | None = None
+        replays: dict[str, ReplayResult] = {}
         for name in policies:
-            result = replay(day, POLICIES[name], network, seed=1)
-            off = result if name == "off" else off
-            results[name] = row(result, off)
+            replays[name] = replay(day, POLICIES[name], network, seed=1)
             console.print(
-                f"{day.name} {name}: {result.timing['wall_s']:.1f} s wall, {result.timing['cpu_s']:.1f} s CPU",
+                f"{day.name} {name}: {replays[name].timing['wall_s']:.1f} s wall, "
+                f"{replays[name].timing['cpu_s']:.1f} s CPU",
                 highlight=False,
             )
+        results = {name: row(result, replays.get("off")) for name, result in replays.items()}
         kinds = [c.vehicle.value for c in day.couriers]
         rows.append(
             {

@@ -376,6 +376,27 @@ def street_points(network: BikeNetwork) -> list[tuple[float, float]]:
     return [(float(network.lon[n]), float(network.lat[n])) for n in nodes.tolist()]
 
 
+def service_area(points: list[tuple[float, float]], radius_km: float) -> list[tuple[float, float]]:
+    """The points within ``radius_km`` of the densest part of the map: where a cooperative works.
+
+    An imported map is often a whole region (Andorra's is 40 km across valleys and passes); a
+    bike courier's day is a town's, so requests are drawn around its busiest streets. The
+    centre is the kilometre square with the most street nodes, moved to their mean position.
+    """
+    if not points:
+        return points
+    lat0 = sorted(p[1] for p in points)[len(points) // 2]
+    step_lon, step_lat = 1 / (111.32 * math.cos(math.radians(lat0))), 1 / 111.32
+    squares: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for p in points:
+        squares.setdefault((math.floor(p[0] / step_lon), math.floor(p[1] / step_lat)), []).append(p)
+    densest = max(sorted(squares), key=lambda k: len(squares[k]))
+    near = [p for p in points if _km(squares[densest][0], p) <= radius_km]
+    centre = (sum(p[0] for p in near) / len(near), sum(p[1] for p in near) / len(near))
+    inside = [p for p in points if _km(centre, p) <= radius_km]
+    return inside if len(inside) >= 2 else points
+
+
 def city_timezone(points: list[tuple[float, float]]) -> str | None:
     """The IANA zone of the city the points lie in, offline (tzfpy); None when it cannot tell.
 
@@ -492,18 +513,22 @@ def generate_day(
     seed: int = 1,
     heavy_share: float = 0.08,
     timezone: str | None = None,
+    area_km: float | None = 1.5,
 ) -> Day:
     """A plausible day on a city's streets (``points`` are street nodes): for demos, tests, benchmarks.
 
     Requests come denser at lunch, parcels are a real mix (exactly ``heavy_share`` of them heavy,
     40-120 kg), and the fleet is sized to the demand (``couriers`` or ``fleet`` fix it) with mixed
-    vehicles and shifts of different lengths and starts that cover the day. Times are in the
-    city's zone (``timezone``, else looked up from the points); ``start`` is read in that zone.
+    vehicles and shifts of different lengths and starts that cover the day. Places are within
+    ``area_km`` of the map's busiest streets (None: anywhere on it). Times are in the city's
+    zone (``timezone``, else looked up from the points); ``start`` is read in that zone.
     """
     zone_name = timezone or city_timezone(points)
     if zone_name is None:
         raise InvalidInput("timezone", "cannot tell the city's time zone: give it (e.g. --timezone Europe/Paris)")
     zone = check_timezone(zone_name)
+    if area_km is not None:
+        points = service_area(points, area_km)
     start = start.replace(tzinfo=zone) if start.tzinfo is None else start.astimezone(zone)
     rng = random.Random(seed)
     end = start + timedelta(hours=hours)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from dispatch import days
-from dispatch.days import city_timezone, generate_day, read_day, street_points
+from dispatch.days import city_timezone, generate_day, read_day, service_area, street_points
 from dispatch.errors import InvalidInput
 from dispatch.model import VehicleKind
 from dispatch.replay import replay
@@ -145,3 +145,12 @@ def test_replay_takes_a_riding_budget(tmp_path: Path) -> None:
     assert "riding budget +5%" in metrics.read_text()
     result = runner.invoke(app, ["replay", str(path), "--city", str(TINY_TOWN), "--riding-budget", "lots"])
     assert result.exit_code == 2 and "--riding-budget" in result.output
+
+
+def test_places_lie_in_a_town_sized_area_around_the_busiest_streets() -> None:
+    # two towns 20 km apart, the second with more streets: the day is the second's
+    west = [(1.40 + 0.001 * i, 42.50) for i in range(10)]
+    east = [(1.65 + 0.001 * i, 42.50 + 0.0005 * j) for i in range(10) for j in range(3)]
+    area = service_area(west + east, 1.5)
+    assert set(area) == set(east)
+    assert service_area(west + east, 50) == west + east
