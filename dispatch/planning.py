@@ -8,7 +8,7 @@ courier changed; it never assigns anything: that is a dispatcher's act.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ from routing.evaluate import RouteStop
 from routing.matrix import routable_graph, snap
 from routing.network import BikeNetwork
 from routing.plan import Plan
-from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes, travel_times
+from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes, capable, travel_times
 from routing.profiles import PROFILES, handling_time_s
 from routing.solver import SolverSettings, solve, still_valid
 from routing.travel_cache import TravelCache
@@ -47,6 +47,10 @@ class PlanningContext:
     jobs: dict[str, JobView]
     couriers: dict[str, CourierRecord]
     skipped: dict[str, str] = field(default_factory=dict)  #: jobs left out of the round, and why
+    #: Jobs declined today, and by whom: not proposed to them again, unless nobody else on
+    #: shift can carry the job (then listed in ``declines_overruled``, and the proposal says so).
+    declined: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    declines_overruled: set[str] = field(default_factory=set)
 
     def at(self, seconds: float) -> datetime:
         return self.day_start + timedelta(seconds=seconds)
@@ -62,6 +66,7 @@ class JobToPlan:
     request: JobRequest
     courier_id: str | None = None  #: a person assigned it (a lock), or it is on board with them
     on_board: bool = False
+    declined_by: tuple[str, ...] = ()  #: couriers who declined it today
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,7 @@ def assemble_problem(
             )
         )
 
+    shipments = _respect_declines(ctx, shipments, {j.id: j.declined_by for j in jobs}, planned)
     travel: dict[str, TravelTimes] = {}
     lonlat = np.array(ctx.places, dtype=np.float64).reshape(-1, 2)
     for profile in sorted({c.profile for c in planned} or {"bike"}):
@@ -180,6 +186,30 @@ def assemble_problem(
         heavy_threshold_kg=heavy_threshold_kg,
     )
     return problem, ctx
+
+
+def _respect_declines(
+    ctx: PlanningContext, shipments: list[Shipment], declined: dict[str, tuple[str, ...]], couriers: list[Courier]
+) -> list[Shipment]:
+    """A courier who declined a job today is not proposed it again, unless nobody else can take it.
+
+    Issue 15: a declined job went back to the courier who declined it in 2 of 4 declines while a
+    second cargo bike was on shift. Who else could take it is judged by the vehicle alone; if
+    the others cannot fit it in today, the job is left for a person to decide, with the reason.
+    """
+    out = []
+    for s in shipments:
+        who = tuple(c for c in declined.get(s.id, ()) if c)
+        if not who:
+            out.append(s)
+            continue
+        ctx.declined[s.id] = who
+        if any(capable(c, s) and c.id not in who for c in couriers):
+            out.append(replace(s, declined_by=who))
+        else:
+            ctx.declines_overruled.add(s.id)
+            out.append(s)
+    return out
 
 
 def riding_budget(settings: dict[str, Any]) -> float | None:
@@ -236,6 +266,11 @@ def build_problem(
                     request,
                     None if job.state in OPEN_STATES else job.courier_id,
                     on_board=job.state is JobState.PICKED_UP,
+                    declined_by=tuple(
+                        str(d.get("courier_id") or "")
+                        for d in job.declines
+                        if datetime.fromisoformat(str(d["at"])).astimezone(tz).date() == local.date()
+                    ),
                 )
             )
     base = coop.settings.get("base")
@@ -384,6 +419,15 @@ def _explanation(plan: Plan, ctx: PlanningContext, job_id: str, courier: str) ->
         for cid, name in names.items():
             text = text.replace(cid, name)
         reasons.append(text)
+    declined = ctx.declined.get(job_id, ())
+    if courier in declined:
+        reasons.append(
+            f"{names.get(courier, courier)} declined it earlier today; proposed again because nobody else on "
+            "shift can carry it"
+        )
+    elif declined:
+        who = ", ".join(names.get(c, "a courier who has left") for c in declined)
+        reasons.append(f"{who} declined it earlier today, so it goes to someone else")
     if reasons:
         data["reasons"] = reasons
     for t in plan.routes[courier].stops:

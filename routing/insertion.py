@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
-from routing.problem import Courier, Problem, Shipment, capable, unservable_reason
+from routing.problem import Courier, Problem, Shipment, may_take, unservable_reason
 
 #: Candidate positions confirmed with the exact evaluator per courier.
 POSITIONS_CHECKED = 3
@@ -31,7 +31,7 @@ def feasible(problem: Problem, route: RouteEvaluation) -> bool:
 
 def _deltas(problem: Problem, courier: Courier, shipment: Shipment, base: RouteEvaluation) -> np.ndarray | None:
     """Extra travel seconds (empty speeds) of every pickup/drop-off position pair; inf where invalid."""
-    if not capable(courier, shipment):
+    if not may_take(courier, shipment):
         return None
     seconds = problem.travel[courier.profile].seconds(0.0)
     places = np.array([courier.start] + [t.place for t in base.stops])

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from routing.evaluate import RouteStop, StopKind
-from routing.problem import Courier, Problem, Shipment
+from routing.problem import Courier, Problem, Shipment, may_take
 
 #: The model times legs at this share of a courier's payload (the evaluator uses the real load).
 #: 1.0 is conservative: the exact times can only be earlier, so hard windows hold.
@@ -138,6 +138,8 @@ def route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> b
         if visit is None:
             return False
         s = visit.shipment
+        if s.id not in soft and not may_take(courier, s):  # as the model's allowed couriers
+            return False
         window = s.pickup_window if visit.pickup else s.dropoff_window
         if visit.begin > max(window) and not problem.soft_windows and s.id not in soft:
             return False

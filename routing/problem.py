@@ -92,6 +92,9 @@ class Shipment:
     length_cm: float = 30.0
     pickup_service_s: int = 0
     dropoff_service_s: int = 0
+    #: Couriers who said no to this job today: it is not proposed to them again. The domain
+    #: (dispatch/planning.py) leaves this empty when nobody else on shift could take the job.
+    declined_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,12 @@ def capable(courier: Courier, shipment: Shipment) -> bool:
     )
 
 
+def may_take(courier: Courier, shipment: Shipment) -> bool:
+    """The planner may give the job to this courier: the vehicle can carry it, and the courier
+    has not declined it (a decline is respected, issue 15)."""
+    return capable(courier, shipment) and courier.id not in shipment.declined_by
+
+
 def unservable_reason(problem: Problem, shipment: Shipment) -> str | None:
     """Why no courier could ever serve ``shipment`` on its own, or None if someone might."""
     couriers = problem.couriers
@@ -207,9 +216,11 @@ def unservable_reason(problem: Problem, shipment: Shipment) -> str | None:
         return f"no vehicle on shift has room for {shipment.volume_l:g} L"
     if not any(shipment.length_cm <= c.max_length_cm for c in couriers):
         return f"no vehicle on shift takes a parcel {shipment.length_cm:g} cm long"
-    able = [c for c in couriers if capable(c, shipment)]
-    if not able:
+    if not any(capable(c, shipment) for c in couriers):
         return "no single vehicle on shift can carry its weight, volume and length together"
+    able = [c for c in couriers if may_take(c, shipment)]
+    if not able:
+        return "every courier on shift who can carry it has declined it"
     if problem.soft_windows:
         return None
     reach, deliver, finish = [], [], []

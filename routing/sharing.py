@@ -36,7 +36,7 @@ from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_rout
 from routing.fairness import gini
 from routing.insertion import _deltas
 from routing.model_limits import owners, route_holds, route_riding_s
-from routing.problem import Problem, capable
+from routing.problem import Problem, may_take
 
 #: Cheapest positions (on the matrix) tried per receiving courier; the first that holds is taken.
 POSITIONS_TRIED = 3
@@ -243,7 +243,7 @@ def _best_move(state: _State, giver: str, fixed: set[str], cap_s: int, deadline:
         for receiver in state.receivers(shipment.pickup, top):
             share = state.shares[receiver]
             other = state.couriers[receiver]
-            if not capable(other, shipment):
+            if not may_take(other, shipment):
                 continue
             if max(giver_share, share + handling / other.shift_length_s) >= top:
                 continue

@@ -60,7 +60,7 @@ from routing.model_limits import (
     shift_limit,
 )
 from routing.plan import Explanation, Plan
-from routing.problem import Courier, Problem, capable, unservable_reason
+from routing.problem import Courier, Problem, may_take, unservable_reason
 from routing.sharing import share_work
 
 #: One heavy kilogram above an even share weighs like this many seconds of work above a fair share.
@@ -277,7 +277,7 @@ class _Model:
             allowed = (
                 [i for i, c in enumerate(couriers) if c.id == owner]
                 if owner
-                else [i for i, c in enumerate(couriers) if capable(c, s)]
+                else [i for i, c in enumerate(couriers) if may_take(c, s)]
             )
             if pickup is not None:
                 p_index = manager.NodeToIndex(pickup)
@@ -488,8 +488,11 @@ def solve(
             balance=not budgeted,
             iterations=settings.iterations,
         )
-        initial = initial or built.routes
-        efficient = built.routes if budgeted else None
+        # The approximation may break what it cannot express (a decline, a lock's raised room):
+        # such routes give their free jobs back, to be inserted again where they may go.
+        first = _repair(problem, built.routes) if built.routes is not None else None
+        initial = initial or first
+        efficient = first if budgeted else None
         constructed = {
             "name": "pyvrp",
             "result": built.reason,
@@ -593,7 +596,7 @@ def solve(
     explained_at = time.perf_counter()
     explanations = explain(problem, evaluations) if settings.explain else {}
     if budget is not None and budget.get("cap_s") is not None and efficient is not None:
-        explanations = _explain_sharing(problem, explanations, efficient, evaluations, budget)
+        explanations = _explain_sharing(problem, explanations, efficient, evaluations, budget, previous)
     stats.update(
         total_seconds=round(time.perf_counter() - started, 3),
         explain_seconds=round(time.perf_counter() - explained_at, 3),
@@ -834,6 +837,7 @@ def _explain_sharing(
     efficient: dict[str, list[RouteStop]],
     routes: dict[str, RouteEvaluation],
     budget: dict[str, Any],
+    previous: dict[str, list[RouteStop]] | None = None,
 ) -> dict[str, Explanation]:
     """Say so on every job whose courier is not the one of the efficient plan.
 
@@ -842,18 +846,36 @@ def _explain_sharing(
     a re-plan, because the previous plan did), and that the extra riding is bounded.
     """
     before = {stop.shipment: cid for cid, stops in efficient.items() for stop in stops}
+    proposed = {stop.shipment: cid for cid, stops in (previous or {}).items() for stop in stops}
     couriers = {c.id: c for c in problem.couriers}
+
+    def share(cid: str) -> float:
+        c = couriers[cid]
+        return (c.worked_s_today + routes[cid].work_s) / c.shift_length_s
+
     out = dict(explanations)
     for sid, ex in explanations.items():
         other = before.get(sid)
         if other is None or other == ex.courier:
             continue
-        c = couriers[other]
-        other_share = (c.worked_s_today + routes[other].work_s) / c.shift_length_s
-        reason = (
-            f"the plan with the least riding found gives it to {other} ({other_share:.0%} of their shift "
-            f"worked in this plan); sharing the work may add at most {budget['budget']:.0%} riding to that plan"
-        )
+        # Only a move to someone with less of the day's work is "sharing"; a job left with a
+        # busier courier stays there because an earlier proposal did (issue 15: the console
+        # said sharing moved work *to* the busier courier).
+        if share(ex.courier) < share(other):
+            reason = (
+                f"the plan with the least riding found gives it to {other} ({share(other):.0%} of their shift "
+                f"worked in this plan); sharing the work may add at most {budget['budget']:.0%} riding to that plan"
+            )
+        elif proposed.get(sid) == ex.courier:
+            reason = (
+                f"kept with {ex.courier} as proposed before, so that proposals do not change under people's eyes "
+                f"(the plan with the least riding found gives it to {other})"
+            )
+        else:
+            reason = (
+                f"the plan with the least riding found gives it to {other}; within the riding budget, it fits "
+                f"{ex.courier}'s route better"
+            )
         out[sid] = replace(ex, reasons=(*ex.reasons, reason))
     return out
 
