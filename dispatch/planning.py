@@ -24,12 +24,13 @@ from dispatch.model import JobRequest, Vehicle
 from dispatch.projections import JobView
 from dispatch.store import Store
 from routing.evaluate import RouteStop
+from routing.insertion import still_valid
 from routing.matrix import routable_graph, snap
 from routing.network import BikeNetwork
 from routing.plan import Plan
 from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes, capable, travel_times
 from routing.profiles import PROFILES, handling_time_s
-from routing.solver import SolverSettings, solve, still_valid
+from routing.solver import SolverSettings, solve
 from routing.travel_cache import TravelCache
 
 #: A shift with no planned end is planned as lasting this long from now.
@@ -327,7 +328,7 @@ def _mark_unreachable(ctx: PlanningContext, shipments: list[Shipment], place: in
 
 def warm_start(problem: Problem, previous: Plan) -> dict[str, list[RouteStop]]:
     """The last plan's routes as a start for this round, without what no longer applies (see
-    :func:`routing.solver.still_valid`): a stop the solver does not know would otherwise be read
+    :func:`routing.insertion.still_valid`): a stop the solver does not know would otherwise be read
     as a job of this round."""
     routes = {cid: [RouteStop(t.shipment, t.kind) for t in route.stops] for cid, route in previous.routes.items()}
     return still_valid(problem, routes)

@@ -8,11 +8,13 @@ unrelated proposal changes. A background re-plan may later improve on it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
+from routing.model_limits import owned_stops, owners, route_holds
 from routing.problem import Courier, Problem, Shipment, may_take, unservable_reason
 
 #: Candidate positions confirmed with the exact evaluator per courier.
@@ -126,3 +128,94 @@ def insert_shipment(
     return best or Insertion(
         shipment_id, None, reason="no courier can fit it into their current route (windows, loads or shift)"
     )
+
+
+#: Candidate insertions (courier and positions, cheapest on the matrix first) checked per job.
+#: Most fail at their first late stop, so a check is cheap; on bench_city's 500 jobs a job that
+#: fits nowhere near its cheapest positions needed about 3,000 (0.05 s).
+INSERTIONS_CHECKED = 5000
+
+
+def still_valid(
+    problem: Problem, routes: dict[str, list[RouteStop]], excluded: set[str] | frozenset[str] = frozenset()
+) -> dict[str, list[RouteStop]]:
+    """An earlier plan's routes without what no longer applies, one list per courier on shift:
+    jobs done or withdrawn since are gone, a parcel picked up since has only its drop-off left,
+    and a job a person has given to someone else leaves this courier's route."""
+    owner = owners(problem)
+    known = {s.id for s in problem.shipments} - excluded
+    return {
+        c.id: [
+            stop
+            for stop in routes.get(c.id, [])
+            if stop.shipment in known
+            and owner.get(stop.shipment, c.id) == c.id
+            and not (stop.kind is StopKind.PICKUP and stop.shipment in c.on_board)
+        ]
+        for c in problem.couriers
+    }
+
+
+def insert_missing(
+    problem: Problem,
+    routes: dict[str, list[RouteStop]],
+    excluded: set[str],
+    *,
+    deadline: float | None = None,
+) -> dict[str, list[RouteStop]]:
+    """``routes`` with every job missing from them inserted where it adds the least riding.
+
+    Nothing else moves: each job goes in at the cheapest positions (on the travel matrix) of
+    the couriers who may take it, among those the model accepts (:func:`route_holds`). A job
+    that fits nowhere stays out, and the solver reports it unplanned. Owned work (locked, on
+    board) goes in first, and all of it, past ``deadline`` (a ``time.perf_counter()`` instant)
+    too; other jobs left when the deadline passes stay out for OR-Tools' own search.
+    """
+    owner = owners(problem)
+    out = still_valid(problem, routes, excluded)
+    present = {stop.shipment for stops in out.values() for stop in stops}
+    for s in sorted(problem.shipments, key=lambda x: x.id not in owner):
+        if s.id in present or s.id in excluded:
+            continue
+        if deadline is not None and s.id not in owner and time.perf_counter() > deadline:
+            break
+        options: list[tuple[float, int, int, int]] = []
+        for v, c in enumerate(problem.couriers):
+            if owner.get(s.id, c.id) != c.id:
+                continue
+            if s.id in c.on_board:  # only its drop-off is left: any position
+                options += [(0.0, v, -1, j) for j in range(len(out[c.id]) + 1)]
+                continue
+            delta = _deltas(problem, c, s, evaluate_route(problem, c, out[c.id]))
+            if delta is None:
+                continue
+            options += [(float(delta[i, j]), v, int(i), int(j)) for i, j in np.argwhere(np.isfinite(delta))]
+        for _, v, i, j in sorted(options)[:INSERTIONS_CHECKED]:
+            c = problem.couriers[v]
+            trial = list(out[c.id])
+            trial.insert(j, RouteStop(s.id, StopKind.DROPOFF))
+            if i >= 0:
+                trial.insert(i, RouteStop(s.id, StopKind.PICKUP))
+            if route_holds(problem, c, trial):
+                out[c.id] = trial
+                break
+    return out
+
+
+def repair(problem: Problem, routes: dict[str, list[RouteStop]]) -> dict[str, list[RouteStop]]:
+    """An earlier plan's routes, each made acceptable to the model again.
+
+    A route that no longer holds (time moved on, a shift was shortened, a job was locked onto
+    someone else) keeps its owned work in its order, or in the plain order of
+    :func:`routing.model_limits.owned_stops` if that order no longer holds, and gives its other
+    jobs back to be inserted again.
+    """
+    out = still_valid(problem, routes)
+    owner = owners(problem)
+    for c in problem.couriers:
+        stops = out[c.id]
+        if route_holds(problem, c, stops):
+            continue
+        own = [stop for stop in stops if owner.get(stop.shipment) == c.id]
+        out[c.id] = own if route_holds(problem, c, own) else owned_stops(problem, c)
+    return out

@@ -48,7 +48,7 @@ from routing.construct import Construction, construct
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
 from routing.explain import explain
 from routing.fairness import gini, max_min_ratio, work_targets
-from routing.insertion import _deltas
+from routing.insertion import insert_missing, repair
 from routing.model_limits import (
     PLANNING_LOAD_SHARE,
     UNSERVED_PENALTY,
@@ -56,7 +56,6 @@ from routing.model_limits import (
     owners,
     plan_riding_s,
     route_finish,
-    route_holds,
     shift_limit,
 )
 from routing.plan import Explanation, Plan
@@ -490,7 +489,7 @@ def solve(
         )
         # The approximation may break what it cannot express (a decline, a lock's raised room):
         # such routes give their free jobs back, to be inserted again where they may go.
-        first = _repair(problem, built.routes) if built.routes is not None else None
+        first = repair(problem, built.routes) if built.routes is not None else None
         initial = initial or first
         efficient = first if budgeted else None
         constructed = {
@@ -523,7 +522,7 @@ def solve(
         # model would refuse the whole start.
         initial = insert_missing(
             problem,
-            _repair(problem, initial),
+            repair(problem, initial),
             set(unassigned),
             deadline=None
             if settings.iterations is not None
@@ -613,97 +612,6 @@ def solve(
         metrics=plan_metrics(problem, evaluations),
         solver=stats,
     )
-
-
-#: Candidate insertions (courier and positions, cheapest on the matrix first) checked per job.
-#: Most fail at their first late stop, so a check is cheap; on bench_city's 500 jobs a job that
-#: fits nowhere near its cheapest positions needed about 3,000 (0.05 s).
-INSERTIONS_CHECKED = 5000
-
-
-def still_valid(
-    problem: Problem, routes: dict[str, list[RouteStop]], excluded: set[str] | frozenset[str] = frozenset()
-) -> dict[str, list[RouteStop]]:
-    """An earlier plan's routes without what no longer applies, one list per courier on shift:
-    jobs done or withdrawn since are gone, a parcel picked up since has only its drop-off left,
-    and a job a person has given to someone else leaves this courier's route."""
-    owner = owners(problem)
-    known = {s.id for s in problem.shipments} - excluded
-    return {
-        c.id: [
-            stop
-            for stop in routes.get(c.id, [])
-            if stop.shipment in known
-            and owner.get(stop.shipment, c.id) == c.id
-            and not (stop.kind is StopKind.PICKUP and stop.shipment in c.on_board)
-        ]
-        for c in problem.couriers
-    }
-
-
-def insert_missing(
-    problem: Problem,
-    routes: dict[str, list[RouteStop]],
-    excluded: set[str],
-    *,
-    deadline: float | None = None,
-) -> dict[str, list[RouteStop]]:
-    """``routes`` with every job missing from them inserted where it adds the least riding.
-
-    Nothing else moves: each job goes in at the cheapest positions (on the travel matrix) of
-    the couriers who may take it, among those the model accepts (:func:`route_holds`). A job
-    that fits nowhere stays out, and the solver reports it unplanned. Owned work (locked, on
-    board) goes in first, and all of it, past ``deadline`` (a ``time.perf_counter()`` instant)
-    too; other jobs left when the deadline passes stay out for OR-Tools' own search.
-    """
-    owner = owners(problem)
-    out = still_valid(problem, routes, excluded)
-    present = {stop.shipment for stops in out.values() for stop in stops}
-    for s in sorted(problem.shipments, key=lambda x: x.id not in owner):
-        if s.id in present or s.id in excluded:
-            continue
-        if deadline is not None and s.id not in owner and time.perf_counter() > deadline:
-            break
-        options: list[tuple[float, int, int, int]] = []
-        for v, c in enumerate(problem.couriers):
-            if owner.get(s.id, c.id) != c.id:
-                continue
-            if s.id in c.on_board:  # only its drop-off is left: any position
-                options += [(0.0, v, -1, j) for j in range(len(out[c.id]) + 1)]
-                continue
-            delta = _deltas(problem, c, s, evaluate_route(problem, c, out[c.id]))
-            if delta is None:
-                continue
-            options += [(float(delta[i, j]), v, int(i), int(j)) for i, j in np.argwhere(np.isfinite(delta))]
-        for _, v, i, j in sorted(options)[:INSERTIONS_CHECKED]:
-            c = problem.couriers[v]
-            trial = list(out[c.id])
-            trial.insert(j, RouteStop(s.id, StopKind.DROPOFF))
-            if i >= 0:
-                trial.insert(i, RouteStop(s.id, StopKind.PICKUP))
-            if route_holds(problem, c, trial):
-                out[c.id] = trial
-                break
-    return out
-
-
-def _repair(problem: Problem, routes: dict[str, list[RouteStop]]) -> dict[str, list[RouteStop]]:
-    """An earlier plan's routes, each made acceptable to the model again.
-
-    A route that no longer holds (time moved on, a shift was shortened, a job was locked onto
-    someone else) keeps its owned work in its order, or in the plain order of
-    :func:`routing.model_limits.owned_stops` if that order no longer holds, and gives its other
-    jobs back to be inserted again.
-    """
-    out = still_valid(problem, routes)
-    owner = owners(problem)
-    for c in problem.couriers:
-        stops = out[c.id]
-        if route_holds(problem, c, stops):
-            continue
-        own = [stop for stop in stops if owner.get(stop.shipment) == c.id]
-        out[c.id] = own if route_holds(problem, c, own) else owned_stops(problem, c)
-    return out
 
 
 def _construct(
