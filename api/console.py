@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api.auth import Analyst, Dispatcher, Member
 from api.errors import ApiError, Ident, Out, Text, answers, refusals, refusals_of_non_json, responses
-from api.services import Services, services
+from api.services import IsoDay, Services, services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
 from dispatch.decisions import decide_override, override_cost
@@ -428,7 +428,7 @@ async def list_couriers(who: Member, svc: Svc, round_number: RoundNumber = 0) ->
 
 
 @router.get("/ledger", **answers(LedgerOut))
-async def ledger(who: Member, svc: Svc, day: Annotated[date | None, Query()] = None) -> dict[str, Any]:
+async def ledger(who: Member, svc: Svc, day: Annotated[IsoDay | None, Query()] = None) -> dict[str, Any]:
     """The same fairness ledger for every member: dispatchers, analysts and couriers."""
     return await svc.run(ledger_json, svc, who.cooperative_id, day)  # type: ignore[no-any-return]
 

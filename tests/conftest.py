@@ -4,6 +4,7 @@ A webhook URL whose host is loopback, private or link-local is refused unless th
 allows its network (``TANDEM_WEBHOOK_ALLOW_NETWORKS``); the tests' receivers listen on
 127.0.0.1, so the suite allows loopback, and only loopback. Servers the tests start in a
 subprocess inherit it. Tests of the refusal itself remove it (``monkeypatch.delenv``).
+Names are not looked up at all (``TANDEM_WEBHOOK_DNS=off``) unless a test stubs the resolver.
 """
 
 from __future__ import annotations
@@ -11,3 +12,6 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("TANDEM_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8,::1/128")
+# No name in a webhook URL is looked up (a fuzzed or hostile test name would otherwise send a DNS
+# query off the machine); the tests of name checks stub the resolver and turn lookups on.
+os.environ.setdefault("TANDEM_WEBHOOK_DNS", "off")

@@ -90,6 +90,7 @@ def network(monkeypatch: pytest.MonkeyPatch) -> Network:
     """No real lookup, and no connection to anything but loopback (the attempt is recorded)."""
     net = Network()
     monkeypatch.setattr(socket, "getaddrinfo", net.getaddrinfo)
+    monkeypatch.setenv("TANDEM_WEBHOOK_DNS", "on")  # names go to the stubbed resolver
 
     def connect(sock: socket.socket, address: Any) -> Any:
         host = address[0] if isinstance(address, tuple) else None
@@ -445,3 +446,20 @@ async def test_the_client_sees_a_generic_reason_and_the_logs_no_query_string(
     loggers = log_config("text", "debug")["loggers"]
     assert loggers.get("httpx", {}).get("level") == "WARNING", "a served worker's httpx logs no URL"
     assert loggers.get("httpcore", {}).get("level") == "WARNING"
+
+
+def test_with_lookups_off_a_name_is_refused_without_asking_any_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api import webhooks as hooks_module
+
+    asked: list[str] = []
+
+    def lookup(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        asked.append(host)
+        return []
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    monkeypatch.setenv("TANDEM_WEBHOOK_DNS", "off")
+    with pytest.raises(hooks_module.Refused, match="not looked up"):
+        hooks_module.resolve("hooks.example", 443)
+    assert hooks_module.resolve("127.0.0.1", 443) == [ipaddress.ip_address("127.0.0.1")]
+    assert asked == []
