@@ -25,7 +25,7 @@ from dispatch import commands
 from dispatch.decisions import decide_override, override_cost
 from dispatch.errors import Conflict, DomainError, InvalidInput
 from dispatch.events import Event
-from dispatch.ledger import cooperative_view
+from dispatch.ledger import cooperative_view, worked_minutes_until
 from dispatch.lifecycle import ACTIVE_STATES, FINAL_STATES, OPEN_STATES, JobState, allowed_acts
 from dispatch.projections import JobView
 from dispatch.rotation import rotation
@@ -282,11 +282,9 @@ def ledger_json(svc: Services, coop_id: str, day: date | None) -> dict[str, Any]
     for e in entries:
         row = e.to_json()
         row["day"] = day.isoformat()
-        # The ledger closes a stretch of work when the courier's hands are empty; today's view
-        # adds the stretch still open, so a courier riding all day does not show zero.
+        # Today's view adds the stretch still open, as the planner does.
         status = statuses.get(e.courier_id)
-        if status is not None and status.active_since:
-            row["worked_minutes"] += max(0.0, (now - datetime.fromisoformat(status.active_since)).total_seconds() / 60)
+        row["worked_minutes"] = worked_minutes_until(e, status.active_since if status else None, now)
         shift = row["planned_shift_minutes"] or row["shift_minutes"]
         row["worked_share_of_shift"] = row["worked_minutes"] / shift if shift else None
         rows.append(row)

@@ -9,6 +9,7 @@ ranks anyone, and lists come in the neutral rotation order (``dispatch.rotation`
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -31,6 +32,22 @@ class LedgerEntry:
         """Worked time over shift time, the figure the planner's fairness term balances."""
         basis = self.planned_shift_minutes or self.shift_minutes
         return None if basis <= 0 else self.worked_minutes / basis
+
+
+def worked_minutes_until(entry: LedgerEntry | None, open_since: str | None, now: datetime) -> float:
+    """Minutes worked today up to ``now``: the ledger's closed stretches plus the one still open.
+
+    The ledger closes a stretch of work when the courier's hands are empty, so a courier riding
+    job after job all day has one open stretch and zero closed minutes. The planner read those
+    zeros: its fairness then gave the work to everyone who never had empty hands and none to a
+    courier who had just finished a job (issue 15: one or two couriers at 40-50 minutes of a
+    4-hour shift while the others worked 3 hours, whatever the weight). The console's view of
+    today and the planner count the same way, here.
+    """
+    closed = entry.worked_minutes if entry is not None else 0.0
+    if open_since is None:
+        return closed
+    return closed + max(0.0, (now - datetime.fromisoformat(open_since)).total_seconds() / 60.0)
 
 
 def cooperative_view(entries: list[LedgerEntry], order: list[str]) -> list[LedgerEntry]:

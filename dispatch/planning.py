@@ -18,6 +18,7 @@ import numpy as np
 from dispatch import commands
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput
 from dispatch.events import Event
+from dispatch.ledger import worked_minutes_until
 from dispatch.lifecycle import OPEN_STATES, JobState
 from dispatch.model import Courier as CourierRecord
 from dispatch.model import JobRequest, Vehicle
@@ -294,7 +295,7 @@ def build_problem(
                 vehicle=records[cid].vehicle,
                 position=last_dropoff.get(cid, fallback),
                 shift_end=datetime.fromisoformat(status.planned_end) if status.planned_end else local + DEFAULT_SHIFT,
-                worked_s_today=round(60 * entry.worked_minutes) if entry else 0,
+                worked_s_today=round(60 * worked_minutes_until(entry, status.active_since, now)),
                 planned_shift_s=round(60 * entry.planned_shift_minutes)
                 if entry and entry.planned_shift_minutes
                 else None,

@@ -15,6 +15,7 @@ import numpy as np
 
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
 from routing.model_limits import owned_stops, owners, route_holds
+from routing.objective import Objective
 from routing.problem import Courier, Problem, Shipment, may_take, unservable_reason
 
 #: Candidate positions confirmed with the exact evaluator per courier.
@@ -163,33 +164,51 @@ def insert_missing(
     *,
     deadline: float | None = None,
 ) -> dict[str, list[RouteStop]]:
-    """``routes`` with every job missing from them inserted where it adds the least riding.
+    """``routes`` with every job missing from them inserted where it costs least.
 
-    Nothing else moves: each job goes in at the cheapest positions (on the travel matrix) of
-    the couriers who may take it, among those the model accepts (:func:`route_holds`). A job
-    that fits nowhere stays out, and the solver reports it unplanned. Owned work (locked, on
-    board) goes in first, and all of it, past ``deadline`` (a ``time.perf_counter()`` instant)
-    too; other jobs left when the deadline passes stay out for OR-Tools' own search.
+    Nothing else moves: each job goes in at the positions of the couriers who may take it that
+    cost least by the plan's objective (:mod:`routing.objective`: the riding it adds, on the
+    travel matrix, plus the fairness cost of the work it adds to that courier's day), among
+    those the model accepts (:func:`route_holds`). With fairness off that is the cheapest
+    detour; with it on, a job no longer queues on the courier nearest to it while others who
+    worked less today wait (issue 15: the live loop and replays place every new job here
+    first). A job that fits nowhere stays out, and the solver reports it unplanned. Owned work
+    (locked, on board) goes in first, and all of it, past ``deadline`` (a
+    ``time.perf_counter()`` instant) too; other jobs left when the deadline passes stay out for
+    OR-Tools' own search.
     """
     owner = owners(problem)
     out = still_valid(problem, routes, excluded)
     present = {stop.shipment for stops in out.values() for stop in stops}
+    objective = Objective.of(problem, [s.id for s in problem.shipments if s.id not in excluded])
     for s in sorted(problem.shipments, key=lambda x: x.id not in owner):
         if s.id in present or s.id in excluded:
             continue
         if deadline is not None and s.id not in owner and time.perf_counter() > deadline:
             break
         options: list[tuple[float, int, int, int]] = []
+        heavy = problem.is_heavy(s)
         for v, c in enumerate(problem.couriers):
             if owner.get(s.id, c.id) != c.id:
                 continue
             if s.id in c.on_board:  # only its drop-off is left: any position
                 options += [(0.0, v, -1, j) for j in range(len(out[c.id]) + 1)]
                 continue
-            delta = _deltas(problem, c, s, evaluate_route(problem, c, out[c.id]))
+            base = evaluate_route(problem, c, out[c.id])
+            delta = _deltas(problem, c, s, base)
             if delta is None:
                 continue
-            options += [(float(delta[i, j]), v, int(i), int(j)) for i, j in np.argwhere(np.isfinite(delta))]
+            where = np.argwhere(np.isfinite(delta))
+            riding = delta[where[:, 0], where[:, 1]]
+            cost = riding + objective.added_cost(
+                c,
+                base.work_s,
+                _heavy_kg(problem, out[c.id]),
+                riding + s.pickup_service_s + s.dropoff_service_s,
+                s,
+                heavy,
+            )
+            options += [(float(x), v, int(i), int(j)) for x, (i, j) in zip(cost, where, strict=True)]
         for _, v, i, j in sorted(options)[:INSERTIONS_CHECKED]:
             c = problem.couriers[v]
             trial = list(out[c.id])
@@ -200,6 +219,15 @@ def insert_missing(
                 out[c.id] = trial
                 break
     return out
+
+
+def _heavy_kg(problem: Problem, stops: list[RouteStop]) -> float:
+    """Heavy kilograms this route picks up (what the objective's heavy term counts)."""
+    return sum(
+        problem.shipment(t.shipment).weight_kg
+        for t in stops
+        if t.kind is StopKind.PICKUP and problem.is_heavy(problem.shipment(t.shipment))
+    )
 
 
 def repair(problem: Problem, routes: dict[str, list[RouteStop]]) -> dict[str, list[RouteStop]]:

@@ -1,0 +1,97 @@
+"""What a cooperative's plan optimises, written once: riding, the day's workload, heavy loads.
+
+Every stage that chooses between plans weighs them the same way: the OR-Tools model (its arc
+costs and soft bounds, :mod:`routing.solver`), the insertion of new jobs between and before
+searches (:mod:`routing.insertion`), and the constructor's overtime (:mod:`routing.construct`).
+Changing a weight or adding a term happens here.
+
+In seconds of riding:
+
+- **riding**: every second ridden costs one;
+- **lateness** (soft windows only): ``Problem.lateness_cost_per_s`` per second late;
+- **the day's workload**: every second of work above a courier's fair share of the day costs
+  ``fairness_weight``. The fair share counts what each courier already worked today and is in
+  proportion to their shift (:func:`routing.fairness.work_targets`). Only work *above* a share
+  costs: like the min-max forms Matl, Hartl & Vidal (2018) recommend, the measure never rewards
+  sending an idle courier on a pointless ride, which Gini or variance terms would;
+- **heavy loads**: every heavy kilogram above an even share among the couriers who can carry
+  heavy loads weighs like ``HEAVY_KG_SECONDS`` seconds of work above a share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from routing.fairness import work_targets
+from routing.problem import Courier, Problem, Shipment
+
+#: One heavy kilogram above an even share weighs like this many seconds of work above a fair share.
+HEAVY_KG_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The fairness terms of one planning round: each courier's share, and the heavy share."""
+
+    weight: float  #: seconds of cost per second of work above a share (0: riding alone)
+    targets: dict[str, float]  #: courier -> seconds of this round's work that are their fair share
+    heavy_share_kg: float  #: heavy kilograms of the day (carried and to carry) per able courier
+    heavy_able: frozenset[str]  #: couriers whose vehicle carries heavy loads
+    heavy_today: dict[str, float]  #: courier -> heavy kilograms already carried today
+
+    @classmethod
+    def of(cls, problem: Problem, shipment_ids: Iterable[str]) -> Objective:
+        """The terms for planning ``shipment_ids`` (this round's jobs) among the problem's couriers."""
+        ids = list(shipment_ids)
+        couriers = problem.couriers
+        targets = dict(zip((c.id for c in couriers), work_targets(problem, ids), strict=True))
+        able = frozenset(c.id for c in problem.heavy_able())
+        heavy_total = sum(problem.shipment(s).weight_kg for s in ids if problem.is_heavy(problem.shipment(s)))
+        already = sum(c.heavy_kg_today for c in couriers if c.id in able)
+        share = (already + heavy_total) / max(1, len(able))
+        return cls(
+            weight=problem.fairness_weight,
+            targets=targets,
+            heavy_share_kg=share,
+            heavy_able=able,
+            heavy_today={c.id: c.heavy_kg_today for c in couriers},
+        )
+
+    def courier_cost(self, courier: str, work_s: float, heavy_kg: float) -> float:
+        """The fairness cost of one courier's route: ``work_s`` of work, ``heavy_kg`` heavy picked up."""
+        if self.weight <= 0:
+            return 0.0
+        over = max(0.0, work_s - self.targets.get(courier, 0.0))
+        if courier in self.heavy_able:
+            over += HEAVY_KG_SECONDS * max(0.0, self.heavy_today.get(courier, 0.0) + heavy_kg - self.heavy_share_kg)
+        return self.weight * over
+
+    def added_cost(
+        self,
+        courier: Courier,
+        work_s: float,
+        heavy_kg: float,
+        extra_work_s: NDArray[np.float64],
+        shipment: Shipment,
+        heavy: bool,
+    ) -> NDArray[np.float64]:
+        """What giving ``shipment`` to ``courier`` adds to the fairness cost, beside its riding.
+
+        ``work_s`` and ``heavy_kg``: the courier's route before; ``extra_work_s``: what the job
+        would add to it (the detour and the handling), one value per way of fitting it in.
+        """
+        if self.weight <= 0:
+            return np.zeros_like(extra_work_s, dtype=np.float64)
+        target = self.targets.get(courier.id, 0.0)
+        over = np.maximum(0.0, work_s + extra_work_s - target) - max(0.0, work_s - target)
+        heavy_added = shipment.weight_kg if heavy else 0.0
+        cost = self.weight * over + (
+            self.courier_cost(courier.id, 0.0, heavy_kg + heavy_added) - self.courier_cost(courier.id, 0.0, heavy_kg)
+            if courier.id in self.heavy_able and heavy_added
+            else 0.0
+        )
+        return np.asarray(cost, dtype=np.float64)

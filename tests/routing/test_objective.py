@@ -1,0 +1,47 @@
+"""One objective (routing/objective.py), used by insertion: the job goes where the plan's cost is least."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from routing.insertion import insert_missing
+from routing.objective import HEAVY_KG_SECONDS, Objective
+from routing.problem import Problem
+from tests.routing.test_solver import _two_courier_day
+
+
+def _day(weight: float, busy_worked_s: int) -> tuple[Problem, str, str]:
+    # One job at 0 -> 1000 m; c0 starts 100 m from its pickup, c1 600 m away.
+    points = np.array([[0.0, 0.0], [1000.0, 0.0], [0.0, 100.0], [0.0, 600.0]])
+    problem = _two_courier_day(points, 1, service_s=60, slowdown=0.0)
+    near, far = problem.couriers
+    couriers = (replace(near, worked_s_today=busy_worked_s), far)
+    return replace(problem, couriers=couriers, fairness_weight=weight, _index={}), near.id, far.id
+
+
+def test_without_fairness_the_new_job_goes_to_the_nearest_courier() -> None:
+    problem, near, _ = _day(0.0, busy_worked_s=3 * 3600)
+    routes = insert_missing(problem, {c.id: [] for c in problem.couriers}, set())
+    assert [s.shipment for s in routes[near]] == ["s0", "s0"]
+
+
+def test_with_fairness_it_goes_to_the_courier_who_worked_less_today() -> None:
+    problem, near, far = _day(1.0, busy_worked_s=3 * 3600)
+    routes = insert_missing(problem, {c.id: [] for c in problem.couriers}, set())
+    assert routes[near] == [] and [s.shipment for s in routes[far]] == ["s0", "s0"]
+    # Nobody busier: the nearest courier again, fairness costs nothing then.
+    problem, near, _ = _day(1.0, busy_worked_s=0)
+    routes = insert_missing(problem, {c.id: [] for c in problem.couriers}, set())
+    assert [s.shipment for s in routes[near]] == ["s0", "s0"]
+
+
+def test_the_cost_charges_only_work_above_a_share_and_heavy_kilograms_above_an_even_share() -> None:
+    problem, near, far = _day(2.0, busy_worked_s=3 * 3600)
+    objective = Objective.of(problem, ["s0"])
+    assert objective.targets[near] == 0.0 and objective.targets[far] > 0
+    assert objective.courier_cost(far, objective.targets[far], 0.0) == 0.0
+    assert objective.courier_cost(near, 100.0, 0.0) == 200.0
+    heavy = Objective(2.0, {"c": 1e9}, heavy_share_kg=40.0, heavy_able=frozenset({"c"}), heavy_today={"c": 30.0})
+    assert heavy.courier_cost("c", 0.0, 20.0) == 2.0 * HEAVY_KG_SECONDS * 10.0
