@@ -77,6 +77,14 @@ VROOM_S_PER_JOB2_COURIER = 2e-6
 #: 4.3 s. At 200-400 jobs with 4 s the random start ends 6-12 % cheaper, so it stays there.
 RANDOM_START_S_PER_JOB = 3.5e-3
 RANDOM_START_SHARE = 0.4
+#: From an empty plan PyVRP's first iteration inserts every job, which takes about this many
+#: seconds x jobs^2 (80 couriers) and cannot be interrupted: on bench_scale's 1,500 jobs / 80
+#: couriers 4.6-9.2 s for a 0.8 s share, after which its plan was still empty. When that
+#: expected time is more than ``SUBSET_OVERRUN`` times PyVRP's share, PyVRP plans only the jobs
+#: whose pickup closes first, as many as fit its share; the solver inserts the others as far as
+#: its time goes, and later rounds start from this plan.
+EMPTY_START_S_PER_JOB2 = 4e-6
+SUBSET_OVERRUN = 2.0
 #: Seconds for a leg between places that do not reach each other (longer than any shift).
 UNREACHABLE_S = 10**7
 #: PyVRP's late acceptance compares each candidate with the plan of this many iterations ago.
@@ -171,6 +179,7 @@ def _construct(
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
     started = time.perf_counter()
+    excluded, deferred = _urgent_subset(problem, excluded, time_budget_s, iterations)
     translation = _Translation(problem, excluded, vehicle_fixed_cost_s, planning_load_share, balance)
     if translation.skip is not None:
         return Construction(None, translation.skip, time.perf_counter() - started)
@@ -215,6 +224,7 @@ def _construct(
         "start": start,
         "vroom_seconds": round(vroom_s, 3),
         "history_length": history,
+        "deferred": deferred,
     }
     routes = translation.routes(best, data)
     if not any(routes.values()):
@@ -222,6 +232,26 @@ def _construct(
     placed = {stop.shipment for stops in routes.values() for stop in stops}
     left_out = len(translation.jobs) - len(placed)
     return Construction(routes, "ok", seconds, left_out=left_out, stats=stats)
+
+
+def _urgent_subset(
+    problem: Problem, excluded: Collection[str], time_budget_s: float, iterations: int | None
+) -> tuple[set[str], int]:
+    """``excluded`` plus the jobs PyVRP leaves to insertion this round, and how many those are.
+
+    Only on the clock (a replay's run is bounded by its iterations) and only when PyVRP's first
+    iteration over every job would overrun its share by far (``EMPTY_START_S_PER_JOB2``). Owned
+    work (locked, on board) always stays; of the free jobs, those whose pickup closes first.
+    """
+    out = set(excluded)
+    jobs = [s for s in problem.shipments if s.id not in out]
+    if iterations is not None or EMPTY_START_S_PER_JOB2 * len(jobs) ** 2 <= SUBSET_OVERRUN * time_budget_s:
+        return out, 0
+    owned = {lock.shipment for lock in problem.locks} | {s for c in problem.couriers for s in c.on_board}
+    room = max(1, int((time_budget_s / EMPTY_START_S_PER_JOB2) ** 0.5) - len(owned))
+    free = sorted((s for s in jobs if s.id not in owned), key=lambda s: (s.pickup_window[1], s.dropoff_window[1], s.id))
+    later = {s.id for s in free[room:]}
+    return out | later, len(later)
 
 
 #: VROOM gets this long past its own timeout before the constructor goes on without its plan.

@@ -78,6 +78,16 @@ CAP_FACTOR = 1.2
 CAP_MARGIN_S = 20 * 60
 #: Above this many stops the insertion heuristic only looks at near neighbours.
 AUTO_NEIGHBOURS_FROM = 200
+#: Building the OR-Tools model costs about this many seconds per matrix entry and travel class
+#: (a node-to-node seconds matrix and a centiseconds cost matrix per class, turned into Python
+#: lists and copied into OR-Tools: neither takes a numpy array). Measured with
+#: benchmarks/bench_scale.py: 1,500 jobs / 80 couriers (3,160 nodes, 3 classes) took 4.6 s a
+#: model, far over a 1 s budget; 200 jobs / 80 couriers 0.1 s.
+MODEL_S_PER_ENTRY_CLASS = 1.5e-7
+#: A model may take this long past the round's budget to build (its search then gets its
+#: minimum); one expected to take longer is not built: OR-Tools then works on the jobs of the
+#: start only, or, if even that model is too large, the checked start is the plan.
+MODEL_OVERRUN_S = 0.3
 LOCKED_UNSERVED_PENALTY = 10**14
 
 
@@ -205,6 +215,7 @@ class _Model:
         couriers = p.couriers
         horizon = max([c.shift_end for c in couriers] + [s.dropoff_window[1] for s in p.shipments] + [p.now]) + 86_400
         classes: dict[tuple[str, float], tuple[int, int, NDArray[np.int64]]] = {}
+        riding_class: dict[tuple[str, float], int] = {}
         transit: list[int] = []
         riding: list[int] = []
         for v, c in enumerate(couriers):
@@ -219,7 +230,9 @@ class _Model:
                 )
             transit.append(classes[key][0])
             if self.riding_cap_s is not None:
-                riding.append(routing.RegisterTransitMatrix(classes[key][2].tolist()))
+                if key not in riding_class:  # once per class: a registration costs as much as a model
+                    riding_class[key] = routing.RegisterTransitMatrix(classes[key][2].tolist())
+                riding.append(riding_class[key])
             routing.SetArcCostEvaluatorOfVehicle(classes[key][1], v)
             if self.settings.minimise_couriers:
                 routing.SetFixedCostOfVehicle(self.settings.vehicle_fixed_cost, v)
@@ -501,6 +514,15 @@ def solve(
         }
     elif settings.constructor not in ("pyvrp", "ortools"):
         raise ValueError(f"unknown constructor {settings.constructor!r}")
+    clock = settings.iterations is None  # replays limit work, not time: they never skip a model
+    completed = True  #: every job missing from the start was tried (no deadline cut the completion)
+    candidates = {s.id for s in problem.shipments if s.id not in unassigned}
+    capped_cost = _model_seconds(problem, candidates, riding_cap=False)
+    if clock and not initial and capped_cost > settings.time_budget_s / 2 and not settings.first_solution_only:
+        # No start, and OR-Tools' own model is too large to build in time (its first-solution
+        # heuristic does not stop at its time limit either: 20 s on a 0.5 s limit at 1,500 jobs,
+        # benchmarks/bench_scale.py). Insertion into empty routes builds a checked start instead.
+        initial = {c.id: [] for c in problem.couriers}
     if fair_start and not settings.first_solution_only and not initial:
         capped = _Model(
             problem,
@@ -520,14 +542,11 @@ def solve(
         # 143 open jobs after 62 acceptances). A route of an earlier plan that no longer holds
         # (time moved on) keeps its owned work and gives its other jobs back first, else the
         # model would refuse the whole start.
-        initial = insert_missing(
-            problem,
-            repair(problem, initial),
-            set(unassigned),
-            deadline=None
-            if settings.iterations is not None
-            else started + settings.constructor_share * settings.time_budget_s,
+        completion_deadline = (
+            None if settings.iterations is not None else started + settings.constructor_share * settings.time_budget_s
         )
+        initial = insert_missing(problem, repair(problem, initial), set(unassigned), deadline=completion_deadline)
+        completed = completion_deadline is None or time.perf_counter() <= completion_deadline
     budget = _riding_budget(problem, set(unassigned), efficient) if budgeted else None
     if budget is not None and budget["cap_s"] is not None and previous:
         initial = _keep_previous(problem, set(unassigned), previous, budget) or efficient
@@ -551,11 +570,33 @@ def solve(
         )
         initial, budget["sharing"] = sharing.routes, sharing.stats()
     model = solution = None
-    if budget is not None and budget.get("cap_s") is not None:
+    # At scale the full model cannot be built within the budget (benchmarks/bench_scale.py):
+    # OR-Tools then improves the start over the jobs the start holds, the others waiting for a
+    # later round, or, if even that model is too large, the checked start is the plan.
+    capped_riding = budget is not None and budget.get("cap_s") is not None
+    left_out: set[str] = set()
+    skip: str | None = None
+    if clock and initial:
+        remaining = started + settings.time_budget_s - time.perf_counter()
+        full = _model_seconds(problem, candidates, riding_cap=capped_riding)
+        if full > remaining + MODEL_OVERRUN_S:
+            held = {stop.shipment for stops in initial.values() for stop in stops}
+            if _model_seconds(problem, held, riding_cap=capped_riding) <= remaining + MODEL_OVERRUN_S:
+                left_out = candidates - held
+            else:
+                skip = (
+                    f"skipped: building the full model would take about {full:.1f} s "
+                    f"({len(candidates)} jobs), {max(0.0, remaining):.1f} s were left; the checked start is the plan"
+                )
+    if skip is not None:
+        assert initial is not None
+        stats: dict[str, Any] = {"seconds": 0.0, "warm_start": False, "kept_warm_start": False, "status": None}
+    elif capped_riding:
+        assert budget is not None
         model = _Model(
             problem,
             replace(settings, time_budget_s=max(0.05, settings.time_budget_s - (time.perf_counter() - started))),
-            excluded=set(unassigned),
+            excluded=set(unassigned) | left_out,
             riding_cap_s=budget["cap_s"],
         )
         solution, stats = model.solve(initial)
@@ -564,31 +605,48 @@ def solve(
             # could leave jobs out to stay within the budget. Plan without the cap instead.
             budget.update(cap_s=None, why="the full model rejected the efficient plan")
             model = None
-    if model is None:
+    if model is None and skip is None:
         model = _Model(
             problem,
             replace(settings, time_budget_s=max(0.05, settings.time_budget_s - (time.perf_counter() - started))),
-            excluded=set(unassigned),
+            excluded=set(unassigned) | left_out,
         )
         solution, stats = model.solve(initial)
     stats["riding_budget"] = budget
     stats["balanced_start"] = bool(balanced)
     stats["constructor"] = constructed or {"name": "ortools"}
+    stats["ortools"] = skip or (
+        f"over the {len(candidates) - len(left_out)} jobs of the start ({len(left_out)} left for a later round)"
+        if left_out
+        else "full model"
+    )
     routes: dict[str, list[RouteStop]] = {c.id: [] for c in problem.couriers}
     eta_error: list[float] = []
-    if solution is not None:
+    modelled: dict[tuple[str, StopKind], float] = {}
+    if solution is not None and model is not None:
         routes = model.routes(solution)
         modelled = model.model_times(solution)
+    elif initial:
+        # The search found nothing, or was not run: the start is complete and every route of it
+        # was checked against the model's limits (routing.insertion), so it is proposed rather
+        # than nothing (issue 21: a round at 1,500 jobs ended with every job unplanned).
+        routes = {c.id: list(initial.get(c.id, [])) for c in problem.couriers}
+        stats["proposed_start"] = True
     served = {stop.shipment for stops in routes.values() for stop in stops}
-    for sid in model.pairs:
-        if sid not in served:
+    for sid in sorted(candidates - served):
+        if sid in left_out or (skip is not None and not completed):
             unassigned[sid] = (
-                "no courier can fit it in with the other jobs (windows, loads or shift)"
-                if solution is not None
-                else NO_PLAN.get(stats["status"], f"the solver stopped without a plan (status {stats['status']})")
+                f"not planned in this round: its time ran out before this job was placed ({len(candidates)} open "
+                "jobs); the next round tries again"
+            )
+        elif solution is not None or initial:
+            unassigned[sid] = "no courier can fit it in with the other jobs (windows, loads or shift)"
+        else:
+            unassigned[sid] = NO_PLAN.get(
+                stats["status"], f"the solver stopped without a plan (status {stats['status']})"
             )
     evaluations = {c.id: evaluate_route(problem, c, routes[c.id]) for c in problem.couriers}
-    if solution is not None:
+    if modelled:
         for ev in evaluations.values():
             for t in ev.stops:
                 eta_error.append(t.start - modelled[(t.shipment, t.kind)])
@@ -612,6 +670,14 @@ def solve(
         metrics=plan_metrics(problem, evaluations),
         solver=stats,
     )
+
+
+def _model_seconds(problem: Problem, jobs: set[str], *, riding_cap: bool) -> float:
+    """About how long building the OR-Tools model over ``jobs`` takes (``MODEL_S_PER_ENTRY_CLASS``)."""
+    on_board = {s for c in problem.couriers for s in c.on_board}
+    nodes = 2 * len(problem.couriers) + sum(1 if sid in on_board else 2 for sid in jobs)
+    classes = len({(c.profile, round(PLANNING_LOAD_SHARE * c.payload_kg, 1)) for c in problem.couriers})
+    return MODEL_S_PER_ENTRY_CLASS * nodes**2 * classes * (1.5 if riding_cap else 1.0)
 
 
 def _construct(
