@@ -36,7 +36,7 @@ E = EventType
 #: The longest shift a courier may announce from the phone.
 MAX_SHIFT = timedelta(hours=24)
 ASSIGNING = frozenset({E.PROPOSAL_ACCEPTED, E.JOB_OVERRIDDEN, E.JOB_REASSIGNED})
-HIDDEN = frozenset({E.PROPOSAL_MADE, E.COURIER_POSITION_SHARED})
+HIDDEN = frozenset({E.PROPOSAL_MADE, E.PROPOSAL_WITHHELD, E.COURIER_POSITION_SHARED})
 ACTS = (
     "acknowledge",
     "decline",

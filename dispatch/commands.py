@@ -152,6 +152,24 @@ def propose(
     )
 
 
+def withhold(
+    store: Store, coop_id: str, job_id: str, *, reason: str, at: datetime, expected_seq: int | None = None
+) -> Event:
+    """The planner could not propose the job (nobody on shift can fit it in, ...): a person decides.
+
+    Overtime and limits are a dispatcher's act (an override with force), never a silent plan.
+    """
+    return _append(
+        store,
+        coop_id,
+        at,
+        Actor.system(),
+        E.PROPOSAL_WITHHELD,
+        payload={"job_id": job_id, "reason": reason},
+        expected_seq=expected_seq,
+    )
+
+
 def accept(
     store: Store, coop_id: str, job_id: str, *, dispatcher_id: str, at: datetime, expected_seq: int | None = None
 ) -> Event:

@@ -20,6 +20,8 @@ class EventType(StrEnum):
     JOB_REQUESTED = "JobRequested"
     JOB_CANCELLED = "JobCancelled"
     PROPOSAL_MADE = "ProposalMade"
+    #: The planner could not propose this open job: a person must decide (with the reason).
+    PROPOSAL_WITHHELD = "ProposalWithheld"
     PROPOSAL_ACCEPTED = "ProposalAccepted"
     JOB_OVERRIDDEN = "JobOverridden"
     JOB_REASSIGNED = "JobReassigned"
@@ -74,6 +76,7 @@ REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.JOB_REQUESTED: frozenset({"job_id", "client_id", "request"}),
     EventType.JOB_CANCELLED: frozenset({"job_id"}),
     EventType.PROPOSAL_MADE: frozenset({"job_id", "courier_id"}),
+    EventType.PROPOSAL_WITHHELD: frozenset({"job_id", "reason"}),
     EventType.PROPOSAL_ACCEPTED: frozenset({"job_id"}),
     EventType.JOB_OVERRIDDEN: frozenset({"job_id", "courier_id"}),
     EventType.JOB_REASSIGNED: frozenset({"job_id", "courier_id"}),

@@ -344,6 +344,7 @@ class RoundResult:
     kept: list[str]  #: open jobs whose proposal did not change (no new event)
     stale: list[str]  #: jobs a person decided on while the round ran (no proposal made)
     unassigned: dict[str, str]  #: open jobs with no proposal, and why
+    withheld: list[Event] = field(default_factory=list)  #: ProposalWithheld events: a person must decide
 
 
 def planning_round(
@@ -406,8 +407,25 @@ def planning_round(
         for j, r in {**plan.unassigned, **ctx.skipped}.items()
         if j in ctx.jobs and ctx.jobs[j].state in OPEN_STATES
     }
+    withheld: list[Event] = []
+    for job_id, reason in unassigned.items():
+        # Said once per reason, in the log, so that every console shows the job needs a person.
+        job = ctx.jobs[job_id]
+        if job.needs_decision == reason:
+            continue
+        try:
+            withheld.append(commands.withhold(store, coop_id, job_id, reason=reason, at=now, expected_seq=job.last_seq))
+        except (Conflict, IllegalTransition, InvalidInput):
+            stale.append(job_id)  # a person acted on it while the round ran
     return RoundResult(
-        plan=plan, problem=problem, context=ctx, proposals=proposals, kept=kept, stale=stale, unassigned=unassigned
+        plan=plan,
+        problem=problem,
+        context=ctx,
+        proposals=proposals,
+        kept=kept,
+        stale=stale,
+        unassigned=unassigned,
+        withheld=withheld,
     )
 
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.events import JOB_ACTS, Event, EventType
 from dispatch.ledger import LedgerEntry
-from dispatch.lifecycle import Act, JobState, next_state
+from dispatch.lifecycle import OPEN_STATES, Act, JobState, next_state
 from dispatch.model import JobRequest
 
 E = EventType
@@ -34,6 +34,8 @@ class JobView:
     requested_at: str
     courier_id: str | None = None
     proposal: dict[str, Any] | None = None
+    #: Why the latest planning round could not propose this open job: a person must decide.
+    needs_decision: str | None = None
     declines: list[dict[str, Any]] = field(default_factory=list)
     picked_up_at: str | None = None
     finished_at: str | None = None
@@ -150,6 +152,14 @@ def _apply_job(p: Projection, event: Event) -> None:
     job = p.jobs.get(job_id)
     if job is None:
         raise NotFound("job", job_id)
+    if event.type is E.PROPOSAL_WITHHELD:
+        # Not an act on the job: its state stays, and a person sees why nothing is proposed.
+        if job.state not in OPEN_STATES:
+            raise InvalidInput("job_id", f"job {job_id} is {job.state.value}: nothing to propose")
+        job.needs_decision = str(payload["reason"])
+        job.last_seq = event.seq
+        return
+    job.needs_decision = None
     act = JOB_ACTS[event.type]
     new_state = next_state(job_id, job.state, act)
     if act in (Act.ACKNOWLEDGE, Act.DECLINE, Act.PICK_UP, Act.DELIVER, Act.FAIL):

@@ -95,14 +95,18 @@ function jobRow(job) {
     ? `<div class="proposal"><strong>${t("proposal")}:</strong> ${esc(courierName(p.courier_id))} · ${t("eta_pickup", { t: hhmm(why.pickup_eta) })} · ${t("eta_dropoff", { t: hhmm(why.dropoff_eta) })}
        ${why.extra_minutes != null ? ` · ${t("extra", { m: why.extra_minutes, name: esc(courierName(p.courier_id)) })}` : ""}</div>
        <div class="why">${(why.reasons || []).map(esc).join(" · ")}</div>`
-    : `<div class="why">${t("no_proposal")}</div>`;
+    : job.needs_decision ? "" : `<div class="why">${t("no_proposal")}</div>`;
+  // The planner could not propose it (nobody on shift can fit it in...): a person decides.
+  const needs = job.needs_decision
+    ? `<div class="needs-decision" role="status">${t("needs_decision", { reason: esc(job.needs_decision) })}</div>`
+    : "";
   const declines = (job.declines || []).map((d) => `<div class="declines">${esc(courierName(d.courier_id))} ${t("declined", { reason: esc(d.reason) })}</div>`).join("");
   return `<li class="job" role="option" tabindex="-1" draggable="true" data-job-id="${job.id}" data-state="${job.state}" data-seq="${job.last_seq}"
       aria-selected="${job.id === S.selected}">
     <span class="state">${t(`state_${job.state}`)}</span>
     <div class="where">${esc(r.pickup.address || r.pickup.lat.toFixed(4) + ", " + r.pickup.lon.toFixed(4))} → ${esc(r.dropoff.address || r.dropoff.lat.toFixed(4) + ", " + r.dropoff.lon.toFixed(4))}</div>
     <div class="meta">${hhmm(r.pickup_window.start)}–${hhmm(r.pickup_window.end)} → ${hhmm(r.dropoff_window.start)}–${hhmm(r.dropoff_window.end)} ${flags(job)}</div>
-    ${proposal}${declines}
+    ${needs}${proposal}${declines}
     <div class="actions">
       ${job.state === "proposed" ? `<button type="button" class="primary" data-act="accept">${t("accept")}</button>` : ""}
       <button type="button" data-act="override">${t("override")}</button>

@@ -158,3 +158,21 @@ def test_the_console_runs_under_its_content_security_policy(served: tuple[Server
         wait_until(page, "document.querySelectorAll('.lane').length === 3")
         wait_until(page, "!!document.querySelector('.maplibregl-canvas')")
         shot(page, "console-under-csp")
+
+
+def test_a_job_nobody_can_take_says_it_needs_a_decision_and_why(served: tuple[Server, World]) -> None:
+    """Issue 15: the planner never plans overtime or a limit silently; the console says a person decides."""
+    server, world = served
+    with browser() as page:
+        log_in(page, server, world)
+        # Nobody has started a shift: the round cannot propose it.
+        r = httpx.post(
+            f"{server.url}/v1/deliveries",
+            json=delivery_body(weight_kg=4.0),
+            headers={"Authorization": f"Bearer {world.client_key}"},
+        )
+        assert r.status_code == 201, r.text
+        flag = f".job[data-job-id='{r.json()['id']}'] .needs-decision"
+        page.wait_for_selector(flag, timeout=60_000)  # over the socket, no reload
+        assert "Needs a decision: no courier is on shift" in page.inner_text(flag)
+        shot(page, "07-needs-a-decision")
