@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
 from dispatch.store import Store
+from routing.network import BikeNetwork, load_network
 
 
 def postgres_url() -> str | None:
@@ -118,3 +119,9 @@ def a_request(weight_kg: float = 4.0, *, start: float = 0, notes: str = "") -> J
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def helsinki(tmp_path_factory: pytest.TempPathFactory) -> BikeNetwork:
+    """The default city's network, built once for the planning tests."""
+    return load_network(None, cache_dir=tmp_path_factory.mktemp("cache"))

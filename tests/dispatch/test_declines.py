@@ -5,23 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
-
 from dispatch import commands as do
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
 from dispatch.planning import planning_round
 from dispatch.store import Store
-from routing.network import BikeNetwork, load_network
-
-NOON = datetime.fromisoformat("2026-11-28T11:00:00+02:00")
-STATION = (24.9414, 60.1710)
-MARKET = (24.9525, 60.1675)
-KAMPPI = (24.9320, 60.1690)
-
-
-@pytest.fixture(scope="module")
-def helsinki(tmp_path_factory: pytest.TempPathFactory) -> BikeNetwork:
-    return load_network(None, cache_dir=tmp_path_factory.mktemp("cache"))
+from routing.network import BikeNetwork
+from tests.dispatch.helsinki import KAMPPI, MARKET, NOON, STATION
 
 
 def _heavy(kg: float = 60) -> JobRequest:

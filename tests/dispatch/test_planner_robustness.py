@@ -19,9 +19,8 @@ from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
 from dispatch.planning import planning_round
 from dispatch.store import Store
 from routing.network import BikeNetwork
-from tests.dispatch.test_planning import HAKANIEMI_EDGE, KAMPPI, MARKET, NOON, STATION, helsinki, job
-
-__all__ = ["helsinki"]  # the module-scoped network fixture, shared
+from tests.dispatch.helsinki import KAMPPI, MARKET, NOON, STATION
+from tests.dispatch.test_planning import HAKANIEMI_EDGE, job
 
 BUDGET_S = 1.0
 SLACK_S = 6.0  # building the problem (matrices for the day's places) comes on top of the budget

@@ -11,22 +11,16 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import numpy as np
-import pytest
 
 from dispatch import commands as do
 from dispatch.lifecycle import JobState
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
 from dispatch.planning import planning_round
 from dispatch.store import Store
-from routing.network import BikeNetwork, load_network
+from routing.network import BikeNetwork
+from tests.dispatch.helsinki import NOON
 
-NOON = datetime.fromisoformat("2026-11-28T11:00:00+02:00")
 KINDS = ("bike", "cargo_bike", "e_cargo_bike")
-
-
-@pytest.fixture(scope="module")
-def helsinki(tmp_path_factory: pytest.TempPathFactory) -> BikeNetwork:
-    return load_network(None, cache_dir=tmp_path_factory.mktemp("cache"))
 
 
 def _request(rng: random.Random, network: BikeNetwork, at: datetime) -> JobRequest:

@@ -6,25 +6,15 @@ read only closed stretches, so fairness gave work to everyone who never had empt
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-import pytest
+from datetime import timedelta
 
 from dispatch import commands as do
 from dispatch.ledger import LedgerEntry, worked_minutes_until
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
 from dispatch.planning import build_problem, planning_round
 from dispatch.store import Store
-from routing.network import BikeNetwork, load_network
-
-NOON = datetime.fromisoformat("2026-11-28T11:00:00+02:00")
-STATION = (24.9414, 60.1710)
-MARKET = (24.9525, 60.1675)
-
-
-@pytest.fixture(scope="module")
-def helsinki(tmp_path_factory: pytest.TempPathFactory) -> BikeNetwork:
-    return load_network(None, cache_dir=tmp_path_factory.mktemp("cache"))
+from routing.network import BikeNetwork
+from tests.dispatch.helsinki import MARKET, NOON, STATION
 
 
 def test_worked_minutes_add_the_stretch_still_open() -> None:
