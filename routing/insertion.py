@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
-from routing.model_limits import owned_stops, owners, route_holds
+from routing.model_limits import owned_stops, owners, plan_riding_s, route_holds, route_riding_s
 from routing.objective import Objective
 from routing.problem import Courier, Problem, Shipment, may_take, unservable_reason
 
@@ -163,6 +163,7 @@ def insert_missing(
     excluded: set[str],
     *,
     deadline: float | None = None,
+    riding_cap_s: int | None = None,
 ) -> dict[str, list[RouteStop]]:
     """``routes`` with every job missing from them inserted where it costs least.
 
@@ -176,6 +177,11 @@ def insert_missing(
     (locked, on board) goes in first, and all of it, past ``deadline`` (a
     ``time.perf_counter()`` instant) too; other jobs left when the deadline passes stay out for
     OR-Tools' own search.
+
+    ``riding_cap_s``, the members' riding budget for the round (:mod:`routing.solver`): a job
+    goes where the objective says only while the plan's riding (as the model counts it) stays
+    under the cap; past it, where it adds the least riding. Without it, the budget bound only
+    what sharing moved, never where new jobs went.
     """
     owner = owners(problem)
     out = still_valid(problem, routes, excluded)
@@ -209,16 +215,59 @@ def insert_missing(
                 heavy,
             )
             options += [(float(x), v, int(i), int(j)) for x, (i, j) in zip(cost, where, strict=True)]
+        cap = _Riding(problem, out, riding_cap_s)
         for _, v, i, j in sorted(options)[:INSERTIONS_CHECKED]:
             c = problem.couriers[v]
             trial = list(out[c.id])
             trial.insert(j, RouteStop(s.id, StopKind.DROPOFF))
             if i >= 0:
                 trial.insert(i, RouteStop(s.id, StopKind.PICKUP))
-            if route_holds(problem, c, trial):
+            if route_holds(problem, c, trial) and cap.admits(c, trial):
                 out[c.id] = trial
                 break
+            if cap.gave_up():
+                break
+        cap.fall_back(out)
     return out
+
+
+#: Under a riding cap, candidates checked past the first that holds but rides over the cap.
+OVER_CAP_CHECKS = 200
+
+
+class _Riding:
+    """The riding cap of one insertion: admits trials under it, remembers the least-riding one."""
+
+    def __init__(self, problem: Problem, routes: dict[str, list[RouteStop]], cap_s: int | None) -> None:
+        self.problem, self.routes, self.cap_s = problem, routes, cap_s
+        self.total = plan_riding_s(problem, routes) if cap_s is not None else None
+        self.best: tuple[int, str, list[RouteStop]] | None = None
+        self.after_best = 0
+
+    def admits(self, courier: Courier, trial: list[RouteStop]) -> bool:
+        if self.cap_s is None or self.total is None:
+            return True
+        added = (route_riding_s(self.problem, courier, trial) or 0) - (
+            route_riding_s(self.problem, courier, self.routes[courier.id]) or 0
+        )
+        if self.total + added <= self.cap_s:
+            self.best = None
+            return True
+        if self.best is None or added < self.best[0]:
+            self.best = (added, courier.id, trial)
+        return False
+
+    def gave_up(self) -> bool:
+        if self.best is None:
+            return False
+        self.after_best += 1
+        return self.after_best > OVER_CAP_CHECKS
+
+    def fall_back(self, out: dict[str, list[RouteStop]]) -> None:
+        """No candidate under the cap: the job goes where it adds the least riding."""
+        if self.best is not None:
+            _, courier, trial = self.best
+            out[courier] = trial
 
 
 def _heavy_kg(problem: Problem, stops: list[RouteStop]) -> float:

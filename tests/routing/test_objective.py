@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from routing.evaluate import RouteStop
 from routing.insertion import insert_missing
 from routing.objective import HEAVY_KG_SECONDS, Objective
 from routing.problem import Problem
@@ -45,3 +46,12 @@ def test_the_cost_charges_only_work_above_a_share_and_heavy_kilograms_above_an_e
     assert objective.courier_cost(near, 100.0, 0.0) == 200.0
     heavy = Objective(2.0, {"c": 1e9}, heavy_share_kg=40.0, heavy_able=frozenset({"c"}), heavy_today={"c": 30.0})
     assert heavy.courier_cost("c", 0.0, 20.0) == 2.0 * HEAVY_KG_SECONDS * 10.0
+
+
+def test_under_a_riding_cap_the_fair_choice_gives_way_to_the_least_riding() -> None:
+    problem, near, far = _day(1.0, busy_worked_s=3 * 3600)
+    empty: dict[str, list[RouteStop]] = {c.id: [] for c in problem.couriers}
+    roomy = insert_missing(problem, empty, set(), riding_cap_s=10_000)
+    assert roomy[near] == [] and roomy[far]  # the cap leaves room for the fair choice
+    tight = insert_missing(problem, empty, set(), riding_cap_s=1)
+    assert tight[far] == [] and [s.shipment for s in tight[near]] == ["s0", "s0"]
