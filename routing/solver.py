@@ -88,6 +88,9 @@ MODEL_S_PER_ENTRY_CLASS = 1.5e-7
 #: minimum); one expected to take longer is not built: OR-Tools then works on the jobs of the
 #: start only, or, if even that model is too large, the checked start is the plan.
 MODEL_OVERRUN_S = 0.3
+#: Explanations compare other couriers for each job until this long past the budget (or past
+#: the plan, if that came later); the jobs left are explained without the comparison.
+EXPLAIN_OVERRUN_S = 0.3
 LOCKED_UNSERVED_PENALTY = 10**14
 
 
@@ -651,7 +654,15 @@ def solve(
             for t in ev.stops:
                 eta_error.append(t.start - modelled[(t.shipment, t.kind)])
     explained_at = time.perf_counter()
-    explanations = explain(problem, evaluations) if settings.explain else {}
+    explanations = (
+        explain(
+            problem,
+            evaluations,
+            deadline=None if not clock else max(started + settings.time_budget_s, explained_at) + EXPLAIN_OVERRUN_S,
+        )
+        if settings.explain
+        else {}
+    )
     if budget is not None and budget.get("cap_s") is not None and efficient is not None:
         explanations = _explain_sharing(problem, explanations, efficient, evaluations, budget, previous)
     stats.update(

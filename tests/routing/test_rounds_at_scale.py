@@ -15,6 +15,7 @@ import routing.construct as construct_module
 import routing.solver as solver_module
 from routing.construct import construct
 from routing.evaluate import RouteStop, StopKind
+from routing.explain import explain
 from routing.matrix import routable_graph
 from routing.network import open_city
 from routing.problem import Courier, Problem, Shipment, TravelTimes, travel_times
@@ -153,3 +154,13 @@ def test_the_travel_cache_grows_across_rounds_larger_than_half_its_bound() -> No
     assert cache.searched_nodes == 65
     want: TravelTimes = travel_times(graph, second)
     np.testing.assert_allclose(got.ride_s, want.ride_s, rtol=1e-9, atol=1e-6)
+
+
+def test_explanations_past_their_deadline_say_that_other_couriers_were_not_compared() -> None:
+    problem = _day()
+    plan = solve(problem, SolverSettings(time_budget_s=0.3, explain=False))
+    late = explain(problem, plan.routes, deadline=0.0)
+    assert set(late) == _served(plan.routes)
+    assert all(not e.alternatives and "not compared" in e.reasons[-1] for e in late.values())
+    on_time = explain(problem, plan.routes)
+    assert any(e.alternatives for e in on_time.values())
