@@ -470,11 +470,12 @@ def solve(
     settings = settings or SolverSettings()
     started = time.perf_counter()
     unassigned: dict[str, str] = {}
+    owned = {x for c in problem.couriers for x in c.on_board} | {lock.shipment for lock in problem.locks}
     for s in problem.shipments:
-        if s.id in {x for c in problem.couriers for x in c.on_board}:
+        if s.id in owned:  # owned work is planned whatever (late rather than dropped)
             continue
         reason = unservable_reason(problem, s)
-        if reason is not None and s.id not in {lock.shipment for lock in problem.locks}:
+        if reason is not None:
             unassigned[s.id] = reason
     if not problem.couriers:
         return Plan(routes={}, unassigned=unassigned, metrics={}, solver={"seconds": 0.0})
