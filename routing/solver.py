@@ -393,6 +393,9 @@ class _Model:
             # time. (Guided local search with a solution limit took 1.3 s a round on the demo
             # day at fairness 0, finding few solutions it counted.)
             params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+            # At most this many improving moves: a 500-job day's rounds took minutes to reach
+            # their local optimum; the count ends the search the same way every time.
+            params.solution_limit = max(10, self.settings.iterations // 2)
         else:
             params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         params.time_limit.FromMilliseconds(max(1, round(self.settings.time_budget_s * 1000)))
