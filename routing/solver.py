@@ -88,6 +88,9 @@ MODEL_S_PER_ENTRY_CLASS = 1.5e-7
 #: minimum); one expected to take longer is not built: OR-Tools then works on the jobs of the
 #: start only, or, if even that model is too large, the checked start is the plan.
 MODEL_OVERRUN_S = 0.3
+#: Why a job is not in a plan that ran out of time before trying it (at scale). The same words
+#: every round, so that a log recording reasons once per change records it once.
+DEFERRED = "not planned yet: the round's time ran out before this job was tried; the next round tries again"
 #: Explanations compare other couriers for each job until this long past the budget (or past
 #: the plan, if that came later); the jobs left are explained without the comparison.
 EXPLAIN_OVERRUN_S = 0.3
@@ -648,10 +651,7 @@ def solve(
     served = {stop.shipment for stops in routes.values() for stop in stops}
     for sid in sorted(candidates - served):
         if sid in left_out or (skip is not None and not completed):
-            unassigned[sid] = (
-                f"not planned in this round: its time ran out before this job was placed ({len(candidates)} open "
-                "jobs); the next round tries again"
-            )
+            unassigned[sid] = DEFERRED
         elif solution is not None or initial:
             unassigned[sid] = "no courier can fit it in with the other jobs (windows, loads or shift)"
         else:
