@@ -2,7 +2,7 @@
 
 1. One generated day of ``--jobs`` requests (default 500) over ``--hours`` (8) with ``--couriers``
    (25: 60 % bikes, 40 % cargo bikes) on the default city, replayed under accept-proposals with
-   the repeatable (construction-only) planner. Target: <= 60 s.
+   the live planner, limited by work (repeatable). Target: <= 60 s.
 2. ``--variants`` (8) smaller days (``--variant-jobs`` 60 each, different seeds) replayed one after
    the other, then on a 2-worker Dask LocalCluster. Target: the cluster >= 1.6x faster.
 

@@ -56,7 +56,7 @@ class Policy:
     #: run to run.
     repeatable: bool = True
     #: The work each repeatable round may do (routing.solver.SolverSettings.iterations).
-    iterations: int = 200
+    iterations: int = 40
 
     def label(self) -> str:
         parts = [self.name]
