@@ -31,7 +31,7 @@ from routing.network import BikeNetwork
 from routing.plan import Plan
 from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes, capable, travel_times
 from routing.profiles import PROFILES, handling_time_s
-from routing.solver import SolverSettings, solve
+from routing.solver import DEFERRED, SolverSettings, solve
 from routing.travel_cache import TravelCache
 
 #: A shift with no planned end is planned as lasting this long from now.
@@ -411,8 +411,8 @@ def planning_round(
     for job_id, reason in unassigned.items():
         # Said once per reason, in the log, so that every console shows the job needs a person.
         job = ctx.jobs[job_id]
-        if job.needs_decision == reason:
-            continue
+        if reason in (job.needs_decision, DEFERRED):
+            continue  # said already; or the planner has not reached it yet, which is no one's decision
         try:
             withheld.append(commands.withhold(store, coop_id, job_id, reason=reason, at=now, expected_seq=job.last_seq))
         except (Conflict, IllegalTransition, InvalidInput):

@@ -814,7 +814,7 @@ def _keep_previous(
     the cap is raised to it for this round and ``budget["over_cap_s"]`` says by how much: the
     search from there can only lower the riding, and the next round measures it afresh.
     """
-    routes = insert_missing(problem, previous, excluded)
+    routes = insert_missing(problem, previous, excluded, riding_cap_s=budget["cap_s"])
     served = {stop.shipment for stops in routes.values() for stop in stops}
     riding = plan_riding_s(problem, routes)
     if riding is None or any(s.id not in served and s.id not in excluded for s in problem.shipments):
