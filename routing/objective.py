@@ -31,6 +31,9 @@ from routing.problem import Courier, Problem, Shipment
 
 #: One heavy kilogram above an even share weighs like this many seconds of work above a fair share.
 HEAVY_KG_SECONDS = 30
+#: Below the fair share, a second of work given to a courier costs this much times their share
+#: of shift already worked (in insertion; see :meth:`Objective.added_cost`).
+SHARE_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,12 @@ class Objective:
             return np.zeros_like(extra_work_s, dtype=np.float64)
         target = self.targets.get(courier.id, 0.0)
         over = np.maximum(0.0, work_s + extra_work_s - target) - max(0.0, work_s - target)
+        # Below the targets too, work costs in proportion to how full the courier's day already
+        # is (the integral of their share of shift over the added work): between two couriers
+        # who both have room, the one with less of their day worked gets it.
+        shift = max(1.0, float(courier.shift_length_s))
+        share = (courier.worked_s_today + work_s + extra_work_s / 2.0) / shift
+        over = over + SHARE_WEIGHT * extra_work_s * share
         heavy_added = shipment.weight_kg if heavy else 0.0
         cost = self.weight * over + (
             self.courier_cost(courier.id, 0.0, heavy_kg + heavy_added) - self.courier_cost(courier.id, 0.0, heavy_kg)
