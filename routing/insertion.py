@@ -100,14 +100,27 @@ def insert_shipment(
     shipment_id: str,
     evaluations: dict[str, RouteEvaluation] | None = None,
 ) -> Insertion:
-    """The courier whose route absorbs ``shipment_id`` at the least extra work, all else unchanged.
+    """The courier whose route absorbs ``shipment_id`` at the least cost, all else unchanged.
 
-    ``evaluations`` (the exact timing of ``routes``) may be passed in when the caller keeps it.
+    The cost is the plan's objective (:mod:`routing.objective`): the extra riding and handling,
+    plus, with a fairness weight, what the extra work costs on that courier's day (work above a
+    fair share, a day already full, heavy kilograms above an even share). ``evaluations`` (the
+    exact timing of ``routes``) may be passed in when the caller keeps it.
     """
     shipment = problem.shipment(shipment_id)
     reason = unservable_reason(problem, shipment)
     if reason is not None:
         return Insertion(shipment_id, None, reason=reason)
+    planned = {t.shipment for stops in routes.values() for t in stops} | {shipment_id}
+    objective = Objective.of(problem, sorted(planned))
+    heavy = problem.is_heavy(shipment)
+
+    def fairness_min(courier: Courier, base: RouteEvaluation, stops: list[RouteStop], extra_min: float) -> float:
+        added = objective.added_cost(
+            courier, base.work_s, _heavy_kg(problem, stops), np.array([60.0 * extra_min]), shipment, heavy
+        )
+        return float(added[0]) / 60.0
+
     # Rank couriers by the matrix estimate, confirm the most promising with the exact evaluator,
     # and stop once the estimate of the next is clearly above the best confirmed insertion.
     service_min = (shipment.pickup_service_s + shipment.dropoff_service_s) / 60.0
@@ -117,15 +130,20 @@ def insert_shipment(
         base = evaluations[courier.id] if evaluations else evaluate_route(problem, courier, stops)
         delta = _deltas(problem, courier, shipment, base)
         if delta is not None and np.isfinite(delta).any():
-            ranked.append((float(delta.min()) / 60.0 + service_min, courier, stops, base, delta))
+            estimate = float(delta.min()) / 60.0 + service_min
+            ranked.append((estimate + fairness_min(courier, base, stops, estimate), courier, stops, base, delta))
     ranked.sort(key=lambda r: r[0])
     best: Insertion | None = None
+    best_cost = float("inf")
     for estimate, courier, stops, base, delta in ranked:
-        if best is not None and estimate > PRUNE_FACTOR * best.extra_minutes + PRUNE_SLACK_MIN:
+        if best is not None and estimate > PRUNE_FACTOR * best_cost + PRUNE_SLACK_MIN:
             break
         found = _confirm(problem, courier, stops, shipment, base, delta)
-        if found is not None and (best is None or found[0] < best.extra_minutes):
-            best = Insertion(shipment_id, courier.id, tuple(found[1]), found[0])
+        if found is None:
+            continue
+        cost = found[0] + fairness_min(courier, base, stops, found[0])
+        if cost < best_cost:
+            best, best_cost = Insertion(shipment_id, courier.id, tuple(found[1]), found[0]), cost
     return best or Insertion(
         shipment_id, None, reason="no courier can fit it into their current route (windows, loads or shift)"
     )

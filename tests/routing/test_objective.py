@@ -55,3 +55,13 @@ def test_under_a_riding_cap_the_fair_choice_gives_way_to_the_least_riding() -> N
     assert roomy[near] == [] and roomy[far]  # the cap leaves room for the fair choice
     tight = insert_missing(problem, empty, set(), riding_cap_s=1)
     assert tight[far] == [] and [s.shipment for s in tight[near]] == ["s0", "s0"]
+
+
+def test_a_single_insertion_weighs_the_same_objective() -> None:
+    from routing.insertion import insert_shipment
+
+    problem, near, far = _day(1.0, busy_worked_s=3 * 3600)
+    empty: dict[str, list[RouteStop]] = {c.id: [] for c in problem.couriers}
+    assert insert_shipment(problem, empty, "s0").courier == far
+    problem, near, _ = _day(0.0, busy_worked_s=3 * 3600)
+    assert insert_shipment(problem, empty, "s0").courier == near
