@@ -8,7 +8,8 @@ feasible under the exact speed model too (windows, shift end). The routes are th
 exactly, load by load, by :mod:`routing.evaluate`; those are the ETAs people see, and the gap
 to the model's times is reported in ``Plan.solver["eta_error_s"]``.
 
-Objective, in centiseconds (``SCALE``) of riding: travel time, plus for a job left out a penalty far above
+Objective (its terms are defined once, in :mod:`routing.objective`, for every stage), in
+centiseconds (``SCALE``) of riding: travel time, plus for a job left out a penalty far above
 any detour, plus the fairness terms when ``fairness_weight`` > 0: every second of work above a
 courier's fair share of the day (:func:`routing.fairness.fair_share_targets`, in proportion to
 shift length and counting what they already worked) costs ``fairness_weight`` seconds, and so
@@ -47,7 +48,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from routing.construct import Construction, construct
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
 from routing.explain import explain
-from routing.fairness import gini, max_min_ratio, work_targets
+from routing.fairness import gini, max_min_ratio
 from routing.insertion import insert_missing, repair
 from routing.model_limits import (
     PLANNING_LOAD_SHARE,
@@ -58,12 +59,11 @@ from routing.model_limits import (
     route_finish,
     shift_limit,
 )
+from routing.objective import HEAVY_KG_SECONDS, Objective
 from routing.plan import Explanation, Plan
 from routing.problem import Courier, Problem, may_take, unservable_reason
 from routing.sharing import share_work
 
-#: One heavy kilogram above an even share weighs like this many seconds of work above a fair share.
-HEAVY_KG_SECONDS = 30
 #: Objective units per second (OR-Tools works in integers).
 SCALE = 100
 #: Why there is no plan at all, by OR-Tools' routing status.
@@ -352,29 +352,28 @@ class _Model:
             self.time.CumulVar(index).SetRange(lo, max(lo, hi))
 
     def _fairness(self, work: Any, heavy: list[int]) -> None:
+        """The objective's fairness terms (:mod:`routing.objective`) as OR-Tools soft bounds."""
         p, routing = self.problem, self.routing
         couriers = p.couriers
-        targets = work_targets(p, self.pairs)
-        weight = max(1, round(SCALE * p.fairness_weight))
-        for v, target in enumerate(targets):
+        objective = Objective.of(p, self.pairs)
+        weight = max(1, round(SCALE * objective.weight))
+        for v, c in enumerate(couriers):
+            target = objective.targets[c.id]
             work.SetCumulVarSoftUpperBound(routing.End(v), round(target), weight)
             if self.cap_work:
                 locked_floor = work.CumulVar(routing.End(v)).Min()
                 work.CumulVar(routing.End(v)).SetMax(max(locked_floor, round(CAP_FACTOR * target + CAP_MARGIN_S)))
-        heavy_total = sum(heavy)
-        if heavy_total <= 0:
+        if sum(heavy) <= 0:
             return
         index = routing.RegisterUnaryTransitVector(heavy)
         routing.AddDimension(index, 0, 10**6, False, "heavy")
         heavy_dim = routing.GetDimensionOrDie("heavy")
-        able_ids = {c.id for c in p.heavy_able()}
-        able = [v for v, c in enumerate(couriers) if c.id in able_ids]
-        already = sum(couriers[v].heavy_kg_today for v in able)
-        share = (already + heavy_total) / max(1, len(able))
         for v, c in enumerate(couriers):
             heavy_dim.CumulVar(routing.Start(v)).SetValue(round(c.heavy_kg_today))
-            if v in able:
-                heavy_dim.SetCumulVarSoftUpperBound(routing.End(v), round(share), weight * HEAVY_KG_SECONDS)
+            if c.id in objective.heavy_able:
+                heavy_dim.SetCumulVarSoftUpperBound(
+                    routing.End(v), round(objective.heavy_share_kg), weight * HEAVY_KG_SECONDS
+                )
 
     # -- solving -----------------------------------------------------------------------------
 
