@@ -65,3 +65,26 @@ def test_a_single_insertion_weighs_the_same_objective() -> None:
     assert insert_shipment(problem, empty, "s0").courier == far
     problem, near, _ = _day(0.0, busy_worked_s=3 * 3600)
     assert insert_shipment(problem, empty, "s0").courier == near
+
+
+def test_an_explanation_says_sharing_only_for_a_move_to_someone_with_less_of_the_day() -> None:
+    """Issue 15: the console said sharing moved a job *to* the busier courier."""
+    from routing.evaluate import StopKind, evaluate_route
+    from routing.plan import Explanation
+    from routing.solver import _explain_sharing
+
+    problem, near, far = _day(1.0, busy_worked_s=3 * 3600)
+    job = [RouteStop("s0", StopKind.PICKUP), RouteStop("s0", StopKind.DROPOFF)]
+
+    def explained(to: str, efficient: str, previous: str | None) -> str:
+        routes = {c.id: evaluate_route(problem, c, job if c.id == to else []) for c in problem.couriers}
+        ex = {"s0": Explanation("s0", to, 5.0, 3.0, 25.0, 0.5, 0.4, ())}
+        plans = {c.id: (job if c.id == efficient else []) for c in problem.couriers}
+        before = None if previous is None else {c.id: (job if c.id == previous else []) for c in problem.couriers}
+        out = _explain_sharing(problem, ex, plans, routes, {"budget": 0.05}, before)
+        return out["s0"].reasons[-1]
+
+    assert "sharing the work may add at most 5%" in explained(far, efficient=near, previous=None)
+    kept = explained(near, efficient=far, previous=near)  # near worked 3 h: a move to them is no sharing
+    assert "sharing" not in kept and "as proposed before" in kept
+    assert "sharing" not in explained(near, efficient=far, previous=None)
