@@ -54,11 +54,15 @@ def fair_share_targets(worked_s: Sequence[float], shift_s: Sequence[float], new_
     active = np.ones(worked.size, dtype=bool)
     targets = np.zeros(worked.size)
     for _ in range(worked.size + 1):  # drop couriers already past their share, then share again
+        if not active.any():
+            break
         share = (worked[active].sum() + new_work_s) / shift[active].sum()
         targets = np.where(active, share * shift - worked, 0.0)
-        if (targets[active] >= 0).all():
+        # A courier exactly at the share comes out a rounding error below it (one courier, or no
+        # new work): they stay in, else nobody was left and the share divided 0 by 0 (issue 15).
+        if (targets[active] >= -1e-6).all():
             break
-        active &= targets >= 0
+        active &= targets >= -1e-6
     return [max(0.0, float(t)) for t in targets]
 
 

@@ -88,3 +88,16 @@ def test_an_explanation_says_sharing_only_for_a_move_to_someone_with_less_of_the
     kept = explained(near, efficient=far, previous=near)  # near worked 3 h: a move to them is no sharing
     assert "sharing" not in kept and "as proposed before" in kept
     assert "sharing" not in explained(near, efficient=far, previous=None)
+
+
+def test_fair_shares_of_a_day_with_no_new_work_are_zero_not_nan() -> None:
+    import warnings
+
+    from routing.fairness import fair_share_targets
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fair_share_targets([3600.0 * 0.3], [3600.0], 0.0) == [0.0]
+        assert fair_share_targets([1000.0, 3000.0], [3600.0, 3600.0], 0.0) == [0.0, 0.0]
+        assert fair_share_targets([1000.0, 3000.0], [3600.0, 3600.0], 2000.0) == [2000.0, 0.0]
+        assert fair_share_targets([], [], 0.0) == []
