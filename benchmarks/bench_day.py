@@ -9,6 +9,7 @@ the same seeds:
 - ``off``: ``Policy(fairness_weight=0.0, riding_budget=None)``
 - ``on``: ``Policy(fairness_weight=1.0, riding_budget=None)``
 - ``b5``, ``b10``, ``b20``: ``Policy(fairness_weight=1.0, riding_budget=0.05 / 0.10 / 0.20)``
+- on request, ``w2`` and ``w4``: fairness weight 2 and 4, no budget (further along the curve)
 
 Two suites by default: the default city (5 days of 8 h, 120 requests, 12 couriers) and
 ``../shared/data/osm/andorra.osm.pbf`` read in place (3 days of 8 h, 300 requests, 25 couriers;
@@ -60,7 +61,11 @@ POLICIES: dict[str, Policy] = {
     "b5": Policy(fairness_weight=1.0, riding_budget=0.05),
     "b10": Policy(fairness_weight=1.0, riding_budget=0.10),
     "b20": Policy(fairness_weight=1.0, riding_budget=0.20),
+    # Further along the curve, on request: a stronger weight, as members may choose.
+    "w2": Policy(fairness_weight=2.0, riding_budget=None),
+    "w4": Policy(fairness_weight=4.0, riding_budget=None),
 }
+DEFAULT_POLICIES = "off,on,b5,b10,b20"
 #: (summary key, table heading, digits): the figures compared per day and in the means.
 FIGURES = (
     ("delivered", "delivered", 0),
@@ -206,7 +211,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--requests", type=int, help="requests per day (default 120; 300 on another city)")
     parser.add_argument("--couriers", type=int, help="couriers per day (default 12; 25 on another city)")
     parser.add_argument("--hours", type=float, default=8.0)
-    parser.add_argument("--policies", default=",".join(POLICIES), help="from off,on,b5,b10,b20")
+    parser.add_argument("--policies", default=DEFAULT_POLICIES, help="from off,on,b5,b10,b20,w2,w4")
     parser.add_argument("--quick", action="store_true", help="one tiny day (a smoke test)")
     parser.add_argument("--no-save", action="store_true", help=f"do not write {RESULTS.name}")
     args = parser.parse_args(argv)
