@@ -91,6 +91,8 @@ class Require:
 
     async def check(self, request: Request) -> Principal:
         credential = request.headers.get("x-api-key")
+        if len(request.headers.getlist("authorization")) > 1 or len(request.headers.getlist("x-api-key")) > 1:
+            raise ApiError(401, "unauthenticated", "send one credential: one Authorization header, not several")
         authorization = request.headers.get("authorization")
         if credential is not None and authorization is not None:
             # Two credentials are ambiguous (which one acts?); refusing them means a valid one can

@@ -78,7 +78,11 @@ class BrowserRules:
             return False
         origin = origin.rstrip("/").lower()
         host = headers.get("host", "").lower()
-        return urlsplit(origin).netloc != host and origin not in self.allowed
+        try:
+            netloc = urlsplit(origin).netloc
+        except ValueError:  # "https://[": not an origin anyone's page has, so foreign (was a 500)
+            return True
+        return netloc != host and origin not in self.allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":

@@ -607,9 +607,18 @@ def serve(
 
 
 def worker_app() -> Any:
-    """The app of one of ``serve --workers N``'s processes (its settings come from the environment)."""
-    from api.app import create_app
+    """The app of one of ``serve --workers N``'s processes (its settings come from the environment).
 
+    The worker ends with the process that supervises it: a ``kill -9`` of ``tandem serve
+    --workers 2`` left both workers (and their planners) serving on the port, and a restart then
+    failed with "address already in use" (issue 21's outside attack).
+    """
+    import os
+
+    from api.app import create_app
+    from api.planner import die_with_parent
+
+    die_with_parent(os.getppid())
     return _frozen(create_app())
 
 

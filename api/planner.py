@@ -42,7 +42,7 @@ PARENT_CHECK_S = 0.5
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int) -> None:
     """Make sure this worker ends when the API process ``parent_pid`` ends, however it ends."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
@@ -63,7 +63,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 def _init(database_url: str | None, city: str, parent_pid: int | None = None) -> None:
     if parent_pid is not None:
-        _die_with_parent(parent_pid)
+        die_with_parent(parent_pid)
     from dispatch.store import Store
     from routing.network import open_city
     from routing.travel_cache import TravelCache

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,17 +72,24 @@ class Principal:
     display_name: str
 
 
+def _look(login: str) -> str:
+    """How a login looks to a person (and to the per-account login limit): width, case and
+    surrounding spaces aside. Two logins that look alike would share one limit, so that one
+    person's mistyped passwords locked out the other (issue 21's outside attack)."""
+    return unicodedata.normalize("NFKC", login).strip().casefold()
+
+
 def _login_taken(store: Store, coop_id: str, login: str, *, except_courier: str | None = None) -> bool:
+    """A login is taken when one of the cooperative already looks the same."""
     with reading(store.engine) as conn:
-        member = conn.execute(
-            select(MemberRow.id).where(MemberRow.cooperative_id == coop_id, MemberRow.login == login)
-        ).first()
-        courier = conn.execute(
-            select(CourierRow.id).where(
-                CourierRow.cooperative_id == coop_id, CourierRow.login == login, CourierRow.id != (except_courier or "")
+        members = conn.execute(select(MemberRow.login).where(MemberRow.cooperative_id == coop_id)).scalars()
+        couriers = conn.execute(
+            select(CourierRow.login).where(
+                CourierRow.cooperative_id == coop_id, CourierRow.id != (except_courier or "")
             )
-        ).first()
-    return member is not None or courier is not None
+        ).scalars()
+        looks = {_look(x) for x in [*members, *couriers] if x}
+    return _look(login) in looks
 
 
 def set_courier_login(store: Store, coop_id: str, courier_id: str, login: str) -> str:
@@ -93,6 +101,8 @@ def set_courier_login(store: Store, coop_id: str, courier_id: str, login: str) -
     store.courier(coop_id, courier_id)
     if not isinstance(login, str) or not 1 <= len(login.strip()) <= 60:
         raise InvalidInput("login", "must be 1 to 60 characters")
+    if login != login.strip():
+        raise InvalidInput("login", "must not begin or end with a space")
     if _login_taken(store, coop_id, login, except_courier=courier_id):
         raise InvalidInput("login", f"{login!r} is already taken in this cooperative")
     secret = secrets.token_urlsafe(12)

@@ -92,9 +92,14 @@ def backoff(attempt: int) -> timedelta:
 def check_url(url: str, *, allow_http: bool) -> str:
     if not isinstance(url, str) or len(url) > 2000:
         raise InvalidInput("url", "must be a URL of at most 2000 characters")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+        parts.port  # noqa: B018  (a port out of range or not a number raises here)
+    except ValueError:  # a broken bracketed host ("https://[::1") or port: a 500 before (issue 21)
+        raise InvalidInput("url", "must be a URL with a valid host and port") from None
     schemes = ("https", "http") if allow_http else ("https",)
-    if parts.scheme not in schemes or not parts.hostname:
+    if parts.scheme not in schemes or not hostname:
         raise InvalidInput("url", f"must be an absolute {' or '.join(schemes)} URL")
     if parts.username or parts.password:
         raise InvalidInput("url", "must not carry a user name or password")

@@ -72,3 +72,45 @@ def test_a_hung_round_is_killed_and_logged_with_its_size(tmp_path: Path) -> None
         assert not _alive(planner)
     finally:
         server.stop()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+    return out
+
+
+def test_the_workers_of_serve_workers_2_die_with_it(tmp_path: Path, redis_url: str) -> None:
+    """A kill -9 of the supervisor used to leave both workers serving the port (and their planners)."""
+    server = Server(f"sqlite:///{tmp_path / 'tandem.db'}", redis_url=redis_url, auto_plan="0", workers="2").start()
+    workers: list[int] = []
+    try:
+        assert server.process is not None
+        deadline = time.monotonic() + 30
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers = [p for p in _children(server.process.pid) if b"resource_tracker" not in _cmdline(p)]
+            time.sleep(0.2)
+        assert len(workers) == 2, workers
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(w) for w in workers), "a worker outlived its supervisor"
+    finally:
+        for w in workers:
+            if _alive(w):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(w, signal.SIGKILL)  # processes this test started, by their ids
+        server.stop()
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""
