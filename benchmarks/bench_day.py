@@ -222,6 +222,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     console = Console(width=250)
     load_before = os.getloadavg()
     started = time.perf_counter()
+    code = code_state()  # the code imported now is what runs, whatever lands during the run
     if args.quick:
         plans = [(args.city, args.days or 1, args.requests or 10, args.couriers or 3, min(args.hours, 2.0), 1)]
     elif args.city:
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         # CPU and planner seconds depend on the machine's load; the other figures do not.
         "load_average_1min": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},
         "seconds": round(time.perf_counter() - started, 1),
-        "code": code_state(),
+        "code": code,
         "cities": suites,
     }
     if not args.no_save:
