@@ -43,6 +43,9 @@ class Submission(TypedDict, total=False):
     at: Required[datetime]
     idempotency_key: str | None
     actor: Actor | None
+    #: The new job's id; by default a random one. Replays give ids in the order of the day's
+    #: requests, so that nothing a plan breaks ties with differs from one run to the next.
+    job_id: str | None
 
 
 def request_job(
@@ -61,6 +64,7 @@ def submit_job(
     at: datetime,
     idempotency_key: str | None = None,
     actor: Actor | None = None,
+    job_id: str | None = None,
 ) -> tuple[JobView, Event | None]:
     """:func:`request_job`, also returning the new event (None for a retry of an earlier request).
 
@@ -80,7 +84,7 @@ def submit_job(
                 at=at,
                 actor=actor or Actor(ActorKind.CLIENT, client_id),
                 type=E.JOB_REQUESTED,
-                payload={"job_id": str(uuid.uuid4()), "client_id": client_id, "request": body},
+                payload={"job_id": job_id or str(uuid.uuid4()), "client_id": client_id, "request": body},
             ),
             idempotency_key=None if idempotency_key is None else client_key(client_id, idempotency_key),
             request_hash=request_hash if idempotency_key else None,

@@ -183,7 +183,16 @@ class Simulation:
     def _request(self, item: DayRequest) -> Callable[[datetime], None]:
         def ask(now: datetime) -> None:
             job = commands.request_job(
-                self.store, self.coop, self.client, item.request, at=now, idempotency_key=f"day:{item.id}"
+                self.store,
+                self.coop,
+                self.client,
+                item.request,
+                at=now,
+                idempotency_key=f"day:{item.id}",
+                # In the order of the day's requests: a random id broke the planner's ties (a job
+                # order, equal deadlines) differently in every process (issue 15: a sweep on Dask
+                # gave other figures than the same days one by one).
+                job_id=self._id(f"job:{item.id}"),
             )
             self.record.job_ids[item.id] = job.id
             self.happened[job.id] = item
