@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-lilim clean
+.PHONY: demo test bench bench-lilim bench-day clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench: $(STAMP)
 ## bench-lilim: Li & Lim against VROOM and PyVRP, 1 s and 10 s budgets (~22 min)
 bench-lilim: $(STAMP)
 	$(BIN)/python benchmarks/bench_lilim.py --budgets 1,10 --solvers tandem,vroom,pyvrp
+
+## bench-day: whole days replayed with fairness off, on and under riding budgets (~20 min)
+bench-day: $(STAMP)
+	$(BIN)/python benchmarks/bench_day.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
