@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
-from routing.model_limits import owned_stops, owners, plan_riding_s, route_holds, route_riding_s
+from routing.model_limits import owned_stops, owners, route_holds, route_riding_s
 from routing.objective import Objective
 from routing.problem import Courier, Problem, Shipment, may_take, unservable_reason
 
@@ -205,6 +205,9 @@ def insert_missing(
     out = still_valid(problem, routes, excluded)
     present = {stop.shipment for stops in out.values() for stop in stops}
     objective = Objective.of(problem, [s.id for s in problem.shipments if s.id not in excluded])
+    # Each job changes one route: the others' timing and heavy kilograms are kept between jobs.
+    timed: dict[str, tuple[RouteEvaluation, float]] = {}
+    cap = _Riding(problem, out, riding_cap_s)
     for s in sorted(problem.shipments, key=lambda x: x.id not in owner):
         if s.id in present or s.id in excluded:
             continue
@@ -218,22 +221,19 @@ def insert_missing(
             if s.id in c.on_board:  # only its drop-off is left: any position
                 options += [(0.0, v, -1, j) for j in range(len(out[c.id]) + 1)]
                 continue
-            base = evaluate_route(problem, c, out[c.id])
+            if c.id not in timed:
+                timed[c.id] = (evaluate_route(problem, c, out[c.id]), _heavy_kg(problem, out[c.id]))
+            base, heavy_kg = timed[c.id]
             delta = _deltas(problem, c, s, base)
             if delta is None:
                 continue
             where = np.argwhere(np.isfinite(delta))
             riding = delta[where[:, 0], where[:, 1]]
             cost = riding + objective.added_cost(
-                c,
-                base.work_s,
-                _heavy_kg(problem, out[c.id]),
-                riding + s.pickup_service_s + s.dropoff_service_s,
-                s,
-                heavy,
+                c, base.work_s, heavy_kg, riding + s.pickup_service_s + s.dropoff_service_s, s, heavy
             )
             options += [(float(x), v, int(i), int(j)) for x, (i, j) in zip(cost, where, strict=True)]
-        cap = _Riding(problem, out, riding_cap_s)
+        cap.new_job()
         for _, v, i, j in sorted(options)[:INSERTIONS_CHECKED]:
             c = problem.couriers[v]
             trial = list(out[c.id])
@@ -241,11 +241,14 @@ def insert_missing(
             if i >= 0:
                 trial.insert(i, RouteStop(s.id, StopKind.PICKUP))
             if route_holds(problem, c, trial) and cap.admits(c, trial):
-                out[c.id] = trial
+                cap.take(c, trial)
                 break
             if cap.gave_up():
                 break
-        cap.fall_back(out)
+        cap.fall_back()
+        for cid, stops in cap.changed():
+            out[cid] = stops
+            timed.pop(cid, None)
     return out
 
 
@@ -254,25 +257,35 @@ OVER_CAP_CHECKS = 200
 
 
 class _Riding:
-    """The riding cap of one insertion: admits trials under it, remembers the least-riding one."""
+    """The plan's riding under the members' cap, kept per route as jobs go in; for each job it
+    admits trials under the cap and remembers the least-riding one that is not."""
 
     def __init__(self, problem: Problem, routes: dict[str, list[RouteStop]], cap_s: int | None) -> None:
-        self.problem, self.routes, self.cap_s = problem, routes, cap_s
-        self.total = plan_riding_s(problem, routes) if cap_s is not None else None
-        self.best: tuple[int, str, list[RouteStop]] | None = None
+        self.problem, self.cap_s = problem, cap_s
+        self.riding: dict[str, int | None] = (
+            {c.id: route_riding_s(problem, c, routes[c.id]) for c in problem.couriers} if cap_s is not None else {}
+        )
+        self.best: tuple[int, Courier, list[RouteStop]] | None = None
         self.after_best = 0
+        self._changed: list[tuple[str, list[RouteStop]]] = []
+
+    def new_job(self) -> None:
+        self.best, self.after_best, self._changed = None, 0, []
+
+    def _total(self) -> int | None:
+        values = list(self.riding.values())
+        return None if any(x is None for x in values) else sum(x for x in values if x is not None)
 
     def admits(self, courier: Courier, trial: list[RouteStop]) -> bool:
-        if self.cap_s is None or self.total is None:
+        total = self._total() if self.cap_s is not None else None
+        if self.cap_s is None or total is None:
             return True
-        added = (route_riding_s(self.problem, courier, trial) or 0) - (
-            route_riding_s(self.problem, courier, self.routes[courier.id]) or 0
-        )
-        if self.total + added <= self.cap_s:
+        added = (route_riding_s(self.problem, courier, trial) or 0) - (self.riding[courier.id] or 0)
+        if total + added <= self.cap_s:
             self.best = None
             return True
         if self.best is None or added < self.best[0]:
-            self.best = (added, courier.id, trial)
+            self.best = (added, courier, trial)
         return False
 
     def gave_up(self) -> bool:
@@ -281,11 +294,20 @@ class _Riding:
         self.after_best += 1
         return self.after_best > OVER_CAP_CHECKS
 
-    def fall_back(self, out: dict[str, list[RouteStop]]) -> None:
+    def take(self, courier: Courier, trial: list[RouteStop]) -> None:
+        self._changed.append((courier.id, trial))
+        if self.cap_s is not None:
+            self.riding[courier.id] = route_riding_s(self.problem, courier, trial)
+
+    def fall_back(self) -> None:
         """No candidate under the cap: the job goes where it adds the least riding."""
         if self.best is not None:
             _, courier, trial = self.best
-            out[courier] = trial
+            self.best = None
+            self.take(courier, trial)
+
+    def changed(self) -> list[tuple[str, list[RouteStop]]]:
+        return self._changed
 
 
 def _heavy_kg(problem: Problem, stops: list[RouteStop]) -> float:

@@ -15,7 +15,10 @@ In seconds of riding:
   costs: like the min-max forms Matl, Hartl & Vidal (2018) recommend, the measure never rewards
   sending an idle courier on a pointless ride, which Gini or variance terms would;
 - **heavy loads**: every heavy kilogram above an even share among the couriers who can carry
-  heavy loads weighs like ``HEAVY_KG_SECONDS`` seconds of work above a share.
+  heavy loads weighs like ``HEAVY_KG_SECONDS`` seconds of work above a share;
+- **a day already full** (insertion only: OR-Tools keeps one soft bound per courier): below the
+  share too, a second of work costs ``SHARE_WEIGHT`` times the courier's share of shift already
+  worked, so that of two couriers with room the one with less of their day worked gets it.
 """
 
 from __future__ import annotations
@@ -68,10 +71,13 @@ class Objective:
         """The fairness cost of one courier's route: ``work_s`` of work, ``heavy_kg`` heavy picked up."""
         if self.weight <= 0:
             return 0.0
-        over = max(0.0, work_s - self.targets.get(courier, 0.0))
-        if courier in self.heavy_able:
-            over += HEAVY_KG_SECONDS * max(0.0, self.heavy_today.get(courier, 0.0) + heavy_kg - self.heavy_share_kg)
-        return self.weight * over
+        return self.weight * (max(0.0, work_s - self.targets.get(courier, 0.0)) + self._heavy_over(courier, heavy_kg))
+
+    def _heavy_over(self, courier: str, heavy_kg: float) -> float:
+        """Heavy kilograms above the even share, in seconds of work (0 for who cannot carry them)."""
+        if courier not in self.heavy_able:
+            return 0.0
+        return HEAVY_KG_SECONDS * max(0.0, self.heavy_today.get(courier, 0.0) + heavy_kg - self.heavy_share_kg)
 
     def added_cost(
         self,
@@ -97,10 +103,10 @@ class Objective:
         shift = max(1.0, float(courier.shift_length_s))
         share = (courier.worked_s_today + work_s + extra_work_s / 2.0) / shift
         over = over + SHARE_WEIGHT * extra_work_s * share
-        heavy_added = shipment.weight_kg if heavy else 0.0
-        cost = self.weight * over + (
-            self.courier_cost(courier.id, 0.0, heavy_kg + heavy_added) - self.courier_cost(courier.id, 0.0, heavy_kg)
-            if courier.id in self.heavy_able and heavy_added
-            else 0.0
-        )
-        return np.asarray(cost, dtype=np.float64)
+        if heavy:
+            over = (
+                over
+                + self._heavy_over(courier.id, heavy_kg + shipment.weight_kg)
+                - self._heavy_over(courier.id, heavy_kg)
+            )
+        return np.asarray(self.weight * over, dtype=np.float64)
