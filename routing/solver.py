@@ -504,6 +504,7 @@ def solve(
     )
     previous = initial
     efficient: dict[str, list[RouteStop]] | None = None
+    first: dict[str, list[RouteStop]] | None = None  #: the constructor's plan, mended
     if settings.constructor == "pyvrp" and not settings.first_solution_only and (budgeted or not initial):
         share = settings.constructor_share - (settings.sharing_share / 2 if budgeted else 0.0)
         built = _construct(
@@ -560,7 +561,8 @@ def solve(
         completion_deadline = (
             None if settings.iterations is not None else started + settings.constructor_share * settings.time_budget_s
         )
-        initial = insert_missing(problem, repair(problem, initial), set(unassigned), deadline=completion_deadline)
+        start = initial if initial is first else repair(problem, initial)  # the constructor's is mended already
+        initial = insert_missing(problem, start, set(unassigned), deadline=completion_deadline)
         completed = completion_deadline is None or time.perf_counter() <= completion_deadline
     budget = _riding_budget(problem, set(unassigned), efficient) if budgeted else None
     if budget is not None and budget["cap_s"] is not None and previous:
