@@ -16,6 +16,7 @@ from dispatch.errors import DomainError
 from dispatch.model import JobRequest, Role, Vehicle, check_timezone
 from dispatch.planning import CourierToPlan, JobToPlan, assemble_problem
 from dispatch.store import Store
+from dispatch.text import check_text
 from routing.matrix import PointOffNetworkError, path_geojson, routable_graph
 from routing.network import HIGHWAY_VALUES, BikeNetwork, NetworkError, import_city, open_city
 from routing.problem import ProblemError
@@ -146,14 +147,6 @@ DatabaseOption = Annotated[
 ]
 CoopOption = Annotated[str, typer.Option("--coop", help="The cooperative's id (from create-coop).")]
 NameOption = Annotated[str, typer.Option("--name", help="The name people see.")]
-
-
-def check_text(field: str, value: str, *, identifier: bool = False) -> str:
-    """The API's rule for text (no control, invisible or direction-changing characters), for what
-    the admin commands write; imported when needed, since the API's modules load FastAPI."""
-    from api.errors import check_text as api_check_text
-
-    return api_check_text(field, value, identifier=identifier)
 
 
 def _store(database: str | None) -> Store:

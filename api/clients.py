@@ -9,7 +9,7 @@ with its idempotency key, so a client retrying after a lost answer gets the same
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -20,22 +20,18 @@ from api.auth import Client
 from api.errors import ApiError, Ident, Out, Text, answers, refusals, responses
 from api.services import Services, services
 from dispatch import commands
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.errors import InvalidInput
 from dispatch.events import Actor, ActorKind, Event
+from dispatch.intake import quote_request
 from dispatch.lifecycle import JobState
-from dispatch.model import Cooperative, Courier, JobRequest, Parcel, Place, TimeWindow, Urgency
-from dispatch.pricing import Quote, Tariff, quote
+from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Urgency
+from dispatch.pricing import Quote
 from dispatch.projections import JobView
 from dispatch.store import webhooks as hooks
 
 log = logging.getLogger("tandem.webhooks")
 router = APIRouter(prefix="/v1", tags=["clients"])
 Svc = Annotated[Services, Depends(services)]
-
-#: How far from a street a pickup or drop-off may be for a bike to serve it.
-MAX_SNAP_M = 300.0
-#: How far ahead a delivery may be asked for (a window in year 9999 is a mistake, not a plan).
-MAX_AHEAD = timedelta(days=366)
 
 
 class Strict(BaseModel):
@@ -142,90 +138,6 @@ class WebhookDeliveriesOut(Out):
     deliveries: list[dict[str, Any]]
 
 
-def _refuse(code: str, field: str, message: str) -> ApiError:
-    return ApiError(422, code, message, field=field)
-
-
-def check_request(svc: Services, couriers: list[Courier], request: JobRequest, now: datetime) -> float:
-    """Refuse what the cooperative cannot do; return the bike distance in metres (for the quote)."""
-    for name, window in (("pickup_window", request.pickup_window), ("dropoff_window", request.dropoff_window)):
-        if window.end <= now:
-            raise _refuse("window_in_past", name, f"{name} closed at {window.end.isoformat()}, before now")
-        if window.end > now + MAX_AHEAD:
-            raise _refuse("window_too_far", name, f"{name} closes more than {MAX_AHEAD.days} days from now")
-    vehicles = [c.vehicle for c in couriers if c.active]
-    if not vehicles:
-        raise _refuse("no_vehicle", "parcels", "the cooperative has no courier with a vehicle yet")
-    checks = (
-        ("weight", request.weight_kg, "payload_kg", "kg"),
-        ("volume", request.volume_l, "volume_l", "L"),
-        ("length", request.longest_side_cm, "max_length_cm", "cm"),
-    )
-    for what, need, attr, unit in checks:
-        best = max(getattr(v, attr) for v in vehicles)
-        if need > best:
-            raise _refuse(
-                "no_vehicle_can_carry",
-                "parcels",
-                f"no vehicle of the cooperative can carry a {what} of {need:g} {unit} "
-                f"(the largest takes {best:g} {unit})",
-            )
-    capable = [
-        v.kind.profile
-        for v in vehicles
-        if v.payload_kg >= request.weight_kg
-        and v.volume_l >= request.volume_l
-        and v.max_length_cm >= request.longest_side_cm
-    ]
-    pickup, dropoff = (request.pickup.lon, request.pickup.lat), (request.dropoff.lon, request.dropoff.lat)
-    lon_min, lat_min, lon_max, lat_max = svc.streets.bounds
-    for name, (lon, lat) in (("pickup", pickup), ("dropoff", dropoff)):
-        if not (lon_min <= lon <= lon_max and lat_min <= lat <= lat_max):
-            raise _refuse(
-                "outside_service_area",
-                name,
-                f"the {name} ({lon:.5f}, {lat:.5f}) is outside the area the cooperative serves "
-                f"({lon_min:.4f}..{lon_max:.4f} E, {lat_min:.4f}..{lat_max:.4f} N)",
-            )
-    metres = None
-    for profile in sorted(set(capable)):
-        metres = svc.streets.metres(profile, pickup, dropoff, MAX_SNAP_M)
-        if metres is not None:
-            break  # one vehicle kind that can do it is enough to accept; the price is its distance
-    if metres is None:
-        raise _refuse(
-            "unreachable",
-            "pickup",
-            f"the pickup or drop-off is more than {MAX_SNAP_M:g} m from any street the vehicles able to carry "
-            "these parcels can use",
-        )
-    return metres
-
-
-def tariff_of(coop: Cooperative) -> Tariff:
-    data = coop.settings.get("tariff")
-    return Tariff.from_json(data) if data else Tariff()
-
-
-def _quote(svc: Services, coop_id: str, client_id: str, request: JobRequest, now: datetime) -> tuple[Quote, float]:
-    facts = svc.store.intake(coop_id, client_id)
-    metres = check_request(svc, facts.couriers, request, now)
-    if facts.client is None:
-        raise NotFound("client", client_id)
-    if facts.cooperative is None:
-        raise NotFound("cooperative", coop_id)
-    return (
-        quote(
-            tariff_of(facts.cooperative),
-            distance_m=metres,
-            weight_kg=request.weight_kg,
-            urgency=request.urgency,
-            solidarity=facts.client.solidarity,
-        ),
-        metres,
-    )
-
-
 def _tracking_url(svc: Services, request: Request, job_id: str) -> str:
     base = svc.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
     return f"{base}/v1/track/{svc.tracking_token(job_id)}"
@@ -260,7 +172,9 @@ def _now() -> datetime:
 async def create_quote(body: DeliveryIn, who: Client, svc: Svc) -> dict[str, Any]:
     """The price of a delivery before asking for it (nothing is stored)."""
     request = body.to_request()
-    q, metres = await svc.run(_quote, svc, who.cooperative_id, who.subject_id, request, _now())
+    q, metres = await svc.run(
+        quote_request, svc.store, svc.streets, who.cooperative_id, who.subject_id, request, _now()
+    )
     return {"quote": q.to_json(), "distance_m": round(metres, 1)}
 
 
@@ -289,7 +203,7 @@ async def create_delivery(
     now = _now()
 
     def create() -> tuple[JobView, Quote, list[Event]]:
-        q, _ = _quote(svc, who.cooperative_id, who.subject_id, job_request, now)
+        q, _ = quote_request(svc.store, svc.streets, who.cooperative_id, who.subject_id, job_request, now)
         # A retry with the same key returns the job as first requested, and no new event.
         job, event = commands.submit_job(
             svc.store, who.cooperative_id, who.subject_id, job_request, at=now, idempotency_key=idempotency_key

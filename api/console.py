@@ -22,7 +22,9 @@ from api.errors import ApiError, Ident, Out, Text, answers, refusals, refusals_o
 from api.services import IsoDay, Services, services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
-from dispatch.decisions import decide_override, override_cost
+from dispatch.decide import Decision
+from dispatch.decide import decide as decide_job
+from dispatch.decisions import override_cost
 from dispatch.errors import Conflict, DomainError, InvalidInput
 from dispatch.events import Event
 from dispatch.ledger import cooperative_view, worked_minutes_until
@@ -463,37 +465,11 @@ async def job_override_cost(
 
 
 def _decide(svc: Services, who: Principal, job_id: str, body: DecisionIn) -> tuple[Event, dict[str, Any] | None]:
-    coop, me, now = who.cooperative_id, who.subject_id, _now()
-    if body.action == "accept":
-        return commands.accept(svc.store, coop, job_id, dispatcher_id=me, at=now, expected_seq=body.expected_seq), None
-    if body.action == "unassign":
-        event = commands.unassign(
-            svc.store, coop, job_id, dispatcher_id=me, at=now, reason=body.reason, expected_seq=body.expected_seq
-        )
-        return event, None
-    if body.courier_id is None:
-        raise InvalidInput("courier_id", f"{body.action} needs the courier to give the job to")
-    job = svc.store.job(coop, job_id)
-    # When the job changed since the dispatcher looked, the store answers with a Conflict naming
-    # who did what: that says more than a complaint about the state it is in now.
-    current = body.expected_seq is None or body.expected_seq == job.last_seq
-    if current and body.action == "override" and job.state not in OPEN_STATES:
-        raise InvalidInput("action", f"job {job_id} is {job.state.value}: use reassign to move it")
-    if current and body.action == "reassign" and job.state not in (JobState.ASSIGNED, JobState.ACKNOWLEDGED):
-        raise InvalidInput("action", f"job {job_id} is {job.state.value}: use override to give an open job")
-    event, cost = decide_override(
-        svc.store,
-        coop,
-        svc.network,
-        job_id,
-        body.courier_id,
-        dispatcher_id=me,
-        now=now,
-        reason=body.reason,
-        force=body.force,
-        expected_seq=body.expected_seq,
+    decision = Decision(body.action, body.courier_id, body.reason, body.force, body.expected_seq)
+    event, cost = decide_job(
+        svc.store, who.cooperative_id, svc.network, job_id, decision, dispatcher_id=who.subject_id, now=_now()
     )
-    return event, cost.to_json()
+    return event, None if cost is None else cost.to_json()
 
 
 @router.post("/jobs/{job_id}/decisions", **answers(DecisionOut, also=responses(404, 409)))

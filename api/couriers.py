@@ -10,14 +10,14 @@ event with a reason, and nothing about the courier is counted from it.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, WebSocket
 
 from api.auth import CourierUser
 from api.console import PathOut, street_path
-from api.errors import Out, answers, check_text, refusals, responses
+from api.errors import Out, answers, refusals, responses
 from api.ratelimit import Budgets, Counters
 from api.services import REPLAN_ON, Services, services
 from api.sockets import event_json, hello, send, serve
@@ -26,15 +26,15 @@ from dispatch.errors import DomainError, InvalidInput, NotFound
 from dispatch.events import Event, EventType
 from dispatch.lifecycle import ACTIVE_STATES
 from dispatch.projections import JobView
+from dispatch.shifts import planned_end
 from dispatch.store import positions
 from dispatch.store.access import Principal
+from dispatch.text import check_text
 
 router = APIRouter(prefix="/v1/courier", tags=["couriers"], responses=refusals())
 Svc = Annotated[Services, Depends(services)]
 E = EventType
 
-#: The longest shift a courier may announce from the phone.
-MAX_SHIFT = timedelta(hours=24)
 ASSIGNING = frozenset({E.PROPOSAL_ACCEPTED, E.JOB_OVERRIDDEN, E.JOB_REASSIGNED})
 HIDDEN = frozenset({E.PROPOSAL_MADE, E.PROPOSAL_WITHHELD, E.COURIER_POSITION_SHARED})
 ACTS = (
@@ -141,17 +141,8 @@ def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any
     if kind == "failed":
         return commands.fail(store, coop, str(job_id), courier_id=me, at=now, reason=reason, key=key)
     if kind == "shift_start":
-        end = data.get("planned_end")
-        try:
-            planned_end = None if end is None else datetime.fromisoformat(str(end))
-        except ValueError:
-            raise InvalidInput("planned_end", "an ISO 8601 date-time with a time zone") from None
-        if planned_end is not None and planned_end.tzinfo is None:
-            raise InvalidInput("planned_end", "needs a time zone")
-        if planned_end is not None and planned_end > now + MAX_SHIFT:
-            # an end in year 9999 would stretch every planning horizon and the ledger's shift minutes
-            raise InvalidInput("planned_end", f"a shift ends within {MAX_SHIFT.total_seconds() / 3600:g} hours")
-        return commands.start_shift(store, coop, me, at=now, planned_end=planned_end, key=key)
+        end = planned_end(data.get("planned_end"), now)
+        return commands.start_shift(store, coop, me, at=now, planned_end=end, key=key)
     if kind == "shift_pause":
         return commands.pause_shift(store, coop, me, at=now, key=key)
     if kind == "shift_resume":

@@ -27,6 +27,7 @@ from dispatch.errors import (
     PhysicalLimit,
 )
 from dispatch.store.access import LoginFailed
+from dispatch.text import check_text
 
 log = logging.getLogger("tandem")
 
@@ -39,28 +40,6 @@ STATUS: dict[type[DomainError], int] = {
     PhysicalLimit: 409,
     LoginFailed: 401,
 }
-
-
-#: Characters that make text lie about itself: direction overrides and isolates (a reason that
-#: reads differently than it is stored), and invisible ones (two logins that look the same).
-DECEPTIVE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u2060\u180e\ufeff")
-
-
-def check_text(field: str, value: str, *, identifier: bool = False) -> str:
-    """Refuse control characters (NUL among them: PostgreSQL cannot store it), direction
-    overrides and invisible characters; an identifier also refuses every other format character
-    (joiners, soft hyphens), since two different ids must never look alike."""
-    for char in value:
-        category = unicodedata.category(char)
-        if category == "Cc" and (identifier or char not in "\n\t"):
-            raise InvalidInput(field, f"must not contain control characters (U+{ord(char):04X})")
-        if char in DECEPTIVE or (identifier and category == "Cf"):
-            raise InvalidInput(
-                field, f"must not contain invisible or direction-changing characters (U+{ord(char):04X})"
-            )
-        if category == "Cs":
-            raise InvalidInput(field, "must be valid Unicode (a lone surrogate)")
-    return value
 
 
 def _plain(value: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import hmac
 import re
@@ -21,13 +20,12 @@ from api.bus import Hub, LocalBus
 from api.planner import Planner
 from api.settings import Settings
 from dispatch.events import Event, EventType
+from dispatch.intake import StreetDistances
 from dispatch.store import Store
 from dispatch.store.access import KnownKeys
 from dispatch.store.engine import reading
 from dispatch.store.schema import InstanceSecretRow
-from routing.matrix import routable_graph, snap, street_distance_m
 from routing.network import BikeNetwork
-from routing.profiles import PROFILES
 
 E = EventType
 _ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -57,40 +55,6 @@ REPLAN_ON = frozenset(
         E.SHIFT_ENDED,
     }
 )
-
-
-class StreetDistances:
-    """The quote's street distances, remembered per worker (the city does not change under it).
-
-    Snapping a point and one Dijkstra cost about a millisecond of CPU per delivery, more than
-    the rest of its checks; clients send the same pickups (their shops) over and over. Each
-    point is snapped once per vehicle profile, each pair of street nodes measured once, so the
-    answer is exactly the one computed afresh.
-    """
-
-    def __init__(self, network: BikeNetwork, *, points: int = 65_536, pairs: int = 65_536) -> None:
-        self.network = network
-        #: (min lon, min lat, max lon, max lat) of the city: four passes over every node, once
-        self.bounds = network.bounds()
-        self._snap = functools.lru_cache(maxsize=points)(self._snap_point)
-        self._metres = functools.lru_cache(maxsize=pairs)(self._node_metres)
-
-    def metres(
-        self, profile: str, pickup: tuple[float, float], dropoff: tuple[float, float], max_snap_m: float
-    ) -> float | None:
-        """The street distance for ``profile``; None when either point is farther than ``max_snap_m``
-        from the streets it may use."""
-        (a, a_off), (b, b_off) = self._snap(profile, pickup), self._snap(profile, dropoff)
-        if max(a_off, b_off) > max_snap_m:
-            return None
-        return self._metres(profile, a, b)
-
-    def _snap_point(self, profile: str, point: tuple[float, float]) -> tuple[int, float]:
-        snapped = snap(routable_graph(self.network, PROFILES[profile]), [point], max_distance_m=float("inf"))
-        return int(snapped.node[0]), float(snapped.distance_m[0])
-
-    def _node_metres(self, profile: str, origin: int, destination: int) -> float:
-        return street_distance_m(routable_graph(self.network, PROFILES[profile]), origin, destination)
 
 
 @dataclass
