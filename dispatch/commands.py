@@ -145,14 +145,21 @@ def propose(
     expected_seq: int | None = None,
 ) -> Event:
     """The planner's suggestion; it binds nobody. ``expected_seq``: the job as the round saw it."""
-    return _append(
-        store,
-        coop_id,
-        at,
-        Actor.system(),
-        E.PROPOSAL_MADE,
+    return store.append(
+        proposal(coop_id, job_id, courier_id, at=at, explanation=explanation), expected_seq=expected_seq
+    )
+
+
+def proposal(
+    coop_id: str, job_id: str, courier_id: str, *, at: datetime, explanation: dict[str, Any] | None = None
+) -> NewEvent:
+    """The event :func:`propose` appends, for a round that appends its proposals together."""
+    return NewEvent(
+        cooperative_id=coop_id,
+        at=at,
+        actor=Actor.system(),
+        type=E.PROPOSAL_MADE,
         payload={"job_id": job_id, "courier_id": courier_id, "explanation": explanation or {}},
-        expected_seq=expected_seq,
     )
 
 
@@ -163,14 +170,17 @@ def withhold(
 
     Overtime and limits are a dispatcher's act (an override with force), never a silent plan.
     """
-    return _append(
-        store,
-        coop_id,
-        at,
-        Actor.system(),
-        E.PROPOSAL_WITHHELD,
+    return store.append(withholding(coop_id, job_id, reason=reason, at=at), expected_seq=expected_seq)
+
+
+def withholding(coop_id: str, job_id: str, *, reason: str, at: datetime) -> NewEvent:
+    """The event :func:`withhold` appends, for a round that appends its events together."""
+    return NewEvent(
+        cooperative_id=coop_id,
+        at=at,
+        actor=Actor.system(),
+        type=E.PROPOSAL_WITHHELD,
         payload={"job_id": job_id, "reason": reason},
-        expected_seq=expected_seq,
     )
 
 

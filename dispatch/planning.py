@@ -17,7 +17,7 @@ import numpy as np
 
 from dispatch import commands
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput
-from dispatch.events import Event
+from dispatch.events import Event, NewEvent
 from dispatch.ledger import worked_minutes_until
 from dispatch.lifecycle import OPEN_STATES, JobState
 from dispatch.model import Courier as CourierRecord
@@ -377,9 +377,8 @@ def planning_round(
     if previous is not None:
         initial = warm_start(problem, previous)
     plan = solve(problem, settings or SolverSettings(time_budget_s=budget_s), initial=initial)
-    proposals: list[Event] = []
     kept: list[str] = []
-    stale: list[str] = []
+    made: list[tuple[NewEvent, int | None]] = []
     assignment = plan.assignment()
     for job_id, job in ctx.jobs.items():
         if job.state not in OPEN_STATES or job_id not in assignment:
@@ -388,35 +387,22 @@ def planning_round(
         if job.proposal is not None and job.proposal.get("courier_id") == courier and job.state is JobState.PROPOSED:
             kept.append(job_id)
             continue
-        try:
-            proposals.append(
-                commands.propose(
-                    store,
-                    coop_id,
-                    job_id,
-                    courier,
-                    at=now,
-                    explanation=_explanation(plan, ctx, job_id, courier),
-                    expected_seq=job.last_seq,
-                )
-            )
-        except (Conflict, IllegalTransition):
-            stale.append(job_id)  # a person acted on it while the round ran: their act stands
+        explanation = _explanation(plan, ctx, job_id, courier)
+        made.append((commands.proposal(coop_id, job_id, courier, at=now, explanation=explanation), job.last_seq))
     unassigned = {
         j: r
         for j, r in {**plan.unassigned, **ctx.skipped}.items()
         if j in ctx.jobs and ctx.jobs[j].state in OPEN_STATES
     }
-    withheld: list[Event] = []
+    withholding: list[tuple[NewEvent, int | None]] = []
     for job_id, reason in unassigned.items():
         # Said once per reason, in the log, so that every console shows the job needs a person.
         job = ctx.jobs[job_id]
         if reason in (job.needs_decision, DEFERRED):
             continue  # said already; or the planner has not reached it yet, which is no one's decision
-        try:
-            withheld.append(commands.withhold(store, coop_id, job_id, reason=reason, at=now, expected_seq=job.last_seq))
-        except (Conflict, IllegalTransition, InvalidInput):
-            stale.append(job_id)  # a person acted on it while the round ran
+        withholding.append((commands.withholding(coop_id, job_id, reason=reason, at=now), job.last_seq))
+    stale: list[str] = []  # jobs a person acted on while the round ran: their act stands
+    proposals, withheld = _append_all(store, coop_id, made, stale), _append_all(store, coop_id, withholding, stale)
     return RoundResult(
         plan=plan,
         problem=problem,
@@ -427,6 +413,25 @@ def planning_round(
         unassigned=unassigned,
         withheld=withheld,
     )
+
+
+#: A round's events are appended in batches of this many: one transaction each (one flush, not
+#: one per event), short enough that a dispatcher's act waits for at most one batch.
+APPEND_BATCH = 200
+
+
+def _append_all(store: Store, coop_id: str, events: list[tuple[NewEvent, int | None]], stale: list[str]) -> list[Event]:
+    appended: list[Event] = []
+    for at in range(0, len(events), APPEND_BATCH):
+        batch = events[at : at + APPEND_BATCH]
+        for (new, _), outcome in zip(batch, store.append_all(coop_id, batch), strict=True):
+            if isinstance(outcome, Event):
+                appended.append(outcome)
+            elif isinstance(outcome, Conflict | IllegalTransition | InvalidInput):
+                stale.append(str(new.payload["job_id"]))
+            else:
+                raise outcome
+    return appended
 
 
 def _explanation(plan: Plan, ctx: PlanningContext, job_id: str, courier: str) -> dict[str, Any]:

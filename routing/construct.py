@@ -396,10 +396,11 @@ class _Translation:
         for c in couriers:
             key = (c.profile, round(self.load_share * c.payload_kg, 1))
             if key not in profiles:
-                seconds = p.travel[c.profile].seconds(self.load_share * c.payload_kg)
+                at = np.array(places, dtype=np.int64)
+                seconds = p.travel[c.profile].between(at, at, self.load_share * c.payload_kg)
                 matrix = np.zeros((n, n), dtype=np.int64)
                 # An unreachable place (inf) becomes a leg no plan can use within a day.
-                legs = np.nan_to_num(seconds[np.ix_(places, places)], nan=UNREACHABLE_S, posinf=UNREACHABLE_S)
+                legs = np.nan_to_num(seconds, nan=UNREACHABLE_S, posinf=UNREACHABLE_S)
                 matrix[:anywhere, :anywhere] = np.rint(np.minimum(legs, UNREACHABLE_S))
                 profiles[key] = len(matrices)
                 matrices.append(matrix)

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
 from routing.insertion import cheapest_insertion
 from routing.plan import Alternative, Explanation
-from routing.problem import Problem, Shipment, capable
+from routing.problem import Problem, Shipment, TravelTimes, capable
 
 #: How many other couriers are confirmed with the exact evaluator per job.
 CANDIDATES = 4
@@ -110,7 +110,7 @@ class _Reach:
     """
 
     def __init__(self, problem: Problem, routes: dict[str, RouteEvaluation]) -> None:
-        self.groups: list[tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.intp], NDArray[np.int64]]] = []
+        self.groups: list[tuple[TravelTimes, NDArray[np.int64], NDArray[np.intp], NDArray[np.int64]]] = []
         by_profile: dict[str, list[int]] = {}
         for v, c in enumerate(problem.couriers):
             by_profile.setdefault(c.profile, []).append(v)
@@ -121,12 +121,12 @@ class _Reach:
             ]
             offsets = np.cumsum([0] + [len(p) for p in places[:-1]]).astype(np.intp)
             flat = np.array([x for p in places for x in p], dtype=np.int64)
-            self.groups.append((problem.travel[profile].seconds(0.0), flat, offsets, np.array(members, dtype=np.int64)))
+            self.groups.append((problem.travel[profile], flat, offsets, np.array(members, dtype=np.int64)))
 
     def to(self, place: int) -> NDArray[np.float64]:
         out = np.empty(self.n, dtype=np.float64)
-        for seconds, flat, offsets, members in self.groups:
-            out[members] = np.minimum.reduceat(seconds[flat, place], offsets)
+        for travel, flat, offsets, members in self.groups:
+            out[members] = np.minimum.reduceat(travel.between(flat, place), offsets)
         return out
 
 

@@ -342,18 +342,30 @@ def _uncontracted(
     return _Contracted(keep=np.arange(graph.n_nodes, dtype=np.int64), matrix=chosen, lengths=lengths)
 
 
-def _parent_arc_metres(pred: NDArray[np.int64], length: sp.csr_matrix) -> NDArray[np.float64]:
-    """Metres (or another quantity) of the arc from each node's tree parent to it (0 at roots)."""
-    by_head = length.tocsc()
-    in_ptr, in_tail, in_len = by_head.indptr, by_head.indices, by_head.data
+def _parent_slots(
+    pred: NDArray[np.int64], lengths: tuple[sp.csr_matrix, ...]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """For each (source, node), the arc from the node's tree parent to it, as a row of the
+    returned quantities (one column per summed quantity; the last row is all zeros, for roots
+    and unreached nodes). Found once for every quantity: they share the graph's arcs."""
+    by_head = [q.tocsc() for q in lengths]
+    first = by_head[0]
+    for other in by_head[1:]:  # the same arcs in the same order: built from one (tail, head) list
+        if not (np.array_equal(other.indices, first.indices) and np.array_equal(other.indptr, first.indptr)):
+            raise ValueError("summed quantities must share one set of arcs")
+    in_ptr, in_tail = first.indptr, first.indices
     in_deg = np.diff(in_ptr)
-    metres = np.zeros(pred.shape, dtype=np.float64)
+    nnz = in_tail.shape[0]
+    slots = np.full(pred.shape, nnz, dtype=np.int64)
     for c in range(int(in_deg.max(initial=0))):
         has = c < in_deg
         slot = np.where(has, in_ptr[:-1] + c, 0)
         tail_c = np.where(has, in_tail[slot], -2)
-        metres = np.where(pred == tail_c[None, :], in_len[slot][None, :], metres)
-    return metres
+        slots = np.where(pred == tail_c[None, :], slot[None, :], slots)
+    values = np.zeros((nnz + 1, len(by_head)), dtype=np.float64)
+    for i, q in enumerate(by_head):
+        values[:nnz, i] = q.data
+    return slots, values
 
 
 def _tree_metres(
@@ -363,28 +375,36 @@ def _tree_metres(
 
     Nodes are visited in order of arrival time, so a parent (strictly earlier: every arc takes
     at least ``_MIN_ARC_S``) is always done before its children; each step handles one node
-    of every source's tree at once. The order is worked out once for all quantities.
+    of every source's tree at once. Two quantities ride in one complex number (real and
+    imaginary parts add independently), so the matrices' metres and walking seconds cost one
+    pass; the index arrays are built directly in step order (rank-major), which saved most of
+    the time of a 1,500-job round's first matrices (benchmarks/README.md, "Rounds at scale").
     """
     k, m = pred.shape
-    parents = [_parent_arc_metres(pred, length) for length in contracted.lengths]
+    slots, values = _parent_slots(pred, contracted.lengths)
     if k <= FEW:
-        return [_jump_metres(times, pred, p) for p in parents]
-    order = np.argsort(times, axis=1, kind="stable")
-    base = (np.arange(k, dtype=np.int64) * m)[:, None]
-    parent = np.take_along_axis(pred, order, axis=1)
-    # Flat indices, one row per arrival rank, so each step reads contiguous memory. Roots and
-    # unreachable nodes point at themselves and add nothing.
-    node_flat = np.ascontiguousarray((order + base).T)
-    parent_flat = np.ascontiguousarray(np.where(parent >= 0, parent + base, order + base).T)
-    results = []
-    for parent_metres in parents:
-        step_metres = np.ascontiguousarray(np.take_along_axis(parent_metres, order, axis=1).T)
-        metres = np.zeros(k * m, dtype=np.float64)
+        return [_jump_metres(times, pred, values[slots, q]) for q in range(values.shape[1])]
+    base = (np.arange(k, dtype=np.int64) * m)[None, :]
+    # node_flat[r, s]: the flat index of source s's r-th node in arrival order.
+    node_flat = np.add(np.argsort(times, axis=1, kind="stable").T, base, order="C")
+    parent = pred.reshape(-1)[node_flat]
+    parent_flat = np.where(parent >= 0, parent + base, node_flat)  # roots and unreached add nothing
+    step_slots = slots.reshape(-1)[node_flat]
+    unreached = ~np.isfinite(times)
+    results: list[NDArray[np.float64]] = []
+    for q in range(0, values.shape[1], 2):
+        pair = values[:, q] + 1j * (values[:, q + 1] if q + 1 < values.shape[1] else 0.0)
+        step = pair[step_slots]  # (rank, source): complex, C order
+        sums = np.zeros(k * m, dtype=np.complex128)
         for r in range(1, m):  # rank 0 is each source itself
-            metres[node_flat[r]] = metres[parent_flat[r]] + step_metres[r]
-        metres = metres.reshape(k, m)
-        metres[~np.isfinite(times)] = np.inf
-        results.append(metres)
+            row = step[r]
+            np.add(np.take(sums, parent_flat[r]), row, out=row)
+            sums[node_flat[r]] = row
+        grid = sums.reshape(k, m)
+        for part in (grid.real, grid.imag)[: min(2, values.shape[1] - q)]:
+            out = np.array(part, dtype=np.float64)
+            out[unreached] = np.inf
+            results.append(out)
     return results
 
 

@@ -10,7 +10,11 @@ are sliced out of the table.
 
 The values are those of :func:`routing.problem.travel_times` for the same nodes (the same
 fastest paths; on exact ties of time the metres may come from another of the tied paths).
-The table is bounded: past ``max_nodes`` it starts again from the round's own nodes.
+The table is bounded: past ``max_nodes`` it keeps only the nodes the round uses (which are
+never searched again) before it grows by the new ones. A round that alone needs more than the
+bound still gets its whole matrix: the bound limits what is *kept* for other rounds, and the
+round's nodes are what the next round will mostly ask for. (Starting again from scratch instead
+searched all 3,000 nodes of a 1,500-job round every round: 2.5 s of a 5 s warm round.)
 """
 
 from __future__ import annotations
@@ -34,6 +38,25 @@ class _Table:
     metres: NDArray[np.float64]
 
 
+def _keep_only(table: _Table, wanted: NDArray[np.int64]) -> _Table:
+    """The table cut down to the ``wanted`` nodes it already holds, in its own order."""
+    rows = np.array(sorted(table.index[n] for n in wanted.tolist() if n in table.index), dtype=np.int64)
+    nodes = table.nodes[rows]
+    return _Table(
+        nodes,
+        {n: i for i, n in enumerate(nodes.tolist())},
+        _square(table.ride_s, rows),
+        _square(table.walk_s, rows),
+        _square(table.metres, rows),
+    )
+
+
+def _square(matrix: NDArray[np.float64], at: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``matrix[np.ix_(at, at)]``, row then column: 5x faster at 3,000 places (0.04 s against
+    0.19 s), and a 1,500-job round slices nine such matrices."""
+    return np.asarray(matrix.take(at, axis=0).take(at, axis=1), dtype=np.float64)
+
+
 @dataclass
 class TravelCache:
     """One per planner (a replay, or the API's planner process); not shared between threads."""
@@ -52,17 +75,18 @@ class TravelCache:
         # Only the nodes never seen count against the bound: counting every node of the round
         # restarted the table each round once a round had more than half of ``max_nodes``
         # (bench_scale's 1,500 jobs: a warm round searched all of its 2,300 nodes again).
-        if table is None or table.nodes.shape[0] + new.shape[0] > self.max_nodes:
-            table = self._fresh(graph, wanted)
+        if table is None or new.shape[0] == wanted.shape[0]:
+            table = self._fresh(graph, wanted)  # nothing known is of use: one search of them all
         elif new.shape[0]:
+            if table.nodes.shape[0] + new.shape[0] > self.max_nodes:
+                table = _keep_only(table, wanted)
             table = self._grow(graph, table, new)
         self._tables[profile.name] = table
         at = np.array([table.index[n] for n in nodes.tolist()], dtype=np.int64)
-        pick = np.ix_(at, at)
         return TravelTimes(
-            ride_s=table.ride_s[pick],
-            walk_s=table.walk_s[pick],
-            metres=table.metres[pick],
+            ride_s=_square(table.ride_s, at),
+            walk_s=_square(table.walk_s, at),
+            metres=_square(table.metres, at),
             cruise_kmh=profile.cruise_kmh,
             slowdown_per_25kg=profile.slowdown_per_25kg,
             min_riding_kmh=profile.min_riding_kmh,

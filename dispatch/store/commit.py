@@ -74,13 +74,32 @@ class GroupCommit:
     def run(self, key: str, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in a write transaction, alone or with others; return once it is durable."""
         item: _Work[T] = _Work(key, fn)
+        self._run([item])
+        return item.outcome()
+
+    def run_many(self, key: str, fns: list[Callable[[Connection], T]]) -> list[T | BaseException]:
+        """Run every ``fn`` in one batch (one transaction unless some are refused); each gives its
+        result or the error it raised, as :meth:`run` would have, in order.
+
+        For a caller with many appends at once (a planning round's proposals): one commit and one
+        flush instead of one each, which under a loaded disk was most of a 1,500-job round's
+        writing (bench_scale: 7 s for 365 appends one by one).
+        """
+        items: list[_Work[T]] = [_Work(key, fn) for fn in fns]
+        if items:
+            self._run(items)
+        return [item.error if item.error is not None else item.outcome() for item in items]
+
+    def _run(self, items: list[_Work[Any]]) -> None:
+        # Queued together under the mutex, so one leader takes them all into one batch: when the
+        # first is done, so are the others.
         with self._mutex:
-            self._queue.append(item)
+            self._queue.extend(items)
             leader, self._busy = not self._busy, True
         if not leader:
-            item.wake.wait()  # each waiter is woken alone: when its batch is done, or to lead
-            if item.done:
-                return item.outcome()
+            items[0].wake.wait()  # each waiter is woken alone: when its batch is done, or to lead
+            if items[0].done:
+                return
         try:
             # The leader takes everything waiting, its own work included. A batch is bounded by
             # the number of threads that append (the API's thread pool), so it needs no limit.
@@ -93,7 +112,6 @@ class GroupCommit:
                     self._queue[0].wake.set()  # it leads the next batch (busy stays set)
                 else:
                     self._busy = False
-        return item.outcome()
 
     def _commit(self, batch: list[_Work[Any]]) -> None:
         pending = sorted(batch, key=lambda w: w.key)

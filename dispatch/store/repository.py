@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypedDict, Unpack
@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
 
-from dispatch.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound
+from dispatch.errors import Conflict, DomainError, IdempotencyConflict, InvalidInput, NotFound
 from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
 from dispatch.ledger import LedgerEntry
 from dispatch.lifecycle import JobState
@@ -388,6 +388,32 @@ class Store:
             if earlier is None:
                 raise
             return Appended(earlier, None, replayed=True)
+
+    def append_all(self, coop_id: str, items: list[tuple[NewEvent, int | None]]) -> list[Event | Exception]:
+        """Append the cooperative's events ``(event, expected_seq)`` together, in one transaction
+        where none is refused: each gives its event, or the refusal it met (a Conflict, an illegal
+        transition) exactly as :meth:`append` alone would have raised it after the ones before it.
+        Other errors (the database failing) are raised.
+        """
+        if any(new.cooperative_id != coop_id for new, _ in items):
+            raise InvalidInput("cooperative_id", "every event of one batch belongs to one cooperative")
+
+        def work(new: NewEvent, expected_seq: int | None) -> Callable[[Connection], Appended]:
+            payload = _json_payload(new.payload)
+            return lambda conn: self._append(
+                conn, new, payload, idempotency_key=None, request_hash=None, expected_seq=expected_seq
+            )
+
+        outcomes = self._commits.run_many(coop_id, [work(new, seq) for new, seq in items])
+        out: list[Event | Exception] = []
+        for outcome in outcomes:
+            if isinstance(outcome, Appended):
+                out.append(outcome.event)
+            elif isinstance(outcome, DomainError):
+                out.append(outcome)
+            else:
+                raise outcome
+        return out
 
     def keyed_event(self, coop_id: str, key: str) -> tuple[Event, str | None] | None:
         """The event stored under an idempotency key, with the hash of its request."""

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import Connection
 
 from dispatch import commands as do
-from dispatch.errors import IdempotencyConflict, IllegalTransition
+from dispatch.errors import Conflict, IdempotencyConflict, IllegalTransition, InvalidInput
+from dispatch.events import Event, NewEvent
 from dispatch.projections import fold
 from dispatch.store import Store
 from tests.dispatch.conftest import Coop, a_request, at
@@ -148,3 +149,24 @@ def test_a_failed_commit_fails_every_append_of_its_batch(coop: Coop) -> None:
         t.join(10)
     assert len(outcomes) == 1 and isinstance(outcomes[0], Stop)
     assert len(s.events(c)) == before
+
+
+def test_many_appends_at_once_share_one_batch_yet_each_is_refused_alone(coop: Coop) -> None:
+    """A planning round appends its proposals together (issue 21): a job a dispatcher acted on
+    meanwhile is refused as it would be alone, and the others are written in order, gap-free."""
+    s, c = coop.store, coop.id
+    jobs = [do.request_job(s, c, coop.client, a_request(), at=at(0)) for _ in range(3)]
+    do.override(s, c, jobs[1].id, coop.bike, dispatcher_id="d", at=at(1))  # after the round read it
+    before = len(s.events(c))
+    batch: list[tuple[NewEvent, int | None]] = [(do.proposal(c, j.id, coop.cargo, at=at(2)), j.last_seq) for j in jobs]
+    outcomes = s.append_all(c, batch)
+    assert isinstance(outcomes[1], Conflict)
+    written = [outcomes[0], outcomes[2]]
+    assert all(isinstance(e, Event) for e in written)
+    events = s.events(c)
+    assert [e.seq for e in events[before:]] == [before + 1, before + 2]
+    assert [e.payload["job_id"] for e in events[before:]] == [jobs[0].id, jobs[2].id]
+    assert s.job(c, jobs[1].id).courier_id == coop.bike  # the dispatcher's act stands
+    assert s.job(c, jobs[0].id).proposal["courier_id"] == coop.cargo  # type: ignore[index]
+    with pytest.raises(InvalidInput):
+        s.append_all("another-coop", batch)

@@ -45,3 +45,22 @@ def test_the_table_starts_again_past_its_bound(helsinki: BikeNetwork) -> None:
     got = cache.travel_times(graph, second)
     np.testing.assert_allclose(got.ride_s, travel_times(graph, second).ride_s, rtol=1e-9, atol=1e-6)
     assert cache.searched_nodes == 80
+
+
+def test_past_its_bound_the_table_keeps_the_rounds_known_nodes_instead_of_searching_them_again(
+    helsinki: BikeNetwork,
+) -> None:
+    # A busy day: each round needs more than the bound allows (issue 21, 1,500 open jobs).
+    graph = routable_graph(helsinki, PROFILES["bike"])
+    cache = TravelCache(max_nodes=50)
+    cache.travel_times(graph, np.arange(0, 40, dtype=np.int64))
+    second = np.arange(20, 70, dtype=np.int64)  # 20 known, 30 new: 70 would exceed the bound
+    got = cache.travel_times(graph, second)
+    assert cache.searched_nodes == 40 + 30  # the 20 known nodes were not searched again
+    want = travel_times(graph, second)
+    for name in ("ride_s", "walk_s", "metres"):
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=1e-9, atol=1e-6, err_msg=name)
+    third = np.arange(15, 75, dtype=np.int64)  # larger than the bound on its own: still whole
+    got = cache.travel_times(graph, third)
+    assert cache.searched_nodes == 70 + 10  # 15-19 were dropped with the cut, 70-74 are new
+    np.testing.assert_allclose(got.ride_s, travel_times(graph, third).ride_s, rtol=1e-9, atol=1e-6)
