@@ -12,13 +12,13 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Analyst
-from api.errors import ApiError, Out, answers, refusals, refusals_of_non_json, responses
-from api.services import Services, services
+from api.deps import Analyst, Svc
+from api.errors import ApiError, answers, refusals, refusals_of_non_json, responses
+from api.schemas import ReplayOut, ReplayStartedOut
 from dispatch.days import day_from_json
 from dispatch.replay import ReplayResult, replay_json
 from dispatch.report import html_report
@@ -26,7 +26,6 @@ from dispatch.simulation import Policy
 from dispatch.store.access import Principal
 
 router = APIRouter(prefix="/v1", tags=["analysts"], responses=refusals())
-Svc = Annotated[Services, Depends(services)]
 MAX_KEPT = 50
 #: Replays one worker runs or queues at once: each is minutes of CPU, and an analyst's loop must
 #: not queue hours of work in front of everybody else's.
@@ -43,22 +42,6 @@ class ReplayIn(BaseModel):
     override_rate: float = Field(default=0.0, ge=0, le=1)
     budget_s: float = Field(default=0.3, gt=0, le=10)
     seed: int = 1
-
-
-class ReplayStartedOut(Out):
-    id: str
-    status: Literal["running", "done", "failed"]
-
-
-class ReplayResultOut(Out):
-    policy: str
-    summary: dict[str, float]
-    couriers: list[dict[str, Any]]
-
-
-class ReplayOut(ReplayStartedOut):
-    error: str | None
-    results: list[ReplayResultOut] = Field(description="One per fairness weight, as each finishes.")
 
 
 class _Run:

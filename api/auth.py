@@ -1,6 +1,7 @@
 """Who may call what: clients by API key, dispatchers, analysts and couriers by login token.
 
-Every route declares the roles it admits with one of the dependencies below; the role-by-route
+Every route declares the roles it admits with one of the dependencies of api/deps.py, built
+on the requirements below; the role-by-route
 test (tests/api/test_http.py) finds them on the routes and checks 401/403/allowed for each.
 Credentials come as ``Authorization: Bearer ...`` (an API key ``tdm_...`` or a token
 ``tds_...``); clients may also send ``X-API-Key``. Sockets authenticate in their first message.
@@ -127,7 +128,7 @@ class RequireClient(Require):
         return await self.check(request)
 
 
-def _admits(requirement: Require) -> Any:
+def admits(requirement: Require) -> Any:
     """The dependency with its roles as the security requirement's scopes (read by OpenAPI)."""
     return Security(requirement, scopes=sorted(requirement.roles))
 
@@ -137,9 +138,3 @@ dispatcher_only = Require("dispatcher")
 analyst_or_dispatcher = Require("dispatcher", "analyst")
 courier_only = Require("courier")
 any_member = Require("dispatcher", "analyst", "courier")
-
-Client = Annotated[Principal, _admits(client_only)]
-Dispatcher = Annotated[Principal, _admits(dispatcher_only)]
-Analyst = Annotated[Principal, _admits(analyst_or_dispatcher)]
-CourierUser = Annotated[Principal, _admits(courier_only)]
-Member = Annotated[Principal, _admits(any_member)]

@@ -12,13 +12,22 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from api import webhooks as sender
-from api.auth import Client
-from api.errors import ApiError, Ident, Out, Text, answers, refusals, responses
-from api.services import Services, services
+from api.deps import Client, Svc
+from api.errors import ApiError, Ident, Text, answers, refusals, responses
+from api.schemas import (
+    DeliveriesOut,
+    DeliveryOut,
+    QuoteOut,
+    TrackOut,
+    WebhookCreatedOut,
+    WebhookDeliveriesOut,
+    WebhooksOut,
+)
+from api.services import Services
 from dispatch import commands
 from dispatch.errors import InvalidInput
 from dispatch.events import Actor, ActorKind, Event
@@ -31,7 +40,6 @@ from dispatch.store import webhooks as hooks
 
 log = logging.getLogger("tandem.webhooks")
 router = APIRouter(prefix="/v1", tags=["clients"])
-Svc = Annotated[Services, Depends(services)]
 
 
 class Strict(BaseModel):
@@ -88,54 +96,6 @@ class WebhookIn(Strict):
 
 class CancelIn(Strict):
     reason: Text = Field(default="", max_length=500)
-
-
-class QuoteOut(Out):
-    quote: dict[str, Any] = Field(description="The price, line by line.")
-    distance_m: float
-
-
-class DeliveryOut(Out):
-    """What a client sees of a delivery: never which courier, nor anything about them."""
-
-    id: str
-    status: JobState
-    requested_at: str
-    picked_up_at: str | None
-    finished_at: str | None
-    eta: str | None
-    request: dict[str, Any]
-    tracking_url: str
-    quote: dict[str, Any] | None = Field(default=None, description="On creation only.")
-
-
-class DeliveriesOut(Out):
-    deliveries: list[DeliveryOut]
-
-
-class TrackOut(Out):
-    status: JobState
-    eta: str | None
-    finished_at: str | None
-
-
-class WebhookOut(Out):
-    id: str
-    url: str
-    created_at: str
-
-
-class WebhookCreatedOut(WebhookOut):
-    secret: str = Field(description="Shown once: the key of the signatures.")
-    events: list[str]
-
-
-class WebhooksOut(Out):
-    webhooks: list[WebhookOut]
-
-
-class WebhookDeliveriesOut(Out):
-    deliveries: list[dict[str, Any]]
 
 
 def _tracking_url(svc: Services, request: Request, job_id: str) -> str:

@@ -13,31 +13,44 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request, Response, WebSocket
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request, Response, WebSocket
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from api.auth import Analyst, Dispatcher, Member
-from api.errors import ApiError, Ident, Out, Text, answers, refusals, refusals_of_non_json, responses
-from api.services import IsoDay, Services, services
+from api.deps import Analyst, Dispatcher, IsoDay, Member, Svc
+from api.errors import ApiError, Ident, Text, answers, refusals, refusals_of_non_json, responses
+from api.geo import GEOJSON_LINES, GeoJSONResponse, street_path, streets_geojson
+from api.schemas import (
+    AcceptAllOut,
+    ConsoleStateOut,
+    CourierLoginOut,
+    CouriersOut,
+    DecisionOut,
+    EventsOut,
+    JobOut,
+    JobsOut,
+    LedgerOut,
+    OverrideCostOut,
+    PathOut,
+    PlanOut,
+    PositionsOut,
+    RoundOut,
+)
+from api.services import Services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
 from dispatch.decide import Decision
 from dispatch.decide import decide as decide_job
 from dispatch.decisions import override_cost
-from dispatch.errors import Conflict, DomainError, InvalidInput
+from dispatch.errors import Conflict, DomainError
 from dispatch.events import Event
 from dispatch.ledger import cooperative_view, worked_minutes_until
-from dispatch.lifecycle import ACTIVE_STATES, FINAL_STATES, OPEN_STATES, JobState, allowed_acts
+from dispatch.lifecycle import ACTIVE_STATES, FINAL_STATES, OPEN_STATES, allowed_acts
 from dispatch.projections import JobView
 from dispatch.rotation import rotation
 from dispatch.store import positions
 from dispatch.store.access import Principal, display_name_of, set_courier_login
-from routing.matrix import PointOffNetworkError, path_geojson, routable_graph
-from routing.network import BikeNetwork
 
 router = APIRouter(prefix="/v1", tags=["dispatchers"], responses=refusals())
-Svc = Annotated[Services, Depends(services)]
 
 STATE_SETS = {"open": OPEN_STATES, "active": ACTIVE_STATES, "done": FINAL_STATES}
 #: Sequence numbers and counters stay within a signed 64-bit column (SQLite and PostgreSQL).
@@ -57,180 +70,6 @@ class DecisionIn(BaseModel):
 class AcceptAllIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     jobs: list[Annotated[Ident, Field(max_length=36)]] = Field(min_length=1, max_length=500)
-
-
-class ActorOut(Out):
-    kind: str
-    id: str | None
-
-
-class EventOut(Out):
-    seq: int
-    id: str
-    type: str
-    at: str
-    actor: ActorOut
-    payload: dict[str, Any]
-
-
-class EventsOut(Out):
-    events: list[EventOut]
-
-
-class JobOut(Out):
-    """A job as dispatchers see it (dispatch.projections.JobView, plus what may be done with it)."""
-
-    id: str
-    state: JobState
-    allowed: list[str] = Field(description="The acts the job's state allows now.")
-    last_seq: int = Field(description="Send it back as expected_seq with a decision.")
-    request: dict[str, Any]
-    weight_kg: float
-    client_id: str
-    courier_id: str | None
-    proposal: dict[str, Any] | None
-    declines: list[dict[str, Any]]
-    requested_at: str
-    picked_up_at: str | None
-    finished_at: str | None
-
-
-class JobsOut(Out):
-    jobs: list[JobOut]
-
-
-class VehicleOut(Out):
-    kind: str
-    payload_kg: float
-    volume_l: float
-    max_length_cm: float
-
-
-class CourierOut(Out):
-    id: str
-    display_name: str
-    vehicle: VehicleOut
-    active: bool
-    on_shift: bool
-    paused: bool
-    planned_end: str | None
-    jobs_in_hand: list[str]
-
-
-class CouriersOut(Out):
-    couriers: list[CourierOut] = Field(description="In the day's neutral rotation, never sorted by a figure.")
-
-
-class LedgerRowOut(Out):
-    courier_id: str
-    day: str
-    shift_minutes: float
-    planned_shift_minutes: float
-    worked_minutes: float
-    kg_km: float
-    heavy_jobs: int
-    heavy_kg: float
-    worked_share_of_shift: float | None
-
-
-class LedgerOut(Out):
-    day: str
-    fairness_weight: float
-    heavy_threshold_kg: float
-    couriers: list[LedgerRowOut]
-
-
-class PositionOut(Out):
-    courier_id: str
-    job_id: str
-    lon: float
-    lat: float
-    at: str
-
-
-class PositionsOut(Out):
-    retention_hours: float
-    positions: list[PositionOut]
-
-
-class StopOut(Out):
-    job_id: str
-    kind: str
-    eta: str
-    load_kg_after: float
-
-
-class PlanOut(Out):
-    """The latest planning round: proposals are events of the log; routes are per courier."""
-
-    planned_at: str
-    proposals: list[int] = Field(description="The seqs of the ProposalMade events of the round.")
-    kept: list[str]
-    stale: list[str]
-    unassigned: dict[str, str] = Field(description="Job id -> why nobody can take it.")
-    routes: dict[str, list[StopOut]]
-    metrics: dict[str, Any]
-
-
-class OverrideCostOut(Out):
-    job_id: str
-    courier_id: str
-    extra_minutes: float | None = Field(description="Riding and handling added (None: the courier is off shift).")
-    proposed_extra_minutes: float | None
-    lateness_minutes: float
-    worked_share_after: float | None
-    cooperative_share: float | None
-    breaks: list[str] = Field(description="Hard physical limits broken: confirming needs force and a reason.")
-    summary: str
-
-
-class DecisionOut(Out):
-    event: EventOut
-    job: JobOut
-    cost: OverrideCostOut | None = Field(description="What an override or reassignment costs against the proposal.")
-
-
-class AcceptedOut(Out):
-    job_id: str
-    ok: bool
-    seq: int | None = None
-    code: str | None = None
-    message: str | None = None
-
-
-class AcceptAllOut(Out):
-    results: list[AcceptedOut]
-    accepted: int
-
-
-class CourierLoginOut(Out):
-    courier_id: str
-    login: str
-    password: str = Field(description="Shown once; Tandem keeps only its hash.")
-
-
-class RoundOut(Out):
-    done: bool
-    plan: PlanOut | None = None
-    message: str | None = None
-
-
-class PathOut(Out):
-    type: Literal["Feature"]
-    geometry: dict[str, Any]
-    properties: dict[str, Any]
-
-
-class ConsoleStateOut(Out):
-    cooperative: dict[str, Any]
-    me: dict[str, Any]
-    last_seq: int = Field(description="Resume the console's socket from this seq.")
-    jobs: list[JobOut]
-    couriers: list[CourierOut]
-    ledger: LedgerOut
-    plan: PlanOut | None
-    map: dict[str, Any]
-    heavy_threshold_kg: float
 
 
 def _now() -> datetime:
@@ -321,45 +160,6 @@ async def console_state(who: Dispatcher, svc: Svc, round_number: RoundNumber = 0
     return await svc.run(gather)  # type: ignore[no-any-return]
 
 
-def streets_geojson(network: BikeNetwork) -> dict[str, Any]:
-    """The streets a bike may use, one LineString per segment (both directions drawn once)."""
-    graph = routable_graph(network, "bike")
-    tail, head = graph.nodes[graph.tail], graph.nodes[graph.head]
-    once = tail < head
-    lon, lat = network.lon, network.lat
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {
-                "type": "LineString",
-                "coordinates": [
-                    [round(float(lon[a]), 6), round(float(lat[a]), 6)],
-                    [round(float(lon[b]), 6), round(float(lat[b]), 6)],
-                ],
-            },
-            "properties": {},
-        }
-        for a, b in zip(tail[once].tolist(), head[once].tolist(), strict=True)
-    ]
-    return {"type": "FeatureCollection", "features": features}
-
-
-class GeoJSONResponse(JSONResponse):
-    """GeoJSON's own media type; a ``str`` is sent as it is (the streets are serialised once)."""
-
-    media_type = "application/geo+json"
-
-    def render(self, content: Any) -> bytes:
-        return content.encode() if isinstance(content, str) else super().render(content)
-
-
-GEOJSON_LINES = {
-    "type": "object",
-    "required": ["type", "features"],
-    "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"type": "object"}}},
-}
-
-
 @router.get(
     "/city/streets",
     response_class=GeoJSONResponse,
@@ -391,20 +191,6 @@ async def list_jobs(
 @router.get("/jobs/{job_id}", **answers(JobOut, also=responses(404)))
 async def get_job(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
     return job_json(await svc.run(svc.store.job, who.cooperative_id, job_id))
-
-
-def street_path(network: BikeNetwork, job: JobView, profile: str) -> dict[str, Any]:
-    """A job's street path from pickup to drop-off for a vehicle profile, at the job's load."""
-    request = job.request
-    try:
-        return path_geojson(
-            routable_graph(network, profile),
-            (request["pickup"]["lon"], request["pickup"]["lat"]),
-            (request["dropoff"]["lon"], request["dropoff"]["lat"]),
-            load_kg=job.weight_kg,
-        )
-    except PointOffNetworkError as exc:
-        raise InvalidInput("job", str(exc)) from None
 
 
 @router.get("/jobs/{job_id}/path", **answers(PathOut, also=responses(404)))

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Response, WebSocket
+from fastapi import APIRouter, Response, WebSocket
 
-from api.auth import CourierUser
-from api.console import PathOut, street_path
-from api.errors import Out, answers, refusals, responses
+from api.deps import CourierUser, Svc
+from api.errors import answers, refusals, responses
+from api.geo import street_path
 from api.ratelimit import Budgets, Counters
-from api.services import REPLAN_ON, Services, services
+from api.schemas import ExportOut, MyJobsOut, PathOut
+from api.services import REPLAN_ON, Services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
 from dispatch.errors import DomainError, InvalidInput, NotFound
@@ -32,7 +33,6 @@ from dispatch.store.access import Principal
 from dispatch.text import check_text
 
 router = APIRouter(prefix="/v1/courier", tags=["couriers"], responses=refusals())
-Svc = Annotated[Services, Depends(services)]
 E = EventType
 
 ASSIGNING = frozenset({E.PROPOSAL_ACCEPTED, E.JOB_OVERRIDDEN, E.JOB_REASSIGNED})
@@ -49,43 +49,6 @@ ACTS = (
     "shift_end",
     "position",
 )
-
-
-class MyJobOut(Out):
-    id: str
-    state: str
-    courier_id: str | None
-    pickup: dict[str, Any]
-    dropoff: dict[str, Any]
-    pickup_window: dict[str, Any]
-    dropoff_window: dict[str, Any]
-    parcels: list[dict[str, Any]]
-    contact: str
-    notes: str
-    pickup_eta: str | None
-    dropoff_eta: str | None
-
-
-class ShiftOut(Out):
-    on_shift: bool
-    paused: bool
-    planned_end: str | None
-
-
-class MyJobsOut(Out):
-    last_seq: int
-    jobs: list[MyJobOut]
-    route: list[dict[str, Any]]
-    position_retention_hours: float
-    shift: ShiftOut
-
-
-class ExportOut(Out):
-    exported_at: str
-    courier: dict[str, Any]
-    events: list[dict[str, Any]]
-    ledger: list[dict[str, Any]]
-    positions: list[dict[str, Any]]
 
 
 def concerns(event: Event, courier_id: str) -> bool:

@@ -104,12 +104,6 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorOut, "description": WHY[status]} for status in statuses}
 
 
-class Out(BaseModel):
-    """What an answer holds at least; it may hold more (a new field is not a breaking change)."""
-
-    model_config = ConfigDict(extra="allow")
-
-
 def answers(
     model: type[BaseModel], status: int = 200, also: dict[int | str, dict[str, Any]] | None = None
 ) -> dict[str, Any]:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import Request
-from pydantic import BeforeValidator
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,20 +25,8 @@ from dispatch.store.schema import InstanceSecretRow
 from routing.network import BikeNetwork
 
 E = EventType
-_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
-def _iso_day(value: object) -> object:
-    """Only ``YYYY-MM-DD``: pydantic reads a bare number as a Unix time (``day=0`` was 1970)."""
-    if isinstance(value, str) and not _ISO_DAY.match(value):
-        raise ValueError("a day is written YYYY-MM-DD, e.g. 2026-12-04")
-    if not isinstance(value, str | date):
-        raise ValueError("a day is written YYYY-MM-DD, e.g. 2026-12-04")
-    return value
-
-
-#: A day in a query string (``?day=2026-12-04``); anything else is a 422 that says how to write it.
-IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 #: Events after which the open jobs deserve a new round of proposals.
 REPLAN_ON = frozenset(
     {

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Member
-from api.errors import ApiError, Ident, Out, answers, refusals, responses
-from api.services import Services, services
+from api.deps import Member, Svc
+from api.errors import ApiError, Ident, answers, refusals, responses
+from api.schemas import HealthOut, LoginOut, ReadyOut
 from dispatch.store.access import log_in, revoke_token
 from dispatch.store.engine import reading
 
 router = APIRouter(tags=["sessions"])
-Svc = Annotated[Services, Depends(services)]
 
 
 class LoginIn(BaseModel):
@@ -23,24 +22,6 @@ class LoginIn(BaseModel):
     cooperative_id: Ident = Field(min_length=1, max_length=36)
     login: Ident = Field(min_length=1, max_length=60)
     password: str = Field(min_length=1, max_length=200)  #: compared as a hash, never stored
-
-
-class LoginOut(Out):
-    token: str
-    role: str
-    id: str
-    display_name: str
-    cooperative_id: str
-    expires_at: str
-
-
-class HealthOut(Out):
-    status: str
-
-
-class ReadyOut(Out):
-    status: str
-    city: str
 
 
 @router.post("/v1/auth/login", **answers(LoginOut, also=responses(401, 413, 422)))

@@ -1,0 +1,48 @@
+"""What a route may ask FastAPI for: the worker's services, the caller (by role), typed query values.
+
+One place, so that a route's signature reads the same in every router, and a new role or query
+type is declared once. The roles are checked by api/auth.py (``Require``); the role-by-route test
+of the HTTP tests finds them on every route.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends
+from pydantic import BeforeValidator
+
+from api.auth import admits, analyst_or_dispatcher, any_member, client_only, courier_only, dispatcher_only
+from api.services import Services, services
+from dispatch.store.access import Principal
+
+#: The worker's store, city, bus, hub and planner (api/services.py).
+Svc = Annotated[Services, Depends(services)]
+
+#: A client, by API key.
+Client = Annotated[Principal, admits(client_only)]
+#: A dispatcher, by login.
+Dispatcher = Annotated[Principal, admits(dispatcher_only)]
+#: An analyst or a dispatcher (reading, replays).
+Analyst = Annotated[Principal, admits(analyst_or_dispatcher)]
+#: A courier, by login (their phone).
+CourierUser = Annotated[Principal, admits(courier_only)]
+#: Any member of the cooperative (what every member may see: the ledger, the couriers).
+Member = Annotated[Principal, admits(any_member)]
+
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_day(value: object) -> object:
+    """Only ``YYYY-MM-DD``: pydantic reads a bare number as a Unix time (``day=0`` was 1970)."""
+    if isinstance(value, str) and not _ISO_DAY.match(value):
+        raise ValueError("a day is written YYYY-MM-DD, e.g. 2026-12-04")
+    if not isinstance(value, str | date):
+        raise ValueError("a day is written YYYY-MM-DD, e.g. 2026-12-04")
+    return value
+
+
+#: A day in a query string (``?day=2026-12-04``); anything else is a 422 that says how to write it.
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]

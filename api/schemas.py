@@ -1,0 +1,330 @@
+"""What the API answers, one model per kind of answer: the published schema of every route.
+
+The routers declare these with ``**answers(Model)`` (api/errors.py) and keep building their
+answers as dicts; the models document the fields a caller may rely on, and the schema fuzzer of
+the tests checks every answer against them. They live here, apart from the routers, so that two
+routers that answer with the same shape (a job's street path, for dispatchers and for its
+courier) share it without importing each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.lifecycle import JobState
+
+
+class Out(BaseModel):
+    """What an answer holds at least; it may hold more (a new field is not a breaking change)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# Logging in and the service's health (api/sessions.py)
+
+
+class LoginOut(Out):
+    token: str
+    role: str
+    id: str
+    display_name: str
+    cooperative_id: str
+    expires_at: str
+
+
+class HealthOut(Out):
+    status: str
+
+
+class ReadyOut(Out):
+    status: str
+    city: str
+
+
+# Clients: quotes, deliveries, tracking, webhooks (api/clients.py)
+
+
+class QuoteOut(Out):
+    quote: dict[str, Any] = Field(description="The price, line by line.")
+    distance_m: float
+
+
+class DeliveryOut(Out):
+    """What a client sees of a delivery: never which courier, nor anything about them."""
+
+    id: str
+    status: JobState
+    requested_at: str
+    picked_up_at: str | None
+    finished_at: str | None
+    eta: str | None
+    request: dict[str, Any]
+    tracking_url: str
+    quote: dict[str, Any] | None = Field(default=None, description="On creation only.")
+
+
+class DeliveriesOut(Out):
+    deliveries: list[DeliveryOut]
+
+
+class TrackOut(Out):
+    status: JobState
+    eta: str | None
+    finished_at: str | None
+
+
+class WebhookOut(Out):
+    id: str
+    url: str
+    created_at: str
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret: str = Field(description="Shown once: the key of the signatures.")
+    events: list[str]
+
+
+class WebhooksOut(Out):
+    webhooks: list[WebhookOut]
+
+
+class WebhookDeliveriesOut(Out):
+    deliveries: list[dict[str, Any]]
+
+
+# Dispatchers and analysts: jobs, couriers, the ledger, plans, decisions, the log (api/console.py)
+
+
+class ActorOut(Out):
+    kind: str
+    id: str | None
+
+
+class EventOut(Out):
+    seq: int
+    id: str
+    type: str
+    at: str
+    actor: ActorOut
+    payload: dict[str, Any]
+
+
+class EventsOut(Out):
+    events: list[EventOut]
+
+
+class JobOut(Out):
+    """A job as dispatchers see it (dispatch.projections.JobView, plus what may be done with it)."""
+
+    id: str
+    state: JobState
+    allowed: list[str] = Field(description="The acts the job's state allows now.")
+    last_seq: int = Field(description="Send it back as expected_seq with a decision.")
+    request: dict[str, Any]
+    weight_kg: float
+    client_id: str
+    courier_id: str | None
+    proposal: dict[str, Any] | None
+    declines: list[dict[str, Any]]
+    requested_at: str
+    picked_up_at: str | None
+    finished_at: str | None
+
+
+class JobsOut(Out):
+    jobs: list[JobOut]
+
+
+class VehicleOut(Out):
+    kind: str
+    payload_kg: float
+    volume_l: float
+    max_length_cm: float
+
+
+class CourierOut(Out):
+    id: str
+    display_name: str
+    vehicle: VehicleOut
+    active: bool
+    on_shift: bool
+    paused: bool
+    planned_end: str | None
+    jobs_in_hand: list[str]
+
+
+class CouriersOut(Out):
+    couriers: list[CourierOut] = Field(description="In the day's neutral rotation, never sorted by a figure.")
+
+
+class LedgerRowOut(Out):
+    courier_id: str
+    day: str
+    shift_minutes: float
+    planned_shift_minutes: float
+    worked_minutes: float
+    kg_km: float
+    heavy_jobs: int
+    heavy_kg: float
+    worked_share_of_shift: float | None
+
+
+class LedgerOut(Out):
+    day: str
+    fairness_weight: float
+    heavy_threshold_kg: float
+    couriers: list[LedgerRowOut]
+
+
+class PositionOut(Out):
+    courier_id: str
+    job_id: str
+    lon: float
+    lat: float
+    at: str
+
+
+class PositionsOut(Out):
+    retention_hours: float
+    positions: list[PositionOut]
+
+
+class StopOut(Out):
+    job_id: str
+    kind: str
+    eta: str
+    load_kg_after: float
+
+
+class PlanOut(Out):
+    """The latest planning round: proposals are events of the log; routes are per courier."""
+
+    planned_at: str
+    proposals: list[int] = Field(description="The seqs of the ProposalMade events of the round.")
+    kept: list[str]
+    stale: list[str]
+    unassigned: dict[str, str] = Field(description="Job id -> why nobody can take it.")
+    routes: dict[str, list[StopOut]]
+    metrics: dict[str, Any]
+
+
+class OverrideCostOut(Out):
+    job_id: str
+    courier_id: str
+    extra_minutes: float | None = Field(description="Riding and handling added (None: the courier is off shift).")
+    proposed_extra_minutes: float | None
+    lateness_minutes: float
+    worked_share_after: float | None
+    cooperative_share: float | None
+    breaks: list[str] = Field(description="Hard physical limits broken: confirming needs force and a reason.")
+    summary: str
+
+
+class DecisionOut(Out):
+    event: EventOut
+    job: JobOut
+    cost: OverrideCostOut | None = Field(description="What an override or reassignment costs against the proposal.")
+
+
+class AcceptedOut(Out):
+    job_id: str
+    ok: bool
+    seq: int | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+class AcceptAllOut(Out):
+    results: list[AcceptedOut]
+    accepted: int
+
+
+class CourierLoginOut(Out):
+    courier_id: str
+    login: str
+    password: str = Field(description="Shown once; Tandem keeps only its hash.")
+
+
+class RoundOut(Out):
+    done: bool
+    plan: PlanOut | None = None
+    message: str | None = None
+
+
+class PathOut(Out):
+    type: Literal["Feature"]
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class ConsoleStateOut(Out):
+    cooperative: dict[str, Any]
+    me: dict[str, Any]
+    last_seq: int = Field(description="Resume the console's socket from this seq.")
+    jobs: list[JobOut]
+    couriers: list[CourierOut]
+    ledger: LedgerOut
+    plan: PlanOut | None
+    map: dict[str, Any]
+    heavy_threshold_kg: float
+
+
+# Couriers: their jobs, their shift, their data (api/couriers.py)
+
+
+class MyJobOut(Out):
+    id: str
+    state: str
+    courier_id: str | None
+    pickup: dict[str, Any]
+    dropoff: dict[str, Any]
+    pickup_window: dict[str, Any]
+    dropoff_window: dict[str, Any]
+    parcels: list[dict[str, Any]]
+    contact: str
+    notes: str
+    pickup_eta: str | None
+    dropoff_eta: str | None
+
+
+class ShiftOut(Out):
+    on_shift: bool
+    paused: bool
+    planned_end: str | None
+
+
+class MyJobsOut(Out):
+    last_seq: int
+    jobs: list[MyJobOut]
+    route: list[dict[str, Any]]
+    position_retention_hours: float
+    shift: ShiftOut
+
+
+class ExportOut(Out):
+    exported_at: str
+    courier: dict[str, Any]
+    events: list[dict[str, Any]]
+    ledger: list[dict[str, Any]]
+    positions: list[dict[str, Any]]
+
+
+# Analysts: replays (api/analysts.py)
+
+
+class ReplayStartedOut(Out):
+    id: str
+    status: Literal["running", "done", "failed"]
+
+
+class ReplayResultOut(Out):
+    policy: str
+    summary: dict[str, float]
+    couriers: list[dict[str, Any]]
+
+
+class ReplayOut(ReplayStartedOut):
+    error: str | None
+    results: list[ReplayResultOut] = Field(description="One per fairness weight, as each finishes.")
