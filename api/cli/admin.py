@@ -1,0 +1,234 @@
+"""``tandem admin``, ``backup`` and ``restore``: setting a cooperative up and keeping its database safe.
+
+Secrets (API keys, passwords) are printed once and only their hashes are stored; every text an
+admin command writes passes the same check as the API's (dispatch/text.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from api.cli.common import DatabaseOption, JsonOption, fail, out
+from dispatch.errors import DomainError
+from dispatch.model import Role, Vehicle
+from dispatch.store import Store
+from dispatch.text import check_text
+
+admin_app = typer.Typer(help="Set up a cooperative: its couriers, clients, dispatchers.", no_args_is_help=True)
+
+
+CoopOption = Annotated[str, typer.Option("--coop", help="The cooperative's id (from create-coop).")]
+NameOption = Annotated[str, typer.Option("--name", help="The name people see.")]
+
+
+def _store(database: str | None) -> Store:
+    try:
+        return Store.open(database)
+    except Exception as exc:  # a wrong URL or an unreachable server: say so, no traceback
+        raise fail(f"cannot open the database ({exc})") from None
+
+
+def _report(as_json: bool, data: dict[str, Any], human: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        out.print(human)
+
+
+@admin_app.command("create-coop")
+def admin_create_coop(
+    name: Annotated[str, typer.Argument(help="The cooperative's name.")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone of the cooperative's days.")] = "Europe/Helsinki",
+    heavy_threshold_kg: Annotated[float, typer.Option(help="A job this heavy counts as heavy in the ledger.")] = 25.0,
+    fairness_weight: Annotated[float, typer.Option(help="0 = pure efficiency; the members decide.")] = 0.5,
+    fairness_riding_budget: Annotated[
+        float | None,
+        typer.Option(help="At most this share of riding added to share the work (0.05: +5 %); unset: no bound."),
+    ] = None,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a cooperative (a tenant) and print its id."""
+    if fairness_riding_budget is not None and not 0 <= fairness_riding_budget <= 1:
+        raise fail("--fairness-riding-budget must be between 0 and 1 (0.05: at most +5 % riding)")
+    store = _store(database)
+    try:
+        check_text("name", name)
+        coop = store.create_cooperative(
+            name,
+            timezone=timezone,
+            heavy_threshold_kg=heavy_threshold_kg,
+            fairness_weight=fairness_weight,
+            settings={} if fairness_riding_budget is None else {"fairness_riding_budget": fairness_riding_budget},
+        )
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    _report(
+        as_json,
+        {
+            "id": coop.id,
+            "name": coop.name,
+            "timezone": coop.timezone,
+            "heavy_threshold_kg": coop.heavy_threshold_kg,
+            "fairness_weight": coop.fairness_weight,
+        },
+        f"cooperative [bold]{coop.name}[/] created: id {coop.id}",
+    )
+
+
+@admin_app.command("add-courier")
+def admin_add_courier(
+    coop: CoopOption,
+    name: NameOption,
+    vehicle: Annotated[str, typer.Option(help="bike, cargo_bike, e_cargo_bike or trailer.")] = "bike",
+    payload_kg: Annotated[float | None, typer.Option(help="Default: the vehicle kind's.")] = None,
+    volume_l: Annotated[float | None, typer.Option(help="Default: the vehicle kind's.")] = None,
+    max_length_cm: Annotated[float | None, typer.Option(help="Default: the vehicle kind's.")] = None,
+    contact: Annotated[str, typer.Option(help="A phone number or other way to reach them.")] = "",
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a courier: a name, a vehicle, a contact. Nothing else is kept about them."""
+    store = _store(database)
+    try:
+        check_text("name", name)
+        check_text("contact", contact)
+        v = Vehicle.of_kind(vehicle, payload_kg=payload_kg, volume_l=volume_l, max_length_cm=max_length_cm)  # type: ignore[arg-type]
+        courier = store.add_courier(coop, name, v, contact=contact)
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    _report(
+        as_json,
+        {
+            "id": courier.id,
+            "cooperative_id": coop,
+            "display_name": courier.display_name,
+            "vehicle": {
+                "kind": v.kind.value,
+                "payload_kg": v.payload_kg,
+                "volume_l": v.volume_l,
+                "max_length_cm": v.max_length_cm,
+            },
+        },
+        f"courier [bold]{courier.display_name}[/] ({v.kind.value}) added: id {courier.id}",
+    )
+
+
+@admin_app.command("add-client")
+def admin_add_client(
+    coop: CoopOption,
+    name: NameOption,
+    solidarity: Annotated[bool, typer.Option(help="Eligible for the solidarity tariff.")] = False,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a client and print its API key, once: only a hash of it is kept."""
+    store = _store(database)
+    try:
+        check_text("name", name)
+        client, key = store.add_client(coop, name, solidarity=solidarity)
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    _report(
+        as_json,
+        {"id": client.id, "cooperative_id": coop, "name": client.name, "solidarity": solidarity, "api_key": key},
+        f"client [bold]{client.name}[/] added: id {client.id}\nAPI key (shown once, keep it safe): {key}",
+    )
+
+
+def _add_member(role: Role, coop: str, name: str, login: str, database: str | None, as_json: bool) -> None:
+    store = _store(database)
+    try:
+        check_text("name", name)
+        check_text("login", login, identifier=True)
+        member, secret = store.add_member(coop, role, name, login)
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    _report(
+        as_json,
+        {
+            "id": member.id,
+            "cooperative_id": coop,
+            "role": role.value,
+            "display_name": name,
+            "login": login,
+            "password": secret,
+        },
+        f"{role.value} [bold]{name}[/] added: login {login}\npassword (shown once): {secret}",
+    )
+
+
+LoginOption = Annotated[str, typer.Option("--login", help="The name they log in with.")]
+
+
+@admin_app.command("add-dispatcher")
+def admin_add_dispatcher(
+    coop: CoopOption, name: NameOption, login: LoginOption, database: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
+    """Add a dispatcher and print a generated password, once."""
+    _add_member(Role.DISPATCHER, coop, name, login, database, as_json)
+
+
+@admin_app.command("add-analyst")
+def admin_add_analyst(
+    coop: CoopOption, name: NameOption, login: LoginOption, database: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
+    """Add an analyst (replays and reports) and print a generated password, once."""
+    _add_member(Role.ANALYST, coop, name, login, database, as_json)
+
+
+@admin_app.command("courier-login")
+def admin_courier_login(
+    coop: CoopOption,
+    courier: Annotated[str, typer.Option("--courier", help="The courier's id (add-courier prints it).")],
+    login: LoginOption,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Give a courier a login for the phone page at /courier/ and print a password, once."""
+    from dispatch.store.access import set_courier_login
+
+    store = _store(database)
+    try:
+        check_text("login", login, identifier=True)
+        secret = set_courier_login(store, coop, courier, login)
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    _report(
+        as_json,
+        {"courier_id": courier, "cooperative_id": coop, "login": login, "password": secret},
+        f"courier login [bold]{login}[/] set\npassword (shown once): {secret}",
+    )
+
+
+def backup_command(
+    destination: Annotated[Path, typer.Argument(help="File to write the backup to.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Back the database up while the server runs (SQLite: online backup; PostgreSQL: pg_dump)."""
+    from dispatch.store.backup import backup
+
+    try:
+        written = backup(database, destination)
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"backup written to {written} ({written.stat().st_size:,} bytes)")
+
+
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="A backup written by `tandem backup`.")],
+    database: DatabaseOption = None,
+    replace: Annotated[bool, typer.Option(help="Overwrite a database that already holds cooperatives.")] = False,
+) -> None:
+    """Restore a backup into an empty database (stop the server first)."""
+    from dispatch.store.backup import restore
+
+    try:
+        restore(source, database, replace=replace)
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"restored {source}")

@@ -1,0 +1,266 @@
+"""``tandem replay``, ``sweep`` and ``generate-day``: days replayed under a policy, and days made up."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from api.cli.common import CityOption, err, fail, out
+from dispatch.errors import DomainError
+from routing.network import NetworkError, open_city
+
+# The options a replay and a sweep share.
+OverrideRateOption = Annotated[float, typer.Option(help="With accept-proposals: share given to another courier.")]
+ExtraCouriersOption = Annotated[str, typer.Option(help="What if: more vehicles, e.g. cargo_bike,bike.")]
+BudgetOption = Annotated[float, typer.Option(help="Planning budget per round, seconds.")]
+SeedOption = Annotated[int, typer.Option(help="Seed of the simulated people.")]
+FleetOption = Annotated[Path | None, typer.Option(help="The couriers of CSV days (JSON).")]
+PolicyOption = Annotated[
+    str, typer.Option("--policy", help="accept-proposals, as-happened (re-applies recorded decisions)")
+]
+
+
+def _policies(policy: str, fairness: str | None, override_rate: float, budget: float, extra: str) -> list[Any]:
+    from dispatch.simulation import Policy
+
+    if policy not in ("accept-proposals", "as-happened"):
+        raise fail(f"unknown policy {policy!r}: accept-proposals or as-happened")
+    if not 0 <= override_rate <= 1:
+        raise fail("--override-rate is a share between 0 and 1")
+    if not 0 < budget <= 30:
+        raise fail("--budget is a number of seconds between 0 and 30")
+    weights: list[float | None] = [None]
+    if fairness:
+        try:
+            weights = [float(w) for w in fairness.split(",")]
+        except ValueError:
+            raise fail(f"--fairness takes numbers separated by commas, not {fairness!r}") from None
+        if any(not 0 <= w <= 100 for w in weights if w is not None):
+            raise fail("--fairness weights are between 0 and 100")
+    extras = tuple(k for k in extra.split(",") if k) if extra else ()
+    for kind in extras:
+        if kind not in ("bike", "cargo_bike", "e_cargo_bike", "trailer"):
+            raise fail(f"--extra-couriers: unknown vehicle {kind!r}")
+    return [
+        Policy(name=policy, override_rate=override_rate, fairness_weight=w, budget_s=budget, extra_couriers=extras)
+        for w in weights
+    ]
+
+
+def _write_outputs(results: list[Any], report: Path | None, metrics: Path | None, city: str | None) -> None:
+    from dispatch.report import export_metrics, html_report
+
+    if report is not None:
+        report.write_text(html_report(results, network=open_city(city)), encoding="utf-8")
+        out.print(f"report: {report}")
+    if metrics is not None:
+        try:
+            for path in export_metrics(results, metrics):
+                out.print(f"metrics: {path}")
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+
+
+def _summary_table(results: list[Any]) -> None:
+    """One row per figure, one column per replay (replays side by side)."""
+    from dispatch.replay import compare
+
+    rows = compare(results)
+    table = Table("figure", *[f"{r['day']}\n{r['policy']}" for r in rows])
+    for key in rows[0]:
+        if key in ("day", "policy"):
+            continue
+        table.add_row(key, *[f"{r[key]:.4g}" if isinstance(r[key], float) else str(r[key]) for r in rows])
+    out.print(table)
+
+
+def replay(
+    day: Annotated[Path, typer.Argument(help="A day as .json (with its couriers) or .csv (with --fleet).")],
+    policy: PolicyOption = "accept-proposals",
+    fairness: Annotated[str | None, typer.Option(help="Fairness weight(s), e.g. 0,0.5,1 to compare.")] = None,
+    riding_budget: Annotated[
+        str,
+        typer.Option(help="Riding sharing may add: a share (0.05 is +5 %), none, or cooperative (its setting)."),
+    ] = "cooperative",
+    override_rate: OverrideRateOption = 0.0,
+    extra_couriers: ExtraCouriersOption = "",
+    budget: BudgetOption = 0.3,
+    seed: SeedOption = 1,
+    fleet: FleetOption = None,
+    city: CityOption = None,
+    report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
+    metrics: Annotated[Path | None, typer.Option(help="Write the figures as .csv or .parquet.")] = None,
+) -> None:
+    """Replay a historical day through the planner under a policy, and report how it went."""
+    import dataclasses
+
+    from dispatch.days import read_day
+    from dispatch.replay import replay as run_replay
+
+    policies = _policies(policy, fairness, override_rate, budget, extra_couriers)
+    if riding_budget != "cooperative":
+        try:
+            share = None if riding_budget == "none" else float(riding_budget)
+        except ValueError:
+            raise fail(f"--riding-budget is a share such as 0.05, none or cooperative, not {riding_budget!r}") from None
+        if share is not None and not 0 <= share <= 10:
+            raise fail("--riding-budget is a share between 0 and 10")
+        policies = [dataclasses.replace(p, riding_budget=share) for p in policies]
+    try:
+        the_day = read_day(day, fleet=fleet)
+        network = open_city(city)
+    except (DomainError, NetworkError) as exc:
+        raise fail(str(exc)) from None
+    results = [run_replay(the_day, p, network, seed=seed) for p in policies]
+    _summary_table(results)
+    _write_outputs(results, report, metrics, city)
+
+
+def sweep(
+    days: Annotated[Path, typer.Argument(help="A folder of day files (.json, or .csv with --fleet).")],
+    policy: PolicyOption = "accept-proposals",
+    fairness: Annotated[str | None, typer.Option(help="Fairness weights to sweep, e.g. 0,0.5,1.")] = None,
+    override_rate: OverrideRateOption = 0.0,
+    extra_couriers: ExtraCouriersOption = "",
+    budget: BudgetOption = 0.3,
+    seed: SeedOption = 1,
+    fleet: FleetOption = None,
+    city: CityOption = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="A Dask scheduler address; default: a local cluster on this machine.")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Local cluster: worker processes.", min=1, max=64)] = 2,
+    report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
+    metrics: Annotated[Path | None, typer.Option(help="Write the figures as .csv or .parquet.")] = None,
+) -> None:
+    """Replay many days under several settings on Dask (a local cluster or an existing one)."""
+    from distributed import Client, LocalCluster, as_completed
+    from rich.progress import Progress
+
+    from dispatch.replay import replay_file
+
+    if not days.is_dir():
+        raise fail(f"{days}: not a folder of days")
+    files = sorted(p for p in days.iterdir() if p.suffix.lower() in (".json", ".csv"))
+    if not files:
+        raise fail(f"{days}: no .json or .csv day in it")
+    policies = _policies(policy, fairness, override_rate, budget, extra_couriers)
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout=10)  # type: ignore[no-untyped-call]
+        else:
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = Client(cluster)  # type: ignore[no-untyped-call]
+    except OSError as exc:
+        raise fail(f"cannot reach the Dask scheduler ({exc})") from None
+    results = []
+    try:
+        futures = [
+            client.submit(replay_file, str(f), str(fleet) if fleet else None, p, city, seed, pure=False)
+            for f in files
+            for p in policies
+        ]
+        with Progress(console=err) as progress:
+            task = progress.add_task("replaying", total=len(futures))
+            for future in as_completed(futures):  # type: ignore[no-untyped-call]
+                try:
+                    results.append(future.result())
+                except DomainError as exc:
+                    raise fail(str(exc)) from None
+                progress.advance(task)
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+        if cluster is not None:
+            cluster.close()
+    results.sort(key=lambda r: (r.day, r.policy))
+    _summary_table(results)
+    _write_outputs(results, report, metrics, city)
+
+
+def generate_day_command(
+    out_file: Annotated[Path, typer.Argument(help="Where to write the day (.json, or .csv plus a -fleet.json).")],
+    requests: Annotated[int, typer.Option(help="How many requests.", min=1, max=5000)] = 120,
+    hours: Annotated[float, typer.Option(help="Length of the day in hours.", min=0.5, max=16)] = 8.0,
+    start: Annotated[
+        str, typer.Option(help="Start in the city's local time (ISO 8601; an offset is converted).")
+    ] = "2026-11-30T09:00",
+    couriers: Annotated[
+        int | None, typer.Option(help="Couriers (default: sized to the demand at ~70 % utilisation).", min=1, max=500)
+    ] = None,
+    heavy_share: Annotated[float, typer.Option(help="Share of heavy parcels (40-120 kg).", min=0, max=1)] = 0.08,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA zone of the city (default: looked up offline from its streets).")
+    ] = None,
+    area_km: Annotated[
+        float, typer.Option(help="Places within this radius of the map's busiest streets (0: the whole map).", min=0)
+    ] = 1.5,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 1,
+    city: CityOption = None,
+) -> None:
+    """Write a plausible day on a city's streets: a lunch peak, a real parcel mix, a fleet sized to it."""
+    import csv
+
+    from dispatch.days import CSV_COLUMNS, day_json, generate_day, street_points
+
+    try:
+        begin = datetime.fromisoformat(start)
+        network = open_city(city)
+    except (ValueError, NetworkError) as exc:
+        raise fail(f"--start/--city: {exc}") from None
+    try:
+        day = generate_day(
+            street_points(network),
+            start=begin,
+            hours=hours,
+            requests=requests,
+            couriers=couriers,
+            heavy_share=heavy_share,
+            seed=seed,
+            timezone=timezone,
+            area_km=area_km or None,
+        )
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    data = day_json(day)
+    if out_file.suffix.lower() == ".json":
+        out_file.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    elif out_file.suffix.lower() == ".csv":
+        fleet = out_file.with_name(f"{out_file.stem}-fleet.json")
+        fleet.write_text(json.dumps({"timezone": data["timezone"], "couriers": data["couriers"]}, indent=1) + "\n")
+        with out_file.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            for r in data["requests"]:
+                parcel = r["parcels"][0]
+                writer.writerow(
+                    {
+                        "id": r["id"],
+                        "request_time": r["request_time"],
+                        "pickup_lon": r["pickup"]["lon"],
+                        "pickup_lat": r["pickup"]["lat"],
+                        "pickup_address": r["pickup"]["address"],
+                        "dropoff_lon": r["dropoff"]["lon"],
+                        "dropoff_lat": r["dropoff"]["lat"],
+                        "dropoff_address": r["dropoff"]["address"],
+                        "pickup_start": r["pickup_window"]["start"],
+                        "pickup_end": r["pickup_window"]["end"],
+                        "dropoff_start": r["dropoff_window"]["start"],
+                        "dropoff_end": r["dropoff_window"]["end"],
+                        "weight_kg": parcel["weight_kg"],
+                        "volume_l": parcel["volume_l"],
+                        "longest_side_cm": parcel["longest_side_cm"],
+                        "bulky": parcel["bulky"],
+                    }
+                )
+        out.print(f"fleet: {fleet}")
+    else:
+        raise fail(f"{out_file}: write a .json or .csv day")
+    out.print(f"day: {out_file} ({requests} requests, {len(day.couriers)} couriers, {day.timezone})")
