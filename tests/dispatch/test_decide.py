@@ -1,0 +1,69 @@
+"""A dispatcher's decision names the act the job's state needs, and a stale one says who acted.
+
+The rules were the console route's own (api/console.py ``_decide``) until issue 19 moved them to
+dispatch/decide.py, where any door a decision comes in by gets them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dispatch import commands as do
+from dispatch.decide import Decision, decide
+from dispatch.errors import Conflict, InvalidInput
+from dispatch.lifecycle import JobState
+from routing.network import BikeNetwork
+from tests.dispatch.conftest import SQLITE_ONLY, Coop, a_request, at
+
+
+def _proposed(coop: Coop) -> str:
+    job = do.request_job(coop.store, coop.id, coop.client, a_request(), at=at(0))
+    do.propose(coop.store, coop.id, job.id, coop.bike, at=at(1))
+    return job.id
+
+
+@SQLITE_ONLY
+def test_an_assigned_job_is_moved_by_reassign_not_override(coop: Coop, helsinki: BikeNetwork) -> None:
+    job_id = _proposed(coop)
+    decide(coop.store, coop.id, helsinki, job_id, Decision("accept"), dispatcher_id="d1", now=at(2))
+    with pytest.raises(InvalidInput, match="use reassign to move it"):
+        decide(coop.store, coop.id, helsinki, job_id, Decision("override", coop.cargo), dispatcher_id="d1", now=at(3))
+
+
+@SQLITE_ONLY
+def test_an_open_job_is_given_by_override_not_reassign(coop: Coop, helsinki: BikeNetwork) -> None:
+    job_id = _proposed(coop)
+    with pytest.raises(InvalidInput, match="use override to give an open job"):
+        decide(coop.store, coop.id, helsinki, job_id, Decision("reassign", coop.cargo), dispatcher_id="d1", now=at(2))
+
+
+@SQLITE_ONLY
+def test_giving_a_job_needs_the_courier_to_give_it_to(coop: Coop, helsinki: BikeNetwork) -> None:
+    job_id = _proposed(coop)
+    with pytest.raises(InvalidInput) as refused:
+        decide(coop.store, coop.id, helsinki, job_id, Decision("override"), dispatcher_id="d1", now=at(2))
+    assert refused.value.field == "courier_id"
+
+
+@SQLITE_ONLY
+def test_a_stale_decision_hears_who_acted_rather_than_the_state_the_job_is_in(
+    coop: Coop, helsinki: BikeNetwork
+) -> None:
+    job_id = _proposed(coop)
+    seen = coop.store.job(coop.id, job_id).last_seq
+    do.propose(coop.store, coop.id, job_id, coop.cargo, at=at(2))  # a new round, after the dispatcher looked
+    late = Decision("reassign", coop.bike, expected_seq=seen)  # a reassign of an open job, and stale
+    with pytest.raises(Conflict):
+        decide(coop.store, coop.id, helsinki, job_id, late, dispatcher_id="d2", now=at(3))
+    assert coop.store.job(coop.id, job_id).state is JobState.PROPOSED
+
+
+@SQLITE_ONLY
+def test_an_override_of_an_open_job_binds_it_and_states_its_cost(coop: Coop, helsinki: BikeNetwork) -> None:
+    job_id = _proposed(coop)
+    event, cost = decide(
+        coop.store, coop.id, helsinki, job_id, Decision("override", coop.cargo), dispatcher_id="d1", now=at(2)
+    )
+    assert cost is not None and cost.courier_id == coop.cargo
+    assert event.payload["courier_id"] == coop.cargo
+    assert coop.store.job(coop.id, job_id).courier_id == coop.cargo
