@@ -10,15 +10,18 @@ In seconds of riding:
 - **riding**: every second ridden costs one;
 - **lateness** (soft windows only): ``Problem.lateness_cost_per_s`` per second late;
 - **the day's workload**: every second of work above a courier's fair share of the day costs
-  ``fairness_weight``. The fair share counts what each courier already worked today and is in
-  proportion to their shift (:func:`routing.fairness.work_targets`). Only work *above* a share
+  ``fairness_weight``. The fair share counts what each courier already worked today and the rest
+  of their shift at the rate a day is expected to fill it (``EXPECTED_UTILISATION``), and is in
+  proportion to their shift (:func:`routing.fairness.work_targets`): a round is not the day's
+  last, and who leaves at noon cannot catch up in the afternoon. Only work *above* a share
   costs: like the min-max forms Matl, Hartl & Vidal (2018) recommend, the measure never rewards
   sending an idle courier on a pointless ride, which Gini or variance terms would;
 - **heavy loads**: every heavy kilogram above an even share among the couriers who can carry
   heavy loads weighs like ``HEAVY_KG_SECONDS`` seconds of work above a share;
 - **a day already full** (insertion only: OR-Tools keeps one soft bound per courier): below the
-  share too, a second of work costs ``SHARE_WEIGHT`` times the courier's share of shift already
-  worked, so that of two couriers with room the one with less of their day worked gets it.
+  share too, a second of work costs ``SHARE_WEIGHT`` times the courier's share of shift expected
+  at the day's end (:func:`routing.fairness.expected_day_share`), so that of two couriers with
+  room the one who will have less of their day worked gets it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from routing.fairness import work_targets
+from routing.fairness import EXPECTED_UTILISATION, remaining_shift_s, work_targets
 from routing.problem import Courier, Problem, Shipment
 
 #: One heavy kilogram above an even share weighs like this many seconds of work above a fair share.
@@ -48,6 +51,7 @@ class Objective:
     heavy_share_kg: float  #: heavy kilograms of the day (carried and to carry) per able courier
     heavy_able: frozenset[str]  #: couriers whose vehicle carries heavy loads
     heavy_today: dict[str, float]  #: courier -> heavy kilograms already carried today
+    now: int = 0  #: the round's start: a shift's rest counts from here
 
     @classmethod
     def of(cls, problem: Problem, shipment_ids: Iterable[str]) -> Objective:
@@ -65,6 +69,7 @@ class Objective:
             heavy_share_kg=share,
             heavy_able=able,
             heavy_today={c.id: c.heavy_kg_today for c in couriers},
+            now=problem.now,
         )
 
     def courier_cost(self, courier: str, work_s: float, heavy_kg: float) -> float:
@@ -97,11 +102,14 @@ class Objective:
             return np.zeros_like(extra_work_s, dtype=np.float64)
         target = self.targets.get(courier.id, 0.0)
         over = np.maximum(0.0, work_s + extra_work_s - target) - max(0.0, work_s - target)
-        # Below the targets too, work costs in proportion to how full the courier's day already
-        # is (the integral of their share of shift over the added work): between two couriers
-        # who both have room, the one with less of their day worked gets it.
+        # Below the targets too, work costs in proportion to how full the courier's day is expected
+        # to be at its end (the integral of routing.fairness.expected_day_share over the added
+        # work): between two couriers who both have room, the one who will have less of their day
+        # worked gets it, and one whose shift ends soon has less of it left to catch up in.
         shift = max(1.0, float(courier.shift_length_s))
-        share = (courier.worked_s_today + work_s + extra_work_s / 2.0) / shift
+        planned = work_s + extra_work_s / 2.0
+        ahead = EXPECTED_UTILISATION * np.maximum(0.0, remaining_shift_s(courier, self.now) - planned)
+        share = (courier.worked_s_today + planned + ahead) / shift
         over = over + SHARE_WEIGHT * extra_work_s * share
         if heavy:
             over = (

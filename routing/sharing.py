@@ -8,7 +8,9 @@ the cap forbids most single moves and its guided search wanders along the routes
 This module makes the moves a dispatcher would make, in the order the members asked for:
 
 - a lexicographic min-max (Matl, Hartl & Vidal 2018): the courier with the largest share of
-  their shift (time already worked today included) gives one job to a courier below them, and
+  their shift expected at the day's end (:func:`routing.fairness.expected_day_share`: time
+  already worked today, the plan, and the rest of the shift at the rate the objective expects)
+  gives one job to a courier below them, and
   only if neither ends at or above the giver's share before the move; when the busiest can give
   nothing more, the next busiest is tried, and so on;
 - among the moves allowed, the one that lowers the Gini of those shares most per second of
@@ -33,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
-from routing.fairness import gini
+from routing.fairness import expected_day_share, gini
 from routing.insertion import _deltas
 from routing.model_limits import owners, route_holds, route_riding_s
 from routing.problem import Problem, may_take
@@ -114,8 +116,7 @@ class _State:
         self._flat: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
 
     def share(self, cid: str, evaluation: RouteEvaluation) -> float:
-        c = self.couriers[cid]
-        return (c.worked_s_today + evaluation.work_s) / c.shift_length_s
+        return expected_day_share(self.couriers[cid], self.problem.now, evaluation.work_s)
 
     @property
     def total_riding(self) -> int:
@@ -241,11 +242,11 @@ def _best_move(state: _State, giver: str, fixed: set[str], cap_s: int, deadline:
         handling = shipment.pickup_service_s + shipment.dropoff_service_s
         saved = state.riding[giver] - rest_riding
         for receiver in state.receivers(shipment.pickup, top):
-            share = state.shares[receiver]
             other = state.couriers[receiver]
             if not may_take(other, shipment):
                 continue
-            if max(giver_share, share + handling / other.shift_length_s) >= top:
+            at_least = expected_day_share(other, problem.now, state.evals[receiver].work_s + handling)
+            if max(giver_share, at_least) >= top:
                 continue
             found = state.insertion(receiver, job)
             if found is None:

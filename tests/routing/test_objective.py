@@ -101,3 +101,38 @@ def test_fair_shares_of_a_day_with_no_new_work_are_zero_not_nan() -> None:
         assert fair_share_targets([1000.0, 3000.0], [3600.0, 3600.0], 0.0) == [0.0, 0.0]
         assert fair_share_targets([1000.0, 3000.0], [3600.0, 3600.0], 2000.0) == [2000.0, 0.0]
         assert fair_share_targets([], [], 0.0) == []
+
+
+def _leaver_and_stayer(weight: float) -> tuple[Problem, str, str]:
+    """At 3 h into the day both have worked a quarter of their shift: c0 (4 h, leaving at 4 h) and
+    c1 (8 h, staying until 8 h); the job's pickup is 100 m from c1 and 400 m from c0."""
+    points = np.array([[0.0, 0.0], [1000.0, 0.0], [0.0, 400.0], [0.0, 100.0]])
+    problem = _two_courier_day(points, 1, service_s=60, slowdown=0.0)
+    leaver, stayer = problem.couriers
+    now = 3 * 3600
+    couriers = (
+        replace(leaver, shift_start=now, shift_end=4 * 3600, planned_shift_s=4 * 3600, worked_s_today=3600),
+        replace(stayer, shift_start=now, shift_end=8 * 3600, planned_shift_s=8 * 3600, worked_s_today=2 * 3600),
+    )
+    shipment = replace(problem.shipments[0], pickup_window=(now, 4 * 3600), dropoff_window=(now, 5 * 3600))
+    day = replace(problem, couriers=couriers, shipments=(shipment,), now=now, fairness_weight=weight, _index={})
+    return day, leaver.id, stayer.id
+
+
+def test_of_two_couriers_with_the_same_share_so_far_the_one_whose_shift_ends_soon_gets_the_work() -> None:
+    """Issue 15: balancing the share of the whole shift as if the day ended now gave a quiet
+    morning's work to those who stay all day, and those who left at noon ended at a quarter."""
+    from routing.fairness import expected_day_share
+
+    problem, leaver, stayer = _leaver_and_stayer(1.0)
+    c0, c1 = problem.couriers
+    assert c0.worked_s_today / c0.shift_length_s == c1.worked_s_today / c1.shift_length_s
+    assert expected_day_share(c0, problem.now, 0.0) < expected_day_share(c1, problem.now, 0.0)
+    routes = insert_missing(problem, {c.id: [] for c in problem.couriers}, set())
+    assert routes[stayer] == [] and [s.shipment for s in routes[leaver]] == ["s0", "s0"]
+    objective = Objective.of(problem, ["s0"])
+    assert objective.targets[leaver] > objective.targets[stayer]
+    # Fairness off: the nearer courier, whoever leaves first.
+    problem, leaver, stayer = _leaver_and_stayer(0.0)
+    routes = insert_missing(problem, {c.id: [] for c in problem.couriers}, set())
+    assert routes[leaver] == [] and [s.shipment for s in routes[stayer]] == ["s0", "s0"]
