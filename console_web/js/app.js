@@ -15,7 +15,7 @@ const $ = (sel) => document.querySelector(sel);
 
 const S = {
   api: null, socket: null, coop: null, jobs: new Map(), couriers: [], ledger: null, plan: null,
-  selected: null, filter: "", heavy: 25, map: null, dialog: null,
+  selected: null, filter: "", heavy: 25, map: null, dialog: null, expanded: new Set(), now: minuteNow(),
 };
 // Measured by benchmarks/bench_console.py: event received on the socket -> shown on screen.
 window.__tandem = { shown: [], ready: false };
@@ -41,13 +41,33 @@ function toast(text) {
   toast.timer = setTimeout(() => { el.hidden = true; }, 5000);
 }
 function weightOf(job) { return job.request.parcels.reduce((sum, p) => sum + p.weight_kg, 0); }
+// The clock the queue shows, to the minute: rows redraw once a minute, not on every frame.
+function minuteNow() { return Math.floor(Date.now() / 60e3) * 60e3; }
+// A job a person must look at: the planner could not propose it, a courier declined it, or
+// its pickup window has closed (or will close before the proposed pickup).
+function lateBy(job) {
+  const end = new Date(job.request.pickup_window.end).getTime();
+  const eta = job.state === "proposed" && job.proposal?.explanation?.pickup_eta;
+  const at = Math.max(S.now, eta ? new Date(eta).getTime() : 0);
+  return at > end ? Math.ceil((at - end) / 60e3) : 0;
+}
+function pinned(job) { return Boolean(job.needs_decision) || job.declines?.length > 0 || lateBy(job) > 0; }
+function openJobs() { return [...S.jobs.values()].filter((j) => OPEN.has(j.state)); }
+// Decisions first, then the window that closes soonest: the order stays put while you work.
+function queueOrder(a, b) {
+  return (pinned(b) - pinned(a))
+    || a.request.pickup_window.end.localeCompare(b.request.pickup_window.end)
+    || a.requested_at.localeCompare(b.requested_at) || a.id.localeCompare(b.id);
+}
 function visibleOpenJobs() {
   const needle = S.filter.trim().toLowerCase();
-  return [...S.jobs.values()]
-    .filter((j) => OPEN.has(j.state))
+  return openJobs()
     .filter((j) => !needle || [j.id, j.request.pickup.address, j.request.dropoff.address].join(" ").toLowerCase().includes(needle))
-    .sort((a, b) => a.requested_at.localeCompare(b.requested_at));
+    .sort(queueOrder);
 }
+// A job as people name it: where from and where to (never its id, unless it has no address).
+function place(p) { return p.address || `${p.lat.toFixed(4)}, ${p.lon.toFixed(4)}`; }
+function label(job) { return job ? `${place(job.request.pickup)} → ${place(job.request.dropoff)}` : "?"; }
 
 // ------------------------------------------------------------------ rendering
 
@@ -80,43 +100,100 @@ const rows = { jobs: new Map(), lanes: new Map(), fairness: new Map() };
 function flags(job) {
   const out = [];
   const weight = weightOf(job);
-  out.push(`<span class="flag${weight >= S.heavy ? " heavy" : ""}">${weight.toFixed(weight < 10 ? 1 : 0)} kg${weight >= S.heavy ? " ⚠" : ""}</span>`);
-  if (job.request.parcels.some((p) => p.bulky)) out.push('<span class="flag bulky">bulky</span>');
+  const heavy = weight >= S.heavy;
+  out.push(`<span class="flag${heavy ? " heavy" : ""}">${weight.toFixed(weight < 10 ? 1 : 0)} kg${heavy ? " ⚠" : ""}</span>`);
+  if (job.request.parcels.some((p) => p.bulky)) out.push(`<span class="flag bulky">${t("bulky")}</span>`);
   const longest = Math.max(...job.request.parcels.map((p) => p.longest_side_cm));
   if (longest >= 100) out.push(`<span class="flag long">${longest} cm</span>`);
+  const declined = job.state !== "declined" && job.declines?.[job.declines.length - 1];
+  if (declined) {
+    const name = esc(courierName(declined.courier_id));
+    out.push(`<span class="flag declined" title="${t("declined_by_title", { name })}: ${esc(declined.reason)}">✗<span class="vh"> ${t("declined_by_title", { name: "" })}</span> ${name}</span>`);
+  }
   return out.join("");
 }
 
-function jobRow(job) {
+function minutes(m) { return m >= 120 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")}` : `${m} min`; }
+
+// How soon the pickup window closes, or how late the job already is.
+function closes(job) {
+  const late = lateBy(job);
+  const end = job.request.pickup_window.end;
+  if (late) return `<span class="closes late" title="${t("closes_at", { t: hhmm(end) })}">${t("late_by", { m: minutes(late) })}</span>`;
+  const left = Math.max(0, Math.round((new Date(end).getTime() - S.now) / 60e3));
+  return `<span class="closes${left <= 15 ? " soon" : ""}" title="${t("closes_at", { t: hhmm(end) })}">${t("closes_in", { m: minutes(left) })}</span>`;
+}
+
+// Who would take it and what it adds; or why a person must decide; or that it waits for a round.
+function outlook(job) {
+  const p = job.state === "proposed" ? job.proposal : null;
+  if (job.needs_decision) return `<span class="needs-decision">${t("needs_decision", { reason: esc(job.needs_decision) })}</span>`;
+  if (job.state === "declined") {
+    const d = job.declines?.[job.declines.length - 1];
+    return `<span class="needs-decision" title="${esc(d?.reason)}">${t("declined_by", { name: esc(courierName(d?.courier_id)), reason: esc(d?.reason) })}</span>`;
+  }
+  if (!p) return `<span class="waiting">${job.state === "unassigned" ? t("taken_back_waiting") : t("no_proposal")}</span>`;
+  const extra = p.explanation?.extra_minutes;
+  return `<span class="proposal"><span class="name">${esc(courierName(p.courier_id))}</span>${extra != null ? ` <span class="extra">+${extra} min</span>` : ""}</span>`;
+}
+
+// The reasons, one keystroke (r) or click away: ETAs, windows, the planner's reasons, declines.
+function details(job) {
   const r = job.request;
-  const p = job.proposal;
+  const p = job.state === "proposed" ? job.proposal : null;
   const why = p?.explanation || {};
-  const proposal = p
-    ? `<div class="proposal"><strong>${t("proposal")}:</strong> ${esc(courierName(p.courier_id))} · ${t("eta_pickup", { t: hhmm(why.pickup_eta) })} · ${t("eta_dropoff", { t: hhmm(why.dropoff_eta) })}
-       ${why.extra_minutes != null ? ` · ${t("extra", { m: why.extra_minutes, name: esc(courierName(p.courier_id)) })}` : ""}</div>
-       <div class="why">${(why.reasons || []).map(esc).join(" · ")}</div>`
-    : job.needs_decision ? "" : `<div class="why">${t("no_proposal")}</div>`;
-  // The planner could not propose it (nobody on shift can fit it in...): a person decides.
-  const needs = job.needs_decision
-    ? `<div class="needs-decision" role="status">${t("needs_decision", { reason: esc(job.needs_decision) })}</div>`
-    : "";
-  const declines = (job.declines || []).map((d) => `<div class="declines">${esc(courierName(d.courier_id))} ${t("declined", { reason: esc(d.reason) })}</div>`).join("");
-  return `<li class="job" role="option" tabindex="-1" draggable="true" data-job-id="${job.id}" data-state="${job.state}" data-seq="${job.last_seq}"
-      aria-selected="${job.id === S.selected}">
-    <span class="state">${t(`state_${job.state}`)}</span>
-    <div class="where">${esc(r.pickup.address || r.pickup.lat.toFixed(4) + ", " + r.pickup.lon.toFixed(4))} → ${esc(r.dropoff.address || r.dropoff.lat.toFixed(4) + ", " + r.dropoff.lon.toFixed(4))}</div>
-    <div class="meta">${hhmm(r.pickup_window.start)}–${hhmm(r.pickup_window.end)} → ${hhmm(r.dropoff_window.start)}–${hhmm(r.dropoff_window.end)} ${flags(job)}</div>
-    ${needs}${proposal}${declines}
-    <div class="actions">
-      ${job.state === "proposed" ? `<button type="button" class="primary" data-act="accept">${t("accept")}</button>` : ""}
-      <button type="button" data-act="override">${t("override")}</button>
+  const lines = [
+    `<div>${t("window_pickup")}: ${hhmm(r.pickup_window.start)}–${hhmm(r.pickup_window.end)} · ${t("window_dropoff")}: ${hhmm(r.dropoff_window.start)}–${hhmm(r.dropoff_window.end)}</div>`,
+  ];
+  if (job.needs_decision) lines.push(`<div class="needs-decision">${t("needs_decision", { reason: esc(job.needs_decision) })}</div>`);
+  if (p) {
+    lines.push(`<div><strong>${t("proposal")}:</strong> ${esc(courierName(p.courier_id))} · ${t("eta_pickup", { t: hhmm(why.pickup_eta) })} · ${t("eta_dropoff", { t: hhmm(why.dropoff_eta) })}${why.extra_minutes != null ? ` · ${t("extra", { m: why.extra_minutes, name: esc(courierName(p.courier_id)) })}` : ""}</div>`);
+    lines.push(...(why.reasons || []).map((reason) => `<div class="reason">${esc(reason)}</div>`));
+  }
+  lines.push(...(job.declines || []).map((d) => `<div class="declines">${esc(courierName(d.courier_id))} ${t("declined", { reason: esc(d.reason) })}</div>`));
+  return `<div class="details" id="why-${job.id}">${lines.join("")}</div>`;
+}
+
+function jobRow(job) {
+  const open = S.expanded.has(job.id);
+  const selected = job.id === S.selected;
+  return `<li class="job${pinned(job) ? " pinned" : ""}" tabindex="-1" draggable="true" data-job-id="${job.id}" data-state="${job.state}" data-seq="${job.last_seq}"${selected ? ' aria-current="true"' : ""}>
+    <div class="line">
+      ${closes(job)}
+      <span class="where" title="${esc(label(job))}">${esc(label(job))}</span>
+      <span class="flags">${flags(job)}</span>
+      <span class="outlook">${outlook(job)}</span>
+      <span class="acts">
+        <button type="button" class="why" data-act="why" aria-expanded="${open}" aria-controls="why-${job.id}">${t("why")}</button>
+        ${job.state === "proposed" ? `<button type="button" class="primary" data-act="accept">${t("accept")}</button>` : ""}
+        <button type="button" data-act="override">${t("give")}</button>
+      </span>
     </div>
+    ${open ? details(job) : ""}
   </li>`;
+}
+
+// Counts per state, over the whole day's open and running jobs (not only the filtered list).
+function renderCounts() {
+  const counts = new Map();
+  let decide = 0;
+  for (const job of S.jobs.values()) {
+    if (!OPEN.has(job.state) && !ACTIVE.has(job.state)) continue;
+    counts.set(job.state, (counts.get(job.state) || 0) + 1);
+    if (OPEN.has(job.state) && pinned(job)) decide += 1;
+  }
+  const parts = [`<span data-count="decide" class="${decide ? "needs-decision" : ""}">${t("count_decide", { n: decide })}</span>`];
+  for (const state of ["requested", "proposed", "declined", "unassigned", "assigned", "acknowledged", "picked_up"]) {
+    if (counts.get(state)) parts.push(`<span data-count="${state}">${t(`state_${state}`)} ${counts.get(state)}</span>`);
+  }
+  const html = parts.join(" · ");
+  if (renderCounts.last !== html) { $("#counts").innerHTML = html; renderCounts.last = html; }
 }
 
 function renderQueue() {
   const jobs = visibleOpenJobs();
   $("#open-count").textContent = `(${jobs.length})`;
+  renderCounts();
   patch($("#jobs"), jobs.map((j) => ({ key: j.id, html: jobRow(j) })), rows.jobs);
 }
 
@@ -367,19 +444,25 @@ async function confirmDecide(event) {
 
 // ------------------------------------------------------------------ selection, keys, drag
 
-async function select(jobId, { focusMap = true } = {}) {
+async function select(jobId, { focusMap = true, focusRow = true } = {}) {
   S.selected = jobId;
   render();
   requestAnimationFrame(() => {
-    const row = document.querySelector(`.job[data-job-id="${jobId}"]`);
+    const row = document.querySelector(`.job[data-job-id="${jobId}"], .chip[data-job-id="${jobId}"]`);
     row?.scrollIntoView({ block: "nearest" });
-    row?.focus({ preventScroll: true });
+    if (focusRow) row?.focus({ preventScroll: true });
   });
   const job = S.jobs.get(jobId);
   if (S.map && job) {
     if (focusMap) S.map.focus(job);
     try { S.map.setPath(await S.api.get(`/v1/jobs/${jobId}/path`)); } catch { S.map.setPath(null); }
   }
+}
+
+function toggleReasons(jobId) {
+  if (!jobId) return;
+  if (S.expanded.has(jobId)) S.expanded.delete(jobId); else S.expanded.add(jobId);
+  render();
 }
 
 function moveSelection(step) {
@@ -398,6 +481,7 @@ function onKey(e) {
   else if (e.key === "a" && S.selected) { accept(S.selected); }
   else if (e.key === "o" && S.selected) { openDecide(S.selected); }
   else if (e.key === "u" && S.selected) { unassign(S.selected); }
+  else if ((e.key === "r" || (e.key === "Enter" && !e.target.closest("button"))) && S.selected) { toggleReasons(S.selected); e.preventDefault(); }
   else if (e.key === "/") { $("#filter").focus(); e.preventDefault(); }
   else if (e.key === "?") { $("#help-dialog").showModal(); }
 }
@@ -409,6 +493,7 @@ function wire() {
     const act = e.target.closest("button")?.dataset.act;
     if (act === "accept") accept(row.dataset.jobId);
     else if (act === "override") openDecide(row.dataset.jobId);
+    else if (act === "why") { toggleReasons(row.dataset.jobId); select(row.dataset.jobId, { focusRow: false }); }
     else select(row.dataset.jobId);
   });
   $("#lanes").addEventListener("click", (e) => {
@@ -446,6 +531,8 @@ function wire() {
   });
   $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); render(); setConnection(S.connection); });
   document.addEventListener("keydown", onKey);
+  // "closes in N min" moves with the clock: redraw when the minute changes.
+  setInterval(() => { const now = minuteNow(); if (now !== S.now) { S.now = now; render(); } }, 5000);
 }
 
 function setConnection(state) {

@@ -38,6 +38,10 @@ const TEXT = {
     r_heavy: "Too heavy for me today", r_bike: "Bike problem / flat tyre", r_far: "Too far for my shift", r_personal: "Personal reason",
     r_nobody: "Nobody there", r_address: "Address not found", r_damaged: "Parcel damaged", my_days: "My days",
     state_local: "{s} (waiting to send)",
+    key_reasons: "show or hide the reasons", why: "Why", give: "Give to…", closes_in: "{m}", late_by: "late {m}",
+    closes_at: "pickup window closes at {t}", declined_by: "{name} declined: {reason}",
+    taken_back_waiting: "taken back: waiting for a proposal", count_decide: "to decide {n}",
+    window_pickup: "pickup", window_dropoff: "drop-off", declined_by_title: "declined by {name}", head_closes: "Closes", head_job: "Job", head_load: "Load", head_outlook: "Proposed to",
   },
   fr: {
     language: "Langue", shortcuts: "Raccourcis", log_out: "Se déconnecter", log_in_title: "Connexion dispatch",
@@ -77,6 +81,10 @@ const TEXT = {
     r_heavy: "Trop lourd pour moi aujourd'hui", r_bike: "Problème de vélo / crevaison", r_far: "Trop loin pour mon service", r_personal: "Raison personnelle",
     r_nobody: "Personne sur place", r_address: "Adresse introuvable", r_damaged: "Colis abîmé", my_days: "Mes journées",
     state_local: "{s} (en attente d'envoi)",
+    key_reasons: "afficher ou masquer les raisons", why: "Pourquoi", give: "Confier à…", closes_in: "{m}", late_by: "en retard de {m}",
+    closes_at: "la fenêtre de retrait se ferme à {t}", declined_by: "refusée par {name} : {reason}",
+    taken_back_waiting: "reprise : en attente d'une proposition", count_decide: "à décider {n}",
+    window_pickup: "retrait", window_dropoff: "livraison", declined_by_title: "refusée par {name}", head_closes: "Ferme", head_job: "Course", head_load: "Charge", head_outlook: "Proposée à",
   },
 };
 

@@ -82,7 +82,7 @@ def test_a_delivery_from_request_to_done_on_the_console(served: tuple[Server, Wo
             row = f".job[data-job-id='{job}'][data-state='proposed']"
             page.wait_for_selector(row, timeout=60_000)  # no reload: it came over the socket
             shot(page, "02-proposal-appears")
-            proposed_name = page.inner_text(f"{row} .proposal").split(":", 1)[1].split("·")[0].strip()
+            proposed_name = page.inner_text(f"{row} .proposal .name").strip()
             cargo = {n: world.couriers[n][0] for n in ("Veera", "Ilmari")}
             assert proposed_name in cargo
             other_name = next(n for n in cargo if n != proposed_name)

@@ -1,0 +1,182 @@
+"""The console's queue at a lunchtime rush (issue 17): dense, pinned, keyboard-fast. Real server, real Chromium.
+
+One server and one rush serve the tests of this module (a server takes seconds to start on a
+shared machine): 24 open jobs around central Helsinki, four couriers on shift, one planning round,
+one job declined by its courier.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.harness import Server, World, event_type, login, make_world
+from tests.console.browser import ARTIFACTS, browser, console_log_in, shot
+from tests.console.test_console import Couriers
+
+DOCS = Path(__file__).parents[2] / "docs"
+RIDERS = (("Ilmari", "cargo_bike"), ("Sanna", "e_cargo_bike"))
+PLACES = (
+    ("Rautatientori", 24.9414, 60.1710),
+    ("Kauppatori", 24.9525, 60.1675),
+    ("Kaisaniemi", 24.9480, 60.1770),
+    ("Esplanadi", 24.9470, 60.1675),
+    ("Bulevardi", 24.9390, 60.1660),
+    ("Senaatintori", 24.9522, 60.1694),
+    ("Ateneum", 24.9440, 60.1700),
+    ("Lasipalatsi", 24.9370, 60.1700),
+)
+WEIGHTS = (2.0, 4.0, 6.5, 12.0, 30.0, 3.0)
+JOBS = 24
+
+
+@dataclass
+class Rush:
+    server: Server
+    world: World
+    couriers: Couriers
+    desk: str  #: the dispatcher's token
+    jobs: list[str]
+    declined: str  #: the job a courier declined
+    declined_by: str  #: their name
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.desk}"}
+
+
+def rush_body(i: int) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    a, b = PLACES[i % len(PLACES)], PLACES[(3 * i + 1) % len(PLACES)]
+    if a == b:
+        b = PLACES[(i + 2) % len(PLACES)]
+    closes = now + timedelta(minutes=20 + 7 * i)
+    return {
+        "pickup": {"lon": a[1], "lat": a[2], "address": a[0]},
+        "dropoff": {"lon": b[1], "lat": b[2], "address": b[0]},
+        "pickup_window": {"start": now.isoformat(), "end": closes.isoformat()},
+        "dropoff_window": {"start": now.isoformat(), "end": (closes + timedelta(minutes=60)).isoformat()},
+        "parcels": [
+            {"weight_kg": WEIGHTS[i % len(WEIGHTS)], "volume_l": 10, "longest_side_cm": 120 if i % 9 == 4 else 40}
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def rush(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rush]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('rush') / 'tandem.db'}"
+    world = make_world(url, riders=RIDERS)
+    server = Server(url, planning_budget_s="0.5").start()
+    couriers = Couriers(server, world)
+    try:
+        couriers.connect_all()
+        desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+        client = {"Authorization": f"Bearer {world.client_key}"}
+        jobs = []
+        for i in range(JOBS):
+            r = httpx.post(f"{server.url}/v1/deliveries", json=rush_body(i), headers=client, timeout=30)
+            assert r.status_code == 201, r.text
+            jobs.append(r.json()["id"])
+        auth = {"Authorization": f"Bearer {desk}"}
+        r = httpx.post(f"{server.url}/v1/planning/rounds?wait=true", headers=auth, timeout=120)
+        assert r.status_code == 200 and r.json()["done"], r.text
+        # one proposal accepted, then declined by its courier: a person must decide again
+        state = httpx.get(f"{server.url}/v1/console/state", headers=auth, timeout=30).json()
+        proposed = [j for j in state["jobs"] if j["state"] == "proposed"]
+        assert len(proposed) >= 12, [j["state"] for j in state["jobs"]]
+        job = proposed[-1]
+        courier = job["proposal"]["courier_id"]
+        r = httpx.post(
+            f"{server.url}/v1/jobs/{job['id']}/decisions", json={"action": "accept"}, headers=auth, timeout=30
+        )
+        assert r.status_code == 200, r.text
+        sock = couriers.sockets[courier]
+        couriers.run(sock.until(lambda m: event_type(m) == "ProposalAccepted"))
+        answer = couriers.run(sock.act("decline", "decline-1", job_id=job["id"], reason="Flat tyre"))
+        assert answer["type"] == "result", answer
+        name = next(n for n, (cid, _, _) in world.couriers.items() if cid == courier)
+        yield Rush(server, world, couriers, desk, jobs, job["id"], name)
+    finally:
+        couriers.close()
+        server.stop()
+
+
+def open_console(page: Any, rush: Rush) -> None:
+    w = rush.world
+    console_log_in(page, rush.server.url, w.coop_id, w.dispatcher_login, w.dispatcher_password)
+
+
+def rows_in_view(page: Any) -> int:
+    """Rows wholly inside the queue's visible area (below its sticky head, above the window's edge)."""
+    return int(
+        page.evaluate(
+            """() => {
+              const panel = document.querySelector('#queue-panel').getBoundingClientRect();
+              const head = document.querySelector('#queue-panel .panel-head').getBoundingClientRect();
+              const bottom = Math.min(panel.bottom, window.innerHeight);
+              return [...document.querySelectorAll('#jobs .job')].filter((row) => {
+                const b = row.getBoundingClientRect();
+                return b.height > 0 && b.top >= head.bottom - 1 && b.bottom <= bottom + 1;
+              }).length;
+            }"""
+        )
+    )
+
+
+def test_a_rush_fits_on_one_screen_with_decisions_pinned_on_top(rush: Rush) -> None:
+    with browser((1440, 900)) as page:
+        open_console(page, rush)
+        page.wait_for_function(f"document.querySelectorAll('#jobs .job').length === {JOBS}")
+        assert rows_in_view(page) >= 12
+
+        # one line per job: the window, where, the weight, who would take it and what it adds
+        heights = page.eval_on_selector_all("#jobs .job", "els => els.map(e => e.getBoundingClientRect().height)")
+        assert max(heights) < 40, heights
+        proposed = page.locator("#jobs .job[data-state=proposed]")
+        first = proposed.first
+        assert re.fullmatch(r"\d+ min|\d+ h \d\d", first.locator(".closes").inner_text()), first.inner_text()
+        assert first.locator(".flag").first.inner_text().endswith("kg")
+        assert first.locator(".proposal .name").inner_text() in rush.world.couriers
+        assert first.locator(".proposal .extra").inner_text().startswith("+")
+
+        # the declined job needs a decision: pinned above every job that does not
+        order = page.eval_on_selector_all("#jobs .job", "els => els.map(e => e.classList.contains('pinned'))")
+        assert order[0] and order == sorted(order, reverse=True), order
+        declined = page.locator(f"#jobs .job[data-job-id='{rush.declined}']")
+        assert "pinned" in (declined.get_attribute("class") or "")
+        assert declined.locator(".flag.declined").get_attribute("title") == f"declined by {rush.declined_by}: Flat tyre"
+
+        # counts per state, for the whole day
+        counts = page.inner_text("#counts")
+        assert f"proposed {proposed.count()}" in counts and "to decide" in counts
+
+        # the reasons one key away (r), and one click away (Why)
+        page.keyboard.press("j")
+        top = page.eval_on_selector("#jobs .job", "e => e.dataset.jobId")
+        page.wait_for_selector(f"#jobs .job[data-job-id='{top}'][aria-current=true]")
+        page.keyboard.press("r")
+        page.wait_for_selector(f"#why-{top}")
+        assert "Flat tyre" in page.inner_text(f"#why-{top}") or "pickup" in page.inner_text(f"#why-{top}")
+        page.keyboard.press("r")
+        page.wait_for_selector(f"#why-{top}", state="detached")
+        other = first.get_attribute("data-job-id")
+        first.locator("button[data-act=why]").click()
+        page.wait_for_selector(f"#why-{other} .reason")
+        assert first.locator("button[data-act=why]").get_attribute("aria-expanded") == "true"
+        first.locator("button[data-act=why]").click()
+        page.wait_for_selector(f"#why-{other}", state="detached")
+
+        page.wait_for_selector(".maplibregl-canvas")
+        page.keyboard.press("k")  # back to the top, away from the buttons
+        shot(page, "queue-1440x900")
+        if os.environ.get("TANDEM_UPDATE_DOCS") == "1":
+            page.screenshot(path=str(DOCS / "console-queue.png"))
+            shutil.copy(DOCS / "console-queue.png", ARTIFACTS / "console-queue-docs.png")
