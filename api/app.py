@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
@@ -54,7 +55,27 @@ async def purge_positions_regularly(
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app for ``settings`` (default: from the environment); its services start with its lifespan."""
     settings = settings or Settings()
+    app = FastAPI(
+        title="Tandem",
+        version=API_VERSION,
+        summary="Dispatch for bike and cargo-bike delivery cooperatives: the algorithm proposes, a person decides.",
+        license_info={"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        lifespan=_lifespan(settings),
+        responses={429: {"model": errors.ErrorOut, "description": "Too many requests; see Retry-After."}},
+    )
+    errors.install(app)
+    _middleware(app, settings)
+    for module in (sessions, clients, console, couriers, analysts):
+        app.include_router(module.router)
+    static.mount(app)
+    return app
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What runs while the app serves: the store, the city, the bus and hub, the planner's process,
+    the webhook sender, the purge of old positions and the session watch, stopped in order."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -106,15 +127,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await bus.stop()
             store.close()
 
-    app = FastAPI(
-        title="Tandem",
-        version=API_VERSION,
-        summary="Dispatch for bike and cargo-bike delivery cooperatives: the algorithm proposes, a person decides.",
-        license_info={"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
-        lifespan=lifespan,
-        responses={429: {"model": errors.ErrorOut, "description": "Too many requests; see Retry-After."}},
-    )
-    errors.install(app)
+    return lifespan
+
+
+def _middleware(app: FastAPI, settings: Settings) -> None:
+    """Rate limits, CORS when origins are allowed, the browsers' rules and the access log."""
     budgets = Budgets(
         api_key=parse_limits(settings.rate_limit_api_key),
         session=parse_limits(settings.rate_limit_session),
@@ -137,7 +154,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BrowserRules, tile_url=settings.tile_url, allowed_origins=settings.origins())
     app.add_middleware(AccessLog)
-    for module in (sessions, clients, console, couriers, analysts):
-        app.include_router(module.router)
-    static.mount(app)
-    return app

@@ -115,6 +115,46 @@ def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any
     raise InvalidInput("type", f"unknown act {kind!r}")
 
 
+def _malformed(kind: Any, key: Any, data: Any) -> dict[str, Any] | None:
+    """The error frame for a message that is not an act at all; None for one that is."""
+    if kind not in ACTS:
+        return {"type": "error", "id": key, "code": "bad_message", "message": f"unknown type {kind!r}"}
+    if not isinstance(key, str) or not 1 <= len(key) <= 100:
+        return {"type": "error", "id": None, "code": "bad_message", "message": "an act needs an 'id'"}
+    try:
+        check_text("id", key, identifier=True)  # it becomes an idempotency key in the database
+    except InvalidInput as exc:
+        return {"type": "error", "id": None, "code": "bad_message", "message": str(exc)}
+    if not isinstance(data, dict):
+        return {"type": "error", "id": key, "code": "bad_message", "message": "'data' is an object"}
+    return None
+
+
+async def _position(ws: WebSocket, svc: Services, who: Principal, key: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Keep a shared position (outside the log, see dispatch/store/positions.py); the answer frame."""
+    counters: Counters = ws.app.state.counters
+    budgets: Budgets = ws.app.state.budgets
+    spent = await counters.spend(budgets.position, f"position:{who.cooperative_id}:{who.subject_id}")
+    if spent is not None:  # a phone in a loop: refused with the wait, nothing stored
+        item, wait = spent
+        why = f"too many positions: at most {item}; try again in {wait} s"
+        return {"type": "error", "id": key, "code": "rate_limited", "message": why, "retry_after_s": wait}
+    try:
+        await svc.run(
+            positions.record,
+            svc.store,
+            who.cooperative_id,
+            who.subject_id,
+            _job_id(data),
+            data.get("lon"),
+            data.get("lat"),
+            datetime.now(UTC),
+        )
+    except DomainError as exc:
+        return {"type": "error", "id": key, "code": exc.code, "message": str(exc)}
+    return {"type": "result", "id": key, "seq": None}
+
+
 @router.websocket("/ws")
 async def courier_socket(ws: WebSocket) -> None:
     svc: Services = ws.app.state.services
@@ -123,8 +163,6 @@ async def courier_socket(ws: WebSocket) -> None:
         return
     who = greeted.who
     me = who.subject_id
-    counters: Counters = ws.app.state.counters
-    budgets: Budgets = ws.app.state.budgets
     courier = await svc.run(svc.store.courier, who.cooperative_id, me)
     await send(
         ws,
@@ -145,44 +183,12 @@ async def courier_socket(ws: WebSocket) -> None:
 
     async def handle(message: dict[str, Any]) -> None:
         kind, key, data = message["type"], message.get("id"), message.get("data", {})
-        if kind not in ACTS:
-            await send(ws, {"type": "error", "id": key, "code": "bad_message", "message": f"unknown type {kind!r}"})
-            return
-        if not isinstance(key, str) or not 1 <= len(key) <= 100:
-            await send(ws, {"type": "error", "id": None, "code": "bad_message", "message": "an act needs an 'id'"})
-            return
-        try:
-            check_text("id", key, identifier=True)  # it becomes an idempotency key in the database
-        except InvalidInput as exc:
-            await send(ws, {"type": "error", "id": None, "code": "bad_message", "message": str(exc)})
-            return
-        if not isinstance(data, dict):
-            await send(ws, {"type": "error", "id": key, "code": "bad_message", "message": "'data' is an object"})
+        refusal = _malformed(kind, key, data)
+        if refusal is not None:
+            await send(ws, refusal)
             return
         if kind == "position":
-            spent = await counters.spend(budgets.position, f"position:{who.cooperative_id}:{me}")
-            if spent is not None:  # a phone in a loop: refused with the wait, nothing stored
-                item, wait = spent
-                why = f"too many positions: at most {item}; try again in {wait} s"
-                await send(
-                    ws, {"type": "error", "id": key, "code": "rate_limited", "message": why, "retry_after_s": wait}
-                )
-                return
-            try:
-                await svc.run(
-                    positions.record,
-                    svc.store,
-                    who.cooperative_id,
-                    me,
-                    _job_id(data),
-                    data.get("lon"),
-                    data.get("lat"),
-                    datetime.now(UTC),
-                )
-            except DomainError as exc:
-                await send(ws, {"type": "error", "id": key, "code": exc.code, "message": str(exc)})
-                return
-            await send(ws, {"type": "result", "id": key, "seq": None})
+            await send(ws, await _position(ws, svc, who, str(key), data))
             return
         try:
             event = await svc.run(_act, svc, who, kind, key, data)

@@ -13,8 +13,9 @@ from rich.table import Table
 from api.cli.common import CityOption, JsonOption, fail, out
 from dispatch.errors import DomainError
 from dispatch.model import JobRequest, Vehicle, check_timezone
-from dispatch.planning import CourierToPlan, JobToPlan, assemble_problem
+from dispatch.planning import CourierToPlan, JobToPlan, PlanningContext, assemble_problem
 from routing.network import NetworkError, open_city
+from routing.plan import Plan
 from routing.problem import ProblemError
 from routing.solver import SolverSettings, solve
 
@@ -100,12 +101,7 @@ def plan(
     jobs, couriers = _planning_input(jobs_file, couriers_file)
     if not jobs:
         raise fail(f"{jobs_file}: no jobs to plan")
-    try:
-        moment = datetime.fromisoformat(now) if now else min(j.request.pickup_window.start for j in jobs)
-    except ValueError:
-        raise fail(f"--now: not an ISO date-time: {now!r}") from None
-    if moment.tzinfo is None:
-        raise fail("--now needs a time zone offset, e.g. 2026-11-28T11:00:00+02:00")
+    moment = _moment(now, jobs)
     try:
         problem, ctx = assemble_problem(
             network,
@@ -120,19 +116,7 @@ def plan(
         raise fail(str(exc)) from None
     result = solve(problem, SolverSettings(time_budget_s=budget))
     unassigned = {**result.unassigned, **ctx.skipped}
-    routes = {
-        cid: [
-            {
-                "job": t.shipment,
-                "stop": t.kind.value,
-                "eta": ctx.at(t.start).isoformat(timespec="minutes"),
-                "load_kg": round(t.load_kg, 1),
-                "late_minutes": round(t.lateness_s / 60, 1),
-            }
-            for t in route.stops
-        ]
-        for cid, route in result.routes.items()
-    }
+    routes = _routes(result, ctx)
     if as_json:
         typer.echo(
             json.dumps(
@@ -148,6 +132,38 @@ def plan(
             )
         )
         return
+    _print_plan(result, routes, unassigned)
+
+
+def _moment(now: str | None, jobs: list[JobToPlan]) -> datetime:
+    """The time of the round: ``--now``, or the earliest pickup opening."""
+    try:
+        moment = datetime.fromisoformat(now) if now else min(j.request.pickup_window.start for j in jobs)
+    except ValueError:
+        raise fail(f"--now: not an ISO date-time: {now!r}") from None
+    if moment.tzinfo is None:
+        raise fail("--now needs a time zone offset, e.g. 2026-11-28T11:00:00+02:00")
+    return moment
+
+
+def _routes(result: Plan, ctx: PlanningContext) -> dict[str, list[dict[str, Any]]]:
+    """Each courier's stops in order, with local clock times."""
+    return {
+        cid: [
+            {
+                "job": t.shipment,
+                "stop": t.kind.value,
+                "eta": ctx.at(t.start).isoformat(timespec="minutes"),
+                "load_kg": round(t.load_kg, 1),
+                "late_minutes": round(t.lateness_s / 60, 1),
+            }
+            for t in route.stops
+        ]
+        for cid, route in result.routes.items()
+    }
+
+
+def _print_plan(result: Plan, routes: dict[str, list[dict[str, Any]]], unassigned: dict[str, str]) -> None:
     for cid, stops in routes.items():
         table = Table("time", "stop", "job", "load kg", title=f"{cid}: {len(stops) // 2} jobs", title_justify="left")
         for stop in stops:

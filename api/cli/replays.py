@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -13,6 +13,9 @@ from rich.table import Table
 from api.cli.common import CityOption, err, fail, out
 from dispatch.errors import DomainError
 from routing.network import NetworkError, open_city
+
+if TYPE_CHECKING:
+    from distributed import Client, LocalCluster
 
 # The options a replay and a sweep share.
 OverrideRateOption = Annotated[float, typer.Option(help="With accept-proposals: share given to another courier.")]
@@ -139,7 +142,7 @@ def sweep(
     metrics: Annotated[Path | None, typer.Option(help="Write the figures as .csv or .parquet.")] = None,
 ) -> None:
     """Replay many days under several settings on Dask (a local cluster or an existing one)."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import as_completed
     from rich.progress import Progress
 
     from dispatch.replay import replay_file
@@ -150,17 +153,7 @@ def sweep(
     if not files:
         raise fail(f"{days}: no .json or .csv day in it")
     policies = _policies(policy, fairness, override_rate, budget, extra_couriers)
-    cluster = None
-    try:
-        if scheduler:
-            client = Client(scheduler, timeout=10)  # type: ignore[no-untyped-call]
-        else:
-            cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
-            client = Client(cluster)  # type: ignore[no-untyped-call]
-    except OSError as exc:
-        raise fail(f"cannot reach the Dask scheduler ({exc})") from None
+    client, cluster = _dask(scheduler, workers)
     results = []
     try:
         futures = [
@@ -185,6 +178,25 @@ def sweep(
     _write_outputs(results, report, metrics, city)
 
 
+def _dask(scheduler: str | None, workers: int) -> tuple[Client, LocalCluster | None]:
+    """A client of the scheduler at ``scheduler``, or of a local cluster of ``workers`` processes
+    (returned too, for the caller to close; None with a scheduler)."""
+    from distributed import Client, LocalCluster
+
+    cluster: LocalCluster | None = None
+    try:
+        if scheduler:
+            return Client(scheduler, timeout=10), None  # type: ignore[no-untyped-call]
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        return Client(cluster), cluster  # type: ignore[no-untyped-call]
+    except OSError as exc:
+        if cluster is not None:
+            cluster.close()
+        raise fail(f"cannot reach the Dask scheduler ({exc})") from None
+
+
 def generate_day_command(
     out_file: Annotated[Path, typer.Argument(help="Where to write the day (.json, or .csv plus a -fleet.json).")],
     requests: Annotated[int, typer.Option(help="How many requests.", min=1, max=5000)] = 120,
@@ -206,9 +218,7 @@ def generate_day_command(
     city: CityOption = None,
 ) -> None:
     """Write a plausible day on a city's streets: a lunch peak, a real parcel mix, a fleet sized to it."""
-    import csv
-
-    from dispatch.days import CSV_COLUMNS, day_json, generate_day, street_points
+    from dispatch.days import day_json, generate_day, street_points
 
     try:
         begin = datetime.fromisoformat(start)
@@ -233,34 +243,44 @@ def generate_day_command(
     if out_file.suffix.lower() == ".json":
         out_file.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     elif out_file.suffix.lower() == ".csv":
-        fleet = out_file.with_name(f"{out_file.stem}-fleet.json")
-        fleet.write_text(json.dumps({"timezone": data["timezone"], "couriers": data["couriers"]}, indent=1) + "\n")
-        with out_file.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-            writer.writeheader()
-            for r in data["requests"]:
-                parcel = r["parcels"][0]
-                writer.writerow(
-                    {
-                        "id": r["id"],
-                        "request_time": r["request_time"],
-                        "pickup_lon": r["pickup"]["lon"],
-                        "pickup_lat": r["pickup"]["lat"],
-                        "pickup_address": r["pickup"]["address"],
-                        "dropoff_lon": r["dropoff"]["lon"],
-                        "dropoff_lat": r["dropoff"]["lat"],
-                        "dropoff_address": r["dropoff"]["address"],
-                        "pickup_start": r["pickup_window"]["start"],
-                        "pickup_end": r["pickup_window"]["end"],
-                        "dropoff_start": r["dropoff_window"]["start"],
-                        "dropoff_end": r["dropoff_window"]["end"],
-                        "weight_kg": parcel["weight_kg"],
-                        "volume_l": parcel["volume_l"],
-                        "longest_side_cm": parcel["longest_side_cm"],
-                        "bulky": parcel["bulky"],
-                    }
-                )
+        fleet = _write_csv_day(out_file, data)
         out.print(f"fleet: {fleet}")
     else:
         raise fail(f"{out_file}: write a .json or .csv day")
     out.print(f"day: {out_file} ({requests} requests, {len(day.couriers)} couriers, {day.timezone})")
+
+
+def _write_csv_day(out_file: Path, data: dict[str, Any]) -> Path:
+    """A day as CSV (one row per request, its first parcel) and its fleet beside it; the fleet's path."""
+    import csv
+
+    from dispatch.days import CSV_COLUMNS
+
+    fleet = out_file.with_name(f"{out_file.stem}-fleet.json")
+    fleet.write_text(json.dumps({"timezone": data["timezone"], "couriers": data["couriers"]}, indent=1) + "\n")
+    with out_file.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for r in data["requests"]:
+            parcel = r["parcels"][0]
+            writer.writerow(
+                {
+                    "id": r["id"],
+                    "request_time": r["request_time"],
+                    "pickup_lon": r["pickup"]["lon"],
+                    "pickup_lat": r["pickup"]["lat"],
+                    "pickup_address": r["pickup"]["address"],
+                    "dropoff_lon": r["dropoff"]["lon"],
+                    "dropoff_lat": r["dropoff"]["lat"],
+                    "dropoff_address": r["dropoff"]["address"],
+                    "pickup_start": r["pickup_window"]["start"],
+                    "pickup_end": r["pickup_window"]["end"],
+                    "dropoff_start": r["dropoff_window"]["start"],
+                    "dropoff_end": r["dropoff_window"]["end"],
+                    "weight_kg": parcel["weight_kg"],
+                    "volume_l": parcel["volume_l"],
+                    "longest_side_cm": parcel["longest_side_cm"],
+                    "bulky": parcel["bulky"],
+                }
+            )
+    return fleet

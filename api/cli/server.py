@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from api.cli.common import CityOption, DatabaseOption, fail, out
 from dispatch.store import Store
 from routing.network import NetworkError, open_city
+
+if TYPE_CHECKING:
+    from api.settings import Settings
 
 
 def serve(
@@ -40,22 +43,10 @@ def serve(
 
     import uvicorn
 
-    from api.app import create_app
-    from api.settings import Settings
-
-    overrides: dict[str, Any] = {}
-    if city is not None:
-        overrides["city"] = city
-    if database is not None:
-        overrides["database_url"] = database
-    if redis is not None:
-        overrides["redis_url"] = redis
-    try:
-        settings = Settings(**overrides)
-        open_city(settings.city)
-    except (NetworkError, ValueError) as exc:
-        raise fail(str(exc)) from None
     from api import logs
+    from api.app import create_app
+
+    settings = _settings(city, database, redis)
 
     served: dict[str, Any] = {
         "host": host,
@@ -76,6 +67,26 @@ def serve(
     if settings.database_url:
         os.environ["DATABASE_URL"] = settings.database_url
     uvicorn.run("api.cli.server:worker_app", factory=True, workers=workers, **served)
+
+
+def _settings(city: str | None, database: str | None, redis: str | None) -> Settings:
+    """The environment's settings with the command's options over them; the city opened once, so
+    that a wrong name fails here with a sentence rather than in every worker."""
+    from api.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if city is not None:
+        overrides["city"] = city
+    if database is not None:
+        overrides["database_url"] = database
+    if redis is not None:
+        overrides["redis_url"] = redis
+    try:
+        settings = Settings(**overrides)
+        open_city(settings.city)
+    except (NetworkError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    return settings
 
 
 def worker_app() -> Any:
