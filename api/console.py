@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response, WebSocket
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -43,12 +42,11 @@ from dispatch.decide import decide as decide_job
 from dispatch.decisions import override_cost
 from dispatch.errors import Conflict, DomainError
 from dispatch.events import Event
-from dispatch.ledger import cooperative_view, worked_minutes_until
 from dispatch.lifecycle import ACTIVE_STATES, FINAL_STATES, OPEN_STATES, allowed_acts
 from dispatch.projections import JobView
-from dispatch.rotation import rotation
 from dispatch.store import positions
 from dispatch.store.access import Principal, display_name_of, set_courier_login
+from dispatch.views import couriers_in_rotation, ledger_of_day
 
 router = APIRouter(prefix="/v1", tags=["dispatchers"], responses=refusals())
 
@@ -76,65 +74,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _today(svc: Services, coop_id: str) -> date:
-    return _now().astimezone(ZoneInfo(svc.store.cooperative(coop_id).timezone)).date()
-
-
 def job_json(job: JobView) -> dict[str, Any]:
     return {**job.to_json(), "allowed": [a.value for a in allowed_acts(job.state)]}
-
-
-def couriers_json(svc: Services, coop_id: str, round_number: int = 0) -> list[dict[str, Any]]:
-    """Every courier with their shift state, in today's neutral rotation (never by a figure)."""
-    records = {c.id: c for c in svc.store.couriers(coop_id)}
-    status = svc.store.courier_statuses(coop_id)
-    order = rotation(records, _today(svc, coop_id), round_number)
-    out = []
-    for cid in order:
-        c, s = records[cid], status.get(cid)
-        out.append(
-            {
-                "id": cid,
-                "display_name": c.display_name,
-                "vehicle": {
-                    "kind": c.vehicle.kind.value,
-                    "payload_kg": c.vehicle.payload_kg,
-                    "volume_l": c.vehicle.volume_l,
-                    "max_length_cm": c.vehicle.max_length_cm,
-                },
-                "active": c.active,
-                "on_shift": bool(s and s.on_shift),
-                "paused": bool(s and s.paused),
-                "planned_end": s.planned_end if s else None,
-                "jobs_in_hand": s.active_jobs if s else [],
-            }
-        )
-    return out
-
-
-def ledger_json(svc: Services, coop_id: str, day: date | None) -> dict[str, Any]:
-    day = day or _today(svc, coop_id)
-    ids = [c.id for c in svc.store.couriers(coop_id)]
-    entries = cooperative_view(svc.store.ledger(coop_id, day.isoformat()), rotation(ids, day))
-    coop = svc.store.cooperative(coop_id)
-    statuses = svc.store.courier_statuses(coop_id) if day == _today(svc, coop_id) else {}
-    now = _now()
-    rows = []
-    for e in entries:
-        row = e.to_json()
-        row["day"] = day.isoformat()
-        # Today's view adds the stretch still open, as the planner does.
-        status = statuses.get(e.courier_id)
-        row["worked_minutes"] = worked_minutes_until(e, status.active_since if status else None, now)
-        shift = row["planned_shift_minutes"] or row["shift_minutes"]
-        row["worked_share_of_shift"] = row["worked_minutes"] / shift if shift else None
-        rows.append(row)
-    return {
-        "day": day.isoformat(),
-        "fairness_weight": coop.fairness_weight,
-        "heavy_threshold_kg": coop.heavy_threshold_kg,
-        "couriers": rows,
-    }
 
 
 @router.get("/console/state", **answers(ConsoleStateOut))
@@ -150,8 +91,8 @@ async def console_state(who: Dispatcher, svc: Svc, round_number: RoundNumber = 0
             "me": {"id": who.subject_id, "display_name": who.display_name},
             "last_seq": last_seq,
             "jobs": [job_json(j) for j in jobs],
-            "couriers": couriers_json(svc, who.cooperative_id, round_number),
-            "ledger": ledger_json(svc, who.cooperative_id, None),
+            "couriers": couriers_in_rotation(svc.store, who.cooperative_id, _now(), round_number),
+            "ledger": ledger_of_day(svc.store, who.cooperative_id, None, _now()),
             "plan": svc.planner.latest.get(who.cooperative_id),
             "map": {"tile_url": svc.settings.tile_url, "bounds": list(svc.network.bounds())},
             "heavy_threshold_kg": coop.heavy_threshold_kg,
@@ -210,13 +151,14 @@ async def job_path(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
 
 @router.get("/couriers", **answers(CouriersOut))
 async def list_couriers(who: Member, svc: Svc, round_number: RoundNumber = 0) -> dict[str, Any]:
-    return {"couriers": await svc.run(couriers_json, svc, who.cooperative_id, round_number)}
+    listed = await svc.run(couriers_in_rotation, svc.store, who.cooperative_id, _now(), round_number)
+    return {"couriers": listed}
 
 
 @router.get("/ledger", **answers(LedgerOut))
 async def ledger(who: Member, svc: Svc, day: Annotated[IsoDay | None, Query()] = None) -> dict[str, Any]:
     """The same fairness ledger for every member: dispatchers, analysts and couriers."""
-    return await svc.run(ledger_json, svc, who.cooperative_id, day)  # type: ignore[no-any-return]
+    return await svc.run(ledger_of_day, svc.store, who.cooperative_id, day, _now())  # type: ignore[no-any-return]
 
 
 @router.get("/positions", **answers(PositionsOut))
