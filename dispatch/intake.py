@@ -50,6 +50,10 @@ class Refused(InvalidInput):
     def __str__(self) -> str:
         return self.reason
 
+    def __reduce__(self) -> tuple[type[Refused], tuple[str, str, str]]:
+        # a replay on Dask sends its refusals between processes
+        return Refused, (self.code, self.field, self.reason)
+
 
 class StreetDistances:
     """The quote's street distances, remembered per process (the city does not change under it).

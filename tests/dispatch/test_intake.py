@@ -8,6 +8,7 @@ the intake, which otherwise refuses it first as outside the area served).
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -91,10 +92,11 @@ def test_every_vehicle_profile_has_a_reach() -> None:
     assert all(max_snap_m(profile) >= 300.0 for profile in PROFILES)
 
 
-def test_a_refusal_keeps_its_code_and_its_sentence() -> None:
+def test_a_refusal_keeps_its_code_and_its_sentence_even_between_processes() -> None:
     refused = Refused("window_in_past", "pickup_window", "pickup_window closed before now")
-    assert (refused.code, refused.field, str(refused)) == (
-        "window_in_past",
-        "pickup_window",
-        "pickup_window closed before now",
-    )
+    for seen in (refused, pickle.loads(pickle.dumps(refused))):
+        assert (seen.code, seen.field, str(seen)) == (
+            "window_in_past",
+            "pickup_window",
+            "pickup_window closed before now",
+        )
