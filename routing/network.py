@@ -35,7 +35,10 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 #: Bump when the arrays or the tag interpretation change: old cache files are then ignored.
-FORMAT_VERSION = 1
+#: 2: bridges and tunnels flagged (for heights, issue 20); node heights stored when imported.
+FORMAT_VERSION = 2
+#: Versions still read: a city imported before heights existed opens as it did (no heights).
+_READABLE_VERSIONS = (1, 2)
 
 DEFAULT_CITY = "helsinki"
 
@@ -127,6 +130,8 @@ WAY_TAGS: tuple[str, ...] = (
     "width",
     "est_width",
     "name",
+    "bridge",
+    "tunnel",
 )
 
 _ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
@@ -148,6 +153,8 @@ class ArcFlag(IntFlag):
     ACCESS_NO = 64  #: access or vehicle = no|private
     CARGO_BIKE_NO = 128  #: cargo_bike=no
     CARGO_BIKE_ALLOWED = 256  #: cargo_bike=yes|designated
+    BRIDGE = 512  #: bridge=* (not "no"): the ground's height below is not the street's
+    TUNNEL = 1024  #: tunnel=* (not "no"), covered passages included
 
 
 class NetworkError(ValueError):
@@ -178,6 +185,9 @@ class BikeNetwork:
     surface: NDArray[np.uint8]  #: codes into SURFACE_VALUES
     width_m: NDArray[np.float32]  #: NaN where the map does not say
     flags: NDArray[np.uint16]  #: ArcFlag bits
+    #: Metres above sea level per node, smoothed for slopes (``routing.elevation``); None: the
+    #: city was imported without tiles, and every street is taken as flat.
+    elevation_m: NDArray[np.float64] | None = None
     _views: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -196,6 +206,21 @@ class BikeNetwork:
             cached = np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self.indptr))
             self._views["tail"] = cached
         return cached
+
+    @property
+    def grade(self) -> NDArray[np.float64] | None:
+        """Rise over run of every arc (0.05: 5 % uphill along it); None without heights."""
+        if self.elevation_m is None:
+            return None
+        cached = self._views.get("grade")
+        if cached is None:
+            rise = self.elevation_m[self.head] - self.elevation_m[self.tail]
+            # A few centimetres of map between two nodes say nothing about a slope.
+            # Rounded to 0.01 %: the smoothing's last bits make no slope (a flat city stays flat).
+            slope = np.where(self.length_m >= 1.0, rise / np.maximum(self.length_m, 1.0), 0.0)
+            cached = np.round(slope, 4).astype(np.float64)
+            self._views["grade"] = cached
+        return np.asarray(cached, dtype=np.float64)
 
     def bounds(self) -> tuple[float, float, float, float]:
         """(min lon, min lat, max lon, max lat) of the nodes."""
@@ -298,6 +323,7 @@ def build_network(segments: Segments, *, name: str, source_sha256: str) -> BikeN
 
     highway, oneway, oneway_bike = tag("highway"), tag("oneway"), tag("oneway:bicycle")
     junction, bicycle, cargo = tag("junction"), tag("bicycle"), tag("cargo_bike")
+    bridge, tunnel = tag("bridge"), tag("tunnel")
     access, vehicle = tag("access"), tag("vehicle")
     cycleway_tags = [tag(k) for k in ("cycleway", "cycleway:left", "cycleway:right", "cycleway:both")]
     width = np.array([parse_width_m(w) for w in segments.tags.get("width", [None] * n_seg)], dtype=np.float32)
@@ -326,6 +352,10 @@ def build_network(segments: Segments, *, name: str, source_sha256: str) -> BikeN
             common |= ArcFlag.CARGO_BIKE_NO
         elif cargo[i] in ("yes", "designated"):
             common |= ArcFlag.CARGO_BIKE_ALLOWED
+        if bridge[i] not in (None, "no"):
+            common |= ArcFlag.BRIDGE
+        if tunnel[i] not in (None, "no"):
+            common |= ArcFlag.TUNNEL
 
         # One-way for general traffic: +1 along the way, -1 against it, 0 both ways.
         ow = oneway[i]
@@ -566,7 +596,10 @@ def save_network(network: BikeNetwork, path: Path) -> None:
         "surface_values": SURFACE_VALUES,
     }
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, meta=np.array(json.dumps(meta)), **{f: getattr(network, f) for f in _ARRAY_FIELDS})
+    arrays = {f: getattr(network, f) for f in _ARRAY_FIELDS}
+    if network.elevation_m is not None:
+        arrays["elevation_m"] = network.elevation_m
+    np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)
     os.replace(tmp, path)  # readers never see a half-written cache file
 
 
@@ -574,13 +607,16 @@ def load_saved_network(path: Path) -> BikeNetwork:
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
         if (
-            meta.get("format_version") != FORMAT_VERSION
+            meta.get("format_version") not in _READABLE_VERSIONS
             or tuple(meta["highway_values"]) != HIGHWAY_VALUES
             or tuple(meta["surface_values"]) != SURFACE_VALUES
         ):
             raise NetworkError(f"{path}: written by another version of Tandem")
         arrays = {f: data[f] for f in _ARRAY_FIELDS}
-    return BikeNetwork(name=meta["name"], source_sha256=meta["source_sha256"], crs=meta["crs"], **arrays)
+        heights = data["elevation_m"] if "elevation_m" in data.files else None
+    return BikeNetwork(
+        name=meta["name"], source_sha256=meta["source_sha256"], crs=meta["crs"], elevation_m=heights, **arrays
+    )
 
 
 def read_source(path: Path) -> Segments:
@@ -627,6 +663,29 @@ def _renamed(network: BikeNetwork, name: str) -> BikeNetwork:
         name=name,
         source_sha256=network.source_sha256,
         crs=network.crs,
+        elevation_m=network.elevation_m,
+        **{f: getattr(network, f) for f in _ARRAY_FIELDS},
+    )
+
+
+def with_elevation(network: BikeNetwork, tiles: list[Path | str]) -> BikeNetwork:
+    """The network with node heights from SRTM tiles (``routing.elevation``), bridges and
+    tunnels taking their ends' heights, smoothed along the streets."""
+    from routing import elevation
+
+    read = [elevation.read_hgt(t) for t in tiles]
+    raw = elevation.heights_at(read, network.lon, network.lat)
+    structure = np.zeros(network.n_arcs, dtype=np.int8)
+    structure[(network.flags & ArcFlag.BRIDGE) != 0] = 1
+    structure[(network.flags & ArcFlag.TUNNEL) != 0] = 2
+    heights = elevation.street_heights(
+        raw, network.tail.astype(np.int64), network.head.astype(np.int64), network.length_m, structure
+    )
+    return BikeNetwork(
+        name=network.name,
+        source_sha256=network.source_sha256,
+        crs=network.crs,
+        elevation_m=heights,
         **{f: getattr(network, f) for f in _ARRAY_FIELDS},
     )
 
@@ -653,8 +712,17 @@ def imported_cities() -> list[str]:
     return sorted(p.name.split(".")[0] for p in cities_dir().glob("*.npz"))
 
 
-def import_city(source: Path | str | None = None, *, name: str, place: str | None = None) -> BikeNetwork:
-    """Build a city from a file (or, online, a place name) and keep it under ``name``."""
+def import_city(
+    source: Path | str | None = None,
+    *,
+    name: str,
+    place: str | None = None,
+    elevation: list[Path | str] | None = None,
+) -> BikeNetwork:
+    """Build a city from a file (or, online, a place name) and keep it under ``name``.
+
+    ``elevation``: SRTM tiles covering the city; its streets then have slopes (issue 20).
+    """
     _check_city_name(name)
     if place is not None:
         digest = hashlib.sha256(f"place:{place}".encode()).hexdigest()
@@ -663,6 +731,8 @@ def import_city(source: Path | str | None = None, *, name: str, place: str | Non
         network = load_network(source, name=name)
     else:
         raise NetworkError("give an OSM file or a place name to import")
+    if elevation:
+        network = with_elevation(network, elevation)
     save_network(network, cities_dir() / f"{name}.npz")
     return network
 

@@ -28,6 +28,12 @@ class TravelTimes:
     The speed model makes riding time depend on the load (ARCHITECTURE.md section 5); walking
     (pushing the bike, carrying it on steps) does not. So a leg's time with ``load_kg`` on
     board is ``ride_s * cruise(0) / cruise(load_kg) + walk_s`` along the path chosen empty.
+
+    In a city with heights (issue 20) the load costs most on climbs, so one factor no longer
+    fits every leg: ``ride_loaded_s`` holds the riding seconds of the same paths with
+    ``loaded_kg`` on board, and a leg's riding time is interpolated linearly in the load
+    between the two (on the flat model the chord is within 1.2 % of the exact curve at half
+    a cargo bike's payload; climbs are close to linear in the mass).
     """
 
     ride_s: NDArray[np.float64]  #: riding seconds at cruise speed, empty
@@ -36,6 +42,8 @@ class TravelTimes:
     cruise_kmh: float = 15.0
     slowdown_per_25kg: float = 0.0
     min_riding_kmh: float = 1.0
+    ride_loaded_s: NDArray[np.float64] | None = None  #: riding seconds with ``loaded_kg`` on board
+    loaded_kg: float = 0.0
     _by_load: dict[float, NDArray[np.float64]] = field(default_factory=dict, repr=False, compare=False)
 
     def speed_factor(self, load_kg: float) -> float:
@@ -47,7 +55,7 @@ class TravelTimes:
         """The whole matrix at one load (memoised: insertion asks for it once per courier)."""
         cached = self._by_load.get(load_kg)
         if cached is None:
-            cached = np.asarray(self.ride_s * self.speed_factor(load_kg) + self.walk_s, dtype=np.float64)
+            cached = np.asarray(self._riding(self.ride_s, self.ride_loaded_s, load_kg) + self.walk_s, dtype=np.float64)
             if len(self._by_load) > 8:
                 self._by_load.clear()
             self._by_load[load_kg] = cached
@@ -62,14 +70,26 @@ class TravelTimes:
         places (bench_scale's 1,500 jobs), which the constructor and the explanations paid once
         per profile for a few columns or a subset of the places.
         """
+
         def pick(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
             rows = matrix.take(origins, axis=0)  # row then column: np.ix_ is 5x slower
             return rows.take(destinations, axis=1) if isinstance(destinations, np.ndarray) else rows[:, destinations]
 
-        return np.asarray(pick(self.ride_s) * self.speed_factor(load_kg) + pick(self.walk_s), dtype=np.float64)
+        loaded = None if self.ride_loaded_s is None else pick(self.ride_loaded_s)
+        return np.asarray(self._riding(pick(self.ride_s), loaded, load_kg) + pick(self.walk_s), dtype=np.float64)
 
     def leg_seconds(self, a: int, b: int, load_kg: float) -> float:
-        return float(self.ride_s[a, b] * self.speed_factor(load_kg) + self.walk_s[a, b])
+        if self.ride_loaded_s is None:
+            return float(self.ride_s[a, b] * self.speed_factor(load_kg) + self.walk_s[a, b])
+        empty = float(self.ride_s[a, b])
+        return empty + (float(self.ride_loaded_s[a, b]) - empty) * (load_kg / self.loaded_kg) + float(self.walk_s[a, b])
+
+    def _riding(
+        self, empty: NDArray[np.float64], loaded: NDArray[np.float64] | None, load_kg: float
+    ) -> NDArray[np.float64]:
+        if loaded is None:
+            return empty * self.speed_factor(load_kg)
+        return empty + (loaded - empty) * (load_kg / self.loaded_kg)
 
 
 @dataclass(frozen=True)
@@ -193,19 +213,29 @@ def travel_times(graph: RoutableGraph, nodes: NDArray[np.int64]) -> TravelTimes:
     Paths are the fastest ones empty; :class:`TravelTimes` rescales their riding part by load.
     """
     profile = graph.profile
-    walk_arc = np.where(graph.movement != Movement.RIDE, graph.arc_time_s(0.0), 0.0)
-    # One search sums both the metres and the walking seconds along each fastest path.
-    seconds, (metres, walk_s) = node_sums(
-        graph, nodes, nodes, load_kg=0.0, quantities=np.vstack([graph.length_m, walk_arc])
-    )
+    # One search sums the metres, the walking seconds (and, with heights, the riding seconds
+    # fully loaded) along each fastest path.
+    seconds, sums = node_sums(graph, nodes, nodes, load_kg=0.0, quantities=path_quantities(graph))
     return TravelTimes(
-        ride_s=seconds - walk_s,
-        walk_s=walk_s,
-        metres=metres,
+        ride_s=seconds - sums[1],
+        walk_s=sums[1],
+        metres=sums[0],
         cruise_kmh=profile.cruise_kmh,
         slowdown_per_25kg=profile.slowdown_per_25kg,
         min_riding_kmh=profile.min_riding_kmh,
+        ride_loaded_s=sums[2] if len(sums) > 2 else None,
+        loaded_kg=profile.payload_kg if len(sums) > 2 else 0.0,
     )
+
+
+def path_quantities(graph: RoutableGraph) -> NDArray[np.float64]:
+    """What :class:`TravelTimes` sums along each path, per arc: metres, walking seconds, and in
+    a city with heights the riding seconds with a full payload (rows in that order)."""
+    ride = graph.movement == Movement.RIDE
+    rows = [graph.length_m, np.where(ride, 0.0, graph.arc_time_s(0.0))]
+    if graph.network.grade is not None:
+        rows.append(np.where(ride, graph.arc_time_s(graph.profile.payload_kg), 0.0))
+    return np.vstack(rows)
 
 
 def capable(courier: Courier, shipment: Shipment) -> bool:

@@ -36,7 +36,9 @@ Papadopoulos, Bicycling Science, give about 75 W over a working day), 80 kg ride
 Crr 0.008, CdA 0.6 m^2 rides 18.3 km/h empty and 14.7 km/h with 100 kg on the flat: about 5 %
 slower per 25 kg. With 250 W of assistance the 25 km/h cut-off binds on the flat, so the load
 costs only in acceleration after stops and on slopes; we take 2 % per 25 kg (assumption).
-Extracts carry no elevation, so slope is not modelled yet.
+A city imported with SRTM tiles (``routing.elevation``) has slopes: ``routing.climbing`` then
+bounds these flat speeds uphill by the power model of [M98] and lets descents go faster, up to
+a braking cap. Without tiles every street is flat, as before.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
+from routing.climbing import CLIMBING, riding_speed_kmh
 from routing.network import HIGHWAY_VALUES, SURFACE_VALUES, ArcFlag, BikeNetwork
 
 
@@ -273,6 +276,9 @@ def arc_speed_kmh(
     speed = np.zeros(network.n_arcs, dtype=np.float64)
     ride = movement == Movement.RIDE
     speed[ride] = profile.riding_kmh(load_kg) * factor[ride]
+    grade = network.grade
+    if grade is not None and profile.name in CLIMBING:  # heights imported: slopes count (issue 20)
+        speed[ride] = riding_speed_kmh(profile.name, speed[ride], grade[ride], load_kg, profile.push_kmh)
     speed[movement == Movement.PUSH] = profile.push_kmh
     if profile.steps_kmh is not None:
         speed[movement == Movement.CARRY] = profile.steps_kmh
