@@ -12,6 +12,7 @@ from rich.table import Table
 
 from api.cli.common import CityOption, JsonOption, fail, out
 from api.cli.planning import plan
+from routing.elevation import ElevationError
 from routing.matrix import PointOffNetworkError, path_geojson, routable_graph
 from routing.network import HIGHWAY_VALUES, BikeNetwork, NetworkError, import_city, open_city
 from routing.profiles import PROFILES
@@ -47,7 +48,22 @@ def city_summary(network: BikeNetwork) -> dict[str, Any]:
         "map_nodes": network.n_nodes,
         "map_edges": network.n_arcs,
         "bbox": [round(v, 6) for v in (lon_min, lat_min, lon_max, lat_max)],
+        "elevation": _elevation(network),
         "profiles": profiles,
+    }
+
+
+def _elevation(network: BikeNetwork) -> dict[str, Any] | None:
+    """Heights and the steepness of ridden streets, or None: every street is taken as flat."""
+    grade = network.grade
+    if network.elevation_m is None or grade is None:
+        return None
+    steep = np.abs(grade[network.length_m >= 20])
+    return {
+        "min_m": round(float(network.elevation_m.min()), 1),
+        "max_m": round(float(network.elevation_m.max()), 1),
+        "median_abs_grade": round(float(np.median(steep)), 4) if steep.size else 0.0,
+        "share_steeper_than_6pct": round(float(np.mean(steep > 0.06)), 3) if steep.size else 0.0,
     }
 
 
@@ -63,6 +79,15 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"[bold]{summary['city']}[/]: {summary['map_nodes']:,} map nodes, {summary['map_edges']:,} directed edges, "
         f"bbox lon {lon_min}..{lon_max}, lat {lat_min}..{lat_max}"
     )
+    heights = summary.get("elevation")
+    if heights is None:
+        out.print("no elevation: every street is taken as flat (import with --elevation TILE to add slopes)")
+    else:
+        out.print(
+            f"elevation {heights['min_m']:,.0f}-{heights['max_m']:,.0f} m; median slope "
+            f"{100 * heights['median_abs_grade']:.1f} %, {100 * heights['share_steeper_than_6pct']:.0f} % "
+            "of streets steeper than 6 %"
+        )
     table = Table("profile", "nodes", "edges", "edge km", "area km²", "steps", "narrowest")
     for name, p in summary["profiles"].items():
         narrow = "-" if p["narrowest_width_m"] is None else f"{p['narrowest_width_m']} m"
@@ -96,6 +121,13 @@ def city_import(
     file: Annotated[Path | None, typer.Argument(help="An .osm.pbf or .osm file.", show_default=False)] = None,
     name: Annotated[str | None, typer.Option("--name", help="Name to keep the city under.")] = None,
     place: Annotated[str | None, typer.Option("--place", help="Download a place by name (online, osmnx).")] = None,
+    elevation: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--elevation",
+            help="SRTM tiles (.hgt or .hgt.zip) covering the city: slopes then count in riding times. Repeatable.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Build a city's network from a file (or a place name, online) and keep it for later use."""
@@ -106,8 +138,8 @@ def city_import(
             raise fail("--place needs --name")
         name = file.name.split(".")[0].lower()
     try:
-        network = import_city(file, name=name, place=place)
-    except NetworkError as exc:
+        network = import_city(file, name=name, place=place, elevation=list(elevation or []) or None)
+    except (NetworkError, ElevationError) as exc:
         raise fail(str(exc)) from None
     summary = city_summary(network)
     if as_json:
