@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
-from routing.model_limits import owned_stops, owners, route_holds, route_riding_s
+from routing.model_limits import owned_stops, owners, route_finish, route_holds, route_riding_s
 from routing.objective import Objective
 from routing.problem import Courier, Problem, Shipment, may_take, unservable_reason
 
@@ -103,8 +103,9 @@ def insert_shipment(
     """The courier whose route absorbs ``shipment_id`` at the least cost, all else unchanged.
 
     The cost is the plan's objective (:mod:`routing.objective`): the extra riding and handling,
-    plus, with a fairness weight, what the extra work costs on that courier's day (work above a
-    fair share, a day already full, heavy kilograms above an even share). ``evaluations`` (the
+    what it takes of the last minutes of the courier's shift, plus, with a fairness weight, what
+    the extra work costs on that courier's day (work above a fair share, a day already full,
+    heavy kilograms above an even share). ``evaluations`` (the
     exact timing of ``routes``) may be passed in when the caller keeps it.
     """
     shipment = problem.shipment(shipment_id)
@@ -141,7 +142,8 @@ def insert_shipment(
         found = _confirm(problem, courier, stops, shipment, base, delta)
         if found is None:
             continue
-        cost = found[0] + fairness_min(courier, base, stops, found[0])
+        ending = (_end_cost(problem, courier, found[1]) - _end_cost(problem, courier, stops)) / 60.0
+        cost = found[0] + fairness_min(courier, base, stops, found[0]) + ending
         if cost < best_cost:
             best, best_cost = Insertion(shipment_id, courier.id, tuple(found[1]), found[0]), cost
     return best or Insertion(
@@ -233,23 +235,56 @@ def insert_missing(
                 c, base.work_s, heavy_kg, riding + s.pickup_service_s + s.dropoff_service_s, s, heavy
             )
             options += [(float(x), v, int(i), int(j)) for x, (i, j) in zip(cost, where, strict=True)]
-        cap.new_job()
-        for _, v, i, j in sorted(options)[:INSERTIONS_CHECKED]:
-            c = problem.couriers[v]
-            trial = list(out[c.id])
-            trial.insert(j, RouteStop(s.id, StopKind.DROPOFF))
-            if i >= 0:
-                trial.insert(i, RouteStop(s.id, StopKind.PICKUP))
-            if route_holds(problem, c, trial) and cap.admits(c, trial):
-                cap.take(c, trial)
-                break
-            if cap.gave_up():
-                break
-        cap.fall_back()
+        _choose(problem, s.id, out, sorted(options)[:INSERTIONS_CHECKED], cap)
         for cid, stops in cap.changed():
             out[cid] = stops
             timed.pop(cid, None)
     return out
+
+
+#: Candidates that hold checked per job once the cheapest that holds runs into the end of a shift.
+SHIFT_END_CHECKS = 50
+
+
+def _choose(
+    problem: Problem,
+    sid: str,
+    routes: dict[str, list[RouteStop]],
+    options: list[tuple[float, int, int, int]],
+    cap: _Riding,
+) -> None:
+    """Give ``sid`` the option (cost, courier, pickup and drop-off positions; cheapest first) that
+    holds, fits under the riding cap, and costs least once the end of the courier's shift is
+    counted (:meth:`Objective.shift_end_cost`, which only adds: the first option that does not
+    run into it is the one)."""
+    cap.new_job()
+    best: tuple[float, Courier, list[RouteStop]] | None = None
+    held = 0
+    for cost, v, i, j in options:
+        if best is not None and (cost >= best[0] or held > SHIFT_END_CHECKS):
+            break
+        c = problem.couriers[v]
+        trial = list(routes[c.id])
+        trial.insert(j, RouteStop(sid, StopKind.DROPOFF))
+        if i >= 0:
+            trial.insert(i, RouteStop(sid, StopKind.PICKUP))
+        if route_holds(problem, c, trial) and cap.admits(c, trial):
+            held += 1
+            total = cost + _end_cost(problem, c, trial) - _end_cost(problem, c, routes[c.id])
+            if best is None or total < best[0]:
+                best = (total, c, trial)
+            continue
+        if best is None and cap.gave_up():
+            break
+    if best is not None:
+        cap.take(best[1], best[2])
+    else:
+        cap.fall_back()
+
+
+def _end_cost(problem: Problem, courier: Courier, stops: list[RouteStop]) -> float:
+    finish = route_finish(problem, courier, stops)
+    return 0.0 if finish is None else Objective.shift_end_cost(courier, finish)
 
 
 #: Under a riding cap, candidates checked past the first that holds but rides over the cap.

@@ -18,6 +18,10 @@ In seconds of riding:
   sending an idle courier on a pointless ride, which Gini or variance terms would;
 - **heavy loads**: every heavy kilogram above an even share among the couriers who can carry
   heavy loads weighs like ``HEAVY_KG_SECONDS`` seconds of work above a share;
+- **the end of a shift** (whatever the weight): every second a route is planned into the last
+  ``SHIFT_END_MARGIN_S`` of the courier's shift costs ``SHIFT_END_COST_PER_S``, so that work
+  goes to someone with time left, and a route ridden a little slower than timed does not run
+  past the shift (in the OR-Tools model, a soft bound on each route's end);
 - **a day already full** (insertion only: OR-Tools keeps one soft bound per courier): below the
   share too, a second of work costs ``SHARE_WEIGHT`` times the courier's share of shift expected
   at the day's end (:func:`routing.fairness.expected_day_share`), so that of two couriers with
@@ -40,6 +44,12 @@ HEAVY_KG_SECONDS = 30
 #: Below the fair share, a second of work given to a courier costs this much times their share
 #: of shift already worked (in insertion; see :meth:`Objective.added_cost`).
 SHARE_WEIGHT = 1.0
+#: The last minutes of a shift are kept free when someone else can do the work: a plan is ridden
+#: slower or faster than timed (bench_day's couriers ride with a 10 % spread), and a route planned
+#: to end a few minutes before the shift's end ran up to 10 min past it while others on shift had
+#: room. Every second a route is planned to go on into them costs ``SHIFT_END_COST_PER_S``.
+SHIFT_END_MARGIN_S = 15 * 60
+SHIFT_END_COST_PER_S = 4.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,12 @@ class Objective:
         if self.weight <= 0:
             return 0.0
         return self.weight * (max(0.0, work_s - self.targets.get(courier, 0.0)) + self._heavy_over(courier, heavy_kg))
+
+    @staticmethod
+    def shift_end_cost(courier: Courier, finish_s: float) -> float:
+        """The cost of a route that ends at ``finish_s`` (as the model times it): what of it
+        runs into the last :data:`SHIFT_END_MARGIN_S` of the shift. Fairness off too: shifts hold."""
+        return SHIFT_END_COST_PER_S * max(0.0, finish_s - (courier.shift_end - SHIFT_END_MARGIN_S))
 
     def _heavy_over(self, courier: str, heavy_kg: float) -> float:
         """Heavy kilograms above the even share, in seconds of work (0 for who cannot carry them)."""

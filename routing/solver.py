@@ -59,7 +59,7 @@ from routing.model_limits import (
     route_finish,
     shift_limit,
 )
-from routing.objective import HEAVY_KG_SECONDS, Objective
+from routing.objective import HEAVY_KG_SECONDS, SHIFT_END_COST_PER_S, SHIFT_END_MARGIN_S, Objective
 from routing.plan import Explanation, Plan
 from routing.problem import Courier, Problem, may_take, unservable_reason
 from routing.sharing import share_work
@@ -256,6 +256,9 @@ class _Model:
         for v, c in enumerate(couriers):
             self.time.CumulVar(routing.Start(v)).SetRange(max(c.shift_start, p.now), max(c.shift_end, p.now))
             self.time.CumulVar(routing.End(v)).SetRange(0, shift_limit(p, c))
+            # The objective's end of a shift (routing.objective.Objective.shift_end_cost).
+            end_free = max(0, c.shift_end - SHIFT_END_MARGIN_S)
+            self.time.SetCumulVarSoftUpperBound(routing.End(v), end_free, round(SCALE * SHIFT_END_COST_PER_S))
             routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.Start(v)))
             routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.End(v)))
 

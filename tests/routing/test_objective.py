@@ -136,3 +136,44 @@ def test_of_two_couriers_with_the_same_share_so_far_the_one_whose_shift_ends_soo
     problem, leaver, stayer = _leaver_and_stayer(0.0)
     routes = insert_missing(problem, {c.id: [] for c in problem.couriers}, set())
     assert routes[leaver] == [] and [s.shipment for s in routes[stayer]] == ["s0", "s0"]
+
+
+def _one_near_the_end_of_their_shift(weight: float) -> tuple[Problem, str, str]:
+    """c0 is 100 m from the job but their 8-hour shift ends in 10 min; c1, 600 m away, has 6 hours
+    left; both are expected to end the day at half their shift, so fairness prefers neither."""
+    problem, near, far = _day(weight, busy_worked_s=0)
+    c0, c1 = problem.couriers
+    c0 = replace(c0, shift_end=10 * 60, planned_shift_s=8 * 3600, worked_s_today=4 * 3600 - 5 * 60)
+    return replace(problem, couriers=(c0, c1), _index={}), near, far
+
+
+def test_the_last_minutes_of_a_shift_are_kept_free_when_someone_else_has_time() -> None:
+    """Issue 15: routes planned to end just before a shift's end ran past it, ridden a little
+    slower than timed, while others on shift had room."""
+    from routing.objective import SHIFT_END_COST_PER_S, SHIFT_END_MARGIN_S
+    from routing.solver import SolverSettings, solve
+
+    from routing.fairness import expected_day_share
+
+    for weight in (0.0, 1.0):
+        problem, near, far = _one_near_the_end_of_their_shift(weight)
+        c0, c1 = problem.couriers
+        assert expected_day_share(c0, 0, 0.0) == expected_day_share(c1, 0, 0.0) == 0.5
+        assert Objective.shift_end_cost(c0, c0.shift_end - SHIFT_END_MARGIN_S) == 0.0
+        assert Objective.shift_end_cost(c0, c0.shift_end) == SHIFT_END_COST_PER_S * SHIFT_END_MARGIN_S
+        routes = insert_missing(problem, {c.id: [] for c in problem.couriers}, set())
+        assert routes[near] == [] and [s.shipment for s in routes[far]] == ["s0", "s0"], weight
+        plan = solve(problem, SolverSettings(time_budget_s=2.0, iterations=20, explain=False))
+        assert [t.shipment for t in plan.routes[far].stops] == ["s0", "s0"], weight
+    # Nobody else: the job still goes to the courier whose shift ends soon (it fits before the end).
+    problem, near, far = _one_near_the_end_of_their_shift(1.0)
+    alone = replace(problem, couriers=problem.couriers[:1], _index={})
+    assert [s.shipment for s in insert_missing(alone, {near: []}, set())[near]] == ["s0", "s0"]
+
+
+def test_a_single_insertion_keeps_the_end_of_a_shift_free_too() -> None:
+    from routing.insertion import insert_shipment
+
+    for weight in (0.0, 1.0):
+        problem, _, far = _one_near_the_end_of_their_shift(weight)
+        assert insert_shipment(problem, {c.id: [] for c in problem.couriers}, "s0").courier == far
