@@ -19,7 +19,8 @@ from dispatch.planning import build_problem
 from dispatch.store import Store
 from routing.evaluate import RouteEvaluation
 from routing.network import BikeNetwork
-from routing.problem import Lock, Problem
+from routing.objective import Objective
+from routing.problem import Courier, Lock, Problem, Shipment
 from routing.solver import SolverSettings, solve
 
 #: Time the small re-plans of one courier's route may take.
@@ -94,10 +95,34 @@ def override_cost(
     parts = [f"adds {extra:.1f} min to {record.display_name}'s route"]
     if proposed is not None:
         parts.append(f"the proposal added {proposed:.1f} min")
+    parts.append(_weighed(problem, job.proposal, courier, shipment, base, with_job))
     if late > 0:
         parts.append(f"risks {late:.0f} min of lateness")
     parts.extend(breaks)
     return OverrideCost(job_id, courier_id, extra, proposed, late, share, coop_share, tuple(breaks), "; ".join(parts))
+
+
+def _weighed(
+    problem: Problem,
+    proposal: dict[str, Any] | None,
+    courier: Courier,
+    shipment: Shipment,
+    base: RouteEvaluation,
+    with_job: RouteEvaluation,
+) -> str:
+    """The override and the proposal weighed by the planner's own objective (routing.objective:
+    riding, the day's shares, heavy loads, the end of a shift), so that a dispatcher sees the
+    whole cost the planner saw, not only the minutes."""
+    objective = Objective.of(problem, [s.id for s in problem.shipments])
+    mine = objective.route_cost(problem, courier, base, with_job, shipment) / 60.0
+    what = "by the plan's objective (riding, the day's shares, heavy loads, the end of shifts)"
+    other = next((c for c in problem.couriers if proposal and c.id == proposal.get("courier_id")), None)
+    if other is None or other.id == courier.id:
+        return f"{what} it costs {mine:.1f} min"
+    committed = {lock.shipment for lock in problem.locks if lock.courier == other.id} | set(other.on_board)
+    before, after = _route(problem, other.id, committed), _route(problem, other.id, committed | {shipment.id})
+    theirs = objective.route_cost(problem, other, before, after, shipment) / 60.0
+    return f"{what} it costs {mine:.1f} min, the proposal {theirs:.1f} min"
 
 
 def _route(problem: Problem, courier_id: str, shipments: set[str]) -> RouteEvaluation:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from routing.evaluate import RouteEvaluation, StopKind
 from routing.fairness import EXPECTED_UTILISATION, remaining_shift_s, work_targets
 from routing.problem import Courier, Problem, Shipment
 
@@ -87,6 +88,24 @@ class Objective:
         if self.weight <= 0:
             return 0.0
         return self.weight * (max(0.0, work_s - self.targets.get(courier, 0.0)) + self._heavy_over(courier, heavy_kg))
+
+    def route_cost(
+        self, problem: Problem, courier: Courier, before: RouteEvaluation, after: RouteEvaluation, shipment: Shipment
+    ) -> float:
+        """What the objective charges, in seconds, for ``shipment`` joining ``courier``'s route
+        (``before`` -> ``after``, timed exactly): the riding and handling it adds, what it takes of
+        the end of the shift, and with a fairness weight what the extra work and a heavy load cost
+        on their day. What an override costs is weighed with this (:mod:`dispatch.decisions`)."""
+        extra = after.work_s - before.work_s
+        heavy_kg = sum(
+            problem.shipment(t.shipment).weight_kg
+            for t in before.stops
+            if t.kind is StopKind.PICKUP and problem.is_heavy(problem.shipment(t.shipment))
+        )
+        heavy = problem.is_heavy(shipment)
+        added = self.added_cost(courier, before.work_s, heavy_kg, np.array([extra]), shipment, heavy)
+        ending = self.shift_end_cost(courier, after.end_time) - self.shift_end_cost(courier, before.end_time)
+        return extra + float(added[0]) + ending
 
     @staticmethod
     def shift_end_cost(courier: Courier, finish_s: float) -> float:

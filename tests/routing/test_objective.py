@@ -150,10 +150,9 @@ def _one_near_the_end_of_their_shift(weight: float) -> tuple[Problem, str, str]:
 def test_the_last_minutes_of_a_shift_are_kept_free_when_someone_else_has_time() -> None:
     """Issue 15: routes planned to end just before a shift's end ran past it, ridden a little
     slower than timed, while others on shift had room."""
+    from routing.fairness import expected_day_share
     from routing.objective import SHIFT_END_COST_PER_S, SHIFT_END_MARGIN_S
     from routing.solver import SolverSettings, solve
-
-    from routing.fairness import expected_day_share
 
     for weight in (0.0, 1.0):
         problem, near, far = _one_near_the_end_of_their_shift(weight)
@@ -177,3 +176,28 @@ def test_a_single_insertion_keeps_the_end_of_a_shift_free_too() -> None:
     for weight in (0.0, 1.0):
         problem, _, far = _one_near_the_end_of_their_shift(weight)
         assert insert_shipment(problem, {c.id: [] for c in problem.couriers}, "s0").courier == far
+
+
+def test_the_cost_of_a_route_change_is_the_objective_of_insertion() -> None:
+    """An override's cost (dispatch/decisions.py) weighs a route change as the planner does."""
+    from routing.evaluate import StopKind, evaluate_route
+
+    job = [RouteStop("s0", StopKind.PICKUP), RouteStop("s0", StopKind.DROPOFF)]
+    for weight in (0.0, 1.0):
+        problem, near, far = _day(weight, busy_worked_s=3 * 3600)
+        objective = Objective.of(problem, ["s0"])
+        costs = {}
+        for c in problem.couriers:
+            before, after = evaluate_route(problem, c, []), evaluate_route(problem, c, job)
+            costs[c.id] = objective.route_cost(problem, c, before, after, problem.shipments[0])
+            assert costs[c.id] >= after.work_s - before.work_s > 0
+        # Off: riding and handling only, so the nearer courier is cheaper; on: the one who worked
+        # three hours today costs more, as insertion found (the far courier gets the job).
+        assert (costs[near] < costs[far]) == (weight == 0.0)
+    # The end of a shift counts too, fairness off.
+    problem, near, far = _one_near_the_end_of_their_shift(0.0)
+    c0 = problem.couriers[0]
+    before, after = evaluate_route(problem, c0, []), evaluate_route(problem, c0, job)
+    assert Objective.of(problem, ["s0"]).route_cost(problem, c0, before, after, problem.shipments[0]) > 2 * (
+        after.work_s - before.work_s
+    )
