@@ -48,7 +48,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from routing.construct import Construction, construct
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
 from routing.explain import explain
-from routing.fairness import gini, max_min_ratio
+from routing.fairness import expected_day_share, gini, max_min_ratio
 from routing.insertion import insert_missing, repair
 from routing.model_limits import (
     PLANNING_LOAD_SHARE,
@@ -852,6 +852,9 @@ def _explain_sharing(
         c = couriers[cid]
         return (c.worked_s_today + routes[cid].work_s) / c.shift_length_s
 
+    def expected(cid: str) -> float:
+        return expected_day_share(couriers[cid], problem.now, routes[cid].work_s)
+
     out = dict(explanations)
     for sid, ex in explanations.items():
         other = before.get(sid)
@@ -869,6 +872,16 @@ def _explain_sharing(
             reason = (
                 f"kept with {ex.courier} as proposed before, so that proposals do not change under people's eyes "
                 f"(the plan with the least riding found gives it to {other})"
+            )
+        elif expected(ex.courier) < expected(other):
+            # The objective balances the share expected at the day's end: one who leaves soon
+            # has less of their shift left to catch up in, though they worked more of it so far.
+            left = max(0, couriers[ex.courier].shift_end - problem.now) // 60
+            reason = (
+                f"the plan with the least riding found gives it to {other}; sharing the work gives it to "
+                f"{ex.courier}, whose shift ends in {left} min with less of it left to catch up "
+                f"({expected(ex.courier):.0%} of their shift expected worked at the day's end, {other} "
+                f"{expected(other):.0%}); sharing may add at most {budget['budget']:.0%} riding to that plan"
             )
         else:
             reason = (

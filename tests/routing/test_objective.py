@@ -201,3 +201,17 @@ def test_the_cost_of_a_route_change_is_the_objective_of_insertion() -> None:
     assert Objective.of(problem, ["s0"]).route_cost(problem, c0, before, after, problem.shipments[0]) > 2 * (
         after.work_s - before.work_s
     )
+
+
+def test_an_explanation_says_when_sharing_chose_someone_whose_shift_ends_soon() -> None:
+    from routing.evaluate import StopKind, evaluate_route
+    from routing.plan import Explanation
+    from routing.solver import _explain_sharing
+
+    problem, leaver, stayer = _leaver_and_stayer(1.0)
+    job = [RouteStop("s0", StopKind.PICKUP), RouteStop("s0", StopKind.DROPOFF)]
+    routes = {c.id: evaluate_route(problem, c, job if c.id == leaver else []) for c in problem.couriers}
+    ex = {"s0": Explanation("s0", leaver, 5.0, 3.0, 25.0, 0.3, 0.25, ())}
+    efficient = {c.id: (job if c.id == stayer else []) for c in problem.couriers}
+    reason = _explain_sharing(problem, ex, efficient, routes, {"budget": 0.05}, None)["s0"].reasons[-1]
+    assert f"{leaver}, whose shift ends in 60 min" in reason and "expected worked at the day's end" in reason
