@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from concurrent.futures import ProcessPoolExecutor
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Analyst, Svc
 from api.errors import ApiError, answers, refusals, refusals_of_non_json, responses
-from api.schemas import ReplayOut, ReplayStartedOut
+from api.schemas import ReplayIn, ReplayOut, ReplayStartedOut
 from dispatch.days import day_from_json
 from dispatch.replay import ReplayResult, replay_json
 from dispatch.report import html_report
@@ -30,18 +29,6 @@ MAX_KEPT = 50
 #: Replays one worker runs or queues at once: each is minutes of CPU, and an analyst's loop must
 #: not queue hours of work in front of everybody else's.
 MAX_RUNNING = 3
-
-
-class ReplayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    day: dict[str, Any]  #: the JSON form of a day (see dispatch/days.py)
-    policy: Literal["accept-proposals", "as-happened"] = "accept-proposals"
-    fairness: list[Annotated[float, Field(ge=0, le=100)]] = Field(
-        default_factory=lambda: [0.5], min_length=1, max_length=5
-    )
-    override_rate: float = Field(default=0.0, ge=0, le=1)
-    budget_s: float = Field(default=0.3, gt=0, le=10)
-    seed: int = 1
 
 
 class _Run:

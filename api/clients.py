@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from api import webhooks as sender
 from api.deps import Client, Svc
-from api.errors import ApiError, Ident, Text, answers, refusals, responses
+from api.errors import ApiError, answers, refusals, responses
 from api.schemas import (
+    CancelIn,
     DeliveriesOut,
+    DeliveryIn,
     DeliveryOut,
     QuoteOut,
     TrackOut,
     WebhookCreatedOut,
     WebhookDeliveriesOut,
+    WebhookIn,
     WebhooksOut,
 )
 from api.services import Services
@@ -33,69 +35,12 @@ from dispatch.errors import InvalidInput
 from dispatch.events import Actor, ActorKind, Event
 from dispatch.intake import quote_request
 from dispatch.lifecycle import JobState
-from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Urgency
 from dispatch.pricing import Quote
 from dispatch.projections import JobView
 from dispatch.store import webhooks as hooks
 
 log = logging.getLogger("tandem.webhooks")
 router = APIRouter(prefix="/v1", tags=["clients"])
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PlaceIn(Strict):
-    # strict: a number is a JSON number (true is not 1 kg, "5" is not 5 degrees)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, strict=True)
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, strict=True)
-    address: Text = Field(default="", max_length=200)
-
-
-class WindowIn(Strict):
-    start: AwareDatetime
-    end: AwareDatetime
-
-
-class ParcelIn(Strict):
-    weight_kg: float = Field(gt=0, le=1000, allow_inf_nan=False, strict=True)
-    volume_l: float = Field(default=0.0, ge=0, le=10_000, allow_inf_nan=False, strict=True)
-    longest_side_cm: float = Field(default=30.0, gt=0, le=1000, allow_inf_nan=False, strict=True)
-    bulky: StrictBool = False
-    fragile: StrictBool = False
-    cold: StrictBool = False
-
-
-class DeliveryIn(Strict):
-    pickup: PlaceIn
-    dropoff: PlaceIn
-    pickup_window: WindowIn
-    dropoff_window: WindowIn
-    parcels: list[ParcelIn] = Field(min_length=1, max_length=50)
-    contact: Text = Field(default="", max_length=100)
-    notes: Text = Field(default="", max_length=500)
-    urgency: Literal["standard", "express"] = "standard"
-
-    def to_request(self) -> JobRequest:
-        return JobRequest(
-            pickup=Place(**self.pickup.model_dump()),
-            dropoff=Place(**self.dropoff.model_dump()),
-            pickup_window=TimeWindow(self.pickup_window.start, self.pickup_window.end),
-            dropoff_window=TimeWindow(self.dropoff_window.start, self.dropoff_window.end),
-            parcels=tuple(Parcel(**p.model_dump()) for p in self.parcels),
-            contact=self.contact,
-            notes=self.notes,
-            urgency=Urgency(self.urgency),
-        )
-
-
-class WebhookIn(Strict):
-    url: Ident = Field(max_length=2000)
-
-
-class CancelIn(Strict):
-    reason: Text = Field(default="", max_length=500)
 
 
 def _tracking_url(svc: Services, request: Request, job_id: str) -> str:

@@ -13,16 +13,19 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, WebSocket
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from api.deps import Analyst, Dispatcher, IsoDay, Member, Svc
-from api.errors import ApiError, Ident, Text, answers, refusals, refusals_of_non_json, responses
+from api.deps import Analyst, Dispatcher, IsoDay, Member, RoundNumber, Svc
+from api.errors import ApiError, Ident, answers, refusals, refusals_of_non_json, responses
 from api.geo import GEOJSON_LINES, GeoJSONResponse, street_path, streets_geojson
 from api.schemas import (
+    MAX_SEQ,
+    AcceptAllIn,
     AcceptAllOut,
     ConsoleStateOut,
+    CourierLoginIn,
     CourierLoginOut,
     CouriersOut,
+    DecisionIn,
     DecisionOut,
     EventsOut,
     JobOut,
@@ -51,23 +54,6 @@ from dispatch.views import couriers_in_rotation, ledger_of_day
 router = APIRouter(prefix="/v1", tags=["dispatchers"], responses=refusals())
 
 STATE_SETS = {"open": OPEN_STATES, "active": ACTIVE_STATES, "done": FINAL_STATES}
-#: Sequence numbers and counters stay within a signed 64-bit column (SQLite and PostgreSQL).
-MAX_SEQ = 2**62
-RoundNumber = Annotated[int, Query(ge=0, le=MAX_SEQ)]
-
-
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    action: Literal["accept", "override", "reassign", "unassign"]
-    courier_id: Ident | None = Field(default=None, max_length=36)
-    reason: Text = Field(default="", max_length=500)
-    force: StrictBool = False
-    expected_seq: int | None = Field(default=None, ge=0, le=MAX_SEQ)
-
-
-class AcceptAllIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    jobs: list[Annotated[Ident, Field(max_length=36)]] = Field(min_length=1, max_length=500)
 
 
 def _now() -> datetime:
@@ -278,11 +264,6 @@ async def events(
     """The cooperative's log, page by page (the audit trail of every human decision)."""
     page = await svc.run(svc.store.events, who.cooperative_id, after_seq=after_seq, limit=limit)
     return {"events": [event_json(e) for e in page]}
-
-
-class CourierLoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    login: Ident = Field(min_length=1, max_length=60)
 
 
 @router.post("/couriers/{courier_id}/login", status_code=201, **answers(CourierLoginOut, 201, also=responses(404)))

@@ -11,10 +11,11 @@ import re
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Query
 from pydantic import BeforeValidator
 
 from api.auth import admits, analyst_or_dispatcher, any_member, client_only, courier_only, dispatcher_only
+from api.schemas import MAX_SEQ
 from api.services import Services, services
 from dispatch.store.access import Principal
 
@@ -46,3 +47,5 @@ def _iso_day(value: object) -> object:
 
 #: A day in a query string (``?day=2026-12-04``); anything else is a 422 that says how to write it.
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+#: A planning round's number in a query (the rotation turns with it).
+RoundNumber = Annotated[int, Query(ge=0, le=MAX_SEQ)]

@@ -1,19 +1,137 @@
-"""What the API answers, one model per kind of answer: the published schema of every route.
+"""What the API takes and what it answers: the published schema of every route, apart from the routes.
 
-The routers declare these with ``**answers(Model)`` (api/errors.py) and keep building their
-answers as dicts; the models document the fields a caller may rely on, and the schema fuzzer of
-the tests checks every answer against them. They live here, apart from the routers, so that two
-routers that answer with the same shape (a job's street path, for dispatchers and for its
-courier) share it without importing each other.
+Inputs refuse unknown fields (``extra="forbid"``) and check their text (``Text``, ``Ident``:
+dispatch/text.py); a delivery becomes the domain's ``JobRequest`` here. Answers are declared on
+the routes with ``**answers(Model)`` (api/errors.py) while the routes keep building them as
+dicts; the models document the fields a caller may rely on, and the schema fuzzer of the tests
+checks every answer against them. They live apart from the routers so that two routers that
+take or answer the same shape (a job's street path, for dispatchers and for its courier) share
+it without importing each other.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
+from api.errors import Ident, Text
 from dispatch.lifecycle import JobState
+from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Urgency
+
+# What the API takes
+
+# Logging in (api/sessions.py)
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cooperative_id: Ident = Field(min_length=1, max_length=36)
+    login: Ident = Field(min_length=1, max_length=60)
+    password: str = Field(min_length=1, max_length=200)  #: compared as a hash, never stored
+
+
+# Clients: a delivery, a cancellation, a webhook (api/clients.py)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlaceIn(Strict):
+    # strict: a number is a JSON number (true is not 1 kg, "5" is not 5 degrees)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, strict=True)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, strict=True)
+    address: Text = Field(default="", max_length=200)
+
+
+class WindowIn(Strict):
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class ParcelIn(Strict):
+    weight_kg: float = Field(gt=0, le=1000, allow_inf_nan=False, strict=True)
+    volume_l: float = Field(default=0.0, ge=0, le=10_000, allow_inf_nan=False, strict=True)
+    longest_side_cm: float = Field(default=30.0, gt=0, le=1000, allow_inf_nan=False, strict=True)
+    bulky: StrictBool = False
+    fragile: StrictBool = False
+    cold: StrictBool = False
+
+
+class DeliveryIn(Strict):
+    pickup: PlaceIn
+    dropoff: PlaceIn
+    pickup_window: WindowIn
+    dropoff_window: WindowIn
+    parcels: list[ParcelIn] = Field(min_length=1, max_length=50)
+    contact: Text = Field(default="", max_length=100)
+    notes: Text = Field(default="", max_length=500)
+    urgency: Literal["standard", "express"] = "standard"
+
+    def to_request(self) -> JobRequest:
+        return JobRequest(
+            pickup=Place(**self.pickup.model_dump()),
+            dropoff=Place(**self.dropoff.model_dump()),
+            pickup_window=TimeWindow(self.pickup_window.start, self.pickup_window.end),
+            dropoff_window=TimeWindow(self.dropoff_window.start, self.dropoff_window.end),
+            parcels=tuple(Parcel(**p.model_dump()) for p in self.parcels),
+            contact=self.contact,
+            notes=self.notes,
+            urgency=Urgency(self.urgency),
+        )
+
+
+class WebhookIn(Strict):
+    url: Ident = Field(max_length=2000)
+
+
+class CancelIn(Strict):
+    reason: Text = Field(default="", max_length=500)
+
+
+# Dispatchers: decisions, a courier's login (api/console.py)
+
+
+#: Sequence numbers and counters stay within a signed 64-bit column (SQLite and PostgreSQL).
+MAX_SEQ = 2**62
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["accept", "override", "reassign", "unassign"]
+    courier_id: Ident | None = Field(default=None, max_length=36)
+    reason: Text = Field(default="", max_length=500)
+    force: StrictBool = False
+    expected_seq: int | None = Field(default=None, ge=0, le=MAX_SEQ)
+
+
+class AcceptAllIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    jobs: list[Annotated[Ident, Field(max_length=36)]] = Field(min_length=1, max_length=500)
+
+
+class CourierLoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    login: Ident = Field(min_length=1, max_length=60)
+
+
+# Analysts: a replay (api/analysts.py)
+
+
+class ReplayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    day: dict[str, Any]  #: the JSON form of a day (see dispatch/days.py)
+    policy: Literal["accept-proposals", "as-happened"] = "accept-proposals"
+    fairness: list[Annotated[float, Field(ge=0, le=100)]] = Field(
+        default_factory=lambda: [0.5], min_length=1, max_length=5
+    )
+    override_rate: float = Field(default=0.0, ge=0, le=1)
+    budget_s: float = Field(default=0.3, gt=0, le=10)
+    seed: int = 1
+
+
+# What the API answers
 
 
 class Out(BaseModel):

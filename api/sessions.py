@@ -6,22 +6,14 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Member, Svc
-from api.errors import ApiError, Ident, answers, refusals, responses
-from api.schemas import HealthOut, LoginOut, ReadyOut
+from api.errors import ApiError, answers, refusals, responses
+from api.schemas import HealthOut, LoginIn, LoginOut, ReadyOut
 from dispatch.store.access import log_in, revoke_token
 from dispatch.store.engine import reading
 
 router = APIRouter(tags=["sessions"])
-
-
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    cooperative_id: Ident = Field(min_length=1, max_length=36)
-    login: Ident = Field(min_length=1, max_length=60)
-    password: str = Field(min_length=1, max_length=200)  #: compared as a hash, never stored
 
 
 @router.post("/v1/auth/login", **answers(LoginOut, also=responses(401, 413, 422)))
