@@ -39,7 +39,15 @@ CLIENT_EVENTS: dict[EventType, str] = {
     E.DELIVERED: "delivery.delivered",
     E.DELIVERY_FAILED: "delivery.failed",
     E.JOB_CANCELLED: "delivery.cancelled",
+    # An assigned delivery back in the open queue: the client heard "assigned" and must hear
+    # that it no longer holds (issue 16). Who declined, and why, is not said.
+    E.JOB_UNASSIGNED: "delivery.unassigned",
+    E.COURIER_DECLINED: "delivery.unassigned",
 }
+#: Events whose reason is the client's business: why their delivery failed or was cancelled.
+#: An override's or an unassignment's reason is a note between dispatchers (issue 16), and a
+#: decline's reason belongs to the courier and the dispatchers: never in a client's webhook.
+REASON_FOR_CLIENT = frozenset({E.DELIVERY_FAILED, E.JOB_CANCELLED})
 STATUS_AFTER = {
     "delivery.requested": "requested",
     "delivery.assigned": "assigned",
@@ -48,6 +56,8 @@ STATUS_AFTER = {
     "delivery.failed": "failed",
     "delivery.cancelled": "cancelled",
 }
+#: A delivery back in the open queue has the status the client API shows for it.
+STATUS_OPEN_AGAIN = {E.JOB_UNASSIGNED: "unassigned", E.COURIER_DECLINED: "declined"}
 #: Waits between attempts: 1 s, 2 s, 4 s ... capped at an hour; after the last one we give up.
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = timedelta(hours=1)
@@ -170,7 +180,11 @@ def _body(event: Event, kind: str, job_id: str) -> dict[str, Any]:
         "event_id": event.id,
         "event_seq": event.seq,
         "occurred_at": event.at.isoformat(),
-        "data": {"delivery_id": job_id, "status": STATUS_AFTER[kind], "reason": event.payload.get("reason")},
+        "data": {
+            "delivery_id": job_id,
+            "status": STATUS_OPEN_AGAIN.get(event.type) or STATUS_AFTER[kind],
+            "reason": event.payload.get("reason") if event.type in REASON_FOR_CLIENT else None,
+        },
     }
 
 
