@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Required, TypedDict, Unpack
 
 from dispatch.errors import IdempotencyConflict, InvalidInput
 from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
+from dispatch.lifecycle import ACTIVE_STATES, JobState
 from dispatch.model import JobRequest
 from dispatch.projections import JobView
 from dispatch.store import Store
@@ -280,6 +282,57 @@ def unassign(
         payload={"job_id": job_id, "reason": _reason(reason, required=False), **previous},
         expected_seq=expected_seq,
     )
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """What :func:`courier_unavailable` did, for the dispatcher who did it."""
+
+    returned: list[str]  #: jobs back in the open queue: the next round proposes them to others
+    on_board: list[str]  #: parcels the courier holds: a handover for a person to decide
+    kept: dict[str, str]  #: jobs a person acted on meanwhile (their act stands), with why
+    shift_ended: bool
+
+
+def courier_unavailable(
+    store: Store, coop_id: str, courier_id: str, *, dispatcher_id: str, at: datetime, reason: str
+) -> Unavailable:
+    """A courier must stop now (sick, a broken bike): one dispatcher act (issue 18).
+
+    Every job of theirs not yet picked up goes back to the open queue, so that the next round
+    proposes each to someone else; each parcel already on board is flagged for a handover
+    decision (a meeting point with another courier, or back to the sender); their shift ends,
+    so nothing is counted for them from now on. All of it is written together, in one
+    transaction where nothing else intervenes; a job someone acted on in between keeps that act.
+    """
+    why = _reason(reason, required=True)
+    name = store.courier(coop_id, courier_id).display_name
+    actor = Actor(ActorKind.DISPATCHER, dispatcher_id)
+    mine = [j for j in store.jobs(coop_id, ACTIVE_STATES) if j.courier_id == courier_id]
+    batch: list[tuple[NewEvent, int | None]] = []
+    for job in mine:
+        if job.state is JobState.PICKED_UP:
+            note = f"on board with {name}, who had to stop ({why}): decide a handover or a return to the sender"
+            payload: dict[str, Any] = {"job_id": job.id, "reason": note, "courier_id": courier_id}
+            batch.append((NewEvent(coop_id, at, actor, E.PROPOSAL_WITHHELD, payload), job.last_seq))
+        else:
+            payload = {"job_id": job.id, "reason": f"{name} had to stop: {why}", "previous_courier_id": courier_id}
+            batch.append((NewEvent(coop_id, at, actor, E.JOB_UNASSIGNED, payload), job.last_seq))
+    status = store.courier_statuses(coop_id).get(courier_id)
+    if status is not None and status.on_shift:
+        batch.append((NewEvent(coop_id, at, actor, E.SHIFT_ENDED, {"courier_id": courier_id, "reason": why}), None))
+    outcomes = store.append_all(coop_id, batch)
+    done = Unavailable(returned=[], on_board=[], kept={}, shift_ended=False)
+    for (new, _), outcome in zip(batch, outcomes, strict=True):
+        if new.type is E.SHIFT_ENDED:
+            done = replace(done, shift_ended=not isinstance(outcome, Exception))  # else they ended it meanwhile
+        elif isinstance(outcome, Exception):
+            done.kept[str(new.payload["job_id"])] = str(outcome)
+        elif new.type is E.JOB_UNASSIGNED:
+            done.returned.append(str(new.payload["job_id"]))
+        else:
+            done.on_board.append(str(new.payload["job_id"]))
+    return done
 
 
 def _courier_act(

@@ -52,6 +52,9 @@ TRANSITIONS: dict[tuple[JobState, Act], JobState] = {
     **{(state, A.OVERRIDE): S.ASSIGNED for state in OPEN_STATES},
     (S.ASSIGNED, A.REASSIGN): S.ASSIGNED,
     (S.ACKNOWLEDGED, A.REASSIGN): S.ASSIGNED,
+    # A handover: another courier takes a parcel already on board (a meeting point), e.g. when
+    # the courier who picked it up must go home (issue 18). It stays on board, with them.
+    (S.PICKED_UP, A.REASSIGN): S.PICKED_UP,
     (S.ASSIGNED, A.UNASSIGN): S.UNASSIGNED,
     (S.ACKNOWLEDGED, A.UNASSIGN): S.UNASSIGNED,
     (S.ASSIGNED, A.ACKNOWLEDGE): S.ACKNOWLEDGED,

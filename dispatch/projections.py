@@ -153,8 +153,9 @@ def _apply_job(p: Projection, event: Event) -> None:
     if job is None:
         raise NotFound("job", job_id)
     if event.type is E.PROPOSAL_WITHHELD:
-        # Not an act on the job: its state stays, and a person sees why nothing is proposed.
-        if job.state not in OPEN_STATES:
+        # Not an act on the job: its state stays, and a person sees why nothing is proposed, or
+        # (a parcel on board with a courier who had to stop) that a handover is to be decided.
+        if job.state not in OPEN_STATES | {JobState.PICKED_UP}:
             raise InvalidInput("job_id", f"job {job_id} is {job.state.value}: nothing to propose")
         job.needs_decision = str(payload["reason"])
         job.last_seq = event.seq
@@ -177,6 +178,8 @@ def _apply_job(p: Projection, event: Event) -> None:
             raise InvalidInput("courier_id", f"job {job_id} is already with courier {job.courier_id}")
         _stop_work(p, job.courier_id, job_id, at)
         job.courier_id = str(payload["courier_id"])
+        if job.state is JobState.PICKED_UP:  # a handover: the parcel is in the new courier's hands
+            _start_work(p, job.courier_id, job_id, at)
     elif act in (Act.UNASSIGN, Act.CANCEL):
         _stop_work(p, job.courier_id, job_id, at)
         job.courier_id = None
