@@ -335,6 +335,51 @@ def courier_unavailable(
     return done
 
 
+@dataclass(frozen=True)
+class Reweighed:
+    """What :func:`report_weight` did."""
+
+    event: Event  #: the ParcelReweighed event
+    sent_back: Event | None  #: the decline that returned the job to dispatch, if it did not fit
+
+
+def report_weight(
+    store: Store, coop_id: str, job_id: str, *, courier_id: str, weight_kg: float, at: datetime
+) -> Reweighed:
+    """At pickup the parcels weigh ``weight_kg``, not what was declared (issue 18).
+
+    The job, its ETAs and the ledger's heavy kilograms use the weight found from now on. If the
+    courier's vehicle cannot carry it with what is already on board, the job goes back to
+    dispatch with that reason, as a decline the planner respects (not proposed to them again).
+    Both are written in one transaction.
+    """
+    if isinstance(weight_kg, bool) or not isinstance(weight_kg, int | float) or not 0 < weight_kg <= 1000:
+        raise InvalidInput("weight_kg", "must be a weight in kilograms, above 0 and at most 1000")
+    courier = store.courier(coop_id, courier_id)
+    on_board = sum(
+        j.weight_kg for j in store.jobs(coop_id, [JobState.PICKED_UP]) if j.courier_id == courier_id and j.id != job_id
+    )
+    actor = Actor(ActorKind.COURIER, courier_id)
+    found = float(weight_kg)
+    payload = {"courier_id": courier_id, "job_id": job_id, "weight_kg": found}
+    batch: list[tuple[NewEvent, int | None]] = [(NewEvent(coop_id, at, actor, E.PARCEL_REWEIGHED, payload), None)]
+    room = courier.vehicle.payload_kg - on_board
+    if found > room:
+        loaded = f" with {on_board:g} kg already on board" if on_board else ""
+        vehicle = courier.vehicle.kind.value.replace("_", " ")
+        limit = courier.vehicle.payload_kg
+        why = f"the parcels weigh {found:g} kg, more than this {vehicle} carries{loaded} ({limit:g} kg)"
+        declined = {"courier_id": courier_id, "job_id": job_id, "reason": why}
+        batch.append((NewEvent(coop_id, at, actor, E.COURIER_DECLINED, declined), None))
+    outcomes = store.append_all(coop_id, batch)
+    if isinstance(outcomes[0], Exception):
+        raise outcomes[0]
+    if len(outcomes) > 1 and isinstance(outcomes[1], Exception):
+        raise outcomes[1]
+    sent_back = outcomes[1] if len(outcomes) > 1 else None
+    return Reweighed(event=outcomes[0], sent_back=sent_back if isinstance(sent_back, Event) else None)
+
+
 def _courier_act(
     store: Store, coop_id: str, courier_id: str, kind: EventType, at: datetime, key: str | None, **payload: Any
 ) -> Event:

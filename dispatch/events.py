@@ -36,6 +36,8 @@ class EventType(StrEnum):
     SHIFT_RESUMED = "ShiftResumed"
     SHIFT_ENDED = "ShiftEnded"
     COURIER_POSITION_SHARED = "CourierPositionShared"
+    #: At pickup the courier found the parcels heavier (or lighter) than declared (issue 18).
+    PARCEL_REWEIGHED = "ParcelReweighed"
 
 
 class ActorKind(StrEnum):
@@ -91,6 +93,7 @@ REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.SHIFT_RESUMED: frozenset({"courier_id"}),
     EventType.SHIFT_ENDED: frozenset({"courier_id"}),
     EventType.COURIER_POSITION_SHARED: frozenset({"courier_id", "lon", "lat", "job_id"}),
+    EventType.PARCEL_REWEIGHED: frozenset({"courier_id", "job_id", "weight_kg"}),
 }
 
 

@@ -40,6 +40,8 @@ class JobView:
     picked_up_at: str | None = None
     finished_at: str | None = None
     last_seq: int = 0
+    #: What the client declared, when the courier found another weight at pickup (issue 18).
+    declared_weight_kg: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -160,6 +162,9 @@ def _apply_job(p: Projection, event: Event) -> None:
         job.needs_decision = str(payload["reason"])
         job.last_seq = event.seq
         return
+    if event.type is E.PARCEL_REWEIGHED:
+        _reweigh(job, event)
+        return
     job.needs_decision = None
     act = JOB_ACTS[event.type]
     new_state = next_state(job_id, job.state, act)
@@ -208,6 +213,24 @@ def _apply_job(p: Projection, event: Event) -> None:
     if new_state in (JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED):
         job.finished_at = at.isoformat()
     job.state = new_state
+    job.last_seq = event.seq
+
+
+def _reweigh(job: JobView, event: Event) -> None:
+    """Not an act on the job: its parcels weigh what the courier found, from now on (each
+    parcel scaled alike: the courier weighs what they are handed, not each parcel)."""
+    if job.state not in (JobState.ASSIGNED, JobState.ACKNOWLEDGED):
+        raise InvalidInput("job_id", f"job {job.id} is {job.state.value}: parcels are weighed at pickup")
+    _same_courier(job, event)
+    found = float(event.payload["weight_kg"])
+    if job.declared_weight_kg is None:
+        job.declared_weight_kg = job.weight_kg
+    factor = found / job.weight_kg if job.weight_kg > 0 else 0.0
+    parcels = [dict(p) for p in job.request["parcels"]]
+    for parcel in parcels:
+        parcel["weight_kg"] = float(parcel["weight_kg"]) * factor if factor else found / len(parcels)
+    job.request = {**job.request, "parcels": parcels}
+    job.weight_kg = found
     job.last_seq = event.seq
 
 
