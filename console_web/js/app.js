@@ -18,7 +18,8 @@ const S = {
   selected: null, filter: "", heavy: 25, map: null, dialog: null, expanded: new Set(), now: minuteNow(),
 };
 // Measured by benchmarks/bench_console.py: event received on the socket -> shown on screen.
-window.__tandem = { shown: [], ready: false };
+// lastSeq: the last event whose change is on screen (tests wait on it instead of sleeping).
+window.__tandem = { shown: [], ready: false, lastSeq: 0 };
 
 function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -34,11 +35,26 @@ function hhmm(iso) {
   return clocks.get(language()).format(new Date(iso));
 }
 function courierName(id) { return S.couriers.find((c) => c.id === id)?.display_name || "?"; }
-function toast(text) {
+// A message at the bottom; with an action (Undo), the action is offered until the message goes.
+function toast(text, { action = null, ms = 5000 } = {}) {
   const el = $("#toast");
-  el.textContent = text; el.hidden = false;
+  $("#toast-text").textContent = text;
+  const button = $("#toast-action");
+  S.toastAction = action;
+  button.hidden = !action;
+  if (action) button.textContent = action.label;
+  el.hidden = false;
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { el.hidden = true; }, 5000);
+  toast.timer = setTimeout(() => { el.hidden = true; S.toastAction = null; }, ms);
+}
+function runToastAction() {
+  const action = S.toastAction;
+  if (!action) return false;
+  S.toastAction = null;
+  clearTimeout(toast.timer);
+  $("#toast").hidden = true;
+  action.run();
+  return true;
 }
 function weightOf(job) { return job.request.parcels.reduce((sum, p) => sum + p.weight_kg, 0); }
 // The clock the queue shows, to the minute: rows redraw once a minute, not on every frame.
@@ -55,15 +71,15 @@ function pinned(job) { return Boolean(job.needs_decision) || job.declines?.lengt
 function openJobs() { return [...S.jobs.values()].filter((j) => OPEN.has(j.state)); }
 // Decisions first, then the window that closes soonest: the order stays put while you work.
 function queueOrder(a, b) {
-  return (pinned(b) - pinned(a))
-    || a.request.pickup_window.end.localeCompare(b.request.pickup_window.end)
-    || a.requested_at.localeCompare(b.requested_at) || a.id.localeCompare(b.id);
+  return (b.pin - a.pin) || (a.end - b.end) || (a.at - b.at) || (a.job.id < b.job.id ? -1 : 1);
 }
 function visibleOpenJobs() {
   const needle = S.filter.trim().toLowerCase();
   return openJobs()
     .filter((j) => !needle || [j.id, j.request.pickup.address, j.request.dropoff.address].join(" ").toLowerCase().includes(needle))
-    .sort(queueOrder);
+    .map((job) => ({ job, pin: pinned(job) ? 1 : 0, end: Date.parse(job.request.pickup_window.end), at: Date.parse(job.requested_at) }))
+    .sort(queueOrder)
+    .map((x) => x.job);
 }
 // A job as people name it: where from and where to (never its id, unless it has no address).
 function place(p) { return p.address || `${p.lat.toFixed(4)}, ${p.lon.toFixed(4)}`; }
@@ -222,7 +238,9 @@ function laneHtml(c, routes, start, span) {
       return `<span class="stop ${s.kind}" style="left:${left}%" title="${esc(s.kind)} ${hhmm(s.eta)}">${s.kind === "pickup" ? "↑" : "↓"}${hhmm(s.eta)}</span>`;
     }).join("");
     const mine = [...S.jobs.values()].filter((j) => j.courier_id === c.id && (ACTIVE.has(j.state) || j.state === "delivered"));
-    const chips = mine.map((j) => `<span class="chip ${j.state}" draggable="${ACTIVE.has(j.state)}" data-job-id="${j.id}" title="${esc(j.request.dropoff.address)}">${esc(j.request.dropoff.address || j.id.slice(0, 6))} · ${t(`state_${j.state}`)}</span>`).join("");
+    const chips = mine.map((j) => ACTIVE.has(j.state)
+      ? `<button type="button" class="chip ${j.state}" draggable="true" data-job-id="${j.id}" title="${esc(label(j))}"${j.id === S.selected ? ' aria-current="true"' : ""}>${esc(place(j.request.dropoff))} · ${t(`state_${j.state}`)}</button>`
+      : `<span class="chip ${j.state}" data-job-id="${j.id}" title="${esc(label(j))}">${esc(place(j.request.dropoff))} · ${t(`state_${j.state}`)}</span>`).join("");
     const declines = [...S.jobs.values()].flatMap((j) => (j.declines || []).filter((d) => d.courier_id === c.id).map((d) => d.reason));
     const status = c.on_shift ? (c.paused ? t("paused") : t("on_shift")) : t("off_shift");
     return `<div class="lane" data-courier-id="${c.id}" aria-label="${esc(c.display_name)}">
@@ -309,6 +327,7 @@ function render(seq, receivedAt, type, fetchMs) {
       const now = performance.now();
       for (const p of done) {
         window.__tandem.shown.push({ seq: p.seq, type: p.type, ms: now - p.receivedAt, fetchMs: p.fetchMs, drawMs });
+        window.__tandem.lastSeq = Math.max(window.__tandem.lastSeq, p.seq);
       }
     });
   });
@@ -358,8 +377,92 @@ async function onEvent(message, receivedAt) {
 
 // ------------------------------------------------------------------ decisions
 
-function conflictText(error) {
-  return t("conflict", { who: error.body.by_name || error.body.by || "?", act: error.body.last_act || "" });
+// ------------------------------------------------------------------ errors in plain words
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const EVENT_NAME = /\b(JobRequested|JobCancelled|ProposalMade|ProposalWithheld|ProposalAccepted|JobOverridden|JobReassigned|JobUnassigned|CourierAcknowledged|CourierDeclined|PickedUp|Delivered|DeliveryFailed|ShiftStarted|ShiftPaused|ShiftResumed|ShiftEnded)\b/g;
+function quoted(job) { return `“${label(job)}”`; }
+// What a past act was, in words ("accepted"), never the event's class name.
+function actWords(eventType) { return t(`did_${eventType}`) === `did_${eventType}` ? t("did_other") : t(`did_${eventType}`); }
+// Who acted, from a conflict's answer: their name, or what kind of actor they were.
+function whoActed(body) {
+  if (body.by_name) return body.by_name;
+  const kind = String(body.by || "").split(" ")[0];
+  return t(`actor_${kind}`) === `actor_${kind}` ? t("actor_someone") : t(`actor_${kind}`);
+}
+// Any text from the server, with ids replaced by what people call things and event names by words.
+function plain(text) {
+  return String(text || "")
+    .replace(UUID, (id) => (S.jobs.has(id) ? quoted(S.jobs.get(id)) : S.couriers.some((c) => c.id === id) ? courierName(id) : "…"))
+    .replace(EVENT_NAME, (name) => actWords(name));
+}
+function conflictText(error, jobId) {
+  return t("conflict", { who: whoActed(error.body), act: actWords(error.body.last_act), job: quoted(S.jobs.get(jobId)) });
+}
+// A failed act as a sentence: what could not be done to which job, and why, without ids.
+function plainError(error, jobId, action) {
+  const job = quoted(S.jobs.get(jobId));
+  if (!(error instanceof ApiError)) return t("err_network", { job, act: t(`verb_${action}`) });
+  if (error.body.code === "conflict") return conflictText(error, jobId);
+  if (error.body.code === "not_found") return t("err_gone", { job });
+  if (error.body.code === "illegal_transition" || error.body.code === "invalid_input") {
+    const state = S.jobs.get(jobId)?.state;
+    if (state) return t("err_state", { job, act: t(`verb_${action}`), state: t(`state_${state}`) });
+  }
+  return t("err_other", { job, act: t(`verb_${action}`), why: plain(error.message) });
+}
+
+// ------------------------------------------------------------------ confirmation
+
+// Ask before an act that is hard to take back; resolves true on Confirm, false on Cancel or Escape.
+// A dialog's "close" event comes a task after it closes: a quick second question must not take
+// the first one's answer, so each question knows whether it is still the one asked.
+let asking = 0;
+function ask(text, okLabel) {
+  const dialog = $("#confirm-dialog");
+  const mine = ++asking;
+  $("#confirm-text").textContent = text;
+  $("#confirm-ok").textContent = okLabel || t("confirm");
+  if (dialog.open) dialog.close();
+  dialog.returnValue = "";
+  dialog.showModal();
+  $("#confirm-ok").focus();
+  return new Promise((resolve) => {
+    const answered = () => {
+      if (mine === asking && dialog.open) return;  // an earlier question's close
+      dialog.removeEventListener("close", answered);
+      resolve(mine === asking && dialog.returnValue === "ok");
+    };
+    dialog.addEventListener("close", answered);
+  });
+}
+
+// ------------------------------------------------------------------ selection after an act
+
+// The job to select once this one is dealt with: the next in its list (the queue, or the lanes'
+// chips), else the previous, else the top of the queue.
+function neighbour(jobId) {
+  const job = S.jobs.get(jobId);
+  const ids = job && OPEN.has(job.state)
+    ? visibleOpenJobs().map((j) => j.id)
+    : [...document.querySelectorAll(".chip[data-job-id]")].map((c) => c.dataset.jobId).filter((id) => ACTIVE.has(S.jobs.get(id)?.state));
+  const i = ids.indexOf(jobId);
+  return (i < 0 ? ids[0] : ids[i + 1] ?? ids[i - 1]) ?? null;
+}
+function selectAfter(next) {
+  const id = next && S.jobs.has(next) && (OPEN.has(S.jobs.get(next).state) || ACTIVE.has(S.jobs.get(next).state)) ? next : visibleOpenJobs()[0]?.id;
+  if (id) select(id, { focusMap: false }); else { S.selected = null; render(); $("#jobs").focus(); }
+}
+// Focus back on the list, after the frame that draws any pending change (a filter typed, a
+// job gone); not while a dialog is open.
+function focusSelected() {
+  requestAnimationFrame(() => {
+    if (document.querySelector("dialog[open]")) return;
+    const el = S.selected && document.querySelector(`.job[data-job-id="${S.selected}"], .chip[data-job-id="${S.selected}"]`);
+    if (el) { el.focus({ preventScroll: true }); return; }
+    const first = visibleOpenJobs()[0];
+    if (first) select(first.id, { focusMap: false }); else $("#jobs").focus();
+  });
 }
 
 async function decide(jobId, body) {
@@ -371,7 +474,7 @@ async function decide(jobId, body) {
     return true;
   } catch (e) {
     if (e instanceof ApiError && e.status === 409 && e.body.code === "conflict") {
-      toast(conflictText(e));
+      toast(conflictText(e, jobId));
       await refreshJob(jobId); render();
       return false;
     }
@@ -379,21 +482,79 @@ async function decide(jobId, body) {
   }
 }
 
+// An act on one job; on success the next job is selected and `done` (if any) is said.
+async function act(jobId, body, done) {
+  const next = neighbour(jobId);
+  try {
+    if (await decide(jobId, body)) {
+      if (done) toast(done);
+      selectAfter(next);
+      return true;
+    }
+  } catch (e) { toast(plainError(e, jobId, body.action)); }
+  return false;
+}
+
 async function accept(jobId) {
-  try { await decide(jobId, { action: "accept" }); } catch (e) { toast(e.message); }
+  const job = S.jobs.get(jobId);
+  if (job?.state !== "proposed") { toast(t("nothing_to_accept", { job: quoted(job) })); return; }
+  await act(jobId, { action: "accept" });
 }
 
+// Take a job back from its courier: asked first, and said when done.
 async function unassign(jobId) {
-  try { await decide(jobId, { action: "unassign" }); } catch (e) { toast(e.message); }
+  const job = S.jobs.get(jobId);
+  if (!job) return;
+  if (OPEN.has(job.state)) { toast(t("nothing_to_take_back", { job: quoted(job) })); return; }
+  if (job.state === "picked_up") { toast(t("already_picked_up", { job: quoted(job), name: courierName(job.courier_id) })); return; }
+  if (!ACTIVE.has(job.state)) { toast(t("err_state", { job: quoted(job), act: t("verb_unassign"), state: t(`state_${job.state}`) })); return; }
+  const name = courierName(job.courier_id);
+  if (!(await ask(t("ask_unassign", { job: quoted(job), name }), t("unassign")))) { focusSelected(); return; }
+  await act(jobId, { action: "unassign", reason: "" }, t("unassigned_done", { job: quoted(job), name }));
 }
 
+const UNDO_MS = 10000;
 async function acceptAllVisible() {
   const ids = visibleOpenJobs().filter((j) => j.state === "proposed").map((j) => j.id);
   if (!ids.length) { toast(t("nothing_visible")); return; }
-  const result = await S.api.post("/v1/decisions/accept-all", { jobs: ids });
-  await Promise.all(ids.map(refreshJob));
+  const question = S.filter.trim() ? t("ask_accept_filtered", { n: ids.length, filter: S.filter.trim() }) : t("ask_accept_all", { n: ids.length });
+  if (!(await ask(question, t("accept_n", { n: ids.length })))) { focusSelected(); return; }
+  let result;
+  try { result = await S.api.post("/v1/decisions/accept-all", { jobs: ids }); } catch (e) {
+    toast(e instanceof ApiError ? plain(e.message) : t("err_network_all"));
+    return;
+  }
+  // What the answer says is what the log now holds: each accepted job is with its proposed
+  // courier (the socket's events confirm it); no need to fetch every job again.
+  for (const r of result.results) {
+    const job = S.jobs.get(r.job_id);
+    if (r.ok && job && job.last_seq < r.seq) S.jobs.set(r.job_id, { ...job, state: "assigned", courier_id: job.proposal?.courier_id ?? null, last_seq: r.seq });
+  }
   render();
-  toast(t("accepted_n", { n: result.accepted }));
+  selectAfter(null);
+  const accepted = result.results.filter((r) => r.ok);
+  const failed = result.results.filter((r) => !r.ok).map((r) => quoted(S.jobs.get(r.job_id)));
+  const named = failed.slice(0, 3).join(", ") + (failed.length > 3 ? ` ${t("and_more", { n: failed.length - 3 })}` : "");
+  const text = t("accepted_n", { n: accepted.length }) + (failed.length ? ` ${t("not_accepted", { n: failed.length, jobs: named })}` : "");
+  toast(text, accepted.length ? { action: { label: t("undo"), run: () => undoAccepts(accepted) }, ms: UNDO_MS } : {});
+}
+
+// Undo an "accept all": take back what it accepted, unless someone acted on a job since.
+async function undoAccepts(accepted) {
+  const outcomes = await Promise.all(accepted.map(async ({ job_id: id, seq }) => {
+    try {
+      await S.api.post(`/v1/jobs/${id}/decisions`, { action: "unassign", reason: "undo: accept all", expected_seq: seq });
+      return null;
+    } catch (e) {
+      return e instanceof ApiError && e.body.code === "conflict" ? conflictText(e, id) : plainError(e, id, "unassign");
+    } finally {
+      try { await refreshJob(id); } catch { /* shown on the next event */ }
+    }
+  }));
+  render();
+  const problems = outcomes.filter(Boolean);
+  toast([t("undone_n", { n: outcomes.length - problems.length }), ...problems].join(" "), { ms: 8000 });
+  focusSelected();
 }
 
 async function showCost(jobId, courierId) {
@@ -404,7 +565,7 @@ async function showCost(jobId, courierId) {
     if ($("#decide-courier").value !== courierId) return;
     cost.textContent = report.summary;
     $("#decide-force-row").hidden = !(report.breaks || []).length;
-  } catch (e) { cost.textContent = e.message; }
+  } catch (e) { cost.textContent = plain(e.message); }
 }
 
 function openDecide(jobId, courierId) {
@@ -413,7 +574,7 @@ function openDecide(jobId, courierId) {
   const moving = ACTIVE.has(job.state);
   S.dialog = { jobId, action: moving ? "reassign" : "override" };
   $("#decide-title").textContent = moving ? t("reassign_title") : t("override_title");
-  $("#decide-job").textContent = `${job.request.pickup.address} → ${job.request.dropoff.address}`;
+  $("#decide-job").textContent = label(job);
   const options = S.couriers.filter((c) => c.id !== job.courier_id);
   $("#decide-courier").innerHTML = options.map((c) => `<option value="${c.id}">${esc(c.display_name)} (${esc(c.vehicle.kind.replace(/_/g, " "))})</option>`).join("");
   const preset = courierId && options.some((c) => c.id === courierId) ? courierId : options.find((c) => c.id !== job.proposal?.courier_id)?.id;
@@ -429,15 +590,16 @@ function openDecide(jobId, courierId) {
 async function confirmDecide(event) {
   event.preventDefault();
   const { jobId, action } = S.dialog;
+  const next = neighbour(jobId);
   try {
     const ok = await decide(jobId, {
       action, courier_id: $("#decide-courier").value, reason: $("#decide-reason").value,
       force: $("#decide-force").checked,
     });
     $("#decide-dialog").close();
-    if (ok) refreshPeople().then(() => render());
+    if (ok) { selectAfter(next); refreshPeople().then(() => render()); }
   } catch (e) {
-    $("#decide-error").textContent = e.message;
+    $("#decide-error").textContent = e instanceof ApiError && e.body.code === "physical_limit" ? plain(e.message) : plainError(e, jobId, action);
     if (e instanceof ApiError && e.body.code === "physical_limit") $("#decide-force-row").hidden = false;
   }
 }
@@ -474,7 +636,14 @@ function moveSelection(step) {
 }
 
 function onKey(e) {
-  if (e.target.closest("input, select, textarea, dialog")) return;
+  // Escape leaves any field (the filter, the language): focus goes back to the list.
+  if (e.key === "Escape" && e.target.closest("input, select, textarea") && !e.target.closest("dialog[open]")) {
+    e.preventDefault(); e.target.blur(); focusSelected(); return;
+  }
+  if (e.key === "Enter" && e.target.id === "filter") { e.preventDefault(); focusSelected(); return; }
+  if (e.target.closest("input, select, textarea, dialog[open]")) return;
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === "z" && S.toastAction) { runToastAction(); e.preventDefault(); return; }
   if (e.key === "j" || e.key === "ArrowDown") { moveSelection(1); e.preventDefault(); }
   else if (e.key === "k" || e.key === "ArrowUp") { moveSelection(-1); e.preventDefault(); }
   else if (e.key === "A" && e.shiftKey) { acceptAllVisible(); }
@@ -500,6 +669,13 @@ function wire() {
     const chip = e.target.closest(".chip");
     if (chip) select(chip.dataset.jobId);
   });
+  // a chip reached with Tab is the selected job: u takes it back, o moves it
+  $("#lanes").addEventListener("focusin", (e) => {
+    const chip = e.target.closest(".chip");
+    if (chip && S.selected !== chip.dataset.jobId) select(chip.dataset.jobId, { focusMap: false });
+  });
+  $("#toast-action").addEventListener("click", runToastAction);
+  for (const dialog of document.querySelectorAll("dialog")) dialog.addEventListener("close", focusSelected);
   document.addEventListener("dragstart", (e) => {
     const item = e.target.closest?.("[data-job-id]");
     if (item) e.dataTransfer.setData("text/plain", item.dataset.jobId);
@@ -553,6 +729,7 @@ async function start(session) {
   S.ledger = state.ledger;
   S.plan = state.plan;
   S.jobs = new Map(state.jobs.map((j) => [j.id, j]));
+  window.__tandem.lastSeq = state.last_seq;
   $("#coop-name").textContent = S.coop.name;
   $("#login").hidden = true;
   $("#app").hidden = false;

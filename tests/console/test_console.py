@@ -58,6 +58,9 @@ class Couriers:
     def close(self) -> None:
         async def go() -> None:
             for s in self.sockets.values():
+                # nobody reads these sockets' events, so the server's closing frame may wait behind
+                # a full queue: do not wait long for it
+                s.conn.close_timeout = 0.5
                 await s.close()
 
         self.run(go())

@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from dispatch.model import Role
+from dispatch.store import Store
 from tests.api.harness import Server, World, event_type, login, make_world
 from tests.console.browser import ARTIFACTS, browser, console_log_in, shot
 from tests.console.test_console import Couriers
@@ -48,6 +50,7 @@ class Rush:
     jobs: list[str]
     declined: str  #: the job a courier declined
     declined_by: str  #: their name
+    other_desk: str  #: a second dispatcher's token (Sami)
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.desk}"}
@@ -74,6 +77,11 @@ def rush_body(i: int) -> dict[str, Any]:
 def rush(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rush]:
     url = f"sqlite:///{tmp_path_factory.mktemp('rush') / 'tandem.db'}"
     world = make_world(url, riders=RIDERS)
+    store = Store.open(url)
+    try:
+        _, sami_password = store.add_member(world.coop_id, Role.DISPATCHER, "Sami", "sami")
+    finally:
+        store.close()
     server = Server(url, planning_budget_s="0.5").start()
     couriers = Couriers(server, world)
     try:
@@ -102,8 +110,12 @@ def rush(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rush]:
         couriers.run(sock.until(lambda m: event_type(m) == "ProposalAccepted"))
         answer = couriers.run(sock.act("decline", "decline-1", job_id=job["id"], reason="Flat tyre"))
         assert answer["type"] == "result", answer
+        # the decline asks for a round: let it finish, so that the tests start from a quiet queue
+        r = httpx.post(f"{server.url}/v1/planning/rounds?wait=true", headers=auth, timeout=120)
+        assert r.status_code == 200 and r.json()["done"], r.text
         name = next(n for n, (cid, _, _) in world.couriers.items() if cid == courier)
-        yield Rush(server, world, couriers, desk, jobs, job["id"], name)
+        sami = login(server.url, world.coop_id, "sami", sami_password)
+        yield Rush(server, world, couriers, desk, jobs, job["id"], name, sami)
     finally:
         couriers.close()
         server.stop()
@@ -180,3 +192,142 @@ def test_a_rush_fits_on_one_screen_with_decisions_pinned_on_top(rush: Rush) -> N
         if os.environ.get("TANDEM_UPDATE_DOCS") == "1":
             page.screenshot(path=str(DOCS / "console-queue.png"))
             shutil.copy(DOCS / "console-queue.png", ARTIFACTS / "console-queue-docs.png")
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+EVENT_NAME = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)+\b")  # ProposalAccepted, JobUnassigned...
+
+
+def current(page: Any, other_than: str = "") -> str:
+    """The selected job, which must also hold the focus (the next key acts on it)."""
+    page.wait_for_function(
+        "other => { const a = document.activeElement; const c = document.querySelector('[aria-current=true]');"
+        " return c && a === c && c.dataset.jobId !== other; }",
+        arg=other_than,
+    )
+    return str(page.evaluate("document.activeElement.dataset.jobId"))
+
+
+def said(page: Any, *words: str) -> str:
+    """The toast, once it says all of ``words``; never an id or an event's class name."""
+    try:
+        page.wait_for_function(
+            "words => words.every(w => document.querySelector('#toast-text').textContent.includes(w))",
+            arg=list(words),
+            timeout=15_000,
+        )
+    except Exception as exc:
+        raise AssertionError(f"the console said {page.inner_text('#toast-text')!r}, not {words}") from exc
+    text = str(page.inner_text("#toast-text"))
+    assert not UUID.search(text) and not EVENT_NAME.search(text), text
+    return text
+
+
+def quiet(page: Any, rush: Rush, *, round_asked: bool = True) -> None:
+    """Wait for the planning round an act asked for to end and the page to have shown the last
+    event: a round proposes every open job again, and a decision racing it is (rightly) refused."""
+    if round_asked:
+        r = httpx.post(f"{rush.server.url}/v1/planning/rounds?wait=true", headers=rush.headers(), timeout=120)
+        assert r.status_code == 200 and r.json()["done"], r.text
+    state = httpx.get(f"{rush.server.url}/v1/console/state", headers=rush.headers(), timeout=30).json()
+    page.wait_for_function(
+        "seq => window.__tandem.lastSeq >= seq", arg=state["last_seq"], timeout=30_000
+    )
+
+
+def job_label(page: Any, job: str) -> str:
+    return str(page.get_attribute(f"#jobs .job[data-job-id='{job}'] .where", "title"))
+
+
+def test_the_keyboard_path_through_a_rush(rush: Rush) -> None:
+    """j/k, a, Escape, u (asked, said), a conflict in plain words, Shift+A asked with its count and undone."""
+    base = rush.server.url
+    with browser((1440, 900)) as page:
+        open_console(page, rush)
+        page.wait_for_function("document.querySelectorAll('#jobs .job[data-state=proposed]').length >= 8")
+        quiet(page, rush, round_asked=False)  # the fixture waited for its rounds
+
+        # a: accepted, and the next row is selected (with the focus): the next a acts on it
+        page.keyboard.press("j")
+        first = current(page)
+        page.keyboard.press("j")
+        second = current(page, other_than=first)
+        third = page.eval_on_selector(f"#jobs .job[data-job-id='{second}']", "e => e.nextElementSibling.dataset.jobId")
+        page.keyboard.press("a")
+        page.wait_for_selector(f"#jobs .job[data-job-id='{second}']", state="detached")
+        assert current(page) == third
+        page.wait_for_selector(f".chip[data-job-id='{second}']")
+
+        # Escape leaves the filter: the next j moves the selection instead of being typed
+        page.keyboard.press("/")
+        page.keyboard.type("Kauppatori")
+        page.keyboard.press("Escape")
+        first_match = current(page)
+        page.keyboard.press("j")
+        assert page.input_value("#filter") == "Kauppatori"
+        current(page, other_than=first_match)
+        page.fill("#filter", "")
+        page.keyboard.press("Escape")
+        current(page)
+
+        # u on a job nobody has yet: said in plain words, nothing sent
+        proposed = current(page)
+        page.keyboard.press("u")
+        said(page, job_label(page, proposed), "nothing to take back")
+
+        # u on an assigned job (its chip reached by keyboard focus): asked, then said
+        page.focus(f".chip[data-job-id='{second}']")
+        assert current(page) == second
+        page.keyboard.press("u")
+        page.wait_for_selector("#confirm-dialog[open]")
+        question = page.inner_text("#confirm-text")
+        assert "Take" in question and not UUID.search(question), question
+        page.keyboard.press("Enter")
+        said(page, "taken back from")
+        page.wait_for_selector(f"#jobs .job[data-job-id='{second}']")
+        page.wait_for_selector(f".chip[data-job-id='{second}']", state="detached")
+        quiet(page, rush)  # the round it asked for
+
+        # another dispatcher accepts first: the refusal says who, what and which job
+        page.click(f"#jobs .job[data-job-id='{third}'] .where")
+        assert current(page) == third
+        label = job_label(page, third)
+
+        def sami_first(route: Any) -> None:
+            r = httpx.post(
+                f"{base}/v1/jobs/{third}/decisions",
+                json={"action": "accept"},
+                headers={"Authorization": f"Bearer {rush.other_desk}"},
+                timeout=30,
+            )
+            assert r.status_code == 200, r.text
+            route.continue_()
+
+        page.route(f"**/v1/jobs/{third}/decisions", sami_first)
+        page.keyboard.press("a")
+        said(page, "Sami already accepted", label)
+        page.wait_for_selector(f"#jobs .job[data-job-id='{third}']", state="detached")  # shown as it is now
+        page.unroute(f"**/v1/jobs/{third}/decisions")
+
+        # Shift+A: asked with the count, then undone within seconds (what it accepted is taken back)
+        n = page.locator("#jobs .job[data-state=proposed]").count()
+        ids = page.eval_on_selector_all("#jobs .job[data-state=proposed]", "els => els.map(e => e.dataset.jobId)")
+        page.keyboard.press("Shift+A")
+        page.wait_for_selector("#confirm-dialog[open]")
+        assert f"Accept all {n} proposals" in page.inner_text("#confirm-text")
+        page.keyboard.press("Escape")  # cancelled: nothing accepted
+        page.wait_for_selector("#confirm-dialog:not([open])", state="attached")
+        assert page.locator("#jobs .job[data-state=proposed]").count() == n
+        page.keyboard.press("Shift+A")
+        page.wait_for_selector("#confirm-dialog[open]")
+        page.keyboard.press("Enter")
+        said(page, f"{n} proposals accepted")
+        assert page.is_visible("#toast-action")
+        page.wait_for_function("document.querySelectorAll('#jobs .job[data-state=proposed]').length === 0")
+        page.keyboard.press("z")
+        said(page, f"Undone: {n} taken back")
+        auth = {"Authorization": f"Bearer {rush.desk}"}
+        states = {j: httpx.get(f"{base}/v1/jobs/{j}", headers=auth).json()["state"] for j in ids}
+        assert set(states.values()) <= {"unassigned", "proposed"}, states
+        page.wait_for_function(f"document.querySelectorAll('#jobs .job').length >= {n}")
+        shot(page, "queue-keyboard-undone")
