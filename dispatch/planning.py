@@ -18,6 +18,7 @@ import numpy as np
 from dispatch import commands
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput
 from dispatch.events import Event, NewEvent
+from dispatch.intake import max_snap_m
 from dispatch.ledger import worked_minutes_until
 from dispatch.lifecycle import OPEN_STATES, JobState
 from dispatch.model import Courier as CourierRecord
@@ -36,8 +37,6 @@ from routing.travel_cache import TravelCache
 
 #: A shift with no planned end is planned as lasting this long from now.
 DEFAULT_SHIFT = timedelta(hours=4)
-#: Cargo bikes may stop a little farther from a door than bikes (they are locked at the kerb).
-SNAP_M = {"bike": 300.0, "cargo_bike": 450.0, "e_cargo_bike": 450.0}
 
 
 @dataclass
@@ -171,7 +170,7 @@ def assemble_problem(
         # One KD-tree query for every place; places too far from this vehicle's streets still get
         # their nearest node (the matrix needs one) and their jobs are left out with the reason.
         snapped = snap(graph, lonlat, max_distance_m=float("inf"))
-        for too_far in np.flatnonzero(snapped.distance_m > SNAP_M.get(profile, 300.0)).tolist():
+        for too_far in np.flatnonzero(snapped.distance_m > max_snap_m(profile)).tolist():
             _mark_unreachable(ctx, shipments, too_far, profile)
         travel[profile] = (
             travel_cache.travel_times(graph, snapped.node) if travel_cache else travel_times(graph, snapped.node)
