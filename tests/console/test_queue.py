@@ -230,9 +230,7 @@ def quiet(page: Any, rush: Rush, *, round_asked: bool = True) -> None:
         r = httpx.post(f"{rush.server.url}/v1/planning/rounds?wait=true", headers=rush.headers(), timeout=120)
         assert r.status_code == 200 and r.json()["done"], r.text
     state = httpx.get(f"{rush.server.url}/v1/console/state", headers=rush.headers(), timeout=30).json()
-    page.wait_for_function(
-        "seq => window.__tandem.lastSeq >= seq", arg=state["last_seq"], timeout=30_000
-    )
+    page.wait_for_function("seq => window.__tandem.lastSeq >= seq", arg=state["last_seq"], timeout=30_000)
 
 
 def job_label(page: Any, job: str) -> str:
@@ -331,3 +329,41 @@ def test_the_keyboard_path_through_a_rush(rush: Rush) -> None:
         assert set(states.values()) <= {"unassigned", "proposed"}, states
         page.wait_for_function(f"document.querySelectorAll('#jobs .job').length >= {n}")
         shot(page, "queue-keyboard-undone")
+
+
+def serious(page: Any) -> list[str]:
+    """axe-core's critical and serious violations on the page as it is now, one line each."""
+    from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+
+    found = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}) x{len(v['nodes'])}: {v['nodes'][0]['target']} {v['help']}"
+        for v in found
+        if v["impact"] in ("critical", "serious")
+    ]
+
+
+def test_axe_finds_nothing_critical_or_serious_on_the_console_and_the_log_in_pages(rush: Rush) -> None:
+    base = rush.server.url
+    with browser((1440, 900)) as page:
+        page.goto(f"{base}/console/")
+        page.wait_for_selector("#login:not([hidden])")
+        problems = {"console log-in": serious(page)}
+        page.goto(f"{base}/courier")
+        page.wait_for_selector("form:visible")
+        problems["courier log-in"] = serious(page)
+        open_console(page, rush)
+        page.wait_for_function(f"document.querySelectorAll('#jobs .job').length >= {JOBS // 2}")
+        page.wait_for_selector(".chip, .maplibregl-canvas")
+        page.keyboard.press("j")
+        page.keyboard.press("r")  # with a job's reasons open
+        page.wait_for_selector(".job .details")
+        problems["console"] = serious(page)
+        page.keyboard.press("?")
+        page.wait_for_selector("#help-dialog[open]")
+        problems["console, shortcuts"] = serious(page)
+        page.keyboard.press("Escape")
+        page.select_option("#lang", "fr")
+        problems["console in French"] = serious(page)
+        page.select_option("#lang", "en")
+    assert not any(problems.values()), problems
