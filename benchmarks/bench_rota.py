@@ -1,0 +1,117 @@
+"""A week's rota for a cooperative of 40 couriers (issue 23): time, coverage and fairness.
+
+Seeded weeks: 40 couriers (a third on cargo bikes), each available 4-6 days a week in a
+morning, afternoon or whole-day pattern, contracts of 10-30 hours; hourly demand from 07:00 to
+22:00 with a lunch peak (12-14) and an evening peak (18-20), weekends lighter, a cargo bike
+wanted at the peaks. ``routing.rota.propose_rota`` with and without its fairness term, same
+weeks, same time limit:
+
+- seconds to the rota (CP-SAT's two stages; the limit is 10 s on two cores);
+- coverage: the share of demanded courier-hours rostered, and the cargo-bike hours;
+- spread of hours against contract: max/min of rostered/contracted among people rostered at
+  all, and how many were rostered below their contract.
+
+    python benchmarks/bench_rota.py [--weeks 3] [--people 40] [--time-limit 10]
+
+Prints a table and writes benchmarks/results/rota.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from routing.rota import Demand, Person, Rota, Rules, Week, propose_rota
+
+RESULTS = Path(__file__).parent / "results" / "rota.json"
+WEEK = Week(first_h=7, last_h=22, days=7)
+
+
+def generated_week(seed: int, people: int) -> tuple[list[Person], Demand]:
+    rng = random.Random(seed)
+    crew = []
+    for i in range(people):
+        days = sorted(rng.sample(range(7), rng.randint(4, 6)))
+        first, last = rng.choice(((7, 15), (11, 19), (14, 22), (7, 22)))
+        contract = rng.choice((10, 15, 20, 25, 30))
+        slots = frozenset((d, h) for d in days for h in range(first, last))
+        crew.append(Person(f"c{i}", f"C{i}", cargo=i % 3 == 0, available=slots, min_h=contract, max_h=contract + 8))
+    couriers, cargo = {}, {}
+    for d in range(7):
+        scale = 0.6 if d >= 5 else 1.0
+        for h in WEEK.hours:
+            peak = h in (12, 13) or h in (18, 19)
+            couriers[(d, h)] = round(scale * (8 if peak else 4))
+            if peak:
+                cargo[(d, h)] = 2
+    return crew, Demand(couriers=couriers, cargo=cargo)
+
+
+def measure(rota: Rota, people: list[Person], demand: Demand) -> dict[str, Any]:
+    wanted = sum(demand.couriers.values())
+    wanted_cargo = sum(demand.cargo.values())
+    rostered = [p for p in people if rota.hours[p.id] > 0]
+    shares = [rota.hours[p.id] / p.min_h for p in rostered]
+    return {
+        "seconds": round(rota.seconds, 2),
+        "status": rota.status,
+        "balanced": rota.balanced,
+        "coverage": round(1 - sum(rota.gaps.values()) / wanted, 4),
+        "cargo_coverage": round(1 - sum(rota.cargo_gaps.values()) / wanted_cargo, 4) if wanted_cargo else 1.0,
+        "max_over_min_share": round(max(shares) / min(shares), 2) if shares else None,
+        "below_contract": sum(1 for p in people if rota.hours[p.id] < p.min_h),
+        "shifts": len(rota.shifts),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--weeks", type=int, default=3)
+    parser.add_argument("--people", type=int, default=40)
+    parser.add_argument("--time-limit", type=float, default=10.0)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    rows = []
+    for seed in range(args.weeks):
+        people, demand = generated_week(seed, args.people)
+        for fairness in (True, False):
+            rota = propose_rota(people, demand, week=WEEK, rules=Rules(time_limit_s=args.time_limit), fairness=fairness)
+            rows.append({"week": seed, "fairness": fairness, **measure(rota, people, demand)})
+    table = Table(title=f"Rota for {args.people} couriers, {args.time_limit:g} s limit")
+    for column in (
+        "week",
+        "fairness",
+        "seconds",
+        "status",
+        "balanced",
+        "coverage",
+        "cargo",
+        "max/min share",
+        "below contract",
+    ):
+        table.add_column(column, justify="right")
+    for r in rows:
+        table.add_row(
+            str(r["week"]),
+            "on" if r["fairness"] else "off",
+            f"{r['seconds']:.1f}",
+            r["status"],
+            "yes" if r["balanced"] else "no (time)",
+            f"{100 * r['coverage']:.1f} %",
+            f"{100 * r['cargo_coverage']:.1f} %",
+            str(r["max_over_min_share"]),
+            str(r["below_contract"]),
+        )
+    Console(width=140).print(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"settings": vars(args) | {"out": str(args.out)}, "rows": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
