@@ -36,6 +36,8 @@ from api.schemas import (
     PlanOut,
     PositionsOut,
     RoundOut,
+    UnavailableIn,
+    UnavailableOut,
 )
 from api.services import Services
 from api.sockets import event_json, hello, send, serve
@@ -264,6 +266,33 @@ async def events(
     """The cooperative's log, page by page (the audit trail of every human decision)."""
     page = await svc.run(svc.store.events, who.cooperative_id, after_seq=after_seq, limit=limit)
     return {"events": [event_json(e) for e in page]}
+
+
+@router.post("/couriers/{courier_id}/unavailable", **answers(UnavailableOut, also=responses(404)))
+async def courier_unavailable(courier_id: str, body: UnavailableIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """A courier must stop now (sick, a broken bike): one act for all their work (issue 18).
+
+    Jobs not yet picked up go back to the open queue and the planner reproposes them to others
+    at once; parcels on board are flagged for a handover; their shift ends.
+    """
+    done = await svc.run(
+        commands.courier_unavailable,
+        svc.store,
+        who.cooperative_id,
+        courier_id,
+        dispatcher_id=who.subject_id,
+        at=_now(),
+        reason=body.reason,
+    )
+    if done.events:
+        await svc.appended(who.cooperative_id, done.events)
+    return {
+        "courier_id": courier_id,
+        "returned": done.returned,
+        "on_board": done.on_board,
+        "kept": done.kept,
+        "shift_ended": done.shift_ended,
+    }
 
 
 @router.post("/couriers/{courier_id}/login", status_code=201, **answers(CourierLoginOut, 201, also=responses(404)))

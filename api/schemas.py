@@ -111,6 +111,11 @@ class AcceptAllIn(BaseModel):
     jobs: list[Annotated[Ident, Field(max_length=36)]] = Field(min_length=1, max_length=500)
 
 
+class UnavailableIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text = Field(min_length=1, max_length=500, description="Why they stop (the log keeps it)")
+
+
 class CourierLoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     login: Ident = Field(min_length=1, max_length=60)
@@ -357,6 +362,14 @@ class AcceptedOut(Out):
 class AcceptAllOut(Out):
     results: list[AcceptedOut]
     accepted: int
+
+
+class UnavailableOut(Out):
+    courier_id: str
+    returned: list[str] = Field(description="Jobs back in the open queue: the next round proposes them to others")
+    on_board: list[str] = Field(description="Parcels they hold: a handover (or a return) for a dispatcher to decide")
+    kept: dict[str, str] = Field(description="Jobs someone acted on meanwhile: that act stands")
+    shift_ended: bool
 
 
 class CourierLoginOut(Out):

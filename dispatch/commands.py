@@ -292,6 +292,7 @@ class Unavailable:
     on_board: list[str]  #: parcels the courier holds: a handover for a person to decide
     kept: dict[str, str]  #: jobs a person acted on meanwhile (their act stands), with why
     shift_ended: bool
+    events: list[Event]  #: what was written, to announce
 
 
 def courier_unavailable(
@@ -322,8 +323,10 @@ def courier_unavailable(
     if status is not None and status.on_shift:
         batch.append((NewEvent(coop_id, at, actor, E.SHIFT_ENDED, {"courier_id": courier_id, "reason": why}), None))
     outcomes = store.append_all(coop_id, batch)
-    done = Unavailable(returned=[], on_board=[], kept={}, shift_ended=False)
+    done = Unavailable(returned=[], on_board=[], kept={}, shift_ended=False, events=[])
     for (new, _), outcome in zip(batch, outcomes, strict=True):
+        if isinstance(outcome, Event):
+            done.events.append(outcome)
         if new.type is E.SHIFT_ENDED:
             done = replace(done, shift_ended=not isinstance(outcome, Exception))  # else they ended it meanwhile
         elif isinstance(outcome, Exception):

@@ -1,0 +1,60 @@
+"""`POST /v1/couriers/{id}/unavailable` (issue 18): one dispatcher act when a courier must stop;
+refused with a reason to anyone else, for an unknown courier and without a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from dispatch import commands as do
+from dispatch.store import Store
+from tests.api.harness import World, delivery_body, make_world
+
+
+@pytest.fixture
+def world(tmp_path) -> Iterator[tuple[TestClient, World, Store]]:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world = make_world(url)
+    store = Store.open(url)
+    with TestClient(create_app(Settings(database_url=url, redis_url=None, auto_plan=False))) as client:
+        yield client, world, store
+    store.close()
+
+
+def test_a_dispatcher_sends_a_sick_courier_home_in_one_act(world: tuple[TestClient, World, Store]) -> None:
+    client, w, store = world
+    aino = w.couriers["Aino"][0]
+    token = client.post(
+        "/v1/auth/login",
+        json={"cooperative_id": w.coop_id, "login": w.dispatcher_login, "password": w.dispatcher_password},
+    ).json()["token"]
+    desk = {"Authorization": f"Bearer {token}"}
+    shop = {"Authorization": f"Bearer {w.client_key}"}
+    now = datetime.now(UTC)
+    do.start_shift(store, w.coop_id, aino, at=now)
+    jobs = [client.post("/v1/deliveries", json=delivery_body(), headers=shop).json()["id"] for _ in range(3)]
+    for job in jobs:
+        answer = client.post(f"/v1/jobs/{job}/decisions", json={"action": "override", "courier_id": aino}, headers=desk)
+        assert answer.status_code == 200, answer.text
+    do.acknowledge(store, w.coop_id, jobs[2], courier_id=aino, at=datetime.now(UTC))
+    do.pick_up(store, w.coop_id, jobs[2], courier_id=aino, at=datetime.now(UTC))
+
+    assert client.post(f"/v1/couriers/{aino}/unavailable", json={"reason": ""}, headers=desk).status_code == 422
+    assert client.post(f"/v1/couriers/{aino}/unavailable", json={"reason": "fever"}, headers=shop).status_code in (
+        401,
+        403,
+    )
+    missing = client.post("/v1/couriers/nobody/unavailable", json={"reason": "fever"}, headers=desk)
+    assert missing.status_code == 404 and missing.json()["error"]["message"]
+    gone = client.post(f"/v1/couriers/{aino}/unavailable", json={"reason": "fever"}, headers=desk)
+    assert gone.status_code == 200, gone.text
+    body = gone.json()
+    assert sorted(body["returned"]) == sorted(jobs[:2]) and body["on_board"] == [jobs[2]] and body["shift_ended"]
+    states = {j: client.get(f"/v1/jobs/{j}", headers=desk).json() for j in jobs}
+    assert [states[j]["state"] for j in jobs] == ["unassigned", "unassigned", "picked_up"]
+    assert "handover" in (states[jobs[2]].get("needs_decision") or "")
