@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +18,7 @@ from tests.api.harness import World, delivery_body, make_world
 
 
 @pytest.fixture
-def world(tmp_path) -> Iterator[tuple[TestClient, World, Store]]:  # type: ignore[no-untyped-def]
+def world(tmp_path: Path) -> Iterator[tuple[TestClient, World, Store]]:
     url = f"sqlite:///{tmp_path / 'tandem.db'}"
     world = make_world(url)
     store = Store.open(url)
