@@ -563,7 +563,7 @@ async function showCost(jobId, courierId) {
   try {
     const report = await S.api.get(`/v1/jobs/${jobId}/override-cost?courier_id=${encodeURIComponent(courierId)}`);
     if ($("#decide-courier").value !== courierId) return;
-    cost.textContent = report.summary;
+    cost.textContent = plain(report.summary);
     $("#decide-force-row").hidden = !(report.breaks || []).length;
   } catch (e) { cost.textContent = plain(e.message); }
 }
