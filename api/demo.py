@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import random
+import signal
 import threading
 import time
 from datetime import UTC, datetime
@@ -192,6 +193,10 @@ class Demo:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(
     *,
     host: str,
@@ -203,7 +208,9 @@ def run_demo(
     exit_after: float | None,
     say: Any,
 ) -> None:
-    path = data_dir() / "demo.db"
+    # One file per port: two demos on one machine (on two ports) never share or delete each
+    # other's day; a demo started again on the same port starts a fresh day.
+    path = data_dir() / f"demo-{port}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)  # every demo starts a fresh day
     url = f"sqlite:///{path}"
@@ -219,6 +226,9 @@ def run_demo(
         time.sleep(0.1)
     base = f"http://{host}:{port}"
     say(people, base)
+    # SIGTERM (systemd, a container runtime) stops the demo as Ctrl-C does: the server shuts
+    # down cleanly (sockets closed, the planner stopped) instead of the process just ending.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         asyncio.run(
             Demo(base, people, speed=speed, requests=requests, seed=seed, auto_accept=auto_accept).run(exit_after)

@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 
 from tests.api.harness import TANDEM, free_port, login
+from tests.api.test_clean_stop import _descendants
+from tests.api.test_planner_faults import _alive
 
 
 def test_the_demo_day_lives(tmp_path: Path) -> None:
@@ -60,6 +62,13 @@ def test_the_demo_day_lives(tmp_path: Path) -> None:
             time.sleep(1)
         assert {"ShiftStarted", "JobRequested", "ProposalMade", "ProposalAccepted", "CourierAcknowledged"} <= seen, seen
         assert "Delivered" in seen, seen
+        children = _descendants(process.pid)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        process.terminate()  # SIGTERM, as systemd or a container runtime stops it
+        stopped = process.wait(timeout=30)
+    assert stopped == 0, "SIGTERM must stop the demo as Ctrl-C does"
+    # A clean stop leaves no process behind (issue 16): the planner and every other child exit.
+    deadline = time.monotonic() + 10
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [c for c in children if _alive(c)], "a child of the demo outlived it"
