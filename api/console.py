@@ -214,13 +214,29 @@ async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc) -> di
 async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """Accept the proposals of the listed jobs; each one stands or fails on its own."""
 
+    def who_acted(job_id: str) -> dict[str, Any]:
+        """What the console needs to say a refusal in words: who did what to the job last."""
+        try:
+            job = svc.store.job(who.cooperative_id, job_id)
+        except DomainError:
+            return {}
+        last = svc.store.events(who.cooperative_id, after_seq=job.last_seq - 1, limit=1)
+        if not last:
+            return {"state": job.state.value}
+        actor = last[0].actor
+        name = display_name_of(svc.store, who.cooperative_id, actor.kind.value, actor.id or "")
+        by = f"{actor.kind.value} {actor.id}" if actor.id else actor.kind.value
+        return {"state": job.state.value, "last_act": last[0].type.value, "by": by, "by_name": name}
+
     def run() -> tuple[list[dict[str, Any]], list[Event]]:
         results, events = [], []
         for job_id in dict.fromkeys(body.jobs):
             try:
                 event = commands.accept(svc.store, who.cooperative_id, job_id, dispatcher_id=who.subject_id, at=_now())
             except DomainError as exc:
-                results.append({"job_id": job_id, "ok": False, "code": exc.code, "message": str(exc)})
+                results.append(
+                    {"job_id": job_id, "ok": False, "code": exc.code, "message": str(exc), **who_acted(job_id)}
+                )
                 continue
             events.append(event)
             results.append({"job_id": job_id, "ok": True, "seq": event.seq})

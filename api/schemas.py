@@ -357,6 +357,10 @@ class AcceptedOut(Out):
     seq: int | None = None
     code: str | None = None
     message: str | None = None
+    state: str | None = Field(default=None, description="On a refusal: the job's state now")
+    last_act: str | None = Field(default=None, description="On a refusal: the last act on the job (an event type)")
+    by: str | None = Field(default=None, description="On a refusal: who did it (role and id)")
+    by_name: str | None = Field(default=None, description="On a refusal: their display name, to say it in words")
 
 
 class AcceptAllOut(Out):
