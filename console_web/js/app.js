@@ -533,10 +533,24 @@ async function acceptAllVisible() {
   render();
   selectAfter(null);
   const accepted = result.results.filter((r) => r.ok);
-  const failed = result.results.filter((r) => !r.ok).map((r) => quoted(S.jobs.get(r.job_id)));
-  const named = failed.slice(0, 3).join(", ") + (failed.length > 3 ? ` ${t("and_more", { n: failed.length - 3 })}` : "");
-  const text = t("accepted_n", { n: accepted.length }) + (failed.length ? ` ${t("not_accepted", { n: failed.length, jobs: named })}` : "");
-  toast(text, accepted.length ? { action: { label: t("undo"), run: () => undoAccepts(accepted) }, ms: UNDO_MS } : {});
+  const refused = result.results.filter((r) => !r.ok);
+  const text = [t("accepted_n", { n: accepted.length }), refusals(refused)].filter(Boolean).join(" ");
+  toast(text, accepted.length ? { action: { label: t("undo"), run: () => undoAccepts(accepted) }, ms: UNDO_MS } : { ms: 8000 });
+  // the refused jobs as they are now (the socket's events would bring them too, a moment later)
+  Promise.all(refused.slice(0, 20).map((r) => refreshJob(r.job_id).catch(() => {}))).then(() => render());
+}
+
+// Why accept-all left jobs alone, in words: "Sami already accepted “A → B”." for the first
+// three (the answer says, per refusal, what was done last and by whom), then how many more.
+function refusals(refused) {
+  if (!refused.length) return "";
+  const said = refused.slice(0, 3).map((r) => {
+    const job = quoted(S.jobs.get(r.job_id));
+    if (!r.last_act) return t("refused_state", { job, state: r.state ? t(`state_${r.state}`) : t("state_gone") });
+    return t("refused_by", { who: whoActed(r), act: actWords(r.last_act), job });
+  });
+  if (refused.length > 3) said.push(t("refused_more", { n: refused.length - 3 }));
+  return [...said, t("refused_look")].join(" ");
 }
 
 // Undo an "accept all": take back what it accepted, unless someone acted on a job since.

@@ -316,18 +316,36 @@ def test_the_keyboard_path_through_a_rush(rush: Rush) -> None:
         page.keyboard.press("Escape")  # cancelled: nothing accepted
         page.wait_for_selector("#confirm-dialog:not([open])", state="attached")
         assert page.locator("#jobs .job[data-state=proposed]").count() == n
+        # ... and Sami accepts one of them just before: the refusal says who and which job, in words
+        taken = ids[0]
+        taken_label = job_label(page, taken)
+
+        def sami_takes_one(route: Any) -> None:
+            r = httpx.post(
+                f"{base}/v1/jobs/{taken}/decisions",
+                json={"action": "accept"},
+                headers={"Authorization": f"Bearer {rush.other_desk}"},
+                timeout=30,
+            )
+            assert r.status_code == 200, r.text
+            route.continue_()
+
+        page.route("**/v1/decisions/accept-all", sami_takes_one)
         page.keyboard.press("Shift+A")
         page.wait_for_selector("#confirm-dialog[open]")
         page.keyboard.press("Enter")
-        said(page, f"{n} proposals accepted")
+        text = said(page, f"{n - 1} proposals accepted", f"Sami already accepted “{taken_label}”")
+        assert "changed meanwhile" not in text, text
+        page.unroute("**/v1/decisions/accept-all")
         assert page.is_visible("#toast-action")
         page.wait_for_function("document.querySelectorAll('#jobs .job[data-state=proposed]').length === 0")
         page.keyboard.press("z")
-        said(page, f"Undone: {n} taken back")
+        said(page, f"Undone: {n - 1} taken back")
         auth = {"Authorization": f"Bearer {rush.desk}"}
-        states = {j: httpx.get(f"{base}/v1/jobs/{j}", headers=auth).json()["state"] for j in ids}
+        states = {j: httpx.get(f"{base}/v1/jobs/{j}", headers=auth).json()["state"] for j in ids[1:]}
         assert set(states.values()) <= {"unassigned", "proposed"}, states
-        page.wait_for_function(f"document.querySelectorAll('#jobs .job').length >= {n}")
+        assert httpx.get(f"{base}/v1/jobs/{taken}", headers=auth).json()["state"] == "assigned"  # Sami's act stands
+        page.wait_for_function(f"document.querySelectorAll('#jobs .job').length >= {n - 1}")
         shot(page, "queue-keyboard-undone")
 
 
