@@ -1,0 +1,56 @@
+"""Expected demand from the cooperative's own log (issue 23): a mean per weekday and hour over
+the last weeks, heavy and cargo-only jobs apart, turned into couriers at the cooperative's pace;
+every figure says how it was computed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dispatch import commands as do
+from dispatch.forecast import DEFAULT_JOBS_PER_HOUR, forecast
+from dispatch.model import JobRequest, Parcel, Place, TimeWindow
+from tests.dispatch.conftest import Coop
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+MONDAY_NOON = datetime(2026, 11, 16, 12, 10, tzinfo=HELSINKI)  # a Monday
+
+
+def _request(at: datetime, kg: float) -> JobRequest:
+    window = TimeWindow(at, at + timedelta(hours=2))
+    return JobRequest(
+        pickup=Place(24.9414, 60.1710),
+        dropoff=Place(24.9525, 60.1675),
+        pickup_window=window,
+        dropoff_window=window,
+        parcels=(Parcel(weight_kg=kg, volume_l=20, longest_side_cm=50),),
+    )
+
+
+def test_the_forecast_is_a_mean_per_weekday_and_hour_at_the_cooperative_s_pace(coop: Coop) -> None:
+    s, c = coop.store, coop.id
+    plan = [(MONDAY_NOON, (3.0, 3.0, 40.0)), (MONDAY_NOON + timedelta(weeks=1), (5.0,))]
+    for at, weights in plan:
+        for i, kg in enumerate(weights):
+            job = do.request_job(s, c, coop.client, _request(at, kg), at=at + timedelta(minutes=i)).id
+            do.override(s, c, job, coop.cargo, dispatcher_id="d", at=at + timedelta(minutes=5))
+            do.acknowledge(s, c, job, courier_id=coop.cargo, at=at + timedelta(minutes=10 + 30 * i))
+            do.pick_up(s, c, job, courier_id=coop.cargo, at=at + timedelta(minutes=20 + 30 * i))
+            do.deliver(s, c, job, courier_id=coop.cargo, at=at + timedelta(minutes=40 + 30 * i))
+    until = MONDAY_NOON + timedelta(weeks=1, days=3)
+    seen = forecast(s.events(c), timezone=HELSINKI, until=until, weeks=4)
+    assert seen.weeks == 2  # the log starts two weeks back: older weeks are not counted as empty
+    assert seen.jobs_per_courier_hour == 2.0  # 4 deliveries in 2 worked hours (30 min each)
+    (monday,) = [h for h in seen.hours if (h.weekday, h.hour) == (0, 12)]
+    assert (monday.jobs, monday.heavy, monday.cargo_only) == (2.0, 0.5, 0.5)
+    assert monday.couriers == 1 and monday.cargo_bikes == 1
+    assert "4 jobs requested on Mondays 12:00-13:00 over the last 2 weeks" in monday.why
+    assert seen.couriers() == {(0, 12): 1} and seen.cargo() == {(0, 12): 1}
+
+
+def test_a_new_cooperative_assumes_a_pace_and_says_so(coop: Coop) -> None:
+    s, c = coop.store, coop.id
+    do.request_job(s, c, coop.client, _request(MONDAY_NOON, 4.0), at=MONDAY_NOON)
+    seen = forecast(s.events(c), timezone=HELSINKI, until=MONDAY_NOON + timedelta(days=1))
+    assert seen.jobs_per_courier_hour == DEFAULT_JOBS_PER_HOUR and "assumed" in seen.pace_from
+    assert seen.hours[0].couriers == 1
