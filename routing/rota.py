@@ -24,6 +24,7 @@ Nobody is scored: the fairness term compares hours against each person's own con
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 from itertools import product
@@ -33,8 +34,10 @@ from ortools.sat.python import cp_model
 #: Weights of the objective's terms (per hour, or per percentage point of contract share).
 GAP_WEIGHT = 10_000
 CARGO_GAP_WEIGHT = 5_000
-UNDER_CONTRACT_WEIGHT = 500
-SPREAD_WEIGHT = 40  #: per percentage point between the most and the least worked share
+UNDER_CONTRACT_WEIGHT = 2_000
+#: A share of contract is counted in units of 1/SHARE_UNITS of the contract (0.01 %).
+SHARE_UNITS = 10_000
+SPREAD_WEIGHT = 1  #: per unit (0.01 % of contract) between the most and the least worked share
 UNSOCIAL_SPREAD_WEIGHT = 20  #: per late or weekend shift between the most and the least
 EXCESS_WEIGHT = 1
 #: Share of the time limit given to coverage alone, before the other terms are optimised.
@@ -276,14 +279,20 @@ def _spread(
     hours: list[cp_model.IntVar],
     rules: Rules,
 ) -> list[cp_model.LinearExprT]:
-    """Most minus least share of contract worked (percentage points), and of unsocial shifts."""
-    shares = []
+    """Most minus least share of contract worked, and of unsocial shifts.
+
+    A share is hours times a per-person integer (``SHARE_UNITS`` over the contract): linear,
+    with no division in the model. Written with two bounds per share (an integer division),
+    the second stage did not find a rota within 6 s at 40 couriers.
+    """
+    shares, share_top = [], 0
     for i, person in enumerate(people):
         contract = person.previous_contract_h + (person.min_h or person.max_h or 1)
-        # share (in %) = 100 * (previous + this week) / contract, rounded down, as two bounds.
-        share = model.new_int_var(0, 1_000, f"share{i}")
-        model.add(100 * (hours[i] + round(person.previous_h)) <= share * round(contract) + round(contract) - 1)
-        model.add(100 * (hours[i] + round(person.previous_h)) >= share * round(contract))
+        scale = max(1, round(SHARE_UNITS / contract))
+        top = (person.max_h + math.ceil(person.previous_h)) * scale
+        share_top = max(share_top, top)
+        share = model.new_int_var(0, top, f"share{i}")
+        model.add(share == (hours[i] + round(person.previous_h)) * scale)
         shares.append(share)
     unsocial = []
     for i, person in enumerate(people):
@@ -292,11 +301,11 @@ def _spread(
         model.add(count == sum(late) + person.previous_unsocial)
         unsocial.append(count)
     terms: list[cp_model.LinearExprT] = []
-    for values, weight in ((shares, SPREAD_WEIGHT), (unsocial, UNSOCIAL_SPREAD_WEIGHT)):
+    unsocial_top = max((14 + p.previous_unsocial for p in people), default=0)
+    for values, weight, top in ((shares, SPREAD_WEIGHT, share_top), (unsocial, UNSOCIAL_SPREAD_WEIGHT, unsocial_top)):
         if not values:
             continue
-        top = max(1_000, *(14 + p.previous_unsocial for p in people))
-        high, low = model.new_int_var(0, top, ""), model.new_int_var(0, top, "")
+        high, low = model.new_int_var(0, top, "most"), model.new_int_var(0, top, "least")
         model.add_max_equality(high, values)
         model.add_min_equality(low, values)
         terms.append(weight * (high - low))
