@@ -22,20 +22,26 @@ from api.schemas import (
     AcceptAllIn,
     AcceptAllOut,
     ConsoleStateOut,
+    CourierActiveOut,
     CourierLoginIn,
     CourierLoginOut,
     CouriersOut,
+    DeactivateIn,
     DecisionIn,
     DecisionOut,
     EventsOut,
     JobOut,
     JobsOut,
+    KeyRevokedOut,
+    KeyRotatedOut,
     LedgerOut,
     OverrideCostOut,
     PathOut,
     PlanOut,
     PositionsOut,
     RoundOut,
+    SettingsIn,
+    SettingsOut,
     UnavailableIn,
     UnavailableOut,
 )
@@ -46,11 +52,23 @@ from dispatch.decide import Decision
 from dispatch.decide import decide as decide_job
 from dispatch.decisions import override_cost
 from dispatch.errors import Conflict, DomainError
-from dispatch.events import Event
+from dispatch.events import Actor, ActorKind, Event
+from dispatch.intake import tariff_of
 from dispatch.lifecycle import ACTIVE_STATES, FINAL_STATES, OPEN_STATES, allowed_acts
+from dispatch.model import Cooperative
 from dispatch.projections import JobView
 from dispatch.store import positions
-from dispatch.store.access import Principal, display_name_of, set_courier_login
+from dispatch.store.access import (
+    UNCHANGED,
+    Principal,
+    change_settings,
+    deactivate_courier,
+    display_name_of,
+    reactivate_courier,
+    revoke_client_key,
+    rotate_client_key,
+    set_courier_login,
+)
 from dispatch.views import couriers_in_rotation, ledger_of_day
 
 router = APIRouter(prefix="/v1", tags=["dispatchers"], responses=refusals())
@@ -323,6 +341,97 @@ async def give_courier_login(
     password = await svc.run(set_courier_login, svc.store, who.cooperative_id, courier_id, body.login)
     request.app.state.sessions.check_soon()
     return {"courier_id": courier_id, "login": body.login, "password": password}
+
+
+# ---------------------------------------------------------------- admin acts (issue 16)
+# A cooperative has no admin role: its dispatchers do these, and each is an event in the log
+# (who, when, what) that every member reading the log sees.
+
+
+def _me(who: Principal) -> Actor:
+    return Actor(ActorKind.DISPATCHER, who.subject_id)
+
+
+@router.post("/clients/{client_id}/key/revoke", **answers(KeyRevokedOut, also=responses(404, 409)))
+async def revoke_key(client_id: str, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """The client's API key gets in no more: at once on this worker, within 2 s on the others.
+    Its deliveries stay; rotating the key gives the client a new one."""
+    event = await svc.run(revoke_client_key, svc.store, who.cooperative_id, client_id, by=_me(who))
+    await svc.appended(who.cooperative_id, [event])
+    return {"client_id": client_id, "revoked": True, "seq": event.seq}
+
+
+@router.post("/clients/{client_id}/key/rotate", status_code=201, **answers(KeyRotatedOut, 201, also=responses(404)))
+async def rotate_key(client_id: str, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """A new API key for the client, shown once; the old one stops working as a revoked one does."""
+    key, event = await svc.run(rotate_client_key, svc.store, who.cooperative_id, client_id, by=_me(who))
+    await svc.appended(who.cooperative_id, [event])
+    return {"client_id": client_id, "api_key": key, "seq": event.seq}
+
+
+@router.post("/couriers/{courier_id}/deactivate", **answers(CourierActiveOut, also=responses(404, 409)))
+async def deactivate(
+    courier_id: str, body: DeactivateIn, who: Dispatcher, svc: Svc, request: Request
+) -> dict[str, Any]:
+    """A courier who left: no new proposals, no login, their sockets closed; their history stays.
+    Their jobs not yet picked up go back to the open queue, parcels on board are flagged for a
+    handover, their shift ends."""
+    done = await svc.run(deactivate_courier, svc.store, who.cooperative_id, courier_id, by=_me(who), reason=body.reason)
+    request.app.state.sessions.check_soon()
+    await svc.appended(who.cooperative_id, done.events)
+    return {
+        "courier_id": courier_id,
+        "active": False,
+        "seq": done.events[-1].seq,
+        "returned": done.returned,
+        "on_board": done.on_board,
+        "shift_ended": done.shift_ended,
+    }
+
+
+@router.post("/couriers/{courier_id}/reactivate", **answers(CourierActiveOut, also=responses(404, 409)))
+async def reactivate(courier_id: str, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """A courier back: listed and planned for again once on shift, able to log in again."""
+    event = await svc.run(reactivate_courier, svc.store, who.cooperative_id, courier_id, by=_me(who))
+    await svc.appended(who.cooperative_id, [event])
+    return {"courier_id": courier_id, "active": True, "seq": event.seq}
+
+
+def settings_json(coop: Cooperative) -> dict[str, Any]:
+    return {
+        "fairness_weight": coop.fairness_weight,
+        "fairness_riding_budget": coop.settings.get("fairness_riding_budget"),
+        "tariff": tariff_of(coop).to_json(),
+    }
+
+
+@router.get("/cooperative/settings", **answers(SettingsOut))
+async def get_settings(who: Member, svc: Svc) -> dict[str, Any]:
+    """What the members set: the fairness weight, the riding budget, the tariff."""
+    return settings_json(await svc.run(svc.store.cooperative, who.cooperative_id))
+
+
+@router.patch("/cooperative/settings", **answers(SettingsOut))
+async def patch_settings(body: SettingsIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """Change the fairness weight, the riding budget (null: no bound) or some keys of the tariff;
+    what is left out stays. The next planning round and the next quote use them."""
+    given = body.model_fields_set
+    if "fairness_weight" in given and body.fairness_weight is None:
+        raise ApiError(422, "invalid_input", "fairness_weight: a number from 0 to 100", field="fairness_weight")
+    coop, event = await svc.run(
+        lambda: change_settings(
+            svc.store,
+            who.cooperative_id,
+            by=_me(who),
+            fairness_weight=body.fairness_weight if body.fairness_weight is not None else UNCHANGED,
+            riding_budget=body.fairness_riding_budget if "fairness_riding_budget" in given else UNCHANGED,
+            tariff=None if body.tariff is None else body.tariff.model_dump(exclude_unset=True, exclude_none=True),
+        )
+    )
+    if event is not None:
+        await svc.appended(who.cooperative_id, [event])
+    changed = sorted(event.payload["changes"]) if event is not None else []
+    return {**settings_json(coop), "changed": changed, "seq": None if event is None else event.seq}
 
 
 @router.websocket("/console/ws")

@@ -24,7 +24,7 @@ from api.services import REPLAN_ON, Services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
 from dispatch.errors import DomainError, InvalidInput, NotFound
-from dispatch.events import Event, EventType
+from dispatch.events import ADMIN_EVENTS, Event, EventType
 from dispatch.lifecycle import ACTIVE_STATES
 from dispatch.projections import JobView
 from dispatch.shifts import planned_end
@@ -36,7 +36,7 @@ router = APIRouter(prefix="/v1/courier", tags=["couriers"], responses=refusals()
 E = EventType
 
 ASSIGNING = frozenset({E.PROPOSAL_ACCEPTED, E.JOB_OVERRIDDEN, E.JOB_REASSIGNED})
-HIDDEN = frozenset({E.PROPOSAL_MADE, E.PROPOSAL_WITHHELD, E.COURIER_POSITION_SHARED})
+HIDDEN = frozenset({E.PROPOSAL_MADE, E.PROPOSAL_WITHHELD, E.COURIER_POSITION_SHARED}) | ADMIN_EVENTS
 ACTS = (
     "acknowledge",
     "decline",

@@ -26,7 +26,7 @@ from dispatch.errors import (
     NotFound,
     PhysicalLimit,
 )
-from dispatch.store.access import LoginFailed
+from dispatch.store.access import LoginFailed, NothingToChange
 from dispatch.text import check_text
 
 log = logging.getLogger("tandem")
@@ -39,6 +39,7 @@ STATUS: dict[type[DomainError], int] = {
     Conflict: 409,
     PhysicalLimit: 409,
     LoginFailed: 401,
+    NothingToChange: 409,
 }
 
 
@@ -165,7 +166,8 @@ def _validation(_request: Request, exc: Exception) -> JSONResponse:
     ]
     first = problems[0] if problems else {"field": "", "problem": "invalid request"}
     return JSONResponse(
-        body("invalid_input", f"{first['field']}: {first['problem']}", problems=problems), status_code=422
+        body("invalid_input", f"{first['field']}: {first['problem']}", field=first["field"] or None, problems=problems),
+        status_code=422,
     )
 
 

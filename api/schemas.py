@@ -121,6 +121,38 @@ class CourierLoginIn(BaseModel):
     login: Ident = Field(min_length=1, max_length=60)
 
 
+class DeactivateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text = Field(min_length=1, max_length=500, description="Why they leave (the log keeps it)")
+
+
+#: A price band: up to this many km or kg (null: no limit, the last band), this many cents.
+Band = tuple[Annotated[float, Field(ge=0, le=100_000)] | None, Annotated[int, Field(ge=0, le=10_000_000)]]
+
+
+class TariffIn(BaseModel):
+    """The keys of the tariff to change; the others stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. EUR")
+    base_cents: int | None = Field(default=None, ge=0, le=10_000_000)
+    distance_bands_km: list[Band] | None = Field(default=None, min_length=1, max_length=20)
+    weight_bands_kg: list[Band] | None = Field(default=None, min_length=1, max_length=20)
+    express_percent: int | None = Field(default=None, ge=0, le=500)
+    solidarity_percent: int | None = Field(default=None, ge=0, le=100)
+
+
+class SettingsIn(BaseModel):
+    """What the members change; what is left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+    fairness_weight: float | None = Field(default=None, ge=0, le=100, description="0 = pure efficiency")
+    fairness_riding_budget: float | None = Field(
+        default=None, ge=0, le=1, description="At most this share of riding added to share the work; null: no bound"
+    )
+    tariff: TariffIn | None = None
+
+
 # Analysts: a replay (api/analysts.py)
 
 
@@ -380,6 +412,44 @@ class CourierLoginOut(Out):
     courier_id: str
     login: str
     password: str = Field(description="Shown once; Tandem keeps only its hash.")
+
+
+class KeyRevokedOut(Out):
+    client_id: str
+    revoked: bool
+    seq: int = Field(description="The ClientKeyRevoked event in the log")
+
+
+class KeyRotatedOut(Out):
+    client_id: str
+    api_key: str = Field(description="Shown once; Tandem keeps only its hash. The old key no longer works.")
+    seq: int = Field(description="The ClientKeyRotated event in the log")
+
+
+class CourierActiveOut(Out):
+    courier_id: str
+    active: bool
+    seq: int = Field(description="The CourierDeactivated or CourierReactivated event in the log")
+    returned: list[str] = Field(default_factory=list, description="Jobs back in the open queue")
+    on_board: list[str] = Field(default_factory=list, description="Parcels they hold: a handover to decide")
+    shift_ended: bool = False
+
+
+class TariffOut(Out):
+    currency: str
+    base_cents: int
+    distance_bands_km: list[list[Any]]
+    weight_bands_kg: list[list[Any]]
+    express_percent: int
+    solidarity_percent: int
+
+
+class SettingsOut(Out):
+    fairness_weight: float
+    fairness_riding_budget: float | None
+    tariff: TariffOut
+    changed: list[str] = Field(default_factory=list, description="What this request changed (empty: nothing)")
+    seq: int | None = Field(default=None, description="The CooperativeSettingsChanged event, when one was recorded")
 
 
 class RoundOut(Out):

@@ -38,6 +38,9 @@ REPLAN_ON = frozenset(
         E.SHIFT_PAUSED,
         E.SHIFT_RESUMED,
         E.SHIFT_ENDED,
+        E.COURIER_DEACTIVATED,
+        E.COURIER_REACTIVATED,
+        E.COOPERATIVE_SETTINGS_CHANGED,
     }
 )
 

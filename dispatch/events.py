@@ -38,6 +38,13 @@ class EventType(StrEnum):
     COURIER_POSITION_SHARED = "CourierPositionShared"
     #: At pickup the courier found the parcels heavier (or lighter) than declared (issue 18).
     PARCEL_REWEIGHED = "ParcelReweighed"
+    #: Admin acts (issue 16): who changed the cooperative's set-up, when and what. They change
+    #: no job, shift or ledger; the projection folds them as nothing.
+    CLIENT_KEY_REVOKED = "ClientKeyRevoked"
+    CLIENT_KEY_ROTATED = "ClientKeyRotated"
+    COURIER_DEACTIVATED = "CourierDeactivated"
+    COURIER_REACTIVATED = "CourierReactivated"
+    COOPERATIVE_SETTINGS_CHANGED = "CooperativeSettingsChanged"
 
 
 class ActorKind(StrEnum):
@@ -73,6 +80,17 @@ JOB_ACTS: dict[EventType, Act] = {
     EventType.DELIVERY_FAILED: Act.FAIL,
 }
 
+#: The admin acts: facts about the cooperative's set-up, recorded with who did them.
+ADMIN_EVENTS = frozenset(
+    {
+        EventType.CLIENT_KEY_REVOKED,
+        EventType.CLIENT_KEY_ROTATED,
+        EventType.COURIER_DEACTIVATED,
+        EventType.COURIER_REACTIVATED,
+        EventType.COOPERATIVE_SETTINGS_CHANGED,
+    }
+)
+
 #: Payload keys each type must carry (more may follow; unknown types are refused).
 REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.JOB_REQUESTED: frozenset({"job_id", "client_id", "request"}),
@@ -94,6 +112,11 @@ REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.SHIFT_ENDED: frozenset({"courier_id"}),
     EventType.COURIER_POSITION_SHARED: frozenset({"courier_id", "lon", "lat", "job_id"}),
     EventType.PARCEL_REWEIGHED: frozenset({"courier_id", "job_id", "weight_kg"}),
+    EventType.CLIENT_KEY_REVOKED: frozenset({"client_id"}),
+    EventType.CLIENT_KEY_ROTATED: frozenset({"client_id"}),
+    EventType.COURIER_DEACTIVATED: frozenset({"courier_id", "reason"}),
+    EventType.COURIER_REACTIVATED: frozenset({"courier_id"}),
+    EventType.COOPERATIVE_SETTINGS_CHANGED: frozenset({"changes"}),
 }
 
 

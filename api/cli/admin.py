@@ -18,7 +18,10 @@ from dispatch.model import Role, Vehicle
 from dispatch.store import Store
 from dispatch.text import check_text
 
-admin_app = typer.Typer(help="Set up a cooperative: its couriers, clients, dispatchers.", no_args_is_help=True)
+admin_app = typer.Typer(
+    help="Set up a cooperative (its couriers, clients, dispatchers) and change it later: keys, couriers, settings.",
+    no_args_is_help=True,
+)
 
 
 CoopOption = Annotated[str, typer.Option("--coop", help="The cooperative's id (from create-coop).")]
@@ -202,6 +205,188 @@ def admin_courier_login(
         as_json,
         {"courier_id": courier, "cooperative_id": coop, "login": login, "password": secret},
         f"courier login [bold]{login}[/] set\npassword (shown once): {secret}",
+    )
+
+
+ClientOption = Annotated[str, typer.Option("--client", help="The client's id (add-client prints it).")]
+CourierOption = Annotated[str, typer.Option("--courier", help="The courier's id (add-courier prints it).")]
+
+
+@admin_app.command("revoke-key")
+def admin_revoke_key(
+    coop: CoopOption, client: ClientOption, database: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
+    """Revoke a client's API key (a running server refuses it within 2 s); recorded in the log."""
+    from dispatch.store.access import cli_actor, revoke_client_key
+
+    store = _store(database)
+    try:
+        event = revoke_client_key(store, coop, client, by=cli_actor())
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    _report(
+        as_json,
+        {"client_id": client, "cooperative_id": coop, "revoked": True, "seq": event.seq},
+        f"the API key of client {client} is revoked (log seq {event.seq})",
+    )
+
+
+@admin_app.command("rotate-key")
+def admin_rotate_key(
+    coop: CoopOption, client: ClientOption, database: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
+    """Give a client a new API key and print it, once; the old one stops working (within 2 s)."""
+    from dispatch.store.access import cli_actor, rotate_client_key
+
+    store = _store(database)
+    try:
+        key, event = rotate_client_key(store, coop, client, by=cli_actor())
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    _report(
+        as_json,
+        {"client_id": client, "cooperative_id": coop, "api_key": key, "seq": event.seq},
+        f"client {client} has a new API key (shown once, keep it safe): {key}",
+    )
+
+
+@admin_app.command("deactivate-courier")
+def admin_deactivate_courier(
+    coop: CoopOption,
+    courier: CourierOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why they leave (the log keeps it).")],
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A courier who left: no new work, no login, their sockets closed; their history stays.
+
+    Their jobs not yet picked up go back to the open queue, parcels on board are flagged for a
+    handover, their shift ends.
+    """
+    from dispatch.store.access import cli_actor, deactivate_courier
+
+    store = _store(database)
+    try:
+        done = deactivate_courier(store, coop, courier, by=cli_actor(), reason=reason)
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    _report(
+        as_json,
+        {
+            "courier_id": courier,
+            "cooperative_id": coop,
+            "active": False,
+            "seq": done.events[-1].seq,
+            "returned": done.returned,
+            "on_board": done.on_board,
+            "shift_ended": done.shift_ended,
+        },
+        f"courier {courier} deactivated (log seq {done.events[-1].seq}); "
+        f"{len(done.returned)} job(s) back in the queue, {len(done.on_board)} parcel(s) on board to hand over",
+    )
+
+
+@admin_app.command("reactivate-courier")
+def admin_reactivate_courier(
+    coop: CoopOption, courier: CourierOption, database: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
+    """A courier back in the cooperative: listed, planned for once on shift, able to log in."""
+    from dispatch.store.access import cli_actor, reactivate_courier
+
+    store = _store(database)
+    try:
+        event = reactivate_courier(store, coop, courier, by=cli_actor())
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    _report(
+        as_json,
+        {"courier_id": courier, "cooperative_id": coop, "active": True, "seq": event.seq},
+        f"courier {courier} is active again (log seq {event.seq})",
+    )
+
+
+def _bands(option: str, text: str | None) -> list[list[Any]] | None:
+    """``2:0,5:300,10:700,inf:1200`` (up to km or kg : cents) as the tariff's bands."""
+    if text is None:
+        return None
+    bands: list[list[Any]] = []
+    for part in text.split(","):
+        up, sep, cents = part.strip().partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            bands.append([None if up.strip().lower() in ("inf", "") else float(up), int(cents)])
+        except ValueError:
+            raise fail(f"{option}: write bands as UP_TO:CENTS separated by commas, the last UP_TO inf") from None
+    return bands
+
+
+@admin_app.command("settings")
+def admin_settings(
+    coop: CoopOption,
+    fairness_weight: Annotated[float | None, typer.Option(help="0 = pure efficiency; the members decide.")] = None,
+    riding_budget: Annotated[
+        float | None, typer.Option(help="At most this share of riding added to share the work (0.05: +5 %).")
+    ] = None,
+    no_riding_budget: Annotated[bool, typer.Option(help="No bound on riding: the weight alone decides.")] = False,
+    currency: Annotated[str | None, typer.Option(help="ISO 4217 code of the tariff (EUR, CHF...).")] = None,
+    base_cents: Annotated[int | None, typer.Option(help="Base fare, in cents.")] = None,
+    distance_bands: Annotated[
+        str | None, typer.Option(help="Price per distance: UP_TO_KM:CENTS,..., the last inf (2:0,5:300,inf:900).")
+    ] = None,
+    weight_bands: Annotated[
+        str | None, typer.Option(help="Price per weight: UP_TO_KG:CENTS,..., the last inf (10:0,25:200,inf:800).")
+    ] = None,
+    express_percent: Annotated[int | None, typer.Option(help="Surcharge for express, in %.")] = None,
+    solidarity_percent: Annotated[int | None, typer.Option(help="Reduction for solidarity clients, in %.")] = None,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show or change the cooperative's fairness weight, riding budget and tariff; a change is
+    recorded in the log and used by the next planning round and the next quote."""
+    from dispatch.intake import tariff_of
+    from dispatch.store.access import UNCHANGED, change_settings, cli_actor
+
+    if riding_budget is not None and no_riding_budget:
+        raise fail("give --riding-budget or --no-riding-budget, not both")
+    tariff = {
+        k: v
+        for k, v in {
+            "currency": currency,
+            "base_cents": base_cents,
+            "distance_bands_km": _bands("--distance-bands", distance_bands),
+            "weight_bands_kg": _bands("--weight-bands", weight_bands),
+            "express_percent": express_percent,
+            "solidarity_percent": solidarity_percent,
+        }.items()
+        if v is not None
+    }
+    store = _store(database)
+    try:
+        coop_now, event = change_settings(
+            store,
+            coop,
+            by=cli_actor(),
+            fairness_weight=UNCHANGED if fairness_weight is None else fairness_weight,
+            riding_budget=None if no_riding_budget else UNCHANGED if riding_budget is None else riding_budget,
+            tariff=tariff or None,
+        )
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    changed = sorted(event.payload["changes"]) if event else []
+    data: dict[str, Any] = {
+        "cooperative_id": coop,
+        "fairness_weight": coop_now.fairness_weight,
+        "fairness_riding_budget": coop_now.settings.get("fairness_riding_budget"),
+        "tariff": tariff_of(coop_now).to_json(),
+        "changed": changed,
+        "seq": event.seq if event else None,
+    }
+    said = f"changed {', '.join(changed)} (log seq {event.seq})" if event else "nothing changed"
+    _report(
+        as_json,
+        data,
+        f"{said}\n{json.dumps({k: data[k] for k in ('fairness_weight', 'fairness_riding_budget', 'tariff')})}",
     )
 
 

@@ -1,4 +1,6 @@
-"""Who may act: logins of dispatchers, analysts and couriers, their session tokens, client keys.
+"""Who may act: logins of dispatchers, analysts and couriers, their session tokens, client keys;
+and the admin acts on them and on the cooperative's settings, each recorded in the log (who,
+when, what) in the transaction that makes it (issue 16).
 
 Passwords are kept as salted scrypt hashes and tokens as SHA-256 hashes: a copy of the
 database lets no one log in. Sessions live in the database (not in a worker's memory) so that
@@ -7,6 +9,9 @@ every API worker sees a revocation at once and a restart logs nobody out.
 
 from __future__ import annotations
 
+import getpass
+import math
+import re
 import secrets
 import threading
 import time
@@ -14,13 +19,27 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import Connection, and_, insert, select, update
 
 from dispatch.errors import DomainError, InvalidInput, NotFound
+from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
+from dispatch.lifecycle import ACTIVE_STATES, JobState
+from dispatch.model import Cooperative
+from dispatch.pricing import Band, Tariff
 from dispatch.store.engine import reading
-from dispatch.store.repository import Store, _now, _utc, hash_api_key, hash_secret, verify_secret
-from dispatch.store.schema import ClientRow, CourierRow, MemberRow, SessionRow
+from dispatch.store.repository import (
+    Store,
+    _json_payload,
+    _now,
+    _utc,
+    hash_api_key,
+    hash_secret,
+    verify_secret,
+)
+from dispatch.store.schema import ClientRow, CooperativeRow, CourierRow, MemberRow, SessionRow
+from dispatch.text import check_text
 
 #: A dispatcher's or courier's day, with margin; a token then has to be renewed by logging in.
 DEFAULT_TOKEN_TTL = timedelta(hours=12)
@@ -290,31 +309,289 @@ def revoke_sessions_of(store: Store, coop_id: str, subject_id: str) -> int:
     return int(result.rowcount or 0)
 
 
-def revoke_client_key(store: Store, coop_id: str, client_id: str) -> None:
-    with store.engine.begin() as conn:
-        result = conn.execute(
+class NothingToChange(DomainError):
+    """An admin act that would change nothing (a key already revoked, a courier already away)."""
+
+    code = "nothing_to_change"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+def cli_actor() -> Actor:
+    """Who acts from ``tandem admin``: the server's operator, by their login on the machine."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container): still an admin
+        user = "unknown"
+    return Actor(ActorKind.ADMIN, f"cli:{user}"[:36])
+
+
+def _admin_event(
+    store: Store, coop_id: str, by: Actor, work: Callable[[Connection], tuple[EventType, dict[str, Any]]]
+) -> Event:
+    """Run an admin act and record it, in one transaction: ``work`` changes the rows and says
+    what it did (the event's type and payload); nothing is written when either is refused.
+
+    The event is appended after ``work``, in the same transaction (a group commit): a refusal
+    of either rolls both back.
+    """
+
+    def run(conn: Connection) -> Event:
+        event_type, payload = work(conn)
+        new = NewEvent(coop_id, _now(), by, event_type, payload)
+        appended = store._append(  # the log's own append, in this transaction
+            conn, new, _json_payload(payload), idempotency_key=None, request_hash=None, expected_seq=None
+        )
+        return appended.event
+
+    return store._commits.run(coop_id, run)
+
+
+def _client_row(conn: Connection, coop_id: str, client_id: str) -> Any:
+    row = conn.execute(
+        select(ClientRow.id, ClientRow.revoked_at).where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id)
+    ).first()
+    if row is None:
+        raise NotFound("client", client_id)
+    return row
+
+
+def revoke_client_key(store: Store, coop_id: str, client_id: str, *, by: Actor) -> Event:
+    """The client's key gets in no more: at once in this process, within :data:`KEY_TRUST_S`
+    in the others. The client and its deliveries stay; :func:`rotate_client_key` gives a new key."""
+
+    def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
+        if _client_row(conn, coop_id, client_id).revoked_at is not None:
+            raise NothingToChange(f"the key of client {client_id} is already revoked")
+        conn.execute(
             update(ClientRow)
-            .where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id, ClientRow.revoked_at.is_(None))
+            .where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id)
             .values(revoked_at=_now())
         )
-    _revoked.add_one()
-    if not result.rowcount:
-        raise NotFound("client", client_id)
+        return EventType.CLIENT_KEY_REVOKED, {"client_id": client_id}
+
+    try:
+        return _admin_event(store, coop_id, by, work)
+    finally:
+        _revoked.add_one()
 
 
-def rotate_client_key(store: Store, coop_id: str, client_id: str) -> str:
-    """A new key for a client (the old one stops working at once); returned once."""
+def rotate_client_key(store: Store, coop_id: str, client_id: str, *, by: Actor) -> tuple[str, Event]:
+    """A new key for a client, returned once; the old one stops working as a revoked one does.
+    A revoked client gets in again with the new key."""
     key = "tdm_" + secrets.token_urlsafe(32)
-    with store.engine.begin() as conn:
-        result = conn.execute(
+
+    def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
+        _client_row(conn, coop_id, client_id)
+        conn.execute(
             update(ClientRow)
             .where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id)
             .values(api_key_hash=hash_api_key(key), api_key_prefix=key[:12], revoked_at=None)
         )
-    _revoked.add_one()
-    if not result.rowcount:
-        raise NotFound("client", client_id)
-    return key
+        return EventType.CLIENT_KEY_ROTATED, {"client_id": client_id}
+
+    try:
+        event = _admin_event(store, coop_id, by, work)
+    finally:
+        _revoked.add_one()
+    return key, event
+
+
+@dataclass(frozen=True)
+class Deactivated:
+    """What deactivating a courier did."""
+
+    events: list[Event]  #: the CourierDeactivated event first, then what it did to their work
+    returned: list[str]  #: jobs not yet picked up, back in the open queue
+    on_board: list[str]  #: parcels they hold: a handover for a dispatcher to decide
+    shift_ended: bool
+
+
+def deactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor, reason: str) -> Deactivated:
+    """A courier who left (or was added by mistake) gets no more work: the planner proposes
+    nothing to them, they cannot log in, their sessions end and their open sockets close at the
+    next check. Their history stays: the log, the ledger, the jobs they did.
+
+    In the same transaction, as ``courier_unavailable`` does: their jobs not yet picked up go
+    back to the open queue, a parcel on board is flagged for a handover, their shift ends.
+    """
+    why = check_text("reason", reason)
+    if not why.strip():
+        raise InvalidInput("reason", "say why (the log keeps it)")
+    courier = store.courier(coop_id, courier_id)
+    if not courier.active:
+        raise NothingToChange(f"courier {courier_id} is already deactivated")
+    mine = [j for j in store.jobs(coop_id, ACTIVE_STATES) if j.courier_id == courier_id]
+    status = store.courier_statuses(coop_id).get(courier_id)
+    at = _now()
+    name = courier.display_name
+    follow: list[NewEvent] = []
+    for job in mine:
+        if job.state is JobState.PICKED_UP:
+            note = f"on board with {name}, who no longer works here ({why}): decide a handover or a return"
+            payload: dict[str, Any] = {"job_id": job.id, "reason": note, "courier_id": courier_id}
+            follow.append(NewEvent(coop_id, at, by, EventType.PROPOSAL_WITHHELD, payload))
+        else:
+            payload = {"job_id": job.id, "reason": f"{name} no longer works here", "previous_courier_id": courier_id}
+            follow.append(NewEvent(coop_id, at, by, EventType.JOB_UNASSIGNED, payload))
+    if status is not None and status.on_shift:
+        follow.append(NewEvent(coop_id, at, by, EventType.SHIFT_ENDED, {"courier_id": courier_id, "reason": why}))
+    done: list[Event] = []
+
+    def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
+        changed = conn.execute(
+            update(CourierRow)
+            .where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id, CourierRow.active.is_(True))
+            .values(active=False)
+        )
+        if not changed.rowcount:
+            raise NothingToChange(f"courier {courier_id} is already deactivated")
+        conn.execute(
+            update(SessionRow)
+            .where(
+                SessionRow.cooperative_id == coop_id,
+                SessionRow.subject_id == courier_id,
+                SessionRow.revoked_at.is_(None),
+            )
+            .values(revoked_at=at)
+        )
+        done.clear()
+        for new in follow:  # a job someone acted on meanwhile refuses its event: nothing is written
+            done.append(
+                store._append(
+                    conn, new, _json_payload(new.payload), idempotency_key=None, request_hash=None, expected_seq=None
+                ).event
+            )
+        return EventType.COURIER_DEACTIVATED, {"courier_id": courier_id, "reason": why}
+
+    try:
+        first = _admin_event(store, coop_id, by, work)
+    finally:
+        _revoked.add_one()
+    return Deactivated(
+        events=[*done, first],
+        returned=[str(e.payload["job_id"]) for e in done if e.type is EventType.JOB_UNASSIGNED],
+        on_board=[str(e.payload["job_id"]) for e in done if e.type is EventType.PROPOSAL_WITHHELD],
+        shift_ended=any(e.type is EventType.SHIFT_ENDED for e in done),
+    )
+
+
+def reactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor) -> Event:
+    """A courier back in the cooperative: listed, planned for once on shift, able to log in again
+    (with the login they had; :func:`set_courier_login` gives a new password)."""
+
+    def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
+        row = conn.execute(
+            select(CourierRow.active).where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id)
+        ).first()
+        if row is None:
+            raise NotFound("courier", courier_id)
+        if row.active:
+            raise NothingToChange(f"courier {courier_id} is active")
+        conn.execute(
+            update(CourierRow)
+            .where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id)
+            .values(active=True)
+        )
+        return EventType.COURIER_REACTIVATED, {"courier_id": courier_id}
+
+    return _admin_event(store, coop_id, by, work)
+
+
+#: What :func:`change_settings` leaves as it is.
+UNCHANGED: Any = object()
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_TARIFF_KEYS = frozenset(Tariff().to_json())
+
+
+def _tariff(current: dict[str, Any] | None, change: dict[str, Any]) -> dict[str, Any]:
+    """The cooperative's tariff with ``change`` (some of its keys) applied, checked whole."""
+    unknown = sorted(set(change) - _TARIFF_KEYS)
+    if unknown:
+        raise InvalidInput(
+            f"tariff.{unknown[0]}", f"not a tariff setting (they are: {', '.join(sorted(_TARIFF_KEYS))})"
+        )
+    currency = change.get("currency")
+    if currency is not None and (not isinstance(currency, str) or not _CURRENCY.match(currency)):
+        raise InvalidInput("tariff.currency", "an ISO 4217 code of three capital letters (EUR, CHF, SEK...)")
+    merged = {**(current or Tariff().to_json()), **change}
+
+    def bands(name: str) -> tuple[Band, ...]:
+        try:
+            return tuple(Band(math.inf if up is None else float(up), int(cents)) for up, cents in merged[name])
+        except (TypeError, ValueError):
+            raise InvalidInput(f"tariff.{name}", "bands are [up to (null: no limit), cents] pairs") from None
+
+    try:
+        return Tariff(
+            currency=str(merged["currency"]),
+            base_cents=int(merged["base_cents"]),
+            distance_bands=bands("distance_bands_km"),
+            weight_bands=bands("weight_bands_kg"),
+            express_percent=int(merged["express_percent"]),
+            solidarity_percent=int(merged["solidarity_percent"]),
+        ).to_json()
+    except InvalidInput as exc:  # named as the caller wrote it
+        named = {"distance_bands": "distance_bands_km", "weight_bands": "weight_bands_kg"}.get(exc.field, exc.field)
+        raise InvalidInput(exc.field if exc.field.startswith("tariff.") else f"tariff.{named}", exc.reason) from None
+    except (TypeError, KeyError, ValueError) as exc:  # a value of the wrong kind (the API's schema lets none through)
+        raise InvalidInput("tariff", f"malformed tariff ({exc})") from None
+
+
+def change_settings(
+    store: Store,
+    coop_id: str,
+    *,
+    by: Actor,
+    fairness_weight: Any = UNCHANGED,
+    riding_budget: Any = UNCHANGED,
+    tariff: dict[str, Any] | None = None,
+) -> tuple[Cooperative, Event | None]:
+    """Change what the members set after the cooperative was made: the fairness weight, the
+    riding budget (None: no bound) and the tariff (``tariff``: the keys to change). The next
+    planning round and the next quote use them. Returns the cooperative as it now is and the
+    event (None when nothing changed, and then nothing is recorded)."""
+    from dispatch.planning import riding_budget as check_budget
+
+    if fairness_weight is not UNCHANGED:
+        if isinstance(fairness_weight, bool) or not isinstance(fairness_weight, int | float):
+            raise InvalidInput("fairness_weight", "a number from 0 (pure efficiency) to 100")
+        if not 0 <= fairness_weight <= 100:
+            raise InvalidInput("fairness_weight", "a number from 0 (pure efficiency) to 100")
+        fairness_weight = float(fairness_weight)
+    if riding_budget is not UNCHANGED:
+        riding_budget = check_budget({"fairness_riding_budget": riding_budget})
+    coop = store.cooperative(coop_id)
+    changes: dict[str, Any] = {}
+    settings = dict(coop.settings)
+    if fairness_weight is not UNCHANGED and fairness_weight != coop.fairness_weight:
+        changes["fairness_weight"] = {"from": coop.fairness_weight, "to": fairness_weight}
+    if riding_budget is not UNCHANGED and riding_budget != settings.get("fairness_riding_budget"):
+        changes["fairness_riding_budget"] = {"from": settings.get("fairness_riding_budget"), "to": riding_budget}
+        if riding_budget is None:
+            settings.pop("fairness_riding_budget", None)
+        else:
+            settings["fairness_riding_budget"] = riding_budget
+    if tariff:
+        before = settings.get("tariff") or Tariff().to_json()
+        after = _tariff(settings.get("tariff"), tariff)
+        if after != before:
+            changes["tariff"] = {"from": before, "to": after}
+            settings["tariff"] = after
+    if not changes:
+        return coop, None
+
+    def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
+        values: dict[str, Any] = {"settings": _json_payload(settings)}
+        if "fairness_weight" in changes:
+            values["fairness_weight"] = fairness_weight
+        conn.execute(update(CooperativeRow).where(CooperativeRow.id == coop_id).values(**values))
+        return EventType.COOPERATIVE_SETTINGS_CHANGED, {"changes": changes}
+
+    event = _admin_event(store, coop_id, by, work)
+    return store.cooperative(coop_id), event
 
 
 def display_name_of(store: Store, coop_id: str, kind: str, subject_id: str) -> str | None:

@@ -89,6 +89,7 @@ def test_every_route_admits_exactly_its_roles(
         "job_id": job,
         "delivery_id": job,
         "courier_id": world.couriers["Aino"][0],
+        "client_id": "x",
         "webhook_id": "x",
         "token": "x",
         "run_id": "x",

@@ -16,7 +16,14 @@ from sqlalchemy import update
 from api.app import create_app
 from api.settings import Settings
 from dispatch.store import Store
-from dispatch.store.access import KnownKeys, Principal, revocations, revoke_client_key, rotate_client_key
+from dispatch.store.access import (
+    KnownKeys,
+    Principal,
+    cli_actor,
+    revocations,
+    revoke_client_key,
+    rotate_client_key,
+)
 from dispatch.store.schema import ClientRow
 from tests.api.harness import make_world
 
@@ -70,7 +77,7 @@ def test_revocations_take_effect_here_at_once_and_elsewhere_within_the_trust(tmp
 
         # a rotation in this process: the old key is refused at once, the new one admitted
         assert status(world.client_key) == 200
-        new_key = rotate_client_key(store, world.coop_id, _client_id(store, world.client_key))
+        new_key, _ = rotate_client_key(store, world.coop_id, _client_id(store, world.client_key), by=cli_actor())
         assert status(world.client_key) == 401
         assert status(new_key) == 200
         # another process revokes: this worker trusts what it found for at most the trust period
@@ -83,7 +90,7 @@ def test_revocations_take_effect_here_at_once_and_elsewhere_within_the_trust(tmp
         with store.engine.begin() as conn:
             conn.execute(update(ClientRow).where(ClientRow.id == client_id).values(revoked_at=None))
         assert status(new_key) == 200
-        revoke_client_key(store, world.coop_id, client_id)
+        revoke_client_key(store, world.coop_id, client_id, by=cli_actor())
         assert status(new_key) == 401
         assert len(svc.keys) == 0  # refused keys are not remembered
     store.close()

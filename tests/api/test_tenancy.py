@@ -82,10 +82,13 @@ def _secrets_of(t: Tenant) -> list[str]:
 def test_no_route_lets_a_member_of_a_reach_cooperative_b(two: Two) -> None:
     client, a, b = two.client, two.a, two.b
     b_courier = b.world.couriers["Aino"][0]
+    b_client = two.store.client_by_api_key(b.world.client_key)
+    assert b_client is not None
     ids = {
         "job_id": b.job,
         "delivery_id": b.job,
         "courier_id": b_courier,
+        "client_id": b_client.id,
         "webhook_id": b.webhook,
         "token": "x",
         "run_id": "x",
@@ -96,6 +99,8 @@ def test_no_route_lets_a_member_of_a_reach_cooperative_b(two: Two) -> None:
         "/v1/decisions/accept-all": {"job_ids": [b.job]},
         "/v1/deliveries/{delivery_id}/cancel": {"reason": "x"},
         "/v1/couriers/{courier_id}/login": {"login": "stolen"},
+        "/v1/couriers/{courier_id}/unavailable": {"reason": "x"},
+        "/v1/couriers/{courier_id}/deactivate": {"reason": "x"},
     }
     queries = {"/v1/jobs/{job_id}/override-cost": {"courier_id": b_courier}}
     b_state = two.store.projection(b.world.coop_id)
@@ -192,7 +197,7 @@ def test_tokens_expire(tmp_path: Path) -> None:
 
 
 def test_a_revoked_api_key_or_courier_session_gets_in_no_more(two: Two) -> None:
-    from dispatch.store.access import revoke_client_key, revoke_sessions_of
+    from dispatch.store.access import cli_actor, revoke_client_key, revoke_sessions_of
 
     a, client = two.a, two.client
     assert client.get("/v1/courier/jobs", headers=a.headers["courier"]).status_code == 200
@@ -200,7 +205,7 @@ def test_a_revoked_api_key_or_courier_session_gets_in_no_more(two: Two) -> None:
     assert client.get("/v1/courier/jobs", headers=a.headers["courier"]).status_code == 401
     client_id = two.store.client_by_api_key(a.world.client_key)
     assert client_id is not None
-    revoke_client_key(two.store, a.world.coop_id, client_id.id)
+    revoke_client_key(two.store, a.world.coop_id, client_id.id, by=cli_actor())
     assert client.get("/v1/deliveries", headers=a.headers["client"]).status_code == 401
 
 

@@ -1,0 +1,244 @@
+"""The operator's second day (issue 16): keys revoked and rotated, a courier who leaves and comes
+back, the members' settings changed; each by the API and by ``tandem admin``, each on record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.cli import app as cli
+from api.settings import Settings
+from dispatch import commands
+from dispatch.store import Store
+from tests.api.harness import World, delivery_body, make_world
+
+Setup = tuple[TestClient, World, dict[str, str], Store]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    """One server for the API's tests (each acts on its own client or courier, or puts back
+    what it changed): starting one costs more than a test."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('lifecycle') / 'tandem.db'}"
+    world = make_world(url)
+    store = Store.open(url)
+    app = create_app(Settings(database_url=url, redis_url=None, auto_plan=False, planning_budget_s=0.5))
+    with TestClient(app) as client:
+        r = client.post(
+            "/v1/auth/login",
+            json={
+                "cooperative_id": world.coop_id,
+                "login": world.dispatcher_login,
+                "password": world.dispatcher_password,
+            },
+        )
+        yield client, world, {"Authorization": f"Bearer {r.json()['token']}"}, store
+    store.close()
+
+
+def _log(client: TestClient, desk: dict[str, str]) -> list[dict[str, Any]]:
+    return list(client.get("/v1/events?limit=1000", headers=desk).json()["events"])
+
+
+def _client_id(store: Store, key: str) -> str:
+    found = store.client_by_api_key(key)
+    assert found is not None
+    return found.id
+
+
+def test_a_revoked_key_gets_in_no_more_at_once_and_a_rotated_one_replaces_it(setup: Setup) -> None:
+    client, world, desk, store = setup
+    me = client.get("/v1/console/state", headers=desk).json()["me"]["id"]
+    shop, shop_key = store.add_client(world.coop_id, "Leipomo")
+    client_id = shop.id
+
+    def status(key: str) -> int:
+        return client.get("/v1/deliveries", headers={"Authorization": f"Bearer {key}"}).status_code
+
+    assert status(shop_key) == 200  # now trusted by this worker for 2 s
+    revoked = client.post(f"/v1/clients/{client_id}/key/revoke", headers=desk)
+    assert revoked.status_code == 200, revoked.text
+    assert status(shop_key) == 401  # at once on the worker that revoked it
+    again = client.post(f"/v1/clients/{client_id}/key/revoke", headers=desk)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "nothing_to_change"
+    assert client.post("/v1/clients/nobody/key/revoke", headers=desk).status_code == 404
+
+    rotated = client.post(f"/v1/clients/{client_id}/key/rotate", headers=desk)
+    assert rotated.status_code == 201, rotated.text
+    new_key = rotated.json()["api_key"]
+    assert status(new_key) == 200 and status(shop_key) == 401
+
+    acts = [e for e in _log(client, desk) if e["type"] in ("ClientKeyRevoked", "ClientKeyRotated")]
+    assert [e["type"] for e in acts] == ["ClientKeyRevoked", "ClientKeyRotated"]
+    assert all(e["actor"] == {"kind": "dispatcher", "id": me} and e["payload"]["client_id"] == client_id for e in acts)
+    assert all(shop_key not in json.dumps(e) and new_key not in json.dumps(e) for e in acts)
+
+
+def test_a_deactivated_courier_gets_no_work_and_no_socket_and_keeps_their_history(setup: Setup) -> None:
+    client, world, desk, store = setup
+    aino, aino_login, aino_password = world.couriers["Aino"]
+    now = datetime.now(UTC)
+    for courier_id, _, _ in world.couriers.values():
+        commands.start_shift(store, world.coop_id, courier_id, at=now)
+    job = client.post("/v1/deliveries", json=delivery_body(), headers={"Authorization": f"Bearer {world.client_key}"})
+    job_id = job.json()["id"]
+    given = client.post(
+        f"/v1/jobs/{job_id}/decisions",
+        json={"action": "override", "courier_id": aino, "reason": "nearest"},
+        headers=desk,
+    )
+    assert given.status_code == 200, given.text
+    token = client.post(
+        "/v1/auth/login", json={"cooperative_id": world.coop_id, "login": aino_login, "password": aino_password}
+    ).json()["token"]
+
+    with client.websocket_connect("/v1/courier/ws") as ws:
+        ws.send_text(json.dumps({"type": "hello", "token": token}))
+        assert ws.receive_json()["type"] == "welcome"
+        refused = client.post(f"/v1/couriers/{aino}/deactivate", json={}, headers=desk)
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == "reason"
+        gone = client.post(f"/v1/couriers/{aino}/deactivate", json={"reason": "moved to Tampere"}, headers=desk)
+        assert gone.status_code == 200, gone.text
+        assert gone.json()["returned"] == [job_id] and gone.json()["shift_ended"] is True
+        seen = []
+        while True:  # what the courier still sees: their job taken back, then the end of the session
+            message = ws.receive_json()
+            seen.append(message)
+            if message["type"] == "error":
+                break
+        assert message["code"] == "session_ended", seen
+        assert not any(m.get("data", {}).get("type") == "CourierDeactivated" for m in seen)
+
+    assert client.get("/v1/courier/jobs", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    login = {"cooperative_id": world.coop_id, "login": aino_login, "password": aino_password}
+    assert client.post("/v1/auth/login", json=login).status_code == 401
+    again = client.post(f"/v1/couriers/{aino}/deactivate", json={"reason": "twice"}, headers=desk)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "nothing_to_change"
+
+    # the job is open again and the planner proposes it to someone else
+    assert client.get(f"/v1/jobs/{job_id}", headers=desk).json()["state"] == "unassigned"
+    assert client.post("/v1/planning/rounds?wait=true", headers=desk).status_code == 200
+    proposal = client.get(f"/v1/jobs/{job_id}", headers=desk).json()["proposal"]
+    assert proposal is not None and proposal["courier_id"] != aino
+    # history stays: listed as inactive, their acts in the log
+    listed = {c["id"]: c for c in client.get("/v1/couriers", headers=desk).json()["couriers"]}
+    assert listed[aino]["active"] is False
+    log = _log(client, desk)
+    assert any(e["type"] == "JobOverridden" and e["payload"]["courier_id"] == aino for e in log)
+    [act] = [e for e in log if e["type"] == "CourierDeactivated"]
+    assert act["actor"]["kind"] == "dispatcher" and act["payload"] == {"courier_id": aino, "reason": "moved to Tampere"}
+
+    back = client.post(f"/v1/couriers/{aino}/reactivate", headers=desk)
+    assert back.status_code == 200, back.text
+    assert client.post(f"/v1/couriers/{aino}/reactivate", headers=desk).status_code == 409
+    assert client.post("/v1/auth/login", json=login).status_code == 200
+    assert [e["type"] for e in _log(client, desk)][-1] == "CourierReactivated"
+
+
+def test_the_members_change_the_fairness_weight_the_riding_budget_and_the_tariff(setup: Setup) -> None:
+    client, world, desk, _ = setup
+    shop = {"Authorization": f"Bearer {world.client_key}"}
+    before = client.get("/v1/cooperative/settings", headers=desk).json()
+    assert before["fairness_weight"] == 0.5 and before["fairness_riding_budget"] is None
+    assert before["tariff"]["currency"] == "EUR"
+
+    changed = client.patch(
+        "/v1/cooperative/settings",
+        json={
+            "fairness_weight": 2,
+            "fairness_riding_budget": 0.1,
+            "tariff": {"currency": "CHF", "base_cents": 800, "distance_bands_km": [[3, 0], [None, 500]]},
+        },
+        headers=desk,
+    )
+    assert changed.status_code == 200, changed.text
+    now = changed.json()
+    assert now["changed"] == ["fairness_riding_budget", "fairness_weight", "tariff"]
+    assert now["fairness_weight"] == 2 and now["fairness_riding_budget"] == 0.1
+    assert now["tariff"]["express_percent"] == before["tariff"]["express_percent"]  # what was left out stays
+    quote = client.post("/v1/quotes", json=delivery_body(), headers=shop).json()["quote"]
+    assert quote["currency"] == "CHF" and quote["lines"][0] == {"label": "base fare", "amount_cents": 800}
+
+    # nothing to change records nothing; null lifts the budget
+    assert client.patch("/v1/cooperative/settings", json={"fairness_weight": 2}, headers=desk).json()["seq"] is None
+    lifted = client.patch("/v1/cooperative/settings", json={"fairness_riding_budget": None}, headers=desk).json()
+    assert lifted["fairness_riding_budget"] is None and lifted["changed"] == ["fairness_riding_budget"]
+
+    for bad, field in (
+        ({"tariff": {"distance_bands_km": [[5, 0], [2, 100], [None, 9]]}}, "tariff.distance_bands_km"),
+        ({"tariff": {"weight_bands_kg": [[5, 0]]}}, "tariff.weight_bands_kg"),
+        ({"tariff": {"currency": "euro"}}, "tariff.currency"),
+        ({"fairness_weight": -1}, "fairness_weight"),
+        ({"fairness_riding_budget": 2}, "fairness_riding_budget"),
+        ({"fairness_weight": None}, "fairness_weight"),
+        ({"colour": "red"}, "colour"),
+    ):
+        r = client.patch("/v1/cooperative/settings", json=bad, headers=desk)
+        assert r.status_code == 422, (bad, r.text)
+        assert r.json()["error"]["field"] == field, (bad, r.json())
+    assert client.get("/v1/cooperative/settings", headers=desk).json()["tariff"]["currency"] == "CHF"
+
+    [first, second] = [e for e in _log(client, desk) if e["type"] == "CooperativeSettingsChanged"]
+    assert first["actor"]["kind"] == "dispatcher"
+    assert first["payload"]["changes"]["fairness_weight"] == {"from": 0.5, "to": 2.0}
+    assert first["payload"]["changes"]["tariff"]["from"]["currency"] == "EUR"
+    assert second["payload"]["changes"] == {"fairness_riding_budget": {"from": 0.1, "to": None}}
+    assert client.patch("/v1/cooperative/settings", json={"fairness_weight": 1}, headers=shop).status_code == 403
+
+
+def test_tandem_admin_does_the_same_and_says_it_in_json(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world = make_world(url)
+    store = Store.open(url)
+    runner = CliRunner()
+    client_id, aino = _client_id(store, world.client_key), world.couriers["Aino"][0]
+
+    def admin(*args: str) -> dict[str, Any]:
+        result = runner.invoke(cli, ["admin", *args, "--coop", world.coop_id, "--database", url, "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+    assert admin("revoke-key", "--client", client_id)["revoked"] is True
+    assert store.client_by_api_key(world.client_key) is None
+    new_key = admin("rotate-key", "--client", client_id)["api_key"]
+    assert store.client_by_api_key(new_key) is not None
+    assert admin("deactivate-courier", "--courier", aino, "--reason", "added by mistake")["active"] is False
+    assert not store.courier(world.coop_id, aino).active
+    assert admin("reactivate-courier", "--courier", aino)["active"] is True
+    shown = admin("settings")
+    assert shown["changed"] == [] and shown["tariff"]["currency"] == "EUR"
+    done = admin("settings", "--fairness-weight", "1.5", "--riding-budget", "0.05", "--currency", "SEK",
+                 "--weight-bands", "10:0,inf:400")  # fmt: skip
+    assert done["changed"] == ["fairness_riding_budget", "fairness_weight", "tariff"]
+    assert done["tariff"]["weight_bands_kg"] == [[10.0, 0], [None, 400]]
+    coop = store.cooperative(world.coop_id)
+    assert coop.fairness_weight == 1.5 and coop.settings["fairness_riding_budget"] == 0.05
+
+    acts = [e for e in store.events(world.coop_id) if e.actor.kind.value == "admin"]
+    assert [e.type.value for e in acts] == [
+        "ClientKeyRevoked",
+        "ClientKeyRotated",
+        "CourierDeactivated",
+        "CourierReactivated",
+        "CooperativeSettingsChanged",
+    ]
+    assert all(str(e.actor.id).startswith("cli:") for e in acts)
+    # refusals: a sentence on stderr, exit code 2, nothing recorded
+    for args in (
+        ["reactivate-courier", "--courier", aino],
+        ["revoke-key", "--client", "nobody"],
+        ["settings", "--distance-bands", "5:0,2:100,inf:9"],
+        ["settings", "--riding-budget", "0.1", "--no-riding-budget"],
+    ):
+        result = runner.invoke(cli, ["admin", *args, "--coop", world.coop_id, "--database", url])
+        assert result.exit_code == 2 and "error:" in result.stderr and "Traceback" not in result.output, args
+    assert len([e for e in store.events(world.coop_id) if e.actor.kind.value == "admin"]) == len(acts)
+    store.close()
