@@ -3,6 +3,7 @@
 import { Api, ApiError, LiveSocket } from "./api.js";
 import { setLanguage, t, translatePage, language } from "./i18n.js";
 import { JobMap } from "./map.js";
+import { LiveLedger, isShiftEvent, shiftStartsFromLog } from "./ledger.js";
 
 const OPEN = new Set(["requested", "proposed", "declined", "unassigned"]);
 const ACTIVE = new Set(["assigned", "acknowledged", "picked_up"]);
@@ -16,6 +17,7 @@ const $ = (sel) => document.querySelector(sel);
 const S = {
   api: null, socket: null, coop: null, jobs: new Map(), couriers: [], ledger: null, plan: null,
   selected: null, filter: "", heavy: 25, map: null, dialog: null, expanded: new Set(), now: minuteNow(),
+  live: new LiveLedger(),
 };
 // Measured by benchmarks/bench_console.py: event received on the socket -> shown on screen.
 // lastSeq: the last event whose change is on screen (tests wait on it instead of sleeping).
@@ -259,13 +261,15 @@ function renderFairness() {
   patch($("#fairness tbody"), S.ledger.couriers.map((row) => ({ key: row.courier_id, html: fairnessRow(row) })), rows.fairness);
 }
 
+// Worked and shift minutes as of this minute: a running shift counts (ledger.js).
 function fairnessRow(row) {
-    const shift = row.planned_shift_minutes || row.shift_minutes;
-    const share = shift > 0 ? Math.min(100, (100 * row.worked_minutes) / shift) : 0;
+    const f = S.live.figures(row, S.couriers.find((c) => c.id === row.courier_id), S.now);
+    const shift = `${minutes(Math.floor(f.shift))}${f.known ? "" : "+"}`;
+    const planned = f.planned ? ` <span class="planned">${t("of_planned", { m: minutes(Math.round(f.planned)) })}</span>` : "";
     return `<tr data-courier-id="${row.courier_id}">
       <td>${esc(courierName(row.courier_id))}</td>
-      <td class="bar-cell"><span class="worked">${row.worked_minutes.toFixed(1)}</span> min<div class="meter"><div style="width:${share}%"></div></div></td>
-      <td>${shift.toFixed(0)} min</td>
+      <td class="bar-cell"><span class="worked">${minutes(Math.floor(f.worked))}</span><div class="meter" role="img" aria-label="${t("worked_share", { p: Math.round(f.share) })}"><div style="width:${f.share.toFixed(1)}%"></div></div></td>
+      <td class="shift"${f.known ? "" : ` title="${t("shift_since_unknown")}"`}>${shift}${planned}</td>
       <td class="heavy">${row.heavy_kg.toFixed(0)}</td></tr>`;
 }
 
@@ -349,7 +353,7 @@ function refreshPeople() {
     do {
       peopleAgain = false;
       const [couriers, ledger] = await Promise.all([S.api.get("/v1/couriers"), S.api.get("/v1/ledger")]);
-      S.couriers = couriers.couriers; S.ledger = ledger;
+      S.couriers = couriers.couriers; S.ledger = ledger; S.live.read();
     } while (peopleAgain);
   })().finally(() => { peopleRun = null; });
   return peopleRun;
@@ -370,6 +374,7 @@ async function onEvent(message, receivedAt) {
   const work = [];
   if (event.payload.job_id) work.push(refreshJob(event.payload.job_id));
   if (event.type === "ProposalMade") work.push(refreshPlan());
+  if (isShiftEvent(event.type)) S.live.shiftEvent(event);
   if (COURIER_EVENTS.has(event.type)) work.push(refreshPeople());
   try { await Promise.all(work); } catch (e) { console.error(e); }
   render(message.seq, receivedAt, event.type, performance.now() - receivedAt);
@@ -741,6 +746,7 @@ async function start(session) {
   S.heavy = state.heavy_threshold_kg;
   S.couriers = state.couriers;
   S.ledger = state.ledger;
+  S.live.read();
   S.plan = state.plan;
   S.jobs = new Map(state.jobs.map((j) => [j.id, j]));
   window.__tandem.lastSeq = state.last_seq;
@@ -764,6 +770,17 @@ async function start(session) {
     onEvent: (message, at) => onEvent(message, at), onState: setConnection,
   });
   window.__tandem.ready = true;
+  findShiftStarts(state.last_seq);
+}
+
+// When each running shift began, from the log, for the meters; until then they say "0 min+".
+async function findShiftStarts(lastSeq) {
+  const wanted = (S.ledger?.couriers || [])
+    .filter((row) => S.live.unknown(row, S.couriers.find((c) => c.id === row.courier_id)))
+    .map((row) => row.courier_id);
+  if (!wanted.length) return;
+  try { await shiftStartsFromLog(S.api, S.live, wanted, lastSeq); } catch (e) { console.error(e); }
+  render();
 }
 
 async function login(e) {

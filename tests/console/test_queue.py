@@ -385,3 +385,43 @@ def test_axe_finds_nothing_critical_or_serious_on_the_console_and_the_log_in_pag
         problems["console in French"] = serious(page)
         page.select_option("#lang", "en")
     assert not any(problems.values()), problems
+
+
+def shown_minutes(text: str) -> int:
+    """'45 min', '2 h 05' or '0 min+' as minutes."""
+    m = re.match(r"\s*(?:(\d+) h (\d\d)|(\d+) min)", text)
+    assert m, text
+    return int(m[1]) * 60 + int(m[2]) if m[1] else int(m[3])
+
+
+def test_the_fairness_meters_count_the_running_shift(rush: Rush) -> None:
+    """Couriers on shift for a while show their shift and worked minutes as of now, not 0 until the shift ends."""
+    base = rush.server.url
+    # a courier with a job in hand: their worked time runs too
+    state = httpx.get(f"{base}/v1/console/state", headers=rush.headers(), timeout=30).json()
+    job = next(j for j in state["jobs"] if j["state"] == "proposed")
+    rider = job["proposal"]["courier_id"]
+    r = httpx.post(f"{base}/v1/jobs/{job['id']}/decisions", json={"action": "accept"}, headers=rush.headers())
+    assert r.status_code == 200, r.text
+    answer = rush.couriers.run(rush.couriers.sockets[rider].act("acknowledge", f"ack-{job['id']}", job_id=job["id"]))
+    assert answer["type"] == "result", answer
+    idle = next(c for c in rush.couriers.sockets if c != rider)
+
+    with browser((1440, 900)) as page:
+        open_console(page, rush)
+        cell = "#fairness tr[data-courier-id='{}'] {}"
+        # the shifts began before the console opened: their start is read from the log
+        known = "s => { const e = document.querySelector(s); return e && !e.textContent.includes('+'); }"
+        page.wait_for_function(known, arg=cell.format(idle, ".shift"))
+        # fifty minutes on shift, in the page's clock (its timers keep running)
+        page.clock.set_fixed_time(datetime.now(UTC) + timedelta(minutes=50))
+        page.wait_for_function(
+            "s => /^(49|5\\d) min/.test(document.querySelector(s).textContent)", arg=cell.format(idle, ".shift")
+        )
+        assert shown_minutes(page.inner_text(cell.format(rider, ".shift"))) >= 49
+        # the courier with a job in hand has worked all along; the other has not
+        assert shown_minutes(page.inner_text(cell.format(rider, ".worked"))) >= 48
+        assert shown_minutes(page.inner_text(cell.format(idle, ".worked"))) == 0
+        width = page.eval_on_selector(cell.format(rider, ".meter > div"), "e => parseFloat(e.style.width)")
+        assert width > 90, width
+        shot(page, "fairness-running-shift")
