@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Dispatch for bike and cargo-bike delivery cooperatives: the algorithm proposes, a person decides.",
         license_info={"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         lifespan=_lifespan(settings),
+        docs_url=None,  # /docs is served without a CDN by api/static.py (and no /redoc)
+        redoc_url=None,
         responses={429: {"model": errors.ErrorOut, "description": "Too many requests; see Retry-After."}},
     )
     errors.install(app)

@@ -12,8 +12,9 @@ carries no credential: cross-site request forgery has nothing to ride on. On top
   they authenticate in their first message like everybody else).
 * **Headers on every answer**: no sniffing, no framing, no referrer, and a Content Security
   Policy: the console's pages may load scripts, styles and workers only from this server (the map
-  library included, served from the ``maplibre`` wheel), images from here or the configured tile
-  server; API answers may load nothing at all.
+  library included, served from the ``maplibre`` wheel; and the API's page ``/docs``,
+  whose Swagger UI comes from the ``fastapi-offline`` wheel), images from here or the
+  configured tile server; API answers may load nothing at all.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-PAGES = ("/console", "/vendor")
+PAGES = ("/console", "/vendor", "/docs")
 
 
 def origin_of(url: str) -> str:

@@ -14,7 +14,8 @@ import typer
 
 from api.cli.common import DatabaseOption, JsonOption, fail, out
 from dispatch.errors import DomainError
-from dispatch.model import Role, Vehicle
+from dispatch.events import Event
+from dispatch.model import Cooperative, Role, Vehicle
 from dispatch.store import Store
 from dispatch.text import check_text
 
@@ -344,22 +345,17 @@ def admin_settings(
 ) -> None:
     """Show or change the cooperative's fairness weight, riding budget and tariff; a change is
     recorded in the log and used by the next planning round and the next quote."""
-    from dispatch.intake import tariff_of
     from dispatch.store.access import UNCHANGED, change_settings, cli_actor
 
     if riding_budget is not None and no_riding_budget:
         raise fail("give --riding-budget or --no-riding-budget, not both")
     tariff = {
-        k: v
-        for k, v in {
-            "currency": currency,
-            "base_cents": base_cents,
-            "distance_bands_km": _bands("--distance-bands", distance_bands),
-            "weight_bands_kg": _bands("--weight-bands", weight_bands),
-            "express_percent": express_percent,
-            "solidarity_percent": solidarity_percent,
-        }.items()
-        if v is not None
+        "currency": currency,
+        "base_cents": base_cents,
+        "distance_bands_km": _bands("--distance-bands", distance_bands),
+        "weight_bands_kg": _bands("--weight-bands", weight_bands),
+        "express_percent": express_percent,
+        "solidarity_percent": solidarity_percent,
     }
     store = _store(database)
     try:
@@ -369,25 +365,28 @@ def admin_settings(
             by=cli_actor(),
             fairness_weight=UNCHANGED if fairness_weight is None else fairness_weight,
             riding_budget=None if no_riding_budget else UNCHANGED if riding_budget is None else riding_budget,
-            tariff=tariff or None,
+            tariff={k: v for k, v in tariff.items() if v is not None} or None,
         )
     except DomainError as exc:
         raise fail(str(exc)) from None
+    _report_settings(as_json, coop_now, event)
+
+
+def _report_settings(as_json: bool, coop: Cooperative, event: Event | None) -> None:
+    from dispatch.intake import tariff_of
+
     changed = sorted(event.payload["changes"]) if event else []
     data: dict[str, Any] = {
-        "cooperative_id": coop,
-        "fairness_weight": coop_now.fairness_weight,
-        "fairness_riding_budget": coop_now.settings.get("fairness_riding_budget"),
-        "tariff": tariff_of(coop_now).to_json(),
+        "cooperative_id": coop.id,
+        "fairness_weight": coop.fairness_weight,
+        "fairness_riding_budget": coop.settings.get("fairness_riding_budget"),
+        "tariff": tariff_of(coop).to_json(),
         "changed": changed,
         "seq": event.seq if event else None,
     }
     said = f"changed {', '.join(changed)} (log seq {event.seq})" if event else "nothing changed"
-    _report(
-        as_json,
-        data,
-        f"{said}\n{json.dumps({k: data[k] for k in ('fairness_weight', 'fairness_riding_budget', 'tariff')})}",
-    )
+    now = {k: data[k] for k in ("fairness_weight", "fairness_riding_budget", "tariff")}
+    _report(as_json, data, f"{said}\n{json.dumps(now)}")
 
 
 def backup_command(
