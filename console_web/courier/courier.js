@@ -4,19 +4,22 @@
 import { Api, ApiError, LiveSocket } from "../js/api.js";
 import { language, setLanguage, t, translatePage } from "../js/i18n.js";
 import { JobMap } from "../js/map.js";
+import { LiveLedger, isShiftEvent } from "../js/ledger.js";
 
 const $ = (sel) => document.querySelector(sel);
-const KEY = { session: "tandem.courier.session", seq: "tandem.courier.seq", outbox: "tandem.courier.outbox" };
+const KEY = { session: "tandem.courier.session", seq: "tandem.courier.seq", outbox: "tandem.courier.outbox", since: "tandem.courier.shiftSince" };
 const DECLINE_REASONS = ["r_heavy", "r_bike", "r_far", "r_personal"];
 const FAIL_REASONS = ["r_nobody", "r_address", "r_damaged"];
 const AFTER = { acknowledge: "acknowledged", picked_up: "picked_up", delivered: "delivered", failed: "failed", decline: "declined" };
+const IN_HAND = new Set(["assigned", "acknowledged", "picked_up"]);
 
 const S = {
   api: null, socket: null, me: null, jobs: new Map(), shift: { on_shift: false, paused: false },
   outbox: JSON.parse(localStorage.getItem(KEY.outbox) || "[]"), sentNow: new Set(), couriers: [], map: null,
   heavy: 25, watch: null, lastPosition: 0, route: [], retentionHours: 24,
+  live: new LiveLedger(), ledger: null, focusJob: null,
 };
-window.__tandem = { ready: false };
+window.__tandem = { ready: false, sharing: false };
 
 function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -35,14 +38,28 @@ function newId() {
   return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
 }
 function saveOutbox() { localStorage.setItem(KEY.outbox, JSON.stringify(S.outbox)); }
+function placeOf(p) { return p.address || `${p.lat.toFixed(4)}, ${p.lon.toFixed(4)}`; }
 
 // ------------------------------------------------------------------ acts: queue, send, confirm
 
 function act(type, data = {}) {
-  S.outbox.push({ id: newId(), type, data });
+  const item = { id: newId(), type, data };
+  S.outbox.push(item);
   saveOutbox();
+  if (data.job_id) S.focusJob = data.job_id;
+  if (type === "shift_end") { $("#share").checked = false; stopSharing(); }
   flush();
+  // said at once when it cannot be sent now; otherwise when the server has it (settle)
+  if (!S.sentNow.has(item.id)) toast(t("saved_offline", { what: doneText(item) }));
   render();
+}
+
+// What an act did, in words, for the confirmation after it.
+function doneText(item) {
+  const job = S.jobs.get(item.data.job_id);
+  const pickup = job ? placeOf(job.pickup) : "";
+  const dropoff = job ? placeOf(job.dropoff) : "";
+  return t(`done_${item.type}`, { pickup, dropoff });
 }
 
 function flush() {
@@ -59,11 +76,14 @@ function settle(message) {
   const [item] = S.outbox.splice(i, 1);
   saveOutbox();
   if (message.type === "error") {
-    toast(message.message);
+    toast(t("act_refused", { what: doneText(item), why: message.message }));
     refresh();  // the server's view wins
-  } else if (item.data.job_id && AFTER[item.type]) {
-    const job = S.jobs.get(item.data.job_id);
-    if (job) job.state = AFTER[item.type];
+  } else {
+    toast(doneText(item));
+    if (item.data.job_id && AFTER[item.type]) {
+      const job = S.jobs.get(item.data.job_id);
+      if (job) job.state = AFTER[item.type];
+    }
   }
   render();
 }
@@ -76,7 +96,8 @@ function onEvent(message) {
   const p = e.payload;
   if (["ProposalAccepted", "JobOverridden", "JobReassigned"].includes(e.type) && p.courier_id === S.me.id && e.job) {
     S.jobs.set(e.job.id, e.job);
-    S.api.get("/v1/courier/jobs").then((mine) => { S.route = mine.route; render(); }).catch(() => {});
+    routeTries = 0;
+    refreshRoute();
   } else if (["JobReassigned", "JobUnassigned", "JobCancelled"].includes(e.type) && p.previous_courier_id === S.me.id) {
     S.jobs.delete(p.job_id);
     toast(t("taken_back"));
@@ -87,7 +108,12 @@ function onEvent(message) {
   if (e.type === "ShiftStarted") S.shift = { on_shift: true, paused: false };
   if (e.type === "ShiftPaused") S.shift.paused = true;
   if (e.type === "ShiftResumed") S.shift.paused = false;
-  if (e.type === "ShiftEnded") S.shift = { on_shift: false, paused: false };
+  if (e.type === "ShiftEnded") { S.shift = { on_shift: false, paused: false }; $("#share").checked = false; stopSharing(); }
+  if (isShiftEvent(e.type) && p.courier_id === S.me.id) {
+    S.live.shiftEvent(e);
+    const since = S.live.since.get(S.me.id);
+    if (since) localStorage.setItem(KEY.since, since); else localStorage.removeItem(KEY.since);
+  }
   if (["Delivered", "DeliveryFailed", "CourierAcknowledged", "ShiftStarted", "ShiftPaused", "ShiftResumed", "ShiftEnded"].includes(e.type)) refreshLedger();
   render();
 }
@@ -95,6 +121,40 @@ function onEvent(message) {
 // ------------------------------------------------------------------ drawing
 
 function pendingFor(jobId) { return S.outbox.filter((item) => item.data.job_id === jobId); }
+
+// A stop's ETA: the latest plan's (my route, computed for me and my vehicle), else the job's own.
+// A job given by a dispatcher has none until the next planning round: the route is asked again.
+function etaOf(job, kind) {
+  const stop = S.route.find((s) => s.job_id === job.id && s.kind === kind);
+  return stop?.eta || job[`${kind}_eta`] || null;
+}
+function etaText(job, kind) {
+  const eta = etaOf(job, kind);
+  return eta ? `~${hhmm(eta)}` : `<span class="eta-pending">${t("eta_pending")}</span>`;
+}
+
+let routeTimer = null;
+let routeTries = 0;
+async function refreshRoute() {
+  clearTimeout(routeTimer);
+  routeTimer = null;
+  try {
+    const mine = await S.api.get("/v1/courier/jobs");
+    S.route = mine.route;
+    for (const job of mine.jobs) {
+      const known = S.jobs.get(job.id);
+      if (known) Object.assign(known, { pickup_eta: job.pickup_eta, dropoff_eta: job.dropoff_eta });
+    }
+  } catch { /* offline: asked again below */ }
+  render();
+}
+// Jobs in hand without an ETA: ask for the route again a few seconds later (a round is running).
+function wantEtas() {
+  const missing = [...S.jobs.values()].some((j) => IN_HAND.has(j.state) && !etaOf(j, "dropoff"));
+  if (!missing || routeTimer || routeTries >= 20) return;
+  routeTries += 1;
+  routeTimer = setTimeout(refreshRoute, 3000);
+}
 
 function jobCard(job) {
   const pending = pendingFor(job.id);
@@ -117,11 +177,11 @@ function jobCard(job) {
   } else if (state === "picked_up") {
     acts = `<button class="big primary" data-act="delivered">${t("delivered")}</button><button class="big" data-act="failed">${t("could_not")}</button>`;
   }
-  return `<li class="job" data-job-id="${job.id}" data-state="${state}" data-pending="${pending.length}">
+  return `<li class="job" tabindex="-1" data-job-id="${job.id}" data-state="${state}" data-pending="${pending.length}" aria-label="${esc(`${placeOf(job.pickup)} → ${placeOf(job.dropoff)}`)}">
     <div class="state">${label}</div>
-    <div><span class="note">${t("pickup")} ${hhmm(job.pickup_eta)} · ${t("window", { a: hhmm(job.pickup_window.start), b: hhmm(job.pickup_window.end) })}</span>
+    <div><span class="note">${t("pickup")} ${etaText(job, "pickup")} · ${t("window", { a: hhmm(job.pickup_window.start), b: hhmm(job.pickup_window.end) })}</span>
       <div class="place">${esc(job.pickup.address || `${job.pickup.lat.toFixed(4)}, ${job.pickup.lon.toFixed(4)}`)}</div></div>
-    <div><span class="note">${t("dropoff")} ${hhmm(job.dropoff_eta)} · ${t("window", { a: hhmm(job.dropoff_window.start), b: hhmm(job.dropoff_window.end) })}</span>
+    <div><span class="note">${t("dropoff")} ${etaText(job, "dropoff")} · ${t("window", { a: hhmm(job.dropoff_window.start), b: hhmm(job.dropoff_window.end) })}</span>
       <div class="place">${esc(job.dropoff.address || `${job.dropoff.lat.toFixed(4)}, ${job.dropoff.lon.toFixed(4)}`)}</div></div>
     <div class="note">${t("parcels")}: ${parcels}</div>
     ${job.notes ? `<div class="note">${esc(job.notes)}</div>` : ""}
@@ -156,18 +216,47 @@ function render() {
   renderRoute();
   $("#position-note").textContent = t("position_note", { h: S.retentionHours });
   const jobs = visibleJobs();
-  $("#jobs").innerHTML = jobs.length ? jobs.map(jobCard).join("") : `<li class="note">${t("no_jobs")}</li>`;
+  renderJobs(jobs);
+  wantEtas();
   const { on_shift: on, paused } = S.shift;
+  const shiftFocused = $(".shift").contains(document.activeElement);
   $("#shift-start").hidden = on;
   $("#shift-pause").hidden = !on || paused;
   $("#shift-resume").hidden = !on || !paused;
   $("#shift-end").hidden = !on;
+  // the button pressed gave way to another (Pause -> Resume): the focus goes to the new one
+  if (shiftFocused && (document.activeElement.hidden || !$(".shift").contains(document.activeElement))) {
+    $(".shift button:not([hidden])")?.focus();
+  }
   $("#outbox").textContent = S.outbox.length ? t("waiting_to_send", { n: S.outbox.length }) : "";
   const active = activeJob();
-  $("#share").disabled = !active;
-  $("#share-note").textContent = active ? "" : t("position_needs_job");
-  if (!active && $("#share").checked) { $("#share").checked = false; stopSharing(); }
+  $("#share").disabled = !active || !on;
+  $("#share-note").textContent = !on ? t("position_needs_shift") : active ? "" : t("position_needs_job");
+  if ((!active || !on) && $("#share").checked) { $("#share").checked = false; stopSharing(); }
+  if (S.ledger) renderLedger(S.ledger);
   showLeg(active || jobs[0]);
+}
+
+// The cards are drawn again on every change; the focus stays on the card it was on (or the one
+// just acted on), on the same button if it is still there, else the card's first; a card that
+// left the list (delivered, declined) hands the focus to the next one.
+function renderJobs(jobs) {
+  const list = $("#jobs");
+  const focused = document.activeElement;
+  const was = list.contains(focused) ? { id: focused.closest(".job")?.dataset.jobId, act: focused.dataset?.act } : null;
+  const target = S.focusJob || was?.id;
+  const before = [...list.querySelectorAll(".job")].map((el) => el.dataset.jobId);
+  list.innerHTML = jobs.length ? jobs.map(jobCard).join("") : `<li class="note">${t("no_jobs")}</li>`;
+  if (!target || document.querySelector("dialog[open]")) return;
+  S.focusJob = null;
+  let card = list.querySelector(`.job[data-job-id="${target}"]`);
+  if (!card) {
+    const i = before.indexOf(target);
+    const next = [...before.slice(i + 1), ...before.slice(0, Math.max(0, i)).reverse()].find((id) => list.querySelector(`.job[data-job-id="${id}"]`));
+    card = next ? list.querySelector(`.job[data-job-id="${next}"]`) : null;
+  }
+  const button = card && (card.querySelector(`button[data-act="${was?.act}"]`) || card.querySelector(".acts button"));
+  (button || card || $("#jobs-title")).focus();
 }
 
 let legShown = null;
@@ -190,13 +279,22 @@ async function showLeg(job) {
   }
 }
 
+function minutes(m) { return m >= 120 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")}` : `${m} min`; }
+
+// Our day as of this minute: a running shift counts (../js/ledger.js). The phone knows when its
+// own shift began; another courier's running shift shows its closed minutes with a "+" unless
+// the server says when it began.
 function renderLedger(ledger) {
-  const names = new Map(S.couriers.map((c) => [c.id, c.display_name]));
-  $("#ledger tbody").innerHTML = ledger.couriers.map((row) => {
-    const shift = row.planned_shift_minutes || row.shift_minutes;
-    return `<tr data-courier-id="${row.courier_id}"><td>${esc(names.get(row.courier_id) || "?")}</td>
-      <td>${row.worked_minutes.toFixed(1)} min</td><td>${shift.toFixed(0)} min</td><td>${row.heavy_kg.toFixed(0)}</td></tr>`;
+  const now = Math.floor(Date.now() / 60e3) * 60e3;
+  const html = ledger.couriers.map((row) => {
+    const courier = S.couriers.find((c) => c.id === row.courier_id);
+    const f = S.live.figures(row, courier, now);
+    const shift = f.known ? minutes(Math.floor(f.shift)) : f.shift >= 1 ? `${minutes(Math.floor(f.shift))}+` : t("on_shift");
+    const planned = f.planned ? ` <span class="note">${t("of_planned", { m: minutes(Math.round(f.planned)) })}</span>` : "";
+    return `<tr data-courier-id="${row.courier_id}"><td>${esc(courier?.display_name || "?")}</td>
+      <td class="worked">${minutes(Math.floor(f.worked))}</td><td class="shift" data-known="${f.known}"${f.known ? "" : ` title="${t("shift_since_unknown")}"`}>${shift}${planned}</td><td>${row.heavy_kg.toFixed(0)}</td></tr>`;
   }).join("");
+  if (renderLedger.last !== html) { $("#ledger tbody").innerHTML = html; renderLedger.last = html; }
 }
 
 async function refreshLedger() {
@@ -204,6 +302,8 @@ async function refreshLedger() {
     const [couriers, ledger] = await Promise.all([S.api.get("/v1/couriers"), S.api.get("/v1/ledger")]);
     S.couriers = couriers.couriers;
     S.heavy = ledger.heavy_threshold_kg;
+    S.ledger = ledger;
+    S.live.read();
     renderLedger(ledger);
   } catch { /* offline: the table stays as it was */ }
 }
@@ -212,6 +312,11 @@ async function refresh() {
   const mine = await S.api.get("/v1/courier/jobs");
   S.jobs = new Map(mine.jobs.map((j) => [j.id, j]));
   S.shift = mine.shift;
+  // when my running shift began, as this phone saw it (unknown if it began elsewhere)
+  const since = localStorage.getItem(KEY.since);
+  if (!mine.shift.on_shift || mine.shift.paused) S.live.since.set(S.me.id, null);
+  else if (since) S.live.since.set(S.me.id, since);
+  else S.live.since.delete(S.me.id);
   S.route = mine.route;
   S.retentionHours = mine.position_retention_hours;
   render();
@@ -241,13 +346,25 @@ function sendReason(e) {
   act(kind === "decline" ? "decline" : "failed", { job_id: jobId, reason });
 }
 
+// Ending a shift with jobs in hand: said first (they stay mine until delivered or taken back).
+function endShift() {
+  const inHand = visibleJobs().filter((j) => IN_HAND.has(pendingFor(j.id).length ? AFTER[pendingFor(j.id).at(-1).type] : j.state));
+  if (!inHand.length) { act("shift_end"); return; }
+  $("#end-text").textContent = t("end_with_jobs", { n: inHand.length });
+  $("#end-jobs").innerHTML = inHand.map((j) => `<li>${esc(placeOf(j.pickup))} → ${esc(placeOf(j.dropoff))} (${t(`state_${j.state}`)})</li>`).join("");
+  $("#end-dialog").showModal();
+  $("#end-cancel").focus();
+}
+
 function stopSharing() {
   if (S.watch != null) navigator.geolocation.clearWatch(S.watch);
   S.watch = null;
+  window.__tandem.sharing = false;
 }
 
 function startSharing() {
   if (!navigator.geolocation) return;
+  window.__tandem.sharing = true;
   S.watch = navigator.geolocation.watchPosition((pos) => {
     const job = activeJob();
     if (!job || !$("#share").checked) { stopSharing(); return; }
@@ -314,7 +431,9 @@ function wire() {
   $("#shift-start").addEventListener("click", () => act("shift_start"));
   $("#shift-pause").addEventListener("click", () => act("shift_pause"));
   $("#shift-resume").addEventListener("click", () => act("shift_resume"));
-  $("#shift-end").addEventListener("click", () => act("shift_end"));
+  $("#shift-end").addEventListener("click", endShift);
+  $("#end-cancel").addEventListener("click", () => $("#end-dialog").close());
+  $("#end-form").addEventListener("submit", (e) => { e.preventDefault(); $("#end-dialog").close(); act("shift_end"); });
   $("#jobs").addEventListener("click", (e) => {
     const button = e.target.closest("button[data-act]");
     if (!button) return;
@@ -334,6 +453,7 @@ function wire() {
   });
   $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); render(); });
   window.addEventListener("offline", () => S.socket?.pause());
+  setInterval(() => { if (S.ledger) renderLedger(S.ledger); }, 5000);  // the minutes move on
   window.addEventListener("online", () => S.socket?.resume());
 }
 

@@ -264,12 +264,12 @@ function renderFairness() {
 // Worked and shift minutes as of this minute: a running shift counts (ledger.js).
 function fairnessRow(row) {
     const f = S.live.figures(row, S.couriers.find((c) => c.id === row.courier_id), S.now);
-    const shift = `${minutes(Math.floor(f.shift))}${f.known ? "" : "+"}`;
+    const shift = f.known ? minutes(Math.floor(f.shift)) : f.shift >= 1 ? `${minutes(Math.floor(f.shift))}+` : t("on_shift");
     const planned = f.planned ? ` <span class="planned">${t("of_planned", { m: minutes(Math.round(f.planned)) })}</span>` : "";
     return `<tr data-courier-id="${row.courier_id}">
       <td>${esc(courierName(row.courier_id))}</td>
       <td class="bar-cell"><span class="worked">${minutes(Math.floor(f.worked))}</span><div class="meter" role="img" aria-label="${t("worked_share", { p: Math.round(f.share) })}"><div style="width:${f.share.toFixed(1)}%"></div></div></td>
-      <td class="shift"${f.known ? "" : ` title="${t("shift_since_unknown")}"`}>${shift}${planned}</td>
+      <td class="shift" data-known="${f.known}"${f.known ? "" : ` title="${t("shift_since_unknown")}"`}>${shift}${planned}</td>
       <td class="heavy">${row.heavy_kg.toFixed(0)}</td></tr>`;
 }
 

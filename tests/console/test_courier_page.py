@@ -6,7 +6,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -21,10 +21,11 @@ from tests.console.browser import browser, console_log_in, shot
 PHONE = (390, 844)
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Server, World, str]]:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = make_world(url)
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, World, str]]:
+    """One server for the module (a start costs seconds); each test has its own courier."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('phone') / 'tandem.db'}"
+    world = make_world(url, riders=(("Ilmari", "cargo_bike"),))
     server = Server(url, auto_plan="0").start()
     try:
         yield server, world, url
@@ -129,11 +130,11 @@ def test_a_courier_works_offline_and_every_act_lands_once_in_order(served: tuple
 
 def test_a_decline_reaches_the_console_and_changes_no_figure(served: tuple[Server, World, str]) -> None:
     server, world, _ = served
-    aino = world.couriers["Aino"][0]
+    aino = world.couriers["Veera"][0]
     desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
     auth = {"Authorization": f"Bearer {desk}"}
     with browser(PHONE) as page:
-        courier_log_in(page, server, world)
+        courier_log_in(page, server, world, "Veera")
         page.click("#shift-start")
         page.wait_for_selector("#shift-pause:visible")
         ledger_before = httpx.get(f"{server.url}/v1/ledger", headers=auth).json()
@@ -173,3 +174,103 @@ def test_the_page_shows_no_score_of_anyone(served: tuple[Server, World, str]) ->
             assert not re.search(r"\b(score|rating|ranking|rank|classement|note|vitesse|speed|km/h)\b", text), text
             assert not re.search(r"score|rating|ranking", html)
         shot(page, "courier-08-no-score")
+
+
+def toast_says(page: Any, *words: str) -> str:
+    page.wait_for_function(
+        "words => { const t = document.querySelector('#toast');"
+        " return !t.hidden && words.every(w => t.textContent.includes(w)); }",
+        arg=list(words),
+        timeout=15_000,
+    )
+    return str(page.inner_text("#toast"))
+
+
+def focus_in(page: Any, card: str) -> None:
+    page.wait_for_function("s => document.activeElement && document.activeElement.closest(s) !== null", arg=card)
+
+
+def test_every_card_has_an_eta_and_every_act_is_confirmed_with_the_focus_kept(
+    served: tuple[Server, World, str],
+) -> None:
+    """Issue 17, the phone: ETAs on jobs a dispatcher gave, a word after each act, the focus on the
+    card, the decline dialog laid out, Our day counting the running shift, a warning on End shift
+    with a job in hand and sharing off after it, and axe on the logged-in page."""
+    from tests.console.test_queue import serious
+
+    server, world, _ = served
+    me = world.couriers["Ilmari"][0]
+    desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+    with browser(PHONE) as page:
+        courier_log_in(page, server, world, "Ilmari")
+        page.click("#shift-start")
+        page.wait_for_selector("#shift-pause:visible")
+        toast_says(page, "Shift started")
+        assert page.evaluate("document.activeElement.id") == "shift-pause"  # the focus follows the button
+
+        first, second = give(server, world, me, desk), give(server, world, me, desk)
+        card1, card2 = (f".job[data-job-id='{j}']" for j in (first, second))
+        page.wait_for_selector(f"{card2}[data-state=assigned]")
+        # given by a dispatcher, with no plan yet: the card says when the ETA comes; a round gives it
+        assert "ETA at the next plan" in page.inner_text(card1)
+        r = httpx.post(f"{server.url}/v1/planning/rounds?wait=true", headers={"Authorization": f"Bearer {desk}"})
+        assert r.status_code == 200 and r.json()["done"], r.text
+        for card in (card1, card2):
+            page.wait_for_function(
+                "s => /Pickup ~\\d\\d:\\d\\d/.test(document.querySelector(s).textContent)"
+                " && /Drop-off ~\\d\\d:\\d\\d/.test(document.querySelector(s).textContent)",
+                arg=card,
+            )
+
+        # an act is confirmed in words, and the focus stays on its card (on its next act)
+        page.click(f"{card1} button[data-act=acknowledge]")
+        toast_says(page, "Taken: pick up at")
+        page.wait_for_selector(f"{card1}[data-state=acknowledged][data-pending='0']")
+        focus_in(page, card1)
+        assert page.evaluate("document.activeElement.dataset.act") == "picked_up"
+
+        # the decline dialog: one line per reason, the radio beside its words
+        page.click(f"{card2} button[data-act=decline]")
+        page.wait_for_selector("#reason-dialog[open]")
+        sizes = "(els, side) => els.map(e => e.getBoundingClientRect()[side])"
+        radios = page.eval_on_selector_all("#reason-choices input", sizes, "width")
+        rows = page.eval_on_selector_all("#reason-choices label", sizes, "height")
+        assert radios and max(radios) <= 30 and max(rows) < 60, (radios, rows)
+        shot(page, "courier-09-decline-dialog")
+        page.click("#reason-choices label:nth-child(2)")
+        page.click("#reason-send")
+        toast_says(page, "Declined", "no penalty")
+        page.wait_for_selector(card2, state="detached")
+        focus_in(page, card1)  # the card that left handed the focus to the one left
+
+        # Our day counts my running shift (fifty minutes later, in the page's clock)
+        mine = f"#ledger tr[data-courier-id='{me}']"
+        page.clock.set_fixed_time(datetime.now(UTC) + timedelta(minutes=50))
+        page.wait_for_function(
+            "s => /^(49|5\\d) min$/.test(document.querySelector(s + ' .shift').textContent)", arg=mine
+        )
+        assert page.inner_text(f"{mine} .worked").startswith(("48 min", "49 min", "50 min"))
+
+        # End shift with a job in hand: asked first; then sharing is off
+        page.context.grant_permissions(["geolocation"])
+        page.context.set_geolocation({"latitude": 60.1712, "longitude": 24.9421})
+        page.check("#share")
+        page.wait_for_function("window.__tandem.sharing")
+        page.click("#shift-end")
+        page.wait_for_selector("#end-dialog[open]")
+        assert "1 job" in page.inner_text("#end-text") and "Kauppatori" in page.inner_text("#end-jobs")
+        problems = {"phone, End shift asked": serious(page)}
+        page.click("#end-cancel")
+        page.wait_for_selector("#shift-end:visible")
+        assert page.is_checked("#share")
+        page.click("#shift-end")
+        page.click("#end-confirm")
+        toast_says(page, "Shift ended", "sharing is off")
+        page.wait_for_selector("#shift-start:visible")
+        assert not page.is_checked("#share") and page.is_disabled("#share")
+        assert not page.evaluate("window.__tandem.sharing")
+        shot(page, "courier-10-shift-ended")
+        problems["phone, logged in"] = serious(page)
+        page.select_option("#lang", "fr")
+        problems["phone in French"] = serious(page)
+    assert not any(problems.values()), problems

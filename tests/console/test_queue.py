@@ -411,8 +411,7 @@ def test_the_fairness_meters_count_the_running_shift(rush: Rush) -> None:
         open_console(page, rush)
         cell = "#fairness tr[data-courier-id='{}'] {}"
         # the shifts began before the console opened: their start is read from the log
-        known = "s => { const e = document.querySelector(s); return e && !e.textContent.includes('+'); }"
-        page.wait_for_function(known, arg=cell.format(idle, ".shift"))
+        page.wait_for_selector(cell.format(idle, ".shift[data-known=true]"))
         # fifty minutes on shift, in the page's clock (its timers keep running)
         page.clock.set_fixed_time(datetime.now(UTC) + timedelta(minutes=50))
         page.wait_for_function(
