@@ -77,7 +77,9 @@ class ErrorDetail(BaseModel):
     model_config = ConfigDict(extra="allow")
     code: str = Field(description="Stable and machine-readable: branch on this, not on the message.")
     message: str = Field(description="A sentence for people.")
-    field: str | None = Field(default=None, description="The input the refusal is about, when there is one.")
+    field: str | None = Field(
+        description="The input the refusal is about (`dropoff`, `tariff.currency`...); null when none."
+    )
 
 
 class ErrorOut(BaseModel):
@@ -137,8 +139,10 @@ def refusals_of_non_json(*more: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def body(code: str, message: str, **details: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **details}}
+def body(code: str, message: str, *, field: str | None = None, **details: Any) -> dict[str, Any]:
+    """The one shape of every refusal: ``field`` is always there, null when the refusal is about
+    no one input (a credential, a role, a state)."""
+    return {"error": {"code": code, "message": message, "field": field, **details}}
 
 
 def _domain(_request: Request, exc: Exception) -> JSONResponse:
@@ -178,7 +182,8 @@ def _http(_request: Request, exc: Exception) -> JSONResponse:
         # caller that is malformed input like any other, so it gets the same 422 and code.
         return JSONResponse(body("invalid_input", f"body: {exc.detail}", field="body"), status_code=422)
     code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
-    return JSONResponse(body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+    field = "body" if exc.status_code == 413 else None
+    return JSONResponse(body(code, str(exc.detail), field=field), status_code=exc.status_code, headers=exc.headers)
 
 
 def _data(_request: Request, exc: Exception) -> JSONResponse:
@@ -293,7 +298,7 @@ class BodyLimit:
         limit = self.larger.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await refuse_early(send, 413, "too_large", f"the body is larger than {limit} bytes")
+            await refuse_early(send, 413, "too_large", f"the body is larger than {limit} bytes", field="body")
             return
         if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):  # every body the API takes is JSON
             await self._json(scope, receive, send, limit)
@@ -314,7 +319,7 @@ class BodyLimit:
         """Read a JSON body whole (up to ``limit``), check its shape, then hand it on."""
         messages = await read_body(receive, limit)
         if messages is None:
-            await refuse_early(send, 413, "too_large", f"the body is larger than {limit} bytes")
+            await refuse_early(send, 413, "too_large", f"the body is larger than {limit} bytes", field="body")
             return
         try:
             check_json_shape(b"".join(m.get("body", b"") for m in messages))

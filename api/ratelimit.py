@@ -125,7 +125,9 @@ class RateLimits:
         if scope["path"] == LOGIN_PATH and scope["method"] == "POST":
             peeked = await self._peek_login(scope, receive)
             if peeked is None:
-                await refuse_early(send, 413, "too_large", f"a login body is at most {LOGIN_BODY_MAX} bytes")
+                await refuse_early(
+                    send, 413, "too_large", f"a login body is at most {LOGIN_BODY_MAX} bytes", field="body"
+                )
                 return
             receive, account = peeked
             client = scope.get("client")

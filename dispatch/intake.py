@@ -81,6 +81,10 @@ class StreetDistances:
             return None
         return self._metres(profile, a, b)
 
+    def offset_m(self, profile: str, point: tuple[float, float]) -> float:
+        """How far ``point`` is from the nearest street ``profile`` may use, in metres."""
+        return self._snap(profile, point)[1]
+
     def _snap_point(self, profile: str, point: tuple[float, float]) -> tuple[int, float]:
         snapped = snap(routable_graph(self.network, PROFILES[profile]), [point], max_distance_m=float("inf"))
         return int(snapped.node[0]), float(snapped.distance_m[0])
@@ -158,11 +162,18 @@ def check_request(streets: StreetDistances, couriers: Sequence[Courier], request
         metres = streets.metres(profile, pickup, dropoff, max_snap_m(profile))
         if metres is not None:
             return metres
+    # Name the point that no capable vehicle reaches (both: the pickup first); when each point is
+    # near some vehicle's streets but no one vehicle reaches both, the pair is the fault.
+    far = [
+        (name, words)
+        for name, words, point in (("pickup", "pickup", pickup), ("dropoff", "drop-off", dropoff))
+        if all(streets.offset_m(p, point) > max_snap_m(p) for p in capable)
+    ]
+    name, words = far[0] if len(far) == 1 else ("pickup", "pickup or drop-off")
     raise Refused(
         "unreachable",
-        "pickup",
-        f"the pickup or drop-off is more than {_reach(capable)} from any street the vehicles able to carry "
-        "these parcels can use",
+        name,
+        f"the {words} is more than {_reach(capable)} from any street the vehicles able to carry these parcels can use",
     )
 
 

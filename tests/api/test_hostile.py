@@ -36,6 +36,7 @@ from api import analysts
 from api.app import create_app
 from api.cli import app as cli_app
 from api.couriers import ACTS
+from api.errors import LARGER_BODIES, MAX_BODY_BYTES
 from api.settings import Settings
 from api.webhooks import sign, verify
 from dispatch.days import CSV_COLUMNS, MAX_FILE_BYTES, MAX_REQUESTS, day_json, read_day
@@ -190,12 +191,13 @@ class Rest:
     json: Callable[[], Any] | None = None
     content: Callable[[], Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    names: str | bool | None = False  #: the input the refusal must name (None: none); False: not checked
 
 
 # fmt: off
 REST: list[Rest] = [
     # sizes
-    Rest("body of 2 MiB", "client", "POST", DELIVERIES, 413, "too_large", json=_delivery(notes="x" * (2 << 20))),
+    Rest("body of 2 MiB", "client", "POST", DELIVERIES, 413, "too_large", json=_delivery(notes="x" * (2 << 20)), names="body"),
     Rest("streamed body of 2.5 MiB", "client", "POST", DELIVERIES, 413, "too_large", content=_chunks(5 << 19)),
     Rest("streamed replay day of 40 MiB", "analyst", "POST", "/v1/replays", 413, "too_large", content=_chunks(40 << 20)),
     Rest("100 parcels", "client", "POST", DELIVERIES, 422, "invalid_input", json=_delivery(parcels=[PARCEL] * 100)),
@@ -262,7 +264,7 @@ REST: list[Rest] = [
     Rest("round_number 10**30", "dispatcher", "GET", f"/v1/console/state?round_number={10**30}", 422, "invalid_input"),
     Rest("day 2026-13-45", "courier", "GET", "/v1/ledger?day=2026-13-45", 422, "invalid_input"),
     Rest("NUL in an override courier", "dispatcher", "GET", "/v1/jobs/{mine}/override-cost?courier_id=%00", 422, "invalid_input"),
-    Rest("credential not a bearer", None, "GET", DELIVERIES, 401, "unauthenticated", headers={"Authorization": "Basic eDp5"}),
+    Rest("credential not a bearer", None, "GET", DELIVERIES, 401, "unauthenticated", headers={"Authorization": "Basic eDp5"}, names=None),
     Rest("a second, forged credential", "client", "GET", DELIVERIES, 401, "unauthenticated", headers={"X-API-Key": "tdm_forged"}),
     Rest("NUL in a job id", "dispatcher", "GET", "/v1/jobs/job%00", 422, "invalid_input"),
     Rest("NUL in a delivery id", "client", "POST", "/v1/deliveries/%00/cancel", 422, "invalid_input", json=lambda: {}),
@@ -278,6 +280,24 @@ REST: list[Rest] = [
     Rest("day in an unknown zone", "analyst", "POST", "/v1/replays", 422, "invalid_input", json=_day(timezone="../../etc/passwd")),
     Rest("day nested 100,000 deep", "analyst", "POST", "/v1/replays", 422, "invalid_input", content=lambda: b'{"day": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
     Rest("replay budget of an hour", "analyst", "POST", "/v1/replays", 422, "invalid_input", json=lambda: {**_day()(), "budget_s": 3600}),
+    # fields named
+    Rest("pickup outside the city", "client", "POST", "/v1/quotes", 422, "outside_service_area", json=_delivery(pickup={"lon": 2.35, "lat": 48.85}), names="pickup"),
+    Rest("drop-off outside the city", "client", "POST", "/v1/quotes", 422, "outside_service_area", json=_delivery(dropoff={"lon": 2.35, "lat": 48.85}), names="dropoff"),
+    Rest("drop-off latitude 95", "client", "POST", DELIVERIES, 422, "invalid_input", json=_delivery(dropoff={"lon": 24.95, "lat": 95.0}), names="dropoff.lat"),
+    Rest("a courier's role for a client's route", "courier", "GET", DELIVERIES, 403, "forbidden", names=None),
+    Rest("no such job", "dispatcher", "GET", "/v1/jobs/nothing-here", 404, "not_found", names=None),
+    # admin acts (issue 16)
+    Rest("revoking an unknown client's key", "dispatcher", "POST", "/v1/clients/nobody/key/revoke", 404, "not_found", names=None),
+    Rest("a client revoking its own key", "client", "POST", "/v1/clients/{client_id}/key/revoke", 403, "forbidden", names=None),
+    Rest("deactivating without a reason", "dispatcher", "POST", "/v1/couriers/{veera}/deactivate", 422, "invalid_input", json=lambda: {}, names="reason"),
+    Rest("RTL in a deactivation reason", "dispatcher", "POST", "/v1/couriers/{veera}/deactivate", 422, "invalid_input", json=lambda: {"reason": "\u202eleft"}, names="reason"),
+    Rest("reactivating an active courier", "dispatcher", "POST", "/v1/couriers/{veera}/reactivate", 409, "nothing_to_change", names=None),
+    Rest("a currency in words", "dispatcher", "PATCH", "/v1/cooperative/settings", 422, "invalid_input", json=lambda: {"tariff": {"currency": "euros"}}, names="tariff.currency"),
+    Rest("bands that go down", "dispatcher", "PATCH", "/v1/cooperative/settings", 422, "invalid_input", json=lambda: {"tariff": {"distance_bands_km": [[5, 0], [2, 100], [None, 900]]}}, names="tariff.distance_bands_km"),
+    Rest("a last band with an end", "dispatcher", "PATCH", "/v1/cooperative/settings", 422, "invalid_input", json=lambda: {"tariff": {"weight_bands_kg": [[10, 0]]}}, names="tariff.weight_bands_kg"),
+    Rest("a riding budget of 150 %", "dispatcher", "PATCH", "/v1/cooperative/settings", 422, "invalid_input", json=lambda: {"fairness_riding_budget": 1.5}, names="fairness_riding_budget"),
+    Rest("a fairness weight of null", "dispatcher", "PATCH", "/v1/cooperative/settings", 422, "invalid_input", json=lambda: {"fairness_weight": None}, names="fairness_weight"),
+    Rest("an analyst changing the tariff", "analyst", "PATCH", "/v1/cooperative/settings", 403, "forbidden", json=lambda: {"fairness_weight": 1}, names=None),
 ]
 # fmt: on
 
@@ -295,7 +315,62 @@ def test_hostile_requests_get_a_clear_4xx_and_change_nothing(coop: Coop, case: R
     assert r.status_code == case.status, (case.what, r.status_code, r.text[:300])
     error = r.json()["error"]
     assert error["code"] == case.code and error["message"], error
+    assert "field" in error, error  # one shape: always there, null when the refusal names no input
+    if case.names is not False:
+        assert error["field"] == case.names, (case.what, error)
     assert coop.state() == before, case.what
+
+
+def test_an_unreachable_point_is_named_pickup_or_dropoff(coop: Coop, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``unreachable`` names the point no vehicle of the cooperative can reach from a street."""
+    streets = coop.client.app.state.services.streets  # type: ignore[attr-defined]
+    lon_min, lat_min, lon_max, lat_max = streets.bounds
+    monkeypatch.setattr(streets, "bounds", (lon_min, lat_min, lon_max, lat_max + 0.01))  # the map's edge, widened
+    far = {"lon": 24.9423, "lat": 60.185}  # some 700 m north of the bundled city's last street
+    for point in ("pickup", "dropoff"):
+        r = coop.client.post("/v1/quotes", json=_delivery(**{point: far})(), headers=coop.headers["client"])
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert (error["code"], error["field"]) == ("unreachable", point), error
+        assert ("drop-off" in error["message"]) == (point == "dropoff"), error
+
+
+def test_every_route_refuses_in_one_shape(coop: Coop) -> None:
+    """Every route's refusals, walked: no credential (401), the wrong role (403), an unknown
+    field in a body (422 naming it), a body too large (413 naming ``body``); each the one shape
+    ``{"error": {"code", "message", "field", ...}}``, and nothing changed."""
+    from tests.api.test_http import _roles, http_routes
+
+    before = coop.state()
+    ids = {"job_id": coop.ids["mine"], "delivery_id": coop.ids["mine"], "courier_id": coop.ids["veera"],
+           "client_id": coop.ids["client_id"], "webhook_id": "x", "token": "x", "run_id": "x"}  # fmt: skip
+    walked = 0
+
+    def refused(r: Any, status: int, named: str | None) -> None:
+        assert r.status_code == status, (r.request.method, r.request.url.path, r.status_code, r.text[:300])
+        error = r.json()["error"]
+        assert {"code", "message", "field"} <= error.keys() and error["field"] == named, error
+
+    for route in http_routes(coop.client.app):
+        roles = _roles(route) if route.dependant is not None else None  # sockets: their own tests
+        if roles is None:
+            continue
+        path = route.path.format(**ids)
+        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            walked += 1
+            refused(coop.client.request(method, path), 401, None)
+            wrong = next(r for r in ("client", "courier", "analyst", "dispatcher") if r not in roles)
+            refused(coop.client.request(method, path, headers=coop.headers[wrong]), 403, None)
+            if method in ("POST", "PATCH", "PUT") and route.body_field is not None:
+                mine = coop.headers[sorted(roles)[0]]
+                r = coop.client.request(method, path, json={"no_such_field": 1}, headers=mine)
+                refused(r, 422, r.json()["error"]["problems"][0]["field"])  # the first fault named (often a missing one)
+                assert r.json()["error"]["field"] and "no_such_field" in r.text, r.text
+                big = b'{"notes": "' + b"x" * LARGER_BODIES.get(path, MAX_BODY_BYTES) + b'"}'
+                headers = {**mine, "Content-Type": "application/json"}
+                refused(coop.client.request(method, path, content=big, headers=headers), 413, "body")
+    assert walked >= 35  # every operation with a role (38 when written)
+    assert coop.state() == before
 
 
 # --------------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def test_the_refusal_names_each_capable_vehicle_s_reach_when_they_differ(helsink
     with pytest.raises(Refused) as refused:
         check_request(_streets(helsinki), fleet, request, NOON)
     assert str(refused.value) == (
-        "the pickup or drop-off is more than 300 m (bike) or 450 m (cargo_bike) from any street the vehicles "
+        "the pickup is more than 300 m (bike) or 450 m (cargo_bike) from any street the vehicles "
         "able to carry these parcels can use"
     )
     assert refused.value.field == "pickup"
