@@ -19,6 +19,7 @@ from api.settings import Settings
 from dispatch import commands
 from dispatch.store import Store
 from tests.api.harness import World, delivery_body, make_world
+from tests.dispatch.conftest import fresh_url
 
 Setup = tuple[TestClient, World, dict[str, str], Store]
 
@@ -194,8 +195,13 @@ def test_the_members_change_the_fairness_weight_the_riding_budget_and_the_tariff
     assert client.patch("/v1/cooperative/settings", json={"fairness_weight": 1}, headers=shop).status_code == 403
 
 
-def test_tandem_admin_does_the_same_and_says_it_in_json(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from fresh_url(request.param, tmp_path, "tandem_lifecycle")
+
+
+def test_tandem_admin_does_the_same_and_says_it_in_json(database: str) -> None:
+    url = database
     world = make_world(url)
     store = Store.open(url)
     runner = CliRunner()
