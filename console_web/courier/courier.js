@@ -7,7 +7,10 @@ import { JobMap } from "../js/map.js";
 import { LiveLedger, isShiftEvent } from "../js/ledger.js";
 
 const $ = (sel) => document.querySelector(sel);
-const KEY = { session: "tandem.courier.session", seq: "tandem.courier.seq", outbox: "tandem.courier.outbox", since: "tandem.courier.shiftSince" };
+const KEY = {
+  session: "tandem.courier.session", seq: "tandem.courier.seq", outbox: "tandem.courier.outbox",
+  since: "tandem.courier.shiftSince", given: "tandem.courier.given",
+};
 const DECLINE_REASONS = ["r_heavy", "r_bike", "r_far", "r_personal"];
 const FAIL_REASONS = ["r_nobody", "r_address", "r_damaged"];
 const AFTER = { acknowledge: "acknowledged", picked_up: "picked_up", delivered: "delivered", failed: "failed", decline: "declined" };
@@ -95,7 +98,10 @@ function onEvent(message) {
   const e = message.data;
   const p = e.payload;
   if (["ProposalAccepted", "JobOverridden", "JobReassigned"].includes(e.type) && p.courier_id === S.me.id && e.job) {
-    S.jobs.set(e.job.id, e.job);
+    // a job a dispatcher gave (override, move) may carry the ETAs of a proposal to someone else:
+    // only my route's ETAs count for it
+    if (e.type !== "ProposalAccepted") markGiven(e.job.id);
+    S.jobs.set(e.job.id, withoutForeignEtas(e.job));
     routeTries = 0;
     refreshRoute();
   } else if (["JobReassigned", "JobUnassigned", "JobCancelled"].includes(e.type) && p.previous_courier_id === S.me.id) {
@@ -133,6 +139,14 @@ function etaText(job, kind) {
   return eta ? `~${hhmm(eta)}` : `<span class="eta-pending">${t("eta_pending")}</span>`;
 }
 
+function givenIds() { return new Set(JSON.parse(localStorage.getItem(KEY.given) || "[]")); }
+function markGiven(id) {
+  const ids = givenIds();
+  ids.add(id);
+  localStorage.setItem(KEY.given, JSON.stringify([...ids].filter((j) => j === id || S.jobs.has(j))));
+}
+function withoutForeignEtas(job) { return givenIds().has(job.id) ? { ...job, pickup_eta: null, dropoff_eta: null } : job; }
+
 let routeTimer = null;
 let routeTries = 0;
 async function refreshRoute() {
@@ -143,7 +157,8 @@ async function refreshRoute() {
     S.route = mine.route;
     for (const job of mine.jobs) {
       const known = S.jobs.get(job.id);
-      if (known) Object.assign(known, { pickup_eta: job.pickup_eta, dropoff_eta: job.dropoff_eta });
+      const mineNow = withoutForeignEtas(job);
+      if (known) Object.assign(known, { pickup_eta: mineNow.pickup_eta, dropoff_eta: mineNow.dropoff_eta });
     }
   } catch { /* offline: asked again below */ }
   render();
@@ -184,9 +199,17 @@ function jobCard(job) {
     <div><span class="note">${t("dropoff")} ${etaText(job, "dropoff")} · ${t("window", { a: hhmm(job.dropoff_window.start), b: hhmm(job.dropoff_window.end) })}</span>
       <div class="place">${esc(job.dropoff.address || `${job.dropoff.lat.toFixed(4)}, ${job.dropoff.lon.toFixed(4)}`)}</div></div>
     <div class="note">${t("parcels")}: ${parcels}</div>
+    ${IN_HAND.has(state) ? mapsLink(state === "picked_up" ? job.dropoff : job.pickup, state === "picked_up" ? "dropoff" : "pickup") : ""}
     ${job.notes ? `<div class="note">${esc(job.notes)}</div>` : ""}
     <div class="acts">${acts}</div>
   </li>`;
+}
+
+// The next stop in the phone's own maps app: a geo: URI (RFC 5870) with the address as its label.
+function mapsLink(place, kind) {
+  const at = `${place.lat.toFixed(6)},${place.lon.toFixed(6)}`;
+  const name = encodeURIComponent(placeOf(place)).replace(/[()]/g, "");
+  return `<a class="maps" href="geo:${at}?q=${at}(${name})">${t("open_in_maps", { kind: t(kind).toLowerCase() })}</a>`;
 }
 
 function visibleJobs() {
@@ -269,7 +292,10 @@ async function showLeg(job) {
     const coords = path.geometry.coordinates;
     const lons = coords.map((c) => c[0]), lats = coords.map((c) => c[1]);
     const bounds = [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
-    if (!S.map) S.map = new JobMap($("#map"), { tileUrl: "", bounds, onSelect: () => {} });
+    if (!S.map) {
+      S.map = new JobMap($("#map"), { tileUrl: "", bounds, onSelect: () => {} });
+      S.api.get("/v1/city/streets").then((g) => S.map.setStreets(g)).catch(() => {});
+    }
     S.map.setPath(path);
     S.map.setJobs([{ id: job.id, request: { pickup: job.pickup, dropoff: job.dropoff } }], job.id);
     S.map.map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]], { padding: 30, duration: 0 });
@@ -310,7 +336,7 @@ async function refreshLedger() {
 
 async function refresh() {
   const mine = await S.api.get("/v1/courier/jobs");
-  S.jobs = new Map(mine.jobs.map((j) => [j.id, j]));
+  S.jobs = new Map(mine.jobs.map((j) => [j.id, withoutForeignEtas(j)]));
   S.shift = mine.shift;
   // when my running shift began, as this phone saw it (unknown if it began elsewhere)
   const since = localStorage.getItem(KEY.since);
@@ -451,7 +477,7 @@ function wire() {
     localStorage.removeItem(KEY.session); localStorage.removeItem(KEY.seq);
     location.reload();
   });
-  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); render(); });
+  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); $("#connection").textContent = t($("#connection").dataset.state); render(); });
   window.addEventListener("offline", () => S.socket?.pause());
   setInterval(() => { if (S.ledger) renderLedger(S.ledger); }, 5000);  // the minutes move on
   window.addEventListener("online", () => S.socket?.resume());

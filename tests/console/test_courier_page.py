@@ -228,6 +228,9 @@ def test_every_card_has_an_eta_and_every_act_is_confirmed_with_the_focus_kept(
         page.wait_for_selector(f"{card1}[data-state=acknowledged][data-pending='0']")
         focus_in(page, card1)
         assert page.evaluate("document.activeElement.dataset.act") == "picked_up"
+        # the next stop in the phone's maps app
+        at = "60.171000,24.941400"
+        assert page.get_attribute(f"{card1} a.maps", "href") == f"geo:{at}?q={at}(Rautatientori)"
 
         # the decline dialog: one line per reason, the radio beside its words
         page.click(f"{card2} button[data-act=decline]")
@@ -272,5 +275,6 @@ def test_every_card_has_an_eta_and_every_act_is_confirmed_with_the_focus_kept(
         shot(page, "courier-10-shift-ended")
         problems["phone, logged in"] = serious(page)
         page.select_option("#lang", "fr")
+        assert page.inner_text("#connection") == "en direct"
         problems["phone in French"] = serious(page)
     assert not any(problems.values()), problems
