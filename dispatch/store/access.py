@@ -9,6 +9,7 @@ every API worker sees a revocation at once and a restart logs nobody out.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import math
 import re
@@ -582,6 +583,8 @@ def change_settings(
             settings["tariff"] = after
     if not changes:
         return coop, None
+    # the model's own checks of the cooperative as it will be, before anything is written
+    dataclasses.replace(coop, fairness_weight=coop.fairness_weight if fairness_weight is UNCHANGED else fairness_weight)
 
     def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
         values: dict[str, Any] = {"settings": _json_payload(settings)}
