@@ -377,6 +377,7 @@ async function onEvent(message, receivedAt) {
   if (isShiftEvent(event.type)) S.live.shiftEvent(event);
   if (COURIER_EVENTS.has(event.type)) work.push(refreshPeople());
   try { await Promise.all(work); } catch (e) { console.error(e); }
+  if (event.payload.job_id) dialogJobChanged({ ...event, seq: message.seq });
   render(message.seq, receivedAt, event.type, performance.now() - receivedAt);
 }
 
@@ -582,26 +583,60 @@ async function showCost(jobId, courierId) {
   try {
     const report = await S.api.get(`/v1/jobs/${jobId}/override-cost?courier_id=${encodeURIComponent(courierId)}`);
     if ($("#decide-courier").value !== courierId) return;
-    cost.textContent = plain(report.summary);
-    $("#decide-force-row").hidden = !(report.breaks || []).length;
-  } catch (e) { cost.textContent = plain(e.message); }
+    const breaks = report.breaks || [];
+    // a physical limit is a refusal, not a cost: said as such, with what it breaks
+    cost.classList.toggle("refusal", breaks.length > 0);
+    cost.textContent = breaks.length ? `${t("limit_broken", { name: courierName(courierId) })} ${breaks.map(plain).join("; ")}.` : plain(report.summary);
+    $("#decide-force-row").hidden = !breaks.length;
+  } catch (e) { cost.classList.remove("refusal"); cost.textContent = plain(e.message); }
 }
+
+// The dialog's job changed under it (another dispatcher, a courier, the planner): a job that can
+// still be given keeps the dialog with a fresh cost and a word on what happened; else it closes
+// and says who acted.
+function dialogJobChanged(event) {
+  const dialog = $("#decide-dialog");
+  if (!dialog.open || !S.dialog || event.payload.job_id !== S.dialog.jobId || event.seq <= S.dialog.seq) return;
+  if (event.actor.kind === "dispatcher" && event.actor.id === S.me?.id) return;
+  const job = S.jobs.get(S.dialog.jobId);
+  const who = whoActed({ by: `${event.actor.kind} ${event.actor.id || ""}`.trim(), by_name: event.actor.kind === "system" ? null : nameOf(event.actor) });
+  const what = t("conflict_short", { who, act: actWords(event.type), job: quoted(job) });
+  const stillOpen = job && (S.dialog.action === "override" ? OPEN.has(job.state) : ACTIVE.has(job.state) && job.state !== "picked_up");
+  if (!stillOpen) {
+    S.dialog = null;
+    dialog.close();
+    toast(`${what} ${t("dialog_closed")}`, { ms: 8000 });
+    return;
+  }
+  S.dialog.seq = event.seq;
+  $("#decide-error").textContent = `${what} ${t("cost_again")}`;
+  showCost(S.dialog.jobId, $("#decide-courier").value);
+}
+// A person's name from an event's actor, when the console knows it (couriers; other dispatchers
+// are named by the server in conflicts).
+function nameOf(actor) { return actor.name || (actor.kind === "courier" ? S.couriers.find((c) => c.id === actor.id)?.display_name : null); }
 
 function openDecide(jobId, courierId) {
   const job = S.jobs.get(jobId);
   if (!job) return;
   const moving = ACTIVE.has(job.state);
-  S.dialog = { jobId, action: moving ? "reassign" : "override" };
+  S.dialog = { jobId, action: moving ? "reassign" : "override", seq: job.last_seq };
   $("#decide-title").textContent = moving ? t("reassign_title") : t("override_title");
   $("#decide-job").textContent = label(job);
   const options = S.couriers.filter((c) => c.id !== job.courier_id);
-  $("#decide-courier").innerHTML = options.map((c) => `<option value="${c.id}">${esc(c.display_name)} (${esc(c.vehicle.kind.replace(/_/g, " "))})</option>`).join("");
-  const preset = courierId && options.some((c) => c.id === courierId) ? courierId : options.find((c) => c.id !== job.proposal?.courier_id)?.id;
+  const status = (c) => (c.on_shift ? (c.paused ? t("paused") : t("on_shift")) : t("off_shift"));
+  $("#decide-courier").innerHTML = options.map((c) => `<option value="${c.id}">${esc(c.display_name)} (${esc(c.vehicle.kind.replace(/_/g, " "))}, ${status(c)})</option>`).join("");
+  // never an off-shift courier unless a person chose them (by dropping on their lane)
+  const working = options.filter((c) => c.on_shift && !c.paused);
+  const preset = courierId && options.some((c) => c.id === courierId)
+    ? courierId
+    : (working.find((c) => c.id !== job.proposal?.courier_id) || working[0] || options.find((c) => c.on_shift) || options[0])?.id;
   if (preset) $("#decide-courier").value = preset;
   $("#decide-reason").value = "";
   $("#decide-force").checked = false;
   $("#decide-force-row").hidden = true;
   $("#decide-error").textContent = "";
+  $("#decide-cost").classList.remove("refusal");
   $("#decide-dialog").showModal();
   showCost(jobId, $("#decide-courier").value);
 }
@@ -710,7 +745,14 @@ function wire() {
     const lane = e.target.closest(".lane");
     document.querySelectorAll(".lane.drop-target").forEach((l) => l.classList.remove("drop-target"));
     const jobId = e.dataTransfer.getData("text/plain");
-    if (lane && jobId) { e.preventDefault(); openDecide(jobId, lane.dataset.courierId); }
+    if (!lane || !jobId) return;
+    e.preventDefault();
+    const job = S.jobs.get(jobId);
+    const target = lane.dataset.courierId;
+    if (job && ACTIVE.has(job.state) && job.courier_id === target) { toast(t("already_with", { job: quoted(job), name: courierName(target) })); return; }
+    // onto the courier it is proposed to: that is accepting the proposal (its cost is the proposal's)
+    if (job?.state === "proposed" && job.proposal?.courier_id === target) { accept(jobId); return; }
+    openDecide(jobId, target);
   });
   $("#filter").addEventListener("input", (e) => { S.filter = e.target.value; render(); });
   $("#accept-all").addEventListener("click", acceptAllVisible);
@@ -743,6 +785,7 @@ async function start(session) {
   S.api = new Api(session.token);
   const state = await S.api.get("/v1/console/state");
   S.coop = state.cooperative;
+  S.me = state.me;
   S.heavy = state.heavy_threshold_kg;
   S.couriers = state.couriers;
   S.ledger = state.ledger;

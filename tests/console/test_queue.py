@@ -424,3 +424,53 @@ def test_the_fairness_meters_count_the_running_shift(rush: Rush) -> None:
         width = page.eval_on_selector(cell.format(rider, ".meter > div"), "e => parseFloat(e.style.width)")
         assert width > 90, width
         shot(page, "fairness-running-shift")
+
+
+def test_the_override_dialog_never_presets_an_off_shift_courier_and_follows_its_job(rush: Rush) -> None:
+    """Off-shift couriers are listed but not pre-selected; a physical limit reads as a refusal; when
+    another dispatcher decides the job meanwhile, the dialog closes and says so. (Last in the module:
+    it ends a courier's shift.)"""
+    base = rush.server.url
+    auth = rush.headers()
+    state = httpx.get(f"{base}/v1/console/state", headers=auth, timeout=30).json()
+    proposed = [j for j in state["jobs"] if j["state"] == "proposed"]
+    heavy = next(j for j in proposed if sum(p["weight_kg"] for p in j["request"]["parcels"]) >= 30)
+    job = next(j for j in proposed if j is not heavy)
+    aino = rush.world.couriers["Aino"][0]
+    # the courier the dialog would have offered first goes home
+    home = next(c["id"] for c in state["couriers"] if c["id"] not in (job["proposal"]["courier_id"], aino))
+    answer = rush.couriers.run(rush.couriers.sockets[home].act("shift_end", "end-home"))
+    assert answer["type"] == "result", answer
+
+    with browser((1440, 900)) as page:
+        open_console(page, rush)
+        quiet(page, rush, round_asked=False)
+        page.wait_for_selector(f".lane[data-courier-id='{home}'] .who:has-text('off shift')")
+        page.click(f"#jobs .job[data-job-id='{job['id']}'] button[data-act=override]")
+        page.wait_for_selector("#decide-dialog[open]")
+        chosen = page.input_value("#decide-courier")
+        assert chosen != home and "on shift" in page.inner_text(f"#decide-courier option[value='{chosen}']")
+        assert "off shift" in page.inner_text(f"#decide-courier option[value='{home}']")  # listed all the same
+        label = job_label(page, job["id"])
+
+        # Sami gives it meanwhile: the dialog closes and says who did what
+        r = httpx.post(
+            f"{base}/v1/jobs/{job['id']}/decisions",
+            json={"action": "accept"},
+            headers={"Authorization": f"Bearer {rush.other_desk}"},
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+        page.wait_for_selector("#decide-dialog:not([open])", state="attached")
+        said(page, "Another dispatcher just accepted", label, "Nothing was changed by you")
+
+        # a physical limit is a refusal, not a cost
+        page.click(f"#jobs .job[data-job-id='{heavy['id']}'] button[data-act=override]")
+        page.wait_for_selector("#decide-dialog[open]")
+        page.select_option("#decide-courier", aino)
+        page.wait_for_selector("#decide-cost.refusal")
+        refusal = page.inner_text("#decide-cost")
+        assert refusal.startswith("Aino cannot take it:") and "kg" in refusal and not UUID.search(refusal), refusal
+        assert page.is_visible("#decide-force-row")
+        shot(page, "override-refusal")
+        page.click("#decide-cancel")
