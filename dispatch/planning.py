@@ -249,7 +249,9 @@ def build_problem(
     on_shift = [
         cid
         for cid, status in sorted(projection.couriers.items())
-        if status.on_shift and not status.paused and cid in records
+        # A deactivated courier never gets a proposal, even if a shift start were written for
+        # them (a replay, a direct write): deactivation ends their shift, this makes sure.
+        if status.on_shift and not status.paused and cid in records and records[cid].active
     ]
     live = OPEN_STATES | {JobState.ASSIGNED, JobState.ACKNOWLEDGED, JobState.PICKED_UP}
     jobs: list[JobToPlan] = []
