@@ -82,3 +82,21 @@ def test_a_courier_with_six_jobs_two_on_board_goes_home(store: Store, helsinki: 
     after = {e.courier_id: e for e in store.ledger(coop, "2026-11-28")}
     assert after[mikko].worked_minutes == worked_at_stop
     assert after[others[0]].worked_minutes > 0
+
+
+def test_a_deactivated_courier_gets_no_proposal_even_with_a_shift_written_for_them(
+    store: Store, helsinki: BikeNetwork
+) -> None:
+    from dispatch.events import Actor, ActorKind
+    from dispatch.store.access import deactivate_courier
+
+    coop = store.create_cooperative("Left us").id
+    client = store.add_client(coop, "Shop")[0].id
+    gone = store.add_courier(coop, "Mikko", Vehicle.of_kind("cargo_bike")).id
+    deactivate_courier(store, coop, gone, by=Actor(ActorKind.DISPATCHER, "d"), reason="moved away")
+    do.start_shift(
+        store, coop, gone, at=NOON - timedelta(hours=1), planned_end=NOON + timedelta(hours=4)
+    )  # a stray write
+    job = do.request_job(store, coop, client, _request(0), at=NOON).id
+    round_ = planning_round(store, coop, helsinki, NOON, budget_s=0.3)
+    assert round_.proposals == [] and job in round_.unassigned
