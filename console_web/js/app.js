@@ -12,6 +12,29 @@ const ACTIVE = new Set(["assigned", "acknowledged", "picked_up"]);
 const COURIER_EVENTS = new Set(["ShiftStarted", "ShiftPaused", "ShiftResumed", "ShiftEnded", "CourierAcknowledged",
   "Delivered", "DeliveryFailed", "CourierDeclined", "JobUnassigned", "JobReassigned", "JobCancelled"]);
 const LANE_HOURS = 4;
+// A courier's colour: their lane's swatch and their route on the map (the map's legend).
+const COLOURS = ["#0b5cad", "#8a4b00", "#17663a", "#6f42c1", "#a3151c", "#0a7d8c"];
+function colourOf(courierId) {
+  const i = S.couriers.findIndex((c) => c.id === courierId);
+  return COLOURS[(i < 0 ? 0 : i) % COLOURS.length];
+}
+// The day's rotation as this console first saw it: a courier added later joins at the end
+// instead of reshuffling the lanes under a dispatcher's eyes (the order stays neutral).
+function keepOrder(items, idOf = (x) => x.id) {
+  const day = new Date().toLocaleDateString("en-CA");
+  const key = `tandem.rotation.${S.coop?.id}.${day}`;
+  let kept = [];
+  try { kept = JSON.parse(localStorage.getItem(key) || "[]"); } catch { /* start again */ }
+  const rank = new Map(kept.map((id, i) => [id, i]));
+  const ordered = items.map((x, i) => ({ x, r: rank.has(idOf(x)) ? rank.get(idOf(x)) : kept.length + i })).sort((a, b) => a.r - b.r).map((o) => o.x);
+  const ids = ordered.map(idOf);
+  if (ids.length !== kept.length || ids.some((id, i) => id !== kept[i])) localStorage.setItem(key, JSON.stringify([...ids, ...kept.filter((id) => !ids.includes(id))]));
+  return ordered;
+}
+function orderPeople() {
+  S.couriers = keepOrder(S.couriers);
+  if (S.ledger) S.ledger = { ...S.ledger, couriers: keepOrder(S.ledger.couriers, (row) => row.courier_id) };
+}
 const $ = (sel) => document.querySelector(sel);
 
 const S = {
@@ -215,6 +238,19 @@ function renderQueue() {
   patch($("#jobs"), jobs.map((j) => ({ key: j.id, html: jobRow(j) })), rows.jobs);
 }
 
+// A stop label's width as a share of the track (measured once, and again when the window resizes).
+let labelShare = null;
+function labelWidth() {
+  if (labelShare == null) {
+    const track = document.querySelector(".lane .track");
+    const width = track ? track.clientWidth : 0;
+    if (!width) return 12;
+    labelShare = (100 * 60) / width;
+  }
+  return labelShare;
+}
+window.addEventListener("resize", () => { labelShare = null; });
+
 function renderLanes() {
   const start = Math.floor(Date.now() / 300e3) * 300e3;  // steady for five minutes: lanes redraw only on change
   const span = LANE_HOURS * 3600e3;
@@ -235,23 +271,43 @@ function laneHtml(c, routes, start, span) {
       return OPEN.has(job.state) && job.proposal?.courier_id === c.id;
     });
     const maxLoad = Math.max(0, ...stops.map((s) => s.load_kg_after));
-    const track = stops.map((s) => {
-      const left = Math.min(98, Math.max(0, (100 * (new Date(s.eta) - start)) / span));
-      return `<span class="stop ${s.kind}" style="left:${left}%" title="${esc(s.kind)} ${hhmm(s.eta)}">${s.kind === "pickup" ? "↑" : "↓"}${hhmm(s.eta)}</span>`;
+    // stops that would overlap go to the next row (three at most; past that, a tick with its title)
+    const rowsEnd = [];
+    const placed = stops.map((s) => ({ s, left: Math.min(98, Math.max(0, (100 * (new Date(s.eta) - start)) / span)) }))
+      .sort((a, b) => a.left - b.left)
+      .map((p) => {
+        let row = rowsEnd.findIndex((end) => end <= p.left);
+        if (row < 0 && rowsEnd.length < 3) { row = rowsEnd.length; rowsEnd.push(0); }
+        if (row >= 0) rowsEnd[row] = p.left + labelWidth();
+        return { ...p, row };
+      });
+    const track = placed.map(({ s, left, row }) => {
+      const place = S.jobs.get(s.job_id)?.request[s.kind];
+      const title = `${t(s.kind === "pickup" ? "window_pickup" : "window_dropoff")} ${hhmm(s.eta)}${place ? ` · ${place.address || ""}` : ""}`;
+      return row < 0
+        ? `<span class="stop tick ${s.kind}" style="left:${left}%;top:${2 + 22 * 3}px" title="${esc(title)}"></span>`
+        : `<span class="stop ${s.kind}" style="left:${left}%;top:${2 + 22 * row}px" title="${esc(title)}">${s.kind === "pickup" ? "↑" : "↓"}${hhmm(s.eta)}</span>`;
     }).join("");
+    const ticks = placed.some((p) => p.row < 0);
+    const trackTop = 4 + 22 * Math.max(1, rowsEnd.length) + (ticks ? 10 : 0);
     const mine = [...S.jobs.values()].filter((j) => j.courier_id === c.id && (ACTIVE.has(j.state) || j.state === "delivered"));
     const chips = mine.map((j) => ACTIVE.has(j.state)
       ? `<button type="button" class="chip ${j.state}" draggable="true" data-job-id="${j.id}" title="${esc(label(j))}"${j.id === S.selected ? ' aria-current="true"' : ""}>${esc(place(j.request.dropoff))} · ${t(`state_${j.state}`)}</button>`
       : `<span class="chip ${j.state}" data-job-id="${j.id}" title="${esc(label(j))}">${esc(place(j.request.dropoff))} · ${t(`state_${j.state}`)}</span>`).join("");
     const declines = [...S.jobs.values()].flatMap((j) => (j.declines || []).filter((d) => d.courier_id === c.id).map((d) => d.reason));
     const status = c.on_shift ? (c.paused ? t("paused") : t("on_shift")) : t("off_shift");
-    return `<div class="lane" data-courier-id="${c.id}" aria-label="${esc(c.display_name)}">
-      <div class="who"><strong>${esc(c.display_name)}</strong>${esc(c.vehicle.kind.replace(/_/g, " "))} · ${status}
+    const inHand = mine.filter((j) => ACTIVE.has(j.state)).length;
+    const stranded = !c.on_shift && inHand > 0;
+    const now = Math.min(100, Math.max(0, (100 * (S.now - start)) / span));
+    const load = t("load", { kg: maxLoad.toFixed(0), cap: c.vehicle.payload_kg });
+    return `<div class="lane${stranded ? " stranded" : ""}" data-courier-id="${c.id}" aria-label="${esc(c.display_name)}">
+      <div class="who"><strong><span class="swatch" style="background:${colourOf(c.id)}" title="${t("route_colour")}" aria-hidden="true"></span>${esc(c.display_name)}</strong>${esc(c.vehicle.kind.replace(/_/g, " "))} · ${status}
         ${c.planned_end ? ` · ${t("shift_end", { t: hhmm(c.planned_end) })}` : ""}
-        <div class="load" title="${t("load", { kg: maxLoad.toFixed(0), cap: c.vehicle.payload_kg })}"><div style="width:${Math.min(100, (100 * maxLoad) / c.vehicle.payload_kg)}%"></div></div>
+        ${stranded ? `<div class="alert">⚠ ${t("off_shift_with_jobs", { n: inHand })}</div>` : ""}
+        <div class="load-text">${load}</div><div class="load" aria-hidden="true"><div style="width:${Math.min(100, (100 * maxLoad) / c.vehicle.payload_kg)}%"></div></div>
         ${declines.map((reason) => `<div class="declines">${t("declined", { reason: esc(reason) })}</div>`).join("")}
       </div>
-      <div class="track">${track}<div class="chips">${chips}</div></div>
+      <div class="track"><div class="now-line" style="left:${now.toFixed(2)}%" title="${t("now")}"></div>${track}<div class="chips" style="margin-top:${trackTop}px">${chips}</div></div>
     </div>`;
 }
 
@@ -298,14 +354,13 @@ function renderMap() {
 
 function drawMap() {
   const jobs = [...S.jobs.values()].filter((j) => OPEN.has(j.state) || ACTIVE.has(j.state));
-  const colours = ["#0b5cad", "#8a4b00", "#17663a", "#6f42c1", "#a3151c", "#0a7d8c"];
-  const lines = Object.entries(S.plan?.routes || {}).map(([cid, stops], i) => {
+  const lines = Object.entries(S.plan?.routes || {}).map(([cid, stops]) => {
     const coordinates = stops.map((s) => {
       const job = S.jobs.get(s.job_id);
       return job ? [job.request[s.kind].lon, job.request[s.kind].lat] : null;
     }).filter(Boolean);
     return coordinates.length > 1
-      ? { type: "Feature", geometry: { type: "LineString", coordinates }, properties: { courier_id: cid, colour: colours[i % colours.length] } }
+      ? { type: "Feature", geometry: { type: "LineString", coordinates }, properties: { courier_id: cid, colour: colourOf(cid) } }
       : null;
   }).filter(Boolean);
   const key = JSON.stringify([jobs.map((j) => [j.id, j.state]), S.selected, lines.map((l) => l.geometry.coordinates)]);
@@ -353,7 +408,7 @@ function refreshPeople() {
     do {
       peopleAgain = false;
       const [couriers, ledger] = await Promise.all([S.api.get("/v1/couriers"), S.api.get("/v1/ledger")]);
-      S.couriers = couriers.couriers; S.ledger = ledger; S.live.read();
+      S.couriers = couriers.couriers; S.ledger = ledger; S.live.read(); orderPeople();
     } while (peopleAgain);
   })().finally(() => { peopleRun = null; });
   return peopleRun;
@@ -790,6 +845,7 @@ async function start(session) {
   S.couriers = state.couriers;
   S.ledger = state.ledger;
   S.live.read();
+  orderPeople();
   S.plan = state.plan;
   S.jobs = new Map(state.jobs.map((j) => [j.id, j]));
   window.__tandem.lastSeq = state.last_seq;

@@ -69,8 +69,11 @@ export class JobMap {
 
   setPath(feature) { return this.set("path", feature || EMPTY); }
 
+  // Bring the job into view, only if it is not already in view (no re-zoom while moving in the list).
   focus(job) {
     const a = job.request.pickup, b = job.request.dropoff;
+    const view = this.map.getBounds();
+    if (view.contains([a.lon, a.lat]) && view.contains([b.lon, b.lat])) return;
     this.map.fitBounds([[Math.min(a.lon, b.lon), Math.min(a.lat, b.lat)], [Math.max(a.lon, b.lon), Math.max(a.lat, b.lat)]],
       { padding: 60, maxZoom: 16, duration: 300 });
   }

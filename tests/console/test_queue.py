@@ -7,12 +7,13 @@ one job declined by its courier.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,20 @@ def test_a_rush_fits_on_one_screen_with_decisions_pinned_on_top(rush: Rush) -> N
         assert first.locator("button[data-act=why]").get_attribute("aria-expanded") == "true"
         first.locator("button[data-act=why]").click()
         page.wait_for_selector(f"#why-{other}", state="detached")
+
+        # the lanes: stop labels never overlap, a "now" line, each courier's colour (the map's legend)
+        overlaps = page.evaluate(
+            """() => [...document.querySelectorAll('.lane')].flatMap(lane => {
+                 const boxes = [...lane.querySelectorAll('.stop:not(.tick)')].map(e => e.getBoundingClientRect());
+                 const meet = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+                 const id = lane.dataset.courierId;
+                 return boxes.flatMap((a, i) => boxes.slice(i + 1).filter(b => meet(a, b)).map(() => id));
+               })"""
+        )
+        assert not overlaps, overlaps
+        assert page.locator(".lane .now-line").count() == page.locator(".lane").count()
+        swatches = page.eval_on_selector_all(".lane .swatch", "els => els.map(e => e.style.background)")
+        assert len(set(swatches)) == len(swatches) == page.locator(".lane").count(), swatches
 
         page.wait_for_selector(".maplibregl-canvas")
         page.keyboard.press("k")  # back to the top, away from the buttons
@@ -437,15 +452,33 @@ def test_the_override_dialog_never_presets_an_off_shift_courier_and_follows_its_
     heavy = next(j for j in proposed if sum(p["weight_kg"] for p in j["request"]["parcels"]) >= 30)
     job = next(j for j in proposed if j is not heavy)
     aino = rush.world.couriers["Aino"][0]
-    # the courier the dialog would have offered first goes home
+    # the courier the dialog would have offered first goes home, with a light job in hand
     home = next(c["id"] for c in state["couriers"] if c["id"] not in (job["proposal"]["courier_id"], aino))
+    light = next(j for j in proposed if j not in (job, heavy) and j["request"]["parcels"][0]["weight_kg"] < 10)
+    r = httpx.post(
+        f"{base}/v1/jobs/{light['id']}/decisions",
+        json={"action": "override", "courier_id": home, "reason": "on the way"},
+        headers=auth,
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
     answer = rush.couriers.run(rush.couriers.sockets[home].act("shift_end", "end-home"))
     assert answer["type"] == "result", answer
+    # this morning's order of the lanes stays all day, whatever the rotation says later
+    morning = [c["id"] for c in reversed(state["couriers"])]
+    key = f"tandem.rotation.{rush.world.coop_id}.{date.today().isoformat()}"
 
     with browser((1440, 900)) as page:
+        page.add_init_script(f"localStorage.setItem({json.dumps(key)}, {json.dumps(json.dumps(morning))})")
         open_console(page, rush)
         quiet(page, rush, round_asked=False)
-        page.wait_for_selector(f".lane[data-courier-id='{home}'] .who:has-text('off shift')")
+        lane = f".lane[data-courier-id='{home}']"
+        page.wait_for_selector(f"{lane} .who:has-text('off shift')")
+        assert page.eval_on_selector_all(".lane", "els => els.map(e => e.dataset.courierId)") == morning
+        assert page.eval_on_selector_all("#fairness tbody tr", "els => els.map(e => e.dataset.courierId)") == morning
+        # an off-shift lane holding a job is flagged
+        assert re.search(r"off shift with [1-9]\d* job\(s\) in hand", page.inner_text(f"{lane} .alert"))
+        assert "stranded" in (page.get_attribute(lane, "class") or "")
         page.click(f"#jobs .job[data-job-id='{job['id']}'] button[data-act=override]")
         page.wait_for_selector("#decide-dialog[open]")
         chosen = page.input_value("#decide-courier")
