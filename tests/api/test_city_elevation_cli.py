@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
 from tests.routing.conftest import TINY_TOWN
-from tests.routing.test_elevation import ANDORRA, ANDORRA_TILE
+from tests.routing.test_elevation import ANDORRA, ANDORRA_TILE, _write_tile
 
 runner = CliRunner()
 
@@ -40,7 +41,8 @@ def test_a_city_without_tiles_says_every_street_is_flat() -> None:
 
 
 def test_tiles_that_do_not_fit_are_refused(tmp_path: Path) -> None:
-    wrong = runner.invoke(app, ["city", "import", str(TINY_TOWN), "--name", "t", "--elevation", str(ANDORRA_TILE)])
+    elsewhere = _write_tile(tmp_path, "S50W070", np.full((1201, 1201), 100.0), zipped=True)  # Patagonia
+    wrong = runner.invoke(app, ["city", "import", str(TINY_TOWN), "--name", "t", "--elevation", str(elsewhere)])
     assert wrong.exit_code != 0 and "outside the tiles" in wrong.output
     junk = tmp_path / "N10E010.hgt"
     junk.write_bytes(b"no heights here")
