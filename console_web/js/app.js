@@ -59,6 +59,8 @@ function hhmm(iso) {
   }
   return clocks.get(language()).format(new Date(iso));
 }
+// A vehicle's kind in the reader's language (a kind the page does not know is shown as sent).
+function vehicleName(kind) { const key = `vehicle_${kind}`; return t(key) === key ? String(kind).replace(/_/g, " ") : t(key); }
 function courierName(id) { return S.couriers.find((c) => c.id === id)?.display_name || "?"; }
 // A message at the bottom; with an action (Undo), the action is offered until the message goes.
 function toast(text, { action = null, ms = 5000 } = {}) {
@@ -301,8 +303,9 @@ function laneHtml(c, routes, start, span) {
     const now = Math.min(100, Math.max(0, (100 * (S.now - start)) / span));
     const load = t("load", { kg: maxLoad.toFixed(0), cap: c.vehicle.payload_kg });
     return `<div class="lane${stranded ? " stranded" : ""}" data-courier-id="${c.id}" aria-label="${esc(c.display_name)}">
-      <div class="who"><strong><span class="swatch" style="background:${colourOf(c.id)}" title="${t("route_colour")}" aria-hidden="true"></span>${esc(c.display_name)}</strong>${esc(c.vehicle.kind.replace(/_/g, " "))} · ${status}
+      <div class="who"><strong><span class="swatch" style="background:${colourOf(c.id)}" title="${t("route_colour")}" aria-hidden="true"></span>${esc(c.display_name)}</strong>${esc(vehicleName(c.vehicle.kind))} · ${status}
         ${c.planned_end ? ` · ${t("shift_end", { t: hhmm(c.planned_end) })}` : ""}
+        ${positionNote(c.id)}
         ${stranded ? `<div class="alert">⚠ ${t("off_shift_with_jobs", { n: inHand })}</div>` : ""}
         <div class="load-text">${load}</div><div class="load" aria-hidden="true"><div style="width:${Math.min(100, (100 * maxLoad) / c.vehicle.payload_kg)}%"></div></div>
         ${declines.map((reason) => `<div class="declines">${t("declined", { reason: esc(reason) })}</div>`).join("")}
@@ -393,6 +396,24 @@ function render(seq, receivedAt, type, fetchMs) {
 }
 
 // ------------------------------------------------------------------ data
+
+// Shared positions (GET /v1/positions: a courier shares only with a job in hand, each kept a
+// limited time): a dot in their colour on the map, and on their lane how long ago it was sent.
+S.positions = new Map();
+async function refreshPositions() {
+  try {
+    const { positions } = await S.api.get("/v1/positions");
+    S.positions = new Map(positions.map((p) => [p.courier_id, p]));
+  } catch { return; }
+  S.map?.setPositions([...S.positions.values()].map((p) => ({ ...p, colour: colourOf(p.courier_id) })));
+  render();
+}
+function positionNote(courierId) {
+  const p = S.positions.get(courierId);
+  if (!p) return "";
+  const age = Math.max(0, Math.round((S.now - Date.parse(p.at)) / 60e3));
+  return `<div class="position">⌖ ${t("position_age", { m: minutes(age) })}</div>`;
+}
 
 async function refreshJob(id) {
   const job = await S.api.get(`/v1/jobs/${id}`);
@@ -680,7 +701,7 @@ function openDecide(jobId, courierId) {
   $("#decide-job").textContent = label(job);
   const options = S.couriers.filter((c) => c.id !== job.courier_id);
   const status = (c) => (c.on_shift ? (c.paused ? t("paused") : t("on_shift")) : t("off_shift"));
-  $("#decide-courier").innerHTML = options.map((c) => `<option value="${c.id}">${esc(c.display_name)} (${esc(c.vehicle.kind.replace(/_/g, " "))}, ${status(c)})</option>`).join("");
+  $("#decide-courier").innerHTML = options.map((c) => `<option value="${c.id}">${esc(c.display_name)} (${esc(vehicleName(c.vehicle.kind))}, ${status(c)})</option>`).join("");
   // never an off-shift courier unless a person chose them (by dropping on their lane)
   const working = options.filter((c) => c.on_shift && !c.paused);
   const preset = courierId && options.some((c) => c.id === courierId)
@@ -870,6 +891,8 @@ async function start(session) {
   });
   window.__tandem.ready = true;
   findShiftStarts(state.last_seq);
+  refreshPositions();
+  setInterval(refreshPositions, 30000);
 }
 
 // When each running shift began, from the log, for the meters; until then they say "0 min+".

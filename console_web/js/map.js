@@ -28,6 +28,10 @@ export class JobMap {
       if (!tileUrl) add("streets", "streets", { type: "line", paint: { "line-color": "#b8b2a7", "line-width": 1 } });
       add("routes", "routes", { type: "line", paint: { "line-color": ["get", "colour"], "line-width": 2, "line-opacity": 0.7 } });
       add("path", "path", { type: "line", paint: { "line-color": "#0b5cad", "line-width": 4 } });
+      add("positions", "positions", {
+        type: "circle",
+        paint: { "circle-radius": 7, "circle-color": ["get", "colour"], "circle-stroke-color": "#fff", "circle-stroke-width": 3 },
+      });
       add("jobs", "jobs", {
         type: "circle",
         paint: {
@@ -63,6 +67,14 @@ export class JobMap {
       }
     }
     return this.set("jobs", { type: "FeatureCollection", features });
+  }
+
+  // Couriers' last shared positions: [{lon, lat, colour}] (only ever shared with a job in hand).
+  setPositions(points) {
+    return this.set("positions", {
+      type: "FeatureCollection",
+      features: points.map((p) => ({ type: "Feature", geometry: { type: "Point", coordinates: [p.lon, p.lat] }, properties: { colour: p.colour } })),
+    });
   }
 
   setRoutes(lines) { return this.set("routes", { type: "FeatureCollection", features: lines }); }

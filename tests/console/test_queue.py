@@ -397,6 +397,7 @@ def test_axe_finds_nothing_critical_or_serious_on_the_console_and_the_log_in_pag
         problems["console, shortcuts"] = serious(page)
         page.keyboard.press("Escape")
         page.select_option("#lang", "fr")
+        page.wait_for_selector("#lanes .who:has-text('vélo')")  # vehicle kinds in the reader's language
         problems["console in French"] = serious(page)
         page.select_option("#lang", "en")
     assert not any(problems.values()), problems
@@ -418,7 +419,11 @@ def test_the_fairness_meters_count_the_running_shift(rush: Rush) -> None:
     rider = job["proposal"]["courier_id"]
     r = httpx.post(f"{base}/v1/jobs/{job['id']}/decisions", json={"action": "accept"}, headers=rush.headers())
     assert r.status_code == 200, r.text
-    answer = rush.couriers.run(rush.couriers.sockets[rider].act("acknowledge", f"ack-{job['id']}", job_id=job["id"]))
+    sock = rush.couriers.sockets[rider]
+    answer = rush.couriers.run(sock.act("acknowledge", f"ack-{job['id']}", job_id=job["id"]))
+    assert answer["type"] == "result", answer
+    # ... who shares their position: a dot on the map, and its age on their lane
+    answer = rush.couriers.run(sock.act("position", f"pos-{job['id']}", job_id=job["id"], lon=24.9414, lat=60.1712))
     assert answer["type"] == "result", answer
     idle = next(c for c in rush.couriers.sockets if c != rider)
 
@@ -436,6 +441,9 @@ def test_the_fairness_meters_count_the_running_shift(rush: Rush) -> None:
         # the courier with a job in hand has worked all along; the other has not
         assert shown_minutes(page.inner_text(cell.format(rider, ".worked"))) >= 48
         assert shown_minutes(page.inner_text(cell.format(idle, ".worked"))) == 0
+        position = page.inner_text(f".lane[data-courier-id='{rider}'] .position")
+        assert re.search(r"position shared (49|50|51) min ago", position), position
+        assert page.locator(".lane .position").count() == 1  # nobody else shares
         width = page.eval_on_selector(cell.format(rider, ".meter > div"), "e => parseFloat(e.style.width)")
         assert width > 90, width
         shot(page, "fairness-running-shift")
