@@ -221,13 +221,28 @@ function visibleJobs() {
     .sort((a, b) => (order.get(a.id) ?? 1e9) - (order.get(b.id) ?? 1e9));
 }
 
+// My route: the latest plan's stops of the jobs I hold, without the pickups already done, then
+// the stops the plan does not know yet (a job just given, a plan made before it), so that no job
+// in hand is ever missing from it.
+function stateOf(job) {
+  const pending = pendingFor(job.id);
+  return pending.length ? AFTER[pending[pending.length - 1].type] : job.state;
+}
 function renderRoute() {
-  const stops = S.route.filter((s) => S.jobs.has(s.job_id) && ["assigned", "acknowledged", "picked_up"].includes(S.jobs.get(s.job_id).state));
+  const held = (id) => S.jobs.has(id) && IN_HAND.has(stateOf(S.jobs.get(id)));
+  const done = (stop) => stop.kind === "pickup" && stateOf(S.jobs.get(stop.job_id)) === "picked_up";
+  const stops = S.route.filter((s) => held(s.job_id) && !done(s));
+  const listed = new Set(stops.map((s) => `${s.job_id}:${s.kind}`));
+  for (const job of S.jobs.values()) {
+    if (!IN_HAND.has(stateOf(job))) continue;
+    for (const kind of stateOf(job) === "picked_up" ? ["dropoff"] : ["pickup", "dropoff"]) {
+      if (!listed.has(`${job.id}:${kind}`)) stops.push({ job_id: job.id, kind, eta: null });
+    }
+  }
   $("#route-section").hidden = !stops.length;
   $("#route").innerHTML = stops.map((s) => {
-    const job = S.jobs.get(s.job_id);
-    const place = job[s.kind].address || `${job[s.kind].lat.toFixed(4)}, ${job[s.kind].lon.toFixed(4)}`;
-    return `<li>${esc(t("route_stop", { kind: t(s.kind), t: hhmm(s.eta), place }))}</li>`;
+    const place = placeOf(S.jobs.get(s.job_id)[s.kind]);
+    return `<li data-job-id="${s.job_id}" data-kind="${s.kind}">${esc(s.eta ? t("route_stop", { kind: t(s.kind), t: hhmm(s.eta), place }) : t("route_stop_pending", { kind: t(s.kind), place }))}</li>`;
   }).join("");
 }
 

@@ -211,8 +211,10 @@ def test_every_card_has_an_eta_and_every_act_is_confirmed_with_the_focus_kept(
         first, second = give(server, world, me, desk), give(server, world, me, desk)
         card1, card2 = (f".job[data-job-id='{j}']" for j in (first, second))
         page.wait_for_selector(f"{card2}[data-state=assigned]")
-        # given by a dispatcher, with no plan yet: the card says when the ETA comes; a round gives it
+        # given by a dispatcher, with no plan yet: the card says when the ETA comes, the route lists
+        # its stops all the same; a round gives the ETAs
         assert "ETA at the next plan" in page.inner_text(card1)
+        page.wait_for_selector(f"#route li[data-job-id='{second}'][data-kind=dropoff]")
         r = httpx.post(f"{server.url}/v1/planning/rounds?wait=true", headers={"Authorization": f"Bearer {desk}"})
         assert r.status_code == 200 and r.json()["done"], r.text
         for card in (card1, card2):
@@ -227,6 +229,7 @@ def test_every_card_has_an_eta_and_every_act_is_confirmed_with_the_focus_kept(
         toast_says(page, "Taken: pick up at")
         page.wait_for_selector(f"{card1}[data-state=acknowledged][data-pending='0']")
         focus_in(page, card1)
+        page.wait_for_selector(f"#route li[data-job-id='{first}'][data-kind=pickup]")
         assert page.evaluate("document.activeElement.dataset.act") == "picked_up"
         # the next stop in the phone's maps app
         at = "60.171000,24.941400"
@@ -253,6 +256,13 @@ def test_every_card_has_an_eta_and_every_act_is_confirmed_with_the_focus_kept(
             "s => /^(49|5\\d) min$/.test(document.querySelector(s + ' .shift').textContent)", arg=mine
         )
         assert page.inner_text(f"{mine} .worked").startswith(("48 min", "49 min", "50 min"))
+
+        # picked up: My route keeps its drop-off, not the pickup done
+        page.click(f"{card1} button[data-act=picked_up]")
+        toast_says(page, "Picked up at Rautatientori", "Kauppatori")
+        page.wait_for_selector(f"#route li[data-job-id='{first}'][data-kind=pickup]", state="detached")
+        assert page.locator(f"#route li[data-job-id='{first}'][data-kind=dropoff]").count() == 1
+        focus_in(page, card1)
 
         # End shift with a job in hand: asked first; then sharing is off
         page.context.grant_permissions(["geolocation"])
