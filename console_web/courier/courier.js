@@ -166,9 +166,9 @@ async function refreshRoute() {
 // Jobs in hand without an ETA: ask for the route again a few seconds later (a round is running).
 function wantEtas() {
   const missing = [...S.jobs.values()].some((j) => IN_HAND.has(j.state) && !etaOf(j, "dropoff"));
-  if (!missing || routeTimer || routeTries >= 20) return;
+  if (!missing || routeTimer || routeTries >= 30) return;
   routeTries += 1;
-  routeTimer = setTimeout(refreshRoute, 3000);
+  routeTimer = setTimeout(refreshRoute, 2000);
 }
 
 function jobCard(job) {
@@ -494,7 +494,12 @@ function wire() {
   });
   $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); $("#connection").textContent = t($("#connection").dataset.state); render(); });
   window.addEventListener("offline", () => S.socket?.pause());
-  setInterval(() => { if (S.ledger) renderLedger(S.ledger); }, 5000);  // the minutes move on
+  // the minutes move on: Our day is drawn again when the minute changes
+  let minute = 0;
+  setInterval(() => {
+    const now = Math.floor(Date.now() / 60e3);
+    if (now !== minute && S.ledger) { minute = now; renderLedger(S.ledger); }
+  }, 1000);
   window.addEventListener("online", () => S.socket?.resume());
 }
 

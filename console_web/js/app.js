@@ -845,7 +845,7 @@ function wire() {
   $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); render(); setConnection(S.connection); });
   document.addEventListener("keydown", onKey);
   // "closes in N min" moves with the clock: redraw when the minute changes.
-  setInterval(() => { const now = minuteNow(); if (now !== S.now) { S.now = now; render(); } }, 5000);
+  setInterval(() => { const now = minuteNow(); if (now !== S.now) { S.now = now; render(); } }, 1000);
 }
 
 function setConnection(state) {
