@@ -286,6 +286,7 @@ function renderJobs(jobs) {
   const before = [...list.querySelectorAll(".job")].map((el) => el.dataset.jobId);
   list.innerHTML = jobs.length ? jobs.map(jobCard).join("") : `<li class="note">${t("no_jobs")}</li>`;
   if (!target || document.querySelector("dialog[open]")) return;
+  const acted = Boolean(S.focusJob);  // after an act the card is brought into view; else it stays put
   S.focusJob = null;
   let card = list.querySelector(`.job[data-job-id="${target}"]`);
   if (!card) {
@@ -294,7 +295,7 @@ function renderJobs(jobs) {
     card = next ? list.querySelector(`.job[data-job-id="${next}"]`) : null;
   }
   const button = card && (card.querySelector(`button[data-act="${was?.act}"]`) || card.querySelector(".acts button"));
-  (button || card || $("#jobs-title")).focus();
+  (button || card || $("#jobs-title")).focus({ preventScroll: !acted });
 }
 
 let legShown = null;

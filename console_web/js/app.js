@@ -677,7 +677,7 @@ function dialogJobChanged(event) {
   const job = S.jobs.get(S.dialog.jobId);
   const who = whoActed({ by: `${event.actor.kind} ${event.actor.id || ""}`.trim(), by_name: event.actor.kind === "system" ? null : nameOf(event.actor) });
   const what = t("conflict_short", { who, act: actWords(event.type), job: quoted(job) });
-  const stillOpen = job && (S.dialog.action === "override" ? OPEN.has(job.state) : ACTIVE.has(job.state) && job.state !== "picked_up");
+  const stillOpen = job && (S.dialog.action === "override" ? OPEN.has(job.state) : ACTIVE.has(job.state));
   if (!stillOpen) {
     S.dialog = null;
     dialog.close();
