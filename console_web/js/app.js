@@ -263,15 +263,19 @@ function renderLanes() {
   patch($("#lanes"), lanes, rows.lanes);
 }
 
+// Only stops of jobs still proposed to, or still in the hands of, this courier: a plan ages
+// as people decide, and a lane must not show a job where it no longer is.
+function laneStops(courierId, routes = S.plan?.routes || {}) {
+  return (routes[courierId] || []).filter((s) => {
+    const job = S.jobs.get(s.job_id);
+    if (!job) return false;
+    if (ACTIVE.has(job.state)) return job.courier_id === courierId;
+    return OPEN.has(job.state) && job.proposal?.courier_id === courierId;
+  });
+}
+
 function laneHtml(c, routes, start, span) {
-    // Only stops of jobs still proposed to, or still in the hands of, this courier: a plan ages
-    // as people decide, and the lane must not show a job where it no longer is.
-    const stops = (routes[c.id] || []).filter((s) => {
-      const job = S.jobs.get(s.job_id);
-      if (!job) return false;
-      if (ACTIVE.has(job.state)) return job.courier_id === c.id;
-      return OPEN.has(job.state) && job.proposal?.courier_id === c.id;
-    });
+    const stops = laneStops(c.id, routes);
     const maxLoad = Math.max(0, ...stops.map((s) => s.load_kg_after));
     // stops that would overlap go to the next row (three at most; past that, a tick with its title)
     const rowsEnd = [];
@@ -701,7 +705,9 @@ function openDecide(jobId, courierId) {
   $("#decide-job").textContent = label(job);
   const options = S.couriers.filter((c) => c.id !== job.courier_id);
   const status = (c) => (c.on_shift ? (c.paused ? t("paused") : t("on_shift")) : t("off_shift"));
-  $("#decide-courier").innerHTML = options.map((c) => `<option value="${c.id}">${esc(c.display_name)} (${esc(vehicleName(c.vehicle.kind))}, ${status(c)})</option>`).join("");
+  // each courier with their shift state and the load their planned route peaks at
+  const load = (c) => t("load", { kg: Math.max(0, ...laneStops(c.id).map((st) => st.load_kg_after)).toFixed(0), cap: c.vehicle.payload_kg });
+  $("#decide-courier").innerHTML = options.map((c) => `<option value="${c.id}">${esc(c.display_name)} (${esc(vehicleName(c.vehicle.kind))}, ${status(c)}, ${load(c)})</option>`).join("");
   // never an off-shift courier unless a person chose them (by dropping on their lane)
   const working = options.filter((c) => c.on_shift && !c.paused);
   const preset = courierId && options.some((c) => c.id === courierId)

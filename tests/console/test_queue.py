@@ -490,7 +490,8 @@ def test_the_override_dialog_never_presets_an_off_shift_courier_and_follows_its_
         page.click(f"#jobs .job[data-job-id='{job['id']}'] button[data-act=override]")
         page.wait_for_selector("#decide-dialog[open]")
         chosen = page.input_value("#decide-courier")
-        assert chosen != home and "on shift" in page.inner_text(f"#decide-courier option[value='{chosen}']")
+        offered = page.inner_text(f"#decide-courier option[value='{chosen}']")
+        assert chosen != home and "on shift" in offered and re.search(r"load \d+ / \d+ kg", offered), offered
         assert "off shift" in page.inner_text(f"#decide-courier option[value='{home}']")  # listed all the same
         label = job_label(page, job["id"])
 
