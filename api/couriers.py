@@ -60,7 +60,10 @@ def concerns(event: Event, courier_id: str) -> bool:
 def job_for_courier(svc: Services, coop_id: str, job_id: str) -> dict[str, Any]:
     """The job as its courier needs it: where, when, what, and the ETAs the planner computed."""
     job = svc.store.job(coop_id, job_id)
-    explanation = (job.proposal or {}).get("explanation", {})
+    # A proposal's ETAs are its courier's: after an override or a reassignment they would be
+    # someone else's route, so the phone waits for the next plan instead.
+    proposal = job.proposal or {}
+    explanation = proposal.get("explanation", {}) if proposal.get("courier_id") == job.courier_id else {}
     return {
         "id": job.id,
         "state": job.state.value,

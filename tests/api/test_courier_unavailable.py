@@ -59,3 +59,23 @@ def test_a_dispatcher_sends_a_sick_courier_home_in_one_act(world: tuple[TestClie
     states = {j: client.get(f"/v1/jobs/{j}", headers=desk).json() for j in jobs}
     assert [states[j]["state"] for j in jobs] == ["unassigned", "unassigned", "picked_up"]
     assert "handover" in (states[jobs[2]].get("needs_decision") or "")
+
+
+def test_a_courier_never_gets_the_etas_planned_for_another(world: tuple[TestClient, World, Store]) -> None:
+    from types import SimpleNamespace
+
+    from api.couriers import job_for_courier
+
+    client, w, store = world
+    aino, veera = w.couriers["Aino"][0], w.couriers["Veera"][0]
+    shop = {"Authorization": f"Bearer {w.client_key}"}
+    job = client.post("/v1/deliveries", json=delivery_body(), headers=shop).json()["id"]
+    now = datetime.now(UTC)
+    eta = {"pickup_eta": now.isoformat(), "dropoff_eta": now.isoformat()}
+    do.propose(store, w.coop_id, job, aino, at=now, explanation=eta)
+    svc = SimpleNamespace(store=store)
+    do.accept(store, w.coop_id, job, dispatcher_id="d", at=now)
+    assert job_for_courier(svc, w.coop_id, job)["pickup_eta"] == eta["pickup_eta"]  # type: ignore[arg-type]
+    do.reassign(store, w.coop_id, job, veera, dispatcher_id="d", at=now)
+    seen = job_for_courier(svc, w.coop_id, job)  # type: ignore[arg-type]
+    assert seen["courier_id"] == veera and seen["pickup_eta"] is None and seen["dropoff_eta"] is None
