@@ -324,6 +324,9 @@ class LedgerRowOut(Out):
     heavy_jobs: int
     heavy_kg: float
     worked_share_of_shift: float | None
+    shift_open_since: str | None = Field(
+        default=None, description="Start of the running stretch of today's shift (shift_minutes counts closed ones)"
+    )
 
 
 class LedgerOut(Out):

@@ -66,6 +66,10 @@ def ledger_of_day(store: Store, coop_id: str, day: date | None, now: datetime) -
         row["worked_minutes"] = worked_minutes_until(e, status.active_since if status else None, now)
         shift = row["planned_shift_minutes"] or row["shift_minutes"]
         row["worked_share_of_shift"] = row["worked_minutes"] / shift if shift else None
+        # The running stretch of a shift (``shift_minutes`` counts closed stretches only): the
+        # console and the phone count it up live from here (issue 17, "Shift 0 min").
+        running = status is not None and status.on_shift and not status.paused
+        row["shift_open_since"] = status.counting_since if running and status else None
         rows.append(row)
     return {
         "day": day.isoformat(),

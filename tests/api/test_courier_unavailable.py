@@ -79,3 +79,18 @@ def test_a_courier_never_gets_the_etas_planned_for_another(world: tuple[TestClie
     do.reassign(store, w.coop_id, job, veera, dispatcher_id="d", at=now)
     seen = job_for_courier(svc, w.coop_id, job)  # type: ignore[arg-type]
     assert seen["courier_id"] == veera and seen["pickup_eta"] is None and seen["dropoff_eta"] is None
+
+
+def test_the_ledger_says_when_a_running_shift_began(world: tuple[TestClient, World, Store]) -> None:
+    client, w, store = world
+    aino = w.couriers["Aino"][0]
+    token = client.post(
+        "/v1/auth/login",
+        json={"cooperative_id": w.coop_id, "login": w.dispatcher_login, "password": w.dispatcher_password},
+    ).json()["token"]
+    started = datetime.now(UTC)
+    do.start_shift(store, w.coop_id, aino, at=started)
+    rows = client.get("/v1/ledger", headers={"Authorization": f"Bearer {token}"}).json()["couriers"]
+    mine = {r["courier_id"]: r for r in rows}
+    assert datetime.fromisoformat(mine[aino]["shift_open_since"]) == started
+    assert mine[w.couriers["Veera"][0]]["shift_open_since"] is None  # not on shift
