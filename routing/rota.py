@@ -178,7 +178,6 @@ def propose_rota(
         second.model.add_hint(var, covering[key])
     second.model.minimize(sum(second.terms))
     solver.parameters.max_time_in_seconds = max(0.1, rules.time_limit_s - (time.perf_counter() - started))
-    solver.parameters.repair_hint = True  # the hint names only the shifts: let CP-SAT complete it
     found = solver.solve(second.model)
     balanced = found in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     if balanced:
