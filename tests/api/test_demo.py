@@ -26,7 +26,7 @@ def test_the_demo_day_lives(tmp_path: Path) -> None:
             "--port",
             str(port),
             "--speed",
-            "120",
+            "240",
             "--requests",
             "5",
             "--auto-accept",

@@ -45,7 +45,7 @@ def check_routes(problem: Problem, routes: dict[str, list[RouteStop]]) -> None:
         assert not ev.over_capacity or any(s in owner for s in (t.shipment for t in stops))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_constructed_routes_keep_hard_limits_and_are_accepted_by_the_full_model(problem: Problem) -> None:
     problem = replace(problem, fairness_weight=0.0)
