@@ -11,11 +11,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
@@ -23,6 +24,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from dispatch.model import Role, Vehicle
 from dispatch.store import Store
 from dispatch.store.access import set_courier_login
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 TANDEM = str(Path(sys.executable).parent / "tandem")
 
@@ -238,3 +242,28 @@ class Socket:
 
 def event_type(message: dict[str, Any]) -> str | None:
     return message["data"]["type"] if message.get("type") == "event" else None
+
+
+def in_process(tmp_path: Path) -> Iterator[tuple[TestClient, World, Store]]:
+    """A world on a fresh SQLite file and the app in process (no planner rounds on their own):
+    the client, the world and a store on the same file, for a test's fixture to yield from."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world = make_world(url)
+    store = Store.open(url)
+    with TestClient(create_app(Settings(database_url=url, redis_url=None, auto_plan=False))) as client:
+        yield client, world, store
+    store.close()
+
+
+def desk(client: TestClient, world: World) -> dict[str, str]:
+    """The world's dispatcher's headers, logged in through the API."""
+    answer = client.post(
+        "/v1/auth/login",
+        json={"cooperative_id": world.coop_id, "login": world.dispatcher_login, "password": world.dispatcher_password},
+    )
+    return {"Authorization": f"Bearer {answer.json()['token']}"}

@@ -10,17 +10,14 @@ from fastapi.testclient import TestClient
 from dispatch import commands as do
 from dispatch.store import Store
 from tests.api.harness import World, delivery_body
+from tests.api.harness import desk as desk_headers
 from tests.api.test_courier_unavailable import world  # noqa: F401  (the fixture)
 
 
 def test_a_job_someone_gave_meanwhile_is_refused_with_who_did_it(world: tuple[TestClient, World, Store]) -> None:  # noqa: F811
     client, w, store = world
     aino, veera = w.couriers["Aino"][0], w.couriers["Veera"][0]
-    token = client.post(
-        "/v1/auth/login",
-        json={"cooperative_id": w.coop_id, "login": w.dispatcher_login, "password": w.dispatcher_password},
-    ).json()["token"]
-    desk = {"Authorization": f"Bearer {token}"}
+    desk = desk_headers(client, w)
     shop = {"Authorization": f"Bearer {w.client_key}"}
     jobs = [client.post("/v1/deliveries", json=delivery_body(), headers=shop).json()["id"] for _ in range(2)]
     for job in jobs:

@@ -10,31 +10,21 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
 from dispatch import commands as do
 from dispatch.store import Store
-from tests.api.harness import World, delivery_body, make_world
+from tests.api.harness import World, delivery_body, in_process
+from tests.api.harness import desk as desk_headers
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[TestClient, World, Store]]:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = make_world(url)
-    store = Store.open(url)
-    with TestClient(create_app(Settings(database_url=url, redis_url=None, auto_plan=False))) as client:
-        yield client, world, store
-    store.close()
+    yield from in_process(tmp_path)
 
 
 def test_a_dispatcher_sends_a_sick_courier_home_in_one_act(world: tuple[TestClient, World, Store]) -> None:
     client, w, store = world
     aino = w.couriers["Aino"][0]
-    token = client.post(
-        "/v1/auth/login",
-        json={"cooperative_id": w.coop_id, "login": w.dispatcher_login, "password": w.dispatcher_password},
-    ).json()["token"]
-    desk = {"Authorization": f"Bearer {token}"}
+    desk = desk_headers(client, w)
     shop = {"Authorization": f"Bearer {w.client_key}"}
     now = datetime.now(UTC)
     do.start_shift(store, w.coop_id, aino, at=now)
@@ -84,13 +74,10 @@ def test_a_courier_never_gets_the_etas_planned_for_another(world: tuple[TestClie
 def test_the_ledger_says_when_a_running_shift_began(world: tuple[TestClient, World, Store]) -> None:
     client, w, store = world
     aino = w.couriers["Aino"][0]
-    token = client.post(
-        "/v1/auth/login",
-        json={"cooperative_id": w.coop_id, "login": w.dispatcher_login, "password": w.dispatcher_password},
-    ).json()["token"]
+    headers = desk_headers(client, w)
     started = datetime.now(UTC)
     do.start_shift(store, w.coop_id, aino, at=started)
-    rows = client.get("/v1/ledger", headers={"Authorization": f"Bearer {token}"}).json()["couriers"]
+    rows = client.get("/v1/ledger", headers=headers).json()["couriers"]
     mine = {r["courier_id"]: r for r in rows}
     assert datetime.fromisoformat(mine[aino]["shift_open_since"]) == started
     assert mine[w.couriers["Veera"][0]]["shift_open_since"] is None  # not on shift

@@ -9,22 +9,15 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from api.app import create_app
-from api.settings import Settings
 from dispatch.errors import InvalidInput
 from dispatch.store import Store
 from dispatch.store.access import set_courier_login
-from tests.api.harness import World, make_world
+from tests.api.harness import World, in_process
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[tuple[TestClient, World, Store]]:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = make_world(url)
-    store = Store.open(url)
-    with TestClient(create_app(Settings(database_url=url, redis_url=None, auto_plan=False))) as client:
-        yield client, world, store
-    store.close()
+    yield from in_process(tmp_path)
 
 
 @pytest.mark.parametrize(
