@@ -7,8 +7,9 @@ admin command writes passes the same check as the API's (dispatch/text.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -34,6 +35,17 @@ def _store(database: str | None) -> Store:
         return Store.open(database)
     except Exception as exc:  # a wrong URL or an unreachable server: say so, no traceback
         raise fail(f"cannot open the database ({exc})") from None
+
+
+T = TypeVar("T")
+
+
+def _acting(database: str | None, act: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """An act on the cooperative's store; a refusal becomes the CLI's one-line error."""
+    try:
+        return act(_store(database), *args, **kwargs)
+    except DomainError as exc:
+        raise fail(str(exc)) from None
 
 
 def _report(as_json: bool, data: dict[str, Any], human: str) -> None:
@@ -220,11 +232,7 @@ def admin_revoke_key(
     """Revoke a client's API key (a running server refuses it within 2 s); recorded in the log."""
     from dispatch.store.access import cli_actor, revoke_client_key
 
-    store = _store(database)
-    try:
-        event = revoke_client_key(store, coop, client, by=cli_actor())
-    except DomainError as exc:
-        raise fail(str(exc)) from None
+    event = _acting(database, revoke_client_key, coop, client, by=cli_actor())
     _report(
         as_json,
         {"client_id": client, "cooperative_id": coop, "revoked": True, "seq": event.seq},
@@ -266,11 +274,7 @@ def admin_deactivate_courier(
     """
     from dispatch.store.access import cli_actor, deactivate_courier
 
-    store = _store(database)
-    try:
-        done = deactivate_courier(store, coop, courier, by=cli_actor(), reason=reason)
-    except DomainError as exc:
-        raise fail(str(exc)) from None
+    done = _acting(database, deactivate_courier, coop, courier, by=cli_actor(), reason=reason)
     _report(
         as_json,
         {
@@ -294,11 +298,7 @@ def admin_reactivate_courier(
     """A courier back in the cooperative: listed, planned for once on shift, able to log in."""
     from dispatch.store.access import cli_actor, reactivate_courier
 
-    store = _store(database)
-    try:
-        event = reactivate_courier(store, coop, courier, by=cli_actor())
-    except DomainError as exc:
-        raise fail(str(exc)) from None
+    event = _acting(database, reactivate_courier, coop, courier, by=cli_actor())
     _report(
         as_json,
         {"courier_id": courier, "cooperative_id": coop, "active": True, "seq": event.seq},
