@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import uvicorn
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from api.app import create_app
 from api.settings import Settings
@@ -157,6 +158,8 @@ class Demo:
                         and data["payload"].get("courier_id") == who["id"]
                     ):
                         await queue.put(data["job"])
+            except ConnectionClosed:
+                pass  # the server ended this courier's session (deactivated, logged out): the day goes on
             finally:
                 rider.cancel()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictFloat
 
 from api.errors import Ident, Text
 from dispatch.lifecycle import JobState
@@ -146,8 +146,8 @@ class SettingsIn(BaseModel):
     """What the members change; what is left out stays as it is."""
 
     model_config = ConfigDict(extra="forbid")
-    fairness_weight: float | None = Field(default=None, ge=0, le=100, description="0 = pure efficiency")
-    fairness_riding_budget: float | None = Field(
+    fairness_weight: StrictFloat | None = Field(default=None, ge=0, le=100, description="0 = pure efficiency")
+    fairness_riding_budget: StrictFloat | None = Field(
         default=None, ge=0, le=1, description="At most this share of riding added to share the work; null: no bound"
     )
     tariff: TariffIn | None = None

@@ -70,6 +70,8 @@ def decide(
     if decision.courier_id is None:
         raise InvalidInput("courier_id", f"{decision.action} needs the courier to give the job to")
     _check_state(store, coop_id, job_id, decision)
+    if not store.courier(coop_id, decision.courier_id).active:
+        raise InvalidInput("courier_id", "this courier is deactivated: reactivate them before giving them work")
     return decide_override(
         store,
         coop_id,

@@ -81,3 +81,26 @@ def test_the_ledger_says_when_a_running_shift_began(world: tuple[TestClient, Wor
     mine = {r["courier_id"]: r for r in rows}
     assert datetime.fromisoformat(mine[aino]["shift_open_since"]) == started
     assert mine[w.couriers["Veera"][0]]["shift_open_since"] is None  # not on shift
+
+
+def test_a_deactivated_courier_is_given_no_work_and_settings_take_numbers_only(
+    world: tuple[TestClient, World, Store],
+) -> None:
+    """Found by an outside attack: an override to a deactivated courier was accepted, and the
+    fairness weight accepted "1" and true."""
+    client, w, _ = world
+    desk = desk_headers(client, w)
+    shop = {"Authorization": f"Bearer {w.client_key}"}
+    aino = w.couriers["Aino"][0]
+    gone = client.post(f"/v1/couriers/{aino}/deactivate", json={"reason": "moved away"}, headers=desk)
+    assert gone.status_code == 200, gone.text
+    job = client.post("/v1/deliveries", json=delivery_body(), headers=shop).json()["id"]
+    for force in (False, True):
+        given = client.post(
+            f"/v1/jobs/{job}/decisions", json={"action": "override", "courier_id": aino, "force": force}, headers=desk
+        )
+        assert given.status_code == 422 and given.json()["error"]["field"] == "courier_id", given.text
+    for weight in ("1", True):
+        changed = client.patch("/v1/cooperative/settings", json={"fairness_weight": weight}, headers=desk)
+        assert changed.status_code == 422, changed.text
+    assert client.patch("/v1/cooperative/settings", json={"fairness_weight": 1}, headers=desk).status_code == 200
