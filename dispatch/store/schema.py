@@ -206,3 +206,44 @@ class CourierPositionRow(Base):
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     at: Mapped[datetime]
+
+
+class ProofRow(Base):
+    """A proof of delivery: a reference to a file (photo, signature) and its hash, or a fact
+    (the recipient's name, a code checked). The file itself is never a row; after the retention
+    the file is deleted, the name forgotten, and the row says when (``purged_at``)."""
+
+    __tablename__ = "proofs"
+    __table_args__ = (Index("ix_proofs_job", "cooperative_id", "job_id"), Index("ix_proofs_created_at", "created_at"))
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"))
+    job_id: Mapped[str] = mapped_column(ID)
+    courier_id: Mapped[str] = mapped_column(ID, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    ref: Mapped[str | None] = mapped_column(String(300))  #: the file's key in the proof store
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    media_type: Mapped[str | None] = mapped_column(String(40))
+    size: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(String(100))  #: the recipient's name
+    created_at: Mapped[datetime]
+    purged_at: Mapped[datetime | None]
+
+
+class ProofRequirementRow(Base):
+    """What one job needs at drop-off; the client's code only as a salted scrypt hash."""
+
+    __tablename__ = "proof_requirements"
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    needs: Mapped[str] = mapped_column(String(60))
+    code_hash: Mapped[str | None] = mapped_column(String(200))
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProofRuleRow(Base):
+    """What a client's deliveries need when a request does not say (a cooperative's setting)."""
+
+    __tablename__ = "proof_rules"
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    needs: Mapped[str] = mapped_column(String(60))
