@@ -45,6 +45,16 @@ class EventType(StrEnum):
     COURIER_DEACTIVATED = "CourierDeactivated"
     COURIER_REACTIVATED = "CourierReactivated"
     COOPERATIVE_SETTINGS_CHANGED = "CooperativeSettingsChanged"
+    #: The cooperative's week (issue 23, dispatch/availability.py and dispatch/week.py): when a
+    #: courier can work, their contracted hours, the rota proposed, edited and published, and
+    #: swaps a dispatcher confirms. They change no job, shift or ledger.
+    AVAILABILITY_DECLARED = "AvailabilityDeclared"
+    CONTRACT_SET = "ContractSet"
+    ROTA_PROPOSED = "RotaProposed"
+    ROTA_EDITED = "RotaEdited"
+    ROTA_PUBLISHED = "RotaPublished"
+    SHIFT_SWAP_REQUESTED = "ShiftSwapRequested"
+    SHIFT_SWAP_DECIDED = "ShiftSwapDecided"
 
 
 class ActorKind(StrEnum):
@@ -91,6 +101,19 @@ ADMIN_EVENTS = frozenset(
     }
 )
 
+#: The week's planning (issue 23): folded by dispatch/week.py, as nothing by the day's projection.
+WEEK_EVENTS = frozenset(
+    {
+        EventType.AVAILABILITY_DECLARED,
+        EventType.CONTRACT_SET,
+        EventType.ROTA_PROPOSED,
+        EventType.ROTA_EDITED,
+        EventType.ROTA_PUBLISHED,
+        EventType.SHIFT_SWAP_REQUESTED,
+        EventType.SHIFT_SWAP_DECIDED,
+    }
+)
+
 #: Payload keys each type must carry (more may follow; unknown types are refused).
 REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.JOB_REQUESTED: frozenset({"job_id", "client_id", "request"}),
@@ -117,6 +140,13 @@ REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.COURIER_DEACTIVATED: frozenset({"courier_id", "reason"}),
     EventType.COURIER_REACTIVATED: frozenset({"courier_id"}),
     EventType.COOPERATIVE_SETTINGS_CHANGED: frozenset({"changes"}),
+    EventType.AVAILABILITY_DECLARED: frozenset({"courier_id", "weekly", "exceptions", "holidays"}),
+    EventType.CONTRACT_SET: frozenset({"courier_id", "min_h", "max_h"}),
+    EventType.ROTA_PROPOSED: frozenset({"week", "shifts", "gaps"}),
+    EventType.ROTA_EDITED: frozenset({"week", "edit", "shifts"}),
+    EventType.ROTA_PUBLISHED: frozenset({"week", "shifts"}),
+    EventType.SHIFT_SWAP_REQUESTED: frozenset({"swap_id", "week", "courier_id", "shift_id", "with_courier_id"}),
+    EventType.SHIFT_SWAP_DECIDED: frozenset({"swap_id", "week", "confirmed"}),
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.errors import InvalidInput, NotFound
-from dispatch.events import ADMIN_EVENTS, JOB_ACTS, Event, EventType
+from dispatch.events import ADMIN_EVENTS, JOB_ACTS, WEEK_EVENTS, Event, EventType
 from dispatch.ledger import LedgerEntry
 from dispatch.lifecycle import OPEN_STATES, Act, JobState, next_state
 from dispatch.model import JobRequest
@@ -271,8 +271,8 @@ def _apply_shift(p: Projection, event: Event) -> None:
 
 def apply(p: Projection, event: Event) -> None:
     """Fold one event into the projection, or raise if the state does not allow it."""
-    if event.type in ADMIN_EVENTS:
-        return  # the cooperative's set-up (its rows), not its jobs, shifts or ledger
+    if event.type in ADMIN_EVENTS or event.type in WEEK_EVENTS:
+        return  # the cooperative's set-up (its rows) or its week's plan, not its jobs, shifts or ledger
     if event.type is E.COURIER_POSITION_SHARED:
         job = p.jobs.get(str(event.payload["job_id"]))
         if (
