@@ -430,11 +430,19 @@ def deliver(
     at: datetime,
     carried_m: float = 0.0,
     key: str | None = None,
+    proof: dict[str, Any] | None = None,
 ) -> Event:
-    """``carried_m``: metres ridden with the parcels (the route's leg), for the kg x km ledger."""
+    """``carried_m``: metres ridden with the parcels (the route's leg), for the kg x km ledger.
+
+    ``proof``: what proof of delivery was given (its kinds and where the client reads it), checked
+    by :func:`dispatch.proofs.deliver`; never the proof's content.
+    """
     if isinstance(carried_m, bool) or not (isinstance(carried_m, int | float) and 0 <= carried_m < 1e6):
         raise InvalidInput("carried_m", "must be a distance in metres, 0 or more")
-    return _courier_act(store, coop_id, courier_id, E.DELIVERED, at, key, job_id=job_id, carried_m=float(carried_m))
+    extra = {} if proof is None else {"proof": proof}
+    return _courier_act(
+        store, coop_id, courier_id, E.DELIVERED, at, key, job_id=job_id, carried_m=float(carried_m), **extra
+    )
 
 
 def fail(
