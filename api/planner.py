@@ -75,7 +75,7 @@ def _init(database_url: str | None, city: str, parent_pid: int | None = None) ->
 
 
 def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
-    from dispatch.planning import planning_round
+    from dispatch.planning import backlog_left, planning_round
 
     store, network, plans = _state["store"], _state["network"], _state["plans"]
     result = planning_round(
@@ -109,6 +109,7 @@ def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
         "unassigned": result.unassigned,
         "routes": routes,
         "metrics": result.plan.metrics,
+        "backlog_left": backlog_left(result),
     }
 
 
@@ -164,14 +165,17 @@ class Planner:
                 await asyncio.sleep(self.debounce_s)
                 self._again.discard(coop_id)
                 done = self._done.pop(coop_id, asyncio.Event())
-                await self._one(coop_id)
+                backlog = await self._one(coop_id)
                 done.set()
-                if coop_id not in self._again:
+                # A backlog larger than one round takes (dispatch.planning.working_set) is
+                # planned round after round, without waiting for the next request.
+                if coop_id not in self._again and not backlog:
                     return
         finally:
             self._running.pop(coop_id, None)
 
-    async def _one(self, coop_id: str) -> None:
+    async def _one(self, coop_id: str) -> bool:
+        """One round; True when it left jobs for the next one and made progress."""
         loop = asyncio.get_running_loop()
         now = datetime.now(UTC).isoformat()
         try:
@@ -182,7 +186,7 @@ class Planner:
         except BrokenProcessPool:
             log.error("the planner process died; starting a new one for the next round")
             self._pool = None
-            return
+            return False
         except TimeoutError:
             self._kill_pool()
             size = await self._size(coop_id)
@@ -194,12 +198,13 @@ class Planner:
                 self.budget_s,
                 size,
             )
-            return
+            return False
         except Exception:
             log.exception("planning round of %s failed; the API goes on, proposals wait for the next round", coop_id)
-            return
+            return False
         self.latest[coop_id] = outcome
         await self.on_round(coop_id)
+        return bool(outcome.get("backlog_left"))
 
     async def _size(self, coop_id: str) -> str:
         """The size of the round that was killed, read from the store (the worker cannot say)."""

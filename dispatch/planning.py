@@ -38,6 +38,15 @@ from routing.travel_cache import TravelCache
 #: A shift with no planned end is planned as lasting this long from now.
 DEFAULT_SHIFT = timedelta(hours=4)
 
+#: Open jobs that were not in the last plan one round takes on, per second of its budget. A
+#: round's cost beyond the solver's budget is searching the streets for its new places and
+#: handling matrices of all its places; with a backlog of 1,500 jobs and 80 couriers a 1 s round
+#: took 13.5 s cold and 5 s warm while it planned 365 jobs (benchmarks/README.md, "Planning
+#: rounds at scale"). The rest wait, most urgent first, and the planner runs the next round at
+#: once while the backlog shrinks. 200 keeps a day of ordinary size (a round's new requests)
+#: whole, and plans all 200 jobs of issue 21's first round.
+NEW_JOBS_PER_BUDGET_S = 200
+
 
 @dataclass
 class PlanningContext:
@@ -233,12 +242,16 @@ def build_problem(
     fairness_weight: float | None = None,
     travel_cache: TravelCache | None = None,
     riding_budget_share: float | str | None = "cooperative",
+    new_jobs_cap: int | None = None,
+    planned_before: frozenset[str] = frozenset(),
 ) -> tuple[Problem, PlanningContext]:
     """Snapshot the cooperative's state as a routing Problem.
 
     ``fairness_weight`` and ``riding_budget_share`` replace the cooperative's settings for this
     snapshot only (replays compare them on the same day); ``"cooperative"`` keeps the members'
-    riding budget, None plans with the weight alone.
+    riding budget, None plans with the weight alone. With ``new_jobs_cap``, at most that many
+    open jobs outside ``planned_before`` (the last plan's jobs) are taken on, most urgent first
+    (see :func:`working_set`); the others are left for a later round as not planned yet.
     """
     coop = store.cooperative(coop_id)
     tz = ZoneInfo(coop.timezone)
@@ -276,6 +289,7 @@ def build_problem(
                     ),
                 )
             )
+    jobs, waiting = working_set(jobs, planned_before, new_jobs_cap)
     base = coop.settings.get("base")
     fallback = (
         (float(base["lon"]), float(base["lat"]))
@@ -316,9 +330,30 @@ def build_problem(
         if riding_budget_share == "cooperative"
         else riding_budget({"fairness_riding_budget": riding_budget_share}),
     )
+    ctx.skipped.update(dict.fromkeys(waiting, DEFERRED))
     ctx.jobs = {j: v for j, v in views.items() if j not in ctx.skipped or v.state in OPEN_STATES}
     ctx.couriers = {c: records[c] for c in on_shift}
     return problem, ctx
+
+
+def working_set(
+    jobs: list[JobToPlan], planned_before: frozenset[str], new_jobs_cap: int | None
+) -> tuple[list[JobToPlan], list[str]]:
+    """The jobs one round plans, and the open ones it leaves for a later round.
+
+    Decided and on-board jobs are always in (they hold their couriers' time), and so are the open
+    jobs of the last plan (their proposals stay stable). Of the other open jobs, the ``new_jobs_cap``
+    whose pickup closes first come in: a late job is the most urgent of all, and the backlog is
+    taken on in the order it must be served, never by who asked last.
+    """
+    if new_jobs_cap is None:
+        return jobs, []
+    fresh = [j for j in jobs if j.courier_id is None and j.id not in planned_before]
+    if len(fresh) <= new_jobs_cap:
+        return jobs, []
+    urgent = sorted(range(len(fresh)), key=lambda i: (fresh[i].request.pickup_window.end, i))
+    waiting = {fresh[i].id for i in urgent[new_jobs_cap:]}
+    return [j for j in jobs if j.id not in waiting], [j.id for j in fresh if j.id in waiting]
 
 
 def _mark_unreachable(ctx: PlanningContext, shipments: list[Shipment], place: int, profile: str) -> None:
@@ -364,7 +399,11 @@ def planning_round(
     """Plan the cooperative's open jobs and record what changed as ProposalMade events.
 
     ``settings`` replaces the default search (``budget_s``), e.g. for repeatable replays.
+    A large backlog is planned over several rounds (:data:`NEW_JOBS_PER_BUDGET_S`): the jobs a
+    round leaves are unassigned as :data:`routing.solver.DEFERRED`, and :func:`backlog_left`
+    tells the caller to run the next round at once.
     """
+    search = settings or SolverSettings(time_budget_s=budget_s)
     problem, ctx = build_problem(
         store,
         coop_id,
@@ -373,11 +412,13 @@ def planning_round(
         fairness_weight=fairness_weight,
         travel_cache=travel_cache,
         riding_budget_share=riding_budget_share,
+        new_jobs_cap=max(1, round(NEW_JOBS_PER_BUDGET_S * search.time_budget_s)),
+        planned_before=frozenset(previous.assignment()) if previous is not None else frozenset(),
     )
     initial = None
     if previous is not None:
         initial = warm_start(problem, previous)
-    plan = solve(problem, settings or SolverSettings(time_budget_s=budget_s), initial=initial)
+    plan = solve(problem, search, initial=initial)
     kept: list[str] = []
     made: list[tuple[NewEvent, int | None]] = []
     assignment = plan.assignment()
@@ -414,6 +455,12 @@ def planning_round(
         unassigned=unassigned,
         withheld=withheld,
     )
+
+
+def backlog_left(result: RoundResult) -> bool:
+    """Whether another round should follow at once: this one left jobs it never tried, and it
+    moved (a round that proposed nothing new would only repeat itself)."""
+    return bool(result.proposals) and any(reason == DEFERRED for reason in result.unassigned.values())
 
 
 #: A round's events are appended in batches of this many: one transaction each (one flush, not
