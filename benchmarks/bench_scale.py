@@ -9,7 +9,14 @@ previous round's plan as ``previous``):
 
 - **cold**: the first round of the day, a fresh cache (every travel matrix searched);
 - **warm**: two minutes later, after a dispatcher accepted a tenth of the proposals (at most
-  62) and 5 new requests came in, from the cold round's plan and with the same cache.
+  62) and 5 new requests came in, from the cold round's plan and with the same cache;
+- **backlog 1..K**: while jobs are left "not planned yet", the rounds the planner process runs
+  back to back (``dispatch.planning.backlog_left``), each from the previous plan; the ``clock``
+  column is the rounds' time since the cold round started.
+
+Each size runs twice in the same process: with the round's working set (at most
+``NEW_JOBS_PER_BUDGET_S`` new jobs per second of budget, the product's behaviour) and with
+``--modes whole``, every open job in every round (the behaviour before it), to compare.
 
 Each round reports its phases: the snapshot (reading the store and the travel matrices; the
 matrices alone), the constructor (PyVRP's seconds and iterations, or why it was skipped), the
@@ -19,6 +26,7 @@ overhead over the budget, and the jobs planned and left out. The phases are time
 the functions the round calls, so the same script measures any version of the planner.
 
     python -m benchmarks.bench_scale [--sizes 200x80,500x60,1500x80] [--budgets 1,5] [--seed 1]
+        [--modes working_set,whole] [--backlog-rounds 6]
 
 Prints a table and writes benchmarks/results/scale.json.
 """
@@ -116,6 +124,7 @@ def _round(
     previous: Any,
     cache: TravelCache,
 ) -> tuple[Any, dict[str, Any]]:
+    """One round as the planner process runs it, and its phases."""
     phases = _Phases()
     with _timed(phases):
         started = time.perf_counter()
@@ -147,12 +156,27 @@ def _round(
         "open_jobs": len(result.plan.assignment()) + len(result.unassigned),
         "planned": planned,
         "unplanned": len(result.unassigned),
+        "deferred": sum(1 for why in result.unassigned.values() if why == solver.DEFERRED),
         "proposals": len(result.proposals),
     }
     return result, row
 
 
-def run(n_jobs: int, n_couriers: int, budget_s: float, seed: int, network: BikeNetwork) -> list[dict[str, Any]]:
+def run(
+    n_jobs: int, n_couriers: int, budget_s: float, seed: int, network: BikeNetwork, *, mode: str, backlog_rounds: int
+) -> list[dict[str, Any]]:
+    saved = planning.NEW_JOBS_PER_BUDGET_S
+    if mode == "whole":
+        planning.NEW_JOBS_PER_BUDGET_S = 10**9  # every open job in every round, as before issue 21's fix
+    try:
+        return _run(n_jobs, n_couriers, budget_s, seed, network, backlog_rounds)
+    finally:
+        planning.NEW_JOBS_PER_BUDGET_S = saved
+
+
+def _run(
+    n_jobs: int, n_couriers: int, budget_s: float, seed: int, network: BikeNetwork, backlog_rounds: int
+) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     store = Store.open(f"sqlite:///{tempfile.mkdtemp()}/scale.db")
     coop = store.create_cooperative("bench", fairness_weight=FAIRNESS).id
@@ -172,9 +196,20 @@ def run(n_jobs: int, n_couriers: int, budget_s: float, seed: int, network: BikeN
         do.accept(store, coop, job, dispatcher_id="bench", at=now)
     for _ in range(NEW_REQUESTS):
         do.request_job(store, coop, client, _request(rng, network, now), at=now)
-    _, warm = _round(store, coop, network, now + timedelta(minutes=1), budget_s, first.plan, cache)
+    now += timedelta(minutes=1)
+    result, warm = _round(store, coop, network, now, budget_s, first.plan, cache)
     base = {"jobs": n_jobs, "couriers": n_couriers, "budget_s": budget_s, "seed": seed}
-    return [{**base, "round": "cold", **cold}, {**base, "round": "warm", "accepted": len(accepted), **warm}]
+    cold["clock_s"], warm["clock_s"] = cold["total_s"], cold["total_s"] + warm["total_s"]
+    rows = [{**base, "round": "cold", **cold}, {**base, "round": "warm", "accepted": len(accepted), **warm}]
+    clock = warm["clock_s"]
+    for k in range(1, backlog_rounds + 1):
+        if not planning.backlog_left(result):
+            break
+        now += timedelta(seconds=max(1, round(rows[-1]["total_s"])))
+        result, row = _round(store, coop, network, now, budget_s, result.plan, cache)
+        clock += row["total_s"]
+        rows.append({**base, "round": f"backlog {k}", **row, "clock_s": clock})
+    return rows
 
 
 def _fmt(value: Any) -> str:
@@ -190,6 +225,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="200x80,500x60,1500x80", help="JOBSxCOURIERS,...")
     parser.add_argument("--budgets", default="1,5", help="seconds, comma-separated")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--modes", default="working_set,whole", help="working_set (the product) and/or whole")
+    parser.add_argument("--backlog-rounds", type=int, default=6, help="back-to-back rounds after the warm one")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     network = load_network(None)
@@ -198,13 +235,18 @@ def main() -> None:
     for size in args.sizes.split(","):
         n_jobs, n_couriers = (int(x) for x in size.split("x"))
         for budget in (float(b) for b in args.budgets.split(",")):
-            console.print(f"{n_jobs} jobs / {n_couriers} couriers, {budget:g} s ...")
-            rows += run(n_jobs, n_couriers, budget, args.seed, network)
+            for mode in args.modes.split(","):
+                console.print(f"{n_jobs} jobs / {n_couriers} couriers, {budget:g} s, {mode} ...")
+                found = run(
+                    n_jobs, n_couriers, budget, args.seed, network, mode=mode, backlog_rounds=args.backlog_rounds
+                )
+                rows += [{"mode": mode, **row} for row in found]
             results_io.write(args.out, {"settings": vars(args) | {"out": str(args.out)}, "rounds": rows})
     columns = [
         ("jobs", "jobs"),
         ("couriers", "couriers"),
         ("budget_s", "budget"),
+        ("mode", "mode"),
         ("round", "round"),
         ("matrix_s", "matrices"),
         ("snapshot_s", "snapshot"),
@@ -217,7 +259,9 @@ def main() -> None:
         ("after_solve_s", "after solve"),
         ("total_s", "total"),
         ("overhead_s", "over budget"),
+        ("clock_s", "clock"),
         ("planned", "planned"),
+        ("deferred", "not yet tried"),
         ("unplanned", "unplanned"),
     ]
     table = Table(title="Planning rounds at scale (seconds)")
