@@ -110,14 +110,20 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def answers(
     model: type[BaseModel], status: int = 200, also: dict[int | str, dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    """Route arguments that document the success answer as ``model`` (``also``: the route's refusals).
+    """Route arguments that make ``model`` the route's answer (``also``: the route's refusals).
 
-    The route keeps its ``dict[str, Any]`` return type as the response model, so answers are
-    serialised as before (pydantic writes an infinite float as null, where plain JSON would fail)
-    and nothing is filtered; the published schema adds ``model`` beside it (OpenAPI 3.1 allows a
-    ``$ref`` with siblings), so that the schema fuzzer checks every answer's fields.
+    ``model`` is the response model, so FastAPI checks and serialises what the handler returns
+    through it: ``/openapi.json`` is what is sent (issue 19; tests/api/test_openapi_answers.py).
+    Answer models allow fields they do not name (``api.schemas.Out``), so nothing a route sends
+    is filtered, and only the fields the handler set are written (``exclude_unset``): an answer
+    keeps its keys, a model's default never adds one. Pydantic writes an infinite float as null,
+    where plain JSON would fail.
     """
-    return {"responses": {status: {"model": model, "description": "OK"}, **(also or {})}}
+    return {
+        "response_model": model,
+        "response_model_exclude_unset": True,
+        "responses": {status: {"description": "OK"}, **(also or {})},
+    }
 
 
 def refusals(*more: int) -> dict[int | str, dict[str, Any]]:
@@ -201,8 +207,9 @@ def _internal(request: Request, exc: Exception) -> JSONResponse:
 
 #: Bodies larger than this are refused with a 413 before they are read (a delivery is a few kB).
 MAX_BODY_BYTES = 1 << 20
-#: Routes that legitimately take more: a replayed day may hold up to 20,000 requests.
-LARGER_BODIES = {"/v1/replays": 32 << 20}
+#: Routes that legitimately take more: a replayed day may hold up to 20,000 requests; a proof of
+#: delivery is an image in base64 (its own cap, TANDEM_PROOF_MAX_BYTES, is checked by api/proofs.py).
+LARGER_BODIES = {"/v1/replays": 32 << 20, "/v1/courier/proofs": 10 << 20}
 #: The deepest nesting of arrays and objects any body or socket frame may have. The deepest the
 #: API reads is a replayed day (day -> requests -> request -> parcels -> parcel, five); deeper
 #: text only costs the parser stack and, near Python's recursion limit, crashes it.

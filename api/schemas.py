@@ -282,10 +282,17 @@ class JobOut(Out):
     client_id: str
     courier_id: str | None
     proposal: dict[str, Any] | None
+    needs_decision: str | None = Field(
+        description="Why the latest round could not propose this open job, or what a person must settle "
+        "(a parcel to hand over): a dispatcher decides."
+    )
     declines: list[dict[str, Any]]
     requested_at: str
     picked_up_at: str | None
     finished_at: str | None
+    declared_weight_kg: float | None = Field(
+        description="What the client declared, when the courier weighed the parcel again at pickup."
+    )
 
 
 class JobsOut(Out):
