@@ -1,0 +1,174 @@
+"""Time sheets (issue 23): the minutes each courier worked, per day and per week, from the log.
+
+Members are paid for their time, whatever the jobs, so the time sheet counts the shift as the
+courier declared it on the phone: from Start (or Resume) to Pause (or End) is worked time, from
+Pause to Resume is a break. A stretch counts on the local day it closes, exactly as the fairness
+ledger counts ``shift_minutes`` (``dispatch/projections.py``): a time sheet's day equals the
+ledger's day, and its week the sum of them. A stretch still running is not counted until it
+closes (``open`` says so). Beside it, the minutes the published rota planned that day.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dispatch.events import Event, EventType
+from dispatch.store import Store
+from dispatch.store.weekly import events_of
+
+E = EventType
+SHIFT_EVENTS = (E.SHIFT_STARTED, E.SHIFT_PAUSED, E.SHIFT_RESUMED, E.SHIFT_ENDED)
+#: How far before the first day a shift's start is looked for (a night shift, a forgotten End).
+LOOK_BACK = timedelta(days=2)
+CSV_COLUMNS = (
+    "courier_id",
+    "courier",
+    "day",
+    "worked_minutes",
+    "break_minutes",
+    "planned_minutes",
+    "first_start",
+    "last_end",
+    "open",
+)
+
+
+@dataclass
+class SheetDay:
+    courier_id: str
+    day: str  #: local date, YYYY-MM-DD
+    worked_minutes: float = 0.0
+    break_minutes: float = 0.0
+    planned_minutes: float = 0.0
+    first_start: str | None = None  #: local time of the day's first Start or Resume
+    last_end: str | None = None  #: local time of the day's last Pause or End
+    open: bool = False  #: a stretch began this day and has not closed yet
+
+    def row(self, name: str) -> list[object]:
+        return [
+            self.courier_id,
+            name,
+            self.day,
+            round(self.worked_minutes, 1),
+            round(self.break_minutes, 1),
+            round(self.planned_minutes, 1),
+            self.first_start or "",
+            self.last_end or "",
+            "yes" if self.open else "",
+        ]
+
+
+@dataclass
+class _Running:
+    since: datetime | None = None  #: counting since (None: on a pause)
+    paused_at: datetime | None = None
+
+
+@dataclass
+class _Fold:
+    zone: ZoneInfo
+    first: date
+    last: date
+    days: dict[tuple[str, str], SheetDay] = field(default_factory=dict)
+    running: dict[str, _Running] = field(default_factory=dict)
+
+    def day(self, courier_id: str, at: datetime) -> SheetDay | None:
+        local = at.astimezone(self.zone).date()
+        if not self.first <= local <= self.last:
+            return None
+        key = (courier_id, local.isoformat())
+        return self.days.setdefault(key, SheetDay(courier_id, local.isoformat()))
+
+    def clock(self, at: datetime) -> str:
+        return at.astimezone(self.zone).strftime("%H:%M")
+
+    def apply(self, event: Event) -> None:
+        courier_id, at = str(event.payload["courier_id"]), event.at
+        state = self.running.get(courier_id)
+        if event.type in (E.SHIFT_STARTED, E.SHIFT_RESUMED):
+            if event.type is E.SHIFT_RESUMED and state is not None and state.paused_at is not None:
+                sheet = self.day(courier_id, at)
+                if sheet is not None:
+                    sheet.break_minutes += (at - state.paused_at).total_seconds() / 60
+            self.running[courier_id] = _Running(since=at)
+            sheet = self.day(courier_id, at)
+            if sheet is not None and sheet.first_start is None:
+                sheet.first_start = self.clock(at)
+            return
+        if state is None or state.since is None:
+            return  # a pause or an end without a known start: nothing to count
+        sheet = self.day(courier_id, at)
+        if sheet is not None:
+            sheet.worked_minutes += (at - state.since).total_seconds() / 60
+            sheet.last_end = self.clock(at)
+        if event.type is E.SHIFT_PAUSED:
+            self.running[courier_id] = _Running(paused_at=at)
+        else:
+            self.running.pop(courier_id, None)
+
+
+def timesheet(
+    store: Store,
+    coop_id: str,
+    first: date,
+    last: date,
+    *,
+    zone: ZoneInfo,
+    planned: Mapping[tuple[str, str], float] | None = None,
+    courier_id: str | None = None,
+) -> list[SheetDay]:
+    """Each courier's days from ``first`` to ``last`` (included) that hold worked, break or
+    planned minutes, in order of day then courier; ``planned``: (courier, day) -> minutes."""
+    since = datetime.combine(first, time(), tzinfo=zone) - LOOK_BACK
+    until = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone)
+    fold = _Fold(zone, first, last)
+    for event in events_of(store, coop_id, SHIFT_EVENTS, since=since, until=until):
+        fold.apply(event)
+    for cid, running in fold.running.items():
+        if running.since is not None:
+            sheet = fold.day(cid, running.since)
+            if sheet is not None:
+                sheet.open = True
+    for (cid, day), minutes in (planned or {}).items():
+        if first.isoformat() <= day <= last.isoformat():
+            fold.days.setdefault((cid, day), SheetDay(cid, day)).planned_minutes += minutes
+    rows = [d for d in fold.days.values() if courier_id is None or d.courier_id == courier_id]
+    return sorted(rows, key=lambda d: (d.day, d.courier_id))
+
+
+def totals(days: Iterable[SheetDay]) -> dict[str, dict[str, float]]:
+    """Per courier: worked, break and planned minutes summed over the days given."""
+    out: dict[str, dict[str, float]] = {}
+    for d in days:
+        total = out.setdefault(d.courier_id, {"worked_minutes": 0.0, "break_minutes": 0.0, "planned_minutes": 0.0})
+        total["worked_minutes"] += d.worked_minutes
+        total["break_minutes"] += d.break_minutes
+        total["planned_minutes"] += d.planned_minutes
+    return out
+
+
+def to_csv(days: Iterable[SheetDay], names: Mapping[str, str]) -> str:
+    """The time sheet as CSV for payroll: one row per courier and day, then one total per courier.
+
+    A name that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is written
+    with a leading apostrophe."""
+    rows = list(days)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for d in rows:
+        writer.writerow(d.row(_cell(names.get(d.courier_id, d.courier_id))))
+    for cid, total in sorted(totals(rows).items()):
+        name = _cell(names.get(cid, cid))
+        minutes = [round(total[k], 1) for k in ("worked_minutes", "break_minutes", "planned_minutes")]
+        writer.writerow([cid, name, "total", *minutes, "", "", ""])
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

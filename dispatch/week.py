@@ -1,0 +1,575 @@
+"""The cooperative's week (issue 23): the rota proposed, edited, published; swaps; the gaps.
+
+The machine proposes, a person decides, as for the day. A dispatcher asks for a proposal for a
+week (``propose``: availability from ``dispatch/availability.py``, expected demand from
+``dispatch/forecast.py``, contracts, and what the previous weeks gave each person, into
+``routing/rota.py``); each shift says why it was proposed. The dispatcher moves, removes or
+adds shifts (``edit``), then publishes the week (``publish``); couriers see their published
+shifts, and may ask to hand one to a colleague (``request_swap``), which a dispatcher confirms
+or refuses (``decide_swap``). Every step is an event; the week's state is a fold of them
+(``fold``), so it survives a restart and can be replayed.
+
+No one is ranked: the only figures of a person are their own hours against their own contract.
+A week is named by its Monday (``YYYY-MM-DD``, the cooperative's local date).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dispatch.availability import DAYS, Availability, available_at, declared
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.events import Actor, Event, EventType, NewEvent
+from dispatch.forecast import BIKE_PAYLOAD_KG, Forecast, forecast
+from dispatch.model import Cooperative, Courier
+from dispatch.store import Store
+from dispatch.store.weekly import events_of
+from dispatch.timesheets import timesheet
+from routing.rota import DAY_NAMES, Demand, Person, Rota, RotaError, Rules, Week, propose_rota
+
+E = EventType
+ROTA_EVENTS = (
+    E.CONTRACT_SET,
+    E.ROTA_PROPOSED,
+    E.ROTA_EDITED,
+    E.ROTA_PUBLISHED,
+    E.SHIFT_SWAP_REQUESTED,
+    E.SHIFT_SWAP_DECIDED,
+)
+DEMAND_EVENTS = (E.JOB_REQUESTED, E.COURIER_ACKNOWLEDGED, E.DELIVERED, E.DELIVERY_FAILED)
+#: The weeks of history the forecast and the fairness of the rota look back on.
+HISTORY_WEEKS = 4
+#: Contracted hours when a dispatcher set none: no minimum, at most 40 hours a week.
+DEFAULT_CONTRACT = (0, 40)
+MAX_WEEK_H = 60
+#: Settings a cooperative may give under ``settings["rota"]`` (read by :func:`rota_settings`).
+ROTA_KEYS = (
+    "min_shift_h",
+    "max_shift_h",
+    "length_step_h",
+    "rest_h",
+    "late_from_h",
+    "time_limit_s",
+    "first_h",
+    "last_h",
+)
+
+
+# ------------------------------------------------------------------ weeks and settings
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def parse_week(value: object) -> date:
+    """A week named by its Monday; any other day is refused with the Monday it belongs to."""
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("week", f"a week is named by its Monday, YYYY-MM-DD (got {value!r})") from None
+    if day.weekday() != 0:
+        raise InvalidInput("week", f"{day} is a {DAYS[day.weekday()]}; its week begins on {monday_of(day)}")
+    return day
+
+
+def next_week(now: datetime, zone: ZoneInfo) -> date:
+    return monday_of(now.astimezone(zone).date()) + timedelta(weeks=1)
+
+
+def rota_settings(coop: Cooperative) -> tuple[Rules, Week]:
+    """The cooperative's limits for rotas (``settings["rota"]``), each checked, or the defaults."""
+    given = coop.settings.get("rota", {})
+    if not isinstance(given, dict):
+        raise InvalidInput("settings.rota", "an object of rota settings")
+    values: dict[str, float] = {}
+    for key, value in given.items():
+        if key not in ROTA_KEYS:
+            raise InvalidInput(f"settings.rota.{key}", f"unknown; the rota settings are {', '.join(ROTA_KEYS)}")
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 24:
+            raise InvalidInput(f"settings.rota.{key}", "a number of hours (or seconds) from 0 to 24")
+        values[key] = value
+    time_limit = float(values.pop("time_limit_s", Rules.time_limit_s))
+    first_h, last_h = int(values.pop("first_h", Week.first_h)), int(values.pop("last_h", Week.last_h))
+    if not first_h < last_h:
+        raise InvalidInput("settings.rota", "first_h comes before last_h")
+    rules = Rules(**{k: int(v) for k, v in values.items()}, time_limit_s=max(0.5, time_limit))
+    return rules, Week(first_h=first_h, last_h=last_h)
+
+
+# ------------------------------------------------------------------ the state: a fold of the log
+
+
+@dataclass
+class RotaState:
+    """One week's rota: the draft being edited and what was published (with its version)."""
+
+    draft: list[dict[str, Any]] | None = None
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)  #: how the proposal was made
+    published: list[dict[str, Any]] | None = None
+    published_at: str | None = None
+    version: int = 0
+
+
+@dataclass
+class WeekState:
+    contracts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    rotas: dict[str, RotaState] = field(default_factory=dict)
+    swaps: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def rota(self, week: date) -> RotaState:
+        return self.rotas.setdefault(week.isoformat(), RotaState())
+
+    def contract(self, courier_id: str) -> tuple[int, int]:
+        return self.contracts.get(courier_id, DEFAULT_CONTRACT)
+
+
+def fold(events: Iterable[Event]) -> WeekState:
+    """The week's state from its events (the only code that turns them into state)."""
+    state = WeekState()
+    for event in events:
+        p = event.payload
+        if event.type is E.CONTRACT_SET:
+            state.contracts[str(p["courier_id"])] = (int(p["min_h"]), int(p["max_h"]))
+            continue
+        if event.type in (E.SHIFT_SWAP_REQUESTED, E.SHIFT_SWAP_DECIDED):
+            _fold_swap(state, event)
+            continue
+        rota = state.rotas.setdefault(str(p["week"]), RotaState())
+        if event.type is E.ROTA_PROPOSED:
+            rota.draft, rota.gaps = list(p["shifts"]), list(p["gaps"])
+            rota.notes = {k: p[k] for k in ("forecast", "status", "balanced") if k in p}
+        elif event.type is E.ROTA_EDITED:
+            rota.draft = list(p["shifts"])
+        elif event.type is E.ROTA_PUBLISHED:
+            rota.published, rota.draft = list(p["shifts"]), None
+            rota.published_at, rota.version = event.at.isoformat(), rota.version + 1
+    return state
+
+
+def _fold_swap(state: WeekState, event: Event) -> None:
+    p = event.payload
+    if event.type is E.SHIFT_SWAP_REQUESTED:
+        state.swaps[str(p["swap_id"])] = {
+            "id": p["swap_id"],
+            "week": p["week"],
+            "courier_id": p["courier_id"],
+            "shift_id": p["shift_id"],
+            "with_courier_id": p["with_courier_id"],
+            "note": p.get("note", ""),
+            "state": "pending",
+            "asked_at": event.at.isoformat(),
+        }
+        return
+    swap = state.swaps[str(p["swap_id"])]
+    swap["state"] = "confirmed" if p["confirmed"] else "refused"
+    swap["reason"] = p.get("reason", "")
+    if p["confirmed"]:
+        rota = state.rotas.setdefault(str(p["week"]), RotaState())
+        rota.published = list(p["shifts"])
+        rota.version += 1
+
+
+def week_state(store: Store, coop_id: str) -> WeekState:
+    return fold(events_of(store, coop_id, ROTA_EVENTS))
+
+
+# ------------------------------------------------------------------ contracts
+
+
+def set_contract(
+    store: Store, coop_id: str, courier_id: str, min_h: int, max_h: int, *, actor: Actor, at: datetime
+) -> Event:
+    """A courier's contracted hours a week (a dispatcher's or the admin's act, never a courier's)."""
+    for name, value in (("min_h", min_h), ("max_h", max_h)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_WEEK_H:
+            raise InvalidInput(name, f"whole hours from 0 to {MAX_WEEK_H}")
+    if min_h > max_h:
+        raise InvalidInput("min_h", f"the minimum ({min_h} h) is above the maximum ({max_h} h)")
+    store.courier(coop_id, courier_id)
+    payload = {"courier_id": courier_id, "min_h": min_h, "max_h": max_h}
+    return store.append(NewEvent(coop_id, at, actor, E.CONTRACT_SET, payload))
+
+
+# ------------------------------------------------------------------ demand and gaps
+
+
+def expected(store: Store, coop: Cooperative, now: datetime) -> Forecast:
+    """The forecast from the last weeks of the cooperative's own log (``dispatch/forecast.py``)."""
+    since = now - timedelta(weeks=HISTORY_WEEKS)
+    events = events_of(store, coop.id, DEMAND_EVENTS, since=since, until=now)
+    zone = ZoneInfo(coop.timezone)
+    return forecast(events, timezone=zone, until=now, weeks=HISTORY_WEEKS, heavy_threshold_kg=coop.heavy_threshold_kg)
+
+
+@dataclass(frozen=True)
+class HourView:
+    day: str
+    hour: int
+    available: tuple[str, ...]  #: couriers available that whole hour
+    expected: int  #: couriers the forecast wants
+    rostered: tuple[str, ...]  #: couriers on the rota shown (the draft, else the published one)
+    why: str  #: how the expected figure was computed
+
+    @property
+    def gap(self) -> int:
+        """Couriers wanted beyond those available: nobody could cover them."""
+        return max(0, self.expected - len(self.available))
+
+
+def hours_of_week(
+    monday: date,
+    week: Week,
+    availabilities: Mapping[str, Availability],
+    demand: Forecast,
+    shifts: Iterable[Mapping[str, Any]],
+) -> list[HourView]:
+    """Every hour of the week's span: who is available, who is rostered, what is expected."""
+    free = {cid: a.hours(monday, week.first_h, week.last_h) for cid, a in availabilities.items()}
+    by_hour = {(h.weekday, h.hour): h for h in demand.hours}
+    rostered: dict[tuple[int, int], list[str]] = {}
+    for s in shifts:
+        offset = (date.fromisoformat(s["day"]) - monday).days
+        for hour in range(int(s["start_h"]), int(s["end_h"])):
+            rostered.setdefault((offset, hour), []).append(str(s["courier_id"]))
+    out = []
+    for offset in range(7):
+        for hour in week.hours:
+            wanted = by_hour.get((offset, hour))
+            out.append(
+                HourView(
+                    day=(monday + timedelta(days=offset)).isoformat(),
+                    hour=hour,
+                    available=tuple(sorted(c for c, hours in free.items() if (offset, hour) in hours)),
+                    expected=wanted.couriers if wanted else 0,
+                    rostered=tuple(sorted(rostered.get((offset, hour), []))),
+                    why=wanted.why if wanted else "no job requested at this hour in the last weeks",
+                )
+            )
+    return out
+
+
+# ------------------------------------------------------------------ the proposal
+
+
+def _people(
+    store: Store, coop: Cooperative, monday: date, week: Week, state: WeekState, couriers: list[Courier]
+) -> list[Person]:
+    """The rota's people: active couriers with an availability, their contracts, and what the
+    last weeks gave them (worked hours from the time sheets, late and weekend shifts published)."""
+    zone = ZoneInfo(coop.timezone)
+    availabilities = declared(store, coop.id)
+    first = monday - timedelta(weeks=HISTORY_WEEKS)
+    worked: dict[str, float] = {}
+    weeks_worked: dict[str, set[date]] = {}
+    for d in timesheet(store, coop.id, first, monday - timedelta(days=1), zone=zone):
+        worked[d.courier_id] = worked.get(d.courier_id, 0.0) + d.worked_minutes / 60
+        weeks_worked.setdefault(d.courier_id, set()).add(monday_of(date.fromisoformat(d.day)))
+    rules, _ = rota_settings(coop)
+    unsocial: dict[str, int] = {}
+    for w in range(1, HISTORY_WEEKS + 1):
+        for s in state.rota(monday - timedelta(weeks=w)).published or []:
+            if int(s["end_h"]) > rules.late_from_h or date.fromisoformat(s["day"]).weekday() >= 5:
+                unsocial[s["courier_id"]] = unsocial.get(s["courier_id"], 0) + 1
+    people = []
+    for c in couriers:
+        if not c.active or c.id not in availabilities:
+            continue
+        min_h, max_h = state.contract(c.id)
+        people.append(
+            Person(
+                id=c.id,
+                name=c.display_name,
+                cargo=c.vehicle.payload_kg > BIKE_PAYLOAD_KG,
+                available=availabilities[c.id].hours(monday, week.first_h, week.last_h),
+                min_h=min_h,
+                max_h=max_h,
+                previous_h=worked.get(c.id, 0.0),
+                previous_contract_h=len(weeks_worked.get(c.id, ())) * (min_h or max_h),
+                previous_unsocial=unsocial.get(c.id, 0),
+            )
+        )
+    return people
+
+
+def propose(store: Store, coop_id: str, monday: date, *, actor: Actor, now: datetime) -> Event:
+    """A proposal for the week (``RotaProposed``): it becomes the draft a dispatcher edits."""
+    coop = store.cooperative(coop_id)
+    rules, week = rota_settings(coop)
+    state = week_state(store, coop_id)
+    demand = expected(store, coop, now)
+    people = _people(store, coop, monday, week, state, store.couriers(coop_id))
+    within = {k: v for k, v in demand.couriers().items() if week.first_h <= k[1] < week.last_h}
+    cargo = {k: v for k, v in demand.cargo().items() if k in within}
+    try:
+        rota = propose_rota(people, Demand(within, cargo), week=week, rules=rules)
+    except RotaError as exc:
+        raise InvalidInput("rota", str(exc)) from None
+    payload = {
+        "week": monday.isoformat(),
+        "shifts": _shifts(rota, monday),
+        "gaps": [
+            {"day": (monday + timedelta(days=d)).isoformat(), "hour": h, "missing": n}
+            for (d, h), n in sorted(rota.gaps.items())
+        ],
+        "forecast": {
+            "weeks": demand.weeks,
+            "jobs_per_courier_hour": demand.jobs_per_courier_hour,
+            "pace_from": demand.pace_from,
+        },
+        "status": rota.status,
+        "balanced": rota.balanced,
+    }
+    return store.append(NewEvent(coop_id, now, actor, E.ROTA_PROPOSED, payload))
+
+
+def _shifts(rota: Rota, monday: date) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4().hex[:12],
+            "courier_id": s.person,
+            "day": (monday + timedelta(days=s.day)).isoformat(),
+            "start_h": s.start_h,
+            "end_h": s.end_h,
+            "why": s.why,
+        }
+        for s in rota.shifts
+    ]
+
+
+# ------------------------------------------------------------------ editing, publishing, swaps
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What every shift a person sets must respect, read once per edit."""
+
+    monday: date
+    rules: Rules
+    couriers: dict[str, Courier]
+    availabilities: dict[str, Availability]
+    state: WeekState
+
+    @classmethod
+    def of(cls, store: Store, coop_id: str, monday: date) -> Limits:
+        rules, _ = rota_settings(store.cooperative(coop_id))
+        couriers = {c.id: c for c in store.couriers(coop_id)}
+        return cls(monday, rules, couriers, declared(store, coop_id), week_state(store, coop_id))
+
+    def check(self, shifts: list[dict[str, Any]], changed: Mapping[str, Any]) -> None:
+        """Refuse (naming the rule) a shift that breaks the availability, the shift lengths,
+        one shift a day, the rest between days or the weekly maximum of its courier."""
+        cid = str(changed["courier_id"])
+        courier = self.couriers.get(cid)
+        if courier is None:
+            raise NotFound("courier", cid)
+        if not courier.active:
+            raise InvalidInput("courier_id", f"{courier.display_name} is deactivated")
+        name, day = courier.display_name, date.fromisoformat(changed["day"])
+        start, end = int(changed["start_h"]), int(changed["end_h"])
+        if not self.rules.min_shift_h <= end - start <= self.rules.max_shift_h:
+            raise InvalidInput("end_h", f"a shift lasts {self.rules.min_shift_h} to {self.rules.max_shift_h} h")
+        free = self.availabilities.get(cid, Availability.none(cid)).hours(self.monday)
+        offset = (day - self.monday).days
+        missing = [h for h in range(start, end) if (offset, h) not in free]
+        if missing:
+            raise InvalidInput(
+                "start_h", f"{name} declared no availability on {day} at {missing[0]:02d}:00-{missing[0] + 1:02d}:00"
+            )
+        own = sorted((s for s in shifts if s["courier_id"] == cid), key=lambda s: (s["day"], s["start_h"]))
+        if sum(1 for s in own if s["day"] == changed["day"]) > 1:
+            raise InvalidInput("day", f"{name} has a shift on {day} already: one shift a day")
+        for a, b in pairwise(own):
+            gap = (date.fromisoformat(b["day"]) - date.fromisoformat(a["day"])).days * 24 + b["start_h"] - a["end_h"]
+            if gap < self.rules.rest_h:
+                raise InvalidInput(
+                    "start_h",
+                    f"{name} would rest {gap} h between {a['day']} and {b['day']} (at least {self.rules.rest_h} h)",
+                )
+        max_h = self.state.contract(cid)[1]
+        total = sum(int(s["end_h"]) - int(s["start_h"]) for s in own)
+        if total > max_h:
+            raise InvalidInput("end_h", f"{name} would work {total} h this week; their contract says at most {max_h} h")
+
+
+def _edited(base: list[dict[str, Any]], edit: Mapping[str, Any], limits: Limits) -> list[dict[str, Any]]:
+    """The draft after one edit: ``add`` a shift, ``move`` one (other hours, day or courier),
+    ``remove`` one."""
+    action = edit.get("action")
+    shifts = [dict(s) for s in base]
+    if action == "add":
+        shift = {"id": uuid.uuid4().hex[:12], "why": "added by a dispatcher"}
+    elif action in ("move", "remove"):
+        found = [s for s in shifts if s["id"] == edit.get("shift_id")]
+        if not found:
+            raise NotFound("shift", edit.get("shift_id"))
+        shift = found[0]
+        shifts.remove(shift)
+        if action == "remove":
+            return shifts
+        who = limits.couriers.get(shift["courier_id"])
+        name = who.display_name if who else shift["courier_id"]
+        before = f"{name} {shift['day']} {shift['start_h']:02d}-{shift['end_h']:02d} h"
+        shift = {**shift, "why": f"moved by a dispatcher (was {before})"}
+    else:
+        raise InvalidInput("action", "add, move or remove")
+    for key in ("courier_id", "day", "start_h", "end_h"):
+        if edit.get(key) is not None:
+            shift[key] = edit[key]
+        elif key not in shift:
+            raise InvalidInput(key, f"a shift to {action} needs its {key}")
+    _check_fields(shift, limits.monday)
+    shifts.append(shift)
+    limits.check(shifts, shift)
+    return sorted(shifts, key=lambda s: (s["day"], s["start_h"], s["courier_id"]))
+
+
+def _check_fields(shift: Mapping[str, Any], monday: date) -> None:
+    try:
+        day = date.fromisoformat(str(shift["day"]))
+    except ValueError:
+        raise InvalidInput("day", "a day is written YYYY-MM-DD") from None
+    if not monday <= day < monday + timedelta(weeks=1):
+        raise InvalidInput("day", f"{day} is not in the week of {monday}")
+    start, end = shift["start_h"], shift["end_h"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not 0 <= start < end <= 24:
+        raise InvalidInput(
+            "end_h", "whole hours, 0 <= start_h < end_h <= 24: a shift ends after it starts, inside one day"
+        )
+
+
+def edit(store: Store, coop_id: str, monday: date, change: Mapping[str, Any], *, actor: Actor, at: datetime) -> Event:
+    """One dispatcher's edit of the week's draft (the published rota when no draft is open)."""
+    limits = Limits.of(store, coop_id, monday)
+    rota = limits.state.rota(monday)
+    base = rota.draft if rota.draft is not None else rota.published
+    if base is None:
+        raise InvalidInput("week", f"no rota for the week of {monday} yet: ask for a proposal first")
+    shifts = _edited(base, change, limits)
+    payload = {"week": monday.isoformat(), "edit": dict(change), "shifts": shifts}
+    return store.append(NewEvent(coop_id, at, actor, E.ROTA_EDITED, payload))
+
+
+def publish(store: Store, coop_id: str, monday: date, *, actor: Actor, at: datetime) -> Event:
+    """The draft becomes the week's rota that couriers see (``RotaPublished``)."""
+    rota = week_state(store, coop_id).rota(monday)
+    if rota.draft is None:
+        raise InvalidInput("week", f"nothing to publish for the week of {monday}: no draft is open")
+    payload = {"week": monday.isoformat(), "shifts": rota.draft}
+    return store.append(NewEvent(coop_id, at, actor, E.ROTA_PUBLISHED, payload))
+
+
+def request_swap(
+    store: Store,
+    coop_id: str,
+    courier_id: str,
+    monday: date,
+    shift_id: str,
+    with_courier_id: str,
+    *,
+    note: str,
+    at: datetime,
+    actor: Actor,
+) -> Event:
+    """A courier asks to hand one of their published shifts to a colleague; a dispatcher decides."""
+    rota = week_state(store, coop_id).rota(monday)
+    shift = next((s for s in rota.published or [] if s["id"] == shift_id), None)
+    if shift is None or shift["courier_id"] != courier_id:
+        raise NotFound("shift", shift_id)
+    if with_courier_id == courier_id:
+        raise InvalidInput("with_courier_id", "a swap is with a colleague")
+    store.courier(coop_id, with_courier_id)
+    payload = {
+        "swap_id": uuid.uuid4().hex[:12],
+        "week": monday.isoformat(),
+        "courier_id": courier_id,
+        "shift_id": shift_id,
+        "with_courier_id": with_courier_id,
+        "note": note,
+    }
+    return store.append(NewEvent(coop_id, at, actor, E.SHIFT_SWAP_REQUESTED, payload))
+
+
+def decide_swap(
+    store: Store, coop_id: str, swap_id: str, *, confirm: bool, reason: str, actor: Actor, at: datetime
+) -> Event:
+    """A dispatcher confirms a swap (the colleague takes the shift, within their own limits) or
+    refuses it with a reason."""
+    state = week_state(store, coop_id)
+    swap = state.swaps.get(swap_id)
+    if swap is None:
+        raise NotFound("swap", swap_id)
+    if swap["state"] != "pending":
+        raise InvalidInput("swap_id", f"this swap was {swap['state']} already")
+    monday = date.fromisoformat(swap["week"])
+    payload: dict[str, Any] = {"swap_id": swap_id, "week": swap["week"], "confirmed": confirm, "reason": reason}
+    if confirm:
+        change = {"action": "move", "shift_id": swap["shift_id"], "courier_id": swap["with_courier_id"]}
+        limits = Limits.of(store, coop_id, monday)
+        published = limits.state.rota(monday).published or []
+        shifts = _edited(published, change, limits)
+        for s in shifts:
+            if s["id"] == swap["shift_id"]:
+                s["why"] = (
+                    f"swapped: asked by a colleague, confirmed by a dispatcher ({reason})"
+                    if reason
+                    else "swapped: asked by a colleague, confirmed by a dispatcher"
+                )
+        payload["shifts"] = shifts
+    elif not reason.strip():
+        raise InvalidInput("reason", "say why the swap is refused, in a few words")
+    return store.append(NewEvent(coop_id, at, actor, E.SHIFT_SWAP_DECIDED, payload))
+
+
+# ------------------------------------------------------------------ who, now
+
+
+def who_at(store: Store, coop: Cooperative, at: datetime) -> list[dict[str, Any]]:
+    """Every courier available at ``at`` (with until when and for how many minutes), whether
+    they are on shift now, and whether the published rota has them on at that time."""
+    zone = ZoneInfo(coop.timezone)
+    local = at.astimezone(zone)
+    until = available_at(declared(store, coop.id), at, zone)
+    statuses = store.courier_statuses(coop.id)
+    published = week_state(store, coop.id).rota(monday_of(local.date())).published or []
+    on_rota = {
+        s["courier_id"]
+        for s in published
+        if s["day"] == local.date().isoformat() and s["start_h"] <= local.hour < s["end_h"]
+    }
+    out = []
+    for c in store.couriers(coop.id):
+        status = statuses.get(c.id)
+        on_shift = bool(status and status.on_shift)
+        if c.id not in until and not on_shift and c.id not in on_rota:
+            continue
+        end = until.get(c.id)
+        out.append(
+            {
+                "courier_id": c.id,
+                "name": c.display_name,
+                "available": end is not None,
+                "available_until": end.isoformat() if end else None,
+                "minutes_left": round((end - local).total_seconds() / 60) if end else 0,
+                "on_shift": on_shift,
+                "on_rota": c.id in on_rota,
+            }
+        )
+    return out
+
+
+def day_name(day: date) -> str:
+    return DAY_NAMES[day.weekday()]
+
+
+def start_of(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone)
