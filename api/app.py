@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import analysts, clients, console, couriers, errors, sessions, static
+from api import analysts, clients, console, couriers, errors, proofs, sessions, static, week
 from api import webhooks as webhook_sender
 from api.browsers import BrowserRules
 from api.bus import Hub, LocalBus, RedisBus
@@ -45,11 +45,30 @@ async def purge_positions_regularly(
 
     The clock is a parameter so that a test can live a day in a second.
     """
+    await purge_regularly(
+        "positions",
+        lambda now: positions.purge(store, now=now, retention=retention),
+        stop,
+        every_s=every_s,
+        clock=clock,
+    )
+
+
+async def purge_regularly(
+    what: str,
+    purge: Callable[[datetime], object],
+    stop: asyncio.Event,
+    *,
+    every_s: float,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> None:
+    """Run ``purge`` (in a thread) at start and then every ``every_s`` until ``stop``; a failure
+    is logged and tried again at the next turn (positions, proofs of delivery)."""
     while not stop.is_set():
         try:
-            await asyncio.to_thread(positions.purge, store, now=clock(), retention=retention)
+            await asyncio.to_thread(purge, clock())
         except Exception:
-            log.exception("purging old positions failed; trying again later")
+            log.exception("purging old %s failed; trying again later", what)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every_s)
 
@@ -69,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     _middleware(app, settings)
-    for module in (sessions, clients, console, couriers, analysts):
+    for module in (sessions, clients, console, couriers, analysts, proofs, week):
         app.include_router(module.router)
     static.mount(app)
     return app
@@ -112,6 +131,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         purger = asyncio.create_task(
             purge_positions_regularly(store, timedelta(hours=settings.position_retention_h), stop)
         )
+        proof_purger = asyncio.create_task(
+            purge_regularly("proofs", lambda now: proofs.purge(store, settings, now), stop, every_s=3600.0)
+        )
         sender = asyncio.create_task(webhook_sender.run(store, poll_s=settings.webhook_poll_s, stop=stop))
         app.state.sessions = SessionWatch(store, every_s=settings.session_check_s)
         watcher = asyncio.create_task(app.state.sessions.run(stop))
@@ -122,6 +144,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             warming.cancel()
             await sender
             await purger
+            await proof_purger
             app.state.sessions.check_soon()  # wake it to see the stop now, not at its next tick
             await watcher
             await planner.stop()

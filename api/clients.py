@@ -37,6 +37,7 @@ from dispatch.intake import quote_request
 from dispatch.lifecycle import JobState
 from dispatch.pricing import Quote
 from dispatch.projections import JobView
+from dispatch.store import proofs as kept_proofs
 from dispatch.store import webhooks as hooks
 
 log = logging.getLogger("tandem.webhooks")
@@ -109,10 +110,13 @@ async def create_delivery(
 
     def create() -> tuple[JobView, Quote, list[Event]]:
         q, _ = quote_request(svc.store, svc.streets, who.cooperative_id, who.subject_id, job_request, now)
+        asked = body.dropoff.proof_requirement()  # checked, and a code hashed, before anything is written
         # A retry with the same key returns the job as first requested, and no new event.
         job, event = commands.submit_job(
             svc.store, who.cooperative_id, who.subject_id, job_request, at=now, idempotency_key=idempotency_key
         )
+        if event is not None:  # what the courier must give at the door (dispatch/proofs.py)
+            kept_proofs.require(svc.store, who.cooperative_id, job.id, asked, who.subject_id)
         return job, q, [] if event is None else [event]
 
     job, q, events = await svc.run(create)

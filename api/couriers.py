@@ -22,13 +22,14 @@ from api.ratelimit import Budgets, Counters
 from api.schemas import ExportOut, MyJobsOut, PathOut
 from api.services import REPLAN_ON, Services
 from api.sockets import event_json, hello, send, serve
-from dispatch import commands
+from dispatch import commands, proofs
 from dispatch.errors import DomainError, InvalidInput, NotFound
 from dispatch.events import ADMIN_EVENTS, Event, EventType
 from dispatch.lifecycle import ACTIVE_STATES
 from dispatch.projections import JobView
 from dispatch.shifts import planned_end
 from dispatch.store import positions
+from dispatch.store import proofs as kept_proofs
 from dispatch.store.access import Principal
 from dispatch.text import check_text
 
@@ -101,9 +102,10 @@ def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any
         return commands.decline(store, coop, str(job_id), courier_id=me, at=now, reason=reason, key=key)
     if kind == "picked_up":
         return commands.pick_up(store, coop, str(job_id), courier_id=me, at=now, key=key)
-    if kind == "delivered":
+    if kind == "delivered":  # refused with the reason while a proof the job needs is missing
+        given = proofs.Given(recipient_name=data.get("recipient_name"), code=data.get("code"))
         carried = data.get("carried_m", 0.0)
-        return commands.deliver(store, coop, str(job_id), courier_id=me, at=now, carried_m=carried, key=key)
+        return proofs.deliver(store, coop, str(job_id), courier_id=me, at=now, given=given, carried_m=carried, key=key)
     if kind == "failed":
         return commands.fail(store, coop, str(job_id), courier_id=me, at=now, reason=reason, key=key)
     if kind == "shift_start":
@@ -255,6 +257,11 @@ async def export_my_data(who: CourierUser, svc: Svc) -> Response:
             "positions": [
                 {"job_id": p.job_id, "lon": p.lon, "lat": p.lat, "at": p.at.isoformat()}
                 for p in positions.of_courier(svc.store, who.cooperative_id, who.subject_id)
+            ],
+            # the proofs of delivery I gave (each file at its URL; purged ones say so)
+            "proofs": [
+                p.to_json(file_route=proofs.COURIER_FILE_ROUTE)
+                for p in kept_proofs.proofs_of_courier(svc.store, who.cooperative_id, who.subject_id)
             ],
         }
 

@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, St
 from api.errors import Ident, Text
 from dispatch.lifecycle import JobState
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Urgency
+from dispatch.proofs import Requirement, parse_needs, requirement
 
 # What the API takes
 
@@ -59,9 +60,33 @@ class ParcelIn(Strict):
     cold: StrictBool = False
 
 
+class DropoffIn(PlaceIn):
+    """The drop-off, and the proof of delivery asked for there (dispatch/proofs.py)."""
+
+    proof: list[Literal["photo", "signature", "name", "code"]] | None = Field(
+        default=None, max_length=4, description="What the courier must give at the door; unset: the client's rule"
+    )
+    code_required: str | None = Field(
+        default=None,
+        min_length=4,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description="A code you give the recipient, who shows it at the door; Tandem keeps only a hash of it",
+    )
+
+    def place(self) -> Place:
+        return Place(lon=self.lon, lat=self.lat, address=self.address)
+
+    def proof_requirement(self) -> Requirement | None:
+        """What this request asks for (a code hashed here); None: the client's rule applies."""
+        if self.proof is None and self.code_required is None:
+            return None
+        return requirement(parse_needs(self.proof or []), self.code_required)
+
+
 class DeliveryIn(Strict):
     pickup: PlaceIn
-    dropoff: PlaceIn
+    dropoff: DropoffIn
     pickup_window: WindowIn
     dropoff_window: WindowIn
     parcels: list[ParcelIn] = Field(min_length=1, max_length=50)
@@ -72,7 +97,7 @@ class DeliveryIn(Strict):
     def to_request(self) -> JobRequest:
         return JobRequest(
             pickup=Place(**self.pickup.model_dump()),
-            dropoff=Place(**self.dropoff.model_dump()),
+            dropoff=self.dropoff.place(),
             pickup_window=TimeWindow(self.pickup_window.start, self.pickup_window.end),
             dropoff_window=TimeWindow(self.dropoff_window.start, self.dropoff_window.end),
             parcels=tuple(Parcel(**p.model_dump()) for p in self.parcels),

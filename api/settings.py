@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     tile_url: str = ""
     #: Shared courier positions are deleted after this many hours.
     position_retention_h: float = Field(default=24.0, gt=0, le=24 * 30)
+    #: Where proof-of-delivery photos and signatures go: empty, ``<data directory>/proofs``; or any
+    #: fsspec URL, e.g. ``s3://bucket/proofs`` for an S3-compatible bucket (with s3fs installed).
+    proof_url: str = ""
+    #: The largest photo or signature accepted, in bytes (the phone sends a resized JPEG).
+    proof_max_bytes: int = Field(default=5 * 1024 * 1024, ge=10_000, le=7 * 1024 * 1024)
+    #: Proof files are deleted (and recipients' names forgotten) after this many days.
+    proof_retention_days: float = Field(default=90.0, gt=0, le=3660)
     token_ttl_s: int = Field(default=12 * 3600, gt=0)
     #: Each worker re-checks the sessions behind its open sockets this often, so that a logout,
     #: a password reset or an expiry made anywhere closes them within a second.

@@ -259,6 +259,47 @@ def admin_rotate_key(
     )
 
 
+@admin_app.command("purge-proofs")
+def admin_purge_proofs(
+    database: DatabaseOption = None,
+    proof_url: Annotated[
+        str | None, typer.Option("--proof-url", help="Where the proof files are (default: TANDEM_PROOF_URL).")
+    ] = None,
+    retention_days: Annotated[
+        float | None,
+        typer.Option(
+            "--retention-days", min=0.0, help="Keep this many days (default: TANDEM_PROOF_RETENTION_DAYS, 90)."
+        ),
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Purge as of this time (ISO 8601 with a zone); default: now.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete proof-of-delivery photos and signatures past the retention, and forget recipients'
+    names; their references stay and say "purged". A running server also does it every hour."""
+    from datetime import UTC, datetime, timedelta
+
+    from api.settings import Settings
+    from dispatch.store import proofs
+
+    settings = Settings()
+    try:
+        moment = datetime.now(UTC) if now is None else datetime.fromisoformat(now)
+    except ValueError:
+        raise fail(f"--now: {now!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise fail("--now needs a time zone (e.g. 2026-12-05T03:00:00+00:00)")
+    days = settings.proof_retention_days if retention_days is None else retention_days
+    files = proofs.ProofFiles(settings.proof_url if proof_url is None else proof_url)
+    count = proofs.purge(_store(database), files, now=moment, retention=timedelta(days=days))
+    _report(
+        as_json,
+        {"purged": count, "retention_days": days, "before": (moment - timedelta(days=days)).isoformat()},
+        f"{count} proofs older than {days:g} days purged",
+    )
+
+
 @admin_app.command("deactivate-courier")
 def admin_deactivate_courier(
     coop: CoopOption,

@@ -184,6 +184,8 @@ def _body(event: Event, kind: str, job_id: str) -> dict[str, Any]:
             "delivery_id": job_id,
             "status": STATUS_OPEN_AGAIN.get(event.type) or STATUS_AFTER[kind],
             "reason": event.payload.get("reason") if event.type in REASON_FOR_CLIENT else None,
+            # delivery.delivered names its proof: the kinds given and the API route to read it
+            **({"proof": event.payload["proof"]} if event.type is E.DELIVERED and "proof" in event.payload else {}),
         },
     }
 

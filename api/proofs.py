@@ -1,0 +1,196 @@
+"""Router: proofs of delivery. The courier's phone uploads photos and signatures; the client, a
+dispatcher and the courier read them; a dispatcher sets what a client's deliveries need.
+
+Images travel as base64 in JSON (every body the API takes is JSON, checked before any route sees
+it, see api/errors.py ``BodyLimit``): the phone's resized JPEG is a few hundred kB. Each reader
+sees only its own: a client its deliveries, a dispatcher their cooperative's jobs, a courier the
+proofs they gave; anything else is a 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from api.deps import Client, CourierUser, Dispatcher, Svc
+from api.errors import ApiError, answers, refusals, refusals_of_non_json
+from api.proof_schemas import ProofOut, ProofRuleIn, ProofRuleOut, ProofsOut, ProofUploadIn
+from api.services import Services
+from api.settings import Settings
+from dispatch import proofs
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.store import Store
+from dispatch.store import proofs as kept
+from dispatch.store.access import Principal
+
+router = APIRouter(prefix="/v1", tags=["proofs"])
+
+#: A proof past the retention: its reference stays and says so, its file is gone.
+GONE: dict[int | str, dict[str, Any]] = {
+    410: {
+        "description": "The file was deleted after the retention (the reference says purged).",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+    }
+}
+#: What a route serving a file answers: the image as stored, or the API's refusals.
+FILE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The image, without metadata",
+        "content": {t: {} for t in ("image/jpeg", "image/png", "image/webp")},
+    },
+    **refusals_of_non_json(404),
+    **GONE,
+}
+_FILES: dict[str, kept.ProofFiles] = {}
+
+
+def files_of(settings: Settings) -> kept.ProofFiles:
+    """The proof store the operator configured (one per URL per process)."""
+    if settings.proof_url not in _FILES:
+        _FILES[settings.proof_url] = kept.ProofFiles(settings.proof_url)
+    return _FILES[settings.proof_url]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _decode(text: str, max_bytes: int) -> bytes:
+    """The image's bytes from base64 or a data URL; a 413 before decoding when it cannot fit."""
+    if text.startswith("data:"):
+        head, _, text = text.partition(",")
+        if not head.endswith(";base64"):
+            raise InvalidInput("image", "a data URL must be base64 (data:image/jpeg;base64,...)")
+    if len(text) * 3 // 4 > max_bytes + 3:
+        raise ApiError(413, "too_large", f"the image is larger than {max_bytes} bytes", field="image")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("image", "the image must be base64") from None
+
+
+@router.post(
+    "/courier/proofs",
+    status_code=201,
+    **answers(ProofOut, 201, also=refusals(404, 409)),
+)
+async def upload_proof(body: ProofUploadIn, who: CourierUser, svc: Svc) -> dict[str, Any]:
+    """A photo or a signature of a job in my hands, before the deliver act (a retake replaces it).
+
+    Accepted only if its content is a JPEG, PNG or WebP image, within the size cap; it is stored
+    re-encoded, without its metadata (EXIF, GPS, camera), under a random name.
+    """
+    max_bytes = svc.settings.proof_max_bytes
+    data = _decode(body.image, max_bytes)
+
+    def keep() -> kept.Proof:
+        try:
+            image = proofs.clean_image(data, max_bytes=max_bytes)
+        except proofs.TooLarge as exc:
+            raise ApiError(413, "too_large", str(exc), field="image") from None
+        kind = proofs.ProofKind(body.kind)
+        files = files_of(svc.settings)
+        return kept.store_image(svc.store, files, who.cooperative_id, body.job_id, who.subject_id, kind, image, _now())
+
+    stored: kept.Proof = await svc.run(keep)
+    return stored.to_json(file_route=proofs.COURIER_FILE_ROUTE)
+
+
+def _file(found: kept.Proof, data: bytes | None) -> Response:
+    if found.purged_at is not None:
+        raise ApiError(410, "purged", f"proof {found.id} was deleted after the retention ({found.purged_at.date()})")
+    if data is None or found.media_type is None:
+        raise NotFound("proof file", found.id)
+    return Response(
+        data,
+        media_type=found.media_type,
+        headers={"Cache-Control": "private, no-store", "Content-Disposition": f'inline; filename="proof-{found.id}"'},
+    )
+
+
+def _visible(store: Store, who: Principal, job_id: str) -> None:
+    """The job exists in the caller's cooperative and, for a client, is theirs (else a 404)."""
+    job = store.job(who.cooperative_id, job_id)
+    if who.role == "client" and job.client_id != who.subject_id:
+        raise NotFound("delivery", job_id)  # another client's delivery does not exist for this one
+
+
+def _summary(store: Store, who: Principal, job_id: str, file_route: str) -> dict[str, Any]:
+    _visible(store, who, job_id)
+    need, _ = kept.requirement_of(store, who.cooperative_id, job_id)
+    return {
+        "delivery_id": job_id,
+        "needs": sorted(k.value for k in need.needs),
+        "proofs": [p.to_json(file_route=file_route) for p in kept.proofs_of_job(store, who.cooperative_id, job_id)],
+    }
+
+
+def _read(svc: Services, who: Principal, job_id: str, proof_id: str) -> tuple[kept.Proof, bytes | None]:
+    _visible(svc.store, who, job_id)
+    return kept.read_file(svc.store, files_of(svc.settings), who.cooperative_id, job_id, proof_id)
+
+
+@router.get("/deliveries/{delivery_id}/proof", **answers(ProofsOut, also=refusals(404)))
+async def delivery_proof(delivery_id: str, who: Client, svc: Svc) -> dict[str, Any]:
+    """The proof of one of my deliveries: what it needed, what was given, where each file is."""
+    return await svc.run(_summary, svc.store, who, delivery_id, proofs.CLIENT_FILE_ROUTE)  # type: ignore[no-any-return]
+
+
+@router.get("/deliveries/{delivery_id}/proof/{proof_id}", response_class=Response, responses=FILE_ANSWERS)
+async def delivery_proof_file(delivery_id: str, proof_id: str, who: Client, svc: Svc) -> Response:
+    """A photo or signature of one of my deliveries, as stored (without metadata)."""
+    return _file(*await svc.run(_read, svc, who, delivery_id, proof_id))
+
+
+@router.get("/jobs/{job_id}/proof", **answers(ProofsOut, also=refusals(404)))
+async def job_proof(job_id: str, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """A job's proof of delivery, for the console."""
+    return await svc.run(_summary, svc.store, who, job_id, proofs.CONSOLE_FILE_ROUTE)  # type: ignore[no-any-return]
+
+
+@router.get("/jobs/{job_id}/proof/{proof_id}", response_class=Response, responses=FILE_ANSWERS)
+async def job_proof_file(job_id: str, proof_id: str, who: Dispatcher, svc: Svc) -> Response:
+    """A photo or signature of a job, for the console."""
+    return _file(*await svc.run(_read, svc, who, job_id, proof_id))
+
+
+@router.get(
+    "/courier/proofs/{proof_id}",
+    response_class=Response,
+    responses=FILE_ANSWERS,
+)
+async def my_proof_file(proof_id: str, who: CourierUser, svc: Svc) -> Response:
+    """A photo or signature I gave (my data export lists them with this route)."""
+
+    def read() -> tuple[kept.Proof, bytes | None]:
+        mine = [p for p in kept.proofs_of_courier(svc.store, who.cooperative_id, who.subject_id) if p.id == proof_id]
+        if not mine:
+            raise NotFound("proof", proof_id)
+        return kept.read_file(svc.store, files_of(svc.settings), who.cooperative_id, mine[0].job_id, proof_id)
+
+    return _file(*await svc.run(read))
+
+
+@router.get("/clients/{client_id}/proof-rule", **answers(ProofRuleOut, also=refusals(404)))
+async def client_proof_rule(client_id: str, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """What this client's deliveries need at the door unless a request says otherwise."""
+    await svc.run(svc.store.client, who.cooperative_id, client_id)
+    needs = await svc.run(kept.client_rule, svc.store, who.cooperative_id, client_id)
+    return {"client_id": client_id, "needs": sorted(k.value for k in needs)}
+
+
+@router.post("/clients/{client_id}/proof-rule", **answers(ProofRuleOut, also=refusals(404)))
+async def set_client_proof_rule(client_id: str, body: ProofRuleIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """Set it (an empty list: no proof unless a request asks); deliveries already asked keep theirs."""
+    needs = proofs.parse_needs(body.needs)
+    await svc.run(kept.set_client_rule, svc.store, who.cooperative_id, client_id, needs)
+    return {"client_id": client_id, "needs": sorted(k.value for k in needs)}
+
+
+def purge(store: Store, settings: Settings, now: datetime) -> int:
+    """Delete the proof files past the operator's retention (the app runs it every hour)."""
+    return kept.purge(store, files_of(settings), now=now, retention=timedelta(days=settings.proof_retention_days))
