@@ -54,6 +54,11 @@ MAX_PIXELS = 40_000_000
 MAX_CODE_ATTEMPTS = 10
 #: Where a client reads the proof of its delivery; the ``delivery.delivered`` webhook names it.
 CLIENT_ROUTE = "/v1/deliveries/{job_id}/proof"
+#: Where each reader fetches one file: the client, a dispatcher (the console), the courier (export).
+CLIENT_FILE_ROUTE = "/v1/deliveries/{job_id}/proof/{proof_id}"
+CONSOLE_ROUTE = "/v1/jobs/{job_id}/proof"
+CONSOLE_FILE_ROUTE = "/v1/jobs/{job_id}/proof/{proof_id}"
+COURIER_FILE_ROUTE = "/v1/courier/proofs/{proof_id}"
 
 _CODE = re.compile(r"[A-Za-z0-9-]{4,32}")
 #: Pillow's format name -> (media type, file extension). Nothing else is ever stored.

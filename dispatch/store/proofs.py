@@ -89,10 +89,16 @@ class Proof:
     def status(self) -> str:
         return "purged" if self.purged_at is not None else "kept"
 
-    def to_json(self) -> dict[str, Any]:
-        """Never the file's key: where it is stored is the operator's business."""
+    def to_json(self, file_route: str | None = None) -> dict[str, Any]:
+        """Never the file's key (where it is stored is the operator's business): the route that
+        serves the file to this reader (``file_route``), while it is kept."""
+        url = (
+            None if file_route is None or self.ref is None else file_route.format(job_id=self.job_id, proof_id=self.id)
+        )
         return {
             "id": self.id,
+            "job_id": self.job_id,
+            "url": url,
             "kind": self.kind.value,
             "status": self.status,
             "media_type": self.media_type,
