@@ -78,6 +78,8 @@ def job_for_courier(svc: Services, coop_id: str, job_id: str) -> dict[str, Any]:
         "notes": job.request.get("notes", ""),
         "pickup_eta": explanation.get("pickup_eta"),
         "dropoff_eta": explanation.get("dropoff_eta"),
+        #: what the door asks for (photo, signature, name, code): the deliver act waits for it
+        "proof_needs": sorted(k.value for k in kept_proofs.requirement_of(svc.store, coop_id, job_id)[0].needs),
     }
 
 

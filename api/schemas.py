@@ -527,6 +527,9 @@ class MyJobOut(Out):
     notes: str
     pickup_eta: str | None
     dropoff_eta: str | None
+    proof_needs: list[str] = Field(
+        default_factory=list, description="What the drop-off asks for (photo, signature, name, code): api/proofs.py"
+    )
 
 
 class ShiftOut(Out):
@@ -549,6 +552,9 @@ class ExportOut(Out):
     events: list[dict[str, Any]]
     ledger: list[dict[str, Any]]
     positions: list[dict[str, Any]]
+    proofs: list[dict[str, Any]] = Field(
+        default_factory=list, description="The proofs of delivery I gave, each file at its url (null once purged)"
+    )
 
 
 # Analysts: replays (api/analysts.py)
