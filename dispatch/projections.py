@@ -9,7 +9,7 @@ transition, a shift paused twice), which makes the store refuse to append them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -135,85 +135,143 @@ def _same_courier(job: JobView, event: Event) -> None:
 
 
 def _apply_job(p: Projection, event: Event) -> None:
+    """Fold one event about a job: a request adds it; a withheld proposal or a weighing notes
+    something on it; every other event is an act that moves it along its lifecycle."""
     job_id = str(event.payload["job_id"])
-    at, payload = event.at, event.payload
     if event.type is E.JOB_REQUESTED:
-        if job_id in p.jobs:
-            raise InvalidInput("job_id", f"job {job_id} already exists")
-        request = JobRequest.from_json(payload["request"])
-        p.jobs[job_id] = JobView(
-            id=job_id,
-            client_id=str(payload["client_id"]),
-            state=JobState.REQUESTED,
-            request=payload["request"],
-            weight_kg=request.weight_kg,
-            requested_at=at.isoformat(),
-            last_seq=event.seq,
-        )
+        _add_job(p, job_id, event)
         return
     job = p.jobs.get(job_id)
     if job is None:
         raise NotFound("job", job_id)
     if event.type is E.PROPOSAL_WITHHELD:
-        # Not an act on the job: its state stays, and a person sees why nothing is proposed, or
-        # (a parcel on board with a courier who had to stop) that a handover is to be decided.
-        if job.state not in OPEN_STATES | {JobState.PICKED_UP}:
-            raise InvalidInput("job_id", f"job {job_id} is {job.state.value}: nothing to propose")
-        job.needs_decision = str(payload["reason"])
-        job.last_seq = event.seq
-        return
-    if event.type is E.PARCEL_REWEIGHED:
+        _withhold(job, event)
+    elif event.type is E.PARCEL_REWEIGHED:
         _reweigh(job, event)
-        return
+    else:
+        _act_on_job(p, job, event)
+
+
+def _add_job(p: Projection, job_id: str, event: Event) -> None:
+    if job_id in p.jobs:
+        raise InvalidInput("job_id", f"job {job_id} already exists")
+    request = JobRequest.from_json(event.payload["request"])
+    p.jobs[job_id] = JobView(
+        id=job_id,
+        client_id=str(event.payload["client_id"]),
+        state=JobState.REQUESTED,
+        request=event.payload["request"],
+        weight_kg=request.weight_kg,
+        requested_at=event.at.isoformat(),
+        last_seq=event.seq,
+    )
+
+
+def _withhold(job: JobView, event: Event) -> None:
+    """Not an act on the job: its state stays, and a person sees why nothing is proposed, or
+    (a parcel on board with a courier who had to stop) that a handover is to be decided."""
+    if job.state not in OPEN_STATES | {JobState.PICKED_UP}:
+        raise InvalidInput("job_id", f"job {job.id} is {job.state.value}: nothing to propose")
+    job.needs_decision = str(event.payload["reason"])
+    job.last_seq = event.seq
+
+
+#: The acts only the courier holding the job may make.
+COURIER_ACTS = frozenset({Act.ACKNOWLEDGE, Act.DECLINE, Act.PICK_UP, Act.DELIVER, Act.FAIL})
+
+
+def _act_on_job(p: Projection, job: JobView, event: Event) -> None:
+    """An act: refused unless the job's state allows it (and, for a courier's act, unless it is
+    their job); then its effect on the job and the ledger, and the job's new state."""
     job.needs_decision = None
     act = JOB_ACTS[event.type]
-    new_state = next_state(job_id, job.state, act)
-    if act in (Act.ACKNOWLEDGE, Act.DECLINE, Act.PICK_UP, Act.DELIVER, Act.FAIL):
+    new_state = next_state(job.id, job.state, act)
+    if act in COURIER_ACTS:
         _same_courier(job, event)
-    if act is Act.PROPOSE:
-        job.proposal = {**payload, "seq": event.seq}
-    elif act is Act.ACCEPT:
-        assert job.proposal is not None  # the lifecycle only accepts proposed jobs
-        named = payload.get("courier_id")
-        if named is not None and named != job.proposal["courier_id"]:
-            raise InvalidInput("courier_id", f"job {job_id} is proposed to another courier than {named}")
-        job.courier_id = str(job.proposal["courier_id"])
-    elif act in (Act.OVERRIDE, Act.REASSIGN):
-        if act is Act.REASSIGN and payload["courier_id"] == job.courier_id:
-            raise InvalidInput("courier_id", f"job {job_id} is already with courier {job.courier_id}")
-        _stop_work(p, job.courier_id, job_id, at)
-        job.courier_id = str(payload["courier_id"])
-        if job.state is JobState.PICKED_UP:  # a handover: the parcel is in the new courier's hands
-            _start_work(p, job.courier_id, job_id, at)
-    elif act in (Act.UNASSIGN, Act.CANCEL):
-        _stop_work(p, job.courier_id, job_id, at)
-        job.courier_id = None
-    elif act is Act.ACKNOWLEDGE:
-        assert job.courier_id is not None
-        _start_work(p, job.courier_id, job_id, at)
-    elif act is Act.DECLINE:
-        _stop_work(p, job.courier_id, job_id, at)
-        job.declines = [
-            *job.declines,
-            {"courier_id": job.courier_id, "reason": payload["reason"], "at": at.isoformat()},
-        ]
-        job.courier_id = None
-    elif act is Act.PICK_UP:
-        job.picked_up_at = at.isoformat()
-    elif act is Act.DELIVER:
-        assert job.courier_id is not None
-        entry = p.entry(job.courier_id, at)
-        entry.kg_km += job.weight_kg * float(payload.get("carried_m", 0.0)) / 1000.0
-        if job.weight_kg >= p.heavy_threshold_kg:
-            entry.heavy_jobs += 1
-            entry.heavy_kg += job.weight_kg
-        _stop_work(p, job.courier_id, job_id, at)
-    elif act is Act.FAIL:
-        _stop_work(p, job.courier_id, job_id, at)
+    effect = _EFFECTS.get(act)
+    if effect is not None:
+        effect(p, job, event)
     if new_state in (JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED):
-        job.finished_at = at.isoformat()
+        job.finished_at = event.at.isoformat()
     job.state = new_state
     job.last_seq = event.seq
+
+
+def _proposed(_p: Projection, job: JobView, event: Event) -> None:
+    job.proposal = {**event.payload, "seq": event.seq}
+
+
+def _accepted(_p: Projection, job: JobView, event: Event) -> None:
+    assert job.proposal is not None  # the lifecycle only accepts proposed jobs
+    named = event.payload.get("courier_id")
+    if named is not None and named != job.proposal["courier_id"]:
+        raise InvalidInput("courier_id", f"job {job.id} is proposed to another courier than {named}")
+    job.courier_id = str(job.proposal["courier_id"])
+
+
+def _given_to_another(p: Projection, job: JobView, event: Event) -> None:
+    """An override or a reassignment: the job changes hands (with its parcel, when picked up)."""
+    if JOB_ACTS[event.type] is Act.REASSIGN and event.payload["courier_id"] == job.courier_id:
+        raise InvalidInput("courier_id", f"job {job.id} is already with courier {job.courier_id}")
+    _stop_work(p, job.courier_id, job.id, event.at)
+    job.courier_id = str(event.payload["courier_id"])
+    if job.state is JobState.PICKED_UP:  # a handover: the parcel is in the new courier's hands
+        _start_work(p, job.courier_id, job.id, event.at)
+
+
+def _taken_back(p: Projection, job: JobView, event: Event) -> None:
+    """Unassigned by a dispatcher or cancelled: nobody holds the job any more."""
+    _stop_work(p, job.courier_id, job.id, event.at)
+    job.courier_id = None
+
+
+def _acknowledged(p: Projection, job: JobView, event: Event) -> None:
+    assert job.courier_id is not None
+    _start_work(p, job.courier_id, job.id, event.at)
+
+
+def _declined(p: Projection, job: JobView, event: Event) -> None:
+    _stop_work(p, job.courier_id, job.id, event.at)
+    job.declines = [
+        *job.declines,
+        {"courier_id": job.courier_id, "reason": event.payload["reason"], "at": event.at.isoformat()},
+    ]
+    job.courier_id = None
+
+
+def _picked_up(_p: Projection, job: JobView, event: Event) -> None:
+    job.picked_up_at = event.at.isoformat()
+
+
+def _delivered(p: Projection, job: JobView, event: Event) -> None:
+    """The ledger counts the load carried (kg x km) and the heavy jobs with the delivery."""
+    assert job.courier_id is not None
+    entry = p.entry(job.courier_id, event.at)
+    entry.kg_km += job.weight_kg * float(event.payload.get("carried_m", 0.0)) / 1000.0
+    if job.weight_kg >= p.heavy_threshold_kg:
+        entry.heavy_jobs += 1
+        entry.heavy_kg += job.weight_kg
+    _stop_work(p, job.courier_id, job.id, event.at)
+
+
+def _failed(p: Projection, job: JobView, event: Event) -> None:
+    _stop_work(p, job.courier_id, job.id, event.at)
+
+
+#: What each act does besides moving the job's state (the lifecycle has checked it is allowed).
+_EFFECTS: dict[Act, Callable[[Projection, JobView, Event], None]] = {
+    Act.PROPOSE: _proposed,
+    Act.ACCEPT: _accepted,
+    Act.OVERRIDE: _given_to_another,
+    Act.REASSIGN: _given_to_another,
+    Act.UNASSIGN: _taken_back,
+    Act.CANCEL: _taken_back,
+    Act.ACKNOWLEDGE: _acknowledged,
+    Act.DECLINE: _declined,
+    Act.PICK_UP: _picked_up,
+    Act.DELIVER: _delivered,
+    Act.FAIL: _failed,
+}
 
 
 def _reweigh(job: JobView, event: Event) -> None:

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from dispatch.days import Day, DayRequest, FleetMember, Happened
 from dispatch.events import EventType
 from dispatch.lifecycle import JobState
-from dispatch.model import JobRequest, VehicleKind
+from dispatch.model import JobRequest, Vehicle, VehicleKind
+from dispatch.projections import JobView
 from dispatch.simulation import Policy, SimulationRecord, run_day
 from dispatch.store import Store
 from routing.fairness import gini, max_min_ratio
@@ -179,29 +180,45 @@ def _past_shift(
     return {c: (_minutes(over[c]), _minutes(avoidable.get(c, []))) for c in over}
 
 
-def measure(store: Store, coop: str, day: Day, policy: Policy, record: SimulationRecord, seed: int) -> ReplayResult:
-    events = store.events(coop)
-    jobs = {j.id: j for j in store.jobs(coop)}
-    names = {c.id: c.display_name for c in store.couriers(coop)}
-    vehicles = {c.id: c.vehicle.kind for c in store.couriers(coop)}
-    delivered_at: dict[str, datetime] = {}
-    picked_at: dict[str, datetime] = {}
-    decisions: Counter[str] = Counter()
-    for e in events:
-        job_id = e.job_id
-        if e.type is E.DELIVERED and job_id:
-            delivered_at[job_id] = e.at
-        elif e.type is E.PICKED_UP and job_id:
-            picked_at[job_id] = e.at
-        elif e.type in (E.PROPOSAL_ACCEPTED, E.JOB_OVERRIDDEN, E.JOB_REASSIGNED):
-            decisions[e.type.value] += 1
+@dataclass
+class _Log:
+    """What a replay's measures read from its log: when jobs were picked up, delivered and
+    requested, and how many proposals were accepted, overridden or reassigned."""
+
+    delivered_at: dict[str, datetime] = field(default_factory=dict)
+    picked_at: dict[str, datetime] = field(default_factory=dict)
+    requested_at: dict[str, datetime] = field(default_factory=dict)
+    decisions: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def read(cls, events: list[Any]) -> _Log:
+        log = cls()
+        for e in events:
+            job_id = e.job_id
+            if e.type is E.DELIVERED and job_id:
+                log.delivered_at[job_id] = e.at
+            elif e.type is E.PICKED_UP and job_id:
+                log.picked_at[job_id] = e.at
+            elif e.type in (E.PROPOSAL_ACCEPTED, E.JOB_OVERRIDDEN, E.JOB_REASSIGNED):
+                log.decisions[e.type.value] += 1
+        log.requested_at = {str(e.job_id): e.at for e in events if e.type is E.JOB_REQUESTED and e.job_id}
+        return log
+
+
+def _lateness(log: _Log, jobs: dict[str, JobView]) -> tuple[list[float], int]:
+    """Minutes each delivery came after its window closed (0: on time), and how many were on time."""
     lateness: list[float] = []
     on_time = 0
-    for job_id, at in delivered_at.items():
+    for job_id, at in log.delivered_at.items():
         end = datetime.fromisoformat(jobs[job_id].request["dropoff_window"]["end"])
         late = max(0.0, (at - end).total_seconds() / 60)
         lateness.append(round(late, 2))
         on_time += late == 0
+    return lateness, on_time
+
+
+def _ledger_totals(store: Store, coop: str, events: list[Any]) -> dict[str, dict[str, float]]:
+    """Each courier's ledger over every day the log touches: worked and shift minutes, heavy loads."""
     ledger: dict[str, dict[str, float]] = {}
     tz = ZoneInfo(store.cooperative(coop).timezone)
     for day_key in sorted({e.at.astimezone(tz).date().isoformat() for e in events}):
@@ -214,9 +231,11 @@ def measure(store: Store, coop: str, day: Day, policy: Policy, record: Simulatio
             row["heavy_kg"] += entry.heavy_kg
             row["heavy_jobs"] += entry.heavy_jobs
             row["kg_km"] += entry.kg_km
-    requested_at = {str(e.job_id): e.at for e in events if e.type is E.JOB_REQUESTED and e.job_id}
-    to_dropoff = [(at - requested_at[job_id]).total_seconds() / 60 for job_id, at in delivered_at.items()]
-    fleet = {c.id: c.vehicle for c in store.couriers(coop)}
+    return ledger
+
+
+def _able(jobs: dict[str, JobView], fleet: dict[str, Vehicle]) -> dict[str, set[str]]:
+    """Per job, the couriers whose vehicle could carry it."""
     able: dict[str, set[str]] = {}
     for job_id, job in jobs.items():
         request = JobRequest.from_json(job.request)
@@ -227,19 +246,20 @@ def measure(store: Store, coop: str, day: Day, policy: Policy, record: Simulatio
             and v.volume_l >= request.volume_l
             and v.max_length_cm >= request.longest_side_cm
         }
-    held, still_held = _held(list(events))
-    for courier in still_held & set(ledger):
-        # The ledger adds a courier's worked time when their hands are empty again; one still
-        # holding a job when the log ends (a parcel never delivered) has worked all that time.
-        ledger[courier]["worked"] = max(ledger[courier]["worked"], _minutes([h[2] for h in held if h[0] == courier]))
-    shifts = _shifts(list(events))
-    available = {
-        cid for cid, row in ledger.items() if row["shift"] and row["worked"] / row["shift"] < AVAILABLE_BELOW_SHARE
-    }
-    past = _past_shift(held, shifts, able, available)
+    return able
+
+
+def _courier_rows(
+    ledger: dict[str, dict[str, float]],
+    names: dict[str, str],
+    vehicles: dict[str, VehicleKind],
+    shifts: dict[str, Interval],
+    past: dict[str, tuple[float, float]],
+) -> list[dict[str, Any]]:
+    """One row per courier in the order of their names: work, not merit."""
     first = min((a for a, _ in shifts.values()), default=None)
     last = max((b for _, b in shifts.values()), default=None)
-    couriers: list[dict[str, Any]] = [
+    return [
         {
             "courier": names[cid],
             "vehicle": vehicles[cid].value,
@@ -259,13 +279,48 @@ def measure(store: Store, coop: str, day: Day, policy: Policy, record: Simulatio
         }
         for cid, row in sorted(ledger.items(), key=lambda kv: names[kv[0]])
     ]
+
+
+def _couriers(store: Store, coop: str, events: list[Any], jobs: dict[str, JobView]) -> list[dict[str, Any]]:
+    """The courier rows, with the minutes worked past a shift's end set against who else was free."""
+    couriers = store.couriers(coop)
+    names = {c.id: c.display_name for c in couriers}
+    vehicles = {c.id: c.vehicle.kind for c in couriers}
+    ledger = _ledger_totals(store, coop, events)
+    able = _able(jobs, {c.id: c.vehicle for c in couriers})
+    held, still_held = _held(events)
+    for courier in still_held & set(ledger):
+        # The ledger adds a courier's worked time when their hands are empty again; one still
+        # holding a job when the log ends (a parcel never delivered) has worked all that time.
+        ledger[courier]["worked"] = max(ledger[courier]["worked"], _minutes([h[2] for h in held if h[0] == courier]))
+    shifts = _shifts(events)
+    available = {
+        cid for cid, row in ledger.items() if row["shift"] and row["worked"] / row["shift"] < AVAILABLE_BELOW_SHARE
+    }
+    past = _past_shift(held, shifts, able, available)
+    return _courier_rows(ledger, names, vehicles, shifts, past)
+
+
+def _summary(
+    day: Day,
+    record: SimulationRecord,
+    log: _Log,
+    punctuality: tuple[list[float], int],
+    couriers: list[dict[str, Any]],
+    heavy: float,
+) -> dict[str, float]:
+    """The figures analysts compare, the same for the same seed on any machine."""
+    lateness, on_time = punctuality
+    delivered_at, decisions = log.delivered_at, log.decisions
+    to_dropoff = [(at - log.requested_at[job_id]).total_seconds() / 60 for job_id, at in delivered_at.items()]
     shares = [float(c["worked_share"]) for c in couriers if float(c["shift_min"]) > 0]
     cargo = [float(c["heavy_kg"]) for c in couriers if c["vehicle"] != VehicleKind.BIKE.value]
     rotation = [int(c["heavy_jobs"]) for c in couriers if c["vehicle"] != VehicleKind.BIKE.value and c["whole_day"]]
     decided = sum(decisions.values())
-    heavy = store.cooperative(coop).heavy_threshold_kg
-    summary = {
+    return {
         "requests": float(len(day.requests)),
+        # refused at intake as the API would have (a point far from any street...): never planned
+        "refused": float(len(record.refused)),
         "delivered": float(len(delivered_at)),
         "not_delivered": float(len(day.requests) - len(delivered_at)),
         "on_time_rate": round(on_time / len(delivered_at), 4) if delivered_at else 0.0,
@@ -292,15 +347,26 @@ def measure(store: Store, coop: str, day: Day, policy: Policy, record: Simulatio
         # heavy parcels go round: the spread of their counts among cargo couriers on shift all day
         "heavy_jobs_spread_whole_day_cargo": float(max(rotation) - min(rotation)) if rotation else 0.0,
     }
+
+
+def measure(store: Store, coop: str, day: Day, policy: Policy, record: SimulationRecord, seed: int) -> ReplayResult:
+    """The replayed day's figures, read from its store: the summary, per courier, per job, per leg."""
+    events = list(store.events(coop))
+    jobs = {j.id: j for j in store.jobs(coop)}
+    names = {c.id: c.display_name for c in store.couriers(coop)}
+    log = _Log.read(events)
+    couriers = _couriers(store, coop, events, jobs)
+    punctuality = _lateness(log, jobs)
+    summary = _summary(day, record, log, punctuality, couriers, store.cooperative(coop).heavy_threshold_kg)
     rows = [
         {
             "job": job_id,
             "courier": names.get(jobs[job_id].courier_id or "", ""),
-            "picked_up_at": picked_at[job_id].isoformat() if job_id in picked_at else None,
+            "picked_up_at": log.picked_at[job_id].isoformat() if job_id in log.picked_at else None,
             "delivered_at": at.isoformat(),
             "weight_kg": jobs[job_id].weight_kg,
         }
-        for job_id, at in delivered_at.items()
+        for job_id, at in log.delivered_at.items()
     ]
     legs = [
         {
@@ -315,7 +381,7 @@ def measure(store: Store, coop: str, day: Day, policy: Policy, record: Simulatio
         if leg.job in jobs
     ]
     timing = {"planning_s": round(sum(record.planning_seconds), 2)}
-    return ReplayResult(day.name, policy.label(), seed, summary, couriers, lateness, rows, legs, timing)
+    return ReplayResult(day.name, policy.label(), seed, summary, couriers, punctuality[0], rows, legs, timing)
 
 
 def day_from_log(store: Store, coop_id: str, *, name: str = "from-log") -> Day:

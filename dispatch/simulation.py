@@ -1,7 +1,10 @@
 """A simulated day on the real code paths: a simulated clock, clients, couriers and a dispatcher.
 
 Everything that happens goes through :mod:`dispatch.commands` and :func:`dispatch.planning.planning_round`
-into a real store, exactly as through the API; only the clock and the people are simulated.
+into a real store, exactly as through the API; only the clock and the people are simulated. A
+request passes the intake the API applies first (:func:`dispatch.intake.quote_request`: windows,
+a vehicle that can carry it, the area served, each vehicle's distance from a street): one the API
+would refuse is refused here too, recorded with the API's code, and never planned (issue 19).
 The simulated dispatcher follows a *policy* (accept every proposal, accept with a share of
 overrides, or re-apply what a person decided on the recorded day); simulated couriers
 acknowledge, ride their route at the pace of the speed model (the planner's exact ETAs) with
@@ -22,7 +25,8 @@ from datetime import datetime, timedelta
 from dispatch import commands
 from dispatch.days import Day, DayRequest
 from dispatch.decisions import decide_override
-from dispatch.errors import DomainError
+from dispatch.errors import DomainError, InvalidInput
+from dispatch.intake import StreetDistances, quote_request
 from dispatch.lifecycle import JobState
 from dispatch.model import Vehicle
 from dispatch.planning import RoundResult, planning_round
@@ -93,6 +97,8 @@ class SimulationRecord:
     rounds: int = 0
     planning_seconds: list[float] = field(default_factory=list)
     job_ids: dict[str, str] = field(default_factory=dict)  #: day request id -> job id
+    #: day request id -> the intake's refusal, as the API answers it (code, field, message)
+    refused: dict[str, dict[str, str]] = field(default_factory=dict)
     courier_ids: dict[str, str] = field(default_factory=dict)  #: fleet id -> courier id
 
 
@@ -116,6 +122,7 @@ class Simulation:
         self.record = SimulationRecord()
         self.previous: Plan | None = None
         self.travel_cache = TravelCache()  # one per day: replaying it twice searches the same
+        self.streets = StreetDistances(network)  #: the intake's street distances, as the API keeps them
         self.next_round: datetime | None = None
         self.happened: dict[str, DayRequest] = {}
         self.made = 0
@@ -182,6 +189,11 @@ class Simulation:
 
     def _request(self, item: DayRequest) -> Callable[[datetime], None]:
         def ask(now: datetime) -> None:
+            try:  # the API's intake: a request it would refuse leaves no job here either
+                quote_request(self.store, self.streets, self.coop, self.client, item.request, now)
+            except InvalidInput as refusal:
+                self.record.refused[item.id] = {"code": refusal.code, "field": refusal.field, "message": str(refusal)}
+                return
             job = commands.request_job(
                 self.store,
                 self.coop,
