@@ -40,20 +40,24 @@ function toast(text) {
 function newId() {
   return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
 }
-function saveOutbox() { localStorage.setItem(KEY.outbox, JSON.stringify(S.outbox)); }
+// The outbox lives in localStorage so that a reload or a dead battery loses nothing; an act's
+// proof (a resized photo, a signature) travels in it too. A phone out of room keeps it in memory.
+function saveOutbox() {
+  try { localStorage.setItem(KEY.outbox, JSON.stringify(S.outbox)); } catch { toast(t("proof_unsaved")); }
+}
 function placeOf(p) { return p.address || `${p.lat.toFixed(4)}, ${p.lon.toFixed(4)}`; }
 
 // ------------------------------------------------------------------ acts: queue, send, confirm
 
-function act(type, data = {}) {
-  const item = { id: newId(), type, data };
+function act(type, data = {}, proof = null) {
+  const item = { id: newId(), type, data, ...(proof ? { proof } : {}) };
   S.outbox.push(item);
   saveOutbox();
   if (data.job_id) S.focusJob = data.job_id;
   if (type === "shift_end") { $("#share").checked = false; stopSharing(); }
   flush();
   // said at once when it cannot be sent now; otherwise when the server has it (settle)
-  if (!S.sentNow.has(item.id)) toast(t("saved_offline", { what: doneText(item) }));
+  if (!S.sentNow.has(item.id) && !S.socket?.live) toast(t("saved_offline", { what: doneText(item) }));
   render();
 }
 
@@ -65,12 +69,45 @@ function doneText(item) {
   return t(`done_${item.type}`, { pickup, dropoff });
 }
 
+// Acts go in the order they were made; an act with a proof waits until its files are uploaded
+// (and so do the acts after it), then goes like any other.
 function flush() {
   for (const item of S.outbox) {
     if (S.sentNow.has(item.id)) continue;
+    if (item.proof) { uploadProof(item); return; }
     if (!S.socket?.send({ type: item.type, id: item.id, data: item.data })) return;
     S.sentNow.add(item.id);
   }
+}
+
+// Upload an act's photo and signature (HTTP, once the socket says the server is there). Each file
+// leaves the outbox once the server has it; a resend of the same file is answered with the one
+// kept, so a dead zone mid-upload stores it once. A refusal (not an image, too large) drops the act.
+async function uploadProof(item) {
+  if (S.uploading || !S.socket?.live) return;
+  S.uploading = true;
+  try {
+    for (const [kind, image] of Object.entries(item.proof)) {
+      await S.api.post("/v1/courier/proofs", { job_id: item.data.job_id, kind, image });
+      delete item.proof[kind];
+      saveOutbox();
+    }
+    delete item.proof;
+    saveOutbox();
+  } catch (err) {
+    S.uploading = false;
+    if (err instanceof ApiError && err.status !== 429) {
+      S.outbox.splice(S.outbox.indexOf(item), 1);
+      saveOutbox();
+      toast(t("act_refused", { what: doneText(item), why: err.message }));
+      refresh().catch(() => {});
+    }
+    render();
+    return;  // offline again: tried when the socket is back
+  }
+  S.uploading = false;
+  flush();
+  render();
 }
 
 function settle(message) {
@@ -388,6 +425,88 @@ function sendReason(e) {
   act(kind === "decline" ? "decline" : "failed", { job_id: jobId, reason });
 }
 
+// ------------------------------------------------------------------ proof of delivery
+
+const PHOTO_MAX_PX = 1600;
+const proof = { jobId: null, photo: null, signed: false, reading: null };
+
+function askProof(jobId) {
+  const needs = S.jobs.get(jobId).proof_needs;
+  Object.assign(proof, { jobId, photo: null, signed: false, reading: null });
+  for (const kind of ["photo", "signature", "name", "code"]) $(`#proof-${kind}-field`).hidden = !needs.includes(kind);
+  $("#proof-needs").textContent = t("proof_asks", { what: needs.map((k) => t(`proof_kind_${k}`)).join(", ") });
+  $("#proof-photo").value = ""; $("#proof-photo-preview").hidden = true;
+  $("#proof-name").value = ""; $("#proof-code").value = ""; $("#proof-error").textContent = "";
+  clearSignature();
+  $("#proof-dialog").showModal();
+}
+
+// The photo is made smaller on the phone (at most 1600 px, JPEG) before it is queued or sent: a
+// few hundred kB instead of several MB, and the canvas keeps none of the camera's metadata.
+async function readPhoto(file) {
+  proof.photo = null;
+  if (!file) return;
+  $("#proof-error").textContent = t("proof_reading");
+  proof.reading = (async () => {
+    try {
+      const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+      const scale = Math.min(1, PHOTO_MAX_PX / Math.max(bitmap.width, bitmap.height));
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale); canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      proof.photo = canvas.toDataURL("image/jpeg", 0.85);
+      $("#proof-photo-preview").src = proof.photo; $("#proof-photo-preview").hidden = false;
+      $("#proof-error").textContent = "";
+    } catch {
+      $("#proof-error").textContent = t("proof_unreadable");
+    }
+  })();
+  await proof.reading;
+}
+
+function signaturePad(canvas) {
+  const ctx = canvas.getContext("2d");
+  let last = null;
+  const at = (e) => {
+    const r = canvas.getBoundingClientRect();
+    return [(e.clientX - r.left) * (canvas.width / r.width), (e.clientY - r.top) * (canvas.height / r.height)];
+  };
+  canvas.addEventListener("pointerdown", (e) => { canvas.setPointerCapture(e.pointerId); last = at(e); });
+  canvas.addEventListener("pointermove", (e) => {
+    if (!last) return;
+    const next = at(e);
+    ctx.lineWidth = 3; ctx.lineCap = "round"; ctx.strokeStyle = "#102a43";
+    ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...next); ctx.stroke();
+    last = next; proof.signed = true;
+  });
+  for (const end of ["pointerup", "pointercancel", "pointerleave"]) canvas.addEventListener(end, () => { last = null; });
+}
+
+function clearSignature() {
+  const canvas = $("#proof-signature");
+  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+  proof.signed = false;
+}
+
+async function sendProof(e) {
+  e.preventDefault();
+  if (proof.reading) await proof.reading;
+  const needs = S.jobs.get(proof.jobId).proof_needs;
+  const name = $("#proof-name").value.trim();
+  const code = $("#proof-code").value.trim();
+  const given = { photo: Boolean(proof.photo), signature: proof.signed, name: Boolean(name), code: Boolean(code) };
+  const missing = needs.filter((k) => !given[k]);
+  if (missing.length) { $("#proof-error").textContent = t("proof_missing", { what: missing.map((k) => t(`proof_kind_${k}`)).join(", ") }); return; }
+  const files = {};
+  if (needs.includes("photo")) files.photo = proof.photo;
+  if (needs.includes("signature")) files.signature = $("#proof-signature").toDataURL("image/png");
+  const data = { job_id: proof.jobId };
+  if (needs.includes("name")) data.recipient_name = name;
+  if (needs.includes("code")) data.code = code;
+  $("#proof-dialog").close();
+  act("delivered", data, Object.keys(files).length ? files : null);
+}
+
 // Ending a shift with jobs in hand: said first (they stay mine until delivered or taken back).
 function endShift() {
   const inHand = visibleJobs().filter((j) => IN_HAND.has(pendingFor(j.id).length ? AFTER[pendingFor(j.id).at(-1).type] : j.state));
@@ -482,9 +601,15 @@ function wire() {
     const jobId = button.closest(".job").dataset.jobId;
     const kind = button.dataset.act;
     if (kind === "decline" || kind === "failed") askReason(kind, jobId);
+    else if (kind === "delivered" && S.jobs.get(jobId)?.proof_needs?.length) askProof(jobId);
     else act(kind, { job_id: jobId });
   });
   $("#reason-form").addEventListener("submit", sendReason);
+  $("#proof-form").addEventListener("submit", sendProof);
+  $("#proof-cancel").addEventListener("click", () => $("#proof-dialog").close());
+  $("#proof-photo").addEventListener("change", (e) => readPhoto(e.target.files[0]));
+  $("#proof-signature-clear").addEventListener("click", clearSignature);
+  signaturePad($("#proof-signature"));
   $("#reason-cancel").addEventListener("click", () => $("#reason-dialog").close());
   $("#share").addEventListener("change", (e) => (e.target.checked ? startSharing() : stopSharing()));
   $("#export").addEventListener("click", () => exportData().catch((err) => toast(err.message)));
