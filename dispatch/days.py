@@ -534,29 +534,7 @@ def generate_day(
     end = start + timedelta(hours=hours)
     times = _request_times(rng, start, hours, requests)
     heavy = set(rng.sample(range(requests), round(heavy_share * requests)))
-    items = []
-    for i, asked in enumerate(times):
-        parcel = _parcel(rng, i in heavy)
-        (plon, plat), (dlon, dlat) = rng.sample(points, 2)
-        # Heavy parcels are booked ahead; the rest are wanted within the hour or two.
-        ready = asked + timedelta(minutes=rng.choice([30, 45, 60]) if i in heavy else rng.choice([0, 5, 10, 15]))
-        ready = min(ready, max(asked, end - timedelta(hours=1)))
-        total = timedelta(minutes=rng.choice([45, 60, 90, 120]) + rng.choice([30, 45, 60]))
-        total = max(timedelta(minutes=45), min(total, end - ready))
-        pickup_end = ready + min(timedelta(minutes=rng.choice([30, 45, 60, 90])), total - timedelta(minutes=30))
-        items.append(
-            DayRequest(
-                id=f"r{i + 1:03d}",
-                request_time=asked,
-                request=JobRequest(
-                    pickup=Place(round(plon, 6), round(plat, 6), f"stop {2 * i + 1}"),
-                    dropoff=Place(round(dlon, 6), round(dlat, 6), f"stop {2 * i + 2}"),
-                    pickup_window=TimeWindow(ready, pickup_end),
-                    dropoff_window=TimeWindow(ready, ready + total),
-                    parcels=(parcel,),
-                ),
-            )
-        )
+    items = [_generated_request(rng, i, asked, i in heavy, points, end) for i, asked in enumerate(times)]
     if fleet is not None:
         members = [(name, VehicleKind(kind)) for name, kind in fleet]
     else:
@@ -571,3 +549,30 @@ def generate_day(
         for (name, kind), (a, b) in zip(members, shifts, strict=True)
     )
     return Day("generated", zone_name, team, tuple(items))
+
+
+def _generated_request(
+    rng: random.Random, i: int, asked: datetime, heavy: bool, points: list[tuple[float, float]], end: datetime
+) -> DayRequest:
+    """The ``i``-th request of a generated day, asked at ``asked``: its parcel, its two stops and
+    its windows (the random draws in the order the generator has always made them, so a seed
+    gives the same day as before)."""
+    parcel = _parcel(rng, heavy)
+    (plon, plat), (dlon, dlat) = rng.sample(points, 2)
+    # Heavy parcels are booked ahead; the rest are wanted within the hour or two.
+    ready = asked + timedelta(minutes=rng.choice([30, 45, 60]) if heavy else rng.choice([0, 5, 10, 15]))
+    ready = min(ready, max(asked, end - timedelta(hours=1)))
+    total = timedelta(minutes=rng.choice([45, 60, 90, 120]) + rng.choice([30, 45, 60]))
+    total = max(timedelta(minutes=45), min(total, end - ready))
+    pickup_end = ready + min(timedelta(minutes=rng.choice([30, 45, 60, 90])), total - timedelta(minutes=30))
+    return DayRequest(
+        id=f"r{i + 1:03d}",
+        request_time=asked,
+        request=JobRequest(
+            pickup=Place(round(plon, 6), round(plat, 6), f"stop {2 * i + 1}"),
+            dropoff=Place(round(dlon, 6), round(dlat, 6), f"stop {2 * i + 2}"),
+            pickup_window=TimeWindow(ready, pickup_end),
+            dropoff_window=TimeWindow(ready, ready + total),
+            parcels=(parcel,),
+        ),
+    )

@@ -403,7 +403,7 @@ def rotate_client_key(store: Store, coop_id: str, client_id: str, *, by: Actor) 
 class Deactivated:
     """What deactivating a courier did."""
 
-    events: list[Event]  #: the CourierDeactivated event first, then what it did to their work
+    events: list[Event]  #: what it did to their work, then the CourierDeactivated event (in the log's order)
     returned: list[str]  #: jobs not yet picked up, back in the open queue
     on_board: list[str]  #: parcels they hold: a handover for a dispatcher to decide
     shift_ended: bool
@@ -423,40 +423,12 @@ def deactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor
     courier = store.courier(coop_id, courier_id)
     if not courier.active:
         raise NothingToChange(f"courier {courier_id} is already deactivated")
-    mine = [j for j in store.jobs(coop_id, ACTIVE_STATES) if j.courier_id == courier_id]
-    status = store.courier_statuses(coop_id).get(courier_id)
     at = _now()
-    name = courier.display_name
-    follow: list[NewEvent] = []
-    for job in mine:
-        if job.state is JobState.PICKED_UP:
-            note = f"on board with {name}, who no longer works here ({why}): decide a handover or a return"
-            payload: dict[str, Any] = {"job_id": job.id, "reason": note, "courier_id": courier_id}
-            follow.append(NewEvent(coop_id, at, by, EventType.PROPOSAL_WITHHELD, payload))
-        else:
-            payload = {"job_id": job.id, "reason": f"{name} no longer works here", "previous_courier_id": courier_id}
-            follow.append(NewEvent(coop_id, at, by, EventType.JOB_UNASSIGNED, payload))
-    if status is not None and status.on_shift:
-        follow.append(NewEvent(coop_id, at, by, EventType.SHIFT_ENDED, {"courier_id": courier_id, "reason": why}))
+    follow = _work_left_behind(store, coop_id, courier.id, courier.display_name, by=by, why=why, at=at)
     done: list[Event] = []
 
     def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
-        changed = conn.execute(
-            update(CourierRow)
-            .where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id, CourierRow.active.is_(True))
-            .values(active=False)
-        )
-        if not changed.rowcount:
-            raise NothingToChange(f"courier {courier_id} is already deactivated")
-        conn.execute(
-            update(SessionRow)
-            .where(
-                SessionRow.cooperative_id == coop_id,
-                SessionRow.subject_id == courier_id,
-                SessionRow.revoked_at.is_(None),
-            )
-            .values(revoked_at=at)
-        )
+        _deactivate_row(conn, coop_id, courier_id, at)
         done.clear()
         for new in follow:  # a job someone acted on meanwhile refuses its event: nothing is written
             done.append(
@@ -475,6 +447,48 @@ def deactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor
         returned=[str(e.payload["job_id"]) for e in done if e.type is EventType.JOB_UNASSIGNED],
         on_board=[str(e.payload["job_id"]) for e in done if e.type is EventType.PROPOSAL_WITHHELD],
         shift_ended=any(e.type is EventType.SHIFT_ENDED for e in done),
+    )
+
+
+def _work_left_behind(
+    store: Store, coop_id: str, courier_id: str, name: str, *, by: Actor, why: str, at: datetime
+) -> list[NewEvent]:
+    """What a leaving courier's work becomes, as events: jobs not yet picked up unassigned, a
+    parcel on board flagged for a handover, their shift ended."""
+    mine = [j for j in store.jobs(coop_id, ACTIVE_STATES) if j.courier_id == courier_id]
+    status = store.courier_statuses(coop_id).get(courier_id)
+    follow: list[NewEvent] = []
+    for job in mine:
+        if job.state is JobState.PICKED_UP:
+            note = f"on board with {name}, who no longer works here ({why}): decide a handover or a return"
+            payload: dict[str, Any] = {"job_id": job.id, "reason": note, "courier_id": courier_id}
+            follow.append(NewEvent(coop_id, at, by, EventType.PROPOSAL_WITHHELD, payload))
+        else:
+            payload = {"job_id": job.id, "reason": f"{name} no longer works here", "previous_courier_id": courier_id}
+            follow.append(NewEvent(coop_id, at, by, EventType.JOB_UNASSIGNED, payload))
+    if status is not None and status.on_shift:
+        follow.append(NewEvent(coop_id, at, by, EventType.SHIFT_ENDED, {"courier_id": courier_id, "reason": why}))
+    return follow
+
+
+def _deactivate_row(conn: Connection, coop_id: str, courier_id: str, at: datetime) -> None:
+    """The courier marked inactive (once: a second deactivation changes nothing and says so) and
+    every session of theirs revoked, in the caller's transaction."""
+    changed = conn.execute(
+        update(CourierRow)
+        .where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id, CourierRow.active.is_(True))
+        .values(active=False)
+    )
+    if not changed.rowcount:
+        raise NothingToChange(f"courier {courier_id} is already deactivated")
+    conn.execute(
+        update(SessionRow)
+        .where(
+            SessionRow.cooperative_id == coop_id,
+            SessionRow.subject_id == courier_id,
+            SessionRow.revoked_at.is_(None),
+        )
+        .values(revoked_at=at)
     )
 
 

@@ -439,6 +439,8 @@ class Store:
         request_hash: str | None,
         expected_seq: int | None,
     ) -> Appended:
+        """Append one event in the caller's transaction: numbered, checked against the rows it
+        touches, folded into them (:func:`dispatch.projections.apply`) and written with them."""
         coop_id = new.cooperative_id
         # Taking the next number locks the cooperative's row (PostgreSQL) or the file (SQLite):
         # appends of one cooperative are serialised, so the checks below see the latest state.
@@ -451,82 +453,13 @@ class Store:
         )
         projection = Projection(timezone=ZoneInfo(coop.timezone), heavy_threshold_kg=coop.heavy_threshold_kg)
         self._check_references(conn, coop_id, event)
-        job_id = event.job_id
-        if job_id is not None:
-            row = conn.execute(_JOB_STATE, {"b_coop": coop_id, "b_job": job_id}).first()
-            if row is not None:
-                projection.jobs[job_id] = JobView.from_json(row.view)
-            if expected_seq is not None and row is not None and row.last_seq != expected_seq:
-                last = conn.execute(_EVENT_ACTOR, {"b_coop": coop_id, "b_seq": row.last_seq}).one()
-                raise Conflict(job_id, expected_seq, row.last_seq, last.type, f"{last.actor_kind} {last.actor_id}")
-        couriers = {
-            str(c)
-            for c in (
-                payload.get("courier_id"),
-                projection.jobs[job_id].courier_id if job_id in projection.jobs else None,
-            )
-            if c
-        }
-        day = projection.day(event.at)
-        for courier_id in couriers:
-            status = conn.execute(_STATUS, {"b_coop": coop_id, "b_courier": courier_id}).scalar()
-            if status is not None:
-                projection.couriers[courier_id] = CourierStatus.from_json(status)
-            entry = conn.execute(_LEDGER_ROW, {"b_coop": coop_id, "b_courier": courier_id, "b_day": day}).first()
-            if entry is not None:
-                projection.ledger[(courier_id, day)] = LedgerEntry(
-                    courier_id=courier_id, day=day, **{f: getattr(entry, f) for f in _LEDGER_FIELDS}
-                )
-        loaded_jobs, loaded_couriers, loaded_ledger = (
-            set(projection.jobs),
-            set(projection.couriers),
-            set(projection.ledger),
-        )
+        _load_touched(conn, projection, event, expected_seq)
+        loaded = _Loaded(set(projection.jobs), set(projection.couriers), set(projection.ledger))
         apply(projection, event)  # raises, and so rolls back, when the state does not allow the event
-
-        conn.execute(
-            _INSERT_EVENT,
-            {
-                "cooperative_id": coop_id,
-                "seq": seq,
-                "id": event.id,
-                "at": event.at,
-                "actor_kind": event.actor.kind.value,
-                "actor_id": event.actor.id,
-                "type": event.type.value,
-                "payload": payload,
-                "idempotency_key": idempotency_key,
-                "request_hash": request_hash,
-            },
-        )
-        views: dict[str, dict[str, Any]] = {}
-        for jid, job in projection.jobs.items():
-            views[jid] = job.to_json()
-            values = {
-                "client_id": job.client_id,
-                "state": job.state.value,
-                "courier_id": job.courier_id,
-                "view": views[jid],
-                "last_seq": job.last_seq,
-            }
-            if jid in loaded_jobs:
-                conn.execute(_UPDATE_JOB, {"b_coop": coop_id, "b_job": jid, **values})
-            else:
-                conn.execute(_INSERT_JOB, {"id": jid, "cooperative_id": coop_id, **values})
-        for cid, status_view in projection.couriers.items():
-            if cid in loaded_couriers:
-                conn.execute(_UPDATE_STATUS, {"b_coop": coop_id, "b_courier": cid, "view": status_view.to_json()})
-            else:
-                conn.execute(
-                    _INSERT_STATUS, {"cooperative_id": coop_id, "courier_id": cid, "view": status_view.to_json()}
-                )
-        for key, entry_view in projection.ledger.items():
-            values = {f: getattr(entry_view, f) for f in _LEDGER_FIELDS}
-            if key in loaded_ledger:
-                conn.execute(_UPDATE_LEDGER, {"b_coop": coop_id, "b_courier": key[0], "b_day": key[1], **values})
-            else:
-                conn.execute(_INSERT_LEDGER, {"cooperative_id": coop_id, "courier_id": key[0], "day": key[1], **values})
+        _insert_event(conn, event, idempotency_key=idempotency_key, request_hash=request_hash)
+        views = _write_back(conn, coop_id, projection, loaded)
         # The job as a later read would return it (its stored JSON), without that read.
+        job_id = event.job_id
         job_view = None if job_id not in views else JobView.from_json(json.loads(json.dumps(views[job_id])))
         return Appended(event, job_view, replayed=False)
 
@@ -701,3 +634,93 @@ def _event(row: Any) -> Event:
         type=EventType(row.type),
         payload=row.payload,
     )
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """The keys of the projection rows an append found stored (updated) rather than new (inserted)."""
+
+    jobs: set[str]
+    couriers: set[str]
+    ledger: set[tuple[str, str]]
+
+
+def _load_touched(conn: Connection, projection: Projection, event: Event, expected_seq: int | None) -> None:
+    """Load into ``projection`` the rows ``event`` touches: its job (refused with a
+    :class:`Conflict` when someone acted on it after ``expected_seq``), and each courier it
+    concerns with their status and the day's ledger row."""
+    coop_id, job_id = event.cooperative_id, event.job_id
+    if job_id is not None:
+        row = conn.execute(_JOB_STATE, {"b_coop": coop_id, "b_job": job_id}).first()
+        if row is not None:
+            projection.jobs[job_id] = JobView.from_json(row.view)
+        if expected_seq is not None and row is not None and row.last_seq != expected_seq:
+            last = conn.execute(_EVENT_ACTOR, {"b_coop": coop_id, "b_seq": row.last_seq}).one()
+            raise Conflict(job_id, expected_seq, row.last_seq, last.type, f"{last.actor_kind} {last.actor_id}")
+    couriers = {
+        str(c)
+        for c in (
+            event.payload.get("courier_id"),
+            projection.jobs[job_id].courier_id if job_id in projection.jobs else None,
+        )
+        if c
+    }
+    day = projection.day(event.at)
+    for courier_id in couriers:
+        status = conn.execute(_STATUS, {"b_coop": coop_id, "b_courier": courier_id}).scalar()
+        if status is not None:
+            projection.couriers[courier_id] = CourierStatus.from_json(status)
+        entry = conn.execute(_LEDGER_ROW, {"b_coop": coop_id, "b_courier": courier_id, "b_day": day}).first()
+        if entry is not None:
+            projection.ledger[(courier_id, day)] = LedgerEntry(
+                courier_id=courier_id, day=day, **{f: getattr(entry, f) for f in _LEDGER_FIELDS}
+            )
+
+
+def _insert_event(conn: Connection, event: Event, *, idempotency_key: str | None, request_hash: str | None) -> None:
+    conn.execute(
+        _INSERT_EVENT,
+        {
+            "cooperative_id": event.cooperative_id,
+            "seq": event.seq,
+            "id": event.id,
+            "at": event.at,
+            "actor_kind": event.actor.kind.value,
+            "actor_id": event.actor.id,
+            "type": event.type.value,
+            "payload": event.payload,
+            "idempotency_key": idempotency_key,
+            "request_hash": request_hash,
+        },
+    )
+
+
+def _write_back(conn: Connection, coop_id: str, projection: Projection, loaded: _Loaded) -> dict[str, dict[str, Any]]:
+    """Write the folded rows back (update what was loaded, insert what is new); returns each
+    job's stored JSON."""
+    views: dict[str, dict[str, Any]] = {}
+    for jid, job in projection.jobs.items():
+        views[jid] = job.to_json()
+        values = {
+            "client_id": job.client_id,
+            "state": job.state.value,
+            "courier_id": job.courier_id,
+            "view": views[jid],
+            "last_seq": job.last_seq,
+        }
+        if jid in loaded.jobs:
+            conn.execute(_UPDATE_JOB, {"b_coop": coop_id, "b_job": jid, **values})
+        else:
+            conn.execute(_INSERT_JOB, {"id": jid, "cooperative_id": coop_id, **values})
+    for cid, status_view in projection.couriers.items():
+        if cid in loaded.couriers:
+            conn.execute(_UPDATE_STATUS, {"b_coop": coop_id, "b_courier": cid, "view": status_view.to_json()})
+        else:
+            conn.execute(_INSERT_STATUS, {"cooperative_id": coop_id, "courier_id": cid, "view": status_view.to_json()})
+    for key, entry_view in projection.ledger.items():
+        values = {f: getattr(entry_view, f) for f in _LEDGER_FIELDS}
+        if key in loaded.ledger:
+            conn.execute(_UPDATE_LEDGER, {"b_coop": coop_id, "b_courier": key[0], "b_day": key[1], **values})
+        else:
+            conn.execute(_INSERT_LEDGER, {"cooperative_id": coop_id, "courier_id": key[0], "day": key[1], **values})
+    return views

@@ -285,40 +285,42 @@ def claim_due(
         query = query.where(WebhookDeliveryRow.webhook_id.not_in(list(skip_webhooks)))
     with reading(store.engine) as conn:
         candidates = conn.execute(query).scalars().all()
-    taken: list[Delivery] = []
-    for delivery_id in candidates:
-        with store.engine.begin() as conn:
-            won = conn.execute(
-                update(WebhookDeliveryRow)
-                .where(
-                    WebhookDeliveryRow.id == delivery_id,
-                    WebhookDeliveryRow.status == "pending",
-                    or_(WebhookDeliveryRow.lease_until.is_(None), WebhookDeliveryRow.lease_until <= now),
-                )
-                .values(lease_until=now + lease)
-            ).rowcount
-            if not won:
-                continue
-            row = conn.execute(
-                select(WebhookDeliveryRow.__table__, WebhookRow.url, WebhookRow.secret, WebhookRow.client_id)
-                .join(WebhookRow, and_(WebhookRow.id == WebhookDeliveryRow.webhook_id))
-                .where(WebhookDeliveryRow.id == delivery_id)
-            ).one()
-        taken.append(
-            Delivery(
-                id=row.id,
-                cooperative_id=row.cooperative_id,
-                client_id=row.client_id,
-                webhook_id=row.webhook_id,
-                url=row.url,
-                secret=row.secret,
-                event_seq=row.event_seq,
-                event_type=row.event_type,
-                body=row.body,
-                attempts=list(row.attempts["log"]),
+    taken = (_take(store, delivery_id, now, lease) for delivery_id in candidates)
+    return [delivery for delivery in taken if delivery is not None]
+
+
+def _take(store: Store, delivery_id: str, now: datetime, lease: timedelta) -> Delivery | None:
+    """Lease one due delivery to this worker, in a transaction of its own; None when another
+    worker took it first (its lease is theirs until it runs out)."""
+    with store.engine.begin() as conn:
+        won = conn.execute(
+            update(WebhookDeliveryRow)
+            .where(
+                WebhookDeliveryRow.id == delivery_id,
+                WebhookDeliveryRow.status == "pending",
+                or_(WebhookDeliveryRow.lease_until.is_(None), WebhookDeliveryRow.lease_until <= now),
             )
-        )
-    return taken
+            .values(lease_until=now + lease)
+        ).rowcount
+        if not won:
+            return None
+        row = conn.execute(
+            select(WebhookDeliveryRow.__table__, WebhookRow.url, WebhookRow.secret, WebhookRow.client_id)
+            .join(WebhookRow, and_(WebhookRow.id == WebhookDeliveryRow.webhook_id))
+            .where(WebhookDeliveryRow.id == delivery_id)
+        ).one()
+    return Delivery(
+        id=row.id,
+        cooperative_id=row.cooperative_id,
+        client_id=row.client_id,
+        webhook_id=row.webhook_id,
+        url=row.url,
+        secret=row.secret,
+        event_seq=row.event_seq,
+        event_type=row.event_type,
+        body=row.body,
+        attempts=list(row.attempts["log"]),
+    )
 
 
 def release(store: Store, delivery_ids: Collection[str]) -> None:
