@@ -117,7 +117,7 @@ def run(n_jobs: int, n_couriers: int, seed: int) -> dict[str, Any]:
         "jobs": n_jobs,
         "couriers": n_couriers,
         "matrices_s": round(build_s, 2),
-        "first_proposal_s": first.solver["total_seconds"],
+        "first_proposal_s": first.solver.total_seconds,
         "first_unassigned": len(first.unassigned),
         "first_travel_min": round(first.metrics["travel_minutes"], 1),
     }
@@ -132,7 +132,7 @@ def run(n_jobs: int, n_couriers: int, seed: int) -> dict[str, Any]:
             row[f"{tag}_gini"] = round(plan.metrics["worked_share_gini"], 3)
             row[f"{tag}_max_min"] = round(plan.metrics["worked_share_max_min"], 2)
             row[f"{tag}_heavy_gini"] = round(plan.metrics["heavy_kg_gini"], 3)
-            row[f"{tag}_eta_error_max_s"] = round(plan.solver["eta_error_s"]["max_abs"], 1)
+            row[f"{tag}_eta_error_max_s"] = round(plan.solver.eta_error_s.max_abs, 1)
     off, on = plans[(0.0, 5.0)], plans[(1.0, 5.0)]
     row["fairness_extra_riding_pct"] = round(
         100 * (on.metrics["travel_minutes"] / off.metrics["travel_minutes"] - 1), 1
@@ -153,8 +153,8 @@ def run(n_jobs: int, n_couriers: int, seed: int) -> dict[str, Any]:
         row[f"{tag}_gini"] = round(plan.metrics["worked_share_gini"], 3)
         row[f"{tag}_max_min"] = round(plan.metrics["worked_share_max_min"], 2)
         row[f"{tag}_heavy_gini"] = round(plan.metrics["heavy_kg_gini"], 3)
-        row[f"{tag}_cap"] = plan.solver["riding_budget"]
-        row[f"{tag}_seconds"] = plan.solver["total_seconds"]
+        row[f"{tag}_cap"] = plan.solver.to_json()["riding_budget"]
+        row[f"{tag}_seconds"] = plan.solver.total_seconds
         row[f"{tag}_extra_riding_pct"] = round(
             100 * (plan.metrics["travel_minutes"] / off.metrics["travel_minutes"] - 1), 1
         )
@@ -170,7 +170,7 @@ def run(n_jobs: int, n_couriers: int, seed: int) -> dict[str, Any]:
     before, after = on.assignment(), replan.assignment()
     moved = sum(1 for job, courier in before.items() if after.get(job) != courier)
     row["churn_pct"] = round(100 * moved / max(1, len(before)), 1)
-    row["replan_warm_start"] = replan.solver["warm_start"]
+    row["replan_warm_start"] = replan.solver.warm_start
     # The same under the riding budget: the re-plan keeps the previous plan when it fits the cap.
     initial = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in bounded.routes.items()}
     grown = replace(grown, fairness_riding_budget=RIDING_BUDGET)
@@ -178,8 +178,9 @@ def run(n_jobs: int, n_couriers: int, seed: int) -> dict[str, Any]:
     before, after = bounded.assignment(), replan.assignment()
     moved = sum(1 for job, courier in before.items() if after.get(job) != courier)
     row["budget_churn_pct"] = round(100 * moved / max(1, len(before)), 1)
-    row["budget_replan_start"] = (replan.solver["riding_budget"] or {}).get("start")
-    row["budget_replan_over_cap_s"] = (replan.solver["riding_budget"] or {}).get("over_cap_s", 0)
+    replan_budget = replan.solver.riding_budget
+    row["budget_replan_start"] = None if replan_budget is None else replan_budget.start
+    row["budget_replan_over_cap_s"] = (replan_budget.over_cap_s if replan_budget is not None else None) or 0
     row["budget_replan_unassigned"] = len(replan.unassigned)
     return row
 

@@ -52,7 +52,7 @@ from dispatch import commands as do
 from dispatch import planning
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
 from dispatch.store import Store
-from routing import solver
+from routing import ortools_model, solver
 from routing.network import BikeNetwork, load_network
 from routing.travel_cache import TravelCache
 
@@ -91,8 +91,8 @@ def _timed(phases: _Phases) -> Iterator[None]:
         (planning, "solve", "solve"),
         (TravelCache, "travel_times", "matrices"),
         (solver, "insert_missing", "insertion"),
-        (solver._Model, "__init__", "model_build"),
-        (solver._Model, "solve", "search"),
+        (ortools_model.OrToolsModel, "__init__", "model_build"),
+        (ortools_model.OrToolsModel, "solve", "search"),
     ]
     saved = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in targets]
     for owner, attr, name in targets:
@@ -133,7 +133,7 @@ def _round(
         )
         total = time.perf_counter() - started
     s = phases.seconds
-    stats = result.plan.solver
+    stats = result.plan.solver.to_json()
     built = stats.get("constructor") or {}
     planned = sum(1 for j in result.plan.assignment() if j in result.context.jobs)
     row = {

@@ -45,16 +45,18 @@ import threading
 import time
 import warnings
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from routing.encoding import UNREACHABLE_LEG_S, decilitres, grams, room_grams, room_raised, window_bounds
 from routing.evaluate import RouteStop, StopKind
 from routing.fairness import work_targets
 from routing.problem import Courier, Problem
+from routing.stats import PyvrpStats
 
 try:
     # Imported with the module, not in the call: vroom's first import takes about 1.2 s (it
@@ -86,8 +88,6 @@ RANDOM_START_SHARE = 0.4
 #: goes, and later rounds start from this plan.
 EMPTY_START_S_PER_JOB2 = 6e-6
 SUBSET_OVERRUN = 2.0
-#: Seconds for a leg between places that do not reach each other (longer than any shift).
-UNREACHABLE_S = 10**7
 #: PyVRP's late acceptance compares each candidate with the plan of this many iterations ago.
 #: Its default (300) suits runs of minutes; in 0.8 s PyVRP makes a few hundred to a few thousand
 #: iterations on 100 stops and, looking that far back, accepts nearly everything. Measured on
@@ -111,7 +111,8 @@ class Construction:
     reason: str  #: "ok" or why there are no routes
     seconds: float
     left_out: int = 0  #: jobs PyVRP could not fit in (OR-Tools may still place them)
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: PyvrpStats | None = None  #: None: PyVRP did not run
+    after_owned_work: bool = False  #: PyVRP planned the free jobs after each courier's owned work
 
 
 def construct(
@@ -174,11 +175,6 @@ def _construct(
     iterations: int | None = None,
 ) -> Construction:
     """:func:`construct` without its guards: translate, pick PyVRP's start, solve, read back."""
-    from pyvrp import IteratedLocalSearchParams, Solution, SolveParams
-    from pyvrp import solve as pyvrp_solve
-    from pyvrp.exceptions import PenaltyBoundWarning
-    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
-
     started = time.perf_counter()
     excluded, deferred = _urgent_subset(problem, excluded, time_budget_s, iterations)
     translation = _Translation(problem, excluded, vehicle_fixed_cost_s, planning_load_share, balance)
@@ -187,24 +183,62 @@ def _construct(
     if not translation.jobs:
         return Construction({c.id: [] for c in problem.couriers}, "ok", time.perf_counter() - started)
     data = translation.data()
-    initial, vroom_s = None, time.perf_counter()
+    vroom_s = time.perf_counter()
+    initial, start = _pyvrp_start(translation, data, time_budget_s, use_vroom)
+    vroom_s = time.perf_counter() - vroom_s
+    remaining = max(0.01, time_budget_s - (time.perf_counter() - started))
+    result, history = _run_pyvrp(data, initial, remaining, seed, iterations)
+    best = result.best
+    seconds = time.perf_counter() - started
+    stats = PyvrpStats(
+        iterations=result.num_iterations,
+        cost=int(best.distance_cost() + best.fixed_vehicle_cost()),
+        vroom_start=start == "vroom",
+        start=start,
+        vroom_seconds=round(vroom_s, 3),
+        history_length=history,
+        deferred=deferred,
+    )
+    routes = translation.routes(best, data)
+    if not any(routes.values()):
+        return Construction(None, "PyVRP found no feasible route", seconds, stats=stats)
+    placed = {stop.shipment for stops in routes.values() for stop in stops}
+    left_out = len(translation.jobs) - len(placed)
+    return Construction(routes, "ok", seconds, left_out=left_out, stats=stats)
+
+
+def _pyvrp_start(translation: _Translation, data: Any, time_budget_s: float, use_vroom: bool) -> tuple[Any, str]:
+    """Where PyVRP starts, and its name: VROOM's plan when it is expected in time, an empty plan
+    when PyVRP's own random start would take too long to repair, else None (PyVRP's random start)."""
+    from pyvrp import Solution
+
+    initial = None
     vroom_budget = VROOM_SHARE * time_budget_s
-    expected = VROOM_S_PER_JOB2_COURIER * len(translation.jobs) ** 2 * len(problem.couriers)
+    expected = VROOM_S_PER_JOB2_COURIER * len(translation.jobs) ** 2 * len(translation.problem.couriers)
     if use_vroom and vroom is not None and expected <= vroom_budget:
         initial = _guarded_vroom_start(translation, data, vroom_budget)
-    vroom_s = time.perf_counter() - vroom_s
-    start = "vroom" if initial is not None else "random"
-    if initial is None and RANDOM_START_S_PER_JOB * len(translation.jobs) > RANDOM_START_SHARE * time_budget_s:
-        initial, start = Solution(data, []), "empty"
-    remaining = max(0.01, time_budget_s - (time.perf_counter() - started))
-    stop: StoppingCriterion = MaxRuntime(remaining)
+    if initial is not None:
+        return initial, "vroom"
+    if RANDOM_START_S_PER_JOB * len(translation.jobs) > RANDOM_START_SHARE * time_budget_s:
+        return Solution(data, []), "empty"
+    return None, "random"
+
+
+def _run_pyvrp(data: Any, initial: Any, remaining_s: float, seed: int, iterations: int | None) -> tuple[Any, int]:
+    """PyVRP's search for ``remaining_s`` (and at most ``iterations``), and its history length."""
+    from pyvrp import IteratedLocalSearchParams, SolveParams
+    from pyvrp import solve as pyvrp_solve
+    from pyvrp.exceptions import PenaltyBoundWarning
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
+
+    stop: StoppingCriterion = MaxRuntime(remaining_s)
     if iterations is not None:
         stop = MultipleCriteria([MaxIterations(iterations), stop])
     with warnings.catch_warnings():
         # PyVRP warns when its penalties hit their bound, i.e. when not every job fits: an
         # expected outcome here (its routes are repaired, OR-Tools places the rest).
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        history = round(min(max(LAHC_HISTORY_PER_S * remaining, LAHC_HISTORY_BOUNDS[0]), LAHC_HISTORY_BOUNDS[1]))
+        history = round(min(max(LAHC_HISTORY_PER_S * remaining_s, LAHC_HISTORY_BOUNDS[0]), LAHC_HISTORY_BOUNDS[1]))
         if iterations is not None:  # by the work allowed, not the clock
             history = LAHC_HISTORY_BOUNDS[0]
         result = pyvrp_solve(
@@ -216,23 +250,7 @@ def _construct(
             initial_solution=initial,
             params=SolveParams(ils=IteratedLocalSearchParams(history_length=history)),
         )
-    best = result.best
-    seconds = time.perf_counter() - started
-    stats = {
-        "iterations": result.num_iterations,
-        "cost": int(best.distance_cost() + best.fixed_vehicle_cost()),
-        "vroom_start": start == "vroom",
-        "start": start,
-        "vroom_seconds": round(vroom_s, 3),
-        "history_length": history,
-        "deferred": deferred,
-    }
-    routes = translation.routes(best, data)
-    if not any(routes.values()):
-        return Construction(None, "PyVRP found no feasible route", seconds, stats=stats)
-    placed = {stop.shipment for stops in routes.values() for stop in stops}
-    left_out = len(translation.jobs) - len(placed)
-    return Construction(routes, "ok", seconds, left_out=left_out, stats=stats)
+    return result, history
 
 
 def _urgent_subset(
@@ -332,19 +350,14 @@ class _Translation:
         p, couriers = self.problem, self.problem.couriers
         shipments = [p.shipment(j.shipment) for j in self.jobs]
         room = len(self.jobs) + 1
-        grams = [round(s.weight_kg * 1000) for s in shipments]
-        decilitres = [round(s.volume_l * 10) for s in shipments]
-        heaviest_own = {
-            c.id: max(
-                [sum(round(p.shipment(s).weight_kg * 1000) for s in c.on_board)]
-                + [g for g, j in zip(grams, self.jobs, strict=True) if self.owner.get(j.shipment) == c.id]
-            )
-            for c in couriers
-        }
-        on_board_dl = {c.id: sum(round(p.shipment(s).volume_l * 10) for s in c.on_board) for c in couriers}
+        # Owned jobs raise the room as in the OR-Tools model (on-board ones among them change
+        # nothing: their sum already counts).
+        rooms = [
+            room_grams(p, c, [j.shipment for j in self.jobs if self.owner.get(j.shipment) == c.id]) for c in couriers
+        ]
         dims = [
-            (grams, [max(round(c.payload_kg * 1000), heaviest_own[c.id]) for c in couriers]),
-            (decilitres, [max(round(c.volume_l * 10), on_board_dl[c.id]) for c in couriers]),
+            ([grams(s.weight_kg) for s in shipments], [r[0] for r in rooms]),
+            ([decilitres(s.volume_l) for s in shipments], [r[1] for r in rooms]),
         ]
         longest = max((s.length_cm for s in shipments), default=0.0)
         for limit in sorted({c.max_length_cm for c in couriers if c.max_length_cm < longest}):
@@ -363,7 +376,7 @@ class _Translation:
         # limits, the raise is for those jobs only: no other job the vehicle could not carry on
         # its own may use it (the solver allows a job only on capable vehicles).
         for v, c in enumerate(couriers):
-            if dims[0][1][v] <= round(c.payload_kg * 1000) and dims[1][1][v] <= round(c.volume_l * 10):
+            if not room_raised(c, rooms[v]):
                 continue
             too_big = [
                 int(j.shipment not in self.owner and (s.weight_kg > c.payload_kg or s.volume_l > c.volume_l))
@@ -376,8 +389,8 @@ class _Translation:
     # -- ProblemData -------------------------------------------------------------------------
 
     def data(self) -> Any:
-        from pyvrp import Client, Depot, Location, ProblemData, VehicleType
-        from pyvrp import Shipment as PyvrpShipment
+        """PyVRP's ``ProblemData``: places, one matrix per travel class, depots, vehicle types, jobs."""
+        from pyvrp import Location, ProblemData
 
         p, couriers = self.problem, self.problem.couriers
         places = sorted(
@@ -385,48 +398,73 @@ class _Translation:
             | {c.end for c in couriers if c.end is not None}
             | {x for j in self.jobs for x in (p.shipment(j.shipment).pickup, p.shipment(j.shipment).dropoff)}
         )
-        loc = {place: i for i, place in enumerate(places)}
-        anywhere = len(places)  # the dummy location of open route ends
-        n = anywhere + 1
+        self.loc = {place: i for i, place in enumerate(places)}
+        self.anywhere = len(places)  # the dummy location of open route ends
+        self._matrices(places)
+        depots, depot_of = self._depots()
+        types = self._vehicle_types(depot_of, open_end=len(depots) - 1)
+        clients, shipments = self._clients_and_shipments()
+        matrices_any: list[Any] = list(self.matrices)  # PyVRP's stubs type matrices as np.ndarray[int]
+        return ProblemData(
+            locations=[Location(x=0.0, y=0.0) for _ in range(self.anywhere + 1)],
+            clients=clients,
+            depots=depots,
+            vehicle_types=types,
+            distance_matrices=matrices_any,
+            duration_matrices=matrices_any,
+            shipments=shipments,
+        )
 
-        # One profile per travel class (profile, planning load), as the solver's transit classes.
+    def _matrices(self, places: list[int]) -> None:
+        """One matrix per travel class (profile, planning load), as the solver's transit classes."""
+        p, n = self.problem, self.anywhere + 1
         profiles: dict[tuple[str, float], int] = {}
-        matrices: list[NDArray[np.int64]] = []
-        courier_profile = []
-        for c in couriers:
+        self.matrices: list[NDArray[np.int64]] = []
+        self.courier_profile: list[int] = []
+        for c in p.couriers:
             key = (c.profile, round(self.load_share * c.payload_kg, 1))
             if key not in profiles:
                 at = np.array(places, dtype=np.int64)
                 seconds = p.travel[c.profile].between(at, at, self.load_share * c.payload_kg)
                 matrix = np.zeros((n, n), dtype=np.int64)
                 # An unreachable place (inf) becomes a leg no plan can use within a day.
-                legs = np.nan_to_num(seconds, nan=UNREACHABLE_S, posinf=UNREACHABLE_S)
-                matrix[:anywhere, :anywhere] = np.rint(np.minimum(legs, UNREACHABLE_S))
-                profiles[key] = len(matrices)
-                matrices.append(matrix)
-            courier_profile.append(profiles[key])
-        self.matrices, self.courier_profile, self.loc, self.anywhere = matrices, courier_profile, loc, anywhere
+                legs = np.nan_to_num(seconds, nan=UNREACHABLE_LEG_S, posinf=UNREACHABLE_LEG_S)
+                matrix[: self.anywhere, : self.anywhere] = np.rint(np.minimum(legs, UNREACHABLE_LEG_S))
+                profiles[key] = len(self.matrices)
+                self.matrices.append(matrix)
+            self.courier_profile.append(profiles[key])
 
+    def _depots(self) -> tuple[list[Any], dict[int, int]]:
+        """A depot per start or end place, and last the dummy depot of open route ends."""
+        from pyvrp import Depot
+
+        couriers = self.problem.couriers
         depot_places = sorted({c.start for c in couriers} | {c.end for c in couriers if c.end is not None})
         depot = {place: i for i, place in enumerate(depot_places)}
-        depots = [Depot(location=loc[place]) for place in depot_places]
-        open_end = len(depots)
-        depots.append(Depot(location=anywhere))
+        depots = [Depot(location=self.loc[place]) for place in depot_places]
+        depots.append(Depot(location=self.anywhere))
+        return depots, depot
 
-        # Couriers alike in every respect PyVRP sees share a vehicle type (fewer symmetric choices).
-        # Fairness: a soft bound on each courier's route duration at their fair share of the new
-        # work (PyVRP's overtime), like the solver's soft bound on worked time. It counts waiting
-        # too, which the solver's does not: an approximation the solver corrects afterwards.
+    def _vehicle_types(self, depot: dict[int, int], open_end: int) -> list[Any]:
+        """Couriers alike in every respect PyVRP sees share a vehicle type (fewer symmetric choices).
+
+        Fairness: a soft bound on each courier's route duration at their fair share of the new
+        work (PyVRP's overtime), like the solver's soft bound on worked time. It counts waiting
+        too, which the solver's does not: an approximation the solver corrects afterwards.
+        """
+        from pyvrp import VehicleType
+
+        p = self.problem
         targets = work_targets(p, [j.shipment for j in self.jobs]) if self.balance else []
         self.types: list[list[Courier]] = []
         self.type_of: list[int] = []  #: each courier's vehicle type
         types: list[Any] = []
         signatures: dict[tuple[Any, ...], int] = {}
-        for v, c in enumerate(couriers):
+        for v, c in enumerate(p.couriers):
             start = max(c.shift_start, p.now)
             capacity = [dim[1][v] for dim in self.dims]
             target = round(targets[v]) if targets else None
-            signature = (courier_profile[v], c.start, c.end, start, c.shift_end, tuple(capacity), target)
+            signature = (self.courier_profile[v], c.start, c.end, start, c.shift_end, tuple(capacity), target)
             self.type_of.append(signatures.get(signature, len(self.types)))
             if signature in signatures:
                 t = signatures[signature]
@@ -444,17 +482,24 @@ class _Translation:
                 tw_early=start,
                 tw_late=max(c.shift_end, p.now),
                 unit_distance_cost=1,
-                profile=courier_profile[v],
+                profile=self.courier_profile[v],
             )
             types.append(self._overtime(vehicle_type, target, max(c.shift_end, p.now) - start))
+        return types
 
+    def _clients_and_shipments(self) -> tuple[list[Any], list[Any]]:
+        """A parcel on board is a client with a delivery amount; every other job a shipment."""
+        from pyvrp import Client
+        from pyvrp import Shipment as PyvrpShipment
+
+        p, loc = self.problem, self.loc
         clients, shipments = [], []
         self.client_jobs: list[str] = []
         self.shipment_jobs: list[str] = []
         for i, job in enumerate(self.jobs):
             s = p.shipment(job.shipment)
             amount = [dim[0][i] for dim in self.dims]
-            lo_d, hi_d = max(s.dropoff_window[0], 0), max(s.dropoff_window[0], s.dropoff_window[1], 0)
+            lo_d, hi_d = window_bounds(s.dropoff_window)
             if job.on_board:
                 clients.append(
                     Client(
@@ -467,7 +512,7 @@ class _Translation:
                 )
                 self.client_jobs.append(job.shipment)
                 continue
-            lo_p, hi_p = max(s.pickup_window[0], 0), max(s.pickup_window[0], s.pickup_window[1], 0)
+            lo_p, hi_p = window_bounds(s.pickup_window)
             shipments.append(
                 PyvrpShipment(
                     pickup_location=loc[s.pickup],
@@ -482,16 +527,7 @@ class _Translation:
                 )
             )
             self.shipment_jobs.append(job.shipment)
-        matrices_any: list[Any] = list(matrices)  # PyVRP's stubs type matrices as np.ndarray[int]
-        return ProblemData(
-            locations=[Location(x=0.0, y=0.0) for _ in range(n)],
-            clients=clients,
-            depots=depots,
-            vehicle_types=types,
-            distance_matrices=matrices_any,
-            duration_matrices=matrices_any,
-            shipments=shipments,
-        )
+        return clients, shipments
 
     def _overtime(self, vehicle_type: Any, target: int | None, shift_s: int) -> Any:
         """``vehicle_type`` with every second past ``target`` costing the fairness weight."""
@@ -513,34 +549,44 @@ class _Translation:
         this; benchmarks/README.md). The same load dimensions (amounts and capacities) carry the
         vehicle limits and the owners, so VROOM's plan respects what PyVRP's would.
         """
-        from pyvrp import Activity, ActivityType, Route, Solution
-
-        p, couriers = self.problem, self.problem.couriers
         problem = vroom.Input()
         for k, matrix in enumerate(self.matrices):
             problem.set_durations_matrix(f"p{k}", matrix)
             problem.set_costs_matrix(f"p{k}", matrix)
-        vehicles = []
-        for v, c in enumerate(couriers):
-            vehicles.append(
-                vroom.Vehicle(
-                    v,
-                    start=self.loc[c.start],
-                    end=None if c.end is None else self.loc[c.end],
-                    profile=f"p{self.courier_profile[v]}",
-                    capacity=[dim[1][v] for dim in self.dims],
-                    time_window=vroom.TimeWindow(max(c.shift_start, p.now), max(c.shift_end, p.now)),
-                    costs=vroom.VehicleCosts(fixed=self.fixed_cost),
-                )
+        problem.add_vehicle(self._vroom_vehicles())
+        jobs, shipments = self._vroom_jobs()
+        if jobs:
+            problem.add_job(jobs)
+        if shipments:
+            problem.add_job(shipments)
+        timeout = timedelta(seconds=timeout_s)
+        frame = problem.solve(exploration_level=0, nb_threads=1, timeout=timeout).routes
+        return self._from_vroom(data, frame)
+
+    def _vroom_vehicles(self) -> list[Any]:
+        p = self.problem
+        return [
+            vroom.Vehicle(
+                v,
+                start=self.loc[c.start],
+                end=None if c.end is None else self.loc[c.end],
+                profile=f"p{self.courier_profile[v]}",
+                capacity=[dim[1][v] for dim in self.dims],
+                time_window=vroom.TimeWindow(max(c.shift_start, p.now), max(c.shift_end, p.now)),
+                costs=vroom.VehicleCosts(fixed=self.fixed_cost),
             )
-        problem.add_vehicle(vehicles)
+            for v, c in enumerate(p.couriers)
+        ]
+
+    def _vroom_jobs(self) -> tuple[list[Any], list[Any]]:
+        """Parcels on board as VROOM jobs with a delivery; the others as shipments, numbered so
+        that step ``2k`` and ``2k + 1`` are PyVRP's shipment ``k``."""
         jobs: list[Any] = []
         shipments: list[Any] = []
-        n_shipments = 0
         for i, job in enumerate(self.jobs):
-            s = p.shipment(job.shipment)
+            s = self.problem.shipment(job.shipment)
             amount = [dim[0][i] for dim in self.dims]
-            drop = vroom.TimeWindow(max(s.dropoff_window[0], 0), max(s.dropoff_window[0], s.dropoff_window[1], 0))
+            drop = vroom.TimeWindow(*window_bounds(s.dropoff_window))
             if job.on_board:
                 jobs.append(
                     vroom.Job(
@@ -552,9 +598,8 @@ class _Translation:
                     )
                 )
                 continue
-            pick = vroom.TimeWindow(max(s.pickup_window[0], 0), max(s.pickup_window[0], s.pickup_window[1], 0))
-            k = n_shipments
-            n_shipments += 1
+            pick = vroom.TimeWindow(*window_bounds(s.pickup_window))
+            k = len(shipments)
             shipments.append(
                 vroom.Shipment(
                     vroom.ShipmentStep(
@@ -569,12 +614,12 @@ class _Translation:
                     amount=vroom.Amount(amount),
                 )
             )
-        if jobs:
-            problem.add_job(jobs)
-        if shipments:
-            problem.add_job(shipments)
-        timeout = timedelta(seconds=timeout_s)
-        frame = problem.solve(exploration_level=0, nb_threads=1, timeout=timeout).routes
+        return jobs, shipments
+
+    def _from_vroom(self, data: Any, frame: Any) -> Any:
+        """VROOM's routes (a data frame of steps) as a PyVRP ``Solution``."""
+        from pyvrp import Activity, ActivityType, Route, Solution
+
         activities: dict[int, list[Any]] = {}
         for vehicle, kind, ident in zip(frame["vehicle_id"], frame["type"], frame["id"], strict=True):
             if kind == "pickup":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from routing.problem import Courier, Problem
+from routing.problem import Courier, Problem, Shipment, TravelTimes
 
 
 class StopKind(StrEnum):
@@ -75,43 +75,15 @@ def evaluate_route(
     max_load, max_volume = load, volume
     for stop in stops:
         shipment = problem.shipment(stop.shipment)
-        target = shipment.pickup if stop.kind is StopKind.PICKUP else shipment.dropoff
-        window = shipment.pickup_window if stop.kind is StopKind.PICKUP else shipment.dropoff_window
-        service = shipment.pickup_service_s if stop.kind is StopKind.PICKUP else shipment.dropoff_service_s
-        leg = travel.leg_seconds(place, target, load)
-        leg_m = float(travel.metres[place, target])
-        arrival = time + leg
-        begin = max(arrival, float(window[0]))
-        late = max(0.0, begin - window[1])
-        if stop.kind is StopKind.PICKUP:
-            load += shipment.weight_kg
-            volume += shipment.volume_l
-        else:
-            load -= shipment.weight_kg
-            volume -= shipment.volume_l
+        timing, load, volume = _visit(travel, shipment, stop.kind, place, time, load, volume)
         max_load, max_volume = max(max_load, load), max(max_volume, volume)
-        time = begin + service
-        timings.append(
-            StopTiming(
-                shipment=shipment.id,
-                kind=stop.kind,
-                place=target,
-                arrival=arrival,
-                start=begin,
-                departure=time,
-                load_kg=round(load, 6),
-                volume_l=round(volume, 6),
-                lateness_s=late,
-                leg_s=leg,
-                leg_m=leg_m,
-            )
-        )
-        travel_s += leg
-        metres += leg_m
-        service_s += service
-        wait_s += begin - arrival
-        lateness += late
-        place = target
+        timings.append(timing)
+        travel_s += timing.leg_s
+        metres += timing.leg_m
+        service_s += shipment.pickup_service_s if stop.kind is StopKind.PICKUP else shipment.dropoff_service_s
+        wait_s += timing.start - timing.arrival
+        lateness += timing.lateness_s
+        time, place = timing.departure, timing.place
     if courier.end is not None:
         leg = travel.leg_seconds(place, courier.end, load)
         travel_s += leg
@@ -132,3 +104,37 @@ def evaluate_route(
         over_capacity=max_load > courier.payload_kg + 1e-9 or max_volume > courier.volume_l + 1e-9,
         after_shift_s=max(0.0, time - courier.shift_end),
     )
+
+
+def _visit(
+    travel: TravelTimes, shipment: Shipment, kind: StopKind, place: int, time: float, load: float, volume: float
+) -> tuple[StopTiming, float, float]:
+    """One stop reached from ``place`` at ``time`` with ``load`` on board: its timing, and the
+    load and volume on board after it (unrounded, for the next leg)."""
+    pickup = kind is StopKind.PICKUP
+    target = shipment.pickup if pickup else shipment.dropoff
+    window = shipment.pickup_window if pickup else shipment.dropoff_window
+    service = shipment.pickup_service_s if pickup else shipment.dropoff_service_s
+    leg = travel.leg_seconds(place, target, load)
+    arrival = time + leg
+    begin = max(arrival, float(window[0]))
+    if pickup:
+        load += shipment.weight_kg
+        volume += shipment.volume_l
+    else:
+        load -= shipment.weight_kg
+        volume -= shipment.volume_l
+    timing = StopTiming(
+        shipment=shipment.id,
+        kind=kind,
+        place=target,
+        arrival=arrival,
+        start=begin,
+        departure=begin + service,
+        load_kg=round(load, 6),
+        volume_l=round(volume, 6),
+        lateness_s=max(0.0, begin - window[1]),
+        leg_s=leg,
+        leg_m=float(travel.metres[place, target]),
+    )
+    return timing, load, volume

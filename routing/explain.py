@@ -10,14 +10,16 @@ into each other courier's route, ranked by travel-time matrix and confirmed by t
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
+from routing.fairness import expected_day_share
 from routing.insertion import cheapest_insertion
 from routing.plan import Alternative, Explanation
-from routing.problem import Problem, Shipment, TravelTimes, capable
+from routing.problem import Courier, Problem, Shipment, TravelTimes, capable
 
 #: How many other couriers are confirmed with the exact evaluator per job.
 CANDIDATES = 4
@@ -40,9 +42,11 @@ def explain(
     couriers = {c.id: c for c in problem.couriers}
     total_shift = sum(c.shift_length_s for c in problem.couriers) or 1.0
     coop_share = sum(c.worked_s_today + routes[c.id].work_s for c in problem.couriers) / total_shift
-    locked = {lock.shipment for lock in problem.locks}
-    on_board = {s for c in problem.couriers for s in c.on_board}
-    heavy_able = problem.heavy_able()
+    owned = _Owned(
+        locked=frozenset(lock.shipment for lock in problem.locks),
+        on_board=frozenset(s for c in problem.couriers for s in c.on_board),
+        heavy_able=tuple(problem.heavy_able()),
+    )
     plain_stops = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in routes.items()}
     reach = _Reach(problem, routes)
     out: dict[str, Explanation] = {}
@@ -50,34 +54,12 @@ def explain(
         courier = couriers[cid]
         share = (courier.worked_s_today + route.work_s) / courier.shift_length_s
         for timing in route.stops:
-            if timing.kind is not StopKind.PICKUP and timing.shipment not in on_board:
+            if timing.kind is not StopKind.PICKUP and timing.shipment not in owned.on_board:
                 continue
             s = problem.shipment(timing.shipment)
             without = evaluate_route(problem, courier, [t for t in plain_stops[cid] if t.shipment != s.id])
             extra = (route.work_s - without.work_s) / 60.0
-            reasons = [f"adds {extra:.1f} min of riding and handling to {cid}'s route"]
-            if s.id in locked:
-                reasons.insert(0, "a dispatcher decided it (locked)")
-            if s.id in on_board:
-                reasons.insert(0, "the parcel is already on board")
-            able = [c for c in problem.couriers if capable(c, s)]
-            if len(able) < len(problem.couriers):
-                reasons.append(
-                    f"only {len(able)} of {len(problem.couriers)} couriers' vehicles take "
-                    f"{s.weight_kg:g} kg, {s.volume_l:g} L, {s.length_cm:g} cm"
-                )
-            if problem.is_heavy(s) and len(heavy_able) > 1:
-                fewest = min(c.heavy_kg_today for c in heavy_able)
-                if courier.heavy_kg_today <= fewest:
-                    reasons.append(
-                        f"heavy parcel: {cid} has carried the fewest heavy kilograms today "
-                        f"({courier.heavy_kg_today:g} kg) among those who can carry it"
-                    )
-                else:
-                    reasons.append(
-                        f"heavy parcel: {cid} has carried {courier.heavy_kg_today:g} heavy kg today "
-                        f"(fewest among those able: {fewest:g} kg)"
-                    )
+            reasons = _reasons(problem, courier, s, extra, owned)
             if problem.fairness_weight > 0:
                 reasons.append(f"{cid} will have worked {share:.0%} of their shift (cooperative: {coop_share:.0%})")
             if deadline is not None and time.perf_counter() > deadline:
@@ -100,6 +82,46 @@ def explain(
                 alternatives=alternatives,
             )
     return out
+
+
+@dataclass(frozen=True)
+class _Owned:
+    """What the reasons of every job look up, gathered once per plan."""
+
+    locked: frozenset[str]
+    on_board: frozenset[str]
+    heavy_able: tuple[Courier, ...]
+
+
+def _reasons(problem: Problem, courier: Courier, s: Shipment, extra: float, owned: _Owned) -> list[str]:
+    """Why this courier, on the job's own terms: what it adds, a person's decision or the parcel
+    on board, how few vehicles can take it, and who carries the heavy loads."""
+    cid = courier.id
+    reasons = [f"adds {extra:.1f} min of riding and handling to {cid}'s route"]
+    if s.id in owned.locked:
+        reasons.insert(0, "a dispatcher decided it (locked)")
+    if s.id in owned.on_board:
+        reasons.insert(0, "the parcel is already on board")
+    able = [c for c in problem.couriers if capable(c, s)]
+    if len(able) < len(problem.couriers):
+        reasons.append(
+            f"only {len(able)} of {len(problem.couriers)} couriers' vehicles take "
+            f"{s.weight_kg:g} kg, {s.volume_l:g} L, {s.length_cm:g} cm"
+        )
+    heavy_able = owned.heavy_able
+    if problem.is_heavy(s) and len(heavy_able) > 1:
+        fewest = min(c.heavy_kg_today for c in heavy_able)
+        if courier.heavy_kg_today <= fewest:
+            reasons.append(
+                f"heavy parcel: {cid} has carried the fewest heavy kilograms today "
+                f"({courier.heavy_kg_today:g} kg) among those who can carry it"
+            )
+        else:
+            reasons.append(
+                f"heavy parcel: {cid} has carried {courier.heavy_kg_today:g} heavy kg today "
+                f"(fewest among those able: {fewest:g} kg)"
+            )
+    return reasons
 
 
 class _Reach:
@@ -157,3 +179,65 @@ def _alternatives(
             found.append(Alternative(c.id, extra))
     found.sort(key=lambda a: a.extra_minutes or 0.0)
     return tuple((found + refused)[:limit])
+
+
+def sharing_reasons(
+    problem: Problem,
+    explanations: dict[str, Explanation],
+    efficient: dict[str, list[RouteStop]],
+    routes: dict[str, RouteEvaluation],
+    budget_share: float,
+    previous: dict[str, list[RouteStop]] | None = None,
+) -> dict[str, Explanation]:
+    """Say so on every job whose courier is not the one of the efficient plan.
+
+    The plain explanation gives this courier's share of shift; a dispatcher also needs to know
+    that the plan with the least riding gave the job to someone else (to share the work, or, in
+    a re-plan, because the previous plan did), and that the extra riding is bounded.
+    """
+    before = {stop.shipment: cid for cid, stops in efficient.items() for stop in stops}
+    proposed = {stop.shipment: cid for cid, stops in (previous or {}).items() for stop in stops}
+    couriers = {c.id: c for c in problem.couriers}
+
+    def share(cid: str) -> float:
+        c = couriers[cid]
+        return (c.worked_s_today + routes[cid].work_s) / c.shift_length_s
+
+    def expected(cid: str) -> float:
+        return expected_day_share(couriers[cid], problem.now, routes[cid].work_s)
+
+    out = dict(explanations)
+    for sid, ex in explanations.items():
+        other = before.get(sid)
+        if other is None or other == ex.courier:
+            continue
+        # Only a move to someone with less of the day's work is "sharing"; a job left with a
+        # busier courier stays there because an earlier proposal did (issue 15: the console
+        # said sharing moved work *to* the busier courier).
+        if share(ex.courier) < share(other):
+            reason = (
+                f"the plan with the least riding found gives it to {other} ({share(other):.0%} of their shift "
+                f"worked in this plan); sharing the work may add at most {budget_share:.0%} riding to that plan"
+            )
+        elif proposed.get(sid) == ex.courier:
+            reason = (
+                f"kept with {ex.courier} as proposed before, so that proposals do not change under people's eyes "
+                f"(the plan with the least riding found gives it to {other})"
+            )
+        elif expected(ex.courier) < expected(other):
+            # The objective balances the share expected at the day's end: one who leaves soon
+            # has less of their shift left to catch up in, though they worked more of it so far.
+            left = max(0, couriers[ex.courier].shift_end - problem.now) // 60
+            reason = (
+                f"the plan with the least riding found gives it to {other}; sharing the work gives it to "
+                f"{ex.courier}, whose shift ends in {left} min with less of it left to catch up "
+                f"({expected(ex.courier):.0%} of their shift expected worked at the day's end, {other} "
+                f"{expected(other):.0%}); sharing may add at most {budget_share:.0%} riding to that plan"
+            )
+        else:
+            reason = (
+                f"the plan with the least riding found gives it to {other}; within the riding budget, it fits "
+                f"{ex.courier}'s route better"
+            )
+        out[sid] = replace(ex, reasons=(*ex.reasons, reason))
+    return out

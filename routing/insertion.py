@@ -215,31 +215,46 @@ def insert_missing(
             continue
         if deadline is not None and s.id not in owner and time.perf_counter() > deadline:
             break
-        options: list[tuple[float, int, int, int]] = []
-        heavy = problem.is_heavy(s)
-        for v, c in enumerate(problem.couriers):
-            if owner.get(s.id, c.id) != c.id:
-                continue
-            if s.id in c.on_board:  # only its drop-off is left: any position
-                options += [(0.0, v, -1, j) for j in range(len(out[c.id]) + 1)]
-                continue
-            if c.id not in timed:
-                timed[c.id] = (evaluate_route(problem, c, out[c.id]), _heavy_kg(problem, out[c.id]))
-            base, heavy_kg = timed[c.id]
-            delta = _deltas(problem, c, s, base)
-            if delta is None:
-                continue
-            where = np.argwhere(np.isfinite(delta))
-            riding = delta[where[:, 0], where[:, 1]]
-            cost = riding + objective.added_cost(
-                c, base.work_s, heavy_kg, riding + s.pickup_service_s + s.dropoff_service_s, s, heavy
-            )
-            options += [(float(x), v, int(i), int(j)) for x, (i, j) in zip(cost, where, strict=True)]
+        options = _options(problem, s, out, owner, objective, timed)
         _choose(problem, s.id, out, sorted(options)[:INSERTIONS_CHECKED], cap)
         for cid, stops in cap.changed():
             out[cid] = stops
             timed.pop(cid, None)
     return out
+
+
+def _options(
+    problem: Problem,
+    s: Shipment,
+    routes: dict[str, list[RouteStop]],
+    owner: dict[str, str],
+    objective: Objective,
+    timed: dict[str, tuple[RouteEvaluation, float]],
+) -> list[tuple[float, int, int, int]]:
+    """Every position of ``s`` in the routes of the couriers who may take it, as (cost, courier,
+    pickup position, drop-off position; -1: no pickup), cost by the plan's objective on the
+    matrix. ``timed`` keeps each route's timing and heavy kilograms until the route changes."""
+    options: list[tuple[float, int, int, int]] = []
+    heavy = problem.is_heavy(s)
+    for v, c in enumerate(problem.couriers):
+        if owner.get(s.id, c.id) != c.id:
+            continue
+        if s.id in c.on_board:  # only its drop-off is left: any position
+            options += [(0.0, v, -1, j) for j in range(len(routes[c.id]) + 1)]
+            continue
+        if c.id not in timed:
+            timed[c.id] = (evaluate_route(problem, c, routes[c.id]), _heavy_kg(problem, routes[c.id]))
+        base, heavy_kg = timed[c.id]
+        delta = _deltas(problem, c, s, base)
+        if delta is None:
+            continue
+        where = np.argwhere(np.isfinite(delta))
+        riding = delta[where[:, 0], where[:, 1]]
+        cost = riding + objective.added_cost(
+            c, base.work_s, heavy_kg, riding + s.pickup_service_s + s.dropoff_service_s, s, heavy
+        )
+        options += [(float(x), v, int(i), int(j)) for x, (i, j) in zip(cost, where, strict=True)]
+    return options
 
 
 #: Candidates that hold checked per job once the cheapest that holds runs into the end of a shift.

@@ -13,14 +13,13 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from routing.encoding import locked_jobs, room_kg
 from routing.evaluate import RouteStop, StopKind
 from routing.problem import Courier, Problem, Shipment, may_take
 
 #: The model times legs at this share of a courier's payload (the evaluator uses the real load).
 #: 1.0 is conservative: the exact times can only be earlier, so hard windows hold.
 PLANNING_LOAD_SHARE = 1.0
-#: Seconds added for a leg between places that do not reach each other (longer than any day).
-UNSERVED_PENALTY = 10**12
 
 
 def owned_stops(problem: Problem, courier: Courier) -> list[RouteStop]:
@@ -127,12 +126,10 @@ def route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> b
     The windows of owned work (locked, on board) are soft in the model, as here: it is done
     late rather than dropped.
     """
-    owned = {lock.shipment for lock in problem.locks if lock.courier == courier.id}
-    soft = owned | set(courier.on_board)
+    soft = set(locked_jobs(problem, courier)) | set(courier.on_board)
     load = sum(problem.shipment(x).weight_kg for x in courier.on_board)
     volume = sum(problem.shipment(x).volume_l for x in courier.on_board)
-    max_kg = max([courier.payload_kg, load] + [problem.shipment(x).weight_kg for x in owned])
-    max_l = max(courier.volume_l, volume)
+    max_kg, max_l = room_kg(problem, courier)
     at, place = max(courier.shift_start, problem.now), courier.start
     for visit in _visits(problem, courier, stops):
         if visit is None:
@@ -149,8 +146,9 @@ def route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> b
             return False
         at, place = visit.departure, visit.place
     leg = _to_end(problem, courier, place)
-    at += round(leg) if math.isfinite(leg) else UNSERVED_PENALTY
-    return at <= shift_limit(problem, courier)
+    if not math.isfinite(leg):  # the end place cannot be reached from the last stop
+        return False
+    return at + round(leg) <= shift_limit(problem, courier)
 
 
 def owners(problem: Problem) -> dict[str, str]:

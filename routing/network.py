@@ -316,86 +316,11 @@ def build_network(segments: Segments, *, name: str, source_sha256: str) -> BikeN
     n_seg = int(segments.u.shape[0])
     if n_seg == 0:
         raise NetworkError(f"{name}: the source holds no street that a bike could use")
-
-    def tag(key: str) -> list[str | None]:
-        raw = segments.tags.get(key)
-        return [None] * n_seg if raw is None else [_first_value(x) for x in raw]
-
-    highway, oneway, oneway_bike = tag("highway"), tag("oneway"), tag("oneway:bicycle")
-    junction, bicycle, cargo = tag("junction"), tag("bicycle"), tag("cargo_bike")
-    bridge, tunnel = tag("bridge"), tag("tunnel")
-    access, vehicle = tag("access"), tag("vehicle")
-    cycleway_tags = [tag(k) for k in ("cycleway", "cycleway:left", "cycleway:right", "cycleway:both")]
-    width = np.array([parse_width_m(w) for w in segments.tags.get("width", [None] * n_seg)], dtype=np.float32)
-    est_width = np.array([parse_width_m(w) for w in segments.tags.get("est_width", [None] * n_seg)], dtype=np.float32)
-    width = np.where(np.isnan(width), est_width, width)
-    applied = segments.oneway_already_applied
-    if applied is None:
-        applied = np.zeros(n_seg, dtype=bool)
-
-    fwd_flags = np.zeros(n_seg, dtype=np.uint16)
-    bwd_flags = np.zeros(n_seg, dtype=np.uint16)
-    for i in range(n_seg):
-        common = 0
-        b = bicycle[i]
-        if b == "no":
-            common |= ArcFlag.BICYCLE_NO
-        elif b == "dismount":
-            common |= ArcFlag.BICYCLE_DISMOUNT
-        elif b == "use_sidepath":
-            common |= ArcFlag.BICYCLE_USE_SIDEPATH
-        elif b in _BICYCLE_ALLOWED:
-            common |= ArcFlag.BICYCLE_ALLOWED
-        if access[i] in _NO_ACCESS or vehicle[i] in _NO_ACCESS:
-            common |= ArcFlag.ACCESS_NO
-        if cargo[i] == "no":
-            common |= ArcFlag.CARGO_BIKE_NO
-        elif cargo[i] in ("yes", "designated"):
-            common |= ArcFlag.CARGO_BIKE_ALLOWED
-        if bridge[i] not in (None, "no"):
-            common |= ArcFlag.BRIDGE
-        if tunnel[i] not in (None, "no"):
-            common |= ArcFlag.TUNNEL
-
-        # One-way for general traffic: +1 along the way, -1 against it, 0 both ways.
-        ow = oneway[i]
-        direction = 0
-        if ow in _ONEWAY_FORWARD or (ow is None and junction[i] in ("roundabout", "circular")):
-            direction = 1
-        elif ow in _ONEWAY_REVERSE:
-            direction = 1 if applied[i] else -1
-        # Bicycle-specific one-way rules override the general one.
-        ob = oneway_bike[i]
-        contraflow = False
-        if ob == "no":
-            contraflow = direction != 0
-        elif ob in _ONEWAY_FORWARD:
-            direction = 1
-        elif ob in _ONEWAY_REVERSE:
-            direction = -1
-        if direction != 0 and any(ct[i] in _CONTRAFLOW_CYCLEWAY for ct in cycleway_tags):
-            contraflow = True
-        fwd, bwd = common, common
-        if direction == 1:
-            bwd |= ArcFlag.AGAINST_ONEWAY | (ArcFlag.BICYCLE_CONTRAFLOW if contraflow else 0)
-        elif direction == -1:
-            fwd |= ArcFlag.AGAINST_ONEWAY | (ArcFlag.BICYCLE_CONTRAFLOW if contraflow else 0)
-        fwd_flags[i], bwd_flags[i] = fwd, bwd
-
-    # Nodes: only those used by a segment, in a stable order.
-    used = np.unique(np.concatenate([segments.u, segments.v]))
-    order = np.argsort(segments.node_id, kind="stable")
-    sorted_ids = segments.node_id[order]
-    pos = np.searchsorted(sorted_ids, used)
-    if np.any(pos >= sorted_ids.shape[0]) or np.any(sorted_ids[np.minimum(pos, sorted_ids.shape[0] - 1)] != used):
-        raise NetworkError(f"{name}: some ways reference nodes missing from the file (a clipped extract?)")
-    lon = segments.node_lon[order][pos].astype(np.float64)
-    lat = segments.node_lat[order][pos].astype(np.float64)
-    u_idx = np.searchsorted(used, segments.u)
-    v_idx = np.searchsorted(used, segments.v)
-
-    hw_codes = _codes(highway, HIGHWAY_VALUES, "other", "other")
-    sf_codes = _codes(tag("surface"), SURFACE_VALUES, "unknown", "other")
+    tags = _Tags(segments, n_seg)
+    fwd_flags, bwd_flags = _arc_flags(tags, segments, n_seg)
+    used, lon, lat, u_idx, v_idx = _nodes(segments, name)
+    hw_codes = _codes(tags("highway"), HIGHWAY_VALUES, "other", "other")
+    sf_codes = _codes(tags("surface"), SURFACE_VALUES, "unknown", "other")
     seg_len = haversine_m(lon[u_idx], lat[u_idx], lon[v_idx], lat[v_idx])
 
     tails = np.concatenate([u_idx, v_idx])
@@ -428,9 +353,111 @@ def build_network(segments: Segments, *, name: str, source_sha256: str) -> BikeN
         way_id=arcs(segments.way_id.astype(np.int64)),
         highway=arcs(hw_codes),
         surface=arcs(sf_codes),
-        width_m=arcs(width),
+        width_m=arcs(_widths(segments, n_seg)),
         flags=arcs(fwd_flags, bwd_flags),
     )
+
+
+class _Tags:
+    """A segment table's tag column as one value per segment (the first of a list; None if absent)."""
+
+    def __init__(self, segments: Segments, n_seg: int) -> None:
+        self.segments, self.n_seg = segments, n_seg
+
+    def __call__(self, key: str) -> list[str | None]:
+        raw = self.segments.tags.get(key)
+        return [None] * self.n_seg if raw is None else [_first_value(x) for x in raw]
+
+
+def _widths(segments: Segments, n_seg: int) -> NDArray[np.float32]:
+    """Each segment's width in metres: ``width``, else ``est_width``, else NaN."""
+    width = np.array([parse_width_m(w) for w in segments.tags.get("width", [None] * n_seg)], dtype=np.float32)
+    est_width = np.array([parse_width_m(w) for w in segments.tags.get("est_width", [None] * n_seg)], dtype=np.float32)
+    return np.where(np.isnan(width), est_width, width)
+
+
+def _arc_flags(tags: _Tags, segments: Segments, n_seg: int) -> tuple[NDArray[np.uint16], NDArray[np.uint16]]:
+    """The flags of each segment's forward and backward arc: access for bikes and cargo bikes,
+    bridges and tunnels, and riding against a one-way (with or without a contraflow lane)."""
+    oneway, oneway_bike, junction = tags("oneway"), tags("oneway:bicycle"), tags("junction")
+    bicycle, cargo, bridge, tunnel = tags("bicycle"), tags("cargo_bike"), tags("bridge"), tags("tunnel")
+    access, vehicle = tags("access"), tags("vehicle")
+    cycleway_tags = [tags(k) for k in ("cycleway", "cycleway:left", "cycleway:right", "cycleway:both")]
+    applied = segments.oneway_already_applied
+    if applied is None:
+        applied = np.zeros(n_seg, dtype=bool)
+    fwd_flags = np.zeros(n_seg, dtype=np.uint16)
+    bwd_flags = np.zeros(n_seg, dtype=np.uint16)
+    for i in range(n_seg):
+        common = _access_flags(bicycle[i], access[i], vehicle[i], cargo[i])
+        if bridge[i] not in (None, "no"):
+            common |= ArcFlag.BRIDGE
+        if tunnel[i] not in (None, "no"):
+            common |= ArcFlag.TUNNEL
+        direction, contraflow = _one_way(oneway[i], junction[i], bool(applied[i]), oneway_bike[i])
+        if direction != 0 and any(ct[i] in _CONTRAFLOW_CYCLEWAY for ct in cycleway_tags):
+            contraflow = True
+        fwd, bwd = common, common
+        if direction == 1:
+            bwd |= ArcFlag.AGAINST_ONEWAY | (ArcFlag.BICYCLE_CONTRAFLOW if contraflow else 0)
+        elif direction == -1:
+            fwd |= ArcFlag.AGAINST_ONEWAY | (ArcFlag.BICYCLE_CONTRAFLOW if contraflow else 0)
+        fwd_flags[i], bwd_flags[i] = fwd, bwd
+    return fwd_flags, bwd_flags
+
+
+def _access_flags(bicycle: str | None, access: str | None, vehicle: str | None, cargo: str | None) -> int:
+    """Who may ride a segment: its ``bicycle``, ``access``/``vehicle`` and ``cargo_bike`` tags."""
+    flags = 0
+    if bicycle == "no":
+        flags |= ArcFlag.BICYCLE_NO
+    elif bicycle == "dismount":
+        flags |= ArcFlag.BICYCLE_DISMOUNT
+    elif bicycle == "use_sidepath":
+        flags |= ArcFlag.BICYCLE_USE_SIDEPATH
+    elif bicycle in _BICYCLE_ALLOWED:
+        flags |= ArcFlag.BICYCLE_ALLOWED
+    if access in _NO_ACCESS or vehicle in _NO_ACCESS:
+        flags |= ArcFlag.ACCESS_NO
+    if cargo == "no":
+        flags |= ArcFlag.CARGO_BIKE_NO
+    elif cargo in ("yes", "designated"):
+        flags |= ArcFlag.CARGO_BIKE_ALLOWED
+    return flags
+
+
+def _one_way(oneway: str | None, junction: str | None, applied: bool, oneway_bike: str | None) -> tuple[int, bool]:
+    """The one-way direction for bikes (+1 along the way, -1 against it, 0 both ways), and whether
+    bikes may ride against general traffic (``oneway:bicycle=no``)."""
+    direction = 0
+    if oneway in _ONEWAY_FORWARD or (oneway is None and junction in ("roundabout", "circular")):
+        direction = 1
+    elif oneway in _ONEWAY_REVERSE:
+        direction = 1 if applied else -1
+    # Bicycle-specific one-way rules override the general one.
+    contraflow = False
+    if oneway_bike == "no":
+        contraflow = direction != 0
+    elif oneway_bike in _ONEWAY_FORWARD:
+        direction = 1
+    elif oneway_bike in _ONEWAY_REVERSE:
+        direction = -1
+    return direction, contraflow
+
+
+def _nodes(
+    segments: Segments, name: str
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]:
+    """The nodes used by a segment, in a stable order (OSM ids, lon, lat), and each segment's ends."""
+    used = np.unique(np.concatenate([segments.u, segments.v]))
+    order = np.argsort(segments.node_id, kind="stable")
+    sorted_ids = segments.node_id[order]
+    pos = np.searchsorted(sorted_ids, used)
+    if np.any(pos >= sorted_ids.shape[0]) or np.any(sorted_ids[np.minimum(pos, sorted_ids.shape[0] - 1)] != used):
+        raise NetworkError(f"{name}: some ways reference nodes missing from the file (a clipped extract?)")
+    lon = segments.node_lon[order][pos].astype(np.float64)
+    lat = segments.node_lat[order][pos].astype(np.float64)
+    return used, lon, lat, np.searchsorted(used, segments.u), np.searchsorted(used, segments.v)
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from routing.evaluate import RouteEvaluation
+from routing.stats import SolverStats
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Plan:
     unassigned: dict[str, str]  #: shipment id -> why it could not be served
     explanations: dict[str, Explanation] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
-    solver: dict[str, Any] = field(default_factory=dict)
+    solver: SolverStats = field(default_factory=SolverStats)  #: what each stage of the round did
 
     def assignment(self) -> dict[str, str]:
         """Shipment id -> courier id, for every served shipment."""

@@ -39,6 +39,7 @@ from routing.fairness import expected_day_share, gini
 from routing.insertion import _deltas
 from routing.model_limits import owners, route_holds, route_riding_s
 from routing.problem import Problem, may_take
+from routing.stats import SharingStats
 
 #: Cheapest positions (on the matrix) tried per receiving courier; the first that holds is taken.
 POSITIONS_TRIED = 3
@@ -65,16 +66,16 @@ class Sharing:
     stopped: str = "no move left"
     moved: list[tuple[str, str, str]] = field(default_factory=list)  #: (job, from courier, to courier)
 
-    def stats(self) -> dict[str, object]:
-        return {
-            "moves": self.moves,
-            "riding_before_s": self.riding_before_s,
-            "riding_after_s": self.riding_after_s,
-            "gini_before": round(self.gini_before, 4),
-            "gini_after": round(self.gini_after, 4),
-            "seconds": round(self.seconds, 3),
-            "stopped": self.stopped,
-        }
+    def stats(self) -> SharingStats:
+        return SharingStats(
+            moves=self.moves,
+            riding_before_s=self.riding_before_s,
+            riding_after_s=self.riding_after_s,
+            gini_before=round(self.gini_before, 4),
+            gini_after=round(self.gini_after, 4),
+            seconds=round(self.seconds, 3),
+            stopped=self.stopped,
+        )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,19 @@
-"""The OR-Tools model: pickup-and-delivery with windows, loads, shifts, locks and fairness.
+"""A planning round, in stages: build -> construct -> share -> improve -> evaluate -> explain.
+
+:func:`solve` runs them in that order, each a function taking and returning frozen dataclasses:
+
+- **build** (:func:`build_round`): what can be planned at all, and the round's clock;
+- **construct** (:func:`construct_start`): the first plan (PyVRP's, :mod:`routing.construct`, or
+  OR-Tools' capped balanced start), mended and completed by insertion (:mod:`routing.insertion`);
+- **share** (:func:`share_start`): under a riding budget, the work shared within the cap
+  (:mod:`routing.sharing`);
+- **improve** (:func:`improve`): OR-Tools' search under the full model
+  (:mod:`routing.ortools_model`), from that start;
+- **evaluate** (:func:`evaluate_plan`): every route timed exactly (:mod:`routing.evaluate`), a
+  reason for every job left out;
+- **explain** (:func:`explain_plan`): why each job went where it went (:mod:`routing.explain`).
+
+What each stage did is in ``Plan.solver`` (:class:`routing.stats.SolverStats`).
 
 The solver *proposes*. Jobs a person has decided (locks) and parcels already on board stay with
 their courier; everything else may move. The model works with one speed per courier: the speed
@@ -6,7 +21,7 @@ with ``PLANNING_LOAD_SHARE`` of the payload on board. At the full payload (the d
 leg is timed no faster than it can really be ridden, so a route the model finds feasible is
 feasible under the exact speed model too (windows, shift end). The routes are then timed
 exactly, load by load, by :mod:`routing.evaluate`; those are the ETAs people see, and the gap
-to the model's times is reported in ``Plan.solver["eta_error_s"]``.
+to the model's times is reported in ``Plan.solver.eta_error_s``.
 
 Objective (its terms are defined once, in :mod:`routing.objective`, for every stage), in
 centiseconds (``SCALE``) of riding: travel time, plus for a job left out a penalty far above
@@ -31,7 +46,7 @@ the cap is always feasible and never costs a job. A small budget does not buy mu
 +5 % riding), but the bound is kept, and the cooperative chooses the trade-off. A re-plan
 (a warm start) builds the efficient plan too and keeps the previous plan as its start, with the
 new jobs inserted (few proposals change then); if that start rides more than the cap, the cap
-is raised to it for the round (``Plan.solver["riding_budget"]["over_cap_s"]``).
+is raised to it for the round (``Plan.solver.riding_budget.over_cap_s``).
 """
 
 from __future__ import annotations
@@ -39,33 +54,25 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import partial
 
 import numpy as np
-from numpy.typing import NDArray
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing.construct import Construction, construct
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
-from routing.explain import explain
-from routing.fairness import expected_day_share, gini, max_min_ratio
+from routing.explain import explain, sharing_reasons
+from routing.fairness import gini, max_min_ratio
 from routing.insertion import insert_missing, repair
-from routing.model_limits import (
-    PLANNING_LOAD_SHARE,
-    UNSERVED_PENALTY,
-    owned_stops,
-    owners,
-    plan_riding_s,
-    route_finish,
-    shift_limit,
-)
-from routing.objective import HEAVY_KG_SECONDS, SHIFT_END_COST_PER_S, SHIFT_END_MARGIN_S, Objective
+from routing.model_limits import PLANNING_LOAD_SHARE, owned_stops, owners, plan_riding_s, route_finish
+from routing.ortools_model import SCALE, OrToolsModel, model_seconds
 from routing.plan import Explanation, Plan
-from routing.problem import Courier, Problem, may_take, unservable_reason
+from routing.problem import Problem, unservable_reason
+from routing.settings import SolverSettings
 from routing.sharing import share_work
+from routing.stats import ConstructorStats, EtaError, RidingBudget, SearchStats, SolverStats
 
-#: Objective units per second (OR-Tools works in integers).
-SCALE = 100
+__all__ = ["DEFERRED", "NO_PLAN", "SolverSettings", "plan_metrics", "solve"]
+
 #: Why there is no plan at all, by OR-Tools' routing status.
 NO_PLAN = {
     3: "no plan satisfies the locked decisions and the vehicles' limits",
@@ -73,17 +80,6 @@ NO_PLAN = {
     5: "the solver refused its settings (an invalid model or search parameter)",
     6: "no plan satisfies the locked decisions and the vehicles' limits",
 }
-#: The balanced start caps a courier's work at this multiple of their fair share plus a margin.
-CAP_FACTOR = 1.2
-CAP_MARGIN_S = 20 * 60
-#: Above this many stops the insertion heuristic only looks at near neighbours.
-AUTO_NEIGHBOURS_FROM = 200
-#: Building the OR-Tools model costs about this many seconds per matrix entry and travel class
-#: (a node-to-node seconds matrix and a centiseconds cost matrix per class, turned into Python
-#: lists and copied into OR-Tools: neither takes a numpy array). Measured with
-#: benchmarks/bench_scale.py: 1,500 jobs / 80 couriers (3,160 nodes, 3 classes) took 4.6 s a
-#: model, far over a 1 s budget; 200 jobs / 80 couriers 0.1 s.
-MODEL_S_PER_ENTRY_CLASS = 1.5e-7
 #: A model may take this long past the round's budget to build (its search then gets its
 #: minimum); one expected to take longer is not built: OR-Tools then works on the jobs of the
 #: start only, or, if even that model is too large, the checked start is the plan.
@@ -94,615 +90,232 @@ DEFERRED = "not planned yet: the round's time ran out before this job was tried;
 #: Explanations compare other couriers for each job until this long past the budget (or past
 #: the plan, if that came later); the jobs left are explained without the comparison.
 EXPLAIN_OVERRUN_S = 0.3
-LOCKED_UNSERVED_PENALTY = 10**14
+#: Why a job is out of a plan that was found (or proposed from its start).
+FITS_NOWHERE = "no courier can fit it in with the other jobs (windows, loads or shift)"
+
+Routes = dict[str, list[RouteStop]]
+
+
+# -- the stages' inputs and outputs ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class SolverSettings:
-    time_budget_s: float = 1.0
-    first_solution_only: bool = False
-    #: "parallel_insertion" or "local_insertion": insertion heuristics find first solutions on
-    #: tight windows where arc-based ones (PATH_CHEAPEST_ARC) find none.
-    first_solution: str = "parallel_insertion"
-    minimise_couriers: bool = False  #: a fixed cost per used courier (benchmarks: fewest vehicles first)
-    explain: bool = True  #: compute an explanation per job (benchmarks of the solver alone turn it off)
-    #: Share of nearest neighbours the insertion heuristic considers (1.0: all). Lower is faster
-    #: on large instances; see benchmarks/bench_city.py for the measured trade-off.
-    #: None: all neighbours below ``AUTO_NEIGHBOURS_FROM`` stops, 10 % (at least 10) above: on
-    #: 200 jobs / 30 couriers that brings the first proposal from 2.2 s to 0.75 s for a 3 s
-    #: plan within 0.5 % of the full search's (measured with bench_city's generator).
-    neighbors_ratio: float | None = None
-    min_neighbors: int = 10
-    ls_neighbors_ratio: float | None = None
-    #: With fairness on, first build a plan under hard caps of each courier's work (fair share
-    #: plus a margin), then improve it with the soft fairness terms. Local search alone moves
-    #: work between couriers too slowly on large days (measured in benchmarks/bench_city.py).
-    balanced_start: bool = True
-    vehicle_fixed_cost: int = 10**9
-    #: Who builds the first plan: "pyvrp" (routing/construct.py: PyVRP, started from VROOM's
-    #: quick plan, on an approximation of the model; OR-Tools then improves it under the full
-    #: model) or "ortools" (its own insertion heuristic, with fairness the capped balanced
-    #: start). PyVRP finds far better plans of tight pickup-and-delivery days than OR-Tools' own
-    #: search (Li & Lim and bench_city, benchmarks/README.md). If the constructor skips the
-    #: problem or its plan does not hold under the full model, OR-Tools starts on its own.
-    constructor: str = "pyvrp"
-    #: Share of the time budget the constructor gets; OR-Tools has the rest, to build and check
-    #: the full model and improve under it. On all 56 Li & Lim instances at 1 s (2 runs side by
-    #: side), 0.6 / 0.8 / 0.95 reached the best-known vehicle count on 35 / 37 / 37 without the
-    #: VROOM start, 0.8 / 0.9 on 41 / 42 with it, mean gaps 0.71 % / 0.91 %: PyVRP's time is
-    #: worth more than OR-Tools', but OR-Tools needs about 0.1-0.2 s to take over.
-    constructor_share: float = 0.8
-    #: With a riding budget, the most of the time budget sharing the work may take
-    #: (routing/sharing.py), half from the constructor's and half from OR-Tools' share: the
-    #: efficient plan is what the budget is measured against, and sharing needs time on large
-    #: days (it stops on its own when no move is left, and OR-Tools gets what it leaves). From
-    #: w0's 5 s plan with no time limit, sharing within +5 % took 0.1 s on bench_city's 50 jobs /
-    #: 10 couriers, 0.9 s on 200 / 30 and 2.0 s on 500 / 60 (Gini 0.37 to 0.25 there). With
-    #: 0.75 s (0.15 of 5 s) it stopped at the time limit on 200 jobs and before its first move on
-    #: 500; 0.25 all from the constructor left efficient plans riding 4-6 % more.
-    sharing_share: float = 0.3
-    seed: int = 1  #: PyVRP's random seed (OR-Tools' routing search has none)
-    #: Limits by work instead of the clock, for replays that must give the same day on any
-    #: machine under any load: PyVRP stops after this many iterations (and starts without
-    #: VROOM, whose plan depends on its timeout), OR-Tools' search at its first local optimum,
-    #: and sharing and the completion of a start run to their end. ``time_budget_s`` is then
-    #: only a safety net, set it well above what the work takes. None: the live planner's
-    #: wall-clock budget.
-    iterations: int | None = None
+class Round:
+    """build: what the round plans, how, and since when (``started``, a ``perf_counter`` instant)."""
+
+    problem: Problem
+    settings: SolverSettings
+    started: float
+    unservable: dict[str, str]  #: jobs no courier can take, with the reason
+    previous: Routes | None  #: the previous plan (a re-plan's warm start)
+    #: With a riding budget the constructor plans for riding alone, even for a re-plan: that plan
+    #: is the reference the budget is measured against, and sharing then works under the cap.
+    budgeted: bool
+
+    @property
+    def clock(self) -> bool:
+        """The live planner's wall clock bounds the round (replays bound work: they skip nothing)."""
+        return self.settings.iterations is None
+
+    @property
+    def candidates(self) -> set[str]:
+        return {s.id for s in self.problem.shipments if s.id not in self.unservable}
+
+    def at(self, share: float) -> float:
+        """The instant ``share`` of the time budget after the round started."""
+        return self.started + share * self.settings.time_budget_s
+
+    def left_s(self) -> float:
+        return self.at(1.0) - time.perf_counter()
 
 
-@dataclass
-class _Node:
-    place: int  #: -1: an open route's end, anywhere
-    shipment: str | None = None
-    kind: StopKind | None = None
+@dataclass(frozen=True)
+class Start:
+    """construct: the checked start OR-Tools improves (None: it starts on its own)."""
+
+    routes: Routes | None
+    efficient: Routes | None  #: the plan with the least riding, under a riding budget
+    constructor: ConstructorStats
+    balanced: bool  #: OR-Tools' capped balanced start
+    completed: bool  #: every job missing from the start was tried (no deadline cut it short)
 
 
-class _Model:
-    """Builds the OR-Tools model of a Problem and reads its solution back."""
+@dataclass(frozen=True)
+class Shared:
+    """share: the start after sharing the work within the riding budget's cap."""
 
-    def __init__(
-        self,
-        problem: Problem,
-        settings: SolverSettings,
-        excluded: set[str],
-        *,
-        cap_work: bool = False,
-        riding_cap_s: int | None = None,
-    ) -> None:
-        building = time.perf_counter()
-        self.problem, self.settings, self.cap_work = problem, settings, cap_work
-        self.riding_cap_s = riding_cap_s
-        couriers = problem.couriers
-        self.locked = {lock.shipment: lock.courier for lock in problem.locks}
-        on_board = {s: c.id for c in couriers for s in c.on_board}
-        self.nodes: list[_Node] = []
-        starts, ends = [], []
-        for c in couriers:
-            starts.append(len(self.nodes))
-            self.nodes.append(_Node(c.start))
-            ends.append(len(self.nodes))
-            self.nodes.append(_Node(-1 if c.end is None else c.end))
-        self.pairs: dict[str, tuple[int | None, int]] = {}
-        for s in problem.shipments:
-            if s.id in excluded:
-                continue
-            pickup = None
-            if s.id not in on_board:
-                pickup = len(self.nodes)
-                self.nodes.append(_Node(s.pickup, s.id, StopKind.PICKUP))
-            self.nodes.append(_Node(s.dropoff, s.id, StopKind.DROPOFF))
-            self.pairs[s.id] = (pickup, len(self.nodes) - 1)
-        self.on_board = on_board
-        self.manager = pywrapcp.RoutingIndexManager(len(self.nodes), len(couriers), starts, ends)
-        self.routing = pywrapcp.RoutingModel(self.manager)
-        self._build()
-        #: The search's time limit counts from before the build: a build of 0.6 s (500 jobs / 60
-        #: couriers) otherwise came on top of the budget (benchmarks/bench_scale.py).
-        self.build_seconds = time.perf_counter() - building
-
-    # -- transits ----------------------------------------------------------------------------
-
-    def _time_matrix(self, courier: Courier) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """Node-to-node riding seconds for a courier (at the planning load), and each node's service."""
-        travel = self.problem.travel[courier.profile]
-        seconds = travel.seconds(PLANNING_LOAD_SHARE * courier.payload_kg)
-        places = np.array([max(n.place, 0) for n in self.nodes])
-        matrix = seconds[np.ix_(places, places)]
-        open_end = np.array([n.place < 0 for n in self.nodes])
-        matrix[:, open_end] = 0.0
-        matrix[open_end, :] = 0.0
-        service = np.zeros(len(self.nodes))
-        for i, node in enumerate(self.nodes):
-            if node.shipment is not None:
-                s = self.problem.shipment(node.shipment)
-                service[i] = s.pickup_service_s if node.kind is StopKind.PICKUP else s.dropoff_service_s
-        # Node-numbered: RegisterTransitMatrix maps routing indices to nodes itself.
-        return np.rint(matrix).astype(np.int64), np.rint(service).astype(np.int64)
-
-    def _build(self) -> None:
-        p, routing, manager = self.problem, self.routing, self.manager
-        couriers = p.couriers
-        horizon = max([c.shift_end for c in couriers] + [s.dropoff_window[1] for s in p.shipments] + [p.now]) + 86_400
-        classes: dict[tuple[str, float], tuple[int, int, NDArray[np.int64]]] = {}
-        riding_class: dict[tuple[str, float], int] = {}
-        transit: list[int] = []
-        riding: list[int] = []
-        for v, c in enumerate(couriers):
-            key = (c.profile, round(PLANNING_LOAD_SHARE * c.payload_kg, 1))
-            if key not in classes:
-                ride, service = self._time_matrix(c)
-                seconds = ride + service[:, None]
-                classes[key] = (
-                    routing.RegisterTransitMatrix(seconds.tolist()),
-                    routing.RegisterTransitMatrix((SCALE * seconds).tolist()),
-                    ride,
-                )
-            transit.append(classes[key][0])
-            if self.riding_cap_s is not None:
-                if key not in riding_class:  # once per class: a registration costs as much as a model
-                    riding_class[key] = routing.RegisterTransitMatrix(classes[key][2].tolist())
-                riding.append(riding_class[key])
-            routing.SetArcCostEvaluatorOfVehicle(classes[key][1], v)
-            if self.settings.minimise_couriers:
-                routing.SetFixedCostOfVehicle(self.settings.vehicle_fixed_cost, v)
-
-        routing.AddDimensionWithVehicleTransits(transit, horizon, horizon, False, "time")
-        self.time = routing.GetDimensionOrDie("time")
-        routing.AddDimensionWithVehicleTransits(transit, 0, horizon, True, "work")
-        work = routing.GetDimensionOrDie("work")
-        solver = routing.solver()
-
-        for v, c in enumerate(couriers):
-            self.time.CumulVar(routing.Start(v)).SetRange(max(c.shift_start, p.now), max(c.shift_end, p.now))
-            self.time.CumulVar(routing.End(v)).SetRange(0, shift_limit(p, c))
-            # The objective's end of a shift (routing.objective.Objective.shift_end_cost).
-            end_free = max(0, c.shift_end - SHIFT_END_MARGIN_S)
-            self.time.SetCumulVarSoftUpperBound(routing.End(v), end_free, round(SCALE * SHIFT_END_COST_PER_S))
-            routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.Start(v)))
-            routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.End(v)))
-
-        grams = [0] * len(self.nodes)
-        decilitres = [0] * len(self.nodes)
-        heavy = [0] * len(self.nodes)
-        for sid, (pickup, dropoff) in self.pairs.items():
-            s = p.shipment(sid)
-            g, dl = round(s.weight_kg * 1000), round(s.volume_l * 10)
-            if pickup is not None:
-                grams[pickup], decilitres[pickup] = g, dl
-                heavy[pickup] = round(s.weight_kg) if p.is_heavy(s) else 0
-            grams[dropoff], decilitres[dropoff] = -g, -dl
-        onboard_g = {c.id: sum(round(p.shipment(s).weight_kg * 1000) for s in c.on_board) for c in couriers}
-        onboard_dl = {c.id: sum(round(p.shipment(s).volume_l * 10) for s in c.on_board) for c in couriers}
-        # A person may have forced a job over a vehicle's payload: the model must still hold what
-        # is on board, and the heaviest single locked job, but never more than the payload otherwise.
-        locked_g = {
-            c.id: max(
-                [onboard_g[c.id]]
-                + [round(p.shipment(s).weight_kg * 1000) for s, who in self.locked.items() if who == c.id]
-            )
-            for c in couriers
-        }
-        for name, demand, capacity, start in (
-            ("kg", grams, [max(round(c.payload_kg * 1000), locked_g[c.id]) for c in couriers], onboard_g),
-            ("litres", decilitres, [max(round(c.volume_l * 10), onboard_dl[c.id]) for c in couriers], onboard_dl),
-        ):
-            index = routing.RegisterUnaryTransitVector(demand)
-            routing.AddDimensionWithVehicleCapacity(index, 0, capacity, False, name)
-            dim = routing.GetDimensionOrDie(name)
-            for v, c in enumerate(couriers):
-                dim.CumulVar(routing.Start(v)).SetValue(start[c.id])
-
-        for sid, (pickup, dropoff) in self.pairs.items():
-            s = p.shipment(sid)
-            d_index = manager.NodeToIndex(dropoff)
-            owner = self.locked.get(sid) or self.on_board.get(sid)
-            # Owned work (a person's decision, a parcel on board) is done late rather than dropped.
-            self._window(d_index, s.dropoff_window, horizon, soft=owner is not None)
-            allowed = (
-                [i for i, c in enumerate(couriers) if c.id == owner]
-                if owner
-                else [i for i, c in enumerate(couriers) if may_take(c, s)]
-            )
-            if pickup is not None:
-                p_index = manager.NodeToIndex(pickup)
-                self._window(p_index, s.pickup_window, horizon, soft=owner is not None)
-                routing.AddPickupAndDelivery(p_index, d_index)
-                solver.Add(routing.VehicleVar(p_index) == routing.VehicleVar(d_index))
-                self._allow(allowed, p_index)
-                penalty = LOCKED_UNSERVED_PENALTY if owner else UNSERVED_PENALTY
-                routing.AddDisjunction([p_index, d_index], penalty, 2)
-            else:
-                routing.AddDisjunction([d_index], LOCKED_UNSERVED_PENALTY)
-            self._allow(allowed, d_index)
-
-        # Locks that keep their order: each locked pickup no later than the next one.
-        previous: dict[str, int] = {}
-        for lock in p.locks:
-            pair = self.pairs.get(lock.shipment)
-            if not lock.keep_order or pair is None or pair[0] is None:
-                continue
-            idx = manager.NodeToIndex(pair[0])
-            if lock.courier in previous:
-                solver.Add(self.time.CumulVar(previous[lock.courier]) <= self.time.CumulVar(idx))
-            previous[lock.courier] = idx
-
-        if p.fairness_weight > 0 and couriers:
-            self._fairness(work, heavy)
-        if self.riding_cap_s is not None:
-            # The riding budget: the plan's riding (the model's, service excluded) summed over
-            # all couriers stays under the cap. Routing dimensions bound one route each, so the
-            # sum is a plain constraint, checked on every move the local search proposes.
-            routing.AddDimensionWithVehicleTransits(riding, 0, horizon, True, "riding")
-            ride = routing.GetDimensionOrDie("riding")
-            ends = [ride.CumulVar(routing.End(v)) for v in range(len(couriers))]
-            solver.Add(solver.Sum(ends) <= self.riding_cap_s)
-
-    def _allow(self, vehicles: list[int], index: int) -> None:
-        """Only these couriers may visit ``index`` (-1: the stop may stay unperformed).
-
-        The SWIG wrapper of SetAllowedVehiclesForIndex rejects Python lists in OR-Tools 9.15,
-        so the vehicle variable's domain is restricted directly, which is what it does inside.
-        """
-        self.routing.VehicleVar(index).SetValues([-1, *vehicles])
-
-    def _window(self, index: int, window: tuple[int, int], horizon: int, *, soft: bool = False) -> None:
-        lo, hi = max(window[0], 0), max(window[1], 0)
-        if self.problem.soft_windows or soft:
-            self.time.CumulVar(index).SetRange(lo, horizon)
-            self.time.SetCumulVarSoftUpperBound(index, hi, max(1, round(SCALE * self.problem.lateness_cost_per_s)))
-        else:
-            self.time.CumulVar(index).SetRange(lo, max(lo, hi))
-
-    def _fairness(self, work: Any, heavy: list[int]) -> None:
-        """The objective's fairness terms (:mod:`routing.objective`) as OR-Tools soft bounds."""
-        p, routing = self.problem, self.routing
-        couriers = p.couriers
-        objective = Objective.of(p, self.pairs)
-        weight = max(1, round(SCALE * objective.weight))
-        for v, c in enumerate(couriers):
-            target = objective.targets[c.id]
-            work.SetCumulVarSoftUpperBound(routing.End(v), round(target), weight)
-            if self.cap_work:
-                locked_floor = work.CumulVar(routing.End(v)).Min()
-                work.CumulVar(routing.End(v)).SetMax(max(locked_floor, round(CAP_FACTOR * target + CAP_MARGIN_S)))
-        if sum(heavy) <= 0:
-            return
-        index = routing.RegisterUnaryTransitVector(heavy)
-        routing.AddDimension(index, 0, 10**6, False, "heavy")
-        heavy_dim = routing.GetDimensionOrDie("heavy")
-        for v, c in enumerate(couriers):
-            heavy_dim.CumulVar(routing.Start(v)).SetValue(round(c.heavy_kg_today))
-            if c.id in objective.heavy_able:
-                heavy_dim.SetCumulVarSoftUpperBound(
-                    routing.End(v), round(objective.heavy_share_kg), weight * HEAVY_KG_SECONDS
-                )
-
-    # -- solving -----------------------------------------------------------------------------
-
-    def solve(self, initial: dict[str, list[RouteStop]] | None) -> tuple[Any, dict[str, Any]]:
-        params = pywrapcp.DefaultRoutingSearchParameters()
-        strategy = {
-            "parallel_insertion": routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION,
-            "local_insertion": routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION,
-        }
-        params.first_solution_strategy = strategy[self.settings.first_solution]
-        ratio = self.settings.neighbors_ratio
-        if ratio is None:
-            ratio = 1.0 if len(self.nodes) < AUTO_NEIGHBOURS_FROM else 0.1
-        params.global_cheapest_insertion_first_solution_parameters.neighbors_ratio = ratio
-        if self.settings.ls_neighbors_ratio is not None:
-            params.ls_operator_neighbors_ratio = self.settings.ls_neighbors_ratio
-            params.ls_operator_min_neighbors = self.settings.min_neighbors
-        params.global_cheapest_insertion_first_solution_parameters.min_neighbors = self.settings.min_neighbors
-        if self.settings.first_solution_only:
-            params.solution_limit = 1
-        elif self.settings.iterations is not None:
-            # Down to a local optimum and no further: it ends by itself, the same way every
-            # time. (Guided local search with a solution limit took 1.3 s a round on the demo
-            # day at fairness 0, finding few solutions it counted.)
-            params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
-            # At most this many improving moves: a 500-job day's rounds took minutes to reach
-            # their local optimum; the count ends the search the same way every time.
-            params.solution_limit = max(10, self.settings.iterations // 2)
-        else:
-            params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-        limit_s = max(min(0.05, self.settings.time_budget_s), self.settings.time_budget_s - self.build_seconds)
-        params.time_limit.FromMilliseconds(max(1, round(limit_s * 1000)))
-        started = time.perf_counter()
-        solution = None
-        warm = False
-        kept = False
-        if initial:
-            routes = self._initial_routes(initial)
-            start = self.routing.ReadAssignmentFromRoutes(routes, True)
-            if start is not None:
-                warm = True
-                solution = self.routing.SolveFromAssignmentWithParameters(start, params)
-                # Under CPU contention a very short search can stop before it has restored the
-                # warm start and return a worse plan (measured: every job unperformed on Li &
-                # Lim lr104 with 0.05 s left). The warm start is a complete, checked assignment
-                # of this model: keep it whenever the search did not beat it.
-                if solution is None or solution.ObjectiveValue() > start.ObjectiveValue():
-                    solution, kept = start, True
-        if solution is None:
-            solution = self.routing.SolveWithParameters(params)
-        return solution, {
-            "seconds": round(time.perf_counter() - started, 3),
-            "build_seconds": round(self.build_seconds, 3),
-            "warm_start": warm,
-            "kept_warm_start": kept,
-            "status": int(self.routing.status()),
-        }
-
-    def _initial_routes(self, initial: dict[str, list[RouteStop]]) -> list[list[int]]:
-        routes = []
-        for c in self.problem.couriers:
-            route = []
-            for stop in initial.get(c.id, []):
-                pair = self.pairs.get(stop.shipment)
-                if pair is None:
-                    continue
-                node = pair[0] if stop.kind is StopKind.PICKUP else pair[1]
-                if node is not None:
-                    route.append(self.manager.NodeToIndex(node))
-            routes.append(route)
-        return routes
-
-    def routes(self, solution: Any) -> dict[str, list[RouteStop]]:
-        out: dict[str, list[RouteStop]] = {}
-        for v, c in enumerate(self.problem.couriers):
-            stops = []
-            index = solution.Value(self.routing.NextVar(self.routing.Start(v)))
-            while not self.routing.IsEnd(index):
-                node = self.nodes[self.manager.IndexToNode(index)]
-                assert node.shipment is not None and node.kind is not None
-                stops.append(RouteStop(node.shipment, node.kind))
-                index = solution.Value(self.routing.NextVar(index))
-            out[c.id] = stops
-        return out
-
-    def model_times(self, solution: Any) -> dict[tuple[str, StopKind], float]:
-        times = {}
-        for v in range(len(self.problem.couriers)):
-            index = solution.Value(self.routing.NextVar(self.routing.Start(v)))
-            while not self.routing.IsEnd(index):
-                node = self.nodes[self.manager.IndexToNode(index)]
-                assert node.shipment is not None and node.kind is not None
-                times[(node.shipment, node.kind)] = float(solution.Min(self.time.CumulVar(index)))
-                index = solution.Value(self.routing.NextVar(index))
-        return times
+    routes: Routes | None
+    budget: RidingBudget | None
 
 
-def solve(
-    problem: Problem, settings: SolverSettings | None = None, *, initial: dict[str, list[RouteStop]] | None = None
-) -> Plan:
+@dataclass(frozen=True)
+class Improved:
+    """improve: OR-Tools' routes (or the start, when the search gave nothing or was skipped)."""
+
+    routes: Routes
+    modelled: dict[tuple[str, StopKind], float]  #: the model's service start of each stop
+    search: SearchStats
+    budget: RidingBudget | None  #: the cap is dropped when the full model rejected the start
+    ortools: str  #: what the search ran over
+    left_out: set[str]  #: jobs left for a later round (the model over all would be too large)
+    skipped: bool  #: no search: the checked start is the plan
+    found: bool  #: the search returned a solution
+    had_start: bool  #: the search started from a (complete, checked) start
+    objective: int | None
+    proposed_start: bool
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """evaluate: every route timed exactly, and a reason for every job not in them."""
+
+    routes: dict[str, RouteEvaluation]
+    unassigned: dict[str, str]
+    eta_error: EtaError
+
+
+# -- the sequence ----------------------------------------------------------------------------------
+
+
+def solve(problem: Problem, settings: SolverSettings | None = None, *, initial: Routes | None = None) -> Plan:
     """Propose routes for ``problem`` within the time budget; never raises on infeasibility.
 
     Jobs that cannot be served come back in ``Plan.unassigned`` with the reason.
     """
-    settings = settings or SolverSettings()
+    plan_round = build_round(problem, settings or SolverSettings(), initial)
+    if not problem.couriers:
+        return Plan(routes={}, unassigned=dict(plan_round.unservable), metrics={}, solver=SolverStats(planned=False))
+    start = construct_start(plan_round)
+    shared = share_start(plan_round, start)
+    improved = improve(plan_round, start, shared)
+    evaluated = evaluate_plan(plan_round, start, improved)
+    explained_at = time.perf_counter()
+    explanations = explain_plan(plan_round, start, improved, evaluated)
+    stats = SolverStats(
+        search=improved.search,
+        constructor=start.constructor,
+        riding_budget=improved.budget,
+        balanced_start=start.balanced,
+        ortools=improved.ortools,
+        proposed_start=improved.proposed_start,
+        total_seconds=round(time.perf_counter() - plan_round.started, 3),
+        explain_seconds=round(time.perf_counter() - explained_at, 3),
+        objective=improved.objective,
+        eta_error_s=evaluated.eta_error,
+    )
+    return Plan(
+        routes=evaluated.routes,
+        unassigned=evaluated.unassigned,
+        explanations=explanations,
+        metrics=plan_metrics(problem, evaluated.routes),
+        solver=stats,
+    )
+
+
+# -- build -----------------------------------------------------------------------------------------
+
+
+def build_round(problem: Problem, settings: SolverSettings, initial: Routes | None) -> Round:
+    """The round: the clock starts, and jobs no courier can take get their reason at once."""
     started = time.perf_counter()
-    unassigned: dict[str, str] = {}
+    unservable: dict[str, str] = {}
     owned = {x for c in problem.couriers for x in c.on_board} | {lock.shipment for lock in problem.locks}
     for s in problem.shipments:
         if s.id in owned:  # owned work is planned whatever (late rather than dropped)
             continue
         reason = unservable_reason(problem, s)
         if reason is not None:
-            unassigned[s.id] = reason
-    if not problem.couriers:
-        return Plan(routes={}, unassigned=unassigned, metrics={}, solver={"seconds": 0.0})
-    balanced = None
-    fair_start = problem.fairness_weight > 0 and settings.balanced_start
-    constructed: dict[str, Any] | None = None
-    # With a riding budget the constructor plans for riding alone, even for a re-plan: that plan
-    # is the reference the budget is measured against, and OR-Tools then shares the work under
-    # the cap, from the previous plan when it fits under the cap, else from the efficient one.
+            unservable[s.id] = reason
     budgeted = (
         problem.fairness_weight > 0
         and problem.fairness_riding_budget is not None
         and settings.constructor == "pyvrp"
         and not settings.first_solution_only
     )
-    previous = initial
-    efficient: dict[str, list[RouteStop]] | None = None
-    first: dict[str, list[RouteStop]] | None = None  #: the constructor's plan, mended
-    if settings.constructor == "pyvrp" and not settings.first_solution_only and (budgeted or not initial):
-        share = settings.constructor_share - (settings.sharing_share / 2 if budgeted else 0.0)
-        built = _construct(
-            problem,
-            time_budget_s=max(0.0, share) * settings.time_budget_s,
-            excluded=set(unassigned),
-            vehicle_fixed_cost_s=settings.vehicle_fixed_cost // SCALE if settings.minimise_couriers else 0,
-            seed=settings.seed,
-            balance=not budgeted,
-            iterations=settings.iterations,
-        )
-        # The approximation may break what it cannot express (a decline, a lock's raised room):
-        # such routes give their free jobs back, to be inserted again where they may go.
-        first = repair(problem, built.routes) if built.routes is not None else None
+    return Round(problem, settings, started, unservable, initial, budgeted)
+
+
+# -- construct -------------------------------------------------------------------------------------
+
+
+def construct_start(r: Round) -> Start:
+    """The start OR-Tools improves: PyVRP's plan (mended), the previous plan, or for a large
+    round an empty one, else OR-Tools' capped balanced start; then completed by insertion."""
+    settings = r.settings
+    initial, first, constructor = r.previous, None, ConstructorStats("ortools")
+    if settings.constructor == "pyvrp" and not settings.first_solution_only and (r.budgeted or not initial):
+        first, constructor = _pyvrp_start(r)
         initial = initial or first
-        efficient = first if budgeted else None
-        constructed = {
-            "name": "pyvrp",
-            "result": built.reason,
-            "seconds": round(built.seconds, 3),
-            "left_out": built.left_out,
-            **built.stats,
-        }
-    elif settings.constructor not in ("pyvrp", "ortools"):
-        raise ValueError(f"unknown constructor {settings.constructor!r}")
-    clock = settings.iterations is None  # replays limit work, not time: they never skip a model
-    completed = True  #: every job missing from the start was tried (no deadline cut the completion)
-    candidates = {s.id for s in problem.shipments if s.id not in unassigned}
-    capped_cost = _model_seconds(problem, candidates, riding_cap=False)
-    if clock and not initial and capped_cost > settings.time_budget_s / 2 and not settings.first_solution_only:
-        # No start, and OR-Tools' own model is too large to build in time (its first-solution
-        # heuristic does not stop at its time limit either: 20 s on a 0.5 s limit at 1,500 jobs,
-        # benchmarks/bench_scale.py). Insertion into empty routes builds a checked start instead.
-        initial = {c.id: [] for c in problem.couriers}
-    if fair_start and not settings.first_solution_only and not initial:
-        capped = _Model(
-            problem,
-            replace(settings, first_solution_only=True, time_budget_s=settings.time_budget_s / 2),
-            excluded=set(unassigned),
-            cap_work=True,
-        )
-        first, _ = capped.solve(None)
-        if first is not None:
-            initial = capped.routes(first)
-            balanced = True
+    if r.clock and not initial and not settings.first_solution_only and _too_large(r):
+        initial = {c.id: [] for c in r.problem.couriers}
+    balanced = False
+    if r.problem.fairness_weight > 0 and settings.balanced_start and not settings.first_solution_only and not initial:
+        capped = _balanced_start(r)
+        if capped is not None:
+            initial, balanced = capped, True
+    completed = True
     if initial:
-        # Every start is completed here, each missing job inserted where it adds least riding
-        # and everything else left in place: with a solution limit of one, OR-Tools returns the
-        # start itself, every job missing from it unperformed (issue 9), and from a start that
-        # leaves many jobs out its search within a second inserted few of them (issue 21: 125 of
-        # 143 open jobs after 62 acceptances). A route of an earlier plan that no longer holds
-        # (time moved on) keeps its owned work and gives its other jobs back first, else the
-        # model would refuse the whole start.
-        completion_deadline = (
-            None if settings.iterations is not None else started + settings.constructor_share * settings.time_budget_s
-        )
-        start = initial if initial is first else repair(problem, initial)  # the constructor's is mended already
-        initial = insert_missing(problem, start, set(unassigned), deadline=completion_deadline)
-        completed = completion_deadline is None or time.perf_counter() <= completion_deadline
-    budget = _riding_budget(problem, set(unassigned), efficient) if budgeted else None
-    if budget is not None and budget["cap_s"] is not None and previous:
-        initial = _keep_previous(problem, set(unassigned), previous, budget) or efficient
-    if budget is not None and budget["cap_s"] is not None and initial is not None:
-        # Share the work within the cap before OR-Tools polishes the plan under the same cap: all
-        # of it in a fresh plan; in a re-plan that keeps the previous plan, only the new jobs,
-        # so that no proposal a dispatcher has seen changes (the churn) while new work still
-        # goes to whoever has the least of it, as far as the budget allows.
-        movable = None
-        if initial is not efficient and previous:
-            seen = {stop.shipment for stops in previous.values() for stop in stops}
-            movable = {s.id for s in problem.shipments} - seen
-        sharing = share_work(
-            problem,
-            initial,
-            budget["cap_s"],
-            math.inf
-            if settings.iterations is not None
-            else started + (settings.constructor_share + settings.sharing_share / 2) * settings.time_budget_s,
-            movable,
-        )
-        initial, budget["sharing"] = sharing.routes, sharing.stats()
-    model = solution = None
-    # At scale the full model cannot be built within the budget (benchmarks/bench_scale.py):
-    # OR-Tools then improves the start over the jobs the start holds, the others waiting for a
-    # later round, or, if even that model is too large, the checked start is the plan.
-    capped_riding = budget is not None and budget.get("cap_s") is not None
-    left_out: set[str] = set()
-    skip: str | None = None
-    if clock and initial:
-        remaining = started + settings.time_budget_s - time.perf_counter()
-        full = _model_seconds(problem, candidates, riding_cap=capped_riding)
-        if full > remaining + MODEL_OVERRUN_S:
-            held = {stop.shipment for stops in initial.values() for stop in stops}
-            if _model_seconds(problem, held, riding_cap=capped_riding) <= remaining + MODEL_OVERRUN_S:
-                left_out = candidates - held
-            else:
-                skip = (
-                    f"skipped: building the full model would take about {full:.1f} s "
-                    f"({len(candidates)} jobs), {max(0.0, remaining):.1f} s were left; the checked start is the plan"
-                )
-    if skip is not None:
-        assert initial is not None
-        stats: dict[str, Any] = {"seconds": 0.0, "warm_start": False, "kept_warm_start": False, "status": None}
-    elif capped_riding:
-        assert budget is not None
-        model = _Model(
-            problem,
-            replace(settings, time_budget_s=max(0.05, settings.time_budget_s - (time.perf_counter() - started))),
-            excluded=set(unassigned) | left_out,
-            riding_cap_s=budget["cap_s"],
-        )
-        solution, stats = model.solve(initial)
-        if not stats["warm_start"]:
-            # The full model rejected the efficient plan: under the cap its own first solution
-            # could leave jobs out to stay within the budget. Plan without the cap instead.
-            budget.update(cap_s=None, why="the full model rejected the efficient plan")
-            model = None
-    if model is None and skip is None:
-        model = _Model(
-            problem,
-            replace(settings, time_budget_s=max(0.05, settings.time_budget_s - (time.perf_counter() - started))),
-            excluded=set(unassigned) | left_out,
-        )
-        solution, stats = model.solve(initial)
-    stats["riding_budget"] = budget
-    stats["balanced_start"] = bool(balanced)
-    stats["constructor"] = constructed or {"name": "ortools"}
-    stats["ortools"] = skip or (
-        f"over the {len(candidates) - len(left_out)} jobs of the start ({len(left_out)} left for a later round)"
-        if left_out
-        else "full model"
+        # The constructor's plan is mended already; any other start is mended here.
+        initial, completed = _complete(r, initial if initial is first else repair(r.problem, initial))
+    return Start(initial, first if r.budgeted else None, constructor, balanced, completed)
+
+
+def _too_large(r: Round) -> bool:
+    """No start, and OR-Tools' own model is too large to build in time (its first-solution
+    heuristic does not stop at its time limit either: 20 s on a 0.5 s limit at 1,500 jobs,
+    benchmarks/bench_scale.py): insertion into empty routes then builds a checked start."""
+    return model_seconds(r.problem, r.candidates, riding_cap=False) > r.settings.time_budget_s / 2
+
+
+def _pyvrp_start(r: Round) -> tuple[Routes | None, ConstructorStats]:
+    """PyVRP's plan, mended: the approximation may break what it cannot express (a decline, a
+    lock's raised room); such routes give their free jobs back, to be inserted again."""
+    settings = r.settings
+    share = settings.constructor_share - (settings.sharing_share / 2 if r.budgeted else 0.0)
+    built = _construct(
+        r.problem,
+        time_budget_s=max(0.0, share) * settings.time_budget_s,
+        excluded=set(r.unservable),
+        vehicle_fixed_cost_s=settings.vehicle_fixed_cost // SCALE if settings.minimise_couriers else 0,
+        seed=settings.seed,
+        balance=not r.budgeted,
+        iterations=settings.iterations,
     )
-    routes: dict[str, list[RouteStop]] = {c.id: [] for c in problem.couriers}
-    eta_error: list[float] = []
-    modelled: dict[tuple[str, StopKind], float] = {}
-    if solution is not None and model is not None:
-        routes = model.routes(solution)
-        modelled = model.model_times(solution)
-    elif initial:
-        # The search found nothing, or was not run: the start is complete and every route of it
-        # was checked against the model's limits (routing.insertion), so it is proposed rather
-        # than nothing (issue 21: a round at 1,500 jobs ended with every job unplanned).
-        routes = {c.id: list(initial.get(c.id, [])) for c in problem.couriers}
-        stats["proposed_start"] = True
-    served = {stop.shipment for stops in routes.values() for stop in stops}
-    for sid in sorted(candidates - served):
-        if sid in left_out or (skip is not None and not completed):
-            unassigned[sid] = DEFERRED
-        elif solution is not None or initial:
-            unassigned[sid] = "no courier can fit it in with the other jobs (windows, loads or shift)"
-        else:
-            unassigned[sid] = NO_PLAN.get(
-                stats["status"], f"the solver stopped without a plan (status {stats['status']})"
-            )
-    evaluations = {c.id: evaluate_route(problem, c, routes[c.id]) for c in problem.couriers}
-    if modelled:
-        for ev in evaluations.values():
-            for t in ev.stops:
-                eta_error.append(t.start - modelled[(t.shipment, t.kind)])
-    explained_at = time.perf_counter()
-    explanations = (
-        explain(
-            problem,
-            evaluations,
-            deadline=None if not clock else max(started + settings.time_budget_s, explained_at) + EXPLAIN_OVERRUN_S,
-        )
-        if settings.explain
-        else {}
-    )
-    if budget is not None and budget.get("cap_s") is not None and efficient is not None:
-        explanations = _explain_sharing(problem, explanations, efficient, evaluations, budget, previous)
-    stats.update(
-        total_seconds=round(time.perf_counter() - started, 3),
-        explain_seconds=round(time.perf_counter() - explained_at, 3),
-        objective=None if solution is None else solution.ObjectiveValue(),
-        eta_error_s={
-            "mean_abs": float(np.mean(np.abs(eta_error))) if eta_error else 0.0,
-            "max_abs": float(np.max(np.abs(eta_error))) if eta_error else 0.0,
-        },
-    )
-    return Plan(
-        routes=evaluations,
-        unassigned=unassigned,
-        explanations=explanations,
-        metrics=plan_metrics(problem, evaluations),
-        solver=stats,
+    first = repair(r.problem, built.routes) if built.routes is not None else None
+    return first, ConstructorStats(
+        name="pyvrp",
+        result=built.reason,
+        seconds=round(built.seconds, 3),
+        left_out=built.left_out,
+        pyvrp=built.stats,
+        after_owned_work=built.after_owned_work,
     )
 
 
-def _model_seconds(problem: Problem, jobs: set[str], *, riding_cap: bool) -> float:
-    """About how long building the OR-Tools model over ``jobs`` takes (``MODEL_S_PER_ENTRY_CLASS``)."""
-    on_board = {s for c in problem.couriers for s in c.on_board}
-    nodes = 2 * len(problem.couriers) + sum(1 if sid in on_board else 2 for sid in jobs)
-    classes = len({(c.profile, round(PLANNING_LOAD_SHARE * c.payload_kg, 1)) for c in problem.couriers})
-    return MODEL_S_PER_ENTRY_CLASS * nodes**2 * classes * (1.5 if riding_cap else 1.0)
+def _balanced_start(r: Round) -> Routes | None:
+    """OR-Tools' first solution under hard caps of each courier's work (fairness on, no start)."""
+    capped = OrToolsModel(
+        r.problem,
+        replace(r.settings, first_solution_only=True, time_budget_s=r.settings.time_budget_s / 2),
+        excluded=set(r.unservable),
+        cap_work=True,
+    )
+    solution, _ = capped.solve(None)
+    return None if solution is None else capped.routes(solution)
+
+
+def _complete(r: Round, start: Routes) -> tuple[Routes, bool]:
+    """``start`` with every missing job inserted where it adds least, and whether all were tried.
+
+    With a solution limit of one, OR-Tools returns the start itself, every job missing from it
+    unperformed (issue 9), and from a start that leaves many jobs out its search within a second
+    inserted few of them (issue 21: 125 of 143 open jobs after 62 acceptances). A route of an
+    earlier plan that no longer holds (time moved on) keeps its owned work and gives its other
+    jobs back first (:func:`routing.insertion.repair`), else the model would refuse the start.
+    """
+    deadline = None if r.settings.iterations is not None else r.at(r.settings.constructor_share)
+    routes = insert_missing(r.problem, start, set(r.unservable), deadline=deadline)
+    return routes, deadline is None or time.perf_counter() <= deadline
 
 
 def _construct(
@@ -725,18 +338,25 @@ def _construct(
     jobs for couriers who start where and when that work ends, having worked it; OR-Tools then
     interleaves both under the full model.
     """
+    run = partial(
+        construct,
+        time_budget_s=time_budget_s,
+        vehicle_fixed_cost_s=vehicle_fixed_cost_s,
+        planning_load_share=PLANNING_LOAD_SHARE,
+        seed=seed,
+        balance=balance,
+        iterations=iterations,
+    )
     own = {c.id: owned_stops(problem, c) for c in problem.couriers}
     if not any(own.values()):
-        return construct(
-            problem,
-            time_budget_s=time_budget_s,
-            excluded=excluded,
-            vehicle_fixed_cost_s=vehicle_fixed_cost_s,
-            planning_load_share=PLANNING_LOAD_SHARE,
-            seed=seed,
-            balance=balance,
-            iterations=iterations,
-        )
+        return run(problem, excluded=excluded)
+    built = run(_after_owned_work(problem, own), excluded=excluded - set(owners(problem)))
+    routes = {cid: [*stops, *(built.routes or {}).get(cid, [])] for cid, stops in own.items()}
+    return replace(built, routes=routes, after_owned_work=True)
+
+
+def _after_owned_work(problem: Problem, own: Routes) -> Problem:
+    """The free jobs, for couriers who start where and when their owned work ends, having worked it."""
     couriers = []
     for c in problem.couriers:
         stops = own[c.id]
@@ -758,30 +378,48 @@ def _construct(
             )
         )
     owned = owners(problem)
-    free = replace(
+    return replace(
         problem,
         couriers=tuple(couriers),
         shipments=tuple(s for s in problem.shipments if s.id not in owned),
         locks=(),
         _index={},
     )
-    built = construct(
-        free,
-        time_budget_s=time_budget_s,
-        excluded=excluded - set(owned),
-        vehicle_fixed_cost_s=vehicle_fixed_cost_s,
-        planning_load_share=PLANNING_LOAD_SHARE,
-        seed=seed,
-        balance=balance,
-        iterations=iterations,
+
+
+# -- share -----------------------------------------------------------------------------------------
+
+
+def share_start(r: Round, start: Start) -> Shared:
+    """Under a riding budget, the start with the work shared within the cap.
+
+    A fresh plan shares all of its work; a re-plan that keeps the previous plan only the new
+    jobs, so that no proposal a dispatcher has seen changes (the churn) while new work still
+    goes to whoever has the least of it, as far as the budget allows. OR-Tools then polishes the
+    plan under the same cap.
+    """
+    if not r.budgeted:
+        return Shared(start.routes, None)
+    budget = _riding_budget(r.problem, set(r.unservable), start.efficient)
+    routes = start.routes
+    movable: set[str] | None = None
+    if budget.cap_s is not None and r.previous:
+        kept, budget = _keep_previous(r.problem, set(r.unservable), r.previous, budget)
+        routes = kept or start.efficient
+        if kept is not None:
+            seen = {stop.shipment for stops in r.previous.values() for stop in stops}
+            movable = {s.id for s in r.problem.shipments} - seen
+    if budget.cap_s is None or routes is None:
+        return Shared(routes, budget)
+    settings = r.settings
+    deadline = (
+        math.inf if settings.iterations is not None else r.at(settings.constructor_share + settings.sharing_share / 2)
     )
-    routes = {cid: [*stops, *(built.routes or {}).get(cid, [])] for cid, stops in own.items()}
-    return replace(built, routes=routes, stats={**built.stats, "after_owned_work": True})
+    sharing = share_work(r.problem, routes, budget.cap_s, deadline, movable)
+    return Shared(sharing.routes, replace(budget, sharing=sharing.stats()))
 
 
-def _riding_budget(
-    problem: Problem, excluded: set[str], efficient: dict[str, list[RouteStop]] | None
-) -> dict[str, Any]:
+def _riding_budget(problem: Problem, excluded: set[str], efficient: Routes | None) -> RidingBudget:
     """The cap on the plan's riding: the efficient plan's riding plus the cooperative's budget.
 
     Only when the efficient plan serves every job that can be served: a job it left out would
@@ -789,107 +427,165 @@ def _riding_budget(
     """
     share = problem.fairness_riding_budget
     assert share is not None
-    out: dict[str, Any] = {"budget": share, "cap_s": None, "efficient_riding_s": None, "why": ""}
     if efficient is None:
-        out["why"] = "no efficient plan to measure the budget against"
-        return out
+        return RidingBudget(share, None, None, "no efficient plan to measure the budget against")
     planned = {stop.shipment for stops in efficient.values() for stop in stops}
     missing = [s.id for s in problem.shipments if s.id not in excluded and s.id not in planned]
     if missing:
-        out["why"] = f"the efficient plan left {len(missing)} job(s) out"
-        return out
+        return RidingBudget(share, None, None, f"the efficient plan left {len(missing)} job(s) out")
     riding = plan_riding_s(problem, efficient)
     if riding is None:
-        out["why"] = "the efficient plan rides between places that do not reach each other"
-        return out
-    out.update(efficient_riding_s=riding, cap_s=int(riding * (1.0 + share)), why="ok")
-    return out
+        return RidingBudget(share, None, None, "the efficient plan rides between places that do not reach each other")
+    return RidingBudget(share, int(riding * (1.0 + share)), riding, "ok")
 
 
 def _keep_previous(
-    problem: Problem, excluded: set[str], previous: dict[str, list[RouteStop]], budget: dict[str, Any]
-) -> dict[str, list[RouteStop]] | None:
+    problem: Problem, excluded: set[str], previous: Routes, budget: RidingBudget
+) -> tuple[Routes | None, RidingBudget]:
     """The previous plan with the new jobs inserted, as the re-plan's start, if it serves every job.
 
     A re-plan that keeps the previous plan changes few proposals (the dispatchers' churn); one
     that restarts from the efficient plan changed 60-95 % of them on bench_city's days, so it
     does only when a new job fits nowhere in the previous plan. When the previous plan with the
     new jobs rides more than the cap (it used the budget, and the new jobs' rides come on top),
-    the cap is raised to it for this round and ``budget["over_cap_s"]`` says by how much: the
-    search from there can only lower the riding, and the next round measures it afresh.
+    the cap is raised to it for this round and ``over_cap_s`` says by how much: the search from
+    there can only lower the riding, and the next round measures it afresh.
     """
-    routes = insert_missing(problem, previous, excluded, riding_cap_s=budget["cap_s"])
+    cap = budget.cap_s
+    assert cap is not None
+    routes = insert_missing(problem, previous, excluded, riding_cap_s=cap)
     served = {stop.shipment for stops in routes.values() for stop in stops}
     riding = plan_riding_s(problem, routes)
     if riding is None or any(s.id not in served and s.id not in excluded for s in problem.shipments):
-        budget["start"] = "efficient plan"
-        return None
-    budget["start"] = "previous plan"
-    if riding > budget["cap_s"]:
-        budget.update(over_cap_s=riding - budget["cap_s"], cap_s=riding)
-    return routes
+        return None, replace(budget, start="efficient plan")
+    if riding > cap:
+        return routes, replace(budget, start="previous plan", over_cap_s=riding - cap, cap_s=riding)
+    return routes, replace(budget, start="previous plan")
 
 
-def _explain_sharing(
-    problem: Problem,
-    explanations: dict[str, Explanation],
-    efficient: dict[str, list[RouteStop]],
-    routes: dict[str, RouteEvaluation],
-    budget: dict[str, Any],
-    previous: dict[str, list[RouteStop]] | None = None,
-) -> dict[str, Explanation]:
-    """Say so on every job whose courier is not the one of the efficient plan.
+# -- improve ---------------------------------------------------------------------------------------
 
-    The plain explanation gives this courier's share of shift; a dispatcher also needs to know
-    that the plan with the least riding gave the job to someone else (to share the work, or, in
-    a re-plan, because the previous plan did), and that the extra riding is bounded.
+
+def improve(r: Round, start: Start, shared: Shared) -> Improved:
+    """OR-Tools' search under the full model, from the shared start (under the riding cap if any).
+
+    At scale the full model cannot be built within the budget (benchmarks/bench_scale.py):
+    OR-Tools then improves the start over the jobs the start holds, the others waiting for a
+    later round, or, if even that model is too large, the checked start is the plan.
     """
-    before = {stop.shipment: cid for cid, stops in efficient.items() for stop in stops}
-    proposed = {stop.shipment: cid for cid, stops in (previous or {}).items() for stop in stops}
-    couriers = {c.id: c for c in problem.couriers}
+    initial, budget = shared.routes, shared.budget
+    capped = budget is not None and budget.cap_s is not None
+    left_out, skip = _model_scope(r, initial, riding_cap=capped)
+    solution, model, search = None, None, SearchStats()
+    if skip is None and budget is not None and budget.cap_s is not None:
+        model = OrToolsModel(r.problem, _remaining(r), excluded=set(r.unservable) | left_out, riding_cap_s=budget.cap_s)
+        solution, search = model.solve(initial)
+        if not search.warm_start:
+            # The full model rejected the efficient plan: under the cap its own first solution
+            # could leave jobs out to stay within the budget. Plan without the cap instead.
+            budget = replace(budget, cap_s=None, why="the full model rejected the efficient plan")
+            model = None
+    if model is None and skip is None:
+        model = OrToolsModel(r.problem, _remaining(r), excluded=set(r.unservable) | left_out)
+        solution, search = model.solve(initial)
+    routes: Routes = {c.id: [] for c in r.problem.couriers}
+    modelled: dict[tuple[str, StopKind], float] = {}
+    proposed_start = False
+    if solution is not None and model is not None:
+        routes, modelled = model.routes(solution), model.model_times(solution)
+    elif initial:
+        # The search found nothing, or was not run: the start is complete and every route of it
+        # was checked against the model's limits (routing.insertion), so it is proposed rather
+        # than nothing (issue 21: a round at 1,500 jobs ended with every job unplanned).
+        routes = {c.id: list(initial.get(c.id, [])) for c in r.problem.couriers}
+        proposed_start = True
+    held = len(r.candidates) - len(left_out)
+    ortools = skip or (
+        f"over the {held} jobs of the start ({len(left_out)} left for a later round)" if left_out else "full model"
+    )
+    return Improved(
+        routes=routes,
+        modelled=modelled,
+        search=search,
+        budget=budget,
+        ortools=ortools,
+        left_out=left_out,
+        skipped=skip is not None,
+        found=solution is not None,
+        had_start=bool(initial),
+        objective=None if solution is None else solution.ObjectiveValue(),
+        proposed_start=proposed_start,
+    )
 
-    def share(cid: str) -> float:
-        c = couriers[cid]
-        return (c.worked_s_today + routes[cid].work_s) / c.shift_length_s
 
-    def expected(cid: str) -> float:
-        return expected_day_share(couriers[cid], problem.now, routes[cid].work_s)
+def _remaining(r: Round) -> SolverSettings:
+    """The settings for the search, with what is left of the budget (at least 0.05 s)."""
+    return replace(r.settings, time_budget_s=max(0.05, r.settings.time_budget_s - (time.perf_counter() - r.started)))
 
-    out = dict(explanations)
-    for sid, ex in explanations.items():
-        other = before.get(sid)
-        if other is None or other == ex.courier:
-            continue
-        # Only a move to someone with less of the day's work is "sharing"; a job left with a
-        # busier courier stays there because an earlier proposal did (issue 15: the console
-        # said sharing moved work *to* the busier courier).
-        if share(ex.courier) < share(other):
-            reason = (
-                f"the plan with the least riding found gives it to {other} ({share(other):.0%} of their shift "
-                f"worked in this plan); sharing the work may add at most {budget['budget']:.0%} riding to that plan"
-            )
-        elif proposed.get(sid) == ex.courier:
-            reason = (
-                f"kept with {ex.courier} as proposed before, so that proposals do not change under people's eyes "
-                f"(the plan with the least riding found gives it to {other})"
-            )
-        elif expected(ex.courier) < expected(other):
-            # The objective balances the share expected at the day's end: one who leaves soon
-            # has less of their shift left to catch up in, though they worked more of it so far.
-            left = max(0, couriers[ex.courier].shift_end - problem.now) // 60
-            reason = (
-                f"the plan with the least riding found gives it to {other}; sharing the work gives it to "
-                f"{ex.courier}, whose shift ends in {left} min with less of it left to catch up "
-                f"({expected(ex.courier):.0%} of their shift expected worked at the day's end, {other} "
-                f"{expected(other):.0%}); sharing may add at most {budget['budget']:.0%} riding to that plan"
-            )
+
+def _model_scope(r: Round, initial: Routes | None, *, riding_cap: bool) -> tuple[set[str], str | None]:
+    """The jobs the model leaves for a later round, and why no model is built (None: one is)."""
+    if not (r.clock and initial):
+        return set(), None
+    remaining = r.left_s()
+    full = model_seconds(r.problem, r.candidates, riding_cap=riding_cap)
+    if full <= remaining + MODEL_OVERRUN_S:
+        return set(), None
+    held = {stop.shipment for stops in initial.values() for stop in stops}
+    if model_seconds(r.problem, held, riding_cap=riding_cap) <= remaining + MODEL_OVERRUN_S:
+        return r.candidates - held, None
+    return set(), (
+        f"skipped: building the full model would take about {full:.1f} s "
+        f"({len(r.candidates)} jobs), {max(0.0, remaining):.1f} s were left; the checked start is the plan"
+    )
+
+
+# -- evaluate --------------------------------------------------------------------------------------
+
+
+def evaluate_plan(r: Round, start: Start, improved: Improved) -> Evaluated:
+    """Every route timed exactly, a reason for every job not in them, and the model's ETA gap."""
+    unassigned = dict(r.unservable)
+    served = {stop.shipment for stops in improved.routes.values() for stop in stops}
+    for sid in sorted(r.candidates - served):
+        if sid in improved.left_out or (improved.skipped and not start.completed):
+            unassigned[sid] = DEFERRED
+        elif improved.found or improved.had_start:
+            unassigned[sid] = FITS_NOWHERE
         else:
-            reason = (
-                f"the plan with the least riding found gives it to {other}; within the riding budget, it fits "
-                f"{ex.courier}'s route better"
-            )
-        out[sid] = replace(ex, reasons=(*ex.reasons, reason))
-    return out
+            status = improved.search.status
+            known = None if status is None else NO_PLAN.get(status)
+            unassigned[sid] = known or f"the solver stopped without a plan (status {status})"
+    evaluations = {c.id: evaluate_route(r.problem, c, improved.routes[c.id]) for c in r.problem.couriers}
+    modelled = improved.modelled
+    timed = [t for ev in evaluations.values() for t in ev.stops] if modelled else []
+    errors = [t.start - modelled[(t.shipment, t.kind)] for t in timed]
+    eta_error = EtaError(
+        mean_abs=float(np.mean(np.abs(errors))) if errors else 0.0,
+        max_abs=float(np.max(np.abs(errors))) if errors else 0.0,
+    )
+    return Evaluated(evaluations, unassigned, eta_error)
+
+
+# -- explain ---------------------------------------------------------------------------------------
+
+
+def explain_plan(r: Round, start: Start, improved: Improved, evaluated: Evaluated) -> dict[str, Explanation]:
+    """An explanation per job (unless the settings turn them off), with the sharing's reasons.
+
+    On the clock, other couriers are compared until ``EXPLAIN_OVERRUN_S`` past the budget (or
+    past now, if the plan came later); the jobs left are explained without the comparison.
+    """
+    explanations: dict[str, Explanation] = {}
+    if r.settings.explain:
+        deadline = max(r.at(1.0), time.perf_counter()) + EXPLAIN_OVERRUN_S if r.clock else None
+        explanations = explain(r.problem, evaluated.routes, deadline=deadline)
+    budget = improved.budget
+    if budget is not None and budget.cap_s is not None and start.efficient is not None:
+        explanations = sharing_reasons(
+            r.problem, explanations, start.efficient, evaluated.routes, budget.budget, r.previous
+        )
+    return explanations
 
 
 def plan_metrics(problem: Problem, routes: dict[str, RouteEvaluation]) -> dict[str, float]:

@@ -125,7 +125,7 @@ def plan(
                     "unassigned": unassigned,
                     "explanations": {k: e.to_json() for k, e in result.explanations.items()},
                     "metrics": result.metrics,
-                    "solver": result.solver,
+                    "solver": result.solver.to_json(),
                 },
                 indent=2,
                 default=str,
@@ -176,5 +176,5 @@ def _print_plan(result: Plan, routes: dict[str, list[dict[str, Any]]], unassigne
     m = result.metrics
     out.print(
         f"riding {m['travel_minutes']:.0f} min, {m['km']:.1f} km; worked-share Gini {m['worked_share_gini']:.2f}; "
-        f"solved in {result.solver['total_seconds']} s"
+        f"solved in {result.solver.total_seconds} s"
     )

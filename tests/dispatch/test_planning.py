@@ -207,9 +207,10 @@ def test_the_members_riding_budget_bounds_what_fairness_may_add(store: Store, he
         do.request_job(store, coop_id, client, job(a, b, 4), at=NOON)
     result = planning_round(store, coop_id, helsinki, NOON, budget_s=2.0)
     assert result.problem.fairness_riding_budget == 0.05
-    budget = result.plan.solver["riding_budget"]
-    assert budget["budget"] == 0.05 and budget["cap_s"] is not None, budget
-    assert budget["cap_s"] <= 1.05 * budget["efficient_riding_s"] + 1  # the members' bound holds
+    budget = result.plan.solver.riding_budget
+    assert budget is not None and budget.budget == 0.05 and budget.cap_s is not None, budget
+    assert budget.efficient_riding_s is not None
+    assert budget.cap_s <= 1.05 * budget.efficient_riding_s + 1  # the members' bound holds
     assert not result.unassigned
 
     wrong = store.create_cooperative("Wrong", settings={"base": base, "fairness_riding_budget": "lots"}).id

@@ -54,14 +54,14 @@ def test_constructed_routes_keep_hard_limits_and_are_accepted_by_the_full_model(
         assert built.reason != "ok"
         return
     check_routes(problem, built.routes)
-    if built.stats:  # PyVRP ran: it started from VROOM's plan (a failure there is swallowed, so check)
-        assert built.stats["vroom_start"], "VROOM's start could not be translated"
+    if built.stats is not None:  # PyVRP ran: it started from VROOM's plan (a failure there is swallowed, so check)
+        assert built.stats.vroom_start, "VROOM's start could not be translated"
     # Locks with keep_order are refused above, so nothing in the full model may reject the routes.
     plan = solve(problem, SolverSettings(time_budget_s=0.2, explain=False), initial=built.routes)
-    assert plan.solver["warm_start"], "OR-Tools rejected PyVRP's routes"
+    assert plan.solver.warm_start, "OR-Tools rejected PyVRP's routes"
     check_plan(problem, plan)
     plan = solve(problem, SolverSettings(time_budget_s=0.2, explain=False))
-    assert plan.solver["constructor"]["name"] == "pyvrp"
+    assert plan.solver.constructor.name == "pyvrp"
     check_plan(problem, plan)
 
 
@@ -112,12 +112,12 @@ def test_a_long_parcel_goes_to_the_vehicle_that_takes_it_and_on_board_parcels_st
     )
     built = construct(problem, time_budget_s=0.2)
     assert built.reason == "ok" and built.routes is not None and built.left_out == 0
-    assert built.stats["vroom_start"]
+    assert built.stats is not None and built.stats.vroom_start
     check_routes(problem, built.routes)
     assert {s.shipment for s in built.routes["cargo"]} == {"long", "heavy"}
     assert built.routes["bike"] == [RouteStop("home", StopKind.DROPOFF)]
     plan = solve(problem, SolverSettings(time_budget_s=0.3, explain=False))
-    assert plan.solver["warm_start"] and not plan.unassigned
+    assert plan.solver.warm_start and not plan.unassigned
 
 
 def test_a_lock_binds_the_job_to_its_courier_in_the_constructor() -> None:
@@ -148,7 +148,7 @@ def test_locks_that_keep_their_order_are_planned_in_that_order() -> None:
     assert built.routes is None and "order" in built.reason
     # The solver's constructor plans the free jobs after each courier's owned work, in order.
     plan = solve(problem, SolverSettings(time_budget_s=0.3, explain=False))
-    assert plan.solver["constructor"]["after_owned_work"] and plan.solver["warm_start"]
+    assert plan.solver.constructor.after_owned_work and plan.solver.warm_start
     assert not plan.unassigned
     pickups = [t.shipment for t in plan.routes["c"].stops if t.kind is StopKind.PICKUP]
     assert pickups == ["first", "second"], "the locked order was not kept"
@@ -165,7 +165,7 @@ def test_a_warm_start_the_full_model_rejects_falls_back_to_the_own_first_solutio
     # A drop-off before its pickup: no assignment of the full model holds.
     bad = {"c": [RouteStop("a", StopKind.DROPOFF), RouteStop("a", StopKind.PICKUP), RouteStop("b", StopKind.PICKUP)]}
     plan = solve(problem, SolverSettings(time_budget_s=0.3, explain=False), initial=bad)
-    assert not plan.solver["warm_start"] and not plan.unassigned
+    assert not plan.solver.warm_start and not plan.unassigned
     check_plan(problem, plan)
 
 
@@ -194,7 +194,7 @@ def test_the_ortools_constructor_is_still_there() -> None:
     travel = _line(4)
     problem = Problem(couriers=(_courier("c", 0),), shipments=(_job("a", 1, 2),), travel=travel)
     plan = solve(problem, SolverSettings(time_budget_s=0.2, constructor="ortools", explain=False))
-    assert plan.solver["constructor"] == {"name": "ortools"} and not plan.unassigned
+    assert plan.solver.constructor.to_json() == {"name": "ortools"} and not plan.unassigned
 
 
 def test_with_fairness_the_constructor_shares_the_work() -> None:
@@ -249,7 +249,7 @@ def test_a_short_budget_on_many_jobs_starts_pyvrp_from_an_empty_plan() -> None:
     jobs = tuple(_job(f"j{i}", i % 12, (i * 5 + 3) % 12) for i in range(40))
     problem = Problem(couriers=couriers, shipments=jobs, travel=travel)
     built = construct(problem, time_budget_s=0.2, use_vroom=False)
-    assert built.stats["start"] == "empty" and built.routes is not None
+    assert built.stats is not None and built.stats.start == "empty" and built.routes is not None
     check_routes(problem, built.routes)
     assert built.left_out == 0
 
@@ -279,7 +279,7 @@ def test_room_raised_for_an_on_board_parcel_is_not_lent_to_other_jobs() -> None:
     assert built.routes is not None and built.left_out == 0
     assert [s.shipment for s in built.routes["bike"]] == ["big"]
     plan = solve(problem, SolverSettings(time_budget_s=0.3, explain=False))
-    assert plan.solver["warm_start"] and not plan.unassigned
+    assert plan.solver.warm_start and not plan.unassigned
 
 
 def test_a_vroom_start_that_never_answers_does_not_hang_the_constructor(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -293,5 +293,5 @@ def test_a_vroom_start_that_never_answers_does_not_hang_the_constructor(monkeypa
     built = construct(problem, time_budget_s=1.0)
     stuck.set()
     assert time.perf_counter() - started < 3.0
-    assert built.routes is not None and built.stats["start"] != "vroom"
+    assert built.routes is not None and built.stats is not None and built.stats.start != "vroom"
     assert {s.shipment for stops in built.routes.values() for s in stops} == {"a", "b"}

@@ -70,8 +70,8 @@ def test_a_single_insertion_weighs_the_same_objective() -> None:
 def test_an_explanation_says_sharing_only_for_a_move_to_someone_with_less_of_the_day() -> None:
     """Issue 15: the console said sharing moved a job *to* the busier courier."""
     from routing.evaluate import StopKind, evaluate_route
+    from routing.explain import sharing_reasons
     from routing.plan import Explanation
-    from routing.solver import _explain_sharing
 
     problem, near, far = _day(1.0, busy_worked_s=3 * 3600)
     job = [RouteStop("s0", StopKind.PICKUP), RouteStop("s0", StopKind.DROPOFF)]
@@ -81,7 +81,7 @@ def test_an_explanation_says_sharing_only_for_a_move_to_someone_with_less_of_the
         ex = {"s0": Explanation("s0", to, 5.0, 3.0, 25.0, 0.5, 0.4, ())}
         plans = {c.id: (job if c.id == efficient else []) for c in problem.couriers}
         before = None if previous is None else {c.id: (job if c.id == previous else []) for c in problem.couriers}
-        out = _explain_sharing(problem, ex, plans, routes, {"budget": 0.05}, before)
+        out = sharing_reasons(problem, ex, plans, routes, 0.05, before)
         return out["s0"].reasons[-1]
 
     assert "sharing the work may add at most 5%" in explained(far, efficient=near, previous=None)
@@ -205,13 +205,13 @@ def test_the_cost_of_a_route_change_is_the_objective_of_insertion() -> None:
 
 def test_an_explanation_says_when_sharing_chose_someone_whose_shift_ends_soon() -> None:
     from routing.evaluate import StopKind, evaluate_route
+    from routing.explain import sharing_reasons
     from routing.plan import Explanation
-    from routing.solver import _explain_sharing
 
     problem, leaver, stayer = _leaver_and_stayer(1.0)
     job = [RouteStop("s0", StopKind.PICKUP), RouteStop("s0", StopKind.DROPOFF)]
     routes = {c.id: evaluate_route(problem, c, job if c.id == leaver else []) for c in problem.couriers}
     ex = {"s0": Explanation("s0", leaver, 5.0, 3.0, 25.0, 0.3, 0.25, ())}
     efficient = {c.id: (job if c.id == stayer else []) for c in problem.couriers}
-    reason = _explain_sharing(problem, ex, efficient, routes, {"budget": 0.05}, None)["s0"].reasons[-1]
+    reason = sharing_reasons(problem, ex, efficient, routes, 0.05, None)["s0"].reasons[-1]
     assert f"{leaver}, whose shift ends in 60 min" in reason and "expected worked at the day's end" in reason

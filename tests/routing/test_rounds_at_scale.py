@@ -13,6 +13,7 @@ import pytest
 
 import routing.construct as construct_module
 import routing.solver as solver_module
+from routing import ortools_model
 from routing.construct import construct
 from routing.evaluate import RouteStop, StopKind
 from routing.explain import explain
@@ -21,6 +22,7 @@ from routing.network import open_city
 from routing.problem import Courier, Problem, Shipment, TravelTimes, travel_times
 from routing.profiles import PROFILES
 from routing.solver import SolverSettings, solve
+from routing.stats import SearchStats
 from routing.travel_cache import TravelCache
 from tests.routing.test_construct import check_routes
 from tests.routing.test_solver import euclidean
@@ -66,13 +68,13 @@ def _served(routes: dict[str, list[RouteStop]] | Any) -> set[str]:
 
 
 def test_a_round_whose_search_finds_nothing_proposes_its_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    def nothing(self: Any, initial: Any) -> tuple[None, dict[str, Any]]:
-        return None, {"seconds": 0.0, "warm_start": False, "kept_warm_start": False, "status": 4}
+    def nothing(self: Any, initial: Any) -> tuple[None, SearchStats]:
+        return None, SearchStats(status=4)
 
-    monkeypatch.setattr(solver_module._Model, "solve", nothing)
+    monkeypatch.setattr(ortools_model.OrToolsModel, "solve", nothing)
     problem = _day()
     plan = solve(problem, SolverSettings(time_budget_s=0.5, explain=False))
-    assert plan.solver["proposed_start"]
+    assert plan.solver.proposed_start
     assert _served(plan.routes) == {s.id for s in problem.shipments}
     assert not plan.unassigned
     check_routes(problem, {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in plan.routes.items()})
@@ -84,11 +86,11 @@ def test_a_model_too_large_to_build_in_time_is_not_built_and_the_start_is_the_pl
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the OR-Tools model was built")
 
-    monkeypatch.setattr(solver_module, "MODEL_S_PER_ENTRY_CLASS", 1.0)
-    monkeypatch.setattr(solver_module._Model, "__init__", refuse)
+    monkeypatch.setattr(ortools_model, "MODEL_S_PER_ENTRY_CLASS", 1.0)
+    monkeypatch.setattr(ortools_model.OrToolsModel, "__init__", refuse)
     problem = _day()
     plan = solve(problem, SolverSettings(time_budget_s=0.5))
-    assert plan.solver["ortools"].startswith("skipped")
+    assert plan.solver.ortools.startswith("skipped")
     assert _served(plan.routes) == {s.id for s in problem.shipments}
     assert set(plan.explanations) == {s.id for s in problem.shipments}
 
@@ -99,11 +101,11 @@ def test_without_any_start_a_large_model_is_replaced_by_insertion(monkeypatch: p
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the OR-Tools model was built")
 
-    monkeypatch.setattr(solver_module, "MODEL_S_PER_ENTRY_CLASS", 1.0)
-    monkeypatch.setattr(solver_module._Model, "__init__", refuse)
+    monkeypatch.setattr(ortools_model, "MODEL_S_PER_ENTRY_CLASS", 1.0)
+    monkeypatch.setattr(ortools_model.OrToolsModel, "__init__", refuse)
     problem = _day()
     plan = solve(problem, SolverSettings(time_budget_s=0.5, constructor="ortools"))
-    assert plan.solver["ortools"].startswith("skipped")
+    assert plan.solver.ortools.startswith("skipped")
     assert _served(plan.routes) == {s.id for s in problem.shipments}
 
 
@@ -111,7 +113,7 @@ def test_when_only_the_starts_jobs_fit_the_model_the_others_wait_for_a_later_rou
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     problem = _day()
-    real = solver_module._model_seconds
+    real = ortools_model.model_seconds
 
     def costly_beyond_the_start(p: Problem, jobs: set[str], *, riding_cap: bool) -> float:
         return 100.0 if len(jobs) == len(problem.shipments) else real(p, jobs, riding_cap=riding_cap)
@@ -119,11 +121,11 @@ def test_when_only_the_starts_jobs_fit_the_model_the_others_wait_for_a_later_rou
     start: dict[str, list[RouteStop]] = {"c0": [], "c1": []}
     for sid in ("j0", "j1"):
         start["c0"] += [RouteStop(sid, kind) for kind in (StopKind.PICKUP, StopKind.DROPOFF)]
-    monkeypatch.setattr(solver_module, "_model_seconds", costly_beyond_the_start)
+    monkeypatch.setattr(solver_module, "model_seconds", costly_beyond_the_start)
     # No time for the completion by insertion: the start keeps its two jobs.
     monkeypatch.setattr(solver_module, "insert_missing", lambda p, routes, excluded, deadline=None: routes)
     plan = solve(problem, SolverSettings(time_budget_s=0.5, explain=False), initial=start)
-    assert plan.solver["ortools"].startswith("over the 2 jobs of the start")
+    assert plan.solver.ortools.startswith("over the 2 jobs of the start")
     assert _served(plan.routes) == {"j0", "j1"}
     assert set(plan.unassigned) == {s.id for s in problem.shipments} - {"j0", "j1"}
     assert set(plan.unassigned.values()) == {solver_module.DEFERRED}
@@ -135,13 +137,13 @@ def test_pyvrp_plans_the_most_urgent_jobs_when_all_of_them_would_overrun_its_sha
     monkeypatch.setattr(construct_module, "EMPTY_START_S_PER_JOB2", 0.02)  # sqrt(0.2 / 0.02): 3 jobs
     problem = _day()
     built = construct(problem, time_budget_s=0.2)
-    assert built.stats["deferred"] == len(problem.shipments) - 3
+    assert built.stats is not None and built.stats.deferred == len(problem.shipments) - 3
     assert built.routes is not None
     assert _served(built.routes) == {"j0", "j1", "j2"}  # the pickups that close first
     check_routes(problem, built.routes)
     # By the work allowed (replays), every job is planned whatever the clock would say.
     built = construct(problem, time_budget_s=0.2, iterations=50)
-    assert built.stats["deferred"] == 0
+    assert built.stats is not None and built.stats.deferred == 0
 
 
 def test_the_travel_cache_grows_across_rounds_larger_than_half_its_bound() -> None:

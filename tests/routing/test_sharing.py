@@ -111,8 +111,9 @@ def test_a_budgeted_plan_reports_the_sharing_and_explains_moved_jobs() -> None:
     problem = replace(_street(8), fairness_weight=1.0, fairness_riding_budget=0.5)
     plan = solve(problem, SolverSettings(time_budget_s=1.0))
     check_plan(problem, plan)
-    info = plan.solver["riding_budget"]
-    assert info["why"] == "ok" and info["sharing"]["riding_after_s"] <= info["cap_s"]
+    info = plan.solver.riding_budget
+    assert info is not None and info.sharing is not None and info.cap_s is not None
+    assert info.why == "ok" and info.sharing.riding_after_s <= info.cap_s
     assert plan.routes["c1"].stops, "the courier next to the street shares the work"
     assert not plan.routes["c2"].stops
     moved = [plan.explanations[t.shipment] for t in plan.routes["c1"].stops if t.kind is StopKind.PICKUP]
@@ -139,6 +140,7 @@ def test_a_re_plan_under_a_budget_shares_the_new_jobs_from_the_previous_plan() -
     previous = _routes(before.routes)
     plan = solve(problem, SolverSettings(time_budget_s=1.0), initial=previous)
     check_plan(problem, plan)
-    info = plan.solver["riding_budget"]
-    assert info["start"] == "previous plan" and info["sharing"]["riding_after_s"] <= info["cap_s"]
+    info = plan.solver.riding_budget
+    assert info is not None and info.sharing is not None and info.cap_s is not None
+    assert info.start == "previous plan" and info.sharing.riding_after_s <= info.cap_s
     assert {"s6", "s7"} <= set(plan.assignment()) and not plan.unassigned

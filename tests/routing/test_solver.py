@@ -303,7 +303,7 @@ def test_a_construction_only_search_from_a_warm_start_plans_the_new_jobs() -> No
     assert not before.unassigned
     initial = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in before.routes.items()}
     plan = solve(problem, SolverSettings(time_budget_s=5, first_solution_only=True, explain=False), initial=initial)
-    assert plan.solver["warm_start"]
+    assert plan.solver.warm_start
     assert not plan.unassigned, plan.unassigned
     check_plan(problem, plan)
     # Only the new job was added: the jobs of the warm start keep their courier and their order.
@@ -325,7 +325,7 @@ def test_a_warm_start_from_an_older_plan_drops_what_changed_since() -> None:
     picked = replace(problem, couriers=couriers)
     for now in (gone, picked):
         plan = solve(now, SolverSettings(time_budget_s=2, first_solution_only=True, explain=False), initial=initial)
-        assert plan.solver["warm_start"] and not plan.unassigned
+        assert plan.solver.warm_start and not plan.unassigned
         check_plan(now, plan)
 
 
@@ -337,7 +337,7 @@ def test_a_construction_only_search_from_a_warm_start_explains_a_job_that_does_n
     problem = replace(problem, shipments=(*problem.shipments[:2], late), _index={})
     routes = {"c0": [RouteStop("s0", StopKind.PICKUP), RouteStop("s0", StopKind.DROPOFF)], "c1": []}
     plan = solve(problem, SolverSettings(time_budget_s=5, first_solution_only=True, explain=False), initial=routes)
-    assert plan.solver["warm_start"] and plan.solver["seconds"] < 2
+    assert plan.solver.warm_start and plan.solver.seconds < 2
     assert set(plan.unassigned) <= {"s2"} and "s1" in plan.assignment()
     check_plan(problem, plan)
 
@@ -351,11 +351,13 @@ def test_a_riding_budget_bounds_the_riding_and_costs_no_job(problem: Problem, bu
     problem = replace(problem, fairness_weight=1.0, fairness_riding_budget=budget)
     plan = solve(problem, SolverSettings(time_budget_s=0.2))
     check_plan(problem, plan)
-    info = plan.solver["riding_budget"]
-    if info is None or info["cap_s"] is None:
+    info = plan.solver.riding_budget
+    if info is None or info.cap_s is None:
         return  # the constructor could not take the problem, or its plan left a job out
     routes = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in plan.routes.items()}
-    assert plan_riding_s(problem, routes) <= info["cap_s"] <= info["efficient_riding_s"] * (1 + budget)
+    riding = plan_riding_s(problem, routes)
+    assert riding is not None and info.efficient_riding_s is not None
+    assert riding <= info.cap_s <= info.efficient_riding_s * (1 + budget)
     served = set(plan.assignment())
     assert served | set(plan.unassigned) == {s.id for s in problem.shipments}
 
@@ -370,7 +372,7 @@ def test_with_a_riding_budget_the_work_is_shared_only_as_far_as_it_allows() -> N
     # Without a bound the far courier gets work (a long ride); with a zero budget nobody rides more.
     assert free.routes["c1"].stops and not bounded.routes["c1"].stops
     assert bounded.metrics["travel_minutes"] < free.metrics["travel_minutes"]
-    assert bounded.solver["riding_budget"]["why"] == "ok"
+    assert bounded.solver.riding_budget is not None and bounded.solver.riding_budget.why == "ok"
     # The explanation of a job says the courier's share; nothing was moved, so no sharing reason.
     assert all("least riding" not in " ".join(e.reasons) for e in bounded.explanations.values())
     # A budget large enough lets the far courier share, and the moved jobs say where they came from.
@@ -395,12 +397,13 @@ def test_a_re_plan_under_a_riding_budget_keeps_the_previous_plan(budget: float) 
     previous = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in before.routes.items()}
     plan = solve(problem, SolverSettings(time_budget_s=0.5), initial=previous)
     check_plan(problem, plan)
-    info = plan.solver["riding_budget"]
-    assert not plan.unassigned and info["why"] == "ok" and info["start"] == "previous plan"
+    info = plan.solver.riding_budget
+    assert info is not None and info.cap_s is not None and info.efficient_riding_s is not None
+    assert not plan.unassigned and info.why == "ok" and info.start == "previous plan"
     routes = {cid: [RouteStop(t.shipment, t.kind) for t in r.stops] for cid, r in plan.routes.items()}
     from routing.model_limits import plan_riding_s
 
     riding = plan_riding_s(problem, routes)
-    assert riding is not None and riding <= info["cap_s"]
-    raised = info["cap_s"] - info.get("over_cap_s", 0)
-    assert raised == int(info["efficient_riding_s"] * (1 + budget))
+    assert riding is not None and riding <= info.cap_s
+    raised = info.cap_s - (info.over_cap_s or 0)
+    assert raised == int(info.efficient_riding_s * (1 + budget))
