@@ -343,7 +343,8 @@ def test_every_route_refuses_in_one_shape(coop: Coop) -> None:
 
     before = coop.state()
     ids = {"job_id": coop.ids["mine"], "delivery_id": coop.ids["mine"], "courier_id": coop.ids["veera"],
-           "client_id": coop.ids["client_id"], "webhook_id": "x", "token": "x", "run_id": "x"}  # fmt: skip
+           "client_id": coop.ids["client_id"], "webhook_id": "x", "token": "x", "run_id": "x",
+           "proof_id": "x"}  # fmt: skip
     walked = 0
 
     def refused(r: Any, status: int, named: str | None) -> None:

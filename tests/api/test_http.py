@@ -93,6 +93,7 @@ def test_every_route_admits_exactly_its_roles(
         "webhook_id": "x",
         "token": "x",
         "run_id": "x",
+        "proof_id": "x",
     }
     checked = 0
     # logging out revokes the caller's token: walk that route last

@@ -92,6 +92,7 @@ def test_no_route_lets_a_member_of_a_reach_cooperative_b(two: Two) -> None:
         "webhook_id": b.webhook,
         "token": "x",
         "run_id": "x",
+        "proof_id": "x",
     }
     # bodies that would be valid had the ids been A's, so that a refusal is not just validation
     bodies: dict[str, Any] = {
@@ -101,6 +102,7 @@ def test_no_route_lets_a_member_of_a_reach_cooperative_b(two: Two) -> None:
         "/v1/couriers/{courier_id}/login": {"login": "stolen"},
         "/v1/couriers/{courier_id}/unavailable": {"reason": "x"},
         "/v1/couriers/{courier_id}/deactivate": {"reason": "x"},
+        "/v1/clients/{client_id}/proof-rule": {"needs": ["photo"]},
     }
     queries = {"/v1/jobs/{job_id}/override-cost": {"courier_id": b_courier}}
     b_state = two.store.projection(b.world.coop_id)
