@@ -37,7 +37,7 @@ from dispatch import commands
 from dispatch.model import JobRequest
 from dispatch.store import Store
 from dispatch.store import webhooks as hooks
-from dispatch.store.schema import ClientRow
+from dispatch.store.schema import ClientRow, WebhookDeliveryRow
 from tests.api.harness import World, delivery_body, make_world
 
 
@@ -354,6 +354,11 @@ async def _until(predicate: Callable[[], bool], timeout_s: float) -> float:
     return time.monotonic() - started
 
 
+#: The tests' attempt deadline: the production one (10 s) scaled down so that a test waits seconds,
+#: still shorter than the 5 s per-read timeout of the tests' client (a dribble never trips that).
+DEADLINE_S = 2.0
+
+
 @in_loop
 async def test_an_attempt_ends_at_its_deadline_whatever_the_receiver_dribbles(store: tuple[Store, World]) -> None:
     db, world = store
@@ -361,10 +366,10 @@ async def test_an_attempt_ends_at_its_deadline_whatever_the_receiver_dribbles(st
         delivery = _due(db, world, receivers.url("/slow"))
         started = time.monotonic()
         async with httpx.AsyncClient(timeout=5) as client:  # 5 s per read: each byte resets it
-            status = await sender.send_one(client, db, delivery)
+            status = await sender.send_one(client, db, delivery, deadline_s=DEADLINE_S)
         took = time.monotonic() - started
     assert status == "pending"
-    assert took < 12, f"the attempt lasted {took:.1f} s against a 10 s deadline"
+    assert took < DEADLINE_S + 2, f"the attempt lasted {took:.1f} s against a {DEADLINE_S} s deadline"
     (row,) = hooks.deliveries_of(db, world.coop_id, _client_id(db, world))
     assert row["attempts"][-1]["error"] == "delivery failed"
 
@@ -387,24 +392,47 @@ async def test_a_slow_receiver_does_not_delay_another_client(store: tuple[Store,
     assert waited < 3.0, f"the other cooperative's webhook waited {waited:.1f} s"
 
 
+def _lease_left_s(store: Store) -> list[float]:
+    """Seconds left on each lease a worker holds now (SQLite hands the times back without a zone)."""
+    with store.engine.connect() as conn:
+        held = conn.execute(select(WebhookDeliveryRow.lease_until).where(WebhookDeliveryRow.lease_until.is_not(None)))
+        now = datetime.now(UTC)
+        leases = [t if t.tzinfo else t.replace(tzinfo=UTC) for t in held.scalars() if t is not None]
+        return [(t - now).total_seconds() for t in leases]
+
+
 @in_loop
-async def test_two_workers_never_send_one_delivery_twice_at_once(store: tuple[Store, World]) -> None:
-    """The receiver holds each attempt past the old 30 s lease; the attempts must not overlap."""
+async def test_two_workers_never_send_one_delivery_twice_at_once(
+    store: tuple[Store, World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receiver holds each attempt far past the lease; the attempts must not overlap.
+
+    Deadline and lease are the production ones scaled down together (10 s and 35 s become 2 s
+    and 7 s), so that the test waits past the lease in seconds: if an attempt outlived its
+    deadline, or a worker took a leased delivery, the other worker would send it meanwhile.
+    """
     db, world = store
+    lease = hooks.LEASE * (DEADLINE_S / hooks.ATTEMPT_DEADLINE_S)
+    monkeypatch.setattr(hooks, "ATTEMPT_DEADLINE_S", DEADLINE_S)  # what claim_due and run check against
+    monkeypatch.setattr(hooks, "LEASE", lease)  # what each worker takes its deliveries for
     async with Receivers(hold_s=60) as receivers:
         client_id = _client_id(db, world)
         hooks.register(db, world.coop_id, client_id, receivers.url("/slow"), allow_http=True)
         _job(db, world, client_id)
-        async with sending(db, workers=2):
-            await asyncio.sleep(36)  # past the 30 s lease of old
+        async with sending(db, workers=2, deadline_s=DEADLINE_S):
+            await _until(lambda: bool(receivers.spans), 5)
+            held = _lease_left_s(db)  # the scaled lease is the one in force (not the production one)
+            await asyncio.sleep(lease.total_seconds() + 2)  # past the lease
             overlaps = receivers.overlaps()  # read while the attempts still run
             now = time.monotonic()
+    assert held and all(0 < left <= lease.total_seconds() for left in held), held
     arrivals = [t for path, _, t in receivers.arrivals if path == "/slow"]
-    assert arrivals, "the receiver was reached"
+    assert len(arrivals) >= 2, "the receiver was reached, and again after the first attempt's deadline"
     assert overlaps == [], "a delivery was sent again while an attempt of it was in flight"
     for start, end in (span for spans in receivers.spans.values() for span in spans):
         assert start is not None
-        assert (now if end is None or end > now else end) - start <= 10 + 1.5, "an attempt outlived its 10 s deadline"
+        took = (now if end is None or end > now else end) - start
+        assert took <= DEADLINE_S + 1.5, f"an attempt outlived its {DEADLINE_S} s deadline ({took:.1f} s)"
 
 
 # ------------------------------------------------------------------ what the client and the logs see
