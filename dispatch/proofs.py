@@ -178,13 +178,16 @@ def clean_image(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> CleanImag
         raise TooLarge(f"the image is {len(data)} bytes; at most {max_bytes} are accepted")
     try:
         with Image.open(io.BytesIO(data), formats=list(_FORMATS)) as probe:
-            fmt = str(probe.format)
+            # a phone's JPEG often holds a second picture (MPO): the first one is the photo
+            fmt = "JPEG" if probe.format == "MPO" else str(probe.format)
             if probe.width * probe.height > MAX_PIXELS:
                 raise InvalidInput("image", f"the image has more than {MAX_PIXELS} pixels")
             probe.verify()
         with Image.open(io.BytesIO(data), formats=[fmt]) as image:
             image.load()
             upright = ImageOps.exif_transpose(image)
+    except InvalidInput:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise InvalidInput("image", "not a JPEG, PNG or WebP image (judged by its content, not its name)") from None
     return _encode(upright, fmt)
