@@ -30,7 +30,7 @@ from dispatch.forecast import BIKE_PAYLOAD_KG, Forecast, forecast
 from dispatch.model import Cooperative, Courier
 from dispatch.store import Store
 from dispatch.store.weekly import events_of
-from dispatch.timesheets import timesheet
+from dispatch.timesheets import SheetDay, timesheet
 from routing.rota import DAY_NAMES, Demand, Person, Rota, RotaError, Rules, Week, propose_rota
 
 E = EventType
@@ -530,7 +530,21 @@ def decide_swap(
     return store.append(NewEvent(coop_id, at, actor, E.SHIFT_SWAP_DECIDED, payload))
 
 
-# ------------------------------------------------------------------ who, now
+# ------------------------------------------------------------------ time sheets, who now
+
+
+def week_timesheet(store: Store, coop_id: str, monday: date, *, courier_id: str | None = None) -> list[SheetDay]:
+    """The week's time sheet (``dispatch/timesheets.py``), the published rota's planned minutes
+    beside the worked ones."""
+    zone = ZoneInfo(store.cooperative(coop_id).timezone)
+    if courier_id is not None:
+        store.courier(coop_id, courier_id)
+    planned: dict[tuple[str, str], float] = {}
+    for s in week_state(store, coop_id).rota(monday).published or []:
+        key = (str(s["courier_id"]), str(s["day"]))
+        planned[key] = planned.get(key, 0.0) + 60.0 * (int(s["end_h"]) - int(s["start_h"]))
+    last = monday + timedelta(days=6)
+    return timesheet(store, coop_id, monday, last, zone=zone, planned=planned, courier_id=courier_id)
 
 
 def who_at(store: Store, coop: Cooperative, at: datetime) -> list[dict[str, Any]]:

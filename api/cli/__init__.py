@@ -1,7 +1,7 @@
 """The ``tandem`` command line, one module per subject; this module is its table of contents.
 
 The commands are registered here, in the order ``tandem --help`` lists them: admin
-(api/cli/admin.py), city and tour (api/cli/city.py), plan (api/cli/planning.py), replay, sweep
+(api/cli/admin.py), week (api/cli/week.py), city and tour (api/cli/city.py), plan (api/cli/planning.py), replay, sweep
 and generate-day (api/cli/replays.py), serve and demo (api/cli/server.py). The entry point is
 ``api.cli:app`` (pyproject's ``[project.scripts]``); ``python -m api.cli`` runs it too.
 """
@@ -15,10 +15,12 @@ from api.cli.city import city_app, tour
 from api.cli.planning import plan
 from api.cli.replays import generate_day_command, replay, sweep
 from api.cli.server import demo, serve
+from api.cli.week import week_app
 
 app = typer.Typer(help="Tandem: dispatch for bike and cargo-bike delivery cooperatives.", no_args_is_help=True)
 app.add_typer(city_app, name="city")
 app.add_typer(admin_app, name="admin")
+app.add_typer(week_app, name="week")
 app.command()(plan)
 app.command()(tour)
 app.command()(serve)

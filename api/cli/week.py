@@ -1,0 +1,144 @@
+"""``tandem week``: the cooperative's week from the command line (issue 23).
+
+An admin enters a courier's availability and contract (for anyone of the cooperative, as a
+dispatcher can through the API), asks for a rota proposal, publishes it, and exports the time
+sheet as CSV for payroll. The same domain calls as the API (``dispatch/availability.py``,
+``dispatch/week.py``, ``dispatch/timesheets.py``), so the same refusals, as one-line errors;
+every act is an event recorded with the admin as its actor.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from api.cli.admin import CoopOption, _acting, _report
+from api.cli.common import DatabaseOption, JsonOption, fail, out
+from dispatch import availability, week
+from dispatch.events import Actor, ActorKind, Event
+from dispatch.store import Store
+from dispatch.timesheets import to_csv
+
+week_app = typer.Typer(
+    help="The week: couriers' availability and contracts, the rota proposed and published, time sheets.",
+    no_args_is_help=True,
+)
+
+ADMIN = Actor(ActorKind.ADMIN)
+CourierOption = Annotated[str, typer.Option("--courier", help="The courier's id.")]
+WeekOption = Annotated[str | None, typer.Option("--week", help="The week's Monday, YYYY-MM-DD (default: next week).")]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _week(store: Store, coop_id: str, value: str | None) -> date:
+    if value is not None:
+        return week.parse_week(value)
+    return week.next_week(_now(), ZoneInfo(store.cooperative(coop_id).timezone))
+
+
+@week_app.command("availability")
+def availability_command(
+    coop: CoopOption,
+    courier: CourierOption,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="JSON: {weekly: [...], exceptions: [...], holidays: [...]}.")
+    ] = None,
+    min_h: Annotated[int | None, typer.Option("--min-h", help="Contracted hours a week, at least.")] = None,
+    max_h: Annotated[int | None, typer.Option("--max-h", help="Contracted hours a week, at most.")] = None,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Declare a courier's availability (from a JSON file) and/or contract; print what stands."""
+    data: dict[str, Any] | None = None
+    if file is not None:
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise fail(f"cannot read {file} as JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise fail(f"{file}: an object with weekly, exceptions and holidays")
+    if (min_h is None) != (max_h is None):
+        raise fail("give --min-h and --max-h together")
+
+    def act(store: Store) -> dict[str, Any]:
+        if data is not None:
+            availability.declare(store, coop, courier, data, actor=ADMIN, at=_now())
+        if min_h is not None and max_h is not None:
+            week.set_contract(store, coop, courier, min_h, max_h, actor=ADMIN, at=_now())
+        store.courier(coop, courier)
+        declared = availability.declared(store, coop).get(courier, availability.Availability.none(courier))
+        low, high = week.week_state(store, coop).contract(courier)
+        return {"courier_id": courier, **declared.to_json(), "contract": {"min_h": low, "max_h": high}}
+
+    shown = _acting(database, act)
+    windows = ", ".join(
+        f"{availability.DAYS[w['weekday']][:3]} {w['start']}-{w['end']}" for w in shown["weekly"]
+    )  # fmt: skip
+    contract = shown["contract"]
+    _report(
+        as_json, shown, f"{courier}: {windows or 'no weekly window'}; {contract['min_h']}-{contract['max_h']} h a week"
+    )
+
+
+def _rota_act(database: str | None, coop: str, week_of: str | None, publish: bool) -> Event:
+    def act(store: Store) -> Event:
+        monday = _week(store, coop, week_of)
+        if publish:
+            return week.publish(store, coop, monday, actor=ADMIN, at=_now())
+        return week.propose(store, coop, monday, actor=ADMIN, now=_now())
+
+    return _acting(database, act)
+
+
+def _print_rota(event: Event, as_json: bool) -> None:
+    p = event.payload
+    lines = [f"{s['day']} {s['start_h']:02d}-{s['end_h']:02d} {s['courier_id']}: {s['why']}" for s in p["shifts"]]
+    gaps = [f"{g['day']} {g['hour']:02d}:00 short of {g['missing']}" for g in p.get("gaps", [])]
+    human = "\n".join([f"week of {p['week']}: {len(lines)} shifts", *lines, *(["gaps:", *gaps] if gaps else [])])
+    _report(as_json, {"week": p["week"], "shifts": p["shifts"], "gaps": p.get("gaps", []), "seq": event.seq}, human)
+
+
+@week_app.command("propose")
+def propose_command(
+    coop: CoopOption, week_of: WeekOption = None, database: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
+    """Propose the week's rota (it becomes the draft a dispatcher edits); each shift says why."""
+    _print_rota(_rota_act(database, coop, week_of, publish=False), as_json)
+
+
+@week_app.command("publish")
+def publish_command(
+    coop: CoopOption, week_of: WeekOption = None, database: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
+    """Publish the week's draft: couriers see it as their week."""
+    _print_rota(_rota_act(database, coop, week_of, publish=True), as_json)
+
+
+@week_app.command("timesheet")
+def timesheet_command(
+    coop: CoopOption,
+    week_of: Annotated[str, typer.Option("--week", help="The week's Monday, YYYY-MM-DD.")],
+    courier: Annotated[str | None, typer.Option("--courier", help="One courier only.")] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Write the CSV here (default: stdout).")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """The week's time sheet as CSV: worked, break and planned minutes per courier and day, and totals."""
+
+    def act(store: Store) -> str:
+        days = week.week_timesheet(store, coop, week.parse_week(week_of), courier_id=courier)
+        return to_csv(days, {c.id: c.display_name for c in store.couriers(coop)})
+
+    text = _acting(database, act)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"time sheet written to {output}")

@@ -1,0 +1,341 @@
+"""The week's routes (issue 23): availability, the rota, swaps, time sheets.
+
+A courier declares their own availability and reads their own week and time sheet; a dispatcher
+does so for anyone of the cooperative, asks for a rota proposal, edits it, publishes it, and
+confirms or refuses swaps. A courier naming another courier gets the 404 an unknown id gets (a
+colleague's availability is theirs). The domain is ``dispatch/availability.py``,
+``dispatch/week.py`` and ``dispatch/timesheets.py``; every act is an event, announced to the
+sockets like any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
+
+from api.auth import Require, admits
+from api.deps import CourierUser, Dispatcher, Svc
+from api.errors import ApiError, answers, refusals, refusals_of_non_json
+from api.week_schemas import (
+    DAY,
+    AvailabilityIn,
+    AvailabilityOut,
+    EditIn,
+    MyWeekOut,
+    RotaOut,
+    SwapDecisionIn,
+    SwapIn,
+    SwapOut,
+    TimesheetOut,
+    WeekIn,
+    WeekOut,
+    WhoAtOut,
+)
+from dispatch import availability, week
+from dispatch.errors import NotFound
+from dispatch.events import Actor, ActorKind, Event
+from dispatch.forecast import BIKE_PAYLOAD_KG
+from dispatch.store import Store
+from dispatch.store.access import Principal
+from dispatch.timesheets import to_csv, totals
+
+router = APIRouter(prefix="/v1", tags=["week"], responses=refusals())
+
+#: A dispatcher, or a courier for themselves (checked by :func:`_self_or_desk`).
+DispatcherOrCourier = Annotated[Principal, admits(Require("dispatcher", "courier"))]
+WeekQuery = Annotated[str | None, Query(pattern=DAY, description="the week's Monday; default: next week")]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _actor(who: Principal) -> Actor:
+    return Actor(ActorKind.COURIER if who.role == "courier" else ActorKind.DISPATCHER, who.subject_id)
+
+
+def _self_or_desk(who: Principal, courier_id: str) -> None:
+    """A courier reads and writes only their own week: another's id is as unknown as a wrong one."""
+    if who.role == "courier" and courier_id != who.subject_id:
+        raise NotFound("courier", courier_id)
+
+
+def _week_of(store: Store, coop_id: str, value: str | None) -> date:
+    if value is not None:
+        return week.parse_week(value)
+    return week.next_week(_now(), ZoneInfo(store.cooperative(coop_id).timezone))
+
+
+def _availability(store: Store, coop_id: str, courier_id: str) -> dict[str, Any]:
+    store.courier(coop_id, courier_id)
+    declared = availability.declared(store, coop_id).get(courier_id, availability.Availability.none(courier_id))
+    min_h, max_h = week.week_state(store, coop_id).contract(courier_id)
+    return {"courier_id": courier_id, **declared.to_json(), "contract": {"min_h": min_h, "max_h": max_h}}
+
+
+# ------------------------------------------------------------------ availability
+
+
+@router.get("/couriers/{courier_id}/availability", **answers(AvailabilityOut))
+async def read_availability(courier_id: str, who: DispatcherOrCourier, svc: Svc) -> dict[str, Any]:
+    """A courier's weekly windows, exceptions, holidays and contracted hours."""
+    _self_or_desk(who, courier_id)
+    return await svc.run(_availability, svc.store, who.cooperative_id, courier_id)  # type: ignore[no-any-return]
+
+
+@router.put("/couriers/{courier_id}/availability", **answers(AvailabilityOut, also=refusals(404)))
+async def declare_availability(
+    courier_id: str, body: AvailabilityIn, who: DispatcherOrCourier, svc: Svc
+) -> dict[str, Any]:
+    """Declare a courier's whole availability (it replaces the previous one); a dispatcher may
+    also set their contracted hours. Overlapping or inverted windows are refused with a reason."""
+    _self_or_desk(who, courier_id)
+    if body.contract is not None and who.role == "courier":
+        raise ApiError(403, "forbidden", "contracted hours are set by a dispatcher", field="contract")
+
+    def work() -> tuple[list[Event], dict[str, Any]]:
+        at, actor, coop = _now(), _actor(who), who.cooperative_id
+        data = body.model_dump(exclude={"contract"})
+        events = [availability.declare(svc.store, coop, courier_id, data, actor=actor, at=at)]
+        if body.contract is not None:
+            c = body.contract
+            events.append(week.set_contract(svc.store, coop, courier_id, c.min_h, c.max_h, actor=actor, at=at))
+        return events, _availability(svc.store, coop, courier_id)
+
+    done: tuple[list[Event], dict[str, Any]] = await svc.run(work)
+    await svc.appended(who.cooperative_id, done[0])
+    return done[1]
+
+
+@router.get("/week/who", **answers(WhoAtOut))
+async def who_is_available(
+    who: Dispatcher, svc: Svc, at: Annotated[AwareDatetime | None, Query(description="default: now")] = None
+) -> dict[str, Any]:
+    """Who is available at a time and until when, who is on shift, who the published rota has on."""
+    moment = at or _now()
+
+    def work() -> list[dict[str, Any]]:
+        return week.who_at(svc.store, svc.store.cooperative(who.cooperative_id), moment)
+
+    return {"at": moment.isoformat(), "couriers": await svc.run(work)}
+
+
+# ------------------------------------------------------------------ the rota
+
+
+def _week_view(store: Store, coop_id: str, monday: date) -> dict[str, Any]:
+    """The week for the console: each hour's availability, expectation and gap; the draft and
+    the published rota with their explanations; the swaps asked."""
+    coop = store.cooperative(coop_id)
+    _, span = week.rota_settings(coop)
+    declared = availability.declared(store, coop_id)
+    state = week.week_state(store, coop_id)
+    rota = state.rota(monday)
+    demand = week.expected(store, coop, _now())
+    shown = rota.draft if rota.draft is not None else rota.published or []
+    hours = week.hours_of_week(monday, span, declared, demand, shown)
+    couriers = []
+    for c in store.couriers(coop_id):
+        if not c.active:
+            continue
+        min_h, max_h = state.contract(c.id)
+        couriers.append(
+            {
+                "id": c.id,
+                "name": c.display_name,
+                "cargo": c.vehicle.payload_kg > BIKE_PAYLOAD_KG,
+                "declared": c.id in declared,
+                "contract": {"min_h": min_h, "max_h": max_h},
+                "available_h": sum(1 for h in hours if c.id in h.available),
+                "rostered_h": sum(1 for h in hours if c.id in h.rostered),
+            }
+        )
+    return {
+        "week": monday.isoformat(),
+        "first_h": span.first_h,
+        "last_h": span.last_h,
+        "forecast": f"mean of the last {demand.weeks} week(s); pace: {demand.pace_from}",
+        "couriers": couriers,
+        "hours": [{**asdict(h), "gap": h.gap} for h in hours],
+        "draft": None if rota.draft is None else {"shifts": rota.draft, "gaps": rota.gaps},
+        "published": None
+        if rota.published is None
+        else {"shifts": rota.published, "version": rota.version, "published_at": rota.published_at},
+        "swaps": [s for s in state.swaps.values() if s["week"] == monday.isoformat()],
+    }
+
+
+@router.get("/week", **answers(WeekOut))
+async def read_week(who: Dispatcher, svc: Svc, week_of: Annotated[WeekQuery, Query(alias="week")] = None) -> Any:
+    """The week: availability per hour, expected demand, gaps, the draft and the published rota."""
+
+    def work() -> dict[str, Any]:
+        return _week_view(svc.store, who.cooperative_id, _week_of(svc.store, who.cooperative_id, week_of))
+
+    return await svc.run(work)
+
+
+def _rota(event: Event) -> dict[str, Any]:
+    """A rota event's week as it now stands (state read back from the log)."""
+    p = event.payload
+    return {
+        "week": p["week"],
+        "shifts": p["shifts"],
+        "state": "draft" if event.type is not week.E.ROTA_PUBLISHED else "published",
+        "gaps": p.get("gaps", []),
+        "seq": event.seq,
+    }
+
+
+async def _rota_act(who: Principal, svc: Svc, act: Any, *args: Any) -> dict[str, Any]:
+    """Run one rota act for the dispatcher, announce its event, answer the week's rota."""
+
+    def work() -> tuple[Event, int]:
+        event = act(svc.store, who.cooperative_id, *args)
+        version = week.week_state(svc.store, who.cooperative_id).rota(date.fromisoformat(event.payload["week"])).version
+        return event, version
+
+    event, version = await svc.run(work)
+    await svc.appended(who.cooperative_id, [event])
+    return {**_rota(event), "version": version}
+
+
+@router.post("/week/proposal", **answers(RotaOut, 201), status_code=201)
+async def propose_rota(body: WeekIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """A rota proposed for the week (default: next week): it becomes the draft, each shift with
+    why it was proposed, and the hours nobody available could cover."""
+
+    def act(store: Store, coop_id: str) -> Event:
+        return week.propose(store, coop_id, _week_of(store, coop_id, body.week), actor=_actor(who), now=_now())
+
+    return await _rota_act(who, svc, act)
+
+
+@router.post("/week/edits", **answers(RotaOut, also=refusals(404)))
+async def edit_rota(body: EditIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """Move, remove or add one shift of the draft; refused when it breaks a person's limits."""
+    change = body.model_dump(exclude={"week"}, exclude_none=True)
+
+    def act(store: Store, coop_id: str) -> Event:
+        return week.edit(store, coop_id, week.parse_week(body.week), change, actor=_actor(who), at=_now())
+
+    return await _rota_act(who, svc, act)
+
+
+@router.post("/week/publish", **answers(RotaOut))
+async def publish_rota(body: WeekIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """Publish the draft: couriers see it as their week."""
+
+    def act(store: Store, coop_id: str) -> Event:
+        return week.publish(store, coop_id, _week_of(store, coop_id, body.week), actor=_actor(who), at=_now())
+
+    return await _rota_act(who, svc, act)
+
+
+# ------------------------------------------------------------------ a courier's week, swaps
+
+
+@router.get("/week/mine", **answers(MyWeekOut))
+async def my_week(who: CourierUser, svc: Svc, week_of: Annotated[WeekQuery, Query(alias="week")] = None) -> Any:
+    """My shifts in the published rota, and the swaps I asked for."""
+
+    def work() -> dict[str, Any]:
+        monday = _week_of(svc.store, who.cooperative_id, week_of)
+        state = week.week_state(svc.store, who.cooperative_id)
+        rota = state.rota(monday)
+        mine = [s for s in rota.published or [] if s["courier_id"] == who.subject_id]
+        swaps = [
+            s for s in state.swaps.values() if s["week"] == monday.isoformat() and s["courier_id"] == who.subject_id
+        ]
+        return {"week": monday.isoformat(), "shifts": mine, "version": rota.version, "swaps": swaps}
+
+    return await svc.run(work)
+
+
+@router.post("/week/swaps", **answers(SwapOut, 201, also=refusals(404)), status_code=201)
+async def ask_swap(body: SwapIn, who: CourierUser, svc: Svc) -> dict[str, Any]:
+    """Ask to hand one of my published shifts to a colleague; a dispatcher confirms or refuses."""
+
+    def work() -> tuple[Event, dict[str, Any]]:
+        coop, monday = who.cooperative_id, week.parse_week(body.week)
+        event = week.request_swap(
+            svc.store, coop, who.subject_id, monday, body.shift_id, body.with_courier_id,
+            note=body.note, at=_now(), actor=_actor(who),
+        )  # fmt: skip
+        return event, week.week_state(svc.store, coop).swaps[event.payload["swap_id"]]
+
+    done: tuple[Event, dict[str, Any]] = await svc.run(work)
+    await svc.appended(who.cooperative_id, [done[0]])
+    return done[1]
+
+
+@router.post("/week/swaps/decision", **answers(SwapOut, also=refusals(404)))
+async def decide_swap(body: SwapDecisionIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """Confirm a swap (the colleague takes the shift, within their limits) or refuse it, saying why."""
+
+    def work() -> tuple[Event, dict[str, Any]]:
+        coop = who.cooperative_id
+        event = week.decide_swap(
+            svc.store, coop, body.swap_id, confirm=body.confirm, reason=body.reason, actor=_actor(who), at=_now()
+        )
+        return event, week.week_state(svc.store, coop).swaps[body.swap_id]
+
+    done: tuple[Event, dict[str, Any]] = await svc.run(work)
+    await svc.appended(who.cooperative_id, [done[0]])
+    return done[1]
+
+
+# ------------------------------------------------------------------ time sheets
+
+
+def _sheet(
+    store: Store, who: Principal, week_of: str | None, courier_id: str | None
+) -> tuple[date, list[Any], dict[str, str]]:
+    if who.role == "courier":
+        _self_or_desk(who, courier_id or who.subject_id)
+        courier_id = who.subject_id
+    zone = ZoneInfo(store.cooperative(who.cooperative_id).timezone)
+    monday = week.parse_week(week_of) if week_of else week.monday_of(_now().astimezone(zone).date())
+    days = week.week_timesheet(store, who.cooperative_id, monday, courier_id=courier_id)
+    return monday, days, {c.id: c.display_name for c in store.couriers(who.cooperative_id)}
+
+
+SheetWeek = Annotated[str | None, Query(alias="week", pattern=DAY, description="the week's Monday; default: this week")]
+SheetCourier = Annotated[str | None, Query(max_length=36, description="one courier (a courier: only themself)")]
+
+
+@router.get("/week/timesheet", **answers(TimesheetOut, also=refusals(404)))
+async def read_timesheet(
+    who: DispatcherOrCourier, svc: Svc, week_of: SheetWeek = None, courier_id: SheetCourier = None
+) -> Any:
+    """Worked, break and planned minutes per courier per day of a week, and their totals; a
+    courier sees only their own."""
+    monday, days, names = await svc.run(_sheet, svc.store, who, week_of, courier_id)
+    return {
+        "first_day": monday.isoformat(),
+        "last_day": (monday + timedelta(days=6)).isoformat(),
+        "days": [asdict(d) for d in days],
+        "totals": [{"courier_id": cid, "name": names.get(cid, cid), **t} for cid, t in sorted(totals(days).items())],
+    }
+
+
+@router.get(
+    "/week/timesheet.csv",
+    response_class=Response,
+    responses={
+        200: {"description": "One row per courier and day, then one total per courier", "content": {"text/csv": {}}},
+        **refusals_of_non_json(404),
+    },
+)
+async def export_timesheet(
+    who: DispatcherOrCourier, svc: Svc, week_of: SheetWeek = None, courier_id: SheetCourier = None
+) -> Response:
+    """The week's time sheet as CSV, for the cooperative's payroll (a courier: their own)."""
+    monday, days, names = await svc.run(_sheet, svc.store, who, week_of, courier_id)
+    headers = {"Content-Disposition": f'attachment; filename="timesheet-{monday.isoformat()}.csv"'}
+    return Response(to_csv(days, names), media_type="text/csv; charset=utf-8", headers=headers)

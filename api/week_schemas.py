@@ -1,0 +1,250 @@
+"""What the week's routes (api/week.py) take and answer: availability, the rota, swaps, time sheets.
+
+Inputs refuse unknown fields and check their shape here (a time is ``HH:MM``, a day
+``YYYY-MM-DD``); the rules between values (a window ends after it starts, windows of a day do
+not overlap, a shift fits its courier's availability and limits) are the domain's
+(``dispatch/availability.py``, ``dispatch/week.py``), so that the CLI refuses the same things.
+Answers are ``Out`` models: they may hold more than they name. None holds a figure that compares
+people: the only figures of a person are their own hours against their own contract.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, StrictBool, StrictInt
+
+from api.errors import Ident, Text
+from api.schemas import Out, Strict
+
+CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+Clock = Field(pattern=CLOCK, description="HH:MM, local time; 24:00 ends the day")
+
+
+# What the week's routes take
+
+
+class WeeklyWindowIn(Strict):
+    weekday: StrictInt = Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday")
+    start: str = Clock
+    end: str = Clock
+
+
+class WindowIn(Strict):
+    start: str = Clock
+    end: str = Clock
+
+
+class ExceptionIn(Strict):
+    day: str = Field(pattern=DAY)
+    windows: list[WindowIn] = Field(default_factory=list, max_length=10, description="none: not available that day")
+
+
+class HolidayIn(Strict):
+    first_day: str = Field(pattern=DAY)
+    last_day: str = Field(pattern=DAY)
+
+
+class ContractIn(Strict):
+    min_h: StrictInt = Field(ge=0, le=60)
+    max_h: StrictInt = Field(ge=0, le=60)
+
+
+class AvailabilityIn(Strict):
+    """A courier's whole availability: it replaces the one declared before."""
+
+    weekly: list[WeeklyWindowIn] = Field(default_factory=list, max_length=70)
+    exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=366)
+    holidays: list[HolidayIn] = Field(default_factory=list, max_length=100)
+    contract: ContractIn | None = Field(default=None, description="contracted hours a week: a dispatcher's to set")
+
+
+class WeekIn(Strict):
+    week: str | None = Field(default=None, pattern=DAY, description="its Monday; default: next week")
+
+
+class EditIn(Strict):
+    """One edit of the week's draft: add a shift, move one (hours, day or courier), remove one."""
+
+    week: str = Field(pattern=DAY)
+    action: Literal["add", "move", "remove"]
+    shift_id: Ident | None = Field(default=None, max_length=36)
+    courier_id: Ident | None = Field(default=None, max_length=36)
+    day: str | None = Field(default=None, pattern=DAY)
+    start_h: StrictInt | None = Field(default=None, ge=0, le=24)
+    end_h: StrictInt | None = Field(default=None, ge=0, le=24)
+
+
+class SwapIn(Strict):
+    week: str = Field(pattern=DAY)
+    shift_id: Ident = Field(min_length=1, max_length=36)
+    with_courier_id: Ident = Field(min_length=1, max_length=36)
+    note: Text = Field(default="", max_length=300)
+
+
+class SwapDecisionIn(Strict):
+    swap_id: Ident = Field(min_length=1, max_length=36)
+    confirm: StrictBool
+    reason: Text = Field(default="", max_length=300, description="required to refuse")
+
+
+# What they answer
+
+
+class WindowOut(Out):
+    start: str
+    end: str
+
+
+class WeeklyWindowOut(WindowOut):
+    weekday: int
+
+
+class ExceptionOut(Out):
+    day: str
+    windows: list[WindowOut]
+
+
+class HolidayOut(Out):
+    first_day: str
+    last_day: str
+
+
+class ContractOut(Out):
+    min_h: int
+    max_h: int
+
+
+class AvailabilityOut(Out):
+    courier_id: str
+    weekly: list[WeeklyWindowOut]
+    exceptions: list[ExceptionOut]
+    holidays: list[HolidayOut]
+    contract: ContractOut
+
+
+class ShiftOut(Out):
+    id: str
+    courier_id: str
+    day: str
+    start_h: int
+    end_h: int
+    why: str = Field(description="why this shift was proposed, or who changed it")
+
+
+class GapOut(Out):
+    day: str
+    hour: int
+    missing: int = Field(description="couriers wanted that the rota could not cover")
+
+
+class RotaOut(Out):
+    week: str
+    shifts: list[ShiftOut]
+    state: Literal["draft", "published"]
+    version: int = Field(description="how many times this week was published")
+    gaps: list[GapOut] = Field(default_factory=list)
+    seq: int = Field(description="the event that made it")
+
+
+class HourOut(Out):
+    day: str
+    hour: int
+    available: list[str]
+    expected: int
+    gap: int = Field(description="couriers expected beyond those available")
+    rostered: list[str]
+    why: str
+
+
+class WeekCourierOut(Out):
+    id: str
+    name: str
+    cargo: bool
+    declared: bool = Field(description="whether they declared an availability")
+    contract: ContractOut
+    available_h: int
+    rostered_h: int
+
+
+class SwapOut(Out):
+    id: str
+    week: str
+    courier_id: str
+    shift_id: str
+    with_courier_id: str
+    note: str
+    state: Literal["pending", "confirmed", "refused"]
+    asked_at: str
+
+
+class DraftOut(Out):
+    shifts: list[ShiftOut]
+    gaps: list[GapOut]
+
+
+class PublishedOut(Out):
+    shifts: list[ShiftOut]
+    version: int
+    published_at: str | None
+
+
+class WeekOut(Out):
+    week: str
+    first_h: int
+    last_h: int
+    forecast: str = Field(description="how the expected demand was computed")
+    couriers: list[WeekCourierOut]
+    hours: list[HourOut]
+    draft: DraftOut | None
+    published: PublishedOut | None
+    swaps: list[SwapOut]
+
+
+class MyWeekOut(Out):
+    week: str
+    shifts: list[ShiftOut]
+    version: int
+    swaps: list[SwapOut]
+
+
+class WhoOut(Out):
+    courier_id: str
+    name: str
+    available: bool
+    available_until: str | None
+    minutes_left: int
+    on_shift: bool
+    on_rota: bool
+
+
+class WhoAtOut(Out):
+    at: str
+    couriers: list[WhoOut]
+
+
+class SheetDayOut(Out):
+    courier_id: str
+    day: str
+    worked_minutes: float
+    break_minutes: float
+    planned_minutes: float
+    first_start: str | None
+    last_end: str | None
+    open: bool
+
+
+class SheetTotalOut(Out):
+    courier_id: str
+    name: str
+    worked_minutes: float
+    break_minutes: float
+    planned_minutes: float
+
+
+class TimesheetOut(Out):
+    first_day: str
+    last_day: str
+    days: list[SheetDayOut]
+    totals: list[SheetTotalOut]
