@@ -2,9 +2,11 @@
 
 Inputs refuse unknown fields (``extra="forbid"``) and check their text (``Text``, ``Ident``:
 dispatch/text.py); a delivery becomes the domain's ``JobRequest`` here. Answers are declared on
-the routes with ``**answers(Model)`` (api/errors.py) while the routes keep building them as
-dicts; the models document the fields a caller may rely on, and the schema fuzzer of the tests
-checks every answer against them. They live apart from the routers so that two routers that
+the routes with ``**answers(Model)`` (api/errors.py), which makes the model the route's response
+model: what a handler returns is checked and serialised through it, so /openapi.json is what is
+sent. Each model names every field its route sends (tests/api/test_openapi_answers.py fails on a
+field sent and not named); ``Out`` still lets a field through that a model forgot, so adding one
+to an answer never silently drops it. They live apart from the routers so that two routers that
 take or answer the same shape (a job's street path, for dispatchers and for its courier) share
 it without importing each other.
 """
@@ -398,6 +400,10 @@ class PlanOut(Out):
     unassigned: dict[str, str] = Field(description="Job id -> why nobody can take it.")
     routes: dict[str, list[StopOut]]
     metrics: dict[str, Any]
+    backlog_left: bool = Field(
+        description="The round left open jobs it never tried (a backlog larger than one round plans): "
+        "another round follows at once."
+    )
 
 
 class OverrideCostOut(Out):
@@ -499,15 +505,33 @@ class PathOut(Out):
     properties: dict[str, Any]
 
 
+class CooperativeOut(Out):
+    id: str
+    name: str
+    fairness_weight: float
+
+
+class MeOut(Out):
+    """The dispatcher the console is open for."""
+
+    id: str
+    display_name: str
+
+
+class MapOut(Out):
+    tile_url: str = Field(description="Where the console fetches map tiles (empty: the streets are drawn instead)")
+    bounds: list[float] = Field(description="min lon, min lat, max lon, max lat of the city")
+
+
 class ConsoleStateOut(Out):
-    cooperative: dict[str, Any]
-    me: dict[str, Any]
+    cooperative: CooperativeOut
+    me: MeOut
     last_seq: int = Field(description="Resume the console's socket from this seq.")
     jobs: list[JobOut]
     couriers: list[CourierOut]
     ledger: LedgerOut
     plan: PlanOut | None
-    map: dict[str, Any]
+    map: MapOut
     heavy_threshold_kg: float
 
 
@@ -541,15 +565,25 @@ class ShiftOut(Out):
 class MyJobsOut(Out):
     last_seq: int
     jobs: list[MyJobOut]
-    route: list[dict[str, Any]]
+    route: list[StopOut] = Field(description="My stops in the order of the latest plan, with its ETAs")
     position_retention_hours: float
     shift: ShiftOut
 
 
+class ExportedCourierOut(Out):
+    id: str
+    display_name: str
+    contact: str
+    vehicle: str
+    payload_kg: float
+    volume_l: float
+    max_length_cm: float
+
+
 class ExportOut(Out):
     exported_at: str
-    courier: dict[str, Any]
-    events: list[dict[str, Any]]
+    courier: ExportedCourierOut
+    events: list[EventOut] = Field(description="Every event that names me, as the log keeps it")
     ledger: list[dict[str, Any]]
     positions: list[dict[str, Any]]
     proofs: list[dict[str, Any]] = Field(
