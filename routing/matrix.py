@@ -35,6 +35,13 @@ DEFAULT_MAX_SNAP_M = 300.0
 _MIN_ARC_S = 1e-6
 #: Up to this many origins (or destinations), search the uncontracted graph and sum by pointer jumping.
 FEW = 8
+#: Two arc times searched at once (:func:`packed_weights`): whole milliseconds of the first
+#: shifted above whole milliseconds of the second, in one float64 whose sums stay exact
+#: integers below 2**53. The second's totals must stay below the shift (18.6 h along a path)
+#: and the first's below 2**27 ms (37 h); past either (:func:`_unpack` checks), :func:`node_sums`
+#: sums the second load along the trees instead.
+PACK_UNIT_S = 1e-3
+PACK_SHIFT = float(2**26)
 
 
 class PointOffNetworkError(ValueError):
@@ -275,14 +282,13 @@ def _quantities(graph: RoutableGraph, accumulate: NDArray[np.float64] | None) ->
 
 
 def _contract(
-    graph: RoutableGraph, terminals: NDArray[np.int64], load_kg: float, quantities: NDArray[np.float64]
+    graph: RoutableGraph, terminals: NDArray[np.int64], time_arc: NDArray[np.float64], quantities: NDArray[np.float64]
 ) -> _Contracted:
     """Sum every chain of pass-through nodes into one arc; ``terminals`` stay as nodes."""
     passing, next_arc = _pass_through(graph)
     kept_mask = ~passing
     kept_mask[terminals] = True
     keep = np.flatnonzero(kept_mask)
-    time_arc = graph.arc_time_s(load_kg)
 
     start = np.flatnonzero(kept_mask[graph.tail])
     seconds, sums = time_arc[start].copy(), quantities[:, start].copy()
@@ -316,16 +322,16 @@ def _contract(
 
 
 def _uncontracted(
-    graph: RoutableGraph, load_kg: float, quantities: NDArray[np.float64], *, reverse: bool = False
+    graph: RoutableGraph, weights: _Weights, quantities: NDArray[np.float64], *, reverse: bool = False
 ) -> _Contracted:
     """The graph as it is, in the contracted form (for queries from or to a few places).
 
-    The seconds matrix (and its reverse) is memoised per load; only the summed quantity changes.
+    The seconds matrix (and its reverse) is memoised per weights; only the summed quantity changes.
     """
-    key = f"uncontracted:{float(load_kg)!r}"
+    key = f"uncontracted:{weights.key}"
     cached = graph._cache.get(key)
     if cached is None:
-        times = graph.arc_time_s(load_kg)
+        times = weights.values
         order = np.lexsort((times, graph.head, graph.tail))
         t, h = graph.tail[order], graph.head[order]
         first = np.ones(t.shape[0], dtype=bool)
@@ -385,8 +391,10 @@ def _tree_metres(
     if k <= FEW:
         return [_jump_metres(times, pred, values[slots, q]) for q in range(values.shape[1])]
     base = (np.arange(k, dtype=np.int64) * m)[None, :]
-    # node_flat[r, s]: the flat index of source s's r-th node in arrival order.
-    node_flat = np.add(np.argsort(times, axis=1, kind="stable").T, base, order="C")
+    # node_flat[r, s]: the flat index of source s's r-th node in arrival order. Any order
+    # with parents first gives the same sums (each node adds its arc to its parent's sum), and
+    # parents arrive strictly earlier, so the sort need not be stable (2.4x faster, issue 20).
+    node_flat = np.add(np.argsort(times, axis=1).T, base, order="C")
     parent = pred.reshape(-1)[node_flat]
     parent_flat = np.where(parent >= 0, parent + base, node_flat)  # roots and unreached add nothing
     step_slots = slots.reshape(-1)[node_flat]
@@ -454,19 +462,87 @@ def node_sums(
     *,
     load_kg: float = 0.0,
     quantities: NDArray[np.float64] | None,
+    then_load_kg: float | None = None,
 ) -> tuple[NDArray[np.float64], list[NDArray[np.float64]]]:
     """Seconds between local nodes, and each row of ``quantities`` (per local arc) summed along
-    those fastest paths, all from one search (no quantities: seconds only)."""
+    those fastest paths, all from one search (no quantities: seconds only).
+
+    With ``then_load_kg`` one search answers two loads (issue 20): the paths are the fastest
+    with ``load_kg`` on board (ties to the millisecond broken by ``then_load_kg``), the seconds
+    are summed from whole milliseconds per arc (:func:`_packed`), and the seconds of
+    the same paths with ``then_load_kg`` on board come last in the sums. That is what a second
+    sum along the trees would give, without its cost (a third of a 2,000-place search).
+    """
     origins = np.asarray(origins, dtype=np.int64)
     destinations = np.asarray(destinations, dtype=np.int64)
     rows = np.zeros((0, graph.n_arcs)) if quantities is None else quantities.reshape(-1, graph.n_arcs)
+    if then_load_kg is None:
+        weights = _Weights(f"{float(load_kg)!r}", graph.arc_time_s(load_kg))
+        return _node_sums(graph, origins, destinations, weights, rows)
+    weights = _packed(graph, load_kg, then_load_kg)
+    packed, sums = _node_sums(graph, origins, destinations, weights, rows)
+    unpacked = _unpack(packed, weights.ratio)
+    if unpacked is None:  # paths too long for the packing: sum the other load along the trees
+        both = np.vstack([rows, graph.arc_time_s(then_load_kg)[None, :]])
+        return node_sums(graph, origins, destinations, load_kg=load_kg, quantities=both)
+    return unpacked[0], [*sums, unpacked[1]]
+
+
+@dataclass(frozen=True)
+class _Weights:
+    key: str  #: names the weights in the graph's memo
+    values: NDArray[np.float64]  #: per local arc
+    #: Packed weights: the most milliseconds of the second load per millisecond of the first
+    #: on any arc (each counted as at least 1), which bounds the second's totals.
+    ratio: float = 0.0
+
+
+def _packed(graph: RoutableGraph, load_kg: float, then_load_kg: float) -> _Weights:
+    """Per arc, the whole milliseconds with ``load_kg`` times ``PACK_SHIFT`` plus those with
+    ``then_load_kg`` (at least 1: csgraph reads zero as no arc). Sums along a path add both
+    parts exactly, so Dijkstra on them finds the fastest paths at ``load_kg`` and carries the
+    other load's time along. Rounding costs at most half a millisecond per arc (memoised)."""
+    key = f"packed:{float(load_kg)!r}:{float(then_load_kg)!r}"
+    cached = graph._cache.get(key)
+    if cached is None:
+        first = np.rint(graph.arc_time_s(load_kg) / PACK_UNIT_S)
+        then = np.rint(graph.arc_time_s(then_load_kg) / PACK_UNIT_S)
+        ratio = float((np.maximum(then, 1.0) / np.maximum(first, 1.0)).max(initial=1.0))
+        cached = graph._cache[key] = _Weights(key, np.maximum(first * PACK_SHIFT + then, 1.0), ratio)
+    return cached
+
+
+def _unpack(packed: NDArray[np.float64], ratio: float) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """The two loads' seconds out of sums of :func:`_packed` (``inf`` where unreached), or None
+    when a total might have outgrown its part: the second's total is at most ``ratio`` times
+    the first's, plus a millisecond per arc under one (hence a margin of a tenth)."""
+    finite = np.isfinite(packed)
+    whole = np.where(finite, packed, 0.0)
+    first = np.floor(whole / PACK_SHIFT)
+    if first.max(initial=0.0) * ratio >= 0.9 * PACK_SHIFT or whole.max(initial=0.0) >= 2.0**53:
+        return None
+    then = whole - first * PACK_SHIFT
+    first *= PACK_UNIT_S
+    then *= PACK_UNIT_S
+    first[~finite] = np.inf
+    then[~finite] = np.inf
+    return first, then
+
+
+def _node_sums(
+    graph: RoutableGraph,
+    origins: NDArray[np.int64],
+    destinations: NDArray[np.int64],
+    weights: _Weights,
+    rows: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], list[NDArray[np.float64]]]:
     if np.unique(destinations).shape[0] <= FEW < np.unique(origins).shape[0]:
         # A few searches need no contraction; to a few places, search backwards from them.
-        seconds_t, sums_t = _search(_uncontracted(graph, load_kg, rows, reverse=True), destinations, origins)
+        seconds_t, sums_t = _search(_uncontracted(graph, weights, rows, reverse=True), destinations, origins)
         return seconds_t.T.copy(), [x.T.copy() for x in sums_t]
     if np.unique(origins).shape[0] <= FEW:
-        return _search(_uncontracted(graph, load_kg, rows), origins, destinations)
-    contracted = _contract(graph, np.unique(np.concatenate([origins, destinations])), load_kg, rows)
+        return _search(_uncontracted(graph, weights, rows), origins, destinations)
+    contracted = _contract(graph, np.unique(np.concatenate([origins, destinations])), weights.values, rows)
     src = np.searchsorted(contracted.keep, origins)
     dst = np.searchsorted(contracted.keep, destinations)
     if np.unique(dst).shape[0] * 4 < np.unique(src).shape[0]:

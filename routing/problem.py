@@ -8,17 +8,22 @@ benchmarks). Nothing here knows about the database, the web or the clock.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from routing.matrix import RoutableGraph, node_sums
-from routing.profiles import Movement
+from routing.profiles import Movement, VehicleProfile
 
 
 class ProblemError(ValueError):
     """The planning input contradicts itself (an unknown courier in a lock, a bad index...)."""
+
+
+#: A matrix, or the block of it that a question needs.
+_Pick = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -30,10 +35,17 @@ class TravelTimes:
     board is ``ride_s * cruise(0) / cruise(load_kg) + walk_s`` along the path chosen empty.
 
     In a city with heights (issue 20) the load costs most on climbs, so one factor no longer
-    fits every leg: ``ride_loaded_s`` holds the riding seconds of the same paths with
-    ``loaded_kg`` on board, and a leg's riding time is interpolated linearly in the load
-    between the two (on the flat model the chord is within 1.2 % of the exact curve at half
-    a cargo bike's payload; climbs are close to linear in the mass).
+    fits every leg, and a loaded vehicle may take another way (longer, flatter). Each leg then
+    has two paths: the empty vehicle's fastest (``ride_s``, ``walk_s``, ``metres``, and
+    ``ride_loaded_s``, its riding with ``loaded_kg`` on board) and the loaded vehicle's fastest
+    (``loaded_path_s`` with ``loaded_kg`` on board, ``loaded_path_empty_s`` ridden empty, both
+    door to door). A leg's time with ``load_kg`` is the lower of the two paths' times, each
+    interpolated linearly in the load between empty and ``loaded_kg``: exact at both ends, and
+    in between the time of a way the rider can really take, to the interpolation's error (a
+    path's time is close to linear in the mass: on the flat the chord is within 1.2 % of the
+    exact curve at half a cargo bike's payload, and climbs are close to linear). Against a
+    search at the load itself, ``benchmarks/bench_hills.py`` measures it. ``metres`` are
+    always the empty vehicle's path: what prices, kilometres and kg x km count.
     """
 
     ride_s: NDArray[np.float64]  #: riding seconds at cruise speed, empty
@@ -44,7 +56,32 @@ class TravelTimes:
     min_riding_kmh: float = 1.0
     ride_loaded_s: NDArray[np.float64] | None = None  #: riding seconds with ``loaded_kg`` on board
     loaded_kg: float = 0.0
+    #: Door to door along the loaded vehicle's own fastest path, with ``loaded_kg`` on board.
+    loaded_path_s: NDArray[np.float64] | None = None
+    loaded_path_empty_s: NDArray[np.float64] | None = None  #: the same path ridden empty
     _by_load: dict[float, NDArray[np.float64]] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_matrices(cls, profile: VehicleProfile, matrices: list[NDArray[np.float64]]) -> TravelTimes:
+        """From :func:`travel_matrices`' list (three matrices, or six in a city with heights)."""
+        hilly = len(matrices) > 3
+        return cls(
+            ride_s=matrices[0],
+            walk_s=matrices[1],
+            metres=matrices[2],
+            cruise_kmh=profile.cruise_kmh,
+            slowdown_per_25kg=profile.slowdown_per_25kg,
+            min_riding_kmh=profile.min_riding_kmh,
+            ride_loaded_s=matrices[3] if hilly else None,
+            loaded_kg=profile.payload_kg if hilly else 0.0,
+            loaded_path_s=matrices[4] if hilly else None,
+            loaded_path_empty_s=matrices[5] if hilly else None,
+        )
+
+    def matrices(self) -> list[NDArray[np.float64]]:
+        """The matrices in :func:`travel_matrices`' order (what the travel cache keeps)."""
+        hilly = [self.ride_loaded_s, self.loaded_path_s, self.loaded_path_empty_s]
+        return [self.ride_s, self.walk_s, self.metres, *(m for m in hilly if m is not None)]
 
     def speed_factor(self, load_kg: float) -> float:
         """How much longer riding takes with ``load_kg`` on board (1.0 when empty)."""
@@ -55,7 +92,7 @@ class TravelTimes:
         """The whole matrix at one load (memoised: insertion asks for it once per courier)."""
         cached = self._by_load.get(load_kg)
         if cached is None:
-            cached = np.asarray(self._riding(self.ride_s, self.ride_loaded_s, load_kg) + self.walk_s, dtype=np.float64)
+            cached = np.asarray(self._at(lambda m: m, load_kg), dtype=np.float64)
             if len(self._by_load) > 8:
                 self._by_load.clear()
             self._by_load[load_kg] = cached
@@ -75,21 +112,22 @@ class TravelTimes:
             rows = matrix.take(origins, axis=0)  # row then column: np.ix_ is 5x slower
             return rows.take(destinations, axis=1) if isinstance(destinations, np.ndarray) else rows[:, destinations]
 
-        loaded = None if self.ride_loaded_s is None else pick(self.ride_loaded_s)
-        return np.asarray(self._riding(pick(self.ride_s), loaded, load_kg) + pick(self.walk_s), dtype=np.float64)
+        return np.asarray(self._at(pick, load_kg), dtype=np.float64)
 
     def leg_seconds(self, a: int, b: int, load_kg: float) -> float:
-        if self.ride_loaded_s is None:
-            return float(self.ride_s[a, b] * self.speed_factor(load_kg) + self.walk_s[a, b])
-        empty = float(self.ride_s[a, b])
-        return empty + (float(self.ride_loaded_s[a, b]) - empty) * (load_kg / self.loaded_kg) + float(self.walk_s[a, b])
+        return float(self._at(lambda m: m[a, b], load_kg))
 
-    def _riding(
-        self, empty: NDArray[np.float64], loaded: NDArray[np.float64] | None, load_kg: float
-    ) -> NDArray[np.float64]:
-        if loaded is None:
-            return empty * self.speed_factor(load_kg)
-        return empty + (loaded - empty) * (load_kg / self.loaded_kg)
+    def _at(self, pick: _Pick, load_kg: float) -> NDArray[np.float64]:
+        """Seconds with ``load_kg`` on board over the part of the matrices that ``pick`` takes."""
+        if self.ride_loaded_s is None:
+            return pick(self.ride_s) * self.speed_factor(load_kg) + pick(self.walk_s)
+        share = load_kg / self.loaded_kg
+        empty = pick(self.ride_s)
+        along_empty_path = empty + (pick(self.ride_loaded_s) - empty) * share + pick(self.walk_s)
+        if self.loaded_path_s is None or self.loaded_path_empty_s is None:
+            return along_empty_path
+        light = pick(self.loaded_path_empty_s)
+        return np.minimum(along_empty_path, light + (pick(self.loaded_path_s) - light) * share)
 
 
 @dataclass(frozen=True)
@@ -210,32 +248,42 @@ class Problem:
 def travel_times(graph: RoutableGraph, nodes: NDArray[np.int64]) -> TravelTimes:
     """Travel between snapped ``nodes`` of a profile's graph, split into riding and walking.
 
-    Paths are the fastest ones empty; :class:`TravelTimes` rescales their riding part by load.
+    Paths are the fastest ones empty; :class:`TravelTimes` rescales their riding part by load
+    (and in a city with heights also knows the loaded vehicle's own fastest paths).
     """
-    profile = graph.profile
-    # One search sums the metres, the walking seconds (and, with heights, the riding seconds
-    # fully loaded) along each fastest path.
-    seconds, sums = node_sums(graph, nodes, nodes, load_kg=0.0, quantities=path_quantities(graph))
-    return TravelTimes(
-        ride_s=seconds - sums[1],
-        walk_s=sums[1],
-        metres=sums[0],
-        cruise_kmh=profile.cruise_kmh,
-        slowdown_per_25kg=profile.slowdown_per_25kg,
-        min_riding_kmh=profile.min_riding_kmh,
-        ride_loaded_s=sums[2] if len(sums) > 2 else None,
-        loaded_kg=profile.payload_kg if len(sums) > 2 else 0.0,
+    return TravelTimes.from_matrices(graph.profile, travel_matrices(graph, nodes, nodes))
+
+
+def travel_matrices(
+    graph: RoutableGraph, origins: NDArray[np.int64], destinations: NDArray[np.int64]
+) -> list[NDArray[np.float64]]:
+    """:class:`TravelTimes`' matrices from ``origins`` to ``destinations``, in its order.
+
+    One search of the empty fastest paths sums their metres and walking seconds. In a city with
+    heights it also carries their seconds fully loaded, and a second search finds the loaded
+    vehicle's fastest paths, carrying their seconds empty (``routing.matrix.node_sums`` with
+    ``then_load_kg``: seconds to the millisecond per arc, for less than a third more time).
+    """
+    quantities = path_quantities(graph)
+    if graph.network.grade is None:
+        seconds, sums = node_sums(graph, origins, destinations, load_kg=0.0, quantities=quantities)
+        return [seconds - sums[1], sums[1], sums[0]]
+    full = graph.profile.payload_kg
+    empty_s, (metres, walk, empty_path_full_s) = node_sums(
+        graph, origins, destinations, load_kg=0.0, quantities=quantities, then_load_kg=full
     )
+    loaded_s, (loaded_path_empty_s,) = node_sums(
+        graph, origins, destinations, load_kg=full, quantities=None, then_load_kg=0.0
+    )
+    # Walking is summed exactly and riding to the millisecond per arc: no riding below zero.
+    ride, ride_loaded = np.maximum(empty_s - walk, 0.0), np.maximum(empty_path_full_s - walk, 0.0)
+    return [ride, walk, metres, ride_loaded, loaded_s, loaded_path_empty_s]
 
 
 def path_quantities(graph: RoutableGraph) -> NDArray[np.float64]:
-    """What :class:`TravelTimes` sums along each path, per arc: metres, walking seconds, and in
-    a city with heights the riding seconds with a full payload (rows in that order)."""
+    """What :class:`TravelTimes` sums along each path, per arc: metres and walking seconds."""
     ride = graph.movement == Movement.RIDE
-    rows = [graph.length_m, np.where(ride, 0.0, graph.arc_time_s(0.0))]
-    if graph.network.grade is not None:
-        rows.append(np.where(ride, graph.arc_time_s(graph.profile.payload_kg), 0.0))
-    return np.vstack(rows)
+    return np.vstack([graph.length_m, np.where(ride, 0.0, graph.arc_time_s(0.0))])
 
 
 def capable(courier: Courier, shipment: Shipment) -> bool:

@@ -24,33 +24,24 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from routing.matrix import RoutableGraph, node_sums
-from routing.problem import TravelTimes, path_quantities, travel_times
+from routing.matrix import RoutableGraph
+from routing.problem import TravelTimes, travel_matrices
 
 
 @dataclass
 class _Table:
     nodes: NDArray[np.int64]
     index: dict[int, int]
-    ride_s: NDArray[np.float64]
-    walk_s: NDArray[np.float64]
-    metres: NDArray[np.float64]
-    ride_loaded_s: NDArray[np.float64] | None = None  #: in a city with heights (issue 20)
-
-    def matrices(self) -> list[NDArray[np.float64]]:
-        return [self.ride_s, self.walk_s, self.metres] + ([] if self.ride_loaded_s is None else [self.ride_loaded_s])
-
-
-def _table(nodes: NDArray[np.int64], index: dict[int, int], matrices: list[NDArray[np.float64]]) -> _Table:
-    ride, walk, metres = matrices[0], matrices[1], matrices[2]
-    return _Table(nodes, index, ride, walk, metres, ride_loaded_s=matrices[3] if len(matrices) > 3 else None)
+    #: In :func:`routing.problem.travel_matrices`' order: riding, walking, metres, and in a
+    #: city with heights the loaded vehicle's (issue 20).
+    matrices: list[NDArray[np.float64]]
 
 
 def _keep_only(table: _Table, wanted: NDArray[np.int64]) -> _Table:
     """The table cut down to the ``wanted`` nodes it already holds, in its own order."""
     rows = np.array(sorted(table.index[n] for n in wanted.tolist() if n in table.index), dtype=np.int64)
     nodes = table.nodes[rows]
-    return _table(nodes, {n: i for i, n in enumerate(nodes.tolist())}, [_square(m, rows) for m in table.matrices()])
+    return _Table(nodes, {n: i for i, n in enumerate(nodes.tolist())}, [_square(m, rows) for m in table.matrices])
 
 
 def _square(matrix: NDArray[np.float64], at: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -85,30 +76,18 @@ class TravelCache:
             table = self._grow(graph, table, new)
         self._tables[profile.name] = table
         at = np.array([table.index[n] for n in nodes.tolist()], dtype=np.int64)
-        return TravelTimes(
-            ride_s=_square(table.ride_s, at),
-            walk_s=_square(table.walk_s, at),
-            metres=_square(table.metres, at),
-            cruise_kmh=profile.cruise_kmh,
-            slowdown_per_25kg=profile.slowdown_per_25kg,
-            min_riding_kmh=profile.min_riding_kmh,
-            ride_loaded_s=None if table.ride_loaded_s is None else _square(table.ride_loaded_s, at),
-            loaded_kg=0.0 if table.ride_loaded_s is None else profile.payload_kg,
-        )
+        return TravelTimes.from_matrices(profile, [_square(m, at) for m in table.matrices])
 
     def _fresh(self, graph: RoutableGraph, nodes: NDArray[np.int64]) -> _Table:
         self.searched_nodes += int(nodes.shape[0])
-        t = travel_times(graph, nodes)
-        return _Table(
-            nodes, {n: i for i, n in enumerate(nodes.tolist())}, t.ride_s, t.walk_s, t.metres, t.ride_loaded_s
-        )
+        index = {n: i for i, n in enumerate(nodes.tolist())}
+        return _Table(nodes, index, travel_matrices(graph, nodes, nodes))
 
     def _grow(self, graph: RoutableGraph, table: _Table, new: NDArray[np.int64]) -> _Table:
         self.searched_nodes += int(new.shape[0])
         every = np.concatenate([table.nodes, new])
-        quantities = path_quantities(graph)
-        out_s, out_q = node_sums(graph, new, every, load_kg=0.0, quantities=quantities)
-        in_s, in_q = node_sums(graph, table.nodes, new, load_kg=0.0, quantities=quantities)
+        rows = travel_matrices(graph, new, every)  # from the new nodes to every node
+        cols = travel_matrices(graph, table.nodes, new)  # from the known nodes to the new ones
         old, total = table.nodes.shape[0], every.shape[0]
 
         def grown(
@@ -116,16 +95,12 @@ class TravelCache:
         ) -> NDArray[np.float64]:
             out = np.empty((total, total), dtype=np.float64)
             out[:old, :old] = kept
-            out[old:, :] = rows  # from the new nodes to every node (the new ones included)
-            out[:old, old:] = cols  # from the known nodes to the new ones
+            out[old:, :] = rows
+            out[:old, old:] = cols
             return out
 
-        # Rows and columns in the table's order: riding, walking, metres (, riding loaded).
-        rows = [out_s - out_q[1], out_q[1], out_q[0], *out_q[2:]]
-        cols = [in_s - in_q[1], in_q[1], in_q[0], *in_q[2:]]
-        kept = table.matrices()
-        return _table(
+        return _Table(
             every,
             {**table.index, **{n: old + i for i, n in enumerate(new.tolist())}},
-            [grown(k, r, c) for k, r, c in zip(kept, rows, cols, strict=True)],
+            [grown(k, r, c) for k, r, c in zip(table.matrices, rows, cols, strict=True)],
         )

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from routing.elevation import ElevationError, heights_at, read_hgt, street_heights
-from routing.matrix import fastest_path, routable_graph
+from routing.matrix import routable_graph
 from routing.network import BikeNetwork, load_network, load_saved_network, save_network, with_elevation
-from routing.problem import travel_times
 from routing.profiles import PROFILES
 
 ANDORRA = Path(__file__).resolve().parents[3] / "shared" / "data" / "osm" / "andorra.osm.pbf"
@@ -123,20 +122,3 @@ def test_up_and_down_the_same_streets_differ_and_a_load_costs_most_uphill(
     loaded_up = graph.arc_time_s(80.0)[climb] / up_s
     loaded_flat = flat_graph.arc_time_s(80.0)[climb] / flat_graph.arc_time_s(0.0)[climb]
     assert loaded_up > loaded_flat + 0.3  # 80 kg: a few % slower on the flat, far more uphill
-
-
-def test_loaded_legs_along_the_empty_paths_are_summed_exactly_at_the_full_payload(
-    andorra: tuple[BikeNetwork, BikeNetwork],
-) -> None:
-    _, hilly = andorra
-    graph = routable_graph(hilly, PROFILES["bike"])
-    rng = np.random.default_rng(5)
-    nodes = rng.choice(graph.n_nodes, size=12, replace=False).astype(np.int64)
-    travel = travel_times(graph, nodes)
-    assert travel.ride_loaded_s is not None and travel.loaded_kg == PROFILES["bike"].payload_kg
-    full = graph.arc_time_s(travel.loaded_kg)
-    for a, b in [(0, 5), (7, 2), (11, 3)]:
-        path = fastest_path(graph, int(nodes[a]), int(nodes[b]))  # the path chosen empty
-        assert travel.leg_seconds(a, b, travel.loaded_kg) == pytest.approx(float(full[path.arcs].sum()), rel=1e-9)
-        assert travel.leg_seconds(a, b, 0.0) == pytest.approx(float(travel.seconds(0.0)[a, b]))
-        assert travel.leg_seconds(a, b, 10.0) > travel.leg_seconds(a, b, 0.0)
