@@ -45,6 +45,8 @@ class EventType(StrEnum):
     COURIER_DEACTIVATED = "CourierDeactivated"
     COURIER_REACTIVATED = "CourierReactivated"
     COOPERATIVE_SETTINGS_CHANGED = "CooperativeSettingsChanged"
+    #: Proofs of delivery past the retention were deleted (issue 18): how many, taken before when.
+    PROOFS_PURGED = "ProofsPurged"
     #: The cooperative's week (issue 23, dispatch/availability.py and dispatch/week.py): when a
     #: courier can work, their contracted hours, the rota proposed, edited and published, and
     #: swaps a dispatcher confirms. They change no job, shift or ledger.
@@ -98,6 +100,7 @@ ADMIN_EVENTS = frozenset(
         EventType.COURIER_DEACTIVATED,
         EventType.COURIER_REACTIVATED,
         EventType.COOPERATIVE_SETTINGS_CHANGED,
+        EventType.PROOFS_PURGED,
     }
 )
 
@@ -140,6 +143,7 @@ REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.COURIER_DEACTIVATED: frozenset({"courier_id", "reason"}),
     EventType.COURIER_REACTIVATED: frozenset({"courier_id"}),
     EventType.COOPERATIVE_SETTINGS_CHANGED: frozenset({"changes"}),
+    EventType.PROOFS_PURGED: frozenset({"proofs", "before"}),
     EventType.AVAILABILITY_DECLARED: frozenset({"courier_id", "weekly", "exceptions", "holidays"}),
     EventType.CONTRACT_SET: frozenset({"courier_id", "min_h", "max_h"}),
     EventType.ROTA_PROPOSED: frozenset({"week", "shifts", "gaps"}),

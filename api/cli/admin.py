@@ -292,7 +292,9 @@ def admin_purge_proofs(
         raise fail("--now needs a time zone (e.g. 2026-12-05T03:00:00+00:00)")
     days = settings.proof_retention_days if retention_days is None else retention_days
     files = proofs.ProofFiles(settings.proof_url if proof_url is None else proof_url)
-    count = proofs.purge(_store(database), files, now=moment, retention=timedelta(days=days))
+    from dispatch.store.access import cli_actor
+
+    count = proofs.purge(_store(database), files, now=moment, retention=timedelta(days=days), actor=cli_actor())
     _report(
         as_json,
         {"purged": count, "retention_days": days, "before": (moment - timedelta(days=days)).isoformat()},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from dispatch.errors import IllegalTransition, InvalidInput, NotFound
+from dispatch.events import Actor, EventType, NewEvent
 from dispatch.lifecycle import JobState
 from dispatch.proofs import (
     DEFAULT_RETENTION,
@@ -305,15 +307,26 @@ def read_file(store: Store, files: ProofFiles, coop_id: str, job_id: str, proof_
     return found, files.get(found.ref)
 
 
-def purge(store: Store, files: ProofFiles, *, now: datetime, retention: timedelta = DEFAULT_RETENTION) -> int:
+def purge(
+    store: Store,
+    files: ProofFiles,
+    *,
+    now: datetime,
+    retention: timedelta = DEFAULT_RETENTION,
+    actor: Actor | None = None,
+) -> int:
     """Delete every proof file older than the retention and forget the names; returns how many.
 
     The file goes first and the row says ``purged`` after: a crash in between leaves a reference
-    to a file already gone, which the next purge marks, never a file nobody points to.
+    to a file already gone, which the next purge marks, never a file nobody points to. Each
+    cooperative's log records the purge (``ProofsPurged``: how many, taken before when).
     """
+    before = now - retention
     with reading(store.engine) as conn:
         rows = conn.execute(
-            select(ProofRow.id, ProofRow.ref).where(ProofRow.purged_at.is_(None), ProofRow.created_at < now - retention)
+            select(ProofRow.id, ProofRow.ref, ProofRow.cooperative_id).where(
+                ProofRow.purged_at.is_(None), ProofRow.created_at < before
+            )
         ).all()
     for row in rows:
         if row.ref:
@@ -323,4 +336,14 @@ def purge(store: Store, files: ProofFiles, *, now: datetime, retention: timedelt
             conn.execute(
                 update(ProofRow).where(ProofRow.id.in_([r.id for r in rows])).values(ref=None, text=None, purged_at=now)
             )
+    for coop_id, count in Counter(r.cooperative_id for r in rows).items():
+        store.append(
+            NewEvent(
+                cooperative_id=coop_id,
+                at=now,
+                actor=actor or Actor.system(),
+                type=EventType.PROOFS_PURGED,
+                payload={"proofs": count, "before": before.isoformat()},
+            )
+        )
     return len(rows)

@@ -275,6 +275,8 @@ def test_the_purge_deletes_proofs_past_the_retention(door: Door) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["purged"] == 2
     assert not photo_file.exists()
+    [purged] = [e for e in door.store.events(door.world.coop_id) if e.type.value == "ProofsPurged"]
+    assert purged.payload["proofs"] == 2 and purged.actor.kind.value == "admin"  # the operator, on record
     summary = door.client.get(f"/v1/deliveries/{job}/proof", headers=door.headers["client"]).json()
     assert {p["kind"]: p["status"] for p in summary["proofs"]} == {"photo": "purged", "name": "purged"}
     assert all(p["url"] is None and p["recipient_name"] is None for p in summary["proofs"])

@@ -163,3 +163,5 @@ def test_the_purge_deletes_files_and_names_past_the_retention(coop: Coop, tmp_pa
     assert after[ProofKind.NAME].text is None and after[ProofKind.PHOTO].ref is None
     assert after[ProofKind.PHOTO].sha256 == stored.sha256  # the hash stays: what was delivered can be checked
     assert kept.purge(coop.store, files, now=at(7) + timedelta(days=90), retention=retention) == 0  # once
+    [purged] = [e for e in coop.store.events(coop.id) if e.type.value == "ProofsPurged"]
+    assert purged.payload == {"proofs": 2, "before": at(7).isoformat()} and purged.actor.kind.value == "system"
