@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,18 +163,47 @@ def test_every_module_the_architecture_document_names_exists() -> None:
     assert not absent, "docs/ARCHITECTURE.md names modules that do not exist: " + ", ".join(absent)
 
 
-#: The longest a function of the edge may be (issue 19); the domain and the core follow as their
-#: owners split their long functions.
+#: The longest a function may be in routing/, dispatch/ and api/ (issue 19): past a screen, a
+#: function does several things that each deserve a name. Counted from its first decorator to its
+#: last line; the Alembic migrations (dispatch/store/migrations/) are generated scripts, left out.
 MAX_FUNCTION_LINES = 60
 
+#: Functions still longer than that, as (file, function): each is being split by its owner. Never
+#: add one; the test below fails as well when one listed is no longer long, to be taken off.
+KNOWN_LONG_FUNCTIONS: set[tuple[str, str]] = {
+    # dispatch/planning.py: the problem's assembly and the round, split in progress (issue 19)
+    ("dispatch/planning.py", "assemble_problem"),
+    ("dispatch/planning.py", "build_problem"),
+    ("dispatch/planning.py", "planning_round"),
+}
 
-def test_no_function_of_the_edge_is_longer_than_60_lines() -> None:
-    long = []
-    for path in _sources("api"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-                lines = (node.end_lineno or node.lineno) - first + 1
-                if lines > MAX_FUNCTION_LINES:
-                    long.append(f"{_rel(path)}:{node.lineno} {node.name} ({lines} lines)")
-    assert not long, "split these into named parts: " + ", ".join(long)
+
+def _function_lengths() -> Iterator[tuple[str, str, int, int]]:
+    """(file, function, line, length in lines) of every function and method of the three packages."""
+    for package in PACKAGES:
+        for path in _sources(package):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+                    yield _rel(path), node.name, node.lineno, (node.end_lineno or node.lineno) - first + 1
+
+
+def test_the_length_of_functions_is_measured() -> None:
+    # Guards the guard: functions are found in each package, none in the migrations.
+    found = [path for path, *_ in _function_lengths()]
+    assert {path.partition("/")[0] for path in found} == set(PACKAGES)
+    assert len(found) > 500 and not any("/migrations/" in path for path in found)
+
+
+def test_no_function_is_longer_than_60_lines_beyond_the_known_exceptions() -> None:
+    long = {
+        (path, name): f"{path}:{line} {name} ({lines} lines)"
+        for path, name, line, lines in _function_lengths()
+        if lines > MAX_FUNCTION_LINES
+    }
+    new = sorted(text for key, text in long.items() if key not in KNOWN_LONG_FUNCTIONS)
+    assert not new, "split these into named parts: " + ", ".join(new)
+    gone = sorted(f"{path} {name}" for path, name in KNOWN_LONG_FUNCTIONS - long.keys())
+    assert not gone, "no longer longer than 60 lines, remove from KNOWN_LONG_FUNCTIONS: " + ", ".join(gone)
