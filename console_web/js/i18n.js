@@ -1,7 +1,7 @@
 // Interface text in English and French. Reasons written by the planner stay as the server wrote them.
 const TEXT = {
   en: {
-    language: "Language", shortcuts: "Shortcuts", log_out: "Log out", log_in_title: "Dispatcher log-in",
+    language: "Language", shortcuts: "Shortcuts", log_out: "Log out", the_week: "The week", log_in_title: "Dispatcher log-in",
     cooperative_id: "Cooperative id", login: "Login", password: "Password", log_in: "Log in",
     open_jobs: "Open jobs", filter: "Filter by address or id", accept_all_visible: "Accept all visible",
     plan_now: "Ask for proposals", couriers_day: "Couriers' day",
@@ -90,7 +90,7 @@ const TEXT = {
 
   },
   fr: {
-    language: "Langue", shortcuts: "Raccourcis", log_out: "Se déconnecter", log_in_title: "Connexion dispatch",
+    language: "Langue", shortcuts: "Raccourcis", log_out: "Se déconnecter", the_week: "La semaine", log_in_title: "Connexion dispatch",
     cooperative_id: "Identifiant de la coopérative", login: "Identifiant", password: "Mot de passe", log_in: "Se connecter",
     open_jobs: "Courses ouvertes", filter: "Filtrer par adresse ou identifiant", accept_all_visible: "Tout accepter (visibles)",
     plan_now: "Demander des propositions", couriers_day: "Journée des coursier·es",

@@ -1,0 +1,250 @@
+// The week page: each hour's availability and expected demand, the gaps, the rota proposed or
+// published with why each shift is there; a dispatcher proposes, edits, publishes, and confirms
+// or refuses swaps. It speaks only the public /v1 API (api/week.py), like any other client.
+import { Api, ApiError } from "./api.js";
+
+const WORDS = {
+  en: {
+    the_week: "The week", back_to_console: "Back to the console", log_in_title: "Dispatcher log-in",
+    cooperative_id: "Cooperative id", login: "Login", password: "Password", log_in: "Log in",
+    login_failed: "Login failed: check the cooperative, login and password.",
+    previous_week: "◀ Previous week", next_week: "Next week ▶", propose: "Propose a rota", publish: "Publish",
+    timesheet_csv: "Time sheet (CSV)", shifts: "Shifts", from: "from", to: "to", add_shift: "Add a shift",
+    gaps: "Gaps: demand expected and nobody available", swaps: "Swaps asked by couriers", hours: "Each hour",
+    hours_note: "available / expected / rostered; red: more couriers expected than available; amber: fewer rostered than expected.",
+    people: "Couriers", courier: "Courier", contract: "Contract (h a week)", available_h: "Available (h)",
+    rostered_h: "Rostered (h)", week_of: "Week of {day}", draft: "Draft, not published yet",
+    published: "Published (version {n})", nothing: "No rota yet: ask for a proposal",
+    draft_over_published: "Draft open (version {n} is published)", remove: "Remove", move: "Move",
+    no_gaps: "No gap.", no_swaps: "No swap asked.", no_shifts: "No shift.", confirm: "Confirm", refuse: "Refuse",
+    reason: "reason", gap_cell: "gap {n}", wants: "{name} asks to give this shift to {other}",
+    state_pending: "waiting for a dispatcher", state_confirmed: "confirmed", state_refused: "refused",
+    short_of: "{day} {hour}:00 — {n} courier(s) short", working: "Working…",
+  },
+  fr: {
+    the_week: "La semaine", back_to_console: "Retour à la console", log_in_title: "Connexion répartiteur",
+    cooperative_id: "Identifiant de la coopérative", login: "Identifiant", password: "Mot de passe", log_in: "Se connecter",
+    login_failed: "Échec : vérifiez la coopérative, l'identifiant et le mot de passe.",
+    previous_week: "◀ Semaine précédente", next_week: "Semaine suivante ▶", propose: "Proposer un planning",
+    publish: "Publier", timesheet_csv: "Feuille de temps (CSV)", shifts: "Créneaux", from: "de", to: "à",
+    add_shift: "Ajouter un créneau", gaps: "Manques : demande attendue et personne de disponible",
+    swaps: "Échanges demandés", hours: "Heure par heure",
+    hours_note: "disponibles / attendus / planifiés ; rouge : plus de coursiers attendus que de disponibles ; orange : moins de planifiés que d'attendus.",
+    people: "Coursiers", courier: "Coursier", contract: "Contrat (h par semaine)", available_h: "Disponible (h)",
+    rostered_h: "Planifié (h)", week_of: "Semaine du {day}", draft: "Brouillon, pas encore publié",
+    published: "Publié (version {n})", nothing: "Pas de planning : demandez une proposition",
+    draft_over_published: "Brouillon ouvert (la version {n} est publiée)", remove: "Retirer", move: "Déplacer",
+    no_gaps: "Aucun manque.", no_swaps: "Aucun échange demandé.", no_shifts: "Aucun créneau.", confirm: "Confirmer",
+    refuse: "Refuser", reason: "raison", gap_cell: "manque {n}", wants: "{name} demande à donner ce créneau à {other}",
+    state_pending: "en attente d'un répartiteur", state_confirmed: "confirmé", state_refused: "refusé",
+    short_of: "{day} {hour} h — il manque {n} coursier(s)", working: "En cours…",
+  },
+};
+const lang = (localStorage.getItem("tandem.lang") || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
+const w = (key, vars = {}) => (WORDS[lang][key] ?? WORDS.en[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ""));
+const $ = (selector) => document.querySelector(selector);
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v; else if (k.startsWith("data-")) node.setAttribute(k, v); else node[k] = v;
+  }
+  node.append(...children);
+  return node;
+};
+const hh = (h) => `${String(h).padStart(2, "0")}:00`;
+const dayName = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString(lang, { weekday: "short", day: "numeric", month: "short" });
+
+const S = { api: null, week: null, view: null, busy: false };
+window.__week = S;
+
+function names() { return Object.fromEntries((S.view?.couriers || []).map((c) => [c.id, c.name])); }
+
+// The rota on show: the draft being edited, else the published one.
+function shown() { return S.view.draft?.shifts ?? S.view.published?.shifts ?? []; }
+
+async function load(week) {
+  S.view = await S.api.get(`/v1/week${week ? `?week=${week}` : ""}`);
+  S.week = S.view.week;
+  render();
+}
+
+async function act(path, body) {
+  if (S.busy) return;
+  S.busy = true;
+  $("#week-error").textContent = "";
+  $("#rota-state").textContent = w("working");
+  try {
+    await S.api.post(path, { week: S.week, ...body });
+    await load(S.week);
+  } catch (err) {
+    $("#week-error").textContent = err instanceof ApiError ? err.message : String(err);
+    render();
+  } finally {
+    S.busy = false;
+  }
+}
+
+function render() {
+  const v = S.view;
+  $("#week-label").textContent = w("week_of", { day: v.week });
+  const version = v.published?.version ?? 0;
+  $("#rota-state").textContent = v.draft ? (version ? w("draft_over_published", { n: version }) : w("draft"))
+    : v.published ? w("published", { n: version }) : w("nothing");
+  $("#rota-state").dataset.state = v.draft ? "draft" : v.published ? "published" : "none";
+  $("#publish").disabled = !v.draft;
+  $("#forecast-note").textContent = v.forecast;
+  renderShifts();
+  renderGaps();
+  renderSwaps();
+  renderHours();
+  renderPeople();
+  renderAddForm();
+  S.ready = true;
+}
+
+function renderShifts() {
+  const who = names();
+  const list = $("#shifts");
+  list.replaceChildren();
+  const shifts = shown();
+  if (!shifts.length) list.append(el("li", { class: "note" }, w("no_shifts")));
+  for (const s of shifts) {
+    const start = el("input", { type: "number", min: 0, max: 23, value: s.start_h, "data-field": "start" });
+    const end = el("input", { type: "number", min: 1, max: 24, value: s.end_h, "data-field": "end" });
+    start.setAttribute("aria-label", w("from"));
+    end.setAttribute("aria-label", w("to"));
+    const move = el("button", { type: "button", "data-act": "move" }, w("move"));
+    move.addEventListener("click", () => act("/v1/week/edits", { action: "move", shift_id: s.id, start_h: Number(start.value), end_h: Number(end.value) }));
+    const remove = el("button", { type: "button", "data-act": "remove" }, w("remove"));
+    remove.addEventListener("click", () => act("/v1/week/edits", { action: "remove", shift_id: s.id }));
+    const acts = el("span", { class: "acts" }, start, "–", end, move, remove);
+    const title = el("span", {}, el("strong", {}, who[s.courier_id] || s.courier_id), ` ${dayName(s.day)} ${hh(s.start_h)}–${hh(s.end_h)}`);
+    list.append(el("li", { class: "shift", "data-shift": s.id }, title, acts, el("span", { class: "why" }, s.why)));
+  }
+}
+
+function renderGaps() {
+  const list = $("#gaps");
+  list.replaceChildren();
+  const gaps = S.view.hours.filter((h) => h.gap > 0);
+  if (!gaps.length) list.append(el("li", { class: "note" }, w("no_gaps")));
+  for (const g of gaps) list.append(el("li", {}, w("short_of", { day: dayName(g.day), hour: String(g.hour).padStart(2, "0"), n: g.gap })));
+}
+
+function renderSwaps() {
+  const who = names();
+  const list = $("#swaps");
+  list.replaceChildren();
+  if (!S.view.swaps.length) list.append(el("li", { class: "note" }, w("no_swaps")));
+  for (const swap of S.view.swaps) {
+    const item = el("li", { "data-swap": swap.id }, `${w("wants", { name: who[swap.courier_id] || "?", other: who[swap.with_courier_id] || "?" })}${swap.note ? ` (${swap.note})` : ""} — ${w(`state_${swap.state}`)} `);
+    if (swap.state === "pending") {
+      const reason = el("input", { maxLength: 300, placeholder: w("reason") });
+      reason.setAttribute("aria-label", w("reason"));
+      const yes = el("button", { type: "button" }, w("confirm"));
+      yes.addEventListener("click", () => act("/v1/week/swaps/decision", { swap_id: swap.id, confirm: true, reason: reason.value }));
+      const no = el("button", { type: "button" }, w("refuse"));
+      no.addEventListener("click", () => act("/v1/week/swaps/decision", { swap_id: swap.id, confirm: false, reason: reason.value }));
+      item.append(reason, yes, no);
+    }
+    list.append(item);
+  }
+}
+
+function renderHours() {
+  const v = S.view;
+  const days = [...new Set(v.hours.map((h) => h.day))];
+  const byKey = new Map(v.hours.map((h) => [`${h.day} ${h.hour}`, h]));
+  const head = el("tr", {}, el("th", {}, ""), ...days.map((d) => el("th", { scope: "col" }, dayName(d))));
+  const rows = [];
+  for (let hour = v.first_h; hour < v.last_h; hour++) {
+    const cells = days.map((d) => {
+      const h = byKey.get(`${d} ${hour}`);
+      const text = `${h.available.length} / ${h.expected} / ${h.rostered.length}` + (h.gap ? ` · ${w("gap_cell", { n: h.gap })}` : "");
+      const cell = el("td", { class: h.gap ? "gap" : !h.expected ? "" : h.rostered.length >= h.expected ? "covered" : "short", title: h.why }, text);
+      cell.dataset.hour = `${d} ${hour}`;
+      return cell;
+    });
+    rows.push(el("tr", {}, el("th", { scope: "row" }, hh(hour)), ...cells));
+  }
+  $("#hours").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
+}
+
+function renderPeople() {
+  // Listed by name: a neutral order, never by hours or any figure of a person.
+  const people = [...S.view.couriers].sort((a, b) => a.name.localeCompare(b.name));
+  $("#people tbody").replaceChildren(...people.map((c) => el("tr", {},
+    el("td", {}, c.name), el("td", {}, `${c.contract.min_h}–${c.contract.max_h}`),
+    el("td", {}, String(c.available_h)), el("td", {}, String(c.rostered_h)))));
+}
+
+function renderAddForm() {
+  const form = $("#add-shift");
+  const couriers = [...S.view.couriers].sort((a, b) => a.name.localeCompare(b.name));
+  form.courier_id.replaceChildren(...couriers.map((c) => el("option", { value: c.id }, c.name)));
+  const days = [...new Set(S.view.hours.map((h) => h.day))];
+  form.day.replaceChildren(...days.map((d) => el("option", { value: d }, dayName(d))));
+}
+
+function shiftWeek(weeks) {
+  const d = new Date(`${S.week}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 7 * weeks);
+  load(d.toISOString().slice(0, 10)).catch((err) => { $("#week-error").textContent = err.message; });
+}
+
+async function downloadTimesheet(e) {
+  e.preventDefault();
+  const response = await fetch(`/v1/week/timesheet.csv?week=${S.week}`, { headers: { Authorization: `Bearer ${S.api.token}` } });
+  if (!response.ok) { $("#week-error").textContent = `HTTP ${response.status}`; return; }
+  const url = URL.createObjectURL(await response.blob());
+  const link = el("a", { href: url, download: `timesheet-${S.week}.csv` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  URL.revokeObjectURL(url);
+}
+
+function wire() {
+  $("#propose").addEventListener("click", () => act("/v1/week/proposal", {}));
+  $("#publish").addEventListener("click", () => act("/v1/week/publish", {}));
+  $("#prev-week").addEventListener("click", () => shiftWeek(-1));
+  $("#next-week").addEventListener("click", () => shiftWeek(1));
+  $("#timesheet-csv").addEventListener("click", downloadTimesheet);
+  $("#add-shift").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = e.target;
+    act("/v1/week/edits", { action: "add", courier_id: f.courier_id.value, day: f.day.value, start_h: Number(f.start_h.value), end_h: Number(f.end_h.value) });
+  });
+}
+
+async function start(session) {
+  S.api = new Api(session.token);
+  await load(null);
+  $("#login").hidden = true;
+  $("#week-app").hidden = false;
+}
+
+async function login(e) {
+  e.preventDefault();
+  try {
+    const answer = await new Api(null).post("/v1/auth/login", Object.fromEntries(new FormData(e.target).entries()));
+    if (answer.role !== "dispatcher") throw new Error(w("login_failed"));
+    const session = { token: answer.token, cooperative_id: answer.cooperative_id };
+    sessionStorage.setItem("tandem.session", JSON.stringify(session));  // shared with the console
+    await start(session);
+  } catch (err) {
+    $("#login-error").textContent = err instanceof ApiError && err.status === 401 ? w("login_failed") : err.message;
+  }
+}
+
+function main() {
+  document.documentElement.lang = lang;
+  for (const node of document.querySelectorAll("[data-w]")) node.textContent = w(node.dataset.w);
+  wire();
+  $("#login").addEventListener("submit", login);
+  const saved = sessionStorage.getItem("tandem.session");
+  if (saved) start(JSON.parse(saved)).catch(() => { sessionStorage.removeItem("tandem.session"); $("#login").hidden = false; });
+  else $("#login").hidden = false;
+}
+
+main();

@@ -1,0 +1,93 @@
+"""The week page in a real browser against a real server (issue 23): a dispatcher asks for a
+rota proposal, sees why each shift is there, removes one shift and publishes the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from dispatch import commands
+from dispatch.availability import declare
+from dispatch.events import Actor, ActorKind
+from dispatch.model import JobRequest, Parcel, Place, TimeWindow
+from dispatch.store import Store
+from dispatch.store.schema import CooperativeRow
+from tests.api.harness import Server, World, login, make_world
+from tests.console.browser import browser, shot, wait_until
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+def _set_up_week(url: str) -> World:
+    """Three couriers free every weekday 10-16; six jobs requested last Monday at noon."""
+    world = make_world(url, riders=(("Lou", "bike"),))
+    store = Store.open(url)
+    try:
+        with store.engine.begin() as conn:
+            rota = {"rota": {"time_limit_s": 1, "first_h": 8, "last_h": 20}}
+            conn.execute(update(CooperativeRow).where(CooperativeRow.id == world.coop_id).values(settings=rota))
+        desk = Actor(ActorKind.DISPATCHER, "setup")
+        windows = {"weekly": [{"weekday": d, "start": "10:00", "end": "16:00"} for d in range(5)]}
+        for courier_id, _, _ in world.couriers.values():
+            declare(store, world.coop_id, courier_id, windows, actor=desk, at=datetime.now(HELSINKI))
+        today = datetime.now(HELSINKI).date()
+        monday = today - timedelta(days=today.weekday() + 7)
+        at = datetime(monday.year, monday.month, monday.day, 12, 5, tzinfo=HELSINKI)
+        window = TimeWindow(at, at + timedelta(hours=2))
+        request = JobRequest(Place(24.9414, 60.1710), Place(24.9525, 60.1675), window, window, (Parcel(4, 10, 30),))
+        client_id = store.add_client(world.coop_id, "Bakery")[0].id
+        for i in range(6):
+            commands.request_job(store, world.coop_id, client_id, request, at=at + timedelta(minutes=i))
+    finally:
+        store.close()
+    return world
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Server, World]]:
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world = _set_up_week(url)
+    server = Server(url, planning_budget_s="0.5").start()
+    try:
+        yield server, world
+    finally:
+        server.stop()
+
+
+def test_a_dispatcher_proposes_a_rota_removes_a_shift_and_publishes(served: tuple[Server, World]) -> None:
+    server, world = served
+    with browser() as page:
+        page.goto(f"{server.url}/console/week.html")
+        page.fill("input[name=cooperative_id]", world.coop_id)
+        page.fill("input[name=login]", world.dispatcher_login)
+        page.fill("input[name=password]", world.dispatcher_password)
+        page.click("#login button[type=submit]")
+        wait_until(page, "window.__week.ready === true")
+        assert page.get_attribute("#rota-state", "data-state") == "none"
+        page.click("#propose")
+        wait_until(page, "document.querySelector('#rota-state').dataset.state === 'draft'")
+        shifts = page.locator("#shifts li.shift")
+        proposed = shifts.count()
+        assert proposed >= 1
+        assert "covers" in page.inner_text("#shifts li.shift .why")
+        assert page.locator("#hours td.covered").count() >= 1  # the noon that wanted couriers has them
+        shot(page, "week-01-proposed")
+        gone = shifts.first.get_attribute("data-shift")
+        shifts.first.locator("button[data-act=remove]").click()
+        wait_until(page, f"!document.querySelector('[data-shift=\"{gone}\"]')")
+        assert page.locator("#shifts li.shift").count() == proposed - 1
+        page.click("#publish")
+        wait_until(page, "document.querySelector('#rota-state').dataset.state === 'published'")
+        assert page.is_disabled("#publish")
+        shot(page, "week-02-published")
+    token = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+    week = httpx.get(f"{server.url}/v1/week", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
+    published = week["published"]
+    assert published["version"] == 1 and week["draft"] is None
+    assert len(published["shifts"]) == proposed - 1 and gone not in {s["id"] for s in published["shifts"]}
