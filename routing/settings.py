@@ -19,6 +19,9 @@ CONSTRUCTORS = ("pyvrp", "ortools")
 
 @dataclass(frozen=True)
 class SolverSettings:
+    """How a round searches; raises ``ValueError`` with the reason when built with a setting that
+    cannot work (the planner would otherwise fail, or silently do something else, mid-round)."""
+
     time_budget_s: float = 1.0
     first_solution_only: bool = False
     #: "parallel_insertion" or "local_insertion": insertion heuristics find first solutions on
