@@ -5,9 +5,7 @@ import { Api, ApiError } from "./api.js";
 
 const WORDS = {
   en: {
-    the_week: "The week", back_to_console: "Back to the console", log_in_title: "Dispatcher log-in",
-    cooperative_id: "Cooperative id", login: "Login", password: "Password", log_in: "Log in",
-    login_failed: "Login failed: check the cooperative, login and password.",
+    the_week: "The week", log_in_again: "Your session ended: log in again on the console.", back_to_console: "Back to the console",
     previous_week: "◀ Previous week", next_week: "Next week ▶", propose: "Propose a rota", publish: "Publish",
     timesheet_csv: "Time sheet (CSV)", shifts: "Shifts", from: "from", to: "to", add_shift: "Add a shift",
     gaps: "Gaps: demand expected and nobody available", swaps: "Swaps asked by couriers", hours: "Each hour",
@@ -22,9 +20,7 @@ const WORDS = {
     short_of: "{day} {hour}:00 — {n} courier(s) short", working: "Working…",
   },
   fr: {
-    the_week: "La semaine", back_to_console: "Retour à la console", log_in_title: "Connexion répartiteur",
-    cooperative_id: "Identifiant de la coopérative", login: "Identifiant", password: "Mot de passe", log_in: "Se connecter",
-    login_failed: "Échec : vérifiez la coopérative, l'identifiant et le mot de passe.",
+    the_week: "La semaine", log_in_again: "Votre session a pris fin : reconnectez-vous sur la console.", back_to_console: "Retour à la console",
     previous_week: "◀ Semaine précédente", next_week: "Semaine suivante ▶", propose: "Proposer un planning",
     publish: "Publier", timesheet_csv: "Feuille de temps (CSV)", shifts: "Créneaux", from: "de", to: "à",
     add_shift: "Ajouter un créneau", gaps: "Manques : demande attendue et personne de disponible",
@@ -220,31 +216,20 @@ function wire() {
 async function start(session) {
   S.api = new Api(session.token);
   await load(null);
-  $("#login").hidden = true;
   $("#week-app").hidden = false;
 }
 
-async function login(e) {
-  e.preventDefault();
-  try {
-    const answer = await new Api(null).post("/v1/auth/login", Object.fromEntries(new FormData(e.target).entries()));
-    if (answer.role !== "dispatcher") throw new Error(w("login_failed"));
-    const session = { token: answer.token, cooperative_id: answer.cooperative_id };
-    sessionStorage.setItem("tandem.session", JSON.stringify(session));  // shared with the console
-    await start(session);
-  } catch (err) {
-    $("#login-error").textContent = err instanceof ApiError && err.status === 401 ? w("login_failed") : err.message;
-  }
-}
-
+// The console's log-in is the week's: without a session, log in there and come back.
 function main() {
   document.documentElement.lang = lang;
   for (const node of document.querySelectorAll("[data-w]")) node.textContent = w(node.dataset.w);
   wire();
-  $("#login").addEventListener("submit", login);
-  const saved = sessionStorage.getItem("tandem.session");
-  if (saved) start(JSON.parse(saved)).catch(() => { sessionStorage.removeItem("tandem.session"); $("#login").hidden = false; });
-  else $("#login").hidden = false;
+  const saved = JSON.parse(sessionStorage.getItem("tandem.session") || "null");
+  if (!saved) { location.replace("./"); return; }
+  start(saved).catch((err) => {
+    $("#week-app").hidden = false;
+    $("#week-error").textContent = err instanceof ApiError && err.status === 401 ? w("log_in_again") : err.message;
+  });
 }
 
 main();

@@ -19,7 +19,7 @@ from dispatch.model import JobRequest, Parcel, Place, TimeWindow
 from dispatch.store import Store
 from dispatch.store.schema import CooperativeRow
 from tests.api.harness import Server, World, login, make_world
-from tests.console.browser import browser, shot, wait_until
+from tests.console.browser import browser, console_log_in, shot, wait_until
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -63,12 +63,11 @@ def served(tmp_path: Path) -> Iterator[tuple[Server, World]]:
 def test_a_dispatcher_proposes_a_rota_removes_a_shift_and_publishes(served: tuple[Server, World]) -> None:
     server, world = served
     with browser() as page:
-        page.goto(f"{server.url}/console/week.html")
-        page.fill("input[name=cooperative_id]", world.coop_id)
-        page.fill("input[name=login]", world.dispatcher_login)
-        page.fill("input[name=password]", world.dispatcher_password)
-        page.click("#login button[type=submit]")
-        wait_until(page, "window.__week.ready === true")
+        page.goto(f"{server.url}/console/week.html")  # no session yet: the console's log-in first
+        page.wait_for_url(f"{server.url}/console/")
+        console_log_in(page, server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+        page.click("#to-week")  # the console's link
+        wait_until(page, "window.__week && window.__week.ready === true")
         assert page.get_attribute("#rota-state", "data-state") == "none"
         page.click("#propose")
         wait_until(page, "document.querySelector('#rota-state').dataset.state === 'draft'")
