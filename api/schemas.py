@@ -272,8 +272,21 @@ class WebhooksOut(Out):
     webhooks: list[WebhookOut]
 
 
+class WebhookDeliveryOut(Out):
+    """One event owed to one of the client's URLs, with every attempt to send it."""
+
+    id: str
+    webhook_id: str
+    event_seq: int
+    type: str = Field(description="The event's type, as in the body's type")
+    status: str = Field(description="pending, delivered, or gave_up (no attempt left)")
+    attempts: list[dict[str, Any]] = Field(description="Each attempt: when, the status code or the error")
+    next_attempt_at: str | None = Field(description="While pending: when it is tried again")
+    body: dict[str, Any] = Field(description="What is (or was) POSTed, as signed")
+
+
 class WebhookDeliveriesOut(Out):
-    deliveries: list[dict[str, Any]]
+    deliveries: list[WebhookDeliveryOut] = Field(description="The latest first, at most 100")
 
 
 # Dispatchers and analysts: jobs, couriers, the ledger, plans, decisions, the log (api/console.py)
