@@ -81,7 +81,7 @@ def _availability(store: Store, coop_id: str, courier_id: str) -> dict[str, Any]
 # ------------------------------------------------------------------ availability
 
 
-@router.get("/couriers/{courier_id}/availability", **answers(AvailabilityOut))
+@router.get("/couriers/{courier_id}/availability", **answers(AvailabilityOut, also=refusals(404)))
 async def read_availability(courier_id: str, who: DispatcherOrCourier, svc: Svc) -> dict[str, Any]:
     """A courier's weekly windows, exceptions, holidays and contracted hours."""
     _self_or_desk(who, courier_id)
