@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -304,3 +305,39 @@ def test_who_is_available_at_a_time_and_until_when(week: Week) -> None:
         sunday = at + timedelta(days=6)
         later = client.get("/v1/week/who", params={"at": sunday.isoformat()}, headers=desk).json()
         assert {c["name"] for c in later["couriers"] if c["available"]} == {"Aino"}
+
+
+def test_the_admin_cli_enters_availability_proposes_publishes_and_exports_the_time_sheet(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    week = Week(f"sqlite:///{tmp_path / 'tandem.db'}")
+    runner = CliRunner()
+    coop, lou = week.world.coop_id, week.id("Lou")
+
+    def tandem(*args: str) -> Any:
+        return runner.invoke(app, ["week", *args, "--coop", coop, "--database", week.url])
+
+    file = tmp_path / "lou.json"
+    file.write_text('{"weekly": [{"weekday": 0, "start": "10:00", "end": "16:00"}]}', encoding="utf-8")
+    done = tandem("availability", "--courier", lou, "--file", str(file), "--min-h", "0", "--max-h", "12", "--json")
+    assert done.exit_code == 0, done.output
+    assert '"max_h": 12' in done.output
+    file.write_text('{"weekly": [{"weekday": 0, "start": "16:00", "end": "10:00"}]}', encoding="utf-8")
+    refused = tandem("availability", "--courier", lou, "--file", str(file))
+    assert refused.exit_code == 2 and "ends after it starts" in refused.output
+    proposed = tandem("propose", "--week", week.next_monday, "--json")
+    assert proposed.exit_code == 0, proposed.output
+    shifts = json.loads(proposed.output)["shifts"]
+    assert [s["courier_id"] for s in shifts] == [lou] and "covers" in shifts[0]["why"]  # the only one available
+    assert tandem("publish", "--week", week.next_monday).exit_code == 0
+    sheet = tandem("timesheet", "--week", week.next_monday)
+    assert sheet.exit_code == 0 and sheet.output.startswith("courier_id,courier,day,worked_minutes")
+    totals = [r for r in csv.DictReader(io.StringIO(sheet.output)) if r["day"] == "total"]
+    planned = 60.0 * (shifts[0]["end_h"] - shifts[0]["start_h"])
+    assert [(r["courier"], r["worked_minutes"], float(r["planned_minutes"])) for r in totals] == [
+        ("Lou", "0.0", planned)
+    ]
