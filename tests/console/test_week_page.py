@@ -20,6 +20,7 @@ from dispatch.store import Store
 from dispatch.store.schema import CooperativeRow
 from tests.api.harness import Server, World, login, make_world
 from tests.console.browser import browser, console_log_in, shot, wait_until
+from tests.console.test_queue import serious
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -77,6 +78,7 @@ def test_a_dispatcher_proposes_a_rota_removes_a_shift_and_publishes(served: tupl
         assert "covers" in page.inner_text("#shifts li.shift .why")
         assert page.locator("#hours td.covered").count() >= 1  # the noon that wanted couriers has them
         shot(page, "week-01-proposed")
+        assert serious(page) == []  # axe-core: nothing critical or serious on the week page
         gone = shifts.first.get_attribute("data-shift")
         shifts.first.locator("button[data-act=remove]").click()
         wait_until(page, f"!document.querySelector('[data-shift=\"{gone}\"]')")
