@@ -20,7 +20,6 @@ from api.errors import ApiError, answers, refusals, refusals_of_non_json, respon
 from api.schemas import ReplayIn, ReplayOut, ReplayStartedOut
 from dispatch.days import day_from_json
 from dispatch.replay import ReplayResult, replay_json
-from dispatch.report import html_report
 from dispatch.simulation import Policy
 from dispatch.store.access import Principal
 
@@ -107,5 +106,9 @@ async def replay_report(run_id: str, who: Analyst, svc: Svc) -> Response:
     run = _run_of(run_id, who)
     if run.status != "done":
         raise ApiError(409, "not_ready", f"the replay is {run.status}")
+    # Imported here: the report draws with matplotlib, a third of the app's import time, which
+    # every worker (and every test server) would otherwise pay at start for a rarely used page.
+    from dispatch.report import html_report
+
     page = await svc.run(html_report, run.results, network=svc.network, title="Tandem replay")
     return HTMLResponse(page)
