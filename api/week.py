@@ -162,6 +162,7 @@ def _week_view(store: Store, coop_id: str, monday: date) -> dict[str, Any]:
         "forecast": f"mean of the last {demand.weeks} week(s); pace: {demand.pace_from}",
         "couriers": couriers,
         "hours": [{**asdict(h), "gap": h.gap} for h in hours],
+        "rota_seq": rota.seq,
         "draft": None if rota.draft is None else {"shifts": rota.draft, "gaps": rota.gaps},
         "published": None
         if rota.published is None
@@ -216,23 +217,25 @@ async def propose_rota(body: WeekIn, who: Dispatcher, svc: Svc) -> dict[str, Any
     return await _rota_act(who, svc, act)
 
 
-@router.post("/week/edits", **answers(RotaOut, also=refusals(404)))
+@router.post("/week/edits", **answers(RotaOut, also=refusals(404, 409)))
 async def edit_rota(body: EditIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """Move, remove or add one shift of the draft; refused when it breaks a person's limits."""
-    change = body.model_dump(exclude={"week"}, exclude_none=True)
+    change = body.model_dump(exclude={"week", "expected_seq"}, exclude_none=True)
 
     def act(store: Store, coop_id: str) -> Event:
-        return week.edit(store, coop_id, week.parse_week(body.week), change, actor=_actor(who), at=_now())
+        monday, seen = week.parse_week(body.week), body.expected_seq
+        return week.edit(store, coop_id, monday, change, actor=_actor(who), at=_now(), expected_seq=seen)
 
     return await _rota_act(who, svc, act)
 
 
-@router.post("/week/publish", **answers(RotaOut))
+@router.post("/week/publish", **answers(RotaOut, also=refusals(409)))
 async def publish_rota(body: WeekIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """Publish the draft: couriers see it as their week."""
 
     def act(store: Store, coop_id: str) -> Event:
-        return week.publish(store, coop_id, _week_of(store, coop_id, body.week), actor=_actor(who), at=_now())
+        monday, seen = _week_of(store, coop_id, body.week), body.expected_seq
+        return week.publish(store, coop_id, monday, actor=_actor(who), at=_now(), expected_seq=seen)
 
     return await _rota_act(who, svc, act)
 

@@ -60,8 +60,14 @@ class AvailabilityIn(Strict):
     contract: ContractIn | None = Field(default=None, description="contracted hours a week: a dispatcher's to set")
 
 
+SeenSeq = Field(
+    default=None, ge=0, le=2**62, description="the week's rota_seq as you saw it: a 409 if it changed since"
+)
+
+
 class WeekIn(Strict):
     week: str | None = Field(default=None, pattern=DAY, description="its Monday; default: next week")
+    expected_seq: StrictInt | None = SeenSeq
 
 
 class EditIn(Strict):
@@ -74,6 +80,7 @@ class EditIn(Strict):
     day: str | None = Field(default=None, pattern=DAY)
     start_h: StrictInt | None = Field(default=None, ge=0, le=24)
     end_h: StrictInt | None = Field(default=None, ge=0, le=24)
+    expected_seq: StrictInt | None = SeenSeq
 
 
 class SwapIn(Strict):
@@ -192,6 +199,7 @@ class PublishedOut(Out):
 
 class WeekOut(Out):
     week: str
+    rota_seq: int = Field(description="the last event that changed this week's rota (send it back as expected_seq)")
     first_h: int
     last_h: int
     forecast: str = Field(description="how the expected demand was computed")

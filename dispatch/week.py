@@ -15,8 +15,10 @@ A week is named by its Monday (``YYYY-MM-DD``, the cooperative's local date).
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -24,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.availability import DAYS, Availability, available_at, declared
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.errors import Conflict, DomainError, InvalidInput, NotFound
 from dispatch.events import Actor, Event, EventType, NewEvent
 from dispatch.forecast import BIKE_PAYLOAD_KG, Forecast, forecast
 from dispatch.model import Cooperative, Courier
@@ -59,6 +61,38 @@ ROTA_KEYS = (
     "first_h",
     "last_h",
 )
+
+
+class RotaChanged(Conflict):
+    """The week's rota changed since the dispatcher looked (``expected_seq``): a 409 naming the
+    act and who made it, never a silent overwrite of a colleague's edit."""
+
+    def __init__(self, monday: date, expected_seq: int, rota: RotaState) -> None:
+        self.job_id, self.expected_seq, self.actual_seq = f"week {monday}", expected_seq, rota.seq
+        self.last_act, self.by = rota.last
+        DomainError.__init__(
+            self, f"the rota of the week of {monday} changed since you looked: {self.last_act} by {self.by}"
+        )
+
+
+_GUARD = threading.Lock()
+_LOCKS: dict[str, threading.Lock] = {}
+
+
+@contextmanager
+def _one_at_a_time(coop_id: str) -> Iterator[None]:
+    """A cooperative's rota acts one at a time in this process: each reads the week, checks, and
+    appends a whole new list of shifts, so two at once would lose one (several API workers
+    still could: ``expected_seq`` then refuses the later one if its caller sent it)."""
+    with _GUARD:
+        lock = _LOCKS.setdefault(coop_id, threading.Lock())
+    with lock:
+        yield
+
+
+def _unchanged(rota: RotaState, monday: date, expected_seq: int | None) -> None:
+    if expected_seq is not None and expected_seq != rota.seq:
+        raise RotaChanged(monday, expected_seq, rota)
 
 
 # ------------------------------------------------------------------ weeks and settings
@@ -118,6 +152,8 @@ class RotaState:
     published: list[dict[str, Any]] | None = None
     published_at: str | None = None
     version: int = 0
+    seq: int = 0  #: the last event that changed this week's rota (0: none yet)
+    last: tuple[str, str] = ("", "")  #: that event's type and who made it
 
 
 @dataclass
@@ -145,6 +181,7 @@ def fold(events: Iterable[Event]) -> WeekState:
             _fold_swap(state, event)
             continue
         rota = state.rotas.setdefault(str(p["week"]), RotaState())
+        rota.seq, rota.last = event.seq, (event.type.value, f"{event.actor.kind.value} {event.actor.id}")
         if event.type is E.ROTA_PROPOSED:
             rota.draft, rota.gaps = list(p["shifts"]), list(p["gaps"])
             rota.notes = {k: p[k] for k in ("forecast", "status", "balanced") if k in p}
@@ -177,6 +214,7 @@ def _fold_swap(state: WeekState, event: Event) -> None:
         rota = state.rotas.setdefault(str(p["week"]), RotaState())
         rota.published = list(p["shifts"])
         rota.version += 1
+        rota.seq, rota.last = event.seq, (event.type.value, f"{event.actor.kind.value} {event.actor.id}")
 
 
 def week_state(store: Store, coop_id: str) -> WeekState:
@@ -447,25 +485,41 @@ def _check_fields(shift: Mapping[str, Any], monday: date) -> None:
         )
 
 
-def edit(store: Store, coop_id: str, monday: date, change: Mapping[str, Any], *, actor: Actor, at: datetime) -> Event:
-    """One dispatcher's edit of the week's draft (the published rota when no draft is open)."""
-    limits = Limits.of(store, coop_id, monday)
-    rota = limits.state.rota(monday)
-    base = rota.draft if rota.draft is not None else rota.published
-    if base is None:
-        raise InvalidInput("week", f"no rota for the week of {monday} yet: ask for a proposal first")
-    shifts = _edited(base, change, limits)
-    payload = {"week": monday.isoformat(), "edit": dict(change), "shifts": shifts}
-    return store.append(NewEvent(coop_id, at, actor, E.ROTA_EDITED, payload))
+def edit(
+    store: Store,
+    coop_id: str,
+    monday: date,
+    change: Mapping[str, Any],
+    *,
+    actor: Actor,
+    at: datetime,
+    expected_seq: int | None = None,
+) -> Event:
+    """One dispatcher's edit of the week's draft (the published rota when no draft is open);
+    ``expected_seq``: the rota's ``seq`` as the dispatcher saw it."""
+    with _one_at_a_time(coop_id):
+        limits = Limits.of(store, coop_id, monday)
+        rota = limits.state.rota(monday)
+        _unchanged(rota, monday, expected_seq)
+        base = rota.draft if rota.draft is not None else rota.published
+        if base is None:
+            raise InvalidInput("week", f"no rota for the week of {monday} yet: ask for a proposal first")
+        shifts = _edited(base, change, limits)
+        payload = {"week": monday.isoformat(), "edit": dict(change), "shifts": shifts}
+        return store.append(NewEvent(coop_id, at, actor, E.ROTA_EDITED, payload))
 
 
-def publish(store: Store, coop_id: str, monday: date, *, actor: Actor, at: datetime) -> Event:
+def publish(
+    store: Store, coop_id: str, monday: date, *, actor: Actor, at: datetime, expected_seq: int | None = None
+) -> Event:
     """The draft becomes the week's rota that couriers see (``RotaPublished``)."""
-    rota = week_state(store, coop_id).rota(monday)
-    if rota.draft is None:
-        raise InvalidInput("week", f"nothing to publish for the week of {monday}: no draft is open")
-    payload = {"week": monday.isoformat(), "shifts": rota.draft}
-    return store.append(NewEvent(coop_id, at, actor, E.ROTA_PUBLISHED, payload))
+    with _one_at_a_time(coop_id):
+        rota = week_state(store, coop_id).rota(monday)
+        _unchanged(rota, monday, expected_seq)
+        if rota.draft is None:
+            raise InvalidInput("week", f"nothing to publish for the week of {monday}: no draft is open")
+        payload = {"week": monday.isoformat(), "shifts": rota.draft}
+        return store.append(NewEvent(coop_id, at, actor, E.ROTA_PUBLISHED, payload))
 
 
 def request_swap(
@@ -504,6 +558,13 @@ def decide_swap(
 ) -> Event:
     """A dispatcher confirms a swap (the colleague takes the shift, within their own limits) or
     refuses it with a reason."""
+    with _one_at_a_time(coop_id):
+        return _decide_swap(store, coop_id, swap_id, confirm=confirm, reason=reason, actor=actor, at=at)
+
+
+def _decide_swap(
+    store: Store, coop_id: str, swap_id: str, *, confirm: bool, reason: str, actor: Actor, at: datetime
+) -> Event:
     state = week_state(store, coop_id)
     swap = state.swaps.get(swap_id)
     if swap is None:

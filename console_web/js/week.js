@@ -70,7 +70,7 @@ async function act(path, body) {
   $("#week-error").textContent = "";
   $("#rota-state").textContent = w("working");
   try {
-    await S.api.post(path, { week: S.week, ...body });
+    await S.api.post(path, { week: S.week, ...body });  // edits and publishing carry expected_seq
     await load(S.week);
   } catch (err) {
     $("#week-error").textContent = err instanceof ApiError ? err.message : String(err);
@@ -110,9 +110,9 @@ function renderShifts() {
     start.setAttribute("aria-label", w("from"));
     end.setAttribute("aria-label", w("to"));
     const move = el("button", { type: "button", "data-act": "move" }, w("move"));
-    move.addEventListener("click", () => act("/v1/week/edits", { action: "move", shift_id: s.id, start_h: Number(start.value), end_h: Number(end.value) }));
+    move.addEventListener("click", () => act("/v1/week/edits", { expected_seq: S.view.rota_seq, action: "move", shift_id: s.id, start_h: Number(start.value), end_h: Number(end.value) }));
     const remove = el("button", { type: "button", "data-act": "remove" }, w("remove"));
-    remove.addEventListener("click", () => act("/v1/week/edits", { action: "remove", shift_id: s.id }));
+    remove.addEventListener("click", () => act("/v1/week/edits", { expected_seq: S.view.rota_seq, action: "remove", shift_id: s.id }));
     const acts = el("span", { class: "acts" }, start, "–", end, move, remove);
     const title = el("span", {}, el("strong", {}, who[s.courier_id] || s.courier_id), ` ${dayName(s.day)} ${hh(s.start_h)}–${hh(s.end_h)}`);
     list.append(el("li", { class: "shift", "data-shift": s.id }, title, acts, el("span", { class: "why" }, s.why)));
@@ -202,14 +202,14 @@ async function downloadTimesheet(e) {
 
 function wire() {
   $("#propose").addEventListener("click", () => act("/v1/week/proposal", {}));
-  $("#publish").addEventListener("click", () => act("/v1/week/publish", {}));
+  $("#publish").addEventListener("click", () => act("/v1/week/publish", { expected_seq: S.view.rota_seq }));
   $("#prev-week").addEventListener("click", () => shiftWeek(-1));
   $("#next-week").addEventListener("click", () => shiftWeek(1));
   $("#timesheet-csv").addEventListener("click", downloadTimesheet);
   $("#add-shift").addEventListener("submit", (e) => {
     e.preventDefault();
     const f = e.target;
-    act("/v1/week/edits", { action: "add", courier_id: f.courier_id.value, day: f.day.value, start_h: Number(f.start_h.value), end_h: Number(f.end_h.value) });
+    act("/v1/week/edits", { expected_seq: S.view.rota_seq, action: "add", courier_id: f.courier_id.value, day: f.day.value, start_h: Number(f.start_h.value), end_h: Number(f.end_h.value) });
   });
 }
 

@@ -341,3 +341,34 @@ def test_the_admin_cli_enters_availability_proposes_publishes_and_exports_the_ti
     assert [(r["courier"], r["worked_minutes"], float(r["planned_minutes"])) for r in totals] == [
         ("Lou", "0.0", planned)
     ]
+
+
+def test_an_edit_on_a_stale_rota_is_a_409_naming_who_changed_it(week: Week) -> None:
+    with _app(week.url) as client:
+        desk = week.desk(client)
+        _prepare(client, week, desk)
+        client.post("/v1/week/proposal", json={"week": week.next_monday}, headers=desk)
+        seen = client.get("/v1/week", params={"week": week.next_monday}, headers=desk).json()
+        first, *_ = seen["draft"]["shifts"]
+        edit = {"week": week.next_monday, "action": "remove", "expected_seq": seen["rota_seq"]}
+        assert client.post("/v1/week/edits", json={**edit, "shift_id": first["id"]}, headers=desk).status_code == 200
+        add = {
+            **edit,
+            "action": "add",
+            "courier_id": first["courier_id"],
+            "day": first["day"],
+            "start_h": 10,
+            "end_h": 14,
+        }
+        stale = client.post("/v1/week/edits", json=add, headers=desk)  # a colleague's view, before the removal
+        assert stale.status_code == 409, stale.text
+        assert stale.json()["error"]["last_act"] == "RotaEdited" and "changed since you looked" in stale.text
+        stale = client.post(
+            "/v1/week/publish", json={"week": week.next_monday, "expected_seq": seen["rota_seq"]}, headers=desk
+        )
+        assert stale.status_code == 409
+        now = client.get("/v1/week", params={"week": week.next_monday}, headers=desk).json()
+        fresh = client.post(
+            "/v1/week/publish", json={"week": week.next_monday, "expected_seq": now["rota_seq"]}, headers=desk
+        )
+        assert fresh.status_code == 200 and fresh.json()["seq"] > now["rota_seq"]
