@@ -184,6 +184,7 @@ class SwapOut(Out):
     note: str
     state: Literal["pending", "confirmed", "refused"]
     asked_at: str
+    reason: str = Field(default="", description="the dispatcher's, once decided")
 
 
 class DraftOut(Out):

@@ -372,3 +372,39 @@ def test_an_edit_on_a_stale_rota_is_a_409_naming_who_changed_it(week: Week) -> N
             "/v1/week/publish", json={"week": week.next_monday, "expected_seq": now["rota_seq"]}, headers=desk
         )
         assert fresh.status_code == 200 and fresh.json()["seq"] > now["rota_seq"]
+
+
+def test_the_week_s_answers_are_what_the_schema_says_field_by_field(tmp_path: Path) -> None:
+    from tests.api.test_openapi_answers import Published
+
+    week = Week(f"sqlite:///{tmp_path / 'tandem.db'}")
+    with _app(week.url) as client:
+        desk, published = week.desk(client), Published(client)
+        monday = {"week": week.next_monday}
+        _prepare(client, week, desk)
+        path = "/v1/couriers/{courier_id}/availability"
+        body = {**_weekdays("10:00", "16:00", range(5)), "contract": {"min_h": 0, "max_h": 30}}
+        published.check(client.put(path.format(courier_id=week.id("Lou")), json=body, headers=desk), "PUT", path)
+        published.check(client.get(path.format(courier_id=week.id("Lou")), headers=desk), "GET", path)
+        published.check(client.get("/v1/week/who", headers=desk), "GET", "/v1/week/who")
+        shifts = published.check(
+            client.post("/v1/week/proposal", json=monday, headers=desk), "POST", "/v1/week/proposal"
+        )["shifts"]
+        removal = {**monday, "action": "remove", "shift_id": shifts[-1]["id"]}
+        published.check(client.post("/v1/week/edits", json=removal, headers=desk), "POST", "/v1/week/edits")
+        published.check(client.get("/v1/week", params=monday, headers=desk), "GET", "/v1/week")
+        published.check(client.post("/v1/week/publish", json=monday, headers=desk), "POST", "/v1/week/publish")
+        published.check(client.get("/v1/week", params=monday, headers=desk), "GET", "/v1/week")
+        giver = next(n for n in ("Aino", "Veera", "Lou") if week.id(n) == shifts[0]["courier_id"])
+        taker = next(n for n in ("Aino", "Veera", "Lou") if week.id(n) not in {s["courier_id"] for s in shifts[:-1]})
+        rider = week.courier(client, giver)
+        ask = {**monday, "shift_id": shifts[0]["id"], "with_courier_id": week.id(taker)}
+        swap = published.check(client.post("/v1/week/swaps", json=ask, headers=rider), "POST", "/v1/week/swaps")
+        published.check(client.get("/v1/week/mine", params=monday, headers=rider), "GET", "/v1/week/mine")
+        decision = {"swap_id": swap["id"], "confirm": False, "reason": "Lou is on already"}
+        answer = client.post("/v1/week/swaps/decision", json=decision, headers=desk)
+        published.check(answer, "POST", "/v1/week/swaps/decision")
+        published.check(client.get("/v1/week", params=monday, headers=desk), "GET", "/v1/week")  # with the swap
+        published.check(client.get("/v1/week/timesheet", headers=desk), "GET", "/v1/week/timesheet")
+        assert not published.differences, published.differences
+        assert len(published.checked) == 15
