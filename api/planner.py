@@ -40,6 +40,9 @@ _state: dict[str, Any] = {}
 #: How often the worker looks whether its parent is still there (where the kernel cannot tell it).
 PARENT_CHECK_S = 0.5
 _PR_SET_PDEATHSIG = 1
+#: Rounds in a row that leave a backlog and propose nothing new before the planner waits for the
+#: next request (a round cut short by its time may do better the next time; a full fleet won't).
+IDLE_BACKLOG_ROUNDS = 2
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -160,22 +163,30 @@ class Planner:
         return done
 
     async def _loop(self, coop_id: str) -> None:
+        idle = 0
         try:
             while True:
                 await asyncio.sleep(self.debounce_s)
                 self._again.discard(coop_id)
                 done = self._done.pop(coop_id, asyncio.Event())
-                backlog = await self._one(coop_id)
+                outcome = await self._one(coop_id)
                 done.set()
+                if coop_id in self._again:
+                    continue
                 # A backlog larger than one round takes (dispatch.planning.working_set) is
-                # planned round after round, without waiting for the next request.
-                if coop_id not in self._again and not backlog:
+                # planned round after round, without waiting for the next request; rounds that
+                # propose nothing new stop it after IDLE_BACKLOG_ROUNDS (a full fleet), so the
+                # planner never spins on jobs nobody can take.
+                if outcome is None or not outcome["backlog_left"]:
+                    return
+                idle = 0 if outcome["proposals"] else idle + 1
+                if idle >= IDLE_BACKLOG_ROUNDS:
                     return
         finally:
             self._running.pop(coop_id, None)
 
-    async def _one(self, coop_id: str) -> bool:
-        """One round; True when it left jobs for the next one and made progress."""
+    async def _one(self, coop_id: str) -> dict[str, Any] | None:
+        """One round; its outcome, None when it failed (logged)."""
         loop = asyncio.get_running_loop()
         now = datetime.now(UTC).isoformat()
         try:
@@ -186,7 +197,7 @@ class Planner:
         except BrokenProcessPool:
             log.error("the planner process died; starting a new one for the next round")
             self._pool = None
-            return False
+            return None
         except TimeoutError:
             self._kill_pool()
             size = await self._size(coop_id)
@@ -198,13 +209,13 @@ class Planner:
                 self.budget_s,
                 size,
             )
-            return False
+            return None
         except Exception:
             log.exception("planning round of %s failed; the API goes on, proposals wait for the next round", coop_id)
-            return False
+            return None
         self.latest[coop_id] = outcome
         await self.on_round(coop_id)
-        return bool(outcome.get("backlog_left"))
+        return outcome
 
     async def _size(self, coop_id: str) -> str:
         """The size of the round that was killed, read from the store (the worker cannot say)."""

@@ -15,7 +15,8 @@ previous round's plan as ``previous``):
   column is the rounds' time since the cold round started.
 
 Each size runs twice in the same process: with the round's working set (at most
-``NEW_JOBS_PER_BUDGET_S`` new jobs per second of budget, the product's behaviour) and with
+``NEW_JOBS_PER_BUDGET_S`` new jobs per second of budget, ``FRESH_JOBS_PER_BUDGET_S`` in a
+round with no plan to start from: the product's behaviour) and with
 ``--modes whole``, every open job in every round (the behaviour before it), to compare.
 
 Each round reports its phases: the snapshot (reading the store and the travel matrices; the
@@ -165,13 +166,13 @@ def _round(
 def run(
     n_jobs: int, n_couriers: int, budget_s: float, seed: int, network: BikeNetwork, *, mode: str, backlog_rounds: int
 ) -> list[dict[str, Any]]:
-    saved = planning.NEW_JOBS_PER_BUDGET_S
-    if mode == "whole":
-        planning.NEW_JOBS_PER_BUDGET_S = 10**9  # every open job in every round, as before issue 21's fix
+    saved = planning.NEW_JOBS_PER_BUDGET_S, planning.FRESH_JOBS_PER_BUDGET_S
+    if mode == "whole":  # every open job in every round, as before issue 21's fix
+        planning.NEW_JOBS_PER_BUDGET_S = planning.FRESH_JOBS_PER_BUDGET_S = 10**9
     try:
         return _run(n_jobs, n_couriers, budget_s, seed, network, backlog_rounds)
     finally:
-        planning.NEW_JOBS_PER_BUDGET_S = saved
+        planning.NEW_JOBS_PER_BUDGET_S, planning.FRESH_JOBS_PER_BUDGET_S = saved
 
 
 def _run(

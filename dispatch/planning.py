@@ -41,11 +41,14 @@ DEFAULT_SHIFT = timedelta(hours=4)
 #: Open jobs that were not in the last plan one round takes on, per second of its budget. A
 #: round's cost beyond the solver's budget is searching the streets for its new places and
 #: handling matrices of all its places; with a backlog of 1,500 jobs and 80 couriers a 1 s round
-#: took 13.5 s cold and 5 s warm while it planned 365 jobs (benchmarks/README.md, "Planning
+#: took 13.5-20 s cold and 5-8 s warm and planned 365 jobs (benchmarks/README.md, "Planning
 #: rounds at scale"). The rest wait, most urgent first, and the planner runs the next round at
-#: once while the backlog shrinks. 200 keeps a day of ordinary size (a round's new requests)
-#: whole, and plans all 200 jobs of issue 21's first round.
+#: once while the backlog shrinks. A round that starts from the last plan inserts its new jobs
+#: one by one, which is slow at scale: 200 per second of budget. A round without a plan to start
+#: from (the first of the day, after a restart) builds one with the constructor, which takes
+#: 500 jobs in a second: 500 keeps issue 21's 500-job first round whole, as before.
 NEW_JOBS_PER_BUDGET_S = 200
+FRESH_JOBS_PER_BUDGET_S = 500
 
 
 @dataclass
@@ -399,7 +402,8 @@ def planning_round(
     """Plan the cooperative's open jobs and record what changed as ProposalMade events.
 
     ``settings`` replaces the default search (``budget_s``), e.g. for repeatable replays.
-    A large backlog is planned over several rounds (:data:`NEW_JOBS_PER_BUDGET_S`): the jobs a
+    A large backlog is planned over several rounds (:data:`NEW_JOBS_PER_BUDGET_S`,
+    :data:`FRESH_JOBS_PER_BUDGET_S` without a ``previous`` plan): the jobs a
     round leaves are unassigned as :data:`routing.solver.DEFERRED`, and :func:`backlog_left`
     tells the caller to run the next round at once.
     """
@@ -412,7 +416,10 @@ def planning_round(
         fairness_weight=fairness_weight,
         travel_cache=travel_cache,
         riding_budget_share=riding_budget_share,
-        new_jobs_cap=max(1, round(NEW_JOBS_PER_BUDGET_S * search.time_budget_s)),
+        new_jobs_cap=max(
+            1,
+            round((NEW_JOBS_PER_BUDGET_S if previous is not None else FRESH_JOBS_PER_BUDGET_S) * search.time_budget_s),
+        ),
         planned_before=frozenset(previous.assignment()) if previous is not None else frozenset(),
     )
     initial = None
@@ -458,9 +465,9 @@ def planning_round(
 
 
 def backlog_left(result: RoundResult) -> bool:
-    """Whether another round should follow at once: this one left jobs it never tried, and it
-    moved (a round that proposed nothing new would only repeat itself)."""
-    return bool(result.proposals) and any(reason == DEFERRED for reason in result.unassigned.values())
+    """Whether the round left open jobs it never tried (its working set was full, or its time ran
+    out): the planner then runs the next round at once instead of waiting for a request."""
+    return any(reason == DEFERRED for reason in result.unassigned.values())
 
 
 #: A round's events are appended in batches of this many: one transaction each (one flush, not
