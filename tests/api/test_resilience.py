@@ -79,10 +79,13 @@ def test_after_kill_9_a_courier_resumes_with_exactly_the_events_missed(tmp_path:
             want_console = [e.seq for e in log if e.seq > console_seq]
             got_courier = [(await sock.next(10))["seq"] for _ in want_courier]
             got_console = [(await console.next(10))["seq"] for _ in want_console]
-            for s in (sock, console):  # and nothing more arrives
+
+            async def nothing_more(s: Socket) -> None:
                 with pytest.raises(TimeoutError):
                     await s.next(timeout_s=1.5)
                 await s.close()
+
+            await asyncio.gather(nothing_more(sock), nothing_more(console))  # both listen at once
             assert want_courier == got_courier and want_console == got_console
             return got_courier, want_courier
 
@@ -96,10 +99,10 @@ def test_after_kill_9_a_courier_resumes_with_exactly_the_events_missed(tmp_path:
 def test_two_servers_share_postgresql_and_redis(pg_url: str, redis_url: str) -> None:
     """The client talks to one server; the courier's socket is held by the other."""
     world = make_world(pg_url)
-    first = Server(pg_url, redis_url=redis_url).start()
-    second = Server(pg_url, redis_url=redis_url).start()
+    first, second = Server(pg_url, redis_url=redis_url), Server(pg_url, redis_url=redis_url)
     receiver = Receiver()
     try:
+        Server.start_together(first, second)
         asyncio.run(full_flow(first.url, second.ws_url, first.ws_url, world, receiver))
     finally:
         receiver.close()

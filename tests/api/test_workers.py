@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from dispatch.store import Store
-from tests.api.harness import Server, Socket, delivery_body, event_type, login, make_world
+from tests.api.harness import TLS, Server, Socket, delivery_body, event_type, login, make_world
 
 
 def test_two_workers_share_one_sqlite_file_and_their_sockets_hear_each_other(tmp_path: Path, redis_url: str) -> None:
@@ -26,7 +26,7 @@ def test_two_workers_share_one_sqlite_file_and_their_sockets_hear_each_other(tmp
 
             async def one(i: int) -> httpx.Response:
                 # a connection of its own each time, so that both workers take requests
-                async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+                async with httpx.AsyncClient(base_url=server.url, timeout=60, verify=TLS) as client:
                     return await client.post(
                         "/v1/deliveries", json=bodies[i], headers={**headers, "Idempotency-Key": f"w-{i}"}
                     )
