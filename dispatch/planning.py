@@ -19,11 +19,11 @@ from dispatch import commands
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput
 from dispatch.events import Event, NewEvent
 from dispatch.intake import max_snap_m
-from dispatch.ledger import worked_minutes_until
+from dispatch.ledger import LedgerEntry, worked_minutes_until
 from dispatch.lifecycle import OPEN_STATES, JobState
 from dispatch.model import Courier as CourierRecord
-from dispatch.model import JobRequest, Vehicle
-from dispatch.projections import JobView
+from dispatch.model import JobRequest, TimeWindow, Vehicle
+from dispatch.projections import JobView, Projection
 from dispatch.store import Store
 from routing.evaluate import RouteStop
 from routing.insertion import still_valid
@@ -32,6 +32,7 @@ from routing.network import BikeNetwork
 from routing.plan import Plan
 from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes, capable, travel_times
 from routing.profiles import PROFILES, handling_time_s
+from routing.reasons import Reason, reason
 from routing.solver import DEFERRED, SolverSettings, solve
 from routing.travel_cache import TravelCache
 
@@ -59,7 +60,7 @@ class PlanningContext:
     places: list[tuple[float, float]]
     jobs: dict[str, JobView]
     couriers: dict[str, CourierRecord]
-    skipped: dict[str, str] = field(default_factory=dict)  #: jobs left out of the round, and why
+    skipped: dict[str, Reason] = field(default_factory=dict)  #: jobs left out of the round, and why
     #: Jobs declined today, and by whom: not proposed to them again, unless nobody else on
     #: shift can carry the job (then listed in ``declines_overruled``, and the proposal says so).
     declined: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -112,82 +113,11 @@ def assemble_problem(
     local = now.astimezone(timezone)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     ctx = PlanningContext(day_start=day_start, places=[], jobs={}, couriers={})
-
-    def place(lon: float, lat: float) -> int:
-        ctx.places.append((lon, lat))
-        return len(ctx.places) - 1
-
-    shipments: list[Shipment] = []
-    locks: list[Lock] = []
-    on_board: dict[str, list[str]] = {c.id: [] for c in couriers}
-    for job in jobs:
-        request = job.request
-        if job.courier_id is not None and job.courier_id not in on_board:
-            ctx.skipped[job.id] = "its courier is not on shift"
-            continue
-        service = round(handling_time_s(request.weight_kg, len(request.parcels), any(p.bulky for p in request.parcels)))
-        shipments.append(
-            Shipment(
-                id=job.id,
-                pickup=place(request.pickup.lon, request.pickup.lat),
-                dropoff=place(request.dropoff.lon, request.dropoff.lat),
-                pickup_window=(
-                    _seconds(day_start, request.pickup_window.start),
-                    _seconds(day_start, request.pickup_window.end),
-                ),
-                dropoff_window=(
-                    _seconds(day_start, request.dropoff_window.start),
-                    _seconds(day_start, request.dropoff_window.end),
-                ),
-                weight_kg=request.weight_kg,
-                volume_l=request.volume_l,
-                length_cm=request.longest_side_cm,
-                pickup_service_s=service,
-                dropoff_service_s=service,
-            )
-        )
-        if job.courier_id is not None and job.on_board:
-            on_board[job.courier_id].append(job.id)
-        elif job.courier_id is not None:
-            # The courier is the decision; the order of a courier's jobs is nobody's (the log's
-            # order of acts is not a route), and keeping it made rounds with a few accepted jobs
-            # per courier plan almost nothing (issue 21).
-            locks.append(Lock(job.id, job.courier_id, keep_order=False))
-
+    shipments, locks, on_board = _shipments(ctx, jobs, {c.id for c in couriers})
     now_s = round((local - day_start).total_seconds())
-    planned: list[Courier] = []
-    for c in couriers:
-        planned.append(
-            Courier(
-                id=c.id,
-                profile=c.vehicle.kind.profile,
-                payload_kg=c.vehicle.payload_kg,
-                volume_l=c.vehicle.volume_l,
-                max_length_cm=c.vehicle.max_length_cm,
-                start=place(*c.position),
-                shift_start=now_s,
-                shift_end=max(now_s, round((c.shift_end - day_start).total_seconds())),
-                on_board=tuple(on_board[c.id]),
-                worked_s_today=c.worked_s_today,
-                planned_shift_s=c.planned_shift_s,
-                heavy_kg_today=c.heavy_kg_today,
-            )
-        )
-
+    planned = [_courier(ctx, c, now_s, tuple(on_board[c.id])) for c in couriers]
     shipments = _respect_declines(ctx, shipments, {j.id: j.declined_by for j in jobs}, planned)
-    travel: dict[str, TravelTimes] = {}
-    lonlat = np.array(ctx.places, dtype=np.float64).reshape(-1, 2)
-    for profile in sorted({c.profile for c in planned} or {"bike"}):
-        graph = routable_graph(network, PROFILES[profile])
-        # One KD-tree query for every place; places too far from this vehicle's streets still get
-        # their nearest node (the matrix needs one) and their jobs are left out with the reason.
-        snapped = snap(graph, lonlat, max_distance_m=float("inf"))
-        for too_far in np.flatnonzero(snapped.distance_m > max_snap_m(profile)).tolist():
-            _mark_unreachable(ctx, shipments, too_far, profile)
-        travel[profile] = (
-            travel_cache.travel_times(graph, snapped.node) if travel_cache else travel_times(graph, snapped.node)
-        )
-
+    travel = _travel(network, ctx, shipments, {c.profile for c in planned} or {"bike"}, travel_cache)
     problem = Problem(
         couriers=tuple(planned),
         shipments=tuple(s for s in shipments if s.id not in ctx.skipped),
@@ -199,6 +129,97 @@ def assemble_problem(
         heavy_threshold_kg=heavy_threshold_kg,
     )
     return problem, ctx
+
+
+def _place(ctx: PlanningContext, lon: float, lat: float) -> int:
+    """A new place index (each stop its own place: the matrices are per round)."""
+    ctx.places.append((lon, lat))
+    return len(ctx.places) - 1
+
+
+def _shipments(
+    ctx: PlanningContext, jobs: list[JobToPlan], on_shift: set[str]
+) -> tuple[list[Shipment], list[Lock], dict[str, list[str]]]:
+    """The jobs as shipments, the decided ones as locks, and what each courier has on board."""
+    shipments: list[Shipment] = []
+    locks: list[Lock] = []
+    on_board: dict[str, list[str]] = {c: [] for c in on_shift}
+    for job in jobs:
+        if job.courier_id is not None and job.courier_id not in on_board:
+            ctx.skipped[job.id] = reason("courier_off_shift")
+            continue
+        shipments.append(_shipment(ctx, job))
+        if job.courier_id is not None and job.on_board:
+            on_board[job.courier_id].append(job.id)
+        elif job.courier_id is not None:
+            # The courier is the decision; the order of a courier's jobs is nobody's (the log's
+            # order of acts is not a route), and keeping it made rounds with a few accepted jobs
+            # per courier plan almost nothing (issue 21).
+            locks.append(Lock(job.id, job.courier_id, keep_order=False))
+    return shipments, locks, on_board
+
+
+def _shipment(ctx: PlanningContext, job: JobToPlan) -> Shipment:
+    request = job.request
+    service = round(handling_time_s(request.weight_kg, len(request.parcels), any(p.bulky for p in request.parcels)))
+
+    def window(w: TimeWindow) -> tuple[int, int]:
+        return _seconds(ctx.day_start, w.start), _seconds(ctx.day_start, w.end)
+
+    return Shipment(
+        id=job.id,
+        pickup=_place(ctx, request.pickup.lon, request.pickup.lat),
+        dropoff=_place(ctx, request.dropoff.lon, request.dropoff.lat),
+        pickup_window=window(request.pickup_window),
+        dropoff_window=window(request.dropoff_window),
+        weight_kg=request.weight_kg,
+        volume_l=request.volume_l,
+        length_cm=request.longest_side_cm,
+        pickup_service_s=service,
+        dropoff_service_s=service,
+    )
+
+
+def _courier(ctx: PlanningContext, c: CourierToPlan, now_s: int, on_board: tuple[str, ...]) -> Courier:
+    return Courier(
+        id=c.id,
+        profile=c.vehicle.kind.profile,
+        payload_kg=c.vehicle.payload_kg,
+        volume_l=c.vehicle.volume_l,
+        max_length_cm=c.vehicle.max_length_cm,
+        start=_place(ctx, *c.position),
+        shift_start=now_s,
+        shift_end=max(now_s, round((c.shift_end - ctx.day_start).total_seconds())),
+        on_board=on_board,
+        worked_s_today=c.worked_s_today,
+        planned_shift_s=c.planned_shift_s,
+        heavy_kg_today=c.heavy_kg_today,
+    )
+
+
+def _travel(
+    network: BikeNetwork,
+    ctx: PlanningContext,
+    shipments: list[Shipment],
+    profiles: set[str],
+    travel_cache: TravelCache | None,
+) -> dict[str, TravelTimes]:
+    """Each vehicle profile's travel between the round's places.
+
+    One KD-tree query for every place; places too far from this vehicle's streets still get
+    their nearest node (the matrix needs one) and their jobs are left out with the reason.
+    """
+    travel: dict[str, TravelTimes] = {}
+    lonlat = np.array(ctx.places, dtype=np.float64).reshape(-1, 2)
+    for profile in sorted(profiles):
+        graph = routable_graph(network, PROFILES[profile])
+        snapped = snap(graph, lonlat, max_distance_m=float("inf"))
+        for too_far in np.flatnonzero(snapped.distance_m > max_snap_m(profile)).tolist():
+            _mark_unreachable(ctx, shipments, too_far, profile)
+        travel[profile] = (
+            travel_cache.travel_times(graph, snapped.node) if travel_cache else travel_times(graph, snapped.node)
+        )
+    return travel
 
 
 def _respect_declines(
@@ -269,57 +290,11 @@ def build_problem(
         # them (a replay, a direct write): deactivation ends their shift, this makes sure.
         if status.on_shift and not status.paused and cid in records and records[cid].active
     ]
-    live = OPEN_STATES | {JobState.ASSIGNED, JobState.ACKNOWLEDGED, JobState.PICKED_UP}
-    jobs: list[JobToPlan] = []
-    views: dict[str, JobView] = {}
-    last_dropoff: dict[str, tuple[float, float]] = {}
-    for job in sorted(projection.jobs.values(), key=lambda j: j.last_seq):
-        request = JobRequest.from_json(job.request)
-        if job.state in (JobState.DELIVERED, JobState.FAILED) and job.courier_id:
-            last_dropoff[job.courier_id] = (request.dropoff.lon, request.dropoff.lat)
-        if job.state in live:
-            views[job.id] = job
-            jobs.append(
-                JobToPlan(
-                    job.id,
-                    request,
-                    None if job.state in OPEN_STATES else job.courier_id,
-                    on_board=job.state is JobState.PICKED_UP,
-                    declined_by=tuple(
-                        str(d.get("courier_id") or "")
-                        for d in job.declines
-                        if datetime.fromisoformat(str(d["at"])).astimezone(tz).date() == local.date()
-                    ),
-                )
-            )
+    jobs, views, last_dropoff = _jobs_to_plan(projection, tz, local)
+    fallback = _fallback_position(coop.settings.get("base"), jobs, network)
     jobs, waiting = working_set(jobs, planned_before, new_jobs_cap)
-    base = coop.settings.get("base")
-    fallback = (
-        (float(base["lon"]), float(base["lat"]))
-        if base
-        else (
-            float(np.mean([j.request.pickup.lon for j in jobs])),
-            float(np.mean([j.request.pickup.lat for j in jobs])),
-        )
-        if jobs
-        else (float(np.median(network.lon)), float(np.median(network.lat)))
-    )
-    couriers = []
-    for cid in on_shift:
-        status, entry = projection.couriers[cid], ledger.get(cid)
-        couriers.append(
-            CourierToPlan(
-                id=cid,
-                vehicle=records[cid].vehicle,
-                position=last_dropoff.get(cid, fallback),
-                shift_end=datetime.fromisoformat(status.planned_end) if status.planned_end else local + DEFAULT_SHIFT,
-                worked_s_today=round(60 * worked_minutes_until(entry, status.active_since, now)),
-                planned_shift_s=round(60 * entry.planned_shift_minutes)
-                if entry and entry.planned_shift_minutes
-                else None,
-                heavy_kg_today=entry.heavy_kg if entry else 0.0,
-            )
-        )
+    positions = {cid: last_dropoff.get(cid, fallback) for cid in on_shift}
+    couriers = [_courier_to_plan(projection, records[cid], ledger.get(cid), positions[cid], local) for cid in on_shift]
     problem, ctx = assemble_problem(
         network,
         jobs,
@@ -337,6 +312,66 @@ def build_problem(
     ctx.jobs = {j: v for j, v in views.items() if j not in ctx.skipped or v.state in OPEN_STATES}
     ctx.couriers = {c: records[c] for c in on_shift}
     return problem, ctx
+
+
+def _jobs_to_plan(
+    projection: Projection, tz: ZoneInfo, local: datetime
+) -> tuple[list[JobToPlan], dict[str, JobView], dict[str, tuple[float, float]]]:
+    """The live jobs in the order they last changed, their views, and where each courier last
+    delivered (their best known position when they share none)."""
+    live = OPEN_STATES | {JobState.ASSIGNED, JobState.ACKNOWLEDGED, JobState.PICKED_UP}
+    jobs: list[JobToPlan] = []
+    views: dict[str, JobView] = {}
+    last_dropoff: dict[str, tuple[float, float]] = {}
+    for job in sorted(projection.jobs.values(), key=lambda j: j.last_seq):
+        request = JobRequest.from_json(job.request)
+        if job.state in (JobState.DELIVERED, JobState.FAILED) and job.courier_id:
+            last_dropoff[job.courier_id] = (request.dropoff.lon, request.dropoff.lat)
+        if job.state not in live:
+            continue
+        views[job.id] = job
+        declined_by = tuple(
+            str(d.get("courier_id") or "")
+            for d in job.declines
+            if datetime.fromisoformat(str(d["at"])).astimezone(tz).date() == local.date()
+        )
+        courier = None if job.state in OPEN_STATES else job.courier_id
+        jobs.append(
+            JobToPlan(job.id, request, courier, on_board=job.state is JobState.PICKED_UP, declined_by=declined_by)
+        )
+    return jobs, views, last_dropoff
+
+
+def _courier_to_plan(
+    projection: Projection,
+    record: CourierRecord,
+    entry: LedgerEntry | None,
+    position: tuple[float, float],
+    now: datetime,
+) -> CourierToPlan:
+    """A courier on shift with their ledger's figures so far today (``entry``: None before any)."""
+    status = projection.couriers[record.id]
+    return CourierToPlan(
+        id=record.id,
+        vehicle=record.vehicle,
+        position=position,
+        shift_end=datetime.fromisoformat(status.planned_end) if status.planned_end else now + DEFAULT_SHIFT,
+        worked_s_today=round(60 * worked_minutes_until(entry, status.active_since, now)),
+        planned_shift_s=round(60 * entry.planned_shift_minutes) if entry and entry.planned_shift_minutes else None,
+        heavy_kg_today=entry.heavy_kg if entry else 0.0,
+    )
+
+
+def _fallback_position(base: Any, jobs: list[JobToPlan], network: BikeNetwork) -> tuple[float, float]:
+    """Where a courier with no known position is planned from: the cooperative's base, else the
+    middle of today's pickups, else the middle of the city."""
+    if base:
+        return float(base["lon"]), float(base["lat"])
+    if jobs:
+        return float(np.mean([j.request.pickup.lon for j in jobs])), float(
+            np.mean([j.request.pickup.lat for j in jobs])
+        )
+    return float(np.median(network.lon)), float(np.median(network.lat))
 
 
 def working_set(
@@ -362,8 +397,8 @@ def working_set(
 def _mark_unreachable(ctx: PlanningContext, shipments: list[Shipment], place: int, profile: str) -> None:
     for s in shipments:
         if place in (s.pickup, s.dropoff) and s.id not in ctx.skipped:
-            which = "pickup" if place == s.pickup else "drop-off"
-            ctx.skipped[s.id] = f"the {which} is too far from any street a {profile.replace('_', ' ')} can use"
+            which = "pickup" if place == s.pickup else "dropoff"
+            ctx.skipped[s.id] = reason("too_far_from_street", place=which, vehicle=profile)
 
 
 def warm_start(problem: Problem, previous: Plan) -> dict[str, list[RouteStop]]:
@@ -382,7 +417,7 @@ class RoundResult:
     proposals: list[Event]  #: ProposalMade events appended in this round
     kept: list[str]  #: open jobs whose proposal did not change (no new event)
     stale: list[str]  #: jobs a person decided on while the round ran (no proposal made)
-    unassigned: dict[str, str]  #: open jobs with no proposal, and why
+    unassigned: dict[str, Reason]  #: open jobs with no proposal, and why
     withheld: list[Event] = field(default_factory=list)  #: ProposalWithheld events: a person must decide
 
 
@@ -422,34 +457,14 @@ def planning_round(
         ),
         planned_before=frozenset(previous.assignment()) if previous is not None else frozenset(),
     )
-    initial = None
-    if previous is not None:
-        initial = warm_start(problem, previous)
-    plan = solve(problem, search, initial=initial)
-    kept: list[str] = []
-    made: list[tuple[NewEvent, int | None]] = []
-    assignment = plan.assignment()
-    for job_id, job in ctx.jobs.items():
-        if job.state not in OPEN_STATES or job_id not in assignment:
-            continue
-        courier = assignment[job_id]
-        if job.proposal is not None and job.proposal.get("courier_id") == courier and job.state is JobState.PROPOSED:
-            kept.append(job_id)
-            continue
-        explanation = _explanation(plan, ctx, job_id, courier)
-        made.append((commands.proposal(coop_id, job_id, courier, at=now, explanation=explanation), job.last_seq))
+    plan = solve(problem, search, initial=None if previous is None else warm_start(problem, previous))
+    made, kept = _proposals(plan, ctx, coop_id, now)
     unassigned = {
         j: r
         for j, r in {**plan.unassigned, **ctx.skipped}.items()
         if j in ctx.jobs and ctx.jobs[j].state in OPEN_STATES
     }
-    withholding: list[tuple[NewEvent, int | None]] = []
-    for job_id, reason in unassigned.items():
-        # Said once per reason, in the log, so that every console shows the job needs a person.
-        job = ctx.jobs[job_id]
-        if reason in (job.needs_decision, DEFERRED):
-            continue  # said already; or the planner has not reached it yet, which is no one's decision
-        withholding.append((commands.withholding(coop_id, job_id, reason=reason, at=now), job.last_seq))
+    withholding = _withholdings(ctx, coop_id, unassigned, now)
     stale: list[str] = []  # jobs a person acted on while the round ran: their act stands
     proposals, withheld = _append_all(store, coop_id, made, stale), _append_all(store, coop_id, withholding, stale)
     return RoundResult(
@@ -464,10 +479,43 @@ def planning_round(
     )
 
 
+def _proposals(
+    plan: Plan, ctx: PlanningContext, coop_id: str, now: datetime
+) -> tuple[list[tuple[NewEvent, int | None]], list[str]]:
+    """ProposalMade events for the open jobs whose proposed courier changed (each with the job's
+    sequence number it was planned from), and the open jobs whose proposal stays."""
+    kept: list[str] = []
+    made: list[tuple[NewEvent, int | None]] = []
+    assignment = plan.assignment()
+    for job_id, job in ctx.jobs.items():
+        if job.state not in OPEN_STATES or job_id not in assignment:
+            continue
+        courier = assignment[job_id]
+        if job.proposal is not None and job.proposal.get("courier_id") == courier and job.state is JobState.PROPOSED:
+            kept.append(job_id)
+            continue
+        explanation = _explanation(plan, ctx, job_id, courier)
+        made.append((commands.proposal(coop_id, job_id, courier, at=now, explanation=explanation), job.last_seq))
+    return made, kept
+
+
+def _withholdings(
+    ctx: PlanningContext, coop_id: str, unassigned: dict[str, Reason], now: datetime
+) -> list[tuple[NewEvent, int | None]]:
+    """Said once per reason, in the log, so that every console shows the job needs a person."""
+    withholding: list[tuple[NewEvent, int | None]] = []
+    for job_id, why in unassigned.items():
+        job = ctx.jobs[job_id]
+        if why == DEFERRED or why.to_json() == job.needs_decision:
+            continue  # said already; or the planner has not reached it yet, which is no one's decision
+        withholding.append((commands.withholding(coop_id, job_id, reason=why.to_json(), at=now), job.last_seq))
+    return withholding
+
+
 def backlog_left(result: RoundResult) -> bool:
     """Whether the round left open jobs it never tried (its working set was full, or its time ran
     out): the planner then runs the next round at once instead of waiting for a request."""
-    return any(reason == DEFERRED for reason in result.unassigned.values())
+    return any(why == DEFERRED for why in result.unassigned.values())
 
 
 #: A round's events are appended in batches of this many: one transaction each (one flush, not
@@ -490,24 +538,15 @@ def _append_all(store: Store, coop_id: str, events: list[tuple[NewEvent, int | N
 
 
 def _explanation(plan: Plan, ctx: PlanningContext, job_id: str, courier: str) -> dict[str, Any]:
+    """The proposal's explanation as stored in the log: reasons as codes with courier ids (the
+    edge says them in the reader's language, with the names of the day it is read)."""
     data: dict[str, Any] = plan.explanations[job_id].to_json() if job_id in plan.explanations else {}
-    # The planner knows couriers by id; a dispatcher reads names.
-    names = {cid: record.display_name for cid, record in ctx.couriers.items()}
-    reasons = []
-    for reason in data.get("reasons", []):
-        text = str(reason)
-        for cid, name in names.items():
-            text = text.replace(cid, name)
-        reasons.append(text)
+    reasons = list(data.get("reasons", []))
     declined = ctx.declined.get(job_id, ())
     if courier in declined:
-        reasons.append(
-            f"{names.get(courier, courier)} declined it earlier today; proposed again because nobody else on "
-            "shift can carry it"
-        )
+        reasons.append(reason("declined_again", courier=courier).to_json())
     elif declined:
-        who = ", ".join(names.get(c, "a courier who has left") for c in declined)
-        reasons.append(f"{who} declined it earlier today, so it goes to someone else")
+        reasons.append(reason("declined_by", couriers=tuple(declined)).to_json())
     if reasons:
         data["reasons"] = reasons
     for t in plan.routes[courier].stops:
