@@ -168,14 +168,9 @@ def test_every_module_the_architecture_document_names_exists() -> None:
 #: last line; the Alembic migrations (dispatch/store/migrations/) are generated scripts, left out.
 MAX_FUNCTION_LINES = 60
 
-#: Functions still longer than that, as (file, function): each is being split by its owner. Never
-#: add one; the test below fails as well when one listed is no longer long, to be taken off.
-KNOWN_LONG_FUNCTIONS: set[tuple[str, str]] = {
-    # dispatch/planning.py: the problem's assembly and the round, split in progress (issue 19)
-    ("dispatch/planning.py", "assemble_problem"),
-    ("dispatch/planning.py", "build_problem"),
-    ("dispatch/planning.py", "planning_round"),
-}
+#: Functions still longer than that, as (file, function): none since issue 19. Never add one; the
+#: test below fails as well when one listed is no longer long, to be taken off.
+KNOWN_LONG_FUNCTIONS: set[tuple[str, str]] = set()
 
 
 def _function_lengths() -> Iterator[tuple[str, str, int, int]]:
