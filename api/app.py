@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import analysts, clients, console, couriers, errors, proofs, sessions, static, week
+from api import analysts, clients, console, couriers, errors, proofs, reasons, sessions, static, week
 from api import webhooks as webhook_sender
 from api.browsers import BrowserRules
 from api.bus import Hub, LocalBus, RedisBus
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     _middleware(app, settings)
-    for module in (sessions, clients, console, couriers, analysts, proofs, week):
+    for module in (sessions, clients, console, couriers, analysts, proofs, week, reasons):
         app.include_router(module.router)
     static.mount(app)
     return app

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request, Response, WebSocket
 from api.deps import Analyst, Dispatcher, IsoDay, Member, RoundNumber, Svc
 from api.errors import ApiError, Ident, answers, refusals, refusals_of_non_json, responses
 from api.geo import GEOJSON_LINES, GeoJSONResponse, street_path, streets_geojson
+from api.i18n import Lang, in_words
 from api.schemas import (
     MAX_SEQ,
     AcceptAllIn,
@@ -128,16 +129,17 @@ async def city_streets(who: Member, svc: Svc) -> Response:
 
 @router.get("/jobs", **answers(JobsOut))
 async def list_jobs(
-    who: Analyst, svc: Svc, state: Annotated[Literal["open", "active", "done", "all"], Query()] = "open"
+    lang: Lang, who: Analyst, svc: Svc, state: Annotated[Literal["open", "active", "done", "all"], Query()] = "open"
 ) -> dict[str, Any]:
     states = None if state == "all" else STATE_SETS[state]
     jobs = await svc.run(svc.store.jobs, who.cooperative_id, states)
-    return {"jobs": [job_json(j) for j in jobs]}
+    return await svc.run(in_words, svc.store, who.cooperative_id, lang, {"jobs": [job_json(j) for j in jobs]})  # type: ignore[no-any-return]
 
 
 @router.get("/jobs/{job_id}", **answers(JobOut, also=responses(404)))
-async def get_job(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
-    return job_json(await svc.run(svc.store.job, who.cooperative_id, job_id))
+async def get_job(job_id: str, who: Analyst, svc: Svc, lang: Lang) -> dict[str, Any]:
+    job = job_json(await svc.run(svc.store.job, who.cooperative_id, job_id))
+    return await svc.run(in_words, svc.store, who.cooperative_id, lang, job)  # type: ignore[no-any-return]
 
 
 @router.get("/jobs/{job_id}/path", **answers(PathOut, also=responses(404)))
@@ -181,21 +183,21 @@ async def courier_positions(who: Dispatcher, svc: Svc) -> dict[str, Any]:
 
 
 @router.get("/plan", **answers(PlanOut, also=responses(404)))
-async def latest_plan(who: Dispatcher, svc: Svc) -> dict[str, Any]:
+async def latest_plan(who: Dispatcher, svc: Svc, lang: Lang) -> dict[str, Any]:
     """The routes of the latest planning round made by this worker (ETAs from the exact evaluator)."""
     plan = svc.planner.latest.get(who.cooperative_id)
     if plan is None:
         raise ApiError(404, "no_plan_yet", "no planning round has finished here yet; ask for one")
-    return plan
+    return await svc.run(in_words, svc.store, who.cooperative_id, lang, plan)  # type: ignore[no-any-return]
 
 
 @router.get("/jobs/{job_id}/override-cost", **answers(OverrideCostOut, also=responses(404, 409)))
 async def job_override_cost(
-    job_id: str, who: Dispatcher, svc: Svc, courier_id: Annotated[Ident, Query(max_length=36)]
+    job_id: str, who: Dispatcher, svc: Svc, courier_id: Annotated[Ident, Query(max_length=36)], lang: Lang
 ) -> dict[str, Any]:
-    """What giving this job to that courier would cost, before deciding."""
+    """What giving this job to that courier would cost, before deciding (in the reader's language)."""
     cost = await svc.run(override_cost, svc.store, who.cooperative_id, svc.network, job_id, courier_id, _now())
-    return cost.to_json()  # type: ignore[no-any-return]
+    return await svc.run(in_words, svc.store, who.cooperative_id, lang, cost.to_json())  # type: ignore[no-any-return]
 
 
 def _decide(svc: Services, who: Principal, job_id: str, body: DecisionIn) -> tuple[Event, dict[str, Any] | None]:
@@ -207,7 +209,7 @@ def _decide(svc: Services, who: Principal, job_id: str, body: DecisionIn) -> tup
 
 
 @router.post("/jobs/{job_id}/decisions", **answers(DecisionOut, also=responses(404, 409)))
-async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc, lang: Lang) -> dict[str, Any]:
     """accept | override | reassign | unassign, by a person; recorded with who, when and why."""
     try:
         event, cost = await svc.run(_decide, svc, who, job_id, body)
@@ -225,7 +227,8 @@ async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc) -> di
         ) from None
     await svc.appended(who.cooperative_id, [event])
     job = await svc.run(svc.store.job, who.cooperative_id, job_id)
-    return {"event": event_json(event), "job": job_json(job), "cost": cost}
+    answer = {"event": event_json(event), "job": job_json(job), "cost": cost}
+    return await svc.run(in_words, svc.store, who.cooperative_id, lang, answer)  # type: ignore[no-any-return]
 
 
 @router.post("/decisions/accept-all", **answers(AcceptAllOut))
@@ -296,10 +299,13 @@ async def events(
     svc: Svc,
     after_seq: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    lang: Lang = "en",
 ) -> dict[str, Any]:
-    """The cooperative's log, page by page (the audit trail of every human decision)."""
+    """The cooperative's log, page by page (the audit trail of every human decision), with the
+    planner's reasons said in the reader's language beside their codes."""
     page = await svc.run(svc.store.events, who.cooperative_id, after_seq=after_seq, limit=limit)
-    return {"events": [event_json(e) for e in page]}
+    answer = {"events": [event_json(e) for e in page]}
+    return await svc.run(in_words, svc.store, who.cooperative_id, lang, answer)  # type: ignore[no-any-return]
 
 
 @router.post("/couriers/{courier_id}/unavailable", **answers(UnavailableOut, also=responses(404)))

@@ -109,7 +109,7 @@ def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
         "proposals": [e.seq for e in result.proposals],
         "kept": result.kept,
         "stale": result.stale,
-        "unassigned": result.unassigned,
+        "unassigned": {job: why.to_json() for job, why in result.unassigned.items()},
         "routes": routes,
         "metrics": result.plan.metrics,
         "backlog_left": backlog_left(result),

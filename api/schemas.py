@@ -322,9 +322,10 @@ class JobOut(Out):
     client_id: str
     courier_id: str | None
     proposal: dict[str, Any] | None
-    needs_decision: str | None = Field(
+    needs_decision: str | dict[str, Any] | None = Field(
         description="Why the latest round could not propose this open job, or what a person must settle "
-        "(a parcel to hand over): a dispatcher decides."
+        "(a parcel to hand over): a dispatcher decides. A planner's reason is {code, params, text} (text in "
+        "the Accept-Language asked for); older events and a handover hold a sentence."
     )
     declines: list[dict[str, Any]]
     requested_at: str
@@ -410,7 +411,9 @@ class PlanOut(Out):
     proposals: list[int] = Field(description="The seqs of the ProposalMade events of the round.")
     kept: list[str]
     stale: list[str]
-    unassigned: dict[str, str] = Field(description="Job id -> why nobody can take it.")
+    unassigned: dict[str, dict[str, Any]] = Field(
+        description="Job id -> why nobody can take it: {code, params, text} (text in the Accept-Language asked for)."
+    )
     routes: dict[str, list[StopOut]]
     metrics: dict[str, Any]
     backlog_left: bool = Field(
@@ -427,8 +430,10 @@ class OverrideCostOut(Out):
     lateness_minutes: float
     worked_share_after: float | None
     cooperative_share: float | None
-    breaks: list[str] = Field(description="Hard physical limits broken: confirming needs force and a reason.")
-    summary: str
+    breaks: list[dict[str, Any]] = Field(
+        description="Hard physical limits broken, each {code, params, text}: confirming needs force and a reason."
+    )
+    summary: list[dict[str, Any]] = Field(description="The cost part by part, each {code, params, text}.")
 
 
 class DecisionOut(Out):

@@ -166,7 +166,13 @@ def proposal(
 
 
 def withhold(
-    store: Store, coop_id: str, job_id: str, *, reason: str, at: datetime, expected_seq: int | None = None
+    store: Store,
+    coop_id: str,
+    job_id: str,
+    *,
+    reason: str | dict[str, Any],
+    at: datetime,
+    expected_seq: int | None = None,
 ) -> Event:
     """The planner could not propose the job (nobody on shift can fit it in, ...): a person decides.
 
@@ -175,8 +181,9 @@ def withhold(
     return store.append(withholding(coop_id, job_id, reason=reason, at=at), expected_seq=expected_seq)
 
 
-def withholding(coop_id: str, job_id: str, *, reason: str, at: datetime) -> NewEvent:
-    """The event :func:`withhold` appends, for a round that appends its events together."""
+def withholding(coop_id: str, job_id: str, *, reason: str | dict[str, Any], at: datetime) -> NewEvent:
+    """The event :func:`withhold` appends, for a round that appends its events together; the
+    planner's ``reason`` is a code with parameters (``routing/reasons.py``)."""
     return NewEvent(
         cooperative_id=coop_id,
         at=at,

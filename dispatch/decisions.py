@@ -4,6 +4,7 @@ An override is never blocked for being slower, later or less fair than the propo
 dispatcher knows things the planner does not. It is only refused when it would break a hard
 physical limit of the vehicle (payload, volume, parcel length), and even then a dispatcher may
 force it with a reason; the cost report travels with the event, so the log says what was known.
+The cost and the limits are reasons as data (``routing/reasons.py``): the edge says them in words.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from routing.evaluate import RouteEvaluation
 from routing.network import BikeNetwork
 from routing.objective import Objective
 from routing.problem import Courier, Lock, Problem, Shipment
+from routing.reasons import Reason, reason
 from routing.solver import SolverSettings, solve
 
 #: Time the small re-plans of one courier's route may take.
@@ -36,12 +38,13 @@ class OverrideCost:
     lateness_minutes: float  #: lateness the courier's route would pick up (windows treated as soft)
     worked_share_after: float | None
     cooperative_share: float | None
-    breaks: tuple[str, ...]  #: hard physical limits broken
-    summary: str
+    breaks: tuple[Reason, ...]  #: hard physical limits broken
+    summary: tuple[Reason, ...]  #: the cost, part by part
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["breaks"] = list(self.breaks)
+        data["breaks"] = [r.to_json() for r in self.breaks]
+        data["summary"] = [r.to_json() for r in self.summary]
         return data
 
 
@@ -56,19 +59,22 @@ def override_cost(
         raise InvalidInput("job", f"job {job_id} is {job.state.value}: there is nothing to decide")
     shipment = problem.shipment(job_id) if job_id in {s.id for s in problem.shipments} else None
     vehicle = record.vehicle
-    breaks = []
+    breaks: list[Reason] = []
     if shipment is not None:
         if shipment.weight_kg > vehicle.payload_kg:
             breaks.append(
-                f"{shipment.weight_kg:g} kg is over the {vehicle.payload_kg:g} kg payload of "
-                f"{record.display_name}'s {vehicle.kind.value.replace('_', ' ')}"
+                reason(
+                    "over_payload",
+                    kg=shipment.weight_kg,
+                    payload=vehicle.payload_kg,
+                    courier=courier_id,
+                    vehicle=vehicle.kind.value,
+                )
             )
         if shipment.volume_l > vehicle.volume_l:
-            breaks.append(f"{shipment.volume_l:g} L is over the {vehicle.volume_l:g} L of the vehicle")
+            breaks.append(reason("over_volume", litres=shipment.volume_l, volume=vehicle.volume_l))
         if shipment.length_cm > vehicle.max_length_cm:
-            breaks.append(
-                f"a {shipment.length_cm:g} cm parcel is longer than the {vehicle.max_length_cm:g} cm the vehicle takes"
-            )
+            breaks.append(reason("over_length", cm=shipment.length_cm, max_cm=vehicle.max_length_cm))
     proposed = (job.proposal or {}).get("explanation", {}).get("extra_minutes")
     courier = next((c for c in problem.couriers if c.id == courier_id), None)
     if courier is None or shipment is None:
@@ -81,7 +87,7 @@ def override_cost(
             None,
             None,
             tuple(breaks),
-            f"{record.display_name} is not on shift: no route to compare",
+            (reason("not_on_shift", courier=courier_id),),
         )
     committed = {lock.shipment for lock in problem.locks if lock.courier == courier_id} | set(courier.on_board)
     base = _route(problem, courier_id, committed)
@@ -92,14 +98,14 @@ def override_cost(
     share = (courier.worked_s_today + with_job.work_s) / shift
     total_shift = sum(c.shift_length_s for c in problem.couriers)
     coop_share = sum(c.worked_s_today for c in problem.couriers) / max(1, total_shift)
-    parts = [f"adds {extra:.1f} min to {record.display_name}'s route"]
+    parts = [reason("override_adds", minutes=round(extra, 1), courier=courier_id)]
     if proposed is not None:
-        parts.append(f"the proposal added {proposed:.1f} min")
+        parts.append(reason("proposal_added", minutes=proposed))
     parts.append(_weighed(problem, job.proposal, courier, shipment, base, with_job))
     if late > 0:
-        parts.append(f"risks {late:.0f} min of lateness")
+        parts.append(reason("lateness_risk", minutes=round(late)))
     parts.extend(breaks)
-    return OverrideCost(job_id, courier_id, extra, proposed, late, share, coop_share, tuple(breaks), "; ".join(parts))
+    return OverrideCost(job_id, courier_id, extra, proposed, late, share, coop_share, tuple(breaks), tuple(parts))
 
 
 def _weighed(
@@ -109,20 +115,19 @@ def _weighed(
     shipment: Shipment,
     base: RouteEvaluation,
     with_job: RouteEvaluation,
-) -> str:
+) -> Reason:
     """The override and the proposal weighed by the planner's own objective (routing.objective:
     riding, the day's shares, heavy loads, the end of a shift), so that a dispatcher sees the
     whole cost the planner saw, not only the minutes."""
     objective = Objective.of(problem, [s.id for s in problem.shipments])
     mine = objective.route_cost(problem, courier, base, with_job, shipment) / 60.0
-    what = "by the plan's objective (riding, the day's shares, heavy loads, the end of shifts)"
     other = next((c for c in problem.couriers if proposal and c.id == proposal.get("courier_id")), None)
     if other is None or other.id == courier.id:
-        return f"{what} it costs {mine:.1f} min"
+        return reason("objective_cost", minutes=round(mine, 1))
     committed = {lock.shipment for lock in problem.locks if lock.courier == other.id} | set(other.on_board)
     before, after = _route(problem, other.id, committed), _route(problem, other.id, committed | {shipment.id})
     theirs = objective.route_cost(problem, other, before, after, shipment) / 60.0
-    return f"{what} it costs {mine:.1f} min, the proposal {theirs:.1f} min"
+    return reason("objective_vs_proposal", minutes=round(mine, 1), proposal=round(theirs, 1))
 
 
 def _route(problem: Problem, courier_id: str, shipments: set[str]) -> RouteEvaluation:
@@ -156,7 +161,7 @@ def decide_override(
     """Give a job to another courier than proposed (or reassign it), recording the cost."""
     cost = override_cost(store, coop_id, network, job_id, courier_id, now)
     if cost.breaks and not force:
-        raise PhysicalLimit("; ".join(cost.breaks))
+        raise PhysicalLimit(cost.breaks)
     if cost.breaks and not reason.strip():
         raise InvalidInput("reason", "a forced decision needs a reason")
     job = store.job(coop_id, job_id)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from routing.reasons import Reason
+
 
 class DomainError(Exception):
     """Base of every refusal the domain makes; ``code`` is machine-readable and stable."""
@@ -70,5 +75,8 @@ class PhysicalLimit(DomainError):
 
     code = "physical_limit"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(f"{message}; to do it anyway, confirm with force and say why")
+    def __init__(self, breaks: tuple[Reason, ...]) -> None:
+        # the limits as data (``routing/reasons.py``): the override's cost says them in words
+        self.breaks = breaks
+        codes = ", ".join(r.code for r in breaks)
+        super().__init__(f"a physical limit is broken ({codes}); to do it anyway, confirm with force and say why")

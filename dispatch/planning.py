@@ -32,6 +32,7 @@ from routing.network import BikeNetwork
 from routing.plan import Plan
 from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes, capable, travel_times
 from routing.profiles import PROFILES, handling_time_s
+from routing.reasons import Reason, reason
 from routing.solver import DEFERRED, SolverSettings, solve
 from routing.travel_cache import TravelCache
 
@@ -59,7 +60,7 @@ class PlanningContext:
     places: list[tuple[float, float]]
     jobs: dict[str, JobView]
     couriers: dict[str, CourierRecord]
-    skipped: dict[str, str] = field(default_factory=dict)  #: jobs left out of the round, and why
+    skipped: dict[str, Reason] = field(default_factory=dict)  #: jobs left out of the round, and why
     #: Jobs declined today, and by whom: not proposed to them again, unless nobody else on
     #: shift can carry the job (then listed in ``declines_overruled``, and the proposal says so).
     declined: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -145,7 +146,7 @@ def _shipments(
     on_board: dict[str, list[str]] = {c: [] for c in on_shift}
     for job in jobs:
         if job.courier_id is not None and job.courier_id not in on_board:
-            ctx.skipped[job.id] = "its courier is not on shift"
+            ctx.skipped[job.id] = reason("courier_off_shift")
             continue
         shipments.append(_shipment(ctx, job))
         if job.courier_id is not None and job.on_board:
@@ -396,8 +397,8 @@ def working_set(
 def _mark_unreachable(ctx: PlanningContext, shipments: list[Shipment], place: int, profile: str) -> None:
     for s in shipments:
         if place in (s.pickup, s.dropoff) and s.id not in ctx.skipped:
-            which = "pickup" if place == s.pickup else "drop-off"
-            ctx.skipped[s.id] = f"the {which} is too far from any street a {profile.replace('_', ' ')} can use"
+            which = "pickup" if place == s.pickup else "dropoff"
+            ctx.skipped[s.id] = reason("too_far_from_street", place=which, vehicle=profile)
 
 
 def warm_start(problem: Problem, previous: Plan) -> dict[str, list[RouteStop]]:
@@ -416,7 +417,7 @@ class RoundResult:
     proposals: list[Event]  #: ProposalMade events appended in this round
     kept: list[str]  #: open jobs whose proposal did not change (no new event)
     stale: list[str]  #: jobs a person decided on while the round ran (no proposal made)
-    unassigned: dict[str, str]  #: open jobs with no proposal, and why
+    unassigned: dict[str, Reason]  #: open jobs with no proposal, and why
     withheld: list[Event] = field(default_factory=list)  #: ProposalWithheld events: a person must decide
 
 
@@ -499,22 +500,22 @@ def _proposals(
 
 
 def _withholdings(
-    ctx: PlanningContext, coop_id: str, unassigned: dict[str, str], now: datetime
+    ctx: PlanningContext, coop_id: str, unassigned: dict[str, Reason], now: datetime
 ) -> list[tuple[NewEvent, int | None]]:
     """Said once per reason, in the log, so that every console shows the job needs a person."""
     withholding: list[tuple[NewEvent, int | None]] = []
-    for job_id, reason in unassigned.items():
+    for job_id, why in unassigned.items():
         job = ctx.jobs[job_id]
-        if reason in (job.needs_decision, DEFERRED):
+        if why == DEFERRED or why.to_json() == job.needs_decision:
             continue  # said already; or the planner has not reached it yet, which is no one's decision
-        withholding.append((commands.withholding(coop_id, job_id, reason=reason, at=now), job.last_seq))
+        withholding.append((commands.withholding(coop_id, job_id, reason=why.to_json(), at=now), job.last_seq))
     return withholding
 
 
 def backlog_left(result: RoundResult) -> bool:
     """Whether the round left open jobs it never tried (its working set was full, or its time ran
     out): the planner then runs the next round at once instead of waiting for a request."""
-    return any(reason == DEFERRED for reason in result.unassigned.values())
+    return any(why == DEFERRED for why in result.unassigned.values())
 
 
 #: A round's events are appended in batches of this many: one transaction each (one flush, not
@@ -537,24 +538,15 @@ def _append_all(store: Store, coop_id: str, events: list[tuple[NewEvent, int | N
 
 
 def _explanation(plan: Plan, ctx: PlanningContext, job_id: str, courier: str) -> dict[str, Any]:
+    """The proposal's explanation as stored in the log: reasons as codes with courier ids (the
+    edge says them in the reader's language, with the names of the day it is read)."""
     data: dict[str, Any] = plan.explanations[job_id].to_json() if job_id in plan.explanations else {}
-    # The planner knows couriers by id; a dispatcher reads names.
-    names = {cid: record.display_name for cid, record in ctx.couriers.items()}
-    reasons = []
-    for reason in data.get("reasons", []):
-        text = str(reason)
-        for cid, name in names.items():
-            text = text.replace(cid, name)
-        reasons.append(text)
+    reasons = list(data.get("reasons", []))
     declined = ctx.declined.get(job_id, ())
     if courier in declined:
-        reasons.append(
-            f"{names.get(courier, courier)} declined it earlier today; proposed again because nobody else on "
-            "shift can carry it"
-        )
+        reasons.append(reason("declined_again", courier=courier).to_json())
     elif declined:
-        who = ", ".join(names.get(c, "a courier who has left") for c in declined)
-        reasons.append(f"{who} declined it earlier today, so it goes to someone else")
+        reasons.append(reason("declined_by", couriers=tuple(declined)).to_json())
     if reasons:
         data["reasons"] = reasons
     for t in plan.routes[courier].stops:

@@ -35,7 +35,7 @@ class JobView:
     courier_id: str | None = None
     proposal: dict[str, Any] | None = None
     #: Why the latest planning round could not propose this open job: a person must decide.
-    needs_decision: str | None = None
+    needs_decision: str | dict[str, Any] | None = None
     declines: list[dict[str, Any]] = field(default_factory=list)
     picked_up_at: str | None = None
     finished_at: str | None = None
@@ -172,7 +172,8 @@ def _withhold(job: JobView, event: Event) -> None:
     (a parcel on board with a courier who had to stop) that a handover is to be decided."""
     if job.state not in OPEN_STATES | {JobState.PICKED_UP}:
         raise InvalidInput("job_id", f"job {job.id} is {job.state.value}: nothing to propose")
-    job.needs_decision = str(event.payload["reason"])
+    reason = event.payload["reason"]  # the planner's code and parameters, or a sentence (older events)
+    job.needs_decision = reason if isinstance(reason, dict) else str(reason)
     job.last_seq = event.seq
 
 

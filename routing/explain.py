@@ -1,10 +1,11 @@
-"""Why this courier: an explanation for every proposed job, in words a dispatcher reads at a glance.
+"""Why this courier: an explanation for every proposed job, as reasons a dispatcher reads at a glance.
 
 For each served job: what it adds to the chosen courier's route (exactly, with the evaluator),
 the load after pickup against the vehicle's payload, the courier's share of shift worked after
 the plan against the cooperative's, why the vehicle matters (weight, length, heavy-load sharing),
 and what the best other couriers would cost. Alternatives are found by the cheapest insertion
 into each other courier's route, ranked by travel-time matrix and confirmed by the evaluator.
+Each reason is a code with parameters (``routing/reasons.py``): the edge says it in words.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from routing.fairness import expected_day_share
 from routing.insertion import cheapest_insertion
 from routing.plan import Alternative, Explanation
 from routing.problem import Courier, Problem, Shipment, TravelTimes, capable
+from routing.reasons import Reason, reason
 
 #: How many other couriers are confirmed with the exact evaluator per job.
 CANDIDATES = 4
@@ -61,10 +63,12 @@ def explain(
             extra = (route.work_s - without.work_s) / 60.0
             reasons = _reasons(problem, courier, s, extra, owned)
             if problem.fairness_weight > 0:
-                reasons.append(f"{cid} will have worked {share:.0%} of their shift (cooperative: {coop_share:.0%})")
+                reasons.append(
+                    reason("worked_share", courier=cid, share=round(share, 3), cooperative=round(coop_share, 3))
+                )
             if deadline is not None and time.perf_counter() > deadline:
                 alternatives: tuple[Alternative, ...] = ()
-                reasons.append("other couriers were not compared: the round's time ran out")
+                reasons.append(reason("not_compared"))
             else:
                 alternatives = _alternatives(problem, s, cid, routes, plain_stops, max_alternatives, reach)
             load_after = next(
@@ -93,33 +97,35 @@ class _Owned:
     heavy_able: tuple[Courier, ...]
 
 
-def _reasons(problem: Problem, courier: Courier, s: Shipment, extra: float, owned: _Owned) -> list[str]:
+def _reasons(problem: Problem, courier: Courier, s: Shipment, extra: float, owned: _Owned) -> list[Reason]:
     """Why this courier, on the job's own terms: what it adds, a person's decision or the parcel
     on board, how few vehicles can take it, and who carries the heavy loads."""
     cid = courier.id
-    reasons = [f"adds {extra:.1f} min of riding and handling to {cid}'s route"]
+    reasons = [reason("adds_minutes", minutes=round(extra, 1), courier=cid)]
     if s.id in owned.locked:
-        reasons.insert(0, "a dispatcher decided it (locked)")
+        reasons.insert(0, reason("locked"))
     if s.id in owned.on_board:
-        reasons.insert(0, "the parcel is already on board")
+        reasons.insert(0, reason("on_board"))
     able = [c for c in problem.couriers if capable(c, s)]
     if len(able) < len(problem.couriers):
         reasons.append(
-            f"only {len(able)} of {len(problem.couriers)} couriers' vehicles take "
-            f"{s.weight_kg:g} kg, {s.volume_l:g} L, {s.length_cm:g} cm"
+            reason(
+                "few_vehicles",
+                able=len(able),
+                total=len(problem.couriers),
+                kg=s.weight_kg,
+                litres=s.volume_l,
+                cm=s.length_cm,
+            )
         )
     heavy_able = owned.heavy_able
     if problem.is_heavy(s) and len(heavy_able) > 1:
         fewest = min(c.heavy_kg_today for c in heavy_able)
         if courier.heavy_kg_today <= fewest:
-            reasons.append(
-                f"heavy parcel: {cid} has carried the fewest heavy kilograms today "
-                f"({courier.heavy_kg_today:g} kg) among those who can carry it"
-            )
+            reasons.append(reason("heavy_fewest", courier=cid, kg=round(courier.heavy_kg_today, 3)))
         else:
             reasons.append(
-                f"heavy parcel: {cid} has carried {courier.heavy_kg_today:g} heavy kg today "
-                f"(fewest among those able: {fewest:g} kg)"
+                reason("heavy_carried", courier=cid, kg=round(courier.heavy_kg_today, 3), fewest=round(fewest, 3))
             )
     return reasons
 
@@ -174,7 +180,7 @@ def _alternatives(
         found_at = cheapest_insertion(problem, c, stops[c.id], shipment, routes[c.id])
         extra = None if found_at is None else found_at[0]
         if extra is None:
-            refused.append(Alternative(c.id, None, "cannot take it without breaking a window, its shift or its load"))
+            refused.append(Alternative(c.id, None, reason("cannot_fit")))
         else:
             found.append(Alternative(c.id, extra))
     found.sort(key=lambda a: a.extra_minutes or 0.0)
@@ -206,6 +212,26 @@ def sharing_reasons(
     def expected(cid: str) -> float:
         return expected_day_share(couriers[cid], problem.now, routes[cid].work_s)
 
+    def why_shared(sid: str, chosen: str, other: str) -> Reason:
+        if share(chosen) < share(other):
+            return reason("sharing_moved", other=other, other_share=round(share(other), 3), budget=budget_share)
+        if proposed.get(sid) == chosen:
+            # kept as proposed before, so that proposals do not change under people's eyes
+            return reason("sharing_kept", courier=chosen, other=other)
+        if expected(chosen) < expected(other):
+            # The objective balances the share expected at the day's end: one who leaves soon
+            # has less of their shift left to catch up in, though they worked more of it so far.
+            return reason(
+                "sharing_shift_ends",
+                other=other,
+                courier=chosen,
+                minutes_left=max(0, couriers[chosen].shift_end - problem.now) // 60,
+                expected=round(expected(chosen), 3),
+                other_expected=round(expected(other), 3),
+                budget=budget_share,
+            )
+        return reason("sharing_fits_better", other=other, courier=chosen)
+
     out = dict(explanations)
     for sid, ex in explanations.items():
         other = before.get(sid)
@@ -214,30 +240,5 @@ def sharing_reasons(
         # Only a move to someone with less of the day's work is "sharing"; a job left with a
         # busier courier stays there because an earlier proposal did (issue 15: the console
         # said sharing moved work *to* the busier courier).
-        if share(ex.courier) < share(other):
-            reason = (
-                f"the plan with the least riding found gives it to {other} ({share(other):.0%} of their shift "
-                f"worked in this plan); sharing the work may add at most {budget_share:.0%} riding to that plan"
-            )
-        elif proposed.get(sid) == ex.courier:
-            reason = (
-                f"kept with {ex.courier} as proposed before, so that proposals do not change under people's eyes "
-                f"(the plan with the least riding found gives it to {other})"
-            )
-        elif expected(ex.courier) < expected(other):
-            # The objective balances the share expected at the day's end: one who leaves soon
-            # has less of their shift left to catch up in, though they worked more of it so far.
-            left = max(0, couriers[ex.courier].shift_end - problem.now) // 60
-            reason = (
-                f"the plan with the least riding found gives it to {other}; sharing the work gives it to "
-                f"{ex.courier}, whose shift ends in {left} min with less of it left to catch up "
-                f"({expected(ex.courier):.0%} of their shift expected worked at the day's end, {other} "
-                f"{expected(other):.0%}); sharing may add at most {budget_share:.0%} riding to that plan"
-            )
-        else:
-            reason = (
-                f"the plan with the least riding found gives it to {other}; within the riding budget, it fits "
-                f"{ex.courier}'s route better"
-            )
-        out[sid] = replace(ex, reasons=(*ex.reasons, reason))
+        out[sid] = replace(ex, reasons=(*ex.reasons, why_shared(sid, ex.courier, other)))
     return out

@@ -17,6 +17,7 @@ from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_rout
 from routing.model_limits import owned_stops, owners, route_finish, route_holds, route_riding_s
 from routing.objective import Objective
 from routing.problem import Courier, Problem, Shipment, may_take, unservable_reason
+from routing.reasons import Reason, reason
 
 #: Candidate positions confirmed with the exact evaluator per courier.
 POSITIONS_CHECKED = 3
@@ -91,7 +92,7 @@ class Insertion:
     courier: str | None  #: None: no courier can take it without breaking a limit
     stops: tuple[RouteStop, ...] = ()  #: the chosen courier's new route
     extra_minutes: float = 0.0
-    reason: str = ""
+    reason: Reason | None = None  #: why no courier takes it (``routing/reasons.py``)
 
 
 def insert_shipment(
@@ -109,9 +110,9 @@ def insert_shipment(
     exact timing of ``routes``) may be passed in when the caller keeps it.
     """
     shipment = problem.shipment(shipment_id)
-    reason = unservable_reason(problem, shipment)
-    if reason is not None:
-        return Insertion(shipment_id, None, reason=reason)
+    why = unservable_reason(problem, shipment)
+    if why is not None:
+        return Insertion(shipment_id, None, reason=why)
     planned = {t.shipment for stops in routes.values() for t in stops} | {shipment_id}
     objective = Objective.of(problem, sorted(planned))
     heavy = problem.is_heavy(shipment)
@@ -146,9 +147,7 @@ def insert_shipment(
         cost = found[0] + fairness_min(courier, base, stops, found[0]) + ending
         if cost < best_cost:
             best, best_cost = Insertion(shipment_id, courier.id, tuple(found[1]), found[0]), cost
-    return best or Insertion(
-        shipment_id, None, reason="no courier can fit it into their current route (windows, loads or shift)"
-    )
+    return best or Insertion(shipment_id, None, reason=reason("fits_nowhere"))
 
 
 #: Candidate insertions (courier and positions, cheapest on the matrix first) checked per job.

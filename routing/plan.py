@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from routing.evaluate import RouteEvaluation
+from routing.reasons import Reason
 from routing.stats import SolverStats
 
 
@@ -18,7 +19,7 @@ from routing.stats import SolverStats
 class Alternative:
     courier: str
     extra_minutes: float | None  #: None: this courier cannot take the job without breaking a limit
-    why_not: str = ""
+    why_not: Reason | None = None  #: why this courier cannot take it, when they cannot
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Explanation:
     payload_kg: float
     worked_share_after: float  #: the courier's worked time over shift after this plan
     cooperative_share_after: float  #: the same for the whole cooperative, for comparison
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]  #: codes with parameters: the edge says them in the reader's language
     alternatives: tuple[Alternative, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -42,12 +43,12 @@ class Explanation:
             "payload_kg": self.payload_kg,
             "worked_share_after": round(self.worked_share_after, 3),
             "cooperative_share_after": round(self.cooperative_share_after, 3),
-            "reasons": list(self.reasons),
+            "reasons": [r.to_json() for r in self.reasons],
             "alternatives": [
                 {
                     "courier": a.courier,
                     "extra_minutes": None if a.extra_minutes is None else round(a.extra_minutes, 1),
-                    "why_not": a.why_not,
+                    "why_not": None if a.why_not is None else a.why_not.to_json(),
                 }
                 for a in self.alternatives
             ],
@@ -57,7 +58,7 @@ class Explanation:
 @dataclass(frozen=True)
 class Plan:
     routes: dict[str, RouteEvaluation]  #: by courier id, every courier (empty routes too)
-    unassigned: dict[str, str]  #: shipment id -> why it could not be served
+    unassigned: dict[str, Reason]  #: shipment id -> why it could not be served
     explanations: dict[str, Explanation] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     solver: SolverStats = field(default_factory=SolverStats)  #: what each stage of the round did

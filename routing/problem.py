@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from routing.matrix import RoutableGraph, node_sums
 from routing.profiles import Movement, VehicleProfile
+from routing.reasons import Reason, reason
 
 
 class ProblemError(ValueError):
@@ -339,33 +340,35 @@ def _fleet(problem: Problem) -> _Fleet:
     return fleet
 
 
-def unservable_reason(problem: Problem, shipment: Shipment) -> str | None:
+def unservable_reason(problem: Problem, shipment: Shipment) -> Reason | None:
     """Why no courier could ever serve ``shipment`` on its own, or None if someone might."""
     if not problem.couriers:
-        return "no courier is on shift"
+        return reason("no_courier_on_shift")
     fleet = _fleet(problem)
     weight = shipment.weight_kg <= fleet.payload_kg
     volume = shipment.volume_l <= fleet.volume_l
     length = shipment.length_cm <= fleet.max_length_cm
     if not weight.any():
-        return f"no vehicle on shift can carry {shipment.weight_kg:g} kg"
+        return reason("too_heavy", kg=shipment.weight_kg)
     if not volume.any():
-        return f"no vehicle on shift has room for {shipment.volume_l:g} L"
+        return reason("too_bulky", litres=shipment.volume_l)
     if not length.any():
-        return f"no vehicle on shift takes a parcel {shipment.length_cm:g} cm long"
+        return reason("too_long", cm=shipment.length_cm)
     able = weight & volume & length
     if not able.any():
-        return "no single vehicle on shift can carry its weight, volume and length together"
+        return reason("no_single_vehicle")
     if shipment.declined_by:
         able &= ~np.isin(fleet.ids, np.array(shipment.declined_by, dtype=np.str_))
     if not able.any():
-        return "every courier on shift who can carry it has declined it"
+        return reason("all_declined")
     if problem.soft_windows:
         return None
     return _too_late_for_everyone(problem, fleet, able, shipment)
 
 
-def _too_late_for_everyone(problem: Problem, fleet: _Fleet, able: NDArray[np.bool_], shipment: Shipment) -> str | None:
+def _too_late_for_everyone(
+    problem: Problem, fleet: _Fleet, able: NDArray[np.bool_], shipment: Shipment
+) -> Reason | None:
     reach = deliver = finish = math.inf
     for profile, members in fleet.by_profile.items():
         chosen = members[able[members]]
@@ -378,9 +381,9 @@ def _too_late_for_everyone(problem: Problem, fleet: _Fleet, able: NDArray[np.boo
         done = np.maximum(drop, shipment.dropoff_window[0]) + shipment.dropoff_service_s - fleet.shift_end[chosen]
         reach, deliver, finish = min(reach, arrive.min()), min(deliver, drop.min()), min(finish, done.min())
     if reach > shipment.pickup_window[1]:
-        return "the pickup window closes before any courier can get there"
+        return reason("pickup_closes")
     if deliver > shipment.dropoff_window[1]:
-        return "the drop-off window closes before any courier can bring the parcel there"
+        return reason("dropoff_closes")
     if finish > 0:
-        return "no courier's shift lasts long enough to do it"
+        return reason("shift_too_short")
     return None

@@ -67,18 +67,19 @@ from routing.model_limits import PLANNING_LOAD_SHARE, owned_stops, owners, plan_
 from routing.ortools_model import SCALE, OrToolsModel, model_seconds
 from routing.plan import Explanation, Plan
 from routing.problem import Problem, unservable_reason
+from routing.reasons import Reason, reason
 from routing.settings import SolverSettings
 from routing.sharing import share_work
 from routing.stats import ConstructorStats, EtaError, RidingBudget, SearchStats, SolverStats
 
 __all__ = ["DEFERRED", "NO_PLAN", "SolverSettings", "plan_metrics", "solve"]
 
-#: Why there is no plan at all, by OR-Tools' routing status.
+#: Why there is no plan at all, by OR-Tools' routing status (codes: ``routing/reasons.py``).
 NO_PLAN = {
-    3: "no plan satisfies the locked decisions and the vehicles' limits",
-    4: "the solver found no plan within the time budget",
-    5: "the solver refused its settings (an invalid model or search parameter)",
-    6: "no plan satisfies the locked decisions and the vehicles' limits",
+    3: reason("no_plan_locks"),
+    4: reason("no_plan_time"),
+    5: reason("no_plan_settings"),  # an invalid model or search parameter
+    6: reason("no_plan_locks"),
 }
 #: A model may take this long past the round's budget to build (its search then gets its
 #: minimum); one expected to take longer is not built: OR-Tools then works on the jobs of the
@@ -86,12 +87,12 @@ NO_PLAN = {
 MODEL_OVERRUN_S = 0.3
 #: Why a job is not in a plan that ran out of time before trying it (at scale). The same words
 #: every round, so that a log recording reasons once per change records it once.
-DEFERRED = "not planned yet: the round's time ran out before this job was tried; the next round tries again"
+DEFERRED = reason("deferred")
 #: Explanations compare other couriers for each job until this long past the budget (or past
 #: the plan, if that came later); the jobs left are explained without the comparison.
 EXPLAIN_OVERRUN_S = 0.3
 #: Why a job is out of a plan that was found (or proposed from its start).
-FITS_NOWHERE = "no courier can fit it in with the other jobs (windows, loads or shift)"
+FITS_NOWHERE = reason("fits_nowhere")  # windows, loads or shift
 
 Routes = dict[str, list[RouteStop]]
 
@@ -106,7 +107,7 @@ class Round:
     problem: Problem
     settings: SolverSettings
     started: float
-    unservable: dict[str, str]  #: jobs no courier can take, with the reason
+    unservable: dict[str, Reason]  #: jobs no courier can take, with the reason
     previous: Routes | None  #: the previous plan (a re-plan's warm start)
     #: With a riding budget the constructor plans for riding alone, even for a re-plan: that plan
     #: is the reference the budget is measured against, and sharing then works under the cap.
@@ -170,7 +171,7 @@ class Evaluated:
     """evaluate: every route timed exactly, and a reason for every job not in them."""
 
     routes: dict[str, RouteEvaluation]
-    unassigned: dict[str, str]
+    unassigned: dict[str, Reason]
     eta_error: EtaError
 
 
@@ -218,14 +219,14 @@ def solve(problem: Problem, settings: SolverSettings | None = None, *, initial: 
 def build_round(problem: Problem, settings: SolverSettings, initial: Routes | None) -> Round:
     """The round: the clock starts, and jobs no courier can take get their reason at once."""
     started = time.perf_counter()
-    unservable: dict[str, str] = {}
+    unservable: dict[str, Reason] = {}
     owned = {x for c in problem.couriers for x in c.on_board} | {lock.shipment for lock in problem.locks}
     for s in problem.shipments:
         if s.id in owned:  # owned work is planned whatever (late rather than dropped)
             continue
-        reason = unservable_reason(problem, s)
-        if reason is not None:
-            unservable[s.id] = reason
+        why = unservable_reason(problem, s)
+        if why is not None:
+            unservable[s.id] = why
     budgeted = (
         problem.fairness_weight > 0
         and problem.fairness_riding_budget is not None
@@ -555,7 +556,7 @@ def evaluate_plan(r: Round, start: Start, improved: Improved) -> Evaluated:
         else:
             status = improved.search.status
             known = None if status is None else NO_PLAN.get(status)
-            unassigned[sid] = known or f"the solver stopped without a plan (status {status})"
+            unassigned[sid] = known or reason("solver_stopped", status=status)
     evaluations = {c.id: evaluate_route(r.problem, c, improved.routes[c.id]) for c in r.problem.couriers}
     modelled = improved.modelled
     timed = [t for ev in evaluations.values() for t in ev.stops] if modelled else []

@@ -17,6 +17,7 @@ from dispatch.planning import CourierToPlan, JobToPlan, PlanningContext, assembl
 from routing.network import NetworkError, open_city
 from routing.plan import Plan
 from routing.problem import ProblemError
+from routing.reasons import Reason
 from routing.solver import SolverSettings, solve
 
 
@@ -117,13 +118,15 @@ def plan(
     result = solve(problem, SolverSettings(time_budget_s=budget))
     unassigned = {**result.unassigned, **ctx.skipped}
     routes = _routes(result, ctx)
+    from api.i18n import localize  # the edge's words, English for the command line
+
     if as_json:
         typer.echo(
             json.dumps(
                 {
                     "routes": routes,
-                    "unassigned": unassigned,
-                    "explanations": {k: e.to_json() for k, e in result.explanations.items()},
+                    "unassigned": {k: localize(r.to_json()) for k, r in unassigned.items()},
+                    "explanations": {k: localize(e.to_json()) for k, e in result.explanations.items()},
                     "metrics": result.metrics,
                     "solver": result.solver.to_json(),
                 },
@@ -163,16 +166,19 @@ def _routes(result: Plan, ctx: PlanningContext) -> dict[str, list[dict[str, Any]
     }
 
 
-def _print_plan(result: Plan, routes: dict[str, list[dict[str, Any]]], unassigned: dict[str, str]) -> None:
+def _print_plan(result: Plan, routes: dict[str, list[dict[str, Any]]], unassigned: dict[str, Reason]) -> None:
+    from api.i18n import render  # the edge's words, English for the command line
+
     for cid, stops in routes.items():
         table = Table("time", "stop", "job", "load kg", title=f"{cid}: {len(stops) // 2} jobs", title_justify="left")
         for stop in stops:
             table.add_row(str(stop["eta"])[11:16], str(stop["stop"]), str(stop["job"]), f"{stop['load_kg']:g}")
         out.print(table)
     for job_id, explanation in result.explanations.items():
-        out.print(f"[bold]{job_id}[/] -> {explanation.courier}: " + "; ".join(explanation.reasons))
+        said = "; ".join(render(r.to_json()) for r in explanation.reasons)
+        out.print(f"[bold]{job_id}[/] -> {explanation.courier}: {said}")
     for job_id, reason in unassigned.items():
-        out.print(f"[bold red]{job_id}[/] not proposed: {reason}")
+        out.print(f"[bold red]{job_id}[/] not proposed: {render(reason.to_json())}")
     m = result.metrics
     out.print(
         f"riding {m['travel_minutes']:.0f} min, {m['km']:.1f} km; worked-share Gini {m['worked_share_gini']:.2f}; "

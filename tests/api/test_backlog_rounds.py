@@ -57,7 +57,7 @@ def test_one_request_for_a_round_plans_the_whole_backlog(tmp_path: Path) -> None
         while time.monotonic() < deadline:
             latest = httpx.get(f"{server.url}/v1/plan", headers=headers).json()
             unassigned = latest.get("unassigned", {})
-            waiting = {j for j, why in unassigned.items() if why == DEFERRED}
+            waiting = {j for j, why in unassigned.items() if why.get("code") == DEFERRED.code}
             proposed = sum(1 for j in jobs if store.job(world.coop_id, j).state is JobState.PROPOSED)
             if not waiting and proposed + len(unassigned) == len(jobs):
                 break

@@ -25,10 +25,13 @@ def test_plan_the_demo_day_as_json() -> None:
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     served = {stop["job"]: cid for cid, stops in plan["routes"].items() for stop in stops}
-    assert plan["unassigned"] == {"anvil": "no vehicle on shift can carry 240 kg"}
+    assert {j: why["text"] for j, why in plan["unassigned"].items()} == {
+        "anvil": "no vehicle on shift can carry 240 kg"
+    }
+    assert plan["unassigned"]["anvil"]["code"] == "too_heavy"
     assert served["coffee-sacks"] == "frans"  # 60 kg: the cargo courier with no heavy load yet today
     assert served["piano-stool"] in {"veera", "frans"}  # 150 cm: only cargo bikes
-    reasons = " ".join(plan["explanations"]["coffee-sacks"]["reasons"])
+    reasons = " ".join(r["text"] for r in plan["explanations"]["coffee-sacks"]["reasons"])
     assert "fewest heavy kilograms today (0 kg)" in reasons
     for stops in plan["routes"].values():
         etas = [s["eta"] for s in stops]

@@ -12,6 +12,7 @@ from dispatch.planning import planning_round
 from dispatch.store import Store
 from routing.network import BikeNetwork
 from tests.dispatch.helsinki import MARKET, NOON, STATION
+from tests.words import said
 
 
 def test_a_job_past_every_shift_needs_a_decision_until_someone_can_take_it(store: Store, helsinki: BikeNetwork) -> None:
@@ -30,9 +31,9 @@ def test_a_job_past_every_shift_needs_a_decision_until_someone_can_take_it(store
     job = do.request_job(store, coop, client, request, at=NOON).id
 
     first = planning_round(store, coop, helsinki, NOON, budget_s=0.3)
-    assert first.proposals == [] and first.unassigned[job] == "no courier's shift lasts long enough to do it"
+    assert first.proposals == [] and said(first.unassigned[job]) == "no courier's shift lasts long enough to do it"
     assert [e.type for e in first.withheld] == [EventType.PROPOSAL_WITHHELD]
-    assert store.job(coop, job).needs_decision == first.unassigned[job]
+    assert store.job(coop, job).needs_decision == first.unassigned[job].to_json()
     again = planning_round(store, coop, helsinki, NOON + timedelta(minutes=5), budget_s=0.3)
     assert again.withheld == []  # said once, not every round
 

@@ -14,6 +14,7 @@ from dispatch.planning import planning_round
 from dispatch.store import Store
 from routing.network import BikeNetwork
 from tests.dispatch.helsinki import ESPLANADI, KAMPPI, MARKET, NOON, STATION
+from tests.words import all_said, said
 
 HAKANIEMI_EDGE = (24.9480, 60.1770)
 
@@ -61,14 +62,14 @@ def test_a_round_proposes_and_never_assigns(store: Store, coop, helsinki: BikeNe
     proposed = {e.payload["job_id"]: e.payload["courier_id"] for e in result.proposals}
     assert proposed[heavy] == cargo and proposed[long] == cargo  # only the cargo bike takes 60 kg or 150 cm
     assert light in proposed
-    assert result.unassigned == {too_heavy: "no vehicle on shift can carry 400 kg"}
+    assert {j: said(r) for j, r in result.unassigned.items()} == {too_heavy: "no vehicle on shift can carry 400 kg"}
     # Proposals bind nobody.
     assert all(
         store.job(coop_id, j).state is JobState.PROPOSED and store.job(coop_id, j).courier_id is None for j in proposed
     )
     explanation = store.job(coop_id, heavy).proposal["explanation"]  # type: ignore[index]
     assert explanation["courier"] == cargo and explanation["extra_minutes"] > 0
-    assert any("only 1 of 2 couriers" in r for r in explanation["reasons"])
+    assert any("only 1 of 2 couriers" in r for r in all_said(explanation["reasons"]))
     assert datetime.fromisoformat(explanation["pickup_eta"]) >= NOON
 
     # Nothing changed: a second round adds no event (stable proposals).
@@ -103,7 +104,7 @@ def test_heavy_parcel_goes_to_the_cargo_courier_with_the_lightest_heavy_history(
     result = planning_round(store, coop_id, helsinki, NOON, budget_s=1.0)
     [event] = [e for e in result.proposals if e.payload["job_id"] == parcel]
     assert event.type is EventType.PROPOSAL_MADE and event.payload["courier_id"] == fresh
-    reasons = " ".join(event.payload["explanation"]["reasons"])
+    reasons = " ".join(all_said(event.payload["explanation"]["reasons"]))
     assert "fewest heavy kilograms today (0 kg)" in reasons
     alternatives = event.payload["explanation"]["alternatives"]
     assert alternatives and alternatives[0]["courier"] == veteran
@@ -124,9 +125,10 @@ def test_override_cost_is_stated_and_physical_limits_need_force(store: Store, co
 
     cost = override_cost(store, coop_id, helsinki, light, bike, NOON)
     assert cost.extra_minutes is not None and cost.extra_minutes > 0 and cost.breaks == ()
-    assert "adds" in cost.summary and "min to Aino's route" in cost.summary
+    summary = "; ".join(all_said(cost.summary, names={bike: "Aino"}))
+    assert "adds" in summary and "min to Aino's route" in summary
 
-    with pytest.raises(PhysicalLimit, match="60 kg is over the 25 kg payload"):
+    with pytest.raises(PhysicalLimit, match="over_payload"):
         decide_override(store, coop_id, helsinki, heavy, bike, dispatcher_id="d1", now=NOON)
     assert store.job(coop_id, heavy).state is JobState.PROPOSED  # nothing written
     with pytest.raises(InvalidInput, match="needs a reason"):
@@ -143,7 +145,8 @@ def test_override_cost_is_stated_and_physical_limits_need_force(store: Store, co
         reason="client brings a trolley",
     )
     assert event.type is EventType.JOB_OVERRIDDEN and event.payload["forced"] is True
-    assert event.payload["cost"]["breaks"] == list(forced.breaks)
+    assert event.payload["cost"]["breaks"] == [r.to_json() for r in forced.breaks]
+    assert said(forced.breaks[0], names={bike: "Aino"}) == "60 kg is over the 25 kg payload of Aino's bike"
     assert store.job(coop_id, heavy).courier_id == bike
 
     # A slower choice is never blocked: the cost is recorded with the decision.

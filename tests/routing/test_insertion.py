@@ -11,6 +11,7 @@ from routing.evaluate import RouteStop, StopKind, evaluate_route
 from routing.insertion import cheapest_insertion, feasible, insert_missing, insert_shipment, repair, still_valid
 from routing.problem import Lock
 from tests.routing.street import bike, job, street
+from tests.words import said
 
 P, D = StopKind.PICKUP, StopKind.DROPOFF
 
@@ -37,11 +38,11 @@ def test_a_new_job_leaves_the_other_stops_where_they_were() -> None:
 
 def test_a_job_nobody_can_take_or_fit_in_says_why() -> None:
     too_heavy = street([bike("c", 0)], [job("s", 1, 2, weight_kg=40.0)])
-    assert insert_shipment(too_heavy, {"c": []}, "s").reason.startswith("no vehicle on shift can carry 40 kg")
+    assert said(insert_shipment(too_heavy, {"c": []}, "s").reason).startswith("no vehicle on shift can carry 40 kg")
     # The only courier must be at place 7 at 700 s, and cannot be back at place 1 before 1,000 s.
     busy = street([bike("c", 0)], [job("a", 7, 0, pickup_window=(700, 700)), job("s", 1, 2, pickup_window=(0, 1000))])
     found = insert_shipment(busy, {"c": pair("a")}, "s")
-    assert found.courier is None and found.reason.startswith("no courier can fit it into their current route")
+    assert found.courier is None and said(found.reason).startswith("no courier can fit it in with the other jobs")
 
 
 def test_a_courier_whose_vehicle_cannot_take_the_parcel_has_no_insertion() -> None:

@@ -11,6 +11,7 @@ from routing.insertion import insert_missing
 from routing.objective import HEAVY_KG_SECONDS, Objective
 from routing.problem import Problem
 from tests.routing.test_solver import _two_courier_day
+from tests.words import said
 
 
 def _day(weight: float, busy_worked_s: int) -> tuple[Problem, str, str]:
@@ -82,7 +83,7 @@ def test_an_explanation_says_sharing_only_for_a_move_to_someone_with_less_of_the
         plans = {c.id: (job if c.id == efficient else []) for c in problem.couriers}
         before = None if previous is None else {c.id: (job if c.id == previous else []) for c in problem.couriers}
         out = sharing_reasons(problem, ex, plans, routes, 0.05, before)
-        return out["s0"].reasons[-1]
+        return said(out["s0"].reasons[-1])
 
     assert "sharing the work may add at most 5%" in explained(far, efficient=near, previous=None)
     kept = explained(near, efficient=far, previous=near)  # near worked 3 h: a move to them is no sharing
@@ -213,5 +214,5 @@ def test_an_explanation_says_when_sharing_chose_someone_whose_shift_ends_soon() 
     routes = {c.id: evaluate_route(problem, c, job if c.id == leaver else []) for c in problem.couriers}
     ex = {"s0": Explanation("s0", leaver, 5.0, 3.0, 25.0, 0.3, 0.25, ())}
     efficient = {c.id: (job if c.id == stayer else []) for c in problem.couriers}
-    reason = sharing_reasons(problem, ex, efficient, routes, 0.05, None)["s0"].reasons[-1]
+    reason = said(sharing_reasons(problem, ex, efficient, routes, 0.05, None)["s0"].reasons[-1])
     assert f"{leaver}, whose shift ends in 60 min" in reason and "expected worked at the day's end" in reason

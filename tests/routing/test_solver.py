@@ -16,6 +16,7 @@ from routing.model_limits import owned_stops, owners, shift_limit
 from routing.plan import Plan
 from routing.problem import Courier, Lock, Problem, ProblemError, Shipment, TravelTimes
 from routing.solver import SolverSettings, solve
+from tests.words import all_said, said
 
 
 def euclidean(points: np.ndarray, kmh: float, slowdown: float) -> TravelTimes:
@@ -138,7 +139,7 @@ def check_plan(problem: Problem, plan: Plan) -> None:
     for s in problem.shipments:
         assert (s.id in seen) != (s.id in plan.unassigned), f"{s.id} is neither served nor explained"
         if s.id in plan.unassigned:
-            assert plan.unassigned[s.id].strip(), "an unassigned job without a reason"
+            assert said(plan.unassigned[s.id]).strip(), "an unassigned job without a reason"
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -181,14 +182,14 @@ def _one_courier_problem(**shipment: object) -> Problem:
 )
 def test_unservable_jobs_say_why(shipment: dict[str, object], reason: str) -> None:
     plan = solve(_one_courier_problem(**shipment), SolverSettings(time_budget_s=0.2))
-    assert plan.unassigned["s"].startswith(reason)
+    assert said(plan.unassigned["s"]).startswith(reason)
     assert plan.routes["c"].stops == ()
 
 
 def test_no_courier_on_shift() -> None:
     problem = _one_courier_problem()
     empty = Problem(couriers=(), shipments=problem.shipments, travel=problem.travel)
-    assert solve(empty).unassigned == {"s": "no courier is on shift"}
+    assert {k: said(v) for k, v in solve(empty).unassigned.items()} == {"s": "no courier is on shift"}
 
 
 def test_a_servable_job_is_served_with_exact_times() -> None:
@@ -252,7 +253,7 @@ def test_insertion_into_an_empty_day() -> None:
     assert result.courier == "c" and [s.kind for s in result.stops] == [StopKind.PICKUP, StopKind.DROPOFF]
     assert result.extra_minutes > 0
     heavy = _one_courier_problem(weight_kg=240.0)
-    assert insert_shipment(heavy, {"c": []}, "s").reason == "no vehicle on shift can carry 240 kg"
+    assert said(insert_shipment(heavy, {"c": []}, "s").reason) == "no vehicle on shift can carry 240 kg"
 
 
 def _two_courier_day(points: np.ndarray, n_jobs: int, *, service_s: int, slowdown: float, couriers: int = 2) -> Problem:
@@ -374,13 +375,14 @@ def test_with_a_riding_budget_the_work_is_shared_only_as_far_as_it_allows() -> N
     assert bounded.metrics["travel_minutes"] < free.metrics["travel_minutes"]
     assert bounded.solver.riding_budget is not None and bounded.solver.riding_budget.why == "ok"
     # The explanation of a job says the courier's share; nothing was moved, so no sharing reason.
-    assert all("least riding" not in " ".join(e.reasons) for e in bounded.explanations.values())
+    assert all("least riding" not in " ".join(all_said(e.reasons)) for e in bounded.explanations.values())
     # A budget large enough lets the far courier share, and the moved jobs say where they came from.
     shared = solve(replace(problem, fairness_riding_budget=10.0), SolverSettings(time_budget_s=0.5))
     assert shared.routes["c1"].stops and not shared.unassigned
     moved = [shared.explanations[t.shipment] for t in shared.routes["c1"].stops if t.kind is StopKind.PICKUP]
     assert all(
-        any(r.startswith("the plan with the least riding found gives it to c0") for r in e.reasons) for e in moved
+        any(r.startswith("the plan with the least riding found gives it to c0") for r in all_said(e.reasons))
+        for e in moved
     )
 
 
