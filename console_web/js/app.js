@@ -1,7 +1,7 @@
 // The dispatcher's console. A person decides; the page shows the proposal, its reasons and what
 // an override costs, and lists couriers in the API's neutral rotation, never sorted by a figure.
 import { Api, ApiError, LiveSocket } from "./api.js";
-import { setLanguage, t, translatePage, language } from "./i18n.js";
+import { loadReasons, sayReason, setLanguage, t, translatePage, language } from "./i18n.js";
 import { JobMap } from "./map.js";
 import { LiveLedger, isShiftEvent, shiftStartsFromLog } from "./ledger.js";
 
@@ -63,6 +63,8 @@ function hhmm(iso) {
 // A vehicle's kind in the reader's language (a kind the page does not know is shown as sent).
 function vehicleName(kind) { const key = `vehicle_${kind}`; return t(key) === key ? String(kind).replace(/_/g, " ") : t(key); }
 function courierName(id) { return S.couriers.find((c) => c.id === id)?.display_name || "?"; }
+// A planner's reason in the selected language, couriers named (an old event's text as it is).
+function said(reason) { return sayReason(reason, (id) => S.couriers.find((c) => c.id === id)?.display_name); }
 // A message at the bottom; with an action (Undo), the action is offered until the message goes.
 function toast(text, { action = null, ms = 5000 } = {}) {
   const el = $("#toast");
@@ -171,7 +173,7 @@ function closes(job) {
 // Who would take it and what it adds; or why a person must decide; or that it waits for a round.
 function outlook(job) {
   const p = job.state === "proposed" ? job.proposal : null;
-  if (job.needs_decision) return `<span class="needs-decision">${t("needs_decision", { reason: esc(job.needs_decision) })}</span>`;
+  if (job.needs_decision) return `<span class="needs-decision">${t("needs_decision", { reason: esc(said(job.needs_decision)) })}</span>`;
   if (job.state === "declined") {
     const d = job.declines?.[job.declines.length - 1];
     return `<span class="needs-decision" title="${esc(d?.reason)}">${t("declined_by", { name: esc(courierName(d?.courier_id)), reason: esc(d?.reason) })}</span>`;
@@ -189,10 +191,10 @@ function details(job) {
   const lines = [
     `<div>${t("window_pickup")}: ${hhmm(r.pickup_window.start)}–${hhmm(r.pickup_window.end)} · ${t("window_dropoff")}: ${hhmm(r.dropoff_window.start)}–${hhmm(r.dropoff_window.end)}</div>`,
   ];
-  if (job.needs_decision) lines.push(`<div class="needs-decision">${t("needs_decision", { reason: esc(job.needs_decision) })}</div>`);
+  if (job.needs_decision) lines.push(`<div class="needs-decision">${t("needs_decision", { reason: esc(said(job.needs_decision)) })}</div>`);
   if (p) {
     lines.push(`<div><strong>${t("proposal")}:</strong> ${esc(courierName(p.courier_id))} · ${t("eta_pickup", { t: hhmm(why.pickup_eta) })} · ${t("eta_dropoff", { t: hhmm(why.dropoff_eta) })}${why.extra_minutes != null ? ` · ${t("extra", { m: why.extra_minutes, name: esc(courierName(p.courier_id)) })}` : ""}</div>`);
-    lines.push(...(why.reasons || []).map((reason) => `<div class="reason">${esc(reason)}</div>`));
+    lines.push(...(why.reasons || []).map((reason) => `<div class="reason">${esc(said(reason))}</div>`));
   }
   lines.push(...(job.declines || []).map((d) => `<div class="declines">${esc(courierName(d.courier_id))} ${t("declined", { reason: esc(d.reason) })}</div>`));
   return `<div class="details" id="why-${job.id}">${lines.join("")}</div>`;
@@ -667,7 +669,8 @@ async function showCost(jobId, courierId) {
     const breaks = report.breaks || [];
     // a physical limit is a refusal, not a cost: said as such, with what it breaks
     cost.classList.toggle("refusal", breaks.length > 0);
-    cost.textContent = breaks.length ? `${t("limit_broken", { name: courierName(courierId) })} ${breaks.map(plain).join("; ")}.` : plain(report.summary);
+    const summary = Array.isArray(report.summary) ? report.summary.map(said).join("; ") : plain(report.summary);
+    cost.textContent = breaks.length ? `${t("limit_broken", { name: courierName(courierId) })} ${breaks.map(said).join("; ")}.` : summary;
     $("#decide-force-row").hidden = !breaks.length;
   } catch (e) { cost.classList.remove("refusal"); cost.textContent = plain(e.message); }
 }
@@ -866,7 +869,7 @@ function setConnection(state) {
 
 async function start(session) {
   S.api = new Api(session.token);
-  const state = await S.api.get("/v1/console/state");
+  const [state] = await Promise.all([S.api.get("/v1/console/state"), loadReasons(S.api)]);
   S.coop = state.cooperative;
   S.me = state.me;
   S.heavy = state.heavy_threshold_kg;

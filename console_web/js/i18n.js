@@ -1,4 +1,5 @@
-// Interface text in English and French. Reasons written by the planner stay as the server wrote them.
+// Interface text in English and French. The planner's reasons are codes with parameters: their
+// words come from the server's catalogue (GET /v1/reasons, loadReasons) and are said here (sayReason).
 const TEXT = {
   en: {
     language: "Language", shortcuts: "Shortcuts", log_out: "Log out", the_week: "The week", log_in_title: "Dispatcher log-in",
@@ -203,4 +204,45 @@ export function translatePage() {
     el.placeholder = t(el.dataset.i18nPlaceholder);
     el.setAttribute("aria-label", t(el.dataset.i18nPlaceholder));
   });
+}
+
+// ------------------------------------------------------------------ the planner's reasons
+// The server's catalogue: each code's parameters with their kinds, and its words per language.
+let REASONS = null;
+
+export async function loadReasons(api) {
+  if (!REASONS) REASONS = await api.get("/v1/reasons");
+  return REASONS;
+}
+
+function number(value, digits) {
+  const text = digits == null ? String(Number(value)) : Number(value).toFixed(digits);
+  return lang === "fr" ? text.replace(".", ",") : text;
+}
+
+// One parameter as the reader reads it (the same rules as api/i18n.py).
+function param(kind, value, nameOf) {
+  const words = REASONS.words[lang] || REASONS.words.en;
+  switch (kind) {
+    case "courier": return nameOf(value) || String(value);
+    case "couriers": return (value || []).map((id) => nameOf(id) || String(id)).join(", ");
+    case "vehicle": case "place": return words[value] || String(value).replace(/_/g, " ");
+    default: break;
+  }
+  if (value == null) return "?";
+  if (kind === "share") return number(Math.round(Number(value) * 100), 0) + (lang === "fr" ? " %" : "%");
+  if (kind === "minutes") return number(value, 1);
+  if (kind === "whole_minutes" || kind === "count") return number(value, 0);
+  return number(value);
+}
+
+// A reason in the selected language: a code with parameters said from the catalogue, with
+// courier names from ids (nameOf); an old event's plain text as it is.
+export function sayReason(reason, nameOf = () => null) {
+  if (reason == null) return "";
+  if (typeof reason === "string") return reason;
+  const kinds = REASONS?.codes?.[reason.code];
+  const template = REASONS?.templates?.[lang]?.[reason.code] ?? REASONS?.templates?.en?.[reason.code];
+  if (!kinds || !template) return reason.text || String(reason.code || "");
+  return template.replace(/\{(\w+)\}/g, (_, name) => param(kinds[name], reason.params?.[name], nameOf));
 }
