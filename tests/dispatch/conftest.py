@@ -122,6 +122,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def helsinki(tmp_path_factory: pytest.TempPathFactory) -> BikeNetwork:
-    """The default city's network, built once for the planning tests."""
-    return load_network(None, cache_dir=tmp_path_factory.mktemp("cache"))
+def helsinki() -> BikeNetwork:
+    """The default city's network, once for the planning tests, through the data directory's cache
+    that the servers and the other tests read too (built there once, by whichever asks first)."""
+    return load_network(None)
