@@ -515,17 +515,23 @@ def _packed(graph: RoutableGraph, load_kg: float, then_load_kg: float) -> _Weigh
 def _unpack(packed: NDArray[np.float64], ratio: float) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     """The two loads' seconds out of sums of :func:`_packed` (``inf`` where unreached), or None
     when a total might have outgrown its part: the second's total is at most ``ratio`` times
-    the first's, plus a millisecond per arc under one (hence a margin of a tenth)."""
-    finite = np.isfinite(packed)
-    whole = np.where(finite, packed, 0.0)
-    first = np.floor(whole / PACK_SHIFT)
-    if first.max(initial=0.0) * ratio >= 0.9 * PACK_SHIFT or whole.max(initial=0.0) >= 2.0**53:
+    the first's, plus a millisecond per arc under one (hence a margin of a tenth).
+
+    ``packed`` (a search's own answer) becomes the second load's seconds: at 2,000 x 2,000
+    places every new matrix costs a pass of page faults, as long as the arithmetic itself."""
+    unreached = ~np.isfinite(packed)
+    if unreached.any():
+        packed[unreached] = 0.0
+    first = np.floor(packed / PACK_SHIFT)
+    if first.max(initial=0.0) * ratio >= 0.9 * PACK_SHIFT or packed.max(initial=0.0) >= 2.0**53:
         return None
-    then = whole - first * PACK_SHIFT
+    then = packed
+    then -= first * PACK_SHIFT  # exact: whole numbers below 2**53
     first *= PACK_UNIT_S
     then *= PACK_UNIT_S
-    first[~finite] = np.inf
-    then[~finite] = np.inf
+    if unreached.any():
+        first[unreached] = np.inf
+        then[unreached] = np.inf
     return first, then
 
 
