@@ -9,7 +9,8 @@ them, which the matrix module does with one Dijkstra per new node), and the roun
 are sliced out of the table.
 
 The values are those of :func:`routing.problem.travel_times` for the same nodes (the same
-fastest paths; on exact ties of time the metres may come from another of the tied paths).
+fastest paths; on exact ties of time the metres may come from another of the tied paths). In a
+city with heights each search is two, the empty and the loaded vehicle's ways (issue 20).
 The table is bounded: past ``max_nodes`` it keeps only the nodes the round uses (which are
 never searched again) before it grows by the new ones. A round that alone needs more than the
 bound still gets its whole matrix: the bound limits what is *kept* for other rounds, and the
