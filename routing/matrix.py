@@ -10,6 +10,11 @@ the way along. The chains of such nodes between junctions are summed into single
 the query's own points as junctions, which makes the graph many times smaller before Dijkstra
 runs. Answers are exact: the same sums along the same arcs (``tests/routing/test_matrix.py``
 checks them against networkx). ``benchmarks/bench_matrix.py`` measures the gain.
+
+In a city with heights the planner needs each path's time at two loads (issue 20): one search
+on packed weights (whole milliseconds of one load shifted above those of the other, summed
+exactly in one float64) finds the fastest paths at the first load and carries the second
+along them, instead of a second pass over every shortest-path tree.
 """
 
 from __future__ import annotations
