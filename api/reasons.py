@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from api.deps import Member
-from api.errors import answers
+from api.errors import answers, refusals
 from api.i18n import LANGUAGES, TEMPLATES, WORDS
 from api.schemas import Out
 from routing.reasons import CODES
@@ -27,7 +27,7 @@ class ReasonsOut(Out):
     words: dict[str, dict[str, str]] = Field(description="Per language, what vehicle kinds and job ends are called.")
 
 
-@router.get("/v1/reasons", **answers(ReasonsOut))
+@router.get("/v1/reasons", **answers(ReasonsOut, also=refusals()))
 async def reasons_catalogue(who: Member) -> dict[str, Any]:
     """Every reason code with its words in each language: the console and the phone page say the
     planner's reasons from this (the program's own text: any member may read it)."""

@@ -187,7 +187,8 @@ def test_answers_of_the_main_routes_are_what_the_schema_says(world: tuple[TestCl
     revoked = client.post(f"/v1/clients/{client_id}/key/revoke", headers=desk)
     api.check(revoked, "POST", "/v1/clients/{client_id}/key/revoke")
 
-    # the service
+    # the service, and the words of the planner's reasons
+    api.check(client.get("/v1/reasons", headers=desk), "GET", "/v1/reasons")
     api.check(client.get("/healthz"), "GET", "/healthz")
     api.check(client.get("/readyz"), "GET", "/readyz")
     assert not api.differences, "answers other than their schema:\n" + "\n".join(api.differences)
