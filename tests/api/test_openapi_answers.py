@@ -166,6 +166,14 @@ def test_answers_of_the_main_routes_are_what_the_schema_says(world: tuple[TestCl
     owed = client.get("/v1/webhooks/deliveries", headers=shop)
     assert api.check(owed, "GET", "/v1/webhooks/deliveries")["deliveries"]
 
+    # the week: availability, who is available, the rota, a courier's week, the time sheet
+    availability = client.get(f"/v1/couriers/{aino}/availability", headers=desk)
+    api.check(availability, "GET", "/v1/couriers/{courier_id}/availability")
+    api.check(client.get("/v1/week/who", headers=desk), "GET", "/v1/week/who")
+    api.check(client.get("/v1/week", headers=desk), "GET", "/v1/week")
+    api.check(client.get("/v1/week/mine", headers=phone), "GET", "/v1/week/mine")
+    api.check(client.get("/v1/week/timesheet", headers=desk), "GET", "/v1/week/timesheet")
+
     # the admin acts, and a cancellation
     veera = w.couriers["Veera"][0]
     client_id = store.jobs(w.coop_id)[0].client_id
