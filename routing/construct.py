@@ -33,6 +33,15 @@ The translation is an *approximation* that errs on the safe side where it must:
   balanced start (200 jobs / 30 couriers: 958 against 1056 riding minutes, Gini 0.055
   against 0.173).
 
+- breaks (issue 18) have no form in PyVRP 0.14 (VROOM has them, but only seeds PyVRP here): each
+  courier's shift is shortened by the breaks it still holds (:func:`available_until`), so a
+  route PyVRP builds leaves room for them in its length, the honest part of the approximation.
+  Where the break falls is not known to PyVRP, so a stop after it may be later than PyVRP
+  thinks: :func:`routing.insertion.repair` (which times the breaks) takes out what then breaks a
+  window, and OR-Tools, whose break intervals are exact, places it again. Skipping the
+  constructor whenever anyone has a break was the other choice; it would lose PyVRP's far
+  better first plans for the whole day (most shifts of a day would hold a break).
+
 What cannot be approximated safely, the constructor refuses (it returns ``None`` with the
 reason), and the solver builds its own first solution as before: locks that must keep their
 order (PyVRP has no precedence between different jobs) and problems that would need more load
@@ -53,7 +62,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from routing.encoding import UNREACHABLE_LEG_S, decilitres, grams, room_grams, room_raised, window_bounds
-from routing.evaluate import RouteStop, StopKind
+from routing.evaluate import RouteStop, StopKind, pending_breaks
 from routing.fairness import work_targets
 from routing.problem import Courier, Problem
 from routing.stats import PyvrpStats
@@ -298,6 +307,13 @@ def _guarded_vroom_start(translation: _Translation, data: Any, budget_s: float) 
     return result[0] if result else None
 
 
+def available_until(problem: Problem, courier: Courier) -> int:
+    """The end of the courier's shift as PyVRP sees it: earlier by the breaks it still holds."""
+    start = max(courier.shift_start, problem.now)
+    owed = sum(b.duration_s for b in pending_breaks(courier, start))
+    return max(start, max(courier.shift_end, problem.now) - owed)
+
+
 def _unrepresentable(problem: Problem) -> str | None:
     """Why PyVRP cannot take this problem even approximately, or None."""
     ordered: dict[str, int] = {}
@@ -464,7 +480,8 @@ class _Translation:
             start = max(c.shift_start, p.now)
             capacity = [dim[1][v] for dim in self.dims]
             target = round(targets[v]) if targets else None
-            signature = (self.courier_profile[v], c.start, c.end, start, c.shift_end, tuple(capacity), target)
+            until = available_until(p, c)
+            signature = (self.courier_profile[v], c.start, c.end, start, until, tuple(capacity), target)
             self.type_of.append(signatures.get(signature, len(self.types)))
             if signature in signatures:
                 t = signatures[signature]
@@ -480,11 +497,11 @@ class _Translation:
                 end_depot=open_end if c.end is None else depot[c.end],
                 fixed_cost=self.fixed_cost,
                 tw_early=start,
-                tw_late=max(c.shift_end, p.now),
+                tw_late=until,
                 unit_distance_cost=1,
                 profile=self.courier_profile[v],
             )
-            types.append(self._overtime(vehicle_type, target, max(c.shift_end, p.now) - start))
+            types.append(self._overtime(vehicle_type, target, until - start))
         return types
 
     def _clients_and_shipments(self) -> tuple[list[Any], list[Any]]:
@@ -572,7 +589,7 @@ class _Translation:
                 end=None if c.end is None else self.loc[c.end],
                 profile=f"p{self.courier_profile[v]}",
                 capacity=[dim[1][v] for dim in self.dims],
-                time_window=vroom.TimeWindow(max(c.shift_start, p.now), max(c.shift_end, p.now)),
+                time_window=vroom.TimeWindow(max(c.shift_start, p.now), available_until(p, c)),
                 costs=vroom.VehicleCosts(fixed=self.fixed_cost),
             )
             for v, c in enumerate(p.couriers)

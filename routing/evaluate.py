@@ -7,10 +7,10 @@ evaluator, this is the one place that says what a route really takes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from routing.problem import Courier, Problem, Shipment, TravelTimes
+from routing.problem import Break, Courier, Problem, Shipment, TravelTimes
 
 
 class StopKind(StrEnum):
@@ -29,7 +29,7 @@ class StopTiming:
     shipment: str
     kind: StopKind
     place: int
-    arrival: float  #: seconds since the day's start
+    arrival: float  #: seconds since the day's start (ready to serve: after any break on the way)
     start: float  #: service starts (after waiting for the window to open)
     departure: float
     load_kg: float  #: on board when leaving the stop
@@ -54,11 +54,52 @@ class RouteEvaluation:
     lateness_s: float
     over_capacity: bool
     after_shift_s: float  #: how far past the shift's end the route finishes
+    #: The shift's breaks as the route takes them (start, end), and how many it could not fit.
+    breaks: tuple[tuple[float, float], ...] = ()
+    missed_breaks: int = 0
 
     @property
     def work_s(self) -> float:
         """Riding and handling time: what the ledger will count as worked (waiting excluded)."""
         return self.travel_s + self.service_s
+
+
+def pending_breaks(courier: Courier, start: float) -> list[Break]:
+    """The breaks a route leaving at ``start`` must still hold, in time order.
+
+    A break whose latest start is already past belongs to the past: the plan cannot change it
+    (taken or not, the courier's own account says), so it is left out, here and in the model.
+    """
+    return sorted((b for b in courier.breaks if b.latest_start >= start), key=lambda b: (b.earliest, b.latest))
+
+
+@dataclass
+class Pauses:
+    """The breaks a route still owes, taken at the earliest moment each fits between stops.
+
+    A break is taken at the first moment inside its window when the courier is not serving a
+    stop: riding is interrupted (the rest of the leg is ridden after it), waiting for a window
+    absorbs it. OR-Tools' break intervals are free to choose any such moment, so a route timed
+    this way is one the model accepts, never the reverse (:mod:`routing.model_limits`).
+    """
+
+    pending: list[Break]
+    taken: list[tuple[float, float]] = field(default_factory=list)
+    missed: int = 0
+
+    def arrive(self, time: float, leg: float, opens: float) -> float:
+        """When a courier free at ``time`` is ready at a place ``leg`` seconds away whose window
+        opens at ``opens``, having taken the breaks that fall on the way (before its service)."""
+        remaining = leg
+        while self.pending and max(time + remaining, opens) > self.pending[0].earliest:
+            b = self.pending.pop(0)
+            begin = max(time, b.earliest)
+            if begin > b.latest_start:  # serving stops through the whole window
+                self.missed += 1
+            remaining -= min(remaining, begin - time)
+            time = begin + b.duration_s
+            self.taken.append((begin, time))
+        return time + remaining
 
 
 def evaluate_route(
@@ -70,12 +111,13 @@ def evaluate_route(
     volume = sum(problem.shipment(s).volume_l for s in courier.on_board)
     time = float(max(courier.shift_start, problem.now))
     start_time, place = time, courier.start
+    pauses = Pauses(pending_breaks(courier, time))
     timings: list[StopTiming] = []
     travel_s = service_s = wait_s = metres = lateness = 0.0
     max_load, max_volume = load, volume
     for stop in stops:
         shipment = problem.shipment(stop.shipment)
-        timing, load, volume = _visit(travel, shipment, stop.kind, place, time, load, volume)
+        timing, load, volume = _visit(travel, shipment, stop.kind, place, (time, pauses), load, volume)
         max_load, max_volume = max(max_load, load), max(max_volume, volume)
         timings.append(timing)
         travel_s += timing.leg_s
@@ -88,7 +130,7 @@ def evaluate_route(
         leg = travel.leg_seconds(place, courier.end, load)
         travel_s += leg
         metres += float(travel.metres[place, courier.end])
-        time += leg
+        time = pauses.arrive(time, leg, 0.0)
     return RouteEvaluation(
         courier=courier.id,
         stops=tuple(timings),
@@ -103,20 +145,29 @@ def evaluate_route(
         lateness_s=lateness,
         over_capacity=max_load > courier.payload_kg + 1e-9 or max_volume > courier.volume_l + 1e-9,
         after_shift_s=max(0.0, time - courier.shift_end),
+        breaks=tuple(pauses.taken),
+        missed_breaks=pauses.missed,
     )
 
 
 def _visit(
-    travel: TravelTimes, shipment: Shipment, kind: StopKind, place: int, time: float, load: float, volume: float
+    travel: TravelTimes,
+    shipment: Shipment,
+    kind: StopKind,
+    place: int,
+    clock: tuple[float, Pauses],
+    load: float,
+    volume: float,
 ) -> tuple[StopTiming, float, float]:
-    """One stop reached from ``place`` at ``time`` with ``load`` on board: its timing, and the
-    load and volume on board after it (unrounded, for the next leg)."""
+    """One stop reached from ``place`` at ``time`` with ``load`` on board (breaks taken on the
+    way by ``pauses``): its timing, and the load and volume on board after it (unrounded)."""
+    time, pauses = clock
     pickup = kind is StopKind.PICKUP
     target = shipment.pickup if pickup else shipment.dropoff
     window = shipment.pickup_window if pickup else shipment.dropoff_window
     service = shipment.pickup_service_s if pickup else shipment.dropoff_service_s
     leg = travel.leg_seconds(place, target, load)
-    arrival = time + leg
+    arrival = pauses.arrive(time, leg, float(window[0]))
     begin = max(arrival, float(window[0]))
     if pickup:
         load += shipment.weight_kg

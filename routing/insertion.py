@@ -28,9 +28,9 @@ PRUNE_SLACK_MIN = 1.0
 
 
 def feasible(problem: Problem, route: RouteEvaluation) -> bool:
-    """The route keeps every hard limit under the exact speed model."""
+    """The route keeps every hard limit under the exact speed model, its breaks included."""
     late_ok = problem.soft_windows or route.lateness_s == 0
-    return late_ok and route.after_shift_s == 0 and not route.over_capacity
+    return late_ok and route.after_shift_s == 0 and not route.over_capacity and route.missed_breaks == 0
 
 
 def _deltas(problem: Problem, courier: Courier, shipment: Shipment, base: RouteEvaluation) -> np.ndarray | None:

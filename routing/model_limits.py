@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from routing.encoding import locked_jobs, room_kg
-from routing.evaluate import RouteStop, StopKind
+from routing.evaluate import Pauses, RouteStop, StopKind, pending_breaks
 from routing.problem import Courier, Problem, Shipment, may_take
 
 #: The model times legs at this share of a courier's payload (the evaluator uses the real load).
@@ -72,10 +72,18 @@ class _Visit:
     place: int
 
 
-def _visits(problem: Problem, courier: Courier, stops: list[RouteStop]) -> Iterator[_Visit | None]:
-    """The route's stops as the model times them; None, and the end, at a leg that cannot be ridden."""
+def _visits(
+    problem: Problem, courier: Courier, stops: list[RouteStop], pauses: Pauses | None = None
+) -> Iterator[_Visit | None]:
+    """The route's stops as the model times them; None, and the end, at a leg that cannot be ridden.
+
+    The shift's breaks are taken as the evaluator takes them (``pauses``, kept by the caller
+    for the leg to the end): one placement OR-Tools' break intervals allow, so a route holding
+    here holds in the model.
+    """
     seconds = problem.travel[courier.profile].seconds(PLANNING_LOAD_SHARE * courier.payload_kg)
     at = max(courier.shift_start, problem.now)
+    pauses = pauses if pauses is not None else _pauses(problem, courier)
     place = courier.start
     for stop in stops:
         s = problem.shipment(stop.shipment)
@@ -85,10 +93,15 @@ def _visits(problem: Problem, courier: Courier, stops: list[RouteStop]) -> Itera
         if not math.isfinite(leg):
             yield None
             return
-        begin = max(at + round(leg), window[0])
+        begin = max(round(pauses.arrive(at, round(leg), window[0])), window[0])
         at = begin + (s.pickup_service_s if pickup else s.dropoff_service_s)
         place = target
         yield _Visit(s, pickup, begin, at, place)
+
+
+def _pauses(problem: Problem, courier: Courier) -> Pauses:
+    """The breaks a route of ``courier`` must hold in this round."""
+    return Pauses(pending_breaks(courier, max(courier.shift_start, problem.now)))
 
 
 def _to_end(problem: Problem, courier: Courier, place: int) -> float:
@@ -105,15 +118,16 @@ def route_finish(problem: Problem, courier: Courier, stops: list[RouteStop], *, 
     ``to_end=False``: when the last stop is done, before riding to the route's end place.
     """
     at, place = max(courier.shift_start, problem.now), courier.start
-    for visit in _visits(problem, courier, stops):
+    pauses = _pauses(problem, courier)
+    for visit in _visits(problem, courier, stops, pauses):
         if visit is None:
             return None
         at, place = visit.departure, visit.place
-    if to_end:
+    if to_end and courier.end is not None:
         leg = _to_end(problem, courier, place)
         if not math.isfinite(leg):
             return None
-        at += round(leg)
+        at = round(pauses.arrive(at, round(leg), 0))
     return at
 
 
@@ -131,8 +145,9 @@ def route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> b
     volume = sum(problem.shipment(x).volume_l for x in courier.on_board)
     max_kg, max_l = room_kg(problem, courier)
     at, place = max(courier.shift_start, problem.now), courier.start
-    for visit in _visits(problem, courier, stops):
-        if visit is None:
+    pauses = _pauses(problem, courier)
+    for visit in _visits(problem, courier, stops, pauses):
+        if visit is None or pauses.missed:
             return False
         s = visit.shipment
         if s.id not in soft and not may_take(courier, s):  # as the model's allowed couriers
@@ -148,7 +163,8 @@ def route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> b
     leg = _to_end(problem, courier, place)
     if not math.isfinite(leg):  # the end place cannot be reached from the last stop
         return False
-    return at + round(leg) <= shift_limit(problem, courier)
+    end = round(pauses.arrive(at, round(leg), 0)) if courier.end is not None else at
+    return not pauses.missed and end <= shift_limit(problem, courier)
 
 
 def owners(problem: Problem) -> dict[str, str]:

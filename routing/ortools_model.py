@@ -1,9 +1,9 @@
 """The OR-Tools model: pickup-and-delivery with windows, loads, shifts, locks and fairness.
 
 One model per round (two with the capped balanced start): nodes for each courier's start and
-end and each job's pickup and drop-off, one travel class per (vehicle profile, planning load),
-and dimensions for time, work, weight, volume, heavy kilograms and, under a riding budget,
-riding. How the problem is encoded (units, windows, raised rooms, penalties) is
+end and each job's pickup and drop-off, the shifts' breaks as break intervals, one travel class
+per (vehicle profile, planning load), and dimensions for time, work, weight, volume, heavy
+kilograms and, under a riding budget, riding. How the problem is encoded (units, windows, raised rooms, penalties) is
 :mod:`routing.encoding`'s; the objective's terms are :mod:`routing.objective`'s. The model reads
 a start (``initial``) and its best solution back as courier routes.
 """
@@ -28,7 +28,7 @@ from routing.encoding import (
     window_bounds,
     window_due,
 )
-from routing.evaluate import RouteStop, StopKind
+from routing.evaluate import RouteStop, StopKind, pending_breaks
 from routing.model_limits import PLANNING_LOAD_SHARE, shift_limit
 from routing.objective import HEAVY_KG_SECONDS, SHIFT_END_COST_PER_S, SHIFT_END_MARGIN_S, Objective
 from routing.problem import Courier, Problem, may_take
@@ -129,13 +129,17 @@ class OrToolsModel:
         open_end = np.array([n.place < 0 for n in self.nodes])
         matrix[:, open_end] = 0.0
         matrix[open_end, :] = 0.0
+        # Node-numbered: RegisterTransitMatrix maps routing indices to nodes itself.
+        return np.rint(matrix).astype(np.int64), self._service()
+
+    def _service(self) -> NDArray[np.int64]:
+        """Each node's service seconds (0 at a route's start and end)."""
         service = np.zeros(len(self.nodes))
         for i, node in enumerate(self.nodes):
             if node.shipment is not None:
                 s = self.problem.shipment(node.shipment)
                 service[i] = s.pickup_service_s if node.kind is StopKind.PICKUP else s.dropoff_service_s
-        # Node-numbered: RegisterTransitMatrix maps routing indices to nodes itself.
-        return np.rint(matrix).astype(np.int64), np.rint(service).astype(np.int64)
+        return np.rint(service).astype(np.int64)
 
     def _build(self) -> None:
         p = self.problem
@@ -147,6 +151,7 @@ class OrToolsModel:
         self.routing.AddDimensionWithVehicleTransits(transit, 0, horizon, True, "work")
         work = self.routing.GetDimensionOrDie("work")
         self._shifts()
+        self._breaks()
         heavy = self._loads()
         self._jobs(horizon)
         self._ordered_locks()
@@ -194,6 +199,30 @@ class OrToolsModel:
             self.time.SetCumulVarSoftUpperBound(routing.End(v), end_free, round(SCALE * SHIFT_END_COST_PER_S))
             routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.Start(v)))
             routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.End(v)))
+
+    def _breaks(self) -> None:
+        """The shift's breaks as OR-Tools break intervals on the time dimension (issue 18).
+
+        Each break is a fixed-duration interval starting inside its window; it may not overlap a
+        stop's service (the node visit transits), so it falls on a leg (riding resumes after it)
+        or in a wait, as :class:`routing.evaluate.Pauses` takes it, or before the route's start
+        or after its end. Breaks already past (:func:`routing.evaluate.pending_breaks`) are left out.
+        """
+        p, routing = self.problem, self.routing
+        if not any(c.breaks for c in p.couriers):
+            return
+        service = self._service()
+        visits = [int(service[self.manager.IndexToNode(i)]) for i in range(routing.Size())]
+        solver = routing.solver()
+        for v, c in enumerate(p.couriers):
+            pending = pending_breaks(c, max(c.shift_start, p.now))
+            if not pending:
+                continue
+            intervals = [
+                solver.FixedDurationIntervalVar(b.earliest, b.latest_start, b.duration_s, False, f"break {c.id} {k}")
+                for k, b in enumerate(pending)
+            ]
+            self.time.SetBreakIntervalsOfVehicle(intervals, v, visits)
 
     def _loads(self) -> list[int]:
         """Weight and volume dimensions (room raised for owned work, :mod:`routing.encoding`);

@@ -135,6 +135,24 @@ class TravelTimes:
 
 
 @dataclass(frozen=True)
+class Break:
+    """A pause the shift holds (issue 18): ``duration_s`` taken somewhere between ``earliest``
+    and ``latest`` (seconds since the day's start; the break ends by ``latest``)."""
+
+    earliest: int
+    latest: int
+    duration_s: int
+
+    def __post_init__(self) -> None:
+        if self.duration_s <= 0 or self.latest_start < self.earliest:
+            raise ProblemError(f"a break must last and fit its window: {self}")
+
+    @property
+    def latest_start(self) -> int:
+        return self.latest - self.duration_s
+
+
+@dataclass(frozen=True)
 class Courier:
     """One courier on shift, as the planner needs them (no figure about the person)."""
 
@@ -151,6 +169,7 @@ class Courier:
     worked_s_today: int = 0  #: fairness input: seconds already worked today
     planned_shift_s: int | None = None  #: fairness input: today's planned shift length
     heavy_kg_today: float = 0.0  #: fairness input: heavy kilograms already carried today
+    breaks: tuple[Break, ...] = ()  #: pauses the shift holds, in time order (issue 18)
 
     @property
     def shift_length_s(self) -> int:
