@@ -86,14 +86,15 @@ def job_json(job: JobView) -> dict[str, Any]:
 
 
 @router.get("/console/state", **answers(ConsoleStateOut))
-async def console_state(who: Dispatcher, svc: Svc, round_number: RoundNumber = 0) -> dict[str, Any]:
-    """Everything the console needs to draw itself, and the seq to resume the socket from."""
+async def console_state(who: Dispatcher, svc: Svc, lang: Lang, round_number: RoundNumber = 0) -> dict[str, Any]:
+    """Everything the console needs to draw itself, and the seq to resume the socket from (the
+    planner's reasons said in the reader's language beside their codes)."""
 
     def gather() -> dict[str, Any]:
         coop = svc.store.cooperative(who.cooperative_id)
         last_seq = svc.store.cooperative_last_seq(who.cooperative_id)
         jobs = svc.store.jobs(who.cooperative_id, OPEN_STATES | ACTIVE_STATES)
-        return {
+        state = {
             "cooperative": {"id": coop.id, "name": coop.name, "fairness_weight": coop.fairness_weight},
             "me": {"id": who.subject_id, "display_name": who.display_name},
             "last_seq": last_seq,
@@ -104,6 +105,8 @@ async def console_state(who: Dispatcher, svc: Svc, round_number: RoundNumber = 0
             "map": {"tile_url": svc.settings.tile_url, "bounds": list(svc.network.bounds())},
             "heavy_threshold_kg": coop.heavy_threshold_kg,
         }
+        said: dict[str, Any] = in_words(svc.store, who.cooperative_id, lang, state)
+        return said
 
     return await svc.run(gather)  # type: ignore[no-any-return]
 

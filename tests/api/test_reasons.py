@@ -161,6 +161,9 @@ def test_the_api_says_reasons_in_french_when_asked_and_keeps_the_codes(
     assert [b["text"] for b in cost["breaks"]] == ["60 kg dépasse la charge utile de 25 kg (vélo de Aino)"]
     assert cost["summary"][0]["code"] == "override_adds" and cost["summary"][0]["text"].startswith("ajoute ")
 
+    state = client.get("/v1/console/state", headers=fr).json()
+    assert next(j for j in state["jobs"] if j["id"] == heavy)["needs_decision"] == withheld
+
     events = client.get("/v1/events", headers=fr).json()["events"]
     [said] = [e["payload"]["reason"] for e in events if e["type"] == "ProposalWithheld"]
     assert said["text"] == withheld["text"]
