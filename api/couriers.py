@@ -27,7 +27,7 @@ from dispatch.errors import DomainError, InvalidInput, NotFound
 from dispatch.events import ADMIN_EVENTS, Event, EventType
 from dispatch.lifecycle import ACTIVE_STATES
 from dispatch.projections import JobView
-from dispatch.shifts import planned_end
+from dispatch.shifts import planned_end, shift_breaks
 from dispatch.store import positions
 from dispatch.store import proofs as kept_proofs
 from dispatch.store.access import Principal
@@ -112,7 +112,8 @@ def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any
         return commands.fail(store, coop, str(job_id), courier_id=me, at=now, reason=reason, key=key)
     if kind == "shift_start":
         end = planned_end(data.get("planned_end"), now)
-        return commands.start_shift(store, coop, me, at=now, planned_end=end, key=key)
+        breaks = shift_breaks(data.get("breaks"), now, end)
+        return commands.start_shift(store, coop, me, at=now, planned_end=end, breaks=breaks, key=key)
     if kind == "shift_pause":
         return commands.pause_shift(store, coop, me, at=now, key=key)
     if kind == "shift_resume":
@@ -303,6 +304,7 @@ async def my_jobs(who: CourierUser, svc: Svc) -> dict[str, Any]:
                 "on_shift": bool(status and status.on_shift),
                 "paused": bool(status and status.paused),
                 "planned_end": status.planned_end if status else None,
+                "breaks": status.breaks if status else [],
             },
         }
 

@@ -574,10 +574,19 @@ class MyJobOut(Out):
     )
 
 
+class BreakOut(Out):
+    earliest: str
+    latest: str
+    minutes: int
+
+
 class ShiftOut(Out):
     on_shift: bool
     paused: bool
     planned_end: str | None
+    breaks: list[BreakOut] = Field(
+        default_factory=list, description="The breaks the shift holds (a window and minutes): every ETA includes them"
+    )
 
 
 class MyJobsOut(Out):

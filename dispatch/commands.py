@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Required, TypedDict, Unpack
@@ -20,6 +21,7 @@ from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
 from dispatch.lifecycle import ACTIVE_STATES, JobState
 from dispatch.model import JobRequest
 from dispatch.projections import JobView
+from dispatch.shifts import ShiftBreak, check_breaks
 from dispatch.store import Store
 
 E = EventType
@@ -467,10 +469,14 @@ def start_shift(
     *,
     at: datetime,
     planned_end: datetime | None = None,
+    breaks: Sequence[ShiftBreak] = (),
     key: str | None = None,
 ) -> Event:
+    """A shift starts, with the breaks it holds (issue 18), each inside it and planned around."""
     if planned_end is not None and planned_end <= at:
         raise InvalidInput("planned_end", "a shift must end after it starts")
+    check_breaks(breaks, at, planned_end)
+    held = {"breaks": [b.to_json() for b in breaks]} if breaks else {}
     return _courier_act(
         store,
         coop_id,
@@ -479,6 +485,7 @@ def start_shift(
         at,
         key,
         planned_end=None if planned_end is None else planned_end.isoformat(),
+        **held,
     )
 
 

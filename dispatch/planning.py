@@ -24,13 +24,14 @@ from dispatch.lifecycle import OPEN_STATES, JobState
 from dispatch.model import Courier as CourierRecord
 from dispatch.model import JobRequest, TimeWindow, Vehicle
 from dispatch.projections import JobView, Projection
+from dispatch.shifts import ShiftBreak
 from dispatch.store import Store
 from routing.evaluate import RouteStop
 from routing.insertion import still_valid
 from routing.matrix import routable_graph, snap
 from routing.network import BikeNetwork
 from routing.plan import Plan
-from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes, capable, travel_times
+from routing.problem import Break, Courier, Lock, Problem, Shipment, TravelTimes, capable, travel_times
 from routing.profiles import PROFILES, handling_time_s
 from routing.reasons import Reason, reason
 from routing.solver import DEFERRED, SolverSettings, solve
@@ -92,6 +93,7 @@ class CourierToPlan:
     worked_s_today: int = 0
     planned_shift_s: int | None = None
     heavy_kg_today: float = 0.0
+    breaks: tuple[ShiftBreak, ...] = ()  #: the breaks the shift holds (issue 18)
 
 
 def assemble_problem(
@@ -194,7 +196,14 @@ def _courier(ctx: PlanningContext, c: CourierToPlan, now_s: int, on_board: tuple
         worked_s_today=c.worked_s_today,
         planned_shift_s=c.planned_shift_s,
         heavy_kg_today=c.heavy_kg_today,
+        breaks=tuple(_break(ctx, b) for b in c.breaks),
     )
+
+
+def _break(ctx: PlanningContext, b: ShiftBreak) -> Break:
+    """A shift's break in the planner's seconds since the day's start."""
+    earliest = round((b.earliest - ctx.day_start).total_seconds())
+    return Break(earliest, earliest + round((b.latest - b.earliest).total_seconds()), 60 * b.minutes)
 
 
 def _travel(
@@ -359,6 +368,7 @@ def _courier_to_plan(
         worked_s_today=round(60 * worked_minutes_until(entry, status.active_since, now)),
         planned_shift_s=round(60 * entry.planned_shift_minutes) if entry and entry.planned_shift_minutes else None,
         heavy_kg_today=entry.heavy_kg if entry else 0.0,
+        breaks=tuple(ShiftBreak.from_json(b) for b in status.breaks),
     )
 
 

@@ -60,6 +60,8 @@ class CourierStatus:
     paused: bool = False
     counting_since: str | None = None  #: start of the current on-shift, unpaused stretch
     planned_end: str | None = None
+    #: The breaks the shift holds, as announced (``dispatch.shifts.ShiftBreak.to_json``, issue 18).
+    breaks: list[dict[str, Any]] = field(default_factory=list)
     active_jobs: list[str] = field(default_factory=list)  #: acknowledged, not yet finished
     active_since: str | None = None
 
@@ -302,6 +304,7 @@ def _apply_shift(p: Projection, event: Event) -> None:
         status.on_shift, status.paused, status.counting_since = True, False, at.isoformat()
         planned_end = event.payload.get("planned_end")
         status.planned_end = planned_end
+        status.breaks = list(event.payload.get("breaks", []))
         if planned_end is not None:
             p.entry(courier_id, at).planned_shift_minutes += _minutes(
                 at.isoformat(), datetime.fromisoformat(planned_end)
@@ -325,7 +328,7 @@ def _apply_shift(p: Projection, event: Event) -> None:
     if event.type is E.SHIFT_PAUSED:
         status.paused = True
     else:  # ended
-        status.on_shift, status.paused, status.planned_end = False, False, None
+        status.on_shift, status.paused, status.planned_end, status.breaks = False, False, None, []
 
 
 def apply(p: Projection, event: Event) -> None:

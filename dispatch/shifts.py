@@ -2,12 +2,16 @@
 
 The planned end of a shift bounds every planning horizon and the ledger's shift minutes, so a
 mistyped one (year 9999, or a time without its zone, read as another place's clock) would skew
-the work shared out to everyone on shift; it is refused with a reason instead.
+the work shared out to everyone on shift; it is refused with a reason instead. The same holds
+for the breaks a shift holds (issue 18): each is planned around in every round.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from dispatch.errors import InvalidInput
 
@@ -26,3 +30,60 @@ def planned_end(value: object, now: datetime) -> datetime | None:
     if end is not None and end > now + MAX_SHIFT:
         raise InvalidInput("planned_end", f"a shift ends within {MAX_SHIFT.total_seconds() / 3600:g} hours")
     return end
+
+
+#: The most breaks a shift may hold (a mistyped list of hundreds would slow every round).
+MAX_BREAKS = 6
+
+
+@dataclass(frozen=True)
+class ShiftBreak:
+    """A break the shift holds (issue 18): ``minutes`` taken between ``earliest`` and ``latest``."""
+
+    earliest: datetime
+    latest: datetime
+    minutes: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"earliest": self.earliest.isoformat(), "latest": self.latest.isoformat(), "minutes": self.minutes}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ShiftBreak:
+        earliest, latest = datetime.fromisoformat(data["earliest"]), datetime.fromisoformat(data["latest"])
+        return cls(earliest, latest, int(data["minutes"]))
+
+
+def shift_breaks(value: object, start: datetime, end: datetime | None) -> tuple[ShiftBreak, ...]:
+    """The breaks announced with a shift starting at ``start``, from their JSON form
+    (``[{"earliest": iso, "latest": iso, "minutes": 30}]``), checked (:func:`check_breaks`)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(b, dict) for b in value):
+        raise InvalidInput("breaks", 'a list of {"earliest": date-time, "latest": date-time, "minutes": n}')
+    out = []
+    for b in value:
+        try:
+            earliest, latest = datetime.fromisoformat(str(b["earliest"])), datetime.fromisoformat(str(b["latest"]))
+        except (KeyError, ValueError):
+            raise InvalidInput("breaks", "earliest and latest are ISO 8601 date-times with a time zone") from None
+        minutes = b.get("minutes")
+        if not isinstance(minutes, int) or isinstance(minutes, bool):
+            raise InvalidInput("breaks", "minutes is a whole number")
+        out.append(ShiftBreak(earliest, latest, minutes))
+    check_breaks(out, start, end)
+    return tuple(out)
+
+
+def check_breaks(breaks: Sequence[ShiftBreak], start: datetime, end: datetime | None) -> None:
+    """Each break inside the shift (its end, or ``MAX_SHIFT`` when unsaid) and long enough to
+    be taken in its window; a break that could not be taken would make every plan refuse it."""
+    if len(breaks) > MAX_BREAKS:
+        raise InvalidInput("breaks", f"at most {MAX_BREAKS} breaks in a shift")
+    last = end if end is not None else start + MAX_SHIFT
+    for b in breaks:
+        if b.earliest.tzinfo is None or b.latest.tzinfo is None:
+            raise InvalidInput("breaks", "earliest and latest need a time zone")
+        if b.earliest < start or b.latest > last:
+            raise InvalidInput("breaks", "a break lies inside the shift")
+        if not 0 < b.minutes * 60 <= (b.latest - b.earliest).total_seconds():
+            raise InvalidInput("breaks", "a break lasts at least a minute and fits between its earliest and latest")
