@@ -95,14 +95,6 @@ class Server:
                 time.sleep(READY_POLL_S)
         raise RuntimeError(f"server not ready after {timeout_s} s: {self.log.read_text()[-3000:]}")
 
-    @staticmethod
-    def start_together(*servers: Server, timeout_s: float = 90.0) -> None:
-        """Start several servers at once: their imports overlap instead of queueing."""
-        for server in servers:
-            server.launch()
-        for server in servers:
-            server.ready(timeout_s)
-
     @property
     def pid(self) -> int | None:
         """The worker's process id while it runs (with one worker, the process that answers)."""
@@ -149,6 +141,26 @@ def make_world(database_url: str, name: str = "Pyörä Osuuskunta", riders: tupl
     finally:
         store.close()
     return World(coop.id, key, f"desk-{coop.id[:6]}", password, couriers)
+
+
+def start_with_world(database_url: str, *servers: Server, **world: Any) -> World:
+    """Start the servers and make their world meanwhile (``make_world``'s arguments).
+
+    The schema is migrated first, so that a server and the world never migrate at once; then
+    the servers' imports (seconds of CPU) run beside the world's password hashing.
+    """
+    Store.open(database_url).close()
+    for server in servers:
+        server.launch()
+    try:
+        made = make_world(database_url, **world)
+        for server in servers:
+            server.ready()
+    except BaseException:
+        for server in servers:
+            server.kill()
+        raise
+    return made
 
 
 def login(base_url: str, coop_id: str, user: str, password: str) -> str:

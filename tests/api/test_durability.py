@@ -22,7 +22,7 @@ import pytest
 from dispatch.events import EventType
 from dispatch.projections import fold
 from dispatch.store import Store
-from tests.api.harness import TLS, Server, Socket, World, delivery_body, login, make_world, override
+from tests.api.harness import TLS, Server, Socket, World, delivery_body, login, override, start_with_world
 from tests.api.test_resilience import _for_courier
 
 #: Enough for four kills 60+ deliveries apart, each with every client's request in flight (the
@@ -97,9 +97,9 @@ def _check_log(url: str, coop_id: str, answered: dict[int, tuple[int, str]]) -> 
 
 
 def _deliveries_through_kills(url: str) -> None:
-    world = make_world(url)
     # the load comes from one client key as fast as the server takes it: its rate limit is off
-    server = Server(url, auto_plan="0", rate_limit_api_key="off").start()
+    server = Server(url, auto_plan="0", rate_limit_api_key="off")
+    world = start_with_world(url, server)
     try:
         started = time.monotonic()
         answered = asyncio.run(_load_with_kills(server, world.client_key))
@@ -182,8 +182,8 @@ async def _storm(server: Server, world: World, world_url: str) -> None:
 
 def test_a_reconnect_storm_loses_and_repeats_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = make_world(url, riders=tuple((f"Rider{i:02d}", "bike") for i in range(COURIERS - 2)))
-    server = Server(url, auto_plan="0").start()
+    server = Server(url, auto_plan="0")
+    world = start_with_world(url, server, riders=tuple((f"Rider{i:02d}", "bike") for i in range(COURIERS - 2)))
     try:
         asyncio.run(_storm(server, world, url))
     finally:

@@ -18,7 +18,7 @@ import httpx
 
 from dispatch import commands
 from dispatch.store import Store
-from tests.api.harness import Server, World, create_delivery, login, make_world
+from tests.api.harness import Server, World, create_delivery, login, start_with_world
 
 
 def _planner_pid(server: Server, timeout_s: float = 60) -> int:
@@ -68,13 +68,13 @@ def _alive(pid: int) -> bool:
 
 def test_a_crashed_or_hung_planner_never_blocks_the_api(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = make_world(url)
-    store = Store.open(url)
-    for cid, _, _ in world.couriers.values():
-        commands.start_shift(store, world.coop_id, cid, at=datetime.now(UTC))
-    store.close()
-    server = Server(url, auto_plan="0", planning_budget_s="1", planning_timeout_s="4").start()
+    server = Server(url, auto_plan="0", planning_budget_s="1", planning_timeout_s="4")
+    world = start_with_world(url, server)
     try:
+        store = Store.open(url)
+        for cid, _, _ in world.couriers.values():
+            commands.start_shift(store, world.coop_id, cid, at=datetime.now(UTC))
+        store.close()
         desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
         headers = {"Authorization": f"Bearer {desk}"}
         _proposed_eventually(server, desk, create_delivery(server.url, world))

@@ -16,8 +16,8 @@ from tests.api.harness import (
     create_delivery,
     event_type,
     login,
-    make_world,
     override,
+    start_with_world,
 )
 from tests.api.test_end_to_end import full_flow
 
@@ -34,9 +34,9 @@ def _for_courier(events: list[Event], courier_id: str) -> list[int]:
 
 def test_after_kill_9_a_courier_resumes_with_exactly_the_events_missed(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = make_world(url)
+    server = Server(url, auto_plan="0")
+    world = start_with_world(url, server)
     aino, login_name, password = world.couriers["Aino"]
-    server = Server(url, auto_plan="0").start()
     try:
 
         async def before_the_crash() -> tuple[int, int]:
@@ -98,11 +98,10 @@ def test_after_kill_9_a_courier_resumes_with_exactly_the_events_missed(tmp_path:
 @pytest.mark.slow
 def test_two_servers_share_postgresql_and_redis(pg_url: str, redis_url: str) -> None:
     """The client talks to one server; the courier's socket is held by the other."""
-    world = make_world(pg_url)
     first, second = Server(pg_url, redis_url=redis_url), Server(pg_url, redis_url=redis_url)
     receiver = Receiver()
     try:
-        Server.start_together(first, second)
+        world = start_with_world(pg_url, first, second)  # the two start side by side
         asyncio.run(full_flow(first.url, second.ws_url, first.ws_url, world, receiver))
     finally:
         receiver.close()

@@ -10,14 +10,14 @@ from pathlib import Path
 import httpx
 
 from dispatch.store import Store
-from tests.api.harness import TLS, Server, Socket, delivery_body, event_type, login, make_world
+from tests.api.harness import TLS, Server, Socket, delivery_body, event_type, login, start_with_world
 
 
 def test_two_workers_share_one_sqlite_file_and_their_sockets_hear_each_other(tmp_path: Path, redis_url: str) -> None:
     url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = make_world(url)
+    server = Server(url, redis_url=redis_url, auto_plan="0", workers="2", rate_limit_api_key="off")
+    world = start_with_world(url, server)
     _, courier_login, password = world.couriers["Aino"]
-    server = Server(url, redis_url=redis_url, auto_plan="0", workers="2", rate_limit_api_key="off").start()
     try:
 
         async def create(n: int) -> list[str]:
