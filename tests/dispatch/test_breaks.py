@@ -9,28 +9,18 @@ import pytest
 
 from dispatch import commands as do
 from dispatch.errors import InvalidInput
-from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
+from dispatch.model import Vehicle
 from dispatch.planning import planning_round
 from dispatch.shifts import ShiftBreak, shift_breaks
 from dispatch.store import Store
 from routing.evaluate import RouteStop, evaluate_route
 from routing.network import BikeNetwork
 from tests.dispatch.helsinki import ESPLANADI, KAMPPI, MARKET, NOON, STATION
+from tests.dispatch.test_planning import job
 
 MIN = timedelta(minutes=1)
 #: 30 minutes between 11:05 and 11:50 (the round plans at 11:00).
 LUNCH = ShiftBreak(NOON + 5 * MIN, NOON + 50 * MIN, 30)
-
-
-def job(pickup: tuple[float, float], dropoff: tuple[float, float]) -> JobRequest:
-    window = TimeWindow(NOON, NOON + timedelta(hours=3))
-    return JobRequest(
-        pickup=Place(*pickup),
-        dropoff=Place(*dropoff),
-        pickup_window=window,
-        dropoff_window=window,
-        parcels=(Parcel(weight_kg=4, volume_l=20, longest_side_cm=40),),
-    )
 
 
 @pytest.fixture
@@ -69,7 +59,7 @@ def test_a_round_on_helsinki_plans_around_the_break(store: Store, coop: tuple[st
     do.start_shift(store, coop_id, courier, at=NOON - 30 * MIN, planned_end=NOON + timedelta(hours=4), breaks=[LUNCH])
     assert store.projection(coop_id).couriers[courier].breaks == [LUNCH.to_json()]
     legs = [(STATION, MARKET), (MARKET, KAMPPI), (KAMPPI, ESPLANADI), (ESPLANADI, STATION), (STATION, KAMPPI)]
-    jobs = {do.request_job(store, coop_id, client, job(a, b), at=NOON).id for a, b in legs}
+    jobs = {do.request_job(store, coop_id, client, job(a, b, 4), at=NOON).id for a, b in legs}
 
     result = planning_round(store, coop_id, helsinki, NOON, budget_s=1.0)
     assert {e.payload["job_id"] for e in result.proposals} == jobs and not result.unassigned
