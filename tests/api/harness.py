@@ -229,7 +229,8 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # polled every 50 ms, not 0.5 s: close() waits for the loop to see the shutdown
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
     def types(self) -> list[str]:
         return [json.loads(body)["type"] for _, body in self.received]
