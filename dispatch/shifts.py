@@ -83,7 +83,7 @@ def check_breaks(breaks: Sequence[ShiftBreak], start: datetime, end: datetime | 
     for b in breaks:
         if b.earliest.tzinfo is None or b.latest.tzinfo is None:
             raise InvalidInput("breaks", "earliest and latest need a time zone")
-        if b.earliest < start or b.latest > last:
-            raise InvalidInput("breaks", "a break lies inside the shift")
         if not 0 < b.minutes * 60 <= (b.latest - b.earliest).total_seconds():
             raise InvalidInput("breaks", "a break lasts at least a minute and fits between its earliest and latest")
+        if b.earliest < start or b.latest > last:
+            raise InvalidInput("breaks", "a break lies inside the shift")

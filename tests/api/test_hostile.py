@@ -423,6 +423,10 @@ COURIER_FRAMES: list[Frame] = [
     Frame("shift ending before it starts", _act("shift_start", "h19", planned_end="2000-01-01T00:00:00+00:00"), "invalid_input"),
     Frame("shift ending in year 9999", _act("shift_start", "h19b", planned_end="9999-12-31T23:00:00+00:00"), "invalid_input"),
     Frame("shift end without a zone", _act("shift_start", "h19c", planned_end="2026-11-29T23:00:00"), "invalid_input"),
+    Frame("breaks not a list", _act("shift_start", "h19d", breaks="lunch"), "invalid_input"),
+    Frame("a break before the shift", _act("shift_start", "h19e", breaks=[{"earliest": "2000-01-01T12:00:00+00:00", "latest": "2000-01-01T13:00:00+00:00", "minutes": 30}]), "invalid_input"),
+    Frame("a break longer than its window", _act("shift_start", "h19f", breaks=[{"earliest": "2098-12-31T23:00:00+00:00", "latest": "2098-12-31T23:20:00+00:00", "minutes": 30}]), "invalid_input"),
+    Frame("a break without minutes", _act("shift_start", "h19g", breaks=[{"earliest": "2000-01-01T12:00:00+00:00", "latest": "2000-01-01T13:00:00+00:00"}]), "invalid_input"),
     Frame("pause while off shift", _act("shift_pause", "h20"), "invalid_input"),
 ]
 
