@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from routing.construct import available_until
 from routing.evaluate import RouteStop, StopKind, evaluate_route
 from routing.model_limits import route_holds
 from routing.ortools_model import OrToolsModel
@@ -149,3 +150,15 @@ def test_a_break_already_past_is_not_planned() -> None:
     route = plan.routes["c"]
     assert route.breaks == () and route.start_time == 12 * H + 20 * M
     assert plan.assignment() == {"a": "c"}
+
+
+def test_pyvrp_sees_the_shift_shortened_by_its_breaks_and_its_start_is_mended_to_hold_them() -> None:
+    problem = busy_day(LUNCH)
+    assert available_until(problem, problem.couriers[0]) == 15 * H - 30 * M
+    late = replace(problem, now=12 * H + 20 * M, _index={})  # the break can no longer be taken
+    assert available_until(late, late.couriers[0]) == 15 * H
+    plan = solve(problem, SolverSettings(time_budget_s=1.0, constructor="pyvrp"))
+    assert plan.solver.constructor.name == "pyvrp" and plan.solver.constructor.result == "ok"
+    route = plan.routes["x"]
+    assert not plan.unassigned and route.missed_breaks == 0 and len(route.breaks) == 1
+    assert route_holds(problem, problem.couriers[0], [RouteStop(s.shipment, s.kind) for s in route.stops])
