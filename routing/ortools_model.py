@@ -29,7 +29,7 @@ from routing.encoding import (
     window_due,
 )
 from routing.evaluate import RouteStop, StopKind, pending_breaks
-from routing.model_limits import PLANNING_LOAD_SHARE, shift_limit
+from routing.model_limits import PLANNING_LOAD_SHARE, service_starts, shift_limit
 from routing.objective import HEAVY_KG_SECONDS, SHIFT_END_COST_PER_S, SHIFT_END_MARGIN_S, Objective
 from routing.problem import Courier, Problem, may_take
 from routing.settings import SolverSettings
@@ -443,9 +443,17 @@ class OrToolsModel:
         }
 
     def model_times(self, solution: Any) -> dict[tuple[str, StopKind], float]:
-        """When each stop's service starts in the model (to measure the ETAs' gap)."""
-        return {
-            (shipment, kind): float(solution.Min(self.time.CumulVar(index)))
-            for visits in self._visits(solution)
-            for shipment, kind, index in visits
-        }
+        """When each stop's service starts in the model (to measure the ETAs' gap).
+
+        A courier with breaks: the route timed the model's way outside it
+        (:func:`routing.model_limits.service_starts`), as the scheduler leaves those times loose.
+        """
+        times: dict[tuple[str, StopKind], float] = {}
+        for c, visits in zip(self.problem.couriers, self._visits(solution), strict=True):
+            if c.breaks:
+                stops = [RouteStop(shipment, kind) for shipment, kind, _ in visits]
+                starts = service_starts(self.problem, c, stops)
+                times.update({(s.shipment, s.kind): float(t) for s, t in zip(stops, starts, strict=False)})
+            else:
+                times.update({(x, kind): float(solution.Min(self.time.CumulVar(i))) for x, kind, i in visits})
+        return times
