@@ -36,7 +36,10 @@ from api.schemas import (
     KeyRevokedOut,
     KeyRotatedOut,
     LedgerOut,
+    LoginRevokedOut,
+    MemberLoginIn,
     OverrideCostOut,
+    PasswordResetOut,
     PathOut,
     PlanOut,
     PositionsOut,
@@ -66,7 +69,9 @@ from dispatch.store.access import (
     deactivate_courier,
     display_name_of,
     reactivate_courier,
+    reset_member_password,
     revoke_client_key,
+    revoke_member_login,
     rotate_client_key,
     set_courier_login,
 )
@@ -376,6 +381,27 @@ async def rotate_key(client_id: str, who: Dispatcher, svc: Svc) -> dict[str, Any
     key, event = await svc.run(rotate_client_key, svc.store, who.cooperative_id, client_id, by=_me(who))
     await svc.appended(who.cooperative_id, [event])
     return {"client_id": client_id, "api_key": key, "seq": event.seq}
+
+
+@router.post("/members/revoke-login", **answers(LoginRevokedOut, also=responses(404, 409)))
+async def revoke_login(body: MemberLoginIn, who: Dispatcher, svc: Svc, request: Request) -> dict[str, Any]:
+    """A dispatcher or analyst who left: their sessions end (open sockets close within a second,
+    as a logout's do) and their login is refused with the reason; a password reset reinstates it."""
+    event = await svc.run(revoke_member_login, svc.store, who.cooperative_id, body.login, by=_me(who))
+    request.app.state.sessions.check_soon()
+    await svc.appended(who.cooperative_id, [event])
+    return {"member_id": event.payload["member_id"], "login": body.login, "revoked": True, "seq": event.seq}
+
+
+@router.post("/members/reset-password", status_code=201, **answers(PasswordResetOut, 201, also=responses(404)))
+async def reset_password(body: MemberLoginIn, who: Dispatcher, svc: Svc, request: Request) -> dict[str, Any]:
+    """A new password for a dispatcher or analyst, shown once: it reinstates a revoked login and
+    ends the sessions the old one opened."""
+    password, event = await svc.run(reset_member_password, svc.store, who.cooperative_id, body.login, by=_me(who))
+    request.app.state.sessions.check_soon()
+    await svc.appended(who.cooperative_id, [event])
+    member_id = event.payload["member_id"]
+    return {"member_id": member_id, "login": body.login, "password": password, "seq": event.seq}
 
 
 @router.post("/couriers/{courier_id}/deactivate", **answers(CourierActiveOut, also=responses(404, 409)))

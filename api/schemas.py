@@ -153,6 +153,11 @@ class DeactivateIn(BaseModel):
     reason: Text = Field(min_length=1, max_length=500, description="Why they leave (the log keeps it)")
 
 
+class MemberLoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    login: Ident = Field(min_length=1, max_length=60, description="The login of a dispatcher or analyst")
+
+
 #: A price band: up to this many km or kg (null: no limit, the last band), this many cents.
 Band = tuple[Annotated[float, Field(ge=0, le=100_000)] | None, Annotated[int, Field(ge=0, le=10_000_000)]]
 
@@ -483,6 +488,20 @@ class KeyRotatedOut(Out):
     client_id: str
     api_key: str = Field(description="Shown once; Tandem keeps only its hash. The old key no longer works.")
     seq: int = Field(description="The ClientKeyRotated event in the log")
+
+
+class LoginRevokedOut(Out):
+    member_id: str
+    login: str
+    revoked: bool
+    seq: int = Field(description="The MemberLoginRevoked event in the log")
+
+
+class PasswordResetOut(Out):
+    member_id: str
+    login: str
+    password: str = Field(description="Shown once; Tandem keeps only its hash. The old sessions ended.")
+    seq: int = Field(description="The MemberPasswordReset event in the log")
 
 
 class CourierActiveOut(Out):

@@ -45,6 +45,10 @@ class EventType(StrEnum):
     COURIER_DEACTIVATED = "CourierDeactivated"
     COURIER_REACTIVATED = "CourierReactivated"
     COOPERATIVE_SETTINGS_CHANGED = "CooperativeSettingsChanged"
+    MEMBER_LOGIN_REVOKED = "MemberLoginRevoked"
+    MEMBER_PASSWORD_RESET = "MemberPasswordReset"
+    #: A departed courier's personal data erased (the GDPR's right to erasure): their id stays.
+    COURIER_ERASED = "CourierErased"
     #: Proofs of delivery past the retention were deleted (issue 18): how many, taken before when.
     PROOFS_PURGED = "ProofsPurged"
     #: The cooperative's week (issue 23, dispatch/availability.py and dispatch/week.py): when a
@@ -100,6 +104,9 @@ ADMIN_EVENTS = frozenset(
         EventType.COURIER_DEACTIVATED,
         EventType.COURIER_REACTIVATED,
         EventType.COOPERATIVE_SETTINGS_CHANGED,
+        EventType.MEMBER_LOGIN_REVOKED,
+        EventType.MEMBER_PASSWORD_RESET,
+        EventType.COURIER_ERASED,
         EventType.PROOFS_PURGED,
     }
 )
@@ -143,6 +150,9 @@ REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.COURIER_DEACTIVATED: frozenset({"courier_id", "reason"}),
     EventType.COURIER_REACTIVATED: frozenset({"courier_id"}),
     EventType.COOPERATIVE_SETTINGS_CHANGED: frozenset({"changes"}),
+    EventType.MEMBER_LOGIN_REVOKED: frozenset({"member_id", "role"}),
+    EventType.MEMBER_PASSWORD_RESET: frozenset({"member_id", "role"}),
+    EventType.COURIER_ERASED: frozenset({"courier_id"}),
     EventType.PROOFS_PURGED: frozenset({"proofs", "before"}),
     EventType.AVAILABILITY_DECLARED: frozenset({"courier_id", "weekly", "exceptions", "holidays"}),
     EventType.CONTRACT_SET: frozenset({"courier_id", "min_h", "max_h"}),

@@ -259,6 +259,53 @@ def admin_rotate_key(
     )
 
 
+MemberLoginOption = Annotated[str, typer.Option("--login", help="The login of the dispatcher or analyst.")]
+
+
+@admin_app.command("revoke-login")
+def admin_revoke_login(
+    coop: CoopOption, login: MemberLoginOption, database: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
+    """End a dispatcher's or analyst's sessions (their sockets close within a second) and refuse
+    their login from now on; reset-password reinstates it. Recorded in the log."""
+    from dispatch.store.access import cli_actor, revoke_member_login
+
+    event = _acting(database, revoke_member_login, coop, login, by=cli_actor())
+    _report(
+        as_json,
+        {
+            "member_id": event.payload["member_id"],
+            "cooperative_id": coop,
+            "login": login,
+            "revoked": True,
+            "seq": event.seq,
+        },
+        f"the login {login} is revoked and its sessions ended (log seq {event.seq})",
+    )
+
+
+@admin_app.command("reset-password")
+def admin_reset_password(
+    coop: CoopOption, login: MemberLoginOption, database: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
+    """Give a dispatcher or analyst a new password and print it, once: a revoked login is
+    reinstated, the old password's sessions end. Recorded in the log."""
+    from dispatch.store.access import cli_actor, reset_member_password
+
+    secret, event = _acting(database, reset_member_password, coop, login, by=cli_actor())
+    _report(
+        as_json,
+        {
+            "member_id": event.payload["member_id"],
+            "cooperative_id": coop,
+            "login": login,
+            "password": secret,
+            "seq": event.seq,
+        },
+        f"login {login} has a new password (shown once): {secret}",
+    )
+
+
 @admin_app.command("purge-proofs")
 def admin_purge_proofs(
     database: DatabaseOption = None,

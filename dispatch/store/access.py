@@ -82,6 +82,23 @@ class LoginFailed(DomainError):
         super().__init__("unknown login or wrong password")
 
 
+class LoginRevoked(LoginFailed):
+    """The right password for a login the cooperative revoked: said plainly (only to someone
+    who knows the password, so it tells a guesser nothing), with the way back."""
+
+    code = "login_revoked"
+
+    def __init__(self) -> None:
+        DomainError.__init__(
+            self, "this login was revoked by the cooperative; an administrator can reinstate it with a password reset"
+        )
+
+
+#: A revoked member's stored hash begins so: the password stays checkable (see LoginRevoked)
+#: and matches nothing until a reset replaces it.
+_REVOKED = "revoked$"
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: a role in one cooperative and the id of the person or client."""
@@ -165,9 +182,12 @@ def log_in(
         ).first()
     # Exactly one slow hash check on every path, found or not (see _dummy_secret_hash).
     who: Principal | None
+    revoked = False
     if member is not None:
         who = Principal(member.role, coop_id, member.id, member.display_name)
         stored = member.secret_hash
+        if stored.startswith(_REVOKED):
+            revoked, stored = True, stored.removeprefix(_REVOKED)
     elif courier is not None and courier.secret_hash:
         who = Principal("courier", coop_id, courier.id, courier.display_name)
         stored = courier.secret_hash
@@ -175,6 +195,8 @@ def log_in(
         who, stored = None, _dummy_secret_hash()
     if not verify_secret(password, stored) or who is None:
         raise LoginFailed
+    if revoked:
+        raise LoginRevoked
     token = "tds_" + secrets.token_urlsafe(32)
     now = _now()
     expires = now + ttl
@@ -294,20 +316,26 @@ def revoke_token(store: Store, token: str) -> None:
     _revoked.add_one()
 
 
+def _end_sessions(conn: Connection, coop_id: str, subject_id: str, at: datetime | None = None) -> int:
+    """Every open session of a person revoked, in the caller's transaction; how many."""
+    result = conn.execute(
+        update(SessionRow)
+        .where(
+            SessionRow.cooperative_id == coop_id,
+            SessionRow.subject_id == subject_id,
+            SessionRow.revoked_at.is_(None),
+        )
+        .values(revoked_at=at or _now())
+    )
+    return int(result.rowcount or 0)
+
+
 def revoke_sessions_of(store: Store, coop_id: str, subject_id: str) -> int:
     """Log a person out everywhere (a lost phone, a member who leaves)."""
     with store.engine.begin() as conn:
-        result = conn.execute(
-            update(SessionRow)
-            .where(
-                SessionRow.cooperative_id == coop_id,
-                SessionRow.subject_id == subject_id,
-                SessionRow.revoked_at.is_(None),
-            )
-            .values(revoked_at=_now())
-        )
+        ended = _end_sessions(conn, coop_id, subject_id)
     _revoked.add_one()
-    return int(result.rowcount or 0)
+    return ended
 
 
 class NothingToChange(DomainError):
@@ -481,15 +509,7 @@ def _deactivate_row(conn: Connection, coop_id: str, courier_id: str, at: datetim
     )
     if not changed.rowcount:
         raise NothingToChange(f"courier {courier_id} is already deactivated")
-    conn.execute(
-        update(SessionRow)
-        .where(
-            SessionRow.cooperative_id == coop_id,
-            SessionRow.subject_id == courier_id,
-            SessionRow.revoked_at.is_(None),
-        )
-        .values(revoked_at=at)
-    )
+    _end_sessions(conn, coop_id, courier_id, at)
 
 
 def reactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor) -> Event:
@@ -512,6 +532,58 @@ def reactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor
         return EventType.COURIER_REACTIVATED, {"courier_id": courier_id}
 
     return _admin_event(store, coop_id, by, work)
+
+
+def _member_row(conn: Connection, coop_id: str, login: str) -> Any:
+    row = conn.execute(
+        select(MemberRow.id, MemberRow.role, MemberRow.secret_hash).where(
+            MemberRow.cooperative_id == coop_id, MemberRow.login == login
+        )
+    ).first()
+    if row is None:
+        raise NotFound("member", login)
+    return row
+
+
+def revoke_member_login(store: Store, coop_id: str, login: str, *, by: Actor) -> Event:
+    """A dispatcher or analyst who left: every session of theirs ends (their open sockets close
+    at the next check, within a second, as a logout's do) and their login is refused with the
+    reason. :func:`reset_member_password` reinstates it. Nobody revokes their own login (the
+    last dispatcher would lock the cooperative out; logging out is theirs)."""
+
+    def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
+        row = _member_row(conn, coop_id, login)
+        if by.id == row.id:
+            raise InvalidInput("login", "you cannot revoke your own login: another dispatcher or the operator can")
+        if row.secret_hash.startswith(_REVOKED):
+            raise NothingToChange(f"the login {login!r} is already revoked")
+        conn.execute(update(MemberRow).where(MemberRow.id == row.id).values(secret_hash=_REVOKED + row.secret_hash))
+        _end_sessions(conn, coop_id, row.id)
+        return EventType.MEMBER_LOGIN_REVOKED, {"member_id": row.id, "role": row.role}
+
+    try:
+        return _admin_event(store, coop_id, by, work)
+    finally:
+        _revoked.add_one()
+
+
+def reset_member_password(store: Store, coop_id: str, login: str, *, by: Actor) -> tuple[str, Event]:
+    """A new password for a dispatcher or analyst, returned once: it reinstates a revoked login
+    and ends every session the old password opened (a password that leaked)."""
+    secret = secrets.token_urlsafe(12)
+    hashed = hash_secret(secret)
+
+    def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
+        row = _member_row(conn, coop_id, login)
+        conn.execute(update(MemberRow).where(MemberRow.id == row.id).values(secret_hash=hashed))
+        _end_sessions(conn, coop_id, row.id)
+        return EventType.MEMBER_PASSWORD_RESET, {"member_id": row.id, "role": row.role}
+
+    try:
+        event = _admin_event(store, coop_id, by, work)
+    finally:
+        _revoked.add_one()
+    return secret, event
 
 
 #: What :func:`change_settings` leaves as it is.

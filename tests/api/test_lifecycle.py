@@ -4,6 +4,7 @@ back, the members' settings changed; each by the API and by ``tandem admin``, ea
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,9 @@ from api.app import create_app
 from api.cli import app as cli
 from api.settings import Settings
 from dispatch import commands
+from dispatch.model import Role
 from dispatch.store import Store
+from dispatch.store.access import LoginRevoked, log_in
 from tests.api.harness import World, delivery_body, make_world
 from tests.dispatch.conftest import fresh_url
 
@@ -195,6 +198,51 @@ def test_the_members_change_the_fairness_weight_the_riding_budget_and_the_tariff
     assert client.patch("/v1/cooperative/settings", json={"fairness_weight": 1}, headers=shop).status_code == 403
 
 
+def test_a_revoked_member_is_logged_out_at_once_refused_with_the_reason_and_reinstated_by_a_reset(
+    setup: Setup,
+) -> None:
+    client, world, desk, store = setup
+    _, password = store.add_member(world.coop_id, Role.DISPATCHER, "Leaving", "leaving-desk")
+    _, analyst_password = store.add_member(world.coop_id, Role.ANALYST, "Counting", "counting")
+
+    def log_in(login: str, secret: str) -> Any:
+        return client.post("/v1/auth/login", json={"cooperative_id": world.coop_id, "login": login, "password": secret})
+
+    token = log_in("leaving-desk", password).json()["token"]
+    analyst = {"Authorization": f"Bearer {log_in('counting', analyst_password).json()['token']}"}
+    with client.websocket_connect("/v1/console/ws") as ws:
+        ws.send_text(json.dumps({"type": "hello", "token": token}))
+        assert ws.receive_json()["type"] == "welcome"
+        revoked = client.post("/v1/members/revoke-login", json={"login": "leaving-desk"}, headers=desk)
+        assert revoked.status_code == 200, revoked.text
+        started, seen = time.monotonic(), list[dict[str, Any]]()
+        while not seen or seen[-1]["type"] != "error":
+            seen.append(ws.receive_json())
+        assert seen[-1]["code"] == "session_ended" and time.monotonic() - started <= 1.0, seen
+    assert client.get("/v1/console/state", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    refused = log_in("leaving-desk", password)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "login_revoked", refused.text
+    assert "password reset" in refused.json()["error"]["message"]
+    wrong = log_in("leaving-desk", "not-the-password")  # a guesser learns nothing
+    assert wrong.json()["error"]["code"] == "login_failed"
+
+    again = client.post("/v1/members/revoke-login", json={"login": "leaving-desk"}, headers=desk)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "nothing_to_change"
+    assert client.post("/v1/members/revoke-login", json={"login": "nobody"}, headers=desk).status_code == 404
+    self_revoke = client.post("/v1/members/revoke-login", json={"login": world.dispatcher_login}, headers=desk)
+    assert self_revoke.status_code == 422 and self_revoke.json()["error"]["field"] == "login"
+    assert client.post("/v1/members/revoke-login", json={"login": "x"}, headers=analyst).status_code == 403
+
+    reset = client.post("/v1/members/reset-password", json={"login": "leaving-desk"}, headers=desk)
+    assert reset.status_code == 201, reset.text
+    assert log_in("leaving-desk", password).status_code == 401
+    assert log_in("leaving-desk", reset.json()["password"]).status_code == 200
+    acts = [e for e in _log(client, desk) if e["type"] in ("MemberLoginRevoked", "MemberPasswordReset")]
+    assert [e["type"] for e in acts] == ["MemberLoginRevoked", "MemberPasswordReset"]
+    assert all(e["payload"]["member_id"] == revoked.json()["member_id"] for e in acts)
+    assert all(password not in json.dumps(e) and reset.json()["password"] not in json.dumps(e) for e in acts)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from fresh_url(request.param, tmp_path, "tandem_lifecycle")
@@ -237,9 +285,17 @@ def test_tandem_admin_does_the_same_and_says_it_in_json(database: str) -> None:
         "CooperativeSettingsChanged",
     ]
     assert all(str(e.actor.id).startswith("cli:") for e in acts)
+    _, desk_password = store.add_member(world.coop_id, Role.ANALYST, "Leaving", "leaving")
+    assert admin("revoke-login", "--login", "leaving")["revoked"] is True
+    with pytest.raises(LoginRevoked):
+        log_in(store, world.coop_id, "leaving", desk_password)
+    new_password = admin("reset-password", "--login", "leaving")["password"]
+    assert log_in(store, world.coop_id, "leaving", new_password)[1].role == "analyst"
+    acts += [e for e in store.events(world.coop_id) if e.type.value.startswith("Member")]
     # refusals: a sentence on stderr, exit code 2, nothing recorded
     for args in (
         ["reactivate-courier", "--courier", aino],
+        ["revoke-login", "--login", "nobody"],
         ["revoke-key", "--client", "nobody"],
         ["settings", "--distance-bands", "5:0,2:100,inf:9"],
         ["settings", "--riding-budget", "0.1", "--no-riding-budget"],
