@@ -63,7 +63,7 @@ def serve(
         raise fail("--workers above 1 needs --redis (or REDIS_URL): it carries events between the workers")
     Store.open(settings.database_url).close()  # migrate once, before the workers open it at once
     # Each worker process builds its own app from the environment, so the options go there.
-    os.environ.update(TANDEM_CITY=settings.city, REDIS_URL=settings.redis_url)
+    os.environ.update(TANDEM_CITY=settings.city, REDIS_URL=settings.redis_url, TANDEM_SUPERVISOR_PID=str(os.getpid()))
     if settings.database_url:
         os.environ["DATABASE_URL"] = settings.database_url
     uvicorn.run("api.cli.server:worker_app", factory=True, workers=workers, **served)
@@ -94,14 +94,16 @@ def worker_app() -> Any:
 
     The worker ends with the process that supervises it: a ``kill -9`` of ``tandem serve
     --workers 2`` left both workers (and their planners) serving on the port, and a restart then
-    failed with "address already in use" (issue 21's outside attack).
+    failed with "address already in use" (issue 21's outside attack). The supervisor's id comes
+    from the environment, not from ``getppid()`` here: a worker still importing when its
+    supervisor was killed (a loaded machine) read its new parent's id and served on for good.
     """
     import os
 
     from api.app import create_app
     from api.planner import die_with_parent
 
-    die_with_parent(os.getppid())
+    die_with_parent(int(os.environ.get("TANDEM_SUPERVISOR_PID") or os.getppid()))
     return _frozen(create_app())
 
 

@@ -5,7 +5,6 @@ body looks like, and the time an attempt takes does not tell an existing login f
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,7 +79,9 @@ def _median_ms(client: TestClient, body: dict[str, str], times: list[float]) -> 
 
 
 def test_an_unknown_login_takes_as_long_as_a_known_one(world: tuple[str, World]) -> None:
-    """Medians of interleaved attempts (a busy machine slows some of them, not one kind)."""
+    """The fastest of interleaved attempts of each kind: a busy machine only adds time, to some
+    attempts and not to one kind (medians of 9 told kinds apart by 2.2x at load 7, by chance),
+    while a check skipped for one kind shows in its fastest attempt too (29 ms against 2.5 ms)."""
     url, w = world
     known = {"cooperative_id": w.coop_id, "login": w.dispatcher_login, "password": "wrong"}
     courier = {"cooperative_id": w.coop_id, "login": w.couriers["Aino"][1], "password": "wrong"}
@@ -89,7 +90,7 @@ def test_an_unknown_login_takes_as_long_as_a_known_one(world: tuple[str, World])
     with _app(url, rate_limit_login="off", rate_limit_login_address="off") as client:
         _median_ms(client, known, [])  # warm up
         samples: dict[str, list[float]] = {"known": [], "courier": [], "unknown": [], "no cooperative": []}
-        for _ in range(9):
+        for _ in range(15):
             for name, body in (
                 ("known", known),
                 ("courier", courier),
@@ -97,6 +98,6 @@ def test_an_unknown_login_takes_as_long_as_a_known_one(world: tuple[str, World])
                 ("no cooperative", no_coop),
             ):
                 _median_ms(client, body, samples[name])
-    medians = {name: statistics.median(times) for name, times in samples.items()}
-    slowest, fastest = max(medians.values()), min(medians.values())
-    assert slowest / fastest < 2.0, f"login time tells logins apart: {medians} (ms)"
+    fastest_of = {name: min(times) for name, times in samples.items()}
+    slowest, fastest = max(fastest_of.values()), min(fastest_of.values())
+    assert slowest / fastest < 2.0, f"login time tells logins apart: {fastest_of} (ms, fastest of each)"
