@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from routing.encoding import locked_jobs, room_kg
-from routing.evaluate import Pauses, RouteStop, StopKind, pending_breaks
+from routing.evaluate import Pauses, RouteStop, StopKind, pending_breaks, placements
 from routing.problem import Courier, Problem, Shipment, may_take
 
 #: The model times legs at this share of a courier's payload (the evaluator uses the real load).
@@ -72,18 +72,15 @@ class _Visit:
     place: int
 
 
-def _visits(
-    problem: Problem, courier: Courier, stops: list[RouteStop], pauses: Pauses | None = None
-) -> Iterator[_Visit | None]:
+def _visits(problem: Problem, courier: Courier, stops: list[RouteStop], pauses: Pauses) -> Iterator[_Visit | None]:
     """The route's stops as the model times them; None, and the end, at a leg that cannot be ridden.
 
-    The shift's breaks are taken as the evaluator takes them (``pauses``, kept by the caller
-    for the leg to the end): one placement OR-Tools' break intervals allow, so a route holding
-    here holds in the model.
+    The shift's breaks are taken where ``pauses`` places them (kept by the caller for the leg
+    to the end): a placement OR-Tools' break intervals allow, so a route holding here holds in
+    the model.
     """
     seconds = problem.travel[courier.profile].seconds(PLANNING_LOAD_SHARE * courier.payload_kg)
     at = max(courier.shift_start, problem.now)
-    pauses = pauses if pauses is not None else _pauses(problem, courier)
     place = courier.start
     for stop in stops:
         s = problem.shipment(stop.shipment)
@@ -99,18 +96,21 @@ def _visits(
         yield _Visit(s, pickup, begin, at, place)
 
 
-def _pauses(problem: Problem, courier: Courier) -> Pauses:
-    """The breaks a route of ``courier`` must hold in this round."""
-    return Pauses(pending_breaks(courier, max(courier.shift_start, problem.now)))
+def _placements(problem: Problem, courier: Courier, stops: list[RouteStop]) -> Iterator[Pauses]:
+    """Where the route may take its breaks, earliest first (:func:`routing.evaluate.placements`)."""
+    return placements(courier, max(courier.shift_start, problem.now), len(stops))
 
 
 def service_starts(problem: Problem, courier: Courier, stops: list[RouteStop]) -> list[int]:
-    """When each stop's service starts as the model times the route (breaks taken earliest).
+    """When each stop's service starts as the model times the route, its breaks placed as
+    :func:`route_holds` places them (the earliest placement when none holds).
 
     With break intervals OR-Tools' scheduler leaves the stops' times free wherever no cost
     binds them (measured: an hour late on a four-job route), so these are the model's times.
     """
-    return [visit.begin for visit in _visits(problem, courier, stops) if visit is not None]
+    after = next((p.after for p in _placements(problem, courier, stops) if _holds(problem, courier, stops, p)), 0)
+    pauses = Pauses(pending_breaks(courier, max(courier.shift_start, problem.now)), after)
+    return [visit.begin for visit in _visits(problem, courier, stops, pauses) if visit is not None]
 
 
 def _to_end(problem: Problem, courier: Courier, place: int) -> float:
@@ -124,10 +124,21 @@ def _to_end(problem: Problem, courier: Courier, place: int) -> float:
 def route_finish(problem: Problem, courier: Courier, stops: list[RouteStop], *, to_end: bool = True) -> int | None:
     """When the route ends as the model times it (windows only delay), None if a leg is impossible.
 
-    ``to_end=False``: when the last stop is done, before riding to the route's end place.
+    ``to_end=False``: when the last stop is done, before riding to the route's end place. The
+    breaks are placed where the route ends soonest without missing one (the earliest placement
+    when every one misses).
     """
+    finishes: list[tuple[int, int]] = []
+    for pauses in _placements(problem, courier, stops):
+        finish = _finish(problem, courier, stops, pauses, to_end=to_end)
+        if finish is None:
+            return None
+        finishes.append((pauses.missed, finish))
+    return min(finishes)[1]
+
+
+def _finish(problem: Problem, courier: Courier, stops: list[RouteStop], pauses: Pauses, *, to_end: bool) -> int | None:
     at, place = max(courier.shift_start, problem.now), courier.start
-    pauses = _pauses(problem, courier)
     for visit in _visits(problem, courier, stops, pauses):
         if visit is None:
             return None
@@ -137,6 +148,7 @@ def route_finish(problem: Problem, courier: Courier, stops: list[RouteStop], *, 
         if not math.isfinite(leg):
             return None
         at = round(pauses.arrive(at, round(leg), 0))
+    pauses.close(at)
     return at
 
 
@@ -144,17 +156,21 @@ def route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> b
     """The route keeps every hard limit as the OR-Tools model times it, so the model accepts it.
 
     Legs at the planning load rounded to whole seconds, service at the stop, waiting for a
-    window to open, the shift's end (:func:`shift_limit`); weight and volume within the
+    window to open, the shift's breaks (each taken within its window, in the first gaps that
+    let the route hold), the shift's end (:func:`shift_limit`); weight and volume within the
     vehicle's room, raised, as in the model, for what is on board or a person locked onto it.
     The windows of owned work (locked, on board) are soft in the model, as here: it is done
     late rather than dropped.
     """
+    return any(_holds(problem, courier, stops, pauses) for pauses in _placements(problem, courier, stops))
+
+
+def _holds(problem: Problem, courier: Courier, stops: list[RouteStop], pauses: Pauses) -> bool:
     soft = set(locked_jobs(problem, courier)) | set(courier.on_board)
     load = sum(problem.shipment(x).weight_kg for x in courier.on_board)
     volume = sum(problem.shipment(x).volume_l for x in courier.on_board)
     max_kg, max_l = room_kg(problem, courier)
     at, place = max(courier.shift_start, problem.now), courier.start
-    pauses = _pauses(problem, courier)
     for visit in _visits(problem, courier, stops, pauses):
         if visit is None or pauses.missed:
             return False
@@ -173,6 +189,7 @@ def route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> b
     if not math.isfinite(leg):  # the end place cannot be reached from the last stop
         return False
     end = round(pauses.arrive(at, round(leg), 0)) if courier.end is not None else at
+    pauses.close(end)
     return not pauses.missed and end <= shift_limit(problem, courier)
 
 

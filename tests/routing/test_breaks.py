@@ -169,3 +169,20 @@ def test_the_models_times_with_a_break_are_as_close_to_the_etas_as_without() -> 
     settings = SolverSettings(time_budget_s=0.5, constructor="ortools")
     plain, pausing = (solve(busy_day(*b), settings).solver.eta_error_s for b in ((), (LUNCH,)))
     assert 0 < pausing.max_abs <= max(plain.max_abs, 120.0)
+
+
+def test_the_break_waits_for_a_later_gap_when_the_earliest_would_make_a_stop_late() -> None:
+    # Picked up at 11:59, due at 12:10: a break at 12:00 on the way would make it 20 minutes
+    # late. The wait for the next pickup (opening at 12:50) takes the break instead, as the model may.
+    jobs = [
+        job("a", 1, 2, pickup_window=(11 * H + 59 * M, 12 * H), dropoff_window=(11 * H, 12 * H + 10 * M)),
+        job("b", 3, 4, pickup_window=(12 * H + 50 * M, 13 * H)),
+    ]
+    problem = street([on_shift("c", 0, LUNCH)], jobs, now=11 * H)
+    stops = [RouteStop("a", P), RouteStop("a", D), RouteStop("b", P), RouteStop("b", D)]
+    route = evaluate_route(problem, problem.couriers[0], stops)
+    assert route.lateness_s == 0 and route.missed_breaks == 0
+    (begin, end), dropped = route.breaks[0], route.stops[1]
+    assert begin >= dropped.departure and end <= route.stops[2].start
+    assert route_holds(problem, problem.couriers[0], stops)
+    assert solve(problem, SolverSettings(time_budget_s=0.3)).routes["c"].lateness_s == 0
