@@ -88,6 +88,10 @@ MODEL_OVERRUN_S = 0.3
 #: Why a job is not in a plan that ran out of time before trying it (at scale). The same words
 #: every round, so that a log recording reasons once per change records it once.
 DEFERRED = reason("deferred")
+#: The completion by insertion gets at least this much time, and this share of the budget,
+#: whatever came before it in the round.
+MIN_COMPLETION_S = 0.1
+MIN_COMPLETION_SHARE = 0.25
 #: Explanations compare other couriers for each job until this long past the budget (or past
 #: the plan, if that came later); the jobs left are explained without the comparison.
 EXPLAIN_OVERRUN_S = 0.3
@@ -314,7 +318,14 @@ def _complete(r: Round, start: Routes) -> tuple[Routes, bool]:
     earlier plan that no longer holds (time moved on) keeps its owned work and gives its other
     jobs back first (:func:`routing.insertion.repair`), else the model would refuse the start.
     """
-    deadline = None if r.settings.iterations is not None else r.at(r.settings.constructor_share)
+    deadline = None
+    if r.settings.iterations is None:
+        # What came before (who could serve what, the start re-checked) may have used up the
+        # constructor's share on a loaded machine: the completion still gets its minimum, or a
+        # backlog would never move (issue 21's outside attack: six rounds in a row proposed
+        # nothing, every job "not planned yet").
+        least = max(MIN_COMPLETION_S, MIN_COMPLETION_SHARE * r.settings.time_budget_s)
+        deadline = max(r.at(r.settings.constructor_share), time.perf_counter() + least)
     routes = insert_missing(r.problem, start, set(r.unservable), deadline=deadline)
     return routes, deadline is None or time.perf_counter() <= deadline
 
@@ -549,7 +560,10 @@ def evaluate_plan(r: Round, start: Start, improved: Improved) -> Evaluated:
     unassigned = dict(r.unservable)
     served = {stop.shipment for stops in improved.routes.values() for stop in stops}
     for sid in sorted(r.candidates - served):
-        if sid in improved.left_out or (improved.skipped and not start.completed):
+        if sid in improved.left_out or not start.completed:
+            # The completion's deadline cut it short: the job may not have been tried at all,
+            # so "fits nowhere" could be false (it asked a person to decide while a courier had
+            # room: the outside attack's F2); the next round tries it again.
             unassigned[sid] = DEFERRED
         elif improved.found or improved.had_start:
             unassigned[sid] = FITS_NOWHERE
