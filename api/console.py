@@ -24,12 +24,14 @@ from api.schemas import (
     AcceptAllOut,
     ConsoleStateOut,
     CourierActiveOut,
+    CourierErasedOut,
     CourierLoginIn,
     CourierLoginOut,
     CouriersOut,
     DeactivateIn,
     DecisionIn,
     DecisionOut,
+    EraseIn,
     EventsOut,
     JobOut,
     JobsOut,
@@ -75,6 +77,7 @@ from dispatch.store.access import (
     rotate_client_key,
     set_courier_login,
 )
+from dispatch.store.erasure import Erased, erase_courier
 from dispatch.views import couriers_in_rotation, ledger_of_day
 
 router = APIRouter(prefix="/v1", tags=["dispatchers"], responses=refusals())
@@ -422,6 +425,20 @@ async def deactivate(
         "on_board": done.on_board,
         "shift_ended": done.shift_ended,
     }
+
+
+@router.post("/couriers/{courier_id}/erase", **answers(CourierErasedOut, also=responses(404, 409)))
+async def erase(courier_id: str, body: EraseIn, who: Dispatcher, svc: Svc, request: Request) -> dict[str, Any]:
+    """Erase a departed courier's personal data (the right to erasure): their name becomes a
+    neutral label; contact, login, sessions, positions and their own words in the log go; the
+    facts (jobs done, minutes worked) stay under their id. Refused while they hold jobs or are on
+    shift (deactivating them first hands their work back)."""
+    done: Erased = await svc.run(
+        erase_courier, svc.store, who.cooperative_id, courier_id, by=_me(who), reason=body.reason
+    )
+    request.app.state.sessions.check_soon()
+    await svc.appended(who.cooperative_id, [done.event])
+    return done.to_json()
 
 
 @router.post("/couriers/{courier_id}/reactivate", **answers(CourierActiveOut, also=responses(404, 409)))

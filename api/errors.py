@@ -27,6 +27,7 @@ from dispatch.errors import (
     PhysicalLimit,
 )
 from dispatch.store.access import LoginFailed, NothingToChange
+from dispatch.store.erasure import StillWorking
 from dispatch.text import check_text
 
 log = logging.getLogger("tandem")
@@ -40,6 +41,7 @@ STATUS: dict[type[DomainError], int] = {
     PhysicalLimit: 409,
     LoginFailed: 401,
     NothingToChange: 409,
+    StillWorking: 409,
 }
 
 

@@ -153,6 +153,15 @@ class DeactivateIn(BaseModel):
     reason: Text = Field(min_length=1, max_length=500, description="Why they leave (the log keeps it)")
 
 
+class EraseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text = Field(
+        min_length=1,
+        max_length=500,
+        description="On what grounds (the courier's request and its date): the log keeps it",
+    )
+
+
 class MemberLoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     login: Ident = Field(min_length=1, max_length=60, description="The login of a dispatcher or analyst")
@@ -502,6 +511,14 @@ class PasswordResetOut(Out):
     login: str
     password: str = Field(description="Shown once; Tandem keeps only its hash. The old sessions ended.")
     seq: int = Field(description="The MemberPasswordReset event in the log")
+
+
+class CourierErasedOut(Out):
+    courier_id: str
+    display_name: str = Field(description="The neutral label that replaced their name")
+    positions_deleted: int
+    events_redacted: int = Field(description="Events whose notes named them or held their words")
+    seq: int = Field(description="The CourierErased event in the log")
 
 
 class CourierActiveOut(Out):

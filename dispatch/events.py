@@ -152,7 +152,7 @@ REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.COOPERATIVE_SETTINGS_CHANGED: frozenset({"changes"}),
     EventType.MEMBER_LOGIN_REVOKED: frozenset({"member_id", "role"}),
     EventType.MEMBER_PASSWORD_RESET: frozenset({"member_id", "role"}),
-    EventType.COURIER_ERASED: frozenset({"courier_id"}),
+    EventType.COURIER_ERASED: frozenset({"courier_id", "reason"}),
     EventType.PROOFS_PURGED: frozenset({"proofs", "before"}),
     EventType.AVAILABILITY_DECLARED: frozenset({"courier_id", "weekly", "exceptions", "holidays"}),
     EventType.CONTRACT_SET: frozenset({"courier_id", "min_h", "max_h"}),

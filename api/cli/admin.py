@@ -396,6 +396,29 @@ def admin_reactivate_courier(
     )
 
 
+@admin_app.command("erase-courier")
+def admin_erase_courier(
+    coop: CoopOption,
+    courier: CourierOption,
+    reason: Annotated[str, typer.Option("--reason", help="On what grounds (their request, its date): logged.")],
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Erase a departed courier's personal data (the right to erasure): name, contact, login,
+    positions, their own words in the log. The facts (jobs done, minutes worked) stay under their
+    id. Refused while they hold jobs or are on shift. Recorded in the log."""
+    from dispatch.store.access import cli_actor
+    from dispatch.store.erasure import erase_courier
+
+    done = _acting(database, erase_courier, coop, courier, by=cli_actor(), reason=reason)
+    _report(
+        as_json,
+        {**done.to_json(), "cooperative_id": coop},
+        f"courier {courier} erased: now {done.label!r}; {done.positions_deleted} position(s) deleted, "
+        f"{done.events_redacted} event(s) redacted (log seq {done.event.seq})",
+    )
+
+
 def _bands(option: str, text: str | None) -> list[list[Any]] | None:
     """``2:0,5:300,10:700,inf:1200`` (up to km or kg : cents) as the tariff's bands."""
     if text is None:
