@@ -117,7 +117,7 @@ async def who_is_available(
     who: Dispatcher, svc: Svc, at: Annotated[AwareDatetime | None, Query(description="default: now")] = None
 ) -> dict[str, Any]:
     """Who is available at a time and until when, who is on shift, who the published rota has on."""
-    moment = at or _now()
+    moment = week.check_moment(at) if at is not None else _now()
 
     def work() -> list[dict[str, Any]]:
         return week.who_at(svc.store, svc.store.cooperative(who.cooperative_id), moment)

@@ -112,7 +112,21 @@ def parse_week(value: object) -> date:
         raise InvalidInput("week", f"a week is named by its Monday, YYYY-MM-DD (got {value!r})") from None
     if day.weekday() != 0:
         raise InvalidInput("week", f"{day} is a {DAYS[day.weekday()]}; its week begins on {monday_of(day)}")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidInput("week", f"a week between {FIRST_YEAR} and {LAST_YEAR} (got {day})")
     return day
+
+
+#: The years a week may be in: a rota reads weeks before and after the one asked for, and the
+#: calendar's ends made the server fail (the outside attack: 9999-12-27 answered 500).
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+
+
+def check_moment(moment: datetime, field: str = "at") -> datetime:
+    """A moment the week's reads can reach (the same years as :func:`parse_week`)."""
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise InvalidInput(field, f"a time between {FIRST_YEAR} and {LAST_YEAR} (got {moment.isoformat()})")
+    return moment
 
 
 def next_week(now: datetime, zone: ZoneInfo) -> date:

@@ -408,3 +408,23 @@ def test_the_week_s_answers_are_what_the_schema_says_field_by_field(tmp_path: Pa
         published.check(client.get("/v1/week/timesheet", headers=desk), "GET", "/v1/week/timesheet")
         assert not published.differences, published.differences
         assert len(published.checked) == 13  # every route of the week that answers JSON, some twice
+
+
+def test_weeks_and_times_at_the_calendar_s_ends_are_refused_with_a_reason(week: Week) -> None:
+    """The outside attack: 9999-12-27 and 0001-01-01 answered 500 (date value out of range)."""
+    with _app(week.url) as client:
+        desk, aino = week.desk(client), week.courier(client, "Aino")
+        for far in ("9999-12-27", "0001-01-01"):
+            for path, who in (
+                (f"/v1/week?week={far}", desk),
+                (f"/v1/week/timesheet?week={far}", desk),
+                (f"/v1/week/timesheet.csv?week={far}", aino),
+            ):
+                r = client.get(path, headers=who)
+                assert r.status_code == 422, (path, r.text)
+                assert r.json()["error"]["field"] == "week", r.text
+            r = client.post("/v1/week/proposal", json={"week": far}, headers=desk)
+            assert r.status_code == 422 and r.json()["error"]["field"] == "week", r.text
+        for at in ("9999-12-31T23:59:59Z", "0001-01-01T00:00:00+14:00"):
+            r = client.get("/v1/week/who", params={"at": at}, headers=desk)
+            assert r.status_code == 422 and r.json()["error"]["field"] == "at", r.text
