@@ -92,6 +92,7 @@ class Pauses:
     taken: list[tuple[float, float]] = field(default_factory=list)
     missed: int = 0
     gap: int = 0
+    first: int | None = None  #: the gap where the first break was taken
 
     def arrive(self, time: float, leg: float, opens: float) -> float:
         """When a courier free at ``time`` is ready at a place ``leg`` seconds away whose window
@@ -100,6 +101,7 @@ class Pauses:
         while self.gap > self.after and self.pending and max(time + remaining, opens) > self.pending[0].earliest:
             b = self.pending.pop(0)
             begin = max(time, b.earliest)
+            self.first = self.gap if self.first is None else self.first
             if begin > b.latest_start:  # serving stops through the whole window
                 self.missed += 1
             remaining -= min(remaining, begin - time)
@@ -112,16 +114,20 @@ class Pauses:
         self.missed += sum(1 for b in self.pending if b.latest_start < end)
 
 
-def placements(courier: Courier, start: float, stops: int) -> Iterator[Pauses]:
-    """Where a route of ``stops`` stops leaving at ``start`` may take its breaks, earliest
-    first; the caller times each and takes the first that holds. Deferring past a gap where a
-    break was missed only misses it again, so the candidates end there."""
-    pending = pending_breaks(courier, start)
-    for after in range(stops + 2 if pending else 1):
+def placements(courier: Courier, start: float) -> Iterator[Pauses]:
+    """Where a route leaving at ``start`` may take its breaks, earliest first; the caller times
+    each and takes the first that holds. Each next one defers the breaks past the gap where
+    the last one took the first: deferring to any earlier gap changes nothing. They end when a
+    break was missed (deferring only misses it again) or none was taken (the route ended, or
+    failed, before it: deferring changes nothing), so a route is timed about once per gap
+    inside the break's window, not once per gap."""
+    pending, after = pending_breaks(courier, start), 0
+    while True:
         pauses = Pauses(list(pending), after)
         yield pauses
-        if pauses.missed:
+        if pauses.missed or pauses.first is None:
             return
+        after = pauses.first
 
 
 def evaluate_route(
@@ -130,7 +136,7 @@ def evaluate_route(
     """Time a courier's route stop by stop, leaving as early as the shift and ``now`` allow,
     each break in the first gap that keeps every limit (else where it does least harm)."""
     best: RouteEvaluation | None = None
-    for pauses in placements(courier, max(courier.shift_start, problem.now), len(stops)):
+    for pauses in placements(courier, max(courier.shift_start, problem.now)):
         route = _timed(problem, courier, stops, pauses)
         if route.missed_breaks == 0 and route.lateness_s == 0 and route.after_shift_s == 0:
             return route

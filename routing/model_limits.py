@@ -98,7 +98,7 @@ def _visits(problem: Problem, courier: Courier, stops: list[RouteStop], pauses: 
 
 def _placements(problem: Problem, courier: Courier, stops: list[RouteStop]) -> Iterator[Pauses]:
     """Where the route may take its breaks, earliest first (:func:`routing.evaluate.placements`)."""
-    return placements(courier, max(courier.shift_start, problem.now), len(stops))
+    return placements(courier, max(courier.shift_start, problem.now))
 
 
 def service_starts(problem: Problem, courier: Courier, stops: list[RouteStop]) -> list[int]:
