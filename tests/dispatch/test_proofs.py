@@ -75,6 +75,12 @@ def test_what_is_not_an_image_or_too_big_is_refused_before_decoding() -> None:
         clean_image(b"\xff\xd8" + b"\x00" * 2000, max_bytes=1000)
     large = clean_image(_bytes(Image.new("RGB", (4000, 1000), "navy"), "JPEG"))
     assert (large.width, large.height) == (proofs.MAX_SIDE_PX, 600)
+    # The outside attack: a 620 kB JPEG of 6300 x 6300 (39.7 MP) took ~400 MB to clean.
+    wide = _bytes(Image.new("1", (6300, 6300)), "PNG")
+    with pytest.raises(InvalidInput, match="pixels"):
+        clean_image(wide)
+    phone = clean_image(_bytes(Image.new("RGB", (4000, 3000), "teal"), "JPEG"))  # a 12 MP photo
+    assert (phone.width, phone.height) == (proofs.MAX_SIDE_PX, 1800)
 
 
 def test_a_code_is_hashed_and_a_code_proof_needs_one() -> None:
