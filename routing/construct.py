@@ -39,8 +39,10 @@ The translation is an *approximation* that errs on the safe side where it must:
   Where the break falls is not known to PyVRP, so a stop after it may be later than PyVRP
   thinks: :func:`routing.insertion.repair` (which times the breaks) takes out what then breaks a
   window, and OR-Tools, whose break intervals are exact, places it again. Skipping the
-  constructor whenever anyone has a break was the other choice; it would lose PyVRP's far
-  better first plans for the whole day (most shifts of a day would hold a break).
+  constructor whenever anyone has a break was the other choice; it would lose PyVRP's
+  better first plans for the whole day (most shifts of a day would hold a break). Measured
+  on 120 random jobs / 12 couriers each with a 30-minute break in a two-hour window: at 3 s
+  this start left 0 and 3 jobs out, OR-Tools' own 3 and 1; at 8 s it left none.
 
 What cannot be approximated safely, the constructor refuses (it returns ``None`` with the
 reason), and the solver builds its own first solution as before: locks that must keep their

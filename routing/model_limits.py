@@ -96,7 +96,7 @@ def _visits(problem: Problem, courier: Courier, stops: list[RouteStop], pauses: 
         yield _Visit(s, pickup, begin, at, place)
 
 
-def _placements(problem: Problem, courier: Courier, stops: list[RouteStop]) -> Iterator[Pauses]:
+def _placements(problem: Problem, courier: Courier) -> Iterator[Pauses]:
     """Where the route may take its breaks, earliest first (:func:`routing.evaluate.placements`)."""
     return placements(courier, max(courier.shift_start, problem.now))
 
@@ -108,7 +108,7 @@ def service_starts(problem: Problem, courier: Courier, stops: list[RouteStop]) -
     With break intervals OR-Tools' scheduler leaves the stops' times free wherever no cost
     binds them (measured: an hour late on a four-job route), so these are the model's times.
     """
-    after = next((p.after for p in _placements(problem, courier, stops) if _holds(problem, courier, stops, p)), 0)
+    after = next((p.after for p in _placements(problem, courier) if _holds(problem, courier, stops, p)), 0)
     pauses = Pauses(pending_breaks(courier, max(courier.shift_start, problem.now)), after)
     return [visit.begin for visit in _visits(problem, courier, stops, pauses) if visit is not None]
 
@@ -129,7 +129,7 @@ def route_finish(problem: Problem, courier: Courier, stops: list[RouteStop], *, 
     when every one misses).
     """
     finishes: list[tuple[int, int]] = []
-    for pauses in _placements(problem, courier, stops):
+    for pauses in _placements(problem, courier):
         finish = _finish(problem, courier, stops, pauses, to_end=to_end)
         if finish is None:
             return None
@@ -162,7 +162,7 @@ def route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> b
     The windows of owned work (locked, on board) are soft in the model, as here: it is done
     late rather than dropped.
     """
-    return any(_holds(problem, courier, stops, pauses) for pauses in _placements(problem, courier, stops))
+    return any(_holds(problem, courier, stops, pauses) for pauses in _placements(problem, courier))
 
 
 def _holds(problem: Problem, courier: Courier, stops: list[RouteStop], pauses: Pauses) -> bool:
