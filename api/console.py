@@ -40,6 +40,7 @@ from api.schemas import (
     LedgerOut,
     LoginRevokedOut,
     MemberLoginIn,
+    NoBodyIn,
     OverrideCostOut,
     PasswordResetOut,
     PathOut,
@@ -242,23 +243,35 @@ async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc, lang:
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, answer)  # type: ignore[no-any-return]
 
 
+def job_label(job: JobView) -> str:
+    """A job as people name it, like the console's label: “pickup → drop-off”, each place by its
+    address, or its coordinates when it has none."""
+
+    def place(p: dict[str, Any]) -> str:
+        return str(p.get("address") or f"{float(p['lat']):.4f}, {float(p['lon']):.4f}")
+
+    return f"“{place(job.request['pickup'])} → {place(job.request['dropoff'])}”"
+
+
 @router.post("/decisions/accept-all", **answers(AcceptAllOut))
 async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """Accept the proposals of the listed jobs; each one stands or fails on its own."""
 
-    def who_acted(job_id: str) -> dict[str, Any]:
-        """What the console needs to say a refusal in words: who did what to the job last."""
+    def who_acted(job_id: str, message: str) -> dict[str, Any]:
+        """What the console needs to say a refusal in words: who did what to the job last, and
+        the message naming the job by its places as the console does, never by its id."""
         try:
             job = svc.store.job(who.cooperative_id, job_id)
         except DomainError:
-            return {}
+            return {"message": message}
+        said = {"state": job.state.value, "message": message.replace(job_id, job_label(job))}
         last = svc.store.events(who.cooperative_id, after_seq=job.last_seq - 1, limit=1)
         if not last:
-            return {"state": job.state.value}
+            return said
         actor = last[0].actor
         name = display_name_of(svc.store, who.cooperative_id, actor.kind.value, actor.id or "")
         by = f"{actor.kind.value} {actor.id}" if actor.id else actor.kind.value
-        return {"state": job.state.value, "last_act": last[0].type.value, "by": by, "by_name": name}
+        return {**said, "last_act": last[0].type.value, "by": by, "by_name": name}
 
     def run() -> tuple[list[dict[str, Any]], list[Event]]:
         results, events = [], []
@@ -266,9 +279,7 @@ async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc) -> dict[str, 
             try:
                 event = commands.accept(svc.store, who.cooperative_id, job_id, dispatcher_id=who.subject_id, at=_now())
             except DomainError as exc:
-                results.append(
-                    {"job_id": job_id, "ok": False, "code": exc.code, "message": str(exc), **who_acted(job_id)}
-                )
+                results.append({"job_id": job_id, "ok": False, "code": exc.code, **who_acted(job_id, str(exc))})
                 continue
             events.append(event)
             results.append({"job_id": job_id, "ok": True, "seq": event.seq})
@@ -370,7 +381,7 @@ def _me(who: Principal) -> Actor:
 
 
 @router.post("/clients/{client_id}/key/revoke", **answers(KeyRevokedOut, also=responses(404, 409)))
-async def revoke_key(client_id: str, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+async def revoke_key(client_id: str, who: Dispatcher, svc: Svc, _body: NoBodyIn | None = None) -> dict[str, Any]:
     """The client's API key gets in no more: at once on this worker, within 2 s on the others.
     Its deliveries stay; rotating the key gives the client a new one."""
     event = await svc.run(revoke_client_key, svc.store, who.cooperative_id, client_id, by=_me(who))
@@ -379,7 +390,7 @@ async def revoke_key(client_id: str, who: Dispatcher, svc: Svc) -> dict[str, Any
 
 
 @router.post("/clients/{client_id}/key/rotate", status_code=201, **answers(KeyRotatedOut, 201, also=responses(404)))
-async def rotate_key(client_id: str, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+async def rotate_key(client_id: str, who: Dispatcher, svc: Svc, _body: NoBodyIn | None = None) -> dict[str, Any]:
     """A new API key for the client, shown once; the old one stops working as a revoked one does."""
     key, event = await svc.run(rotate_client_key, svc.store, who.cooperative_id, client_id, by=_me(who))
     await svc.appended(who.cooperative_id, [event])
@@ -442,7 +453,7 @@ async def erase(courier_id: str, body: EraseIn, who: Dispatcher, svc: Svc, reque
 
 
 @router.post("/couriers/{courier_id}/reactivate", **answers(CourierActiveOut, also=responses(404, 409)))
-async def reactivate(courier_id: str, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+async def reactivate(courier_id: str, who: Dispatcher, svc: Svc, _body: NoBodyIn | None = None) -> dict[str, Any]:
     """A courier back: listed and planned for again once on shift, able to log in again."""
     event = await svc.run(reactivate_courier, svc.store, who.cooperative_id, courier_id, by=_me(who))
     await svc.appended(who.cooperative_id, [event])

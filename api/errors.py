@@ -170,12 +170,29 @@ def _api(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body(exc.code, exc.message, **exc.details), status_code=exc.status, headers=headers)
 
 
+def json_position(doc: str | bytes, pos: int) -> str:
+    """Where in a JSON text its parser stopped, as a person finds it in an editor: "line L
+    column C" (both from 1), never a bare character offset."""
+    text = doc.decode("utf-8", "replace") if isinstance(doc, bytes) else doc
+    line, start = text.count("\n", 0, pos) + 1, text.rfind("\n", 0, pos)
+    return f"line {line} column {pos - start}"
+
+
+def _problem(error: Any, doc: Any) -> dict[str, Any]:
+    """One validation problem; a body that is not JSON (truncated, malformed) is the body's
+    problem, said with the line and column where the parser stopped (the framework gives the
+    character offset in the field's place)."""
+    loc = error["loc"]
+    if error["type"] == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int) and isinstance(doc, str | bytes):
+        why = (error.get("ctx") or {}).get("error") or "malformed"
+        where = json_position(doc, loc[1])
+        return {"field": "body", "problem": f"not valid JSON at {where} ({why})", "type": error["type"]}
+    return {"field": ".".join(str(p) for p in loc[1:] or loc), "problem": error["msg"], "type": error["type"]}
+
+
 def _validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [
-        {"field": ".".join(str(p) for p in e["loc"][1:] or e["loc"]), "problem": e["msg"], "type": e["type"]}
-        for e in exc.errors()
-    ]
+    problems = [_problem(e, exc.body) for e in exc.errors()]
     first = problems[0] if problems else {"field": "", "problem": "invalid request"}
     return JSONResponse(
         body("invalid_input", f"{first['field']}: {first['problem']}", field=first["field"] or None, problems=problems),

@@ -153,6 +153,14 @@ class DeactivateIn(BaseModel):
     reason: Text = Field(min_length=1, max_length=500, description="Why they leave (the log keeps it)")
 
 
+class NoBodyIn(BaseModel):
+    """The body of an act that takes none: absent or ``{}``. A field in it is refused by name
+    rather than ignored, so that a client who thinks it set something (an expiry, a force)
+    learns it did not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class EraseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: Text = Field(

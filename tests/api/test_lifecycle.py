@@ -304,3 +304,41 @@ def test_tandem_admin_does_the_same_and_says_it_in_json(database: str) -> None:
         assert result.exit_code == 2 and "error:" in result.stderr and "Traceback" not in result.output, args
     assert len([e for e in store.events(world.coop_id) if e.actor.kind.value == "admin"]) == len(acts)
     store.close()
+
+
+# ---------------------------------------------------------------- the outside attack's leftovers
+
+
+def test_a_key_act_refuses_a_body_field_it_does_not_know_by_its_name(setup: Setup) -> None:
+    client, world, desk, store = setup
+    shop, _ = store.add_client(world.coop_id, "Kirjakauppa")
+    for act in ("rotate", "revoke"):
+        r = client.post(f"/v1/clients/{shop.id}/key/{act}", json={"expires_in": 3600}, headers=desk)
+        assert r.status_code == 422 and r.json()["error"]["field"] == "expires_in", (act, r.text)
+    assert client.post(f"/v1/clients/{shop.id}/key/rotate", headers=desk).status_code == 201  # no body: as before
+    assert client.post(f"/v1/clients/{shop.id}/key/rotate", json={}, headers=desk).status_code == 201
+    aino = world.couriers["Aino"][0]
+    r = client.post(f"/v1/couriers/{aino}/reactivate", json={"force": True}, headers=desk)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "force", r.text
+
+
+def test_a_truncated_json_body_is_answered_with_line_and_column(setup: Setup) -> None:
+    client, world, _, _ = setup
+    shop = {"Authorization": f"Bearer {world.client_key}", "Content-Type": "application/json"}
+    r = client.post("/v1/deliveries", content=b'{"pickup": {"lat": 60.1,\n  "lon"', headers=shop)
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["field"] == "body" and "line 2 column 8" in error["message"], error
+    assert "32" not in error["message"], "a bare offset means nothing to the client"
+
+
+def test_accept_all_names_a_refused_job_by_its_places_never_its_id(setup: Setup) -> None:
+    client, world, desk, store = setup
+    shop = {"Authorization": f"Bearer {world.client_key}"}
+    job = client.post("/v1/deliveries", json=delivery_body(), headers=shop).json()["id"]
+    commands.cancel_job(store, world.coop_id, job, by=commands.Actor(commands.ActorKind.CLIENT, "x"), at=datetime.now(UTC))
+    answer = client.post("/v1/decisions/accept-all", json={"jobs": [job]}, headers=desk).json()
+    refused = answer["results"][0]
+    assert not refused["ok"] and job not in refused["message"], refused
+    request = store.job(world.coop_id, job).request
+    assert request["pickup"]["address"] in refused["message"], refused
