@@ -561,7 +561,7 @@ ACT_DATA = st.fixed_dictionaries(
     {},
     optional={
         key: JSON_VALUES | st.text(max_size=120)
-        for key in ("job_id", "reason", "lon", "lat", "planned_end", "carried_m")
+        for key in ("job_id", "reason", "lon", "lat", "planned_end", "breaks", "carried_m")
     },
 )
 FRAMES = st.one_of(
