@@ -11,7 +11,7 @@ const ACTIVE = new Set(["assigned", "acknowledged", "picked_up"]);
 // work counts from the courier's acknowledgement).
 const COURIER_EVENTS = new Set(["ShiftStarted", "ShiftPaused", "ShiftResumed", "ShiftEnded", "CourierAcknowledged",
   "Delivered", "DeliveryFailed", "CourierDeclined", "JobUnassigned", "JobReassigned", "JobCancelled",
-  "CourierDeactivated", "CourierReactivated"]);
+  "CourierDeactivated", "CourierReactivated", "CourierErased"]);
 const LANE_HOURS = 4;
 // A courier's colour: their lane's swatch and their route on the map (the map's legend).
 const COLOURS = ["#0b5cad", "#8a4b00", "#17663a", "#6f42c1", "#a3151c", "#0a7d8c"];
@@ -469,7 +469,7 @@ async function onEvent(message, receivedAt) {
 // ------------------------------------------------------------------ errors in plain words
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-const EVENT_NAME = /\b(JobRequested|JobCancelled|ProposalMade|ProposalWithheld|ProposalAccepted|JobOverridden|JobReassigned|JobUnassigned|CourierAcknowledged|CourierDeclined|PickedUp|Delivered|DeliveryFailed|ShiftStarted|ShiftPaused|ShiftResumed|ShiftEnded|ParcelReweighed|CourierDeactivated|CourierReactivated|ClientKeyRevoked|ClientKeyRotated|CooperativeSettingsChanged)\b/g;
+const EVENT_NAME = /\b(JobRequested|JobCancelled|ProposalMade|ProposalWithheld|ProposalAccepted|JobOverridden|JobReassigned|JobUnassigned|CourierAcknowledged|CourierDeclined|PickedUp|Delivered|DeliveryFailed|ShiftStarted|ShiftPaused|ShiftResumed|ShiftEnded|ParcelReweighed|CourierDeactivated|CourierReactivated|CourierErased|MemberLoginRevoked|MemberPasswordReset|ClientKeyRevoked|ClientKeyRotated|CooperativeSettingsChanged)\b/g;
 function quoted(job) { return `“${label(job)}”`; }
 // What a past act was, in words ("accepted"), never the event's class name.
 function actWords(eventType) { return t(`did_${eventType}`) === `did_${eventType}` ? t("did_other") : t(`did_${eventType}`); }

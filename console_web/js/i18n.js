@@ -85,7 +85,7 @@ const TEXT = {
     did_JobUnassigned: "took back", did_CourierAcknowledged: "took on", did_CourierDeclined: "declined",
     did_PickedUp: "picked up", did_Delivered: "delivered", did_DeliveryFailed: "reported a failed delivery of",
     did_JobCancelled: "cancelled", did_ProposalMade: "made a new proposal for", did_ProposalWithheld: "could not propose",
-    did_ParcelReweighed: "weighed again", did_CourierDeactivated: "deactivated", did_CourierReactivated: "reactivated",
+    did_ParcelReweighed: "weighed again", did_CourierDeactivated: "deactivated", did_CourierReactivated: "reactivated", did_CourierErased: "erased their personal data",
     did_ProofsPurged: "deleted proofs of delivery past the retention",
     did_other: "changed",
 
@@ -174,7 +174,7 @@ const TEXT = {
     did_JobUnassigned: "repris", did_CourierAcknowledged: "pris en charge", did_CourierDeclined: "refusé",
     did_PickedUp: "retiré", did_Delivered: "livré", did_DeliveryFailed: "signalé l'échec de",
     did_JobCancelled: "annulé", did_ProposalMade: "fait une nouvelle proposition pour", did_ProposalWithheld: "renoncé à proposer",
-    did_ParcelReweighed: "repesé", did_CourierDeactivated: "désactivé", did_CourierReactivated: "réactivé",
+    did_ParcelReweighed: "repesé", did_CourierDeactivated: "désactivé", did_CourierReactivated: "réactivé", did_CourierErased: "effacé ses données personnelles",
     did_ProofsPurged: "supprimé les preuves de livraison après la durée de conservation",
     did_other: "modifié",
 
