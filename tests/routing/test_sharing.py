@@ -55,12 +55,15 @@ def test_sharing_keeps_every_limit_job_and_decision_and_never_rides_over_the_cap
     for job, courier in owners(problem).items():
         if any(s.shipment == job for s in routes[courier]):
             assert any(s.shipment == job for s in out.routes[courier])
-    # Each move lowers the Gini, and no one ends above the busiest courier's share before.
+    # Moves never raise the Gini, and no one ends above the busiest courier's share before; when
+    # something moved, one of them fell. (The Gini alone cannot: one busy courier among three
+    # idle is 2/3 at any share, and halving that share is still fairer; hypothesis found it.)
     shares_before, shares_after = _shares(problem, routes), _shares(problem, out.routes)
-    assert gini(list(shares_after.values())) <= gini(list(shares_before.values())) + 1e-9
+    gini_before, gini_after = gini(list(shares_before.values())), gini(list(shares_after.values()))
+    assert gini_after <= gini_before + 1e-9
     assert max(shares_after.values()) <= max(shares_before.values()) + 1e-9
     if out.moves:
-        assert gini(list(shares_after.values())) < gini(list(shares_before.values()))
+        assert gini_after < gini_before or max(shares_after.values()) < max(shares_before.values())
 
 
 def _street(n_jobs: int, locked: int = 0) -> Problem:
