@@ -102,6 +102,9 @@ def test_no_route_lets_a_member_of_a_reach_cooperative_b(two: Two) -> None:
         "/v1/couriers/{courier_id}/login": {"login": "stolen"},
         "/v1/couriers/{courier_id}/unavailable": {"reason": "x"},
         "/v1/couriers/{courier_id}/deactivate": {"reason": "x"},
+        "/v1/couriers/{courier_id}/erase": {"reason": "x"},
+        "/v1/members/revoke-login": {"login": b.world.dispatcher_login},
+        "/v1/members/reset-password": {"login": b.world.dispatcher_login},
         "/v1/clients/{client_id}/proof-rule": {"needs": ["photo"]},
     }
     queries = {"/v1/jobs/{job_id}/override-cost": {"courier_id": b_courier}}
