@@ -18,6 +18,7 @@ from api.app import create_app
 from api.cli import app as cli
 from api.settings import Settings
 from dispatch import commands
+from dispatch.events import Actor, ActorKind
 from dispatch.model import Role
 from dispatch.store import Store
 from dispatch.store.access import LoginRevoked, log_in
@@ -336,7 +337,7 @@ def test_accept_all_names_a_refused_job_by_its_places_never_its_id(setup: Setup)
     client, world, desk, store = setup
     shop = {"Authorization": f"Bearer {world.client_key}"}
     job = client.post("/v1/deliveries", json=delivery_body(), headers=shop).json()["id"]
-    commands.cancel_job(store, world.coop_id, job, by=commands.Actor(commands.ActorKind.CLIENT, "x"), at=datetime.now(UTC))
+    commands.cancel_job(store, world.coop_id, job, by=Actor(ActorKind.CLIENT, "x"), at=datetime.now(UTC))
     answer = client.post("/v1/decisions/accept-all", json={"jobs": [job]}, headers=desk).json()
     refused = answer["results"][0]
     assert not refused["ok"] and job not in refused["message"], refused
