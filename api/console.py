@@ -301,7 +301,11 @@ async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc) -> dict[str, 
     ),
 )
 async def ask_for_round(
-    who: Dispatcher, svc: Svc, response: Response, wait: Annotated[bool, Query()] = False
+    who: Dispatcher,
+    svc: Svc,
+    response: Response,
+    wait: Annotated[bool, Query()] = False,
+    _body: NoBodyIn | None = None,
 ) -> dict[str, Any]:
     """Ask the planner for fresh proposals now; ``wait=true`` answers when the round is done."""
     done = svc.planner.request(who.cooperative_id)

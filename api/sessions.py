@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.deps import Member, Svc
 from api.errors import ApiError, answers, refusals, responses
-from api.schemas import HealthOut, LoginIn, LoginOut, ReadyOut
+from api.schemas import HealthOut, LoginIn, LoginOut, NoBodyIn, ReadyOut
 from dispatch.store.access import log_in, revoke_token
 from dispatch.store.engine import reading
 
@@ -37,7 +37,7 @@ async def login(body: LoginIn, svc: Svc) -> dict[str, Any]:
 
 
 @router.post("/v1/auth/logout", status_code=204, responses=refusals())
-async def logout(who: Member, svc: Svc, request: Request) -> Response:
+async def logout(who: Member, svc: Svc, request: Request, _body: NoBodyIn | None = None) -> Response:
     """Revoke the token this request came with (``Member`` made sure it is one); its sockets in
     this worker close now, in the others at their next check (within a second)."""
     await svc.run(revoke_token, svc.store, request.headers.get("authorization", "").partition(" ")[2].strip())

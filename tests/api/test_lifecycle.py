@@ -323,6 +323,22 @@ def test_a_key_act_refuses_a_body_field_it_does_not_know_by_its_name(setup: Setu
     assert r.status_code == 422 and r.json()["error"]["field"] == "force", r.text
 
 
+def test_every_act_declares_its_body_so_that_an_unknown_field_is_refused(setup: Setup) -> None:
+    client, _, desk, _ = setup
+    spec = client.get("/openapi.json").json()
+    acts = [(m, p, op) for p, ops in spec["paths"].items() for m, op in ops.items() if m in ("post", "patch", "put")]
+    assert [(m, p) for m, p, op in acts if "requestBody" not in op] == [], "an act that ignores any body it is sent"
+    bodyless = [
+        (m, p) for m, p, op in acts if op["requestBody"]["content"]["application/json"]["schema"].get("anyOf", [{}])[0]
+        .get("$ref", "").endswith("/NoBodyIn")
+    ]  # fmt: skip
+    assert ("post", "/v1/auth/logout") in bodyless and ("post", "/v1/planning/rounds") in bodyless
+    for method, path in sorted(bodyless, key=lambda mp: mp[1] == "/v1/auth/logout"):  # logging out last
+        r = client.request(method, path.format(client_id="x", courier_id="x"), json={"surprise": 1}, headers=desk)
+        assert r.status_code == 422 and r.json()["error"]["field"] == "surprise", (path, r.text)
+    assert client.get("/v1/console/state", headers=desk).status_code == 200  # the refused logout logged nobody out
+
+
 def test_a_truncated_json_body_is_answered_with_line_and_column(setup: Setup) -> None:
     client, world, _, _ = setup
     shop = {"Authorization": f"Bearer {world.client_key}", "Content-Type": "application/json"}
