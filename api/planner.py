@@ -113,6 +113,7 @@ def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
         "routes": routes,
         "metrics": result.plan.metrics,
         "backlog_left": backlog_left(result),
+        "withheld": [e.seq for e in result.withheld],
     }
 
 
@@ -179,7 +180,8 @@ class Planner:
                 # planner never spins on jobs nobody can take.
                 if outcome is None or not outcome["backlog_left"]:
                     return
-                idle = 0 if outcome["proposals"] else idle + 1
+                # a job told "fits nowhere" moved too: a person now sees it
+                idle = 0 if outcome["proposals"] or outcome["withheld"] else idle + 1
                 if idle >= IDLE_BACKLOG_ROUNDS:
                     return
         finally:

@@ -431,6 +431,9 @@ class PlanOut(Out):
 
     planned_at: str
     proposals: list[int] = Field(description="The seqs of the ProposalMade events of the round.")
+    withheld: list[int] = Field(
+        default_factory=list, description="The seqs of the ProposalWithheld events of the round (a person decides)."
+    )
     kept: list[str]
     stale: list[str]
     unassigned: dict[str, dict[str, Any]] = Field(

@@ -183,6 +183,7 @@ def insert_missing(
     *,
     deadline: float | None = None,
     riding_cap_s: int | None = None,
+    tried: set[str] | None = None,
 ) -> dict[str, list[RouteStop]]:
     """``routes`` with every job missing from them inserted where it costs least.
 
@@ -201,6 +202,9 @@ def insert_missing(
     goes where the objective says only while the plan's riding (as the model counts it) stays
     under the cap; past it, where it adds the least riding. Without it, the budget bound only
     what sharing moved, never where new jobs went.
+
+    ``tried`` collects the jobs it tried (placed or not): a job left out untried is no proof
+    that it fits nowhere.
     """
     owner = owners(problem)
     out = still_valid(problem, routes, excluded)
@@ -214,6 +218,8 @@ def insert_missing(
             continue
         if deadline is not None and s.id not in owner and time.perf_counter() > deadline:
             break
+        if tried is not None:
+            tried.add(s.id)
         options = _options(problem, s, out, owner, objective, timed)
         _choose(problem, s.id, out, sorted(options)[:INSERTIONS_CHECKED], cap)
         for cid, stops in cap.changed():

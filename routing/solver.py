@@ -143,6 +143,7 @@ class Start:
     constructor: ConstructorStats
     balanced: bool  #: OR-Tools' capped balanced start
     completed: bool  #: every job missing from the start was tried (no deadline cut it short)
+    tried: frozenset[str] = frozenset()  #: the jobs the completion tried (placed or not)
 
 
 @dataclass(frozen=True)
@@ -258,11 +259,11 @@ def construct_start(r: Round) -> Start:
         capped = _balanced_start(r)
         if capped is not None:
             initial, balanced = capped, True
-    completed = True
+    completed, tried = True, frozenset[str]()
     if initial:
         # The constructor's plan is mended already; any other start is mended here.
-        initial, completed = _complete(r, initial if initial is first else repair(r.problem, initial))
-    return Start(initial, first if r.budgeted else None, constructor, balanced, completed)
+        initial, completed, tried = _complete(r, initial if initial is first else repair(r.problem, initial))
+    return Start(initial, first if r.budgeted else None, constructor, balanced, completed, tried)
 
 
 def _too_large(r: Round) -> bool:
@@ -309,8 +310,9 @@ def _balanced_start(r: Round) -> Routes | None:
     return None if solution is None else capped.routes(solution)
 
 
-def _complete(r: Round, start: Routes) -> tuple[Routes, bool]:
-    """``start`` with every missing job inserted where it adds least, and whether all were tried.
+def _complete(r: Round, start: Routes) -> tuple[Routes, bool, frozenset[str]]:
+    """``start`` with every missing job inserted where it adds least, whether all were tried, and
+    which were.
 
     With a solution limit of one, OR-Tools returns the start itself, every job missing from it
     unperformed (issue 9), and from a start that leaves many jobs out its search within a second
@@ -326,8 +328,9 @@ def _complete(r: Round, start: Routes) -> tuple[Routes, bool]:
         # nothing, every job "not planned yet").
         least = max(MIN_COMPLETION_S, MIN_COMPLETION_SHARE * r.settings.time_budget_s)
         deadline = max(r.at(r.settings.constructor_share), time.perf_counter() + least)
-    routes = insert_missing(r.problem, start, set(r.unservable), deadline=deadline)
-    return routes, deadline is None or time.perf_counter() <= deadline
+    tried: set[str] = set()
+    routes = insert_missing(r.problem, start, set(r.unservable), deadline=deadline, tried=tried)
+    return routes, deadline is None or time.perf_counter() <= deadline, frozenset(tried)
 
 
 def _construct(
@@ -560,10 +563,11 @@ def evaluate_plan(r: Round, start: Start, improved: Improved) -> Evaluated:
     unassigned = dict(r.unservable)
     served = {stop.shipment for stops in improved.routes.values() for stop in stops}
     for sid in sorted(r.candidates - served):
-        if sid in improved.left_out or not start.completed:
-            # The completion's deadline cut it short: the job may not have been tried at all,
-            # so "fits nowhere" could be false (it asked a person to decide while a courier had
-            # room: the outside attack's F2); the next round tries it again.
+        if sid in improved.left_out or (not start.completed and sid not in start.tried):
+            # The completion's deadline cut it short before this job: "fits nowhere" would be a
+            # guess (it asked a person to decide while a courier had room: the outside
+            # attack's F2); the next round tries it. A job it tried and could not place is
+            # told so, and a person sees it (a full fleet is a person's problem).
             unassigned[sid] = DEFERRED
         elif improved.found or improved.had_start:
             unassigned[sid] = FITS_NOWHERE

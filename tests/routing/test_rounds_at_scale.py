@@ -124,7 +124,7 @@ def test_when_only_the_starts_jobs_fit_the_model_the_others_wait_for_a_later_rou
         start["c0"] += [RouteStop(sid, kind) for kind in (StopKind.PICKUP, StopKind.DROPOFF)]
     monkeypatch.setattr(solver_module, "model_seconds", costly_beyond_the_start)
     # No time for the completion by insertion: the start keeps its two jobs.
-    monkeypatch.setattr(solver_module, "insert_missing", lambda p, routes, excluded, deadline=None: routes)
+    monkeypatch.setattr(solver_module, "insert_missing", lambda p, routes, excluded, deadline=None, tried=None: routes)
     plan = solve(problem, SolverSettings(time_budget_s=0.5, explain=False), initial=start)
     assert plan.solver.ortools.startswith("over the 2 jobs of the start")
     assert _served(plan.routes) == {"j0", "j1"}
