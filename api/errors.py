@@ -174,8 +174,8 @@ def json_position(doc: str | bytes, pos: int) -> str:
     """Where in a JSON text its parser stopped, as a person finds it in an editor: "line L
     column C" (both from 1), never a bare character offset."""
     text = doc.decode("utf-8", "replace") if isinstance(doc, bytes) else doc
-    line, start = text.count("\n", 0, pos) + 1, text.rfind("\n", 0, pos)
-    return f"line {line} column {pos - start}"
+    where = json.JSONDecodeError("", text, pos)  # the standard library counts lines and columns
+    return f"line {where.lineno} column {where.colno}"
 
 
 def _problem(error: Any, doc: Any) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from pydantic import AwareDatetime
 from api.auth import Require, admits
 from api.deps import CourierUser, Dispatcher, Svc
 from api.errors import ApiError, answers, refusals, refusals_of_non_json
+from api.i18n import courier_names
 from api.week_schemas import (
     DAY,
     AvailabilityIn,
@@ -66,16 +67,7 @@ def _self_or_desk(who: Principal, courier_id: str) -> None:
 
 
 def _week_of(store: Store, coop_id: str, value: str | None) -> date:
-    if value is not None:
-        return week.parse_week(value)
-    return week.next_week(_now(), ZoneInfo(store.cooperative(coop_id).timezone))
-
-
-def _availability(store: Store, coop_id: str, courier_id: str) -> dict[str, Any]:
-    store.courier(coop_id, courier_id)
-    declared = availability.declared(store, coop_id).get(courier_id, availability.Availability.none(courier_id))
-    min_h, max_h = week.week_state(store, coop_id).contract(courier_id)
-    return {"courier_id": courier_id, **declared.to_json(), "contract": {"min_h": min_h, "max_h": max_h}}
+    return week.week_or_next(store, coop_id, value, _now())
 
 
 # ------------------------------------------------------------------ availability
@@ -85,7 +77,7 @@ def _availability(store: Store, coop_id: str, courier_id: str) -> dict[str, Any]
 async def read_availability(courier_id: str, who: DispatcherOrCourier, svc: Svc) -> dict[str, Any]:
     """A courier's weekly windows, exceptions, holidays and contracted hours."""
     _self_or_desk(who, courier_id)
-    return await svc.run(_availability, svc.store, who.cooperative_id, courier_id)  # type: ignore[no-any-return]
+    return await svc.run(week.availability_view, svc.store, who.cooperative_id, courier_id)  # type: ignore[no-any-return]
 
 
 @router.put("/couriers/{courier_id}/availability", **answers(AvailabilityOut, also=refusals(404)))
@@ -105,7 +97,7 @@ async def declare_availability(
         if body.contract is not None:
             c = body.contract
             events.append(week.set_contract(svc.store, coop, courier_id, c.min_h, c.max_h, actor=actor, at=at))
-        return events, _availability(svc.store, coop, courier_id)
+        return events, week.availability_view(svc.store, coop, courier_id)
 
     done: tuple[list[Event], dict[str, Any]] = await svc.run(work)
     await svc.appended(who.cooperative_id, done[0])
@@ -305,7 +297,7 @@ def _sheet(
     zone = ZoneInfo(store.cooperative(who.cooperative_id).timezone)
     monday = week.parse_week(week_of) if week_of else week.monday_of(_now().astimezone(zone).date())
     days = week.week_timesheet(store, who.cooperative_id, monday, courier_id=courier_id)
-    return monday, days, {c.id: c.display_name for c in store.couriers(who.cooperative_id)}
+    return monday, days, courier_names(store, who.cooperative_id)
 
 
 SheetWeek = Annotated[str | None, Query(alias="week", pattern=DAY, description="the week's Monday; default: this week")]

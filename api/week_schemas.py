@@ -31,14 +31,16 @@ class WeeklyWindowIn(Strict):
     end: str = Clock
 
 
-class WindowIn(Strict):
+class AvailabilityWindowIn(Strict):
     start: str = Clock
     end: str = Clock
 
 
 class ExceptionIn(Strict):
     day: str = Field(pattern=DAY)
-    windows: list[WindowIn] = Field(default_factory=list, max_length=10, description="none: not available that day")
+    windows: list[AvailabilityWindowIn] = Field(
+        default_factory=list, max_length=10, description="none: not available that day"
+    )
 
 
 class HolidayIn(Strict):
@@ -131,7 +133,7 @@ class AvailabilityOut(Out):
     contract: ContractOut
 
 
-class ShiftOut(Out):
+class RotaShiftOut(Out):
     id: str
     courier_id: str
     day: str
@@ -148,7 +150,7 @@ class GapOut(Out):
 
 class RotaOut(Out):
     week: str
-    shifts: list[ShiftOut]
+    shifts: list[RotaShiftOut]
     state: Literal["draft", "published"]
     version: int = Field(description="how many times this week was published")
     gaps: list[GapOut] = Field(default_factory=list)
@@ -188,12 +190,12 @@ class SwapOut(Out):
 
 
 class DraftOut(Out):
-    shifts: list[ShiftOut]
+    shifts: list[RotaShiftOut]
     gaps: list[GapOut]
 
 
 class PublishedOut(Out):
-    shifts: list[ShiftOut]
+    shifts: list[RotaShiftOut]
     version: int
     published_at: str | None
 
@@ -213,7 +215,7 @@ class WeekOut(Out):
 
 class MyWeekOut(Out):
     week: str
-    shifts: list[ShiftOut]
+    shifts: list[RotaShiftOut]
     version: int
     swaps: list[SwapOut]
 

@@ -133,6 +133,22 @@ def next_week(now: datetime, zone: ZoneInfo) -> date:
     return monday_of(now.astimezone(zone).date()) + timedelta(weeks=1)
 
 
+def week_or_next(store: Store, coop_id: str, value: str | None, now: datetime) -> date:
+    """The week named by its Monday, or, when none is named, the cooperative's next week."""
+    if value is not None:
+        return parse_week(value)
+    return next_week(now, ZoneInfo(store.cooperative(coop_id).timezone))
+
+
+def availability_view(store: Store, coop_id: str, courier_id: str) -> dict[str, Any]:
+    """A courier's declared availability and contract, as the API and the CLI show it (an unknown
+    courier is refused)."""
+    store.courier(coop_id, courier_id)
+    mine = declared(store, coop_id).get(courier_id, Availability.none(courier_id))
+    min_h, max_h = week_state(store, coop_id).contract(courier_id)
+    return {"courier_id": courier_id, **mine.to_json(), "contract": {"min_h": min_h, "max_h": max_h}}
+
+
 def rota_settings(coop: Cooperative) -> tuple[Rules, Week]:
     """The cooperative's limits for rotas (``settings["rota"]``), each checked, or the defaults."""
     given = coop.settings.get("rota", {})

@@ -13,12 +13,12 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 
 from api.cli.admin import CoopOption, _acting, _report
 from api.cli.common import DatabaseOption, JsonOption, fail, out
+from api.i18n import courier_names
 from dispatch import availability, week
 from dispatch.events import Actor, ActorKind, Event
 from dispatch.store import Store
@@ -39,9 +39,7 @@ def _now() -> datetime:
 
 
 def _week(store: Store, coop_id: str, value: str | None) -> date:
-    if value is not None:
-        return week.parse_week(value)
-    return week.next_week(_now(), ZoneInfo(store.cooperative(coop_id).timezone))
+    return week.week_or_next(store, coop_id, value, _now())
 
 
 @week_app.command("availability")
@@ -73,10 +71,7 @@ def availability_command(
             availability.declare(store, coop, courier, data, actor=ADMIN, at=_now())
         if min_h is not None and max_h is not None:
             week.set_contract(store, coop, courier, min_h, max_h, actor=ADMIN, at=_now())
-        store.courier(coop, courier)
-        declared = availability.declared(store, coop).get(courier, availability.Availability.none(courier))
-        low, high = week.week_state(store, coop).contract(courier)
-        return {"courier_id": courier, **declared.to_json(), "contract": {"min_h": low, "max_h": high}}
+        return week.availability_view(store, coop, courier)
 
     shown = _acting(database, act)
     windows = ", ".join(
@@ -134,7 +129,7 @@ def timesheet_command(
 
     def act(store: Store) -> str:
         days = week.week_timesheet(store, coop, week.parse_week(week_of), courier_id=courier)
-        return to_csv(days, {c.id: c.display_name for c in store.couriers(coop)})
+        return to_csv(days, courier_names(store, coop))
 
     text = _acting(database, act)
     if output is None:
