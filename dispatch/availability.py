@@ -26,11 +26,12 @@ from zoneinfo import ZoneInfo
 
 from dispatch.errors import InvalidInput
 from dispatch.events import Actor, Event, EventType, NewEvent
+from dispatch.forecast import DAY_NAMES
 from dispatch.store import Store
 from dispatch.store.weekly import events_of
 
 E = EventType
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAYS = DAY_NAMES  # the week's days as the forecast names them
 #: Bounds on one declaration: ten windows a day, a year of exceptions, a hundred holidays.
 MAX_WINDOWS = 70
 MAX_EXCEPTIONS = 366
@@ -215,11 +216,8 @@ def declare(
 
 def declared(store: Store, coop_id: str) -> dict[str, Availability]:
     """Each courier's latest declaration (a courier who declared nothing is absent)."""
-    out = {}
-    for event in events_of(store, coop_id, [E.AVAILABILITY_DECLARED]):
-        courier_id = str(event.payload["courier_id"])
-        out[courier_id] = parse(courier_id, event.payload)
-    return out
+    latest = {str(e.payload["courier_id"]): e.payload for e in events_of(store, coop_id, [E.AVAILABILITY_DECLARED])}
+    return {courier_id: parse(courier_id, payload) for courier_id, payload in latest.items()}
 
 
 def available_at(availabilities: Mapping[str, Availability], at: datetime, zone: ZoneInfo) -> dict[str, datetime]:

@@ -104,7 +104,7 @@ def forecast(
         couriers = math.ceil(mean / pace - 1e-9)
         cargo = math.ceil(mean_cargo / pace - 1e-9) if mean_cargo else 0
         why = (
-            f"{jobs:g} jobs requested on {_DAYS[weekday]}s {hour:02d}:00-{hour + 1:02d}:00 over the last {used} "
+            f"{jobs:g} jobs requested on {DAY_NAMES[weekday]}s {hour:02d}:00-{hour + 1:02d}:00 over the last {used} "
             f"week{'s' if used > 1 else ''}: {mean:.1f} a week; at {pace:.1f} jobs per courier-hour ({pace_from}), "
             f"{couriers} courier{'s' if couriers != 1 else ''}"
         )
@@ -112,4 +112,4 @@ def forecast(
     return Forecast(tuple(hours), used, pace, pace_from)
 
 
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -674,7 +674,3 @@ def who_at(store: Store, coop: Cooperative, at: datetime) -> list[dict[str, Any]
 
 def day_name(day: date) -> str:
     return DAY_NAMES[day.weekday()]
-
-
-def start_of(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), tzinfo=zone)

@@ -164,7 +164,6 @@ class Improved:
     budget: RidingBudget | None  #: the cap is dropped when the full model rejected the start
     ortools: str  #: what the search ran over
     left_out: set[str]  #: jobs left for a later round (the model over all would be too large)
-    skipped: bool  #: no search: the checked start is the plan
     found: bool  #: the search returned a solution
     had_start: bool  #: the search started from a (complete, checked) start
     objective: int | None
@@ -525,7 +524,6 @@ def improve(r: Round, start: Start, shared: Shared) -> Improved:
         budget=budget,
         ortools=ortools,
         left_out=left_out,
-        skipped=skip is not None,
         found=solution is not None,
         had_start=bool(initial),
         objective=None if solution is None else solution.ObjectiveValue(),
