@@ -8,9 +8,10 @@ plan as a warm start, and measure riding the same way, or the budget's cap would
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from routing.encoding import locked_jobs, room_kg
@@ -108,7 +109,9 @@ def service_starts(problem: Problem, courier: Courier, stops: list[RouteStop]) -
     With break intervals OR-Tools' scheduler leaves the stops' times free wherever no cost
     binds them (measured: an hour late on a four-job route), so these are the model's times.
     """
-    after = next((p.after for p in _placements(problem, courier) if _holds(problem, courier, stops, p)), 0)
+    room, limit = _room(problem, courier), _shift_limit_once(problem, courier)
+    holding = (p for p in _placements(problem, courier) if _holds(problem, courier, stops, p, room, limit))
+    after = next((p.after for p in holding), 0)
     pauses = Pauses(pending_breaks(courier, max(courier.shift_start, problem.now)), after)
     return [visit.begin for visit in _visits(problem, courier, stops, pauses) if visit is not None]
 
@@ -162,14 +165,42 @@ def route_holds(problem: Problem, courier: Courier, stops: list[RouteStop]) -> b
     The windows of owned work (locked, on board) are soft in the model, as here: it is done
     late rather than dropped.
     """
-    return any(_holds(problem, courier, stops, pauses) for pauses in _placements(problem, courier))
+    room, limit = _room(problem, courier), _shift_limit_once(problem, courier)
+    return any(_holds(problem, courier, stops, pauses, room, limit) for pauses in _placements(problem, courier))
 
 
-def _holds(problem: Problem, courier: Courier, stops: list[RouteStop], pauses: Pauses) -> bool:
-    soft = set(locked_jobs(problem, courier)) | set(courier.on_board)
-    load = sum(problem.shipment(x).weight_kg for x in courier.on_board)
-    volume = sum(problem.shipment(x).volume_l for x in courier.on_board)
+@dataclass(frozen=True)
+class _Room:
+    """What a route's check needs of its courier whatever the breaks' placement: computed once
+    per check, not once per placement (route_holds runs for every insertion and sharing trial)."""
+
+    soft: frozenset[str]  #: owned work: its windows are soft, its courier is the decision
+    load_kg: float  #: on board at the start
+    volume_l: float
+    max_kg: float
+    max_l: float
+
+
+def _room(problem: Problem, courier: Courier) -> _Room:
     max_kg, max_l = room_kg(problem, courier)
+    return _Room(
+        soft=frozenset(locked_jobs(problem, courier)) | frozenset(courier.on_board),
+        load_kg=sum(problem.shipment(x).weight_kg for x in courier.on_board),
+        volume_l=sum(problem.shipment(x).volume_l for x in courier.on_board),
+        max_kg=max_kg,
+        max_l=max_l,
+    )
+
+
+def _shift_limit_once(problem: Problem, courier: Courier) -> Callable[[], int]:
+    """:func:`shift_limit`, worked out at the first route that reaches its end, then kept."""
+    return functools.cache(lambda: shift_limit(problem, courier))
+
+
+def _holds(
+    problem: Problem, courier: Courier, stops: list[RouteStop], pauses: Pauses, room: _Room, limit: Callable[[], int]
+) -> bool:
+    soft, load, volume, max_kg, max_l = room.soft, room.load_kg, room.volume_l, room.max_kg, room.max_l
     at, place = max(courier.shift_start, problem.now), courier.start
     for visit in _visits(problem, courier, stops, pauses):
         if visit is None or pauses.missed:
@@ -190,7 +221,7 @@ def _holds(problem: Problem, courier: Courier, stops: list[RouteStop], pauses: P
         return False
     end = round(pauses.arrive(at, round(leg), 0)) if courier.end is not None else at
     pauses.close(end)
-    return not pauses.missed and end <= shift_limit(problem, courier)
+    return not pauses.missed and end <= limit()
 
 
 def owners(problem: Problem) -> dict[str, str]:
