@@ -1,7 +1,10 @@
 """A day of requests and its fleet, as files analysts can write by hand or export from elsewhere.
 
 JSON: ``{"timezone": "Europe/Helsinki", "couriers": [...], "requests": [...]}`` where a courier is
-``{"id", "name", "vehicle", "shift_start", "shift_end"}`` and a request is the body a client
+``{"id", "name", "vehicle", "shift_start", "shift_end"}``, optionally with the shift's ``"breaks"``
+(``[{"earliest", "latest", "minutes"}]``, as a courier announces them when the shift starts) and
+``"unavailable_from"`` (the time a dispatcher says they must stop, e.g. sick: the replay makes
+that act then), and a request is the body a client
 would POST to ``/v1/deliveries`` plus ``"id"`` and ``"request_time"`` and, optionally, what
 actually happened: ``"happened": {"courier", "picked_up_at", "delivered_at"}``.
 
@@ -17,7 +20,7 @@ import csv
 import json
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ import numpy as np
 
 from dispatch.errors import InvalidInput
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow, VehicleKind, check_timezone
+from dispatch.shifts import ShiftBreak, shift_breaks
 from routing.network import BikeNetwork
 from routing.profiles import PROFILES, handling_time_s
 
@@ -62,6 +66,23 @@ class FleetMember:
     vehicle: VehicleKind
     shift_start: datetime
     shift_end: datetime
+    #: The breaks the shift holds (issue 18), announced with its start as on the phone.
+    breaks: tuple[ShiftBreak, ...] = ()
+    #: When a dispatcher says the courier must stop (sick, a broken bike): the replay makes the
+    #: live act then (``dispatch.commands.courier_unavailable``).
+    unavailable_from: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The courier as a day file holds them (breaks and ``unavailable_from`` only when set)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "vehicle": self.vehicle.value,
+            "shift_start": self.shift_start.isoformat(),
+            "shift_end": self.shift_end.isoformat(),
+            **({"breaks": [b.to_json() for b in self.breaks]} if self.breaks else {}),
+            **({"unavailable_from": self.unavailable_from.isoformat()} if self.unavailable_from else {}),
+        }
 
 
 @dataclass(frozen=True)
@@ -122,12 +143,31 @@ def _fleet(items: Any, where: str) -> tuple[FleetMember, ...]:
         start, end = _time(c.get("shift_start"), f"{at}.shift_start"), _time(c.get("shift_end"), f"{at}.shift_end")
         if end <= start:
             raise InvalidInput(at, "the shift must end after it starts")
-        fleet.append(
-            FleetMember(str(c.get("id") or f"courier-{i + 1}"), str(c.get("name") or c.get("id")), kind, start, end)
-        )
+        breaks, gone = _breaks_and_stop(c, at, start, end)
+        courier_id, name = str(c.get("id") or f"courier-{i + 1}"), str(c.get("name") or c.get("id"))
+        fleet.append(FleetMember(courier_id, name, kind, start, end, breaks, gone))
     if len({c.id for c in fleet}) != len(fleet):
         raise InvalidInput(where, "courier ids must be unique")
     return tuple(fleet)
+
+
+def _breaks_and_stop(
+    courier: dict[str, Any], at: str, start: datetime, end: datetime
+) -> tuple[tuple[ShiftBreak, ...], datetime | None]:
+    """A courier's breaks, checked as the phone's shift start checks them (inside the shift, the
+    minutes fitting the window), and the time they must stop, strictly inside the shift (a stop
+    at or before the start is no shift at all; one at or after its end changes nothing)."""
+    try:
+        breaks = shift_breaks(courier.get("breaks"), start, end)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{at}.breaks", exc.reason) from None
+    gone = courier.get("unavailable_from")
+    if gone is None:
+        return breaks, None
+    stop = _time(gone, f"{at}.unavailable_from")
+    if not start < stop < end:
+        raise InvalidInput(f"{at}.unavailable_from", "must lie inside the shift, after its start and before its end")
+    return breaks, stop
 
 
 def _request(data: dict[str, Any], where: str) -> DayRequest:
@@ -293,16 +333,7 @@ def day_json(day: Day) -> dict[str, Any]:
     """The JSON form of a day (what :func:`read_day` reads back)."""
     return {
         "timezone": day.timezone,
-        "couriers": [
-            {
-                "id": c.id,
-                "name": c.name,
-                "vehicle": c.vehicle.value,
-                "shift_start": c.shift_start.isoformat(),
-                "shift_end": c.shift_end.isoformat(),
-            }
-            for c in day.couriers
-        ],
+        "couriers": [c.to_json() for c in day.couriers],
         "requests": [
             {
                 "id": r.id,
@@ -514,6 +545,8 @@ def generate_day(
     heavy_share: float = 0.08,
     timezone: str | None = None,
     area_km: float | None = 1.5,
+    breaks: bool = False,
+    sick: int = 0,
 ) -> Day:
     """A plausible day on a city's streets (``points`` are street nodes): for demos, tests, benchmarks.
 
@@ -522,6 +555,8 @@ def generate_day(
     vehicles and shifts of different lengths and starts that cover the day. Places are within
     ``area_km`` of the map's busiest streets (None: anywhere on it). Times are in the city's
     zone (``timezone``, else looked up from the points); ``start`` is read in that zone.
+    ``breaks`` gives every shift longer than :data:`BREAK_AFTER` a break around its middle, and
+    ``sick`` couriers must stop at a seeded time of their shift (:func:`with_breaks_and_stops`).
     """
     zone_name = timezone or city_timezone(points)
     if zone_name is None:
@@ -548,7 +583,42 @@ def generate_day(
         FleetMember(name.lower().replace(" ", "-"), name, kind, a, b)
         for (name, kind), (a, b) in zip(members, shifts, strict=True)
     )
+    team = with_breaks_and_stops(team, breaks=breaks, sick=sick, seed=seed)
     return Day("generated", zone_name, team, tuple(items))
+
+
+#: A shift longer than this holds a break when a generated day has breaks (most collective
+#: agreements require one past five or six hours of work).
+BREAK_AFTER = timedelta(hours=5)
+#: The generated break: 30 minutes, taken anywhere in a window of 2 h 30 around the shift's
+#: middle (the issue's example: 30 min between 12:00 and 14:30).
+BREAK_MINUTES, BREAK_WINDOW = 30, timedelta(minutes=150)
+
+
+def with_breaks_and_stops(
+    team: tuple[FleetMember, ...], *, breaks: bool, sick: int, seed: int
+) -> tuple[FleetMember, ...]:
+    """The fleet with its breaks and the couriers who must stop (sick, a broken bike).
+
+    The stops are drawn from a random source of their own, so that a seed gives the same
+    requests and fleet with or without them; each stop falls in the middle half of the shift,
+    on a whole minute.
+    """
+    if isinstance(sick, bool) or not 0 <= sick <= len(team):
+        raise InvalidInput("sick", f"between 0 and the {len(team)} couriers of the day")
+    rng = random.Random(f"{seed}:unavailable")
+    stopping = set(rng.sample(range(len(team)), sick))
+    out = []
+    for i, member in enumerate(team):
+        length = member.shift_end - member.shift_start
+        held, stop = member.breaks, member.unavailable_from
+        if breaks and length > BREAK_AFTER:
+            middle = member.shift_start + length / 2
+            held = (ShiftBreak(middle - BREAK_WINDOW / 2, middle + BREAK_WINDOW / 2, BREAK_MINUTES),)
+        if i in stopping:
+            stop = (member.shift_start + length * rng.uniform(0.25, 0.75)).replace(second=0, microsecond=0)
+        out.append(replace(member, breaks=held, unavailable_from=stop))
+    return tuple(out)
 
 
 def _generated_request(

@@ -11,17 +11,18 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.days import Day, DayRequest, FleetMember, Happened
-from dispatch.events import EventType
+from dispatch.events import ActorKind, EventType
 from dispatch.lifecycle import JobState
 from dispatch.model import JobRequest, Vehicle, VehicleKind
 from dispatch.projections import JobView
+from dispatch.shifts import ShiftBreak
 from dispatch.simulation import Policy, SimulationRecord, run_day
 from dispatch.store import Store
 from routing.fairness import gini, max_min_ratio
@@ -385,16 +386,19 @@ def measure(store: Store, coop: str, day: Day, policy: Policy, record: Simulatio
 
 
 def day_from_log(store: Store, coop_id: str, *, name: str = "from-log") -> Day:
-    """A past day rebuilt from a cooperative's own event log, with what people decided."""
+    """A past day rebuilt from a cooperative's own event log, with what people decided, the
+    breaks each shift held and when a dispatcher took a courier off (issue 18)."""
     coop = store.cooperative(coop_id)
     couriers = {c.id: c for c in store.couriers(coop_id)}
     shifts: dict[str, list[datetime]] = {}
+    realities = _Realities()
     requests: dict[str, dict[str, Any]] = {}
     for e in store.events(coop_id):
         p = e.payload
         courier = str(p["courier_id"]) if p.get("courier_id") else None
         if courier in shifts:  # a shift lasts at least as long as its courier worked
             shifts[courier][1] = max(shifts[courier][1], e.at)
+        realities.read(e, courier, shifts)
         if e.type is E.SHIFT_STARTED and courier:
             shifts.setdefault(courier, [e.at, e.at])
         elif e.type is E.JOB_REQUESTED:
@@ -410,7 +414,7 @@ def day_from_log(store: Store, coop_id: str, *, name: str = "from-log") -> Day:
         elif e.type is E.DELIVERED:
             requests[e.job_id]["delivered_at"] = e.at
     fleet = tuple(
-        FleetMember(cid, couriers[cid].display_name, couriers[cid].vehicle.kind, start, end)
+        realities.member(FleetMember(cid, couriers[cid].display_name, couriers[cid].vehicle.kind, start, end))
         for cid, (start, end) in shifts.items()
         if cid in couriers
     )
@@ -432,6 +436,36 @@ def day_from_log(store: Store, coop_id: str, *, name: str = "from-log") -> Day:
     if not fleet:
         raise ValueError("no shift in this log: nothing to replay")
     return Day(name, coop.timezone, fleet, items)
+
+
+@dataclass
+class _Realities:
+    """What the log says of a day's shifts besides their times: the breaks each held (as
+    announced with its first start) and when a dispatcher took a courier off before its planned end."""
+
+    breaks: dict[str, tuple[ShiftBreak, ...]] = field(default_factory=dict)
+    planned_end: dict[str, datetime] = field(default_factory=dict)
+    stopped: dict[str, datetime] = field(default_factory=dict)
+
+    def read(self, e: Any, courier: str | None, shifts: dict[str, list[datetime]]) -> None:
+        if courier is None:
+            return
+        if e.type is E.SHIFT_STARTED and courier not in shifts:
+            self.breaks[courier] = tuple(ShiftBreak.from_json(b) for b in e.payload.get("breaks", []))
+            if e.payload.get("planned_end"):
+                self.planned_end[courier] = datetime.fromisoformat(str(e.payload["planned_end"]))
+        elif e.type is E.SHIFT_ENDED and e.actor.kind is ActorKind.DISPATCHER and courier in shifts:
+            self.stopped.setdefault(courier, e.at)
+
+    def member(self, m: FleetMember) -> FleetMember:
+        """``m`` with its breaks, and its stop when it came before the shift's planned end (the
+        shift then runs to that end, as the day had planned it)."""
+        stop, end = self.stopped.get(m.id), self.planned_end.get(m.id)
+        if stop is not None and end is not None and m.shift_start < stop < end:
+            m = replace(m, shift_end=max(m.shift_end, end), unavailable_from=stop)
+        # A break outside the rebuilt shift (which ends at its last act) could not be announced.
+        inside = tuple(b for b in self.breaks.get(m.id, ()) if m.shift_start <= b.earliest and b.latest <= m.shift_end)
+        return replace(m, breaks=inside)
 
 
 def compare(results: list[ReplayResult]) -> list[dict[str, Any]]:

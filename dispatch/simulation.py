@@ -7,8 +7,12 @@ a vehicle that can carry it, the area served, each vehicle's distance from a str
 would refuse is refused here too, recorded with the API's code, and never planned (issue 19).
 The simulated dispatcher follows a *policy* (accept every proposal, accept with a share of
 overrides, or re-apply what a person decided on the recorded day); simulated couriers
-acknowledge, ride their route at the pace of the speed model (the planner's exact ETAs) with
-seeded noise, and report pickups and deliveries. Same seed, same day, same result.
+acknowledge, ride their route at the pace of the speed model (the planner's exact ETAs, breaks
+included) with seeded noise, and report pickups and deliveries. A shift starts with the breaks the
+day file gives it, and a courier the day says must stop (``unavailable_from``) is taken off by the
+dispatcher's live act (:func:`dispatch.commands.courier_unavailable`); the simulated dispatcher
+then hands each parcel left on their bike over to a courier on shift who can carry it (a
+meeting point). Same seed, same day, same result.
 """
 
 from __future__ import annotations
@@ -23,12 +27,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dispatch import commands
-from dispatch.days import Day, DayRequest
+from dispatch.days import Day, DayRequest, FleetMember
 from dispatch.decisions import decide_override
 from dispatch.errors import DomainError, InvalidInput
 from dispatch.intake import StreetDistances, quote_request
 from dispatch.lifecycle import JobState
-from dispatch.model import Vehicle
+from dispatch.model import JobRequest, Vehicle
 from dispatch.planning import RoundResult, planning_round
 from dispatch.store import Store
 from routing.evaluate import StopKind
@@ -130,6 +134,7 @@ class Simulation:
         self.routes: dict[str, tuple[datetime, list[tuple[datetime, str, JobState, Leg]]]] = {}
         self.scripted: set[str] = set()  #: as-happened jobs that follow their recorded times
         self.riding: dict[str, str] = {}  #: courier -> the job whose stop they are riding to
+        self.gone: set[str] = set()  #: couriers a dispatcher took off (``unavailable_from``)
 
     # ------------------------------------------------------------------ the clock
 
@@ -157,7 +162,9 @@ class Simulation:
                 self.coop, member.name, Vehicle.of_kind(member.vehicle), courier_id=self._id(f"courier:{member.id}")
             )
             self.record.courier_ids[member.id] = courier.id
-            self.at(member.shift_start, self._shift(courier.id, member.shift_end))
+            self.at(member.shift_start, self._shift(courier.id, member.shift_end, member))
+            if member.unavailable_from is not None:
+                self.at(member.unavailable_from, self._unavailable(courier.id))
         for i, kind in enumerate(self.policy.extra_couriers):
             member = self.day.couriers[0]
             courier = self.store.add_courier(
@@ -171,12 +178,80 @@ class Simulation:
         for item in self.day.requests:
             self.at(item.request_time, self._request(item))
 
-    def _shift(self, courier_id: str, end: datetime) -> Callable[[datetime], None]:
+    def _shift(self, courier_id: str, end: datetime, member: FleetMember | None = None) -> Callable[[datetime], None]:
+        breaks = member.breaks if member is not None else ()
+
         def start(now: datetime) -> None:
-            commands.start_shift(self.store, self.coop, courier_id, at=now, planned_end=end)
+            commands.start_shift(self.store, self.coop, courier_id, at=now, planned_end=end, breaks=breaks)
             self.at(end, lambda t: self._end_shift(courier_id, t))
 
         return start
+
+    def _unavailable(self, courier_id: str) -> Callable[[datetime], None]:
+        """The day says this courier must stop now: the dispatcher's one act, as live."""
+
+        def stop(now: datetime) -> None:
+            done = commands.courier_unavailable(
+                self.store, self.coop, courier_id, dispatcher_id=DISPATCHER, at=now, reason="unavailable (day file)"
+            )
+            self.gone.add(courier_id)
+            self.routes.pop(courier_id, None)
+            self.riding.pop(courier_id, None)
+            for job_id in done.on_board:
+                self.at(now + self.policy.decision_delay, self._hand_over(job_id, courier_id))
+            self._plan_soon(now)  # the live act asks for a round at once, too
+
+        return stop
+
+    def _hand_over(self, job_id: str, gone: str) -> Callable[[datetime], None]:
+        """A parcel on the bike of a courier who stopped: the simulated dispatcher gives it to a
+        courier on shift whose vehicle can carry it besides their own load (picked with the seed,
+        never by a figure about them), who meets them for it; none yet: try again shortly."""
+
+        def decide(now: datetime) -> None:
+            job = self.store.job(self.coop, job_id)
+            if job.state is not JobState.PICKED_UP or job.courier_id != gone:
+                return  # a person (the recorded day) decided already
+            able = self._able_to_carry(job_id)
+            if not able:
+                if now < self.day.end():
+                    self.at(now + timedelta(minutes=5), self._hand_over(job_id, gone))
+                return
+            target = self.rng.choice(able)
+            try:
+                commands.reassign(
+                    self.store,
+                    self.coop,
+                    job_id,
+                    target,
+                    dispatcher_id=DISPATCHER,
+                    at=now,
+                    reason="handover: meeting point",
+                )
+            except DomainError:
+                return
+            self._plan_soon(now)
+
+        return decide
+
+    def _able_to_carry(self, job_id: str) -> list[str]:
+        """Couriers on shift (not gone) whose vehicle takes the job with what they already carry."""
+        request = JobRequest.from_json(self.store.job(self.coop, job_id).request)
+        on_board = self.store.jobs(self.coop, (JobState.PICKED_UP,))
+        vehicles = {c.id: c.vehicle for c in self.store.couriers(self.coop)}
+        able = []
+        for cid, status in sorted(self.store.courier_statuses(self.coop).items()):
+            vehicle = vehicles.get(cid)
+            if vehicle is None or not status.on_shift or cid in self.gone:
+                continue
+            load = sum(j.weight_kg for j in on_board if j.courier_id == cid)
+            if (
+                vehicle.payload_kg >= load + request.weight_kg
+                and vehicle.volume_l >= request.volume_l
+                and vehicle.max_length_cm >= request.longest_side_cm
+            ):
+                able.append(cid)
+        return able
 
     def _end_shift(self, courier_id: str, now: datetime) -> None:
         status = self.store.courier_statuses(self.coop).get(courier_id)
@@ -332,7 +407,7 @@ class Simulation:
     def _step(self, job_id: str, courier_id: str, state: JobState) -> Callable[[datetime], None]:
         def act(now: datetime) -> None:
             job = self.store.job(self.coop, job_id)
-            if job.courier_id != courier_id:
+            if job.courier_id != courier_id or courier_id in self.gone:
                 return
             try:
                 if state is JobState.ACKNOWLEDGED and job.state is JobState.ASSIGNED:
@@ -401,6 +476,8 @@ class Simulation:
         for held in self.store.jobs(self.coop, (JobState.ASSIGNED, JobState.ACKNOWLEDGED, JobState.PICKED_UP)):
             if held.courier_id is None or held.courier_id in self.riding or held.id in self.scripted:
                 continue
+            if held.courier_id in self.gone:
+                continue  # on the bike of a courier who stopped: the handover decides
             # In hand but out of the plan (e.g. the shift's planned end has passed): a courier
             # finishes what they carry; the next step comes about ten minutes later.
             wanted = JobState.DELIVERED if held.state is JobState.PICKED_UP else JobState.PICKED_UP
@@ -445,8 +522,8 @@ class Simulation:
 
     def _arrive(self, job_id: str, courier_id: str, wanted: JobState, leg: Leg, now: datetime) -> None:
         job = self.store.job(self.coop, job_id)
-        if job.courier_id != courier_id:
-            return  # taken from this courier meanwhile
+        if job.courier_id != courier_id or courier_id in self.gone:
+            return  # taken from this courier meanwhile, or they stopped
         try:
             if job.state is JobState.ASSIGNED:
                 commands.acknowledge(self.store, self.coop, job_id, courier_id=courier_id, at=now)

@@ -11,11 +11,13 @@ import typer
 from rich.table import Table
 
 from api.cli.common import CityOption, err, fail, out
-from dispatch.errors import DomainError
+from dispatch.errors import DomainError, InvalidInput
 from routing.network import NetworkError, open_city
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
+
+    from dispatch.days import Day
 
 # The options a replay and a sweep share.
 OverrideRateOption = Annotated[float, typer.Option(help="With accept-proposals: share given to another courier.")]
@@ -215,10 +217,15 @@ def generate_day_command(
         float, typer.Option(help="Places within this radius of the map's busiest streets (0: the whole map).", min=0)
     ] = 1.5,
     seed: Annotated[int, typer.Option(help="Seed.")] = 1,
+    breaks: Annotated[
+        bool, typer.Option("--breaks", help="Shifts longer than 5 h hold a 30-min break around their middle.")
+    ] = False,
+    sick: Annotated[int, typer.Option(help="This many couriers must stop (sick) at a seeded time of their shift.")] = 0,
     city: CityOption = None,
 ) -> None:
-    """Write a plausible day on a city's streets: a lunch peak, a real parcel mix, a fleet sized to it."""
-    from dispatch.days import day_json, generate_day, street_points
+    """Write a plausible day on a city's streets: a lunch peak, a real parcel mix, a fleet sized to it,
+    and (with --breaks, --sick) the day's realities: breaks, couriers going home."""
+    from dispatch.days import generate_day, street_points
 
     try:
         begin = datetime.fromisoformat(start)
@@ -236,9 +243,21 @@ def generate_day_command(
             seed=seed,
             timezone=timezone,
             area_km=area_km or None,
+            breaks=breaks,
+            sick=sick,
         )
+    except InvalidInput as exc:
+        option = {"sick": "--sick", "timezone": "--timezone"}.get(exc.field, exc.field)
+        raise fail(f"{option}: {exc.reason}") from None
     except DomainError as exc:
         raise fail(str(exc)) from None
+    _write_day(out_file, day, breaks=breaks)
+
+
+def _write_day(out_file: Path, day: Day, *, breaks: bool) -> None:
+    """The day written as JSON, or CSV with its fleet beside it, and what it holds said."""
+    from dispatch.days import day_json
+
     data = day_json(day)
     if out_file.suffix.lower() == ".json":
         out_file.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
@@ -247,7 +266,11 @@ def generate_day_command(
         out.print(f"fleet: {fleet}")
     else:
         raise fail(f"{out_file}: write a .json or .csv day")
-    out.print(f"day: {out_file} ({requests} requests, {len(day.couriers)} couriers, {day.timezone})")
+    out.print(f"day: {out_file} ({len(day.requests)} requests, {len(day.couriers)} couriers, {day.timezone})")
+    stopping = [c.name for c in day.couriers if c.unavailable_from]
+    if breaks or stopping:
+        held = sum(1 for c in day.couriers if c.breaks)
+        out.print(f"breaks: {held} shifts hold one; going home: {', '.join(stopping) or 'nobody'}")
 
 
 def _write_csv_day(out_file: Path, data: dict[str, Any]) -> Path:
