@@ -14,18 +14,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Response, WebSocket
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CourierUser, Svc
 from api.errors import answers, refusals, responses
 from api.geo import street_path
+from api.i18n import Lang, in_words
 from api.ratelimit import Budgets, Counters
-from api.schemas import ExportOut, MyJobsOut, PathOut
+from api.schemas import ExportOut, MyJobsOut, Out, PathOut
 from api.services import REPLAN_ON, Services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands, proofs
 from dispatch.errors import DomainError, InvalidInput, NotFound
 from dispatch.events import ADMIN_EVENTS, Event, EventType
+from dispatch.intake import check_request, tariff_of
 from dispatch.lifecycle import ACTIVE_STATES
+from dispatch.model import JobRequest
+from dispatch.pricing import repricing_rule, requoted
 from dispatch.projections import JobView
 from dispatch.shifts import planned_end, shift_breaks
 from dispatch.store import positions
@@ -293,12 +298,15 @@ async def my_jobs(who: CourierUser, svc: Svc) -> dict[str, Any]:
         mine = [job_for_courier(svc, who.cooperative_id, j.id) for j in jobs if j.courier_id == who.subject_id]
         status = svc.store.courier_statuses(who.cooperative_id).get(who.subject_id)
         mine_ids = {j["id"] for j in mine}
-        plan = (svc.planner.latest.get(who.cooperative_id) or {}).get("routes", {}).get(who.subject_id, [])
+        latest = svc.planner.latest.get(who.cooperative_id) or {}
+        plan = latest.get("routes", {}).get(who.subject_id, [])
         return {
             "last_seq": last_seq,
             "jobs": mine,
             #: my stops in the order of the latest plan, with the ETAs it computed
             "route": [stop for stop in plan if stop["job_id"] in mine_ids],
+            #: my breaks where the same plan takes them, so the route shows them at their place
+            "breaks": latest.get("breaks", {}).get(who.subject_id, []),
             "position_retention_hours": svc.settings.position_retention_h,
             "shift": {
                 "on_shift": bool(status and status.on_shift),
@@ -309,3 +317,97 @@ async def my_jobs(who: CourierUser, svc: Svc) -> dict[str, Any]:
         }
 
     return await svc.run(gather)  # type: ignore[no-any-return]
+
+
+class WeightReportIn(BaseModel):
+    """What the courier found at pickup: the parcels' real weight, all of them together."""
+
+    model_config = ConfigDict(extra="forbid")
+    weight_kg: float = Field(
+        gt=0,
+        le=1000,
+        allow_inf_nan=False,
+        strict=True,
+        description="What the job's parcels weigh together, in kilograms, as weighed or judged at pickup",
+    )
+
+
+class WeightReportOut(Out):
+    job_id: str
+    state: str = Field(description="The job's state now: declined when it went back to dispatch")
+    weight_kg: float = Field(description="The weight found, the job's from now on")
+    declared_weight_kg: float = Field(description="What the client declared")
+    back_to_dispatch: bool = Field(description="True: my vehicle cannot carry it; the job is open again")
+    reason: dict[str, Any] | None = Field(
+        description="Why it went back, as {code, params, text} (text in the Accept-Language asked for)"
+    )
+    repricing: str = Field(description="The cooperative's rule: none (the quoted price stands) or requote")
+    quotes: dict[str, Any] | None = Field(description="With requote: the previous and the new quote")
+    seq: int = Field(description="The ParcelReweighed event")
+
+
+def _requote(svc: Services, coop_id: str, job: JobView, found_kg: float) -> dict[str, Any] | None:
+    """Both quotes when the cooperative's rule is to requote, else None.
+
+    Priced on the distance the intake measured the request on, checked as of the time it was
+    requested (so its windows, since passed, do not refuse it), by the cooperative's tariff now.
+    A request that can no longer be priced (no active vehicle left for it) records the rule
+    with no quotes, and the weighing stands: what the courier reported is never lost.
+    """
+    coop = svc.store.cooperative(coop_id)
+    if repricing_rule(coop.settings) != "requote":
+        return None
+    declared = job.declared_weight_kg if job.declared_weight_kg is not None else job.weight_kg
+    request = JobRequest.from_json(job.request)
+    facts = svc.store.intake(coop_id, job.client_id)
+    try:
+        metres = check_request(svc.streets, facts.couriers, request, datetime.fromisoformat(job.requested_at))
+    except DomainError as exc:
+        return {"rule": "requote", "previous": None, "new": None, "refused": exc.code}
+    solidarity = facts.client is not None and facts.client.solidarity
+    return requoted(
+        tariff_of(coop),
+        distance_m=metres,
+        declared_kg=declared,
+        found_kg=found_kg,
+        urgency=request.urgency,
+        solidarity=solidarity,
+    )
+
+
+@router.post("/jobs/{job_id}/weight", **answers(WeightReportOut, also=refusals(404)))
+async def report_weight(job_id: str, body: WeightReportIn, who: CourierUser, svc: Svc, lang: Lang) -> dict[str, Any]:
+    """The parcels of my job weigh more (or less) than declared: said at pickup, before the
+    picked-up act (issue 18).
+
+    The job, its ETAs and the ledger's heavy kilograms use the weight found from now on. When my
+    vehicle cannot carry it (with what I already have on board), the job goes back to dispatch
+    with the reason ``heavier_than_declared`` and is not proposed to me again. The client's
+    webhook (``delivery.updated``) says the weight declared and found, whether the delivery is
+    open again, and both quotes when the cooperative's repricing rule is ``requote``.
+    """
+    coop_id, now = who.cooperative_id, datetime.now(UTC)
+
+    def work() -> tuple[commands.Reweighed, JobView, dict[str, Any]]:
+        job = _own_job(svc, who, job_id)
+        requote = _requote(svc, coop_id, job, body.weight_kg)
+        done = commands.report_weight(
+            svc.store, coop_id, job_id, courier_id=who.subject_id, weight_kg=body.weight_kg, at=now, requote=requote
+        )
+        why = None if done.flagged is None else in_words(svc.store, coop_id, lang, done.flagged.payload["reason"])
+        return done, svc.store.job(coop_id, job_id), {"reason": why}
+
+    done, job, said = await svc.run(work)
+    await svc.appended(coop_id, [e for e in (done.event, done.sent_back, done.flagged) if e is not None])
+    requote = done.event.payload.get("requote")
+    return {
+        "job_id": job_id,
+        "state": job.state.value,
+        "weight_kg": done.event.payload["weight_kg"],
+        "declared_weight_kg": done.event.payload["declared_weight_kg"],
+        "back_to_dispatch": done.event.payload["back_to_dispatch"],
+        "reason": said["reason"],
+        "repricing": "none" if requote is None else "requote",
+        "quotes": None if requote is None else {"previous": requote["previous"], "new": requote["new"]},
+        "seq": done.event.seq,
+    }

@@ -67,6 +67,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "declined_again": "{courier} declined it earlier today; proposed again because nobody else on shift "
         "can carry it",
         "declined_by": "{couriers} declined it earlier today, so it goes to someone else",
+        "heavier_than_declared": "{courier} found the parcels weigh {kg} kg, not the {declared} kg declared: "
+        "more than their {vehicle} carries ({payload} kg, {on_board} kg already on board); back to dispatch",
         "over_payload": "{kg} kg is over the {payload} kg payload of {courier}'s {vehicle}",
         "over_volume": "{litres} L is over the {volume} L of the vehicle",
         "over_length": "a {cm} cm parcel is longer than the {max_cm} cm the vehicle takes",
@@ -121,6 +123,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "declined_again": "{courier} l'a refusée plus tôt aujourd'hui ; proposée à nouveau car personne d'autre "
         "en service ne peut la porter",
         "declined_by": "refusée plus tôt aujourd'hui par {couriers} : elle va donc à quelqu'un d'autre",
+        "heavier_than_declared": "{courier} a trouvé que les colis pèsent {kg} kg et non les {declared} kg "
+        "déclarés : plus que ne porte son {vehicle} ({payload} kg, dont {on_board} kg déjà à bord) ; "
+        "retour au dispatch",
         "over_payload": "{kg} kg dépasse la charge utile de {payload} kg ({vehicle} de {courier})",
         "over_volume": "{litres} L dépasse les {volume} L du véhicule",
         "over_length": "un colis de {cm} cm dépasse les {max_cm} cm que prend le véhicule",

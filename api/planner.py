@@ -104,6 +104,15 @@ def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
         ]
         for courier_id, route in result.plan.routes.items()
     }
+    # each courier's breaks as the route takes them (issue 18): the phone shows them in its route
+    breaks = {
+        courier_id: [
+            {"start": ctx.at(start).isoformat(), "end": ctx.at(end).isoformat(), "minutes": round((end - start) / 60)}
+            for start, end in route.breaks
+        ]
+        for courier_id, route in result.plan.routes.items()
+        if route.breaks
+    }
     return {
         "planned_at": now_iso,
         "proposals": [e.seq for e in result.proposals],
@@ -111,6 +120,7 @@ def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
         "stale": result.stale,
         "unassigned": {job: why.to_json() for job, why in result.unassigned.items()},
         "routes": routes,
+        "breaks": breaks,
         "metrics": result.plan.metrics,
         "backlog_left": backlog_left(result),
         "withheld": [e.seq for e in result.withheld],

@@ -636,10 +636,19 @@ class ShiftOut(Out):
     )
 
 
+class PlannedBreakOut(Out):
+    start: str = Field(description="When the latest plan has me take the break")
+    end: str
+    minutes: int
+
+
 class MyJobsOut(Out):
     last_seq: int
     jobs: list[MyJobOut]
     route: list[StopOut] = Field(description="My stops in the order of the latest plan, with its ETAs")
+    breaks: list[PlannedBreakOut] = Field(
+        default_factory=list, description="My shift's breaks where the latest plan takes them between my stops"
+    )
     position_retention_hours: float
     shift: ShiftOut
 

@@ -19,10 +19,11 @@ from typing import Any, Required, TypedDict, Unpack
 from dispatch.errors import IdempotencyConflict, InvalidInput
 from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
 from dispatch.lifecycle import ACTIVE_STATES, JobState
-from dispatch.model import JobRequest
+from dispatch.model import Courier, JobRequest
 from dispatch.projections import JobView
 from dispatch.shifts import ShiftBreak, check_breaks
 from dispatch.store import Store
+from routing.reasons import reason
 
 E = EventType
 
@@ -353,43 +354,103 @@ class Reweighed:
 
     event: Event  #: the ParcelReweighed event
     sent_back: Event | None  #: the decline that returned the job to dispatch, if it did not fit
+    #: The reason a dispatcher reads on the job sent back (``heavier_than_declared``), as a
+    #: ProposalWithheld: the decline's own reason is the courier's sentence.
+    flagged: Event | None = None
 
 
 def report_weight(
-    store: Store, coop_id: str, job_id: str, *, courier_id: str, weight_kg: float, at: datetime
+    store: Store,
+    coop_id: str,
+    job_id: str,
+    *,
+    courier_id: str,
+    weight_kg: float,
+    at: datetime,
+    requote: dict[str, Any] | None = None,
 ) -> Reweighed:
     """At pickup the parcels weigh ``weight_kg``, not what was declared (issue 18).
 
     The job, its ETAs and the ledger's heavy kilograms use the weight found from now on. If the
     courier's vehicle cannot carry it with what is already on board, the job goes back to
-    dispatch with that reason, as a decline the planner respects (not proposed to them again).
-    Both are written in one transaction.
+    dispatch: a decline the planner respects (not proposed to them again), and the reason as a
+    code (``heavier_than_declared``) a dispatcher reads in their language until the next round
+    proposes the job to a vehicle that can. All of it is written in one transaction.
+
+    The event keeps the declared weight beside the one found, whether the job went back, and
+    ``requote`` (the cooperative's repricing rule and both quotes, :func:`dispatch.pricing.requoted`),
+    so the client's webhook and the quote history say what changed.
     """
     if isinstance(weight_kg, bool) or not isinstance(weight_kg, int | float) or not 0 < weight_kg <= 1000:
         raise InvalidInput("weight_kg", "must be a weight in kilograms, above 0 and at most 1000")
     courier = store.courier(coop_id, courier_id)
+    job = store.job(coop_id, job_id)
     on_board = sum(
         j.weight_kg for j in store.jobs(coop_id, [JobState.PICKED_UP]) if j.courier_id == courier_id and j.id != job_id
     )
     actor = Actor(ActorKind.COURIER, courier_id)
     found = float(weight_kg)
-    payload = {"courier_id": courier_id, "job_id": job_id, "weight_kg": found}
+    declared = job.declared_weight_kg if job.declared_weight_kg is not None else job.weight_kg
+    fits = found <= courier.vehicle.payload_kg - on_board
+    payload: dict[str, Any] = {
+        "courier_id": courier_id,
+        "job_id": job_id,
+        "weight_kg": found,
+        "declared_weight_kg": declared,
+        "back_to_dispatch": not fits,
+        **({} if requote is None else {"requote": requote}),
+    }
     batch: list[tuple[NewEvent, int | None]] = [(NewEvent(coop_id, at, actor, E.PARCEL_REWEIGHED, payload), None)]
-    room = courier.vehicle.payload_kg - on_board
-    if found > room:
-        loaded = f" with {on_board:g} kg already on board" if on_board else ""
-        vehicle = courier.vehicle.kind.value.replace("_", " ")
-        limit = courier.vehicle.payload_kg
-        why = f"the parcels weigh {found:g} kg, more than this {vehicle} carries{loaded} ({limit:g} kg)"
-        declined = {"courier_id": courier_id, "job_id": job_id, "reason": why}
-        batch.append((NewEvent(coop_id, at, actor, E.COURIER_DECLINED, declined), None))
+    if not fits:
+        batch.extend(_sent_back(coop_id, at, actor, job_id, courier, found=found, declared=declared, on_board=on_board))
+    outcomes = _reweighed(store, coop_id, batch)
+    return Reweighed(
+        event=outcomes[0],
+        sent_back=outcomes[1] if len(outcomes) > 1 else None,
+        flagged=outcomes[2] if len(outcomes) > 2 else None,
+    )
+
+
+def _sent_back(
+    coop_id: str,
+    at: datetime,
+    actor: Actor,
+    job_id: str,
+    courier: Courier,
+    *,
+    found: float,
+    declared: float,
+    on_board: float,
+) -> list[tuple[NewEvent, int | None]]:
+    """The decline (in the courier's words, as every decline) and the reason as a code."""
+    loaded = f" with {on_board:g} kg already on board" if on_board else ""
+    vehicle = courier.vehicle.kind.value.replace("_", " ")
+    limit = courier.vehicle.payload_kg
+    why = f"the parcels weigh {found:g} kg, more than this {vehicle} carries{loaded} ({limit:g} kg)"
+    declined = {"courier_id": courier.id, "job_id": job_id, "reason": why}
+    code = reason(
+        "heavier_than_declared",
+        courier=courier.id,
+        kg=found,
+        declared=declared,
+        vehicle=courier.vehicle.kind.value,
+        payload=limit,
+        on_board=on_board,
+    )
+    flagged = {"job_id": job_id, "reason": code.to_json()}
+    return [
+        (NewEvent(coop_id, at, actor, E.COURIER_DECLINED, declined), None),
+        (NewEvent(coop_id, at, actor, E.PROPOSAL_WITHHELD, flagged), None),
+    ]
+
+
+def _reweighed(store: Store, coop_id: str, batch: list[tuple[NewEvent, int | None]]) -> list[Event]:
+    """Append the weighing and what follows from it together, or nothing."""
     outcomes = store.append_all(coop_id, batch)
-    if isinstance(outcomes[0], Exception):
-        raise outcomes[0]
-    if len(outcomes) > 1 and isinstance(outcomes[1], Exception):
-        raise outcomes[1]
-    sent_back = outcomes[1] if len(outcomes) > 1 else None
-    return Reweighed(event=outcomes[0], sent_back=sent_back if isinstance(sent_back, Event) else None)
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):
+            raise outcome
+    return [o for o in outcomes if isinstance(o, Event)]
 
 
 def _courier_act(

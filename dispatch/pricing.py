@@ -158,3 +158,38 @@ def quote(
             )
         )
     return Quote(currency=tariff.currency, lines=tuple(lines))
+
+
+#: What a parcel found heavier than declared at pickup does to its price (issue 18), a rule the
+#: cooperative's members set (``Cooperative.settings["repricing"]``): ``none`` keeps the price
+#: the client was quoted; ``requote`` prices the job again with the weight found, and the new
+#: quote is recorded beside the old one (in the log, and in the client's webhook).
+REPRICING_RULES = ("none", "requote")
+DEFAULT_REPRICING = "none"
+
+
+def repricing_rule(settings: dict[str, Any]) -> str:
+    """The cooperative's repricing rule, checked (``none`` when the members set none)."""
+    rule = settings.get("repricing", DEFAULT_REPRICING)
+    if rule not in REPRICING_RULES:
+        raise InvalidInput("repricing", f"one of {', '.join(REPRICING_RULES)}")
+    return str(rule)
+
+
+def requoted(
+    tariff: Tariff,
+    *,
+    distance_m: float,
+    declared_kg: float,
+    found_kg: float,
+    urgency: Urgency = Urgency.STANDARD,
+    solidarity: bool = False,
+) -> dict[str, Any]:
+    """The job priced with the weight declared and with the weight found, by the same tariff and
+    distance, so that the difference is the weight's alone (the quote history's two entries)."""
+
+    def priced(kg: float) -> dict[str, Any]:
+        q = quote(tariff, distance_m=distance_m, weight_kg=kg, urgency=urgency, solidarity=solidarity)
+        return {"weight_kg": kg, **q.to_json()}
+
+    return {"rule": "requote", "previous": priced(declared_kg), "new": priced(found_kg)}

@@ -81,6 +81,15 @@ CODES: dict[str, dict[str, Kind]] = {
     # declines (dispatch/planning.py)
     "declined_again": {"courier": K.COURIER},
     "declined_by": {"couriers": K.COURIERS},
+    # a parcel heavier than declared, back to dispatch (dispatch/commands.py, issue 18)
+    "heavier_than_declared": {
+        "courier": K.COURIER,
+        "kg": K.KG,
+        "declared": K.KG,
+        "vehicle": K.VEHICLE,
+        "payload": K.KG,
+        "on_board": K.KG,
+    },
     # an override's cost (dispatch/decisions.py)
     "over_payload": {"kg": K.KG, "payload": K.KG, "courier": K.COURIER, "vehicle": K.VEHICLE},
     "over_volume": {"litres": K.LITRES, "volume": K.LITRES},

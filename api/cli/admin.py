@@ -453,11 +453,18 @@ def admin_settings(
     ] = None,
     express_percent: Annotated[int | None, typer.Option(help="Surcharge for express, in %.")] = None,
     solidarity_percent: Annotated[int | None, typer.Option(help="Reduction for solidarity clients, in %.")] = None,
+    repricing: Annotated[
+        str | None,
+        typer.Option(
+            help="A parcel found heavier than declared at pickup: none (the quoted price stands) or requote "
+            "(priced again with the weight found, the new quote recorded beside the old)."
+        ),
+    ] = None,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show or change the cooperative's fairness weight, riding budget and tariff; a change is
-    recorded in the log and used by the next planning round and the next quote."""
+    """Show or change the cooperative's fairness weight, riding budget, tariff and repricing rule;
+    a change is recorded in the log and used by the next planning round and the next quote."""
     from dispatch.store.access import UNCHANGED, change_settings, cli_actor
 
     if riding_budget is not None and no_riding_budget:
@@ -479,6 +486,7 @@ def admin_settings(
             fairness_weight=UNCHANGED if fairness_weight is None else fairness_weight,
             riding_budget=None if no_riding_budget else UNCHANGED if riding_budget is None else riding_budget,
             tariff={k: v for k, v in tariff.items() if v is not None} or None,
+            repricing=UNCHANGED if repricing is None else repricing,
         )
     except DomainError as exc:
         raise fail(str(exc)) from None
@@ -487,6 +495,7 @@ def admin_settings(
 
 def _report_settings(as_json: bool, coop: Cooperative, event: Event | None) -> None:
     from dispatch.intake import tariff_of
+    from dispatch.pricing import repricing_rule
 
     changed = sorted(event.payload["changes"]) if event else []
     data: dict[str, Any] = {
@@ -494,11 +503,12 @@ def _report_settings(as_json: bool, coop: Cooperative, event: Event | None) -> N
         "fairness_weight": coop.fairness_weight,
         "fairness_riding_budget": coop.settings.get("fairness_riding_budget"),
         "tariff": tariff_of(coop).to_json(),
+        "repricing": repricing_rule(coop.settings),
         "changed": changed,
         "seq": event.seq if event else None,
     }
     said = f"changed {', '.join(changed)} (log seq {event.seq})" if event else "nothing changed"
-    now = {k: data[k] for k in ("fairness_weight", "fairness_riding_budget", "tariff")}
+    now = {k: data[k] for k in ("fairness_weight", "fairness_riding_budget", "tariff", "repricing")}
     _report(as_json, data, f"{said}\n{json.dumps(now)}")
 
 

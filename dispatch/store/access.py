@@ -28,7 +28,7 @@ from dispatch.errors import DomainError, InvalidInput, NotFound
 from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
 from dispatch.lifecycle import ACTIVE_STATES, JobState
 from dispatch.model import Cooperative
-from dispatch.pricing import Band, Tariff
+from dispatch.pricing import Band, Tariff, repricing_rule
 from dispatch.store.engine import reading
 from dispatch.store.repository import (
     Store,
@@ -635,9 +635,11 @@ def change_settings(
     fairness_weight: Any = UNCHANGED,
     riding_budget: Any = UNCHANGED,
     tariff: dict[str, Any] | None = None,
+    repricing: Any = UNCHANGED,
 ) -> tuple[Cooperative, Event | None]:
     """Change what the members set after the cooperative was made: the fairness weight, the
-    riding budget (None: no bound) and the tariff (``tariff``: the keys to change). The next
+    riding budget (None: no bound), the tariff (``tariff``: the keys to change) and the repricing
+    rule of a parcel heavier than declared (``dispatch.pricing.REPRICING_RULES``). The next
     planning round and the next quote use them. Returns the cooperative as it now is and the
     event (None when nothing changed, and then nothing is recorded)."""
     from dispatch.planning import riding_budget as check_budget
@@ -661,6 +663,9 @@ def change_settings(
             settings.pop("fairness_riding_budget", None)
         else:
             settings["fairness_riding_budget"] = riding_budget
+    if repricing is not UNCHANGED and repricing != repricing_rule(settings):
+        changes["repricing"] = {"from": repricing_rule(settings), "to": repricing_rule({"repricing": repricing})}
+        settings["repricing"] = repricing
     if tariff:
         before = settings.get("tariff") or Tariff().to_json()
         after = _tariff(settings.get("tariff"), tariff)

@@ -43,6 +43,10 @@ CLIENT_EVENTS: dict[EventType, str] = {
     # that it no longer holds (issue 16). Who declined, and why, is not said.
     E.JOB_UNASSIGNED: "delivery.unassigned",
     E.COURIER_DECLINED: "delivery.unassigned",
+    # The parcels weigh more (or less) than declared, found at pickup (issue 18): the weight
+    # declared and found, whether the delivery went back to the open queue, and the quotes
+    # before and after when the cooperative's rule is to requote.
+    E.PARCEL_REWEIGHED: "delivery.updated",
 }
 #: Events whose reason is the client's business: why their delivery failed or was cancelled.
 #: An override's or an unassignment's reason is a note between dispatchers (issue 16), and a
@@ -174,19 +178,39 @@ def revoke(store: Store, coop_id: str, client_id: str, webhook_id: str) -> None:
         raise NotFound("webhook", webhook_id)
 
 
-def _body(event: Event, kind: str, job_id: str) -> dict[str, Any]:
+def _reweighed(event: Event) -> dict[str, Any]:
+    """What changed when the parcels were weighed at pickup; never who weighed them."""
+    back = bool(event.payload.get("back_to_dispatch"))
+    requote = event.payload.get("requote")
     return {
-        "type": kind,
-        "event_id": event.id,
-        "event_seq": event.seq,
-        "occurred_at": event.at.isoformat(),
-        "data": {
+        "status": "declined" if back else "assigned",
+        "change": "weight",
+        "weight_kg": {"declared": event.payload.get("declared_weight_kg"), "reported": event.payload["weight_kg"]},
+        #: True: the vehicle could not carry it; the delivery is open again for another courier
+        "back_to_dispatch": back,
+        #: the cooperative's repricing rule: "none" (the quoted price stands), or both quotes
+        "repricing": "none" if requote is None else requote.get("rule", "requote"),
+        **({} if requote is None else {"quotes": {"previous": requote["previous"], "new": requote["new"]}}),
+    }
+
+
+def _body(event: Event, kind: str, job_id: str) -> dict[str, Any]:
+    if event.type is E.PARCEL_REWEIGHED:
+        data = {"delivery_id": job_id, "reason": None, **_reweighed(event)}
+    else:
+        data = {
             "delivery_id": job_id,
             "status": STATUS_OPEN_AGAIN.get(event.type) or STATUS_AFTER[kind],
             "reason": event.payload.get("reason") if event.type in REASON_FOR_CLIENT else None,
             # delivery.delivered names its proof: the kinds given and the API route to read it
             **({"proof": event.payload["proof"]} if event.type is E.DELIVERED and "proof" in event.payload else {}),
-        },
+        }
+    return {
+        "type": kind,
+        "event_id": event.id,
+        "event_seq": event.seq,
+        "occurred_at": event.at.isoformat(),
+        "data": data,
     }
 
 

@@ -101,6 +101,7 @@ def test_no_route_lets_a_member_of_a_reach_cooperative_b(two: Two) -> None:
         "/v1/deliveries/{delivery_id}/cancel": {"reason": "x"},
         "/v1/couriers/{courier_id}/login": {"login": "stolen"},
         "/v1/couriers/{courier_id}/unavailable": {"reason": "x"},
+        "/v1/courier/jobs/{job_id}/weight": {"weight_kg": 45},
         "/v1/couriers/{courier_id}/deactivate": {"reason": "x"},
         "/v1/couriers/{courier_id}/erase": {"reason": "x"},
         "/v1/members/revoke-login": {"login": b.world.dispatcher_login},
