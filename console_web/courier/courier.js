@@ -15,11 +15,49 @@ const DECLINE_REASONS = ["r_heavy", "r_bike", "r_far", "r_personal"];
 const FAIL_REASONS = ["r_nobody", "r_address", "r_damaged"];
 const AFTER = { acknowledge: "acknowledged", picked_up: "picked_up", delivered: "delivered", failed: "failed", decline: "declined" };
 const IN_HAND = new Set(["assigned", "acknowledged", "picked_up"]);
+// The words of what the phone added for issue 18 (a parcel heavier than declared, breaks in the
+// route), in English and French; said with the page's language like every other text.
+const WORDS = {
+  en: {
+    heavier: "Heavier than declared",
+    weight_title: "Heavier than declared",
+    weight_declared: "Declared: {kg} kg. What do the parcels weigh, all together?",
+    weight_label: "Real weight (kg)",
+    weight_send: "Report weight",
+    weight_invalid: "Give a weight above 0 and at most 1000 kg.",
+    weight_offline: "Reporting a weight needs a connection: try again in a moment.",
+    weight_kept: "{kg} kg reported (declared {declared} kg): the job stays yours.",
+    weight_back: "{kg} kg reported: more than your vehicle carries. The job goes back to dispatch.",
+    weight_refused: "Weight not reported: {why}",
+    route_break: "Break {m} min, ~{t}",
+  },
+  fr: {
+    heavier: "Plus lourd que déclaré",
+    weight_title: "Plus lourd que déclaré",
+    weight_declared: "Déclaré : {kg} kg. Combien pèsent les colis, en tout ?",
+    weight_label: "Poids réel (kg)",
+    weight_send: "Signaler le poids",
+    weight_invalid: "Indiquez un poids supérieur à 0 et d'au plus 1000 kg.",
+    weight_offline: "Signaler un poids demande une connexion : réessayez dans un instant.",
+    weight_kept: "{kg} kg signalés (déclarés {declared} kg) : la course reste à vous.",
+    weight_back: "{kg} kg signalés : plus que ne porte votre véhicule. La course retourne au dispatch.",
+    weight_refused: "Poids non signalé : {why}",
+    route_break: "Pause {m} min, ~{t}",
+  },
+};
+function say(key, vars = {}) {
+  const text = (WORDS[language()] || WORDS.en)[key] ?? WORDS.en[key];
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+}
+function kg(value) {
+  const text = String(Math.round(Number(value) * 10) / 10);
+  return language() === "fr" ? text.replace(".", ",") : text;
+}
 
 const S = {
   api: null, socket: null, me: null, jobs: new Map(), shift: { on_shift: false, paused: false },
   outbox: JSON.parse(localStorage.getItem(KEY.outbox) || "[]"), sentNow: new Set(), couriers: [], map: null,
-  heavy: 25, watch: null, lastPosition: 0, route: [], retentionHours: 24,
+  heavy: 25, watch: null, lastPosition: 0, route: [], breaks: [], retentionHours: 24,
   live: new LiveLedger(), ledger: null, focusJob: null,
 };
 window.__tandem = { ready: false, sharing: false };
@@ -192,6 +230,7 @@ async function refreshRoute() {
   try {
     const mine = await S.api.get("/v1/courier/jobs");
     S.route = mine.route;
+    S.breaks = mine.breaks || [];
     for (const job of mine.jobs) {
       const known = S.jobs.get(job.id);
       const mineNow = withoutForeignEtas(job);
@@ -225,7 +264,7 @@ function jobCard(job) {
   if (state === "assigned") {
     acts = `<button class="big primary" data-act="acknowledge">${t("acknowledge")}</button><button class="big" data-act="decline">${t("decline")}</button>`;
   } else if (state === "acknowledged") {
-    acts = `<button class="big primary" data-act="picked_up">${t("picked_up")}</button><button class="big" data-act="failed">${t("could_not")}</button>`;
+    acts = `<button class="big primary" data-act="picked_up">${t("picked_up")}</button><button class="big" data-act="weight">${esc(say("heavier"))}</button><button class="big" data-act="failed">${t("could_not")}</button>`;
   } else if (state === "picked_up") {
     acts = `<button class="big primary" data-act="delivered">${t("delivered")}</button><button class="big" data-act="failed">${t("could_not")}</button>`;
   }
@@ -277,10 +316,25 @@ function renderRoute() {
     }
   }
   $("#route-section").hidden = !stops.length;
-  $("#route").innerHTML = stops.map((s) => {
+  $("#route").innerHTML = withBreaks(stops).map((s) => {
+    if (s.kind === "break") return `<li class="break" data-kind="break">${esc(say("route_break", { m: s.minutes, t: hhmm(s.start) }))}</li>`;
     const place = placeOf(S.jobs.get(s.job_id)[s.kind]);
     return `<li data-job-id="${s.job_id}" data-kind="${s.kind}">${esc(s.eta ? t("route_stop", { kind: t(s.kind), t: hhmm(s.eta), place }) : t("route_stop_pending", { kind: t(s.kind), place }))}</li>`;
   }).join("");
+}
+
+// The breaks the latest plan has me take, each at its place among the stops: before the first
+// planned stop it comes before (the plan's ETAs already include it); stops without an ETA last.
+function withBreaks(stops) {
+  const ahead = S.breaks.filter((b) => new Date(b.end).getTime() > Date.now());
+  const out = [];
+  for (const stop of stops) {
+    while (ahead.length && stop.eta && new Date(ahead[0].start) <= new Date(stop.eta)) out.push({ kind: "break", ...ahead.shift() });
+    out.push(stop);
+  }
+  const firstPending = out.findIndex((s) => s.kind !== "break" && !s.eta);
+  out.splice(firstPending < 0 ? out.length : firstPending, 0, ...ahead.map((b) => ({ kind: "break", ...b })));
+  return out;
 }
 
 function activeJob() {
@@ -397,6 +451,7 @@ async function refresh() {
   else if (since) S.live.since.set(S.me.id, since);
   else S.live.since.delete(S.me.id);
   S.route = mine.route;
+  S.breaks = mine.breaks || [];
   S.retentionHours = mine.position_retention_hours;
   render();
   return mine.last_seq;
@@ -423,6 +478,47 @@ function sendReason(e) {
   const { kind, jobId } = S.reasonFor;
   $("#reason-dialog").close();
   act(kind === "decline" ? "decline" : "failed", { job_id: jobId, reason });
+}
+
+// ------------------------------------------------------------------ heavier than declared
+
+// At pickup the parcels weigh more than the client said: the courier reports what they found.
+// Said over HTTP (the answer says whether the job stays mine), so it needs a connection.
+function askWeight(jobId) {
+  const job = S.jobs.get(jobId);
+  const declared = job.parcels.reduce((sum, p) => sum + Number(p.weight_kg), 0);
+  S.weightFor = jobId;
+  $("#weight-title").textContent = say("weight_title");
+  $("#weight-declared").textContent = say("weight_declared", { kg: kg(declared) });
+  $("#weight-label").textContent = say("weight_label");
+  $("#weight-send").textContent = say("weight_send");
+  $("#weight-kg").value = "";
+  $("#weight-error").textContent = "";
+  $("#weight-dialog").showModal();
+  $("#weight-kg").focus();
+}
+
+async function sendWeight(e) {
+  e.preventDefault();
+  const value = Number(String($("#weight-kg").value).replace(",", "."));
+  if (!(value > 0 && value <= 1000)) { $("#weight-error").textContent = say("weight_invalid"); return; }
+  if (!S.socket?.live) { $("#weight-error").textContent = say("weight_offline"); return; }
+  const jobId = S.weightFor;
+  try {
+    const done = await S.api.post(`/v1/courier/jobs/${jobId}/weight`, { weight_kg: value });
+    $("#weight-dialog").close();
+    S.focusJob = jobId;
+    if (done.back_to_dispatch) {
+      const job = S.jobs.get(jobId);
+      if (job) job.state = "declined";
+      toast(say("weight_back", { kg: kg(done.weight_kg) }));
+    } else {
+      toast(say("weight_kept", { kg: kg(done.weight_kg), declared: kg(done.declared_weight_kg) }));
+    }
+    await refresh();
+  } catch (err) {
+    $("#weight-error").textContent = say("weight_refused", { why: err.message });
+  }
 }
 
 // ------------------------------------------------------------------ proof of delivery
@@ -601,10 +697,14 @@ function wire() {
     const jobId = button.closest(".job").dataset.jobId;
     const kind = button.dataset.act;
     if (kind === "decline" || kind === "failed") askReason(kind, jobId);
+    else if (kind === "weight") askWeight(jobId);
     else if (kind === "delivered" && S.jobs.get(jobId)?.proof_needs?.length) askProof(jobId);
     else act(kind, { job_id: jobId });
   });
   $("#reason-form").addEventListener("submit", sendReason);
+  $("#weight-form").addEventListener("submit", sendWeight);
+  $("#weight-cancel").addEventListener("click", () => $("#weight-dialog").close());
+  $("#weight-kg").addEventListener("input", () => { $("#weight-error").textContent = ""; });
   $("#proof-form").addEventListener("submit", sendProof);
   $("#proof-cancel").addEventListener("click", () => $("#proof-dialog").close());
   $("#proof-photo").addEventListener("change", (e) => readPhoto(e.target.files[0]));
