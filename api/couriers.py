@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Response, WebSocket
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import CourierUser, Svc
 from api.errors import answers, refusals, responses
@@ -320,16 +320,30 @@ async def my_jobs(who: CourierUser, svc: Svc) -> dict[str, Any]:
 
 
 class WeightReportIn(BaseModel):
-    """What the courier found at pickup: the parcels' real weight, all of them together."""
+    """What the courier found at pickup: the parcels' real weight, all of them together, and/or
+    their size (at least one of the three)."""
 
     model_config = ConfigDict(extra="forbid")
-    weight_kg: float = Field(
+    weight_kg: float | None = Field(
+        default=None,
         gt=0,
         le=1000,
         allow_inf_nan=False,
         strict=True,
         description="What the job's parcels weigh together, in kilograms, as weighed or judged at pickup",
     )
+    volume_l: float | None = Field(
+        default=None, gt=0, le=10_000, allow_inf_nan=False, strict=True, description="Their volume together, litres"
+    )
+    longest_side_cm: float | None = Field(
+        default=None, gt=0, le=1000, allow_inf_nan=False, strict=True, description="The longest side found, cm"
+    )
+
+    @model_validator(mode="after")
+    def something_found(self) -> WeightReportIn:
+        if self.weight_kg is None and self.volume_l is None and self.longest_side_cm is None:
+            raise ValueError("give the weight found (weight_kg), the size (volume_l, longest_side_cm), or both")
+        return self
 
 
 class WeightReportOut(Out):
@@ -337,6 +351,8 @@ class WeightReportOut(Out):
     state: str = Field(description="The job's state now: declined when it went back to dispatch")
     weight_kg: float = Field(description="The weight found, the job's from now on")
     declared_weight_kg: float = Field(description="What the client declared")
+    volume_l: float | None = Field(description="The volume found, when measured")
+    longest_side_cm: float | None = Field(description="The longest side found, when measured")
     back_to_dispatch: bool = Field(description="True: my vehicle cannot carry it; the job is open again")
     reason: dict[str, Any] | None = Field(
         description="Why it went back, as {code, params, text} (text in the Accept-Language asked for)"
@@ -377,22 +393,31 @@ def _requote(svc: Services, coop_id: str, job: JobView, found_kg: float) -> dict
 
 @router.post("/jobs/{job_id}/weight", **answers(WeightReportOut, also=refusals(404)))
 async def report_weight(job_id: str, body: WeightReportIn, who: CourierUser, svc: Svc, lang: Lang) -> dict[str, Any]:
-    """The parcels of my job weigh more (or less) than declared: said at pickup, before the
-    picked-up act (issue 18).
+    """The parcels of my job weigh more (or less), or are bigger, than declared: said at pickup,
+    before the picked-up act (issue 18).
 
-    The job, its ETAs and the ledger's heavy kilograms use the weight found from now on. When my
+    The job, its ETAs and the ledger's heavy kilograms use what was found from now on. When my
     vehicle cannot carry it (with what I already have on board), the job goes back to dispatch
-    with the reason ``heavier_than_declared`` and is not proposed to me again. The client's
-    webhook (``delivery.updated``) says the weight declared and found, whether the delivery is
-    open again, and both quotes when the cooperative's repricing rule is ``requote``.
+    with the reason ``heavier_than_declared`` (or ``bigger_than_declared``) and is not proposed
+    to me again. The client's webhook (``delivery.updated``) says what was declared and found,
+    whether the delivery is open again, and both quotes when the weight changed and the
+    cooperative's repricing rule is ``requote``.
     """
     coop_id, now = who.cooperative_id, datetime.now(UTC)
 
     def work() -> tuple[commands.Reweighed, JobView, dict[str, Any]]:
         job = _own_job(svc, who, job_id)
-        requote = _requote(svc, coop_id, job, body.weight_kg)
+        weight = job.weight_kg if body.weight_kg is None else body.weight_kg  # only the size was found
         done = commands.report_weight(
-            svc.store, coop_id, job_id, courier_id=who.subject_id, weight_kg=body.weight_kg, at=now, requote=requote
+            svc.store,
+            coop_id,
+            job_id,
+            courier_id=who.subject_id,
+            weight_kg=weight,
+            at=now,
+            requote=None if body.weight_kg is None else _requote(svc, coop_id, job, weight),
+            volume_l=body.volume_l,
+            longest_side_cm=body.longest_side_cm,
         )
         why = None if done.flagged is None else in_words(svc.store, coop_id, lang, done.flagged.payload["reason"])
         return done, svc.store.job(coop_id, job_id), {"reason": why}
@@ -405,6 +430,8 @@ async def report_weight(job_id: str, body: WeightReportIn, who: CourierUser, svc
         "state": job.state.value,
         "weight_kg": done.event.payload["weight_kg"],
         "declared_weight_kg": done.event.payload["declared_weight_kg"],
+        "volume_l": done.event.payload.get("volume_l"),
+        "longest_side_cm": done.event.payload.get("longest_side_cm"),
         "back_to_dispatch": done.event.payload["back_to_dispatch"],
         "reason": said["reason"],
         "repricing": "none" if requote is None else "requote",

@@ -69,6 +69,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "declined_by": "{couriers} declined it earlier today, so it goes to someone else",
         "heavier_than_declared": "{courier} found the parcels weigh {kg} kg, not the {declared} kg declared: "
         "more than their {vehicle} carries ({payload} kg, {on_board} kg already on board); back to dispatch",
+        "bigger_than_declared": "{courier} found the parcels take {litres} L, the longest {cm} cm: more than "
+        "their {vehicle} takes ({volume} L with {on_board} L already on board, {max_cm} cm); back to dispatch",
         "over_payload": "{kg} kg is over the {payload} kg payload of {courier}'s {vehicle}",
         "over_volume": "{litres} L is over the {volume} L of the vehicle",
         "over_length": "a {cm} cm parcel is longer than the {max_cm} cm the vehicle takes",
@@ -126,6 +128,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "heavier_than_declared": "{courier} a trouvé que les colis pèsent {kg} kg et non les {declared} kg "
         "déclarés : plus que ne porte son {vehicle} ({payload} kg, dont {on_board} kg déjà à bord) ; "
         "retour au dispatch",
+        "bigger_than_declared": "{courier} a trouvé que les colis font {litres} L, le plus long {cm} cm : plus "
+        "que ne prend son {vehicle} ({volume} L, dont {on_board} L déjà à bord, {max_cm} cm) ; retour au dispatch",
         "over_payload": "{kg} kg dépasse la charge utile de {payload} kg ({vehicle} de {courier})",
         "over_volume": "{litres} L dépasse les {volume} L du véhicule",
         "over_length": "un colis de {cm} cm dépasse les {max_cm} cm que prend le véhicule",

@@ -426,6 +426,12 @@ class StopOut(Out):
     load_kg_after: float
 
 
+class PlannedBreakOut(Out):
+    start: str = Field(description="When the latest plan takes the break, between two stops")
+    end: str
+    minutes: int
+
+
 class PlanOut(Out):
     """The latest planning round: proposals are events of the log; routes are per courier."""
 
@@ -440,6 +446,9 @@ class PlanOut(Out):
         description="Job id -> why nobody can take it: {code, params, text} (text in the Accept-Language asked for)."
     )
     routes: dict[str, list[StopOut]]
+    breaks: dict[str, list[PlannedBreakOut]] = Field(
+        default_factory=dict, description="Courier id -> their shift's breaks where the round's route takes them"
+    )
     metrics: dict[str, Any]
     backlog_left: bool = Field(
         description="The round left open jobs it never tried (a backlog larger than one round plans): "
@@ -634,12 +643,6 @@ class ShiftOut(Out):
     breaks: list[BreakOut] = Field(
         default_factory=list, description="The breaks the shift holds (a window and minutes): every ETA includes them"
     )
-
-
-class PlannedBreakOut(Out):
-    start: str = Field(description="When the latest plan has me take the break")
-    end: str
-    minutes: int
 
 
 class MyJobsOut(Out):

@@ -23,7 +23,7 @@ from dispatch.model import Courier, JobRequest
 from dispatch.projections import JobView
 from dispatch.shifts import ShiftBreak, check_breaks
 from dispatch.store import Store
-from routing.reasons import reason
+from routing.reasons import Reason, reason
 
 E = EventType
 
@@ -354,9 +354,30 @@ class Reweighed:
 
     event: Event  #: the ParcelReweighed event
     sent_back: Event | None  #: the decline that returned the job to dispatch, if it did not fit
-    #: The reason a dispatcher reads on the job sent back (``heavier_than_declared``), as a
-    #: ProposalWithheld: the decline's own reason is the courier's sentence.
+    #: The reason a dispatcher reads on the job sent back (``heavier_than_declared`` or
+    #: ``bigger_than_declared``), as a ProposalWithheld: the decline's own reason is the courier's.
     flagged: Event | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the courier found at pickup: the parcels' weight all together, and their volume and
+    longest side when the courier measured those too (None: as declared)."""
+
+    weight_kg: float
+    volume_l: float | None = None
+    longest_side_cm: float | None = None
+
+    def __post_init__(self) -> None:
+        for name, value, top, unit in (
+            ("weight_kg", self.weight_kg, 1000, "a weight in kilograms"),
+            ("volume_l", self.volume_l, 10_000, "a volume in litres"),
+            ("longest_side_cm", self.longest_side_cm, 1000, "a length in centimetres"),
+        ):
+            if value is None and name != "weight_kg":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= top:
+                raise InvalidInput(name, f"must be {unit}, above 0 and at most {top}")
 
 
 def report_weight(
@@ -368,41 +389,43 @@ def report_weight(
     weight_kg: float,
     at: datetime,
     requote: dict[str, Any] | None = None,
+    volume_l: float | None = None,
+    longest_side_cm: float | None = None,
 ) -> Reweighed:
-    """At pickup the parcels weigh ``weight_kg``, not what was declared (issue 18).
+    """At pickup the parcels weigh ``weight_kg`` (and take ``volume_l``, the longest
+    ``longest_side_cm``), not what was declared (issue 18).
 
-    The job, its ETAs and the ledger's heavy kilograms use the weight found from now on. If the
+    The job, its ETAs and the ledger's heavy kilograms use what was found from now on. If the
     courier's vehicle cannot carry it with what is already on board, the job goes back to
     dispatch: a decline the planner respects (not proposed to them again), and the reason as a
-    code (``heavier_than_declared``) a dispatcher reads in their language until the next round
-    proposes the job to a vehicle that can. All of it is written in one transaction.
+    code a dispatcher reads in their language until the next round proposes the job to a
+    vehicle that can. All of it is written in one transaction.
 
-    The event keeps the declared weight beside the one found, whether the job went back, and
+    The event keeps what was declared beside what was found, whether the job went back, and
     ``requote`` (the cooperative's repricing rule and both quotes, :func:`dispatch.pricing.requoted`),
     so the client's webhook and the quote history say what changed.
     """
-    if isinstance(weight_kg, bool) or not isinstance(weight_kg, int | float) or not 0 < weight_kg <= 1000:
-        raise InvalidInput("weight_kg", "must be a weight in kilograms, above 0 and at most 1000")
+    found = Found(weight_kg, volume_l, longest_side_cm)
     courier = store.courier(coop_id, courier_id)
     job = store.job(coop_id, job_id)
-    on_board = sum(
-        j.weight_kg for j in store.jobs(coop_id, [JobState.PICKED_UP]) if j.courier_id == courier_id and j.id != job_id
-    )
+    on_board = [j for j in store.jobs(coop_id, [JobState.PICKED_UP]) if j.courier_id == courier_id and j.id != job_id]
     actor = Actor(ActorKind.COURIER, courier_id)
-    found = float(weight_kg)
-    declared = job.declared_weight_kg if job.declared_weight_kg is not None else job.weight_kg
-    fits = found <= courier.vehicle.payload_kg - on_board
+    misfit = _misfit(courier, job, found, on_board)
     payload: dict[str, Any] = {
         "courier_id": courier_id,
         "job_id": job_id,
-        "weight_kg": found,
-        "declared_weight_kg": declared,
-        "back_to_dispatch": not fits,
+        "weight_kg": float(found.weight_kg),
+        "declared_weight_kg": job.declared_weight_kg if job.declared_weight_kg is not None else job.weight_kg,
+        **_size_found(job, found),
+        "back_to_dispatch": misfit is not None,
         **({} if requote is None else {"requote": requote}),
     }
     batch: list[tuple[NewEvent, int | None]] = [(NewEvent(coop_id, at, actor, E.PARCEL_REWEIGHED, payload), None)]
-    if not fits:
-        batch.extend(_sent_back(coop_id, at, actor, job_id, courier, found=found, declared=declared, on_board=on_board))
+    if misfit is not None:
+        declined = {"courier_id": courier_id, "job_id": job_id, "reason": misfit[1]}
+        batch.append((NewEvent(coop_id, at, actor, E.COURIER_DECLINED, declined), None))
+        flagged = {"job_id": job_id, "reason": misfit[0].to_json()}
+        batch.append((NewEvent(coop_id, at, actor, E.PROPOSAL_WITHHELD, flagged), None))
     outcomes = _reweighed(store, coop_id, batch)
     return Reweighed(
         event=outcomes[0],
@@ -411,37 +434,60 @@ def report_weight(
     )
 
 
-def _sent_back(
-    coop_id: str,
-    at: datetime,
-    actor: Actor,
-    job_id: str,
-    courier: Courier,
-    *,
-    found: float,
-    declared: float,
-    on_board: float,
-) -> list[tuple[NewEvent, int | None]]:
-    """The decline (in the courier's words, as every decline) and the reason as a code."""
-    loaded = f" with {on_board:g} kg already on board" if on_board else ""
-    vehicle = courier.vehicle.kind.value.replace("_", " ")
-    limit = courier.vehicle.payload_kg
-    why = f"the parcels weigh {found:g} kg, more than this {vehicle} carries{loaded} ({limit:g} kg)"
-    declined = {"courier_id": courier.id, "job_id": job_id, "reason": why}
-    code = reason(
-        "heavier_than_declared",
-        courier=courier.id,
-        kg=found,
-        declared=declared,
-        vehicle=courier.vehicle.kind.value,
-        payload=limit,
-        on_board=on_board,
-    )
-    flagged = {"job_id": job_id, "reason": code.to_json()}
-    return [
-        (NewEvent(coop_id, at, actor, E.COURIER_DECLINED, declined), None),
-        (NewEvent(coop_id, at, actor, E.PROPOSAL_WITHHELD, flagged), None),
-    ]
+def _volume(job: JobView) -> float:
+    return sum(float(p.get("volume_l", 0.0)) for p in job.request["parcels"])
+
+
+def _longest(job: JobView) -> float:
+    return max(float(p["longest_side_cm"]) for p in job.request["parcels"])
+
+
+def _size_found(job: JobView, found: Found) -> dict[str, float]:
+    """The size measured at pickup beside the one the job had until then."""
+    size: dict[str, float] = {}
+    if found.volume_l is not None:
+        size |= {"volume_l": float(found.volume_l), "declared_volume_l": _volume(job)}
+    if found.longest_side_cm is not None:
+        size |= {"longest_side_cm": float(found.longest_side_cm), "declared_longest_side_cm": _longest(job)}
+    return size
+
+
+def _misfit(courier: Courier, job: JobView, found: Found, on_board: list[JobView]) -> tuple[Reason, str] | None:
+    """Why the courier's vehicle cannot carry what was found (the code, and the decline's words
+    in the courier's name), or None when it can."""
+    vehicle, kind = courier.vehicle, courier.vehicle.kind.value
+    said = kind.replace("_", " ")
+    kg_on, litres_on = sum(j.weight_kg for j in on_board), sum(_volume(j) for j in on_board)
+    kg = float(found.weight_kg)
+    if kg > vehicle.payload_kg - kg_on:
+        declared = job.declared_weight_kg if job.declared_weight_kg is not None else job.weight_kg
+        loaded = f" with {kg_on:g} kg already on board" if kg_on else ""
+        code = reason(
+            "heavier_than_declared",
+            courier=courier.id,
+            kg=kg,
+            declared=declared,
+            vehicle=kind,
+            payload=vehicle.payload_kg,
+            on_board=kg_on,
+        )
+        return code, f"the parcels weigh {kg:g} kg, more than this {said} carries{loaded} ({vehicle.payload_kg:g} kg)"
+    litres = _volume(job) if found.volume_l is None else float(found.volume_l)
+    cm = _longest(job) if found.longest_side_cm is None else float(found.longest_side_cm)
+    if litres > vehicle.volume_l - litres_on or cm > vehicle.max_length_cm:
+        code = reason(
+            "bigger_than_declared",
+            courier=courier.id,
+            litres=litres,
+            cm=cm,
+            vehicle=kind,
+            volume=vehicle.volume_l,
+            max_cm=vehicle.max_length_cm,
+            on_board=litres_on,
+        )
+        limits = f"{vehicle.volume_l:g} L, {vehicle.max_length_cm:g} cm"
+        return code, f"the parcels take {litres:g} L, the longest {cm:g} cm: more than this {said} takes ({limits})"
+    return None
 
 
 def _reweighed(store: Store, coop_id: str, batch: list[tuple[NewEvent, int | None]]) -> list[Event]:

@@ -290,9 +290,26 @@ def _reweigh(job: JobView, event: Event) -> None:
     parcels = [dict(p) for p in job.request["parcels"]]
     for parcel in parcels:
         parcel["weight_kg"] = float(parcel["weight_kg"]) * factor if factor else found / len(parcels)
-    job.request = {**job.request, "parcels": parcels}
+    job.request = {**job.request, "parcels": _measured(parcels, event.payload)}
     job.weight_kg = found
     job.last_seq = event.seq
+
+
+def _measured(parcels: list[dict[str, Any]], payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The size found at pickup, when the courier measured it (issue 18): the volume shared out
+    as the declared one was; the longest side on the longest parcel, no other one longer."""
+    volume, longest = payload.get("volume_l"), payload.get("longest_side_cm")
+    if volume is not None:
+        total = sum(float(p.get("volume_l", 0.0)) for p in parcels)
+        for parcel in parcels:
+            share = float(parcel.get("volume_l", 0.0)) / total if total > 0 else 1 / len(parcels)
+            parcel["volume_l"] = float(volume) * share
+    if longest is not None:
+        first = max(range(len(parcels)), key=lambda i: float(parcels[i]["longest_side_cm"]))
+        for parcel in parcels:
+            parcel["longest_side_cm"] = min(float(parcel["longest_side_cm"]), float(longest))
+        parcels[first]["longest_side_cm"] = float(longest)
+    return parcels
 
 
 def _apply_shift(p: Projection, event: Event) -> None:

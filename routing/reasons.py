@@ -90,6 +90,15 @@ CODES: dict[str, dict[str, Kind]] = {
         "payload": K.KG,
         "on_board": K.KG,
     },
+    "bigger_than_declared": {
+        "courier": K.COURIER,
+        "litres": K.LITRES,
+        "cm": K.CM,
+        "vehicle": K.VEHICLE,
+        "volume": K.LITRES,
+        "max_cm": K.CM,
+        "on_board": K.LITRES,
+    },
     # an override's cost (dispatch/decisions.py)
     "over_payload": {"kg": K.KG, "payload": K.KG, "courier": K.COURIER, "vehicle": K.VEHICLE},
     "over_volume": {"litres": K.LITRES, "volume": K.LITRES},

@@ -24,10 +24,15 @@ const WORDS = {
     weight_declared: "Declared: {kg} kg. What do the parcels weigh, all together?",
     weight_label: "Real weight (kg)",
     weight_send: "Report weight",
-    weight_invalid: "Give a weight above 0 and at most 1000 kg.",
+    weight_size: "Bigger than declared too? (optional)",
+    volume_label: "Volume, all together (L)",
+    longest_label: "Longest side (cm)",
+    weight_invalid: "Give the weight (above 0, at most 1000 kg), the size (at most 10000 L, 1000 cm), or both.",
     weight_offline: "Reporting a weight needs a connection: try again in a moment.",
     weight_kept: "{kg} kg reported (declared {declared} kg): the job stays yours.",
     weight_back: "{kg} kg reported: more than your vehicle carries. The job goes back to dispatch.",
+    size_kept: "Size reported: the job stays yours.",
+    size_back: "Size reported: more than your vehicle takes. The job goes back to dispatch.",
     weight_refused: "Weight not reported: {why}",
     route_break: "Break {m} min, ~{t}",
   },
@@ -37,10 +42,15 @@ const WORDS = {
     weight_declared: "Déclaré : {kg} kg. Combien pèsent les colis, en tout ?",
     weight_label: "Poids réel (kg)",
     weight_send: "Signaler le poids",
-    weight_invalid: "Indiquez un poids supérieur à 0 et d'au plus 1000 kg.",
+    weight_size: "Plus grand que déclaré aussi ? (facultatif)",
+    volume_label: "Volume, en tout (L)",
+    longest_label: "Côté le plus long (cm)",
+    weight_invalid: "Indiquez le poids (plus de 0, au plus 1000 kg), la taille (au plus 10000 L, 1000 cm), ou les deux.",
     weight_offline: "Signaler un poids demande une connexion : réessayez dans un instant.",
     weight_kept: "{kg} kg signalés (déclarés {declared} kg) : la course reste à vous.",
     weight_back: "{kg} kg signalés : plus que ne porte votre véhicule. La course retourne au dispatch.",
+    size_kept: "Taille signalée : la course reste à vous.",
+    size_back: "Taille signalée : plus que ne prend votre véhicule. La course retourne au dispatch.",
     weight_refused: "Poids non signalé : {why}",
     route_break: "Pause {m} min, ~{t}",
   },
@@ -491,6 +501,11 @@ function askWeight(jobId) {
   $("#weight-title").textContent = say("weight_title");
   $("#weight-declared").textContent = say("weight_declared", { kg: kg(declared) });
   $("#weight-label").textContent = say("weight_label");
+  $("#weight-size").textContent = say("weight_size");
+  $("#volume-label").textContent = say("volume_label");
+  $("#longest-label").textContent = say("longest_label");
+  $("#volume-l").value = "";
+  $("#longest-cm").value = "";
   $("#weight-send").textContent = say("weight_send");
   $("#weight-kg").value = "";
   $("#weight-error").textContent = "";
@@ -500,20 +515,29 @@ function askWeight(jobId) {
 
 async function sendWeight(e) {
   e.preventDefault();
-  const value = Number(String($("#weight-kg").value).replace(",", "."));
-  if (!(value > 0 && value <= 1000)) { $("#weight-error").textContent = say("weight_invalid"); return; }
+  // each field: empty (not found), or a number within its bounds
+  const read = (sel, top) => {
+    const text = String($(sel).value).trim().replace(",", ".");
+    if (!text) return null;
+    const n = Number(text);
+    return n > 0 && n <= top ? n : NaN;
+  };
+  const found = { weight_kg: read("#weight-kg", 1000), volume_l: read("#volume-l", 10000), longest_side_cm: read("#longest-cm", 1000) };
+  const given = Object.fromEntries(Object.entries(found).filter(([, v]) => v !== null));
+  if (!Object.keys(given).length || Object.values(given).some(Number.isNaN)) { $("#weight-error").textContent = say("weight_invalid"); return; }
   if (!S.socket?.live) { $("#weight-error").textContent = say("weight_offline"); return; }
   const jobId = S.weightFor;
   try {
-    const done = await S.api.post(`/v1/courier/jobs/${jobId}/weight`, { weight_kg: value });
+    const done = await S.api.post(`/v1/courier/jobs/${jobId}/weight`, given);
+    const sized = given.weight_kg == null;
     $("#weight-dialog").close();
     S.focusJob = jobId;
     if (done.back_to_dispatch) {
       const job = S.jobs.get(jobId);
       if (job) job.state = "declined";
-      toast(say("weight_back", { kg: kg(done.weight_kg) }));
+      toast(sized ? say("size_back") : say("weight_back", { kg: kg(done.weight_kg) }));
     } else {
-      toast(say("weight_kept", { kg: kg(done.weight_kg), declared: kg(done.declared_weight_kg) }));
+      toast(sized ? say("size_kept") : say("weight_kept", { kg: kg(done.weight_kg), declared: kg(done.declared_weight_kg) }));
     }
     await refresh();
   } catch (err) {
@@ -704,7 +728,7 @@ function wire() {
   $("#reason-form").addEventListener("submit", sendReason);
   $("#weight-form").addEventListener("submit", sendWeight);
   $("#weight-cancel").addEventListener("click", () => $("#weight-dialog").close());
-  $("#weight-kg").addEventListener("input", () => { $("#weight-error").textContent = ""; });
+  for (const field of ["#weight-kg", "#volume-l", "#longest-cm"]) $(field).addEventListener("input", () => { $("#weight-error").textContent = ""; });
   $("#proof-form").addEventListener("submit", sendProof);
   $("#proof-cancel").addEventListener("click", () => $("#proof-dialog").close());
   $("#proof-photo").addEventListener("change", (e) => readPhoto(e.target.files[0]));

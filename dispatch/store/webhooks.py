@@ -179,13 +179,19 @@ def revoke(store: Store, coop_id: str, client_id: str, webhook_id: str) -> None:
 
 
 def _reweighed(event: Event) -> dict[str, Any]:
-    """What changed when the parcels were weighed at pickup; never who weighed them."""
+    """What changed when the parcels were weighed (or measured) at pickup; never who did it."""
     back = bool(event.payload.get("back_to_dispatch"))
     requote = event.payload.get("requote")
+    size: dict[str, Any] = {
+        key: {"declared": event.payload.get(f"declared_{key}"), "reported": event.payload[key]}
+        for key in ("volume_l", "longest_side_cm")
+        if key in event.payload
+    }
     return {
         "status": "declined" if back else "assigned",
-        "change": "weight",
         "weight_kg": {"declared": event.payload.get("declared_weight_kg"), "reported": event.payload["weight_kg"]},
+        #: the size too, when the courier measured it: volume and longest side, declared and found
+        **size,
         #: True: the vehicle could not carry it; the delivery is open again for another courier
         "back_to_dispatch": back,
         #: the cooperative's repricing rule: "none" (the quoted price stands), or both quotes

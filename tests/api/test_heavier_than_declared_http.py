@@ -190,8 +190,38 @@ def test_my_route_on_the_phone_holds_my_break_where_the_plan_takes_it(stack: Sta
     (taken,) = mine["breaks"]
     start, end = datetime.fromisoformat(taken["start"]), datetime.fromisoformat(taken["end"])
     assert taken["minutes"] == 30 and end - start == timedelta(minutes=30)
-    assert lunch.earliest <= start <= lunch.latest
+    assert lunch.earliest - timedelta(seconds=1) <= start <= lunch.latest  # the plan counts whole seconds
     etas = [datetime.fromisoformat(s["eta"]) for s in mine["route"]]
     assert [s["job_id"] for s in mine["route"]] == [job, job] and etas == sorted(etas)
     # a stop after the break starts after it ends: its ETA includes the break
     assert all(eta >= end or eta <= start for eta in etas)
+
+
+def test_a_parcel_longer_than_declared_goes_back_with_its_size_and_the_planner_reads_it(stack: Stack) -> None:
+    """The size alone may be reported: a 40 cm parcel found 120 cm long on a bike (60 cm at most)
+    goes back with ``bigger_than_declared``; the job's parcels hold the size found, so the
+    intake's and the planner's rules see it; the client hears both lengths."""
+    client, w, store, receiver, _ = stack
+    aino = w.couriers["Aino"][0]
+    shop, desk = {"Authorization": f"Bearer {w.client_key}"}, _desk(client, w)
+    assert client.post("/v1/webhooks", json={"url": receiver.url}, headers=shop).status_code == 201
+    job = client.post("/v1/deliveries", json=delivery_body(), headers=shop).json()["id"]
+    do.start_shift(store, w.coop_id, aino, at=datetime.now(UTC))
+    given = client.post(f"/v1/jobs/{job}/decisions", json={"action": "override", "courier_id": aino}, headers=desk)
+    assert given.status_code == 200, given.text
+    phone = _courier(client, w, "Aino")
+    for body in ({"longest_side_cm": 0}, {"volume_l": 20_000}, {"longest_side_cm": True}):
+        refused = client.post(f"/v1/courier/jobs/{job}/weight", json=body, headers=phone)
+        assert refused.status_code == 422, (body, refused.text)
+    found = client.post(f"/v1/courier/jobs/{job}/weight", json={"longest_side_cm": 120, "volume_l": 30}, headers=phone)
+    assert found.status_code == 200, found.text
+    said = found.json()
+    assert said["back_to_dispatch"] and said["reason"]["code"] == "bigger_than_declared"
+    assert (said["weight_kg"], said["declared_weight_kg"], said["longest_side_cm"]) == (4.0, 4.0, 120.0)
+    assert "120 cm" in said["reason"]["text"] and "60 cm" in said["reason"]["text"]
+    seen = client.get(f"/v1/jobs/{job}", headers=desk).json()
+    assert seen["state"] == "declined" and seen["needs_decision"]["code"] == "bigger_than_declared"
+    assert [(p["longest_side_cm"], p["volume_l"]) for p in seen["request"]["parcels"]] == [(120.0, 30.0)]
+    _, got = _updated(client, shop, receiver)
+    assert got["data"]["longest_side_cm"] == {"declared": 40.0, "reported": 120.0}
+    assert got["data"]["volume_l"] == {"declared": 10.0, "reported": 30.0} and got["data"]["back_to_dispatch"]
