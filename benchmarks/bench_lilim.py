@@ -1,7 +1,7 @@
 """Li & Lim pickup-and-delivery benchmark: Tandem's planner side by side with VROOM and PyVRP.
 
-Each instance of a Li & Lim folder (default ``../shared/data/lilim/pdp_100`` from the repo root,
-read in place) is solved by
+Each instance of one or more Li & Lim folders (default ``../shared/data/lilim/pdp_100`` and
+``pdp_200`` from the repo root, read in place) is solved by
 
 - ``tandem``: routing.solver.solve with ``minimise_couriers=True`` (a fixed cost per vehicle), one
   courier per available vehicle, stopped after each time budget;
@@ -19,17 +19,20 @@ closes. Its distance is recomputed from the exact Euclidean distances. The objec
 benchmark is hierarchical, like the best-known table: fewest vehicles first, then distance. The
 gap on distance is given only where the vehicle count equals the best known one.
 
-    python benchmarks/bench_lilim.py [FOLDER] [--budgets 1,10] [--instances lc101,lr201]
+    python benchmarks/bench_lilim.py [FOLDER ...] [--budgets 1,10] [--instances lc101,lr201]
                                      [--solvers tandem,vroom,pyvrp]
 
-Prints a table per budget and a summary, and writes benchmarks/results/lilim.json (rewritten
-after every instance, so an interrupted run keeps what it measured).
+Prints a table per budget and a summary per folder, and writes benchmarks/results/lilim.json
+with one entry per folder under ``sets`` (rewritten after every instance, so an interrupted run
+keeps what it measured). Only the folders of the run are replaced in it: two runs on different
+folders, e.g. one per core, add to the same file (it is locked while it is rewritten).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import fcntl
 import json
 import os
 import platform
@@ -49,7 +52,10 @@ from routing.problem import Courier, Problem, Shipment, TravelTimes
 from routing.solver import SolverSettings, solve
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_FOLDER = REPO.parent / "shared" / "data" / "lilim" / "pdp_100"
+DEFAULT_FOLDERS = (
+    REPO.parent / "shared" / "data" / "lilim" / "pdp_100",
+    REPO.parent / "shared" / "data" / "lilim" / "pdp_200",
+)
 RESULTS = REPO / "benchmarks" / "results" / "lilim.json"
 TIME_SCALE = 100  #: OR-Tools, VROOM and PyVRP work in integers: 1/100 of a distance unit
 SEED = 20261128
@@ -532,9 +538,15 @@ def version(package: str) -> str | None:
 
 
 def write_results(path: Path, args: argparse.Namespace, folder: Path, runs: list[Run], n: int) -> None:
-    results = {
-        "benchmark": "Li & Lim PDPTW",
+    """Replace this folder's entry in ``path``, keeping the other folders' (under a file lock)."""
+    entry = {
         "folder": str(folder),
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        "summary": summarise(runs, n),
+        "runs": [asdict(r) | {"comparable": r.comparable} for r in runs],
+    }
+    head = {
+        "benchmark": "Li & Lim PDPTW",
         "settings": {
             "budgets_s": args.budgets,
             "solvers": args.solvers,
@@ -554,24 +566,35 @@ def write_results(path: Path, args: argparse.Namespace, folder: Path, runs: list
             "pyvrp": version("pyvrp"),
             "numpy": np.__version__,
         },
-        "summary": summarise(runs, n),
-        "runs": [asdict(r) | {"comparable": r.comparable} for r in runs],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dump(results))
+    with path.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        sets: dict[str, Any] = {}
+        if path.exists():
+            try:
+                sets = dict(json.loads(path.read_text()).get("sets", {}))
+            except (json.JSONDecodeError, AttributeError):
+                sets = {}
+        sets[folder.name] = entry
+        path.write_text(dump(head | {"sets": dict(sorted(sets.items()))}))
 
 
 def dump(results: dict[str, Any]) -> str:
     """Indented JSON with one line per run (the routes make runs long)."""
-    head = {k: v for k, v in results.items() if k != "runs"}
-    text = json.dumps(head, indent=1)[:-2]
-    runs = ",\n  ".join(json.dumps(run) for run in results["runs"])
-    return f'{text},\n "runs": [\n  {runs}\n ]\n}}\n'
+    head = {k: v for k, v in results.items() if k != "sets"}
+    parts = []
+    for name, entry in results["sets"].items():
+        top = json.dumps({k: v for k, v in entry.items() if k != "runs"}, indent=1)[:-2].replace("\n", "\n  ")
+        runs = ",\n    ".join(json.dumps(run) for run in entry["runs"])
+        parts.append(f'  {json.dumps(name)}: {top},\n   "runs": [\n    {runs}\n   ]\n  }}')
+    sets = ",\n".join(parts)
+    return f'{json.dumps(head, indent=1)[:-2]},\n "sets": {{\n{sets}\n }}\n}}\n'
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument("folders", nargs="*", type=Path, default=list(DEFAULT_FOLDERS))
     parser.add_argument("--budgets", default="1,10", help="comma-separated time budgets in seconds")
     parser.add_argument("--instances", default="", help="comma-separated names (default: every file)")
     parser.add_argument("--solvers", default=",".join(SOLVERS))
@@ -585,17 +608,23 @@ def main() -> None:
     if unknown := set(args.solvers) - set(SOLVERS):
         parser.error(f"unknown solvers: {', '.join(sorted(unknown))}")
 
-    folder = args.folder.resolve()
+    console = Console(width=240)
+    for folder in args.folders:
+        run_folder(parser, args, folder.resolve(), console)
+
+
+def run_folder(parser: argparse.ArgumentParser, args: argparse.Namespace, folder: Path, console: Console) -> None:
     files = sorted(folder.glob("*.txt"))
     if args.instances:
         wanted = args.instances.split(",")
         files = [f for f in files if f.stem in wanted]
-        if missing := set(wanted) - {f.stem for f in files}:
+        if len(args.folders) == 1 and (missing := set(wanted) - {f.stem for f in files}):
             parser.error(f"not in {folder}: {', '.join(sorted(missing))}")
     if not files:
+        if args.instances and len(args.folders) > 1:
+            return  # the named instances are in another folder of the run
         parser.error(f"no instance files in {folder}")
     best_known = read_best_known(folder)
-    console = Console(width=240)
     runs: list[Run] = []
     for path in files:
         inst = read_instance(path)
@@ -610,9 +639,10 @@ def main() -> None:
                     highlight=False,
                 )
         write_results(args.out, args, folder, runs, len(files))
+    console.print(f"[bold]{folder.name}[/]")
     print_tables(console, runs, args.budgets, args.solvers)
     print_summary(console, summarise(runs, len(files)))
-    console.print(f"written to {args.out}")
+    console.print(f"written to {args.out} (sets.{folder.name})")
 
 
 if __name__ == "__main__":

@@ -83,12 +83,16 @@ VROOM_SHARE = 0.25
 #: 50 jobs and 25 vehicles 0.02-0.1 s; bench_city's 50/10 0.09 s, 200/30 2.5 s, 500/60 22 s).
 VROOM_S_PER_JOB2_COURIER = 2e-6
 #: Without VROOM's start PyVRP starts from a random plan repaired by a full local search, which
-#: takes about this many seconds per job and cannot be interrupted; when that would take more
-#: than RANDOM_START_SHARE of the budget, PyVRP starts from an empty plan instead. Measured on
-#: bench_city's days (PyVRP alone, 0.8 s / 4 s): 500 jobs / 60 couriers, random: no feasible plan
-#: at either budget (457 jobs placed) and 1.7 s for 0.8 s; empty: all 500 placed in 1.1 s and
-#: 4.3 s. At 200-400 jobs with 4 s the random start ends 6-12 % cheaper, so it stays there.
-RANDOM_START_S_PER_JOB = 3.5e-3
+#: cannot be interrupted and takes about this many seconds x jobs^2 (PyVRP 0.14, one core,
+#: measured on 2026-12-05: bench_city's 200 jobs / 30 couriers 0.05 s, 500 / 60 0.24 s; Li &
+#: Lim's 200 pairs 0.006-0.008 s); when that would take more than RANDOM_START_SHARE of the
+#: budget, PyVRP starts from an empty plan instead. The random start is the better one wherever
+#: it fits (issue 22): on 10 of Li & Lim's 200-pair instances at 1 s it reached the best-known
+#: vehicle count on 4 against 0 from the empty start (PyVRP alone: 2), and on bench_city's
+#: 200 / 30 it rode 731 and 746 minutes against 805 and 761; at 500 / 60 and 1 s it overran the
+#: budget by 0.5 s and left jobs out, so the empty start stays there. (An earlier estimate,
+#: 3.5 ms per job, made every round above 90 jobs at 1 s start empty.)
+RANDOM_START_S_PER_JOB2 = 1.5e-6
 RANDOM_START_SHARE = 0.4
 #: From an empty plan PyVRP's first iteration inserts every job, which takes about this many
 #: seconds x jobs^2 (80 couriers) and cannot be interrupted: on bench_scale's 1,500 jobs / 80
@@ -230,7 +234,7 @@ def _pyvrp_start(translation: _Translation, data: Any, time_budget_s: float, use
         initial = _guarded_vroom_start(translation, data, vroom_budget)
     if initial is not None:
         return initial, "vroom"
-    if RANDOM_START_S_PER_JOB * len(translation.jobs) > RANDOM_START_SHARE * time_budget_s:
+    if RANDOM_START_S_PER_JOB2 * len(translation.jobs) ** 2 > RANDOM_START_SHARE * time_budget_s:
         return Solution(data, []), "empty"
     return None, "random"
 
