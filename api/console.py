@@ -64,7 +64,7 @@ from dispatch.intake import tariff_of
 from dispatch.lifecycle import ACTIVE_STATES, FINAL_STATES, OPEN_STATES, allowed_acts
 from dispatch.model import Cooperative
 from dispatch.projections import JobView
-from dispatch.store import positions
+from dispatch.store import Store, positions
 from dispatch.store.access import (
     UNCHANGED,
     Principal,
@@ -108,7 +108,7 @@ async def console_state(who: Dispatcher, svc: Svc, lang: Lang, round_number: Rou
             "me": {"id": who.subject_id, "display_name": who.display_name},
             "last_seq": last_seq,
             "jobs": [job_json(j) for j in jobs],
-            "couriers": couriers_in_rotation(svc.store, who.cooperative_id, _now(), round_number),
+            "couriers": _with_breaks(svc.store, who.cooperative_id, round_number),
             "ledger": ledger_of_day(svc.store, who.cooperative_id, None, _now()),
             "plan": svc.planner.latest.get(who.cooperative_id),
             "map": {"tile_url": svc.settings.tile_url, "bounds": list(svc.network.bounds())},
@@ -171,8 +171,19 @@ async def job_path(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
 
 @router.get("/couriers", **answers(CouriersOut))
 async def list_couriers(who: Member, svc: Svc, round_number: RoundNumber = 0) -> dict[str, Any]:
-    listed = await svc.run(couriers_in_rotation, svc.store, who.cooperative_id, _now(), round_number)
+    listed = await svc.run(_with_breaks, svc.store, who.cooperative_id, round_number)
     return {"couriers": listed}
+
+
+def _with_breaks(store: Store, coop_id: str, round_number: int) -> list[dict[str, Any]]:
+    """The couriers in the day's rotation, each with the breaks their running shift holds (issue
+    18): the console's lanes show a break's window where no plan has placed it yet."""
+    listed = couriers_in_rotation(store, coop_id, _now(), round_number)
+    statuses = store.courier_statuses(coop_id)
+    for courier in listed:
+        status = statuses.get(courier["id"])
+        courier["breaks"] = list(status.breaks) if status is not None and status.on_shift else []
+    return listed
 
 
 @router.get("/ledger", **answers(LedgerOut))

@@ -378,6 +378,9 @@ class CourierOut(Out):
     paused: bool
     planned_end: str | None
     jobs_in_hand: list[str]
+    breaks: list[BreakOut] = Field(
+        default_factory=list, description="The breaks the running shift holds (a window and minutes, issue 18)"
+    )
 
 
 class CouriersOut(Out):

@@ -42,6 +42,8 @@ const S = {
   api: null, socket: null, coop: null, jobs: new Map(), couriers: [], ledger: null, plan: null,
   selected: null, filter: "", heavy: 25, map: null, dialog: null, expanded: new Set(), now: minuteNow(),
   live: new LiveLedger(),
+  proofs: new Map(),  // job id -> what its Delivered event said of its proof (kinds), seen on the socket
+  hideOffShift: localStorage.getItem("tandem.hideOffShift") === "1",
 };
 // Measured by benchmarks/bench_console.py: event received on the socket -> shown on screen.
 // lastSeq: the last event whose change is on screen (tests wait on it instead of sleeping).
@@ -262,8 +264,39 @@ function renderLanes() {
   $("#timeline-axis").innerHTML = Array.from({ length: LANE_HOURS + 1 }, (_, h) =>
     `<span style="left:${(100 * h) / LANE_HOURS}%">${hhmm(new Date(start + h * 3600e3).toISOString())}</span>`).join("");
   const routes = S.plan?.routes || {};
-  const lanes = S.couriers.map((c) => ({ key: c.id, html: laneHtml(c, routes, start, span) }));
+  const shown = S.couriers.filter((c) => !S.hideOffShift || c.on_shift || holdsJobs(c));
+  const hidden = S.couriers.length - shown.length;
+  const note = hidden ? t("hidden_off_shift", { n: hidden }) : "";
+  if ($("#hidden-count").textContent !== note) $("#hidden-count").textContent = note;
+  const lanes = shown.map((c) => ({ key: c.id, html: laneHtml(c, routes, start, span) }));
   patch($("#lanes"), lanes, rows.lanes);
+}
+
+// A courier off shift who still holds a job is never hidden: their lane says so with an alert.
+function holdsJobs(c) {
+  return (c.jobs_in_hand || []).length > 0 || [...S.jobs.values()].some((j) => j.courier_id === c.id && ACTIVE.has(j.state));
+}
+
+// A courier's breaks on their lane: where the latest plan takes each (every ETA after it
+// includes it), and the window of one no plan has placed yet (an idle courier's, say).
+function breakBlocks(c, start, span, height) {
+  if (!c.on_shift) return "";
+  const planned = S.plan?.breaks?.[c.id] || [];
+  const at = (iso) => (100 * (Date.parse(iso) - start)) / span;
+  const block = (from, to, cls, text, title) => {
+    const left = Math.max(0, at(from));
+    const right = Math.min(100, at(to));
+    if (right <= 0 || left >= 100 || right <= left) return "";
+    return `<span class="break ${cls}" style="left:${left.toFixed(2)}%;width:${(right - left).toFixed(2)}%;height:${height}px" title="${esc(title)}">${esc(text)}</span>`;
+  };
+  const placed = planned.map((b) => block(b.start, b.end, "planned", t("break_planned", { m: b.minutes }),
+    t("break_planned_title", { from: hhmm(b.start), to: hhmm(b.end) })));
+  // a planned break belongs to the window it lies in (give or take the planner's whole seconds)
+  const within = (b, w) => Date.parse(b.start) > Date.parse(w.earliest) - 60e3 && Date.parse(b.end) < Date.parse(w.latest) + 60e3;
+  const unplaced = (c.breaks || []).filter((w) => !planned.some((b) => within(b, w)));
+  const windows = unplaced.map((w) => block(w.earliest, w.latest, "window", t("break_window", { m: w.minutes }),
+    t("break_window_title", { m: w.minutes, from: hhmm(w.earliest), to: hhmm(w.latest) })));
+  return [...placed, ...windows].join("");
 }
 
 // Only stops of jobs still proposed to, or still in the hands of, this courier: a plan ages
@@ -302,7 +335,7 @@ function laneHtml(c, routes, start, span) {
     const mine = [...S.jobs.values()].filter((j) => j.courier_id === c.id && (ACTIVE.has(j.state) || j.state === "delivered"));
     const chips = mine.map((j) => ACTIVE.has(j.state)
       ? `<button type="button" class="chip ${j.state}" draggable="true" data-job-id="${j.id}" title="${esc(label(j))}"${j.id === S.selected ? ' aria-current="true"' : ""}>${esc(place(j.request.dropoff))} · ${t(`state_${j.state}`)}</button>`
-      : `<span class="chip ${j.state}" data-job-id="${j.id}" title="${esc(label(j))}">${esc(place(j.request.dropoff))} · ${t(`state_${j.state}`)}</span>`).join("");
+      : `<span class="chip ${j.state}" data-job-id="${j.id}" title="${esc(label(j))}">${esc(place(j.request.dropoff))} · ${t(`state_${j.state}`)}</span>${proofLink(j)}`).join("");
     const declines = [...S.jobs.values()].flatMap((j) => (j.declines || []).filter((d) => d.courier_id === c.id).map((d) => d.reason));
     const status = c.on_shift ? (c.paused ? t("paused") : t("on_shift")) : t("off_shift");
     const inHand = mine.filter((j) => ACTIVE.has(j.state)).length;
@@ -317,8 +350,44 @@ function laneHtml(c, routes, start, span) {
         <div class="load-text">${load}</div><div class="load" aria-hidden="true"><div style="width:${Math.min(100, (100 * maxLoad) / c.vehicle.payload_kg)}%"></div></div>
         ${declines.map((reason) => `<div class="declines">${t("declined", { reason: esc(reason) })}</div>`).join("")}
       </div>
-      <div class="track"><div class="now-line" style="left:${now.toFixed(2)}%" title="${t("now")}"></div>${track}<div class="chips" style="margin-top:${trackTop}px">${chips}</div></div>
+      <div class="track">${breakBlocks(c, start, span, trackTop - 4)}<div class="now-line" style="left:${now.toFixed(2)}%" title="${t("now")}"></div>${track}<div class="chips" style="margin-top:${trackTop}px">${chips}</div></div>
     </div>`;
+}
+
+// A delivered job whose Delivered event named a proof: a link to it (photo, signature, name, code).
+function proofLink(job) {
+  if (job.state !== "delivered" || !S.proofs.has(job.id)) return "";
+  return `<button type="button" class="proof-link" data-proof-job="${job.id}" title="${esc(t("proof_link_title", { job: label(job) }))}">${t("proof_link")}</button>`;
+}
+
+// The proof as the console reads it (GET /v1/jobs/{id}/proof); the files are fetched with the
+// dispatcher's token and shown from memory (a plain link could not carry the token).
+async function showProof(jobId) {
+  const body = $("#proof-body");
+  $("#proof-job").textContent = label(S.jobs.get(jobId));
+  body.textContent = t("proof_loading");
+  $("#proof-dialog").showModal();
+  for (const url of showProof.urls || []) URL.revokeObjectURL(url);
+  showProof.urls = [];
+  try {
+    const summary = await S.api.get(`/v1/jobs/${encodeURIComponent(jobId)}/proof`);
+    const items = await Promise.all(summary.proofs.map(proofItem));
+    const needs = summary.needs.map((k) => t(`proof_kind_${k}`)).join(", ");
+    body.innerHTML = `${needs ? `<p class="note">${esc(t("proof_needed", { what: needs }))}</p>` : ""}${items.join("") || `<p>${t("proof_none")}</p>`}`;
+  } catch (e) {
+    body.textContent = t("proof_failed", { why: plain(e.message) });
+  }
+}
+async function proofItem(p) {
+  const kind = t(`proof_file_${p.kind}`);
+  if (p.kind === "name") return `<p class="proof-name">${esc(t("proof_recipient", { name: p.recipient_name || "–" }))}</p>`;
+  if (p.kind === "code") return `<p>${t("proof_code_checked")}</p>`;
+  if (p.status === "purged" || !p.url) return `<p class="note">${esc(t("proof_purged", { kind }))}</p>`;
+  const response = await fetch(p.url, { headers: { Authorization: `Bearer ${S.api.token}` } });
+  if (!response.ok) return `<p class="error">${esc(t("proof_failed", { why: `HTTP ${response.status}` }))}</p>`;
+  const url = URL.createObjectURL(await response.blob());
+  showProof.urls.push(url);
+  return `<figure class="proof-file"><img src="${url}" alt="${esc(kind)}"><figcaption><a href="${url}" target="_blank" rel="noopener">${esc(kind)}: ${esc(t("proof_open"))}</a> · ${hhmm(p.created_at)}</figcaption></figure>`;
 }
 
 function renderFairness() {
@@ -456,7 +525,8 @@ async function onEvent(message, receivedAt) {
   const event = message.data;
   const work = [];
   if (event.payload.job_id) work.push(refreshJob(event.payload.job_id));
-  if (event.type === "ProposalMade") work.push(refreshPlan());
+  if (event.type === "ProposalMade" || event.type === "ShiftStarted" || event.type === "ShiftEnded") work.push(refreshPlan());
+  if (event.type === "Delivered" && event.payload.proof) S.proofs.set(event.payload.job_id, event.payload.proof.kinds || []);
   if (isShiftEvent(event.type)) S.live.shiftEvent(event);
   if (COURIER_EVENTS.has(event.type)) work.push(refreshPeople());
   try { await Promise.all(work); } catch (e) { console.error(e); }
@@ -806,6 +876,8 @@ function wire() {
     else select(row.dataset.jobId);
   });
   $("#lanes").addEventListener("click", (e) => {
+    const proof = e.target.closest(".proof-link");
+    if (proof) { showProof(proof.dataset.proofJob); return; }
     const chip = e.target.closest(".chip");
     if (chip) select(chip.dataset.jobId);
   });
@@ -841,6 +913,12 @@ function wire() {
     openDecide(jobId, target);
   });
   $("#filter").addEventListener("input", (e) => { S.filter = e.target.value; render(); });
+  $("#hide-off-shift").checked = S.hideOffShift;
+  $("#hide-off-shift").addEventListener("change", (e) => {
+    S.hideOffShift = e.target.checked;
+    localStorage.setItem("tandem.hideOffShift", S.hideOffShift ? "1" : "0");
+    render();
+  });
   $("#accept-all").addEventListener("click", acceptAllVisible);
   $("#plan-now").addEventListener("click", async () => { await S.api.post("/v1/planning/rounds"); toast(t("planning_asked")); });
   $("#decide-form").addEventListener("submit", confirmDecide);
@@ -884,6 +962,7 @@ async function start(session) {
   $("#login").hidden = true;
   $("#app").hidden = false;
   $("#logout").hidden = false;
+  $("#hide-off").hidden = false;
   try {
     if (new URLSearchParams(location.search).has("nomap")) throw new Error("map switched off");
     S.map = new JobMap($("#map"), { tileUrl: state.map.tile_url, bounds: state.map.bounds, onSelect: (id) => select(id, { focusMap: false }) });

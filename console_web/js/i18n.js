@@ -88,6 +88,13 @@ const TEXT = {
     did_ParcelReweighed: "weighed again", did_CourierDeactivated: "deactivated", did_CourierReactivated: "reactivated", did_CourierErased: "erased their personal data",
     did_ProofsPurged: "deleted proofs of delivery past the retention",
     did_other: "changed",
+    hide_off_shift: "Hide off-shift couriers", hidden_off_shift: "{n} off shift hidden (they come back when their shift starts)",
+    break_planned: "break {m} min", break_planned_title: "Break {from}–{to}, where the latest plan takes it: every ETA after it includes it",
+    break_window: "break {m} min", break_window_title: "A break of {m} min to take between {from} and {to} (not placed by a plan yet)",
+    proof_link: "Proof", proof_link_title: "See the proof of delivery of {job}", proof_loading: "Loading the proof…",
+    proof_needed: "Asked for at the door: {what}.", proof_recipient: "Received by {name}", proof_code_checked: "The recipient's code was checked.",
+    proof_file_photo: "Photo", proof_file_signature: "Signature", proof_purged: "{kind}: deleted after the retention period.",
+    proof_open: "Open in full size", proof_none: "No proof was given for this delivery.", proof_failed: "Could not load the proof: {why}",
 
   },
   fr: {
@@ -177,6 +184,16 @@ const TEXT = {
     did_ParcelReweighed: "repesé", did_CourierDeactivated: "désactivé", did_CourierReactivated: "réactivé", did_CourierErased: "effacé ses données personnelles",
     did_ProofsPurged: "supprimé les preuves de livraison après la durée de conservation",
     did_other: "modifié",
+    hide_off_shift: "Masquer les coursier·es hors service",
+    hidden_off_shift: "{n} hors service masqué·es (de retour au début de leur service)",
+    break_planned: "pause {m} min", break_window: "pause {m} min",
+    break_planned_title: "Pause {from}–{to}, là où le dernier plan la place : chaque heure prévue après elle en tient compte",
+    break_window_title: "Une pause de {m} min à prendre entre {from} et {to} (pas encore placée par un plan)",
+    proof_link: "Preuve", proof_loading: "Chargement de la preuve…", proof_link_title: "Voir la preuve de livraison de {job}",
+    proof_needed: "Demandé à la livraison : {what}.", proof_recipient: "Reçu par {name}",
+    proof_code_checked: "Le code du destinataire a été vérifié.", proof_file_photo: "Photo", proof_file_signature: "Signature",
+    proof_purged: "{kind} : supprimée après la durée de conservation.", proof_open: "Ouvrir en taille réelle",
+    proof_none: "Aucune preuve n'a été donnée pour cette livraison.", proof_failed: "Impossible de charger la preuve : {why}",
 
   },
 };
