@@ -17,8 +17,14 @@ This module makes the moves a dispatcher would make, in the order the members as
   riding it adds, while the plan's riding (the model's, :func:`routing.model_limits.plan_riding_s`)
   stays under the cap;
 - every route is checked as the model checks it (:func:`routing.model_limits.route_holds`), so
-  OR-Tools accepts the result as its warm start, and shares are measured with the exact
-  evaluator, as :func:`routing.solver.plan_metrics` reports them.
+  OR-Tools accepts the result as its warm start, and the planned work in the shares is timed
+  with the exact evaluator, as :func:`routing.solver.plan_metrics` times it.
+
+The shares compared are those expected at the day's end, not the share of the shift worked so
+far that :func:`routing.solver.plan_metrics` reports: a move may leave a courier whose shift ends
+soon above the giver's share so far (hypothesis found one 40 minutes into a 2-hour shift taking a job
+from one with 6 hours ahead), and that is the point, since the first cannot catch up later and
+the second will get more work. ``gini_before`` and ``gini_after`` are of the expected shares.
 
 Jobs a person decided (locks) and parcels already on board never move. It is a plain greedy
 local search, justified by bench_city (README.md: within the same +5 % it brought
@@ -60,7 +66,7 @@ class Sharing:
     moves: int = 0
     riding_before_s: int = 0
     riding_after_s: int = 0
-    gini_before: float = 0.0
+    gini_before: float = 0.0  #: of the shares expected at the day's end, as the moves judge them
     gini_after: float = 0.0
     seconds: float = 0.0
     stopped: str = "no move left"

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
-from routing.fairness import gini
+from routing.fairness import expected_day_share, gini
 from routing.model_limits import owners, plan_riding_s, route_holds
 from routing.problem import Lock, Problem
 from routing.sharing import share_work
@@ -20,10 +20,18 @@ from tests.words import all_said
 
 
 def _shares(problem: Problem, routes: dict[str, list[RouteStop]]) -> dict[str, float]:
+    """Each courier's share as sharing balances it: the day's work expected at its end
+    (:func:`routing.fairness.expected_day_share`), with the plan's work timed by the exact evaluator.
+
+    Not the share of the shift worked so far that ``plan_metrics`` reports: since the planner
+    balances the expected day (commit af6ece1), sharing rightly hands work to a courier whose shift
+    ends soon even when that lifts their share so far above the giver's, and measuring that share
+    here failed the property test on such a move (see
+    ``test_a_courier_leaving_soon_takes_work_from_one_with_the_day_ahead``).
+    """
     out = {}
     for c in problem.couriers:
-        work = evaluate_route(problem, c, routes[c.id]).work_s
-        out[c.id] = (c.worked_s_today + work) / c.shift_length_s
+        out[c.id] = expected_day_share(c, problem.now, evaluate_route(problem, c, routes[c.id]).work_s)
     return out
 
 
@@ -148,3 +156,34 @@ def test_a_re_plan_under_a_budget_shares_the_new_jobs_from_the_previous_plan() -
     assert info is not None and info.sharing is not None and info.cap_s is not None
     assert info.start == "previous plan" and info.sharing.riding_after_s <= info.cap_s
     assert {"s6", "s7"} <= set(plan.assignment()) and not plan.unassigned
+
+
+def test_a_courier_leaving_soon_takes_work_from_one_with_the_day_ahead() -> None:
+    """The case hypothesis found (c0's 6 h shift all ahead, c1 40 min into a 2 h shift with
+    nothing worked), small and explicit: c0 hands a job to c1, whose share of their shift so far
+    then ends above c0's before (the property test, measuring that share, called it a raise of
+    the busiest share), while the share sharing balances, the one expected at the day's end,
+    falls for the busiest. c1 cannot catch up after their shift ends; c0 has the day ahead."""
+    problem = _street(2)
+    hour = 3600
+    c0, c1, c2 = problem.couriers
+    problem = replace(
+        problem,
+        couriers=(
+            replace(c0, shift_start=hour, shift_end=7 * hour),
+            replace(c1, shift_start=0, shift_end=2 * hour),
+            c2,
+        ),
+        now=hour,
+    )
+    routes = _all_on_c0(problem)
+    riding = plan_riding_s(problem, routes)
+    assert riding is not None
+    out = share_work(problem, routes, int(riding * 1.5), time.perf_counter() + 5)
+    assert out.moved and {(giver, receiver) for _, giver, receiver in out.moved} == {("c0", "c1")}
+    c0_so_far = evaluate_route(problem, problem.couriers[0], routes["c0"]).work_s / (6 * hour)
+    c1_so_far = evaluate_route(problem, problem.couriers[1], out.routes["c1"]).work_s / (2 * hour)
+    assert c1_so_far > c0_so_far  # what the old measure called a raise of the busiest share
+    shares_before, shares_after = _shares(problem, routes), _shares(problem, out.routes)
+    assert max(shares_after.values()) < max(shares_before.values())
+    assert gini(list(shares_after.values())) < gini(list(shares_before.values()))
