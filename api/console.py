@@ -63,6 +63,7 @@ from dispatch.events import Actor, ActorKind, Event
 from dispatch.intake import tariff_of
 from dispatch.lifecycle import ACTIVE_STATES, FINAL_STATES, OPEN_STATES, allowed_acts
 from dispatch.model import Cooperative
+from dispatch.pricing import repricing_rule
 from dispatch.projections import JobView
 from dispatch.store import Store, positions
 from dispatch.store.access import (
@@ -480,22 +481,26 @@ def settings_json(coop: Cooperative) -> dict[str, Any]:
         "fairness_weight": coop.fairness_weight,
         "fairness_riding_budget": coop.settings.get("fairness_riding_budget"),
         "tariff": tariff_of(coop).to_json(),
+        "repricing": repricing_rule(coop.settings),
     }
 
 
 @router.get("/cooperative/settings", **answers(SettingsOut))
 async def get_settings(who: Member, svc: Svc) -> dict[str, Any]:
-    """What the members set: the fairness weight, the riding budget, the tariff."""
+    """What the members set: the fairness weight, the riding budget, the tariff, the repricing rule."""
     return settings_json(await svc.run(svc.store.cooperative, who.cooperative_id))
 
 
 @router.patch("/cooperative/settings", **answers(SettingsOut))
 async def patch_settings(body: SettingsIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
-    """Change the fairness weight, the riding budget (null: no bound) or some keys of the tariff;
-    what is left out stays. The next planning round and the next quote use them."""
+    """Change the fairness weight, the riding budget (null: no bound), some keys of the tariff or
+    the repricing rule of a parcel found heavier than declared; what is left out stays. The next
+    planning round, the next quote and the next weight reported at pickup use them."""
     given = body.model_fields_set
     if "fairness_weight" in given and body.fairness_weight is None:
         raise ApiError(422, "invalid_input", "fairness_weight: a number from 0 to 100", field="fairness_weight")
+    if "repricing" in given and body.repricing is None:
+        raise ApiError(422, "invalid_input", "repricing: none or requote", field="repricing")
     coop, event = await svc.run(
         lambda: change_settings(
             svc.store,
@@ -504,6 +509,7 @@ async def patch_settings(body: SettingsIn, who: Dispatcher, svc: Svc) -> dict[st
             fairness_weight=body.fairness_weight if body.fairness_weight is not None else UNCHANGED,
             riding_budget=body.fairness_riding_budget if "fairness_riding_budget" in given else UNCHANGED,
             tariff=None if body.tariff is None else body.tariff.model_dump(exclude_unset=True, exclude_none=True),
+            repricing=body.repricing if body.repricing is not None else UNCHANGED,
         )
     )
     if event is not None:

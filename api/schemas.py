@@ -200,6 +200,10 @@ class SettingsIn(BaseModel):
         default=None, ge=0, le=1, description="At most this share of riding added to share the work; null: no bound"
     )
     tariff: TariffIn | None = None
+    repricing: Literal["none", "requote"] | None = Field(
+        default=None,
+        description="A parcel found heavier than declared at pickup: none keeps the price, requote prices it again",
+    )
 
 
 # Analysts: a replay (api/analysts.py)
@@ -566,6 +570,9 @@ class SettingsOut(Out):
     fairness_weight: float
     fairness_riding_budget: float | None
     tariff: TariffOut
+    repricing: Literal["none", "requote"] = Field(
+        description="What a parcel found heavier than declared at pickup does to its price (none: the quote stands)"
+    )
     changed: list[str] = Field(default_factory=list, description="What this request changed (empty: nothing)")
     seq: int | None = Field(default=None, description="The CooperativeSettingsChanged event, when one was recorded")
 
