@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from routing import construct as construct_module
+from routing import solver as solver_module
 from routing.construct import construct
 from routing.evaluate import RouteStop, StopKind, evaluate_route
 from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes
@@ -323,3 +325,27 @@ def test_a_vroom_start_that_never_answers_does_not_hang_the_constructor(monkeypa
     assert time.perf_counter() - started < 3.0
     assert built.routes is not None and built.stats is not None and built.stats.start != "vroom"
     assert {s.shipment for stops in built.routes.values() for s in stops} == {"a", "b"}
+
+
+def test_where_the_approximation_is_the_model_pyvrp_gets_most_of_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 22: OR-Tools' search only pays where PyVRP's approximation differs from the model
+    (fairness, loads, breaks, decisions); elsewhere it keeps the time it needs to take over."""
+    given: list[float] = []
+    real = solver_module._construct
+
+    def spy(problem: Problem, **kw: Any) -> Any:
+        given.append(kw["time_budget_s"])
+        return real(problem, **kw)
+
+    monkeypatch.setattr(solver_module, "_construct", spy)
+    travel = {"bike": replace(_line(12)["bike"], slowdown_per_25kg=0.0)}
+    couriers = tuple(_courier(f"c{i}", i % 12) for i in range(3))
+    jobs = tuple(_job(f"j{i}", i % 12, (i * 5 + 3) % 12, weight_kg=1.0) for i in range(12))
+    plain = Problem(couriers=couriers, shipments=jobs, travel=travel)
+    loaded = {"bike": _line(12)["bike"]}  # slower with a load: the approximation times one load
+    cases = (plain, replace(plain, fairness_weight=1.0), replace(plain, travel=loaded))
+    for problem in cases:
+        plan = solve(problem, SolverSettings(time_budget_s=1.0, explain=False))
+        check_plan(problem, plan)
+        assert plan.solver.constructor.name == "pyvrp" and plan.solver.constructor.pyvrp is not None
+    assert given == pytest.approx([0.9, 0.8, 0.8])
