@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_city
 	$(BIN)/python -m benchmarks.bench_insertion
 
-## bench-lilim: Li & Lim against VROOM and PyVRP, 1 s and 10 s budgets (~22 min)
+## bench-lilim: Li & Lim's 100- and 200-task sets against VROOM and PyVRP, 1 s and 10 s budgets (~50 min)
 bench-lilim: $(STAMP)
 	$(BIN)/python benchmarks/bench_lilim.py --budgets 1,10 --solvers tandem,vroom,pyvrp
 

@@ -453,6 +453,10 @@ def summarise(runs: list[Run], n_instances: int) -> list[dict[str, Any]]:
             row["vs_vroom"]["both_at_best_vehicles"] = len(both)
             row["vs_vroom"]["mean_gap_pct_there"] = float(np.mean([a for a, _ in both])) if both else None
             row["vs_vroom"]["vroom_mean_gap_pct_there"] = float(np.mean([b for _, b in both])) if both else None
+        alone = {r.instance: r for r in runs if r.solver == "pyvrp" and r.budget_s == budget}
+        if solver == "tandem" and alone:
+            duels = [better(r, alone[r.instance]) for r in group if r.instance in alone]
+            row["vs_pyvrp"] = {"better": duels.count(1), "same": duels.count(0), "worse": duels.count(-1)}
         out.append(row)
     return out
 
@@ -530,6 +534,39 @@ def both_text(duel: dict[str, Any] | None) -> str:
     return f"{pct(ours)} ({pct(theirs)}) on {n}"
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """The summary table of each set in a results file, as the READMEs show them."""
+    names = {"tandem": "Tandem", "vroom": "VROOM", "pyvrp": "PyVRP alone"}
+    lines = []
+    for name, entry in results["sets"].items():
+        runs = entry["runs"]
+        best_total = sum({r["instance"]: r["best_vehicles"] or 0 for r in runs}.values())
+        lines += [
+            f"**{name}** ({len({r['instance'] for r in runs})} instances; best-known vehicles in all: {best_total})",
+            "",
+            "| solver | budget | complete and feasible | at best-known vehicles | vehicles above best known "
+            "| mean gap where vehicles match | worst gap there | mean time | against VROOM better / same / worse "
+            "| against PyVRP alone (same budget) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in entry["summary"]:
+            budget = "none (level 5)" if row["budget_s"] is None else f"{row['budget_s']:g} s"
+            duel = row.get("vs_vroom")
+            against = "-" if not duel else f"{duel['better']} / {duel['same']} / {duel['worse']}"
+            alone = row.get("vs_pyvrp")
+            against_alone = "-" if not alone else f"{alone['better']} / {alone['same']} / {alone['worse']}"
+            mean_gap = "-" if row["mean_gap_pct"] is None else pct(row["mean_gap_pct"])
+            max_gap = "-" if row["max_gap_pct"] is None else pct(row["max_gap_pct"])
+            n = row["instances"]
+            lines.append(
+                f"| {names.get(row['solver'], row['solver'])} | {budget} | {row['complete_and_feasible']}/{n} "
+                f"| {row['at_best_vehicles']}/{n} | {row['extra_vehicles']} | {mean_gap} | {max_gap} "
+                f"| {row['mean_seconds']:.2f} s | {against} | {against_alone} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
 def version(package: str) -> str | None:
     try:
         return metadata.version(package)
@@ -602,7 +639,11 @@ def main() -> None:
     parser.add_argument("--rounding", choices=("ceil", "nearest"), default="ceil")
     parser.add_argument("--vroom-threads", type=int, default=1, help="1: one core each, like the others")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--markdown", action="store_true", help="print the README's tables from --out and stop")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(args.out.read_text())))
+        return
     args.budgets = [float(b) for b in args.budgets.split(",") if b]
     args.solvers = [s for s in args.solvers.split(",") if s]
     if unknown := set(args.solvers) - set(SOLVERS):
