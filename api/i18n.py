@@ -38,6 +38,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "(fewest among those able: {fewest} kg)",
         "worked_share": "{courier} will have worked {share} of their shift (cooperative: {cooperative})",
         "not_compared": "other couriers were not compared: the round's time ran out",
+        "hill_vehicle": "uphill with {kg} kg: by {vehicle} it takes {minutes} min less than by {other}",
         "cannot_fit": "cannot take it without breaking a window, its shift or its load",
         "sharing_moved": f"{_LEAST_EN} {{other}} ({{other_share}} of their shift worked in this plan); "
         "sharing the work may add at most {budget} riding to that plan",
@@ -93,6 +94,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "worked_share": "{courier} aura travaillé {share} de son service (coopérative : {cooperative})",
         "not_compared": "les autres coursier·es n'ont pas été comparé·es : le temps du tour de planification "
         "est écoulé",
+        "hill_vehicle": "en montée avec {kg} kg : en {vehicle}, le trajet prend {minutes} min de moins qu'en {other}",
         "cannot_fit": "ne peut pas la prendre sans manquer une fenêtre, dépasser son service ou sa charge",
         "sharing_moved": f"{_LEAST_FR} {{other}} ({{other_share}} de son service travaillé dans ce plan) ; "
         "partager le travail peut ajouter au plus {budget} de trajet à ce plan",

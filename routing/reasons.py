@@ -60,6 +60,8 @@ CODES: dict[str, dict[str, Kind]] = {
         "budget": K.SHARE,
     },
     "sharing_fits_better": {"other": K.COURIER, "courier": K.COURIER},
+    # the slope decides between vehicles (issue 20): vehicles compared, never the people on them
+    "hill_vehicle": {"kg": K.KG, "minutes": K.WHOLE_MINUTES, "vehicle": K.VEHICLE, "other": K.VEHICLE},
     # why a job is not in the plan (routing/solver.py, routing/problem.py, dispatch/planning.py)
     "deferred": {},
     "fits_nowhere": {},
