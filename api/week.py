@@ -24,8 +24,11 @@ from api.errors import ApiError, answers, refusals, refusals_of_non_json
 from api.i18n import courier_names
 from api.week_schemas import (
     DAY,
+    AbsenceIn,
+    AbsenceOut,
     AvailabilityIn,
     AvailabilityOut,
+    CoverIn,
     EditIn,
     MyWeekOut,
     RotaOut,
@@ -230,6 +233,56 @@ async def publish_rota(body: WeekIn, who: Dispatcher, svc: Svc) -> dict[str, Any
         return week.publish(store, coop_id, monday, actor=_actor(who), at=_now(), expected_seq=seen)
 
     return await _rota_act(who, svc, act)
+
+
+# ------------------------------------------------------------------ absences and cover
+
+
+def _absence(store: Store, coop_id: str, monday: date, shift_id: str, seq: int) -> dict[str, Any]:
+    """A shift of the published rota with who could cover it (none once it is covered)."""
+    rota = week.week_state(store, coop_id).rota(monday)
+    shift = next(s for s in rota.published or [] if s["id"] == shift_id)
+    covers = [] if shift.get("covered_by") else week.covers_for(store, coop_id, monday, shift_id, _now())
+    return {
+        "week": monday.isoformat(),
+        "shift": shift,
+        "covers": [{"courier_id": c.person, "name": c.name, "covered": c.covered, "left_h": c.left_h, "why": c.why}
+                   for c in covers],
+        "version": rota.version,
+        "seq": seq,
+    }  # fmt: skip
+
+
+@router.post("/week/absences", **answers(AbsenceOut, 201, also=refusals(404)), status_code=201)
+async def record_absence(body: AbsenceIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """ "X cannot come" (sick, other) on a shift of the published rota: recorded, and answered
+    with who could cover it, those who covered least in the last 28 days first; the dispatcher
+    then picks one (``/week/covers``) or none."""
+
+    def work() -> tuple[Event, dict[str, Any]]:
+        coop, monday = who.cooperative_id, week.parse_week(body.week)
+        event = week.record_absence(
+            svc.store, coop, monday, body.shift_id, body.reason, note=body.note, actor=_actor(who), at=_now()
+        )
+        return event, _absence(svc.store, coop, monday, body.shift_id, event.seq)
+
+    done: tuple[Event, dict[str, Any]] = await svc.run(work)
+    await svc.appended(who.cooperative_id, [done[0]])
+    return done[1]
+
+
+@router.post("/week/covers", **answers(AbsenceOut, also=refusals(404)))
+async def assign_cover(body: CoverIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """The dispatcher's pick: the colleague covers the absent shift (within their own limits)."""
+
+    def work() -> tuple[Event, dict[str, Any]]:
+        coop, monday = who.cooperative_id, week.parse_week(body.week)
+        event = week.assign_cover(svc.store, coop, monday, body.shift_id, body.courier_id, actor=_actor(who), at=_now())
+        return event, _absence(svc.store, coop, monday, body.shift_id, event.seq)
+
+    done: tuple[Event, dict[str, Any]] = await svc.run(work)
+    await svc.appended(who.cooperative_id, [done[0]])
+    return done[1]
 
 
 # ------------------------------------------------------------------ a courier's week, swaps

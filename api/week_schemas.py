@@ -98,6 +98,23 @@ class SwapDecisionIn(Strict):
     reason: Text = Field(default="", max_length=300, description="required to refuse")
 
 
+class AbsenceIn(Strict):
+    """A courier of the published rota cannot come: the dispatcher records it on their shift."""
+
+    week: str = Field(pattern=DAY)
+    shift_id: Ident = Field(min_length=1, max_length=36)
+    reason: Literal["sick", "other"]
+    note: Text = Field(default="", max_length=300)
+
+
+class CoverIn(Strict):
+    """The dispatcher's pick of who covers an absent courier's shift."""
+
+    week: str = Field(pattern=DAY)
+    shift_id: Ident = Field(min_length=1, max_length=36)
+    courier_id: Ident = Field(min_length=1, max_length=36)
+
+
 # What they answer
 
 
@@ -140,6 +157,9 @@ class RotaShiftOut(Out):
     start_h: int
     end_h: int
     why: str = Field(description="why this shift was proposed, or who changed it")
+    absent: str | None = Field(default=None, description="sick or other: its courier cannot come")
+    covered_by: str | None = Field(default=None, description="the courier covering this absent shift")
+    cover_for: str | None = Field(default=None, description="the absent shift this one covers")
 
 
 class GapOut(Out):
@@ -244,6 +264,23 @@ class SheetDayOut(Out):
     first_start: str | None
     last_end: str | None
     open: bool
+    cover_minutes: float = Field(description="of the planned minutes, those of cover shifts")
+
+
+class CoverOut(Out):
+    courier_id: str
+    name: str
+    covered: int = Field(description="cover shifts they took in the last 28 days (the order: fewest first)")
+    left_h: int = Field(description="hours left on their contract this week, before this shift")
+    why: str
+
+
+class AbsenceOut(Out):
+    week: str
+    shift: RotaShiftOut
+    covers: list[CoverOut] = Field(description="who could cover, those who covered least lately first")
+    version: int
+    seq: int
 
 
 class SheetTotalOut(Out):
@@ -252,6 +289,7 @@ class SheetTotalOut(Out):
     worked_minutes: float
     break_minutes: float
     planned_minutes: float
+    cover_minutes: float
 
 
 class TimesheetOut(Out):

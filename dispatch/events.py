@@ -61,6 +61,9 @@ class EventType(StrEnum):
     ROTA_PUBLISHED = "RotaPublished"
     SHIFT_SWAP_REQUESTED = "ShiftSwapRequested"
     SHIFT_SWAP_DECIDED = "ShiftSwapDecided"
+    #: A courier of the published rota cannot come (sick, other), and who covers for them.
+    ABSENCE_RECORDED = "AbsenceRecorded"
+    COVER_ASSIGNED = "CoverAssigned"
 
 
 class ActorKind(StrEnum):
@@ -121,6 +124,8 @@ WEEK_EVENTS = frozenset(
         EventType.ROTA_PUBLISHED,
         EventType.SHIFT_SWAP_REQUESTED,
         EventType.SHIFT_SWAP_DECIDED,
+        EventType.ABSENCE_RECORDED,
+        EventType.COVER_ASSIGNED,
     }
 )
 
@@ -161,6 +166,8 @@ REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.ROTA_PUBLISHED: frozenset({"week", "shifts"}),
     EventType.SHIFT_SWAP_REQUESTED: frozenset({"swap_id", "week", "courier_id", "shift_id", "with_courier_id"}),
     EventType.SHIFT_SWAP_DECIDED: frozenset({"swap_id", "week", "confirmed"}),
+    EventType.ABSENCE_RECORDED: frozenset({"week", "shift_id", "courier_id", "reason", "shifts"}),
+    EventType.COVER_ASSIGNED: frozenset({"week", "shift_id", "courier_id", "shifts"}),
 }
 
 

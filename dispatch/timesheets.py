@@ -35,6 +35,7 @@ CSV_COLUMNS = (
     "first_start",
     "last_end",
     "open",
+    "cover_minutes",
 )
 
 
@@ -48,6 +49,8 @@ class SheetDay:
     first_start: str | None = None  #: local time of the day's first Start or Resume
     last_end: str | None = None  #: local time of the day's last Pause or End
     open: bool = False  #: a stretch began this day and has not closed yet
+    #: of the planned minutes, those covering for an absent colleague (a cover shift)
+    cover_minutes: float = 0.0
 
     def row(self, name: str) -> list[object]:
         return [
@@ -60,6 +63,7 @@ class SheetDay:
             self.first_start or "",
             self.last_end or "",
             "yes" if self.open else "",
+            round(self.cover_minutes, 1),
         ]
 
 
@@ -120,10 +124,12 @@ def timesheet(
     *,
     zone: ZoneInfo,
     planned: Mapping[tuple[str, str], float] | None = None,
+    cover: Mapping[tuple[str, str], float] | None = None,
     courier_id: str | None = None,
 ) -> list[SheetDay]:
     """Each courier's days from ``first`` to ``last`` (included) that hold worked, break or
-    planned minutes, in order of day then courier; ``planned``: (courier, day) -> minutes."""
+    planned minutes, in order of day then courier; ``planned``: (courier, day) -> minutes;
+    ``cover``: of those, the minutes of cover shifts."""
     since = datetime.combine(first, time(), tzinfo=zone) - LOOK_BACK
     until = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone)
     fold = _Fold(zone, first, last)
@@ -137,18 +143,23 @@ def timesheet(
     for (cid, day), minutes in (planned or {}).items():
         if first.isoformat() <= day <= last.isoformat():
             fold.days.setdefault((cid, day), SheetDay(cid, day)).planned_minutes += minutes
+    for (cid, day), minutes in (cover or {}).items():
+        if first.isoformat() <= day <= last.isoformat():
+            fold.days.setdefault((cid, day), SheetDay(cid, day)).cover_minutes += minutes
     rows = [d for d in fold.days.values() if courier_id is None or d.courier_id == courier_id]
     return sorted(rows, key=lambda d: (d.day, d.courier_id))
 
 
+_SUMMED = ("worked_minutes", "break_minutes", "planned_minutes", "cover_minutes")
+
+
 def totals(days: Iterable[SheetDay]) -> dict[str, dict[str, float]]:
-    """Per courier: worked, break and planned minutes summed over the days given."""
+    """Per courier: worked, break, planned and cover minutes summed over the days given."""
     out: dict[str, dict[str, float]] = {}
     for d in days:
-        total = out.setdefault(d.courier_id, {"worked_minutes": 0.0, "break_minutes": 0.0, "planned_minutes": 0.0})
-        total["worked_minutes"] += d.worked_minutes
-        total["break_minutes"] += d.break_minutes
-        total["planned_minutes"] += d.planned_minutes
+        total = out.setdefault(d.courier_id, dict.fromkeys(_SUMMED, 0.0))
+        for key in _SUMMED:
+            total[key] += getattr(d, key)
     return out
 
 
@@ -166,7 +177,7 @@ def to_csv(days: Iterable[SheetDay], names: Mapping[str, str]) -> str:
     for cid, total in sorted(totals(rows).items()):
         name = _cell(names.get(cid, cid))
         minutes = [round(total[k], 1) for k in ("worked_minutes", "break_minutes", "planned_minutes")]
-        writer.writerow([cid, name, "total", *minutes, "", "", ""])
+        writer.writerow([cid, name, "total", *minutes, "", "", "", round(total["cover_minutes"], 1)])
     return out.getvalue()
 
 

@@ -33,7 +33,19 @@ from dispatch.model import Cooperative, Courier
 from dispatch.store import Store
 from dispatch.store.weekly import events_of
 from dispatch.timesheets import SheetDay, timesheet
-from routing.rota import DAY_NAMES, Demand, Person, Rota, RotaError, Rules, Week, propose_rota
+from routing.rota import (
+    DAY_NAMES,
+    Cover,
+    Demand,
+    Person,
+    Rota,
+    RotaError,
+    Rules,
+    Week,
+    propose_covers,
+    propose_rota,
+    why_not_cover,
+)
 
 E = EventType
 ROTA_EVENTS = (
@@ -43,6 +55,8 @@ ROTA_EVENTS = (
     E.ROTA_PUBLISHED,
     E.SHIFT_SWAP_REQUESTED,
     E.SHIFT_SWAP_DECIDED,
+    E.ABSENCE_RECORDED,
+    E.COVER_ASSIGNED,
 )
 DEMAND_EVENTS = (E.JOB_REQUESTED, E.COURIER_ACKNOWLEDGED, E.DELIVERED, E.DELIVERY_FAILED)
 #: The weeks of history the forecast and the fairness of the rota look back on.
@@ -220,6 +234,8 @@ def fold(events: Iterable[Event]) -> WeekState:
         elif event.type is E.ROTA_PUBLISHED:
             rota.published, rota.draft = list(p["shifts"]), None
             rota.published_at, rota.version = event.at.isoformat(), rota.version + 1
+        elif event.type in (E.ABSENCE_RECORDED, E.COVER_ASSIGNED):
+            rota.published, rota.version = list(p["shifts"]), rota.version + 1
     return state
 
 
@@ -306,6 +322,8 @@ def hours_of_week(
     by_hour = {(h.weekday, h.hour): h for h in demand.hours}
     rostered: dict[tuple[int, int], list[str]] = {}
     for s in shifts:
+        if s.get("absent"):
+            continue  # an absent courier covers nothing; their cover's shift does
         offset = (date.fromisoformat(s["day"]) - monday).days
         for hour in range(int(s["start_h"]), int(s["end_h"])):
             rostered.setdefault((offset, hour), []).append(str(s["courier_id"]))
@@ -631,11 +649,16 @@ def week_timesheet(store: Store, coop_id: str, monday: date, *, courier_id: str 
     if courier_id is not None:
         store.courier(coop_id, courier_id)
     planned: dict[tuple[str, str], float] = {}
+    cover: dict[tuple[str, str], float] = {}
     for s in week_state(store, coop_id).rota(monday).published or []:
+        if s.get("absent"):
+            continue  # not planned for them any more: they said they cannot come
         key = (str(s["courier_id"]), str(s["day"]))
         planned[key] = planned.get(key, 0.0) + 60.0 * (int(s["end_h"]) - int(s["start_h"]))
+        if s.get("cover_for"):
+            cover[key] = cover.get(key, 0.0) + 60.0 * (int(s["end_h"]) - int(s["start_h"]))
     last = monday + timedelta(days=6)
-    return timesheet(store, coop_id, monday, last, zone=zone, planned=planned, courier_id=courier_id)
+    return timesheet(store, coop_id, monday, last, zone=zone, planned=planned, cover=cover, courier_id=courier_id)
 
 
 def who_at(store: Store, coop: Cooperative, at: datetime) -> list[dict[str, Any]]:
@@ -674,3 +697,144 @@ def who_at(store: Store, coop: Cooperative, at: datetime) -> list[dict[str, Any]
 
 def day_name(day: date) -> str:
     return DAY_NAMES[day.weekday()]
+
+
+# ------------------------------------------------------------------ absences and cover
+
+#: Why a courier cannot come, as the dispatcher records it.
+ABSENCE_REASONS = ("sick", "other")
+#: Cover shifts are counted over this many days to propose who covered least lately.
+COVER_LOOKBACK_DAYS = 28
+
+
+def _published_shift(rota: RotaState, monday: date, shift_id: str) -> dict[str, Any]:
+    """A shift of the week's published rota; a draft's shift is named as such (publish first)."""
+    found = next((s for s in rota.published or [] if s["id"] == shift_id), None)
+    if found is not None:
+        return found
+    if any(s["id"] == shift_id for s in rota.draft or []):
+        raise InvalidInput("shift_id", f"shift {shift_id} is in the draft of the week of {monday}: publish it first")
+    raise NotFound("shift", shift_id)
+
+
+def covers_counted(store: Store, coop_id: str, now: datetime) -> dict[str, int]:
+    """Cover shifts each courier took in the last :data:`COVER_LOOKBACK_DAYS` days, from the log."""
+    since = now - timedelta(days=COVER_LOOKBACK_DAYS)
+    out: dict[str, int] = {}
+    for e in events_of(store, coop_id, [E.COVER_ASSIGNED], since=since, until=now + timedelta(seconds=1)):
+        cid = str(e.payload["courier_id"])
+        out[cid] = out.get(cid, 0) + 1
+    return out
+
+
+def _cover_people(store: Store, coop_id: str, monday: date, state: WeekState) -> list[Person]:
+    availabilities = declared(store, coop_id)
+    return [
+        Person(
+            id=c.id,
+            name=c.display_name,
+            cargo=c.vehicle.payload_kg > BIKE_PAYLOAD_KG,
+            available=availabilities.get(c.id, Availability.none(c.id)).hours(monday),
+            max_h=state.contract(c.id)[1],
+        )
+        for c in store.couriers(coop_id)
+        if c.active
+    ]
+
+
+def _their_shifts(shifts: list[dict[str, Any]], monday: date) -> dict[str, list[tuple[int, int, int]]]:
+    """Each courier's shifts of the week as (day, start, end), an absent one left out."""
+    out: dict[str, list[tuple[int, int, int]]] = {}
+    for s in shifts:
+        if not s.get("absent"):
+            day = (date.fromisoformat(s["day"]) - monday).days
+            out.setdefault(str(s["courier_id"]), []).append((day, int(s["start_h"]), int(s["end_h"])))
+    return out
+
+
+def covers_for(store: Store, coop_id: str, monday: date, shift_id: str, now: datetime) -> list[Cover]:
+    """Who could cover an absent courier's shift (``routing/rota.py``, ``propose_covers``)."""
+    state = week_state(store, coop_id)
+    rota = state.rota(monday)
+    shift = _published_shift(rota, monday, shift_id)
+    people = [p for p in _cover_people(store, coop_id, monday, state) if p.id != shift["courier_id"]]
+    rules, _ = rota_settings(store.cooperative(coop_id))
+    key = ((date.fromisoformat(shift["day"]) - monday).days, int(shift["start_h"]), int(shift["end_h"]))
+    mine = _their_shifts(rota.published or [], monday)
+    counted = covers_counted(store, coop_id, now)
+    return propose_covers(people, key, mine, counted, rules=rules, days=COVER_LOOKBACK_DAYS)
+
+
+def record_absence(
+    store: Store,
+    coop_id: str,
+    monday: date,
+    shift_id: str,
+    reason: str,
+    *,
+    note: str,
+    actor: Actor,
+    at: datetime,
+) -> Event:
+    """A courier of the published rota cannot come (``AbsenceRecorded``): their shift stays in
+    the rota marked absent, no longer planned for them, waiting for a cover a dispatcher picks."""
+    if reason not in ABSENCE_REASONS:
+        raise InvalidInput("reason", f"one of {', '.join(ABSENCE_REASONS)}")
+    with _one_at_a_time(coop_id):
+        rota = week_state(store, coop_id).rota(monday)
+        shift = _published_shift(rota, monday, shift_id)
+        if shift.get("absent"):
+            raise InvalidInput("shift_id", f"the absence on shift {shift_id} was recorded already ({shift['absent']})")
+        shifts = [
+            {**s, "absent": reason, "absent_note": note} if s["id"] == shift_id else dict(s)
+            for s in rota.published or []
+        ]
+        payload = {
+            "week": monday.isoformat(),
+            "shift_id": shift_id,
+            "courier_id": shift["courier_id"],
+            "reason": reason,
+            "note": note,
+            "shifts": shifts,
+        }
+        return store.append(NewEvent(coop_id, at, actor, E.ABSENCE_RECORDED, payload))
+
+
+def assign_cover(
+    store: Store, coop_id: str, monday: date, shift_id: str, courier_id: str, *, actor: Actor, at: datetime
+) -> Event:
+    """The dispatcher's pick (``CoverAssigned``): a new shift, the same hours, for the colleague
+    who covers, within their own limits; the time sheet counts it as a cover shift."""
+    with _one_at_a_time(coop_id):
+        state = week_state(store, coop_id)
+        rota = state.rota(monday)
+        shift = _published_shift(rota, monday, shift_id)
+        if not shift.get("absent"):
+            raise InvalidInput("shift_id", f"no absence was recorded on shift {shift_id}: record it first")
+        if shift.get("covered_by"):
+            raise InvalidInput("shift_id", f"shift {shift_id} is covered already")
+        courier = store.courier(coop_id, courier_id)
+        if courier_id == shift["courier_id"]:
+            raise InvalidInput("courier_id", f"{courier.display_name} is the one absent")
+        person = next((p for p in _cover_people(store, coop_id, monday, state) if p.id == courier_id), None)
+        if person is None:
+            raise InvalidInput("courier_id", f"{courier.display_name} is deactivated")
+        rules, _ = rota_settings(store.cooperative(coop_id))
+        key = ((date.fromisoformat(shift["day"]) - monday).days, int(shift["start_h"]), int(shift["end_h"]))
+        why = why_not_cover(person, key, _their_shifts(rota.published or [], monday).get(courier_id, []), rules)
+        if why is not None:
+            raise InvalidInput("courier_id", f"{courier.display_name} cannot cover: {why}")
+        absent = store.courier(coop_id, str(shift["courier_id"])).display_name
+        cover = {
+            "id": uuid.uuid4().hex[:12],
+            "courier_id": courier_id,
+            "day": shift["day"],
+            "start_h": shift["start_h"],
+            "end_h": shift["end_h"],
+            "why": f"covers for {absent} ({shift['absent']}), picked by a dispatcher",
+            "cover_for": shift_id,
+        }
+        shifts = [{**s, "covered_by": courier_id} if s["id"] == shift_id else dict(s) for s in rota.published or []]
+        shifts = sorted([*shifts, cover], key=lambda s: (s["day"], s["start_h"], s["courier_id"]))
+        payload = {"week": monday.isoformat(), "shift_id": shift_id, "courier_id": courier_id, "shifts": shifts}
+        return store.append(NewEvent(coop_id, at, actor, E.COVER_ASSIGNED, payload))

@@ -356,3 +356,65 @@ def _read(
         )
         shifts.append(Shift(person=p.id, day=day, start_h=start, end_h=end, why=why))
     return Rota(tuple(shifts), gaps, cargo_gaps, hours, status, seconds)
+
+
+# ------------------------------------------------------------------ covering an absence
+
+
+@dataclass(frozen=True)
+class Cover:
+    """Someone who could take an absent colleague's shift, and why they are proposed."""
+
+    person: str
+    name: str
+    covered: int  #: cover shifts they took lately (the dispatcher sees the count, not a score)
+    left_h: int  #: hours left on their contract this week, before this shift
+    why: str
+
+
+def why_not_cover(
+    person: Person, shift: tuple[int, int, int], theirs: list[tuple[int, int, int]], rules: Rules
+) -> str | None:
+    """Why ``person`` cannot take ``shift`` (day, start, end) beside their own shifts of the
+    week (``theirs``), or None when they can: the same rules as the proposal (availability,
+    one shift a day, rest between days, the weekly maximum of their contract)."""
+    day, start, end = shift
+    if any((day, h) not in person.available for h in range(start, end)):
+        return "not available then"
+    if any(d == day for d, _, _ in theirs):
+        return "already on a shift that day"
+    for d, s, e in theirs:
+        rest = (day - d) * 24 + start - e if d < day else (d - day) * 24 + s - end
+        if rest < rules.rest_h:
+            return f"would rest {rest} h (at least {rules.rest_h} h)"
+    total = sum(e - s for _, s, e in theirs) + end - start
+    if total > person.max_h:
+        return f"would work {total} h this week (contract: at most {person.max_h} h)"
+    return None
+
+
+def propose_covers(
+    people: list[Person],
+    shift: tuple[int, int, int],
+    shifts: dict[str, list[tuple[int, int, int]]],
+    covered: dict[str, int],
+    *,
+    rules: Rules | None = None,
+    days: int = 28,
+) -> list[Cover]:
+    """Who could cover ``shift`` (day, start, end) for an absent colleague (leave them out of
+    ``people``): everyone the rota's rules allow, those who covered least in the last ``days``
+    first (``covered``: cover shifts per person, counted from the log), then by name. The order
+    is that count alone, shown as the reason: nobody is scored; the dispatcher picks."""
+    rules = rules or Rules()
+    out = []
+    for p in people:
+        theirs = shifts.get(p.id, [])
+        if why_not_cover(p, shift, theirs, rules) is not None:
+            continue
+        n = covered.get(p.id, 0)
+        left = p.max_h - sum(e - s for _, s, e in theirs)
+        times = "time" if n == 1 else "times"
+        why = f"covered {n} {times} in the last {days} days; {left} h left on their contract this week"
+        out.append(Cover(p.id, p.name, n, left, why))
+    return sorted(out, key=lambda c: (c.covered, c.name, c.person))

@@ -1,0 +1,34 @@
+"""Who could cover an absence (routing/rota.py, propose_covers): the rota's own rules, and those
+who covered least lately first, the count being the only order and the reason shown."""
+
+from __future__ import annotations
+
+from routing.rota import Person, Rules, propose_covers
+
+ALL_WEEK = frozenset((d, h) for d in range(7) for h in range(24))
+MONDAY_10_16 = (0, 10, 16)
+
+
+def _p(name: str, available: frozenset[tuple[int, int]] = ALL_WEEK, max_h: int = 40) -> Person:
+    return Person(id=name.lower(), name=name, cargo=False, available=available, max_h=max_h)
+
+
+def test_those_who_covered_least_come_first_and_say_so() -> None:
+    people = [_p("Aino"), _p("Veera"), _p("Lou")]
+    covers = propose_covers(people, MONDAY_10_16, {}, {"aino": 3, "veera": 1})
+    assert [(c.name, c.covered) for c in covers] == [("Lou", 0), ("Veera", 1), ("Aino", 3)]
+    assert covers[0].why == "covered 0 times in the last 28 days; 40 h left on their contract this week"
+    assert covers[1].why.startswith("covered 1 time in")
+
+
+def test_nobody_is_proposed_against_the_rota_s_rules() -> None:
+    people = [
+        _p("Away", available=frozenset((0, h) for h in range(10, 14))),  # not the whole shift
+        _p("Busy"),  # already works Monday
+        _p("Tired"),  # Sunday before? no: Tuesday at 02:00, 10 h after 16:00
+        _p("Full", max_h=8),  # 4 h on Wednesday + 6 h > 8 h
+        _p("Free"),
+    ]
+    theirs = {"busy": [(0, 17, 21)], "tired": [(1, 2, 6)], "full": [(2, 10, 14)]}
+    covers = propose_covers(people, MONDAY_10_16, theirs, {}, rules=Rules(rest_h=11))
+    assert [c.name for c in covers] == ["Free"]
