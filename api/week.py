@@ -241,7 +241,7 @@ async def publish_rota(body: WeekIn, who: Dispatcher, svc: Svc) -> dict[str, Any
 def _absence(store: Store, coop_id: str, monday: date, shift_id: str, seq: int) -> dict[str, Any]:
     """A shift of the published rota with who could cover it (none once it is covered)."""
     rota = week.week_state(store, coop_id).rota(monday)
-    shift = next(s for s in rota.published or [] if s["id"] == shift_id)
+    shift = week.published_shift(rota, monday, shift_id)
     covers = [] if shift.get("covered_by") else week.covers_for(store, coop_id, monday, shift_id, _now())
     return {
         "week": monday.isoformat(),
@@ -269,6 +269,22 @@ async def record_absence(body: AbsenceIn, who: Dispatcher, svc: Svc) -> dict[str
     done: tuple[Event, dict[str, Any]] = await svc.run(work)
     await svc.appended(who.cooperative_id, [done[0]])
     return done[1]
+
+
+@router.get("/week/covers", **answers(AbsenceOut, also=refusals(404)))
+async def read_covers(
+    who: Dispatcher,
+    svc: Svc,
+    week_of: Annotated[str, Query(alias="week", pattern=DAY, description="the week's Monday")],
+    shift_id: Annotated[str, Query(min_length=1, max_length=36)],
+) -> dict[str, Any]:
+    """A shift of the published rota and who could cover it now (to come back to an absence)."""
+
+    def work() -> dict[str, Any]:
+        coop, monday = who.cooperative_id, week.parse_week(week_of)
+        return _absence(svc.store, coop, monday, shift_id, week.week_state(svc.store, coop).rota(monday).seq)
+
+    return await svc.run(work)  # type: ignore[no-any-return]
 
 
 @router.post("/week/covers", **answers(AbsenceOut, also=refusals(404)))

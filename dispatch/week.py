@@ -707,7 +707,7 @@ ABSENCE_REASONS = ("sick", "other")
 COVER_LOOKBACK_DAYS = 28
 
 
-def _published_shift(rota: RotaState, monday: date, shift_id: str) -> dict[str, Any]:
+def published_shift(rota: RotaState, monday: date, shift_id: str) -> dict[str, Any]:
     """A shift of the week's published rota; a draft's shift is named as such (publish first)."""
     found = next((s for s in rota.published or [] if s["id"] == shift_id), None)
     if found is not None:
@@ -756,7 +756,7 @@ def covers_for(store: Store, coop_id: str, monday: date, shift_id: str, now: dat
     """Who could cover an absent courier's shift (``routing/rota.py``, ``propose_covers``)."""
     state = week_state(store, coop_id)
     rota = state.rota(monday)
-    shift = _published_shift(rota, monday, shift_id)
+    shift = published_shift(rota, monday, shift_id)
     people = [p for p in _cover_people(store, coop_id, monday, state) if p.id != shift["courier_id"]]
     rules, _ = rota_settings(store.cooperative(coop_id))
     key = ((date.fromisoformat(shift["day"]) - monday).days, int(shift["start_h"]), int(shift["end_h"]))
@@ -782,7 +782,7 @@ def record_absence(
         raise InvalidInput("reason", f"one of {', '.join(ABSENCE_REASONS)}")
     with _one_at_a_time(coop_id):
         rota = week_state(store, coop_id).rota(monday)
-        shift = _published_shift(rota, monday, shift_id)
+        shift = published_shift(rota, monday, shift_id)
         if shift.get("absent"):
             raise InvalidInput("shift_id", f"the absence on shift {shift_id} was recorded already ({shift['absent']})")
         shifts = [
@@ -808,7 +808,7 @@ def assign_cover(
     with _one_at_a_time(coop_id):
         state = week_state(store, coop_id)
         rota = state.rota(monday)
-        shift = _published_shift(rota, monday, shift_id)
+        shift = published_shift(rota, monday, shift_id)
         if not shift.get("absent"):
             raise InvalidInput("shift_id", f"no absence was recorded on shift {shift_id}: record it first")
         if shift.get("covered_by"):

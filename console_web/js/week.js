@@ -18,6 +18,11 @@ const WORDS = {
     reason: "reason", gap_cell: "gap {n}", wants: "{name} asks to give this shift to {other}",
     state_pending: "waiting for a dispatcher", state_confirmed: "confirmed", state_refused: "refused",
     short_of: "{day} {hour}:00 — {n} courier(s) short", working: "Working…",
+    cannot_come: "Cannot come", absence_reason: "why", sick: "sick", other: "other",
+    absent: "absent ({reason})", covered_by: "covered by {name}", cover_shift: "cover",
+    find_cover: "Who could cover?", could_cover: "Who could cover (those who covered least lately first):",
+    covered_times: "covered {n} {times} in the last 28 days; {h} h left on their contract this week",
+    time: "time", times: "times", pick: "Pick", no_one: "No one", nobody_can: "Nobody available can cover this shift.",
   },
   fr: {
     the_week: "La semaine", log_in_again: "Votre session a pris fin : reconnectez-vous sur la console.", back_to_console: "Retour à la console",
@@ -34,6 +39,11 @@ const WORDS = {
     refuse: "Refuser", reason: "raison", gap_cell: "manque {n}", wants: "{name} demande à donner ce créneau à {other}",
     state_pending: "en attente d'un répartiteur", state_confirmed: "confirmé", state_refused: "refusé",
     short_of: "{day} {hour} h — il manque {n} coursier(s)", working: "En cours…",
+    cannot_come: "Ne peut pas venir", absence_reason: "pourquoi", sick: "malade", other: "autre",
+    absent: "absent·e ({reason})", covered_by: "remplacé·e par {name}", cover_shift: "remplacement",
+    find_cover: "Qui peut remplacer ?", could_cover: "Qui peut remplacer (celles et ceux qui ont le moins remplacé d'abord) :",
+    covered_times: "a remplacé {n} {times} ces 28 derniers jours ; reste {h} h à son contrat cette semaine",
+    time: "fois", times: "fois", pick: "Choisir", no_one: "Personne", nobody_can: "Personne de disponible ne peut remplacer sur ce créneau.",
   },
 };
 const lang = (localStorage.getItem("tandem.lang") || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
@@ -50,7 +60,8 @@ const el = (tag, attrs = {}, ...children) => {
 const hh = (h) => `${String(h).padStart(2, "0")}:00`;
 const dayName = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString(lang, { weekday: "short", day: "numeric", month: "short" });
 
-const S = { api: null, week: null, view: null, busy: false };
+// covers: shift id -> who could cover it (the answer to an absence), shown until a pick.
+const S = { api: null, week: null, view: null, busy: false, covers: {} };
 window.__week = S;
 
 function names() { return Object.fromEntries((S.view?.couriers || []).map((c) => [c.id, c.name])); }
@@ -64,13 +75,14 @@ async function load(week) {
   render();
 }
 
-async function act(path, body) {
+async function act(path, body, then = null) {
   if (S.busy) return;
   S.busy = true;
   $("#week-error").textContent = "";
   $("#rota-state").textContent = w("working");
   try {
-    await S.api.post(path, { week: S.week, ...body });  // edits and publishing carry expected_seq
+    const answer = await S.api.post(path, { week: S.week, ...body });  // edits and publishing carry expected_seq
+    if (then) then(answer);
     await load(S.week);
   } catch (err) {
     $("#week-error").textContent = err instanceof ApiError ? err.message : String(err);
@@ -115,8 +127,57 @@ function renderShifts() {
     remove.addEventListener("click", () => act("/v1/week/edits", { expected_seq: S.view.rota_seq, action: "remove", shift_id: s.id }));
     const acts = el("span", { class: "acts" }, start, "–", end, move, remove);
     const title = el("span", {}, el("strong", {}, who[s.courier_id] || s.courier_id), ` ${dayName(s.day)} ${hh(s.start_h)}–${hh(s.end_h)}`);
-    list.append(el("li", { class: "shift", "data-shift": s.id }, title, acts, el("span", { class: "why" }, s.why)));
+    const item = el("li", { class: "shift", "data-shift": s.id }, title, acts, el("span", { class: "why" }, s.why));
+    if (!S.view.draft && S.view.published) item.append(absence(s, who));
+    list.append(item);
   }
+}
+
+// On the published rota: "X cannot come" (sick, other), then who could cover, and the pick.
+function absence(s, who) {
+  const box = el("div", { class: "absence" });
+  if (s.cover_for) box.append(el("span", { class: "tag cover" }, w("cover_shift")));
+  if (!s.absent) {
+    const reason = el("select", { "data-field": "absence-reason" },
+      el("option", { value: "sick" }, w("sick")), el("option", { value: "other" }, w("other")));
+    reason.setAttribute("aria-label", w("absence_reason"));
+    const absent = el("button", { type: "button", "data-act": "absent" }, w("cannot_come"));
+    absent.addEventListener("click", () => act("/v1/week/absences", { shift_id: s.id, reason: reason.value },
+      (answer) => { S.covers[s.id] = answer.covers; }));
+    box.append(reason, absent);
+    return box;
+  }
+  box.append(el("span", { class: "tag absent" }, w("absent", { reason: w(s.absent) })));
+  if (s.covered_by) {
+    box.append(" ", el("span", { class: "tag covered" }, w("covered_by", { name: who[s.covered_by] || s.covered_by })));
+    return box;
+  }
+  const covers = S.covers[s.id];
+  if (covers === undefined) {
+    const find = el("button", { type: "button", "data-act": "find-cover" }, w("find_cover"));
+    find.addEventListener("click", async () => {
+      try {
+        S.covers[s.id] = (await S.api.get(`/v1/week/covers?week=${S.week}&shift_id=${encodeURIComponent(s.id)}`)).covers;
+        render();
+      } catch (err) { $("#week-error").textContent = err.message; }
+    });
+    box.append(" ", find);
+    return box;
+  }
+  if (covers === null) return box;  // the dispatcher chose no one, for now
+  if (!covers.length) { box.append(el("p", { class: "note" }, w("nobody_can"))); return box; }
+  const list = el("ul", { class: "covers" });
+  for (const c of covers) {
+    const pick = el("button", { type: "button", "data-act": "cover", "data-courier": c.courier_id }, w("pick"));
+    pick.addEventListener("click", () => act("/v1/week/covers", { shift_id: s.id, courier_id: c.courier_id },
+      () => { delete S.covers[s.id]; }));
+    const reason = w("covered_times", { n: c.covered, times: w(c.covered === 1 ? "time" : "times"), h: c.left_h });
+    list.append(el("li", { "data-cover": c.courier_id }, el("strong", {}, c.name), " — ", el("span", { class: "why" }, reason), " ", pick));
+  }
+  const none = el("button", { type: "button", "data-act": "no-cover" }, w("no_one"));
+  none.addEventListener("click", () => { S.covers[s.id] = null; render(); });
+  box.append(el("p", { class: "note" }, w("could_cover")), list, none);
+  return box;
 }
 
 function renderGaps() {

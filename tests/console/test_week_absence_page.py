@@ -1,0 +1,71 @@
+"""The week page in a real browser against a real server (issue 23, absences): a dispatcher
+publishes a rota, records that a courier cannot come, sees who could cover with the reason
+(how many times each covered lately, never a score), picks one, and the rota shows the cover."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.harness import Server, World, login
+from tests.console.browser import browser, console_log_in, shot, wait_until
+from tests.console.test_week_page import _set_up_week
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Server, World]]:
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world = _set_up_week(url)
+    server = Server(url, planning_budget_s="0.5").start()
+    try:
+        yield server, world
+    finally:
+        server.stop()
+
+
+def test_a_dispatcher_publishes_a_rota_and_handles_an_absence(served: tuple[Server, World]) -> None:
+    server, world = served
+    with browser() as page:
+        console_log_in(page, server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+        page.goto(f"{server.url}/console/week.html")
+        wait_until(page, "window.__week && window.__week.ready === true")
+        page.click("#propose")
+        wait_until(page, "document.querySelector('#rota-state').dataset.state === 'draft'")
+        page.click("#publish")
+        wait_until(page, "document.querySelector('#rota-state').dataset.state === 'published'")
+        first = page.locator("#shifts li.shift").first
+        absent_id = first.get_attribute("data-shift")
+        absent_name = first.locator("strong").inner_text()
+        first.locator("select[data-field=absence-reason]").select_option("sick")
+        first.locator("button[data-act=absent]").click()
+        shift = page.locator(f'li.shift[data-shift="{absent_id}"]')
+        wait_until(page, f"!!document.querySelector('li[data-shift=\"{absent_id}\"] .covers li')")
+        assert "absent (sick)" in shift.locator(".tag.absent").inner_text()
+        covers = shift.locator(".covers li")
+        assert covers.count() >= 1
+        for i in range(covers.count()):
+            assert "covered 0 times in the last 28 days" in covers.nth(i).inner_text()
+            assert absent_name not in covers.nth(i).locator("strong").inner_text()
+        shot(page, "week-03-absence-covers")
+        cover_name = covers.first.locator("strong").inner_text()
+        covers.first.locator("button[data-act=cover]").click()
+        wait_until(page, f"!!document.querySelector('li[data-shift=\"{absent_id}\"] .tag.covered')")
+        assert f"covered by {cover_name}" in shift.locator(".tag.covered").inner_text()
+        cover_shift = page.locator("#shifts li.shift", has=page.locator(".tag.cover"))
+        assert cover_shift.count() == 1 and cover_name in cover_shift.locator("strong").inner_text()
+        assert "covers for" in cover_shift.locator(".why").inner_text()
+        shot(page, "week-04-absence-covered")
+    token = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+    headers = {"Authorization": f"Bearer {token}"}
+    week = httpx.get(f"{server.url}/v1/week", headers=headers, timeout=30).json()
+    by_id = {s["id"]: s for s in week["published"]["shifts"]}
+    assert by_id[absent_id]["absent"] == "sick" and by_id[absent_id]["covered_by"]
+    assert [s["cover_for"] for s in by_id.values() if s.get("cover_for")] == [absent_id]
+    events = httpx.get(f"{server.url}/v1/events", headers=headers, timeout=30).json()["events"]
+    assert [e["type"] for e in events if e["type"] in ("AbsenceRecorded", "CoverAssigned")] == [
+        "AbsenceRecorded",
+        "CoverAssigned",
+    ]
