@@ -1,4 +1,4 @@
-"""Heights of a city's street nodes from SRTM tiles, made fit for slopes (issue 20).
+"""Heights of a city's street nodes from SRTM tiles or GeoTIFF DEMs, made fit for slopes (issue 20).
 
 A riding time uphill depends on the slope, and the slope of a 20 m street segment is the
 difference of two heights read off a 90 m grid: raw, it is mostly noise. Three steps make it
@@ -10,6 +10,9 @@ usable, in this order:
    with ``numpy.frombuffer`` (0.02 s a tile) rather than through GDAL (rasterio's wheel is
    about 25 MB for the same ten lines). Heights at the nodes are interpolated bilinearly
    (``scipy.interpolate.RegularGridInterpolator``); holes take the nearest valid height.
+   A GeoTIFF on latitude and longitude (Copernicus GLO-30, or SRTM exported by GDAL) is read
+   with ``tifffile`` (:func:`read_geotiff`) into the same kind of grid, so that what follows is
+   shared; :func:`read_tile` picks the reader by the file's suffix.
 2. **Bridges and tunnels** take their ends' heights: the grid under a bridge is the valley
    (or the river), over a tunnel the hill. Nodes whose every street is a bridge (or every one a
    tunnel) are interpolated between the nodes where the structure meets the ground, by a
@@ -57,18 +60,39 @@ class ElevationError(ValueError):
 
 @dataclass(frozen=True)
 class Tile:
-    """One SRTM tile: ``heights[row, col]``, row 0 at latitude ``south + 1``, col 0 at ``west``."""
+    """A grid of heights at evenly spaced points, row 0 the north edge: ``heights[row, col]``
+    lies at latitude ``south + height_deg * (1 - row / (rows - 1))`` and longitude
+    ``west + width_deg * col / (cols - 1)``. An SRTM tile spans one degree both ways."""
 
-    south: int
-    west: int
+    south: float
+    west: float
     heights: NDArray[np.float64]  #: metres; NaN where the tile has no data
+    height_deg: float = 1.0  #: from the southernmost to the northernmost row of points
+    width_deg: float = 1.0
+    #: Degrees beyond the outer points still covered, at the edge's heights: a pixel-is-area
+    #: raster's half pixel, the ground its outer cells stand for.
+    margin_deg: tuple[float, float] = (0.0, 0.0)
 
     @property
     def size(self) -> int:
-        return int(self.heights.shape[0])
+        """Points per row (an SRTM tile's 1201 or 3601)."""
+        return int(self.heights.shape[1])
 
     def covers(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
-        return (lon >= self.west) & (lon <= self.west + 1) & (lat >= self.south) & (lat <= self.south + 1)
+        margin_lat, margin_lon = self.margin_deg
+        return (
+            (lon >= self.west - margin_lon)
+            & (lon <= self.west + self.width_deg + margin_lon)
+            & (lat >= self.south - margin_lat)
+            & (lat <= self.south + self.height_deg + margin_lat)
+        )
+
+
+def read_tile(path: Path | str) -> Tile:
+    """A tile by its kind: a GeoTIFF (``.tif``, ``.tiff``), else an SRTM ``.hgt`` (zipped or not)."""
+    if Path(path).suffix.lower() in (".tif", ".tiff"):
+        return read_geotiff(path)
+    return read_hgt(path)
 
 
 def read_hgt(path: Path | str) -> Tile:
@@ -92,6 +116,104 @@ def read_hgt(path: Path | str) -> Tile:
     if np.isnan(heights).all():
         raise ElevationError(f"{path}: the tile holds no height at all")
     return Tile(south=south, west=west, heights=heights)
+
+
+#: GeoTIFF tags (GeoTIFF 1.1, OGC 19-008r4) and GDAL's "no data" tag.
+PIXEL_SCALE, TIEPOINT, TRANSFORMATION, GEO_KEYS, GDAL_NODATA = 33550, 33922, 34264, 34735, 42113
+#: GeoKeys read: the model (2: geographic lat/lon), pixel-is-area (1) or point (2), the CRS, its angle unit.
+_MODEL_TYPE, _RASTER_TYPE, _GEOGRAPHIC_TYPE, _ANGULAR_UNITS = 1024, 1025, 2048, 2054
+_PROJECTED_TYPE = 3072
+#: Lat/lon on WGS84, or on a datum within a metre or two of it (ETRS89, NAD83): what a DEM is
+#: published on. Anything else would put the heights beside the streets.
+_WGS84_LIKE = {4326: "WGS 84", 4979: "WGS 84 (3D)", 4258: "ETRS89", 4269: "NAD83"}
+_DEGREE = 9102
+
+
+def read_geotiff(path: Path | str) -> Tile:
+    """Read a GeoTIFF DEM on a lat/lon grid (Copernicus GLO-30, SRTM exported by GDAL, ...).
+
+    Read with ``tifffile`` (pure Python, no GDAL: rasterio's wheel is about 25 MB for what four
+    tags say). Where the grid lies comes from its tie point and pixel scale, its CRS from the
+    GeoKey directory: only geographic WGS84-like grids are taken, a projected one is refused
+    (its metres are not degrees). A pixel-is-area raster's values stand for the centres of its
+    cells, a pixel-is-point raster's for its corners (how SRTM's own tiles are laid out); GDAL's
+    "no data" value becomes a hole, filled from the nearest height as in an SRTM tile.
+    """
+    import tifffile
+
+    path = Path(path)
+    try:
+        with tifffile.TiffFile(path) as tiff:
+            page = tiff.pages.first
+            tags = {tag.code: tag.value for tag in page.tags.values()}
+            raw = page.asarray()
+    except (OSError, ValueError, ImportError, NotImplementedError, tifffile.TiffFileError) as exc:
+        raise ElevationError(f"{path}: cannot read the GeoTIFF ({exc})") from exc
+    if PIXEL_SCALE not in tags or TIEPOINT not in tags or GEO_KEYS not in tags:
+        raise ElevationError(f"{path}: not a GeoTIFF (no pixel scale, tie point or GeoKey directory)")
+    if TRANSFORMATION in tags:
+        raise ElevationError(f"{path}: a rotated or sheared grid; export it north-up on lat/lon (EPSG:4326)")
+    keys = _geo_keys(tags[GEO_KEYS])
+    _check_crs(path, keys)
+    tiepoint, scale = tags[TIEPOINT], tags[PIXEL_SCALE]
+    if len(tiepoint) != 6 or scale[0] <= 0 or scale[1] <= 0:
+        raise ElevationError(f"{path}: one tie point and a positive pixel scale are needed, north up")
+    if raw.ndim != 2 or min(raw.shape) < 2:
+        raise ElevationError(f"{path}: {raw.shape} is not a grid of heights (one band, at least 2x2)")
+    heights = raw.astype(np.float64)
+    nodata = tags.get(GDAL_NODATA)
+    if nodata is not None:
+        try:
+            heights[heights == float(str(nodata).strip("\x00 "))] = np.nan
+        except ValueError:
+            raise ElevationError(f"{path}: its no-data value {nodata!r} is not a number") from None
+    heights[~np.isfinite(heights)] = np.nan
+    if np.isnan(heights).all():
+        raise ElevationError(f"{path}: the GeoTIFF holds no height at all")
+    col, row, _, lon, lat, _ = (float(v) for v in tiepoint)
+    d_lon, d_lat = float(scale[0]), float(scale[1])
+    area = keys.get(_RASTER_TYPE, 1) == 1  # pixel-is-area is the GeoTIFF default
+    centre = 0.5 if area else 0.0
+    west = lon + (centre - col) * d_lon
+    north = lat - (centre - row) * d_lat
+    rows, cols = heights.shape
+    return Tile(
+        south=north - (rows - 1) * d_lat,
+        west=west,
+        heights=heights,
+        height_deg=(rows - 1) * d_lat,
+        width_deg=(cols - 1) * d_lon,
+        margin_deg=(d_lat / 2, d_lon / 2) if area else (0.0, 0.0),
+    )
+
+
+def _geo_keys(directory: tuple[int, ...]) -> dict[int, int]:
+    """The GeoKeys held in the directory itself (the short ones: all that is read here)."""
+    count = int(directory[3]) if len(directory) >= 4 else 0
+    entries = directory[4 : 4 + 4 * count]
+    return {
+        int(entries[k]): int(entries[k + 3])
+        for k in range(0, len(entries) - 3, 4)
+        if entries[k + 1] == 0  # location 0: the value is in the entry
+    }
+
+
+def _check_crs(path: Path, keys: dict[int, int]) -> None:
+    model = keys.get(_MODEL_TYPE)
+    if model != 2 or _PROJECTED_TYPE in keys:
+        crs = f"EPSG:{keys[_PROJECTED_TYPE]}" if _PROJECTED_TYPE in keys else f"model type {model}"
+        raise ElevationError(
+            f"{path}: its grid is not on latitude and longitude ({crs}); "
+            "reproject it to EPSG:4326 first, e.g. gdalwarp -t_srs EPSG:4326"
+        )
+    geographic = keys.get(_GEOGRAPHIC_TYPE, 4326)
+    if geographic not in _WGS84_LIKE:
+        raise ElevationError(
+            f"{path}: its latitudes and longitudes are on EPSG:{geographic}, not WGS 84; "
+            "reproject it to EPSG:4326 first, e.g. gdalwarp -t_srs EPSG:4326"
+        )
+    if keys.get(_ANGULAR_UNITS, _DEGREE) != _DEGREE:
+        raise ElevationError(f"{path}: its angles are not in degrees; reproject it to EPSG:4326 first")
 
 
 def _tile_bytes(path: Path) -> bytes:
@@ -120,13 +242,15 @@ def heights_at(tiles: list[Tile], lon: NDArray[np.float64], lat: NDArray[np.floa
         inside = tile.covers(lon, lat) & np.isnan(out)
         if not inside.any():
             continue
-        n = tile.size
+        rows, cols = tile.heights.shape
         # Row 0 is the north edge: flip so that latitudes ascend, as the interpolator wants.
         grid = _filled(tile.heights)[::-1]
-        lats = np.linspace(tile.south, tile.south + 1, n)
-        lons = np.linspace(tile.west, tile.west + 1, n)
+        lats = np.linspace(tile.south, tile.south + tile.height_deg, rows)
+        lons = np.linspace(tile.west, tile.west + tile.width_deg, cols)
         interpolate = RegularGridInterpolator((lats, lons), grid, method="linear")
-        out[inside] = interpolate(np.column_stack([lat[inside], lon[inside]]))
+        # Within a margin, beyond the outer points: the edge's height.
+        at = np.column_stack([np.clip(lat[inside], lats[0], lats[-1]), np.clip(lon[inside], lons[0], lons[-1])])
+        out[inside] = interpolate(at)
     missing = np.isnan(out)
     if missing.any():
         i = int(np.flatnonzero(missing)[0])

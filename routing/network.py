@@ -700,7 +700,7 @@ def with_elevation(network: BikeNetwork, tiles: list[Path | str]) -> BikeNetwork
     tunnels taking their ends' heights, smoothed along the streets."""
     from routing import elevation
 
-    read = [elevation.read_hgt(t) for t in tiles]
+    read = [elevation.read_tile(t) for t in tiles]
     raw = elevation.heights_at(read, network.lon, network.lat)
     structure = np.zeros(network.n_arcs, dtype=np.int8)
     structure[(network.flags & ArcFlag.BRIDGE) != 0] = 1

@@ -81,7 +81,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     )
     heights = summary.get("elevation")
     if heights is None:
-        out.print("no elevation: every street is taken as flat (import with --elevation TILE to add slopes)")
+        out.print(
+            "no elevation: every street is taken as flat (import with --elevation TILE, .hgt or .tif, to add slopes)"
+        )
     else:
         out.print(
             f"elevation {heights['min_m']:,.0f}-{heights['max_m']:,.0f} m; median slope "
@@ -125,7 +127,8 @@ def city_import(
         list[Path] | None,
         typer.Option(
             "--elevation",
-            help="SRTM tiles (.hgt or .hgt.zip) covering the city: slopes then count in riding times. Repeatable.",
+            help="SRTM tiles (.hgt or .hgt.zip) or GeoTIFF DEMs on latitude and longitude (.tif, e.g. "
+            "Copernicus GLO-30) covering the city: slopes then count in riding times. Repeatable.",
         ),
     ] = None,
     as_json: JsonOption = False,
