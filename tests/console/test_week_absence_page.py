@@ -4,26 +4,14 @@ publishes a rota, records that a courier cannot come, sees who could cover with 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
-import pytest
 
 from tests.api.harness import Server, World, login
+from tests.console import test_week_page
 from tests.console.browser import browser, console_log_in, shot, wait_until
-from tests.console.test_week_page import _set_up_week
 
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Server, World]]:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = _set_up_week(url)
-    server = Server(url, planning_budget_s="0.5").start()
-    try:
-        yield server, world
-    finally:
-        server.stop()
+#: The same served week as the rota's browser test (three couriers free 10-16 on weekdays).
+served = test_week_page.served
 
 
 def test_a_dispatcher_publishes_a_rota_and_handles_an_absence(served: tuple[Server, World]) -> None:
