@@ -147,8 +147,16 @@ def read_geotiff(path: Path | str) -> Tile:
             page = tiff.pages.first
             tags = {tag.code: tag.value for tag in page.tags.values()}
             raw = page.asarray()
-    except (OSError, ValueError, ImportError, NotImplementedError, tifffile.TiffFileError) as exc:
-        raise ElevationError(f"{path}: cannot read the GeoTIFF ({exc})") from exc
+    except (OSError, ValueError, KeyError, ImportError, NotImplementedError, tifffile.TiffFileError) as exc:
+        # tifffile decodes Deflate and PackBits itself; LZW, ZSTD or a floating-point predictor
+        # need the imagecodecs package (binary wheels), which the project does not install.
+        hint = (
+            "; install imagecodecs (pip install imagecodecs) or re-export it with "
+            "gdal_translate -co COMPRESS=DEFLATE -co PREDICTOR=1"
+            if "imagecodecs" in str(exc)
+            else ""
+        )
+        raise ElevationError(f"{path}: cannot read the GeoTIFF ({exc}){hint}") from exc
     if PIXEL_SCALE not in tags or TIEPOINT not in tags or GEO_KEYS not in tags:
         raise ElevationError(f"{path}: not a GeoTIFF (no pixel scale, tie point or GeoKey directory)")
     if TRANSFORMATION in tags:

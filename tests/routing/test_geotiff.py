@@ -105,6 +105,14 @@ def test_a_projected_grid_another_datum_or_no_geotiff_is_refused(tmp_path: Path)
     junk.write_bytes(b"no heights here")
     with pytest.raises(ElevationError, match="cannot read the GeoTIFF"):
         read_tile(junk)
+    lzw = write_geotiff(tmp_path / "lzw.tif", grid, corner=(1, 42), step_deg=0.1)
+    with tifffile.TiffFile(lzw) as tiff:
+        at = tiff.pages.first.tags[259].valueoffset  # Compression: Deflate as written...
+    with lzw.open("r+b") as raw:
+        raw.seek(at)
+        raw.write((5).to_bytes(2, "little"))  # ...now said to be LZW, which tifffile leaves to imagecodecs
+    with pytest.raises(ElevationError, match=r"install imagecodecs .* or re-export it with gdal_translate"):
+        read_geotiff(lzw)
     empty = write_geotiff(tmp_path / "void.tif", np.full((4, 4), VOID, dtype=np.int16), corner=(1, 42), step_deg=0.1)
     with pytest.raises(ElevationError, match="no height at all"):
         read_geotiff(empty)
