@@ -11,10 +11,14 @@ import pytest
 
 from api.i18n import render
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
-from routing.explain import explain
-from routing.problem import Problem, TravelTimes
+from routing.explain import explain, hill_reason
+from routing.matrix import routable_graph, snap
+from routing.network import load_network, with_elevation
+from routing.problem import Courier, Problem, Shipment, TravelTimes, travel_times
+from routing.profiles import PROFILES
 from routing.reasons import Reason, reason
 from tests.routing.street import bike, job, street_travel
+from tests.routing.test_elevation import ANDORRA, ANDORRA_TILE
 
 P, D = StopKind.PICKUP, StopKind.DROPOFF
 
@@ -77,3 +81,26 @@ def test_no_hill_reason_on_the_flat_downhill_or_for_a_small_gap(change: dict[str
     reasons = _reasons(_problem(**change))  # type: ignore[arg-type]  # each case changes one keyword
     assert [r for r in reasons if r.code == "hill_vehicle"] == []
     assert reasons[0].code == "adds_minutes"
+
+
+def test_on_andorras_streets_the_climb_to_la_massana_is_named_and_the_way_down_is_not(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    if not (ANDORRA.is_file() and ANDORRA_TILE.is_file()):
+        pytest.skip("../shared/data (Andorra and its tile) is not here")
+    network = with_elevation(load_network(ANDORRA, cache_dir=tmp_path_factory.mktemp("cache")), [ANDORRA_TILE])
+    valley, la_massana = (1.5215, 42.5063), (1.5150, 42.5450)  # about 200 m of climb
+    travel = {
+        p: travel_times(graph := routable_graph(network, PROFILES[p]), snap(graph, [valley, la_massana]).node)
+        for p in ("cargo_bike", "e_cargo_bike")
+    }
+    e, k = (Courier(c, p, 150.0, 300.0, 200.0, 0, 0, 8 * 3600) for c, p in (("e", "e_cargo_bike"), ("k", "cargo_bike")))
+
+    def said(pickup: int, dropoff: int) -> Reason | None:
+        s = Shipment("s", pickup, dropoff, (0, 9 * 3600), (0, 9 * 3600), 60.0)
+        return hill_reason(Problem(couriers=(e, k), shipments=(s,), travel=travel), e, s, [k])
+
+    up = said(0, 1)
+    assert up is not None and up.params["vehicle"] == "e_cargo_bike" and up.params["other"] == "cargo_bike"
+    assert 15 <= int(up.params["minutes"]) <= 40  # type: ignore[arg-type]
+    assert said(1, 0) is None  # downhill the vehicles differ only by their flat speeds
