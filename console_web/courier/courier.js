@@ -35,6 +35,27 @@ const WORDS = {
     size_back: "Size reported: more than your vehicle takes. The job goes back to dispatch.",
     weight_refused: "Weight not reported: {why}",
     route_break: "Break {m} min, ~{t}",
+    my_week: "My week",
+    avail_note: "When you can work. Dispatch builds the week's rota from it; nothing changes until you save.",
+    contract: "Your contract: {min}–{max} h a week.",
+    every_week: "Every week",
+    day: "Day", from: "From", to: "To", add_window: "Add these hours",
+    exceptions: "Exceptions and holidays",
+    kind: "What", kind_holiday: "Holiday (not available)", kind_hours: "Only these hours that day",
+    first_day: "Day (first)", last_day: "Last day",
+    add_exception: "Add",
+    save_availability: "Save my availability",
+    remove: "Remove",
+    no_windows: "No hours yet: add when you can work.",
+    no_exceptions: "None.",
+    off_day: "{day}: not available",
+    only_hours: "{day}: only {hours}",
+    holiday: "Holiday {first} – {last}",
+    window_order: "The end comes after the start, within one day.",
+    need_day: "Give the day.",
+    unsaved: "Not saved yet.",
+    saved: "Saved at {t}: {w} weekly window(s), {e} exception(s), {h} holiday(s). Dispatch sees it now.",
+    not_saved: "Not saved: {why}",
   },
   fr: {
     heavier: "Plus lourd que déclaré",
@@ -53,6 +74,27 @@ const WORDS = {
     size_back: "Taille signalée : plus que ne prend votre véhicule. La course retourne au dispatch.",
     weight_refused: "Poids non signalé : {why}",
     route_break: "Pause {m} min, ~{t}",
+    my_week: "Mes disponibilités",
+    avail_note: "Quand tu peux travailler. Le dispatch en tire le planning de la semaine ; rien ne change avant que tu enregistres.",
+    contract: "Ton contrat : {min}–{max} h par semaine.",
+    every_week: "Chaque semaine",
+    day: "Jour", from: "De", to: "À", add_window: "Ajouter ces heures",
+    exceptions: "Exceptions et congés",
+    kind: "Quoi", kind_holiday: "Congé (pas disponible)", kind_hours: "Seulement ces heures ce jour-là",
+    first_day: "Jour (premier)", last_day: "Dernier jour",
+    add_exception: "Ajouter",
+    save_availability: "Enregistrer mes disponibilités",
+    remove: "Retirer",
+    no_windows: "Pas encore d'heures : ajoute quand tu peux travailler.",
+    no_exceptions: "Aucune.",
+    off_day: "{day} : pas disponible",
+    only_hours: "{day} : seulement {hours}",
+    holiday: "Congé du {first} au {last}",
+    window_order: "La fin vient après le début, dans la même journée.",
+    need_day: "Indique le jour.",
+    unsaved: "Pas encore enregistré.",
+    saved: "Enregistré à {t} : {w} plage(s) par semaine, {e} exception(s), {h} congé(s). Le dispatch le voit maintenant.",
+    not_saved: "Non enregistré : {why}",
   },
 };
 function say(key, vars = {}) {
@@ -665,6 +707,96 @@ async function exportData() {
   $("#my-days").innerHTML = data.ledger.map((d) => `<li>${esc(d.day)}: ${d.worked_minutes.toFixed(0)} min, ${d.heavy_kg.toFixed(0)} kg</li>`).join("");
 }
 
+// ------------------------------------------------------------------ my week: availability
+
+// The courier's own availability (issue 23): edited here, sent whole on Save (PUT replaces the
+// previous declaration), and confirmed with what the server kept. It needs a connection: it is
+// not an act of the day, so it is not queued.
+function sayPage() {
+  for (const node of document.querySelectorAll("[data-say]")) node.textContent = say(node.dataset.say);
+  const weekday = document.querySelector("#avail-add select[name=weekday]");
+  const chosen = weekday.value;
+  weekday.replaceChildren(...[0, 1, 2, 3, 4, 5, 6].map((d) => {
+    const option = document.createElement("option");
+    option.value = String(d); option.textContent = weekdayName(d);
+    return option;
+  }));
+  weekday.value = chosen || "0";
+}
+function weekdayName(d) {  // 0 = Monday; 2024-01-01 was a Monday
+  return new Date(Date.UTC(2024, 0, 1 + d)).toLocaleDateString(language(), { weekday: "long", timeZone: "UTC" });
+}
+function dayText(iso) {
+  return new Date(`${iso}T12:00:00Z`).toLocaleDateString(language(), { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+}
+async function loadAvailability() {
+  const mine = await S.api.get(`/v1/couriers/${encodeURIComponent(S.me.id)}/availability`);
+  S.avail = { weekly: mine.weekly, exceptions: mine.exceptions, holidays: mine.holidays };
+  S.contract = mine.contract;
+  renderAvailability();
+}
+function availItem(text, kind, index) {
+  return `<li><span>${esc(text)}</span><button type="button" data-remove="${kind}" data-index="${index}">${esc(say("remove"))}</button></li>`;
+}
+function renderAvailability() {
+  if (!S.avail) return;
+  const a = S.avail;
+  $("#avail-contract").textContent = S.contract ? say("contract", { min: S.contract.min_h, max: S.contract.max_h }) : "";
+  a.weekly.sort((x, y) => x.weekday - y.weekday || x.start.localeCompare(y.start));
+  $("#avail-weekly").innerHTML = a.weekly.length
+    ? a.weekly.map((w, i) => availItem(`${weekdayName(w.weekday)} ${w.start}–${w.end}`, "weekly", i)).join("")
+    : `<li class="note">${esc(say("no_windows"))}</li>`;
+  const off = [
+    ...a.exceptions.map((x, i) => availItem(x.windows.length
+      ? say("only_hours", { day: dayText(x.day), hours: x.windows.map((w) => `${w.start}–${w.end}`).join(", ") })
+      : say("off_day", { day: dayText(x.day) }), "exceptions", i)),
+    ...a.holidays.map((h, i) => availItem(say("holiday", { first: dayText(h.first_day), last: dayText(h.last_day) }), "holidays", i)),
+  ];
+  $("#avail-off").innerHTML = off.length ? off.join("") : `<li class="note">${esc(say("no_exceptions"))}</li>`;
+}
+function availChanged() {
+  $("#avail-error").textContent = "";
+  $("#avail-status").textContent = say("unsaved");
+  $("#avail-status").dataset.state = "unsaved";
+  renderAvailability();
+}
+function addWindow(e) {
+  e.preventDefault();
+  const f = e.target;
+  if (!(f.start.value < f.end.value)) { $("#avail-error").textContent = say("window_order"); return; }
+  S.avail.weekly.push({ weekday: Number(f.weekday.value), start: f.start.value, end: f.end.value });
+  availChanged();
+}
+function addException(e) {
+  e.preventDefault();
+  const f = e.target;
+  if (!f.first.value) { $("#avail-error").textContent = say("need_day"); return; }
+  if (f.kind.value === "holiday") {
+    S.avail.holidays.push({ first_day: f.first.value, last_day: f.last.value || f.first.value });
+  } else {
+    if (!(f.start.value < f.end.value)) { $("#avail-error").textContent = say("window_order"); return; }
+    const window = { start: f.start.value, end: f.end.value };
+    const same = S.avail.exceptions.find((x) => x.day === f.first.value);
+    if (same) same.windows.push(window); else S.avail.exceptions.push({ day: f.first.value, windows: [window] });
+    S.avail.exceptions.sort((x, y) => x.day.localeCompare(y.day));
+  }
+  availChanged();
+}
+async function saveAvailability() {
+  $("#avail-error").textContent = "";
+  try {
+    const kept = await S.api.request("PUT", `/v1/couriers/${encodeURIComponent(S.me.id)}/availability`, S.avail);
+    S.avail = { weekly: kept.weekly, exceptions: kept.exceptions, holidays: kept.holidays };
+    S.contract = kept.contract;
+    renderAvailability();
+    const now = hhmm(new Date().toISOString());
+    $("#avail-status").textContent = say("saved", { t: now, w: kept.weekly.length, e: kept.exceptions.length, h: kept.holidays.length });
+    $("#avail-status").dataset.state = "saved";
+  } catch (err) {
+    $("#avail-error").textContent = say("not_saved", { why: err.message });
+  }
+}
+
 // ------------------------------------------------------------------ start
 
 function setConnection(state) {
@@ -685,6 +817,7 @@ async function start(session) {
   $("#login").hidden = true;
   $("#app").hidden = false;
   refreshLedger();
+  loadAvailability().catch((err) => { $("#avail-error").textContent = err.message; });
   S.socket = new LiveSocket({
     path: "/v1/courier/ws", token: session.token, lastSeq,
     onEvent, onState: setConnection, onMessage: (m) => { if (m.type === "result" || m.type === "error") settle(m); },
@@ -742,7 +875,22 @@ function wire() {
     localStorage.removeItem(KEY.session); localStorage.removeItem(KEY.seq);
     location.reload();
   });
-  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); $("#connection").textContent = t($("#connection").dataset.state); render(); });
+  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); $("#connection").textContent = t($("#connection").dataset.state); sayPage(); renderAvailability(); render(); });
+  $("#avail-add").addEventListener("submit", addWindow);
+  $("#avail-off-add").addEventListener("submit", addException);
+  $("#avail-off-add").kind.addEventListener("change", (e) => {
+    for (const field of document.querySelectorAll("#avail-off-add .if-hours")) field.hidden = e.target.value !== "hours";
+    for (const field of document.querySelectorAll("#avail-off-add .if-holiday")) field.hidden = e.target.value === "hours";
+  });
+  for (const list of ["#avail-weekly", "#avail-off"]) {
+    $(list).addEventListener("click", (e) => {
+      const button = e.target.closest("button[data-remove]");
+      if (!button) return;
+      S.avail[button.dataset.remove].splice(Number(button.dataset.index), 1);
+      availChanged();
+    });
+  }
+  $("#avail-save").addEventListener("click", saveAvailability);
   window.addEventListener("offline", () => S.socket?.pause());
   // the minutes move on: Our day is drawn again when the minute changes
   let minute = 0;
@@ -757,6 +905,7 @@ function main() {
   $("#lang").value = language();
   setLanguage(language());
   translatePage();
+  sayPage();
   wire();
   const saved = localStorage.getItem(KEY.session);
   if (saved) start(JSON.parse(saved)).catch(() => { localStorage.removeItem(KEY.session); $("#login").hidden = false; });
