@@ -672,7 +672,7 @@ def who_at(store: Store, coop: Cooperative, at: datetime) -> list[dict[str, Any]
     on_rota = {
         s["courier_id"]
         for s in published
-        if s["day"] == local.date().isoformat() and s["start_h"] <= local.hour < s["end_h"]
+        if s["day"] == local.date().isoformat() and s["start_h"] <= local.hour < s["end_h"] and not s.get("absent")
     }
     out = []
     for c in store.couriers(coop.id):
