@@ -742,6 +742,11 @@ def _cover_people(store: Store, coop_id: str, monday: date, state: WeekState) ->
     ]
 
 
+def _absent_on(shifts: list[dict[str, Any]], day: str) -> set[str]:
+    """Who cannot come on ``day``: they are not asked to cover someone else that day."""
+    return {str(s["courier_id"]) for s in shifts if s.get("absent") and s["day"] == day}
+
+
 def _their_shifts(shifts: list[dict[str, Any]], monday: date) -> dict[str, list[tuple[int, int, int]]]:
     """Each courier's shifts of the week as (day, start, end), an absent one left out."""
     out: dict[str, list[tuple[int, int, int]]] = {}
@@ -757,7 +762,8 @@ def covers_for(store: Store, coop_id: str, monday: date, shift_id: str, now: dat
     state = week_state(store, coop_id)
     rota = state.rota(monday)
     shift = published_shift(rota, monday, shift_id)
-    people = [p for p in _cover_people(store, coop_id, monday, state) if p.id != shift["courier_id"]]
+    away = _absent_on(rota.published or [], shift["day"])
+    people = [p for p in _cover_people(store, coop_id, monday, state) if p.id not in away]
     rules, _ = rota_settings(store.cooperative(coop_id))
     key = ((date.fromisoformat(shift["day"]) - monday).days, int(shift["start_h"]), int(shift["end_h"]))
     mine = _their_shifts(rota.published or [], monday)
@@ -816,6 +822,8 @@ def assign_cover(
         courier = store.courier(coop_id, courier_id)
         if courier_id == shift["courier_id"]:
             raise InvalidInput("courier_id", f"{courier.display_name} is the one absent")
+        if courier_id in _absent_on(rota.published or [], shift["day"]):
+            raise InvalidInput("courier_id", f"{courier.display_name} cannot come that day either")
         person = next((p for p in _cover_people(store, coop_id, monday, state) if p.id == courier_id), None)
         if person is None:
             raise InvalidInput("courier_id", f"{courier.display_name} is deactivated")

@@ -4,11 +4,13 @@ count given as the reason), picks one; bad input gets a 4xx that says why and ch
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from dispatch.store import Store
+from dispatch.week import covers_counted
 from tests.api.test_week import Week, _app, _events, _weekdays
 
 
@@ -64,6 +66,19 @@ def test_an_absence_proposes_who_could_cover_and_the_dispatcher_picks(tmp_path: 
         totals = {t["name"]: (t["planned_minutes"], t["cover_minutes"]) for t in sheet["totals"]}
         assert totals["Lou"] == (720.0, 360.0) and "Aino" not in totals
         assert _events(client, desk).count("AbsenceRecorded") == 1 and "CoverAssigned" in _events(client, desk)
+        # Veera cannot come on Monday either: Aino is absent that day and Lou covers already.
+        veera = next(s for s in shifts if s["courier_id"] == week.id("Veera"))
+        r = client.post("/v1/week/absences", json={**absent, "shift_id": veera["id"], "reason": "other"}, headers=desk)
+        assert r.status_code == 201 and r.json()["covers"] == [], r.text
+        r = client.post(
+            "/v1/week/covers", json={**cover, "shift_id": veera["id"], "courier_id": week.id("Aino")}, headers=desk
+        )
+        assert r.status_code == 422 and "cannot come that day either" in r.text, r.text
+    store = Store.open(week.url)
+    try:  # the cover counted from the log, for the next absence's order
+        assert covers_counted(store, week.world.coop_id, datetime.now(UTC)) == {week.id("Lou"): 1}
+    finally:
+        store.close()
 
 
 def test_bad_absences_get_a_4xx_with_the_reason_and_change_nothing(tmp_path: Path) -> None:
