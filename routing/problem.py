@@ -126,12 +126,19 @@ class TravelTimes:
         if self.ride_loaded_s is None:
             return pick(self.ride_s) * self.speed_factor(load_kg) + pick(self.walk_s)
         share = load_kg / self.loaded_kg
-        empty = pick(self.ride_s)
-        along_empty_path = empty + (pick(self.ride_loaded_s) - empty) * share + pick(self.walk_s)
+        along_empty_path = _interpolated(pick(self.ride_s), pick(self.ride_loaded_s), share) + pick(self.walk_s)
         if self.loaded_path_s is None or self.loaded_path_empty_s is None:
             return along_empty_path
-        light = pick(self.loaded_path_empty_s)
-        return np.minimum(along_empty_path, light + (pick(self.loaded_path_s) - light) * share)
+        along_loaded_path = _interpolated(pick(self.loaded_path_empty_s), pick(self.loaded_path_s), share)
+        return np.minimum(along_empty_path, along_loaded_path)
+
+
+def _interpolated(empty: NDArray[np.float64], loaded: NDArray[np.float64], share: float) -> NDArray[np.float64]:
+    """``empty`` + (``loaded`` - ``empty``) x ``share``, and no way (inf) where either has none:
+    plain arithmetic gives inf - inf = NaN there, which compares as neither reachable nor not."""
+    with np.errstate(invalid="ignore"):
+        out = empty + (loaded - empty) * share
+    return np.where(np.isfinite(empty) & np.isfinite(loaded), out, np.inf)
 
 
 @dataclass(frozen=True)
