@@ -8,6 +8,7 @@ courier changed; it never assigns anything: that is a dispatcher's act.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -277,6 +278,7 @@ def build_problem(
     riding_budget_share: float | str | None = "cooperative",
     new_jobs_cap: int | None = None,
     planned_before: frozenset[str] = frozenset(),
+    previous: Plan | None = None,
 ) -> tuple[Problem, PlanningContext]:
     """Snapshot the cooperative's state as a routing Problem.
 
@@ -285,6 +287,8 @@ def build_problem(
     riding budget, None plans with the weight alone. With ``new_jobs_cap``, at most that many
     open jobs outside ``planned_before`` (the last plan's jobs) are taken on, most urgent first
     (see :func:`working_set`); the others are left for a later round as not planned yet.
+    ``previous`` (the last plan) says which breaks the couriers took or are taking
+    (:func:`breaks_left`).
     """
     coop = store.cooperative(coop_id)
     tz = ZoneInfo(coop.timezone)
@@ -304,6 +308,7 @@ def build_problem(
     jobs, waiting = working_set(jobs, planned_before, new_jobs_cap)
     positions = {cid: last_dropoff.get(cid, fallback) for cid in on_shift}
     couriers = [_courier_to_plan(projection, records[cid], ledger.get(cid), positions[cid], local) for cid in on_shift]
+    couriers = [replace(c, breaks=breaks_left(c.breaks, _placed(previous, c.id, local, tz), local)) for c in couriers]
     problem, ctx = assemble_problem(
         network,
         jobs,
@@ -370,6 +375,44 @@ def _courier_to_plan(
         heavy_kg_today=entry.heavy_kg if entry else 0.0,
         breaks=tuple(ShiftBreak.from_json(b) for b in status.breaks),
     )
+
+
+def _placed(previous: Plan | None, courier_id: str, now: datetime, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """Where the last plan had the courier take their breaks, as moments (its seconds count from
+    the start of the day it planned; a plan of another day matches no break of this shift)."""
+    route = None if previous is None else previous.routes.get(courier_id)
+    if route is None:
+        return []
+    day_start = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    return [(day_start + timedelta(seconds=s), day_start + timedelta(seconds=e)) for s, e in route.breaks]
+
+
+def breaks_left(
+    breaks: tuple[ShiftBreak, ...], placed: list[tuple[datetime, datetime]], now: datetime
+) -> tuple[ShiftBreak, ...]:
+    """The breaks a courier still owes at ``now``, given where the last plan placed them.
+
+    The courier rides the plan their phone shows, break included ("Break 30 min, ~12:40"), so a
+    break the last plan started before ``now`` is being or has been taken: over, it is left out;
+    under way, only what is left of it is planned, from now. Planned again in full, it would be
+    a second break (its window is often long after its first placement). Each placement belongs
+    to the first break, in time order, whose window it starts in. A break the last plan did not
+    place, or placed later, is owed whole. Without a last plan (the planner's first round of
+    the day, or after a restart) every break is owed whole: taken ones are not known then.
+    """
+    left: list[ShiftBreak] = []
+    ahead = sorted(placed)
+    for b in sorted(breaks, key=lambda b: (b.earliest, b.latest)):
+        mine = next((p for p in ahead if b.earliest - timedelta(seconds=1) <= p[0] <= b.latest), None)
+        if mine is None or mine[0] > now:
+            left.append(b)
+            continue
+        ahead.remove(mine)
+        rest = (mine[1] - now).total_seconds()
+        if rest > 0:
+            minutes = math.ceil(rest / 60)
+            left.append(ShiftBreak(now, max(b.latest, now + timedelta(minutes=minutes)), minutes))
+    return tuple(left)
 
 
 def _fallback_position(base: Any, jobs: list[JobToPlan], network: BikeNetwork) -> tuple[float, float]:
@@ -466,6 +509,7 @@ def planning_round(
             round((NEW_JOBS_PER_BUDGET_S if previous is not None else FRESH_JOBS_PER_BUDGET_S) * search.time_budget_s),
         ),
         planned_before=frozenset(previous.assignment()) if previous is not None else frozenset(),
+        previous=previous,
     )
     plan = solve(problem, search, initial=None if previous is None else warm_start(problem, previous))
     made, kept = _proposals(plan, ctx, coop_id, now)
