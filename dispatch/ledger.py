@@ -50,6 +50,18 @@ def worked_minutes_until(entry: LedgerEntry | None, open_since: str | None, now:
     return closed + max(0.0, (now - datetime.fromisoformat(open_since)).total_seconds() / 60.0)
 
 
+def stopped_early(entry: LedgerEntry, planned_end: str | None, at: datetime) -> None:
+    """A dispatcher stopped the shift at ``at`` before its planned end (the courier went home
+    sick, issue 18, or was deactivated): the time they will not work leaves the planned shift,
+    so nothing is counted for them from then on; their share of work is of the time they were
+    there. A courier who ends their own shift early keeps the shift they planned."""
+    if planned_end is None:
+        return
+    unworked = (datetime.fromisoformat(planned_end) - at).total_seconds() / 60.0
+    if unworked > 0:
+        entry.planned_shift_minutes = max(0.0, entry.planned_shift_minutes - unworked)
+
+
 def cooperative_view(entries: list[LedgerEntry], order: list[str]) -> list[LedgerEntry]:
     """The day's ledger of every courier in ``order`` (the rotation); absent couriers show zeros."""
     by_courier = {e.courier_id: e for e in entries}

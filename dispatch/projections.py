@@ -16,8 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.errors import InvalidInput, NotFound
-from dispatch.events import ADMIN_EVENTS, JOB_ACTS, WEEK_EVENTS, Event, EventType
-from dispatch.ledger import LedgerEntry
+from dispatch.events import ADMIN_EVENTS, JOB_ACTS, WEEK_EVENTS, ActorKind, Event, EventType
+from dispatch.ledger import LedgerEntry, stopped_early
 from dispatch.lifecycle import OPEN_STATES, Act, JobState, next_state
 from dispatch.model import JobRequest
 
@@ -345,6 +345,8 @@ def _apply_shift(p: Projection, event: Event) -> None:
     if event.type is E.SHIFT_PAUSED:
         status.paused = True
     else:  # ended
+        if event.actor.kind is ActorKind.DISPATCHER:  # stopped by a dispatcher: the rest is not planned
+            stopped_early(p.entry(courier_id, at), status.planned_end, at)
         status.on_shift, status.paused, status.planned_end, status.breaks = False, False, None, []
 
 

@@ -4,7 +4,7 @@ refused with a reason to anyone else, for an unknown courier and without a reaso
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ def test_a_dispatcher_sends_a_sick_courier_home_in_one_act(world: tuple[TestClie
     desk = desk_headers(client, w)
     shop = {"Authorization": f"Bearer {w.client_key}"}
     now = datetime.now(UTC)
-    do.start_shift(store, w.coop_id, aino, at=now)
+    do.start_shift(store, w.coop_id, aino, at=now, planned_end=now + timedelta(hours=4))
     jobs = [client.post("/v1/deliveries", json=delivery_body(), headers=shop).json()["id"] for _ in range(3)]
     for job in jobs:
         answer = client.post(f"/v1/jobs/{job}/decisions", json={"action": "override", "courier_id": aino}, headers=desk)
@@ -49,6 +49,9 @@ def test_a_dispatcher_sends_a_sick_courier_home_in_one_act(world: tuple[TestClie
     states = {j: client.get(f"/v1/jobs/{j}", headers=desk).json() for j in jobs}
     assert [states[j]["state"] for j in jobs] == ["unassigned", "unassigned", "picked_up"]
     assert "handover" in (states[jobs[2]].get("needs_decision") or "")
+    # the ledger is unchanged for the time not worked: the four planned hours are not their shift
+    [row] = [r for r in client.get("/v1/ledger", headers=desk).json()["couriers"] if r["courier_id"] == aino]
+    assert row["planned_shift_minutes"] < 1 and row["shift_minutes"] < 1 and row["shift_open_since"] is None
 
 
 def test_a_courier_never_gets_the_etas_planned_for_another(world: tuple[TestClient, World, Store]) -> None:
