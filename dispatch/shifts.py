@@ -87,3 +87,12 @@ def check_breaks(breaks: Sequence[ShiftBreak], start: datetime, end: datetime | 
             raise InvalidInput("breaks", "a break lasts at least a minute and fits between its earliest and latest")
         if b.earliest < start or b.latest > last:
             raise InvalidInput("breaks", "a break lies inside the shift")
+    # Together they must be takeable one after the other, each in its window: six copies of one
+    # 238-minute break were accepted once and planned back to back into the next day (attack).
+    free = start
+    for b in sorted(breaks, key=lambda x: (x.earliest, x.latest)):
+        free = max(free, b.earliest) + timedelta(minutes=b.minutes)
+        if free > b.latest:
+            raise InvalidInput(
+                "breaks", "the breaks cannot all be taken one after another, each in its window: they overlap"
+            )
