@@ -25,6 +25,7 @@ from dispatch.errors import (
     InvalidInput,
     NotFound,
     PhysicalLimit,
+    ReportLimit,
 )
 from dispatch.store.access import LoginFailed, NothingToChange
 from dispatch.store.erasure import StillWorking
@@ -39,6 +40,7 @@ STATUS: dict[type[DomainError], int] = {
     IdempotencyConflict: 409,
     Conflict: 409,
     PhysicalLimit: 409,
+    ReportLimit: 409,
     LoginFailed: 401,
     NothingToChange: 409,
     StillWorking: 409,

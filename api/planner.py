@@ -206,8 +206,16 @@ class Planner:
                 loop.run_in_executor(self._executor(), _round, coop_id, self.budget_s, now),
                 timeout=self.budget_s + self.timeout_s,
             )
-        except BrokenProcessPool:
-            log.error("the planner process died; starting a new one for the next round")
+        except BrokenProcessPool as exc:
+            # say what failed, not only that it did: the pool's message (a result or an error
+            # that could not cross back, a process killed) and what caused it in the worker
+            cause = exc.__cause__
+            log.error(
+                "the planner process died during a round of %s: %s%s; starting a new one for the next round",
+                coop_id,
+                exc,
+                "" if cause is None else f" (caused by {type(cause).__name__}: {cause})",
+            )
             self._pool = None
             return None
         except TimeoutError:

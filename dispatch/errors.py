@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from routing.reasons import Reason
 
 
+def _rebuilt(cls: type[DomainError], args: tuple[object, ...], state: dict[str, object]) -> DomainError:
+    """A domain error as it was pickled, without calling its ``__init__`` again (whose
+    parameters are not its message)."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class DomainError(Exception):
-    """Base of every refusal the domain makes; ``code`` is machine-readable and stable."""
+    """Base of every refusal the domain makes; ``code`` is machine-readable and stable.
+
+    Picklable, every subclass too: a refusal raised in the planner's worker process crosses back
+    to the API process by pickle, and an error that cannot be rebuilt there breaks the process
+    pool and hides what failed (attack finding 1).
+    """
 
     code = "domain_error"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
 
 
 class InvalidInput(DomainError, ValueError):
@@ -68,6 +85,17 @@ class Conflict(DomainError):
             by,
         )
         super().__init__(f"job {job_id} changed since you looked: {last_act} by {by}")
+
+
+class ReportLimit(DomainError):
+    """A courier reported what they found at pickup too often for one job: each report writes
+    events and calls the client's webhook, so a job takes a few, not a flood."""
+
+    code = "too_many_reports"
+
+    def __init__(self, job_id: object, limit: int) -> None:
+        self.job_id, self.limit = job_id, limit
+        super().__init__(f"job {job_id} was already reported {limit} times: ask a dispatcher to correct it")
 
 
 class PhysicalLimit(DomainError):

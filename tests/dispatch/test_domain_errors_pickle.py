@@ -1,0 +1,48 @@
+"""Every domain error survives pickle (attack finding 1): a refusal raised in the planner's worker
+process crosses back to the API process by pickle; one that cannot be rebuilt there
+(``InvalidInput.__init__() missing 1 required positional argument``) broke the process pool and
+hid what failed."""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+
+import api.errors  # noqa: F401  (imports every module that defines a domain error)
+import dispatch.store.access
+import dispatch.store.erasure  # noqa: F401
+from dispatch.errors import DomainError
+from routing.reasons import reason
+
+SAMPLES: dict[str, object] = {
+    "breaks": (reason("too_heavy", kg=40.0),),
+    "expected_seq": 3,
+    "actual_seq": 4,
+    "limit": 5,
+}
+
+
+def _every(cls: type[DomainError]) -> list[type[DomainError]]:
+    return [cls, *(c for sub in cls.__subclasses__() for c in _every(sub))]
+
+
+def test_every_domain_error_comes_back_from_pickle_as_it_was() -> None:
+    kinds = _every(DomainError)
+    assert {"InvalidInput", "NotFound", "Conflict", "PhysicalLimit", "ReportLimit", "NothingToChange"} <= {
+        k.__name__ for k in kinds
+    }
+    for kind in kinds:
+        params = [p for p in inspect.signature(kind.__init__).parameters.values() if p.name != "self"]
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+            args = {}
+            error = kind("something failed")
+        else:
+            args = {p.name: SAMPLES.get(p.name, f"the {p.name}") for p in params}
+            error = kind(**args)
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is kind, kind
+        assert str(back) == str(error) and back.args == error.args and back.code == error.code, kind
+        assert vars(back) == vars(error), kind
+        for name, value in args.items():  # the fields the API reads (field, last_act, breaks...)
+            if hasattr(error, name):
+                assert getattr(back, name) == value, (kind, name)
