@@ -319,25 +319,24 @@ async def my_jobs(who: CourierUser, svc: Svc) -> dict[str, Any]:
     return await svc.run(gather)  # type: ignore[no-any-return]
 
 
+def _found(name: str, description: str) -> Any:
+    """A value found at pickup, bounded as the domain bounds it (``commands.FOUND_RANGE``): below
+    0.01 kg a weight scaled the parcels to 0 or infinity; the phone page refuses the same."""
+    bottom, top = commands.FOUND_RANGE[name]
+    return Field(default=None, ge=bottom, le=top, allow_inf_nan=False, strict=True, description=description)
+
+
 class WeightReportIn(BaseModel):
     """What the courier found at pickup: the parcels' real weight, all of them together, and/or
     their size (at least one of the three)."""
 
     model_config = ConfigDict(extra="forbid")
-    weight_kg: float | None = Field(
-        default=None,
-        gt=0,
-        le=1000,
-        allow_inf_nan=False,
-        strict=True,
-        description="What the job's parcels weigh together, in kilograms, as weighed or judged at pickup",
+    weight_kg: float | None = _found(
+        "weight_kg",
+        "What the job's parcels weigh together, in kilograms, as weighed or judged at pickup (0.01 to 1000)",
     )
-    volume_l: float | None = Field(
-        default=None, gt=0, le=10_000, allow_inf_nan=False, strict=True, description="Their volume together, litres"
-    )
-    longest_side_cm: float | None = Field(
-        default=None, gt=0, le=1000, allow_inf_nan=False, strict=True, description="The longest side found, cm"
-    )
+    volume_l: float | None = _found("volume_l", "Their volume together, litres (0.01 to 10,000)")
+    longest_side_cm: float | None = _found("longest_side_cm", "The longest side found, cm (1 to 1000)")
 
     @model_validator(mode="after")
     def something_found(self) -> WeightReportIn:
@@ -391,7 +390,7 @@ def _requote(svc: Services, coop_id: str, job: JobView, found_kg: float) -> dict
     )
 
 
-@router.post("/jobs/{job_id}/weight", **answers(WeightReportOut, also=refusals(404)))
+@router.post("/jobs/{job_id}/weight", **answers(WeightReportOut, also=refusals(404, 409)))
 async def report_weight(job_id: str, body: WeightReportIn, who: CourierUser, svc: Svc, lang: Lang) -> dict[str, Any]:
     """The parcels of my job weigh more (or less), or are bigger, than declared: said at pickup,
     before the picked-up act (issue 18).
@@ -401,7 +400,9 @@ async def report_weight(job_id: str, body: WeightReportIn, who: CourierUser, svc
     with the reason ``heavier_than_declared`` (or ``bigger_than_declared``) and is not proposed
     to me again. The client's webhook (``delivery.updated``) says what was declared and found,
     whether the delivery is open again, and both quotes when the weight changed and the
-    cooperative's repricing rule is ``requote``.
+    cooperative's repricing rule is ``requote``. The same values again are refused as
+    ``nothing_to_change`` (409), and so is a report past the fifth for one job
+    (``too_many_reports``, 409): each report calls the client's webhook.
     """
     coop_id, now = who.cooperative_id, datetime.now(UTC)
 

@@ -65,6 +65,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "shift_too_short": "no courier's shift lasts long enough to do it",
         "courier_off_shift": "its courier is not on shift",
         "too_far_from_street": "the {place} is too far from any street a {vehicle} can use",
+        "unreadable_request": "its stored request cannot be planned (a value written before it was checked); "
+        "cancel it and ask the client to send it again",
         "declined_again": "{courier} declined it earlier today; proposed again because nobody else on shift "
         "can carry it",
         "declined_by": "{couriers} declined it earlier today, so it goes to someone else",
@@ -124,6 +126,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "shift_too_short": "aucun service ne dure assez longtemps pour la faire",
         "courier_off_shift": "la personne qui la porte n'est pas en service",
         "too_far_from_street": "le point de {place} est trop loin de toute rue praticable en {vehicle}",
+        "unreadable_request": "sa demande enregistrée ne peut pas être planifiée (une valeur écrite avant d'être "
+        "vérifiée) ; annulez-la et demandez au client de l'envoyer à nouveau",
         "declined_again": "{courier} l'a refusée plus tôt aujourd'hui ; proposée à nouveau car personne d'autre "
         "en service ne peut la porter",
         "declined_by": "refusée plus tôt aujourd'hui par {couriers} : elle va donc à quelqu'un d'autre",

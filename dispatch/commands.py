@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Required, TypedDict, Unpack
 
-from dispatch.errors import IdempotencyConflict, InvalidInput
+from dispatch.errors import IdempotencyConflict, InvalidInput, ReportLimit
 from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
 from dispatch.lifecycle import ACTIVE_STATES, JobState
 from dispatch.model import Courier, JobRequest
 from dispatch.projections import JobView
 from dispatch.shifts import ShiftBreak, check_breaks
 from dispatch.store import Store
+from dispatch.store.access import NothingToChange
 from routing.reasons import Reason, reason
 
 E = EventType
@@ -359,6 +361,17 @@ class Reweighed:
     flagged: Event | None = None
 
 
+#: What a courier can report finding at pickup, per field: (lowest, highest) (the API's bounds too).
+FOUND_RANGE: dict[str, tuple[float, float]] = {
+    "weight_kg": (0.01, 1000.0),
+    "volume_l": (0.01, 10_000.0),
+    "longest_side_cm": (1.0, 1000.0),
+}
+#: How many times a courier may report what they found for one job: each report writes events
+#: and calls the client's webhook, and a second look at pickup is one or two, not a flood.
+MAX_WEIGHT_REPORTS = 5
+
+
 @dataclass(frozen=True)
 class Found:
     """What the courier found at pickup: the parcels' weight all together, and their volume and
@@ -369,15 +382,18 @@ class Found:
     longest_side_cm: float | None = None
 
     def __post_init__(self) -> None:
-        for name, value, top, unit in (
-            ("weight_kg", self.weight_kg, 1000, "a weight in kilograms"),
-            ("volume_l", self.volume_l, 10_000, "a volume in litres"),
-            ("longest_side_cm", self.longest_side_cm, 1000, "a length in centimetres"),
+        for name, value, unit in (
+            ("weight_kg", self.weight_kg, "a weight in kilograms"),
+            ("volume_l", self.volume_l, "a volume in litres"),
+            ("longest_side_cm", self.longest_side_cm, "a length in centimetres"),
         ):
             if value is None and name != "weight_kg":
                 continue
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= top:
-                raise InvalidInput(name, f"must be {unit}, above 0 and at most {top}")
+            bottom, top = FOUND_RANGE[name]
+            # the bottom is what a courier can tell apart at pickup: below it (5e-324 kg) the
+            # parcels' weights scale to 0 or infinity and no planning round can read the job
+            if isinstance(value, bool) or not isinstance(value, int | float) or not bottom <= value <= top:
+                raise InvalidInput(name, f"must be {unit}, at least {bottom:g} and at most {top:g}")
 
 
 def report_weight(
@@ -411,6 +427,7 @@ def report_weight(
     on_board = [j for j in store.jobs(coop_id, [JobState.PICKED_UP]) if j.courier_id == courier_id and j.id != job_id]
     actor = Actor(ActorKind.COURIER, courier_id)
     misfit = _misfit(courier, job, found, on_board)
+    _check_report(job, found, sends_back=misfit is not None)
     payload: dict[str, Any] = {
         "courier_id": courier_id,
         "job_id": job_id,
@@ -432,6 +449,25 @@ def report_weight(
         sent_back=outcomes[1] if len(outcomes) > 1 else None,
         flagged=outcomes[2] if len(outcomes) > 2 else None,
     )
+
+
+def _check_report(job: JobView, found: Found, *, sends_back: bool) -> None:
+    """Refuse a report that would change nothing (the job's values again, on a vehicle that
+    carries them: no event, no webhook), and one report too many for the job
+    (:data:`MAX_WEIGHT_REPORTS`). The job's values on a vehicle that cannot carry them do
+    change something: the job goes back to dispatch. A job past pickup is refused by the
+    projection, in its own words."""
+    if job.state not in (JobState.ASSIGNED, JobState.ACKNOWLEDGED):
+        return
+    if job.weight_reports >= MAX_WEIGHT_REPORTS:
+        raise ReportLimit(job.id, MAX_WEIGHT_REPORTS)
+    same = math.isclose(found.weight_kg, job.weight_kg, rel_tol=1e-9, abs_tol=1e-6)
+    if found.volume_l is not None:
+        same = same and math.isclose(found.volume_l, _volume(job), rel_tol=1e-9, abs_tol=1e-6)
+    if found.longest_side_cm is not None:
+        same = same and math.isclose(found.longest_side_cm, _longest(job), rel_tol=1e-9, abs_tol=1e-6)
+    if same and not sends_back:
+        raise NothingToChange(f"job {job.id} already has the weight and size you found")
 
 
 def _volume(job: JobView) -> float:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from dispatch import commands
-from dispatch.errors import Conflict, IllegalTransition, InvalidInput
+from dispatch.errors import Conflict, DomainError, IllegalTransition, InvalidInput
 from dispatch.events import Event, NewEvent
 from dispatch.intake import max_snap_m
 from dispatch.ledger import LedgerEntry, worked_minutes_until
@@ -303,7 +303,7 @@ def build_problem(
         # them (a replay, a direct write): deactivation ends their shift, this makes sure.
         if status.on_shift and not status.paused and cid in records and records[cid].active
     ]
-    jobs, views, last_dropoff = _jobs_to_plan(projection, tz, local)
+    jobs, views, last_dropoff, unreadable = _jobs_to_plan(projection, tz, local)
     fallback = _fallback_position(coop.settings.get("base"), jobs, network)
     jobs, waiting = working_set(jobs, planned_before, new_jobs_cap)
     positions = {cid: last_dropoff.get(cid, fallback) for cid in on_shift}
@@ -323,6 +323,7 @@ def build_problem(
         else riding_budget({"fairness_riding_budget": riding_budget_share}),
     )
     ctx.skipped.update(dict.fromkeys(waiting, DEFERRED))
+    ctx.skipped.update(unreadable)  # one bad job is left out with its reason; the others are planned
     ctx.jobs = {j: v for j, v in views.items() if j not in ctx.skipped or v.state in OPEN_STATES}
     ctx.couriers = {c: records[c] for c in on_shift}
     return problem, ctx
@@ -330,20 +331,34 @@ def build_problem(
 
 def _jobs_to_plan(
     projection: Projection, tz: ZoneInfo, local: datetime
-) -> tuple[list[JobToPlan], dict[str, JobView], dict[str, tuple[float, float]]]:
-    """The live jobs in the order they last changed, their views, and where each courier last
-    delivered (their best known position when they share none)."""
+) -> tuple[list[JobToPlan], dict[str, JobView], dict[str, tuple[float, float]], dict[str, Reason]]:
+    """The live jobs in the order they last changed, their views, where each courier last
+    delivered (their best known position when they share none), and the live jobs whose stored
+    request cannot be planned, with why.
+
+    Only the jobs to plan are read whole: a cancelled or delivered job is read for its drop-off
+    only, and one that cannot be read is no one's position. A live job that cannot be read (a
+    weight of NaN written before reports were bounded) is left out of the round with the reason
+    ``unreadable_request``, so one bad job never stops the cooperative's planning.
+    """
     live = OPEN_STATES | {JobState.ASSIGNED, JobState.ACKNOWLEDGED, JobState.PICKED_UP}
     jobs: list[JobToPlan] = []
     views: dict[str, JobView] = {}
     last_dropoff: dict[str, tuple[float, float]] = {}
+    unreadable: dict[str, Reason] = {}
     for job in sorted(projection.jobs.values(), key=lambda j: j.last_seq):
-        request = JobRequest.from_json(job.request)
         if job.state in (JobState.DELIVERED, JobState.FAILED) and job.courier_id:
-            last_dropoff[job.courier_id] = (request.dropoff.lon, request.dropoff.lat)
+            place = _dropoff(job)
+            if place is not None:
+                last_dropoff[job.courier_id] = place
         if job.state not in live:
             continue
         views[job.id] = job
+        try:
+            request = JobRequest.from_json(job.request)
+        except (DomainError, ValueError, TypeError, KeyError):
+            unreadable[job.id] = reason("unreadable_request")
+            continue
         declined_by = tuple(
             str(d.get("courier_id") or "")
             for d in job.declines
@@ -353,7 +368,17 @@ def _jobs_to_plan(
         jobs.append(
             JobToPlan(job.id, request, courier, on_board=job.state is JobState.PICKED_UP, declined_by=declined_by)
         )
-    return jobs, views, last_dropoff
+    return jobs, views, last_dropoff, unreadable
+
+
+def _dropoff(job: JobView) -> tuple[float, float] | None:
+    """Where a finished job was dropped off (lon, lat), None when its request cannot say."""
+    try:
+        place = job.request["dropoff"]
+        lon, lat = float(place["lon"]), float(place["lat"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (lon, lat) if math.isfinite(lon) and math.isfinite(lat) else None
 
 
 def _courier_to_plan(

@@ -9,6 +9,7 @@ transition, a shift paused twice), which makes the store refuse to append them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -42,6 +43,9 @@ class JobView:
     last_seq: int = 0
     #: What the client declared, when the courier found another weight at pickup (issue 18).
     declared_weight_kg: float | None = None
+    #: How many times the courier reported what they found at pickup (bounded: each one calls
+    #: the client's webhook).
+    weight_reports: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -286,13 +290,31 @@ def _reweigh(job: JobView, event: Event) -> None:
     found = float(event.payload["weight_kg"])
     if job.declared_weight_kg is None:
         job.declared_weight_kg = job.weight_kg
-    factor = found / job.weight_kg if job.weight_kg > 0 else 0.0
     parcels = [dict(p) for p in job.request["parcels"]]
-    for parcel in parcels:
-        parcel["weight_kg"] = float(parcel["weight_kg"]) * factor if factor else found / len(parcels)
+    for parcel, kg in zip(parcels, _shared_out(found, [float(p["weight_kg"]) for p in parcels]), strict=True):
+        parcel["weight_kg"] = kg
     job.request = {**job.request, "parcels": _measured(parcels, event.payload)}
     job.weight_kg = found
+    job.weight_reports += 1
     job.last_seq = event.seq
+
+
+def _shared_out(found: float, weights: list[float]) -> list[float]:
+    """The weight found shared out among the parcels as their weights were (each one's share of
+    the total, never ``found / old``: an old weight of 5e-324 kg scaled that way made infinity,
+    then NaN); equally when the old ones cannot say (a parcel of about nothing or not a number,
+    a total that overflows, a share that comes out as about nothing). A finite, positive
+    ``found`` always gives finite, positive parcels; a bad one from before reports were bounded
+    stays bad, and planning leaves that job out with its reason."""
+    total = sum(weights) if all(math.isfinite(w) and w >= _ABOUT_NOTHING_KG for w in weights) else 0.0
+    shared = [found * (w / total) for w in weights] if math.isfinite(total) and total > 0 else []
+    if len(shared) == len(weights) and all(math.isfinite(kg) and kg >= _ABOUT_NOTHING_KG for kg in shared):
+        return shared
+    return [found / len(weights)] * len(weights)
+
+
+#: A milligram: a parcel's weight below it says nothing about its share of what was found.
+_ABOUT_NOTHING_KG = 1e-6
 
 
 def _measured(parcels: list[dict[str, Any]], payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -302,7 +324,11 @@ def _measured(parcels: list[dict[str, Any]], payload: dict[str, Any]) -> list[di
     if volume is not None:
         total = sum(float(p.get("volume_l", 0.0)) for p in parcels)
         for parcel in parcels:
-            share = float(parcel.get("volume_l", 0.0)) / total if total > 0 else 1 / len(parcels)
+            share = (
+                float(parcel.get("volume_l", 0.0)) / total
+                if math.isfinite(total) and total >= 1e-6
+                else 1 / len(parcels)
+            )
             parcel["volume_l"] = float(volume) * share
     if longest is not None:
         first = max(range(len(parcels)), key=lambda i: float(parcels[i]["longest_side_cm"]))

@@ -80,6 +80,7 @@ CODES: dict[str, dict[str, Kind]] = {
     "shift_too_short": {},
     "courier_off_shift": {},
     "too_far_from_street": {"place": K.PLACE, "vehicle": K.VEHICLE},
+    "unreadable_request": {},  # its stored request cannot be planned (old data): left out, the others planned
     # declines (dispatch/planning.py)
     "declined_again": {"courier": K.COURIER},
     "declined_by": {"couriers": K.COURIERS},
