@@ -26,7 +26,7 @@ from typing import Any
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from dispatch import commands
-from dispatch.errors import DomainError, InvalidInput
+from dispatch.errors import DomainError, IllegalTransition, InvalidInput
 from dispatch.events import Event, EventType
 from dispatch.lifecycle import JobState
 from dispatch.store import Store
@@ -53,6 +53,11 @@ MAX_SIDE_PX = 2400
 #: bomb). 16 MP holds a phone's full photo (12 MP) and the phone page sends 2 MP; 40 MP let six
 #: small uploads at once take 2.3 GB (the outside attack).
 MAX_PIXELS = 16_000_000
+#: A side longer than this, or sides further apart than ``MAX_ASPECT`` to 1, is refused before it is
+#: decoded: a 1 x 16,000,000 PNG is under the pixel cap yet took 565 MB and 3 s to clean (the
+#: outside attack); no photo of a door or signature on a phone is shaped like that.
+MAX_SIDE_IN_PX = 10_000
+MAX_ASPECT = 20
 #: Images decoded at once in this process: each may take a few hundred MB while it is cleaned.
 _CLEANING = threading.BoundedSemaphore(2)
 #: Wrong codes a job accepts before the deliver act stops checking them (a dispatcher then decides).
@@ -77,6 +82,18 @@ class ProofMissing(InvalidInput):
 
     def __init__(self, reason: str) -> None:
         super().__init__("proof", reason)
+
+
+class NotPickedUp(IllegalTransition):
+    """A photo or signature for a job not yet picked up: proof is given at the door, after pickup,
+    by the courier who holds the parcel (attack finding 5: a photo taken while a job was only
+    acknowledged was named as the proof of the colleague who delivered it)."""
+
+    code = "not_picked_up"
+
+    def __init__(self, job_id: object, state: str, kind: str) -> None:
+        super().__init__(job_id, state, f"add a {kind} to")
+        self.args = (f"job {job_id} is {state}: a {kind} is given at the door, after the parcel is picked up",)
 
 
 class TooLarge(DomainError):
@@ -185,8 +202,7 @@ def clean_image(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> CleanImag
         with Image.open(io.BytesIO(data), formats=list(_FORMATS)) as probe:
             # a phone's JPEG often holds a second picture (MPO): the first one is the photo
             fmt = "JPEG" if probe.format == "MPO" else str(probe.format)
-            if probe.width * probe.height > MAX_PIXELS:
-                raise InvalidInput("image", f"the image has more than {MAX_PIXELS} pixels")
+            check_shape(probe.width, probe.height)
             probe.verify()
         with _CLEANING, Image.open(io.BytesIO(data), formats=[fmt]) as image:
             # a JPEG decodes straight at a fraction of its size when it is to be scaled down
@@ -198,6 +214,18 @@ def clean_image(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> CleanImag
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise InvalidInput("image", "not a JPEG, PNG or WebP image (judged by its content, not its name)") from None
     return _encode(upright, fmt)
+
+
+def check_shape(width: int, height: int) -> None:
+    """Refuse, before decoding, an image whose size or shape no proof needs (a decompression bomb)."""
+    if width * height > MAX_PIXELS:
+        raise InvalidInput("image", f"the image has more than {MAX_PIXELS} pixels")
+    if max(width, height) > MAX_SIDE_IN_PX:
+        raise InvalidInput("image", f"the image is {width} x {height} px; a side may be at most {MAX_SIDE_IN_PX} px")
+    if width < 1 or height < 1 or max(width, height) > MAX_ASPECT * min(width, height):
+        raise InvalidInput(
+            "image", f"the image is {width} x {height} px; its sides may be at most {MAX_ASPECT} to 1 apart"
+        )
 
 
 def _encode(image: Image.Image, fmt: str) -> CleanImage:
@@ -241,48 +269,105 @@ def deliver(
 ) -> Event:
     """The deliver act with its proof: refused with the reason while a proof asked for is missing.
 
-    A resend of an act already recorded (same message id) answers with the event recorded, before
-    any check: the phone's queue may send it again after the proof's name or code was kept.
+    Nothing is written for a refused act (attack finding 6): the proofs are checked first, the
+    act is appended (or refused by the job's state, its distance, a colleague's act that came
+    first), and only the accepted act's name and code check are kept. A wrong code is the one
+    thing a refusal counts, so that codes cannot be guessed. A resend of an act already recorded
+    (same message id) answers with the event recorded, and keeps its name if it was not kept yet.
     """
     if key is not None:
         earlier = store.keyed_event(coop_id, f"courier:{courier_id}:{key}")
         if earlier is not None and earlier[0].type is EventType.DELIVERED and earlier[0].job_id == job_id:
+            _keep_resent(store, coop_id, earlier[0], given)
             return earlier[0]
     job = store.job(coop_id, job_id)
-    summary = None
+    checked: Checked | None = None
     if job.courier_id == courier_id and job.state is JobState.PICKED_UP:  # else the act's own refusal
-        summary = _check_and_keep(store, coop_id, job_id, courier_id, given, at)
-    return commands.deliver(
-        store, coop_id, job_id, courier_id=courier_id, at=at, carried_m=carried_m, key=key, proof=summary
+        checked = _check(store, coop_id, job_id, courier_id, given)
+    event = commands.deliver(
+        store,
+        coop_id,
+        job_id,
+        courier_id=courier_id,
+        at=at,
+        carried_m=carried_m,
+        key=key,
+        proof=None if checked is None else checked.summary,
     )
+    if checked is not None and checked.facts:
+        from dispatch.store import proofs as kept  # the store's module builds on this one's nouns
+
+        kept.record_facts(store, coop_id, job_id, courier_id, checked.facts, at)
+    return event
 
 
-def _check_and_keep(
-    store: Store, coop_id: str, job_id: str, courier_id: str, given: Given, at: datetime
-) -> dict[str, Any] | None:
-    """Check the proofs against the job's requirement, keep the name and the code's check, and
-    return what the ``Delivered`` event says of them (kinds and the client's route; no content)."""
-    from dispatch.store import proofs as kept  # the store's module builds on this one's nouns
+@dataclass(frozen=True)
+class Checked:
+    """What a deliver act gave, checked and not yet kept: the facts to keep once the act is
+    accepted, and what the ``Delivered`` event says of the proofs (kinds and the client's route)."""
 
-    need, wrong_codes = kept.requirement_of(store, coop_id, job_id)
-    files = {p.kind for p in kept.proofs_of_job(store, coop_id, job_id) if p.kind in FILE_KINDS and p.ref}
+    facts: dict[ProofKind, str | None]
+    summary: dict[str, Any] | None
+
+
+def _check(store: Store, coop_id: str, job_id: str, courier_id: str, given: Given) -> Checked:
+    """Check the proofs against the job's requirement, writing nothing but a wrong code's count.
+
+    Only the files the delivering courier gave count (attack finding 5): a colleague's photo of
+    the job, taken before a handover, proves nothing about this delivery.
+    """
+    from dispatch.store import proofs as kept
+
+    need = kept.requirement_of(store, coop_id, job_id)[0]
+    files = {
+        p.kind
+        for p in kept.proofs_of_job(store, coop_id, job_id)
+        if p.kind in FILE_KINDS and p.ref and p.courier_id == courier_id
+    }
     facts: dict[ProofKind, str | None] = {}
     if given.recipient_name is not None:
         facts[ProofKind.NAME] = recipient_name(given.recipient_name)
     if ProofKind.CODE in need.needs and given.code is not None and need.code_hash is not None:
-        if wrong_codes >= MAX_CODE_ATTEMPTS:
-            raise ProofMissing(f"{MAX_CODE_ATTEMPTS} wrong codes were tried: a dispatcher must decide")
-        if not isinstance(given.code, str) or not _CODE.fullmatch(given.code):
-            raise ProofMissing("the recipient's code is 4 to 32 letters, digits or dashes")
-        if not verify_secret(given.code, need.code_hash):
-            kept.count_wrong_code(store, coop_id, job_id)
-            raise ProofMissing("the recipient's code does not match the one the client gave")
+        _check_code(store, coop_id, job_id, given.code, need.code_hash)
         facts[ProofKind.CODE] = None
     reason = missing(need.needs, files | facts.keys())
     if reason is not None:
         raise ProofMissing(reason)
-    kept.record_facts(store, coop_id, job_id, courier_id, facts, at)
     kinds = files | facts.keys()
     if not kinds:
-        return None
-    return {"kinds": sorted(k.value for k in kinds), "url": CLIENT_ROUTE.format(job_id=job_id)}
+        return Checked(facts, None)
+    return Checked(facts, {"kinds": sorted(k.value for k in kinds), "url": CLIENT_ROUTE.format(job_id=job_id)})
+
+
+def _check_code(store: Store, coop_id: str, job_id: str, code: object, code_hash: str) -> None:
+    """Check the recipient's code, at most ``MAX_CODE_ATTEMPTS`` wrong ones per job.
+
+    A try is taken from the job's count atomically before the slow check and given back when the
+    code is right (attack finding 9: acts checked in parallel each read the count before any
+    raised it, and 15 codes were tried against a limit of 10).
+    """
+    from dispatch.store import proofs as kept
+
+    if not isinstance(code, str) or not _CODE.fullmatch(code):
+        raise ProofMissing("the recipient's code is 4 to 32 letters, digits or dashes")
+    if not kept.take_code_try(store, coop_id, job_id, MAX_CODE_ATTEMPTS):
+        raise ProofMissing(f"{MAX_CODE_ATTEMPTS} wrong codes were tried: a dispatcher must decide")
+    if not verify_secret(code, code_hash):
+        raise ProofMissing("the recipient's code does not match the one the client gave")
+    kept.give_back_code_try(store, coop_id, job_id)
+
+
+def _keep_resent(store: Store, coop_id: str, event: Event, given: Given) -> None:
+    """A resent deliver act whose name was not kept (the process stopped between the act and the
+    name): keep it now, as the accepted act said it was given."""
+    from dispatch.store import proofs as kept
+
+    said = event.payload.get("proof") or {}
+    courier_id = str(event.payload.get("courier_id"))
+    if given.recipient_name is None or ProofKind.NAME.value not in said.get("kinds", ()):
+        return
+    if any(p.kind is ProofKind.NAME for p in kept.proofs_of_job(store, coop_id, str(event.job_id))):
+        return
+    kept.record_facts(
+        store, coop_id, str(event.job_id), courier_id, {ProofKind.NAME: recipient_name(given.recipient_name)}, event.at
+    )

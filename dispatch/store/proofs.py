@@ -27,6 +27,7 @@ from dispatch.proofs import (
     DEFAULT_RETENTION,
     NO_PROOF,
     CleanImage,
+    NotPickedUp,
     ProofKind,
     Requirement,
     needs_from_text,
@@ -34,7 +35,7 @@ from dispatch.proofs import (
 )
 from dispatch.store.engine import reading
 from dispatch.store.repository import Store, _utc
-from dispatch.store.schema import ClientRow, ProofRequirementRow, ProofRow, ProofRuleRow
+from dispatch.store.schema import ClientRow, JobRow, ProofRequirementRow, ProofRow, ProofRuleRow
 from routing.network import data_dir
 
 
@@ -191,12 +192,33 @@ def requirement_of(store: Store, coop_id: str, job_id: str) -> tuple[Requirement
     return Requirement(needs_from_text(row.needs), row.code_hash), int(row.code_attempts)
 
 
-def count_wrong_code(store: Store, coop_id: str, job_id: str) -> None:
+def take_code_try(store: Store, coop_id: str, job_id: str, limit: int) -> bool:
+    """Count a code try before it is checked, in one statement, unless ``limit`` are counted
+    already (False): parallel tries cannot all read the same count and pass it."""
+    with store.engine.begin() as conn:
+        taken = conn.execute(
+            update(ProofRequirementRow)
+            .where(
+                ProofRequirementRow.cooperative_id == coop_id,
+                ProofRequirementRow.job_id == job_id,
+                ProofRequirementRow.code_attempts < limit,
+            )
+            .values(code_attempts=ProofRequirementRow.code_attempts + 1)
+        )
+    return bool(taken.rowcount)
+
+
+def give_back_code_try(store: Store, coop_id: str, job_id: str) -> None:
+    """The code was right: its try does not count as a wrong one."""
     with store.engine.begin() as conn:
         conn.execute(
             update(ProofRequirementRow)
-            .where(ProofRequirementRow.cooperative_id == coop_id, ProofRequirementRow.job_id == job_id)
-            .values(code_attempts=ProofRequirementRow.code_attempts + 1)
+            .where(
+                ProofRequirementRow.cooperative_id == coop_id,
+                ProofRequirementRow.job_id == job_id,
+                ProofRequirementRow.code_attempts > 0,
+            )
+            .values(code_attempts=ProofRequirementRow.code_attempts - 1)
         )
 
 
@@ -245,24 +267,74 @@ def store_image(
     image: CleanImage,
     at: datetime,
 ) -> Proof:
-    """Keep a photo or signature of a job in this courier's hands; one of each kind per job.
+    """Keep a photo or signature of a job picked up by this courier; one of each kind per job.
 
     A second upload before the job is delivered replaces the first (a retake); after it, the same
     image again (a phone resending its queue) answers with the proof kept, anything else is refused.
+    Before pickup nothing is taken (proof is given at the door). Uploads that race keep one
+    image, the last one stored: each replaces, under the job's lock, what the others kept.
     """
     job = store.job(coop_id, job_id)
     if job.courier_id != courier_id:
         raise NotFound("job", job_id)
-    earlier = [p for p in proofs_of_job(store, coop_id, job_id) if p.kind is kind and p.purged_at is None]
-    same = [p for p in earlier if p.sha256 == image.sha256]
+    same = [p for p in _mine(store, coop_id, job_id, courier_id, kind) if p.sha256 == image.sha256]
     if same:
         return same[0]
-    if job.state not in (JobState.ACKNOWLEDGED, JobState.PICKED_UP):
+    if job.state in (JobState.ASSIGNED, JobState.ACKNOWLEDGED):
+        raise NotPickedUp(job_id, job.state.value, kind.value)
+    if job.state is not JobState.PICKED_UP:
         raise IllegalTransition(job_id, job.state.value, f"add a {kind.value} to")
     key = f"{coop_id}/{job_id}/{secrets.token_urlsafe(16)}.{image.extension}"
     files.put(key, image.data)
+    try:
+        proof_id, replaced = _replace(store, coop_id, job_id, courier_id, kind, key, image, at)
+    except BaseException:
+        files.delete(key)
+        raise
+    for ref in replaced:
+        files.delete(ref)
+    return proof(store, coop_id, job_id, proof_id)
+
+
+def _mine(store: Store, coop_id: str, job_id: str, courier_id: str, kind: ProofKind) -> list[Proof]:
+    return [
+        p
+        for p in proofs_of_job(store, coop_id, job_id)
+        if p.kind is kind and p.courier_id == courier_id and p.purged_at is None
+    ]
+
+
+def _replace(
+    store: Store,
+    coop_id: str,
+    job_id: str,
+    courier_id: str,
+    kind: ProofKind,
+    key: str,
+    image: CleanImage,
+    at: datetime,
+) -> tuple[str, list[str]]:
+    """Insert the new image's row in place of the courier's earlier ones of that kind, in one
+    transaction that holds the job's row (PostgreSQL; SQLite's writers hold the file): the
+    earlier rows are read under that lock, so two uploads never both find none. Returns the new
+    row's id and the files it replaced; the job must still be picked up by this courier."""
+    mine = (
+        ProofRow.cooperative_id == coop_id,
+        ProofRow.job_id == job_id,
+        ProofRow.courier_id == courier_id,
+        ProofRow.kind == kind.value,
+        ProofRow.purged_at.is_(None),
+    )
     with store.engine.begin() as conn:
-        conn.execute(delete(ProofRow).where(ProofRow.id.in_([p.id for p in earlier])))
+        held = conn.execute(
+            select(JobRow.state, JobRow.courier_id)
+            .where(JobRow.cooperative_id == coop_id, JobRow.id == job_id)
+            .with_for_update()
+        ).first()
+        if held is None or held.courier_id != courier_id or held.state != JobState.PICKED_UP.value:
+            raise IllegalTransition(job_id, "no longer picked up by you", f"add a {kind.value} to")
+        earlier = conn.execute(select(ProofRow.id, ProofRow.ref).where(*mine)).all()
+        conn.execute(delete(ProofRow).where(ProofRow.id.in_([r.id for r in earlier])))
         proof_id = _insert(
             conn,
             coop_id,
@@ -275,10 +347,7 @@ def store_image(
             size=len(image.data),
             created_at=at,
         )
-    for old in earlier:
-        if old.ref:
-            files.delete(old.ref)
-    return proof(store, coop_id, job_id, proof_id)
+    return proof_id, [r.ref for r in earlier if r.ref]
 
 
 def record_facts(
