@@ -27,6 +27,7 @@ from api.services import Services
 from api.settings import Settings
 from dispatch import proofs
 from dispatch.errors import InvalidInput, NotFound
+from dispatch.projections import JobView
 from dispatch.store import Store
 from dispatch.store import proofs as kept
 from dispatch.store.access import Principal
@@ -139,25 +140,38 @@ def _file(found: kept.Proof, data: bytes | None) -> Response:
     )
 
 
-def _visible(store: Store, who: Principal, job_id: str) -> None:
+def _visible(store: Store, who: Principal, job_id: str) -> JobView:
     """The job exists in the caller's cooperative and, for a client, is theirs (else a 404)."""
     job = store.job(who.cooperative_id, job_id)
     if who.role == "client" and job.client_id != who.subject_id:
         raise NotFound("delivery", job_id)  # another client's delivery does not exist for this one
+    return job
+
+
+def _shown(store: Store, who: Principal, job: JobView) -> list[kept.Proof]:
+    """The job's proofs this reader sees: a client, those of the courier who has (or had) the
+    job last, so a colleague's photo from before a handover is never shown as the proof of the
+    delivery (attack finding 5); a dispatcher, every one."""
+    given = kept.proofs_of_job(store, who.cooperative_id, job.id)
+    if who.role != "client":
+        return given
+    return [p for p in given if p.courier_id == job.courier_id]
 
 
 def _summary(store: Store, who: Principal, job_id: str, file_route: str) -> dict[str, Any]:
-    _visible(store, who, job_id)
+    job = _visible(store, who, job_id)
     need, _ = kept.requirement_of(store, who.cooperative_id, job_id)
     return {
         "delivery_id": job_id,
         "needs": sorted(k.value for k in need.needs),
-        "proofs": [p.to_json(file_route=file_route) for p in kept.proofs_of_job(store, who.cooperative_id, job_id)],
+        "proofs": [p.to_json(file_route=file_route) for p in _shown(store, who, job)],
     }
 
 
 def _read(svc: Services, who: Principal, job_id: str, proof_id: str) -> tuple[kept.Proof, bytes | None]:
-    _visible(svc.store, who, job_id)
+    job = _visible(svc.store, who, job_id)
+    if not any(p.id == proof_id for p in _shown(svc.store, who, job)):
+        raise NotFound("proof", proof_id)
     return kept.read_file(svc.store, files_of(svc.settings), who.cooperative_id, job_id, proof_id)
 
 

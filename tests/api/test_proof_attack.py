@@ -150,6 +150,13 @@ def test_a_photo_before_pickup_is_refused_and_a_colleagues_never_counts(door: Do
     assert door.deliver(free)["type"] == "result"
     delivered = door.store.events(door.world.coop_id)[-1]
     assert delivered.type.value == "Delivered" and "proof" not in delivered.payload, delivered.payload
+    # nor does the client see it as the proof of its delivery (the console still sees what was given)
+    shop = door.client.get(f"/v1/deliveries/{free}/proof", headers=door.headers["client"]).json()
+    assert shop["proofs"] == [], shop
+    desk = door.client.get(f"/v1/jobs/{free}/proof", headers=door.headers["dispatcher"]).json()
+    [veeras] = desk["proofs"]
+    hidden = door.client.get(f"/v1/deliveries/{free}/proof/{veeras['id']}", headers=door.headers["client"])
+    assert hidden.status_code == 404
 
 
 def test_a_refused_deliver_act_writes_no_proof(door: Door) -> None:
