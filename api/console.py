@@ -55,9 +55,8 @@ from api.schemas import (
 from api.services import Services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
-from dispatch.decide import Decision
+from dispatch.decide import Decision, accept_proposal, decision_cost
 from dispatch.decide import decide as decide_job
-from dispatch.decisions import override_cost
 from dispatch.errors import Conflict, DomainError
 from dispatch.events import Actor, ActorKind, Event
 from dispatch.intake import tariff_of
@@ -220,7 +219,7 @@ async def job_override_cost(
     job_id: str, who: Dispatcher, svc: Svc, courier_id: Annotated[Ident, Query(max_length=36)], lang: Lang
 ) -> dict[str, Any]:
     """What giving this job to that courier would cost, before deciding (in the reader's language)."""
-    cost = await svc.run(override_cost, svc.store, who.cooperative_id, svc.network, job_id, courier_id, _now())
+    cost = await svc.run(decision_cost, svc.store, who.cooperative_id, svc.network, job_id, courier_id, _now())
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, cost.to_json())  # type: ignore[no-any-return]
 
 
@@ -289,7 +288,7 @@ async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc) -> dict[str, 
         results, events = [], []
         for job_id in dict.fromkeys(body.jobs):
             try:
-                event = commands.accept(svc.store, who.cooperative_id, job_id, dispatcher_id=who.subject_id, at=_now())
+                event = accept_proposal(svc.store, who.cooperative_id, job_id, dispatcher_id=who.subject_id, at=_now())
             except DomainError as exc:
                 results.append({"job_id": job_id, "ok": False, "code": exc.code, **who_acted(job_id, str(exc))})
                 continue
@@ -346,12 +345,13 @@ async def events(
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, answer)  # type: ignore[no-any-return]
 
 
-@router.post("/couriers/{courier_id}/unavailable", **answers(UnavailableOut, also=responses(404)))
+@router.post("/couriers/{courier_id}/unavailable", **answers(UnavailableOut, also=responses(404, 409)))
 async def courier_unavailable(courier_id: str, body: UnavailableIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """A courier must stop now (sick, a broken bike): one act for all their work (issue 18).
 
     Jobs not yet picked up go back to the open queue and the planner reproposes them to others
-    at once; parcels on board are flagged for a handover; their shift ends.
+    at once; proposals to them are put aside; parcels on board are flagged for a handover; their
+    shift ends. A 409 ``nothing_to_change`` when none of that is left to do (a second call).
     """
     done = await svc.run(
         commands.courier_unavailable,
@@ -370,6 +370,7 @@ async def courier_unavailable(courier_id: str, body: UnavailableIn, who: Dispatc
         "on_board": done.on_board,
         "kept": done.kept,
         "shift_ended": done.shift_ended,
+        "withdrawn": done.withdrawn,
     }
 
 

@@ -506,6 +506,7 @@ class UnavailableOut(Out):
     on_board: list[str] = Field(description="Parcels they hold: a handover (or a return) for a dispatcher to decide")
     kept: dict[str, str] = Field(description="Jobs someone acted on meanwhile: that act stands")
     shift_ended: bool
+    withdrawn: list[str] = Field(description="Open jobs proposed to them: the proposal is put aside, proposed anew")
 
 
 class CourierLoginOut(Out):

@@ -13,7 +13,7 @@ import json
 import math
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Required, TypedDict, Unpack
 
@@ -305,6 +305,9 @@ class Unavailable:
     kept: dict[str, str]  #: jobs a person acted on meanwhile (their act stands), with why
     shift_ended: bool
     events: list[Event]  #: what was written, to announce
+    #: open jobs proposed to them: the proposal is put aside (the job's seq moves, so a dispatcher
+    #: who saw it cannot accept it unawares) and the next round proposes each to someone else
+    withdrawn: list[str] = field(default_factory=list)
 
 
 def courier_unavailable(
@@ -313,28 +316,60 @@ def courier_unavailable(
     """A courier must stop now (sick, a broken bike): one dispatcher act (issue 18).
 
     Every job of theirs not yet picked up goes back to the open queue, so that the next round
-    proposes each to someone else; each parcel already on board is flagged for a handover
-    decision (a meeting point with another courier, or back to the sender); their shift ends,
-    so nothing is counted for them from now on. All of it is written together, in one
-    transaction where nothing else intervenes; a job someone acted on in between keeps that act.
+    proposes each to someone else; every proposal standing to them is put aside; each parcel
+    already on board is flagged for a handover decision (a meeting point with another courier,
+    or back to the sender); their shift ends, so nothing is counted for them from now on. All
+    of it is written together, in one transaction where nothing else intervenes; a job someone
+    acted on in between keeps that act. Refused (``nothing_to_change``, nothing written) when
+    none of it is left to do: off shift, nothing in hand, nothing proposed, every parcel on
+    board already flagged (a second call, or a courier who never started), as a second
+    deactivation is; there is then no act to record the reason with.
     """
     why = _reason(reason, required=True)
     name = store.courier(coop_id, courier_id).display_name
-    actor = Actor(ActorKind.DISPATCHER, dispatcher_id)
-    mine = [j for j in store.jobs(coop_id, ACTIVE_STATES) if j.courier_id == courier_id]
+    batch, proposed = _stopping(store, coop_id, courier_id, name, why, Actor(ActorKind.DISPATCHER, dispatcher_id), at)
+    if not batch:
+        raise NothingToChange(
+            f"{name} is not on shift and holds no job, proposal or parcel left to hand over: there is nothing to stop"
+        )
+    return _stopped(batch, store.append_all(coop_id, batch), proposed)
+
+
+def _stopping(
+    store: Store, coop_id: str, courier_id: str, name: str, why: str, actor: Actor, at: datetime
+) -> tuple[list[tuple[NewEvent, int | None]], set[str]]:
+    """The events that stop a courier now, each with the job's seq it was decided on, and the
+    jobs whose proposal to them is put aside."""
     batch: list[tuple[NewEvent, int | None]] = []
-    for job in mine:
-        if job.state is JobState.PICKED_UP:
+    proposed: set[str] = set()
+    for job in store.jobs(coop_id, ACTIVE_STATES | {JobState.PROPOSED}):
+        payload: dict[str, Any] = {"job_id": job.id, "courier_id": courier_id}
+        if job.state is JobState.PROPOSED:
+            if (job.proposal or {}).get("courier_id") != courier_id or job.needs_decision is not None:
+                continue  # not theirs, or already put aside
+            note = f"proposed to {name}, who had to stop ({why}): the next round proposes it to someone else"
+            proposed.add(job.id)
+            batch.append((NewEvent(coop_id, at, actor, E.PROPOSAL_WITHHELD, {**payload, "reason": note}), job.last_seq))
+        elif job.courier_id != courier_id:
+            continue
+        elif job.state is JobState.PICKED_UP:
+            if job.needs_decision is not None:
+                continue  # flagged already: a handover is waiting for a person
             note = f"on board with {name}, who had to stop ({why}): decide a handover or a return to the sender"
-            payload: dict[str, Any] = {"job_id": job.id, "reason": note, "courier_id": courier_id}
-            batch.append((NewEvent(coop_id, at, actor, E.PROPOSAL_WITHHELD, payload), job.last_seq))
+            batch.append((NewEvent(coop_id, at, actor, E.PROPOSAL_WITHHELD, {**payload, "reason": note}), job.last_seq))
         else:
             payload = {"job_id": job.id, "reason": f"{name} had to stop: {why}", "previous_courier_id": courier_id}
             batch.append((NewEvent(coop_id, at, actor, E.JOB_UNASSIGNED, payload), job.last_seq))
     status = store.courier_statuses(coop_id).get(courier_id)
     if status is not None and status.on_shift:
         batch.append((NewEvent(coop_id, at, actor, E.SHIFT_ENDED, {"courier_id": courier_id, "reason": why}), None))
-    outcomes = store.append_all(coop_id, batch)
+    return batch, proposed
+
+
+def _stopped(
+    batch: list[tuple[NewEvent, int | None]], outcomes: list[Event | Exception], proposed: set[str]
+) -> Unavailable:
+    """What :func:`courier_unavailable`'s batch did, event by event."""
     done = Unavailable(returned=[], on_board=[], kept={}, shift_ended=False, events=[])
     for (new, _), outcome in zip(batch, outcomes, strict=True):
         if isinstance(outcome, Event):
@@ -345,6 +380,8 @@ def courier_unavailable(
             done.kept[str(new.payload["job_id"])] = str(outcome)
         elif new.type is E.JOB_UNASSIGNED:
             done.returned.append(str(new.payload["job_id"]))
+        elif new.payload["job_id"] in proposed:
+            done.withdrawn.append(str(new.payload["job_id"]))
         else:
             done.on_board.append(str(new.payload["job_id"]))
     return done

@@ -310,3 +310,31 @@ def desk(client: TestClient, world: World) -> dict[str, str]:
         json={"cooperative_id": world.coop_id, "login": world.dispatcher_login, "password": world.dispatcher_password},
     )
     return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def phone(client: TestClient, world: World, name: str) -> dict[str, str]:
+    """The headers of the world's courier ``name``'s phone, logged in through the API."""
+    _, user, password = world.couriers[name]
+    answer = client.post("/v1/auth/login", json={"cooperative_id": world.coop_id, "login": user, "password": password})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def picked_up_by(client: TestClient, world: World, store: Store, name: str, weight_kg: float = 4.0) -> str:
+    """A client's delivery given by the dispatcher to courier ``name``, who takes it and picks it
+    up (their shift started if it was not); returns the job's id."""
+    from dispatch import commands
+
+    courier = world.couriers[name][0]
+    status = store.courier_statuses(world.coop_id).get(courier)
+    if status is None or not status.on_shift:
+        commands.start_shift(store, world.coop_id, courier, at=datetime.now(UTC))
+    shop = {"Authorization": f"Bearer {world.client_key}"}
+    job = str(client.post("/v1/deliveries", json=delivery_body(weight_kg=weight_kg), headers=shop).json()["id"])
+    given = client.post(
+        f"/v1/jobs/{job}/decisions", json={"action": "override", "courier_id": courier}, headers=desk(client, world)
+    )
+    assert given.status_code == 200, given.text
+    commands.acknowledge(store, world.coop_id, job, courier_id=courier, at=datetime.now(UTC))
+    commands.pick_up(store, world.coop_id, job, courier_id=courier, at=datetime.now(UTC))
+    return job

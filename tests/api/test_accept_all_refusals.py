@@ -22,6 +22,7 @@ def test_a_job_someone_gave_meanwhile_is_refused_with_who_did_it(world: tuple[Te
     jobs = [client.post("/v1/deliveries", json=delivery_body(), headers=shop).json()["id"] for _ in range(2)]
     for job in jobs:
         do.propose(store, w.coop_id, job, aino, at=datetime.now(UTC))
+    do.start_shift(store, w.coop_id, aino, at=datetime.now(UTC))  # a proposal is accepted while she is on shift
     do.override(store, w.coop_id, jobs[1], veera, dispatcher_id="sam", at=datetime.now(UTC))  # another desk
     answer = client.post("/v1/decisions/accept-all", json={"jobs": jobs}, headers=desk).json()
     ok, refused = answer["results"]

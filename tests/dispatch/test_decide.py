@@ -18,6 +18,7 @@ from tests.dispatch.conftest import SQLITE_ONLY, Coop, a_request, at
 
 def _proposed(coop: Coop) -> str:
     job = do.request_job(coop.store, coop.id, coop.client, a_request(), at=at(0))
+    do.start_shift(coop.store, coop.id, coop.bike, at=at(0))  # proposals go to couriers on shift
     do.propose(coop.store, coop.id, job.id, coop.bike, at=at(1))
     return job.id
 
