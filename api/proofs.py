@@ -58,6 +58,10 @@ _DECODING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="proof-clean")
 #: Uploads one courier may have under way at once in this process; the phone sends one at a time.
 MAX_UPLOADS_PER_COURIER = 2
 _UPLOADING: Counter[tuple[str, str]] = Counter()  #: (cooperative, courier) -> uploads under way
+#: How long an upload for a job the courier has acknowledged waits for its pickup to be recorded:
+#: a phone back online sends its queued pickup on the socket and the delivery's photo over HTTP
+#: at once, and the photo must not be refused for arriving a few milliseconds first.
+PICKUP_GRACE_S = 2.0
 
 
 def files_of(settings: Settings) -> kept.ProofFiles:
@@ -109,16 +113,31 @@ async def upload_proof(body: ProofUploadIn, who: CourierUser, svc: Svc) -> dict[
     _UPLOADING[mine] += 1
     try:
         image = await asyncio.get_running_loop().run_in_executor(_DECODING, partial(_clean, data, max_bytes))
-        kind = proofs.ProofKind(body.kind)
-        files = files_of(svc.settings)
-        stored: kept.Proof = await svc.run(
-            kept.store_image, svc.store, files, who.cooperative_id, body.job_id, who.subject_id, kind, image, _now()
-        )
+        stored = await _keep(svc, who, body.job_id, proofs.ProofKind(body.kind), image)
     finally:
         _UPLOADING[mine] -= 1
         if _UPLOADING[mine] <= 0:
             del _UPLOADING[mine]
     return stored.to_json(file_route=proofs.COURIER_FILE_ROUTE)
+
+
+async def _keep(
+    svc: Services, who: Principal, job_id: str, kind: proofs.ProofKind, image: proofs.CleanImage
+) -> kept.Proof:
+    """Store the image; while the job is only acknowledged, wait (on the loop, no thread held)
+    up to ``PICKUP_GRACE_S`` for the pickup the phone sent with it, then refuse (409)."""
+    files = files_of(svc.settings)
+    deadline = asyncio.get_running_loop().time() + PICKUP_GRACE_S
+    while True:
+        try:
+            stored: kept.Proof = await svc.run(
+                kept.store_image, svc.store, files, who.cooperative_id, job_id, who.subject_id, kind, image, _now()
+            )
+            return stored
+        except proofs.NotPickedUp:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+            await asyncio.sleep(0.1)
 
 
 def _clean(data: bytes, max_bytes: int) -> proofs.CleanImage:

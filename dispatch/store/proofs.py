@@ -293,7 +293,10 @@ def store_image(
         raise
     for ref in replaced:
         files.delete(ref)
-    return proof(store, coop_id, job_id, proof_id)
+    # as stored, not read back: a retake racing this one may already have replaced it
+    return Proof(
+        proof_id, job_id, courier_id, kind, key, image.sha256, image.media_type, len(image.data), None, _utc(at), None
+    )
 
 
 def _mine(store: Store, coop_id: str, job_id: str, courier_id: str, kind: ProofKind) -> list[Proof]:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+import pytest
 from PIL import Image
 from sqlalchemy import insert
 
@@ -119,12 +120,23 @@ def test_uploads_waiting_to_be_decoded_leave_the_shared_threads_free(door: Door)
     assert len(stored_files(door.proof_dir)) == 1
 
 
-def test_a_photo_before_pickup_is_refused_and_a_colleagues_never_counts(door: Door) -> None:
+def test_a_photo_before_pickup_is_refused_and_a_colleagues_never_counts(
+    door: Door, monkeypatch: pytest.MonkeyPatch
+) -> None:
     early = acknowledged(door, dropoff={"proof": ["photo"]})
-    r = door.upload(early, b64(gps_jpeg()))
+    # a phone back online sends its pickup and the photo at once: the photo waits for the pickup
+    racing, answer = _in_thread(partial(door.upload, early, b64(gps_jpeg())))
+    time.sleep(0.3)
+    aino = door.world.couriers["Aino"][0]
+    commands.pick_up(door.store, door.world.coop_id, early, courier_id=aino, at=datetime.now(UTC))
+    racing.join(timeout=10)
+    assert answer and answer[0].status_code == 201, answer
+    monkeypatch.setattr(proof_routes, "PICKUP_GRACE_S", 0.3)
+    before = acknowledged(door, dropoff={"proof": ["photo"]})
+    r = door.upload(before, b64(gps_jpeg()))
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_picked_up", r.text
     assert "after the parcel is picked up" in r.json()["error"]["message"]
-    assert stored_files(door.proof_dir) == []
+    assert not [p for p in stored_files(door.proof_dir) if before in str(p)]
     # a photo Veera gave of a job Aino now holds (as before a handover) proves nothing of Aino's delivery
     veera = door.world.couriers["Veera"][0]
     job = door.job({"proof": ["photo"]})
