@@ -39,6 +39,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -139,24 +140,8 @@ def read_geotiff(path: Path | str) -> Tile:
     cells, a pixel-is-point raster's for its corners (how SRTM's own tiles are laid out); GDAL's
     "no data" value becomes a hole, filled from the nearest height as in an SRTM tile.
     """
-    import tifffile
-
     path = Path(path)
-    try:
-        with tifffile.TiffFile(path) as tiff:
-            page = tiff.pages.first
-            tags = {tag.code: tag.value for tag in page.tags.values()}
-            raw = page.asarray()
-    except (OSError, ValueError, KeyError, ImportError, NotImplementedError, tifffile.TiffFileError) as exc:
-        # tifffile decodes Deflate and PackBits itself; LZW, ZSTD or a floating-point predictor
-        # need the imagecodecs package (binary wheels), which the project does not install.
-        hint = (
-            "; install imagecodecs (pip install imagecodecs) or re-export it with "
-            "gdal_translate -co COMPRESS=DEFLATE -co PREDICTOR=1"
-            if "imagecodecs" in str(exc)
-            else ""
-        )
-        raise ElevationError(f"{path}: cannot read the GeoTIFF ({exc}){hint}") from exc
+    tags, raw = _tiff_page(path)
     if PIXEL_SCALE not in tags or TIEPOINT not in tags or GEO_KEYS not in tags:
         raise ElevationError(f"{path}: not a GeoTIFF (no pixel scale, tie point or GeoKey directory)")
     if TRANSFORMATION in tags:
@@ -193,6 +178,26 @@ def read_geotiff(path: Path | str) -> Tile:
         width_deg=(cols - 1) * d_lon,
         margin_deg=(d_lat / 2, d_lon / 2) if area else (0.0, 0.0),
     )
+
+
+def _tiff_page(path: Path) -> tuple[dict[int, Any], np.ndarray]:
+    """The first page's tags and pixels, or an ElevationError that says what to do."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tiff:
+            page = tiff.pages.first
+            return {tag.code: tag.value for tag in page.tags.values()}, page.asarray()
+    except (OSError, ValueError, KeyError, ImportError, NotImplementedError, tifffile.TiffFileError) as exc:
+        # tifffile decodes Deflate and PackBits itself; LZW, ZSTD or a floating-point predictor
+        # need the imagecodecs package (binary wheels), which the project does not install.
+        hint = (
+            "; install imagecodecs (pip install imagecodecs) or re-export it with "
+            "gdal_translate -co COMPRESS=DEFLATE -co PREDICTOR=1"
+            if "imagecodecs" in str(exc)
+            else ""
+        )
+        raise ElevationError(f"{path}: cannot read the GeoTIFF ({exc}){hint}") from exc
 
 
 def _geo_keys(directory: tuple[int, ...]) -> dict[int, int]:

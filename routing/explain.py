@@ -69,14 +69,12 @@ def explain(
                 reasons.append(
                     reason("worked_share", courier=cid, share=round(share, 3), cooperative=round(coop_share, 3))
                 )
+            alternatives: tuple[Alternative, ...] = ()
             if deadline is not None and time.perf_counter() > deadline:
-                alternatives: tuple[Alternative, ...] = ()
                 reasons.append(reason("not_compared"))
             else:
                 alternatives = _alternatives(problem, s, cid, routes, plain_stops, max_alternatives, reach)
-                hill = hill_reason(problem, courier, s, [couriers[a.courier] for a in alternatives])
-                if hill is not None:
-                    reasons.append(hill)
+                reasons += _hill(problem, courier, s, [couriers[a.courier] for a in alternatives])
             load_after = next(
                 (t.load_kg for t in route.stops if t.shipment == s.id and t.kind is StopKind.PICKUP), timing.load_kg
             )
@@ -92,6 +90,12 @@ def explain(
                 alternatives=alternatives,
             )
     return out
+
+
+def _hill(problem: Problem, courier: Courier, s: Shipment, others: list[Courier]) -> list[Reason]:
+    """The climb that set the chosen vehicle apart from those compared, if one did."""
+    hill = hill_reason(problem, courier, s, others)
+    return [] if hill is None else [hill]
 
 
 @dataclass(frozen=True)
