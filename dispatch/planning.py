@@ -9,6 +9,7 @@ courier changed; it never assigns anything: that is a dispatcher's act.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,15 +19,16 @@ import numpy as np
 
 from dispatch import commands
 from dispatch.errors import Conflict, DomainError, IllegalTransition, InvalidInput
-from dispatch.events import Event, NewEvent
+from dispatch.events import Event, EventType, NewEvent
 from dispatch.intake import max_snap_m
 from dispatch.ledger import LedgerEntry, worked_minutes_until
 from dispatch.lifecycle import OPEN_STATES, JobState
 from dispatch.model import Courier as CourierRecord
 from dispatch.model import JobRequest, TimeWindow, Vehicle
 from dispatch.projections import JobView, Projection
-from dispatch.shifts import ShiftBreak
+from dispatch.shifts import MAX_SHIFT, ShiftBreak
 from dispatch.store import Store
+from dispatch.store.weekly import events_of
 from routing.evaluate import RouteStop
 from routing.insertion import still_valid
 from routing.matrix import routable_graph, snap
@@ -287,8 +289,8 @@ def build_problem(
     riding budget, None plans with the weight alone. With ``new_jobs_cap``, at most that many
     open jobs outside ``planned_before`` (the last plan's jobs) are taken on, most urgent first
     (see :func:`working_set`); the others are left for a later round as not planned yet.
-    ``previous`` (the last plan) says which breaks the couriers took or are taking
-    (:func:`breaks_left`).
+    ``previous`` (the last plan) and the couriers' pauses say which breaks they took or are
+    taking (:func:`breaks_left`).
     """
     coop = store.cooperative(coop_id)
     tz = ZoneInfo(coop.timezone)
@@ -308,7 +310,7 @@ def build_problem(
     jobs, waiting = working_set(jobs, planned_before, new_jobs_cap)
     positions = {cid: last_dropoff.get(cid, fallback) for cid in on_shift}
     couriers = [_courier_to_plan(projection, records[cid], ledger.get(cid), positions[cid], local) for cid in on_shift]
-    couriers = [replace(c, breaks=breaks_left(c.breaks, _placed(previous, c.id, local, tz), local)) for c in couriers]
+    couriers = _with_breaks_owed(store, coop_id, couriers, previous, local)
     problem, ctx = assemble_problem(
         network,
         jobs,
@@ -402,41 +404,76 @@ def _courier_to_plan(
     )
 
 
-def _placed(previous: Plan | None, courier_id: str, now: datetime, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
-    """Where the last plan had the courier take their breaks, as moments (its seconds count from
-    the start of the day it planned; a plan of another day matches no break of this shift)."""
-    route = None if previous is None else previous.routes.get(courier_id)
-    if route is None:
-        return []
-    day_start = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    return [(day_start + timedelta(seconds=s), day_start + timedelta(seconds=e)) for s, e in route.breaks]
+Stretch = tuple[datetime, datetime]
+
+
+def _with_breaks_owed(
+    store: Store, coop_id: str, couriers: list[CourierToPlan], previous: Plan | None, now: datetime
+) -> list[CourierToPlan]:
+    """The couriers with only the breaks they still owe (:func:`breaks_left`); the log's pauses
+    are read only when someone on shift holds a break, and only from a shift's length before the
+    first one opens (a pause begun before a window counts from where the window opens)."""
+    held = [b.earliest for c in couriers for b in c.breaks]
+    if not held:
+        return couriers
+    paused: dict[str, list[Stretch]] = {}
+    since: dict[str, datetime] = {}
+    acts = (EventType.SHIFT_PAUSED, EventType.SHIFT_RESUMED, EventType.SHIFT_ENDED)
+    for e in events_of(store, coop_id, acts, since=min(held) - MAX_SHIFT):
+        courier = str(e.payload["courier_id"])
+        if e.type is EventType.SHIFT_PAUSED:
+            since[courier] = e.at
+        elif courier in since:
+            paused.setdefault(courier, []).append((since.pop(courier), e.at))
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def placed(courier_id: str) -> list[Stretch]:
+        """Where the last plan had the courier take their breaks, as moments (its seconds count
+        from the start of its day: a plan of another day matches no break of this shift)."""
+        route = None if previous is None else previous.routes.get(courier_id)
+        return (
+            []
+            if route is None
+            else [(day_start + timedelta(seconds=s), day_start + timedelta(seconds=e)) for s, e in route.breaks]
+        )
+
+    return [replace(c, breaks=breaks_left(c.breaks, placed(c.id), now, paused.get(c.id, []))) for c in couriers]
 
 
 def breaks_left(
-    breaks: tuple[ShiftBreak, ...], placed: list[tuple[datetime, datetime]], now: datetime
+    breaks: tuple[ShiftBreak, ...], placed: Sequence[Stretch], now: datetime, paused: Sequence[Stretch] = ()
 ) -> tuple[ShiftBreak, ...]:
-    """The breaks a courier still owes at ``now``, given where the last plan placed them.
+    """The breaks a courier still owes at ``now``, given where the last plan placed them
+    (``placed``, in the plan's day) and when they paused (``paused``, from the log).
 
     The courier rides the plan their phone shows, break included ("Break 30 min, ~12:40"), so a
     break the last plan started before ``now`` is being or has been taken: over, it is left out;
-    under way, only what is left of it is planned, from now. Planned again in full, it would be
-    a second break (its window is often long after its first placement). Each placement belongs
+    under way, only what is left of it is planned (in its own window: the route takes it from
+    now, and once it can no longer end inside its window it is dropped, as every break whose
+    latest start has passed; a window moved to now made OR-Tools' reading of a start hang).
+    Planned again in full, it would be a second break (its window is often long after its first
+    placement). Each placement belongs
     to the first break, in time order, whose window it starts in. A break the last plan did not
-    place, or placed later, is owed whole. Without a last plan (the planner's first round of
-    the day, or after a restart) every break is owed whole: taken ones are not known then.
+    start is shortened by the minutes the courier paused inside its window (a pause is a break,
+    as the time sheets count it), and left out once they cover it. Without a last plan (the
+    planner's first round of the day, or after a restart) only the pauses are known.
     """
     left: list[ShiftBreak] = []
     ahead = sorted(placed)
     for b in sorted(breaks, key=lambda b: (b.earliest, b.latest)):
         mine = next((p for p in ahead if b.earliest - timedelta(seconds=1) <= p[0] <= b.latest), None)
-        if mine is None or mine[0] > now:
-            left.append(b)
+        # under way: started, or placed shorter than the break (what was left of it last round)
+        if mine is not None and (mine[0] <= now or (mine[1] - mine[0]).total_seconds() < 60 * b.minutes - 1):
+            ahead.remove(mine)
+            rest = (mine[1] - max(now, mine[0])).total_seconds()
+            if rest > 0:
+                minutes = math.ceil(rest / 60)
+                left.append(ShiftBreak(b.earliest, b.latest, minutes))
             continue
-        ahead.remove(mine)
-        rest = (mine[1] - now).total_seconds()
-        if rest > 0:
-            minutes = math.ceil(rest / 60)
-            left.append(ShiftBreak(now, max(b.latest, now + timedelta(minutes=minutes)), minutes))
+        rested = sum(max(0.0, (min(e, b.latest, now) - max(s, b.earliest)).total_seconds()) for s, e in paused)
+        minutes = math.ceil(b.minutes - rested / 60 - 1e-9)
+        if minutes > 0:
+            left.append(b if minutes == b.minutes else ShiftBreak(b.earliest, b.latest, minutes))
     return tuple(left)
 
 

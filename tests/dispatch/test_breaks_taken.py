@@ -63,9 +63,38 @@ def test_a_placement_counts_for_the_break_whose_window_it_starts_in() -> None:
     placed = [(NOON + 10 * MIN, NOON + 40 * MIN)]
     # at 11:20 lunch is under way (20 minutes left, from now); tea is not touched
     assert breaks_left((tea, LUNCH), placed, NOON + 20 * MIN) == (
-        ShiftBreak(NOON + 20 * MIN, LUNCH.latest, 20),
+        ShiftBreak(LUNCH.earliest, LUNCH.latest, 20),
         tea,
     )
     assert breaks_left((LUNCH, tea), placed, NOON + 50 * MIN) == (tea,)
     assert breaks_left((LUNCH, tea), placed, NOON + 5 * MIN) == (LUNCH, tea)  # placed later than now: owed whole
+    # what was left of it last round, placed a little later: still only that, from now
+    rest = [(NOON + 25 * MIN, NOON + 45 * MIN)]
+    assert breaks_left((LUNCH,), rest, NOON + 20 * MIN) == (ShiftBreak(LUNCH.earliest, LUNCH.latest, 20),)
     assert breaks_left((LUNCH, tea), [], NOON + 50 * MIN) == (LUNCH, tea)
+
+
+def test_a_pause_from_the_phone_inside_the_window_counts_as_the_break(store: Store, helsinki: BikeNetwork) -> None:
+    """A courier who paused 20 minutes inside the break's window owes 10 more; 30 and none."""
+    coop_id = store.create_cooperative("Pause coop", settings={"base": {"lon": STATION[0], "lat": STATION[1]}}).id
+    client = store.add_client(coop_id, "Shop")[0].id
+    aino = store.add_courier(coop_id, "Aino", Vehicle.of_kind("bike")).id
+    veera = store.add_courier(coop_id, "Veera", Vehicle.of_kind("bike")).id
+    for courier in (aino, veera):
+        do.start_shift(
+            store, coop_id, courier, at=NOON - 30 * MIN, planned_end=NOON + timedelta(hours=4), breaks=[LUNCH]
+        )
+    do.pause_shift(store, coop_id, aino, at=NOON - 10 * MIN)  # 15 minutes before the window: 5 inside it
+    do.resume_shift(store, coop_id, aino, at=NOON + 10 * MIN)
+    do.pause_shift(store, coop_id, aino, at=NOON + 20 * MIN)
+    do.resume_shift(store, coop_id, aino, at=NOON + 35 * MIN)
+    do.pause_shift(store, coop_id, veera, at=NOON + 10 * MIN)
+    do.resume_shift(store, coop_id, veera, at=NOON + 45 * MIN)
+    do.request_job(store, coop_id, client, job(STATION, MARKET, 4, hours=3), at=NOON)
+
+    result = planning_round(store, coop_id, helsinki, NOON + 40 * MIN, budget_s=0.5)
+    owed = {c.id: [b.duration_s for b in c.breaks] for c in result.problem.couriers}
+    assert owed == {aino: [10 * 60], veera: []}
+    assert breaks_left((LUNCH,), [], NOON + 40 * MIN, [(NOON + 30 * MIN, NOON + 60 * MIN)]) == (
+        ShiftBreak(LUNCH.earliest, LUNCH.latest, 20),  # paused until now: only the minutes gone count
+    )

@@ -80,15 +80,18 @@ def _in_seconds(day_start: datetime, b: ShiftBreak) -> Break:
 
 
 def _check_round(result: RoundResult, fleet: dict[str, FleetMember]) -> int:
-    """Every route of the round holds the day file's breaks; the number of breaks taken."""
+    """Every route of the round holds the breaks the day file's couriers still owe (the day's,
+    less what an earlier round had them take: never more); the number of breaks taken."""
     problem, day_start, taken = result.problem, result.context.day_start, 0
     for courier in problem.couriers:
         day_breaks = tuple(_in_seconds(day_start, b) for b in fleet[courier.id].breaks)
+        for b in courier.breaks:
+            assert any(d.earliest <= b.earliest and b.duration_s <= d.duration_s for d in day_breaks), b
         route = result.plan.routes.get(courier.id)
         if route is None or not route.stops:
             continue
         start = max(courier.shift_start, problem.now)
-        owed = [b for b in day_breaks if b.latest_start >= start]
+        owed = [b for b in courier.breaks if b.latest_start >= start]
         assert route.missed_breaks == 0
         for b in owed:
             if route.stops[-1].departure > b.latest_start:  # the route runs past the break's last start
@@ -100,10 +103,10 @@ def _check_round(result: RoundResult, fleet: dict[str, FleetMember]) -> int:
         for s, e in route.breaks:
             assert any(b.earliest <= s and e <= b.latest and e - s == b.duration_s for b in owed)
             assert all(stop.departure <= s or stop.start >= e for stop in route.stops), "a stop served in a break"
-        # Every time shown is the evaluator's with the day's breaks, stop by stop.
+        # Every time shown is the evaluator's with the breaks owed, stop by stop.
         again = evaluate_route(
             problem,
-            dataclasses.replace(courier, breaks=day_breaks),
+            dataclasses.replace(courier, breaks=tuple(owed)),
             [RouteStop(s.shipment, s.kind) for s in route.stops],
         )
         assert [round(s.start) for s in route.stops] == [round(s.start) for s in again.stops]
