@@ -360,6 +360,9 @@ class JobOut(Out):
     declared_weight_kg: float | None = Field(
         description="What the client declared, when the courier weighed the parcel again at pickup."
     )
+    weight_reports: int = Field(
+        default=0, description="How many times a courier reported the weight or size found at pickup (at most 5)"
+    )
 
 
 class JobsOut(Out):
