@@ -38,7 +38,7 @@ import os
 import platform
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -244,7 +244,8 @@ def run_tandem(inst: Instance, matrix: NDArray[np.int64], budget: float, seed: i
         )
         for p, d in inst.pairs
     )
-    problem = Problem(couriers=couriers, shipments=shipments, travel={"truck": travel})
+    # A depot's closing time is not a person's shift ending: no last quarter of an hour kept free.
+    problem = Problem(couriers=couriers, shipments=shipments, travel={"truck": travel}, shift_end_margin_s=0)
     plan = solve(problem, SolverSettings(time_budget_s=budget, minimise_couriers=True, explain=False))
     routes = []
     for c in couriers:
@@ -456,7 +457,19 @@ def summarise(runs: list[Run], n_instances: int) -> list[dict[str, Any]]:
         alone = {r.instance: r for r in runs if r.solver == "pyvrp" and r.budget_s == budget}
         if solver == "tandem" and alone:
             duels = [better(r, alone[r.instance]) for r in group if r.instance in alone]
-            row["vs_pyvrp"] = {"better": duels.count(1), "same": duels.count(0), "worse": duels.count(-1)}
+            both = [
+                (r.gap_pct, alone[r.instance].gap_pct)
+                for r in group
+                if r.gap_pct is not None and r.instance in alone and alone[r.instance].gap_pct is not None
+            ]
+            row["vs_pyvrp"] = {
+                "better": duels.count(1),
+                "same": duels.count(0),
+                "worse": duels.count(-1),
+                "both_at_best_vehicles": len(both),
+                "mean_gap_pct_there": float(np.mean([a for a, _ in both])) if both else None,
+                "pyvrp_mean_gap_pct_there": float(np.mean([b for _, b in both])) if both else None,
+            }
         out.append(row)
     return out
 
@@ -535,11 +548,15 @@ def both_text(duel: dict[str, Any] | None) -> str:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    """The summary table of each set in a results file, as the READMEs show them."""
+    """The summary table of each set in a results file, as the READMEs show them (summed again
+    from the runs it holds, so a file written by an earlier version reads the same way)."""
     names = {"tandem": "Tandem", "vroom": "VROOM", "pyvrp": "PyVRP alone"}
+    known = {f.name for f in fields(Run)}
     lines = []
     for name, entry in results["sets"].items():
         runs = entry["runs"]
+        kept = [Run(**{k: v for k, v in r.items() if k in known}) for r in runs]
+        summary = summarise(kept, len({r.instance for r in kept}))
         best_total = sum({r["instance"]: r["best_vehicles"] or 0 for r in runs}.values())
         lines += [
             f"**{name}** ({len({r['instance'] for r in runs})} instances; best-known vehicles in all: {best_total})",
@@ -549,12 +566,15 @@ def markdown(results: dict[str, Any]) -> str:
             "| against PyVRP alone (same budget) |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for row in entry["summary"]:
+        for row in summary:
             budget = "none (level 5)" if row["budget_s"] is None else f"{row['budget_s']:g} s"
             duel = row.get("vs_vroom")
             against = "-" if not duel else f"{duel['better']} / {duel['same']} / {duel['worse']}"
             alone = row.get("vs_pyvrp")
             against_alone = "-" if not alone else f"{alone['better']} / {alone['same']} / {alone['worse']}"
+            if alone and alone["mean_gap_pct_there"] is not None:
+                ours, theirs = pct(alone["mean_gap_pct_there"]), pct(alone["pyvrp_mean_gap_pct_there"])
+                against_alone += f"; gap where both match: {ours} ({theirs}) on {alone['both_at_best_vehicles']}"
             mean_gap = "-" if row["mean_gap_pct"] is None else pct(row["mean_gap_pct"])
             max_gap = "-" if row["max_gap_pct"] is None else pct(row["max_gap_pct"])
             n = row["instances"]

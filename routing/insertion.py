@@ -344,7 +344,7 @@ def _choose(
 
 def _end_cost(problem: Problem, courier: Courier, stops: list[RouteStop]) -> float:
     finish = route_finish(problem, courier, stops)
-    return 0.0 if finish is None else Objective.shift_end_cost(courier, finish)
+    return 0.0 if finish is None else Objective.shift_end_cost(courier, finish, problem.shift_end_margin_s)
 
 
 #: Under a riding cap, candidates checked past the first that holds but rides over the cap.

@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from routing.evaluate import RouteEvaluation, StopKind
 from routing.fairness import EXPECTED_UTILISATION, remaining_shift_s, work_targets
-from routing.problem import Courier, Problem, Shipment
+from routing.problem import DEFAULT_SHIFT_END_MARGIN_S, Courier, Problem, Shipment
 
 #: One heavy kilogram above an even share weighs like this many seconds of work above a fair share.
 HEAVY_KG_SECONDS = 30
@@ -49,7 +49,7 @@ SHARE_WEIGHT = 1.0
 #: slower or faster than timed (bench_day's couriers ride with a 10 % spread), and a route planned
 #: to end a few minutes before the shift's end ran up to 10 min past it while others on shift had
 #: room. Every second a route is planned to go on into them costs ``SHIFT_END_COST_PER_S``.
-SHIFT_END_MARGIN_S = 15 * 60
+SHIFT_END_MARGIN_S = DEFAULT_SHIFT_END_MARGIN_S  #: ``Problem.shift_end_margin_s`` unless a problem says otherwise
 SHIFT_END_COST_PER_S = 4.0
 
 
@@ -104,14 +104,20 @@ class Objective:
         )
         heavy = problem.is_heavy(shipment)
         added = self.added_cost(courier, before.work_s, heavy_kg, np.array([extra]), shipment, heavy)
-        ending = self.shift_end_cost(courier, after.end_time) - self.shift_end_cost(courier, before.end_time)
+        margin = problem.shift_end_margin_s
+        ending = self.shift_end_cost(courier, after.end_time, margin) - self.shift_end_cost(
+            courier, before.end_time, margin
+        )
         return extra + float(added[0]) + ending
 
     @staticmethod
-    def shift_end_cost(courier: Courier, finish_s: float) -> float:
+    def shift_end_cost(courier: Courier, finish_s: float, margin_s: int = SHIFT_END_MARGIN_S) -> float:
         """The cost of a route that ends at ``finish_s`` (as the model times it): what of it
-        runs into the last :data:`SHIFT_END_MARGIN_S` of the shift. Fairness off too: shifts hold."""
-        return SHIFT_END_COST_PER_S * max(0.0, finish_s - (courier.shift_end - SHIFT_END_MARGIN_S))
+        runs into the last ``margin_s`` of the shift (``Problem.shift_end_margin_s``). Fairness
+        off too: shifts hold."""
+        if margin_s <= 0:
+            return 0.0
+        return SHIFT_END_COST_PER_S * max(0.0, finish_s - (courier.shift_end - margin_s))
 
     def _heavy_over(self, courier: str, heavy_kg: float) -> float:
         """Heavy kilograms above the even share, in seconds of work (0 for who cannot carry them)."""

@@ -30,7 +30,7 @@ from routing.encoding import (
 )
 from routing.evaluate import RouteStop, StopKind, pending_breaks
 from routing.model_limits import PLANNING_LOAD_SHARE, service_starts, shift_limit
-from routing.objective import HEAVY_KG_SECONDS, SHIFT_END_COST_PER_S, SHIFT_END_MARGIN_S, Objective
+from routing.objective import HEAVY_KG_SECONDS, SHIFT_END_COST_PER_S, Objective
 from routing.problem import Courier, Problem, may_take
 from routing.settings import SolverSettings
 from routing.stats import SearchStats
@@ -195,8 +195,9 @@ class OrToolsModel:
             self.time.CumulVar(routing.Start(v)).SetRange(max(c.shift_start, p.now), max(c.shift_end, p.now))
             self.time.CumulVar(routing.End(v)).SetRange(0, shift_limit(p, c))
             # The objective's end of a shift (routing.objective.Objective.shift_end_cost).
-            end_free = max(0, c.shift_end - SHIFT_END_MARGIN_S)
-            self.time.SetCumulVarSoftUpperBound(routing.End(v), end_free, round(SCALE * SHIFT_END_COST_PER_S))
+            if p.shift_end_margin_s > 0:
+                end_free = max(0, c.shift_end - p.shift_end_margin_s)
+                self.time.SetCumulVarSoftUpperBound(routing.End(v), end_free, round(SCALE * SHIFT_END_COST_PER_S))
             routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.Start(v)))
             routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(routing.End(v)))
 

@@ -210,6 +210,10 @@ class Lock:
     keep_order: bool = True  #: keep its position relative to the courier's other locked stops
 
 
+#: A courier's last quarter of an hour is kept free where the plan can (issue 15).
+DEFAULT_SHIFT_END_MARGIN_S = 15 * 60
+
+
 @dataclass(frozen=True)
 class Problem:
     couriers: tuple[Courier, ...]
@@ -226,6 +230,10 @@ class Problem:
     heavy_threshold_kg: float = 25.0
     soft_windows: bool = False  #: allow lateness at ``lateness_cost_per_s`` instead of refusing
     lateness_cost_per_s: float = 10.0
+    #: The last minutes of each shift the plan keeps free where it can (``routing.objective``:
+    #: every second planned into them costs). 0 where a route's end is not a person's shift
+    #: ending, e.g. Li & Lim's depot window (benchmarks/bench_lilim.py).
+    shift_end_margin_s: int = DEFAULT_SHIFT_END_MARGIN_S
     _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     #: Derived from the fields, built once (see _fleet).
     _memo: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)

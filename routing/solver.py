@@ -311,12 +311,13 @@ def _pyvrp_start(r: Round) -> tuple[Routes | None, ConstructorStats]:
 
 def _approximation_is_the_model(problem: Problem) -> bool:
     """PyVRP's approximation plans for the model's own objective and limits: no fairness, no
-    soft windows, no breaks, no person's decision or parcel on board, and times that do not
-    depend on the load (the approximation times every leg at one load). Then OR-Tools only
-    checks and polishes what PyVRP found, and the time is better spent in PyVRP
-    (:data:`EXACT_CONSTRUCTOR_SHARE`)."""
+    margin kept free at the shifts' ends, no soft windows, no breaks, no person's decision or
+    parcel on board, and times that do not depend on the load (the approximation times every
+    leg at one load). Then OR-Tools only checks and polishes what PyVRP found, and the time is
+    better spent in PyVRP (:data:`EXACT_CONSTRUCTOR_SHARE`)."""
     return (
         problem.fairness_weight == 0
+        and problem.shift_end_margin_s == 0
         and not problem.soft_windows
         and not problem.locks
         and all(not c.breaks and not c.on_board for c in problem.couriers)

@@ -341,11 +341,16 @@ def test_where_the_approximation_is_the_model_pyvrp_gets_most_of_the_budget(monk
     travel = {"bike": replace(_line(12)["bike"], slowdown_per_25kg=0.0)}
     couriers = tuple(_courier(f"c{i}", i % 12) for i in range(3))
     jobs = tuple(_job(f"j{i}", i % 12, (i * 5 + 3) % 12, weight_kg=1.0) for i in range(12))
-    plain = Problem(couriers=couriers, shipments=jobs, travel=travel)
+    plain = Problem(couriers=couriers, shipments=jobs, travel=travel, shift_end_margin_s=0)
     loaded = {"bike": _line(12)["bike"]}  # slower with a load: the approximation times one load
-    cases = (plain, replace(plain, fairness_weight=1.0), replace(plain, travel=loaded))
+    cases = (
+        plain,
+        replace(plain, fairness_weight=1.0),
+        replace(plain, travel=loaded),
+        replace(plain, shift_end_margin_s=900),  # the last quarter of an hour kept free
+    )
     for problem in cases:
         plan = solve(problem, SolverSettings(time_budget_s=1.0, explain=False))
         check_plan(problem, plan)
         assert plan.solver.constructor.name == "pyvrp" and plan.solver.constructor.pyvrp is not None
-    assert given == pytest.approx([0.9, 0.8, 0.8])
+    assert given == pytest.approx([0.9, 0.8, 0.8, 0.8])

@@ -216,3 +216,16 @@ def test_an_explanation_says_when_sharing_chose_someone_whose_shift_ends_soon() 
     efficient = {c.id: (job if c.id == stayer else []) for c in problem.couriers}
     reason = said(sharing_reasons(problem, ex, efficient, routes, 0.05, None)["s0"].reasons[-1])
     assert f"{leaver}, whose shift ends in 60 min" in reason and "expected worked at the day's end" in reason
+
+
+def test_without_a_margin_the_end_of_a_shift_costs_nothing_and_the_model_keeps_the_shortest_plan() -> None:
+    """Li & Lim's depot window is not a person's shift: with the margin kept (issue 15) OR-Tools
+    lengthened lc101's plan from 828.94 to 834.45 to end routes earlier; a problem may say 0."""
+    from routing.objective import SHIFT_END_COST_PER_S, Objective
+    from routing.problem import Courier
+
+    c = Courier(
+        id="c", profile="bike", payload_kg=25, volume_l=60, max_length_cm=60, start=0, shift_start=0, shift_end=3600
+    )
+    assert Objective.shift_end_cost(c, 3600, 0) == 0.0
+    assert Objective.shift_end_cost(c, 3600, 600) == SHIFT_END_COST_PER_S * 600
