@@ -135,7 +135,10 @@ class TravelTimes:
 
 def _interpolated(empty: NDArray[np.float64], loaded: NDArray[np.float64], share: float) -> NDArray[np.float64]:
     """``empty`` + (``loaded`` - ``empty``) x ``share``, and no way (inf) where either has none:
-    plain arithmetic gives inf - inf = NaN there, which compares as neither reachable nor not."""
+    plain arithmetic gives inf - inf = NaN there, which compares as neither reachable nor not.
+    Empty (``share`` 0) it is the empty time, whatever the loaded one says."""
+    if share == 0:
+        return empty
     with np.errstate(invalid="ignore"):
         out = empty + (loaded - empty) * share
     return np.where(np.isfinite(empty) & np.isfinite(loaded), out, np.inf)

@@ -38,3 +38,16 @@ def test_no_way_stays_no_way_and_a_way_keeps_its_time(load: float) -> None:
     expected = min(60 + 30 * share, 66 + 18 * share)  # the empty path loaded, the loaded path
     assert seconds[0, 1] == pytest.approx(expected)
     assert travel.between(np.array([0, 2]), 1, load) == pytest.approx([expected, math.inf])
+
+
+def test_empty_a_leg_only_the_loaded_way_cannot_ride_keeps_its_empty_time() -> None:
+    ride = np.array([[0.0, 60.0], [60.0, 0.0]])
+    travel = TravelTimes(
+        ride_s=ride,
+        walk_s=np.zeros_like(ride),
+        metres=ride * 4.0,
+        ride_loaded_s=np.array([[0.0, np.inf], [90.0, 0.0]]),
+        loaded_kg=100.0,
+    )
+    assert travel.leg_seconds(0, 1, 0.0) == 60.0
+    assert math.isinf(travel.leg_seconds(0, 1, 50.0))
