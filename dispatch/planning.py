@@ -280,7 +280,6 @@ def build_problem(
     riding_budget_share: float | str | None = "cooperative",
     new_jobs_cap: int | None = None,
     planned_before: frozenset[str] = frozenset(),
-    previous: Plan | None = None,
 ) -> tuple[Problem, PlanningContext]:
     """Snapshot the cooperative's state as a routing Problem.
 
@@ -289,8 +288,8 @@ def build_problem(
     riding budget, None plans with the weight alone. With ``new_jobs_cap``, at most that many
     open jobs outside ``planned_before`` (the last plan's jobs) are taken on, most urgent first
     (see :func:`working_set`); the others are left for a later round as not planned yet.
-    ``previous`` (the last plan) and the couriers' pauses say which breaks they took or are
-    taking (:func:`breaks_left`).
+    The couriers' pauses, and nothing else, say which breaks they took or are taking
+    (:func:`breaks_left`).
     """
     coop = store.cooperative(coop_id)
     tz = ZoneInfo(coop.timezone)
@@ -310,7 +309,7 @@ def build_problem(
     jobs, waiting = working_set(jobs, planned_before, new_jobs_cap)
     positions = {cid: last_dropoff.get(cid, fallback) for cid in on_shift}
     couriers = [_courier_to_plan(projection, records[cid], ledger.get(cid), positions[cid], local) for cid in on_shift]
-    couriers = _with_breaks_owed(store, coop_id, couriers, previous, local)
+    couriers = _with_breaks_owed(store, coop_id, couriers, local)
     problem, ctx = assemble_problem(
         network,
         jobs,
@@ -407,12 +406,11 @@ def _courier_to_plan(
 Stretch = tuple[datetime, datetime]
 
 
-def _with_breaks_owed(
-    store: Store, coop_id: str, couriers: list[CourierToPlan], previous: Plan | None, now: datetime
-) -> list[CourierToPlan]:
+def _with_breaks_owed(store: Store, coop_id: str, couriers: list[CourierToPlan], now: datetime) -> list[CourierToPlan]:
     """The couriers with only the breaks they still owe (:func:`breaks_left`); the log's pauses
     are read only when someone on shift holds a break, and only from a shift's length before the
-    first one opens (a pause begun before a window counts from where the window opens)."""
+    first one opens (a pause begun before a window counts from where the window opens). A courier
+    paused now is not planned at all, so only closed pauses are read."""
     held = [b.earliest for c in couriers for b in c.breaks]
     if not held:
         return couriers
@@ -425,51 +423,26 @@ def _with_breaks_owed(
             since[courier] = e.at
         elif courier in since:
             paused.setdefault(courier, []).append((since.pop(courier), e.at))
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-
-    def placed(courier_id: str) -> list[Stretch]:
-        """Where the last plan had the courier take their breaks, as moments (its seconds count
-        from the start of its day: a plan of another day matches no break of this shift)."""
-        route = None if previous is None else previous.routes.get(courier_id)
-        return (
-            []
-            if route is None
-            else [(day_start + timedelta(seconds=s), day_start + timedelta(seconds=e)) for s, e in route.breaks]
-        )
-
-    return [replace(c, breaks=breaks_left(c.breaks, placed(c.id), now, paused.get(c.id, []))) for c in couriers]
+    return [replace(c, breaks=breaks_left(c.breaks, now, paused.get(c.id, []))) for c in couriers]
 
 
 def breaks_left(
-    breaks: tuple[ShiftBreak, ...], placed: Sequence[Stretch], now: datetime, paused: Sequence[Stretch] = ()
+    breaks: tuple[ShiftBreak, ...], now: datetime, paused: Sequence[Stretch] = ()
 ) -> tuple[ShiftBreak, ...]:
-    """The breaks a courier still owes at ``now``, given where the last plan placed them
-    (``placed``, in the plan's day) and when they paused (``paused``, from the log).
+    """The breaks a courier still owes at ``now``, given when they paused (``paused``, from the
+    log: the courier's own account of their breaks).
 
-    The courier rides the plan their phone shows, break included ("Break 30 min, ~12:40"), so a
-    break the last plan started before ``now`` is being or has been taken: over, it is left out;
-    under way, only what is left of it is planned (in its own window: the route takes it from
-    now, and once it can no longer end inside its window it is dropped, as every break whose
-    latest start has passed; a window moved to now made OR-Tools' reading of a start hang).
-    Planned again in full, it would be a second break (its window is often long after its first
-    placement). Each placement belongs
-    to the first break, in time order, whose window it starts in. A break the last plan did not
-    start is shortened by the minutes the courier paused inside its window (a pause is a break,
-    as the time sheets count it), and left out once they cover it. Without a last plan (the
-    planner's first round of the day, or after a restart) only the pauses are known.
+    A break counts as taken only on the courier's evidence: the minutes they were on *Pause*
+    inside its window (as the time sheets count them) shorten it, a break they covered is left
+    out, and one under way (paused for part of it) is planned only for what is left of it, in
+    its own window (a window moved to now made OR-Tools' reading of a start hang).
+    Where the last plan placed a break is no evidence: a courier who rode through it still owes
+    it, in full, while its window allows (once its latest start has passed, the routing layer
+    leaves it out, :func:`routing.evaluate.pending_breaks`). A plan is also no clock of the day
+    it was made on, so yesterday's plan can never count for today's break.
     """
     left: list[ShiftBreak] = []
-    ahead = sorted(placed)
     for b in sorted(breaks, key=lambda b: (b.earliest, b.latest)):
-        mine = next((p for p in ahead if b.earliest - timedelta(seconds=1) <= p[0] <= b.latest), None)
-        # under way: started, or placed shorter than the break (what was left of it last round)
-        if mine is not None and (mine[0] <= now or (mine[1] - mine[0]).total_seconds() < 60 * b.minutes - 1):
-            ahead.remove(mine)
-            rest = (mine[1] - max(now, mine[0])).total_seconds()
-            if rest > 0:
-                minutes = math.ceil(rest / 60)
-                left.append(ShiftBreak(b.earliest, b.latest, minutes))
-            continue
         rested = sum(max(0.0, (min(e, b.latest, now) - max(s, b.earliest)).total_seconds()) for s, e in paused)
         minutes = math.ceil(b.minutes - rested / 60 - 1e-9)
         if minutes > 0:
@@ -571,7 +544,6 @@ def planning_round(
             round((NEW_JOBS_PER_BUDGET_S if previous is not None else FRESH_JOBS_PER_BUDGET_S) * search.time_budget_s),
         ),
         planned_before=frozenset(previous.assignment()) if previous is not None else frozenset(),
-        previous=previous,
     )
     plan = solve(problem, search, initial=None if previous is None else warm_start(problem, previous))
     made, kept = _proposals(plan, ctx, coop_id, now)

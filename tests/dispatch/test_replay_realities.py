@@ -2,8 +2,8 @@
 and ``generate-day --breaks --sick N``.
 
 The must-show: a replayed day with breaks where, in every planning round, every route takes each
-break it owes inside its window for its whole duration, no stop is served during one, and every
-time shown is the evaluator's with the day's breaks.
+break it owes inside its window for its whole duration, once, no stop is served during one, and
+every time shown is the evaluator's with the day's breaks.
 """
 
 from __future__ import annotations
@@ -80,13 +80,18 @@ def _in_seconds(day_start: datetime, b: ShiftBreak) -> Break:
 
 
 def _check_round(result: RoundResult, fleet: dict[str, FleetMember]) -> int:
-    """Every route of the round holds the breaks the day file's couriers still owe (the day's,
-    less what an earlier round had them take: never more); the number of breaks taken."""
+    """Every route of the round holds each break its courier owes, once; the number of breaks placed.
+
+    A break counts as taken only on the courier's evidence, a pause inside its window; the
+    simulated couriers ride their routes (breaks included) but never pause, so every round owes
+    each of the day file's breaks in full until its latest start passes (then the routing layer
+    leaves it out). A route that runs past a break's latest start places it, whole, inside its
+    window, and no route places a break twice.
+    """
     problem, day_start, taken = result.problem, result.context.day_start, 0
     for courier in problem.couriers:
-        day_breaks = tuple(_in_seconds(day_start, b) for b in fleet[courier.id].breaks)
-        for b in courier.breaks:
-            assert any(d.earliest <= b.earliest and b.duration_s <= d.duration_s for d in day_breaks), b
+        day_breaks = sorted((_in_seconds(day_start, b) for b in fleet[courier.id].breaks), key=_in_time)
+        assert sorted(courier.breaks, key=_in_time) == day_breaks, courier.id
         route = result.plan.routes.get(courier.id)
         if route is None or not route.stops:
             continue
@@ -100,8 +105,11 @@ def _check_round(result: RoundResult, fleet: dict[str, FleetMember]) -> int:
                     b,
                     route.breaks,
                 )
+        unplaced = list(owed)
         for s, e in route.breaks:
-            assert any(b.earliest <= s and e <= b.latest and e - s == b.duration_s for b in owed)
+            mine = next((b for b in unplaced if b.earliest <= s and e <= b.latest and e - s == b.duration_s), None)
+            assert mine is not None, ("a break placed twice, or one not owed", courier.id, route.breaks, owed)
+            unplaced.remove(mine)
             assert all(stop.departure <= s or stop.start >= e for stop in route.stops), "a stop served in a break"
         # Every time shown is the evaluator's with the breaks owed, stop by stop.
         again = evaluate_route(
@@ -112,6 +120,10 @@ def _check_round(result: RoundResult, fleet: dict[str, FleetMember]) -> int:
         assert [round(s.start) for s in route.stops] == [round(s.start) for s in again.stops]
         taken += len(route.breaks)
     return taken
+
+
+def _in_time(b: Break) -> tuple[int, int]:
+    return b.earliest, b.latest
 
 
 def test_a_replayed_day_holds_every_break_in_every_route_and_eta(
