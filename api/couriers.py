@@ -402,21 +402,22 @@ async def report_weight(job_id: str, body: WeightReportIn, who: CourierUser, svc
     whether the delivery is open again, and both quotes when the weight changed and the
     cooperative's repricing rule is ``requote``. The same values again are refused as
     ``nothing_to_change`` (409), and so is a report past the fifth for one job
-    (``too_many_reports``, 409): each report calls the client's webhook.
+    (``too_many_reports``, 409): each report calls the client's webhook. Of two reports sent at
+    once for one job, the second is a ``conflict`` (409) naming the first, so the count holds.
+    A report of the size alone keeps the job's weight, whatever it is.
     """
     coop_id, now = who.cooperative_id, datetime.now(UTC)
 
     def work() -> tuple[commands.Reweighed, JobView, dict[str, Any]]:
         job = _own_job(svc, who, job_id)
-        weight = job.weight_kg if body.weight_kg is None else body.weight_kg  # only the size was found
         done = commands.report_weight(
             svc.store,
             coop_id,
             job_id,
             courier_id=who.subject_id,
-            weight_kg=weight,
+            weight_kg=body.weight_kg,  # None: only the size was found, the job keeps its weight unchecked
             at=now,
-            requote=None if body.weight_kg is None else _requote(svc, coop_id, job, weight),
+            requote=None if body.weight_kg is None else _requote(svc, coop_id, job, body.weight_kg),
             volume_l=body.volume_l,
             longest_side_cm=body.longest_side_cm,
         )

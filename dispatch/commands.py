@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Required, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 
 from dispatch.errors import IdempotencyConflict, InvalidInput, ReportLimit
 from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
@@ -25,7 +25,11 @@ from dispatch.projections import JobView
 from dispatch.shifts import ShiftBreak, check_breaks
 from dispatch.store import Store
 from dispatch.store.access import NothingToChange
+from dispatch.store.repository import _json_payload
 from routing.reasons import Reason, reason
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 E = EventType
 
@@ -411,10 +415,12 @@ MAX_WEIGHT_REPORTS = 5
 
 @dataclass(frozen=True)
 class Found:
-    """What the courier found at pickup: the parcels' weight all together, and their volume and
-    longest side when the courier measured those too (None: as declared)."""
+    """What the courier found at pickup: the parcels' weight all together, their volume and
+    longest side, each only when the courier reported it (None: the job's own, never checked
+    against the bounds: a 5 g envelope whose size alone was measured is not refused on a weight
+    the courier never gave)."""
 
-    weight_kg: float
+    weight_kg: float | None = None
     volume_l: float | None = None
     longest_side_cm: float | None = None
 
@@ -424,13 +430,17 @@ class Found:
             ("volume_l", self.volume_l, "a volume in litres"),
             ("longest_side_cm", self.longest_side_cm, "a length in centimetres"),
         ):
-            if value is None and name != "weight_kg":
+            if value is None:
                 continue
             bottom, top = FOUND_RANGE[name]
             # the bottom is what a courier can tell apart at pickup: below it (5e-324 kg) the
             # parcels' weights scale to 0 or infinity and no planning round can read the job
             if isinstance(value, bool) or not isinstance(value, int | float) or not bottom <= value <= top:
                 raise InvalidInput(name, f"must be {unit}, at least {bottom:g} and at most {top:g}")
+
+    def kg(self, job: JobView) -> float:
+        """The weight the job has from this report on: the one found, else the job's own."""
+        return job.weight_kg if self.weight_kg is None else float(self.weight_kg)
 
 
 def report_weight(
@@ -439,14 +449,15 @@ def report_weight(
     job_id: str,
     *,
     courier_id: str,
-    weight_kg: float,
+    weight_kg: float | None,
     at: datetime,
     requote: dict[str, Any] | None = None,
     volume_l: float | None = None,
     longest_side_cm: float | None = None,
 ) -> Reweighed:
     """At pickup the parcels weigh ``weight_kg`` (and take ``volume_l``, the longest
-    ``longest_side_cm``), not what was declared (issue 18).
+    ``longest_side_cm``), not what was declared (issue 18). ``weight_kg`` None: only the size
+    was found, and the job keeps its weight.
 
     The job, its ETAs and the ledger's heavy kilograms use what was found from now on. If the
     courier's vehicle cannot carry it with what is already on board, the job goes back to
@@ -468,13 +479,16 @@ def report_weight(
     payload: dict[str, Any] = {
         "courier_id": courier_id,
         "job_id": job_id,
-        "weight_kg": float(found.weight_kg),
+        "weight_kg": found.kg(job),
         "declared_weight_kg": job.declared_weight_kg if job.declared_weight_kg is not None else job.weight_kg,
         **_size_found(job, found),
         "back_to_dispatch": misfit is not None,
         **({} if requote is None else {"requote": requote}),
     }
-    batch: list[tuple[NewEvent, int | None]] = [(NewEvent(coop_id, at, actor, E.PARCEL_REWEIGHED, payload), None)]
+    # Appended on the job as it was read: of two reports racing past the count, the second meets
+    # the first's seq (the weighing moves it) and is refused as a Conflict, so the cap holds.
+    weighed = NewEvent(coop_id, at, actor, E.PARCEL_REWEIGHED, payload)
+    batch: list[tuple[NewEvent, int | None]] = [(weighed, job.last_seq)]
     if misfit is not None:
         declined = {"courier_id": courier_id, "job_id": job_id, "reason": misfit[1]}
         batch.append((NewEvent(coop_id, at, actor, E.COURIER_DECLINED, declined), None))
@@ -498,7 +512,7 @@ def _check_report(job: JobView, found: Found, *, sends_back: bool) -> None:
         return
     if job.weight_reports >= MAX_WEIGHT_REPORTS:
         raise ReportLimit(job.id, MAX_WEIGHT_REPORTS)
-    same = math.isclose(found.weight_kg, job.weight_kg, rel_tol=1e-9, abs_tol=1e-6)
+    same = math.isclose(found.kg(job), job.weight_kg, rel_tol=1e-9, abs_tol=1e-6)
     if found.volume_l is not None:
         same = same and math.isclose(found.volume_l, _volume(job), rel_tol=1e-9, abs_tol=1e-6)
     if found.longest_side_cm is not None:
@@ -531,7 +545,7 @@ def _misfit(courier: Courier, job: JobView, found: Found, on_board: list[JobView
     vehicle, kind = courier.vehicle, courier.vehicle.kind.value
     said = kind.replace("_", " ")
     kg_on, litres_on = sum(j.weight_kg for j in on_board), sum(_volume(j) for j in on_board)
-    kg = float(found.weight_kg)
+    kg = found.kg(job)
     if kg > vehicle.payload_kg - kg_on:
         declared = job.declared_weight_kg if job.declared_weight_kg is not None else job.weight_kg
         loaded = f" with {kg_on:g} kg already on board" if kg_on else ""
@@ -564,12 +578,20 @@ def _misfit(courier: Courier, job: JobView, found: Found, on_board: list[JobView
 
 
 def _reweighed(store: Store, coop_id: str, batch: list[tuple[NewEvent, int | None]]) -> list[Event]:
-    """Append the weighing and what follows from it together, or nothing."""
-    outcomes = store.append_all(coop_id, batch)
-    for outcome in outcomes:
-        if isinstance(outcome, Exception):
-            raise outcome
-    return [o for o in outcomes if isinstance(o, Event)]
+    """Append the weighing and what follows from it together, or nothing: one unit of work in one
+    transaction (as the store's admin acts do), so a refused weighing (the job moved since it was
+    read) also takes back the decline that would have followed it, which ``append_all`` would
+    have written without it."""
+
+    def work(conn: Connection) -> list[Event]:
+        return [
+            store._append(
+                conn, new, _json_payload(new.payload), idempotency_key=None, request_hash=None, expected_seq=seq
+            ).event
+            for new, seq in batch
+        ]
+
+    return store._commits.run(coop_id, work)
 
 
 def _courier_act(

@@ -54,7 +54,12 @@ def stopped_early(entry: LedgerEntry, planned_end: str | None, at: datetime) -> 
     """A dispatcher stopped the shift at ``at`` before its planned end (the courier went home
     sick, issue 18, or was deactivated): the time they will not work leaves the planned shift,
     so nothing is counted for them from then on; their share of work is of the time they were
-    there. A courier who ends their own shift early keeps the shift they planned."""
+    there. A courier who ends their own shift early keeps the shift they planned.
+
+    The projection calls it only for a shift end marked ``"stopped_early": true`` (written by
+    :func:`dispatch.commands.courier_unavailable` and by deactivation): a dispatcher's shift end
+    written before the mark keeps its full planned shift, as the ledger said then, so rebuilding
+    the projections from an old log never changes a past day's figures."""
     if planned_end is None:
         return
     unworked = (datetime.fromisoformat(planned_end) - at).total_seconds() / 60.0

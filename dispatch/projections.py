@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.errors import InvalidInput, NotFound
-from dispatch.events import ADMIN_EVENTS, JOB_ACTS, WEEK_EVENTS, ActorKind, Event, EventType
+from dispatch.events import ADMIN_EVENTS, JOB_ACTS, WEEK_EVENTS, Event, EventType
 from dispatch.ledger import LedgerEntry, stopped_early
 from dispatch.lifecycle import OPEN_STATES, Act, JobState, next_state
 from dispatch.model import JobRequest
@@ -371,7 +371,10 @@ def _apply_shift(p: Projection, event: Event) -> None:
     if event.type is E.SHIFT_PAUSED:
         status.paused = True
     else:  # ended
-        if event.actor.kind is ActorKind.DISPATCHER:  # stopped by a dispatcher: the rest is not planned
+        # Stopped by a dispatcher (sent home, deactivated): the rest is not planned. Only events
+        # marked so count (written from then on); older ones fold as they did when written, so
+        # rebuilding the projections never changes a past day's ledger.
+        if event.payload.get("stopped_early") is True:
             stopped_early(p.entry(courier_id, at), status.planned_end, at)
         status.on_shift, status.paused, status.planned_end, status.breaks = False, False, None, []
 

@@ -495,7 +495,9 @@ def _work_left_behind(
             payload = {"job_id": job.id, "reason": f"{name} no longer works here", "previous_courier_id": courier_id}
             follow.append(NewEvent(coop_id, at, by, EventType.JOB_UNASSIGNED, payload))
     if status is not None and status.on_shift:
-        follow.append(NewEvent(coop_id, at, by, EventType.SHIFT_ENDED, {"courier_id": courier_id, "reason": why}))
+        # marked: the ledger takes the unworked rest off the planned shift (dispatch/ledger.py)
+        ended = {"courier_id": courier_id, "reason": why, "stopped_early": True}
+        follow.append(NewEvent(coop_id, at, by, EventType.SHIFT_ENDED, ended))
     return follow
 
 

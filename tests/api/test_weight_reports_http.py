@@ -67,3 +67,25 @@ def test_reports_below_a_sane_minimum_again_or_too_often_are_refused_with_a_reas
     assert store.cooperative_last_seq(w.coop_id) == last
     reports = [e for e in store.events(w.coop_id) if e.job_id == job and e.type is EventType.PARCEL_REWEIGHED]
     assert len(reports) == 5 and store.job(w.coop_id, job).weight_kg == 11.0
+
+
+def test_a_size_only_report_on_a_five_gram_envelope_is_not_refused_on_its_weight(stack: Stack) -> None:
+    """The intake takes a 5 g envelope; the courier measures only its size: the report is taken
+    and the job keeps its 5 g (review item 8: it was a 422 on weight_kg, a field never sent)."""
+    client, w, store = stack
+    veera = w.couriers["Veera"][0]
+    shop = {"Authorization": f"Bearer {w.client_key}"}
+    made = client.post("/v1/deliveries", json=delivery_body(weight_kg=0.005), headers=shop)
+    assert made.status_code == 201, made.text
+    job = made.json()["id"]
+    do.start_shift(store, w.coop_id, veera, at=datetime.now(UTC))
+    do.override(store, w.coop_id, job, veera, dispatcher_id="d", at=datetime.now(UTC))
+    phone, route = _phone(client, w, "Veera"), f"/v1/courier/jobs/{job}/weight"
+
+    for size in ({"longest_side_cm": 45}, {"volume_l": 12, "longest_side_cm": 50}):
+        taken = client.post(route, json=size, headers=phone)
+        assert taken.status_code == 200, (size, taken.text)
+        assert taken.json()["weight_kg"] == pytest.approx(0.005)
+    assert store.job(w.coop_id, job).weight_kg == pytest.approx(0.005)
+    refused = client.post(route, json={"weight_kg": 0.005}, headers=phone)  # a weight given is bounded
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "weight_kg", refused.text

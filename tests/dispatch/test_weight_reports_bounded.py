@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
 
 from dispatch import commands as do
-from dispatch.errors import InvalidInput, ReportLimit
+from dispatch.errors import Conflict, DomainError, InvalidInput, ReportLimit
 from dispatch.events import Actor, ActorKind, EventType, NewEvent
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
 from dispatch.planning import planning_round
-from dispatch.projections import _shared_out
+from dispatch.projections import JobView, _shared_out
 from dispatch.store import Store
 from dispatch.store.access import NothingToChange
 from dispatch.store.schema import JobRow
@@ -164,3 +165,59 @@ def test_a_cooperative_with_one_corrupted_job_still_plans_its_other_jobs(store: 
     assert [e.payload["reason"]["code"] for e in withheld] == ["unreadable_request"]
     again = planning_round(store, coop, helsinki, NOON + timedelta(minutes=4), budget_s=0.5, previous=result.plan)
     assert again.unassigned[bad].code == "unreadable_request" and not again.withheld
+
+
+def test_a_size_only_report_on_a_very_light_parcel_keeps_its_weight_unchecked(store: Store) -> None:
+    """A 5 g envelope (the intake takes any weight above 0) measured bigger: the courier gave no
+    weight, so none is refused (review item 8); the job keeps its 5 g."""
+    coop, cargo, job = _given(store, 0.005)
+    done = do.report_weight(store, coop, job, courier_id=cargo, weight_kg=None, volume_l=25.0, at=NOON)
+    assert done.event.payload["weight_kg"] == pytest.approx(0.005)
+    assert done.event.payload["volume_l"] == 25.0
+    assert store.job(coop, job).weight_kg == pytest.approx(0.005)
+    with pytest.raises(InvalidInput) as refused:  # a weight the courier does give is still bounded
+        do.report_weight(store, coop, job, courier_id=cargo, weight_kg=0.005, volume_l=30.0, at=NOON)
+    assert refused.value.field == "weight_kg"
+
+
+def test_parallel_reports_never_pass_the_cap(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four reports made, then six at once, each having read the job (one report left) before
+    any is written (review item 9): one is written, the others are refused as a conflict naming
+    the report that came first, and the job never takes more than five."""
+    coop, cargo, job = _given(store, 10.0)
+    at = NOON + timedelta(minutes=5)
+    for kg in (11.0, 12.0, 13.0, 14.0):
+        do.report_weight(store, coop, job, courier_id=cargo, weight_kg=kg, at=at)
+    racers = 6
+    all_read = threading.Barrier(racers, timeout=10)
+    read_job = store.job
+
+    def job_read_together(coop_id: str, job_id: str) -> JobView:
+        seen = read_job(coop_id, job_id)
+        all_read.wait()  # every report has passed the count before any is appended
+        return seen
+
+    monkeypatch.setattr(store, "job", job_read_together)
+    outcomes: list[object] = []
+
+    def report(kg: float) -> None:
+        try:
+            outcomes.append(do.report_weight(store, coop, job, courier_id=cargo, weight_kg=kg, at=at))
+        except DomainError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=report, args=(20.0 + i,)) for i in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    monkeypatch.undo()
+
+    written = [o for o in outcomes if isinstance(o, do.Reweighed)]
+    refused = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(written) == 1 and len(refused) == racers - 1, outcomes
+    assert all(r.code == "conflict" and "ParcelReweighed" in str(r) for r in refused), refused
+    reports = [e for e in store.events(coop) if e.job_id == job and e.type is EventType.PARCEL_REWEIGHED]
+    assert len(reports) == do.MAX_WEIGHT_REPORTS
+    assert store.job(coop, job).weight_reports == do.MAX_WEIGHT_REPORTS
+    assert store.job(coop, job).weight_kg == written[0].event.payload["weight_kg"]
