@@ -4,9 +4,10 @@ Every door a decision comes in by (the console's API today, a script tomorrow) g
 rules: accept binds the proposal's courier while they are on shift; unassign goes straight to its
 command; override gives an open job and reassign moves an assigned one, each at the cost stated
 first (dispatch/decisions.py); reassign also hands a parcel already on board over to another
-courier, refused only at a physical limit of their vehicle (a handover at a meeting point, issue
-18). A stale decision is left to the store, whose Conflict names who acted meanwhile: that says more than a
-complaint about the state the job is in now.
+courier, refused at a physical limit of their vehicle or when they are off shift or paused,
+unless forced with a reason (a handover at a meeting point, issue 18). A stale decision is left
+to the store, whose Conflict names who acted meanwhile: that says more than a complaint about the
+state the job is in now.
 """
 
 from __future__ import annotations
@@ -47,6 +48,25 @@ class ProposedToCourierOffShift(IllegalTransition):
         )
 
 
+class HandoverLimit(PhysicalLimit):
+    """A handover the other courier cannot take as things stand: their vehicle's limits, or they
+    are off shift or paused. The same code as a physical limit, so the console offers ``force``."""
+
+    def __init__(self, limits: tuple[Reason, ...]) -> None:
+        super().__init__(limits)
+        codes = ", ".join(r.code for r in limits)
+        self.args = (f"the handover is refused ({codes}); to do it anyway, confirm with force and say why",)
+
+
+class JobFinished(IllegalTransition):
+    """A decision on a delivered, failed or cancelled job: its state forbids every act (409, as
+    any act the job's state forbids), and the message says none would do."""
+
+    def __init__(self, job_id: str, state: str, act: str) -> None:
+        super().__init__(job_id, state, act)
+        self.args = (f"job {job_id} is {state}: there is nothing left to decide",)
+
+
 def accept_proposal(
     store: Store, coop_id: str, job_id: str, *, dispatcher_id: str, at: datetime, expected_seq: int | None = None
 ) -> Event:
@@ -82,7 +102,7 @@ def _check_state(store: Store, coop_id: str, job_id: str, decision: Decision) ->
         return  # stale: the store's Conflict says who acted, which is what the dispatcher needs
     state = job.state.value
     if job.state in FINAL_STATES:
-        raise InvalidInput("action", f"job {job_id} is {state}: there is nothing left to decide")
+        raise JobFinished(job_id, state, decision.action)
     if decision.action == "override" and job.state not in OPEN_STATES:
         raise InvalidInput("action", f"job {job_id} is {state}: use reassign to move it to another courier")
     if decision.action == "reassign" and job.state not in REASSIGNABLE:
@@ -106,7 +126,11 @@ def handover_cost(store: Store, coop_id: str, job_id: str, courier_id: str) -> O
     """A parcel on board handed over at a meeting point: what the other courier's vehicle must
     hold, with what they already carry on board. The minutes are not compared: where they meet
     is for the two couriers to say, and the next round plans only the drop-off from there (the
-    parcel is on board with them: ``dispatch/planning.py``)."""
+    parcel is on board with them: ``dispatch/planning.py``).
+
+    A courier off shift or on a pause is a limit too, as a vehicle's payload is: the planner
+    leaves their work aside (``courier_off_shift``), so the parcel would sit unplanned unless a
+    person forces it and says why (the reason is what the log keeps of it)."""
     parcel = JobRequest.from_json(store.job(coop_id, job_id).request)
     vehicle = store.courier(coop_id, courier_id).vehicle
     carried = [
@@ -126,19 +150,25 @@ def handover_cost(store: Store, coop_id: str, job_id: str, courier_id: str) -> O
     if parcel.longest_side_cm > vehicle.max_length_cm:
         limits.append(reason("over_length", cm=parcel.longest_side_cm, max_cm=vehicle.max_length_cm))
     status = store.courier_statuses(coop_id).get(courier_id)
-    summary = (*limits, *(() if status and status.on_shift else (reason("not_on_shift", courier=courier_id),)))
-    return OverrideCost(job_id, courier_id, None, None, 0.0, None, None, tuple(limits), summary)
+    if status is None or not status.on_shift:
+        limits.append(reason("not_on_shift", courier=courier_id))
+    elif status.paused:
+        limits.append(reason("courier_paused", courier=courier_id))
+    return OverrideCost(job_id, courier_id, None, None, 0.0, None, None, tuple(limits), tuple(limits))
 
 
 def _hand_over(
     store: Store, coop_id: str, job_id: str, decision: Decision, *, dispatcher_id: str, now: datetime
 ) -> tuple[Event, OverrideCost]:
-    """Reassign a parcel on board: refused at a physical limit of the other vehicle unless forced
-    with a reason, like an override; the parcel stays on board, now with the other courier."""
+    """Reassign a parcel on board: refused at a physical limit of the other vehicle, or to a
+    courier off shift or paused, unless forced with a reason, like an override; the parcel stays
+    on board, now with the other courier."""
     assert decision.courier_id is not None
+    if store.job(coop_id, job_id).courier_id == decision.courier_id:  # said before any limit of theirs
+        raise InvalidInput("courier_id", f"job {job_id} is already with courier {decision.courier_id}")
     cost = handover_cost(store, coop_id, job_id, decision.courier_id)
     if cost.breaks and not decision.force:
-        raise PhysicalLimit(cost.breaks)
+        raise HandoverLimit(cost.breaks)
     if cost.breaks and not decision.reason.strip():
         raise InvalidInput("reason", "a forced decision needs a reason")
     event = commands.reassign(

@@ -107,6 +107,7 @@ CODES: dict[str, dict[str, Kind]] = {
     "over_volume": {"litres": K.LITRES, "volume": K.LITRES},
     "over_length": {"cm": K.CM, "max_cm": K.CM},
     "not_on_shift": {"courier": K.COURIER},
+    "courier_paused": {"courier": K.COURIER},  # a handover to a courier on a pause (dispatch/decide.py)
     "override_adds": {"minutes": K.MINUTES, "courier": K.COURIER},
     "proposal_added": {"minutes": K.MINUTES},
     "objective_cost": {"minutes": K.MINUTES},

@@ -52,7 +52,7 @@ def test_a_parcel_on_board_is_handed_over_and_the_courier_who_left_can_be_erased
     assert refused.status_code == 422 and "reassign" in refused.json()["error"]["message"], refused.text
     unassign = {"action": "unassign", "reason": "handover", "expected_seq": seq}
     refused = client.post(f"/v1/jobs/{job}/decisions", json=unassign, headers=desk)
-    assert refused.status_code in (409, 422) and "reassign" in refused.json()["error"]["message"], refused.text
+    assert refused.status_code == 422 and "reassign" in refused.json()["error"]["message"], refused.text
     assert client.get(f"/v1/jobs/{job}", headers=desk).json()["last_seq"] == seq  # nothing written
 
     # the console asks the cost first (drag and drop): a handover's is the other vehicle's limits
@@ -101,7 +101,7 @@ def test_a_handover_is_refused_to_the_same_courier_and_after_delivery_with_the_r
     assert moved.status_code == 200, moved.text
     do.deliver(store, w.coop_id, job, courier_id=veera, at=datetime.now(UTC))
     late = client.post(f"/v1/jobs/{job}/decisions", json={"action": "reassign", "courier_id": aino}, headers=desk)
-    assert late.status_code in (409, 422), late.text
+    assert late.status_code == 409 and late.json()["error"]["code"] == "illegal_transition", late.text
     message = late.json()["error"]["message"]
     assert "delivered" in message and "override" not in message, message
 
@@ -126,3 +126,31 @@ def test_a_handover_to_a_vehicle_that_cannot_carry_the_parcel_is_refused_unless_
     moved = client.post(f"/v1/jobs/{job}/decisions", json=forced, headers=desk)
     assert moved.status_code == 200 and moved.json()["event"]["payload"]["forced"] is True, moved.text
     assert client.get(f"/v1/jobs/{job}", headers=desk).json()["courier_id"] == aino
+
+
+def test_a_handover_to_a_courier_off_shift_or_paused_needs_force_and_a_reason(
+    world: tuple[TestClient, World, Store],
+) -> None:
+    """The planner leaves an off-shift or paused courier's work aside: a parcel handed to them
+    would sit unplanned, so it is a limit, forced only with a reason the log keeps."""
+    client, w, store = world
+    aino, veera = w.couriers["Aino"][0], w.couriers["Veera"][0]
+    job, desk = _on_board_with_a_courier_sent_home(client, w, store)
+    for limit, act in (("courier_paused", do.pause_shift), ("not_on_shift", do.end_shift)):
+        act(store, w.coop_id, veera, at=datetime.now(UTC))
+        preview = client.get(f"/v1/jobs/{job}/override-cost", params={"courier_id": veera}, headers=desk).json()
+        assert [b["code"] for b in preview["breaks"]] == [limit], preview
+        refused = client.post(
+            f"/v1/jobs/{job}/decisions", json={"action": "reassign", "courier_id": veera}, headers=desk
+        )
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "physical_limit", refused.text
+        assert limit in refused.json()["error"]["message"], refused.text
+        no_reason = {"action": "reassign", "courier_id": veera, "force": True}
+        assert client.post(f"/v1/jobs/{job}/decisions", json=no_reason, headers=desk).status_code == 422
+        assert client.get(f"/v1/jobs/{job}", headers=desk).json()["courier_id"] == aino  # nothing written
+    forced = {"action": "reassign", "courier_id": veera, "force": True, "reason": "she rides it home tomorrow"}
+    moved = client.post(f"/v1/jobs/{job}/decisions", json=forced, headers=desk)
+    assert moved.status_code == 200, moved.text
+    payload = moved.json()["event"]["payload"]
+    assert payload["forced"] is True and payload["reason"] == "she rides it home tomorrow", payload
+    assert [b["code"] for b in payload["cost"]["breaks"]] == ["not_on_shift"]
