@@ -203,13 +203,22 @@ def withholding(coop_id: str, job_id: str, *, reason: str | dict[str, Any], at: 
 
 
 def accept(
-    store: Store, coop_id: str, job_id: str, *, dispatcher_id: str, at: datetime, expected_seq: int | None = None
+    store: Store,
+    coop_id: str,
+    job_id: str,
+    *,
+    dispatcher_id: str,
+    at: datetime,
+    expected_seq: int | None = None,
+    only_on_shift: bool = False,
 ) -> Event:
     """Bind the job to the courier of its proposal; the event names that courier.
 
     The proposal is read first, so the append is guarded by the job's sequence number: if a new
     proposal (or another dispatcher) got there in between, the dispatcher gets a Conflict rather
-    than accepting something they did not see.
+    than accepting something they did not see. ``only_on_shift``: the event says so, and the
+    projection refuses it in the append's own transaction when the courier is not on shift then
+    (a shift ending meanwhile does not move the job's seq).
     """
     job = store.job(coop_id, job_id)
     courier = (job.proposal or {}).get("courier_id")
@@ -219,7 +228,11 @@ def accept(
         at,
         Actor(ActorKind.DISPATCHER, dispatcher_id),
         E.PROPOSAL_ACCEPTED,
-        payload={"job_id": job_id, **({"courier_id": courier} if courier else {})},
+        payload={
+            "job_id": job_id,
+            **({"courier_id": courier} if courier else {}),
+            **({"only_on_shift": True} if only_on_shift else {}),
+        },
         expected_seq=job.last_seq if expected_seq is None else expected_seq,
     )
 

@@ -22,6 +22,7 @@ from dispatch.errors import IllegalTransition, InvalidInput, PhysicalLimit
 from dispatch.events import Event
 from dispatch.lifecycle import FINAL_STATES, OPEN_STATES, JobState
 from dispatch.model import JobRequest
+from dispatch.projections import AcceptedOffShift
 from dispatch.store import Store
 from routing.network import BikeNetwork
 from routing.reasons import Reason, reason
@@ -72,7 +73,10 @@ def accept_proposal(
 ) -> Event:
     """Accept the job's proposal, unless its courier is off shift now. The job is read once and
     the acceptance is guarded by that read's seq: a proposal put aside meanwhile (the courier
-    sent home) makes it a Conflict, never an acceptance of what was checked before."""
+    sent home) makes it a Conflict, never an acceptance of what was checked before. The courier's
+    own shift end does not move the job's seq, so the acceptance is also marked to stand only
+    while they are on shift, checked again in the append's transaction (review item 10): the
+    check here names them early, that one holds in a race."""
     job = store.job(coop_id, job_id)
     seq = job.last_seq if expected_seq is None else expected_seq
     courier_id = (job.proposal or {}).get("courier_id")
@@ -80,7 +84,12 @@ def accept_proposal(
         status = store.courier_statuses(coop_id).get(str(courier_id))
         if status is None or not status.on_shift:
             raise ProposedToCourierOffShift(job_id, store.courier(coop_id, str(courier_id)).display_name)
-    return commands.accept(store, coop_id, job_id, dispatcher_id=dispatcher_id, at=at, expected_seq=seq)
+    try:
+        return commands.accept(
+            store, coop_id, job_id, dispatcher_id=dispatcher_id, at=at, expected_seq=seq, only_on_shift=True
+        )
+    except AcceptedOffShift as exc:
+        raise ProposedToCourierOffShift(job_id, store.courier(coop_id, exc.courier_id).display_name) from exc
 
 
 @dataclass(frozen=True)

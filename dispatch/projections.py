@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.errors import IllegalTransition, InvalidInput, NotFound
 from dispatch.events import ADMIN_EVENTS, JOB_ACTS, WEEK_EVENTS, Event, EventType
 from dispatch.ledger import LedgerEntry, stopped_early
 from dispatch.lifecycle import OPEN_STATES, Act, JobState, next_state
@@ -208,12 +208,33 @@ def _proposed(_p: Projection, job: JobView, event: Event) -> None:
     job.proposal = {**event.payload, "seq": event.seq}
 
 
-def _accepted(_p: Projection, job: JobView, event: Event) -> None:
+class AcceptedOffShift(IllegalTransition):
+    """An acceptance that stands only while its courier is on shift (``only_on_shift``, written
+    by :func:`dispatch.decide.accept_proposal`) met a courier off shift when it was appended."""
+
+    code = "courier_off_shift"
+
+    def __init__(self, job_id: str, courier_id: str) -> None:
+        super().__init__(job_id, JobState.PROPOSED.value, "accept")
+        self.courier_id = courier_id
+        self.args = (f"job {job_id} is proposed to courier {courier_id}, who is not on shift",)
+
+
+def _accepted(p: Projection, job: JobView, event: Event) -> None:
+    """The proposal's courier takes the job. An acceptance marked ``only_on_shift`` is refused
+    here, in the append's transaction (the courier's status is loaded with it), when they are
+    off shift: their shift ending does not move the job's seq, so that guard cannot see it.
+    Events without the mark (written before it, or by replays) fold as they always did."""
     assert job.proposal is not None  # the lifecycle only accepts proposed jobs
     named = event.payload.get("courier_id")
     if named is not None and named != job.proposal["courier_id"]:
         raise InvalidInput("courier_id", f"job {job.id} is proposed to another courier than {named}")
-    job.courier_id = str(job.proposal["courier_id"])
+    courier_id = str(job.proposal["courier_id"])
+    if event.payload.get("only_on_shift"):
+        status = p.couriers.get(courier_id)
+        if status is None or not status.on_shift:
+            raise AcceptedOffShift(job.id, courier_id)
+    job.courier_id = courier_id
 
 
 def _given_to_another(p: Projection, job: JobView, event: Event) -> None:
