@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
@@ -608,9 +608,18 @@ def _reweighed(store: Store, coop_id: str, batch: list[tuple[NewEvent, int | Non
 
 
 def _courier_act(
-    store: Store, coop_id: str, courier_id: str, kind: EventType, at: datetime, key: str | None, **payload: Any
+    store: Store,
+    coop_id: str,
+    courier_id: str,
+    kind: EventType,
+    at: datetime,
+    key: str | None,
+    also: Callable[[Connection, Event], None] | None = None,
+    /,
+    **payload: Any,
 ) -> Event:
-    """``key``: the id of the courier's message, so that a phone resending it changes nothing."""
+    """``key``: the id of the courier's message, so that a phone resending it changes nothing.
+    ``also``: rows written in the act's own transaction (:class:`dispatch.store.repository.AppendOptions`)."""
     body = {"courier_id": courier_id, **payload}
     return _append(
         store,
@@ -619,6 +628,7 @@ def _courier_act(
         Actor(ActorKind.COURIER, courier_id),
         kind,
         payload=body,
+        also=also,
         idempotency_key=None if key is None else f"courier:{courier_id}:{key}",
         request_hash=None
         if key is None
@@ -655,17 +665,19 @@ def deliver(
     carried_m: float = 0.0,
     key: str | None = None,
     proof: dict[str, Any] | None = None,
+    also: Callable[[Connection, Event], None] | None = None,
 ) -> Event:
     """``carried_m``: metres ridden with the parcels (the route's leg), for the kg x km ledger.
 
     ``proof``: what proof of delivery was given (its kinds and where the client reads it), checked
-    by :func:`dispatch.proofs.deliver`; never the proof's content.
+    by :func:`dispatch.proofs.deliver`; never the proof's content. ``also``: the proof's rows
+    (the recipient's name, the code checked), written in the act's transaction.
     """
     if isinstance(carried_m, bool) or not (isinstance(carried_m, int | float) and 0 <= carried_m < 1e6):
         raise InvalidInput("carried_m", "must be a distance in metres, 0 or more")
     extra = {} if proof is None else {"proof": proof}
     return _courier_act(
-        store, coop_id, courier_id, E.DELIVERED, at, key, job_id=job_id, carried_m=float(carried_m), **extra
+        store, coop_id, courier_id, E.DELIVERED, at, key, also, job_id=job_id, carried_m=float(carried_m), **extra
     )
 
 

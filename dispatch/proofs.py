@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -32,6 +32,9 @@ from dispatch.lifecycle import JobState
 from dispatch.store import Store
 from dispatch.store.repository import hash_secret, verify_secret
 from dispatch.text import check_text
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 class ProofKind(StrEnum):
@@ -271,9 +274,12 @@ def deliver(
 
     Nothing is written for a refused act (attack finding 6): the proofs are checked first, the
     act is appended (or refused by the job's state, its distance, a colleague's act that came
-    first), and only the accepted act's name and code check are kept. A wrong code is the one
-    thing a refusal counts, so that codes cannot be guessed. A resend of an act already recorded
-    (same message id) answers with the event recorded, and keeps its name if it was not kept yet.
+    first), and only the accepted act's name and code check are kept, in the act's own
+    transaction (a process stopping in between cannot leave a ``Delivered`` naming proofs with
+    no row). A wrong code is the one thing a refusal counts, so that codes cannot be guessed. A
+    resend of an act already recorded (same message id) answers with the event recorded, and
+    keeps its name and code check if they were not kept yet (acts recorded before the facts
+    shared its transaction).
     """
     if key is not None:
         earlier = store.keyed_event(coop_id, f"courier:{courier_id}:{key}")
@@ -284,7 +290,14 @@ def deliver(
     checked: Checked | None = None
     if job.courier_id == courier_id and job.state is JobState.PICKED_UP:  # else the act's own refusal
         checked = _check(store, coop_id, job_id, courier_id, given)
-    event = commands.deliver(
+    facts = {} if checked is None else checked.facts
+
+    def keep_facts(conn: Connection, event: Event) -> None:
+        from dispatch.store import proofs as kept  # the store's module builds on this one's nouns
+
+        kept.write_facts(conn, coop_id, job_id, courier_id, facts, at)
+
+    return commands.deliver(
         store,
         coop_id,
         job_id,
@@ -293,12 +306,8 @@ def deliver(
         carried_m=carried_m,
         key=key,
         proof=None if checked is None else checked.summary,
+        also=keep_facts if facts else None,  # in the act's transaction: never the act without them
     )
-    if checked is not None and checked.facts:
-        from dispatch.store import proofs as kept  # the store's module builds on this one's nouns
-
-        kept.record_facts(store, coop_id, job_id, courier_id, checked.facts, at)
-    return event
 
 
 @dataclass(frozen=True)
@@ -358,16 +367,19 @@ def _check_code(store: Store, coop_id: str, job_id: str, code: object, code_hash
 
 
 def _keep_resent(store: Store, coop_id: str, event: Event, given: Given) -> None:
-    """A resent deliver act whose name was not kept (the process stopped between the act and the
-    name): keep it now, as the accepted act said it was given."""
+    """A resent deliver act whose name or code check was not kept (recorded before they shared
+    the act's transaction, and the process stopped in between): keep them now, as the accepted
+    act said they were given. The code was checked when the act was accepted; its row says so
+    (it never holds the code)."""
     from dispatch.store import proofs as kept
 
-    said = event.payload.get("proof") or {}
-    courier_id = str(event.payload.get("courier_id"))
-    if given.recipient_name is None or ProofKind.NAME.value not in said.get("kinds", ()):
-        return
-    if any(p.kind is ProofKind.NAME for p in kept.proofs_of_job(store, coop_id, str(event.job_id))):
-        return
-    kept.record_facts(
-        store, coop_id, str(event.job_id), courier_id, {ProofKind.NAME: recipient_name(given.recipient_name)}, event.at
-    )
+    said = set((event.payload.get("proof") or {}).get("kinds", ()))
+    courier_id, job_id = str(event.payload.get("courier_id")), str(event.job_id)
+    facts: dict[ProofKind, str | None] = {}
+    if given.recipient_name is not None and ProofKind.NAME.value in said:
+        facts[ProofKind.NAME] = recipient_name(given.recipient_name)
+    if ProofKind.CODE.value in said:
+        facts[ProofKind.CODE] = None
+    held = {p.kind for p in kept.proofs_of_job(store, coop_id, job_id)}
+    missing = {kind: text for kind, text in facts.items() if kind not in held}
+    kept.record_facts(store, coop_id, job_id, courier_id, missing, event.at)

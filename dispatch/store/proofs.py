@@ -360,15 +360,23 @@ def record_facts(
     if not facts:
         return
     with store.engine.begin() as conn:
-        conn.execute(
-            delete(ProofRow).where(
-                ProofRow.cooperative_id == coop_id,
-                ProofRow.job_id == job_id,
-                ProofRow.kind.in_([k.value for k in facts]),
-            )
+        write_facts(conn, coop_id, job_id, courier_id, facts, at)
+
+
+def write_facts(
+    conn: Connection, coop_id: str, job_id: str, courier_id: str, facts: dict[ProofKind, str | None], at: datetime
+) -> None:
+    """:func:`record_facts` in the caller's transaction: the deliver act's own
+    (:func:`dispatch.proofs.deliver`), so the act is never kept without them."""
+    conn.execute(
+        delete(ProofRow).where(
+            ProofRow.cooperative_id == coop_id,
+            ProofRow.job_id == job_id,
+            ProofRow.kind.in_([k.value for k in facts]),
         )
-        for kind, text in facts.items():
-            _insert(conn, coop_id, job_id, courier_id, kind, text=text, created_at=at)
+    )
+    for kind, text in facts.items():
+        _insert(conn, coop_id, job_id, courier_id, kind, text=text, created_at=at)
 
 
 def read_file(store: Store, files: ProofFiles, coop_id: str, job_id: str, proof_id: str) -> tuple[Proof, bytes | None]:

@@ -115,6 +115,9 @@ class AppendOptions(TypedDict, total=False):
     idempotency_key: str | None
     request_hash: str | None
     expected_seq: int | None
+    #: Rows that stand or fall with the event, written in its transaction once it is accepted
+    #: (not for a replay): a crash can never leave the act without them, nor them without it.
+    also: Callable[[Connection, Event], None] | None
 
 
 @dataclass(frozen=True)
@@ -352,6 +355,7 @@ class Store:
         idempotency_key: str | None = None,
         request_hash: str | None = None,
         expected_seq: int | None = None,
+        also: Callable[[Connection, Event], None] | None = None,
     ) -> Appended:
         """:meth:`append`, also returning the event's job as its transaction left it.
 
@@ -368,7 +372,7 @@ class Store:
                 earlier = self._by_key(conn, coop_id, idempotency_key, request_hash)
                 if earlier is not None:
                     return Appended(earlier, None, replayed=True)
-            return self._append(
+            appended = self._append(
                 conn,
                 new,
                 payload,
@@ -376,6 +380,9 @@ class Store:
                 request_hash=request_hash,
                 expected_seq=expected_seq,
             )
+            if also is not None:
+                also(conn, appended.event)
+            return appended
 
         try:
             return self._commits.run(coop_id, work)
