@@ -256,8 +256,9 @@ def _absence(store: Store, coop_id: str, monday: date, shift_id: str, seq: int) 
 @router.post("/week/absences", **answers(AbsenceOut, 201, also=refusals(404)), status_code=201)
 async def record_absence(body: AbsenceIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """ "X cannot come" (sick, other) on a shift of the published rota: recorded, and answered
-    with who could cover it, those who covered least in the last 28 days first; the dispatcher
-    then picks one (``/week/covers``) or none."""
+    with who could cover it, those who covered least in the last 28 days first, then those with
+    the most hours left on their contract this week; the dispatcher then picks one
+    (``/week/covers``) or none."""
 
     def work() -> tuple[Event, dict[str, Any]]:
         coop, monday = who.cooperative_id, week.parse_week(body.week)

@@ -270,7 +270,9 @@ class SheetDayOut(Out):
 class CoverOut(Out):
     courier_id: str
     name: str
-    covered: int = Field(description="cover shifts they took in the last 28 days (the order: fewest first)")
+    covered: int = Field(
+        description="cover shifts they took in the last 28 days (the order: fewest first, then most hours left)"
+    )
     left_h: int = Field(description="hours left on their contract this week, before this shift")
     why: str
 
@@ -278,7 +280,9 @@ class CoverOut(Out):
 class AbsenceOut(Out):
     week: str
     shift: RotaShiftOut
-    covers: list[CoverOut] = Field(description="who could cover, those who covered least lately first")
+    covers: list[CoverOut] = Field(
+        description="who could cover: those who covered least lately first, then those with most hours left"
+    )
     version: int
     seq: int
 

@@ -404,8 +404,11 @@ def propose_covers(
 ) -> list[Cover]:
     """Who could cover ``shift`` (day, start, end) for an absent colleague (leave them out of
     ``people``): everyone the rota's rules allow, those who covered least in the last ``days``
-    first (``covered``: cover shifts per person, counted from the log), then by name. The order
-    is that count alone, shown as the reason: nobody is scored; the dispatcher picks."""
+    first (``covered``: cover shifts per person, counted from the log); among equal counts, those
+    with the most hours left on their own contract this week, so that the same names at the top
+    of the alphabet are not asked first every time nobody has covered yet; then by name. Both
+    figures are shown as the reason, and each is a person's own (a count of their covers, their
+    hours against their contract): nobody is scored; the dispatcher picks."""
     rules = rules or Rules()
     out = []
     for p in people:
@@ -417,4 +420,4 @@ def propose_covers(
         times = "time" if n == 1 else "times"
         why = f"covered {n} {times} in the last {days} days; {left} h left on their contract this week"
         out.append(Cover(p.id, p.name, n, left, why))
-    return sorted(out, key=lambda c: (c.covered, c.name, c.person))
+    return sorted(out, key=lambda c: (c.covered, -c.left_h, c.name, c.person))

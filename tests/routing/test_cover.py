@@ -1,5 +1,6 @@
 """Who could cover an absence (routing/rota.py, propose_covers): the rota's own rules, and those
-who covered least lately first, the count being the only order and the reason shown."""
+who covered least lately first, then those with more hours left on their contract this week, both
+figures shown as the reason."""
 
 from __future__ import annotations
 
@@ -32,3 +33,20 @@ def test_nobody_is_proposed_against_the_rota_s_rules() -> None:
     theirs = {"busy": [(0, 17, 21)], "tired": [(1, 2, 6)], "full": [(2, 10, 14)]}
     covers = propose_covers(people, MONDAY_10_16, theirs, {}, rules=Rules(rest_h=11))
     assert [c.name for c in covers] == ["Free"]
+
+
+def test_equal_counts_go_to_those_with_more_hours_left_then_by_name() -> None:
+    """Nobody covered yet: the alphabet alone asked Aino first every time; the hours left on each
+    one's own contract come before the name, and the reason says both."""
+    people = [_p("Aino", max_h=20), _p("Bea", max_h=40), _p("Veera", max_h=40), _p("Lou", max_h=40)]
+    theirs = {"veera": [(2, 10, 14)], "lou": [(3, 10, 16)]}  # 36 h and 34 h left; Bea 40 h, Aino 20 h
+    covers = propose_covers(people, MONDAY_10_16, theirs, {"bea": 1})
+    assert [(c.name, c.covered, c.left_h) for c in covers] == [
+        ("Veera", 0, 36),
+        ("Lou", 0, 34),
+        ("Aino", 0, 20),
+        ("Bea", 1, 40),
+    ]
+    assert covers[0].why == "covered 0 times in the last 28 days; 36 h left on their contract this week"
+    twins = propose_covers([_p("Zoe"), _p("Ada")], MONDAY_10_16, {}, {})
+    assert [c.name for c in twins] == ["Ada", "Zoe"]  # the same count and hours left: by name
