@@ -453,7 +453,9 @@ class Limits:
 
     def check(self, shifts: list[dict[str, Any]], changed: Mapping[str, Any]) -> None:
         """Refuse (naming the rule) a shift that breaks the availability, the shift lengths,
-        one shift a day, the rest between days or the weekly maximum of its courier."""
+        one shift a day, the rest between days or the weekly maximum of its courier. A shift
+        marked absent is not worked: it counts for none of them (as :func:`why_not_cover` sees
+        it), so a courier off sick on Monday may take another shift that day or more hours."""
         cid = str(changed["courier_id"])
         courier = self.couriers.get(cid)
         if courier is None:
@@ -471,7 +473,10 @@ class Limits:
             raise InvalidInput(
                 "start_h", f"{name} declared no availability on {day} at {missing[0]:02d}:00-{missing[0] + 1:02d}:00"
             )
-        own = sorted((s for s in shifts if s["courier_id"] == cid), key=lambda s: (s["day"], s["start_h"]))
+        own = sorted(
+            (s for s in shifts if s["courier_id"] == cid and not s.get("absent")),
+            key=lambda s: (s["day"], s["start_h"]),
+        )
         if sum(1 for s in own if s["day"] == changed["day"]) > 1:
             raise InvalidInput("day", f"{name} has a shift on {day} already: one shift a day")
         for a, b in pairwise(own):
@@ -582,11 +587,14 @@ def request_swap(
     at: datetime,
     actor: Actor,
 ) -> Event:
-    """A courier asks to hand one of their published shifts to a colleague; a dispatcher decides."""
+    """A courier asks to hand one of their published shifts to a colleague; a dispatcher decides.
+    A shift marked absent is refused: its courier is not coming, so there is nothing to hand
+    over (a dispatcher assigns a cover instead)."""
     rota = week_state(store, coop_id).rota(monday)
     shift = next((s for s in rota.published or [] if s["id"] == shift_id), None)
     if shift is None or shift["courier_id"] != courier_id:
         raise NotFound("shift", shift_id)
+    _not_absent(shift)
     if with_courier_id == courier_id:
         raise InvalidInput("with_courier_id", "a swap is with a colleague")
     store.courier(coop_id, with_courier_id)
@@ -599,6 +607,16 @@ def request_swap(
         "note": note,
     }
     return store.append(NewEvent(coop_id, at, actor, E.SHIFT_SWAP_REQUESTED, payload))
+
+
+def _not_absent(shift: Mapping[str, Any]) -> None:
+    """A swap hands over a shift its courier would work: an absent one is refused, saying why."""
+    if shift.get("absent"):
+        raise InvalidInput(
+            "shift_id",
+            f"shift {shift['id']} is marked absent ({shift['absent']}): it cannot be swapped; "
+            "a dispatcher assigns a cover instead",
+        )
 
 
 def decide_swap(
@@ -625,6 +643,7 @@ def _decide_swap(
         change = {"action": "move", "shift_id": swap["shift_id"], "courier_id": swap["with_courier_id"]}
         limits = Limits.of(store, coop_id, monday)
         published = limits.state.rota(monday).published or []
+        _not_absent(next((s for s in published if s["id"] == swap["shift_id"]), {}))
         shifts = _edited(published, change, limits)
         for s in shifts:
             if s["id"] == swap["shift_id"]:
