@@ -253,18 +253,20 @@ def _absence(store: Store, coop_id: str, monday: date, shift_id: str, seq: int) 
     }  # fmt: skip
 
 
-@router.post("/week/absences", **answers(AbsenceOut, 201, also=refusals(404)), status_code=201)
+@router.post("/week/absences", **answers(AbsenceOut, 201, also=refusals(404, 409)), status_code=201)
 async def record_absence(body: AbsenceIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """ "X cannot come" (sick, other) on a shift of the published rota: recorded, and answered
     with who could cover it, those who covered least in the last 28 days first, then those with
     the most hours left on their contract this week; the dispatcher then picks one
-    (``/week/covers``) or none."""
+    (``/week/covers``) or none. With ``expected_seq`` (the week's ``rota_seq`` as seen), a rota
+    changed since is a 409 naming the act, as for edits."""
 
     def work() -> tuple[Event, dict[str, Any]]:
         coop, monday = who.cooperative_id, week.parse_week(body.week)
         event = week.record_absence(
-            svc.store, coop, monday, body.shift_id, body.reason, note=body.note, actor=_actor(who), at=_now()
-        )
+            svc.store, coop, monday, body.shift_id, body.reason,
+            note=body.note, actor=_actor(who), at=_now(), expected_seq=body.expected_seq,
+        )  # fmt: skip
         return event, _absence(svc.store, coop, monday, body.shift_id, event.seq)
 
     done: tuple[Event, dict[str, Any]] = await svc.run(work)
@@ -288,13 +290,17 @@ async def read_covers(
     return await svc.run(work)  # type: ignore[no-any-return]
 
 
-@router.post("/week/covers", **answers(AbsenceOut, also=refusals(404)))
+@router.post("/week/covers", **answers(AbsenceOut, also=refusals(404, 409)))
 async def assign_cover(body: CoverIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
-    """The dispatcher's pick: the colleague covers the absent shift (within their own limits)."""
+    """The dispatcher's pick: the colleague covers the absent shift (within their own limits);
+    with ``expected_seq``, a rota changed since is a 409 naming the act."""
 
     def work() -> tuple[Event, dict[str, Any]]:
         coop, monday = who.cooperative_id, week.parse_week(body.week)
-        event = week.assign_cover(svc.store, coop, monday, body.shift_id, body.courier_id, actor=_actor(who), at=_now())
+        event = week.assign_cover(
+            svc.store, coop, monday, body.shift_id, body.courier_id,
+            actor=_actor(who), at=_now(), expected_seq=body.expected_seq,
+        )  # fmt: skip
         return event, _absence(svc.store, coop, monday, body.shift_id, event.seq)
 
     done: tuple[Event, dict[str, Any]] = await svc.run(work)

@@ -105,6 +105,7 @@ class AbsenceIn(Strict):
     shift_id: Ident = Field(min_length=1, max_length=36)
     reason: Literal["sick", "other"]
     note: Text = Field(default="", max_length=300)
+    expected_seq: StrictInt | None = SeenSeq
 
 
 class CoverIn(Strict):
@@ -113,6 +114,7 @@ class CoverIn(Strict):
     week: str = Field(pattern=DAY)
     shift_id: Ident = Field(min_length=1, max_length=36)
     courier_id: Ident = Field(min_length=1, max_length=36)
+    expected_seq: StrictInt | None = SeenSeq
 
 
 # What they answer

@@ -800,13 +800,17 @@ def record_absence(
     note: str,
     actor: Actor,
     at: datetime,
+    expected_seq: int | None = None,
 ) -> Event:
     """A courier of the published rota cannot come (``AbsenceRecorded``): their shift stays in
-    the rota marked absent, no longer planned for them, waiting for a cover a dispatcher picks."""
+    the rota marked absent, no longer planned for them, waiting for a cover a dispatcher picks.
+    ``expected_seq``: the rota's ``seq`` as the
+    dispatcher saw it (a 409 if it changed since, as for edits)."""
     if reason not in ABSENCE_REASONS:
         raise InvalidInput("reason", f"one of {', '.join(ABSENCE_REASONS)}")
     with _one_at_a_time(coop_id):
         rota = week_state(store, coop_id).rota(monday)
+        _unchanged(rota, monday, expected_seq)
         shift = published_shift(rota, monday, shift_id)
         if shift.get("absent"):
             raise InvalidInput("shift_id", f"the absence on shift {shift_id} was recorded already ({shift['absent']})")
@@ -826,13 +830,23 @@ def record_absence(
 
 
 def assign_cover(
-    store: Store, coop_id: str, monday: date, shift_id: str, courier_id: str, *, actor: Actor, at: datetime
+    store: Store,
+    coop_id: str,
+    monday: date,
+    shift_id: str,
+    courier_id: str,
+    *,
+    actor: Actor,
+    at: datetime,
+    expected_seq: int | None = None,
 ) -> Event:
     """The dispatcher's pick (``CoverAssigned``): a new shift, the same hours, for the colleague
-    who covers, within their own limits; the time sheet counts it as a cover shift."""
+    who covers, within their own limits; the time sheet counts it as a cover shift.
+    ``expected_seq``: the rota's ``seq`` as the dispatcher saw it."""
     with _one_at_a_time(coop_id):
         state = week_state(store, coop_id)
         rota = state.rota(monday)
+        _unchanged(rota, monday, expected_seq)
         shift = published_shift(rota, monday, shift_id)
         if not shift.get("absent"):
             raise InvalidInput("shift_id", f"no absence was recorded on shift {shift_id}: record it first")

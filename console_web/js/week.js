@@ -81,7 +81,7 @@ async function act(path, body, then = null) {
   $("#week-error").textContent = "";
   $("#rota-state").textContent = w("working");
   try {
-    const answer = await S.api.post(path, { week: S.week, ...body });  // edits and publishing carry expected_seq
+    const answer = await S.api.post(path, { week: S.week, ...body });  // edits, publishing, absences and covers carry expected_seq
     if (then) then(answer);
     await load(S.week);
   } catch (err) {
@@ -142,7 +142,7 @@ function absence(s, who) {
       el("option", { value: "sick" }, w("sick")), el("option", { value: "other" }, w("other")));
     reason.setAttribute("aria-label", w("absence_reason"));
     const absent = el("button", { type: "button", "data-act": "absent" }, w("cannot_come"));
-    absent.addEventListener("click", () => act("/v1/week/absences", { shift_id: s.id, reason: reason.value },
+    absent.addEventListener("click", () => act("/v1/week/absences", { expected_seq: S.view.rota_seq, shift_id: s.id, reason: reason.value },
       (answer) => { S.covers[s.id] = answer.covers; }));
     box.append(reason, absent);
     return box;
@@ -169,7 +169,7 @@ function absence(s, who) {
   const list = el("ul", { class: "covers" });
   for (const c of covers) {
     const pick = el("button", { type: "button", "data-act": "cover", "data-courier": c.courier_id }, w("pick"));
-    pick.addEventListener("click", () => act("/v1/week/covers", { shift_id: s.id, courier_id: c.courier_id },
+    pick.addEventListener("click", () => act("/v1/week/covers", { expected_seq: S.view.rota_seq, shift_id: s.id, courier_id: c.courier_id },
       () => { delete S.covers[s.id]; }));
     const reason = w("covered_times", { n: c.covered, times: w(c.covered === 1 ? "time" : "times"), h: c.left_h });
     list.append(el("li", { "data-cover": c.courier_id }, el("strong", {}, c.name), " — ", el("span", { class: "why" }, reason), " ", pick));

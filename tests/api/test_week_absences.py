@@ -89,9 +89,19 @@ def test_bad_absences_get_a_4xx_with_the_reason_and_change_nothing(tmp_path: Pat
         assert client.post("/v1/week/publish", json={"week": week.next_monday}, headers=desk).status_code == 200
         aino = next(s for s in shifts if s["courier_id"] == week.id("Aino"))
         absent = {"week": week.next_monday, "shift_id": aino["id"], "reason": "sick"}
-        assert client.post("/v1/week/absences", json=absent, headers=desk).status_code == 201
+        stale = client.get("/v1/week", params={"week": week.next_monday}, headers=desk).json()["rota_seq"]
+        assert client.post("/v1/week/absences", json={**absent, "expected_seq": stale}, headers=desk).status_code == 201
         before = _events(client, desk)
+        veera = next(s for s in shifts if s["courier_id"] == week.id("Veera"))
         cases = [
+            # a dispatcher's view from before Aino's absence: a 409 naming the act, as for edits
+            ({**absent, "shift_id": veera["id"], "expected_seq": stale}, "/v1/week/absences", 409, "AbsenceRecorded"),
+            (
+                {"week": week.next_monday, "shift_id": aino["id"], "courier_id": week.id("Lou"), "expected_seq": stale},
+                "/v1/week/covers",
+                409,
+                "changed since you looked",
+            ),
             ({**absent, "shift_id": "nosuchshift"}, "/v1/week/absences", 404, "shift"),
             (absent, "/v1/week/absences", 422, "recorded already"),
             ({**absent, "reason": "bored"}, "/v1/week/absences", 422, "reason"),
@@ -107,7 +117,8 @@ def test_bad_absences_get_a_4xx_with_the_reason_and_change_nothing(tmp_path: Pat
         for body, path, status, words in cases:
             r = client.post(path, json=body, headers=desk)
             assert r.status_code == status and words in r.text, (body, r.text)
-        veera = next(s for s in shifts if s["courier_id"] == week.id("Veera"))
+            if status == 409:
+                assert r.json()["error"]["current_seq"] > stale, r.text
         cover = {"week": week.next_monday, "shift_id": veera["id"], "courier_id": week.id("Lou")}
         r = client.post("/v1/week/covers", json=cover, headers=desk)
         assert r.status_code == 422 and "record it first" in r.text, r.text

@@ -1,6 +1,7 @@
 """The week page in a real browser against a real server (issue 23, absences): a dispatcher
 publishes a rota, records that a courier cannot come, sees who could cover with the reason
-(how many times each covered lately, never a score), picks one, and the rota shows the cover."""
+(how many times each covered lately, never a score), picks one, and the rota shows the cover; an
+absence on a rota a colleague changed since the page read it is refused, saying so."""
 
 from __future__ import annotations
 
@@ -46,8 +47,17 @@ def test_a_dispatcher_publishes_a_rota_and_handles_an_absence(served: tuple[Serv
         assert cover_shift.count() == 1 and cover_name in cover_shift.locator("strong").inner_text()
         assert "covers for" in cover_shift.locator(".why").inner_text()
         shot(page, "week-04-absence-covered")
-    token = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
-    headers = {"Authorization": f"Bearer {token}"}
+        # A colleague opens a draft behind this page's back: its next absence is refused as stale
+        # (the page sends the week's rota_seq as expected_seq), not recorded over their change.
+        token = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+        headers = {"Authorization": f"Bearer {token}"}
+        seen = httpx.get(f"{server.url}/v1/week", headers=headers, timeout=30).json()
+        edit = {"week": seen["week"], "action": "remove", "shift_id": cover_shift.get_attribute("data-shift")}
+        assert httpx.post(f"{server.url}/v1/week/edits", json=edit, headers=headers, timeout=30).status_code == 200
+        page.locator("#shifts li.shift", has=page.locator("button[data-act=absent]")).first.locator(
+            "button[data-act=absent]"
+        ).click()
+        wait_until(page, "document.querySelector('#week-error').textContent.includes('changed since you looked')")
     week = httpx.get(f"{server.url}/v1/week", headers=headers, timeout=30).json()
     by_id = {s["id"]: s for s in week["published"]["shifts"]}
     assert by_id[absent_id]["absent"] == "sick" and by_id[absent_id]["covered_by"]
