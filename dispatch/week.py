@@ -236,6 +236,8 @@ def fold(events: Iterable[Event]) -> WeekState:
             rota.published_at, rota.version = event.at.isoformat(), rota.version + 1
         elif event.type in (E.ABSENCE_RECORDED, E.COVER_ASSIGNED):
             rota.published, rota.version = list(p["shifts"]), rota.version + 1
+            if "draft" in p:  # the draft open then carries the same absence or cover
+                rota.draft = list(p["draft"])
     return state
 
 
@@ -804,7 +806,8 @@ def record_absence(
 ) -> Event:
     """A courier of the published rota cannot come (``AbsenceRecorded``): their shift stays in
     the rota marked absent, no longer planned for them, waiting for a cover a dispatcher picks.
-    ``expected_seq``: the rota's ``seq`` as the
+    A draft open for the week gets the same mark (see :func:`_absent_in_draft`), so publishing
+    it later does not bring the absent courier back. ``expected_seq``: the rota's ``seq`` as the
     dispatcher saw it (a 409 if it changed since, as for edits)."""
     if reason not in ABSENCE_REASONS:
         raise InvalidInput("reason", f"one of {', '.join(ABSENCE_REASONS)}")
@@ -814,11 +817,9 @@ def record_absence(
         shift = published_shift(rota, monday, shift_id)
         if shift.get("absent"):
             raise InvalidInput("shift_id", f"the absence on shift {shift_id} was recorded already ({shift['absent']})")
-        shifts = [
-            {**s, "absent": reason, "absent_note": note} if s["id"] == shift_id else dict(s)
-            for s in rota.published or []
-        ]
-        payload = {
+        mark = {"absent": reason, "absent_note": note}
+        shifts = [{**s, **mark} if s["id"] == shift_id else dict(s) for s in rota.published or []]
+        payload: dict[str, Any] = {
             "week": monday.isoformat(),
             "shift_id": shift_id,
             "courier_id": shift["courier_id"],
@@ -826,7 +827,23 @@ def record_absence(
             "note": note,
             "shifts": shifts,
         }
+        if rota.draft is not None:
+            payload["draft"] = _absent_in_draft(rota.draft, shift, mark)
         return store.append(NewEvent(coop_id, at, actor, E.ABSENCE_RECORDED, payload))
+
+
+def _absent_in_draft(
+    draft: list[dict[str, Any]], shift: Mapping[str, Any], mark: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The open draft with the absence marked on the same shift, when the draft still has that
+    courier on it that day (a draft that removed the shift, or moved it to someone else or
+    another day, has nothing to mark: that courier is not rostered there any more)."""
+    return [
+        {**s, **mark}
+        if s["id"] == shift["id"] and s["courier_id"] == shift["courier_id"] and s["day"] == shift["day"]
+        else dict(s)
+        for s in draft
+    ]
 
 
 def assign_cover(
@@ -841,8 +858,10 @@ def assign_cover(
     expected_seq: int | None = None,
 ) -> Event:
     """The dispatcher's pick (``CoverAssigned``): a new shift, the same hours, for the colleague
-    who covers, within their own limits; the time sheet counts it as a cover shift.
-    ``expected_seq``: the rota's ``seq`` as the dispatcher saw it."""
+    who covers, within their own limits; the time sheet counts it as a cover shift. A draft open
+    for the week gets the cover shift too (checked against the colleague's shifts in the draft:
+    one they cannot take there is refused, naming the draft), so publishing it does not drop
+    the cover. ``expected_seq``: the rota's ``seq`` as the dispatcher saw it."""
     with _one_at_a_time(coop_id):
         state = week_state(store, coop_id)
         rota = state.rota(monday)
@@ -865,6 +884,14 @@ def assign_cover(
         why = why_not_cover(person, key, _their_shifts(rota.published or [], monday).get(courier_id, []), rules)
         if why is not None:
             raise InvalidInput("courier_id", f"{courier.display_name} cannot cover: {why}")
+        if rota.draft is not None:
+            why = why_not_cover(person, key, _their_shifts(rota.draft, monday).get(courier_id, []), rules)
+            if why is not None:
+                raise InvalidInput(
+                    "courier_id",
+                    f"{courier.display_name} cannot cover in the draft open for the week of {monday}: {why} "
+                    "(edit the draft, or pick someone else)",
+                )
         absent = store.courier(coop_id, str(shift["courier_id"])).display_name
         cover = {
             "id": uuid.uuid4().hex[:12],
@@ -875,7 +902,21 @@ def assign_cover(
             "why": f"covers for {absent} ({shift['absent']}), picked by a dispatcher",
             "cover_for": shift_id,
         }
-        shifts = [{**s, "covered_by": courier_id} if s["id"] == shift_id else dict(s) for s in rota.published or []]
-        shifts = sorted([*shifts, cover], key=lambda s: (s["day"], s["start_h"], s["courier_id"]))
-        payload = {"week": monday.isoformat(), "shift_id": shift_id, "courier_id": courier_id, "shifts": shifts}
+        payload: dict[str, Any] = {
+            "week": monday.isoformat(),
+            "shift_id": shift_id,
+            "courier_id": courier_id,
+            "shifts": _covered(rota.published or [], shift_id, cover),
+        }
+        if rota.draft is not None:
+            payload["draft"] = _covered(rota.draft, shift_id, cover)
         return store.append(NewEvent(coop_id, at, actor, E.COVER_ASSIGNED, payload))
+
+
+def _covered(shifts: list[dict[str, Any]], shift_id: str, cover: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The shifts with ``cover`` added and the absent shift it covers (if there, and absent
+    there) marked as covered by its courier."""
+    marked = [
+        {**s, "covered_by": cover["courier_id"]} if s["id"] == shift_id and s.get("absent") else dict(s) for s in shifts
+    ]
+    return sorted([*marked, dict(cover)], key=lambda s: (s["day"], s["start_h"], s["courier_id"]))

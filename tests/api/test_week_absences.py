@@ -125,3 +125,50 @@ def test_bad_absences_get_a_4xx_with_the_reason_and_change_nothing(tmp_path: Pat
         courier = week.courier(client, "Lou")
         assert client.post("/v1/week/absences", json=absent, headers=courier).status_code == 403
         assert _events(client, desk) == before
+
+
+def test_publishing_a_draft_opened_before_an_absence_keeps_the_absence_and_its_cover(tmp_path: Path) -> None:
+    """A draft open on the published rota takes the absence and the cover too: publishing it later
+    neither brings the absent courier back nor drops the cover shift (review item 1)."""
+    week = Week(f"sqlite:///{tmp_path / 'tandem.db'}")
+    with _app(week.url) as client:
+        desk = week.desk(client)
+        shifts = _published(client, week, desk)
+        assert client.post("/v1/week/publish", json={"week": week.next_monday}, headers=desk).status_code == 200
+        aino, veera, lou = (next(s for s in shifts if s["courier_id"] == week.id(n)) for n in ("Aino", "Veera", "Lou"))
+        edits = [  # a draft opened before the absence: Veera shorter; Lou on Monday instead of Tuesday
+            {"action": "move", "shift_id": veera["id"], "start_h": 10, "end_h": 14},
+            {"action": "move", "shift_id": lou["id"], "day": week.next_monday},
+        ]
+        for change in edits:
+            r = client.post("/v1/week/edits", json={"week": week.next_monday, **change}, headers=desk)
+            assert r.status_code == 200 and r.json()["state"] == "draft", r.text
+        absent = {"week": week.next_monday, "shift_id": aino["id"], "reason": "sick"}
+        r = client.post("/v1/week/absences", json=absent, headers=desk)
+        assert r.status_code == 201 and [c["name"] for c in r.json()["covers"]] == ["Lou"], r.text
+        cover = {"week": week.next_monday, "shift_id": aino["id"], "courier_id": week.id("Lou")}
+        r = client.post("/v1/week/covers", json=cover, headers=desk)  # free in the published rota, not in the draft
+        assert r.status_code == 422 and "in the draft open for the week" in r.text, r.text
+        assert "already on a shift that day" in r.text
+        back = {"week": week.next_monday, "action": "move", "shift_id": lou["id"], "day": _day(week, 1)}
+        assert client.post("/v1/week/edits", json=back, headers=desk).status_code == 200
+        r = client.post("/v1/week/covers", json=cover, headers=desk)
+        assert r.status_code == 200, r.text
+        seen = client.get("/v1/week", params={"week": week.next_monday}, headers=desk).json()
+        assert seen["draft"] is not None  # still open, now with the absence and the cover
+        r = client.post(
+            "/v1/week/publish", json={"week": week.next_monday, "expected_seq": seen["rota_seq"]}, headers=desk
+        )
+        assert r.status_code == 200, r.text
+        seen = client.get("/v1/week", params={"week": week.next_monday}, headers=desk).json()
+        assert seen["draft"] is None
+        published = {s["id"]: s for s in seen["published"]["shifts"]}
+        assert published[aino["id"]]["absent"] == "sick" and published[aino["id"]]["covered_by"] == week.id("Lou")
+        assert (published[veera["id"]]["start_h"], published[veera["id"]]["end_h"]) == (10, 14)  # the draft's edit
+        lous = sorted((s["day"], s.get("cover_for")) for s in published.values() if s["courier_id"] == week.id("Lou"))
+        assert lous == [(week.next_monday, aino["id"]), (_day(week, 1), None)]
+        noon = next(h for h in seen["hours"] if h["day"] == week.next_monday and h["hour"] == 12)
+        assert week.id("Aino") not in noon["rostered"] and week.id("Lou") in noon["rostered"]
+        sheet = client.get("/v1/week/timesheet", params={"week": week.next_monday}, headers=desk).json()
+        totals = {t["name"]: (t["planned_minutes"], t["cover_minutes"]) for t in sheet["totals"]}
+        assert totals["Lou"] == (720.0, 360.0) and "Aino" not in totals
