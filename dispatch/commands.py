@@ -379,7 +379,9 @@ def _stopping(
             batch.append((NewEvent(coop_id, at, actor, E.JOB_UNASSIGNED, payload), job.last_seq))
     status = store.courier_statuses(coop_id).get(courier_id)
     if status is not None and status.on_shift:
-        batch.append((NewEvent(coop_id, at, actor, E.SHIFT_ENDED, {"courier_id": courier_id, "reason": why}), None))
+        # marked: the ledger takes the unworked rest off the planned shift (dispatch/ledger.py)
+        ended = {"courier_id": courier_id, "reason": why, "stopped_early": True}
+        batch.append((NewEvent(coop_id, at, actor, E.SHIFT_ENDED, ended), None))
     return batch, proposed
 
 
