@@ -879,19 +879,7 @@ def assign_cover(
         person = next((p for p in _cover_people(store, coop_id, monday, state) if p.id == courier_id), None)
         if person is None:
             raise InvalidInput("courier_id", f"{courier.display_name} is deactivated")
-        rules, _ = rota_settings(store.cooperative(coop_id))
-        key = ((date.fromisoformat(shift["day"]) - monday).days, int(shift["start_h"]), int(shift["end_h"]))
-        why = why_not_cover(person, key, _their_shifts(rota.published or [], monday).get(courier_id, []), rules)
-        if why is not None:
-            raise InvalidInput("courier_id", f"{courier.display_name} cannot cover: {why}")
-        if rota.draft is not None:
-            why = why_not_cover(person, key, _their_shifts(rota.draft, monday).get(courier_id, []), rules)
-            if why is not None:
-                raise InvalidInput(
-                    "courier_id",
-                    f"{courier.display_name} cannot cover in the draft open for the week of {monday}: {why} "
-                    "(edit the draft, or pick someone else)",
-                )
+        _may_cover(store, coop_id, monday, rota, shift, person, courier.display_name)
         absent = store.courier(coop_id, str(shift["courier_id"])).display_name
         cover = {
             "id": uuid.uuid4().hex[:12],
@@ -911,6 +899,26 @@ def assign_cover(
         if rota.draft is not None:
             payload["draft"] = _covered(rota.draft, shift_id, cover)
         return store.append(NewEvent(coop_id, at, actor, E.COVER_ASSIGNED, payload))
+
+
+def _may_cover(
+    store: Store, coop_id: str, monday: date, rota: RotaState, shift: Mapping[str, Any], person: Person, name: str
+) -> None:
+    """The colleague may take the absent shift's hours under the rota's rules, on the published
+    rota and on a draft open for the week (refused with the rule they would break)."""
+    rules, _ = rota_settings(store.cooperative(coop_id))
+    key = ((date.fromisoformat(shift["day"]) - monday).days, int(shift["start_h"]), int(shift["end_h"]))
+    why = why_not_cover(person, key, _their_shifts(rota.published or [], monday).get(person.id, []), rules)
+    if why is not None:
+        raise InvalidInput("courier_id", f"{name} cannot cover: {why}")
+    if rota.draft is not None:
+        why = why_not_cover(person, key, _their_shifts(rota.draft, monday).get(person.id, []), rules)
+        if why is not None:
+            raise InvalidInput(
+                "courier_id",
+                f"{name} cannot cover in the draft open for the week of {monday}: {why} "
+                "(edit the draft, or pick someone else)",
+            )
 
 
 def _covered(shifts: list[dict[str, Any]], shift_id: str, cover: Mapping[str, Any]) -> list[dict[str, Any]]:

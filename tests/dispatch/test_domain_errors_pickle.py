@@ -7,18 +7,25 @@ from __future__ import annotations
 
 import inspect
 import pickle
+from datetime import date
+from types import SimpleNamespace
 
 import api.errors  # noqa: F401  (imports every module that defines a domain error)
+import dispatch.decide
 import dispatch.store.access
-import dispatch.store.erasure  # noqa: F401
+import dispatch.store.erasure
+import dispatch.week  # noqa: F401  (RotaChanged: whether another test imported it must not matter)
 from dispatch.errors import DomainError
 from routing.reasons import reason
 
 SAMPLES: dict[str, object] = {
     "breaks": (reason("too_heavy", kg=40.0),),
+    "limits": (reason("too_heavy", kg=40.0),),
     "expected_seq": 3,
     "actual_seq": 4,
     "limit": 5,
+    "monday": date(2026, 11, 30),
+    "rota": SimpleNamespace(seq=4, last=("RotaEdited", "a dispatcher")),
 }
 
 
