@@ -372,7 +372,7 @@ def _requote(svc: Services, coop_id: str, job: JobView, found_kg: float) -> dict
     coop = svc.store.cooperative(coop_id)
     if repricing_rule(coop.settings) != "requote":
         return None
-    declared = job.declared_weight_kg if job.declared_weight_kg is not None else job.weight_kg
+    declared = job.client_declared_kg
     request = JobRequest.from_json(job.request)
     facts = svc.store.intake(coop_id, job.client_id)
     try:

@@ -495,7 +495,7 @@ def report_weight(
         "courier_id": courier_id,
         "job_id": job_id,
         "weight_kg": found.kg(job),
-        "declared_weight_kg": job.declared_weight_kg if job.declared_weight_kg is not None else job.weight_kg,
+        "declared_weight_kg": job.client_declared_kg,
         **_size_found(job, found),
         "back_to_dispatch": misfit is not None,
         **({} if requote is None else {"requote": requote}),
@@ -562,7 +562,7 @@ def _misfit(courier: Courier, job: JobView, found: Found, on_board: list[JobView
     kg_on, litres_on = sum(j.weight_kg for j in on_board), sum(_volume(j) for j in on_board)
     kg = found.kg(job)
     if kg > vehicle.payload_kg - kg_on:
-        declared = job.declared_weight_kg if job.declared_weight_kg is not None else job.weight_kg
+        declared = job.client_declared_kg
         loaded = f" with {kg_on:g} kg already on board" if kg_on else ""
         code = reason(
             "heavier_than_declared",

@@ -47,6 +47,11 @@ class JobView:
     #: the client's webhook).
     weight_reports: int = 0
 
+    @property
+    def client_declared_kg(self) -> float:
+        """What the client declared, whether or not a courier has weighed it again since."""
+        return self.weight_kg if self.declared_weight_kg is None else self.declared_weight_kg
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["state"] = self.state.value
