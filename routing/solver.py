@@ -280,6 +280,11 @@ def construct_start(r: Round) -> Start:
     return Start(initial, efficient, constructor, balanced, completed, tried)
 
 
+def _completion_least_s(r: Round) -> float:
+    """What a completion by insertion gets at least, whatever came before it in the round."""
+    return max(MIN_COMPLETION_S, MIN_COMPLETION_SHARE * r.settings.time_budget_s)
+
+
 def _efficient(r: Round, first: Routes) -> Routes:
     """PyVRP's plan for riding alone, with the jobs it left out inserted where they add least
     riding: the plan the riding budget is measured against must serve every job (a cap must
@@ -288,7 +293,7 @@ def _efficient(r: Round, first: Routes) -> Routes:
     planned = {stop.shipment for stops in first.values() for stop in stops}
     if all(s.id in planned or s.id in r.unservable for s in r.problem.shipments):
         return first
-    least = max(MIN_COMPLETION_S, MIN_COMPLETION_SHARE * r.settings.time_budget_s)
+    least = _completion_least_s(r)
     deadline = None if r.settings.iterations is not None else time.perf_counter() + least
     riding_only = replace(r.problem, fairness_weight=0.0)
     return insert_missing(riding_only, first, set(r.unservable), deadline=deadline)
@@ -373,7 +378,7 @@ def _complete(r: Round, start: Routes) -> tuple[Routes, bool, frozenset[str]]:
         # constructor's share on a loaded machine: the completion still gets its minimum, or a
         # backlog would never move (issue 21's outside attack: six rounds in a row proposed
         # nothing, every job "not planned yet").
-        least = max(MIN_COMPLETION_S, MIN_COMPLETION_SHARE * r.settings.time_budget_s)
+        least = _completion_least_s(r)
         deadline = max(r.at(r.settings.constructor_share), time.perf_counter() + least)
     tried: set[str] = set()
     routes = insert_missing(r.problem, start, set(r.unservable), deadline=deadline, tried=tried)
