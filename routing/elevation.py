@@ -50,6 +50,12 @@ from scipy.sparse.linalg import spsolve
 
 #: SRTM's "no data" value.
 VOID = -32768
+#: Heights outside these are no street's (the Dead Sea shore, Everest): a DEM's value beyond
+#: them is treated as a hole.
+LOWEST_M, HIGHEST_M = -500.0, 9000.0
+#: A GeoTIFF with more heights than this is refused before it is decoded: four 1-arc-second
+#: degree tiles (3601 x 3601 each) fit, a decompression bomb does not.
+MAX_GEOTIFF_PIXELS = 60_000_000
 #: Length of street over which heights are smoothed (assumption; see the module docstring).
 SMOOTHING_M = 100.0
 _NAME = re.compile(r"([NS])(\d{2})([EW])(\d{3})", re.IGNORECASE)
@@ -160,7 +166,9 @@ def read_geotiff(path: Path | str) -> Tile:
             heights[heights == float(str(nodata).strip("\x00 "))] = np.nan
         except ValueError:
             raise ElevationError(f"{path}: its no-data value {nodata!r} is not a number") from None
-    heights[~np.isfinite(heights)] = np.nan
+    # SRTM's void (exports often carry it without a no-data tag) and heights no street has are
+    # holes, filled from the nearest height like a tile's voids (outside attack: 1e30 m imported).
+    heights[~np.isfinite(heights) | (heights == VOID) | (heights < LOWEST_M) | (heights > HIGHEST_M)] = np.nan
     if np.isnan(heights).all():
         raise ElevationError(f"{path}: the GeoTIFF holds no height at all")
     col, row, _, lon, lat, _ = (float(v) for v in tiepoint)
@@ -187,6 +195,14 @@ def _tiff_page(path: Path) -> tuple[dict[int, Any], np.ndarray]:
     try:
         with tifffile.TiffFile(path) as tiff:
             page = tiff.pages.first
+            pixels = math.prod(page.shape)
+            if pixels > MAX_GEOTIFF_PIXELS:
+                # Checked on the header, before decoding: a 6.5 MB compressed file declaring
+                # 40,000 x 40,000 heights took 6.6 GB before failing (outside attack).
+                raise ElevationError(
+                    f"{path}: {page.shape} is {pixels:,} heights, more than {MAX_GEOTIFF_PIXELS:,}; "
+                    "crop it to the city (gdal_translate -projwin ...)"
+                )
             return {tag.code: tag.value for tag in page.tags.values()}, page.asarray()
     except (OSError, ValueError, KeyError, ImportError, NotImplementedError, tifffile.TiffFileError) as exc:
         # tifffile decodes Deflate and PackBits itself; LZW, ZSTD or a floating-point predictor

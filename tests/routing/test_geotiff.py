@@ -116,3 +116,21 @@ def test_a_projected_grid_another_datum_or_no_geotiff_is_refused(tmp_path: Path)
     empty = write_geotiff(tmp_path / "void.tif", np.full((4, 4), VOID, dtype=np.int16), corner=(1, 42), step_deg=0.1)
     with pytest.raises(ElevationError, match="no height at all"):
         read_geotiff(empty)
+
+
+def test_a_bomb_is_refused_before_decoding_and_voids_or_absurd_heights_are_holes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside attack: a 6.5 MB file declaring 40,000 x 40,000 heights took 6.6 GB before failing;
+    1e30 m imported as a height, and SRTM's -32768 too when the file had no no-data tag."""
+    from routing import elevation
+
+    grid = np.full((4, 4), 1000.0, dtype=np.float32)
+    grid[0, 0], grid[1, 1], grid[2, 2] = 1e30, VOID, -1e6
+    path = write_geotiff(tmp_path / "odd.tif", grid, corner=(1.5, 42.5), step_deg=0.01, nodata=None)
+    tile = read_geotiff(path)
+    assert np.isnan(tile.heights[0, 0]) and np.isnan(tile.heights[1, 1]) and np.isnan(tile.heights[2, 2])
+    assert np.nanmax(tile.heights) == 1000.0
+    monkeypatch.setattr(elevation, "MAX_GEOTIFF_PIXELS", 15)
+    with pytest.raises(ElevationError, match="16 heights, more than 15"):
+        read_geotiff(path)
