@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntFlag
@@ -622,7 +623,9 @@ def save_network(network: BikeNetwork, path: Path) -> None:
         "highway_values": HIGHWAY_VALUES,
         "surface_values": SURFACE_VALUES,
     }
-    tmp = path.with_name(path.name + ".tmp.npz")
+    # Each writer its own temporary file: two processes building the same city at once (two
+    # workers, two test processes) must not interleave their bytes in one file before the rename.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
     arrays = {f: getattr(network, f) for f in _ARRAY_FIELDS}
     if network.elevation_m is not None:
         arrays["elevation_m"] = network.elevation_m
