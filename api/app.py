@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import analysts, clients, console, couriers, errors, proofs, reasons, sessions, static, week
 from api import webhooks as webhook_sender
+from api.asyncapi import install as publish_asyncapi
 from api.browsers import BrowserRules
 from api.bus import Hub, LocalBus, RedisBus
 from api.logs import AccessLog
@@ -28,9 +29,16 @@ from api.settings import Settings
 from api.sockets import SessionWatch
 from dispatch.store import Store, positions
 from routing.network import open_city
+from api.webhook_docs import install as publish_webhooks
 
 API_VERSION = "1"
 log = logging.getLogger("tandem")
+#: Where a client finds what this document cannot say: the sockets, and the webhooks' signature.
+DESCRIPTION = (
+    "Every path is under `/v1`. The couriers' and dispatchers' WebSockets are described by the "
+    "AsyncAPI 3 document at `/asyncapi.json`. What Tandem POSTs to a client's webhook URLs is under "
+    "`webhooks` here, one per event, each signed in the `Tandem-Signature` header."
+)
 
 
 async def purge_positions_regularly(
@@ -81,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=API_VERSION,
         summary="Dispatch for bike and cargo-bike delivery cooperatives: the algorithm proposes, a person decides.",
         license_info={"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        description=DESCRIPTION,
         lifespan=_lifespan(settings),
         docs_url=None,  # /docs is served without a CDN by api/static.py (and no /redoc)
         redoc_url=None,
@@ -91,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (sessions, clients, console, couriers, analysts, proofs, week, reasons):
         app.include_router(module.router)
     static.mount(app)
+    publish_webhooks(app)
+    publish_asyncapi(app, settings.public_url)
     return app
 
 

@@ -1,4 +1,5 @@
-"""The week's routes (issue 23): availability, the rota, swaps, time sheets.
+"""The week's routes (issue 23): availability, the rota, swaps, time sheets, the ledger's rolling
+7 and 28 days.
 
 A courier declares their own availability and reads their own week and time sheet; a dispatcher
 does so for anyone of the cooperative, asks for a rota proposal, edits it, publishes it, and
@@ -19,7 +20,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from api.auth import Require, admits
-from api.deps import CourierUser, Dispatcher, Svc
+from api.deps import CourierUser, Dispatcher, Member, Svc
 from api.errors import ApiError, answers, refusals, refusals_of_non_json
 from api.i18n import courier_names
 from api.week_schemas import (
@@ -31,6 +32,7 @@ from api.week_schemas import (
     CoverIn,
     EditIn,
     MyWeekOut,
+    RollingLedgerOut,
     RotaOut,
     SwapDecisionIn,
     SwapIn,
@@ -410,3 +412,17 @@ async def export_timesheet(
     monday, days, names = await svc.run(_sheet, svc.store, who, week_of, courier_id)
     headers = {"Content-Disposition": f'attachment; filename="timesheet-{monday.isoformat()}.csv"'}
     return Response(to_csv(days, names), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+# ------------------------------------------------------------------ the ledger's week view
+
+
+@router.get("/ledger/rolling", **answers(RollingLedgerOut))
+async def rolling_ledger(
+    who: Member,
+    svc: Svc,
+    days: Annotated[int, Query(description="the span: the last 7 or 28 days, today included")] = 7,
+) -> dict[str, Any]:
+    """The fairness ledger summed over the last 7 or 28 days, the same for every member
+    (dispatchers, analysts and couriers), couriers in today's rotation."""
+    return await svc.run(week.rolling_ledger, svc.store, who.cooperative_id, days, _now())  # type: ignore[no-any-return]

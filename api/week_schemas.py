@@ -303,3 +303,24 @@ class TimesheetOut(Out):
     last_day: str
     days: list[SheetDayOut]
     totals: list[SheetTotalOut]
+
+
+class RollingRowOut(Out):
+    courier_id: str
+    shift_minutes: float = Field(description="on shift, pauses excluded, summed over the span's days")
+    planned_shift_minutes: float
+    worked_minutes: float = Field(description="with at least one job in hand")
+    kg_km: float
+    heavy_jobs: int
+    heavy_kg: float
+    days_on_shift: int
+    worked_share_of_shift: float | None
+
+
+class RollingLedgerOut(Out):
+    days: int = Field(description="7 or 28")
+    first: str = Field(description="the span's first local day")
+    last: str = Field(description="today, whose closed stretches count")
+    fairness_weight: float
+    heavy_threshold_kg: float
+    couriers: list[RollingRowOut] = Field(description="In today's neutral rotation, never sorted by a figure.")

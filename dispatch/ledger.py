@@ -72,3 +72,35 @@ def cooperative_view(entries: list[LedgerEntry], order: list[str]) -> list[Ledge
     by_courier = {e.courier_id: e for e in entries}
     day = entries[0].day if entries else ""
     return [by_courier.get(c, LedgerEntry(courier_id=c, day=day)) for c in order]
+
+
+#: The spans of the ledger's rolling view (issue 23): a week and four weeks, for everyone alike.
+ROLLING_DAYS = (7, 28)
+_SUMMED = ("shift_minutes", "planned_shift_minutes", "worked_minutes", "kg_km", "heavy_jobs", "heavy_kg")
+
+
+def rolling(entries: list[LedgerEntry], order: list[str]) -> list[dict[str, Any]]:
+    """Each courier's ledger summed over the days of ``entries`` (a rolling 7 or 28 days), in
+    ``order`` (the rotation), never sorted by a figure: the same sums a courier would get adding
+    up their days, so a time sheet's worked minutes equal the span's ``shift_minutes``.
+
+    Why sums and not an average per day: a member paid for their time compares their hours with
+    their contract, and a courier who rode two long days and a courier who rode four short ones
+    should both see what they did, not a mean that hides it. ``days_on_shift`` says over how many
+    days the shift minutes were spread; the share of work is of the span's shift time, as the
+    planner's fairness term counts it for a day."""
+    sums: dict[str, dict[str, Any]] = {
+        c: {"courier_id": c, **dict.fromkeys(_SUMMED, 0.0), "heavy_jobs": 0, "days_on_shift": 0} for c in order
+    }
+    basis: dict[str, float] = {}  #: each day's planned shift (or its shift when none was planned)
+    for e in entries:
+        row = sums.get(e.courier_id)
+        if row is None:
+            continue  # a courier no longer listed (erased or gone) is not shown
+        for key in _SUMMED:
+            row[key] += getattr(e, key)
+        row["days_on_shift"] += 1 if e.shift_minutes > 0 else 0
+        basis[e.courier_id] = basis.get(e.courier_id, 0.0) + (e.planned_shift_minutes or e.shift_minutes)
+    for c in order:
+        sums[c]["worked_share_of_shift"] = sums[c]["worked_minutes"] / basis[c] if basis.get(c) else None
+    return [sums[c] for c in order]

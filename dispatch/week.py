@@ -29,9 +29,11 @@ from dispatch.availability import DAYS, Availability, available_at, declared
 from dispatch.errors import Conflict, DomainError, InvalidInput, NotFound
 from dispatch.events import Actor, Event, EventType, NewEvent
 from dispatch.forecast import BIKE_PAYLOAD_KG, Forecast, forecast
+from dispatch.ledger import ROLLING_DAYS, rolling
 from dispatch.model import Cooperative, Courier
+from dispatch.rotation import rotation
 from dispatch.store import Store
-from dispatch.store.weekly import events_of
+from dispatch.store.weekly import events_of, ledger_between
 from dispatch.timesheets import SheetDay, timesheet
 from routing.rota import (
     DAY_NAMES,
@@ -680,6 +682,29 @@ def week_timesheet(store: Store, coop_id: str, monday: date, *, courier_id: str 
             cover[key] = cover.get(key, 0.0) + 60.0 * (int(s["end_h"]) - int(s["start_h"]))
     last = monday + timedelta(days=6)
     return timesheet(store, coop_id, monday, last, zone=zone, planned=planned, cover=cover, courier_id=courier_id)
+
+
+def rolling_ledger(store: Store, coop_id: str, days: int, now: datetime) -> dict[str, Any]:
+    """The fairness ledger's week view (issue 23): each courier's figures summed over the last
+    ``days`` local days up to today (7 or 28), in today's rotation, the same for every member.
+
+    Today's row counts the stretches closed so far (a shift still running counts when it pauses
+    or ends, as the time sheet counts it), so the span's ``shift_minutes`` equal the time sheet's
+    worked minutes over the same days."""
+    if days not in ROLLING_DAYS:
+        raise InvalidInput("days", f"a rolling view of {' or '.join(map(str, ROLLING_DAYS))} days (got {days})")
+    coop = store.cooperative(coop_id)
+    today = now.astimezone(ZoneInfo(coop.timezone)).date()
+    first = today - timedelta(days=days - 1)
+    order = rotation([c.id for c in store.couriers(coop_id)], today)
+    return {
+        "days": days,
+        "first": first.isoformat(),
+        "last": today.isoformat(),
+        "fairness_weight": coop.fairness_weight,
+        "heavy_threshold_kg": coop.heavy_threshold_kg,
+        "couriers": rolling(ledger_between(store, coop_id, first, today), order),
+    }
 
 
 def who_at(store: Store, coop: Cooperative, at: datetime) -> list[dict[str, Any]]:

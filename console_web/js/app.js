@@ -3,7 +3,7 @@
 import { Api, ApiError, LiveSocket } from "./api.js";
 import { loadReasons, sayReason, setLanguage, t, translatePage, language } from "./i18n.js";
 import { JobMap } from "./map.js";
-import { LiveLedger, isShiftEvent, shiftStartsFromLog } from "./ledger.js";
+import { LiveLedger, RollingLedger, isShiftEvent, shiftStartsFromLog } from "./ledger.js";
 
 const OPEN = new Set(["requested", "proposed", "declined", "unassigned"]);
 const ACTIVE = new Set(["assigned", "acknowledged", "picked_up"]);
@@ -527,7 +527,7 @@ async function onEvent(message, receivedAt) {
   if (event.payload.job_id) work.push(refreshJob(event.payload.job_id));
   if (event.type === "ProposalMade" || event.type === "ShiftStarted" || event.type === "ShiftEnded") work.push(refreshPlan());
   if (event.type === "Delivered" && event.payload.proof) S.proofs.set(event.payload.job_id, event.payload.proof.kinds || []);
-  if (isShiftEvent(event.type)) S.live.shiftEvent(event);
+  if (isShiftEvent(event.type)) { S.live.shiftEvent(event); S.rolling?.refresh(); }
   if (COURIER_EVENTS.has(event.type)) work.push(refreshPeople());
   try { await Promise.all(work); } catch (e) { console.error(e); }
   if (event.payload.job_id) dialogJobChanged({ ...event, seq: message.seq });
@@ -930,7 +930,7 @@ function wire() {
     sessionStorage.removeItem("tandem.session");
     location.reload();
   });
-  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); render(); setConnection(S.connection); });
+  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); render(); S.rolling?.render(); setConnection(S.connection); });
   document.addEventListener("keydown", onKey);
   // "closes in N min" moves with the clock: redraw when the minute changes.
   setInterval(() => { const now = minuteNow(); if (now !== S.now) { S.now = now; render(); } }, 1000);
@@ -954,6 +954,7 @@ async function start(session) {
   S.couriers = state.couriers;
   S.ledger = state.ledger;
   S.live.read();
+  S.rolling ??= new RollingLedger(S.api, $("#fairness-panel"), courierName);
   orderPeople();
   S.plan = state.plan;
   S.jobs = new Map(state.jobs.map((j) => [j.id, j]));

@@ -67,6 +67,10 @@ const TEXT = {
     cost_again: "The cost below is worked out again.", already_with: "{job} is already with {name}.",
     of_planned: "of {m} planned", worked_share: "worked {p} % of the shift so far",
     shift_since_unknown: "on shift since a time this page could not read: at least this",
+    // the ledger's week view (issue 23): rolling 7 and 28 days, the same for everyone (ledger.js)
+    ledger_span: "Span of the fairness ledger", span_today: "Today", span_7: "Last 7 days", span_28: "Last 28 days",
+    span_note: "{first} to {last}: the sum of each day of the ledger; a shift still running counts when it pauses or ends.",
+    days_on_shift: "Days on shift", span_failed: "Could not read the ledger: {why}",
     refused_by: "{who} already {act} {job}.", refused_state: "{job} is {state} now.", state_gone: "gone",
     refused_more: "{n} more changed meanwhile and were not accepted.", refused_look: "The list shows them as they are now.", undone_n: "Undone: {n} taken back to the open jobs.",
     ask_unassign: "Take {job} back from {name}? It goes back to the open jobs and {name} is told.",
@@ -163,6 +167,10 @@ const TEXT = {
     cost_again: "Le coût ci-dessous est recalculé.", already_with: "{job} est déjà chez {name}.",
     of_planned: "sur {m} prévues", worked_share: "travaillé {p} % du service jusqu'ici",
     shift_since_unknown: "en service depuis une heure que cette page n'a pas pu lire : au moins ceci",
+    // la vue de la semaine du registre d'équité (ticket 23) : 7 et 28 jours glissants (ledger.js)
+    ledger_span: "Période du registre d'équité", span_today: "Aujourd'hui", span_7: "7 derniers jours", span_28: "28 derniers jours",
+    span_note: "Du {first} au {last} : la somme de chaque jour du registre ; un service en cours compte quand il s'interrompt ou finit.",
+    days_on_shift: "Jours en service", span_failed: "Impossible de lire le registre : {why}",
     refused_by: "{who} a déjà {act} {job}.", refused_state: "{job} est {state} maintenant.", state_gone: "supprimée",
     refused_more: "{n} autres ont changé entre-temps et n'ont pas été acceptées.", refused_look: "La liste les montre telles qu'elles sont.", undone_n: "Annulé : {n} reprises dans les courses ouvertes.",
     ask_unassign: "Reprendre {job} à {name} ? La course revient dans les courses ouvertes et {name} est prévenu·e.",

@@ -1,4 +1,5 @@
-"""Reading a cooperative's events of a few types (the week's planning, shifts, demand).
+"""Reading a cooperative's events of a few types (the week's planning, shifts, demand), and the
+ledger's rows of a span of days (its rolling week and month).
 
 The week's state (availability, contracts, rotas, swaps) and the time sheets are folds of a
 handful of event types; reading only those rows, and only since a time, keeps them from reading
@@ -8,14 +9,16 @@ the whole log, which grows with every job.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from dataclasses import fields as dataclass_fields
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
 from dispatch.events import Event, EventType
+from dispatch.ledger import LedgerEntry
 from dispatch.store.engine import reading
 from dispatch.store.repository import Store, _event
-from dispatch.store.schema import EventRow
+from dispatch.store.schema import EventRow, LedgerRow
 
 
 def events_of(
@@ -37,3 +40,16 @@ def events_of(
         query = query.where(EventRow.at < until.astimezone(UTC))
     with reading(store.engine) as conn:
         return [_event(row) for row in conn.execute(query.order_by(EventRow.seq))]
+
+
+def ledger_between(store: Store, coop_id: str, first: date, last: date) -> list[LedgerEntry]:
+    """The fairness ledger's rows of every courier from ``first`` to ``last`` (local days, both
+    included): the days a rolling view sums (``dispatch/week.py``, ``rolling_ledger``)."""
+    table = LedgerRow.__table__
+    query = select(table).where(
+        LedgerRow.cooperative_id == coop_id, LedgerRow.day >= first.isoformat(), LedgerRow.day <= last.isoformat()
+    )
+    fields = [f.name for f in dataclass_fields(LedgerEntry) if f.name not in ("courier_id", "day")]
+    with reading(store.engine) as conn:
+        rows = conn.execute(query.order_by(LedgerRow.day, LedgerRow.courier_id)).all()
+    return [LedgerEntry(courier_id=r.courier_id, day=r.day, **{f: getattr(r, f) for f in fields}) for r in rows]
