@@ -27,9 +27,9 @@ from api.ratelimit import Budgets, Counters, RateLimits, parse_limits
 from api.services import Services, instance_secret
 from api.settings import Settings
 from api.sockets import SessionWatch
+from api.webhook_docs import install as publish_webhooks
 from dispatch.store import Store, positions
 from routing.network import open_city
-from api.webhook_docs import install as publish_webhooks
 
 API_VERSION = "1"
 log = logging.getLogger("tandem")
