@@ -113,6 +113,7 @@ class Require:
             raise ApiError(
                 403, "forbidden", f"a {who.role} may not do this (it is for: {', '.join(sorted(self.roles))})"
             )
+        request.state.who = who  # a refusal names the caller's jobs and colleagues (api/errors.py)
         return who
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response, WebSocket
 
 from api.deps import Analyst, Dispatcher, IsoDay, Member, RoundNumber, Svc
+from api.error_words import job_label
 from api.errors import ApiError, Ident, answers, refusals, refusals_of_non_json, responses
 from api.geo import GEOJSON_LINES, GeoJSONResponse, street_path, streets_geojson
 from api.i18n import Lang, in_words
@@ -252,16 +253,6 @@ async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc, lang:
     job = await svc.run(svc.store.job, who.cooperative_id, job_id)
     answer = {"event": event_json(event), "job": job_json(job), "cost": cost}
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, answer)  # type: ignore[no-any-return]
-
-
-def job_label(job: JobView) -> str:
-    """A job as people name it, like the console's label: “pickup → drop-off”, each place by its
-    address, or its coordinates when it has none."""
-
-    def place(p: dict[str, Any]) -> str:
-        return str(p.get("address") or f"{float(p['lat']):.4f}, {float(p['lon']):.4f}")
-
-    return f"“{place(job.request['pickup'])} → {place(job.request['dropoff'])}”"
 
 
 @router.post("/decisions/accept-all", **answers(AcceptAllOut))

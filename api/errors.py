@@ -9,7 +9,7 @@ import unicodedata
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -17,6 +17,8 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.error_words import Names, job_label, say
+from api.i18n import language
 from dispatch.errors import (
     Conflict,
     DomainError,
@@ -27,7 +29,8 @@ from dispatch.errors import (
     PhysicalLimit,
     ReportLimit,
 )
-from dispatch.store.access import LoginFailed, NothingToChange
+from dispatch.proofs import TooLarge
+from dispatch.store.access import LoginFailed, NothingToChange, display_name_of
 from dispatch.store.erasure import StillWorking
 from dispatch.text import check_text
 
@@ -44,6 +47,7 @@ STATUS: dict[type[DomainError], int] = {
     LoginFailed: 401,
     NothingToChange: 409,
     StillWorking: 409,
+    TooLarge: 413,
 }
 
 
@@ -155,15 +159,43 @@ def body(code: str, message: str, *, field: str | None = None, **details: Any) -
     return {"error": {"code": code, "message": message, "field": field, **details}}
 
 
-def _domain(_request: Request, exc: Exception) -> JSONResponse:
+def names_for(request: Request | WebSocket) -> Names:
+    """What the edge can name for the caller: their cooperative's jobs by their places, its
+    people by their names (nothing when the caller is not known: a refused login, say)."""
+    who = getattr(request.state, "who", None)
+    svc = getattr(request.app.state, "services", None)
+    if who is None or svc is None:
+        return Names()
+    store, coop = svc.store, who.cooperative_id
+
+    def job(job_id: str) -> str | None:
+        try:
+            return job_label(store.job(coop, job_id))
+        except (DomainError, ValueError):
+            return None
+
+    def person(by: str) -> str | None:
+        kind, _, ident = by.partition(" ")
+        return display_name_of(store, coop, kind, ident) if ident else None
+
+    return Names(job=job, person=person, couriers={c.id: c.display_name for c in store.couriers(coop)})
+
+
+def say_domain(request: Request | WebSocket, exc: DomainError) -> dict[str, Any]:
+    """A domain error as the caller reads it: its code, its parameters for machines, its words in
+    the caller's ``Accept-Language`` with the cooperative's names."""
+    lang = language(request.headers.get("accept-language"))
+    return {"code": exc.code, "message": say(exc, lang, names_for(request)), "field": exc.field}
+
+
+def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-    details: dict[str, Any] = {}
-    if isinstance(exc, InvalidInput):
-        details["field"] = exc.field
+    details: dict[str, Any] = say_domain(request, exc)
     if isinstance(exc, Conflict):
         details.update(last_act=exc.last_act, by=exc.by, current_seq=exc.actual_seq)
-    return JSONResponse(body(exc.code, str(exc), **details), status_code=status)
+    code, message = details.pop("code"), details.pop("message")
+    return JSONResponse(body(code, message, **details), status_code=status)
 
 
 def _api(_request: Request, exc: Exception) -> JSONResponse:

@@ -36,9 +36,9 @@ E = EventType
 
 def _reason(reason: str, *, required: bool) -> str:
     if not isinstance(reason, str) or (required and not reason.strip()):
-        raise InvalidInput("reason", "say why, in a few words")
+        raise InvalidInput("reason", "say_why")
     if len(reason) > 500:
-        raise InvalidInput("reason", "must be at most 500 characters")
+        raise InvalidInput("reason", "too_many_characters", limit=500)
     return reason.strip()
 
 
@@ -346,9 +346,7 @@ def courier_unavailable(
     name = store.courier(coop_id, courier_id).display_name
     batch, proposed = _stopping(store, coop_id, courier_id, name, why, Actor(ActorKind.DISPATCHER, dispatcher_id), at)
     if not batch:
-        raise NothingToChange(
-            f"{name} is not on shift and holds no job, proposal or parcel left to hand over: there is nothing to stop"
-        )
+        raise NothingToChange("nothing_to_stop", courier=courier_id)
     return _stopped(batch, store.append_all(coop_id, batch), proposed)
 
 
@@ -441,9 +439,9 @@ class Found:
 
     def __post_init__(self) -> None:
         for name, value, unit in (
-            ("weight_kg", self.weight_kg, "a weight in kilograms"),
-            ("volume_l", self.volume_l, "a volume in litres"),
-            ("longest_side_cm", self.longest_side_cm, "a length in centimetres"),
+            ("weight_kg", self.weight_kg, "kg"),
+            ("volume_l", self.volume_l, "litres"),
+            ("longest_side_cm", self.longest_side_cm, "cm"),
         ):
             if value is None:
                 continue
@@ -451,7 +449,7 @@ class Found:
             # the bottom is what a courier can tell apart at pickup: below it (5e-324 kg) the
             # parcels' weights scale to 0 or infinity and no planning round can read the job
             if isinstance(value, bool) or not isinstance(value, int | float) or not bottom <= value <= top:
-                raise InvalidInput(name, f"must be {unit}, at least {bottom:g} and at most {top:g}")
+                raise InvalidInput(name, "found_out_of_range", measure=unit, low=bottom, high=top)
 
     def kg(self, job: JobView) -> float:
         """The weight the job has from this report on: the one found, else the job's own."""
@@ -533,7 +531,7 @@ def _check_report(job: JobView, found: Found, *, sends_back: bool) -> None:
     if found.longest_side_cm is not None:
         same = same and math.isclose(found.longest_side_cm, _longest(job), rel_tol=1e-9, abs_tol=1e-6)
     if same and not sends_back:
-        raise NothingToChange(f"job {job.id} already has the weight and size you found")
+        raise NothingToChange("same_weight_and_size", job=job.id)
 
 
 def _volume(job: JobView) -> float:
@@ -676,7 +674,7 @@ def deliver(
     (the recipient's name, the code checked), written in the act's transaction.
     """
     if isinstance(carried_m, bool) or not (isinstance(carried_m, int | float) and 0 <= carried_m < 1e6):
-        raise InvalidInput("carried_m", "must be a distance in metres, 0 or more")
+        raise InvalidInput("carried_m", "metres_not_negative")
     extra = {} if proof is None else {"proof": proof}
     return _courier_act(
         store, coop_id, courier_id, E.DELIVERED, at, key, also, job_id=job_id, carried_m=float(carried_m), **extra
@@ -703,7 +701,7 @@ def start_shift(
 ) -> Event:
     """A shift starts, with the breaks it holds (issue 18), each inside it and planned around."""
     if planned_end is not None and planned_end <= at:
-        raise InvalidInput("planned_end", "a shift must end after it starts")
+        raise InvalidInput("planned_end", "shift_ends_before_start")
     check_breaks(breaks, at, planned_end)
     held = {"breaks": [b.to_json() for b in breaks]} if breaks else {}
     return _courier_act(

@@ -43,10 +43,7 @@ class ProposedToCourierOffShift(IllegalTransition):
 
     def __init__(self, job_id: str, name: str) -> None:
         super().__init__(job_id, JobState.PROPOSED.value, "accept")
-        self.args = (
-            f"job {job_id} is proposed to {name}, who is not on shift: wait for the next round's proposal, "
-            "or use override to give it to a courier on shift",
-        )
+        self.why, self.params = "proposed_to_off_shift", {**self.params, "name": name}
 
 
 class HandoverLimit(PhysicalLimit):
@@ -55,8 +52,7 @@ class HandoverLimit(PhysicalLimit):
 
     def __init__(self, limits: tuple[Reason, ...]) -> None:
         super().__init__(limits)
-        codes = ", ".join(r.code for r in limits)
-        self.args = (f"the handover is refused ({codes}); to do it anyway, confirm with force and say why",)
+        self.why = "handover_limit"
 
 
 class JobFinished(IllegalTransition):
@@ -65,7 +61,7 @@ class JobFinished(IllegalTransition):
 
     def __init__(self, job_id: str, state: str, act: str) -> None:
         super().__init__(job_id, state, act)
-        self.args = (f"job {job_id} is {state}: there is nothing left to decide",)
+        self.why = "job_finished"
 
 
 def accept_proposal(
@@ -113,12 +109,11 @@ def _check_state(store: Store, coop_id: str, job_id: str, decision: Decision) ->
     if job.state in FINAL_STATES:
         raise JobFinished(job_id, state, decision.action)
     if decision.action == "override" and job.state not in OPEN_STATES:
-        raise InvalidInput("action", f"job {job_id} is {state}: use reassign to move it to another courier")
+        raise InvalidInput("action", "use_reassign", job=job_id, state=state)
     if decision.action == "reassign" and job.state not in REASSIGNABLE:
-        raise InvalidInput("action", f"job {job_id} is {state}: use override to give an open job")
+        raise InvalidInput("action", "use_override", job=job_id, state=state)
     if decision.action == "unassign" and job.state is JobState.PICKED_UP:
-        on_board = "its parcel is on board; use reassign to hand it over to another courier"
-        raise InvalidInput("action", f"job {job_id} is picked_up: {on_board}")
+        raise InvalidInput("action", "on_board_use_reassign", job=job_id)
 
 
 def decision_cost(
@@ -174,12 +169,12 @@ def _hand_over(
     on board, now with the other courier."""
     assert decision.courier_id is not None
     if store.job(coop_id, job_id).courier_id == decision.courier_id:  # said before any limit of theirs
-        raise InvalidInput("courier_id", f"job {job_id} is already with courier {decision.courier_id}")
+        raise InvalidInput("courier_id", "already_with", job=job_id, courier=decision.courier_id)
     cost = handover_cost(store, coop_id, job_id, decision.courier_id)
     if cost.breaks and not decision.force:
         raise HandoverLimit(cost.breaks)
     if cost.breaks and not decision.reason.strip():
-        raise InvalidInput("reason", "a forced decision needs a reason")
+        raise InvalidInput("reason", "forced_needs_reason")
     event = commands.reassign(
         store,
         coop_id,
@@ -215,10 +210,10 @@ def decide(
         )
         return event, None
     if decision.courier_id is None:
-        raise InvalidInput("courier_id", f"{decision.action} needs the courier to give the job to")
+        raise InvalidInput("courier_id", "needs_courier", action=decision.action)
     _check_state(store, coop_id, job_id, decision)
     if not store.courier(coop_id, decision.courier_id).active:
-        raise InvalidInput("courier_id", "this courier is deactivated: reactivate them before giving them work")
+        raise InvalidInput("courier_id", "courier_deactivated_give")
     if store.job(coop_id, job_id).state is JobState.PICKED_UP:
         return _hand_over(store, coop_id, job_id, decision, dispatcher_id=dispatcher_id, now=now)
     return decide_override(

@@ -56,7 +56,7 @@ def override_cost(
     record = store.courier(coop_id, courier_id)
     problem, ctx = build_problem(store, coop_id, network, now)
     if job_id not in ctx.jobs:
-        raise InvalidInput("job", f"job {job_id} is {job.state.value}: there is nothing to decide")
+        raise InvalidInput("job", "nothing_to_decide", job=job_id, state=job.state.value)
     shipment = problem.shipment(job_id) if job_id in {s.id for s in problem.shipments} else None
     vehicle = record.vehicle
     breaks: list[Reason] = []
@@ -163,7 +163,7 @@ def decide_override(
     if cost.breaks and not force:
         raise PhysicalLimit(cost.breaks)
     if cost.breaks and not reason.strip():
-        raise InvalidInput("reason", "a forced decision needs a reason")
+        raise InvalidInput("reason", "forced_needs_reason")
     job = store.job(coop_id, job_id)
     act = commands.reassign if job.courier_id is not None else commands.override
     event = act(

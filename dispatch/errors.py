@@ -1,7 +1,19 @@
-"""Typed domain errors. The API maps each to a 4xx with its ``code`` and the human sentence."""
+"""Typed domain errors, each a code with parameters: the edge says them in the reader's language.
+
+A refusal is data, like the planner's reasons (``routing/reasons.py``): ``code`` tells a program
+what happened (stable, machine-readable), ``why`` names the words that say it and ``params`` fills
+them in (a job's id, a courier's id, a number, a value as it was given). No sentence is built here:
+a dispatcher in Lyon reads French, a client's program reads the code, and only the edge
+(``api/i18n.py``) knows both the reader's language and the names behind the ids (a job is said by
+its places, a courier by their name, never by a UUID).
+
+``str(error)`` is the English words when the edge has installed them (:func:`speak_with`; the API,
+the CLI and the planner process all import ``api``), else the code and its parameters.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -10,15 +22,25 @@ if TYPE_CHECKING:
 
 def _rebuilt(cls: type[DomainError], args: tuple[object, ...], state: dict[str, object]) -> DomainError:
     """A domain error as it was pickled, without calling its ``__init__`` again (whose
-    parameters are not its message)."""
+    parameters are not its ``args``)."""
     error = cls.__new__(cls)
     error.args = args
     error.__dict__.update(state)
     return error
 
 
+#: How ``str(error)`` says an error: installed by the edge with its English words (none: the code).
+_speakers: list[Callable[[DomainError], str]] = []
+
+
+def speak_with(speaker: Callable[[DomainError], str]) -> None:
+    """Let ``str()`` of every domain error say it with ``speaker`` (the edge's English)."""
+    _speakers[:] = [speaker]
+
+
 class DomainError(Exception):
-    """Base of every refusal the domain makes; ``code`` is machine-readable and stable.
+    """Base of every refusal the domain makes: ``code`` is machine-readable and stable, ``why``
+    (a key of the edge's words) and ``params`` say what happened.
 
     Picklable, every subclass too: a refusal raised in the planner's worker process crosses back
     to the API process by pickle, and an error that cannot be rebuilt there breaks the process
@@ -26,19 +48,36 @@ class DomainError(Exception):
     """
 
     code = "domain_error"
+    #: the input the refusal is about (``dropoff``, ``tariff.currency``); None when none is
+    field: str | None = None
+
+    def __init__(self, why: str, /, **params: Any) -> None:
+        self.why, self.params = why, params
+        super().__init__(why, params)
+
+    def __str__(self) -> str:
+        if _speakers:
+            return _speakers[0](self)
+        return f"{self.why} {self.params}" if self.params else self.why
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
 
 
 class InvalidInput(DomainError, ValueError):
-    """A value is malformed or contradicts another (nothing was written)."""
+    """A value is malformed or contradicts another (nothing was written): ``field`` names it."""
 
     code = "invalid_input"
+    field: str
 
-    def __init__(self, field: str, reason: str) -> None:
-        self.field, self.reason = field, reason
-        super().__init__(f"{field}: {reason}")
+    def __init__(self, field: str, why: str, /, **params: Any) -> None:
+        super().__init__(why, **params)
+        self.field = field
+
+    @property
+    def reason(self) -> str:
+        """What is wrong with the field, in English (the edge's words), without the field's name."""
+        return str(DomainError(self.why, **self.params))
 
 
 class NotFound(DomainError, LookupError):
@@ -47,18 +86,19 @@ class NotFound(DomainError, LookupError):
     code = "not_found"
 
     def __init__(self, kind: str, ident: object) -> None:
+        super().__init__("not_found", kind=kind, ident=str(ident))
         self.kind, self.ident = kind, ident
-        super().__init__(f"no {kind} {ident} in this cooperative")
 
 
 class IllegalTransition(DomainError):
-    """An act that the job's current state does not allow."""
+    """An act that the job's current state does not allow (``act``: an act of
+    ``dispatch/lifecycle.py`` or ``add_photo``, ``add_signature``...)."""
 
     code = "illegal_transition"
 
     def __init__(self, job_id: object, state: str, act: str) -> None:
+        super().__init__("illegal_transition", job=str(job_id), state=state, act=act)
         self.job_id, self.state, self.act = job_id, state, act
-        super().__init__(f"job {job_id} is {state}: cannot {act.replace('_', ' ')} it")
 
 
 class IdempotencyConflict(DomainError):
@@ -67,16 +107,18 @@ class IdempotencyConflict(DomainError):
     code = "idempotency_conflict"
 
     def __init__(self, key: str) -> None:
+        super().__init__("idempotency_conflict", key=key)
         self.key = key
-        super().__init__(f"idempotency key {key!r} was already used for a different request")
 
 
 class Conflict(DomainError):
-    """Someone else acted on the job since the caller last looked (never a silent overwrite)."""
+    """Someone else acted on the job since the caller last looked (never a silent overwrite):
+    ``last_act`` is the event's type, ``by`` the actor as ``"<kind> <id>"``."""
 
     code = "conflict"
 
     def __init__(self, job_id: object, expected_seq: int, actual_seq: int, last_act: str, by: str) -> None:
+        super().__init__("conflict", job=str(job_id), last_act=last_act, by=by)
         self.job_id, self.expected_seq, self.actual_seq, self.last_act, self.by = (
             job_id,
             expected_seq,
@@ -84,7 +126,6 @@ class Conflict(DomainError):
             last_act,
             by,
         )
-        super().__init__(f"job {job_id} changed since you looked: {last_act} by {by}")
 
 
 class ReportLimit(DomainError):
@@ -94,8 +135,8 @@ class ReportLimit(DomainError):
     code = "too_many_reports"
 
     def __init__(self, job_id: object, limit: int) -> None:
+        super().__init__("too_many_reports", job=str(job_id), limit=limit)
         self.job_id, self.limit = job_id, limit
-        super().__init__(f"job {job_id} was already reported {limit} times: ask a dispatcher to correct it")
 
 
 class PhysicalLimit(DomainError):
@@ -104,7 +145,6 @@ class PhysicalLimit(DomainError):
     code = "physical_limit"
 
     def __init__(self, breaks: tuple[Reason, ...]) -> None:
-        # the limits as data (``routing/reasons.py``): the override's cost says them in words
+        # the limits as data (``routing/reasons.py``): the edge says each in the reader's words
+        super().__init__("physical_limit", breaks=[r.to_json() for r in breaks])
         self.breaks = breaks
-        codes = ", ".join(r.code for r in breaks)
-        super().__init__(f"a physical limit is broken ({codes}); to do it anyway, confirm with force and say why")

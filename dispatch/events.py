@@ -184,12 +184,12 @@ class NewEvent:
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:
-            raise InvalidInput("at", "an event time needs a time zone")
+            raise InvalidInput("at", "needs_time_zone")
         if not isinstance(self.type, EventType):
-            raise InvalidInput("type", f"unknown event type {self.type!r}")
+            raise InvalidInput("type", "unknown_event_type", value=str(self.type))
         missing = REQUIRED[self.type] - self.payload.keys()
         if missing:
-            raise InvalidInput("payload", f"{self.type.value} needs {', '.join(sorted(missing))}")
+            raise InvalidInput("payload", "payload_needs", values=sorted(missing))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.model import Cooperative, Courier, JobRequest, Vehicle
@@ -37,22 +38,18 @@ def max_snap_m(profile: str) -> float:
 
 
 class Refused(InvalidInput):
-    """A request the cooperative cannot serve, with its own ``code`` (``window_in_past``...).
+    """A request the cooperative cannot serve, with its own ``code`` (``window_in_past``...),
+    which is also the key of its words.
 
     Its text is the sentence alone, without the field in front, as clients have always read it.
+    Picklable like every domain error: a replay on Dask sends its refusals between processes.
     """
 
-    def __init__(self, code: str, field: str, message: str) -> None:
-        super().__init__(field, message)
+    prefixed = False
+
+    def __init__(self, code: str, field: str, /, **params: Any) -> None:
+        super().__init__(field, code, **params)
         self.code = code
-        self.args = (message,)
-
-    def __str__(self) -> str:
-        return self.reason
-
-    def __reduce__(self) -> tuple[type[Refused], tuple[str, str, str]]:
-        # a replay on Dask sends its refusals between processes
-        return Refused, (self.code, self.field, self.reason)
 
 
 class StreetDistances:
@@ -96,16 +93,16 @@ class StreetDistances:
 def _check_windows(request: JobRequest, now: datetime) -> None:
     for name, window in (("pickup_window", request.pickup_window), ("dropoff_window", request.dropoff_window)):
         if window.end <= now:
-            raise Refused("window_in_past", name, f"{name} closed at {window.end.isoformat()}, before now")
+            raise Refused("window_in_past", name, window=name, closed_at=window.end.isoformat())
         if window.end > now + MAX_AHEAD:
-            raise Refused("window_too_far", name, f"{name} closes more than {MAX_AHEAD.days} days from now")
+            raise Refused("window_too_far", name, window=name, days=MAX_AHEAD.days)
 
 
 def capable_profiles(vehicles: Sequence[Vehicle], request: JobRequest) -> list[str]:
     """The profiles of the vehicles that can carry the request, each once, in a fixed order;
     refuses when none can, naming the first measure no vehicle of the cooperative takes."""
     if not vehicles:
-        raise Refused("no_vehicle", "parcels", "the cooperative has no courier with a vehicle yet")
+        raise Refused("no_vehicle", "parcels")
     checks = (
         ("weight", request.weight_kg, "payload_kg", "kg"),
         ("volume", request.volume_l, "volume_l", "L"),
@@ -114,12 +111,7 @@ def capable_profiles(vehicles: Sequence[Vehicle], request: JobRequest) -> list[s
     for what, need, attr, unit in checks:
         best = max(getattr(v, attr) for v in vehicles)
         if need > best:
-            raise Refused(
-                "no_vehicle_can_carry",
-                "parcels",
-                f"no vehicle of the cooperative can carry a {what} of {need:g} {unit} "
-                f"(the largest takes {best:g} {unit})",
-            )
+            raise Refused("no_vehicle_can_carry", "parcels", measure=what, need=need, unit=unit, best=best)
     return sorted(
         {
             v.kind.profile
@@ -129,14 +121,6 @@ def capable_profiles(vehicles: Sequence[Vehicle], request: JobRequest) -> list[s
             and v.max_length_cm >= request.longest_side_cm
         }
     )
-
-
-def _reach(profiles: Sequence[str]) -> str:
-    """The snapping limits of ``profiles`` in words: "300 m", or "300 m (bike) or 450 m (cargo_bike)"."""
-    limits = {p: max_snap_m(p) for p in profiles}
-    if len(set(limits.values())) == 1:
-        return f"{next(iter(limits.values())):g} m"
-    return " or ".join(f"{m:g} m ({p})" for p, m in limits.items())
 
 
 def check_request(streets: StreetDistances, couriers: Sequence[Courier], request: JobRequest, now: datetime) -> float:
@@ -155,8 +139,13 @@ def check_request(streets: StreetDistances, couriers: Sequence[Courier], request
             raise Refused(
                 "outside_service_area",
                 name,
-                f"the {name} ({lon:.5f}, {lat:.5f}) is outside the area the cooperative serves "
-                f"({lon_min:.4f}..{lon_max:.4f} E, {lat_min:.4f}..{lat_max:.4f} N)",
+                place=name,
+                lon=round(lon, 5),
+                lat=round(lat, 5),
+                lon_min=round(lon_min, 4),
+                lon_max=round(lon_max, 4),
+                lat_min=round(lat_min, 4),
+                lat_max=round(lat_max, 4),
             )
     for profile in capable:
         metres = streets.metres(profile, pickup, dropoff, max_snap_m(profile))
@@ -165,16 +154,12 @@ def check_request(streets: StreetDistances, couriers: Sequence[Courier], request
     # Name the point that no capable vehicle reaches (both: the pickup first); when each point is
     # near some vehicle's streets but no one vehicle reaches both, the pair is the fault.
     far = [
-        (name, words)
-        for name, words, point in (("pickup", "pickup", pickup), ("dropoff", "drop-off", dropoff))
+        name
+        for name, point in (("pickup", pickup), ("dropoff", dropoff))
         if all(streets.offset_m(p, point) > max_snap_m(p) for p in capable)
     ]
-    name, words = far[0] if len(far) == 1 else ("pickup", "pickup or drop-off")
-    raise Refused(
-        "unreachable",
-        name,
-        f"the {words} is more than {_reach(capable)} from any street the vehicles able to carry these parcels can use",
-    )
+    name, place = (far[0], far[0]) if len(far) == 1 else ("pickup", "pickup_or_dropoff")
+    raise Refused("unreachable", name, place=place, reach=[[p, max_snap_m(p)] for p in capable])
 
 
 def tariff_of(coop: Cooperative) -> Tariff:

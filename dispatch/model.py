@@ -45,35 +45,33 @@ class Role(StrEnum):
 
 def _text(field_name: str, value: str, *, required: bool = True, limit: int = MAX_TEXT) -> None:
     if not isinstance(value, str):
-        raise InvalidInput(field_name, "must be text")
+        raise InvalidInput(field_name, "must_be_text")
     if required and not value.strip():
-        raise InvalidInput(field_name, "must not be empty")
+        raise InvalidInput(field_name, "must_not_be_empty")
     if len(value) > limit:
-        raise InvalidInput(field_name, f"must be at most {limit} characters")
+        raise InvalidInput(field_name, "too_many_characters", limit=limit)
     if any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise InvalidInput(field_name, "must not contain control characters")
+        raise InvalidInput(field_name, "control_characters")
 
 
 def _number(field_name: str, value: float, *, low: float, high: float, low_inclusive: bool = False) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInput(field_name, "must be a finite number")
+        raise InvalidInput(field_name, "finite_number")
     if value < low or (value == low and not low_inclusive) or value > high:
-        bound = "at least" if low_inclusive else "more than"
-        raise InvalidInput(field_name, f"must be {bound} {low:g} and at most {high:g} (got {value:g})")
+        why = "from_low_to_high" if low_inclusive else "above_low_to_high"
+        raise InvalidInput(field_name, why, low=low, high=high, value=value)
 
 
 def _aware(field_name: str, value: datetime) -> None:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput(
-            field_name, "must be a date-time with a time zone (ISO 8601, e.g. 2026-11-28T12:00:00+02:00)"
-        )
+        raise InvalidInput(field_name, "date_time_with_zone")
 
 
 def check_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput("timezone", f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)") from None
+        raise InvalidInput("timezone", "unknown_time_zone", value=name) from None
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,7 @@ class Vehicle:
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, VehicleKind):
-            raise InvalidInput("vehicle.kind", f"must be one of {', '.join(k.value for k in VehicleKind)}")
+            raise InvalidInput("vehicle.kind", "one_of", values=[k.value for k in VehicleKind])
         _number("vehicle.payload_kg", self.payload_kg, low=0, high=1000)
         _number("vehicle.volume_l", self.volume_l, low=0, high=10_000)
         _number("vehicle.max_length_cm", self.max_length_cm, low=0, high=1000)
@@ -96,7 +94,7 @@ class Vehicle:
         try:
             kind = VehicleKind(kind)
         except ValueError:
-            raise InvalidInput("vehicle.kind", f"must be one of {', '.join(k.value for k in VehicleKind)}") from None
+            raise InvalidInput("vehicle.kind", "one_of", values=[k.value for k in VehicleKind]) from None
         profile = PROFILES[kind.profile]
         values = {
             "payload_kg": profile.payload_kg,
@@ -128,7 +126,7 @@ class TimeWindow:
         _aware("window.start", self.start)
         _aware("window.end", self.end)
         if self.end < self.start:
-            raise InvalidInput("window", f"ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()})")
+            raise InvalidInput("window", "ends_before_start", start=self.start.isoformat(), end=self.end.isoformat())
 
 
 @dataclass(frozen=True)
@@ -146,7 +144,7 @@ class Parcel:
         _number("parcel.longest_side_cm", self.longest_side_cm, low=0, high=1000)
         for flag in ("bulky", "fragile", "cold"):
             if not isinstance(getattr(self, flag), bool):
-                raise InvalidInput(f"parcel.{flag}", "must be true or false")
+                raise InvalidInput(f"parcel.{flag}", "true_or_false")
 
 
 @dataclass(frozen=True)
@@ -164,13 +162,13 @@ class JobRequest:
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.parcels) <= MAX_PARCELS_PER_JOB:
-            raise InvalidInput("parcels", f"a job carries 1 to {MAX_PARCELS_PER_JOB} parcels")
+            raise InvalidInput("parcels", "parcels_per_job", most=MAX_PARCELS_PER_JOB)
         if self.dropoff_window.end < self.pickup_window.start:
-            raise InvalidInput("dropoff_window", "closes before the pickup window opens")
+            raise InvalidInput("dropoff_window", "dropoff_before_pickup")
         _text("contact", self.contact, required=False, limit=100)
         _text("notes", self.notes, required=False)
         if not isinstance(self.urgency, Urgency):
-            raise InvalidInput("urgency", "must be standard or express")
+            raise InvalidInput("urgency", "one_of", values=["standard", "express"])
 
     @property
     def weight_kg(self) -> float:
@@ -209,7 +207,7 @@ class JobRequest:
         except InvalidInput:
             raise
         except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput("job", f"malformed request ({exc})") from None
+            raise InvalidInput("job", "malformed_request", detail=str(exc)) from None
 
 
 def _window(data: dict[str, str]) -> TimeWindow:

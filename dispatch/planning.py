@@ -265,7 +265,7 @@ def riding_budget(settings: dict[str, Any]) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise InvalidInput("fairness_riding_budget", "must be a share between 0 and 1 (0.05: at most +5 % riding)")
+        raise InvalidInput("fairness_riding_budget", "riding_budget")
     return float(value)
 
 

@@ -142,7 +142,7 @@ def _same_courier(job: JobView, event: Event) -> None:
     """Acts of a courier on a job must come from the courier it is assigned to."""
     claimed = event.payload.get("courier_id")
     if claimed is not None and claimed != job.courier_id:
-        raise InvalidInput("courier_id", f"job {job.id} is not assigned to courier {claimed}")
+        raise InvalidInput("courier_id", "not_assigned_to", job=job.id, courier=claimed)
 
 
 def _apply_job(p: Projection, event: Event) -> None:
@@ -165,7 +165,7 @@ def _apply_job(p: Projection, event: Event) -> None:
 
 def _add_job(p: Projection, job_id: str, event: Event) -> None:
     if job_id in p.jobs:
-        raise InvalidInput("job_id", f"job {job_id} already exists")
+        raise InvalidInput("job_id", "job_exists", job=job_id)
     request = JobRequest.from_json(event.payload["request"])
     p.jobs[job_id] = JobView(
         id=job_id,
@@ -182,7 +182,7 @@ def _withhold(job: JobView, event: Event) -> None:
     """Not an act on the job: its state stays, and a person sees why nothing is proposed, or
     (a parcel on board with a courier who had to stop) that a handover is to be decided."""
     if job.state not in OPEN_STATES | {JobState.PICKED_UP}:
-        raise InvalidInput("job_id", f"job {job.id} is {job.state.value}: nothing to propose")
+        raise InvalidInput("job_id", "nothing_to_propose", job=job.id, state=job.state.value)
     reason = event.payload["reason"]  # the planner's code and parameters, or a sentence (older events)
     job.needs_decision = reason if isinstance(reason, dict) else str(reason)
     job.last_seq = event.seq
@@ -233,7 +233,7 @@ def _accepted(p: Projection, job: JobView, event: Event) -> None:
     assert job.proposal is not None  # the lifecycle only accepts proposed jobs
     named = event.payload.get("courier_id")
     if named is not None and named != job.proposal["courier_id"]:
-        raise InvalidInput("courier_id", f"job {job.id} is proposed to another courier than {named}")
+        raise InvalidInput("courier_id", "proposed_to_another", job=job.id, courier=named)
     courier_id = str(job.proposal["courier_id"])
     if event.payload.get("only_on_shift"):
         status = p.couriers.get(courier_id)
@@ -245,7 +245,7 @@ def _accepted(p: Projection, job: JobView, event: Event) -> None:
 def _given_to_another(p: Projection, job: JobView, event: Event) -> None:
     """An override or a reassignment: the job changes hands (with its parcel, when picked up)."""
     if JOB_ACTS[event.type] is Act.REASSIGN and event.payload["courier_id"] == job.courier_id:
-        raise InvalidInput("courier_id", f"job {job.id} is already with courier {job.courier_id}")
+        raise InvalidInput("courier_id", "already_with", job=job.id, courier=job.courier_id)
     _stop_work(p, job.courier_id, job.id, event.at)
     job.courier_id = str(event.payload["courier_id"])
     if job.state is JobState.PICKED_UP:  # a handover: the parcel is in the new courier's hands
@@ -311,7 +311,7 @@ def _reweigh(job: JobView, event: Event) -> None:
     """Not an act on the job: its parcels weigh what the courier found, from now on (each
     parcel scaled alike: the courier weighs what they are handed, not each parcel)."""
     if job.state not in (JobState.ASSIGNED, JobState.ACKNOWLEDGED):
-        raise InvalidInput("job_id", f"job {job.id} is {job.state.value}: parcels are weighed at pickup")
+        raise InvalidInput("job_id", "weighed_at_pickup", job=job.id, state=job.state.value)
     _same_courier(job, event)
     found = float(event.payload["weight_kg"])
     if job.declared_weight_kg is None:
@@ -369,7 +369,7 @@ def _apply_shift(p: Projection, event: Event) -> None:
     status = p.courier(courier_id)
     if event.type is E.SHIFT_STARTED:
         if status.on_shift:
-            raise InvalidInput("shift", f"courier {courier_id} is already on shift")
+            raise InvalidInput("shift", "already_on_shift", courier=courier_id)
         status.on_shift, status.paused, status.counting_since = True, False, at.isoformat()
         planned_end = event.payload.get("planned_end")
         status.planned_end = planned_end
@@ -380,16 +380,16 @@ def _apply_shift(p: Projection, event: Event) -> None:
             )
         return
     if not status.on_shift:
-        raise InvalidInput("shift", f"courier {courier_id} is not on shift")
+        raise InvalidInput("shift", "not_on_shift", courier=courier_id)
     if event.type is E.SHIFT_RESUMED:
         if not status.paused:
-            raise InvalidInput("shift", f"courier {courier_id} is not on a pause")
+            raise InvalidInput("shift", "not_on_pause", courier=courier_id)
         status.paused, status.counting_since = False, at.isoformat()
         if status.active_jobs:
             status.active_since = at.isoformat()
         return
     if event.type is E.SHIFT_PAUSED and status.paused:
-        raise InvalidInput("shift", f"courier {courier_id} is already on a pause")
+        raise InvalidInput("shift", "already_on_pause", courier=courier_id)
     if not status.paused and status.counting_since is not None:
         p.entry(courier_id, at).shift_minutes += _minutes(status.counting_since, at)
     status.counting_since = None
@@ -416,7 +416,7 @@ def apply(p: Projection, event: Event) -> None:
             or job.courier_id != event.payload["courier_id"]
             or job.state not in (JobState.ACKNOWLEDGED, JobState.PICKED_UP)
         ):
-            raise InvalidInput("position", "a position is shared only while the courier has that job in hand")
+            raise InvalidInput("position", "position_only_in_hand")
         return
     if event.type in (E.SHIFT_STARTED, E.SHIFT_PAUSED, E.SHIFT_RESUMED, E.SHIFT_ENDED):
         _apply_shift(p, event)

@@ -83,8 +83,8 @@ class ProofMissing(InvalidInput):
 
     code = "proof_missing"
 
-    def __init__(self, reason: str) -> None:
-        super().__init__("proof", reason)
+    def __init__(self, why: str, /, **params: Any) -> None:
+        super().__init__("proof", why, **params)
 
 
 class NotPickedUp(IllegalTransition):
@@ -95,14 +95,15 @@ class NotPickedUp(IllegalTransition):
     code = "not_picked_up"
 
     def __init__(self, job_id: object, state: str, kind: str) -> None:
-        super().__init__(job_id, state, f"add a {kind} to")
-        self.args = (f"job {job_id} is {state}: a {kind} is given at the door, after the parcel is picked up",)
+        super().__init__(job_id, state, f"add_{kind}")
+        self.why = "proof_after_pickup"
 
 
 class TooLarge(DomainError):
     """An upload above the operator's size cap (the API answers 413)."""
 
     code = "too_large"
+    field = "image"
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def parse_needs(values: Iterable[str]) -> frozenset[ProofKind]:
         try:
             needs.add(ProofKind(value))
         except ValueError:
-            raise InvalidInput("proof", f"{value!r} is not a proof: photo, signature, name or code") from None
+            raise InvalidInput("proof", "not_a_proof", value=str(value)) from None
     return frozenset(needs)
 
 
@@ -143,7 +144,7 @@ def needs_from_text(text: str) -> frozenset[ProofKind]:
 def check_code(code: str) -> str:
     """A code the client gives for the recipient: 4 to 32 letters, digits or dashes."""
     if not isinstance(code, str) or not _CODE.fullmatch(code):
-        raise InvalidInput("dropoff.code_required", "a code is 4 to 32 letters, digits or dashes")
+        raise InvalidInput("dropoff.code_required", "code_shape")
     return code
 
 
@@ -154,7 +155,7 @@ def requirement(needs: frozenset[ProofKind], code: str | None) -> Requirement:
     """
     if code is None:
         if ProofKind.CODE in needs:
-            raise InvalidInput("dropoff.code_required", "a code proof needs the code the recipient will show")
+            raise InvalidInput("dropoff.code_required", "code_needed")
         return Requirement(needs)
     return Requirement(needs | {ProofKind.CODE}, hash_secret(check_code(code)))
 
@@ -162,22 +163,13 @@ def requirement(needs: frozenset[ProofKind], code: str | None) -> Requirement:
 def recipient_name(name: object) -> str:
     """The recipient's name as typed: plain text, 1 to 100 characters."""
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        raise InvalidInput("recipient_name", "the recipient's name is 1 to 100 characters")
+        raise InvalidInput("recipient_name", "recipient_name_length")
     return check_text("recipient_name", name.strip())
 
 
-def missing(needs: frozenset[ProofKind], given: Iterable[ProofKind]) -> str | None:
-    """Why the deliver act must wait, in words, or None when every proof asked for is there."""
-    absent = sorted(needs - set(given))
-    if not absent:
-        return None
-    words = {
-        ProofKind.PHOTO: "a photo",
-        ProofKind.SIGNATURE: "the recipient's signature",
-        ProofKind.NAME: "the recipient's name",
-        ProofKind.CODE: "the recipient's code",
-    }
-    return "this delivery needs " + " and ".join(words[k] for k in absent) + " before it is marked delivered"
+def missing(needs: frozenset[ProofKind], given: Iterable[ProofKind]) -> list[str]:
+    """The proofs asked for that the deliver act lacks (none: it may go ahead)."""
+    return [k.value for k in sorted(needs - set(given))]
 
 
 @dataclass(frozen=True)
@@ -200,7 +192,7 @@ def clean_image(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> CleanImag
     taken sideways is turned upright first (the EXIF orientation), since that tag goes too.
     """
     if len(data) > max_bytes:
-        raise TooLarge(f"the image is {len(data)} bytes; at most {max_bytes} are accepted")
+        raise TooLarge("image_too_large", size=len(data), most=max_bytes)
     try:
         with Image.open(io.BytesIO(data), formats=list(_FORMATS)) as probe:
             # a phone's JPEG often holds a second picture (MPO): the first one is the photo
@@ -215,20 +207,18 @@ def clean_image(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> CleanImag
     except InvalidInput:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise InvalidInput("image", "not a JPEG, PNG or WebP image (judged by its content, not its name)") from None
+        raise InvalidInput("image", "not_an_image") from None
     return _encode(upright, fmt)
 
 
 def check_shape(width: int, height: int) -> None:
     """Refuse, before decoding, an image whose size or shape no proof needs (a decompression bomb)."""
     if width * height > MAX_PIXELS:
-        raise InvalidInput("image", f"the image has more than {MAX_PIXELS} pixels")
+        raise InvalidInput("image", "too_many_pixels", most=MAX_PIXELS)
     if max(width, height) > MAX_SIDE_IN_PX:
-        raise InvalidInput("image", f"the image is {width} x {height} px; a side may be at most {MAX_SIDE_IN_PX} px")
+        raise InvalidInput("image", "side_too_long", width=width, height=height, most=MAX_SIDE_IN_PX)
     if width < 1 or height < 1 or max(width, height) > MAX_ASPECT * min(width, height):
-        raise InvalidInput(
-            "image", f"the image is {width} x {height} px; its sides may be at most {MAX_ASPECT} to 1 apart"
-        )
+        raise InvalidInput("image", "too_narrow", width=width, height=height, most=MAX_ASPECT)
 
 
 def _encode(image: Image.Image, fmt: str) -> CleanImage:
@@ -339,9 +329,9 @@ def _check(store: Store, coop_id: str, job_id: str, courier_id: str, given: Give
     if ProofKind.CODE in need.needs and given.code is not None and need.code_hash is not None:
         _check_code(store, coop_id, job_id, given.code, need.code_hash)
         facts[ProofKind.CODE] = None
-    reason = missing(need.needs, files | facts.keys())
-    if reason is not None:
-        raise ProofMissing(reason)
+    absent = missing(need.needs, files | facts.keys())
+    if absent:
+        raise ProofMissing("proofs_needed", proofs=absent)
     kinds = files | facts.keys()
     if not kinds:
         return Checked(facts, None)
@@ -358,11 +348,11 @@ def _check_code(store: Store, coop_id: str, job_id: str, code: object, code_hash
     from dispatch.store import proofs as kept
 
     if not isinstance(code, str) or not _CODE.fullmatch(code):
-        raise ProofMissing("the recipient's code is 4 to 32 letters, digits or dashes")
+        raise ProofMissing("code_shape")
     if not kept.take_code_try(store, coop_id, job_id, MAX_CODE_ATTEMPTS):
-        raise ProofMissing(f"{MAX_CODE_ATTEMPTS} wrong codes were tried: a dispatcher must decide")
+        raise ProofMissing("too_many_codes", most=MAX_CODE_ATTEMPTS)
     if not verify_secret(code, code_hash):
-        raise ProofMissing("the recipient's code does not match the one the client gave")
+        raise ProofMissing("wrong_code")
     kept.give_back_code_try(store, coop_id, job_id)
 
 

@@ -24,11 +24,9 @@ def check_text(field: str, value: str, *, identifier: bool = False) -> str:
     for char in value:
         category = unicodedata.category(char)
         if category == "Cc" and (identifier or char not in "\n\t"):
-            raise InvalidInput(field, f"must not contain control characters (U+{ord(char):04X})")
+            raise InvalidInput(field, "control_character", char=f"U+{ord(char):04X}")
         if char in DECEPTIVE or (identifier and category == "Cf"):
-            raise InvalidInput(
-                field, f"must not contain invisible or direction-changing characters (U+{ord(char):04X})"
-            )
+            raise InvalidInput(field, "invisible_character", char=f"U+{ord(char):04X}")
         if category == "Cs":
-            raise InvalidInput(field, "must be valid Unicode (a lone surrogate)")
+            raise InvalidInput(field, "lone_surrogate")
     return value

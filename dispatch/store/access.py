@@ -79,7 +79,7 @@ class LoginFailed(DomainError):
     code = "login_failed"
 
     def __init__(self) -> None:
-        super().__init__("unknown login or wrong password")
+        super().__init__("login_failed")
 
 
 class LoginRevoked(LoginFailed):
@@ -89,9 +89,7 @@ class LoginRevoked(LoginFailed):
     code = "login_revoked"
 
     def __init__(self) -> None:
-        DomainError.__init__(
-            self, "this login was revoked by the cooperative; an administrator can reinstate it with a password reset"
-        )
+        DomainError.__init__(self, "login_revoked")
 
 
 #: A revoked member's stored hash begins so: the password stays checkable (see LoginRevoked)
@@ -137,11 +135,11 @@ def set_courier_login(store: Store, coop_id: str, courier_id: str, login: str) -
     """
     store.courier(coop_id, courier_id)
     if not isinstance(login, str) or not 1 <= len(login.strip()) <= 60:
-        raise InvalidInput("login", "must be 1 to 60 characters")
+        raise InvalidInput("login", "login_length")
     if login != login.strip():
-        raise InvalidInput("login", "must not begin or end with a space")
+        raise InvalidInput("login", "login_spaces")
     if _login_taken(store, coop_id, login, except_courier=courier_id):
-        raise InvalidInput("login", f"{login!r} is already taken in this cooperative")
+        raise InvalidInput("login", "login_taken", login=login)
     secret = secrets.token_urlsafe(12)
     with store.engine.begin() as conn:
         conn.execute(
@@ -343,9 +341,6 @@ class NothingToChange(DomainError):
 
     code = "nothing_to_change"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
 
 def cli_actor() -> Actor:
     """Who acts from ``tandem admin``: the server's operator, by their login on the machine."""
@@ -392,7 +387,7 @@ def revoke_client_key(store: Store, coop_id: str, client_id: str, *, by: Actor) 
 
     def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
         if _client_row(conn, coop_id, client_id).revoked_at is not None:
-            raise NothingToChange(f"the key of client {client_id} is already revoked")
+            raise NothingToChange("key_already_revoked", client=client_id)
         conn.execute(
             update(ClientRow)
             .where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id)
@@ -447,10 +442,10 @@ def deactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor
     """
     why = check_text("reason", reason)
     if not why.strip():
-        raise InvalidInput("reason", "say why (the log keeps it)")
+        raise InvalidInput("reason", "say_why")
     courier = store.courier(coop_id, courier_id)
     if not courier.active:
-        raise NothingToChange(f"courier {courier_id} is already deactivated")
+        raise NothingToChange("already_deactivated", courier=courier_id)
     at = _now()
     follow = _work_left_behind(store, coop_id, courier.id, courier.display_name, by=by, why=why, at=at)
     done: list[Event] = []
@@ -510,7 +505,7 @@ def _deactivate_row(conn: Connection, coop_id: str, courier_id: str, at: datetim
         .values(active=False)
     )
     if not changed.rowcount:
-        raise NothingToChange(f"courier {courier_id} is already deactivated")
+        raise NothingToChange("already_deactivated", courier=courier_id)
     _end_sessions(conn, coop_id, courier_id, at)
 
 
@@ -525,7 +520,7 @@ def reactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor
         if row is None:
             raise NotFound("courier", courier_id)
         if row.active:
-            raise NothingToChange(f"courier {courier_id} is active")
+            raise NothingToChange("already_active", courier=courier_id)
         conn.execute(
             update(CourierRow)
             .where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id)
@@ -556,9 +551,9 @@ def revoke_member_login(store: Store, coop_id: str, login: str, *, by: Actor) ->
     def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
         row = _member_row(conn, coop_id, login)
         if by.id == row.id:
-            raise InvalidInput("login", "you cannot revoke your own login: another dispatcher or the operator can")
+            raise InvalidInput("login", "own_login")
         if row.secret_hash.startswith(_REVOKED):
-            raise NothingToChange(f"the login {login!r} is already revoked")
+            raise NothingToChange("login_already_revoked", login=login)
         conn.execute(update(MemberRow).where(MemberRow.id == row.id).values(secret_hash=_REVOKED + row.secret_hash))
         _end_sessions(conn, coop_id, row.id)
         return EventType.MEMBER_LOGIN_REVOKED, {"member_id": row.id, "role": row.role}
@@ -599,19 +594,17 @@ def _tariff(current: dict[str, Any] | None, change: dict[str, Any]) -> dict[str,
     """The cooperative's tariff with ``change`` (some of its keys) applied, checked whole."""
     unknown = sorted(set(change) - _TARIFF_KEYS)
     if unknown:
-        raise InvalidInput(
-            f"tariff.{unknown[0]}", f"not a tariff setting (they are: {', '.join(sorted(_TARIFF_KEYS))})"
-        )
+        raise InvalidInput(f"tariff.{unknown[0]}", "not_a_tariff_setting", values=sorted(_TARIFF_KEYS))
     currency = change.get("currency")
     if currency is not None and (not isinstance(currency, str) or not _CURRENCY.match(currency)):
-        raise InvalidInput("tariff.currency", "an ISO 4217 code of three capital letters (EUR, CHF, SEK...)")
+        raise InvalidInput("tariff.currency", "currency_code")
     merged = {**(current or Tariff().to_json()), **change}
 
     def bands(name: str) -> tuple[Band, ...]:
         try:
             return tuple(Band(math.inf if up is None else float(up), int(cents)) for up, cents in merged[name])
         except (TypeError, ValueError):
-            raise InvalidInput(f"tariff.{name}", "bands are [up to (null: no limit), cents] pairs") from None
+            raise InvalidInput(f"tariff.{name}", "band_pairs") from None
 
     try:
         return Tariff(
@@ -624,9 +617,10 @@ def _tariff(current: dict[str, Any] | None, change: dict[str, Any]) -> dict[str,
         ).to_json()
     except InvalidInput as exc:  # named as the caller wrote it
         named = {"distance_bands": "distance_bands_km", "weight_bands": "weight_bands_kg"}.get(exc.field, exc.field)
-        raise InvalidInput(exc.field if exc.field.startswith("tariff.") else f"tariff.{named}", exc.reason) from None
+        field = exc.field if exc.field.startswith("tariff.") else f"tariff.{named}"
+        raise InvalidInput(field, exc.why, **exc.params) from None
     except (TypeError, KeyError, ValueError) as exc:  # a value of the wrong kind (the API's schema lets none through)
-        raise InvalidInput("tariff", f"malformed tariff ({exc})") from None
+        raise InvalidInput("tariff", "malformed_tariff", detail=str(exc)) from None
 
 
 def change_settings(
@@ -648,9 +642,9 @@ def change_settings(
 
     if fairness_weight is not UNCHANGED:
         if isinstance(fairness_weight, bool) or not isinstance(fairness_weight, int | float):
-            raise InvalidInput("fairness_weight", "a number from 0 (pure efficiency) to 100")
+            raise InvalidInput("fairness_weight", "fairness_weight")
         if not 0 <= fairness_weight <= 100:
-            raise InvalidInput("fairness_weight", "a number from 0 (pure efficiency) to 100")
+            raise InvalidInput("fairness_weight", "fairness_weight")
         fairness_weight = float(fairness_weight)
     if riding_budget is not UNCHANGED:
         riding_budget = check_budget({"fairness_riding_budget": riding_budget})

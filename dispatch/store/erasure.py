@@ -37,9 +37,6 @@ class StillWorking(DomainError):
 
     code = "courier_still_working"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
 
 def erased_label(courier_id: str) -> str:
     """The neutral name an erased courier goes by: their id's first characters, nothing else."""
@@ -86,17 +83,14 @@ def _refuse_while_working(conn: Connection, coop_id: str, courier_id: str) -> No
         )
     ).all()
     if held:
-        raise StillWorking(
-            f"courier {courier_id} still holds {len(held)} job(s): unassign or hand them over first "
-            "(deactivate-courier does both)"
-        )
+        raise StillWorking("still_holds_jobs", courier=courier_id, jobs=len(held))
     status = conn.execute(
         select(CourierStatusRow.view).where(
             CourierStatusRow.cooperative_id == coop_id, CourierStatusRow.courier_id == courier_id
         )
     ).scalar()
     if status and status.get("on_shift"):
-        raise StillWorking(f"courier {courier_id} is on shift: end the shift first (deactivate-courier ends it)")
+        raise StillWorking("erase_on_shift", courier=courier_id)
 
 
 def _redact_log(conn: Connection, coop_id: str, courier_id: str, name: str, label: str) -> int:
@@ -135,7 +129,7 @@ def erase_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor, rea
     can log in no more."""
     why = check_text("reason", reason)
     if not why.strip():
-        raise InvalidInput("reason", "say on what grounds (the courier's request, its date): the log keeps it")
+        raise InvalidInput("reason", "erasure_grounds")
     courier = store.courier(coop_id, courier_id)
     label = erased_label(courier_id)
     counts: dict[str, int] = {}
@@ -147,7 +141,7 @@ def erase_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor, rea
             )
         ).first()
         if row is None or (row.display_name == label and row.login is None and not row.contact):
-            raise NothingToChange(f"courier {courier_id} is already erased")
+            raise NothingToChange("already_erased", courier=courier_id)
         _refuse_while_working(conn, coop_id, courier_id)
         conn.execute(
             update(CourierRow)

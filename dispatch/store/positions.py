@@ -35,12 +35,12 @@ def record(store: Store, coop_id: str, courier_id: str, job_id: str, lon: float,
     """Keep one shared position; refused unless the job is in this courier's hands right now."""
     for name, value, bound in (("lon", lon, 180.0), ("lat", lat, 90.0)):
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise InvalidInput(name, "must be a finite number")
+            raise InvalidInput(name, "finite_number")
         if not -bound <= value <= bound:
-            raise InvalidInput(name, f"must be between -{bound:g} and {bound:g}")
+            raise InvalidInput(name, "from_low_to_high", low=-bound, high=bound, value=value)
     job = store.job(coop_id, job_id)
     if job.courier_id != courier_id or job.state not in (JobState.ACKNOWLEDGED, JobState.PICKED_UP):
-        raise InvalidInput("position", "a position is shared only while the courier has that job in hand")
+        raise InvalidInput("position", "position_only_in_hand")
     with store.engine.begin() as conn:
         conn.execute(
             insert(CourierPositionRow).values(

@@ -50,7 +50,7 @@ class ProofFiles:
 
     def _path(self, key: str) -> str:
         if ".." in key.split("/") or key.startswith("/"):
-            raise InvalidInput("ref", "not a proof's key")
+            raise InvalidInput("ref", "not_a_proof_key")
         return f"{self.root}/{key}"
 
     def put(self, key: str, data: bytes) -> None:
@@ -135,7 +135,7 @@ def _proof(row: Any) -> Proof:
 def set_client_rule(store: Store, coop_id: str, client_id: str, needs: frozenset[ProofKind]) -> None:
     """What this client's deliveries need unless a request says otherwise; none clears it."""
     if ProofKind.CODE in needs:
-        raise InvalidInput("needs", "a code is given per request (the client gives it to the recipient)")
+        raise InvalidInput("needs", "code_per_request")
     with store.engine.begin() as conn:
         known = conn.execute(
             select(ClientRow.id).where(ClientRow.cooperative_id == coop_id, ClientRow.id == client_id)
@@ -335,7 +335,7 @@ def _replace(
             .with_for_update()
         ).first()
         if held is None or held.courier_id != courier_id or held.state != JobState.PICKED_UP.value:
-            raise IllegalTransition(job_id, "no longer picked up by you", f"add a {kind.value} to")
+            raise IllegalTransition(job_id, "not_yours_now", f"add_{kind.value}")
         earlier = conn.execute(select(ProofRow.id, ProofRow.ref).where(*mine)).all()
         conn.execute(delete(ProofRow).where(ProofRow.id.in_([r.id for r in earlier])))
         proof_id = _insert(

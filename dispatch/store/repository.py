@@ -160,7 +160,7 @@ def _json_payload(payload: dict[str, Any]) -> dict[str, Any]:
     try:
         return json.loads(json.dumps(payload, allow_nan=False))  # type: ignore[no-any-return]
     except (TypeError, ValueError) as exc:
-        raise InvalidInput("payload", f"must be plain JSON ({exc})") from None
+        raise InvalidInput("payload", "plain_json", detail=str(exc)) from None
 
 
 class Store:
@@ -334,7 +334,7 @@ class Store:
                     )
                 )
         except IntegrityError:
-            raise InvalidInput("login", f"{login!r} is already taken in this cooperative") from None
+            raise InvalidInput("login", "login_taken", login=login) from None
         return member, secret
 
     # ------------------------------------------------------------------ the log
@@ -363,7 +363,7 @@ class Store:
         event is durable, possibly in one transaction with other threads' appends.
         """
         if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
-            raise InvalidInput("idempotency_key", "must be 1 to 200 characters")
+            raise InvalidInput("idempotency_key", "key_length")
         payload = _json_payload(new.payload)
         coop_id = new.cooperative_id
 
@@ -403,7 +403,7 @@ class Store:
         Other errors (the database failing) are raised.
         """
         if any(new.cooperative_id != coop_id for new, _ in items):
-            raise InvalidInput("cooperative_id", "every event of one batch belongs to one cooperative")
+            raise InvalidInput("cooperative_id", "one_cooperative_per_batch")
 
         def work(new: NewEvent, expected_seq: int | None) -> Callable[[Connection], Appended]:
             payload = _json_payload(new.payload)
@@ -485,7 +485,7 @@ class Store:
         ):
             raise NotFound("client", event.payload["client_id"])
         if event.actor.kind is ActorKind.COURIER and courier_id is not None and event.actor.id != courier_id:
-            raise InvalidInput("courier_id", "a courier acts only for themself")
+            raise InvalidInput("courier_id", "acts_for_themself")
 
     def cooperative_last_seq(self, coop_id: str) -> int:
         """The sequence number of the cooperative's latest event (0 before the first)."""

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, text
 
+import api  # noqa: F401  (str() of a domain error is the edge's English words, as in every Tandem process)
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
 from dispatch.store import Store
 from routing.network import BikeNetwork, load_network

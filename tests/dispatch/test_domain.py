@@ -28,7 +28,7 @@ def test_the_happy_path_of_a_job() -> None:
 def test_illegal_transitions_name_the_job_its_state_and_the_act() -> None:
     with pytest.raises(IllegalTransition) as caught:
         next_state("job-7", JobState.PICKED_UP, Act.CANCEL)
-    assert str(caught.value) == "job job-7 is picked_up: cannot cancel it"
+    assert str(caught.value) == "the job is picked up: it cannot be cancelled now"  # by its places at the edge
     assert (caught.value.job_id, caught.value.state, caught.value.act) == ("job-7", "picked_up", "cancel")
     for final in FINAL_STATES:
         assert allowed_acts(final) == []

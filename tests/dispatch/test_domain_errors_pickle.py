@@ -9,6 +9,7 @@ import inspect
 import pickle
 from datetime import date
 from types import SimpleNamespace
+from typing import Any
 
 import api.errors  # noqa: F401  (imports every module that defines a domain error)
 import dispatch.decide
@@ -40,15 +41,16 @@ def test_every_domain_error_comes_back_from_pickle_as_it_was() -> None:
     }
     for kind in kinds:
         params = [p for p in inspect.signature(kind.__init__).parameters.values() if p.name != "self"]
-        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
-            args = {}
-            error = kind("something failed")
-        else:
-            args = {p.name: SAMPLES.get(p.name, f"the {p.name}") for p in params}
-            error = kind(**args)
+        named = [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        args = {p.name: SAMPLES.get(p.name, f"the_{p.name}") for p in named}
+        positional: list[Any] = [args[p.name] for p in named if p.kind is p.POSITIONAL_ONLY]
+        keywords = {p.name: args[p.name] for p in named if p.kind is not p.POSITIONAL_ONLY}
+        extra = {"kg": 40.5} if any(p.kind is p.VAR_KEYWORD for p in params) else {}  # a why's parameters
+        error = kind(*positional, **keywords, **extra)
         back = pickle.loads(pickle.dumps(error))
         assert type(back) is kind, kind
         assert str(back) == str(error) and back.args == error.args and back.code == error.code, kind
+        assert (back.why, back.params, back.field) == (error.why, error.params, error.field), kind
         assert vars(back) == vars(error), kind
         for name, value in args.items():  # the fields the API reads (field, last_act, breaks...)
             if hasattr(error, name):

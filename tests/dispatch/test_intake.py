@@ -93,10 +93,10 @@ def test_every_vehicle_profile_has_a_reach() -> None:
 
 
 def test_a_refusal_keeps_its_code_and_its_sentence_even_between_processes() -> None:
-    refused = Refused("window_in_past", "pickup_window", "pickup_window closed before now")
+    refused = Refused("window_in_past", "pickup_window", window="pickup_window", closed_at="2026-11-28T10:00:00+00:00")
     for seen in (refused, pickle.loads(pickle.dumps(refused))):
         assert (seen.code, seen.field, str(seen)) == (
             "window_in_past",
             "pickup_window",
-            "pickup_window closed before now",
+            "the pickup window closed at 2026-11-28T10:00:00+00:00, before now",
         )

@@ -128,8 +128,9 @@ def test_override_cost_is_stated_and_physical_limits_need_force(store: Store, co
     summary = "; ".join(all_said(cost.summary, names={bike: "Aino"}))
     assert "adds" in summary and "min to Aino's route" in summary
 
-    with pytest.raises(PhysicalLimit, match="over_payload"):
+    with pytest.raises(PhysicalLimit, match="over the 25 kg payload") as broken:
         decide_override(store, coop_id, helsinki, heavy, bike, dispatcher_id="d1", now=NOON)
+    assert [r.code for r in broken.value.breaks] == ["over_payload"]
     assert store.job(coop_id, heavy).state is JobState.PROPOSED  # nothing written
     with pytest.raises(InvalidInput, match="needs a reason"):
         decide_override(store, coop_id, helsinki, heavy, bike, dispatcher_id="d1", now=NOON, force=True)

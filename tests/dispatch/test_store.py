@@ -120,18 +120,19 @@ def test_illegal_acts_are_refused_and_leave_nothing_written(coop: Coop) -> None:
     s, c = coop.store, coop.id
     job = do.request_job(s, c, coop.client, a_request(), at=at(0)).id
     before = _counts(s, c)
-    with pytest.raises(IllegalTransition, match=f"job {job} is requested: cannot accept it"):
+    with pytest.raises(IllegalTransition, match="is waiting for a courier: it cannot be accepted") as refused:
         do.accept(s, c, job, dispatcher_id=DISPATCHER, at=at(1))
-    with pytest.raises(IllegalTransition, match="cannot deliver"):
+    assert refused.value.params == {"job": job, "state": "requested", "act": "accept"}
+    with pytest.raises(IllegalTransition, match="cannot be delivered"):
         do.deliver(s, c, job, courier_id=coop.bike, at=at(1))
     do.override(s, c, job, coop.bike, dispatcher_id=DISPATCHER, at=at(2))
-    with pytest.raises(InvalidInput, match="not assigned to courier"):
+    with pytest.raises(InvalidInput, match="not assigned to this courier"):
         do.acknowledge(s, c, job, courier_id=coop.cargo, at=at(3))
     with pytest.raises(InvalidInput, match="is not on shift"):
         do.pause_shift(s, c, coop.bike, at=at(3))
     with pytest.raises(InvalidInput, match="say why"):
         do.decline(s, c, job, courier_id=coop.bike, at=at(3), reason="  ")
-    with pytest.raises(NotFound, match="no job"):
+    with pytest.raises(NotFound, match="no such job"):
         do.pick_up(s, c, "no-such-job", courier_id=coop.bike, at=at(3))
     with pytest.raises(InvalidInput, match="plain JSON"):
         do.propose(s, c, job, coop.bike, at=at(3), explanation={"minutes": float("nan")})
@@ -148,7 +149,7 @@ def test_bad_input_is_refused_before_anything_is_written(coop: Coop) -> None:
         replace(good.parcels[0], weight_kg=-3)
     with pytest.raises(InvalidInput, match="closes before the pickup window opens"):
         replace(good, dropoff_window=replace(good.dropoff_window, start=at(-200), end=at(-100)))
-    with pytest.raises(NotFound, match="no client"):
+    with pytest.raises(NotFound, match="no such client"):
         do.request_job(s, c, "someone-else", good, at=at(0))
     assert _counts(s, c) == before
 
@@ -180,9 +181,10 @@ def test_two_dispatchers_on_one_job_get_a_clear_conflict(coop: Coop) -> None:
     do.propose(s, c, job, coop.bike, at=at(1))
     seen = s.job(c, job).last_seq  # both dispatchers look at the same proposal
     do.accept(s, c, job, dispatcher_id="anna", at=at(2), expected_seq=seen)
-    with pytest.raises(Conflict, match="ProposalAccepted by dispatcher anna"):
+    with pytest.raises(Conflict, match="a dispatcher accepted the proposal") as stale:
         do.override(s, c, job, coop.cargo, dispatcher_id="ben", at=at(2), expected_seq=seen)
-    with pytest.raises(IllegalTransition, match="is assigned: cannot accept"):
+    assert (stale.value.last_act, stale.value.by) == ("ProposalAccepted", "dispatcher anna")
+    with pytest.raises(IllegalTransition, match="is assigned: it cannot be accepted"):
         do.accept(s, c, job, dispatcher_id="ben", at=at(2))
     assert s.job(c, job).courier_id == coop.bike
 
@@ -218,9 +220,9 @@ def test_tenant_isolation(store: Store, coop: Coop) -> None:
         store.job(other.id, job)
     with pytest.raises(NotFound):
         do.override(store, other.id, job, their_courier, dispatcher_id=DISPATCHER, at=at(1))
-    with pytest.raises(NotFound, match="no courier"):
+    with pytest.raises(NotFound, match="no such courier"):
         do.override(store, coop.id, job, their_courier, dispatcher_id=DISPATCHER, at=at(1))
-    with pytest.raises(NotFound, match="no client"):
+    with pytest.raises(NotFound, match="no such client"):
         do.request_job(store, coop.id, their_client.id, a_request(), at=at(1))
     with pytest.raises(NotFound):
         store.courier(other.id, coop.bike)

@@ -1,0 +1,522 @@
+"""The domain's refusals in the reader's language: each ``why`` of ``dispatch/errors.py`` said in
+English or French, with jobs named by their places and people by their names (never a UUID, never
+an event's class name), here at the edge.
+
+The API says a refusal in the request's ``Accept-Language`` (``api/errors.py``), keeping ``code``
+for machines; ``str(error)`` is the English words (installed in ``dispatch.errors`` below), for
+the CLI and the logs. A ``why`` that is not a key here is older text and is said as it is.
+
+The courier's and the console's sockets say an act's refusal in the socket's ``Accept-Language``
+(the browser sends its own on the upgrade) like an HTTP answer; the events they push carry reason
+codes with parameters, which each client says from ``GET /v1/reasons`` in its selected language:
+one event goes to many readers, each in their own language.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from api.i18n import DEFAULT, render
+from dispatch.errors import DomainError, InvalidInput, speak_with
+from dispatch.projections import JobView
+
+#: The words of every ``why``, with ``{param}`` where its parameter goes.
+ERRORS: dict[str, dict[str, str]] = {
+    "en": {
+        "not_found": "no such {kind} in this cooperative",
+        "illegal_transition": "{job} is {state}: it cannot be {act} now",
+        "idempotency_conflict": "the idempotency key {key} was already used for a different request",
+        "conflict": "{job} changed since you looked: {by} {last_act}",
+        "too_many_reports": "{job} was already reported {limit} times: ask a dispatcher to correct it",
+        "physical_limit": "a physical limit is broken ({breaks}); to do it anyway, confirm with force and say why",
+        "handover_limit": "the handover is refused ({breaks}); to do it anyway, confirm with force and say why",
+        "proposed_to_off_shift": "{job} is proposed to {name}, who is not on shift: wait for the next round's "
+        "proposal, or use override to give it to a courier on shift",
+        "job_finished": "{job} is {state}: there is nothing left to decide",
+        "not_open": "{job} is {state}: only an open job is given; use reassign to move it",
+        "proof_after_pickup": "{job} is {state}: a proof is given at the door, after the parcel is picked up",
+        "login_failed": "unknown login or wrong password",
+        "login_revoked": "this login was revoked by the cooperative; an administrator can reinstate it with a "
+        "password reset",
+        # nothing to change (dispatch/store/access.py, dispatch/store/erasure.py, dispatch/commands.py)
+        "nothing_to_stop": "{courier} is not on shift and holds no job, proposal or parcel left to hand over: "
+        "there is nothing to stop",
+        "same_weight_and_size": "{job} already has the weight and size you found",
+        "key_already_revoked": "this client's key is already revoked",
+        "already_deactivated": "{courier} is already deactivated",
+        "already_active": "{courier} is active",
+        "login_already_revoked": "the login {login} is already revoked",
+        "already_erased": "this courier is already erased",
+        "still_holds_jobs": "{courier} still holds {jobs} job(s): unassign or hand them over first "
+        "(deactivate-courier does both)",
+        "erase_on_shift": "{courier} is on shift: end the shift first (deactivate-courier ends it)",
+        # a request the cooperative cannot serve (dispatch/intake.py): the sentence alone
+        "window_in_past": "{window} closed at {closed_at}, before now",
+        "window_too_far": "{window} closes more than {days} days from now",
+        "no_vehicle": "the cooperative has no courier with a vehicle yet",
+        "no_vehicle_can_carry": "no vehicle of the cooperative can carry {measure} of {need} {unit} "
+        "(the largest takes {best} {unit})",
+        "outside_service_area": "the {place} ({lon}, {lat}) is outside the area the cooperative serves "
+        "({lon_min}..{lon_max} E, {lat_min}..{lat_max} N)",
+        "unreachable": "the {place} is more than {reach} from any street the vehicles able to carry these "
+        "parcels can use",
+        # what is wrong with one input (said after its field's name)
+        "must_be_text": "must be text",
+        "must_not_be_empty": "must not be empty",
+        "too_many_characters": "must be at most {limit} characters",
+        "control_characters": "must not contain control characters",
+        "control_character": "must not contain control characters ({char})",
+        "invisible_character": "must not contain invisible or direction-changing characters ({char})",
+        "lone_surrogate": "must be valid Unicode (a lone surrogate)",
+        "finite_number": "must be a finite number",
+        "from_low_to_high": "must be at least {low} and at most {high} (got {value})",
+        "above_low_to_high": "must be more than {low} and at most {high} (got {value})",
+        "date_time_with_zone": "must be a date-time with a time zone (ISO 8601, e.g. 2026-11-28T12:00:00+02:00)",
+        "needs_time_zone": "needs a time zone",
+        "unknown_time_zone": "unknown time zone {value} (use an IANA name such as Europe/Paris)",
+        "one_of": "must be one of {values}",
+        "true_or_false": "must be true or false",
+        "ends_before_start": "ends ({end}) before it starts ({start})",
+        "parcels_per_job": "a job carries 1 to {most} parcels",
+        "dropoff_before_pickup": "closes before the pickup window opens",
+        "malformed_request": "malformed request ({detail})",
+        "say_why": "say why, in a few words",
+        "forced_needs_reason": "a forced decision needs a reason",
+        "found_out_of_range": "must be {measure}, at least {low} and at most {high}",
+        "metres_not_negative": "must be a distance in metres, 0 or more",
+        "shift_ends_before_start": "a shift must end after it starts",
+        "use_reassign": "{job} is {state}: use reassign to move it to another courier",
+        "use_override": "{job} is {state}: use override to give an open job",
+        "on_board_use_reassign": "{job} is picked up: its parcel is on board; use reassign to hand it over to "
+        "another courier",
+        "already_with": "{job} is already with {courier}",
+        "needs_courier": "“{action}” needs the courier to give the job to",
+        "courier_deactivated_give": "this courier is deactivated: reactivate them before giving them work",
+        "nothing_to_decide": "{job} is {state}: there is nothing to decide",
+        "not_assigned_to": "{job} is not assigned to {courier}",
+        "job_exists": "{job} already exists",
+        "nothing_to_propose": "{job} is {state}: nothing to propose",
+        "proposed_to_another": "{job} is proposed to another courier than {courier}",
+        "weighed_at_pickup": "{job} is {state}: parcels are weighed at pickup",
+        "already_on_shift": "{courier} is already on shift",
+        "not_on_shift": "{courier} is not on shift",
+        "not_on_pause": "{courier} is not on a pause",
+        "already_on_pause": "{courier} is already on a pause",
+        "position_only_in_hand": "a position is shared only while the courier has that job in hand",
+        "erasure_grounds": "say on what grounds (the courier's request, its date): the log keeps it",
+        "login_length": "must be 1 to 60 characters",
+        "login_spaces": "must not begin or end with a space",
+        "login_taken": "{login} is already taken in this cooperative",
+        "own_login": "you cannot revoke your own login: another dispatcher or the operator can",
+        "not_a_tariff_setting": "not a tariff setting (they are: {values})",
+        "currency_code": "an ISO 4217 code of three capital letters (EUR, CHF, SEK...)",
+        "band_pairs": "bands are [up to (null: no limit), cents] pairs",
+        "malformed_tariff": "malformed tariff ({detail})",
+        "fairness_weight": "a number from 0 (pure efficiency) to 100",
+        "riding_budget": "must be a share between 0 and 1 (0.05: at most +5 % riding)",
+        "plain_json": "must be plain JSON ({detail})",
+        "key_length": "must be 1 to 200 characters",
+        "one_cooperative_per_batch": "every event of one batch belongs to one cooperative",
+        "acts_for_themself": "a courier acts only for themself",
+        "unknown_event_type": "unknown event type {value}",
+        "payload_needs": "needs {values}",
+        # proofs of delivery (dispatch/proofs.py, dispatch/store/proofs.py)
+        "proofs_needed": "this delivery needs {proofs} before it is marked delivered",
+        "code_shape": "a code is 4 to 32 letters, digits or dashes",
+        "too_many_codes": "{most} wrong codes were tried: a dispatcher must decide",
+        "wrong_code": "the recipient's code does not match the one the client gave",
+        "not_a_proof": "{value} is not a proof: photo, signature, name or code",
+        "code_needed": "a code proof needs the code the recipient will show",
+        "recipient_name_length": "the recipient's name is 1 to 100 characters",
+        "image_too_large": "the image is {size} bytes; at most {most} are accepted",
+        "not_an_image": "not a JPEG, PNG or WebP image (judged by its content, not its name)",
+        "too_many_pixels": "the image has more than {most} pixels",
+        "side_too_long": "the image is {width} x {height} px; a side may be at most {most} px",
+        "too_narrow": "the image is {width} x {height} px; its sides may be at most {most} to 1 apart",
+        "not_a_proof_key": "not a proof's key",
+        "code_per_request": "a code is given per request (the client gives it to the recipient)",
+    },
+    "fr": {
+        "not_found": "{kind} introuvable dans cette coopérative",
+        "illegal_transition": "{job} est {state} : elle ne peut pas être {act} maintenant",
+        "idempotency_conflict": "la clé d'idempotence {key} a déjà servi pour une autre requête",
+        "conflict": "{job} a changé depuis que vous l'avez vue : {by} {last_act}",
+        "too_many_reports": "{job} a déjà été signalée {limit} fois : demandez à la répartition de corriger",
+        "physical_limit": "une limite physique est dépassée ({breaks}) ; pour le faire quand même, confirmez "
+        "avec « forcer » et dites pourquoi",
+        "handover_limit": "le passage de relais est refusé ({breaks}) ; pour le faire quand même, confirmez avec "
+        "« forcer » et dites pourquoi",
+        "proposed_to_off_shift": "{job} est proposée à {name}, qui n'est pas en service : attendez la proposition "
+        "du prochain tour, ou confiez-la à une personne en service",
+        "job_finished": "{job} est {state} : il ne reste rien à décider",
+        "not_open": "{job} est {state} : seule une course ouverte se confie ; réattribuez-la pour la déplacer",
+        "proof_after_pickup": "{job} est {state} : une preuve se donne à la porte, après le retrait du colis",
+        "login_failed": "identifiant inconnu ou mot de passe erroné",
+        "login_revoked": "cet identifiant a été révoqué par la coopérative ; un administrateur peut le rétablir en "
+        "réinitialisant le mot de passe",
+        "nothing_to_stop": "{courier} n'est pas en service et n'a ni course, ni proposition, ni colis à passer : "
+        "il n'y a rien à arrêter",
+        "same_weight_and_size": "{job} a déjà le poids et la taille que vous avez trouvés",
+        "key_already_revoked": "la clé de ce client est déjà révoquée",
+        "already_deactivated": "{courier} est déjà désactivé·e",
+        "already_active": "{courier} est actif·ve",
+        "login_already_revoked": "l'identifiant {login} est déjà révoqué",
+        "already_erased": "cette personne est déjà effacée",
+        "still_holds_jobs": "{courier} a encore {jobs} course(s) : reprenez-les ou passez-les d'abord "
+        "(deactivate-courier fait les deux)",
+        "erase_on_shift": "{courier} est en service : terminez d'abord le service (deactivate-courier le termine)",
+        "window_in_past": "{window} s'est fermée à {closed_at}, avant maintenant",
+        "window_too_far": "{window} se ferme plus de {days} jours après maintenant",
+        "no_vehicle": "la coopérative n'a encore aucune personne avec un véhicule",
+        "no_vehicle_can_carry": "aucun véhicule de la coopérative ne peut porter {measure} de {need} {unit} "
+        "(le plus grand prend {best} {unit})",
+        "outside_service_area": "le point de {place} ({lon}, {lat}) est hors de la zone que sert la coopérative "
+        "({lon_min}..{lon_max} E, {lat_min}..{lat_max} N)",
+        "unreachable": "le point de {place} est à plus de {reach} de toute rue praticable par les véhicules "
+        "capables de porter ces colis",
+        "must_be_text": "doit être du texte",
+        "must_not_be_empty": "ne doit pas être vide",
+        "too_many_characters": "doit faire au plus {limit} caractères",
+        "control_characters": "ne doit pas contenir de caractères de contrôle",
+        "control_character": "ne doit pas contenir de caractères de contrôle ({char})",
+        "invisible_character": "ne doit pas contenir de caractères invisibles ou qui changent le sens d'écriture "
+        "({char})",
+        "lone_surrogate": "doit être de l'Unicode valide (un demi-caractère isolé)",
+        "finite_number": "doit être un nombre fini",
+        "from_low_to_high": "doit être au moins {low} et au plus {high} (reçu : {value})",
+        "above_low_to_high": "doit être plus de {low} et au plus {high} (reçu : {value})",
+        "date_time_with_zone": "doit être une date et une heure avec un fuseau horaire (ISO 8601, par exemple "
+        "2026-11-28T12:00:00+02:00)",
+        "needs_time_zone": "il faut un fuseau horaire",
+        "unknown_time_zone": "fuseau horaire inconnu : {value} (utilisez un nom IANA comme Europe/Paris)",
+        "one_of": "doit être l'une des valeurs {values}",
+        "true_or_false": "doit être true ou false",
+        "ends_before_start": "finit ({end}) avant de commencer ({start})",
+        "parcels_per_job": "une course porte de 1 à {most} colis",
+        "dropoff_before_pickup": "se ferme avant l'ouverture de la fenêtre de retrait",
+        "malformed_request": "demande mal formée ({detail})",
+        "say_why": "dites pourquoi, en quelques mots",
+        "forced_needs_reason": "une décision forcée demande une raison",
+        "found_out_of_range": "doit être {measure}, au moins {low} et au plus {high}",
+        "metres_not_negative": "doit être une distance en mètres, 0 ou plus",
+        "shift_ends_before_start": "un service doit finir après avoir commencé",
+        "use_reassign": "{job} est {state} : réattribuez-la pour la confier à une autre personne",
+        "use_override": "{job} est {state} : « override » confie une course ouverte",
+        "on_board_use_reassign": "{job} est retirée : son colis est à bord ; réattribuez-la pour la passer à une "
+        "autre personne",
+        "already_with": "{job} est déjà avec {courier}",
+        "needs_courier": "« {action} » demande la personne à qui confier la course",
+        "courier_deactivated_give": "cette personne est désactivée : réactivez-la avant de lui donner du travail",
+        "nothing_to_decide": "{job} est {state} : il n'y a rien à décider",
+        "not_assigned_to": "{job} n'est pas attribuée à {courier}",
+        "job_exists": "{job} existe déjà",
+        "nothing_to_propose": "{job} est {state} : rien à proposer",
+        "proposed_to_another": "{job} est proposée à une autre personne que {courier}",
+        "weighed_at_pickup": "{job} est {state} : les colis se pèsent au retrait",
+        "already_on_shift": "{courier} est déjà en service",
+        "not_on_shift": "{courier} n'est pas en service",
+        "not_on_pause": "{courier} n'est pas en pause",
+        "already_on_pause": "{courier} est déjà en pause",
+        "position_only_in_hand": "une position n'est partagée que pendant que la personne a cette course en main",
+        "erasure_grounds": "dites à quel titre (la demande de la personne, sa date) : le journal le garde",
+        "login_length": "doit faire de 1 à 60 caractères",
+        "login_spaces": "ne doit ni commencer ni finir par une espace",
+        "login_taken": "{login} est déjà pris dans cette coopérative",
+        "own_login": "vous ne pouvez pas révoquer votre propre identifiant : une autre personne de la répartition "
+        "ou l'opérateur le peut",
+        "not_a_tariff_setting": "pas un réglage du tarif (ce sont : {values})",
+        "currency_code": "un code ISO 4217 de trois majuscules (EUR, CHF, SEK...)",
+        "band_pairs": "les tranches sont des paires [jusqu'à (null : sans limite), centimes]",
+        "malformed_tariff": "tarif mal formé ({detail})",
+        "fairness_weight": "un nombre de 0 (efficacité pure) à 100",
+        "riding_budget": "doit être une part entre 0 et 1 (0,05 : au plus +5 % de trajet)",
+        "plain_json": "doit être du JSON simple ({detail})",
+        "key_length": "doit faire de 1 à 200 caractères",
+        "one_cooperative_per_batch": "tous les événements d'un lot appartiennent à une seule coopérative",
+        "acts_for_themself": "une personne n'agit que pour elle-même",
+        "unknown_event_type": "type d'événement inconnu : {value}",
+        "payload_needs": "il manque {values}",
+        "proofs_needed": "cette livraison demande {proofs} avant d'être marquée livrée",
+        "code_shape": "un code fait de 4 à 32 lettres, chiffres ou tirets",
+        "too_many_codes": "{most} codes erronés ont été essayés : la répartition doit décider",
+        "wrong_code": "le code du destinataire ne correspond pas à celui donné par le client",
+        "not_a_proof": "{value} n'est pas une preuve : photo, signature, nom ou code",
+        "code_needed": "une preuve par code demande le code que montrera le destinataire",
+        "recipient_name_length": "le nom du destinataire fait de 1 à 100 caractères",
+        "image_too_large": "l'image fait {size} octets ; au plus {most} sont acceptés",
+        "not_an_image": "pas une image JPEG, PNG ou WebP (jugée sur son contenu, pas sur son nom)",
+        "too_many_pixels": "l'image a plus de {most} pixels",
+        "side_too_long": "l'image fait {width} x {height} px ; un côté fait au plus {most} px",
+        "too_narrow": "l'image fait {width} x {height} px ; ses côtés diffèrent au plus d'un rapport {most} à 1",
+        "not_a_proof_key": "pas une clé de preuve",
+        "code_per_request": "un code se donne par demande (le client le donne au destinataire)",
+    },
+}
+
+#: Words for the values some parameters hold: job states, acts, events, kinds of things and people.
+ERROR_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        # job states (dispatch/lifecycle.py)
+        "requested": "waiting for a courier",
+        "proposed": "proposed",
+        "assigned": "assigned",
+        "acknowledged": "acknowledged",
+        "picked_up": "picked up",
+        "delivered": "delivered",
+        "declined": "declined",
+        "unassigned": "unassigned",
+        "failed": "failed",
+        "cancelled": "cancelled",
+        # acts, as "it cannot be ... now"
+        "propose": "proposed",
+        "accept": "accepted",
+        "override": "given to a courier",
+        "reassign": "reassigned",
+        "unassign": "taken back",
+        "acknowledge": "acknowledged",
+        "decline": "declined",
+        "pick_up": "picked up",
+        "deliver": "delivered",
+        "fail": "marked failed",
+        "cancel": "cancelled",
+        "add_photo": "given a photo",
+        "add_signature": "given a signature",
+        "add_name": "given a name",
+        "add_code": "given a code",
+        # kinds of things (NotFound)
+        "job": "job",
+        "courier": "courier",
+        "client": "client",
+        "cooperative": "cooperative",
+        "member": "member",
+        "shift": "shift",
+        "swap": "swap",
+        "proof": "proof",
+        "proof file": "proof file",
+        "delivery": "delivery",
+        "webhook": "webhook",
+        # who acted
+        "the job": "the job",
+        "this_courier": "this courier",
+        # what they did (event types, as "<who> <did>")
+        "ProposalMade": "proposed it",
+        "ProposalWithheld": "found no courier for it",
+        "ProposalAccepted": "accepted the proposal",
+        "JobOverridden": "gave it to a courier",
+        "JobReassigned": "reassigned it",
+        "JobUnassigned": "took it back",
+        "JobCancelled": "cancelled it",
+        "CourierAcknowledged": "acknowledged it",
+        "CourierDeclined": "declined it",
+        "PickedUp": "picked it up",
+        "Delivered": "delivered it",
+        "DeliveryFailed": "marked it failed",
+        "ParcelReweighed": "reported its weight and size",
+        "JobRequested": "asked for it",
+        "acted": "acted on it",
+        "by_dispatcher": "a dispatcher",
+        "by_analyst": "an analyst",
+        "by_courier": "a courier",
+        "by_client": "the client",
+        "by_system": "the planner",
+        "by_admin": "the operator",
+        "not_yours_now": "no longer picked up by you",
+        # places, windows, measures
+        "pickup": "pickup",
+        "dropoff": "drop-off",
+        "pickup_or_dropoff": "pickup or drop-off",
+        "pickup_window": "the pickup window",
+        "dropoff_window": "the drop-off window",
+        "weight": "a weight",
+        "volume": "a volume",
+        "length": "a length",
+        "kg": "a weight in kilograms",
+        "litres": "a volume in litres",
+        "cm": "a length in centimetres",
+        # proofs
+        "photo": "a photo",
+        "signature": "the recipient's signature",
+        "name": "the recipient's name",
+        "code": "the recipient's code",
+        "and": "and",
+        "or": "or",
+    },
+    "fr": {
+        "requested": "en attente d'une personne",
+        "proposed": "proposée",
+        "assigned": "attribuée",
+        "acknowledged": "confirmée",
+        "picked_up": "retirée",
+        "delivered": "livrée",
+        "declined": "refusée",
+        "unassigned": "reprise",
+        "failed": "en échec",
+        "cancelled": "annulée",
+        "propose": "proposée",
+        "accept": "acceptée",
+        "override": "confiée à une personne",
+        "reassign": "réattribuée",
+        "unassign": "reprise",
+        "acknowledge": "confirmée",
+        "decline": "refusée",
+        "pick_up": "retirée",
+        "deliver": "livrée",
+        "fail": "marquée en échec",
+        "cancel": "annulée",
+        "add_photo": "complétée d'une photo",
+        "add_signature": "complétée d'une signature",
+        "add_name": "complétée d'un nom",
+        "add_code": "complétée d'un code",
+        "job": "course",
+        "courier": "coursier·e",
+        "client": "client",
+        "cooperative": "coopérative",
+        "member": "membre",
+        "shift": "service",
+        "swap": "échange",
+        "proof": "preuve",
+        "proof file": "fichier de preuve",
+        "delivery": "livraison",
+        "webhook": "webhook",
+        "the job": "la course",
+        "this_courier": "cette personne",
+        "ProposalMade": "l'a proposée",
+        "ProposalWithheld": "n'a trouvé personne pour elle",
+        "ProposalAccepted": "a accepté la proposition",
+        "JobOverridden": "l'a confiée à une personne",
+        "JobReassigned": "l'a réattribuée",
+        "JobUnassigned": "l'a reprise",
+        "JobCancelled": "l'a annulée",
+        "CourierAcknowledged": "l'a confirmée",
+        "CourierDeclined": "l'a refusée",
+        "PickedUp": "l'a retirée",
+        "Delivered": "l'a livrée",
+        "DeliveryFailed": "l'a marquée en échec",
+        "ParcelReweighed": "a signalé son poids et sa taille",
+        "JobRequested": "l'a demandée",
+        "acted": "a agi dessus",
+        "by_dispatcher": "une personne de la répartition",
+        "by_analyst": "une personne de l'analyse",
+        "by_courier": "un·e coursier·e",
+        "by_client": "le client",
+        "by_system": "le planificateur",
+        "by_admin": "l'opérateur",
+        "not_yours_now": "hors de vos mains",
+        "pickup": "retrait",
+        "dropoff": "livraison",
+        "pickup_or_dropoff": "retrait ou de livraison",
+        "pickup_window": "la fenêtre de retrait",
+        "dropoff_window": "la fenêtre de livraison",
+        "weight": "un poids",
+        "volume": "un volume",
+        "length": "une longueur",
+        "kg": "un poids en kilogrammes",
+        "litres": "un volume en litres",
+        "cm": "une longueur en centimètres",
+        "photo": "une photo",
+        "signature": "la signature du destinataire",
+        "name": "le nom du destinataire",
+        "code": "le code du destinataire",
+        "and": "et",
+        "or": "ou",
+    },
+}
+
+#: Parameters said as a word of :data:`ERROR_WORDS` (the rest: a number or the value as given).
+_WORDED = frozenset({"kind", "state", "act", "last_act", "place", "window", "measure"})
+
+
+class Names:
+    """What the edge knows to name things: a job id -> its label, ``"<kind> <id>"`` -> a person's
+    name, a courier id -> their name. Each None when the edge has nothing to look them up in."""
+
+    def __init__(
+        self,
+        job: Callable[[str], str | None] | None = None,
+        person: Callable[[str], str | None] | None = None,
+        couriers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.job, self.person, self.couriers = job, person, couriers or {}
+
+
+def job_label(job: JobView) -> str:
+    """A job as people name it, like the console's label: “pickup → drop-off”, each place by its
+    address, or its coordinates when it has none."""
+
+    def place(p: dict[str, Any]) -> str:
+        return str(p.get("address") or f"{float(p['lat']):.4f}, {float(p['lon']):.4f}")
+
+    return f"“{place(job.request['pickup'])} → {place(job.request['dropoff'])}”"
+
+
+def _number(value: float, lang: str) -> str:
+    """A number as short as exact (the raise site rounds it as it should be read)."""
+    text = str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+    return text.replace(".", ",") if lang == "fr" else text
+
+
+def _word(lang: str, value: str) -> str:
+    words = ERROR_WORDS.get(lang, ERROR_WORDS[DEFAULT])
+    return words.get(value, value.replace("_", " "))
+
+
+def _param(name: str, value: Any, lang: str, names: Names) -> str:
+    """One parameter as the reader reads it: a job by its label, a person by their name."""
+    if name == "job":
+        label = names.job(str(value)) if names.job is not None else None
+        return label or _word(lang, "the job")
+    if name == "by":
+        person = names.person(str(value)) if names.person is not None else None
+        return person or _word(lang, "by_" + str(value).split(" ", 1)[0])
+    if name == "courier":
+        return names.couriers.get(str(value), _word(lang, "this_courier"))
+    if name == "breaks":
+        return "; ".join(render(r, lang, names.couriers) for r in value)
+    if name == "reach":
+        return _reach(value, lang)
+    if name == "proofs":
+        return f" {_word(lang, 'and')} ".join(_word(lang, str(v)) for v in value)
+    if name in _WORDED:
+        return _word(lang, str(value) or "acted")
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return _number(value, lang)
+
+
+def _reach(limits: list[list[Any]], lang: str) -> str:
+    """How far vehicles may stop from their streets: "300 m", or "300 m (bike) or 450 m (cargo_bike)"."""
+    if len({m for _, m in limits}) == 1:
+        return f"{_number(limits[0][1], lang)} m"
+    return f" {_word(lang, 'or')} ".join(f"{_number(m, lang)} m ({profile})" for profile, m in limits)
+
+
+def params_of(template: str) -> set[str]:
+    """The ``{param}`` names a template uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def say_reason(error: DomainError, lang: str = DEFAULT, names: Names | None = None) -> str:
+    """What an error says, in ``lang``, without the field's name in front."""
+    templates = ERRORS.get(lang, ERRORS[DEFAULT])
+    template = templates.get(error.why)
+    if template is None:  # older text, said as it is
+        return error.why
+    params = error.params
+    words = {p: _param(p, params.get(p), lang, names or Names()) for p in params_of(template)}
+    return template.format(**words)
+
+
+def say(error: DomainError, lang: str = DEFAULT, names: Names | None = None) -> str:
+    """An error in words, in ``lang``: an invalid input's field in front of what is wrong with it
+    (its name as the API spells it, so that the caller finds it in what they sent)."""
+    text = say_reason(error, lang, names)
+    if isinstance(error, InvalidInput) and getattr(error, "prefixed", True):
+        return f"{error.field}{' :' if lang == 'fr' else ':'} {text}"
+    return text
+
+
+speak_with(say)
