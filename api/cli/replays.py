@@ -1,4 +1,10 @@
-"""``tandem replay``, ``sweep`` and ``generate-day``: days replayed under a policy, and days made up."""
+"""``tandem replay``, ``sweep`` and ``generate-day``: days replayed under a policy, and days made up.
+
+With ``--week``, both learn the cooperative's week (issue 23): ``generate-day --week`` writes a
+team (availability, contracts) and seven days of requests, and ``replay --week`` proposes the
+week's rota under a rota policy (its fairness term on or off), replays each day with the rota's
+shifts as its fleet, and shows the week's hours against each person's contract and their spread.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +33,18 @@ SeedOption = Annotated[int, typer.Option(help="Seed of the simulated people.")]
 FleetOption = Annotated[Path | None, typer.Option(help="The couriers of CSV days (JSON).")]
 PolicyOption = Annotated[
     str, typer.Option("--policy", help="accept-proposals, as-happened (re-applies recorded decisions)")
+]
+
+
+WeekFlag = Annotated[
+    bool, typer.Option("--week", help="The file is a week (generate-day --week): replay it under a rota policy.")
+]
+RotaFairnessOption = Annotated[
+    str, typer.Option(help="With --week: the rota's fairness term, on, off or on,off to compare.")
+]
+RotaSecondsOption = Annotated[float, typer.Option(help="With --week: seconds to propose each rota.", min=0.5, max=60)]
+RotaOnlyOption = Annotated[
+    bool, typer.Option("--rota-only", help="With --week: propose the rotas only, without simulating the days.")
 ]
 
 
@@ -100,14 +118,24 @@ def replay(
     city: CityOption = None,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     metrics: Annotated[Path | None, typer.Option(help="Write the figures as .csv or .parquet.")] = None,
+    week: WeekFlag = False,
+    rota_fairness: RotaFairnessOption = "on",
+    rota_seconds: RotaSecondsOption = 5.0,
+    rota_only: RotaOnlyOption = False,
 ) -> None:
-    """Replay a historical day through the planner under a policy, and report how it went."""
+    """Replay a historical day through the planner under a policy, and report how it went; with
+    --week, a week's rota under a rota policy and the week's fairness."""
     import dataclasses
 
     from dispatch.days import read_day
     from dispatch.replay import replay as run_replay
 
     policies = _policies(policy, fairness, override_rate, budget, extra_couriers)
+    if week:
+        if report is not None or metrics is not None:
+            raise fail("--report and --metrics are for days; a week's figures are the tables shown")
+        _replay_week(day, policies[0], city, seed, _rota_policies(rota_fairness, rota_seconds), simulate=not rota_only)
+        return
     if riding_budget != "cooperative":
         try:
             share = None if riding_budget == "none" else float(riding_budget)
@@ -222,9 +250,18 @@ def generate_day_command(
     ] = False,
     sick: Annotated[int, typer.Option(help="This many couriers must stop (sick) at a seeded time of their shift.")] = 0,
     city: CityOption = None,
+    week: Annotated[
+        bool,
+        typer.Option(
+            "--week",
+            help="A week instead (the week of --start): a team with availability and contracts "
+            "(--couriers people, 8 by default) and --requests a weekday; replay it with replay --week.",
+        ),
+    ] = False,
 ) -> None:
     """Write a plausible day on a city's streets: a lunch peak, a real parcel mix, a fleet sized to it,
-    and (with --breaks, --sick) the day's realities: breaks, couriers going home."""
+    and (with --breaks, --sick) the day's realities: breaks, couriers going home; with --week, a
+    cooperative's week to propose a rota for."""
     from dispatch.days import generate_day, street_points
 
     try:
@@ -232,6 +269,10 @@ def generate_day_command(
         network = open_city(city)
     except (ValueError, NetworkError) as exc:
         raise fail(f"--start/--city: {exc}") from None
+    if week:
+        options = {"couriers": couriers or 8, "requests": requests, "seed": seed, "timezone": timezone}
+        _write_week(out_file, street_points(network), begin, area_km=area_km or None, **options)
+        return
     try:
         day = generate_day(
             street_points(network),
@@ -247,7 +288,7 @@ def generate_day_command(
             sick=sick,
         )
     except InvalidInput as exc:
-        option = {"sick": "--sick", "timezone": "--timezone"}.get(exc.field, exc.field)
+        option = {"sick": "--sick", "timezone": "--timezone"}.get(str(exc.field), str(exc.field))
         raise fail(f"{option}: {exc.reason}") from None
     except DomainError as exc:
         raise fail(str(exc)) from None
@@ -307,3 +348,72 @@ def _write_csv_day(out_file: Path, data: dict[str, Any]) -> Path:
                 }
             )
     return fleet
+
+
+# ------------------------------------------------------------------ weeks (issue 23)
+
+
+def _rota_policies(given: str, seconds: float) -> list[Any]:
+    from dispatch.week_replay import RotaPolicy
+
+    switches = [w.strip() for w in given.split(",") if w.strip()]
+    if not switches or any(w not in ("on", "off") for w in switches):
+        raise fail(f"--rota-fairness is on, off or on,off, not {given!r}")
+    return [RotaPolicy(fairness=w == "on", time_limit_s=seconds) for w in switches]
+
+
+def _read_week(path: Path) -> Any:
+    from dispatch.week_replay import week_from_json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise fail(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+    try:
+        return week_from_json(data, name=path.stem)
+    except DomainError as exc:
+        raise fail(f"{path}: {exc}") from None
+
+
+def _replay_week(path: Path, policy: Any, city: str | None, seed: int, rotas: list[Any], *, simulate: bool) -> None:
+    """The week under each rota policy: a table of each person's hours against their contract
+    (in the team's order, never sorted by a figure), then the policies' figures side by side."""
+    from dispatch.week_replay import replay_week
+
+    the_week = _read_week(path)
+    try:
+        network = open_city(city)
+    except NetworkError as exc:
+        raise fail(str(exc)) from None
+    results = [replay_week(the_week, r, policy, network, seed=seed, simulate=simulate) for r in rotas]
+    for result in results:
+        columns = list(result.people[0])
+        table = Table(*columns, title=f"{result.name}: {result.rota_policy} ({result.policy})")
+        for row in result.people:
+            table.add_row(*["" if row[c] is None else str(row[c]) for c in columns])
+        out.print(table)
+    summary = Table("figure", *[r.rota_policy for r in results], title="the week's fairness")
+    for key in results[0].summary:
+        summary.add_row(key, *[str(r.summary.get(key, "")) for r in results])
+    out.print(summary)
+
+
+def _write_week(out_file: Path, points: list[tuple[float, float]], begin: datetime, **options: Any) -> None:
+    """``generate-day --week``: a team and seven days of requests, as JSON."""
+    from datetime import timedelta
+
+    from dispatch.week_replay import generate_week, week_json
+
+    if out_file.suffix.lower() != ".json":
+        raise fail(f"{out_file}: a week is written as .json")
+    monday = begin.date() - timedelta(days=begin.weekday())
+    try:
+        the_week = generate_week(points, monday=monday, **options)
+    except InvalidInput as exc:
+        option = {"couriers": "--couriers", "timezone": "--timezone"}.get(str(exc.field), str(exc.field))
+        raise fail(f"{option}: {exc.reason}") from None
+    out_file.write_text(json.dumps(week_json(the_week), indent=1) + "\n", encoding="utf-8")
+    requests = sum(len(d.requests) for d in the_week.days)
+    out.print(f"week: {out_file} (week of {monday}, {len(the_week.team)} people, {requests} requests)")
