@@ -43,6 +43,7 @@ from api.schemas import (
     MemberLoginIn,
     NoBodyIn,
     OverrideCostOut,
+    OverrideOptionsOut,
     PasswordResetOut,
     PathOut,
     PlanOut,
@@ -56,7 +57,7 @@ from api.schemas import (
 from api.services import Services
 from api.sockets import event_json, hello, send, serve
 from dispatch import commands
-from dispatch.decide import Decision, accept_proposal, decision_cost
+from dispatch.decide import Decision, accept_proposal, decision_cost, override_options
 from dispatch.decide import decide as decide_job
 from dispatch.errors import Conflict, DomainError
 from dispatch.events import Actor, ActorKind, Event
@@ -222,6 +223,43 @@ async def job_override_cost(
     """What giving this job to that courier would cost, before deciding (in the reader's language)."""
     cost = await svc.run(decision_cost, svc.store, who.cooperative_id, svc.network, job_id, courier_id, _now())
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, cost.to_json())  # type: ignore[no-any-return]
+
+
+@router.get("/jobs/{job_id}/override-options", **answers(OverrideOptionsOut, also=responses(404, 409)))
+async def job_override_options(
+    job_id: str, who: Dispatcher, svc: Svc, lang: Lang, round_number: RoundNumber = 0
+) -> dict[str, Any]:
+    """Every courier in the day's rotation with what giving them this open job costs, or why
+    they cannot take it, side by side in one answer: the override dialog draws it at once and
+    the server builds the cooperative's travel matrix once, not once per courier. A job someone
+    has is a 409 (reassign asks ``override-cost`` courier by courier)."""
+    network = (await svc.city(who.cooperative_id)).network
+    plan = svc.planner.latest.get(who.cooperative_id) or {}
+    planned = {cid: [(s["job_id"], s["kind"]) for s in stops] for cid, stops in plan.get("routes", {}).items()}
+
+    def gather() -> dict[str, Any]:
+        job, options = override_options(
+            svc.store, who.cooperative_id, network, job_id, _now(), planned=planned, round_number=round_number
+        )
+        records = {c.id: c for c in svc.store.couriers(who.cooperative_id)}
+        answer = {
+            "job_id": job.id,
+            "job_seq": job.last_seq,
+            "proposed_courier_id": (job.proposal or {}).get("courier_id"),
+            "proposed_extra_minutes": (job.proposal or {}).get("explanation", {}).get("extra_minutes"),
+            "couriers": [
+                {
+                    **o.to_json(),
+                    "display_name": records[o.courier_id].display_name,
+                    "vehicle": records[o.courier_id].vehicle.kind.value,
+                }
+                for o in options
+            ],
+        }
+        said: dict[str, Any] = in_words(svc.store, who.cooperative_id, lang, answer)
+        return said
+
+    return await svc.run(gather)  # type: ignore[no-any-return]
 
 
 def _decide(svc: Services, who: Principal, job_id: str, body: DecisionIn) -> tuple[Event, dict[str, Any] | None]:

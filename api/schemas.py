@@ -480,6 +480,42 @@ class OverrideCostOut(Out):
     summary: list[dict[str, Any]] = Field(description="The cost part by part, each {code, params, text}.")
 
 
+class CourierOptionOut(Out):
+    """One courier's line of the override dialog: never a figure about the person."""
+
+    courier_id: str
+    display_name: str
+    vehicle: str = Field(description="The vehicle's kind (bike, cargo_bike, e_cargo_bike...)")
+    on_shift: bool
+    paused: bool
+    proposed: bool = Field(description="The planner proposed the job to this courier")
+    load_kg: float = Field(description="The most their route holds at once now (off shift: what is on board)")
+    load_l: float
+    payload_kg: float
+    volume_l: float
+    with_job_kg: float | None = Field(description="The most their route would hold with the job (None: refused)")
+    with_job_l: float | None
+    extra_minutes: float | None = Field(description="Riding and handling the job adds (None: refused)")
+    objective_minutes: float | None = Field(description="The same weighed by the planner's objective")
+    lateness_minutes: float | None
+    cost: list[dict[str, Any]] = Field(description="The cost part by part, each {code, params, text}.")
+    refusals: list[dict[str, Any]] = Field(
+        description="Why this courier cannot take the job as things stand (a physical limit, off shift, "
+        "a pause), each {code, params, text}; empty when they can."
+    )
+
+
+class OverrideOptionsOut(Out):
+    """Every courier in the day's rotation order (never sorted by a figure) with what giving
+    them the open job costs, or why they cannot take it."""
+
+    job_id: str
+    job_seq: int = Field(description="The job's last seq these figures were computed from (expected_seq)")
+    proposed_courier_id: str | None
+    proposed_extra_minutes: float | None = Field(description="What the proposal said the job adds")
+    couriers: list[CourierOptionOut]
+
+
 class DecisionOut(Out):
     event: EventOut
     job: JobOut

@@ -12,19 +12,26 @@ state the job is in now.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from dispatch import commands
 from dispatch.decisions import OverrideCost, decide_override, override_cost
-from dispatch.errors import IllegalTransition, InvalidInput, PhysicalLimit
+from dispatch.errors import DomainError, IllegalTransition, InvalidInput, PhysicalLimit
 from dispatch.events import Event
 from dispatch.lifecycle import FINAL_STATES, OPEN_STATES, JobState
-from dispatch.model import JobRequest
-from dispatch.projections import AcceptedOffShift
+from dispatch.model import JobRequest, Vehicle
+from dispatch.planning import PlanningContext, build_problem
+from dispatch.projections import AcceptedOffShift, JobView
 from dispatch.store import Store
+from dispatch.views import couriers_in_rotation
+from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
+from routing.insertion import cheapest_insertion
 from routing.network import BikeNetwork
+from routing.objective import Objective
+from routing.problem import Courier, Problem, Shipment
 from routing.reasons import Reason, reason
 
 Action = Literal["accept", "override", "reassign", "unassign"]
@@ -142,22 +149,10 @@ def handover_cost(store: Store, coop_id: str, job_id: str, courier_id: str) -> O
         for j in store.jobs(coop_id, (JobState.PICKED_UP,))
         if j.courier_id == courier_id and j.id != job_id
     ]
-    kg = parcel.weight_kg + sum(r.weight_kg for r in carried)
-    litres = parcel.volume_l + sum(r.volume_l for r in carried)
-    limits: list[Reason] = []
-    if kg > vehicle.payload_kg:
-        limits.append(
-            reason("over_payload", kg=kg, payload=vehicle.payload_kg, courier=courier_id, vehicle=vehicle.kind.value)
-        )
-    if litres > vehicle.volume_l:
-        limits.append(reason("over_volume", litres=litres, volume=vehicle.volume_l))
-    if parcel.longest_side_cm > vehicle.max_length_cm:
-        limits.append(reason("over_length", cm=parcel.longest_side_cm, max_cm=vehicle.max_length_cm))
+    on_board = (sum(r.weight_kg for r in carried), sum(r.volume_l for r in carried))
+    limits = _vehicle_limits(parcel, vehicle, courier_id, on_board)
     status = store.courier_statuses(coop_id).get(courier_id)
-    if status is None or not status.on_shift:
-        limits.append(reason("not_on_shift", courier=courier_id))
-    elif status.paused:
-        limits.append(reason("courier_paused", courier=courier_id))
+    limits += _shift_refusal(courier_id, bool(status and status.on_shift), bool(status and status.paused))
     return OverrideCost(job_id, courier_id, None, None, 0.0, None, None, tuple(limits), tuple(limits))
 
 
@@ -228,3 +223,229 @@ def decide(
         force=decision.force,
         expected_seq=seq,
     )
+
+
+class NotOpen(IllegalTransition):
+    """The side-by-side costs are those of giving an open job: a job someone has is moved by a
+    reassignment, whose cost is asked courier by courier (``decision_cost``)."""
+
+    def __init__(self, job_id: str, state: str) -> None:
+        super().__init__(job_id, state, "override")
+        self.why = "not_open"
+
+
+@dataclass(frozen=True)
+class CourierOption:
+    """One courier's line in the override dialog: their shift, their load against their vehicle's
+    capacity, and either what giving them the job costs or why they cannot take it (refusals:
+    a physical limit of the vehicle, off shift, on a pause). Never a figure about the person."""
+
+    courier_id: str
+    on_shift: bool
+    paused: bool
+    proposed: bool  #: the planner proposed the job to them
+    load_kg: float  #: the most their route holds at once now (off shift: what is on board)
+    load_l: float
+    payload_kg: float
+    volume_l: float
+    with_job_kg: float | None  #: the same with the job (None: refused)
+    with_job_l: float | None
+    extra_minutes: float | None  #: riding and handling the job adds to their route (None: refused)
+    objective_minutes: float | None  #: the same weighed by the planner's objective
+    lateness_minutes: float | None
+    cost: tuple[Reason, ...]  #: the cost part by part
+    refusals: tuple[Reason, ...]  #: why they cannot take it as things stand
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["cost"] = [r.to_json() for r in self.cost]
+        data["refusals"] = [r.to_json() for r in self.refusals]
+        return data
+
+
+#: A planned route as the planner process hands it out: per courier, (job id, "pickup"|"dropoff").
+PlannedRoutes = Mapping[str, Sequence[tuple[str, str]]]
+
+
+def override_options(
+    store: Store,
+    coop_id: str,
+    network: BikeNetwork,
+    job_id: str,
+    now: datetime,
+    *,
+    planned: PlannedRoutes | None = None,
+    round_number: int = 0,
+) -> tuple[JobView, list[CourierOption]]:
+    """Every courier in the day's rotation with what giving them the open job ``job_id`` costs,
+    side by side: one snapshot of the cooperative and one travel matrix for all of them.
+
+    Every courier on shift is weighed against the same baseline, what they have now: what a
+    person gave them, what is on board, and the other jobs proposed to them, in the order of
+    the latest plan (``planned``) where it has them. The proposal's figure is measured that way
+    (``routing.explain``: the planned route with the job, against the same route without it),
+    so the proposed courier's cost here is the proposal's figure. ``decision_cost`` before it
+    differed: it re-planned only the locked and on-board work with and without the job, so the
+    other jobs proposed to the same courier (which share the rides) were not in the baseline,
+    and the order came from a fresh 0.3 s search; with a plan gone stale since (a courier moved,
+    a job given elsewhere) the figures differ by what changed, as they should."""
+    job = store.job(coop_id, job_id)
+    if job.state not in OPEN_STATES:
+        raise NotOpen(job_id, job.state.value)
+    problem, ctx = build_problem(store, coop_id, network, now)
+    shipment = next((s for s in problem.shipments if s.id == job_id), None)
+    request = JobRequest.from_json(job.request)
+    objective = Objective.of(problem, [s.id for s in problem.shipments])
+    statuses = store.courier_statuses(coop_id)
+    records = {c.id: c for c in store.couriers(coop_id)}
+    in_problem = {c.id: c for c in problem.couriers}
+    proposed_to = (job.proposal or {}).get("courier_id")
+    options = []
+    for listed in couriers_in_rotation(store, coop_id, now, round_number):
+        if not listed["active"]:
+            continue  # deactivated: nobody to give work to until reactivated
+        cid = listed["id"]
+        status = statuses.get(cid)
+        vehicle = records[cid].vehicle
+        on_shift, paused = bool(status and status.on_shift), bool(status and status.paused)
+        who = _Who(cid, on_shift, paused, cid == proposed_to, vehicle, tuple(_vehicle_limits(request, vehicle, cid)))
+        courier = in_problem.get(cid)
+        if courier is None or shipment is None:
+            shift = _shift_refusal(cid, on_shift, paused)
+            left_out = [] if shift or shipment is not None else [ctx.skipped.get(job_id, reason("fits_nowhere"))]
+            options.append(who.refused(_on_board(ctx, cid), [*who.limits, *shift, *left_out]))
+            continue
+        stops = _baseline(problem, ctx, courier, job_id, (planned or {}).get(cid, ()))
+        options.append(_weigh(problem, objective, courier, stops, shipment, who))
+    return job, options
+
+
+def _vehicle_limits(
+    parcel: JobRequest, vehicle: Vehicle, courier_id: str, on_board: tuple[float, float] = (0, 0)
+) -> list[Reason]:
+    """The physical limits of ``vehicle`` the parcel breaks, with ``on_board`` (kg, litres)
+    already carried: a refusal, never a cost."""
+    kg, litres = parcel.weight_kg + on_board[0], parcel.volume_l + on_board[1]
+    limits: list[Reason] = []
+    if kg > vehicle.payload_kg:
+        limits.append(
+            reason("over_payload", kg=kg, payload=vehicle.payload_kg, courier=courier_id, vehicle=vehicle.kind.value)
+        )
+    if litres > vehicle.volume_l:
+        limits.append(reason("over_volume", litres=litres, volume=vehicle.volume_l))
+    if parcel.longest_side_cm > vehicle.max_length_cm:
+        limits.append(reason("over_length", cm=parcel.longest_side_cm, max_cm=vehicle.max_length_cm))
+    return limits
+
+
+def _shift_refusal(courier_id: str, on_shift: bool, paused: bool) -> list[Reason]:
+    if not on_shift:
+        return [reason("not_on_shift", courier=courier_id)]
+    return [reason("courier_paused", courier=courier_id)] if paused else []
+
+
+def _on_board(ctx: PlanningContext, courier_id: str) -> tuple[float, float]:
+    """Kilograms and litres a courier has picked up and not delivered (off shift too)."""
+    kg = litres = 0.0
+    for view in ctx.jobs.values():
+        if view.state is JobState.PICKED_UP and view.courier_id == courier_id:
+            try:
+                parcel = JobRequest.from_json(view.request)
+            except (DomainError, ValueError, TypeError, KeyError):
+                continue  # unreadable: the planner leaves it out with its reason, so does the load
+            kg, litres = kg + parcel.weight_kg, litres + parcel.volume_l
+    return kg, litres
+
+
+@dataclass(frozen=True)
+class _Who:
+    """A courier's line before its cost: who, their shift, their vehicle, what it refuses."""
+
+    courier_id: str
+    on_shift: bool
+    paused: bool
+    proposed: bool
+    vehicle: Vehicle
+    limits: tuple[Reason, ...]
+
+    def refused(self, load: tuple[float, float], refusals: list[Reason]) -> CourierOption:
+        return CourierOption(
+            self.courier_id, self.on_shift, self.paused, self.proposed, round(load[0], 2), round(load[1], 2),
+            self.vehicle.payload_kg, self.vehicle.volume_l, None, None, None, None, None, (), tuple(refusals),
+        )  # fmt: skip
+
+
+def _baseline(
+    problem: Problem, ctx: PlanningContext, courier: Courier, job_id: str, planned: Sequence[tuple[str, str]]
+) -> list[RouteStop]:
+    """What the courier has now, in the latest plan's order where it has it: locks, parcels on
+    board and the other jobs proposed to them (and ``job_id`` where the plan put it with them);
+    what the plan does not have is put in where it costs least, else at the end."""
+    known = {s.id for s in problem.shipments}
+    mine = {lock.shipment for lock in problem.locks if lock.courier == courier.id} | set(courier.on_board)
+    mine |= {
+        j for j, v in ctx.jobs.items() if v.state in OPEN_STATES and (v.proposal or {}).get("courier_id") == courier.id
+    }
+    mine = (mine & known) - {job_id}
+    stops = [
+        RouteStop(sid, StopKind(kind))
+        for sid, kind in planned
+        if (sid in mine or sid == job_id) and sid in known and not (kind == "pickup" and sid in courier.on_board)
+    ]
+    for sid in sorted(mine - {s.shipment for s in stops}):
+        ends = [RouteStop(sid, StopKind.DROPOFF)]
+        found = None
+        if sid not in courier.on_board:
+            ends.insert(0, RouteStop(sid, StopKind.PICKUP))
+            base = evaluate_route(problem, courier, stops)
+            found = cheapest_insertion(problem, courier, stops, problem.shipment(sid), base)
+        stops = found[1] if found is not None else stops + ends
+    return stops
+
+
+def _weigh(
+    problem: Problem, objective: Objective, courier: Courier, stops: list[RouteStop], shipment: Shipment, who: _Who
+) -> CourierOption:
+    """The cost of adding ``shipment`` to ``stops`` (already in them where the plan put it): the
+    riding and handling it adds, the planner's objective on it, the lateness it risks; or the
+    refusal of a vehicle too small for the parcel, or for the load the route would hold."""
+    base_stops = [s for s in stops if s.shipment != shipment.id]
+    base = evaluate_route(problem, courier, base_stops)
+    load = (base.max_load_kg, base.max_volume_l)
+    if who.limits:
+        return who.refused(load, list(who.limits))
+    with_stops = stops
+    if len(base_stops) == len(stops):
+        found = cheapest_insertion(problem, courier, base_stops, shipment, base)
+        ends = [RouteStop(shipment.id, StopKind.PICKUP), RouteStop(shipment.id, StopKind.DROPOFF)]
+        with_stops = found[1] if found is not None else base_stops + ends  # late, maybe: said so below
+    after = evaluate_route(problem, courier, with_stops)
+    if after.over_capacity:
+        return who.refused(load, _capacity_limits(after, who))
+    extra = (after.work_s - base.work_s) / 60.0
+    weighed = objective.route_cost(problem, courier, base, after, shipment) / 60.0
+    late = max(0.0, after.lateness_s - base.lateness_s) / 60.0
+    cost = [reason("override_adds", minutes=round(extra, 1), courier=courier.id)]
+    cost.append(reason("objective_cost", minutes=round(weighed, 1)))
+    if late > 0:
+        cost.append(reason("lateness_risk", minutes=round(late)))
+    return CourierOption(
+        who.courier_id, who.on_shift, who.paused, who.proposed, round(load[0], 2), round(load[1], 2),
+        who.vehicle.payload_kg, who.vehicle.volume_l, round(after.max_load_kg, 2), round(after.max_volume_l, 2),
+        round(extra, 1), round(weighed, 1), round(late, 1), tuple(cost), (),
+    )  # fmt: skip
+
+
+def _capacity_limits(route: RouteEvaluation, who: _Who) -> list[Reason]:
+    """The loads a route with the job would carry past the vehicle's capacity, at its fullest."""
+    vehicle, limits = who.vehicle, []
+    if route.max_load_kg > vehicle.payload_kg + 1e-9:
+        kg = round(route.max_load_kg, 2)
+        limits.append(
+            reason(
+                "over_payload", kg=kg, payload=vehicle.payload_kg, courier=who.courier_id, vehicle=vehicle.kind.value
+            )
+        )
+    if route.max_volume_l > vehicle.volume_l + 1e-9:
+        limits.append(reason("over_volume", litres=round(route.max_volume_l, 2), volume=vehicle.volume_l))
+    return limits

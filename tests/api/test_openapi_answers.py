@@ -139,6 +139,9 @@ def test_answers_of_the_main_routes_are_what_the_schema_says(world: tuple[TestCl
     api.check(client.get(f"/v1/jobs/{first}/path", headers=desk), "GET", "/v1/jobs/{job_id}/path")
     cost = client.get(f"/v1/jobs/{second}/override-cost", params={"courier_id": aino}, headers=desk)
     api.check(cost, "GET", "/v1/jobs/{job_id}/override-cost")
+    options = client.get(f"/v1/jobs/{second}/override-options", headers=desk)
+    side = api.check(options, "GET", "/v1/jobs/{job_id}/override-options")["couriers"]
+    assert {c["courier_id"] for c in side} == {cid for cid, _, _ in w.couriers.values()}, side  # off shift too
     decided = client.post(
         f"/v1/jobs/{second}/decisions", json={"action": "override", "courier_id": aino, "reason": "near"}, headers=desk
     )
