@@ -93,7 +93,7 @@ class Seen:
         self.client["courier"].append({"type": kind, "id": key, "data": data})
         return await sock.act(kind, key, **data)
 
-    async def ping(self, sock: Socket, channel: str, key: str) -> None:
+    async def ping(self, sock: Socket, channel: str, key: str | int) -> None:
         self.client[channel].append({"type": "ping", "id": key})
         await sock.conn.send(json.dumps({"type": "ping", "id": key}))
         await sock.until(lambda m: m["type"] == "pong" and m["id"] == key)

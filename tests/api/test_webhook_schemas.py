@@ -73,6 +73,15 @@ class Published:
         return found
 
 
+def readme_verify() -> Any:
+    """The signature check README's *Webhooks* section gives receivers, run as written."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    code = text.split("### Webhooks", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    scope: dict[str, Any] = {}
+    exec(code, scope)  # our own README's example, run as a receiver would use it
+    return scope["verify"]
+
+
 def _wait_for(client: TestClient, shop: dict[str, str], receiver: Receiver, count: int) -> list[dict[str, Any]]:
     """The client's delivery log once ``count`` webhooks were received and recorded as delivered."""
     log: list[dict[str, Any]] = []
@@ -180,9 +189,12 @@ def test_every_webhook_sent_over_http_is_what_openapi_json_says(stack: Stack) ->
     assert not problems, "\n".join(problems[:20])
 
     bodies = [(json.loads(raw), headers) for headers, raw in receiver.received]
+    readme = readme_verify()
     for headers, raw in receiver.received:
         assert headers["Tandem-Event"] == json.loads(raw)["type"]
         assert verify(secret, headers["Tandem-Signature"], raw)  # as the document says to check it
+        assert readme(secret, headers["Tandem-Signature"], raw)  # and as the README's example does
+        assert not readme("whsec_wrong", headers["Tandem-Signature"], raw)
     for name, job in jobs.items():
         mine = sorted((b for b, _ in bodies if b["data"]["delivery_id"] == job), key=lambda b: b["event_seq"])
         assert [(b["type"], b["data"]["status"]) for b in mine] == EXPECTED[name], name
