@@ -730,12 +730,19 @@ async function undoAccepts(accepted) {
   focusSelected();
 }
 
+// The override dialog (issue 17, item 4): every courier in the day's rotation on one table, side
+// by side, with their shift, their load against the vehicle's capacity and what giving them the
+// job costs; a physical limit is a refusal (its own colour, not a cost, not selectable). Never
+// sorted by a figure: the rotation's order, as everywhere. An open job's lines come in one answer
+// (override-options); a job someone has is moved by reassign, its cost asked for the chosen line.
+function chosenCourier() { return document.querySelector("#decide-couriers input[name=decide-courier]:checked")?.value || ""; }
+
 async function showCost(jobId, courierId) {
   const cost = $("#decide-cost");
   cost.textContent = t("cost_loading");
   try {
     const report = await S.api.get(`/v1/jobs/${jobId}/override-cost?courier_id=${encodeURIComponent(courierId)}`);
-    if ($("#decide-courier").value !== courierId) return;
+    if (chosenCourier() !== courierId) return;
     const breaks = report.breaks || [];
     // a physical limit is a refusal, not a cost: said as such, with what it breaks
     cost.classList.toggle("refusal", breaks.length > 0);
@@ -745,8 +752,69 @@ async function showCost(jobId, courierId) {
   } catch (e) { cost.classList.remove("refusal"); cost.textContent = plain(e.message); }
 }
 
+const SHIFT_REFUSALS = new Set(["not_on_shift", "courier_paused"]);
+// One line of the table from the API's answer (an open job) ...
+function lineFromAnswer(o) {
+  return { ...o, id: o.courier_id, name: o.display_name, kind: o.vehicle, limits: o.refusals.filter((r) => !SHIFT_REFUSALS.has(r.code)) };
+}
+// ... or from the console's own state (a job someone has: the cost is asked for the chosen line).
+function lineFromConsole(c) {
+  const kg = Math.max(0, ...laneStops(c.id).map((st) => st.load_kg_after));
+  return { id: c.id, name: c.display_name, kind: c.vehicle.kind, on_shift: c.on_shift, paused: c.paused, proposed: false,
+    load_kg: kg, load_l: null, payload_kg: c.vehicle.payload_kg, volume_l: c.vehicle.volume_l, with_job_kg: null,
+    cost: null, refusals: [], limits: [] };
+}
+
+function optionRow(l) {
+  const status = l.on_shift ? (l.paused ? t("paused") : t("on_shift")) : t("off_shift");
+  let load = t("load", { kg: l.load_kg.toFixed(0), cap: l.payload_kg });
+  if (l.load_l != null) load += ` · ${t("load_l", { l: l.load_l.toFixed(0), cap: l.volume_l })}`;
+  if (l.with_job_kg != null) load += ` · ${t("with_job", { kg: l.with_job_kg.toFixed(0) })}`;
+  let cost = "";
+  if (l.limits.length) cost = `<span class="refusal">${esc(t("limit_broken", { name: l.name }))} ${esc(l.limits.map(said).join("; "))}</span>`;
+  else if (l.refusals.length) cost = `<span class="note">${esc(l.refusals.map(said).join("; "))}</span>`;
+  else if (l.cost) cost = `<span class="figure">${esc(said(l.cost[0]))}</span>${l.cost.length > 1 ? `; <span class="note">${esc(l.cost.slice(1).map(said).join("; "))}</span>` : ""}`;
+  const id = `decide-to-${l.id}`;
+  const classes = ["option", l.limits.length ? "refused" : "", l.on_shift && !l.paused ? "" : "away", l.proposed ? "proposed" : ""].filter(Boolean).join(" ");
+  return `<tr data-courier-id="${l.id}" class="${classes}">
+    <td><input type="radio" name="decide-courier" id="${id}" value="${l.id}"${l.limits.length ? " disabled" : ""}></td>
+    <td><label for="${id}">${esc(l.name)}</label> <span class="note">${esc(vehicleName(l.kind))}</span>${l.proposed ? ` <span class="tag">${t("opt_proposed")}</span>` : ""}</td>
+    <td>${esc(status)}</td><td class="opt-load">${esc(load)}</td><td class="opt-cost">${cost}</td></tr>`;
+}
+
+// Fill the table (again, when the job changed under it): the line a person chose stays chosen
+// (a lane they dropped the job on too); else the first courier in rotation who is on shift, not
+// paused and not the one proposed; never an off-shift courier, never a refused one.
+async function loadOptions() {
+  const d = S.dialog;
+  const job = S.jobs.get(d.jobId);
+  const keep = chosenCourier() || d.dropped;
+  let lines;
+  if (d.action === "override") {
+    try {
+      const answer = await S.api.get(`/v1/jobs/${d.jobId}/override-options`);
+      if (S.dialog !== d) return;
+      lines = answer.couriers.map(lineFromAnswer);
+    } catch (e) {
+      if (S.dialog !== d) return;
+      $("#decide-couriers").innerHTML = "";
+      $("#decide-error").textContent = plainError(e, d.jobId, "override");
+      return;
+    }
+  } else {
+    lines = S.couriers.filter((c) => c.id !== job?.courier_id && c.active !== false).map(lineFromConsole);
+  }
+  $("#decide-couriers").innerHTML = lines.map(optionRow).join("");
+  const open = lines.filter((l) => !l.limits.length);
+  const working = open.filter((l) => l.on_shift && !l.paused);
+  const preset = open.find((l) => l.id === keep) || working.find((l) => !l.proposed) || working[0];
+  const input = preset && document.getElementById(`decide-to-${preset.id}`);
+  if (input) input.checked = true;
+  if (d.action === "reassign" && input) showCost(d.jobId, input.value);
+}
+
 // The dialog's job changed under it (another dispatcher, a courier, the planner): a job that can
-// still be given keeps the dialog with a fresh cost and a word on what happened; else it closes
+// still be given keeps the dialog with fresh costs and a word on what happened; else it closes
 // and says who acted.
 function dialogJobChanged(event) {
   const dialog = $("#decide-dialog");
@@ -764,7 +832,7 @@ function dialogJobChanged(event) {
   }
   S.dialog.seq = event.seq;
   $("#decide-error").textContent = `${what} ${t("cost_again")}`;
-  showCost(S.dialog.jobId, $("#decide-courier").value);
+  loadOptions();
 }
 // A person's name from an event's actor, when the console knows it (couriers; other dispatchers
 // are named by the server in conflicts).
@@ -773,37 +841,32 @@ function nameOf(actor) { return actor.name || (actor.kind === "courier" ? S.cour
 function openDecide(jobId, courierId) {
   const job = S.jobs.get(jobId);
   if (!job) return;
+  if (courierId && job.courier_id === courierId) return;  // dropped on its own lane: nothing to decide
   const moving = ACTIVE.has(job.state);
-  S.dialog = { jobId, action: moving ? "reassign" : "override", seq: job.last_seq };
+  S.dialog = { jobId, action: moving ? "reassign" : "override", seq: job.last_seq, dropped: courierId || null };
   $("#decide-title").textContent = moving ? t("reassign_title") : t("override_title");
   $("#decide-job").textContent = label(job);
-  const options = S.couriers.filter((c) => c.id !== job.courier_id);
-  const status = (c) => (c.on_shift ? (c.paused ? t("paused") : t("on_shift")) : t("off_shift"));
-  // each courier with their shift state and the load their planned route peaks at
-  const load = (c) => t("load", { kg: Math.max(0, ...laneStops(c.id).map((st) => st.load_kg_after)).toFixed(0), cap: c.vehicle.payload_kg });
-  $("#decide-courier").innerHTML = options.map((c) => `<option value="${c.id}">${esc(c.display_name)} (${esc(vehicleName(c.vehicle.kind))}, ${status(c)}, ${load(c)})</option>`).join("");
-  // never an off-shift courier unless a person chose them (by dropping on their lane)
-  const working = options.filter((c) => c.on_shift && !c.paused);
-  const preset = courierId && options.some((c) => c.id === courierId)
-    ? courierId
-    : (working.find((c) => c.id !== job.proposal?.courier_id) || working[0] || options.find((c) => c.on_shift) || options[0])?.id;
-  if (preset) $("#decide-courier").value = preset;
+  $("#decide-couriers").innerHTML = `<tr><td colspan="5" class="note">${esc(t("cost_loading"))}</td></tr>`;
   $("#decide-reason").value = "";
   $("#decide-force").checked = false;
   $("#decide-force-row").hidden = true;
   $("#decide-error").textContent = "";
   $("#decide-cost").classList.remove("refusal");
+  $("#decide-cost").textContent = "";
+  $("#decide-cost").hidden = !moving;  // an open job's costs are in the table
   $("#decide-dialog").showModal();
-  showCost(jobId, $("#decide-courier").value);
+  loadOptions();
 }
 
 async function confirmDecide(event) {
   event.preventDefault();
   const { jobId, action } = S.dialog;
+  const courier = chosenCourier();
+  if (!courier) { $("#decide-error").textContent = t("choose_courier"); return; }
   const next = neighbour(jobId);
   try {
     const ok = await decide(jobId, {
-      action, courier_id: $("#decide-courier").value, reason: $("#decide-reason").value,
+      action, courier_id: courier, reason: $("#decide-reason").value,
       force: $("#decide-force").checked,
     });
     $("#decide-dialog").close();
@@ -923,7 +986,14 @@ function wire() {
   $("#plan-now").addEventListener("click", async () => { await S.api.post("/v1/planning/rounds"); toast(t("planning_asked")); });
   $("#decide-form").addEventListener("submit", confirmDecide);
   $("#decide-cancel").addEventListener("click", () => $("#decide-dialog").close());
-  $("#decide-courier").addEventListener("change", (e) => showCost(S.dialog.jobId, e.target.value));
+  $("#decide-couriers").addEventListener("change", () => { if (S.dialog?.action === "reassign") showCost(S.dialog.jobId, chosenCourier()); });
+  // a click anywhere on a line chooses it (not a refused one: its radio is disabled)
+  $("#decide-couriers").addEventListener("click", (e) => {
+    const input = e.target.closest("tr[data-courier-id]")?.querySelector("input");
+    if (!input || input.disabled || e.target === input || e.target.closest("label")) return;
+    input.checked = true;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  });
   $("#help-button").addEventListener("click", () => $("#help-dialog").showModal());
   $("#logout").addEventListener("click", async () => {
     try { await S.api.post("/v1/auth/logout"); } catch { /* already gone */ }

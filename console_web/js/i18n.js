@@ -17,6 +17,10 @@ const TEXT = {
     proposal: "Proposal", no_proposal: "No proposal yet", needs_decision: "Needs a decision: {reason}", eta_pickup: "pickup ~{t}", eta_dropoff: "drop-off ~{t}",
     extra: "+{m} min for {name}", override_title: "Give the job to another courier", reassign_title: "Move the job to another courier",
     cost_loading: "Working out what it costs…", on_shift: "on shift", paused: "on a pause", off_shift: "off shift",
+    // the override dialog's table, every courier side by side in rotation order (issue 17, item 4)
+    opt_courier: "Courier", opt_shift: "Shift", opt_load: "Load / capacity", opt_cost: "What it costs",
+    load_l: "{l} / {cap} L", with_job: "{kg} kg with it", opt_proposed: "proposed",
+    choose_courier: "Choose a courier in the table first.",
     shift_end: "until {t}", declined: "declined: {reason}", fairness_weight: "Fairness weight set by the members: {w}",
     conflict: "{who} already {act} {job}. The list shows it as it is now.",
     accepted_n: "{n} proposals accepted.", nothing_visible: "No proposal to accept in the visible list",
@@ -117,6 +121,10 @@ const TEXT = {
     proposal: "Proposition", no_proposal: "Pas encore de proposition", needs_decision: "À décider par une personne : {reason}", eta_pickup: "retrait ~{t}", eta_dropoff: "livraison ~{t}",
     extra: "+{m} min pour {name}", override_title: "Confier la course à quelqu'un d'autre", reassign_title: "Déplacer la course",
     cost_loading: "Calcul du coût…", on_shift: "en service", paused: "en pause", off_shift: "hors service",
+    // le tableau du dialogue « confier à » : chaque coursier côte à côte, dans l'ordre de rotation
+    opt_courier: "Coursier·e", opt_shift: "Service", opt_load: "Charge / capacité", opt_cost: "Ce que ça coûte",
+    load_l: "{l} / {cap} L", with_job: "{kg} kg avec elle", opt_proposed: "proposée",
+    choose_courier: "Choisis d'abord un·e coursier·e dans le tableau.",
     shift_end: "jusqu'à {t}", declined: "a refusé : {reason}", fairness_weight: "Poids de l'équité fixé par les membres : {w}",
     conflict: "{who} a déjà {act} {job}. La liste la montre telle qu'elle est.",
     accepted_n: "{n} propositions acceptées.", nothing_visible: "Aucune proposition à accepter dans la liste visible",

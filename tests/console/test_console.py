@@ -92,11 +92,10 @@ def test_a_delivery_from_request_to_done_on_the_console(served: tuple[Server, Wo
             other = cargo[other_name]
 
             page.click(f"{row} button[data-act=override]")
-            page.select_option("#decide-courier", other)
-            page.wait_for_function(
-                "(() => { const t = document.querySelector('#decide-cost').textContent; return t.includes('min'); })()"
-            )
-            assert other_name in page.inner_text("#decide-cost")  # the cost is shown before confirming
+            line = f"#decide-couriers tr[data-courier-id='{other}']"
+            page.wait_for_selector(f"{line} .opt-cost:has-text('min')")
+            page.check(f"#decide-to-{other}")
+            assert other_name in page.inner_text(f"{line} .opt-cost")  # the cost is shown before confirming
             shot(page, "03-override-cost")
             page.fill("#decide-reason", "Ilmari knows the back door")
             page.click("#decide-confirm")

@@ -132,17 +132,15 @@ def test_in_french_no_english_reason_is_left_on_the_console(day: Day) -> None:
         # the override dialog: a cost, then a physical limit, both in French with names, not ids
         page.click(f"#jobs .job[data-job-id='{day.light[0]}'] button[data-act=override]")
         page.wait_for_selector("#decide-dialog[open]")
-        page.wait_for_function("!document.querySelector('#decide-cost').textContent.includes('…')")
+        page.wait_for_function("!document.querySelector('#decide-couriers').textContent.includes('…')")
         page.wait_for_function(
-            "/ajoute .* min à la tournée de/.test(document.querySelector('#decide-cost').textContent)"
+            "/ajoute .* min à la tournée de/.test(document.querySelector('#decide-couriers').textContent)"
         )
         cost_text = visible_text(page)
         page.click("#decide-cancel")
         page.click(f"#jobs .job[data-job-id='{day.heavy}'] button[data-act=override]")
         page.wait_for_selector("#decide-dialog[open]")
-        page.select_option("#decide-courier", aino)
-        page.wait_for_selector("#decide-cost.refusal")
-        refusal = page.inner_text("#decide-cost")
+        refusal = page.inner_text(f"#decide-couriers tr[data-courier-id='{aino}'] .refusal")
         assert f"{HEAVY_KG:g} kg dépasse la charge utile de 25 kg (vélo de Aino)" in refusal, refusal
         shot(page, "french-reasons")
         text += "\n" + cost_text + "\n" + visible_text(page)

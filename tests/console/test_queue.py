@@ -489,10 +489,11 @@ def test_the_override_dialog_never_presets_an_off_shift_courier_and_follows_its_
         assert "stranded" in (page.get_attribute(lane, "class") or "")
         page.click(f"#jobs .job[data-job-id='{job['id']}'] button[data-act=override]")
         page.wait_for_selector("#decide-dialog[open]")
-        chosen = page.input_value("#decide-courier")
-        offered = page.inner_text(f"#decide-courier option[value='{chosen}']")
+        page.wait_for_selector("#decide-couriers input:checked")
+        chosen = page.eval_on_selector("#decide-couriers input:checked", "e => e.value")
+        offered = page.inner_text(f"#decide-couriers tr[data-courier-id='{chosen}']")
         assert chosen != home and "on shift" in offered and re.search(r"load \d+ / \d+ kg", offered), offered
-        assert "off shift" in page.inner_text(f"#decide-courier option[value='{home}']")  # listed all the same
+        assert "off shift" in page.inner_text(f"#decide-couriers tr[data-courier-id='{home}']")  # listed all the same
         label = job_label(page, job["id"])
 
         # Sami gives it meanwhile: the dialog closes and says who did what
@@ -509,10 +510,9 @@ def test_the_override_dialog_never_presets_an_off_shift_courier_and_follows_its_
         # a physical limit is a refusal, not a cost
         page.click(f"#jobs .job[data-job-id='{heavy['id']}'] button[data-act=override]")
         page.wait_for_selector("#decide-dialog[open]")
-        page.select_option("#decide-courier", aino)
-        page.wait_for_selector("#decide-cost.refusal")
-        refusal = page.inner_text("#decide-cost")
+        page.wait_for_selector(f"#decide-couriers tr[data-courier-id='{aino}'] .refusal")
+        refusal = page.inner_text(f"#decide-couriers tr[data-courier-id='{aino}'] .refusal")
         assert refusal.startswith("Aino cannot take it:") and "kg" in refusal and not UUID.search(refusal), refusal
-        assert page.is_visible("#decide-force-row")
+        assert page.is_disabled(f"#decide-to-{aino}")  # a refusal is not a choice
         shot(page, "override-refusal")
         page.click("#decide-cancel")

@@ -1,0 +1,176 @@
+"""The override dialog in real Chromium (issue 17, item 4): every courier side by side in the
+day's rotation, with their shift, their load against capacity and what the job costs them,
+from one request; a physical limit is a refusal (its own colour, not selectable); an off-shift
+courier is listed but never chosen for the dispatcher; the dialog follows its job.
+
+What was wrong: the dialog showed one courier at a time (a select, one request per courier), a
+49 kg parcel on a 25 kg bike read "adds 0.0 min … is over the 25 kg payload" in the grey cost box,
+and the proposed courier's cost was not the proposal's figure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from dispatch import commands as do
+from dispatch.store import Store
+from tests.api.harness import Server, World, create_delivery, login
+from tests.api.test_override_options import three_couriers
+from tests.console.browser import browser, console_log_in, shot
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
+
+
+@dataclass
+class Desk:
+    server: Server
+    world: World
+    url: str  #: the database, to pause a courier as their phone would
+    auth: dict[str, str]
+    sami: dict[str, str]  #: a second dispatcher
+    light: str
+    other: str
+    heavy: str  #: 49 kg
+
+    def state(self) -> dict[str, Any]:
+        return httpx.get(f"{self.server.url}/v1/console/state", headers=self.auth, timeout=30).json()  # type: ignore[no-any-return]
+
+    def plan(self) -> None:
+        r = httpx.post(f"{self.server.url}/v1/planning/rounds?wait=true", headers=self.auth, timeout=120)
+        assert r.status_code == 200 and r.json()["done"], r.text
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    """:func:`three_couriers` with Sami, a second dispatcher, and three jobs: 4, 6 and 49 kg."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('side') / 'tandem.db'}"
+    world, passwords = three_couriers(url, "Sami")
+    server = Server(url, planning_budget_s="0.5", auto_plan="0").start()
+    try:
+        light, other, heavy = (create_delivery(server.url, world, weight_kg=kg) for kg in (4.0, 6.0, 49.0))
+        token = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+        sami = {"Authorization": f"Bearer {login(server.url, world.coop_id, 'sami', passwords['Sami'])}"}
+        d = Desk(server, world, url, {"Authorization": f"Bearer {token}"}, sami, light, other, heavy)
+        d.plan()
+        yield d
+    finally:
+        server.stop()
+
+
+def _open(page: Any, d: Desk, job: str) -> None:
+    page.click(f"#jobs .job[data-job-id='{job}'] button[data-act=override]")
+    page.wait_for_selector("#decide-dialog[open]")
+    page.wait_for_selector("#decide-couriers tr[data-courier-id]")
+
+
+def _line(courier: str) -> str:
+    return f"#decide-couriers tr[data-courier-id='{courier}']"
+
+
+def test_every_courier_side_by_side_from_one_request(desk: Desk) -> None:
+    d, w = desk, desk.world
+    aino, veera, ilmari = (w.couriers[n][0] for n in ("Aino", "Veera", "Ilmari"))
+    state = d.state()
+    rotation = [c["id"] for c in state["couriers"]]
+    job = next(j for j in state["jobs"] if j["id"] == d.light)
+    proposed = job["proposal"]["courier_id"]
+    figure = job["proposal"]["explanation"]["extra_minutes"]
+    asked: list[str] = []
+    with browser((1440, 900)) as page:
+        page.on("request", lambda r: asked.append(r.url) if "/override-" in r.url else None)
+        console_log_in(page, d.server.url, w.coop_id, w.dispatcher_login, w.dispatcher_password)
+        page.wait_for_selector(f"#jobs .job[data-job-id='{d.light}'][data-state=proposed]")
+        _open(page, d, d.light)
+        page.wait_for_selector(f"{_line(aino)} .opt-cost:has-text('min')")
+        # the rotation's order, every courier, the off-shift one too; one request for all of them
+        order = page.eval_on_selector_all("#decide-couriers tr", "els => els.map(e => e.dataset.courierId)")
+        assert order == rotation and set(order) == {aino, veera, ilmari}, (order, rotation)
+        assert [u.split("?")[0].rsplit("/", 1)[1] for u in asked] == ["override-options"], asked
+        # each on-shift courier's cost beside the others', their load against their vehicle's capacity
+        for cid, name in ((aino, "Aino"), (veera, "Veera")):
+            text = page.inner_text(_line(cid))
+            assert re.search(rf"adds \d+\.\d min to {name}'s route", text), text
+            assert re.search(r"load \d+ / \d+ kg · \d+ / \d+ L · \d+ kg with it", text), text
+            assert page.locator(f"{_line(cid)} .refusal").count() == 0
+        # the proposed courier's cost is the proposal's figure
+        assert "proposed" in page.inner_text(f"{_line(proposed)} .tag")
+        assert f"adds {figure} min" in page.inner_text(f"{_line(proposed)} .opt-cost")
+        # off shift: listed, said, selectable by a person, never chosen for them; nor the proposed courier
+        assert "off shift" in page.inner_text(_line(ilmari)) and "not on shift" in page.inner_text(_line(ilmari))
+        chosen = page.eval_on_selector("#decide-couriers input:checked", "e => e.value")
+        assert chosen == next(c for c in rotation if c not in (ilmari, proposed)), chosen
+        assert not page.is_disabled(f"#decide-to-{ilmari}")
+        assert not UUID.search(page.inner_text("#decide-dialog"))
+        shot(page, "override-side-by-side")
+        page.click("#decide-cancel")
+
+        # a physical limit is a refusal: its own colour, no cost, and the line cannot be chosen
+        _open(page, d, d.heavy)
+        page.wait_for_selector(f"{_line(aino)} .refusal")
+        refusal = page.inner_text(f"{_line(aino)} .opt-cost")
+        assert refusal == "Aino cannot take it: 49 kg is over the 25 kg payload of Aino's bike", refusal
+        assert "adds" not in refusal and page.is_disabled(f"#decide-to-{aino}")
+        colour = page.eval_on_selector(f"{_line(aino)} .refusal", "e => getComputedStyle(e).backgroundColor")
+        assert colour != page.eval_on_selector("#decide-cost", "e => getComputedStyle(e).backgroundColor"), colour
+        page.click(f"{_line(aino)} td.opt-load")  # a click on the line does not choose it
+        assert page.eval_on_selector("#decide-couriers input:checked", "e => e.value") == veera
+        assert re.search(r"adds \d+\.\d min to Veera's route", page.inner_text(f"{_line(veera)} .opt-cost"))
+        shot(page, "override-side-by-side-refusal")
+        page.click("#decide-cancel")
+    assert sum("/override-" in u for u in asked) == 2, asked  # one per dialog, none per courier
+
+
+def test_the_dialog_follows_its_job_and_says_who_acted(desk: Desk) -> None:
+    d, w = desk, desk.world
+    with browser((1440, 900)) as page:
+        console_log_in(page, d.server.url, w.coop_id, w.dispatcher_login, w.dispatcher_password)
+        page.wait_for_selector(f"#jobs .job[data-job-id='{d.other}'][data-state=proposed]")
+        job = next(j for j in d.state()["jobs"] if j["id"] == d.other)
+        first = job["proposal"]["courier_id"]
+        _open(page, d, d.other)
+        page.wait_for_selector(f"{_line(first)} .tag")
+
+        # its proposed courier goes on a pause and a round proposes it to someone else: the dialog
+        # stays, says what happened and shows the new costs
+        store = Store.open(d.url)
+        try:
+            do.pause_shift(store, w.coop_id, first, at=datetime.now(UTC))
+        finally:
+            store.close()
+        d.plan()
+        page.wait_for_selector(f"{_line(first)}:has-text('on a pause')")
+        now_to = next(j for j in d.state()["jobs"] if j["id"] == d.other)["proposal"]["courier_id"]
+        assert now_to != first
+        page.wait_for_selector(f"{_line(now_to)} .tag")
+        assert page.is_visible("#decide-dialog[open]")
+        assert "The cost below is worked out again." in page.inner_text("#decide-error")
+        assert page.eval_on_selector("#decide-couriers input:checked", "e => e.value") != first  # paused
+
+        # another dispatcher gives it meanwhile: the dialog closes and says who did what
+        r = httpx.post(
+            f"{d.server.url}/v1/jobs/{d.other}/decisions",
+            json={"action": "override", "courier_id": now_to, "reason": "near"},
+            headers=d.sami,
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+        page.wait_for_selector("#decide-dialog:not([open])", state="attached")
+        page.wait_for_function(
+            "() => document.querySelector('#toast-text').textContent.includes('Nothing was changed by you')"
+        )
+        toast = page.inner_text("#toast-text")
+        assert "Another dispatcher just" in toast and not UUID.search(toast), toast
+
+        # its chip dropped on its own lane: nothing to decide, no dialog
+        chip = f".lane[data-courier-id='{now_to}'] .chip[data-job-id='{d.other}']"
+        page.wait_for_selector(chip)
+        page.drag_and_drop(chip, f".lane[data-courier-id='{now_to}']")
+        page.wait_for_timeout(300)
+        assert not page.is_visible("#decide-dialog[open]")
