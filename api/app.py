@@ -21,6 +21,7 @@ from api import webhooks as webhook_sender
 from api.asyncapi import install as publish_asyncapi
 from api.browsers import BrowserRules
 from api.bus import Hub, LocalBus, RedisBus
+from api.federation import RemotePlanner
 from api.logs import AccessLog
 from api.planner import Planner
 from api.ratelimit import Budgets, Counters, RateLimits, parse_limits
@@ -117,17 +118,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         await bus.start()
         hub = Hub(store, bus, poll_s=settings.feed_poll_s)
 
-        async def after_round(coop_id: str) -> None:
-            await bus.publish(coop_id)
-
-        planner = Planner(
-            settings.database_url,
-            settings.city,
-            budget_s=settings.planning_budget_s,
-            debounce_s=settings.plan_debounce_s,
-            on_round=after_round,
-            timeout_s=settings.planning_timeout_s,
-        )
+        planner = _planner(settings, store, bus)
         app.state.services = Services(
             settings=settings,
             store=store,
@@ -164,6 +155,22 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             store.close()
 
     return lifespan
+
+
+def _planner(settings: Settings, store: Store, bus: LocalBus) -> Planner | RemotePlanner:
+    """This worker's planner; with ``planner`` off, the stand-in that asks the ``tandem planner``
+    processes through the database (issue 16)."""
+    if not settings.planner:
+        return RemotePlanner(store)
+    return Planner(
+        settings.database_url,
+        settings.city,
+        budget_s=settings.planning_budget_s,
+        debounce_s=settings.plan_debounce_s,
+        on_round=bus.publish,  # the sockets of every worker learn of the proposals
+        timeout_s=settings.planning_timeout_s,
+        lease_s=settings.planning_lease_s,
+    )
 
 
 def _middleware(app: FastAPI, settings: Settings) -> None:

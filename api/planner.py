@@ -22,15 +22,20 @@ import ctypes.util
 import logging
 import multiprocessing
 import os
+import secrets
 import signal
+import socket
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dispatch.store import Store
 
 log = logging.getLogger("tandem.planner")
 
@@ -43,6 +48,8 @@ _PR_SET_PDEATHSIG = 1
 #: Rounds in a row that leave a backlog and propose nothing new before the planner waits for the
 #: next request (a round cut short by its time may do better the next time; a full fleet won't).
 IDLE_BACKLOG_ROUNDS = 2
+#: How often a planner waiting for a cooperative's lease (another planner holds it) tries again.
+LEASE_POLL_S = 0.1
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -142,8 +149,14 @@ class Planner:
         debounce_s: float,
         on_round: Callable[[str], Awaitable[None]],
         timeout_s: float = 60.0,
+        lease_s: float = 10.0,
     ) -> None:
         self.database_url, self.city, self.budget_s, self.debounce_s = database_url, city, budget_s, debounce_s
+        #: This planner's name on the leases it holds: unique per process, readable by an operator.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"[-120:]
+        self.lease = timedelta(seconds=lease_s)
+        self._store: Store | None = None
+        self._free: asyncio.Semaphore | None = None  #: made on the loop, at the first round
         #: A round taking this much longer than its budget is hung (a solver bug, a stopped
         #: process): its process is killed and the next round gets a new one.
         self.timeout_s = timeout_s
@@ -180,7 +193,7 @@ class Planner:
                 await asyncio.sleep(self.debounce_s)
                 self._again.discard(coop_id)
                 done = self._done.pop(coop_id, asyncio.Event())
-                outcome = await self._one(coop_id)
+                outcome = await self._leased(coop_id)
                 done.set()
                 if coop_id in self._again:
                     continue
@@ -196,6 +209,95 @@ class Planner:
                     return
         finally:
             self._running.pop(coop_id, None)
+
+    def _db(self) -> Store:
+        if self._store is None:
+            from dispatch.store import Store
+
+            self._store = Store.open(self.database_url, migrate=False)
+        return self._store
+
+    async def _leased(self, coop_id: str) -> dict[str, Any] | None:
+        """One round under the cooperative's lease, so that no other planner of the deployment
+        (another API worker, a ``tandem planner`` elsewhere) plans it at the same time.
+
+        What the log held when the round was asked for is read first; a planner that had to wait
+        for the lease skips its round when the holder's round read as much (the same log makes
+        the same proposals) and shows that round's outcome instead. A lease is only taken when
+        this planner's process is free to start the round: held while queued behind the rounds
+        of other cooperatives, it would keep a free planner elsewhere from taking them. None when
+        skipped or failed.
+        """
+        from dispatch.store import leases
+
+        wanted = await asyncio.to_thread(leases.pending, self._db(), coop_id)
+        if self._free is None:
+            self._free = asyncio.Semaphore(1)  # the one process of the pool
+        while True:
+            async with self._free:
+                try:
+                    lease = await asyncio.to_thread(leases.take, self._db(), coop_id, self.owner, lease=self.lease)
+                except Exception:  # the database is away: the round waits for it, the API goes on
+                    log.exception("taking the planning lease on %s failed; retrying", coop_id)
+                    lease = None
+                if lease is not None:
+                    return await self._under(lease, wanted)
+            await asyncio.sleep(LEASE_POLL_S)  # another planner holds it: its round ends, or it expires
+
+    async def _under(self, lease: Any, wanted: Any) -> dict[str, Any] | None:
+        """The round of a lease taken, unless the last round (anyone's) read all it was asked for."""
+        from dispatch.store import leases
+
+        coop_id, store = lease.cooperative_id, self._db()
+        if lease.planned_seq >= wanted.last_seq and lease.answered >= wanted.asked:
+            await asyncio.to_thread(leases.release, store, coop_id, self.owner)
+            _answered, outcome = await asyncio.to_thread(leases.answered, store, coop_id)
+            if outcome is not None:
+                self.latest[coop_id] = outcome
+            return None
+        seen = await asyncio.to_thread(leases.pending, store, coop_id)  # the log as the round reads it
+        renewing = asyncio.create_task(self._renew(coop_id))
+        outcome, started = None, time.time()
+        try:
+            outcome = await self._one(coop_id)
+        finally:
+            renewing.cancel()
+            log.info("round of %s by %s from %.3f to %.3f", coop_id, self.owner, started, time.time())
+            await self._release(coop_id, outcome, seen)
+        return outcome
+
+    async def _release(self, coop_id: str, outcome: dict[str, Any] | None, seen: Any) -> None:
+        """Give the lease back with what the round read and made (nothing of a failed round)."""
+        from dispatch.store import leases
+
+        try:
+            held = await asyncio.to_thread(
+                leases.release,
+                self._db(),
+                coop_id,
+                self.owner,
+                planned_seq=None if outcome is None else seen.last_seq,
+                answered=None if outcome is None else seen.asked,
+                outcome=outcome,
+            )
+        except Exception:  # the lease then expires: another planner (or this one) goes on after it
+            log.exception("giving back the planning lease on %s failed", coop_id)
+            return
+        if not held:
+            log.warning("the lease on %s passed to another planner during a round of %s", coop_id, self.owner)
+
+    async def _renew(self, coop_id: str) -> None:
+        """Keep the lease while the round runs (a round may take its budget and its timeout)."""
+        from dispatch.store import leases
+
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                if not await asyncio.to_thread(leases.renew, self._db(), coop_id, self.owner, lease=self.lease):
+                    log.warning("the lease on %s was lost during a round of %s", coop_id, self.owner)
+                    return
+            except Exception:
+                log.exception("renewing the planning lease on %s failed; retrying", coop_id)
 
     async def _one(self, coop_id: str) -> dict[str, Any] | None:
         """One round; its outcome, None when it failed (logged)."""
@@ -275,6 +377,8 @@ class Planner:
                 await task
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._store is not None:
+            self._store.close()
 
 
 def _noop() -> None:

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from sqlalchemy import insert, select
@@ -23,6 +23,9 @@ from dispatch.store.access import KnownKeys
 from dispatch.store.engine import reading
 from dispatch.store.schema import InstanceSecretRow
 from routing.network import BikeNetwork
+
+if TYPE_CHECKING:
+    from api.federation import RemotePlanner
 
 E = EventType
 
@@ -52,7 +55,7 @@ class Services:
     network: BikeNetwork
     bus: LocalBus
     hub: Hub
-    planner: Planner
+    planner: Planner | RemotePlanner  #: RemotePlanner when ``tandem planner`` processes plan (issue 16)
     tracking_key: bytes
     cache: dict[str, Any] = field(default_factory=dict)  #: per-worker answers that never change
     keys: KnownKeys = field(default_factory=KnownKeys)  #: clients' API keys looked up lately (api/auth.py)

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     planning_budget_s: float = Field(default=1.0, gt=0, le=60)
     #: A round running this long past its budget is hung: its process is killed and replaced.
     planning_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    #: A planner holds a cooperative's lease this long without renewing it (it renews while its
+    #: round runs): a planner killed mid-round hands its cooperatives on after this (issue 16).
+    planning_lease_s: float = Field(default=10.0, ge=1, le=600)
+    #: Off: this API runs no planner of its own; ``tandem planner`` processes plan (issue 16).
+    planner: bool = True
     #: Wait this long after a trigger so that a burst of requests makes one planning round.
     plan_debounce_s: float = Field(default=0.3, ge=0, le=30)
     #: Webhook URLs must be https, except when this is on (local development and tests).

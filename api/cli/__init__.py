@@ -2,8 +2,8 @@
 
 The commands are registered here, in the order ``tandem --help`` lists them: admin
 (api/cli/admin.py), week (api/cli/week.py), city and tour (api/cli/city.py), plan (api/cli/planning.py), replay, sweep
-and generate-day (api/cli/replays.py), serve and demo (api/cli/server.py). The entry point is
-``api.cli:app`` (pyproject's ``[project.scripts]``); ``python -m api.cli`` runs it too.
+and generate-day (api/cli/replays.py), serve and demo (api/cli/server.py), planner (api/cli/planner.py). The entry
+point is ``api.cli:app`` (pyproject's ``[project.scripts]``); ``python -m api.cli`` runs it too.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import typer
 
 from api.cli.admin import admin_app, backup_command, restore_command
 from api.cli.city import city_app, tour
+from api.cli.planner import planner
 from api.cli.planning import plan
 from api.cli.replays import generate_day_command, replay, sweep
 from api.cli.server import demo, serve
@@ -24,6 +25,7 @@ app.add_typer(week_app, name="week")
 app.command()(plan)
 app.command()(tour)
 app.command()(serve)
+app.command()(planner)
 app.command()(replay)
 app.command()(sweep)
 app.command("generate-day")(generate_day_command)

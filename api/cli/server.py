@@ -13,6 +13,23 @@ from routing.network import NetworkError, open_city
 if TYPE_CHECKING:
     from api.settings import Settings
 
+NoPlannerOption = Annotated[
+    bool,
+    typer.Option("--no-planner", help="Plan nothing here: `tandem planner` processes plan, fed by the database."),
+]
+
+
+def _where_planned(settings: Settings, *, no_planner: bool) -> Settings:
+    """Each worker plans (no two plan one cooperative at once: leases in the database), or, with
+    --no-planner, none does and ``tandem planner`` processes plan, here or on other machines
+    (issue 16); the workers of ``--workers N`` read that from the environment."""
+    import os
+
+    if no_planner:
+        settings.planner = False
+        os.environ["TANDEM_PLANNER"] = "false"
+    return settings
+
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -32,6 +49,7 @@ def serve(
             envvar="TANDEM_WORKERS",
         ),
     ] = 1,
+    no_planner: NoPlannerOption = False,
 ) -> None:
     """Run the API (and the console) on one or more worker processes.
 
@@ -46,7 +64,7 @@ def serve(
     from api import logs
     from api.app import create_app
 
-    settings = _settings(city, database, redis)
+    settings = _where_planned(_settings(city, database, redis), no_planner=no_planner)
 
     served: dict[str, Any] = {
         "host": host,

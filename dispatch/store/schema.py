@@ -247,3 +247,17 @@ class ProofRuleRow(Base):
     cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), primary_key=True)
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), primary_key=True)
     needs: Mapped[str] = mapped_column(String(60))
+
+
+class PlanningLeaseRow(Base):
+    """Who plans a cooperative now (one planner in the whole deployment at a time, issue 16) and
+    what its last round saw and made, for the planners and API workers that did not run it."""
+
+    __tablename__ = "planning_leases"
+    cooperative_id: Mapped[str] = mapped_column(ForeignKey("cooperatives.id"), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(120))  #: the planner holding the lease, None: free
+    expires_at: Mapped[datetime | None]  #: the lease is anyone's after this (its owner died)
+    planned_seq: Mapped[int] = mapped_column(SEQ, default=0)  #: the log as the last round read it
+    asked: Mapped[int] = mapped_column(Integer, default=0)  #: rounds asked by APIs without a planner
+    answered: Mapped[int] = mapped_column(Integer, default=0)  #: ``asked`` as the last round read it
+    outcome: Mapped[dict[str, Any] | None]  #: the last round's routes, for the console of any worker

@@ -1,0 +1,170 @@
+"""Two ``tandem planner`` processes on one database plan each cooperative in one place at a time,
+and the lease of one killed with SIGKILL passes to the other (issue 16).
+
+Real processes, fed by the log only (no API runs here): the test appends requests to the
+database as an API would, and reads each planner's "round of <coop> by <owner> from <t> to <t>"
+log lines to see when each cooperative was being planned, and by whom.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dispatch import commands
+from dispatch.lifecycle import JobState
+from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
+from dispatch.store import Store, leases
+from tests.api.harness import TANDEM
+from tests.dispatch.conftest import fresh_url
+
+SHOP, HOME = Place(24.9414, 60.1710), Place(24.9526, 60.1675)
+ROUND = re.compile(r"round of (\S+) by (\S+) from ([\d.]+) to ([\d.]+)")
+LEASE_S = 2
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from fresh_url(request.param, tmp_path, "tandem_lease")
+
+
+def _coops(store: Store, n: int) -> list[tuple[str, str]]:
+    """``n`` cooperatives with three couriers on shift and a client each: (coop id, client id)."""
+    made = []
+    for i in range(n):
+        coop = store.create_cooperative(f"Coop {i}", fairness_weight=0.5)
+        for k, kind in enumerate(("bike", "cargo_bike", "bike")):
+            courier = store.add_courier(coop.id, f"Rider {k}", Vehicle.of_kind(kind))
+            commands.start_shift(store, coop.id, courier.id, at=datetime.now(UTC))
+        made.append((coop.id, store.add_client(coop.id, "Bakery")[0].id))
+    return made
+
+
+def _request(store: Store, coop_id: str, client_id: str, minutes: int = 0) -> str:
+    opens = datetime.now(UTC) + timedelta(minutes=minutes)
+    window = TimeWindow(opens, opens + timedelta(hours=2))
+    parcel = Parcel(weight_kg=3, volume_l=10, longest_side_cm=40)
+    request = JobRequest(pickup=SHOP, dropoff=HOME, pickup_window=window, dropoff_window=window, parcels=(parcel,))
+    return commands.request_job(store, coop_id, client_id, request, at=datetime.now(UTC)).id
+
+
+class Planners:
+    """``tandem planner`` processes on one database, each logging to its own file."""
+
+    def __init__(self, url: str, folder: Path, n: int, budget_s: float = 0.5) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env.update(TANDEM_PLANNING_BUDGET_S=str(budget_s), TANDEM_PLAN_DEBOUNCE_S="0.05")
+        self.logs = [folder / f"planner-{i}.log" for i in range(n)]
+        self.processes = []
+        for log in self.logs:
+            with log.open("wb") as handle:
+                command = [TANDEM, "planner", "--database", url, "--poll", "0.1", "--lease", str(LEASE_S)]
+                self.processes.append(
+                    subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+                )
+
+    def ready(self, timeout_s: float = 60) -> Planners:
+        """Wait until every planner watches the log with its solver process started."""
+        deadline = time.monotonic() + timeout_s
+        while not all("watching the log" in log.read_text(errors="replace") for log in self.logs):
+            assert time.monotonic() < deadline, self.say()
+            assert all(p.poll() is None for p in self.processes), self.say()
+            time.sleep(0.1)
+        return self
+
+    def rounds(self) -> list[tuple[str, str, float, float]]:
+        found = []
+        for log in self.logs:
+            for coop, owner, start, end in ROUND.findall(log.read_text(errors="replace")):
+                found.append((coop, owner, float(start), float(end)))
+        return found
+
+    def say(self) -> str:
+        return "\n".join(log.read_text(errors="replace")[-4000:] for log in self.logs)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:  # the processes this test started, by their group id
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+def _wait_proposed(store: Store, coop_id: str, jobs: list[str], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if all(store.job(coop_id, j).state is JobState.PROPOSED for j in jobs):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _overlapping(
+    rounds: list[tuple[str, str, float, float]],
+) -> list[tuple[str, tuple[float, float, str], tuple[float, float, str]]]:
+    """Rounds of one cooperative that ran at the same time (whoever ran them)."""
+    by_coop: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+    for coop, owner, start, end in rounds:
+        by_coop[coop].append((start, end, owner))
+    return [
+        (coop, a, b)
+        for coop, spans in by_coop.items()
+        for a, b in zip(sorted(spans), sorted(spans)[1:], strict=False)
+        if b[0] < a[1]
+    ]
+
+
+def test_two_planners_plan_each_cooperative_in_one_place_and_survive_a_kill(url: str, tmp_path: Path) -> None:
+    """One pair of processes for both halves: starting a planner (the solver, the city) is the
+    slow part of this test."""
+    store = Store.open(url)
+    coops = _coops(store, 3)
+    planners = Planners(url, tmp_path, 2, budget_s=1.0)
+    try:
+        planners.ready()
+        jobs: dict[str, list[str]] = defaultdict(list)
+        for wave in range(4):  # requests keep coming while rounds run: both planners want every coop
+            for coop_id, client_id in coops:
+                jobs[coop_id].append(_request(store, coop_id, client_id, minutes=5 * wave))
+            time.sleep(0.3)
+        for coop_id, _ in coops:
+            assert _wait_proposed(store, coop_id, jobs[coop_id], 30), planners.say()
+        rounds = planners.rounds()
+        assert len(rounds) >= len(coops)
+        assert _overlapping(rounds) == [], planners.say()
+
+        # the second half: the holder of a lease is killed mid-round; the other takes over
+        coop_id, client_id = coops[0]
+        for i in range(25):
+            _request(store, coop_id, client_id, minutes=3 * i)
+        deadline, holder = time.monotonic() + 30, None
+        while holder is None and time.monotonic() < deadline:
+            holder = leases.holders(store).get(coop_id)
+            time.sleep(0.02)
+        assert holder is not None, "no planner took the cooperative's lease"
+        killed = int(holder.split(":")[1])
+        assert killed in [p.pid for p in planners.processes]
+        os.kill(killed, signal.SIGKILL)  # mid-round: its lease is left to expire
+        killed_at = time.monotonic()
+        late = _request(store, coop_id, client_id)
+        assert _wait_proposed(store, coop_id, [late], LEASE_S + 15), planners.say()
+        took_s = time.monotonic() - killed_at
+        taken_over = [
+            r for r in planners.rounds() if r[0] == coop_id and r[1] != holder and r[2] > time.time() - took_s
+        ]
+        assert taken_over, planners.say()
+        assert leases.holders(store).get(coop_id) in (None, taken_over[-1][1])
+    finally:
+        planners.stop()
+        store.close()
+    assert took_s < LEASE_S + 15
