@@ -269,6 +269,20 @@ def error_codes() -> list[str]:
 
 # ------------------------------------------------------------------ the document
 
+#: What each courier act says; answered with a result (its event's seq) or an error.
+ACT_SUMMARIES = {
+    "acknowledge": "I have seen the job given to me.",
+    "decline": "I will not take this job: it goes back to the open queue (a reason; nothing is counted).",
+    "picked_up": "I have the parcels.",
+    "delivered": "Delivered; refused with proof_missing while a proof the job needs is missing "
+    "(photos and signatures go first to POST /v1/courier/proofs).",
+    "failed": "I could not deliver (the reason is the client's to read).",
+    "shift_start": "My shift starts now, with its planned end and breaks when known.",
+    "shift_pause": "A pause: no job is proposed to me meanwhile.",
+    "shift_resume": "Back from a pause.",
+    "shift_end": "My shift ends.",
+    "position": "Where I am, while a job is in hand (limited per courier; deleted after TANDEM_POSITION_RETENTION_H).",
+}
 #: Every message, by its name in the document: (schema name, summary).
 MESSAGES: dict[str, tuple[str, str]] = {
     "hello": ("Hello", "Authenticate and say where to resume from."),
@@ -280,7 +294,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "courierEvent": ("CourierEvent", "An event about this courier, with the job when it gives them one."),
     "result": ("Result", "An act was carried out."),
     "error": ("ErrorMessage", "A refusal; see the codes."),
-    **{act: (f"{act.title().replace('_', '')}Act", f"The courier's act {act}.") for act in couriers.ACTS},
+    **{act: (f"{act.title().replace('_', '')}Act", said) for act, said in ACT_SUMMARIES.items()},
 }
 MODELS: tuple[type[BaseModel], ...] = (
     Hello,
@@ -311,8 +325,9 @@ def _event_rules(types: list[EventType]) -> dict[str, Any]:
 
 def schemas() -> dict[str, Any]:
     """Every schema the messages use, from the models, with what the models cannot say added."""
-    if set(ACT_DATA) != set(couriers.ACTS):  # an act the socket takes is documented before it ships
-        raise RuntimeError(f"acts and their documentation differ: {sorted(set(ACT_DATA) ^ set(couriers.ACTS))}")
+    for documented in (ACT_DATA, ACT_SUMMARIES):  # an act the socket takes is documented before it ships
+        if set(documented) != set(couriers.ACTS):
+            raise RuntimeError(f"acts and their documentation differ: {sorted(set(documented) ^ set(couriers.ACTS))}")
     _, found = models_json_schema([(m, "validation") for m in MODELS], ref_template=REF)
     defs: dict[str, Any] = found["$defs"]
     defs["ErrorMessage"]["properties"]["code"]["enum"] = error_codes()
@@ -346,7 +361,7 @@ def _channel(address: str, names: list[str], who: str) -> dict[str, Any]:
             "the server answers `welcome`, then every event after `last_seq` in seq order, each once, then "
             "live events. To resume after a drop, say hello with the last seq you saw: nothing is lost or "
             f"repeated, also across a server restart. Messages are JSON text frames of at most {MAX_MESSAGE} "
-            "bytes. Close codes: " + "; ".join(f"{code}: {why}" for code, why in CLOSE_CODES.items())
+            "bytes. Close codes: " + " ".join(f"{code}: {why}" for code, why in CLOSE_CODES.items())
         ),
         "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in names},
         "x-close-codes": CLOSE_CODES,
