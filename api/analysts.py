@@ -67,6 +67,7 @@ async def start_replay(body: ReplayIn, who: Analyst, svc: Svc) -> dict[str, Any]
     await svc.run(day_from_json, body.day)
     if sum(r.status == "running" for r in _runs.values()) >= MAX_RUNNING:
         raise ApiError(429, "busy", f"{MAX_RUNNING} replays are already running here; try again when one is done")
+    city = (await svc.city(who.cooperative_id)).name  # replayed on the cooperative's own streets
     run_id = str(uuid.uuid4())
     run = _runs[run_id] = _Run(who.cooperative_id, who.subject_id)
     while len(_runs) > MAX_KEPT:
@@ -78,7 +79,7 @@ async def start_replay(body: ReplayIn, who: Analyst, svc: Svc) -> dict[str, Any]
             for weight in body.fairness:
                 policy = Policy(body.policy, body.override_rate, weight, body.budget_s)
                 run.results.append(
-                    await loop.run_in_executor(_executor(), replay_json, body.day, policy, svc.settings.city, body.seed)
+                    await loop.run_in_executor(_executor(), replay_json, body.day, policy, city, body.seed)
                 )
             run.status = "done"
         except Exception as exc:  # a failed replay is reported, never a crashed worker
@@ -110,5 +111,6 @@ async def replay_report(run_id: str, who: Analyst, svc: Svc) -> Response:
     # every worker (and every test server) would otherwise pay at start for a rarely used page.
     from dispatch.report import html_report
 
-    page = await svc.run(html_report, run.results, network=svc.network, title="Tandem replay")
+    network = (await svc.city(who.cooperative_id)).network
+    page = await svc.run(html_report, run.results, network=network, title="Tandem replay")
     return HTMLResponse(page)

@@ -21,6 +21,7 @@ from api import webhooks as webhook_sender
 from api.asyncapi import install as publish_asyncapi
 from api.browsers import BrowserRules
 from api.bus import Hub, LocalBus, RedisBus
+from api.cities import Cities
 from api.federation import RemotePlanner
 from api.logs import AccessLog
 from api.planner import Planner
@@ -30,7 +31,6 @@ from api.settings import Settings
 from api.sockets import SessionWatch
 from api.webhook_docs import install as publish_webhooks
 from dispatch.store import Store, positions
-from routing.network import open_city
 
 API_VERSION = "1"
 log = logging.getLogger("tandem")
@@ -113,7 +113,8 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await asyncio.to_thread(Store.open, settings.database_url)
-        network = await asyncio.to_thread(open_city, settings.city)
+        cities = Cities()
+        await asyncio.to_thread(cities.get, settings.city)  # the server's city: loaded now, its name checked
         bus: LocalBus = RedisBus(settings.redis_url) if settings.redis_url else LocalBus()
         await bus.start()
         hub = Hub(store, bus, poll_s=settings.feed_poll_s)
@@ -122,7 +123,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         app.state.services = Services(
             settings=settings,
             store=store,
-            network=network,
+            cities=cities,
             bus=bus,
             hub=hub,
             planner=planner,

@@ -78,9 +78,8 @@ def _now() -> datetime:
 async def create_quote(body: DeliveryIn, who: Client, svc: Svc) -> dict[str, Any]:
     """The price of a delivery before asking for it (nothing is stored)."""
     request = body.to_request()
-    q, metres = await svc.run(
-        quote_request, svc.store, svc.streets, who.cooperative_id, who.subject_id, request, _now()
-    )
+    streets = (await svc.city(who.cooperative_id)).streets  # the cooperative's own service area
+    q, metres = await svc.run(quote_request, svc.store, streets, who.cooperative_id, who.subject_id, request, _now())
     return {"quote": q.to_json(), "distance_m": round(metres, 1)}
 
 
@@ -109,7 +108,9 @@ async def create_delivery(
     now = _now()
 
     def create() -> tuple[JobView, Quote, list[Event]]:
-        q, _ = quote_request(svc.store, svc.streets, who.cooperative_id, who.subject_id, job_request, now)
+        q, _ = quote_request(
+            svc.store, svc.city_of(who.cooperative_id).streets, who.cooperative_id, who.subject_id, job_request, now
+        )
         asked = body.dropoff.proof_requirement()  # checked, and a code hashed, before anything is written
         # A retry with the same key returns the job as first requested, and no new event.
         job, event = commands.submit_job(

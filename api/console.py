@@ -113,7 +113,7 @@ async def console_state(who: Dispatcher, svc: Svc, lang: Lang, round_number: Rou
             "couriers": _with_breaks(svc.store, who.cooperative_id, round_number),
             "ledger": ledger_of_day(svc.store, who.cooperative_id, None, _now()),
             "plan": svc.planner.latest.get(who.cooperative_id),
-            "map": {"tile_url": svc.settings.tile_url, "bounds": list(svc.network.bounds())},
+            "map": {"tile_url": svc.settings.tile_url, "bounds": list(svc.city_of(who.cooperative_id).streets.bounds)},
             "heavy_threshold_kg": coop.heavy_threshold_kg,
         }
         said: dict[str, Any] = in_words(svc.store, who.cooperative_id, lang, state)
@@ -134,10 +134,13 @@ async def console_state(who: Dispatcher, svc: Svc, lang: Lang, round_number: Rou
     },
 )
 async def city_streets(who: Member, svc: Svc) -> Response:
-    """The city's streets as GeoJSON, for maps without a tile server (computed once per worker)."""
-    cached = svc.cache.get("streets")
+    """The cooperative's city's streets as GeoJSON, for maps without a tile server (computed once
+    per city and worker)."""
+    city = await svc.city(who.cooperative_id)
+    cached = svc.cache.get(f"streets:{city.name}")
     if cached is None:
-        cached = svc.cache["streets"] = json.dumps(await svc.run(streets_geojson, svc.network), separators=(",", ":"))
+        cached = json.dumps(await svc.run(streets_geojson, city.network), separators=(",", ":"))
+        svc.cache[f"streets:{city.name}"] = cached
     return GeoJSONResponse(cached, headers={"Cache-Control": "private, max-age=3600"})
 
 
@@ -166,7 +169,7 @@ async def job_path(job_id: str, who: Analyst, svc: Svc) -> dict[str, Any]:
         profile = "bike"
         if courier_id:
             profile = svc.store.courier(who.cooperative_id, str(courier_id)).vehicle.kind.profile
-        return street_path(svc.network, job, profile)
+        return street_path(svc.city_of(who.cooperative_id).network, job, profile)
 
     return await svc.run(compute)  # type: ignore[no-any-return]
 
@@ -221,7 +224,8 @@ async def job_override_cost(
     job_id: str, who: Dispatcher, svc: Svc, courier_id: Annotated[Ident, Query(max_length=36)], lang: Lang
 ) -> dict[str, Any]:
     """What giving this job to that courier would cost, before deciding (in the reader's language)."""
-    cost = await svc.run(decision_cost, svc.store, who.cooperative_id, svc.network, job_id, courier_id, _now())
+    network = (await svc.city(who.cooperative_id)).network
+    cost = await svc.run(decision_cost, svc.store, who.cooperative_id, network, job_id, courier_id, _now())
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, cost.to_json())  # type: ignore[no-any-return]
 
 
@@ -265,7 +269,13 @@ async def job_override_options(
 def _decide(svc: Services, who: Principal, job_id: str, body: DecisionIn) -> tuple[Event, dict[str, Any] | None]:
     decision = Decision(body.action, body.courier_id, body.reason, body.force, body.expected_seq)
     event, cost = decide_job(
-        svc.store, who.cooperative_id, svc.network, job_id, decision, dispatcher_id=who.subject_id, now=_now()
+        svc.store,
+        who.cooperative_id,
+        svc.city_of(who.cooperative_id).network,
+        job_id,
+        decision,
+        dispatcher_id=who.subject_id,
+        now=_now(),
     )
     return event, None if cost is None else cost.to_json()
 

@@ -230,7 +230,7 @@ async def my_job_path(job_id: str, who: CourierUser, svc: Svc) -> dict[str, Any]
     def compute() -> dict[str, Any]:
         job = _own_job(svc, who, job_id)
         profile = svc.store.courier(who.cooperative_id, who.subject_id).vehicle.kind.profile
-        return street_path(svc.network, job, profile)
+        return street_path(svc.city_of(who.cooperative_id).network, job, profile)
 
     return await svc.run(compute)  # type: ignore[no-any-return]
 
@@ -376,7 +376,9 @@ def _requote(svc: Services, coop_id: str, job: JobView, found_kg: float) -> dict
     request = JobRequest.from_json(job.request)
     facts = svc.store.intake(coop_id, job.client_id)
     try:
-        metres = check_request(svc.streets, facts.couriers, request, datetime.fromisoformat(job.requested_at))
+        metres = check_request(
+            svc.city_of(coop_id).streets, facts.couriers, request, datetime.fromisoformat(job.requested_at)
+        )
     except DomainError as exc:
         return {"rule": "requote", "previous": None, "new": None, "refused": exc.code}
     solidarity = facts.client is not None and facts.client.solidarity

@@ -74,20 +74,35 @@ def die_with_parent(parent_pid: int) -> None:
 def _init(database_url: str | None, city: str, parent_pid: int | None = None) -> None:
     if parent_pid is not None:
         die_with_parent(parent_pid)
+    from api.cities import Cities
     from dispatch.store import Store
-    from routing.network import open_city
-    from routing.travel_cache import TravelCache
 
     _state["store"] = Store.open(database_url, migrate=False)
-    _state["network"] = open_city(city)
+    _state["cities"] = Cities()  # each cooperative's city, loaded at its first round (issue 16)
+    _state["cities"].get(city)  # the server's own city now, before the first round
     _state["plans"] = {}
-    _state["travel"] = TravelCache()  # the places of one round are mostly those of the last
+    #: per city: the places of one round are mostly those of the last (node numbers are a city's own)
+    _state["travel"] = {}
+
+
+def _network_of(coop_id: str) -> tuple[Any, Any]:
+    """The network of ``coop_id``'s city and that city's travel cache, loading the city the
+    first time one of its cooperatives plans."""
+    from dispatch.store.cooperatives import cooperative_city
+    from dispatch.store.engine import reading
+    from routing.travel_cache import TravelCache
+
+    with reading(_state["store"].engine) as conn:
+        name = cooperative_city(conn, coop_id)
+    network = _state["cities"].get(name).network
+    return network, _state["travel"].setdefault(name, TravelCache())
 
 
 def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
     from dispatch.planning import backlog_left, planning_round
 
-    store, network, plans = _state["store"], _state["network"], _state["plans"]
+    store, plans = _state["store"], _state["plans"]
+    network, travel = _network_of(coop_id)
     result = planning_round(
         store,
         coop_id,
@@ -95,7 +110,7 @@ def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
         datetime.fromisoformat(now_iso),
         budget_s=budget_s,
         previous=plans.get(coop_id),
-        travel_cache=_state["travel"],
+        travel_cache=travel,
     )
     plans[coop_id] = result.plan
     ctx = result.context

@@ -79,7 +79,7 @@ def _account(raw: bytes) -> str | None:
     coop, login = data.get("cooperative_id"), data.get("login")
     if not isinstance(coop, str) or not isinstance(login, str):
         return None
-    return _digest(coop, login.casefold())
+    return _digest(coop.strip().casefold(), login.casefold())  # a short name is matched in any case
 
 
 class Counters:

@@ -29,7 +29,9 @@ from dispatch.proofs import Requirement, parse_needs, requirement
 
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    cooperative_id: Ident = Field(min_length=1, max_length=36)
+    cooperative_id: Ident = Field(
+        min_length=1, max_length=36, description="The cooperative's id, or its short name (`velo-lille`, any case)"
+    )
     login: Ident = Field(min_length=1, max_length=60)
     password: str = Field(min_length=1, max_length=200)  #: compared as a hash, never stored
 

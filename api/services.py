@@ -1,4 +1,4 @@
-"""What every route of one API worker shares: the store, the city, the bus, the planner."""
+"""What every route of one API worker shares: the store, the cities, the bus, the planner."""
 
 from __future__ import annotations
 
@@ -14,15 +14,17 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from api.bus import Hub, LocalBus
+from api.cities import Cities, City
+from api.errors import ApiError
 from api.planner import Planner
 from api.settings import Settings
 from dispatch.events import Event, EventType
-from dispatch.intake import StreetDistances
 from dispatch.store import Store
 from dispatch.store.access import KnownKeys
+from dispatch.store.cooperatives import cooperative_city
 from dispatch.store.engine import reading
 from dispatch.store.schema import InstanceSecretRow
-from routing.network import BikeNetwork
+from routing.network import NetworkError
 
 if TYPE_CHECKING:
     from api.federation import RemotePlanner
@@ -52,17 +54,34 @@ REPLAN_ON = frozenset(
 class Services:
     settings: Settings
     store: Store
-    network: BikeNetwork
+    cities: Cities  #: every cooperative's city, loaded on first use and shared (api/cities.py)
     bus: LocalBus
     hub: Hub
     planner: Planner | RemotePlanner  #: RemotePlanner when ``tandem planner`` processes plan (issue 16)
     tracking_key: bytes
     cache: dict[str, Any] = field(default_factory=dict)  #: per-worker answers that never change
     keys: KnownKeys = field(default_factory=KnownKeys)  #: clients' API keys looked up lately (api/auth.py)
-    streets: StreetDistances = field(init=False)
+    #: cooperative id -> the name of its city (a cooperative's city does not change under a worker)
+    city_names: dict[str, str] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.streets = StreetDistances(self.network)
+    def city_of(self, coop_id: str) -> City:
+        """The city ``coop_id`` serves: its streets, service area and snapping. Blocks while the
+        city loads the first time, so call it from a thread (:meth:`city` on the loop)."""
+        name = self.city_names.get(coop_id)
+        if name is None:
+            with reading(self.store.engine) as conn:
+                name = self.city_names[coop_id] = cooperative_city(conn, coop_id)
+        try:
+            return self.cities.get(name)
+        except NetworkError as exc:
+            raise ApiError(503, "city_unavailable", f"the cooperative's city cannot be opened here: {exc}") from None
+
+    async def city(self, coop_id: str) -> City:
+        """:meth:`city_of` without blocking the loop: in a thread unless the city is at hand."""
+        name = self.city_names.get(coop_id)
+        if name is not None and name in self.cities:
+            return self.cities.get(name)
+        return await self.run(self.city_of, coop_id)  # type: ignore[no-any-return]
 
     async def appended(self, coop_id: str, events: list[Event]) -> None:
         """Tell sockets (here and on other workers) and, when it matters, ask for proposals."""

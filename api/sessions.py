@@ -64,4 +64,4 @@ async def readyz(svc: Svc) -> dict[str, Any]:
         await svc.run(ping)
     except Exception as exc:  # any failure to answer means: send no traffic here
         raise ApiError(503, "not_ready", f"the database does not answer ({type(exc).__name__})") from None
-    return {"status": "ready", "city": svc.network.name}
+    return {"status": "ready", "city": svc.settings.city}

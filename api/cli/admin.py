@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.exc import IntegrityError
 
 from api.cli.common import DatabaseOption, JsonOption, fail, out
 from dispatch.errors import DomainError
 from dispatch.events import Event
 from dispatch.model import Cooperative, Role, Vehicle
 from dispatch.store import Store
+from dispatch.store.cooperatives import derived_short_name
 from dispatch.text import check_text
 
 admin_app = typer.Typer(
@@ -28,6 +30,15 @@ admin_app = typer.Typer(
 
 CoopOption = Annotated[str, typer.Option("--coop", help="The cooperative's id (from create-coop).")]
 NameOption = Annotated[str, typer.Option("--name", help="The name people see.")]
+CoopCityOption = Annotated[
+    str | None,
+    typer.Option(
+        "--city", help="The city it serves: one imported with `tandem city import` (default: $TANDEM_CITY or helsinki)."
+    ),
+]
+ShortNameOption = Annotated[
+    str | None, typer.Option("--short-name", help="What members type at login (velo-lille); default: from the name.")
+]
 
 
 def _store(database: str | None) -> Store:
@@ -65,12 +76,16 @@ def admin_create_coop(
         float | None,
         typer.Option(help="At most this share of riding added to share the work (0.05: +5 %); unset: no bound."),
     ] = None,
+    city: CoopCityOption = None,
+    short_name: ShortNameOption = None,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a cooperative (a tenant) and print its id."""
+    """Create a cooperative (a tenant) in its city and print its id and short name."""
     if fairness_riding_budget is not None and not 0 <= fairness_riding_budget <= 1:
         raise fail("--fairness-riding-budget must be between 0 and 1 (0.05: at most +5 % riding)")
+    served = _coop_city(city)
+    short = short_name if short_name is not None else derived_short_name(name)
     store = _store(database)
     try:
         check_text("name", name)
@@ -80,20 +95,42 @@ def admin_create_coop(
             heavy_threshold_kg=heavy_threshold_kg,
             fairness_weight=fairness_weight,
             settings={} if fairness_riding_budget is None else {"fairness_riding_budget": fairness_riding_budget},
+            city=served,
+            short_name=short,
         )
-    except DomainError as exc:
-        raise fail(str(exc)) from None
+    except DomainError as exc:  # a short name made from the name: say how to choose another
+        hint = short_name is None and getattr(exc, "field", None) == "short_name"
+        raise fail(f"{exc}{'; choose one with --short-name' if hint else ''}") from None
+    except IntegrityError:  # another cooperative took the short name at the same moment
+        raise fail(f"the short name {short!r} was just taken; choose one with --short-name") from None
     _report(
         as_json,
         {
             "id": coop.id,
             "name": coop.name,
+            "short_name": short,
+            "city": served,
             "timezone": coop.timezone,
             "heavy_threshold_kg": coop.heavy_threshold_kg,
             "fairness_weight": coop.fairness_weight,
         },
-        f"cooperative [bold]{coop.name}[/] created: id {coop.id}",
+        f"cooperative [bold]{coop.name}[/] created in {served}: id {coop.id}, short name {short}",
     )
+
+
+def _coop_city(city: str | None) -> str:
+    """The city a new cooperative serves: ``city`` when it is the default city or an imported
+    one, else the server's city (``TANDEM_CITY``, the default city when unset)."""
+    import os
+
+    from routing.network import DEFAULT_CITY, imported_cities
+
+    if city is None:
+        return os.environ.get("TANDEM_CITY", "").strip() or DEFAULT_CITY
+    known = [DEFAULT_CITY, *imported_cities()]
+    if city not in known:
+        raise fail(f"--city: no city named {city!r}; known: {', '.join(known)} (import one with `tandem city import`)")
+    return city
 
 
 @admin_app.command("add-courier")

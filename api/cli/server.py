@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.cli.common import CityOption, DatabaseOption, fail, out
+from api.cli.common import DatabaseOption, fail, out
 from dispatch.store import Store
 from routing.network import NetworkError, open_city
 
@@ -31,10 +31,21 @@ def _where_planned(settings: Settings, *, no_planner: bool) -> Settings:
     return settings
 
 
+#: Each cooperative is served its own city (issue 16); the server's city is the default one.
+ServerCityOption = Annotated[
+    str | None,
+    typer.Option(
+        "--city",
+        help="The server's city (default: helsinki), loaded at start and given to cooperatives made before "
+        "cities were per cooperative; each cooperative is served the city it was created in.",
+    ),
+]
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
-    city: CityOption = None,
+    city: ServerCityOption = None,
     database: DatabaseOption = None,
     redis: Annotated[
         str | None, typer.Option("--redis", help="Redis URL to share events between workers (default: $REDIS_URL).")
@@ -89,7 +100,14 @@ def serve(
 
 def _settings(city: str | None, database: str | None, redis: str | None) -> Settings:
     """The environment's settings with the command's options over them; the city opened once, so
-    that a wrong name fails here with a sentence rather than in every worker."""
+    that a wrong name fails here with a sentence rather than in every worker.
+
+    The city is the server's: loaded at start, and the one the migration to cities per
+    cooperative gives the cooperatives made before it (it reads ``TANDEM_CITY``, set here before
+    anything opens the database); every cooperative is served its own city (issue 16).
+    """
+    import os
+
     from api.settings import Settings
 
     overrides: dict[str, Any] = {}
@@ -104,6 +122,7 @@ def _settings(city: str | None, database: str | None, redis: str | None) -> Sett
         open_city(settings.city)
     except (NetworkError, ValueError) as exc:
         raise fail(str(exc)) from None
+    os.environ["TANDEM_CITY"] = settings.city
     return settings
 
 

@@ -29,6 +29,7 @@ from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
 from dispatch.lifecycle import ACTIVE_STATES, JobState
 from dispatch.model import Cooperative
 from dispatch.pricing import Band, Tariff, repricing_rule
+from dispatch.store.cooperatives import resolve_cooperative
 from dispatch.store.engine import reading
 from dispatch.store.repository import (
     Store,
@@ -168,8 +169,12 @@ def _dummy_secret_hash() -> str:
 def log_in(
     store: Store, coop_id: str, login: str, password: str, *, ttl: timedelta = DEFAULT_TOKEN_TTL
 ) -> tuple[str, Principal, datetime]:
-    """Check a login and open a session: (token, who, expiry). The token is returned once."""
+    """Check a login and open a session: (token, who, expiry). The token is returned once.
+
+    ``coop_id`` is the cooperative's id or its short name (``velo-lille``, any case); an unknown
+    one fails like a wrong password, after the same slow check."""
     with reading(store.engine) as conn:
+        coop_id = resolve_cooperative(conn, coop_id) or ""
         member = conn.execute(
             select(MemberRow.__table__).where(MemberRow.cooperative_id == coop_id, MemberRow.login == login)
         ).first()

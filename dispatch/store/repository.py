@@ -29,6 +29,7 @@ from dispatch.lifecycle import JobState
 from dispatch.model import Client, Cooperative, Courier, Member, Role, Vehicle, VehicleKind
 from dispatch.projections import CourierStatus, JobView, Projection, apply
 from dispatch.store.commit import GroupCommit
+from dispatch.store.cooperatives import check_short_name, free_short_name, short_name_taken
 from dispatch.store.engine import make_engine, read_once, reading
 from dispatch.store.schema import (
     ClientRow,
@@ -40,6 +41,7 @@ from dispatch.store.schema import (
     LedgerRow,
     MemberRow,
 )
+from routing.network import DEFAULT_CITY
 
 _LEDGER_FIELDS = ("shift_minutes", "planned_shift_minutes", "worked_minutes", "kg_km", "heavy_jobs", "heavy_kg")
 
@@ -193,7 +195,11 @@ class Store:
         heavy_threshold_kg: float = 25.0,
         fairness_weight: float = 0.5,
         settings: dict[str, Any] | None = None,
+        city: str = DEFAULT_CITY,
+        short_name: str | None = None,
     ) -> Cooperative:
+        """A new cooperative serving ``city``; ``short_name`` checked and unique (InvalidInput
+        otherwise), or derived from ``name`` and made unique when not given."""
         coop = Cooperative(
             id=str(uuid.uuid4()),
             name=name,
@@ -203,10 +209,14 @@ class Store:
             settings=_json_payload(settings or {}),
         )
         with self.engine.begin() as conn:
+            if short_name is not None and short_name_taken(conn, check_short_name(short_name)):
+                raise InvalidInput("short_name", f"{short_name!r} is taken by another cooperative on this server")
             conn.execute(
                 insert(CooperativeRow).values(
                     id=coop.id,
                     name=coop.name,
+                    short_name=short_name or free_short_name(conn, name),
+                    city=city,
                     timezone=coop.timezone,
                     heavy_threshold_kg=coop.heavy_threshold_kg,
                     fairness_weight=coop.fairness_weight,

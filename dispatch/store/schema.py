@@ -27,6 +27,11 @@ class CooperativeRow(Base):
     __tablename__ = "cooperatives"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    #: What members type at login instead of the id (``velo-lille``): unique on the server.
+    short_name: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    #: The city whose streets the cooperative serves: the default city or one imported by name
+    #: (for a cooperative older than cities per cooperative, the city its server was started with).
+    city: Mapped[str] = mapped_column(String(300))
     timezone: Mapped[str] = mapped_column(String(64))
     heavy_threshold_kg: Mapped[float] = mapped_column(Float)
     fairness_weight: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,79 @@
+"""A cooperative's short name and city (issue 16): what a member types at login instead of the
+cooperative's id (``velo-lille``), and which city's streets it serves.
+
+Short names are unique on a server: one server can then host the cooperatives of a federation,
+each logging in by a name its members remember. A name is derived from the cooperative's name
+when none is given (``Vélo Lille`` -> ``velo-lille``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import Connection, or_, select
+
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.store.schema import CooperativeRow
+
+SHORT_NAME_MAX = 32
+#: Lower-case letters and digits in words joined by single hyphens, beginning with a letter; at
+#: most 32 characters, so that no short name can be read as a cooperative's id (36).
+_SHORT_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+
+def check_short_name(value: str) -> str:
+    """``value`` if it may be a short name; InvalidInput saying what a short name is, otherwise."""
+    if not (2 <= len(value) <= SHORT_NAME_MAX and _SHORT_NAME.fullmatch(value)):
+        raise InvalidInput(
+            "short_name",
+            f"{value!r} is not a short name: 2 to {SHORT_NAME_MAX} lower-case letters, digits and single "
+            "hyphens, beginning with a letter (e.g. velo-lille)",
+        )
+    return value
+
+
+def derived_short_name(name: str) -> str:
+    """The short name a cooperative called ``name`` gets when it is given none: accents dropped,
+    lower case, every other character a hyphen (``Pyörä Osuuskunta`` -> ``pyora-osuuskunta``)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+    words = re.sub(r"^[0-9-]+", "", words)  # it begins with a letter
+    while len(words) > SHORT_NAME_MAX:  # cut at a word's end where there is one
+        cut = words.rfind("-", 0, SHORT_NAME_MAX + 1)
+        words = words[: cut if cut > 0 else SHORT_NAME_MAX].strip("-")
+    return words if len(words) >= 2 else "coop"
+
+
+def short_name_taken(conn: Connection, short_name: str) -> bool:
+    return conn.execute(select(CooperativeRow.id).where(CooperativeRow.short_name == short_name)).first() is not None
+
+
+def free_short_name(conn: Connection, name: str) -> str:
+    """The derived short name of ``name``, with ``-2``, ``-3``... when another cooperative has it
+    (for cooperatives made by code; the admin command refuses a taken name instead)."""
+    base = derived_short_name(name)
+    candidate, n = base, 1
+    while short_name_taken(conn, candidate):
+        n += 1
+        suffix = f"-{n}"
+        candidate = base[: SHORT_NAME_MAX - len(suffix)].rstrip("-") + suffix
+    return candidate
+
+
+def resolve_cooperative(conn: Connection, id_or_short_name: str) -> str | None:
+    """The id of the cooperative named by its id or its short name (any case, spaces around
+    aside: a phone's keyboard capitalises the first letter); None when none is."""
+    key = id_or_short_name.strip()
+    row = conn.execute(
+        select(CooperativeRow.id).where(or_(CooperativeRow.id == key, CooperativeRow.short_name == key.casefold()))
+    ).first()
+    return None if row is None else str(row.id)
+
+
+def cooperative_city(conn: Connection, coop_id: str) -> str:
+    """The name of the city ``coop_id`` serves."""
+    city = conn.execute(select(CooperativeRow.city).where(CooperativeRow.id == coop_id)).scalar()
+    if city is None:
+        raise NotFound("cooperative", coop_id)
+    return str(city)
