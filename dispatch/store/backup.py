@@ -9,6 +9,11 @@ a broken disk or a mistaken command.
 
 Restoring refuses to overwrite a database that already holds a cooperative unless told to:
 nothing already accepted is lost by a restore typed into the wrong terminal.
+
+A backup is a past moment, and may hold a courier erased since (the right to erasure). Restoring
+therefore re-applies every erasure it knows of, read *before* the database is replaced: the
+erasure journal kept beside the data and the replaced database's own log
+(``dispatch/store/erasure.py``). What comes back from a backup never brings an erased person back.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from sqlalchemy.engine import make_url
 
 from dispatch.errors import InvalidInput
 from dispatch.store.engine import default_url, make_engine
+from dispatch.store.erasure import Erased, reapply, recorded_erasures
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -89,13 +95,20 @@ def backup(url: str | None, destination: Path) -> Path:
     return destination
 
 
-def restore(source: Path, url: str | None, *, replace: bool = False) -> None:
-    """Restore a backup made by :func:`backup` into the database at ``url`` (default: Tandem's own)."""
+def restore(source: Path, url: str | None, *, replace: bool = False) -> list[Erased]:
+    """Restore a backup made by :func:`backup` into the database at ``url`` (default: Tandem's
+    own), then erase again whoever was erased since the backup; what was erased again."""
     url = url or default_url()
     if not source.is_file():
         raise InvalidInput("backup", f"no backup file at {source}")
     if not replace and _holds_a_cooperative(url):
         raise InvalidInput("database", "it already holds cooperatives; restore into an empty one, or replace it")
+    erasures = recorded_erasures(url)  # before the database that holds them is replaced
+    _write_back(source, url)
+    return reapply(url, erasures)
+
+
+def _write_back(source: Path, url: str) -> None:
     target = _sqlite_path(url)
     if target is not None:
         try:

@@ -9,22 +9,33 @@ recipients' names: they are the recipients' data, not the courier's.
 
 The log is append-only, with this one exception that the law asks for: the erasure rewrites the
 payloads that carried the person's words or name, in the transaction that records it.
+
+A backup taken before an erasure still holds the person: so every erasure is also written to an
+*erasure journal* kept beside the data (:func:`journal_path`: ids and a time, never a name), and
+``restore`` (dispatch/store/backup.py) re-applies every erasure the journal and the replaced
+database know of to what it brings back (:func:`reapply`): nobody erased comes back with a backup.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, String, cast, delete, or_, select, update
+from sqlalchemy import Connection, String, cast, delete, inspect, or_, select, update
+from sqlalchemy.engine import make_url
 
 from dispatch.errors import DomainError, InvalidInput
-from dispatch.events import Actor, Event, EventType
+from dispatch.events import Actor, ActorKind, Event, EventType
 from dispatch.lifecycle import ACTIVE_STATES
-from dispatch.store.access import NothingToChange, _admin_event, _end_sessions, _revoked
+from dispatch.store.access import NothingToChange, _admin_event, _end_sessions, _revoked, deactivate_courier
+from dispatch.store.engine import make_engine
 from dispatch.store.repository import Store, _json_payload
 from dispatch.store.schema import CourierPositionRow, CourierRow, CourierStatusRow, EventRow, JobRow
 from dispatch.text import check_text
+from routing.network import data_dir
 
 #: What replaces the courier's own words in the log.
 ERASED = "(erased)"
@@ -126,10 +137,19 @@ def erase_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor, rea
     while they hold jobs or are on shift; recorded as a CourierErased event (who, when, and
     ``reason``: on what grounds, such as the courier's request; an irreversible act is never
     done by an empty call), and their login is gone: they are out of every session at once and
-    can log in no more."""
+    can log in no more. Once committed, it is written to the erasure journal (after, never
+    before: a journal line for an erasure that rolled back would erase someone at a restore)."""
     why = check_text("reason", reason)
     if not why.strip():
         raise InvalidInput("reason", "erasure_grounds")
+    done = _erase(store, coop_id, courier_id, by=by, why=why, while_working=False)
+    _journal_add(_store_url(store), [_entry(done.event)])
+    return done
+
+
+def _erase(store: Store, coop_id: str, courier_id: str, *, by: Actor, why: str, while_working: bool) -> Erased:
+    """The erasure itself, in one transaction; ``while_working`` only when a restore re-applies
+    an erasure already made (the backup's moment may show the courier still at work)."""
     courier = store.courier(coop_id, courier_id)
     label = erased_label(courier_id)
     counts: dict[str, int] = {}
@@ -142,7 +162,8 @@ def erase_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor, rea
         ).first()
         if row is None or (row.display_name == label and row.login is None and not row.contact):
             raise NothingToChange("already_erased", courier=courier_id)
-        _refuse_while_working(conn, coop_id, courier_id)
+        if not while_working:
+            _refuse_while_working(conn, coop_id, courier_id)
         conn.execute(
             update(CourierRow)
             .where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id)
@@ -163,3 +184,114 @@ def erase_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor, rea
     finally:
         _revoked.add_one()
     return Erased(event, label, counts["positions"], counts["events"])
+
+
+# ---------------------------------------------------------------- the erasure journal
+
+
+def journal_path(url: str) -> Path:
+    """Where the erasures of the database at ``url`` are journaled: ``TANDEM_ERASURE_JOURNAL``
+    if set; beside a SQLite file (``tandem.db.erasures``); else ``erasures.jsonl`` in Tandem's
+    data directory (PostgreSQL: the machine that runs ``tandem restore`` must hold it)."""
+    env = os.environ.get("TANDEM_ERASURE_JOURNAL")
+    if env:
+        return Path(env).expanduser()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        return Path(parsed.database + ".erasures")
+    return data_dir() / "erasures.jsonl"
+
+
+def _store_url(store: Store) -> str:
+    return store.engine.url.render_as_string(hide_password=False)
+
+
+def _entry(event: Event) -> dict[str, Any]:
+    """A journal line: who was erased, in which cooperative, when; no name, no words."""
+    return {
+        "cooperative_id": event.cooperative_id,
+        "courier_id": str(event.payload["courier_id"]),
+        "erased_at": event.at.isoformat(),
+    }
+
+
+def read_journal(url: str) -> list[dict[str, Any]]:
+    """The erasures journaled for the database at ``url`` (a torn last line is skipped: the
+    erasure it belonged to is in the database's own log too)."""
+    path = journal_path(url)
+    if not path.is_file():
+        return []
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and {"cooperative_id", "courier_id"} <= entry.keys():
+            entries.append(entry)
+    return entries
+
+
+def _journal_add(url: str, entries: list[dict[str, Any]]) -> None:
+    """Append the entries not yet journaled, flushed to the disk before returning."""
+    known = {(e["cooperative_id"], e["courier_id"]) for e in read_journal(url)}
+    new = [e for e in entries if (e["cooperative_id"], e["courier_id"]) not in known]
+    if not new:
+        return
+    path = journal_path(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as journal:
+        journal.writelines(json.dumps(e, sort_keys=True) + "\n" for e in new)
+        journal.flush()
+        os.fsync(journal.fileno())
+
+
+def recorded_erasures(url: str) -> list[dict[str, Any]]:
+    """Every erasure the database at ``url`` knows of, from its journal and its own log: read
+    before a restore replaces it, so that an erasure survives a journal lost with the disk."""
+    entries = read_journal(url)
+    engine = make_engine(url)
+    try:
+        if "events" in inspect(engine).get_table_names():
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    select(EventRow.cooperative_id, EventRow.payload, EventRow.at).where(
+                        EventRow.type == EventType.COURIER_ERASED.value
+                    )
+                ).all()
+            entries += [
+                {"cooperative_id": r.cooperative_id, "courier_id": r.payload["courier_id"], "erased_at": str(r.at)}
+                for r in rows
+            ]
+    finally:
+        engine.dispose()
+    return entries
+
+
+def reapply(url: str, entries: list[dict[str, Any]]) -> list[Erased]:
+    """Erase again, in the database at ``url`` (just restored), everyone ``entries`` names who is
+    in it and not erased there: a courier at work at the backup's moment is deactivated first
+    (their work back to the queue), then erased. Each act is recorded in the log by the system
+    (``restore``) and the journal keeps every entry for the next restore."""
+    if not entries:
+        return []
+    store = Store.open(url)
+    done: list[Erased] = []
+    by = Actor(ActorKind.SYSTEM, "restore")
+    try:
+        for entry in entries:
+            coop_id, courier_id = str(entry["cooperative_id"]), str(entry["courier_id"])
+            why = f"erased on {str(entry.get('erased_at', ''))[:10]}; erased again after a restore"
+            try:
+                courier = store.courier(coop_id, courier_id)
+                if courier.display_name == erased_label(courier_id):  # erased in this backup already
+                    continue
+                if courier.active:
+                    deactivate_courier(store, coop_id, courier_id, by=by, reason=why)
+                done.append(_erase(store, coop_id, courier_id, by=by, why=why, while_working=True))
+            except DomainError:  # not in this backup, or already erased in it
+                continue
+        _journal_add(url, entries)
+    finally:
+        store.close()
+    return done
