@@ -32,6 +32,7 @@ from api.week_schemas import (
     CoverIn,
     EditIn,
     MyWeekOut,
+    NoCoverIn,
     RollingLedgerOut,
     RotaOut,
     SwapDecisionIn,
@@ -165,6 +166,7 @@ def _week_view(store: Store, coop_id: str, monday: date) -> dict[str, Any]:
         if rota.published is None
         else {"shifts": rota.published, "version": rota.version, "published_at": rota.published_at},
         "swaps": [s for s in state.swaps.values() if s["week"] == monday.isoformat()],
+        "no_cover": rota.no_cover,
     }
 
 
@@ -250,6 +252,7 @@ def _absence(store: Store, coop_id: str, monday: date, shift_id: str, seq: int) 
         "shift": shift,
         "covers": [{"courier_id": c.person, "name": c.name, "covered": c.covered, "left_h": c.left_h, "why": c.why}
                    for c in covers],
+        "no_cover": rota.no_cover.get(shift_id),
         "version": rota.version,
         "seq": seq,
     }  # fmt: skip
@@ -304,6 +307,23 @@ async def assign_cover(body: CoverIn, who: Dispatcher, svc: Svc) -> dict[str, An
             actor=_actor(who), at=_now(), expected_seq=body.expected_seq,
         )  # fmt: skip
         return event, _absence(svc.store, coop, monday, body.shift_id, event.seq)
+
+    done: tuple[Event, dict[str, Any]] = await svc.run(work)
+    await svc.appended(who.cooperative_id, [done[0]])
+    return done[1]
+
+
+@router.post("/week/covers/none", **answers(AbsenceOut, also=refusals(404)))
+async def choose_no_cover(body: NoCoverIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """The dispatcher chooses no one of those who could cover, for now: logged (``NoCoverPicked``,
+    with whom the rota offered), the rota unchanged; a cover may still be picked later."""
+
+    def work() -> tuple[Event, dict[str, Any]]:
+        coop, monday, at = who.cooperative_id, week.parse_week(body.week), _now()
+        event = week.no_cover(svc.store, coop, monday, body.shift_id, note=body.note, actor=_actor(who), at=at, now=at)
+        return event, _absence(
+            svc.store, coop, monday, body.shift_id, week.week_state(svc.store, coop).rota(monday).seq
+        )
 
     done: tuple[Event, dict[str, Any]] = await svc.run(work)
     await svc.appended(who.cooperative_id, [done[0]])

@@ -108,6 +108,14 @@ class AbsenceIn(Strict):
     expected_seq: StrictInt | None = SeenSeq
 
 
+class NoCoverIn(Strict):
+    """The dispatcher chooses no one of those who could cover an absent shift, for now."""
+
+    week: str = Field(pattern=DAY)
+    shift_id: Ident = Field(min_length=1, max_length=36)
+    note: Text = Field(default="", max_length=300)
+
+
 class CoverIn(Strict):
     """The dispatcher's pick of who covers an absent courier's shift."""
 
@@ -233,6 +241,9 @@ class WeekOut(Out):
     draft: DraftOut | None
     published: PublishedOut | None
     swaps: list[SwapOut]
+    no_cover: dict[str, NoCoverOut] = Field(
+        default_factory=dict, description="absent shift id -> the last time a dispatcher chose no one to cover it"
+    )
 
 
 class MyWeekOut(Out):
@@ -279,12 +290,20 @@ class CoverOut(Out):
     why: str
 
 
+class NoCoverOut(Out):
+    at: str
+    by: str = Field(description="who chose no one: their role and id")
+    offered: list[str] = Field(description="the couriers who could cover then")
+    note: str
+
+
 class AbsenceOut(Out):
     week: str
     shift: RotaShiftOut
     covers: list[CoverOut] = Field(
         description="who could cover: those who covered least lately first, then those with most hours left"
     )
+    no_cover: NoCoverOut | None = Field(default=None, description="the last time a dispatcher chose no one")
     version: int
     seq: int
 

@@ -64,6 +64,8 @@ class EventType(StrEnum):
     #: A courier of the published rota cannot come (sick, other), and who covers for them.
     ABSENCE_RECORDED = "AbsenceRecorded"
     COVER_ASSIGNED = "CoverAssigned"
+    #: The dispatcher chose no one of those who could cover, for now (the rota is unchanged).
+    NO_COVER_PICKED = "NoCoverPicked"
 
 
 class ActorKind(StrEnum):
@@ -126,6 +128,7 @@ WEEK_EVENTS = frozenset(
         EventType.SHIFT_SWAP_DECIDED,
         EventType.ABSENCE_RECORDED,
         EventType.COVER_ASSIGNED,
+        EventType.NO_COVER_PICKED,
     }
 )
 
@@ -168,6 +171,7 @@ REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.SHIFT_SWAP_DECIDED: frozenset({"swap_id", "week", "confirmed"}),
     EventType.ABSENCE_RECORDED: frozenset({"week", "shift_id", "courier_id", "reason", "shifts"}),
     EventType.COVER_ASSIGNED: frozenset({"week", "shift_id", "courier_id", "shifts"}),
+    EventType.NO_COVER_PICKED: frozenset({"week", "shift_id", "courier_id", "offered"}),
 }
 
 

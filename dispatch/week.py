@@ -33,7 +33,7 @@ from dispatch.ledger import ROLLING_DAYS, rolling
 from dispatch.model import Cooperative, Courier
 from dispatch.rotation import rotation
 from dispatch.store import Store
-from dispatch.store.weekly import events_of, ledger_between
+from dispatch.store.weekly import events_of, ledger_between, unchanged_since
 from dispatch.timesheets import SheetDay, timesheet
 from routing.rota import (
     DAY_NAMES,
@@ -59,6 +59,17 @@ ROTA_EVENTS = (
     E.SHIFT_SWAP_DECIDED,
     E.ABSENCE_RECORDED,
     E.COVER_ASSIGNED,
+    E.NO_COVER_PICKED,
+)
+#: The events that change a week's rota (its ``seq``): a write of the rota read before one of
+#: them is refused (:func:`_append_rota`).
+ROTA_CHANGES = (
+    E.ROTA_PROPOSED,
+    E.ROTA_EDITED,
+    E.ROTA_PUBLISHED,
+    E.ABSENCE_RECORDED,
+    E.COVER_ASSIGNED,
+    E.SHIFT_SWAP_DECIDED,
 )
 DEMAND_EVENTS = (E.JOB_REQUESTED, E.COURIER_ACKNOWLEDGED, E.DELIVERED, E.DELIVERY_FAILED)
 #: The weeks of history the forecast and the fairness of the rota look back on.
@@ -98,8 +109,8 @@ _LOCKS: dict[str, threading.Lock] = {}
 @contextmanager
 def _one_at_a_time(coop_id: str) -> Iterator[None]:
     """A cooperative's rota acts one at a time in this process: each reads the week, checks, and
-    appends a whole new list of shifts, so two at once would lose one (several API workers
-    still could: ``expected_seq`` then refuses the later one if its caller sent it)."""
+    appends a whole new list of shifts, so two at once would lose one. Several API workers are
+    several processes: there, :func:`_append_rota` refuses the later one in its transaction."""
     with _GUARD:
         lock = _LOCKS.setdefault(coop_id, threading.Lock())
     with lock:
@@ -109,6 +120,27 @@ def _one_at_a_time(coop_id: str) -> Iterator[None]:
 def _unchanged(rota: RotaState, monday: date, expected_seq: int | None) -> None:
     if expected_seq is not None and expected_seq != rota.seq:
         raise RotaChanged(monday, expected_seq, rota)
+
+
+def _append_rota(store: Store, new: NewEvent, monday: date, rota: RotaState, *, swap_id: str | None = None) -> Event:
+    """Append a write of the week's rota, refused (a 409 naming the act) when another one
+    changed the same week after ``rota`` was read, whether or not the caller sent
+    ``expected_seq``: the check runs in the append's transaction (``unchanged_since``), so a
+    second API worker's edit, publication, absence, cover or swap between this act's read and
+    its append is never silently overwritten by a list of shifts that does not hold it.
+    ``swap_id``: a decision on this swap made meanwhile also refuses it (decided once)."""
+    week = monday.isoformat()
+
+    def changed(e: Event) -> Exception | None:
+        p = e.payload
+        if p.get("week") != week:
+            return None
+        if e.type is E.SHIFT_SWAP_DECIDED and not p.get("confirmed") and p.get("swap_id") != swap_id:
+            return None  # a swap refused changes no shift
+        now = RotaState(seq=e.seq, last=(e.type.value, f"{e.actor.kind.value} {e.actor.id}"))
+        return RotaChanged(monday, rota.seq, now)
+
+    return store.append(new, also=unchanged_since(new.cooperative_id, ROTA_CHANGES, rota.seq, changed))
 
 
 # ------------------------------------------------------------------ weeks and settings
@@ -200,6 +232,8 @@ class RotaState:
     version: int = 0
     seq: int = 0  #: the last event that changed this week's rota (0: none yet)
     last: tuple[str, str] = ("", "")  #: that event's type and who made it
+    #: absent shifts for which a dispatcher chose no one of those offered (the last choice)
+    no_cover: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -226,6 +260,9 @@ def fold(events: Iterable[Event]) -> WeekState:
         if event.type in (E.SHIFT_SWAP_REQUESTED, E.SHIFT_SWAP_DECIDED):
             _fold_swap(state, event)
             continue
+        if event.type is E.NO_COVER_PICKED:  # a choice logged; the rota is unchanged
+            _fold_no_cover(state, event)
+            continue
         rota = state.rotas.setdefault(str(p["week"]), RotaState())
         rota.seq, rota.last = event.seq, (event.type.value, f"{event.actor.kind.value} {event.actor.id}")
         if event.type is E.ROTA_PROPOSED:
@@ -241,6 +278,16 @@ def fold(events: Iterable[Event]) -> WeekState:
             if "draft" in p:  # the draft open then carries the same absence or cover
                 rota.draft = list(p["draft"])
     return state
+
+
+def _fold_no_cover(state: WeekState, event: Event) -> None:
+    p = event.payload
+    state.rota(date.fromisoformat(str(p["week"]))).no_cover[str(p["shift_id"])] = {
+        "at": event.at.isoformat(),
+        "by": f"{event.actor.kind.value} {event.actor.id}",
+        "offered": list(p["offered"]),
+        "note": p.get("note", ""),
+    }
 
 
 def _fold_swap(state: WeekState, event: Event) -> None:
@@ -263,6 +310,8 @@ def _fold_swap(state: WeekState, event: Event) -> None:
     if p["confirmed"]:
         rota = state.rotas.setdefault(str(p["week"]), RotaState())
         rota.published = list(p["shifts"])
+        if "draft" in p:  # the draft open then carries the same swap
+            rota.draft = list(p["draft"])
         rota.version += 1
         rota.seq, rota.last = event.seq, (event.type.value, f"{event.actor.kind.value} {event.actor.id}")
 
@@ -563,7 +612,7 @@ def edit(
             raise InvalidInput("week", f"no rota for the week of {monday} yet: ask for a proposal first")
         shifts = _edited(base, change, limits)
         payload = {"week": monday.isoformat(), "edit": dict(change), "shifts": shifts}
-        return store.append(NewEvent(coop_id, at, actor, E.ROTA_EDITED, payload))
+        return _append_rota(store, NewEvent(coop_id, at, actor, E.ROTA_EDITED, payload), monday, rota)
 
 
 def publish(
@@ -576,7 +625,7 @@ def publish(
         if rota.draft is None:
             raise InvalidInput("week", f"nothing to publish for the week of {monday}: no draft is open")
         payload = {"week": monday.isoformat(), "shifts": rota.draft}
-        return store.append(NewEvent(coop_id, at, actor, E.ROTA_PUBLISHED, payload))
+        return _append_rota(store, NewEvent(coop_id, at, actor, E.ROTA_PUBLISHED, payload), monday, rota)
 
 
 def request_swap(
@@ -643,23 +692,57 @@ def _decide_swap(
         raise InvalidInput("swap_id", f"this swap was {swap['state']} already")
     monday = date.fromisoformat(swap["week"])
     payload: dict[str, Any] = {"swap_id": swap_id, "week": swap["week"], "confirmed": confirm, "reason": reason}
+    rota = state.rota(monday)
     if confirm:
-        change = {"action": "move", "shift_id": swap["shift_id"], "courier_id": swap["with_courier_id"]}
         limits = Limits.of(store, coop_id, monday)
-        published = limits.state.rota(monday).published or []
-        _not_absent(next((s for s in published if s["id"] == swap["shift_id"]), {}))
-        shifts = _edited(published, change, limits)
-        for s in shifts:
-            if s["id"] == swap["shift_id"]:
-                s["why"] = (
-                    f"swapped: asked by a colleague, confirmed by a dispatcher ({reason})"
-                    if reason
-                    else "swapped: asked by a colleague, confirmed by a dispatcher"
-                )
-        payload["shifts"] = shifts
+        rota = limits.state.rota(monday)
+        published = rota.published or []
+        original = next((s for s in published if s["id"] == swap["shift_id"]), {})
+        _not_absent(original)
+        payload["shifts"] = _swapped(published, swap, reason, limits)
+        if rota.draft is not None:
+            payload["draft"] = _swapped_in_draft(rota.draft, original, swap, reason, limits)
     elif not reason.strip():
         raise InvalidInput("reason", "say why the swap is refused, in a few words")
-    return store.append(NewEvent(coop_id, at, actor, E.SHIFT_SWAP_DECIDED, payload))
+    new = NewEvent(coop_id, at, actor, E.SHIFT_SWAP_DECIDED, payload)
+    return _append_rota(store, new, monday, rota, swap_id=swap_id)
+
+
+def _swapped(
+    shifts: list[dict[str, Any]], swap: Mapping[str, Any], reason: str, limits: Limits
+) -> list[dict[str, Any]]:
+    """The shifts with the swapped one moved to the colleague (within their limits), saying so."""
+    change = {"action": "move", "shift_id": swap["shift_id"], "courier_id": swap["with_courier_id"]}
+    out = _edited(shifts, change, limits)
+    said = "swapped: asked by a colleague, confirmed by a dispatcher"
+    for s in out:
+        if s["id"] == swap["shift_id"]:
+            s["why"] = f"{said} ({reason})" if reason else said
+    return out
+
+
+def _swapped_in_draft(
+    draft: list[dict[str, Any]],
+    original: Mapping[str, Any],
+    swap: Mapping[str, Any],
+    reason: str,
+    limits: Limits,
+) -> list[dict[str, Any]]:
+    """The draft open for the week with the same swap, so that publishing it later does not
+    give the shift back (the draft was made before the swap; publishing replaces the rota with
+    it). Only when the draft still has that shift for the same courier on the same day (a draft
+    that removed or moved it has nothing to swap); a swap the colleague's shifts in the draft
+    rule out is refused, naming the draft, as for covers."""
+    there = next((s for s in draft if s["id"] == swap["shift_id"]), None)
+    if there is None or there["courier_id"] != original.get("courier_id") or there["day"] != original.get("day"):
+        return [dict(s) for s in draft]
+    try:
+        return _swapped(draft, swap, reason, limits)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            exc.field or "swap_id",
+            f"in the draft open for the week of {limits.monday}: {exc.reason} (edit the draft, or refuse the swap)",
+        ) from None
 
 
 # ------------------------------------------------------------------ time sheets, who now
@@ -854,7 +937,7 @@ def record_absence(
         }
         if rota.draft is not None:
             payload["draft"] = _absent_in_draft(rota.draft, shift, mark)
-        return store.append(NewEvent(coop_id, at, actor, E.ABSENCE_RECORDED, payload))
+        return _append_rota(store, NewEvent(coop_id, at, actor, E.ABSENCE_RECORDED, payload), monday, rota)
 
 
 def _absent_in_draft(
@@ -923,7 +1006,40 @@ def assign_cover(
         }
         if rota.draft is not None:
             payload["draft"] = _covered(rota.draft, shift_id, cover)
-        return store.append(NewEvent(coop_id, at, actor, E.COVER_ASSIGNED, payload))
+        return _append_rota(store, NewEvent(coop_id, at, actor, E.COVER_ASSIGNED, payload), monday, rota)
+
+
+def no_cover(
+    store: Store,
+    coop_id: str,
+    monday: date,
+    shift_id: str,
+    *,
+    note: str,
+    actor: Actor,
+    at: datetime,
+    now: datetime,
+) -> Event:
+    """The dispatcher's choice of no one, for now (``NoCoverPicked``): logged with whom the
+    rota offered then, so that a shift left uncovered is a decision someone made and can be
+    read back ("nobody covered Lou's Tuesday: the desk chose no one of Sam and Ana"), not a
+    silence. The rota is unchanged; a cover may still be picked later."""
+    with _one_at_a_time(coop_id):
+        rota = week_state(store, coop_id).rota(monday)
+        shift = published_shift(rota, monday, shift_id)
+        if not shift.get("absent"):
+            raise InvalidInput("shift_id", f"no absence was recorded on shift {shift_id}: record it first")
+        if shift.get("covered_by"):
+            raise InvalidInput("shift_id", f"shift {shift_id} is covered already")
+        offered = [c.person for c in covers_for(store, coop_id, monday, shift_id, now)]
+        payload = {
+            "week": monday.isoformat(),
+            "shift_id": shift_id,
+            "courier_id": shift["courier_id"],
+            "offered": offered,
+            "note": note,
+        }
+        return store.append(NewEvent(coop_id, at, actor, E.NO_COVER_PICKED, payload))
 
 
 def _may_cover(

@@ -137,3 +137,102 @@ def timesheet_command(
     else:
         output.write_text(text, encoding="utf-8")
         out.print(f"time sheet written to {output}")
+
+
+# ------------------------------------------------------------------ absences and covers
+
+ShiftOption = Annotated[str, typer.Option("--shift", help="The shift's id (as the rota shows it).")]
+RequiredWeekOption = Annotated[str, typer.Option("--week", help="The week's Monday, YYYY-MM-DD.")]
+
+
+def _covers(store: Store, coop: str, monday: date, shift_id: str) -> dict[str, Any]:
+    """The shift as it stands and who could cover it (none once it is covered)."""
+    rota = week.week_state(store, coop).rota(monday)
+    shift = week.published_shift(rota, monday, shift_id)
+    covers = [] if shift.get("covered_by") else week.covers_for(store, coop, monday, shift_id, _now())
+    return {
+        "week": monday.isoformat(),
+        "shift": shift,
+        "covers": [
+            {"courier_id": c.person, "name": c.name, "covered": c.covered, "left_h": c.left_h, "why": c.why}
+            for c in covers
+        ],
+        "no_cover": rota.no_cover.get(shift_id),
+        "seq": rota.seq,
+    }
+
+
+def _said(shown: dict[str, Any], headline: str) -> str:
+    lines = [headline]
+    if shown["shift"].get("covered_by"):
+        lines.append(f"covered by {shown['shift']['covered_by']}")
+    elif shown["covers"]:
+        lines.append("who could cover (those who covered least lately first, then those with most hours left):")
+        lines += [f"  {c['courier_id']} {c['name']}: {c['why']}" for c in shown["covers"]]
+    else:
+        lines.append("nobody available can cover this shift")
+    return "\n".join(lines)
+
+
+@week_app.command("absence")
+def absence_command(
+    coop: CoopOption,
+    week_of: RequiredWeekOption,
+    shift: ShiftOption,
+    reason: Annotated[str, typer.Option("--reason", help="sick or other.")],
+    note: Annotated[str, typer.Option("--note", help="A few words for the log.")] = "",
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A courier of the published rota cannot come: record it on their shift, and list who could
+    cover it (pick one with `tandem week cover`)."""
+    if reason not in week.ABSENCE_REASONS:
+        raise fail(f"--reason: one of {', '.join(week.ABSENCE_REASONS)}")
+
+    def act(store: Store) -> dict[str, Any]:
+        monday = week.parse_week(week_of)
+        event = week.record_absence(store, coop, monday, shift, reason, note=_checked(note), actor=ADMIN, at=_now())
+        return _covers(store, coop, monday, shift) | {"seq": event.seq}
+
+    shown = _acting(database, act)
+    s = shown["shift"]
+    headline = f"{s['courier_id']} cannot come ({reason}): {s['day']} {s['start_h']:02d}-{s['end_h']:02d}"
+    _report(as_json, shown, _said(shown, headline))
+
+
+@week_app.command("cover")
+def cover_command(
+    coop: CoopOption,
+    week_of: RequiredWeekOption,
+    shift: ShiftOption,
+    courier: Annotated[str | None, typer.Option("--courier", help="Who covers (one of those offered).")] = None,
+    no_one: Annotated[bool, typer.Option("--no-one", help="Choose no one, for now (logged).")] = False,
+    note: Annotated[str, typer.Option("--note", help="With --no-one: a few words for the log.")] = "",
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Pick who covers an absent courier's shift (checked against the rota's rules), or no one."""
+    if (courier is None) == (not no_one):
+        raise fail("give --courier or --no-one")
+
+    def act(store: Store) -> dict[str, Any]:
+        monday, at = week.parse_week(week_of), _now()
+        if courier is not None:
+            week.assign_cover(store, coop, monday, shift, courier, actor=ADMIN, at=at)
+        else:
+            week.no_cover(store, coop, monday, shift, note=_checked(note), actor=ADMIN, at=at, now=at)
+        return _covers(store, coop, monday, shift)
+
+    shown = _acting(database, act)
+    headline = f"shift {shift}: " + (f"{courier} covers" if courier else "no one picked, for now (logged)")
+    _report(as_json, shown, headline if courier else _said(shown, headline))
+
+
+def _checked(note: str) -> str:
+    """A note as the API takes it: printable text, at most 300 characters."""
+    from dispatch.errors import InvalidInput
+    from dispatch.text import check_text
+
+    if len(note) > 300:
+        raise InvalidInput("note", "at most 300 characters")
+    return check_text("note", note)

@@ -23,6 +23,7 @@ const WORDS = {
     find_cover: "Who could cover?", could_cover: "Who could cover (those who covered least lately first, then those with most hours left):",
     covered_times: "covered {n} {times} in the last 28 days; {h} h left on their contract this week",
     time: "time", times: "times", pick: "Pick", no_one: "No one", nobody_can: "Nobody available can cover this shift.",
+    no_one_chosen: "no one picked ({t})",
   },
   fr: {
     the_week: "La semaine", log_in_again: "Votre session a pris fin : reconnectez-vous sur la console.", back_to_console: "Retour à la console",
@@ -44,6 +45,7 @@ const WORDS = {
     find_cover: "Qui peut remplacer ?", could_cover: "Qui peut remplacer (celles et ceux qui ont le moins remplacé d'abord, puis à qui il reste le plus d'heures) :",
     covered_times: "a remplacé {n} {times} ces 28 derniers jours ; reste {h} h à son contrat cette semaine",
     time: "fois", times: "fois", pick: "Choisir", no_one: "Personne", nobody_can: "Personne de disponible ne peut remplacer sur ce créneau.",
+    no_one_chosen: "personne de choisi ({t})",
   },
 };
 const lang = (localStorage.getItem("tandem.lang") || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
@@ -152,6 +154,8 @@ function absence(s, who) {
     box.append(" ", el("span", { class: "tag covered" }, w("covered_by", { name: who[s.covered_by] || s.covered_by })));
     return box;
   }
+  const chosen = S.view.no_cover?.[s.id];
+  if (chosen) box.append(" ", el("span", { class: "tag no-cover", "data-no-cover": "true" }, w("no_one_chosen", { t: new Date(chosen.at).toLocaleString(lang, { weekday: "short", hour: "2-digit", minute: "2-digit" }) })));
   const covers = S.covers[s.id];
   if (covers === undefined) {
     const find = el("button", { type: "button", "data-act": "find-cover" }, w("find_cover"));
@@ -164,7 +168,6 @@ function absence(s, who) {
     box.append(" ", find);
     return box;
   }
-  if (covers === null) return box;  // the dispatcher chose no one, for now
   if (!covers.length) { box.append(el("p", { class: "note" }, w("nobody_can"))); return box; }
   const list = el("ul", { class: "covers" });
   for (const c of covers) {
@@ -175,7 +178,8 @@ function absence(s, who) {
     list.append(el("li", { "data-cover": c.courier_id }, el("strong", {}, c.name), " — ", el("span", { class: "why" }, reason), " ", pick));
   }
   const none = el("button", { type: "button", "data-act": "no-cover" }, w("no_one"));
-  none.addEventListener("click", () => { S.covers[s.id] = null; render(); });
+  // logged (NoCoverPicked, with whom the rota offered); "Who could cover?" stays, to come back to it
+  none.addEventListener("click", () => act("/v1/week/covers/none", { shift_id: s.id }, () => { delete S.covers[s.id]; }));
   box.append(el("p", { class: "note" }, w("could_cover")), list, none);
   return box;
 }

@@ -8,11 +8,11 @@ the whole log, which grows with every job.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from dispatch.events import Event, EventType
 from dispatch.ledger import LedgerEntry
@@ -53,3 +53,32 @@ def ledger_between(store: Store, coop_id: str, first: date, last: date) -> list[
     with reading(store.engine) as conn:
         rows = conn.execute(query.order_by(LedgerRow.day, LedgerRow.courier_id)).all()
     return [LedgerEntry(courier_id=r.courier_id, day=r.day, **{f: getattr(r, f) for f in fields}) for r in rows]
+
+
+def unchanged_since(
+    coop_id: str, types: Iterable[EventType], after_seq: int, refusal: Callable[[Event], Exception | None]
+) -> Callable[[Connection, Event], None]:
+    """A guard for :meth:`Store.append`'s ``also``: in the append's own transaction, after the
+    cooperative's row is locked for the event's number, every event of ``types`` between
+    ``after_seq`` and the new one is handed to ``refusal``; the first exception it returns is
+    raised, and the append rolls back.
+
+    Why in the transaction: an act that read a state and appends what follows from it (the
+    week's rota, a whole list of shifts each time) must not land on a state that another worker
+    changed between its read and its append; only the append's transaction sees the log as it
+    will be written, since appends of a cooperative are serialised there."""
+    names = [t.value for t in types]
+
+    def check(conn: Connection, appended: Event) -> None:
+        query = select(EventRow.__table__).where(
+            EventRow.cooperative_id == coop_id,
+            EventRow.type.in_(names),
+            EventRow.seq > after_seq,
+            EventRow.seq < appended.seq,
+        )
+        for row in conn.execute(query.order_by(EventRow.seq)):
+            refused = refusal(_event(row))
+            if refused is not None:
+                raise refused
+
+    return check
