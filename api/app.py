@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import analysts, clients, console, couriers, errors, proofs, reasons, sessions, static, week
+from api import analysts, clients, console, couriers, errors, map_routes, proofs, reasons, sessions, static, week
 from api import webhooks as webhook_sender
 from api.asyncapi import install as publish_asyncapi
 from api.browsers import BrowserRules
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     _middleware(app, settings)
-    for module in (sessions, clients, console, couriers, analysts, proofs, week, reasons):
+    for module in (sessions, clients, console, map_routes, couriers, analysts, proofs, week, reasons):
         app.include_router(module.router)
     static.mount(app)
     publish_webhooks(app)

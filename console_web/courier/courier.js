@@ -441,27 +441,39 @@ function renderJobs(jobs) {
   (button || card || $("#jobs-title")).focus({ preventScroll: !acted });
 }
 
+// The next leg on a map of the streets, the whole path in the frame, and the next stop in the
+// phone's own maps app (a geo: URI) just under it.
 let legShown = null;
 async function showLeg(job) {
+  $("#leg-maps").innerHTML = job ? legLink(job) : "";
   if (!job || job.id === legShown || !S.socket?.live) { $("#leg").hidden = !job; return; }
   legShown = job.id;
   $("#leg").hidden = false;
   try {
     const path = await S.api.get(`/v1/courier/jobs/${job.id}/path`);
-    const coords = path.geometry.coordinates;
-    const lons = coords.map((c) => c[0]), lats = coords.map((c) => c[1]);
+    const points = [...path.geometry.coordinates, [job.pickup.lon, job.pickup.lat], [job.dropoff.lon, job.dropoff.lat]];
+    const lons = points.map((c) => c[0]), lats = points.map((c) => c[1]);
     const bounds = [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
     if (!S.map) {
       S.map = new JobMap($("#map"), { tileUrl: "", bounds, onSelect: () => {} });
+      window.__tandem.legMap = S.map;  // the browser tests check the path lies in the frame
       S.api.get("/v1/city/streets").then((g) => S.map.setStreets(g)).catch(() => {});
     }
     S.map.setPath(path);
     S.map.setJobs([{ id: job.id, request: { pickup: job.pickup, dropoff: job.dropoff } }], job.id);
+    // the frame may have just been shown (hidden while no job was in hand): the map takes its
+    // size first, or the path is fitted into the old one and runs off the frame
+    S.map.map.resize();
     S.map.map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]], { padding: 30, duration: 0 });
   } catch (e) {
     $("#map-note").textContent = e instanceof ApiError ? e.message : t("map_unavailable");
     $("#map-note").hidden = false;
   }
+}
+// Where the leg goes now: the pickup until the parcel is on board, then the drop-off.
+function legLink(job) {
+  const kind = job.state === "picked_up" ? "dropoff" : "pickup";
+  return mapsLink(job[kind], kind);
 }
 
 function minutes(m) { return m >= 120 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")}` : `${m} min`; }

@@ -14,7 +14,7 @@ const COURIER_EVENTS = new Set(["ShiftStarted", "ShiftPaused", "ShiftResumed", "
   "CourierDeactivated", "CourierReactivated", "CourierErased"]);
 const LANE_HOURS = 4;
 // A courier's colour: their lane's swatch and their route on the map (the map's legend).
-const COLOURS = ["#0b5cad", "#8a4b00", "#17663a", "#6f42c1", "#a3151c", "#0a7d8c"];
+const COLOURS = ["#0b5cad", "#8a4b00", "#17663a", "#6f42c1", "#a3151c", "#0a7d8c", "#b0306a", "#55600b", "#3d4852", "#c05000"];
 function colourOf(courierId) {
   const i = S.couriers.findIndex((c) => c.id === courierId);
   return COLOURS[(i < 0 ? 0 : i) % COLOURS.length];
@@ -333,9 +333,10 @@ function laneHtml(c, routes, start, span) {
     const ticks = placed.some((p) => p.row < 0);
     const trackTop = 4 + 22 * Math.max(1, rowsEnd.length) + (ticks ? 10 : 0);
     const mine = [...S.jobs.values()].filter((j) => j.courier_id === c.id && (ACTIVE.has(j.state) || j.state === "delivered"));
+    // a chip names its job as people do, pickup -> drop-off, and what is happening to it
     const chips = mine.map((j) => ACTIVE.has(j.state)
-      ? `<button type="button" class="chip ${j.state}" draggable="true" data-job-id="${j.id}" title="${esc(label(j))}"${j.id === S.selected ? ' aria-current="true"' : ""}>${esc(place(j.request.dropoff))} · ${t(`state_${j.state}`)}</button>`
-      : `<span class="chip ${j.state}" data-job-id="${j.id}" title="${esc(label(j))}">${esc(place(j.request.dropoff))} · ${t(`state_${j.state}`)}</span>${proofLink(j)}`).join("");
+      ? `<button type="button" class="chip ${j.state}" draggable="true" data-job-id="${j.id}" title="${esc(label(j))}"${j.id === S.selected ? ' aria-current="true"' : ""}>${chipText(j)}</button>`
+      : `<span class="chip ${j.state}" data-job-id="${j.id}" title="${esc(label(j))}">${chipText(j)}</span>${proofLink(j)}`).join("");
     const declines = [...S.jobs.values()].flatMap((j) => (j.declines || []).filter((d) => d.courier_id === c.id).map((d) => d.reason));
     const status = c.on_shift ? (c.paused ? t("paused") : t("on_shift")) : t("off_shift");
     const inHand = mine.filter((j) => ACTIVE.has(j.state)).length;
@@ -352,6 +353,10 @@ function laneHtml(c, routes, start, span) {
       </div>
       <div class="track">${breakBlocks(c, start, span, trackTop - 4)}<div class="now-line" style="left:${now.toFixed(2)}%" title="${t("now")}"></div>${track}<div class="chips" style="margin-top:${trackTop}px">${chips}</div></div>
     </div>`;
+}
+
+function chipText(job) {
+  return `<span class="from">${esc(place(job.request.pickup))}</span> → <span class="to">${esc(place(job.request.dropoff))}</span> · <span class="chip-state">${t(`state_${job.state}`)}</span>`;
 }
 
 // A delivered job whose Delivered event named a proof: a link to it (photo, signature, name, code).
@@ -417,7 +422,7 @@ const MAP_QUIET_MS = 1000;
 const MAP_LATEST_MS = 5000;
 let mapTimer = null;
 let mapDue = 0;
-let mapDrawn = "";
+const mapDrawn = { jobs: "", routes: "" };
 function renderMap() {
   if (!S.map) return;
   const now = performance.now();
@@ -431,22 +436,52 @@ function renderMap() {
   }, Math.max(0, Math.min(MAP_QUIET_MS, mapDue - now)));
 }
 
+// The plan's routes along the streets (GET /v1/plan/streets: one line per leg, for the courier's
+// vehicle), asked once per plan when the map is drawn: until they come the map shows each route
+// as straight lines from stop to stop, and no frame ever waits for them.
+const streets = { plannedAt: null, legs: [], asked: null };
+function askStreets() {
+  const at = S.plan?.planned_at;
+  if (!at || streets.asked === at) return;
+  streets.asked = at;
+  S.api.get("/v1/plan/streets").then((answer) => {
+    Object.assign(streets, { plannedAt: answer.planned_at, legs: answer.features });
+    renderMap();
+  }).catch(() => { /* straight lines until the next plan */ });
+}
+const stopKey = (s) => `${s.job_id}:${s.kind}`;
+
+// One courier's route as the map draws it: the legs between the stops still on their lane.
+function routeLines(courierId, legs) {
+  const stops = laneStops(courierId);
+  const properties = { courier_id: courierId, colour: colourOf(courierId) };
+  if (legs) {
+    const on = new Set(stops.map(stopKey));
+    return legs.filter((l) => l.properties.courier_id === courierId && on.has(stopKey(l.properties.start)) && on.has(stopKey(l.properties.end)))
+      .map((l) => ({ type: "Feature", geometry: l.geometry, properties: { ...properties, start: stopKey(l.properties.start) } }));
+  }
+  const coordinates = stops.map((s) => [S.jobs.get(s.job_id).request[s.kind].lon, S.jobs.get(s.job_id).request[s.kind].lat]);
+  return coordinates.length > 1 ? [{ type: "Feature", geometry: { type: "LineString", coordinates }, properties }] : [];
+}
+
 function drawMap() {
+  askStreets();
   const jobs = [...S.jobs.values()].filter((j) => OPEN.has(j.state) || ACTIVE.has(j.state));
-  const lines = Object.entries(S.plan?.routes || {}).map(([cid, stops]) => {
-    const coordinates = stops.map((s) => {
-      const job = S.jobs.get(s.job_id);
-      return job ? [job.request[s.kind].lon, job.request[s.kind].lat] : null;
-    }).filter(Boolean);
-    return coordinates.length > 1
-      ? { type: "Feature", geometry: { type: "LineString", coordinates }, properties: { courier_id: cid, colour: colourOf(cid) } }
-      : null;
-  }).filter(Boolean);
-  const key = JSON.stringify([jobs.map((j) => [j.id, j.state]), S.selected, lines.map((l) => l.geometry.coordinates)]);
-  if (key === mapDrawn) return;
-  mapDrawn = key;
-  S.map.setJobs(jobs, S.selected);
+  const legs = streets.plannedAt && streets.plannedAt === S.plan?.planned_at ? streets.legs : null;
+  const routed = S.couriers.filter((c) => S.plan?.routes?.[c.id]);
+  const lines = routed.flatMap((c) => routeLines(c.id, legs));
+  // jobs and routes apart: a selection moves a dot, and thousands of street points stay put
+  const jobsKey = JSON.stringify([jobs.map((j) => [j.id, j.state]), S.selected]);
+  const routesKey = JSON.stringify([Boolean(legs), S.plan?.planned_at, lines.map((l) => l.properties.start || l.geometry.coordinates.length),
+    routed.map((c) => c.id), language()]);
+  if (jobsKey !== mapDrawn.jobs) S.map.setJobs(jobs, S.selected);
+  mapDrawn.jobs = jobsKey;
+  if (routesKey === mapDrawn.routes) return;
+  mapDrawn.routes = routesKey;
   S.map.setRoutes(lines);
+  const drawn = new Set(lines.map((l) => l.properties.courier_id));
+  S.map.setLegend(t("map_legend"), routed.filter((c) => drawn.has(c.id)).map((c) => ({ courier_id: c.id, colour: colourOf(c.id), name: c.display_name })),
+    [{ kind: "pickup", name: t("window_pickup") }, { kind: "dropoff", name: t("window_dropoff") }, { kind: "path", name: t("legend_path") }]);
 }
 
 let frame = null;
@@ -481,14 +516,17 @@ async function refreshPositions() {
     const { positions } = await S.api.get("/v1/positions");
     S.positions = new Map(positions.map((p) => [p.courier_id, p]));
   } catch { return; }
-  S.map?.setPositions([...S.positions.values()].map((p) => ({ ...p, colour: colourOf(p.courier_id) })));
+  S.map?.setPositions([...S.positions.values()].map((p) => ({
+    ...p, colour: colourOf(p.courier_id), label: t("position_on_map", { name: courierName(p.courier_id), m: minutes(positionAge(p)) }),
+  })));
   render();
 }
+// whole minutes, as a clock says them: the map's label and the lane's note agree
+function positionAge(p) { return Math.max(0, Math.floor((Date.now() - Date.parse(p.at)) / 60e3)); }
 function positionNote(courierId) {
   const p = S.positions.get(courierId);
   if (!p) return "";
-  const age = Math.max(0, Math.round((S.now - Date.parse(p.at)) / 60e3));
-  return `<div class="position">⌖ ${t("position_age", { m: minutes(age) })}</div>`;
+  return `<div class="position">${t("position_age", { m: minutes(positionAge(p)) })}</div>`;
 }
 
 async function refreshJob(id) {
@@ -1037,6 +1075,7 @@ async function start(session) {
   try {
     if (new URLSearchParams(location.search).has("nomap")) throw new Error("map switched off");
     S.map = new JobMap($("#map"), { tileUrl: state.map.tile_url, bounds: state.map.bounds, onSelect: (id) => select(id, { focusMap: false }) });
+    window.__tandem.map = S.map;  // the browser tests read what each layer shows
     if (!state.map.tile_url) S.api.get("/v1/city/streets").then((g) => S.map.setStreets(g));
   } catch (e) {
     S.map = null;

@@ -67,6 +67,8 @@ const TEXT = {
     ask_accept_filtered: "Accept the {n} proposals shown by the filter “{filter}”?",
     position_age: "position shared {m} ago", vehicle_bike: "bike", vehicle_cargo_bike: "cargo bike", vehicle_e_cargo_bike: "e-cargo bike",
     route_colour: "the colour of this courier's route on the map", off_shift_with_jobs: "off shift with {n} job(s) in hand", now: "now",
+    // the map's legend and a shared position's label (issue 17, item 5)
+    map_legend: "Routes (colour = lane)", position_on_map: "{name} · {m} ago", legend_path: "the selected job's path",
     limit_broken: "{name} cannot take it:", conflict_short: "{who} just {act} {job}.", dialog_closed: "Nothing was changed by you.",
     cost_again: "The cost below is worked out again.", already_with: "{job} is already with {name}.",
     of_planned: "of {m} planned", worked_share: "worked {p} % of the shift so far",
@@ -171,6 +173,8 @@ const TEXT = {
     ask_accept_filtered: "Accepter les {n} propositions affichées par le filtre « {filter} » ?",
     position_age: "position partagée il y a {m}", vehicle_bike: "vélo", vehicle_cargo_bike: "vélo cargo", vehicle_e_cargo_bike: "vélo cargo électrique",
     route_colour: "la couleur du parcours de ce·tte coursier·e sur la carte", off_shift_with_jobs: "hors service avec {n} course(s) en main", now: "maintenant",
+    // la légende de la carte et l'étiquette d'une position partagée (ticket 17, point 5)
+    map_legend: "Parcours (couleur = ligne)", position_on_map: "{name} · il y a {m}", legend_path: "le trajet de la course choisie",
     limit_broken: "{name} ne peut pas la prendre :", conflict_short: "{who} a {act} {job} à l'instant.", dialog_closed: "Tu n'as rien changé.",
     cost_again: "Le coût ci-dessous est recalculé.", already_with: "{job} est déjà chez {name}.",
     of_planned: "sur {m} prévues", worked_share: "travaillé {p} % du service jusqu'ici",

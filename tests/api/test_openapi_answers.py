@@ -132,6 +132,8 @@ def test_answers_of_the_main_routes_are_what_the_schema_says(world: tuple[TestCl
     assert planned["done"] and planned["plan"]["routes"], planned  # a real plan, with routes and stops
     api.check(client.post("/v1/planning/rounds", headers=desk), "POST", "/v1/planning/rounds")
     api.check(client.get("/v1/plan", headers=desk), "GET", "/v1/plan")
+    legs = api.check(client.get("/v1/plan/streets", headers=desk), "GET", "/v1/plan/streets")["features"]
+    assert legs and all(len(leg["geometry"]["coordinates"]) >= 2 for leg in legs), legs  # the routes' legs
     jobs = api.check(client.get("/v1/jobs", headers=desk), "GET", "/v1/jobs")["jobs"]
     assert any(j["proposal"] for j in jobs), jobs  # proposals with their explanations are checked too
     api.check(client.get("/v1/jobs?state=all", headers=desk), "GET", "/v1/jobs")

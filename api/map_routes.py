@@ -1,0 +1,153 @@
+"""The latest plan's routes along the streets, for the console's map (issue 17, item 5).
+
+The plan (``GET /v1/plan``) lists each courier's stops; drawn as straight lines from stop to
+stop, thirty routes cross the city as spaghetti. Here each leg is the fastest street path for
+the courier's vehicle at the load it carries on that leg, the same path ``/v1/jobs/{id}/path``
+draws for one job. The legs are worked out once per plan (a few milliseconds each, about a
+second for a busy day's 400) and kept until the next round, so the console fetches them after
+drawing its lists and never waits for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from api.deps import Dispatcher, Svc
+from api.errors import ApiError, answers, refusals, responses
+from api.schemas import Out
+from api.services import Services
+from dispatch.lifecycle import ACTIVE_STATES, OPEN_STATES
+from routing.matrix import RoutableGraph, path_geojson, routable_graph
+
+router = APIRouter(prefix="/v1", tags=["dispatchers"], responses=refusals())
+
+PATHS_KEPT = 20_000  #: street paths kept per cooperative between plans (a busy day's routes hold ~400)
+
+
+class StopRefOut(Out):
+    job_id: str
+    kind: Literal["pickup", "dropoff"]
+
+
+class LegPropertiesOut(Out):
+    courier_id: str
+    start: StopRefOut = Field(description="The stop the leg leaves from")
+    end: StopRefOut = Field(description="The stop the leg goes to")
+    load_kg: float = Field(description="What the courier carries on the leg (the path is the fastest at that load)")
+    seconds: float
+    metres: float
+
+
+class LegOut(Out):
+    type: Literal["Feature"]
+    geometry: dict[str, Any] = Field(description="A GeoJSON LineString along the streets")
+    properties: LegPropertiesOut
+
+
+class PlanStreetsOut(Out):
+    """A GeoJSON FeatureCollection: one LineString per leg of each courier's planned route."""
+
+    type: Literal["FeatureCollection"]
+    planned_at: str = Field(description="The round the legs belong to (GET /v1/plan's planned_at)")
+    features: list[LegOut]
+
+
+@router.get("/plan/streets", **answers(PlanStreetsOut, also=responses(404)))
+async def plan_streets(who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """Each leg of the latest plan's routes along the streets, for the courier's vehicle."""
+    plan = svc.planner.latest.get(who.cooperative_id)
+    if plan is None:
+        raise ApiError(404, "no_plan_yet", "no planning round has finished here yet; ask for one")
+    key = f"plan_streets:{who.cooperative_id}"
+    # one computation at a time per cooperative: consoles asking together wait for the first one's
+    # answer, and the kept paths are never changed by two threads at once
+    async with svc.cache.setdefault(f"plan_streets_lock:{who.cooperative_id}", asyncio.Lock()):
+        kept = svc.cache.get(key)
+        if kept is None or kept["planned_at"] != plan["planned_at"]:
+            kept = svc.cache[key] = await svc.run(legs_of_plan, svc, who.cooperative_id, plan)
+    return kept  # type: ignore[no-any-return]
+
+
+def legs_of_plan(svc: Services, coop_id: str, plan: dict[str, Any]) -> dict[str, Any]:
+    """The plan's legs as GeoJSON features, worked out in the API's threads."""
+    jobs = {j.id: j.request for j in svc.store.jobs(coop_id, OPEN_STATES | ACTIVE_STATES)}
+    profiles = {c.id: c.vehicle.kind.profile for c in svc.store.couriers(coop_id)}
+    network = svc.city_of(coop_id).network  # the cooperative's own city
+    paths = svc.cache.setdefault(f"plan_paths:{coop_id}", {})
+    if len(paths) > PATHS_KEPT:
+        for old in list(paths)[: len(paths) // 2]:  # the oldest half (a dict keeps insertion order)
+            del paths[old]
+    features = [
+        leg
+        for courier_id, stops in plan.get("routes", {}).items()
+        if courier_id in profiles
+        for leg in _route_legs(routable_graph(network, profiles[courier_id]), courier_id, stops, jobs, paths)
+    ]
+    return {"type": "FeatureCollection", "planned_at": plan["planned_at"], "features": features}
+
+
+def _route_legs(
+    graph: RoutableGraph,
+    courier_id: str,
+    stops: list[dict[str, Any]],
+    jobs: dict[str, dict[str, Any]],
+    paths: dict[tuple[Any, ...], dict[str, Any] | None],
+) -> list[dict[str, Any]]:
+    """One route's legs. A stop whose job has left the day (or lies off the streets) starts no
+    leg and ends none: the map shows what it can, never a made-up line. ``paths`` keeps the
+    paths of earlier plans: a new round mostly keeps the routes it had, and its legs cost nothing."""
+    legs = []
+    for start, end in itertools.pairwise(stops):
+        a, b = jobs.get(start["job_id"]), jobs.get(end["job_id"])
+        if a is None or b is None:
+            continue
+        origin, destination = a[start["kind"]], b[end["kind"]]
+        load = float(start["load_kg_after"])
+        key = (graph.profile.name, origin["lon"], origin["lat"], destination["lon"], destination["lat"], load)
+        if key not in paths:
+            try:
+                paths[key] = _street_line(graph, origin, destination, load)
+            except ValueError:  # off the streets (PointOffNetworkError), or no way between
+                paths[key] = None
+        line = paths[key]
+        if line is not None:
+            legs.append(_leg(courier_id, start, end, load, line))
+    return legs
+
+
+def _street_line(
+    graph: RoutableGraph, origin: dict[str, Any], destination: dict[str, Any], load: float
+) -> dict[str, Any]:
+    """The fastest path between two places at ``load``: its line (to the metre) and its figures."""
+    path = path_geojson(graph, (origin["lon"], origin["lat"]), (destination["lon"], destination["lat"]), load_kg=load)
+    return {
+        "geometry": {
+            "type": "LineString",
+            "coordinates": [[round(x, 6), round(y, 6)] for x, y in path["geometry"]["coordinates"]],
+        },
+        "seconds": path["properties"]["seconds"],
+        "metres": path["properties"]["metres"],
+    }
+
+
+def _leg(
+    courier_id: str, start: dict[str, Any], end: dict[str, Any], load: float, line: dict[str, Any]
+) -> dict[str, Any]:
+    """One leg: the path's line, and which stops of whose route it joins."""
+    return {
+        "type": "Feature",
+        "geometry": line["geometry"],
+        "properties": {
+            "courier_id": courier_id,
+            "start": {"job_id": start["job_id"], "kind": start["kind"]},
+            "end": {"job_id": end["job_id"], "kind": end["kind"]},
+            "load_kg": load,
+            "seconds": line["seconds"],
+            "metres": line["metres"],
+        },
+    }
