@@ -15,8 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response, WebSocket
 
 from api.deps import Analyst, Dispatcher, IsoDay, Member, RoundNumber, Svc
-from api.error_words import job_label
-from api.errors import ApiError, Ident, answers, refusals, refusals_of_non_json, responses
+from api.errors import ApiError, Ident, answers, refusals, refusals_of_non_json, responses, say_domain
 from api.geo import GEOJSON_LINES, GeoJSONResponse, street_path, streets_geojson
 from api.i18n import Lang, in_words
 from api.schemas import (
@@ -304,8 +303,9 @@ async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc, lang:
 
 
 @router.post("/decisions/accept-all", **answers(AcceptAllOut))
-async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
-    """Accept the proposals of the listed jobs; each one stands or fails on its own."""
+async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc, request: Request) -> dict[str, Any]:
+    """Accept the proposals of the listed jobs; each one stands or fails on its own (a refusal in
+    the request's ``Accept-Language``)."""
 
     def who_acted(job_id: str, message: str) -> dict[str, Any]:
         """What the console needs to say a refusal in words: who did what to the job last, and
@@ -314,7 +314,7 @@ async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc) -> dict[str, 
             job = svc.store.job(who.cooperative_id, job_id)
         except DomainError:
             return {"message": message}
-        said = {"state": job.state.value, "message": message.replace(job_id, job_label(job))}
+        said = {"state": job.state.value, "message": message}
         last = svc.store.events(who.cooperative_id, after_seq=job.last_seq - 1, limit=1)
         if not last:
             return said
@@ -329,7 +329,8 @@ async def accept_all(body: AcceptAllIn, who: Dispatcher, svc: Svc) -> dict[str, 
             try:
                 event = accept_proposal(svc.store, who.cooperative_id, job_id, dispatcher_id=who.subject_id, at=_now())
             except DomainError as exc:
-                results.append({"job_id": job_id, "ok": False, "code": exc.code, **who_acted(job_id, str(exc))})
+                said = say_domain(request, exc)["message"]
+                results.append({"job_id": job_id, "ok": False, "code": exc.code, **who_acted(job_id, said)})
                 continue
             events.append(event)
             results.append({"job_id": job_id, "ok": True, "seq": event.seq})

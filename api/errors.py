@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.error_words import Names, job_label, say
-from api.i18n import language
+from api.i18n import language, localize
 from dispatch.errors import (
     Conflict,
     DomainError,
@@ -182,20 +182,22 @@ def names_for(request: Request | WebSocket) -> Names:
 
 
 def say_domain(request: Request | WebSocket, exc: DomainError) -> dict[str, Any]:
-    """A domain error as the caller reads it: its code, its parameters for machines, its words in
-    the caller's ``Accept-Language`` with the cooperative's names."""
-    lang = language(request.headers.get("accept-language"))
-    return {"code": exc.code, "message": say(exc, lang, names_for(request)), "field": exc.field}
+    """A domain error as the caller reads it: its ``code`` for machines, its words in the
+    caller's ``Accept-Language`` with the cooperative's names, its ``field``, and what a program
+    needs besides (who acted last on a conflict, each broken limit as a reason with its words)."""
+    lang, names = language(request.headers.get("accept-language")), names_for(request)
+    said: dict[str, Any] = {"code": exc.code, "message": say(exc, lang, names), "field": exc.field}
+    if isinstance(exc, Conflict):
+        said.update(last_act=exc.last_act, by=exc.by, current_seq=exc.actual_seq)
+    if isinstance(exc, PhysicalLimit):
+        said["breaks"] = localize(exc.params["breaks"], lang, names.couriers)
+    return said
 
 
 def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-    details: dict[str, Any] = say_domain(request, exc)
-    if isinstance(exc, Conflict):
-        details.update(last_act=exc.last_act, by=exc.by, current_seq=exc.actual_seq)
-    code, message = details.pop("code"), details.pop("message")
-    return JSONResponse(body(code, message, **details), status_code=status)
+    return JSONResponse({"error": say_domain(request, exc)}, status_code=status)
 
 
 def _api(_request: Request, exc: Exception) -> JSONResponse:

@@ -84,6 +84,13 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "objective_cost": f"{_OBJECTIVE_EN} {{minutes}} min",
         "objective_vs_proposal": f"{_OBJECTIVE_EN} {{minutes}} min, the proposal {{proposal}} min",
         "lateness_risk": "risks {minutes} min of lateness",
+        "stopped_proposed": "proposed to {courier}, who had to stop ({why}): the next round proposes it to "
+        "someone else",
+        "stopped_on_board": "on board with {courier}, who had to stop ({why}): decide a handover or a return to "
+        "the sender",
+        "stopped_taken_back": "{courier} had to stop: {why}",
+        "left_on_board": "on board with {courier}, who no longer works here ({why}): decide a handover or a return",
+        "left_taken_back": "{courier} no longer works here",
     },
     "fr": {
         "adds_minutes": "ajoute {minutes} min de trajet et de manutention à la tournée de {courier}",
@@ -147,6 +154,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "objective_cost": f"{_OBJECTIVE_FR} {{minutes}} min",
         "objective_vs_proposal": f"{_OBJECTIVE_FR} {{minutes}} min, la proposition {{proposal}} min",
         "lateness_risk": "risque {minutes} min de retard",
+        "stopped_proposed": "proposée à {courier}, qui a dû s'arrêter ({why}) : le prochain tour la propose à "
+        "quelqu'un d'autre",
+        "stopped_on_board": "à bord avec {courier}, qui a dû s'arrêter ({why}) : décidez d'un passage de relais "
+        "ou d'un retour à l'expéditeur",
+        "stopped_taken_back": "{courier} a dû s'arrêter : {why}",
+        "left_on_board": "à bord avec {courier}, qui ne travaille plus ici ({why}) : décidez d'un passage de "
+        "relais ou d'un retour",
+        "left_taken_back": "{courier} ne travaille plus ici",
     },
 }
 
@@ -200,6 +215,8 @@ def _param(kind: Kind, value: Any, lang: str, names: Mapping[str, str]) -> str:
         return names.get(str(value), str(value))
     if kind is Kind.COURIERS:
         return ", ".join(names.get(str(v), str(v)) for v in value)
+    if kind is Kind.TEXT:
+        return "" if value is None else str(value)
     if kind in (Kind.VEHICLE, Kind.PLACE):
         return WORDS[lang].get(str(value), str(value).replace("_", " "))
     if value is None:

@@ -128,7 +128,7 @@ def _at(day: date, minutes: int, tz: Any) -> datetime:
 
 def _minutes(field: str, value: object) -> int:
     if not isinstance(value, str) or not _CLOCK.match(value):
-        raise InvalidInput(field, f"a time of day is written HH:MM, 00:00 to 24:00 (got {value!r})")
+        raise InvalidInput(field, "time_of_day", value=str(value))
     hours, minutes = value.split(":")
     return int(hours) * 60 + int(minutes)
 
@@ -139,13 +139,13 @@ def _day(field: str, value: object) -> date:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(field, f"a day is written YYYY-MM-DD (got {value!r})") from None
+        raise InvalidInput(field, "day_format", value=str(value)) from None
 
 
 def _window(field: str, item: Mapping[str, Any]) -> Window:
     start, end = _minutes(f"{field}.start", item.get("start")), _minutes(f"{field}.end", item.get("end"))
     if end <= start:
-        raise InvalidInput(field, f"a window ends after it starts, inside one day ({_clock(start)}-{_clock(end)})")
+        raise InvalidInput(field, "window_in_one_day", window=f"{_clock(start)}-{_clock(end)}")
     return Window(start, end)
 
 
@@ -154,16 +154,16 @@ def _no_overlap(field: str, what: str, windows: list[tuple[Window, int]]) -> tup
     ordered = sorted(windows)
     for (a, _), (b, index) in pairwise(ordered):
         if b.start < a.end:
-            raise InvalidInput(f"{field}[{index}]", f"{what} {b.text()} overlaps {a.text()}")
+            raise InvalidInput(f"{field}[{index}]", "windows_overlap", day=what, window=b.text(), other=a.text())
     return tuple(w for w, _ in ordered)
 
 
 def _list(data: Mapping[str, Any], key: str, most: int) -> list[Mapping[str, Any]]:
     items = data.get(key, [])
     if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
-        raise InvalidInput(key, "a list of objects")
+        raise InvalidInput(key, "list_of_objects")
     if len(items) > most:
-        raise InvalidInput(key, f"at most {most}")
+        raise InvalidInput(key, "at_most", most=most)
     return items
 
 
@@ -174,14 +174,14 @@ def parse(courier_id: str, data: Mapping[str, Any]) -> Availability:
     for i, item in enumerate(_list(data, "weekly", MAX_WINDOWS)):
         weekday = item.get("weekday")
         if not isinstance(weekday, int) or isinstance(weekday, bool) or not 0 <= weekday <= 6:
-            raise InvalidInput(f"weekly[{i}].weekday", "0 (Monday) to 6 (Sunday)")
+            raise InvalidInput(f"weekly[{i}].weekday", "weekday")
         by_day[weekday].append((_window(f"weekly[{i}]", item), i))
     weekly = tuple(_no_overlap("weekly", DAYS[d], windows) for d, windows in enumerate(by_day))
     exceptions: dict[date, tuple[Window, ...]] = {}
     for i, item in enumerate(_list(data, "exceptions", MAX_EXCEPTIONS)):
         day = _day(f"exceptions[{i}].day", item.get("day"))
         if day in exceptions:
-            raise InvalidInput(f"exceptions[{i}].day", f"{day} has an exception already: give its windows once")
+            raise InvalidInput(f"exceptions[{i}].day", "exception_twice", day=day.isoformat())
         field = f"exceptions[{i}].windows"
         windows = _list(item, "windows", 10) if "windows" in item else []
         exceptions[day] = _no_overlap(
@@ -194,9 +194,9 @@ def parse(courier_id: str, data: Mapping[str, Any]) -> Availability:
             _day(f"holidays[{i}].last_day", item.get("last_day")),
         )
         if last < first:
-            raise InvalidInput(f"holidays[{i}]", f"the last day ({last}) comes before the first ({first})")
+            raise InvalidInput(f"holidays[{i}]", "last_before_first", first=first.isoformat(), last=last.isoformat())
         if (last - first).days >= MAX_HOLIDAY_DAYS:
-            raise InvalidInput(f"holidays[{i}]", f"a holiday lasts at most {MAX_HOLIDAY_DAYS} days")
+            raise InvalidInput(f"holidays[{i}]", "holiday_too_long", days=MAX_HOLIDAY_DAYS)
         holidays.append((first, last))
     return Availability(courier_id, weekly, exceptions, tuple(sorted(holidays)))
 

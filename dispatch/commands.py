@@ -343,15 +343,15 @@ def courier_unavailable(
     deactivation is; there is then no act to record the reason with.
     """
     why = _reason(reason, required=True)
-    name = store.courier(coop_id, courier_id).display_name
-    batch, proposed = _stopping(store, coop_id, courier_id, name, why, Actor(ActorKind.DISPATCHER, dispatcher_id), at)
+    store.courier(coop_id, courier_id)  # NotFound for a courier of another cooperative
+    batch, proposed = _stopping(store, coop_id, courier_id, why, Actor(ActorKind.DISPATCHER, dispatcher_id), at)
     if not batch:
         raise NothingToChange("nothing_to_stop", courier=courier_id)
     return _stopped(batch, store.append_all(coop_id, batch), proposed)
 
 
 def _stopping(
-    store: Store, coop_id: str, courier_id: str, name: str, why: str, actor: Actor, at: datetime
+    store: Store, coop_id: str, courier_id: str, why: str, actor: Actor, at: datetime
 ) -> tuple[list[tuple[NewEvent, int | None]], set[str]]:
     """The events that stop a courier now, each with the job's seq it was decided on, and the
     jobs whose proposal to them is put aside."""
@@ -362,7 +362,7 @@ def _stopping(
         if job.state is JobState.PROPOSED:
             if (job.proposal or {}).get("courier_id") != courier_id or job.needs_decision is not None:
                 continue  # not theirs, or already put aside
-            note = f"proposed to {name}, who had to stop ({why}): the next round proposes it to someone else"
+            note = reason("stopped_proposed", courier=courier_id, why=why).to_json()
             proposed.add(job.id)
             batch.append((NewEvent(coop_id, at, actor, E.PROPOSAL_WITHHELD, {**payload, "reason": note}), job.last_seq))
         elif job.courier_id != courier_id:
@@ -370,10 +370,11 @@ def _stopping(
         elif job.state is JobState.PICKED_UP:
             if job.needs_decision is not None:
                 continue  # flagged already: a handover is waiting for a person
-            note = f"on board with {name}, who had to stop ({why}): decide a handover or a return to the sender"
+            note = reason("stopped_on_board", courier=courier_id, why=why).to_json()
             batch.append((NewEvent(coop_id, at, actor, E.PROPOSAL_WITHHELD, {**payload, "reason": note}), job.last_seq))
         else:
-            payload = {"job_id": job.id, "reason": f"{name} had to stop: {why}", "previous_courier_id": courier_id}
+            said = reason("stopped_taken_back", courier=courier_id, why=why).to_json()
+            payload = {"job_id": job.id, "reason": said, "previous_courier_id": courier_id}
             batch.append((NewEvent(coop_id, at, actor, E.JOB_UNASSIGNED, payload), job.last_seq))
     status = store.courier_statuses(coop_id).get(courier_id)
     if status is not None and status.on_shift:

@@ -24,16 +24,16 @@ class Band:
 
 def _check_bands(name: str, bands: tuple[Band, ...]) -> None:
     if not bands:
-        raise InvalidInput(name, "needs at least one band")
+        raise InvalidInput(name, "one_band_at_least")
     previous = -math.inf
     for band in bands:
         if not band.up_to > previous:
-            raise InvalidInput(name, "band limits must increase")
+            raise InvalidInput(name, "bands_increase")
         if not isinstance(band.amount_cents, int) or band.amount_cents < 0:
-            raise InvalidInput(name, "amounts are whole cents, 0 or more")
+            raise InvalidInput(name, "whole_cents")
         previous = band.up_to
     if not math.isinf(bands[-1].up_to):
-        raise InvalidInput(name, "the last band must be open-ended (up_to = infinity)")
+        raise InvalidInput(name, "last_band_open")
 
 
 def _bands(pairs: list[tuple[float, int]]) -> tuple[Band, ...]:
@@ -55,13 +55,13 @@ class Tariff:
 
     def __post_init__(self) -> None:
         if not isinstance(self.base_cents, int) or self.base_cents < 0:
-            raise InvalidInput("base_cents", "whole cents, 0 or more")
+            raise InvalidInput("base_cents", "whole_cents")
         _check_bands("distance_bands", self.distance_bands)
         _check_bands("weight_bands", self.weight_bands)
         if not 0 <= self.express_percent <= 500:
-            raise InvalidInput("express_percent", "between 0 and 500")
+            raise InvalidInput("express_percent", "from_low_to_high", low=0, high=500, value=self.express_percent)
         if not 0 <= self.solidarity_percent <= 100:
-            raise InvalidInput("solidarity_percent", "between 0 and 100")
+            raise InvalidInput("solidarity_percent", "from_low_to_high", low=0, high=100, value=self.solidarity_percent)
 
     def to_json(self) -> dict[str, Any]:
         def bands(bs: tuple[Band, ...]) -> list[list[Any]]:
@@ -91,7 +91,7 @@ class Tariff:
                 solidarity_percent=int(data["solidarity_percent"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput("tariff", f"malformed tariff ({exc})") from None
+            raise InvalidInput("tariff", "malformed_tariff", detail=str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -134,9 +134,9 @@ def quote(
 ) -> Quote:
     """The price of one job, line by line (distance along the street network, in metres)."""
     if not (math.isfinite(distance_m) and distance_m >= 0):
-        raise InvalidInput("distance_m", "must be 0 or more metres")
+        raise InvalidInput("distance_m", "metres_not_negative")
     if not (math.isfinite(weight_kg) and weight_kg >= 0):
-        raise InvalidInput("weight_kg", "must be 0 or more kilograms")
+        raise InvalidInput("weight_kg", "kilograms_not_negative")
     km = distance_m / 1000.0
     lines = [QuoteLine("base fare", tariff.base_cents)]
     i, band = _band(tariff.distance_bands, km)
@@ -172,7 +172,7 @@ def repricing_rule(settings: dict[str, Any]) -> str:
     """The cooperative's repricing rule, checked (``none`` when the members set none)."""
     rule = settings.get("repricing", DEFAULT_REPRICING)
     if rule not in REPRICING_RULES:
-        raise InvalidInput("repricing", f"one of {', '.join(REPRICING_RULES)}")
+        raise InvalidInput("repricing", "one_of", values=list(REPRICING_RULES))
     return str(rule)
 
 

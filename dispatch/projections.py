@@ -222,7 +222,7 @@ class AcceptedOffShift(IllegalTransition):
     def __init__(self, job_id: str, courier_id: str) -> None:
         super().__init__(job_id, JobState.PROPOSED.value, "accept")
         self.courier_id = courier_id
-        self.args = (f"job {job_id} is proposed to courier {courier_id}, who is not on shift",)
+        self.why, self.params = "accepted_off_shift", {**self.params, "courier": courier_id}
 
 
 def _accepted(p: Projection, job: JobView, event: Event) -> None:

@@ -24,11 +24,11 @@ def planned_end(value: object, now: datetime) -> datetime | None:
     try:
         end = None if value is None else datetime.fromisoformat(str(value))
     except ValueError:
-        raise InvalidInput("planned_end", "an ISO 8601 date-time with a time zone") from None
+        raise InvalidInput("planned_end", "date_time_with_zone") from None
     if end is not None and end.tzinfo is None:
-        raise InvalidInput("planned_end", "needs a time zone")
+        raise InvalidInput("planned_end", "needs_time_zone")
     if end is not None and end > now + MAX_SHIFT:
-        raise InvalidInput("planned_end", f"a shift ends within {MAX_SHIFT.total_seconds() / 3600:g} hours")
+        raise InvalidInput("planned_end", "shift_ends_within", hours=MAX_SHIFT.total_seconds() / 3600)
     return end
 
 
@@ -59,16 +59,16 @@ def shift_breaks(value: object, start: datetime, end: datetime | None) -> tuple[
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(b, dict) for b in value):
-        raise InvalidInput("breaks", 'a list of {"earliest": date-time, "latest": date-time, "minutes": n}')
+        raise InvalidInput("breaks", "breaks_shape")
     out = []
     for b in value:
         try:
             earliest, latest = datetime.fromisoformat(str(b["earliest"])), datetime.fromisoformat(str(b["latest"]))
         except (KeyError, ValueError):
-            raise InvalidInput("breaks", "earliest and latest are ISO 8601 date-times with a time zone") from None
+            raise InvalidInput("breaks", "break_times") from None
         minutes = b.get("minutes")
         if not isinstance(minutes, int) or isinstance(minutes, bool):
-            raise InvalidInput("breaks", "minutes is a whole number")
+            raise InvalidInput("breaks", "break_minutes")
         out.append(ShiftBreak(earliest, latest, minutes))
     check_breaks(out, start, end)
     return tuple(out)
@@ -78,21 +78,19 @@ def check_breaks(breaks: Sequence[ShiftBreak], start: datetime, end: datetime | 
     """Each break inside the shift (its end, or ``MAX_SHIFT`` when unsaid) and long enough to
     be taken in its window; a break that could not be taken would make every plan refuse it."""
     if len(breaks) > MAX_BREAKS:
-        raise InvalidInput("breaks", f"at most {MAX_BREAKS} breaks in a shift")
+        raise InvalidInput("breaks", "too_many_breaks", most=MAX_BREAKS)
     last = end if end is not None else start + MAX_SHIFT
     for b in breaks:
         if b.earliest.tzinfo is None or b.latest.tzinfo is None:
-            raise InvalidInput("breaks", "earliest and latest need a time zone")
+            raise InvalidInput("breaks", "break_time_zone")
         if not 0 < b.minutes * 60 <= (b.latest - b.earliest).total_seconds():
-            raise InvalidInput("breaks", "a break lasts at least a minute and fits between its earliest and latest")
+            raise InvalidInput("breaks", "break_length")
         if b.earliest < start or b.latest > last:
-            raise InvalidInput("breaks", "a break lies inside the shift")
+            raise InvalidInput("breaks", "break_inside_shift")
     # Together they must be takeable one after the other, each in its window: six copies of one
     # 238-minute break were accepted once and planned back to back into the next day (attack).
     free = start
     for b in sorted(breaks, key=lambda x: (x.earliest, x.latest)):
         free = max(free, b.earliest) + timedelta(minutes=b.minutes)
         if free > b.latest:
-            raise InvalidInput(
-                "breaks", "the breaks cannot all be taken one after another, each in its window: they overlap"
-            )
+            raise InvalidInput("breaks", "breaks_overlap")

@@ -97,9 +97,7 @@ class RotaChanged(Conflict):
     def __init__(self, monday: date, expected_seq: int, rota: RotaState) -> None:
         self.job_id, self.expected_seq, self.actual_seq = f"week {monday}", expected_seq, rota.seq
         self.last_act, self.by = rota.last
-        DomainError.__init__(
-            self, f"the rota of the week of {monday} changed since you looked: {self.last_act} by {self.by}"
-        )
+        DomainError.__init__(self, "rota_changed", monday=monday.isoformat(), last_act=self.last_act, by=self.by)
 
 
 _GUARD = threading.Lock()

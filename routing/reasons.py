@@ -33,6 +33,7 @@ class Kind(StrEnum):
     COURIERS = "couriers"  #: a list of courier ids, shown as their names
     VEHICLE = "vehicle"  #: a vehicle kind (``cargo_bike``), shown in the reader's words
     PLACE = "place"  #: ``pickup`` or ``dropoff``, shown in the reader's words
+    TEXT = "text"  #: what a person wrote (a dispatcher's reason), shown as they wrote it
 
 
 K = Kind
@@ -113,6 +114,12 @@ CODES: dict[str, dict[str, Kind]] = {
     "objective_cost": {"minutes": K.MINUTES},
     "objective_vs_proposal": {"minutes": K.MINUTES, "proposal": K.MINUTES},
     "lateness_risk": {"minutes": K.WHOLE_MINUTES},
+    # a courier's work when they stop (dispatch/commands.py) or leave (dispatch/store/access.py)
+    "stopped_proposed": {"courier": K.COURIER, "why": K.TEXT},
+    "stopped_on_board": {"courier": K.COURIER, "why": K.TEXT},
+    "stopped_taken_back": {"courier": K.COURIER, "why": K.TEXT},
+    "left_on_board": {"courier": K.COURIER, "why": K.TEXT},
+    "left_taken_back": {"courier": K.COURIER},
 }
 
 

@@ -264,6 +264,7 @@ function param(kind, value, nameOf) {
     case "courier": return nameOf(value) || String(value);
     case "couriers": return (value || []).map((id) => nameOf(id) || String(id)).join(", ");
     case "vehicle": case "place": return words[value] || String(value).replace(/_/g, " ");
+    case "text": return value == null ? "" : String(value);
     default: break;
   }
   if (value == null) return "?";

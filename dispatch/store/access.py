@@ -42,6 +42,7 @@ from dispatch.store.repository import (
 )
 from dispatch.store.schema import ClientRow, CooperativeRow, CourierRow, MemberRow, SessionRow
 from dispatch.text import check_text
+from routing.reasons import reason
 
 #: A dispatcher's or courier's day, with margin; a token then has to be renewed by logging in.
 DEFAULT_TOKEN_TTL = timedelta(hours=12)
@@ -452,7 +453,7 @@ def deactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor
     if not courier.active:
         raise NothingToChange("already_deactivated", courier=courier_id)
     at = _now()
-    follow = _work_left_behind(store, coop_id, courier.id, courier.display_name, by=by, why=why, at=at)
+    follow = _work_left_behind(store, coop_id, courier.id, by=by, why=why, at=at)
     done: list[Event] = []
 
     def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
@@ -479,7 +480,7 @@ def deactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor
 
 
 def _work_left_behind(
-    store: Store, coop_id: str, courier_id: str, name: str, *, by: Actor, why: str, at: datetime
+    store: Store, coop_id: str, courier_id: str, *, by: Actor, why: str, at: datetime
 ) -> list[NewEvent]:
     """What a leaving courier's work becomes, as events: jobs not yet picked up unassigned, a
     parcel on board flagged for a handover, their shift ended."""
@@ -488,11 +489,12 @@ def _work_left_behind(
     follow: list[NewEvent] = []
     for job in mine:
         if job.state is JobState.PICKED_UP:
-            note = f"on board with {name}, who no longer works here ({why}): decide a handover or a return"
+            note = reason("left_on_board", courier=courier_id, why=why).to_json()
             payload: dict[str, Any] = {"job_id": job.id, "reason": note, "courier_id": courier_id}
             follow.append(NewEvent(coop_id, at, by, EventType.PROPOSAL_WITHHELD, payload))
         else:
-            payload = {"job_id": job.id, "reason": f"{name} no longer works here", "previous_courier_id": courier_id}
+            said = reason("left_taken_back", courier=courier_id).to_json()
+            payload = {"job_id": job.id, "reason": said, "previous_courier_id": courier_id}
             follow.append(NewEvent(coop_id, at, by, EventType.JOB_UNASSIGNED, payload))
     if status is not None and status.on_shift:
         # marked: the ledger takes the unworked rest off the planned shift (dispatch/ledger.py)

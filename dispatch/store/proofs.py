@@ -283,7 +283,7 @@ def store_image(
     if job.state in (JobState.ASSIGNED, JobState.ACKNOWLEDGED):
         raise NotPickedUp(job_id, job.state.value, kind.value)
     if job.state is not JobState.PICKED_UP:
-        raise IllegalTransition(job_id, job.state.value, f"add a {kind.value} to")
+        raise IllegalTransition(job_id, job.state.value, f"add_{kind.value}")
     key = f"{coop_id}/{job_id}/{secrets.token_urlsafe(16)}.{image.extension}"
     files.put(key, image.data)
     try:

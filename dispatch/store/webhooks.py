@@ -105,18 +105,18 @@ def backoff(attempt: int) -> timedelta:
 
 def check_url(url: str, *, allow_http: bool) -> str:
     if not isinstance(url, str) or len(url) > 2000:
-        raise InvalidInput("url", "must be a URL of at most 2000 characters")
+        raise InvalidInput("url", "url_length", most=2000)
     try:
         parts = urlsplit(url)
         hostname = parts.hostname
         parts.port  # noqa: B018  (a port out of range or not a number raises here)
     except ValueError:  # a broken bracketed host ("https://[::1") or port: a 500 before (issue 21)
-        raise InvalidInput("url", "must be a URL with a valid host and port") from None
+        raise InvalidInput("url", "url_host_port") from None
     schemes = ("https", "http") if allow_http else ("https",)
     if parts.scheme not in schemes or not hostname:
-        raise InvalidInput("url", f"must be an absolute {' or '.join(schemes)} URL")
+        raise InvalidInput("url", "url_scheme", values=list(schemes))
     if parts.username or parts.password:
-        raise InvalidInput("url", "must not carry a user name or password")
+        raise InvalidInput("url", "url_credentials")
     return url
 
 
@@ -125,7 +125,7 @@ def register(store: Store, coop_id: str, client_id: str, url: str, *, allow_http
     store.client(coop_id, client_id)
     check_url(url, allow_http=allow_http)
     if len(webhooks_of(store, coop_id, client_id)) >= MAX_WEBHOOKS_PER_CLIENT:
-        raise InvalidInput("url", f"a client registers at most {MAX_WEBHOOKS_PER_CLIENT} webhooks")
+        raise InvalidInput("url", "too_many_webhooks", most=MAX_WEBHOOKS_PER_CLIENT)
     hook = Webhook(id=str(uuid.uuid4()), client_id=client_id, url=url, created_at=_now())
     secret = "whsec_" + secrets.token_urlsafe(32)
     with store.engine.begin() as conn:

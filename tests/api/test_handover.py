@@ -144,7 +144,8 @@ def test_a_handover_to_a_courier_off_shift_or_paused_needs_force_and_a_reason(
             f"/v1/jobs/{job}/decisions", json={"action": "reassign", "courier_id": veera}, headers=desk
         )
         assert refused.status_code == 409 and refused.json()["error"]["code"] == "physical_limit", refused.text
-        assert limit in refused.json()["error"]["message"], refused.text
+        error = refused.json()["error"]
+        assert [b["code"] for b in error["breaks"]] == [limit] and "Veera" in error["message"], refused.text
         no_reason = {"action": "reassign", "courier_id": veera, "force": True}
         assert client.post(f"/v1/jobs/{job}/decisions", json=no_reason, headers=desk).status_code == 422
         assert client.get(f"/v1/jobs/{job}", headers=desk).json()["courier_id"] == aino  # nothing written

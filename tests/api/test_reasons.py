@@ -37,6 +37,7 @@ SAMPLES: dict[Kind, Any] = {
     Kind.COURIERS: ("c-1", "c-2"),
     Kind.VEHICLE: "e_cargo_bike",
     Kind.PLACE: "dropoff",
+    Kind.TEXT: "rain; puncture",
 }
 NAMES = {"c-1": "Aino", "c-2": "Veera"}
 
@@ -54,6 +55,7 @@ def expected(kind: Kind, lang: str) -> str:
         Kind.COUNT: "9",
         Kind.COURIER: "Aino",
         Kind.COURIERS: "Aino, Veera",
+        Kind.TEXT: "rain; puncture",
     }.get(kind)
     if plain is None:
         return WORDS[lang][str(value)]

@@ -1,0 +1,227 @@
+"""No English sentence is built in ``dispatch/`` or ``routing/`` (issue 17 item 1): a refusal is a
+code with parameters, a handover's note a reason, and only the edge (``api/error_words.py``,
+``api/i18n.py``) says them, in English or French.
+
+The source is read, not run: every call of a domain error and every ``"reason"`` written into an
+event is checked for a sentence (an f-string, or text with a space), and every ``why`` it names
+must have its words in both languages with the parameters the call gives. What is still written
+as a sentence is listed below per file, and the lists only shrink.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import api.errors  # noqa: F401  (imports every module that defines a domain error)
+import dispatch.week  # noqa: F401
+from api.error_words import ERROR_WORDS, ERRORS, Names, params_of, say
+from dispatch.errors import DomainError
+from routing.reasons import reason
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Sentences still built in these files (the CLI's day and week files and its backups, the week's rota,
+#: a cooperative's short name): each count may only go down.
+STILL_SENTENCES = {
+    "dispatch/days.py": 26,
+    "dispatch/store/backup.py": 8,
+    "dispatch/store/cooperatives.py": 1,
+    "dispatch/store/repository.py": 1,
+    "dispatch/week.py": 41,
+    "dispatch/week_replay.py": 13,
+}
+
+
+def _every(cls: type[DomainError]) -> set[type[DomainError]]:
+    return {cls, *(c for sub in cls.__subclasses__() for c in _every(sub))}
+
+
+ERROR_CLASSES = {c.__name__: c for c in _every(DomainError)}
+
+
+def _takes_why(cls: type[DomainError]) -> int | None:
+    """Where a call of ``cls`` names its ``why``; None when the class names it itself (its
+    parameters are its own: a job, a state, an act)."""
+    params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+    if not any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    names = [p.name for p in params]
+    return names.index("why") if "why" in names else 0  # ``Refused``: its code is its why
+
+
+def _sentence(node: ast.AST) -> bool:
+    """Text built for people: an f-string, or a literal with a space in it."""
+    if isinstance(node, ast.JoinedStr):  # a field's path (``f"holidays[{i}]"``) is no sentence
+        return any(_sentence(part) for part in node.values if isinstance(part, ast.Constant))
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return " " in node.value.strip()
+    if isinstance(node, ast.BinOp):
+        return _sentence(node.left) or _sentence(node.right)
+    return False
+
+
+def _sources() -> list[Path]:
+    return sorted(
+        p for top in ("dispatch", "routing") for p in (ROOT / top).rglob("*.py") if "migrations" not in p.parts
+    )
+
+
+def _callee(node: ast.Call) -> str | None:
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+def _findings(tree: ast.AST) -> tuple[list[str], list[tuple[str, set[str], int]]]:
+    """(sentences, (why, parameters given, line) of every call that names a why)."""
+    sentences: list[tuple[int, str]] = []
+    whys: list[tuple[str, set[str], int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _callee(node) in ERROR_CLASSES:
+            cls = ERROR_CLASSES[str(_callee(node))]
+            given = [*node.args, *(k.value for k in node.keywords)]
+            sentences += [(node.lineno, ast.unparse(a)[:70]) for a in given if _sentence(a)]
+            at = _takes_why(cls)
+            named = node.args[at] if at is not None and len(node.args) > at else None
+            if isinstance(named, ast.Constant):
+                whys.append((str(named.value), {k.arg for k in node.keywords if k.arg}, node.lineno))
+        if isinstance(node, ast.Dict):  # an event's "reason": a reason as data, never a sentence
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value == "reason" and _sentence(value):
+                    sentences.append((node.lineno, f"reason {ast.unparse(value)[:70]}"))
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Attribute) and t.attr == "args" for t in node.targets)
+            and any(_sentence(n) for n in ast.walk(node.value))
+        ):
+            sentences.append((node.lineno, "a subclass writes its own args"))
+    return [f"{line}: {text}" for line, text in sorted(sentences)], whys
+
+
+def _scan() -> tuple[dict[str, list[str]], list[tuple[str, str, set[str], int]]]:
+    sentences: dict[str, list[str]] = {}
+    whys: list[tuple[str, str, set[str], int]] = []
+    for path in _sources():
+        found, named = _findings(ast.parse(path.read_text(), str(path)))
+        rel = path.relative_to(ROOT).as_posix()
+        if found:
+            sentences[rel] = found
+        whys += [(rel, why, given, line) for why, given, line in named]
+    return sentences, whys
+
+
+def test_no_sentence_is_built_where_a_refusal_or_a_note_is_made() -> None:
+    sentences, _ = _scan()
+    grown = {path: found for path, found in sentences.items() if len(found) > STILL_SENTENCES.get(path, 0)}
+    assert not grown, "English built in the domain; give a why and parameters instead:\n" + "\n".join(
+        f"{path}:{line}" for path, found in grown.items() for line in found
+    )
+    shrunk = {p: len(sentences.get(p, [])) for p, n in STILL_SENTENCES.items() if len(sentences.get(p, [])) < n}
+    assert not shrunk, f"fewer sentences than listed: lower STILL_SENTENCES to {shrunk}"
+
+
+def test_every_why_a_refusal_names_has_words_in_both_languages_for_its_parameters() -> None:
+    whys = [w for w in _scan()[1] if w[1].isidentifier()]  # the rest are the sentences listed above
+    assert len(whys) > 100, len(whys)
+    for lang in ERRORS:
+        missing = sorted({f"{p}:{line} {why}" for p, why, _, line in whys if why not in ERRORS[lang]})
+        assert not missing, (lang, missing)
+        unfilled = [
+            f"{p}:{line} {why} needs {sorted(params_of(ERRORS[lang][why]) - given)}"
+            for p, why, given, line in whys
+            if not params_of(ERRORS[lang][why]) <= given
+        ]
+        assert not unfilled, (lang, unfilled)
+
+
+#: A value for each parameter of the classes that say their own why.
+ARGS: dict[str, object] = {
+    "breaks": (reason("too_heavy", kg=40.0),),
+    "limits": (reason("over_payload", kg=40.0, payload=25.0, courier="c-1", vehicle="bike"),),
+    "expected_seq": 3,
+    "actual_seq": 4,
+    "limit": 5,
+    "monday": date(2026, 11, 30),
+    "rota": SimpleNamespace(seq=4, last=("RotaEdited", "dispatcher d-1")),
+    "state": "picked_up",
+    "act": "accept",
+    "last_act": "ProposalAccepted",
+    "by": "dispatcher d-1",
+    "kind": "photo",
+    "job_id": "j-1",
+    "name": "Aino",
+}
+
+
+def test_every_error_that_says_its_own_why_has_words_for_it() -> None:
+    own = [c for c in ERROR_CLASSES.values() if _takes_why(c) is None]
+    assert {"NotFound", "IllegalTransition", "Conflict", "PhysicalLimit", "LoginFailed"} <= {c.__name__ for c in own}
+    for cls in own:
+        names = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        error = cls(**{n: ARGS.get(n, "job") for n in names})  # type: ignore[call-arg]
+        for lang in ERRORS:
+            assert error.why in ERRORS[lang], (cls, error.why)
+            text = say(error, lang, NAMES)
+            assert "{" not in text and "j-1" not in text and "d-1" not in text, (cls, lang, text)
+
+
+def test_english_and_french_say_the_same_things_differently() -> None:
+    assert ERRORS["en"].keys() == ERRORS["fr"].keys(), ERRORS["en"].keys() ^ ERRORS["fr"].keys()
+    assert ERROR_WORDS["en"].keys() == ERROR_WORDS["fr"].keys()
+    for why, english in ERRORS["en"].items():
+        assert params_of(english) == params_of(ERRORS["fr"][why]), why
+        assert english != ERRORS["fr"][why], why
+
+
+SAMPLE = {
+    "job": "j-1",
+    "courier": "c-1",
+    "by": "dispatcher d-1",
+    "state": "picked_up",
+    "act": "accept",
+    "last_act": "ProposalAccepted",
+    "kind": "job",
+    "place": "dropoff",
+    "window": "pickup_window",
+    "measure": "weight",
+    "proofs": ["photo", "signature"],
+    "reach": [["bike", 300.0], ["cargo_bike", 450.0]],
+    "breaks": [{"code": "too_heavy", "params": {"kg": 40.5}}],
+}
+NAMES = Names(
+    job=lambda j: "“Rue A → Rue B”" if j == "j-1" else None,
+    person=lambda by: "Noor" if by == "dispatcher d-1" else None,
+    couriers={"c-1": "Aino"},
+)
+
+
+@pytest.mark.parametrize("lang", sorted(ERRORS))
+def test_every_refusal_reads_in_plain_words_with_no_id_and_no_placeholder(lang: str) -> None:
+    for why, template in ERRORS[lang].items():
+        params = {p: SAMPLE.get(p, 7) for p in params_of(template)}
+        text = say(DomainError(why, **params), lang, NAMES)
+        assert "{" not in text and "}" not in text, (why, text)
+        for raw in ("j-1", "c-1", "d-1", "ProposalAccepted", "picked_up", "pickup_window"):
+            assert raw not in text, (lang, why, text)
+        if "job" in params:
+            assert "“Rue A → Rue B”" in text, (why, text)
+        if "courier" in params:
+            assert "Aino" in text, (why, text)
+
+
+def test_the_walk_sees_a_sentence_when_there_is_one() -> None:
+    """The check itself: an f-string, a spaced literal and an event's sentence are all found."""
+    source = (
+        "raise InvalidInput('x', f'{n} is wrong')\n"
+        "raise NotFound('job', 'the job')\n"
+        "payload = {'reason': 'she had to stop'}\n"
+        "raise InvalidInput('x', 'say_why')\n"
+    )
+    found, whys = _findings(ast.parse(source))
+    assert [f.split(":")[0] for f in found] == ["1", "2", "3"], found
+    assert [w for w, _, _ in whys] == ["say_why"]
