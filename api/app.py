@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api import admin_routes as admin_reads
 from api import analysts, clients, console, couriers, errors, map_routes, proofs, reasons, sessions, static, week
 from api import webhooks as webhook_sender
 from api.asyncapi import install as publish_asyncapi
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     _middleware(app, settings)
-    for module in (sessions, clients, console, map_routes, couriers, analysts, proofs, week, reasons):
+    for module in (sessions, clients, console, admin_reads, map_routes, couriers, analysts, proofs, week, reasons):
         app.include_router(module.router)
     static.mount(app)
     publish_webhooks(app)

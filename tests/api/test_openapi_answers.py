@@ -199,6 +199,8 @@ def test_answers_of_the_main_routes_are_what_the_schema_says(world: tuple[TestCl
     api.check(rotated, "POST", "/v1/clients/{client_id}/key/rotate")
     revoked = client.post(f"/v1/clients/{client_id}/key/revoke", headers=desk)
     api.check(revoked, "POST", "/v1/clients/{client_id}/key/revoke")
+    for path in ("/v1/clients", "/v1/members", "/v1/admin/log"):  # what the admin page reads
+        api.check(client.get(path, headers=desk), "GET", path)
 
     # the service, and the words of the planner's reasons
     api.check(client.get("/v1/reasons", headers=desk), "GET", "/v1/reasons")
