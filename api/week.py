@@ -263,19 +263,24 @@ async def record_absence(body: AbsenceIn, who: Dispatcher, svc: Svc) -> dict[str
     """ "X cannot come" (sick, other) on a shift of the published rota: recorded, and answered
     with who could cover it, those who covered least in the last 28 days first, then those with
     the most hours left on their contract this week; the dispatcher then picks one
-    (``/week/covers``) or none. With ``expected_seq`` (the week's ``rota_seq`` as seen), a rota
-    changed since is a 409 naming the act, as for edits."""
+    (``/week/covers``) or none. An absence for today of a courier on shift stops them now, as
+    ``/unavailable`` does (``stopped``): the day's planning follows. With ``expected_seq`` (the
+    week's ``rota_seq`` as seen), a rota changed since is a 409 naming the act, as for edits."""
 
-    def work() -> tuple[Event, dict[str, Any]]:
-        coop, monday = who.cooperative_id, week.parse_week(body.week)
+    def work() -> tuple[list[Event], dict[str, Any]]:
+        coop, monday, at, actor = who.cooperative_id, week.parse_week(body.week), _now(), _actor(who)
         event = week.record_absence(
             svc.store, coop, monday, body.shift_id, body.reason,
-            note=body.note, actor=_actor(who), at=_now(), expected_seq=body.expected_seq,
+            note=body.note, actor=actor, at=at, expected_seq=body.expected_seq,
         )  # fmt: skip
-        return event, _absence(svc.store, coop, monday, body.shift_id, event.seq)
+        stopped = week.absent_today(svc.store, coop, event, actor=actor, at=at)
+        shown = _absence(svc.store, coop, monday, body.shift_id, event.seq)
+        if stopped is not None:
+            shown["stopped"] = {k: getattr(stopped, k) for k in ("returned", "on_board", "withdrawn", "shift_ended")}
+        return [event, *(stopped.events if stopped else [])], shown
 
-    done: tuple[Event, dict[str, Any]] = await svc.run(work)
-    await svc.appended(who.cooperative_id, [done[0]])
+    done: tuple[list[Event], dict[str, Any]] = await svc.run(work)
+    await svc.appended(who.cooperative_id, done[0])
     return done[1]
 
 

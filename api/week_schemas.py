@@ -297,6 +297,15 @@ class NoCoverOut(Out):
     note: str
 
 
+class StoppedOut(Out):
+    """An absence for today of a courier on shift: what stopping them did (as ``/unavailable``)."""
+
+    returned: list[str] = Field(description="jobs back in the open queue")
+    on_board: list[str] = Field(description="parcels they hold: a handover for a dispatcher to decide")
+    withdrawn: list[str] = Field(description="open jobs whose proposal to them was put aside")
+    shift_ended: bool
+
+
 class AbsenceOut(Out):
     week: str
     shift: RotaShiftOut
@@ -304,6 +313,7 @@ class AbsenceOut(Out):
         description="who could cover: those who covered least lately first, then those with most hours left"
     )
     no_cover: NoCoverOut | None = Field(default=None, description="the last time a dispatcher chose no one")
+    stopped: StoppedOut | None = Field(default=None, description="an absence for today: the courier stopped now")
     version: int
     seq: int
 

@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.availability import DAYS, Availability, available_at, declared
+from dispatch.commands import Unavailable, courier_unavailable
 from dispatch.errors import Conflict, DomainError, InvalidInput, NotFound
 from dispatch.events import Actor, Event, EventType, NewEvent
 from dispatch.forecast import BIKE_PAYLOAD_KG, Forecast, forecast
@@ -33,6 +34,7 @@ from dispatch.ledger import ROLLING_DAYS, rolling
 from dispatch.model import Cooperative, Courier
 from dispatch.rotation import rotation
 from dispatch.store import Store
+from dispatch.store.access import NothingToChange
 from dispatch.store.weekly import events_of, ledger_between, unchanged_since
 from dispatch.timesheets import SheetDay, timesheet
 from routing.rota import (
@@ -97,7 +99,9 @@ class RotaChanged(Conflict):
     def __init__(self, monday: date, expected_seq: int, rota: RotaState) -> None:
         self.job_id, self.expected_seq, self.actual_seq = f"week {monday}", expected_seq, rota.seq
         self.last_act, self.by = rota.last
-        DomainError.__init__(self, "rota_changed", monday=monday.isoformat(), last_act=self.last_act, by=self.by)
+        DomainError.__init__(
+            self, f"the rota of the week of {monday} changed since you looked: {self.last_act} by {self.by}"
+        )
 
 
 _GUARD = threading.Lock()
@@ -936,6 +940,33 @@ def record_absence(
         if rota.draft is not None:
             payload["draft"] = _absent_in_draft(rota.draft, shift, mark)
         return _append_rota(store, NewEvent(coop_id, at, actor, E.ABSENCE_RECORDED, payload), monday, rota)
+
+
+def absent_today(store: Store, coop_id: str, absence: Event, *, actor: Actor, at: datetime) -> Unavailable | None:
+    """The day's planning follows an absence recorded for today: a courier who is on shift
+    now is stopped as a dispatcher's *must stop* stops them (``dispatch.commands.courier_unavailable``:
+    proposals to them put aside, jobs not picked up back to the queue, parcels on board flagged
+    for a handover, the shift ended), so the next round proposes nothing to them.
+
+    Why only then: the planner proposes only to couriers on shift, so a courier who has not
+    started gets no proposal anyway (and a courier who starts later after all decided to work,
+    which is theirs to decide); one who is riding when "cannot come today" is recorded would
+    otherwise keep their jobs and proposals until a dispatcher thought of stopping them too.
+    An absence for another day changes nothing today. None: nothing was stopped."""
+    p = absence.payload
+    shift = next((s for s in p["shifts"] if s["id"] == p["shift_id"]), None)
+    courier_id = str(p["courier_id"])
+    today = at.astimezone(ZoneInfo(store.cooperative(coop_id).timezone)).date().isoformat()
+    status = store.courier_statuses(coop_id).get(courier_id)
+    if shift is None or shift["day"] != today or status is None or not status.on_shift:
+        return None
+    try:
+        return courier_unavailable(
+            store, coop_id, courier_id, dispatcher_id=actor.id or actor.kind.value, at=at,
+            reason=f"cannot come today ({p['reason']})",
+        )  # fmt: skip
+    except NothingToChange:
+        return None
 
 
 def _absent_in_draft(

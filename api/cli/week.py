@@ -191,12 +191,19 @@ def absence_command(
 
     def act(store: Store) -> dict[str, Any]:
         monday = week.parse_week(week_of)
-        event = week.record_absence(store, coop, monday, shift, reason, note=_checked(note), actor=ADMIN, at=_now())
-        return _covers(store, coop, monday, shift) | {"seq": event.seq}
+        at = _now()
+        event = week.record_absence(store, coop, monday, shift, reason, note=_checked(note), actor=ADMIN, at=at)
+        stopped = week.absent_today(store, coop, event, actor=ADMIN, at=at)
+        said = (
+            {k: getattr(stopped, k) for k in ("returned", "on_board", "withdrawn", "shift_ended")} if stopped else None
+        )
+        return _covers(store, coop, monday, shift) | {"seq": event.seq, "stopped": said}
 
     shown = _acting(database, act)
     s = shown["shift"]
     headline = f"{s['courier_id']} cannot come ({reason}): {s['day']} {s['start_h']:02d}-{s['end_h']:02d}"
+    if shown["stopped"]:
+        headline += f"\nstopped now (on shift today): {len(shown['stopped']['returned'])} job(s) back to the queue"
     _report(as_json, shown, _said(shown, headline))
 
 
