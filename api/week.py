@@ -243,19 +243,7 @@ async def publish_rota(body: WeekIn, who: Dispatcher, svc: Svc) -> dict[str, Any
 
 
 def _absence(store: Store, coop_id: str, monday: date, shift_id: str, seq: int) -> dict[str, Any]:
-    """A shift of the published rota with who could cover it (none once it is covered)."""
-    rota = week.week_state(store, coop_id).rota(monday)
-    shift = week.published_shift(rota, monday, shift_id)
-    covers = [] if shift.get("covered_by") else week.covers_for(store, coop_id, monday, shift_id, _now())
-    return {
-        "week": monday.isoformat(),
-        "shift": shift,
-        "covers": [{"courier_id": c.person, "name": c.name, "covered": c.covered, "left_h": c.left_h, "why": c.why}
-                   for c in covers],
-        "no_cover": rota.no_cover.get(shift_id),
-        "version": rota.version,
-        "seq": seq,
-    }  # fmt: skip
+    return week.absence_view(store, coop_id, monday, shift_id, _now(), seq)
 
 
 @router.post("/week/absences", **answers(AbsenceOut, 201, also=refusals(404, 409)), status_code=201)

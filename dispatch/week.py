@@ -99,9 +99,7 @@ class RotaChanged(Conflict):
     def __init__(self, monday: date, expected_seq: int, rota: RotaState) -> None:
         self.job_id, self.expected_seq, self.actual_seq = f"week {monday}", expected_seq, rota.seq
         self.last_act, self.by = rota.last
-        DomainError.__init__(
-            self, f"the rota of the week of {monday} changed since you looked: {self.last_act} by {self.by}"
-        )
+        DomainError.__init__(self, "rota_changed", monday=monday.isoformat(), last_act=self.last_act, by=self.by)
 
 
 _GUARD = threading.Lock()
@@ -900,6 +898,28 @@ def covers_for(store: Store, coop_id: str, monday: date, shift_id: str, now: dat
     mine = _their_shifts(rota.published or [], monday)
     counted = covers_counted(store, coop_id, now)
     return propose_covers(people, key, mine, counted, rules=rules, days=COVER_LOOKBACK_DAYS)
+
+
+def absence_view(
+    store: Store, coop_id: str, monday: date, shift_id: str, now: datetime, seq: int | None = None
+) -> dict[str, Any]:
+    """A shift of the published rota with who could cover it (none once it is covered) and the
+    last choice of no one, as the API and the CLI answer an absence; ``seq``: the act's (default:
+    the rota's)."""
+    rota = week_state(store, coop_id).rota(monday)
+    shift = published_shift(rota, monday, shift_id)
+    covers = [] if shift.get("covered_by") else covers_for(store, coop_id, monday, shift_id, now)
+    return {
+        "week": monday.isoformat(),
+        "shift": shift,
+        "covers": [
+            {"courier_id": c.person, "name": c.name, "covered": c.covered, "left_h": c.left_h, "why": c.why}
+            for c in covers
+        ],
+        "no_cover": rota.no_cover.get(shift_id),
+        "version": rota.version,
+        "seq": rota.seq if seq is None else seq,
+    }
 
 
 def record_absence(

@@ -39,6 +39,14 @@ PolicyOption = Annotated[
 WeekFlag = Annotated[
     bool, typer.Option("--week", help="The file is a week (generate-day --week): replay it under a rota policy.")
 ]
+GenerateWeekFlag = Annotated[
+    bool,
+    typer.Option(
+        "--week",
+        help="A week instead (the week of --start): a team with availability and contracts "
+        "(--couriers people, 8 by default) and --requests a weekday; replay it with replay --week.",
+    ),
+]
 RotaFairnessOption = Annotated[
     str, typer.Option(help="With --week: the rota's fairness term, on, off or on,off to compare.")
 ]
@@ -250,14 +258,7 @@ def generate_day_command(
     ] = False,
     sick: Annotated[int, typer.Option(help="This many couriers must stop (sick) at a seeded time of their shift.")] = 0,
     city: CityOption = None,
-    week: Annotated[
-        bool,
-        typer.Option(
-            "--week",
-            help="A week instead (the week of --start): a team with availability and contracts "
-            "(--couriers people, 8 by default) and --requests a weekday; replay it with replay --week.",
-        ),
-    ] = False,
+    week: GenerateWeekFlag = False,
 ) -> None:
     """Write a plausible day on a city's streets: a lunch peak, a real parcel mix, a fleet sized to it,
     and (with --breaks, --sick) the day's realities: breaks, couriers going home; with --week, a

@@ -146,20 +146,7 @@ RequiredWeekOption = Annotated[str, typer.Option("--week", help="The week's Mond
 
 
 def _covers(store: Store, coop: str, monday: date, shift_id: str) -> dict[str, Any]:
-    """The shift as it stands and who could cover it (none once it is covered)."""
-    rota = week.week_state(store, coop).rota(monday)
-    shift = week.published_shift(rota, monday, shift_id)
-    covers = [] if shift.get("covered_by") else week.covers_for(store, coop, monday, shift_id, _now())
-    return {
-        "week": monday.isoformat(),
-        "shift": shift,
-        "covers": [
-            {"courier_id": c.person, "name": c.name, "covered": c.covered, "left_h": c.left_h, "why": c.why}
-            for c in covers
-        ],
-        "no_cover": rota.no_cover.get(shift_id),
-        "seq": rota.seq,
-    }
+    return week.absence_view(store, coop, monday, shift_id, _now())
 
 
 def _said(shown: dict[str, Any], headline: str) -> str:
