@@ -55,7 +55,7 @@ def _executor() -> ProcessPoolExecutor:
 def _run_of(run_id: str, who: Principal) -> _Run:
     run = _runs.get(run_id)
     if run is None or run.coop != who.cooperative_id:
-        raise ApiError(404, "not_found", f"no replay {run_id} here (replays live on the worker that ran them)")
+        raise ApiError(404, "not_found", "no such replay here (replays live on the worker that ran them)")
     return run
 
 

@@ -280,7 +280,9 @@ def _decide(svc: Services, who: Principal, job_id: str, body: DecisionIn) -> tup
 
 
 @router.post("/jobs/{job_id}/decisions", **answers(DecisionOut, also=responses(404, 409)))
-async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc, lang: Lang) -> dict[str, Any]:
+async def decide(
+    job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc, lang: Lang, request: Request
+) -> dict[str, Any]:
     """accept | override | reassign | unassign, by a person; recorded with who, when and why."""
     try:
         event, cost = await svc.run(_decide, svc, who, job_id, body)
@@ -290,7 +292,7 @@ async def decide(job_id: str, body: DecisionIn, who: Dispatcher, svc: Svc, lang:
         raise ApiError(
             409,
             exc.code,
-            f"{name or exc.by} already acted on this job ({exc.last_act}); look again before deciding",
+            (await svc.run(say_domain, request, exc))["message"],  # who did what, in the reader's words
             last_act=exc.last_act,
             by=exc.by,
             by_name=name,

@@ -518,6 +518,8 @@ ERROR_WORDS: dict[str, dict[str, str]] = {
     },
 }
 
+#: Parameters written as maps write them, with a point, in every language.
+_COORDINATES = frozenset({"lon", "lat", "lon_min", "lon_max", "lat_min", "lat_max"})
 #: Parameters said as a word of :data:`ERROR_WORDS` (the rest: a number or the value as given).
 _WORDED = frozenset({"kind", "state", "act", "last_act", "place", "window", "measure", "day"})
 
@@ -576,6 +578,8 @@ def _param(name: str, value: Any, lang: str, names: Names) -> str:
         return _word(lang, str(value) or "acted")
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))
+    if name in _COORDINATES:  # a point is written as maps write it, whatever the language
+        return str(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     return _number(value, lang)
