@@ -147,6 +147,7 @@ def two_cities_on_one_server(url: str, redis_url: str) -> None:
     assert (helsinki["city"], helsinki["short_name"]) == ("helsinki", "pyora-helsinki")
     assert (andorra["city"], andorra["short_name"]) == ("andorra", "velo-andorra")
     server = Server(url, redis_url=redis_url, workers="2", rate_limit_api_key="off", planning_budget_s="0.3")
+    server.log_level = "info"
     server.launch()
     try:
         coops = people(url, helsinki), people(url, andorra)
