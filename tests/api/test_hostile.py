@@ -323,7 +323,8 @@ def test_hostile_requests_get_a_clear_4xx_and_change_nothing(coop: Coop, case: R
 
 def test_an_unreachable_point_is_named_pickup_or_dropoff(coop: Coop, monkeypatch: pytest.MonkeyPatch) -> None:
     """``unreachable`` names the point no vehicle of the cooperative can reach from a street."""
-    streets = coop.client.app.state.services.streets  # type: ignore[attr-defined]
+    services = coop.client.app.state.services  # type: ignore[attr-defined]
+    streets = services.cities.get(services.settings.city).streets  # the cooperative's city: the default one
     lon_min, lat_min, lon_max, lat_max = streets.bounds
     monkeypatch.setattr(streets, "bounds", (lon_min, lat_min, lon_max, lat_max + 0.01))  # the map's edge, widened
     far = {"lon": 24.9423, "lat": 60.185}  # some 700 m north of the bundled city's last street
