@@ -12,21 +12,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
 from dispatch.model import Role
 from dispatch.store import Store
-from tests.api.harness import World, make_world
+from tests.api.harness import World, in_process
 
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[tuple[TestClient, World, Store]]:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = make_world(url)
-    store = Store.open(url)
-    with TestClient(create_app(Settings(database_url=url, redis_url=None, auto_plan=False))) as client:
-        yield client, world, store
-    store.close()
+    yield from in_process(tmp_path)
 
 
 def _token(client: TestClient, world: World, login: str, password: str) -> dict[str, str]:
