@@ -12,21 +12,31 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
+import weakref
 from typing import Any, Literal
 
+import numpy as np
 from fastapi import APIRouter
+from numpy.typing import NDArray
 from pydantic import Field
+from scipy.sparse.csgraph import dijkstra
 
 from api.deps import Dispatcher, Svc
 from api.errors import ApiError, answers, refusals, responses
 from api.schemas import Out
 from api.services import Services
 from dispatch.lifecycle import ACTIVE_STATES, OPEN_STATES
-from routing.matrix import RoutableGraph, path_geojson, routable_graph
+from routing.matrix import RoutableGraph, routable_graph, seconds_matrix, snap
 
 router = APIRouter(prefix="/v1", tags=["dispatchers"], responses=refusals())
 
 PATHS_KEPT = 20_000  #: street paths kept per cooperative between plans (a busy day's routes hold ~400)
+LOAD_STEP_KG = 5.0  #: a leg's path is the fastest at its load to the nearest 5 kg (it matters on hills only)
+SIMPLIFY_M = 3.0  #: a leg's line leaves out the street nodes within 3 m of it (see _simplified)
+EARTH_M = 6_371_008.8
+#: per graph (a city's profile), its seconds per arc at each rounded load, as a CSR for Dijkstra
+_SECONDS: weakref.WeakKeyDictionary[RoutableGraph, dict[float, Any]] = weakref.WeakKeyDictionary()
 
 
 class StopRefOut(Out):
@@ -123,16 +133,63 @@ def _route_legs(
 def _street_line(
     graph: RoutableGraph, origin: dict[str, Any], destination: dict[str, Any], load: float
 ) -> dict[str, Any]:
-    """The fastest path between two places at ``load``: its line (to the metre) and its figures."""
-    path = path_geojson(graph, (origin["lon"], origin["lat"]), (destination["lon"], destination["lat"]), load_kg=load)
+    """The fastest path between two places at about ``load``: its line (to the metre) and its figures.
+
+    The load is rounded to ``LOAD_STEP_KG`` and the graph's seconds at that load are built once
+    (:func:`routing.matrix.fastest_path` builds them on every call, which is most of its time):
+    a busy day's 400 legs take one Dijkstra each, and the server stays free for the events."""
+    load = round(load / LOAD_STEP_KG) * LOAD_STEP_KG
+    kept = _SECONDS.setdefault(graph, {})
+    if load not in kept:
+        kept[load] = seconds_matrix(graph, graph.arc_time_s(load))
+    snapped = snap(graph, [(origin["lon"], origin["lat"]), (destination["lon"], destination["lat"])])
+    a, b = int(snapped.node[0]), int(snapped.node[1])
+    seconds, previous = dijkstra(kept[load], directed=True, indices=a, return_predecessors=True)
+    if not math.isfinite(seconds[b]):
+        raise ValueError("no path between these points")
+    nodes = [b]
+    while nodes[-1] != a:
+        nodes.append(int(previous[nodes[-1]]))
+    city = graph.nodes[np.array(nodes[::-1], dtype=np.int64)]
+    lon, lat = graph.network.lon[city], graph.network.lat[city]
+    x, y = _metric(lon, lat)
+    kept_points = _simplified(x, y, SIMPLIFY_M)
+    coordinates = [
+        [round(float(p), 6), round(float(q), 6)] for p, q in zip(lon[kept_points], lat[kept_points], strict=True)
+    ]
+    if len(coordinates) == 1:
+        coordinates.append(coordinates[0])  # a LineString needs two positions
     return {
-        "geometry": {
-            "type": "LineString",
-            "coordinates": [[round(x, 6), round(y, 6)] for x, y in path["geometry"]["coordinates"]],
-        },
-        "seconds": path["properties"]["seconds"],
-        "metres": path["properties"]["metres"],
+        "geometry": {"type": "LineString", "coordinates": coordinates},
+        "seconds": round(float(seconds[b]), 1),
+        "metres": round(float(np.hypot(np.diff(x), np.diff(y)).sum()), 1),
     }
+
+
+def _metric(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """A line's points in metres on a plane tangent to it (a town's extent: equirectangular)."""
+    scale = math.cos(math.radians(float(lat.mean()))) if lat.size else 1.0
+    return np.radians(lon) * scale * EARTH_M, np.radians(lat) * EARTH_M
+
+
+def _simplified(x: NDArray[np.float64], y: NDArray[np.float64], tolerance_m: float) -> NDArray[np.bool_]:
+    """Which points a map needs (Douglas-Peucker): a point less than ``tolerance_m`` off the
+    line between its kept neighbours goes. Street nodes along a straight street draw nothing,
+    and fewer points keep the console's map frames short."""
+    keep = np.zeros(x.shape[0], dtype=bool)
+    keep[[0, -1]] = True
+    spans = [(0, x.shape[0] - 1)]
+    while spans:
+        i, j = spans.pop()
+        if j <= i + 1:
+            continue
+        dx, dy = x[j] - x[i], y[j] - y[i]
+        off = np.abs(dy * (x[i + 1 : j] - x[i]) - dx * (y[i + 1 : j] - y[i])) / max(math.hypot(dx, dy), 1e-9)
+        k = int(np.argmax(off))
+        if off[k] > tolerance_m:
+            keep[i + 1 + k] = True
+            spans += [(i, i + 1 + k), (i + 1 + k, j)]
+    return keep
 
 
 def _leg(
