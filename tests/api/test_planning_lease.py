@@ -19,13 +19,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from dispatch import commands
 from dispatch.lifecycle import JobState
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
 from dispatch.store import Store, leases
-from tests.api.harness import TANDEM
+from tests.api.harness import TANDEM, Server, create_delivery, login, start_with_world
+from tests.api.test_planner_faults import _planner_pid
 from tests.dispatch.conftest import fresh_url
 
 SHOP, HOME = Place(24.9414, 60.1710), Place(24.9526, 60.1675)
@@ -168,3 +170,37 @@ def test_two_planners_plan_each_cooperative_in_one_place_and_survive_a_kill(url:
         planners.stop()
         store.close()
     assert took_s < LEASE_S + 15
+
+
+def test_an_api_without_a_planner_is_answered_by_a_planner_process(tmp_path: Path) -> None:
+    """``serve --no-planner`` (TANDEM_PLANNER=false): its requests and "plan now" reach a
+    ``tandem planner`` process through the database, and the answer (the round's routes) comes
+    back the same way."""
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    server = Server(url, planner="false", planning_budget_s="0.5")
+    store = Store.open(url)  # the schema first, then the processes start side by side
+    planners = Planners(url, tmp_path, 1)
+    world = start_with_world(url, server)
+    try:
+        for cid, _, _ in world.couriers.values():
+            commands.start_shift(store, world.coop_id, cid, at=datetime.now(UTC))
+        planners.ready()
+        job = create_delivery(server.url, world)  # the API asks; the planner process answers
+        assert _wait_proposed(store, world.coop_id, [job], 30), planners.say()
+        desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+        r = httpx.post(
+            f"{server.url}/v1/planning/rounds",
+            params={"wait": "true"},
+            headers={"Authorization": f"Bearer {desk}"},
+            timeout=60,
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["done"] is True
+        routes = r.json()["plan"]["routes"]
+        assert [stop["job_id"] for stops in routes.values() for stop in stops] == [job, job]
+        with pytest.raises(AssertionError, match="no planner process"):
+            _planner_pid(server, timeout_s=1)  # the API runs no solver process of its own
+    finally:
+        planners.stop()
+        server.stop()
+        store.close()
