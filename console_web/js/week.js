@@ -24,6 +24,7 @@ const WORDS = {
     covered_times: "covered {n} {times} in the last 28 days; {h} h left on their contract this week",
     time: "time", times: "times", pick: "Pick", no_one: "No one", nobody_can: "Nobody available can cover this shift.",
     no_one_chosen: "no one picked ({t})",
+    stopped_now: "On shift today: stopped now, as “must stop” does; {n} job(s) back to the open jobs, proposals to them put aside.",
   },
   fr: {
     the_week: "La semaine", log_in_again: "Votre session a pris fin : reconnectez-vous sur la console.", back_to_console: "Retour à la console",
@@ -46,6 +47,7 @@ const WORDS = {
     covered_times: "a remplacé {n} {times} ces 28 derniers jours ; reste {h} h à son contrat cette semaine",
     time: "fois", times: "fois", pick: "Choisir", no_one: "Personne", nobody_can: "Personne de disponible ne peut remplacer sur ce créneau.",
     no_one_chosen: "personne de choisi ({t})",
+    stopped_now: "En service aujourd'hui : arrêté·e maintenant, comme « doit s'arrêter » ; {n} course(s) rendue(s) aux courses ouvertes, propositions mises de côté.",
   },
 };
 const lang = (localStorage.getItem("tandem.lang") || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
@@ -63,7 +65,8 @@ const hh = (h) => `${String(h).padStart(2, "0")}:00`;
 const dayName = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString(lang, { weekday: "short", day: "numeric", month: "short" });
 
 // covers: shift id -> who could cover it (the answer to an absence), shown until a pick.
-const S = { api: null, week: null, view: null, busy: false, covers: {} };
+// notice: what an act did beyond the rota (an absence for today stopped a courier on shift).
+const S = { api: null, week: null, view: null, busy: false, covers: {}, notice: "" };
 window.__week = S;
 
 function names() { return Object.fromEntries((S.view?.couriers || []).map((c) => [c.id, c.name])); }
@@ -103,6 +106,7 @@ function render() {
   $("#rota-state").dataset.state = v.draft ? "draft" : v.published ? "published" : "none";
   $("#publish").disabled = !v.draft;
   $("#forecast-note").textContent = v.forecast;
+  $("#week-notice").textContent = S.notice || "";
   renderShifts();
   renderGaps();
   renderSwaps();
@@ -145,7 +149,7 @@ function absence(s, who) {
     reason.setAttribute("aria-label", w("absence_reason"));
     const absent = el("button", { type: "button", "data-act": "absent" }, w("cannot_come"));
     absent.addEventListener("click", () => act("/v1/week/absences", { expected_seq: S.view.rota_seq, shift_id: s.id, reason: reason.value },
-      (answer) => { S.covers[s.id] = answer.covers; }));
+      (answer) => { S.covers[s.id] = answer.covers; S.notice = answer.stopped ? w("stopped_now", { n: answer.stopped.returned.length }) : ""; }));
     box.append(reason, absent);
     return box;
   }
