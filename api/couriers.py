@@ -17,7 +17,7 @@ from fastapi import APIRouter, Response, WebSocket
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import CourierUser, Svc
-from api.errors import answers, refusals, responses
+from api.errors import answers, refusals, responses, say_domain
 from api.geo import street_path
 from api.i18n import Lang, in_words
 from api.ratelimit import Budgets, Counters
@@ -164,8 +164,13 @@ async def _position(ws: WebSocket, svc: Services, who: Principal, key: str, data
             datetime.now(UTC),
         )
     except DomainError as exc:
-        return {"type": "error", "id": key, "code": exc.code, "message": str(exc)}
+        return {"type": "error", "id": key, **_said(await svc.run(say_domain, ws, exc))}
     return {"type": "result", "id": key, "seq": None}
+
+
+def _said(error: dict[str, Any]) -> dict[str, Any]:
+    """A refusal's frame fields: its code and its words in the socket's ``Accept-Language``."""
+    return {"code": error["code"], "message": error["message"]}
 
 
 @router.websocket("/ws")
@@ -175,6 +180,7 @@ async def courier_socket(ws: WebSocket) -> None:
     if greeted is None:
         return
     who = greeted.who
+    ws.state.who = who  # a refusal names the courier's jobs by their places (api/errors.py)
     me = who.subject_id
     courier = await svc.run(svc.store.courier, who.cooperative_id, me)
     await send(
@@ -206,7 +212,7 @@ async def courier_socket(ws: WebSocket) -> None:
         try:
             event = await svc.run(_act, svc, who, kind, key, data)
         except DomainError as exc:
-            await send(ws, {"type": "error", "id": key, "code": exc.code, "message": str(exc)})
+            await send(ws, {"type": "error", "id": key, **_said(await svc.run(say_domain, ws, exc))})
             return
         await send(ws, {"type": "result", "id": key, "seq": event.seq})
         await svc.bus.publish(who.cooperative_id)

@@ -1,4 +1,5 @@
 // The console talks only to the public /v1 API, like any other client.
+import { language } from "./i18n.js";
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -14,7 +15,12 @@ export class Api {
   async request(method, path, body) {
     const response = await fetch(path, {
       method,
-      headers: { "Content-Type": "application/json", ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}) },
+      // a refusal comes back in the language the reader chose here, not the browser's
+      headers: {
+        "Content-Type": "application/json",
+        "Accept-Language": language(),
+        ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();

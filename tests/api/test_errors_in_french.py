@@ -5,6 +5,7 @@ never by an id, and no event's class name is read out."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -39,7 +40,9 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     store.close()
 
 
-def _both(client: TestClient, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> tuple[dict, dict]:
+def _both(
+    client: TestClient, method: str, path: str, headers: dict[str, str], **kwargs: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The same request's refusal in French and in English: the same status, code and field."""
     fr = client.request(method, path, headers={**headers, **FR}, **kwargs)
     en = client.request(method, path, headers={**headers, **EN}, **kwargs)
@@ -107,3 +110,27 @@ def test_a_bad_value_and_a_missing_reason_read_in_french(setup: Setup) -> None:
     assert fr["field"] == "reason" and fr["message"] == "reason : dites pourquoi, en quelques mots", fr
     assert en["message"] == "reason: say why, in a few words", en
     assert client.get("/v1/jobs/x", headers=desk).json()["error"]["message"].startswith("no such job")  # English
+
+
+def test_the_courier_socket_refuses_an_act_in_the_phone_s_language(setup: Setup) -> None:
+    """The phone's socket says a refused act in the upgrade's ``Accept-Language``, the job by its
+    places; the frame keeps the code for the program."""
+    client, world, headers, store = setup
+    aino = world.couriers["Aino"][0]
+    commands.start_shift(store, world.coop_id, aino, at=datetime.now(UTC))
+    job = client.post("/v1/deliveries", json=delivery_body(), headers=headers["client"]).json()["id"]
+    given = {"action": "override", "courier_id": aino, "reason": "nearest"}
+    assert client.post(f"/v1/jobs/{job}/decisions", json=given, headers=headers["dispatcher"]).status_code == 200
+    token = headers["courier"]["Authorization"].split()[1]
+    said = {}
+    for lang, accept in (("fr", FR), ("en", EN)):
+        with client.websocket_connect("/v1/courier/ws", headers=accept) as ws:
+            ws.send_text(json.dumps({"type": "hello", "token": token, "last_seq": 10**9}))
+            assert ws.receive_json()["type"] == "welcome"
+            ws.send_text(json.dumps({"type": "delivered", "id": f"too-soon-{lang}", "data": {"job_id": job}}))
+            said[lang] = next(m for m in iter(ws.receive_json, None) if m["type"] == "error")
+    assert said["fr"]["code"] == said["en"]["code"] == "illegal_transition", said
+    assert (
+        said["fr"]["message"] == "“Rautatientori → Kauppatori” est attribuée : elle ne peut pas être livrée maintenant"
+    )
+    assert said["en"]["message"] == "“Rautatientori → Kauppatori” is assigned: it cannot be delivered now", said
