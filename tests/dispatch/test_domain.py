@@ -97,6 +97,9 @@ def test_rotation_is_a_fair_rotation_and_takes_no_figures() -> None:
     # Nothing but ids, a day and a round can influence the order.
     assert list(inspect.signature(rotation).parameters) == ["courier_ids", "day", "round_number"]
     assert rotation([], day) == []
+    # a courier added during the day leaves the others' order as it was (issue 17: lanes kept)
+    for new in ("a-courier", "courier-3b", "courier-7", "z-courier"):
+        assert [i for i in rotation([*ids, new], day) if i != new] == rotation(ids, day), new
 
 
 def test_ledger_view_lists_everyone_in_rotation_order() -> None:
