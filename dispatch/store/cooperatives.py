@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from sqlalchemy import Connection, or_, select
 
@@ -52,9 +53,15 @@ def short_name_taken(conn: Connection, short_name: str) -> bool:
 def free_short_name(conn: Connection, name: str) -> str:
     """The derived short name of ``name``, with ``-2``, ``-3``... when another cooperative has it
     (for cooperatives made by code; the admin command refuses a taken name instead)."""
+    return unique_short_name(name, lambda candidate: short_name_taken(conn, candidate))
+
+
+def unique_short_name(name: str, taken: Callable[[str], bool]) -> str:
+    """The derived short name of ``name``, or the first of ``-2``, ``-3``... after it that is not
+    ``taken`` (cut to fit the 32 characters)."""
     base = derived_short_name(name)
     candidate, n = base, 1
-    while short_name_taken(conn, candidate):
+    while taken(candidate):
         n += 1
         suffix = f"-{n}"
         candidate = base[: SHORT_NAME_MAX - len(suffix)].rstrip("-") + suffix

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dispatch.store.cooperatives import SHORT_NAME_MAX, derived_short_name
+from dispatch.store.cooperatives import unique_short_name
 from routing.network import DEFAULT_CITY
 
 revision: str = "0006"
@@ -33,11 +33,7 @@ def upgrade() -> None:
     taken: set[str] = set()
     short = sa.table("cooperatives", sa.column("id", sa.String), sa.column("short_name", sa.String))
     for row in bind.execute(sa.select(coops.c.id, coops.c.name).order_by(coops.c.created_at, coops.c.id)):
-        base = candidate = derived_short_name(row.name)
-        n = 1
-        while candidate in taken:
-            n += 1
-            candidate = base[: SHORT_NAME_MAX - len(str(n)) - 1].rstrip("-") + f"-{n}"
+        candidate = unique_short_name(row.name, taken.__contains__)
         taken.add(candidate)
         bind.execute(sa.update(short).where(short.c.id == row.id).values(short_name=candidate))
     if bind.dialect.name != "sqlite":  # SQLite keeps the defaults (dropping one rebuilds the table)
