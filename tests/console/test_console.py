@@ -132,9 +132,12 @@ def test_lanes_keep_the_rotation_and_offer_no_sort(served: tuple[Server, World])
         fairness = page.eval_on_selector_all("#fairness tbody tr", "els => els.map(e => e.dataset.courierId)")
         assert fairness == order
         # nothing to sort by: no sortable headers, no control in the lanes or the fairness panel
+        # but the fairness panel's span (today, 7 or 28 days: which days, never an order)
         assert page.locator("[aria-sort]").count() == 0
         for panel in ("#lanes-panel", "#fairness-panel"):
-            assert page.locator(f"{panel} button, {panel} select, {panel} input").count() == 0
+            controls = f"{panel} button:not([data-span]), {panel} select, {panel} input"
+            assert page.locator(controls).count() == 0
+        assert page.locator("#fairness-panel button[data-span]").count() == 3
         text = page.inner_text("body").lower()
         assert not re.search(r"\b(score|rating|rank|fastest|acceptance rate)\b", text.replace("never a ranking", ""))
         page.reload()
