@@ -208,7 +208,11 @@ class Planner:
                 await asyncio.sleep(self.debounce_s)
                 self._again.discard(coop_id)
                 done = self._done.pop(coop_id, asyncio.Event())
-                outcome = await self._leased(coop_id)
+                try:
+                    outcome = await self._leased(coop_id)
+                except Exception:  # the database is away (a round's own failures are caught in it)
+                    log.exception("a planning round of %s could not start; the next request tries again", coop_id)
+                    outcome = None
                 done.set()
                 if coop_id in self._again:
                     continue
