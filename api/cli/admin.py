@@ -572,7 +572,8 @@ def restore_command(
     from dispatch.store.backup import restore
 
     try:
-        restore(source, database, replace=replace)
+        erased = restore(source, database, replace=replace)
     except DomainError as exc:
         raise fail(str(exc)) from None
-    out.print(f"restored {source}")
+    again = f"; {len(erased)} courier(s) erased since this backup erased again" if erased else ""
+    out.print(f"restored {source}{again}")
