@@ -169,6 +169,44 @@ ERRORS: dict[str, dict[str, str]] = {
         "url_scheme": "must be an absolute URL ({values})",
         "url_credentials": "must not carry a user name or password",
         "too_many_webhooks": "a client registers at most {most} webhooks",
+        # the week's rota, contracts, swaps and absences (dispatch/week.py)
+        "week_by_monday": "a week is named by its Monday, YYYY-MM-DD (got {value})",
+        "week_begins_monday": "{given} is a {day}; its week begins on {monday}",
+        "week_years": "a week between {first} and {last} (got {value})",
+        "time_years": "a time between {first} and {last} (got {value})",
+        "rota_settings_object": "an object of rota settings",
+        "unknown_rota_setting": "unknown; the rota settings are {values}",
+        "rota_hours": "a number of hours (or seconds) from 0 to 24",
+        "first_before_last": "first_h comes before last_h",
+        "whole_hours": "whole hours from 0 to {most}",
+        "min_above_max": "the minimum ({low} h) is above the maximum ({high} h)",
+        "deactivated": "{courier} is deactivated",
+        "shift_length": "a shift lasts {low} to {high} h",
+        "not_available": "{courier} declared no availability on {day} at {hours}",
+        "one_shift_a_day": "{courier} has a shift on {day} already: one shift a day",
+        "too_little_rest": "{courier} would rest {gap} h between {first} and {last} (at least {most} h)",
+        "over_contract": "{courier} would work {hours} h this week; their contract says at most {most} h",
+        "shift_needs": "a shift to {action} needs its {key}",
+        "not_in_week": "{given} is not in the week of {monday}",
+        "shift_hours": "whole hours, 0 <= start_h < end_h <= 24: a shift ends after it starts, inside one day",
+        "no_rota_yet": "no rota for the week of {monday} yet: ask for a proposal first",
+        "nothing_to_publish": "nothing to publish for the week of {monday}: no draft is open",
+        "swap_with_colleague": "a swap is with a colleague",
+        "absent_not_swapped": "this shift is marked absent ({absence}): it cannot be swapped; a dispatcher "
+        "assigns a cover instead",
+        "swap_decided": "this swap was {state} already",
+        "say_why_swap": "say why the swap is refused, in a few words",
+        "in_the_draft": "in the draft open for the week of {monday}: {error} (edit the draft, or refuse the swap)",
+        "rolling_days": "a rolling view of {values} days (got {value})",
+        "shift_in_draft": "this shift is in the draft of the week of {monday}: publish it first",
+        "absence_recorded": "the absence on this shift was recorded already ({absence})",
+        "no_absence_yet": "no absence was recorded on this shift: record it first",
+        "covered_already": "this shift is covered already",
+        "the_one_absent": "{courier} is the one absent",
+        "absent_too": "{courier} cannot come that day either",
+        "cannot_cover": "{courier} cannot cover: {detail}",
+        "cannot_cover_draft": "{courier} cannot cover in the draft open for the week of {monday}: {detail} "
+        "(edit the draft, or pick someone else)",
     },
     "fr": {
         "not_found": "{kind} introuvable dans cette coopérative",
@@ -318,6 +356,45 @@ ERRORS: dict[str, dict[str, str]] = {
         "url_scheme": "doit être une URL absolue ({values})",
         "url_credentials": "ne doit porter ni nom d'utilisateur ni mot de passe",
         "too_many_webhooks": "un client enregistre au plus {most} webhooks",
+        "week_by_monday": "une semaine se nomme par son lundi, AAAA-MM-JJ (reçu : {value})",
+        "week_begins_monday": "le {given} est un {day} ; sa semaine commence le {monday}",
+        "week_years": "une semaine entre {first} et {last} (reçu : {value})",
+        "time_years": "un moment entre {first} et {last} (reçu : {value})",
+        "rota_settings_object": "un objet de réglages du planning",
+        "unknown_rota_setting": "inconnu ; les réglages du planning sont {values}",
+        "rota_hours": "un nombre d'heures (ou de secondes) de 0 à 24",
+        "first_before_last": "first_h vient avant last_h",
+        "whole_hours": "des heures entières de 0 à {most}",
+        "min_above_max": "le minimum ({low} h) dépasse le maximum ({high} h)",
+        "deactivated": "{courier} est désactivé·e",
+        "shift_length": "un service dure de {low} à {high} h",
+        "not_available": "{courier} ne s'est pas déclaré·e disponible le {day} de {hours}",
+        "one_shift_a_day": "{courier} a déjà un service le {day} : un service par jour",
+        "too_little_rest": "{courier} se reposerait {gap} h entre le {first} et le {last} (au moins {most} h)",
+        "over_contract": "{courier} travaillerait {hours} h cette semaine ; son contrat dit au plus {most} h",
+        "shift_needs": "un service à « {action} » demande son {key}",
+        "not_in_week": "le {given} n'est pas dans la semaine du {monday}",
+        "shift_hours": "des heures entières, 0 <= start_h < end_h <= 24 : un service finit après avoir "
+        "commencé, dans une même journée",
+        "no_rota_yet": "pas encore de planning pour la semaine du {monday} : demandez d'abord une proposition",
+        "nothing_to_publish": "rien à publier pour la semaine du {monday} : aucun brouillon n'est ouvert",
+        "swap_with_colleague": "un échange se fait avec un·e collègue",
+        "absent_not_swapped": "ce service est marqué absent ({absence}) : il ne s'échange pas ; la répartition "
+        "désigne un remplacement",
+        "swap_decided": "cet échange est déjà {state}",
+        "say_why_swap": "dites pourquoi l'échange est refusé, en quelques mots",
+        "in_the_draft": "dans le brouillon ouvert pour la semaine du {monday} : {error} (modifiez le "
+        "brouillon, ou refusez l'échange)",
+        "rolling_days": "une vue glissante de {values} jours (reçu : {value})",
+        "shift_in_draft": "ce service est dans le brouillon de la semaine du {monday} : publiez-le d'abord",
+        "absence_recorded": "l'absence sur ce service est déjà notée ({absence})",
+        "no_absence_yet": "aucune absence n'est notée sur ce service : notez-la d'abord",
+        "covered_already": "ce service est déjà remplacé",
+        "the_one_absent": "{courier} est la personne absente",
+        "absent_too": "{courier} ne peut pas venir ce jour-là non plus",
+        "cannot_cover": "{courier} ne peut pas remplacer : {detail}",
+        "cannot_cover_draft": "{courier} ne peut pas remplacer dans le brouillon ouvert pour la semaine du "
+        "{monday} : {detail} (modifiez le brouillon, ou choisissez quelqu'un d'autre)",
     },
 }
 
@@ -335,6 +412,12 @@ ERROR_WORDS: dict[str, dict[str, str]] = {
         "unassigned": "unassigned",
         "failed": "failed",
         "cancelled": "cancelled",
+        # a swap's states, an absence's reasons (dispatch/week.py)
+        "confirmed": "confirmed",
+        "refused": "refused",
+        "pending": "pending",
+        "sick": "sick",
+        "other": "other reason",
         # acts, as "it cannot be ... now"
         "propose": "proposed",
         "accept": "accepted",
@@ -434,6 +517,11 @@ ERROR_WORDS: dict[str, dict[str, str]] = {
         "unassigned": "reprise",
         "failed": "en échec",
         "cancelled": "annulée",
+        "confirmed": "confirmé",
+        "refused": "refusé",
+        "pending": "en attente",
+        "sick": "malade",
+        "other": "autre raison",
         "propose": "proposée",
         "accept": "acceptée",
         "override": "confiée à une personne",
@@ -521,7 +609,7 @@ ERROR_WORDS: dict[str, dict[str, str]] = {
 #: Parameters written as maps write them, with a point, in every language.
 _COORDINATES = frozenset({"lon", "lat", "lon_min", "lon_max", "lat_min", "lat_max"})
 #: Parameters said as a word of :data:`ERROR_WORDS` (the rest: a number or the value as given).
-_WORDED = frozenset({"kind", "state", "act", "last_act", "place", "window", "measure", "day"})
+_WORDED = frozenset({"kind", "state", "act", "last_act", "place", "window", "measure", "day", "absence"})
 
 
 class Names:
@@ -568,6 +656,8 @@ def _param(name: str, value: Any, lang: str, names: Names) -> str:
         return person or _word(lang, "by_" + str(value).split(" ", 1)[0])
     if name == "courier":
         return names.couriers.get(str(value), _word(lang, "this_courier"))
+    if name == "error":  # a refusal inside another (a swap's edit refused in the open draft)
+        return say_reason(DomainError(value["why"], **value["params"]), lang, names)
     if name == "breaks":
         return "; ".join(render(r, lang, names.couriers) for r in value)
     if name == "reach":

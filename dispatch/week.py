@@ -157,11 +157,17 @@ def parse_week(value: object) -> date:
             raise ValueError
         day = date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput("week", f"a week is named by its Monday, YYYY-MM-DD (got {value!r})") from None
+        raise InvalidInput("week", "week_by_monday", value=str(value)) from None
     if day.weekday() != 0:
-        raise InvalidInput("week", f"{day} is a {DAYS[day.weekday()]}; its week begins on {monday_of(day)}")
+        raise InvalidInput(
+            "week",
+            "week_begins_monday",
+            given=day.isoformat(),
+            day=DAYS[day.weekday()],
+            monday=monday_of(day).isoformat(),
+        )
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise InvalidInput("week", f"a week between {FIRST_YEAR} and {LAST_YEAR} (got {day})")
+        raise InvalidInput("week", "week_years", first=FIRST_YEAR, last=LAST_YEAR, value=day.isoformat())
     return day
 
 
@@ -173,7 +179,7 @@ FIRST_YEAR, LAST_YEAR = 1970, 2999
 def check_moment(moment: datetime, field: str = "at") -> datetime:
     """A moment the week's reads can reach (the same years as :func:`parse_week`)."""
     if not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        raise InvalidInput(field, f"a time between {FIRST_YEAR} and {LAST_YEAR} (got {moment.isoformat()})")
+        raise InvalidInput(field, "time_years", first=FIRST_YEAR, last=LAST_YEAR, value=moment.isoformat())
     return moment
 
 
@@ -201,18 +207,18 @@ def rota_settings(coop: Cooperative) -> tuple[Rules, Week]:
     """The cooperative's limits for rotas (``settings["rota"]``), each checked, or the defaults."""
     given = coop.settings.get("rota", {})
     if not isinstance(given, dict):
-        raise InvalidInput("settings.rota", "an object of rota settings")
+        raise InvalidInput("settings.rota", "rota_settings_object")
     values: dict[str, float] = {}
     for key, value in given.items():
         if key not in ROTA_KEYS:
-            raise InvalidInput(f"settings.rota.{key}", f"unknown; the rota settings are {', '.join(ROTA_KEYS)}")
+            raise InvalidInput(f"settings.rota.{key}", "unknown_rota_setting", values=list(ROTA_KEYS))
         if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 24:
-            raise InvalidInput(f"settings.rota.{key}", "a number of hours (or seconds) from 0 to 24")
+            raise InvalidInput(f"settings.rota.{key}", "rota_hours")
         values[key] = value
     time_limit = float(values.pop("time_limit_s", Rules.time_limit_s))
     first_h, last_h = int(values.pop("first_h", Week.first_h)), int(values.pop("last_h", Week.last_h))
     if not first_h < last_h:
-        raise InvalidInput("settings.rota", "first_h comes before last_h")
+        raise InvalidInput("settings.rota", "first_before_last")
     rules = Rules(**{k: int(v) for k, v in values.items()}, time_limit_s=max(0.5, time_limit))
     return rules, Week(first_h=first_h, last_h=last_h)
 
@@ -329,9 +335,9 @@ def set_contract(
     """A courier's contracted hours a week (a dispatcher's or the admin's act, never a courier's)."""
     for name, value in (("min_h", min_h), ("max_h", max_h)):
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_WEEK_H:
-            raise InvalidInput(name, f"whole hours from 0 to {MAX_WEEK_H}")
+            raise InvalidInput(name, "whole_hours", most=MAX_WEEK_H)
     if min_h > max_h:
-        raise InvalidInput("min_h", f"the minimum ({min_h} h) is above the maximum ({max_h} h)")
+        raise InvalidInput("min_h", "min_above_max", low=min_h, high=max_h)
     store.courier(coop_id, courier_id)
     payload = {"courier_id": courier_id, "min_h": min_h, "max_h": max_h}
     return store.append(NewEvent(coop_id, at, actor, E.CONTRACT_SET, payload))
@@ -514,35 +520,39 @@ class Limits:
         if courier is None:
             raise NotFound("courier", cid)
         if not courier.active:
-            raise InvalidInput("courier_id", f"{courier.display_name} is deactivated")
-        name, day = courier.display_name, date.fromisoformat(changed["day"])
+            raise InvalidInput("courier_id", "deactivated", courier=cid)
+        day = date.fromisoformat(changed["day"])
         start, end = int(changed["start_h"]), int(changed["end_h"])
         if not self.rules.min_shift_h <= end - start <= self.rules.max_shift_h:
-            raise InvalidInput("end_h", f"a shift lasts {self.rules.min_shift_h} to {self.rules.max_shift_h} h")
+            raise InvalidInput("end_h", "shift_length", low=self.rules.min_shift_h, high=self.rules.max_shift_h)
         free = self.availabilities.get(cid, Availability.none(cid)).hours(self.monday)
         offset = (day - self.monday).days
         missing = [h for h in range(start, end) if (offset, h) not in free]
         if missing:
-            raise InvalidInput(
-                "start_h", f"{name} declared no availability on {day} at {missing[0]:02d}:00-{missing[0] + 1:02d}:00"
-            )
+            hour = f"{missing[0]:02d}:00-{missing[0] + 1:02d}:00"
+            raise InvalidInput("start_h", "not_available", courier=cid, day=day.isoformat(), hours=hour)
         own = sorted(
             (s for s in shifts if s["courier_id"] == cid and not s.get("absent")),
             key=lambda s: (s["day"], s["start_h"]),
         )
         if sum(1 for s in own if s["day"] == changed["day"]) > 1:
-            raise InvalidInput("day", f"{name} has a shift on {day} already: one shift a day")
+            raise InvalidInput("day", "one_shift_a_day", courier=cid, day=day.isoformat())
         for a, b in pairwise(own):
             gap = (date.fromisoformat(b["day"]) - date.fromisoformat(a["day"])).days * 24 + b["start_h"] - a["end_h"]
             if gap < self.rules.rest_h:
                 raise InvalidInput(
                     "start_h",
-                    f"{name} would rest {gap} h between {a['day']} and {b['day']} (at least {self.rules.rest_h} h)",
+                    "too_little_rest",
+                    courier=cid,
+                    gap=gap,
+                    first=a["day"],
+                    last=b["day"],
+                    most=self.rules.rest_h,
                 )
         max_h = self.state.contract(cid)[1]
         total = sum(int(s["end_h"]) - int(s["start_h"]) for s in own)
         if total > max_h:
-            raise InvalidInput("end_h", f"{name} would work {total} h this week; their contract says at most {max_h} h")
+            raise InvalidInput("end_h", "over_contract", courier=cid, hours=total, most=max_h)
 
 
 def _edited(base: list[dict[str, Any]], edit: Mapping[str, Any], limits: Limits) -> list[dict[str, Any]]:
@@ -565,12 +575,12 @@ def _edited(base: list[dict[str, Any]], edit: Mapping[str, Any], limits: Limits)
         before = f"{name} {shift['day']} {shift['start_h']:02d}-{shift['end_h']:02d} h"
         shift = {**shift, "why": f"moved by a dispatcher (was {before})"}
     else:
-        raise InvalidInput("action", "add, move or remove")
+        raise InvalidInput("action", "one_of", values=["add", "move", "remove"])
     for key in ("courier_id", "day", "start_h", "end_h"):
         if edit.get(key) is not None:
             shift[key] = edit[key]
         elif key not in shift:
-            raise InvalidInput(key, f"a shift to {action} needs its {key}")
+            raise InvalidInput(key, "shift_needs", action=action, key=key)
     _check_fields(shift, limits.monday)
     shifts.append(shift)
     limits.check(shifts, shift)
@@ -581,14 +591,12 @@ def _check_fields(shift: Mapping[str, Any], monday: date) -> None:
     try:
         day = date.fromisoformat(str(shift["day"]))
     except ValueError:
-        raise InvalidInput("day", "a day is written YYYY-MM-DD") from None
+        raise InvalidInput("day", "day_format", value=str(shift.get("day"))) from None
     if not monday <= day < monday + timedelta(weeks=1):
-        raise InvalidInput("day", f"{day} is not in the week of {monday}")
+        raise InvalidInput("day", "not_in_week", given=day.isoformat(), monday=monday.isoformat())
     start, end = shift["start_h"], shift["end_h"]
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not 0 <= start < end <= 24:
-        raise InvalidInput(
-            "end_h", "whole hours, 0 <= start_h < end_h <= 24: a shift ends after it starts, inside one day"
-        )
+        raise InvalidInput("end_h", "shift_hours")
 
 
 def edit(
@@ -609,7 +617,7 @@ def edit(
         _unchanged(rota, monday, expected_seq)
         base = rota.draft if rota.draft is not None else rota.published
         if base is None:
-            raise InvalidInput("week", f"no rota for the week of {monday} yet: ask for a proposal first")
+            raise InvalidInput("week", "no_rota_yet", monday=monday.isoformat())
         shifts = _edited(base, change, limits)
         payload = {"week": monday.isoformat(), "edit": dict(change), "shifts": shifts}
         return _append_rota(store, NewEvent(coop_id, at, actor, E.ROTA_EDITED, payload), monday, rota)
@@ -623,7 +631,7 @@ def publish(
         rota = week_state(store, coop_id).rota(monday)
         _unchanged(rota, monday, expected_seq)
         if rota.draft is None:
-            raise InvalidInput("week", f"nothing to publish for the week of {monday}: no draft is open")
+            raise InvalidInput("week", "nothing_to_publish", monday=monday.isoformat())
         payload = {"week": monday.isoformat(), "shifts": rota.draft}
         return _append_rota(store, NewEvent(coop_id, at, actor, E.ROTA_PUBLISHED, payload), monday, rota)
 
@@ -649,7 +657,7 @@ def request_swap(
         raise NotFound("shift", shift_id)
     _not_absent(shift)
     if with_courier_id == courier_id:
-        raise InvalidInput("with_courier_id", "a swap is with a colleague")
+        raise InvalidInput("with_courier_id", "swap_with_colleague")
     store.courier(coop_id, with_courier_id)
     payload = {
         "swap_id": uuid.uuid4().hex[:12],
@@ -667,8 +675,8 @@ def _not_absent(shift: Mapping[str, Any]) -> None:
     if shift.get("absent"):
         raise InvalidInput(
             "shift_id",
-            f"shift {shift['id']} is marked absent ({shift['absent']}): it cannot be swapped; "
-            "a dispatcher assigns a cover instead",
+            "absent_not_swapped",
+            absence=shift["absent"],
         )
 
 
@@ -689,7 +697,7 @@ def _decide_swap(
     if swap is None:
         raise NotFound("swap", swap_id)
     if swap["state"] != "pending":
-        raise InvalidInput("swap_id", f"this swap was {swap['state']} already")
+        raise InvalidInput("swap_id", "swap_decided", state=swap["state"])
     monday = date.fromisoformat(swap["week"])
     payload: dict[str, Any] = {"swap_id": swap_id, "week": swap["week"], "confirmed": confirm, "reason": reason}
     rota = state.rota(monday)
@@ -703,7 +711,7 @@ def _decide_swap(
         if rota.draft is not None:
             payload["draft"] = _swapped_in_draft(rota.draft, original, swap, reason, limits)
     elif not reason.strip():
-        raise InvalidInput("reason", "say why the swap is refused, in a few words")
+        raise InvalidInput("reason", "say_why_swap")
     new = NewEvent(coop_id, at, actor, E.SHIFT_SWAP_DECIDED, payload)
     return _append_rota(store, new, monday, rota, swap_id=swap_id)
 
@@ -739,9 +747,9 @@ def _swapped_in_draft(
     try:
         return _swapped(draft, swap, reason, limits)
     except InvalidInput as exc:
+        inner = {"why": exc.why, "params": exc.params}
         raise InvalidInput(
-            exc.field or "swap_id",
-            f"in the draft open for the week of {limits.monday}: {exc.reason} (edit the draft, or refuse the swap)",
+            exc.field or "swap_id", "in_the_draft", monday=limits.monday.isoformat(), error=inner
         ) from None
 
 
@@ -775,7 +783,7 @@ def rolling_ledger(store: Store, coop_id: str, days: int, now: datetime) -> dict
     or ends, as the time sheet counts it), so the span's ``shift_minutes`` equal the time sheet's
     worked minutes over the same days."""
     if days not in ROLLING_DAYS:
-        raise InvalidInput("days", f"a rolling view of {' or '.join(map(str, ROLLING_DAYS))} days (got {days})")
+        raise InvalidInput("days", "rolling_days", values=list(ROLLING_DAYS), value=days)
     coop = store.cooperative(coop_id)
     today = now.astimezone(ZoneInfo(coop.timezone)).date()
     first = today - timedelta(days=days - 1)
@@ -842,7 +850,7 @@ def published_shift(rota: RotaState, monday: date, shift_id: str) -> dict[str, A
     if found is not None:
         return found
     if any(s["id"] == shift_id for s in rota.draft or []):
-        raise InvalidInput("shift_id", f"shift {shift_id} is in the draft of the week of {monday}: publish it first")
+        raise InvalidInput("shift_id", "shift_in_draft", monday=monday.isoformat())
     raise NotFound("shift", shift_id)
 
 
@@ -940,13 +948,13 @@ def record_absence(
     it later does not bring the absent courier back. ``expected_seq``: the rota's ``seq`` as the
     dispatcher saw it (a 409 if it changed since, as for edits)."""
     if reason not in ABSENCE_REASONS:
-        raise InvalidInput("reason", f"one of {', '.join(ABSENCE_REASONS)}")
+        raise InvalidInput("reason", "one_of", values=list(ABSENCE_REASONS))
     with _one_at_a_time(coop_id):
         rota = week_state(store, coop_id).rota(monday)
         _unchanged(rota, monday, expected_seq)
         shift = published_shift(rota, monday, shift_id)
         if shift.get("absent"):
-            raise InvalidInput("shift_id", f"the absence on shift {shift_id} was recorded already ({shift['absent']})")
+            raise InvalidInput("shift_id", "absence_recorded", absence=shift["absent"])
         mark = {"absent": reason, "absent_note": note}
         shifts = [{**s, **mark} if s["id"] == shift_id else dict(s) for s in rota.published or []]
         payload: dict[str, Any] = {
@@ -1025,18 +1033,18 @@ def assign_cover(
         _unchanged(rota, monday, expected_seq)
         shift = published_shift(rota, monday, shift_id)
         if not shift.get("absent"):
-            raise InvalidInput("shift_id", f"no absence was recorded on shift {shift_id}: record it first")
+            raise InvalidInput("shift_id", "no_absence_yet")
         if shift.get("covered_by"):
-            raise InvalidInput("shift_id", f"shift {shift_id} is covered already")
-        courier = store.courier(coop_id, courier_id)
+            raise InvalidInput("shift_id", "covered_already")
+        store.courier(coop_id, courier_id)  # NotFound for a courier of another cooperative
         if courier_id == shift["courier_id"]:
-            raise InvalidInput("courier_id", f"{courier.display_name} is the one absent")
+            raise InvalidInput("courier_id", "the_one_absent", courier=courier_id)
         if courier_id in _absent_on(rota.published or [], shift["day"]):
-            raise InvalidInput("courier_id", f"{courier.display_name} cannot come that day either")
+            raise InvalidInput("courier_id", "absent_too", courier=courier_id)
         person = next((p for p in _cover_people(store, coop_id, monday, state) if p.id == courier_id), None)
         if person is None:
-            raise InvalidInput("courier_id", f"{courier.display_name} is deactivated")
-        _may_cover(store, coop_id, monday, rota, shift, person, courier.display_name)
+            raise InvalidInput("courier_id", "deactivated", courier=courier_id)
+        _may_cover(store, coop_id, monday, rota, shift, person)
         absent = store.courier(coop_id, str(shift["courier_id"])).display_name
         cover = {
             "id": uuid.uuid4().hex[:12],
@@ -1077,9 +1085,9 @@ def no_cover(
         rota = week_state(store, coop_id).rota(monday)
         shift = published_shift(rota, monday, shift_id)
         if not shift.get("absent"):
-            raise InvalidInput("shift_id", f"no absence was recorded on shift {shift_id}: record it first")
+            raise InvalidInput("shift_id", "no_absence_yet")
         if shift.get("covered_by"):
-            raise InvalidInput("shift_id", f"shift {shift_id} is covered already")
+            raise InvalidInput("shift_id", "covered_already")
         offered = [c.person for c in covers_for(store, coop_id, monday, shift_id, now)]
         payload = {
             "week": monday.isoformat(),
@@ -1092,7 +1100,7 @@ def no_cover(
 
 
 def _may_cover(
-    store: Store, coop_id: str, monday: date, rota: RotaState, shift: Mapping[str, Any], person: Person, name: str
+    store: Store, coop_id: str, monday: date, rota: RotaState, shift: Mapping[str, Any], person: Person
 ) -> None:
     """The colleague may take the absent shift's hours under the rota's rules, on the published
     rota and on a draft open for the week (refused with the rule they would break)."""
@@ -1100,14 +1108,12 @@ def _may_cover(
     key = ((date.fromisoformat(shift["day"]) - monday).days, int(shift["start_h"]), int(shift["end_h"]))
     why = why_not_cover(person, key, _their_shifts(rota.published or [], monday).get(person.id, []), rules)
     if why is not None:
-        raise InvalidInput("courier_id", f"{name} cannot cover: {why}")
+        raise InvalidInput("courier_id", "cannot_cover", courier=person.id, detail=why)
     if rota.draft is not None:
         why = why_not_cover(person, key, _their_shifts(rota.draft, monday).get(person.id, []), rules)
         if why is not None:
             raise InvalidInput(
-                "courier_id",
-                f"{name} cannot cover in the draft open for the week of {monday}: {why} "
-                "(edit the draft, or pick someone else)",
+                "courier_id", "cannot_cover_draft", courier=person.id, monday=monday.isoformat(), detail=why
             )
 
 

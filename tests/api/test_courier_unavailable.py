@@ -48,7 +48,8 @@ def test_a_dispatcher_sends_a_sick_courier_home_in_one_act(world: tuple[TestClie
     assert sorted(body["returned"]) == sorted(jobs[:2]) and body["on_board"] == [jobs[2]] and body["shift_ended"]
     states = {j: client.get(f"/v1/jobs/{j}", headers=desk).json() for j in jobs}
     assert [states[j]["state"] for j in jobs] == ["unassigned", "unassigned", "picked_up"]
-    assert "handover" in (states[jobs[2]].get("needs_decision") or "")
+    flagged = states[jobs[2]]["needs_decision"]  # a reason as data, said by the API in the reader's words
+    assert flagged["code"] == "stopped_on_board" and "Aino" in flagged["text"] and "handover" in flagged["text"]
     # the ledger is unchanged for the time not worked: the four planned hours are not their shift
     [row] = [r for r in client.get("/v1/ledger", headers=desk).json()["couriers"] if r["courier_id"] == aino]
     assert row["planned_shift_minutes"] < 1 and row["shift_minutes"] < 1 and row["shift_open_since"] is None
