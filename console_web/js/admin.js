@@ -56,12 +56,17 @@ function parseBands(text, field) {
 }
 
 // ------------------------------------------------------------------ saying what happened
+// A refusal in plain words: the server's sentence, or what a status or a lost network means.
+function words(err) {
+  if (err instanceof ApiError && err.status === 401) return t("adm_session_ended");
+  if (err instanceof ApiError && err.status === 403) return t("adm_not_allowed");
+  if (err instanceof TypeError) return t("adm_offline");
+  return err.message;
+}
+
 function say(err) {
   $("#admin-done").textContent = "";
-  if (err instanceof ApiError && err.status === 401) return void ($("#admin-error").textContent = t("adm_session_ended"));
-  if (err instanceof ApiError && err.status === 403) return void ($("#admin-error").textContent = t("adm_not_allowed"));
-  if (err instanceof TypeError) return void ($("#admin-error").textContent = t("adm_offline"));
-  $("#admin-error").textContent = err.message;
+  $("#admin-error").textContent = words(err);
 }
 
 function done(message) {
@@ -101,7 +106,7 @@ function confirmAct({ title, text, button, reason = false, typeName = null }, ru
       await run(form.reason.value.trim());
       dialog.close();
     } catch (err) {
-      $("#confirm-error").textContent = err instanceof ApiError && err.status === 401 ? t("adm_session_ended") : err.message;
+      $("#confirm-error").textContent = words(err);
       check();
     }
   };

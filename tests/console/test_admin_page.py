@@ -6,11 +6,13 @@ erases a courier's personal data after typing their name, and reads each act in 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from dispatch import commands
 from dispatch.store import Store
 from dispatch.store.erasure import erased_label
 from tests.api.harness import Server, World, delivery_body, make_world
@@ -88,6 +90,20 @@ def test_a_dispatcher_runs_the_lifecycle_from_the_admin_page(served: tuple[Serve
         page.fill("#settings input[name=weight_bands]", "5:0; 10:2")  # no open last band: said, nothing sent
         page.click("#settings button[type=submit]")
         assert "last band" in page.inner_text("#admin-error")
+
+        # a refusal is the server's sentence, in the dialog: Aino is on shift
+        store = Store.open(url)
+        try:
+            commands.start_shift(store, world.coop_id, aino, at=datetime.now(UTC))
+        finally:
+            store.close()
+        page.click(f"#couriers tr[data-courier-id='{aino}'] button:has-text('Erase')")
+        page.fill("#confirm-form input[name=reason]", "asked")
+        page.fill("#confirm-form input[name=typed]", "Aino")
+        page.click("#confirm-ok")
+        wait_until(page, "document.querySelector('#confirm-error').textContent !== ''")
+        assert "Aino is on shift: end the shift first" in page.inner_text("#confirm-error")
+        page.click("#confirm-cancel")
 
         # erase Veera: the button waits for her name to be typed
         row = f"#couriers tr[data-courier-id='{veera}']"
