@@ -31,6 +31,12 @@ def _where_planned(settings: Settings, *, no_planner: bool) -> Settings:
     return settings
 
 
+#: How long uvicorn's supervisor waits for a worker's answer before it kills it as hung (its own
+#: default, 5 s, is less than a worker's start on a busy machine: a spawned worker imports the
+#: ``tandem`` command's modules before it can answer, 4 s of CPU, and with two cores shared by ten
+#: processes every worker was killed before it answered, and its replacement too, for ever).
+WORKER_PING_S = 60
+
 #: Each cooperative is served its own city (issue 16); the server's city is the default one.
 ServerCityOption = Annotated[
     str | None,
@@ -84,6 +90,7 @@ def serve(
         "log_config": logs.config(settings.log_format, log_level),
         "access_log": False,  # api.logs.AccessLog writes one structured line per answer instead
         "ws_max_size": 1 << 20,
+        "timeout_worker_healthcheck": WORKER_PING_S,  # with --workers N
     }
     if workers == 1:
         uvicorn.run(_frozen(create_app(settings)), **served)
