@@ -26,6 +26,7 @@ from dispatch.projections import JobView
 ERRORS: dict[str, dict[str, str]] = {
     "en": {
         "not_found": "no such {kind} in this cooperative",
+        "no_cooperative": "no such cooperative on this server",
         "illegal_transition": "{job} is {state}: it cannot be {act} now",
         "idempotency_conflict": "the idempotency key {key} was already used for a different request",
         "conflict": "{job} changed since you looked: {by} {last_act}",
@@ -210,6 +211,7 @@ ERRORS: dict[str, dict[str, str]] = {
     },
     "fr": {
         "not_found": "{kind} introuvable dans cette coopérative",
+        "no_cooperative": "aucune coopérative de ce nom sur ce serveur",
         "illegal_transition": "{job} est {state} : elle ne peut pas être {act} maintenant",
         "idempotency_conflict": "la clé d'idempotence {key} a déjà servi pour une autre requête",
         "conflict": "{job} a changé depuis que vous l'avez vue : {by} {last_act}",

@@ -86,7 +86,8 @@ class NotFound(DomainError, LookupError):
     code = "not_found"
 
     def __init__(self, kind: str, ident: object) -> None:
-        super().__init__("not_found", kind=kind, ident=str(ident))
+        # the id is kept for machines and logs; the words name the kind only (an id is no word)
+        super().__init__("no_cooperative" if kind == "cooperative" else "not_found", kind=kind, ident=str(ident))
         self.kind, self.ident = kind, ident
 
 

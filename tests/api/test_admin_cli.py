@@ -93,8 +93,8 @@ def test_a_real_shell_script_can_drive_it(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["create-coop", "X", "--timezone", "Mars/Base"], "unknown time zone"),
-        (["add-courier", "--coop", "nope", "--name", "A"], "no cooperative nope"),
-        (["add-client", "--coop", "nope", "--name", "A"], "no cooperative nope"),
+        (["add-courier", "--coop", "nope", "--name", "A"], "no such cooperative"),
+        (["add-client", "--coop", "nope", "--name", "A"], "no such cooperative"),
     ],
 )
 def test_bad_admin_input_gets_a_clear_message(database: str, args: list[str], message: str) -> None:
