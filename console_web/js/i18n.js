@@ -3,7 +3,7 @@
 const TEXT = {
   en: {
     language: "Language", shortcuts: "Shortcuts", log_out: "Log out", the_week: "The week", log_in_title: "Dispatcher log-in",
-    cooperative_id: "Cooperative id", login: "Login", password: "Password", log_in: "Log in",
+    cooperative_id: "Cooperative (short name or id)", login: "Login", password: "Password", log_in: "Log in",
     // the admin page (admin.html, js/admin.js: issue 16's lifecycle acts and the admin log)
     adm_link: "Administration", adm_title: "Administration: couriers, keys, logins, settings", adm_back: "Back to the console",
     adm_secret_once: "Shown once: copy it now and give it to its owner. Tandem keeps only a hash of it.", adm_secret_hide: "I have copied it",
@@ -152,7 +152,7 @@ const TEXT = {
   },
   fr: {
     language: "Langue", shortcuts: "Raccourcis", log_out: "Se déconnecter", the_week: "La semaine", log_in_title: "Connexion dispatch",
-    cooperative_id: "Identifiant de la coopérative", login: "Identifiant", password: "Mot de passe", log_in: "Se connecter",
+    cooperative_id: "Coopérative (nom court ou identifiant)", login: "Identifiant", password: "Mot de passe", log_in: "Se connecter",
     // la page d'administration (admin.html, js/admin.js)
     adm_link: "Administration", adm_title: "Administration : coursier·es, clés, identifiants, réglages", adm_back: "Retour à la console",
     adm_secret_once: "Affiché une seule fois : copiez-le maintenant et remettez-le à qui de droit. Tandem n'en garde qu'une empreinte.", adm_secret_hide: "Je l'ai copié",
