@@ -16,14 +16,14 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from api.deps import Dispatcher, Member, Svc
-from api.errors import answers
+from api.errors import answers, refusals
 from api.schemas import Out
 from dispatch.events import ActorKind, Event
 from dispatch.store import Store
 from dispatch.store.access import Principal
 from dispatch.store.admin_log import admin_acts, clients, members
 
-router = APIRouter(prefix="/v1", tags=["admin"])
+router = APIRouter(prefix="/v1", tags=["admin"], responses=refusals())
 
 #: Payload keys that hold a person's free text: not for couriers' eyes.
 NOTES = frozenset({"reason", "note", "comment"})
