@@ -198,7 +198,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "swap_decided": "this swap was {state} already",
         "say_why_swap": "say why the swap is refused, in a few words",
         "in_the_draft": "in the draft open for the week of {monday}: {error} (edit the draft, or refuse the swap)",
-        "rolling_days": "a rolling view of {values} days (got {value})",
+        "rolling_days": "a rolling view of {choices} days (got {value})",
         "shift_in_draft": "this shift is in the draft of the week of {monday}: publish it first",
         "absence_recorded": "the absence on this shift was recorded already ({absence})",
         "no_absence_yet": "no absence was recorded on this shift: record it first",
@@ -387,7 +387,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "say_why_swap": "dites pourquoi l'échange est refusé, en quelques mots",
         "in_the_draft": "dans le brouillon ouvert pour la semaine du {monday} : {error} (modifiez le "
         "brouillon, ou refusez l'échange)",
-        "rolling_days": "une vue glissante de {values} jours (reçu : {value})",
+        "rolling_days": "une vue glissante de {choices} jours (reçu : {value})",
         "shift_in_draft": "ce service est dans le brouillon de la semaine du {monday} : publiez-le d'abord",
         "absence_recorded": "l'absence sur ce service est déjà notée ({absence})",
         "no_absence_yet": "aucune absence n'est notée sur ce service : notez-la d'abord",
@@ -664,6 +664,8 @@ def _param(name: str, value: Any, lang: str, names: Names) -> str:
         return "; ".join(render(r, lang, names.couriers) for r in value)
     if name == "reach":
         return _reach(value, lang)
+    if name == "choices":  # one of a few: "7 or 28"
+        return f" {_word(lang, 'or')} ".join(map(str, value))
     if name == "proofs":
         return f" {_word(lang, 'and')} ".join(_word(lang, str(v)) for v in value)
     if name in _WORDED:

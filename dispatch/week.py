@@ -783,7 +783,7 @@ def rolling_ledger(store: Store, coop_id: str, days: int, now: datetime) -> dict
     or ends, as the time sheet counts it), so the span's ``shift_minutes`` equal the time sheet's
     worked minutes over the same days."""
     if days not in ROLLING_DAYS:
-        raise InvalidInput("days", "rolling_days", values=list(ROLLING_DAYS), value=days)
+        raise InvalidInput("days", "rolling_days", choices=list(ROLLING_DAYS), value=days)
     coop = store.cooperative(coop_id)
     today = now.astimezone(ZoneInfo(coop.timezone)).date()
     first = today - timedelta(days=days - 1)

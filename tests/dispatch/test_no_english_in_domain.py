@@ -193,6 +193,7 @@ SAMPLE = {
     "breaks": [{"code": "too_heavy", "params": {"kg": 40.5}}],
     "error": {"why": "one_shift_a_day", "params": {"courier": "c-1", "day": "2026-12-01"}},
     "absence": "sick",
+    "choices": [7, 28],
 }
 NAMES = Names(
     job=lambda j: "“Rue A → Rue B”" if j == "j-1" else None,
