@@ -37,7 +37,7 @@ def _sqlite_path(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite":
         return None
     if not parsed.database or parsed.database == ":memory:":
-        raise InvalidInput("database", "an in-memory SQLite database cannot be backed up")
+        raise InvalidInput("database", "in_memory_backup")
     return Path(parsed.database)
 
 
@@ -57,7 +57,7 @@ def _libpq(url: str) -> tuple[str, str]:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise InvalidInput("database", f"{name} is needed for PostgreSQL backups (Debian: postgresql-client)")
+        raise InvalidInput("database", "pg_tool_needed", tool=name)
     return found
 
 
@@ -79,7 +79,7 @@ def backup(url: str | None, destination: Path) -> Path:
     source = _sqlite_path(url)
     if source is not None:
         if not source.is_file():
-            raise InvalidInput("database", f"no SQLite database at {source}")
+            raise InvalidInput("database", "no_sqlite_database", path=str(source))
         with sqlite3.connect(source) as src, sqlite3.connect(destination) as dst:
             src.backup(dst)
         return destination
@@ -91,7 +91,7 @@ def backup(url: str | None, destination: Path) -> Path:
         check=False,
     )
     if run.returncode != 0:
-        raise InvalidInput("database", f"pg_dump failed: {run.stderr.strip()[:500]}")
+        raise InvalidInput("database", "tool_failed", tool="pg_dump", detail=run.stderr.strip()[:500])
     return destination
 
 
@@ -100,9 +100,9 @@ def restore(source: Path, url: str | None, *, replace: bool = False) -> list[Era
     own), then erase again whoever was erased since the backup; what was erased again."""
     url = url or default_url()
     if not source.is_file():
-        raise InvalidInput("backup", f"no backup file at {source}")
+        raise InvalidInput("backup", "no_backup_file", path=str(source))
     if not replace and _holds_a_cooperative(url):
-        raise InvalidInput("database", "it already holds cooperatives; restore into an empty one, or replace it")
+        raise InvalidInput("database", "restore_not_empty")
     erasures = recorded_erasures(url)  # before the database that holds them is replaced
     _write_back(source, url)
     return reapply(url, erasures)
@@ -116,7 +116,7 @@ def _write_back(source: Path, url: str) -> None:
                 src.execute("SELECT count(*) FROM cooperatives")  # a Tandem backup, not any file
                 src.backup(dst)
         except sqlite3.DatabaseError as exc:
-            raise InvalidInput("backup", f"not a Tandem SQLite backup: {exc}") from None
+            raise InvalidInput("backup", "not_a_backup", detail=str(exc)) from None
         return
     libpq, _ = _libpq(url)  # the objects go back to the schema they were dumped from
     run = subprocess.run(
@@ -126,4 +126,4 @@ def _write_back(source: Path, url: str) -> None:
         check=False,
     )
     if run.returncode != 0:
-        raise InvalidInput("backup", f"pg_restore failed: {run.stderr.strip()[:500]}")
+        raise InvalidInput("backup", "tool_failed", tool="pg_restore", detail=run.stderr.strip()[:500])
