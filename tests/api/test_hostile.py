@@ -95,7 +95,9 @@ def coop(database: str) -> Iterator[Coop]:
     with TestClient(app) as client:
 
         def token(user: str, password: str) -> str:
-            r = client.post("/v1/auth/login", json={"cooperative_id": world.coop_id, "login": user, "password": password})
+            r = client.post(
+                "/v1/auth/login", json={"cooperative_id": world.coop_id, "login": user, "password": password}
+            )
             assert r.status_code == 200, r.text
             return str(r.json()["token"])
 
@@ -131,7 +133,9 @@ def _delivery(**change: Any) -> Callable[[], dict[str, Any]]:
     return lambda: {**delivery_body(), **change}
 
 
-def _windows(pickup: tuple[int, int] | None = None, dropoff: tuple[int, int | str] | None = None) -> Callable[[], dict[str, Any]]:
+def _windows(
+    pickup: tuple[int, int] | None = None, dropoff: tuple[int, int | str] | None = None
+) -> Callable[[], dict[str, Any]]:
     """A delivery whose windows open and close so many minutes from now (or at a given time)."""
 
     def build() -> dict[str, Any]:
@@ -173,7 +177,9 @@ def _fleet() -> dict[str, Any]:
 
 def _day(**change: Any) -> Callable[[], dict[str, Any]]:
     """A replay body: a one-request day with ``change`` applied to the day."""
-    return lambda: {"day": {**_fleet(), "requests": [{**delivery_body(), "id": "r1", "request_time": _at(0)}], **change}}
+    return lambda: {
+        "day": {**_fleet(), "requests": [{**delivery_body(), "id": "r1", "request_time": _at(0)}], **change}
+    }
 
 
 PARCEL = {"weight_kg": 4.0, "volume_l": 10, "longest_side_cm": 40}
@@ -366,7 +372,9 @@ def test_every_route_refuses_in_one_shape(coop: Coop) -> None:
             if method in ("POST", "PATCH", "PUT") and route.body_field is not None:
                 mine = coop.headers[sorted(roles)[0]]
                 r = coop.client.request(method, path, json={"no_such_field": 1}, headers=mine)
-                refused(r, 422, r.json()["error"]["problems"][0]["field"])  # the first fault named (often a missing one)
+                refused(
+                    r, 422, r.json()["error"]["problems"][0]["field"]
+                )  # the first fault named (often a missing one)
                 assert r.json()["error"]["field"] and "no_such_field" in r.text, r.text
                 big = b'{"notes": "' + b"x" * LARGER_BODIES.get(path, MAX_BODY_BYTES) + b'"}'
                 headers = {**mine, "Content-Type": "application/json"}
@@ -389,7 +397,11 @@ class Frame:
 
 def _act(kind: str, msg_id: str, **data: Any) -> Callable[[dict[str, str]], Any]:
     """An act; a data value naming "mine" or "other" becomes that job's id."""
-    return lambda ids: {"type": kind, "id": msg_id, "data": {k: ids.get(v, v) if isinstance(v, str) else v for k, v in data.items()}}
+    return lambda ids: {
+        "type": kind,
+        "id": msg_id,
+        "data": {k: ids.get(v, v) if isinstance(v, str) else v for k, v in data.items()},
+    }
 
 
 # fmt: off
@@ -465,10 +477,13 @@ def _greet(ws: Any, coop: Coop, role: str) -> None:
 
 @pytest.mark.parametrize(
     ("path", "role", "frame"),
-    [("/v1/courier/ws", "courier", f) for f in COURIER_FRAMES] + [("/v1/console/ws", "dispatcher", f) for f in CONSOLE_FRAMES],
+    [("/v1/courier/ws", "courier", f) for f in COURIER_FRAMES]
+    + [("/v1/console/ws", "dispatcher", f) for f in CONSOLE_FRAMES],
     ids=[f"courier: {f.what}" for f in COURIER_FRAMES] + [f"console: {f.what}" for f in CONSOLE_FRAMES],
 )
-def test_hostile_socket_messages_get_an_error_and_change_nothing(coop: Coop, path: str, role: str, frame: Frame) -> None:
+def test_hostile_socket_messages_get_an_error_and_change_nothing(
+    coop: Coop, path: str, role: str, frame: Frame
+) -> None:
     before = coop.state()
     with coop.client.websocket_connect(path) as ws:
         _greet(ws, coop, role)
@@ -596,7 +611,9 @@ def test_the_couriers_socket_answers_any_frame_and_stays_open(coop: Coop, frame:
 def test_an_analyst_cannot_queue_replays_without_end(coop: Coop) -> None:
     day = read_day(DATA / "demo_day.json")
     body = {"day": day_json(dataclasses.replace(day, requests=day.requests[:1])), "budget_s": 0.1}
-    started = [coop.client.post("/v1/replays", json=body, headers=coop.headers["analyst"]) for _ in range(analysts.MAX_RUNNING)]
+    started = [
+        coop.client.post("/v1/replays", json=body, headers=coop.headers["analyst"]) for _ in range(analysts.MAX_RUNNING)
+    ]
     assert [r.status_code for r in started] == [202] * analysts.MAX_RUNNING, [r.text for r in started]
     before = coop.state()
     refused = coop.client.post("/v1/replays", json=body, headers=coop.headers["analyst"])
@@ -725,7 +742,9 @@ def test_bad_day_files_are_refused_by_the_parser_and_by_tandem_replay(
     _replay_refused(path, fleet)
 
 
-@pytest.mark.parametrize("content", [b"\xff\xfe", b"{", b"[" * 50_000, b"5"], ids=["not UTF-8", "truncated", "nested", "a number"])
+@pytest.mark.parametrize(
+    "content", [b"\xff\xfe", b"{", b"[" * 50_000, b"5"], ids=["not UTF-8", "truncated", "nested", "a number"]
+)
 def test_a_fleet_that_is_not_a_fleet_is_refused(tmp_path: Path, content: bytes) -> None:
     day, fleet = tmp_path / "day.csv", tmp_path / "fleet.json"
     day.write_text(_rows(GOOD_ROW))
@@ -759,14 +778,19 @@ def _people(url: str) -> tuple[Any, ...]:
     store = Store.open(url)
     try:
         with reading(store.engine) as conn:
-            counts = tuple(conn.execute(select(func.count()).select_from(row)).scalar() for row in (CooperativeRow, CourierRow, ClientRow, MemberRow))
+            counts = tuple(
+                conn.execute(select(func.count()).select_from(row)).scalar()
+                for row in (CooperativeRow, CourierRow, ClientRow, MemberRow)
+            )
             return (*counts, tuple(sorted(conn.execute(select(CourierRow.id, CourierRow.login)).all())))
     finally:
         store.close()
 
 
 @pytest.mark.parametrize(("what", "args"), ADMIN, ids=[a[0] for a in ADMIN])
-def test_admin_commands_refuse_deceptive_names_and_logins(tmp_path: Path, what: str, args: Callable[[World], list[str]]) -> None:
+def test_admin_commands_refuse_deceptive_names_and_logins(
+    tmp_path: Path, what: str, args: Callable[[World], list[str]]
+) -> None:
     url = f"sqlite:///{tmp_path / 'tandem.db'}"
     world = make_world(url)
     before = _people(url)
