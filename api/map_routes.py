@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import threading
 import weakref
+from collections import OrderedDict
 from typing import Any, Literal
 
 import numpy as np
@@ -35,8 +37,10 @@ PATHS_KEPT = 20_000  #: street paths kept per cooperative between plans (a busy 
 LOAD_STEP_KG = 5.0  #: a leg's path is the fastest at its load to the nearest 5 kg (it matters on hills only)
 SIMPLIFY_M = 3.0  #: a leg's line leaves out the street nodes within 3 m of it (see _simplified)
 EARTH_M = 6_371_008.8
-#: per graph (a city's profile), its seconds per arc at each rounded load, as a CSR for Dijkstra
-_SECONDS: weakref.WeakKeyDictionary[RoutableGraph, dict[float, Any]] = weakref.WeakKeyDictionary()
+LOADS_KEPT = 8  #: rounded loads whose seconds are kept per graph (each a CSR as large as the city's arcs)
+#: per graph (a city's profile), its seconds per arc at the loads used last, as a CSR for Dijkstra
+_SECONDS: weakref.WeakKeyDictionary[RoutableGraph, OrderedDict[float, Any]] = weakref.WeakKeyDictionary()
+_SECONDS_LOCK = threading.Lock()
 
 
 class StopRefOut(Out):
@@ -130,6 +134,26 @@ def _route_legs(
     return legs
 
 
+def _seconds_at(graph: RoutableGraph, load: float) -> Any:
+    """The graph's seconds per arc at ``load``, kept for the last ``LOADS_KEPT`` loads used.
+
+    Bounded because a cargo bike's loads span 0-250 kg (50 steps) and a large city's CSR is tens
+    of MB: keeping every step would grow a worker by gigabytes over a day. Legs of several
+    cooperatives of one city are drawn on threads at once, hence the lock around the order."""
+    with _SECONDS_LOCK:
+        kept = _SECONDS.setdefault(graph, OrderedDict())
+        found = kept.get(load)
+        if found is not None:
+            kept.move_to_end(load)
+            return found
+    built = seconds_matrix(graph, graph.arc_time_s(load))
+    with _SECONDS_LOCK:
+        kept[load] = built
+        while len(kept) > LOADS_KEPT:
+            kept.popitem(last=False)
+    return built
+
+
 def _street_line(
     graph: RoutableGraph, origin: dict[str, Any], destination: dict[str, Any], load: float
 ) -> dict[str, Any]:
@@ -139,12 +163,10 @@ def _street_line(
     (:func:`routing.matrix.fastest_path` builds them on every call, which is most of its time):
     a busy day's 400 legs take one Dijkstra each, and the server stays free for the events."""
     load = round(load / LOAD_STEP_KG) * LOAD_STEP_KG
-    kept = _SECONDS.setdefault(graph, {})
-    if load not in kept:
-        kept[load] = seconds_matrix(graph, graph.arc_time_s(load))
+    seconds_csr = _seconds_at(graph, load)
     snapped = snap(graph, [(origin["lon"], origin["lat"]), (destination["lon"], destination["lat"])])
     a, b = int(snapped.node[0]), int(snapped.node[1])
-    seconds, previous = dijkstra(kept[load], directed=True, indices=a, return_predecessors=True)
+    seconds, previous = dijkstra(seconds_csr, directed=True, indices=a, return_predecessors=True)
     if not math.isfinite(seconds[b]):
         raise ValueError("no path between these points")
     nodes = [b]
