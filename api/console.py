@@ -262,7 +262,10 @@ async def job_override_options(
         said: dict[str, Any] = in_words(svc.store, who.cooperative_id, lang, answer)
         return said
 
-    return await svc.run(gather)  # type: ignore[no-any-return]
+    # one at a time per cooperative: each answer builds a problem and a travel matrix (~0.2 s of
+    # CPU), so a dialog opened and closed in a loop queues here instead of taking every thread
+    async with svc.cache.setdefault(f"override_options_lock:{who.cooperative_id}", asyncio.Lock()):
+        return await svc.run(gather)  # type: ignore[no-any-return]
 
 
 def _decide(svc: Services, who: Principal, job_id: str, body: DecisionIn) -> tuple[Event, dict[str, Any] | None]:
