@@ -13,7 +13,7 @@ state the job is in now.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -106,10 +106,9 @@ class Decision:
     expected_seq: int | None = None
 
 
-def _check_state(store: Store, coop_id: str, job_id: str, decision: Decision) -> None:
+def _check_state(job: JobView, job_id: str, decision: Decision) -> None:
     """Refuse a decision the job's state does not allow, naming the act that would do (or saying
     that none would: a finished job is nobody's to move)."""
-    job = store.job(coop_id, job_id)
     if decision.expected_seq is not None and decision.expected_seq != job.last_seq:
         return  # stale: the store's Conflict says who acted, which is what the dispatcher needs
     state = job.state.value
@@ -194,22 +193,29 @@ def decide(
     dispatcher_id: str,
     now: datetime,
 ) -> tuple[Event, OverrideCost | None]:
-    """Record ``decision`` on ``job_id``; an override or reassignment also returns what it costs."""
-    seq = decision.expected_seq
+    """Record ``decision`` on ``job_id``; an override or reassignment also returns what it costs.
+
+    The job is read once, and the act is decided against that read: its seq guards the append
+    even when the dispatcher sent no ``expected_seq`` (outside tester's finding 1). Otherwise an
+    accept landing while an override was weighed made the override a reassignment nobody chose,
+    and the courier just given the job lost it without a conflict."""
+    job = store.job(coop_id, job_id)
+    seq = job.last_seq if decision.expected_seq is None else decision.expected_seq
+    decision = replace(decision, expected_seq=seq)
     if decision.action == "accept":
         return accept_proposal(store, coop_id, job_id, dispatcher_id=dispatcher_id, at=now, expected_seq=seq), None
     if decision.action == "unassign":
-        _check_state(store, coop_id, job_id, decision)
+        _check_state(job, job_id, decision)
         event = commands.unassign(
             store, coop_id, job_id, dispatcher_id=dispatcher_id, at=now, reason=decision.reason, expected_seq=seq
         )
         return event, None
     if decision.courier_id is None:
         raise InvalidInput("courier_id", "needs_courier", action=decision.action)
-    _check_state(store, coop_id, job_id, decision)
+    _check_state(job, job_id, decision)
     if not store.courier(coop_id, decision.courier_id).active:
         raise InvalidInput("courier_id", "courier_deactivated_give")
-    if store.job(coop_id, job_id).state is JobState.PICKED_UP:
+    if job.state is JobState.PICKED_UP:
         return _hand_over(store, coop_id, job_id, decision, dispatcher_id=dispatcher_id, now=now)
     return decide_override(
         store,
