@@ -33,7 +33,9 @@ NameOption = Annotated[str, typer.Option("--name", help="The name people see.")]
 CoopCityOption = Annotated[
     str | None,
     typer.Option(
-        "--city", help="The city it serves: one imported with `tandem city import` (default: $TANDEM_CITY or helsinki)."
+        "--city",
+        help="The city it serves: one imported with `tandem city import` (default: $TANDEM_CITY, else helsinki; "
+        "pass it on a server of several cities).",
     ),
 ]
 ShortNameOption = Annotated[
@@ -84,7 +86,7 @@ def admin_create_coop(
     """Create a cooperative (a tenant) in its city and print its id and short name."""
     if fairness_riding_budget is not None and not 0 <= fairness_riding_budget <= 1:
         raise fail("--fairness-riding-budget must be between 0 and 1 (0.05: at most +5 % riding)")
-    served = _coop_city(city)
+    served, source = _coop_city(city)
     short = short_name if short_name is not None else derived_short_name(name)
     store = _store(database)
     try:
@@ -110,27 +112,83 @@ def admin_create_coop(
             "name": coop.name,
             "short_name": short,
             "city": served,
+            "city_from": source,
             "timezone": coop.timezone,
             "heavy_threshold_kg": coop.heavy_threshold_kg,
             "fairness_weight": coop.fairness_weight,
         },
-        f"cooperative [bold]{coop.name}[/] created in {served}: id {coop.id}, short name {short}",
+        f"cooperative [bold]{coop.name}[/] created in {served}: id {coop.id}, short name {short}" + _city_said(source),
     )
 
 
-def _coop_city(city: str | None) -> str:
-    """The city a new cooperative serves: ``city`` when it is the default city or an imported
-    one, else the server's city (``TANDEM_CITY``, the default city when unset)."""
+def _coop_city(city: str | None) -> tuple[str, str]:
+    """The city a new cooperative serves and where that came from: ``city`` when it is the
+    default city or an imported one, else the server's city (``TANDEM_CITY``), else the default
+    city. Said back by create-coop, since a shell without ``TANDEM_CITY`` gives the default."""
     import os
 
+    from routing.network import DEFAULT_CITY
+
+    if city is not None:
+        return _known_city(city), "option"
+    env = os.environ.get("TANDEM_CITY", "").strip()
+    return (env, "TANDEM_CITY") if env else (DEFAULT_CITY, "default")
+
+
+def _city_said(source: str) -> str:
+    """Where create-coop took the city from, when no --city said it."""
+    if source == "option":
+        return ""
+    said = "from TANDEM_CITY" if source == "TANDEM_CITY" else "the default city: no --city, no TANDEM_CITY"
+    return f"\nthe city is {said}; on a server of several cities pass --city, or change it with `tandem admin set-city`"
+
+
+def _known_city(city: str) -> str:
+    """``city`` when this server can open it (the default city or an imported one); else the
+    CLI's error listing those it can."""
     from routing.network import DEFAULT_CITY, imported_cities
 
-    if city is None:
-        return os.environ.get("TANDEM_CITY", "").strip() or DEFAULT_CITY
     known = [DEFAULT_CITY, *imported_cities()]
     if city not in known:
         raise fail(f"--city: no city named {city!r}; known: {', '.join(known)} (import one with `tandem city import`)")
     return city
+
+
+@admin_app.command("set-city")
+def admin_set_city(
+    coop: Annotated[str, typer.Option("--coop", help="The cooperative's id or short name.")],
+    city: Annotated[str, typer.Option("--city", help="The city it serves: one imported with `tandem city import`.")],
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change the city a cooperative serves (one created in the wrong city, or moved); recorded
+    in its log. Refused while any of its jobs is not yet delivered, failed or cancelled."""
+    from dispatch.store.access import cli_actor
+    from dispatch.store.cooperatives import change_city, resolve_cooperative
+
+    served = _known_city(city)
+    store = _store(database)
+    with store.engine.connect() as conn:
+        coop_id = resolve_cooperative(conn, coop)
+    if coop_id is None:
+        raise fail(f"--coop: no cooperative with the id or short name {coop!r}")
+    try:
+        done = change_city(store, coop_id, served, by=cli_actor())
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    if done.open_jobs:
+        raise fail(
+            f"cooperative {coop} still has {done.open_jobs} job(s) not delivered, failed or cancelled, placed on "
+            f"the streets of {done.before}; nothing changed: set the city once they are settled (or cancelled)"
+        )
+    seq = None if done.event is None else done.event.seq
+    said = (
+        f"cooperative {coop} already serves {served}; nothing changed"
+        if done.event is None
+        else f"cooperative {coop} now serves {served} (was {done.before}; log seq {seq}); restart `tandem serve` "
+        "for its API workers to quote and map on the new streets"
+    )
+    _report(as_json, {"cooperative_id": coop_id, "city": served, "was": done.before, "seq": seq}, said)
 
 
 @admin_app.command("add-courier")

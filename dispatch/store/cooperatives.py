@@ -11,11 +11,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, func, or_, select, update
 
 from dispatch.errors import InvalidInput, NotFound
-from dispatch.store.schema import CooperativeRow
+from dispatch.events import Actor, Event, EventType
+from dispatch.lifecycle import JobState
+from dispatch.store.schema import CooperativeRow, JobRow
+
+if TYPE_CHECKING:
+    from dispatch.store.repository import Store
 
 SHORT_NAME_MAX = 32
 #: Lower-case letters and digits in words joined by single hyphens, beginning with a letter; at
@@ -84,3 +91,58 @@ def cooperative_city(conn: Connection, coop_id: str) -> str:
     if city is None:
         raise NotFound("cooperative", coop_id)
     return str(city)
+
+
+#: A job in one of these states is done with its places; any other still means to ride them.
+_SETTLED = (JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED)
+
+
+@dataclass(frozen=True)
+class CityChange:
+    """What :func:`change_city` did: the city before, the event recorded (None when nothing was
+    written: the same city, or jobs still open) and how many jobs were open."""
+
+    before: str
+    event: Event | None
+    open_jobs: int = 0
+
+
+class _JobsOpen(Exception):
+    """Rolls the change back from inside its transaction (no refusal words: the caller says it)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
+
+
+def change_city(store: Store, coop_id: str, city: str, *, by: Actor) -> CityChange:
+    """Move ``coop_id`` to ``city`` (a name the caller checked), recorded in its log as a
+    settings change (``city`` from, to) so its members see who did it and when.
+
+    Not while any of its jobs is unsettled: their places were checked against, snapped to and
+    routed on the old city's streets, and a round on the new city's would plan them across the
+    map. Such a change writes nothing and says how many there are (``open_jobs``). The count is
+    taken in the same transaction as the change, so a job accepted meanwhile is counted.
+    """
+    from dispatch.store.access import _admin_event  # access imports the repository, which imports us
+
+    with store.engine.connect() as conn:
+        before = cooperative_city(conn, coop_id)
+    if before == city:
+        return CityChange(before, None)
+
+    def work(conn: Connection) -> tuple[EventType, dict[str, Any]]:
+        open_jobs = conn.execute(
+            select(func.count())
+            .select_from(JobRow)
+            .where(JobRow.cooperative_id == coop_id, JobRow.state.not_in([s.value for s in _SETTLED]))
+        ).scalar_one()
+        if open_jobs:
+            raise _JobsOpen(int(open_jobs))
+        conn.execute(update(CooperativeRow).where(CooperativeRow.id == coop_id).values(city=city))
+        return EventType.COOPERATIVE_SETTINGS_CHANGED, {"changes": {"city": {"from": before, "to": city}}}
+
+    try:
+        return CityChange(before, _admin_event(store, coop_id, by, work))
+    except _JobsOpen as busy:
+        return CityChange(before, None, busy.count)
