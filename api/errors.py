@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
@@ -29,6 +30,7 @@ from dispatch.errors import (
     PhysicalLimit,
     ReportLimit,
 )
+from dispatch.events import ActorKind
 from dispatch.proofs import TooLarge
 from dispatch.store.access import LoginFailed, NothingToChange, display_name_of
 from dispatch.store.erasure import StillWorking
@@ -159,9 +161,34 @@ def body(code: str, message: str, *, field: str | None = None, **details: Any) -
     return {"error": {"code": code, "message": message, "field": field, **details}}
 
 
+class _Couriers(Mapping[str, str]):
+    """Courier id -> name, read from the store the first time a refusal names a courier: most
+    refusals name none, and a cooperative's couriers are not read for each of them."""
+
+    def __init__(self, read: Callable[[], dict[str, str]]) -> None:
+        self._read: Callable[[], dict[str, str]] = read
+        self._names: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        if self._names is None:
+            self._names = self._read()
+        return self._names
+
+    def __getitem__(self, courier_id: str) -> str:
+        return self._all()[courier_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 def names_for(request: Request | WebSocket) -> Names:
-    """What the edge can name for the caller: their cooperative's jobs by their places, its
-    people by their names (nothing when the caller is not known: a refused login, say)."""
+    """What the edge can name for the caller: their cooperative's jobs by their places, and its
+    people by their names to its dispatchers and analysts only. A client reads nobody's name (a
+    person is "a dispatcher", "this courier"); a courier reads their own and nobody else's
+    (nothing when the caller is not known: a refused login, say)."""
     who = getattr(request.state, "who", None)
     svc = getattr(request.app.state, "services", None)
     if who is None or svc is None:
@@ -174,11 +201,18 @@ def names_for(request: Request | WebSocket) -> Names:
         except (DomainError, ValueError):
             return None
 
+    if who.role == "client":
+        return Names(job=job)
+    if who.role == "courier":
+        me, name = f"{ActorKind.COURIER.value} {who.subject_id}", who.display_name
+        return Names(job=job, person=lambda by: name if by == me else None, couriers={who.subject_id: name})
+
     def person(by: str) -> str | None:
         kind, _, ident = by.partition(" ")
         return display_name_of(store, coop, kind, ident) if ident else None
 
-    return Names(job=job, person=person, couriers={c.id: c.display_name for c in store.couriers(coop)})
+    everyone = _Couriers(lambda: {c.id: c.display_name for c in store.couriers(coop)})
+    return Names(job=job, person=person, couriers=everyone)
 
 
 def say_domain(request: Request | WebSocket, exc: DomainError) -> dict[str, Any]:

@@ -11,6 +11,13 @@ guesser cannot take the service from everybody else.
 * every position a courier shares counts against that courier (api/couriers.py asks
   :class:`Counters` directly: a phone in a loop fills no table).
 
+An account is a cooperative and a login, and a cooperative has two names at login: its id and
+its short name (``velo-lille``, any case). The short name is resolved to the id before the
+account's key is made (:class:`Cooperatives`, a small cache), so that typing one then the other
+does not give one account two budgets. A name that names no cooperative keeps its own key, as
+typed: it is counted like any other, so the limit says nothing about which names exist, and its
+look-up is cached like a known one's, so that it costs the same time.
+
 Counters live in memory in one worker, or in Redis when ``REDIS_URL`` is set, so that several
 workers share one budget. The ``limits`` library keeps the windows; only hashes of credentials
 are used as keys, never the credentials. A refusal is a 429 with ``Retry-After`` and the usual
@@ -20,9 +27,12 @@ courier's acts are idempotent); their positions are, per courier, with an error 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
@@ -32,6 +42,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import BadJson, parse_json, read_body, refuse_early
+from dispatch.store.cooperatives import resolve_cooperative
+from dispatch.store.engine import read_once
 
 LOGIN_PATH = "/v1/auth/login"
 #: A login body is small (its fields hold at most 296 characters, 1.8 kB even escaped); a larger
@@ -68,8 +80,9 @@ def _credential(scope: Scope) -> str | None:
     return headers.get("x-api-key", "").strip() or None
 
 
-def _account(raw: bytes) -> str | None:
-    """The account a login body names, or None when it is not a readable login body."""
+def _account(raw: bytes) -> tuple[str, str] | None:
+    """The cooperative (as typed, spaces around aside) and the login a login body names, or None
+    when it is not a readable login body."""
     try:
         data = parse_json(raw)
     except (BadJson, ValueError, UnicodeDecodeError):  # the route refuses it before any check
@@ -79,7 +92,50 @@ def _account(raw: bytes) -> str | None:
     coop, login = data.get("cooperative_id"), data.get("login")
     if not isinstance(coop, str) or not isinstance(login, str):
         return None
-    return _digest(coop.strip().casefold(), login.casefold())  # a short name is matched in any case
+    return coop.strip(), login
+
+
+def _account_key(coop_id: str, login: str) -> str:
+    return _digest(coop_id.casefold(), login.casefold())  # a short name is matched in any case
+
+
+class Cooperatives:
+    """Cooperative names typed at login -> the cooperative's id, remembered for a minute.
+
+    Unknown names are remembered too (as None), so that a known and an unknown name cost the same
+    after their first look-up, and at most ``size`` names are kept (the oldest forgotten first),
+    so that a stream of made-up names fills no memory. A minute: a short name given to a new
+    cooperative is found within it (until then it is counted under the name as typed)."""
+
+    def __init__(self, lookup: Callable[[str], str | None], *, size: int = 4096, ttl_s: float = 60.0) -> None:
+        self.lookup, self.size, self.ttl_s = lookup, size, ttl_s
+        self._known: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+
+    async def id_of(self, typed: str) -> str | None:
+        """The id of the cooperative ``typed`` names (by its id or short name), or None."""
+        name, now = typed.strip().casefold(), time.monotonic()
+        found = self._known.get(name)
+        if found is None or now - found[0] > self.ttl_s:
+            found = (now, await asyncio.to_thread(self.lookup, typed))
+            self._known[name] = found
+            while len(self._known) > self.size:
+                self._known.popitem(last=False)
+        self._known.move_to_end(name)
+        return found[1]
+
+
+def store_lookup(scope: Scope) -> Callable[[str], str | None] | None:
+    """A cooperative look-up in the store of the app serving ``scope`` (None before it started)."""
+    services = getattr(getattr(scope.get("app"), "state", None), "services", None)
+    if services is None:
+        return None
+    store = services.store
+
+    def lookup(typed: str) -> str | None:
+        with read_once(store.engine) as conn:
+            return resolve_cooperative(conn, typed)
+
+    return lookup
 
 
 class Counters:
@@ -110,6 +166,7 @@ class RateLimits:
         self.app = app
         self.budgets = budgets
         self.counters = counters
+        self.cooperatives: Cooperatives | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -132,8 +189,8 @@ class RateLimits:
             receive, account = peeked
             client = scope.get("client")
             checks.append((self.budgets.login_address, f"address:{_digest(client[0] if client else '?')}"))
-            if account is not None:
-                checks.append((self.budgets.login_account, f"account:{account}"))
+            if account is not None and self.budgets.login_account:
+                checks.append((self.budgets.login_account, f"account:{await self._account_key(scope, *account)}"))
         for items, key in checks:
             spent = await self.counters.spend(items, key)
             if spent is not None:
@@ -141,7 +198,16 @@ class RateLimits:
                 return
         await self.app(scope, receive, send)
 
-    async def _peek_login(self, scope: Scope, receive: Receive) -> tuple[Receive, str | None] | None:
+    async def _account_key(self, scope: Scope, coop: str, login: str) -> str:
+        """The account's key: the cooperative by its id when its name is one, else as typed."""
+        if self.cooperatives is None:
+            lookup = store_lookup(scope)
+            if lookup is None:  # no store yet (the app is starting): the name as typed
+                return _account_key(coop, login)
+            self.cooperatives = Cooperatives(lookup)
+        return _account_key(await self.cooperatives.id_of(coop) or coop, login)
+
+    async def _peek_login(self, scope: Scope, receive: Receive) -> tuple[Receive, tuple[str, str] | None] | None:
         """Read a login body to learn its account, then hand the same body on; None when it is
         larger than any login body (announced or streamed), so that it is refused unread."""
         declared = Headers(scope=scope).get("content-length")
