@@ -18,15 +18,13 @@ from pydantic import Field
 from api.deps import Dispatcher, Member, Svc
 from api.errors import answers, refusals
 from api.schemas import Out
+from api.sockets import NOTES
 from dispatch.events import ActorKind, Event
 from dispatch.store import Store
 from dispatch.store.access import Principal
 from dispatch.store.admin_log import admin_acts, clients, members
 
 router = APIRouter(prefix="/v1", tags=["admin"], responses=refusals())
-
-#: Payload keys that hold a person's free text: not for couriers' eyes.
-NOTES = frozenset({"reason", "note", "comment"})
 
 
 class ClientKeyOut(Out):

@@ -23,7 +23,7 @@ from api.i18n import Lang, in_words
 from api.ratelimit import Budgets, Counters
 from api.schemas import ExportOut, MyJobsOut, Out, PathOut
 from api.services import REPLAN_ON, Services
-from api.sockets import event_json, hello, send, serve
+from api.sockets import event_for_courier, hello, send, serve
 from dispatch import commands, proofs
 from dispatch.errors import DomainError, InvalidInput, NotFound
 from dispatch.events import ADMIN_EVENTS, Event, EventType
@@ -195,7 +195,7 @@ async def courier_socket(ws: WebSocket) -> None:
     async def render(event: Event) -> dict[str, Any] | None:
         if not concerns(event, me):
             return None
-        data = event_json(event)
+        data = event_for_courier(event, me)
         if event.job_id is not None and (event.type in ASSIGNING and event.payload.get("courier_id") == me):
             data["job"] = await svc.run(job_for_courier, svc, who.cooperative_id, event.job_id)
         return {"type": "event", "seq": event.seq, "id": event.id, "data": data}
@@ -251,7 +251,7 @@ async def export_my_data(who: CourierUser, svc: Svc) -> Response:
         after = 0
         while True:
             page = svc.store.events(who.cooperative_id, after_seq=after, limit=1000)
-            events.extend(event_json(e) for e in page if who.subject_id in _people(e))
+            events.extend(event_for_courier(e, who.subject_id) for e in page if who.subject_id in _people(e))
             if len(page) < 1000:
                 break
             after = page[-1].seq

@@ -34,7 +34,7 @@ from starlette.websockets import WebSocketState
 from api.auth import identify
 from api.errors import BadJson, parse_json
 from api.services import Services
-from dispatch.events import Event
+from dispatch.events import ActorKind, Event
 from dispatch.store import Store
 from dispatch.store.access import Principal, live_sessions
 from dispatch.store.repository import hash_api_key
@@ -50,6 +50,12 @@ POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 
 
+#: Payload keys that hold a person's free text (an override's or a stop's reason, a note): what
+#: dispatchers say to each other, not for couriers' eyes (issue 16 item 4), unless the courier
+#: wrote it (their own decline or failure). The admin log (api/admin_routes.py) keeps the same.
+NOTES = frozenset({"reason", "note", "comment"})
+
+
 def event_json(event: Event) -> dict[str, Any]:
     return {
         "seq": event.seq,
@@ -59,6 +65,17 @@ def event_json(event: Event) -> dict[str, Any]:
         "actor": {"kind": event.actor.kind.value, "id": event.actor.id},
         "payload": event.payload,
     }
+
+
+def event_for_courier(event: Event, courier_id: str) -> dict[str, Any]:
+    """An event as courier ``courier_id`` reads it: without the notes of anyone but themselves.
+
+    A courier needs the job, its parcels and its times to ride, never why a dispatcher moved a
+    job or stopped them: that text may say anything about them or a colleague (sick, late)."""
+    data = event_json(event)
+    if event.actor.kind is not ActorKind.COURIER or event.actor.id != courier_id:
+        data["payload"] = {k: v for k, v in event.payload.items() if k not in NOTES}
+    return data
 
 
 async def send(ws: WebSocket, message: dict[str, Any]) -> None:

@@ -71,3 +71,64 @@ def test_a_client_s_refusal_names_nobody(tmp_path: Path, monkeypatch: pytest.Mon
             assert refused.status_code == 409, refused.text
             assert name not in refused.text, f"a client's refusal names {name}: {refused.text}"
             assert "Kauppatori" in refused.json()["error"]["message"]  # their own delivery, by its places
+
+
+def test_a_courier_s_socket_and_export_never_carry_a_dispatcher_s_note(tmp_path: Path) -> None:
+    """Over a real server: a dispatcher gives Aino a job with a reason, moves it to Veera with
+    another, gives her a second and then sends her home (a stop, with its reason in the handover
+    codes and the shift's end). Aino's socket hears every one of those acts and none of the words;
+    her export neither; her own decline keeps hers. The console still reads them all."""
+    import asyncio
+
+    import httpx
+
+    from tests.api.harness import Server, Socket, delivery_body, event_type, login, start_with_world
+
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    server = Server(url, auto_plan="false")
+    w = start_with_world(url, server)
+    aino, veera = w.couriers["Aino"][0], w.couriers["Veera"][0]
+    secrets = ["OVERRIDE-NOTE Aino is slow", "REASSIGN-NOTE Aino is sick", "STOP-NOTE fever again"]
+
+    async def day() -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+        api = httpx.AsyncClient(base_url=server.url, timeout=30)
+        desk = {"Authorization": f"Bearer {login(server.url, w.coop_id, w.dispatcher_login, w.dispatcher_password)}"}
+        token = login(server.url, w.coop_id, w.couriers["Aino"][1], w.couriers["Aino"][2])
+        phone = await Socket.open(f"{server.ws_url}/v1/courier/ws", token)
+        console = await Socket.open(f"{server.ws_url}/v1/console/ws", desk["Authorization"].split()[1])
+        assert (await phone.act("shift_start", "start"))["type"] == "result"
+        shop = {"Authorization": f"Bearer {w.client_key}"}
+        first, second, third = [
+            (await api.post("/v1/deliveries", json=delivery_body(), headers=shop)).json()["id"] for _ in range(3)
+        ]
+        for job, act in (
+            (first, {"action": "override", "courier_id": aino, "reason": secrets[0]}),
+            (first, {"action": "reassign", "courier_id": veera, "reason": secrets[1]}),
+            (second, {"action": "override", "courier_id": aino, "reason": "given"}),
+            (third, {"action": "override", "courier_id": aino, "reason": "given"}),
+        ):
+            r = await api.post(f"/v1/jobs/{job}/decisions", json=act, headers=desk)
+            assert r.status_code == 200, r.text
+        assert (await phone.act("decline", "no", job_id=third, reason="MY-OWN-WORDS flat tyre"))["type"] == "result"
+        r = await api.post(f"/v1/couriers/{aino}/unavailable", json={"reason": secrets[2]}, headers=desk)
+        assert r.status_code == 200, r.text
+        await phone.until(lambda m: event_type(m) == "ShiftEnded")
+        await console.until(lambda m: event_type(m) == "ShiftEnded")
+        export = (await api.get("/v1/courier/me/export", headers={"Authorization": f"Bearer {token}"})).text
+        await phone.close()
+        await console.close()
+        await api.aclose()
+        return phone.messages, console.messages, export
+
+    try:
+        heard, console_heard, export = asyncio.run(day())
+    finally:
+        server.stop()
+    types = [event_type(m) for m in heard]
+    assert {"JobOverridden", "JobReassigned", "JobUnassigned", "ShiftEnded"} <= set(types), types
+    said = str(heard)
+    for secret in secrets:
+        assert secret not in said, f"a courier's socket carried a dispatcher's note: {secret}"
+        assert secret not in export, f"a courier's export carried a dispatcher's note: {secret}"
+        assert secret in str(console_heard), "the console reads the notes"
+    assert "MY-OWN-WORDS" in export  # the courier's own words are theirs to read
