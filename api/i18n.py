@@ -91,6 +91,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "stopped_taken_back": "{courier} had to stop: {why}",
         "left_on_board": "on board with {courier}, who no longer works here ({why}): decide a handover or a return",
         "left_taken_back": "{courier} no longer works here",
+        "absent_today": "cannot come today (an absence recorded on the week's rota)",
     },
     "fr": {
         "adds_minutes": "ajoute {minutes} min de trajet et de manutention à la tournée de {courier}",
@@ -162,6 +163,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "left_on_board": "à bord avec {courier}, qui ne travaille plus ici ({why}) : décidez d'un passage de "
         "relais ou d'un retour",
         "left_taken_back": "{courier} ne travaille plus ici",
+        "absent_today": "ne peut pas venir aujourd'hui (absence notée au planning de la semaine)",
     },
 }
 
@@ -215,8 +217,8 @@ def _param(kind: Kind, value: Any, lang: str, names: Mapping[str, str]) -> str:
         return names.get(str(value), str(value))
     if kind is Kind.COURIERS:
         return ", ".join(names.get(str(v), str(v)) for v in value)
-    if kind is Kind.TEXT:
-        return "" if value is None else str(value)
+    if kind is Kind.TEXT:  # a person's words, or a code said for them (a stop's ``absent_today``)
+        return render(value, lang, names) if is_reason(value) else "" if value is None else str(value)
     if kind in (Kind.VEHICLE, Kind.PLACE):
         return WORDS[lang].get(str(value), str(value).replace("_", " "))
     if value is None:

@@ -328,7 +328,7 @@ class Unavailable:
 
 
 def courier_unavailable(
-    store: Store, coop_id: str, courier_id: str, *, dispatcher_id: str, at: datetime, reason: str
+    store: Store, coop_id: str, courier_id: str, *, dispatcher_id: str, at: datetime, reason: str | Reason
 ) -> Unavailable:
     """A courier must stop now (sick, a broken bike): one dispatcher act (issue 18).
 
@@ -342,7 +342,9 @@ def courier_unavailable(
     board already flagged (a second call, or a courier who never started), as a second
     deactivation is; there is then no act to record the reason with.
     """
-    why = _reason(reason, required=True)
+    # a dispatcher's words, or a code the edge words (``absent_today``: the week's absence, whose
+    # category, maybe health, stays out of the job events)
+    why = reason.to_json() if isinstance(reason, Reason) else _reason(reason, required=True)
     store.courier(coop_id, courier_id)  # NotFound for a courier of another cooperative
     batch, proposed = _stopping(store, coop_id, courier_id, why, Actor(ActorKind.DISPATCHER, dispatcher_id), at)
     if not batch:
@@ -351,7 +353,7 @@ def courier_unavailable(
 
 
 def _stopping(
-    store: Store, coop_id: str, courier_id: str, why: str, actor: Actor, at: datetime
+    store: Store, coop_id: str, courier_id: str, why: Any, actor: Actor, at: datetime
 ) -> tuple[list[tuple[NewEvent, int | None]], set[str]]:
     """The events that stop a courier now, each with the job's seq it was decided on, and the
     jobs whose proposal to them is put aside."""

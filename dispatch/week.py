@@ -37,6 +37,7 @@ from dispatch.store import Store
 from dispatch.store.access import NothingToChange
 from dispatch.store.weekly import events_of, ledger_between, unchanged_since
 from dispatch.timesheets import SheetDay, timesheet
+from routing.reasons import reason
 from routing.rota import (
     DAY_NAMES,
     Cover,
@@ -988,10 +989,10 @@ def absent_today(store: Store, coop_id: str, absence: Event, *, actor: Actor, at
     status = store.courier_statuses(coop_id).get(courier_id)
     if shift is None or shift["day"] != today or status is None or not status.on_shift:
         return None
-    try:
+    try:  # a code, not the absence's category (``sick`` is health data): the job events say no more
         return courier_unavailable(
             store, coop_id, courier_id, dispatcher_id=actor.id or actor.kind.value, at=at,
-            reason=f"cannot come today ({p['reason']})",
+            reason=reason("absent_today"),
         )  # fmt: skip
     except NothingToChange:
         return None

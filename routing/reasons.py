@@ -120,6 +120,8 @@ CODES: dict[str, dict[str, Kind]] = {
     "stopped_taken_back": {"courier": K.COURIER, "why": K.TEXT},
     "left_on_board": {"courier": K.COURIER, "why": K.TEXT},
     "left_taken_back": {"courier": K.COURIER},
+    # a stop's ``why`` when the week's absence for today stopped the courier (its category left out)
+    "absent_today": {},
 }
 
 

@@ -350,7 +350,8 @@ function param(kind, value, nameOf) {
     case "courier": return nameOf(value) || String(value);
     case "couriers": return (value || []).map((id) => nameOf(id) || String(id)).join(", ");
     case "vehicle": case "place": return words[value] || String(value).replace(/_/g, " ");
-    case "text": return value == null ? "" : String(value);
+    // a person's words, or a code said for them (a stop's absent_today)
+    case "text": return value == null ? "" : typeof value === "object" ? sayReason(value, nameOf) : String(value);
     default: break;
   }
   if (value == null) return "?";

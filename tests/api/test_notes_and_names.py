@@ -62,9 +62,10 @@ def test_a_client_s_refusal_names_nobody(tmp_path: Path, monkeypatch: pytest.Mon
         assert given.status_code == 200, given.text
         last = store.events(w.coop_id, after_seq=0, limit=1000)[-1]
         for by, name in ((f"dispatcher {last.actor.id}", "Dispatcher"), (f"courier {aino}", "Aino")):
+            error = Conflict(job, last.seq - 1, last.seq, last.type.value, by)
 
-            def raced(*_: Any, actor: str = by, **__: Any) -> Any:
-                raise Conflict(job, last.seq - 1, last.seq, last.type.value, actor)
+            def raced(*_: Any, error: Conflict = error, **__: Any) -> Any:
+                raise error
 
             monkeypatch.setattr(commands, "cancel_job", raced)
             refused = client.post(f"/v1/deliveries/{job}/cancel", headers=shop)
@@ -132,3 +133,60 @@ def test_a_courier_s_socket_and_export_never_carry_a_dispatcher_s_note(tmp_path:
         assert secret not in export, f"a courier's export carried a dispatcher's note: {secret}"
         assert secret in str(console_heard), "the console reads the notes"
     assert "MY-OWN-WORDS" in export  # the courier's own words are theirs to read
+
+
+def test_an_absence_s_category_never_reaches_the_job_events(tmp_path: Path) -> None:
+    """An absence recorded for today stops the courier riding (issue 23); the job taken back
+    and the shift's end say why as the code ``absent_today``, worded at the edge, never with the
+    absence's category (``sick`` is health data, and analysts read the job events)."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from api.i18n import localize
+    from dispatch import commands
+    from dispatch.events import Actor, ActorKind
+    from dispatch.store import Store
+    from dispatch.week import edit, monday_of, propose, publish, week_state
+    from tests.api.harness import delivery_body
+    from tests.api.test_week import Week
+    from tests.api.test_week import _app as week_app
+
+    week = Week(f"sqlite:///{tmp_path / 'tandem.db'}")
+    with week_app(week.url) as client:
+        desk, lou = week.desk(client), week.id("Lou")
+        whole = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]}
+        assert client.put(f"/v1/couriers/{lou}/availability", json=whole, headers=desk).status_code == 200
+        now = datetime.now(ZoneInfo("Europe/Helsinki"))
+        today, monday = now.date(), monday_of(now.date())
+        start = min(now.hour, 24 - 4)
+        store, actor = Store.open(week.url), Actor(ActorKind.DISPATCHER, "setup")
+        try:
+            propose(store, week.world.coop_id, monday, actor=actor, now=datetime.now(UTC))
+            for s in week_state(store, week.world.coop_id).rota(monday).draft or []:
+                edit(store, week.world.coop_id, monday, {"action": "remove", "shift_id": s["id"]}, actor=actor, at=now)
+            add = {"action": "add", "courier_id": lou, "day": today.isoformat(), "start_h": start, "end_h": start + 4}
+            edit(store, week.world.coop_id, monday, add, actor=actor, at=now)
+            publish(store, week.world.coop_id, monday, actor=actor, at=now)
+            shift = (week_state(store, week.world.coop_id).rota(monday).published or [])[0]
+            commands.start_shift(store, week.world.coop_id, lou, at=now - timedelta(minutes=5))
+        finally:
+            store.close()
+        shop = {"Authorization": f"Bearer {week.world.client_key}"}
+        job = client.post("/v1/deliveries", json=delivery_body(), headers=shop).json()["id"]
+        given = client.post(f"/v1/jobs/{job}/decisions", json={"action": "override", "courier_id": lou}, headers=desk)
+        assert given.status_code == 200, given.text
+        absent = {"week": monday.isoformat(), "shift_id": shift["id"], "reason": "sick"}
+        r = client.post("/v1/week/absences", json=absent, headers=desk)
+        assert r.status_code == 201 and r.json()["stopped"]["returned"] == [job], r.text
+        events = client.get("/v1/events", headers=desk).json()["events"]
+    stopping = [
+        e for e in events if e["type"] in ("JobUnassigned", "ShiftEnded") and e["seq"] > given.json()["event"]["seq"]
+    ]
+    assert {e["type"] for e in stopping} == {"JobUnassigned", "ShiftEnded"}, stopping
+    for e in stopping:
+        assert "sick" not in str(e["payload"]), f"an absence's category reached a job event: {e}"
+    said = next(e for e in stopping if e["type"] == "JobUnassigned")["payload"]["reason"]  # with its words
+    taken_back = {"code": said["code"], "params": said["params"]}
+    assert taken_back["params"]["why"] == {"code": "absent_today", "params": {}}, taken_back
+    assert "Lou had to stop: cannot come today" in localize(taken_back, "en", {lou: "Lou"})["text"]
+    assert "ne peut pas venir aujourd'hui" in localize(taken_back, "fr", {lou: "Lou"})["text"]
