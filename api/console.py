@@ -99,6 +99,7 @@ def job_json(job: JobView) -> dict[str, Any]:
 async def console_state(who: Dispatcher, svc: Svc, lang: Lang, round_number: RoundNumber = 0) -> dict[str, Any]:
     """Everything the console needs to draw itself, and the seq to resume the socket from (the
     planner's reasons said in the reader's language beside their codes)."""
+    plan = await svc.planner.current(who.cooperative_id)  # another worker's round, when newer
 
     def gather() -> dict[str, Any]:
         coop = svc.store.cooperative(who.cooperative_id)
@@ -111,7 +112,7 @@ async def console_state(who: Dispatcher, svc: Svc, lang: Lang, round_number: Rou
             "jobs": [job_json(j) for j in jobs],
             "couriers": _with_breaks(svc.store, who.cooperative_id, round_number),
             "ledger": ledger_of_day(svc.store, who.cooperative_id, None, _now()),
-            "plan": svc.planner.latest.get(who.cooperative_id),
+            "plan": plan,
             "map": {"tile_url": svc.settings.tile_url, "bounds": list(svc.city_of(who.cooperative_id).streets.bounds)},
             "heavy_threshold_kg": coop.heavy_threshold_kg,
         }
@@ -212,7 +213,7 @@ async def courier_positions(who: Dispatcher, svc: Svc) -> dict[str, Any]:
 @router.get("/plan", **answers(PlanOut, also=responses(404)))
 async def latest_plan(who: Dispatcher, svc: Svc, lang: Lang) -> dict[str, Any]:
     """The routes of the latest planning round made by this worker (ETAs from the exact evaluator)."""
-    plan = svc.planner.latest.get(who.cooperative_id)
+    plan = await svc.planner.current(who.cooperative_id)  # another worker's round, when newer
     if plan is None:
         raise ApiError(404, "no_plan_yet", "no planning round has finished here yet; ask for one")
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, plan)  # type: ignore[no-any-return]
@@ -237,7 +238,7 @@ async def job_override_options(
     the server builds the cooperative's travel matrix once, not once per courier. A job someone
     has is a 409 (reassign asks ``override-cost`` courier by courier)."""
     network = (await svc.city(who.cooperative_id)).network
-    plan = svc.planner.latest.get(who.cooperative_id) or {}
+    plan = await svc.planner.current(who.cooperative_id) or {}
     planned = {cid: [(s["job_id"], s["kind"]) for s in stops] for cid, stops in plan.get("routes", {}).items()}
 
     def gather() -> dict[str, Any]:
@@ -371,7 +372,7 @@ async def ask_for_round(
         except TimeoutError:
             return {"done": False, "message": "the round is still running; its proposals will arrive on the socket"}
         response.status_code = 200
-        return {"done": True, "plan": svc.planner.latest.get(who.cooperative_id)}
+        return {"done": True, "plan": await svc.planner.current(who.cooperative_id)}
     return {"done": False}
 
 

@@ -296,6 +296,7 @@ def _people(event: Event) -> set[str]:
 @router.get("/jobs", **answers(MyJobsOut))
 async def my_jobs(who: CourierUser, svc: Svc) -> dict[str, Any]:
     """The courier's jobs in hand (for a page that starts without a socket yet)."""
+    latest = await svc.planner.current(who.cooperative_id) or {}  # another worker's round, when newer
 
     def gather() -> dict[str, Any]:
         # The seq first: a socket opened with it then brings every change made after this read.
@@ -304,7 +305,6 @@ async def my_jobs(who: CourierUser, svc: Svc) -> dict[str, Any]:
         mine = [job_for_courier(svc, who.cooperative_id, j.id) for j in jobs if j.courier_id == who.subject_id]
         status = svc.store.courier_statuses(who.cooperative_id).get(who.subject_id)
         mine_ids = {j["id"] for j in mine}
-        latest = svc.planner.latest.get(who.cooperative_id) or {}
         plan = latest.get("routes", {}).get(who.subject_id, [])
         return {
             "last_seq": last_seq,

@@ -11,7 +11,9 @@ deployment: each cooperative is planned in one place at a time, and the lease of
 that died passes to another when it expires.
 
 :class:`RemotePlanner` stands in for the planner in an API started with ``--no-planner``: it
-asks through the lease row and follows the answer (the round's outcome is on the row too).
+asks through the lease row and follows the answer (the round's outcome is on the row too). Its
+routes are read from the row whenever it serves them (:meth:`RemotePlanner.current`), so a round
+the planners ran on their own (a request appended by another worker) shows without an ask.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import logging
 from typing import Any
 
 from api.bus import LocalBus, RedisBus
-from api.planner import Planner
+from api.planner import Planner, newest
 from api.services import REPLAN_ON
 from api.settings import Settings
 from dispatch.store import Store, leases
@@ -112,8 +114,13 @@ class RemotePlanner:
         self._waiting: dict[str, list[asyncio.Event]] = {}
         self._following: dict[str, asyncio.Task[None]] = {}
 
+    async def current(self, coop_id: str) -> dict[str, Any] | None:
+        """The latest round's outcome, as the planner processes left it on the lease row."""
+        return await newest(self.store, self.latest, coop_id)
+
     def request(self, coop_id: str) -> asyncio.Event:
-        """Ask the planner processes for a round; the event is set when a round answered it."""
+        """Ask the planner processes for a round; the event is set when a round answered it (a
+        failed round answers too: the planner says so in its log, the routes stay the last)."""
         done = asyncio.Event()
         self._waiting.setdefault(coop_id, []).append(done)
         if coop_id not in self._following:
@@ -127,10 +134,9 @@ class RemotePlanner:
                 deadline = asyncio.get_running_loop().time() + self.give_up_s
                 while asyncio.get_running_loop().time() < deadline:
                     await asyncio.sleep(self.poll_s)
-                    answered, outcome = await asyncio.to_thread(leases.answered, self.store, coop_id)
+                    answered, _outcome = await asyncio.to_thread(leases.answered, self.store, coop_id)
                     if answered >= number:
-                        if outcome is not None:
-                            self.latest[coop_id] = outcome
+                        await self.current(coop_id)  # a newer outcome than this worker's, or none
                         break
                 for done in waiting:
                     done.set()

@@ -74,7 +74,7 @@ class PlanStreetsOut(Out):
 @router.get("/plan/streets", **answers(PlanStreetsOut, also=responses(404)))
 async def plan_streets(who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """Each leg of the latest plan's routes along the streets, for the courier's vehicle."""
-    plan = svc.planner.latest.get(who.cooperative_id)
+    plan = await svc.planner.current(who.cooperative_id)  # another worker's round, when newer
     if plan is None:
         raise ApiError(404, "no_plan_yet", "no planning round has finished here yet; ask for one")
     key = f"plan_streets:{who.cooperative_id}"

@@ -48,8 +48,9 @@ _PR_SET_PDEATHSIG = 1
 #: Rounds in a row that leave a backlog and propose nothing new before the planner waits for the
 #: next request (a round cut short by its time may do better the next time; a full fleet won't).
 IDLE_BACKLOG_ROUNDS = 2
-#: How often a planner waiting for a cooperative's lease (another planner holds it) tries again.
-LEASE_POLL_S = 0.1
+#: How often a planner waiting for a cooperative's lease (another planner holds it) looks again:
+#: at first soon (a round is often about to end), then less often (each look is a read).
+LEASE_POLL_S = (0.1, 1.0)
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -98,11 +99,16 @@ def _network_of(coop_id: str) -> tuple[Any, Any]:
     return network, _state["travel"].setdefault(name, TravelCache())
 
 
-def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
+def _round(
+    coop_id: str, budget_s: float, now_iso: str, owner: str | None = None, lease_s: float = 10.0
+) -> dict[str, Any]:
     from dispatch.planning import backlog_left, planning_round
+    from dispatch.store import leases
 
     store, plans = _state["store"], _state["plans"]
     network, travel = _network_of(coop_id)
+    # proposals only while the lease is still ours, checked where they are appended
+    guard = None if owner is None else leases.held(coop_id, owner, lease=timedelta(seconds=lease_s))
     result = planning_round(
         store,
         coop_id,
@@ -111,6 +117,7 @@ def _round(coop_id: str, budget_s: float, now_iso: str) -> dict[str, Any]:
         budget_s=budget_s,
         previous=plans.get(coop_id),
         travel_cache=travel,
+        guard=guard,
     )
     plans[coop_id] = result.plan
     ctx = result.context
@@ -182,6 +189,11 @@ class Planner:
         self._again: set[str] = set()
         self._done: dict[str, asyncio.Event] = {}
 
+    async def current(self, coop_id: str) -> dict[str, Any] | None:
+        """The latest round's outcome for the routes this worker serves: its own, or a newer one
+        another planner of the deployment made (its lease row keeps it)."""
+        return await newest(self._db(), self.latest, coop_id)
+
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
@@ -252,6 +264,7 @@ class Planner:
         wanted = await asyncio.to_thread(leases.pending, self._db(), coop_id)
         if self._free is None:
             self._free = asyncio.Semaphore(1)  # the one process of the pool
+        pause = LEASE_POLL_S[0]
         while True:
             async with self._free:
                 try:
@@ -261,7 +274,8 @@ class Planner:
                     lease = None
                 if lease is not None:
                     return await self._under(lease, wanted)
-            await asyncio.sleep(LEASE_POLL_S)  # another planner holds it: its round ends, or it expires
+            await asyncio.sleep(pause)  # another planner holds it: its round ends, or it expires
+            pause = min(pause * 2, LEASE_POLL_S[1])
 
     async def _under(self, lease: Any, wanted: Any) -> dict[str, Any] | None:
         """The round of a lease taken, unless the last round (anyone's) read all it was asked for."""
@@ -286,7 +300,9 @@ class Planner:
         return outcome
 
     async def _release(self, coop_id: str, outcome: dict[str, Any] | None, seen: Any) -> None:
-        """Give the lease back with what the round read and made (nothing of a failed round)."""
+        """Give the lease back with what the round read and made. A failed round answers the
+        asks it read all the same (an API waiting for it returns now, with the last routes), but
+        leaves ``planned_seq``: the next round plans that log again."""
         from dispatch.store import leases
 
         try:
@@ -296,7 +312,7 @@ class Planner:
                 coop_id,
                 self.owner,
                 planned_seq=None if outcome is None else seen.last_seq,
-                answered=None if outcome is None else seen.asked,
+                answered=seen.asked,
                 outcome=outcome,
             )
         except Exception:  # the lease then expires: another planner (or this one) goes on after it
@@ -320,13 +336,19 @@ class Planner:
 
     async def _one(self, coop_id: str) -> dict[str, Any] | None:
         """One round; its outcome, None when it failed (logged)."""
+        from dispatch.store.leases import LeaseLost
+
         loop = asyncio.get_running_loop()
         now = datetime.now(UTC).isoformat()
+        lease_s = self.lease.total_seconds()
         try:
             outcome = await asyncio.wait_for(
-                loop.run_in_executor(self._executor(), _round, coop_id, self.budget_s, now),
+                loop.run_in_executor(self._executor(), _round, coop_id, self.budget_s, now, self.owner, lease_s),
                 timeout=self.budget_s + self.timeout_s,
             )
+        except LeaseLost:
+            log.warning("the lease on %s ran out during a round of %s: its proposals are dropped", coop_id, self.owner)
+            return None
         except BrokenProcessPool as exc:
             # say what failed, not only that it did: the pool's message (a result or an error
             # that could not cross back, a process killed) and what caused it in the worker
@@ -402,3 +424,21 @@ class Planner:
 
 def _noop() -> None:
     return None
+
+
+async def newest(store: Store, latest: dict[str, dict[str, Any]], coop_id: str) -> dict[str, Any] | None:
+    """``latest[coop_id]``, first replaced by the lease row's outcome when that one is newer: a
+    round another worker or a ``tandem planner`` process ran. One small read when nothing moved;
+    the database away, the routes this worker holds."""
+    from dispatch.store import leases
+
+    mine = latest.get(coop_id)
+    stamp = None if mine is None else mine.get("planned_at")
+    try:
+        newer = await asyncio.to_thread(leases.outcome_after, store, coop_id, stamp)
+    except Exception:
+        log.exception("reading the latest round of %s failed; showing this worker's", coop_id)
+        return mine
+    if newer is not None:
+        latest[coop_id] = mine = newer
+    return mine

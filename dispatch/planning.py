@@ -9,7 +9,7 @@ courier changed; it never assigns anything: that is a dispatcher's act.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -521,10 +521,12 @@ def planning_round(
     settings: SolverSettings | None = None,
     travel_cache: TravelCache | None = None,
     riding_budget_share: float | str | None = "cooperative",
+    guard: Guard | None = None,
 ) -> RoundResult:
     """Plan the cooperative's open jobs and record what changed as ProposalMade events.
 
-    ``settings`` replaces the default search (``budget_s``), e.g. for repeatable replays.
+    ``settings`` replaces the default search (``budget_s``), e.g. for repeatable replays; ``guard``
+    runs where they are appended (a round whose lease ran out appends nothing: store/leases.py).
     A large backlog is planned over several rounds (:data:`NEW_JOBS_PER_BUDGET_S`,
     :data:`FRESH_JOBS_PER_BUDGET_S` without a ``previous`` plan): the jobs a
     round leaves are unassigned as :data:`routing.solver.DEFERRED`, and :func:`backlog_left`
@@ -554,7 +556,8 @@ def planning_round(
     }
     withholding = _withholdings(ctx, coop_id, unassigned, now)
     stale: list[str] = []  # jobs a person acted on while the round ran: their act stands
-    proposals, withheld = _append_all(store, coop_id, made, stale), _append_all(store, coop_id, withholding, stale)
+    proposals = _append_all(store, coop_id, made, stale, guard)
+    withheld = _append_all(store, coop_id, withholding, stale, guard)
     return RoundResult(
         plan=plan,
         problem=problem,
@@ -609,13 +612,17 @@ def backlog_left(result: RoundResult) -> bool:
 #: A round's events are appended in batches of this many: one transaction each (one flush, not
 #: one per event), short enough that a dispatcher's act waits for at most one batch.
 APPEND_BATCH = 200
+#: A check in the append's transaction (its connection), raising to roll the append back.
+Guard = Callable[[Any], None]
 
 
-def _append_all(store: Store, coop_id: str, events: list[tuple[NewEvent, int | None]], stale: list[str]) -> list[Event]:
+def _append_all(
+    store: Store, coop_id: str, events: list[tuple[NewEvent, int | None]], stale: list[str], guard: Guard | None
+) -> list[Event]:
     appended: list[Event] = []
     for at in range(0, len(events), APPEND_BATCH):
         batch = events[at : at + APPEND_BATCH]
-        for (new, _), outcome in zip(batch, store.append_all(coop_id, batch), strict=True):
+        for (new, _), outcome in zip(batch, store.append_all(coop_id, batch, guard=guard), strict=True):
             if isinstance(outcome, Event):
                 appended.append(outcome)
             elif isinstance(outcome, Conflict | IllegalTransition | InvalidInput):

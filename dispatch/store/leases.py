@@ -10,8 +10,15 @@ mid-round stops renewing, and its lease is anyone's once it expires.
 The row also says what the last round read (``planned_seq``, the log's sequence number when it
 started) so that a planner that waited for the lease skips a round another planner already ran
 on the same log; and it keeps the last round's outcome (the routes), so that an API worker that
-did not plan still shows them. ``asked``/``answered`` carry "plan now" from an API that has no
-planner of its own to the planner processes.
+did not plan still shows them: each reads it (:func:`outcome_after`) when it serves routes and
+the row holds a newer round than its own. ``asked``/``answered`` carry "plan now" from an API
+that has no planner of its own to the planner processes; a failed round answers too, so that
+nobody waits for a round that will not come.
+
+A lease that ran out mid-round (its renewals failed, the database was away) is enforced where
+it matters: the round's proposals are appended only in a transaction that still finds the lease
+its own and unexpired (:func:`held`, the guard of ``Store.append_all``); otherwise the round is
+dropped and nothing of it is written, so two rounds of a cooperative never both append.
 
 Expiries are set with each process's clock, as webhook leases are: machines of one deployment
 keep their clocks in step (NTP); a skew shortens or lengthens a lease by as much.
@@ -20,6 +27,7 @@ keep their clocks in step (NTP); a skew shortens or lengthens a lease by as much
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +43,10 @@ Row = PlanningLeaseRow
 
 #: How long a lease lasts without renewal: a killed planner's cooperatives wait this long at most.
 LEASE = timedelta(seconds=10)
+
+
+class LeaseLost(Exception):
+    """A round's lease was no longer its planner's when its proposals were to be appended."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +88,15 @@ def _ensure(conn: Connection, coop_id: str) -> None:
 def take(
     store: Store, coop_id: str, owner: str, *, lease: timedelta = LEASE, now: datetime | None = None
 ) -> Lease | None:
-    """Take (or keep) the cooperative's lease for ``owner``; None while another planner holds it."""
+    """Take (or keep) the cooperative's lease for ``owner``; None while another planner holds it.
+
+    A lease held by another is seen by a read first: a planner waiting for it does not take the
+    write lock (SQLite's whole file) at each try, only when the lease looks free to take."""
     now = now or _now()
+    with reading(store.engine) as conn:
+        seen = conn.execute(select(Row.owner, Row.expires_at).where(Row.cooperative_id == coop_id)).first()
+    if seen is not None and seen.owner not in (None, owner) and _utc(seen.expires_at) > now:
+        return None
     with store.engine.begin() as conn:
         _ensure(conn, coop_id)
         won = conn.execute(
@@ -103,6 +122,37 @@ def renew(store: Store, coop_id: str, owner: str, *, lease: timedelta = LEASE, n
                 update(Row).where(Row.cooperative_id == coop_id, Row.owner == owner).values(expires_at=now + lease)
             ).rowcount
         )
+
+
+def held(coop_id: str, owner: str, *, lease: timedelta = LEASE) -> Callable[[Connection], None]:
+    """A guard for ``Store.append_all``: in the append's own transaction, the lease must still
+    be ``owner``'s and unexpired (and is renewed), or :class:`LeaseLost` is raised and the
+    append rolls back. Writing the row locks it (PostgreSQL) until the commit, so no other
+    planner takes the lease between this check and the proposals being written."""
+    lost = False
+
+    def check(conn: Connection) -> None:
+        nonlocal lost
+        if lost:  # the rest of the round's batch: no need to ask again
+            raise LeaseLost(coop_id)
+        now = _now()
+        kept = conn.execute(
+            update(Row)
+            .where(Row.cooperative_id == coop_id, Row.owner == owner, Row.expires_at > now)
+            .values(expires_at=now + lease)
+        ).rowcount
+        if not kept:
+            lost = True
+            raise LeaseLost(coop_id)
+
+    return check
+
+
+def _utc(at: datetime | None) -> datetime:
+    """SQLite gives its datetimes back without a zone (they were written in UTC); none: long ago."""
+    if at is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def release(
@@ -153,6 +203,23 @@ def answered(store: Store, coop_id: str) -> tuple[int, dict[str, Any] | None]:
     with reading(store.engine) as conn:
         row = conn.execute(select(Row.answered, Row.outcome).where(Row.cooperative_id == coop_id)).first()
     return (0, None) if row is None else (int(row.answered), row.outcome)
+
+
+def outcome_after(store: Store, coop_id: str, planned_at: str | None) -> dict[str, Any] | None:
+    """The last round's outcome when it is newer than the round planned at ``planned_at`` (the
+    one a worker holds), else None: one small read when nothing changed, the routes otherwise."""
+    with reading(store.engine) as conn:
+        stamp = conn.execute(
+            select(Row.outcome["planned_at"].as_string()).where(Row.cooperative_id == coop_id)
+        ).scalar_one_or_none()
+        if stamp is None or (planned_at is not None and _at(stamp) <= _at(planned_at)):
+            return None
+        outcome = conn.execute(select(Row.outcome).where(Row.cooperative_id == coop_id)).scalar_one_or_none()
+    return outcome if isinstance(outcome, dict) else None
+
+
+def _at(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp)
 
 
 def everywhere(store: Store) -> list[Pending]:

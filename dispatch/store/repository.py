@@ -406,20 +406,36 @@ class Store:
                 raise
             return Appended(earlier, None, replayed=True)
 
-    def append_all(self, coop_id: str, items: list[tuple[NewEvent, int | None]]) -> list[Event | Exception]:
+    def append_all(
+        self,
+        coop_id: str,
+        items: list[tuple[NewEvent, int | None]],
+        *,
+        guard: Callable[[Connection], None] | None = None,
+    ) -> list[Event | Exception]:
         """Append the cooperative's events ``(event, expected_seq)`` together, in one transaction
         where none is refused: each gives its event, or the refusal it met (a Conflict, an illegal
         transition) exactly as :meth:`append` alone would have raised it after the ones before it.
-        Other errors (the database failing) are raised.
+        Other errors (the database failing, ``guard`` raising) are raised.
+
+        ``guard`` runs in the transaction after each append (a planning round's lease still its
+        own, dispatch/store/leases.py): what it raises rolls the append back.
         """
         if any(new.cooperative_id != coop_id for new, _ in items):
             raise InvalidInput("cooperative_id", "one_cooperative_per_batch")
 
         def work(new: NewEvent, expected_seq: int | None) -> Callable[[Connection], Appended]:
             payload = _json_payload(new.payload)
-            return lambda conn: self._append(
-                conn, new, payload, idempotency_key=None, request_hash=None, expected_seq=expected_seq
-            )
+
+            def append(conn: Connection) -> Appended:
+                appended = self._append(
+                    conn, new, payload, idempotency_key=None, request_hash=None, expected_seq=expected_seq
+                )
+                if guard is not None:
+                    guard(conn)
+                return appended
+
+            return append
 
         outcomes = self._commits.run_many(coop_id, [work(new, seq) for new, seq in items])
         out: list[Event | Exception] = []

@@ -1,13 +1,16 @@
 """Two ``tandem planner`` processes on one database plan each cooperative in one place at a time,
 and the lease of one killed with SIGKILL passes to the other (issue 16).
 
-Real processes, fed by the log only (no API runs here): the test appends requests to the
-database as an API would, and reads each planner's "round of <coop> by <owner> from <t> to <t>"
-log lines to see when each cooperative was being planned, and by whom.
+Real processes, fed by the log only: the test appends requests to the database as an API would,
+and reads each planner's "round of <coop> by <owner> from <t> to <t>" log lines to see when each
+cooperative was being planned, and by whom. In-process tests below hold a lease's edges: a
+round whose lease ran out appends nothing, a failed round still answers, a waiting planner only
+reads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -18,11 +21,16 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
+from api import planner as planning
+from api.federation import RemotePlanner
 from dispatch import commands
+from dispatch.events import Actor, EventType
 from dispatch.lifecycle import JobState
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
 from dispatch.store import Store, leases
@@ -130,12 +138,12 @@ def test_two_planners_plan_each_cooperative_in_one_place_and_survive_a_kill(url:
     """One pair of processes for both halves: starting a planner (the solver, the city) is the
     slow part of this test."""
     store = Store.open(url)
-    coops = _coops(store, 3)
-    planners = Planners(url, tmp_path, 2, budget_s=1.0)
+    coops = _coops(store, 2)  # two are enough for both planners to want a cooperative at once
+    planners = Planners(url, tmp_path, 2)
     try:
         planners.ready()
         jobs: dict[str, list[str]] = defaultdict(list)
-        for wave in range(4):  # requests keep coming while rounds run: both planners want every coop
+        for wave in range(3):  # requests keep coming while rounds run: both planners want every coop
             for coop_id, client_id in coops:
                 jobs[coop_id].append(_request(store, coop_id, client_id, minutes=5 * wave))
             time.sleep(0.3)
@@ -147,7 +155,7 @@ def test_two_planners_plan_each_cooperative_in_one_place_and_survive_a_kill(url:
 
         # the second half: the holder of a lease is killed mid-round; the other takes over
         coop_id, client_id = coops[0]
-        for i in range(25):
+        for i in range(15):  # a round long enough to be caught holding the lease
             _request(store, coop_id, client_id, minutes=3 * i)
         deadline, holder = time.monotonic() + 30, None
         while holder is None and time.monotonic() < deadline:
@@ -185,9 +193,18 @@ def test_an_api_without_a_planner_is_answered_by_a_planner_process(tmp_path: Pat
         for cid, _, _ in world.couriers.values():
             commands.start_shift(store, world.coop_id, cid, at=datetime.now(UTC))
         planners.ready()
+        desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+        # a request the API never saw (another worker took it): the planner plans it on its own,
+        # and the API shows that round's routes without having asked for it
+        elsewhere = _request(store, world.coop_id, store.add_client(world.coop_id, "Shop")[0].id)
+        assert _wait_proposed(store, world.coop_id, [elsewhere], 30), planners.say()
+        shown = httpx.get(f"{server.url}/v1/plan", headers={"Authorization": f"Bearer {desk}"}, timeout=30)
+        assert shown.status_code == 200, shown.text
+        assert {s["job_id"] for stops in shown.json()["routes"].values() for s in stops} == {elsewhere}
+        assert leases.pending(store, world.coop_id).asked == 0  # the API asked for nothing
+        commands.cancel_job(store, world.coop_id, elsewhere, by=Actor.system(), at=datetime.now(UTC))
         job = create_delivery(server.url, world)  # the API asks; the planner process answers
         assert _wait_proposed(store, world.coop_id, [job], 30), planners.say()
-        desk = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
         r = httpx.post(
             f"{server.url}/v1/planning/rounds",
             params={"wait": "true"},
@@ -203,4 +220,90 @@ def test_an_api_without_a_planner_is_answered_by_a_planner_process(tmp_path: Pat
     finally:
         planners.stop()
         server.stop()
+        store.close()
+
+
+def test_a_round_whose_lease_passed_to_another_planner_appends_nothing(url: str) -> None:
+    """The lease checked where the proposals are appended: planner "a" took the lease, it ran out
+    mid-round (its renewals failed) and planner "b" took it; a's round is dropped whole."""
+    store = Store.open(url)
+    ((coop_id, client_id),) = _coops(store, 1)
+    job = _request(store, coop_id, client_id)
+    planning._init(url, "helsinki")
+    try:
+        assert leases.take(store, coop_id, "a") is not None
+        later = datetime.now(UTC) + leases.LEASE + timedelta(seconds=1)
+        assert leases.take(store, coop_id, "b", now=later) is not None  # a's lease had expired
+        before = store.cooperative_last_seq(coop_id)
+        with pytest.raises(leases.LeaseLost):
+            planning._round(coop_id, 0.3, datetime.now(UTC).isoformat(), "a", 10)
+        assert store.cooperative_last_seq(coop_id) == before
+        assert store.job(coop_id, job).state is JobState.REQUESTED
+        # the holder's round appends: the same round, only the lease differs
+        outcome = planning._round(coop_id, 0.3, datetime.now(UTC).isoformat(), "b", 10)
+        assert outcome["proposals"] and store.job(coop_id, job).state is JobState.PROPOSED
+        assert [e.type for e in store.events(coop_id, after_seq=before)] == [EventType.PROPOSAL_MADE]
+    finally:
+        planning._state["store"].close()
+        planning._state.clear()
+        store.close()
+
+
+def test_a_failed_round_answers_an_api_waiting_for_it(tmp_path: Path) -> None:
+    """An API without a planner asked; the round that read its ask failed: the ask is answered at
+    once (with the routes as they were), not after the API's ten-minute give-up."""
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    store = Store.open(url)
+    ((coop_id, _client_id),) = _coops(store, 1)
+
+    async def scenario() -> float:
+        async def published(_coop: str) -> None:
+            return None
+
+        async def fails(_coop: str) -> dict[str, Any] | None:  # a round that failed (logged, as _one does)
+            return None
+
+        planner = planning.Planner(url, "helsinki", budget_s=0.3, debounce_s=0.01, on_round=published, lease_s=2)
+        planner._one = fails  # type: ignore[method-assign,assignment]
+        remote = RemotePlanner(store, poll_s=0.05, give_up_s=60)
+        try:
+            started = time.monotonic()
+            done = remote.request(coop_id)
+            while leases.pending(store, coop_id).asked < 1:
+                await asyncio.sleep(0.01)
+            planner.request(coop_id)  # as LogWatch passes the ask on
+            await asyncio.wait_for(done.wait(), timeout=10)
+            return time.monotonic() - started
+        finally:
+            await remote.stop()
+            await planner.stop()
+
+    try:
+        assert asyncio.run(scenario()) < 5
+        assert leases.answered(store, coop_id)[0] == 1
+        assert leases.pending(store, coop_id).planned_seq == 0  # the log is planned again next time
+    finally:
+        store.close()
+
+
+def test_a_planner_waiting_for_a_lease_only_reads(tmp_path: Path) -> None:
+    """Each look of a planner waiting for another's lease is a read, not a write transaction."""
+    store = Store.open(f"sqlite:///{tmp_path / 'tandem.db'}")
+    ((coop_id, _client_id),) = _coops(store, 1)
+    assert leases.take(store, coop_id, "a") is not None
+    writes: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "BEGIN IMMEDIATE")):
+            writes.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        assert [leases.take(store, coop_id, "b") for _ in range(5)] == [None] * 5
+        assert writes == []
+        later = datetime.now(UTC) + leases.LEASE + timedelta(seconds=1)
+        assert leases.take(store, coop_id, "b", now=later) is not None  # expired: taken, with a write
+        assert writes
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
         store.close()
