@@ -17,6 +17,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from api import webhooks as sender
 from api.deps import Client, Svc
 from api.errors import ApiError, answers, refusals, responses
+from api.i18n import Lang, say_quote
 from api.schemas import (
     CancelIn,
     DeliveriesOut,
@@ -75,12 +76,13 @@ def _now() -> datetime:
 
 
 @router.post("/quotes", **answers(QuoteOut, also=refusals()))
-async def create_quote(body: DeliveryIn, who: Client, svc: Svc) -> dict[str, Any]:
-    """The price of a delivery before asking for it (nothing is stored)."""
+async def create_quote(body: DeliveryIn, who: Client, svc: Svc, lang: Lang) -> dict[str, Any]:
+    """The price of a delivery before asking for it (nothing is stored); each line with its code,
+    its figures, and its label in the ``Accept-Language`` asked (English by default)."""
     request = body.to_request()
     streets = (await svc.city(who.cooperative_id)).streets  # the cooperative's own service area
     q, metres = await svc.run(quote_request, svc.store, streets, who.cooperative_id, who.subject_id, request, _now())
-    return {"quote": q.to_json(), "distance_m": round(metres, 1)}
+    return {"quote": say_quote(q.to_json(), lang), "distance_m": round(metres, 1)}
 
 
 @router.post(
@@ -101,9 +103,11 @@ async def create_delivery(
     svc: Svc,
     request: Request,
     response: Response,
+    lang: Lang,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
-    """Ask for a delivery. Send an ``Idempotency-Key`` header to retry safely."""
+    """Ask for a delivery. Send an ``Idempotency-Key`` header to retry safely. Its quote's lines
+    are labelled in the ``Accept-Language`` asked."""
     job_request = body.to_request()
     now = _now()
 
@@ -126,7 +130,7 @@ async def create_delivery(
     else:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
-    return {**delivery_json(svc, request, job), "quote": q.to_json()}
+    return {**delivery_json(svc, request, job), "quote": say_quote(q.to_json(), lang)}
 
 
 @router.get("/deliveries/{delivery_id}", **answers(DeliveryOut, also=refusals(404)))

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.deps import CourierUser, Svc
 from api.errors import answers, refusals, responses, say_domain
 from api.geo import street_path
-from api.i18n import Lang, in_words
+from api.i18n import Lang, in_words, say_quote
 from api.ratelimit import Budgets, Counters
 from api.schemas import ExportOut, MyJobsOut, Out, PathOut
 from api.services import REPLAN_ON, Services
@@ -445,6 +445,8 @@ async def report_weight(job_id: str, body: WeightReportIn, who: CourierUser, svc
         "back_to_dispatch": done.event.payload["back_to_dispatch"],
         "reason": said["reason"],
         "repricing": "none" if requote is None else "requote",
-        "quotes": None if requote is None else {"previous": requote["previous"], "new": requote["new"]},
+        "quotes": None
+        if requote is None
+        else {"previous": say_quote(requote["previous"], lang), "new": say_quote(requote["new"], lang)},
         "seq": done.event.seq,
     }

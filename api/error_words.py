@@ -21,6 +21,7 @@ from typing import Any
 from api.i18n import DEFAULT, render
 from dispatch.errors import DomainError, InvalidInput, speak_with
 from dispatch.projections import JobView
+from routing.reasons import is_reason
 
 #: The words of every ``why``, with ``{param}`` where its parameter goes.
 ERRORS: dict[str, dict[str, str]] = {
@@ -675,8 +676,8 @@ def _param(name: str, value: Any, lang: str, names: Names) -> str:
         return names.couriers.get(str(value), _word(lang, "this_courier"))
     if name == "error":  # a refusal inside another (a swap's edit refused in the open draft)
         return say_reason(DomainError(value["why"], **value["params"]), lang, names)
-    if name == "breaks":
-        return "; ".join(render(r, lang, names.couriers) for r in value)
+    if name == "breaks" or is_reason(value):  # limits broken; a rule (why someone cannot cover a shift)
+        return "; ".join(render(r, lang, names.couriers) for r in ([value] if is_reason(value) else value))
     if name == "reach":
         return _reach(value, lang)
     if name == "choices":  # one of a few: "7 or 28"

@@ -92,6 +92,29 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "left_on_board": "on board with {courier}, who no longer works here ({why}): decide a handover or a return",
         "left_taken_back": "{courier} no longer works here",
         "absent_today": "cannot come today (an absence recorded on the week's rota)",
+        "rota_peak": "up to {expected} courier(s) expected at {peak}:00 in its hours",
+        "rota_cargo": "a cargo bike is needed then",
+        "rota_no_demand": "no demand expected: it makes up their contracted minimum",
+        "rota_hours_left": "{courier} works {hours} h this week of {min_h}-{max_h} h contracted, {left} h left",
+        "rota_hours_full": "{courier} works {hours} h this week of {min_h}-{max_h} h contracted, the most they "
+        "agreed to",
+        "rota_added": "added by a dispatcher",
+        "rota_moved": "moved by a dispatcher (was {courier} {day} {start_h}-{end_h} h)",
+        "rota_swapped": "swapped: asked by a colleague, confirmed by a dispatcher",
+        "rota_swapped_because": "swapped: asked by a colleague, confirmed by a dispatcher ({why})",
+        "rota_covers_for": "covers for {courier} ({absence}), picked by a dispatcher",
+        "cover_counts": "covered {covered} time(s) in the last {days} days; {left_h} h left on their contract "
+        "this week",
+        "cover_not_available": "not available then",
+        "cover_same_day": "already on a shift that day",
+        "cover_short_rest": "would rest {rest} h (at least {rest_h} h)",
+        "cover_over_max": "would work {hours} h this week (contract: at most {max_h} h)",
+        "no_jobs_seen": "no job requested at this hour in the last weeks",
+        "quote_base": "base fare",
+        "quote_distance": "distance {km} km (band over {over} km)",
+        "quote_weight": "weight {kg} kg (band over {over} kg)",
+        "quote_express": "express +{percent} %",
+        "quote_solidarity": "solidarity tariff -{percent} %",
     },
     "fr": {
         "adds_minutes": "ajoute {minutes} min de trajet et de manutention à la tournée de {courier}",
@@ -164,10 +187,34 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "relais ou d'un retour",
         "left_taken_back": "{courier} ne travaille plus ici",
         "absent_today": "ne peut pas venir aujourd'hui (absence notée au planning de la semaine)",
+        "rota_peak": "jusqu'à {expected} coursier·es attendu·es à {peak} h sur ce créneau",
+        "rota_cargo": "un vélo cargo est nécessaire à cette heure",
+        "rota_no_demand": "aucune demande attendue : le créneau complète le minimum de son contrat",
+        "rota_hours_left": "{courier} travaille {hours} h cette semaine pour un contrat de {min_h} à {max_h} h, "
+        "reste {left} h",
+        "rota_hours_full": "{courier} travaille {hours} h cette semaine pour un contrat de {min_h} à {max_h} h, "
+        "le maximum accepté",
+        "rota_added": "ajouté par le dispatch",
+        "rota_moved": "déplacé par le dispatch (avant : {courier} le {day} de {start_h} h à {end_h} h)",
+        "rota_swapped": "échangé : demandé par un·e collègue, confirmé par le dispatch",
+        "rota_swapped_because": "échangé : demandé par un·e collègue, confirmé par le dispatch ({why})",
+        "rota_covers_for": "remplace {courier} ({absence}), choisi·e par le dispatch",
+        "cover_counts": "a remplacé {covered} fois ces {days} derniers jours ; reste {left_h} h à son contrat "
+        "cette semaine",
+        "cover_not_available": "pas disponible à ce moment-là",
+        "cover_same_day": "déjà sur un créneau ce jour-là",
+        "cover_short_rest": "se reposerait {rest} h (au moins {rest_h} h)",
+        "cover_over_max": "travaillerait {hours} h cette semaine (contrat : au plus {max_h} h)",
+        "no_jobs_seen": "aucune course demandée à cette heure ces dernières semaines",
+        "quote_base": "prise en charge",
+        "quote_distance": "distance {km} km (tranche au-delà de {over} km)",
+        "quote_weight": "poids {kg} kg (tranche au-delà de {over} kg)",
+        "quote_express": "supplément express +{percent} %",
+        "quote_solidarity": "tarif solidaire -{percent} %",
     },
 }
 
-#: Words some parameters stand for: vehicle kinds and the two ends of a job.
+#: Words some parameters stand for: vehicle kinds, the two ends of a job, the kinds of absence.
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "bike": "bike",
@@ -176,6 +223,8 @@ WORDS: dict[str, dict[str, str]] = {
         "trailer": "bike with a trailer",
         "pickup": "pickup",
         "dropoff": "drop-off",
+        "sick": "sick",
+        "other": "other reason",
     },
     "fr": {
         "bike": "vélo",
@@ -184,6 +233,8 @@ WORDS: dict[str, dict[str, str]] = {
         "trailer": "vélo avec remorque",
         "pickup": "retrait",
         "dropoff": "livraison",
+        "sick": "malade",
+        "other": "autre raison",
     },
 }
 
@@ -219,7 +270,7 @@ def _param(kind: Kind, value: Any, lang: str, names: Mapping[str, str]) -> str:
         return ", ".join(names.get(str(v), str(v)) for v in value)
     if kind is Kind.TEXT:  # a person's words, or a code said for them (a stop's ``absent_today``)
         return render(value, lang, names) if is_reason(value) else "" if value is None else str(value)
-    if kind in (Kind.VEHICLE, Kind.PLACE):
+    if kind in (Kind.VEHICLE, Kind.PLACE, Kind.ABSENCE):
         return WORDS[lang].get(str(value), str(value).replace("_", " "))
     if value is None:
         return "?"
@@ -240,6 +291,27 @@ def render(value: Any, lang: str = DEFAULT, names: Mapping[str, str] | None = No
     kinds = CODES[code]
     words = {p: _param(kinds[p], params.get(p), lang, names or {}) for p in kinds}
     return TEMPLATES.get(lang, TEMPLATES[DEFAULT])[code].format(**words)
+
+
+def say_all(value: Any, lang: str = DEFAULT, names: Mapping[str, str] | None = None) -> str:
+    """A list of reasons (a rota shift's why) as one line, each said; one reason or an old
+    event's text as :func:`render` says it."""
+    if isinstance(value, list):
+        return "; ".join(render(v, lang, names) for v in value)
+    return render(value, lang, names)
+
+
+def say_quote(quote: Mapping[str, Any] | None, lang: str = DEFAULT) -> dict[str, Any] | None:
+    """A quote (``dispatch/pricing.py``) with each line's ``label`` in ``lang`` beside its code
+    and figures: a client's program reads the code, a person the label. A quote logged before
+    lines were codes keeps its English labels."""
+    if quote is None:
+        return None
+    said = [
+        {**line, "label": render({"code": line["code"], "params": line["params"]}, lang)} if "code" in line else line
+        for line in quote["lines"]
+    ]
+    return {**quote, "lines": said}
 
 
 def localize(data: Any, lang: str = DEFAULT, names: Mapping[str, str] | None = None) -> Any:

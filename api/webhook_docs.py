@@ -82,7 +82,17 @@ class DeclaredFound(_Closed):
 
 
 class QuoteLine(_Closed):
-    label: str
+    code: str | None = Field(
+        default=None,
+        description="What the line charges for: quote_base, quote_distance, quote_weight, quote_express or "
+        "quote_solidarity; its words in each language: GET /v1/reasons, as for every reason",
+    )
+    params: dict[str, float] | None = Field(
+        default=None, description="Its figures: km or kg and the band's lower bound (over), or a percent"
+    )
+    label: str | None = Field(
+        default=None, description="Only in a quote priced before lines were codes: its words, in English"
+    )
     amount_cents: int
 
 

@@ -20,9 +20,9 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from api.auth import Require, admits
-from api.deps import CourierUser, Dispatcher, Member, Svc
+from api.deps import CourierUser, Dispatcher, Member, Svc, WholeNumber
 from api.errors import ApiError, answers, refusals, refusals_of_non_json
-from api.i18n import courier_names
+from api.i18n import Lang, courier_names, in_words
 from api.week_schemas import (
     DAY,
     AbsenceIn,
@@ -70,6 +70,12 @@ def _self_or_desk(who: Principal, courier_id: str) -> None:
     """A courier reads and writes only their own week: another's id is as unknown as a wrong one."""
     if who.role == "courier" and courier_id != who.subject_id:
         raise NotFound("courier", courier_id)
+
+
+def _said(store: Store, coop_id: str, lang: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An answer with every reason in it said in ``lang`` (the code and parameters kept)."""
+    said: dict[str, Any] = in_words(store, coop_id, lang, data)
+    return said
 
 
 def _week_of(store: Store, coop_id: str, value: str | None) -> date:
@@ -171,11 +177,15 @@ def _week_view(store: Store, coop_id: str, monday: date) -> dict[str, Any]:
 
 
 @router.get("/week", **answers(WeekOut))
-async def read_week(who: Dispatcher, svc: Svc, week_of: Annotated[WeekQuery, Query(alias="week")] = None) -> Any:
-    """The week: availability per hour, expected demand, gaps, the draft and the published rota."""
+async def read_week(
+    who: Dispatcher, svc: Svc, lang: Lang, week_of: Annotated[WeekQuery, Query(alias="week")] = None
+) -> Any:
+    """The week: availability per hour, expected demand, gaps, the draft and the published rota;
+    each shift's why as reasons (code, parameters, and their words in ``Accept-Language``)."""
 
     def work() -> dict[str, Any]:
-        return _week_view(svc.store, who.cooperative_id, _week_of(svc.store, who.cooperative_id, week_of))
+        coop = who.cooperative_id
+        return _said(svc.store, coop, lang, _week_view(svc.store, coop, _week_of(svc.store, coop, week_of)))
 
     return await svc.run(work)
 
@@ -192,32 +202,33 @@ def _rota(event: Event) -> dict[str, Any]:
     }
 
 
-async def _rota_act(who: Principal, svc: Svc, act: Any, *args: Any) -> dict[str, Any]:
-    """Run one rota act for the dispatcher, announce its event, answer the week's rota."""
+async def _rota_act(who: Principal, svc: Svc, lang: str, act: Any) -> dict[str, Any]:
+    """Run one rota act for the dispatcher, announce its event, answer the week's rota (its
+    reasons said in ``lang``)."""
 
-    def work() -> tuple[Event, int]:
-        event = act(svc.store, who.cooperative_id, *args)
+    def work() -> tuple[Event, dict[str, Any]]:
+        event = act(svc.store, who.cooperative_id)
         version = week.week_state(svc.store, who.cooperative_id).rota(date.fromisoformat(event.payload["week"])).version
-        return event, version
+        return event, _said(svc.store, who.cooperative_id, lang, {**_rota(event), "version": version})
 
-    event, version = await svc.run(work)
-    await svc.appended(who.cooperative_id, [event])
-    return {**_rota(event), "version": version}
+    done: tuple[Event, dict[str, Any]] = await svc.run(work)
+    await svc.appended(who.cooperative_id, [done[0]])
+    return done[1]
 
 
 @router.post("/week/proposal", **answers(RotaOut, 201), status_code=201)
-async def propose_rota(body: WeekIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+async def propose_rota(body: WeekIn, who: Dispatcher, svc: Svc, lang: Lang) -> dict[str, Any]:
     """A rota proposed for the week (default: next week): it becomes the draft, each shift with
     why it was proposed, and the hours nobody available could cover."""
 
     def act(store: Store, coop_id: str) -> Event:
         return week.propose(store, coop_id, _week_of(store, coop_id, body.week), actor=_actor(who), now=_now())
 
-    return await _rota_act(who, svc, act)
+    return await _rota_act(who, svc, lang, act)
 
 
 @router.post("/week/edits", **answers(RotaOut, also=refusals(404, 409)))
-async def edit_rota(body: EditIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+async def edit_rota(body: EditIn, who: Dispatcher, svc: Svc, lang: Lang) -> dict[str, Any]:
     """Move, remove or add one shift of the draft; refused when it breaks a person's limits."""
     change = body.model_dump(exclude={"week", "expected_seq"}, exclude_none=True)
 
@@ -225,29 +236,30 @@ async def edit_rota(body: EditIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
         monday, seen = week.parse_week(body.week), body.expected_seq
         return week.edit(store, coop_id, monday, change, actor=_actor(who), at=_now(), expected_seq=seen)
 
-    return await _rota_act(who, svc, act)
+    return await _rota_act(who, svc, lang, act)
 
 
 @router.post("/week/publish", **answers(RotaOut, also=refusals(409)))
-async def publish_rota(body: WeekIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+async def publish_rota(body: WeekIn, who: Dispatcher, svc: Svc, lang: Lang) -> dict[str, Any]:
     """Publish the draft: couriers see it as their week."""
 
     def act(store: Store, coop_id: str) -> Event:
         monday, seen = _week_of(store, coop_id, body.week), body.expected_seq
         return week.publish(store, coop_id, monday, actor=_actor(who), at=_now(), expected_seq=seen)
 
-    return await _rota_act(who, svc, act)
+    return await _rota_act(who, svc, lang, act)
 
 
 # ------------------------------------------------------------------ absences and cover
 
 
-def _absence(store: Store, coop_id: str, monday: date, shift_id: str, seq: int) -> dict[str, Any]:
-    return week.absence_view(store, coop_id, monday, shift_id, _now(), seq)
+def _absence(store: Store, coop_id: str, monday: date, shift_id: str, seq: int, lang: str) -> dict[str, Any]:
+    """An absent shift with who could cover it, the reasons said in ``lang``."""
+    return _said(store, coop_id, lang, week.absence_view(store, coop_id, monday, shift_id, _now(), seq))
 
 
 @router.post("/week/absences", **answers(AbsenceOut, 201, also=refusals(404, 409)), status_code=201)
-async def record_absence(body: AbsenceIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+async def record_absence(body: AbsenceIn, who: Dispatcher, svc: Svc, lang: Lang) -> dict[str, Any]:
     """ "X cannot come" (sick, other) on a shift of the published rota: recorded, and answered
     with who could cover it, those who covered least in the last 28 days first, then those with
     the most hours left on their contract this week; the dispatcher then picks one
@@ -262,7 +274,7 @@ async def record_absence(body: AbsenceIn, who: Dispatcher, svc: Svc) -> dict[str
             note=body.note, actor=actor, at=at, expected_seq=body.expected_seq,
         )  # fmt: skip
         stopped = week.absent_today(svc.store, coop, event, actor=actor, at=at)
-        shown = _absence(svc.store, coop, monday, body.shift_id, event.seq)
+        shown = _absence(svc.store, coop, monday, body.shift_id, event.seq, lang)
         if stopped is not None:
             shown["stopped"] = {k: getattr(stopped, k) for k in ("returned", "on_board", "withdrawn", "shift_ended")}
         return [event, *(stopped.events if stopped else [])], shown
@@ -282,14 +294,15 @@ async def read_covers(
     """A shift of the published rota and who could cover it now (to come back to an absence)."""
 
     def work() -> dict[str, Any]:
+    lang: Lang,
         coop, monday = who.cooperative_id, week.parse_week(week_of)
-        return _absence(svc.store, coop, monday, shift_id, week.week_state(svc.store, coop).rota(monday).seq)
+        return _absence(svc.store, coop, monday, shift_id, week.week_state(svc.store, coop).rota(monday).seq, lang)
 
     return await svc.run(work)  # type: ignore[no-any-return]
 
 
 @router.post("/week/covers", **answers(AbsenceOut, also=refusals(404, 409)))
-async def assign_cover(body: CoverIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+async def assign_cover(body: CoverIn, who: Dispatcher, svc: Svc, lang: Lang) -> dict[str, Any]:
     """The dispatcher's pick: the colleague covers the absent shift (within their own limits);
     with ``expected_seq``, a rota changed since is a 409 naming the act."""
 
@@ -299,7 +312,7 @@ async def assign_cover(body: CoverIn, who: Dispatcher, svc: Svc) -> dict[str, An
             svc.store, coop, monday, body.shift_id, body.courier_id,
             actor=_actor(who), at=_now(), expected_seq=body.expected_seq,
         )  # fmt: skip
-        return event, _absence(svc.store, coop, monday, body.shift_id, event.seq)
+        return event, _absence(svc.store, coop, monday, body.shift_id, event.seq, lang)
 
     done: tuple[Event, dict[str, Any]] = await svc.run(work)
     await svc.appended(who.cooperative_id, [done[0]])
@@ -307,7 +320,7 @@ async def assign_cover(body: CoverIn, who: Dispatcher, svc: Svc) -> dict[str, An
 
 
 @router.post("/week/covers/none", **answers(AbsenceOut, also=refusals(404)))
-async def choose_no_cover(body: NoCoverIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+async def choose_no_cover(body: NoCoverIn, who: Dispatcher, svc: Svc, lang: Lang) -> dict[str, Any]:
     """The dispatcher chooses no one of those who could cover, for now: logged (``NoCoverPicked``,
     with whom the rota offered), the rota unchanged; a cover may still be picked later."""
 
@@ -315,7 +328,7 @@ async def choose_no_cover(body: NoCoverIn, who: Dispatcher, svc: Svc) -> dict[st
         coop, monday, at = who.cooperative_id, week.parse_week(body.week), _now()
         event = week.no_cover(svc.store, coop, monday, body.shift_id, note=body.note, actor=_actor(who), at=at, now=at)
         return event, _absence(
-            svc.store, coop, monday, body.shift_id, week.week_state(svc.store, coop).rota(monday).seq
+            svc.store, coop, monday, body.shift_id, week.week_state(svc.store, coop).rota(monday).seq, lang
         )
 
     done: tuple[Event, dict[str, Any]] = await svc.run(work)
@@ -327,7 +340,9 @@ async def choose_no_cover(body: NoCoverIn, who: Dispatcher, svc: Svc) -> dict[st
 
 
 @router.get("/week/mine", **answers(MyWeekOut))
-async def my_week(who: CourierUser, svc: Svc, week_of: Annotated[WeekQuery, Query(alias="week")] = None) -> Any:
+async def my_week(
+    who: CourierUser, svc: Svc, lang: Lang, week_of: Annotated[WeekQuery, Query(alias="week")] = None
+) -> Any:
     """My shifts in the published rota, and the swaps I asked for."""
 
     def work() -> dict[str, Any]:
@@ -338,7 +353,8 @@ async def my_week(who: CourierUser, svc: Svc, week_of: Annotated[WeekQuery, Quer
         swaps = [
             s for s in state.swaps.values() if s["week"] == monday.isoformat() and s["courier_id"] == who.subject_id
         ]
-        return {"week": monday.isoformat(), "shifts": mine, "version": rota.version, "swaps": swaps}
+        answer = {"week": monday.isoformat(), "shifts": mine, "version": rota.version, "swaps": swaps}
+        return _said(svc.store, who.cooperative_id, lang, answer)
 
     return await svc.run(work)
 
@@ -434,7 +450,7 @@ async def export_timesheet(
 async def rolling_ledger(
     who: Member,
     svc: Svc,
-    days: Annotated[int, Query(description="the span: the last 7 or 28 days, today included")] = 7,
+    days: Annotated[WholeNumber, Query(description="the span: the last 7 or 28 days, today included")] = 7,
 ) -> dict[str, Any]:
     """The fairness ledger summed over the last 7 or 28 days, the same for every member
     (dispatchers, analysts and couriers), couriers in today's rotation."""

@@ -10,7 +10,7 @@ people: the only figures of a person are their own hours against their own contr
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt
 
@@ -166,7 +166,10 @@ class RotaShiftOut(Out):
     day: str
     start_h: int
     end_h: int
-    why: str = Field(description="why this shift was proposed, or who changed it")
+    why: str | list[dict[str, Any]] = Field(
+        description="why this shift was proposed, or who changed it: reasons, each a code with its parameters and "
+        "its text in the Accept-Language asked (a shift of a rota made before reasons were codes: a sentence)"
+    )
     absent: str | None = Field(default=None, description="sick or other: its courier cannot come")
     covered_by: str | None = Field(default=None, description="the courier covering this absent shift")
     cover_for: str | None = Field(default=None, description="the absent shift this one covers")
@@ -194,7 +197,9 @@ class HourOut(Out):
     expected: int
     gap: int = Field(description="couriers expected beyond those available")
     rostered: list[str]
-    why: str
+    why: str | dict[str, Any] = Field(
+        description="how the expected figure was computed; an hour with no job seen: a reason (code, params, text)"
+    )
 
 
 class WeekCourierOut(Out):
@@ -287,7 +292,7 @@ class CoverOut(Out):
         description="cover shifts they took in the last 28 days (the order: fewest first, then most hours left)"
     )
     left_h: int = Field(description="hours left on their contract this week, before this shift")
-    why: str
+    why: dict[str, Any] = Field(description="both figures as a reason: code, params, and text in the Accept-Language")
 
 
 class NoCoverOut(Out):

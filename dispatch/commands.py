@@ -506,9 +506,10 @@ def report_weight(
     weighed = NewEvent(coop_id, at, actor, E.PARCEL_REWEIGHED, payload)
     batch: list[tuple[NewEvent, int | None]] = [(weighed, job.last_seq)]
     if misfit is not None:
-        declined = {"courier_id": courier_id, "job_id": job_id, "reason": misfit[1]}
+        # the decline says the same as the flag: a reason the edge words for whoever reads it
+        declined = {"courier_id": courier_id, "job_id": job_id, "reason": misfit.to_json()}
         batch.append((NewEvent(coop_id, at, actor, E.COURIER_DECLINED, declined), None))
-        flagged = {"job_id": job_id, "reason": misfit[0].to_json()}
+        flagged = {"job_id": job_id, "reason": misfit.to_json()}
         batch.append((NewEvent(coop_id, at, actor, E.PROPOSAL_WITHHELD, flagged), None))
     outcomes = _reweighed(store, coop_id, batch)
     return Reweighed(
@@ -555,17 +556,15 @@ def _size_found(job: JobView, found: Found) -> dict[str, float]:
     return size
 
 
-def _misfit(courier: Courier, job: JobView, found: Found, on_board: list[JobView]) -> tuple[Reason, str] | None:
-    """Why the courier's vehicle cannot carry what was found (the code, and the decline's words
-    in the courier's name), or None when it can."""
+def _misfit(courier: Courier, job: JobView, found: Found, on_board: list[JobView]) -> Reason | None:
+    """Why the courier's vehicle cannot carry what was found (a code with the figures, worded at
+    the edge for the dispatcher and for the courier alike), or None when it can."""
     vehicle, kind = courier.vehicle, courier.vehicle.kind.value
-    said = kind.replace("_", " ")
     kg_on, litres_on = sum(j.weight_kg for j in on_board), sum(_volume(j) for j in on_board)
     kg = found.kg(job)
     if kg > vehicle.payload_kg - kg_on:
         declared = job.client_declared_kg
-        loaded = f" with {kg_on:g} kg already on board" if kg_on else ""
-        code = reason(
+        return reason(
             "heavier_than_declared",
             courier=courier.id,
             kg=kg,
@@ -574,11 +573,10 @@ def _misfit(courier: Courier, job: JobView, found: Found, on_board: list[JobView
             payload=vehicle.payload_kg,
             on_board=kg_on,
         )
-        return code, f"the parcels weigh {kg:g} kg, more than this {said} carries{loaded} ({vehicle.payload_kg:g} kg)"
     litres = _volume(job) if found.volume_l is None else float(found.volume_l)
     cm = _longest(job) if found.longest_side_cm is None else float(found.longest_side_cm)
     if litres > vehicle.volume_l - litres_on or cm > vehicle.max_length_cm:
-        code = reason(
+        return reason(
             "bigger_than_declared",
             courier=courier.id,
             litres=litres,
@@ -588,8 +586,6 @@ def _misfit(courier: Courier, job: JobView, found: Found, on_board: list[JobView
             max_cm=vehicle.max_length_cm,
             on_board=litres_on,
         )
-        limits = f"{vehicle.volume_l:g} L, {vehicle.max_length_cm:g} cm"
-        return code, f"the parcels take {litres:g} L, the longest {cm:g} cm: more than this {said} takes ({limits})"
     return None
 
 

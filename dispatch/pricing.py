@@ -1,7 +1,9 @@
 """Tariffs and quotes: a price by distance band, weight band and urgency, with a solidarity rate.
 
 Money is in integer cents, so that the lines of a quote always add up to its total. A quote
-states every line, so a client (and a member) can see how the price is made.
+states every line, so a client (and a member) can see how the price is made: each line is a
+reason (``routing/reasons.py``, a code with its figures), worded at the edge in the reader's
+language (``api/clients.py``), as every explanation the domain gives.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from dispatch.errors import InvalidInput
 from dispatch.model import Urgency
+from routing.reasons import Reason, reason
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class Tariff:
 
 @dataclass(frozen=True)
 class QuoteLine:
-    label: str
+    what: Reason  #: what the line charges for (``quote_base``, ``quote_distance``...)
     amount_cents: int
 
 
@@ -113,7 +116,7 @@ class Quote:
         return {
             "currency": self.currency,
             "total_cents": self.total_cents,
-            "lines": [{"label": line.label, "amount_cents": line.amount_cents} for line in self.lines],
+            "lines": [{**line.what.to_json(), "amount_cents": line.amount_cents} for line in self.lines],
         }
 
 
@@ -138,25 +141,23 @@ def quote(
     if not (math.isfinite(weight_kg) and weight_kg >= 0):
         raise InvalidInput("weight_kg", "kilograms_not_negative")
     km = distance_m / 1000.0
-    lines = [QuoteLine("base fare", tariff.base_cents)]
+    lines = [QuoteLine(reason("quote_base"), tariff.base_cents)]
     i, band = _band(tariff.distance_bands, km)
     if band.amount_cents:
         lower = 0.0 if i == 0 else tariff.distance_bands[i - 1].up_to
-        lines.append(QuoteLine(f"distance {km:.1f} km (band over {lower:g} km)", band.amount_cents))
+        lines.append(QuoteLine(reason("quote_distance", km=round(km, 1), over=lower), band.amount_cents))
     i, band = _band(tariff.weight_bands, weight_kg)
     if band.amount_cents:
         lower = 0.0 if i == 0 else tariff.weight_bands[i - 1].up_to
-        lines.append(QuoteLine(f"weight {weight_kg:g} kg (band over {lower:g} kg)", band.amount_cents))
+        lines.append(QuoteLine(reason("quote_weight", kg=weight_kg, over=lower), band.amount_cents))
     subtotal = sum(line.amount_cents for line in lines)
     if urgency is Urgency.EXPRESS and tariff.express_percent:
-        lines.append(QuoteLine(f"express +{tariff.express_percent} %", round(subtotal * tariff.express_percent / 100)))
+        express = reason("quote_express", percent=tariff.express_percent)
+        lines.append(QuoteLine(express, round(subtotal * tariff.express_percent / 100)))
     if solidarity and tariff.solidarity_percent:
         before = sum(line.amount_cents for line in lines)
-        lines.append(
-            QuoteLine(
-                f"solidarity tariff -{tariff.solidarity_percent} %", -round(before * tariff.solidarity_percent / 100)
-            )
-        )
+        solidarity_line = reason("quote_solidarity", percent=tariff.solidarity_percent)
+        lines.append(QuoteLine(solidarity_line, -round(before * tariff.solidarity_percent / 100)))
     return Quote(currency=tariff.currency, lines=tuple(lines))
 
 

@@ -37,7 +37,7 @@ from dispatch.store import Store
 from dispatch.store.access import NothingToChange
 from dispatch.store.weekly import events_of, ledger_between, unchanged_since
 from dispatch.timesheets import SheetDay, timesheet
-from routing.reasons import reason
+from routing.reasons import Reason, reason
 from routing.rota import (
     DAY_NAMES,
     Cover,
@@ -362,7 +362,8 @@ class HourView:
     available: tuple[str, ...]  #: couriers available that whole hour
     expected: int  #: couriers the forecast wants
     rostered: tuple[str, ...]  #: couriers on the rota shown (the draft, else the published one)
-    why: str  #: how the expected figure was computed
+    #: How the expected figure was computed (the forecast's words), or ``no_jobs_seen`` as a reason.
+    why: str | dict[str, Any]
 
     @property
     def gap(self) -> int:
@@ -398,7 +399,7 @@ def hours_of_week(
                     available=tuple(sorted(c for c, hours in free.items() if (offset, hour) in hours)),
                     expected=wanted.couriers if wanted else 0,
                     rostered=tuple(sorted(rostered.get((offset, hour), []))),
-                    why=wanted.why if wanted else "no job requested at this hour in the last weeks",
+                    why=wanted.why if wanted else reason("no_jobs_seen").to_json(),
                 )
             )
     return out
@@ -486,7 +487,7 @@ def _shifts(rota: Rota, monday: date) -> list[dict[str, Any]]:
             "day": (monday + timedelta(days=s.day)).isoformat(),
             "start_h": s.start_h,
             "end_h": s.end_h,
-            "why": s.why,
+            "why": [r.to_json() for r in s.why],
         }
         for s in rota.shifts
     ]
@@ -562,19 +563,19 @@ def _edited(base: list[dict[str, Any]], edit: Mapping[str, Any], limits: Limits)
     action = edit.get("action")
     shifts = [dict(s) for s in base]
     if action == "add":
-        shift = {"id": uuid.uuid4().hex[:12], "why": "added by a dispatcher"}
+        shift = {"id": uuid.uuid4().hex[:12], "why": [reason("rota_added").to_json()]}
     elif action in ("move", "remove"):
         found = [s for s in shifts if s["id"] == edit.get("shift_id")]
         if not found:
             raise NotFound("shift", edit.get("shift_id"))
         shift = found[0]
+    shift: dict[str, Any]
         shifts.remove(shift)
         if action == "remove":
             return shifts
-        who = limits.couriers.get(shift["courier_id"])
-        name = who.display_name if who else shift["courier_id"]
-        before = f"{name} {shift['day']} {shift['start_h']:02d}-{shift['end_h']:02d} h"
-        shift = {**shift, "why": f"moved by a dispatcher (was {before})"}
+        was = (str(shift["courier_id"]), str(shift["day"]), int(shift["start_h"]), int(shift["end_h"]))
+        moved = reason("rota_moved", courier=was[0], day=was[1], start_h=was[2], end_h=was[3])
+        shift = {**shift, "why": [moved.to_json()]}
     else:
         raise InvalidInput("action", "one_of", values=["add", "move", "remove"])
     for key in ("courier_id", "day", "start_h", "end_h"):
@@ -723,10 +724,10 @@ def _swapped(
     """The shifts with the swapped one moved to the colleague (within their limits), saying so."""
     change = {"action": "move", "shift_id": swap["shift_id"], "courier_id": swap["with_courier_id"]}
     out = _edited(shifts, change, limits)
-    said = "swapped: asked by a colleague, confirmed by a dispatcher"
+    said = _swap_why(reason)
     for s in out:
         if s["id"] == swap["shift_id"]:
-            s["why"] = f"{said} ({reason})" if reason else said
+            s["why"] = [said.to_json()]
     return out
 
 
@@ -737,6 +738,11 @@ def _swapped_in_draft(
     reason: str,
     limits: Limits,
 ) -> list[dict[str, Any]]:
+def _swap_why(said: str) -> Reason:
+    """A swapped shift's why: with the dispatcher's own words when they gave some."""
+    return reason("rota_swapped_because", why=said) if said else reason("rota_swapped")
+
+
     """The draft open for the week with the same swap, so that publishing it later does not
     give the shift back (the draft was made before the swap; publishing replaces the rota with
     it). Only when the draft still has that shift for the same courier on the same day (a draft
@@ -922,7 +928,7 @@ def absence_view(
         "week": monday.isoformat(),
         "shift": shift,
         "covers": [
-            {"courier_id": c.person, "name": c.name, "covered": c.covered, "left_h": c.left_h, "why": c.why}
+            {"courier_id": c.person, "name": c.name, "covered": c.covered, "left_h": c.left_h, "why": c.why.to_json()}
             for c in covers
         ],
         "no_cover": rota.no_cover.get(shift_id),
@@ -1046,14 +1052,14 @@ def assign_cover(
         if person is None:
             raise InvalidInput("courier_id", "deactivated", courier=courier_id)
         _may_cover(store, coop_id, monday, rota, shift, person)
-        absent = store.courier(coop_id, str(shift["courier_id"])).display_name
+        covering = reason("rota_covers_for", courier=str(shift["courier_id"]), absence=shift["absent"])
         cover = {
             "id": uuid.uuid4().hex[:12],
             "courier_id": courier_id,
             "day": shift["day"],
             "start_h": shift["start_h"],
             "end_h": shift["end_h"],
-            "why": f"covers for {absent} ({shift['absent']}), picked by a dispatcher",
+            "why": [covering.to_json()],
             "cover_for": shift_id,
         }
         payload: dict[str, Any] = {
@@ -1109,12 +1115,12 @@ def _may_cover(
     key = ((date.fromisoformat(shift["day"]) - monday).days, int(shift["start_h"]), int(shift["end_h"]))
     why = why_not_cover(person, key, _their_shifts(rota.published or [], monday).get(person.id, []), rules)
     if why is not None:
-        raise InvalidInput("courier_id", "cannot_cover", courier=person.id, detail=why)
+        raise InvalidInput("courier_id", "cannot_cover", courier=person.id, detail=why.to_json())
     if rota.draft is not None:
         why = why_not_cover(person, key, _their_shifts(rota.draft, monday).get(person.id, []), rules)
         if why is not None:
             raise InvalidInput(
-                "courier_id", "cannot_cover_draft", courier=person.id, monday=monday.isoformat(), detail=why
+                "courier_id", "cannot_cover_draft", courier=person.id, monday=monday.isoformat(), detail=why.to_json()
             )
 
 

@@ -205,7 +205,13 @@ def replay_week(
         summary=_summary(rota, demand, people, days),
         people=people,
         shifts=[
-            {"courier_id": s.person, "day": DAYS[s.day], "start_h": s.start_h, "end_h": s.end_h, "why": s.why}
+            {
+                "courier_id": s.person,
+                "day": DAYS[s.day],
+                "start_h": s.start_h,
+                "end_h": s.end_h,
+                "why": [r.to_json() for r in s.why],
+            }
             for s in rota.shifts
         ],
         days=days,

@@ -34,6 +34,8 @@ class Kind(StrEnum):
     VEHICLE = "vehicle"  #: a vehicle kind (``cargo_bike``), shown in the reader's words
     PLACE = "place"  #: ``pickup`` or ``dropoff``, shown in the reader's words
     TEXT = "text"  #: what a person wrote (a dispatcher's reason), shown as they wrote it
+    ABSENCE = "absence"  #: ``sick`` or ``other``, shown in the reader's words
+    KM = "km"  #: as short as exact, like kilograms
 
 
 K = Kind
@@ -122,6 +124,31 @@ CODES: dict[str, dict[str, Kind]] = {
     "left_taken_back": {"courier": K.COURIER},
     # a stop's ``why`` when the week's absence for today stopped the courier (its category left out)
     "absent_today": {},
+    # why a shift is on the week's rota (routing/rota.py, dispatch/week.py): a list of these
+    "rota_peak": {"expected": K.COUNT, "peak": K.COUNT},
+    "rota_cargo": {},
+    "rota_no_demand": {},
+    "rota_hours_left": {"courier": K.COURIER, "hours": K.COUNT, "min_h": K.COUNT, "max_h": K.COUNT, "left": K.COUNT},
+    "rota_hours_full": {"courier": K.COURIER, "hours": K.COUNT, "min_h": K.COUNT, "max_h": K.COUNT},
+    "rota_added": {},
+    "rota_moved": {"courier": K.COURIER, "day": K.TEXT, "start_h": K.COUNT, "end_h": K.COUNT},
+    "rota_swapped": {},
+    "rota_swapped_because": {"why": K.TEXT},
+    "rota_covers_for": {"courier": K.COURIER, "absence": K.ABSENCE},
+    # who could cover an absence, and why someone cannot (routing/rota.py)
+    "cover_counts": {"covered": K.COUNT, "days": K.COUNT, "left_h": K.COUNT},
+    "cover_not_available": {},
+    "cover_same_day": {},
+    "cover_short_rest": {"rest": K.COUNT, "rest_h": K.COUNT},
+    "cover_over_max": {"hours": K.COUNT, "max_h": K.COUNT},
+    # the hours of the week with no demand expected (dispatch/week.py)
+    "no_jobs_seen": {},
+    # the lines of a quote (dispatch/pricing.py)
+    "quote_base": {},
+    "quote_distance": {"km": K.KM, "over": K.KM},
+    "quote_weight": {"kg": K.KG, "over": K.KG},
+    "quote_express": {"percent": K.COUNT},
+    "quote_solidarity": {"percent": K.COUNT},
 }
 
 

@@ -32,6 +32,8 @@ from itertools import product
 
 from ortools.sat.python import cp_model
 
+from routing.reasons import Param, Reason, reason
+
 #: Weights of the objective's terms (per hour, or per percentage point of contract share).
 GAP_WEIGHT = 10_000
 CARGO_GAP_WEIGHT = 5_000
@@ -108,7 +110,9 @@ class Shift:
     day: int
     start_h: int
     end_h: int
-    why: str
+    #: Why it was proposed, as reasons the edge says in the reader's words (routing/reasons.py):
+    #: the peak it covers, and the person's hours against their contract.
+    why: tuple[Reason, ...]
 
     @property
     def hours(self) -> int:
@@ -346,15 +350,14 @@ def _read(
         peak = max(range(start, end), key=lambda h: demand.couriers.get((day, h), 0))
         left = p.max_h - hours[p.id]
         expected = demand.couriers.get((day, peak), 0)
-        why = (
-            f"covers {DAY_NAMES[day % 7]} {start:02d}:00-{end:02d}:00, where up to "
-            f"{expected} courier{'s are' if expected != 1 else ' is'} expected at {peak:02d}:00"
-            + (" (a cargo bike is needed)" if p.cargo and demand.cargo.get((day, peak), 0) else "")
-            + ("" if expected else " (no demand expected: it makes up their contracted minimum)")
-            + f"; {p.name} works {hours[p.id]} h this week of {p.min_h}-{p.max_h} h contracted"
-            + (f", {left} h left" if left else ", the most they agreed to")
-        )
-        shifts.append(Shift(person=p.id, day=day, start_h=start, end_h=end, why=why))
+        why = [reason("rota_peak", expected=expected, peak=peak)]
+        if p.cargo and demand.cargo.get((day, peak), 0):
+            why.append(reason("rota_cargo"))
+        if not expected:
+            why.append(reason("rota_no_demand"))
+        worked: dict[str, Param] = {"courier": p.id, "hours": hours[p.id], "min_h": p.min_h, "max_h": p.max_h}
+        why.append(reason("rota_hours_left", **worked, left=left) if left else reason("rota_hours_full", **worked))
+        shifts.append(Shift(person=p.id, day=day, start_h=start, end_h=end, why=tuple(why)))
     return Rota(tuple(shifts), gaps, cargo_gaps, hours, status, seconds)
 
 
@@ -369,27 +372,27 @@ class Cover:
     name: str
     covered: int  #: cover shifts they took lately (the dispatcher sees the count, not a score)
     left_h: int  #: hours left on their contract this week, before this shift
-    why: str
+    why: Reason  #: both figures, said by the edge (``cover_counts``)
 
 
 def why_not_cover(
     person: Person, shift: tuple[int, int, int], theirs: list[tuple[int, int, int]], rules: Rules
-) -> str | None:
+) -> Reason | None:
     """Why ``person`` cannot take ``shift`` (day, start, end) beside their own shifts of the
     week (``theirs``), or None when they can: the same rules as the proposal (availability,
     one shift a day, rest between days, the weekly maximum of their contract)."""
     day, start, end = shift
     if any((day, h) not in person.available for h in range(start, end)):
-        return "not available then"
+        return reason("cover_not_available")
     if any(d == day for d, _, _ in theirs):
-        return "already on a shift that day"
+        return reason("cover_same_day")
     for d, s, e in theirs:
         rest = (day - d) * 24 + start - e if d < day else (d - day) * 24 + s - end
         if rest < rules.rest_h:
-            return f"would rest {rest} h (at least {rules.rest_h} h)"
+            return reason("cover_short_rest", rest=rest, rest_h=rules.rest_h)
     total = sum(e - s for _, s, e in theirs) + end - start
     if total > person.max_h:
-        return f"would work {total} h this week (contract: at most {person.max_h} h)"
+        return reason("cover_over_max", hours=total, max_h=person.max_h)
     return None
 
 
@@ -417,7 +420,6 @@ def propose_covers(
             continue
         n = covered.get(p.id, 0)
         left = p.max_h - sum(e - s for _, s, e in theirs)
-        times = "time" if n == 1 else "times"
-        why = f"covered {n} {times} in the last {days} days; {left} h left on their contract this week"
+        why = reason("cover_counts", covered=n, days=days, left_h=left)
         out.append(Cover(p.id, p.name, n, left, why))
     return sorted(out, key=lambda c: (c.covered, -c.left_h, c.name, c.person))

@@ -18,7 +18,7 @@ import typer
 
 from api.cli.admin import CoopOption, _acting, _report
 from api.cli.common import DatabaseOption, JsonOption, fail, out
-from api.i18n import courier_names
+from api.i18n import courier_names, say_all
 from dispatch import availability, week
 from dispatch.events import Actor, ActorKind, Event
 from dispatch.store import Store
@@ -95,7 +95,9 @@ def _rota_act(database: str | None, coop: str, week_of: str | None, publish: boo
 
 def _print_rota(event: Event, as_json: bool) -> None:
     p = event.payload
-    lines = [f"{s['day']} {s['start_h']:02d}-{s['end_h']:02d} {s['courier_id']}: {s['why']}" for s in p["shifts"]]
+    lines = [
+        f"{s['day']} {s['start_h']:02d}-{s['end_h']:02d} {s['courier_id']}: {say_all(s['why'])}" for s in p["shifts"]
+    ]
     gaps = [f"{g['day']} {g['hour']:02d}:00 short of {g['missing']}" for g in p.get("gaps", [])]
     human = "\n".join([f"week of {p['week']}: {len(lines)} shifts", *lines, *(["gaps:", *gaps] if gaps else [])])
     _report(as_json, {"week": p["week"], "shifts": p["shifts"], "gaps": p.get("gaps", []), "seq": event.seq}, human)
@@ -155,7 +157,7 @@ def _said(shown: dict[str, Any], headline: str) -> str:
         lines.append(f"covered by {shown['shift']['covered_by']}")
     elif shown["covers"]:
         lines.append("who could cover (those who covered least lately first, then those with most hours left):")
-        lines += [f"  {c['courier_id']} {c['name']}: {c['why']}" for c in shown["covers"]]
+        lines += [f"  {c['courier_id']} {c['name']}: {say_all(c['why'])}" for c in shown["covers"]]
     else:
         lines.append("nobody available can cover this shift")
     return "\n".join(lines)

@@ -156,7 +156,7 @@ function flags(job) {
   const declined = job.state !== "declined" && job.declines?.[job.declines.length - 1];
   if (declined) {
     const name = esc(courierName(declined.courier_id));
-    out.push(`<span class="flag declined" title="${t("declined_by_title", { name })}: ${esc(declined.reason)}">✗<span class="vh"> ${t("declined_by_title", { name: "" })}</span> ${name}</span>`);
+    out.push(`<span class="flag declined" title="${t("declined_by_title", { name })}: ${esc(said(declined.reason))}">✗<span class="vh"> ${t("declined_by_title", { name: "" })}</span> ${name}</span>`);
   }
   return out.join("");
 }
@@ -178,7 +178,7 @@ function outlook(job) {
   if (job.needs_decision) return `<span class="needs-decision">${t("needs_decision", { reason: esc(said(job.needs_decision)) })}</span>`;
   if (job.state === "declined") {
     const d = job.declines?.[job.declines.length - 1];
-    return `<span class="needs-decision" title="${esc(d?.reason)}">${t("declined_by", { name: esc(courierName(d?.courier_id)), reason: esc(d?.reason) })}</span>`;
+    return `<span class="needs-decision" title="${esc(said(d?.reason))}">${t("declined_by", { name: esc(courierName(d?.courier_id)), reason: esc(said(d?.reason)) })}</span>`;
   }
   if (!p) return `<span class="waiting">${job.state === "unassigned" ? t("taken_back_waiting") : t("no_proposal")}</span>`;
   const extra = p.explanation?.extra_minutes;
@@ -198,7 +198,7 @@ function details(job) {
     lines.push(`<div><strong>${t("proposal")}:</strong> ${esc(courierName(p.courier_id))} · ${t("eta_pickup", { t: hhmm(why.pickup_eta) })} · ${t("eta_dropoff", { t: hhmm(why.dropoff_eta) })}${why.extra_minutes != null ? ` · ${t("extra", { m: why.extra_minutes, name: esc(courierName(p.courier_id)) })}` : ""}</div>`);
     lines.push(...(why.reasons || []).map((reason) => `<div class="reason">${esc(said(reason))}</div>`));
   }
-  lines.push(...(job.declines || []).map((d) => `<div class="declines">${esc(courierName(d.courier_id))} ${t("declined", { reason: esc(d.reason) })}</div>`));
+  lines.push(...(job.declines || []).map((d) => `<div class="declines">${esc(courierName(d.courier_id))} ${t("declined", { reason: esc(said(d.reason)) })}</div>`));
   return `<div class="details" id="why-${job.id}">${lines.join("")}</div>`;
 }
 
@@ -337,7 +337,7 @@ function laneHtml(c, routes, start, span) {
     const chips = mine.map((j) => ACTIVE.has(j.state)
       ? `<button type="button" class="chip ${j.state}" draggable="true" data-job-id="${j.id}" title="${esc(label(j))}"${j.id === S.selected ? ' aria-current="true"' : ""}>${chipText(j)}</button>`
       : `<span class="chip ${j.state}" data-job-id="${j.id}" title="${esc(label(j))}">${chipText(j)}</span>${proofLink(j)}`).join("");
-    const declines = [...S.jobs.values()].flatMap((j) => (j.declines || []).filter((d) => d.courier_id === c.id).map((d) => d.reason));
+    const declines = [...S.jobs.values()].flatMap((j) => (j.declines || []).filter((d) => d.courier_id === c.id).map((d) => said(d.reason)));
     const status = c.on_shift ? (c.paused ? t("paused") : t("on_shift")) : t("off_shift");
     const inHand = mine.filter((j) => ACTIVE.has(j.state)).length;
     const stranded = !c.on_shift && inHand > 0;

@@ -349,7 +349,7 @@ function param(kind, value, nameOf) {
   switch (kind) {
     case "courier": return nameOf(value) || String(value);
     case "couriers": return (value || []).map((id) => nameOf(id) || String(id)).join(", ");
-    case "vehicle": case "place": return words[value] || String(value).replace(/_/g, " ");
+    case "vehicle": case "place": case "absence": return words[value] || String(value).replace(/_/g, " ");
     // a person's words, or a code said for them (a stop's absent_today)
     case "text": return value == null ? "" : typeof value === "object" ? sayReason(value, nameOf) : String(value);
     default: break;

@@ -2,6 +2,7 @@
 // published with why each shift is there; a dispatcher proposes, edits, publishes, and confirms
 // or refuses swaps. It speaks only the public /v1 API (api/week.py), like any other client.
 import { Api, ApiError } from "./api.js";
+import { loadReasons, sayReason } from "./i18n.js";
 
 const WORDS = {
   en: {
@@ -71,6 +72,13 @@ window.__week = S;
 
 function names() { return Object.fromEntries((S.view?.couriers || []).map((c) => [c.id, c.name])); }
 
+// Why a shift is there: reasons (codes with parameters) said in the selected language from the
+// server's catalogue, courier names from ids; a rota made before reasons were codes: its sentence.
+function sayWhy(why, who = names()) {
+  const nameOf = (id) => who[id] || null;
+  return Array.isArray(why) ? why.map((r) => sayReason(r, nameOf)).join("; ") : sayReason(why, nameOf);
+}
+
 // The rota on show: the draft being edited, else the published one.
 function shown() { return S.view.draft?.shifts ?? S.view.published?.shifts ?? []; }
 
@@ -133,7 +141,7 @@ function renderShifts() {
     remove.addEventListener("click", () => act("/v1/week/edits", { expected_seq: S.view.rota_seq, action: "remove", shift_id: s.id }));
     const acts = el("span", { class: "acts" }, start, "–", end, move, remove);
     const title = el("span", {}, el("strong", {}, who[s.courier_id] || s.courier_id), ` ${dayName(s.day)} ${hh(s.start_h)}–${hh(s.end_h)}`);
-    const item = el("li", { class: "shift", "data-shift": s.id }, title, acts, el("span", { class: "why" }, s.why));
+    const item = el("li", { class: "shift", "data-shift": s.id }, title, acts, el("span", { class: "why" }, sayWhy(s.why, who)));
     if (!S.view.draft && S.view.published) item.append(absence(s, who));
     list.append(item);
   }
@@ -226,7 +234,7 @@ function renderHours() {
     const cells = days.map((d) => {
       const h = byKey.get(`${d} ${hour}`);
       const text = `${h.available.length} / ${h.expected} / ${h.rostered.length}` + (h.gap ? ` · ${w("gap_cell", { n: h.gap })}` : "");
-      const cell = el("td", { class: h.gap ? "gap" : !h.expected ? "" : h.rostered.length >= h.expected ? "covered" : "short", title: h.why }, text);
+      const cell = el("td", { class: h.gap ? "gap" : !h.expected ? "" : h.rostered.length >= h.expected ? "covered" : "short", title: sayWhy(h.why) }, text);
       cell.dataset.hour = `${d} ${hour}`;
       return cell;
     });
@@ -284,6 +292,7 @@ function wire() {
 
 async function start(session) {
   S.api = new Api(session.token);
+  await loadReasons(S.api);
   await load(null);
   $("#week-app").hidden = false;
 }

@@ -119,7 +119,9 @@ def test_a_20_kg_parcel_reported_as_45_kg_at_pickup_on_a_25_kg_bike_goes_back_wi
         "payload": 25.0,
         "on_board": 0.0,
     }
-    assert seen["declines"][-1]["courier_id"] == aino and "45 kg" in seen["declines"][-1]["reason"]
+    declined = seen["declines"][-1]  # the decline says the flag's reason, worded at the edge
+    assert declined["courier_id"] == aino and declined["reason"]["code"] == "heavier_than_declared"
+    assert "45 kg" in declined["reason"]["text"], declined
     assert seen["weight_kg"] == 45.0 and seen["declared_weight_kg"] == 20.0
     assert sum(p["weight_kg"] for p in seen["request"]["parcels"]) == pytest.approx(45.0)
 

@@ -170,7 +170,12 @@ def test_the_members_change_the_fairness_weight_the_riding_budget_and_the_tariff
     assert now["fairness_weight"] == 2 and now["fairness_riding_budget"] == 0.1
     assert now["tariff"]["express_percent"] == before["tariff"]["express_percent"]  # what was left out stays
     quote = client.post("/v1/quotes", json=delivery_body(), headers=shop).json()["quote"]
-    assert quote["currency"] == "CHF" and quote["lines"][0] == {"label": "base fare", "amount_cents": 800}
+    assert quote["currency"] == "CHF" and quote["lines"][0] == {
+        "code": "quote_base",
+        "params": {},
+        "amount_cents": 800,
+        "label": "base fare",
+    }
 
     # nothing to change records nothing; null lifts the budget
     assert client.patch("/v1/cooperative/settings", json={"fairness_weight": 2}, headers=desk).json()["seq"] is None

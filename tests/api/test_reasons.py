@@ -38,6 +38,8 @@ SAMPLES: dict[Kind, Any] = {
     Kind.VEHICLE: "e_cargo_bike",
     Kind.PLACE: "dropoff",
     Kind.TEXT: "rain; puncture",
+    Kind.ABSENCE: "sick",
+    Kind.KM: 4.2,
 }
 NAMES = {"c-1": "Aino", "c-2": "Veera"}
 
@@ -56,6 +58,7 @@ def expected(kind: Kind, lang: str) -> str:
         Kind.COURIER: "Aino",
         Kind.COURIERS: "Aino, Veera",
         Kind.TEXT: "rain; puncture",
+        Kind.KM: "4.2",
     }.get(kind)
     if plain is None:
         return WORDS[lang][str(value)]
@@ -184,3 +187,32 @@ def test_an_old_withheld_sentence_is_sent_as_it_was_written(
     do.withhold(store, world.coop_id, job, reason=old, at=datetime.now(UTC))
     answer = client.get(f"/v1/jobs/{job}", headers={**auth, "Accept-Language": "fr"}).json()
     assert answer["needs_decision"] == old
+
+
+def test_a_quote_s_lines_come_in_the_client_s_language_with_their_codes(
+    desk: tuple[TestClient, World, Store, dict[str, str]],
+) -> None:
+    """The price's lines are codes with their figures (dispatch/pricing.py); the client's
+    ``Accept-Language`` picks the words of each line's label, for a quote and for a delivery."""
+    client, world, _, _ = desk
+    shop = {"Authorization": f"Bearer {world.client_key}"}
+    body = {**delivery_body(weight_kg=30.0), "urgency": "express"}
+    english = client.post("/v1/quotes", json=body, headers=shop).json()["quote"]
+    french = client.post("/v1/quotes", json=body, headers={**shop, "Accept-Language": "fr"}).json()["quote"]
+    codes = [line["code"] for line in french["lines"]]
+    assert codes == ["quote_base", "quote_weight", "quote_express"], french  # 1.2 km: no distance line
+    assert [{k: v for k, v in line.items() if k != "label"} for line in english["lines"]] == [
+        {k: v for k, v in line.items() if k != "label"} for line in french["lines"]
+    ]
+    assert [line["label"] for line in english["lines"]] == [
+        "base fare",
+        "weight 30 kg (band over 25 kg)",
+        "express +50 %",
+    ]
+    assert [line["label"] for line in french["lines"]] == [
+        "prise en charge",
+        "poids 30 kg (tranche au-delà de 25 kg)",
+        "supplément express +50 %",
+    ]
+    asked = client.post("/v1/deliveries", json=body, headers={**shop, "Accept-Language": "fr"})
+    assert asked.status_code == 201 and asked.json()["quote"]["lines"] == french["lines"], asked.text

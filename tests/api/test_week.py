@@ -188,7 +188,9 @@ def test_a_dispatcher_proposes_removes_a_shift_publishes_and_it_survives_a_resta
         noon = next(h for h in seen["hours"] if h["day"] == week.next_monday and h["hour"] == 12)
         assert 1 <= noon["expected"] <= 2 and "6 jobs requested" in noon["why"]
         assert proposal["state"] == "draft" and len(proposal["shifts"]) == noon["expected"]  # nobody for nothing
-        assert all("covers" in s["why"] and "h contracted" in s["why"] for s in proposal["shifts"])
+        assert all(
+            s["why"][0]["code"] == "rota_peak" and "h contracted" in s["why"][-1]["text"] for s in proposal["shifts"]
+        )
         assert all(s["start_h"] <= 12 < s["end_h"] and s["day"] == week.next_monday for s in proposal["shifts"])
         gone = proposal["shifts"][0]
         r = client.post(
@@ -220,6 +222,46 @@ def test_a_dispatcher_proposes_removes_a_shift_publishes_and_it_survives_a_resta
         name = next(n for n in ("Aino", "Veera", "Lou") if week.id(n) == who)
         mine = client.get("/v1/week/mine", params={"week": week.next_monday}, headers=week.courier(client, name)).json()
         assert [s["id"] for s in mine["shifts"]] == [kept[0]["id"]]
+
+
+def test_the_rota_s_reasons_come_in_french_when_asked_with_their_codes(week: Week) -> None:
+    """Issue 17 item 1: the rota's explanations are codes with parameters (routing/rota.py,
+    dispatch/week.py); ``Accept-Language: fr`` says them in French, with names, never ids."""
+    with _app(week.url) as client:
+        desk = week.desk(client)
+        _prepare(client, week, desk)
+        fr = {**desk, "Accept-Language": "fr"}
+        r = client.post("/v1/week/proposal", json={"week": week.next_monday}, headers=fr)
+        assert r.status_code == 201, r.text
+        first = r.json()["shifts"][0]
+        name = next(n for n in ("Aino", "Veera", "Lou") if week.id(n) == first["courier_id"])
+        assert [w["code"] for w in first["why"]] == ["rota_peak", "rota_hours_left"], first["why"]
+        peak, hours = first["why"]
+        assert peak["text"].startswith("jusqu'à ") and "attendu·es à 12 h" in peak["text"], peak
+        assert hours["params"]["courier"] == week.id(name), hours
+        assert hours["text"].startswith(f"{name} travaille ") and "contrat de 0 à 40 h, reste" in hours["text"], hours
+        seen = client.get("/v1/week", params={"week": week.next_monday}, headers=fr).json()
+        assert seen["draft"]["shifts"][0]["why"] == first["why"]
+        quiet = next(h for h in seen["hours"] if h["day"] == week.next_monday and h["hour"] == 19)
+        assert quiet["why"]["code"] == "no_jobs_seen" and quiet["why"]["text"].startswith("aucune course demandée")
+        move = {"week": week.next_monday, "action": "move", "shift_id": first["id"], "start_h": 10, "end_h": 14}
+        r = client.post("/v1/week/edits", json=move, headers=fr)
+        moved = next(s for s in r.json()["shifts"] if s["id"] == first["id"])["why"]
+        assert moved[0]["code"] == "rota_moved" and moved[0]["text"].startswith(
+            f"déplacé par le dispatch (avant : {name}"
+        )
+        r = client.post("/v1/week/publish", json={"week": week.next_monday}, headers=fr)
+        assert r.status_code == 200 and "reste" in str(r.json()["shifts"]), r.text
+        english = client.get("/v1/week", params={"week": week.next_monday}, headers=desk).json()
+        moved = next(s for s in english["published"]["shifts"] if s["id"] == first["id"])["why"]
+        assert moved[0]["text"].startswith(f"moved by a dispatcher (was {name} {week.next_monday} ")
+        absent = {"week": week.next_monday, "shift_id": first["id"], "reason": "sick"}
+        r = client.post("/v1/week/absences", json=absent, headers=fr)
+        assert r.status_code == 201, r.text
+        for cover in r.json()["covers"]:
+            assert cover["why"]["code"] == "cover_counts" and cover["why"]["text"].startswith(
+                "a remplacé 0 fois ces 28 "
+            )
 
 
 def test_a_swap_waits_for_a_dispatcher_s_confirmation(week: Week) -> None:
@@ -332,7 +374,7 @@ def test_the_admin_cli_enters_availability_proposes_publishes_and_exports_the_ti
     proposed = tandem("propose", "--week", week.next_monday, "--json")
     assert proposed.exit_code == 0, proposed.output
     shifts = json.loads(proposed.output)["shifts"]
-    assert [s["courier_id"] for s in shifts] == [lou] and "covers" in shifts[0]["why"]  # the only one available
+    assert [s["courier_id"] for s in shifts] == [lou] and shifts[0]["why"][0]["code"] == "rota_peak"  # the only one
     assert tandem("publish", "--week", week.next_monday).exit_code == 0
     sheet = tandem("timesheet", "--week", week.next_monday)
     assert sheet.exit_code == 0 and sheet.output.startswith("courier_id,courier,day,worked_minutes")

@@ -49,7 +49,9 @@ def test_an_absence_proposes_who_could_cover_and_the_dispatcher_picks(tmp_path: 
         assert r.status_code == 201, r.text
         # Veera works Monday already (one shift a day); Lou works Tuesday 10-16, rest is 18 h: Lou only.
         assert [(c["name"], c["covered"]) for c in r.json()["covers"]] == [("Lou", 0)]
-        assert r.json()["covers"][0]["why"].startswith("covered 0 times in the last 28 days")
+        why = r.json()["covers"][0]["why"]  # a reason: its code and figures, and its words in English by default
+        assert why["code"] == "cover_counts" and why["params"] == {"covered": 0, "days": 28, "left_h": 34}, why
+        assert why["text"].startswith("covered 0 time(s) in the last 28 days"), why
         assert r.json()["shift"]["absent"] == "sick"
         cover = {"week": week.next_monday, "shift_id": aino["id"], "courier_id": week.id("Veera")}
         r = client.post("/v1/week/covers", json=cover, headers=desk)

@@ -20,6 +20,7 @@ from dispatch.store import Store
 from dispatch.store.schema import CooperativeRow
 from tests.api.harness import Server, World, login, make_world
 from tests.console.browser import browser, console_log_in, shot, wait_until
+from tests.console.test_french import english_fragments, visible_text
 from tests.console.test_queue import serious
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -75,7 +76,7 @@ def test_a_dispatcher_proposes_a_rota_removes_a_shift_and_publishes(served: tupl
         shifts = page.locator("#shifts li.shift")
         proposed = shifts.count()
         assert proposed >= 1
-        assert "covers" in page.inner_text("#shifts li.shift .why")
+        assert "courier(s) expected at 12:00" in page.inner_text("#shifts li.shift .why")
         assert page.locator("#hours td.covered").count() >= 1  # the noon that wanted couriers has them
         shot(page, "week-01-proposed")
         assert serious(page) == []  # axe-core: nothing critical or serious on the week page
@@ -92,3 +93,24 @@ def test_a_dispatcher_proposes_a_rota_removes_a_shift_and_publishes(served: tupl
     published = week["published"]
     assert published["version"] == 1 and week["draft"] is None
     assert len(published["shifts"]) == proposed - 1 and gone not in {s["id"] for s in published["shifts"]}
+
+
+def test_in_french_the_rota_s_reasons_are_french(served: tuple[Server, World]) -> None:
+    """Issue 17 item 1: a shift's why is reasons the page says from the server's catalogue in the
+    selected language, with names, not ids; no English phrase of a reason is left on the page."""
+    server, world = served
+    with browser() as page:
+        page.add_init_script("localStorage.setItem('tandem.lang', 'fr')")
+        console_log_in(page, server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+        page.click("#to-week")
+        wait_until(page, "window.__week && window.__week.ready === true")
+        page.click("#propose")
+        wait_until(page, "document.querySelector('#rota-state').dataset.state === 'draft'")
+        why = page.inner_text("#shifts li.shift .why")
+        assert why.startswith("jusqu'à ") and " travaille " in why and "reste" in why, why
+        assert any(name in why for name in world.couriers) and not any(c[0] in why for c in world.couriers.values())
+        text = visible_text(page)
+        left = [phrase for phrase in english_fragments() if phrase in text]
+        assert not left, left
+        quiet = page.get_attribute("#hours td[data-hour$=' 19']", "title") or ""
+        assert quiet.startswith("aucune course demandée"), quiet

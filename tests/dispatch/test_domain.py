@@ -112,11 +112,18 @@ def test_ledger_view_lists_everyone_in_rotation_order() -> None:
 def test_quotes_state_their_lines_and_add_up() -> None:
     tariff = Tariff()
     plain = quote(tariff, distance_m=1500, weight_kg=4)
-    assert [line.label for line in plain.lines] == ["base fare"] and plain.total_cents == 600
+    assert [line.what.code for line in plain.lines] == ["quote_base"] and plain.total_cents == 600
     heavy = quote(tariff, distance_m=6200, weight_kg=40, urgency=Urgency.EXPRESS)
     assert heavy.total_cents == sum(line.amount_cents for line in heavy.lines) == round((600 + 700 + 600) * 1.5)
     solidarity = quote(tariff, distance_m=6200, weight_kg=40, urgency=Urgency.EXPRESS, solidarity=True)
-    assert solidarity.lines[-1].label.startswith("solidarity tariff")
+    # each line is a code with its figures (the edge words it): no English in the domain
+    assert [line.what.to_json() for line in solidarity.lines] == [
+        {"code": "quote_base", "params": {}},
+        {"code": "quote_distance", "params": {"km": 6.2, "over": 5.0}},
+        {"code": "quote_weight", "params": {"kg": 40, "over": 25.0}},
+        {"code": "quote_express", "params": {"percent": 50}},
+        {"code": "quote_solidarity", "params": {"percent": 40}},
+    ]
     assert solidarity.total_cents == heavy.total_cents - round(heavy.total_cents * 0.4)
     assert Tariff.from_json(tariff.to_json()) == tariff
     assert quote(tariff, distance_m=0, weight_kg=0).to_json()["total_cents"] == 600

@@ -76,7 +76,7 @@ def test_the_proposal_covers_the_lunch_peak_within_availability_and_explains_eac
     monday = [s for s in rota.draft if s["day"] == "2026-12-07"]
     assert len(monday) == 3 and all(s["start_h"] <= 12 < s["end_h"] for s in monday)
     assert all(s["start_h"] >= 10 and s["end_h"] <= 16 for s in rota.draft)  # inside availability
-    assert all("covers" in s["why"] and "contracted" in s["why"] for s in rota.draft)
+    assert all(s["why"][0]["code"] == "rota_peak" and s["why"][-1]["code"] == "rota_hours_left" for s in rota.draft)
     assert rota.gaps == [{"day": "2026-12-07", "hour": 12, "missing": 1}]  # three people for four wanted
     hours = hours_of_week(MONDAY, Week(first_h=8, last_h=20), declared(store, coop_id), demand, rota.draft)
     noon = next(h for h in hours if h.day == "2026-12-07" and h.hour == 12)
@@ -148,7 +148,9 @@ def test_a_swap_waits_for_a_dispatcher_and_respects_the_colleague_s_limits(store
     assert week_state(store, coop_id).rota(MONDAY).published == published  # nothing moves before a dispatcher
     decide_swap(store, coop_id, asked.payload["swap_id"], confirm=True, reason="", actor=DESK, at=NOW)
     after = {s["id"]: s for s in week_state(store, coop_id).rota(MONDAY).published or []}
-    assert after[sams["id"]]["courier_id"] == ids["Lou"] and "swapped" in after[sams["id"]]["why"]
+    assert after[sams["id"]]["courier_id"] == ids["Lou"] and after[sams["id"]]["why"] == [
+        {"code": "rota_swapped", "params": {}}
+    ]
     with pytest.raises(InvalidInput, match="confirmed already"):
         decide_swap(store, coop_id, asked.payload["swap_id"], confirm=False, reason="late", actor=DESK, at=NOW)
     # Lou works Monday now: Ana's Monday cannot go to Lou too (one shift a day), whoever confirms

@@ -4,7 +4,8 @@ figures shown as the reason."""
 
 from __future__ import annotations
 
-from routing.rota import Person, Rules, propose_covers
+from routing.reasons import reason
+from routing.rota import Person, Rules, propose_covers, why_not_cover
 
 ALL_WEEK = frozenset((d, h) for d in range(7) for h in range(24))
 MONDAY_10_16 = (0, 10, 16)
@@ -18,8 +19,8 @@ def test_those_who_covered_least_come_first_and_say_so() -> None:
     people = [_p("Aino"), _p("Veera"), _p("Lou")]
     covers = propose_covers(people, MONDAY_10_16, {}, {"aino": 3, "veera": 1})
     assert [(c.name, c.covered) for c in covers] == [("Lou", 0), ("Veera", 1), ("Aino", 3)]
-    assert covers[0].why == "covered 0 times in the last 28 days; 40 h left on their contract this week"
-    assert covers[1].why.startswith("covered 1 time in")
+    assert covers[0].why == reason("cover_counts", covered=0, days=28, left_h=40)
+    assert covers[1].why.params["covered"] == 1
 
 
 def test_nobody_is_proposed_against_the_rota_s_rules() -> None:
@@ -33,6 +34,15 @@ def test_nobody_is_proposed_against_the_rota_s_rules() -> None:
     theirs = {"busy": [(0, 17, 21)], "tired": [(1, 2, 6)], "full": [(2, 10, 14)]}
     covers = propose_covers(people, MONDAY_10_16, theirs, {}, rules=Rules(rest_h=11))
     assert [c.name for c in covers] == ["Free"]
+    # each refusal is a reason with its figures, worded at the edge (api/i18n.py)
+    said = {p.name: why_not_cover(p, MONDAY_10_16, theirs.get(p.id, []), Rules(rest_h=11)) for p in people}
+    assert said == {
+        "Away": reason("cover_not_available"),
+        "Busy": reason("cover_same_day"),
+        "Tired": reason("cover_short_rest", rest=10, rest_h=11),
+        "Full": reason("cover_over_max", hours=10, max_h=8),
+        "Free": None,
+    }
 
 
 def test_equal_counts_go_to_those_with_more_hours_left_then_by_name() -> None:
@@ -47,6 +57,6 @@ def test_equal_counts_go_to_those_with_more_hours_left_then_by_name() -> None:
         ("Aino", 0, 20),
         ("Bea", 1, 40),
     ]
-    assert covers[0].why == "covered 0 times in the last 28 days; 36 h left on their contract this week"
+    assert covers[0].why == reason("cover_counts", covered=0, days=28, left_h=36)
     twins = propose_covers([_p("Zoe"), _p("Ada")], MONDAY_10_16, {}, {})
     assert [c.name for c in twins] == ["Ada", "Zoe"]  # the same count and hours left: by name

@@ -49,7 +49,10 @@ def test_a_week_availability_cannot_cover_shows_its_gaps_and_no_illegal_shift() 
     assert all(rota.gaps[(d, 12)] >= 1 for d in range(7))  # two people cannot be three
     assert rota.cargo_gaps.get((5, 12)) == 1 and (0, 12) not in rota.cargo_gaps  # Aino is off at weekends
     assert (6, 9) in rota.gaps  # Sunday morning: nobody available
-    assert "covers" in rota.shifts[0].why and "contracted" in rota.shifts[0].why
+    # the why is reasons as data (the edge words them): the peak it covers, then the hours worked
+    first = rota.shifts[0]
+    assert first.why[0].code == "rota_peak" and first.why[-1].code in ("rota_hours_left", "rota_hours_full")
+    assert first.why[-1].params["courier"] == first.person and first.why[-1].params["hours"] == rota.hours[first.person]
 
 
 @settings(max_examples=12, deadline=None)
