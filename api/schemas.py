@@ -588,6 +588,9 @@ class CourierErasedOut(Out):
     positions_deleted: int
     events_redacted: int = Field(description="Events whose notes named them or held their words")
     seq: int = Field(description="The CourierErased event in the log")
+    journaled: bool = Field(
+        True, description="False: erased, but the erasure journal could not be written (the operator's log says why)"
+    )
 
 
 class CourierActiveOut(Out):

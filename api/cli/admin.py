@@ -510,7 +510,8 @@ def admin_erase_courier(
         as_json,
         {**done.to_json(), "cooperative_id": coop},
         f"courier {courier} erased: now {done.label!r}; {done.positions_deleted} position(s) deleted, "
-        f"{done.events_redacted} event(s) redacted (log seq {done.event.seq})",
+        f"{done.events_redacted} event(s) redacted (log seq {done.event.seq})"
+        + ("" if done.journaled else "; the erasure journal was NOT written (see the error logged above)"),
     )
 
 

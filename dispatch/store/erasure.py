@@ -19,8 +19,9 @@ database know of to what it brings back (:func:`reapply`): nobody erased comes b
 from __future__ import annotations
 
 import json
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ from dispatch.store.repository import Store, _json_payload
 from dispatch.store.schema import CourierPositionRow, CourierRow, CourierStatusRow, EventRow, JobRow
 from dispatch.text import check_text
 from routing.network import data_dir
+
+log = logging.getLogger("tandem.erasure")
 
 #: What replaces the courier's own words in the log.
 ERASED = "(erased)"
@@ -60,6 +63,9 @@ class Erased:
     label: str  #: the name they now go by
     positions_deleted: int
     events_redacted: int
+    #: False when the erasure is committed but its journal line could not be written (see
+    #: :func:`erase_courier`): the operator is told, the erasure stands
+    journaled: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """What the CLI's ``--json`` and the API answer alike."""
@@ -69,6 +75,7 @@ class Erased:
             "positions_deleted": self.positions_deleted,
             "events_redacted": self.events_redacted,
             "seq": self.event.seq,
+            "journaled": self.journaled,
         }
 
 
@@ -138,12 +145,25 @@ def erase_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor, rea
     ``reason``: on what grounds, such as the courier's request; an irreversible act is never
     done by an empty call), and their login is gone: they are out of every session at once and
     can log in no more. Once committed, it is written to the erasure journal (after, never
-    before: a journal line for an erasure that rolled back would erase someone at a restore)."""
+    before: a journal line for an erasure that rolled back would erase someone at a restore). A
+    journal that cannot be written (a full or read-only disk) is logged at error level and said in
+    the answer (``journaled`` false), not raised: the erasure is committed, and a 500 would tell the
+    dispatcher it was not."""
     why = check_text("reason", reason)
     if not why.strip():
         raise InvalidInput("reason", "erasure_grounds")
     done = _erase(store, coop_id, courier_id, by=by, why=why, while_working=False)
-    _journal_add(_store_url(store), [_entry(done.event)])
+    url = _store_url(store)
+    try:
+        _journal_add(url, [_entry(done.event)])
+    except OSError as exc:  # committed already: the erasure stands, and the operator must know
+        log.error(
+            "courier %s of cooperative %s is erased (log seq %s) but the erasure journal %s was not "
+            "written (%s): a restore still finds the erasure in this database's log, not in the journal; "
+            "make the journal writable",
+            courier_id, coop_id, done.event.seq, journal_path(url), exc.strerror or type(exc).__name__,
+        )  # fmt: skip
+        return replace(done, journaled=False)
     return done
 
 

@@ -190,3 +190,32 @@ def test_an_absence_s_category_never_reaches_the_job_events(tmp_path: Path) -> N
     assert taken_back["params"]["why"] == {"code": "absent_today", "params": {}}, taken_back
     assert "Lou had to stop: cannot come today" in localize(taken_back, "en", {lou: "Lou"})["text"]
     assert "ne peut pas venir aujourd'hui" in localize(taken_back, "fr", {lou: "Lou"})["text"]
+
+
+def test_an_erasure_whose_journal_cannot_be_written_stands_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The erasure is committed before its journal line is written: a journal that cannot be
+    written (here its directory is a file) gets an error in the operator's log and ``journaled:
+    false`` in the answer, never a 500 that tells the dispatcher the erasure failed."""
+    import logging
+
+    from tests.api.harness import desk, in_process
+
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    monkeypatch.setenv("TANDEM_ERASURE_JOURNAL", str(blocked / "erasures.jsonl"))
+    caplog.set_level(logging.ERROR, logger="tandem.erasure")
+    for client, w, store in in_process(tmp_path):
+        veera = w.couriers["Veera"][0]
+        headers = desk(client, w)
+        gone = client.post(f"/v1/couriers/{veera}/deactivate", json={"reason": "left"}, headers=headers)
+        assert gone.status_code == 200, gone.text
+        erased = client.post(f"/v1/couriers/{veera}/erase", json={"reason": "her request"}, headers=headers)
+        assert erased.status_code == 200, erased.text
+        assert erased.json()["journaled"] is False
+        assert store.courier(w.coop_id, veera).display_name.startswith("Former courier")
+        again = client.post(f"/v1/couriers/{veera}/erase", json={"reason": "her request"}, headers=headers)
+        assert again.status_code == 409, again.text  # it was committed: nothing left to erase
+    said = [r for r in caplog.records if r.name == "tandem.erasure" and r.levelno == logging.ERROR]
+    assert said and "journal" in said[0].getMessage() and veera in said[0].getMessage(), caplog.text
