@@ -288,13 +288,13 @@ async def record_absence(body: AbsenceIn, who: Dispatcher, svc: Svc, lang: Lang)
 async def read_covers(
     who: Dispatcher,
     svc: Svc,
+    lang: Lang,
     week_of: Annotated[str, Query(alias="week", pattern=DAY, description="the week's Monday")],
     shift_id: Annotated[str, Query(min_length=1, max_length=36)],
 ) -> dict[str, Any]:
     """A shift of the published rota and who could cover it now (to come back to an absence)."""
 
     def work() -> dict[str, Any]:
-    lang: Lang,
         coop, monday = who.cooperative_id, week.parse_week(week_of)
         return _absence(svc.store, coop, monday, shift_id, week.week_state(svc.store, coop).rota(monday).seq, lang)
 

@@ -562,6 +562,7 @@ def _edited(base: list[dict[str, Any]], edit: Mapping[str, Any], limits: Limits)
     ``remove`` one."""
     action = edit.get("action")
     shifts = [dict(s) for s in base]
+    shift: dict[str, Any]
     if action == "add":
         shift = {"id": uuid.uuid4().hex[:12], "why": [reason("rota_added").to_json()]}
     elif action in ("move", "remove"):
@@ -569,7 +570,6 @@ def _edited(base: list[dict[str, Any]], edit: Mapping[str, Any], limits: Limits)
         if not found:
             raise NotFound("shift", edit.get("shift_id"))
         shift = found[0]
-    shift: dict[str, Any]
         shifts.remove(shift)
         if action == "remove":
             return shifts
@@ -731,6 +731,11 @@ def _swapped(
     return out
 
 
+def _swap_why(said: str) -> Reason:
+    """A swapped shift's why: with the dispatcher's own words when they gave some."""
+    return reason("rota_swapped_because", why=said) if said else reason("rota_swapped")
+
+
 def _swapped_in_draft(
     draft: list[dict[str, Any]],
     original: Mapping[str, Any],
@@ -738,11 +743,6 @@ def _swapped_in_draft(
     reason: str,
     limits: Limits,
 ) -> list[dict[str, Any]]:
-def _swap_why(said: str) -> Reason:
-    """A swapped shift's why: with the dispatcher's own words when they gave some."""
-    return reason("rota_swapped_because", why=said) if said else reason("rota_swapped")
-
-
     """The draft open for the week with the same swap, so that publishing it later does not
     give the shift back (the draft was made before the swap; publishing replaces the rota with
     it). Only when the draft still has that shift for the same courier on the same day (a draft
