@@ -20,7 +20,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from api.auth import Require, admits
-from api.deps import CourierUser, Dispatcher, Member, Svc, WholeNumber
+from api.deps import CourierUser, Dispatcher, Member, Svc
 from api.errors import ApiError, answers, refusals, refusals_of_non_json
 from api.i18n import Lang, courier_names, in_words
 from api.week_schemas import (
@@ -450,7 +450,7 @@ async def export_timesheet(
 async def rolling_ledger(
     who: Member,
     svc: Svc,
-    days: Annotated[WholeNumber, Query(description="the span: the last 7 or 28 days, today included")] = 7,
+    days: Annotated[int, Query(description="the span: the last 7 or 28 days, today included")] = 7,
 ) -> dict[str, Any]:
     """The fairness ledger summed over the last 7 or 28 days, the same for every member
     (dispatchers, analysts and couriers), couriers in today's rotation."""
