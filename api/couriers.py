@@ -92,7 +92,7 @@ def _job_id(data: dict[str, Any]) -> str:
     """The job an act is about, checked before it reaches the database (which cannot store NUL)."""
     job_id = data.get("job_id")
     if not isinstance(job_id, str) or not 1 <= len(job_id) <= 100:
-        raise InvalidInput("job_id", "this act needs the job's id")
+        raise InvalidInput("job_id", "needed_by_act")
     return check_text("job_id", job_id, identifier=True)
 
 
@@ -100,8 +100,10 @@ def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any
     store, coop, me, now = svc.store, who.cooperative_id, who.subject_id, datetime.now(UTC)
     job_id = None if kind.startswith("shift_") else _job_id(data)
     reason = data.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > 500:
-        raise InvalidInput("reason", "a reason is text of at most 500 characters")
+    if not isinstance(reason, str):
+        raise InvalidInput("reason", "must_be_text")
+    if len(reason) > 500:
+        raise InvalidInput("reason", "too_many_characters", limit=500)
     check_text("reason", reason)
     if kind == "acknowledge":
         return commands.acknowledge(store, coop, str(job_id), courier_id=me, at=now, key=key)
@@ -125,7 +127,7 @@ def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any
         return commands.resume_shift(store, coop, me, at=now, key=key)
     if kind == "shift_end":
         return commands.end_shift(store, coop, me, at=now, key=key)
-    raise InvalidInput("type", f"unknown act {kind!r}")
+    raise InvalidInput("type", "one_of", values=list(ACTS))
 
 
 def _malformed(kind: Any, key: Any, data: Any) -> dict[str, Any] | None:

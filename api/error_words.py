@@ -112,6 +112,10 @@ ERRORS: dict[str, dict[str, str]] = {
         "erasure_grounds": "say on what grounds (the courier's request, its date): the log keeps it",
         "login_length": "must be 1 to 60 characters",
         "login_spaces": "must not begin or end with a space",
+        "short_name_form": "{short_name} is not a short name: 2 to {limit} lower-case letters, digits and single "
+        "hyphens, beginning with a letter (e.g. velo-lille)",
+        "short_name_taken": "{short_name} is taken by another cooperative on this server",
+        "needed_by_act": "this act needs it: the id of the job it is about",
         "login_taken": "{login} is already taken in this cooperative",
         "own_login": "you cannot revoke your own login: another dispatcher or the operator can",
         "not_a_tariff_setting": "not a tariff setting (they are: {values})",
@@ -306,6 +310,10 @@ ERRORS: dict[str, dict[str, str]] = {
         "erasure_grounds": "dites à quel titre (la demande de la personne, sa date) : le journal le garde",
         "login_length": "doit faire de 1 à 60 caractères",
         "login_spaces": "ne doit ni commencer ni finir par une espace",
+        "short_name_form": "{short_name} n'est pas un nom court : de 2 à {limit} lettres minuscules, chiffres et "
+        "tirets simples, commençant par une lettre (par ex. velo-lille)",
+        "short_name_taken": "{short_name} est déjà pris par une autre coopérative de ce serveur",
+        "needed_by_act": "cet acte en a besoin : l'identifiant de la course dont il s'agit",
         "login_taken": "{login} est déjà pris dans cette coopérative",
         "own_login": "vous ne pouvez pas révoquer votre propre identifiant : une autre personne de la répartition "
         "ou l'opérateur le peut",

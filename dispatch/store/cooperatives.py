@@ -33,11 +33,7 @@ _SHORT_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 def check_short_name(value: str) -> str:
     """``value`` if it may be a short name; InvalidInput saying what a short name is, otherwise."""
     if not (2 <= len(value) <= SHORT_NAME_MAX and _SHORT_NAME.fullmatch(value)):
-        raise InvalidInput(
-            "short_name",
-            f"{value!r} is not a short name: 2 to {SHORT_NAME_MAX} lower-case letters, digits and single "
-            "hyphens, beginning with a letter (e.g. velo-lille)",
-        )
+        raise InvalidInput("short_name", "short_name_form", short_name=repr(value), limit=SHORT_NAME_MAX)
     return value
 
 

@@ -210,7 +210,7 @@ class Store:
         )
         with self.engine.begin() as conn:
             if short_name is not None and short_name_taken(conn, check_short_name(short_name)):
-                raise InvalidInput("short_name", f"{short_name!r} is taken by another cooperative on this server")
+                raise InvalidInput("short_name", "short_name_taken", short_name=repr(short_name))
             conn.execute(
                 insert(CooperativeRow).values(
                     id=coop.id,

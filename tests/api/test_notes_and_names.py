@@ -219,3 +219,39 @@ def test_an_erasure_whose_journal_cannot_be_written_stands_and_says_so(
         assert again.status_code == 409, again.text  # it was committed: nothing left to erase
     said = [r for r in caplog.records if r.name == "tandem.erasure" and r.levelno == logging.ERROR]
     assert said and "journal" in said[0].getMessage() and veera in said[0].getMessage(), caplog.text
+
+
+def test_refusals_of_a_courier_s_act_and_a_short_name_are_codes_said_in_french(tmp_path: Path) -> None:
+    """A reason too long, an act without its job, a malformed or taken short name: each a ``why``
+    with parameters, said in the reader's language at the edge (no English built below it)."""
+    from api.error_words import say
+    from dispatch.errors import InvalidInput
+    from dispatch.store import Store
+    from tests.api.harness import in_process, phone
+
+    for client, w, _ in in_process(tmp_path):
+        token = phone(client, w, "Aino")["Authorization"].split()[1]
+        with client.websocket_connect("/v1/courier/ws", headers={"accept-language": "fr"}) as ws:
+            ws.send_json({"type": "hello", "token": token, "last_seq": 0})
+            assert ws.receive_json()["type"] == "welcome"
+            ws.send_json({"type": "decline", "id": "long", "data": {"job_id": "j", "reason": "x" * 501}})
+            long = ws.receive_json()
+            ws.send_json({"type": "decline", "id": "nojob", "data": {}})
+            nojob = ws.receive_json()
+        assert long["code"] == "invalid_input" and long["message"] == "reason : doit faire au plus 500 caractères", long
+        assert nojob["message"].startswith("job_id : cet acte en a besoin"), nojob
+    store = Store.open(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        store.create_cooperative("Velo Lille", short_name="velo-lille")
+        refusals = []
+        for short in ("velo-lille", "Velo Lille"):
+            with pytest.raises(InvalidInput) as refused:
+                store.create_cooperative("Other", short_name=short)
+            refusals.append(refused.value)
+    finally:
+        store.close()
+    taken, malformed = refusals
+    assert (taken.why, taken.params) == ("short_name_taken", {"short_name": "'velo-lille'"})
+    assert say(taken, "fr") == "short_name : 'velo-lille' est déjà pris par une autre coopérative de ce serveur"
+    assert malformed.why == "short_name_form" and malformed.params["limit"] == 32
+    assert say(malformed, "fr").startswith("short_name : 'Velo Lille' n'est pas un nom court")

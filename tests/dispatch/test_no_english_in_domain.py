@@ -39,9 +39,6 @@ STILL_SENTENCES = {
     "dispatch/week_replay.py": 13,
     "dispatch/simulation.py": 3,
     "dispatch/report.py": 1,
-    # A cooperative's short name refused by the store.
-    "dispatch/store/cooperatives.py": 1,
-    "dispatch/store/repository.py": 1,
     # Found when the scan widened to explanations (2026-12): still English, to convert. The
     # forecast's why (the week page's hour titles); a restore's note of an erasure; a
     # street-snap refusal's detail; the solver's own diagnosis (logged, not shown).
