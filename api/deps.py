@@ -47,5 +47,18 @@ def _iso_day(value: object) -> object:
 
 #: A day in a query string (``?day=2026-12-04``); anything else is a 422 that says how to write it.
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+_WHOLE = re.compile(r"^[0-9]{1,9}$")
+
+
+def _whole(value: object) -> object:
+    """Only digits: pydantic reads ``7.0`` as 7, and a query's number that is not whole was not
+    meant as that number (outside tester's finding 7)."""
+    if isinstance(value, str) and not _WHOLE.match(value):
+        raise ValueError("a whole number, written with digits only, e.g. 7")
+    return value
+
+
+#: A whole number in a query string (``?days=7``): ``7.0``, ``1e1`` or ``seven`` are a 422.
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
 #: A planning round's number in a query (the rotation turns with it).
 RoundNumber = Annotated[int, Query(ge=0, le=MAX_SEQ)]

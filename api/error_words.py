@@ -53,6 +53,8 @@ ERRORS: dict[str, dict[str, str]] = {
         "already_active": "{courier} is active",
         "login_already_revoked": "the login {login} is already revoked",
         "already_erased": "this courier is already erased",
+        "erased_for_good": "{courier} was erased, and an erasure is final: someone who comes back is added as a "
+        "new courier",
         "still_holds_jobs": "{courier} still holds {jobs} job(s): unassign or hand them over first "
         "(deactivate-courier does both)",
         "erase_on_shift": "{courier} is on shift: end the shift first (deactivate-courier ends it)",
@@ -251,6 +253,8 @@ ERRORS: dict[str, dict[str, str]] = {
         "already_active": "{courier} est actif·ve",
         "login_already_revoked": "l'identifiant {login} est déjà révoqué",
         "already_erased": "cette personne est déjà effacée",
+        "erased_for_good": "{courier} a été effacé·e, et un effacement est définitif : une personne qui revient "
+        "est ajoutée comme nouveau coursier ou nouvelle coursière",
         "still_holds_jobs": "{courier} a encore {jobs} course(s) : reprenez-les ou passez-les d'abord "
         "(deactivate-courier fait les deux)",
         "erase_on_shift": "{courier} est en service : terminez d'abord le service (deactivate-courier le termine)",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictFloat
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from api.errors import Ident, Text
 from dispatch.lifecycle import JobState
@@ -132,7 +132,7 @@ class DecisionIn(BaseModel):
     courier_id: Ident | None = Field(default=None, max_length=36)
     reason: Text = Field(default="", max_length=500)
     force: StrictBool = False
-    expected_seq: int | None = Field(default=None, ge=0, le=MAX_SEQ)
+    expected_seq: StrictInt | None = Field(default=None, ge=0, le=MAX_SEQ)  #: true is not 1
 
 
 class AcceptAllIn(BaseModel):
@@ -186,11 +186,11 @@ class TariffIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. EUR")
-    base_cents: int | None = Field(default=None, ge=0, le=10_000_000)
+    base_cents: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     distance_bands_km: list[Band] | None = Field(default=None, min_length=1, max_length=20)
     weight_bands_kg: list[Band] | None = Field(default=None, min_length=1, max_length=20)
-    express_percent: int | None = Field(default=None, ge=0, le=500)
-    solidarity_percent: int | None = Field(default=None, ge=0, le=100)
+    express_percent: StrictInt | None = Field(default=None, ge=0, le=500)
+    solidarity_percent: StrictInt | None = Field(default=None, ge=0, le=100)
 
 
 class SettingsIn(BaseModel):
@@ -220,7 +220,7 @@ class ReplayIn(BaseModel):
     )
     override_rate: float = Field(default=0.0, ge=0, le=1)
     budget_s: float = Field(default=0.3, gt=0, le=10)
-    seed: int = 1
+    seed: StrictInt = 1
 
 
 # What the API answers

@@ -105,7 +105,11 @@ async def declare_availability(
     def work() -> tuple[list[Event], dict[str, Any]]:
         at, actor, coop = _now(), _actor(who), who.cooperative_id
         data = body.model_dump(exclude={"contract"})
-        events = [availability.declare(svc.store, coop, courier_id, data, actor=actor, at=at)]
+        if body.contract is not None:  # refused whole: nothing written when either part is refused
+            week.check_contract(body.contract.min_h, body.contract.max_h)
+        events: list[Event] = []
+        if body.model_fields_set != {"contract"}:  # a contract alone leaves the windows be, as the CLI's
+            events.append(availability.declare(svc.store, coop, courier_id, data, actor=actor, at=at))
         if body.contract is not None:
             c = body.contract
             events.append(week.set_contract(svc.store, coop, courier_id, c.min_h, c.max_h, actor=actor, at=at))

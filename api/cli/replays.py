@@ -9,7 +9,7 @@ shifts as its fleet, and shows the week's hours against each person's contract a
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from distributed import Client, LocalCluster
 
     from dispatch.days import Day
+
+#: Room a generated day or week needs around its start: the week's seven days, zones and breaks.
+CALENDAR_MARGIN = timedelta(days=9)
 
 # The options a replay and a sweep share.
 OverrideRateOption = Annotated[float, typer.Option(help="With accept-proposals: share given to another courier.")]
@@ -45,6 +48,12 @@ GenerateWeekFlag = Annotated[
         "--week",
         help="A week instead (the week of --start): a team with availability and contracts "
         "(--couriers people, 8 by default) and --requests a weekday; replay it with replay --week.",
+    ),
+]
+RequestsOption = Annotated[
+    int,
+    typer.Option(
+        help="How many requests (with --week: each weekday; a weekend day gets a share of them).", min=1, max=5000
     ),
 ]
 RotaFairnessOption = Annotated[
@@ -235,9 +244,18 @@ def _dask(scheduler: str | None, workers: int) -> tuple[Client, LocalCluster | N
         raise fail(f"cannot reach the Dask scheduler ({exc})") from None
 
 
+def _fits_the_calendar(begin: datetime) -> None:
+    """A day (or a week) generated from ``begin`` must end, in any zone, before the calendar does:
+    9999-12-31 ended in an OverflowError's traceback (outside tester's finding 6)."""
+    try:
+        begin - CALENDAR_MARGIN, begin + CALENDAR_MARGIN
+    except OverflowError:
+        raise fail(f"--start: {begin.isoformat()} leaves no room for the day (or the week) in the calendar") from None
+
+
 def generate_day_command(
     out_file: Annotated[Path, typer.Argument(help="Where to write the day (.json, or .csv plus a -fleet.json).")],
-    requests: Annotated[int, typer.Option(help="How many requests.", min=1, max=5000)] = 120,
+    requests: RequestsOption = 120,
     hours: Annotated[float, typer.Option(help="Length of the day in hours.", min=0.5, max=16)] = 8.0,
     start: Annotated[
         str, typer.Option(help="Start in the city's local time (ISO 8601; an offset is converted).")
@@ -270,6 +288,7 @@ def generate_day_command(
         network = open_city(city)
     except (ValueError, NetworkError) as exc:
         raise fail(f"--start/--city: {exc}") from None
+    _fits_the_calendar(begin)
     if week:
         options = {"couriers": couriers or 8, "requests": requests, "seed": seed, "timezone": timezone}
         _write_week(out_file, street_points(network), begin, area_km=area_km or None, **options)

@@ -67,6 +67,8 @@ def availability_command(
         raise fail("give --min-h and --max-h together")
 
     def act(store: Store) -> dict[str, Any]:
+        if min_h is not None and max_h is not None:
+            week.check_contract(min_h, max_h)  # refused whole: the availability is not written either
         if data is not None:
             availability.declare(store, coop, courier, data, actor=ADMIN, at=_now())
         if min_h is not None and max_h is not None:

@@ -40,7 +40,7 @@ from dispatch.store.repository import (
     hash_secret,
     verify_secret,
 )
-from dispatch.store.schema import ClientRow, CooperativeRow, CourierRow, MemberRow, SessionRow
+from dispatch.store.schema import ClientRow, CooperativeRow, CourierRow, EventRow, MemberRow, SessionRow
 from dispatch.text import check_text
 from routing.reasons import reason
 
@@ -116,7 +116,7 @@ def _look(login: str) -> str:
     return unicodedata.normalize("NFKC", login).strip().casefold()
 
 
-def _login_taken(store: Store, coop_id: str, login: str, *, except_courier: str | None = None) -> bool:
+def login_taken(store: Store, coop_id: str, login: str, *, except_courier: str | None = None) -> bool:
     """A login is taken when one of the cooperative already looks the same."""
     with reading(store.engine) as conn:
         members = conn.execute(select(MemberRow.login).where(MemberRow.cooperative_id == coop_id)).scalars()
@@ -136,11 +136,13 @@ def set_courier_login(store: Store, coop_id: str, courier_id: str, login: str) -
     courier had is revoked with it (their open sockets close at the next check).
     """
     store.courier(coop_id, courier_id)
+    with reading(store.engine) as conn:
+        _refuse_erased(conn, coop_id, courier_id)
     if not isinstance(login, str) or not 1 <= len(login.strip()) <= 60:
         raise InvalidInput("login", "login_length")
     if login != login.strip():
         raise InvalidInput("login", "login_spaces")
-    if _login_taken(store, coop_id, login, except_courier=courier_id):
+    if login_taken(store, coop_id, login, except_courier=courier_id):
         raise InvalidInput("login", "login_taken", login=login)
     secret = secrets.token_urlsafe(12)
     with store.engine.begin() as conn:
@@ -528,6 +530,7 @@ def reactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor
             raise NotFound("courier", courier_id)
         if row.active:
             raise NothingToChange("already_active", courier=courier_id)
+        _refuse_erased(conn, coop_id, courier_id)
         conn.execute(
             update(CourierRow)
             .where(CourierRow.cooperative_id == coop_id, CourierRow.id == courier_id)
@@ -536,6 +539,19 @@ def reactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor
         return EventType.COURIER_REACTIVATED, {"courier_id": courier_id}
 
     return _admin_event(store, coop_id, by, work)
+
+
+def _refuse_erased(conn: Connection, coop_id: str, courier_id: str) -> None:
+    """An erasure is final (outside tester's finding 5): an erased courier is neither brought
+    back nor given a login, which would make the person the log no longer names act again. The
+    log says who was erased; a person who comes back is added as a new courier."""
+    erasures = conn.execute(
+        select(EventRow.payload).where(
+            EventRow.cooperative_id == coop_id, EventRow.type == EventType.COURIER_ERASED.value
+        )
+    ).scalars()
+    if any(payload.get("courier_id") == courier_id for payload in erasures):
+        raise NothingToChange("erased_for_good", courier=courier_id)
 
 
 def _member_row(conn: Connection, coop_id: str, login: str) -> Any:

@@ -326,7 +326,14 @@ class Store:
         return None if row is None else _client(row)
 
     def add_member(self, coop_id: str, role: Role, display_name: str, login: str) -> tuple[Member, str]:
-        """A dispatcher or analyst and a generated password, returned once (only a hash is kept)."""
+        """A dispatcher or analyst and a generated password, returned once (only a hash is kept).
+
+        A login is one person's across roles: one looking like a courier's would shadow it (the
+        login answers the member first) and lock the courier out (outside tester's finding 3)."""
+        from dispatch.store.access import login_taken  # access builds on this module
+
+        if login_taken(self, coop_id, login):
+            raise InvalidInput("login", "login_taken", login=login)
         member = Member(id=str(uuid.uuid4()), cooperative_id=coop_id, role=role, display_name=display_name, login=login)
         self.cooperative(coop_id)
         secret = secrets.token_urlsafe(12)

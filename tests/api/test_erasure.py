@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from api.app import create_app
@@ -22,8 +23,9 @@ from dispatch.proofs import Given
 from dispatch.proofs import deliver as deliver_with_proof
 from dispatch.store import Store, positions
 from dispatch.store import proofs as kept_proofs
-from dispatch.store.access import set_courier_login
 from dispatch.store.erasure import ERASED, erased_label
+from dispatch.store.repository import hash_secret
+from dispatch.store.schema import CourierRow
 from tests.api.harness import World, delivery_body, make_world
 from tests.dispatch.conftest import fresh_url
 
@@ -120,9 +122,19 @@ def test_an_erased_courier_leaves_no_name_login_position_or_words_and_the_facts_
         status, again = _erase(via, client, url, world, aino, desk)
         assert status == 409, again
 
-        # what Tandem still holds about her, as her own export shows it should she come back
-        assert client.post(f"/v1/couriers/{aino}/reactivate", headers=desk).status_code == 200
-        password = set_courier_login(store, world.coop_id, aino, "asking-what-is-left")
+        # an erasure is final: she is neither brought back nor given a login (outside tester's finding 5)
+        assert client.post(f"/v1/couriers/{aino}/reactivate", headers=desk).status_code == 409
+        refused = client.post(f"/v1/couriers/{aino}/login", json={"login": "asking-what-is-left"}, headers=desk)
+        assert refused.status_code == 409, refused.text
+        # what Tandem still holds about her, as her own export would show it: a login put in the
+        # database behind the API's back, for this test only
+        password = "asking-what-is-left-pw"
+        with store.engine.begin() as conn:
+            conn.execute(
+                update(CourierRow)
+                .where(CourierRow.cooperative_id == world.coop_id, CourierRow.id == aino)
+                .values(active=True, login="asking-what-is-left", secret_hash=hash_secret(password))
+            )
         again_in = {**mine, "login": "asking-what-is-left", "password": password}
         token = client.post("/v1/auth/login", json=again_in).json()["token"]
         export = client.get("/v1/courier/me/export", headers={"Authorization": f"Bearer {token}"}).json()

@@ -63,10 +63,10 @@ def test_an_override_racing_an_accept_is_a_conflict_not_a_silent_reassignment(
 
 
 def test_an_unassign_decided_on_an_open_job_does_not_undo_an_accept_made_meanwhile(
-    coop: Coop, helsinki: BikeNetwork, db_url: str, monkeypatch: pytest.MonkeyPatch
+    coop: Coop, helsinki: BikeNetwork, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job_id = _proposed(coop)
-    read, seen = coop.store.job, []
+    read, seen = coop.store.job, list[int]()
 
     def then_the_accept_lands(coop_id: str, jid: str) -> Any:
         view = read(coop_id, jid)
