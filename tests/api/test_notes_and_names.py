@@ -5,31 +5,26 @@ clients; an absence's category reached the job events. Each test attacks one ove
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
-from tests.api.harness import World, make_world
+from tests.api.harness import make_world
+from tests.api.test_login_hardening import _app
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from tests.api.test_week import Week
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> tuple[str, World]:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    return url, make_world(url)
-
-
-def _app(url: str, **settings: Any) -> TestClient:
-    return TestClient(create_app(Settings(database_url=url, redis_url=None, auto_plan=False, **settings)))
-
-
-def test_the_cooperative_s_id_and_short_name_share_one_login_limit(world: tuple[str, World]) -> None:
+def test_the_cooperative_s_id_and_short_name_share_one_login_limit(tmp_path: Path) -> None:
     """Three guesses a minute for one account, however its cooperative is named: by its id or by
     its short name in any case. A name that names nothing is counted all the same (its own
     budget), so the limit does not tell which names exist."""
-    url, w = world
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    w = make_world(url)
     names = [w.coop_id, "Pyora-Osuuskunta ", w.coop_id, "pyora-osuuskunta", w.coop_id, "PYORA-OSUUSKUNTA"]
     with _app(url, rate_limit_login="3/minute", rate_limit_login_address="off") as client:
 
@@ -139,14 +134,7 @@ def test_an_absence_s_category_never_reaches_the_job_events(tmp_path: Path) -> N
     """An absence recorded for today stops the courier riding (issue 23); the job taken back
     and the shift's end say why as the code ``absent_today``, worded at the edge, never with the
     absence's category (``sick`` is health data, and analysts read the job events)."""
-    from datetime import UTC, datetime, timedelta
-    from zoneinfo import ZoneInfo
-
     from api.i18n import localize
-    from dispatch import commands
-    from dispatch.events import Actor, ActorKind
-    from dispatch.store import Store
-    from dispatch.week import edit, monday_of, propose, publish, week_state
     from tests.api.harness import delivery_body
     from tests.api.test_week import Week
     from tests.api.test_week import _app as week_app
@@ -154,23 +142,7 @@ def test_an_absence_s_category_never_reaches_the_job_events(tmp_path: Path) -> N
     week = Week(f"sqlite:///{tmp_path / 'tandem.db'}")
     with week_app(week.url) as client:
         desk, lou = week.desk(client), week.id("Lou")
-        whole = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]}
-        assert client.put(f"/v1/couriers/{lou}/availability", json=whole, headers=desk).status_code == 200
-        now = datetime.now(ZoneInfo("Europe/Helsinki"))
-        today, monday = now.date(), monday_of(now.date())
-        start = min(now.hour, 24 - 4)
-        store, actor = Store.open(week.url), Actor(ActorKind.DISPATCHER, "setup")
-        try:
-            propose(store, week.world.coop_id, monday, actor=actor, now=datetime.now(UTC))
-            for s in week_state(store, week.world.coop_id).rota(monday).draft or []:
-                edit(store, week.world.coop_id, monday, {"action": "remove", "shift_id": s["id"]}, actor=actor, at=now)
-            add = {"action": "add", "courier_id": lou, "day": today.isoformat(), "start_h": start, "end_h": start + 4}
-            edit(store, week.world.coop_id, monday, add, actor=actor, at=now)
-            publish(store, week.world.coop_id, monday, actor=actor, at=now)
-            shift = (week_state(store, week.world.coop_id).rota(monday).published or [])[0]
-            commands.start_shift(store, week.world.coop_id, lou, at=now - timedelta(minutes=5))
-        finally:
-            store.close()
+        monday, shift = riding_on_today_s_rota(week, client, desk, "Lou")
         shop = {"Authorization": f"Bearer {week.world.client_key}"}
         job = client.post("/v1/deliveries", json=delivery_body(), headers=shop).json()["id"]
         given = client.post(f"/v1/jobs/{job}/decisions", json={"action": "override", "courier_id": lou}, headers=desk)
@@ -255,3 +227,37 @@ def test_refusals_of_a_courier_s_act_and_a_short_name_are_codes_said_in_french(t
     assert say(taken, "fr") == "short_name : 'velo-lille' est déjà pris par une autre coopérative de ce serveur"
     assert malformed.why == "short_name_form" and malformed.params["limit"] == 32
     assert say(malformed, "fr").startswith("short_name : 'Velo Lille' n'est pas un nom court")
+
+
+def riding_on_today_s_rota(
+    week: Week, client: TestClient, desk: dict[str, str], name: str
+) -> tuple[date, dict[str, Any]]:
+    """Courier ``name`` available all week, alone on today's published rota (four hours from now,
+    or the day's last four) and on shift: the week's Monday and their shift."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from dispatch import commands
+    from dispatch.events import Actor, ActorKind
+    from dispatch.store import Store
+    from dispatch.week import edit, monday_of, propose, publish, week_state
+
+    courier = week.id(name)
+    whole = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]}
+    assert client.put(f"/v1/couriers/{courier}/availability", json=whole, headers=desk).status_code == 200
+    now = datetime.now(ZoneInfo("Europe/Helsinki"))
+    today, monday = now.date(), monday_of(now.date())
+    start = min(now.hour, 24 - 4)
+    store, actor, coop = Store.open(week.url), Actor(ActorKind.DISPATCHER, "setup"), week.world.coop_id
+    try:
+        propose(store, coop, monday, actor=actor, now=datetime.now(UTC))
+        for s in week_state(store, coop).rota(monday).draft or []:
+            edit(store, coop, monday, {"action": "remove", "shift_id": s["id"]}, actor=actor, at=now)
+        add = {"action": "add", "courier_id": courier, "day": today.isoformat(), "start_h": start, "end_h": start + 4}
+        edit(store, coop, monday, add, actor=actor, at=now)
+        publish(store, coop, monday, actor=actor, at=now)
+        shift = (week_state(store, coop).rota(monday).published or [])[0]
+        commands.start_shift(store, coop, courier, at=now - timedelta(minutes=5))
+    finally:
+        store.close()
+    return monday, shift

@@ -40,35 +40,13 @@ def test_choosing_no_one_is_logged_and_shown_and_a_cover_may_still_be_picked(tmp
 def test_an_absence_for_today_stops_the_courier_on_shift_over_http(tmp_path: Path) -> None:
     """The day's planning follows: recorded for today while the courier rides, the answer says
     they were stopped (as /unavailable stops them) and they are off shift."""
-    from datetime import UTC, datetime, timedelta
-    from zoneinfo import ZoneInfo
-
-    from dispatch import commands
-    from dispatch.events import Actor, ActorKind
-    from dispatch.store import Store
-    from dispatch.week import edit, monday_of, propose, publish, week_state
+    from tests.api.test_notes_and_names import riding_on_today_s_rota
 
     week = Week(f"sqlite:///{tmp_path / 'tandem.db'}")
     with _app(week.url) as client:
         desk = week.desk(client)
         lou = week.id("Lou")
-        whole = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]}
-        assert client.put(f"/v1/couriers/{lou}/availability", json=whole, headers=desk).status_code == 200
-        now = datetime.now(ZoneInfo("Europe/Helsinki"))
-        today, monday = now.date(), monday_of(now.date())
-        start = min(now.hour, 24 - 4)
-        store, actor = Store.open(week.url), Actor(ActorKind.DISPATCHER, "setup")
-        try:
-            propose(store, week.world.coop_id, monday, actor=actor, now=datetime.now(UTC))
-            for s in week_state(store, week.world.coop_id).rota(monday).draft or []:
-                edit(store, week.world.coop_id, monday, {"action": "remove", "shift_id": s["id"]}, actor=actor, at=now)
-            add = {"action": "add", "courier_id": lou, "day": today.isoformat(), "start_h": start, "end_h": start + 4}
-            edit(store, week.world.coop_id, monday, add, actor=actor, at=now)
-            publish(store, week.world.coop_id, monday, actor=actor, at=now)
-            shift = (week_state(store, week.world.coop_id).rota(monday).published or [])[0]
-            commands.start_shift(store, week.world.coop_id, lou, at=now - timedelta(minutes=5))
-        finally:
-            store.close()
+        monday, shift = riding_on_today_s_rota(week, client, desk, "Lou")
         absent = {"week": monday.isoformat(), "shift_id": shift["id"], "reason": "sick"}
         r = client.post("/v1/week/absences", json=absent, headers=desk)
         assert r.status_code == 201, r.text
