@@ -16,11 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
 
 from api.auth import Require, admits
-from api.deps import CourierUser, Dispatcher, Member, Svc
+from api.deps import CourierUser, Dispatcher, Member, Svc, WholeNumber
 from api.errors import ApiError, answers, refusals, refusals_of_non_json
 from api.i18n import Lang, courier_names, in_words
 from api.week_schemas import (
@@ -44,7 +44,7 @@ from api.week_schemas import (
     WhoAtOut,
 )
 from dispatch import availability, week
-from dispatch.errors import NotFound
+from dispatch.errors import InvalidInput, NotFound
 from dispatch.events import Actor, ActorKind, Event
 from dispatch.forecast import BIKE_PAYLOAD_KG
 from dispatch.store import Store
@@ -97,7 +97,9 @@ async def declare_availability(
     courier_id: str, body: AvailabilityIn, who: DispatcherOrCourier, svc: Svc
 ) -> dict[str, Any]:
     """Declare a courier's whole availability (it replaces the previous one); a dispatcher may
-    also set their contracted hours. Overlapping or inverted windows are refused with a reason."""
+    also set their contracted hours (a body with only ``contract`` leaves the windows as they
+    are). Overlapping or inverted windows, or a refused contract, are refused with a reason, and
+    then nothing is written."""
     _self_or_desk(who, courier_id)
     if body.contract is not None and who.role == "courier":
         raise ApiError(403, "forbidden", "contracted hours are set by a dispatcher", field="contract")
@@ -454,8 +456,12 @@ async def export_timesheet(
 async def rolling_ledger(
     who: Member,
     svc: Svc,
-    days: Annotated[int, Query(description="the span: the last 7 or 28 days, today included")] = 7,
+    request: Request,
+    days: Annotated[WholeNumber, Query(description="the span: the last 7 or 28 days, today included")] = 7,
 ) -> dict[str, Any]:
     """The fairness ledger summed over the last 7 or 28 days, the same for every member
-    (dispatchers, analysts and couriers), couriers in today's rotation."""
+    (dispatchers, analysts and couriers), couriers in today's rotation. The span is given once:
+    ``?days=28&days=7`` was read as 7, one of the two silently dropped (outside tester's finding 7)."""
+    if len(request.query_params.getlist("days")) > 1:
+        raise InvalidInput("days", "given_twice")
     return await svc.run(week.rolling_ledger, svc.store, who.cooperative_id, days, _now())  # type: ignore[no-any-return]

@@ -58,6 +58,11 @@ def test_a_rolling_view_s_span_is_a_whole_number(tmp_path: Path) -> None:
         for days in ("7.0", "7e0", "seven", " 7"):
             r = client.get("/v1/ledger/rolling", params={"days": days}, headers=desk)
             assert r.status_code == 422 and r.json()["error"]["field"].endswith("days"), (days, r.text)
+        r = client.get("/v1/ledger/rolling?days=28&days=7", headers=desk)
+        assert (
+            r.status_code == 422
+            and r.json()["error"]["message"] == "days: given more than once in the query: give it once"
+        ), r.text
         for days in ("7", "28"):
             r = client.get("/v1/ledger/rolling", params={"days": days}, headers=desk)
             assert r.status_code == 200 and r.json()["days"] == int(days), r.text
