@@ -420,7 +420,7 @@ async def courier_unavailable(courier_id: str, body: UnavailableIn, who: Dispatc
     }
 
 
-@router.post("/couriers/{courier_id}/login", status_code=201, **answers(CourierLoginOut, 201, also=responses(404)))
+@router.post("/couriers/{courier_id}/login", status_code=201, **answers(CourierLoginOut, 201, also=responses(404, 409)))
 async def give_courier_login(
     courier_id: str, body: CourierLoginIn, who: Dispatcher, svc: Svc, request: Request
 ) -> dict[str, Any]:
