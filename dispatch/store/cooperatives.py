@@ -75,6 +75,8 @@ def resolve_cooperative(conn: Connection, id_or_short_name: str) -> str | None:
     """The id of the cooperative named by its id or its short name (any case, spaces around
     aside: a phone's keyboard capitalises the first letter); None when none is."""
     key = id_or_short_name.strip()
+    if "\x00" in key:  # no id or short name holds one, and PostgreSQL refuses it in a text query
+        return None
     row = conn.execute(
         select(CooperativeRow.id).where(or_(CooperativeRow.id == key, CooperativeRow.short_name == key.casefold()))
     ).first()
