@@ -31,7 +31,7 @@ from api.services import Services, instance_secret
 from api.settings import Settings
 from api.sockets import SessionWatch
 from api.webhook_docs import install as publish_webhooks
-from dispatch.store import Store, positions
+from dispatch.store import Store, declines, positions
 
 API_VERSION = "1"
 log = logging.getLogger("tandem")
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """What runs while the app serves: the store, the city, the bus and hub, the planner's process,
-    the webhook sender, the purge of old positions and the session watch, stopped in order."""
+    the webhook sender, the purges (old positions, proofs, decline reasons) and the session watch, stopped in order."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -138,6 +138,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         proof_purger = asyncio.create_task(
             purge_regularly("proofs", lambda now: proofs.purge(store, settings, now), stop, every_s=3600.0)
         )
+        decline_purger = asyncio.create_task(
+            purge_regularly("decline reasons", lambda now: declines.purge(store, now=now), stop, every_s=3600.0)
+        )
         sender = asyncio.create_task(webhook_sender.run(store, poll_s=settings.webhook_poll_s, stop=stop))
         app.state.sessions = SessionWatch(store, every_s=settings.session_check_s)
         watcher = asyncio.create_task(app.state.sessions.run(stop))
@@ -149,6 +152,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             await sender
             await purger
             await proof_purger
+            await decline_purger
             app.state.sessions.check_soon()  # wake it to see the stop now, not at its next tick
             await watcher
             await planner.stop()

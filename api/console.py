@@ -65,7 +65,7 @@ from dispatch.lifecycle import ACTIVE_STATES, FINAL_STATES, OPEN_STATES, allowed
 from dispatch.model import Cooperative
 from dispatch.pricing import repricing_rule
 from dispatch.projections import JobView
-from dispatch.store import Store, positions
+from dispatch.store import Store, declines, positions
 from dispatch.store.access import (
     UNCHANGED,
     Principal,
@@ -150,12 +150,13 @@ async def list_jobs(
 ) -> dict[str, Any]:
     states = None if state == "all" else STATE_SETS[state]
     jobs = await svc.run(svc.store.jobs, who.cooperative_id, states)
-    return await svc.run(in_words, svc.store, who.cooperative_id, lang, {"jobs": [job_json(j) for j in jobs]})  # type: ignore[no-any-return]
+    listed = declines.unnamed_for(who.role, {"jobs": [job_json(j) for j in jobs]})
+    return await svc.run(in_words, svc.store, who.cooperative_id, lang, listed)  # type: ignore[no-any-return]
 
 
 @router.get("/jobs/{job_id}", **answers(JobOut, also=responses(404)))
 async def get_job(job_id: str, who: Analyst, svc: Svc, lang: Lang) -> dict[str, Any]:
-    job = job_json(await svc.run(svc.store.job, who.cooperative_id, job_id))
+    job = declines.unnamed_for(who.role, job_json(await svc.run(svc.store.job, who.cooperative_id, job_id)))
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, job)  # type: ignore[no-any-return]
 
 
@@ -387,7 +388,7 @@ async def events(
     """The cooperative's log, page by page (the audit trail of every human decision), with the
     planner's reasons said in the reader's language beside their codes."""
     page = await svc.run(svc.store.events, who.cooperative_id, after_seq=after_seq, limit=limit)
-    answer = {"events": [event_json(e) for e in page]}
+    answer = declines.unnamed_for(who.role, {"events": [event_json(e) for e in page]})
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, answer)  # type: ignore[no-any-return]
 
 
@@ -529,6 +530,7 @@ def settings_json(coop: Cooperative) -> dict[str, Any]:
         "fairness_riding_budget": coop.settings.get("fairness_riding_budget"),
         "tariff": tariff_of(coop).to_json(),
         "repricing": repricing_rule(coop.settings),
+        "decline_reason_retention_days": declines.retention_days(coop.settings),
     }
 
 
@@ -546,6 +548,10 @@ async def patch_settings(body: SettingsIn, who: Dispatcher, svc: Svc) -> dict[st
     given = body.model_fields_set
     if "fairness_weight" in given and body.fairness_weight is None:
         raise ApiError(422, "invalid_input", "fairness_weight: a number from 0 to 100", field="fairness_weight")
+    if "decline_reason_retention_days" in given and body.decline_reason_retention_days is None:
+        raise ApiError(
+            422, "invalid_input", "decline_reason_retention_days: 1 to 3650", field="decline_reason_retention_days"
+        )
     if "repricing" in given and body.repricing is None:
         raise ApiError(422, "invalid_input", "repricing: none or requote", field="repricing")
     coop, event = await svc.run(
@@ -557,6 +563,9 @@ async def patch_settings(body: SettingsIn, who: Dispatcher, svc: Svc) -> dict[st
             riding_budget=body.fairness_riding_budget if "fairness_riding_budget" in given else UNCHANGED,
             tariff=None if body.tariff is None else body.tariff.model_dump(exclude_unset=True, exclude_none=True),
             repricing=body.repricing if body.repricing is not None else UNCHANGED,
+            decline_reason_retention_days=UNCHANGED
+            if body.decline_reason_retention_days is None
+            else body.decline_reason_retention_days,
         )
     )
     if event is not None:

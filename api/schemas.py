@@ -206,6 +206,9 @@ class SettingsIn(BaseModel):
         default=None,
         description="A parcel found heavier than declared at pickup: none keeps the price, requote prices it again",
     )
+    decline_reason_retention_days: StrictInt | None = Field(
+        default=None, ge=1, le=3650, description="Days a decline's words are kept once its job is settled"
+    )
 
 
 # Analysts: a replay (api/analysts.py)
@@ -617,6 +620,9 @@ class SettingsOut(Out):
     tariff: TariffOut
     repricing: Literal["none", "requote"] = Field(
         description="What a parcel found heavier than declared at pickup does to its price (none: the quote stands)"
+    )
+    decline_reason_retention_days: int = Field(
+        description="Days a decline's free-text reason is kept once its job is settled, then forgotten"
     )
     changed: list[str] = Field(default_factory=list, description="What this request changed (empty: nothing)")
     seq: int | None = Field(default=None, description="The CooperativeSettingsChanged event, when one was recorded")

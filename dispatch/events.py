@@ -51,6 +51,8 @@ class EventType(StrEnum):
     COURIER_ERASED = "CourierErased"
     #: Proofs of delivery past the retention were deleted (issue 18): how many, taken before when.
     PROOFS_PURGED = "ProofsPurged"
+    #: Decline reasons past the cooperative's retention forgotten (issue 16): how many, before when.
+    DECLINE_REASONS_PURGED = "DeclineReasonsPurged"
     #: The cooperative's week (issue 23, dispatch/availability.py and dispatch/week.py): when a
     #: courier can work, their contracted hours, the rota proposed, edited and published, and
     #: swaps a dispatcher confirms. They change no job, shift or ledger.
@@ -113,6 +115,7 @@ ADMIN_EVENTS = frozenset(
         EventType.MEMBER_PASSWORD_RESET,
         EventType.COURIER_ERASED,
         EventType.PROOFS_PURGED,
+        EventType.DECLINE_REASONS_PURGED,
     }
 )
 
@@ -162,6 +165,7 @@ REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.MEMBER_PASSWORD_RESET: frozenset({"member_id", "role"}),
     EventType.COURIER_ERASED: frozenset({"courier_id", "reason"}),
     EventType.PROOFS_PURGED: frozenset({"proofs", "before"}),
+    EventType.DECLINE_REASONS_PURGED: frozenset({"declines", "before"}),
     EventType.AVAILABILITY_DECLARED: frozenset({"courier_id", "weekly", "exceptions", "holidays"}),
     EventType.CONTRACT_SET: frozenset({"courier_id", "min_h", "max_h"}),
     EventType.ROTA_PROPOSED: frozenset({"week", "shifts", "gaps"}),

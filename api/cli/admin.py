@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -401,6 +402,22 @@ def admin_reset_password(
     )
 
 
+NowOption = Annotated[
+    str | None, typer.Option("--now", help="Purge as of this time (ISO 8601 with a zone); default: now.")
+]
+
+
+def _moment(now: str | None) -> datetime:
+    """``--now`` as an aware time (default: now), or a clear refusal."""
+    try:
+        moment = datetime.now(UTC) if now is None else datetime.fromisoformat(now)
+    except ValueError:
+        raise fail(f"--now: {now!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise fail("--now needs a time zone (e.g. 2026-12-05T03:00:00+00:00)")
+    return moment
+
+
 @admin_app.command("purge-proofs")
 def admin_purge_proofs(
     database: DatabaseOption = None,
@@ -413,25 +430,18 @@ def admin_purge_proofs(
             "--retention-days", min=0.0, help="Keep this many days (default: TANDEM_PROOF_RETENTION_DAYS, 90)."
         ),
     ] = None,
-    now: Annotated[
-        str | None, typer.Option("--now", help="Purge as of this time (ISO 8601 with a zone); default: now.")
-    ] = None,
+    now: NowOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Delete proof-of-delivery photos and signatures past the retention, and forget recipients'
     names; their references stay and say "purged". A running server also does it every hour."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from api.settings import Settings
     from dispatch.store import proofs
 
     settings = Settings()
-    try:
-        moment = datetime.now(UTC) if now is None else datetime.fromisoformat(now)
-    except ValueError:
-        raise fail(f"--now: {now!r} is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise fail("--now needs a time zone (e.g. 2026-12-05T03:00:00+00:00)")
+    moment = _moment(now)
     days = settings.proof_retention_days if retention_days is None else retention_days
     files = proofs.ProofFiles(settings.proof_url if proof_url is None else proof_url)
     from dispatch.store.access import cli_actor
@@ -442,6 +452,28 @@ def admin_purge_proofs(
         {"purged": count, "retention_days": days, "before": (moment - timedelta(days=days)).isoformat()},
         f"{count} proofs older than {days:g} days purged",
     )
+
+
+@admin_app.command("purge-declines")
+def admin_purge_declines(
+    coop: Annotated[str | None, typer.Option("--coop", help="Only this cooperative (default: every one).")] = None,
+    now: NowOption = None,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Forget the free-text reasons of declines past each cooperative's retention (its setting
+    decline_reason_retention_days, default 30) on jobs no longer open; the declines stay, their
+    reason null. A running server also does it every hour."""
+    from dispatch.store import declines
+    from dispatch.store.access import cli_actor
+
+    moment = _moment(now)
+    try:
+        purged = declines.purge(_store(database), now=moment, coop_id=coop, actor=cli_actor())
+    except DomainError as exc:
+        raise fail(str(exc)) from None
+    total = sum(purged.values())
+    _report(as_json, {"purged": total, "cooperatives": purged}, f"{total} decline reasons past their retention purged")
 
 
 @admin_app.command("deactivate-courier")
@@ -531,6 +563,14 @@ def _bands(option: str, text: str | None) -> list[list[Any]] | None:
     return bands
 
 
+RetentionDaysOption = Annotated[
+    int | None,
+    typer.Option(
+        "--decline-reason-retention-days", help="Days a decline's free-text reason is kept once its job is settled."
+    ),
+]
+
+
 @admin_app.command("settings")
 def admin_settings(
     coop: CoopOption,
@@ -556,11 +596,13 @@ def admin_settings(
             "(priced again with the weight found, the new quote recorded beside the old)."
         ),
     ] = None,
+    keep_days: RetentionDaysOption = None,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show or change the cooperative's fairness weight, riding budget, tariff and repricing rule;
-    a change is recorded in the log and used by the next planning round and the next quote."""
+    """Show or change the cooperative's fairness weight, riding budget, tariff, repricing rule and
+    decline reasons' retention; a change is recorded in the log and used by the next planning
+    round and the next quote."""
     from dispatch.store.access import UNCHANGED, change_settings, cli_actor
 
     if riding_budget is not None and no_riding_budget:
@@ -583,6 +625,7 @@ def admin_settings(
             riding_budget=None if no_riding_budget else UNCHANGED if riding_budget is None else riding_budget,
             tariff={k: v for k, v in tariff.items() if v is not None} or None,
             repricing=UNCHANGED if repricing is None else repricing,
+            **({} if keep_days is None else {"decline_reason_retention_days": keep_days}),
         )
     except DomainError as exc:
         raise fail(str(exc)) from None
@@ -592,6 +635,7 @@ def admin_settings(
 def _report_settings(as_json: bool, coop: Cooperative, event: Event | None) -> None:
     from dispatch.intake import tariff_of
     from dispatch.pricing import repricing_rule
+    from dispatch.store import declines
 
     changed = sorted(event.payload["changes"]) if event else []
     data: dict[str, Any] = {
@@ -600,11 +644,13 @@ def _report_settings(as_json: bool, coop: Cooperative, event: Event | None) -> N
         "fairness_riding_budget": coop.settings.get("fairness_riding_budget"),
         "tariff": tariff_of(coop).to_json(),
         "repricing": repricing_rule(coop.settings),
+        "decline_reason_retention_days": declines.retention_days(coop.settings),
         "changed": changed,
         "seq": event.seq if event else None,
     }
     said = f"changed {', '.join(changed)} (log seq {event.seq})" if event else "nothing changed"
-    now = {k: data[k] for k in ("fairness_weight", "fairness_riding_budget", "tariff", "repricing")}
+    shown = ("fairness_weight", "fairness_riding_budget", "tariff", "repricing", "decline_reason_retention_days")
+    now = {k: data[k] for k in shown}
     _report(as_json, data, f"{said}\n{json.dumps(now)}")
 
 

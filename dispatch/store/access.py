@@ -646,6 +646,27 @@ def _tariff(current: dict[str, Any] | None, change: dict[str, Any]) -> dict[str,
         raise InvalidInput("tariff", "malformed_tariff", detail=str(exc)) from None
 
 
+def _plain_changes(
+    settings: dict[str, Any], changes: dict[str, Any], repricing: Any, retention: Any, tariff: dict[str, Any] | None
+) -> None:
+    """Into ``settings`` and ``changes``: the repricing rule, the decline reasons' retention and
+    the tariff's keys, each only when given and different from what is set."""
+    from dispatch.store import declines
+
+    if repricing is not UNCHANGED and repricing != repricing_rule(settings):
+        changes["repricing"] = {"from": repricing_rule(settings), "to": repricing_rule({"repricing": repricing})}
+        settings["repricing"] = repricing
+    if retention is not UNCHANGED and declines.check_days(retention) != declines.retention_days(settings):
+        changes[declines.SETTING] = {"from": declines.retention_days(settings), "to": retention}
+        settings[declines.SETTING] = retention
+    if tariff:
+        before = settings.get("tariff") or Tariff().to_json()
+        after = _tariff(settings.get("tariff"), tariff)
+        if after != before:
+            changes["tariff"] = {"from": before, "to": after}
+            settings["tariff"] = after
+
+
 def change_settings(
     store: Store,
     coop_id: str,
@@ -655,12 +676,14 @@ def change_settings(
     riding_budget: Any = UNCHANGED,
     tariff: dict[str, Any] | None = None,
     repricing: Any = UNCHANGED,
+    decline_reason_retention_days: Any = UNCHANGED,
 ) -> tuple[Cooperative, Event | None]:
     """Change what the members set after the cooperative was made: the fairness weight, the
-    riding budget (None: no bound), the tariff (``tariff``: the keys to change) and the repricing
-    rule of a parcel heavier than declared (``dispatch.pricing.REPRICING_RULES``). The next
-    planning round and the next quote use them. Returns the cooperative as it now is and the
-    event (None when nothing changed, and then nothing is recorded)."""
+    riding budget (None: no bound), the tariff (``tariff``: the keys to change), the repricing
+    rule of a parcel heavier than declared (``dispatch.pricing.REPRICING_RULES``) and how many
+    days decline reasons are kept (dispatch/store/declines.py). The next planning round and the
+    next quote use them. Returns the cooperative as it now is and the event (None when nothing
+    changed, and then nothing is recorded)."""
     from dispatch.planning import riding_budget as check_budget
 
     if fairness_weight is not UNCHANGED:
@@ -682,15 +705,7 @@ def change_settings(
             settings.pop("fairness_riding_budget", None)
         else:
             settings["fairness_riding_budget"] = riding_budget
-    if repricing is not UNCHANGED and repricing != repricing_rule(settings):
-        changes["repricing"] = {"from": repricing_rule(settings), "to": repricing_rule({"repricing": repricing})}
-        settings["repricing"] = repricing
-    if tariff:
-        before = settings.get("tariff") or Tariff().to_json()
-        after = _tariff(settings.get("tariff"), tariff)
-        if after != before:
-            changes["tariff"] = {"from": before, "to": after}
-            settings["tariff"] = after
+    _plain_changes(settings, changes, repricing, decline_reason_retention_days, tariff)
     if not changes:
         return coop, None
     # the model's own checks of the cooperative as it will be, before anything is written
