@@ -96,3 +96,19 @@ def test_the_retention_is_a_whole_number_of_days_from_1_to_3650(coop: Coop, days
     with pytest.raises(InvalidInput) as refused:
         change_settings(coop.store, coop.id, by=Actor.system(), decline_reason_retention_days=days)
     assert refused.value.field == "decline_reason_retention_days"
+
+
+def test_a_replay_built_from_the_log_reads_no_decline(coop: Coop) -> None:
+    """The analysts' replay of a past day (``day_from_log``) carries no decline: not its words,
+    not who declined; its couriers are the day's shifts, counted from the work, never a decline."""
+    from dispatch.replay import day_from_log
+
+    _declined(coop, settle=True)
+    day = repr(day_from_log(coop.store, coop.id))
+    assert WORDS not in day and "declin" not in day.lower()
+
+
+def test_an_analyst_reads_a_declined_by_reason_without_the_couriers(coop: Coop) -> None:
+    said = {"reasons": [{"code": "declined_by", "params": {"couriers": [coop.bike]}}], "declines": []}
+    assert coop.bike not in repr(declines.unnamed_for("analyst", said))
+    assert declines.unnamed_for("dispatcher", said) == said
