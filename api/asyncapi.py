@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
 from api import couriers
-from api.sockets import HELLO_TIMEOUT_S, MAX_MESSAGE, POLICY_VIOLATION, TRY_AGAIN_LATER
+from api.sockets import COURIER_KEYS, HELLO_TIMEOUT_S, MAX_MESSAGE, PEOPLE, POLICY_VIOLATION, TRY_AGAIN_LATER
 from dispatch.errors import DomainError
 from dispatch.events import REQUIRED, ActorKind, EventType
 from dispatch.lifecycle import JobState
@@ -211,7 +211,9 @@ class ConsoleEvent(_Closed):
 
 class CourierEvent(_Closed):
     """An event about this courier: their shift, and what gives them a job or takes one away
-    (never the planner's proposals, nor positions or the cooperative's set-up)."""
+    (never the planner's proposals, nor positions or the cooperative's set-up). Of an event
+    someone else wrote, only what a courier needs: the job, who holds it when it is them, their
+    own shifts; never a dispatcher's note, an override's cost, or a colleague's shifts."""
 
     type: Literal["event"]
     seq: int
@@ -310,17 +312,24 @@ MODELS: tuple[type[BaseModel], ...] = (
 )
 
 
-def _event_rules(types: list[EventType]) -> dict[str, Any]:
+def _event_rules(required: dict[EventType, frozenset[str]]) -> dict[str, Any]:
     """The types an event may have on a socket, each with the payload keys it always carries."""
     return {
         "oneOf": [
             {
-                "properties": {"type": {"const": t.value}, "payload": {"required": sorted(REQUIRED[t])}},
+                "properties": {"type": {"const": t.value}, "payload": {"required": sorted(keys)}},
                 "required": ["type", "payload"],
             }
-            for t in types
+            for t, keys in required.items()
         ]
     }
+
+
+def _courier_required() -> dict[EventType, frozenset[str]]:
+    """What a courier's event always carries: the keys a courier may read of it
+    (api/sockets.py's ``COURIER_KEYS``) that every such event has, less a colleague's id and an
+    absence's category (dropped when they are someone else's)."""
+    return {t: REQUIRED[t] & keys - {*PEOPLE, "reason"} for t, keys in COURIER_KEYS.items() if t not in couriers.HIDDEN}
 
 
 def schemas() -> dict[str, Any]:
@@ -332,8 +341,8 @@ def schemas() -> dict[str, Any]:
     defs: dict[str, Any] = found["$defs"]
     defs["ErrorMessage"]["properties"]["code"]["enum"] = error_codes()
     defs["ErrorMessage"]["properties"]["code"]["description"] = "; ".join(f"{k}: {v}" for k, v in SOCKET_CODES.items())
-    defs["EventData"].update(_event_rules(list(EventType)))
-    defs["CourierEventData"].update(_event_rules([t for t in EventType if t not in couriers.HIDDEN]))
+    defs["EventData"].update(_event_rules(REQUIRED))
+    defs["CourierEventData"].update(_event_rules(_courier_required()))
     for act in couriers.ACTS:
         defs[MESSAGES[act][0]] = act_schema(act)
     return defs

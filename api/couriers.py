@@ -198,8 +198,13 @@ async def courier_socket(ws: WebSocket) -> None:
         if not concerns(event, me):
             return None
         data = event_for_courier(event, me)
+        if data is None:
+            return None
         if event.job_id is not None and (event.type in ASSIGNING and event.payload.get("courier_id") == me):
-            data["job"] = await svc.run(job_for_courier, svc, who.cooperative_id, event.job_id)
+            job = await svc.run(job_for_courier, svc, who.cooperative_id, event.job_id)
+            if job["courier_id"] != me:  # moved on since (a backlog read later): to whom is not theirs
+                job["courier_id"] = None
+            data["job"] = job
         return {"type": "event", "seq": event.seq, "id": event.id, "data": data}
 
     async def handle(message: dict[str, Any]) -> None:
@@ -253,7 +258,9 @@ async def export_my_data(who: CourierUser, svc: Svc) -> Response:
         after = 0
         while True:
             page = svc.store.events(who.cooperative_id, after_seq=after, limit=1000)
-            events.extend(event_for_courier(e, who.subject_id) for e in page if who.subject_id in _people(e))
+            # each as their socket reads it: no planner's figures, no note, no colleague's shifts
+            mine = (event_for_courier(e, who.subject_id) for e in page if who.subject_id in _people(e))
+            events.extend(e for e in mine if e is not None)
             if len(page) < 1000:
                 break
             after = page[-1].seq

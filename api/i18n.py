@@ -103,6 +103,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "rota_swapped": "swapped: asked by a colleague, confirmed by a dispatcher",
         "rota_swapped_because": "swapped: asked by a colleague, confirmed by a dispatcher ({why})",
         "rota_covers_for": "covers for {courier} ({absence}), picked by a dispatcher",
+        "rota_covers_colleague": "covers for {courier}, picked by a dispatcher",
         "cover_counts": "covered {covered} time(s) in the last {days} days; {left_h} h left on their contract "
         "this week",
         "cover_not_available": "not available then",
@@ -199,6 +200,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "rota_swapped": "échangé : demandé par un·e collègue, confirmé par le dispatch",
         "rota_swapped_because": "échangé : demandé par un·e collègue, confirmé par le dispatch ({why})",
         "rota_covers_for": "remplace {courier} ({absence}), choisi·e par le dispatch",
+        "rota_covers_colleague": "remplace {courier}, choisi·e par le dispatch",
         "cover_counts": "a remplacé {covered} fois ces {days} derniers jours ; reste {left_h} h à son contrat "
         "cette semaine",
         "cover_not_available": "pas disponible à ce moment-là",

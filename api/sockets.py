@@ -34,7 +34,7 @@ from starlette.websockets import WebSocketState
 from api.auth import identify
 from api.errors import BadJson, parse_json
 from api.services import Services
-from dispatch.events import ActorKind, Event
+from dispatch.events import ActorKind, Event, EventType
 from dispatch.store import Store
 from dispatch.store.access import Principal, live_sessions
 from dispatch.store.repository import hash_api_key
@@ -67,15 +67,81 @@ def event_json(event: Event) -> dict[str, Any]:
     }
 
 
-def event_for_courier(event: Event, courier_id: str) -> dict[str, Any]:
-    """An event as courier ``courier_id`` reads it: without the notes of anyone but themselves.
+E = EventType
+_JOB = frozenset({"job_id", "courier_id", "previous_courier_id"})
+_SHIFT = frozenset({"courier_id", "stopped_early"})
+_ROTA = frozenset({"week", "shift_id", "courier_id", "shifts", "draft"})
+
+#: What a courier reads of an event someone else wrote (a dispatcher, the planner, the system), by
+#: type. An allow-list, so that a key an event gains later (an override's ``cost``: the planner's
+#: figures about people; a rota's whole ``shifts``) stays out until put here on purpose: a courier
+#: needs the job, who holds it and their own shift to ride (issue 16 item 4), never the planner's
+#: figures, a dispatcher's note, or a colleague's shifts and absences. A type missing here is not
+#: sent at all (a proposal is not an assignment). Colleagues' ids are dropped too (see below).
+COURIER_KEYS: dict[EventType, frozenset[str]] = {
+    **dict.fromkeys((E.JOB_CANCELLED, E.PROPOSAL_ACCEPTED, E.JOB_OVERRIDDEN, E.JOB_REASSIGNED, E.JOB_UNASSIGNED), _JOB),
+    **dict.fromkeys(
+        (E.COURIER_ACKNOWLEDGED, E.COURIER_DECLINED, E.PICKED_UP, E.DELIVERED, E.DELIVERY_FAILED, E.PARCEL_REWEIGHED),
+        _JOB,
+    ),
+    **dict.fromkeys((E.SHIFT_STARTED, E.SHIFT_PAUSED, E.SHIFT_RESUMED, E.SHIFT_ENDED), _SHIFT),
+    # about the courier themselves (their export holds them; their socket hides the admin acts)
+    **dict.fromkeys((E.COURIER_DEACTIVATED, E.COURIER_REACTIVATED, E.COURIER_ERASED), frozenset({"courier_id"})),
+    E.AVAILABILITY_DECLARED: frozenset({"courier_id", "weekly", "exceptions", "holidays"}),
+    E.CONTRACT_SET: frozenset({"courier_id", "min_h", "max_h"}),
+    E.SHIFT_SWAP_REQUESTED: frozenset({"swap_id", "week", "courier_id", "shift_id", "with_courier_id"}),
+    # their own absence's category (``reason``: sick, other) is about them; its note is not
+    E.ABSENCE_RECORDED: _ROTA | {"reason"},
+    E.COVER_ASSIGNED: _ROTA,
+    E.NO_COVER_PICKED: frozenset({"week", "shift_id", "courier_id"}),
+}
+#: Keys naming a courier: a colleague's id is dropped (the courier whose job was moved to
+#: someone needs to know it is gone, not to whom).
+PEOPLE = ("courier_id", "previous_courier_id")
+#: A rota shift as its courier reads it: never ``absent_note`` (a dispatcher's note).
+SHIFT_KEYS = frozenset({"id", "courier_id", "day", "start_h", "end_h", "why", "cover_for", "absent", "covered_by"})
+
+
+def event_for_courier(event: Event, courier_id: str) -> dict[str, Any] | None:
+    """An event as courier ``courier_id`` reads it (see :data:`COURIER_KEYS`), or None when it is
+    none of theirs to read. Their own act is theirs whole: their words, their decline's reason.
 
     A courier needs the job, its parcels and its times to ride, never why a dispatcher moved a
-    job or stopped them: that text may say anything about them or a colleague (sick, late)."""
+    job or stopped them (that text may say anything about them or a colleague: sick, late), nor
+    what the move cost in the planner's figures, nor who else rides when."""
     data = event_json(event)
-    if event.actor.kind is not ActorKind.COURIER or event.actor.id != courier_id:
-        data["payload"] = {k: v for k, v in event.payload.items() if k not in NOTES}
+    if event.actor.kind is ActorKind.COURIER and event.actor.id == courier_id:
+        return data
+    keep = COURIER_KEYS.get(event.type)
+    if keep is None:
+        return None
+    payload = {k: v for k, v in event.payload.items() if k in keep}
+    for key in PEOPLE:
+        if key in payload and payload[key] != courier_id:
+            del payload[key]
+    if "courier_id" not in payload:  # an absence's category, only ever the courier's own
+        payload.pop("reason", None)
+    for key in ("shifts", "draft"):
+        if key in payload:
+            payload[key] = shifts_for_courier(payload[key], courier_id)
+    data["payload"] = payload
     return data
+
+
+def shifts_for_courier(shifts: list[dict[str, Any]], courier_id: str) -> list[dict[str, Any]]:
+    """A rota as one courier reads it: their own shifts only, and a cover shift saying whom it
+    covers for but not why (a colleague's absence category is health data)."""
+    return [
+        {k: [_unsaid_absence(r) for r in v] if k == "why" else v for k, v in s.items() if k in SHIFT_KEYS}
+        for s in shifts
+        if s.get("courier_id") == courier_id
+    ]
+
+
+def _unsaid_absence(why: Any) -> Any:
+    if isinstance(why, dict) and why.get("code") == "rota_covers_for":
+        return {"code": "rota_covers_colleague", "params": {"courier": why.get("params", {}).get("courier")}}
+    return why
 
 
 async def send(ws: WebSocket, message: dict[str, Any]) -> None:

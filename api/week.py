@@ -23,6 +23,7 @@ from api.auth import Require, admits
 from api.deps import CourierUser, Dispatcher, Member, Svc, WholeNumber
 from api.errors import ApiError, answers, refusals, refusals_of_non_json
 from api.i18n import Lang, courier_names, in_words
+from api.sockets import shifts_for_courier
 from api.week_schemas import (
     DAY,
     AbsenceIn,
@@ -355,7 +356,8 @@ async def my_week(
         monday = _week_of(svc.store, who.cooperative_id, week_of)
         state = week.week_state(svc.store, who.cooperative_id)
         rota = state.rota(monday)
-        mine = [s for s in rota.published or [] if s["courier_id"] == who.subject_id]
+        # as the socket says them: a cover names the colleague, not why they are away
+        mine = shifts_for_courier(rota.published or [], who.subject_id)
         swaps = [
             s for s in state.swaps.values() if s["week"] == monday.isoformat() and s["courier_id"] == who.subject_id
         ]

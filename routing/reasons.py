@@ -135,6 +135,8 @@ CODES: dict[str, dict[str, Kind]] = {
     "rota_swapped": {},
     "rota_swapped_because": {"why": K.TEXT},
     "rota_covers_for": {"courier": K.COURIER, "absence": K.ABSENCE},
+    # the same as the covering courier reads it: their colleague's absence is not theirs to know
+    "rota_covers_colleague": {"courier": K.COURIER},
     # who could cover an absence, and why someone cannot (routing/rota.py)
     "cover_counts": {"covered": K.COUNT, "days": K.COUNT, "left_h": K.COUNT},
     "cover_not_available": {},
