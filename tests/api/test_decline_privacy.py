@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from dispatch import commands as do
 from dispatch.events import Actor
-from dispatch.model import Role
+from dispatch.model import JobRequest, Parcel, Place, Role, TimeWindow
 from dispatch.store import Store
 from tests.api.harness import World, delivery_body, desk, in_process
 
@@ -113,3 +113,42 @@ def test_the_cli_sets_the_retention_and_purges_past_it(stack: Stack, tmp_path: P
     assert refused.exit_code == 2 and "decline_reason_retention_days" in refused.output
     refused = runner.invoke(cli, ["admin", "purge-declines", "--coop", "nope", "--database", database])
     assert refused.exit_code == 2
+
+
+def test_the_running_server_purges_old_decline_reasons_on_its_own(tmp_path: Path) -> None:
+    """The app's periodic maintenance (api/app.py, at start and then every hour) runs the purge."""
+    import time
+
+    from api.app import create_app
+    from api.settings import Settings
+    from tests.api.harness import make_world
+
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    w = make_world(url)
+    store = Store.open(url)
+    veera = w.couriers["Veera"][0]
+    then = datetime.now(UTC) - timedelta(days=40)
+    client_id = store.add_client(w.coop_id, "Shop")[0].id
+    do.start_shift(store, w.coop_id, veera, at=then)
+    job = do.request_job(store, w.coop_id, client_id, _request(then), at=then).id
+    do.override(store, w.coop_id, job, veera, dispatcher_id="d", at=then)
+    do.decline(store, w.coop_id, job, courier_id=veera, at=then, reason=WORDS)
+    do.cancel_job(store, w.coop_id, job, by=Actor.system(), at=then)
+    with TestClient(create_app(Settings(database_url=url, redis_url=None, auto_plan=False))):
+        deadline = time.monotonic() + 10
+        while store.job(w.coop_id, job).declines[0]["reason"] is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert store.job(w.coop_id, job).declines[0]["reason"] is None
+    assert any(e.type.value == "DeclineReasonsPurged" for e in store.events(w.coop_id))
+    store.close()
+
+
+def _request(when: datetime) -> JobRequest:
+    window = TimeWindow(when, when + timedelta(hours=2))
+    return JobRequest(
+        pickup=Place(24.9414, 60.1710, "Rautatientori 1"),
+        dropoff=Place(24.9525, 60.1675, "Kauppatori"),
+        pickup_window=window,
+        dropoff_window=window,
+        parcels=(Parcel(weight_kg=4.0, volume_l=20, longest_side_cm=50),),
+    )
