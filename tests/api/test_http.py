@@ -26,6 +26,7 @@ PUBLIC = {
     ("GET", "/v1/track/{token}"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/asyncapi.json"),  # the sockets' protocol, public like /openapi.json
 }
 ROLES = ("client", "dispatcher", "analyst", "courier")
 

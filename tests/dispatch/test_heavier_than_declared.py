@@ -47,7 +47,9 @@ def test_a_20_kg_parcel_found_at_45_kg_on_a_25_kg_bike_goes_back_with_the_reason
         do.report_weight(store, coop, job, courier_id=bike, weight_kg=0, at=NOON + timedelta(minutes=9))
     done = do.report_weight(store, coop, job, courier_id=bike, weight_kg=45.0, at=NOON + timedelta(minutes=10))
     assert done.sent_back is not None and done.sent_back.type is EventType.COURIER_DECLINED
-    assert "45 kg" in done.sent_back.payload["reason"] and "25 kg" in done.sent_back.payload["reason"]
+    said = done.sent_back.payload["reason"]  # a code the edge words: 45 kg found, over the bike's 25 kg
+    assert said["code"] == "heavier_than_declared" and said["params"]["kg"] == 45.0, said
+    assert 25.0 in said["params"].values(), said
     seen = store.job(coop, job)
     assert seen.state is JobState.DECLINED and seen.weight_kg == 45.0 and seen.declared_weight_kg == 20.0
     assert sum(p["weight_kg"] for p in seen.request["parcels"]) == pytest.approx(45.0)
