@@ -9,7 +9,10 @@ weeks, same time limit:
 - seconds to the rota (CP-SAT's two stages; the limit is 10 s on two cores);
 - coverage: the share of demanded courier-hours rostered, and the cargo-bike hours;
 - spread of hours against contract: max/min of rostered/contracted among people rostered at
-  all, and how many were rostered below their contract.
+  all, and how many were rostered below their contract;
+- absences: a tenth of the rostered shifts called off, each given to the first person
+  ``propose_covers`` offers (who covered least first): how many found a cover, how many
+  different people covered, the most covers one person took.
 
     python benchmarks/bench_rota.py [--weeks 3] [--people 40] [--time-limit 10]
 
@@ -27,7 +30,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from routing.rota import Demand, Person, Rota, Rules, Week, propose_rota
+from routing.rota import Demand, Person, Rota, Rules, Week, propose_covers, propose_rota
 
 RESULTS = Path(__file__).parent / "results" / "rota.json"
 WEEK = Week(first_h=7, last_h=22, days=7)
@@ -70,6 +73,38 @@ def measure(rota: Rota, people: list[Person], demand: Demand) -> dict[str, Any]:
     }
 
 
+ABSENT_SHARE = 0.1  #: of the rostered shifts, called off (sick, other) in each week
+
+
+def absences(rota: Rota, people: list[Person], seed: int) -> dict[str, Any]:
+    """A tenth of the week's shifts called off, in time order; each covered by the first person
+    ``propose_covers`` offers (those who covered least first, as a dispatcher reading the list
+    top-down would pick): how many found a cover, by how many different people, and the most
+    covers one person took."""
+    rng = random.Random(1000 + seed)
+    shifts = {p.id: [(s.day, s.start_h, s.end_h) for s in rota.shifts if s.person == p.id] for p in people}
+    called_off = sorted(
+        rng.sample(list(rota.shifts), max(1, round(ABSENT_SHARE * len(rota.shifts)))), key=lambda s: (s.day, s.start_h)
+    )
+    covered: dict[str, int] = {}
+    found = 0
+    for s in called_off:
+        slot = (s.day, s.start_h, s.end_h)
+        shifts[s.person].remove(slot)
+        offers = propose_covers([p for p in people if p.id != s.person], slot, shifts, covered)
+        if offers:
+            found += 1
+            who = offers[0].person
+            covered[who] = covered.get(who, 0) + 1
+            shifts[who].append(slot)
+    return {
+        "absences": len(called_off),
+        "covered_absences": found,
+        "people_covering": len(covered),
+        "most_covers_by_one": max(covered.values(), default=0),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--weeks", type=int, default=3)
@@ -82,7 +117,8 @@ def main() -> None:
         people, demand = generated_week(seed, args.people)
         for fairness in (True, False):
             rota = propose_rota(people, demand, week=WEEK, rules=Rules(time_limit_s=args.time_limit), fairness=fairness)
-            rows.append({"week": seed, "fairness": fairness, **measure(rota, people, demand)})
+            row = {"week": seed, "fairness": fairness, **measure(rota, people, demand)}
+            rows.append(row | absences(rota, people, seed))
     table = Table(title=f"Rota for {args.people} couriers, {args.time_limit:g} s limit")
     for column in (
         "week",
@@ -94,6 +130,9 @@ def main() -> None:
         "cargo",
         "max/min share",
         "below contract",
+        "absences covered",
+        "people covering",
+        "most by one",
     ):
         table.add_column(column, justify="right")
     for r in rows:
@@ -107,8 +146,11 @@ def main() -> None:
             f"{100 * r['cargo_coverage']:.1f} %",
             str(r["max_over_min_share"]),
             str(r["below_contract"]),
+            f"{r['covered_absences']}/{r['absences']}",
+            str(r["people_covering"]),
+            str(r["most_covers_by_one"]),
         )
-    Console(width=140).print(table)
+    Console(width=170).print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"settings": vars(args) | {"out": str(args.out)}, "rows": rows}, indent=2) + "\n")
 
