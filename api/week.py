@@ -50,7 +50,7 @@ from dispatch.events import Actor, ActorKind, Event
 from dispatch.forecast import BIKE_PAYLOAD_KG
 from dispatch.store import Store
 from dispatch.store.access import Principal
-from dispatch.timesheets import to_csv, totals
+from dispatch.timesheets import to_csv, to_xlsx, totals
 
 router = APIRouter(prefix="/v1", tags=["week"], responses=refusals())
 
@@ -447,8 +447,32 @@ async def export_timesheet(
 ) -> Response:
     """The week's time sheet as CSV, for the cooperative's payroll (a courier: their own)."""
     monday, days, names = await svc.run(_sheet, svc.store, who, week_of, courier_id)
-    headers = {"Content-Disposition": f'attachment; filename="timesheet-{monday.isoformat()}.csv"'}
-    return Response(to_csv(days, names), media_type="text/csv; charset=utf-8", headers=headers)
+    return _download(to_csv(days, names), f"timesheet-{monday.isoformat()}.csv")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(body: str | bytes, filename: str) -> Response:
+    """An export as an attachment, its media type from its name (the CSV or the spreadsheet)."""
+    media = XLSX if filename.endswith(".xlsx") else "text/csv; charset=utf-8"
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get(
+    "/week/timesheet.xlsx",
+    response_class=Response,
+    responses={
+        200: {"description": "The CSV's rows in one spreadsheet sheet, minutes as numbers", "content": {XLSX: {}}},
+        **refusals_of_non_json(404),
+    },
+)
+async def export_timesheet_xlsx(
+    who: DispatcherOrCourier, svc: Svc, week_of: SheetWeek = None, courier_id: SheetCourier = None
+) -> Response:
+    """The week's time sheet as a spreadsheet, for the cooperative's payroll (a courier: their own)."""
+    monday, days, names = await svc.run(_sheet, svc.store, who, week_of, courier_id)
+    return _download(to_xlsx(days, names), f"timesheet-{monday.isoformat()}.xlsx")
 
 
 # ------------------------------------------------------------------ the ledger's week view

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from openpyxl import Workbook
+
 from dispatch.events import Event, EventType
 from dispatch.store import Store
 from dispatch.store.weekly import events_of
@@ -163,22 +165,47 @@ def totals(days: Iterable[SheetDay]) -> dict[str, dict[str, float]]:
     return out
 
 
-def to_csv(days: Iterable[SheetDay], names: Mapping[str, str]) -> str:
-    """The time sheet as CSV for payroll: one row per courier and day, then one total per courier.
+def sheet_rows(days: Iterable[SheetDay], names: Mapping[str, str]) -> list[list[object]]:
+    """The rows every export holds, header first: one per courier and day, then one total per
+    courier, so the CSV and the spreadsheet cannot disagree.
 
     A name that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is written
     with a leading apostrophe."""
     rows = list(days)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for d in rows:
-        writer.writerow(d.row(_cell(names.get(d.courier_id, d.courier_id))))
+    out: list[list[object]] = [list(CSV_COLUMNS)]
+    out.extend(d.row(_cell(names.get(d.courier_id, d.courier_id))) for d in rows)
     for cid, total in sorted(totals(rows).items()):
         name = _cell(names.get(cid, cid))
         minutes = [round(total[k], 1) for k in ("worked_minutes", "break_minutes", "planned_minutes")]
-        writer.writerow([cid, name, "total", *minutes, "", "", "", round(total["cover_minutes"], 1)])
+        out.append([cid, name, "total", *minutes, "", "", "", round(total["cover_minutes"], 1)])
+    return out
+
+
+def to_csv(days: Iterable[SheetDay], names: Mapping[str, str]) -> str:
+    """The time sheet as CSV for payroll: one row per courier and day, then one total per courier."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(sheet_rows(days, names))
     return out.getvalue()
+
+
+def to_xlsx(days: Iterable[SheetDay], names: Mapping[str, str], *, title: str = "Time sheet") -> bytes:
+    """The same rows as :func:`to_csv` in one spreadsheet sheet (Office Open XML), minutes as
+    numbers so payroll can sum them without converting text; every text cell is typed as text,
+    so nothing a courier typed as a name is ever evaluated as a formula."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook always has its first sheet
+    sheet.title = title[:31]  # the format's limit on a sheet's name
+    for values in sheet_rows(days, names):
+        sheet.append([None if v == "" else v for v in values])
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def _cell(text: str) -> str:

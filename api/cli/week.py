@@ -22,7 +22,7 @@ from api.i18n import courier_names, say_all
 from dispatch import availability, week
 from dispatch.events import Actor, ActorKind, Event
 from dispatch.store import Store
-from dispatch.timesheets import to_csv
+from dispatch.timesheets import to_csv, to_xlsx
 
 week_app = typer.Typer(
     help="The week: couriers' availability and contracts, the rota proposed and published, time sheets.",
@@ -126,21 +126,32 @@ def timesheet_command(
     coop: CoopOption,
     week_of: Annotated[str, typer.Option("--week", help="The week's Monday, YYYY-MM-DD.")],
     courier: Annotated[str | None, typer.Option("--courier", help="One courier only.")] = None,
-    output: Annotated[Path | None, typer.Option("--out", help="Write the CSV here (default: stdout).")] = None,
+    form: Annotated[str, typer.Option("--format", help="csv or xlsx (a spreadsheet; needs --out).")] = "csv",
+    output: Annotated[Path | None, typer.Option("--out", help="Write the file here (default: stdout).")] = None,
     database: DatabaseOption = None,
 ) -> None:
-    """The week's time sheet as CSV: worked, break and planned minutes per courier and day, and totals."""
+    """The week's time sheet: worked, break and planned minutes per courier and day, and totals."""
+    if form not in ("csv", "xlsx"):
+        raise fail("--format: csv or xlsx")
+    if form == "xlsx" and output is None:
+        raise fail("--format xlsx: a spreadsheet is binary, give --out FILE")
 
-    def act(store: Store) -> str:
+    def act(store: Store) -> str | bytes:
         days = week.week_timesheet(store, coop, week.parse_week(week_of), courier_id=courier)
-        return to_csv(days, courier_names(store, coop))
+        return (to_xlsx if form == "xlsx" else to_csv)(days, courier_names(store, coop))
 
-    text = _acting(database, act)
+    _write_sheet(_acting(database, act), output)
+
+
+def _write_sheet(body: str | bytes, output: Path | None) -> None:
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(body, nl=False)
+        return
+    if isinstance(body, bytes):
+        output.write_bytes(body)
     else:
-        output.write_text(text, encoding="utf-8")
-        out.print(f"time sheet written to {output}")
+        output.write_text(body, encoding="utf-8")
+    out.print(f"time sheet written to {output}")
 
 
 # ------------------------------------------------------------------ absences and covers
