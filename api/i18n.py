@@ -111,6 +111,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "cover_short_rest": "would rest {rest} h (at least {rest_h} h)",
         "cover_over_max": "would work {hours} h this week (contract: at most {max_h} h)",
         "no_jobs_seen": "no job requested at this hour in the last weeks",
+        "forecast_hour": "{jobs} jobs requested on {weekday}s {hour}:00-{end_h}:00 over the last {weeks} week(s): "
+        "{mean} a week; at {pace} jobs per courier-hour ({pace_from}), {couriers} courier(s)",
+        "forecast_pace_seen": "{delivered} deliveries in {hours} worked hours",
+        "forecast_pace_assumed": "no delivery in the log yet: {pace} jobs an hour assumed",
+        "forecast_note": "mean of the last {weeks} week(s); pace: {pace_from}",
         "quote_base": "base fare",
         "quote_distance": "distance {km} km (band over {over} km)",
         "quote_weight": "weight {kg} kg (band over {over} kg)",
@@ -208,6 +213,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "cover_short_rest": "se reposerait {rest} h (au moins {rest_h} h)",
         "cover_over_max": "travaillerait {hours} h cette semaine (contrat : au plus {max_h} h)",
         "no_jobs_seen": "aucune course demandée à cette heure ces dernières semaines",
+        "forecast_hour": "{jobs} courses demandées le {weekday} de {hour} h à {end_h} h sur les {weeks} dernière(s) "
+        "semaine(s) : {mean} par semaine ; à {pace} courses par heure de coursier·e ({pace_from}), "
+        "{couriers} coursier·e(s)",
+        "forecast_pace_seen": "{delivered} livraisons en {hours} heures travaillées",
+        "forecast_pace_assumed": "aucune livraison dans le journal encore : {pace} courses par heure supposées",
+        "forecast_note": "moyenne des {weeks} dernière(s) semaine(s) ; rythme : {pace_from}",
         "quote_base": "prise en charge",
         "quote_distance": "distance {km} km (tranche au-delà de {over} km)",
         "quote_weight": "poids {kg} kg (tranche au-delà de {over} kg)",
@@ -216,7 +227,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     },
 }
 
-#: Words some parameters stand for: vehicle kinds, the two ends of a job, the kinds of absence.
+#: Words some parameters stand for: vehicle kinds, the two ends of a job, the kinds of absence,
+#: the days of the week.
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "bike": "bike",
@@ -227,6 +239,13 @@ WORDS: dict[str, dict[str, str]] = {
         "dropoff": "drop-off",
         "sick": "sick",
         "other": "other reason",
+        "monday": "Monday",
+        "tuesday": "Tuesday",
+        "wednesday": "Wednesday",
+        "thursday": "Thursday",
+        "friday": "Friday",
+        "saturday": "Saturday",
+        "sunday": "Sunday",
     },
     "fr": {
         "bike": "vélo",
@@ -237,6 +256,13 @@ WORDS: dict[str, dict[str, str]] = {
         "dropoff": "livraison",
         "sick": "malade",
         "other": "autre raison",
+        "monday": "lundi",
+        "tuesday": "mardi",
+        "wednesday": "mercredi",
+        "thursday": "jeudi",
+        "friday": "vendredi",
+        "saturday": "samedi",
+        "sunday": "dimanche",
     },
 }
 
@@ -272,13 +298,13 @@ def _param(kind: Kind, value: Any, lang: str, names: Mapping[str, str]) -> str:
         return ", ".join(names.get(str(v), str(v)) for v in value)
     if kind is Kind.TEXT:  # a person's words, or a code said for them (a stop's ``absent_today``)
         return render(value, lang, names) if is_reason(value) else "" if value is None else str(value)
-    if kind in (Kind.VEHICLE, Kind.PLACE, Kind.ABSENCE):
+    if kind in (Kind.VEHICLE, Kind.PLACE, Kind.ABSENCE, Kind.WEEKDAY):
         return WORDS[lang].get(str(value), str(value).replace("_", " "))
     if value is None:
         return "?"
     if kind is Kind.SHARE:
         return _number(round(float(value) * 100), lang, "d") + (" %" if lang == "fr" else "%")
-    if kind is Kind.MINUTES:
+    if kind in (Kind.MINUTES, Kind.DECIMAL):
         return _number(float(value), lang, ".1f")
     if kind in (Kind.WHOLE_MINUTES, Kind.COUNT):
         return _number(float(value), lang, ".0f")

@@ -170,7 +170,7 @@ def _week_view(store: Store, coop_id: str, monday: date) -> dict[str, Any]:
         "week": monday.isoformat(),
         "first_h": span.first_h,
         "last_h": span.last_h,
-        "forecast": f"mean of the last {demand.weeks} week(s); pace: {demand.pace_from}",
+        "forecast": demand.note().to_json(),
         "couriers": couriers,
         "hours": [{**asdict(h), "gap": h.gap} for h in hours],
         "rota_seq": rota.seq,

@@ -197,8 +197,9 @@ class HourOut(Out):
     expected: int
     gap: int = Field(description="couriers expected beyond those available")
     rostered: list[str]
-    why: str | dict[str, Any] = Field(
-        description="how the expected figure was computed; an hour with no job seen: a reason (code, params, text)"
+    why: dict[str, Any] = Field(
+        description="how the expected figure was computed (forecast_hour), or no_jobs_seen: a reason (code, params, "
+        "text in the Accept-Language asked)"
     )
 
 
@@ -240,7 +241,9 @@ class WeekOut(Out):
     rota_seq: int = Field(description="the last event that changed this week's rota (send it back as expected_seq)")
     first_h: int
     last_h: int
-    forecast: str = Field(description="how the expected demand was computed")
+    forecast: dict[str, Any] = Field(
+        description="how the expected demand was computed (forecast_note): a reason (code, params, text)"
+    )
     couriers: list[WeekCourierOut]
     hours: list[HourOut]
     draft: DraftOut | None

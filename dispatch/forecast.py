@@ -7,7 +7,7 @@ and cargo-only jobs (heavier than a bike carries) are counted the same way. To t
 couriers, the cooperative's own pace is used: **jobs delivered per worked hour** over the same
 weeks (from the log: deliveries, and worked time from acknowledgement to the end of the job as
 the ledger counts it), so an hour expecting 6 jobs at 2 jobs per courier-hour wants 3 couriers.
-Every figure says how it was computed (``ExpectedHour.why``).
+Every figure says how it was computed (``ExpectedHour.why``, a reason the edge words).
 
 It reads events only (``dispatch.events``); the rota (``routing.rota``) takes its output as
 ``Demand``.
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch.events import Event, EventType
 from dispatch.model import JobRequest
+from routing.reasons import Reason, reason
 
 E = EventType
 #: A bike's payload (dispatch.model.Vehicle.of_kind("bike")): heavier jobs need a cargo bike.
@@ -42,7 +43,7 @@ class ExpectedHour:
     cargo_only: float
     couriers: int  #: wanted, at the cooperative's pace
     cargo_bikes: int  #: of whom on cargo bikes (at least one where cargo-only jobs are expected)
-    why: str
+    why: Reason  #: ``forecast_hour``: the figures it was computed from
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,12 @@ class Forecast:
     hours: tuple[ExpectedHour, ...]
     weeks: int  #: weeks of history actually used
     jobs_per_courier_hour: float
-    pace_from: str  #: how the pace was found
+    pace_from: Reason  #: how the pace was found: ``forecast_pace_seen`` or ``forecast_pace_assumed``
+
+    def note(self) -> Reason:
+        """How the whole forecast was made (the week page's note): the weeks it looked back on
+        and where its pace came from."""
+        return reason("forecast_note", weeks=self.weeks, pace_from=self.pace_from.to_json())
 
     def couriers(self) -> dict[tuple[int, int], int]:
         return {(h.weekday, h.hour): h.couriers for h in self.hours if h.couriers}
@@ -92,21 +98,25 @@ def forecast(
     used = weeks if first is None else max(1, min(weeks, math.ceil((until - first) / timedelta(weeks=1))))
     if delivered and worked_s > 0:
         pace = delivered / (worked_s / 3600.0)
-        pace_from = f"{delivered} deliveries in {worked_s / 3600:.1f} worked hours"
+        pace_from = reason("forecast_pace_seen", delivered=delivered, hours=round(worked_s / 3600, 1))
     else:
-        pace, pace_from = (
-            DEFAULT_JOBS_PER_HOUR,
-            f"no delivery in the log yet: {DEFAULT_JOBS_PER_HOUR:g} jobs an hour assumed",
-        )
+        pace, pace_from = DEFAULT_JOBS_PER_HOUR, reason("forecast_pace_assumed", pace=DEFAULT_JOBS_PER_HOUR)
     hours = []
     for (weekday, hour), (jobs, heavy, cargo_only) in sorted(counts.items()):
         mean, mean_heavy, mean_cargo = jobs / used, heavy / used, cargo_only / used
         couriers = math.ceil(mean / pace - 1e-9)
         cargo = math.ceil(mean_cargo / pace - 1e-9) if mean_cargo else 0
-        why = (
-            f"{jobs:g} jobs requested on {DAY_NAMES[weekday]}s {hour:02d}:00-{hour + 1:02d}:00 over the last {used} "
-            f"week{'s' if used > 1 else ''}: {mean:.1f} a week; at {pace:.1f} jobs per courier-hour ({pace_from}), "
-            f"{couriers} courier{'s' if couriers != 1 else ''}"
+        why = reason(
+            "forecast_hour",
+            jobs=jobs,
+            weekday=DAY_NAMES[weekday].lower(),  # a code (``Kind.WEEKDAY``), worded at the edge
+            hour=hour,
+            end_h=hour + 1,
+            weeks=used,
+            mean=round(mean, 1),
+            pace=round(pace, 1),
+            pace_from=pace_from.to_json(),
+            couriers=couriers,
         )
         hours.append(ExpectedHour(weekday, hour, mean, mean_heavy, mean_cargo, couriers, min(cargo, couriers), why))
     return Forecast(tuple(hours), used, pace, pace_from)

@@ -369,8 +369,8 @@ class HourView:
     available: tuple[str, ...]  #: couriers available that whole hour
     expected: int  #: couriers the forecast wants
     rostered: tuple[str, ...]  #: couriers on the rota shown (the draft, else the published one)
-    #: How the expected figure was computed (the forecast's words), or ``no_jobs_seen`` as a reason.
-    why: str | dict[str, Any]
+    #: How the expected figure was computed (``forecast_hour``), or ``no_jobs_seen``: a reason.
+    why: dict[str, Any]
 
     @property
     def gap(self) -> int:
@@ -406,7 +406,7 @@ def hours_of_week(
                     available=tuple(sorted(c for c, hours in free.items() if (offset, hour) in hours)),
                     expected=wanted.couriers if wanted else 0,
                     rostered=tuple(sorted(rostered.get((offset, hour), []))),
-                    why=wanted.why if wanted else reason("no_jobs_seen").to_json(),
+                    why=(wanted.why if wanted else reason("no_jobs_seen")).to_json(),
                 )
             )
     return out
@@ -478,7 +478,7 @@ def propose(store: Store, coop_id: str, monday: date, *, actor: Actor, now: date
         "forecast": {
             "weeks": demand.weeks,
             "jobs_per_courier_hour": demand.jobs_per_courier_hour,
-            "pace_from": demand.pace_from,
+            "pace_from": demand.pace_from.to_json(),
         },
         "status": rota.status,
         "balanced": rota.balanced,

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-#: A parameter's value: a number, an id, a vehicle kind, or a list of courier ids.
-Param = str | int | float | tuple[str, ...] | None
+#: A parameter's value: a number, an id, a vehicle kind, a list of courier ids, or another
+#: reason as data said inside this one (a ``Kind.TEXT`` parameter: the forecast's pace).
+Param = str | int | float | tuple[str, ...] | Mapping[str, Any] | None
 
 
 class Kind(StrEnum):
@@ -36,6 +37,8 @@ class Kind(StrEnum):
     TEXT = "text"  #: what a person wrote (a dispatcher's reason), shown as they wrote it
     ABSENCE = "absence"  #: ``sick`` or ``other``, shown in the reader's words
     KM = "km"  #: as short as exact, like kilograms
+    DECIMAL = "decimal"  #: one decimal (a mean, a pace)
+    WEEKDAY = "weekday"  #: ``monday`` .. ``sunday``, shown in the reader's words
 
 
 K = Kind
@@ -145,6 +148,22 @@ CODES: dict[str, dict[str, Kind]] = {
     "cover_over_max": {"hours": K.COUNT, "max_h": K.COUNT},
     # the hours of the week with no demand expected (dispatch/week.py)
     "no_jobs_seen": {},
+    # how an hour's expected demand was computed (dispatch/forecast.py), and the pace it used
+    "forecast_hour": {
+        "jobs": K.COUNT,
+        "weekday": K.WEEKDAY,
+        "hour": K.COUNT,
+        "end_h": K.COUNT,
+        "weeks": K.COUNT,
+        "mean": K.DECIMAL,
+        "pace": K.DECIMAL,
+        "pace_from": K.TEXT,
+        "couriers": K.COUNT,
+    },
+    "forecast_pace_seen": {"delivered": K.COUNT, "hours": K.DECIMAL},
+    "forecast_pace_assumed": {"pace": K.DECIMAL},
+    # the week page's note on the forecast (api/week.py)
+    "forecast_note": {"weeks": K.COUNT, "pace_from": K.TEXT},
     # the lines of a quote (dispatch/pricing.py)
     "quote_base": {},
     "quote_distance": {"km": K.KM, "over": K.KM},

@@ -353,14 +353,14 @@ function param(kind, value, nameOf) {
   switch (kind) {
     case "courier": return nameOf(value) || String(value);
     case "couriers": return (value || []).map((id) => nameOf(id) || String(id)).join(", ");
-    case "vehicle": case "place": case "absence": return words[value] || String(value).replace(/_/g, " ");
+    case "vehicle": case "place": case "absence": case "weekday": return words[value] || String(value).replace(/_/g, " ");
     // a person's words, or a code said for them (a stop's absent_today)
     case "text": return value == null ? "" : typeof value === "object" ? sayReason(value, nameOf) : String(value);
     default: break;
   }
   if (value == null) return "?";
   if (kind === "share") return number(Math.round(Number(value) * 100), 0) + (lang === "fr" ? " %" : "%");
-  if (kind === "minutes") return number(value, 1);
+  if (kind === "minutes" || kind === "decimal") return number(value, 1);
   if (kind === "whole_minutes" || kind === "count") return number(value, 0);
   return number(value);
 }

@@ -113,7 +113,7 @@ function render() {
     : v.published ? w("published", { n: version }) : w("nothing");
   $("#rota-state").dataset.state = v.draft ? "draft" : v.published ? "published" : "none";
   $("#publish").disabled = !v.draft;
-  $("#forecast-note").textContent = v.forecast;
+  $("#forecast-note").textContent = sayWhy(v.forecast);
   $("#week-notice").textContent = S.notice || "";
   renderShifts();
   renderGaps();

@@ -40,6 +40,8 @@ SAMPLES: dict[Kind, Any] = {
     Kind.TEXT: "rain; puncture",
     Kind.ABSENCE: "sick",
     Kind.KM: 4.2,
+    Kind.DECIMAL: 5.6,
+    Kind.WEEKDAY: "thursday",
 }
 NAMES = {"c-1": "Aino", "c-2": "Veera"}
 
@@ -59,6 +61,7 @@ def expected(kind: Kind, lang: str) -> str:
         Kind.COURIERS: "Aino, Veera",
         Kind.TEXT: "rain; puncture",
         Kind.KM: "4.2",
+        Kind.DECIMAL: "5.6",
     }.get(kind)
     if plain is None:
         return WORDS[lang][str(value)]

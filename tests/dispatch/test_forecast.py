@@ -1,15 +1,17 @@
 """Expected demand from the cooperative's own log (issue 23): a mean per weekday and hour over
 the last weeks, heavy and cargo-only jobs apart, turned into couriers at the cooperative's pace;
-every figure says how it was computed."""
+every figure says how it was computed, as a reason the edge words in English or French."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from api.i18n import render
 from dispatch import commands as do
 from dispatch.forecast import DEFAULT_JOBS_PER_HOUR, forecast
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow
+from routing.reasons import reason
 from tests.dispatch.conftest import Coop
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -44,7 +46,24 @@ def test_the_forecast_is_a_mean_per_weekday_and_hour_at_the_cooperative_s_pace(c
     (monday,) = [h for h in seen.hours if (h.weekday, h.hour) == (0, 12)]
     assert (monday.jobs, monday.heavy, monday.cargo_only) == (2.0, 0.5, 0.5)
     assert monday.couriers == 1 and monday.cargo_bikes == 1
-    assert "4 jobs requested on Mondays 12:00-13:00 over the last 2 weeks" in monday.why
+    pace = reason("forecast_pace_seen", delivered=4, hours=2.0).to_json()
+    assert seen.pace_from.to_json() == pace
+    assert monday.why == reason(
+        "forecast_hour",
+        jobs=4,
+        weekday="monday",
+        hour=12,
+        end_h=13,
+        weeks=2,
+        mean=2.0,
+        pace=2.0,
+        pace_from=pace,
+        couriers=1,
+    )
+    said = render(monday.why.to_json())
+    assert said.startswith("4 jobs requested on Mondays 12:00-13:00 over the last 2 week(s): 2.0 a week")
+    assert "(4 deliveries in 2.0 worked hours), 1 courier(s)" in said
+    assert render(monday.why.to_json(), "fr").startswith("4 courses demandées le lundi de 12 h à 13 h")
     assert seen.couriers() == {(0, 12): 1} and seen.cargo() == {(0, 12): 1}
 
 
@@ -52,5 +71,7 @@ def test_a_new_cooperative_assumes_a_pace_and_says_so(coop: Coop) -> None:
     s, c = coop.store, coop.id
     do.request_job(s, c, coop.client, _request(MONDAY_NOON, 4.0), at=MONDAY_NOON)
     seen = forecast(s.events(c), timezone=HELSINKI, until=MONDAY_NOON + timedelta(days=1))
-    assert seen.jobs_per_courier_hour == DEFAULT_JOBS_PER_HOUR and "assumed" in seen.pace_from
+    assert seen.jobs_per_courier_hour == DEFAULT_JOBS_PER_HOUR
+    assert seen.pace_from == reason("forecast_pace_assumed", pace=DEFAULT_JOBS_PER_HOUR)
+    assert seen.hours[0].why.params["pace_from"] == seen.pace_from.to_json()
     assert seen.hours[0].couriers == 1

@@ -39,10 +39,9 @@ STILL_SENTENCES = {
     "dispatch/week_replay.py": 13,
     "dispatch/simulation.py": 3,
     "dispatch/report.py": 1,
-    # Found when the scan widened to explanations (2026-12): still English, to convert. The
-    # forecast's why (the week page's hour titles); a restore's note of an erasure; a
-    # street-snap refusal's detail; the solver's own diagnosis (logged, not shown).
-    "dispatch/forecast.py": 1,
+    # Found when the scan widened to explanations (2026-12): still English, to convert. A
+    # restore's note of an erasure; a street-snap refusal's detail; the solver's own diagnosis
+    # (logged, not shown).
     "dispatch/store/erasure.py": 1,
     "routing/matrix.py": 2,
     "routing/solver.py": 1,

@@ -80,7 +80,8 @@ def test_the_proposal_covers_the_lunch_peak_within_availability_and_explains_eac
     assert rota.gaps == [{"day": "2026-12-07", "hour": 12, "missing": 1}]  # three people for four wanted
     hours = hours_of_week(MONDAY, Week(first_h=8, last_h=20), declared(store, coop_id), demand, rota.draft)
     noon = next(h for h in hours if h.day == "2026-12-07" and h.hour == 12)
-    assert noon.gap == 1 and len(noon.available) == 3 and "7 jobs requested" in noon.why
+    assert noon.gap == 1 and len(noon.available) == 3 and noon.why["code"] == "forecast_hour"
+    assert noon.why["params"]["jobs"] == 7
 
 
 def test_edits_are_checked_and_publishing_is_an_event_folded_back(store: Store) -> None:
