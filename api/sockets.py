@@ -139,8 +139,12 @@ def shifts_for_courier(shifts: list[dict[str, Any]], courier_id: str) -> list[di
 
 
 def _unsaid_absence(why: Any) -> Any:
+    """A shift's reason as a courier reads it: whom a cover is for, not why they are away; that
+    a swap was confirmed, not the dispatcher's words about it (a note between dispatchers)."""
     if isinstance(why, dict) and why.get("code") == "rota_covers_for":
         return {"code": "rota_covers_colleague", "params": {"courier": why.get("params", {}).get("courier")}}
+    if isinstance(why, dict) and why.get("code") == "rota_swapped_because":
+        return {"code": "rota_swapped", "params": {}}
     return why
 
 
