@@ -495,14 +495,14 @@ def _riding_budget(problem: Problem, excluded: set[str], efficient: Routes | Non
     share = problem.fairness_riding_budget
     assert share is not None
     if efficient is None:
-        return RidingBudget(share, None, None, "no efficient plan to measure the budget against")
+        return RidingBudget(share, None, None, "no_efficient_plan")
     planned = {stop.shipment for stops in efficient.values() for stop in stops}
     missing = [s.id for s in problem.shipments if s.id not in excluded and s.id not in planned]
     if missing:
-        return RidingBudget(share, None, None, f"the efficient plan left {len(missing)} job(s) out")
+        return RidingBudget(share, None, None, "efficient_left_jobs_out")
     riding = plan_riding_s(problem, efficient)
     if riding is None:
-        return RidingBudget(share, None, None, "the efficient plan rides between places that do not reach each other")
+        return RidingBudget(share, None, None, "efficient_unreachable")
     return RidingBudget(share, int(riding * (1.0 + share)), riding, "ok")
 
 
@@ -550,7 +550,7 @@ def improve(r: Round, start: Start, shared: Shared) -> Improved:
         if not search.warm_start:
             # The full model rejected the efficient plan: under the cap its own first solution
             # could leave jobs out to stay within the budget. Plan without the cap instead.
-            budget = replace(budget, cap_s=None, why="the full model rejected the efficient plan")
+            budget = replace(budget, cap_s=None, why="full_model_rejected")
             model = None
     if model is None and skip is None:
         model = OrToolsModel(r.problem, _remaining(r), excluded=set(r.unservable) | left_out)

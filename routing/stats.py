@@ -79,7 +79,11 @@ class RidingBudget:
     budget: float  #: the members' share (0.05: at most +5 % riding)
     cap_s: int | None  #: None: no cap this round (``why`` says why)
     efficient_riding_s: int | None
-    why: str  #: "ok", or why there is no cap
+    #: ``ok``, or why there is no cap, as a code (a diagnosis in the round's statistics, read by
+    #: people who know the solver; no member reads it): ``no_efficient_plan``,
+    #: ``efficient_left_jobs_out``, ``efficient_unreachable`` (no cap measured), or
+    #: ``full_model_rejected`` (the full model refused the efficient plan as its start).
+    why: str
     start: str | None = None  #: a re-plan's start: "previous plan" or "efficient plan"
     over_cap_s: int | None = None  #: the cap was raised by this much to the previous plan's riding
     sharing: SharingStats | None = None

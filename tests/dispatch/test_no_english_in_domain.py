@@ -40,11 +40,9 @@ STILL_SENTENCES = {
     "dispatch/simulation.py": 3,
     "dispatch/report.py": 1,
     # Found when the scan widened to explanations (2026-12): still English, to convert. A
-    # restore's note of an erasure; a street-snap refusal's detail; the solver's own diagnosis
-    # (logged, not shown).
+    # restore's note of an erasure; a street-snap refusal's detail.
     "dispatch/store/erasure.py": 1,
     "routing/matrix.py": 2,
-    "routing/solver.py": 1,
 }
 
 #: Keys, keywords and names that hold an explanation a member reads: a reason, never a sentence.
