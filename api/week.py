@@ -403,20 +403,61 @@ async def decide_swap(body: SwapDecisionIn, who: Dispatcher, svc: Svc) -> dict[s
 # ------------------------------------------------------------------ time sheets
 
 
-def _sheet(
-    store: Store, who: Principal, week_of: str | None, courier_id: str | None
-) -> tuple[date, list[Any], dict[str, str]]:
+Sheet = tuple[date, date, list[Any], dict[str, str]]
+
+
+def _whose(who: Principal, courier_id: str | None) -> str | None:
+    """A courier's time sheet is their own; asking for a colleague's is refused as unknown."""
     if who.role == "courier":
         _self_or_desk(who, courier_id or who.subject_id)
-        courier_id = who.subject_id
+        return who.subject_id
+    return courier_id
+
+
+def _sheet(store: Store, who: Principal, week_of: str | None, courier_id: str | None) -> Sheet:
+    courier_id = _whose(who, courier_id)
     zone = ZoneInfo(store.cooperative(who.cooperative_id).timezone)
     monday = week.parse_week(week_of) if week_of else week.monday_of(_now().astimezone(zone).date())
     days = week.week_timesheet(store, who.cooperative_id, monday, courier_id=courier_id)
-    return monday, days, courier_names(store, who.cooperative_id)
+    return monday, monday + timedelta(days=6), days, courier_names(store, who.cooperative_id)
+
+
+def _month_sheet(store: Store, who: Principal, month: str, courier_id: str | None) -> Sheet:
+    courier_id = _whose(who, courier_id)
+    first, last = week.parse_month(month)
+    days = week.span_timesheet(store, who.cooperative_id, first, last, courier_id=courier_id)
+    return first, last, days, courier_names(store, who.cooperative_id)
+
+
+def _sheet_json(sheet: Sheet) -> dict[str, Any]:
+    first, last, days, names = sheet
+    return {
+        "first_day": first.isoformat(),
+        "last_day": last.isoformat(),
+        "days": [asdict(d) for d in days],
+        "totals": [{"courier_id": cid, "name": names.get(cid, cid), **t} for cid, t in sorted(totals(days).items())],
+    }
 
 
 SheetWeek = Annotated[str | None, Query(alias="week", pattern=DAY, description="the week's Monday; default: this week")]
 SheetCourier = Annotated[str | None, Query(max_length=36, description="one courier (a courier: only themself)")]
+SheetMonth = Annotated[str, Query(max_length=7, description="the calendar month, YYYY-MM (the cooperative's days)")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"description": "One row per courier and day, then one total per courier", "content": {"text/csv": {}}}
+}
+XLSX_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The CSV's rows in one spreadsheet sheet, minutes as numbers", "content": {XLSX: {}}}
+}
+
+
+def _download(sheet: Sheet, name: str, form: str) -> Response:
+    """An export as an attachment named after its period: the CSV or the spreadsheet."""
+    _, _, days, names = sheet
+    body: str | bytes = to_xlsx(days, names) if form == "xlsx" else to_csv(days, names)
+    media = XLSX if form == "xlsx" else "text/csv; charset=utf-8"
+    headers = {"Content-Disposition": f'attachment; filename="timesheet-{name}.{form}"'}
+    return Response(body, media_type=media, headers=headers)
 
 
 @router.get("/week/timesheet", **answers(TimesheetOut, also=refusals(404)))
@@ -425,54 +466,50 @@ async def read_timesheet(
 ) -> Any:
     """Worked, break and planned minutes per courier per day of a week, and their totals; a
     courier sees only their own."""
-    monday, days, names = await svc.run(_sheet, svc.store, who, week_of, courier_id)
-    return {
-        "first_day": monday.isoformat(),
-        "last_day": (monday + timedelta(days=6)).isoformat(),
-        "days": [asdict(d) for d in days],
-        "totals": [{"courier_id": cid, "name": names.get(cid, cid), **t} for cid, t in sorted(totals(days).items())],
-    }
+    return _sheet_json(await svc.run(_sheet, svc.store, who, week_of, courier_id))
 
 
-@router.get(
-    "/week/timesheet.csv",
-    response_class=Response,
-    responses={
-        200: {"description": "One row per courier and day, then one total per courier", "content": {"text/csv": {}}},
-        **refusals_of_non_json(404),
-    },
-)
+@router.get("/week/timesheet.csv", response_class=Response, responses={**CSV_ANSWER, **refusals_of_non_json(404)})
 async def export_timesheet(
     who: DispatcherOrCourier, svc: Svc, week_of: SheetWeek = None, courier_id: SheetCourier = None
 ) -> Response:
     """The week's time sheet as CSV, for the cooperative's payroll (a courier: their own)."""
-    monday, days, names = await svc.run(_sheet, svc.store, who, week_of, courier_id)
-    return _download(to_csv(days, names), f"timesheet-{monday.isoformat()}.csv")
+    sheet = await svc.run(_sheet, svc.store, who, week_of, courier_id)
+    return _download(sheet, sheet[0].isoformat(), "csv")
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _download(body: str | bytes, filename: str) -> Response:
-    """An export as an attachment, its media type from its name (the CSV or the spreadsheet)."""
-    media = XLSX if filename.endswith(".xlsx") else "text/csv; charset=utf-8"
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-@router.get(
-    "/week/timesheet.xlsx",
-    response_class=Response,
-    responses={
-        200: {"description": "The CSV's rows in one spreadsheet sheet, minutes as numbers", "content": {XLSX: {}}},
-        **refusals_of_non_json(404),
-    },
-)
+@router.get("/week/timesheet.xlsx", response_class=Response, responses={**XLSX_ANSWER, **refusals_of_non_json(404)})
 async def export_timesheet_xlsx(
     who: DispatcherOrCourier, svc: Svc, week_of: SheetWeek = None, courier_id: SheetCourier = None
 ) -> Response:
     """The week's time sheet as a spreadsheet, for the cooperative's payroll (a courier: their own)."""
-    monday, days, names = await svc.run(_sheet, svc.store, who, week_of, courier_id)
-    return _download(to_xlsx(days, names), f"timesheet-{monday.isoformat()}.xlsx")
+    sheet = await svc.run(_sheet, svc.store, who, week_of, courier_id)
+    return _download(sheet, sheet[0].isoformat(), "xlsx")
+
+
+@router.get("/timesheet/month", **answers(TimesheetOut, also=refusals(404)))
+async def read_month_timesheet(
+    who: DispatcherOrCourier, svc: Svc, month: SheetMonth, courier_id: SheetCourier = None
+) -> Any:
+    """A calendar month's time sheet, the days counted in the cooperative's timezone, for
+    payroll that pays by the month; a courier sees only their own."""
+    return _sheet_json(await svc.run(_month_sheet, svc.store, who, month, courier_id))
+
+
+@router.get("/timesheet/month.csv", response_class=Response, responses={**CSV_ANSWER, **refusals_of_non_json(404)})
+async def export_month_timesheet(
+    who: DispatcherOrCourier, svc: Svc, month: SheetMonth, courier_id: SheetCourier = None
+) -> Response:
+    """The month's time sheet as CSV (a courier: their own)."""
+    return _download(await svc.run(_month_sheet, svc.store, who, month, courier_id), month, "csv")
+
+
+@router.get("/timesheet/month.xlsx", response_class=Response, responses={**XLSX_ANSWER, **refusals_of_non_json(404)})
+async def export_month_timesheet_xlsx(
+    who: DispatcherOrCourier, svc: Svc, month: SheetMonth, courier_id: SheetCourier = None
+) -> Response:
+    """The month's time sheet as a spreadsheet (a courier: their own)."""
+    return _download(await svc.run(_month_sheet, svc.store, who, month, courier_id), month, "xlsx")
 
 
 # ------------------------------------------------------------------ the ledger's week view

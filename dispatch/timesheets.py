@@ -25,7 +25,8 @@ from dispatch.store.weekly import events_of
 
 E = EventType
 SHIFT_EVENTS = (E.SHIFT_STARTED, E.SHIFT_PAUSED, E.SHIFT_RESUMED, E.SHIFT_ENDED)
-#: How far before the first day a shift's start is looked for (a night shift, a forgotten End).
+#: How far before the first day a shift's start is looked for (a night shift, a forgotten End),
+#: and after the last day its end.
 LOOK_BACK = timedelta(days=2)
 CSV_COLUMNS = (
     "courier_id",
@@ -133,7 +134,9 @@ def timesheet(
     planned minutes, in order of day then courier; ``planned``: (courier, day) -> minutes;
     ``cover``: of those, the minutes of cover shifts."""
     since = datetime.combine(first, time(), tzinfo=zone) - LOOK_BACK
-    until = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone)
+    # Read past the last day too: a stretch that closes after it (a night shift over the week's
+    # or the month's end) is not counted here, but it is not ``open`` either.
+    until = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone) + LOOK_BACK
     fold = _Fold(zone, first, last)
     for event in events_of(store, coop_id, SHIFT_EVENTS, since=since, until=until):
         fold.apply(event)

@@ -771,22 +771,45 @@ def _swapped_in_draft(
 
 
 def week_timesheet(store: Store, coop_id: str, monday: date, *, courier_id: str | None = None) -> list[SheetDay]:
-    """The week's time sheet (``dispatch/timesheets.py``), the published rota's planned minutes
-    beside the worked ones."""
+    """The week's time sheet (``dispatch/timesheets.py``)."""
+    return span_timesheet(store, coop_id, monday, monday + timedelta(days=6), courier_id=courier_id)
+
+
+def parse_month(value: object) -> tuple[date, date]:
+    """A calendar month named YYYY-MM: its first and last day (payroll pays by the month)."""
+    try:
+        if not isinstance(value, str) or len(value) != 7:
+            raise ValueError
+        first = date.fromisoformat(value + "-01")
+        if not FIRST_YEAR <= first.year <= LAST_YEAR:
+            raise ValueError
+    except ValueError:
+        raise InvalidInput("month", "month_by_name", first=FIRST_YEAR, last=LAST_YEAR, value=str(value)) from None
+    following = (first + timedelta(days=31)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def span_timesheet(
+    store: Store, coop_id: str, first: date, last: date, *, courier_id: str | None = None
+) -> list[SheetDay]:
+    """The time sheet of the days from ``first`` to ``last`` (a week, a month), in the
+    cooperative's timezone, the published rotas' planned minutes beside the worked ones: every
+    week touching the span lends its rota, and only the span's days are kept."""
     zone = ZoneInfo(store.cooperative(coop_id).timezone)
     if courier_id is not None:
         store.courier(coop_id, courier_id)
     planned: dict[tuple[str, str], float] = {}
     cover: dict[tuple[str, str], float] = {}
-    for s in week_state(store, coop_id).rota(monday).published or []:
-        if s.get("absent"):
-            continue  # not planned for them any more: they said they cannot come
-        key = (str(s["courier_id"]), str(s["day"]))
-        planned[key] = planned.get(key, 0.0) + 60.0 * (int(s["end_h"]) - int(s["start_h"]))
-        if s.get("cover_for"):
-            cover[key] = cover.get(key, 0.0) + 60.0 * (int(s["end_h"]) - int(s["start_h"]))
-    last = monday + timedelta(days=6)
-    return timesheet(store, coop_id, monday, last, zone=zone, planned=planned, cover=cover, courier_id=courier_id)
+    state = week_state(store, coop_id)
+    for weeks in range(0, (last - monday_of(first)).days + 1, 7):
+        for s in state.rota(monday_of(first) + timedelta(days=weeks)).published or []:
+            if s.get("absent"):
+                continue  # not planned for them any more: they said they cannot come
+            key, minutes = (str(s["courier_id"]), str(s["day"])), 60.0 * (int(s["end_h"]) - int(s["start_h"]))
+            planned[key] = planned.get(key, 0.0) + minutes
+            if s.get("cover_for"):
+                cover[key] = cover.get(key, 0.0) + minutes
+    return timesheet(store, coop_id, first, last, zone=zone, planned=planned, cover=cover, courier_id=courier_id)
 
 
 def rolling_ledger(store: Store, coop_id: str, days: int, now: datetime) -> dict[str, Any]:

@@ -124,20 +124,27 @@ def publish_command(
 @week_app.command("timesheet")
 def timesheet_command(
     coop: CoopOption,
-    week_of: Annotated[str, typer.Option("--week", help="The week's Monday, YYYY-MM-DD.")],
+    week_of: Annotated[str | None, typer.Option("--week", help="The week's Monday, YYYY-MM-DD.")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="Or a calendar month, YYYY-MM.")] = None,
     courier: Annotated[str | None, typer.Option("--courier", help="One courier only.")] = None,
     form: Annotated[str, typer.Option("--format", help="csv or xlsx (a spreadsheet; needs --out).")] = "csv",
     output: Annotated[Path | None, typer.Option("--out", help="Write the file here (default: stdout).")] = None,
     database: DatabaseOption = None,
 ) -> None:
-    """The week's time sheet: worked, break and planned minutes per courier and day, and totals."""
+    """A week's or a month's time sheet: worked, break and planned minutes per courier and day, and totals."""
+    if (week_of is None) == (month is None):
+        raise fail("give --week YYYY-MM-DD or --month YYYY-MM (one of them)")
     if form not in ("csv", "xlsx"):
         raise fail("--format: csv or xlsx")
     if form == "xlsx" and output is None:
         raise fail("--format xlsx: a spreadsheet is binary, give --out FILE")
 
     def act(store: Store) -> str | bytes:
-        days = week.week_timesheet(store, coop, week.parse_week(week_of), courier_id=courier)
+        if month is not None:
+            first, last = week.parse_month(month)
+            days = week.span_timesheet(store, coop, first, last, courier_id=courier)
+        else:
+            days = week.week_timesheet(store, coop, week.parse_week(week_of), courier_id=courier)
         return (to_xlsx if form == "xlsx" else to_csv)(days, courier_names(store, coop))
 
     _write_sheet(_acting(database, act), output)
