@@ -27,6 +27,9 @@ from routing.reasons import is_reason
 ERRORS: dict[str, dict[str, str]] = {
     "en": {
         "not_found": "no such {kind} in this cooperative",
+        "not_a_coordinate": "point #{point} (lat {lat}, lon {lon}) is not a valid longitude/latitude",
+        "off_the_streets": "point #{point} (lat {lat}, lon {lon}) is {metres} m from the nearest street a {vehicle} "
+        "can use (at most {max_m} m allowed)",
         "no_cooperative": "no such cooperative on this server",
         "illegal_transition": "{job} is {state}: it cannot be {act} now",
         "idempotency_conflict": "the idempotency key {key} was already used for a different request",
@@ -229,6 +232,9 @@ ERRORS: dict[str, dict[str, str]] = {
     },
     "fr": {
         "not_found": "{kind} introuvable dans cette coopérative",
+        "not_a_coordinate": "le point n° {point} (lat {lat}, lon {lon}) n'est pas une longitude/latitude valide",
+        "off_the_streets": "le point n° {point} (lat {lat}, lon {lon}) est à {metres} m de la rue la plus proche "
+        "qu'un véhicule {vehicle} peut prendre (au plus {max_m} m permis)",
         "no_cooperative": "aucune coopérative de ce nom sur ce serveur",
         "illegal_transition": "{job} est {state} : elle ne peut pas être {act} maintenant",
         "idempotency_conflict": "la clé d'idempotence {key} a déjà servi pour une autre requête",

@@ -66,4 +66,4 @@ def street_path(network: BikeNetwork, job: JobView, profile: str) -> dict[str, A
             load_kg=job.weight_kg,
         )
     except PointOffNetworkError as exc:
-        raise InvalidInput("job", str(exc)) from None
+        raise InvalidInput("job", exc.why, **exc.params) from None

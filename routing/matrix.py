@@ -50,21 +50,29 @@ PACK_SHIFT = float(2**26)
 
 
 class PointOffNetworkError(ValueError):
-    """A point is not on (or near enough to) a street the vehicle can use."""
+    """A point is not on (or near enough to) a street the vehicle can use.
+
+    It says so as a code (:attr:`why`: ``not_a_coordinate`` or ``off_the_streets``) with its
+    figures (:attr:`params`), no sentence (issue 17): the edge words it in the reader's language
+    (``api/error_words.py``), the API as a refusal, the CLI in English.
+    """
 
     def __init__(
         self, index: int, lon: float, lat: float, *, distance_m: float | None, max_distance_m: float, profile: str
     ) -> None:
         self.index, self.lon, self.lat = index, lon, lat
         self.distance_m, self.max_distance_m, self.profile = distance_m, max_distance_m, profile
-        if distance_m is None:
-            reason = "is not a valid longitude/latitude"
-        else:
-            reason = (
-                f"is {distance_m:,.0f} m from the nearest street a {profile} can use "
-                f"(at most {max_distance_m:,.0f} m allowed)"
-            )
-        super().__init__(f"point #{index} (lat {lat:.6f}, lon {lon:.6f}) {reason}")
+        self.why = "not_a_coordinate" if distance_m is None else "off_the_streets"
+        super().__init__(self.why, self.params)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The figures the words need: the point (its index among those snapped), and how far."""
+        point = {"point": self.index, "lat": round(self.lat, 6), "lon": round(self.lon, 6)}
+        if self.distance_m is None:
+            return point
+        far = {"metres": round(self.distance_m, 0), "max_m": round(self.max_distance_m, 0), "vehicle": self.profile}
+        return {**point, **far}
 
 
 @dataclass(frozen=True, eq=False)

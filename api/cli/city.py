@@ -12,6 +12,8 @@ from rich.table import Table
 
 from api.cli.common import CityOption, JsonOption, fail, out
 from api.cli.planning import plan
+from api.error_words import say_reason
+from dispatch.errors import DomainError
 from routing.elevation import ElevationError
 from routing.matrix import PointOffNetworkError, path_geojson, routable_graph
 from routing.network import HIGHWAY_VALUES, BikeNetwork, NetworkError, import_city, open_city
@@ -183,8 +185,8 @@ def tour(city: CityOption = None) -> None:
                 f"{leg['metres']:.0f} m",
                 f"{leg['metres_walked']:.0f} m",
             )
-    except PointOffNetworkError as exc:
-        raise fail(str(exc)) from None
+    except PointOffNetworkError as exc:  # its code and figures, in the CLI's English
+        raise fail(say_reason(DomainError(exc.why, **exc.params))) from None
     out.print("\nCentral railway station -> Market Square:")
     out.print(table)
     demo_data = Path(__file__).resolve().parents[2] / "data"

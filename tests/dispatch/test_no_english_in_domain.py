@@ -40,9 +40,8 @@ STILL_SENTENCES = {
     "dispatch/simulation.py": 3,
     "dispatch/report.py": 1,
     # Found when the scan widened to explanations (2026-12): still English, to convert. A
-    # restore's note of an erasure; a street-snap refusal's detail.
+    # restore's note of an erasure.
     "dispatch/store/erasure.py": 1,
-    "routing/matrix.py": 2,
 }
 
 #: Keys, keywords and names that hold an explanation a member reads: a reason, never a sentence.
@@ -307,3 +306,21 @@ def test_the_walk_leaves_reasons_and_names_alone() -> None:
         "payload = {'label': 'quote_base', 'why': 'no_jobs_seen'}\n"
     )
     assert _findings(ast.parse(source))[0] == []
+
+
+def test_a_point_off_the_streets_is_worded_at_the_edge_in_both_languages() -> None:
+    """The street snap's refusal (``routing/matrix.py``) is a code with figures; the API and the
+    CLI say it from ``api/error_words.py``."""
+    from routing.matrix import PointOffNetworkError
+
+    far = PointOffNetworkError(1, 24.96, 60.161, distance_m=412.4, max_distance_m=300.0, profile="cargo_bike")
+    error = DomainError(far.why, **far.params)
+    assert say(error) == (
+        "point #1 (lat 60.161, lon 24.96) is 412 m from the nearest street a cargo_bike can use (at most 300 m allowed)"
+    )
+    assert say(error, "fr").startswith("le point n° 1 (lat 60.161, lon 24.96) est à 412 m de la rue la plus proche")
+    nowhere = PointOffNetworkError(0, float("nan"), 60.17, distance_m=None, max_distance_m=300.0, profile="bike")
+    assert (
+        say(DomainError(nowhere.why, **nowhere.params))
+        == "point #0 (lat 60.17, lon nan) is not a valid longitude/latitude"
+    )

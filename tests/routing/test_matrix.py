@@ -158,10 +158,10 @@ def test_eighty_kilos_on_an_e_cargo_bike_take_longer(helsinki: BikeNetwork) -> N
 @pytest.mark.parametrize(
     ("point", "why"),
     [
-        ((24.9600, 60.1610), "m from the nearest street"),  # in the South Harbour
-        ((25.0300, 60.1700), "m from the nearest street"),  # 5 km east, outside the extract
-        ((float("nan"), 60.17), "not a valid longitude/latitude"),
-        ((24.94, 95.0), "not a valid longitude/latitude"),
+        ((24.9600, 60.1610), "off_the_streets"),  # in the South Harbour
+        ((25.0300, 60.1700), "off_the_streets"),  # 5 km east, outside the extract
+        ((float("nan"), 60.17), "not_a_coordinate"),
+        ((24.94, 95.0), "not_a_coordinate"),
     ],
 )
 def test_points_off_the_network_are_refused_by_name(
@@ -170,10 +170,11 @@ def test_points_off_the_network_are_refused_by_name(
     graph = routable_graph(helsinki, "cargo_bike")
     with pytest.raises(PointOffNetworkError, match=why) as caught:
         snap(graph, [RAILWAY_STATION, point])
-    assert caught.value.index == 1
-    assert "point #1" in str(caught.value)
+    assert caught.value.index == 1 and caught.value.why == why  # a code and figures; the edge words them
+    assert caught.value.params["point"] == 1
     if caught.value.distance_m is not None:
-        assert caught.value.distance_m > 300
+        assert caught.value.distance_m > 300 and caught.value.params["metres"] > 300
+        assert caught.value.params["max_m"] == 300 and caught.value.params["vehicle"] == "cargo_bike"
 
 
 def test_snap_distance_limit_is_configurable(helsinki: BikeNetwork) -> None:
