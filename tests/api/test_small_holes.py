@@ -164,7 +164,9 @@ def test_sequence_numbers_pass_2_to_the_31_on_postgresql(pg_url: str) -> None:
         assert made.status_code == 201, made.text
         assert each.store.events(each.world.coop_id, after_seq=BIG)[0].seq == BIG + 1
         assert each.store.job(each.world.coop_id, made.json()["id"]).last_seq == BIG + 1
-        assert hooks.enqueue_from_log(each.store, each.world.coop_id) == 1
+        # the app's own sender may have queued it already (it runs in the background): either
+        # way the cursor past int4 queues it exactly once
+        assert hooks.enqueue_from_log(each.store, each.world.coop_id) in (0, 1)
         (row,) = hooks.deliveries_of(each.store, each.world.coop_id, each.client_a)
         assert row["event_seq"] == BIG + 1
 
