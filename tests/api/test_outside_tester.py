@@ -15,7 +15,7 @@ from dispatch.store import Store
 from dispatch.store.access import cli_actor
 from dispatch.store.erasure import erase_courier
 from tests.api.test_week import Week, _app, _events, _weekdays
-from tests.api.test_week_absences import _published
+from tests.api.test_week_absences import _aino_s_published_shift
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -91,9 +91,7 @@ def test_a_courier_recorded_absent_that_day_is_not_available(tmp_path: Path) -> 
     week = Week(f"sqlite:///{tmp_path / 'tandem.db'}")
     with _app(week.url) as client:
         desk = week.desk(client)
-        shifts = _published(client, week, desk)
-        assert client.post("/v1/week/publish", json={"week": week.next_monday}, headers=desk).status_code == 200
-        aino = next(s for s in shifts if s["courier_id"] == week.id("Aino"))
+        aino = _aino_s_published_shift(client, week, desk)
         absent = {"week": week.next_monday, "shift_id": aino["id"], "reason": "sick"}
         assert client.post("/v1/week/absences", json=absent, headers=desk).status_code == 201
         monday = datetime.fromisoformat(week.next_monday)

@@ -31,6 +31,13 @@ def _published(client: TestClient, week: Week, desk: dict[str, str]) -> list[dic
     return list(r.json()["shifts"])
 
 
+def _aino_s_published_shift(client: TestClient, week: Week, desk: dict[str, str]) -> dict[str, object]:
+    """The week of :func:`_published`, published; Aino's Monday shift (the one tests call off)."""
+    shifts = _published(client, week, desk)
+    assert client.post("/v1/week/publish", json={"week": week.next_monday}, headers=desk).status_code == 200
+    return next(s for s in shifts if s["courier_id"] == week.id("Aino"))
+
+
 def _day(week: Week, offset: int) -> str:
     return (date.fromisoformat(week.next_monday) + timedelta(days=offset)).isoformat()
 

@@ -7,16 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.api.test_week import Week, _app, _events
-from tests.api.test_week_absences import _published
+from tests.api.test_week_absences import _aino_s_published_shift
 
 
 def test_choosing_no_one_is_logged_and_shown_and_a_cover_may_still_be_picked(tmp_path: Path) -> None:
     week = Week(f"sqlite:///{tmp_path / 'tandem.db'}")
     with _app(week.url) as client:
         desk = week.desk(client)
-        shifts = _published(client, week, desk)
-        assert client.post("/v1/week/publish", json={"week": week.next_monday}, headers=desk).status_code == 200
-        aino = next(s for s in shifts if s["courier_id"] == week.id("Aino"))
+        aino = _aino_s_published_shift(client, week, desk)
         none = {"week": week.next_monday, "shift_id": aino["id"], "note": "Lou rode all weekend"}
         refused = client.post("/v1/week/covers/none", json=none, headers=desk)
         assert refused.status_code == 422 and "record it first" in refused.text, refused.text
