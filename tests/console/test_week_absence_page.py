@@ -9,7 +9,7 @@ import httpx
 
 from tests.api.harness import Server, World, login
 from tests.console import test_week_page
-from tests.console.browser import browser, console_log_in, shot, wait_until
+from tests.console.browser import browser, shot, wait_until
 
 #: The same served week as the rota's browser test (three couriers free 10-16 on weekdays).
 served = test_week_page.served
@@ -18,13 +18,7 @@ served = test_week_page.served
 def test_a_dispatcher_publishes_a_rota_and_handles_an_absence(served: tuple[Server, World]) -> None:
     server, world = served
     with browser() as page:
-        console_log_in(page, server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
-        page.goto(f"{server.url}/console/week.html")
-        wait_until(page, "window.__week && window.__week.ready === true")
-        page.click("#propose")
-        wait_until(page, "document.querySelector('#rota-state').dataset.state === 'draft'")
-        page.click("#publish")
-        wait_until(page, "document.querySelector('#rota-state').dataset.state === 'published'")
+        test_week_page.publish_on_the_week_page(page, server, world)
         first = page.locator("#shifts li.shift").first
         absent_id = first.get_attribute("data-shift")
         absent_name = first.locator("strong").inner_text()

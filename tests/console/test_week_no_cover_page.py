@@ -8,7 +8,7 @@ import httpx
 
 from tests.api.harness import Server, World, login
 from tests.console import test_week_page
-from tests.console.browser import browser, console_log_in, wait_until
+from tests.console.browser import browser, wait_until
 
 served = test_week_page.served
 
@@ -16,13 +16,7 @@ served = test_week_page.served
 def test_no_one_is_logged_and_a_cover_can_still_be_picked(served: tuple[Server, World]) -> None:
     server, world = served
     with browser() as page:
-        console_log_in(page, server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
-        page.goto(f"{server.url}/console/week.html")
-        wait_until(page, "window.__week && window.__week.ready === true")
-        page.click("#propose")
-        wait_until(page, "document.querySelector('#rota-state').dataset.state === 'draft'")
-        page.click("#publish")
-        wait_until(page, "document.querySelector('#rota-state').dataset.state === 'published'")
+        test_week_page.publish_on_the_week_page(page, server, world)
         first = page.locator("#shifts li.shift").first
         absent_id = first.get_attribute("data-shift")
         first.locator("button[data-act=absent]").click()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -49,6 +50,17 @@ def _set_up_week(url: str) -> World:
     finally:
         store.close()
     return world
+
+
+def publish_on_the_week_page(page: Any, server: Server, world: World) -> None:
+    """A dispatcher logs in, opens the week page, proposes the rota and publishes it."""
+    console_log_in(page, server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+    page.goto(f"{server.url}/console/week.html")
+    wait_until(page, "window.__week && window.__week.ready === true")
+    page.click("#propose")
+    wait_until(page, "document.querySelector('#rota-state').dataset.state === 'draft'")
+    page.click("#publish")
+    wait_until(page, "document.querySelector('#rota-state').dataset.state === 'published'")
 
 
 @pytest.fixture
