@@ -17,6 +17,7 @@ from pydantic import Field
 
 from api.deps import Dispatcher, Member, Svc
 from api.errors import answers, refusals
+from api.i18n import Lang, in_words
 from api.schemas import Out
 from api.sockets import NOTES
 from dispatch.events import ActorKind, Event
@@ -62,7 +63,10 @@ class AdminActOut(Out):
     at: str
     type: str = Field(description="ClientKeyRevoked, CourierDeactivated, CooperativeSettingsChanged...")
     who: WhoOut
-    what: dict[str, Any] = Field(description="The event's payload; without its free-text reason for a courier")
+    what: dict[str, Any] = Field(
+        description="The event's payload; without its reason for a courier. A reason is a person's words, or a "
+        "code with params and its `text` in the reader's language (a restore's `erased_again`)"
+    )
 
 
 class AdminLogOut(Out):
@@ -84,9 +88,11 @@ async def list_members(who: Dispatcher, svc: Svc) -> dict[str, Any]:
     return {"members": [m.to_json() for m in found]}
 
 
-def _acts(store: Store, who: Principal, limit: int) -> list[dict[str, Any]]:
+def _acts(store: Store, who: Principal, limit: int, lang: str) -> list[dict[str, Any]]:
+    """The acts, a reason given as a code (a restore's ``erased_again``) said in ``lang`` beside it."""
     names = {m.id: m.name for m in members(store, who.cooperative_id)}
-    return [_act(e, names, notes=who.role != "courier") for e in admin_acts(store, who.cooperative_id, limit=limit)]
+    acts = [_act(e, names, notes=who.role != "courier") for e in admin_acts(store, who.cooperative_id, limit=limit)]
+    return in_words(store, who.cooperative_id, lang, acts)  # type: ignore[no-any-return]
 
 
 def _act(event: Event, names: dict[str, str], *, notes: bool) -> dict[str, Any]:
@@ -103,8 +109,12 @@ def _act(event: Event, names: dict[str, str], *, notes: bool) -> dict[str, Any]:
 
 
 @router.get("/admin/log", **answers(AdminLogOut))
-async def admin_log(who: Member, svc: Svc, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
+async def admin_log(
+    who: Member, svc: Svc, lang: Lang, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> dict[str, Any]:
     """Every admin act of the cooperative (keys revoked or rotated, couriers deactivated,
     reactivated or erased, logins revoked, passwords reset, settings changed, proofs purged),
-    newest first, with who did it and when: for every member to see."""
-    return {"acts": await svc.run(_acts, svc.store, who, limit)}
+    newest first, with who did it and when: for every member to see. A reason the system gave
+    as a code is said in the reader's ``Accept-Language`` (``text`` beside its code); a
+    person's reason is their words."""
+    return {"acts": await svc.run(_acts, svc.store, who, limit, lang)}

@@ -91,6 +91,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "stopped_taken_back": "{courier} had to stop: {why}",
         "left_on_board": "on board with {courier}, who no longer works here ({why}): decide a handover or a return",
         "left_taken_back": "{courier} no longer works here",
+        "erased_again": "erased on {day}; erased again after a restore brought back an older backup",
         "absent_today": "cannot come today (an absence recorded on the week's rota)",
         "rota_peak": "up to {expected} courier(s) expected at {peak}:00 in its hours",
         "rota_cargo": "a cargo bike is needed then",
@@ -192,6 +193,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "left_on_board": "à bord avec {courier}, qui ne travaille plus ici ({why}) : décidez d'un passage de "
         "relais ou d'un retour",
         "left_taken_back": "{courier} ne travaille plus ici",
+        "erased_again": "effacé·e le {day} ; effacé·e à nouveau après la restauration d'une sauvegarde plus ancienne",
         "absent_today": "ne peut pas venir aujourd'hui (absence notée au planning de la semaine)",
         "rota_peak": "jusqu'à {expected} coursier·es attendu·es à {peak} h sur ce créneau",
         "rota_cargo": "un vélo cargo est nécessaire à cette heure",

@@ -125,6 +125,8 @@ CODES: dict[str, dict[str, Kind]] = {
     "stopped_taken_back": {"courier": K.COURIER, "why": K.TEXT},
     "left_on_board": {"courier": K.COURIER, "why": K.TEXT},
     "left_taken_back": {"courier": K.COURIER},
+    # why a restore deactivated and erased someone again: an erasure of that day (dispatch/store/erasure.py)
+    "erased_again": {"day": K.TEXT},
     # a stop's ``why`` when the week's absence for today stopped the courier (its category left out)
     "absent_today": {},
     # why a shift is on the week's rota (routing/rota.py, dispatch/week.py): a list of these

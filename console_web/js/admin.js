@@ -292,11 +292,15 @@ function actWords(act) {
   return text === key ? t("adm_did_other", { ...vars, type: act.type }) : text;
 }
 
+// A reason is a person's words, or a code the server said in the page's language (its `text`:
+// a restore's "erased again"), never shown as an object.
+function reasonWords(reason) { return typeof reason === "object" ? reason.text ?? reason.code : reason; }
+
 function renderLog(acts) {
   const when = (iso) => new Date(iso).toLocaleString(language(), { dateStyle: "short", timeStyle: "short" });
   $("#admin-log").replaceChildren(...(acts.length ? acts.map((a) => el("li", { "data-type": a.type, "data-seq": String(a.seq) },
     el("time", { dateTime: a.at }, when(a.at)), actWords(a),
-    ...(a.what.reason ? [el("span", { class: "why" }, ` — ${t("adm_why", { reason: a.what.reason })}`)] : []))) : [el("li", { class: "note" }, t("adm_log_empty"))]));
+    ...(a.what.reason ? [el("span", { class: "why" }, ` — ${t("adm_why", { reason: reasonWords(a.what.reason) })}`)] : []))) : [el("li", { class: "note" }, t("adm_log_empty"))]));
 }
 
 // ------------------------------------------------------------------ loading

@@ -42,7 +42,7 @@ from dispatch.store.repository import (
 )
 from dispatch.store.schema import ClientRow, CooperativeRow, CourierRow, EventRow, MemberRow, SessionRow
 from dispatch.text import check_text
-from routing.reasons import reason
+from routing.reasons import Reason, reason
 
 #: A dispatcher's or courier's day, with margin; a token then has to be renewed by logging in.
 DEFAULT_TOKEN_TTL = timedelta(hours=12)
@@ -440,7 +440,7 @@ class Deactivated:
     shift_ended: bool
 
 
-def deactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor, reason: str) -> Deactivated:
+def deactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor, reason: str | Reason) -> Deactivated:
     """A courier who left (or was added by mistake) gets no more work: the planner proposes
     nothing to them, they cannot log in, their sessions end and their open sockets close at the
     next check. Their history stays: the log, the ledger, the jobs they did.
@@ -448,8 +448,10 @@ def deactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor
     In the same transaction, as ``courier_unavailable`` does: their jobs not yet picked up go
     back to the open queue, a parcel on board is flagged for a handover, their shift ends.
     """
-    why = check_text("reason", reason)
-    if not why.strip():
+    # a dispatcher's words, or a code the edge words (``erased_again``: a restore re-applying an
+    # erasure, dispatch/store/erasure.py), as ``courier_unavailable`` takes either
+    why: str | dict[str, Any] = reason.to_json() if isinstance(reason, Reason) else check_text("reason", reason)
+    if isinstance(why, str) and not why.strip():
         raise InvalidInput("reason", "say_why")
     courier = store.courier(coop_id, courier_id)
     if not courier.active:
@@ -482,7 +484,7 @@ def deactivate_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor
 
 
 def _work_left_behind(
-    store: Store, coop_id: str, courier_id: str, *, by: Actor, why: str, at: datetime
+    store: Store, coop_id: str, courier_id: str, *, by: Actor, why: str | dict[str, Any], at: datetime
 ) -> list[NewEvent]:
     """What a leaving courier's work becomes, as events: jobs not yet picked up unassigned, a
     parcel on board flagged for a handover, their shift ended."""

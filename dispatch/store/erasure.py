@@ -37,6 +37,7 @@ from dispatch.store.repository import Store, _json_payload
 from dispatch.store.schema import CourierPositionRow, CourierRow, CourierStatusRow, EventRow, JobRow
 from dispatch.text import check_text
 from routing.network import data_dir
+from routing.reasons import reason
 
 log = logging.getLogger("tandem.erasure")
 
@@ -167,9 +168,12 @@ def erase_courier(store: Store, coop_id: str, courier_id: str, *, by: Actor, rea
     return done
 
 
-def _erase(store: Store, coop_id: str, courier_id: str, *, by: Actor, why: str, while_working: bool) -> Erased:
+def _erase(
+    store: Store, coop_id: str, courier_id: str, *, by: Actor, why: str | dict[str, Any], while_working: bool
+) -> Erased:
     """The erasure itself, in one transaction; ``while_working`` only when a restore re-applies
-    an erasure already made (the backup's moment may show the courier still at work)."""
+    an erasure already made (the backup's moment may show the courier still at work, and ``why``
+    is then the code ``erased_again``, worded at the edge: a dispatcher's grounds are their words)."""
     courier = store.courier(coop_id, courier_id)
     label = erased_label(courier_id)
     counts: dict[str, int] = {}
@@ -197,7 +201,8 @@ def _erase(store: Store, coop_id: str, courier_id: str, *, by: Actor, why: str, 
         )
         counts["positions"] = int(gone.rowcount or 0)
         counts["events"] = _redact_log(conn, coop_id, courier_id, courier.display_name, label)
-        return EventType.COURIER_ERASED, {"courier_id": courier_id, "reason": why.replace(courier.display_name, label)}
+        said = why.replace(courier.display_name, label) if isinstance(why, str) else why
+        return EventType.COURIER_ERASED, {"courier_id": courier_id, "reason": said}
 
     try:
         event = _admin_event(store, coop_id, by, work)
@@ -301,14 +306,14 @@ def reapply(url: str, entries: list[dict[str, Any]]) -> list[Erased]:
     try:
         for entry in entries:
             coop_id, courier_id = str(entry["cooperative_id"]), str(entry["courier_id"])
-            why = f"erased on {str(entry.get('erased_at', ''))[:10]}; erased again after a restore"
+            why = reason("erased_again", day=str(entry.get("erased_at", ""))[:10])
             try:
                 courier = store.courier(coop_id, courier_id)
                 if courier.display_name == erased_label(courier_id):  # erased in this backup already
                     continue
                 if courier.active:
                     deactivate_courier(store, coop_id, courier_id, by=by, reason=why)
-                done.append(_erase(store, coop_id, courier_id, by=by, why=why, while_working=True))
+                done.append(_erase(store, coop_id, courier_id, by=by, why=why.to_json(), while_working=True))
             except DomainError:  # not in this backup, or already erased in it
                 continue
         _journal_add(url, entries)

@@ -85,3 +85,56 @@ def test_every_member_reads_who_did_what_and_when_and_couriers_not_the_notes(
     assert client.get("/v1/admin/log", headers=shop_key).status_code == 403, "a client is no member"
     assert client.get("/v1/admin/log?limit=2", headers=desk).json()["acts"][0]["type"] == "ClientKeyRotated"
     assert client.get("/v1/admin/log?limit=0", headers=desk).status_code == 422
+
+
+def test_a_restore_s_note_of_an_erasure_is_a_code_said_in_the_reader_s_language(tmp_path: Path) -> None:
+    """A restore erases again whoever an older backup brings back (issue 16); the note it leaves
+    on the deactivation, the shift's end and the erasure is the code ``erased_again`` with the
+    day of the erasure (issue 17: no English built in ``dispatch/``), said in French or English
+    by the reader's ``Accept-Language`` at the admin log and the event log."""
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+    from dispatch import commands
+    from dispatch.events import Actor, ActorKind
+    from dispatch.store.access import deactivate_courier
+    from dispatch.store.backup import backup, restore
+    from dispatch.store.erasure import erase_courier
+    from tests.api.harness import desk, make_world
+
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world = make_world(url)
+    aino = world.couriers["Aino"][0]
+    store = Store.open(url)
+    commands.start_shift(store, world.coop_id, aino, at=datetime.now(UTC))  # at work in the backup
+    saved = backup(url, tmp_path / "before.backup")
+    by = Actor(ActorKind.DISPATCHER, "desk")
+    deactivate_courier(store, world.coop_id, aino, by=by, reason="moved away")
+    erased = erase_courier(store, world.coop_id, aino, by=by, reason="her request")
+    store.close()
+    assert [e.event.payload["reason"] for e in restore(saved, url, replace=True)] == [
+        {"code": "erased_again", "params": {"day": erased.event.at.date().isoformat()}}
+    ]
+    day = erased.event.at.date().isoformat()
+    with TestClient(create_app(Settings(database_url=url, redis_url=None, auto_plan=False))) as client:
+        headers = desk(client, world)
+        said = {}
+        for lang in ("fr", "en"):
+            acts = client.get("/v1/admin/log", headers={**headers, "Accept-Language": lang}).json()["acts"]
+            by_restore = {a["type"]: a["what"]["reason"] for a in acts if a["who"] == {
+                "kind": "system", "id": "restore", "name": "restore"}}  # fmt: skip
+            assert set(by_restore) == {"CourierDeactivated", "CourierErased"}, acts
+            assert by_restore["CourierDeactivated"] == by_restore["CourierErased"], by_restore
+            said[lang] = by_restore["CourierErased"]
+            events = client.get("/v1/events", headers={**headers, "Accept-Language": lang}).json()["events"]
+            [ended] = [e for e in events if e["type"] == "ShiftEnded" and e["actor"]["kind"] == "system"]
+            assert ended["payload"]["reason"]["text"] == said[lang]["text"], ended
+    assert said["fr"]["code"] == said["en"]["code"] == "erased_again"
+    assert (
+        said["fr"]["text"]
+        == f"effacé·e le {day} ; effacé·e à nouveau après la restauration d'une sauvegarde plus ancienne"
+    )
+    assert said["en"]["text"] == f"erased on {day}; erased again after a restore brought back an older backup"

@@ -39,9 +39,6 @@ STILL_SENTENCES = {
     "dispatch/week_replay.py": 13,
     "dispatch/simulation.py": 3,
     "dispatch/report.py": 1,
-    # Found when the scan widened to explanations (2026-12): still English, to convert. A
-    # restore's note of an erasure.
-    "dispatch/store/erasure.py": 1,
 }
 
 #: Keys, keywords and names that hold an explanation a member reads: a reason, never a sentence.
