@@ -229,6 +229,11 @@ ERRORS: dict[str, dict[str, str]] = {
         "cannot_cover": "{courier} cannot cover: {detail}",
         "cannot_cover_draft": "{courier} cannot cover in the draft open for the week of {monday}: {detail} "
         "(edit the draft, or pick someone else)",
+        # overtime decided by dispatch (dispatch/overtime.py)
+        "day_by_date": "a day is named YYYY-MM-DD, between {first} and {last} (got {value})",
+        "overtime_in_future": "{day} has not begun yet (today is {today}): overtime is decided on time worked",
+        "overtime_minutes": "whole minutes from 0 to {most}, the length of that day (got {value})",
+        "no_overtime_to_withdraw": "no overtime of {courier} stands on {day}: there is nothing to withdraw",
     },
     "fr": {
         "not_found": "{kind} introuvable dans cette coopérative",
@@ -437,6 +442,12 @@ ERRORS: dict[str, dict[str, str]] = {
         "cannot_cover": "{courier} ne peut pas remplacer : {detail}",
         "cannot_cover_draft": "{courier} ne peut pas remplacer dans le brouillon ouvert pour la semaine du "
         "{monday} : {detail} (modifiez le brouillon, ou choisissez quelqu'un d'autre)",
+        "day_by_date": "un jour se nomme AAAA-MM-JJ, entre {first} et {last} (reçu : {value})",
+        "overtime_in_future": "le {day} n'a pas encore commencé (nous sommes le {today}) : les heures "
+        "supplémentaires se décident sur le temps travaillé",
+        "overtime_minutes": "des minutes entières de 0 à {most}, la durée de ce jour (reçu : {value})",
+        "no_overtime_to_withdraw": "aucune heure supplémentaire de {courier} n'est retenue le {day} : il n'y a "
+        "rien à retirer",
     },
 }
 

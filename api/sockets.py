@@ -94,6 +94,8 @@ COURIER_KEYS: dict[EventType, frozenset[str]] = {
     E.ABSENCE_RECORDED: _ROTA | {"reason"},
     E.COVER_ASSIGNED: _ROTA,
     E.NO_COVER_PICKED: frozenset({"week", "shift_id", "courier_id"}),
+    # their own overtime as decided (what payroll pays them); the dispatcher's note is not theirs
+    E.OVERTIME_DECIDED: frozenset({"courier_id", "day", "minutes"}),
 }
 #: Keys naming a courier: a colleague's id is dropped (the courier whose job was moved to
 #: someone needs to know it is gone, not to whom).

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
@@ -34,6 +33,9 @@ from api.week_schemas import (
     EditIn,
     MyWeekOut,
     NoCoverIn,
+    OvertimeIn,
+    OvertimeListOut,
+    OvertimeOut,
     RollingLedgerOut,
     RotaOut,
     SwapDecisionIn,
@@ -44,7 +46,7 @@ from api.week_schemas import (
     WeekOut,
     WhoAtOut,
 )
-from dispatch import availability, week
+from dispatch import availability, overtime, week
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.events import Actor, ActorKind, Event
 from dispatch.forecast import BIKE_PAYLOAD_KG
@@ -416,8 +418,7 @@ def _whose(who: Principal, courier_id: str | None) -> str | None:
 
 def _sheet(store: Store, who: Principal, week_of: str | None, courier_id: str | None) -> Sheet:
     courier_id = _whose(who, courier_id)
-    zone = ZoneInfo(store.cooperative(who.cooperative_id).timezone)
-    monday = week.parse_week(week_of) if week_of else week.monday_of(_now().astimezone(zone).date())
+    monday = week.week_or_this(store, who.cooperative_id, week_of, _now())
     days = week.week_timesheet(store, who.cooperative_id, monday, courier_id=courier_id)
     return monday, monday + timedelta(days=6), days, courier_names(store, who.cooperative_id)
 
@@ -510,6 +511,42 @@ async def export_month_timesheet_xlsx(
 ) -> Response:
     """The month's time sheet as a spreadsheet (a courier: their own)."""
     return _download(await svc.run(_month_sheet, svc.store, who, month, courier_id), month, "xlsx")
+
+
+# ------------------------------------------------------------------ overtime decided by dispatch
+
+
+@router.post("/week/overtime", **answers(OvertimeOut, also=refusals(404)))
+async def decide_overtime(body: OvertimeIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
+    """A dispatcher decides that ``minutes`` of a courier's local day are overtime, for payroll
+    (``dispatch/overtime.py``): it replaces the decision standing for that day, and 0 withdraws
+    it. A day still to come, more minutes than the day holds, or withdrawing what does not stand
+    is a 422; more than the worked minutes is allowed, the time sheet showing both. A courier
+    does not decide overtime (403)."""
+
+    def work() -> tuple[Event, dict[str, Any]]:
+        coop = who.cooperative_id
+        event = overtime.decide(
+            svc.store, coop, body.courier_id, body.day, body.minutes, note=body.note, actor=_actor(who), at=_now()
+        )
+        return event, overtime.answer(event, courier_names(svc.store, coop))
+
+    done: tuple[Event, dict[str, Any]] = await svc.run(work)
+    await svc.appended(who.cooperative_id, [done[0]])
+    return done[1]
+
+
+@router.get("/week/overtime", **answers(OvertimeListOut))
+async def read_overtime(who: Dispatcher, svc: Svc, week_of: SheetWeek = None) -> dict[str, Any]:
+    """The overtime decisions standing for a week's days (default: this week), with the
+    dispatcher's note and who decided; a courier reads their own minutes in their time sheet."""
+
+    def work() -> dict[str, Any]:
+        coop = who.cooperative_id
+        monday = week.week_or_this(svc.store, coop, week_of, _now())
+        return overtime.listed(svc.store, coop, monday, monday + timedelta(days=6), courier_names(svc.store, coop))
+
+    return await svc.run(work)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------ the ledger's week view

@@ -125,6 +125,16 @@ class CoverIn(Strict):
     expected_seq: StrictInt | None = SeenSeq
 
 
+class OvertimeIn(Strict):
+    """A dispatcher's decision: this many minutes of the courier's day are overtime (it replaces
+    the one standing for that day; 0 withdraws it)."""
+
+    courier_id: Ident = Field(min_length=1, max_length=36)
+    day: str = Field(pattern=DAY, description="the cooperative's local day, YYYY-MM-DD; today or before")
+    minutes: StrictInt = Field(ge=0, le=1500, description="at most the day's length (1,440; 1,500 when clocks go back)")
+    note: Text = Field(default="", max_length=300)
+
+
 # What they answer
 
 
@@ -286,6 +296,8 @@ class SheetDayOut(Out):
     last_end: str | None
     open: bool
     cover_minutes: float = Field(description="of the planned minutes, those of cover shifts")
+    beyond_plan_minutes: float = Field(description="worked minutes above the planned ones: what there is to decide on")
+    overtime_minutes: float = Field(description="the overtime a dispatcher decided for this day")
 
 
 class CoverOut(Out):
@@ -333,6 +345,8 @@ class SheetTotalOut(Out):
     break_minutes: float
     planned_minutes: float
     cover_minutes: float
+    beyond_plan_minutes: float
+    overtime_minutes: float
 
 
 class TimesheetOut(Out):
@@ -361,3 +375,22 @@ class RollingLedgerOut(Out):
     fairness_weight: float
     heavy_threshold_kg: float
     couriers: list[RollingRowOut] = Field(description="In today's neutral rotation, never sorted by a figure.")
+
+
+class OvertimeOut(Out):
+    """A decision standing for a courier's day (or, once withdrawn, with 0 minutes)."""
+
+    courier_id: str
+    name: str
+    day: str
+    minutes: int
+    note: str = Field(description="the dispatcher's words, for dispatchers only")
+    by: str = Field(description="who decided: their role and id")
+    at: str
+    seq: int
+
+
+class OvertimeListOut(Out):
+    first_day: str
+    last_day: str
+    decisions: list[OvertimeOut]

@@ -68,6 +68,9 @@ class EventType(StrEnum):
     COVER_ASSIGNED = "CoverAssigned"
     #: The dispatcher chose no one of those who could cover, for now (the rota is unchanged).
     NO_COVER_PICKED = "NoCoverPicked"
+    #: A dispatcher decided that some of a courier's time on a local day is overtime
+    #: (dispatch/overtime.py); the latest for a courier and day stands, 0 minutes withdraws it.
+    OVERTIME_DECIDED = "OvertimeDecided"
 
 
 class ActorKind(StrEnum):
@@ -132,6 +135,7 @@ WEEK_EVENTS = frozenset(
         EventType.ABSENCE_RECORDED,
         EventType.COVER_ASSIGNED,
         EventType.NO_COVER_PICKED,
+        EventType.OVERTIME_DECIDED,
     }
 )
 
@@ -176,6 +180,7 @@ REQUIRED: dict[EventType, frozenset[str]] = {
     EventType.ABSENCE_RECORDED: frozenset({"week", "shift_id", "courier_id", "reason", "shifts"}),
     EventType.COVER_ASSIGNED: frozenset({"week", "shift_id", "courier_id", "shifts"}),
     EventType.NO_COVER_PICKED: frozenset({"week", "shift_id", "courier_id", "offered"}),
+    EventType.OVERTIME_DECIDED: frozenset({"courier_id", "day", "minutes"}),
 }
 
 

@@ -5,7 +5,9 @@ courier declared it on the phone: from Start (or Resume) to Pause (or End) is wo
 Pause to Resume is a break. A stretch counts on the local day it closes, exactly as the fairness
 ledger counts ``shift_minutes`` (``dispatch/projections.py``): a time sheet's day equals the
 ledger's day, and its week the sum of them. A stretch still running is not counted until it
-closes (``open`` says so). Beside it, the minutes the published rota planned that day.
+closes (``open`` says so). Beside it, the minutes the published rota planned that day, the
+minutes worked beyond that plan (what a dispatcher has to decide on), and the overtime a
+dispatcher decided for the day (``dispatch/overtime.py``): never derived, only decided.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ CSV_COLUMNS = (
     "last_end",
     "open",
     "cover_minutes",
+    "beyond_plan_minutes",
+    "overtime_minutes",
 )
 
 
@@ -54,6 +58,10 @@ class SheetDay:
     open: bool = False  #: a stretch began this day and has not closed yet
     #: of the planned minutes, those covering for an absent colleague (a cover shift)
     cover_minutes: float = 0.0
+    #: worked minutes above the planned ones (max(0, worked - planned)): what there is to decide on
+    beyond_plan_minutes: float = 0.0
+    #: the overtime a dispatcher decided for this day (``dispatch/overtime.py``), whatever was worked
+    overtime_minutes: float = 0.0
 
     def row(self, name: str) -> list[object]:
         return [
@@ -67,6 +75,8 @@ class SheetDay:
             self.last_end or "",
             "yes" if self.open else "",
             round(self.cover_minutes, 1),
+            round(self.beyond_plan_minutes, 1),
+            round(self.overtime_minutes, 1),
         ]
 
 
@@ -128,11 +138,13 @@ def timesheet(
     zone: ZoneInfo,
     planned: Mapping[tuple[str, str], float] | None = None,
     cover: Mapping[tuple[str, str], float] | None = None,
+    overtime: Mapping[tuple[str, str], float] | None = None,
     courier_id: str | None = None,
 ) -> list[SheetDay]:
-    """Each courier's days from ``first`` to ``last`` (included) that hold worked, break or
-    planned minutes, in order of day then courier; ``planned``: (courier, day) -> minutes;
-    ``cover``: of those, the minutes of cover shifts."""
+    """Each courier's days from ``first`` to ``last`` (included) that hold worked, break,
+    planned or overtime minutes, in order of day then courier; ``planned``: (courier, day) ->
+    minutes; ``cover``: of those, the minutes of cover shifts; ``overtime``: the minutes a
+    dispatcher decided were overtime."""
     since = datetime.combine(first, time(), tzinfo=zone) - LOOK_BACK
     # Read past the last day too: a stretch that closes after it (a night shift over the week's
     # or the month's end) is not counted here, but it is not ``open`` either.
@@ -145,21 +157,30 @@ def timesheet(
             sheet = fold.day(cid, running.since)
             if sheet is not None:
                 sheet.open = True
-    for (cid, day), minutes in (planned or {}).items():
-        if first.isoformat() <= day <= last.isoformat():
-            fold.days.setdefault((cid, day), SheetDay(cid, day)).planned_minutes += minutes
-    for (cid, day), minutes in (cover or {}).items():
-        if first.isoformat() <= day <= last.isoformat():
-            fold.days.setdefault((cid, day), SheetDay(cid, day)).cover_minutes += minutes
+    for name, given in (("planned_minutes", planned), ("cover_minutes", cover), ("overtime_minutes", overtime)):
+        for (cid, day), minutes in (given or {}).items():
+            if first.isoformat() <= day <= last.isoformat():
+                sheet = fold.days.setdefault((cid, day), SheetDay(cid, day))
+                setattr(sheet, name, getattr(sheet, name) + minutes)
+    for sheet in fold.days.values():
+        sheet.beyond_plan_minutes = max(0.0, sheet.worked_minutes - sheet.planned_minutes)
     rows = [d for d in fold.days.values() if courier_id is None or d.courier_id == courier_id]
     return sorted(rows, key=lambda d: (d.day, d.courier_id))
 
 
-_SUMMED = ("worked_minutes", "break_minutes", "planned_minutes", "cover_minutes")
+_SUMMED = (
+    "worked_minutes",
+    "break_minutes",
+    "planned_minutes",
+    "cover_minutes",
+    "beyond_plan_minutes",
+    "overtime_minutes",
+)
 
 
 def totals(days: Iterable[SheetDay]) -> dict[str, dict[str, float]]:
-    """Per courier: worked, break, planned and cover minutes summed over the days given."""
+    """Per courier: worked, break, planned, cover, beyond-plan and overtime minutes summed over
+    the days given (beyond plan is summed day by day: a short day does not offset a long one)."""
     out: dict[str, dict[str, float]] = {}
     for d in days:
         total = out.setdefault(d.courier_id, dict.fromkeys(_SUMMED, 0.0))
@@ -180,7 +201,8 @@ def sheet_rows(days: Iterable[SheetDay], names: Mapping[str, str]) -> list[list[
     for cid, total in sorted(totals(rows).items()):
         name = _cell(names.get(cid, cid))
         minutes = [round(total[k], 1) for k in ("worked_minutes", "break_minutes", "planned_minutes")]
-        out.append([cid, name, "total", *minutes, "", "", "", round(total["cover_minutes"], 1)])
+        after = [round(total[k], 1) for k in ("cover_minutes", "beyond_plan_minutes", "overtime_minutes")]
+        out.append([cid, name, "total", *minutes, "", "", "", *after])
     return out
 
 

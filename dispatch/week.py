@@ -25,6 +25,7 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dispatch import overtime
 from dispatch.availability import DAYS, Availability, available_at, declared
 from dispatch.commands import Unavailable, courier_unavailable
 from dispatch.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -193,6 +194,14 @@ def week_or_next(store: Store, coop_id: str, value: str | None, now: datetime) -
     if value is not None:
         return parse_week(value)
     return next_week(now, ZoneInfo(store.cooperative(coop_id).timezone))
+
+
+def week_or_this(store: Store, coop_id: str, value: str | None, now: datetime) -> date:
+    """The week named by its Monday, or, when none is named, the cooperative's current week
+    (time sheets and overtime look back, where the rota looks ahead)."""
+    if value is not None:
+        return parse_week(value)
+    return monday_of(now.astimezone(ZoneInfo(store.cooperative(coop_id).timezone)).date())
 
 
 def availability_view(store: Store, coop_id: str, courier_id: str) -> dict[str, Any]:
@@ -794,7 +803,8 @@ def span_timesheet(
 ) -> list[SheetDay]:
     """The time sheet of the days from ``first`` to ``last`` (a week, a month), in the
     cooperative's timezone, the published rotas' planned minutes beside the worked ones: every
-    week touching the span lends its rota, and only the span's days are kept."""
+    week touching the span lends its rota, and only the span's days are kept; the overtime a
+    dispatcher decided for each day (``dispatch/overtime.py``) beside them."""
     zone = ZoneInfo(store.cooperative(coop_id).timezone)
     if courier_id is not None:
         store.courier(coop_id, courier_id)
@@ -809,7 +819,10 @@ def span_timesheet(
             planned[key] = planned.get(key, 0.0) + minutes
             if s.get("cover_for"):
                 cover[key] = cover.get(key, 0.0) + minutes
-    return timesheet(store, coop_id, first, last, zone=zone, planned=planned, cover=cover, courier_id=courier_id)
+    decided = overtime.minutes_of(overtime.decided(store, coop_id, first, last, courier_id=courier_id))
+    return timesheet(
+        store, coop_id, first, last, zone=zone, planned=planned, cover=cover, overtime=decided, courier_id=courier_id
+    )
 
 
 def rolling_ledger(store: Store, coop_id: str, days: int, now: datetime) -> dict[str, Any]:

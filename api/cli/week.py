@@ -10,7 +10,7 @@ every act is an event recorded with the admin as its actor.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +19,7 @@ import typer
 from api.cli.admin import CoopOption, _acting, _report
 from api.cli.common import DatabaseOption, JsonOption, fail, out
 from api.i18n import courier_names, say_all
-from dispatch import availability, week
+from dispatch import availability, overtime, week
 from dispatch.events import Actor, ActorKind, Event
 from dispatch.store import Store
 from dispatch.timesheets import to_csv, to_xlsx
@@ -161,6 +161,58 @@ def _write_sheet(body: str | bytes, output: Path | None) -> None:
     out.print(f"time sheet written to {output}")
 
 
+# ------------------------------------------------------------------ overtime decided by dispatch
+
+
+def _decide_overtime(store: Store, coop: str, courier: str, day: str, minutes: int, note: str) -> dict[str, Any]:
+    event = overtime.decide(store, coop, courier, day, minutes, note=_checked(note), actor=ADMIN, at=_now())
+    return overtime.answer(event, courier_names(store, coop))
+
+
+def _overtime_of_week(store: Store, coop: str, week_of: str | None) -> dict[str, Any]:
+    monday = week.week_or_this(store, coop, week_of, _now())
+    return overtime.listed(store, coop, monday, monday + timedelta(days=6), courier_names(store, coop))
+
+
+@week_app.command("overtime")
+def overtime_command(
+    coop: CoopOption,
+    courier: Annotated[str | None, typer.Option("--courier", help="To decide: the courier's id.")] = None,
+    day: Annotated[str | None, typer.Option("--day", help="To decide: the local day, YYYY-MM-DD (not later).")] = None,
+    minutes: Annotated[
+        int | None, typer.Option("--minutes", help="To decide: the day's overtime in minutes; 0 withdraws it.")
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="To decide: a few words for the log.")] = "",
+    week_of: Annotated[
+        str | None, typer.Option("--week", help="To list: the week's Monday, YYYY-MM-DD (default: this week).")
+    ] = None,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Decide a courier's overtime on a day (--courier, --day, --minutes; it replaces the one
+    standing, 0 withdraws it), or list the week's decisions (--week). Overtime is a person's
+    decision for payroll: the time sheet shows the minutes worked beyond the plan to decide on."""
+    deciding = (courier, day, minutes)
+    if any(v is not None for v in deciding):
+        if any(v is None for v in deciding):
+            raise fail("to decide overtime give --courier, --day and --minutes together (--minutes 0 withdraws it)")
+        if week_of is not None:
+            raise fail("--week lists the decisions; to decide, give --courier, --day and --minutes without it")
+        assert courier is not None and day is not None and minutes is not None  # checked just above
+        done = _acting(database, _decide_overtime, coop, courier, day, minutes, note)
+        said = f"{done['name']} on {done['day']}: " + (
+            f"{done['minutes']} min of overtime (log seq {done['seq']})" if minutes else "overtime withdrawn"
+        )
+        _report(as_json, done, said)
+        return
+    if note:
+        raise fail("--note goes with a decision: give --courier, --day and --minutes too")
+    shown = _acting(database, _overtime_of_week, coop, week_of)
+    lines = [f"{d['day']} {d['name']}: {d['minutes']} min {_noted(d['note'])}".rstrip() for d in shown["decisions"]]
+    human = "\n".join([f"overtime decided, {shown['first_day']} to {shown['last_day']}:", *(lines or ["none"])])
+    _report(as_json, shown, human)
+
+
 # ------------------------------------------------------------------ absences and covers
 
 ShiftOption = Annotated[str, typer.Option("--shift", help="The shift's id (as the rota shows it).")]
@@ -242,6 +294,10 @@ def cover_command(
     shown = _acting(database, act)
     headline = f"shift {shift}: " + (f"{courier} covers" if courier else "no one picked, for now (logged)")
     _report(as_json, shown, headline if courier else _said(shown, headline))
+
+
+def _noted(note: str) -> str:
+    return f"({note})" if note else ""
 
 
 def _checked(note: str) -> str:
