@@ -26,6 +26,10 @@ const WORDS = {
     time: "time", times: "times", pick: "Pick", no_one: "No one", nobody_can: "Nobody available can cover this shift.",
     no_one_chosen: "no one picked ({t})",
     stopped_now: "On shift today: stopped now, as “must stop” does; {n} job(s) back to the open jobs, proposals to them put aside.",
+    timesheet: "Time sheet and overtime",
+    timesheet_note: "Minutes per courier and day. Beyond plan: worked minus planned, what there is to decide on; overtime is only what a dispatcher decides (0 withdraws it).",
+    day: "Day", worked: "Worked", planned: "Planned", beyond_plan: "Beyond plan", overtime: "Overtime", decide: "Decide",
+    overtime_for: "Overtime minutes for {name} on {day}", no_sheet: "No time worked or planned this week.",
   },
   fr: {
     the_week: "La semaine", log_in_again: "Votre session a pris fin : reconnectez-vous sur la console.", back_to_console: "Retour à la console",
@@ -49,6 +53,10 @@ const WORDS = {
     time: "fois", times: "fois", pick: "Choisir", no_one: "Personne", nobody_can: "Personne de disponible ne peut remplacer sur ce créneau.",
     no_one_chosen: "personne de choisi ({t})",
     stopped_now: "En service aujourd'hui : arrêté·e maintenant, comme « doit s'arrêter » ; {n} course(s) rendue(s) aux courses ouvertes, propositions mises de côté.",
+    timesheet: "Feuille de temps et heures supplémentaires",
+    timesheet_note: "Minutes par coursier et par jour. Au-delà du planning : travaillé moins planifié, ce qu'il reste à décider ; les heures supplémentaires sont seulement ce qu'une personne de la répartition décide (0 les retire).",
+    day: "Jour", worked: "Travaillé", planned: "Planifié", beyond_plan: "Au-delà du planning", overtime: "Heures sup.", decide: "Décider",
+    overtime_for: "Minutes supplémentaires de {name} le {day}", no_sheet: "Aucun temps travaillé ni planifié cette semaine.",
   },
 };
 const lang = (localStorage.getItem("tandem.lang") || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
@@ -85,16 +93,18 @@ function shown() { return S.view.draft?.shifts ?? S.view.published?.shifts ?? []
 async function load(week) {
   S.view = await S.api.get(`/v1/week${week ? `?week=${week}` : ""}`);
   S.week = S.view.week;
+  S.sheet = await S.api.get(`/v1/week/timesheet?week=${S.week}`);
   render();
 }
 
-async function act(path, body, then = null) {
+// week: the act is about the week on show (the rota's acts); overtime names its own day instead.
+async function act(path, body, then = null, week = true) {
   if (S.busy) return;
   S.busy = true;
   $("#week-error").textContent = "";
   $("#rota-state").textContent = w("working");
   try {
-    const answer = await S.api.post(path, { week: S.week, ...body });  // edits, publishing, absences and covers carry expected_seq
+    const answer = await S.api.post(path, week ? { week: S.week, ...body } : body);  // edits, publishing, absences and covers carry expected_seq
     if (then) then(answer);
     await load(S.week);
   } catch (err) {
@@ -120,6 +130,7 @@ function render() {
   renderSwaps();
   renderHours();
   renderPeople();
+  renderSheet();
   renderAddForm();
   S.ready = true;
 }
@@ -249,6 +260,28 @@ function renderPeople() {
   $("#people tbody").replaceChildren(...people.map((c) => el("tr", {},
     el("td", {}, c.name), el("td", {}, `${c.contract.min_h}–${c.contract.max_h}`),
     el("td", {}, String(c.available_h)), el("td", {}, String(c.rostered_h)))));
+}
+
+// The week's time sheet with the overtime a dispatcher decides, a field per courier and day
+// (POST /v1/week/overtime: it replaces the decision standing; 0 withdraws it). Listed by day, then name.
+function renderSheet() {
+  const who = names();
+  const minutes = (m) => el("td", { class: "minutes" }, String(Math.round(m)));
+  const head = el("tr", {}, ...["courier", "day", "worked", "planned", "beyond_plan", "overtime", "decide"].map((k) => el("th", { scope: "col" }, w(k))));
+  const days = [...S.sheet.days].sort((a, b) => a.day.localeCompare(b.day) || (who[a.courier_id] || "").localeCompare(who[b.courier_id] || ""));
+  const rows = days.map((d) => {
+    const name = who[d.courier_id] || d.courier_id;
+    const field = el("input", { type: "number", min: 0, max: 1500, step: 1, value: Math.round(d.overtime_minutes), "data-field": "overtime" });
+    field.setAttribute("aria-label", w("overtime_for", { name, day: dayName(d.day) }));
+    const decide = el("button", { type: "button", "data-act": "overtime" }, w("decide"));
+    decide.addEventListener("click", () => act("/v1/week/overtime", { courier_id: d.courier_id, day: d.day, minutes: Number(field.value) }, null, false));
+    return el("tr", { "data-sheet": `${d.courier_id} ${d.day}` }, el("td", {}, name), el("td", {}, dayName(d.day)),
+      minutes(d.worked_minutes), minutes(d.planned_minutes), minutes(d.beyond_plan_minutes),
+      el("td", { class: "minutes", "data-overtime": String(d.overtime_minutes) }, String(Math.round(d.overtime_minutes))),
+      el("td", {}, field, " ", decide));
+  });
+  if (!rows.length) rows.push(el("tr", {}, el("td", { colSpan: 7, class: "note" }, w("no_sheet"))));
+  $("#timesheet").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
 }
 
 function renderAddForm() {

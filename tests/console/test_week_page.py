@@ -52,6 +52,20 @@ def _set_up_week(url: str) -> World:
     return world
 
 
+def _worked_today(server: Server, world: World) -> tuple[str, str]:
+    """Aino worked a stretch today that closed a moment ago: their id and the local day."""
+    aino = world.couriers["Aino"][0]
+    now = datetime.now(HELSINKI)
+    start = max(now - timedelta(hours=2), now.replace(hour=0, minute=0, second=0, microsecond=0))
+    store = Store.open(server.env["DATABASE_URL"])
+    try:
+        commands.start_shift(store, world.coop_id, aino, at=start)
+        commands.end_shift(store, world.coop_id, aino, at=start + (now - start) / 2)
+    finally:
+        store.close()
+    return aino, now.date().isoformat()
+
+
 def publish_on_the_week_page(page: Any, server: Server, world: World) -> None:
     """A dispatcher logs in, opens the week page, proposes the rota and publishes it."""
     console_log_in(page, server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
@@ -100,7 +114,18 @@ def test_a_dispatcher_proposes_a_rota_removes_a_shift_and_publishes(served: tupl
         wait_until(page, "document.querySelector('#rota-state').dataset.state === 'published'")
         assert page.is_disabled("#publish")
         shot(page, "week-02-published")
+        aino, today = _worked_today(server, world)
+        page.click("#prev-week")  # this week: the time sheet of what was worked, overtime decided per day
+        row = f"#timesheet tr[data-sheet='{aino} {today}']"
+        page.wait_for_selector(row)
+        assert serious(page) == []  # the time sheet's fields are labelled
+        page.fill(f"{row} input[data-field=overtime]", "35")
+        page.click(f"{row} button[data-act=overtime]")
+        wait_until(page, f"document.querySelector(\"{row} td[data-overtime]\").dataset.overtime === '35'")
+        shot(page, "week-03-overtime")
     token = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+    decided = httpx.get(f"{server.url}/v1/week/overtime", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert [(d["courier_id"], d["day"], d["minutes"]) for d in decided.json()["decisions"]] == [(aino, today, 35)]
     week = httpx.get(f"{server.url}/v1/week", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
     published = week["published"]
     assert published["version"] == 1 and week["draft"] is None
