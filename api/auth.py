@@ -93,26 +93,24 @@ class Require:
     async def check(self, request: Request) -> Principal:
         credential = request.headers.get("x-api-key")
         if len(request.headers.getlist("authorization")) > 1 or len(request.headers.getlist("x-api-key")) > 1:
-            raise ApiError(401, "unauthenticated", "send one credential: one Authorization header, not several")
+            raise ApiError(401, "unauthenticated", "one_authorization")
         authorization = request.headers.get("authorization")
         if credential is not None and authorization is not None:
             # Two credentials are ambiguous (which one acts?); refusing them means a valid one can
             # never carry a forged or stale other one along unnoticed.
-            raise ApiError(401, "unauthenticated", "send one credential: Authorization or X-API-Key, not both")
+            raise ApiError(401, "unauthenticated", "one_credential")
         if authorization:
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() != "bearer" or not value.strip():
-                raise ApiError(401, "unauthenticated", "use 'Authorization: Bearer <API key or token>'")
+                raise ApiError(401, "unauthenticated", "bearer_form")
             credential = value.strip()
         if not credential:
-            raise ApiError(401, "unauthenticated", "this needs an API key or a login token")
+            raise ApiError(401, "unauthenticated", "credential_needed")
         who = await identify(services_of(request), credential)
         if who is None:
-            raise ApiError(401, "unauthenticated", "unknown, revoked or expired credential")
+            raise ApiError(401, "unauthenticated", "unknown_credential")
         if who.role not in self.roles:
-            raise ApiError(
-                403, "forbidden", f"a {who.role} may not do this (it is for: {', '.join(sorted(self.roles))})"
-            )
+            raise ApiError(403, "forbidden", "wrong_role", {"role": who.role, "roles": sorted(self.roles)})
         request.state.who = who  # a refusal names the caller's jobs and colleagues (api/errors.py)
         return who
 

@@ -47,6 +47,44 @@ ERRORS: dict[str, dict[str, str]] = {
         "login_failed": "unknown login or wrong password",
         "login_revoked": "this login was revoked by the cooperative; an administrator can reinstate it with a "
         "password reset",
+        # refusals of the API itself (api/auth.py, api/errors.py, api/ratelimit.py, api/sockets.py)
+        "one_authorization": "send one credential: one Authorization header, not several",
+        "one_credential": "send one credential: Authorization or X-API-Key, not both",
+        "bearer_form": "use 'Authorization: Bearer <API key or token>'",
+        "credential_needed": "this needs an API key or a login token",
+        "unknown_credential": "unknown, revoked or expired credential",
+        "wrong_role": "{role} may not do this (it is for {roles})",
+        "socket_token": "unknown, expired or wrong-role token",
+        "session_ended": "this session has ended (logged out, a new password, or expired): log in again",
+        "body_too_large": "the body is larger than {limit} bytes",
+        "login_body_too_large": "a login body is at most {limit} bytes",
+        "too_many_requests": "too many requests: at most {most} per {span}; try again in {wait} s",
+        "too_many_login_attempts": "too many login attempts for this account: at most {most} per {span}; try again "
+        "in {wait} s",
+        "too_many_positions": "too many positions: at most {most} per {span}; try again in {wait} s",
+        "control_character_in_address": "the address holds a control character",
+        "json_number_digits": "numbers have at most {most} digits",
+        "json_nesting": "arrays and objects nest at most {most} deep",
+        "no_such_route": "no such address in this API",
+        "method_not_allowed": "this address does not take {method}",
+        "invalid_request": "invalid request",
+        "not_valid_json": "not valid JSON at line {line} column {column} ({detail})",
+        "required": "is required",
+        "unknown_field": "is not a field of this request",
+        "must_be_whole_number": "must be a whole number",
+        "must_be_number": "must be a number",
+        "must_be_object": "must be an object",
+        "must_be_list": "must be a list",
+        "must_be_date": "must be a date (YYYY-MM-DD)",
+        "must_be_uuid": "must be a UUID",
+        "value_at_least": "must be at least {limit}",
+        "value_more_than": "must be more than {limit}",
+        "value_at_most": "must be at most {limit}",
+        "value_less_than": "must be less than {limit}",
+        "too_few_characters": "must be at least {limit} characters",
+        "too_many_items": "must have at most {limit} items",
+        "too_few_items": "must have at least {limit} items",
+        "lang_hello": "lang is one of {values}",
         # nothing to change (dispatch/store/access.py, dispatch/store/erasure.py, dispatch/commands.py)
         "nothing_to_stop": "{courier} is not on shift and holds no job, proposal or parcel left to hand over: "
         "there is nothing to stop",
@@ -259,6 +297,44 @@ ERRORS: dict[str, dict[str, str]] = {
         "login_failed": "identifiant inconnu ou mot de passe erroné",
         "login_revoked": "cet identifiant a été révoqué par la coopérative ; un administrateur peut le rétablir en "
         "réinitialisant le mot de passe",
+        "one_authorization": "envoyez un seul identifiant : un seul en-tête Authorization, pas plusieurs",
+        "one_credential": "envoyez un seul identifiant : Authorization ou X-API-Key, pas les deux",
+        "bearer_form": "utilisez « Authorization: Bearer <clé d'API ou jeton> »",
+        "credential_needed": "il faut une clé d'API ou un jeton de connexion",
+        "unknown_credential": "identifiant inconnu, révoqué ou expiré",
+        "wrong_role": "{role} ne peut pas faire ceci (c'est pour {roles})",
+        "socket_token": "jeton inconnu, expiré ou d'un autre rôle",
+        "session_ended": "cette session est terminée (déconnexion, nouveau mot de passe ou expiration) : "
+        "reconnectez-vous",
+        "body_too_large": "le corps de la requête dépasse {limit} octets",
+        "login_body_too_large": "le corps d'une connexion fait au plus {limit} octets",
+        "too_many_requests": "trop de requêtes : au plus {most} par {span} ; réessayez dans {wait} s",
+        "too_many_login_attempts": "trop de tentatives de connexion pour ce compte : au plus {most} par {span} ; "
+        "réessayez dans {wait} s",
+        "too_many_positions": "trop de positions : au plus {most} par {span} ; réessayez dans {wait} s",
+        "control_character_in_address": "l'adresse contient un caractère de contrôle",
+        "json_number_digits": "les nombres ont au plus {most} chiffres",
+        "json_nesting": "les tableaux et objets s'imbriquent sur au plus {most} niveaux",
+        "no_such_route": "cette adresse n'existe pas dans l'API",
+        "method_not_allowed": "cette adresse n'accepte pas {method}",
+        "invalid_request": "requête invalide",
+        "not_valid_json": "JSON invalide à la ligne {line}, colonne {column} ({detail})",
+        "required": "est obligatoire",
+        "unknown_field": "n'est pas un champ de cette requête",
+        "must_be_whole_number": "doit être un nombre entier",
+        "must_be_number": "doit être un nombre",
+        "must_be_object": "doit être un objet",
+        "must_be_list": "doit être une liste",
+        "must_be_date": "doit être une date (AAAA-MM-JJ)",
+        "must_be_uuid": "doit être un UUID",
+        "value_at_least": "doit valoir au moins {limit}",
+        "value_more_than": "doit valoir plus de {limit}",
+        "value_at_most": "doit valoir au plus {limit}",
+        "value_less_than": "doit valoir moins de {limit}",
+        "too_few_characters": "doit faire au moins {limit} caractères",
+        "too_many_items": "doit avoir au plus {limit} éléments",
+        "too_few_items": "doit avoir au moins {limit} éléments",
+        "lang_hello": "lang vaut l'une des valeurs {values}",
         "nothing_to_stop": "{courier} n'est pas en service et n'a ni course, ni proposition, ni colis à passer : "
         "il n'y a rien à arrêter",
         "same_weight_and_size": "{job} a déjà le poids et la taille que vous avez trouvés",
@@ -531,6 +607,15 @@ ERROR_WORDS: dict[str, dict[str, str]] = {
         "by_client": "the client",
         "by_system": "the planner",
         "by_admin": "the operator",
+        # a rate's span ("at most 10 per minute"), one and more
+        "span_second": "second",
+        "span_seconds": "seconds",
+        "span_minute": "minute",
+        "span_minutes": "minutes",
+        "span_hour": "hour",
+        "span_hours": "hours",
+        "span_day": "day",
+        "span_days": "days",
         "not_yours_now": "no longer picked up by you",
         # places, windows, measures
         "pickup": "pickup",
@@ -631,6 +716,14 @@ ERROR_WORDS: dict[str, dict[str, str]] = {
         "by_client": "le client",
         "by_system": "le planificateur",
         "by_admin": "l'opérateur",
+        "span_second": "seconde",
+        "span_seconds": "secondes",
+        "span_minute": "minute",
+        "span_minutes": "minutes",
+        "span_hour": "heure",
+        "span_hours": "heures",
+        "span_day": "jour",
+        "span_days": "jours",
         "not_yours_now": "hors de vos mains",
         "pickup": "retrait",
         "dropoff": "livraison",
@@ -713,12 +806,8 @@ def _param(name: str, value: Any, lang: str, names: Names) -> str:
         return say_reason(DomainError(value["why"], **value["params"]), lang, names)
     if name == "breaks" or is_reason(value):  # limits broken; a rule (why someone cannot cover a shift)
         return "; ".join(render(r, lang, names.couriers) for r in ([value] if is_reason(value) else value))
-    if name == "reach":
-        return _reach(value, lang)
-    if name == "choices":  # one of a few: "7 or 28"
-        return f" {_word(lang, 'or')} ".join(map(str, value))
-    if name == "proofs":
-        return f" {_word(lang, 'and')} ".join(_word(lang, str(v)) for v in value)
+    if name in _SAID_BY:
+        return _SAID_BY[name](value, lang)
     if name in _WORDED:
         return _word(lang, str(value) or "acted")
     if isinstance(value, list | tuple):
@@ -735,6 +824,29 @@ def _reach(limits: list[list[Any]], lang: str) -> str:
     if len({m for _, m in limits}) == 1:
         return f"{_number(limits[0][1], lang)} m"
     return f" {_word(lang, 'or')} ".join(f"{_number(m, lang)} m ({profile})" for profile, m in limits)
+
+
+def _span(value: list[Any], lang: str) -> str:
+    """A rate's span, ``[multiples, unit]``: "minute", or "2 hours"."""
+    many, unit = value
+    said = _word(lang, f"span_{unit}{'s' if many > 1 else ''}")
+    return said if many == 1 else f"{_number(many, lang)} {said}"
+
+
+def _roles(roles: list[str], lang: str) -> str:
+    """Credentials' roles as their holders are named: "a dispatcher or an analyst"."""
+    return f" {_word(lang, 'or')} ".join(_word(lang, f"by_{r}") for r in roles)
+
+
+#: Parameters said by their own rule.
+_SAID_BY: dict[str, Callable[[Any, str], str]] = {
+    "reach": _reach,
+    "choices": lambda value, lang: f" {_word(lang, 'or')} ".join(map(str, value)),  # one of a few: "7 or 28"
+    "proofs": lambda value, lang: f" {_word(lang, 'and')} ".join(_word(lang, str(v)) for v in value),
+    "role": lambda value, lang: _roles([value], lang),  # "a courier may not do this"
+    "roles": _roles,
+    "span": _span,
+}
 
 
 def params_of(template: str) -> set[str]:

@@ -15,11 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.error_words import Names, job_label, say
-from api.i18n import language, localize
+from api.error_words import Names, job_label, say, say_reason
+from api.i18n import DEFAULT, LANGUAGES, language, localize
 from dispatch.errors import (
     Conflict,
     DomainError,
@@ -54,17 +55,12 @@ STATUS: dict[type[DomainError], int] = {
 
 
 def _plain(value: str) -> str:
-    try:
-        return check_text("text", value)
-    except InvalidInput as exc:
-        raise ValueError(exc.reason) from None
+    # the domain's refusal itself (a ValueError): the validation handler says it in the reader's language
+    return check_text("text", value)
 
 
 def _ident(value: str) -> str:
-    try:
-        return check_text("id", value, identifier=True)
-    except InvalidInput as exc:
-        raise ValueError(exc.reason) from None
+    return check_text("id", value, identifier=True)
 
 
 #: Free text people write (addresses, notes, reasons): any script, no deceptive characters.
@@ -74,11 +70,53 @@ Ident = Annotated[str, AfterValidator(_ident)]
 
 
 class ApiError(Exception):
-    """A refusal decided at the edge (authentication, a rule of the API rather than the domain)."""
+    """A refusal decided at the edge (authentication, a rule of the API rather than the domain).
 
-    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
+    ``why`` is a key of ``api/error_words.py`` with its ``params``, said in the request's language
+    (an older refusal's English text is said as it is); ``message`` is its English words, for the
+    logs; ``details`` go into the body beside ``code`` (``field``, ``retry_after_s``)."""
+
+    def __init__(
+        self, status: int, code: str, why: str, /, params: dict[str, Any] | None = None, **details: Any
+    ) -> None:
+        self.why, self.params = why, dict(params or {})
+        self.status, self.code, self.message, self.details = status, code, self.words(DEFAULT), details
+        super().__init__(self.message)
+
+    def words(self, lang: str, names: Names | None = None) -> str:
+        """The refusal in ``lang``."""
+        return edge_words(self.why, lang, names, **self.params)
+
+
+def edge_words(why: str, lang: str, names: Names | None = None, /, **params: Any) -> str:
+    """A refusal the API itself makes (a credential, a role, a size, a rate, a frame), said in
+    ``lang`` from the same catalogue as the domain's (``api/error_words.py``)."""
+    return say_reason(DomainError(why, **params), lang, names)
+
+
+def on_field(field: str, said: str, lang: str) -> str:
+    """A problem said after its field's name, as the language writes a colon."""
+    return f"{field}{' :' if lang == 'fr' else ':'} {said}"
+
+
+def lang_of(request: Request | WebSocket) -> str:
+    """The reader's language: a socket's own choice (the ``lang`` of its hello: a browser sets no
+    header on a WebSocket), else the request's ``Accept-Language``, else English."""
+    chosen = getattr(request.state, "lang", None)
+    return chosen if chosen in LANGUAGES else language(request.headers.get("accept-language"))
+
+
+def scope_lang(scope: Scope) -> str:
+    """The language a request asks for, read before the app sees it (by a middleware)."""
+    return language(Headers(scope=scope).get("accept-language"))
+
+
+class Problem(BaseModel):
+    """One thing wrong with a malformed request (the framework's 422)."""
+
+    field: str = Field(description="The input at fault, as the request spells it (`parcels.0.weight_kg`, `body`).")
+    problem: str = Field(description="What is wrong with it, in the language Accept-Language asks for.")
+    type: str = Field(description="The validation's stable kind: `missing`, `float_type`, `less_than_equal`...")
 
 
 class ErrorDetail(BaseModel):
@@ -86,9 +124,15 @@ class ErrorDetail(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     code: str = Field(description="Stable and machine-readable: branch on this, not on the message.")
-    message: str = Field(description="A sentence for people.")
+    message: str = Field(
+        description="A sentence for people, in the language Accept-Language asks for (English by default, or "
+        "French); the same code in every language."
+    )
     field: str | None = Field(
         description="The input the refusal is about (`dropoff`, `tariff.currency`...); null when none."
+    )
+    problems: list[Problem] | None = Field(
+        default=None, description="A malformed request's every problem (code `invalid_input`), the first one first."
     )
 
 
@@ -219,7 +263,7 @@ def say_domain(request: Request | WebSocket, exc: DomainError) -> dict[str, Any]
     """A domain error as the caller reads it: its ``code`` for machines, its words in the
     caller's ``Accept-Language`` with the cooperative's names, its ``field``, and what a program
     needs besides (who acted last on a conflict, each broken limit as a reason with its words)."""
-    lang, names = language(request.headers.get("accept-language")), names_for(request)
+    lang, names = lang_of(request), names_for(request)
     said: dict[str, Any] = {"code": exc.code, "message": say(exc, lang, names), "field": exc.field}
     if isinstance(exc, Conflict):
         said.update(last_act=exc.last_act, by=exc.by, current_seq=exc.actual_seq)
@@ -234,51 +278,130 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": say_domain(request, exc)}, status_code=status)
 
 
-def _api(_request: Request, exc: Exception) -> JSONResponse:
+def _api(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return JSONResponse(body(exc.code, exc.message, **exc.details), status_code=exc.status, headers=headers)
+    said = exc.words(lang_of(request), names_for(request))
+    return JSONResponse(body(exc.code, said, **exc.details), status_code=exc.status, headers=headers)
 
 
-def json_position(doc: str | bytes, pos: int) -> str:
-    """Where in a JSON text its parser stopped, as a person finds it in an editor: "line L
-    column C" (both from 1), never a bare character offset."""
+def json_position(doc: str | bytes, pos: int) -> tuple[int, int]:
+    """Where in a JSON text its parser stopped, as a person finds it in an editor: (line, column),
+    both from 1, never a bare character offset."""
     text = doc.decode("utf-8", "replace") if isinstance(doc, bytes) else doc
     where = json.JSONDecodeError("", text, pos)  # the standard library counts lines and columns
-    return f"line {where.lineno} column {where.colno}"
+    return where.lineno, where.colno
 
 
-def _problem(error: Any, doc: Any) -> dict[str, Any]:
-    """One validation problem; a body that is not JSON (truncated, malformed) is the body's
-    problem, said with the line and column where the parser stopped (the framework gives the
-    character offset in the field's place)."""
+_DATE_TIME = ("datetime_type", "datetime_parsing", "datetime_from_date_parsing", "timezone_aware")
+#: The framework's validation problems said in our words, by its ``type``: (why, the ``ctx`` key
+#: that holds the limit, said as ``limit``). A type not here is said in the framework's English.
+_PROBLEMS: dict[str, tuple[str, str | None]] = {
+    "missing": ("required", None),
+    "extra_forbidden": ("unknown_field", None),
+    **dict.fromkeys(("string_type", "string_sub_type", "string_unicode"), ("must_be_text", None)),
+    **dict.fromkeys(("int_type", "int_parsing", "int_from_float", "int_parsing_size"), ("must_be_whole_number", None)),
+    **dict.fromkeys(("float_type", "float_parsing", "decimal_type", "decimal_parsing"), ("must_be_number", None)),
+    "finite_number": ("finite_number", None),
+    **dict.fromkeys(("bool_type", "bool_parsing"), ("true_or_false", None)),
+    **dict.fromkeys(("dict_type", "model_type", "model_attributes_type", "mapping_type"), ("must_be_object", None)),
+    **dict.fromkeys(
+        ("list_type", "tuple_type", "set_type", "frozen_set_type", "iterable_type"), ("must_be_list", None)
+    ),
+    **dict.fromkeys(("date_type", "date_parsing", "date_from_datetime_parsing"), ("must_be_date", None)),
+    **dict.fromkeys(_DATE_TIME, ("date_time_with_zone", None)),
+    **dict.fromkeys(("uuid_type", "uuid_parsing"), ("must_be_uuid", None)),
+    "greater_than_equal": ("value_at_least", "ge"),
+    "greater_than": ("value_more_than", "gt"),
+    "less_than_equal": ("value_at_most", "le"),
+    "less_than": ("value_less_than", "lt"),
+    "string_too_long": ("too_many_characters", "max_length"),
+    "string_too_short": ("too_few_characters", "min_length"),
+    "too_long": ("too_many_items", "max_length"),
+    "too_short": ("too_few_items", "min_length"),
+}
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+def _choices(expected: str) -> list[str]:
+    """The values a choice allows, from the framework's "'a', 'b' or 'c'" (English)."""
+    return _QUOTED.findall(expected) or [v for v in re.split(r", | or ", expected) if v]
+
+
+def _said_problem(error: Any, lang: str, names: Names) -> str:
+    """What is wrong with one input, in ``lang``: our words for the common types, the domain's
+    own refusal in its words, the framework's English for the rest."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    refused = ctx.get("error")
+    if kind == "value_error" and isinstance(refused, DomainError):  # a check of ours (Text, Ident)
+        return say_reason(refused, lang, names)
+    if kind in ("literal_error", "enum") and isinstance(ctx.get("expected"), str):
+        return edge_words("one_of", lang, values=_choices(ctx["expected"]))
+    if kind in ("string_too_short", "too_short") and ctx.get("min_length") == 1:
+        return edge_words("must_not_be_empty", lang)
+    why, limit = _PROBLEMS.get(kind, (None, None))
+    if why is None or (limit is not None and limit not in ctx):
+        return str(error["msg"])
+    return edge_words(why, lang, **({"limit": ctx[limit]} if limit else {}))
+
+
+def _problem(error: Any, doc: Any, lang: str = DEFAULT, names: Names | None = None) -> dict[str, Any]:
+    """One validation problem, with its ``field`` and the framework's ``type`` (stable, for
+    machines) and its words in ``lang``; a body that is not JSON (truncated, malformed) is the
+    body's problem, said with the line and column where the parser stopped (the framework gives
+    the character offset in the field's place)."""
     loc = error["loc"]
     if error["type"] == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int) and isinstance(doc, str | bytes):
-        why = (error.get("ctx") or {}).get("error") or "malformed"
-        where = json_position(doc, loc[1])
-        return {"field": "body", "problem": f"not valid JSON at {where} ({why})", "type": error["type"]}
-    return {"field": ".".join(str(p) for p in loc[1:] or loc), "problem": error["msg"], "type": error["type"]}
+        detail = (error.get("ctx") or {}).get("error") or "malformed"
+        line, column = json_position(doc, loc[1])
+        said = edge_words("not_valid_json", lang, line=line, column=column, detail=detail)
+        return {"field": "body", "problem": said, "type": error["type"]}
+    field = ".".join(str(p) for p in loc[1:] or loc)
+    return {"field": field, "problem": _said_problem(error, lang, names or Names()), "type": error["type"]}
 
 
-def _validation(_request: Request, exc: Exception) -> JSONResponse:
+def _validation(request: Request, exc: Exception) -> JSONResponse:
+    """The framework's refusal of a request's shape, in the API's one error shape and the
+    reader's language: the first problem as the message, every problem in ``problems``."""
     assert isinstance(exc, RequestValidationError)
-    problems = [_problem(e, exc.body) for e in exc.errors()]
-    first = problems[0] if problems else {"field": "", "problem": "invalid request"}
+    lang = lang_of(request)
+    problems = [_problem(e, exc.body, lang, names_for(request)) for e in exc.errors()]
+    if not problems:
+        return JSONResponse(body("invalid_input", edge_words("invalid_request", lang), problems=[]), 422)
+    first = problems[0]
+    message = on_field(first["field"], first["problem"], lang)
     return JSONResponse(
-        body("invalid_input", f"{first['field']}: {first['problem']}", field=first["field"] or None, problems=problems),
-        status_code=422,
+        body("invalid_input", message, field=first["field"] or None, problems=problems), status_code=422
     )
 
 
-def _http(_request: Request, exc: Exception) -> JSONResponse:
+class BodyTooLarge(StarletteHTTPException):
+    """A streamed body that grew past its route's limit (raised while the app reads it)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the body is larger than {limit} bytes")
+        self.limit = limit
+
+
+def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    lang = lang_of(request)
     if exc.status_code == 400:
         # The framework's only 400 is a body it cannot decode (not UTF-8, broken multipart): to a
         # caller that is malformed input like any other, so it gets the same 422 and code.
-        return JSONResponse(body("invalid_input", f"body: {exc.detail}", field="body"), status_code=422)
+        said = edge_words("malformed_request", lang, detail=exc.detail)
+        return JSONResponse(body("invalid_input", on_field("body", said, lang), field="body"), 422)
     code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
+    if isinstance(exc, BodyTooLarge):
+        message = edge_words("body_too_large", lang, limit=exc.limit)
+    elif exc.status_code == 404:  # no route: a missing row is the domain's NotFound, said by kind
+        message = edge_words("no_such_route", lang)
+    elif exc.status_code == 405:
+        message = edge_words("method_not_allowed", lang, method=request.method)
+    else:
+        message = str(exc.detail)
     field = "body" if exc.status_code == 413 else None
-    return JSONResponse(body(code, str(exc.detail), field=field), status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(body(code, message, field=field), status_code=exc.status_code, headers=exc.headers)
 
 
 def _data(_request: Request, exc: Exception) -> JSONResponse:
@@ -313,7 +436,12 @@ _NOT_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
 
 
 class BadJson(ValueError):
-    """JSON text nested too deep or holding a number too long: refused before it is parsed."""
+    """JSON text nested too deep or holding a number too long: refused before it is parsed.
+    ``why`` and ``most`` say it in any language (``api/error_words.py``); ``str()`` is English."""
+
+    def __init__(self, why: str, most: int) -> None:
+        super().__init__(edge_words(why, DEFAULT, most=most))
+        self.why, self.most = why, most
 
 
 def check_json_shape(raw: bytes) -> None:
@@ -331,7 +459,7 @@ def check_json_shape(raw: bytes) -> None:
         return
     bare = _STRING.sub(b'""', raw)
     if _LONG_NUMBER.search(bare) is not None:
-        raise BadJson(f"numbers have at most {MAX_NUMBER_DIGITS} digits")
+        raise BadJson("json_number_digits", MAX_NUMBER_DIGITS)
     if openers > MAX_JSON_DEPTH:
         depth = deepest = 0
         for bracket in bare.translate(None, _NOT_BRACKET):
@@ -339,7 +467,7 @@ def check_json_shape(raw: bytes) -> None:
             if depth > deepest:
                 deepest = depth
                 if deepest > MAX_JSON_DEPTH:
-                    raise BadJson(f"arrays and objects nest at most {MAX_JSON_DEPTH} deep")
+                    raise BadJson("json_nesting", MAX_JSON_DEPTH)
 
 
 def parse_json(raw: bytes | str) -> Any:
@@ -351,7 +479,7 @@ def parse_json(raw: bytes | str) -> Any:
     try:
         return json.loads(raw)
     except RecursionError:
-        raise BadJson(f"arrays and objects nest at most {MAX_JSON_DEPTH} deep") from None
+        raise BadJson("json_nesting", MAX_JSON_DEPTH) from None
 
 
 async def read_body(receive: Receive, limit: int) -> list[Message] | None:
@@ -394,7 +522,7 @@ class BodyLimit:
         limit = self.larger.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await refuse_early(send, 413, "too_large", f"the body is larger than {limit} bytes", field="body")
+            await refuse_early(send, scope, 413, "too_large", "body_too_large", {"limit": limit}, field="body")
             return
         if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):  # every body the API takes is JSON
             await self._json(scope, receive, send, limit)
@@ -406,7 +534,7 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise StarletteHTTPException(413, f"the body is larger than {limit} bytes")
+                raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, counted, send)
@@ -415,12 +543,13 @@ class BodyLimit:
         """Read a JSON body whole (up to ``limit``), check its shape, then hand it on."""
         messages = await read_body(receive, limit)
         if messages is None:
-            await refuse_early(send, 413, "too_large", f"the body is larger than {limit} bytes", field="body")
+            await refuse_early(send, scope, 413, "too_large", "body_too_large", {"limit": limit}, field="body")
             return
         try:
             check_json_shape(b"".join(m.get("body", b"") for m in messages))
         except BadJson as exc:
-            await refuse_early(send, 422, "invalid_input", f"body: {exc}", field="body")
+            shape = {"most": exc.most}
+            await refuse_early(send, scope, 422, "invalid_input", exc.why, shape, said_on="body", field="body")
             return
 
         async def replay() -> Message:
@@ -430,9 +559,22 @@ class BodyLimit:
 
 
 async def refuse_early(
-    send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]] | None = None, **details: Any
+    send: Send,
+    scope: Scope,
+    status: int,
+    code: str,
+    why: str,
+    params: dict[str, Any] | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    said_on: str | None = None,
+    **details: Any,
 ) -> None:
-    """A refusal sent before the app sees the request (by a middleware), in the API's error shape."""
+    """A refusal sent before the app sees the request (by a middleware), in the API's error shape
+    and the request's ``Accept-Language`` (``why`` and ``params`` as :class:`ApiError` takes them;
+    ``said_on``: the input it is about, named in front of the words)."""
+    lang = scope_lang(scope)
+    message = edge_words(why, lang, **(params or {}))
+    message = message if said_on is None else on_field(said_on, message, lang)
     payload = json.dumps(body(code, message, **details)).encode()
     await send(
         {
@@ -463,7 +605,7 @@ class PlainAddress:
         if scope["type"] == "http" and scope["path"].startswith("/v1/"):
             query = unquote_plus(scope.get("query_string", b"").decode("latin-1"))
             if any(unicodedata.category(c) == "Cc" for c in scope["path"] + query):
-                await refuse_early(send, 422, "invalid_input", "the address holds a control character")
+                await refuse_early(send, scope, 422, "invalid_input", "control_character_in_address")
                 return
         await self.app(scope, receive, send)
 

@@ -34,6 +34,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -49,6 +50,12 @@ LOGIN_PATH = "/v1/auth/login"
 #: A login body is small (its fields hold at most 296 characters, 1.8 kB even escaped); a larger
 #: one is refused unread, so that no login is ever checked without its account being counted.
 LOGIN_BODY_MAX = 4096
+
+
+def rate_params(item: RateLimitItem, wait: int) -> dict[str, Any]:
+    """A spent budget as a refusal's parameters: how many per what span, and how long to wait
+    (worded at the edge: "at most 10 per minute", "au plus 10 par minute")."""
+    return {"most": item.amount, "span": [item.multiples, item.GRANULARITY.name], "wait": wait}
 
 
 def parse_limits(spec: str) -> list[RateLimitItem]:
@@ -183,7 +190,7 @@ class RateLimits:
             peeked = await self._peek_login(scope, receive)
             if peeked is None:
                 await refuse_early(
-                    send, 413, "too_large", f"a login body is at most {LOGIN_BODY_MAX} bytes", field="body"
+                    send, scope, 413, "too_large", "login_body_too_large", {"limit": LOGIN_BODY_MAX}, field="body"
                 )
                 return
             receive, account = peeked
@@ -194,7 +201,7 @@ class RateLimits:
         for items, key in checks:
             spent = await self.counters.spend(items, key)
             if spent is not None:
-                await self._refuse(send, *spent, key)
+                await self._refuse(scope, send, *spent, key)
                 return
         await self.app(scope, receive, send)
 
@@ -223,9 +230,7 @@ class RateLimits:
 
         return replay, account
 
-    async def _refuse(self, send: Send, item: RateLimitItem, wait: int, key: str) -> None:
-        what = "login attempts for this account" if key.startswith("account:") else "requests"
-        message = f"too many {what}: at most {item}; try again in {wait} s"
-        await refuse_early(
-            send, 429, "rate_limited", message, [(b"retry-after", str(wait).encode())], retry_after_s=wait
-        )
+    async def _refuse(self, scope: Scope, send: Send, item: RateLimitItem, wait: int, key: str) -> None:
+        why = "too_many_login_attempts" if key.startswith("account:") else "too_many_requests"
+        retry = [(b"retry-after", str(wait).encode())]
+        await refuse_early(send, scope, 429, "rate_limited", why, rate_params(item, wait), retry, retry_after_s=wait)

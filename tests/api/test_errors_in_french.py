@@ -134,3 +134,103 @@ def test_the_courier_socket_refuses_an_act_in_the_phone_s_language(setup: Setup)
         said["fr"]["message"] == "“Rautatientori → Kauppatori” est attribuée : elle ne peut pas être livrée maintenant"
     )
     assert said["en"]["message"] == "“Rautatientori → Kauppatori” is assigned: it cannot be delivered now", said
+
+
+def test_the_api_s_own_refusals_read_in_french_with_their_codes(setup: Setup) -> None:
+    """A refusal the API makes before any domain rule (issue 17: English only before) is said
+    in the request's language too, with the same ``code`` and ``field``: no credential, an
+    unknown one, the wrong role, a body over the limit, a body nested too deep, no such route."""
+    client, _, headers, _ = setup
+    courier = headers["courier"]
+    fr, en = _both(client, "GET", "/v1/jobs", {})
+    assert (fr["code"], fr["field"]) == ("unauthenticated", None), fr
+    assert (fr["message"], en["message"]) == (
+        "il faut une clé d'API ou un jeton de connexion",
+        "this needs an API key or a login token",
+    )
+    fr, en = _both(client, "GET", "/v1/jobs", {"Authorization": "Bearer tdm_not-a-key"})
+    assert (fr["message"], en["message"]) == (
+        "identifiant inconnu, révoqué ou expiré",
+        "unknown, revoked or expired credential",
+    )
+    fr, en = _both(client, "GET", "/v1/jobs", {"Authorization": "Basic abc"})
+    assert fr["message"] == "utilisez « Authorization: Bearer <clé d'API ou jeton> »", fr
+
+    fr, en = _both(client, "GET", "/v1/clients", courier)
+    assert (fr["code"], fr["field"]) == ("forbidden", None), fr
+    assert fr["message"] == "un·e coursier·e ne peut pas faire ceci (c'est pour une personne de la répartition)"
+    assert en["message"] == "a courier may not do this (it is for a dispatcher)", en
+    fr, _ = _both(client, "GET", "/v1/jobs", headers["client"])  # for two roles
+    assert fr["message"].endswith("(c'est pour une personne de l'analyse ou une personne de la répartition)"), fr
+
+    big = b" " * (2 << 20)
+    json_body = {**headers["client"], "Content-Type": "application/json"}
+    fr, en = _both(client, "POST", "/v1/deliveries", json_body, content=big)
+    assert (fr["code"], fr["field"]) == ("too_large", "body"), fr
+    assert (fr["message"], en["message"]) == (
+        "le corps de la requête dépasse 1048576 octets",
+        "the body is larger than 1048576 bytes",
+    )
+    deep = b"[" * 40 + b"]" * 40
+    fr, en = _both(client, "POST", "/v1/deliveries", json_body, content=deep)
+    assert (fr["code"], fr["field"]) == ("invalid_input", "body"), fr
+    assert fr["message"] == "body : les tableaux et objets s'imbriquent sur au plus 32 niveaux", fr
+    assert en["message"] == "body: arrays and objects nest at most 32 deep", en
+    fr, en = _both(client, "GET", "/v1/no-such-route", {})
+    assert (fr["code"], fr["message"]) == ("not_found", "cette adresse n'existe pas dans l'API"), fr
+
+
+def test_a_malformed_request_reads_in_french_field_by_field(setup: Setup) -> None:
+    """The framework's validation (422) in the reader's words: the first problem is the message,
+    each problem keeps its ``field`` and the framework's ``type`` for programs, and the common
+    kinds (missing, wrong type, out of range, too long, not one of the choices, our own text
+    check) are said in French."""
+    client, _, headers, _ = setup
+    shop = headers["client"]
+    good = delivery_body()
+    cases: list[tuple[dict[str, Any], str, str, str, str]] = [
+        ({k: v for k, v in good.items() if k != "pickup"}, "pickup", "missing", "est obligatoire", "is required"),
+        ({**good, "urgency": 3}, "urgency", "literal_error", "doit être l'une des valeurs standard, express",
+         "must be one of standard, express"),
+        ({**good, "parcels": [{**good["parcels"][0], "weight_kg": 5000}]}, "parcels.0.weight_kg", "less_than_equal",
+         "doit valoir au plus 1000", "must be at most 1000"),
+        ({**good, "parcels": [{**good["parcels"][0], "weight_kg": "5"}]}, "parcels.0.weight_kg", "float_type",
+         "doit être un nombre", "must be a number"),
+        ({**good, "notes": "x" * 501}, "notes", "string_too_long", "doit faire au plus 500 caractères",
+         "must be at most 500 characters"),
+        ({**good, "notes": "a\u202eb"}, "notes", "value_error", "ne doit pas contenir de caractères invisibles",
+         "must not contain invisible or direction-changing characters"),
+        ({**good, "parcels": []}, "parcels", "too_short", "ne doit pas être vide", "must not be empty"),
+    ]  # fmt: skip
+    for sent, field, kind, words_fr, words_en in cases:
+        fr, en = _both(client, "POST", "/v1/deliveries", shop, json=sent)
+        assert (fr["code"], fr["field"]) == ("invalid_input", field), (kind, fr)
+        [problem] = [p for p in fr["problems"] if p["field"] == field]
+        assert problem["type"] == kind and problem["problem"].startswith(words_fr), (kind, fr)
+        assert fr["message"].startswith(f"{field} : {words_fr}"), (kind, fr)
+        assert en["message"].startswith(f"{field}: {words_en}"), (kind, en)
+        assert [p["type"] for p in fr["problems"]] == [p["type"] for p in en["problems"]]
+    fr, en = _both(client, "POST", "/v1/deliveries", {**shop, "Content-Type": "application/json"}, content=b'{"a": ')
+    assert fr["message"].startswith("body : JSON invalide à la ligne 1, colonne 7"), fr
+
+
+def test_a_login_flood_reads_in_french_and_keeps_its_wait(tmp_path: Path) -> None:
+    """A rate limit's 429 (here the login lockout per account) says its budget and its wait in
+    the reader's language; ``code``, ``retry_after_s`` and ``Retry-After`` stay for programs."""
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world = make_world(url)
+    settings = Settings(database_url=url, redis_url=None, auto_plan=False, rate_limit_login="2/minute")
+    wrong = {"cooperative_id": world.coop_id, "login": world.dispatcher_login, "password": "not it"}
+    with TestClient(create_app(settings)) as client:
+        assert [client.post("/v1/auth/login", json=wrong).status_code for _ in range(2)] == [401, 401]
+        fr = client.post("/v1/auth/login", json=wrong, headers=FR)
+        en = client.post("/v1/auth/login", json=wrong, headers=EN)
+    assert fr.status_code == en.status_code == 429, fr.text
+    said_fr, said_en = fr.json()["error"], en.json()["error"]
+    assert said_fr["code"] == said_en["code"] == "rate_limited" and said_fr["field"] is None, said_fr
+    assert said_fr["retry_after_s"] == int(fr.headers["Retry-After"]) > 0, said_fr
+    wait = said_fr["retry_after_s"]
+    assert said_fr["message"] == (
+        f"trop de tentatives de connexion pour ce compte : au plus 2 par minute ; réessayez dans {wait} s"
+    ), said_fr
+    assert said_en["message"].startswith("too many login attempts for this account: at most 2 per minute"), said_en
