@@ -49,6 +49,12 @@ class Hello(_Closed):
     last_seq: int = Field(
         default=0, ge=0, description="The last event seq this client saw: every later one follows (0: all)."
     )
+    lang: Literal["en", "fr"] | None = Field(
+        default=None,
+        description="The language this socket's refusals are said in (a browser cannot set Accept-Language on a "
+        "WebSocket, so a page says its own here); absent: the upgrade request's Accept-Language, else English. "
+        "Another value is refused (bad_message) and the socket closes (1008).",
+    )
 
 
 class Ping(_Closed):
@@ -239,7 +245,10 @@ class ErrorMessage(_Closed):
 
     type: Literal["error"]
     code: str
-    message: str = Field(description="A sentence for people, in English.")
+    message: str = Field(
+        description="A sentence for people, in the hello's lang, else the upgrade request's Accept-Language, else "
+        "English; the code is the same in every language."
+    )
     id: str | int | None = Field(default=None, description="The message id it answers, when it had one.")
     retry_after_s: int | None = Field(default=None, description="With rate_limited: when to try again.")
 
@@ -247,13 +256,14 @@ class ErrorMessage(_Closed):
 #: The codes only the sockets send, beside the domain's refusals of an act.
 SOCKET_CODES = {
     "unauthenticated": "the hello's token is unknown, expired or of another role; the socket closes (1008)",
-    "bad_message": "not a JSON object with a type, an unknown type, an act without id, a binary frame",
+    "bad_message": "not a JSON object with a type, an unknown type, an act without id, a binary frame, a hello's "
+    "lang other than en or fr",
     "too_large": f"a message over {MAX_MESSAGE} bytes",
     "session_ended": "logged out, a new password or expired: log in again; the socket closes (1008)",
     "rate_limited": "too many positions: wait retry_after_s",
 }
 CLOSE_CODES = {
-    str(POLICY_VIOLATION): f"Policy violation: no hello within {HELLO_TIMEOUT_S:g} s, a bad token or last_seq, "
+    str(POLICY_VIOLATION): f"Policy violation: no hello within {HELLO_TIMEOUT_S:g} s, a bad token, last_seq or lang, "
     "or the session ended. Log in again before reopening.",
     str(TRY_AGAIN_LATER): "Try again later: this socket fell too far behind. Reopen with the last seq seen.",
 }

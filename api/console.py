@@ -54,7 +54,7 @@ from api.schemas import (
     UnavailableOut,
 )
 from api.services import Services
-from api.sockets import event_json, hello, send, serve
+from api.sockets import event_json, hello, refusal, send, serve
 from dispatch import commands
 from dispatch.decide import Decision, accept_proposal, decision_cost, override_options
 from dispatch.decide import decide as decide_job
@@ -591,14 +591,6 @@ async def console_socket(ws: WebSocket) -> None:
         return {"type": "event", "seq": event.seq, "id": event.id, "data": event_json(event)}
 
     async def handle(message: dict[str, Any]) -> None:
-        await send(
-            ws,
-            {
-                "type": "error",
-                "id": message.get("id"),
-                "code": "bad_message",
-                "message": "the console socket only streams; decide through POST /v1/jobs/{id}/decisions",
-            },
-        )
+        await send(ws, {**refusal(ws, "bad_message", "console_only_streams"), "id": message.get("id")})
 
     await serve(ws, svc, greeted, render, handle)

@@ -17,13 +17,14 @@ from fastapi import APIRouter, Response, WebSocket
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import CourierUser, Svc
-from api.errors import answers, refusals, responses, say_domain
+from api.error_words import say
+from api.errors import answers, lang_of, refusals, responses, say_domain
 from api.geo import street_path
 from api.i18n import Lang, in_words, say_quote
-from api.ratelimit import Budgets, Counters
+from api.ratelimit import Budgets, Counters, rate_params
 from api.schemas import ExportOut, MyJobsOut, Out, PathOut
 from api.services import REPLAN_ON, Services
-from api.sockets import event_for_courier, hello, send, serve
+from api.sockets import event_for_courier, hello, refusal, send, serve
 from dispatch import commands, proofs
 from dispatch.errors import DomainError, InvalidInput, NotFound
 from dispatch.events import ADMIN_EVENTS, Event, EventType
@@ -130,18 +131,19 @@ def _act(svc: Services, who: Principal, kind: str, key: str, data: dict[str, Any
     raise InvalidInput("type", "one_of", values=list(ACTS))
 
 
-def _malformed(kind: Any, key: Any, data: Any) -> dict[str, Any] | None:
-    """The error frame for a message that is not an act at all; None for one that is."""
+def _malformed(ws: WebSocket, kind: Any, key: Any, data: Any) -> dict[str, Any] | None:
+    """The error frame for a message that is not an act at all (in the socket's language); None
+    for one that is."""
     if kind not in ACTS:
-        return {"type": "error", "id": key, "code": "bad_message", "message": f"unknown type {kind!r}"}
+        return {**refusal(ws, "bad_message", "unknown_message_type", value=repr(kind)), "id": key}
     if not isinstance(key, str) or not 1 <= len(key) <= 100:
-        return {"type": "error", "id": None, "code": "bad_message", "message": "an act needs an 'id'"}
+        return {**refusal(ws, "bad_message", "act_needs_id"), "id": None}
     try:
         check_text("id", key, identifier=True)  # it becomes an idempotency key in the database
     except InvalidInput as exc:
-        return {"type": "error", "id": None, "code": "bad_message", "message": str(exc)}
+        return {"type": "error", "id": None, "code": "bad_message", "message": say(exc, lang_of(ws))}
     if not isinstance(data, dict):
-        return {"type": "error", "id": key, "code": "bad_message", "message": "'data' is an object"}
+        return {**refusal(ws, "bad_message", "data_is_object"), "id": key}
     return None
 
 
@@ -152,8 +154,8 @@ async def _position(ws: WebSocket, svc: Services, who: Principal, key: str, data
     spent = await counters.spend(budgets.position, f"position:{who.cooperative_id}:{who.subject_id}")
     if spent is not None:  # a phone in a loop: refused with the wait, nothing stored
         item, wait = spent
-        why = f"too many positions: at most {item}; try again in {wait} s"
-        return {"type": "error", "id": key, "code": "rate_limited", "message": why, "retry_after_s": wait}
+        said = refusal(ws, "rate_limited", "too_many_positions", **rate_params(item, wait))
+        return {**said, "id": key, "retry_after_s": wait}
     try:
         await svc.run(
             positions.record,
@@ -171,7 +173,8 @@ async def _position(ws: WebSocket, svc: Services, who: Principal, key: str, data
 
 
 def _said(error: dict[str, Any]) -> dict[str, Any]:
-    """A refusal's frame fields: its code and its words in the socket's ``Accept-Language``."""
+    """A refusal's frame fields: its code and its words in the socket's language (its hello's
+    ``lang``, else the upgrade's ``Accept-Language``)."""
     return {"code": error["code"], "message": error["message"]}
 
 
@@ -209,9 +212,9 @@ async def courier_socket(ws: WebSocket) -> None:
 
     async def handle(message: dict[str, Any]) -> None:
         kind, key, data = message["type"], message.get("id"), message.get("data", {})
-        refusal = _malformed(kind, key, data)
-        if refusal is not None:
-            await send(ws, refusal)
+        refused = _malformed(ws, kind, key, data)
+        if refused is not None:
+            await send(ws, refused)
             return
         if kind == "position":
             await send(ws, await _position(ws, svc, who, str(key), data))

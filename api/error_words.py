@@ -6,8 +6,10 @@ The API says a refusal in the request's ``Accept-Language`` (``api/errors.py``),
 for machines; ``str(error)`` is the English words (installed in ``dispatch.errors`` below), for
 the CLI and the logs. A ``why`` that is not a key here is older text and is said as it is.
 
-The courier's and the console's sockets say an act's refusal in the socket's ``Accept-Language``
-(the browser sends its own on the upgrade) like an HTTP answer; the events they push carry reason
+The API's own refusals (a credential, a role, a size, a rate, a malformed request's problems) are
+said from here too. The courier's and the console's sockets say a refusal in the language their
+hello names (``lang``: a page cannot set a header on a WebSocket, so it says its own there), else
+in the upgrade's ``Accept-Language``, like an HTTP answer; the events they push carry reason
 codes with parameters, which each client says from ``GET /v1/reasons`` in its selected language:
 one event goes to many readers, each in their own language.
 """
@@ -85,6 +87,15 @@ ERRORS: dict[str, dict[str, str]] = {
         "too_many_items": "must have at most {limit} items",
         "too_few_items": "must have at least {limit} items",
         "lang_hello": "lang is one of {values}",
+        "last_seq_form": "last_seq is a whole number, 0 or more",
+        "text_frames": "messages are JSON text frames",
+        "message_too_large": "messages are at most {limit} bytes",
+        "json_objects": "messages are JSON objects",
+        "object_with_type": "a message is an object with a 'type'",
+        "unknown_message_type": "unknown type {value}",
+        "act_needs_id": "an act needs an 'id'",
+        "data_is_object": "'data' is an object",
+        "console_only_streams": "the console socket only streams; decide through POST /v1/jobs/{{id}}/decisions",
         # nothing to change (dispatch/store/access.py, dispatch/store/erasure.py, dispatch/commands.py)
         "nothing_to_stop": "{courier} is not on shift and holds no job, proposal or parcel left to hand over: "
         "there is nothing to stop",
@@ -335,6 +346,16 @@ ERRORS: dict[str, dict[str, str]] = {
         "too_many_items": "doit avoir au plus {limit} éléments",
         "too_few_items": "doit avoir au moins {limit} éléments",
         "lang_hello": "lang vaut l'une des valeurs {values}",
+        "last_seq_form": "last_seq est un nombre entier, 0 ou plus",
+        "text_frames": "les messages sont des trames texte JSON",
+        "message_too_large": "les messages font au plus {limit} octets",
+        "json_objects": "les messages sont des objets JSON",
+        "object_with_type": "un message est un objet avec un « type »",
+        "unknown_message_type": "type inconnu {value}",
+        "act_needs_id": "un acte a besoin d'un « id »",
+        "data_is_object": "« data » est un objet",
+        "console_only_streams": "le socket de la console ne fait que diffuser ; décidez par POST "
+        "/v1/jobs/{{id}}/decisions",
         "nothing_to_stop": "{courier} n'est pas en service et n'a ni course, ni proposition, ni colis à passer : "
         "il n'y a rien à arrêter",
         "same_weight_and_size": "{job} a déjà le poids et la taille que vous avez trouvés",

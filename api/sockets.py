@@ -1,6 +1,8 @@
 """What the console's and the couriers' sockets share: the hello, the resume, the stream.
 
-A socket's first message is ``{"type": "hello", "token": ..., "last_seq": n}``; the server answers
+A socket's first message is ``{"type": "hello", "token": ..., "last_seq": n}`` (and ``lang``, ``en``
+or ``fr``: the language its refusals are said in, which a browser cannot set as a header on a
+WebSocket; without it, the upgrade request's ``Accept-Language``); the server answers
 ``welcome`` and then sends every later event the socket may see, in sequence order, each once:
 ``{"type": "event", "seq": n, "id": ..., "data": {...}}``. The stream subscribes to live events
 *before* reading the backlog from the log and drops anything at or below the last seq sent,
@@ -32,7 +34,8 @@ from fastapi import WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
 from api.auth import identify
-from api.errors import BadJson, parse_json
+from api.errors import BadJson, edge_words, lang_of, parse_json
+from api.i18n import LANGUAGES
 from api.services import Services
 from dispatch.events import ActorKind, Event, EventType
 from dispatch.store import Store
@@ -166,21 +169,21 @@ async def receive(ws: WebSocket) -> dict[str, Any] | None:
         raise WebSocketDisconnect(frame.get("code", 1000), frame.get("reason"))
     text = frame.get("text")
     if text is None:  # a binary frame: the protocol is JSON text, and saying so keeps the socket
-        await send(ws, {"type": "error", "code": "bad_message", "message": "messages are JSON text frames"})
+        await send(ws, refusal(ws, "bad_message", "text_frames"))
         return None
     if len(text) > MAX_MESSAGE:
-        await send(ws, {"type": "error", "code": "too_large", "message": f"messages are at most {MAX_MESSAGE} bytes"})
+        await send(ws, refusal(ws, "too_large", "message_too_large", limit=MAX_MESSAGE))
         return None
     try:
         message = parse_json(text)
     except BadJson as exc:  # nested too deep or a number too long: say which, keep the socket
-        await send(ws, {"type": "error", "code": "bad_message", "message": f"messages are JSON objects whose {exc}"})
+        await send(ws, refusal(ws, "bad_message", exc.why, most=exc.most))
         return None
     except ValueError:  # not JSON (a JSONDecodeError), or text no parser should be fed
-        await send(ws, {"type": "error", "code": "bad_message", "message": "messages are JSON objects"})
+        await send(ws, refusal(ws, "bad_message", "json_objects"))
         return None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        await send(ws, {"type": "error", "code": "bad_message", "message": "a message is an object with a 'type'"})
+        await send(ws, refusal(ws, "bad_message", "object_with_type"))
         return None
     return message
 
@@ -205,14 +208,21 @@ async def hello(ws: WebSocket, svc: Services, roles: frozenset[str]) -> Greeting
         return None
     token = (message or {}).get("token")
     last_seq = (message or {}).get("last_seq", 0)
+    lang = (message or {}).get("lang")
+    if lang in LANGUAGES:  # the socket's refusals in the page's language from here on
+        ws.state.lang = lang
     who = await identify(svc, token) if message and message["type"] == "hello" and isinstance(token, str) else None
     if who is None or who.role not in roles:
-        await send(ws, {"type": "error", "code": "unauthenticated", "message": "unknown, expired or wrong-role token"})
+        await send(ws, refusal(ws, "unauthenticated", "socket_token"))
         await ws.close(POLICY_VIOLATION, "unauthenticated")
         return None
     if isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0:
-        await send(ws, {"type": "error", "code": "bad_message", "message": "last_seq is a whole number, 0 or more"})
+        await send(ws, refusal(ws, "bad_message", "last_seq_form"))
         await ws.close(POLICY_VIOLATION, "bad last_seq")
+        return None
+    if lang is not None and lang not in LANGUAGES:
+        await send(ws, refusal(ws, "bad_message", "lang_hello", values=list(LANGUAGES)))
+        await ws.close(POLICY_VIOLATION, "bad lang")
         return None
     assert isinstance(token, str)  # ``who`` was found from it
     return Greeting(who, last_seq, token)
@@ -272,11 +282,9 @@ class SessionWatch:
                 log.warning("checking %d sessions took %.2f s", len(self._ends), time.monotonic() - started)
 
 
-SESSION_ENDED = {
-    "type": "error",
-    "code": "session_ended",
-    "message": "this session has ended (logged out, a new password, or expired): log in again",
-}
+def refusal(ws: WebSocket, code: str, why: str, /, **params: Any) -> dict[str, Any]:
+    """An error frame of the socket itself (not an act's refusal), said in the socket's language."""
+    return {"type": "error", "code": code, "message": edge_words(why, lang_of(ws), **params)}
 
 
 async def stream(
@@ -350,7 +358,7 @@ async def serve(
         if ended.is_set():
             stream_task.cancel()
             with contextlib.suppress(Exception):
-                await send(ws, SESSION_ENDED)
+                await send(ws, refusal(ws, "session_ended", "session_ended"))
                 await ws.close(POLICY_VIOLATION, "session ended")
         for task in done:
             exc = task.exception()

@@ -61,7 +61,9 @@ export class LiveSocket {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${location.host}${this.path}`);
     this.ws = ws;
-    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", token: this.token, last_seq: this.lastSeq }));
+    // A browser sets no Accept-Language on a WebSocket: the hello says the page's language, in
+    // which the server says this socket's refusals (read again at each reconnection).
+    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", token: this.token, last_seq: this.lastSeq, lang: language() }));
     ws.onmessage = (message) => {
       const data = JSON.parse(message.data);
       if (data.type === "welcome") { this.delay = 500; this.live = true; this.onState("live"); this.onMessage(data); return; }

@@ -112,16 +112,22 @@ def test_a_bad_value_and_a_missing_reason_read_in_french(setup: Setup) -> None:
     assert client.get("/v1/jobs/x", headers=desk).json()["error"]["message"].startswith("no such job")  # English
 
 
-def test_the_courier_socket_refuses_an_act_in_the_phone_s_language(setup: Setup) -> None:
-    """The phone's socket says a refused act in the upgrade's ``Accept-Language``, the job by its
-    places; the frame keeps the code for the program."""
+def _a_job_on_aino_s_phone(setup: Setup) -> tuple[str, str]:
+    """A job a dispatcher gave Aino, on shift, not yet picked up; and her phone's token."""
     client, world, headers, store = setup
     aino = world.couriers["Aino"][0]
     commands.start_shift(store, world.coop_id, aino, at=datetime.now(UTC))
     job = client.post("/v1/deliveries", json=delivery_body(), headers=headers["client"]).json()["id"]
     given = {"action": "override", "courier_id": aino, "reason": "nearest"}
     assert client.post(f"/v1/jobs/{job}/decisions", json=given, headers=headers["dispatcher"]).status_code == 200
-    token = headers["courier"]["Authorization"].split()[1]
+    return job, headers["courier"]["Authorization"].split()[1]
+
+
+def test_the_courier_socket_refuses_an_act_in_the_phone_s_language(setup: Setup) -> None:
+    """The phone's socket says a refused act in the upgrade's ``Accept-Language``, the job by its
+    places; the frame keeps the code for the program."""
+    client = setup[0]
+    job, token = _a_job_on_aino_s_phone(setup)
     said = {}
     for lang, accept in (("fr", FR), ("en", EN)):
         with client.websocket_connect("/v1/courier/ws", headers=accept) as ws:
@@ -234,3 +240,55 @@ def test_a_login_flood_reads_in_french_and_keeps_its_wait(tmp_path: Path) -> Non
         f"trop de tentatives de connexion pour ce compte : au plus 2 par minute ; réessayez dans {wait} s"
     ), said_fr
     assert said_en["message"].startswith("too many login attempts for this account: at most 2 per minute"), said_en
+
+
+def test_a_socket_s_hello_chooses_the_language_of_its_refusals(setup: Setup) -> None:
+    """A browser cannot set ``Accept-Language`` on a WebSocket: the hello's ``lang`` says the
+    page's language instead, and words every refusal on that socket (an act's, a malformed
+    frame's); it wins over the upgrade's header. A ``lang`` that is neither ``en`` nor ``fr`` is
+    refused with the reason and the socket closed, as a bad ``last_seq`` is."""
+    from starlette.websockets import WebSocketDisconnect
+
+    client, _, headers, _ = setup
+    job, token = _a_job_on_aino_s_phone(setup)
+    said: dict[str, list[dict[str, Any]]] = {}
+    for lang in ("fr", "en"):
+        with client.websocket_connect("/v1/courier/ws", headers=EN if lang == "fr" else FR) as ws:
+            ws.send_text(json.dumps({"type": "hello", "token": token, "last_seq": 10**9, "lang": lang}))
+            assert ws.receive_json()["type"] == "welcome"
+            ws.send_text(json.dumps({"type": "delivered", "id": f"too-soon-{lang}", "data": {"job_id": job}}))
+            ws.send_text(json.dumps({"type": "teleport", "id": f"odd-{lang}", "data": {}}))
+            ws.send_text("not json")
+            said[lang] = [m for m in (ws.receive_json() for _ in range(3)) if m["type"] == "error"]
+    assert [m["code"] for m in said["fr"]] == [m["code"] for m in said["en"]] == [
+        "illegal_transition", "bad_message", "bad_message"]  # fmt: skip
+    assert [m["message"] for m in said["fr"]] == [
+        "“Rautatientori → Kauppatori” est attribuée : elle ne peut pas être livrée maintenant",
+        "type inconnu 'teleport'",
+        "les messages sont des objets JSON",
+    ], said["fr"]
+    assert [m["message"] for m in said["en"]] == [
+        "“Rautatientori → Kauppatori” is assigned: it cannot be delivered now",
+        "unknown type 'teleport'",
+        "messages are JSON objects",
+    ], said["en"]
+
+    with client.websocket_connect("/v1/courier/ws") as ws:  # no header: the hello's lang says it
+        ws.send_text(json.dumps({"type": "hello", "token": "tds_not-a-token", "lang": "fr"}))
+        refused = ws.receive_json()
+        assert (refused["code"], refused["message"]) == ("unauthenticated", "jeton inconnu, expiré ou d'un autre rôle")
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
+    desk_token = headers["dispatcher"]["Authorization"].split()[1]
+    with client.websocket_connect("/v1/console/ws", headers=FR) as ws:
+        ws.send_text(json.dumps({"type": "hello", "token": desk_token, "lang": "de"}))
+        refused = ws.receive_json()
+        assert (refused["code"], refused["message"]) == ("bad_message", "lang vaut l'une des valeurs en, fr"), refused
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
+    with client.websocket_connect("/v1/console/ws") as ws:  # the console's socket words by its hello too
+        ws.send_text(json.dumps({"type": "hello", "token": desk_token, "lang": "fr"}))
+        assert ws.receive_json()["type"] == "welcome"
+        ws.send_text(json.dumps({"type": "ping?", "id": "x"}))
+        answer = next(m for m in iter(ws.receive_json, None) if m["type"] == "error")
+        assert answer["message"].startswith("le socket de la console ne fait que diffuser"), answer

@@ -288,3 +288,32 @@ def test_every_card_has_an_eta_and_every_act_is_confirmed_with_the_focus_kept(
         assert page.inner_text("#connection") == "en direct"
         problems["phone in French"] = serious(page)
     assert not any(problems.values()), problems
+
+
+def test_the_phone_says_its_language_in_the_socket_s_hello(served: tuple[Server, World, str]) -> None:
+    """A browser sets no ``Accept-Language`` on a WebSocket, so the phone's hello carries the
+    language chosen on the page (issue 17): the server says that socket's refusals in it."""
+    server, world, _ = served
+    hellos: list[dict[str, Any]] = []
+
+    def watch(ws: Any) -> None:
+        def sent(payload: Any) -> None:
+            message = json.loads(payload) if isinstance(payload, str) else {}
+            if message.get("type") == "hello":
+                hellos.append(message)
+
+        ws.on("framesent", sent)
+
+    with browser(PHONE) as page:
+        page.on("websocket", watch)
+        page.goto(f"{server.url}/courier")
+        page.select_option("#lang", "fr")
+        courier_log_in(page, server, world, "Veera")
+        assert [h.get("lang") for h in hellos] == ["fr"], hellos
+        # a language chosen later is said at the next hello (the phone resumes after a drop)
+        page.select_option("#lang", "en")
+        page.context.set_offline(True)
+        page.wait_for_selector("#connection[data-state=offline]")
+        page.context.set_offline(False)
+        page.wait_for_selector("#connection[data-state=live]")
+    assert [h.get("lang") for h in hellos] == ["fr", "en"], hellos
