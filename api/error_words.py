@@ -95,7 +95,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "unknown_message_type": "unknown type {value}",
         "act_needs_id": "an act needs an 'id'",
         "data_is_object": "'data' is an object",
-        "console_only_streams": "the console socket only streams; decide through POST /v1/jobs/{{id}}/decisions",
+        "console_only_streams": "the console socket only streams; decide through POST /v1/jobs/<id>/decisions",
         # nothing to change (dispatch/store/access.py, dispatch/store/erasure.py, dispatch/commands.py)
         "nothing_to_stop": "{courier} is not on shift and holds no job, proposal or parcel left to hand over: "
         "there is nothing to stop",
@@ -145,7 +145,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "found_out_of_range": "must be {measure}, at least {low} and at most {high}",
         "metres_not_negative": "must be a distance in metres, 0 or more",
         "shift_ends_before_start": "a shift must end after it starts",
-        "use_reassign": "{job} is {state}: use reassign to move it to another courier",
+        "use_reassign": "{job} is {state} ({by} {last_act}): use reassign to move it to another courier",
         "use_override": "{job} is {state}: use override to give an open job",
         "on_board_use_reassign": "{job} is picked up: its parcel is on board; use reassign to hand it over to "
         "another courier",
@@ -355,7 +355,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "act_needs_id": "un acte a besoin d'un « id »",
         "data_is_object": "« data » est un objet",
         "console_only_streams": "le socket de la console ne fait que diffuser ; décidez par POST "
-        "/v1/jobs/{{id}}/decisions",
+        "/v1/jobs/<id>/decisions",
         "nothing_to_stop": "{courier} n'est pas en service et n'a ni course, ni proposition, ni colis à passer : "
         "il n'y a rien à arrêter",
         "same_weight_and_size": "{job} a déjà le poids et la taille que vous avez trouvés",
@@ -404,7 +404,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "found_out_of_range": "doit être {measure}, au moins {low} et au plus {high}",
         "metres_not_negative": "doit être une distance en mètres, 0 ou plus",
         "shift_ends_before_start": "un service doit finir après avoir commencé",
-        "use_reassign": "{job} est {state} : réattribuez-la pour la confier à une autre personne",
+        "use_reassign": "{job} est {state} ({by} {last_act}) : réattribuez-la pour la confier à une autre personne",
         "use_override": "{job} est {state} : « override » confie une course ouverte",
         "on_board_use_reassign": "{job} est retirée : son colis est à bord ; réattribuez-la pour la passer à une "
         "autre personne",

@@ -267,6 +267,10 @@ def say_domain(request: Request | WebSocket, exc: DomainError) -> dict[str, Any]
     said: dict[str, Any] = {"code": exc.code, "message": say(exc, lang, names), "field": exc.field}
     if isinstance(exc, Conflict):
         said.update(last_act=exc.last_act, by=exc.by, current_seq=exc.actual_seq)
+    elif isinstance(exc, InvalidInput) and {"last_act", "by"} <= exc.params.keys():  # a job taken meanwhile
+        said.update(last_act=exc.params["last_act"], by=exc.params["by"])
+    if "by" in said and names.person is not None:  # who, by name, to whom the edge may name them
+        said["by_name"] = names.person(str(said["by"]))
     if isinstance(exc, PhysicalLimit):
         said["breaks"] = localize(exc.params["breaks"], lang, names.couriers)
     return said

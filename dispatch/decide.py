@@ -20,7 +20,7 @@ from typing import Any, Literal
 from dispatch import commands
 from dispatch.decisions import OverrideCost, decide_override, override_cost
 from dispatch.errors import DomainError, IllegalTransition, InvalidInput, PhysicalLimit
-from dispatch.events import Event
+from dispatch.events import ActorKind, Event
 from dispatch.lifecycle import FINAL_STATES, OPEN_STATES, JobState
 from dispatch.model import JobRequest, Vehicle
 from dispatch.planning import PlanningContext, build_problem
@@ -106,16 +106,29 @@ class Decision:
     expected_seq: int | None = None
 
 
-def _check_state(job: JobView, job_id: str, decision: Decision) -> None:
+def _last_act(store: Store, coop_id: str, job: JobView) -> tuple[str, str]:
+    """The job's last event, as a refusal names it: its type and who (``"<kind> <id>"``, as a
+    :class:`~dispatch.errors.Conflict` names them; the edge says a member by their name)."""
+    last = store.events(coop_id, after_seq=job.last_seq - 1, limit=1)
+    if not last:
+        return "acted", ActorKind.SYSTEM.value
+    actor = last[0].actor
+    return last[0].type.value, f"{actor.kind.value} {actor.id}" if actor.id else actor.kind.value
+
+
+def _check_state(store: Store, coop_id: str, job: JobView, job_id: str, decision: Decision) -> None:
     """Refuse a decision the job's state does not allow, naming the act that would do (or saying
-    that none would: a finished job is nobody's to move)."""
+    that none would: a finished job is nobody's to move). An override of a job someone took
+    meanwhile (another dispatcher's accept, seen before the dialog was confirmed) names who did
+    what, as a conflict does: the dispatcher learns why the job is no longer open."""
     if decision.expected_seq is not None and decision.expected_seq != job.last_seq:
         return  # stale: the store's Conflict says who acted, which is what the dispatcher needs
     state = job.state.value
     if job.state in FINAL_STATES:
         raise JobFinished(job_id, state, decision.action)
     if decision.action == "override" and job.state not in OPEN_STATES:
-        raise InvalidInput("action", "use_reassign", job=job_id, state=state)
+        last_act, by = _last_act(store, coop_id, job)
+        raise InvalidInput("action", "use_reassign", job=job_id, state=state, last_act=last_act, by=by)
     if decision.action == "reassign" and job.state not in REASSIGNABLE:
         raise InvalidInput("action", "use_override", job=job_id, state=state)
     if decision.action == "unassign" and job.state is JobState.PICKED_UP:
@@ -205,14 +218,14 @@ def decide(
     if decision.action == "accept":
         return accept_proposal(store, coop_id, job_id, dispatcher_id=dispatcher_id, at=now, expected_seq=seq), None
     if decision.action == "unassign":
-        _check_state(job, job_id, decision)
+        _check_state(store, coop_id, job, job_id, decision)
         event = commands.unassign(
             store, coop_id, job_id, dispatcher_id=dispatcher_id, at=now, reason=decision.reason, expected_seq=seq
         )
         return event, None
     if decision.courier_id is None:
         raise InvalidInput("courier_id", "needs_courier", action=decision.action)
-    _check_state(job, job_id, decision)
+    _check_state(store, coop_id, job, job_id, decision)
     if not store.courier(coop_id, decision.courier_id).active:
         raise InvalidInput("courier_id", "courier_deactivated_give")
     if job.state is JobState.PICKED_UP:

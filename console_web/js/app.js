@@ -600,7 +600,8 @@ function conflictText(error, jobId) {
 function plainError(error, jobId, action) {
   const job = quoted(S.jobs.get(jobId));
   if (!(error instanceof ApiError)) return t("err_network", { job, act: t(`verb_${action}`) });
-  if (error.body.code === "conflict") return conflictText(error, jobId);
+  // a conflict, or a job taken meanwhile (an override after another desk's accept): who did what
+  if (error.body.code === "conflict" || (error.body.by && error.body.last_act)) return conflictText(error, jobId);
   if (error.body.code === "not_found") return t("err_gone", { job });
   if (error.body.code === "illegal_transition" || error.body.code === "invalid_input") {
     const state = S.jobs.get(jobId)?.state;

@@ -238,6 +238,9 @@ SAMPLE = {
     "error": {"why": "one_shift_a_day", "params": {"courier": "c-1", "day": "2026-12-01"}},
     "absence": "sick",
     "choices": [7, 28],
+    "role": "courier",  # the API's own refusals (api/auth.py, api/ratelimit.py)
+    "roles": ["analyst", "dispatcher"],
+    "span": [2, "minute"],
 }
 NAMES = Names(
     job=lambda j: "“Rue A → Rue B”" if j == "j-1" else None,
