@@ -98,11 +98,15 @@ RANDOM_START_SHARE = 0.4
 #: seconds x jobs^2 (80 couriers) and cannot be interrupted: on bench_scale's 1,500 jobs / 80
 #: couriers 4.6-9.2 s for a 0.8 s share, after which its plan was still empty; with the
 #: translation, 447 jobs took 1.1-1.35 s in all and 1,000 jobs 5.3 s. When that expected time
-#: is more than ``SUBSET_OVERRUN`` times PyVRP's share, PyVRP plans only the jobs whose pickup
-#: closes first, as many as fit its share; the solver inserts the others as far as its time
-#: goes, and later rounds start from this plan.
+#: is more than ``SUBSET_SHARE`` of PyVRP's share, PyVRP plans only the jobs whose pickup
+#: closes first, as many as that part of its share holds; the solver inserts the others as far
+#: as its time goes, and later rounds start from this plan. Half, not twice the share as
+#: before: that first iteration cannot be stopped, and on a busy machine (load 3 on two cores,
+#: 2026-12-06) bench_city's 500 jobs / 60 couriers at 1 s spent the whole share in it three
+#: times out of three and proposed 36-56 of the 500 jobs; with half, PyVRP gets about 260 of
+#: them and time to improve them (benchmarks/README.md, "first proposal").
 EMPTY_START_S_PER_JOB2 = 6e-6
-SUBSET_OVERRUN = 2.0
+SUBSET_SHARE = 0.5
 #: PyVRP's late acceptance compares each candidate with the plan of this many iterations ago.
 #: Its default (300) suits runs of minutes; in 0.8 s PyVRP makes a few hundred to a few thousand
 #: iterations on 100 stops and, looking that far back, accepts nearly everything. Measured on
@@ -290,15 +294,16 @@ def _urgent_subset(
     """``excluded`` plus the jobs PyVRP leaves to insertion this round, and how many those are.
 
     Only on the clock (a replay's run is bounded by its iterations) and only when PyVRP's first
-    iteration over every job would overrun its share by far (``EMPTY_START_S_PER_JOB2``). Owned
+    iteration over every job would take more than ``SUBSET_SHARE`` of its share. Owned
     work (locked, on board) always stays; of the free jobs, those whose pickup closes first.
     """
     out = set(excluded)
     jobs = [s for s in problem.shipments if s.id not in out]
-    if iterations is not None or EMPTY_START_S_PER_JOB2 * len(jobs) ** 2 <= SUBSET_OVERRUN * time_budget_s:
+    room_s = SUBSET_SHARE * time_budget_s
+    if iterations is not None or EMPTY_START_S_PER_JOB2 * len(jobs) ** 2 <= room_s:
         return out, 0
     owned = {lock.shipment for lock in problem.locks} | {s for c in problem.couriers for s in c.on_board}
-    room = max(1, int((time_budget_s / EMPTY_START_S_PER_JOB2) ** 0.5) - len(owned))
+    room = max(1, int((room_s / EMPTY_START_S_PER_JOB2) ** 0.5) - len(owned))
     free = sorted((s for s in jobs if s.id not in owned), key=lambda s: (s.pickup_window[1], s.dropoff_window[1], s.id))
     later = {s.id for s in free[room:]}
     return out | later, len(later)
