@@ -1,7 +1,7 @@
 // The courier's phone page. Acts are queued on the phone and sent once the socket is back; each
 // carries an id, so a resend after a dead zone is recorded once. No score, no ranking: the only
 // figures shown are the cooperative's ledger of work, the same for everyone.
-import { Api, ApiError, LiveSocket } from "../js/api.js";
+import { Api, ApiError, LiveSocket, saveBlob } from "../js/api.js";
 import { language, setLanguage, t, translatePage } from "../js/i18n.js";
 import { JobMap } from "../js/map.js";
 import { LiveLedger, isShiftEvent } from "../js/ledger.js";
@@ -56,6 +56,23 @@ const WORDS = {
     unsaved: "Not saved yet.",
     saved: "Saved at {t}: {w} weekly window(s), {e} exception(s), {h} holiday(s). Dispatch sees it now.",
     not_saved: "Not saved: {why}",
+    my_hours: "My hours",
+    hours_note: "Your own time sheet, as payroll reads it, in hours and minutes (h:mm). Overtime is what dispatch decided; cover is planned time covering for a colleague.",
+    prev_week: "‹ Previous week", next_week: "Next week ›",
+    week_of: "Week of {first} – {last}",
+    h_worked: "Worked", h_breaks: "Breaks", h_planned: "Planned", h_overtime: "Overtime", h_cover: "Cover",
+    total: "Total",
+    open: "on shift: counted when it ends",
+    month_total: "{month}: {worked} worked, {breaks} breaks, {planned} planned, {overtime} overtime, {cover} cover.",
+    download: "Download",
+    dl_week: "This week · {form}", dl_month: "{month} · {form}", form_csv: "CSV", form_xlsx: "spreadsheet (xlsx)",
+    downloaded: "Saved {file}.",
+    not_downloaded: "Not downloaded: {why}",
+    hours_unavailable: "Your hours could not be read: {why}",
+    rolling_title: "My last 7 and 28 days",
+    last_7: "7 days", last_28: "28 days",
+    r_shift: "On shift", r_worked: "With a job in hand", r_days: "Days on shift", r_heavy: "Heavy jobs",
+    rolling_note: "Your own figures from the fairness ledger, today included; everyone's are summed the same way.",
   },
   fr: {
     heavier: "Plus lourd que déclaré",
@@ -95,6 +112,23 @@ const WORDS = {
     unsaved: "Pas encore enregistré.",
     saved: "Enregistré à {t} : {w} plage(s) par semaine, {e} exception(s), {h} congé(s). Le dispatch le voit maintenant.",
     not_saved: "Non enregistré : {why}",
+    my_hours: "Mes heures",
+    hours_note: "Ta feuille de temps, telle que la paie la lit, en heures et minutes (h:mm). Les heures sup. sont celles que le dispatch a décidées ; le remplacement est le temps planifié pour remplacer un·e collègue.",
+    prev_week: "‹ Semaine précédente", next_week: "Semaine suivante ›",
+    week_of: "Semaine du {first} au {last}",
+    h_worked: "Travaillé", h_breaks: "Pauses", h_planned: "Planifié", h_overtime: "Heures sup.", h_cover: "Rempla\u00adcement",
+    total: "Total",
+    open: "en service : compté à la fin",
+    month_total: "{month} : {worked} travaillé, {breaks} de pauses, {planned} planifié, {overtime} d'heures sup., {cover} de remplacement.",
+    download: "Télécharger",
+    dl_week: "Cette semaine · {form}", dl_month: "{month} · {form}", form_csv: "CSV", form_xlsx: "tableur (xlsx)",
+    downloaded: "{file} enregistré.",
+    not_downloaded: "Non téléchargé : {why}",
+    hours_unavailable: "Tes heures n'ont pas pu être lues : {why}",
+    rolling_title: "Mes 7 et 28 derniers jours",
+    last_7: "7 jours", last_28: "28 jours",
+    r_shift: "En service", r_worked: "Avec une course en main", r_days: "Jours en service", r_heavy: "Courses lourdes",
+    rolling_note: "Tes propres chiffres du registre d'équité, aujourd'hui compris ; ceux de chacun·e sont additionnés de la même façon.",
   },
 };
 function say(key, vars = {}) {
@@ -246,6 +280,8 @@ function onEvent(message) {
     S.live.shiftEvent(e);
     const since = S.live.since.get(S.me.id);
     if (since) localStorage.setItem(KEY.since, since); else localStorage.removeItem(KEY.since);
+    clearTimeout(onEvent.hours);  // my hours follow my shift's acts (a burst read once)
+    onEvent.hours = setTimeout(() => loadHours(), 1000);
   }
   if (["Delivered", "DeliveryFailed", "CourierAcknowledged", "ShiftStarted", "ShiftPaused", "ShiftResumed", "ShiftEnded"].includes(e.type)) refreshLedger();
   render();
@@ -712,10 +748,7 @@ function startSharing() {
 
 async function exportData() {
   const data = await S.api.get("/v1/courier/me/export");
-  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
-  const a = document.createElement("a");
-  a.href = url; a.download = "tandem-my-data.json"; a.click();
-  URL.revokeObjectURL(url);
+  saveBlob(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }), "tandem-my-data.json");
   $("#my-days").innerHTML = data.ledger.map((d) => `<li>${esc(d.day)}: ${d.worked_minutes.toFixed(0)} min, ${d.heavy_kg.toFixed(0)} kg</li>`).join("");
 }
 
@@ -809,6 +842,95 @@ async function saveAvailability() {
   }
 }
 
+// ------------------------------------------------------------------ my hours: my time sheet
+
+// The courier's own time sheet (issue 23 item 5): a week's days and totals, the month's totals,
+// the sheet as CSV or a spreadsheet, and their own rolling 7 and 28 days of the fairness ledger.
+// The server answers a courier with their rows only; the page keeps only its reader's rows as
+// well (the rolling ledger is everyone's, the same for all: a courier's phone shows their own),
+// never in any order of a figure. Files are fetched with the token and saved from a Blob: a bare
+// link would carry no credential.
+const H = { week: null, sheet: null, month: null, monthSheet: null, rolling: {}, asked: 0 };
+const SHEET_KEYS = [["worked", "worked_minutes"], ["breaks", "break_minutes"], ["planned", "planned_minutes"], ["overtime", "overtime_minutes"], ["cover", "cover_minutes"]];
+
+function hm(value) {  // payroll's hours and minutes; nothing is a dash
+  const m = Math.round(Number(value) || 0);
+  return m ? `${Math.floor(m / 60)}:${String(m % 60).padStart(2, "0")}` : "–";
+}
+function plusDays(iso, n) {
+  const d = new Date(`${iso}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+// The month shown beside a week is the one holding most of its days: its Thursday's.
+function monthOf(monday) { return plusDays(monday, 3).slice(0, 7); }
+function monthName(ym) {
+  return new Date(`${ym}-15T12:00:00Z`).toLocaleDateString(language(), { month: "long", year: "numeric", timeZone: "UTC" });
+}
+function myTotal(sheet) { return sheet?.totals.find((row) => row.courier_id === S.me.id) || {}; }
+
+async function loadHours(week = H.week) {
+  const asked = ++H.asked;  // a later week asked meanwhile wins over this one
+  try {
+    const sheet = await S.api.get(`/v1/week/timesheet${week ? `?week=${week}` : ""}`);
+    const month = monthOf(sheet.first_day);
+    const [monthSheet, r7, r28] = await Promise.all([
+      S.api.get(`/v1/timesheet/month?month=${month}`), S.api.get("/v1/ledger/rolling?days=7"), S.api.get("/v1/ledger/rolling?days=28"),
+    ]);
+    if (asked !== H.asked) return;
+    Object.assign(H, { week: sheet.first_day, sheet, month, monthSheet, rolling: { 7: r7, 28: r28 } });
+    $("#hours-error").textContent = "";
+    renderHours();
+  } catch (err) {
+    if (asked === H.asked) $("#hours-error").textContent = say("hours_unavailable", { why: err.message });
+  }
+}
+
+function renderHours() {
+  for (const button of document.querySelectorAll("#hours [data-download]")) {
+    const form = say(`form_${button.dataset.form}`);
+    button.textContent = button.dataset.download === "week" ? say("dl_week", { form }) : say("dl_month", { form, month: H.month ? monthName(H.month) : "" });
+  }
+  if (H.saved) $("#hours-status").textContent = say("downloaded", { file: H.saved });
+  if (!H.sheet) return;
+  const mine = new Map(H.sheet.days.filter((d) => d.courier_id === S.me.id).map((d) => [d.day, d]));
+  $("#hours-week").textContent = say("week_of", { first: dayText(H.sheet.first_day), last: dayText(H.sheet.last_day) });
+  const cells = (row) => SHEET_KEYS.map(([k, field]) => `<td data-k="${k}">${hm(row[field])}</td>`).join("");
+  $("#hours-days tbody").innerHTML = [0, 1, 2, 3, 4, 5, 6].map((i) => {
+    const day = plusDays(H.week, i);
+    const row = mine.get(day) || {};
+    const open = row.open ? `<span class="open">${esc(say("open"))}</span>` : "";
+    const name = new Date(`${day}T12:00:00Z`).toLocaleDateString(language(), { weekday: "short", day: "numeric", timeZone: "UTC" });
+    return `<tr data-day="${day}" data-open="${Boolean(row.open)}"><th scope="row">${esc(name)}${open}</th>${cells(row)}</tr>`;
+  }).join("");
+  $("#hours-days tfoot").innerHTML = `<tr><th scope="row">${esc(say("total"))}</th>${cells(myTotal(H.sheet))}</tr>`;
+  const month = myTotal(H.monthSheet);
+  $("#hours-month").textContent = say("month_total", {
+    month: monthName(H.month), ...Object.fromEntries(SHEET_KEYS.map(([k, field]) => [k, hm(month[field]).replace("–", "0:00")])),
+  });
+  $("#hours-month").dataset.month = H.month;
+  const own = (span) => H.rolling[span]?.couriers.find((row) => row.courier_id === S.me.id) || {};
+  const figures = [["r_shift", (r) => hm(r.shift_minutes)], ["r_worked", (r) => hm(r.worked_minutes)], ["r_days", (r) => String(r.days_on_shift ?? 0)], ["r_heavy", (r) => String(r.heavy_jobs ?? 0)]];
+  $("#hours-rolling tbody").innerHTML = figures.map(([key, show]) =>
+    `<tr data-k="${key}"><th scope="row">${esc(say(key))}</th><td>${show(own(7))}</td><td>${show(own(28))}</td></tr>`).join("");
+}
+
+async function downloadSheet(button) {
+  const { download: span, form } = button.dataset;
+  const path = span === "week" ? `/v1/week/timesheet.${form}?week=${H.week}` : `/v1/timesheet/month.${form}?month=${H.month}`;
+  const file = `timesheet-${span === "week" ? H.week : H.month}.${form}`;
+  $("#hours-error").textContent = "";
+  try {
+    saveBlob(await S.api.blob(path), file);
+    H.saved = file;
+    $("#hours-status").textContent = say("downloaded", { file });
+  } catch (err) {
+    H.saved = null;
+    $("#hours-status").textContent = "";
+    $("#hours-error").textContent = say("not_downloaded", { why: err.message });
+  }
+}
+
 // ------------------------------------------------------------------ start
 
 function setConnection(state) {
@@ -830,6 +952,8 @@ async function start(session) {
   $("#app").hidden = false;
   refreshLedger();
   loadAvailability().catch((err) => { $("#avail-error").textContent = err.message; });
+  renderHours();
+  loadHours();
   S.socket = new LiveSocket({
     path: "/v1/courier/ws", token: session.token, lastSeq,
     onEvent, onState: setConnection, onMessage: (m) => { if (m.type === "result" || m.type === "error") settle(m); },
@@ -887,7 +1011,7 @@ function wire() {
     localStorage.removeItem(KEY.session); localStorage.removeItem(KEY.seq);
     location.reload();
   });
-  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); $("#connection").textContent = t($("#connection").dataset.state); sayPage(); renderAvailability(); render(); });
+  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); $("#connection").textContent = t($("#connection").dataset.state); sayPage(); renderAvailability(); renderHours(); render(); });
   $("#avail-add").addEventListener("submit", addWindow);
   $("#avail-off-add").addEventListener("submit", addException);
   $("#avail-off-add").kind.addEventListener("change", (e) => {
@@ -903,6 +1027,12 @@ function wire() {
     });
   }
   $("#avail-save").addEventListener("click", saveAvailability);
+  $("#hours-prev").addEventListener("click", () => { if (H.week) loadHours(plusDays(H.week, -7)); });
+  $("#hours-next").addEventListener("click", () => { if (H.week) loadHours(plusDays(H.week, 7)); });
+  $("#hours").addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-download]");
+    if (button && H.week) downloadSheet(button);
+  });
   window.addEventListener("offline", () => S.socket?.pause());
   // the minutes move on: Our day is drawn again when the minute changes
   let minute = 0;

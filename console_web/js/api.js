@@ -31,6 +31,35 @@ export class Api {
 
   get(path) { return this.request("GET", path); }
   post(path, body) { return this.request("POST", path, body ?? {}); }
+
+  // A file the API serves behind the token (a time sheet's CSV or spreadsheet): fetched with the
+  // Authorization header, which a bare link cannot carry, and handed back as a Blob to save.
+  async blob(path) {
+    const response = await fetch(path, {
+      headers: { "Accept-Language": language(), ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}) },
+    });
+    if (!response.ok) {
+      const text = await response.text();
+      let data = null;
+      try { data = text ? JSON.parse(text) : null; } catch { /* not JSON: said by its status */ }
+      throw new ApiError(response.status, data);
+    }
+    return response.blob();
+  }
+}
+
+// Save a Blob as a file named `name`: a download from an object URL, a navigation the pages'
+// Content Security Policy does not restrict (no script, frame or fetch of blob: is involved; the
+// phone's browser test downloads under the enforced policy), the URL released once clicked.
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 // A socket that says hello with the last seq it saw and reconnects with back-off: the server
