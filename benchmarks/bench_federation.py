@@ -226,9 +226,7 @@ def main() -> None:
     if args.quick:
         args.coops, args.open_jobs, args.requests = 4, 20, 30
     results = run(args)
-    print(_table(results))
-    if not args.no_save and not args.quick:
-        results_io.write(RESULTS, results)
+    results_io.report(RESULTS, results, _table(results), save=not args.no_save and not args.quick)
 
 
 if __name__ == "__main__":
