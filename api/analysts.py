@@ -66,7 +66,7 @@ async def start_replay(body: ReplayIn, who: Analyst, svc: Svc) -> dict[str, Any]
     # 20,000 requests takes a while and the event loop serves everybody's sockets meanwhile.
     await svc.run(day_from_json, body.day)
     if sum(r.status == "running" for r in _runs.values()) >= MAX_RUNNING:
-        raise ApiError(429, "busy", f"{MAX_RUNNING} replays are already running here; try again when one is done")
+        raise ApiError(429, "busy", "replays_running", {"most": MAX_RUNNING})
     city = (await svc.city(who.cooperative_id)).name  # replayed on the cooperative's own streets
     run_id = str(uuid.uuid4())
     run = _runs[run_id] = _Run(who.cooperative_id, who.subject_id)

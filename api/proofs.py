@@ -82,7 +82,7 @@ def _decode(text: str, max_bytes: int) -> bytes:
         if not head.endswith(";base64"):
             raise InvalidInput("image", "a data URL must be base64 (data:image/jpeg;base64,...)")
     if len(text) * 3 // 4 > max_bytes + 3:
-        raise ApiError(413, "too_large", f"the image is larger than {max_bytes} bytes", field="image")
+        raise ApiError(413, "too_large", "image_larger_than", {"limit": max_bytes}, field="image")
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -105,11 +105,7 @@ async def upload_proof(body: ProofUploadIn, who: CourierUser, svc: Svc) -> dict[
     data = _decode(body.image, max_bytes)
     mine = (who.cooperative_id, who.subject_id)
     if _UPLOADING[mine] >= MAX_UPLOADS_PER_COURIER:
-        raise ApiError(
-            429,
-            "too_many_uploads",
-            f"{MAX_UPLOADS_PER_COURIER} of your uploads are still being stored: send the next when one is done",
-        )
+        raise ApiError(429, "too_many_uploads", "uploads_being_stored", {"most": MAX_UPLOADS_PER_COURIER})
     _UPLOADING[mine] += 1
     try:
         image = await asyncio.get_running_loop().run_in_executor(_DECODING, partial(_clean, data, max_bytes))
@@ -144,7 +140,7 @@ def _clean(data: bytes, max_bytes: int) -> proofs.CleanImage:
     try:
         return proofs.clean_image(data, max_bytes=max_bytes)
     except proofs.TooLarge as exc:
-        raise ApiError(413, "too_large", str(exc), field="image") from None
+        raise ApiError(413, "too_large", exc.why, exc.params, field="image") from None
 
 
 def _file(found: kept.Proof, data: bytes | None) -> Response:

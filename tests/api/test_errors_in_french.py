@@ -182,6 +182,10 @@ def test_the_api_s_own_refusals_read_in_french_with_their_codes(setup: Setup) ->
     assert (fr["code"], fr["field"]) == ("invalid_input", "body"), fr
     assert fr["message"] == "body : les tableaux et objets s'imbriquent sur au plus 32 niveaux", fr
     assert en["message"] == "body: arrays and objects nest at most 32 deep", en
+    too_big = {"job_id": "j", "kind": "photo", "image": "A" * (8 << 20)}  # 6 MiB of image, over the 5 MiB cap
+    fr, en = _both(client, "POST", "/v1/courier/proofs", courier, json=too_big)
+    assert (fr["code"], fr["field"], fr["message"]) == ("too_large", "image", "l'image dépasse 5242880 octets"), fr
+    assert en["message"] == "the image is larger than 5242880 bytes", en
     fr, en = _both(client, "GET", "/v1/no-such-route", {})
     assert (fr["code"], fr["message"]) == ("not_found", "cette adresse n'existe pas dans l'API"), fr
 
