@@ -352,7 +352,8 @@ async def choose_no_cover(body: NoCoverIn, who: Dispatcher, svc: Svc, lang: Lang
 async def my_week(
     who: CourierUser, svc: Svc, lang: Lang, week_of: Annotated[WeekQuery, Query(alias="week")] = None
 ) -> Any:
-    """My shifts in the published rota, and the swaps I asked for."""
+    """My shifts in the published rota, and the swaps I asked for, each with its shift's day and
+    hours (``shift``: the shift is the colleague's once confirmed, gone from ``shifts``)."""
 
     def work() -> dict[str, Any]:
         monday = _week_of(svc.store, who.cooperative_id, week_of)
@@ -360,8 +361,13 @@ async def my_week(
         rota = state.rota(monday)
         # as the socket says them: a cover names the colleague, not why they are away
         mine = shifts_for_courier(rota.published or [], who.subject_id)
+        # each swap with its shift's day and hours, which stay the asker's to read once the
+        # colleague holds the shift (only that: never the colleague's other shifts)
+        hours = {s["id"]: {k: s[k] for k in ("day", "start_h", "end_h")} for s in rota.published or []}
         swaps = [
-            s for s in state.swaps.values() if s["week"] == monday.isoformat() and s["courier_id"] == who.subject_id
+            {**s, "shift": hours.get(s["shift_id"])}
+            for s in state.swaps.values()
+            if s["week"] == monday.isoformat() and s["courier_id"] == who.subject_id
         ]
         answer = {"week": monday.isoformat(), "shifts": mine, "version": rota.version, "swaps": swaps}
         return _said(svc.store, who.cooperative_id, lang, answer)

@@ -264,11 +264,23 @@ class WeekOut(Out):
     )
 
 
+class SwapShiftOut(Out):
+    day: str
+    start_h: int
+    end_h: int
+
+
+class MySwapOut(SwapOut):
+    shift: SwapShiftOut | None = Field(
+        default=None, description="the swapped shift's day and hours (None once the rota no longer has it)"
+    )
+
+
 class MyWeekOut(Out):
     week: str
     shifts: list[RotaShiftOut]
     version: int
-    swaps: list[SwapOut]
+    swaps: list[MySwapOut]
 
 
 class WhoOut(Out):

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -668,12 +668,17 @@ def request_swap(
 ) -> Event:
     """A courier asks to hand one of their published shifts to a colleague; a dispatcher decides.
     A shift marked absent is refused: its courier is not coming, so there is nothing to hand
-    over (a dispatcher assigns a cover instead)."""
+    over (a dispatcher assigns a cover instead). So is a shift that has begun: its hours are
+    being (or were) worked, and the time sheets would plan them for the colleague."""
     rota = week_state(store, coop_id).rota(monday)
     shift = next((s for s in rota.published or [] if s["id"] == shift_id), None)
     if shift is None or shift["courier_id"] != courier_id:
         raise NotFound("shift", shift_id)
     _not_absent(shift)
+    zone = ZoneInfo(store.cooperative(coop_id).timezone)
+    begins = datetime.combine(date.fromisoformat(shift["day"]), time(int(shift["start_h"])), tzinfo=zone)
+    if begins <= at:
+        raise InvalidInput("shift_id", "swap_begun", day=shift["day"], start_h=int(shift["start_h"]))
     if with_courier_id == courier_id:
         raise InvalidInput("with_courier_id", "swap_with_colleague")
     store.courier(coop_id, with_courier_id)

@@ -73,6 +73,30 @@ const WORDS = {
     last_7: "7 days", last_28: "28 days",
     r_shift: "On shift", r_worked: "With a job in hand", r_days: "Days on shift", r_heavy: "Heavy jobs",
     rolling_note: "Your own figures from the fairness ledger, today included; everyone's are summed the same way.",
+    my_shifts: "My shifts",
+    shifts_note: "Your shifts in the rota dispatch published, and why each one is yours. A shift still to come can be handed to a colleague: a dispatcher confirms or refuses.",
+    rota_weeks: "{first} – {last}",
+    this_week: "this week", coming_week: "next week",
+    no_rota: "No rota published for this week yet.",
+    no_shift: "No shift for you this week.",
+    shift_when: "{day}, {start}–{end}",
+    f_cover: "Cover", f_cargo: "Cargo bike", f_absent: "Marked absent", f_past: "Begun or past", f_pending: "Swap asked",
+    why: "Why",
+    ask_swap: "Ask a swap",
+    swap_with: "Hand this shift to",
+    swap_note: "A word for dispatch (optional)",
+    send_swap: "Send the request", swap_cancel: "Cancel",
+    no_colleague: "No colleague to ask.",
+    swap_asked: "Swap asked: {shift} to {name}. A dispatcher confirms or refuses it; until then the shift is yours.",
+    swap_not_asked: "Swap not asked: {why}",
+    swaps_title: "My swap requests",
+    a_shift: "a shift",
+    swap_line: "{shift} → {name}",
+    state_pending: "waiting for a dispatcher",
+    state_confirmed: "confirmed: the shift is {name}'s now",
+    state_refused: "refused by a dispatcher",
+    state_refused_why: "refused by a dispatcher: {why}",
+    shifts_unavailable: "Your shifts could not be read: {why}",
   },
   fr: {
     heavier: "Plus lourd que déclaré",
@@ -129,6 +153,30 @@ const WORDS = {
     last_7: "7 jours", last_28: "28 jours",
     r_shift: "En service", r_worked: "Avec une course en main", r_days: "Jours en service", r_heavy: "Courses lourdes",
     rolling_note: "Tes propres chiffres du registre d'équité, aujourd'hui compris ; ceux de chacun·e sont additionnés de la même façon.",
+    my_shifts: "Mes services",
+    shifts_note: "Tes services dans le planning publié par le dispatch, et pourquoi chacun est à toi. Un service à venir peut être donné à un·e collègue : le dispatch confirme ou refuse.",
+    rota_weeks: "{first} – {last}",
+    this_week: "cette semaine", coming_week: "semaine prochaine",
+    no_rota: "Pas encore de planning publié pour cette semaine.",
+    no_shift: "Aucun service pour toi cette semaine.",
+    shift_when: "{day}, {start}–{end}",
+    f_cover: "Remplacement", f_cargo: "Vélo cargo", f_absent: "Absence notée", f_past: "Commencé ou passé", f_pending: "Échange demandé",
+    why: "Pourquoi",
+    ask_swap: "Demander un échange",
+    swap_with: "Donner ce service à",
+    swap_note: "Un mot pour le dispatch (facultatif)",
+    send_swap: "Envoyer la demande", swap_cancel: "Annuler",
+    no_colleague: "Aucun·e collègue à qui demander.",
+    swap_asked: "Échange demandé : {shift} à {name}. Le dispatch le confirme ou le refuse ; d'ici là, le service reste à toi.",
+    swap_not_asked: "Échange non demandé : {why}",
+    swaps_title: "Mes demandes d'échange",
+    a_shift: "un service",
+    swap_line: "{shift} → {name}",
+    state_pending: "en attente du dispatch",
+    state_confirmed: "confirmé : le service est à {name} maintenant",
+    state_refused: "refusé par le dispatch",
+    state_refused_why: "refusé par le dispatch : {why}",
+    shifts_unavailable: "Tes services n'ont pas pu être lus : {why}",
   },
 };
 function say(key, vars = {}) {
@@ -272,6 +320,8 @@ function onEvent(message) {
     const next = { CourierAcknowledged: "acknowledged", PickedUp: "picked_up", Delivered: "delivered", DeliveryFailed: "failed", CourierDeclined: "declined" }[e.type];
     if (next) S.jobs.get(p.job_id).state = next;
   }
+  // my rota changed (an absence, a cover, my swap asked): My shifts read again
+  if (["AbsenceRecorded", "CoverAssigned", "NoCoverPicked", "ShiftSwapRequested"].includes(e.type) && R.first) loadRota();
   if (e.type === "ShiftStarted") S.shift = { on_shift: true, paused: false };
   if (e.type === "ShiftPaused") S.shift.paused = true;
   if (e.type === "ShiftResumed") S.shift.paused = false;
@@ -931,6 +981,128 @@ async function downloadSheet(button) {
   }
 }
 
+// ------------------------------------------------------------------ my shifts: the published rota
+
+// The courier's own shifts in the published rota (issue 23 item 3), two weeks at a time (this
+// week and the coming one the rota is proposed for), each with why it is theirs as the API words
+// it in the page's language (asked again when the language changes). A shift still to come may
+// be offered to a colleague; a dispatcher confirms or refuses, and the request's state shows
+// here. Colleagues are those the page already lists for Our day (/v1/couriers: names only); the
+// API decides whether the swap can stand. "Still to come" is read on the phone's clock; the
+// server refuses a shift that has begun, in words.
+const R = { first: null, current: null, weeks: [], asking: null, asked: 0, said: null };
+
+function shiftText(shift) {
+  if (!shift) return say("a_shift");
+  const hour = (h) => `${String(h).padStart(2, "0")}:00`;
+  return say("shift_when", { day: dayText(shift.day), start: hour(shift.start_h), end: hour(shift.end_h) });
+}
+function begun(shift) { return new Date(`${shift.day}T${String(shift.start_h).padStart(2, "0")}:00:00`) <= new Date(); }
+function colleagueName(id) { return S.couriers.find((c) => c.id === id)?.display_name || "?"; }
+function whyText(r) { return typeof r === "string" ? r : r.text || r.code; }
+
+async function loadRota(first = R.first) {
+  const asked = ++R.asked;  // a later week (or language) asked meanwhile wins over this one
+  try {
+    let weeks;
+    if (!first) {  // the API's default is the coming week: this week is the one before
+      const coming = await S.api.get("/v1/week/mine");
+      first = plusDays(coming.week, -7);
+      R.current = first;
+      weeks = [await S.api.get(`/v1/week/mine?week=${first}`), coming];
+    } else {
+      weeks = await Promise.all([first, plusDays(first, 7)].map((w) => S.api.get(`/v1/week/mine?week=${w}`)));
+    }
+    if (!S.couriers.length) S.couriers = (await S.api.get("/v1/couriers")).couriers;
+    if (asked !== R.asked) return;
+    Object.assign(R, { first, weeks });
+    $("#rota-error").textContent = "";
+    renderRota();
+  } catch (err) {
+    if (asked === R.asked) $("#rota-error").textContent = say("shifts_unavailable", { why: err.message });
+  }
+}
+
+function shiftItem(shift, swaps) {
+  const pending = swaps.some((w) => w.shift_id === shift.id && w.state === "pending");
+  const past = begun(shift);
+  const flags = [
+    shift.cover_for ? ["cover", "f_cover"] : null,
+    (shift.why || []).some((r) => r.code === "rota_cargo") ? ["cargo", "f_cargo"] : null,
+    shift.absent ? ["absent", "f_absent"] : null,
+    past ? ["past", "f_past"] : null,
+    pending ? ["pending", "f_pending"] : null,
+  ].filter(Boolean).map(([cls, key]) => ` <span class="flag ${cls}" data-flag="${cls}">${esc(say(key))}</span>`).join("");
+  const why = (shift.why || []).map((r) => `<li>${esc(whyText(r))}</li>`).join("");
+  let act = "";
+  if (R.asking === shift.id) act = swapForm(shift);
+  else if (!past && !pending && !shift.absent) act = `<button type="button" class="big" data-rota="ask" data-shift="${esc(shift.id)}">${esc(say("ask_swap"))}</button>`;
+  return `<li data-shift="${esc(shift.id)}" tabindex="-1"><span class="when">${esc(shiftText(shift))}</span>${flags}
+    <ul class="why" aria-label="${esc(say("why"))}">${why}</ul>${act}</li>`;
+}
+
+function swapForm(shift) {
+  const others = S.couriers.filter((c) => c.id !== S.me.id && c.active !== false)
+    .sort((a, b) => a.display_name.localeCompare(b.display_name, language()));
+  if (!others.length) return `<p class="note">${esc(say("no_colleague"))}</p>`;
+  const options = others.map((c) => `<option value="${esc(c.id)}">${esc(c.display_name)}</option>`).join("");
+  return `<form class="swap-form" data-shift="${esc(shift.id)}">
+    <label><span>${esc(say("swap_with"))}</span><select name="with" required>${options}</select></label>
+    <label><span>${esc(say("swap_note"))}</span><input name="note" maxlength="300" autocomplete="off"></label>
+    <menu><button type="button" class="big" data-rota="cancel">${esc(say("swap_cancel"))}</button>
+    <button type="submit" class="big primary">${esc(say("send_swap"))}</button></menu></form>`;
+}
+
+function swapItem(swap) {
+  const name = colleagueName(swap.with_courier_id);
+  const state = swap.state === "refused" && swap.reason ? say("state_refused_why", { why: swap.reason }) : say(`state_${swap.state}`, { name });
+  return `<li data-swap="${esc(swap.id)}" data-state="${esc(swap.state)}">${esc(say("swap_line", { shift: shiftText(swap.shift), name }))}: <span class="state">${esc(state)}</span></li>`;
+}
+
+function renderRota() {
+  if (R.said) $("#rota-status").textContent = say(R.said.key, R.said.vars());
+  if (!R.weeks.length) return;
+  $("#rota-weeks").textContent = say("rota_weeks", { first: dayText(R.first), last: dayText(plusDays(R.first, 13)) });
+  $("#rota-weeks-shown").innerHTML = R.weeks.map((mine) => {
+    const which = mine.week === R.current ? say("this_week") : mine.week === plusDays(R.current, 7) ? say("coming_week") : "";
+    const head = `${say("week_of", { first: dayText(mine.week), last: dayText(plusDays(mine.week, 6)) })}${which ? ` (${which})` : ""}`;
+    const shifts = [...mine.shifts].sort((a, b) => a.day.localeCompare(b.day) || a.start_h - b.start_h);
+    const list = shifts.length
+      ? `<ul class="my-shifts">${shifts.map((shift) => shiftItem(shift, mine.swaps)).join("")}</ul>`
+      : `<p class="note">${esc(say(mine.version ? "no_shift" : "no_rota"))}</p>`;
+    const swaps = mine.swaps.length
+      ? `<h4>${esc(say("swaps_title"))}</h4><ul class="swaps">${mine.swaps.map(swapItem).join("")}</ul>` : "";
+    return `<section class="rota-week" data-week="${mine.week}" aria-label="${esc(head)}"><h3>${esc(head)}</h3>${list}${swaps}</section>`;
+  }).join("");
+}
+
+function openSwap(shiftId) {
+  R.asking = shiftId;
+  $("#rota-error").textContent = "";
+  renderRota();
+  $(`#rota form.swap-form[data-shift="${CSS.escape(shiftId)}"] select`)?.focus();
+}
+
+async function askSwap(form) {
+  const shiftId = form.dataset.shift;
+  const mine = R.weeks.find((w) => w.shifts.some((s) => s.id === shiftId));
+  const shift = mine?.shifts.find((s) => s.id === shiftId);
+  if (!shift) return;
+  const body = { week: mine.week, shift_id: shiftId, with_courier_id: form.elements.with.value, note: form.elements.note.value.trim() };
+  $("#rota-error").textContent = "";
+  try {
+    await S.api.post("/v1/week/swaps", body);
+  } catch (err) {  // the form stays as it was, the focus where it was
+    $("#rota-error").textContent = say("swap_not_asked", { why: err.message });
+    return;
+  }
+  const name = colleagueName(body.with_courier_id);
+  R.said = { key: "swap_asked", vars: () => ({ shift: shiftText(shift), name }) };
+  R.asking = null;
+  await loadRota();
+  $(`#rota li[data-shift="${CSS.escape(shiftId)}"]`)?.focus();
+}
+
 // ------------------------------------------------------------------ start
 
 function setConnection(state) {
@@ -954,6 +1126,7 @@ async function start(session) {
   loadAvailability().catch((err) => { $("#avail-error").textContent = err.message; });
   renderHours();
   loadHours();
+  loadRota();
   S.socket = new LiveSocket({
     path: "/v1/courier/ws", token: session.token, lastSeq,
     onEvent, onState: setConnection, onMessage: (m) => { if (m.type === "result" || m.type === "error") settle(m); },
@@ -1011,7 +1184,7 @@ function wire() {
     localStorage.removeItem(KEY.session); localStorage.removeItem(KEY.seq);
     location.reload();
   });
-  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); $("#connection").textContent = t($("#connection").dataset.state); sayPage(); renderAvailability(); renderHours(); render(); });
+  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); $("#connection").textContent = t($("#connection").dataset.state); sayPage(); renderAvailability(); renderHours(); renderRota(); loadRota(); render(); });
   $("#avail-add").addEventListener("submit", addWindow);
   $("#avail-off-add").addEventListener("submit", addException);
   $("#avail-off-add").kind.addEventListener("change", (e) => {
@@ -1027,6 +1200,20 @@ function wire() {
     });
   }
   $("#avail-save").addEventListener("click", saveAvailability);
+  $("#rota-prev").addEventListener("click", () => { if (R.first) { R.asking = null; loadRota(plusDays(R.first, -7)); } });
+  $("#rota-next").addEventListener("click", () => { if (R.first) { R.asking = null; loadRota(plusDays(R.first, 7)); } });
+  $("#rota").addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-rota]");
+    if (!button) return;
+    if (button.dataset.rota === "ask") { openSwap(button.dataset.shift); return; }
+    const shiftId = R.asking;  // cancel: the focus goes back to the shift's Ask a swap
+    R.asking = null;
+    renderRota();
+    $(`#rota button[data-rota="ask"][data-shift="${CSS.escape(shiftId)}"]`)?.focus();
+  });
+  $("#rota").addEventListener("submit", (e) => { e.preventDefault(); askSwap(e.target); });
+  // a dispatcher's decision does not come on the courier's socket: read again when the page is back in view
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible" && R.first) loadRota(); });
   $("#hours-prev").addEventListener("click", () => { if (H.week) loadHours(plusDays(H.week, -7)); });
   $("#hours-next").addEventListener("click", () => { if (H.week) loadHours(plusDays(H.week, 7)); });
   $("#hours").addEventListener("click", (e) => {

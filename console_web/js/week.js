@@ -225,10 +225,11 @@ function renderSwaps() {
     if (swap.state === "pending") {
       const reason = el("input", { maxLength: 300, placeholder: w("reason") });
       reason.setAttribute("aria-label", w("reason"));
+      // a decision names its swap alone: a week beside it was refused (SwapDecisionIn forbids it)
       const yes = el("button", { type: "button" }, w("confirm"));
-      yes.addEventListener("click", () => act("/v1/week/swaps/decision", { swap_id: swap.id, confirm: true, reason: reason.value }));
+      yes.addEventListener("click", () => act("/v1/week/swaps/decision", { swap_id: swap.id, confirm: true, reason: reason.value }, null, false));
       const no = el("button", { type: "button" }, w("refuse"));
-      no.addEventListener("click", () => act("/v1/week/swaps/decision", { swap_id: swap.id, confirm: false, reason: reason.value }));
+      no.addEventListener("click", () => act("/v1/week/swaps/decision", { swap_id: swap.id, confirm: false, reason: reason.value }, null, false));
       item.append(reason, yes, no);
     }
     list.append(item);
