@@ -290,6 +290,7 @@ ERRORS: dict[str, dict[str, str]] = {
     "fr": {
         "not_found": "{kind} introuvable dans cette coopérative",
         "swap_begun": "this shift began on {day} at {start_h}:00: only a shift still to come can be swapped",
+        "swap_pending": "a swap of this shift is already waiting for a dispatcher's decision",
         "not_a_coordinate": "le point n° {point} (lat {lat}, lon {lon}) n'est pas une longitude/latitude valide",
         "off_the_streets": "le point n° {point} (lat {lat}, lon {lon}) est à {metres} m de la rue la plus proche "
         "qu'un véhicule {vehicle} peut prendre (au plus {max_m} m permis)",
@@ -575,6 +576,7 @@ ERROR_WORDS: dict[str, dict[str, str]] = {
         "refused": "refused",
         "pending": "pending",
         "swap_begun": "ce service a commencé le {day} à {start_h} h : seul un service à venir s'échange",
+        "swap_pending": "un échange de ce service attend déjà la décision de la répartition",
         "sick": "sick",
         "other": "other reason",
         # acts, as "it cannot be ... now"

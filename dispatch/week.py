@@ -669,8 +669,30 @@ def request_swap(
     """A courier asks to hand one of their published shifts to a colleague; a dispatcher decides.
     A shift marked absent is refused: its courier is not coming, so there is nothing to hand
     over (a dispatcher assigns a cover instead). So is a shift that has begun: its hours are
-    being (or were) worked, and the time sheets would plan them for the colleague."""
-    rota = week_state(store, coop_id).rota(monday)
+    being (or were) worked, and the time sheets would plan them for the colleague. So is a
+    shift with a swap already waiting for a dispatcher: two pending requests for one shift
+    would let a dispatcher confirm both, the second then handing over a shift its asker no
+    longer holds."""
+    with _one_at_a_time(coop_id):
+        return _request_swap(
+            store, coop_id, courier_id, monday, shift_id, with_courier_id, note=note, at=at, actor=actor
+        )
+
+
+def _request_swap(
+    store: Store,
+    coop_id: str,
+    courier_id: str,
+    monday: date,
+    shift_id: str,
+    with_courier_id: str,
+    *,
+    note: str,
+    at: datetime,
+    actor: Actor,
+) -> Event:
+    state = week_state(store, coop_id)
+    rota = state.rota(monday)
     shift = next((s for s in rota.published or [] if s["id"] == shift_id), None)
     if shift is None or shift["courier_id"] != courier_id:
         raise NotFound("shift", shift_id)
@@ -679,6 +701,9 @@ def request_swap(
     begins = datetime.combine(date.fromisoformat(shift["day"]), time(int(shift["start_h"])), tzinfo=zone)
     if begins <= at:
         raise InvalidInput("shift_id", "swap_begun", day=shift["day"], start_h=int(shift["start_h"]))
+    waiting = next((w for w in state.swaps.values() if w["shift_id"] == shift_id and w["state"] == "pending"), None)
+    if waiting is not None:
+        raise InvalidInput("shift_id", "swap_pending")
     if with_courier_id == courier_id:
         raise InvalidInput("with_courier_id", "swap_with_colleague")
     store.courier(coop_id, with_courier_id)

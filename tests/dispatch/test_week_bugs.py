@@ -160,3 +160,17 @@ def test_the_cli_records_an_absence_and_a_choice_of_no_one(store: Store) -> None
     picked = tandem("cover", *common, "--courier", ids["Sam"], "--json")
     assert picked.exit_code == 0, picked.output
     assert json.loads(picked.output)["shift"]["covered_by"] == ids["Sam"]
+
+
+def test_a_shift_with_a_swap_waiting_cannot_be_asked_again_until_it_is_decided(store: Store) -> None:
+    """Two pending swaps of one shift would let a dispatcher confirm both: the second would hand
+    over a shift its asker no longer holds."""
+    coop_id, ids, lou = _lou_mon_tue_wed(store)
+    swap_id = _swap_monday_to_sam(store, coop_id, ids, lou)
+    with pytest.raises(InvalidInput) as refused:
+        _swap_monday_to_sam(store, coop_id, ids, lou)
+    assert refused.value.why == "swap_pending" and refused.value.field == "shift_id"
+    decide_swap(store, coop_id, swap_id, confirm=False, reason="Sam rides that day", actor=DESK, at=NOW)
+    again = _swap_monday_to_sam(store, coop_id, ids, lou)  # refused: the courier may ask again
+    assert again != swap_id
+    assert [s["state"] for s in week_state(store, coop_id).swaps.values()] == ["refused", "pending"]
