@@ -140,13 +140,16 @@ def check_coop_in_its_city(http: httpx.Client, coop: Coop, own: dict[str, Any], 
     assert token(http, coop.id, *coop.desk)
 
 
-def two_cities_on_one_server(url: str, redis_url: str) -> None:
+def two_cities_on_one_server(url: str, redis_url: str | None) -> None:
+    """Two workers (and Redis between them) when ``redis_url`` is given, else one: each worker
+    loads both cities, which is most of this test's time."""
     Store.open(url).close()
     helsinki = create_coop(url, "Pyörä Helsinki")
     andorra = create_coop(url, "Vélo Andorra", "--city", "andorra", "--timezone", "Europe/Andorra")
     assert (helsinki["city"], helsinki["short_name"]) == ("helsinki", "pyora-helsinki")
     assert (andorra["city"], andorra["short_name"]) == ("andorra", "velo-andorra")
-    server = Server(url, redis_url=redis_url, workers="2", rate_limit_api_key="off", planning_budget_s="0.3")
+    workers = "2" if redis_url else "1"
+    server = Server(url, redis_url=redis_url, workers=workers, rate_limit_api_key="off", planning_budget_s="0.3")
     server.log_level = "info"
     server.launch()
     try:
@@ -179,11 +182,15 @@ def _catching(run: Any, failures: list[BaseException]) -> Any:
     return wrapped
 
 
-def test_two_cooperatives_in_two_cities_on_sqlite(andorra_imported: Path, tmp_path: Path, redis_url: str) -> None:
-    two_cities_on_one_server(f"sqlite:///{tmp_path / 'tandem.db'}", redis_url)
+def test_two_cooperatives_in_two_cities_on_sqlite(andorra_imported: Path, tmp_path: Path) -> None:
+    """One worker: the cities are what is tested, and the database only stores a cooperative's
+    city (its migration is tested on both below); two workers over one SQLite file are
+    tests/api/test_workers.py's, and two workers with Redis meet two cities on PostgreSQL."""
+    two_cities_on_one_server(f"sqlite:///{tmp_path / 'tandem.db'}", None)
 
 
 def test_two_cooperatives_in_two_cities_on_postgresql(andorra_imported: Path, pg_url: str, redis_url: str) -> None:
+    """Production's setting: PostgreSQL, two workers, Redis between them."""
     two_cities_on_one_server(pg_url, redis_url)
 
 
