@@ -8,6 +8,13 @@ ledger's day, and its week the sum of them. A stretch still running is not count
 closes (``open`` says so). Beside it, the minutes the published rota planned that day, the
 minutes worked beyond that plan (what a dispatcher has to decide on), and the overtime a
 dispatcher decided for the day (``dispatch/overtime.py``): never derived, only decided.
+
+Beyond plan is the one figure that does not count a stretch on the day it closes. A plan is a
+day's shifts (a rota's shift may end at 24:00), so a night stretch from 18:00 to 00:02 counted
+whole on the day it closed would show the evening as not worked and the next day as six hours
+beyond a plan of nothing. Beyond plan therefore compares each day's planned minutes with the
+minutes worked within that calendar day (the stretches cut at local midnight); the worked
+minutes themselves still count on the closing day, so the sheet keeps equalling the ledger.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -58,7 +65,8 @@ class SheetDay:
     open: bool = False  #: a stretch began this day and has not closed yet
     #: of the planned minutes, those covering for an absent colleague (a cover shift)
     cover_minutes: float = 0.0
-    #: worked minutes above the planned ones (max(0, worked - planned)): what there is to decide on
+    #: minutes worked within this calendar day above the planned ones (the stretches cut at local
+    #: midnight, unlike ``worked_minutes``): what there is to decide on
     beyond_plan_minutes: float = 0.0
     #: the overtime a dispatcher decided for this day (``dispatch/overtime.py``), whatever was worked
     overtime_minutes: float = 0.0
@@ -93,6 +101,9 @@ class _Fold:
     last: date
     days: dict[tuple[str, str], SheetDay] = field(default_factory=dict)
     running: dict[str, _Running] = field(default_factory=dict)
+    #: (courier, day) -> the minutes worked within that local calendar day (stretches cut at
+    #: midnight), for the beyond-plan comparison only
+    calendar: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def day(self, courier_id: str, at: datetime) -> SheetDay | None:
         local = at.astimezone(self.zone).date()
@@ -100,6 +111,21 @@ class _Fold:
             return None
         key = (courier_id, local.isoformat())
         return self.days.setdefault(key, SheetDay(courier_id, local.isoformat()))
+
+    def by_calendar(self, courier_id: str, since: datetime, until: datetime) -> None:
+        """Add a closed stretch to :attr:`calendar`, cut at each local midnight it crosses.
+
+        In UTC: Python subtracts two times of the same zone on the wall clock, which would hide a
+        change of the clocks within the stretch."""
+        cursor, until = since.astimezone(UTC), until.astimezone(UTC)
+        while cursor < until:
+            local = cursor.astimezone(self.zone).date()
+            midnight = datetime.combine(local + timedelta(days=1), time(), tzinfo=self.zone).astimezone(UTC)
+            end = min(until, midnight)
+            if self.first <= local <= self.last:
+                key = (courier_id, local.isoformat())
+                self.calendar[key] = self.calendar.get(key, 0.0) + (end - cursor).total_seconds() / 60
+            cursor = end
 
     def clock(self, at: datetime) -> str:
         return at.astimezone(self.zone).strftime("%H:%M")
@@ -119,6 +145,7 @@ class _Fold:
             return
         if state is None or state.since is None:
             return  # a pause or an end without a known start: nothing to count
+        self.by_calendar(courier_id, state.since, at)
         sheet = self.day(courier_id, at)
         if sheet is not None:
             sheet.worked_minutes += (at - state.since).total_seconds() / 60
@@ -142,9 +169,9 @@ def timesheet(
     courier_id: str | None = None,
 ) -> list[SheetDay]:
     """Each courier's days from ``first`` to ``last`` (included) that hold worked, break,
-    planned or overtime minutes, in order of day then courier; ``planned``: (courier, day) ->
-    minutes; ``cover``: of those, the minutes of cover shifts; ``overtime``: the minutes a
-    dispatcher decided were overtime."""
+    planned or overtime minutes, or part of a stretch that closed on a later day, in order of
+    day then courier; ``planned``: (courier, day) -> minutes; ``cover``: of those, the minutes
+    of cover shifts; ``overtime``: the minutes a dispatcher decided were overtime."""
     since = datetime.combine(first, time(), tzinfo=zone) - LOOK_BACK
     # Read past the last day too: a stretch that closes after it (a night shift over the week's
     # or the month's end) is not counted here, but it is not ``open`` either.
@@ -162,8 +189,10 @@ def timesheet(
             if first.isoformat() <= day <= last.isoformat():
                 sheet = fold.days.setdefault((cid, day), SheetDay(cid, day))
                 setattr(sheet, name, getattr(sheet, name) + minutes)
-    for sheet in fold.days.values():
-        sheet.beyond_plan_minutes = max(0.0, sheet.worked_minutes - sheet.planned_minutes)
+    for key in fold.calendar:
+        fold.days.setdefault(key, SheetDay(*key))  # the evening of a stretch that closed the day after
+    for key, sheet in fold.days.items():
+        sheet.beyond_plan_minutes = max(0.0, fold.calendar.get(key, 0.0) - sheet.planned_minutes)
     rows = [d for d in fold.days.values() if courier_id is None or d.courier_id == courier_id]
     return sorted(rows, key=lambda d: (d.day, d.courier_id))
 
@@ -187,6 +216,19 @@ def totals(days: Iterable[SheetDay]) -> dict[str, dict[str, float]]:
         for key in _SUMMED:
             total[key] += getattr(d, key)
     return out
+
+
+def planned_minutes(day: date, start_h: int, end_h: int, zone: ZoneInfo) -> float:
+    """The real minutes of a rota's shift on ``day`` from ``start_h`` to ``end_h`` (24: the
+    next midnight), local hours in ``zone``.
+
+    Not ``60 * (end_h - start_h)``: on the days the clocks change a shift over the change holds
+    an hour more or less (00-04 on the autumn change day is five hours worked), and beyond plan
+    compares the plan with real minutes worked. In UTC: Python subtracts two times of the same
+    zone on the wall clock, which hides the change."""
+    start = datetime.combine(day, time(start_h), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=end_h // 24), time(end_h % 24), tzinfo=zone)
+    return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds() / 60
 
 
 def sheet_rows(days: Iterable[SheetDay], names: Mapping[str, str]) -> list[list[object]]:

@@ -37,7 +37,7 @@ from dispatch.rotation import rotation
 from dispatch.store import Store
 from dispatch.store.access import NothingToChange
 from dispatch.store.weekly import events_of, ledger_between, unchanged_since
-from dispatch.timesheets import SheetDay, timesheet
+from dispatch.timesheets import SheetDay, planned_minutes, timesheet
 from routing.reasons import Reason, reason
 from routing.rota import (
     DAY_NAMES,
@@ -845,7 +845,9 @@ def span_timesheet(
         for s in state.rota(monday_of(first) + timedelta(days=weeks)).published or []:
             if s.get("absent"):
                 continue  # not planned for them any more: they said they cannot come
-            key, minutes = (str(s["courier_id"]), str(s["day"])), 60.0 * (int(s["end_h"]) - int(s["start_h"]))
+            day = date.fromisoformat(str(s["day"]))
+            minutes = planned_minutes(day, int(s["start_h"]), int(s["end_h"]), zone)
+            key = (str(s["courier_id"]), str(s["day"]))
             planned[key] = planned.get(key, 0.0) + minutes
             if s.get("cover_for"):
                 cover[key] = cover.get(key, 0.0) + minutes

@@ -12,7 +12,7 @@ import pytest
 from dispatch import commands as do
 from dispatch import overtime
 from dispatch.errors import InvalidInput, NotFound
-from dispatch.events import Actor, ActorKind, EventType
+from dispatch.events import Actor, ActorKind, EventType, NewEvent
 from dispatch.model import Vehicle
 from dispatch.store import Store
 from dispatch.timesheets import sheet_rows, totals
@@ -109,3 +109,53 @@ def test_the_time_sheet_shows_overtime_beside_the_time_beyond_plan_and_sums_its_
     # a month holds the same decisions; one courier's sheet only theirs
     month = span_timesheet(store, coop_id, date(2026, 12, 1), date(2026, 12, 31), courier_id=sam)
     assert [(d.day, d.overtime_minutes) for d in month] == [(wednesday.isoformat(), 90.0)]
+
+
+def _published(store: Store, coop_id: str, courier_id: str, day: date, start_h: int, end_h: int) -> None:
+    """A published rota holding one shift (the log's own event: the proposal is not the point)."""
+    monday = day - timedelta(days=day.weekday())
+    shift = {"id": f"s{day:%m%d}", "courier_id": courier_id, "day": day.isoformat(), "start_h": start_h, "end_h": end_h}
+    payload = {"week": monday.isoformat(), "shifts": [{**shift, "why": []}]}
+    store.append(NewEvent(coop_id, LATER - timedelta(days=30), DESK, EventType.ROTA_PUBLISHED, payload))
+
+
+def test_a_night_shift_ending_after_midnight_is_beyond_plan_only_by_what_passed_its_end(store: Store) -> None:
+    coop_id, lou, _ = _coop(store)
+    monday, tuesday = MONDAY.isoformat(), (MONDAY + timedelta(days=1)).isoformat()
+    _published(store, coop_id, lou, MONDAY, 18, 24)
+    start = datetime(2026, 12, 7, 18, 0, tzinfo=HELSINKI)
+    do.start_shift(store, coop_id, lou, at=start)
+    do.end_shift(store, coop_id, lou, at=datetime(2026, 12, 8, 0, 2, tzinfo=HELSINKI))
+    days = week_timesheet(store, coop_id, MONDAY)
+    by = {d.day: d for d in days if d.courier_id == lou}
+    # worked minutes count on the day the stretch closed, as the fairness ledger counts them
+    assert (by[monday].worked_minutes, by[monday].planned_minutes, by[monday].beyond_plan_minutes) == (0.0, 360.0, 0.0)
+    assert (by[tuesday].worked_minutes, by[tuesday].planned_minutes, by[tuesday].beyond_plan_minutes) == (
+        362.0,
+        0.0,
+        2.0,
+    )
+    assert sum(e.shift_minutes for e in store.ledger(coop_id, tuesday) if e.courier_id == lou) == 362.0
+    summed = totals(days)[lou]
+    for key in ("worked_minutes", "planned_minutes", "beyond_plan_minutes"):
+        assert summed[key] == sum(getattr(d, key) for d in days if d.courier_id == lou), key
+    assert (summed["worked_minutes"], summed["beyond_plan_minutes"]) == (362.0, 2.0)
+
+
+def test_an_unplanned_evening_closed_the_next_day_is_beyond_plan_on_its_own_day(store: Store) -> None:
+    coop_id, lou, _ = _coop(store)
+    do.start_shift(store, coop_id, lou, at=datetime(2026, 12, 9, 23, 0, tzinfo=HELSINKI))
+    do.end_shift(store, coop_id, lou, at=datetime(2026, 12, 10, 1, 30, tzinfo=HELSINKI))
+    by = {d.day: d for d in week_timesheet(store, coop_id, MONDAY, courier_id=lou)}
+    assert (by["2026-12-09"].worked_minutes, by["2026-12-09"].beyond_plan_minutes) == (0.0, 60.0)
+    assert (by["2026-12-10"].worked_minutes, by["2026-12-10"].beyond_plan_minutes) == (150.0, 90.0)
+
+
+def test_a_shift_over_the_change_of_the_clocks_plans_its_real_minutes(store: Store) -> None:
+    coop_id, lou, _ = _coop(store)
+    autumn = date(2026, 10, 25)  # Helsinki's clocks go back an hour at 04:00
+    _published(store, coop_id, lou, autumn, 0, 4)
+    do.start_shift(store, coop_id, lou, at=datetime(2026, 10, 25, 0, 0, tzinfo=HELSINKI))
+    do.end_shift(store, coop_id, lou, at=datetime(2026, 10, 25, 4, 0, tzinfo=HELSINKI))
+    (day,) = span_timesheet(store, coop_id, autumn, autumn)
+    assert (day.worked_minutes, day.planned_minutes, day.beyond_plan_minutes) == (300.0, 300.0, 0.0)
