@@ -1,4 +1,9 @@
-"""The dispatcher's console in a real browser against a real server."""
+"""The dispatcher's console in a real browser against a real server.
+
+One server serves the module (its start, the city and the planner's process, took seconds per
+test); each test has a cooperative of its own on it, so no test sees another's jobs, shifts or
+couriers, whatever their order (a cooperative's data is its own: tests/api/test_tenancy.py).
+"""
 
 from __future__ import annotations
 
@@ -6,27 +11,34 @@ import asyncio
 import re
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from dispatch.store import Store
 from tests.api.harness import Server, Socket, World, delivery_body, event_type, login, make_world
 from tests.console.browser import browser, console_log_in, shot, wait_until
 
 RIDERS = (("Ilmari", "cargo_bike"),)
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Server, World]]:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = make_world(url, riders=RIDERS)
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('console') / 'tandem.db'}"
+    Store.open(url).close()  # migrated before the server starts, as start_with_world does
     server = Server(url, planning_budget_s="0.5").start()
     try:
-        yield server, world
+        yield server, url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def served(server: tuple[Server, str]) -> tuple[Server, World]:
+    """The module's server and a new cooperative on it: nobody on shift, no job yet."""
+    running, url = server
+    return running, make_world(url, riders=RIDERS)
 
 
 def log_in(page: Any, server: Server, world: World) -> None:
