@@ -1,13 +1,15 @@
 """The admin page in a real browser, under the console's Content Security Policy, against a real
 server (issue 16 item 2): a dispatcher deactivates a courier and brings them back, rotates a
 client's key (the old key is then refused over HTTP), changes the tariff (a new quote uses it),
-erases a courier's personal data after typing their name, and reads each act in the admin log."""
+erases a courier's personal data after typing their name, and reads each act in the admin log.
+
+One server serves the module (its start took seconds per test); each test has a cooperative of
+its own on it (its couriers, keys, tariff and admin log are its own), whatever the tests' order."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,15 +21,22 @@ from tests.api.harness import Server, World, delivery_body, make_world
 from tests.console.browser import browser, shot, wait_until
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Server, World, str]]:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = make_world(url)
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('admin') / 'tandem.db'}"
+    Store.open(url).close()  # migrated before the server starts, as start_with_world does
     server = Server(url, auto_plan="false").start()
     try:
-        yield server, world, url
+        yield server, url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def served(server: tuple[Server, str]) -> tuple[Server, World, str]:
+    """The module's server and a new cooperative on it."""
+    running, url = server
+    return running, make_world(url), url
 
 
 def _state(selector: str) -> str:
