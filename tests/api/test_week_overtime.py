@@ -8,8 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,11 +27,26 @@ def week(request: pytest.FixtureRequest, tmp_path: Path) -> Week:
 
 
 def _worked_day(week: Week) -> tuple[str, str]:
-    """Aino worked two hours that ended an hour ago: their local day and its week's Monday."""
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
-    _shift(week, "Aino", start, 120)
-    day = start.astimezone(HELSINKI).date()
+    """Aino worked 09:00-11:00 yesterday in the cooperative's zone: their local day and its
+    week's Monday. Fixed local times on a day already past, so the test holds at any hour it
+    runs (a stretch started "three hours ago" began yesterday between midnight and 03:00)."""
+    day = datetime.now(HELSINKI).date() - timedelta(days=1)
+    _shift(week, "Aino", datetime(day.year, day.month, day.day, 9, 0, tzinfo=HELSINKI), 120)
     return day.isoformat(), (day - timedelta(days=day.weekday())).isoformat()
+
+
+def _to_come() -> str:
+    """A local day still to come however long the test runs: the day after tomorrow (tomorrow
+    would be today if the test crossed midnight)."""
+    return (datetime.now(HELSINKI).date() + timedelta(days=2)).isoformat()
+
+
+def _frames_until(ws: Any, seq: int) -> list[dict[str, Any]]:
+    """What a courier's socket sends from the log's start up to the event ``seq``."""
+    frames: list[dict[str, Any]] = []
+    while not frames or frames[-1].get("seq", 0) < seq:
+        frames.append(ws.receive_json())
+    return frames
 
 
 def test_a_dispatcher_decides_overtime_and_the_courier_sees_their_own(week: Week) -> None:
@@ -47,16 +63,47 @@ def test_a_dispatcher_decides_overtime_and_the_courier_sees_their_own(week: Week
         assert (made["name"], made["minutes"], made["day"]) == ("Aino", 30, day) and made["by"].startswith(
             "dispatcher "
         )
-        later = client.post("/v1/week/overtime", json={**decision, "minutes": 45, "note": ""}, headers=desk)
+        # a colleague's overtime, noted, decided before Aino's standing one
+        theirs = {"courier_id": week.id("Veera"), "day": day, "minutes": 50, "note": "Veera's dentist"}
+        assert client.post("/v1/week/overtime", json=theirs, headers=desk).status_code == 200
+        standing = {**decision, "minutes": 45, "note": "stayed for the last drop"}
+        later = client.post("/v1/week/overtime", json=standing, headers=desk)
         assert later.status_code == 200 and later.json()["seq"] > made["seq"]
         listed = client.get("/v1/week/overtime", params={"week": monday}, headers=desk).json()
-        assert [(d["courier_id"], d["day"], d["minutes"]) for d in listed["decisions"]] == [(aino, day, 45)]
+        assert {(d["courier_id"], d["day"], d["minutes"], d["note"]) for d in listed["decisions"]} == {
+            (aino, day, 45, "stayed for the last drop"),
+            (week.id("Veera"), day, 50, "Veera's dentist"),
+        }
+        notes = ("last drop", "bakery", "dentist")
         own = client.get("/v1/week/timesheet", params={"week": monday}, headers=rider)
-        assert own.status_code == 200 and "bakery" not in own.text
+        assert own.status_code == 200 and not any(n in own.text for n in notes), own.text
+        assert {d["courier_id"] for d in own.json()["days"]} == {aino}
         mine = next(d for d in own.json()["days"] if d["day"] == day)
         assert (mine["worked_minutes"], mine["overtime_minutes"], mine["beyond_plan_minutes"]) == (120.0, 45.0, 120.0)
         assert own.json()["totals"][0]["overtime_minutes"] == 45.0
-        assert client.get("/v1/week/timesheet", params={"week": monday}, headers=veera).json()["days"] == []
+        own_csv = client.get("/v1/week/timesheet.csv", params={"week": monday}, headers=rider).text
+        assert not any(n in own_csv for n in notes) and week.id("Veera") not in own_csv, own_csv
+        # their socket and their data export: their own decisions' courier, day and minutes, no note,
+        # no colleague's decision
+        token = rider["Authorization"].split()[1]
+        with client.websocket_connect("/v1/courier/ws") as ws:
+            ws.send_json({"type": "hello", "token": token, "last_seq": 0})
+            assert ws.receive_json()["type"] == "welcome"
+            frames = _frames_until(ws, later.json()["seq"])
+        heard = [f["data"] for f in frames if f["data"]["type"] == "OvertimeDecided"]
+        assert [h["payload"] for h in heard] == [
+            {"courier_id": aino, "day": day, "minutes": 30},
+            {"courier_id": aino, "day": day, "minutes": 45},
+        ], frames
+        exported = client.get("/v1/courier/me/export", headers=rider)
+        assert exported.status_code == 200 and not any(n in exported.text for n in notes)
+        kept = [e["payload"] for e in exported.json()["events"] if e["type"] == "OvertimeDecided"]
+        assert kept == [h["payload"] for h in heard], kept
+        colleague = client.get("/v1/week/timesheet", params={"week": monday}, headers=veera)
+        assert [(d["courier_id"], d["overtime_minutes"]) for d in colleague.json()["days"]] == [
+            (week.id("Veera"), 50.0)
+        ]
+        assert "dentist" not in colleague.text
         text = client.get("/v1/week/timesheet.csv", params={"week": monday}, headers=desk).text
         rows = list(csv.DictReader(io.StringIO(text)))
         assert {(r["day"], r["overtime_minutes"]) for r in rows if r["courier_id"] == aino} == {
@@ -64,11 +111,11 @@ def test_a_dispatcher_decides_overtime_and_the_courier_sees_their_own(week: Week
             ("total", "45.0"),
         }
         sheet = client.get("/v1/week/timesheet.xlsx", params={"week": monday}, headers=rider)
-        own_csv = client.get("/v1/week/timesheet.csv", params={"week": monday}, headers=rider).text
         _same(own_csv, _xlsx_rows(sheet.content))
         gone = client.post("/v1/week/overtime", json={**decision, "minutes": 0}, headers=desk)
         assert gone.status_code == 200 and gone.json()["minutes"] == 0
-        assert client.get("/v1/week/overtime", params={"week": monday}, headers=desk).json()["decisions"] == []
+        still = client.get("/v1/week/overtime", params={"week": monday}, headers=desk).json()["decisions"]
+        assert [d["courier_id"] for d in still] == [week.id("Veera")]
         after = client.get("/v1/week/timesheet", params={"week": monday}, headers=desk).json()
         assert [d["overtime_minutes"] for d in after["days"] if d["courier_id"] == aino] == [0.0]
 
@@ -76,7 +123,7 @@ def test_a_dispatcher_decides_overtime_and_the_courier_sees_their_own(week: Week
 def test_bad_overtime_bodies_get_a_422_with_a_code_and_write_nothing(week: Week) -> None:
     day, monday = _worked_day(week)
     aino = week.id("Aino")
-    tomorrow = (datetime.fromisoformat(day) + timedelta(days=1)).date().isoformat()
+    tomorrow = _to_come()
     good = {"courier_id": aino, "day": day, "minutes": 30}
     with _app(week.url) as client:
         desk = week.desk(client)
@@ -135,7 +182,7 @@ def test_the_cli_decides_lists_and_refuses_bad_input(tmp_path: Path) -> None:
     assert [r["overtime_minutes"] for r in csv.DictReader(io.StringIO(sheet.output)) if r["day"] == "total"] == ["25.0"]
     half = tandem("overtime", "--courier", aino, "--day", day)
     assert half.exit_code == 2 and "--courier, --day and --minutes together" in half.output
-    future = (datetime.fromisoformat(day) + timedelta(days=1)).date().isoformat()
+    future = _to_come()
     refused = tandem("overtime", "--courier", aino, "--day", future, "--minutes", "10")
     assert refused.exit_code == 2 and "has not begun yet" in refused.output, refused.output
     too_long = tandem("overtime", "--courier", aino, "--day", day, "--minutes", "1600")
