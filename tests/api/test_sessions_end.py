@@ -28,7 +28,7 @@ from dispatch.events import EventType
 from dispatch.store import Store
 from dispatch.store.repository import _now, hash_api_key
 from dispatch.store.schema import SessionRow
-from tests.api.harness import Server, World, create_delivery, login, make_world, override
+from tests.api.harness import Server, World, create_delivery, login, make_world, override, start_with_world
 
 #: The promise: closed within a second of the revocation's answer (or of the expiry).
 WITHIN_S = 1.0
@@ -191,9 +191,10 @@ def test_an_expired_token_closes_its_socket(served: Served) -> None:
         store.close()
 
 
-def _two_servers(url: str, world: World, redis_url: str | None) -> None:
-    first = Server(url, auto_plan="0", redis_url=redis_url).start()
-    second = Server(url, auto_plan="0", redis_url=redis_url).start()
+def _two_servers(url: str, redis_url: str | None) -> None:
+    first = Server(url, auto_plan="0", redis_url=redis_url)
+    second = Server(url, auto_plan="0", redis_url=redis_url)
+    world = start_with_world(url, first, second)  # side by side, beside the world's password hashing
     try:
         courier_id, user, password = world.couriers["Aino"]
         token = login(first.url, world.coop_id, user, password)
@@ -213,9 +214,8 @@ def _two_servers(url: str, world: World, redis_url: str | None) -> None:
 
 
 def test_a_logout_on_one_worker_closes_the_socket_held_by_another(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    _two_servers(url, make_world(url), None)
+    _two_servers(f"sqlite:///{tmp_path / 'tandem.db'}", None)
 
 
 def test_the_same_with_postgresql_and_redis(pg_url: str, redis_url: str) -> None:
-    _two_servers(pg_url, make_world(pg_url), redis_url)
+    _two_servers(pg_url, redis_url)
