@@ -55,7 +55,7 @@ def _executor() -> ProcessPoolExecutor:
 def _run_of(run_id: str, who: Principal) -> _Run:
     run = _runs.get(run_id)
     if run is None or run.coop != who.cooperative_id:
-        raise ApiError(404, "not_found", "no such replay here (replays live on the worker that ran them)")
+        raise ApiError(404, "not_found", "no_replay_here")
     return run
 
 
@@ -106,7 +106,7 @@ async def replay_status(run_id: str, who: Analyst) -> dict[str, Any]:
 async def replay_report(run_id: str, who: Analyst, svc: Svc) -> Response:
     run = _run_of(run_id, who)
     if run.status != "done":
-        raise ApiError(409, "not_ready", f"the replay is {run.status}")
+        raise ApiError(409, "not_ready", "replay_failed" if run.status == "failed" else "replay_running")
     # Imported here: the report draws with matplotlib, a third of the app's import time, which
     # every worker (and every test server) would otherwise pay at start for a rarely used page.
     from dispatch.report import html_report

@@ -32,7 +32,7 @@ from api.schemas import (
 )
 from api.services import Services
 from dispatch import commands
-from dispatch.errors import InvalidInput
+from dispatch.errors import InvalidInput, NotFound
 from dispatch.events import Actor, ActorKind, Event
 from dispatch.intake import quote_request
 from dispatch.lifecycle import JobState
@@ -137,7 +137,7 @@ async def create_delivery(
 async def get_delivery(delivery_id: str, who: Client, svc: Svc, request: Request) -> dict[str, Any]:
     job = await svc.run(svc.store.job, who.cooperative_id, delivery_id)
     if job.client_id != who.subject_id:
-        raise ApiError(404, "not_found", f"no delivery {delivery_id}")
+        raise NotFound("delivery", delivery_id)  # another client's delivery does not exist for this one
     return delivery_json(svc, request, job)
 
 
@@ -162,7 +162,7 @@ async def cancel_delivery(
 ) -> dict[str, Any]:
     job = await svc.run(svc.store.job, who.cooperative_id, delivery_id)
     if job.client_id != who.subject_id:
-        raise ApiError(404, "not_found", f"no delivery {delivery_id}")
+        raise NotFound("delivery", delivery_id)  # another client's delivery does not exist for this one
     event = await svc.run(
         commands.cancel_job,
         svc.store,
@@ -182,7 +182,7 @@ async def track(token: str, svc: Svc) -> dict[str, Any]:
     job_id = svc.job_for_tracking(token)
     found = None if job_id is None else await svc.run(svc.store.find_job, job_id)
     if found is None:
-        raise ApiError(404, "not_found", "unknown tracking link")
+        raise ApiError(404, "not_found", "unknown_tracking_link")
     job = found[1]
     return {"status": job.state.value, "eta": _eta(job), "finished_at": job.finished_at}
 
@@ -198,7 +198,7 @@ async def register_webhook(body: WebhookIn, who: Client, svc: Svc) -> dict[str, 
     refused = await svc.run(sender.registration_refusal, body.url)
     if refused is not None:
         log.warning("webhook registration by client %s refused: %s", who.subject_id, refused)
-        raise InvalidInput("url", sender.REFUSED)
+        raise InvalidInput("url", "destination_refused")  # sender.REFUSED, worded
     hook, secret = await svc.run(
         hooks.register,
         svc.store,

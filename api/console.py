@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response, WebSocket
 
 from api.deps import Analyst, Dispatcher, IsoDay, Member, RoundNumber, Svc
-from api.errors import ApiError, Ident, answers, refusals, refusals_of_non_json, responses, say_domain
+from api.errors import ApiError, Ident, answers, edge_words, refusals, refusals_of_non_json, responses, say_domain
 from api.geo import GEOJSON_LINES, GeoJSONResponse, street_path, streets_geojson
 from api.i18n import Lang, in_words
 from api.schemas import (
@@ -58,7 +58,7 @@ from api.sockets import event_json, hello, refusal, send, serve
 from dispatch import commands
 from dispatch.decide import Decision, accept_proposal, decision_cost, override_options
 from dispatch.decide import decide as decide_job
-from dispatch.errors import Conflict, DomainError
+from dispatch.errors import Conflict, DomainError, InvalidInput
 from dispatch.events import Actor, ActorKind, Event
 from dispatch.intake import tariff_of
 from dispatch.lifecycle import ACTIVE_STATES, FINAL_STATES, OPEN_STATES, allowed_acts
@@ -216,7 +216,7 @@ async def latest_plan(who: Dispatcher, svc: Svc, lang: Lang) -> dict[str, Any]:
     """The routes of the latest planning round made by this worker (ETAs from the exact evaluator)."""
     plan = await svc.planner.current(who.cooperative_id)  # another worker's round, when newer
     if plan is None:
-        raise ApiError(404, "no_plan_yet", "no planning round has finished here yet; ask for one")
+        raise ApiError(404, "no_plan_yet", "no_round_yet")
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, plan)  # type: ignore[no-any-return]
 
 
@@ -362,6 +362,7 @@ async def ask_for_round(
     who: Dispatcher,
     svc: Svc,
     response: Response,
+    lang: Lang,
     wait: Annotated[bool, Query()] = False,
     _body: NoBodyIn | None = None,
 ) -> dict[str, Any]:
@@ -371,7 +372,7 @@ async def ask_for_round(
         try:
             await asyncio.wait_for(done.wait(), timeout=svc.settings.planning_budget_s * 10 + 60)
         except TimeoutError:
-            return {"done": False, "message": "the round is still running; its proposals will arrive on the socket"}
+            return {"done": False, "message": edge_words("round_still_running", lang)}
         response.status_code = 200
         return {"done": True, "plan": await svc.planner.current(who.cooperative_id)}
     return {"done": False}
@@ -547,13 +548,11 @@ async def patch_settings(body: SettingsIn, who: Dispatcher, svc: Svc) -> dict[st
     planning round, the next quote and the next weight reported at pickup use them."""
     given = body.model_fields_set
     if "fairness_weight" in given and body.fairness_weight is None:
-        raise ApiError(422, "invalid_input", "fairness_weight: a number from 0 to 100", field="fairness_weight")
+        raise InvalidInput("fairness_weight", "fairness_weight")
     if "decline_reason_retention_days" in given and body.decline_reason_retention_days is None:
-        raise ApiError(
-            422, "invalid_input", "decline_reason_retention_days: 1 to 3650", field="decline_reason_retention_days"
-        )
+        raise InvalidInput("decline_reason_retention_days", "decline_reason_retention_days")
     if "repricing" in given and body.repricing is None:
-        raise ApiError(422, "invalid_input", "repricing: none or requote", field="repricing")
+        raise InvalidInput("repricing", "one_of", values=["none", "requote"])
     coop, event = await svc.run(
         lambda: change_settings(
             svc.store,

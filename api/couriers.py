@@ -359,7 +359,7 @@ class WeightReportIn(BaseModel):
     @model_validator(mode="after")
     def something_found(self) -> WeightReportIn:
         if self.weight_kg is None and self.volume_l is None and self.longest_side_cm is None:
-            raise ValueError("give the weight found (weight_kg), the size (volume_l, longest_side_cm), or both")
+            raise InvalidInput("body", "weight_or_size_found")  # a ValueError, said in the reader's words
         return self
 
 

@@ -17,6 +17,7 @@ from pydantic import BeforeValidator
 from api.auth import admits, analyst_or_dispatcher, any_member, client_only, courier_only, dispatcher_only
 from api.schemas import MAX_SEQ
 from api.services import Services, services
+from dispatch.errors import InvalidInput
 from dispatch.store.access import Principal
 
 #: The worker's store, city, bus, hub and planner (api/services.py).
@@ -38,10 +39,8 @@ _ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 def _iso_day(value: object) -> object:
     """Only ``YYYY-MM-DD``: pydantic reads a bare number as a Unix time (``day=0`` was 1970)."""
-    if isinstance(value, str) and not _ISO_DAY.match(value):
-        raise ValueError("a day is written YYYY-MM-DD, e.g. 2026-12-04")
-    if not isinstance(value, str | date):
-        raise ValueError("a day is written YYYY-MM-DD, e.g. 2026-12-04")
+    if (isinstance(value, str) and not _ISO_DAY.match(value)) or not isinstance(value, str | date):
+        raise InvalidInput("day", "day_written")  # a ValueError, said in the reader's words (api/errors.py)
     return value
 
 
@@ -54,7 +53,7 @@ def _whole(value: object) -> object:
     """Only digits: pydantic reads ``7.0`` as 7, and a query's number that is not whole was not
     meant as that number (outside tester's finding 7)."""
     if isinstance(value, str) and not _WHOLE.match(value):
-        raise ValueError("a whole number, written with digits only, e.g. 7")
+        raise InvalidInput("number", "whole_digits")
     return value
 
 

@@ -99,6 +99,28 @@ ERRORS: dict[str, dict[str, str]] = {
         "act_needs_id": "an act needs an 'id'",
         "data_is_object": "'data' is an object",
         "console_only_streams": "the console socket only streams; decide through POST /v1/jobs/<id>/decisions",
+        # the API's own refusals in its routes (api/week.py, api/clients.py, api/analysts.py, api/console.py,
+        # api/proofs.py, api/deps.py, api/couriers.py, api/services.py, api/sessions.py, api/errors.py)
+        "contract_by_dispatcher": "contracted hours are set by a dispatcher",
+        "unknown_tracking_link": "unknown tracking link",
+        "no_replay_here": "no such replay here (replays live on the worker that ran them)",
+        "replay_running": "the replay is still running: its report comes when it is done",
+        "replay_failed": "the replay failed: it has no report",
+        "no_round_yet": "no planning round has finished here yet; ask for one",
+        "round_still_running": "the round is still running; its proposals will arrive on the socket",
+        "proof_purged": "this proof was deleted on {purged_on}, at the end of its retention",
+        "data_url_base64": "a data URL must be base64 (data:image/jpeg;base64,...)",
+        "image_base64": "the image must be base64",
+        "destination_refused": "destination refused",
+        "day_written": "a day is written YYYY-MM-DD, e.g. 2026-12-04",
+        "clock_written": "a time of day is written HH:MM, from 00:00 to 24:00",
+        "must_match_pattern": "must match the pattern {pattern}",
+        "whole_digits": "a whole number, written with digits only, e.g. 7",
+        "weight_or_size_found": "give the weight found (weight_kg), the size (volume_l, longest_side_cm), or both",
+        "city_unavailable": "the cooperative's city cannot be opened on this server now (the operator's log says why)",
+        "database_silent": "the database does not answer ({detail})",
+        "value_unstorable": "a value is out of range or holds characters that cannot be stored",
+        "internal_error": "something went wrong on our side; it has been logged",
         # nothing to change (dispatch/store/access.py, dispatch/store/erasure.py, dispatch/commands.py)
         "nothing_to_stop": "{courier} is not on shift and holds no job, proposal or parcel left to hand over: "
         "there is nothing to stop",
@@ -269,6 +291,8 @@ ERRORS: dict[str, dict[str, str]] = {
         "absent_not_swapped": "this shift is marked absent ({absence}): it cannot be swapped; a dispatcher "
         "assigns a cover instead",
         "swap_decided": "this swap was {state} already",
+        "swap_begun": "this shift began on {day} at {start_h}:00: only a shift still to come can be swapped",
+        "swap_pending": "a swap of this shift is already waiting for a dispatcher's decision",
         "say_why_swap": "say why the swap is refused, in a few words",
         "in_the_draft": "in the draft open for the week of {monday}: {error} (edit the draft, or refuse the swap)",
         "rolling_days": "a rolling view of {choices} days (got {value})",
@@ -289,8 +313,6 @@ ERRORS: dict[str, dict[str, str]] = {
     },
     "fr": {
         "not_found": "{kind} introuvable dans cette coopérative",
-        "swap_begun": "this shift began on {day} at {start_h}:00: only a shift still to come can be swapped",
-        "swap_pending": "a swap of this shift is already waiting for a dispatcher's decision",
         "not_a_coordinate": "le point n° {point} (lat {lat}, lon {lon}) n'est pas une longitude/latitude valide",
         "off_the_streets": "le point n° {point} (lat {lat}, lon {lon}) est à {metres} m de la rue la plus proche "
         "qu'un véhicule {vehicle} peut prendre (au plus {max_m} m permis)",
@@ -365,6 +387,28 @@ ERRORS: dict[str, dict[str, str]] = {
         "data_is_object": "« data » est un objet",
         "console_only_streams": "le socket de la console ne fait que diffuser ; décidez par POST "
         "/v1/jobs/<id>/decisions",
+        "contract_by_dispatcher": "les heures du contrat sont fixées par la répartition",
+        "unknown_tracking_link": "lien de suivi inconnu",
+        "no_replay_here": "aucun rejeu de ce nom ici (un rejeu vit sur le processus qui l'a fait tourner)",
+        "replay_running": "le rejeu tourne encore : son rapport vient quand il est fini",
+        "replay_failed": "le rejeu a échoué : il n'a pas de rapport",
+        "no_round_yet": "aucun tour de planification n'est encore fini ici ; demandez-en un",
+        "round_still_running": "le tour tourne encore ; ses propositions arriveront par le socket",
+        "proof_purged": "cette preuve a été supprimée le {purged_on}, au terme de sa conservation",
+        "data_url_base64": "une URL data doit être en base64 (data:image/jpeg;base64,...)",
+        "image_base64": "l'image doit être en base64",
+        "destination_refused": "destination refusée",
+        "day_written": "un jour s'écrit AAAA-MM-JJ, par exemple 2026-12-04",
+        "clock_written": "une heure s'écrit HH:MM, de 00:00 à 24:00",
+        "must_match_pattern": "doit suivre le motif {pattern}",
+        "whole_digits": "un nombre entier, écrit en chiffres seulement, par exemple 7",
+        "weight_or_size_found": "donnez le poids constaté (weight_kg), la taille (volume_l, longest_side_cm), ou "
+        "les deux",
+        "city_unavailable": "la ville de la coopérative ne peut pas être ouverte sur ce serveur pour l'instant (le "
+        "journal de l'opérateur dit pourquoi)",
+        "database_silent": "la base de données ne répond pas ({detail})",
+        "value_unstorable": "une valeur est hors limites ou contient des caractères impossibles à enregistrer",
+        "internal_error": "une erreur s'est produite de notre côté ; elle a été consignée",
         "nothing_to_stop": "{courier} n'est pas en service et n'a ni course, ni proposition, ni colis à passer : "
         "il n'y a rien à arrêter",
         "same_weight_and_size": "{job} a déjà le poids et la taille que vous avez trouvés",
@@ -535,6 +579,8 @@ ERRORS: dict[str, dict[str, str]] = {
         "absent_not_swapped": "ce service est marqué absent ({absence}) : il ne s'échange pas ; la répartition "
         "désigne un remplacement",
         "swap_decided": "cet échange est déjà {state}",
+        "swap_begun": "ce service a commencé le {day} à {start_h} h : seul un service à venir s'échange",
+        "swap_pending": "un échange de ce service attend déjà la décision de la répartition",
         "say_why_swap": "dites pourquoi l'échange est refusé, en quelques mots",
         "in_the_draft": "dans le brouillon ouvert pour la semaine du {monday} : {error} (modifiez le "
         "brouillon, ou refusez l'échange)",
@@ -575,8 +621,6 @@ ERROR_WORDS: dict[str, dict[str, str]] = {
         "confirmed": "confirmed",
         "refused": "refused",
         "pending": "pending",
-        "swap_begun": "ce service a commencé le {day} à {start_h} h : seul un service à venir s'échange",
-        "swap_pending": "un échange de ce service attend déjà la décision de la répartition",
         "sick": "sick",
         "other": "other reason",
         # acts, as "it cannot be ... now"

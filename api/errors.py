@@ -325,6 +325,15 @@ _PROBLEMS: dict[str, tuple[str, str | None]] = {
     "too_short": ("too_few_items", "min_length"),
 }
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+#: The patterns the API's inputs follow, said as what they are (a day, a time of day...) rather
+#: than as a regular expression (``api/week_schemas.py``'s DAY and CLOCK, ``api/schemas.py``'s);
+#: another pattern is said as it is written.
+_PATTERNS: dict[str, str] = {
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "day_written",
+    r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$": "clock_written",
+    r"^[A-Z]{3}$": "currency_code",
+    r"^[A-Za-z0-9-]+$": "code_shape",
+}
 
 
 def _choices(expected: str) -> list[str]:
@@ -343,6 +352,8 @@ def _said_problem(error: Any, lang: str, names: Names) -> str:
         return edge_words("one_of", lang, values=_choices(ctx["expected"]))
     if kind in ("string_too_short", "too_short") and ctx.get("min_length") == 1:
         return edge_words("must_not_be_empty", lang)
+    if kind == "string_pattern_mismatch" and isinstance(ctx.get("pattern"), str):
+        return edge_words(_PATTERNS.get(ctx["pattern"], "must_match_pattern"), lang, pattern=ctx["pattern"])
     why, limit = _PROBLEMS.get(kind, (None, None))
     if why is None or (limit is not None and limit not in ctx):
         return str(error["msg"])
@@ -408,17 +419,17 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body(code, message, field=field), status_code=exc.status_code, headers=exc.headers)
 
 
-def _data(_request: Request, exc: Exception) -> JSONResponse:
+def _data(request: Request, exc: Exception) -> JSONResponse:
     """The database refused a value (out of its range, a byte it cannot store): bad input, not a
     bug of ours; the transaction was rolled back, so nothing was written."""
     log.warning("the database refused a value: %s", str(exc).splitlines()[0][:300])
-    return JSONResponse(body("invalid_input", "a value is out of range or holds characters that cannot be stored"), 422)
+    return JSONResponse(body("invalid_input", edge_words("value_unstorable", lang_of(request))), 422)
 
 
 def _internal(request: Request, exc: Exception) -> JSONResponse:
     """A bug still answers in the API's error shape (the traceback goes to the log, not the client)."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(body("internal_error", "something went wrong on our side; it has been logged"), 500)
+    return JSONResponse(body("internal_error", edge_words("internal_error", lang_of(request))), 500)
 
 
 #: Bodies larger than this are refused with a 413 before they are read (a delivery is a few kB).

@@ -76,7 +76,7 @@ async def plan_streets(who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """Each leg of the latest plan's routes along the streets, for the courier's vehicle."""
     plan = await svc.planner.current(who.cooperative_id)  # another worker's round, when newer
     if plan is None:
-        raise ApiError(404, "no_plan_yet", "no planning round has finished here yet; ask for one")
+        raise ApiError(404, "no_plan_yet", "no_round_yet")
     key = f"plan_streets:{who.cooperative_id}"
     # one computation at a time per cooperative: consoles asking together wait for the first one's
     # answer, and the kept paths are never changed by two threads at once

@@ -80,13 +80,13 @@ def _decode(text: str, max_bytes: int) -> bytes:
     if text.startswith("data:"):
         head, _, text = text.partition(",")
         if not head.endswith(";base64"):
-            raise InvalidInput("image", "a data URL must be base64 (data:image/jpeg;base64,...)")
+            raise InvalidInput("image", "data_url_base64")
     if len(text) * 3 // 4 > max_bytes + 3:
         raise ApiError(413, "too_large", "image_larger_than", {"limit": max_bytes}, field="image")
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidInput("image", "the image must be base64") from None
+        raise InvalidInput("image", "image_base64") from None
 
 
 @router.post(
@@ -145,7 +145,7 @@ def _clean(data: bytes, max_bytes: int) -> proofs.CleanImage:
 
 def _file(found: kept.Proof, data: bytes | None) -> Response:
     if found.purged_at is not None:
-        raise ApiError(410, "purged", f"proof {found.id} was deleted after the retention ({found.purged_at.date()})")
+        raise ApiError(410, "purged", "proof_purged", {"purged_on": found.purged_at.date().isoformat()})
     if data is None or found.media_type is None:
         raise NotFound("proof file", found.id)
     return Response(

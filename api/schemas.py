@@ -631,7 +631,9 @@ class SettingsOut(Out):
 class RoundOut(Out):
     done: bool
     plan: PlanOut | None = None
-    message: str | None = None
+    message: str | None = Field(
+        default=None, description="With wait=true, when the wait ran out: why, in the language Accept-Language asks for"
+    )
 
 
 class PathOut(Out):

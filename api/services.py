@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,8 @@ from routing.network import NetworkError
 
 if TYPE_CHECKING:
     from api.federation import RemotePlanner
+
+log = logging.getLogger("tandem.services")
 
 E = EventType
 
@@ -74,7 +77,10 @@ class Services:
         try:
             return self.cities.get(name)
         except NetworkError as exc:
-            raise ApiError(503, "city_unavailable", f"the cooperative's city cannot be opened here: {exc}") from None
+            # the detail (a file, a parser's complaint) is the operator's, in their log; the caller
+            # reads that it is the server's trouble, in their language
+            log.error("the city %s of cooperative %s cannot be opened: %s", name, coop_id, exc)
+            raise ApiError(503, "city_unavailable", "city_unavailable") from None
 
     async def city(self, coop_id: str) -> City:
         """:meth:`city_of` without blocking the loop: in a thread unless the city is at hand."""

@@ -63,5 +63,5 @@ async def readyz(svc: Svc) -> dict[str, Any]:
     try:
         await svc.run(ping)
     except Exception as exc:  # any failure to answer means: send no traffic here
-        raise ApiError(503, "not_ready", f"the database does not answer ({type(exc).__name__})") from None
+        raise ApiError(503, "not_ready", "database_silent", {"detail": type(exc).__name__}) from None
     return {"status": "ready", "city": svc.settings.city}

@@ -105,7 +105,7 @@ async def declare_availability(
     then nothing is written."""
     _self_or_desk(who, courier_id)
     if body.contract is not None and who.role == "courier":
-        raise ApiError(403, "forbidden", "contracted hours are set by a dispatcher", field="contract")
+        raise ApiError(403, "forbidden", "contract_by_dispatcher", field="contract")
 
     def work() -> tuple[list[Event], dict[str, Any]]:
         at, actor, coop = _now(), _actor(who), who.cooperative_id

@@ -4,10 +4,15 @@ credential check, the role check, the body limit, the framework's validation, a 
 that does not exist, the domain, the rate limits.
 
 Every route the OpenAPI document lists is walked: without a credential (401), with a credential of
-a role it does not admit (403), with its own role and an id that names nothing (404 or 422), a
-body that is not JSON and a body of the wrong shape (422, naming the field), a body over the limit
-(413), and a method the path does not take (405). A real conflict (409) and a login flood (429)
-close the walk. Every answer is checked, and no message names a UUID or an event's class name.
+a role it does not admit (403), with its own role and an id that names nothing (404 or 422), each
+query parameter written wrong (422), a body that is not JSON and a body of the wrong shape (422,
+naming the field), a body over the limit (413), and a method the path does not take (405). A real
+conflict (409) and a login flood (429) close the walk. Every answer is checked, and no message
+names a UUID or an event's class name.
+
+Every refusal the walk provokes is asked for again with ``Accept-Language: fr`` (issue 17 item 1):
+the same status, ``code`` and ``field``, and words that are not the English ones (each problem of a
+malformed request too) and hold no phrase of an English refusal.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +34,12 @@ from dispatch.events import EventType
 from dispatch.store import Store
 from tests.api.harness import World, delivery_body, make_world
 from tests.api.test_http import ROLES, _roles, http_routes, role_headers
+from tests.words import english_refusal_fragments
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 EVENT_NAMES = re.compile(r"\b(" + "|".join(e.value for e in EventType) + r")\b")
+FR = {"Accept-Language": "fr"}
+ENGLISH = english_refusal_fragments()
 Setup = tuple[TestClient, World, dict[str, dict[str, str]], Store]
 
 
@@ -58,6 +66,28 @@ class Seen:
 
     def __init__(self) -> None:
         self.statuses: Counter[int] = Counter()
+        self.in_french = 0
+
+    def in_both(self, send: Callable[[dict[str, str]], Any], what: str, *statuses: int) -> dict[str, Any]:
+        """:meth:`refusal` of ``send``'s answer, and the same request again in French, which must
+        refuse alike in other words (``send`` takes the headers to add)."""
+        error = self.refusal(send({}), what, *statuses)
+        self.french(send(FR), error, what)
+        return error
+
+    def french(self, r: Any, english: dict[str, Any], what: str) -> None:
+        """The French answer to a request refused with ``english``: the same refusal for programs,
+        in French words (its own, not the English ones, with no English phrase left in)."""
+        error = self.refusal(r, f"{what} in French")
+        assert (error["code"], error["field"]) == (english["code"], english["field"]), (what, error, english)
+        said_fr, said_en = _words(error), _words(english)
+        assert said_fr != said_en, f"{what}: the same words in French and English: {said_en}"
+        for problem_fr, problem_en in zip(error.get("problems") or [], english.get("problems") or [], strict=True):
+            assert problem_fr["type"] == problem_en["type"], (what, problem_fr, problem_en)
+            assert problem_fr["problem"] != problem_en["problem"], f"{what}: a problem in English: {problem_fr}"
+        left = [phrase for phrase in ENGLISH if phrase in error["message"]]
+        assert not left, f"{what}: English in the French refusal {error['message']!r}: {left}"
+        self.in_french += 1
 
     def refusal(self, r: Any, what: str, *statuses: int) -> dict[str, Any]:
         """Check one answer is a refusal in the one shape (and, when given, of one of ``statuses``)."""
@@ -75,6 +105,12 @@ class Seen:
         assert not EVENT_NAMES.search(error["message"]), f"{what}: a message names an event: {error['message']}"
         self.statuses[r.status_code] += 1
         return dict(error)
+
+
+def _words(error: dict[str, Any]) -> str:
+    """A refusal's words without the field's name in front (a colon is all that differs there)."""
+    field, message = error["field"], str(error["message"])
+    return re.sub(rf"^{re.escape(field)} ?: ", "", message) if field else message
 
 
 def _routes(client: TestClient) -> list[tuple[str, str, Any]]:
@@ -96,30 +132,38 @@ def _walk_one(client: TestClient, seen: Seen, headers: dict[str, dict[str, str]]
     nobody = str(uuid.uuid4())
     path = re.sub(r"\{[^}]+\}", nobody, template)
     what = f"{method} {template}"
+
+    def ask(given: dict[str, str] | None = None, **kwargs: Any) -> Callable[[dict[str, str]], Any]:
+        return lambda language: client.request(method, path, headers={**(given or {}), **language}, **kwargs)
+
     if roles is None:  # public: only what its input can do wrong
         if _takes_body(route):
-            seen.refusal(client.request(method, path, content=b"{", headers=_json()), f"{what} broken", 422)
+            seen.in_both(ask(_json(), content=b"{"), f"{what} broken", 422)
         return
-    error = seen.refusal(client.request(method, path, json={}), f"{what} no credential", 401)
+    error = seen.in_both(ask(json={}), f"{what} no credential", 401)
     assert error["code"] == "unauthenticated" and error["field"] is None, (what, error)
     own = headers[sorted(roles)[0]]
     for role in sorted(set(ROLES) - roles):
-        error = seen.refusal(client.request(method, path, json={}, headers=headers[role]), f"{what} as {role}", 403)
+        error = seen.in_both(ask(headers[role], json={}), f"{what} as {role}", 403)
         assert error["code"] == "forbidden" and error["field"] is None, (what, error)
     if "{" in template:
-        r = client.request(method, path, json={}, headers=own)
+        unknown = ask(own, json={})
+        r = unknown({})
         if r.status_code >= 400:  # a few routes answer for any id (an empty list), which is no refusal
-            seen.refusal(r, f"{what} unknown id", 404, 409, 410, 422)
+            seen.french(unknown(FR), seen.refusal(r, f"{what} unknown id", 404, 409, 410, 422), f"{what} unknown id")
+    for query in route.dependant.query_params:  # a day, a number, a choice written wrong
+        odd = ask(own, params={query.alias: "7.5x"}, **({} if method == "GET" else {"json": {}}))
+        r = odd({})
+        if r.status_code >= 400:  # a text parameter takes it
+            seen.french(odd(FR), seen.refusal(r, f"{what} ?{query.alias}=7.5x", 404, 422), f"{what} ?{query.alias}")
     if _takes_body(route):
-        broken = client.request(method, path, content=b'{"a": ', headers={**own, **_json()})
-        error = seen.refusal(broken, f"{what} broken JSON", 422)
+        error = seen.in_both(ask({**own, **_json()}, content=b'{"a": '), f"{what} broken JSON", 422)
         assert error["field"] == "body", (what, error)
-        wrong = client.request(method, path, content=b'[1, "two"]', headers={**own, **_json()})
         if "{" not in template:  # with an unknown id, the id's refusal may come first
-            error = seen.refusal(wrong, f"{what} wrong shape", 422)
+            error = seen.in_both(ask({**own, **_json()}, content=b'[1, "two"]'), f"{what} wrong shape", 422)
             assert error["field"], (what, error)
         big = b" " * (MAX_BODY_BYTES * 40)
-        error = seen.refusal(client.request(method, path, content=big, headers={**own, **_json()}), f"{what} big", 413)
+        error = seen.in_both(ask({**own, **_json()}, content=big), f"{what} big", 413)
         assert error["field"] == "body", (what, error)
 
 
@@ -137,10 +181,11 @@ def test_every_route_refuses_in_one_shape(setup: Setup) -> None:
         taken = {m for m, p, _ in walked if p == path}
         other = next(m for m in ("PATCH", "PUT", "DELETE", "POST", "GET") if m not in taken)
         concrete = re.sub(r"\{[^}]+\}", "x", path)
-        error = seen.refusal(client.request(other, concrete), f"{other} {path}", 405)
+        error = seen.in_both(lambda lang: client.request(other, concrete, headers=lang), f"{other} {path}", 405)  # noqa: B023
         assert error["code"] == "method_not_allowed" and error["field"] is None, error
-    seen.refusal(client.get("/v1/no-such-route"), "no such route", 404)
+    seen.in_both(lambda lang: client.get("/v1/no-such-route", headers=lang), "no such route", 404)
     assert {401, 403, 404, 405, 413, 422} <= set(seen.statuses), seen.statuses
+    assert seen.in_french * 2 == sum(seen.statuses.values()), (seen.in_french, seen.statuses)  # every one of them
 
 
 def test_a_conflict_a_bad_drop_off_and_a_login_flood_refuse_in_the_same_shape(setup: Setup) -> None:

@@ -296,3 +296,70 @@ def test_a_socket_s_hello_chooses_the_language_of_its_refusals(setup: Setup) -> 
         ws.send_text(json.dumps({"type": "ping?", "id": "x"}))
         answer = next(m for m in iter(ws.receive_json, None) if m["type"] == "error")
         assert answer["message"].startswith("le socket de la console ne fait que diffuser"), answer
+
+
+def test_the_routes_own_refusals_read_in_french_with_their_codes(setup: Setup) -> None:
+    """The refusals the routes make themselves, English only before (issue 17 item 1): a
+    courier setting their contract, an unknown tracking link, no plan yet, a setting emptied, a
+    day or a number written wrong in a query, a weight report with nothing found, an image that
+    is not base64, a webhook to an internal address; each keeps its status, ``code`` and
+    ``field``, and reads in the request's language."""
+    client, world, headers, _ = setup
+    courier, desk, shop = headers["courier"], headers["dispatcher"], headers["client"]
+    aino = world.couriers["Aino"][0]
+    contract = {"contract": {"min_h": 10, "max_h": 30}}
+    fr, en = _both(client, "PUT", f"/v1/couriers/{aino}/availability", courier, json=contract)
+    assert (fr["code"], fr["field"], fr["message"]) == (
+        "forbidden", "contract", "les heures du contrat sont fixées par la répartition"), fr  # fmt: skip
+    assert en["message"] == "contracted hours are set by a dispatcher", en
+    fr, en = _both(client, "GET", "/v1/track/not-a-link", {})
+    assert (fr["code"], fr["message"], en["message"]) == ("not_found", "lien de suivi inconnu", "unknown tracking link")
+    fr, en = _both(client, "GET", "/v1/plan", desk)
+    assert (fr["code"], fr["message"]) == ("no_plan_yet", "aucun tour de planification n'est encore fini ici ; "
+                                           "demandez-en un"), fr  # fmt: skip
+    cases = [
+        ({"fairness_weight": None}, "fairness_weight", "un nombre de 0 (efficacité pure) à 100"),
+        ({"decline_reason_retention_days": None}, "decline_reason_retention_days", "un nombre entier de jours de 1"),
+        ({"repricing": None}, "repricing", "doit être l'une des valeurs none, requote"),
+    ]
+    for patch, field, words in cases:
+        fr, en = _both(client, "PATCH", "/v1/cooperative/settings", desk, json=patch)
+        assert (fr["code"], fr["field"]) == ("invalid_input", field), fr
+        assert fr["message"].startswith(f"{field} : {words}"), fr
+    fr, en = _both(client, "GET", "/v1/ledger?day=0", desk)
+    assert (fr["code"], fr["field"]) == ("invalid_input", "day"), fr
+    assert fr["message"] == "day : un jour s'écrit AAAA-MM-JJ, par exemple 2026-12-04", fr
+    assert en["message"] == "day: a day is written YYYY-MM-DD, e.g. 2026-12-04", en
+    fr, en = _both(client, "GET", "/v1/ledger/rolling?days=7.0", desk)
+    assert fr["message"] == "days : un nombre entier, écrit en chiffres seulement, par exemple 7", fr
+    fr, en = _both(client, "GET", "/v1/week?week=2026-1-5", desk)  # a pattern, said as what it stands for
+    assert fr["message"] == "week : un jour s'écrit AAAA-MM-JJ, par exemple 2026-12-04", fr
+    fr, en = _both(client, "POST", "/v1/courier/jobs/some-job/weight", courier, json={})
+    assert fr["code"] == "invalid_input" and "donnez le poids constaté (weight_kg)" in fr["message"], fr
+    assert "give the weight found (weight_kg)" in en["message"], en
+    for image, words in (("data:image/jpeg,abc", "une URL data doit être en base64"),
+                         ("!!!!", "l'image doit être en base64")):  # fmt: skip
+        fr, en = _both(
+            client, "POST", "/v1/courier/proofs", courier, json={"job_id": "j", "kind": "photo", "image": image}
+        )
+        assert (fr["code"], fr["field"]) == ("invalid_input", "image") and fr["message"].startswith(
+            f"image : {words}"
+        ), fr
+    fr, en = _both(client, "POST", "/v1/webhooks", shop, json={"url": "https://10.0.0.1/hook"})
+    assert (fr["code"], fr["field"], fr["message"]) == ("invalid_input", "url", "url : destination refusée"), fr
+    assert en["message"] == "url: destination refused", en
+
+
+def test_another_client_s_delivery_is_no_delivery_in_either_language(setup: Setup) -> None:
+    """A delivery of another client of the cooperative is answered as one that does not exist
+    (404 ``not_found``), by its kind in the reader's words and never by its id (it was "no
+    delivery <id>", in English)."""
+    client, world, headers, store = setup
+    job = client.post("/v1/deliveries", json=delivery_body(), headers=headers["client"]).json()["id"]
+    _, other_key = store.add_client(world.coop_id, "Another shop")
+    other = {"Authorization": f"Bearer {other_key}"}
+    for method, path in (("GET", f"/v1/deliveries/{job}"), ("POST", f"/v1/deliveries/{job}/cancel")):
+        fr, en = _both(client, method, path, other, json={} if method == "POST" else None)
+        assert (fr["code"], fr["message"]) == ("not_found", "livraison introuvable dans cette coopérative"), fr
+        assert en["message"] == "no such delivery in this cooperative", en
+    assert client.get(f"/v1/deliveries/{job}", headers=headers["client"]).status_code == 200  # its own client's

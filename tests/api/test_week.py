@@ -130,7 +130,7 @@ def test_a_courier_declares_their_own_availability_and_nobody_else_s(week: Week)
             "weekly[1]",
             "overlaps",
         ),
-        ({"weekly": [{"weekday": 2, "start": "8h", "end": "12:00"}]}, "weekly.0.start", "pattern"),
+        ({"weekly": [{"weekday": 2, "start": "8h", "end": "12:00"}]}, "weekly.0.start", "is written HH:MM"),
         ({"holidays": [{"first_day": "2026-12-26", "last_day": "2026-12-24"}]}, "holidays[0]", "before"),
     ],
 )
