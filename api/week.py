@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
@@ -436,6 +437,13 @@ def _month_sheet(store: Store, who: Principal, month: str, courier_id: str | Non
     return first, last, days, courier_names(store, who.cooperative_id)
 
 
+def _today(store: Store, coop_id: str) -> str:
+    """The cooperative's local day now: a page cannot tell it from the browser's clock and zone,
+    and the days after it are still to come (overtime on them is refused, so a page says so
+    before a dispatcher tries)."""
+    return _now().astimezone(ZoneInfo(store.cooperative(coop_id).timezone)).date().isoformat()
+
+
 def _sheet_json(sheet: Sheet) -> dict[str, Any]:
     first, last, days, names = sheet
     return {
@@ -473,7 +481,8 @@ async def read_timesheet(
 ) -> Any:
     """Worked, break and planned minutes per courier per day of a week, and their totals; a
     courier sees only their own."""
-    return _sheet_json(await svc.run(_sheet, svc.store, who, week_of, courier_id))
+    sheet = _sheet_json(await svc.run(_sheet, svc.store, who, week_of, courier_id))
+    return {**sheet, "today": await svc.run(_today, svc.store, who.cooperative_id)}
 
 
 @router.get("/week/timesheet.csv", response_class=Response, responses={**CSV_ANSWER, **refusals_of_non_json(404)})
@@ -500,7 +509,8 @@ async def read_month_timesheet(
 ) -> Any:
     """A calendar month's time sheet, the days counted in the cooperative's timezone, for
     payroll that pays by the month; a courier sees only their own."""
-    return _sheet_json(await svc.run(_month_sheet, svc.store, who, month, courier_id))
+    sheet = _sheet_json(await svc.run(_month_sheet, svc.store, who, month, courier_id))
+    return {**sheet, "today": await svc.run(_today, svc.store, who.cooperative_id)}
 
 
 @router.get("/timesheet/month.csv", response_class=Response, responses={**CSV_ANSWER, **refusals_of_non_json(404)})

@@ -366,6 +366,7 @@ class TimesheetOut(Out):
     last_day: str
     days: list[SheetDayOut]
     totals: list[SheetTotalOut]
+    today: str = Field(description="the cooperative's local day now: overtime is decided on it or before, never after")
 
 
 class RollingRowOut(Out):

@@ -27,9 +27,10 @@ const WORDS = {
     no_one_chosen: "no one picked ({t})",
     stopped_now: "On shift today: stopped now, as “must stop” does; {n} job(s) back to the open jobs, proposals to them put aside.",
     timesheet: "Time sheet and overtime",
-    timesheet_note: "Minutes per courier and day. Beyond plan: worked minus planned, what there is to decide on; overtime is only what a dispatcher decides (0 withdraws it).",
+    timesheet_note: "Minutes per courier and day. Beyond plan: the minutes worked within the day (a stretch past midnight is cut there) minus the planned ones, what there is to decide on; overtime is only what a dispatcher decides (0 withdraws it).",
     day: "Day", worked: "Worked", planned: "Planned", beyond_plan: "Beyond plan", overtime: "Overtime", decide: "Decide",
     overtime_for: "Overtime minutes for {name} on {day}", no_sheet: "No time worked or planned this week.",
+    sheet_week: "Time sheet of the week of {day}", not_begun: "Not begun yet: overtime is decided on a day that has been worked.",
   },
   fr: {
     the_week: "La semaine", log_in_again: "Votre session a pris fin : reconnectez-vous sur la console.", back_to_console: "Retour à la console",
@@ -54,9 +55,10 @@ const WORDS = {
     no_one_chosen: "personne de choisi ({t})",
     stopped_now: "En service aujourd'hui : arrêté·e maintenant, comme « doit s'arrêter » ; {n} course(s) rendue(s) aux courses ouvertes, propositions mises de côté.",
     timesheet: "Feuille de temps et heures supplémentaires",
-    timesheet_note: "Minutes par coursier et par jour. Au-delà du planning : travaillé moins planifié, ce qu'il reste à décider ; les heures supplémentaires sont seulement ce qu'une personne de la répartition décide (0 les retire).",
+    timesheet_note: "Minutes par coursier et par jour. Au-delà du planning : les minutes travaillées dans la journée (une période qui passe minuit y est coupée) moins les minutes planifiées, ce qu'il reste à décider ; les heures supplémentaires sont seulement ce qu'une personne de la répartition décide (0 les retire).",
     day: "Jour", worked: "Travaillé", planned: "Planifié", beyond_plan: "Au-delà du planning", overtime: "Heures sup.", decide: "Décider",
     overtime_for: "Minutes supplémentaires de {name} le {day}", no_sheet: "Aucun temps travaillé ni planifié cette semaine.",
+    sheet_week: "Feuille de temps de la semaine du {day}", not_begun: "Pas encore commencé : les heures supplémentaires se décident sur un jour travaillé.",
   },
 };
 const lang = (localStorage.getItem("tandem.lang") || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
@@ -75,7 +77,9 @@ const dayName = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString(lang, { 
 
 // covers: shift id -> who could cover it (the answer to an absence), shown until a pick.
 // notice: what an act did beyond the rota (an absence for today stopped a courier on shift).
-const S = { api: null, week: null, view: null, busy: false, covers: {}, notice: "" };
+// sheetWeek: the time sheet's own week (null: the API's default, this week), apart from the rota's
+// week on show (by default the coming one): overtime is decided on days worked, never days to come.
+const S = { api: null, week: null, sheetWeek: null, view: null, busy: false, covers: {}, notice: "" };
 window.__week = S;
 
 function names() { return Object.fromEntries((S.view?.couriers || []).map((c) => [c.id, c.name])); }
@@ -93,7 +97,8 @@ function shown() { return S.view.draft?.shifts ?? S.view.published?.shifts ?? []
 async function load(week) {
   S.view = await S.api.get(`/v1/week${week ? `?week=${week}` : ""}`);
   S.week = S.view.week;
-  S.sheet = await S.api.get(`/v1/week/timesheet?week=${S.week}`);
+  S.sheet = await S.api.get(`/v1/week/timesheet${S.sheetWeek ? `?week=${S.sheetWeek}` : ""}`);
+  S.sheetWeek = S.sheet.first_day;
   render();
 }
 
@@ -270,16 +275,24 @@ function renderSheet() {
   const minutes = (m) => el("td", { class: "minutes" }, String(Math.round(m)));
   const head = el("tr", {}, ...["courier", "day", "worked", "planned", "beyond_plan", "overtime", "decide"].map((k) => el("th", { scope: "col" }, w(k))));
   const days = [...S.sheet.days].sort((a, b) => a.day.localeCompare(b.day) || (who[a.courier_id] || "").localeCompare(who[b.courier_id] || ""));
+  $("#sheet-label").textContent = w("sheet_week", { day: S.sheet.first_day });
   const rows = days.map((d) => {
     const name = who[d.courier_id] || d.courier_id;
     const field = el("input", { type: "number", min: 0, max: 1500, step: 1, value: Math.round(d.overtime_minutes), "data-field": "overtime" });
     field.setAttribute("aria-label", w("overtime_for", { name, day: dayName(d.day) }));
     const decide = el("button", { type: "button", "data-act": "overtime" }, w("decide"));
     decide.addEventListener("click", () => act("/v1/week/overtime", { courier_id: d.courier_id, day: d.day, minutes: Number(field.value) }, null, false));
+    const cell = el("td", {}, field, " ", decide);
+    if (d.day > S.sheet.today) {  // the API refuses a day to come: say why here rather than after a click
+      const why = el("span", { class: "note", id: `not-begun-${d.courier_id}-${d.day}`, "data-why": "not_begun" }, w("not_begun"));
+      field.disabled = decide.disabled = true;
+      decide.setAttribute("aria-describedby", why.id);
+      cell.append(" ", why);
+    }
     return el("tr", { "data-sheet": `${d.courier_id} ${d.day}` }, el("td", {}, name), el("td", {}, dayName(d.day)),
       minutes(d.worked_minutes), minutes(d.planned_minutes), minutes(d.beyond_plan_minutes),
       el("td", { class: "minutes", "data-overtime": String(d.overtime_minutes) }, String(Math.round(d.overtime_minutes))),
-      el("td", {}, field, " ", decide));
+      cell);
   });
   if (!rows.length) rows.push(el("tr", {}, el("td", { colSpan: 7, class: "note" }, w("no_sheet"))));
   $("#timesheet").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
@@ -293,18 +306,28 @@ function renderAddForm() {
   form.day.replaceChildren(...days.map((d) => el("option", { value: d }, dayName(d))));
 }
 
-function shiftWeek(weeks) {
-  const d = new Date(`${S.week}T12:00:00Z`);
+const weekAfter = (monday, weeks) => {
+  const d = new Date(`${monday}T12:00:00Z`);
   d.setUTCDate(d.getUTCDate() + 7 * weeks);
-  load(d.toISOString().slice(0, 10)).catch((err) => { $("#week-error").textContent = err.message; });
+  return d.toISOString().slice(0, 10);
+};
+
+function shiftWeek(weeks) {
+  load(weekAfter(S.week, weeks)).catch((err) => { $("#week-error").textContent = err.message; });
+}
+
+// The time sheet's own previous and next week; the rota on show stays.
+function shiftSheet(weeks) {
+  S.sheetWeek = weekAfter(S.sheetWeek, weeks);
+  load(S.week).catch((err) => { $("#week-error").textContent = err.message; });
 }
 
 async function downloadTimesheet(e) {
   e.preventDefault();
-  const response = await fetch(`/v1/week/timesheet.csv?week=${S.week}`, { headers: { Authorization: `Bearer ${S.api.token}` } });
+  const response = await fetch(`/v1/week/timesheet.csv?week=${S.sheetWeek}`, { headers: { Authorization: `Bearer ${S.api.token}` } });
   if (!response.ok) { $("#week-error").textContent = `HTTP ${response.status}`; return; }
   const url = URL.createObjectURL(await response.blob());
-  const link = el("a", { href: url, download: `timesheet-${S.week}.csv` });
+  const link = el("a", { href: url, download: `timesheet-${S.sheetWeek}.csv` });
   document.body.append(link);
   link.click();
   link.remove();
@@ -316,6 +339,8 @@ function wire() {
   $("#publish").addEventListener("click", () => act("/v1/week/publish", { expected_seq: S.view.rota_seq }));
   $("#prev-week").addEventListener("click", () => shiftWeek(-1));
   $("#next-week").addEventListener("click", () => shiftWeek(1));
+  $("#sheet-prev").addEventListener("click", () => shiftSheet(-1));
+  $("#sheet-next").addEventListener("click", () => shiftSheet(1));
   $("#timesheet-csv").addEventListener("click", downloadTimesheet);
   $("#add-shift").addEventListener("submit", (e) => {
     e.preventDefault();

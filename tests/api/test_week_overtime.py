@@ -81,6 +81,7 @@ def test_a_dispatcher_decides_overtime_and_the_courier_sees_their_own(week: Week
         mine = next(d for d in own.json()["days"] if d["day"] == day)
         assert (mine["worked_minutes"], mine["overtime_minutes"], mine["beyond_plan_minutes"]) == (120.0, 45.0, 120.0)
         assert own.json()["totals"][0]["overtime_minutes"] == 45.0
+        assert own.json()["today"] > day  # the cooperative's today, which a page cannot tell from its clock
         own_csv = client.get("/v1/week/timesheet.csv", params={"week": monday}, headers=rider).text
         assert not any(n in own_csv for n in notes) and week.id("Veera") not in own_csv, own_csv
         # their socket and their data export: their own decisions' courier, day and minutes, no note,

@@ -4,7 +4,7 @@ rota proposal, sees why each shift is there, removes one shift and publishes the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -114,10 +114,21 @@ def test_a_dispatcher_proposes_a_rota_removes_a_shift_and_publishes(served: tupl
         wait_until(page, "document.querySelector('#rota-state').dataset.state === 'published'")
         assert page.is_disabled("#publish")
         shot(page, "week-02-published")
+        # the time sheet opens on the week holding today, whatever week the rota shows (the coming one)
+        sheet = page.evaluate("[window.__week.sheet.first_day, window.__week.sheet.today, window.__week.week]")
+        first = date.fromisoformat(sheet[0])
+        assert first <= date.fromisoformat(sheet[1]) < first + timedelta(days=7) and sheet[2] != sheet[0], sheet
+        # the time sheet's next week (the rota just published): days to come, Decide disabled, said why
+        page.click("#sheet-next")
+        to_come = page.locator("#timesheet tr[data-sheet]")
+        to_come.first.wait_for()
+        assert to_come.first.locator("button[data-act=overtime]").is_disabled()
+        assert "Not begun yet" in to_come.first.locator("[data-why=not_begun]").inner_text()
         aino, today = _worked_today(server, world)
-        page.click("#prev-week")  # this week: the time sheet of what was worked, overtime decided per day
+        page.click("#sheet-prev")  # back to this week, where the sheet opened: what was worked, decided per day
         row = f"#timesheet tr[data-sheet='{aino} {today}']"
         page.wait_for_selector(row)
+        assert not page.is_disabled(f"{row} button[data-act=overtime]")
         assert serious(page) == []  # the time sheet's fields are labelled
         page.fill(f"{row} input[data-field=overtime]", "35")
         page.click(f"{row} button[data-act=overtime]")
@@ -155,3 +166,8 @@ def test_in_french_the_rota_s_reasons_are_french(served: tuple[Server, World]) -
         assert any(t.startswith("6 courses demandées le lundi de 12 h à 13 h") for t in noon), noon
         note = page.inner_text("#forecast-note")
         assert note.startswith("moyenne des ") and "rythme : aucune livraison" in note, note
+        page.click("#publish")  # the coming week's planned days in the time sheet: not to decide yet, said in French
+        wait_until(page, "document.querySelector('#rota-state').dataset.state === 'published'")
+        page.click("#sheet-next")
+        page.locator("#timesheet [data-why=not_begun]").first.wait_for()
+        assert page.locator("#timesheet [data-why=not_begun]").first.inner_text().startswith("Pas encore commencé")
