@@ -185,7 +185,8 @@ def withhold(
 ) -> Event:
     """The planner could not propose the job (nobody on shift can fit it in, ...): a person decides.
 
-    Overtime and limits are a dispatcher's act (an override with force), never a silent plan.
+    A job past a shift's end or beyond a courier's limits is a dispatcher's act (an override with
+    force), never a silent plan ("overtime" is only the time sheet's decision, dispatch/overtime.py).
     """
     return store.append(withholding(coop_id, job_id, reason=reason, at=at), expected_seq=expected_seq)
 

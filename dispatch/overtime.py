@@ -83,6 +83,12 @@ def parse_day(value: object) -> date:
 def _checked(
     store: Store, coop_id: str, courier_id: str, day: object, minutes: object, note: str, at: datetime
 ) -> date:
+    """Every refusal of :func:`decide`, all before anything is written, so a refused
+    decision leaves the log as it was. The courier first: an unknown one (or another
+    cooperative's) is a 404, not a 422 about a day they never had. "Today" is the cooperative's
+    local day at ``at``, not the server's, because a time sheet's days are the cooperative's; and
+    the most minutes come from that zone's day too, so the days the clocks change allow 1,380 or
+    1,500, not a fixed 1,440 that would refuse a real 25-hour day's overtime."""
     store.courier(coop_id, courier_id)  # NotFound (a 404) for an unknown courier or another cooperative's
     local = parse_day(day)
     zone = ZoneInfo(store.cooperative(coop_id).timezone)

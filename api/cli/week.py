@@ -297,6 +297,9 @@ def cover_command(
 
 
 def _noted(note: str) -> str:
+    """A decision's note in brackets after its minutes, or nothing: the listing is one line per
+    decision for an admin reading a terminal, so the note stays on its decision's line, and a
+    decision without one shows no empty brackets."""
     return f"({note})" if note else ""
 
 

@@ -330,7 +330,11 @@ function onEvent(message) {
     S.live.shiftEvent(e);
     const since = S.live.since.get(S.me.id);
     if (since) localStorage.setItem(KEY.since, since); else localStorage.removeItem(KEY.since);
-    clearTimeout(onEvent.hours);  // my hours follow my shift's acts (a burst read once)
+  }
+  // my hours follow my shift's acts and the overtime dispatch decides for me (a burst read once);
+  // the socket brings a courier only their own OvertimeDecided
+  if ((isShiftEvent(e.type) || e.type === "OvertimeDecided") && p.courier_id === S.me.id) {
+    clearTimeout(onEvent.hours);
     onEvent.hours = setTimeout(() => loadHours(), 1000);
   }
   if (["Delivered", "DeliveryFailed", "CourierAcknowledged", "ShiftStarted", "ShiftPaused", "ShiftResumed", "ShiftEnded"].includes(e.type)) refreshLedger();

@@ -17,7 +17,7 @@ import pytest
 from dispatch import commands, overtime
 from dispatch.events import Actor, ActorKind
 from dispatch.store import Store
-from tests.api.harness import Server, World, start_with_world
+from tests.api.harness import Server, World, login, start_with_world
 from tests.console.browser import browser, shot, wait_until
 from tests.console.test_courier_page import PHONE
 from tests.console.test_queue import serious
@@ -117,12 +117,19 @@ def test_a_courier_sees_and_downloads_their_own_hours(served: tuple[Server, Worl
         assert saved == api.text and aino in saved and veera not in saved
         assert f"{aino},Aino,{wednesday},105.0,15.0,0.0" in saved and saved.rstrip().endswith(",35.0")
         wait_until(page, "document.querySelector('#hours-status').textContent.includes('timesheet-')")
+        # dispatch decides again: the phone's My hours follows the courier's own OvertimeDecided
+        desk_token = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+        desk = {"Authorization": f"Bearer {desk_token}"}
+        again = {"courier_id": aino, "day": wednesday, "minutes": 40, "note": NOTE}
+        assert httpx.post(f"{server.url}/v1/week/overtime", json=again, headers=desk, timeout=30).status_code == 200
+        cell_of = f"#hours-days tr[data-day='{wednesday}'] td[data-k='overtime']"
+        wait_until(page, f"document.querySelector(\"{cell_of}\").textContent === '0:40'")
 
         page.select_option("#lang", "fr")
         assert page.inner_text("#hours-title") == "Mes heures"
         assert page.inner_text("#hours-week").startswith("Semaine du ")
         assert "Heures sup." in page.inner_text("#hours-days thead")
-        assert cell(page, wednesday, "overtime") == "0:35" and cell(page, wednesday, "worked") == "1:45"
+        assert cell(page, wednesday, "overtime") == "0:40" and cell(page, wednesday, "worked") == "1:45"
         assert "d'heures sup." in page.inner_text("#hours-month")
         assert page.inner_text("#hours button[data-download=week][data-form=xlsx]") == "Cette semaine · tableur (xlsx)"
         assert page.inner_text("#hours-status") == f"timesheet-{monday}.csv enregistré."
