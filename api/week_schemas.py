@@ -308,7 +308,10 @@ class SheetDayOut(Out):
     last_end: str | None
     open: bool
     cover_minutes: float = Field(description="of the planned minutes, those of cover shifts")
-    beyond_plan_minutes: float = Field(description="worked minutes above the planned ones: what there is to decide on")
+    beyond_plan_minutes: float = Field(
+        description="the minutes worked within this calendar day (a stretch over midnight cut there, unlike"
+        " worked_minutes, which counts it on the day it closes) above the planned ones: what there is to decide on"
+    )
     overtime_minutes: float = Field(description="the overtime a dispatcher decided for this day")
 
 
