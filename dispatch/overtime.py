@@ -25,17 +25,20 @@ and asked about, never hidden.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from dispatch.errors import InvalidInput
 from dispatch.events import Actor, Event, EventType, NewEvent
 from dispatch.store import Store
-from dispatch.store.weekly import events_of
+from dispatch.store.weekly import checked_before, events_of
 from dispatch.text import check_text
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 E = EventType
 #: A dispatcher's note on a decision, as long as the week's other notes.
@@ -119,10 +122,34 @@ def decide(
     ``day`` are overtime; it replaces the decision standing for that day, and 0 withdraws it.
     The caller admits only dispatchers and the admin (never a courier, never the planner)."""
     local = _checked(store, coop_id, courier_id, day, minutes, note, at)
-    if minutes == 0 and (courier_id, local.isoformat()) not in decided(store, coop_id, local, local):
-        raise InvalidInput("minutes", "no_overtime_to_withdraw", courier=courier_id, day=local.isoformat())
     payload = {"courier_id": courier_id, "day": local.isoformat(), "minutes": minutes, "note": note}
-    return store.append(NewEvent(coop_id, at, actor, E.OVERTIME_DECIDED, payload))
+    new = NewEvent(coop_id, at, actor, E.OVERTIME_DECIDED, payload)
+    if minutes != 0:  # a decision replaces whatever stands: appends are in log order, the latest wins
+        return store.append(new)
+    return store.append(new, also=_standing_to_withdraw(store, coop_id, courier_id, local))
+
+
+def _standing_to_withdraw(
+    store: Store, coop_id: str, courier_id: str, local: date
+) -> Callable[[Connection, Event], None]:
+    """The check that a decision stands for the courier's day, made in the withdrawal's own
+    transaction: checked before it, ten withdrawals sent at once to several API workers all
+    found the decision standing and were all answered 200 (outside attacker's finding 2); in
+    the transaction, one withdraws it and the others are refused."""
+    day = local.isoformat()
+
+    def verdict(events: list[Event]) -> Exception | None:
+        mine = [e for e in events if e.payload.get("courier_id") == courier_id and e.payload.get("day") == day]
+        if not mine or int(mine[-1].payload["minutes"]) == 0:
+            return InvalidInput("minutes", "no_overtime_to_withdraw", courier=courier_id, day=day)
+        return None
+
+    return checked_before(coop_id, [E.OVERTIME_DECIDED], _midnight(store, coop_id, local), verdict)
+
+
+def _midnight(store: Store, coop_id: str, local: date) -> datetime:
+    """The local day's start: a decision is made once its day has begun, never before."""
+    return datetime.combine(local, time(), tzinfo=ZoneInfo(store.cooperative(coop_id).timezone))
 
 
 def decided(
@@ -131,10 +158,8 @@ def decided(
     """The decisions standing for the days from ``first`` to ``last`` (included): (courier, day)
     -> the latest decision, withdrawn ones left out. A decision is made once its day has begun
     (:func:`decide` refuses days to come), so only the log from ``first``'s midnight is read."""
-    zone = ZoneInfo(store.cooperative(coop_id).timezone)
-    since = datetime.combine(first, time(), tzinfo=zone)
     out: dict[tuple[str, str], Overtime] = {}
-    for event in events_of(store, coop_id, [E.OVERTIME_DECIDED], since=since):
+    for event in events_of(store, coop_id, [E.OVERTIME_DECIDED], since=_midnight(store, coop_id, first)):
         p = event.payload
         cid, day = str(p["courier_id"]), str(p["day"])
         if not first.isoformat() <= day <= last.isoformat() or courier_id not in (None, cid):

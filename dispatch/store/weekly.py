@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from dispatch.events import Event, EventType
 from dispatch.ledger import LedgerEntry
@@ -30,6 +31,14 @@ def events_of(
     until: datetime | None = None,
 ) -> list[Event]:
     """The cooperative's events of ``types`` in log order, at or after ``since`` and before ``until``."""
+    query = _of_types(coop_id, types, since, until)
+    with reading(store.engine) as conn:
+        return [_event(row) for row in conn.execute(query.order_by(EventRow.seq))]
+
+
+def _of_types(
+    coop_id: str, types: Iterable[EventType], since: datetime | None, until: datetime | None = None
+) -> Select[Any]:
     query = select(EventRow.__table__).where(
         EventRow.cooperative_id == coop_id, EventRow.type.in_([t.value for t in types])
     )
@@ -38,8 +47,32 @@ def events_of(
         query = query.where(EventRow.at >= since.astimezone(UTC))
     if until is not None:
         query = query.where(EventRow.at < until.astimezone(UTC))
-    with reading(store.engine) as conn:
-        return [_event(row) for row in conn.execute(query.order_by(EventRow.seq))]
+    return query
+
+
+def checked_before(
+    coop_id: str,
+    types: Iterable[EventType],
+    since: datetime,
+    verdict: Callable[[list[Event]], Exception | None],
+) -> Callable[[Connection, Event], None]:
+    """A guard for :meth:`Store.append`'s ``also``: in the append's own transaction, the
+    cooperative's events of ``types`` from ``since`` up to the new one are handed to ``verdict``;
+    the exception it returns is raised, and the append rolls back.
+
+    Why: an act allowed only by a state of the log (withdrawing an overtime decision needs one
+    standing) must check that state where no other API worker can change it between the check
+    and the write; only the append's transaction, where a cooperative's appends are serialised,
+    sees the log as it will be written (a read before the append is a race, issue 23)."""
+    listed = list(types)
+
+    def check(conn: Connection, appended: Event) -> None:
+        query = _of_types(coop_id, listed, since).where(EventRow.seq < appended.seq)
+        refused = verdict([_event(row) for row in conn.execute(query.order_by(EventRow.seq))])
+        if refused is not None:
+            raise refused
+
+    return check
 
 
 def ledger_between(store: Store, coop_id: str, first: date, last: date) -> list[LedgerEntry]:

@@ -4,7 +4,10 @@ beyond the plan, and its week is still the sum of its days."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -159,3 +162,79 @@ def test_a_shift_over_the_change_of_the_clocks_plans_its_real_minutes(store: Sto
     do.end_shift(store, coop_id, lou, at=datetime(2026, 10, 25, 4, 0, tzinfo=HELSINKI))
     (day,) = span_timesheet(store, coop_id, autumn, autumn)
     assert (day.worked_minutes, day.planned_minutes, day.beyond_plan_minutes) == (300.0, 300.0, 0.0)
+
+
+def _race(stores: list[Store], moves: list[Callable[[Store], object]]) -> list[object]:
+    """Each move on its own thread and store (two stores: two API workers, two engines on one
+    database), all let go together once past the checks made before the append."""
+    together = threading.Barrier(len(moves), timeout=10)
+    checked = overtime._checked
+
+    def checked_together(*args: Any, **kwargs: Any) -> date:
+        day = checked(*args, **kwargs)
+        together.wait()
+        return day
+
+    outcomes: list[object] = []
+
+    def run(i: int) -> None:
+        try:
+            outcomes.append(moves[i](stores[i % len(stores)]))
+        except InvalidInput as exc:
+            outcomes.append(exc)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(overtime, "_checked", checked_together)
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(moves))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    return outcomes
+
+
+def test_withdrawals_racing_on_two_workers_withdraw_once(store: Store, db_url: str) -> None:
+    """Outside attacker's finding 2: ten withdrawals at once on three API workers were answered
+    200 two to ten times (the check that a decision stands ran before the append, in no
+    transaction). Checked in the append's transaction, one withdraws and the others are refused
+    with the 422's code, on SQLite (one file, two engines) and PostgreSQL alike."""
+    coop_id, lou, _ = _coop(store)
+    tuesday = "2026-12-08"
+    overtime.decide(store, coop_id, lou, tuesday, 30, actor=DESK, at=LATER)
+    other = Store.open(db_url)
+    try:
+
+        def withdraw(on: Store) -> object:
+            return overtime.decide(on, coop_id, lou, tuesday, 0, actor=DESK, at=LATER)
+
+        outcomes = _race([store, other], [withdraw] * 6)
+    finally:
+        other.close()
+    withdrawn = [o for o in outcomes if not isinstance(o, InvalidInput)]
+    refused = [o for o in outcomes if isinstance(o, InvalidInput)]
+    assert len(withdrawn) == 1 and len(refused) == 5, outcomes
+    assert {(r.field, r.why) for r in refused} == {("minutes", "no_overtime_to_withdraw")}
+    events = [e for e in store.events(coop_id) if e.type is EventType.OVERTIME_DECIDED]
+    assert [e.payload["minutes"] for e in events] == [30, 0]
+    assert overtime.decided(store, coop_id, MONDAY, MONDAY + timedelta(days=6)) == {}
+
+
+def test_decisions_racing_on_two_workers_leave_the_latest_standing(store: Store, db_url: str) -> None:
+    """Two decisions for the same day at once, on two workers: both are written, and the one the
+    log holds last is the one standing (the time sheet and the list agree with the log)."""
+    coop_id, lou, _ = _coop(store)
+    tuesday = "2026-12-08"
+    other = Store.open(db_url)
+    try:
+
+        def deciding(minutes: int) -> Callable[[Store], object]:
+            return lambda on: overtime.decide(on, coop_id, lou, tuesday, minutes, actor=DESK, at=LATER)
+
+        outcomes = _race([store, other], [deciding(30), deciding(45)])
+    finally:
+        other.close()
+    assert not [o for o in outcomes if isinstance(o, InvalidInput)], outcomes
+    last = [e for e in store.events(coop_id) if e.type is EventType.OVERTIME_DECIDED][-1]
+    standing = overtime.decided(store, coop_id, MONDAY, MONDAY + timedelta(days=6))
+    assert standing[(lou, tuesday)].minutes == last.payload["minutes"]
+    assert standing[(lou, tuesday)].seq == last.seq
