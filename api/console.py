@@ -56,6 +56,7 @@ from api.schemas import (
 from api.services import Services
 from api.sockets import event_json, hello, refusal, send, serve
 from dispatch import commands
+from dispatch.analyst_view import as_read_by
 from dispatch.decide import Decision, accept_proposal, decision_cost, override_options
 from dispatch.decide import decide as decide_job
 from dispatch.errors import Conflict, DomainError, InvalidInput
@@ -150,13 +151,13 @@ async def list_jobs(
 ) -> dict[str, Any]:
     states = None if state == "all" else STATE_SETS[state]
     jobs = await svc.run(svc.store.jobs, who.cooperative_id, states)
-    listed = declines.unnamed_for(who.role, {"jobs": [job_json(j) for j in jobs]})
+    listed = as_read_by(who.role, {"jobs": [job_json(j) for j in jobs]})
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, listed)  # type: ignore[no-any-return]
 
 
 @router.get("/jobs/{job_id}", **answers(JobOut, also=responses(404)))
 async def get_job(job_id: str, who: Analyst, svc: Svc, lang: Lang) -> dict[str, Any]:
-    job = declines.unnamed_for(who.role, job_json(await svc.run(svc.store.job, who.cooperative_id, job_id)))
+    job = as_read_by(who.role, job_json(await svc.run(svc.store.job, who.cooperative_id, job_id)))
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, job)  # type: ignore[no-any-return]
 
 
@@ -389,7 +390,7 @@ async def events(
     """The cooperative's log, page by page (the audit trail of every human decision), with the
     planner's reasons said in the reader's language beside their codes."""
     page = await svc.run(svc.store.events, who.cooperative_id, after_seq=after_seq, limit=limit)
-    answer = declines.unnamed_for(who.role, {"events": [event_json(e) for e in page]})
+    answer = as_read_by(who.role, {"events": [event_json(e) for e in page]})
     return await svc.run(in_words, svc.store, who.cooperative_id, lang, answer)  # type: ignore[no-any-return]
 
 

@@ -37,6 +37,7 @@ from api.auth import identify
 from api.errors import BadJson, edge_words, lang_of, parse_json
 from api.i18n import LANGUAGES
 from api.services import Services
+from dispatch.analyst_view import unsaid_absence
 from dispatch.events import ActorKind, Event, EventType
 from dispatch.store import Store
 from dispatch.store.access import Principal, live_sessions
@@ -137,20 +138,10 @@ def shifts_for_courier(shifts: list[dict[str, Any]], courier_id: str) -> list[di
     """A rota as one courier reads it: their own shifts only, and a cover shift saying whom it
     covers for but not why (a colleague's absence category is health data)."""
     return [
-        {k: [_unsaid_absence(r) for r in v] if k == "why" else v for k, v in s.items() if k in SHIFT_KEYS}
+        {k: [unsaid_absence(r) for r in v] if k == "why" else v for k, v in s.items() if k in SHIFT_KEYS}
         for s in shifts
         if s.get("courier_id") == courier_id
     ]
-
-
-def _unsaid_absence(why: Any) -> Any:
-    """A shift's reason as a courier reads it: whom a cover is for, not why they are away; that
-    a swap was confirmed, not the dispatcher's words about it (a note between dispatchers)."""
-    if isinstance(why, dict) and why.get("code") == "rota_covers_for":
-        return {"code": "rota_covers_colleague", "params": {"courier": why.get("params", {}).get("courier")}}
-    if isinstance(why, dict) and why.get("code") == "rota_swapped_because":
-        return {"code": "rota_swapped", "params": {}}
-    return why
 
 
 async def send(ws: WebSocket, message: dict[str, Any]) -> None:

@@ -119,39 +119,3 @@ def purge(store: Store, *, now: datetime, coop_id: str | None = None, actor: Act
 
         purged[coop] = store._commits.run(coop, run)
     return purged
-
-
-#: The words of a reason that name the couriers who declined (routing/reasons.py), and what an
-#: analyst reads in their place (an ellipsis, the same in every language): the planner's reason
-#: is kept, its people are not.
-_DECLINERS = {"declined_again": "courier", "declined_by": "couriers"}
-_SOMEONE = {"courier": "…", "couriers": ["…"]}
-
-
-def unnamed_for(role: str, data: Any) -> Any:
-    """``data`` (a job, a page of jobs or of events) as an analyst may read it: a decline says a
-    job was declined and when, never by whom nor in whose words (issue 16: nothing about a person
-    is counted from a decline). A dispatcher reads it whole: they decide while the job is open."""
-    if role != "analyst":
-        return data
-    return _unnamed(data)
-
-
-def _unnamed(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_unnamed(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if value.get("type") == "CourierDeclined" and isinstance(value.get("payload"), dict):
-        return {
-            **value,
-            "actor": {**value.get("actor", {}), "id": None},
-            "payload": {"job_id": value["payload"].get("job_id")},
-        }
-    if value.get("code") in _DECLINERS and isinstance(value.get("params"), dict):
-        key = _DECLINERS[value["code"]]
-        return {**value, "params": {**value["params"], key: _SOMEONE[key]}}
-    out = {k: _unnamed(v) for k, v in value.items()}
-    if isinstance(value.get("declines"), list):
-        out["declines"] = [{"at": d.get("at")} for d in value["declines"] if isinstance(d, dict)]
-    return out

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from dispatch import commands as do
+from dispatch.analyst_view import as_read_by
 from dispatch.errors import InvalidInput
 from dispatch.events import Actor, EventType
 from dispatch.store import declines
@@ -110,5 +111,5 @@ def test_a_replay_built_from_the_log_reads_no_decline(coop: Coop) -> None:
 
 def test_an_analyst_reads_a_declined_by_reason_without_the_couriers(coop: Coop) -> None:
     said = {"reasons": [{"code": "declined_by", "params": {"couriers": [coop.bike]}}], "declines": []}
-    assert coop.bike not in repr(declines.unnamed_for("analyst", said))
-    assert declines.unnamed_for("dispatcher", said) == said
+    assert coop.bike not in repr(as_read_by("analyst", said))
+    assert as_read_by("dispatcher", said) == said
