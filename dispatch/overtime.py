@@ -193,7 +193,7 @@ def answer(event: Event, names: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _by(event: Event) -> str:
-    """Who decided, as the week's other acts say it: role and id (the admin's CLI has no id)."""
+    """Who decided, as the week's other acts say it: role and id (``admin cli:<login>`` from the CLI)."""
     actor = event.actor
     return actor.kind.value if actor.id is None else f"{actor.kind.value} {actor.id}"
 

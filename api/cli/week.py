@@ -4,7 +4,8 @@ An admin enters a courier's availability and contract (for anyone of the coopera
 dispatcher can through the API), asks for a rota proposal, publishes it, and exports the time
 sheet as CSV for payroll. The same domain calls as the API (``dispatch/availability.py``,
 ``dispatch/week.py``, ``dispatch/timesheets.py``), so the same refusals, as one-line errors;
-every act is an event recorded with the admin as its actor.
+every act is an event recorded with the admin as its actor, named as ``tandem admin``'s acts
+name it (``cli_actor``: ``cli:<login on the machine>``), so the log says which operator acted.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from api.cli.admin import CoopOption, _acting, _report
 from api.cli.common import DatabaseOption, JsonOption, fail, out
 from api.i18n import courier_names, say_all
 from dispatch import availability, overtime, week
-from dispatch.events import Actor, ActorKind, Event
+from dispatch.events import Event
 from dispatch.store import Store
+from dispatch.store.access import cli_actor
 from dispatch.timesheets import to_csv, to_xlsx
 
 week_app = typer.Typer(
@@ -29,7 +31,6 @@ week_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ADMIN = Actor(ActorKind.ADMIN)
 CourierOption = Annotated[str, typer.Option("--courier", help="The courier's id.")]
 WeekOption = Annotated[str | None, typer.Option("--week", help="The week's Monday, YYYY-MM-DD (default: next week).")]
 
@@ -70,9 +71,9 @@ def availability_command(
         if min_h is not None and max_h is not None:
             week.check_contract(min_h, max_h)  # refused whole: the availability is not written either
         if data is not None:
-            availability.declare(store, coop, courier, data, actor=ADMIN, at=_now())
+            availability.declare(store, coop, courier, data, actor=cli_actor(), at=_now())
         if min_h is not None and max_h is not None:
-            week.set_contract(store, coop, courier, min_h, max_h, actor=ADMIN, at=_now())
+            week.set_contract(store, coop, courier, min_h, max_h, actor=cli_actor(), at=_now())
         return week.availability_view(store, coop, courier)
 
     shown = _acting(database, act)
@@ -89,8 +90,8 @@ def _rota_act(database: str | None, coop: str, week_of: str | None, publish: boo
     def act(store: Store) -> Event:
         monday = _week(store, coop, week_of)
         if publish:
-            return week.publish(store, coop, monday, actor=ADMIN, at=_now())
-        return week.propose(store, coop, monday, actor=ADMIN, now=_now())
+            return week.publish(store, coop, monday, actor=cli_actor(), at=_now())
+        return week.propose(store, coop, monday, actor=cli_actor(), now=_now())
 
     return _acting(database, act)
 
@@ -165,7 +166,7 @@ def _write_sheet(body: str | bytes, output: Path | None) -> None:
 
 
 def _decide_overtime(store: Store, coop: str, courier: str, day: str, minutes: int, note: str) -> dict[str, Any]:
-    event = overtime.decide(store, coop, courier, day, minutes, note=_checked(note), actor=ADMIN, at=_now())
+    event = overtime.decide(store, coop, courier, day, minutes, note=_checked(note), actor=cli_actor(), at=_now())
     return overtime.answer(event, courier_names(store, coop))
 
 
@@ -253,8 +254,9 @@ def absence_command(
     def act(store: Store) -> dict[str, Any]:
         monday = week.parse_week(week_of)
         at = _now()
-        event = week.record_absence(store, coop, monday, shift, reason, note=_checked(note), actor=ADMIN, at=at)
-        stopped = week.absent_today(store, coop, event, actor=ADMIN, at=at)
+        by = cli_actor()
+        event = week.record_absence(store, coop, monday, shift, reason, note=_checked(note), actor=by, at=at)
+        stopped = week.absent_today(store, coop, event, actor=by, at=at)
         said = (
             {k: getattr(stopped, k) for k in ("returned", "on_board", "withdrawn", "shift_ended")} if stopped else None
         )
@@ -286,9 +288,9 @@ def cover_command(
     def act(store: Store) -> dict[str, Any]:
         monday, at = week.parse_week(week_of), _now()
         if courier is not None:
-            week.assign_cover(store, coop, monday, shift, courier, actor=ADMIN, at=at)
+            week.assign_cover(store, coop, monday, shift, courier, actor=cli_actor(), at=at)
         else:
-            week.no_cover(store, coop, monday, shift, note=_checked(note), actor=ADMIN, at=at, now=at)
+            week.no_cover(store, coop, monday, shift, note=_checked(note), actor=cli_actor(), at=at, now=at)
         return _covers(store, coop, monday, shift)
 
     shown = _acting(database, act)
@@ -304,10 +306,12 @@ def _noted(note: str) -> str:
 
 
 def _checked(note: str) -> str:
-    """A note as the API takes it: printable text, at most 300 characters."""
+    """A note as the API takes it: printable text, at most 300 characters, refused with the
+    API's code (``too_many_characters`` and its limit), so the CLI's message is worded by the
+    same table as the API's, not an English sentence where a code belongs."""
     from dispatch.errors import InvalidInput
     from dispatch.text import check_text
 
-    if len(note) > 300:
-        raise InvalidInput("note", "at most 300 characters")
+    if len(note) > overtime.NOTE_LIMIT:
+        raise InvalidInput("note", "too_many_characters", limit=overtime.NOTE_LIMIT)
     return check_text("note", note)

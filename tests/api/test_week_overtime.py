@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from dispatch.events import EventType
+from dispatch.store import Store
+from dispatch.store.access import cli_actor
 from tests.api.test_openapi_answers import Published
 from tests.api.test_timesheet_formats import _cli, _same, _shift, _xlsx_rows
 from tests.api.test_week import HELSINKI, Week, _app
@@ -178,7 +181,19 @@ def test_the_cli_decides_lists_and_refuses_bad_input(tmp_path: Path) -> None:
     listed = tandem("overtime", "--week", monday, "--json")
     assert listed.exit_code == 0, listed.output
     decisions = json.loads(listed.output)["decisions"]
-    assert [(d["name"], d["minutes"], d["note"], d["by"]) for d in decisions] == [("Aino", 25, "late run", "admin")]
+    # the operator who acted, as `tandem admin deactivate-courier` names them (outside attacker's finding 3)
+    by = cli_actor()
+    assert [(d["name"], d["minutes"], d["note"], d["by"]) for d in decisions] == [
+        ("Aino", 25, "late run", f"admin {by.id}")
+    ]
+    store = Store.open(week.url)
+    try:
+        made = [e for e in store.events(week.world.coop_id) if e.type is EventType.OVERTIME_DECIDED]
+    finally:
+        store.close()
+    assert [e.actor for e in made] == [by]
+    long_note = tandem("overtime", "--courier", aino, "--day", day, "--minutes", "5", "--note", "x" * 301)
+    assert long_note.exit_code == 2 and "note: must be at most 300 characters" in long_note.output, long_note.output
     sheet = tandem("timesheet", "--week", monday)
     assert [r["overtime_minutes"] for r in csv.DictReader(io.StringIO(sheet.output)) if r["day"] == "total"] == ["25.0"]
     half = tandem("overtime", "--courier", aino, "--day", day)
