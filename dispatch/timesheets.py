@@ -231,17 +231,20 @@ def planned_minutes(day: date, start_h: int, end_h: int, zone: ZoneInfo) -> floa
     return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds() / 60
 
 
-def sheet_rows(days: Iterable[SheetDay], names: Mapping[str, str]) -> list[list[object]]:
+def sheet_rows(days: Iterable[SheetDay], names: Mapping[str, str], *, guarded: bool = True) -> list[list[object]]:
     """The rows every export holds, header first: one per courier and day, then one total per
     courier, so the CSV and the spreadsheet cannot disagree.
 
-    A name that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is written
-    with a leading apostrophe."""
+    ``guarded`` (the CSV): a name that a spreadsheet opening the file would run as a formula is
+    written with a leading apostrophe (:func:`guarded_cell`). The spreadsheet asks for the names
+    as typed (``guarded=False``): it types its cells as text, and an apostrophe there would
+    show to payroll as part of the name."""
     rows = list(days)
+    cell = guarded_cell if guarded else str
     out: list[list[object]] = [list(CSV_COLUMNS)]
-    out.extend(d.row(_cell(names.get(d.courier_id, d.courier_id))) for d in rows)
+    out.extend(d.row(cell(names.get(d.courier_id, d.courier_id))) for d in rows)
     for cid, total in sorted(totals(rows).items()):
-        name = _cell(names.get(cid, cid))
+        name = cell(names.get(cid, cid))
         minutes = [round(total[k], 1) for k in ("worked_minutes", "break_minutes", "planned_minutes")]
         after = [round(total[k], 1) for k in ("cover_minutes", "beyond_plan_minutes", "overtime_minutes")]
         out.append([cid, name, "total", *minutes, "", "", "", *after])
@@ -257,23 +260,38 @@ def to_csv(days: Iterable[SheetDay], names: Mapping[str, str]) -> str:
 
 def to_xlsx(days: Iterable[SheetDay], names: Mapping[str, str], *, title: str = "Time sheet") -> bytes:
     """The same rows as :func:`to_csv` in one spreadsheet sheet (Office Open XML), minutes as
-    numbers so payroll can sum them without converting text; every text cell is typed as text,
-    so nothing a courier typed as a name is ever evaluated as a formula."""
+    numbers so payroll can sum them without converting text; every text cell is typed as text
+    (openpyxl would write a string starting with ``=`` as a formula) and marked with Excel's
+    quote prefix (editing the cell keeps it text), so nothing a courier typed as a name is ever
+    evaluated as a formula, and the name reads as typed, with no apostrophe added."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # a new workbook always has its first sheet
     sheet.title = title[:31]  # the format's limit on a sheet's name
-    for values in sheet_rows(days, names):
+    for values in sheet_rows(days, names, guarded=False):
         sheet.append([None if v == "" else v for v in values])
     for row in sheet.iter_rows():
         for cell in row:
             if isinstance(cell.value, str):
                 cell.data_type = "s"
+                cell.quotePrefix = True
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _cell(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+#: What a spreadsheet reads as the start of a formula, and the characters it skips or splits a
+#: cell on before one (OWASP's CSV injection guidance).
+_FORMULA = ("=", "+", "-", "@")
+_CONTROL = ("\t", "\r", "\n")
+
+
+def guarded_cell(text: str) -> str:
+    """A CSV cell no spreadsheet runs as a formula: text whose first character that is not
+    white space is ``=``, ``+``, ``-`` or ``@``, or that starts with a tab or a line break, gets
+    a leading apostrophe. Not only the first character: a spreadsheet trims a leading space or
+    tab and runs ``\t=HYPERLINK(...)`` all the same (outside attacker's finding 4)."""
+    if text[:1] in _CONTROL or text.lstrip()[:1] in _FORMULA:
+        return "'" + text
+    return text
