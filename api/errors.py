@@ -360,6 +360,22 @@ def _said_problem(error: Any, lang: str, names: Names) -> str:
     return edge_words(why, lang, **({"limit": ctx[limit]} if limit else {}))
 
 
+#: The JSON parser's reasons (``json.JSONDecodeError.msg``, English only) in our words, by code.
+_JSON_DETAILS = {
+    "Expecting value": "json_expecting_value",
+    "Expecting ',' delimiter": "json_expecting_comma",
+    "Expecting ':' delimiter": "json_expecting_colon",
+    "Expecting property name enclosed in double quotes": "json_expecting_name",
+    "Unterminated string starting at": "json_unterminated_string",
+    "Invalid control character at": "json_control_character",
+    "Invalid \\escape": "json_bad_escape",
+    "Invalid \\uXXXX escape": "json_bad_escape",
+    "Extra data": "json_extra_data",
+    "Illegal trailing comma before end of object": "json_trailing_comma",
+    "Illegal trailing comma before end of array": "json_trailing_comma",
+}
+
+
 def _problem(error: Any, doc: Any, lang: str = DEFAULT, names: Names | None = None) -> dict[str, Any]:
     """One validation problem, with its ``field`` and the framework's ``type`` (stable, for
     machines) and its words in ``lang``; a body that is not JSON (truncated, malformed) is the
@@ -367,12 +383,25 @@ def _problem(error: Any, doc: Any, lang: str = DEFAULT, names: Names | None = No
     the character offset in the field's place)."""
     loc = error["loc"]
     if error["type"] == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int) and isinstance(doc, str | bytes):
-        detail = (error.get("ctx") or {}).get("error") or "malformed"
         line, column = json_position(doc, loc[1])
-        said = edge_words("not_valid_json", lang, line=line, column=column, detail=detail)
+        why = _JSON_DETAILS.get(str((error.get("ctx") or {}).get("error")))
+        if why is None:  # a reason we have no words for: where, without the parser's English
+            said = edge_words("not_valid_json_there", lang, line=line, column=column)
+        else:
+            said = edge_words("not_valid_json", lang, line=line, column=column, detail=edge_words(why, lang))
         return {"field": "body", "problem": said, "type": error["type"]}
     field = ".".join(str(p) for p in loc[1:] or loc)
     return {"field": field, "problem": _said_problem(error, lang, names or Names()), "type": error["type"]}
+
+
+def body_refused(why: str, lang: str, *, kind: str, **params: Any) -> dict[str, Any]:
+    """A malformed body's 422 as the framework's own are answered: ``invalid_input`` on the
+    field ``body``, the words after the field as the message, and the one problem in
+    ``problems`` (``kind``: its stable ``type``), so a program reads every malformed request's
+    refusal the same way (README: a malformed request's 422 lists ``problems``)."""
+    said = edge_words(why, lang, **params)
+    problem = {"field": "body", "problem": said, "type": kind}
+    return body("invalid_input", on_field("body", said, lang), field="body", problems=[problem])
 
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -402,10 +431,10 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     lang = lang_of(request)
     if exc.status_code == 400:
-        # The framework's only 400 is a body it cannot decode (not UTF-8, broken multipart): to a
-        # caller that is malformed input like any other, so it gets the same 422 and code.
-        said = edge_words("malformed_request", lang, detail=exc.detail)
-        return JSONResponse(body("invalid_input", on_field("body", said, lang), field="body"), 422)
+        # The framework's only 400 is a body it cannot decode (every body the API takes is JSON:
+        # here one not in UTF-8): to a caller that is malformed input like any other, so it gets
+        # the same 422, code and ``problems``, in our words (the framework's are English only).
+        return JSONResponse(body_refused("json_utf8", lang, kind="json_invalid"), 422)
     code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
     if isinstance(exc, BodyTooLarge):
         message = edge_words("body_too_large", lang, limit=exc.limit)
@@ -563,8 +592,7 @@ class BodyLimit:
         try:
             check_json_shape(b"".join(m.get("body", b"") for m in messages))
         except BadJson as exc:
-            shape = {"most": exc.most}
-            await refuse_early(send, scope, 422, "invalid_input", exc.why, shape, said_on="body", field="body")
+            await send_answer(send, 422, body_refused(exc.why, scope_lang(scope), kind=exc.why, most=exc.most))
             return
 
         async def replay() -> Message:
@@ -581,16 +609,19 @@ async def refuse_early(
     why: str,
     params: dict[str, Any] | None = None,
     headers: list[tuple[bytes, bytes]] | None = None,
-    said_on: str | None = None,
     **details: Any,
 ) -> None:
     """A refusal sent before the app sees the request (by a middleware), in the API's error shape
-    and the request's ``Accept-Language`` (``why`` and ``params`` as :class:`ApiError` takes them;
-    ``said_on``: the input it is about, named in front of the words)."""
-    lang = scope_lang(scope)
-    message = edge_words(why, lang, **(params or {}))
-    message = message if said_on is None else on_field(said_on, message, lang)
-    payload = json.dumps(body(code, message, **details)).encode()
+    and the request's ``Accept-Language`` (``why`` and ``params`` as :class:`ApiError` takes them)."""
+    message = edge_words(why, scope_lang(scope), **(params or {}))
+    await send_answer(send, status, body(code, message, **details), headers)
+
+
+async def send_answer(
+    send: Send, status: int, answer: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """An answer sent as JSON by a middleware, before (or instead of) the app."""
+    payload = json.dumps(answer).encode()
     await send(
         {
             "type": "http.response.start",

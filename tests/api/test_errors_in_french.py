@@ -224,6 +224,33 @@ def test_a_malformed_request_reads_in_french_field_by_field(setup: Setup) -> Non
     assert fr["message"].startswith("body : JSON invalide à la ligne 1, colonne 7"), fr
 
 
+def test_a_body_not_in_utf8_or_with_a_huge_number_is_refused_like_any_malformed_request(setup: Setup) -> None:
+    """Outside attacker's finding 5: a body that is not UTF-8 was said with the framework's
+    English in brackets ("demande mal formée (There was an error parsing the body)"), and a number
+    of 40 digits had no ``problems`` although README says every malformed request's 422 lists
+    them. Both are now the one shape: ``invalid_input`` on ``body``, our own words in each
+    language, and the problem in ``problems`` with a stable ``type``."""
+    client, _, headers, _ = setup
+    shop = {**headers["client"], "Content-Type": "application/json"}
+    bodies = [
+        (b'{"notes": "\xff"}', "json_invalid", "doit être du texte JSON en UTF-8", "must be JSON text in UTF-8"),
+        (b"\xff\xfe{\x00", "json_invalid", "JSON invalide à la ligne 1, colonne 2 (un nom entre", "not valid JSON"),
+        (b'{"a": ', "json_invalid", "JSON invalide à la ligne 1, colonne 7 (une valeur était", "not valid JSON"),
+        (b'{"urgency": ' + b"1" * 41 + b"}", "json_number_digits", "les nombres ont au plus", "numbers have at most"),
+        (b"[" * 40 + b"]" * 40, "json_nesting", "les tableaux et objets", "arrays and objects nest"),
+    ]
+    for sent, kind, words_fr, words_en in bodies:
+        fr, en = _both(client, "POST", "/v1/deliveries", shop, content=sent)
+        assert (fr["code"], fr["field"]) == ("invalid_input", "body"), fr
+        assert fr["message"] == f"body : {fr['problems'][0]['problem']}" and fr["message"].startswith(
+            f"body : {words_fr}"
+        ), fr
+        assert en["message"].startswith(f"body: {words_en}"), en
+        assert [(p["field"], p["type"]) for p in fr["problems"]] == [("body", kind)], fr
+        assert [(p["field"], p["type"]) for p in en["problems"]] == [("body", kind)], en
+        assert not any(english in fr["message"] for english in ("parsing", "Expecting", "body is")), fr
+
+
 def test_a_login_flood_reads_in_french_and_keeps_its_wait(tmp_path: Path) -> None:
     """A rate limit's 429 (here the login lockout per account) says its budget and its wait in
     the reader's language; ``code``, ``retry_after_s`` and ``Retry-After`` stay for programs."""
