@@ -257,7 +257,8 @@ class ErrorMessage(_Closed):
 SOCKET_CODES = {
     "unauthenticated": "the hello's token is unknown, expired or of another role; the socket closes (1008)",
     "bad_message": "not a JSON object with a type, an unknown type, an act without id, a binary frame, a hello's "
-    "lang other than en or fr",
+    "lang other than en or fr, a second hello on a socket that said hello already (refused, its token ignored: "
+    "the socket stays open, as who the first hello said)",
     "too_large": f"a message over {MAX_MESSAGE} bytes",
     "session_ended": "logged out, a new password or expired: log in again; the socket closes (1008)",
     "rate_limited": "too many positions: wait retry_after_s",

@@ -106,6 +106,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "json_objects": "messages are JSON objects",
         "object_with_type": "a message is an object with a 'type'",
         "unknown_message_type": "unknown type {value}",
+        "already_greeted": "this socket has already said hello: one hello per socket, it stays who it said it was",
         "act_needs_id": "an act needs an 'id'",
         "data_is_object": "'data' is an object",
         "console_only_streams": "the console socket only streams; decide through POST /v1/jobs/<id>/decisions",
@@ -403,6 +404,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "json_objects": "les messages sont des objets JSON",
         "object_with_type": "un message est un objet avec un « type »",
         "unknown_message_type": "type inconnu {value}",
+        "already_greeted": "ce socket a déjà dit hello : un seul hello par socket, il reste qui il a dit être",
         "act_needs_id": "un acte a besoin d'un « id »",
         "data_is_object": "« data » est un objet",
         "console_only_streams": "le socket de la console ne fait que diffuser ; décidez par POST "

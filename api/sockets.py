@@ -335,6 +335,9 @@ async def serve(
             if message["type"] == "ping":
                 await send(ws, {"type": "pong", "id": message.get("id")})
                 continue
+            if message["type"] == "hello":  # said already: refused by name, the socket stays as it was
+                await send(ws, {**refusal(ws, "bad_message", "already_greeted"), "id": message.get("id")})
+                continue
             # An act is rare and may write: it is checked against the database itself, so that
             # nothing is carried out between a revocation and the watch's next look.
             if ended.is_set() or await identify(svc, greeting.token) is None:

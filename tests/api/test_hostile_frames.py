@@ -185,3 +185,22 @@ def test_positions_are_limited_per_courier(here: Here) -> None:
     assert "position" in refused[0]["message"]
     stored = here.client.get("/v1/positions", headers=here.headers["dispatcher"]).json()["positions"]
     assert len(stored) == 1  # the latest of the stored ones
+
+
+@pytest.mark.parametrize(("path", "role"), SOCKETS, ids=[s[1] for s in SOCKETS])
+def test_a_second_hello_is_refused_by_name_and_the_socket_stays_as_it_was(here: Here, path: str, role: str) -> None:
+    """Outside attacker's finding 6: a second hello was "type inconnu 'hello'", as if hello were
+    no message of the protocol. It is refused saying a hello was said already (in the socket's
+    language), its token is not taken (another role's here), and the socket stays open, as the
+    AsyncAPI document says of bad_message."""
+    other = here.tokens["courier" if role == "dispatcher" else "dispatcher"]
+    for lang, words in (("en", "already said hello"), ("fr", "déjà dit hello")):
+        with here.client.websocket_connect(path) as ws:
+            ws.send_text(json.dumps({"type": "hello", "token": here.tokens[role], "last_seq": 10**9, "lang": lang}))
+            assert ws.receive_json()["type"] == "welcome"
+            ws.send_text(json.dumps({"type": "hello", "token": other, "last_seq": 0, "id": "again"}))
+            answer = _answer(ws)
+            assert (answer["type"], answer["code"], answer["id"]) == ("error", "bad_message", "again"), answer
+            assert words in answer["message"] and "hello'" not in answer["message"], answer
+            ws.send_text(json.dumps({"type": "ping", "id": "still-there"}))
+            assert _answer(ws) == {"type": "pong", "id": "still-there"}
