@@ -91,7 +91,11 @@ def coop(database: str) -> Iterator[Coop]:
     world = make_world(url)
     store = Store.open(url)
     _, analyst_password = store.add_member(world.coop_id, Role.ANALYST, "Analyst", "numbers")
-    app = create_app(Settings(database_url=url, redis_url=None, auto_plan=False, planning_budget_s=0.3))
+    # The walks send hundreds of requests a second with one credential (every route, then again
+    # in French): a rate limit would answer 429 in place of the refusal under test. Rate limits
+    # have their own tests (test_security.py, test_login_hardening.py).
+    unlimited = {"rate_limit_api_key": "100000/second", "rate_limit_session": "100000/second"}
+    app = create_app(Settings(database_url=url, redis_url=None, auto_plan=False, planning_budget_s=0.3, **unlimited))
     with TestClient(app) as client:
 
         def token(user: str, password: str) -> str:
