@@ -94,8 +94,9 @@ def coop(database: str) -> Iterator[Coop]:
     # The walks send hundreds of requests a second with one credential (every route, then again
     # in French): a rate limit would answer 429 in place of the refusal under test. Rate limits
     # have their own tests (test_security.py, test_login_hardening.py).
-    unlimited = {"rate_limit_api_key": "100000/second", "rate_limit_session": "100000/second"}
-    app = create_app(Settings(database_url=url, redis_url=None, auto_plan=False, planning_budget_s=0.3, **unlimited))
+    settings = Settings(database_url=url, redis_url=None, auto_plan=False, planning_budget_s=0.3)
+    settings.rate_limit_api_key = settings.rate_limit_session = "100000/second"
+    app = create_app(settings)
     with TestClient(app) as client:
 
         def token(user: str, password: str) -> str:
