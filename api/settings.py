@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dispatch.store.repository import SCRYPT_N_BOUNDS
+
 
 class Settings(BaseSettings):
     """Every knob has a default that runs the whole thing on one machine with zero set-up."""
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
     #: Proof files are deleted (and recipients' names forgotten) after this many days.
     proof_retention_days: float = Field(default=90.0, gt=0, le=3660)
     token_ttl_s: int = Field(default=12 * 3600, gt=0)
+    #: scrypt's cost N for new password hashes (dispatch/store/repository.py reads the same
+    #: variable; checked here so that a wrong value stops the server at start).
+    scrypt_n: int = 2**14
     #: Each worker re-checks the sessions behind its open sockets this often, so that a logout,
     #: a password reset or an expiry made anywhere closes them within a second.
     session_check_s: float = Field(default=0.5, gt=0, le=1)
@@ -76,6 +81,14 @@ class Settings(BaseSettings):
         from api.ratelimit import parse_limits
 
         parse_limits(value)  # a misspelt limit stops the server at start, never silently unlimits
+        return value
+
+    @field_validator("scrypt_n")
+    @classmethod
+    def _scrypt_cost(cls, value: int) -> int:
+        low, high = SCRYPT_N_BOUNDS
+        if not low <= value <= high or value & (value - 1):
+            raise ValueError(f"must be a power of two from {low} to {high}")
         return value
 
     def origins(self) -> tuple[str, ...]:
