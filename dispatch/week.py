@@ -673,49 +673,32 @@ def request_swap(
     shift with a swap already waiting for a dispatcher: two pending requests for one shift
     would let a dispatcher confirm both, the second then handing over a shift its asker no
     longer holds."""
-    with _one_at_a_time(coop_id):
-        return _request_swap(
-            store, coop_id, courier_id, monday, shift_id, with_courier_id, note=note, at=at, actor=actor
-        )
-
-
-def _request_swap(
-    store: Store,
-    coop_id: str,
-    courier_id: str,
-    monday: date,
-    shift_id: str,
-    with_courier_id: str,
-    *,
-    note: str,
-    at: datetime,
-    actor: Actor,
-) -> Event:
-    state = week_state(store, coop_id)
-    rota = state.rota(monday)
-    shift = next((s for s in rota.published or [] if s["id"] == shift_id), None)
-    if shift is None or shift["courier_id"] != courier_id:
-        raise NotFound("shift", shift_id)
-    _not_absent(shift)
-    zone = ZoneInfo(store.cooperative(coop_id).timezone)
-    begins = datetime.combine(date.fromisoformat(shift["day"]), time(int(shift["start_h"])), tzinfo=zone)
-    if begins <= at:
-        raise InvalidInput("shift_id", "swap_begun", day=shift["day"], start_h=int(shift["start_h"]))
-    waiting = next((w for w in state.swaps.values() if w["shift_id"] == shift_id and w["state"] == "pending"), None)
-    if waiting is not None:
-        raise InvalidInput("shift_id", "swap_pending")
-    if with_courier_id == courier_id:
-        raise InvalidInput("with_courier_id", "swap_with_colleague")
-    store.courier(coop_id, with_courier_id)
-    payload = {
-        "swap_id": uuid.uuid4().hex[:12],
-        "week": monday.isoformat(),
-        "courier_id": courier_id,
-        "shift_id": shift_id,
-        "with_courier_id": with_courier_id,
-        "note": note,
-    }
-    return store.append(NewEvent(coop_id, at, actor, E.SHIFT_SWAP_REQUESTED, payload))
+    with _one_at_a_time(coop_id):  # two requests at once would both find no swap waiting
+        state = week_state(store, coop_id)
+        rota = state.rota(monday)
+        shift = next((s for s in rota.published or [] if s["id"] == shift_id), None)
+        if shift is None or shift["courier_id"] != courier_id:
+            raise NotFound("shift", shift_id)
+        _not_absent(shift)
+        zone = ZoneInfo(store.cooperative(coop_id).timezone)
+        begins = datetime.combine(date.fromisoformat(shift["day"]), time(int(shift["start_h"])), tzinfo=zone)
+        if begins <= at:
+            raise InvalidInput("shift_id", "swap_begun", day=shift["day"], start_h=int(shift["start_h"]))
+        waiting = next((w for w in state.swaps.values() if w["shift_id"] == shift_id and w["state"] == "pending"), None)
+        if waiting is not None:
+            raise InvalidInput("shift_id", "swap_pending")
+        if with_courier_id == courier_id:
+            raise InvalidInput("with_courier_id", "swap_with_colleague")
+        store.courier(coop_id, with_courier_id)
+        payload = {
+            "swap_id": uuid.uuid4().hex[:12],
+            "week": monday.isoformat(),
+            "courier_id": courier_id,
+            "shift_id": shift_id,
+            "with_courier_id": with_courier_id,
+            "note": note,
+        }
+        return store.append(NewEvent(coop_id, at, actor, E.SHIFT_SWAP_REQUESTED, payload))
 
 
 def _not_absent(shift: Mapping[str, Any]) -> None:
