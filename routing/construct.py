@@ -83,30 +83,32 @@ VROOM_SHARE = 0.25
 #: 50 jobs and 25 vehicles 0.02-0.1 s; bench_city's 50/10 0.09 s, 200/30 2.5 s, 500/60 22 s).
 VROOM_S_PER_JOB2_COURIER = 2e-6
 #: Without VROOM's start PyVRP starts from a random plan repaired by a full local search, which
-#: cannot be interrupted and takes about this many seconds x jobs^2 (PyVRP 0.14, one core,
-#: measured on 2026-12-05: bench_city's 200 jobs / 30 couriers 0.05 s, 500 / 60 0.24 s; Li &
-#: Lim's 200 pairs 0.006-0.008 s); when that would take more than RANDOM_START_SHARE of the
-#: budget, PyVRP starts from an empty plan instead. The random start is the better one wherever
-#: it fits (issue 22): on 10 of Li & Lim's 200-pair instances at 1 s it reached the best-known
-#: vehicle count on 4 against 0 from the empty start (PyVRP alone: 2), and on bench_city's
-#: 200 / 30 it rode 731 and 746 minutes against 805 and 761; at 500 / 60 and 1 s it overran the
-#: budget by 0.5 s and left jobs out, so the empty start stays there. (An earlier estimate,
-#: 3.5 ms per job, made every round above 90 jobs at 1 s start empty.)
-RANDOM_START_S_PER_JOB2 = 1.5e-6
-RANDOM_START_SHARE = 0.4
-#: From an empty plan PyVRP's first iteration inserts every job, which takes about this many
-#: seconds x jobs^2 (80 couriers) and cannot be interrupted: on bench_scale's 1,500 jobs / 80
-#: couriers 4.6-9.2 s for a 0.8 s share, after which its plan was still empty; with the
-#: translation, 447 jobs took 1.1-1.35 s in all and 1,000 jobs 5.3 s. When that expected time
-#: is more than ``SUBSET_SHARE`` of PyVRP's share, PyVRP plans only the jobs whose pickup
-#: closes first, as many as that part of its share holds; the solver inserts the others as far
-#: as its time goes, and later rounds start from this plan. Half, not twice the share as
-#: before: that first iteration cannot be stopped, and on a busy machine (load 3 on two cores,
-#: 2026-12-06) bench_city's 500 jobs / 60 couriers at 1 s spent the whole share in it three
-#: times out of three and proposed 36-56 of the 500 jobs; with half, PyVRP gets about 260 of
-#: them and time to improve them (benchmarks/README.md, "first proposal").
-EMPTY_START_S_PER_JOB2 = 6e-6
-SUBSET_SHARE = 0.5
+#: cannot be interrupted and takes about ``RANDOM_START_S_PER_JOB2_5`` x jobs^2.5 (PyVRP 0.14,
+#: one core, measured on an idle machine on 2026-12-06: bench_city's 200 jobs / 30 couriers
+#: 0.05 s, 500 / 60 0.6 s, 1,000 / 80 3.4 s, 1,500 / 80 9.9 s; Li & Lim's 200 pairs
+#: 0.006-0.008 s). The random start is the better one wherever it fits (issue 22): on 10 of Li &
+#: Lim's 200-pair instances at 1 s it reached the best-known vehicle count on 4 against 0 from
+#: the empty start (PyVRP alone: 2); on bench_city's 500 / 60 at 1 s it planned 496-499 of the
+#: 500 jobs where PyVRP from an empty plan, on the 258 most urgent (below), left 198-221 out,
+#: in the same wall time (1.11-1.15 s, two runs each).
+RANDOM_START_S_PER_JOB2_5 = 1.1e-7
+#: When the random start of every job would take more than this share of PyVRP's time, PyVRP
+#: plans only the jobs whose pickup closes first, as many as that share holds from a random
+#: start (about 500 at 1 s, 1,300 at 5 s); the solver inserts the others as far as its time
+#: goes, and later rounds start from this plan. On bench_city's 500 / 60 at 1 s, the most urgent
+#: 450 / 400 / 350 / 300 left 33-36 / 65-70 / 112-113 / 161-163 jobs unplanned against 1-4 with
+#: every job, in the same 1.11-1.15 s. (Until 2026-12-06 the subset was sized on PyVRP's first
+#: iteration from an *empty* plan, about 6e-6 s x jobs^2, which is slower than the random start.)
+#: By the work allowed (a replay's iterations) no job is deferred; there PyVRP starts from an
+#: empty plan when the random one would take longer than this share.
+RANDOM_START_SHARE = 0.8
+
+
+def random_start_s(jobs: int) -> float:
+    """PyVRP's random start's expected repair time for ``jobs`` jobs."""
+    return float(RANDOM_START_S_PER_JOB2_5 * jobs**2.5)
+
+
 #: PyVRP's late acceptance compares each candidate with the plan of this many iterations ago.
 #: Its default (300) suits runs of minutes; in 0.8 s PyVRP makes a few hundred to a few thousand
 #: iterations on 100 stops and, looking that far back, accepts nearly everything. Measured on
@@ -238,7 +240,7 @@ def _pyvrp_start(translation: _Translation, data: Any, time_budget_s: float, use
         initial = _guarded_vroom_start(translation, data, vroom_budget)
     if initial is not None:
         return initial, "vroom"
-    if RANDOM_START_S_PER_JOB2 * len(translation.jobs) ** 2 > RANDOM_START_SHARE * time_budget_s:
+    if random_start_s(len(translation.jobs)) > RANDOM_START_SHARE * time_budget_s:
         return Solution(data, []), "empty"
     return None, "random"
 
@@ -293,17 +295,17 @@ def _urgent_subset(
 ) -> tuple[set[str], int]:
     """``excluded`` plus the jobs PyVRP leaves to insertion this round, and how many those are.
 
-    Only on the clock (a replay's run is bounded by its iterations) and only when PyVRP's first
-    iteration over every job would take more than ``SUBSET_SHARE`` of its share. Owned
-    work (locked, on board) always stays; of the free jobs, those whose pickup closes first.
+    Only on the clock (a replay's run is bounded by its iterations) and only when PyVRP's random
+    start of every job would take more than ``RANDOM_START_SHARE`` of its share. Owned work
+    (locked, on board) always stays; of the free jobs, those whose pickup closes first.
     """
     out = set(excluded)
     jobs = [s for s in problem.shipments if s.id not in out]
-    room_s = SUBSET_SHARE * time_budget_s
-    if iterations is not None or EMPTY_START_S_PER_JOB2 * len(jobs) ** 2 <= room_s:
+    room_s = RANDOM_START_SHARE * time_budget_s
+    if iterations is not None or random_start_s(len(jobs)) <= room_s:
         return out, 0
     owned = {lock.shipment for lock in problem.locks} | {s for c in problem.couriers for s in c.on_board}
-    room = max(1, int((room_s / EMPTY_START_S_PER_JOB2) ** 0.5) - len(owned))
+    room = max(1, int((room_s / RANDOM_START_S_PER_JOB2_5) ** 0.4) - len(owned))
     free = sorted((s for s in jobs if s.id not in owned), key=lambda s: (s.pickup_window[1], s.dropoff_window[1], s.id))
     later = {s.id for s in free[room:]}
     return out | later, len(later)

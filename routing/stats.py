@@ -23,7 +23,7 @@ class PyvrpStats:
     start: str  #: "vroom", "random" or "empty": where PyVRP's search started
     vroom_seconds: float
     history_length: int  #: late acceptance's history (``routing.construct.LAHC_HISTORY_PER_S``)
-    deferred: int  #: jobs left to insertion this round (``routing.construct.EMPTY_START_S_PER_JOB2``)
+    deferred: int  #: jobs left to insertion this round (``routing.construct.RANDOM_START_SHARE``)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -135,11 +135,12 @@ def test_when_only_the_starts_jobs_fit_the_model_the_others_wait_for_a_later_rou
 def test_pyvrp_plans_the_most_urgent_jobs_when_all_of_them_would_overrun_its_share(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # half the share is PyVRP's first iteration at most: sqrt(0.5 x 0.36 / 0.02) = 3 jobs
-    monkeypatch.setattr(construct_module, "EMPTY_START_S_PER_JOB2", 0.02)
+    # the random start of all of them would overrun its share: (0.8 x 0.36 / 0.018) ** 0.4 = 3 jobs
+    monkeypatch.setattr(construct_module, "RANDOM_START_S_PER_JOB2_5", 0.018)
     problem = _day()
     built = construct(problem, time_budget_s=0.36)
     assert built.stats is not None and built.stats.deferred == len(problem.shipments) - 3
+    assert built.stats.start != "empty"  # the subset is what a random start holds in time
     assert built.routes is not None
     assert _served(built.routes) == {"j0", "j1", "j2"}  # the pickups that close first
     check_routes(problem, built.routes)
