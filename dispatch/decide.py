@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from dispatch import commands
 from dispatch.decisions import OverrideCost, decide_override, override_cost
-from dispatch.errors import DomainError, IllegalTransition, InvalidInput, PhysicalLimit
+from dispatch.errors import Conflict, DomainError, IllegalTransition, InvalidInput, PhysicalLimit
 from dispatch.events import ActorKind, Event
 from dispatch.lifecycle import FINAL_STATES, OPEN_STATES, JobState
 from dispatch.model import JobRequest, Vehicle
@@ -216,6 +216,11 @@ def decide(
     seq = job.last_seq if decision.expected_seq is None else decision.expected_seq
     decision = replace(decision, expected_seq=seq)
     if decision.action == "accept":
+        if job.state not in OPEN_STATES and job.state not in FINAL_STATES:
+            # another desk took it (accepted, overrode) before this accept arrived: a conflict
+            # naming who did what, like a stale expected_seq, not "is assigned: cannot be accepted"
+            last_act, by = _last_act(store, coop_id, job)
+            raise Conflict(job_id, seq, job.last_seq, last_act, by)
         return accept_proposal(store, coop_id, job_id, dispatcher_id=dispatcher_id, at=now, expected_seq=seq), None
     if decision.action == "unassign":
         _check_state(store, coop_id, job, job_id, decision)
