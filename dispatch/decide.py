@@ -81,6 +81,13 @@ def accept_proposal(
     while they are on shift, checked again in the append's transaction (review item 10): the
     check here names them early, that one holds in a race."""
     job = store.job(coop_id, job_id)
+    if expected_seq is None and job.state not in OPEN_STATES and job.state not in FINAL_STATES:
+        # Sent without saying what was seen (accept-all, a client's program): another desk took
+        # the job (accepted, overrode) before this accept arrived. A conflict naming who did what,
+        # as for a stale expected_seq, not "is assigned: it cannot be accepted now" (a CI run's
+        # race of an accept and an override). Who sent the seq they saw knew it was taken.
+        last_act, by = _last_act(store, coop_id, job)
+        raise Conflict(job_id, job.last_seq, job.last_seq, last_act, by)
     seq = job.last_seq if expected_seq is None else expected_seq
     courier_id = (job.proposal or {}).get("courier_id")
     if job.state is JobState.PROPOSED and seq == job.last_seq and courier_id is not None:
@@ -213,15 +220,11 @@ def decide(
     accept landing while an override was weighed made the override a reassignment nobody chose,
     and the courier just given the job lost it without a conflict."""
     job = store.job(coop_id, job_id)
-    seq = job.last_seq if decision.expected_seq is None else decision.expected_seq
+    sent = decision.expected_seq
+    seq = job.last_seq if sent is None else sent
     decision = replace(decision, expected_seq=seq)
     if decision.action == "accept":
-        if job.state not in OPEN_STATES and job.state not in FINAL_STATES:
-            # another desk took it (accepted, overrode) before this accept arrived: a conflict
-            # naming who did what, like a stale expected_seq, not "is assigned: cannot be accepted"
-            last_act, by = _last_act(store, coop_id, job)
-            raise Conflict(job_id, seq, job.last_seq, last_act, by)
-        return accept_proposal(store, coop_id, job_id, dispatcher_id=dispatcher_id, at=now, expected_seq=seq), None
+        return accept_proposal(store, coop_id, job_id, dispatcher_id=dispatcher_id, at=now, expected_seq=sent), None
     if decision.action == "unassign":
         _check_state(store, coop_id, job, job_id, decision)
         event = commands.unassign(

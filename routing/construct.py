@@ -94,7 +94,7 @@ VROOM_S_PER_JOB2_COURIER = 2e-6
 RANDOM_START_S_PER_JOB2_5 = 1.1e-7
 #: When the random start of every job would take more than this share of PyVRP's time, PyVRP
 #: plans only the jobs whose pickup closes first, as many as that share holds from a random
-#: start (about 500 at 1 s, 1,300 at 5 s); the solver inserts the others as far as its time
+#: start (about 500 at 1 s, 1,000 at 5 s); the solver inserts the others as far as its time
 #: goes, and later rounds start from this plan. On bench_city's 500 / 60 at 1 s, the most urgent
 #: 450 / 400 / 350 / 300 left 33-36 / 65-70 / 112-113 / 161-163 jobs unplanned against 1-4 with
 #: every job, in the same 1.11-1.15 s. (Until 2026-12-06 the subset was sized on PyVRP's first

@@ -88,8 +88,9 @@ MODEL_OVERRUN_S = 0.3
 #: Why a job is not in a plan that ran out of time before trying it (at scale). The same words
 #: every round, so that a log recording reasons once per change records it once.
 DEFERRED = reason("deferred")
-#: The completion by insertion gets at least this much time, and this share of the budget,
-#: whatever came before it in the round.
+#: The completion by insertion gets at least ``MIN_COMPLETION_S`` whatever came before it in the
+#: round, and up to ``MIN_COMPLETION_SHARE`` of the budget as long as that ends within the budget
+#: (:func:`_completion_deadline`).
 MIN_COMPLETION_S = 0.1
 MIN_COMPLETION_SHARE = 0.25
 #: Where PyVRP's approximation is the model itself (:func:`_approximation_is_the_model`, e.g.
@@ -280,9 +281,20 @@ def construct_start(r: Round) -> Start:
     return Start(initial, efficient, constructor, balanced, completed, tried)
 
 
-def _completion_least_s(r: Round) -> float:
-    """What a completion by insertion gets at least, whatever came before it in the round."""
-    return max(MIN_COMPLETION_S, MIN_COMPLETION_SHARE * r.settings.time_budget_s)
+def _completion_deadline(r: Round) -> float:
+    """When a completion by insertion starting now must stop: not before the constructor's share
+    ends, up to a quarter of the budget from now but within the budget, and never less than
+    ``MIN_COMPLETION_S`` from now.
+
+    What came before (who could serve what, the start re-checked) may have used up the
+    constructor's share on a loaded machine: the completion still gets its minimum, or a backlog
+    would never move (issue 21's outside attack: six rounds in a row proposed nothing, every job
+    "not planned yet"). The quarter is capped at the budget since a first proposal of 500 jobs
+    came 0.1-0.15 s late when it always took its quarter past PyVRP's share (issue 22).
+    """
+    now = time.perf_counter()
+    least = max(MIN_COMPLETION_S, MIN_COMPLETION_SHARE * r.settings.time_budget_s)
+    return max(r.at(r.settings.constructor_share), min(now + least, r.at(1.0)), now + MIN_COMPLETION_S)
 
 
 def _efficient(r: Round, first: Routes) -> Routes:
@@ -293,8 +305,7 @@ def _efficient(r: Round, first: Routes) -> Routes:
     planned = {stop.shipment for stops in first.values() for stop in stops}
     if all(s.id in planned or s.id in r.unservable for s in r.problem.shipments):
         return first
-    least = _completion_least_s(r)
-    deadline = None if r.settings.iterations is not None else time.perf_counter() + least
+    deadline = None if r.settings.iterations is not None else _completion_deadline(r)
     riding_only = replace(r.problem, fairness_weight=0.0)
     return insert_missing(riding_only, first, set(r.unservable), deadline=deadline)
 
@@ -376,16 +387,7 @@ def _complete(r: Round, start: Routes) -> tuple[Routes, bool, frozenset[str]]:
     earlier plan that no longer holds (time moved on) keeps its owned work and gives its other
     jobs back first (:func:`routing.insertion.repair`), else the model would refuse the start.
     """
-    deadline = None
-    if r.settings.iterations is None:
-        # What came before (who could serve what, the start re-checked) may have used up the
-        # constructor's share on a loaded machine: the completion still gets its minimum, or a
-        # backlog would never move (issue 21's outside attack: six rounds in a row proposed
-        # nothing, every job "not planned yet").
-        # Within the budget where it still holds MIN_COMPLETION_S (a first proposal of 500 jobs
-        # came 0.1-0.15 s late when the completion always took its least past PyVRP's share).
-        now, least = time.perf_counter(), _completion_least_s(r)
-        deadline = max(r.at(r.settings.constructor_share), min(now + least, r.at(1.0)), now + MIN_COMPLETION_S)
+    deadline = None if r.settings.iterations is not None else _completion_deadline(r)
     tried: set[str] = set()
     routes = insert_missing(r.problem, start, set(r.unservable), deadline=deadline, tried=tried)
     return routes, deadline is None or time.perf_counter() <= deadline, frozenset(tried)

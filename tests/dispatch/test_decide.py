@@ -10,7 +10,7 @@ import pytest
 
 from dispatch import commands as do
 from dispatch.decide import Decision, decide
-from dispatch.errors import Conflict, InvalidInput
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput
 from dispatch.lifecycle import JobState
 from routing.network import BikeNetwork
 from tests.dispatch.conftest import SQLITE_ONLY, Coop, a_request, at
@@ -68,3 +68,21 @@ def test_an_override_of_an_open_job_binds_it_and_states_its_cost(coop: Coop, hel
     assert cost is not None and cost.courier_id == coop.cargo
     assert event.payload["courier_id"] == coop.cargo
     assert coop.store.job(coop.id, job_id).courier_id == coop.cargo
+
+
+@SQLITE_ONLY
+def test_an_accept_of_a_job_another_desk_took_names_who_unless_it_was_seen_taken(
+    coop: Coop, helsinki: BikeNetwork
+) -> None:
+    """Accept-all and programs send no ``expected_seq``: a job taken meanwhile is a conflict
+    naming the act and who did it; a desk that sent the seq it saw (the job already taken)
+    hears the job's state."""
+    job_id = _proposed(coop)
+    decide(coop.store, coop.id, helsinki, job_id, Decision("accept"), dispatcher_id="anna", now=at(2))
+    with pytest.raises(Conflict) as taken:
+        decide(coop.store, coop.id, helsinki, job_id, Decision("accept"), dispatcher_id="ben", now=at(3))
+    assert (taken.value.last_act, taken.value.by) == ("ProposalAccepted", "dispatcher anna")
+    seen = coop.store.job(coop.id, job_id).last_seq
+    seen_taken = Decision("accept", expected_seq=seen)
+    with pytest.raises(IllegalTransition):
+        decide(coop.store, coop.id, helsinki, job_id, seen_taken, dispatcher_id="ben", now=at(3))

@@ -11,6 +11,7 @@ within a few hundredths of a second at scale, so that the completion alone decid
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -84,3 +85,23 @@ def test_a_job_the_completion_tried_and_could_not_place_says_so_even_when_it_was
     waiting = {sid for sid, why in plan.unassigned.items() if why == DEFERRED}
     assert told and waiting, plan.unassigned  # cut short after some were tried
     assert told | waiting == NEW
+
+
+def test_the_completion_ends_within_the_budget_where_it_still_gets_its_minimum() -> None:
+    """Issue 22: the completion's quarter of the budget came on top of the budget (a first
+    proposal of 500 jobs 0.1-0.15 s late); now it is cut at the budget's end, unless that leaves
+    less than its minimum, which it keeps (issue 21: a backlog must move on a loaded machine)."""
+    problem, _ = _backlog()
+    settings = SolverSettings(time_budget_s=2.0, explain=False)  # a quarter is 0.5 s
+    r = solver.build_round(problem, settings, None)
+    # 1.7 s into the round: a quarter from now (2.2 s) is past the budget, its minimum (1.8 s) is not
+    late = replace(r, started=time.perf_counter() - 1.7)
+    assert solver._completion_deadline(late) == pytest.approx(late.at(1.0), abs=0.01)
+    # 1.95 s into the round: the budget ends in 0.05 s, the minimum 0.1 s stands
+    later = replace(r, started=time.perf_counter() - 1.95)
+    assert solver._completion_deadline(later) == pytest.approx(time.perf_counter() + solver.MIN_COMPLETION_S, abs=0.01)
+    # early in the round, no later than the constructor's share (0.8 x 2 s) or a quarter from now
+    early = replace(r, started=time.perf_counter() - 0.2)
+    assert solver._completion_deadline(early) == pytest.approx(early.at(0.8), abs=0.01)
+    mid = replace(r, started=time.perf_counter() - 1.2)
+    assert solver._completion_deadline(mid) == pytest.approx(time.perf_counter() + 0.5, abs=0.01)

@@ -15,7 +15,7 @@ from routing import construct as construct_module
 from routing import solver as solver_module
 from routing.construct import construct
 from routing.evaluate import RouteStop, StopKind, evaluate_route
-from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes
+from routing.problem import Courier, Lock, Problem, Shipment, TravelTimes, unservable_reason
 from routing.solver import SolverSettings, solve
 from tests.routing.test_solver import check_plan, euclidean, problems
 
@@ -346,6 +346,12 @@ def test_where_the_approximation_is_the_model_pyvrp_gets_most_of_the_budget(monk
         return real(problem, **kw)
 
     monkeypatch.setattr(solver_module, "_construct", spy)
+
+    def slow_reason(problem: Problem, shipment: Any) -> Any:
+        time.sleep(0.1 / len(problem.shipments))  # who could serve what takes 0.1 s of the round
+        return unservable_reason(problem, shipment)
+
+    monkeypatch.setattr(solver_module, "unservable_reason", slow_reason)
     travel = {"bike": replace(_line(12)["bike"], slowdown_per_25kg=0.0)}
     couriers = tuple(_courier(f"c{i}", i % 12) for i in range(3))
     jobs = tuple(_job(f"j{i}", i % 12, (i * 5 + 3) % 12, weight_kg=1.0) for i in range(12))
@@ -362,5 +368,4 @@ def test_where_the_approximation_is_the_model_pyvrp_gets_most_of_the_budget(monk
         check_plan(problem, plan)
         assert plan.solver.constructor.name == "pyvrp" and plan.solver.constructor.pyvrp is not None
     # counted from the round's start: the share less what came before (who could serve what)
-    assert given == pytest.approx([0.9, 0.8, 0.8, 0.8], abs=0.02)
-    assert all(g <= share for g, share in zip(given, (0.9, 0.8, 0.8, 0.8), strict=True))
+    assert all(0 < g <= share - 0.09 for g, share in zip(given, (0.9, 0.8, 0.8, 0.8), strict=True)), given
