@@ -22,9 +22,10 @@ The translation is an *approximation* that errs on the safe side where it must:
 - an open route end ("anywhere") is a depot at a dummy location that every place reaches in
   zero time;
 - every job is *required* in PyVRP (optional jobs with a large prize cost PyVRP a vehicle on
-  3 of 8 lr2/lrc2 instances at 1 s, measured); when PyVRP's best plan still has routes that
-  break a limit (some jobs cannot all fit, or the budget ran out), jobs are taken out of them
-  until they hold, and OR-Tools inserts those itself;
+  3 of 8 lr2/lrc2 instances at 1 s, measured); when PyVRP found no feasible plan (some jobs
+  cannot all fit, or the budget ran out), its least penalised candidate is taken rather than
+  its start (``_LeastPenalised``), and where a route breaks a limit, jobs are taken out of it
+  until it holds, and the solver inserts those itself;
 - soft windows are made hard, which only makes PyVRP's routes stricter than needed;
 - fairness (``fairness_weight`` > 0) is PyVRP's overtime: past each courier's fair share of the
   new work (:func:`routing.fairness.work_targets`) every second costs the weight, the form of
