@@ -292,6 +292,23 @@ def test_a_plan_from_the_random_start_keeps_every_limit_of_the_full_model(proble
     check_plan(problem, plan)
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_the_faster_path_at_scale_keeps_every_limit_of_the_full_model(problem: Problem) -> None:
+    """Issue 22's faster path, forced on small random days: PyVRP plans only the most urgent
+    jobs (as if their random start would not fit its share), in a few iterations, so that its
+    least penalised candidate is often what it returns; the solver's plan still keeps locks,
+    capacities, windows and shifts."""
+    with pytest.MonkeyPatch.context() as mp:
+        # (0.8 x 0.16 s / 0.02) ** 0.4 = 2 jobs from a random start, the rest deferred
+        mp.setattr(construct_module, "RANDOM_START_S_PER_JOB2_5", 0.02)
+        built = construct(problem, time_budget_s=0.16, use_vroom=False)
+        if built.routes is not None:
+            check_routes(problem, built.routes)
+        plan = solve(problem, SolverSettings(time_budget_s=0.2, explain=False))
+    check_plan(problem, plan)
+
+
 def test_places_that_do_not_reach_each_other_do_not_break_the_constructor() -> None:
     travel = _line(6)
     bike = travel["bike"]
