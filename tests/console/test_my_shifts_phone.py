@@ -74,7 +74,9 @@ def test_a_courier_sees_their_shifts_and_swaps_one_a_dispatcher_confirms(served:
         page.click(f"#rota form[data-shift='{giving['id']}'] button[type=submit]")
         wait_until(page, "document.querySelector('#rota-status').textContent.startsWith('Échange demandé')")
         assert taker in page.inner_text("#rota-status")
-        assert page.evaluate("document.activeElement.dataset.shift") == giving["id"]  # the focus stays on the shift
+        # the focus stays on the shift (the list is drawn again after the status: waited for, as
+        # a loaded CI run read the focus between the two)
+        wait_until(page, f"document.activeElement.dataset.shift === {giving['id']!r}", timeout_s=10)
         assert page.get_attribute(f"{item} .flag.pending", "data-flag") == "pending"
         assert page.locator(f"{item} button[data-rota=ask]").count() == 0  # asked once
         swap_id = page.get_attribute("#rota .swaps li[data-state=pending]", "data-swap")
