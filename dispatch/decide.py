@@ -221,6 +221,12 @@ def decide(
     and the courier just given the job lost it without a conflict."""
     job = store.job(coop_id, job_id)
     sent = decision.expected_seq
+    if sent is not None and sent != job.last_seq:
+        # stale: who acted meanwhile comes first, before what the decision would cost (an outside
+        # attack: an override of a job another desk had accepted heard "over the payload, force
+        # it", and only once forced "Sami accepted the proposal")
+        last_act, by = _last_act(store, coop_id, job)
+        raise Conflict(job_id, sent, job.last_seq, last_act, by)
     seq = job.last_seq if sent is None else sent
     decision = replace(decision, expected_seq=seq)
     if decision.action == "accept":

@@ -37,7 +37,7 @@ from routing.plan import Plan
 from routing.problem import Break, Courier, Lock, Problem, Shipment, TravelTimes, capable, travel_times
 from routing.profiles import PROFILES, handling_time_s
 from routing.reasons import Reason, reason
-from routing.solver import DEFERRED, SolverSettings, solve
+from routing.solver import DEFERRED, FITS_NOWHERE, SolverSettings, solve
 from routing.travel_cache import TravelCache
 
 #: A shift with no planned end is planned as lasting this long from now.
@@ -280,14 +280,17 @@ def build_problem(
     riding_budget_share: float | str | None = "cooperative",
     new_jobs_cap: int | None = None,
     planned_before: frozenset[str] = frozenset(),
+    told_nowhere: frozenset[str] = frozenset(),
 ) -> tuple[Problem, PlanningContext]:
     """Snapshot the cooperative's state as a routing Problem.
 
     ``fairness_weight`` and ``riding_budget_share`` replace the cooperative's settings for this
     snapshot only (replays compare them on the same day); ``"cooperative"`` keeps the members'
     riding budget, None plans with the weight alone. With ``new_jobs_cap``, at most that many
-    open jobs outside ``planned_before`` (the last plan's jobs) are taken on, most urgent first
-    (see :func:`working_set`); the others are left for a later round as not planned yet.
+    open jobs outside ``planned_before`` (the last plan's jobs) are taken on, most urgent first,
+    the jobs the last plan found no room for (``told_nowhere``) after those not tried yet (see
+    :func:`working_set`); the others are left for a later round as not planned yet, or as fitting
+    nowhere still.
     The couriers' pauses, and nothing else, say which breaks they took or are taking
     (:func:`breaks_left`).
     """
@@ -306,7 +309,7 @@ def build_problem(
     ]
     jobs, views, last_dropoff, unreadable = _jobs_to_plan(projection, tz, local)
     fallback = _fallback_position(coop.settings.get("base"), jobs, network)
-    jobs, waiting = working_set(jobs, planned_before, new_jobs_cap)
+    jobs, waiting = working_set(jobs, planned_before, new_jobs_cap, told_nowhere)
     positions = {cid: last_dropoff.get(cid, fallback) for cid in on_shift}
     couriers = [_courier_to_plan(projection, records[cid], ledger.get(cid), positions[cid], local) for cid in on_shift]
     couriers = _with_breaks_owed(store, coop_id, couriers, local)
@@ -323,7 +326,9 @@ def build_problem(
         if riding_budget_share == "cooperative"
         else riding_budget({"fairness_riding_budget": riding_budget_share}),
     )
-    ctx.skipped.update(dict.fromkeys(waiting, DEFERRED))
+    # a job the last round tried and found no room for keeps saying so (a person sees it) while
+    # it waits behind the jobs not tried yet
+    ctx.skipped.update({j: FITS_NOWHERE if j in told_nowhere else DEFERRED for j in waiting})
     ctx.skipped.update(unreadable)  # one bad job is left out with its reason; the others are planned
     ctx.jobs = {j: v for j, v in views.items() if j not in ctx.skipped or v.state in OPEN_STATES}
     ctx.couriers = {c: records[c] for c in on_shift}
@@ -463,21 +468,29 @@ def _fallback_position(base: Any, jobs: list[JobToPlan], network: BikeNetwork) -
 
 
 def working_set(
-    jobs: list[JobToPlan], planned_before: frozenset[str], new_jobs_cap: int | None
+    jobs: list[JobToPlan],
+    planned_before: frozenset[str],
+    new_jobs_cap: int | None,
+    told_nowhere: frozenset[str] = frozenset(),
 ) -> tuple[list[JobToPlan], list[str]]:
     """The jobs one round plans, and the open ones it leaves for a later round.
 
     Decided and on-board jobs are always in (they hold their couriers' time), and so are the open
     jobs of the last plan (their proposals stay stable). Of the other open jobs, the ``new_jobs_cap``
     whose pickup closes first come in: a late job is the most urgent of all, and the backlog is
-    taken on in the order it must be served, never by who asked last.
+    taken on in the order it must be served, never by who asked last. Jobs the last round tried
+    and found no room for (``told_nowhere``) come after every job not tried yet: they were the
+    most urgent, so every round of a backlog took them first, spent its insertion time failing
+    on them again and proposed nothing, and the planner stopped with 872 jobs never tried (an
+    outside attack, 40 couriers and 1,381 requests).
     """
     if new_jobs_cap is None:
         return jobs, []
     fresh = [j for j in jobs if j.courier_id is None and j.id not in planned_before]
     if len(fresh) <= new_jobs_cap:
         return jobs, []
-    urgent = sorted(range(len(fresh)), key=lambda i: (fresh[i].request.pickup_window.end, i))
+    told = [fresh[i].id in told_nowhere for i in range(len(fresh))]
+    urgent = sorted(range(len(fresh)), key=lambda i: (told[i], fresh[i].request.pickup_window.end, i))
     waiting = {fresh[i].id for i in urgent[new_jobs_cap:]}
     return [j for j in jobs if j.id not in waiting], [j.id for j in fresh if j.id in waiting]
 
@@ -533,6 +546,11 @@ def planning_round(
     tells the caller to run the next round at once.
     """
     search = settings or SolverSettings(time_budget_s=budget_s)
+    if previous is not None and not previous.assignment():
+        # A plan with nothing in it (the round after the first shifts started) is no start: from
+        # it, 700 requests at once were taken on 200 a round by insertion, not 500 by the
+        # constructor (an outside attack: 200 of 700 proposed in the first round).
+        previous = None
     problem, ctx = build_problem(
         store,
         coop_id,
@@ -546,6 +564,9 @@ def planning_round(
             round((NEW_JOBS_PER_BUDGET_S if previous is not None else FRESH_JOBS_PER_BUDGET_S) * search.time_budget_s),
         ),
         planned_before=frozenset(previous.assignment()) if previous is not None else frozenset(),
+        told_nowhere=frozenset(j for j, why in previous.unassigned.items() if why == FITS_NOWHERE)
+        if previous is not None
+        else frozenset(),
     )
     plan = solve(problem, search, initial=None if previous is None else warm_start(problem, previous))
     made, kept = _proposals(plan, ctx, coop_id, now)

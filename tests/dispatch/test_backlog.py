@@ -11,6 +11,7 @@ round, which the planner runs at once. A round with no plan to start from takes 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 from dispatch import commands as do
@@ -20,7 +21,7 @@ from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
 from dispatch.planning import JobToPlan, backlog_left, planning_round, working_set
 from dispatch.store import Store
 from routing.network import BikeNetwork
-from routing.solver import DEFERRED, SolverSettings
+from routing.solver import DEFERRED, FITS_NOWHERE, SolverSettings
 from tests.dispatch.helsinki import NOON
 
 #: Central Helsinki, two streets every vehicle reaches.
@@ -81,3 +82,53 @@ def test_a_backlog_is_planned_over_rounds_most_urgent_first(store: Store, helsin
     assert rounds == 3
     assert not backlog_left(previous)
     assert all(store.job(coop, j).state is JobState.PROPOSED for j in job_opens)
+
+
+def test_jobs_the_last_round_found_no_room_for_wait_behind_the_jobs_never_tried() -> None:
+    """An outside attack's stall: the most urgent jobs fit nowhere, every round took them first,
+    failed on them again within its time and proposed nothing; after two such rounds the planner
+    stopped with 872 jobs never tried."""
+    jobs = [JobToPlan(f"j{i}", _request(opens_in_min=60 - i)) for i in range(10)]  # j9 closes first
+    taken, waiting = working_set(jobs, frozenset(), new_jobs_cap=3, told_nowhere=frozenset({"j9", "j8"}))
+    assert {j.id for j in taken} == {"j7", "j6", "j5"}
+    assert set(waiting) == {"j0", "j1", "j2", "j3", "j4", "j8", "j9"}
+    # once every job has been tried, they come back first (the most urgent)
+    taken, _ = working_set(jobs[8:], frozenset(), new_jobs_cap=1, told_nowhere=frozenset({"j9", "j8"}))
+    assert [j.id for j in taken] == ["j9"]
+
+
+def test_a_round_after_a_plan_with_nothing_in_it_takes_on_as_many_jobs_as_a_first_round(
+    store: Store, helsinki: BikeNetwork
+) -> None:
+    """An outside attack: the round that ran when the shifts started planned nothing, and the next
+    one took 700 requests on 200 at a time by insertion instead of 500 by the constructor."""
+    coop = store.create_cooperative("Empty plan", fairness_weight=0.5).id
+    client = store.add_client(coop, "Shop")[0].id
+    for i in range(4):
+        courier = store.add_courier(coop, f"Courier {i}", Vehicle.of_kind(("bike", "cargo_bike")[i % 2])).id
+        do.start_shift(store, coop, courier, at=NOON - timedelta(minutes=10), planned_end=NOON + timedelta(hours=6))
+    search = SolverSettings(time_budget_s=0.04, iterations=100)  # 20 fresh jobs a round, 8 from a plan
+    empty = planning_round(store, coop, helsinki, NOON, settings=search)
+    assert not empty.plan.assignment()
+    for m in range(0, 120, 4):
+        do.request_job(store, coop, client, _request(m), at=NOON)
+    after = planning_round(store, coop, helsinki, NOON, settings=search, previous=empty.plan)
+    assert len(after.problem.shipments) == 20
+    assert after.plan.solver.constructor.name == "pyvrp"  # built, not inserted into empty routes
+
+
+def test_a_job_told_it_fits_nowhere_keeps_saying_so_while_it_waits(store: Store, helsinki: BikeNetwork) -> None:
+    coop = store.create_cooperative("Told", fairness_weight=0.5).id
+    client = store.add_client(coop, "Shop")[0].id
+    courier = store.add_courier(coop, "Courier", Vehicle.of_kind("cargo_bike")).id
+    do.start_shift(store, coop, courier, at=NOON - timedelta(minutes=10), planned_end=NOON + timedelta(hours=6))
+    job_opens = {do.request_job(store, coop, client, _request(m), at=NOON).id: m for m in range(0, 120, 4)}
+    urgent_first = sorted(job_opens, key=job_opens.__getitem__)
+    search = SolverSettings(time_budget_s=0.04, iterations=100)
+    first = planning_round(store, coop, helsinki, NOON, settings=search)
+    told = urgent_first[20:22]  # as if the first round had tried them and found no room
+    previous = replace(first.plan, unassigned={**first.plan.unassigned, **dict.fromkeys(told, FITS_NOWHERE)})
+    after = planning_round(store, coop, helsinki, NOON, settings=search, previous=previous)
+    new = {s.id for s in after.problem.shipments} - set(first.plan.assignment())
+    assert new & set(urgent_first[22:]) and not new & set(told)
+    assert all(after.unassigned[j] == FITS_NOWHERE for j in told)

@@ -86,3 +86,19 @@ def test_an_accept_of_a_job_another_desk_took_names_who_unless_it_was_seen_taken
     seen_taken = Decision("accept", expected_seq=seen)
     with pytest.raises(IllegalTransition):
         decide(coop.store, coop.id, helsinki, job_id, seen_taken, dispatcher_id="ben", now=at(3))
+
+
+@SQLITE_ONLY
+def test_a_stale_override_hears_who_acted_before_what_it_would_cost(coop: Coop, helsinki: BikeNetwork) -> None:
+    """An outside attack: the override of a job another desk had accepted meanwhile heard "over
+    the payload: force it and say why", and only once forced, who had accepted it."""
+    job = do.request_job(coop.store, coop.id, coop.client, a_request(weight_kg=60.0), at=at(0)).id
+    do.start_shift(coop.store, coop.id, coop.cargo, at=at(0))
+    do.start_shift(coop.store, coop.id, coop.bike, at=at(0))
+    do.propose(coop.store, coop.id, job, coop.cargo, at=at(1))
+    seen = coop.store.job(coop.id, job).last_seq
+    decide(coop.store, coop.id, helsinki, job, Decision("accept"), dispatcher_id="anna", now=at(2))
+    to_the_bike = Decision("override", coop.bike, expected_seq=seen)  # 60 kg on a 25 kg bike, and stale
+    with pytest.raises(Conflict) as stale:
+        decide(coop.store, coop.id, helsinki, job, to_the_bike, dispatcher_id="ben", now=at(3))
+    assert (stale.value.last_act, stale.value.by) == ("ProposalAccepted", "dispatcher anna")
