@@ -32,6 +32,7 @@ from api.settings import Settings
 from api.sockets import SessionWatch
 from api.webhook_docs import install as publish_webhooks
 from dispatch.store import Store, declines, positions
+from dispatch.store.cooperatives import with_open_jobs
 
 API_VERSION = "1"
 log = logging.getLogger("tandem")
@@ -130,7 +131,8 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             planner=planner,
             tracking_key=await asyncio.to_thread(instance_secret, store, "tracking"),
         )
-        warming = asyncio.create_task(planner.warm_up())  # load the solver and city before the first round
+        # load the solver and city before the first round; then plan what waits from before a restart
+        warming = asyncio.create_task(_warm_and_resume(planner, store, settings))
         stop = asyncio.Event()
         purger = asyncio.create_task(
             purge_positions_regularly(store, timedelta(hours=settings.position_retention_h), stop)
@@ -161,6 +163,21 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             store.close()
 
     return lifespan
+
+
+async def _warm_and_resume(planner: Planner | RemotePlanner, store: Store, settings: Settings) -> None:
+    """Warm the planner up, then ask a round for every cooperative with an open job: requests
+    acknowledged before a restart (or a crash) are planned now, not at the next request."""
+    await planner.warm_up()
+    if not settings.auto_plan:
+        return
+    try:
+        waiting = await asyncio.to_thread(with_open_jobs, store)
+    except Exception:  # the database is away: the next request asks for a round as always
+        log.exception("the cooperatives with open jobs could not be read at start")
+        return
+    for coop_id in waiting:
+        planner.request(coop_id)
 
 
 def _planner(settings: Settings, store: Store, bus: LocalBus) -> Planner | RemotePlanner:
