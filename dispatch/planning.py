@@ -286,13 +286,9 @@ def build_problem(
 
     ``fairness_weight`` and ``riding_budget_share`` replace the cooperative's settings for this
     snapshot only (replays compare them on the same day); ``"cooperative"`` keeps the members'
-    riding budget, None plans with the weight alone. With ``new_jobs_cap``, at most that many
-    open jobs outside ``planned_before`` (the last plan's jobs) are taken on, most urgent first,
-    the jobs the last plan found no room for (``told_nowhere``) after those not tried yet (see
-    :func:`working_set`); the others are left for a later round as not planned yet, or as fitting
-    nowhere still.
-    The couriers' pauses, and nothing else, say which breaks they took or are taking
-    (:func:`breaks_left`).
+    riding budget, None plans with the weight alone. The backlog is taken on as
+    :func:`working_set` says. The couriers' pauses, and nothing else, say which breaks they took
+    or are taking (:func:`breaks_left`).
     """
     coop = store.cooperative(coop_id)
     tz = ZoneInfo(coop.timezone)
@@ -326,8 +322,7 @@ def build_problem(
         if riding_budget_share == "cooperative"
         else riding_budget({"fairness_riding_budget": riding_budget_share}),
     )
-    # a job the last round tried and found no room for keeps saying so (a person sees it) while
-    # it waits behind the jobs not tried yet
+    # a job told it fits nowhere keeps saying so while it waits behind the jobs not tried yet
     ctx.skipped.update({j: FITS_NOWHERE if j in told_nowhere else DEFERRED for j in waiting})
     ctx.skipped.update(unreadable)  # one bad job is left out with its reason; the others are planned
     ctx.jobs = {j: v for j, v in views.items() if j not in ctx.skipped or v.state in OPEN_STATES}
@@ -522,6 +517,24 @@ class RoundResult:
     withheld: list[Event] = field(default_factory=list)  #: ProposalWithheld events: a person must decide
 
 
+def _backlog(previous: Plan | None, search: SolverSettings) -> tuple[Plan | None, dict[str, Any]]:
+    """The round's start, and how much of a backlog it takes on (:func:`working_set`'s terms).
+
+    A plan with nothing in it (the round after the first shifts started) is no start: from it,
+    700 requests at once were taken on 200 a round by insertion, not 500 by the constructor (an
+    outside attack: 200 of 700 proposed in the first round).
+    """
+    if previous is not None and not previous.assignment():
+        previous = None
+    if previous is None:
+        return None, {"new_jobs_cap": max(1, round(FRESH_JOBS_PER_BUDGET_S * search.time_budget_s))}
+    return previous, {
+        "new_jobs_cap": max(1, round(NEW_JOBS_PER_BUDGET_S * search.time_budget_s)),
+        "planned_before": frozenset(previous.assignment()),
+        "told_nowhere": frozenset(j for j, why in previous.unassigned.items() if why == FITS_NOWHERE),
+    }
+
+
 def planning_round(
     store: Store,
     coop_id: str,
@@ -546,11 +559,7 @@ def planning_round(
     tells the caller to run the next round at once.
     """
     search = settings or SolverSettings(time_budget_s=budget_s)
-    if previous is not None and not previous.assignment():
-        # A plan with nothing in it (the round after the first shifts started) is no start: from
-        # it, 700 requests at once were taken on 200 a round by insertion, not 500 by the
-        # constructor (an outside attack: 200 of 700 proposed in the first round).
-        previous = None
+    previous, backlog = _backlog(previous, search)
     problem, ctx = build_problem(
         store,
         coop_id,
@@ -559,14 +568,7 @@ def planning_round(
         fairness_weight=fairness_weight,
         travel_cache=travel_cache,
         riding_budget_share=riding_budget_share,
-        new_jobs_cap=max(
-            1,
-            round((NEW_JOBS_PER_BUDGET_S if previous is not None else FRESH_JOBS_PER_BUDGET_S) * search.time_budget_s),
-        ),
-        planned_before=frozenset(previous.assignment()) if previous is not None else frozenset(),
-        told_nowhere=frozenset(j for j, why in previous.unassigned.items() if why == FITS_NOWHERE)
-        if previous is not None
-        else frozenset(),
+        **backlog,
     )
     plan = solve(problem, search, initial=None if previous is None else warm_start(problem, previous))
     made, kept = _proposals(plan, ctx, coop_id, now)
