@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dispatch.store.repository import SCRYPT_N_BOUNDS
+from dispatch.store.repository import check_scrypt_n
 
 
 class Settings(BaseSettings):
@@ -86,10 +86,7 @@ class Settings(BaseSettings):
     @field_validator("scrypt_n")
     @classmethod
     def _scrypt_cost(cls, value: int) -> int:
-        low, high = SCRYPT_N_BOUNDS
-        if not low <= value <= high or value & (value - 1):
-            raise ValueError(f"must be a power of two from {low} to {high}")
-        return value
+        return check_scrypt_n(value)
 
     def origins(self) -> tuple[str, ...]:
         return tuple(o.strip() for o in self.cors_origins.split(",") if o.strip())

@@ -86,8 +86,7 @@ def accept_proposal(
         # the job (accepted, overrode) before this accept arrived. A conflict naming who did what,
         # as for a stale expected_seq, not "is assigned: it cannot be accepted now" (a CI run's
         # race of an accept and an override). Who sent the seq they saw knew it was taken.
-        last_act, by = _last_act(store, coop_id, job)
-        raise Conflict(job_id, job.last_seq, job.last_seq, last_act, by)
+        raise _acted_meanwhile(store, coop_id, job, job_id, job.last_seq)
     seq = job.last_seq if expected_seq is None else expected_seq
     courier_id = (job.proposal or {}).get("courier_id")
     if job.state is JobState.PROPOSED and seq == job.last_seq and courier_id is not None:
@@ -121,6 +120,12 @@ def _last_act(store: Store, coop_id: str, job: JobView) -> tuple[str, str]:
         return "acted", ActorKind.SYSTEM.value
     actor = last[0].actor
     return last[0].type.value, f"{actor.kind.value} {actor.id}" if actor.id else actor.kind.value
+
+
+def _acted_meanwhile(store: Store, coop_id: str, job: JobView, job_id: str, expected_seq: int) -> Conflict:
+    """The conflict naming the job's last act and who did it (the edge says a member by name)."""
+    last_act, by = _last_act(store, coop_id, job)
+    return Conflict(job_id, expected_seq, job.last_seq, last_act, by)
 
 
 def _check_state(store: Store, coop_id: str, job: JobView, job_id: str, decision: Decision) -> None:
@@ -225,8 +230,7 @@ def decide(
         # stale: who acted meanwhile comes first, before what the decision would cost (an outside
         # attack: an override of a job another desk had accepted heard "over the payload, force
         # it", and only once forced "Sami accepted the proposal")
-        last_act, by = _last_act(store, coop_id, job)
-        raise Conflict(job_id, sent, job.last_seq, last_act, by)
+        raise _acted_meanwhile(store, coop_id, job, job_id, sent)
     seq = job.last_seq if sent is None else sent
     decision = replace(decision, expected_seq=seq)
     if decision.action == "accept":

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, or_, select, update
 
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.events import Actor, Event, EventType
-from dispatch.lifecycle import JobState
+from dispatch.lifecycle import OPEN_STATES, JobState
 from dispatch.store.schema import CooperativeRow, JobRow
 
 if TYPE_CHECKING:
@@ -150,8 +150,6 @@ def with_open_jobs(store: Store) -> list[str]:
     """Cooperatives holding a job that waits for a courier: the rounds a planner that has just
     started owes them (after a restart, 205 acknowledged requests waited 55 s for the next
     request to plan them: an outside attack)."""
-    from dispatch.lifecycle import OPEN_STATES
-
     with store.engine.connect() as conn:
         query = select(JobRow.cooperative_id).where(JobRow.state.in_([s.value for s in OPEN_STATES])).distinct()
         return sorted(conn.execute(query).scalars())

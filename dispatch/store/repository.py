@@ -155,16 +155,25 @@ SCRYPT_N_DEFAULT = 2**14
 SCRYPT_N_BOUNDS = (2**10, 2**20)
 
 
+def check_scrypt_n(value: int) -> int:
+    """``value`` if it is a cost this project allows (the settings check the same at start)."""
+    low, high = SCRYPT_N_BOUNDS
+    if not low <= value <= high or value & (value - 1):
+        raise ValueError(f"must be a power of two from {low} to {high}")
+    return value
+
+
 def scrypt_n() -> int:
     """The N for new hashes, from ``TANDEM_SCRYPT_N``; a wrong value stops the start with a reason
     rather than storing weaker hashes than the operator meant."""
     raw = os.environ.get("TANDEM_SCRYPT_N", "").strip()
     if not raw:
         return SCRYPT_N_DEFAULT
-    low, high = SCRYPT_N_BOUNDS
-    if not raw.isdigit() or not low <= int(raw) <= high or int(raw) & (int(raw) - 1):
-        raise ValueError(f"TANDEM_SCRYPT_N must be a power of two from {low} to {high}, not {raw!r}")
-    return int(raw)
+    try:
+        return check_scrypt_n(int(raw))
+    except ValueError as exc:
+        low, high = SCRYPT_N_BOUNDS
+        raise ValueError(f"TANDEM_SCRYPT_N must be a power of two from {low} to {high}, not {raw!r}") from exc
 
 
 def hash_secret(secret: str) -> str:

@@ -13,13 +13,13 @@ from dispatch import commands
 from dispatch.lifecycle import JobState
 from dispatch.model import JobRequest, Parcel, Place, TimeWindow
 from dispatch.store import Store
-from tests.api.harness import Server, make_world
+from tests.api.harness import Server, World, make_world
 
 SHOP, HOME = Place(24.9414, 60.1710), Place(24.9526, 60.1675)
 
 
-def test_a_starting_server_plans_the_jobs_that_wait_from_before(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+def _waiting_from_before(url: str, n: int) -> tuple[World, list[str]]:
+    """A cooperative with its couriers on shift and ``n`` requests in the log, no server running."""
     world = make_world(url)
     store = Store.open(url)
     now = datetime.now(UTC)
@@ -30,9 +30,14 @@ def test_a_starting_server_plans_the_jobs_that_wait_from_before(tmp_path: Path) 
         window = TimeWindow(now, now + timedelta(hours=2))
         parcel = Parcel(weight_kg=3, volume_l=10, longest_side_cm=40)
         request = JobRequest(pickup=SHOP, dropoff=HOME, pickup_window=window, dropoff_window=window, parcels=(parcel,))
-        jobs = [commands.request_job(store, world.coop_id, client, request, at=now).id for _ in range(3)]
+        return world, [commands.request_job(store, world.coop_id, client, request, at=now).id for _ in range(n)]
     finally:
         store.close()
+
+
+def test_a_starting_server_plans_the_jobs_that_wait_from_before(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world, jobs = _waiting_from_before(url, 3)
     server = Server(url).start()
     store = Store.open(url)
     try:
@@ -51,19 +56,7 @@ def test_a_starting_server_plans_the_jobs_that_wait_from_before(tmp_path: Path) 
 
 def test_with_automatic_planning_off_a_starting_server_plans_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = make_world(url)
-    store = Store.open(url)
-    now = datetime.now(UTC)
-    try:
-        client = store.add_client(world.coop_id, "Bakery")[0].id
-        for cid, _, _ in world.couriers.values():
-            commands.start_shift(store, world.coop_id, cid, at=now)
-        window = TimeWindow(now, now + timedelta(hours=2))
-        parcel = Parcel(weight_kg=3, volume_l=10, longest_side_cm=40)
-        request = JobRequest(pickup=SHOP, dropoff=HOME, pickup_window=window, dropoff_window=window, parcels=(parcel,))
-        job = commands.request_job(store, world.coop_id, client, request, at=now).id
-    finally:
-        store.close()
+    world, (job,) = _waiting_from_before(url, 1)
     server = Server(url, auto_plan="0").start()
     store = Store.open(url)
     try:

@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -249,6 +249,39 @@ def quiet(page: Any, rush: Rush, *, round_asked: bool = True) -> None:
     page.wait_for_function("seq => window.__tandem.lastSeq >= seq", arg=state["last_seq"], timeout=30_000)
 
 
+def other_desk_accepts_first(base: str, job: str, token: str) -> tuple[Callable[[Any], None], list[str]]:
+    """A route handler by which another desk accepts ``job`` just before the console's request
+    goes on, and the list its answer lands in. The request always goes on: a handler that raised
+    would leave it hanging and the test would only see an unchanged toast (a CI failure said no
+    more than that), so the answer is checked on the test's thread (:func:`accepted_first`)."""
+    answers: list[str] = []
+
+    def handler(route: Any) -> None:
+        try:
+            r = httpx.post(
+                f"{base}/v1/jobs/{job}/decisions",
+                json={"action": "accept"},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=60,
+            )
+            answers.append(f"{r.status_code} {r.text}")
+        except Exception as exc:
+            answers.append(f"failed: {exc!r}")
+        finally:
+            route.continue_()
+
+    return handler, answers
+
+
+def accepted_first(page: Any, answers: list[str]) -> None:
+    """Wait (letting the route handler run) until the other desk's accept is answered, and
+    check that it stood."""
+    deadline = time.monotonic() + 60
+    while not answers and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert answers and answers[0].startswith("200 "), answers
+
+
 def job_label(page: Any, job: str) -> str:
     return str(page.get_attribute(f"#jobs .job[data-job-id='{job}'] .where", "title"))
 
@@ -307,30 +340,10 @@ def test_the_keyboard_path_through_a_rush(rush: Rush) -> None:
         assert current(page) == third
         label = job_label(page, third)
 
-        sami: list[str] = []
-
-        def sami_first(route: Any) -> None:
-            # the console's request always goes on: a handler that raised would leave it hanging and
-            # the test would only see an unchanged toast (a CI failure said no more than that)
-            try:
-                r = httpx.post(
-                    f"{base}/v1/jobs/{third}/decisions",
-                    json={"action": "accept"},
-                    headers={"Authorization": f"Bearer {rush.other_desk}"},
-                    timeout=60,
-                )
-                sami.append(f"{r.status_code} {r.text}")
-            except Exception as exc:
-                sami.append(f"failed: {exc!r}")
-            finally:
-                route.continue_()
-
+        sami_first, sami = other_desk_accepts_first(base, third, rush.other_desk)
         page.route(f"**/v1/jobs/{third}/decisions", sami_first)
         page.keyboard.press("a")
-        deadline = time.monotonic() + 60
-        while not sami and time.monotonic() < deadline:
-            page.wait_for_timeout(100)
-        assert sami and sami[0].startswith("200 "), sami
+        accepted_first(page, sami)
         said(page, "Sami already accepted", label)
         page.wait_for_selector(f"#jobs .job[data-job-id='{third}']", state="detached")  # shown as it is now
         page.unroute(f"**/v1/jobs/{third}/decisions")
@@ -348,30 +361,12 @@ def test_the_keyboard_path_through_a_rush(rush: Rush) -> None:
         taken = ids[0]
         taken_label = job_label(page, taken)
 
-        sami_took: list[str] = []
-
-        def sami_takes_one(route: Any) -> None:
-            try:  # always continued, its answer checked on the test's thread (as sami_first above)
-                r = httpx.post(
-                    f"{base}/v1/jobs/{taken}/decisions",
-                    json={"action": "accept"},
-                    headers={"Authorization": f"Bearer {rush.other_desk}"},
-                    timeout=60,
-                )
-                sami_took.append(f"{r.status_code} {r.text}")
-            except Exception as exc:
-                sami_took.append(f"failed: {exc!r}")
-            finally:
-                route.continue_()
-
+        sami_takes_one, sami_took = other_desk_accepts_first(base, taken, rush.other_desk)
         page.route("**/v1/decisions/accept-all", sami_takes_one)
         page.keyboard.press("Shift+A")
         page.wait_for_selector("#confirm-dialog[open]")
         page.keyboard.press("Enter")
-        deadline = time.monotonic() + 60
-        while not sami_took and time.monotonic() < deadline:
-            page.wait_for_timeout(100)
-        assert sami_took and sami_took[0].startswith("200 "), sami_took
+        accepted_first(page, sami_took)
         text = said(page, f"{n - 1} proposals accepted", f"Sami already accepted “{taken_label}”")
         assert "changed meanwhile" not in text, text
         page.unroute("**/v1/decisions/accept-all")
