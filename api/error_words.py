@@ -322,6 +322,10 @@ ERRORS: dict[str, dict[str, str]] = {
         "overtime_in_future": "{day} has not begun yet (today is {today}): overtime is decided on time worked",
         "overtime_minutes": "whole minutes from 0 to {most}, the length of that day (got {value})",
         "no_overtime_to_withdraw": "no overtime of {courier} stands on {day}: there is nothing to withdraw",
+        "overtime_changed": "the overtime of {courier} on {day} changed since you looked: {by} decided {minutes} "
+        "min; read it again before deciding",
+        "overtime_withdrawn": "the overtime of {courier} on {day} changed since you looked: {by} withdrew it; read "
+        "it again before deciding",
     },
     "fr": {
         "not_found": "{kind} introuvable dans cette coopérative",
@@ -624,6 +628,10 @@ ERRORS: dict[str, dict[str, str]] = {
         "overtime_minutes": "des minutes entières de 0 à {most}, la durée de ce jour (reçu : {value})",
         "no_overtime_to_withdraw": "aucune heure supplémentaire de {courier} n'est retenue le {day} : il n'y a "
         "rien à retirer",
+        "overtime_changed": "les heures supplémentaires de {courier} le {day} ont changé depuis que vous les avez "
+        "vues : {by} en a décidé {minutes} min ; relisez-les avant de décider",
+        "overtime_withdrawn": "les heures supplémentaires de {courier} le {day} ont changé depuis que vous les avez "
+        "vues : {by} les a retirées ; relisez-les avant de décider",
     },
 }
 

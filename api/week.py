@@ -480,9 +480,11 @@ async def read_timesheet(
     who: DispatcherOrCourier, svc: Svc, week_of: SheetWeek = None, courier_id: SheetCourier = None
 ) -> Any:
     """Worked, break and planned minutes per courier per day of a week, and their totals; a
-    courier sees only their own."""
+    courier sees only their own. A dispatcher's answer has the log's ``seq`` as the sheet was
+    read, to send back as ``expected_seq`` when deciding overtime on it."""
+    seq = None if who.role == "courier" else await svc.run(svc.store.cooperative_last_seq, who.cooperative_id)
     sheet = _sheet_json(await svc.run(_sheet, svc.store, who, week_of, courier_id))
-    return {**sheet, "today": await svc.run(_today, svc.store, who.cooperative_id)}
+    return {**sheet, "today": await svc.run(_today, svc.store, who.cooperative_id), "seq": seq}
 
 
 @router.get("/week/timesheet.csv", response_class=Response, responses={**CSV_ANSWER, **refusals_of_non_json(404)})
@@ -532,19 +534,21 @@ async def export_month_timesheet_xlsx(
 # ------------------------------------------------------------------ overtime decided by dispatch
 
 
-@router.post("/week/overtime", **answers(OvertimeOut, also=refusals(404)))
+@router.post("/week/overtime", **answers(OvertimeOut, also=refusals(404, 409)))
 async def decide_overtime(body: OvertimeIn, who: Dispatcher, svc: Svc) -> dict[str, Any]:
     """A dispatcher decides that ``minutes`` of a courier's local day are overtime, for payroll
     (``dispatch/overtime.py``): it replaces the decision standing for that day, and 0 withdraws
     it. A day still to come, more minutes than the day holds, or withdrawing what does not stand
-    is a 422; more than the worked minutes is allowed, the time sheet showing both. A courier
-    does not decide overtime (403)."""
+    is a 422; more than the worked minutes is allowed, the time sheet showing both. With
+    ``expected_seq`` (the time sheet's or the list's ``seq``), a decision of that courier's day
+    made since is a 409 naming who decided what. A courier does not decide overtime (403)."""
 
     def work() -> tuple[Event, dict[str, Any]]:
         coop = who.cooperative_id
         event = overtime.decide(
-            svc.store, coop, body.courier_id, body.day, body.minutes, note=body.note, actor=_actor(who), at=_now()
-        )
+            svc.store, coop, body.courier_id, body.day, body.minutes,
+            note=body.note, actor=_actor(who), at=_now(), expected_seq=body.expected_seq,
+        )  # fmt: skip
         return event, overtime.answer(event, courier_names(svc.store, coop))
 
     done: tuple[Event, dict[str, Any]] = await svc.run(work)

@@ -133,6 +133,12 @@ class OvertimeIn(Strict):
     day: str = Field(pattern=DAY, description="the cooperative's local day, YYYY-MM-DD; today or before")
     minutes: StrictInt = Field(ge=0, le=1500, description="at most the day's length (1,440; 1,500 when clocks go back)")
     note: Text = Field(default="", max_length=300)
+    expected_seq: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        le=2**62,
+        description="the seq of the time sheet or list you read: a 409 if that courier's day was decided since",
+    )
 
 
 # What they answer
@@ -370,6 +376,9 @@ class TimesheetOut(Out):
     days: list[SheetDayOut]
     totals: list[SheetTotalOut]
     today: str = Field(description="the cooperative's local day now: overtime is decided on it or before, never after")
+    seq: int | None = Field(
+        default=None, description="for a dispatcher: the log's seq as read (send it as expected_seq to decide overtime)"
+    )
 
 
 class RollingRowOut(Out):
@@ -409,4 +418,5 @@ class OvertimeOut(Out):
 class OvertimeListOut(Out):
     first_day: str
     last_day: str
+    seq: int = Field(description="the log's seq as read (send it as expected_seq to decide one of these days)")
     decisions: list[OvertimeOut]

@@ -13,7 +13,10 @@ What is refused, and what is not:
   cooperative's timezone; today may be decided while a shift is still running). This also lets
   the time sheet read the decisions of a span from that span's first day on;
 - more minutes than the local day holds (1,440; 1,380 or 1,500 on the days the clocks change);
-- withdrawing a decision that does not stand (nothing to withdraw).
+- withdrawing a decision that does not stand (nothing to withdraw);
+- with ``expected_seq`` (the log's seq the dispatcher's page or listing read), a decision when
+  someone else decided or withdrew that courier's day after it (:class:`OvertimeChanged`, a 409
+  naming who decided what), as the week's other writes refuse a stale read.
 
 Deciding more overtime than the worked minutes the phone recorded that day is *allowed*: the
 worked minutes count only the Start-to-End stretches a courier pressed on the phone, and what
@@ -31,7 +34,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from dispatch.errors import InvalidInput
+from dispatch.errors import Conflict, DomainError, InvalidInput
 from dispatch.events import Actor, Event, EventType, NewEvent
 from dispatch.store import Store
 from dispatch.store.weekly import checked_before, events_of
@@ -60,6 +63,19 @@ class Overtime:
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("courier_id", "day", "minutes", "note", "by", "at", "seq")}
+
+
+class OvertimeChanged(Conflict):
+    """Someone decided (or withdrew) the courier's day's overtime after the seq the dispatcher
+    read (``expected_seq``): a 409 naming who decided what, so that two dispatchers deciding the
+    same day from the same sheet never silently overwrite each other (the first stands; the
+    second reads it and decides again, or not)."""
+
+    def __init__(self, courier_id: str, day: str, expected_seq: int, actual_seq: int, minutes: int, by: str) -> None:
+        self.job_id, self.expected_seq, self.actual_seq = f"overtime {courier_id} {day}", expected_seq, actual_seq
+        self.last_act, self.by = E.OVERTIME_DECIDED.value, by
+        why = "overtime_changed" if minutes else "overtime_withdrawn"
+        DomainError.__init__(self, why, courier=courier_id, day=day, minutes=minutes, by=by)
 
 
 def day_minutes(day: date, zone: ZoneInfo) -> int:
@@ -117,30 +133,41 @@ def decide(
     note: str = "",
     actor: Actor,
     at: datetime,
+    expected_seq: int | None = None,
 ) -> Event:
     """A dispatcher's decision (``OvertimeDecided``): ``minutes`` of the courier's time on
     ``day`` are overtime; it replaces the decision standing for that day, and 0 withdraws it.
+    ``expected_seq``: the log's seq as the dispatcher read the day (a time sheet's or a
+    listing's ``seq``, or a decision's own); a decision of that courier's day after it refuses
+    this one (:class:`OvertimeChanged`). Without it, the latest decision wins, as before.
     The caller admits only dispatchers and the admin (never a courier, never the planner)."""
     local = _checked(store, coop_id, courier_id, day, minutes, note, at)
     payload = {"courier_id": courier_id, "day": local.isoformat(), "minutes": minutes, "note": note}
     new = NewEvent(coop_id, at, actor, E.OVERTIME_DECIDED, payload)
-    if minutes != 0:  # a decision replaces whatever stands: appends are in log order, the latest wins
+    if minutes != 0 and expected_seq is None:  # a decision replaces whatever stands: the latest wins
         return store.append(new)
-    return store.append(new, also=_standing_to_withdraw(store, coop_id, courier_id, local))
+    return store.append(new, also=_day_as_read(store, coop_id, courier_id, local, minutes == 0, expected_seq))
 
 
-def _standing_to_withdraw(
-    store: Store, coop_id: str, courier_id: str, local: date
+def _day_as_read(
+    store: Store, coop_id: str, courier_id: str, local: date, withdrawing: bool, expected_seq: int | None
 ) -> Callable[[Connection, Event], None]:
-    """The check that a decision stands for the courier's day, made in the withdrawal's own
-    transaction: checked before it, ten withdrawals sent at once to several API workers all
-    found the decision standing and were all answered 200 (outside attacker's finding 2); in
-    the transaction, one withdraws it and the others are refused."""
+    """The checks that need the log as the decision's own transaction sees it, where a
+    cooperative's appends are serialised: checked before it, ten withdrawals sent at once to
+    several API workers all found the decision standing and were all answered 200 (outside
+    attacker's finding 2), and two dispatchers deciding from the same sheet would both pass a
+    stale ``expected_seq``. First, that nobody decided the day after ``expected_seq`` (a 409
+    naming who decided what); then, for a withdrawal, that a decision stands."""
     day = local.isoformat()
 
     def verdict(events: list[Event]) -> Exception | None:
         mine = [e for e in events if e.payload.get("courier_id") == courier_id and e.payload.get("day") == day]
-        if not mine or int(mine[-1].payload["minutes"]) == 0:
+        if expected_seq is not None and mine and mine[-1].seq > expected_seq:
+            latest = mine[-1]
+            return OvertimeChanged(
+                courier_id, day, expected_seq, latest.seq, int(latest.payload["minutes"]), _by(latest)
+            )
+        if withdrawing and (not mine or int(mine[-1].payload["minutes"]) == 0):
             return InvalidInput("minutes", "no_overtime_to_withdraw", courier=courier_id, day=day)
         return None
 
@@ -176,11 +203,14 @@ def decided(
 
 def listed(store: Store, coop_id: str, first: date, last: date, names: Mapping[str, str]) -> dict[str, Any]:
     """The decisions standing for a span's days, as the API and the CLI list them: by day, then
-    courier, each with the courier's name (``names``: id -> name, the edge's)."""
+    courier, each with the courier's name (``names``: id -> name, the edge's), and ``seq``: the
+    log's seq as it was read, to send back as ``expected_seq`` when deciding one of those days."""
+    seq = store.cooperative_last_seq(coop_id)  # before the read: a decision in between is then seen as newer
     standing = sorted(decided(store, coop_id, first, last).items())
     return {
         "first_day": first.isoformat(),
         "last_day": last.isoformat(),
+        "seq": seq,
         "decisions": [{**d.to_json(), "name": names.get(d.courier_id, d.courier_id)} for _, d in standing],
     }
 

@@ -165,8 +165,12 @@ def _write_sheet(body: str | bytes, output: Path | None) -> None:
 # ------------------------------------------------------------------ overtime decided by dispatch
 
 
-def _decide_overtime(store: Store, coop: str, courier: str, day: str, minutes: int, note: str) -> dict[str, Any]:
-    event = overtime.decide(store, coop, courier, day, minutes, note=_checked(note), actor=cli_actor(), at=_now())
+def _decide_overtime(
+    store: Store, coop: str, courier: str, day: str, minutes: int, note: str, seen: int | None
+) -> dict[str, Any]:
+    event = overtime.decide(
+        store, coop, courier, day, minutes, note=_checked(note), actor=cli_actor(), at=_now(), expected_seq=seen
+    )
     return overtime.answer(event, courier_names(store, coop))
 
 
@@ -184,6 +188,12 @@ def overtime_command(
         int | None, typer.Option("--minutes", help="To decide: the day's overtime in minutes; 0 withdraws it.")
     ] = None,
     note: Annotated[str, typer.Option("--note", help="To decide: a few words for the log.")] = "",
+    expected_seq: Annotated[
+        int | None,
+        typer.Option(
+            "--expected-seq", min=0, help="To decide: the log seq the listing showed; refused if the day changed since."
+        ),
+    ] = None,
     week_of: Annotated[
         str | None, typer.Option("--week", help="To list: the week's Monday, YYYY-MM-DD (default: this week).")
     ] = None,
@@ -191,7 +201,8 @@ def overtime_command(
     as_json: JsonOption = False,
 ) -> None:
     """Decide a courier's overtime on a day (--courier, --day, --minutes; it replaces the one
-    standing, 0 withdraws it), or list the week's decisions (--week). Overtime is a person's
+    standing, 0 withdraws it; with --expected-seq, refused when someone decided that day after
+    the listing you read), or list the week's decisions (--week). Overtime is a person's
     decision for payroll: the time sheet shows the minutes worked beyond the plan to decide on."""
     deciding = (courier, day, minutes)
     if any(v is not None for v in deciding):
@@ -200,17 +211,18 @@ def overtime_command(
         if week_of is not None:
             raise fail("--week lists the decisions; to decide, give --courier, --day and --minutes without it")
         assert courier is not None and day is not None and minutes is not None  # checked just above
-        done = _acting(database, _decide_overtime, coop, courier, day, minutes, note)
+        done = _acting(database, _decide_overtime, coop, courier, day, minutes, note, expected_seq)
         said = f"{done['name']} on {done['day']}: " + (
             f"{done['minutes']} min of overtime (log seq {done['seq']})" if minutes else "overtime withdrawn"
         )
         _report(as_json, done, said)
         return
-    if note:
-        raise fail("--note goes with a decision: give --courier, --day and --minutes too")
+    if note or expected_seq is not None:
+        raise fail("--note and --expected-seq go with a decision: give --courier, --day and --minutes too")
     shown = _acting(database, _overtime_of_week, coop, week_of)
     lines = [f"{d['day']} {d['name']}: {d['minutes']} min {_noted(d['note'])}".rstrip() for d in shown["decisions"]]
-    human = "\n".join([f"overtime decided, {shown['first_day']} to {shown['last_day']}:", *(lines or ["none"])])
+    head = f"overtime decided, {shown['first_day']} to {shown['last_day']} (log seq {shown['seq']}):"
+    human = "\n".join([head, *(lines or ["none"])])
     _report(as_json, shown, human)
 
 

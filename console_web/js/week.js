@@ -109,12 +109,15 @@ async function act(path, body, then = null, week = true) {
   $("#week-error").textContent = "";
   $("#rota-state").textContent = w("working");
   try {
-    const answer = await S.api.post(path, week ? { week: S.week, ...body } : body);  // edits, publishing, absences and covers carry expected_seq
+    const answer = await S.api.post(path, week ? { week: S.week, ...body } : body);  // every write carries the seq it read
     if (then) then(answer);
     await load(S.week);
   } catch (err) {
+    // a 409: someone acted since this page read the week or the sheet; what stands now is read
+    // again, so the next click decides on it, and the refusal saying who did what stays shown
+    if (err instanceof ApiError && err.status === 409) await load(S.week).catch(() => render());
+    else render();
     $("#week-error").textContent = err instanceof ApiError ? err.message : String(err);
-    render();
   } finally {
     S.busy = false;
   }
@@ -269,7 +272,9 @@ function renderPeople() {
 }
 
 // The week's time sheet with the overtime a dispatcher decides, a field per courier and day
-// (POST /v1/week/overtime: it replaces the decision standing; 0 withdraws it). Listed by day, then name.
+// (POST /v1/week/overtime: it replaces the decision standing; 0 withdraws it; the sheet's seq goes
+// with it, so a colleague's decision on that day since the sheet was read is a 409, not overwritten).
+// Listed by day, then name.
 function renderSheet() {
   const who = names();
   const minutes = (m) => el("td", { class: "minutes" }, String(Math.round(m)));
@@ -281,7 +286,7 @@ function renderSheet() {
     const field = el("input", { type: "number", min: 0, max: 1500, step: 1, value: Math.round(d.overtime_minutes), "data-field": "overtime" });
     field.setAttribute("aria-label", w("overtime_for", { name, day: dayName(d.day) }));
     const decide = el("button", { type: "button", "data-act": "overtime" }, w("decide"));
-    decide.addEventListener("click", () => act("/v1/week/overtime", { courier_id: d.courier_id, day: d.day, minutes: Number(field.value) }, null, false));
+    decide.addEventListener("click", () => act("/v1/week/overtime", { courier_id: d.courier_id, day: d.day, minutes: Number(field.value), expected_seq: S.sheet.seq }, null, false));
     const cell = el("td", {}, field, " ", decide);
     if (d.day > S.sheet.today) {  // the API refuses a day to come: say why here rather than after a click
       const why = el("span", { class: "note", id: `not-begun-${d.courier_id}-${d.day}`, "data-why": "not_begun" }, w("not_begun"));
