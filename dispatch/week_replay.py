@@ -12,10 +12,15 @@ compares between policies. The spread is the rota's own (``max/min`` of rostered
 contracted minimum, as ``benchmarks/bench_rota.py`` measures it): a property of the rota, never a
 figure of a person's merit.
 
-The demand the rota covers is read from the week's own requests (couriers wanted per hour at
-:data:`dispatch.forecast.DEFAULT_JOBS_PER_HOUR` jobs an hour, cargo bikes for parcels a bike
-cannot take): the analyst replays the week as if the forecast had been right, so that what the
-policies change is who works, not how much work there is.
+The demand the rota covers is, by default, read from the week's own requests (couriers wanted
+per hour at :data:`dispatch.forecast.DEFAULT_JOBS_PER_HOUR` jobs an hour, cargo bikes for parcels
+a bike cannot take): the analyst replays the week as if the forecast had been right, so that what
+the policies change is who works, not how much work there is. In the cooperative's real life the
+rota is proposed from the weeks before, then the week happens: a week file may hold those earlier
+weeks (``history``), and with ``demand="forecast"`` the rota covers what
+:func:`dispatch.forecast.forecast` expects from them, read as the log would hold them
+(``JobRequested`` events), the same code that forecasts the live week. The summary then says how
+the rota covered the week's *actual* requests: what a forecast miss costs.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from zoneinfo import ZoneInfo
 from dispatch.availability import DAYS
 from dispatch.days import FLEET_PATTERN, NAMES, Day, FleetMember, day_from_json, day_json, generate_day
 from dispatch.errors import InvalidInput
-from dispatch.forecast import BIKE_PAYLOAD_KG, DEFAULT_JOBS_PER_HOUR
+from dispatch.events import Actor, ActorKind, Event, EventType
+from dispatch.forecast import BIKE_PAYLOAD_KG, DEFAULT_JOBS_PER_HOUR, Forecast, forecast
 from dispatch.model import Vehicle, VehicleKind
 from dispatch.replay import ReplayResult, replay
 from dispatch.simulation import Policy
@@ -45,6 +51,10 @@ WINDOWS = ((8, 16), (11, 19), (9, 19), (8, 20), (12, 20))
 CONTRACTS = (10, 15, 20, 25)
 #: Weekend days get this share of a weekday's requests.
 WEEKEND_SHARE = 0.6
+#: What the rota covers: the week's own requests, or the forecast from the weeks before it.
+DEMANDS = ("requests", "forecast")
+#: At most this many earlier weeks in a week file (the live forecast looks back four).
+MAX_HISTORY_WEEKS = 12
 
 
 @dataclass(frozen=True)
@@ -74,8 +84,18 @@ class TeamMember:
 
 
 @dataclass(frozen=True)
+class PastWeek:
+    """A week before the replayed one: its Monday and seven days of requests, what the forecast
+    learns from (its days' fleets are never used)."""
+
+    monday: date
+    days: tuple[Day, ...]
+
+
+@dataclass(frozen=True)
 class ReplayWeek:
-    """Seven days of requests (each a replayable day, its own fleet aside) and the team."""
+    """Seven days of requests (each a replayable day, its own fleet aside) and the team; the
+    weeks before it (``history``, latest first), when the rota is to be proposed from them."""
 
     name: str
     monday: date
@@ -83,6 +103,7 @@ class ReplayWeek:
     days: tuple[Day, ...]
     first_h: int = FIRST_H
     last_h: int = LAST_H
+    history: tuple[PastWeek, ...] = ()
 
     @property
     def timezone(self) -> str:
@@ -95,13 +116,20 @@ class ReplayWeek:
 
 @dataclass(frozen=True)
 class RotaPolicy:
-    """How the week's rota is proposed: with or without the fairness term, and in how long."""
+    """How the week's rota is proposed: with or without the fairness term, in how long, and
+    from which demand (:data:`DEMANDS`: the week's own requests, or the history's forecast)."""
 
     fairness: bool = True
     time_limit_s: float = 5.0
+    demand: str = "requests"
+
+    def __post_init__(self) -> None:
+        if self.demand not in DEMANDS:
+            raise InvalidInput("demand", "one_of", values=list(DEMANDS))
 
     def label(self) -> str:
-        return f"rota fairness {'on' if self.fairness else 'off'}"
+        fairness = f"rota fairness {'on' if self.fairness else 'off'}"
+        return fairness if self.demand == "requests" else f"{fairness}, {self.demand} demand"
 
 
 @dataclass
@@ -140,9 +168,54 @@ def demand_of(week: ReplayWeek) -> Demand:
     )
 
 
+def history_events(week: ReplayWeek) -> list[Event]:
+    """The history's requests as the log holds them: a ``JobRequested`` at each request's time
+    with the body a client sends; where a day says what happened, the courier's acknowledgement
+    and the delivery too, from which the forecast learns the cooperative's pace."""
+    made: list[tuple[datetime, EventType, dict[str, Any]]] = []
+    for k, past in enumerate(week.history):
+        for i, day in enumerate(past.days):
+            for r in day.requests:
+                job = f"h{k + 1}-{i}-{r.id}"
+                made.append((r.request_time, EventType.JOB_REQUESTED, _requested(job, r.request.to_json())))
+                done, began = r.happened.delivered_at, r.happened.acknowledged_at
+                if done is not None and began is not None and began <= done:
+                    made.append((began, EventType.COURIER_ACKNOWLEDGED, {"job_id": job}))
+                    made.append((done, EventType.DELIVERED, {"job_id": job}))
+    made.sort(key=lambda e: e[0])
+    actor = Actor(ActorKind.CLIENT, "history")
+    return [
+        Event(n + 1, f"e{n + 1}", "history", at, actor, kind, payload) for n, (at, kind, payload) in enumerate(made)
+    ]
+
+
+def _requested(job: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {"job_id": job, "client_id": "history", "request": body}
+
+
+def forecast_of(week: ReplayWeek) -> Forecast:
+    """What :func:`dispatch.forecast.forecast` expects of the week from its history, as the live
+    week's forecast is made: over the ``len(history)`` weeks before the week's Monday."""
+    if not week.history:
+        raise InvalidInput("history", "must_not_be_empty")
+    zone = ZoneInfo(week.timezone)
+    until = datetime.combine(week.monday, time(0), tzinfo=zone)
+    return forecast(history_events(week), timezone=zone, until=until, weeks=len(week.history))
+
+
+def forecast_demand(week: ReplayWeek) -> Demand:
+    """The forecast as the rota's demand, the hours the week's shifts may cover."""
+    expected = forecast_of(week)
+    return Demand(
+        couriers={k: n for k, n in expected.couriers().items() if k[1] in week.span.hours},
+        cargo={k: n for k, n in expected.cargo().items() if k[1] in week.span.hours},
+    )
+
+
 def rota_of(week: ReplayWeek, policy: RotaPolicy, *, seed: int = 1) -> tuple[Rota, Demand]:
+    """The rota under ``policy`` and the demand it was proposed for."""
     people = [m.person(week.span) for m in week.team]
-    demand = demand_of(week)
+    demand = forecast_demand(week) if policy.demand == "forecast" else demand_of(week)
     rules = Rules(time_limit_s=policy.time_limit_s, seed=seed)
     return propose_rota(people, demand, week=week.span, rules=rules, fairness=policy.fairness), demand
 
@@ -202,7 +275,7 @@ def replay_week(
         name=week.name,
         rota_policy=rota_policy.label(),
         policy=policy.label() if simulate else "rota only",
-        summary=_summary(rota, demand, people, days),
+        summary={"demand": rota_policy.demand, **_summary(rota, demand, people, days), **actual_cover(week, rota)},
         people=people,
         shifts=[
             {
@@ -251,6 +324,23 @@ def spread(shares: list[float]) -> float | None:
     return round(max(given) / min(given), 3) if given else None
 
 
+def actual_cover(week: ReplayWeek, rota: Rota) -> dict[str, Any]:
+    """How the rota covered the week's actual requests (:func:`demand_of`), whatever demand it
+    was proposed for: the couriers short (courier-hours) and the hours with someone short."""
+    on: dict[tuple[int, int], int] = {}
+    for s in rota.shifts:
+        for h in range(s.start_h, s.end_h):
+            on[(s.day, h)] = on.get((s.day, h), 0) + 1
+    wanted = demand_of(week).couriers
+    short = {k: w - on.get(k, 0) for k, w in wanted.items() if w > on.get(k, 0)}
+    total = sum(wanted.values())
+    return {
+        "actual_coverage": round(1 - sum(short.values()) / total, 4) if total else 1.0,
+        "actual_gap_hours": sum(short.values()),
+        "actual_hours_short": len(short),
+    }
+
+
 def _summary(rota: Rota, demand: Demand, people: list[dict[str, Any]], days: list[ReplayResult]) -> dict[str, Any]:
     wanted = sum(demand.couriers.values())
     summary: dict[str, Any] = {
@@ -281,30 +371,33 @@ def generate_week(
     seed: int = 1,
     timezone: str | None = None,
     area_km: float | None = 1.5,
+    history_weeks: int = 0,
 ) -> ReplayWeek:
     """A plausible week: ``requests`` a weekday (fewer at weekends) from :func:`generate_day`,
     and a team of ``couriers`` with seeded availability (four to six days, one window) and
     contracts (a minimum of 10 to 25 h, a maximum 10 h above), one vehicle in three a cargo bike
-    or an e-cargo bike (the day generator's pattern)."""
+    or an e-cargo bike (the day generator's pattern); ``history_weeks`` weeks before it made the
+    same way with other seeds, for a rota proposed from their forecast."""
     if monday.weekday() != 0:
         raise InvalidInput("monday", f"{monday} is a {DAYS[monday.weekday()]}: a week starts on a Monday")
     if not 1 <= couriers <= len(NAMES):
         raise InvalidInput("couriers", f"from 1 to {len(NAMES)} people")
-    days = []
-    for index in range(7):
-        wanted = requests if index < 5 else max(1, round(WEEKEND_SHARE * requests))
-        start = datetime.combine(monday + timedelta(days=index), time(FIRST_H + 1))
-        day = generate_day(
-            points,
-            start=start,
-            hours=LAST_H - FIRST_H - 2,
-            requests=wanted,
-            couriers=1,
-            seed=seed * 10 + index,
-            timezone=timezone,
-            area_km=area_km,
+    if not 0 <= history_weeks <= MAX_HISTORY_WEEKS:
+        over = history_weeks > MAX_HISTORY_WEEKS
+        raise InvalidInput(
+            "history_weeks", "value_at_most" if over else "value_at_least", limit=MAX_HISTORY_WEEKS if over else 0
         )
-        days.append(replace(day, name=DAYS[index]))
+    made: dict[str, Any] = {"requests": requests, "timezone": timezone, "area_km": area_km}
+    days = _generated_days(points, monday, seeds=[seed * 10 + i for i in range(7)], **made)
+    history = tuple(
+        PastWeek(
+            monday - timedelta(weeks=k),
+            _generated_days(
+                points, monday - timedelta(weeks=k), seeds=[(seed * 1000 + k) * 10 + i for i in range(7)], **made
+            ),
+        )
+        for k in range(1, history_weeks + 1)
+    )
     rng = random.Random(f"{seed}:team")
     team = []
     for i in range(couriers):
@@ -312,7 +405,23 @@ def generate_week(
         weekly = tuple((d, first, last) for d in sorted(rng.sample(range(7), rng.randint(4, 6))))
         low = rng.choice(CONTRACTS)
         team.append(TeamMember(f"p{i + 1:02d}", NAMES[i], FLEET_PATTERN[i % len(FLEET_PATTERN)], weekly, low, low + 10))
-    return ReplayWeek(f"week of {monday}", monday, tuple(team), tuple(days))
+    return ReplayWeek(f"week of {monday}", monday, tuple(team), days, history=history)
+
+
+def _generated_days(
+    points: list[tuple[float, float]], monday: date, *, seeds: list[int], requests: int, **options: Any
+) -> tuple[Day, ...]:
+    """Seven days of :func:`generate_day` from ``monday``, one seed each: ``requests`` a weekday,
+    a share of them at weekends; the same weekly pattern whichever the week, its draws its own."""
+    days = []
+    for index, seed in enumerate(seeds):
+        wanted = requests if index < 5 else max(1, round(WEEKEND_SHARE * requests))
+        start = datetime.combine(monday + timedelta(days=index), time(FIRST_H + 1))
+        day = generate_day(
+            points, start=start, hours=LAST_H - FIRST_H - 2, requests=wanted, couriers=1, seed=seed, **options
+        )
+        days.append(replace(day, name=DAYS[index]))
+    return tuple(days)
 
 
 def week_json(week: ReplayWeek) -> dict[str, Any]:
@@ -324,6 +433,11 @@ def week_json(week: ReplayWeek) -> dict[str, Any]:
         "last_h": week.last_h,
         "team": [m.to_json() for m in week.team],
         "days": [day_json(d) for d in week.days],
+        **(
+            {"history": [{"week": p.monday.isoformat(), "days": [day_json(d) for d in p.days]} for p in week.history]}
+            if week.history
+            else {}
+        ),
     }
 
 
@@ -348,7 +462,45 @@ def week_from_json(data: Any, name: str = "week") -> ReplayWeek:
     members = tuple(_member(m, f"team[{i}]") for i, m in enumerate(team))
     if len({m.id for m in members}) != len(members) or len({m.name for m in members}) != len(members):
         raise InvalidInput("team", "each person's id and name appear once")
-    return ReplayWeek(name, monday, members, days, first_h, last_h)
+    history = _history(data.get("history", []), monday)
+    return ReplayWeek(name, monday, members, days, first_h, last_h, history)
+
+
+def _history(given: Any, monday: date) -> tuple[PastWeek, ...]:
+    """The weeks before ``monday`` (absent in older files: none), latest first, each the one
+    before the last, so that the forecast looks back on exactly them."""
+    if not isinstance(given, list):
+        raise InvalidInput("history", "must_be_list")
+    if len(given) > MAX_HISTORY_WEEKS:
+        raise InvalidInput("history", "too_many_items", limit=MAX_HISTORY_WEEKS)
+    weeks = []
+    for k, past in enumerate(given):
+        where, expected = f"history[{k}]", monday - timedelta(weeks=k + 1)
+        if not isinstance(past, dict):
+            raise InvalidInput(where, "must_be_object")
+        try:
+            start = date.fromisoformat(str(past.get("week")))
+        except ValueError:
+            raise InvalidInput(f"{where}.week", "must_be_date") from None
+        if start != expected:
+            raise InvalidInput(f"{where}.week", "one_of", values=[expected.isoformat()])
+        weeks.append(PastWeek(start, _past_days(past.get("days"), f"{where}.days")))
+    return tuple(weeks)
+
+
+def _past_days(given: Any, where: str) -> tuple[Day, ...]:
+    """A past week's seven days, a bad field named with the day it is in."""
+    if not isinstance(given, list):
+        raise InvalidInput(where, "must_be_list")
+    if len(given) != 7:
+        raise InvalidInput(where, "too_few_items" if len(given) < 7 else "too_many_items", limit=7)
+    days = []
+    for i, d in enumerate(given):
+        try:
+            days.append(day_from_json(d, name=DAYS[i]))
+        except InvalidInput as exc:
+            raise InvalidInput(f"{where}[{i}].{exc.field}", exc.why, **exc.params) from None
+    return tuple(days)
 
 
 def _member(data: Any, where: str) -> TeamMember:

@@ -4,6 +4,9 @@ With ``--week``, both learn the cooperative's week (issue 23): ``generate-day --
 team (availability, contracts) and seven days of requests, and ``replay --week`` proposes the
 week's rota under a rota policy (its fairness term on or off), replays each day with the rota's
 shifts as its fleet, and shows the week's hours against each person's contract and their spread.
+``generate-day --week --history-weeks N`` adds N earlier weeks of requests, and ``replay --week
+--demand forecast`` proposes the rota from their forecast (as the live week's rota is), then shows
+how it covered the week's actual requests.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from rich.table import Table
 
 from api.cli.common import CityOption, err, fail, out
 from dispatch.errors import DomainError, InvalidInput
-from routing.network import NetworkError, open_city
+from routing.network import BikeNetwork, NetworkError, open_city
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
@@ -62,6 +65,21 @@ RotaFairnessOption = Annotated[
 RotaSecondsOption = Annotated[float, typer.Option(help="With --week: seconds to propose each rota.", min=0.5, max=60)]
 RotaOnlyOption = Annotated[
     bool, typer.Option("--rota-only", help="With --week: propose the rotas only, without simulating the days.")
+]
+DemandOption = Annotated[
+    str,
+    typer.Option(
+        help="With --week: the demand the rota covers, requests (the week's own), forecast (from the file's "
+        "history, as the live rota is) or requests,forecast to compare.",
+    ),
+]
+HistoryWeeksOption = Annotated[
+    int,
+    typer.Option(
+        help="With --week: also write this many earlier weeks of requests (for replay --week --demand forecast).",
+        min=0,
+        max=12,
+    ),
 ]
 
 
@@ -139,6 +157,7 @@ def replay(
     rota_fairness: RotaFairnessOption = "on",
     rota_seconds: RotaSecondsOption = 5.0,
     rota_only: RotaOnlyOption = False,
+    demand: DemandOption = "requests",
 ) -> None:
     """Replay a historical day through the planner under a policy, and report how it went; with
     --week, a week's rota under a rota policy and the week's fairness."""
@@ -151,7 +170,8 @@ def replay(
     if week:
         if report is not None or metrics is not None:
             raise fail("--report and --metrics are for days; a week's figures are the tables shown")
-        _replay_week(day, policies[0], city, seed, _rota_policies(rota_fairness, rota_seconds), simulate=not rota_only)
+        rotas = _rota_policies(rota_fairness, rota_seconds, demand)
+        _replay_week(day, policies[0], city, seed, rotas, simulate=not rota_only)
         return
     if riding_budget != "cooperative":
         try:
@@ -244,13 +264,27 @@ def _dask(scheduler: str | None, workers: int) -> tuple[Client, LocalCluster | N
         raise fail(f"cannot reach the Dask scheduler ({exc})") from None
 
 
-def _fits_the_calendar(begin: datetime) -> None:
-    """A day (or a week) generated from ``begin`` must end, in any zone, before the calendar does:
-    9999-12-31 ended in an OverflowError's traceback (outside tester's finding 6)."""
+def _start_in(start: str, city: str | None, history_weeks: int) -> tuple[datetime, BikeNetwork]:
+    """``generate-day``'s start and city, the start checked against the calendar's ends."""
     try:
-        begin - CALENDAR_MARGIN, begin + CALENDAR_MARGIN
+        begin = datetime.fromisoformat(start)
+        network = open_city(city)
+    except (ValueError, NetworkError) as exc:
+        raise fail(f"--start/--city: {exc}") from None
+    _fits_the_calendar(begin, history_weeks)
+    return begin, network
+
+
+def _fits_the_calendar(begin: datetime, history_weeks: int = 0) -> None:
+    """A day (or a week, and the weeks of history before it) generated from ``begin`` must fit, in
+    any zone, inside the calendar: 9999-12-31 ended in an OverflowError's traceback (outside
+    tester's finding 6)."""
+    try:
+        begin - timedelta(weeks=history_weeks) - CALENDAR_MARGIN, begin + CALENDAR_MARGIN
     except OverflowError:
-        raise fail(f"--start: {begin.isoformat()} leaves no room for the day (or the week) in the calendar") from None
+        raise fail(
+            f"--start: {begin.isoformat()} leaves no room for the day (or the week and its history) in the calendar"
+        ) from None
 
 
 def generate_day_command(
@@ -277,21 +311,19 @@ def generate_day_command(
     sick: Annotated[int, typer.Option(help="This many couriers must stop (sick) at a seeded time of their shift.")] = 0,
     city: CityOption = None,
     week: GenerateWeekFlag = False,
+    history_weeks: HistoryWeeksOption = 0,
 ) -> None:
     """Write a plausible day on a city's streets: a lunch peak, a real parcel mix, a fleet sized to it,
     and (with --breaks, --sick) the day's realities: breaks, couriers going home; with --week, a
     cooperative's week to propose a rota for."""
     from dispatch.days import generate_day, street_points
 
-    try:
-        begin = datetime.fromisoformat(start)
-        network = open_city(city)
-    except (ValueError, NetworkError) as exc:
-        raise fail(f"--start/--city: {exc}") from None
-    _fits_the_calendar(begin)
-    if week:
-        options = {"couriers": couriers or 8, "requests": requests, "seed": seed, "timezone": timezone}
-        _write_week(out_file, street_points(network), begin, area_km=area_km or None, **options)
+    begin, network = _start_in(start, city, history_weeks)
+    if week or history_weeks:
+        options = {"couriers": couriers or 8, "requests": requests, "seed": seed, "history_weeks": history_weeks}
+        _write_week(
+            out_file, street_points(network), begin, week, area_km=area_km or None, timezone=timezone, **options
+        )
         return
     try:
         day = generate_day(
@@ -373,13 +405,17 @@ def _write_csv_day(out_file: Path, data: dict[str, Any]) -> Path:
 # ------------------------------------------------------------------ weeks (issue 23)
 
 
-def _rota_policies(given: str, seconds: float) -> list[Any]:
-    from dispatch.week_replay import RotaPolicy
+def _rota_policies(given: str, seconds: float, demand: str = "requests") -> list[Any]:
+    """A rota policy for each fairness switch and each demand asked, demands side by side."""
+    from dispatch.week_replay import DEMANDS, RotaPolicy
 
     switches = [w.strip() for w in given.split(",") if w.strip()]
     if not switches or any(w not in ("on", "off") for w in switches):
         raise fail(f"--rota-fairness is on, off or on,off, not {given!r}")
-    return [RotaPolicy(fairness=w == "on", time_limit_s=seconds) for w in switches]
+    demands = [d.strip() for d in demand.split(",") if d.strip()]
+    if not demands or any(d not in DEMANDS for d in demands):
+        raise fail(f"--demand is requests, forecast or requests,forecast, not {demand!r}")
+    return [RotaPolicy(fairness=w == "on", time_limit_s=seconds, demand=d) for w in switches for d in demands]
 
 
 def _read_week(path: Path) -> Any:
@@ -403,6 +439,11 @@ def _replay_week(path: Path, policy: Any, city: str | None, seed: int, rotas: li
     from dispatch.week_replay import replay_week
 
     the_week = _read_week(path)
+    if not the_week.history and any(r.demand == "forecast" for r in rotas):
+        raise fail(
+            f"{path}: --demand forecast needs the weeks before this one, and the file has none: "
+            "write one with generate-day --week --history-weeks N (or use --demand requests)"
+        )
     try:
         network = open_city(city)
     except NetworkError as exc:
@@ -420,20 +461,26 @@ def _replay_week(path: Path, policy: Any, city: str | None, seed: int, rotas: li
     out.print(summary)
 
 
-def _write_week(out_file: Path, points: list[tuple[float, float]], begin: datetime, **options: Any) -> None:
-    """``generate-day --week``: a team and seven days of requests, as JSON."""
-    from datetime import timedelta
-
+def _write_week(out_file: Path, points: list[tuple[float, float]], begin: datetime, week: bool, **options: Any) -> None:
+    """``generate-day --week``: a team and seven days of requests (and ``--history-weeks`` weeks
+    before them), as JSON."""
     from dispatch.week_replay import generate_week, week_json
 
+    if not week:
+        raise fail("--history-weeks is for a week: add --week")
     if out_file.suffix.lower() != ".json":
         raise fail(f"{out_file}: a week is written as .json")
     monday = begin.date() - timedelta(days=begin.weekday())
     try:
         the_week = generate_week(points, monday=monday, **options)
     except InvalidInput as exc:
-        option = {"couriers": "--couriers", "timezone": "--timezone"}.get(str(exc.field), str(exc.field))
-        raise fail(f"{option}: {exc.reason}") from None
+        names = {"couriers": "--couriers", "timezone": "--timezone", "history_weeks": "--history-weeks"}
+        raise fail(f"{names.get(str(exc.field), str(exc.field))}: {exc.reason}") from None
     out_file.write_text(json.dumps(week_json(the_week), indent=1) + "\n", encoding="utf-8")
     requests = sum(len(d.requests) for d in the_week.days)
     out.print(f"week: {out_file} (week of {monday}, {len(the_week.team)} people, {requests} requests)")
+    if the_week.history:
+        earlier = sum(len(d.requests) for past in the_week.history for d in past.days)
+        out.print(
+            f"history: {len(the_week.history)} earlier weeks from {the_week.history[-1].monday} ({earlier} requests)"
+        )
