@@ -130,6 +130,12 @@ class Rota:
     #: False when the second stage (contracts, fairness) found nothing in the time left: the
     #: rota then covers as much but was not balanced. Say so to the dispatcher.
     balanced: bool = True
+    #: Seconds from the start to the first rota covering as much as this one (the first stage's
+    #: first solution at its final coverage): a rota exists from then on, the rest of the time
+    #: only balances it. ``seconds`` is the whole solve, usually the time limit.
+    first_s: float | None = None
+    #: Seconds to the second stage's first rota (contracts and fairness counted), None if none.
+    first_balanced_s: float | None = None
 
 
 def _options(person: Person, week: Week, rules: Rules) -> list[tuple[int, int, int]]:
@@ -178,17 +184,19 @@ def propose_rota(
     first = _Model(people, demand, week, rules, terms=False)
     first.model.minimize(sum(first.gaps))
     solver.parameters.max_time_in_seconds = COVERAGE_SHARE * rules.time_limit_s
-    status = solver.solve(first.model)
+    first_clock, second_clock = _Clock(started), _Clock(started)
+    status = solver.solve(first.model, first_clock)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise RotaError(f"no rota found within {rules.time_limit_s:g} s ({solver.status_name(status)})")
     covering = {key: bool(solver.value(var)) for key, var in first.shifts.items()}
+    gaps_found = solver.objective_value
     second = _Model(people, demand, week, rules, terms=True, fairness=fairness)
-    second.model.add(sum(second.gaps) <= round(solver.objective_value))
+    second.model.add(sum(second.gaps) <= round(gaps_found))
     for key, var in second.shifts.items():
         second.model.add_hint(var, covering[key])
     second.model.minimize(sum(second.terms))
     solver.parameters.max_time_in_seconds = max(0.1, rules.time_limit_s - (time.perf_counter() - started))
-    found = solver.solve(second.model)
+    found = solver.solve(second.model, second_clock)
     balanced = found in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     if balanced:
         status = found
@@ -196,7 +204,22 @@ def propose_rota(
     # else: no rota found in the time left; the first stage's, which covers as much, stands.
     chosen = [key for key, on in covering.items() if on]
     rota = _read(people, demand, week, chosen, solver.status_name(status), time.perf_counter() - started)
-    return replace(rota, balanced=balanced)
+    first_s = min((t for t, gaps in first_clock.found if gaps <= gaps_found), default=None)
+    first_balanced_s = second_clock.found[0][0] if second_clock.found else None
+    return replace(rota, balanced=balanced, first_s=first_s, first_balanced_s=first_balanced_s)
+
+
+class _Clock(cp_model.CpSolverSolutionCallback):
+    """When each solution was found (seconds from ``started``) and its objective: the time to
+    the first rota, which a solve stopped at its limit does not say."""
+
+    def __init__(self, started: float) -> None:
+        super().__init__()
+        self.started = started
+        self.found: list[tuple[float, float]] = []
+
+    def on_solution_callback(self) -> None:
+        self.found.append((time.perf_counter() - self.started, self.objective_value))
 
 
 class _Model:

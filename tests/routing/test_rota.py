@@ -52,6 +52,9 @@ def test_a_week_availability_cannot_cover_shows_its_gaps_and_no_illegal_shift() 
     assert all(rota.gaps[(d, 12)] >= 1 for d in range(7))  # two people cannot be three
     assert rota.cargo_gaps.get((5, 12)) == 1 and (0, 12) not in rota.cargo_gaps  # Aino is off at weekends
     assert (6, 9) in rota.gaps  # Sunday morning: nobody available
+    # the time to the first rota at this coverage, beside the whole solve (which runs to its limit)
+    assert rota.first_s is not None and rota.first_balanced_s is not None
+    assert 0 < rota.first_s <= rota.first_balanced_s <= rota.seconds
     # the why is reasons as data (the edge words them): the peak it covers, then the hours worked
     first = rota.shifts[0]
     assert first.why[0].code == "rota_peak" and first.why[-1].code in ("rota_hours_left", "rota_hours_full")
