@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from dispatch.days import street_points
+from dispatch.days import Happened, street_points
 from dispatch.errors import InvalidInput
 from dispatch.events import EventType
 from dispatch.forecast import DEFAULT_JOBS_PER_HOUR
@@ -76,6 +76,32 @@ def test_the_forecast_demand_is_the_per_hour_mean_of_the_history_weeks(points: l
     wanted = {k: math.ceil(m / DEFAULT_JOBS_PER_HOUR - 1e-9) for k, m in mean.items() if k[1] in week.span.hours}
     assert forecast_demand(week).couriers == {k: n for k, n in wanted.items() if n}
     assert any(m != int(m) for m in mean.values()), "a mean, not one week's count"
+
+
+def test_a_history_that_says_what_happened_gives_the_forecast_its_pace(points: list[tuple[float, float]]) -> None:
+    """Deliveries in the history (a day read back from a log says who carried each job, when)
+    reach the forecast as the log's acknowledgements and deliveries: its pace is the history's."""
+    week = generate_week(points, monday=MONDAY, couriers=3, requests=4, seed=4, history_weeks=1)
+    past = week.history[0]
+    days = tuple(
+        replace(
+            d,
+            requests=tuple(
+                replace(
+                    r,
+                    happened=Happened(
+                        "Aino", acknowledged_at=r.request_time, delivered_at=r.request_time + timedelta(minutes=20)
+                    ),
+                )
+                for r in d.requests
+            ),
+        )
+        for d in past.days
+    )
+    paced = forecast_of(replace(week, history=(replace(past, days=days),)))
+    delivered = sum(len(d.requests) for d in days)
+    assert paced.pace_from.code == "forecast_pace_seen" and paced.pace_from.params["delivered"] == delivered
+    assert paced.jobs_per_courier_hour == pytest.approx(3.0)  # one job each 20 minutes
 
 
 def _light_week_heavy_history(points: list[tuple[float, float]]) -> ReplayWeek:
