@@ -2,7 +2,7 @@
 // an override costs, and lists couriers in the API's neutral rotation, never sorted by a figure.
 import { Api, ApiError, LiveSocket } from "./api.js";
 import { loadReasons, sayReason, setLanguage, t, translatePage, language } from "./i18n.js";
-import { JobMap } from "./map.js";
+import { JobMap, lookAt, lookSwatch } from "./map.js";
 import { LiveLedger, RollingLedger, isShiftEvent, shiftStartsFromLog } from "./ledger.js";
 
 const OPEN = new Set(["requested", "proposed", "declined", "unassigned"]);
@@ -13,12 +13,14 @@ const COURIER_EVENTS = new Set(["ShiftStarted", "ShiftPaused", "ShiftResumed", "
   "Delivered", "DeliveryFailed", "CourierDeclined", "JobUnassigned", "JobReassigned", "JobCancelled",
   "CourierDeactivated", "CourierReactivated", "CourierErased"]);
 const LANE_HOURS = 4;
-// A courier's colour: their lane's swatch and their route on the map (the map's legend).
-const COLOURS = ["#0b5cad", "#8a4b00", "#17663a", "#6f42c1", "#a3151c", "#0a7d8c", "#b0306a", "#55600b", "#3d4852", "#c05000"];
-function colourOf(courierId) {
-  const i = S.couriers.findIndex((c) => c.id === courierId);
-  return COLOURS[(i < 0 ? 0 : i) % COLOURS.length];
-}
+// A courier's look (map.js: a colour, and past the palette a dash pattern), by their place in the
+// day's rotation: their lane's swatch, their route on the map and its line in the legend. The
+// rotation is kept for the day (keepOrder), so a look stays with its courier all day.
+function lookOf(courierId) { return lookAt(S.couriers.findIndex((c) => c.id === courierId)); }
+function colourOf(courierId) { return lookOf(courierId).colour; }
+// A shared position this recent draws its courier's way to their first stop (the phone sends one
+// every 30 s while sharing: ten minutes without one and where they are is a guess).
+const FRESH_POSITION_MIN = 10;
 // The day's rotation as this console first saw it: a courier added later joins at the end
 // instead of reshuffling the lanes under a dispatcher's eyes (the order stays neutral).
 function keepOrder(items, idOf = (x) => x.id) {
@@ -344,7 +346,7 @@ function laneHtml(c, routes, start, span) {
     const now = Math.min(100, Math.max(0, (100 * (S.now - start)) / span));
     const load = t("load", { kg: maxLoad.toFixed(0), cap: c.vehicle.payload_kg });
     return `<div class="lane${stranded ? " stranded" : ""}" data-courier-id="${c.id}" aria-label="${esc(c.display_name)}">
-      <div class="who"><strong><span class="swatch" style="background:${colourOf(c.id)}" title="${t("route_colour")}" aria-hidden="true"></span>${esc(c.display_name)}</strong>${esc(vehicleName(c.vehicle.kind))} · ${status}
+      <div class="who"><strong><span class="look" title="${t("route_colour")}">${lookSwatch(lookOf(c.id))}</span>${esc(c.display_name)}</strong>${esc(vehicleName(c.vehicle.kind))} · ${status}
         ${c.planned_end ? ` · ${t("shift_end", { t: hhmm(c.planned_end) })}` : ""}
         ${positionNote(c.id)}
         ${stranded ? `<div class="alert">⚠ ${t("off_shift_with_jobs", { n: inHand })}</div>` : ""}
@@ -422,7 +424,7 @@ const MAP_QUIET_MS = 1000;
 const MAP_LATEST_MS = 5000;
 let mapTimer = null;
 let mapDue = 0;
-const mapDrawn = { jobs: "", routes: "" };
+const mapDrawn = { jobs: "", routes: "", approach: "" };
 function renderMap() {
   if (!S.map) return;
   const now = performance.now();
@@ -454,7 +456,8 @@ const stopKey = (s) => `${s.job_id}:${s.kind}`;
 // One courier's route as the map draws it: the legs between the stops still on their lane.
 function routeLines(courierId, legs) {
   const stops = laneStops(courierId);
-  const properties = { courier_id: courierId, colour: colourOf(courierId) };
+  const look = lookOf(courierId);
+  const properties = { courier_id: courierId, colour: look.colour, pattern: look.pattern, look: look.key };
   if (legs) {
     const on = new Set(stops.map(stopKey));
     return legs.filter((l) => l.properties.courier_id === courierId && on.has(stopKey(l.properties.start)) && on.has(stopKey(l.properties.end)))
@@ -464,24 +467,44 @@ function routeLines(courierId, legs) {
   return coordinates.length > 1 ? [{ type: "Feature", geometry: { type: "LineString", coordinates }, properties }] : [];
 }
 
+// The first stop still ahead on a courier's lane (a pickup already made is behind them).
+function firstStop(courierId) {
+  const s = laneStops(courierId).find((st) => !(st.kind === "pickup" && S.jobs.get(st.job_id)?.state === "picked_up"));
+  return s && S.jobs.get(s.job_id).request[s.kind];
+}
+// From each fresh shared position to that courier's first planned stop, dotted in their colour.
+function approachLines() {
+  return [...S.positions.values()].flatMap((p) => {
+    const stop = positionAge(p) <= FRESH_POSITION_MIN && S.couriers.some((c) => c.id === p.courier_id) && firstStop(p.courier_id);
+    if (!stop) return [];
+    return [{ type: "Feature", geometry: { type: "LineString", coordinates: [[p.lon, p.lat], [stop.lon, stop.lat]] },
+      properties: { courier_id: p.courier_id, colour: colourOf(p.courier_id) } }];
+  });
+}
+
 function drawMap() {
   askStreets();
   const jobs = [...S.jobs.values()].filter((j) => OPEN.has(j.state) || ACTIVE.has(j.state));
   const legs = streets.plannedAt && streets.plannedAt === S.plan?.planned_at ? streets.legs : null;
   const routed = S.couriers.filter((c) => S.plan?.routes?.[c.id]);
   const lines = routed.flatMap((c) => routeLines(c.id, legs));
+  const approach = approachLines();
   // jobs and routes apart: a selection moves a dot, and thousands of street points stay put
   const jobsKey = JSON.stringify([jobs.map((j) => [j.id, j.state]), S.selected]);
   const routesKey = JSON.stringify([Boolean(legs), S.plan?.planned_at, lines.map((l) => l.properties.start || l.geometry.coordinates.length),
-    routed.map((c) => c.id), language()]);
+    routed.map((c) => c.id), language(), Boolean(approach.length)]);
   if (jobsKey !== mapDrawn.jobs) S.map.setJobs(jobs, S.selected);
   mapDrawn.jobs = jobsKey;
+  const approachKey = JSON.stringify(approach.map((l) => [l.properties.courier_id, l.properties.colour, l.geometry.coordinates]));
+  if (approachKey !== mapDrawn.approach) S.map.setApproach(approach);
+  mapDrawn.approach = approachKey;
   if (routesKey === mapDrawn.routes) return;
   mapDrawn.routes = routesKey;
   S.map.setRoutes(lines);
   const drawn = new Set(lines.map((l) => l.properties.courier_id));
-  S.map.setLegend(t("map_legend"), routed.filter((c) => drawn.has(c.id)).map((c) => ({ courier_id: c.id, colour: colourOf(c.id), name: c.display_name })),
-    [{ kind: "pickup", name: t("window_pickup") }, { kind: "dropoff", name: t("window_dropoff") }, { kind: "path", name: t("legend_path") }]);
+  const symbols = [{ kind: "pickup", name: t("window_pickup") }, { kind: "dropoff", name: t("window_dropoff") }, { kind: "path", name: t("legend_path") }];
+  if (approach.length) symbols.push({ kind: "approach", name: t("legend_approach") });
+  S.map.setLegend(t("map_legend"), routed.filter((c) => drawn.has(c.id)).map((c) => ({ courier_id: c.id, look: lookOf(c.id), name: c.display_name })), symbols);
 }
 
 let frame = null;
@@ -804,13 +827,50 @@ function lineFromConsole(c) {
     cost: null, refusals: [], limits: [] };
 }
 
+// The limits a line breaks, named ("payload", "volume"...): what a dispatcher forces past.
+function limitNames(l) {
+  return [...new Set(l.limits.map((r) => (t(`limit_${r.code}`) === `limit_${r.code}` ? t("limit_other") : t(`limit_${r.code}`))))].join(", ");
+}
+
+// The second step past a refusal: the line becomes choosable, is chosen, and Confirm will send
+// the API's force flag with the reason the log keeps (the API wants one). Choosing another line
+// takes it back (stopForcing).
+function startForcing(courierId, { focus = true } = {}) {
+  const row = document.querySelector(`#decide-couriers tr.refused[data-courier-id="${courierId}"]`);
+  const line = S.dialog?.lines?.find((l) => l.id === courierId);
+  if (!row || !line) return;
+  stopForcing();
+  S.dialog.forcing = courierId;
+  const input = row.querySelector("input");
+  input.disabled = false;
+  input.checked = true;
+  row.classList.add("forcing");
+  $("#decide-forcing").textContent = t("forcing_note", { name: line.name, limit: limitNames(line) });
+  $("#decide-forcing").hidden = false;
+  $("#decide-error").textContent = "";
+  if (focus) $("#decide-reason").focus();
+}
+function stopForcing() {
+  const id = S.dialog?.forcing;
+  if (S.dialog) S.dialog.forcing = null;
+  $("#decide-forcing").hidden = true;
+  $("#decide-forcing").textContent = "";
+  const row = id && document.querySelector(`#decide-couriers tr[data-courier-id="${id}"]`);
+  if (!row) return;
+  row.classList.remove("forcing");
+  const input = row.querySelector("input");
+  if (row.classList.contains("refused")) { input.checked = false; input.disabled = true; }
+}
+
 function optionRow(l) {
   const status = l.on_shift ? (l.paused ? t("paused") : t("on_shift")) : t("off_shift");
   let load = t("load", { kg: l.load_kg.toFixed(0), cap: l.payload_kg });
   if (l.load_l != null) load += ` · ${t("load_l", { l: l.load_l.toFixed(0), cap: l.volume_l })}`;
   if (l.with_job_kg != null) load += ` · ${t("with_job", { kg: l.with_job_kg.toFixed(0) })}`;
   let cost = "";
-  if (l.limits.length) cost = `<span class="refusal">${esc(t("limit_broken", { name: l.name }))} ${esc(l.limits.map(said).join("; "))}</span>`;
+  // a refusal stays a refusal; forcing past it is a second, deliberate step that names the limit
+  if (l.limits.length) cost = `<span class="refusal">${esc(t("limit_broken", { name: l.name }))} ${esc(l.limits.map(said).join("; "))}</span>`
+    + `<button type="button" class="force-limit" data-force="${l.id}" aria-controls="decide-forcing">${esc(t("force_past", { limit: limitNames(l) }))}</button>`;
   else if (l.refusals.length) cost = `<span class="note">${esc(l.refusals.map(said).join("; "))}</span>`;
   else if (l.cost) cost = `<span class="figure">${esc(said(l.cost[0]))}</span>${l.cost.length > 1 ? `; <span class="note">${esc(l.cost.slice(1).map(said).join("; "))}</span>` : ""}`;
   const id = `decide-to-${l.id}`;
@@ -828,6 +888,7 @@ async function loadOptions() {
   const d = S.dialog;
   const job = S.jobs.get(d.jobId);
   const keep = chosenCourier() || d.dropped;
+  const forcing = d.forcing;
   let lines;
   if (d.action === "override") {
     try {
@@ -843,7 +904,11 @@ async function loadOptions() {
   } else {
     lines = S.couriers.filter((c) => c.id !== job?.courier_id && c.active !== false).map(lineFromConsole);
   }
+  d.lines = lines;
   $("#decide-couriers").innerHTML = lines.map(optionRow).join("");
+  // a line being forced stays forced while it is still refused (the job changed under the dialog)
+  if (forcing && lines.some((l) => l.id === forcing && l.limits.length)) { startForcing(forcing, { focus: false }); return; }
+  stopForcing();
   const open = lines.filter((l) => !l.limits.length);
   const working = open.filter((l) => l.on_shift && !l.paused);
   const preset = open.find((l) => l.id === keep) || working.find((l) => !l.proposed) || working[0];
@@ -889,6 +954,7 @@ function openDecide(jobId, courierId) {
   $("#decide-reason").value = "";
   $("#decide-force").checked = false;
   $("#decide-force-row").hidden = true;
+  $("#decide-forcing").hidden = true;
   $("#decide-error").textContent = "";
   $("#decide-cost").classList.remove("refusal");
   $("#decide-cost").textContent = "";
@@ -902,11 +968,16 @@ async function confirmDecide(event) {
   const { jobId, action } = S.dialog;
   const courier = chosenCourier();
   if (!courier) { $("#decide-error").textContent = t("choose_courier"); return; }
+  // a refused line goes only through "Force past this limit"; a forced one needs a reason
+  const forcing = S.dialog.forcing === courier;
+  const line = S.dialog.lines?.find((l) => l.id === courier);
+  if (line?.limits.length && !forcing) { $("#decide-error").textContent = t("force_first", { name: line.name }); return; }
+  if (forcing && !$("#decide-reason").value.trim()) { $("#decide-error").textContent = t("force_needs_reason"); $("#decide-reason").focus(); return; }
   const next = neighbour(jobId);
   try {
     const ok = await decide(jobId, {
       action, courier_id: courier, reason: $("#decide-reason").value,
-      force: $("#decide-force").checked,
+      force: forcing || $("#decide-force").checked,
     });
     $("#decide-dialog").close();
     if (ok) { selectAfter(next); refreshPeople().then(() => render()); }
@@ -1025,9 +1096,14 @@ function wire() {
   $("#plan-now").addEventListener("click", async () => { await S.api.post("/v1/planning/rounds"); toast(t("planning_asked")); });
   $("#decide-form").addEventListener("submit", confirmDecide);
   $("#decide-cancel").addEventListener("click", () => $("#decide-dialog").close());
-  $("#decide-couriers").addEventListener("change", () => { if (S.dialog?.action === "reassign") showCost(S.dialog.jobId, chosenCourier()); });
-  // a click anywhere on a line chooses it (not a refused one: its radio is disabled)
+  $("#decide-couriers").addEventListener("change", () => {
+    if (S.dialog?.forcing && S.dialog.forcing !== chosenCourier()) stopForcing();
+    if (S.dialog?.action === "reassign") showCost(S.dialog.jobId, chosenCourier());
+  });
+  // a click anywhere on a line chooses it (not a refused one: its radio is disabled, until forced)
   $("#decide-couriers").addEventListener("click", (e) => {
+    const force = e.target.closest("button[data-force]");
+    if (force) { startForcing(force.dataset.force); return; }
     const input = e.target.closest("tr[data-courier-id]")?.querySelector("input");
     if (!input || input.disabled || e.target === input || e.target.closest("label")) return;
     input.checked = true;

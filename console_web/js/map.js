@@ -3,6 +3,32 @@
 
 const EMPTY = { type: "FeatureCollection", features: [] };
 
+// A courier's look, the same on their lane's swatch, their route on the map and the legend: a
+// colour from the palette (dark enough to read on the paper and on tiles), and past the
+// palette's ten a dash pattern, so that every courier of the day has a look of their own however
+// many there are (ten solid, ten dashed, ten long-short, ten in pairs, then runs of 3, 4, ...).
+// Dashes are in units of the route's width (3 px), as MapLibre's line-dasharray counts them.
+export const PALETTE = ["#0b5cad", "#8a4b00", "#17663a", "#6f42c1", "#a3151c", "#0a7d8c", "#b0306a", "#55600b", "#3d4852", "#c05000"];
+const ROUTE_WIDTH = 3;
+const DASHES = [null, [3, 1.5], [5, 1.5, 1, 1.5], [1.5, 1, 1.5, 3]];
+export function dashOf(pattern) {
+  if (pattern < DASHES.length) return DASHES[pattern];
+  const run = Array.from({ length: pattern - 1 }, () => [1.5, 1]).flat();  // pattern - 1 dashes, then a gap
+  run[run.length - 1] = 3;
+  return run;
+}
+export function lookAt(index) {
+  const i = Math.max(0, index);
+  const pattern = Math.floor(i / PALETTE.length);
+  return { colour: PALETTE[i % PALETTE.length], pattern, dash: dashOf(pattern), key: `${i % PALETTE.length}.${pattern}` };
+}
+// The look as a small line: a lane's swatch and a legend's line draw the same stroke as the map.
+export function lookSwatch(look, className = "swatch") {
+  const dash = look.dash ? ` stroke-dasharray="${look.dash.map((d) => d * ROUTE_WIDTH).join(" ")}"` : "";
+  return `<svg class="${className}" width="30" height="8" viewBox="0 0 30 8" aria-hidden="true" focusable="false" data-look="${look.key}" data-colour="${look.colour}" data-dash="${(look.dash || []).join(" ")}">`
+    + `<line x1="0" y1="4" x2="30" y2="4" stroke="${look.colour}" stroke-width="${ROUTE_WIDTH}"${dash}/></svg>`;
+}
+
 export class JobMap {
   constructor(container, { tileUrl, bounds, onSelect }) {
     if (!window.maplibregl) throw new Error("map library missing");
@@ -28,10 +54,16 @@ export class JobMap {
         this.map.addLayer({ id, source: id, ...layer });
       };
       if (!tileUrl) add("streets", "streets", { type: "line", paint: { "line-color": "#b8b2a7", "line-width": 1 } });
-      add("routes", "routes", {
+      // routes: one layer per dash pattern (line-dasharray takes no per-feature value), added
+      // as patterns come into use (setRoutes), all beneath the leg from a shared position
+      this.map.addSource("routes", { type: "geojson", data: EMPTY });
+      this.patterns = 0;
+      this.addPatternLayer(0);
+      // from a courier's shared position to their first planned stop: dots in their colour
+      add("approach", "approach", {
         type: "line",
-        layout: { "line-join": "round", "line-cap": "round" },
-        paint: { "line-color": ["get", "colour"], "line-width": 3, "line-opacity": 0.8 },
+        layout: { "line-cap": "round" },
+        paint: { "line-color": ["get", "colour"], "line-width": 4, "line-dasharray": [0, 2] },
       });
       // the selected job's path and its stops in ink, apart from the couriers' colours
       add("path", "path", { type: "line", paint: { "line-color": "#1b1f23", "line-width": 4, "line-dasharray": [2, 1] } });
@@ -95,8 +127,8 @@ export class JobMap {
     this.data.positions = points;
   }
 
-  // Which colour is whose route: one line per courier with a planned route, in the lanes' order;
-  // then what the dots and the dashed line are (symbols: [{kind: pickup|dropoff|path, name}]).
+  // Which look is whose route: one line per courier with a planned route, in the lanes' order;
+  // then what the dots and the dashed lines are (symbols: [{kind: pickup|dropoff|path|approach, name}]).
   setLegend(title, items, symbols = []) {
     if (!this.legend) {
       this.legend = document.createElement("details");
@@ -125,13 +157,35 @@ export class JobMap {
     this.legendList.replaceChildren(...items.map((item) => {
       const line = document.createElement("span");
       line.className = "legend-line";
-      line.style.background = item.colour;
+      line.innerHTML = lookSwatch(item.look, "look");
       return entry(line, item.name, item.courier_id);
     }));
     this.legendSymbols.replaceChildren(...marks);
   }
 
-  setRoutes(lines) { return this.set("routes", { type: "FeatureCollection", features: lines }); }
+  // The layer that draws the routes of one dash pattern (filtered on the feature's pattern).
+  addPatternLayer(pattern) {
+    const dash = dashOf(pattern);
+    this.map.addLayer({
+      id: pattern ? `routes-${pattern}` : "routes", type: "line", source: "routes",
+      filter: ["==", ["get", "pattern"], pattern],
+      layout: { "line-join": "round", "line-cap": dash ? "butt" : "round" },
+      paint: { "line-color": ["get", "colour"], "line-width": ROUTE_WIDTH, "line-opacity": 0.85, ...(dash ? { "line-dasharray": dash } : {}) },
+    }, this.map.getLayer("approach") ? "approach" : undefined);
+    this.patterns = pattern + 1;
+  }
+
+  // Route features carry their courier's look (properties colour and pattern).
+  async setRoutes(lines) {
+    this.data.routes = { type: "FeatureCollection", features: lines };
+    await this.ready;
+    const most = Math.max(0, ...lines.map((l) => l.properties.pattern || 0));
+    while (this.patterns <= most) this.addPatternLayer(this.patterns);
+    return this.set("routes", this.data.routes);
+  }
+
+  // Legs from couriers' fresh shared positions to their first planned stop.
+  setApproach(lines) { return this.set("approach", { type: "FeatureCollection", features: lines }); }
 
   setPath(feature) { return this.set("path", feature || EMPTY); }
 

@@ -134,11 +134,11 @@ def test_the_map_has_a_legend_routes_along_streets_positions_with_their_age_and_
         legend = page.eval_on_selector_all(
             ".map-legend li[data-courier-id]",
             "els => els.map(e => [e.dataset.courierId, e.textContent,"
-            " e.querySelector('.legend-line').style.background])",
+            " e.querySelector('.legend-line svg').dataset.look])",
         )
         swatches = dict(
             page.eval_on_selector_all(
-                ".lane", "els => els.map(e => [e.dataset.courierId, e.querySelector('.swatch').style.background])"
+                ".lane", "els => els.map(e => [e.dataset.courierId, e.querySelector('svg.swatch').dataset.look])"
             )
         )
         assert legend and all(swatches[cid] == colour for cid, _, colour in legend), (legend, swatches)
@@ -165,7 +165,12 @@ def test_the_map_has_a_legend_routes_along_streets_positions_with_their_age_and_
         marker = f".map-position[data-courier-id='{day.id('Aino')}']"
         page.wait_for_selector(marker)
         assert re.fullmatch(r"Aino · [2-4] min ago", page.inner_text(f"{marker} .label")), page.inner_text(marker)
-        assert page.eval_on_selector(f"{marker} .dot", "e => e.style.background") == swatches[day.id("Aino")]
+        colour = page.eval_on_selector(
+            f".lane[data-courier-id='{day.id('Aino')}'] svg.swatch line",
+            "e => { const i = document.createElement('i'); i.style.background = e.getAttribute('stroke');"
+            " return i.style.background; }",
+        )
+        assert page.eval_on_selector(f"{marker} .dot", "e => e.style.background") == colour
 
         # j through the list: the whole city is in view, so the map never moves
         page.keyboard.press("j")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -24,6 +24,10 @@ from dispatch.store import Store
 from tests.api.harness import Server, World, create_delivery, login
 from tests.api.test_override_options import three_couriers
 from tests.console.browser import browser, console_log_in, shot
+from tests.console.test_queue import serious
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Request
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 
@@ -114,7 +118,7 @@ def test_every_courier_side_by_side_from_one_request(desk: Desk) -> None:
         # a physical limit is a refusal: its own colour, no cost, and the line cannot be chosen
         _open(page, d, d.heavy)
         page.wait_for_selector(f"{_line(aino)} .refusal")
-        refusal = page.inner_text(f"{_line(aino)} .opt-cost")
+        refusal = page.inner_text(f"{_line(aino)} .opt-cost .refusal")
         assert refusal == "Aino cannot take it: 49 kg is over the 25 kg payload of Aino's bike", refusal
         assert "adds" not in refusal and page.is_disabled(f"#decide-to-{aino}")
         colour = page.eval_on_selector(f"{_line(aino)} .refusal", "e => getComputedStyle(e).backgroundColor")
@@ -168,9 +172,88 @@ def test_the_dialog_follows_its_job_and_says_who_acted(desk: Desk) -> None:
         toast = page.inner_text("#toast-text")
         assert "Another dispatcher just" in toast and not UUID.search(toast), toast
 
-        # its chip dropped on its own lane: nothing to decide, no dialog
+        # its chip dropped on its own lane: the drop lands and is answered in words (the job is
+        # already theirs), with no dialog, no request and the job where it was
+        name = next(n for n, (cid, _, _) in w.couriers.items() if cid == now_to)
+        label = page.get_attribute(f".chip[data-job-id='{d.other}']", "title")
         chip = f".lane[data-courier-id='{now_to}'] .chip[data-job-id='{d.other}']"
         page.wait_for_selector(chip)
+        sent: list[str] = []
+        page.on("request", lambda r: sent.append(r.url) if r.method != "GET" else None)
         page.drag_and_drop(chip, f".lane[data-courier-id='{now_to}']")
-        page.wait_for_timeout(300)
-        assert not page.is_visible("#decide-dialog[open]")
+        page.wait_for_function(
+            "words => words.every(w => document.querySelector('#toast-text').textContent.includes(w))",
+            arg=[f"“{label}” is already with {name}."],
+        )
+        assert not page.is_visible("#toast-action")  # nothing done, so nothing to undo
+        assert not page.is_visible("#decide-dialog[open]") and not sent, sent
+        page.wait_for_selector(chip)
+        assert next(j for j in d.state()["jobs"] if j["id"] == d.other)["courier_id"] == now_to
+
+
+def test_a_refused_line_is_forced_only_through_a_second_step_that_names_the_limit(desk: Desk) -> None:
+    """Forcing past a physical limit was API-only: the refused line could not be chosen at all.
+    Now it stays a refusal (its colour, never chosen for the dispatcher, a click on it or its name
+    does nothing, a plain Confirm on it is refused before any request), and "Force past this limit
+    (payload)" makes it choosable; Confirm then asks for a reason and sends ``force``."""
+    d, w = desk, desk.world
+    aino, veera = w.couriers["Aino"][0], w.couriers["Veera"][0]
+    job = create_delivery(d.server.url, w, weight_kg=49.0)
+    sent: list[dict[str, Any]] = []
+
+    def decision(request: Request) -> None:
+        if request.url.endswith("/decisions"):
+            sent.append(request.post_data_json or {})
+
+    with browser((1440, 900)) as page:
+        page.on("request", decision)
+        console_log_in(page, d.server.url, w.coop_id, w.dispatcher_login, w.dispatcher_password)
+        page.wait_for_selector(f"#jobs .job[data-job-id='{job}']")
+        # in French the control names the limit too
+        page.select_option("#lang", "fr")
+        _open(page, d, job)
+        assert page.inner_text(f"{_line(aino)} .force-limit") == "Forcer malgré cette limite (charge utile)"
+        page.click("#decide-cancel")
+        page.select_option("#lang", "en")
+        _open(page, d, job)
+        force = f"{_line(aino)} .force-limit"
+        page.wait_for_selector(force)
+        assert page.inner_text(force) == "Force past this limit (payload)"
+        # still a refusal: never chosen for the dispatcher; clicking the line or its name chooses nothing
+        chosen = "els => els.map(e => e.value)"
+        assert aino not in page.eval_on_selector_all("#decide-couriers input:checked", chosen)
+        page.click(f"{_line(aino)} td.opt-load")
+        page.click(f"label[for='decide-to-{aino}']", force=True)
+        assert page.is_disabled(f"#decide-to-{aino}") and not page.is_checked(f"#decide-to-{aino}")
+        assert aino not in page.eval_on_selector_all("#decide-couriers input:checked", chosen)
+        # even checked by other means, a plain Confirm on it is refused here, before any request
+        page.evaluate(
+            f"(() => {{ const i = document.getElementById('decide-to-{aino}');"
+            " i.disabled = false; i.checked = true; })()"
+        )
+        page.click("#decide-confirm")
+        assert page.inner_text("#decide-error").startswith("Aino cannot take it as it is: use “Force past this limit”")
+        assert not sent and page.is_visible("#decide-dialog[open]")
+
+        # the second step: the line is chosen, forced, and says so; without a reason nothing is sent
+        page.click(force)
+        assert page.is_checked(f"#decide-to-{aino}") and "forcing" in (page.get_attribute(_line(aino), "class") or "")
+        assert page.inner_text("#decide-forcing") == (
+            "Forcing past Aino's limit (payload): say why in the reason, then Confirm."
+        )
+        assert page.evaluate("document.activeElement.id") == "decide-reason"
+        page.click("#decide-confirm")
+        assert page.inner_text("#decide-error") == "Say why you force past the limit: the log keeps it."
+        assert not sent
+        # choosing another line takes the force back; forcing again and a reason: sent with force
+        page.check(f"#decide-to-{veera}")
+        assert page.is_disabled(f"#decide-to-{aino}") and page.is_hidden("#decide-forcing")
+        page.click(force)
+        assert serious(page) == []  # the dialog while forcing: nothing critical or serious for axe
+        page.fill("#decide-reason", "Aino's trailer takes 60 kg today")
+        page.click("#decide-confirm")
+        page.wait_for_selector("#decide-dialog:not([open])", state="attached")
+        assert [(b["action"], b["courier_id"], b["force"]) for b in sent] == [("override", aino, True)], sent
+        page.wait_for_selector(f".lane[data-courier-id='{aino}'] .chip[data-job-id='{job}']")
+    after = httpx.get(f"{d.server.url}/v1/jobs/{job}", headers=d.auth, timeout=30).json()
+    assert (after["state"], after["courier_id"]) == ("assigned", aino), after
