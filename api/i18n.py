@@ -112,7 +112,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "cover_short_rest": "would rest {rest} h (at least {rest_h} h)",
         "cover_over_max": "would work {hours} h this week (contract: at most {max_h} h)",
         "no_jobs_seen": "no job requested at this hour in the last weeks",
-        "forecast_hour": "{jobs} jobs requested on {weekday}s {hour}:00-{end_h}:00 over the last {weeks} week(s): "
+        "forecast_hour": "{jobs} jobs to pick up on {weekday}s {hour}:00-{end_h}:00 over the last {weeks} week(s): "
         "{mean} a week; at {pace} jobs per courier-hour ({pace_from}), {couriers} courier(s)",
         "forecast_pace_seen": "{delivered} deliveries in {hours} worked hours",
         "forecast_pace_assumed": "no delivery in the log yet: {pace} jobs an hour assumed",
@@ -215,7 +215,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "cover_short_rest": "se reposerait {rest} h (au moins {rest_h} h)",
         "cover_over_max": "travaillerait {hours} h cette semaine (contrat : au plus {max_h} h)",
         "no_jobs_seen": "aucune course demandée à cette heure ces dernières semaines",
-        "forecast_hour": "{jobs} courses demandées le {weekday} de {hour} h à {end_h} h sur les {weeks} dernière(s) "
+        "forecast_hour": "{jobs} courses à enlever le {weekday} de {hour} h à {end_h} h sur les {weeks} dernière(s) "
         "semaine(s) : {mean} par semaine ; à {pace} courses par heure de coursier·e ({pace_from}), "
         "{couriers} coursier·e(s)",
         "forecast_pace_seen": "{delivered} livraisons en {hours} heures travaillées",

@@ -1,7 +1,9 @@
 """Expected demand for the coming week, from the cooperative's own log (issue 23).
 
-No black box: for each weekday and hour, the forecast is the **mean number of jobs requested
-in that hour on that weekday over the last ``weeks`` weeks** (a week with no request at that
+No black box: for each weekday and hour, the forecast is the **mean number of jobs to pick up
+in that hour on that weekday over the last ``weeks`` weeks** (a job counts in the hour its pickup
+window opens, or the hour it was requested if later: that is when a courier is needed, not when the
+client asked) (a week with no request at that
 hour counts as zero; weeks before the first request in the log are not counted). Heavy parcels
 and cargo-only jobs (heavier than a bike carries) are counted the same way. To turn jobs into
 couriers, the cooperative's own pace is used: **jobs delivered per worked hour** over the same
@@ -80,10 +82,11 @@ def forecast(
     for event in events:
         if not since <= event.at < until:
             continue
-        local = event.at.astimezone(timezone)
         if event.type is E.JOB_REQUESTED:
             first = first or event.at
-            kg = JobRequest.from_json(event.payload["request"]).weight_kg
+            request = JobRequest.from_json(event.payload["request"])
+            kg = request.weight_kg
+            local = max(event.at, request.pickup_window.start).astimezone(timezone)
             row = counts[(local.weekday(), local.hour)]
             row[0] += 1
             row[1] += kg >= heavy_threshold_kg

@@ -186,7 +186,7 @@ def test_a_dispatcher_proposes_removes_a_shift_publishes_and_it_survives_a_resta
         proposal = r.json()
         seen = client.get("/v1/week", params={"week": week.next_monday}, headers=desk).json()
         noon = next(h for h in seen["hours"] if h["day"] == week.next_monday and h["hour"] == 12)
-        assert 1 <= noon["expected"] <= 2 and noon["why"]["text"].startswith("6 jobs requested on Mondays 12:00-13:00")
+        assert 1 <= noon["expected"] <= 2 and noon["why"]["text"].startswith("6 jobs to pick up on Mondays 12:00-13:00")
         assert proposal["state"] == "draft" and len(proposal["shifts"]) == noon["expected"]  # nobody for nothing
         assert all(
             s["why"][0]["code"] == "rota_peak" and "h contracted" in s["why"][-1]["text"] for s in proposal["shifts"]
@@ -247,7 +247,7 @@ def test_the_rota_s_reasons_come_in_french_when_asked_with_their_codes(week: Wee
         noon = next(h for h in seen["hours"] if h["day"] == week.next_monday and h["hour"] == 12)
         assert noon["why"]["code"] == "forecast_hour" and noon["why"]["params"]["weekday"] == "monday", noon
         said = noon["why"]["text"]
-        assert said.startswith("6 courses demandées le lundi de 12 h à 13 h sur les "), said  # 1 or 2 weeks: the date
+        assert said.startswith("6 courses à enlever le lundi de 12 h à 13 h sur les "), said  # 1 or 2 weeks: the date
         assert "(aucune livraison dans le journal encore : 2,0 courses par heure supposées)" in said, said
         assert seen["forecast"]["code"] == "forecast_note", seen["forecast"]
         note = seen["forecast"]["text"]

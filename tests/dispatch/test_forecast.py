@@ -61,9 +61,9 @@ def test_the_forecast_is_a_mean_per_weekday_and_hour_at_the_cooperative_s_pace(c
         couriers=1,
     )
     said = render(monday.why.to_json())
-    assert said.startswith("4 jobs requested on Mondays 12:00-13:00 over the last 2 week(s): 2.0 a week")
+    assert said.startswith("4 jobs to pick up on Mondays 12:00-13:00 over the last 2 week(s): 2.0 a week")
     assert "(4 deliveries in 2.0 worked hours), 1 courier(s)" in said
-    assert render(monday.why.to_json(), "fr").startswith("4 courses demandées le lundi de 12 h à 13 h")
+    assert render(monday.why.to_json(), "fr").startswith("4 courses à enlever le lundi de 12 h à 13 h")
     assert seen.couriers() == {(0, 12): 1} and seen.cargo() == {(0, 12): 1}
 
 
@@ -75,3 +75,15 @@ def test_a_new_cooperative_assumes_a_pace_and_says_so(coop: Coop) -> None:
     assert seen.pace_from == reason("forecast_pace_assumed", pace=DEFAULT_JOBS_PER_HOUR)
     assert seen.hours[0].why.params["pace_from"] == seen.pace_from.to_json()
     assert seen.hours[0].couriers == 1
+
+
+def test_a_job_counts_in_the_hour_its_pickup_opens_not_the_hour_it_was_asked_for(coop: Coop) -> None:
+    """A rota covers the hours couriers ride: a delivery booked at 10:10 for a pickup from 12:10
+    wants someone at noon, and one booked after its window opened wants someone at once."""
+    s, c = coop.store, coop.id
+    booked_early = _request(MONDAY_NOON, 4.0)
+    do.request_job(s, c, coop.client, booked_early, at=MONDAY_NOON - timedelta(hours=2))
+    booked_late = _request(MONDAY_NOON - timedelta(hours=3), 4.0)  # its window opened at 9:10
+    do.request_job(s, c, coop.client, booked_late, at=MONDAY_NOON - timedelta(minutes=70))  # asked at 11:00
+    seen = forecast(s.events(c), timezone=HELSINKI, until=MONDAY_NOON + timedelta(days=1))
+    assert {(h.weekday, h.hour): h.jobs for h in seen.hours} == {(0, 12): 1.0, (0, 11): 1.0}
