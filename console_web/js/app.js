@@ -827,9 +827,14 @@ function lineFromConsole(c) {
     cost: null, refusals: [], limits: [] };
 }
 
-// The limits a line breaks, named ("payload", "volume"...): what a dispatcher forces past.
+// The limits a line breaks, named ("payload", "volume"...): what a dispatcher forces past. A
+// refusal with no short name (the planner found no room) is said in full beside the control.
 function limitNames(l) {
-  return [...new Set(l.limits.map((r) => (t(`limit_${r.code}`) === `limit_${r.code}` ? t("limit_other") : t(`limit_${r.code}`))))].join(", ");
+  return [...new Set(l.limits.map((r) => `limit_${r.code}`).filter((key) => t(key) !== key).map((key) => t(key)))].join(", ");
+}
+function forceWords(key, l) {
+  const limit = limitNames(l);
+  return limit ? t(key, { name: l.name, limit }) : t(`${key}_plain`, { name: l.name });
 }
 
 // The second step past a refusal: the line becomes choosable, is chosen, and Confirm will send
@@ -845,7 +850,7 @@ function startForcing(courierId, { focus = true } = {}) {
   input.disabled = false;
   input.checked = true;
   row.classList.add("forcing");
-  $("#decide-forcing").textContent = t("forcing_note", { name: line.name, limit: limitNames(line) });
+  $("#decide-forcing").textContent = forceWords("forcing_note", line);
   $("#decide-forcing").hidden = false;
   $("#decide-error").textContent = "";
   if (focus) $("#decide-reason").focus();
@@ -870,7 +875,7 @@ function optionRow(l) {
   let cost = "";
   // a refusal stays a refusal; forcing past it is a second, deliberate step that names the limit
   if (l.limits.length) cost = `<span class="refusal">${esc(t("limit_broken", { name: l.name }))} ${esc(l.limits.map(said).join("; "))}</span>`
-    + `<button type="button" class="force-limit" data-force="${l.id}" aria-controls="decide-forcing">${esc(t("force_past", { limit: limitNames(l) }))}</button>`;
+    + `<button type="button" class="force-limit" data-force="${l.id}" aria-controls="decide-forcing">${esc(forceWords("force_past", l))}</button>`;
   else if (l.refusals.length) cost = `<span class="note">${esc(l.refusals.map(said).join("; "))}</span>`;
   else if (l.cost) cost = `<span class="figure">${esc(said(l.cost[0]))}</span>${l.cost.length > 1 ? `; <span class="note">${esc(l.cost.slice(1).map(said).join("; "))}</span>` : ""}`;
   const id = `decide-to-${l.id}`;
