@@ -357,14 +357,23 @@ def _urgent_subset(
 
 #: VROOM gets this long past its own timeout before the constructor goes on without its plan.
 VROOM_GRACE_S = 2.0
+#: VROOM's search threads: as many as its searches (4 at exploration level 0; VROOM caps it at
+#: 32). VROOM runs one thread per search and lets ``nb_threads`` of them work at a time through a
+#: ``std::counting_semaphore``; a waiting thread can miss its wake-up there (a libstdc++ semaphore
+#: bug, seen 2026-12-06: a search thread asleep in ``semaphore.acquire`` for good, the calling
+#: thread in ``std::thread::join``). pybind11 keeps the GIL through ``Input.solve``, so the whole
+#: process froze, planner included, and no Python-side timeout could help. With a permit for every
+#: search, no thread ever waits on the semaphore.
+VROOM_THREADS = 32
 
 
 def _guarded_vroom_start(translation: _Translation, data: Any, budget_s: float) -> Any:
     """VROOM's plan as PyVRP's start, or None if VROOM fails or does not answer in time.
 
-    VROOM runs in a daemon thread: once, in a test suite's randomised problems, its solve call
-    waited forever (idle, inside the C++ library), and a planner must never hang on its seed.
-    A call that does not come back is left behind; PyVRP then starts on its own.
+    VROOM runs in a daemon thread so that a slow answer is left behind and PyVRP starts on its
+    own. That cannot rescue a call that hangs while holding the GIL (pybind11 keeps it through
+    ``Input.solve``): the one such hang seen, VROOM's own semaphore, is ruled out by
+    :data:`VROOM_THREADS`.
     """
     result: list[Any] = []
 
@@ -650,7 +659,7 @@ class _Translation:
         if shipments:
             problem.add_job(shipments)
         timeout = timedelta(seconds=timeout_s)
-        frame = problem.solve(exploration_level=0, nb_threads=1, timeout=timeout).routes
+        frame = problem.solve(exploration_level=0, nb_threads=VROOM_THREADS, timeout=timeout).routes
         return self._from_vroom(data, frame)
 
     def _vroom_vehicles(self) -> list[Any]:

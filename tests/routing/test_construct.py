@@ -413,3 +413,25 @@ def test_where_pyvrp_finds_no_feasible_plan_its_least_penalised_one_is_the_start
     assert searched.routes is not None and start.routes is not None
     check_routes(problem, searched.routes)  # mended: what breaks a limit gave its jobs back
     assert searched.stats.cost < 0.8 * start.stats.cost, (searched.stats.cost, start.stats.cost)
+
+
+def test_vroom_gets_a_thread_for_every_search_so_none_waits_on_its_semaphore(monkeypatch: pytest.MonkeyPatch) -> None:
+    """VROOM runs one thread per search (4 x (exploration level + 1)) and lets ``nb_threads`` of
+    them work at once through a semaphore where a waiting thread can sleep for good while the
+    GIL is held (seen in the suite, 2026-12-06: the whole process froze). The constructor must
+    ask for at least as many threads as searches, so that no search ever waits."""
+    import vroom
+
+    asked: list[tuple[int, int]] = []
+    solve_vroom = vroom.Input.solve
+
+    def spy(self: Any, exploration_level: int, nb_threads: int = 1, timeout: Any = None) -> Any:
+        asked.append((exploration_level, nb_threads))
+        return solve_vroom(self, exploration_level=exploration_level, nb_threads=nb_threads, timeout=timeout)
+
+    monkeypatch.setattr(vroom.Input, "solve", spy)
+    problem = Problem(couriers=(_courier("bike", 0),), shipments=(_job("a", 1, 2), _job("b", 3, 4)), travel=_line(6))
+    built = construct(problem, time_budget_s=0.2)
+    assert built.stats is not None and built.stats.vroom_start and asked
+    for level, threads in asked:
+        assert threads >= 4 * (level + 1), f"{threads} thread(s) for {4 * (level + 1)} searches"
