@@ -22,7 +22,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --durations=25
 
 ## bench: matrices (Helsinki and ../shared/data/osm/andorra.osm.pbf), planning, insertion (~10 min)
 bench: $(STAMP)
