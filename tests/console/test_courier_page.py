@@ -283,6 +283,12 @@ def test_every_card_has_an_eta_and_every_act_is_confirmed_with_the_focus_kept(
         assert not page.is_checked("#share") and page.is_disabled("#share")
         assert not page.evaluate("window.__tandem.sharing")
         shot(page, "courier-10-shift-ended")
+
+        # the job in hand is still mine after the shift: Delivered is confirmed in words, and the
+        # card leaves the list
+        page.click(f"{card1} button[data-act=delivered]")
+        toast_says(page, "Delivered to Kauppatori.", "Dispatch knows.")
+        page.wait_for_selector(card1, state="detached")
         problems["phone, logged in"] = serious(page)
         page.select_option("#lang", "fr")
         assert page.inner_text("#connection") == "en direct"

@@ -75,15 +75,22 @@ def rush_body(i: int) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def rush(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rush]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('rush') / 'tandem.db'}"
-    world = make_world(url, riders=RIDERS)
+def world_with_sami(url: str, riders: tuple[tuple[str, str], ...]) -> tuple[World, str]:
+    """:func:`make_world` with Sami, a second dispatcher (who beats the console to a job); Sami's
+    password."""
+    world = make_world(url, riders=riders)
     store = Store.open(url)
     try:
         _, sami_password = store.add_member(world.coop_id, Role.DISPATCHER, "Sami", "sami")
     finally:
         store.close()
+    return world, sami_password
+
+
+@pytest.fixture(scope="module")
+def rush(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rush]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('rush') / 'tandem.db'}"
+    world, sami_password = world_with_sami(url, RIDERS)
     server = Server(url, planning_budget_s="0.5").start()
     couriers = Couriers(server, world)
     try:
@@ -178,7 +185,10 @@ def test_a_rush_fits_on_one_screen_with_decisions_pinned_on_top(rush: Rush) -> N
         page.wait_for_selector(f"#jobs .job[data-job-id='{top}'][aria-current=true]")
         page.keyboard.press("r")
         page.wait_for_selector(f"#why-{top}")
-        assert "Flat tyre" in page.inner_text(f"#why-{top}") or "pickup" in page.inner_text(f"#why-{top}")
+        # the top row is the one pinned job, the declined one: its reasons say who declined and why
+        assert top == rush.declined, (top, rush.declined)
+        why = page.inner_text(f"#why-{top}")
+        assert re.search(r"pickup: \d\d:\d\d–\d\d:\d\d", why) and f"{rush.declined_by} declined: Flat tyre" in why, why
         page.keyboard.press("r")
         page.wait_for_selector(f"#why-{top}", state="detached")
         other = first.get_attribute("data-job-id")
@@ -188,7 +198,14 @@ def test_a_rush_fits_on_one_screen_with_decisions_pinned_on_top(rush: Rush) -> N
         first.locator("button[data-act=why]").click()
         page.wait_for_selector(f"#why-{other}", state="detached")
 
-        # the lanes: stop labels never overlap, a "now" line, each courier's colour (the map's legend)
+        # the lanes: stop labels never overlap, a "now" line, each courier's colour (the map's legend);
+        # labels there are, several on a lane (else "no overlap" would say nothing)
+        labels = page.eval_on_selector_all(
+            ".lane",
+            "lanes => lanes.map(l => [...l.querySelectorAll('.stop:not(.tick)')]"
+            ".filter(e => e.getBoundingClientRect().width > 0).length)",
+        )
+        assert max(labels) >= 2, labels
         overlaps = page.evaluate(
             """() => [...document.querySelectorAll('.lane')].flatMap(lane => {
                  const boxes = [...lane.querySelectorAll('.stop:not(.tick)')].map(e => e.getBoundingClientRect());
@@ -199,7 +216,9 @@ def test_a_rush_fits_on_one_screen_with_decisions_pinned_on_top(rush: Rush) -> N
         )
         assert not overlaps, overlaps
         assert page.locator(".lane .now-line").count() == page.locator(".lane").count()
-        swatches = page.eval_on_selector_all(".lane .swatch", "els => els.map(e => e.style.background)")
+        swatches = page.eval_on_selector_all(
+            ".lane .swatch", "els => els.map(e => e.dataset.look || e.style.background)"
+        )
         assert len(set(swatches)) == len(swatches) == page.locator(".lane").count(), swatches
 
         page.wait_for_selector(".maplibregl-canvas")
@@ -286,6 +305,42 @@ def job_label(page: Any, job: str) -> str:
     return str(page.get_attribute(f"#jobs .job[data-job-id='{job}'] .where", "title"))
 
 
+def tab_to(page: Any, selector: str, *, back: bool | None = None, most: int = 250) -> None:
+    """Press Tab until ``selector`` holds the focus, as a person without a mouse would: no
+    ``page.focus``, so an element Tab cannot reach fails here. Shift+Tab if ``back``, or (None)
+    if the element comes before the focus in the page."""
+    if back is None:
+        back = bool(
+            page.evaluate(
+                "s => { const a = document.activeElement, t = document.querySelector(s);"
+                " return !!(a && t && (a.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_PRECEDING)); }",
+                selector,
+            )
+        )
+    for _ in range(most):
+        if page.evaluate("s => document.activeElement !== null && document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+    raise AssertionError(f"{most} presses of Tab never reached {selector}")
+
+
+def choose_by_keyboard(page: Any, avoid: set[str]) -> str:
+    """In the open decide dialog: Shift+Tab back to the couriers' radios (the dialog opens on
+    the reason field), arrow to a courier not in ``avoid``, Tab back to the reason and type one;
+    the courier chosen."""
+    page.wait_for_selector("#decide-couriers input:checked")
+    tab_to(page, "#decide-couriers input[name=decide-courier]", back=True, most=12)
+    for _ in range(8):
+        chosen = str(page.evaluate("document.activeElement.value"))
+        if chosen not in avoid and page.is_checked(f"#decide-to-{chosen}"):
+            break
+        page.keyboard.press("ArrowDown")
+    assert chosen not in avoid, (chosen, avoid)
+    tab_to(page, "#decide-reason", most=12)
+    page.keyboard.type("nearer by keyboard")
+    return chosen
+
+
 def test_the_keyboard_path_through_a_rush(rush: Rush) -> None:
     """j/k, a, Escape, u (asked, said), a conflict in plain words, Shift+A asked with its count and undone."""
     base = rush.server.url
@@ -322,8 +377,42 @@ def test_the_keyboard_path_through_a_rush(rush: Rush) -> None:
         page.keyboard.press("u")
         said(page, job_label(page, proposed), "nothing to take back")
 
-        # u on an assigned job (its chip reached by keyboard focus): asked, then said
-        page.focus(f".chip[data-job-id='{second}']")
+        # o: the override dialog, a courier chosen and confirmed with keys alone; the next row selected
+        if proposed == third:
+            page.keyboard.press("j")
+            proposed = current(page, other_than=third)
+        after = page.eval_on_selector(
+            f"#jobs .job[data-job-id='{proposed}']", "e => e.nextElementSibling.dataset.jobId"
+        )
+        names = page.locator(f"#jobs .job[data-job-id='{proposed}'] .proposal .name").all_inner_texts()
+        was_to = rush.world.couriers[names[0]][0] if names else ""
+        page.keyboard.press("o")
+        page.wait_for_selector("#decide-dialog[open]")
+        assert page.inner_text("#decide-title") == "Give the job to another courier"
+        given_to = choose_by_keyboard(page, {was_to})
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#decide-dialog:not([open])", state="attached")
+        page.wait_for_selector(f".lane[data-courier-id='{given_to}'] .chip[data-job-id='{proposed}']")
+        assert current(page, other_than=proposed) == after  # the next row, with the focus: the next key acts on it
+
+        # the accepted job's chip, reached with Tab (never page.focus), moved to another lane by keys
+        chip = f".chip[data-job-id='{second}']"
+        holder = page.eval_on_selector(chip, "e => e.closest('.lane').dataset.courierId")
+        tab_to(page, chip)
+        assert current(page) == second
+        page.keyboard.press("o")
+        page.wait_for_selector("#decide-dialog[open]")
+        assert page.inner_text("#decide-title") == "Move the job to another courier"
+        moved_to = choose_by_keyboard(page, {holder})
+        page.wait_for_function("!document.querySelector('#decide-cost').textContent.includes('…')")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#decide-dialog:not([open])", state="attached")
+        page.wait_for_selector(f".lane[data-courier-id='{moved_to}'] {chip}")
+        assert page.locator(f".lane[data-courier-id='{holder}'] {chip}").count() == 0
+        quiet(page, rush)  # any round the override or the move asked for
+
+        # u on an assigned job (its chip reached with Tab again): asked, then said
+        tab_to(page, chip)
         assert current(page) == second
         page.keyboard.press("u")
         page.wait_for_selector("#confirm-dialog[open]")
@@ -414,6 +503,18 @@ def test_axe_finds_nothing_critical_or_serious_on_the_console_and_the_log_in_pag
         page.wait_for_selector("#help-dialog[open]")
         problems["console, shortcuts"] = serious(page)
         page.keyboard.press("Escape")
+        # the override dialog open with every courier's line, and the confirm dialog (Shift+A)
+        for key, dialog, ready in (
+            ("o", "decide-dialog", "#decide-couriers input[name=decide-courier]"),
+            ("Shift+A", "confirm-dialog", "#confirm-ok"),
+        ):
+            page.wait_for_selector("dialog[open]", state="detached")
+            page.keyboard.press(key)
+            page.wait_for_selector(f"#{dialog}[open] {ready}")
+            page.wait_for_function("!document.querySelector('dialog[open]').textContent.includes('…')")
+            problems[f"console, {dialog}"] = serious(page)
+            page.keyboard.press("Escape")
+        page.wait_for_selector("dialog[open]", state="detached")
         page.select_option("#lang", "fr")
         page.wait_for_selector("#lanes .who:has-text('vélo')")  # vehicle kinds in the reader's language
         problems["console in French"] = serious(page)
