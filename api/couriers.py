@@ -59,9 +59,12 @@ ACTS = (
 
 
 def concerns(event: Event, courier_id: str) -> bool:
+    """Whether an event is about the courier: theirs, a job taken from them, or a swap asked of
+    them (the colleague hears of the request and of its decision, not only the asker)."""
     if event.type in HIDDEN:
         return False
-    return courier_id in (event.payload.get("courier_id"), event.payload.get("previous_courier_id"))
+    p = event.payload
+    return courier_id in (p.get("courier_id"), p.get("previous_courier_id"), p.get("with_courier_id"))
 
 
 def job_for_courier(svc: Services, coop_id: str, job_id: str) -> dict[str, Any]:

@@ -94,6 +94,10 @@ COURIER_KEYS: dict[EventType, frozenset[str]] = {
     E.AVAILABILITY_DECLARED: frozenset({"courier_id", "weekly", "exceptions", "holidays"}),
     E.CONTRACT_SET: frozenset({"courier_id", "min_h", "max_h"}),
     E.SHIFT_SWAP_REQUESTED: frozenset({"swap_id", "week", "courier_id", "shift_id", "with_courier_id"}),
+    # that a swap was decided, so that the asker's and the colleague's My shifts follow (each
+    # reading their own ids only): never the dispatcher's reason, nor the week's shifts (each
+    # reads their own from /v1/week/mine)
+    E.SHIFT_SWAP_DECIDED: frozenset({"swap_id", "week", "confirmed", "courier_id", "with_courier_id"}),
     # their own absence's category (``reason``: sick, other) is about them; its note is not
     E.ABSENCE_RECORDED: _ROTA | {"reason"},
     E.COVER_ASSIGNED: _ROTA,
@@ -102,8 +106,9 @@ COURIER_KEYS: dict[EventType, frozenset[str]] = {
     E.OVERTIME_DECIDED: frozenset({"courier_id", "day", "minutes"}),
 }
 #: Keys naming a courier: a colleague's id is dropped (the courier whose job was moved to
-#: someone needs to know it is gone, not to whom).
-PEOPLE = ("courier_id", "previous_courier_id")
+#: someone needs to know it is gone, not to whom; a swap is asked of the colleague it names,
+#: and a third courier does not learn whom).
+PEOPLE = ("courier_id", "previous_courier_id", "with_courier_id")
 #: A rota shift as its courier reads it: never ``absent_note`` (a dispatcher's note).
 SHIFT_KEYS = frozenset({"id", "courier_id", "day", "start_h", "end_h", "why", "cover_for", "absent", "covered_by"})
 

@@ -11,6 +11,7 @@ sockets like any other.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
@@ -353,8 +354,9 @@ async def choose_no_cover(body: NoCoverIn, who: Dispatcher, svc: Svc, lang: Lang
 async def my_week(
     who: CourierUser, svc: Svc, lang: Lang, week_of: Annotated[WeekQuery, Query(alias="week")] = None
 ) -> Any:
-    """My shifts in the published rota, and the swaps I asked for, each with its shift's day and
-    hours (``shift``: the shift is the colleague's once confirmed, gone from ``shifts``)."""
+    """My shifts in the published rota, the swaps I asked for, each with its shift's day and
+    hours (``shift``: the shift is the colleague's once confirmed, gone from ``shifts``), and
+    the swaps colleagues asked of me (``asked_of_me``, :func:`_asked_of`)."""
 
     def work() -> dict[str, Any]:
         monday = _week_of(svc.store, who.cooperative_id, week_of)
@@ -371,9 +373,29 @@ async def my_week(
             if s["week"] == monday.isoformat() and s["courier_id"] == who.subject_id
         ]
         answer = {"week": monday.isoformat(), "shifts": mine, "version": rota.version, "swaps": swaps}
+        answer["asked_of_me"] = _asked_of(state.swaps.values(), monday, who.subject_id, hours)
         return _said(svc.store, who.cooperative_id, lang, answer)
 
     return await svc.run(work)
+
+
+#: What the colleague a swap is asked of reads of it: who asks, which shift, its state; never
+#: the asker's note (written for dispatch) nor the dispatcher's reason (a note between them).
+ASKED_OF_ME_KEYS = ("id", "week", "courier_id", "shift_id", "state", "asked_at")
+
+
+def _asked_of(
+    swaps: Iterable[dict[str, Any]], monday: date, courier_id: str, hours: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The swaps of ``monday``'s week asked of ``courier_id``, so that the colleague learns of a
+    request about them while it waits for a dispatcher (not only once it is confirmed and the
+    shift appears in their week), and then how it was decided, each with the shift's day and
+    hours (``hours``: shift id -> them, from the published rota)."""
+    return [
+        {**{k: s[k] for k in ASKED_OF_ME_KEYS}, "shift": hours.get(s["shift_id"])}
+        for s in swaps
+        if s["week"] == monday.isoformat() and s["with_courier_id"] == courier_id
+    ]
 
 
 @router.post("/week/swaps", **answers(SwapOut, 201, also=refusals(404)), status_code=201)

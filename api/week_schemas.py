@@ -282,11 +282,27 @@ class MySwapOut(SwapOut):
     )
 
 
+class AskedOfMeOut(Out):
+    """A swap a colleague asked of me: who asks, which shift, its state (never their note, nor a
+    dispatcher's reason)."""
+
+    id: str
+    week: str
+    courier_id: str = Field(description="the colleague who asks")
+    shift_id: str
+    state: Literal["pending", "confirmed", "refused"] = Field(description="pending: waiting for a dispatcher")
+    asked_at: str
+    shift: SwapShiftOut | None = Field(default=None, description="the shift's day and hours")
+
+
 class MyWeekOut(Out):
     week: str
     shifts: list[RotaShiftOut]
     version: int
     swaps: list[MySwapOut]
+    asked_of_me: list[AskedOfMeOut] = Field(
+        default_factory=list, description="swaps colleagues asked of me this week: a dispatcher confirms or refuses"
+    )
 
 
 class WhoOut(Out):

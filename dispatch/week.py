@@ -731,6 +731,8 @@ def _decide_swap(
         raise InvalidInput("swap_id", "swap_decided", state=swap["state"])
     monday = date.fromisoformat(swap["week"])
     payload: dict[str, Any] = {"swap_id": swap_id, "week": swap["week"], "confirmed": confirm, "reason": reason}
+    # whom it is about, so that each of the two couriers' sockets hears of the decision
+    payload.update(courier_id=swap["courier_id"], with_courier_id=swap["with_courier_id"])
     rota = state.rota(monday)
     if confirm:
         limits = Limits.of(store, coop_id, monday)

@@ -96,6 +96,11 @@ const WORDS = {
     state_confirmed: "confirmed: the shift is {name}'s now",
     state_refused: "refused by a dispatcher",
     state_refused_why: "refused by a dispatcher: {why}",
+    asked_title: "Swaps colleagues ask of you",
+    asked_line: "{name} asks you to take {shift}",
+    asked_pending: "waiting for a dispatcher to confirm or refuse; until then the shift is {name}'s",
+    asked_confirmed: "confirmed by a dispatcher: the shift is yours now",
+    asked_refused: "refused by a dispatcher: the shift stays {name}'s",
     shifts_unavailable: "Your shifts could not be read: {why}",
   },
   fr: {
@@ -176,6 +181,11 @@ const WORDS = {
     state_confirmed: "confirmé : le service est à {name} maintenant",
     state_refused: "refusé par le dispatch",
     state_refused_why: "refusé par le dispatch : {why}",
+    asked_title: "Échanges que des collègues te demandent",
+    asked_line: "{name} te demande de prendre {shift}",
+    asked_pending: "en attente du dispatch, qui confirme ou refuse ; d'ici là, le service reste à {name}",
+    asked_confirmed: "confirmé par le dispatch : le service est à toi maintenant",
+    asked_refused: "refusé par le dispatch : le service reste à {name}",
     shifts_unavailable: "Tes services n'ont pas pu être lus : {why}",
   },
 };
@@ -320,8 +330,8 @@ function onEvent(message) {
     const next = { CourierAcknowledged: "acknowledged", PickedUp: "picked_up", Delivered: "delivered", DeliveryFailed: "failed", CourierDeclined: "declined" }[e.type];
     if (next) S.jobs.get(p.job_id).state = next;
   }
-  // my rota changed (an absence, a cover, my swap asked): My shifts read again
-  if (["AbsenceRecorded", "CoverAssigned", "NoCoverPicked", "ShiftSwapRequested"].includes(e.type) && R.first) loadRota();
+  // my rota changed (an absence, a cover, a swap asked by me or of me, or decided): My shifts read again
+  if (["AbsenceRecorded", "CoverAssigned", "NoCoverPicked", "ShiftSwapRequested", "ShiftSwapDecided"].includes(e.type) && R.first) loadRota();
   if (e.type === "ShiftStarted") S.shift = { on_shift: true, paused: false };
   if (e.type === "ShiftPaused") S.shift.paused = true;
   if (e.type === "ShiftResumed") S.shift.paused = false;
@@ -1063,6 +1073,13 @@ function swapItem(swap) {
   return `<li data-swap="${esc(swap.id)}" data-state="${esc(swap.state)}">${esc(say("swap_line", { shift: shiftText(swap.shift), name }))}: <span class="state">${esc(state)}</span></li>`;
 }
 
+// A swap a colleague asked of me: who asks, which shift, and where dispatch is with it (never
+// their note to dispatch nor a dispatcher's reason: the API does not send them).
+function askedItem(swap) {
+  const name = colleagueName(swap.courier_id);
+  return `<li data-asked="${esc(swap.id)}" data-state="${esc(swap.state)}">${esc(say("asked_line", { name, shift: shiftText(swap.shift) }))}: <span class="state">${esc(say(`asked_${swap.state}`, { name }))}</span></li>`;
+}
+
 function renderRota() {
   if (R.said) $("#rota-status").textContent = say(R.said.key, R.said.vars());
   if (!R.weeks.length) return;
@@ -1076,7 +1093,9 @@ function renderRota() {
       : `<p class="note">${esc(say(mine.version ? "no_shift" : "no_rota"))}</p>`;
     const swaps = mine.swaps.length
       ? `<h4>${esc(say("swaps_title"))}</h4><ul class="swaps">${mine.swaps.map(swapItem).join("")}</ul>` : "";
-    return `<section class="rota-week" data-week="${mine.week}" aria-label="${esc(head)}"><h3>${esc(head)}</h3>${list}${swaps}</section>`;
+    const asked = (mine.asked_of_me || []).length
+      ? `<h4>${esc(say("asked_title"))}</h4><ul class="asked">${mine.asked_of_me.map(askedItem).join("")}</ul>` : "";
+    return `<section class="rota-week" data-week="${mine.week}" aria-label="${esc(head)}"><h3>${esc(head)}</h3>${list}${asked}${swaps}</section>`;
   }).join("");
 }
 

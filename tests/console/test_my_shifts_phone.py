@@ -1,8 +1,10 @@
 """My shifts on the courier's phone (issue 23 item 3), in a real browser against a real server: a
 dispatcher publishes the rota on the week page, the courier sees their shift with why it is
 theirs in English then French (worded by the API in the language the page asks), asks to hand
-it to a colleague, the dispatcher confirms on the week page, and the shift is then the
-colleague's; a swap of a shift that has begun is refused in plain words."""
+it to a colleague, whose own phone shows the request waiting for dispatch (who asks, which
+shift; not the asker's note), the dispatcher confirms on the week page, and both phones follow
+without a reload: the shift is then the colleague's; a swap of a shift that has begun is
+refused in plain words."""
 
 from __future__ import annotations
 
@@ -82,6 +84,21 @@ def test_a_courier_sees_their_shifts_and_swaps_one_a_dispatcher_confirms(served:
         swap_id = page.get_attribute("#rota .swaps li[data-state=pending]", "data-swap")
         assert "en attente du dispatch" in page.inner_text(f"#rota .swaps li[data-swap='{swap_id}']")
 
+        # the colleague's phone, in its own browser context (its own session): the request is there,
+        # waiting for dispatch, with who asks and which shift, never the asker's note
+        chromium = page.context.browser
+        assert chromium is not None
+        colleague = chromium.new_context(viewport={"width": PHONE[0], "height": PHONE[1]}, bypass_csp=True).new_page()
+        _phone_log_in(colleague, server, world, taker)
+        colleague.select_option("#lang", "fr")
+        asked = f"#rota .asked li[data-asked='{swap_id}']"
+        wait_until(colleague, f'!!document.querySelector("{asked}[data-state=pending]")')
+        said = colleague.inner_text(asked)
+        assert said.startswith(f"{giver} te demande de prendre ") and "en attente du dispatch" in said, said
+        assert colleague.locator(item).count() == 0 and "dentiste" not in colleague.inner_text("#rota")
+        assert serious(colleague) == []
+        shot(colleague, "my-shifts-03-asked-of-me")
+
         # a shift that has begun is not handed over: last week's rota, published, then asked
         last = (datetime.fromisoformat(week["week"]) - timedelta(days=14)).date().isoformat()
         for path in ("/v1/week/proposal", "/v1/week/publish"):
@@ -109,9 +126,10 @@ def test_a_courier_sees_their_shifts_and_swaps_one_a_dispatcher_confirms(served:
         wait_until(desk, f"document.querySelector(\"{listed}\").textContent.includes('confirm')")
         assert desk.locator(f"{listed} button").count() == 0
 
-        page.reload()  # the decision is not on the courier's socket: the phone reads it again
-        wait_until(page, "document.querySelectorAll('#rota .rota-week').length === 2")
+        # the decision is on both couriers' sockets: each phone reads My shifts again, no reload
         wait_until(page, f"!!document.querySelector(\"#rota .swaps li[data-swap='{swap_id}'][data-state=confirmed]\")")
+        wait_until(colleague, f'!!document.querySelector("{asked}[data-state=confirmed]")')
+        assert "le service est à toi maintenant" in colleague.inner_text(asked)
         assert page.locator(item).count() == 0  # the shift is gone from the giver's week
         assert f"confirmé : le service est à {taker} maintenant" in page.inner_text(f"#rota li[data-swap='{swap_id}']")
         _, user, password = world.couriers[taker]
@@ -123,9 +141,7 @@ def test_a_courier_sees_their_shifts_and_swaps_one_a_dispatcher_confirms(served:
         shot(page, "my-shifts-02-swapped")
 
         # the colleague's phone: the shift is theirs, saying why
-        page.evaluate("localStorage.removeItem('tandem.courier.session')")
-        _phone_log_in(page, server, world, taker)
-        wait_until(page, f'!!document.querySelector("{item}")')
-        assert "échangé : demandé par un·e collègue" in page.inner_text(item)
+        wait_until(colleague, f'!!document.querySelector("{item}")')
+        assert "échangé : demandé par un·e collègue" in colleague.inner_text(item)
         assert datetime.now(HELSINKI).date().isoformat() < giving["day"]  # still to come: it may be swapped on
-        assert page.locator(f"{item} button[data-rota=ask]").count() == 1
+        assert colleague.locator(f"{item} button[data-rota=ask]").count() == 1
