@@ -811,6 +811,9 @@ async function showCost(jobId, courierId) {
     const summary = Array.isArray(report.summary) ? report.summary.map(said).join("; ") : plain(report.summary);
     cost.textContent = breaks.length ? `${t("limit_broken", { name: courierName(courierId) })} ${breaks.map(said).join("; ")}.` : summary;
     $("#decide-force-row").hidden = !breaks.length;
+    // the checkbox names the limit it forces past, as the override table's control does
+    const limit = limitNames({ limits: breaks });
+    $("#decide-force-row span").textContent = limit ? t("force_past", { limit }) : t("force");
   } catch (e) { cost.classList.remove("refusal"); cost.textContent = plain(e.message); }
 }
 
@@ -959,6 +962,7 @@ function openDecide(jobId, courierId) {
   $("#decide-reason").value = "";
   $("#decide-force").checked = false;
   $("#decide-force-row").hidden = true;
+  $("#decide-force-row span").textContent = t("force");
   $("#decide-forcing").hidden = true;
   $("#decide-error").textContent = "";
   $("#decide-cost").classList.remove("refusal");
@@ -977,7 +981,7 @@ async function confirmDecide(event) {
   const forcing = S.dialog.forcing === courier;
   const line = S.dialog.lines?.find((l) => l.id === courier);
   if (line?.limits.length && !forcing) { $("#decide-error").textContent = t("force_first", { name: line.name }); return; }
-  if (forcing && !$("#decide-reason").value.trim()) { $("#decide-error").textContent = t("force_needs_reason"); $("#decide-reason").focus(); return; }
+  if ((forcing || $("#decide-force").checked) && !$("#decide-reason").value.trim()) { $("#decide-error").textContent = t("force_needs_reason"); $("#decide-reason").focus(); return; }
   const next = neighbour(jobId);
   try {
     const ok = await decide(jobId, {
@@ -1036,7 +1040,7 @@ function onKey(e) {
   else if (e.key === "k" || e.key === "ArrowUp") { moveSelection(-1); e.preventDefault(); }
   else if (e.key === "A" && e.shiftKey) { acceptAllVisible(); }
   else if (e.key === "a" && S.selected) { accept(S.selected); }
-  else if (e.key === "o" && S.selected) { openDecide(S.selected); }
+  else if (e.key === "o" && S.selected) { e.preventDefault(); openDecide(S.selected); }  // the "o" must not land in the dialog's reason
   else if (e.key === "u" && S.selected) { unassign(S.selected); }
   else if ((e.key === "r" || (e.key === "Enter" && !e.target.closest("button"))) && S.selected) { toggleReasons(S.selected); e.preventDefault(); }
   else if (e.key === "/") { $("#filter").focus(); e.preventDefault(); }

@@ -257,3 +257,51 @@ def test_a_refused_line_is_forced_only_through_a_second_step_that_names_the_limi
         page.wait_for_selector(f".lane[data-courier-id='{aino}'] .chip[data-job-id='{job}']")
     after = httpx.get(f"{d.server.url}/v1/jobs/{job}", headers=d.auth, timeout=30).json()
     assert (after["state"], after["courier_id"]) == ("assigned", aino), after
+
+
+def test_a_reassignment_past_a_limit_names_it_and_needs_a_reason(desk: Desk) -> None:
+    """Moving a job someone has to a courier whose vehicle cannot take it: the cost says the
+    refusal, the force checkbox names the limit, and Confirm asks for a reason before sending
+    ``force`` (the API's ``forced_needs_reason`` used to come back as an error after the request)."""
+    d, w = desk, desk.world
+    aino, veera = w.couriers["Aino"][0], w.couriers["Veera"][0]
+    store = Store.open(d.url)
+    try:  # Veera back from a pause an earlier test may have sent her on (a paused courier's jobs are not costed)
+        if store.courier_statuses(w.coop_id)[veera].paused:
+            do.resume_shift(store, w.coop_id, veera, at=datetime.now(UTC))
+    finally:
+        store.close()
+    job = create_delivery(d.server.url, w, weight_kg=49.0)
+    r = httpx.post(
+        f"{d.server.url}/v1/jobs/{job}/decisions",
+        json={"action": "override", "courier_id": veera, "reason": "cargo bike"},
+        headers=d.sami,
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    sent: list[dict[str, Any]] = []
+
+    def decision(request: Request) -> None:
+        if request.url.endswith("/decisions"):
+            sent.append(request.post_data_json or {})
+
+    with browser((1440, 900)) as page:
+        page.on("request", decision)
+        console_log_in(page, d.server.url, w.coop_id, w.dispatcher_login, w.dispatcher_password)
+        page.click(f".lane[data-courier-id='{veera}'] .chip[data-job-id='{job}']")
+        page.keyboard.press("o")
+        page.wait_for_selector("#decide-dialog[open]")
+        assert page.input_value("#decide-reason") == ""  # the key that opened it is not typed in it
+        page.check(f"#decide-to-{aino}")
+        page.wait_for_selector("#decide-cost.refusal")
+        assert page.inner_text("#decide-force-row").strip() == "Force past this limit (payload)"
+        page.check("#decide-force")
+        page.click("#decide-confirm")
+        assert page.inner_text("#decide-error") == "Say why you force past the limit: the log keeps it."
+        assert not sent
+        page.fill("#decide-reason", "Aino's trailer")
+        page.click("#decide-confirm")
+        page.wait_for_selector("#decide-dialog:not([open])", state="attached")
+        assert [(b["action"], b["courier_id"], b["force"]) for b in sent] == [("reassign", aino, True)], sent
+    after = httpx.get(f"{d.server.url}/v1/jobs/{job}", headers=d.auth, timeout=30).json()
+    assert (after["state"], after["courier_id"]) == ("assigned", aino), after
