@@ -74,6 +74,18 @@ def _open(page: Any, d: Desk, job: str) -> None:
     page.wait_for_selector("#decide-couriers tr[data-courier-id]")
 
 
+def _decisions_sent(page: Any) -> list[dict[str, Any]]:
+    """The bodies the page posts to ``/decisions`` from now on (what Confirm really sent)."""
+    sent: list[dict[str, Any]] = []
+
+    def decision(request: Request) -> None:
+        if request.url.endswith("/decisions"):
+            sent.append(request.post_data_json or {})
+
+    page.on("request", decision)
+    return sent
+
+
 def _line(courier: str) -> str:
     return f"#decide-couriers tr[data-courier-id='{courier}']"
 
@@ -199,14 +211,8 @@ def test_a_refused_line_is_forced_only_through_a_second_step_that_names_the_limi
     d, w = desk, desk.world
     aino, veera = w.couriers["Aino"][0], w.couriers["Veera"][0]
     job = create_delivery(d.server.url, w, weight_kg=49.0)
-    sent: list[dict[str, Any]] = []
-
-    def decision(request: Request) -> None:
-        if request.url.endswith("/decisions"):
-            sent.append(request.post_data_json or {})
-
     with browser((1440, 900)) as page:
-        page.on("request", decision)
+        sent = _decisions_sent(page)
         console_log_in(page, d.server.url, w.coop_id, w.dispatcher_login, w.dispatcher_password)
         page.wait_for_selector(f"#jobs .job[data-job-id='{job}']")
         # in French the control names the limit too
@@ -279,14 +285,8 @@ def test_a_reassignment_past_a_limit_names_it_and_needs_a_reason(desk: Desk) -> 
         timeout=30,
     )
     assert r.status_code == 200, r.text
-    sent: list[dict[str, Any]] = []
-
-    def decision(request: Request) -> None:
-        if request.url.endswith("/decisions"):
-            sent.append(request.post_data_json or {})
-
     with browser((1440, 900)) as page:
-        page.on("request", decision)
+        sent = _decisions_sent(page)
         console_log_in(page, d.server.url, w.coop_id, w.dispatcher_login, w.dispatcher_password)
         page.click(f".lane[data-courier-id='{veera}'] .chip[data-job-id='{job}']")
         page.keyboard.press("o")
