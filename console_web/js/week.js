@@ -31,6 +31,19 @@ const WORDS = {
     day: "Day", worked: "Worked", planned: "Planned", beyond_plan: "Beyond plan", overtime: "Overtime", decide: "Decide",
     overtime_for: "Overtime minutes for {name} on {day}", no_sheet: "No time worked or planned this week.",
     sheet_week: "Time sheet of the week of {day}", not_begun: "Not begun yet: overtime is decided on a day that has been worked.",
+    who_title: "Who is available", who_at: "At", show: "Show", now: "Now",
+    who_note: "Now unless you pick a time here or an hour in the grid. Listed by name, never by any figure of a person.",
+    who_when: "{when}: {n} available", who_now: "Now ({when}): {n} available", nobody_available: "Nobody is available at that time.",
+    until: "until {t}", for_long: "{d} left", not_available: "not declared available", on_shift: "on shift now", on_rota: "on the rota",
+    who_cell: "Who is available {day} {hour}: {text}", who_failed: "Who is available could not be read: {why}",
+    avail_title: "A courier's availability",
+    avail_note: "For a courier who cannot use the phone, or to correct what they declared: each change is saved at once, replaces what stood, and shows on their phone.",
+    avail_none: "Nothing declared.", weekday: "weekday", add_weekly: "Add weekly hours", exception_day: "exception on",
+    exception_hint: "no hours: not available that day", add_exception: "Add an exception", holiday_from: "holiday from", holiday_to: "to",
+    add_holiday: "Add a holiday", weekly_item: "every {day} {start}–{end}", exception_item: "{day}: only {windows}",
+    off_item: "{day}: not available", holiday_item: "holiday {first} – {last}",
+    avail_saved: "Saved for {name}: {what}. Now {w} weekly window(s), {e} exception(s), {h} holiday(s); the week below and {name}'s phone show it.",
+    avail_refused: "Not saved for {name}: {why}", added: "added {item}", removed: "removed {item}",
   },
   fr: {
     the_week: "La semaine", log_in_again: "Votre session a pris fin : reconnectez-vous sur la console.", back_to_console: "Retour à la console",
@@ -59,6 +72,19 @@ const WORDS = {
     day: "Jour", worked: "Travaillé", planned: "Planifié", beyond_plan: "Au-delà du planning", overtime: "Heures sup.", decide: "Décider",
     overtime_for: "Minutes supplémentaires de {name} le {day}", no_sheet: "Aucun temps travaillé ni planifié cette semaine.",
     sheet_week: "Feuille de temps de la semaine du {day}", not_begun: "Pas encore commencé : les heures supplémentaires se décident sur un jour travaillé.",
+    who_title: "Qui est disponible", who_at: "À", show: "Afficher", now: "Maintenant",
+    who_note: "Maintenant, sauf si vous choisissez un moment ici ou une heure dans la grille. Par ordre des noms, jamais selon un chiffre d'une personne.",
+    who_when: "{when} : {n} disponible(s)", who_now: "Maintenant ({when}) : {n} disponible(s)", nobody_available: "Personne n'est disponible à ce moment-là.",
+    until: "jusqu'à {t}", for_long: "encore {d}", not_available: "pas déclaré·e disponible", on_shift: "en service maintenant", on_rota: "au planning",
+    who_cell: "Qui est disponible {day} {hour} : {text}", who_failed: "Impossible de lire qui est disponible : {why}",
+    avail_title: "Les disponibilités d'un coursier",
+    avail_note: "Pour un coursier qui ne peut pas utiliser le téléphone, ou pour corriger ce qu'il a déclaré : chaque changement est enregistré aussitôt, remplace ce qui était déclaré et apparaît sur son téléphone.",
+    avail_none: "Rien de déclaré.", weekday: "jour de la semaine", add_weekly: "Ajouter des heures chaque semaine", exception_day: "exception le",
+    exception_hint: "sans heures : pas disponible ce jour-là", add_exception: "Ajouter une exception", holiday_from: "congé du", holiday_to: "au",
+    add_holiday: "Ajouter un congé", weekly_item: "chaque {day} {start}–{end}", exception_item: "{day} : seulement {windows}",
+    off_item: "{day} : pas disponible", holiday_item: "congé du {first} au {last}",
+    avail_saved: "Enregistré pour {name} : {what}. Désormais {w} créneau(x) hebdomadaire(s), {e} exception(s), {h} congé(s) ; la semaine ci-dessous et le téléphone de {name} l'affichent.",
+    avail_refused: "Pas enregistré pour {name} : {why}", added: "ajouté {item}", removed: "retiré {item}",
   },
 };
 const lang = (localStorage.getItem("tandem.lang") || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
@@ -79,7 +105,11 @@ const dayName = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString(lang, { 
 // notice: what an act did beyond the rota (an absence for today stopped a courier on shift).
 // sheetWeek: the time sheet's own week (null: the API's default, this week), apart from the rota's
 // week on show (by default the coming one): overtime is decided on days worked, never days to come.
-const S = { api: null, week: null, sheetWeek: null, view: null, busy: false, covers: {}, notice: "" };
+// whoPick: the moment the who-panel answers for ("YYYY-MM-DDTHH:MM" in the browser's zone; null:
+// now), whoAsked: its latest request (an older answer arriving late is dropped); availFor, avail:
+// the courier whose availability is being entered and what stands for them.
+const S = { api: null, week: null, sheetWeek: null, view: null, busy: false, covers: {}, notice: "",
+  whoPick: null, whoAsked: 0, who: null, availFor: null, avail: null };
 window.__week = S;
 
 function names() { return Object.fromEntries((S.view?.couriers || []).map((c) => [c.id, c.name])); }
@@ -140,6 +170,7 @@ function render() {
   renderPeople();
   renderSheet();
   renderAddForm();
+  renderAvailCourier();
   S.ready = true;
 }
 
@@ -254,13 +285,206 @@ function renderHours() {
     const cells = days.map((d) => {
       const h = byKey.get(`${d} ${hour}`);
       const text = `${h.available.length} / ${h.expected} / ${h.rostered.length}` + (h.gap ? ` · ${w("gap_cell", { n: h.gap })}` : "");
-      const cell = el("td", { class: h.gap ? "gap" : !h.expected ? "" : h.rostered.length >= h.expected ? "covered" : "short", title: sayWhy(h.why) }, text);
+      const pick = el("button", { type: "button", class: "pick-hour" }, text);
+      pick.setAttribute("aria-label", w("who_cell", { day: dayName(d), hour: hh(hour), text }));
+      pick.addEventListener("click", () => pickWho(`${d}T${hh(hour)}`));
+      const cell = el("td", { class: h.gap ? "gap" : !h.expected ? "" : h.rostered.length >= h.expected ? "covered" : "short", title: sayWhy(h.why) }, pick);
       cell.dataset.hour = `${d} ${hour}`;
       return cell;
     });
     rows.push(el("tr", {}, el("th", { scope: "row" }, hh(hour)), ...cells));
   }
   $("#hours").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
+  markPicked();
+}
+
+// ------------------------------------------------------------------ who is available
+// One request to /v1/week/who per pick: now (no `at`: the server's clock), an hour of the grid or
+// the time field, both read in the browser's zone like every time the console shows (the console
+// runs where the cooperative rides). Each courier's "until" is the server's, on the cooperative's
+// clock. Listed by name (those available, then those on shift or on the rota without declared
+// availability): a neutral order, never by hours or any figure of a person.
+
+// The browser's local "YYYY-MM-DDTHH:MM" now, as a datetime-local field holds it.
+function localNow() {
+  const d = new Date();
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+const duration = (m) => (m >= 60 ? `${Math.floor(m / 60)} h${m % 60 ? ` ${String(m % 60).padStart(2, "0")} min` : ""}` : `${m} min`);
+
+async function pickWho(local = null) {
+  const asked = ++S.whoAsked;
+  S.whoPick = local;
+  $("#who-pick").at.value = local ?? localNow();
+  markPicked();
+  try {
+    const at = local ? `?at=${encodeURIComponent(new Date(local).toISOString())}` : "";
+    const answer = await S.api.get(`/v1/week/who${at}`);
+    if (asked !== S.whoAsked) return;
+    S.who = answer;
+    renderWho();
+  } catch (err) {
+    if (asked !== S.whoAsked) return;
+    S.who = null;
+    $("#who-list").replaceChildren();
+    $("#who-label").textContent = w("who_failed", { why: err.message });
+  }
+}
+
+// The grid's cell of the hour picked, outlined (none for now or a moment outside the week shown).
+function markPicked() {
+  const key = S.whoPick ? `${S.whoPick.slice(0, 10)} ${Number(S.whoPick.slice(11, 13))}` : null;
+  for (const cell of document.querySelectorAll("#hours td[data-hour]")) {
+    const picked = cell.dataset.hour === key;
+    cell.classList.toggle("picked", picked);
+    cell.querySelector("button")?.setAttribute("aria-pressed", String(picked));
+  }
+}
+
+function renderWho() {
+  const answer = S.who;
+  const local = S.whoPick ?? localNow();
+  const when = `${dayName(local.slice(0, 10))} ${local.slice(11, 16)}`;
+  const byName = (a, b) => a.name.localeCompare(b.name);
+  const free = answer.couriers.filter((c) => c.available).sort(byName);
+  const others = answer.couriers.filter((c) => !c.available).sort(byName);
+  $("#who-label").textContent = w(S.whoPick ? "who_when" : "who_now", { when, n: free.length });
+  const items = [...free, ...others].map((c) => whoItem(c, local.slice(0, 10)));
+  if (!free.length) items.unshift(el("li", { class: "note" }, w("nobody_available")));
+  $("#who-list").replaceChildren(...items);
+  $("#who-list").dataset.at = S.whoPick ?? "now";  // what the list answers for
+}
+
+// A courier available then: until when (the day too when it is another) and for how long; on
+// shift now, on the published rota then.
+function whoItem(c, day) {
+  const item = el("li", { "data-who": c.courier_id }, el("strong", {}, c.name), " ");
+  if (c.available) {
+    const end = c.available_until;
+    const t = `${end.slice(0, 10) === day ? "" : `${dayName(end.slice(0, 10))} `}${end.slice(11, 16)}`;
+    item.append(el("span", { class: "until", "data-until": end.slice(11, 16) }, w("until", { t })),
+      ` (${w("for_long", { d: duration(c.minutes_left) })})`);
+  } else item.append(el("span", { class: "note" }, w("not_available")));
+  if (c.on_shift) item.append(" ", el("span", { class: "tag on-shift", "data-on-shift": "true" }, w("on_shift")));
+  if (c.on_rota) item.append(" ", el("span", { class: "tag on-rota", "data-on-rota": "true" }, w("on_rota")));
+  return item;
+}
+
+// ------------------------------------------------------------------ a courier's availability
+// A dispatcher enters or corrects it through the phone's own route (PUT
+// /v1/couriers/{id}/availability, which replaces the whole): each change reads what stands,
+// changes one entry and sends the whole back, so what the courier saved on the phone meanwhile
+// is kept. It is confirmed in a sentence; a refusal is the server's reason, in its words.
+
+const weekdayName = (n) => new Date(Date.UTC(2024, 0, 1 + n)).toLocaleDateString(lang, { weekday: "long", timeZone: "UTC" });
+
+async function readAvail(id) {
+  const a = await S.api.get(`/v1/couriers/${encodeURIComponent(id)}/availability`);
+  return { weekly: a.weekly, exceptions: a.exceptions, holidays: a.holidays };
+}
+
+function renderAvailCourier() {
+  const select = $("#avail-courier");
+  const couriers = [...S.view.couriers].sort((a, b) => a.name.localeCompare(b.name));
+  select.replaceChildren(el("option", { value: "" }, "—"), ...couriers.map((c) => el("option", { value: c.id }, c.name)));
+  select.value = S.availFor ?? "";
+  const weekday = $("#avail-weekly").weekday;
+  if (!weekday.options.length) weekday.replaceChildren(...[0, 1, 2, 3, 4, 5, 6].map((n) => el("option", { value: n }, weekdayName(n))));
+  renderAvail();
+}
+
+async function showAvail() {
+  const id = $("#avail-courier").value || null;
+  S.availFor = id;
+  S.avail = null;
+  $("#avail-done").textContent = $("#avail-error").textContent = "";
+  renderAvail();
+  if (!id) return;
+  try {
+    const standing = await readAvail(id);
+    if (S.availFor === id) { S.avail = standing; renderAvail(); }
+  } catch (err) { $("#avail-error").textContent = err.message; }
+}
+
+function availItems(a) {
+  const windows = (ws) => ws.map((x) => `${x.start}–${x.end}`).join(", ");
+  return [
+    ...a.weekly.map((x) => ["weekly", x, w("weekly_item", { day: weekdayName(x.weekday), start: x.start, end: x.end })]),
+    ...a.exceptions.map((x) => ["exceptions", x, x.windows.length
+      ? w("exception_item", { day: dayName(x.day), windows: windows(x.windows) }) : w("off_item", { day: dayName(x.day) })]),
+    ...a.holidays.map((x) => ["holidays", x, w("holiday_item", { first: dayName(x.first_day), last: dayName(x.last_day) })]),
+  ];
+}
+
+function renderAvail() {
+  const nobody = !S.availFor;  // the forms wait for a courier to be picked
+  for (const form of ["#avail-weekly", "#avail-exception", "#avail-holiday"]) {
+    for (const field of $(form).elements) field.disabled = nobody;
+  }
+  if (!S.avail) { $("#avail-list").replaceChildren(); return; }
+  const items = availItems(S.avail).map(([kind, entry, text]) => {
+    const same = JSON.stringify(entry);
+    const remove = el("button", { type: "button", "data-remove": kind }, w("remove"));
+    remove.setAttribute("aria-label", `${w("remove")}: ${text}`);
+    remove.addEventListener("click", () => changeAvail((a) => {
+      const at = a[kind].findIndex((x) => JSON.stringify(x) === same);
+      if (at >= 0) a[kind].splice(at, 1);
+    }, w("removed", { item: text })));
+    return el("li", { "data-kind": kind }, text, " ", remove);
+  });
+  $("#avail-list").replaceChildren(...(items.length ? items : [el("li", { class: "note" }, w("avail_none"))]));
+}
+
+async function changeAvail(change, what) {
+  const id = S.availFor;
+  if (S.busy || !id) return;
+  const name = names()[id] || id;
+  S.busy = true;
+  $("#avail-done").textContent = $("#avail-error").textContent = "";
+  try {
+    const standing = await readAvail(id);
+    change(standing);
+    const kept = await S.api.request("PUT", `/v1/couriers/${encodeURIComponent(id)}/availability`, standing);
+    S.avail = { weekly: kept.weekly, exceptions: kept.exceptions, holidays: kept.holidays };
+    await load(S.week);  // the grid, the gaps and the people's hours follow
+    $("#avail-done").textContent = w("avail_saved", { name, what, w: kept.weekly.length, e: kept.exceptions.length, h: kept.holidays.length });
+    pickWho(S.whoPick);  // and the who-panel, for the moment it shows
+  } catch (err) {
+    $("#avail-error").textContent = w("avail_refused", { name, why: err instanceof ApiError ? err.message : String(err) });
+  } finally {
+    S.busy = false;
+    renderAvail();
+  }
+}
+
+function addWeekly(e) {
+  e.preventDefault();
+  const f = e.target;
+  const entry = { weekday: Number(f.weekday.value), start: f.start.value, end: f.end.value };
+  const item = w("weekly_item", { day: weekdayName(entry.weekday), start: entry.start, end: entry.end });
+  changeAvail((a) => a.weekly.push(entry), w("added", { item }));
+}
+
+// An exception: that day only these hours (merged with the day's others), or none: not available.
+function addException(e) {
+  e.preventDefault();
+  const f = e.target;
+  const hours = f.start.value || f.end.value ? [{ start: f.start.value, end: f.end.value }] : [];
+  const day = f.day.value;
+  const item = hours.length ? w("exception_item", { day: dayName(day), windows: `${hours[0].start}–${hours[0].end}` }) : w("off_item", { day: dayName(day) });
+  changeAvail((a) => {
+    const same = a.exceptions.find((x) => x.day === day);
+    if (same) same.windows.push(...hours); else a.exceptions.push({ day, windows: hours });
+  }, w("added", { item }));
+}
+
+function addHoliday(e) {
+  e.preventDefault();
+  const f = e.target;
+  const entry = { first_day: f.first.value, last_day: f.last.value };
+  const item = w("holiday_item", { first: dayName(entry.first_day), last: dayName(entry.last_day) });
+  changeAvail((a) => a.holidays.push(entry), w("added", { item }));
 }
 
 function renderPeople() {
@@ -347,6 +571,12 @@ function wire() {
   $("#sheet-prev").addEventListener("click", () => shiftSheet(-1));
   $("#sheet-next").addEventListener("click", () => shiftSheet(1));
   $("#timesheet-csv").addEventListener("click", downloadTimesheet);
+  $("#who-pick").addEventListener("submit", (e) => { e.preventDefault(); pickWho(e.target.at.value); });
+  $("#who-now").addEventListener("click", () => pickWho(null));
+  $("#avail-courier").addEventListener("change", showAvail);
+  $("#avail-weekly").addEventListener("submit", addWeekly);
+  $("#avail-exception").addEventListener("submit", addException);
+  $("#avail-holiday").addEventListener("submit", addHoliday);
   $("#add-shift").addEventListener("submit", (e) => {
     e.preventDefault();
     const f = e.target;
@@ -359,6 +589,7 @@ async function start(session) {
   await loadReasons(S.api);
   await load(null);
   $("#week-app").hidden = false;
+  pickWho(null);  // who is available now, until the dispatcher picks another moment
 }
 
 // The console's log-in is the week's: without a session, log in there and come back.

@@ -1,0 +1,207 @@
+"""Who is available, and a dispatcher entering a courier's availability, on the week page in a real
+browser against a real server (issue 23, item 1): the who-panel answers for now and for any hour
+picked (a grid cell or the time field) with each courier's until-time, on-shift and rota marks, one
+request per pick; a dispatcher enters availability for a courier and the grid and the panel show
+it, a refusal said in the server's words; the gaps list names an hour where demand is expected and
+nobody is available, and not one that is covered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dispatch import commands
+from dispatch.model import JobRequest, Parcel, Place, TimeWindow
+from dispatch.store import Store
+from tests.api.harness import Server, World, login
+from tests.console import test_week_page
+from tests.console.browser import browser, console_log_in, shot, wait_until
+from tests.console.test_queue import serious
+
+HELSINKI = test_week_page.HELSINKI
+
+
+def _evening_demand_and_aino_on_shift(url: str, world: World) -> None:
+    """Six jobs last Monday at 18:05, when nobody declares themself available (all are free
+    10-16), so the coming Monday's 18:00 is a gap; Aino on shift now."""
+    store = Store.open(url)
+    try:
+        today = datetime.now(HELSINKI).date()
+        monday = today - timedelta(days=today.weekday() + 7)
+        at = datetime(monday.year, monday.month, monday.day, 18, 5, tzinfo=HELSINKI)
+        window = TimeWindow(at, at + timedelta(minutes=50))
+        request = JobRequest(Place(24.9414, 60.1710), Place(24.9525, 60.1675), window, window, (Parcel(4, 10, 30),))
+        client_id = store.add_client(world.coop_id, "Florist")[0].id
+        for i in range(6):
+            commands.request_job(store, world.coop_id, client_id, request, at=at + timedelta(minutes=i))
+        commands.start_shift(store, world.coop_id, world.couriers["Aino"][0], at=datetime.now(HELSINKI))
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Server, World]]:
+    """The rota's browser test's week (Aino, Veera and Lou free 10-16 on weekdays, six jobs last
+    Monday noon) with evening demand nobody covers, and Aino on shift."""
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    world = test_week_page._set_up_week(url)
+    _evening_demand_and_aino_on_shift(url, world)
+    server = Server(url, planning_budget_s="0.5").start()
+    try:
+        yield server, world
+    finally:
+        server.stop()
+
+
+def _week_page(page: Any, server: Server, world: World) -> list[str]:
+    """The week page logged in, in the cooperative's zone (the page reads a picked hour in the
+    browser's, as the console does every time); the /v1/week/who requests it makes, recorded."""
+    page.context.new_cdp_session(page).send("Emulation.setTimezoneOverride", {"timezoneId": "Europe/Helsinki"})
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/v1/week/who" in r.url else None)
+    console_log_in(page, server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+    page.goto(f"{server.url}/console/week.html")
+    wait_until(page, "window.__week && window.__week.ready === true")
+    return asked
+
+
+def _pick(page: Any, day: date, hour: int) -> None:
+    """Click the grid's cell of ``day`` at ``hour`` and wait for the panel to answer for it."""
+    page.click(f"#hours td[data-hour='{day.isoformat()} {hour}'] button")
+    wait_until(page, f"document.querySelector('#who-list').dataset.at === '{day.isoformat()}T{hour:02d}:00'")
+
+
+def _who(page: Any) -> dict[str, dict[str, Any]]:
+    """The panel's couriers by name: until-time, on-shift and rota marks, in the order shown."""
+    rows: list[dict[str, Any]] = page.eval_on_selector_all(
+        "#who-list li[data-who]",
+        """items => items.map((li) => ({
+            name: li.querySelector('strong').textContent,
+            until: li.querySelector('.until')?.dataset.until ?? null,
+            on_shift: !!li.querySelector('[data-on-shift]'),
+            on_rota: !!li.querySelector('[data-on-rota]'),
+            text: li.textContent,
+        }))""",
+    )
+    return {r["name"]: r for r in rows}
+
+
+def test_the_who_panel_names_who_is_available_until_when_and_on_shift(served: tuple[Server, World]) -> None:
+    server, world = served
+    with browser() as page:
+        asked = _week_page(page, server, world)
+        wait_until(page, "document.querySelector('#who-list').dataset.at === 'now'")
+        assert page.inner_text("#who-label").startswith("Now (")
+        assert len(asked) == 1 and "at=" not in asked[0]  # now, by default
+        page.click("#propose")
+        wait_until(page, "document.querySelector('#rota-state').dataset.state === 'draft'")
+        page.click("#publish")
+        wait_until(page, "document.querySelector('#rota-state').dataset.state === 'published'")
+        monday = date.fromisoformat(page.evaluate("window.__week.week"))
+        shifts = page.evaluate("window.__week.view.published.shifts")
+        noon = [s for s in shifts if s["day"] == monday.isoformat() and s["start_h"] <= 12 < s["end_h"]]
+        on_at_noon = {s["courier_id"] for s in noon}
+        assert on_at_noon, shifts
+
+        _pick(page, monday, 12)
+        assert len(asked) == 2 and "at=" in asked[1]
+        who = _who(page)
+        assert list(who) == ["Aino", "Lou", "Veera"]  # by name, never by a figure
+        assert {name: r["until"] for name, r in who.items()} == dict.fromkeys(who, "16:00")
+        assert all("until 16:00 (4 h left)" in r["text"] for r in who.values()), who
+        assert [n for n, r in who.items() if r["on_shift"]] == ["Aino"]
+        ids = {name: c[0] for name, c in world.couriers.items()}
+        assert {n for n, r in who.items() if r["on_rota"]} == {n for n, i in ids.items() if i in on_at_noon}
+        assert page.locator("#hours td.picked").get_attribute("data-hour") == f"{monday.isoformat()} 12"
+        assert serious(page) == []  # axe-core: the panel and the clickable grid
+        shot(page, "week-who-01-monday-noon")
+
+        saturday = monday + timedelta(days=5)
+        _pick(page, saturday, 12)  # nobody declared: only Aino, on shift
+        assert len(asked) == 3
+        who = _who(page)
+        assert list(who) == ["Aino"] and who["Aino"]["until"] is None and who["Aino"]["on_shift"]
+        assert "not declared available" in who["Aino"]["text"] and not who["Aino"]["on_rota"]
+        assert "Nobody is available at that time." in page.inner_text("#who-list")
+
+        page.fill("#who-pick input[name=at]", f"{monday.isoformat()}T15:30")  # the time field
+        page.click("#who-pick button[type=submit]")
+        wait_until(page, f"document.querySelector('#who-list').dataset.at === '{monday.isoformat()}T15:30'")
+        assert len(asked) == 4
+        assert all("until 16:00 (30 min left)" in r["text"] for r in _who(page).values())
+        assert "3 available" in page.inner_text("#who-label")
+
+
+def test_a_dispatcher_enters_a_courier_s_availability(served: tuple[Server, World]) -> None:
+    server, world = served
+    with browser() as page:
+        asked = _week_page(page, server, world)
+        monday = date.fromisoformat(page.evaluate("window.__week.week"))
+        saturday, tuesday = monday + timedelta(days=5), monday + timedelta(days=1)
+        assert page.inner_text(f"#hours td[data-hour='{saturday.isoformat()} 8']").startswith("0 /")
+        assert page.inner_text(f"#hours td[data-hour='{tuesday.isoformat()} 12']").startswith("3 /")
+        page.select_option("#avail-courier", label="Lou")
+        wait_until(page, "document.querySelectorAll('#avail-list li[data-kind=weekly]').length === 5")
+        form = "#avail-weekly"
+        page.select_option(f"{form} select[name=weekday]", "5")
+        page.fill(f"{form} input[name=start]", "11:00")  # refused by the server, said in its words
+        page.fill(f"{form} input[name=end]", "09:00")
+        page.click(f"{form} button[type=submit]")
+        wait_until(page, "document.querySelector('#avail-error').textContent !== ''")
+        refused = page.inner_text("#avail-error")
+        assert refused.startswith("Not saved for Lou:"), refused
+        assert "a window ends after it starts, inside one day (11:00-09:00)" in refused, refused
+        page.fill(f"{form} input[name=start]", "08:00")
+        page.fill(f"{form} input[name=end]", "11:00")
+        page.click(f"{form} button[type=submit]")
+        wait_until(page, "document.querySelector('#avail-done').textContent !== ''")
+        done = page.inner_text("#avail-done")
+        assert done.startswith("Saved for Lou: added every Saturday 08:00–11:00."), done
+        assert "6 weekly window(s)" in done, done
+        assert page.inner_text("#avail-error") == ""
+        assert page.inner_text(f"#hours td[data-hour='{saturday.isoformat()} 8']").startswith("1 /")  # the grid
+        before = len(asked)
+        _pick(page, saturday, 8)  # the panel
+        assert len(asked) == before + 1
+        who = _who(page)
+        assert who["Lou"]["until"] == "11:00" and "(3 h left)" in who["Lou"]["text"], who
+        assert [n for n, r in who.items() if r["until"]] == ["Lou"]
+
+        page.fill("#avail-holiday input[name=first]", tuesday.isoformat())  # a holiday next Tuesday
+        page.fill("#avail-holiday input[name=last]", tuesday.isoformat())
+        page.click("#avail-holiday button[type=submit]")
+        wait_until(page, "document.querySelector('#avail-done').textContent.includes('1 holiday(s)')")
+        assert page.inner_text(f"#hours td[data-hour='{tuesday.isoformat()} 12']").startswith("2 /")
+        assert page.locator("#avail-list li[data-kind=holidays]").count() == 1
+        assert serious(page) == []  # axe-core: the availability forms and the list
+        shot(page, "week-who-02-availability-entered")
+    token = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
+    lou = world.couriers["Lou"][0]
+    kept = httpx.get(
+        f"{server.url}/v1/couriers/{lou}/availability", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ).json()
+    assert {"weekday": 5, "start": "08:00", "end": "11:00"} in kept["weekly"] and len(kept["weekly"]) == 6
+    assert kept["holidays"] == [{"first_day": tuesday.isoformat(), "last_day": tuesday.isoformat()}]
+
+
+def test_the_gaps_list_names_an_hour_nobody_covers_and_the_panel_says_so(served: tuple[Server, World]) -> None:
+    server, world = served
+    with browser() as page:
+        _week_page(page, server, world)
+        monday = date.fromisoformat(page.evaluate("window.__week.week"))
+        gaps = page.inner_text("#gaps")
+        assert "18:00 — " in gaps and "courier(s) short" in gaps, gaps
+        assert "12:00 — " not in gaps, gaps  # noon has three available
+        evening = f"#hours td[data-hour='{monday.isoformat()} 18']"
+        assert page.locator(f"{evening}.gap").count() == 1
+        assert page.locator(f"#hours td.gap[data-hour='{monday.isoformat()} 12']").count() == 0
+        _pick(page, monday, 18)
+        assert page.inner_text("#who-list").startswith("Nobody is available at that time.")
+        assert [n for n, r in _who(page).items() if r["until"]] == []
+        _pick(page, monday, 12)
+        assert [n for n, r in _who(page).items() if r["until"]] == ["Aino", "Lou", "Veera"]
