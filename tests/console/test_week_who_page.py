@@ -190,18 +190,23 @@ def test_a_dispatcher_enters_a_courier_s_availability(served: tuple[Server, Worl
 
 
 def test_the_gaps_list_names_an_hour_nobody_covers_and_the_panel_says_so(served: tuple[Server, World]) -> None:
+    """In French: the gaps list and the who-panel say it in the page's language."""
     server, world = served
     with browser() as page:
+        page.add_init_script("localStorage.setItem('tandem.lang', 'fr')")
         _week_page(page, server, world)
         monday = date.fromisoformat(page.evaluate("window.__week.week"))
         gaps = page.inner_text("#gaps")
-        assert "18:00 — " in gaps and "courier(s) short" in gaps, gaps
-        assert "12:00 — " not in gaps, gaps  # noon has three available
+        assert "18 h — il manque " in gaps and "Aucun manque." not in gaps, gaps
+        assert "12 h — " not in gaps, gaps  # noon has three available
         evening = f"#hours td[data-hour='{monday.isoformat()} 18']"
         assert page.locator(f"{evening}.gap").count() == 1
         assert page.locator(f"#hours td.gap[data-hour='{monday.isoformat()} 12']").count() == 0
         _pick(page, monday, 18)
-        assert page.inner_text("#who-list").startswith("Nobody is available at that time.")
+        assert page.inner_text("#who-list").startswith("Personne n'est disponible à ce moment-là.")
         assert [n for n, r in _who(page).items() if r["until"]] == []
         _pick(page, monday, 12)
-        assert [n for n, r in _who(page).items() if r["until"]] == ["Aino", "Lou", "Veera"]
+        who = _who(page)
+        assert [n for n, r in who.items() if r["until"]] == ["Aino", "Lou", "Veera"]
+        assert "jusqu'à 16:00 (encore 4 h)" in who["Lou"]["text"] and "en service maintenant" in who["Aino"]["text"]
+        assert ": 3 disponible(s)" in page.inner_text("#who-label")
