@@ -18,7 +18,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime
 
 from api.auth import Require, admits
 from api.deps import CourierUser, Dispatcher, Member, Svc, WholeNumber
@@ -129,15 +128,28 @@ async def declare_availability(
 
 @router.get("/week/who", **answers(WhoAtOut))
 async def who_is_available(
-    who: Dispatcher, svc: Svc, at: Annotated[AwareDatetime | None, Query(description="default: now")] = None
+    who: Dispatcher,
+    svc: Svc,
+    at: Annotated[
+        datetime | None,
+        Query(description="default: now; without an offset, a time on the cooperative's clock (as the week's grid)"),
+    ] = None,
 ) -> dict[str, Any]:
-    """Who is available at a time and until when, who is on shift, who the published rota has on."""
-    moment = week.check_moment(at) if at is not None else _now()
+    """Who is available at a time and until when, who is on shift, who the published rota has on.
 
-    def work() -> list[dict[str, Any]]:
-        return week.who_at(svc.store, svc.store.cooperative(who.cooperative_id), moment)
+    A time without an offset is read on the cooperative's clock: the week page picks an hour of
+    the cooperative's week, and a dispatcher's browser may sit in another zone than the riders."""
 
-    return {"at": moment.isoformat(), "couriers": await svc.run(work)}
+    def work() -> tuple[datetime, list[dict[str, Any]]]:
+        coop = svc.store.cooperative(who.cooperative_id)
+        if at is None:
+            moment = _now()
+        else:
+            moment = week.check_moment(at if at.tzinfo else at.replace(tzinfo=ZoneInfo(coop.timezone)))
+        return moment, week.who_at(svc.store, coop, moment)
+
+    moment, couriers = await svc.run(work)
+    return {"at": moment.isoformat(), "couriers": couriers}
 
 
 # ------------------------------------------------------------------ the rota

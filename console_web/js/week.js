@@ -300,8 +300,8 @@ function renderHours() {
 
 // ------------------------------------------------------------------ who is available
 // One request to /v1/week/who per pick: now (no `at`: the server's clock), an hour of the grid or
-// the time field, both read in the browser's zone like every time the console shows (the console
-// runs where the cooperative rides). Each courier's "until" is the server's, on the cooperative's
+// the time field, sent without an offset so that the server reads it on the cooperative's clock
+// (the grid is the cooperative's week, whatever zone the dispatcher's browser is in). Each courier's "until" is the server's, on the cooperative's
 // clock. Listed by name (those available, then those on shift or on the rota without declared
 // availability): a neutral order, never by hours or any figure of a person.
 
@@ -319,7 +319,7 @@ async function pickWho(local = null) {
   $("#who-pick").at.value = local ?? localNow();
   markPicked();
   try {
-    const at = local ? `?at=${encodeURIComponent(new Date(local).toISOString())}` : "";
+    const at = local ? `?at=${encodeURIComponent(local)}` : ""; // on the cooperative's clock
     const answer = await S.api.get(`/v1/week/who${at}`);
     if (asked !== S.whoAsked) return;
     S.who = answer;

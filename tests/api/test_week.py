@@ -358,6 +358,10 @@ def test_who_is_available_at_a_time_and_until_when(week: Week) -> None:
         sunday = at + timedelta(days=6)
         later = client.get("/v1/week/who", params={"at": sunday.isoformat()}, headers=desk).json()
         assert {c["name"] for c in later["couriers"] if c["available"]} == {"Aino"}
+        # without an offset, the time is on the cooperative's clock (the week page's grid), so
+        # 11:30 in Helsinki whatever zone the server or the dispatcher's browser is in
+        naive = client.get("/v1/week/who", params={"at": at.replace(tzinfo=None).isoformat()}, headers=desk)
+        assert naive.status_code == 200 and naive.json() == r.json(), naive.text
 
 
 def test_the_admin_cli_enters_availability_proposes_publishes_and_exports_the_time_sheet(

@@ -59,9 +59,10 @@ def served(tmp_path: Path) -> Iterator[tuple[Server, World]]:
 
 
 def _week_page(page: Any, server: Server, world: World) -> list[str]:
-    """The week page logged in, in the cooperative's zone (the page reads a picked hour in the
-    browser's, as the console does every time); the /v1/week/who requests it makes, recorded."""
-    page.context.new_cdp_session(page).send("Emulation.setTimezoneOverride", {"timezoneId": "Europe/Helsinki"})
+    """The week page logged in from a browser in another zone than the cooperative's (a picked
+    hour is the cooperative's, Helsinki's, whatever the browser's clock says); the /v1/week/who
+    requests it makes, recorded."""
+    page.context.new_cdp_session(page).send("Emulation.setTimezoneOverride", {"timezoneId": "America/New_York"})
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if "/v1/week/who" in r.url else None)
     console_log_in(page, server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
