@@ -44,6 +44,7 @@ const S = {
   api: null, socket: null, coop: null, jobs: new Map(), couriers: [], ledger: null, plan: null,
   selected: null, filter: "", heavy: 25, map: null, dialog: null, expanded: new Set(), now: minuteNow(),
   live: new LiveLedger(),
+  members: new Map(),  // dispatcher id -> name (nameOf)
   proofs: new Map(),  // job id -> what its Delivered event said of its proof (kinds), seen on the socket
   hideOffShift: localStorage.getItem("tandem.hideOffShift") === "1",
 };
@@ -63,6 +64,17 @@ function hhmm(iso) {
     clocks.set(language(), new Intl.DateTimeFormat(language(), { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }));
   }
   return clocks.get(language()).format(new Date(iso));
+}
+// A number as the reader writes it ("2,0 kg" in French): one formatter per language and number
+// of decimals (digits), built once like the clocks above; without digits, at most two decimals.
+const numbers = new Map();
+function num(value, digits) {
+  const key = `${language()} ${digits ?? ""}`;
+  if (!numbers.has(key)) {
+    const fixed = digits == null ? { maximumFractionDigits: 2 } : { minimumFractionDigits: digits, maximumFractionDigits: digits };
+    numbers.set(key, new Intl.NumberFormat(language(), fixed));
+  }
+  return value == null || Number.isNaN(Number(value)) ? "?" : numbers.get(key).format(Number(value));
 }
 // A vehicle's kind in the reader's language (a kind the page does not know is shown as sent).
 function vehicleName(kind) { const key = `vehicle_${kind}`; return t(key) === key ? String(kind).replace(/_/g, " ") : t(key); }
@@ -151,14 +163,14 @@ function flags(job) {
   const out = [];
   const weight = weightOf(job);
   const heavy = weight >= S.heavy;
-  out.push(`<span class="flag${heavy ? " heavy" : ""}">${weight.toFixed(weight < 10 ? 1 : 0)} kg${heavy ? " ⚠" : ""}</span>`);
+  out.push(`<span class="flag${heavy ? " heavy" : ""}">${num(weight, weight < 10 ? 1 : 0)} kg${heavy ? " ⚠" : ""}</span>`);
   if (job.request.parcels.some((p) => p.bulky)) out.push(`<span class="flag bulky">${t("bulky")}</span>`);
   const longest = Math.max(...job.request.parcels.map((p) => p.longest_side_cm));
   if (longest >= 100) out.push(`<span class="flag long">${longest} cm</span>`);
   const declined = job.state !== "declined" && job.declines?.[job.declines.length - 1];
   if (declined) {
     const name = esc(courierName(declined.courier_id));
-    out.push(`<span class="flag declined" title="${t("declined_by_title", { name })}: ${esc(said(declined.reason))}">✗<span class="vh"> ${t("declined_by_title", { name: "" })}</span> ${name}</span>`);
+    out.push(`<span class="flag declined" title="${t("declined_by_why", { name, reason: esc(said(declined.reason)) })}">✗<span class="vh"> ${t("declined_by_title", { name: "" })}</span> ${name}</span>`);
   }
   return out.join("");
 }
@@ -184,7 +196,7 @@ function outlook(job) {
   }
   if (!p) return `<span class="waiting">${job.state === "unassigned" ? t("taken_back_waiting") : t("no_proposal")}</span>`;
   const extra = p.explanation?.extra_minutes;
-  return `<span class="proposal"><span class="name">${esc(courierName(p.courier_id))}</span>${extra != null ? ` <span class="extra">+${extra} min</span>` : ""}</span>`;
+  return `<span class="proposal"><span class="name">${esc(courierName(p.courier_id))}</span>${extra != null ? ` <span class="extra">+${num(extra)} min</span>` : ""}</span>`;
 }
 
 // The reasons, one keystroke (r) or click away: ETAs, windows, the planner's reasons, declines.
@@ -193,11 +205,11 @@ function details(job) {
   const p = job.state === "proposed" ? job.proposal : null;
   const why = p?.explanation || {};
   const lines = [
-    `<div>${t("window_pickup")}: ${hhmm(r.pickup_window.start)}–${hhmm(r.pickup_window.end)} · ${t("window_dropoff")}: ${hhmm(r.dropoff_window.start)}–${hhmm(r.dropoff_window.end)}</div>`,
+    `<div>${t("window_pickup_is", { a: hhmm(r.pickup_window.start), b: hhmm(r.pickup_window.end) })} · ${t("window_dropoff_is", { a: hhmm(r.dropoff_window.start), b: hhmm(r.dropoff_window.end) })}</div>`,
   ];
   if (job.needs_decision) lines.push(`<div class="needs-decision">${t("needs_decision", { reason: esc(said(job.needs_decision)) })}</div>`);
   if (p) {
-    lines.push(`<div><strong>${t("proposal")}:</strong> ${esc(courierName(p.courier_id))} · ${t("eta_pickup", { t: hhmm(why.pickup_eta) })} · ${t("eta_dropoff", { t: hhmm(why.dropoff_eta) })}${why.extra_minutes != null ? ` · ${t("extra", { m: why.extra_minutes, name: esc(courierName(p.courier_id)) })}` : ""}</div>`);
+    lines.push(`<div><strong>${t("proposal_is")}</strong> ${esc(courierName(p.courier_id))} · ${t("eta_pickup", { t: hhmm(why.pickup_eta) })} · ${t("eta_dropoff", { t: hhmm(why.dropoff_eta) })}${why.extra_minutes != null ? ` · ${t("extra", { m: num(why.extra_minutes), name: esc(courierName(p.courier_id)) })}` : ""}</div>`);
     lines.push(...(why.reasons || []).map((reason) => `<div class="reason">${esc(said(reason))}</div>`));
   }
   lines.push(...(job.declines || []).map((d) => `<div class="declines">${esc(courierName(d.courier_id))} ${t("declined", { reason: esc(said(d.reason)) })}</div>`));
@@ -344,7 +356,7 @@ function laneHtml(c, routes, start, span) {
     const inHand = mine.filter((j) => ACTIVE.has(j.state)).length;
     const stranded = !c.on_shift && inHand > 0;
     const now = Math.min(100, Math.max(0, (100 * (S.now - start)) / span));
-    const load = t("load", { kg: maxLoad.toFixed(0), cap: c.vehicle.payload_kg });
+    const load = t("load", { kg: num(maxLoad, 0), cap: num(c.vehicle.payload_kg) });
     return `<div class="lane${stranded ? " stranded" : ""}" data-courier-id="${c.id}" aria-label="${esc(c.display_name)}">
       <div class="who"><strong><span class="look" title="${t("route_colour")}">${lookSwatch(lookOf(c.id))}</span>${esc(c.display_name)}</strong>${esc(vehicleName(c.vehicle.kind))} · ${status}
         ${c.planned_end ? ` · ${t("shift_end", { t: hhmm(c.planned_end) })}` : ""}
@@ -394,12 +406,12 @@ async function proofItem(p) {
   if (!response.ok) return `<p class="error">${esc(t("proof_failed", { why: `HTTP ${response.status}` }))}</p>`;
   const url = URL.createObjectURL(await response.blob());
   showProof.urls.push(url);
-  return `<figure class="proof-file"><img src="${url}" alt="${esc(kind)}"><figcaption><a href="${url}" target="_blank" rel="noopener">${esc(kind)}: ${esc(t("proof_open"))}</a> · ${hhmm(p.created_at)}</figcaption></figure>`;
+  return `<figure class="proof-file"><img src="${url}" alt="${esc(kind)}"><figcaption><a href="${url}" target="_blank" rel="noopener">${esc(t("proof_open_kind", { kind }))}</a> · ${hhmm(p.created_at)}</figcaption></figure>`;
 }
 
 function renderFairness() {
   if (!S.ledger) return;
-  $("#fairness-weight").textContent = t("fairness_weight", { w: S.ledger.fairness_weight });
+  $("#fairness-weight").textContent = t("fairness_weight", { w: num(S.ledger.fairness_weight) });
   patch($("#fairness tbody"), S.ledger.couriers.map((row) => ({ key: row.courier_id, html: fairnessRow(row) })), rows.fairness);
 }
 
@@ -412,7 +424,7 @@ function fairnessRow(row) {
       <td>${esc(courierName(row.courier_id))}</td>
       <td class="bar-cell"><span class="worked">${minutes(Math.floor(f.worked))}</span><div class="meter" role="img" aria-label="${t("worked_share", { p: Math.round(f.share) })}"><div style="width:${f.share.toFixed(1)}%"></div></div></td>
       <td class="shift" data-known="${f.known}"${f.known ? "" : ` title="${t("shift_since_unknown")}"`}>${shift}${planned}</td>
-      <td class="heavy">${row.heavy_kg.toFixed(0)}</td></tr>`;
+      <td class="heavy">${num(row.heavy_kg, 0)}</td></tr>`;
 }
 
 // The map redraws when the stream of events pauses (a second without one), at the latest five
@@ -872,9 +884,9 @@ function stopForcing() {
 
 function optionRow(l) {
   const status = l.on_shift ? (l.paused ? t("paused") : t("on_shift")) : t("off_shift");
-  let load = t("load", { kg: l.load_kg.toFixed(0), cap: l.payload_kg });
-  if (l.load_l != null) load += ` · ${t("load_l", { l: l.load_l.toFixed(0), cap: l.volume_l })}`;
-  if (l.with_job_kg != null) load += ` · ${t("with_job", { kg: l.with_job_kg.toFixed(0) })}`;
+  let load = t("load", { kg: num(l.load_kg, 0), cap: num(l.payload_kg) });
+  if (l.load_l != null) load += ` · ${t("load_l", { l: num(l.load_l, 0), cap: num(l.volume_l) })}`;
+  if (l.with_job_kg != null) load += ` · ${t("with_job", { kg: num(l.with_job_kg, 0) })}`;
   let cost = "";
   // a refusal stays a refusal; forcing past it is a second, deliberate step that names the limit
   if (l.limits.length) cost = `<span class="refusal">${esc(t("limit_broken", { name: l.name }))} ${esc(l.limits.map(said).join("; "))}</span>`
@@ -946,9 +958,32 @@ function dialogJobChanged(event) {
   $("#decide-error").textContent = `${what} ${t("cost_again")}`;
   loadOptions();
 }
-// A person's name from an event's actor, when the console knows it (couriers; other dispatchers
-// are named by the server in conflicts).
-function nameOf(actor) { return actor.name || (actor.kind === "courier" ? S.couriers.find((c) => c.id === actor.id)?.display_name : null); }
+// A person's name from an event's actor, when the console knows it: a courier's from the day's
+// couriers, another dispatcher's from the cooperative's members (an event carries only the
+// actor's id); else null, and the role is said instead.
+function nameOf(actor) {
+  if (actor.name) return actor.name;
+  if (actor.kind === "courier") return S.couriers.find((c) => c.id === actor.id)?.display_name || null;
+  return actor.kind === "dispatcher" ? S.members.get(actor.id) || null : null;
+}
+// The cooperative's dispatchers by id (GET /v1/members, which a dispatcher may read), so that
+// "Sami just accepted it" names who; a failed read leaves the role to be said.
+async function dispatchersByName() {
+  try {
+    const { members } = await S.api.get("/v1/members");
+    return new Map(members.map((m) => [m.id, m.name]));
+  } catch (e) {
+    console.error(e);
+    return new Map();
+  }
+}
+// MapLibre's own words (the canvas's label, a marker's, the credits' button) in the reader's language.
+function mapWords() {
+  return {
+    "Map.Title": t("map_label"), "Marker.Title": t("map_marker"),
+    "AttributionControl.ToggleAttribution": t("map_attribution"), "AttributionControl.MapFeedback": t("map_attribution"),
+  };
+}
 
 function openDecide(jobId, courierId) {
   const job = S.jobs.get(jobId);
@@ -1042,7 +1077,7 @@ function onKey(e) {
   else if (e.key === "a" && S.selected) { accept(S.selected); }
   else if (e.key === "o" && S.selected) { e.preventDefault(); openDecide(S.selected); }  // the "o" must not land in the dialog's reason
   else if (e.key === "u" && S.selected) { unassign(S.selected); }
-  else if ((e.key === "r" || (e.key === "Enter" && !e.target.closest("button"))) && S.selected) { toggleReasons(S.selected); e.preventDefault(); }
+  else if ((e.key === "r" || (e.key === "Enter" && !e.target.closest("button, a[href]"))) && S.selected) { toggleReasons(S.selected); e.preventDefault(); }
   else if (e.key === "/") { $("#filter").focus(); e.preventDefault(); }
   else if (e.key === "?") { $("#help-dialog").showModal(); }
 }
@@ -1069,6 +1104,12 @@ function wire() {
     if (chip && S.selected !== chip.dataset.jobId) select(chip.dataset.jobId, { focusMap: false });
   });
   $("#toast-action").addEventListener("click", runToastAction);
+  // past the queue's three buttons a row: to the lanes in one keystroke (the next Tab is a chip)
+  $("#skip-to-lanes").addEventListener("click", (e) => {
+    e.preventDefault();
+    $("#lanes-panel").focus();
+    $("#lanes-panel").scrollIntoView({ block: "nearest" });
+  });
   for (const dialog of document.querySelectorAll("dialog")) dialog.addEventListener("close", focusSelected);
   document.addEventListener("dragstart", (e) => {
     const item = e.target.closest?.("[data-job-id]");
@@ -1124,7 +1165,9 @@ function wire() {
     sessionStorage.removeItem("tandem.session");
     location.reload();
   });
-  $("#lang").addEventListener("change", (e) => { setLanguage(e.target.value); render(); S.rolling?.render(); setConnection(S.connection); });
+  $("#lang").addEventListener("change", (e) => {
+    setLanguage(e.target.value); render(); S.rolling?.render(); setConnection(S.connection); S.map?.relabel(mapWords());
+  });
   document.addEventListener("keydown", onKey);
   // "closes in N min" moves with the clock: redraw when the minute changes.
   setInterval(() => { const now = minuteNow(); if (now !== S.now) { S.now = now; render(); } }, 1000);
@@ -1141,9 +1184,10 @@ function setConnection(state) {
 
 async function start(session) {
   S.api = new Api(session.token);
-  const [state] = await Promise.all([S.api.get("/v1/console/state"), loadReasons(S.api)]);
+  const [state, , members] = await Promise.all([S.api.get("/v1/console/state"), loadReasons(S.api), dispatchersByName()]);
   S.coop = state.cooperative;
   S.me = state.me;
+  S.members = members;
   S.heavy = state.heavy_threshold_kg;
   S.couriers = state.couriers;
   S.ledger = state.ledger;
@@ -1160,7 +1204,9 @@ async function start(session) {
   $("#hide-off").hidden = false;
   try {
     if (new URLSearchParams(location.search).has("nomap")) throw new Error("map switched off");
-    S.map = new JobMap($("#map"), { tileUrl: state.map.tile_url, bounds: state.map.bounds, onSelect: (id) => select(id, { focusMap: false }) });
+    S.map = new JobMap($("#map"), {
+      tileUrl: state.map.tile_url, bounds: state.map.bounds, locale: mapWords(), onSelect: (id) => select(id, { focusMap: false }),
+    });
     window.__tandem.map = S.map;  // the browser tests read what each layer shows
     if (!state.map.tile_url) S.api.get("/v1/city/streets").then((g) => S.map.setStreets(g));
   } catch (e) {

@@ -58,7 +58,7 @@ const TEXT = {
     key_unassign: "take back (unassign)", key_accept_all: "accept all visible proposals", key_filter: "filter the list",
     live: "live", reconnecting: "reconnecting…", offline: "offline",
     accept: "Accept", override: "Override", reassign: "Reassign", unassign: "Unassign",
-    proposal: "Proposal", no_proposal: "No proposal yet", needs_decision: "Needs a decision: {reason}", eta_pickup: "pickup ~{t}", eta_dropoff: "drop-off ~{t}",
+    no_proposal: "No proposal yet", needs_decision: "Needs a decision: {reason}", eta_pickup: "pickup ~{t}", eta_dropoff: "drop-off ~{t}",
     extra: "+{m} min for {name}", override_title: "Give the job to another courier", reassign_title: "Move the job to another courier",
     cost_loading: "Working out what it costs…", on_shift: "on shift", paused: "on a pause", off_shift: "off shift",
     // the override dialog's table, every courier side by side in rotation order (issue 17, item 4)
@@ -107,6 +107,13 @@ const TEXT = {
     taken_back_waiting: "taken back: waiting for a proposal", count_decide: "to decide {n}",
     window_pickup: "pickup", window_dropoff: "drop-off", declined_by_title: "declined by {name}", head_closes: "Closes", head_job: "Job", head_load: "Load", head_outlook: "Proposed to",
     key_undo: "undo the last accept all (for a few seconds)", key_escape: "leave a field: back to the list",
+    // key names in the shortcuts dialog, and the words that carry their own colon (French puts a
+    // space before it: each language punctuates its own way) (issue 17)
+    key_shift: "Shift", key_enter: "Enter", key_esc: "Esc",
+    proposal_is: "Proposal:", window_pickup_is: "pickup: {a}–{b}", window_dropoff_is: "drop-off: {a}–{b}",
+    declined_by_why: "declined by {name}: {reason}", proof_open_kind: "{kind}: open in full size",
+    skip_to_lanes: "Skip to the couriers' lanes", map_label: "Map", map_marker: "Shared position",
+    map_attribution: "Show or hide the map's credits",
     undo: "Undo (z)", accept_n: "Accept {n}", ask_accept_all: "Accept all {n} proposals in the list?",
     ask_accept_filtered: "Accept the {n} proposals shown by the filter “{filter}”?",
     position_age: "position shared {m} ago", vehicle_bike: "bike", vehicle_cargo_bike: "cargo bike", vehicle_e_cargo_bike: "e-cargo bike",
@@ -157,7 +164,7 @@ const TEXT = {
     proof_link: "Proof", proof_link_title: "See the proof of delivery of {job}", proof_loading: "Loading the proof…",
     proof_needed: "Asked for at the door: {what}.", proof_recipient: "Received by {name}", proof_code_checked: "The recipient's code was checked.",
     proof_file_photo: "Photo", proof_file_signature: "Signature", proof_purged: "{kind}: deleted after the retention period.",
-    proof_open: "Open in full size", proof_none: "No proof was given for this delivery.", proof_failed: "Could not load the proof: {why}",
+    proof_none: "No proof was given for this delivery.", proof_failed: "Could not load the proof: {why}",
 
   },
   fr: {
@@ -217,7 +224,7 @@ const TEXT = {
     key_unassign: "reprendre (désassigner)", key_accept_all: "accepter toutes les propositions visibles", key_filter: "filtrer la liste",
     live: "en direct", reconnecting: "reconnexion…", offline: "hors ligne",
     accept: "Accepter", override: "Confier à…", reassign: "Réassigner", unassign: "Reprendre",
-    proposal: "Proposition", no_proposal: "Pas encore de proposition", needs_decision: "À décider par une personne : {reason}", eta_pickup: "retrait ~{t}", eta_dropoff: "livraison ~{t}",
+    no_proposal: "Pas encore de proposition", needs_decision: "À décider par une personne : {reason}", eta_pickup: "retrait ~{t}", eta_dropoff: "livraison ~{t}",
     extra: "+{m} min pour {name}", override_title: "Confier la course à quelqu'un d'autre", reassign_title: "Déplacer la course",
     cost_loading: "Calcul du coût…", on_shift: "en service", paused: "en pause", off_shift: "hors service",
     // le tableau du dialogue « confier à » : chaque coursier côte à côte, dans l'ordre de rotation
@@ -266,6 +273,11 @@ const TEXT = {
     taken_back_waiting: "reprise : en attente d'une proposition", count_decide: "à décider {n}",
     window_pickup: "retrait", window_dropoff: "livraison", declined_by_title: "refusée par {name}", head_closes: "Ferme", head_job: "Course", head_load: "Charge", head_outlook: "Proposée à",
     key_undo: "annuler le dernier « tout accepter » (quelques secondes)", key_escape: "quitter un champ : retour à la liste",
+    key_shift: "Maj", key_enter: "Entrée", key_esc: "Échap",
+    proposal_is: "Proposition :", window_pickup_is: "retrait : {a}–{b}", window_dropoff_is: "livraison : {a}–{b}",
+    declined_by_why: "refusée par {name} : {reason}", proof_open_kind: "{kind} : ouvrir en taille réelle",
+    skip_to_lanes: "Aller aux lignes des coursier·es", map_label: "Carte", map_marker: "Position partagée",
+    map_attribution: "Afficher ou masquer les crédits de la carte",
     undo: "Annuler (z)", accept_n: "Accepter {n}", ask_accept_all: "Accepter les {n} propositions de la liste ?",
     ask_accept_filtered: "Accepter les {n} propositions affichées par le filtre « {filter} » ?",
     position_age: "position partagée il y a {m}", vehicle_bike: "vélo", vehicle_cargo_bike: "vélo cargo", vehicle_e_cargo_bike: "vélo cargo électrique",
@@ -317,7 +329,7 @@ const TEXT = {
     proof_link: "Preuve", proof_loading: "Chargement de la preuve…", proof_link_title: "Voir la preuve de livraison de {job}",
     proof_needed: "Demandé à la livraison : {what}.", proof_recipient: "Reçu par {name}",
     proof_code_checked: "Le code du destinataire a été vérifié.", proof_file_photo: "Photo", proof_file_signature: "Signature",
-    proof_purged: "{kind} : supprimée après la durée de conservation.", proof_open: "Ouvrir en taille réelle",
+    proof_purged: "{kind} : supprimée après la durée de conservation.",
     proof_none: "Aucune preuve n'a été donnée pour cette livraison.", proof_failed: "Impossible de charger la preuve : {why}",
 
   },
@@ -346,6 +358,7 @@ export function translatePage() {
     el.placeholder = t(el.dataset.i18nPlaceholder);
     el.setAttribute("aria-label", t(el.dataset.i18nPlaceholder));
   });
+  document.querySelectorAll("[data-i18n-label]").forEach((el) => { el.setAttribute("aria-label", t(el.dataset.i18nLabel)); });
 }
 
 // ------------------------------------------------------------------ the planner's reasons

@@ -30,7 +30,9 @@ export function lookSwatch(look, className = "swatch") {
 }
 
 export class JobMap {
-  constructor(container, { tileUrl, bounds, onSelect }) {
+  // locale: MapLibre's own words in the reader's language ("Map.Title" labels the canvas for a
+  // screen reader); relabel says them again when the language changes.
+  constructor(container, { tileUrl, bounds, onSelect, locale = {} }) {
     if (!window.maplibregl) throw new Error("map library missing");
     const sources = {};
     const layers = [{ id: "paper", type: "background", paint: { "background-color": "#f2efe9" } }];
@@ -44,7 +46,9 @@ export class JobMap {
       bounds: [[bounds[0], bounds[1]], [bounds[2], bounds[3]]],
       fitBoundsOptions: { padding: 20 },
       attributionControl: { customAttribution: "© OpenStreetMap contributors" },
+      locale,
     });
+    this.locale = locale;
     this.data = {};  // what each layer shows now (read by the browser tests)
     this.markers = [];
     this.ready = new Promise((resolve) => this.map.on("load", resolve));
@@ -122,13 +126,25 @@ export class JobMap {
       text.textContent = p.label;
       el.append(dot, text);
       el.dataset.courierId = p.courier_id;
-      return new maplibregl.Marker({ element: el, anchor: "left", offset: [-7, 0] }).setLngLat([p.lon, p.lat]).addTo(this.map);
+      const marker = new maplibregl.Marker({ element: el, anchor: "left", offset: [-7, 0] }).setLngLat([p.lon, p.lat]).addTo(this.map);
+      el.setAttribute("aria-label", p.label);  // who and how long ago, not MapLibre's "Map marker"
+      return marker;
     });
     this.data.positions = points;
   }
 
   // Which look is whose route: one line per courier with a planned route, in the lanes' order;
   // then what the dots and the dashed lines are (symbols: [{kind: pickup|dropoff|path|approach, name}]).
+  // The language changed: MapLibre reads its words once, so the labels it set are said again here.
+  relabel(locale) {
+    this.locale = locale;
+    this.map.getCanvas().setAttribute("aria-label", locale["Map.Title"]);
+    for (const button of this.map.getContainer().querySelectorAll(".maplibregl-ctrl-attrib-button")) {
+      button.setAttribute("title", locale["AttributionControl.ToggleAttribution"]);
+      button.setAttribute("aria-label", locale["AttributionControl.ToggleAttribution"]);
+    }
+  }
+
   setLegend(title, items, symbols = []) {
     if (!this.legend) {
       this.legend = document.createElement("details");

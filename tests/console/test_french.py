@@ -63,10 +63,23 @@ ALLOWED: dict[str, str] = {
 #: English this test found on the French console that is said in a file this test's author may
 #: not change, with where it comes from and the fix. Tolerated only while it is still there: once
 #: fixed, the test fails until its line here is deleted (so none stays forgotten).
-KNOWN_ENGLISH: dict[str, str] = {
-    "Shift + A": "console_web/index.html's shortcuts dialog: <dt>Shift + A</dt> is hard-coded; a French "
-    "keyboard calls the key Maj (fix: a key_shift word in i18n.js, Shift / Maj, set on a span in the dt)",
-}
+KNOWN_ENGLISH: dict[str, str] = {}
+
+#: French typography the page must keep: a decimal comma ("2,0 kg", never "2.0 kg"), and a space
+#: before a colon ("Proposition :"), so a colon glued to the word before it, or opening a text
+#: node (the word before it was another element's), is a fault. A clock's "12:30" is neither.
+DECIMAL_POINT = re.compile(r"\d\.\d")
+TIGHT_COLON = re.compile(r"(?:^|\S):(?!\S)")
+
+
+def french_typography_faults(seen: list[tuple[str, str, str]]) -> list[str]:
+    """Each string read on the French page with a decimal point or a colon without its space."""
+    faults = []
+    for moment, where, text in seen:
+        for rule, pattern in (("a decimal point", DECIMAL_POINT), ("a colon without its space", TIGHT_COLON)):
+            if pattern.search(text):
+                faults.append(f"{moment} | {where} | {text!r} has {rule}")
+    return sorted(set(faults))
 
 
 @dataclass
@@ -225,6 +238,13 @@ def test_the_english_templates_leave_phrases_to_look_for() -> None:
     )
 
 
+def test_the_french_typography_rules_flag_a_point_and_a_tight_colon_not_a_clock() -> None:
+    said = ["2.0 kg", "Proposition:", "retrait: 12:30–12:45", ": Pneu crevé", "refusée par Ilmari: Pneu crevé"]
+    fine = ["2,0 kg", "Proposition :", "retrait : 12:30–12:45", "12:30", "livraison ~12:45 : Kauppatori", "4 / 25 kg"]
+    assert len(french_typography_faults([("m", "w", t) for t in said])) == len(said)
+    assert not french_typography_faults([("m", "w", t) for t in fine])
+
+
 def test_in_french_no_english_is_left_on_the_console_after_a_day_s_events(day: Day) -> None:
     w = day.world
     aino = w.couriers["Aino"][0]
@@ -244,6 +264,9 @@ def test_in_french_no_english_is_left_on_the_console_after_a_day_s_events(day: D
         page.add_init_script("localStorage.setItem('tandem.lang', 'fr')")
         console_log_in(page, base, w.coop_id, w.dispatcher_login, w.dispatcher_password)
         catalogue = english_left_to_find(console_catalogue(page))
+        # the map is named in French, by the page (its panel) and by MapLibre (its canvas)
+        assert page.get_attribute("#map-panel", "aria-label") == "Carte"
+        page.wait_for_selector("#map canvas[aria-label='Carte']")
         page.wait_for_selector(f"#jobs .job[data-job-id='{day.heavy}'] .needs-decision")
         page.wait_for_function(
             f"document.querySelectorAll('#jobs .job[data-state=proposed]').length === {len(day.light)}"
@@ -255,6 +278,7 @@ def test_in_french_no_english_is_left_on_the_console_after_a_day_s_events(day: D
         text = walk(page, "queue, every reason open")
         assert f"aucun véhicule en service ne peut porter {HEAVY_KG:g} kg" in text, text
         assert "de trajet et de manutention à la tournée de" in text, text
+        assert re.search(r"\b\d+,\d kg\b", text), text  # "3,0 kg": a decimal comma
 
         # the override dialog: a cost, then a physical limit, both in French with names, not ids
         page.click(f"#jobs .job[data-job-id='{day.light[0]}'] button[data-act=override]")
@@ -275,6 +299,8 @@ def test_in_french_no_english_is_left_on_the_console_after_a_day_s_events(day: D
         page.keyboard.press("?")
         page.wait_for_selector("#help-dialog[open]")
         walk(page, "shortcuts")
+        keys = page.inner_text("#help-dialog .keys")
+        assert "Maj" in keys and "Échap" in keys and "r / Entrée" in keys, keys
         page.keyboard.press("Escape")
         page.wait_for_selector("#help-dialog:not([open])", state="attached")
 
@@ -346,6 +372,8 @@ def test_in_french_no_english_is_left_on_the_console_after_a_day_s_events(day: D
         toast(page, "accept all, undone")
         walk(page, "the day's end")
 
+    wrong = french_typography_faults(seen)
+    assert not wrong, "\n".join(wrong)
     left = english_on_the_page([(m, wh, t) for m, wh, t in seen if t not in KNOWN_ENGLISH], catalogue)
     assert not left, "\n".join(left)
     fixed = [t for t in KNOWN_ENGLISH if not any(t == seen_text for _, _, seen_text in seen)]

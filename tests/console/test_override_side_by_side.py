@@ -182,7 +182,7 @@ def test_the_dialog_follows_its_job_and_says_who_acted(desk: Desk) -> None:
             "() => document.querySelector('#toast-text').textContent.includes('Nothing was changed by you')"
         )
         toast = page.inner_text("#toast-text")
-        assert "Another dispatcher just" in toast and not UUID.search(toast), toast
+        assert "Sami just" in toast and not UUID.search(toast), toast  # named, not "another dispatcher"
 
         # its chip dropped on its own lane: the drop lands and is answered in words (the job is
         # already theirs), with no dialog, no request and the job where it was
