@@ -5,7 +5,9 @@ rules: accept binds the proposal's courier while they are on shift; unassign goe
 command; override gives an open job and reassign moves an assigned one, each at the cost stated
 first (dispatch/decisions.py); reassign also hands a parcel already on board over to another
 courier, refused at a physical limit of their vehicle or when they are off shift or paused,
-unless forced with a reason (a handover at a meeting point, issue 18). A stale decision is left
+unless forced with a reason (a handover at a meeting point, issue 18); a job whose courier's work
+the planner leaves aside (on a pause, off shift) is weighed and moved as an open job would be, to
+the courier it goes to (``_HeldByNobody``). A stale decision is left
 to the store, whose Conflict names who acted meanwhile: that says more than a complaint about the
 state the job is in now.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from dispatch import commands
 from dispatch.decisions import OverrideCost, decide_override, override_cost
@@ -24,7 +26,7 @@ from dispatch.events import ActorKind, Event
 from dispatch.lifecycle import FINAL_STATES, OPEN_STATES, JobState
 from dispatch.model import JobRequest, Vehicle
 from dispatch.planning import PlanningContext, build_problem
-from dispatch.projections import AcceptedOffShift, JobView
+from dispatch.projections import AcceptedOffShift, JobView, Projection
 from dispatch.store import Store
 from dispatch.views import couriers_in_rotation
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
@@ -152,9 +154,44 @@ def decision_cost(
 ) -> OverrideCost:
     """What giving ``job_id`` to ``courier_id`` would cost, said before deciding: an override's
     or a reassignment's cost against the plan, or a handover's physical limits."""
-    if store.job(coop_id, job_id).state is JobState.PICKED_UP:
+    job = store.job(coop_id, job_id)
+    if job.state is JobState.PICKED_UP:
         return handover_cost(store, coop_id, job_id, courier_id)
-    return override_cost(store, coop_id, network, job_id, courier_id, now)
+    return override_cost(_planned_as_open(store, coop_id, job), coop_id, network, job_id, courier_id, now)
+
+
+class _HeldByNobody:
+    """The store as the planner reads it, with one assigned job shown held by nobody. The
+    planner leaves the work of a courier off shift, on a pause or deactivated aside
+    (``courier_off_shift``: no planning problem has it), so the cost of moving that work to
+    someone else, and the move itself, heard "is assigned: there is nothing to decide". Planned
+    as an open job, it is weighed for the courier it would go to as any reassignment is: the
+    other courier's route with and without it (``override_cost``). Only the planner's snapshot
+    (``projection``) is changed; everything else is the store's own, and nothing is written
+    through this view (the move is written to the store itself, ``_move``)."""
+
+    def __init__(self, store: Store, job_id: str) -> None:
+        self._store, self._job_id = store, job_id
+
+    def projection(self, coop_id: str) -> Projection:
+        projection = self._store.projection(coop_id)  # a fresh fold of the rows on every call
+        held = projection.jobs[self._job_id]
+        projection.jobs[self._job_id] = replace(held, state=JobState.UNASSIGNED, courier_id=None)
+        return projection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def _planned_as_open(store: Store, coop_id: str, job: JobView) -> Store:
+    """``store``, or the view of it that plans ``job`` as an open job when its courier's work
+    is left out of planning (not on shift, on a pause, deactivated): see ``_HeldByNobody``."""
+    if job.state not in (JobState.ASSIGNED, JobState.ACKNOWLEDGED) or job.courier_id is None:
+        return store
+    status = store.courier_statuses(coop_id).get(job.courier_id)
+    if status and status.on_shift and not status.paused and store.courier(coop_id, job.courier_id).active:
+        return store
+    return cast(Store, _HeldByNobody(store, job.id))
 
 
 def handover_cost(store: Store, coop_id: str, job_id: str, courier_id: str) -> OverrideCost:
@@ -187,13 +224,31 @@ def _hand_over(
     courier off shift or paused, unless forced with a reason, like an override; the parcel stays
     on board, now with the other courier."""
     assert decision.courier_id is not None
+    cost = handover_cost(store, coop_id, job_id, decision.courier_id)
+    return _move(store, coop_id, job_id, decision, cost, dispatcher_id=dispatcher_id, now=now, handover=True)
+
+
+def _move(
+    store: Store,
+    coop_id: str,
+    job_id: str,
+    decision: Decision,
+    cost: OverrideCost,
+    *,
+    dispatcher_id: str,
+    now: datetime,
+    handover: bool,
+) -> tuple[Event, OverrideCost]:
+    """Write a reassignment at the cost stated first: refused at a limit it breaks unless forced
+    with a reason (a handover's limits include the other courier being off shift or paused)."""
+    assert decision.courier_id is not None
     if store.job(coop_id, job_id).courier_id == decision.courier_id:  # said before any limit of theirs
         raise InvalidInput("courier_id", "already_with", job=job_id, courier=decision.courier_id)
-    cost = handover_cost(store, coop_id, job_id, decision.courier_id)
     if cost.breaks and not decision.force:
-        raise HandoverLimit(cost.breaks)
+        raise HandoverLimit(cost.breaks) if handover else PhysicalLimit(cost.breaks)
     if cost.breaks and not decision.reason.strip():
         raise InvalidInput("reason", "forced_needs_reason")
+    extra: dict[str, Any] = {"cost": cost.to_json(), "forced": bool(cost.breaks)}
     event = commands.reassign(
         store,
         coop_id,
@@ -203,7 +258,7 @@ def _hand_over(
         at=now,
         reason=decision.reason,
         expected_seq=decision.expected_seq,
-        extra={"cost": cost.to_json(), "forced": bool(cost.breaks), "handover": True},
+        extra={**extra, "handover": True} if handover else extra,
     )
     return event, cost
 
@@ -248,6 +303,10 @@ def decide(
         raise InvalidInput("courier_id", "courier_deactivated_give")
     if job.state is JobState.PICKED_UP:
         return _hand_over(store, coop_id, job_id, decision, dispatcher_id=dispatcher_id, now=now)
+    planned = _planned_as_open(store, coop_id, job)
+    if planned is not store:  # its courier's work is left out of planning: weighed as if open
+        cost = override_cost(planned, coop_id, network, job_id, decision.courier_id, now)
+        return _move(store, coop_id, job_id, decision, cost, dispatcher_id=dispatcher_id, now=now, handover=False)
     return decide_override(
         store,
         coop_id,

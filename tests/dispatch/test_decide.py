@@ -9,11 +9,12 @@ from __future__ import annotations
 import pytest
 
 from dispatch import commands as do
-from dispatch.decide import Decision, decide
+from dispatch.decide import Decision, decide, decision_cost
 from dispatch.errors import Conflict, IllegalTransition, InvalidInput
 from dispatch.lifecycle import JobState
 from routing.network import BikeNetwork
 from tests.dispatch.conftest import SQLITE_ONLY, Coop, a_request, at
+from tests.words import all_said, said
 
 
 def _proposed(coop: Coop) -> str:
@@ -102,3 +103,23 @@ def test_a_stale_override_hears_who_acted_before_what_it_would_cost(coop: Coop, 
     with pytest.raises(Conflict) as stale:
         decide(coop.store, coop.id, helsinki, job, to_the_bike, dispatcher_id="ben", now=at(3))
     assert (stale.value.last_act, stale.value.by) == ("ProposalAccepted", "dispatcher anna")
+
+
+@SQLITE_ONLY
+def test_a_job_held_by_a_paused_courier_is_priced_and_moved_to_someone_on_shift(
+    coop: Coop, helsinki: BikeNetwork
+) -> None:
+    """The planner leaves a paused courier's work aside (``courier_off_shift``), so the job was in
+    no planning problem and moving it heard "is assigned: there is nothing to decide", its cost as
+    much as the act: now it is weighed for the other courier as an open job would be."""
+    job_id = _proposed(coop)
+    decide(coop.store, coop.id, helsinki, job_id, Decision("accept"), dispatcher_id="d1", now=at(2))
+    do.start_shift(coop.store, coop.id, coop.cargo, at=at(2))
+    do.pause_shift(coop.store, coop.id, coop.bike, at=at(3))
+    cost = decision_cost(coop.store, coop.id, helsinki, job_id, coop.cargo, at(4))
+    assert cost.extra_minutes is not None and cost.extra_minutes > 0 and not cost.breaks, cost
+    assert said(cost.summary[0]).startswith("adds "), all_said(cost.summary)
+    move = Decision("reassign", coop.cargo, reason="Aino is on a pause")
+    event, given = decide(coop.store, coop.id, helsinki, job_id, move, dispatcher_id="d1", now=at(5))
+    assert event.type == "JobReassigned" and given is not None and given.extra_minutes == cost.extra_minutes
+    assert coop.store.job(coop.id, job_id).courier_id == coop.cargo
