@@ -371,6 +371,11 @@ def test_in_french_no_english_is_left_on_the_console_after_a_day_s_events(day: D
         page.wait_for_selector("#toast-action", state="hidden")
         toast(page, "accept all, undone")
         walk(page, "the day's end")
+        # back to English: the map's labels follow (MapLibre read its words once, at its start)
+        page.select_option("#lang", "en")
+        assert page.get_attribute("#map-panel", "aria-label") == "Map"
+        assert page.get_attribute("#map canvas", "aria-label") == "Map"
+        assert "Shift + A" in page.inner_text("#help-dialog .keys")
 
     wrong = french_typography_faults(seen)
     assert not wrong, "\n".join(wrong)
