@@ -7,7 +7,7 @@ first (dispatch/decisions.py); reassign also hands a parcel already on board ove
 courier, refused at a physical limit of their vehicle or when they are off shift or paused,
 unless forced with a reason (a handover at a meeting point, issue 18); a job whose courier's work
 the planner leaves aside (on a pause, off shift) is weighed and moved as an open job would be, to
-the courier it goes to (``_HeldByNobody``). A stale decision is left
+the courier it goes to (``_held_by_nobody``). A stale decision is left
 to the store, whose Conflict names who acted meanwhile: that says more than a complaint about the
 state the job is in now.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from dispatch import commands
 from dispatch.decisions import OverrideCost, decide_override, override_cost
@@ -26,7 +26,7 @@ from dispatch.events import ActorKind, Event
 from dispatch.lifecycle import FINAL_STATES, OPEN_STATES, JobState
 from dispatch.model import JobRequest, Vehicle
 from dispatch.planning import PlanningContext, build_problem
-from dispatch.projections import AcceptedOffShift, JobView, Projection
+from dispatch.projections import AcceptedOffShift, JobView
 from dispatch.store import Store
 from dispatch.views import couriers_in_rotation
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
@@ -157,41 +157,22 @@ def decision_cost(
     job = store.job(coop_id, job_id)
     if job.state is JobState.PICKED_UP:
         return handover_cost(store, coop_id, job_id, courier_id)
-    return override_cost(_planned_as_open(store, coop_id, job), coop_id, network, job_id, courier_id, now)
+    held = _held_by_nobody(store, coop_id, job)
+    return override_cost(store, coop_id, network, job_id, courier_id, now, held_by_nobody=held)
 
 
-class _HeldByNobody:
-    """The store as the planner reads it, with one assigned job shown held by nobody. The
-    planner leaves the work of a courier off shift, on a pause or deactivated aside
-    (``courier_off_shift``: no planning problem has it), so the cost of moving that work to
-    someone else, and the move itself, heard "is assigned: there is nothing to decide". Planned
-    as an open job, it is weighed for the courier it would go to as any reassignment is: the
-    other courier's route with and without it (``override_cost``). Only the planner's snapshot
-    (``projection``) is changed; everything else is the store's own, and nothing is written
-    through this view (the move is written to the store itself, ``_move``)."""
-
-    def __init__(self, store: Store, job_id: str) -> None:
-        self._store, self._job_id = store, job_id
-
-    def projection(self, coop_id: str) -> Projection:
-        projection = self._store.projection(coop_id)  # a fresh fold of the rows on every call
-        held = projection.jobs[self._job_id]
-        projection.jobs[self._job_id] = replace(held, state=JobState.UNASSIGNED, courier_id=None)
-        return projection
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-
-def _planned_as_open(store: Store, coop_id: str, job: JobView) -> Store:
-    """``store``, or the view of it that plans ``job`` as an open job when its courier's work
-    is left out of planning (not on shift, on a pause, deactivated): see ``_HeldByNobody``."""
+def _held_by_nobody(store: Store, coop_id: str, job: JobView) -> frozenset[str]:
+    """``job``, when its courier's work is left out of planning (not on shift, on a pause,
+    deactivated: ``courier_off_shift``, no planning problem has it), so that it is planned as an
+    open job and weighed for the courier it would go to as any reassignment is: the other
+    courier's route with and without it (``build_problem(held_by_nobody=...)``). Otherwise
+    nothing: the planner has the job where it is."""
     if job.state not in (JobState.ASSIGNED, JobState.ACKNOWLEDGED) or job.courier_id is None:
-        return store
+        return frozenset()
     status = store.courier_statuses(coop_id).get(job.courier_id)
     if status and status.on_shift and not status.paused and store.courier(coop_id, job.courier_id).active:
-        return store
-    return cast(Store, _HeldByNobody(store, job.id))
+        return frozenset()
+    return frozenset({job.id})
 
 
 def handover_cost(store: Store, coop_id: str, job_id: str, courier_id: str) -> OverrideCost:
@@ -303,9 +284,9 @@ def decide(
         raise InvalidInput("courier_id", "courier_deactivated_give")
     if job.state is JobState.PICKED_UP:
         return _hand_over(store, coop_id, job_id, decision, dispatcher_id=dispatcher_id, now=now)
-    planned = _planned_as_open(store, coop_id, job)
-    if planned is not store:  # its courier's work is left out of planning: weighed as if open
-        cost = override_cost(planned, coop_id, network, job_id, decision.courier_id, now)
+    held = _held_by_nobody(store, coop_id, job)
+    if held:  # its courier's work is left out of planning: weighed as if open
+        cost = override_cost(store, coop_id, network, job_id, decision.courier_id, now, held_by_nobody=held)
         return _move(store, coop_id, job_id, decision, cost, dispatcher_id=dispatcher_id, now=now, handover=False)
     return decide_override(
         store,

@@ -49,12 +49,20 @@ class OverrideCost:
 
 
 def override_cost(
-    store: Store, coop_id: str, network: BikeNetwork, job_id: str, courier_id: str, now: datetime
+    store: Store,
+    coop_id: str,
+    network: BikeNetwork,
+    job_id: str,
+    courier_id: str,
+    now: datetime,
+    *,
+    held_by_nobody: frozenset[str] = frozenset(),
 ) -> OverrideCost:
-    """What giving ``job_id`` to ``courier_id`` would cost, against the proposal."""
+    """What giving ``job_id`` to ``courier_id`` would cost, against the proposal; the jobs of
+    ``held_by_nobody`` are planned as open ones (``dispatch.planning.build_problem``)."""
     job = store.job(coop_id, job_id)
     record = store.courier(coop_id, courier_id)
-    problem, ctx = build_problem(store, coop_id, network, now)
+    problem, ctx = build_problem(store, coop_id, network, now, held_by_nobody=held_by_nobody)
     if job_id not in ctx.jobs:
         raise InvalidInput("job", "nothing_to_decide", job=job_id, state=job.state.value)
     shipment = problem.shipment(job_id) if job_id in {s.id for s in problem.shipments} else None
@@ -78,17 +86,8 @@ def override_cost(
     proposed = (job.proposal or {}).get("explanation", {}).get("extra_minutes")
     courier = next((c for c in problem.couriers if c.id == courier_id), None)
     if courier is None or shipment is None:
-        return OverrideCost(
-            job_id,
-            courier_id,
-            None,
-            proposed,
-            0.0,
-            None,
-            None,
-            tuple(breaks),
-            (reason("not_on_shift", courier=courier_id),),
-        )
+        off = (reason("not_on_shift", courier=courier_id),)
+        return OverrideCost(job_id, courier_id, None, proposed, 0.0, None, None, tuple(breaks), off)
     committed = {lock.shipment for lock in problem.locks if lock.courier == courier_id} | set(courier.on_board)
     base = _route(problem, courier_id, committed)
     with_job = _route(problem, courier_id, committed | {job_id})

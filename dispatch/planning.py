@@ -281,6 +281,7 @@ def build_problem(
     new_jobs_cap: int | None = None,
     planned_before: frozenset[str] = frozenset(),
     told_nowhere: frozenset[str] = frozenset(),
+    held_by_nobody: frozenset[str] = frozenset(),  #: assigned jobs planned as open ones (:func:`_as_open`)
 ) -> tuple[Problem, PlanningContext]:
     """Snapshot the cooperative's state as a routing Problem.
 
@@ -293,7 +294,7 @@ def build_problem(
     coop = store.cooperative(coop_id)
     tz = ZoneInfo(coop.timezone)
     local = now.astimezone(tz)
-    projection = store.projection(coop_id)
+    projection = _as_open(store.projection(coop_id), held_by_nobody)
     records = {c.id: c for c in store.couriers(coop_id)}
     ledger = {e.courier_id: e for e in store.ledger(coop_id, local.date().isoformat())}
     on_shift = [
@@ -328,6 +329,23 @@ def build_problem(
     ctx.jobs = {j: v for j, v in views.items() if j not in ctx.skipped or v.state in OPEN_STATES}
     ctx.couriers = {c: records[c] for c in on_shift}
     return problem, ctx
+
+
+def _as_open(projection: Projection, held_by_nobody: frozenset[str]) -> Projection:
+    """The snapshot with the assigned (or acknowledged) jobs of ``held_by_nobody`` shown held by
+    nobody, so that they are planned as open jobs. The planner leaves the work of a courier off
+    shift, on a pause or deactivated aside (``courier_off_shift``: no problem has it), so the cost
+    of moving that work to someone else, and the move itself, heard "is assigned: there is
+    nothing to decide" (issue 17); planned as open, such a job is weighed for the courier it
+    would go to as any reassignment is (``dispatch.decisions.override_cost``). A job picked up
+    keeps its parcel on board: a handover is weighed otherwise (``dispatch.decide``)."""
+    held = (JobState.ASSIGNED, JobState.ACKNOWLEDGED)
+    freed = {
+        job_id: replace(job, state=JobState.UNASSIGNED, courier_id=None)
+        for job_id in held_by_nobody
+        if (job := projection.jobs.get(job_id)) is not None and job.state in held
+    }
+    return replace(projection, jobs={**projection.jobs, **freed}) if freed else projection
 
 
 def _jobs_to_plan(
