@@ -46,13 +46,13 @@ def points(helsinki: BikeNetwork) -> list[tuple[float, float]]:
 
 
 def _mean_per_hour(week: ReplayWeek) -> dict[tuple[int, int], float]:
-    """Requests per (weekday, local hour of the request) over the history, divided by its weeks:
-    counted here from the file's days, without the forecast's code."""
+    """Requests per (weekday, local hour their pickup opens, or of the request if later) over the
+    history, divided by its weeks: counted here from the file's days, without the forecast's code."""
     zone, counts = ZoneInfo(week.timezone), dict[tuple[int, int], int]()
     for past in week.history:
         for day in past.days:
             for r in day.requests:
-                local = r.request_time.astimezone(zone)
+                local = max(r.request_time, r.request.pickup_window.start).astimezone(zone)
                 counts[(local.weekday(), local.hour)] = counts.get((local.weekday(), local.hour), 0) + 1
     return {k: n / len(week.history) for k, n in counts.items()}
 
