@@ -80,17 +80,18 @@ def forecast(
     worked_s = 0.0
     delivered = 0
     for event in events:
-        if not since <= event.at < until:
-            continue
         if event.type is E.JOB_REQUESTED:
-            first = first or event.at
-            request = JobRequest.from_json(event.payload["request"])
-            kg = request.weight_kg
-            local = max(event.at, request.pickup_window.start).astimezone(timezone)
-            row = counts[(local.weekday(), local.hour)]
+            moment = _to_pick_up(event, since, until, timezone)
+            if moment is None:
+                continue
+            first = moment if first is None else min(first, moment)
+            kg = JobRequest.from_json(event.payload["request"]).weight_kg
+            row = counts[(moment.weekday(), moment.hour)]
             row[0] += 1
             row[1] += kg >= heavy_threshold_kg
             row[2] += kg > BIKE_PAYLOAD_KG
+        elif not since <= event.at < until:
+            continue
         elif event.type is E.COURIER_ACKNOWLEDGED:
             acknowledged[str(event.payload["job_id"])] = event.at
         elif event.type in (E.DELIVERED, E.DELIVERY_FAILED):
@@ -123,6 +124,17 @@ def forecast(
         )
         hours.append(ExpectedHour(weekday, hour, mean, mean_heavy, mean_cargo, couriers, min(cargo, couriers), why))
     return Forecast(tuple(hours), used, pace, pace_from)
+
+
+def _to_pick_up(requested: Event, since: datetime, until: datetime, zone: ZoneInfo) -> datetime | None:
+    """When a requested job is to be picked up (its pickup window's opening, or its request if
+    later), on the cooperative's clock, if that falls within the weeks looked back on; None
+    otherwise: a booking made now for next year is no demand of the past weeks. Read from the
+    payload's window alone, so requests outside the weeks cost no parsing of the whole request."""
+    if requested.at >= until:
+        return None
+    moment = max(requested.at, datetime.fromisoformat(requested.payload["request"]["pickup_window"]["start"]))
+    return moment.astimezone(zone) if since <= moment < until else None
 
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

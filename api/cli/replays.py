@@ -167,6 +167,8 @@ def replay(
     from dispatch.replay import replay as run_replay
 
     policies = _policies(policy, fairness, override_rate, budget, extra_couriers)
+    if not week and (demand != "requests" or rota_only or rota_fairness != "on" or rota_seconds != 5.0):
+        raise fail("--demand, --rota-fairness, --rota-seconds and --rota-only are for a week: add --week")
     if week:
         if report is not None or metrics is not None:
             raise fail("--report and --metrics are for days; a week's figures are the tables shown")
@@ -448,7 +450,12 @@ def _replay_week(path: Path, policy: Any, city: str | None, seed: int, rotas: li
         network = open_city(city)
     except NetworkError as exc:
         raise fail(str(exc)) from None
-    results = [replay_week(the_week, r, policy, network, seed=seed, simulate=simulate) for r in rotas]
+    from routing.rota import RotaError
+
+    try:
+        results = [replay_week(the_week, r, policy, network, seed=seed, simulate=simulate) for r in rotas]
+    except RotaError as exc:  # CP-SAT found no rota in --rota-seconds (a busy machine) or the week is not one
+        raise fail(f"{path}: {exc}; give the rota more time with --rota-seconds") from None
     for result in results:
         columns = list(result.people[0])
         table = Table(*columns, title=f"{result.name}: {result.rota_policy} ({result.policy})")

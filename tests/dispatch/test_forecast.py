@@ -87,3 +87,14 @@ def test_a_job_counts_in_the_hour_its_pickup_opens_not_the_hour_it_was_asked_for
     do.request_job(s, c, coop.client, booked_late, at=MONDAY_NOON - timedelta(minutes=70))  # asked at 11:00
     seen = forecast(s.events(c), timezone=HELSINKI, until=MONDAY_NOON + timedelta(days=1))
     assert {(h.weekday, h.hour): h.jobs for h in seen.hours} == {(0, 12): 1.0, (0, 11): 1.0}
+
+
+def test_a_booking_for_later_is_no_demand_of_the_weeks_looked_back_on(coop: Coop) -> None:
+    """Only what was to be picked up within the weeks before ``until`` counts: a delivery booked
+    now for next year (or for after ``until``) says nothing of the past weeks' demand."""
+    s, c = coop.store, coop.id
+    do.request_job(s, c, coop.client, _request(MONDAY_NOON + timedelta(days=300), 4.0), at=MONDAY_NOON)
+    do.request_job(s, c, coop.client, _request(MONDAY_NOON + timedelta(days=3), 4.0), at=MONDAY_NOON)
+    do.request_job(s, c, coop.client, _request(MONDAY_NOON, 4.0), at=MONDAY_NOON)
+    seen = forecast(s.events(c), timezone=HELSINKI, until=MONDAY_NOON + timedelta(days=1))
+    assert {(h.weekday, h.hour): h.jobs for h in seen.hours} == {(0, 12): 1.0}

@@ -204,3 +204,28 @@ def test_generate_day_writes_history_and_replay_compares_the_demands(tmp_path: P
     assert "--history-weeks" in refused.output
     day_only = runner.invoke(app, ["generate-day", str(tmp_path / "day.json"), "--history-weeks", "1"])
     assert day_only.exit_code == 2 and "add --week" in day_only.output
+    week_only = runner.invoke(app, ["replay", str(plain), "--demand", "forecast"])
+    assert week_only.exit_code == 2 and "are for a week: add --week" in week_only.output, week_only.output
+
+
+def test_a_rota_not_found_in_its_seconds_is_a_message_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a busy machine CP-SAT may find no rota in a short --rota-seconds (an outside tester saw
+    3 of 6 parallel replays end in a traceback): the analyst is told, in a line, what to do."""
+    from dispatch import week_replay
+    from routing.rota import RotaError
+
+    path = tmp_path / "week.json"
+    made = runner.invoke(app, ["generate-day", str(path), "--week", "--couriers", "3", "--requests", "4"])
+    assert made.exit_code == 0, made.output
+
+    def no_rota(*args: object, **kwargs: object) -> None:
+        raise RotaError("no rota found within 1 s (UNKNOWN)")
+
+    monkeypatch.setattr(week_replay, "replay_week", no_rota)
+    ran = runner.invoke(app, ["replay", str(path), "--week", "--rota-only", "--rota-seconds", "1"])
+    assert ran.exit_code == 2, ran.output
+    assert "no rota found within 1 s" in ran.output and "--rota-seconds" in ran.output
+    assert "Traceback" not in ran.output
+    assert ran.exception is None or isinstance(ran.exception, SystemExit)
