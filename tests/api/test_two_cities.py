@@ -1,6 +1,6 @@
 """Each cooperative its city (issue 16): two cooperatives in two cities on one server, each
-refusing the other's addresses and planning on its own streets, on SQLite and PostgreSQL with
-two workers and Redis; a login by the cooperative's short name; the migration that gives
+refusing the other's addresses and planning on its own streets, on PostgreSQL with two workers
+and Redis; a login by the cooperative's short name; the migration that gives
 cooperatives made before it the server's city and a short name."""
 
 from __future__ import annotations
@@ -182,15 +182,11 @@ def _catching(run: Any, failures: list[BaseException]) -> Any:
     return wrapped
 
 
-def test_two_cooperatives_in_two_cities_on_sqlite(andorra_imported: Path, tmp_path: Path) -> None:
-    """One worker: the cities are what is tested, and the database only stores a cooperative's
-    city (its migration is tested on both below); two workers over one SQLite file are
-    tests/api/test_workers.py's, and two workers with Redis meet two cities on PostgreSQL."""
-    two_cities_on_one_server(f"sqlite:///{tmp_path / 'tandem.db'}", None)
-
-
 def test_two_cooperatives_in_two_cities_on_postgresql(andorra_imported: Path, pg_url: str, redis_url: str) -> None:
-    """Production's setting: PostgreSQL, two workers, Redis between them."""
+    """Production's setting: PostgreSQL, two workers, Redis between them. Once, on PostgreSQL
+    only: the cities are what is tested, and the database only stores a cooperative's city (its
+    migration is tested on both below, create-coop's refusals on SQLite); two workers over one
+    SQLite file are tests/api/test_workers.py's."""
     two_cities_on_one_server(pg_url, redis_url)
 
 
