@@ -19,6 +19,7 @@ from dispatch.model import JobRequest, Parcel, Place, TimeWindow, Vehicle
 from dispatch.planning import planning_round
 from dispatch.store import Store
 from routing.network import BikeNetwork
+from tests.dispatch.conftest import SQLITE_ONLY
 from tests.dispatch.helsinki import KAMPPI, MARKET, NOON, STATION
 from tests.dispatch.test_planning import HAKANIEMI_EDGE, job
 from tests.words import all_said, said
@@ -108,6 +109,7 @@ CASES: dict[str, Callable[[Store, str, str], str]] = {
 }
 
 
+@SQLITE_ONLY  # the planner's answers are tested, not the database (the store's tests prove both)
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_degenerate_day_gets_a_valid_answer_with_reasons_in_time(
     store: Store, helsinki: BikeNetwork, case: str
