@@ -146,9 +146,10 @@ class WeekResult:
 # ------------------------------------------------------------------ the demand and the rota
 
 
-def demand_of(week: ReplayWeek) -> Demand:
-    """Couriers wanted per (day, hour): the requests whose pickup opens that hour, at the
-    forecast's default pace; cargo bikes for the parcels a bike cannot carry."""
+def demand_of(week: ReplayWeek, pace: float = DEFAULT_JOBS_PER_HOUR) -> Demand:
+    """Couriers wanted per (day, hour): the requests whose pickup opens that hour, at ``pace``
+    jobs per courier-hour (the forecast's default unless told); cargo bikes for the parcels a
+    bike cannot carry."""
     zone = ZoneInfo(week.timezone)
     jobs: dict[tuple[int, int], int] = {}
     heavy: dict[tuple[int, int], int] = {}
@@ -161,10 +162,9 @@ def demand_of(week: ReplayWeek) -> Demand:
             jobs[key] = jobs.get(key, 0) + 1
             if max(p.weight_kg for p in r.request.parcels) > BIKE_PAYLOAD_KG:
                 heavy[key] = heavy.get(key, 0) + 1
-    per = DEFAULT_JOBS_PER_HOUR
     return Demand(
-        couriers={k: math.ceil(n / per) for k, n in jobs.items()},
-        cargo={k: math.ceil(n / per) for k, n in heavy.items()},
+        couriers={k: math.ceil(n / pace) for k, n in jobs.items()},
+        cargo={k: math.ceil(n / pace) for k, n in heavy.items()},
     )
 
 
@@ -275,7 +275,11 @@ def replay_week(
         name=week.name,
         rota_policy=rota_policy.label(),
         policy=policy.label() if simulate else "rota only",
-        summary={"demand": rota_policy.demand, **_summary(rota, demand, people, days), **actual_cover(week, rota)},
+        summary={
+            "demand": rota_policy.demand,
+            **_summary(rota, demand, people, days),
+            **actual_cover(week, rota, _pace_of(week, rota_policy)),
+        },
         people=people,
         shifts=[
             {
@@ -324,14 +328,22 @@ def spread(shares: list[float]) -> float | None:
     return round(max(given) / min(given), 3) if given else None
 
 
-def actual_cover(week: ReplayWeek, rota: Rota) -> dict[str, Any]:
+def _pace_of(week: ReplayWeek, policy: RotaPolicy) -> float:
+    """The jobs per courier-hour the rota's demand was counted at."""
+    return forecast_of(week).jobs_per_courier_hour if policy.demand == "forecast" else DEFAULT_JOBS_PER_HOUR
+
+
+def actual_cover(week: ReplayWeek, rota: Rota, pace: float = DEFAULT_JOBS_PER_HOUR) -> dict[str, Any]:
     """How the rota covered the week's actual requests (:func:`demand_of`), whatever demand it
-    was proposed for: the couriers short (courier-hours) and the hours with someone short."""
+    was proposed for: the couriers short (courier-hours) and the hours with someone short. The
+    actual requests are turned into couriers at the pace the rota's demand was (the forecast's
+    own, seen in the history), so that a perfect forecast leaves no gap: what is left is the
+    forecast's miss, not a difference of pace."""
     on: dict[tuple[int, int], int] = {}
     for s in rota.shifts:
         for h in range(s.start_h, s.end_h):
             on[(s.day, h)] = on.get((s.day, h), 0) + 1
-    wanted = demand_of(week).couriers
+    wanted = demand_of(week, pace).couriers
     short = {k: w - on.get(k, 0) for k, w in wanted.items() if w > on.get(k, 0)}
     total = sum(wanted.values())
     return {

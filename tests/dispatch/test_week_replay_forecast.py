@@ -17,12 +17,14 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from dispatch.days import Happened, street_points
+from dispatch.days import DayRequest, Happened, street_points
 from dispatch.errors import InvalidInput
 from dispatch.events import EventType
 from dispatch.forecast import DEFAULT_JOBS_PER_HOUR
+from dispatch.model import TimeWindow
 from dispatch.simulation import Policy
 from dispatch.week_replay import (
+    PastWeek,
     ReplayWeek,
     RotaPolicy,
     forecast_demand,
@@ -116,7 +118,7 @@ def test_the_forecast_demand_changes_the_rota_and_says_what_the_miss_costs(
 ) -> None:
     week = _light_week_heavy_history(points)
     results = {
-        d: replay_week(week, RotaPolicy(time_limit_s=1, demand=d), Policy(), helsinki, simulate=False)
+        d: replay_week(week, RotaPolicy(time_limit_s=3, demand=d), Policy(), helsinki, simulate=False)
         for d in ("requests", "forecast")
     }
     asked, forecast = results["requests"], results["forecast"]
@@ -132,7 +134,7 @@ def test_the_forecast_demand_changes_the_rota_and_says_what_the_miss_costs(
     quiet = generate_week(points, monday=MONDAY, couriers=6, requests=4, seed=5, history_weeks=2)
     missed = replay_week(
         replace(busy, history=quiet.history),
-        RotaPolicy(time_limit_s=1, demand="forecast"),
+        RotaPolicy(time_limit_s=3, demand="forecast"),
         Policy(),
         helsinki,
         simulate=False,
@@ -204,8 +206,9 @@ def test_generate_day_writes_history_and_replay_compares_the_demands(tmp_path: P
     assert "--history-weeks" in refused.output
     day_only = runner.invoke(app, ["generate-day", str(tmp_path / "day.json"), "--history-weeks", "1"])
     assert day_only.exit_code == 2 and "add --week" in day_only.output
-    week_only = runner.invoke(app, ["replay", str(plain), "--demand", "forecast"])
-    assert week_only.exit_code == 2 and "are for a week: add --week" in week_only.output, week_only.output
+    for option in (["--demand", "forecast"], ["--rota-seconds", "5"]):
+        week_only = runner.invoke(app, ["replay", str(plain), *option])
+        assert week_only.exit_code == 2 and "are for a week: add --week" in week_only.output, week_only.output
 
 
 def test_a_rota_not_found_in_its_seconds_is_a_message_not_a_traceback(
@@ -220,12 +223,53 @@ def test_a_rota_not_found_in_its_seconds_is_a_message_not_a_traceback(
     made = runner.invoke(app, ["generate-day", str(path), "--week", "--couriers", "3", "--requests", "4"])
     assert made.exit_code == 0, made.output
 
-    def no_rota(*args: object, **kwargs: object) -> None:
-        raise RotaError("no rota found within 1 s (UNKNOWN)")
+    found = week_replay.replay_week
 
-    monkeypatch.setattr(week_replay, "replay_week", no_rota)
-    ran = runner.invoke(app, ["replay", str(path), "--week", "--rota-only", "--rota-seconds", "1"])
+    def no_rota_without_fairness(the_week: Any, rota_policy: RotaPolicy, *args: Any, **kwargs: Any) -> Any:
+        if not rota_policy.fairness:
+            raise RotaError("no rota found within 1 s (UNKNOWN)")
+        return found(the_week, rota_policy, *args, **kwargs)
+
+    monkeypatch.setattr(week_replay, "replay_week", no_rota_without_fairness)
+    replay = ["replay", str(path), "--week", "--rota-only", "--rota-seconds", "1", "--rota-fairness", "on,off"]
+    ran = runner.invoke(app, replay)
     assert ran.exit_code == 2, ran.output
-    assert "no rota found within 1 s" in ran.output and "--rota-seconds" in ran.output
+    assert "rota fairness off: no rota found within 1 s" in ran.output and "--rota-seconds" in ran.output
+    assert "the week's fairness" in ran.output, "the policy whose rota was found is still shown"
     assert "Traceback" not in ran.output
     assert ran.exception is None or isinstance(ran.exception, SystemExit)
+
+
+def _a_week_earlier(week: ReplayWeek, minutes_a_job: int) -> PastWeek:
+    """The week itself, one week earlier, each job delivered ``minutes_a_job`` after it was
+    acknowledged: a history the forecast reads as this very week at that pace."""
+    back = timedelta(weeks=1)
+
+    def earlier(r: DayRequest) -> DayRequest:
+        asked = r.request
+        window = replace(
+            asked, pickup_window=TimeWindow(asked.pickup_window.start - back, asked.pickup_window.end - back)
+        )
+        moved = replace(
+            window, dropoff_window=TimeWindow(asked.dropoff_window.start - back, asked.dropoff_window.end - back)
+        )
+        start = r.request_time - back
+        done = Happened("Aino", acknowledged_at=start, delivered_at=start + timedelta(minutes=minutes_a_job))
+        return replace(r, request_time=start, request=moved, happened=done)
+
+    days = tuple(replace(d, requests=tuple(earlier(r) for r in d.requests)) for d in week.days)
+    return PastWeek(week.monday - back, days)
+
+
+def test_a_forecast_that_was_right_costs_nothing_whatever_the_pace(
+    points: list[tuple[float, float]], helsinki: BikeNetwork
+) -> None:
+    """The week's actual requests are counted at the pace the forecast saw (here a job each 20
+    minutes, 3 an hour), so a history that is the week itself leaves no actual gap where the rota
+    covered its demand: the figure says what a forecast miss costs, not a difference of pace."""
+    week = generate_week(points, monday=MONDAY, couriers=8, requests=24, seed=6)
+    week = replace(week, history=(_a_week_earlier(week, 20),))
+    assert forecast_of(week).jobs_per_courier_hour == pytest.approx(3.0)
+    result = replay_week(week, RotaPolicy(time_limit_s=5, demand="forecast"), Policy(), helsinki, simulate=False)
+    assert result.summary["coverage"] == 1.0, result.summary
+    assert result.summary["actual_gap_hours"] == 0 and result.summary["actual_coverage"] == 1.0, result.summary
