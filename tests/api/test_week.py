@@ -1,7 +1,8 @@
-"""The week over real HTTP through the app, on SQLite and on PostgreSQL (issue 23): a courier
-declares their own availability and nobody else's, bad windows get a 422 that says why, another
-cooperative sees nothing, a dispatcher's proposal, edit and publication are events that survive
-a restart, a swap waits for a dispatcher, and the time sheet is the shifts' minutes as CSV."""
+"""The week over real HTTP through the app (issue 23): a courier declares their own availability
+and nobody else's, bad windows get a 422 that says why, another cooperative sees nothing, a
+dispatcher's proposal, edit and publication are events that survive a restart, a swap waits for a
+dispatcher, and the time sheet is the shifts' minutes as CSV. The restart and a stale edit run on
+SQLite and on PostgreSQL, the rest on SQLite (the store's week is tested on both databases)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,12 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'tandem.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+#: For what the database does not change (who may see and do what, words, figures): the store's
+#: week is proven on both databases by tests/dispatch/test_week.py, and here the restart and the
+#: stale edit run on both.
+SQLITE_ONLY = pytest.mark.parametrize("url", ["sqlite"], indirect=True)
 
 
 def _app(url: str) -> TestClient:
@@ -97,6 +104,7 @@ def _events(client: TestClient, desk: dict[str, str]) -> list[str]:
     return [e["type"] for e in r.json()["events"]]
 
 
+@SQLITE_ONLY
 def test_a_courier_declares_their_own_availability_and_nobody_else_s(week: Week) -> None:
     with _app(week.url) as client:
         aino, desk = week.courier(client, "Aino"), week.desk(client)
@@ -147,6 +155,7 @@ def test_bad_windows_get_a_422_with_the_reason_and_change_nothing(
         assert _events(client, desk) == before
 
 
+@SQLITE_ONLY
 def test_another_cooperative_sees_nothing_of_the_week(week: Week) -> None:
     other = make_world(week.url, name="Toinen")
     with _app(week.url) as client:
@@ -224,6 +233,7 @@ def test_a_dispatcher_proposes_removes_a_shift_publishes_and_it_survives_a_resta
         assert [s["id"] for s in mine["shifts"]] == [kept[0]["id"]]
 
 
+@SQLITE_ONLY
 def test_the_rota_s_reasons_come_in_french_when_asked_with_their_codes(week: Week) -> None:
     """Issue 17 item 1: the rota's explanations are codes with parameters (routing/rota.py,
     dispatch/week.py); ``Accept-Language: fr`` says them in French, with names, never ids."""
@@ -275,6 +285,7 @@ def test_the_rota_s_reasons_come_in_french_when_asked_with_their_codes(week: Wee
             )
 
 
+@SQLITE_ONLY
 def test_a_swap_waits_for_a_dispatcher_s_confirmation(week: Week) -> None:
     with _app(week.url) as client:
         desk = week.desk(client)
@@ -311,6 +322,7 @@ def test_a_swap_waits_for_a_dispatcher_s_confirmation(week: Week) -> None:
         assert client.get("/v1/week/mine", params={"week": week.next_monday}, headers=headers).json()["shifts"] == []
 
 
+@SQLITE_ONLY
 def test_the_time_sheet_counts_the_shift_acts_and_exports_csv(week: Week) -> None:
     store = Store.open(week.url)
     try:
@@ -342,6 +354,7 @@ def test_the_time_sheet_counts_the_shift_acts_and_exports_csv(week: Week) -> Non
         assert own["days"] == [] and own["totals"] == []
 
 
+@SQLITE_ONLY
 def test_who_is_available_at_a_time_and_until_when(week: Week) -> None:
     with _app(week.url) as client:
         desk = week.desk(client)
@@ -467,6 +480,7 @@ def test_the_week_s_answers_are_what_the_schema_says_field_by_field(tmp_path: Pa
         assert len(published.checked) == 13  # every route of the week that answers JSON, some twice
 
 
+@SQLITE_ONLY
 def test_weeks_and_times_at_the_calendar_s_ends_are_refused_with_a_reason(week: Week) -> None:
     """The outside attack: 9999-12-27 and 0001-01-01 answered 500 (date value out of range)."""
     with _app(week.url) as client:
