@@ -22,6 +22,7 @@ from dispatch.planning import JobToPlan, backlog_left, planning_round, working_s
 from dispatch.store import Store
 from routing.network import BikeNetwork
 from routing.solver import DEFERRED, FITS_NOWHERE, SolverSettings
+from tests.dispatch.conftest import SQLITE_ONLY
 from tests.dispatch.helsinki import NOON
 
 #: Central Helsinki, two streets every vehicle reaches.
@@ -47,6 +48,7 @@ def test_the_working_set_keeps_decided_and_planned_jobs_and_adds_the_most_urgent
     assert working_set(jobs, frozenset(), 10) == (jobs, [])
 
 
+@SQLITE_ONLY  # the planner is tested, not the database (the store's tests prove both)
 def test_a_backlog_is_planned_over_rounds_most_urgent_first(store: Store, helsinki: BikeNetwork) -> None:
     coop = store.create_cooperative("Backlog", fairness_weight=0.5).id
     client = store.add_client(coop, "Shop")[0].id
@@ -97,6 +99,7 @@ def test_jobs_the_last_round_found_no_room_for_wait_behind_the_jobs_never_tried(
     assert [j.id for j in taken] == ["j9"]
 
 
+@SQLITE_ONLY  # the planner is tested, not the database (the store's tests prove both)
 def test_a_round_after_a_plan_with_nothing_in_it_takes_on_as_many_jobs_as_a_first_round(
     store: Store, helsinki: BikeNetwork
 ) -> None:
@@ -117,6 +120,7 @@ def test_a_round_after_a_plan_with_nothing_in_it_takes_on_as_many_jobs_as_a_firs
     assert after.plan.solver.constructor.name == "pyvrp"  # built, not inserted into empty routes
 
 
+@SQLITE_ONLY  # the planner is tested, not the database (the store's tests prove both)
 def test_a_job_told_it_fits_nowhere_keeps_saying_so_while_it_waits(store: Store, helsinki: BikeNetwork) -> None:
     coop = store.create_cooperative("Told", fairness_weight=0.5).id
     client = store.add_client(coop, "Shop")[0].id
