@@ -11,11 +11,13 @@ from dispatch.model import Vehicle
 from dispatch.planning import planning_round
 from dispatch.store import Store
 from routing.network import BikeNetwork
+from tests.dispatch.conftest import SQLITE_ONLY
 from tests.dispatch.helsinki import MARKET, NOON, STATION
 from tests.dispatch.test_planning import job
 from tests.words import all_said
 
 
+@SQLITE_ONLY  # the planner is tested, not the database (the store's tests prove both)
 def test_an_override_is_weighed_by_the_objective_against_the_proposal(store: Store, helsinki: BikeNetwork) -> None:
     coop_id = store.create_cooperative("Override coop", fairness_weight=1.0).id
     client = store.add_client(coop_id, "Shop")[0].id
