@@ -39,6 +39,8 @@ ERRORS: dict[str, dict[str, str]] = {
         "too_many_reports": "{job} was already reported {limit} times: ask a dispatcher to correct it",
         "physical_limit": "a physical limit is broken ({breaks}); to do it anyway, confirm with force and say why",
         "handover_limit": "the handover is refused ({breaks}); to do it anyway, confirm with force and say why",
+        "shift_limit": "the courier is not riding now ({breaks}); to give them the job anyway, confirm with force "
+        "and say why",
         "proposed_to_off_shift": "{job} is proposed to {name}, who is not on shift: wait for the next round's "
         "proposal, or use override to give it to a courier on shift",
         "job_finished": "{job} is {state}: there is nothing left to decide",
@@ -289,6 +291,8 @@ ERRORS: dict[str, dict[str, str]] = {
         "whole_hours": "whole hours from 0 to {most}",
         "min_above_max": "the minimum ({low} h) is above the maximum ({high} h)",
         "deactivated": "{courier} is deactivated",
+        "courier_erased_for_good": "this courier left the cooperative and was erased: an erasure is final, so they "
+        "are given no more work; pick someone who works here",
         "shift_length": "a shift lasts {low} to {high} h",
         "not_available": "{courier} declared no availability on {day} at {hours}",
         "one_shift_a_day": "{courier} has a shift on {day} already: one shift a day",
@@ -341,6 +345,8 @@ ERRORS: dict[str, dict[str, str]] = {
         "avec « forcer » et dites pourquoi",
         "handover_limit": "le passage de relais est refusé ({breaks}) ; pour le faire quand même, confirmez avec "
         "« forcer » et dites pourquoi",
+        "shift_limit": "la personne ne roule pas maintenant ({breaks}) ; pour lui confier la course quand même, "
+        "confirmez avec « forcer » et dites pourquoi",
         "proposed_to_off_shift": "{job} est proposée à {name}, qui n'est pas en service : attendez la proposition "
         "du prochain tour, ou confiez-la à une personne en service",
         "job_finished": "{job} est {state} : il ne reste rien à décider",
@@ -592,6 +598,8 @@ ERRORS: dict[str, dict[str, str]] = {
         "whole_hours": "des heures entières de 0 à {most}",
         "min_above_max": "le minimum ({low} h) dépasse le maximum ({high} h)",
         "deactivated": "{courier} est désactivé·e",
+        "courier_erased_for_good": "cette personne a quitté la coopérative et a été effacée : un effacement est "
+        "définitif, on ne lui donne plus de travail ; choisissez quelqu'un qui travaille ici",
         "shift_length": "un service dure de {low} à {high} h",
         "not_available": "{courier} ne s'est pas déclaré·e disponible le {day} de {hours}",
         "one_shift_a_day": "{courier} a déjà un service le {day} : un service par jour",

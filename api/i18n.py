@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from dispatch.store import Store
+from dispatch.store.erasure import erased_label
 from routing.reasons import CODES, Kind, is_reason
 
 LANGUAGES = ("en", "fr")
@@ -363,11 +364,25 @@ def reader(request: Request) -> str:
 Lang = Annotated[str, Depends(reader)]
 
 
-def courier_names(store: Store, coop_id: str) -> dict[str, str]:
-    """Courier id -> name, everyone the cooperative has had (a name in an old reason too)."""
-    return {c.id: c.display_name for c in store.couriers(coop_id)}
+#: What an erased courier is called in each language: their id's first characters and no more,
+#: as ``dispatch/store/erasure.py``'s neutral label (``erased_label``), which is English.
+FORMER_COURIER = {"en": "Former courier {ref}", "fr": "Ancien·ne coursier·e {ref}"}
+
+
+def former_courier(courier_id: str, lang: str = DEFAULT) -> str:
+    """An erased courier as ``lang`` names them (never their id whole, never their old name)."""
+    return FORMER_COURIER.get(lang, FORMER_COURIER[DEFAULT]).format(ref=courier_id[:8])
+
+
+def courier_names(store: Store, coop_id: str, lang: str = DEFAULT) -> dict[str, str]:
+    """Courier id -> name, everyone the cooperative has had (a name in an old reason too); an
+    erased courier as ``lang`` says "former courier" (their stored label is English)."""
+    return {
+        c.id: former_courier(c.id, lang) if c.display_name == erased_label(c.id) else c.display_name
+        for c in store.couriers(coop_id)
+    }
 
 
 def in_words(store: Store, coop_id: str, lang: str, data: Any) -> Any:
     """``data`` with every reason said in ``lang`` and the cooperative's courier names."""
-    return localize(data, lang, courier_names(store, coop_id))
+    return localize(data, lang, courier_names(store, coop_id, lang))

@@ -155,20 +155,26 @@ async def who_is_available(
 # ------------------------------------------------------------------ the rota
 
 
-def _week_view(store: Store, coop_id: str, monday: date) -> dict[str, Any]:
+def _week_view(store: Store, coop_id: str, monday: date, lang: str) -> dict[str, Any]:
     """The week for the console: each hour's availability, expectation and gap; the draft and
-    the published rota with their explanations; the swaps asked."""
+    the published rota with their explanations; the swaps asked. A courier who left (deactivated
+    or erased) is available at no time and their shifts from then on are marked ``left``
+    (``dispatch.week.withdrawn``): rostered for nobody, so the hour's gap shows; they are named
+    in ``former`` (an erased one as "former courier" in ``lang``), never left as a bare id."""
     coop = store.cooperative(coop_id)
     _, span = week.rota_settings(coop)
-    declared = availability.declared(store, coop_id)
+    left = availability.gone(store, coop_id)
+    declared = availability.active_only(availability.declared(store, coop_id), left)
     state = week.week_state(store, coop_id)
     rota = state.rota(monday)
+    zone = ZoneInfo(coop.timezone)
+    draft = None if rota.draft is None else week.withdrawn(rota.draft, left, zone)
+    published = None if rota.published is None else week.withdrawn(rota.published, left, zone)
     demand = week.expected(store, coop, _now())
-    shown = rota.draft if rota.draft is not None else rota.published or []
-    hours = week.hours_of_week(monday, span, declared, demand, shown)
+    hours = week.hours_of_week(monday, span, declared, demand, draft if draft is not None else published or [])
     couriers = []
     for c in store.couriers(coop_id):
-        if not c.active:
+        if c.id in left:
             continue
         min_h, max_h = state.contract(c.id)
         couriers.append(
@@ -182,18 +188,20 @@ def _week_view(store: Store, coop_id: str, monday: date) -> dict[str, Any]:
                 "rostered_h": sum(1 for h in hours if c.id in h.rostered),
             }
         )
+    names = courier_names(store, coop_id, lang)
     return {
         "week": monday.isoformat(),
         "first_h": span.first_h,
         "last_h": span.last_h,
         "forecast": demand.note().to_json(),
         "couriers": couriers,
+        "former": [{"id": cid, "name": names[cid], "left": went.why} for cid, went in sorted(left.items())],
         "hours": [{**asdict(h), "gap": h.gap} for h in hours],
         "rota_seq": rota.seq,
-        "draft": None if rota.draft is None else {"shifts": rota.draft, "gaps": rota.gaps},
+        "draft": None if draft is None else {"shifts": draft, "gaps": rota.gaps},
         "published": None
-        if rota.published is None
-        else {"shifts": rota.published, "version": rota.version, "published_at": rota.published_at},
+        if published is None
+        else {"shifts": published, "version": rota.version, "published_at": rota.published_at},
         "swaps": [s for s in state.swaps.values() if s["week"] == monday.isoformat()],
         "no_cover": rota.no_cover,
     }
@@ -208,7 +216,7 @@ async def read_week(
 
     def work() -> dict[str, Any]:
         coop = who.cooperative_id
-        return _said(svc.store, coop, lang, _week_view(svc.store, coop, _week_of(svc.store, coop, week_of)))
+        return _said(svc.store, coop, lang, _week_view(svc.store, coop, _week_of(svc.store, coop, week_of), lang))
 
     return await svc.run(work)
 

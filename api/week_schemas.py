@@ -189,6 +189,11 @@ class RotaShiftOut(Out):
     absent: str | None = Field(default=None, description="sick or other: its courier cannot come")
     covered_by: str | None = Field(default=None, description="the courier covering this absent shift")
     cover_for: str | None = Field(default=None, description="the absent shift this one covers")
+    left: Literal["deactivated", "erased"] | None = Field(
+        default=None,
+        description="its courier left the cooperative before it began (deactivated, or erased for good): withdrawn, "
+        "rostered for nobody, to be covered",
+    )
 
 
 class GapOut(Out):
@@ -229,6 +234,12 @@ class WeekCourierOut(Out):
     rostered_h: int
 
 
+class FormerCourierOut(Out):
+    id: str
+    name: str = Field(description="their name, or for one erased a worded 'former courier' in the Accept-Language")
+    left: Literal["deactivated", "erased"]
+
+
 class SwapOut(Out):
     id: str
     week: str
@@ -260,7 +271,10 @@ class WeekOut(Out):
     forecast: dict[str, Any] = Field(
         description="how the expected demand was computed (forecast_note): a reason (code, params, text)"
     )
-    couriers: list[WeekCourierOut]
+    couriers: list[WeekCourierOut] = Field(description="the couriers who work here (active)")
+    former: list[FormerCourierOut] = Field(
+        default_factory=list, description="the couriers who left (inactive), named for their shifts, swaps and sheets"
+    )
     hours: list[HourOut]
     draft: DraftOut | None
     published: PublishedOut | None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -218,6 +218,49 @@ def declared(store: Store, coop_id: str) -> dict[str, Availability]:
     """Each courier's latest declaration (a courier who declared nothing is absent)."""
     latest = {str(e.payload["courier_id"]): e.payload for e in events_of(store, coop_id, [E.AVAILABILITY_DECLARED])}
     return {courier_id: parse(courier_id, payload) for courier_id, payload in latest.items()}
+
+
+@dataclass(frozen=True)
+class Left:
+    """A courier who no longer works for the cooperative: ``deactivated`` (a dispatcher may
+    reactivate them) or ``erased`` (for good), ``since`` the act that made them inactive."""
+
+    why: str
+    since: datetime
+
+
+#: When a courier is inactive with no act in the log saying since when: always.
+_ALWAYS = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def gone(store: Store, coop_id: str) -> dict[str, Left]:
+    """Every inactive courier of the cooperative, why and since when (their latest deactivation,
+    or their erasure when nothing deactivated them first).
+
+    Why here: an inactive courier's declaration is kept (a reactivation brings it back as it
+    was), but they are available at no time while inactive, and their shifts from then on are
+    withdrawn (``dispatch/week.py``, ``withdrawn``), never counted as cover of an hour."""
+    inactive = {c.id for c in store.couriers(coop_id) if not c.active}
+    if not inactive:
+        return {}
+    out: dict[str, Left] = {}
+    acts = (E.COURIER_DEACTIVATED, E.COURIER_REACTIVATED, E.COURIER_ERASED)
+    for e in events_of(store, coop_id, acts):
+        cid = str(e.payload["courier_id"])
+        if cid not in inactive:
+            continue
+        if e.type is E.COURIER_REACTIVATED:
+            out.pop(cid, None)
+        elif e.type is E.COURIER_ERASED:
+            out[cid] = Left("erased", out[cid].since if cid in out else e.at)
+        else:
+            out[cid] = Left("deactivated", e.at)
+    return {cid: out.get(cid, Left("deactivated", _ALWAYS)) for cid in inactive}
+
+
+def active_only(availabilities: Mapping[str, Availability], left: Mapping[str, Left]) -> dict[str, Availability]:
+    """The declarations of the couriers who still work: an inactive one is never available."""
+    return {cid: a for cid, a in availabilities.items() if cid not in left}
 
 
 def available_at(availabilities: Mapping[str, Availability], at: datetime, zone: ZoneInfo) -> dict[str, datetime]:

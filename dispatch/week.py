@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch import overtime
-from dispatch.availability import DAYS, Availability, available_at, declared
+from dispatch.availability import DAYS, Availability, Left, active_only, available_at, declared, gone
 from dispatch.commands import Unavailable, courier_unavailable
 from dispatch.errors import Conflict, DomainError, InvalidInput, NotFound
 from dispatch.events import Actor, Event, EventType, NewEvent
@@ -399,8 +399,8 @@ def hours_of_week(
     by_hour = {(h.weekday, h.hour): h for h in demand.hours}
     rostered: dict[tuple[int, int], list[str]] = {}
     for s in shifts:
-        if s.get("absent"):
-            continue  # an absent courier covers nothing; their cover's shift does
+        if s.get("absent") or s.get("left"):
+            continue  # an absent courier, or one who left, covers nothing; a cover's shift does
         offset = (date.fromisoformat(s["day"]) - monday).days
         for hour in range(int(s["start_h"]), int(s["end_h"])):
             rostered.setdefault((offset, hour), []).append(str(s["courier_id"]))
@@ -419,6 +419,34 @@ def hours_of_week(
                 )
             )
     return out
+
+
+def withdrawn(shifts: Iterable[Mapping[str, Any]], left: Mapping[str, Left], zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The shifts, those of a courier who left marked ``left`` (``deactivated`` or ``erased``)
+    from the moment they left: a shift that had begun by then stays as it was (worked, and
+    stopped early by the deactivation). Derived when read, never written: a courier reactivated
+    gets their shifts back, and a withdrawn shift stays withdrawn once its day has passed (the
+    moment is their leaving, not the reader's now). A withdrawn shift is rostered for nobody:
+    the hour's gap shows, and a dispatcher finds a cover as for an absence."""
+    out = []
+    for s in shifts:
+        went = left.get(str(s["courier_id"]))
+        if went is not None and _begins(s, zone) >= went.since:
+            out.append({**s, "left": went.why})
+        else:
+            out.append(dict(s))
+    return out
+
+
+def _begins(shift: Mapping[str, Any], zone: ZoneInfo) -> datetime:
+    return datetime.combine(date.fromisoformat(str(shift["day"])), time(int(shift["start_h"])), tzinfo=zone)
+
+
+def _no_longer_works(courier_id: str, left: Mapping[str, Left]) -> InvalidInput:
+    """The refusal of work for a courier who left: an erasure is final (no "reactivate them")."""
+    if courier_id in left and left[courier_id].why == "erased":
+        return InvalidInput("courier_id", "courier_erased_for_good")
+    return InvalidInput("courier_id", "deactivated", courier=courier_id)
 
 
 # ------------------------------------------------------------------ the proposal
@@ -521,12 +549,13 @@ class Limits:
     couriers: dict[str, Courier]
     availabilities: dict[str, Availability]
     state: WeekState
+    left: dict[str, Left] = field(default_factory=dict)  #: the couriers who no longer work
 
     @classmethod
     def of(cls, store: Store, coop_id: str, monday: date) -> Limits:
         rules, _ = rota_settings(store.cooperative(coop_id))
         couriers = {c.id: c for c in store.couriers(coop_id)}
-        return cls(monday, rules, couriers, declared(store, coop_id), week_state(store, coop_id))
+        return cls(monday, rules, couriers, declared(store, coop_id), week_state(store, coop_id), gone(store, coop_id))
 
     def check(self, shifts: list[dict[str, Any]], changed: Mapping[str, Any]) -> None:
         """Refuse (naming the rule) a shift that breaks the availability, the shift lengths,
@@ -538,7 +567,7 @@ class Limits:
         if courier is None:
             raise NotFound("courier", cid)
         if not courier.active:
-            raise InvalidInput("courier_id", "deactivated", courier=cid)
+            raise _no_longer_works(cid, self.left)
         day = date.fromisoformat(changed["day"])
         start, end = int(changed["start_h"]), int(changed["end_h"])
         if not self.rules.min_shift_h <= end - start <= self.rules.max_shift_h:
@@ -672,7 +701,10 @@ def request_swap(
     being (or were) worked, and the time sheets would plan them for the colleague. So is a
     shift with a swap already waiting for a dispatcher: two pending requests for one shift
     would let a dispatcher confirm both, the second then handing over a shift its asker no
-    longer holds."""
+    longer holds. So is a swap the colleague's limits rule out now (a colleague who left the
+    cooperative, one already on a shift that day, not available then, short of rest, over
+    their contract): the same check and the same reason as the confirmation's, when asked,
+    rather than a request a dispatcher could only refuse (outside tester's M4, L8)."""
     with _one_at_a_time(coop_id):  # two requests at once would both find no swap waiting
         state = week_state(store, coop_id)
         rota = state.rota(monday)
@@ -690,6 +722,9 @@ def request_swap(
         if with_courier_id == courier_id:
             raise InvalidInput("with_courier_id", "swap_with_colleague")
         store.courier(coop_id, with_courier_id)
+        asked = {"shift_id": shift_id, "with_courier_id": with_courier_id}
+        # refused now as its confirmation would be (a colleague who left, one shift a day, ...)
+        _swapped(rota.published or [], asked, "", Limits.of(store, coop_id, monday))
         payload = {
             "swap_id": uuid.uuid4().hex[:12],
             "week": monday.isoformat(),
@@ -825,11 +860,11 @@ def span_timesheet(
         store.courier(coop_id, courier_id)
     planned: dict[tuple[str, str], float] = {}
     cover: dict[tuple[str, str], float] = {}
-    state = week_state(store, coop_id)
+    state, left = week_state(store, coop_id), gone(store, coop_id)
     for weeks in range(0, (last - monday_of(first)).days + 1, 7):
-        for s in state.rota(monday_of(first) + timedelta(days=weeks)).published or []:
-            if s.get("absent"):
-                continue  # not planned for them any more: they said they cannot come
+        for s in withdrawn(state.rota(monday_of(first) + timedelta(days=weeks)).published or [], left, zone):
+            if s.get("absent") or s.get("left"):
+                continue  # not planned for them any more: they cannot come, or they left
             day = date.fromisoformat(str(s["day"]))
             minutes = planned_minutes(day, int(s["start_h"]), int(s["end_h"]), zone)
             key = (str(s["courier_id"]), str(s["day"]))
@@ -869,20 +904,28 @@ def who_at(store: Store, coop: Cooperative, at: datetime) -> list[dict[str, Any]
     """Every courier available at ``at`` (with until when and for how many minutes), whether
     they are on shift now, and whether the published rota has them on at that time. A courier
     recorded absent that day (a shift of theirs marked absent) is not available, whatever their
-    declared windows say (outside tester's finding 8); why is not said here."""
+    declared windows say (outside tester's finding 8); why is not said here. A courier who left
+    (deactivated or erased) is not listed at all: available at no time, their shifts withdrawn."""
     zone = ZoneInfo(coop.timezone)
     local = at.astimezone(zone)
     statuses = store.courier_statuses(coop.id)
-    published = week_state(store, coop.id).rota(monday_of(local.date())).published or []
+    left = gone(store, coop.id)
+    published = withdrawn(week_state(store, coop.id).rota(monday_of(local.date())).published or [], left, zone)
     away = {s["courier_id"] for s in published if s["day"] == local.date().isoformat() and s.get("absent")}
-    until = {c: end for c, end in available_at(declared(store, coop.id), at, zone).items() if c not in away}
+    free = active_only(declared(store, coop.id), left)
+    until = {c: end for c, end in available_at(free, at, zone).items() if c not in away}
     on_rota = {
         s["courier_id"]
         for s in published
-        if s["day"] == local.date().isoformat() and s["start_h"] <= local.hour < s["end_h"] and not s.get("absent")
+        if s["day"] == local.date().isoformat()
+        and s["start_h"] <= local.hour < s["end_h"]
+        and not s.get("absent")
+        and not s.get("left")
     }
     out = []
     for c in store.couriers(coop.id):
+        if c.id in left:
+            continue
         status = statuses.get(c.id)
         on_shift = bool(status and status.on_shift)
         if c.id not in until and not on_shift and c.id not in on_rota:
@@ -1113,7 +1156,7 @@ def assign_cover(
             raise InvalidInput("courier_id", "absent_too", courier=courier_id)
         person = next((p for p in _cover_people(store, coop_id, monday, state) if p.id == courier_id), None)
         if person is None:
-            raise InvalidInput("courier_id", "deactivated", courier=courier_id)
+            raise _no_longer_works(courier_id, gone(store, coop_id))
         _may_cover(store, coop_id, monday, rota, shift, person)
         covering = reason("rota_covers_for", courier=str(shift["courier_id"]), absence=shift["absent"])
         cover = {

@@ -87,6 +87,7 @@ const WORDS = {
     swap_note: "A word for dispatch (optional)",
     send_swap: "Send the request", swap_cancel: "Cancel",
     no_colleague: "No colleague to ask.",
+    former_courier: "Former courier {ref}",
     swap_asked: "Swap asked: {shift} to {name}. A dispatcher confirms or refuses it; until then the shift is yours.",
     swap_not_asked: "Swap not asked: {why}",
     swaps_title: "My swap requests",
@@ -172,6 +173,7 @@ const WORDS = {
     swap_note: "Un mot pour le dispatch (facultatif)",
     send_swap: "Envoyer la demande", swap_cancel: "Annuler",
     no_colleague: "Aucun·e collègue à qui demander.",
+    former_courier: "Ancien·ne coursier·e {ref}",
     swap_asked: "Échange demandé : {shift} à {name}. Le dispatch le confirme ou le refuse ; d'ici là, le service reste à toi.",
     swap_not_asked: "Échange non demandé : {why}",
     swaps_title: "Mes demandes d'échange",
@@ -192,6 +194,14 @@ const WORDS = {
 function say(key, vars = {}) {
   const text = (WORDS[language()] || WORDS.en)[key] ?? WORDS.en[key];
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+}
+// A colleague's name as the page says it: an erased courier's stored name is the English label
+// "Former courier <their id's first 8 characters>" (dispatch/store/erasure.py), said here in the
+// page's language; never a bare id.
+function nameOf(courier) {
+  if (!courier) return "?";
+  const ref = courier.id.slice(0, 8);
+  return courier.display_name === `Former courier ${ref}` ? say("former_courier", { ref }) : courier.display_name;
 }
 function kg(value) {
   const text = String(Math.round(Number(value) * 10) / 10);
@@ -588,7 +598,7 @@ function renderLedger(ledger) {
     const f = S.live.figures(row, courier, now);
     const shift = f.known ? minutes(Math.floor(f.shift)) : f.shift >= 1 ? `${minutes(Math.floor(f.shift))}+` : t("on_shift");
     const planned = f.planned ? ` <span class="note">${t("of_planned", { m: minutes(Math.round(f.planned)) })}</span>` : "";
-    return `<tr data-courier-id="${row.courier_id}"><td>${esc(courier?.display_name || "?")}</td>
+    return `<tr data-courier-id="${row.courier_id}"><td>${esc(nameOf(courier))}</td>
       <td class="worked">${minutes(Math.floor(f.worked))}</td><td class="shift" data-known="${f.known}"${f.known ? "" : ` title="${t("shift_since_unknown")}"`}>${shift}${planned}</td><td>${row.heavy_kg.toFixed(0)}</td></tr>`;
   }).join("");
   if (renderLedger.last !== html) { $("#ledger tbody").innerHTML = html; renderLedger.last = html; }
@@ -1012,7 +1022,7 @@ function shiftText(shift) {
   return say("shift_when", { day: dayText(shift.day), start: hour(shift.start_h), end: hour(shift.end_h) });
 }
 function begun(shift) { return new Date(`${shift.day}T${String(shift.start_h).padStart(2, "0")}:00:00`) <= new Date(); }
-function colleagueName(id) { return S.couriers.find((c) => c.id === id)?.display_name || "?"; }
+function colleagueName(id) { return nameOf(S.couriers.find((c) => c.id === id)); }
 function whyText(r) { return typeof r === "string" ? r : r.text || r.code; }
 
 async function loadRota(first = R.first) {
@@ -1099,11 +1109,24 @@ function renderRota() {
   }).join("");
 }
 
-function openSwap(shiftId) {
-  R.asking = shiftId;
-  $("#rota-error").textContent = "";
+// The form opens at once on the colleagues the page has, which are then read again: one
+// deactivated or erased since the page loaded its list is taken out of the form (the API refuses
+// a swap to them anyway, in words).
+function drawSwap(shiftId) {
   renderRota();
   $(`#rota form.swap-form[data-shift="${CSS.escape(shiftId)}"] select`)?.focus();
+}
+async function openSwap(shiftId) {
+  R.asking = shiftId;
+  $("#rota-error").textContent = "";
+  drawSwap(shiftId);
+  const working = (list) => list.filter((c) => c.active !== false).map((c) => c.id).join();
+  try {
+    const fresh = (await S.api.get("/v1/couriers")).couriers;
+    const changed = working(fresh) !== working(S.couriers);
+    S.couriers = fresh;
+    if (changed && R.asking === shiftId) drawSwap(shiftId);
+  } catch { /* the list the page has */ }
 }
 
 async function askSwap(form) {

@@ -20,7 +20,8 @@ const WORDS = {
     state_pending: "waiting for a dispatcher", state_confirmed: "confirmed", state_refused: "refused",
     short_of: "{day} {hour}:00 — {n} courier(s) short", working: "Working…",
     cannot_come: "Cannot come", absence_reason: "why", sick: "sick", other: "other",
-    absent: "absent ({reason})", covered_by: "covered by {name}", cover_shift: "cover",
+    absent: "absent ({reason})", left: "withdrawn: left the cooperative", left_cover: "Find a cover",
+    covered_by: "covered by {name}", cover_shift: "cover",
     find_cover: "Who could cover?", could_cover: "Who could cover (those who covered least lately first, then those with most hours left):",
     covered_times: "covered {n} {times} in the last 28 days; {h} h left on their contract this week",
     time: "time", times: "times", pick: "Pick", no_one: "No one", nobody_can: "Nobody available can cover this shift.",
@@ -61,7 +62,8 @@ const WORDS = {
     state_pending: "en attente d'un répartiteur", state_confirmed: "confirmé", state_refused: "refusé",
     short_of: "{day} {hour} h — il manque {n} coursier(s)", working: "En cours…",
     cannot_come: "Ne peut pas venir", absence_reason: "pourquoi", sick: "malade", other: "autre",
-    absent: "absent·e ({reason})", covered_by: "remplacé·e par {name}", cover_shift: "remplacement",
+    absent: "absent·e ({reason})", left: "retiré : a quitté la coopérative", left_cover: "Trouver un remplacement",
+    covered_by: "remplacé·e par {name}", cover_shift: "remplacement",
     find_cover: "Qui peut remplacer ?", could_cover: "Qui peut remplacer (celles et ceux qui ont le moins remplacé d'abord, puis à qui il reste le plus d'heures) :",
     covered_times: "a remplacé {n} {times} ces 28 derniers jours ; reste {h} h à son contrat cette semaine",
     time: "fois", times: "fois", pick: "Choisir", no_one: "Personne", nobody_can: "Personne de disponible ne peut remplacer sur ce créneau.",
@@ -112,7 +114,10 @@ const S = { api: null, week: null, sheetWeek: null, view: null, busy: false, cov
   whoPick: null, whoAsked: 0, who: null, availFor: null, avail: null };
 window.__week = S;
 
-function names() { return Object.fromEntries((S.view?.couriers || []).map((c) => [c.id, c.name])); }
+// Everyone the week names: those who work here, and those who left (`former`: an erased one worded
+// "former courier" by the server in the page's language), so that no shift, swap or sheet row
+// shows a bare id.
+function names() { return Object.fromEntries([...(S.view?.couriers || []), ...(S.view?.former || [])].map((c) => [c.id, c.name])); }
 
 // Why a shift is there: reasons (codes with parameters) said in the selected language from the
 // server's catalogue, courier names from ids; a rota made before reasons were codes: its sentence.
@@ -192,6 +197,8 @@ function renderShifts() {
     const acts = el("span", { class: "acts" }, start, "–", end, move, remove);
     const title = el("span", {}, el("strong", {}, who[s.courier_id] || s.courier_id), ` ${dayName(s.day)} ${hh(s.start_h)}–${hh(s.end_h)}`);
     const item = el("li", { class: "shift", "data-shift": s.id }, title, acts, el("span", { class: "why" }, sayWhy(s.why, who)));
+    // its courier left before it began: withdrawn, rostered for nobody (the grid shows the gap)
+    if (s.left) item.append(" ", el("span", { class: "tag absent", "data-left": s.left }, w("left")));
     if (!S.view.draft && S.view.published) item.append(absence(s, who));
     list.append(item);
   }
@@ -205,7 +212,8 @@ function absence(s, who) {
     const reason = el("select", { "data-field": "absence-reason" },
       el("option", { value: "sick" }, w("sick")), el("option", { value: "other" }, w("other")));
     reason.setAttribute("aria-label", w("absence_reason"));
-    const absent = el("button", { type: "button", "data-act": "absent" }, w("cannot_come"));
+    if (s.left) reason.value = "other";  // they left: recorded as an absence, then covered as one
+    const absent = el("button", { type: "button", "data-act": "absent" }, w(s.left ? "left_cover" : "cannot_come"));
     absent.addEventListener("click", () => act("/v1/week/absences", { expected_seq: S.view.rota_seq, shift_id: s.id, reason: reason.value },
       (answer) => { S.covers[s.id] = answer.covers; S.notice = answer.stopped ? w("stopped_now", { n: answer.stopped.returned.length }) : ""; }));
     box.append(reason, absent);

@@ -147,6 +147,10 @@ def test_a_swap_waits_for_a_dispatcher_and_respects_the_colleague_s_limits(store
         store, coop_id, ids["Sam"], MONDAY, sams["id"], ids["Lou"], note="a dentist", at=NOW, actor=sam
     )
     assert week_state(store, coop_id).rota(MONDAY).published == published  # nothing moves before a dispatcher
+    # Ana asks Lou too while Lou is still free on Monday: it is asked, and checked again at the confirmation
+    second = request_swap(
+        store, coop_id, ids["Ana"], MONDAY, shift_of[ids["Ana"]]["id"], ids["Lou"], note="", at=NOW, actor=ana
+    )
     decide_swap(store, coop_id, asked.payload["swap_id"], confirm=True, reason="", actor=DESK, at=NOW)
     after = {s["id"]: s for s in week_state(store, coop_id).rota(MONDAY).published or []}
     assert after[sams["id"]]["courier_id"] == ids["Lou"] and after[sams["id"]]["why"] == [
@@ -155,9 +159,6 @@ def test_a_swap_waits_for_a_dispatcher_and_respects_the_colleague_s_limits(store
     with pytest.raises(InvalidInput, match="confirmed already"):
         decide_swap(store, coop_id, asked.payload["swap_id"], confirm=False, reason="late", actor=DESK, at=NOW)
     # Lou works Monday now: Ana's Monday cannot go to Lou too (one shift a day), whoever confirms
-    second = request_swap(
-        store, coop_id, ids["Ana"], MONDAY, shift_of[ids["Ana"]]["id"], ids["Lou"], note="", at=NOW, actor=ana
-    )
     with pytest.raises(InvalidInput, match="one shift a day"):
         decide_swap(store, coop_id, second.payload["swap_id"], confirm=True, reason="", actor=DESK, at=NOW)
     with pytest.raises(InvalidInput, match="say why"):
