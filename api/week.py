@@ -137,8 +137,9 @@ async def who_is_available(
 ) -> dict[str, Any]:
     """Who is available at a time and until when, who is on shift, who the published rota has on.
 
-    A time without an offset is read on the cooperative's clock: the week page picks an hour of
-    the cooperative's week, and a dispatcher's browser may sit in another zone than the riders."""
+    A time without an offset is read on the cooperative's clock, and the answer's ``at`` is on
+    it too: the week page picks an hour of the cooperative's week and says "now" as the riders'
+    clock reads, while a dispatcher's browser may sit in another zone."""
 
     def work() -> tuple[datetime, list[dict[str, Any]]]:
         coop = svc.store.cooperative(who.cooperative_id)
@@ -146,7 +147,7 @@ async def who_is_available(
             moment = _now()
         else:
             moment = week.check_moment(at if at.tzinfo else at.replace(tzinfo=ZoneInfo(coop.timezone)))
-        return moment, week.who_at(svc.store, coop, moment)
+        return moment.astimezone(ZoneInfo(coop.timezone)), week.who_at(svc.store, coop, moment)
 
     moment, couriers = await svc.run(work)
     return {"at": moment.isoformat(), "couriers": couriers}

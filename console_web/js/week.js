@@ -309,22 +309,16 @@ function renderHours() {
 // ------------------------------------------------------------------ who is available
 // One request to /v1/week/who per pick: now (no `at`: the server's clock), an hour of the grid or
 // the time field, sent without an offset so that the server reads it on the cooperative's clock
-// (the grid is the cooperative's week, whatever zone the dispatcher's browser is in). Each courier's "until" is the server's, on the cooperative's
-// clock. Listed by name (those available, then those on shift or on the rota without declared
+// (the grid is the cooperative's week, whatever zone the dispatcher's browser is in); "now" is the
+// answer's `at`, on that clock too, as is each courier's "until". Listed by name (those available, then those on shift or on the rota without declared
 // availability): a neutral order, never by hours or any figure of a person.
-
-// The browser's local "YYYY-MM-DDTHH:MM" now, as a datetime-local field holds it.
-function localNow() {
-  const d = new Date();
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
-}
 
 const duration = (m) => (m >= 60 ? `${Math.floor(m / 60)} h${m % 60 ? ` ${String(m % 60).padStart(2, "0")} min` : ""}` : `${m} min`);
 
 async function pickWho(local = null) {
   const asked = ++S.whoAsked;
   S.whoPick = local;
-  $("#who-pick").at.value = local ?? localNow();
+  if (local) $("#who-pick").at.value = local;
   markPicked();
   try {
     const at = local ? `?at=${encodeURIComponent(local)}` : ""; // on the cooperative's clock
@@ -352,7 +346,8 @@ function markPicked() {
 
 function renderWho() {
   const answer = S.who;
-  const local = S.whoPick ?? localNow();
+  const local = S.whoPick ?? answer.at.slice(0, 16); // the cooperative's clock, as the server said it
+  $("#who-pick").at.value = local;
   const when = `${dayName(local.slice(0, 10))} ${local.slice(11, 16)}`;
   const byName = (a, b) => a.name.localeCompare(b.name);
   const free = answer.couriers.filter((c) => c.available).sort(byName);

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -98,6 +99,11 @@ def test_the_who_panel_names_who_is_available_until_when_and_on_shift(served: tu
         asked = _week_page(page, server, world)
         wait_until(page, "document.querySelector('#who-list').dataset.at === 'now'")
         assert page.inner_text("#who-label").startswith("Now (")
+        # "now" on the cooperative's clock, not the New York browser's: the label and the field
+        helsinki = datetime.now(ZoneInfo("Europe/Helsinki"))
+        clocks = {(helsinki - timedelta(minutes=m)).strftime("%H:%M") for m in (0, 1)}
+        assert any(f" {t})" in page.inner_text("#who-label") for t in clocks), page.inner_text("#who-label")
+        assert page.input_value("#who-pick input[name=at]")[11:16] in clocks
         assert len(asked) == 1 and "at=" not in asked[0]  # now, by default
         page.click("#propose")
         wait_until(page, "document.querySelector('#rota-state').dataset.state === 'draft'")
