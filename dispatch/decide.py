@@ -3,7 +3,8 @@
 Every door a decision comes in by (the console's API today, a script tomorrow) gets the same
 rules: accept binds the proposal's courier while they are on shift; unassign goes straight to its
 command; override gives an open job and reassign moves an assigned one, each at the cost stated
-first (dispatch/decisions.py); reassign also hands a parcel already on board over to another
+first (dispatch/decisions.py) and, to a courier off shift or paused as past a vehicle's limit,
+only forced with a reason; reassign also hands a parcel already on board over to another
 courier, refused at a physical limit of their vehicle or when they are off shift or paused,
 unless forced with a reason (a handover at a meeting point, issue 18); a job whose courier's work
 the planner leaves aside (on a pause, off shift) is weighed and moved as an open job would be, to
@@ -20,7 +21,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from dispatch import commands
-from dispatch.decisions import OverrideCost, decide_override, override_cost
+from dispatch.decisions import OverrideCost, decide_override, limit_refused, override_cost, shift_limits, shift_refusal
 from dispatch.errors import Conflict, DomainError, IllegalTransition, InvalidInput, PhysicalLimit
 from dispatch.events import ActorKind, Event
 from dispatch.lifecycle import FINAL_STATES, OPEN_STATES, JobState
@@ -192,9 +193,7 @@ def handover_cost(store: Store, coop_id: str, job_id: str, courier_id: str) -> O
         if j.courier_id == courier_id and j.id != job_id
     ]
     on_board = (sum(r.weight_kg for r in carried), sum(r.volume_l for r in carried))
-    limits = _vehicle_limits(parcel, vehicle, courier_id, on_board)
-    status = store.courier_statuses(coop_id).get(courier_id)
-    limits += _shift_refusal(courier_id, bool(status and status.on_shift), bool(status and status.paused))
+    limits = _vehicle_limits(parcel, vehicle, courier_id, on_board) + shift_limits(store, coop_id, courier_id)
     return OverrideCost(job_id, courier_id, None, None, 0.0, None, None, tuple(limits), tuple(limits))
 
 
@@ -226,7 +225,7 @@ def _move(
     if store.job(coop_id, job_id).courier_id == decision.courier_id:  # said before any limit of theirs
         raise InvalidInput("courier_id", "already_with", job=job_id, courier=decision.courier_id)
     if cost.breaks and not decision.force:
-        raise HandoverLimit(cost.breaks) if handover else PhysicalLimit(cost.breaks)
+        raise HandoverLimit(cost.breaks) if handover else limit_refused(cost.breaks)
     if cost.breaks and not decision.reason.strip():
         raise InvalidInput("reason", "forced_needs_reason")
     extra: dict[str, Any] = {"cost": cost.to_json(), "forced": bool(cost.breaks)}
@@ -391,7 +390,7 @@ def override_options(
         who = _Who(cid, on_shift, paused, cid == proposed_to, vehicle, tuple(_vehicle_limits(request, vehicle, cid)))
         courier = in_problem.get(cid)
         if courier is None or shipment is None:
-            shift = _shift_refusal(cid, on_shift, paused)
+            shift = shift_refusal(cid, on_shift, paused)
             left_out = [] if shift or shipment is not None else [ctx.skipped.get(job_id, reason("fits_nowhere"))]
             options.append(who.refused(_on_board(ctx, cid), [*who.limits, *shift, *left_out]))
             continue
@@ -416,12 +415,6 @@ def _vehicle_limits(
     if parcel.longest_side_cm > vehicle.max_length_cm:
         limits.append(reason("over_length", cm=parcel.longest_side_cm, max_cm=vehicle.max_length_cm))
     return limits
-
-
-def _shift_refusal(courier_id: str, on_shift: bool, paused: bool) -> list[Reason]:
-    if not on_shift:
-        return [reason("not_on_shift", courier=courier_id)]
-    return [reason("courier_paused", courier=courier_id)] if paused else []
 
 
 def _on_board(ctx: PlanningContext, courier_id: str) -> tuple[float, float]:

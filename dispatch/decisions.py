@@ -2,8 +2,10 @@
 
 An override is never blocked for being slower, later or less fair than the proposal: the
 dispatcher knows things the planner does not. It is only refused when it would break a hard
-physical limit of the vehicle (payload, volume, parcel length), and even then a dispatcher may
-force it with a reason; the cost report travels with the event, so the log says what was known.
+physical limit of the vehicle (payload, volume, parcel length) or give the job to a courier who
+is not riding now (off shift, gone home, on a pause: the planner leaves their work aside, so the
+job would sit unplanned), and even then a dispatcher may force it with a reason; the cost report
+travels with the event, so the log says what was known.
 The cost and the limits are reasons as data (``routing/reasons.py``): the edge says them in words.
 """
 
@@ -85,7 +87,10 @@ def override_cost(
             breaks.append(reason("over_length", cm=shipment.length_cm, max_cm=vehicle.max_length_cm))
     proposed = (job.proposal or {}).get("explanation", {}).get("extra_minutes")
     courier = next((c for c in problem.couriers if c.id == courier_id), None)
-    if courier is None or shipment is None:
+    if courier is None:  # not riding now: a limit as a payload is, forced only with a reason
+        breaks += shift_limits(store, coop_id, courier_id) or [reason("not_on_shift", courier=courier_id)]
+        return OverrideCost(job_id, courier_id, None, proposed, 0.0, None, None, tuple(breaks), tuple(breaks))
+    if shipment is None:
         off = (reason("not_on_shift", courier=courier_id),)
         return OverrideCost(job_id, courier_id, None, proposed, 0.0, None, None, tuple(breaks), off)
     committed = {lock.shipment for lock in problem.locks if lock.courier == courier_id} | set(courier.on_board)
@@ -105,6 +110,34 @@ def override_cost(
         parts.append(reason("lateness_risk", minutes=round(late)))
     parts.extend(breaks)
     return OverrideCost(job_id, courier_id, extra, proposed, late, share, coop_share, tuple(breaks), tuple(parts))
+
+
+def shift_refusal(courier_id: str, on_shift: bool, paused: bool) -> list[Reason]:
+    """Why a courier cannot be given work as things stand: off shift, or on a pause."""
+    if not on_shift:
+        return [reason("not_on_shift", courier=courier_id)]
+    return [reason("courier_paused", courier=courier_id)] if paused else []
+
+
+def shift_limits(store: Store, coop_id: str, courier_id: str) -> list[Reason]:
+    """:func:`shift_refusal` as the log says now: the planner leaves an off-shift or paused
+    courier's work aside, so a job given to them would sit unplanned unless a person forces it."""
+    status = store.courier_statuses(coop_id).get(courier_id)
+    return shift_refusal(courier_id, bool(status and status.on_shift), bool(status and status.paused))
+
+
+#: The limits that are the courier's shift, not their vehicle: :func:`shift_refusal`'s codes.
+SHIFT_LIMITS = frozenset({"not_on_shift", "courier_paused"})
+
+
+def limit_refused(breaks: tuple[Reason, ...]) -> PhysicalLimit:
+    """The 409 of a decision past ``breaks`` without ``force``: ``physical_limit`` always (the
+    code a console offers force on), said as a shift when only the courier's shift stands in the
+    way (being off shift is no vehicle's limit)."""
+    refused = PhysicalLimit(breaks)
+    if breaks and all(b.code in SHIFT_LIMITS for b in breaks):
+        refused.why = "shift_limit"
+    return refused
 
 
 def _weighed(
@@ -157,10 +190,11 @@ def decide_override(
     force: bool = False,
     expected_seq: int | None = None,
 ) -> tuple[Event, OverrideCost]:
-    """Give a job to another courier than proposed (or reassign it), recording the cost."""
+    """Give a job to another courier than proposed (or reassign it), recording the cost: past a
+    limit (the vehicle's, or the courier not riding now) only with ``force`` and a reason."""
     cost = override_cost(store, coop_id, network, job_id, courier_id, now)
     if cost.breaks and not force:
-        raise PhysicalLimit(cost.breaks)
+        raise limit_refused(cost.breaks)
     if cost.breaks and not reason.strip():
         raise InvalidInput("reason", "forced_needs_reason")
     job = store.job(coop_id, job_id)

@@ -806,7 +806,8 @@ async function undoAccepts(accepted) {
 
 // The override dialog (issue 17, item 4): every courier in the day's rotation on one table, side
 // by side, with their shift, their load against the vehicle's capacity and what giving them the
-// job costs; a physical limit is a refusal (its own colour, not a cost, not selectable). Never
+// job costs; a physical limit, or a courier not riding now (off shift, on a pause), is a refusal
+// (its own colour, not a cost, not selectable but through its force button, as the API wants force). Never
 // sorted by a figure: the rotation's order, as everywhere. An open job's lines come in one answer
 // (override-options); a job someone has is moved by reassign, its cost asked for the chosen line.
 function chosenCourier() { return document.querySelector("#decide-couriers input[name=decide-courier]:checked")?.value || ""; }
@@ -829,17 +830,17 @@ async function showCost(jobId, courierId) {
   } catch (e) { cost.classList.remove("refusal"); cost.textContent = plain(e.message); }
 }
 
-const SHIFT_REFUSALS = new Set(["not_on_shift", "courier_paused"]);
-// One line of the table from the API's answer (an open job) ...
+// One line of the table from the API's answer (an open job): every refusal is a limit to force
+// past, being off shift or on a pause too (the API answers 409 physical_limit without force) ...
 function lineFromAnswer(o) {
-  return { ...o, id: o.courier_id, name: o.display_name, kind: o.vehicle, limits: o.refusals.filter((r) => !SHIFT_REFUSALS.has(r.code)) };
+  return { ...o, id: o.courier_id, name: o.display_name, kind: o.vehicle, limits: o.refusals };
 }
 // ... or from the console's own state (a job someone has: the cost is asked for the chosen line).
 function lineFromConsole(c) {
   const kg = Math.max(0, ...laneStops(c.id).map((st) => st.load_kg_after));
   return { id: c.id, name: c.display_name, kind: c.vehicle.kind, on_shift: c.on_shift, paused: c.paused, proposed: false,
     load_kg: kg, load_l: null, payload_kg: c.vehicle.payload_kg, volume_l: c.vehicle.volume_l, with_job_kg: null,
-    cost: null, refusals: [], limits: [] };
+    cost: null, limits: [] };
 }
 
 // The limits a line breaks, named ("payload", "volume"...): what a dispatcher forces past. A
@@ -891,7 +892,6 @@ function optionRow(l) {
   // a refusal stays a refusal; forcing past it is a second, deliberate step that names the limit
   if (l.limits.length) cost = `<span class="refusal">${esc(t("limit_broken", { name: l.name }))} ${esc(l.limits.map(said).join("; "))}</span>`
     + `<button type="button" class="force-limit" data-force="${l.id}" aria-controls="decide-forcing">${esc(forceWords("force_past", l))}</button>`;
-  else if (l.refusals.length) cost = `<span class="note">${esc(l.refusals.map(said).join("; "))}</span>`;
   else if (l.cost) cost = `<span class="figure">${esc(said(l.cost[0]))}</span>${l.cost.length > 1 ? `; <span class="note">${esc(l.cost.slice(1).map(said).join("; "))}</span>` : ""}`;
   const id = `decide-to-${l.id}`;
   const classes = ["option", l.limits.length ? "refused" : "", l.on_shift && !l.paused ? "" : "away", l.proposed ? "proposed" : ""].filter(Boolean).join(" ");
@@ -903,7 +903,7 @@ function optionRow(l) {
 
 // Fill the table (again, when the job changed under it): the line a person chose stays chosen
 // (a lane they dropped the job on too); else the first courier in rotation who is on shift, not
-// paused and not the one proposed; never an off-shift courier, never a refused one.
+// paused and not the one proposed; never a refused one (off shift and paused ones are refused).
 async function loadOptions() {
   const d = S.dialog;
   const job = S.jobs.get(d.jobId);

@@ -124,6 +124,7 @@ const TEXT = {
     // forcing an override past a physical limit: a second, deliberate step in the dialog
     force_past: "Force past this limit ({limit})", force_past_plain: "Force past this limit",
     limit_over_payload: "payload", limit_over_volume: "volume", limit_over_length: "length",
+    limit_not_on_shift: "not on shift", limit_courier_paused: "on a pause",
     forcing_note: "Forcing past {name}'s limit ({limit}): say why in the reason, then Confirm.",
     forcing_note_plain: "Forcing past what stops {name}: say why in the reason, then Confirm.",
     force_needs_reason: "Say why you force past the limit: the log keeps it.",
@@ -287,6 +288,7 @@ const TEXT = {
     legend_approach: "d'une position partagée au premier arrêt",
     force_past: "Forcer malgré cette limite ({limit})", force_past_plain: "Forcer malgré cette limite",
     limit_over_payload: "charge utile", limit_over_volume: "volume", limit_over_length: "longueur",
+    limit_not_on_shift: "hors service", limit_courier_paused: "en pause",
     forcing_note: "Tu forces au-delà de la limite de {name} ({limit}) : dis pourquoi dans la raison, puis confirme.",
     forcing_note_plain: "Tu forces au-delà de ce qui arrête {name} : dis pourquoi dans la raison, puis confirme.",
     force_needs_reason: "Dis pourquoi tu forces au-delà de la limite : le journal le garde.",

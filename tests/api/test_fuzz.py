@@ -172,7 +172,7 @@ def test_the_happy_paths_answer_as_documented(api: Api) -> None:
         "/v1/jobs/{job_id}/decisions",
         "dispatcher",
         ids=ids,
-        json={"action": "override", "courier_id": ids["courier_id"], "reason": "test"},
+        json={"action": "override", "courier_id": ids["courier_id"], "reason": "test", "force": True},  # off shift
     )
     assert decided.json()["job"]["courier_id"] == ids["courier_id"]
     _documented(api, "GET", "/v1/courier/jobs", "courier")

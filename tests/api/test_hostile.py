@@ -118,7 +118,7 @@ def coop(database: str) -> Iterator[Coop]:
             job = client.post("/v1/deliveries", json=delivery_body(), headers=headers["client"]).json()["id"]
             decided = client.post(
                 f"/v1/jobs/{job}/decisions",
-                json={"action": "override", "courier_id": world.couriers[holder][0], "reason": "test"},
+                json={"action": "override", "courier_id": world.couriers[holder][0], "reason": "test", "force": True},
                 headers=headers["dispatcher"],
             )
             assert decided.status_code == 200, decided.text

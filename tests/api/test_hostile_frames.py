@@ -51,7 +51,7 @@ def here(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Here]:
         job = client.post("/v1/deliveries", json=delivery_body(), headers=headers["client"]).json()["id"]
         decided = client.post(
             f"/v1/jobs/{job}/decisions",
-            json={"action": "override", "courier_id": world.couriers["Aino"][0], "reason": "test"},
+            json={"action": "override", "courier_id": world.couriers["Aino"][0], "reason": "test", "force": True},
             headers=headers["dispatcher"],
         )
         assert decided.status_code == 200, decided.text

@@ -51,9 +51,8 @@ def test_a_client_s_refusal_names_nobody(tmp_path: Path, monkeypatch: pytest.Mon
         shop = {"Authorization": f"Bearer {w.client_key}"}
         job = client.post("/v1/deliveries", json=delivery_body(), headers=shop).json()["id"]
         aino = w.couriers["Aino"][0]
-        given = client.post(
-            f"/v1/jobs/{job}/decisions", json={"action": "override", "courier_id": aino}, headers=desk(client, w)
-        )
+        off_shift = {"action": "override", "courier_id": aino, "force": True, "reason": "test"}
+        given = client.post(f"/v1/jobs/{job}/decisions", json=off_shift, headers=desk(client, w))
         assert given.status_code == 200, given.text
         last = store.events(w.coop_id, after_seq=0, limit=1000)[-1]
         for by, name in ((f"dispatcher {last.actor.id}", "Dispatcher"), (f"courier {aino}", "Aino")):
@@ -99,7 +98,7 @@ def test_a_courier_s_socket_and_export_never_carry_a_dispatcher_s_note(tmp_path:
         ]
         for job, act in (
             (first, {"action": "override", "courier_id": aino, "reason": secrets[0]}),
-            (first, {"action": "reassign", "courier_id": veera, "reason": secrets[1]}),
+            (first, {"action": "reassign", "courier_id": veera, "reason": secrets[1], "force": True}),  # off shift
             (second, {"action": "override", "courier_id": aino, "reason": "given"}),
             (third, {"action": "override", "courier_id": aino, "reason": "given"}),
         ):

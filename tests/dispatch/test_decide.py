@@ -10,7 +10,7 @@ import pytest
 
 from dispatch import commands as do
 from dispatch.decide import Decision, decide, decision_cost
-from dispatch.errors import Conflict, IllegalTransition, InvalidInput
+from dispatch.errors import Conflict, IllegalTransition, InvalidInput, PhysicalLimit
 from dispatch.lifecycle import JobState
 from routing.network import BikeNetwork
 from tests.dispatch.conftest import SQLITE_ONLY, Coop, a_request, at
@@ -63,6 +63,7 @@ def test_a_stale_decision_hears_who_acted_rather_than_the_state_the_job_is_in(
 @SQLITE_ONLY
 def test_an_override_of_an_open_job_binds_it_and_states_its_cost(coop: Coop, helsinki: BikeNetwork) -> None:
     job_id = _proposed(coop)
+    do.start_shift(coop.store, coop.id, coop.cargo, at=at(1))  # on shift: an off-shift one needs force
     event, cost = decide(
         coop.store, coop.id, helsinki, job_id, Decision("override", coop.cargo), dispatcher_id="d1", now=at(2)
     )
@@ -122,4 +123,39 @@ def test_a_job_held_by_a_paused_courier_is_priced_and_moved_to_someone_on_shift(
     move = Decision("reassign", coop.cargo, reason="Aino is on a pause")
     event, given = decide(coop.store, coop.id, helsinki, job_id, move, dispatcher_id="d1", now=at(5))
     assert event.type == "JobReassigned" and given is not None and given.extra_minutes == cost.extra_minutes
+    assert coop.store.job(coop.id, job_id).courier_id == coop.cargo
+
+
+def test_an_override_to_a_courier_not_riding_now_needs_force_and_a_reason(coop: Coop, helsinki: BikeNetwork) -> None:
+    """Outside tester's M5: an override to a courier off shift was a 200 with no reason, where a
+    reassignment to them is refused unless forced with one. The planner leaves their work aside
+    (off shift, gone home, on a pause), so the job would sit unplanned: now it is a limit as a
+    vehicle's payload is, named, and forced only with a reason the log keeps. On SQLite and
+    PostgreSQL."""
+    job_id = _proposed(coop)  # proposed to Aino; Mikko has not started his shift
+    for limit in ("not_on_shift", "courier_paused"):
+        seen = coop.store.job(coop.id, job_id).last_seq
+        with pytest.raises(PhysicalLimit) as refused:
+            decide(
+                coop.store, coop.id, helsinki, job_id, Decision("override", coop.cargo, expected_seq=seen),
+                dispatcher_id="d1", now=at(2),
+            )  # fmt: skip
+        assert refused.value.code == "physical_limit" and [b.code for b in refused.value.breaks] == [limit]
+        assert "not riding now" in str(refused.value) and "force" in str(refused.value), str(refused.value)
+        with pytest.raises(InvalidInput, match="a forced decision needs a reason"):
+            decide(
+                coop.store, coop.id, helsinki, job_id, Decision("override", coop.cargo, reason=" ", force=True),
+                dispatcher_id="d1", now=at(2),
+            )  # fmt: skip
+        assert coop.store.job(coop.id, job_id).state is JobState.PROPOSED  # nothing written
+        if limit == "not_on_shift":  # then he starts and pauses: a pause is refused the same way
+            do.start_shift(coop.store, coop.id, coop.cargo, at=at(2))
+            do.pause_shift(coop.store, coop.id, coop.cargo, at=at(2))
+    forced = Decision("override", coop.cargo, reason="Mikko is back in five minutes", force=True)
+    event, cost = decide(coop.store, coop.id, helsinki, job_id, forced, dispatcher_id="d1", now=at(3))
+    assert cost is not None and [b.code for b in cost.breaks] == ["courier_paused"]
+    assert event.type == "JobOverridden" and event.payload["reason"] == "Mikko is back in five minutes"
+    assert event.payload["forced"] is True and event.payload["cost"]["breaks"][0]["code"] == "courier_paused"
+    logged = coop.store.events(coop.id, after_seq=event.seq - 1, limit=1)[0]
+    assert logged.payload["reason"] == "Mikko is back in five minutes"
     assert coop.store.job(coop.id, job_id).courier_id == coop.cargo
