@@ -29,6 +29,7 @@ from dispatch.model import JobRequest, Vehicle
 from dispatch.planning import PlanningContext, build_problem
 from dispatch.projections import AcceptedOffShift, JobView
 from dispatch.store import Store
+from dispatch.store.erasure import erased_label
 from dispatch.views import couriers_in_rotation
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
 from routing.insertion import cheapest_insertion
@@ -279,8 +280,10 @@ def decide(
     if decision.courier_id is None:
         raise InvalidInput("courier_id", "needs_courier", action=decision.action)
     _check_state(store, coop_id, job, job_id, decision)
-    if not store.courier(coop_id, decision.courier_id).active:
-        raise InvalidInput("courier_id", "courier_deactivated_give")
+    chosen = store.courier(coop_id, decision.courier_id)
+    if not chosen.active:  # an erasure is final: no "reactivate them first" for an erased courier
+        erased = chosen.display_name == erased_label(chosen.id)
+        raise InvalidInput("courier_id", "courier_erased_for_good" if erased else "courier_deactivated_give")
     if job.state is JobState.PICKED_UP:
         return _hand_over(store, coop_id, job_id, decision, dispatcher_id=dispatcher_id, now=now)
     held = _held_by_nobody(store, coop_id, job)

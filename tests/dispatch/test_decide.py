@@ -159,3 +159,22 @@ def test_an_override_to_a_courier_not_riding_now_needs_force_and_a_reason(coop: 
     logged = coop.store.events(coop.id, after_seq=event.seq - 1, limit=1)[0]
     assert logged.payload["reason"] == "Mikko is back in five minutes"
     assert coop.store.job(coop.id, job_id).courier_id == coop.cargo
+
+
+def test_giving_work_to_an_erased_courier_says_an_erasure_is_final(coop: Coop, helsinki: BikeNetwork) -> None:
+    """Outside tester's L12: overriding to an erased courier said "reactivate them before giving
+    them work", but an erasure can never be undone; a deactivated courier still hears that."""
+    from dispatch.events import Actor, ActorKind
+    from dispatch.store.access import deactivate_courier
+    from dispatch.store.erasure import erase_courier
+
+    job_id = _proposed(coop)
+    desk = Actor(ActorKind.DISPATCHER, "d1")
+    deactivate_courier(coop.store, coop.id, coop.cargo, by=desk, reason="moved away")
+    with pytest.raises(InvalidInput) as refused:
+        decide(coop.store, coop.id, helsinki, job_id, Decision("override", coop.cargo), dispatcher_id="d1", now=at(2))
+    assert refused.value.why == "courier_deactivated_give"
+    erase_courier(coop.store, coop.id, coop.cargo, by=desk, reason="asked to be forgotten")
+    with pytest.raises(InvalidInput) as refused:
+        decide(coop.store, coop.id, helsinki, job_id, Decision("override", coop.cargo), dispatcher_id="d1", now=at(2))
+    assert refused.value.why == "courier_erased_for_good"
