@@ -21,8 +21,16 @@ from datetime import datetime
 from typing import Any, Literal
 
 from dispatch import commands
-from dispatch.decisions import OverrideCost, decide_override, limit_refused, override_cost, shift_limits, shift_refusal
-from dispatch.errors import Conflict, DomainError, IllegalTransition, InvalidInput, PhysicalLimit
+from dispatch.decisions import OverrideCost, bound_extra, decide_override, override_cost, shift_limits
+from dispatch.errors import (
+    Conflict,
+    DomainError,
+    IllegalTransition,
+    InvalidInput,
+    PhysicalLimit,
+    limit_refused,
+    shift_refusal,
+)
 from dispatch.events import ActorKind, Event
 from dispatch.lifecycle import FINAL_STATES, OPEN_STATES, JobState
 from dispatch.model import JobRequest, Vehicle
@@ -229,7 +237,7 @@ def _move(
         raise HandoverLimit(cost.breaks) if handover else limit_refused(cost.breaks)
     if cost.breaks and not decision.reason.strip():
         raise InvalidInput("reason", "forced_needs_reason")
-    extra: dict[str, Any] = {"cost": cost.to_json(), "forced": bool(cost.breaks)}
+    extra = bound_extra(cost)
     event = commands.reassign(
         store,
         coop_id,

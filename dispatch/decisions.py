@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from dispatch import commands
-from dispatch.errors import InvalidInput, PhysicalLimit
+from dispatch.errors import SHIFT_LIMITS, InvalidInput, limit_refused, shift_refusal
 from dispatch.events import Event
 from dispatch.planning import build_problem
 from dispatch.store import Store
@@ -112,32 +112,11 @@ def override_cost(
     return OverrideCost(job_id, courier_id, extra, proposed, late, share, coop_share, tuple(breaks), tuple(parts))
 
 
-def shift_refusal(courier_id: str, on_shift: bool, paused: bool) -> list[Reason]:
-    """Why a courier cannot be given work as things stand: off shift, or on a pause."""
-    if not on_shift:
-        return [reason("not_on_shift", courier=courier_id)]
-    return [reason("courier_paused", courier=courier_id)] if paused else []
-
-
 def shift_limits(store: Store, coop_id: str, courier_id: str) -> list[Reason]:
     """:func:`shift_refusal` as the log says now: the planner leaves an off-shift or paused
     courier's work aside, so a job given to them would sit unplanned unless a person forces it."""
     status = store.courier_statuses(coop_id).get(courier_id)
     return shift_refusal(courier_id, bool(status and status.on_shift), bool(status and status.paused))
-
-
-#: The limits that are the courier's shift, not their vehicle: :func:`shift_refusal`'s codes.
-SHIFT_LIMITS = frozenset({"not_on_shift", "courier_paused"})
-
-
-def limit_refused(breaks: tuple[Reason, ...]) -> PhysicalLimit:
-    """The 409 of a decision past ``breaks`` without ``force``: ``physical_limit`` always (the
-    code a console offers force on), said as a shift when only the courier's shift stands in the
-    way (being off shift is no vehicle's limit)."""
-    refused = PhysicalLimit(breaks)
-    if breaks and all(b.code in SHIFT_LIMITS for b in breaks):
-        refused.why = "shift_limit"
-    return refused
 
 
 def _weighed(
@@ -208,6 +187,18 @@ def decide_override(
         at=now,
         reason=reason,
         expected_seq=expected_seq,
-        extra={"cost": cost.to_json(), "forced": bool(cost.breaks)},
+        extra=bound_extra(cost),
     )
     return event, cost
+
+
+def bound_extra(cost: OverrideCost) -> dict[str, Any]:
+    """What a binding decision's event carries beside the job and courier: its cost, whether it
+    was forced, and, unless a person forced it past the courier's shift, ``only_if_riding``: the
+    log's fold then refuses it in the append's own transaction when the courier is off shift or
+    on a pause by then (a shift ending does not move the job's seq, so the seq guard cannot see
+    a courier who stopped between the cost and the act)."""
+    extra: dict[str, Any] = {"cost": cost.to_json(), "forced": bool(cost.breaks)}
+    if not any(b.code in SHIFT_LIMITS for b in cost.breaks):
+        extra["only_if_riding"] = True
+    return extra

@@ -149,3 +149,28 @@ class PhysicalLimit(DomainError):
         # the limits as data (``routing/reasons.py``): the edge says each in the reader's words
         super().__init__("physical_limit", breaks=[r.to_json() for r in breaks])
         self.breaks = breaks
+
+
+def shift_refusal(courier_id: str, on_shift: bool, paused: bool) -> list[Reason]:
+    """Why a courier cannot be given work as things stand: off shift, or on a pause. Here, beside
+    :class:`PhysicalLimit`, because both the decision (before) and the log's fold (in the append's
+    transaction) refuse with it."""
+    from routing.reasons import reason  # routing is pure; imported where a refusal is made
+
+    if not on_shift:
+        return [reason("not_on_shift", courier=courier_id)]
+    return [reason("courier_paused", courier=courier_id)] if paused else []
+
+
+#: The limits that are the courier's shift, not their vehicle: :func:`shift_refusal`'s codes.
+SHIFT_LIMITS = frozenset({"not_on_shift", "courier_paused"})
+
+
+def limit_refused(breaks: tuple[Reason, ...]) -> PhysicalLimit:
+    """The 409 of a decision past ``breaks`` without ``force``: ``physical_limit`` always (the
+    code a console offers force on), said as a shift when only the courier's shift stands in the
+    way (being off shift is no vehicle's limit)."""
+    refused = PhysicalLimit(breaks)
+    if breaks and all(b.code in SHIFT_LIMITS for b in breaks):
+        refused.why = "shift_limit"
+    return refused

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dispatch.errors import IllegalTransition, InvalidInput, NotFound
+from dispatch.errors import IllegalTransition, InvalidInput, NotFound, limit_refused, shift_refusal
 from dispatch.events import ADMIN_EVENTS, JOB_ACTS, WEEK_EVENTS, Event, EventType
 from dispatch.ledger import LedgerEntry, stopped_early
 from dispatch.lifecycle import OPEN_STATES, Act, JobState, next_state
@@ -246,6 +246,12 @@ def _given_to_another(p: Projection, job: JobView, event: Event) -> None:
     """An override or a reassignment: the job changes hands (with its parcel, when picked up)."""
     if JOB_ACTS[event.type] is Act.REASSIGN and event.payload["courier_id"] == job.courier_id:
         raise InvalidInput("courier_id", "already_with", job=job.id, courier=job.courier_id)
+    if event.payload.get("only_if_riding"):  # unforced: the courier must still be riding now
+        given = str(event.payload["courier_id"])
+        status = p.couriers.get(given)
+        breaks = shift_refusal(given, bool(status and status.on_shift), bool(status and status.paused))
+        if breaks:
+            raise limit_refused(tuple(breaks))
     _stop_work(p, job.courier_id, job.id, event.at)
     job.courier_id = str(event.payload["courier_id"])
     if job.state is JobState.PICKED_UP:  # a handover: the parcel is in the new courier's hands

@@ -178,3 +178,36 @@ def test_giving_work_to_an_erased_courier_says_an_erasure_is_final(coop: Coop, h
     with pytest.raises(InvalidInput) as refused:
         decide(coop.store, coop.id, helsinki, job_id, Decision("override", coop.cargo), dispatcher_id="d1", now=at(2))
     assert refused.value.why == "courier_erased_for_good"
+
+
+def test_a_courier_who_stops_between_the_cost_and_the_act_is_not_given_the_job_unforced(
+    coop: Coop, helsinki: BikeNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Second outside attack's high finding: an override sent while Mikko was riding, his
+    shift ending a moment later, landed unforced after his ShiftEnded (5 runs of 6): the shift
+    was checked with the cost, and a shift ending does not move the job's seq. The event now
+    says it stands only if he still rides, and the log's fold refuses it in the append's
+    transaction. Both an override and a reassignment; on SQLite and PostgreSQL."""
+    from dispatch import decisions
+
+    job_id = _proposed(coop)
+    do.start_shift(coop.store, coop.id, coop.cargo, at=at(1))
+    weighed = decisions.override_cost
+
+    def he_stops_meanwhile(*args: object, **kwargs: object) -> decisions.OverrideCost:
+        cost = weighed(*args, **kwargs)  # type: ignore[arg-type]
+        do.end_shift(coop.store, coop.id, coop.cargo, at=at(2))
+        return cost
+
+    monkeypatch.setattr(decisions, "override_cost", he_stops_meanwhile)
+    with pytest.raises(PhysicalLimit) as refused:
+        decide(coop.store, coop.id, helsinki, job_id, Decision("override", coop.cargo), dispatcher_id="d1", now=at(2))
+    assert [b.code for b in refused.value.breaks] == ["not_on_shift"] and refused.value.why == "shift_limit"
+    assert coop.store.job(coop.id, job_id).state is JobState.PROPOSED  # nothing written
+    monkeypatch.setattr(decisions, "override_cost", weighed)
+    decide(coop.store, coop.id, helsinki, job_id, Decision("accept"), dispatcher_id="d1", now=at(3))  # Aino's
+    do.start_shift(coop.store, coop.id, coop.cargo, at=at(3))
+    monkeypatch.setattr(decisions, "override_cost", he_stops_meanwhile)
+    with pytest.raises(PhysicalLimit):
+        decide(coop.store, coop.id, helsinki, job_id, Decision("reassign", coop.cargo), dispatcher_id="d1", now=at(4))
+    assert coop.store.job(coop.id, job_id).courier_id == coop.bike
