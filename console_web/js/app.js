@@ -1,7 +1,7 @@
 // The dispatcher's console. A person decides; the page shows the proposal, its reasons and what
 // an override costs, and lists couriers in the API's neutral rotation, never sorted by a figure.
 import { Api, ApiError, LiveSocket } from "./api.js";
-import { loadReasons, sayReason, setLanguage, t, translatePage, language } from "./i18n.js";
+import { courierLabel, loadReasons, sayReason, setLanguage, t, translatePage, language } from "./i18n.js";
 import { JobMap, lookAt, lookSwatch } from "./map.js";
 import { LiveLedger, RollingLedger, isShiftEvent, shiftStartsFromLog } from "./ledger.js";
 
@@ -14,17 +14,21 @@ const COURIER_EVENTS = new Set(["ShiftStarted", "ShiftPaused", "ShiftResumed", "
   "CourierDeactivated", "CourierReactivated", "CourierErased"]);
 const LANE_HOURS = 4;
 // A courier's look (map.js: a colour, and past the palette a dash pattern), by their place in the
-// day's rotation: their lane's swatch, their route on the map and its line in the legend. The
-// rotation is kept for the day (keepOrder), so a look stays with its courier all day.
-function lookOf(courierId) { return lookAt(S.couriers.findIndex((c) => c.id === courierId)); }
+// day's rotation as the API gives it (S.rotation): their lane's swatch, their route on the map and
+// its line in the legend. The API's rotation is the cooperative's day's, the same on every screen,
+// so two dispatchers see one courier in one look (not by this screen's kept lane order).
+function lookOf(courierId) { return lookAt(S.rotation.indexOf(courierId)); }
 function colourOf(courierId) { return lookOf(courierId).colour; }
 // A shared position this recent draws its courier's way to their first stop (the phone sends one
 // every 30 s while sharing: ten minutes without one and where they are is a guess).
 const FRESH_POSITION_MIN = 10;
 // The day's rotation as this console first saw it: a courier added later joins at the end
-// instead of reshuffling the lanes under a dispatcher's eyes (the order stays neutral).
+// instead of reshuffling the lanes under a dispatcher's eyes (the order stays neutral). The day is
+// the cooperative's (today's ledger's day, from the server), not the browser's: a New York browser
+// turned its day at 07:00 in Helsinki and reshuffled the lanes mid-shift.
 function keepOrder(items, idOf = (x) => x.id) {
-  const day = new Date().toLocaleDateString("en-CA");
+  const day = S.ledger?.day;
+  if (!day) return items;
   const key = `tandem.rotation.${S.coop?.id}.${day}`;
   let kept = [];
   try { kept = JSON.parse(localStorage.getItem(key) || "[]"); } catch { /* start again */ }
@@ -35,6 +39,7 @@ function keepOrder(items, idOf = (x) => x.id) {
   return ordered;
 }
 function orderPeople() {
+  S.rotation = S.couriers.map((c) => c.id);  // as the API listed them: the looks follow this
   S.couriers = keepOrder(S.couriers);
   if (S.ledger) S.ledger = { ...S.ledger, couriers: keepOrder(S.ledger.couriers, (row) => row.courier_id) };
 }
@@ -42,7 +47,7 @@ const $ = (sel) => document.querySelector(sel);
 
 const S = {
   api: null, socket: null, coop: null, jobs: new Map(), couriers: [], ledger: null, plan: null,
-  selected: null, filter: "", heavy: 25, map: null, dialog: null, expanded: new Set(), now: minuteNow(),
+  rotation: [], selected: null, filter: "", heavy: 25, map: null, dialog: null, expanded: new Set(), now: minuteNow(),
   live: new LiveLedger(),
   members: new Map(),  // dispatcher id -> name (nameOf)
   proofs: new Map(),  // job id -> what its Delivered event said of its proof (kinds), seen on the socket
@@ -78,9 +83,11 @@ function num(value, digits) {
 }
 // A vehicle's kind in the reader's language (a kind the page does not know is shown as sent).
 function vehicleName(kind) { const key = `vehicle_${kind}`; return t(key) === key ? String(kind).replace(/_/g, " ") : t(key); }
-function courierName(id) { return S.couriers.find((c) => c.id === id)?.display_name || "?"; }
+// A courier's name as the page says it (an erased one as "former courier" in its language, never an id).
+function nameOfCourier(c) { return courierLabel(c.id, c.display_name); }
+function courierName(id) { const c = S.couriers.find((x) => x.id === id); return c ? nameOfCourier(c) : "?"; }
 // A planner's reason in the selected language, couriers named (an old event's text as it is).
-function said(reason) { return sayReason(reason, (id) => S.couriers.find((c) => c.id === id)?.display_name); }
+function said(reason) { return sayReason(reason, (id) => { const c = S.couriers.find((x) => x.id === id); return c ? nameOfCourier(c) : undefined; }); }
 // A message at the bottom; with an action (Undo), the action is offered until the message goes.
 function toast(text, { action = null, ms = 5000 } = {}) {
   const el = $("#toast");
@@ -357,8 +364,8 @@ function laneHtml(c, routes, start, span) {
     const stranded = !c.on_shift && inHand > 0;
     const now = Math.min(100, Math.max(0, (100 * (S.now - start)) / span));
     const load = t("load", { kg: num(maxLoad, 0), cap: num(c.vehicle.payload_kg) });
-    return `<div class="lane${stranded ? " stranded" : ""}" data-courier-id="${c.id}" aria-label="${esc(c.display_name)}">
-      <div class="who"><strong><span class="look" title="${t("route_colour")}">${lookSwatch(lookOf(c.id))}</span>${esc(c.display_name)}</strong>${esc(vehicleName(c.vehicle.kind))} · ${status}
+    return `<div class="lane${stranded ? " stranded" : ""}" data-courier-id="${c.id}" aria-label="${esc(nameOfCourier(c))}">
+      <div class="who"><strong><span class="look" title="${t("route_colour")}">${lookSwatch(lookOf(c.id))}</span>${esc(nameOfCourier(c))}</strong>${esc(vehicleName(c.vehicle.kind))} · ${status}
         ${c.planned_end ? ` · ${t("shift_end", { t: hhmm(c.planned_end) })}` : ""}
         ${positionNote(c.id)}
         ${stranded ? `<div class="alert">⚠ ${t("off_shift_with_jobs", { n: inHand })}</div>` : ""}
@@ -516,7 +523,7 @@ function drawMap() {
   const drawn = new Set(lines.map((l) => l.properties.courier_id));
   const symbols = [{ kind: "pickup", name: t("window_pickup") }, { kind: "dropoff", name: t("window_dropoff") }, { kind: "path", name: t("legend_path") }];
   if (approach.length) symbols.push({ kind: "approach", name: t("legend_approach") });
-  S.map.setLegend(t("map_legend"), routed.filter((c) => drawn.has(c.id)).map((c) => ({ courier_id: c.id, look: lookOf(c.id), name: c.display_name })), symbols);
+  S.map.setLegend(t("map_legend"), routed.filter((c) => drawn.has(c.id)).map((c) => ({ courier_id: c.id, look: lookOf(c.id), name: nameOfCourier(c) })), symbols);
 }
 
 let frame = null;
@@ -823,22 +830,47 @@ async function showCost(jobId, courierId) {
     cost.classList.toggle("refusal", breaks.length > 0);
     const summary = Array.isArray(report.summary) ? report.summary.map(said).join("; ") : plain(report.summary);
     cost.textContent = breaks.length ? `${t("limit_broken", { name: courierName(courierId) })} ${breaks.map(said).join("; ")}.` : summary;
-    $("#decide-force-row").hidden = !breaks.length;
-    // the checkbox names the limit it forces past, as the override table's control does
-    const limit = limitNames({ limits: breaks });
-    $("#decide-force-row span").textContent = limit ? t("force_past", { limit }) : t("force");
-  } catch (e) { cost.classList.remove("refusal"); cost.textContent = plain(e.message); }
+    if (breaks.length) showForceBox(courierId, breaks); else hideForceBox();
+  } catch (e) {
+    if (chosenCourier() !== courierId) return;
+    cost.classList.remove("refusal"); cost.textContent = plain(e.message); hideForceBox();
+  }
+}
+
+// The force checkbox belongs to the one courier whose limit it was shown for (S.dialog.forceFor):
+// hidden, it is unticked and forgotten, and choosing another courier hides it at once, so a box
+// ticked for A never forces (nor asks a reason for) a plain move to B, even one confirmed before
+// B's cost arrives.
+function hideForceBox() {
+  $("#decide-force").checked = false;
+  $("#decide-force-row").hidden = true;
+  $("#decide-force-row span").textContent = t("force");
+  if (S.dialog) S.dialog.forceFor = null;
+}
+// limits: what it forces past, named on the box as the override table's control names it (null:
+// the words stay, or say "force" for a courier it was not shown for).
+function showForceBox(courierId, limits = null) {
+  const same = S.dialog.forceFor === courierId;
+  if (!same) $("#decide-force").checked = false;
+  S.dialog.forceFor = courierId;
+  $("#decide-force-row").hidden = false;
+  const limit = limits && limitNames({ limits });
+  if (limits || !same) $("#decide-force-row span").textContent = limit ? t("force_past", { limit }) : t("force");
+}
+// Whether Confirm forces past a limit by the box: only the chosen courier's, shown and ticked.
+function boxForces(courierId) {
+  return S.dialog?.forceFor === courierId && !$("#decide-force-row").hidden && $("#decide-force").checked;
 }
 
 // One line of the table from the API's answer (an open job): every refusal is a limit to force
 // past, being off shift or on a pause too (the API answers 409 physical_limit without force) ...
 function lineFromAnswer(o) {
-  return { ...o, id: o.courier_id, name: o.display_name, kind: o.vehicle, limits: o.refusals };
+  return { ...o, id: o.courier_id, name: courierLabel(o.courier_id, o.display_name), kind: o.vehicle, limits: o.refusals };
 }
 // ... or from the console's own state (a job someone has: the cost is asked for the chosen line).
 function lineFromConsole(c) {
   const kg = Math.max(0, ...laneStops(c.id).map((st) => st.load_kg_after));
-  return { id: c.id, name: c.display_name, kind: c.vehicle.kind, on_shift: c.on_shift, paused: c.paused, proposed: false,
+  return { id: c.id, name: nameOfCourier(c), kind: c.vehicle.kind, on_shift: c.on_shift, paused: c.paused, proposed: false,
     load_kg: kg, load_l: null, payload_kg: c.vehicle.payload_kg, volume_l: c.vehicle.volume_l, with_job_kg: null,
     cost: null, limits: [] };
 }
@@ -963,7 +995,7 @@ function dialogJobChanged(event) {
 // actor's id); else null, and the role is said instead.
 function nameOf(actor) {
   if (actor.name) return actor.name;
-  if (actor.kind === "courier") return S.couriers.find((c) => c.id === actor.id)?.display_name || null;
+  if (actor.kind === "courier") { const c = S.couriers.find((x) => x.id === actor.id); return c ? nameOfCourier(c) : null; }
   return actor.kind === "dispatcher" ? S.members.get(actor.id) || null : null;
 }
 // The cooperative's dispatchers by id (GET /v1/members, which a dispatcher may read), so that
@@ -995,9 +1027,7 @@ function openDecide(jobId, courierId) {
   $("#decide-job").textContent = label(job);
   $("#decide-couriers").innerHTML = `<tr><td colspan="5" class="note">${esc(t("cost_loading"))}</td></tr>`;
   $("#decide-reason").value = "";
-  $("#decide-force").checked = false;
-  $("#decide-force-row").hidden = true;
-  $("#decide-force-row span").textContent = t("force");
+  hideForceBox();
   $("#decide-forcing").hidden = true;
   $("#decide-error").textContent = "";
   $("#decide-cost").classList.remove("refusal");
@@ -1016,18 +1046,19 @@ async function confirmDecide(event) {
   const forcing = S.dialog.forcing === courier;
   const line = S.dialog.lines?.find((l) => l.id === courier);
   if (line?.limits.length && !forcing) { $("#decide-error").textContent = t("force_first", { name: line.name }); return; }
-  if ((forcing || $("#decide-force").checked) && !$("#decide-reason").value.trim()) { $("#decide-error").textContent = t("force_needs_reason"); $("#decide-reason").focus(); return; }
+  const forced = forcing || boxForces(courier);
+  if (forced && !$("#decide-reason").value.trim()) { $("#decide-error").textContent = t("force_needs_reason"); $("#decide-reason").focus(); return; }
   const next = neighbour(jobId);
   try {
     const ok = await decide(jobId, {
       action, courier_id: courier, reason: $("#decide-reason").value,
-      force: forcing || $("#decide-force").checked,
+      force: forced,
     });
     $("#decide-dialog").close();
     if (ok) { selectAfter(next); refreshPeople().then(() => render()); }
   } catch (e) {
     $("#decide-error").textContent = e instanceof ApiError && e.body.code === "physical_limit" ? plain(e.message) : plainError(e, jobId, action);
-    if (e instanceof ApiError && e.body.code === "physical_limit") $("#decide-force-row").hidden = false;
+    if (e instanceof ApiError && e.body.code === "physical_limit" && S.dialog && chosenCourier() === courier) showForceBox(courier);
   }
 }
 
@@ -1148,6 +1179,7 @@ function wire() {
   $("#decide-cancel").addEventListener("click", () => $("#decide-dialog").close());
   $("#decide-couriers").addEventListener("change", () => {
     if (S.dialog?.forcing && S.dialog.forcing !== chosenCourier()) stopForcing();
+    if (S.dialog && S.dialog.forceFor !== chosenCourier()) hideForceBox();
     if (S.dialog?.action === "reassign") showCost(S.dialog.jobId, chosenCourier());
   });
   // a click anywhere on a line chooses it (not a refused one: its radio is disabled, until forced)

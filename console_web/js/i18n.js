@@ -128,6 +128,7 @@ const TEXT = {
     forcing_note: "Forcing past {name}'s limit ({limit}): say why in the reason, then Confirm.",
     forcing_note_plain: "Forcing past what stops {name}: say why in the reason, then Confirm.",
     force_needs_reason: "Say why you force past the limit: the log keeps it.",
+    former_courier: "Former courier {ref}",
     force_first: "{name} cannot take it as it is: use “Force past this limit” on their line first.",
     limit_broken: "{name} cannot take it:", conflict_short: "{who} just {act} {job}.", dialog_closed: "Nothing was changed by you.",
     cost_again: "The cost below is worked out again.", already_with: "{job} is already with {name}.",
@@ -292,6 +293,7 @@ const TEXT = {
     forcing_note: "Tu forces au-delà de la limite de {name} ({limit}) : dis pourquoi dans la raison, puis confirme.",
     forcing_note_plain: "Tu forces au-delà de ce qui arrête {name} : dis pourquoi dans la raison, puis confirme.",
     force_needs_reason: "Dis pourquoi tu forces au-delà de la limite : le journal le garde.",
+    former_courier: "Ancien·ne coursier·e {ref}",
     force_first: "{name} ne peut pas la prendre telle quelle : utilise d'abord « Forcer malgré cette limite » sur sa ligne.",
     limit_broken: "{name} ne peut pas la prendre :", conflict_short: "{who} a {act} {job} à l'instant.", dialog_closed: "Tu n'as rien changé.",
     cost_again: "Le coût ci-dessous est recalculé.", already_with: "{job} est déjà chez {name}.",
@@ -346,6 +348,15 @@ export function t(key, vars = {}) {
 }
 
 export function language() { return lang; }
+
+// A courier's name in the page's language: an erased courier's stored label is the English
+// "Former courier <their id's first 8 characters>" (dispatch/store/erasure.py, and /v1/couriers
+// and the ledger give it so), said here as the reader's language says it (api/i18n.py words it
+// the same way); never their id whole.
+export function courierLabel(id, name) {
+  const ref = String(id || "").slice(0, 8);
+  return name === `Former courier ${ref}` || name === TEXT.fr.former_courier.replace("{ref}", ref) ? t("former_courier", { ref }) : name;
+}
 
 export function setLanguage(next) {
   lang = TEXT[next] ? next : "en";

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -136,6 +137,66 @@ def test_two_dozen_couriers_have_as_many_looks_the_same_on_lane_legend_and_map(b
         assert drawn["rendered"] == COURIERS, drawn["rendered"]  # every route on screen, dashed ones too
         page.click(".map-legend summary")  # a long legend opens on a click
         shot(page, "lane-looks-26-couriers")
+
+
+LANES = (
+    "els => els.map(e => { const l = e.querySelector('svg.swatch line');"
+    " return [e.dataset.courierId, l.getAttribute('stroke'), l.getAttribute('stroke-dasharray') || '']; })"
+)
+
+
+def _in_zone(page: Any, zone: str, b: Busy) -> list[list[str]]:
+    """Log ``page`` in from a browser whose clock is in ``zone``: its lanes, each [courier, colour,
+    dashes], in the order shown."""
+    page.context.new_cdp_session(page).send("Emulation.setTimezoneOverride", {"timezoneId": zone})
+    console_log_in(page, b.server.url, b.world.coop_id, b.world.dispatcher_login, b.world.dispatcher_password, "?nomap")
+    page.wait_for_function(f"document.querySelectorAll('.lane svg.swatch').length === {COURIERS}")
+    return page.eval_on_selector_all(".lane", LANES)  # type: ignore[no-any-return]
+
+
+def test_two_screens_in_two_time_zones_show_each_courier_in_one_look_and_lane(busy: Busy) -> None:
+    """A look follows the courier's place in the API's rotation of the cooperative's day, and the
+    day the lanes keep their order for is the cooperative's. What was wrong: the look was the
+    lane's index on this screen, and the kept order's day was the browser's, so a browser on
+    another date than Helsinki's (New York before 07:00 Helsinki) kept yesterday's order: its
+    lanes and looks differed from a Helsinki screen's, one courier in two colours."""
+    b = busy
+    today = httpx.get(f"{b.server.url}/v1/ledger", headers=b.desk, timeout=30).json()["day"]
+    listed = httpx.get(f"{b.server.url}/v1/couriers", headers=b.desk, timeout=30).json()["couriers"]
+    rotation = [c["id"] for c in listed]
+    # a zone whose date is not Helsinki's right now (one of the two always is)
+    zones = ("Pacific/Kiritimati", "Etc/GMT+12")
+    away = next(z for z in zones if datetime.now(ZoneInfo(z)).date().isoformat() != today)
+    with browser((1440, 900)) as page:
+        helsinki = _in_zone(page, "Europe/Helsinki", b)
+        assert page.context.browser is not None
+        other = page.context.browser.new_context(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+        try:
+            there = other.new_page()
+            there.context.new_cdp_session(there).send("Emulation.setTimezoneOverride", {"timezoneId": away})
+            there.goto(f"{b.server.url}/console/?nomap")
+            # the order this browser kept under its own date (yesterday's rotation, Helsinki's)
+            there.evaluate(
+                "([coop, ids]) => localStorage.setItem("
+                "`tandem.rotation.${coop}.${new Date().toLocaleDateString('en-CA')}`, JSON.stringify(ids))",
+                [b.world.coop_id, rotation[::-1]],
+            )
+            lanes = _in_zone(there, away, b)
+            assert [cid for cid, _, _ in helsinki] == rotation
+            assert lanes == helsinki, (away, lanes[:3], helsinki[:3])
+
+            # an order kept earlier on the cooperative's day moves the lanes, never a courier's look
+            there.evaluate(
+                "([key, ids]) => localStorage.setItem(key, JSON.stringify(ids))",
+                [f"tandem.rotation.{b.world.coop_id}.{today}", rotation[::-1]],
+            )
+            there.reload()
+            there.wait_for_function(f"document.querySelectorAll('.lane svg.swatch').length === {COURIERS}")
+            kept = there.eval_on_selector_all(".lane", LANES)
+            assert [cid for cid, _, _ in kept] == rotation[::-1]
+            assert sorted(kept) == sorted(helsinki)
+        finally:
+            other.close()
 
 
 def test_a_fresh_shared_position_shows_the_way_to_the_first_stop(busy: Busy) -> None:

@@ -27,7 +27,7 @@ from tests.console.browser import browser, console_log_in, shot
 from tests.console.test_queue import serious
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Request
+    from playwright.sync_api import Request, Route
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 
@@ -300,6 +300,28 @@ def test_a_refused_line_is_forced_only_through_a_second_step_that_names_the_limi
     assert (after["state"], after["courier_id"]) == ("assigned", aino), after
 
 
+def _heavy_job_given_to(d: Desk, courier: str, decision: dict[str, Any]) -> str:
+    """A new 49 kg job that Sami gives ``courier`` (``decision``: its reason, force...); its id."""
+    job = create_delivery(d.server.url, d.world, weight_kg=49.0)
+    r = httpx.post(
+        f"{d.server.url}/v1/jobs/{job}/decisions",
+        json={"action": "override", "courier_id": courier, **decision},
+        headers=d.sami,
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    return job
+
+
+def _open_reassign(page: Any, d: Desk, holder: str, job: str) -> None:
+    """Log in and open the reassign dialog of ``job`` from its chip on ``holder``'s lane (key "o")."""
+    w = d.world
+    console_log_in(page, d.server.url, w.coop_id, w.dispatcher_login, w.dispatcher_password)
+    page.click(f".lane[data-courier-id='{holder}'] .chip[data-job-id='{job}']")
+    page.keyboard.press("o")
+    page.wait_for_selector("#decide-dialog[open]")
+
+
 def test_a_reassignment_past_a_limit_names_it_and_needs_a_reason(desk: Desk) -> None:
     """Moving a job someone has to a courier whose vehicle cannot take it: the cost says the
     refusal, the force checkbox names the limit, and Confirm asks for a reason before sending
@@ -307,20 +329,10 @@ def test_a_reassignment_past_a_limit_names_it_and_needs_a_reason(desk: Desk) -> 
     d, w = desk, desk.world
     aino, veera = w.couriers["Aino"][0], w.couriers["Veera"][0]
     _back_from_pause(d, veera)  # a paused courier's jobs are not costed
-    job = create_delivery(d.server.url, w, weight_kg=49.0)
-    r = httpx.post(
-        f"{d.server.url}/v1/jobs/{job}/decisions",
-        json={"action": "override", "courier_id": veera, "reason": "cargo bike"},
-        headers=d.sami,
-        timeout=30,
-    )
-    assert r.status_code == 200, r.text
+    job = _heavy_job_given_to(d, veera, {"reason": "cargo bike"})
     with browser((1440, 900)) as page:
         sent = _decisions_sent(page)
-        console_log_in(page, d.server.url, w.coop_id, w.dispatcher_login, w.dispatcher_password)
-        page.click(f".lane[data-courier-id='{veera}'] .chip[data-job-id='{job}']")
-        page.keyboard.press("o")
-        page.wait_for_selector("#decide-dialog[open]")
+        _open_reassign(page, d, veera, job)
         assert page.input_value("#decide-reason") == ""  # the key that opened it is not typed in it
         page.check(f"#decide-to-{aino}")
         page.wait_for_selector("#decide-cost.refusal")
@@ -330,6 +342,49 @@ def test_a_reassignment_past_a_limit_names_it_and_needs_a_reason(desk: Desk) -> 
         assert [(b["action"], b["courier_id"], b["force"]) for b in sent] == [("reassign", aino, True)], sent
     after = httpx.get(f"{d.server.url}/v1/jobs/{job}", headers=d.auth, timeout=30).json()
     assert (after["state"], after["courier_id"]) == ("assigned", aino), after
+
+
+def test_a_force_ticked_for_one_courier_never_forces_another(desk: Desk) -> None:
+    """The reassign dialog's force box belongs to the courier whose limit it names. What was wrong:
+    ticked for Ilmari (off shift), then Veera chosen (no limit), the row hid but the box stayed
+    ticked, so Confirm asked "Say why you force past the limit" for a plain move; and confirmed
+    before Veera's cost came back, it sent ``force: true`` for a limit nobody was shown."""
+    d, w = desk, desk.world
+    aino, veera, ilmari = (w.couriers[n][0] for n in ("Aino", "Veera", "Ilmari"))
+    _back_from_pause(d, veera)
+    job = _heavy_job_given_to(d, aino, {"reason": "trailer", "force": True})
+    cost_of = "document.querySelector('#decide-cost').textContent"
+    with browser((1440, 900)) as page:
+        sent = _decisions_sent(page)
+        _open_reassign(page, d, aino, job)
+        page.check(f"#decide-to-{ilmari}")  # ticked for Ilmari, then Veera chosen: unticked and hidden
+        page.wait_for_selector("#decide-cost.refusal")
+        page.check("#decide-force")
+        page.check(f"#decide-to-{veera}")
+        page.wait_for_selector("#decide-cost:not(.refusal)")
+        page.wait_for_function(f"!{cost_of}.includes('…') && {cost_of}.length > 0")
+        assert page.is_hidden("#decide-force-row") and not page.is_checked("#decide-force")
+
+        # Ilmari again: shown unticked; ticked, and Confirm on Veera before her cost comes back
+        page.check(f"#decide-to-{ilmari}")
+        page.wait_for_selector("#decide-cost.refusal")
+        assert page.is_visible("#decide-force-row") and not page.is_checked("#decide-force")
+        page.check("#decide-force")
+        held: list[Route] = []
+
+        def hold(route: Route) -> None:  # a bound method cannot be a Playwright handler
+            held.append(route)
+
+        page.route(re.compile(rf"/override-cost\?courier_id={veera}"), hold)
+        page.check(f"#decide-to-{veera}")
+        page.fill("#decide-reason", "Veera is nearer")
+        page.click("#decide-confirm")
+        page.wait_for_selector("#decide-dialog:not([open])", state="attached")
+        for route in held:
+            route.abort()
+        assert [(b["action"], b["courier_id"], b["force"]) for b in sent] == [("reassign", veera, False)], sent
+    after = httpx.get(f"{d.server.url}/v1/jobs/{job}", headers=d.auth, timeout=30).json()
+    assert (after["state"], after["courier_id"]) == ("assigned", veera), after
 
 
 def test_an_off_shift_line_is_forced_through_its_own_button_that_names_the_shift(desk: Desk) -> None:

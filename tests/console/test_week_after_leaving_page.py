@@ -78,3 +78,14 @@ def test_the_french_week_page_names_an_erased_courier_and_shows_their_shift_with
         row = f"#ledger tr[data-courier-id='{gone}'] td"
         wait_until(phone, f'document.querySelector("{row}")?.textContent === {label!r}')
         assert not UUID.search(visible_text(phone)) and "Former courier" not in visible_text(phone)
+        # the dispatcher's console in French: the fairness panel, today's and the 7 days', the same
+        # (its /v1/couriers and ledger give the stored English label: the page words it)
+        page.goto(f"{server.url}/console/?nomap")
+        for table in ("fairness", "fairness-rolling"):
+            cell = f"#{table} tr[data-courier-id='{gone}'] td"
+            if table == "fairness-rolling":
+                page.click("button[data-span='7']")
+            wait_until(page, f'document.querySelector("{cell}")?.textContent === {label!r}')
+        assert not UUID.search(visible_text(page)) and "Former courier" not in visible_text(page)
+        page.select_option("#lang", "en")
+        wait_until(page, f'document.querySelector("{cell}")?.textContent === "Former courier {gone[:8]}"')
