@@ -26,6 +26,7 @@ from dispatch.shifts import ShiftBreak, check_breaks
 from dispatch.store import Store
 from dispatch.store.access import NothingToChange
 from dispatch.store.repository import _json_payload
+from dispatch.text import says_something
 from routing.reasons import Reason, reason
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ E = EventType
 
 
 def _reason(reason: str, *, required: bool) -> str:
-    if not isinstance(reason, str) or (required and not reason.strip()):
+    if not isinstance(reason, str) or (required and not says_something(reason)):
         raise InvalidInput("reason", "say_why")
     if len(reason) > 500:
         raise InvalidInput("reason", "too_many_characters", limit=500)

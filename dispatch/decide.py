@@ -38,6 +38,7 @@ from dispatch.planning import PlanningContext, build_problem
 from dispatch.projections import AcceptedOffShift, JobView
 from dispatch.store import Store
 from dispatch.store.erasure import erased_label
+from dispatch.text import says_something
 from dispatch.views import couriers_in_rotation
 from routing.evaluate import RouteEvaluation, RouteStop, StopKind, evaluate_route
 from routing.insertion import cheapest_insertion
@@ -235,7 +236,7 @@ def _move(
         raise InvalidInput("courier_id", "already_with", job=job_id, courier=decision.courier_id)
     if cost.breaks and not decision.force:
         raise HandoverLimit(cost.breaks) if handover else limit_refused(cost.breaks)
-    if cost.breaks and not decision.reason.strip():
+    if cost.breaks and not says_something(decision.reason):
         raise InvalidInput("reason", "forced_needs_reason")
     extra = bound_extra(cost)
     event = commands.reassign(

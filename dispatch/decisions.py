@@ -20,6 +20,7 @@ from dispatch.errors import SHIFT_LIMITS, InvalidInput, limit_refused, shift_ref
 from dispatch.events import Event
 from dispatch.planning import build_problem
 from dispatch.store import Store
+from dispatch.text import says_something
 from routing.evaluate import RouteEvaluation
 from routing.network import BikeNetwork
 from routing.objective import Objective
@@ -174,7 +175,7 @@ def decide_override(
     cost = override_cost(store, coop_id, network, job_id, courier_id, now)
     if cost.breaks and not force:
         raise limit_refused(cost.breaks)
-    if cost.breaks and not reason.strip():
+    if cost.breaks and not says_something(reason):
         raise InvalidInput("reason", "forced_needs_reason")
     job = store.job(coop_id, job_id)
     act = commands.reassign if job.courier_id is not None else commands.override

@@ -30,3 +30,15 @@ def check_text(field: str, value: str, *, identifier: bool = False) -> str:
         if category == "Cs":
             raise InvalidInput(field, "lone_surrogate")
     return value
+
+
+#: Letters that draw nothing: a Braille blank and the Hangul fillers (a "reason" of them reads
+#: as empty though it is letters and symbols to Unicode).
+BLANK_GLYPHS = frozenset("\u2800\u3164\u115f\u1160\uffa0")
+
+
+def says_something(value: str) -> bool:
+    """Whether a person could read anything in ``value``: a letter, digit, punctuation or
+    symbol that draws something. A forced decision needs a reason a colleague can read later;
+    blanks, format characters, combining marks alone and blank glyphs are no reason."""
+    return any(unicodedata.category(c)[0] in "LNPS" and c not in BLANK_GLYPHS for c in value)

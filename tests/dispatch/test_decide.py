@@ -142,11 +142,12 @@ def test_an_override_to_a_courier_not_riding_now_needs_force_and_a_reason(coop: 
             )  # fmt: skip
         assert refused.value.code == "physical_limit" and [b.code for b in refused.value.breaks] == [limit]
         assert "not riding now" in str(refused.value) and "force" in str(refused.value), str(refused.value)
-        with pytest.raises(InvalidInput, match="a forced decision needs a reason"):
-            decide(
-                coop.store, coop.id, helsinki, job_id, Decision("override", coop.cargo, reason=" ", force=True),
-                dispatcher_id="d1", now=at(2),
-            )  # fmt: skip
+        for blank in (" ", "\u2800", "\u3164\u034f", "\u00ad\ufe0f"):  # blanks that draw nothing (attack M3)
+            with pytest.raises(InvalidInput, match="a forced decision needs a reason"):
+                decide(
+                    coop.store, coop.id, helsinki, job_id, Decision("override", coop.cargo, reason=blank, force=True),
+                    dispatcher_id="d1", now=at(2),
+                )  # fmt: skip
         assert coop.store.job(coop.id, job_id).state is JobState.PROPOSED  # nothing written
         if limit == "not_on_shift":  # then he starts and pauses: a pause is refused the same way
             do.start_shift(coop.store, coop.id, coop.cargo, at=at(2))
