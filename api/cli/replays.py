@@ -324,6 +324,8 @@ def generate_day_command(
     cooperative's week to propose a rota for."""
     from dispatch.days import generate_day, street_points
 
+    if not out_file.parent.is_dir():  # said before minutes of generating, not as a traceback after
+        raise fail(f"{out_file}: no folder {out_file.parent} to write it in")
     begin, network = _start_in(start, city, history_weeks)
     if week or history_weeks:
         options = {"couriers": couriers or 8, "requests": requests, "seed": seed, "history_weeks": history_weeks}

@@ -204,6 +204,9 @@ def test_generate_day_writes_history_and_replay_compares_the_demands(tmp_path: P
     assert refused.exit_code == 2, refused.output
     assert "--demand forecast needs the weeks before this one" in refused.output
     assert "--history-weeks" in refused.output
+    nowhere = runner.invoke(app, ["generate-day", str(tmp_path / "no" / "such" / "week.json"), "--week"])
+    assert nowhere.exit_code == 2 and "no folder" in nowhere.output and nowhere.exception is not None
+    assert isinstance(nowhere.exception, SystemExit), "a message, not a traceback"
     day_only = runner.invoke(app, ["generate-day", str(tmp_path / "day.json"), "--history-weeks", "1"])
     assert day_only.exit_code == 2 and "add --week" in day_only.output
     for option in (["--demand", "forecast"], ["--rota-seconds", "5"]):
