@@ -466,18 +466,18 @@ def _whose(who: Principal, courier_id: str | None) -> str | None:
     return courier_id
 
 
-def _sheet(store: Store, who: Principal, week_of: str | None, courier_id: str | None) -> Sheet:
+def _sheet(store: Store, who: Principal, week_of: str | None, courier_id: str | None, lang: str = "en") -> Sheet:
     courier_id = _whose(who, courier_id)
     monday = week.week_or_this(store, who.cooperative_id, week_of, _now())
     days = week.week_timesheet(store, who.cooperative_id, monday, courier_id=courier_id)
-    return monday, monday + timedelta(days=6), days, courier_names(store, who.cooperative_id)
+    return monday, monday + timedelta(days=6), days, courier_names(store, who.cooperative_id, lang)
 
 
-def _month_sheet(store: Store, who: Principal, month: str, courier_id: str | None) -> Sheet:
+def _month_sheet(store: Store, who: Principal, month: str, courier_id: str | None, lang: str = "en") -> Sheet:
     courier_id = _whose(who, courier_id)
     first, last = week.parse_month(month)
     days = week.span_timesheet(store, who.cooperative_id, first, last, courier_id=courier_id)
-    return first, last, days, courier_names(store, who.cooperative_id)
+    return first, last, days, courier_names(store, who.cooperative_id, lang)
 
 
 def _today(store: Store, coop_id: str) -> str:
@@ -520,58 +520,58 @@ def _download(sheet: Sheet, name: str, form: str) -> Response:
 
 @router.get("/week/timesheet", **answers(TimesheetOut, also=refusals(404)))
 async def read_timesheet(
-    who: DispatcherOrCourier, svc: Svc, week_of: SheetWeek = None, courier_id: SheetCourier = None
+    who: DispatcherOrCourier, svc: Svc, lang: Lang, week_of: SheetWeek = None, courier_id: SheetCourier = None
 ) -> Any:
     """Worked, break and planned minutes per courier per day of a week, and their totals; a
     courier sees only their own. A dispatcher's answer has the log's ``seq`` as the sheet was
     read, to send back as ``expected_seq`` when deciding overtime on it."""
     seq = None if who.role == "courier" else await svc.run(svc.store.cooperative_last_seq, who.cooperative_id)
-    sheet = _sheet_json(await svc.run(_sheet, svc.store, who, week_of, courier_id))
+    sheet = _sheet_json(await svc.run(_sheet, svc.store, who, week_of, courier_id, lang))
     return {**sheet, "today": await svc.run(_today, svc.store, who.cooperative_id), "seq": seq}
 
 
 @router.get("/week/timesheet.csv", response_class=Response, responses={**CSV_ANSWER, **refusals_of_non_json(404)})
 async def export_timesheet(
-    who: DispatcherOrCourier, svc: Svc, week_of: SheetWeek = None, courier_id: SheetCourier = None
+    who: DispatcherOrCourier, svc: Svc, lang: Lang, week_of: SheetWeek = None, courier_id: SheetCourier = None
 ) -> Response:
     """The week's time sheet as CSV, for the cooperative's payroll (a courier: their own)."""
-    sheet = await svc.run(_sheet, svc.store, who, week_of, courier_id)
+    sheet = await svc.run(_sheet, svc.store, who, week_of, courier_id, lang)
     return _download(sheet, sheet[0].isoformat(), "csv")
 
 
 @router.get("/week/timesheet.xlsx", response_class=Response, responses={**XLSX_ANSWER, **refusals_of_non_json(404)})
 async def export_timesheet_xlsx(
-    who: DispatcherOrCourier, svc: Svc, week_of: SheetWeek = None, courier_id: SheetCourier = None
+    who: DispatcherOrCourier, svc: Svc, lang: Lang, week_of: SheetWeek = None, courier_id: SheetCourier = None
 ) -> Response:
     """The week's time sheet as a spreadsheet, for the cooperative's payroll (a courier: their own)."""
-    sheet = await svc.run(_sheet, svc.store, who, week_of, courier_id)
+    sheet = await svc.run(_sheet, svc.store, who, week_of, courier_id, lang)
     return _download(sheet, sheet[0].isoformat(), "xlsx")
 
 
 @router.get("/timesheet/month", **answers(TimesheetOut, also=refusals(404)))
 async def read_month_timesheet(
-    who: DispatcherOrCourier, svc: Svc, month: SheetMonth, courier_id: SheetCourier = None
+    who: DispatcherOrCourier, svc: Svc, lang: Lang, month: SheetMonth, courier_id: SheetCourier = None
 ) -> Any:
     """A calendar month's time sheet, the days counted in the cooperative's timezone, for
     payroll that pays by the month; a courier sees only their own."""
-    sheet = _sheet_json(await svc.run(_month_sheet, svc.store, who, month, courier_id))
+    sheet = _sheet_json(await svc.run(_month_sheet, svc.store, who, month, courier_id, lang))
     return {**sheet, "today": await svc.run(_today, svc.store, who.cooperative_id)}
 
 
 @router.get("/timesheet/month.csv", response_class=Response, responses={**CSV_ANSWER, **refusals_of_non_json(404)})
 async def export_month_timesheet(
-    who: DispatcherOrCourier, svc: Svc, month: SheetMonth, courier_id: SheetCourier = None
+    who: DispatcherOrCourier, svc: Svc, lang: Lang, month: SheetMonth, courier_id: SheetCourier = None
 ) -> Response:
     """The month's time sheet as CSV (a courier: their own)."""
-    return _download(await svc.run(_month_sheet, svc.store, who, month, courier_id), month, "csv")
+    return _download(await svc.run(_month_sheet, svc.store, who, month, courier_id, lang), month, "csv")
 
 
 @router.get("/timesheet/month.xlsx", response_class=Response, responses={**XLSX_ANSWER, **refusals_of_non_json(404)})
 async def export_month_timesheet_xlsx(
-    who: DispatcherOrCourier, svc: Svc, month: SheetMonth, courier_id: SheetCourier = None
+    who: DispatcherOrCourier, svc: Svc, lang: Lang, month: SheetMonth, courier_id: SheetCourier = None
 ) -> Response:
     """The month's time sheet as a spreadsheet (a courier: their own)."""
-    return _download(await svc.run(_month_sheet, svc.store, who, month, courier_id), month, "xlsx")
+    return _download(await svc.run(_month_sheet, svc.store, who, month, courier_id, lang), month, "xlsx")
 
 
 # ------------------------------------------------------------------ overtime decided by dispatch

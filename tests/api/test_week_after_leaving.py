@@ -12,13 +12,15 @@ asked, with the confirmation's reason (one shift a day)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from api.i18n import former_courier
+from dispatch import commands
 from dispatch.availability import Left
+from dispatch.store import Store
 from dispatch.week import withdrawn
 from tests.api.test_week import HELSINKI, Week, _app, _prepare, url, week  # noqa: F401 (the fixtures)
 
@@ -77,6 +79,11 @@ def test_a_courier_who_left_is_never_available_their_shifts_are_withdrawn_and_th
         noon = next(h for h in before["hours"] if h["day"] == monday and h["hour"] == 12)
         assert veera in noon["available"] and veera in noon["rostered"]
 
+        worked = Store.open(week.url)  # she rode on Monday morning before leaving: her sheet names her
+        monday_10 = datetime.combine(date.fromisoformat(monday), time(10), tzinfo=HELSINKI)
+        commands.start_shift(worked, week.world.coop_id, veera, at=monday_10)
+        commands.end_shift(worked, week.world.coop_id, veera, at=monday_10 + timedelta(hours=1))
+        worked.close()
         left = client.post(f"/v1/couriers/{veera}/deactivate", json={"reason": "moved away"}, headers=desk)
         assert left.status_code == 200, left.text
         seen = client.get("/v1/week", params={"week": monday}, headers=desk).json()
@@ -112,6 +119,9 @@ def test_a_courier_who_left_is_never_available_their_shifts_are_withdrawn_and_th
 
         sheet = client.get("/v1/week/timesheet", params={"week": monday}, headers=desk).json()
         assert not [d for d in sheet["days"] if d["courier_id"] == veera and d["planned_minutes"]], sheet["days"]
+        for path in ("/v1/week/timesheet", "/v1/week/timesheet.csv"):  # payroll's files in the reader's language
+            read = client.get(path, params={"week": monday}, headers={**desk, **FR}).text
+            assert label in read and "Former courier" not in read, read[:400]
         # her withdrawn shift is covered as an absence is: she is offered to cover nothing
         absent = {"week": monday, "shift_id": veeras["id"], "reason": "other"}
         covers = client.post("/v1/week/absences", json=absent, headers=desk)
