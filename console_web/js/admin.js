@@ -5,7 +5,7 @@
 // are the server's sentences. It speaks only the public /v1 API (api/console.py,
 // api/admin_routes.py), like any other client, and holds no inline script (the console's CSP).
 import { Api, ApiError } from "./api.js";
-import { language, t, translatePage } from "./i18n.js";
+import { courierLabel, language, t, translatePage } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
 const el = (tag, attrs = {}, ...children) => {
@@ -23,7 +23,7 @@ window.__admin = S;
 
 const erasedLabel = (id) => `Former courier ${id.slice(0, 8)}`;
 const isErased = (c) => c.display_name === erasedLabel(c.id);
-const courierName = (id) => S.couriers.find((c) => c.id === id)?.display_name || id.slice(0, 8);
+const courierName = (id) => { const c = S.couriers.find((x) => x.id === id); return c ? courierLabel(c.id, c.display_name) : id.slice(0, 8); };
 const clientName = (id) => S.clients.find((c) => c.id === id)?.name || id.slice(0, 8);
 const memberName = (id) => S.members.find((m) => m.id === id)?.name || id.slice(0, 8);
 
@@ -132,7 +132,7 @@ function renderCouriers() {
     if (!c.active && !erased) acts.append(actButton(t("adm_reactivate"), () => reactivate(c)));
     if (!erased) acts.append(actButton(t("adm_erase"), () => erase(c), true));
     return el("tr", { "data-courier-id": c.id, "data-state": erased ? "erased" : c.active ? "active" : "inactive" },
-      el("td", { class: "name" }, c.display_name), el("td", {}, t(`vehicle_${c.vehicle?.kind}`)),
+      el("td", { class: "name" }, courierLabel(c.id, c.display_name)), el("td", {}, t(`vehicle_${c.vehicle?.kind}`)),
       el("td", { class: erased ? "state-erased" : c.active ? "" : "state-off" }, state), acts);
   }));
 }
@@ -192,7 +192,7 @@ function erase(c) {
     async (reason) => {
       const r = await S.api.post(`/v1/couriers/${c.id}/erase`, { reason });
       await reload();
-      done(t("adm_erased_done", { name: c.display_name, label: r.display_name }));
+      done(t("adm_erased_done", { name: c.display_name, label: courierLabel(c.id, r.display_name) }));
     });
 }
 

@@ -150,6 +150,9 @@ def test_the_admin_page_speaks_french_with_no_word_left_untranslated(served: tup
     aino = world.couriers["Aino"][0]
     gone = httpx.post(f"{server.url}/v1/couriers/{aino}/deactivate", json={"reason": "parti"}, headers=desk)
     assert gone.status_code == 200, gone.text
+    veera = world.couriers["Veera"][0]  # erased: named as a former courier in French, list and log
+    erased = httpx.post(f"{server.url}/v1/couriers/{veera}/erase", json={"reason": "demandé"}, headers=desk)
+    assert erased.status_code == 200, erased.text
     with browser(enforce_csp=True) as page:
         page.goto(f"{server.url}/console/")
         page.evaluate("localStorage.setItem('tandem.lang', 'fr')")
@@ -164,6 +167,9 @@ def test_the_admin_page_speaks_french_with_no_word_left_untranslated(served: tup
         text = page.inner_text("body")
         assert "adm_" not in text and "Journal d'administration" in text and "Coursier·es" in text, text
         assert "Dispatcher a désactivé Aino" in page.inner_text("#admin-log")
+        former = f"Ancien·ne coursier·e {veera[:8]}"
+        assert page.inner_text(f"#couriers tr[data-courier-id='{veera}'] td.name") == former
+        assert former in page.inner_text("#admin-log") and "Former courier" not in page.inner_text("body")
         page.click(f"#couriers tr[data-courier-id='{aino}'] button:has-text('Effacer')")
         assert "irréversible" in page.inner_text("#confirm-text")
         assert "Tapez Aino pour confirmer" in page.inner_text("#confirm-name-label")
