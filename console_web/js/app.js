@@ -935,7 +935,8 @@ function optionRow(l) {
 
 // Fill the table (again, when the job changed under it): the line a person chose stays chosen
 // (a lane they dropped the job on too); else the first courier in rotation who is on shift, not
-// paused and not the one proposed; never a refused one (off shift and paused ones are refused).
+// paused and not the one proposed; never a refused one (off shift and paused ones are refused),
+// and nobody when the lane they dropped it on is refused.
 async function loadOptions() {
   const d = S.dialog;
   const job = S.jobs.get(d.jobId);
@@ -963,7 +964,10 @@ async function loadOptions() {
   stopForcing();
   const open = lines.filter((l) => !l.limits.length);
   const working = open.filter((l) => l.on_shift && !l.paused);
-  const preset = open.find((l) => l.id === keep) || working.find((l) => !l.proposed) || working[0];
+  // dropped on a lane whose courier is refused: nobody is chosen for the dispatcher (the job must
+  // never slip to a colleague they did not pick); that line offers its force, or they choose
+  const droppedRefused = d.dropped && !chosenCourier() && !open.some((l) => l.id === d.dropped);
+  const preset = droppedRefused ? null : open.find((l) => l.id === keep) || working.find((l) => !l.proposed) || working[0];
   const input = preset && document.getElementById(`decide-to-${preset.id}`);
   if (input) input.checked = true;
   if (d.action === "reassign" && input) showCost(d.jobId, input.value);

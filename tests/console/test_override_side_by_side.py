@@ -419,5 +419,16 @@ def test_an_off_shift_line_is_forced_through_its_own_button_that_names_the_shift
         assert [(b["action"], b["courier_id"], b["force"], b["reason"]) for b in sent] == [
             ("override", ilmari, True, "Ilmari starts at the shop in ten minutes")
         ], sent
+        # a job dropped on his lane (still off shift) chooses nobody for the dispatcher: Confirm
+        # alone must not give it to a colleague they did not pick (second outside attack, M2)
+        other = create_delivery(d.server.url, w, weight_kg=3.0)
+        page.wait_for_selector(f"#jobs .job[data-job-id='{other}']")
+        page.drag_and_drop(f"#jobs .job[data-job-id='{other}']", f".lane[data-courier-id='{ilmari}']")
+        page.wait_for_selector(f"{_line(ilmari)} .force-limit")
+        assert page.eval_on_selector_all("#decide-couriers input:checked", "es => es.length") == 0
+        page.click("#decide-confirm")
+        assert page.inner_text("#decide-error") == "Choose a courier in the table first."
+        assert len(sent) == 1, sent  # nothing more was sent
+        page.click("#decide-cancel")
     after = httpx.get(f"{d.server.url}/v1/jobs/{job}", headers=d.auth, timeout=30).json()
     assert (after["state"], after["courier_id"]) == ("assigned", ilmari), after
