@@ -4,9 +4,7 @@ what was saved, sees it in French and after a reload, and the dispatcher's week 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,13 +15,10 @@ from tests.console.test_courier_page import PHONE, courier_log_in
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Server, World]]:
-    world = make_world(f"sqlite:///{tmp_path / 'tandem.db'}")
-    server = Server(f"sqlite:///{tmp_path / 'tandem.db'}", auto_plan="0").start()
-    try:
-        yield server, world
-    finally:
-        server.stop()
+def served(week_server: Server) -> tuple[Server, World]:
+    """The server the week's browser tests share (tests/console/conftest.py) and a new
+    cooperative on it: its couriers' availability is its own, whatever ran before."""
+    return week_server, make_world(week_server.env["DATABASE_URL"])
 
 
 def test_a_courier_enters_availability_on_the_phone(served: tuple[Server, World]) -> None:

@@ -5,7 +5,6 @@ French, downloads it as CSV (the very file the API gives them) and sees no colle
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 from dispatch import commands, overtime
 from dispatch.events import Actor, ActorKind
 from dispatch.store import Store
-from tests.api.harness import Server, World, login, start_with_world
+from tests.api.harness import Server, World, login, make_world
 from tests.console.browser import browser, shot, wait_until
 from tests.console.test_courier_page import PHONE
 from tests.console.test_queue import serious
@@ -27,13 +26,13 @@ NOTE = "stayed for the florist"  # the dispatcher's note: never on a courier's p
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Server, World, str]]:
+def served(week_server: Server) -> tuple[Server, World, str]:
     """Last week's Wednesday: Aino 09:00-11:00 with a 15-minute pause and 35 minutes of overtime
     decided, Veera 10:00-13:00 with 50; today Aino's stretch is still running. Returns the
-    Monday of last week too."""
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    server = Server(url, auto_plan="0")
-    world = start_with_world(url, server)
+    Monday of last week too. A new cooperative's own, on the server the week's browser tests
+    share (tests/console/conftest.py)."""
+    url = week_server.env["DATABASE_URL"]
+    world = make_world(url)
     now = datetime.now(HELSINKI)
     monday = now.date() - timedelta(days=now.weekday() + 7)
     wednesday = monday + timedelta(days=2)
@@ -56,10 +55,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Server, World, str]]:
         commands.start_shift(store, world.coop_id, aino, at=now)
     finally:
         store.close()
-    try:
-        yield server, world, monday.isoformat()
-    finally:
-        server.stop()
+    return week_server, world, monday.isoformat()
 
 
 def phone_log_in(page: Any, server: Server, world: World) -> None:

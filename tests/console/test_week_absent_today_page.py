@@ -3,9 +3,7 @@ stopped as "must stop" stops them, and the page says so (their job back to the o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,9 +20,10 @@ from tests.dispatch.helsinki import KAMPPI, MARKET
 
 
 @pytest.fixture
-def riding(tmp_path: Path) -> Iterator[tuple[Server, World]]:
-    """Lou on this week's published rota today, on shift now with a job in hand."""
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+def riding(week_server: Server) -> tuple[Server, World]:
+    """Lou on this week's published rota today, on shift now with a job in hand: a new
+    cooperative's own, on the server the week's browser tests share (tests/console/conftest.py)."""
+    url = week_server.env["DATABASE_URL"]
     world = make_world(url, riders=(("Lou", "bike"),))
     coop, lou, desk = world.coop_id, world.couriers["Lou"][0], Actor(ActorKind.DISPATCHER, "setup")
     store = Store.open(url)
@@ -47,11 +46,7 @@ def riding(tmp_path: Path) -> Iterator[tuple[Server, World]]:
         commands.override(store, coop, job, lou, dispatcher_id="setup", at=now - timedelta(minutes=1))
     finally:
         store.close()
-    server = Server(url, planning_budget_s="0.5").start()
-    try:
-        yield server, world
-    finally:
-        server.stop()
+    return week_server, world
 
 
 def test_an_absence_for_today_stops_the_courier_and_the_page_says_so(riding: tuple[Server, World]) -> None:

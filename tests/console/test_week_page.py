@@ -1,11 +1,13 @@
 """The week page in a real browser against a real server (issue 23): a dispatcher asks for a
-rota proposal, sees why each shift is there, removes one shift and publishes the rest."""
+rota proposal, sees why each shift is there, removes one shift and publishes the rest.
+
+``served`` is the week these tests and test_week_absence_page, test_week_no_cover_page,
+test_week_after_leaving_page, test_week_overtime_stale and test_my_shifts_phone share: one
+server for them all (``week_server``), a cooperative of its own per test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -78,14 +80,11 @@ def publish_on_the_week_page(page: Any, server: Server, world: World) -> None:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Server, World]]:
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
-    world = _set_up_week(url)
-    server = Server(url, planning_budget_s="0.5").start()
-    try:
-        yield server, world
-    finally:
-        server.stop()
+def served(week_server: Server) -> tuple[Server, World]:
+    """The shared server (tests/console/conftest.py) and a week of a new cooperative's own on it:
+    the rota's settings, the couriers' availability and last Monday's jobs are that cooperative's,
+    so no test sees another's shifts, time sheet or log, whatever the order."""
+    return week_server, _set_up_week(week_server.env["DATABASE_URL"])
 
 
 def test_a_dispatcher_proposes_a_rota_removes_a_shift_and_publishes(served: tuple[Server, World]) -> None:

@@ -7,9 +7,7 @@ nobody is available, and not one that is covered."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,17 +44,14 @@ def _evening_demand_and_aino_on_shift(url: str, world: World) -> None:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Server, World]]:
+def served(week_server: Server) -> tuple[Server, World]:
     """The rota's browser test's week (Aino, Veera and Lou free 10-16 on weekdays, six jobs last
-    Monday noon) with evening demand nobody covers, and Aino on shift."""
-    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    Monday noon) with evening demand nobody covers, and Aino on shift: a new cooperative's own,
+    on the server the week's browser tests share (tests/console/conftest.py)."""
+    url = week_server.env["DATABASE_URL"]
     world = test_week_page._set_up_week(url)
     _evening_demand_and_aino_on_shift(url, world)
-    server = Server(url, planning_budget_s="0.5").start()
-    try:
-        yield server, world
-    finally:
-        server.stop()
+    return week_server, world
 
 
 def _week_page(page: Any, server: Server, world: World) -> list[str]:
