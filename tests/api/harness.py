@@ -199,10 +199,12 @@ def create_delivery(base: str, world: World, weight_kg: float = 4.0) -> str:
 
 
 def override(base: str, token: str, job_id: str, courier_id: str) -> None:
-    """A dispatcher gives a job to a courier."""
+    """A dispatcher gives a job to a courier, forced with a reason: these tests give work to
+    couriers whether or not they started their shift (an override to a courier not riding is
+    refused unless forced: tests/api/test_override_off_shift.py proves that)."""
     r = httpx.post(
         f"{base}/v1/jobs/{job_id}/decisions",
-        json={"action": "override", "courier_id": courier_id, "reason": "test"},
+        json={"action": "override", "courier_id": courier_id, "reason": "test", "force": True},
         headers={"Authorization": f"Bearer {token}"},
         timeout=30,
         verify=TLS,
