@@ -330,6 +330,11 @@ ERRORS: dict[str, dict[str, str]] = {
         "min; read it again before deciding",
         "overtime_withdrawn": "the overtime of {courier} on {day} changed since you looked: {by} withdrew it; read "
         "it again before deciding",
+        # a courier's availability declared from a stale read (dispatch/availability.py)
+        "availability_redeclared": "the availability of {courier} changed since you read it: {by} declared it "
+        "again; nothing was saved; read it again before saving",
+        "availability_redeclared_by_courier": "the availability of {courier} changed since you read it: {courier} "
+        "saved it again; nothing was saved; read it again before saving",
     },
     "fr": {
         "not_found": "{kind} introuvable dans cette coopérative",
@@ -640,6 +645,10 @@ ERRORS: dict[str, dict[str, str]] = {
         "vues : {by} en a décidé {minutes} min ; relisez-les avant de décider",
         "overtime_withdrawn": "les heures supplémentaires de {courier} le {day} ont changé depuis que vous les avez "
         "vues : {by} les a retirées ; relisez-les avant de décider",
+        "availability_redeclared": "les disponibilités de {courier} ont changé depuis que vous les avez lues : "
+        "{by} les a déclarées à nouveau ; rien n'a été enregistré ; relisez-les avant d'enregistrer",
+        "availability_redeclared_by_courier": "les disponibilités de {courier} ont changé depuis que vous les avez "
+        "lues : {courier} les a enregistrées à nouveau ; rien n'a été enregistré ; relisez-les avant d'enregistrer",
     },
 }
 

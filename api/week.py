@@ -89,37 +89,53 @@ def _week_of(store: Store, coop_id: str, value: str | None) -> date:
 # ------------------------------------------------------------------ availability
 
 
+def _availability_as_read(store: Store, coop_id: str, courier_id: str) -> dict[str, Any]:
+    """A courier's availability with ``seq``, the seq of their latest declaration, read first: a
+    declaration landing between the two reads makes the seq older than what is shown, so sending
+    it back is refused as changed (a 409 to read again), never a silent overwrite."""
+    seq = availability.declared_seq(store, coop_id, courier_id)
+    return {**week.availability_view(store, coop_id, courier_id), "seq": seq}
+
+
 @router.get("/couriers/{courier_id}/availability", **answers(AvailabilityOut, also=refusals(404)))
 async def read_availability(courier_id: str, who: DispatcherOrCourier, svc: Svc) -> dict[str, Any]:
-    """A courier's weekly windows, exceptions, holidays and contracted hours."""
+    """A courier's weekly windows, exceptions, holidays and contracted hours, with the ``seq`` to
+    send back as ``expected_seq`` when declaring from this read."""
     _self_or_desk(who, courier_id)
-    return await svc.run(week.availability_view, svc.store, who.cooperative_id, courier_id)  # type: ignore[no-any-return]
+    return await svc.run(_availability_as_read, svc.store, who.cooperative_id, courier_id)  # type: ignore[no-any-return]
 
 
-@router.put("/couriers/{courier_id}/availability", **answers(AvailabilityOut, also=refusals(404)))
+@router.put("/couriers/{courier_id}/availability", **answers(AvailabilityOut, also=refusals(404, 409)))
 async def declare_availability(
     courier_id: str, body: AvailabilityIn, who: DispatcherOrCourier, svc: Svc
 ) -> dict[str, Any]:
     """Declare a courier's whole availability (it replaces the previous one); a dispatcher may
     also set their contracted hours (a body with only ``contract`` leaves the windows as they
     are). Overlapping or inverted windows, or a refused contract, are refused with a reason, and
-    then nothing is written."""
+    then nothing is written. With ``expected_seq`` (the ``seq`` of the availability as read), a
+    declaration of that courier since is a 409 naming who declared it, and nothing is written;
+    without it, this declaration replaces whatever stands. ``expected_seq`` guards the windows:
+    a contract alone writes none."""
     _self_or_desk(who, courier_id)
     if body.contract is not None and who.role == "courier":
         raise ApiError(403, "forbidden", "contract_by_dispatcher", field="contract")
 
     def work() -> tuple[list[Event], dict[str, Any]]:
         at, actor, coop = _now(), _actor(who), who.cooperative_id
-        data = body.model_dump(exclude={"contract"})
+        data = body.model_dump(exclude={"contract", "expected_seq"})
         if body.contract is not None:  # refused whole: nothing written when either part is refused
             week.check_contract(body.contract.min_h, body.contract.max_h)
         events: list[Event] = []
-        if body.model_fields_set != {"contract"}:  # a contract alone leaves the windows be, as the CLI's
-            events.append(availability.declare(svc.store, coop, courier_id, data, actor=actor, at=at))
+        if body.model_fields_set - {"expected_seq"} != {"contract"}:  # a contract alone leaves the windows be
+            events.append(
+                availability.declare(
+                    svc.store, coop, courier_id, data, actor=actor, at=at, expected_seq=body.expected_seq
+                )
+            )
         if body.contract is not None:
             c = body.contract
             events.append(week.set_contract(svc.store, coop, courier_id, c.min_h, c.max_h, actor=actor, at=at))
-        return events, week.availability_view(svc.store, coop, courier_id)
+        return events, _availability_as_read(svc.store, coop, courier_id)
 
     done: tuple[list[Event], dict[str, Any]] = await svc.run(work)
     await svc.appended(who.cooperative_id, done[0])

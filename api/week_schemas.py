@@ -60,6 +60,13 @@ class AvailabilityIn(Strict):
     exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=366)
     holidays: list[HolidayIn] = Field(default_factory=list, max_length=100)
     contract: ContractIn | None = Field(default=None, description="contracted hours a week: a dispatcher's to set")
+    expected_seq: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        le=2**62,
+        description="the availability's seq as you read it: a 409 if the courier's availability was declared "
+        "again since (nothing written); without it, the latest declaration wins",
+    )
 
 
 SeenSeq = Field(
@@ -174,6 +181,9 @@ class AvailabilityOut(Out):
     exceptions: list[ExceptionOut]
     holidays: list[HolidayOut]
     contract: ContractOut
+    seq: int = Field(
+        description="the seq of the courier's latest declaration (0: none yet): send it back as expected_seq"
+    )
 
 
 class RotaShiftOut(Out):

@@ -12,6 +12,12 @@ be replayed as it was known then). It holds
 
 The rules are checked here, once, so that the API, the CLI and the phone refuse the same input
 with the same reasons (``InvalidInput`` names the field: ``weekly[2]``).
+
+A declaration is written whole, so one made from a stale read would silently erase what was
+declared since (a holiday saved on the phone while the week page was changing one entry). A
+writer that read it sends the ``seq`` it read (:func:`declared_seq`) as ``expected_seq``: a
+declaration of that courier after it refuses the write (:class:`AvailabilityChanged`, a 409
+naming who declared), checked in the append's own transaction. Without it, the latest wins.
 """
 
 from __future__ import annotations
@@ -24,11 +30,11 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dispatch.errors import InvalidInput
-from dispatch.events import Actor, Event, EventType, NewEvent
+from dispatch.errors import Conflict, DomainError, InvalidInput
+from dispatch.events import Actor, ActorKind, Event, EventType, NewEvent
 from dispatch.forecast import DAY_NAMES
 from dispatch.store import Store
-from dispatch.store.weekly import events_of
+from dispatch.store.weekly import events_of, unchanged_since
 
 E = EventType
 DAYS = DAY_NAMES  # the week's days as the forecast names them
@@ -201,17 +207,63 @@ def parse(courier_id: str, data: Mapping[str, Any]) -> Availability:
     return Availability(courier_id, weekly, exceptions, tuple(sorted(holidays)))
 
 
+class AvailabilityChanged(Conflict):
+    """The courier's availability was declared again after the ``expected_seq`` the writer read:
+    a 409 naming who declared it (the courier themself, or a dispatcher), so that the week page
+    and the phone never erase each other's declaration with a whole one made from a stale read."""
+
+    def __init__(self, courier_id: str, expected_seq: int, actual_seq: int, by: str) -> None:
+        self.job_id, self.expected_seq, self.actual_seq = f"availability {courier_id}", expected_seq, actual_seq
+        self.last_act, self.by = E.AVAILABILITY_DECLARED.value, by
+        themself = by == f"{ActorKind.COURIER.value} {courier_id}"
+        why = "availability_redeclared_by_courier" if themself else "availability_redeclared"
+        DomainError.__init__(self, why, courier=courier_id, by=by)
+
+
 def declare(
-    store: Store, coop_id: str, courier_id: str, data: Mapping[str, Any], *, actor: Actor, at: datetime
+    store: Store,
+    coop_id: str,
+    courier_id: str,
+    data: Mapping[str, Any],
+    *,
+    actor: Actor,
+    at: datetime,
+    expected_seq: int | None = None,
 ) -> Event:
     """Record a courier's availability (replacing the previous declaration), checked first.
+
+    ``expected_seq``: the seq of the declaration the writer read (:func:`declared_seq`; 0 when
+    there was none): a declaration of this courier after it refuses this one in the append's
+    own transaction (:class:`AvailabilityChanged`), so of two workers writing from one read,
+    one wins and the other is told who declared. Without it, the latest wins, as before.
 
     The store refuses a courier of another cooperative (NotFound) and a courier declaring for
     someone else (``dispatch/store/repository.py``, ``_check_references``)."""
     availability = parse(courier_id, data)
     store.courier(coop_id, courier_id)
     payload = {"courier_id": courier_id, **availability.to_json()}
-    return store.append(NewEvent(coop_id, at, actor, E.AVAILABILITY_DECLARED, payload))
+    new = NewEvent(coop_id, at, actor, E.AVAILABILITY_DECLARED, payload)
+    if expected_seq is None:
+        return store.append(new)
+    seen: int = expected_seq
+
+    def later(event: Event) -> Exception | None:
+        if event.payload.get("courier_id") != courier_id:
+            return None  # a colleague's declaration changes nothing of this one
+        by = f"{event.actor.kind.value} {event.actor.id}" if event.actor.id is not None else event.actor.kind.value
+        return AvailabilityChanged(courier_id, seen, event.seq, by)
+
+    return store.append(new, also=unchanged_since(coop_id, [E.AVAILABILITY_DECLARED], seen, later))
+
+
+def declared_seq(store: Store, coop_id: str, courier_id: str) -> int:
+    """The seq of the courier's latest declaration (0: none yet), to send back as
+    ``expected_seq``. Read it *before* the declaration it goes with: one made in between is then
+    newer than the seq, and refused as changed, never silently overwritten."""
+    seqs = [
+        e.seq for e in events_of(store, coop_id, [E.AVAILABILITY_DECLARED]) if e.payload["courier_id"] == courier_id
+    ]
+    return seqs[-1] if seqs else 0
 
 
 def declared(store: Store, coop_id: str) -> dict[str, Availability]:

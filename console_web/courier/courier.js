@@ -56,6 +56,7 @@ const WORDS = {
     unsaved: "Not saved yet.",
     saved: "Saved at {t}: {w} weekly window(s), {e} exception(s), {h} holiday(s). Dispatch sees it now.",
     not_saved: "Not saved: {why}",
+    changed_meanwhile: "{why}. Here is your availability as it stands now, with your unsaved changes on top: check it and save again.",
     my_hours: "My hours",
     hours_note: "Your own time sheet, as payroll reads it, in hours and minutes (h:mm). Overtime is what dispatch decided; cover is planned time covering for a colleague.",
     prev_week: "‹ Previous week", next_week: "Next week ›",
@@ -142,6 +143,7 @@ const WORDS = {
     unsaved: "Pas encore enregistré.",
     saved: "Enregistré à {t} : {w} plage(s) par semaine, {e} exception(s), {h} congé(s). Le dispatch le voit maintenant.",
     not_saved: "Non enregistré : {why}",
+    changed_meanwhile: "{why}. Voici tes disponibilités telles qu'elles sont maintenant, avec tes changements non enregistrés par-dessus : vérifie-les et enregistre à nouveau.",
     my_hours: "Mes heures",
     hours_note: "Ta feuille de temps, telle que la paie la lit, en heures et minutes (h:mm). Les heures sup. sont celles que le dispatch a décidées ; le remplacement est le temps planifié pour remplacer un·e collègue.",
     prev_week: "‹ Semaine précédente", next_week: "Semaine suivante ›",
@@ -829,8 +831,11 @@ async function exportData() {
 // ------------------------------------------------------------------ my week: availability
 
 // The courier's own availability (issue 23): edited here, sent whole on Save (PUT replaces the
-// previous declaration), and confirmed with what the server kept. It needs a connection: it is
-// not an act of the day, so it is not queued.
+// previous declaration) with the seq it was read at (expected_seq), and confirmed with what the
+// server kept. Declared again meanwhile (by a dispatcher on the week page, or on another phone),
+// the Save is a 409 naming who, nothing is written, and the page reads what stands now and
+// makes the courier's unsaved changes again on it, to check and save. It needs a connection: it
+// is not an act of the day, so it is not queued.
 function sayPage() {
   for (const node of document.querySelectorAll("[data-say]")) node.textContent = say(node.dataset.say);
   const weekday = document.querySelector("#avail-add select[name=weekday]");
@@ -848,11 +853,36 @@ function weekdayName(d) {  // 0 = Monday; 2024-01-01 was a Monday
 function dayText(iso) {
   return new Date(`${iso}T12:00:00Z`).toLocaleDateString(language(), { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
 }
+const availUrl = () => `/v1/couriers/${encodeURIComponent(S.me.id)}/availability`;
+const copied = (value) => JSON.parse(JSON.stringify(value));
+// What was read: the entries (what the courier edits), and S.availRead, the seq to send back
+// with the entries as they stood (to tell the courier's unsaved changes from what they read).
+function readAs(answer) {
+  S.avail = { weekly: answer.weekly, exceptions: answer.exceptions, holidays: answer.holidays };
+  S.availRead = { seq: answer.seq, base: copied(S.avail) };
+  S.contract = answer.contract;
+}
 async function loadAvailability() {
-  const mine = await S.api.get(`/v1/couriers/${encodeURIComponent(S.me.id)}/availability`);
-  S.avail = { weekly: mine.weekly, exceptions: mine.exceptions, holidays: mine.holidays };
-  S.contract = mine.contract;
+  readAs(await S.api.get(availUrl()));
   renderAvailability();
+}
+// The courier's unsaved changes (entries added, entries removed since ``base`` was read) made
+// again on ``now``: what someone else declared meanwhile stays, and a day the courier changed
+// keeps the courier's exception (one exception a day).
+function rebased(mine, base, now) {
+  const out = copied(now);
+  const key = (x) => JSON.stringify(x);
+  for (const kind of ["weekly", "exceptions", "holidays"]) {
+    const was = new Set(base[kind].map(key)), kept = new Set(mine[kind].map(key));
+    out[kind] = out[kind].filter((x) => !was.has(key(x)) || kept.has(key(x)));
+    for (const x of mine[kind]) {
+      if (was.has(key(x)) || out[kind].some((y) => key(y) === key(x))) continue;
+      if (kind === "exceptions") out[kind] = out[kind].filter((y) => y.day !== x.day);
+      out[kind].push(copied(x));
+    }
+  }
+  out.exceptions.sort((x, y) => x.day.localeCompare(y.day));
+  return out;
 }
 function availItem(text, kind, index) {
   return `<li><span>${esc(text)}</span><button type="button" data-remove="${kind}" data-index="${index}">${esc(say("remove"))}</button></li>`;
@@ -904,14 +934,25 @@ function addException(e) {
 async function saveAvailability() {
   $("#avail-error").textContent = "";
   try {
-    const kept = await S.api.request("PUT", `/v1/couriers/${encodeURIComponent(S.me.id)}/availability`, S.avail);
-    S.avail = { weekly: kept.weekly, exceptions: kept.exceptions, holidays: kept.holidays };
-    S.contract = kept.contract;
+    const kept = await S.api.request("PUT", availUrl(), { ...S.avail, expected_seq: S.availRead?.seq });
+    readAs(kept);
     renderAvailability();
     const now = hhmm(new Date().toISOString());
     $("#avail-status").textContent = say("saved", { t: now, w: kept.weekly.length, e: kept.exceptions.length, h: kept.holidays.length });
     $("#avail-status").dataset.state = "saved";
   } catch (err) {
+    if (err instanceof ApiError && err.status === 409) { await availChangedMeanwhile(err); return; }
+    $("#avail-error").textContent = say("not_saved", { why: err.message });
+  }
+}
+async function availChangedMeanwhile(err) {
+  try {
+    const mine = S.avail, base = S.availRead.base;
+    readAs(await S.api.get(availUrl()));
+    S.avail = rebased(mine, base, S.avail);
+    availChanged();  // unsaved: what now stands with the courier's changes on it
+    $("#avail-error").textContent = say("changed_meanwhile", { why: err.message });
+  } catch {
     $("#avail-error").textContent = say("not_saved", { why: err.message });
   }
 }

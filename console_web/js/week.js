@@ -45,6 +45,7 @@ const WORDS = {
     off_item: "{day}: not available", holiday_item: "holiday {first} – {last}",
     avail_saved: "Saved for {name}: {what}. Now {w} weekly window(s), {e} exception(s), {h} holiday(s); the week below and {name}'s phone show it.",
     avail_refused: "Not saved for {name}: {why}", added: "added {item}", removed: "removed {item}",
+    avail_changed: "{why}. What {name} has declared now is shown below, and the form keeps what you typed: make your change again if it still holds.",
   },
   fr: {
     the_week: "La semaine", log_in_again: "Votre session a pris fin : reconnectez-vous sur la console.", back_to_console: "Retour à la console",
@@ -87,6 +88,7 @@ const WORDS = {
     off_item: "{day} : pas disponible", holiday_item: "congé du {first} au {last}",
     avail_saved: "Enregistré pour {name} : {what}. Désormais {w} créneau(x) hebdomadaire(s), {e} exception(s), {h} congé(s) ; la semaine ci-dessous et le téléphone de {name} l'affichent.",
     avail_refused: "Pas enregistré pour {name} : {why}", added: "ajouté {item}", removed: "retiré {item}",
+    avail_changed: "{why}. Ce qui est déclaré pour {name} maintenant est affiché ci-dessous, et le formulaire garde ce que vous avez saisi : refaites votre changement s'il tient toujours.",
   },
 };
 const lang = (localStorage.getItem("tandem.lang") || navigator.language || "en").slice(0, 2) === "fr" ? "fr" : "en";
@@ -377,14 +379,17 @@ function whoItem(c, day) {
 // ------------------------------------------------------------------ a courier's availability
 // A dispatcher enters or corrects it through the phone's own route (PUT
 // /v1/couriers/{id}/availability, which replaces the whole): each change reads what stands,
-// changes one entry and sends the whole back, so what the courier saved on the phone meanwhile
-// is kept. It is confirmed in a sentence; a refusal is the server's reason, in its words.
+// changes one entry and sends the whole back with the seq it read (expected_seq), so what the
+// courier saved on the phone meanwhile is kept: saved before the read, it is in what is sent;
+// saved between the read and the PUT, the PUT is a 409 naming who declared, nothing is written,
+// and the page reads and shows what stands now, the form keeping what was typed. It is
+// confirmed in a sentence; a refusal is the server's reason, in its words.
 
 const weekdayName = (n) => new Date(Date.UTC(2024, 0, 1 + n)).toLocaleDateString(lang, { weekday: "long", timeZone: "UTC" });
 
 async function readAvail(id) {
   const a = await S.api.get(`/v1/couriers/${encodeURIComponent(id)}/availability`);
-  return { weekly: a.weekly, exceptions: a.exceptions, holidays: a.holidays };
+  return { weekly: a.weekly, exceptions: a.exceptions, holidays: a.holidays, seq: a.seq };
 }
 
 function renderAvailCourier() {
@@ -446,15 +451,27 @@ async function changeAvail(change, what) {
   S.busy = true;
   $("#avail-done").textContent = $("#avail-error").textContent = "";
   try {
-    const standing = await readAvail(id);
+    const { seq, ...standing } = await readAvail(id);
     change(standing);
-    const kept = await S.api.request("PUT", `/v1/couriers/${encodeURIComponent(id)}/availability`, standing);
-    S.avail = { weekly: kept.weekly, exceptions: kept.exceptions, holidays: kept.holidays };
+    const kept = await S.api.request("PUT", `/v1/couriers/${encodeURIComponent(id)}/availability`, { ...standing, expected_seq: seq });
+    S.avail = { weekly: kept.weekly, exceptions: kept.exceptions, holidays: kept.holidays, seq: kept.seq };
     await load(S.week);  // the grid, the gaps and the people's hours follow
     $("#avail-done").textContent = w("avail_saved", { name, what, w: kept.weekly.length, e: kept.exceptions.length, h: kept.holidays.length });
     pickWho(S.whoPick);  // and the who-panel, for the moment it shows
   } catch (err) {
-    $("#avail-error").textContent = w("avail_refused", { name, why: err instanceof ApiError ? err.message : String(err) });
+    if (err instanceof ApiError && err.status === 409) {
+      // declared again between this change's read and its PUT: nothing was written; what stands
+      // now is read and shown (the grid too), the forms keep what was typed, and the refusal
+      // names who declared it
+      try {
+        const fresh = await readAvail(id);
+        if (S.availFor === id) S.avail = fresh;
+        await load(S.week);
+      } catch { /* the refusal below is what matters */ }
+      $("#avail-error").textContent = w("avail_changed", { name, why: err.message });
+    } else {
+      $("#avail-error").textContent = w("avail_refused", { name, why: err instanceof ApiError ? err.message : String(err) });
+    }
   } finally {
     S.busy = false;
     renderAvail();

@@ -20,6 +20,7 @@ from dispatch.store import Store
 from tests.api.harness import Server, World, login
 from tests.console import test_week_page
 from tests.console.browser import browser, console_log_in, shot, wait_until
+from tests.console.test_availability_phone import holiday_added
 from tests.console.test_queue import serious
 
 HELSINKI = test_week_page.HELSINKI
@@ -149,20 +150,10 @@ def test_a_dispatcher_enters_a_courier_s_availability(served: tuple[Server, Worl
         assert page.inner_text(f"#hours td[data-hour='{tuesday.isoformat()} 12']").startswith("3 /")
         page.select_option("#avail-courier", label="Lou")
         wait_until(page, "document.querySelectorAll('#avail-list li[data-kind=weekly]').length === 5")
-        form = "#avail-weekly"
-        page.select_option(f"{form} select[name=weekday]", "5")
-        page.fill(f"{form} input[name=start]", "11:00")  # refused by the server, said in its words
-        page.fill(f"{form} input[name=end]", "09:00")
-        page.click(f"{form} button[type=submit]")
-        wait_until(page, "document.querySelector('#avail-error').textContent !== ''")
-        refused = page.inner_text("#avail-error")
+        refused = _add_weekly(page, "5", "11:00", "09:00", "#avail-error")  # refused by the server, in its words
         assert refused.startswith("Not saved for Lou:"), refused
         assert "a window ends after it starts, inside one day (11:00-09:00)" in refused, refused
-        page.fill(f"{form} input[name=start]", "08:00")
-        page.fill(f"{form} input[name=end]", "11:00")
-        page.click(f"{form} button[type=submit]")
-        wait_until(page, "document.querySelector('#avail-done').textContent !== ''")
-        done = page.inner_text("#avail-done")
+        done = _add_weekly(page, "5", "08:00", "11:00", "#avail-done")
         assert done.startswith("Saved for Lou: added every Saturday 08:00–11:00."), done
         assert "6 weekly window(s)" in done, done
         assert page.inner_text("#avail-error") == ""
@@ -182,13 +173,56 @@ def test_a_dispatcher_enters_a_courier_s_availability(served: tuple[Server, Worl
         assert page.locator("#avail-list li[data-kind=holidays]").count() == 1
         assert serious(page) == []  # axe-core: the availability forms and the list
         shot(page, "week-who-02-availability-entered")
+
+        # Lou saves a holiday on the phone between this page's read and its PUT: the PUT is refused
+        # (a 409 naming Lou), Lou's holiday stands and is shown, the form keeps what was typed
+        friday = monday + timedelta(days=4)
+        phone_holiday = {"first_day": friday.isoformat(), "last_day": friday.isoformat()}
+        page.route("**/v1/couriers/*/availability", _phone_saves_first(server, world, phone_holiday))
+        changed = _add_weekly(page, "6", "09:00", "10:00", "#avail-error")
+        assert changed.startswith("the availability of Lou changed since you read it: Lou saved it again"), changed
+        assert "the form keeps what you typed" in changed, changed
+        assert page.locator("#avail-list li[data-kind=holidays]").count() == 2  # Lou's holiday, read again
+        assert page.locator("#avail-list li[data-kind=weekly]").count() == 6  # Sunday's was not written
+        assert page.input_value("#avail-weekly input[name=start]") == "09:00"
+        page.unroute("**/v1/couriers/*/availability")
+        page.click("#avail-weekly button[type=submit]")  # made again on what stands now
+        wait_until(page, "document.querySelector('#avail-done').textContent.includes('7 weekly window(s)')")
+        assert page.inner_text("#avail-error") == ""
     token = login(server.url, world.coop_id, world.dispatcher_login, world.dispatcher_password)
     lou = world.couriers["Lou"][0]
     kept = httpx.get(
         f"{server.url}/v1/couriers/{lou}/availability", headers={"Authorization": f"Bearer {token}"}, timeout=30
     ).json()
-    assert {"weekday": 5, "start": "08:00", "end": "11:00"} in kept["weekly"] and len(kept["weekly"]) == 6
-    assert kept["holidays"] == [{"first_day": tuesday.isoformat(), "last_day": tuesday.isoformat()}]
+    assert {"weekday": 5, "start": "08:00", "end": "11:00"} in kept["weekly"] and len(kept["weekly"]) == 7
+    assert kept["holidays"] == [{"first_day": tuesday.isoformat(), "last_day": tuesday.isoformat()}, phone_holiday]
+
+
+def _phone_saves_first(server: Server, world: World, holiday: dict[str, str]) -> Any:
+    """A route handler that lets the page's reads through and, before the page's first PUT goes
+    on, has Lou's phone declare ``holiday`` on top of what Lou has (from the phone's own read)."""
+    done: list[bool] = []
+
+    def handle(route: Any) -> None:
+        if route.request.method == "PUT" and not done:
+            done.append(True)
+            _, user, password = world.couriers["Lou"]
+            holiday_added(server, world, (user, password), "Lou", holiday)
+        route.continue_()
+
+    return handle
+
+
+def _add_weekly(page: Any, weekday: str, start: str, end: str, answer: str) -> str:
+    """Add weekly hours with the week page's form and wait for ``answer`` (``#avail-done`` or
+    ``#avail-error``) to say something: what it says."""
+    form = "#avail-weekly"
+    page.select_option(f"{form} select[name=weekday]", weekday)
+    page.fill(f"{form} input[name=start]", start)
+    page.fill(f"{form} input[name=end]", end)
+    page.click(f"{form} button[type=submit]")
+    wait_until(page, f"document.querySelector('{answer}').textContent !== ''")
+    return str(page.inner_text(answer))
 
 
 def test_the_gaps_list_names_an_hour_nobody_covers_and_the_panel_says_so(served: tuple[Server, World]) -> None:
