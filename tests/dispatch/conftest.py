@@ -127,3 +127,11 @@ def helsinki() -> BikeNetwork:
     """The default city's network, once for the planning tests, through the data directory's cache
     that the servers and the other tests read too (built there once, by whichever asks first)."""
     return load_network(None)
+
+
+@pytest.fixture(scope="session")
+def points(helsinki: BikeNetwork) -> list[tuple[float, float]]:
+    """Street nodes of the default city, where generated days and weeks put their places."""
+    from dispatch.days import street_points
+
+    return street_points(helsinki)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from dispatch import days
-from dispatch.days import city_timezone, generate_day, read_day, service_area, street_points
+from dispatch.days import city_timezone, generate_day, read_day, service_area
 from dispatch.errors import InvalidInput
 from dispatch.model import VehicleKind
 from dispatch.replay import replay
@@ -22,16 +22,6 @@ from routing.profiles import PROFILES
 ROOT = Path(__file__).resolve().parents[2]
 TINY_TOWN = ROOT / "tests" / "routing" / "data" / "tiny_town.osm"
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def helsinki() -> BikeNetwork:
-    return open_city(None)
-
-
-@pytest.fixture(scope="module")
-def points(helsinki: BikeNetwork) -> list[tuple[float, float]]:
-    return street_points(helsinki)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from dispatch.days import street_points
 from dispatch.errors import InvalidInput
 from dispatch.simulation import Policy
 from dispatch.week_replay import (
@@ -24,20 +23,10 @@ from dispatch.week_replay import (
     week_from_json,
     week_json,
 )
-from routing.network import BikeNetwork, open_city
+from routing.network import BikeNetwork
 
 MONDAY = date(2026, 12, 7)
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def helsinki() -> BikeNetwork:
-    return open_city(None)
-
-
-@pytest.fixture(scope="module")
-def points(helsinki: BikeNetwork) -> list[tuple[float, float]]:
-    return street_points(helsinki)
 
 
 def test_the_week_s_spread_of_hours_against_contract_depends_on_the_rota_policy(

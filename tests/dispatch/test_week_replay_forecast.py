@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from dispatch.days import DayRequest, Happened, street_points
+from dispatch.days import DayRequest, Happened
 from dispatch.errors import InvalidInput
 from dispatch.events import EventType
 from dispatch.forecast import DEFAULT_JOBS_PER_HOUR
@@ -39,12 +39,6 @@ from routing.network import BikeNetwork
 
 MONDAY = date(2026, 12, 7)
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def points(helsinki: BikeNetwork) -> list[tuple[float, float]]:
-    """Street nodes of the default city (``helsinki``: tests/dispatch/conftest.py)."""
-    return street_points(helsinki)
 
 
 def _mean_per_hour(week: ReplayWeek) -> dict[tuple[int, int], float]:
