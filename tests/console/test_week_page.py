@@ -41,17 +41,23 @@ def _set_up_week(url: str) -> World:
         windows = {"weekly": [{"weekday": d, "start": "10:00", "end": "16:00"} for d in range(5)]}
         for courier_id, _, _ in world.couriers.values():
             declare(store, world.coop_id, courier_id, windows, actor=desk, at=datetime.now(HELSINKI))
-        today = datetime.now(HELSINKI).date()
-        monday = today - timedelta(days=today.weekday() + 7)
-        at = datetime(monday.year, monday.month, monday.day, 12, 5, tzinfo=HELSINKI)
-        window = TimeWindow(at, at + timedelta(hours=2))
-        request = JobRequest(Place(24.9414, 60.1710), Place(24.9525, 60.1675), window, window, (Parcel(4, 10, 30),))
-        client_id = store.add_client(world.coop_id, "Bakery")[0].id
-        for i in range(6):
-            commands.request_job(store, world.coop_id, client_id, request, at=at + timedelta(minutes=i))
+        six_jobs_last_monday(store, world.coop_id, "Bakery", hour=12, open_for=timedelta(hours=2))
     finally:
         store.close()
     return world
+
+
+def six_jobs_last_monday(store: Store, coop_id: str, client: str, *, hour: int, open_for: timedelta) -> None:
+    """Six jobs requested last Monday at ``hour``:05, a minute apart: the forecast's history,
+    so that the coming Monday expects them at that hour."""
+    today = datetime.now(HELSINKI).date()
+    monday = today - timedelta(days=today.weekday() + 7)
+    at = datetime(monday.year, monday.month, monday.day, hour, 5, tzinfo=HELSINKI)
+    window = TimeWindow(at, at + open_for)
+    request = JobRequest(Place(24.9414, 60.1710), Place(24.9525, 60.1675), window, window, (Parcel(4, 10, 30),))
+    client_id = store.add_client(coop_id, client)[0].id
+    for i in range(6):
+        commands.request_job(store, coop_id, client_id, request, at=at + timedelta(minutes=i))
 
 
 def _worked_today(server: Server, world: World) -> tuple[str, str]:

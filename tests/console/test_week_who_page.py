@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from dispatch import commands
-from dispatch.model import JobRequest, Parcel, Place, TimeWindow
 from dispatch.store import Store
 from tests.api.harness import Server, World, login
 from tests.console import test_week_page
@@ -31,14 +30,7 @@ def _evening_demand_and_aino_on_shift(url: str, world: World) -> None:
     10-16), so the coming Monday's 18:00 is a gap; Aino on shift now."""
     store = Store.open(url)
     try:
-        today = datetime.now(HELSINKI).date()
-        monday = today - timedelta(days=today.weekday() + 7)
-        at = datetime(monday.year, monday.month, monday.day, 18, 5, tzinfo=HELSINKI)
-        window = TimeWindow(at, at + timedelta(minutes=50))
-        request = JobRequest(Place(24.9414, 60.1710), Place(24.9525, 60.1675), window, window, (Parcel(4, 10, 30),))
-        client_id = store.add_client(world.coop_id, "Florist")[0].id
-        for i in range(6):
-            commands.request_job(store, world.coop_id, client_id, request, at=at + timedelta(minutes=i))
+        test_week_page.six_jobs_last_monday(store, world.coop_id, "Florist", hour=18, open_for=timedelta(minutes=50))
         commands.start_shift(store, world.coop_id, world.couriers["Aino"][0], at=datetime.now(HELSINKI))
     finally:
         store.close()
