@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from routing.reasons import reason
+
 if TYPE_CHECKING:
     from routing.reasons import Reason
 
@@ -155,8 +157,6 @@ def shift_refusal(courier_id: str, on_shift: bool, paused: bool) -> list[Reason]
     """Why a courier cannot be given work as things stand: off shift, or on a pause. Here, beside
     :class:`PhysicalLimit`, because both the decision (before) and the log's fold (in the append's
     transaction) refuse with it."""
-    from routing.reasons import reason  # routing is pure; imported where a refusal is made
-
     if not on_shift:
         return [reason("not_on_shift", courier=courier_id)]
     return [reason("courier_paused", courier=courier_id)] if paused else []

@@ -492,6 +492,15 @@ def _people(
     return people
 
 
+def rota_demand(expected: Forecast, week: Week) -> Demand:
+    """The forecast as a rota's demand: couriers and cargo bikes wanted in the hours the week's
+    shifts may cover (the live proposal and a week replayed from its history use this one)."""
+    return Demand(
+        couriers={k: n for k, n in expected.couriers().items() if k[1] in week.hours},
+        cargo={k: n for k, n in expected.cargo().items() if k[1] in week.hours},
+    )
+
+
 def propose(store: Store, coop_id: str, monday: date, *, actor: Actor, now: datetime) -> Event:
     """A proposal for the week (``RotaProposed``): it becomes the draft a dispatcher edits."""
     coop = store.cooperative(coop_id)
@@ -499,10 +508,8 @@ def propose(store: Store, coop_id: str, monday: date, *, actor: Actor, now: date
     state = week_state(store, coop_id)
     demand = expected(store, coop, now)
     people = _people(store, coop, monday, week, state, store.couriers(coop_id))
-    within = {k: v for k, v in demand.couriers().items() if week.first_h <= k[1] < week.last_h}
-    cargo = {k: v for k, v in demand.cargo().items() if k in within}
     try:
-        rota = propose_rota(people, Demand(within, cargo), week=week, rules=rules)
+        rota = propose_rota(people, rota_demand(demand, week), week=week, rules=rules)
     except RotaError as exc:
         raise InvalidInput("rota", str(exc)) from None
     payload = {

@@ -40,6 +40,7 @@ from dispatch.forecast import BIKE_PAYLOAD_KG, DEFAULT_JOBS_PER_HOUR, Forecast, 
 from dispatch.model import Vehicle, VehicleKind
 from dispatch.replay import ReplayResult, replay
 from dispatch.simulation import Policy
+from dispatch.week import rota_demand
 from routing.network import BikeNetwork
 from routing.rota import Demand, Person, Rota, Rules, Week, propose_rota
 
@@ -203,19 +204,19 @@ def forecast_of(week: ReplayWeek) -> Forecast:
     return forecast(history_events(week), timezone=zone, until=until, weeks=len(week.history))
 
 
-def forecast_demand(week: ReplayWeek) -> Demand:
-    """The forecast as the rota's demand, the hours the week's shifts may cover."""
-    expected = forecast_of(week)
-    return Demand(
-        couriers={k: n for k, n in expected.couriers().items() if k[1] in week.span.hours},
-        cargo={k: n for k, n in expected.cargo().items() if k[1] in week.span.hours},
-    )
+def forecast_demand(week: ReplayWeek, expected: Forecast | None = None) -> Demand:
+    """The forecast (``expected``, or made from the history) as the rota's demand, as the live
+    week's proposal turns it (:func:`dispatch.week.rota_demand`)."""
+    return rota_demand(expected or forecast_of(week), week.span)
 
 
-def rota_of(week: ReplayWeek, policy: RotaPolicy, *, seed: int = 1) -> tuple[Rota, Demand]:
-    """The rota under ``policy`` and the demand it was proposed for."""
+def rota_of(
+    week: ReplayWeek, policy: RotaPolicy, *, seed: int = 1, expected: Forecast | None = None
+) -> tuple[Rota, Demand]:
+    """The rota under ``policy`` and the demand it was proposed for (``expected``: the forecast,
+    when the caller has made it already)."""
     people = [m.person(week.span) for m in week.team]
-    demand = forecast_demand(week) if policy.demand == "forecast" else demand_of(week)
+    demand = forecast_demand(week, expected) if policy.demand == "forecast" else demand_of(week)
     rules = Rules(time_limit_s=policy.time_limit_s, seed=seed)
     return propose_rota(people, demand, week=week.span, rules=rules, fairness=policy.fairness), demand
 
@@ -254,7 +255,8 @@ def replay_week(
 ) -> WeekResult:
     """The rota proposed under ``rota_policy``, then (``simulate``) each day replayed under
     ``policy`` with the rota's shifts as its fleet; the week's hours per person against contract."""
-    rota, demand = rota_of(week, rota_policy, seed=seed)
+    expected = forecast_of(week) if rota_policy.demand == "forecast" else None  # made once
+    rota, demand = rota_of(week, rota_policy, seed=seed, expected=expected)
     ridden: dict[str, dict[str, float]] = {}
     days: list[ReplayResult] = []
     for index in range(len(week.days)) if simulate else ():
@@ -278,7 +280,7 @@ def replay_week(
         summary={
             "demand": rota_policy.demand,
             **_summary(rota, demand, people, days),
-            **actual_cover(week, rota, _pace_of(week, rota_policy)),
+            **actual_cover(week, rota, expected.jobs_per_courier_hour if expected else DEFAULT_JOBS_PER_HOUR),
         },
         people=people,
         shifts=[
@@ -326,11 +328,6 @@ def spread(shares: list[float]) -> float | None:
     """The largest share of contract over the smallest, among those rostered at all."""
     given = [s for s in shares if s > 0]
     return round(max(given) / min(given), 3) if given else None
-
-
-def _pace_of(week: ReplayWeek, policy: RotaPolicy) -> float:
-    """The jobs per courier-hour the rota's demand was counted at."""
-    return forecast_of(week).jobs_per_courier_hour if policy.demand == "forecast" else DEFAULT_JOBS_PER_HOUR
 
 
 def actual_cover(week: ReplayWeek, rota: Rota, pace: float = DEFAULT_JOBS_PER_HOUR) -> dict[str, Any]:
