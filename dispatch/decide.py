@@ -28,7 +28,6 @@ from dispatch.errors import (
     IllegalTransition,
     InvalidInput,
     PhysicalLimit,
-    limit_refused,
     shift_refusal,
 )
 from dispatch.events import ActorKind, Event
@@ -215,7 +214,7 @@ def _hand_over(
     on board, now with the other courier."""
     assert decision.courier_id is not None
     cost = handover_cost(store, coop_id, job_id, decision.courier_id)
-    return _move(store, coop_id, job_id, decision, cost, dispatcher_id=dispatcher_id, now=now, handover=True)
+    return _move(store, coop_id, job_id, decision, cost, dispatcher_id=dispatcher_id, now=now)
 
 
 def _move(
@@ -227,18 +226,16 @@ def _move(
     *,
     dispatcher_id: str,
     now: datetime,
-    handover: bool,
 ) -> tuple[Event, OverrideCost]:
-    """Write a reassignment at the cost stated first: refused at a limit it breaks unless forced
-    with a reason (a handover's limits include the other courier being off shift or paused)."""
+    """Write a handover at the cost stated first: refused at a limit it breaks unless forced with
+    a reason (its limits include the other courier being off shift or paused)."""
     assert decision.courier_id is not None
     if store.job(coop_id, job_id).courier_id == decision.courier_id:  # said before any limit of theirs
         raise InvalidInput("courier_id", "already_with", job=job_id, courier=decision.courier_id)
     if cost.breaks and not decision.force:
-        raise HandoverLimit(cost.breaks) if handover else limit_refused(cost.breaks)
+        raise HandoverLimit(cost.breaks)
     if cost.breaks and not says_something(decision.reason):
         raise InvalidInput("reason", "forced_needs_reason")
-    extra = bound_extra(cost)
     event = commands.reassign(
         store,
         coop_id,
@@ -248,7 +245,7 @@ def _move(
         at=now,
         reason=decision.reason,
         expected_seq=decision.expected_seq,
-        extra={**extra, "handover": True} if handover else extra,
+        extra={**bound_extra(cost), "handover": True},
     )
     return event, cost
 
@@ -295,10 +292,6 @@ def decide(
         raise InvalidInput("courier_id", "courier_erased_for_good" if erased else "courier_deactivated_give")
     if job.state is JobState.PICKED_UP:
         return _hand_over(store, coop_id, job_id, decision, dispatcher_id=dispatcher_id, now=now)
-    held = _held_by_nobody(store, coop_id, job)
-    if held:  # its courier's work is left out of planning: weighed as if open
-        cost = override_cost(store, coop_id, network, job_id, decision.courier_id, now, held_by_nobody=held)
-        return _move(store, coop_id, job_id, decision, cost, dispatcher_id=dispatcher_id, now=now, handover=False)
     return decide_override(
         store,
         coop_id,
@@ -310,6 +303,7 @@ def decide(
         reason=decision.reason,
         force=decision.force,
         expected_seq=seq,
+        held_by_nobody=_held_by_nobody(store, coop_id, job),  # paused/off shift: weighed as if open
     )
 
 

@@ -169,10 +169,14 @@ def decide_override(
     reason: str = "",
     force: bool = False,
     expected_seq: int | None = None,
+    held_by_nobody: frozenset[str] = frozenset(),
 ) -> tuple[Event, OverrideCost]:
     """Give a job to another courier than proposed (or reassign it), recording the cost: past a
-    limit (the vehicle's, or the courier not riding now) only with ``force`` and a reason."""
-    cost = override_cost(store, coop_id, network, job_id, courier_id, now)
+    limit (the vehicle's, or the courier not riding now) only with ``force`` and a reason.
+    ``held_by_nobody``: the job's courier is paused or off shift, so it is weighed as if open."""
+    if store.job(coop_id, job_id).courier_id == courier_id:  # said before any limit of theirs
+        raise InvalidInput("courier_id", "already_with", job=job_id, courier=courier_id)
+    cost = override_cost(store, coop_id, network, job_id, courier_id, now, held_by_nobody=held_by_nobody)
     if cost.breaks and not force:
         raise limit_refused(cost.breaks)
     if cost.breaks and not says_something(reason):
